@@ -1,0 +1,12 @@
+# One image for every role; docker-compose.yml picks the role with the command.
+# Node 24 LTS, as pinned in .node-version.
+FROM node:24-slim
+WORKDIR /app
+RUN corepack enable
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .node-version ./
+COPY apps ./apps
+COPY packages ./packages
+COPY test/package.json ./test/package.json
+COPY bench/package.json ./bench/package.json
+RUN pnpm install --frozen-lockfile --prod
+USER node

@@ -1,0 +1,12 @@
+import { CommitlogError } from '@commitlog/core';
+
+/** A failure the CLI reports as one readable line and a non-zero exit code. */
+export class CliError extends CommitlogError {
+  /** Process exit code: 2 for usage mistakes, 1 for everything else. */
+  readonly exitCode: number;
+
+  constructor(code: string, message: string, exitCode = 1) {
+    super(code, message, { retriable: false });
+    this.exitCode = exitCode;
+  }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# infra/down.sh — stop the local services started by infra/up.sh: Kafka, then Redis.
+#
+# Usage: infra/down.sh          (works from any cwd)
+#   Each script stops only what it started itself (pid files in .data/), never
+#   a foreign Redis or Kafka. When KAFKA_BROKERS points somewhere other than the
+#   local default, the local broker is left alone (as up.sh did not start it);
+#   run infra/kafka/kafka.sh down to stop it anyway.
+# Exit code: 0 when everything is stopped, else the first failure's exit code.
+set -euo pipefail
+INFRA_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=brokers.sh
+. "$INFRA_DIR/brokers.sh"
+
+rc=0
+if kafka_brokers_are_local; then
+  bash "$INFRA_DIR/kafka/kafka.sh" down || rc=$?
+else
+  echo "kafka: KAFKA_BROKERS=$KAFKA_BROKERS is not the local default; not touching a local broker"
+fi
+bash "$INFRA_DIR/redis/redis.sh" down || { r=$?; [[ $rc -ne 0 ]] || rc=$r; }
+exit "$rc"

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# infra/redis/redis.sh — make sure a Redis answers at $REDIS_URL.
+#
+# Usage: infra/redis/redis.sh up|down|status     (works from any cwd)
+#   up      if a Redis already answers PING at $REDIS_URL, use it (exit 0).
+#           Otherwise start a local redis-server there (daemonized, AOF on:
+#           --appendonly yes --appendfsync everysec --maxmemory-policy noeviction)
+#           and wait until it answers PING.
+#   down    stop the Redis this script started (pid file), never a foreign one.
+#   status  say who answers at $REDIS_URL; exit 0 if something answers, 3 if not.
+#
+# Environment (defaults):
+#   REDIS_URL            redis://127.0.0.1:6379   (redis://[:password@]host[:port][/db])
+#   REDIS_DATA_DIR       <repo>/.data/redis       (AOF, RDB, redis.pid, redis.log)
+#   REDIS_START_TIMEOUT  20   seconds to wait for PING after starting
+#   REDIS_STOP_TIMEOUT   30   seconds to wait after SIGTERM before SIGKILL
+#
+# Exit codes: 0 ok | 1 failure | 2 usage | 3 `status`: nothing answers
+#   4 the port is taken by something that does not answer PING
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+
+REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+REDIS_DATA_DIR=${REDIS_DATA_DIR:-$REPO_ROOT/.data/redis}
+REDIS_START_TIMEOUT=${REDIS_START_TIMEOUT:-20}
+REDIS_STOP_TIMEOUT=${REDIS_STOP_TIMEOUT:-30}
+case "$REDIS_DATA_DIR" in /*) ;; *) REDIS_DATA_DIR="$PWD/$REDIS_DATA_DIR" ;; esac
+DATA="$REDIS_DATA_DIR"
+PIDFILE="$DATA/redis.pid"
+LOG="$DATA/redis.log"
+
+say() { printf 'redis: %s\n' "$*"; }
+err() { printf 'redis: %s\n' "$*" >&2; }
+die() { local code=$1; shift; err "$*"; exit "$code"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+elapsed() { local ms=$(( $(now_ms) - $1 )); printf '%d.%01d' $((ms / 1000)) $(( (ms % 1000) / 100 )); }
+
+# ---- parse REDIS_URL: scheme://[[user]:password@]host[:port][/db]
+rest=${REDIS_URL#*://}
+[[ "$REDIS_URL" == redis://* ]] || die 1 "REDIS_URL must start with redis:// (got $REDIS_URL)"
+rest=${rest%%/*}
+PASSWORD=""
+if [[ "$rest" == *@* ]]; then
+  creds=${rest%@*}; rest=${rest##*@}
+  PASSWORD=${creds#*:}
+  [[ "$creds" == *:* ]] || PASSWORD=$creds
+fi
+HOST=${rest%:*}
+PORT=6379
+[[ "$rest" == *:* ]] && PORT=${rest##*:}
+[[ -n "$HOST" ]] || HOST=127.0.0.1
+[[ "$PORT" =~ ^[0-9]+$ ]] || die 1 "bad port in REDIS_URL: $REDIS_URL"
+# redis-cli reads the password from the environment (keeps it off the command line)
+if [[ -n "$PASSWORD" ]]; then export REDISCLI_AUTH="$PASSWORD"; fi
+
+is_local() { [[ "$HOST" == 127.* || "$HOST" == localhost ]]; }
+
+pong() { [[ "$(timeout 3 redis-cli -h "$HOST" -p "$PORT" ping 2>/dev/null)" == PONG ]]; }
+
+port_in_use() { timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null; }
+
+alive() {
+  [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null || return 1
+  local state
+  state=$(sed -n 's/^.*) \(.\).*/\1/p' 2>/dev/null <"/proc/$1/stat" || true)
+  [[ "$state" != Z ]]
+}
+
+# Pid of the redis-server this script started for $DATA, if it still runs.
+our_pid() {
+  [[ -f "$PIDFILE" ]] || return 0
+  local pid cmd
+  pid=$(tr -dc '0-9' <"$PIDFILE")
+  cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)
+  if alive "$pid" && [[ "$cmd" == *redis-server* ]]; then
+    echo "$pid"
+  else
+    err "removing stale pid file $PIDFILE (pid ${pid:-?} is not a running redis-server)"
+    rm -f "$PIDFILE"
+  fi
+}
+
+cmd_up() {
+  local t0 pid
+  t0=$(now_ms)
+  pid=$(our_pid)
+  if pong; then
+    if [[ -n "$pid" ]]; then
+      say "already up on $HOST:$PORT (pid $pid, started by redis.sh, data $DATA)"
+    else
+      say "using the Redis already answering on $HOST:$PORT (not started by this script)"
+    fi
+    return 0
+  fi
+  if [[ -n "$pid" ]]; then
+    err "our redis-server (pid $pid) runs but does not answer PING on $HOST:$PORT"
+    tail -n 20 "$LOG" >&2 || true
+    die 1 "run '$0 down' and retry"
+  fi
+  is_local || die 1 "nothing answers PING at $REDIS_URL and $HOST is not local, so redis.sh cannot start one there"
+  if port_in_use; then
+    err "port $PORT on $HOST is taken by something that does not answer PING:"
+    ss -Hltnp "sport = :$PORT" 2>/dev/null | awk '{print "    " $4, $6}' >&2 || true
+    die 4 "cannot start Redis at $REDIS_URL"
+  fi
+  command -v redis-server >/dev/null || die 1 "redis-server not found (apt-get install redis-server)"
+
+  mkdir -p "$DATA"
+  local args=(
+    --bind "$HOST" --port "$PORT" --dir "$DATA"
+    --appendonly yes --appendfsync everysec --maxmemory-policy noeviction
+    --daemonize yes --pidfile "$PIDFILE" --logfile "$LOG"
+  )
+  # Password in a config file given on stdin, not on the command line.
+  # Every inherited fd above 2 is closed so that callers waiting on pipes
+  # are not held up by the daemon.
+  # shellcheck disable=SC2016  # the inner script expands its own vars
+  if ! REDIS_PASS="$PASSWORD" bash -c '
+      for fd in /proc/$$/fd/*; do
+        fd=${fd##*/}
+        if (( fd > 2 )); then eval "exec $fd>&-" 2>/dev/null || true; fi
+      done
+      if [[ -n "$REDIS_PASS" ]]; then
+        printf "requirepass \"%s\"\n" "$REDIS_PASS" | exec redis-server - "$@"
+      else
+        exec redis-server "$@"
+      fi
+    ' _ "${args[@]}" </dev/null >>"$LOG" 2>&1; then
+    tail -n 20 "$LOG" >&2 || true
+    die 1 "redis-server failed to start (log $LOG)"
+  fi
+
+  printf 'redis: waiting for PING on %s:%s ' "$HOST" "$PORT"
+  local deadline=$(( t0 + REDIS_START_TIMEOUT * 1000 ))
+  until pong; do
+    if (( $(now_ms) >= deadline )); then
+      echo
+      tail -n 20 "$LOG" >&2 || true
+      pid=$(our_pid)
+      if [[ -n "$pid" ]]; then kill -TERM "$pid" 2>/dev/null || true; fi
+      die 1 "Redis did not answer PING within ${REDIS_START_TIMEOUT}s (log $LOG)"
+    fi
+    printf '.'
+    sleep 0.2
+  done
+  echo
+  pid=$(our_pid)
+  echo "redis up on $HOST:$PORT (pid ${pid:-?}, data $DATA, log $LOG, appendonly yes) in $(elapsed "$t0")s"
+}
+
+cmd_down() {
+  local pid t0
+  t0=$(now_ms)
+  pid=$(our_pid)
+  if [[ -z "$pid" ]]; then
+    if pong; then
+      say "no Redis started by redis.sh is running; leaving the one on $HOST:$PORT alone"
+    else
+      say "not running (nothing to stop)"
+    fi
+    return 0
+  fi
+  # SIGTERM makes redis-server flush the AOF and exit cleanly.
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$(( t0 + REDIS_STOP_TIMEOUT * 1000 ))
+  while alive "$pid" && (( $(now_ms) < deadline )); do sleep 0.2; done
+  if alive "$pid"; then
+    say "redis-server (pid $pid) did not stop within ${REDIS_STOP_TIMEOUT}s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$PIDFILE"
+  say "stopped (pid $pid) in $(elapsed "$t0")s"
+}
+
+cmd_status() {
+  local pid
+  pid=$(our_pid)
+  if pong; then
+    if [[ -n "$pid" ]]; then
+      say "up on $HOST:$PORT (pid $pid, started by redis.sh, data $DATA, log $LOG)"
+    else
+      say "up on $HOST:$PORT (not started by redis.sh)"
+    fi
+    return 0
+  fi
+  say "nothing answers PING on $HOST:$PORT${pid:+ (our redis-server pid $pid runs but does not answer)}"
+  return 3
+}
+
+case "${1:-}" in
+  up|start)  cmd_up ;;
+  down|stop) cmd_down ;;
+  status)    cmd_status ;;
+  *) sed -n '2,/^set -euo pipefail/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+esac

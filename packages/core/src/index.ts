@@ -1,0 +1,2 @@
+export { CommitlogError, isRetriable } from './errors.ts';
+export type { KafkaRecord } from './kafka-record.ts';

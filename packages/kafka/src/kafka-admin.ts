@@ -1,0 +1,61 @@
+import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import { createKafkaClient, type KafkaConnection } from './kafka-connection.ts';
+
+/** Topic and cluster operations the tooling and the tests need. */
+export interface KafkaAdmin {
+  /** Creates a topic and waits until its partitions have leaders. No-op if it exists. */
+  createTopic(
+    topic: string,
+    options?: { partitions?: number; replicationFactor?: number; configs?: Record<string, string> },
+  ): Promise<void>;
+  deleteTopics(topics: string[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  /** The brokers of the cluster and the controller's id. */
+  describeCluster(): Promise<{
+    brokers: { nodeId: number; host: string; port: number }[];
+    controller: number | null;
+  }>;
+  /** The broker's current configuration as it reports it (values of sensitive keys are hidden by Kafka). */
+  describeBrokerConfig(nodeId: number): Promise<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+export async function createKafkaAdmin(connection: KafkaConnection): Promise<KafkaAdmin> {
+  const admin: Admin = createKafkaClient(connection).admin();
+  await admin.connect();
+  return {
+    async createTopic(topic, options = {}) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic,
+            numPartitions: options.partitions ?? 1,
+            replicationFactor: options.replicationFactor ?? -1,
+            configEntries: Object.entries(options.configs ?? {}).map(([name, value]) => ({
+              name,
+              value,
+            })),
+          },
+        ],
+      });
+    },
+    async deleteTopics(topics) {
+      if (topics.length > 0) await admin.deleteTopics({ topics });
+    },
+    listTopics: () => admin.listTopics(),
+    async describeCluster() {
+      const cluster = await admin.describeCluster();
+      return { brokers: cluster.brokers, controller: cluster.controller };
+    },
+    async describeBrokerConfig(nodeId) {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.BROKER, name: String(nodeId) }],
+      });
+      const entries = described.resources[0]?.configEntries ?? [];
+      return Object.fromEntries(entries.map((entry) => [entry.configName, entry.configValue]));
+    },
+    close: () => admin.disconnect(),
+  };
+}

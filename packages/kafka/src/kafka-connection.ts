@@ -1,0 +1,52 @@
+import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+
+/** Where the brokers are and how to reach them; everything else is a production default. */
+export interface KafkaConnection {
+  /** `host:port` of one or more brokers, e.g. `['127.0.0.1:9092']`. */
+  brokers: string[];
+  /** Client id reported to the brokers (shows up in their logs and quotas). Default `commitlog`. */
+  clientId?: string;
+  /** TLS to the brokers. Default off. */
+  ssl?: boolean;
+  /** SASL credentials. Default none. */
+  sasl?: KafkaSasl;
+  /** Connection timeout in milliseconds. Default 3000. */
+  connectionTimeoutMs?: number;
+  /** Where the Kafka client's own warnings and errors go; without one they are dropped. */
+  log?: KafkaLogSink;
+}
+
+type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+/** SASL credentials for one mechanism. */
+export type KafkaSasl = {
+  [M in SaslMechanism]: { mechanism: M; username: string; password: string };
+}[SaslMechanism];
+
+/** The slice of a pino logger this package writes to. */
+export interface KafkaLogSink {
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/** The one place that turns a `KafkaConnection` into a kafkajs client. */
+export function createKafkaClient(connection: KafkaConnection): Kafka {
+  const sink = connection.log;
+  const config: KafkaConfig = {
+    clientId: connection.clientId ?? 'commitlog',
+    brokers: connection.brokers,
+    connectionTimeout: connection.connectionTimeoutMs ?? 3000,
+    logLevel: sink ? logLevel.WARN : logLevel.NOTHING,
+    logCreator: () => (entry: LogEntry) => {
+      if (!sink) return;
+      // kafkajs log entries hold broker addresses and error text, never record contents.
+      const { message, ...fields } = entry.log;
+      const at = { component: 'kafkajs', namespace: entry.namespace, ...fields };
+      if (entry.level <= logLevel.ERROR) sink.error(at, message);
+      else sink.warn(at, message);
+    },
+  };
+  if (connection.ssl) config.ssl = true;
+  if (connection.sasl) config.sasl = connection.sasl;
+  return new Kafka(config);
+}

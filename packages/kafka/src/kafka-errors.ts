@@ -1,0 +1,46 @@
+import { CommitlogError } from '@commitlog/core';
+
+/**
+ * Broker error types that no retry can fix. Kafka's own `retriable` flag is not enough: kafkajs
+ * marks an exhausted retry loop as non-retriable even when the broker was merely down.
+ */
+const PERMANENT = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'INVALID_RECORD',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+]);
+
+/** A produce that Kafka did not acknowledge. `code` is Kafka's error type where it gave one. */
+export class KafkaProduceError extends CommitlogError {}
+
+interface KafkaLikeError {
+  type?: unknown;
+  originalError?: unknown;
+  cause?: unknown;
+  message?: unknown;
+}
+
+/** The first Kafka protocol error type (e.g. `MESSAGE_TOO_LARGE`) in an error's cause chain. */
+function protocolType(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const candidate = current as KafkaLikeError;
+    if (typeof candidate.type === 'string') return candidate.type;
+    current = candidate.originalError ?? candidate.cause;
+  }
+  return undefined;
+}
+
+/** Wraps whatever the Kafka client threw, once, at the package boundary. */
+export function toKafkaProduceError(error: unknown): KafkaProduceError {
+  const type = protocolType(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return new KafkaProduceError(type ?? 'KAFKA_PRODUCE_FAILED', `produce failed: ${message}`, {
+    retriable: type === undefined || !PERMANENT.has(type),
+    cause: error,
+  });
+}

@@ -1,0 +1,84 @@
+import type { KafkaRecord } from '@commitlog/core';
+import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
+import { createKafkaClient, type KafkaConnection } from './kafka-connection.ts';
+import { toKafkaProduceError } from './kafka-errors.ts';
+import type { RecordProducer } from './record-producer.ts';
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function toMessage(record: KafkaRecord): Message {
+  const headers: Record<string, Buffer | string> = {};
+  for (const [name, value] of Object.entries(record.headers)) {
+    headers[name] = typeof value === 'string' ? value : toBuffer(value);
+  }
+  return {
+    key: toBuffer(record.key),
+    value: record.value === null ? null : toBuffer(record.value),
+    headers,
+  };
+}
+
+/** Groups records by topic, keeping their order within each topic. */
+function byTopic(records: readonly KafkaRecord[]): { topic: string; messages: Message[] }[] {
+  const groups = new Map<string, Message[]>();
+  for (const record of records) {
+    let messages = groups.get(record.topic);
+    if (!messages) {
+      messages = [];
+      groups.set(record.topic, messages);
+    }
+    messages.push(toMessage(record));
+  }
+  return [...groups].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/**
+ * The kafkajs implementation of `RecordProducer`: idempotent, `acks=all`, and one produce request
+ * in flight at a time. kafkajs can lose messages silently when an idempotent producer sends
+ * concurrently (its issue #1005), so sends are queued here rather than trusted to the caller.
+ */
+export async function createKafkajsProducer(connection: KafkaConnection): Promise<RecordProducer> {
+  const kafka = createKafkaClient(connection);
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  try {
+    await producer.connect();
+  } catch (error) {
+    throw toKafkaProduceError(error);
+  }
+
+  let tail: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: byTopic(records),
+      });
+    } catch (error) {
+      throw toKafkaProduceError(error);
+    }
+  }
+
+  return {
+    send(records) {
+      if (closed) return Promise.reject(new Error('producer is closed'));
+      if (records.length === 0) return Promise.resolve();
+      const sent = tail.then(() => sendNow(records));
+      tail = sent.catch(() => undefined);
+      return sent;
+    },
+    async close() {
+      closed = true;
+      await tail;
+      await producer.disconnect();
+    },
+  };
+}

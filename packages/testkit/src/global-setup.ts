@@ -1,0 +1,57 @@
+/**
+ * Vitest global set-up: make sure a Redis and a Kafka broker answer before any test runs.
+ * Uses REDIS_URL / KAFKA_BROKERS when set; otherwise starts the local ones from infra/ when
+ * nothing answers, and stops at the end only what it started.
+ */
+import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { pingRedis } from '@commitlog/queue';
+import { testKafkaBrokers, testRedisUrl } from './test-env.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function tcpAnswers(hostPort: string, timeoutMs = 1000): Promise<boolean> {
+  const [host = '127.0.0.1', port = '9092'] = hostPort.split(':');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port: Number(port), timeout: timeoutMs });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function runInfra(script: string, command: 'up' | 'down'): void {
+  const result = spawnSync('bash', [`${REPO_ROOT}infra/${script}`, command], { stdio: 'inherit' });
+  if (result.status !== 0) {
+    throw new Error(`infra/${script} ${command} failed (exit ${result.status ?? result.signal})`);
+  }
+}
+
+export default async function setup(): Promise<() => void> {
+  const started: string[] = [];
+  if (!(await pingRedis(testRedisUrl()))) {
+    if (process.env.REDIS_URL)
+      throw new Error(`REDIS_URL=${process.env.REDIS_URL} does not answer`);
+    runInfra('redis/redis.sh', 'up');
+    started.push('redis/redis.sh');
+  }
+  const brokers = testKafkaBrokers();
+  const answering = await Promise.all(brokers.map((b) => tcpAnswers(b)));
+  if (!answering.some(Boolean)) {
+    if (process.env.KAFKA_BROKERS) {
+      throw new Error(`KAFKA_BROKERS=${process.env.KAFKA_BROKERS}: no broker answers`);
+    }
+    runInfra('kafka/kafka.sh', 'up');
+    started.push('kafka/kafka.sh');
+  }
+  return () => {
+    for (const script of started.reverse()) runInfra(script, 'down');
+  };
+}

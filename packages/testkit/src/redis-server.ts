@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pingRedis } from '@commitlog/queue';
+import { freePort } from './free-port.ts';
+import { waitFor } from './wait-for.ts';
+
+export interface PrivateRedisOptions {
+  /** AOF fsync policy. Default `always` (no acknowledged write is lost on a crash). */
+  appendfsync?: 'always' | 'everysec';
+  /** `maxmemory` in bytes; 0 means no limit. Default 0. */
+  maxmemoryBytes?: number;
+}
+
+/**
+ * A `redis-server` of the test's own, on a free port, with AOF on and `noeviction`, which a test
+ * may stop, kill and restart (the AOF survives restarts; the directory is removed by `cleanup`).
+ */
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  dir: string;
+  /** The running server's pid, or undefined while it is stopped. */
+  pid(): number | undefined;
+  /** Starts the server again on the same port and directory and waits until it answers. */
+  start(): Promise<void>;
+  /** Sends SIGTERM (Redis flushes the AOF and exits) and waits for the exit. */
+  stop(): Promise<void>;
+  /** Sends SIGKILL: a crash, nothing flushed beyond what the fsync policy already wrote. */
+  kill(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'commitlog-redis-'));
+  const url = `redis://127.0.0.1:${port}`;
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    options.appendfsync ?? 'always',
+    '--maxmemory',
+    String(options.maxmemoryBytes ?? 0),
+    '--maxmemory-policy',
+    'noeviction',
+    '--daemonize',
+    'no',
+  ];
+  let child: ChildProcess | undefined;
+
+  async function start(): Promise<void> {
+    if (child) return;
+    const started = spawn('redis-server', args, { stdio: 'ignore' });
+    started.once('exit', () => {
+      if (child === started) child = undefined;
+    });
+    child = started;
+    await waitFor(() => pingRedis(url, 200), {
+      timeoutMs: 10_000,
+      description: `private redis-server on port ${port} to answer PING`,
+    });
+  }
+
+  async function signal(name: NodeJS.Signals): Promise<void> {
+    const running = child;
+    if (!running) return;
+    running.kill(name);
+    await exited(running);
+    child = undefined;
+  }
+
+  await start();
+  return {
+    url,
+    port,
+    dir,
+    pid: () => child?.pid,
+    start,
+    stop: () => signal('SIGTERM'),
+    kill: () => signal('SIGKILL'),
+    async cleanup() {
+      await signal('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

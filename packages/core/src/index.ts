@@ -1,2 +1,65 @@
+// The pure domain of commitlog's delivery path. Words used here: see glossary.ts.
 export { CommitlogError, isRetriable } from './errors.ts';
 export type { KafkaRecord } from './kafka-record.ts';
+export {
+  base64ByteLength,
+  binaryByteLength,
+  binaryToBytes,
+  binaryToDisplay,
+  binaryToText,
+  bytesToBinary,
+  isCanonicalBase64,
+  type RiakBinary,
+} from './riak-binary.ts';
+export {
+  base64Schema,
+  batchSchema,
+  commitSchema,
+  MAX_BATCH_COMMITS,
+  riakBinarySchema,
+  siblingSchema,
+  type Commit,
+  type CommitOp,
+  type Sibling,
+} from './commit-schema.ts';
+export { ValidationError, type ValidationErrorCode } from './validation-error.ts';
+export { parseBatch, parseCommit } from './parse-commit.ts';
+export { assertCommitSize, commitSize, CommitTooLargeError } from './commit-size.ts';
+export { commitId } from './commit-id.ts';
+export { laneName, laneOf, MAX_LANES } from './lane.ts';
+export {
+  defaultTopic,
+  ForbiddenTopicError,
+  isValidTopicName,
+  MAX_TOPIC_LENGTH,
+  parseRoutes,
+  routeFor,
+  routeRuleSchema,
+  routesFileSchema,
+  type Route,
+  type RouteRule,
+} from './topic-routing.ts';
+export {
+  ENVELOPE_CONTENT_TYPE,
+  ENVELOPE_FORMAT,
+  toKafkaRecord,
+  type RecordMeta,
+} from './record-mapping.ts';
+export {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  expiresAt,
+  ExpiredError,
+  isExpired,
+  nextDelay,
+  parseDuration,
+  type NextDelay,
+  type RetryPolicy,
+} from './retry-policy.ts';
+export { failureReason, isPermanentFailure } from './failure-reason.ts';
+export {
+  SIGNATURE_HEADER,
+  SignatureError,
+  signRequest,
+  verifyRequestSignature,
+} from './request-signature.ts';

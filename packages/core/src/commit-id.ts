@@ -1,0 +1,95 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { Commit, Sibling } from './commit-schema.ts';
+import { updateLengthPrefixed as field, u32be } from './length-prefixed.ts';
+import { binaryToBytes } from './riak-binary.ts';
+
+/**
+ * The id of a commit: 64 lowercase hex characters, the whole SHA-256 of the commit's identifying
+ * bytes. The same commit posted twice (a hook retrying) has the same id, so the second post is a
+ * duplicate, not a second delivery. Bucket type, bucket and key count by their bytes, so the
+ * string and `{base64}` forms of the same binary give the same id.
+ *
+ * Derivation (v1). `F(x)` is a field: the 4-byte big-endian length of `x`, then `x`'s bytes;
+ * strings are UTF-8; binaries and base64 fields are their decoded bytes.
+ *
+ *     with a vclock:
+ *       SHA-256( F("commitlog.commit-id.v1") F("vclock")
+ *                F(bucketType) F(bucket) F(key) F(op) F(vclock) )
+ *     without one (the whole commit, canonically):
+ *       SHA-256( F("commitlog.commit-id.v1") F("body")
+ *                F(bucketType) F(bucket) F(key) F(op) U32(#siblings) SIB(1) ... SIB(n) )
+ *
+ *     SIB  = F(value) OPT(contentType) OPT(vtag) OPT(lastModified) MAP(usermeta) IDX(indexes)
+ *     OPT  = the byte 0x00 when absent, else 0x01 F(text)
+ *     MAP  = U32(#entries), then per entry, in ascending byte order of the UTF-8 names:
+ *            F(name) F(value)                       (absent and {} are the same)
+ *     IDX  = U32(#indexes), then per index, in ascending byte order of the UTF-8 names:
+ *            F(name) U32(#values), then per value, in order:
+ *            "s" F(text) for a string, "i" F(decimal digits, "-" if negative) for an integer
+ *     U32  = a 4-byte big-endian unsigned integer; op is "put" or "delete".
+ *
+ * `lastModified` and the other texts count as given (not normalised). Siblings count in order.
+ */
+export function commitId(commit: Commit): string {
+  const hash = createHash('sha256');
+  field(hash, 'commitlog.commit-id.v1');
+  field(hash, commit.vclock === undefined ? 'body' : 'vclock');
+  field(hash, binaryToBytes(commit.bucketType));
+  field(hash, binaryToBytes(commit.bucket));
+  field(hash, binaryToBytes(commit.key));
+  field(hash, commit.op);
+  if (commit.vclock !== undefined) {
+    field(hash, base64Bytes(commit.vclock));
+  } else {
+    hash.update(u32be(commit.siblings.length));
+    for (const sibling of commit.siblings) updateSibling(hash, sibling);
+  }
+  return hash.digest('hex');
+}
+
+const ABSENT = Uint8Array.of(0x00);
+const PRESENT = Uint8Array.of(0x01);
+const STRING = Uint8Array.of(0x73); // "s"
+const INTEGER = Uint8Array.of(0x69); // "i"
+
+function updateSibling(hash: Hash, sibling: Sibling): void {
+  field(hash, base64Bytes(sibling.value));
+  for (const text of [sibling.contentType, sibling.vtag, sibling.lastModified]) {
+    if (text === undefined) {
+      hash.update(ABSENT);
+    } else {
+      hash.update(PRESENT);
+      field(hash, text);
+    }
+  }
+  const usermeta = sortedEntries(sibling.usermeta ?? {});
+  hash.update(u32be(usermeta.length));
+  for (const [name, value] of usermeta) {
+    field(hash, name);
+    field(hash, value);
+  }
+  const indexes = sortedEntries(sibling.indexes ?? {});
+  hash.update(u32be(indexes.length));
+  for (const [name, values] of indexes) {
+    field(hash, name);
+    hash.update(u32be(values.length));
+    for (const value of values) {
+      hash.update(typeof value === 'string' ? STRING : INTEGER);
+      field(hash, typeof value === 'string' ? value : integerText(value));
+    }
+  }
+}
+
+function base64Bytes(base64: string): Uint8Array {
+  return binaryToBytes({ base64 });
+}
+
+/** A map's entries in ascending byte order of their UTF-8 names (Erlang's order of binaries). */
+function sortedEntries<T>(map: Record<string, T>): [string, T][] {
+  return Object.entries(map).sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+/** Plain decimal digits of a safe integer (never an exponent; `-0` is `0`). */
+function integerText(n: number): string {
+  return BigInt(n).toString();
+}

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { isCanonicalBase64, type RiakBinary } from './riak-binary.ts';
+import { isoTimestampMicros } from './iso-timestamp.ts';
+
+// The JSON the Riak hook posts (DESIGN.md, "Ingest HTTP API, v1"). Every object is strict: an
+// unknown field is an error, not something to drop silently, because a field we do not know may
+// be data we would otherwise lose.
+
+/** Text that UTF-8 can hold: no lone surrogates (JSON can spell them, UTF-8 cannot). */
+const wellFormed = (schema: z.ZodString) =>
+  schema.refine((s) => s.isWellFormed(), {
+    error: 'is not well-formed Unicode (it holds a lone surrogate)',
+  });
+
+/** Canonical base64 (padded, standard alphabet, nothing after the data): exact bytes, one form. */
+export const base64Schema = z.string().refine(isCanonicalBase64, { error: 'not valid base64' });
+
+const BINARY_FORMS = 'expected a non-empty string or {"base64": "..."}';
+
+/**
+ * A Riak binary: a non-empty string (its UTF-8 bytes) or `{"base64": "..."}` with canonical
+ * base64 of at least one byte. Riak refuses empty bucket types, buckets and keys.
+ */
+export const riakBinarySchema: z.ZodType<RiakBinary> = z.union(
+  [
+    wellFormed(z.string().min(1, { error: 'must not be empty' })),
+    z.strictObject({
+      base64: base64Schema.refine((s) => s !== '', { error: 'must not be empty' }),
+    }),
+  ],
+  { error: BINARY_FORMS },
+);
+
+/**
+ * A JSON object used as a map. `__proto__` is refused outright: JSON.parse makes it an own key,
+ * but zod's records silently drop it, and a field must never vanish from a commit.
+ */
+function mapOf<T extends z.ZodType>(value: T) {
+  return z.preprocess(
+    (input, ctx) => {
+      if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'the name "__proto__" is not allowed',
+          path: ['__proto__'],
+          input,
+        });
+      }
+      return input;
+    },
+    z.record(z.string(), value),
+  );
+}
+
+// Riak's integer indexes are integers of any size; JSON numbers past 2^53 lose digits on parse,
+// so those must travel as strings (the hook's job) and are refused here rather than altered.
+const INDEX_VALUE =
+  'expected a string or an integer within ±(2^53-1) (send larger ones as strings)';
+const indexValueSchema = z.union([wellFormed(z.string()), z.number().int({ error: INDEX_VALUE })], {
+  error: INDEX_VALUE,
+});
+
+/** One sibling: a value Riak keeps for the key, with its metadata. */
+export const siblingSchema = z.strictObject({
+  /** Base64 of the value's exact bytes; `""` for an empty value. */
+  value: base64Schema,
+  contentType: wellFormed(z.string()).optional(),
+  vtag: wellFormed(z.string()).optional(),
+  /** ISO-8601 with up to microseconds, e.g. `2026-11-24T12:00:00.123456Z`. */
+  lastModified: z
+    .string()
+    .refine((s) => isoTimestampMicros(s) !== undefined, {
+      error: 'expected an ISO-8601 time such as 2026-11-24T12:00:00.123456Z',
+    })
+    .optional(),
+  usermeta: mapOf(wellFormed(z.string())).optional(),
+  indexes: mapOf(z.array(indexValueSchema)).optional(),
+});
+
+/** One commit. `bucketType` defaults to `"default"`, `siblings` to `[]`. */
+export const commitSchema = z
+  .strictObject({
+    bucketType: riakBinarySchema.default('default'),
+    bucket: riakBinarySchema,
+    key: riakBinarySchema,
+    op: z.enum(['put', 'delete'], { error: 'must be "put" or "delete"' }),
+    /** Base64 of Riak's vector clock for this version; non-empty: it is what makes the id. */
+    vclock: base64Schema.refine((s) => s !== '', { error: 'must not be empty' }).optional(),
+    siblings: z.array(siblingSchema).default(() => []),
+  })
+  .check((ctx) => {
+    if (ctx.value.op === 'put' && ctx.value.siblings.length === 0) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'a put needs at least one sibling',
+        path: ['siblings'],
+        input: ctx.value,
+      });
+    }
+  });
+
+/** Most commits one batch request may carry. */
+export const MAX_BATCH_COMMITS = 1000;
+
+/** The body of `POST /v1/commits/batch`. */
+export const batchSchema = z.strictObject({
+  commits: z
+    .array(commitSchema)
+    .min(1, { error: 'must hold at least one commit' })
+    .max(MAX_BATCH_COMMITS, { error: `must hold at most ${MAX_BATCH_COMMITS} commits` }),
+});
+
+/** A commit as parsed: `bucketType` always present, `siblings` always an array. */
+export type Commit = z.infer<typeof commitSchema>;
+/** One sibling of a commit. */
+export type Sibling = z.infer<typeof siblingSchema>;
+/** What a commit does to its key. */
+export type CommitOp = Commit['op'];

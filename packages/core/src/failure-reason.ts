@@ -1,0 +1,43 @@
+import { CommitlogError } from './errors.ts';
+import { ExpiredError } from './retry-policy.ts';
+
+/**
+ * Kafka error types (and our own codes) that no retry can fix, with the reason operators see for
+ * each. Several Kafka codes share a reason: an operator fixes "too large" the same way whichever
+ * limit was hit.
+ */
+const PERMANENT_REASONS: Readonly<Record<string, string>> = {
+  MESSAGE_TOO_LARGE: 'too-large',
+  RECORD_LIST_TOO_LARGE: 'too-large',
+  COMMIT_TOO_LARGE: 'too-large',
+  INVALID_TOPIC_EXCEPTION: 'forbidden-topic',
+  TOPIC_AUTHORIZATION_FAILED: 'forbidden-topic',
+  CLUSTER_AUTHORIZATION_FAILED: 'forbidden-topic',
+  FORBIDDEN_TOPIC: 'forbidden-topic',
+  INVALID_RECORD: 'invalid-record',
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: 'invalid-record',
+  EXPIRED: 'expired',
+};
+
+/**
+ * The reason a delivery failed, as operators see it (dashboard, `commitlog status`, `redrive
+ * --reason`, metric labels): lowercase words joined by `-`. Known permanent errors have the names
+ * above (`expired`, `too-large`, `forbidden-topic`, `invalid-record`); any other CommitlogError is
+ * its code (`SOMETHING_ODD` → `something-odd`); anything we did not classify is `error`.
+ */
+export function failureReason(error: unknown): string {
+  if (error instanceof ExpiredError) return 'expired';
+  if (error instanceof CommitlogError) {
+    return PERMANENT_REASONS[error.code] ?? error.code.toLowerCase().replaceAll('_', '-');
+  }
+  return 'error';
+}
+
+/**
+ * Whether no retry can fix this error: a known permanent Kafka or domain error, or any
+ * CommitlogError that says so. Unclassified errors are assumed to pass with time.
+ */
+export function isPermanentFailure(error: unknown): boolean {
+  if (!(error instanceof CommitlogError)) return false;
+  return error.code in PERMANENT_REASONS || !error.retriable;
+}

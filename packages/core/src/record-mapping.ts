@@ -1,0 +1,94 @@
+import type { Commit, Sibling } from './commit-schema.ts';
+import { isoTimestampMicros } from './iso-timestamp.ts';
+import type { KafkaRecord } from './kafka-record.ts';
+import { binaryToBytes } from './riak-binary.ts';
+import type { Route } from './topic-routing.ts';
+
+/** The content type of a siblings envelope (the `content-type` header of an enveloped record). */
+export const ENVELOPE_CONTENT_TYPE = 'application/vnd.commitlog.siblings+json';
+
+/** The `format` field of a siblings envelope. */
+export const ENVELOPE_FORMAT = 'commitlog.siblings.v1';
+
+/** What a commit is known by on its way: its id and when the ingest accepted it. */
+export interface RecordMeta {
+  /** The commit id (`commitId`). */
+  id: string;
+  /** ISO-8601 time of acceptance, passed through as given. */
+  receivedAt: string;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The Kafka record of a commit (DESIGN.md, "Kafka record").
+ *
+ * - key: the Riak key's exact bytes.
+ * - value: null for a delete (a tombstone); the single sibling's exact bytes for a put with one
+ *   sibling on a route without envelope; otherwise the UTF-8 JSON envelope
+ *   `{"format": "commitlog.siblings.v1", "siblings": [{value (base64), contentType?, vtag?,
+ *   lastModified?, usermeta?, indexes?}, ...]}` holding every sibling, in order.
+ * - headers: `riak-op`; `riak-bucket-type` and `riak-bucket` as exact bytes; `riak-vclock`
+ *   (base64) when known; `riak-vtag` (several joined with `,`) and `riak-last-modified` (the
+ *   latest) when any sibling has them; `content-type` (the sibling's, or the envelope's; none on a
+ *   tombstone); `riak-siblings` (the count); `commitlog-id`; `commitlog-received-at`.
+ */
+export function toKafkaRecord(commit: Commit, meta: RecordMeta, route: Route): KafkaRecord {
+  const { siblings } = commit;
+  const headers: Record<string, string | Uint8Array> = {
+    'riak-op': commit.op,
+    'riak-bucket-type': binaryToBytes(commit.bucketType),
+    'riak-bucket': binaryToBytes(commit.bucket),
+  };
+  if (commit.vclock !== undefined) headers['riak-vclock'] = commit.vclock;
+  const vtags = siblings.flatMap((s) => (s.vtag === undefined ? [] : [s.vtag]));
+  if (vtags.length > 0) headers['riak-vtag'] = vtags.join(',');
+  const lastModified = latestLastModified(siblings);
+  if (lastModified !== undefined) headers['riak-last-modified'] = lastModified;
+
+  let value: Uint8Array | null = null;
+  const single = siblings.length === 1 ? siblings[0] : undefined;
+  if (commit.op === 'put') {
+    if (single !== undefined && !route.envelope) {
+      value = binaryToBytes({ base64: single.value });
+      if (single.contentType !== undefined) headers['content-type'] = single.contentType;
+    } else {
+      value = utf8.encode(JSON.stringify(envelope(siblings)));
+      headers['content-type'] = ENVELOPE_CONTENT_TYPE;
+    }
+  }
+  headers['riak-siblings'] = String(siblings.length);
+  headers['commitlog-id'] = meta.id;
+  headers['commitlog-received-at'] = meta.receivedAt;
+  return { topic: route.topic, key: binaryToBytes(commit.key), value, headers };
+}
+
+function envelope(siblings: readonly Sibling[]) {
+  return {
+    format: ENVELOPE_FORMAT,
+    // Fields copied one by one, in a fixed order, so the envelope never carries anything else.
+    siblings: siblings.map((s) => ({
+      value: s.value,
+      contentType: s.contentType,
+      vtag: s.vtag,
+      lastModified: s.lastModified,
+      usermeta: s.usermeta,
+      indexes: s.indexes,
+    })),
+  };
+}
+
+/** The latest `lastModified` of the siblings, as written; the first of equal ones. */
+function latestLastModified(siblings: readonly Sibling[]): string | undefined {
+  let latest: string | undefined;
+  let latestMicros = -Infinity;
+  for (const { lastModified } of siblings) {
+    if (lastModified === undefined) continue;
+    const micros = isoTimestampMicros(lastModified) ?? -Infinity;
+    if (latest === undefined || micros > latestMicros) {
+      latest = lastModified;
+      latestMicros = micros;
+    }
+  }
+  return latest;
+}

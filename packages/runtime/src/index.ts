@@ -1,1 +1,57 @@
+export {
+  ConfigError,
+  loadCliConfig,
+  loadDashboardConfig,
+  loadIngestConfig,
+  loadWorkerConfig,
+  MAX_COMMIT_BYTES_LIMIT,
+  type CliConfig,
+  type CommonConfig,
+  type ConfigDeps,
+  type ConfigProblem,
+  type ConfigRole,
+  type DashboardConfig,
+  type Env,
+  type IngestConfig,
+  type KafkaClientConfig,
+  type KafkaSaslConfig,
+  type LogLevel,
+  type WorkerConfig,
+} from './config.ts';
+export { describeConfig } from './describe-config.ts';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.ts';
+export {
+  Counter,
+  createCounter,
+  createGauge,
+  createHistogram,
+  createMetricsRegistry,
+  Gauge,
+  Histogram,
+  METRIC_PREFIX,
+  Registry,
+  type CounterConfiguration,
+  type GaugeConfiguration,
+  type HistogramConfiguration,
+  type MetricOptions,
+} from './metrics.ts';
+export {
+  errorBody,
+  healthzBody,
+  JSON_CONTENT_TYPE,
+  metricsResult,
+  readyzResult,
+  type ErrorBody,
+  type Readiness,
+  type ReadinessCheck,
+  type ReadinessProbe,
+} from './ops-handlers.ts';
+export { startOpsServer, type OpsServer, type OpsServerOptions } from './ops-server.ts';
+export { maskRedisUrl } from './redis-url.ts';
+export {
+  onShutdown,
+  type ShutdownHandle,
+  type ShutdownOptions,
+  type ShutdownStep,
+  type SignalSource,
+} from './shutdown.ts';

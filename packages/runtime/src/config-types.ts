@@ -1,0 +1,116 @@
+/**
+ * The shape of a loaded configuration, role by role. Each field names the environment variable it
+ * comes from, its unit and its default; `config.ts` reads and checks them.
+ */
+
+/** The processes that load a configuration, each with its own schema. */
+export type ConfigRole = 'ingest' | 'worker' | 'dashboard' | 'cli';
+
+/** pino's levels; `silent` logs nothing. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** What every role reads. */
+export interface CommonConfig {
+  /** `REDIS_URL`: where the queues live; `redis://` or `rediss://` (TLS). Default `redis://127.0.0.1:6379`. */
+  redisUrl: string;
+  /** `QUEUE_PREFIX`: prefix of every queue key in Redis, `[a-zA-Z0-9:_-]+`. Default `commitlog`. */
+  queuePrefix: string;
+  /** `LANES`: number of lane queues, 1 to 4096; changing it needs a drain. Default 16. */
+  lanes: number;
+  /** `LOG_LEVEL`: minimum log level. Default `info`. */
+  logLevel: LogLevel;
+  /** `COMMIT_TTL`, ms: how long a commit is retried, counted from acceptance. Default 24 h. */
+  commitTtlMs: number;
+  /** `DEDUP_WINDOW`, ms: how long completed jobs are kept so a retried commit is recognised. Default 24 h. */
+  dedupWindowMs: number;
+  /** `FAILED_RETENTION`, ms: how long failed deliveries are kept for re-driving. Default 14 d. */
+  failedRetentionMs: number;
+}
+
+/** The HTTP ingest. */
+export interface IngestConfig extends CommonConfig {
+  /** `INGEST_HOST`: address to listen on. Default `127.0.0.1`. */
+  host: string;
+  /** `INGEST_PORT`. Default 8080. */
+  port: number;
+  /**
+   * `INGEST_SECRETS` (required): HMAC signing secrets shared with the Riak hook, 1 or 2 (during a
+   * rotation), at least 32 characters each. Never log them: use `describeConfig`.
+   */
+  secrets: string[];
+  /** `MAX_COMMIT_BYTES`: largest commit accepted, at most 1,048,576 (what Kafka takes). Default 1,000,000. */
+  maxCommitBytes: number;
+  /** `MAX_BATCH_BYTES`: HTTP body limit of `POST /v1/commits/batch`, bytes. Default 16 MiB. */
+  maxBatchBytes: number;
+  /** `MAX_LANE_BACKLOG`: waiting commits in one lane before the ingest answers 503. Default 100,000. */
+  maxLaneBacklog: number;
+  /** `SIGNATURE_MAX_AGE`, seconds: how far a signature's `t` may be from the clock. Default 300. */
+  replayWindowS: number;
+  /** `SHUTDOWN_TIMEOUT`, ms: how long a graceful stop may take before exiting anyway. Default 10 s. */
+  shutdownTimeoutMs: number;
+}
+
+/** SASL credentials for the Kafka brokers. */
+export interface KafkaSaslConfig {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
+/** How the worker reaches Kafka. */
+export interface KafkaClientConfig {
+  /** `KAFKA_BROKERS`: comma-separated `host:port`. Default `127.0.0.1:9092`. */
+  brokers: string[];
+  /** `KAFKA_CLIENT_ID`. Default `commitlog-worker`. */
+  clientId: string;
+  /** `KAFKA_SSL`: TLS to the brokers, `true` or `false`. Default false. */
+  ssl: boolean;
+  /** `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`: all three or none. */
+  sasl?: KafkaSaslConfig;
+}
+
+/** The delivery worker. */
+export interface WorkerConfig extends CommonConfig {
+  kafka: KafkaClientConfig;
+  /** `WORKER_CONCURRENCY`: lanes this worker delivers at once, 1 to `LANES`. Default all lanes. */
+  concurrency: number;
+  /** `RETRY_BASE`, ms: first backoff of a failing delivery. Default 200 ms. */
+  retryBaseMs: number;
+  /** `RETRY_MAX`, ms: cap of the backoff, at least `RETRY_BASE`. Default 60 s. */
+  retryMaxMs: number;
+  /** `PRODUCE_BATCH_MAX`: records gathered into one produce request. Default 500. */
+  batchMaxRecords: number;
+  /** `WORKER_LOCK`, ms: BullMQ lock; a killed worker's job is picked up after about this long. Default 30 s. */
+  lockDurationMs: number;
+  /** `WORKER_HOST`: address of the ops server (/healthz, /readyz, /metrics). Default `127.0.0.1`. */
+  host: string;
+  /** `WORKER_PORT`: port of the ops server. Default 8082. */
+  port: number;
+  /** `SHUTDOWN_TIMEOUT`, ms. Default 10 s. */
+  shutdownTimeoutMs: number;
+  /** `ROUTES_FILE`: path of the routing rules file, if any. */
+  routesFile: string | undefined;
+  /** The routes file's parsed JSON, unvalidated (the worker checks it with core's routes schema). */
+  routesJson: unknown;
+}
+
+/** The dashboard. */
+export interface DashboardConfig extends CommonConfig {
+  /** `DASHBOARD_HOST`. Default `127.0.0.1`. */
+  host: string;
+  /** `DASHBOARD_PORT`. Default 8081. */
+  port: number;
+  /** `DASHBOARD_USERS`: who may sign in, as the dashboard reads it; holds credentials. Optional. */
+  users: string | undefined;
+  /** `SHUTDOWN_TIMEOUT`, ms. Default 10 s. */
+  shutdownTimeoutMs: number;
+}
+
+/** The command line (`requeue`, `redrive`, `status`). */
+export type CliConfig = CommonConfig;
+
+/** What the loaders read besides the environment; tests pass fakes. */
+export interface ConfigDeps {
+  /** Reads a UTF-8 text file. Default `fs.readFileSync(path, 'utf8')`. */
+  readFile?: (path: string) => string;
+}

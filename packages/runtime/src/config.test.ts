@@ -1,0 +1,377 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  ConfigError,
+  loadCliConfig,
+  loadDashboardConfig,
+  loadIngestConfig,
+  loadWorkerConfig,
+  type ConfigProblem,
+} from './config.ts';
+
+const SECRET = 's'.repeat(32);
+const NEXT_SECRET = 'n'.repeat(64);
+
+/** The problems of the `ConfigError` that `load` throws. */
+function problemsOf(load: () => unknown): ConfigProblem[] {
+  try {
+    load();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+function messageOf(problems: ConfigProblem[], variable: string): string | undefined {
+  return problems.find((p) => p.variable === variable)?.message;
+}
+
+const COMMON_DEFAULTS = {
+  redisUrl: 'redis://127.0.0.1:6379',
+  queuePrefix: 'commitlog',
+  lanes: 16,
+  logLevel: 'info',
+  commitTtlMs: 86_400_000,
+  dedupWindowMs: 86_400_000,
+  failedRetentionMs: 1_209_600_000,
+};
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('loadIngestConfig', () => {
+  it('fills every default; only the secrets are required', () => {
+    expect(loadIngestConfig({ INGEST_SECRETS: SECRET })).toEqual({
+      ...COMMON_DEFAULTS,
+      host: '127.0.0.1',
+      port: 8080,
+      secrets: [SECRET],
+      maxCommitBytes: 1_000_000,
+      maxBatchBytes: 16 * 1024 * 1024,
+      maxLaneBacklog: 100_000,
+      replayWindowS: 300,
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadIngestConfig({
+      REDIS_URL: 'rediss://:pw@redis.internal:6380/2',
+      QUEUE_PREFIX: 'cl:prod_1-a',
+      LANES: '64',
+      LOG_LEVEL: 'DEBUG',
+      COMMIT_TTL: '90m',
+      DEDUP_WINDOW: '2d',
+      FAILED_RETENTION: '30d',
+      INGEST_HOST: '0.0.0.0',
+      INGEST_PORT: '9000',
+      INGEST_SECRETS: ` ${SECRET} , ${NEXT_SECRET} `,
+      MAX_COMMIT_BYTES: '1048576',
+      MAX_BATCH_BYTES: '2000000',
+      MAX_LANE_BACKLOG: '5',
+      SIGNATURE_MAX_AGE: '60',
+      SHUTDOWN_TIMEOUT: '2500',
+    });
+    expect(config).toEqual({
+      redisUrl: 'rediss://:pw@redis.internal:6380/2',
+      queuePrefix: 'cl:prod_1-a',
+      lanes: 64,
+      logLevel: 'debug',
+      commitTtlMs: 5_400_000,
+      dedupWindowMs: 172_800_000,
+      failedRetentionMs: 2_592_000_000,
+      host: '0.0.0.0',
+      port: 9000,
+      secrets: [SECRET, NEXT_SECRET],
+      maxCommitBytes: 1_048_576,
+      maxBatchBytes: 2_000_000,
+      maxLaneBacklog: 5,
+      replayWindowS: 60,
+      shutdownTimeoutMs: 2500,
+    });
+  });
+
+  it('treats a blank variable as unset', () => {
+    const config = loadIngestConfig({ INGEST_SECRETS: SECRET, INGEST_PORT: '', LANES: '  ' });
+    expect(config.port).toBe(8080);
+    expect(config.lanes).toBe(16);
+  });
+
+  it('names every bad variable at once, one per line', () => {
+    const env = {
+      INGEST_PORT: 'abc',
+      LANES: '0',
+      LOG_LEVEL: 'loud',
+      COMMIT_TTL: '1.5h',
+      REDIS_URL: 'http://redis:6379',
+      QUEUE_PREFIX: 'no spaces',
+    };
+    let error: unknown;
+    try {
+      loadIngestConfig(env);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const configError = error as ConfigError;
+    expect(configError.code).toBe('INVALID_CONFIG');
+    expect(configError.retriable).toBe(false);
+    expect(configError.problems.map((p) => p.variable).sort()).toEqual(
+      [
+        'COMMIT_TTL',
+        'INGEST_PORT',
+        'INGEST_SECRETS',
+        'LANES',
+        'LOG_LEVEL',
+        'QUEUE_PREFIX',
+        'REDIS_URL',
+      ].sort(),
+    );
+    const lines = configError.message.split('\n');
+    expect(lines[0]).toBe('invalid configuration:');
+    expect(lines).toContain('  INGEST_PORT: must be an integer from 1 to 65535 (got "abc")');
+    expect(lines).toContain('  LANES: must be an integer from 1 to 4096 (got "0")');
+    expect(lines).toHaveLength(1 + configError.problems.length);
+  });
+
+  it('requires the secrets and never prints them', () => {
+    expect(
+      messageOf(
+        problemsOf(() => loadIngestConfig({})),
+        'INGEST_SECRETS',
+      ),
+    ).toMatch(/^is required: 1 or 2 comma-separated secrets/);
+    const short = 'tooshort-but-secret';
+    const problems = problemsOf(() => loadIngestConfig({ INGEST_SECRETS: `${SECRET},${short}` }));
+    const message = messageOf(problems, 'INGEST_SECRETS') ?? '';
+    expect(message).toContain(`secret 2 of 2 is ${short.length} characters long`);
+    expect(message).not.toContain(short);
+    expect(message).not.toContain(SECRET);
+    const three = problemsOf(() =>
+      loadIngestConfig({ INGEST_SECRETS: [SECRET, NEXT_SECRET, SECRET].join(',') }),
+    );
+    expect(messageOf(three, 'INGEST_SECRETS')).toMatch(/^holds 3 secrets; at most 2/);
+  });
+
+  it("refuses a commit size over what Kafka's default topic accepts, and says why", () => {
+    const problems = problemsOf(() =>
+      loadIngestConfig({ INGEST_SECRETS: SECRET, MAX_COMMIT_BYTES: '1048577' }),
+    );
+    expect(messageOf(problems, 'MAX_COMMIT_BYTES')).toMatch(
+      /from 1 to 1048576, .*max\.message\.bytes.*1048588.*\(got "1048577"\)$/,
+    );
+  });
+
+  it('wants a batch body that holds at least one commit', () => {
+    const problems = problemsOf(() =>
+      loadIngestConfig({ INGEST_SECRETS: SECRET, MAX_BATCH_BYTES: '1000' }),
+    );
+    expect(messageOf(problems, 'MAX_BATCH_BYTES')).toMatch(/at least MAX_COMMIT_BYTES \(1000000\)/);
+  });
+
+  it('masks the password of a bad Redis URL and hides a value that is not a URL', () => {
+    const wrongScheme = problemsOf(() =>
+      loadIngestConfig({ INGEST_SECRETS: SECRET, REDIS_URL: 'http://:hunter2@redis:6379' }),
+    );
+    expect(messageOf(wrongScheme, 'REDIS_URL')).toBe(
+      'must start with redis:// or rediss:// (for TLS) (got "http://:***@redis:6379")',
+    );
+    const notUrl = problemsOf(() =>
+      loadIngestConfig({ INGEST_SECRETS: SECRET, REDIS_URL: 'redis:hunter2@redis:99999' }),
+    );
+    expect(messageOf(notUrl, 'REDIS_URL')).not.toContain('hunter2');
+  });
+
+  it('never reads process.env itself', () => {
+    vi.stubEnv('INGEST_PORT', '9999');
+    vi.stubEnv('INGEST_SECRETS', NEXT_SECRET);
+    expect(() => loadIngestConfig({})).toThrow(ConfigError);
+    expect(loadIngestConfig({ INGEST_SECRETS: SECRET }).port).toBe(8080);
+  });
+});
+
+describe('loadWorkerConfig', () => {
+  it('fills every default; concurrency defaults to every lane', () => {
+    expect(loadWorkerConfig({ LANES: '32' })).toEqual({
+      ...COMMON_DEFAULTS,
+      lanes: 32,
+      kafka: { brokers: ['127.0.0.1:9092'], clientId: 'commitlog-worker', ssl: false },
+      concurrency: 32,
+      retryBaseMs: 200,
+      retryMaxMs: 60_000,
+      batchMaxRecords: 500,
+      lockDurationMs: 30_000,
+      host: '127.0.0.1',
+      port: 8082,
+      shutdownTimeoutMs: 10_000,
+      routesFile: undefined,
+      routesJson: undefined,
+    });
+  });
+
+  it('reads the Kafka settings, SASL included', () => {
+    const config = loadWorkerConfig({
+      KAFKA_BROKERS: 'kafka-0.kafka:9093, kafka-1.kafka:9093,[::1]:9094,',
+      KAFKA_CLIENT_ID: 'commitlog-worker-7',
+      KAFKA_SSL: 'TRUE',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256',
+      KAFKA_SASL_USERNAME: 'commitlog',
+      KAFKA_SASL_PASSWORD: ' pass with spaces ',
+      WORKER_CONCURRENCY: '4',
+      RETRY_BASE: '1s',
+      RETRY_MAX: '5m',
+      PRODUCE_BATCH_MAX: '100',
+      WORKER_LOCK: '45s',
+      WORKER_HOST: '::',
+      WORKER_PORT: '9100',
+      SHUTDOWN_TIMEOUT: '20s',
+    });
+    expect(config).toMatchObject({
+      kafka: {
+        brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093', '[::1]:9094'],
+        clientId: 'commitlog-worker-7',
+        ssl: true,
+        sasl: { mechanism: 'scram-sha-256', username: 'commitlog', password: ' pass with spaces ' },
+      },
+      concurrency: 4,
+      retryBaseMs: 1000,
+      retryMaxMs: 300_000,
+      batchMaxRecords: 100,
+      lockDurationMs: 45_000,
+      host: '::',
+      port: 9100,
+      shutdownTimeoutMs: 20_000,
+    });
+  });
+
+  it('names every bad broker, and a bad flag', () => {
+    const problems = problemsOf(() =>
+      loadWorkerConfig({ KAFKA_BROKERS: 'kafka:9092,kafka,kafka:0', KAFKA_SSL: 'yes' }),
+    );
+    expect(messageOf(problems, 'KAFKA_BROKERS')).toBe(
+      'each broker must be host:port with a port from 1 to 65535; not "kafka", "kafka:0"',
+    );
+    expect(messageOf(problems, 'KAFKA_SSL')).toBe('must be true or false (got "yes")');
+  });
+
+  it('wants all three SASL settings or none, and never prints the password', () => {
+    const problems = problemsOf(() =>
+      loadWorkerConfig({ KAFKA_SASL_USERNAME: 'commitlog', KAFKA_SASL_PASSWORD: 'kafka-pass' }),
+    );
+    expect(problems).toEqual([
+      {
+        variable: 'KAFKA_SASL_MECHANISM',
+        message:
+          'is required when KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are set (set all three SASL variables or none)',
+      },
+    ]);
+    const mechanism = problemsOf(() =>
+      loadWorkerConfig({
+        KAFKA_SASL_MECHANISM: 'gssapi',
+        KAFKA_SASL_USERNAME: 'u',
+        KAFKA_SASL_PASSWORD: 'kafka-pass',
+      }),
+    );
+    expect(messageOf(mechanism, 'KAFKA_SASL_MECHANISM')).toBe(
+      'must be one of plain, scram-sha-256, scram-sha-512 (got "gssapi")',
+    );
+    expect(JSON.stringify(mechanism)).not.toContain('kafka-pass');
+  });
+
+  it('checks values against each other, even when another variable is bad', () => {
+    const problems = problemsOf(() =>
+      loadWorkerConfig({
+        LANES: '8',
+        WORKER_CONCURRENCY: '9',
+        RETRY_BASE: '2m',
+        RETRY_MAX: '1m',
+        WORKER_PORT: '70000',
+      }),
+    );
+    expect(problems.map((p) => p.variable).sort()).toEqual([
+      'RETRY_MAX',
+      'WORKER_CONCURRENCY',
+      'WORKER_PORT',
+    ]);
+    expect(messageOf(problems, 'WORKER_CONCURRENCY')).toMatch(/^must be at most LANES \(8\)/);
+    expect(messageOf(problems, 'RETRY_MAX')).toBe(
+      'must be at least RETRY_BASE (120000 ms) (got 60000 ms)',
+    );
+  });
+
+  it('reads the routes file as JSON, left for the worker to validate', () => {
+    const read: string[] = [];
+    const config = loadWorkerConfig(
+      { ROUTES_FILE: '/etc/commitlog/routes.json' },
+      {
+        readFile: (path) => {
+          read.push(path);
+          return '{"routes":[{"bucket":"transactions","topic":"payments"}]}';
+        },
+      },
+    );
+    expect(read).toEqual(['/etc/commitlog/routes.json']);
+    expect(config.routesFile).toBe('/etc/commitlog/routes.json');
+    expect(config.routesJson).toEqual({ routes: [{ bucket: 'transactions', topic: 'payments' }] });
+  });
+
+  it('reports an unreadable or invalid routes file on ROUTES_FILE, with the other problems', () => {
+    const missing = problemsOf(() =>
+      loadWorkerConfig(
+        { ROUTES_FILE: 'routes.json', LANES: 'many' },
+        {
+          readFile: () => {
+            throw new Error("ENOENT: no such file or directory, open 'routes.json'");
+          },
+        },
+      ),
+    );
+    expect(missing.map((p) => p.variable).sort()).toEqual(['LANES', 'ROUTES_FILE']);
+    expect(messageOf(missing, 'ROUTES_FILE')).toBe(
+      `cannot read "routes.json": ENOENT: no such file or directory, open 'routes.json'`,
+    );
+    const invalid = problemsOf(() =>
+      loadWorkerConfig({ ROUTES_FILE: 'routes.json' }, { readFile: () => '{"routes": [' }),
+    );
+    expect(messageOf(invalid, 'ROUTES_FILE')).toMatch(/^"routes\.json" is not valid JSON: /);
+  });
+
+  it('reads the routes file from disk by default', () => {
+    const problems = problemsOf(() =>
+      loadWorkerConfig({ ROUTES_FILE: '/nonexistent/commitlog/routes.json' }),
+    );
+    expect(messageOf(problems, 'ROUTES_FILE')).toMatch(/^cannot read .*ENOENT/);
+  });
+});
+
+describe('loadDashboardConfig', () => {
+  it('fills the defaults and keeps the users as written', () => {
+    expect(loadDashboardConfig({})).toEqual({
+      ...COMMON_DEFAULTS,
+      host: '127.0.0.1',
+      port: 8081,
+      users: undefined,
+      shutdownTimeoutMs: 10_000,
+    });
+    expect(
+      loadDashboardConfig({ DASHBOARD_USERS: 'ops:pw', DASHBOARD_PORT: '7000' }),
+    ).toMatchObject({ users: 'ops:pw', port: 7000 });
+  });
+
+  it('does not check variables of other roles', () => {
+    expect(() => loadDashboardConfig({ INGEST_PORT: 'abc', KAFKA_BROKERS: 'x' })).not.toThrow();
+    expect(problemsOf(() => loadDashboardConfig({ DASHBOARD_PORT: '0' }))).toEqual([
+      { variable: 'DASHBOARD_PORT', message: 'must be an integer from 1 to 65535 (got "0")' },
+    ]);
+  });
+});
+
+describe('loadCliConfig', () => {
+  it('reads only the shared settings', () => {
+    expect(loadCliConfig({ LOG_LEVEL: 'warn' })).toEqual({ ...COMMON_DEFAULTS, logLevel: 'warn' });
+    expect(problemsOf(() => loadCliConfig({ FAILED_RETENTION: '0' }))[0]?.variable).toBe(
+      'FAILED_RETENTION',
+    );
+  });
+});

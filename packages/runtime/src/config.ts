@@ -1,0 +1,300 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { ConfigProblem } from './config-error.ts';
+import type {
+  CliConfig,
+  CommonConfig,
+  ConfigDeps,
+  DashboardConfig,
+  IngestConfig,
+  LogLevel,
+  WorkerConfig,
+} from './config-types.ts';
+import {
+  complete,
+  optional,
+  readEnv,
+  required,
+  withDefault,
+  type Env,
+  type EnvValues,
+} from './env-schema.ts';
+import {
+  boolean,
+  brokers,
+  duration,
+  integer,
+  listenHost,
+  matching,
+  oneOf,
+  port,
+  redisUrl,
+  secrets,
+  SECRETS_RULE,
+  text,
+} from './env-values.ts';
+
+export { ConfigError, type ConfigProblem } from './config-error.ts';
+export type { Env } from './env-schema.ts';
+export type {
+  CliConfig,
+  CommonConfig,
+  ConfigDeps,
+  ConfigRole,
+  DashboardConfig,
+  IngestConfig,
+  KafkaClientConfig,
+  KafkaSaslConfig,
+  LogLevel,
+  WorkerConfig,
+} from './config-types.ts';
+
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+
+/**
+ * Kafka's default `max.message.bytes` is 1,048,588 bytes per record batch; the record's headers
+ * and framing take some of it, so a commit's value may use at most 1 MiB.
+ */
+export const MAX_COMMIT_BYTES_LIMIT = 1_048_576;
+
+const COMMON_ENV = {
+  REDIS_URL: withDefault(redisUrl, 'redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: withDefault(
+    matching(/^[a-zA-Z0-9:_-]+$/, 'letters, digits, ":", "_" or "-"'),
+    'commitlog',
+  ),
+  LANES: withDefault(integer(1, 4096), '16'),
+  LOG_LEVEL: withDefault(oneOf(LOG_LEVELS), 'info'),
+  COMMIT_TTL: withDefault(duration, '24h'),
+  DEDUP_WINDOW: withDefault(duration, '24h'),
+  FAILED_RETENTION: withDefault(duration, '14d'),
+};
+
+const SHUTDOWN_TIMEOUT = withDefault(duration, '10s');
+
+const INGEST_ENV = z.object({
+  ...COMMON_ENV,
+  INGEST_HOST: withDefault(listenHost, '127.0.0.1'),
+  INGEST_PORT: withDefault(port, '8080'),
+  INGEST_SECRETS: required(
+    secrets,
+    `${SECRETS_RULE}, shared with the Riak hook (e.g. \`openssl rand -hex 32\`)`,
+  ),
+  MAX_COMMIT_BYTES: withDefault(
+    integer(
+      1,
+      MAX_COMMIT_BYTES_LIMIT,
+      "Kafka's default max.message.bytes is 1048588 and the record adds headers",
+    ),
+    '1000000',
+  ),
+  MAX_BATCH_BYTES: withDefault(integer(1), String(16 * 1024 * 1024)),
+  MAX_LANE_BACKLOG: withDefault(integer(1), '100000'),
+  SIGNATURE_MAX_AGE: withDefault(integer(1, 3600), '300'),
+  SHUTDOWN_TIMEOUT,
+});
+
+const SASL_VARIABLES = [
+  'KAFKA_SASL_MECHANISM',
+  'KAFKA_SASL_USERNAME',
+  'KAFKA_SASL_PASSWORD',
+] as const;
+
+const WORKER_ENV = z.object({
+  ...COMMON_ENV,
+  KAFKA_BROKERS: withDefault(brokers, '127.0.0.1:9092'),
+  KAFKA_CLIENT_ID: withDefault(text, 'commitlog-worker'),
+  KAFKA_SSL: withDefault(boolean, 'false'),
+  KAFKA_SASL_MECHANISM: optional(oneOf(['plain', 'scram-sha-256', 'scram-sha-512'])),
+  KAFKA_SASL_USERNAME: optional(text),
+  KAFKA_SASL_PASSWORD: optional(text, { keepWhitespace: true }),
+  WORKER_CONCURRENCY: optional(integer(1)),
+  RETRY_BASE: withDefault(duration, '200ms'),
+  RETRY_MAX: withDefault(duration, '60s'),
+  PRODUCE_BATCH_MAX: withDefault(integer(1), '500'),
+  WORKER_LOCK: withDefault(duration, '30s'),
+  WORKER_HOST: withDefault(listenHost, '127.0.0.1'),
+  WORKER_PORT: withDefault(port, '8082'),
+  SHUTDOWN_TIMEOUT,
+  ROUTES_FILE: optional(text),
+});
+
+const DASHBOARD_ENV = z.object({
+  ...COMMON_ENV,
+  DASHBOARD_HOST: withDefault(listenHost, '127.0.0.1'),
+  DASHBOARD_PORT: withDefault(port, '8081'),
+  DASHBOARD_USERS: optional(text, { keepWhitespace: true }),
+  SHUTDOWN_TIMEOUT,
+});
+
+const CLI_ENV = z.object(COMMON_ENV);
+
+function common(values: EnvValues<typeof COMMON_ENV>): CommonConfig {
+  return {
+    redisUrl: values.REDIS_URL,
+    queuePrefix: values.QUEUE_PREFIX,
+    lanes: values.LANES,
+    logLevel: values.LOG_LEVEL,
+    commitTtlMs: values.COMMIT_TTL,
+    dedupWindowMs: values.DEDUP_WINDOW,
+    failedRetentionMs: values.FAILED_RETENTION,
+  };
+}
+
+/** Reads and checks the ingest's configuration; throws a `ConfigError` naming every bad variable. */
+export function loadIngestConfig(env: Env): IngestConfig {
+  const { values, problems } = readEnv(INGEST_ENV, env);
+  const { MAX_COMMIT_BYTES: commit, MAX_BATCH_BYTES: batch } = values;
+  if (commit !== undefined && batch !== undefined && batch < commit) {
+    problems.push({
+      variable: 'MAX_BATCH_BYTES',
+      message: `must be at least MAX_COMMIT_BYTES (${commit}), or a batch could not carry one commit (got "${batch}")`,
+    });
+  }
+  const v = complete(values, problems);
+  return {
+    ...common(v),
+    host: v.INGEST_HOST,
+    port: v.INGEST_PORT,
+    secrets: v.INGEST_SECRETS,
+    maxCommitBytes: v.MAX_COMMIT_BYTES,
+    maxBatchBytes: v.MAX_BATCH_BYTES,
+    maxLaneBacklog: v.MAX_LANE_BACKLOG,
+    replayWindowS: v.SIGNATURE_MAX_AGE,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
+  };
+}
+
+/** Reads and checks the worker's configuration, and its routes file; throws a `ConfigError`. */
+export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig {
+  const { values, problems } = readEnv(WORKER_ENV, env);
+  problems.push(...workerCrossChecks(values, env));
+  const routesJson = readRoutesFile(values.ROUTES_FILE, deps, problems);
+  const v = complete(values, problems);
+  const sasl =
+    v.KAFKA_SASL_MECHANISM !== undefined &&
+    v.KAFKA_SASL_USERNAME !== undefined &&
+    v.KAFKA_SASL_PASSWORD !== undefined
+      ? {
+          mechanism: v.KAFKA_SASL_MECHANISM,
+          username: v.KAFKA_SASL_USERNAME,
+          password: v.KAFKA_SASL_PASSWORD,
+        }
+      : undefined;
+  return {
+    ...common(v),
+    kafka: {
+      brokers: v.KAFKA_BROKERS,
+      clientId: v.KAFKA_CLIENT_ID,
+      ssl: v.KAFKA_SSL,
+      ...(sasl === undefined ? {} : { sasl }),
+    },
+    concurrency: v.WORKER_CONCURRENCY ?? v.LANES,
+    retryBaseMs: v.RETRY_BASE,
+    retryMaxMs: v.RETRY_MAX,
+    batchMaxRecords: v.PRODUCE_BATCH_MAX,
+    lockDurationMs: v.WORKER_LOCK,
+    host: v.WORKER_HOST,
+    port: v.WORKER_PORT,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
+    routesFile: v.ROUTES_FILE,
+    routesJson,
+  };
+}
+
+function workerCrossChecks(
+  values: Partial<EnvValues<typeof WORKER_ENV.shape>>,
+  env: Env,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const {
+    WORKER_CONCURRENCY: concurrency,
+    LANES: lanes,
+    RETRY_BASE: base,
+    RETRY_MAX: max,
+  } = values;
+  if (concurrency !== undefined && lanes !== undefined && concurrency > lanes) {
+    problems.push({
+      variable: 'WORKER_CONCURRENCY',
+      message: `must be at most LANES (${lanes}): a worker delivers each lane one job at a time (got "${concurrency}")`,
+    });
+  }
+  if (base !== undefined && max !== undefined && base > max) {
+    problems.push({
+      variable: 'RETRY_MAX',
+      message: `must be at least RETRY_BASE (${base} ms) (got ${max} ms)`,
+    });
+  }
+  // All three SASL settings or none: half a credential is a mistake, not a choice.
+  const isSet = (name: string): boolean => (env[name] ?? '').trim() !== '';
+  const present = SASL_VARIABLES.filter(isSet);
+  if (present.length > 0) {
+    for (const name of SASL_VARIABLES.filter((n) => !isSet(n))) {
+      problems.push({
+        variable: name,
+        message: `is required when ${present.join(' and ')} ${present.length > 1 ? 'are' : 'is'} set (set all three SASL variables or none)`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** The routes file's JSON, or `undefined` when there is none or it cannot be read (a problem). */
+function readRoutesFile(
+  path: string | undefined,
+  deps: ConfigDeps,
+  problems: ConfigProblem[],
+): unknown {
+  if (path === undefined) return undefined;
+  const readFile = deps.readFile ?? ((file: string) => readFileSync(file, 'utf8'));
+  let contents: string;
+  try {
+    contents = readFile(path);
+  } catch (error) {
+    problems.push({
+      variable: 'ROUTES_FILE',
+      message: `cannot read ${JSON.stringify(path)}: ${describeError(error)}`,
+    });
+    return undefined;
+  }
+  try {
+    return JSON.parse(contents) as unknown;
+  } catch (error) {
+    problems.push({
+      variable: 'ROUTES_FILE',
+      message: `${JSON.stringify(path)} is not valid JSON: ${describeError(error)}`,
+    });
+    return undefined;
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Reads and checks the dashboard's configuration; throws a `ConfigError` naming every bad variable. */
+export function loadDashboardConfig(env: Env): DashboardConfig {
+  const { values, problems } = readEnv(DASHBOARD_ENV, env);
+  const v = complete(values, problems);
+  return {
+    ...common(v),
+    host: v.DASHBOARD_HOST,
+    port: v.DASHBOARD_PORT,
+    users: v.DASHBOARD_USERS,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
+  };
+}
+
+/** Reads and checks what the command line needs; throws a `ConfigError` naming every bad variable. */
+export function loadCliConfig(env: Env): CliConfig {
+  const { values, problems } = readEnv(CLI_ENV, env);
+  return common(complete(values, problems));
+}

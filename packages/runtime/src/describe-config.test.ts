@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { loadDashboardConfig, loadIngestConfig, loadWorkerConfig } from './config.ts';
+import { describeConfig } from './describe-config.ts';
+
+const SECRET_A = 'a'.repeat(32);
+const SECRET_B = 'b'.repeat(40);
+
+describe('describeConfig', () => {
+  it('redacts the ingest secrets, keeps their count, and masks the Redis password', () => {
+    const config = loadIngestConfig({
+      INGEST_SECRETS: `${SECRET_A},${SECRET_B}`,
+      REDIS_URL: 'redis://:hunter2@redis:6379/0',
+    });
+    const described = describeConfig(config);
+    expect(described).toMatchObject({
+      secrets: ['[redacted]', '[redacted]'],
+      redisUrl: 'redis://:***@redis:6379/0',
+      port: 8080,
+      maxCommitBytes: 1_000_000,
+    });
+    const text = JSON.stringify(described);
+    expect(text).not.toContain(SECRET_A);
+    expect(text).not.toContain(SECRET_B);
+    expect(text).not.toContain('hunter2');
+  });
+
+  it('redacts the Kafka SASL password and keeps the rest of the Kafka settings', () => {
+    const config = loadWorkerConfig(
+      {
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'commitlog',
+        KAFKA_SASL_PASSWORD: 'kafka-pass',
+        ROUTES_FILE: '/etc/commitlog/routes.json',
+      },
+      { readFile: () => '{"routes":[]}' },
+    );
+    const described = describeConfig(config);
+    expect(described.kafka).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      clientId: 'commitlog-worker',
+      ssl: false,
+      sasl: { mechanism: 'scram-sha-512', username: 'commitlog', password: '[redacted]' },
+    });
+    expect(described.routesJson).toEqual({ routes: [] });
+    expect(JSON.stringify(described)).not.toContain('kafka-pass');
+  });
+
+  it('redacts the dashboard users and leaves an unset value unset', () => {
+    expect(describeConfig(loadDashboardConfig({ DASHBOARD_USERS: 'ops:pw' })).users).toBe(
+      '[redacted]',
+    );
+    expect(describeConfig(loadDashboardConfig({})).users).toBeUndefined();
+  });
+
+  it('does not change the configuration it describes', () => {
+    const config = loadIngestConfig({ INGEST_SECRETS: SECRET_A });
+    describeConfig(config);
+    expect(config.secrets).toEqual([SECRET_A]);
+  });
+});

@@ -1,0 +1,35 @@
+import { maskRedisUrl } from './redis-url.ts';
+
+const REDACTED = '[redacted]';
+
+/** Keys whose values are credentials: signing secrets, SASL passwords, dashboard users. */
+const SECRET_KEY = /secret|password|passwd|token|credential|users/i;
+
+/** Keys holding a Redis URL, whose password is masked but whose host stays readable. */
+const REDIS_URL_KEY = /redisUrl$/;
+
+/**
+ * A copy of a loaded configuration that is safe to log at start-up: credentials become
+ * `[redacted]` (a list of secrets keeps its length, which shows whether a rotation is under way)
+ * and the Redis URL's password becomes `***`. Unset values stay `undefined`.
+ */
+export function describeConfig(config: object): Record<string, unknown> {
+  return describeObject(config);
+}
+
+function describeObject(object: object): Record<string, unknown> {
+  const described: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    described[key] = describeValue(key, value);
+  }
+  return described;
+}
+
+function describeValue(key: string, value: unknown): unknown {
+  if (value === undefined || value === null) return value;
+  if (SECRET_KEY.test(key)) return Array.isArray(value) ? value.map(() => REDACTED) : REDACTED;
+  if (REDIS_URL_KEY.test(key) && typeof value === 'string') return maskRedisUrl(value);
+  if (Array.isArray(value)) return value.map((item: unknown) => describeValue('', item));
+  if (typeof value === 'object') return describeObject(value);
+  return value;
+}

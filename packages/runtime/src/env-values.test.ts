@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import {
+  boolean,
+  brokers,
+  duration,
+  integer,
+  listenHost,
+  oneOf,
+  port,
+  redisUrl,
+  secrets,
+  type Parsed,
+} from './env-values.ts';
+
+function value<T>(parsed: Parsed<T>): T {
+  if (!parsed.ok) throw new Error(`expected a value, got: ${parsed.message}`);
+  return parsed.value;
+}
+
+function message(parsed: Parsed<unknown>): string {
+  if (parsed.ok) throw new Error('expected a problem');
+  return parsed.message;
+}
+
+describe('environment value parsers', () => {
+  it('integer: plain digits within bounds', () => {
+    expect(value(integer(1, 10)('10'))).toBe(10);
+    expect(value(integer(1)('123456789'))).toBe(123_456_789);
+    for (const text of ['0', '11', '-1', '1e3', '0x10', '1_000', '1.0', 'ten']) {
+      expect(integer(1, 10)(text).ok, text).toBe(false);
+    }
+    expect(message(integer(1)('0'))).toBe('must be an integer of at least 1 (got "0")');
+    expect(message(port('65536'))).toBe('must be an integer from 1 to 65535 (got "65536")');
+  });
+
+  it('duration: above zero', () => {
+    expect(value(duration('30s'))).toBe(30_000);
+    expect(message(duration('0'))).toMatch(/^must be a duration above zero .* \(got "0"\)$/);
+  });
+
+  it('oneOf and boolean: case-insensitive words', () => {
+    expect(value(oneOf(['info', 'warn'])('WARN'))).toBe('warn');
+    expect(message(oneOf(['info', 'warn'])('loud'))).toBe('must be one of info, warn (got "loud")');
+    expect(value(boolean('False'))).toBe(false);
+    expect(value(boolean('true'))).toBe(true);
+    expect(boolean('1').ok).toBe(false);
+  });
+
+  it('listenHost: names and addresses, nothing else', () => {
+    for (const host of ['127.0.0.1', '0.0.0.0', '::', 'localhost', 'ingest_1.svc']) {
+      expect(value(listenHost(host))).toBe(host);
+    }
+    for (const host of ['http://x', 'a b', '[::1]']) expect(listenHost(host).ok, host).toBe(false);
+  });
+
+  it('redisUrl: redis:// or rediss:// with a host', () => {
+    expect(value(redisUrl('redis://127.0.0.1:6379'))).toBe('redis://127.0.0.1:6379');
+    expect(value(redisUrl('rediss://user:pw@redis/3'))).toBe('rediss://user:pw@redis/3');
+    expect(message(redisUrl('redis:///0'))).toBe('must name a host (got "redis:///0")');
+    expect(message(redisUrl('redis://:pw@redis:99999'))).toBe(
+      'must be a URL such as redis://127.0.0.1:6379 (got "redis://:***@redis:99999")',
+    );
+    expect(message(redisUrl('http://redis:6379'))).toBe(
+      'must start with redis:// or rediss:// (for TLS) (got "http://redis:6379")',
+    );
+    expect(message(redisUrl('localhost:6379'))).toBe(
+      'must start with redis:// or rediss:// (for TLS) (the value is not shown: it may hold a password)',
+    );
+    expect(message(redisUrl('just text'))).toBe(
+      'must be a URL such as redis://127.0.0.1:6379 (the value is not shown: it may hold a password)',
+    );
+  });
+
+  it('brokers: host:port items, IPv6 in brackets, empty items ignored', () => {
+    expect(value(brokers('a:1, b.c:9092 ,[fe80::1]:9093,'))).toEqual([
+      'a:1',
+      'b.c:9092',
+      '[fe80::1]:9093',
+    ]);
+    expect(message(brokers(','))).toBe('must list at least one host:port (got ",")');
+    expect(message(brokers('a:99999,fe80::1:9092'))).toBe(
+      'each broker must be host:port with a port from 1 to 65535; not "a:99999", "fe80::1:9092"',
+    );
+  });
+
+  it('secrets: one or two, long enough, never repeated in a message', () => {
+    const a = 'a'.repeat(32);
+    expect(value(secrets(a))).toEqual([a]);
+    expect(value(secrets(`${a}, ${a}b ,`))).toEqual([a, `${a}b`]);
+    const problem = message(secrets('short1,short22'));
+    expect(problem).toBe(
+      'secret 1 of 2 is 6 characters long, secret 2 of 2 is 7 characters long; each must be at least 32 (values are not shown)',
+    );
+    expect(message(secrets(' , '))).toBe(
+      'must hold 1 or 2 comma-separated secrets of at least 32 characters each',
+    );
+  });
+});

@@ -1,0 +1,159 @@
+import { parseDuration } from '@commitlog/core';
+import { maskRedisUrl } from './redis-url.ts';
+
+/** The outcome of reading one environment value: the typed value, or what is wrong with it. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Reads one non-blank environment value. Messages never repeat a secret. */
+export type Parser<T> = (text: string) => Parsed<T>;
+
+function ok<T>(value: T): Parsed<T> {
+  return { ok: true, value };
+}
+
+function bad(message: string): Parsed<never> {
+  return { ok: false, message };
+}
+
+/** ` (got "…")`, the tail of a message about a value that is not secret. */
+function got(text: string): string {
+  return ` (got ${JSON.stringify(text)})`;
+}
+
+/**
+ * A whole number from `min` to `max` (default: no upper bound), written in plain digits. `why`,
+ * when given, explains the bounds in the message.
+ */
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER, why?: string): Parser<number> {
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+  const reason = why === undefined ? '' : `, since ${why}`;
+  return (text) => {
+    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (Number.isSafeInteger(value) && value >= min && value <= max) return ok(value);
+    return bad(`must be an integer ${range}${reason}${got(text)}`);
+  };
+}
+
+/** A TCP port to listen on or connect to. */
+export const port: Parser<number> = integer(1, 65_535);
+
+/** A duration above zero, in milliseconds: `500ms`, `30s`, `90m`, `24h`, `14d` or bare ms. */
+export const duration: Parser<number> = (text) => {
+  let ms: number | undefined;
+  try {
+    ms = parseDuration(text);
+  } catch {
+    ms = undefined;
+  }
+  if (ms !== undefined && ms > 0) return ok(ms);
+  return bad(
+    `must be a duration above zero such as 500ms, 30s, 90m, 24h or 14d, or a whole number of milliseconds${got(text)}`,
+  );
+};
+
+/** One of a fixed set of words, case-insensitive; the value is returned in lower case. */
+export function oneOf<const T extends string>(words: readonly T[]): Parser<T> {
+  return (text) => {
+    const word = words.find((w) => w === text.toLowerCase());
+    return word === undefined ? bad(`must be one of ${words.join(', ')}${got(text)}`) : ok(word);
+  };
+}
+
+/** `true` or `false`, case-insensitive. */
+export const boolean: Parser<boolean> = (text) => {
+  const parsed = oneOf(['true', 'false'])(text);
+  return parsed.ok ? ok(parsed.value === 'true') : bad(`must be true or false${got(text)}`);
+};
+
+/** Any text; for names, paths and credentials whose form is someone else's business. */
+export const text: Parser<string> = (value) => ok(value);
+
+/** Text matching `pattern`, described to the operator as `description`. */
+export function matching(pattern: RegExp, description: string): Parser<string> {
+  return (value) => (pattern.test(value) ? ok(value) : bad(`must be ${description}${got(value)}`));
+}
+
+/** An address to listen on: a host name, an IPv4 address or an unbracketed IPv6 address. */
+export const listenHost: Parser<string> = matching(
+  /^[A-Za-z0-9._:-]+$/,
+  'a host name or an IP address to listen on, such as 127.0.0.1 or 0.0.0.0',
+);
+
+/**
+ * ` (got "…")` with the password masked, for a value written as `scheme://authority…`, where the
+ * masking finds the password; any other value is not repeated, since it may hold one unfound.
+ */
+function gotRedisUrl(value: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value)
+    ? got(maskRedisUrl(value))
+    : ' (the value is not shown: it may hold a password)';
+}
+
+/** A `redis://` or `rediss://` (TLS) URL naming a host. */
+export const redisUrl: Parser<string> = (value) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return bad(`must be a URL such as redis://127.0.0.1:6379${gotRedisUrl(value)}`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    return bad(`must start with redis:// or rediss:// (for TLS)${gotRedisUrl(value)}`);
+  }
+  if (url.hostname === '') return bad(`must name a host${gotRedisUrl(value)}`);
+  return ok(value);
+};
+
+const BROKER = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+
+/** Comma-separated `host:port` Kafka bootstrap brokers; empty items (a trailing comma) are ignored. */
+export const brokers: Parser<string[]> = (value) => {
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  if (items.length === 0) return bad(`must list at least one host:port${got(value)}`);
+  const wrong = items.filter((item) => {
+    const port = Number(BROKER.exec(item)?.[2] ?? 0);
+    return port < 1 || port > 65_535;
+  });
+  if (wrong.length > 0) {
+    const list = wrong.map((item) => JSON.stringify(item)).join(', ');
+    return bad(`each broker must be host:port with a port from 1 to 65535; not ${list}`);
+  }
+  return ok(items);
+};
+
+/** The shortest signing secret accepted: 32 characters, e.g. 16 random bytes in hex. */
+export const MIN_SECRET_LENGTH = 32;
+
+/** What `INGEST_SECRETS` must hold; part of the messages, which never show a secret. */
+export const SECRETS_RULE = `1 or 2 comma-separated secrets of at least ${MIN_SECRET_LENGTH} characters each`;
+
+/**
+ * The ingest's request-signing secrets: one, or two while rotating (the hook signs with either).
+ * Each is trimmed. Messages say which secret is wrong and how long it is, never what it is.
+ */
+export const secrets: Parser<string[]> = (value) => {
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  if (items.length === 0) return bad(`must hold ${SECRETS_RULE}`);
+  if (items.length > 2) {
+    return bad(
+      `holds ${items.length} secrets; at most 2 are allowed (the current one and the next, during a rotation)`,
+    );
+  }
+  const short = items.flatMap((item, i) =>
+    item.length < MIN_SECRET_LENGTH
+      ? [`secret ${i + 1} of ${items.length} is ${item.length} characters long`]
+      : [],
+  );
+  if (short.length > 0) {
+    return bad(
+      `${short.join(', ')}; each must be at least ${MIN_SECRET_LENGTH} (values are not shown)`,
+    );
+  }
+  return ok(items);
+};

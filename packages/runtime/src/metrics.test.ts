@@ -1,0 +1,56 @@
+import { CommitlogError } from '@commitlog/core';
+import { register as globalRegistry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import {
+  createCounter,
+  createGauge,
+  createHistogram,
+  createMetricsRegistry,
+  Registry,
+} from './metrics.ts';
+
+describe('createMetricsRegistry', () => {
+  it('collects the process metrics, prefixed and labelled with the service', async () => {
+    const registry = createMetricsRegistry('ingest');
+    expect(registry).toBeInstanceOf(Registry);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^commitlog_process_cpu_user_seconds_total\{service="ingest"\} /m);
+    expect(text).toContain('commitlog_nodejs_eventloop_lag_seconds');
+    expect(text).not.toMatch(/^process_/m);
+  });
+
+  it('keeps each registry apart, and the global one empty', async () => {
+    const ingest = createMetricsRegistry('ingest');
+    const worker = createMetricsRegistry('worker');
+    createCounter(worker, { name: 'commitlog_delivered_total', help: 'Commits delivered.' }).inc();
+    expect(await worker.metrics()).toContain('commitlog_delivered_total{service="worker"} 1');
+    expect(await ingest.metrics()).not.toContain('commitlog_delivered_total');
+    expect(globalRegistry.getMetricsAsArray()).toEqual([]);
+  });
+});
+
+describe('metric helpers', () => {
+  it('register gauges and histograms in the given registry, with labels', async () => {
+    const registry = createMetricsRegistry('worker');
+    createGauge(registry, {
+      name: 'commitlog_lane_backlog_commits',
+      help: 'Waiting commits per lane.',
+      labelNames: ['lane'],
+    }).set({ lane: '3' }, 42);
+    createHistogram(registry, {
+      name: 'commitlog_delivery_duration_seconds',
+      help: 'Time from dequeue to Kafka ack.',
+      buckets: [0.1, 1],
+    }).observe(0.5);
+    const text = await registry.metrics();
+    expect(text).toContain('commitlog_lane_backlog_commits{lane="3",service="worker"} 42');
+    expect(text).toContain('commitlog_delivery_duration_seconds_bucket{le="1",service="worker"} 1');
+  });
+
+  it('refuse a name outside the commitlog_<thing>_<unit> convention', () => {
+    const registry = createMetricsRegistry('worker');
+    for (const name of ['delivered_total', 'commitlog_Delivered', 'commitlog-delivered']) {
+      expect(() => createCounter(registry, { name, help: 'x' }), name).toThrow(CommitlogError);
+    }
+  });
+});

@@ -1,0 +1,76 @@
+import { CommitlogError } from '@commitlog/core';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type CounterConfiguration,
+  type GaugeConfiguration,
+  type HistogramConfiguration,
+} from 'prom-client';
+
+// prom-client is a dependency of this package only: apps take these from `@commitlog/runtime`.
+export { Counter, Gauge, Histogram, Registry };
+export type { CounterConfiguration, GaugeConfiguration, HistogramConfiguration };
+
+/** Every commitlog metric is named `commitlog_<thing>_<unit>`. */
+export const METRIC_PREFIX = 'commitlog_';
+
+const METRIC_NAME = /^commitlog_[a-z][a-z0-9_]*$/;
+
+/**
+ * A registry of one process's metrics, never prom-client's global one (which any library may
+ * write to, and which tests would share). It carries Node's process metrics (CPU, memory, event
+ * loop lag, GC), named `commitlog_process_…`/`commitlog_nodejs_…`, and labels every series with
+ * `service`, so the roles can share one dashboard.
+ */
+export function createMetricsRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  return registry;
+}
+
+/** Config of a metric made by the helpers below: they set `registers` themselves. */
+export type MetricOptions<C> = Omit<C, 'registers'>;
+
+function checkName(name: string): void {
+  if (!METRIC_NAME.test(name)) {
+    throw new CommitlogError(
+      'INVALID_METRIC_NAME',
+      `metric ${JSON.stringify(name)} must be named commitlog_<thing>_<unit> in snake case`,
+      { retriable: false },
+    );
+  }
+}
+
+/**
+ * A counter registered in `registry` only. prom-client's own constructors register into the
+ * global registry unless told otherwise; these helpers cannot forget, and check the name.
+ */
+export function createCounter<T extends string = string>(
+  registry: Registry,
+  options: MetricOptions<CounterConfiguration<T>>,
+): Counter<T> {
+  checkName(options.name);
+  return new Counter<T>({ ...options, registers: [registry] });
+}
+
+/** A gauge registered in `registry` only; see `createCounter`. */
+export function createGauge<T extends string = string>(
+  registry: Registry,
+  options: MetricOptions<GaugeConfiguration<T>>,
+): Gauge<T> {
+  checkName(options.name);
+  return new Gauge<T>({ ...options, registers: [registry] });
+}
+
+/** A histogram registered in `registry` only; see `createCounter`. */
+export function createHistogram<T extends string = string>(
+  registry: Registry,
+  options: MetricOptions<HistogramConfiguration<T>>,
+): Histogram<T> {
+  checkName(options.name);
+  return new Histogram<T>({ ...options, registers: [registry] });
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { createMetricsRegistry, Registry } from './metrics.ts';
+import { errorBody, healthzBody, metricsResult, readyzResult } from './ops-handlers.ts';
+
+describe('ops handlers', () => {
+  it('healthz says the process is alive', () => {
+    expect(healthzBody()).toEqual({ status: 'ok' });
+  });
+
+  it('readyz answers 200 when ready and 503 when not, with the checks', async () => {
+    const checks = { redis: { ok: true }, safety: { ok: true, detail: 'aof on, noeviction' } };
+    expect(await readyzResult(() => Promise.resolve({ ready: true, checks }))).toEqual({
+      status: 200,
+      body: { ready: true, checks },
+    });
+    const down = { redis: { ok: false, detail: 'connect ECONNREFUSED 127.0.0.1:6379' } };
+    expect(await readyzResult(() => Promise.resolve({ ready: false, checks: down }))).toEqual({
+      status: 503,
+      body: { ready: false, checks: down },
+    });
+  });
+
+  it('readyz counts a probe that throws as not ready', async () => {
+    expect(await readyzResult(() => Promise.reject(new Error('probe broke')))).toEqual({
+      status: 503,
+      body: { ready: false, checks: { readiness: { ok: false, detail: 'probe broke' } } },
+    });
+  });
+
+  it('metrics answers in the Prometheus text format', async () => {
+    const result = await metricsResult(createMetricsRegistry('dashboard'));
+    expect(result.status).toBe(200);
+    expect(result.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(result.body).toContain('commitlog_process_cpu_user_seconds_total');
+  });
+
+  it('metrics answers a JSON 500 when collecting fails', async () => {
+    const registry = new Registry();
+    registry.metrics = () => Promise.reject(new Error('collector threw'));
+    const result = await metricsResult(registry);
+    expect(result.status).toBe(500);
+    expect(JSON.parse(result.body)).toEqual(
+      errorBody('METRICS_FAILED', 'collecting metrics failed: collector threw'),
+    );
+  });
+});

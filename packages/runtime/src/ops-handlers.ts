@@ -1,0 +1,67 @@
+import type { Registry } from 'prom-client';
+
+/** One dependency's state, as `/readyz` reports it. `detail` says why, for a human; no secrets. */
+export interface ReadinessCheck {
+  ok: boolean;
+  detail?: string;
+}
+
+/** Whether the process can do its work now, and why (`checks` by name, e.g. `redis`). */
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, ReadinessCheck>;
+}
+
+/** Asked on every `/readyz`; a probe that throws counts as not ready. */
+export type ReadinessProbe = () => Promise<Readiness>;
+
+/** The JSON error body every commitlog HTTP endpoint answers with. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** The content type of every JSON answer of the ops endpoints. */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** The body of `GET /healthz`: the process is alive and answering (nothing else is checked). */
+export function healthzBody(): { status: 'ok' } {
+  return { status: 'ok' };
+}
+
+/** `GET /readyz`: 200 when ready, 503 otherwise, with every check in the body. */
+export async function readyzResult(
+  readiness: ReadinessProbe,
+): Promise<{ status: 200 | 503; body: Readiness }> {
+  let result: Readiness;
+  try {
+    result = await readiness();
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    result = { ready: false, checks: { readiness: { ok: false, detail } } };
+  }
+  return {
+    status: result.ready ? 200 : 503,
+    body: { ready: result.ready, checks: result.checks },
+  };
+}
+
+/** `GET /metrics`: the registry in Prometheus' text format, or a JSON 500 if collecting failed. */
+export async function metricsResult(
+  registry: Registry,
+): Promise<{ status: 200 | 500; contentType: string; body: string }> {
+  try {
+    return { status: 200, contentType: registry.contentType, body: await registry.metrics() };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      status: 500,
+      contentType: JSON_CONTENT_TYPE,
+      body: JSON.stringify(errorBody('METRICS_FAILED', `collecting metrics failed: ${message}`)),
+    };
+  }
+}
+
+/** `{"error": {"code", "message"}}`. */
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}

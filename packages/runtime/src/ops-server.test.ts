@@ -1,0 +1,114 @@
+import { CommitlogError } from '@commitlog/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from './logger.ts';
+import { createCounter, createMetricsRegistry } from './metrics.ts';
+import type { Readiness } from './ops-handlers.ts';
+import { startOpsServer, type OpsServer } from './ops-server.ts';
+
+function capture(): { lines: Record<string, unknown>[]; write(chunk: string): void } {
+  const lines: Record<string, unknown>[] = [];
+  return {
+    lines,
+    write(chunk: string) {
+      lines.push(JSON.parse(chunk) as Record<string, unknown>);
+    },
+  };
+}
+
+const servers: OpsServer[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function start(readiness: () => Promise<Readiness>) {
+  const sink = capture();
+  const registry = createMetricsRegistry('worker');
+  createCounter(registry, { name: 'commitlog_delivered_total', help: 'Delivered.' }).inc(3);
+  const server = await startOpsServer({
+    host: '127.0.0.1',
+    port: 0,
+    registry,
+    readiness,
+    logger: createLogger({ service: 'worker', destination: sink }),
+  });
+  servers.push(server);
+  const url = (path: string) => `http://127.0.0.1:${server.port}${path}`;
+  return { server, sink, url };
+}
+
+describe('startOpsServer', () => {
+  it('binds a free port when asked for port 0 and serves /healthz', async () => {
+    const { server, url } = await start(() => Promise.resolve({ ready: true, checks: {} }));
+    expect(server.port).toBeGreaterThan(0);
+    const response = await fetch(url('/healthz'));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('serves /readyz as 200 or 503 and logs each change of readiness once', async () => {
+    let state: Readiness = { ready: true, checks: { redis: { ok: true } } };
+    const { sink, url } = await start(() => Promise.resolve(state));
+
+    const ready = await fetch(url('/readyz'));
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, checks: { redis: { ok: true } } });
+
+    state = { ready: false, checks: { redis: { ok: false, detail: 'ECONNREFUSED' } } };
+    for (let i = 0; i < 2; i++) {
+      const notReady = await fetch(url('/readyz?probe=kubelet'));
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toEqual(state);
+    }
+    expect(sink.lines.map((l) => l.msg)).toEqual(['ops server listening', 'ready', 'not ready']);
+  });
+
+  it('serves /metrics in the Prometheus text format, for GET and HEAD', async () => {
+    const { url } = await start(() => Promise.resolve({ ready: true, checks: {} }));
+    const response = await fetch(url('/metrics'));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(await response.text()).toContain('commitlog_delivered_total{service="worker"} 3');
+    const head = await fetch(url('/metrics'), { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+  });
+
+  it('answers 404 JSON for anything else, and 405 for another method', async () => {
+    const { url } = await start(() => Promise.resolve({ ready: true, checks: {} }));
+    const missing = await fetch(url('/v1/commits'));
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({
+      error: { code: 'NOT_FOUND', message: 'no such endpoint: /v1/commits' },
+    });
+    const post = await fetch(url('/metrics'), { method: 'POST', body: '{}' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    expect(((await post.json()) as { error: { code: string } }).error.code).toBe(
+      'METHOD_NOT_ALLOWED',
+    );
+  });
+
+  it('refuses a port that is taken, with a CommitlogError', async () => {
+    const { server } = await start(() => Promise.resolve({ ready: true, checks: {} }));
+    const taken = startOpsServer({
+      host: '127.0.0.1',
+      port: server.port,
+      registry: createMetricsRegistry('worker'),
+      readiness: () => Promise.resolve({ ready: true, checks: {} }),
+      logger: createLogger({ service: 'worker', level: 'silent' }),
+    });
+    await expect(taken).rejects.toBeInstanceOf(CommitlogError);
+    await expect(taken).rejects.toMatchObject({ code: 'OPS_SERVER_LISTEN_FAILED' });
+  });
+
+  it('closes, and closing twice is harmless', async () => {
+    const { server, url } = await start(() => Promise.resolve({ ready: true, checks: {} }));
+    await fetch(url('/healthz'));
+    await server.close();
+    await server.close();
+    await expect(fetch(url('/healthz'))).rejects.toThrow();
+  });
+});

@@ -1,0 +1,130 @@
+import { CommitlogError } from '@commitlog/core';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Logger } from './logger.ts';
+import {
+  errorBody,
+  healthzBody,
+  JSON_CONTENT_TYPE,
+  metricsResult,
+  readyzResult,
+  type ReadinessProbe,
+} from './ops-handlers.ts';
+
+export interface OpsServerOptions {
+  /** Address to listen on, e.g. `127.0.0.1`, or `0.0.0.0` in a pod. */
+  host: string;
+  /** Port to listen on; 0 picks a free one (see `OpsServer.port`). */
+  port: number;
+  /** Served on `/metrics`. */
+  registry: Registry;
+  /** Asked on every `/readyz`. */
+  readiness: ReadinessProbe;
+  logger: Logger;
+}
+
+export interface OpsServer {
+  /** The port the server is bound to. */
+  port: number;
+  /** Stops listening and closes idle connections; resolves once the server is closed. */
+  close(): Promise<void>;
+}
+
+interface Answer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+function json(status: number, body: unknown): Answer {
+  return { status, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body) };
+}
+
+/**
+ * The operations endpoints of a process that has no web framework (the worker): `GET /healthz`,
+ * `GET /readyz` and `GET /metrics` (HEAD too), built on the same handlers the ingest mounts in
+ * express. Readiness changes are logged once each, not on every probe.
+ */
+export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
+  const { logger } = options;
+  let lastReady: boolean | undefined;
+
+  const routes: Record<string, () => Promise<Answer>> = {
+    '/healthz': () => Promise.resolve(json(200, healthzBody())),
+    '/readyz': async () => {
+      const { status, body } = await readyzResult(options.readiness);
+      if (body.ready !== lastReady) {
+        lastReady = body.ready;
+        if (body.ready) logger.info({ checks: body.checks }, 'ready');
+        else logger.warn({ checks: body.checks }, 'not ready');
+      }
+      return json(status, body);
+    },
+    '/metrics': () => metricsResult(options.registry),
+  };
+
+  async function answer(request: IncomingMessage): Promise<Answer> {
+    const path = new URL(request.url ?? '/', 'http://ops.invalid').pathname;
+    const route = routes[path];
+    if (route === undefined) {
+      return json(404, errorBody('NOT_FOUND', `no such endpoint: ${path}`));
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return json(405, errorBody('METHOD_NOT_ALLOWED', `${path} answers GET and HEAD only`));
+    }
+    return route();
+  }
+
+  function respond(request: IncomingMessage, response: ServerResponse): void {
+    answer(request)
+      .catch((error: unknown) => {
+        logger.error({ err: error, url: request.url }, 'ops endpoint failed');
+        return json(500, errorBody('INTERNAL', 'the ops endpoint failed; see the logs'));
+      })
+      .then(({ status, contentType, body }) => {
+        response.writeHead(status, {
+          'content-type': contentType,
+          'content-length': Buffer.byteLength(body),
+          'cache-control': 'no-store',
+          ...(status === 405 ? { allow: 'GET, HEAD' } : {}),
+        });
+        response.end(body);
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'ops server could not answer');
+        response.destroy();
+      });
+  }
+
+  const server = createServer(respond);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) => {
+      reject(
+        new CommitlogError(
+          'OPS_SERVER_LISTEN_FAILED',
+          `cannot listen on ${options.host}:${options.port}: ${error.message}`,
+          { retriable: false, cause: error },
+        ),
+      );
+    });
+    server.listen(options.port, options.host, () => resolve());
+  });
+  server.removeAllListeners('error');
+  server.on('error', (error) => logger.error({ err: error }, 'ops server error'));
+
+  const { port } = server.address() as AddressInfo;
+  logger.info({ host: options.host, port }, 'ops server listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

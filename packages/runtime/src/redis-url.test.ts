@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { maskRedisUrl } from './redis-url.ts';
+
+describe('maskRedisUrl', () => {
+  it('masks the password of the userinfo, with or without a user name', () => {
+    expect(maskRedisUrl('redis://:hunter2@redis.internal:6379/0')).toBe(
+      'redis://:***@redis.internal:6379/0',
+    );
+    expect(maskRedisUrl('rediss://commitlog:p%40ss:w0rd@redis:6380')).toBe(
+      'rediss://commitlog:***@redis:6380',
+    );
+    expect(maskRedisUrl('redis://:p@ss@redis')).toBe('redis://:***@redis');
+  });
+
+  it('masks a password given in the query string', () => {
+    expect(maskRedisUrl('redis://redis:6379/?db=1&password=hunter2&family=6')).toBe(
+      'redis://redis:6379/?db=1&password=***&family=6',
+    );
+  });
+
+  it('keeps URLs without a password exactly as written', () => {
+    for (const url of [
+      'redis://127.0.0.1:6379',
+      'redis://commitlog@redis:6379',
+      'redis://user:@redis:6379',
+      'redis://[::1]:6379/2',
+      'not a url',
+    ]) {
+      expect(maskRedisUrl(url)).toBe(url);
+    }
+  });
+});

@@ -21,6 +21,7 @@
 #   KAFKA_HOST             127.0.0.1
 #   KAFKA_PORT             9092   broker (PLAINTEXT) listener, also advertised
 #   KAFKA_CONTROLLER_PORT  9093   KRaft controller listener
+#   KAFKA_AUTO_CREATE_TOPICS true  whether the broker creates a topic on first use
 #   KAFKA_DATA_DIR         <repo>/.data/kafka
 #   KAFKA_HEAP_OPTS        -Xms256m -Xmx768m
 #   KAFKA_JVM_PERFORMANCE_OPTS  G1 settings as in Kafka's kafka-run-class.sh
@@ -52,6 +53,7 @@ KAFKA_VERSION=${KAFKA_VERSION:-$(pom_version)}
 KAFKA_HOST=${KAFKA_HOST:-127.0.0.1}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_AUTO_CREATE_TOPICS=${KAFKA_AUTO_CREATE_TOPICS:-true}
 KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-$REPO_ROOT/.data/kafka}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}
 KAFKA_JVM_PERFORMANCE_OPTS=${KAFKA_JVM_PERFORMANCE_OPTS:--server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true}
@@ -268,6 +270,7 @@ write_config() {
       -e "s|@PORT@|$KAFKA_PORT|g" \
       -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
       -e "s|@LOG_DIRS@|$LOG_DIRS|g" \
+      -e "s|@AUTO_CREATE_TOPICS@|$KAFKA_AUTO_CREATE_TOPICS|g" \
       "$SCRIPT_DIR/server.properties.tmpl" >"$tmp"
   mv "$tmp" "$PROPS"
 }

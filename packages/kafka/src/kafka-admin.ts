@@ -1,4 +1,7 @@
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
+
+// kafkajs is CommonJS and Node cannot see this export by name from an ES module.
+const { ConfigResourceTypes } = kafkajs;
 import { createKafkaClient, type KafkaConnection } from './kafka-connection.ts';
 
 /** Topic and cluster operations the tooling and the tests need. */
@@ -9,6 +12,8 @@ export interface KafkaAdmin {
     options?: { partitions?: number; replicationFactor?: number; configs?: Record<string, string> },
   ): Promise<void>;
   deleteTopics(topics: string[]): Promise<void>;
+  /** Changes some configuration entries of a topic (e.g. `min.insync.replicas`). */
+  alterTopicConfig(topic: string, configs: Record<string, string>): Promise<void>;
   listTopics(): Promise<string[]>;
   /** The brokers of the cluster and the controller's id. */
   describeCluster(): Promise<{
@@ -42,6 +47,18 @@ export async function createKafkaAdmin(connection: KafkaConnection): Promise<Kaf
     },
     async deleteTopics(topics) {
       if (topics.length > 0) await admin.deleteTopics({ topics });
+    },
+    async alterTopicConfig(topic, configs) {
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: topic,
+            configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      });
     },
     listTopics: () => admin.listTopics(),
     async describeCluster() {

@@ -12,6 +12,8 @@ export interface KafkaConnection {
   sasl?: KafkaSasl;
   /** Connection timeout in milliseconds. Default 3000. */
   connectionTimeoutMs?: number;
+  /** How long one request may wait for Kafka's answer, in milliseconds. Default 10000. */
+  requestTimeoutMs?: number;
   /** Where the Kafka client's own warnings and errors go; without one they are dropped. */
   log?: KafkaLogSink;
 }
@@ -36,12 +38,20 @@ export function createKafkaClient(connection: KafkaConnection): Kafka {
     clientId: connection.clientId ?? 'commitlog',
     brokers: connection.brokers,
     connectionTimeout: connection.connectionTimeoutMs ?? 3000,
+    // Kafka's answer to one request; a blackholed broker must not hold the worker for long.
+    requestTimeout: connection.requestTimeoutMs ?? 10_000,
+    // Few, quick retries inside the client: the worker's lanes own the long retries (with backoff
+    // until a TTL), and one produce request in flight must not be pinned by a dead broker.
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
     logLevel: sink ? logLevel.WARN : logLevel.NOTHING,
     logCreator: () => (entry: LogEntry) => {
       if (!sink) return;
       // kafkajs log entries hold broker addresses and error text, never record contents.
-      const { message, ...fields } = entry.log;
-      const at = { component: 'kafkajs', namespace: entry.namespace, ...fields };
+      const { message, ...fields }: { message: string } & Record<string, unknown> = entry.log;
+      // kafkajs repeats what pino already records.
+      delete fields.timestamp;
+      delete fields.logger;
+      const at = { ...fields, component: 'kafkajs', namespace: entry.namespace };
       if (entry.level <= logLevel.ERROR) sink.error(at, message);
       else sink.warn(at, message);
     },

@@ -35,21 +35,38 @@ function byTopic(records: readonly KafkaRecord[]): { topic: string; messages: Me
 }
 
 /**
- * The kafkajs implementation of `RecordProducer`: idempotent, `acks=all`, and one produce request
- * in flight at a time. kafkajs can lose messages silently when an idempotent producer sends
- * concurrently (its issue #1005), so sends are queued here rather than trusted to the caller.
+ * The kafkajs implementation of `RecordProducer`: `acks=all` and one produce request in flight at a
+ * time, which keeps per-partition order through retries. kafkajs can lose messages silently when
+ * an idempotent producer sends concurrently (its issue #1005), so sends are queued here rather than
+ * trusted to the caller, and idempotence is off: with one request in flight it adds no ordering,
+ * and its sequence numbers do not survive the short retry budget we give the client (the lanes own
+ * the long retries). A retried send may store a record twice; both copies carry the same
+ * commitlog-id, which is what consumers de-duplicate on.
  */
 export async function createKafkajsProducer(connection: KafkaConnection): Promise<RecordProducer> {
   const kafka = createKafkaClient(connection);
   const producer: Producer = kafka.producer({
-    idempotent: true,
+    idempotent: false,
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
-  try {
+  let connected = false;
+  producer.on(producer.events.DISCONNECT, () => {
+    connected = false;
+  });
+
+  // Connects on first use and again after a disconnect, so that a worker can start, and go on,
+  // while Kafka is down: its sends fail as retriable errors until the brokers are back.
+  async function ensureConnected(): Promise<void> {
+    if (connected) return;
     await producer.connect();
-  } catch (error) {
-    throw toKafkaProduceError(error);
+    connected = true;
+  }
+
+  try {
+    await ensureConnected();
+  } catch {
+    // Not fatal: the first send tries again and reports the error to its caller.
   }
 
   let tail: Promise<unknown> = Promise.resolve();
@@ -57,6 +74,7 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
 
   async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
     try {
+      await ensureConnected();
       await producer.sendBatch({
         acks: -1,
         compression: CompressionTypes.None,
@@ -75,6 +93,7 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       tail = sent.catch(() => undefined);
       return sent;
     },
+    isConnected: () => connected,
     async close() {
       closed = true;
       await tail;

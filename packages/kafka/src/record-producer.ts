@@ -11,6 +11,8 @@ export interface RecordProducer {
    * Rejects with a `KafkaProduceError` whose `retriable` says whether trying again can succeed.
    */
   send(records: readonly KafkaRecord[]): Promise<void>;
+  /** Whether the producer holds a live connection to the cluster now (for readiness). */
+  isConnected(): boolean;
   /** Waits for queued sends, then disconnects. */
   close(): Promise<void>;
 }

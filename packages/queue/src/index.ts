@@ -1,8 +1,38 @@
 export {
+  commitJobOptions,
+  isRetryProgress,
+  type CommitJobData,
+  type JobRetention,
+  type RetryProgress,
+} from './commit-job.ts';
+export {
+  createCommitEnqueuer,
+  type CommitEnqueuer,
+  type CommitEnqueuerOptions,
+  type EnqueueResult,
+} from './commit-enqueuer.ts';
+export { readLaneBacklogs, type LaneBacklog } from './lane-backlog.ts';
+export { laneOfQueueName, laneQueueName } from './lane-queue-name.ts';
+export {
+  startLaneWorkers,
+  type LaneJob,
+  type LaneOutcome,
+  type LaneWorkers,
+  type LaneWorkersOptions,
+} from './lane-workers.ts';
+export { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
+export {
   createRedisConnection,
   deleteKeysMatching,
   pingRedis,
+  whenFirstConnected,
   type RedisConnection,
   type RedisConnectionOptions,
   type RedisRole,
 } from './redis-connection.ts';
+export {
+  checkRedisSafety,
+  judgeRedisInfo,
+  UnsafeRedisError,
+  type RedisSafety,
+} from './redis-safety.ts';

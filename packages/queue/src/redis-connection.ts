@@ -9,7 +9,13 @@ import { Redis, type RedisOptions } from 'ioredis';
 export type RedisRole = 'producer' | 'worker';
 
 const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
-  producer: { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 },
+  // commandTimeout: a Redis that hangs (rather than refusing) must not hang the ingest's answer.
+  producer: {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 5000,
+  },
   worker: { enableOfflineQueue: true, maxRetriesPerRequest: null, connectTimeout: 5000 },
 };
 
@@ -35,6 +41,33 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
   });
   client.on('error', options.onError);
   return client;
+}
+
+/**
+ * Waits, at most `timeoutMs`, for a client that is still making its first connection. A client
+ * that has been connected and lost Redis is not waited for: fail-fast callers answer at once.
+ */
+export async function whenFirstConnected(
+  client: RedisConnection,
+  timeoutMs: number,
+): Promise<void> {
+  if (client.status !== 'connecting' && client.status !== 'connect' && client.status !== 'wait') {
+    return;
+  }
+  if (client.status === 'wait') client.connect().catch(() => undefined);
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      client.off('end', done);
+      client.off('reconnecting', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    client.once('ready', done);
+    client.once('end', done);
+    client.once('reconnecting', done);
+  });
 }
 
 /** Whether a Redis answers PING at `url` within `timeoutMs`. Never throws. */

@@ -1,6 +1,15 @@
+export {
+  deleteCommit,
+  putCommit,
+  wireBinary,
+  type WireBinary,
+  type WireCommit,
+  type WireSibling,
+} from './commit-factory.ts';
 export { freePort } from './free-port.ts';
 export { createTestTopic, type TestTopic } from './kafka-topic.ts';
 export { createTestQueuePrefix, type TestQueuePrefix } from './queue-prefix.ts';
+export { startPrivateKafka, type PrivateKafka } from './private-kafka.ts';
 export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from './redis-server.ts';
 export { testKafkaBrokers, testRedisUrl } from './test-env.ts';
 export { uniqueName } from './unique-name.ts';

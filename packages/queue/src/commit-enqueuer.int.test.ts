@@ -1,0 +1,130 @@
+import { createTestQueuePrefix, startPrivateRedis, type TestQueuePrefix } from '@commitlog/testkit';
+import { Queue } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CommitJobData } from './commit-job.ts';
+import { createCommitEnqueuer } from './commit-enqueuer.ts';
+import { laneQueueName } from './lane-queue-name.ts';
+import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
+import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
+
+function job(lane: number, id: string): CommitJobData {
+  return {
+    id,
+    lane,
+    commit: { bucketType: 'default', bucket: 'b', key: id, op: 'delete', siblings: [] },
+    receivedAt: '2026-11-24T12:00:00.000Z',
+  };
+}
+
+const retention = { dedupWindowMs: 60_000, failedRetentionMs: 60_000 };
+
+describe('commit enqueuer on the real Redis', () => {
+  let space: TestQueuePrefix;
+  let producer: RedisConnection;
+  const closers: (() => Promise<unknown>)[] = [];
+
+  beforeEach(() => {
+    space = createTestQueuePrefix();
+    producer = createRedisConnection({ url: space.redisUrl, role: 'producer', onError: () => {} });
+  });
+
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+    producer.disconnect();
+    await space.cleanup();
+  });
+
+  function enqueuer(maxLaneBacklog = 1000) {
+    const e = createCommitEnqueuer({
+      connection: producer,
+      prefix: space.prefix,
+      retention,
+      maxLaneBacklog,
+    });
+    closers.push(() => e.close());
+    return e;
+  }
+
+  function lane(n: number): Queue {
+    const q = new Queue(laneQueueName(n), { connection: producer, prefix: space.prefix });
+    closers.push(() => q.close());
+    return q;
+  }
+
+  it('stores concurrent commits in their lanes, in call order, each answered once stored', async () => {
+    const e = enqueuer();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => e.enqueue(job(i % 4, `id-${i}`))),
+    );
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    for (let l = 0; l < 4; l++) {
+      const waiting = await lane(l).getWaiting(0, -1);
+      // getWaiting lists from the consuming end: the order in which the lane will deliver.
+      expect(waiting.map((j) => j.id)).toEqual(
+        Array.from({ length: 10 }, (_, k) => `id-${l + 4 * k}`),
+      );
+    }
+  });
+
+  it('answers duplicate for a commit already stored, in the same turn or later, storing it once', async () => {
+    const e = enqueuer();
+    const [a, b] = await Promise.all([e.enqueue(job(0, 'same')), e.enqueue(job(0, 'same'))]);
+    const c = await e.enqueue(job(0, 'same'));
+    expect([a.duplicate, b.duplicate, c.duplicate]).toEqual([false, true, true]);
+    expect(await lane(0).getWaitingCount()).toBe(1);
+  });
+
+  it('refuses commits past the lane backlog limit and stores none of them', async () => {
+    const e = enqueuer(3);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) => e.enqueue(job(2, `b-${i}`))),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+    ]);
+    const refused = outcomes[3] as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(BacklogFullError);
+    expect(await lane(2).getWaitingCount()).toBe(3);
+    // Another lane is not affected.
+    await expect(e.enqueue(job(1, 'other-lane'))).resolves.toMatchObject({ duplicate: false });
+  });
+
+  it('fails fast with QueueUnavailableError while Redis is down, and recovers when it is back', async () => {
+    const redis = await startPrivateRedis();
+    closers.push(() => redis.cleanup());
+    const conn = createRedisConnection({ url: redis.url, role: 'producer', onError: () => {} });
+    closers.push(() => Promise.resolve(conn.disconnect()));
+    const e = createCommitEnqueuer({
+      connection: conn,
+      prefix: 'p',
+      retention,
+      maxLaneBacklog: 100,
+    });
+    closers.push(() => e.close());
+
+    await expect(e.enqueue(job(0, 'before'))).resolves.toMatchObject({ duplicate: false });
+    await redis.stop();
+    await expect(e.enqueue(job(0, 'during'))).rejects.toBeInstanceOf(QueueUnavailableError);
+    await redis.start();
+    // The connection comes back by itself; the next enqueues succeed once it has.
+    let stored = false;
+    for (let i = 0; i < 100 && !stored; i++) {
+      stored = await e.enqueue(job(0, 'after')).then(
+        () => true,
+        async () => {
+          await new Promise((r) => setTimeout(r, 100));
+          return false;
+        },
+      );
+    }
+    expect(stored).toBe(true);
+    const q = new Queue(laneQueueName(0), { connection: conn, prefix: 'p' });
+    closers.push(() => q.close());
+    // AOF kept the first job across the restart; the refused one was never stored.
+    expect((await q.getWaiting(0, -1)).map((j) => j.id).sort()).toEqual(['after', 'before']);
+  });
+});

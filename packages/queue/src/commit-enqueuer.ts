@@ -1,0 +1,188 @@
+import { Queue } from 'bullmq';
+import { commitJobOptions, type CommitJobData, type JobRetention } from './commit-job.ts';
+import { laneQueueName } from './lane-queue-name.ts';
+import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
+import { whenFirstConnected, type RedisConnection } from './redis-connection.ts';
+
+export interface EnqueueResult {
+  id: string;
+  lane: number;
+  /** True when a job with this commit id was already stored (a retried POST): nothing was added. */
+  duplicate: boolean;
+}
+
+/** Stores accepted commits as jobs in their lane queues. */
+export interface CommitEnqueuer {
+  /**
+   * Resolves once the job is in Redis (or was already there). Rejects with `QueueUnavailableError`
+   * when Redis cannot take it now and `BacklogFullError` when its lane is over its limit; in both
+   * cases nothing was stored for this commit.
+   */
+  enqueue(data: CommitJobData): Promise<EnqueueResult>;
+  /** Waits for enqueues under way, then closes the lane queues (not the connection). */
+  close(): Promise<void>;
+}
+
+export interface CommitEnqueuerOptions {
+  /** A `producer` connection: fails fast when Redis is away. Owned by the caller. */
+  connection: RedisConnection;
+  /** BullMQ key prefix. */
+  prefix: string;
+  retention: JobRetention;
+  /** Most waiting commits one lane may hold before enqueues are refused. */
+  maxLaneBacklog: number;
+}
+
+interface Pending {
+  data: CommitJobData;
+  resolve: (result: EnqueueResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Enqueues are gathered for one event-loop turn and stored together: one pipelined round trip
+ * answers "already stored?" and "lane backlog?" for all of them, then one `addBulk` per lane.
+ * Every caller still waits for its own job to be stored.
+ */
+export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqueuer {
+  const queues = new Map<number, Queue>();
+  const inFlight = new Set<Promise<void>>();
+  let pending: Pending[] = [];
+  let closed = false;
+
+  function laneQueue(lane: number): Queue {
+    let queue = queues.get(lane);
+    if (!queue) {
+      queue = new Queue(laneQueueName(lane), {
+        connection: options.connection,
+        prefix: options.prefix,
+      });
+      // Errors reach the callers through rejected promises; this keeps the emitter quiet.
+      queue.on('error', () => undefined);
+      queues.set(lane, queue);
+    }
+    return queue;
+  }
+
+  /** Drops a lane's queue object after a failure so the next enqueue builds a fresh one. */
+  function forget(lane: number): void {
+    const queue = queues.get(lane);
+    if (!queue) return;
+    queues.delete(lane);
+    queue.close().catch(() => undefined);
+  }
+
+  async function lookUp(
+    batch: Pending[],
+  ): Promise<{ exists: boolean[]; backlog: Map<number, number> }> {
+    const lanes = [...new Set(batch.map((p) => p.data.lane))];
+    await whenFirstConnected(options.connection, 2000);
+    const pipeline = options.connection.pipeline();
+    for (const p of batch) pipeline.exists(laneQueue(p.data.lane).toKey(p.data.id));
+    for (const lane of lanes) pipeline.llen(laneQueue(lane).toKey('wait'));
+    const replies = (await pipeline.exec()) ?? [];
+    const values = replies.map(([error, value]) => {
+      if (error) throw error;
+      return Number(value);
+    });
+    if (values.length !== batch.length + lanes.length) throw new Error('incomplete pipeline reply');
+    return {
+      exists: values.slice(0, batch.length).map((v) => v === 1),
+      backlog: new Map(lanes.map((lane, i) => [lane, values[batch.length + i] ?? 0])),
+    };
+  }
+
+  async function store(batch: Pending[]): Promise<void> {
+    // A commit posted twice in one turn is stored once; the later ones are duplicates of it.
+    const first = new Map<string, Pending>();
+    const repeats: Pending[] = [];
+    for (const p of batch) {
+      if (first.has(p.data.id)) repeats.push(p);
+      else first.set(p.data.id, p);
+    }
+    const unique = [...first.values()];
+    const settled = new Map<string, { result: EnqueueResult } | { error: unknown }>();
+    const succeed = (p: Pending, duplicate: boolean): void => {
+      const result = { id: p.data.id, lane: p.data.lane, duplicate };
+      settled.set(p.data.id, { result });
+      p.resolve(result);
+    };
+    const fail = (p: Pending, error: unknown): void => {
+      settled.set(p.data.id, { error });
+      p.reject(error);
+    };
+
+    let found: Awaited<ReturnType<typeof lookUp>> | undefined;
+    try {
+      found = await lookUp(unique);
+    } catch (error) {
+      for (const lane of new Set(unique.map((p) => p.data.lane))) forget(lane);
+      for (const p of unique) fail(p, new QueueUnavailableError(error));
+    }
+
+    if (found) {
+      const byLane = new Map<number, Pending[]>();
+      unique.forEach((p, i) => {
+        if (found.exists[i]) return succeed(p, true);
+        const lanePending = byLane.get(p.data.lane) ?? [];
+        lanePending.push(p);
+        byLane.set(p.data.lane, lanePending);
+      });
+      await Promise.all(
+        [...byLane].map(async ([lane, lanePending]) => {
+          const backlog = found.backlog.get(lane) ?? 0;
+          const room = Math.max(0, options.maxLaneBacklog - backlog);
+          const admitted = lanePending.slice(0, room);
+          for (const p of lanePending.slice(room)) {
+            fail(p, new BacklogFullError(lane, backlog, options.maxLaneBacklog));
+          }
+          if (admitted.length === 0) return;
+          try {
+            await laneQueue(lane).addBulk(
+              admitted.map((p) => ({
+                name: 'commit',
+                data: p.data,
+                opts: commitJobOptions(p.data.id, options.retention),
+              })),
+            );
+            for (const p of admitted) succeed(p, false);
+          } catch (error) {
+            forget(lane);
+            for (const p of admitted) fail(p, new QueueUnavailableError(error));
+          }
+        }),
+      );
+    }
+
+    for (const p of repeats) {
+      const outcome = settled.get(p.data.id);
+      if (outcome && 'result' in outcome) p.resolve({ ...outcome.result, duplicate: true });
+      else p.reject(outcome?.error ?? new QueueUnavailableError(new Error('commit not stored')));
+    }
+  }
+
+  function flush(): void {
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    const running = store(batch).finally(() => inFlight.delete(running));
+    inFlight.add(running);
+  }
+
+  return {
+    enqueue(data) {
+      if (closed) return Promise.reject(new QueueUnavailableError(new Error('enqueuer is closed')));
+      return new Promise<EnqueueResult>((resolve, reject) => {
+        if (pending.length === 0) setImmediate(flush);
+        pending.push({ data, resolve, reject });
+      });
+    },
+    async close() {
+      closed = true;
+      flush();
+      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled([...queues.values()].map((q) => q.close()));
+      queues.clear();
+    },
+  };
+}

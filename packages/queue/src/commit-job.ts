@@ -1,0 +1,46 @@
+import type { Commit } from '@commitlog/core';
+
+/** What a lane queue's job holds: one accepted commit and when it was accepted. */
+export interface CommitJobData {
+  /** The commit id (also the BullMQ job id, which is what makes a retried POST a duplicate). */
+  id: string;
+  lane: number;
+  /** The commit in its wire form (binaries as strings or `{base64}`), exactly as accepted. */
+  commit: Commit;
+  /** ISO-8601 time the ingest accepted it; travels as the `commitlog-received-at` header. */
+  receivedAt: string;
+}
+
+/** What a delivery that is being retried records on its job, for operators and the next attempt. */
+export interface RetryProgress {
+  attempt: number;
+  lastError: string;
+  /** Epoch milliseconds of the next try. */
+  nextTryAt: number;
+  /** Epoch milliseconds of the first failed attempt: since when the lane has been held. */
+  heldSince: number;
+}
+
+/** How long finished jobs are kept. */
+export interface JobRetention {
+  /** Completed jobs are kept this long (ms) so that a commit posted again is recognised. */
+  dedupWindowMs: number;
+  /** Failed jobs are kept this long (ms), visible and re-drivable. */
+  failedRetentionMs: number;
+}
+
+/** BullMQ job options of a commit job. Retries are ours (the lane is held), not BullMQ's attempts. */
+export function commitJobOptions(id: string, retention: JobRetention) {
+  return {
+    jobId: id,
+    attempts: 1,
+    removeOnComplete: { age: Math.ceil(retention.dedupWindowMs / 1000) },
+    removeOnFail: { age: Math.ceil(retention.failedRetentionMs / 1000) },
+  };
+}
+
+export function isRetryProgress(value: unknown): value is RetryProgress {
+  if (typeof value !== 'object' || value === null) return false;
+  const p = value as Record<string, unknown>;
+  return typeof p.attempt === 'number' && typeof p.nextTryAt === 'number';
+}

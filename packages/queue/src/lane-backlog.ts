@@ -1,0 +1,46 @@
+import { Queue } from 'bullmq';
+import { laneQueueName } from './lane-queue-name.ts';
+import type { RedisConnection } from './redis-connection.ts';
+
+/** How much one lane holds and how long its oldest commit has been waiting. */
+export interface LaneBacklog {
+  lane: number;
+  /** Commits waiting in the lane, including one put back by a retry. */
+  waiting: number;
+  /** Commits being delivered now (0 or 1: one in flight per lane). */
+  active: number;
+  failed: number;
+  /** Age in ms of the oldest waiting commit (since it was accepted), or undefined when none wait. */
+  oldestWaitingAgeMs: number | undefined;
+}
+
+/** Reads the backlog of lanes. Read-only; safe to call from any role. */
+export async function readLaneBacklogs(
+  connection: RedisConnection,
+  prefix: string,
+  lanes: readonly number[],
+  now: () => number = Date.now,
+): Promise<LaneBacklog[]> {
+  return Promise.all(
+    lanes.map(async (lane) => {
+      const queue = new Queue(laneQueueName(lane), { connection, prefix });
+      queue.on('error', () => undefined);
+      try {
+        const [counts, oldest] = await Promise.all([
+          queue.getJobCounts('wait', 'active', 'failed'),
+          queue.getWaiting(0, 0),
+        ]);
+        const head = oldest[0];
+        return {
+          lane,
+          waiting: counts.wait ?? 0,
+          active: counts.active ?? 0,
+          failed: counts.failed ?? 0,
+          oldestWaitingAgeMs: head ? Math.max(0, now() - head.timestamp) : undefined,
+        };
+      } finally {
+        await queue.close();
+      }
+    }),
+  );
+}

@@ -1,0 +1,154 @@
+// Proves, on the pinned BullMQ and the real Redis, the two properties DESIGN.md builds per-key
+// order on: setGlobalConcurrency(1) keeps one job of a lane active across workers, and a retry
+// (manual rate limit + RateLimitError) puts the job back at the head of its lane and holds the lane
+// without holding the others.
+import { createTestQueuePrefix, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
+import { Queue } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CommitJobData } from './commit-job.ts';
+import { createCommitEnqueuer, type CommitEnqueuer } from './commit-enqueuer.ts';
+import { laneQueueName } from './lane-queue-name.ts';
+import {
+  startLaneWorkers,
+  type LaneJob,
+  type LaneOutcome,
+  type LaneWorkers,
+} from './lane-workers.ts';
+import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
+
+function job(lane: number, n: number): CommitJobData {
+  return {
+    id: `c-${lane}-${n}`,
+    lane,
+    commit: {
+      bucketType: 'default',
+      bucket: 'b',
+      key: `k${n}`,
+      op: 'put',
+      siblings: [{ value: '' }],
+    },
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('lane workers on the real Redis', () => {
+  let space: TestQueuePrefix;
+  let producer: RedisConnection;
+  let enqueuer: CommitEnqueuer;
+  const closers: (() => Promise<unknown>)[] = [];
+
+  beforeEach(() => {
+    space = createTestQueuePrefix();
+    producer = createRedisConnection({ url: space.redisUrl, role: 'producer', onError: () => {} });
+    enqueuer = createCommitEnqueuer({
+      connection: producer,
+      prefix: space.prefix,
+      retention: { dedupWindowMs: 3_600_000, failedRetentionMs: 3_600_000 },
+      maxLaneBacklog: 10_000,
+    });
+  });
+
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+    await enqueuer.close();
+    producer.disconnect();
+    await space.cleanup();
+  });
+
+  async function workers(
+    lanes: number[],
+    handle: (job: LaneJob) => Promise<LaneOutcome>,
+  ): Promise<LaneWorkers> {
+    const connection = createRedisConnection({
+      url: space.redisUrl,
+      role: 'worker',
+      onError: () => {},
+    });
+    const started = await startLaneWorkers({
+      connection,
+      prefix: space.prefix,
+      lanes,
+      workerName: 'test-worker',
+      lockDurationMs: 5000,
+      handle,
+    });
+    closers.push(
+      () => connection.quit(),
+      () => started.close(),
+    );
+    return started;
+  }
+
+  it('delivers one job of a lane at a time across two workers, in acceptance order', async () => {
+    const delivered: string[] = [];
+    let active = 0;
+    let maxActive = 0;
+    const handle = async (j: LaneJob): Promise<LaneOutcome> => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await pause(3);
+      delivered.push(j.id);
+      active--;
+      return { kind: 'delivered' };
+    };
+    await workers([0], handle);
+    await workers([0], handle);
+
+    const ids = [];
+    for (let n = 0; n < 60; n++) ids.push((await enqueuer.enqueue(job(0, n))).id);
+    await waitFor(() => delivered.length === 60, { timeoutMs: 30_000 });
+    expect(delivered).toEqual(ids);
+    expect(maxActive).toBe(1);
+  });
+
+  it('holds only the failing lane while it retries, and keeps that lane in order', async () => {
+    const delivered: { id: string; at: number }[] = [];
+    const tries = new Map<string, number>();
+    let heldSince = 0;
+    const handle = async (j: LaneJob): Promise<LaneOutcome> => {
+      await pause(1);
+      const attempt = (tries.get(j.id) ?? 0) + 1;
+      tries.set(j.id, attempt);
+      if (j.id === 'c-0-2' && attempt <= 3) {
+        heldSince ||= Date.now();
+        expect(j.retry?.attempt).toBe(attempt === 1 ? undefined : attempt - 1);
+        return {
+          kind: 'retry',
+          delayMs: 300,
+          progress: { attempt, lastError: 'broker down', nextTryAt: Date.now() + 300, heldSince },
+        };
+      }
+      delivered.push({ id: j.id, at: Date.now() });
+      return { kind: 'delivered' };
+    };
+    await workers([0, 1], handle);
+
+    for (let n = 0; n < 6; n++) await enqueuer.enqueue(job(0, n));
+    await waitFor(() => tries.get('c-0-2') === 1, { description: 'the first failure' });
+    for (let n = 0; n < 6; n++) await enqueuer.enqueue(job(1, n));
+
+    await waitFor(() => delivered.length === 12, { timeoutMs: 30_000 });
+    const lane0 = delivered.filter((d) => d.id.startsWith('c-0-')).map((d) => d.id);
+    expect(lane0).toEqual(['c-0-0', 'c-0-1', 'c-0-2', 'c-0-3', 'c-0-4', 'c-0-5']);
+    expect(tries.get('c-0-2')).toBe(4);
+    // Lane 1 went on while lane 0 was held: all of it was delivered before the retried commit.
+    const retried = delivered.find((d) => d.id === 'c-0-2')!.at;
+    const lane1 = delivered.filter((d) => d.id.startsWith('c-1-'));
+    expect(lane1).toHaveLength(6);
+    expect(lane1.every((d) => d.at < retried)).toBe(true);
+  });
+
+  it('fails a job for good with its reason when the delivery code says so', async () => {
+    await workers([3], () =>
+      Promise.resolve({ kind: 'fail', reason: 'expired', message: 'not delivered within 3s' }),
+    );
+    await enqueuer.enqueue(job(3, 0));
+    const queue = new Queue(laneQueueName(3), { connection: producer, prefix: space.prefix });
+    closers.push(() => queue.close());
+    await waitFor(async () => (await queue.getJobState('c-3-0')) === 'failed');
+    const failed = await queue.getJob('c-3-0');
+    expect(failed?.failedReason).toBe('expired: not delivered within 3s');
+  });
+});

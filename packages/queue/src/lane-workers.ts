@@ -1,0 +1,110 @@
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { isRetryProgress, type CommitJobData, type RetryProgress } from './commit-job.ts';
+import { laneQueueName } from './lane-queue-name.ts';
+import type { RedisConnection } from './redis-connection.ts';
+
+/** One commit job as a lane hands it to the delivery code. */
+export interface LaneJob {
+  id: string;
+  lane: number;
+  data: CommitJobData;
+  /** What the previous failed attempt recorded, if this delivery is being retried. */
+  retry: RetryProgress | undefined;
+  /** How many times a worker died (or stalled) while holding this job. */
+  stalledCount: number;
+}
+
+/** What the delivery code decided about a job. */
+export type LaneOutcome =
+  | { kind: 'delivered' }
+  /** Hold the lane: put the job back at its head and take nothing from the lane for `delayMs`. */
+  | { kind: 'retry'; delayMs: number; progress: RetryProgress }
+  /** No retry can fix it (or it expired): the job fails for good with `reason`. */
+  | { kind: 'fail'; reason: string; message: string };
+
+export interface LaneWorkersOptions {
+  /** A `worker` connection (retries forever); shared by the lane workers, owned by the caller. */
+  connection: RedisConnection;
+  prefix: string;
+  /** The lanes to consume. */
+  lanes: readonly number[];
+  /** Name stored on every job this process takes (shows up on the dashboard). */
+  workerName: string;
+  /** BullMQ lock duration in ms: a job held by a dead worker is moved back after about this long. */
+  lockDurationMs: number;
+  handle: (job: LaneJob) => Promise<LaneOutcome>;
+  /** A job whose worker died was moved back to its lane. */
+  onStalled?: (event: { lane: number; jobId: string }) => void;
+  onError?: (event: { lane: number; error: Error }) => void;
+}
+
+export interface LaneWorkers {
+  /** Stops taking jobs, waits for the jobs in hand to finish, closes the workers. */
+  close(): Promise<void>;
+}
+
+/** A stalled job goes back to its lane however often its worker dies: it is never failed for it. */
+const NEVER_FAIL_FOR_STALLING = 1_000_000;
+
+/**
+ * One BullMQ worker per lane. `setGlobalConcurrency(1)` makes each lane deliver one job at a time
+ * across every worker process, which is what keeps per-key order. A retry holds the lane with
+ * BullMQ's manual rate limit: the job goes back to the consuming end of its lane and the lane
+ * waits out the backoff, without using one of BullMQ's attempts.
+ */
+export async function startLaneWorkers(options: LaneWorkersOptions): Promise<LaneWorkers> {
+  for (const lane of options.lanes) {
+    const queue = new Queue(laneQueueName(lane), {
+      connection: options.connection,
+      prefix: options.prefix,
+    });
+    queue.on('error', () => undefined);
+    try {
+      await queue.setGlobalConcurrency(1);
+    } finally {
+      await queue.close();
+    }
+  }
+
+  const workers = options.lanes.map((lane) => {
+    const worker: Worker<CommitJobData> = new Worker<CommitJobData>(
+      laneQueueName(lane),
+      async (job: Job<CommitJobData>) => {
+        const outcome = await options.handle({
+          id: job.id ?? job.data.id,
+          lane,
+          data: job.data,
+          retry: isRetryProgress(job.progress) ? job.progress : undefined,
+          stalledCount: job.stalledCounter,
+        });
+        if (outcome.kind === 'delivered') return;
+        if (outcome.kind === 'fail') {
+          throw new UnrecoverableError(`${outcome.reason}: ${outcome.message}`);
+        }
+        await job.updateProgress(outcome.progress);
+        await worker.rateLimit(Math.max(1, Math.round(outcome.delayMs)));
+        throw Worker.RateLimitError();
+      },
+      {
+        connection: options.connection,
+        prefix: options.prefix,
+        name: options.workerName,
+        concurrency: 1,
+        lockDuration: options.lockDurationMs,
+        stalledInterval: Math.max(1000, Math.round(options.lockDurationMs / 2)),
+        maxStalledCount: NEVER_FAIL_FOR_STALLING,
+        autorun: true,
+      },
+    );
+    worker.on('stalled', (jobId) => options.onStalled?.({ lane, jobId }));
+    worker.on('error', (error) => options.onError?.({ lane, error }));
+    return worker;
+  });
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+
+  return {
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}

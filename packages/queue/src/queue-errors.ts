@@ -1,0 +1,26 @@
+import { CommitlogError } from '@commitlog/core';
+
+/** Redis could not store the job now (down, unreachable, refusing writes). The ingest answers 503. */
+export class QueueUnavailableError extends CommitlogError {
+  constructor(cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super('QUEUE_UNAVAILABLE', `the queue cannot store commits now: ${detail}`, {
+      retriable: true,
+      cause,
+    });
+  }
+}
+
+/** A lane holds more waiting commits than its limit. The ingest answers 503 (back-pressure). */
+export class BacklogFullError extends CommitlogError {
+  readonly lane: number;
+  readonly backlog: number;
+
+  constructor(lane: number, backlog: number, limit: number) {
+    super('BACKLOG_FULL', `lane ${lane} holds ${backlog} waiting commits (limit ${limit})`, {
+      retriable: true,
+    });
+    this.lane = lane;
+    this.backlog = backlog;
+  }
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { judgeRedisInfo, parseInfo } from './redis-safety.ts';
+
+const info = (policy: string, aof: string): string =>
+  `# Memory\r\nused_memory:1000\r\nmaxmemory_policy:${policy}\r\n# Persistence\r\naof_enabled:${aof}\r\n# Server\r\nredis_version:7.0.15\r\n`;
+
+describe('judgeRedisInfo', () => {
+  it('accepts noeviction with AOF on, without warnings', () => {
+    const safety = judgeRedisInfo(info('noeviction', '1'));
+    expect(safety).toMatchObject({ safe: true, problems: [], warnings: [], aofEnabled: true });
+    expect(safety.redisVersion).toBe('7.0.15');
+  });
+
+  it('refuses any eviction policy, naming it and the fix', () => {
+    for (const policy of ['allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-ttl']) {
+      const safety = judgeRedisInfo(info(policy, '1'));
+      expect(safety.safe).toBe(false);
+      expect(safety.problems[0]).toContain(policy);
+      expect(safety.problems[0]).toContain('noeviction');
+    }
+  });
+
+  it('refuses when the policy cannot be read at all', () => {
+    expect(judgeRedisInfo('# Server\r\nredis_version:7.0.0\r\n').safe).toBe(false);
+  });
+
+  it('warns, without refusing, when AOF is off', () => {
+    const safety = judgeRedisInfo(info('noeviction', '0'));
+    expect(safety.safe).toBe(true);
+    expect(safety.warnings).toEqual([expect.stringContaining('appendonly is off')]);
+  });
+
+  it('parses INFO lines and skips section headers', () => {
+    expect([...parseInfo('# Memory\r\na:1\r\nb:x:y\r\n')]).toEqual([
+      ['a', '1'],
+      ['b', 'x:y'],
+    ]);
+  });
+});

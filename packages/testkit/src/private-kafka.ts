@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.ts';
+
+const KAFKA_SH = fileURLToPath(new URL('../../../infra/kafka/kafka.sh', import.meta.url));
+
+/**
+ * A Kafka broker of the test's own (the same jars and script as the shared one, on free ports and
+ * a temporary data dir), which the test may stop, start and kill without disturbing other tests.
+ */
+export interface PrivateKafka {
+  brokers: string[];
+  /** Starts the broker (again) and waits until it answers. */
+  start(): Promise<void>;
+  /** Controlled shutdown. */
+  stop(): Promise<void>;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+function kafkaSh(command: string, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const child = spawn('bash', [KAFKA_SH, command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`kafka.sh ${command} exited ${code}:\n${output}`)),
+    );
+  });
+}
+
+export async function startPrivateKafka(
+  options: {
+    /** Whether the broker creates topics on first use. Default true, as the shared broker. */
+    autoCreateTopics?: boolean;
+  } = {},
+): Promise<PrivateKafka> {
+  const port = await freePort();
+  const controllerPort = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), 'commitlog-kafka-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
+    KAFKA_DATA_DIR: dataDir,
+    KAFKA_ALLOW_EXTERNAL: '0',
+    KAFKA_AUTO_CREATE_TOPICS: String(options.autoCreateTopics ?? true),
+    KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m',
+  };
+  const start = () => kafkaSh('up', env);
+  await start();
+  return {
+    brokers: [`127.0.0.1:${port}`],
+    start,
+    stop: () => kafkaSh('down', env),
+    async kill() {
+      const pid = Number((await readFile(join(dataDir, 'kafka.pid'), 'utf8')).trim());
+      process.kill(pid, 'SIGKILL');
+      await kafkaSh('down', env); // clears the stale pid file
+    },
+    async cleanup() {
+      await kafkaSh('down', env).catch(() => undefined);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,401 @@
+import { commitId, laneOf, parseCommit, signRequest } from '@commitlog/core';
+import {
+  BacklogFullError,
+  QueueUnavailableError,
+  type CommitJobData,
+  type EnqueueResult,
+} from '@commitlog/queue';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import {
+  createCommitHandlers,
+  singleCommitBodyLimit,
+  type CommitHandlerDeps,
+} from './commit-handlers.ts';
+import type { CommitRequest } from './commit-request.ts';
+import { readRawBody } from './read-raw-body.ts';
+import type { CommitResponse } from './request-summary.ts';
+import {
+  OTHER_SECRET,
+  TEST_SECRET,
+  wireCommit,
+  wireCommitOfSize,
+  wireCommitWithout,
+} from './test-fixtures.ts';
+
+const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
+const CONFIG = {
+  lanes: 16,
+  maxCommitBytes: 4096,
+  maxBatchBytes: 64 * 1024,
+  secrets: [TEST_SECRET],
+  replayWindowS: 300,
+};
+
+/** An enqueuer that stores in memory; `refuse` decides, per job, to reject instead. */
+function fakeEnqueuer(refuse?: (job: CommitJobData, index: number) => Error | undefined) {
+  const stored = new Map<string, CommitJobData>();
+  const calls: CommitJobData[] = [];
+  return {
+    stored,
+    calls,
+    refuse,
+    enqueue(job: CommitJobData): Promise<EnqueueResult> {
+      const index = calls.push(job) - 1;
+      const error = this.refuse?.(job, index);
+      if (error) return Promise.reject(error);
+      const duplicate = stored.has(job.id);
+      if (!duplicate) stored.set(job.id, job);
+      return Promise.resolve({ id: job.id, lane: job.lane, duplicate });
+    },
+  };
+}
+
+function handlers(enqueuer = fakeEnqueuer(), overrides: Partial<CommitHandlerDeps['config']> = {}) {
+  return createCommitHandlers({ enqueuer, config: { ...CONFIG, ...overrides }, now: () => NOW });
+}
+
+interface RequestOptions {
+  contentType?: string | undefined;
+  contentEncoding?: string;
+  /** The signature header; default a valid one. */
+  signature?: string | undefined;
+  /** Declared Content-Length; default none (a chunked body). */
+  contentLength?: number;
+}
+
+let bodyReads = 0;
+
+function request(body: string | Buffer, options: RequestOptions = {}): CommitRequest {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  return {
+    contentType: 'contentType' in options ? options.contentType : 'application/json',
+    contentEncoding: options.contentEncoding,
+    contentLength: options.contentLength,
+    signature:
+      'signature' in options ? options.signature : signRequest(TEST_SECRET, bytes, NOW / 1000),
+    readBody: (limit) => {
+      bodyReads += 1;
+      // In 1 KiB chunks, as a socket would deliver them.
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += 1024) chunks.push(bytes.subarray(i, i + 1024));
+      return readRawBody(Readable.from(chunks), limit);
+    },
+  };
+}
+
+const json = (value: unknown): string => JSON.stringify(value);
+
+function expectError(
+  response: CommitResponse,
+  status: number,
+  code: string,
+  path?: string,
+): { code: string; message: string; path?: string } {
+  expect(response.status).toBe(status);
+  const { error } = response.body as { error: { code: string; message: string; path?: string } };
+  expect(error.code).toBe(code);
+  expect(error.message).toEqual(expect.any(String));
+  if (path !== undefined) expect(error.path).toBe(path);
+  return error;
+}
+
+describe('POST /v1/commits', () => {
+  it('stores a signed commit and answers 202 with its id and lane', async () => {
+    const enqueuer = fakeEnqueuer();
+    const commit = wireCommit();
+    const response = await handlers(enqueuer).postCommit(request(json(commit)));
+
+    const parsed = parseCommit(commit);
+    const id = commitId(parsed);
+    const lane = laneOf(parsed, CONFIG.lanes);
+    expect(response.status).toBe(202);
+    expect(response.body).toEqual({ id, lane, duplicate: false });
+    expect(enqueuer.calls).toEqual([
+      { id, lane, commit: parsed, receivedAt: new Date(NOW).toISOString() },
+    ]);
+    expect(response.summary).toMatchObject({
+      commits: 1,
+      accepted: 1,
+      duplicates: 0,
+      bucket: 'transactions',
+      key: 'txn-123',
+      id,
+      lane,
+    });
+  });
+
+  it('answers duplicate: true when the same commit is posted again', async () => {
+    const enqueuer = fakeEnqueuer();
+    const ingest = handlers(enqueuer);
+    const body = json(wireCommit());
+    await ingest.postCommit(request(body));
+    const again = await ingest.postCommit(request(body));
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ duplicate: true });
+    expect(again.summary).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect(enqueuer.stored.size).toBe(1);
+  });
+
+  it('shows a non-UTF-8 key as base64 in the summary, and never a value', async () => {
+    const commit = wireCommit({ key: { base64: '/w==' } });
+    const response = await handlers().postCommit(request(json(commit)));
+    expect(response.status).toBe(202);
+    expect(response.summary.key).toBe('base64:/w==');
+    expect(JSON.stringify(response.summary)).not.toContain(
+      Buffer.from('{"amount":100}').toString('base64'),
+    );
+  });
+
+  describe('415', () => {
+    it.each([
+      ['text/plain', undefined],
+      [undefined, undefined],
+      ['application/json; charset=iso-8859-1', undefined],
+      ['application/json', 'gzip'],
+    ])('refuses Content-Type %s (encoding %s)', async (contentType, contentEncoding) => {
+      const enqueuer = fakeEnqueuer();
+      const response = await handlers(enqueuer).postCommit(
+        request(json(wireCommit()), {
+          contentType,
+          ...(contentEncoding ? { contentEncoding } : {}),
+        }),
+      );
+      expectError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect(enqueuer.calls).toEqual([]);
+    });
+
+    it.each(['application/json; charset=utf-8', 'Application/JSON;charset="UTF-8"'])(
+      'accepts %s',
+      async (contentType) => {
+        const response = await handlers().postCommit(request(json(wireCommit()), { contentType }));
+        expect(response.status).toBe(202);
+      },
+    );
+
+    it('comes before the size check', async () => {
+      const response = await handlers().postCommit(
+        request('x', { contentType: 'text/plain', contentLength: 10 ** 9 }),
+      );
+      expectError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+  });
+
+  describe('413 body', () => {
+    it('allows a maximal commit as base64 plus JSON', () => {
+      expect(singleCommitBodyLimit(1_000_000)).toBe(1_333_334 + 65_536);
+    });
+
+    it('refuses a declared Content-Length over the limit without reading the body', async () => {
+      const before = bodyReads;
+      const response = await handlers().postCommit(
+        request(json(wireCommit()), { contentLength: singleCommitBodyLimit(4096) + 1 }),
+      );
+      expectError(response, 413, 'BODY_TOO_LARGE');
+      expect(bodyReads).toBe(before);
+    });
+
+    it('refuses a chunked body once it grows over the limit', async () => {
+      const body = Buffer.alloc(singleCommitBodyLimit(4096) + 1, 0x20);
+      const response = await handlers().postCommit(request(body));
+      expectError(response, 413, 'BODY_TOO_LARGE');
+    });
+
+    it('limits a batch body to maxBatchBytes', async () => {
+      const body = Buffer.alloc(CONFIG.maxBatchBytes + 1, 0x20);
+      const response = await handlers().postBatch(request(body));
+      expectError(response, 413, 'BODY_TOO_LARGE');
+    });
+  });
+
+  describe('401', () => {
+    const body = json(wireCommit());
+    const signedAt = (seconds: number, secret = TEST_SECRET) =>
+      signRequest(secret, Buffer.from(body), seconds);
+
+    it.each([
+      ['SIGNATURE_MISSING', undefined],
+      ['SIGNATURE_MALFORMED', 't=abc,v1=xyz'],
+      ['SIGNATURE_EXPIRED', signedAt(NOW / 1000 - 301)],
+      ['SIGNATURE_INVALID', signedAt(NOW / 1000, OTHER_SECRET)],
+    ])('answers %s', async (code, signature) => {
+      const enqueuer = fakeEnqueuer();
+      const response = await handlers(enqueuer).postCommit(request(body, { signature }));
+      const error = expectError(response, 401, code);
+      expect(error.message).not.toContain(TEST_SECRET);
+      expect(error.message).not.toContain(OTHER_SECRET);
+      expect(enqueuer.calls).toEqual([]);
+    });
+
+    it('accepts either secret during a rotation', async () => {
+      const signature = signedAt(NOW / 1000, OTHER_SECRET);
+      const response = await handlers(fakeEnqueuer(), {
+        secrets: [TEST_SECRET, OTHER_SECRET],
+      }).postCommit(request(body, { signature }));
+      expect(response.status).toBe(202);
+    });
+
+    it('checks the signature on the raw bytes: reformatted JSON does not match', async () => {
+      const signature = signedAt(NOW / 1000);
+      const response = await handlers().postCommit(
+        request(JSON.stringify(wireCommit(), null, 2), { signature }),
+      );
+      expectError(response, 401, 'SIGNATURE_INVALID');
+    });
+  });
+
+  describe('400', () => {
+    it('answers INVALID_JSON for a body that does not parse, without quoting it', async () => {
+      const response = await handlers().postCommit(request('{"key": "secret-value'));
+      const error = expectError(response, 400, 'INVALID_JSON');
+      expect(error.message).not.toContain('secret-value');
+    });
+
+    it('answers INVALID_JSON for a body that is not UTF-8', async () => {
+      const response = await handlers().postCommit(
+        request(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])),
+      );
+      expectError(response, 400, 'INVALID_JSON');
+    });
+
+    it('names the bad field', async () => {
+      const withoutKey = wireCommitWithout('key');
+      const response = await handlers().postCommit(request(json(withoutKey)));
+      const error = expectError(response, 400, 'INVALID_COMMIT', 'key');
+      expect(error.message).toContain('key');
+    });
+
+    it('names a bad field deep in a sibling', async () => {
+      const commit = wireCommit({ siblings: [{ value: 'not base64!' }] });
+      const response = await handlers().postCommit(request(json(commit)));
+      expectError(response, 400, 'INVALID_COMMIT', 'siblings[0].value');
+    });
+
+    it('refuses __proto__ keys, and Object.prototype stays clean', async () => {
+      const body = `{"__proto__":{"polluted":"yes"},${json(wireCommit()).slice(1)}`;
+      const response = await handlers().postCommit(request(body));
+      expectError(response, 400, 'INVALID_COMMIT');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+  });
+
+  describe('413 commit', () => {
+    it('refuses a commit whose decoded size is over maxCommitBytes, naming its path', async () => {
+      const enqueuer = fakeEnqueuer();
+      const response = await handlers(enqueuer).postCommit(
+        request(json(wireCommitOfSize(CONFIG.maxCommitBytes + 1))),
+      );
+      expectError(response, 413, 'COMMIT_TOO_LARGE', '');
+      expect(enqueuer.calls).toEqual([]);
+    });
+  });
+
+  describe('503', () => {
+    it('answers QUEUE_UNAVAILABLE with Retry-After 1 when Redis cannot store it', async () => {
+      const enqueuer = fakeEnqueuer(
+        () => new QueueUnavailableError(new Error('Connection is closed.')),
+      );
+      const response = await handlers(enqueuer).postCommit(request(json(wireCommit())));
+      expectError(response, 503, 'QUEUE_UNAVAILABLE');
+      expect(response.headers).toEqual({ 'Retry-After': '1' });
+      expect(response.summary).toMatchObject({ accepted: 0, duplicates: 0 });
+    });
+
+    it('answers BACKLOG_FULL with Retry-After 5 when the lane is full', async () => {
+      const enqueuer = fakeEnqueuer((job) => new BacklogFullError(job.lane, 10, 10));
+      const response = await handlers(enqueuer).postCommit(request(json(wireCommit())));
+      expectError(response, 503, 'BACKLOG_FULL');
+      expect(response.headers).toEqual({ 'Retry-After': '5' });
+    });
+  });
+
+  it('rejects (a 500 for the wiring) when the enqueuer fails in an unexpected way', async () => {
+    const enqueuer = fakeEnqueuer(() => new TypeError('bug'));
+    await expect(handlers(enqueuer).postCommit(request(json(wireCommit())))).rejects.toThrow('bug');
+  });
+});
+
+describe('POST /v1/commits/batch', () => {
+  const batch = (commits: unknown[]): string => json({ commits });
+  const keys = ['a', 'b', 'c', 'd'];
+
+  it('stores every commit in order and answers one result per commit', async () => {
+    const enqueuer = fakeEnqueuer();
+    const commits = keys.map((key) => wireCommit({ key }));
+    const response = await handlers(enqueuer).postBatch(request(batch(commits)));
+
+    expect(response.status).toBe(202);
+    const expected = commits.map((c) => {
+      const parsed = parseCommit(c);
+      return { id: commitId(parsed), lane: laneOf(parsed, CONFIG.lanes), duplicate: false };
+    });
+    expect(response.body).toEqual({ results: expected });
+    expect(enqueuer.calls.map((j) => j.id)).toEqual(expected.map((r) => r.id));
+    expect(response.summary).toEqual({ commits: 4, accepted: 4, duplicates: 0 });
+  });
+
+  it('answers duplicates for commits already stored, in their place', async () => {
+    const enqueuer = fakeEnqueuer();
+    const ingest = handlers(enqueuer);
+    await ingest.postCommit(request(json(wireCommit({ key: 'b' }))));
+    const response = await ingest.postBatch(request(batch(keys.map((key) => wireCommit({ key })))));
+    const results = (response.body as { results: { duplicate: boolean }[] }).results;
+    expect(results.map((r) => r.duplicate)).toEqual([false, true, false, false]);
+    expect(response.summary).toMatchObject({ accepted: 3, duplicates: 1 });
+  });
+
+  it('names the bad commit by its index, and enqueues nothing', async () => {
+    const enqueuer = fakeEnqueuer();
+    const commits = keys.map((key) => wireCommit({ key }));
+    delete commits[2]!.key;
+    const response = await handlers(enqueuer).postBatch(request(batch(commits)));
+    expectError(response, 400, 'INVALID_COMMIT', 'commits[2].key');
+    expect(enqueuer.calls).toEqual([]);
+  });
+
+  it('refuses a bad envelope with INVALID_BATCH', async () => {
+    expectError(await handlers().postBatch(request(json({ commits: [] }))), 400, 'INVALID_BATCH');
+    expectError(await handlers().postBatch(request(json([wireCommit()]))), 400, 'INVALID_BATCH');
+  });
+
+  it('refuses the whole batch when one commit is too large, and enqueues nothing', async () => {
+    const enqueuer = fakeEnqueuer();
+    const commits = [wireCommit({ key: 'a' }), wireCommitOfSize(CONFIG.maxCommitBytes + 1)];
+    const response = await handlers(enqueuer).postBatch(request(batch(commits)));
+    expectError(response, 413, 'COMMIT_TOO_LARGE', 'commits[1]');
+    expect(enqueuer.calls).toEqual([]);
+  });
+
+  it('answers 503 for the whole batch when some commits were stored and others refused', async () => {
+    const enqueuer = fakeEnqueuer((job, i) =>
+      i === 2 ? new BacklogFullError(job.lane, 9, 9) : undefined,
+    );
+    const response = await handlers(enqueuer).postBatch(
+      request(batch(keys.map((key) => wireCommit({ key })))),
+    );
+    const error = expectError(response, 503, 'BACKLOG_FULL');
+    expect(error.message).toContain('1 of 4');
+    expect(response.headers).toEqual({ 'Retry-After': '5' });
+    expect(response.summary).toMatchObject({ commits: 4, accepted: 3 });
+
+    // The hook retries the batch: the stored ones come back as duplicates.
+    enqueuer.refuse = undefined;
+    const retry = await handlers(enqueuer).postBatch(
+      request(batch(keys.map((key) => wireCommit({ key })))),
+    );
+    expect(retry.status).toBe(202);
+    const results = (retry.body as { results: { duplicate: boolean }[] }).results;
+    expect(results.map((r) => r.duplicate)).toEqual([true, true, false, true]);
+  });
+
+  it('prefers QUEUE_UNAVAILABLE, with the longest Retry-After, when refusals differ', async () => {
+    const enqueuer = fakeEnqueuer((job, i) =>
+      i === 0 ? new BacklogFullError(job.lane, 9, 9) : new QueueUnavailableError(new Error('down')),
+    );
+    const response = await handlers(enqueuer).postBatch(
+      request(batch(keys.map((key) => wireCommit({ key })))),
+    );
+    expectError(response, 503, 'QUEUE_UNAVAILABLE');
+    expect(response.headers).toEqual({ 'Retry-After': '5' });
+  });
+});

@@ -1,0 +1,139 @@
+import {
+  assertCommitSize,
+  CommitTooLargeError,
+  parseBatch,
+  parseCommit,
+  ValidationError,
+  type Commit,
+} from '@commitlog/core';
+import type { CommitEnqueuer, CommitJobData, EnqueueResult } from '@commitlog/queue';
+import type { IngestConfig } from '@commitlog/runtime';
+import type { CommitRequest } from './commit-request.ts';
+import { commitJob, enqueueCommits } from './enqueue-commits.ts';
+import { errorResponse } from './http-response.ts';
+import { commitPlace, type CommitResponse, type RequestSummary } from './request-summary.ts';
+import { readSignedJson } from './signed-json.ts';
+
+export interface CommitHandlerDeps {
+  enqueuer: Pick<CommitEnqueuer, 'enqueue'>;
+  config: Pick<
+    IngestConfig,
+    'lanes' | 'maxCommitBytes' | 'maxBatchBytes' | 'secrets' | 'replayWindowS'
+  >;
+  /** The clock, epoch milliseconds: signature times and `receivedAt`. */
+  now: () => number;
+}
+
+export interface CommitHandlers {
+  /** `POST /v1/commits`: one commit. */
+  postCommit(request: CommitRequest): Promise<CommitResponse>;
+  /** `POST /v1/commits/batch`: `{"commits": [...]}`, 1 to 1,000, answered in order. */
+  postBatch(request: CommitRequest): Promise<CommitResponse>;
+}
+
+/** Room for JSON around a commit's base64 (field names, metadata, indexes), bytes. */
+const JSON_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * The body limit of `POST /v1/commits`: a commit of `maxCommitBytes` travels as base64 (4/3 as
+ * many bytes) inside some JSON. Bigger bodies are refused before they are read.
+ */
+export function singleCommitBodyLimit(maxCommitBytes: number): number {
+  return Math.ceil((maxCommitBytes * 4) / 3) + JSON_OVERHEAD_BYTES;
+}
+
+/**
+ * The two commit endpoints (DESIGN.md, "Ingest HTTP API, v1"). Checks, in order: 415, 413 body,
+ * 401, 400 JSON, 400 schema, 413 commit; only then is anything enqueued, so a refused request
+ * stores nothing (a batch's commits are all validated before the first is enqueued). 202 only
+ * once every commit is in Redis; 503 with `Retry-After` otherwise.
+ */
+export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
+  const { config } = deps;
+  const signed = {
+    secrets: config.secrets,
+    replayWindowS: config.replayWindowS,
+    now: deps.now,
+  };
+
+  const receivedAt = (): string => new Date(deps.now()).toISOString();
+
+  /** Stores the jobs; the results in order, or the 503 refusing the request. */
+  async function accept(
+    jobs: readonly CommitJobData[],
+    summary: RequestSummary,
+  ): Promise<{ results: EnqueueResult[] } | { response: CommitResponse }> {
+    const outcome = await enqueueCommits(deps.enqueuer, jobs);
+    const stored = outcome.ok ? outcome.results : outcome.stored;
+    summary.accepted = stored.filter((r) => !r.duplicate).length;
+    summary.duplicates = stored.length - summary.accepted;
+    return outcome.ok
+      ? { results: outcome.results }
+      : { response: { ...outcome.response, summary } };
+  }
+
+  return {
+    async postCommit(request) {
+      const read = await readSignedJson(request, {
+        ...signed,
+        limit: singleCommitBodyLimit(config.maxCommitBytes),
+      });
+      if (!read.ok) return { ...read.response, summary: {} };
+      let commit: Commit;
+      try {
+        commit = parseCommit(read.json);
+        assertCommitSize(commit, config.maxCommitBytes);
+      } catch (error) {
+        return { ...contentRefusal(error), summary: {} };
+      }
+      const job = commitJob(commit, config.lanes, receivedAt());
+      const summary: RequestSummary = {
+        commits: 1,
+        ...commitPlace(commit),
+        id: job.id,
+        lane: job.lane,
+      };
+      const accepted = await accept([job], summary);
+      if ('response' in accepted) return accepted.response;
+      const [result] = accepted.results;
+      if (result === undefined) throw new Error('the enqueuer answered no result');
+      return { status: 202, body: resultBody(result), summary };
+    },
+
+    async postBatch(request) {
+      const read = await readSignedJson(request, { ...signed, limit: config.maxBatchBytes });
+      if (!read.ok) return { ...read.response, summary: {} };
+      let commits: Commit[];
+      try {
+        commits = parseBatch(read.json);
+        commits.forEach((commit, i) =>
+          assertCommitSize(commit, config.maxCommitBytes, `commits[${i}]`),
+        );
+      } catch (error) {
+        return { ...contentRefusal(error), summary: {} };
+      }
+      const summary: RequestSummary = { commits: commits.length };
+      const at = receivedAt();
+      const jobs = commits.map((commit) => commitJob(commit, config.lanes, at));
+      const accepted = await accept(jobs, summary);
+      if ('response' in accepted) return accepted.response;
+      return { status: 202, body: { results: accepted.results.map(resultBody) }, summary };
+    },
+  };
+}
+
+/** 400 for a commit or batch that breaks the schema, 413 for a commit over the size limit. */
+function contentRefusal(error: unknown) {
+  if (error instanceof ValidationError) {
+    return errorResponse(400, error.code, error.message, { path: error.path });
+  }
+  if (error instanceof CommitTooLargeError) {
+    return errorResponse(413, error.code, error.message, { path: error.path });
+  }
+  throw error;
+}
+
+/** `{"id", "lane", "duplicate"}`, and nothing else the enqueuer may add. */
+function resultBody({ id, lane, duplicate }: EnqueueResult) {
+  return { id, lane, duplicate };
+}

@@ -1,0 +1,19 @@
+/**
+ * A commit POST as the handlers see it: the headers they read and a way to read the raw body.
+ * `ingest-app.ts` builds it from express's request; unit tests build it by hand.
+ */
+export interface CommitRequest {
+  /** The `Content-Type` header. */
+  contentType: string | undefined;
+  /** The `Content-Encoding` header. */
+  contentEncoding: string | undefined;
+  /** The declared `Content-Length`, bytes; undefined for a chunked body. */
+  contentLength: number | undefined;
+  /** The `X-Commitlog-Signature` header. Never logged. */
+  signature: string | undefined;
+  /**
+   * Reads the raw body, holding at most `limit` bytes: rejects with `BodyTooLargeError` once more
+   * have come (see `readRawBody`), and with `BodyAbortedError` when the client goes away.
+   */
+  readBody(limit: number): Promise<Uint8Array>;
+}

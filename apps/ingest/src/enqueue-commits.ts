@@ -1,0 +1,43 @@
+import { commitId, laneOf, type Commit } from '@commitlog/core';
+import type { CommitEnqueuer, CommitJobData, EnqueueResult } from '@commitlog/queue';
+import type { HttpResponse } from './http-response.ts';
+import { isQueueRefusal, queueRefusalResponse } from './queue-refusal.ts';
+
+/** The job of an accepted commit: its id (which makes a retried POST a duplicate) and lane. */
+export function commitJob(commit: Commit, lanes: number, receivedAt: string): CommitJobData {
+  return { id: commitId(commit), lane: laneOf(commit, lanes), commit, receivedAt };
+}
+
+/** Every job stored (results in request order), or the 503 that refuses the request. */
+export type EnqueueOutcome =
+  | { ok: true; results: EnqueueResult[] }
+  | { ok: false; response: HttpResponse; stored: EnqueueResult[] };
+
+/**
+ * Stores the jobs of validated commits, all at once so that the enqueuer stores them in one round
+ * trip; it keeps call order, so commits of one key keep their order within their lane.
+ *
+ * All or nothing, as the answer goes: when the queue refuses any commit, the whole request is
+ * answered 503, even if others were stored. The client retries the request, and the commits stored
+ * the first time answer `duplicate: true` (their ids are derived from the commits), so none is lost
+ * and none is delivered twice. Anything but a queue refusal is rethrown (a 500).
+ */
+export async function enqueueCommits(
+  enqueuer: Pick<CommitEnqueuer, 'enqueue'>,
+  jobs: readonly CommitJobData[],
+): Promise<EnqueueOutcome> {
+  const settled = await Promise.allSettled(jobs.map((job) => enqueuer.enqueue(job)));
+  const results: EnqueueResult[] = [];
+  const refused = [];
+  for (const outcome of settled) {
+    if (outcome.status === 'fulfilled') results.push(outcome.value);
+    else if (isQueueRefusal(outcome.reason)) refused.push(outcome.reason);
+    else throw outcome.reason;
+  }
+  if (refused.length === 0) return { ok: true, results };
+  return {
+    ok: false,
+    response: queueRefusalResponse(refused, results.length, jobs.length),
+    stored: results,
+  };
+}

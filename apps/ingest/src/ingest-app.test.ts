@@ -1,0 +1,224 @@
+import { createLogger, createMetricsRegistry, type Readiness } from '@commitlog/runtime';
+import type { CommitJobData, EnqueueResult } from '@commitlog/queue';
+import { request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { waitFor } from '@commitlog/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCommitHandlers, type CommitHandlers } from './commit-handlers.ts';
+import { createIngestApp } from './ingest-app.ts';
+import { createIngestMetrics } from './ingest-metrics.ts';
+import { createIngestServer } from './ingest-server.ts';
+import { httpRequest, post, postExpectingContinue } from './test-http.ts';
+import { signedHeaders, TEST_SECRET, wireCommit } from './test-fixtures.ts';
+
+const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
+const VALUE_BASE64 = Buffer.from('{"amount":100}').toString('base64');
+
+let server: Server | undefined;
+
+afterEach(async () => {
+  const running = server;
+  server = undefined;
+  if (running) {
+    running.closeAllConnections();
+    await new Promise((resolve) => running.close(resolve));
+  }
+});
+
+async function startApp(
+  options: {
+    enqueue?: (job: CommitJobData) => Promise<EnqueueResult>;
+    readiness?: Readiness;
+    commits?: CommitHandlers;
+  } = {},
+) {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    service: 'ingest',
+    level: 'debug',
+    destination: {
+      write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>),
+    },
+  });
+  const registry = createMetricsRegistry('ingest');
+  const enqueue =
+    options.enqueue ??
+    ((job: CommitJobData) => Promise.resolve({ id: job.id, lane: job.lane, duplicate: false }));
+  const app = createIngestApp({
+    commits:
+      options.commits ??
+      createCommitHandlers({
+        enqueuer: { enqueue },
+        config: {
+          lanes: 16,
+          maxCommitBytes: 4096,
+          maxBatchBytes: 64 * 1024,
+          secrets: [TEST_SECRET],
+          replayWindowS: 300,
+        },
+        now: () => NOW,
+      }),
+    readiness: () =>
+      Promise.resolve(options.readiness ?? { ready: true, checks: { redis: { ok: true } } }),
+    registry,
+    metrics: createIngestMetrics(registry),
+    logger,
+    isClosing: () => false,
+  });
+  const started = createIngestServer(app);
+  server = started;
+  await new Promise<void>((resolve) => started.listen(0, '127.0.0.1', resolve));
+  const { port } = started.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, lines };
+}
+
+function requestLines(lines: Record<string, unknown>[]) {
+  return lines.filter((l) => l.msg === 'request');
+}
+
+describe('ingest app (express wiring)', () => {
+  it('answers a signed commit 202 and logs one line without values or the signature', async () => {
+    const { url, lines } = await startApp();
+    const body = JSON.stringify(wireCommit());
+    const headers = signedHeaders(Buffer.from(body), { nowMs: NOW });
+    const response = await post(`${url}/v1/commits`, body, headers);
+
+    expect(response.status).toBe(202);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    const requestId = response.headers['x-request-id'];
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const [line, ...others] = requestLines(lines);
+    expect(others).toEqual([]);
+    expect(line).toMatchObject({
+      level: 'info',
+      requestId,
+      method: 'POST',
+      route: '/v1/commits',
+      status: 202,
+      commits: 1,
+      bucket: 'transactions',
+      key: 'txn-123',
+      ms: expect.any(Number) as unknown,
+    });
+    const logged = JSON.stringify(lines);
+    expect(logged).not.toContain(VALUE_BASE64);
+    expect(logged).not.toContain(headers['x-commitlog-signature']!.slice(-64));
+    expect(logged).not.toContain(TEST_SECRET);
+  });
+
+  it('answers unknown routes 404 in JSON', async () => {
+    const { url, lines } = await startApp();
+    const response = await httpRequest(`${url}/v2/nothing?x=1`);
+    expect(response.status).toBe(404);
+    expect(response.json).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    expect(requestLines(lines)[0]).toMatchObject({ route: 'unknown', status: 404 });
+  });
+
+  it.each([
+    ['GET', '/v1/commits', 'POST'],
+    ['PUT', '/v1/commits/batch', 'POST'],
+    ['POST', '/healthz', 'GET, HEAD'],
+    ['DELETE', '/metrics', 'GET, HEAD'],
+  ])('answers %s %s 405 with Allow: %s', async (method, path, allow) => {
+    const { url } = await startApp();
+    const response = await httpRequest(`${url}${path}`, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.allow).toBe(allow);
+    expect(response.json).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
+  });
+
+  it('answers 500 INTERNAL for anything unexpected and logs the error, never the body', async () => {
+    const { url, lines } = await startApp({
+      enqueue: () => Promise.reject(new TypeError('a bug')),
+    });
+    const body = JSON.stringify(wireCommit());
+    const response = await post(
+      `${url}/v1/commits`,
+      body,
+      signedHeaders(Buffer.from(body), { nowMs: NOW }),
+    );
+    expect(response.status).toBe(500);
+    expect(response.json).toMatchObject({ error: { code: 'INTERNAL' } });
+    const logged = lines.find((l) => l.msg === 'unexpected error');
+    expect(logged).toMatchObject({ level: 'error', err: { message: 'a bug' } });
+    expect(JSON.stringify(lines)).not.toContain(VALUE_BASE64);
+  });
+
+  it('refuses a declared body over the limit at once and closes the connection', async () => {
+    const { url } = await startApp();
+    const body = Buffer.alloc(200_000, 0x20);
+    const response = await post(`${url}/v1/commits/batch`, body, {
+      'content-type': 'application/json',
+    });
+    expect(response.status).toBe(413);
+    expect(response.json).toMatchObject({ error: { code: 'BODY_TOO_LARGE' } });
+    expect(response.headers.connection).toBe('close');
+  });
+
+  it('serves /healthz, /readyz and /metrics', async () => {
+    const { url } = await startApp({
+      readiness: { ready: false, checks: { redis: { ok: false, detail: 'down' } } },
+    });
+    expect((await httpRequest(`${url}/healthz`)).status).toBe(200);
+    const ready = await httpRequest(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(ready.json).toMatchObject({ ready: false, checks: { redis: { ok: false } } });
+    await httpRequest(`${url}/nope`);
+    const metrics = await httpRequest(`${url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+    expect(metrics.text).toMatch(
+      /commitlog_ingest_requests_total\{[^}]*route="unknown"[^}]*status="404"/,
+    );
+    expect(metrics.text).toMatch(/commitlog_ingest_rejected_total\{[^}]*code="NOT_FOUND"/);
+  });
+
+  it('sends 100 Continue only for a body it will read', async () => {
+    const { url } = await startApp();
+    const body = Buffer.from(JSON.stringify(wireCommit()));
+    const accepted = await postExpectingContinue(
+      `${url}/v1/commits`,
+      body,
+      signedHeaders(body, { nowMs: NOW }),
+    );
+    expect(accepted).toMatchObject({ status: 202, continued: true });
+
+    const huge = Buffer.alloc(100_000, 0x20);
+    const refused = await postExpectingContinue(`${url}/v1/commits/batch`, huge, {
+      'content-type': 'application/json',
+    });
+    expect(refused).toMatchObject({ status: 413, continued: false });
+    const wrongType = await postExpectingContinue(`${url}/v1/commits`, body, {
+      'content-type': 'text/plain',
+    });
+    expect(wrongType).toMatchObject({ status: 415, continued: false });
+  });
+
+  it('logs and counts a request whose client went away mid-body', async () => {
+    let reading = false;
+    const never = (): Promise<never> => new Promise(() => undefined);
+    const { url, lines } = await startApp({
+      commits: {
+        postCommit: async (r) => {
+          reading = true;
+          await r.readBody(1000);
+          return never();
+        },
+        postBatch: never,
+      },
+    });
+    const client = request(`${url}/v1/commits`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': '500' },
+    });
+    client.on('error', () => undefined);
+    client.write('{"bucket":');
+    await waitFor(() => reading, { description: 'the handler to read the body' });
+    client.destroy();
+
+    const line = await waitFor(() => requestLines(lines)[0]);
+    expect(line).toMatchObject({ route: '/v1/commits', aborted: true });
+    const metrics = await httpRequest(`${url}/metrics`);
+    expect(metrics.text).toMatch(/commitlog_ingest_requests_total\{[^}]*status="aborted"/);
+  });
+});

@@ -1,0 +1,198 @@
+import { SIGNATURE_HEADER } from '@commitlog/core';
+import {
+  healthzBody,
+  metricsResult,
+  readyzResult,
+  type Logger,
+  type ReadinessProbe,
+  type Registry,
+} from '@commitlog/runtime';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { CommitHandlers } from './commit-handlers.ts';
+import type { CommitRequest } from './commit-request.ts';
+import { errorOf, errorResponse, type HttpResponse } from './http-response.ts';
+import type { IngestMetrics } from './ingest-metrics.ts';
+import { BodyAbortedError, readRawBody } from './read-raw-body.ts';
+import { logRequest } from './request-log.ts';
+import type { CommitResponse, RequestSummary } from './request-summary.ts';
+
+export interface IngestAppOptions {
+  commits: CommitHandlers;
+  readiness: ReadinessProbe;
+  registry: Registry;
+  metrics: IngestMetrics;
+  logger: Logger;
+  /** True once the ingest is stopping: answers then close their connection. */
+  isClosing: () => boolean;
+}
+
+/** What the request log and metrics need, kept on `res.locals` while the request runs. */
+interface RequestLocals {
+  requestId: string;
+  route: string;
+  summary?: RequestSummary;
+  error?: { code: string; message: string } | undefined;
+}
+
+const OPS_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * The express wiring of the ingest, and the only express-aware file: it turns requests into the
+ * handlers' typed requests and their `{status, body, headers}` into answers, and logs one line
+ * per request (never a body, a value or the signature). Every answer, errors included, is JSON.
+ */
+export function createIngestApp(options: IngestAppOptions): Express {
+  const { commits, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  /** Writes a handler's answer as JSON. */
+  function send(req: Request, res: Response, response: HttpResponse): void {
+    localsOf(res).error = errorOf(response);
+    closeIfNeeded(req, res);
+    res.status(response.status);
+    for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
+    res.json(response.body);
+  }
+
+  /**
+   * Closes the connection after this answer when the body was not read to its end (refused early:
+   * it is not drained) or when the ingest is stopping (so a kept-alive connection does not hold
+   * the stop up).
+   */
+  function closeIfNeeded(req: Request, res: Response): void {
+    if (!req.complete || options.isClosing()) res.setHeader('Connection', 'close');
+  }
+
+  function methodNotAllowed(route: string, allow: string) {
+    return (req: Request, res: Response): void => {
+      localsOf(res).route = route;
+      send(
+        req,
+        res,
+        errorResponse(405, 'METHOD_NOT_ALLOWED', `${route} answers ${allow} only`, {
+          headers: { Allow: allow },
+        }),
+      );
+    };
+  }
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const started = performance.now();
+    const locals: RequestLocals = { requestId: randomUUID(), route: 'unknown' };
+    res.locals.ingest = locals;
+    res.setHeader('X-Request-Id', locals.requestId);
+    // 'close' comes after every answer, and also when the client went away before it was sent.
+    res.once('close', () => {
+      const finished = {
+        requestId: locals.requestId,
+        method: req.method,
+        route: locals.route,
+        status: res.statusCode,
+        aborted: !res.writableFinished,
+        seconds: (performance.now() - started) / 1000,
+        error: locals.error,
+        summary: locals.summary,
+      };
+      options.metrics.observe(finished);
+      logRequest(logger, finished, { quiet: OPS_ROUTES.has(locals.route) });
+    });
+    next();
+  });
+
+  const commitRoute =
+    (route: string, handle: (request: CommitRequest) => Promise<CommitResponse>) =>
+    async (req: Request, res: Response): Promise<void> => {
+      localsOf(res).route = route;
+      const response = await handle(commitRequest(req, res));
+      localsOf(res).summary = response.summary;
+      send(req, res, response);
+    };
+  app.post(
+    '/v1/commits',
+    commitRoute('/v1/commits', (r) => commits.postCommit(r)),
+  );
+  app.all('/v1/commits', methodNotAllowed('/v1/commits', 'POST'));
+  app.post(
+    '/v1/commits/batch',
+    commitRoute('/v1/commits/batch', (r) => commits.postBatch(r)),
+  );
+  app.all('/v1/commits/batch', methodNotAllowed('/v1/commits/batch', 'POST'));
+
+  let lastReady: boolean | undefined;
+  app.get('/healthz', (req: Request, res: Response) => {
+    localsOf(res).route = '/healthz';
+    send(req, res, { status: 200, body: healthzBody() });
+  });
+  app.get('/readyz', async (req: Request, res: Response) => {
+    localsOf(res).route = '/readyz';
+    const { status, body } = await readyzResult(options.readiness);
+    if (body.ready !== lastReady) {
+      lastReady = body.ready;
+      if (body.ready) logger.info({ checks: body.checks }, 'ready');
+      else logger.warn({ checks: body.checks }, 'not ready');
+    }
+    send(req, res, { status, body });
+  });
+  app.get('/metrics', async (req: Request, res: Response) => {
+    localsOf(res).route = '/metrics';
+    closeIfNeeded(req, res);
+    const { status, contentType, body } = await metricsResult(options.registry);
+    res.status(status).type(contentType).send(body);
+  });
+  for (const route of OPS_ROUTES) app.all(route, methodNotAllowed(route, 'GET, HEAD'));
+
+  app.use((req: Request, res: Response) => {
+    const path = req.path.length > 200 ? `${req.path.slice(0, 200)}…` : req.path;
+    send(req, res, errorResponse(404, 'NOT_FOUND', `no such endpoint: ${req.method} ${path}`));
+  });
+
+  // Express calls a four-argument middleware with what a handler threw or rejected with.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof BodyAbortedError || res.headersSent || req.socket.destroyed) {
+      // The client went away mid-body, or the request timed out: nobody to answer.
+      logger.debug({ err: error, requestId: localsOf(res).requestId }, 'request abandoned');
+      req.socket.destroy();
+      return;
+    }
+    const status = clientErrorStatus(error);
+    if (status !== undefined) {
+      send(req, res, errorResponse(status, 'BAD_REQUEST', 'the request could not be read'));
+      return;
+    }
+    logger.error({ err: error, requestId: localsOf(res).requestId }, 'unexpected error');
+    send(req, res, errorResponse(500, 'INTERNAL', 'internal error; it was logged'));
+  });
+
+  return app;
+}
+
+function localsOf(res: Response): RequestLocals {
+  return res.locals.ingest as RequestLocals;
+}
+
+function commitRequest(req: Request, res: Response): CommitRequest {
+  const length = req.get('content-length');
+  return {
+    contentType: req.get('content-type'),
+    contentEncoding: req.get('content-encoding'),
+    contentLength: length === undefined || length === '' ? undefined : Number(length),
+    signature: req.get(SIGNATURE_HEADER),
+    readBody: (limit) => {
+      // The client waits for this before sending the body (see ingest-server.ts).
+      if (req.get('expect')?.toLowerCase() === '100-continue') res.writeContinue();
+      return readRawBody(req, limit);
+    },
+  };
+}
+
+/** The status of an error express or Node raised about the request itself (4xx), if it is one. */
+function clientErrorStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const status =
+    (error as { status?: unknown; statusCode?: unknown }).status ??
+    (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}

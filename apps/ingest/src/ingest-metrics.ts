@@ -1,0 +1,45 @@
+import { createCounter, createHistogram, type Registry } from '@commitlog/runtime';
+import type { FinishedRequest } from './request-log.ts';
+
+export interface IngestMetrics {
+  /** Counts one answered request. Its route is a pattern or `unknown`: never a label per URL. */
+  observe(request: FinishedRequest): void;
+}
+
+/** The ingest's metrics, in `registry`. */
+export function createIngestMetrics(registry: Registry): IngestMetrics {
+  const requests = createCounter(registry, {
+    name: 'commitlog_ingest_requests_total',
+    help: 'HTTP requests, by route and status (`aborted`: the client went away first).',
+    labelNames: ['route', 'status'],
+  });
+  const accepted = createCounter(registry, {
+    name: 'commitlog_ingest_commits_accepted_total',
+    help: 'Commits stored in Redis as new jobs (duplicates not included).',
+  });
+  const duplicates = createCounter(registry, {
+    name: 'commitlog_ingest_commits_duplicate_total',
+    help: 'Commits posted again while their job was still kept: recognised, not stored twice.',
+  });
+  const rejected = createCounter(registry, {
+    name: 'commitlog_ingest_rejected_total',
+    help: 'Requests answered with an error, by error code.',
+    labelNames: ['code'],
+  });
+  const duration = createHistogram(registry, {
+    name: 'commitlog_ingest_request_seconds',
+    help: 'Time from a request arriving to its answer being sent, by route.',
+    labelNames: ['route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  });
+
+  return {
+    observe({ route, status, aborted, seconds, error, summary }) {
+      requests.inc({ route, status: aborted ? 'aborted' : String(status) });
+      duration.observe({ route }, seconds);
+      if (error !== undefined) rejected.inc({ code: error.code });
+      if (summary?.accepted) accepted.inc(summary.accepted);
+      if (summary?.duplicates) duplicates.inc(summary.duplicates);
+    },
+  };
+}

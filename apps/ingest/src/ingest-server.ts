@@ -1,0 +1,28 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
+
+/**
+ * Slowloris guards: a client must send its headers within `HEADERS_TIMEOUT_MS` and its whole
+ * request within `REQUEST_TIMEOUT_MS` (a 16 MiB batch needs about 4.5 Mbit/s), or Node answers 408
+ * and closes the connection.
+ */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * How long a kept-alive connection may sit idle, ms. Longer than Node's 5 s so that the hook's
+ * kept-alive connection is seldom closed under it between two commits.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+
+/**
+ * The HTTP server of the ingest. A request with `Expect: 100-continue` is handed to the app
+ * without Node's automatic `100 Continue`: the app sends it only when it is about to read the
+ * body, so a client told 415 or 413 (by its declared length) never sends the body at all.
+ */
+export function createIngestServer(app: RequestListener): Server {
+  const server = createServer(app);
+  server.on('checkContinue', app);
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  return server;
+}

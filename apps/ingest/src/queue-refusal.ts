@@ -1,0 +1,44 @@
+import { BacklogFullError, QueueUnavailableError } from '@commitlog/queue';
+import { errorResponse, type HttpResponse } from './http-response.ts';
+
+/** `Retry-After` (seconds) when Redis cannot store a commit now: it is usually back quickly. */
+export const QUEUE_UNAVAILABLE_RETRY_AFTER_S = 1;
+/** `Retry-After` (seconds) when a lane's backlog is full: the workers need time to drain it. */
+export const BACKLOG_FULL_RETRY_AFTER_S = 5;
+
+/** Whether an enqueue failed because the queue cannot take the commit now (answered with 503). */
+export function isQueueRefusal(error: unknown): error is QueueUnavailableError | BacklogFullError {
+  return error instanceof QueueUnavailableError || error instanceof BacklogFullError;
+}
+
+/**
+ * The 503 for commits the queue refused. When the refusals differ, Redis being unavailable wins
+ * (it is the wider problem) and `Retry-After` is the longest of theirs.
+ *
+ * @param refused the refusals, at least one
+ * @param stored how many commits of the same request are in Redis all the same
+ * @param total how many commits the request carried
+ */
+export function queueRefusalResponse(
+  refused: readonly (QueueUnavailableError | BacklogFullError)[],
+  stored: number,
+  total: number,
+): HttpResponse {
+  const unavailable = refused.find((e) => e instanceof QueueUnavailableError);
+  const first = unavailable ?? refused[0];
+  const retryAfter = Math.max(
+    QUEUE_UNAVAILABLE_RETRY_AFTER_S,
+    ...refused.map((e) =>
+      e instanceof BacklogFullError ? BACKLOG_FULL_RETRY_AFTER_S : QUEUE_UNAVAILABLE_RETRY_AFTER_S,
+    ),
+  );
+  const code = first?.code ?? 'QUEUE_UNAVAILABLE';
+  let message = first?.message ?? 'the queue cannot store commits now';
+  if (total > 1) {
+    message =
+      `${refused.length} of ${total} commits could not be stored (${message}); nothing in this ` +
+      `answer is accepted: retry the whole batch` +
+      (stored > 0 ? ` (the ${stored} stored now will answer as duplicates)` : '');
+  }
+  return errorResponse(503, code, message, { headers: { 'Retry-After': String(retryAfter) } });
+}

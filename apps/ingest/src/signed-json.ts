@@ -1,0 +1,87 @@
+import { SignatureError, verifyRequestSignature } from '@commitlog/core';
+import type { CommitRequest } from './commit-request.ts';
+import { errorResponse, type HttpResponse } from './http-response.ts';
+import { jsonMediaTypeProblem } from './json-media-type.ts';
+import { BodyTooLargeError } from './read-raw-body.ts';
+
+export interface SignedJsonOptions {
+  /** Largest body accepted, bytes. */
+  limit: number;
+  /** Signing secrets (two during a rotation). */
+  secrets: readonly string[];
+  /** How far, seconds, a signature's time may be from the clock. */
+  replayWindowS: number;
+  /** The clock, epoch milliseconds. */
+  now: () => number;
+}
+
+/** The parsed JSON of a body whose signature checked out, or the answer that refuses it. */
+export type SignedJson = { ok: true; json: unknown } | { ok: false; response: HttpResponse };
+
+// Fatal: JSON is UTF-8 (RFC 8259), and a key with invalid bytes must not quietly become U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The checks every commit POST goes through before its content is looked at, in this order:
+ * 415 media type, 413 body size (the declared length first, then while reading), 401 signature
+ * (on the exact raw bytes, before parsing), 400 `INVALID_JSON`. `JSON.parse` makes `__proto__` an
+ * own property, never the prototype, and the commit schema refuses unknown fields, so a hostile
+ * key cannot reach `Object.prototype`.
+ *
+ * A client that goes away mid-body rejects with `BodyAbortedError`: there is no one to answer.
+ */
+export async function readSignedJson(
+  request: CommitRequest,
+  options: SignedJsonOptions,
+): Promise<SignedJson> {
+  const mediaProblem = jsonMediaTypeProblem(request.contentType, request.contentEncoding);
+  if (mediaProblem !== undefined) {
+    return refuse(errorResponse(415, 'UNSUPPORTED_MEDIA_TYPE', mediaProblem));
+  }
+  if (request.contentLength !== undefined && request.contentLength > options.limit) {
+    return refuse(tooLarge(new BodyTooLargeError(options.limit, request.contentLength)));
+  }
+  let body: Uint8Array;
+  try {
+    body = await request.readBody(options.limit);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return refuse(tooLarge(error));
+    throw error;
+  }
+  try {
+    verifyRequestSignature({
+      header: request.signature,
+      body,
+      secrets: options.secrets,
+      nowSeconds: Math.floor(options.now() / 1000),
+      maxAgeSeconds: options.replayWindowS,
+    });
+  } catch (error) {
+    if (error instanceof SignatureError) {
+      return refuse(errorResponse(401, error.code, error.message));
+    }
+    throw error;
+  }
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return refuse(errorResponse(400, 'INVALID_JSON', 'request body is not valid UTF-8'));
+  }
+  try {
+    return { ok: true, json: JSON.parse(text) as unknown };
+  } catch (error) {
+    // JSON.parse's message quotes the body, which may hold payment data: say only where.
+    const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
+    const where = position === undefined ? '' : ` (at character ${position})`;
+    return refuse(errorResponse(400, 'INVALID_JSON', `request body is not valid JSON${where}`));
+  }
+}
+
+function refuse(response: HttpResponse): SignedJson {
+  return { ok: false, response };
+}
+
+function tooLarge(error: BodyTooLargeError): HttpResponse {
+  return errorResponse(413, error.code, error.message);
+}

@@ -1,0 +1,399 @@
+import { commitId, laneOf, parseCommit } from '@commitlog/core';
+import { laneQueueName, readLaneBacklogs, type RedisConnection } from '@commitlog/queue';
+import { createLogger, loadIngestConfig, type IngestConfig } from '@commitlog/runtime';
+import {
+  createTestQueuePrefix,
+  startPrivateRedis,
+  waitFor,
+  type PrivateRedis,
+  type TestQueuePrefix,
+} from '@commitlog/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startIngest, type RunningIngest } from './start-ingest.ts';
+import { post, httpRequest, type TestResponse } from './test-http.ts';
+import {
+  signedHeaders,
+  TEST_SECRET,
+  wireCommit,
+  wireCommitOfSize,
+  wireCommitWithout,
+} from './test-fixtures.ts';
+
+const MAX_COMMIT_BYTES = 2048;
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Log lines of the ingest under test, parsed. */
+function captureLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    service: 'ingest',
+    level: 'debug',
+    destination: {
+      write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>),
+    },
+  });
+  return { logger, lines };
+}
+
+function testConfig(redisUrl: string, prefix: string): IngestConfig {
+  // The production defaults, read the way production reads them, then the test's own Redis,
+  // prefix, a free port and a small commit limit.
+  return {
+    ...loadIngestConfig({ INGEST_SECRETS: TEST_SECRET, REDIS_URL: redisUrl, LOG_LEVEL: 'debug' }),
+    queuePrefix: prefix,
+    port: 0,
+    maxCommitBytes: MAX_COMMIT_BYTES,
+  };
+}
+
+interface Harness {
+  ingest: RunningIngest;
+  url: string;
+  config: IngestConfig;
+  queue: TestQueuePrefix;
+  lines: Record<string, unknown>[];
+  /** Signs and POSTs a JSON body. */
+  postSigned(path: string, body: unknown): Promise<TestResponse>;
+}
+
+async function start(options: { redis?: PrivateRedis; now?: () => number } = {}): Promise<Harness> {
+  const queue = createTestQueuePrefix(options.redis ? { redisUrl: options.redis.url } : {});
+  cleanups.push(() => queue.cleanup());
+  const config = testConfig(queue.redisUrl, queue.prefix);
+  const { logger, lines } = captureLogger();
+  const ingest = await startIngest(config, logger, options.now ? { now: options.now } : {});
+  cleanups.push(() => ingest.close());
+  const url = `http://127.0.0.1:${ingest.port}`;
+  return {
+    ingest,
+    url,
+    config,
+    queue,
+    lines,
+    postSigned(path, body) {
+      const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+      return post(`${url}${path}`, bytes, signedHeaders(bytes, { nowMs: Date.now() }));
+    },
+  };
+}
+
+async function privateRedis(): Promise<PrivateRedis> {
+  const redis = await startPrivateRedis();
+  cleanups.push(() => redis.cleanup());
+  return redis;
+}
+
+function jobKey(prefix: string, lane: number, id: string): string {
+  return `${prefix}:${laneQueueName(lane)}:${id}`;
+}
+
+/** Every key under the prefix except BullMQ's per-queue metadata. */
+async function keysUnder(redis: RedisConnection, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    keys.push(...batch.filter((k) => !k.endsWith(':meta')));
+  } while (cursor !== '0');
+  return keys.sort();
+}
+
+function idAndLane(wire: Record<string, unknown>, lanes: number) {
+  const commit = parseCommit(wire);
+  return { id: commitId(commit), lane: laneOf(commit, lanes) };
+}
+
+describe('ingest against the real Redis', () => {
+  it('stores a signed commit as a job before answering 202, and a repeat is a duplicate', async () => {
+    const h = await start();
+    const wire = wireCommit();
+    const { id, lane } = idAndLane(wire, h.config.lanes);
+
+    const first = await h.postSigned('/v1/commits', wire);
+    expect(first.status).toBe(202);
+    expect(first.json).toEqual({ id, lane, duplicate: false });
+    expect(await h.queue.redis.exists(jobKey(h.config.queuePrefix, lane, id))).toBe(1);
+
+    const again = await h.postSigned('/v1/commits', wire);
+    expect(again.status).toBe(202);
+    expect(again.json).toEqual({ id, lane, duplicate: true });
+    const [backlog] = await readLaneBacklogs(h.queue.redis, h.config.queuePrefix, [lane]);
+    expect(backlog?.waiting).toBe(1);
+  });
+
+  it('stores a batch, answering in order', async () => {
+    const h = await start();
+    const wires = ['k1', 'k2', 'k3', 'k1-again'].map((key) => wireCommit({ key }));
+    const response = await h.postSigned('/v1/commits/batch', { commits: wires });
+    expect(response.status).toBe(202);
+    const expected = wires.map((w) => ({ ...idAndLane(w, h.config.lanes), duplicate: false }));
+    expect(response.json).toEqual({ results: expected });
+    for (const { id, lane } of expected) {
+      expect(await h.queue.redis.exists(jobKey(h.config.queuePrefix, lane, id))).toBe(1);
+    }
+  });
+
+  it('refuses every bad input with its status and field, and stores nothing', async () => {
+    const h = await start();
+    const url = `${h.url}/v1/commits`;
+    const valid = JSON.stringify(wireCommit());
+    const signed = (body: string) => signedHeaders(Buffer.from(body), { nowMs: Date.now() });
+    const withoutKey = wireCommitWithout('key');
+    const batchWithBadThird = {
+      commits: [wireCommit({ key: 'a' }), wireCommit({ key: 'b' }), withoutKey, wireCommit()],
+    };
+    const batchWithLargeSecond = {
+      commits: [wireCommit({ key: 'a' }), wireCommitOfSize(MAX_COMMIT_BYTES + 1)],
+    };
+
+    const cases: [string, Promise<TestResponse>, number, string, string | undefined][] = [
+      [
+        'text/plain',
+        post(url, valid, { ...signed(valid), 'content-type': 'text/plain' }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        undefined,
+      ],
+      [
+        'unsigned',
+        post(url, valid, { 'content-type': 'application/json' }),
+        401,
+        'SIGNATURE_MISSING',
+        undefined,
+      ],
+      [
+        'wrong signature',
+        post(url, valid, signed(`${valid} `)),
+        401,
+        'SIGNATURE_INVALID',
+        undefined,
+      ],
+      ['not JSON', h.postSigned('/v1/commits', '{"key":'), 400, 'INVALID_JSON', undefined],
+      ['no key', h.postSigned('/v1/commits', withoutKey), 400, 'INVALID_COMMIT', 'key'],
+      [
+        'batch, no key in the third',
+        h.postSigned('/v1/commits/batch', batchWithBadThird),
+        400,
+        'INVALID_COMMIT',
+        'commits[2].key',
+      ],
+      [
+        'batch, second too large',
+        h.postSigned('/v1/commits/batch', batchWithLargeSecond),
+        413,
+        'COMMIT_TOO_LARGE',
+        'commits[1]',
+      ],
+      [
+        '__proto__',
+        h.postSigned('/v1/commits', `{"__proto__":{"polluted":true},${valid.slice(1)}`),
+        400,
+        'INVALID_COMMIT',
+        '__proto__',
+      ],
+    ];
+    for (const [name, responding, status, code, path] of cases) {
+      const response = await responding;
+      expect({ name, status: response.status }).toEqual({ name, status });
+      const error = (response.json as { error: { code: string; message: string; path?: string } })
+        .error;
+      expect({ name, code: error.code }).toEqual({ name, code });
+      if (path !== undefined) {
+        expect({ name, path: error.path }).toEqual({ name, path });
+        expect(error.message).toContain(path);
+      }
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(await keysUnder(h.queue.redis, h.config.queuePrefix)).toEqual([]);
+  });
+
+  it('refuses a body over its limit with 413 (10 MB, declared or chunked) and goes on serving', async () => {
+    const h = await start();
+    const huge = Buffer.alloc(10 * 1024 * 1024, 0x20);
+    const declared = await post(`${h.url}/v1/commits`, huge, {
+      'content-type': 'application/json',
+    });
+    expect(declared.status).toBe(413);
+    expect(declared.json).toMatchObject({ error: { code: 'BODY_TOO_LARGE' } });
+
+    const chunked = await post(`${h.url}/v1/commits`, huge, {
+      'content-type': 'application/json',
+      'transfer-encoding': 'chunked',
+    });
+    expect(chunked.status).toBe(413);
+    expect(chunked.json).toMatchObject({ error: { code: 'BODY_TOO_LARGE' } });
+
+    // A batch may carry up to MAX_BATCH_BYTES (16 MiB by default).
+    const overBatch = await post(
+      `${h.url}/v1/commits/batch`,
+      Buffer.alloc(h.config.maxBatchBytes + 1),
+      {
+        'content-type': 'application/json',
+        'transfer-encoding': 'chunked',
+      },
+    );
+    expect(overBatch.status).toBe(413);
+
+    expect((await httpRequest(`${h.url}/healthz`)).status).toBe(200);
+    expect((await h.postSigned('/v1/commits', wireCommit())).status).toBe(202);
+    expect(await keysUnder(h.queue.redis, h.config.queuePrefix)).not.toEqual([]);
+  });
+
+  it('counts requests, accepted, duplicate and rejected commits on /metrics', async () => {
+    const h = await start();
+    await h.postSigned('/v1/commits', wireCommit());
+    await h.postSigned('/v1/commits', wireCommit());
+    await h.postSigned('/v1/commits', '{');
+    const metrics = await httpRequest(`${h.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toMatch(/^commitlog_ingest_commits_accepted_total\{[^}]*\} 1$/m);
+    expect(metrics.text).toMatch(/^commitlog_ingest_commits_duplicate_total\{[^}]*\} 1$/m);
+    expect(metrics.text).toMatch(
+      /^commitlog_ingest_rejected_total\{[^}]*code="INVALID_JSON"[^}]*\} 1$/m,
+    );
+    expect(metrics.text).toMatch(
+      /^commitlog_ingest_requests_total\{[^}]*route="\/v1\/commits"[^}]*status="202"[^}]*\} 2$/m,
+    );
+    expect(metrics.text).toMatch(
+      /^commitlog_ingest_request_seconds_count\{[^}]*route="\/v1\/commits"/m,
+    );
+  });
+
+  it('is ready on a safe Redis', async () => {
+    const h = await start();
+    const ready = await httpRequest(`${h.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(ready.json).toMatchObject({ ready: true, checks: { redis: { ok: true } } });
+  });
+});
+
+describe('ingest when Redis is away or unsafe', () => {
+  it('answers 503 with Retry-After while Redis is down, never 202, and 202 once it is back', async () => {
+    const redis = await privateRedis();
+    const h = await start({ redis });
+    expect((await h.postSigned('/v1/commits', wireCommit({ key: 'before' }))).status).toBe(202);
+
+    await redis.stop();
+    const wire = wireCommit({ key: 'during' });
+    const { id, lane } = idAndLane(wire, h.config.lanes);
+    for (let i = 0; i < 3; i += 1) {
+      const refused = await h.postSigned('/v1/commits', wire);
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.json).toMatchObject({ error: { code: 'QUEUE_UNAVAILABLE' } });
+    }
+    const ready = await httpRequest(`${h.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(ready.json).toMatchObject({ ready: false, checks: { redis: { ok: false } } });
+
+    await redis.start();
+    const accepted = await waitFor(
+      async () => {
+        const response = await h.postSigned('/v1/commits', wire);
+        expect([202, 503]).toContain(response.status);
+        return response.status === 202 ? response : undefined;
+      },
+      { timeoutMs: 20_000, description: 'a POST to be accepted after Redis restarted' },
+    );
+    expect(accepted.json).toEqual({ id, lane, duplicate: false });
+    expect(await h.queue.redis.exists(jobKey(h.config.queuePrefix, lane, id))).toBe(1);
+    await waitFor(async () => (await httpRequest(`${h.url}/readyz`)).status === 200);
+  });
+
+  it('starts while Redis is down, refusing commits until it is up', async () => {
+    const redis = await privateRedis();
+    await redis.stop();
+    const h = await start({ redis });
+    expect((await httpRequest(`${h.url}/readyz`)).status).toBe(503);
+    const refused = await h.postSigned('/v1/commits', wireCommit());
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+
+    await redis.start();
+    await waitFor(async () => (await h.postSigned('/v1/commits', wireCommit())).status === 202, {
+      timeoutMs: 20_000,
+      description: 'a POST to be accepted once Redis is up',
+    });
+  });
+
+  it('is not ready, and refuses commits, once Redis may evict them', async () => {
+    const redis = await privateRedis();
+    const h = await start({ redis });
+    await h.queue.redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+
+    const ready = await httpRequest(`${h.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(JSON.stringify(ready.json)).toContain('allkeys-lru');
+    const refused = await h.postSigned('/v1/commits', wireCommit());
+    expect(refused.status).toBe(503);
+    expect(refused.json).toMatchObject({ error: { code: 'QUEUE_UNAVAILABLE' } });
+    expect(JSON.stringify(refused.json)).toContain('maxmemory-policy');
+    expect(h.lines.some((l) => l.level === 'error' && String(l.msg).includes('UNSAFE REDIS'))).toBe(
+      true,
+    );
+
+    await h.queue.redis.config('SET', 'maxmemory-policy', 'noeviction');
+    expect((await httpRequest(`${h.url}/readyz`)).status).toBe(200);
+    expect((await h.postSigned('/v1/commits', wireCommit())).status).toBe(202);
+  });
+
+  it('refuses to start on a Redis that may evict accepted commits', async () => {
+    const redis = await privateRedis();
+    const queue = createTestQueuePrefix({ redisUrl: redis.url });
+    cleanups.push(() => queue.cleanup());
+    await queue.redis.config('SET', 'maxmemory-policy', 'volatile-lru');
+    const { logger } = captureLogger();
+    await expect(startIngest(testConfig(redis.url, queue.prefix), logger)).rejects.toMatchObject({
+      code: 'UNSAFE_REDIS',
+      message: expect.stringContaining('volatile-lru') as unknown,
+    });
+  });
+
+  it('stops gracefully: refuses new connections, lets the request under way finish', async () => {
+    const redis = await privateRedis();
+    // The handler reads the clock once the body is in and signed: the request is then under way.
+    let handling = false;
+    const h = await start({
+      redis,
+      now: () => {
+        handling = true;
+        return Date.now();
+      },
+    });
+    const pid = redis.pid()!;
+    // A frozen Redis holds the request in its enqueue.
+    process.kill(pid, 'SIGSTOP');
+    let frozen = true;
+    cleanups.push(() => {
+      if (frozen) process.kill(pid, 'SIGCONT');
+      return Promise.resolve();
+    });
+
+    const answer = h.postSigned('/v1/commits', wireCommit());
+    await waitFor(() => handling, { description: 'the POST to reach its handler' });
+    let closed = false;
+    const closing = h.ingest.close().then(() => (closed = true));
+    await waitFor(
+      () =>
+        httpRequest(`${h.url}/healthz`).then(
+          () => false,
+          (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED',
+        ),
+      { description: 'new connections to be refused' },
+    );
+    expect(closed).toBe(false);
+
+    process.kill(pid, 'SIGCONT');
+    frozen = false;
+    const response = await answer;
+    expect(response.status).toBe(202);
+    expect(response.headers.connection).toBe('close');
+    await closing;
+    expect(closed).toBe(true);
+  });
+});

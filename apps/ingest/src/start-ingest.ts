@@ -1,0 +1,165 @@
+import {
+  createCommitEnqueuer,
+  createRedisConnection,
+  whenFirstConnected,
+  type RedisSafety,
+  UnsafeRedisError,
+} from '@commitlog/queue';
+import { createMetricsRegistry, type IngestConfig, type Logger } from '@commitlog/runtime';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createCommitHandlers } from './commit-handlers.ts';
+import { createIngestApp } from './ingest-app.ts';
+import { createIngestMetrics } from './ingest-metrics.ts';
+import { createIngestReadiness } from './ingest-readiness.ts';
+import { createIngestServer } from './ingest-server.ts';
+import { watchRedisSafety } from './redis-safety-watch.ts';
+
+/** A running ingest. */
+export interface RunningIngest {
+  /** The port it listens on (the configured one, or the one picked for port 0). */
+  port: number;
+  /**
+   * Graceful stop: stops accepting connections, lets requests under way finish (answers sent
+   * meanwhile close their connection), then closes the queues and the Redis connection.
+   */
+  close(): Promise<void>;
+}
+
+export interface IngestDeps {
+  /** The clock, epoch milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** How long the first connection to Redis may take at start-up before starting without it. */
+const FIRST_CONNECT_MS = 2000;
+
+/**
+ * Starts the HTTP ingest. Refuses to start (UnsafeRedisError, `UNSAFE_REDIS`) on a Redis that may
+ * evict accepted commits; starts anyway when Redis is down, and then answers 503 until it is back.
+ * Everything it opens is closed by `close()`.
+ */
+export async function startIngest(
+  config: IngestConfig,
+  logger: Logger,
+  deps: IngestDeps = {},
+): Promise<RunningIngest> {
+  const now = deps.now ?? Date.now;
+  const connection = createRedisConnection({
+    url: config.redisUrl,
+    role: 'producer',
+    connectionName: 'commitlog-ingest',
+    onError: redisErrorLogger(logger),
+  });
+  const safety = watchRedisSafety(connection, logger);
+  const disconnect = async (): Promise<void> => {
+    safety.stop();
+    await connection.quit().catch(() => connection.disconnect());
+  };
+
+  let reading: RedisSafety | undefined;
+  try {
+    await whenFirstConnected(connection, FIRST_CONNECT_MS);
+    reading = await safety.check();
+  } catch (err) {
+    logger.warn(
+      { err },
+      'cannot check Redis at start-up (down, or refusing INFO); starting anyway: /readyz says not ready and commits are answered 503 until Redis answers',
+    );
+  }
+  if (reading !== undefined && !reading.safe) {
+    await disconnect();
+    throw new UnsafeRedisError(reading);
+  }
+  for (const warning of reading?.warnings ?? [])
+    logger.warn({ redis: reading?.redisVersion }, warning);
+
+  const enqueuer = createCommitEnqueuer({
+    connection,
+    prefix: config.queuePrefix,
+    retention: { dedupWindowMs: config.dedupWindowMs, failedRetentionMs: config.failedRetentionMs },
+    maxLaneBacklog: config.maxLaneBacklog,
+  });
+  const registry = createMetricsRegistry('ingest');
+  let closing = false;
+  const app = createIngestApp({
+    commits: createCommitHandlers({ enqueuer: safety.guard(enqueuer), config, now }),
+    readiness: createIngestReadiness({
+      ping: () => connection.ping(),
+      checkSafety: () => safety.check(),
+    }),
+    registry,
+    metrics: createIngestMetrics(registry),
+    logger,
+    isClosing: () => closing,
+  });
+
+  const server = createIngestServer(app);
+  try {
+    await listen(server, config.host, config.port);
+  } catch (error) {
+    await enqueuer.close();
+    await disconnect();
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+
+  let closed: Promise<void> | undefined;
+  return {
+    port,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        await drain(server, config.shutdownTimeoutMs / 2, logger);
+        await enqueuer.close();
+        await disconnect();
+      })();
+      return closed;
+    },
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Stops accepting connections and waits for the requests under way; after `graceMs`, closes the
+ * connections still open (a client still sending its body), so a stop always ends.
+ */
+async function drain(server: Server, graceMs: number, logger: Logger): Promise<void> {
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => {
+    logger.warn(
+      { graceMs },
+      'requests still open after the grace period; closing their connections',
+    );
+    server.closeAllConnections();
+  }, graceMs);
+  try {
+    await stopped;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * ioredis reports every failed reconnect; one line when Redis goes away and one when it is back is
+ * what an operator needs.
+ */
+function redisErrorLogger(logger: Logger): (error: Error) => void {
+  let reported = false;
+  return (err) => {
+    if (reported) return;
+    reported = true;
+    logger.warn({ err }, 'Redis connection error; commits are answered 503 while Redis is away');
+    setTimeout(() => (reported = false), 60_000).unref();
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * A small HTTP client for the ingest's tests (test code only). Unlike fetch it shows every
+ * response header (Connection included) and survives a server that answers before the body is
+ * sent and then closes the connection, as the ingest does for a body over its limit.
+ */
+import { request } from 'node:http';
+
+export interface TestResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** The body parsed as JSON (undefined when it is not JSON). */
+  json: unknown;
+}
+
+export function httpRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string } = {},
+): Promise<TestResponse> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = request(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+      },
+    );
+    // A server that refuses a body early closes the connection while it is still being sent.
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    if (options.body !== undefined) req.end(options.body);
+    else req.end();
+  });
+}
+
+/** POSTs `body` as a JSON request with the given headers. */
+export function post(
+  url: string,
+  body: Uint8Array | string,
+  headers: Record<string, string>,
+): Promise<TestResponse> {
+  return httpRequest(url, { method: 'POST', headers, body });
+}
+
+/**
+ * POSTs with `Expect: 100-continue`, sending the body only once the server says `100 Continue`.
+ * `continued` tells whether it did.
+ */
+export function postExpectingContinue(
+  url: string,
+  body: Uint8Array,
+  headers: Record<string, string>,
+): Promise<TestResponse & { continued: boolean }> {
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = request(url, {
+      method: 'POST',
+      headers: { ...headers, expect: '100-continue', 'content-length': String(body.byteLength) },
+    });
+    req.on('continue', () => {
+      continued = true;
+      req.end(body);
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (!continued) req.destroy();
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text,
+          json: JSON.parse(text) as unknown,
+          continued,
+        });
+      });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}

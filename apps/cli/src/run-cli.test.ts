@@ -24,6 +24,6 @@ describe('runCli', () => {
   it('refuses arguments to up', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     expect(await runCli(['up', '--now'], {})).toBe(2);
-    expect(String(stderr.mock.calls[0]?.[0])).toContain('up takes no arguments');
+    expect(String(stderr.mock.calls[0]?.[0])).toContain('up takes no arguments, got: --now');
   });
 });

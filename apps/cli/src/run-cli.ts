@@ -4,13 +4,26 @@
  */
 import { fileURLToPath } from 'node:url';
 import { CliError } from './cli-error.ts';
+import { post } from './commands/post.ts';
 import { up } from './commands/up.ts';
+import { runRoleInForeground } from './role-process.ts';
 
 const USAGE = `usage: commitlog <command>
 
 commands:
-  up      start the whole system on this machine (local Redis and Kafka unless configured)
-  help    show this text`;
+  up          start the whole system on this machine (local Redis and Kafka unless configured)
+  ingest      run the HTTP ingest (configured from the environment)
+  worker      run a delivery worker (configured from the environment)
+  post FILE   sign a commit (or {"commits": [...]}) from a JSON file and post it to the ingest
+  help        show this text`;
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+function noArguments(command: string, rest: string[]): void {
+  if (rest.length > 0) {
+    throw new CliError('USAGE', `${command} takes no arguments, got: ${rest.join(' ')}`, 2);
+  }
+}
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv;
@@ -20,10 +33,21 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   try {
     switch (command) {
       case 'up':
-        if (rest.length > 0)
-          throw new CliError('USAGE', `up takes no arguments, got: ${rest.join(' ')}`, 2);
-        await up({ repoRoot: fileURLToPath(new URL('../../../', import.meta.url)), env, out });
+        noArguments(command, rest);
+        await up({ repoRoot, env, out });
         return 0;
+      case 'ingest':
+      case 'worker':
+        noArguments(command, rest);
+        return await runRoleInForeground(command, { repoRoot, env });
+      case 'post': {
+        const [file, ...extra] = rest;
+        if (file === undefined || extra.length > 0) {
+          throw new CliError('USAGE', 'post takes exactly one argument: the JSON file to post', 2);
+        }
+        await post({ file, repoRoot, env, out });
+        return 0;
+      }
       case undefined:
       case 'help':
       case '--help':

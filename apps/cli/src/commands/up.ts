@@ -1,18 +1,21 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CliError } from '../cli-error.ts';
+import { localSecrets } from '../local-secret.ts';
+import { spawnRole, type Role } from '../role-process.ts';
 
 export interface UpOptions {
   repoRoot: string;
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;
+  /** Resolves when `up` should stop (default: SIGINT or SIGTERM). */
+  stopSignal?: Promise<unknown>;
 }
 
-/** Roles that `up` cannot start yet because they are not built; printed so nobody wonders. */
-const NOT_BUILT = ['ingest', 'worker', 'dashboard'];
-
-function run(command: string, args: string[], options: UpOptions): Promise<void> {
+function runScript(script: string, options: UpOptions): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
+    const child = spawn('bash', [script, 'up'], {
       cwd: options.repoRoot,
       env: options.env,
       stdio: 'inherit',
@@ -21,23 +24,117 @@ function run(command: string, args: string[], options: UpOptions): Promise<void>
     child.once('exit', (code, signal) => {
       if (code === 0) resolve();
       else
-        reject(
-          new CliError('INFRA_FAILED', `${args.join(' ')} failed (${signal ?? `exit ${code}`})`),
-        );
+        reject(new CliError('INFRA_FAILED', `${script} up failed (${signal ?? `exit ${code}`})`));
     });
   });
 }
 
+async function waitHealthy(
+  url: string,
+  child: ChildProcess,
+  logFile: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) break;
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  let tail = '';
+  try {
+    tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n');
+  } catch {
+    // No log yet.
+  }
+  throw new CliError('ROLE_FAILED', `${url} did not answer; last lines of ${logFile}:\n${tail}`);
+}
+
+function stopped(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
 /**
- * `commitlog up`: the whole system on this machine. Uses REDIS_URL and KAFKA_BROKERS when set,
- * otherwise starts the local Redis and Kafka broker from infra/ (the script decides which).
+ * `commitlog up`: the whole system on this machine, in the foreground. Uses REDIS_URL and
+ * KAFKA_BROKERS when set, otherwise the local Redis and Kafka broker from infra/; starts the ingest
+ * and a worker, waits until both answer, prints where everything is, and stops the roles on
+ * Ctrl-C (the infrastructure keeps running; `pnpm infra:down` stops it).
  */
 export async function up(options: UpOptions): Promise<void> {
-  await run('bash', ['infra/up.sh'], options);
-  const redisUrl = options.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const brokers = options.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-  options.out(`redis     ${redisUrl}`);
-  options.out(`kafka     ${brokers}`);
-  for (const role of NOT_BUILT) options.out(`${role.padEnd(9)} not built yet`);
-  options.out('stop the local infrastructure with: pnpm infra:down');
+  await runScript('infra/up.sh', options);
+  const secrets = localSecrets(options.repoRoot, options.env);
+  const ingestPort = options.env.INGEST_PORT ?? '8080';
+  const workerPort = options.env.WORKER_PORT ?? '8082';
+  const env: NodeJS.ProcessEnv = {
+    ...options.env,
+    INGEST_SECRETS: secrets.join(','),
+    INGEST_PORT: ingestPort,
+    WORKER_PORT: workerPort,
+  };
+  const logDir = join(options.repoRoot, '.data', 'logs');
+  mkdirSync(logDir, { recursive: true });
+
+  const children: { role: Role; child: ChildProcess; log: string }[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const { child } of children) child.kill('SIGTERM');
+    await Promise.all(children.map(({ child }) => stopped(child)));
+  };
+  try {
+    for (const role of ['worker', 'ingest'] as const) {
+      const log = join(logDir, `${role}.log`);
+      const stream = createWriteStream(log, { flags: 'a' });
+      const child = spawnRole(role, {
+        repoRoot: options.repoRoot,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout?.pipe(stream);
+      child.stderr?.pipe(stream);
+      children.push({ role, child, log });
+    }
+    const [worker, ingest] = children;
+    await waitHealthy(`http://127.0.0.1:${workerPort}/healthz`, worker!.child, worker!.log, 60_000);
+    await waitHealthy(`http://127.0.0.1:${ingestPort}/healthz`, ingest!.child, ingest!.log, 60_000);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  const out = options.out;
+  out(`redis      ${options.env.REDIS_URL ?? 'redis://127.0.0.1:6379'}`);
+  out(`kafka      ${options.env.KAFKA_BROKERS ?? '127.0.0.1:9092'}`);
+  out(`ingest     http://127.0.0.1:${ingestPort}  (log ${children[1]!.log})`);
+  out(`worker     http://127.0.0.1:${workerPort}/metrics  (log ${children[0]!.log})`);
+  out('dashboard  not built yet');
+  out(`secret     ${secrets[0]}  (sign requests with it; kept in .data/ingest-secret)`);
+  out('try        pnpm commitlog post examples/commit.json');
+  out(
+    'then       bash infra/kafka/kafka.sh run org.apache.kafka.tools.consumer.ConsoleConsumer ' +
+      '--bootstrap-server 127.0.0.1:9092 --topic riak.default.transactions --from-beginning ' +
+      '--property print.key=true --property print.headers=true',
+  );
+  out('ready: press Ctrl-C to stop ingest and worker (pnpm infra:down stops Redis and Kafka)');
+
+  const exited = Promise.race(children.map(({ role, child }) => stopped(child).then(() => role)));
+  const reason = await Promise.race([
+    options.stopSignal ?? untilSignal(),
+    exited.then((role) => ({ exited: role })),
+  ]);
+  await stopAll();
+  if (typeof reason === 'object' && reason !== null && 'exited' in reason) {
+    throw new CliError('ROLE_EXITED', `${String(reason.exited)} stopped unexpectedly; see its log`);
+  }
+  out('stopped');
 }

@@ -1,0 +1,123 @@
+import { CommitlogError, type KafkaRecord } from '@commitlog/core';
+import type { LaneJob } from '@commitlog/queue';
+import { createLogger } from '@commitlog/runtime';
+import { describe, expect, it } from 'vitest';
+import { createDeliveryHandler, type DeliveryEvents } from './deliver-commit.ts';
+
+const ACCEPTED = Date.parse('2026-11-24T12:00:00.000Z');
+const policy = { baseDelayMs: 100, maxDelayMs: 10_000, ttlMs: 60_000 };
+const silent = createLogger({ service: 'test', level: 'silent' });
+
+function job(overrides: Partial<LaneJob> = {}): LaneJob {
+  return {
+    id: 'c1',
+    lane: 3,
+    data: {
+      id: 'c1',
+      lane: 3,
+      receivedAt: new Date(ACCEPTED).toISOString(),
+      commit: {
+        bucketType: 'default',
+        bucket: 'transactions',
+        key: 'txn-1',
+        op: 'put',
+        vclock: 'AAEC',
+        siblings: [{ value: Buffer.from('hello').toString('base64') }],
+      },
+    },
+    retry: undefined,
+    stalledCount: 0,
+    ...overrides,
+  };
+}
+
+function recorder() {
+  const seen: string[] = [];
+  const events: DeliveryEvents = {
+    delivered: (_lane, ms) => seen.push(`delivered ${ms}`),
+    retried: (_lane, reason) => seen.push(`retried ${reason}`),
+    failed: (_lane, reason) => seen.push(`failed ${reason}`),
+  };
+  return { seen, events };
+}
+
+function handler(send: (records: readonly KafkaRecord[]) => Promise<void>, now: number) {
+  const { seen, events } = recorder();
+  const handle = createDeliveryHandler({
+    gatherer: { send },
+    routes: [],
+    policy,
+    events,
+    logger: silent,
+    now: () => now,
+    random: () => 0.5,
+  });
+  return { handle, seen };
+}
+
+describe('delivery handler', () => {
+  it('produces the mapped record and reports commit-to-Kafka latency', async () => {
+    const sent: KafkaRecord[] = [];
+    const { handle, seen } = handler((records) => {
+      sent.push(...records);
+      return Promise.resolve();
+    }, ACCEPTED + 42);
+    expect(await handle(job())).toEqual({ kind: 'delivered' });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.topic).toBe('riak.default.transactions');
+    expect(Buffer.from(sent[0]!.value!).toString()).toBe('hello');
+    expect(seen).toEqual(['delivered 42']);
+  });
+
+  it('holds the lane with backoff on a retriable error, counting attempts', async () => {
+    const now = ACCEPTED + 1_000;
+    const { handle, seen } = handler(() => Promise.reject(new Error('broker down')), now);
+    const first = await handle(job());
+    expect(first).toMatchObject({
+      kind: 'retry',
+      progress: { attempt: 1, lastError: 'broker down', heldSince: now },
+    });
+    const second = await handle(
+      job({ retry: { attempt: 1, lastError: 'x', nextTryAt: now, heldSince: ACCEPTED } }),
+    );
+    expect(second).toMatchObject({ kind: 'retry', progress: { attempt: 2, heldSince: ACCEPTED } });
+    if (first.kind === 'retry' && second.kind === 'retry') {
+      expect(second.delayMs).toBeGreaterThan(first.delayMs);
+      expect(second.progress.nextTryAt).toBe(now + second.delayMs);
+    }
+    expect(seen).toEqual(['retried error', 'retried error']);
+  });
+
+  it('fails for good with reason expired when a retry would pass the TTL', async () => {
+    const { handle, seen } = handler(
+      () => Promise.reject(new Error('broker down')),
+      ACCEPTED + policy.ttlMs + 1,
+    );
+    const outcome = await handle(
+      job({ retry: { attempt: 9, lastError: 'x', nextTryAt: 0, heldSince: ACCEPTED } }),
+    );
+    expect(outcome).toMatchObject({ kind: 'fail', reason: 'expired' });
+    expect(seen).toEqual(['failed expired']);
+  });
+
+  it('fails at once, with its reason, on an error no retry can fix', async () => {
+    const tooLarge = new CommitlogError('MESSAGE_TOO_LARGE', 'produce failed: too large', {
+      retriable: false,
+    });
+    const { handle, seen } = handler(() => Promise.reject(tooLarge), ACCEPTED + 5);
+    expect(await handle(job())).toMatchObject({ kind: 'fail', reason: 'too-large' });
+    expect(seen).toEqual(['failed too-large']);
+  });
+
+  it('fails a job it cannot map as poison, without trying Kafka', async () => {
+    let called = false;
+    const { handle } = handler(() => {
+      called = true;
+      return Promise.resolve();
+    }, ACCEPTED);
+    const broken = job();
+    (broken.data.commit as { siblings: unknown }).siblings = [{ value: 17 }];
+    expect(await handle(broken)).toMatchObject({ kind: 'fail', reason: 'poison' });
+    expect(called).toBe(false);
+  });
+});

@@ -1,0 +1,102 @@
+import {
+  nextDelay,
+  routeFor,
+  toKafkaRecord,
+  type KafkaRecord,
+  type RetryPolicy,
+  type RouteRule,
+} from '@commitlog/core';
+import type { LaneJob, LaneOutcome } from '@commitlog/queue';
+import type { Logger } from '@commitlog/runtime';
+import { classifyError } from './classify-error.ts';
+import type { RecordGatherer } from './record-gatherer.ts';
+
+/** What the delivery reports; the worker's metrics implement it. */
+export interface DeliveryEvents {
+  delivered(lane: number, commitToKafkaMs: number): void;
+  retried(lane: number, reason: string): void;
+  failed(lane: number, reason: string): void;
+}
+
+export interface DeliveryDeps {
+  gatherer: Pick<RecordGatherer, 'send'>;
+  routes: readonly RouteRule[];
+  policy: RetryPolicy;
+  events: DeliveryEvents;
+  logger: Logger;
+  now?: () => number;
+  random?: () => number;
+}
+
+/**
+ * Delivers one commit job: maps it to its Kafka record, produces it, and decides what happens on
+ * failure: hold the lane and retry with backoff until the commit's TTL, or fail for good.
+ */
+export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Promise<LaneOutcome> {
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+
+  return async (job) => {
+    const { commit, receivedAt } = job.data;
+    const log = deps.logger.child({ lane: job.lane, jobId: job.id });
+    const acceptedAtMs = Date.parse(receivedAt);
+
+    let record: KafkaRecord;
+    try {
+      record = toKafkaRecord(
+        commit,
+        { id: job.data.id, receivedAt },
+        routeFor(commit, deps.routes),
+      );
+    } catch (error) {
+      // A job that cannot even be turned into a record will never pass: a poison job.
+      deps.events.failed(job.lane, 'poison');
+      log.error({ err: error }, 'commit cannot be mapped to a Kafka record');
+      return { kind: 'fail', reason: 'poison', message: String(error) };
+    }
+
+    try {
+      await deps.gatherer.send([record]);
+    } catch (error) {
+      const failure = classifyError(error);
+      if (!failure.retriable) {
+        deps.events.failed(job.lane, failure.reason);
+        log.error(
+          { err: error, reason: failure.reason, topic: record.topic },
+          'delivery failed for good',
+        );
+        return { kind: 'fail', reason: failure.reason, message: failure.message };
+      }
+      const attempt = (job.retry?.attempt ?? 0) + 1;
+      const at = now();
+      const next = nextDelay(attempt, acceptedAtMs, at, deps.policy, random);
+      if (next.expired) {
+        deps.events.failed(job.lane, 'expired');
+        log.error({ err: error, attempt }, 'commit expired before it could be delivered');
+        return {
+          kind: 'fail',
+          reason: 'expired',
+          message: `not delivered within its TTL of ${deps.policy.ttlMs} ms after ${attempt} attempts; last error: ${failure.message}`,
+        };
+      }
+      deps.events.retried(job.lane, failure.reason);
+      log.warn(
+        { err: error, attempt, delayMs: next.delayMs, topic: record.topic },
+        'delivery failed; lane held until the next try',
+      );
+      return {
+        kind: 'retry',
+        delayMs: next.delayMs,
+        progress: {
+          attempt,
+          lastError: failure.message,
+          nextTryAt: at + next.delayMs,
+          heldSince: job.retry?.heldSince ?? at,
+        },
+      };
+    }
+
+    deps.events.delivered(job.lane, Math.max(0, now() - acceptedAtMs));
+    return { kind: 'delivered' };
+  };
+}

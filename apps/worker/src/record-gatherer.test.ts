@@ -1,0 +1,99 @@
+import { CommitlogError, type KafkaRecord } from '@commitlog/core';
+import type { RecordProducer } from '@commitlog/kafka';
+import { describe, expect, it } from 'vitest';
+import { createRecordGatherer } from './record-gatherer.ts';
+
+function record(key: string, topic = 't'): KafkaRecord {
+  return { topic, key: Buffer.from(key), value: Buffer.from('v'), headers: {} };
+}
+
+/** A producer that records each request and can be told to fail some. */
+function fakeProducer(
+  fail: (records: readonly KafkaRecord[]) => Error | undefined = () => undefined,
+) {
+  const requests: string[][] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const producer: RecordProducer = {
+    async send(records) {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 2));
+      inFlight--;
+      requests.push(records.map((r) => Buffer.from(r.key).toString()));
+      const error = fail(records);
+      if (error) throw error;
+    },
+    isConnected: () => true,
+    close: () => Promise.resolve(),
+  };
+  return { producer, requests, maxInFlight: () => maxInFlight };
+}
+
+describe('record gatherer', () => {
+  it('sends one request at a time and gathers callers that arrive meanwhile', async () => {
+    const fake = fakeProducer();
+    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
+    await Promise.all(['a', 'b', 'c', 'd'].map((k) => gatherer.send([record(k)])));
+    expect(fake.maxInFlight()).toBe(1);
+    expect(fake.requests).toEqual([['a'], ['b', 'c', 'd']]);
+  });
+
+  it('respects the record limit without splitting one caller', async () => {
+    const fake = fakeProducer();
+    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 3 });
+    await Promise.all([
+      gatherer.send([record('x')]),
+      gatherer.send([record('a1'), record('a2')]),
+      gatherer.send([record('b1'), record('b2')]),
+      gatherer.send([record('c1'), record('c2'), record('c3'), record('c4')]),
+    ]);
+    expect(fake.requests).toEqual([['x'], ['a1', 'a2'], ['b1', 'b2'], ['c1', 'c2', 'c3', 'c4']]);
+  });
+
+  it('fails every caller when Kafka refuses each of their records', async () => {
+    const fake = fakeProducer(() => new Error('broker down'));
+    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
+    const all = [
+      gatherer.send([record('a')]),
+      gatherer.send([record('b')]),
+      gatherer.send([record('c')]),
+    ];
+    for (const r of all) await expect(r).rejects.toThrow('broker down');
+    expect(fake.requests).toEqual([['a'], ['b', 'c'], ['b'], ['c']]);
+  });
+
+  it('isolates a retriable error too, so one held topic does not hold the other lanes', async () => {
+    const fake = fakeProducer((rs) =>
+      rs.some((r) => r.topic === 'held') ? new Error('NOT_ENOUGH_REPLICAS') : undefined,
+    );
+    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
+    const results = await Promise.allSettled([
+      gatherer.send([record('first')]),
+      gatherer.send([record('x', 'held')]),
+      gatherer.send([record('y')]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+
+  it('isolates a permanent error to the caller whose record caused it', async () => {
+    const tooLarge = new CommitlogError('MESSAGE_TOO_LARGE', 'too large', { retriable: false });
+    const fake = fakeProducer((rs) =>
+      rs.some((r) => Buffer.from(r.key).toString() === 'huge') ? tooLarge : undefined,
+    );
+    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
+    const results = await Promise.allSettled([
+      gatherer.send([record('warm-up')]),
+      gatherer.send([record('a')]),
+      gatherer.send([record('huge')]),
+      gatherer.send([record('b')]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect(fake.requests).toEqual([['warm-up'], ['a', 'huge', 'b'], ['a'], ['huge'], ['b']]);
+  });
+});

@@ -1,0 +1,79 @@
+import type { KafkaRecord } from '@commitlog/core';
+import type { RecordProducer } from '@commitlog/kafka';
+
+/**
+ * Gathers the records of many lanes into few produce requests. The producer takes one request
+ * at a time (kafkajs#1005), so while one is in flight the next lanes' records wait and then go
+ * together. Each caller learns the fate of its own records.
+ */
+export interface RecordGatherer {
+  /** Resolves when Kafka acknowledged these records; rejects with the producer's error. */
+  send(records: readonly KafkaRecord[]): Promise<void>;
+  /** Waits until nothing is queued or in flight. */
+  drain(): Promise<void>;
+}
+
+interface Waiting {
+  records: readonly KafkaRecord[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export interface RecordGathererOptions {
+  producer: RecordProducer;
+  /** Most records in one produce request. A single caller's records are never split. */
+  maxRecords: number;
+}
+
+export function createRecordGatherer(options: RecordGathererOptions): RecordGatherer {
+  let queue: Waiting[] = [];
+  let running: Promise<void> | undefined;
+
+  function take(): Waiting[] {
+    const batch: Waiting[] = [];
+    let count = 0;
+    while (queue.length > 0) {
+      const next = queue[0]!;
+      if (batch.length > 0 && count + next.records.length > options.maxRecords) break;
+      batch.push(next);
+      count += next.records.length;
+      queue.shift();
+    }
+    return batch;
+  }
+
+  async function sendBatch(batch: Waiting[]): Promise<void> {
+    try {
+      await options.producer.send(batch.flatMap((w) => w.records));
+      for (const w of batch) w.resolve();
+    } catch (error) {
+      // One caller's trouble (a record too large, a topic that refuses writes) must not fail the
+      // others, for good or for a backoff: when several callers shared the request, each is sent
+      // alone so that only the guilty one sees the error. Records of the failed request that Kafka
+      // did store are stored twice: a duplicate with the same commitlog-id, never a loss.
+      if (batch.length > 1) {
+        for (const w of batch) await sendBatch([w]);
+      } else {
+        for (const w of batch) w.reject(error);
+      }
+    }
+  }
+
+  async function pump(): Promise<void> {
+    while (queue.length > 0) await sendBatch(take());
+    running = undefined;
+  }
+
+  return {
+    send(records) {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ records, resolve, reject });
+        running ??= pump();
+      });
+    },
+    async drain() {
+      while (running) await running;
+      queue = [];
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { parseRoutes } from '@commitlog/core';
+import { createKafkajsProducer } from '@commitlog/kafka';
+import {
+  checkRedisSafety,
+  createRedisConnection,
+  startLaneWorkers,
+  UnsafeRedisError,
+} from '@commitlog/queue';
+import {
+  createMetricsRegistry,
+  startOpsServer,
+  type Logger,
+  type WorkerConfig,
+} from '@commitlog/runtime';
+import { hostname } from 'node:os';
+import { createDeliveryHandler } from './deliver-commit.ts';
+import { limitConcurrency } from './limit-concurrency.ts';
+import { createRecordGatherer } from './record-gatherer.ts';
+import { createWorkerMetrics } from './worker-metrics.ts';
+
+export interface RunningWorker {
+  /** The port of the ops server (/healthz, /readyz, /metrics). */
+  opsPort: number;
+  /** Graceful stop: take no more jobs, finish the ones in hand, flush Kafka, disconnect. */
+  close(): Promise<void>;
+}
+
+/** Starts a delivery worker for every lane. Everything it opens is closed by `close()`. */
+export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
+  const routes = config.routesJson === undefined ? [] : parseRoutes(config.routesJson);
+  const lanes = Array.from({ length: config.lanes }, (_, lane) => lane);
+
+  const connection = createRedisConnection({
+    url: config.redisUrl,
+    role: 'worker',
+    connectionName: 'commitlog-worker',
+    onError: (err) => logger.warn({ err }, 'redis connection error'),
+  });
+  const closers: (() => Promise<unknown>)[] = [() => connection.quit()];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) {
+      await close().catch((err: unknown) => logger.error({ err }, 'error while closing'));
+    }
+  };
+
+  try {
+    const safety = await checkRedisSafety(connection);
+    if (!safety.safe) throw new UnsafeRedisError(safety);
+    for (const warning of safety.warnings) logger.warn({ redis: safety.redisVersion }, warning);
+
+    const producer = await createKafkajsProducer({
+      brokers: config.kafka.brokers,
+      clientId: config.kafka.clientId,
+      ssl: config.kafka.ssl,
+      ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
+      log: logger,
+    });
+    const gatherer = createRecordGatherer({ producer, maxRecords: config.batchMaxRecords });
+    closers.push(async () => {
+      await gatherer.drain();
+      await producer.close();
+    });
+
+    const registry = createMetricsRegistry('worker');
+    const metrics = createWorkerMetrics({
+      registry,
+      connection,
+      prefix: config.queuePrefix,
+      lanes,
+    });
+    const handle = createDeliveryHandler({
+      gatherer,
+      routes,
+      policy: {
+        baseDelayMs: config.retryBaseMs,
+        maxDelayMs: config.retryMaxMs,
+        ttlMs: config.commitTtlMs,
+      },
+      events: metrics,
+      logger,
+    });
+
+    const workerName = `${hostname()}:${process.pid}`;
+    const laneWorkers = await startLaneWorkers({
+      connection,
+      prefix: config.queuePrefix,
+      lanes,
+      workerName,
+      lockDurationMs: config.lockDurationMs,
+      handle: limitConcurrency(config.concurrency, handle),
+      onStalled: ({ lane, jobId }) => {
+        metrics.stalled(lane);
+        logger.warn(
+          { lane, jobId },
+          'job stalled (its worker died or hung); moved back to its lane',
+        );
+      },
+      onError: ({ lane, error }) => logger.warn({ lane, err: error }, 'lane worker error'),
+    });
+    // Lane workers stop first (they may still be handing records to the producer).
+    closers.push(() => laneWorkers.close());
+
+    const ops = await startOpsServer({
+      host: config.host,
+      port: config.port,
+      registry,
+      logger,
+      readiness: async () => {
+        const redisOk = await connection.ping().then(
+          (pong) => pong === 'PONG',
+          () => false,
+        );
+        return {
+          ready: redisOk,
+          checks: {
+            redis: { ok: redisOk },
+            kafka: {
+              ok: producer.isConnected(),
+              ...(producer.isConnected()
+                ? {}
+                : { detail: 'not connected; deliveries are retried' }),
+            },
+          },
+        };
+      },
+    });
+    closers.push(() => ops.close());
+
+    logger.info(
+      {
+        lanes: config.lanes,
+        concurrency: config.concurrency,
+        worker: workerName,
+        opsPort: ops.port,
+      },
+      'worker started',
+    );
+    return { opsPort: ops.port, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Runs commitlog's processes for end-to-end tests: an ingest and any number of workers, each a
+ * real `node apps/<role>/src/main.ts` process configured through its environment, against a Redis
+ * and Kafka of the test's choosing, under a queue prefix of the test's own.
+ */
+import { signRequest, SIGNATURE_HEADER } from '@commitlog/core';
+import { deleteKeysMatching, createRedisConnection } from '@commitlog/queue';
+import { freePort, testKafkaBrokers, testRedisUrl, uniqueName, waitFor } from '@commitlog/testkit';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface RoleProcess {
+  pid: number;
+  port: number;
+  /** Everything the process printed so far (its JSON log lines), for diagnostics. */
+  output(): string;
+  signal(signal: NodeJS.Signals): void;
+  /** SIGTERM, then waits for the exit code. */
+  stop(): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+export interface PostResult {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+export interface SystemOptions {
+  redisUrl?: string;
+  kafkaBrokers?: string[];
+  /** Extra environment for every process (e.g. COMMIT_TTL, LANES, ROUTES_FILE). */
+  env?: Record<string, string>;
+  workers?: number;
+}
+
+export interface RunningSystem {
+  prefix: string;
+  secret: string;
+  ingestUrl: string;
+  redisUrl: string;
+  kafkaBrokers: string[];
+  ingest: RoleProcess;
+  workers: RoleProcess[];
+  startWorker(): Promise<RoleProcess>;
+  post(
+    commit: unknown,
+    options?: { path?: string; headers?: Record<string, string> },
+  ): Promise<PostResult>;
+  /** Stops every process (SIGTERM) and deletes the test's queue keys. */
+  stop(): Promise<void>;
+}
+
+function startRole(role: 'ingest' | 'worker', env: NodeJS.ProcessEnv, port: number): RoleProcess {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--disable-warning=TimeoutNegativeWarning', `apps/${role}/src/main.ts`],
+    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return {
+    pid: child.pid ?? -1,
+    port,
+    output: () => output,
+    signal: (signal) => child.kill(signal),
+    exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+async function healthy(role: RoleProcess, name: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const exitedEarly = await Promise.race([
+        role.exited.then(() => true),
+        Promise.resolve(false),
+      ]);
+      if (exitedEarly) throw new Error(`${name} exited during start-up:\n${role.output()}`);
+      const response = await fetch(`http://127.0.0.1:${role.port}/healthz`).catch(() => undefined);
+      return response?.ok === true;
+    },
+    { timeoutMs: 60_000, description: `${name} /healthz`, intervalMs: 100 },
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}\n--- ${name} output ---\n${role.output()}`);
+  });
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
+  const prefix = uniqueName('e2e');
+  const secret = `e2e-secret-${uniqueName('s')}-0123456789abcdef`;
+  const redisUrl = options.redisUrl ?? testRedisUrl();
+  const kafkaBrokers = options.kafkaBrokers ?? testKafkaBrokers();
+  const base: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    REDIS_URL: redisUrl,
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    QUEUE_PREFIX: prefix,
+    INGEST_SECRETS: secret,
+    LANES: '8',
+    LOG_LEVEL: 'warn',
+    RETRY_BASE: '50ms',
+    RETRY_MAX: '1s',
+    WORKER_LOCK: '4s',
+    ...options.env,
+  };
+
+  const ingestPort = await freePort();
+  const ingest = startRole('ingest', { ...base, INGEST_PORT: String(ingestPort) }, ingestPort);
+  const workers: RoleProcess[] = [];
+  const startWorker = async (): Promise<RoleProcess> => {
+    const port = await freePort();
+    const worker = startRole('worker', { ...base, WORKER_PORT: String(port) }, port);
+    workers.push(worker);
+    await healthy(worker, `worker ${workers.length}`);
+    return worker;
+  };
+  try {
+    await healthy(ingest, 'ingest');
+    for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
+  } catch (error) {
+    await Promise.all([ingest, ...workers].map((p) => p.stop()));
+    throw error;
+  }
+  const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+
+  return {
+    prefix,
+    secret,
+    ingestUrl,
+    redisUrl,
+    kafkaBrokers,
+    ingest,
+    workers,
+    startWorker,
+    async post(commit, postOptions = {}) {
+      const body = Buffer.from(JSON.stringify(commit));
+      const response = await fetch(`${ingestUrl}${postOptions.path ?? '/v1/commits'}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signRequest(secret, body, Date.now() / 1000),
+          ...postOptions.headers,
+        },
+        body,
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Keep the text.
+      }
+      return { status: response.status, body: parsed, headers: response.headers };
+    },
+    async stop() {
+      await Promise.all([ingest, ...workers].map((p) => p.stop()));
+      const redis = createRedisConnection({ url: redisUrl, role: 'worker', onError: () => {} });
+      try {
+        await deleteKeysMatching(redis, `${prefix}:*`);
+      } finally {
+        redis.disconnect();
+      }
+    },
+  };
+}

@@ -1,0 +1,84 @@
+// The README's first command, as a user runs it: `commitlog up` starts the system in the
+// foreground; a commit signed and posted with `commitlog post` appears on Kafka; Ctrl-C stops it.
+import { defaultTopic } from '@commitlog/core';
+import { createRedisConnection, deleteKeysMatching } from '@commitlog/queue';
+import {
+  freePort,
+  putCommit,
+  testKafkaBrokers,
+  testRedisUrl,
+  uniqueName,
+  waitFor,
+} from '@commitlog/testkit';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { header, readUntil, text, withAdmin } from './support/kafka-check.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+describe('commitlog up, then commitlog post', () => {
+  const prefix = uniqueName('up');
+  const bucket = uniqueName('up-bucket');
+  const topic = defaultTopic('default', bucket);
+
+  afterAll(async () => {
+    const redis = createRedisConnection({ url: testRedisUrl(), role: 'worker', onError: () => {} });
+    await deleteKeysMatching(redis, `${prefix}:*`).finally(() => redis.disconnect());
+    await withAdmin(testKafkaBrokers(), (a) => a.deleteTopics([topic])).catch(() => undefined);
+  });
+
+  it('starts ingest and worker, delivers a posted commit to Kafka, and stops on SIGINT', async () => {
+    const env = {
+      ...process.env,
+      INGEST_PORT: String(await freePort()),
+      WORKER_PORT: String(await freePort()),
+      QUEUE_PREFIX: prefix,
+      INGEST_SECRETS: `up-test-secret-${uniqueName('s')}-0123456789`,
+      LOG_LEVEL: 'warn',
+    };
+    const up = spawn(process.execPath, ['apps/cli/src/main.ts', 'up'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    up.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    up.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
+    try {
+      await waitFor(() => stdout.includes('ready:'), {
+        timeoutMs: 90_000,
+        description: `up to be ready:\n${stdout}`,
+      });
+      expect(stdout).toContain(`ingest     http://127.0.0.1:${env.INGEST_PORT}`);
+      expect(stdout).toMatch(/^secret {5}\S+/m);
+
+      await withAdmin(testKafkaBrokers(), (a) => a.createTopic(topic, { partitions: 1 }));
+      const file = join(mkdtempSync(join(tmpdir(), 'commitlog-post-')), 'commit.json');
+      writeFileSync(
+        file,
+        JSON.stringify(putCommit({ bucket, key: 'from-the-readme', value: '{"amount":100}' })),
+      );
+      const posted = spawnSync(process.execPath, ['apps/cli/src/main.ts', 'post', file], {
+        cwd: root,
+        env: { ...env, INGEST_URL: `http://127.0.0.1:${env.INGEST_PORT}` },
+        encoding: 'utf8',
+      });
+      expect(posted.status, posted.stderr).toBe(0);
+      expect(posted.stdout).toMatch(/^202 \{"id":"[0-9a-f]{64}","lane":\d+,"duplicate":false\}/);
+
+      const records = await readUntil(testKafkaBrokers(), [topic], (rs) => rs.length >= 1);
+      expect(text(records[0]?.key)).toBe('from-the-readme');
+      expect(text(records[0]?.value)).toBe('{"amount":100}');
+      expect(header(records[0]!, 'riak-bucket')).toBe(bucket);
+    } finally {
+      up.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('stopped');
+  });
+});

@@ -2,14 +2,20 @@
 // the real Redis and Kafka; what arrives on Kafka is compared byte for byte with what was posted.
 import { defaultTopic } from '@commitlog/core';
 import type { CollectedRecord } from '@commitlog/kafka';
-import { deleteCommit, putCommit, uniqueName, wireBinary } from '@commitlog/testkit';
+import {
+  deleteCommit,
+  putCommit,
+  uniqueName,
+  wireBinary,
+  startSystem,
+  type RunningSystem,
+} from '@commitlog/testkit';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { header, readUntil, text, withAdmin } from './support/kafka-check.ts';
-import { startSystem, type RunningSystem } from './support/system.ts';
 
 const run = uniqueName('d');
 const mergedTopic = `merged-${run}`;

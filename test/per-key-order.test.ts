@@ -10,6 +10,8 @@ import {
   uniqueName,
   waitFor,
   type PrivateKafka,
+  startSystem,
+  type RunningSystem,
 } from '@commitlog/testkit';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +19,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { header, readUntil, withAdmin } from './support/kafka-check.ts';
 import { orderProblems } from './support/order-check.ts';
-import { startSystem, type RunningSystem } from './support/system.ts';
 
 const KEYS = 200;
 const VERSIONS = 50;

@@ -1,9 +1,15 @@
 // A commit that cannot reach Kafka within its TTL fails for good with reason `expired`, and stays
 // visible as a failed job (never silently dropped).
 import { createRedisConnection, laneQueueName } from '@commitlog/queue';
-import { freePort, putCommit, uniqueName, waitFor } from '@commitlog/testkit';
+import {
+  freePort,
+  putCommit,
+  uniqueName,
+  waitFor,
+  startSystem,
+  type RunningSystem,
+} from '@commitlog/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSystem, type RunningSystem } from './support/system.ts';
 
 describe('commit TTL', () => {
   let system: RunningSystem;

@@ -1,5 +1,4 @@
-import { putCommit } from '@commitlog/testkit';
-import type { RunningSystem } from './system.ts';
+import { putCommit, type RunningSystem } from '@commitlog/testkit';
 
 export interface LoadResult {
   /** Commit ids the ingest answered 202 for. */

@@ -55,3 +55,4 @@ export {
   type ShutdownStep,
   type SignalSource,
 } from './shutdown.ts';
+export { runService, type ServiceOptions } from './run-service.ts';

@@ -14,3 +14,10 @@ export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from '
 export { testKafkaBrokers, testRedisUrl } from './test-env.ts';
 export { uniqueName } from './unique-name.ts';
 export { waitFor, type WaitForOptions } from './wait-for.ts';
+export {
+  startSystem,
+  type PostResult,
+  type RoleProcess,
+  type RunningSystem,
+  type SystemOptions,
+} from './commitlog-system.ts';

@@ -1,15 +1,18 @@
 /**
- * Runs commitlog's processes for end-to-end tests: an ingest and any number of workers, each a
+ * Runs commitlog's processes for end-to-end tests and benchmarks: an ingest and any number of workers, each a
  * real `node apps/<role>/src/main.ts` process configured through its environment, against a Redis
  * and Kafka of the test's choosing, under a queue prefix of the test's own.
  */
 import { signRequest, SIGNATURE_HEADER } from '@commitlog/core';
 import { deleteKeysMatching, createRedisConnection } from '@commitlog/queue';
-import { freePort, testKafkaBrokers, testRedisUrl, uniqueName, waitFor } from '@commitlog/testkit';
+import { freePort } from './free-port.ts';
+import { testKafkaBrokers, testRedisUrl } from './test-env.ts';
+import { uniqueName } from './unique-name.ts';
+import { waitFor } from './wait-for.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 export interface RoleProcess {
   pid: number;

@@ -1,0 +1,66 @@
+/**
+ * `pnpm bench:quick [commits] [clients] [workers]`: the simplest load there is. Starts an ingest and
+ * workers as real processes against the local Redis and Kafka, posts `commits` signed single
+ * commits (1 KiB values, 1,000 keys) from `clients` closed-loop clients over keep-alive, and
+ * reports how fast they were accepted and delivered. Not the benchmark (that is bench/ proper,
+ * with baselines); a smoke measurement to see where we stand.
+ */
+import { putCommit, startSystem, uniqueName } from '@commitlog/testkit';
+
+const [commits = 5000, clients = 32, workers = 1] = process.argv.slice(2).map(Number);
+
+async function deliveredTotal(ports: number[]): Promise<number> {
+  const texts = await Promise.all(
+    ports.map((p) => fetch(`http://127.0.0.1:${p}/metrics`).then((r) => r.text())),
+  );
+  return texts.reduce(
+    (sum, t) => sum + Number(/^commitlog_delivered_total\S* (\d+)/m.exec(t)?.[1] ?? 0),
+    0,
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+const system = await startSystem({ workers, env: { LANES: '16', LOG_LEVEL: 'warn' } });
+try {
+  const bucket = uniqueName('bench');
+  const value = 'x'.repeat(1024);
+  const latencies: number[] = [];
+  let next = 0;
+  let refused = 0;
+  process.stdout.write(
+    `posting ${commits} commits from ${clients} clients to ${workers} worker(s)\n`,
+  );
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < commits) {
+        const n = next++;
+        const t0 = performance.now();
+        const response = await system.post(putCommit({ bucket, key: `k${n % 1000}`, value }));
+        latencies.push(performance.now() - t0);
+        if (response.status !== 202) refused++;
+        if (n > 0 && n % 1000 === 0) process.stdout.write(`  ${n} posted\n`);
+      }
+    }),
+  );
+  const acceptedSeconds = (performance.now() - started) / 1000;
+  const ports = system.workers.map((w) => w.port);
+  while ((await deliveredTotal(ports)) < commits - refused)
+    await new Promise((r) => setTimeout(r, 50));
+  const deliveredSeconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const accepted = commits - refused;
+  process.stdout.write(
+    [
+      `accepted   ${accepted} in ${acceptedSeconds.toFixed(2)} s = ${(accepted / acceptedSeconds).toFixed(0)}/s (refused ${refused})`,
+      `delivered  ${accepted} in ${deliveredSeconds.toFixed(2)} s = ${(accepted / deliveredSeconds).toFixed(0)}/s (from first post to last Kafka ack)`,
+      `accept latency  p50 ${percentile(latencies, 50).toFixed(1)} ms  p99 ${percentile(latencies, 99).toFixed(1)} ms`,
+      '',
+    ].join('\n'),
+  );
+} finally {
+  await system.stop();
+}

@@ -1,0 +1,45 @@
+/**
+ * The oracle of the fault tests: which accepted commits are missing from Kafka, and how many
+ * jobs ended failed or are still held. Lost must be empty; failed must be 0.
+ */
+import { createRedisConnection, readLaneBacklogs } from '@commitlog/queue';
+import type { RunningSystem } from '@commitlog/testkit';
+import { header, readUntil } from './kafka-check.ts';
+
+/** Reads `topic` until every accepted id is there (or the deadline), and returns the missing ids. */
+export async function lostCommits(
+  brokers: string[],
+  topic: string,
+  accepted: readonly string[],
+): Promise<string[]> {
+  const want = new Set(accepted);
+  const records = await readUntil(
+    brokers,
+    [topic],
+    (rs) => new Set(rs.map((r) => header(r, 'commitlog-id'))).size >= want.size,
+    120_000,
+  ).catch(() => []);
+  const got = new Set(records.map((r) => header(r, 'commitlog-id')));
+  return [...want].filter((id) => !got.has(id));
+}
+
+/** Failed and active (held) jobs over every lane of the system. */
+export async function unfinishedJobs(
+  system: RunningSystem,
+  lanes: number,
+): Promise<{ failed: number; active: number }> {
+  const redis = createRedisConnection({ url: system.redisUrl, role: 'worker', onError: () => {} });
+  try {
+    const backlogs = await readLaneBacklogs(
+      redis,
+      system.prefix,
+      Array.from({ length: lanes }, (_, lane) => lane),
+    );
+    return {
+      failed: backlogs.reduce((n, l) => n + l.failed, 0),
+      active: backlogs.reduce((n, l) => n + l.active, 0),
+    };
+  } finally {
+    redis.disconnect();
+  }
+}

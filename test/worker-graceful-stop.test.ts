@@ -1,0 +1,41 @@
+// SIGTERM to a worker under load: it stops taking jobs, finishes (or returns) what it holds,
+// flushes Kafka and exits 0; the other worker delivers the rest; nothing is lost or failed.
+import { defaultTopic } from '@commitlog/core';
+import { startSystem, uniqueName, waitFor, type RunningSystem } from '@commitlog/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withAdmin } from './support/kafka-check.ts';
+import { lostCommits, unfinishedJobs } from './support/delivery-oracle.ts';
+import { postLoad } from './support/load.ts';
+
+describe('a worker stopped with SIGTERM', () => {
+  let system: RunningSystem;
+  const bucket = uniqueName('graceful');
+  const topic = defaultTopic('default', bucket);
+
+  beforeAll(async () => {
+    system = await startSystem({ workers: 2, env: { LANES: '8', LOG_LEVEL: 'info' } });
+    await withAdmin(system.kafkaBrokers, (a) => a.createTopic(topic, { partitions: 2 }));
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await withAdmin(system.kafkaBrokers, (a) => a.deleteTopics([topic]));
+  });
+
+  it('exits 0 after finishing its work, and nothing is lost or failed', async () => {
+    const leaving = system.workers[0]!;
+    const load = postLoad(system, { bucket, total: 500, perSecond: 100 });
+    await waitFor(() => leaving.output().includes('"msg":"worker started"'));
+    await new Promise((r) => setTimeout(r, 1_500));
+    leaving.signal('SIGTERM');
+    expect(await leaving.exited).toBe(0);
+    expect(leaving.output()).toContain('"msg":"shut down"');
+
+    const { accepted } = await load;
+    expect(accepted).toHaveLength(500);
+    expect(await lostCommits(system.kafkaBrokers, topic, accepted)).toEqual([]);
+    const unfinished = await unfinishedJobs(system, 8);
+    expect(unfinished.failed).toBe(0);
+    expect(unfinished.active).toBe(0);
+  });
+});

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { CliError } from './cli-error.ts';
 import { post } from './commands/post.ts';
+import { requeue } from './commands/requeue.ts';
 import { up } from './commands/up.ts';
 import { runRoleInForeground } from './role-process.ts';
 
@@ -15,6 +16,8 @@ commands:
   ingest      run the HTTP ingest (configured from the environment)
   worker      run a delivery worker (configured from the environment)
   post FILE   sign a commit (or {"commits": [...]}) from a JSON file and post it to the ingest
+  requeue FILE
+              replay the Riak hook's failure log through the ingest (idempotent)
   help        show this text`;
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -46,6 +49,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
           throw new CliError('USAGE', 'post takes exactly one argument: the JSON file to post', 2);
         }
         await post({ file, repoRoot, env, out });
+        return 0;
+      }
+      case 'requeue': {
+        const [file, ...extra] = rest;
+        if (file === undefined || extra.length > 0) {
+          throw new CliError('USAGE', 'requeue takes exactly one argument: the failure log', 2);
+        }
+        const err = (line: string): void => {
+          process.stderr.write(`${line}\n`);
+        };
+        await requeue({ file, repoRoot, env, out, err });
         return 0;
       }
       case undefined:

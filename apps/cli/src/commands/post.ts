@@ -1,6 +1,6 @@
-import { signRequest, SIGNATURE_HEADER } from '@commitlog/core';
 import { readFileSync } from 'node:fs';
 import { CliError } from '../cli-error.ts';
+import { ingestBaseUrl, postSigned } from '../ingest-client.ts';
 import { localSecrets } from '../local-secret.ts';
 
 export interface PostOptions {
@@ -31,25 +31,17 @@ export async function post(options: PostOptions): Promise<void> {
     throw new CliError('INVALID_JSON', `${options.file} is not valid JSON`);
   }
   const isBatch = typeof parsed === 'object' && parsed !== null && 'commits' in parsed;
-  const base = (options.env.INGEST_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
-  const url = `${base}/v1/commits${isBatch ? '/batch' : ''}`;
+  const url = `${ingestBaseUrl(options.env)}/v1/commits${isBatch ? '/batch' : ''}`;
   const [secret] = localSecrets(options.repoRoot, options.env);
   if (!secret) throw new CliError('NO_SECRET', 'no signing secret (set INGEST_SECRETS)');
 
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [SIGNATURE_HEADER]: signRequest(secret, body, Date.now() / 1000),
-      },
-      body,
-    });
-  } catch (error) {
+  const answer = await postSigned({ url, secret, body }).catch((error: unknown) => {
     throw new CliError('INGEST_UNREACHABLE', `cannot reach ${url}: ${(error as Error).message}`);
+  });
+  options.out(
+    `${answer.status} ${typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)}`,
+  );
+  if (answer.status < 200 || answer.status > 299) {
+    throw new CliError('POST_REFUSED', `the ingest answered ${answer.status}`);
   }
-  const text = await response.text();
-  options.out(`${response.status} ${text}`);
-  if (!response.ok) throw new CliError('POST_REFUSED', `the ingest answered ${response.status}`);
 }

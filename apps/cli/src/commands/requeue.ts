@@ -1,0 +1,169 @@
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { CliError } from '../cli-error.ts';
+import { parseFailureLogLine } from '../failure-log.ts';
+import { ingestBaseUrl, postSigned, type IngestAnswer } from '../ingest-client.ts';
+import { localSecrets } from '../local-secret.ts';
+
+export interface RequeueOptions {
+  file: string;
+  repoRoot: string;
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Most commits per batch request. Default 500. */
+  batchCommits?: number;
+  /** Most body bytes per batch request (well under the ingest's MAX_BATCH_BYTES). Default 4 MiB. */
+  batchBytes?: number;
+  /** Tries of one request while the ingest answers 503 or cannot be reached. Default 10. */
+  maxTries?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface Entry {
+  line: number;
+  bytes: Buffer;
+}
+
+interface Tally {
+  lines: number;
+  accepted: number;
+  duplicates: number;
+  malformed: number[];
+  rejected: { line: number; why: string }[];
+}
+
+function errorText(answer: IngestAnswer): string {
+  const body = answer.body as { error?: { code?: string; message?: string } } | undefined;
+  const error = typeof body === 'object' && body !== null ? body.error : undefined;
+  return error
+    ? `${answer.status} ${error.code ?? ''}: ${error.message ?? ''}`
+    : `${answer.status}`;
+}
+
+/**
+ * `commitlog requeue FILE`: replays the Riak hook's failure log through the ingest, in signed
+ * batches, with progress. Idempotent: commit ids make a commit posted twice a duplicate, so a
+ * requeue can be run again after any failure. Malformed lines are skipped and reported with their
+ * numbers; commits the ingest refuses are found one by one and reported with theirs. Exits
+ * non-zero unless every line was accepted.
+ */
+export async function requeue(options: RequeueOptions): Promise<void> {
+  const batchCommits = options.batchCommits ?? 500;
+  const batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
+  const maxTries = options.maxTries ?? 10;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const base = ingestBaseUrl(options.env);
+  const [secret] = localSecrets(options.repoRoot, options.env);
+  if (!secret) throw new CliError('NO_SECRET', 'no signing secret (set INGEST_SECRETS)');
+  await access(options.file).catch((error: unknown) => {
+    throw new CliError(
+      'FILE_UNREADABLE',
+      `cannot read ${options.file}: ${(error as Error).message}`,
+    );
+  });
+
+  /** Posts until the ingest gives an answer other than 503, or the tries run out. */
+  async function send(url: string, body: Buffer, firstLine: number): Promise<IngestAnswer> {
+    let lastProblem = '';
+    for (let attempt = 1; attempt <= maxTries; attempt++) {
+      try {
+        const answer = await postSigned({ url, secret: secret!, body });
+        if (answer.status !== 503 && answer.status !== 429) return answer;
+        lastProblem = errorText(answer);
+        await sleep((answer.retryAfterSeconds ?? 1) * 1000);
+      } catch (error) {
+        lastProblem = (error as Error).message;
+        await sleep(Math.min(8000, 250 * 2 ** attempt));
+      }
+    }
+    throw new CliError(
+      'INGEST_UNAVAILABLE',
+      `the ingest did not take the commits from line ${firstLine} after ${maxTries} tries (${lastProblem}); ` +
+        'nothing after that line was sent: run requeue again (it is idempotent)',
+    );
+  }
+
+  const tally: Tally = { lines: 0, accepted: 0, duplicates: 0, malformed: [], rejected: [] };
+
+  async function sendOneByOne(batch: Entry[]): Promise<void> {
+    for (const entry of batch) {
+      const answer = await send(`${base}/v1/commits`, entry.bytes, entry.line);
+      if (answer.status === 202) {
+        tally.accepted++;
+        if ((answer.body as { duplicate?: boolean }).duplicate) tally.duplicates++;
+      } else {
+        tally.rejected.push({ line: entry.line, why: errorText(answer) });
+        options.err(`line ${entry.line}: refused by the ingest: ${errorText(answer)}`);
+      }
+    }
+  }
+
+  async function flush(batch: Entry[]): Promise<void> {
+    if (batch.length === 0) return;
+    const body = Buffer.concat([
+      Buffer.from('{"commits":['),
+      ...batch.flatMap((e, i) => (i === 0 ? [e.bytes] : [Buffer.from(','), e.bytes])),
+      Buffer.from(']}'),
+    ]);
+    const answer = await send(`${base}/v1/commits/batch`, body, batch[0]!.line);
+    if (answer.status === 202) {
+      const results = (answer.body as { results?: { duplicate?: boolean }[] }).results ?? [];
+      tally.accepted += batch.length;
+      tally.duplicates += results.filter((r) => r.duplicate).length;
+    } else if (answer.status === 401 || answer.status === 415) {
+      throw new CliError(
+        'REQUEUE_REFUSED',
+        `the ingest refused the requests: ${errorText(answer)}`,
+      );
+    } else {
+      // A batch is refused whole when one commit is bad: find which, one by one.
+      await sendOneByOne(batch);
+    }
+    options.out(
+      `requeue: ${tally.lines} lines read, ${tally.accepted} accepted (${tally.duplicates} already there), ` +
+        `${tally.rejected.length} refused, ${tally.malformed.length} malformed`,
+    );
+  }
+
+  const lines = createInterface({ input: createReadStream(options.file), crlfDelay: Infinity });
+  let batch: Entry[] = [];
+  let bytes = 0;
+  let number = 0;
+  for await (const text of lines) {
+    number++;
+    const parsed = parseFailureLogLine(text, number);
+    if (!parsed) continue;
+    tally.lines++;
+    if ('problem' in parsed) {
+      tally.malformed.push(parsed.line);
+      options.err(`line ${parsed.line}: ${parsed.problem} (skipped)`);
+      continue;
+    }
+    if (
+      batch.length >= batchCommits ||
+      (batch.length > 0 && bytes + parsed.bytes.length > batchBytes)
+    ) {
+      await flush(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push({ line: parsed.line, bytes: parsed.bytes });
+    bytes += parsed.bytes.length + 1;
+  }
+  await flush(batch);
+
+  const summary =
+    `${tally.lines} commits in ${options.file}: ${tally.accepted} accepted (${tally.duplicates} were already there)` +
+    (tally.malformed.length > 0
+      ? `, ${tally.malformed.length} malformed (lines ${tally.malformed.join(', ')})`
+      : '') +
+    (tally.rejected.length > 0
+      ? `, ${tally.rejected.length} refused (lines ${tally.rejected.map((r) => r.line).join(', ')})`
+      : '');
+  if (tally.malformed.length > 0 || tally.rejected.length > 0) {
+    throw new CliError('REQUEUE_INCOMPLETE', summary);
+  }
+  options.out(`requeue: done: ${summary}`);
+}

@@ -34,16 +34,13 @@ describe('Kafka outage under load', () => {
     const load = postLoad(system, { bucket, total: 900, perSecond: 20 });
     await new Promise((r) => setTimeout(r, 5_000));
     await kafka.stop();
-    const stoppedAt = Date.now();
     await new Promise((r) => setTimeout(r, 30_000));
     await kafka.start();
-    const outage = Date.now() - stoppedAt;
     const { accepted, refused } = await load;
 
     expect(accepted).toHaveLength(900);
     expect(refused).toEqual([]); // Kafka down never stops the ingest from accepting.
     expect(await lostCommits(kafka.brokers, topic, accepted)).toEqual([]);
     expect((await unfinishedJobs(system, 4)).failed).toBe(0);
-    expect(outage).toBeGreaterThanOrEqual(30_000);
   });
 });

@@ -7,11 +7,7 @@ import {
 } from '@commitlog/queue';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import {
-  createCommitHandlers,
-  singleCommitBodyLimit,
-  type CommitHandlerDeps,
-} from './commit-handlers.ts';
+import { createCommitHandlers, singleCommitBodyLimit } from './commit-handlers.ts';
 import type { CommitRequest } from './commit-request.ts';
 import { readRawBody } from './read-raw-body.ts';
 import type { CommitResponse } from './request-summary.ts';
@@ -30,6 +26,7 @@ const CONFIG = {
   maxBatchBytes: 64 * 1024,
   secrets: [TEST_SECRET],
   replayWindowS: 300,
+  routes: [],
 };
 
 /** An enqueuer that stores in memory; `refuse` decides, per job, to reject instead. */
@@ -51,7 +48,7 @@ function fakeEnqueuer(refuse?: (job: CommitJobData, index: number) => Error | un
   };
 }
 
-function handlers(enqueuer = fakeEnqueuer(), overrides: Partial<CommitHandlerDeps['config']> = {}) {
+function handlers(enqueuer = fakeEnqueuer(), overrides: Partial<typeof CONFIG> = {}) {
   return createCommitHandlers({ enqueuer, config: { ...CONFIG, ...overrides }, now: () => NOW });
 }
 
@@ -286,6 +283,20 @@ describe('POST /v1/commits', () => {
         request(json(wireCommitOfSize(CONFIG.maxCommitBytes + 1))),
       );
       expectError(response, 413, 'COMMIT_TOO_LARGE', '');
+      expect(enqueuer.calls).toEqual([]);
+    });
+
+    it('counts the record Kafka would get: siblings travel base64 in an envelope', async () => {
+      // 2 x 1,600 bytes is under the 4,096-byte limit as bytes, over it as an envelope.
+      const half = Buffer.alloc(1600, 7).toString('base64');
+      const commit = wireCommit({ siblings: [{ value: half }, { value: half }] });
+      const enqueuer = fakeEnqueuer();
+      expectError(
+        await handlers(enqueuer).postCommit(request(json(commit))),
+        413,
+        'COMMIT_TOO_LARGE',
+        '',
+      );
       expect(enqueuer.calls).toEqual([]);
     });
   });

@@ -18,7 +18,7 @@ export interface CommitHandlerDeps {
   enqueuer: Pick<CommitEnqueuer, 'enqueue'>;
   config: Pick<
     IngestConfig,
-    'lanes' | 'maxCommitBytes' | 'maxBatchBytes' | 'secrets' | 'replayWindowS'
+    'lanes' | 'maxCommitBytes' | 'maxBatchBytes' | 'secrets' | 'replayWindowS' | 'routes'
   >;
   /** The clock, epoch milliseconds: signature times and `receivedAt`. */
   now: () => number;
@@ -82,7 +82,7 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
       let commit: Commit;
       try {
         commit = parseCommit(read.json);
-        assertCommitSize(commit, config.maxCommitBytes);
+        assertCommitSize(commit, config.maxCommitBytes, '', config.routes);
       } catch (error) {
         return { ...contentRefusal(error), summary: {} };
       }
@@ -107,7 +107,7 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
       try {
         commits = parseBatch(read.json);
         commits.forEach((commit, i) =>
-          assertCommitSize(commit, config.maxCommitBytes, `commits[${i}]`),
+          assertCommitSize(commit, config.maxCommitBytes, `commits[${i}]`, config.routes),
         );
       } catch (error) {
         return { ...contentRefusal(error), summary: {} };

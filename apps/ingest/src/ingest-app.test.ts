@@ -53,6 +53,7 @@ async function startApp(
           lanes: 16,
           maxCommitBytes: 4096,
           maxBatchBytes: 64 * 1024,
+          routes: [],
           secrets: [TEST_SECRET],
           replayWindowS: 300,
         },

@@ -1,4 +1,5 @@
 import {
+  claimLaneCount,
   createCommitEnqueuer,
   createRedisConnection,
   whenFirstConnected,
@@ -71,6 +72,14 @@ export async function startIngest(
     await disconnect();
     throw new UnsafeRedisError(reading);
   }
+  if (reading !== undefined) {
+    try {
+      await claimLaneCount(connection, config.queuePrefix, config.lanes);
+    } catch (error) {
+      await disconnect();
+      throw error;
+    }
+  }
   for (const warning of reading?.warnings ?? [])
     logger.warn({ redis: reading?.redisVersion }, warning);
 
@@ -79,6 +88,7 @@ export async function startIngest(
     prefix: config.queuePrefix,
     retention: { dedupWindowMs: config.dedupWindowMs, failedRetentionMs: config.failedRetentionMs },
     maxLaneBacklog: config.maxLaneBacklog,
+    lanes: config.lanes,
   });
   const registry = createMetricsRegistry('ingest');
   let closing = false;

@@ -1,7 +1,7 @@
-import { parseRoutes } from '@commitlog/core';
 import { createKafkajsProducer } from '@commitlog/kafka';
 import {
   checkRedisSafety,
+  claimLaneCount,
   createRedisConnection,
   startLaneWorkers,
   UnsafeRedisError,
@@ -25,9 +25,14 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+/** Connect and request timeouts of the producer: a tenth of the lock, between 1 s and 10 s. */
+function produceTimeout(lockDurationMs: number): number {
+  return Math.max(1000, Math.min(10_000, Math.floor(lockDurationMs / 10)));
+}
+
 /** Starts a delivery worker for every lane. Everything it opens is closed by `close()`. */
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
-  const routes = config.routesJson === undefined ? [] : parseRoutes(config.routesJson);
+  const routes = config.routes;
   const lanes = Array.from({ length: config.lanes }, (_, lane) => lane);
 
   const connection = createRedisConnection({
@@ -47,6 +52,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     const safety = await checkRedisSafety(connection);
     if (!safety.safe) throw new UnsafeRedisError(safety);
     for (const warning of safety.warnings) logger.warn({ redis: safety.redisVersion }, warning);
+    await claimLaneCount(connection, config.queuePrefix, config.lanes);
 
     const producer = await createKafkajsProducer({
       brokers: config.kafka.brokers,
@@ -54,6 +60,11 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       ssl: config.kafka.ssl,
       ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
       log: logger,
+      // A worker cut off from Redis loses its lock after WORKER_LOCK and another worker delivers
+      // the job (and the lane's next ones). Its own produce must have given up by then, or an old
+      // version could land after a newer one: 4 tries of (connect + request) stay under the lock.
+      connectionTimeoutMs: produceTimeout(config.lockDurationMs),
+      requestTimeoutMs: produceTimeout(config.lockDurationMs),
     });
     const gatherer = createRecordGatherer({ producer, maxRecords: config.batchMaxRecords });
     closers.push(async () => {
@@ -106,14 +117,17 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       registry,
       logger,
       readiness: async () => {
-        const redisOk = await connection.ping().then(
-          (pong) => pong === 'PONG',
-          () => false,
-        );
+        const reading = await checkRedisSafety(connection).catch(() => undefined);
+        const redisOk = reading !== undefined;
+        const safe = reading?.safe === true;
         return {
-          ready: redisOk,
+          ready: redisOk && safe,
           checks: {
-            redis: { ok: redisOk },
+            redis: { ok: redisOk, ...(redisOk ? {} : { detail: 'Redis does not answer' }) },
+            redisSafety: {
+              ok: safe,
+              ...(reading && !reading.safe ? { detail: reading.problems.join('; ') } : {}),
+            },
             kafka: {
               ok: producer.isConnected(),
               ...(producer.isConnected()

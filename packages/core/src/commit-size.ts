@@ -1,21 +1,23 @@
 import type { Commit } from './commit-schema.ts';
 import { CommitlogError } from './errors.ts';
-import { base64ByteLength, binaryByteLength } from './riak-binary.ts';
+import type { KafkaRecord } from './kafka-record.ts';
+import { toKafkaRecord } from './record-mapping.ts';
+import { routeFor, type RouteRule } from './topic-routing.ts';
 
 /**
- * A commit heavier than the configured maximum (`MAX_COMMIT_BYTES`, which is never above what the
- * Kafka topic accepts). The ingest answers 413; no retry can fix it.
+ * A commit whose Kafka record would be heavier than the configured maximum (`MAX_COMMIT_BYTES`,
+ * which is never above what the Kafka topic accepts). The ingest answers 413; no retry can fix it.
  */
 export class CommitTooLargeError extends CommitlogError {
   /** The commit's place in the request: `""` for a single commit, `commits[i]` in a batch. */
   readonly path: string;
-  /** The commit's size as `commitSize` counts it. */
+  /** The size of the commit's record as `commitSize` counts it. */
   readonly bytes: number;
   /** The maximum it is over. */
   readonly limit: number;
 
   constructor(bytes: number, limit: number, path = '') {
-    const reason = `commit of ${bytes} bytes is over the limit of ${limit} bytes`;
+    const reason = `commit of ${bytes} bytes (as a Kafka record) is over the limit of ${limit} bytes`;
     super('COMMIT_TOO_LARGE', path === '' ? reason : `${path}: ${reason}`, {
       retriable: false,
     });
@@ -25,21 +27,36 @@ export class CommitTooLargeError extends CommitlogError {
   }
 }
 
-/**
- * Roughly what the commit's Kafka record will weigh: the decoded bytes of its key, of every
- * sibling's value and of its vclock. Metadata and headers are not counted, and an enveloped record
- * carries its values in base64 (a third more), so keep the limit some way under the topic's
- * `max.message.bytes`.
- */
-export function commitSize(commit: Commit): number {
-  let bytes = binaryByteLength(commit.key);
-  for (const sibling of commit.siblings) bytes += base64ByteLength(sibling.value);
-  if (commit.vclock !== undefined) bytes += base64ByteLength(commit.vclock);
+/** What a record weighs on Kafka, before the protocol's few bytes of framing: key, value, headers. */
+export function recordSize(record: KafkaRecord): number {
+  let bytes = record.key.byteLength + (record.value?.byteLength ?? 0);
+  for (const [name, value] of Object.entries(record.headers)) {
+    bytes +=
+      Buffer.byteLength(name) +
+      (typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength);
+  }
   return bytes;
 }
 
-/** Throws CommitTooLargeError when `commitSize(commit)` is over `maxBytes`. */
-export function assertCommitSize(commit: Commit, maxBytes: number, path = ''): void {
-  const bytes = commitSize(commit);
+/** Stand-ins of the exact lengths the ingest will use: a 64-hex-digit id, an ISO time. */
+const META_OF_THE_SAME_SIZE = { id: '0'.repeat(64), receivedAt: '2026-01-01T00:00:00.000Z' };
+
+/**
+ * The size of the Kafka record a commit maps to under `routes`: its key, its value (a sibling's
+ * bytes, or the JSON envelope, base64 and all, when there are several siblings or the route asks
+ * for it) and every header. This is what the topic's `max.message.bytes` is compared with.
+ */
+export function commitSize(commit: Commit, routes: readonly RouteRule[] = []): number {
+  return recordSize(toKafkaRecord(commit, META_OF_THE_SAME_SIZE, routeFor(commit, routes)));
+}
+
+/** Throws CommitTooLargeError when `commitSize(commit, routes)` is over `maxBytes`. */
+export function assertCommitSize(
+  commit: Commit,
+  maxBytes: number,
+  path = '',
+  routes: readonly RouteRule[] = [],
+): void {
+  const bytes = commitSize(commit, routes);
   if (bytes > maxBytes) throw new CommitTooLargeError(bytes, maxBytes, path);
 }

@@ -33,11 +33,16 @@ export function failureReason(error: unknown): string {
   return 'error';
 }
 
+/** Whether an error code (ours or a Kafka error type) names a failure no retry can fix. */
+export function isPermanentCode(code: string): boolean {
+  return Object.hasOwn(PERMANENT_REASONS, code);
+}
+
 /**
  * Whether no retry can fix this error: a known permanent Kafka or domain error, or any
  * CommitlogError that says so. Unclassified errors are assumed to pass with time.
  */
 export function isPermanentFailure(error: unknown): boolean {
   if (!(error instanceof CommitlogError)) return false;
-  return error.code in PERMANENT_REASONS || !error.retriable;
+  return isPermanentCode(error.code) || !error.retriable;
 }

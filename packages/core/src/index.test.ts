@@ -11,6 +11,7 @@ describe('@commitlog/core', () => {
       'parseCommit',
       'parseBatch',
       'commitSize',
+      'recordSize',
       'assertCommitSize',
       'commitId',
       'laneOf',

@@ -24,7 +24,7 @@ export {
 } from './commit-schema.ts';
 export { ValidationError, type ValidationErrorCode } from './validation-error.ts';
 export { parseBatch, parseCommit } from './parse-commit.ts';
-export { assertCommitSize, commitSize, CommitTooLargeError } from './commit-size.ts';
+export { assertCommitSize, commitSize, CommitTooLargeError, recordSize } from './commit-size.ts';
 export { commitId } from './commit-id.ts';
 export { laneName, laneOf, MAX_LANES } from './lane.ts';
 export {
@@ -56,7 +56,7 @@ export {
   type NextDelay,
   type RetryPolicy,
 } from './retry-policy.ts';
-export { failureReason, isPermanentFailure } from './failure-reason.ts';
+export { failureReason, isPermanentCode, isPermanentFailure } from './failure-reason.ts';
 export {
   SIGNATURE_HEADER,
   SignatureError,

@@ -1,18 +1,4 @@
-import { CommitlogError } from '@commitlog/core';
-
-/**
- * Broker error types that no retry can fix. Kafka's own `retriable` flag is not enough: kafkajs
- * marks an exhausted retry loop as non-retriable even when the broker was merely down.
- */
-const PERMANENT = new Set([
-  'MESSAGE_TOO_LARGE',
-  'RECORD_LIST_TOO_LARGE',
-  'INVALID_TOPIC_EXCEPTION',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'INVALID_RECORD',
-  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
-]);
+import { CommitlogError, isPermanentCode } from '@commitlog/core';
 
 /** A produce that Kafka did not acknowledge. `code` is Kafka's error type where it gave one. */
 export class KafkaProduceError extends CommitlogError {}
@@ -40,7 +26,9 @@ export function toKafkaProduceError(error: unknown): KafkaProduceError {
   const type = protocolType(error);
   const message = error instanceof Error ? error.message : String(error);
   return new KafkaProduceError(type ?? 'KAFKA_PRODUCE_FAILED', `produce failed: ${message}`, {
-    retriable: type === undefined || !PERMANENT.has(type),
+    // kafkajs's own flag is not enough: it marks an exhausted retry loop as non-retriable even
+    // when the broker was merely down. Only error types no retry can fix are permanent.
+    retriable: type === undefined || !isPermanentCode(type),
     cause: error,
   });
 }

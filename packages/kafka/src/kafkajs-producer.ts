@@ -1,7 +1,7 @@
 import type { KafkaRecord } from '@commitlog/core';
 import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
 import { createKafkaClient, type KafkaConnection } from './kafka-connection.ts';
-import { toKafkaProduceError } from './kafka-errors.ts';
+import { KafkaProduceError, toKafkaProduceError } from './kafka-errors.ts';
 import type { RecordProducer } from './record-producer.ts';
 
 function toBuffer(bytes: Uint8Array): Buffer {
@@ -81,13 +81,19 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
         topicMessages: byTopic(records),
       });
     } catch (error) {
+      // Readiness reports the connection as down until a send goes through again.
+      connected = false;
       throw toKafkaProduceError(error);
     }
   }
 
   return {
     send(records) {
-      if (closed) return Promise.reject(new Error('producer is closed'));
+      if (closed) {
+        return Promise.reject(
+          new KafkaProduceError('PRODUCER_CLOSED', 'the producer is closed', { retriable: true }),
+        );
+      }
       if (records.length === 0) return Promise.resolve();
       const sent = tail.then(() => sendNow(records));
       tail = sent.catch(() => undefined);

@@ -40,6 +40,7 @@ describe('commit enqueuer on the real Redis', () => {
       prefix: space.prefix,
       retention,
       maxLaneBacklog,
+      lanes: 16,
     });
     closers.push(() => e.close());
     return e;
@@ -103,6 +104,7 @@ describe('commit enqueuer on the real Redis', () => {
       prefix: 'p',
       retention,
       maxLaneBacklog: 100,
+      lanes: 16,
     });
     closers.push(() => e.close());
 

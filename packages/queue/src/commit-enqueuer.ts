@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { commitJobOptions, type CommitJobData, type JobRetention } from './commit-job.ts';
+import { claimLaneCount } from './lane-count.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
 import { whenFirstConnected, type RedisConnection } from './redis-connection.ts';
@@ -31,6 +32,8 @@ export interface CommitEnqueuerOptions {
   retention: JobRetention;
   /** Most waiting commits one lane may hold before enqueues are refused. */
   maxLaneBacklog: number;
+  /** The configured number of lanes, checked against the one recorded in Redis before storing. */
+  lanes: number;
 }
 
 interface Pending {
@@ -49,6 +52,7 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
   const inFlight = new Set<Promise<void>>();
   let pending: Pending[] = [];
   let closed = false;
+  let laneCountAgreed = false;
 
   function laneQueue(lane: number): Queue {
     let queue = queues.get(lane);
@@ -76,7 +80,6 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
     batch: Pending[],
   ): Promise<{ exists: boolean[]; backlog: Map<number, number> }> {
     const lanes = [...new Set(batch.map((p) => p.data.lane))];
-    await whenFirstConnected(options.connection, 2000);
     const pipeline = options.connection.pipeline();
     for (const p of batch) pipeline.exists(laneQueue(p.data.lane).toKey(p.data.id));
     for (const lane of lanes) pipeline.llen(laneQueue(lane).toKey('wait'));
@@ -114,6 +117,11 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
 
     let found: Awaited<ReturnType<typeof lookUp>> | undefined;
     try {
+      await whenFirstConnected(options.connection, 2000);
+      if (!laneCountAgreed) {
+        await claimLaneCount(options.connection, options.prefix, options.lanes);
+        laneCountAgreed = true;
+      }
       found = await lookUp(unique);
     } catch (error) {
       for (const lane of new Set(unique.map((p) => p.data.lane))) forget(lane);

@@ -12,6 +12,7 @@ export {
   type EnqueueResult,
 } from './commit-enqueuer.ts';
 export { readLaneBacklogs, type LaneBacklog } from './lane-backlog.ts';
+export { claimLaneCount, laneCountKey, LaneCountMismatchError } from './lane-count.ts';
 export { laneOfQueueName, laneQueueName } from './lane-queue-name.ts';
 export {
   startLaneWorkers,

@@ -47,6 +47,7 @@ describe('lane workers on the real Redis', () => {
       prefix: space.prefix,
       retention: { dedupWindowMs: 3_600_000, failedRetentionMs: 3_600_000 },
       maxLaneBacklog: 10_000,
+      lanes: 16,
     });
   });
 
@@ -138,6 +139,32 @@ describe('lane workers on the real Redis', () => {
     const lane1 = delivered.filter((d) => d.id.startsWith('c-1-'));
     expect(lane1).toHaveLength(6);
     expect(lane1.every((d) => d.at < retried)).toBe(true);
+  });
+
+  it('holds the lane for the backoff in every worker, not only in the one that failed', async () => {
+    const attempts: number[] = [];
+    let done = false;
+    const handle = (j: LaneJob): Promise<LaneOutcome> => {
+      attempts.push(Date.now());
+      if (attempts.length === 1) {
+        const now = Date.now();
+        return Promise.resolve({
+          kind: 'retry',
+          delayMs: 1000,
+          progress: { attempt: 1, lastError: 'down', nextTryAt: now + 1000, heldSince: now },
+        });
+      }
+      done = j.id === 'c-5-0';
+      return Promise.resolve({ kind: 'delivered' });
+    };
+    // Two workers (two connections, as two processes would have) on the same lane.
+    await workers([5], handle);
+    await workers([5], handle);
+    await enqueuer.enqueue(job(5, 0));
+    await waitFor(() => done, { timeoutMs: 20_000 });
+    expect(attempts).toHaveLength(2);
+    // The other worker did not take the held job before the backoff was over.
+    expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(900);
   });
 
   it('fails a job for good with its reason when the delivery code says so', async () => {

@@ -47,10 +47,18 @@ export interface LaneWorkers {
 const NEVER_FAIL_FOR_STALLING = 1_000_000;
 
 /**
+ * A limiter that never limits. BullMQ 6.7's moveToActive script honours a manual rate limit
+ * (`worker.rateLimit`) only when a limiter `max` is set; without one, only the worker that called
+ * it waits and any other worker takes the held job at once. With this, the hold applies to every
+ * worker of the lane, which is what "a retry holds its lane for the backoff" needs.
+ */
+const HOLD_ACROSS_WORKERS = { max: 1_000_000_000, duration: 1000 };
+
+/**
  * One BullMQ worker per lane. `setGlobalConcurrency(1)` makes each lane deliver one job at a time
  * across every worker process, which is what keeps per-key order. A retry holds the lane with
  * BullMQ's manual rate limit: the job goes back to the consuming end of its lane and the lane
- * waits out the backoff, without using one of BullMQ's attempts.
+ * waits out the backoff, in every worker process, without using one of BullMQ's attempts.
  */
 export async function startLaneWorkers(options: LaneWorkersOptions): Promise<LaneWorkers> {
   for (const lane of options.lanes) {
@@ -93,6 +101,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         lockDuration: options.lockDurationMs,
         stalledInterval: Math.max(1000, Math.round(options.lockDurationMs / 2)),
         maxStalledCount: NEVER_FAIL_FOR_STALLING,
+        limiter: HOLD_ACROSS_WORKERS,
         autorun: true,
       },
     );

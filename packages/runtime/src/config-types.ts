@@ -1,3 +1,4 @@
+import type { RouteRule } from '@commitlog/core';
 /**
  * The shape of a loaded configuration, role by role. Each field names the environment variable it
  * comes from, its unit and its default; `config.ts` reads and checks them.
@@ -48,6 +49,10 @@ export interface IngestConfig extends CommonConfig {
   replayWindowS: number;
   /** `SHUTDOWN_TIMEOUT`, ms: how long a graceful stop may take before exiting anyway. Default 10 s. */
   shutdownTimeoutMs: number;
+  /** `ROUTES_FILE`: path of the routing rules file, if any (the record size depends on the route). */
+  routesFile: string | undefined;
+  /** The routing rules of `ROUTES_FILE`, checked; none without a file. */
+  routes: RouteRule[];
 }
 
 /** SASL credentials for the Kafka brokers. */
@@ -90,8 +95,8 @@ export interface WorkerConfig extends CommonConfig {
   shutdownTimeoutMs: number;
   /** `ROUTES_FILE`: path of the routing rules file, if any. */
   routesFile: string | undefined;
-  /** The routes file's parsed JSON, unvalidated (the worker checks it with core's routes schema). */
-  routesJson: unknown;
+  /** The routing rules of `ROUTES_FILE`, checked; none without a file. */
+  routes: RouteRule[];
 }
 
 /** The dashboard. */

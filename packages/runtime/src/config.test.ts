@@ -52,6 +52,8 @@ describe('loadIngestConfig', () => {
       maxLaneBacklog: 100_000,
       replayWindowS: 300,
       shutdownTimeoutMs: 10_000,
+      routesFile: undefined,
+      routes: [],
     });
   });
 
@@ -89,6 +91,8 @@ describe('loadIngestConfig', () => {
       maxLaneBacklog: 5,
       replayWindowS: 60,
       shutdownTimeoutMs: 2500,
+      routesFile: undefined,
+      routes: [],
     });
   });
 
@@ -206,7 +210,7 @@ describe('loadWorkerConfig', () => {
       port: 8082,
       shutdownTimeoutMs: 10_000,
       routesFile: undefined,
-      routesJson: undefined,
+      routes: [],
     });
   });
 
@@ -313,7 +317,7 @@ describe('loadWorkerConfig', () => {
     );
     expect(read).toEqual(['/etc/commitlog/routes.json']);
     expect(config.routesFile).toBe('/etc/commitlog/routes.json');
-    expect(config.routesJson).toEqual({ routes: [{ bucket: 'transactions', topic: 'payments' }] });
+    expect(config.routes).toEqual([{ bucket: 'transactions', topic: 'payments' }]);
   });
 
   it('reports an unreadable or invalid routes file on ROUTES_FILE, with the other problems', () => {
@@ -373,5 +377,22 @@ describe('loadCliConfig', () => {
     expect(problemsOf(() => loadCliConfig({ FAILED_RETENTION: '0' }))[0]?.variable).toBe(
       'FAILED_RETENTION',
     );
+  });
+});
+
+describe('ROUTES_FILE', () => {
+  it('checks the rules with the routes schema and names the bad field', () => {
+    const env = {
+      ROUTES_FILE: '/etc/commitlog/routes.json',
+      INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters',
+    };
+    const bad = () =>
+      loadIngestConfig(env, { readFile: () => '{"routes":[{"bucket":"b","topic":"no spaces"}]}' });
+    expect(bad).toThrow(ConfigError);
+    expect(bad).toThrow(/ROUTES_FILE: .*routes\[0\]\.topic/);
+    const good = loadIngestConfig(env, {
+      readFile: () => '{"routes":[{"bucket":"b","topic":"t"}]}',
+    });
+    expect(good.routes).toEqual([{ bucket: 'b', topic: 't' }]);
   });
 });

@@ -1,3 +1,4 @@
+import { parseRoutes, type RouteRule } from '@commitlog/core';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ConfigProblem } from './config-error.ts';
@@ -100,6 +101,7 @@ const INGEST_ENV = z.object({
   MAX_LANE_BACKLOG: withDefault(integer(1), '100000'),
   SIGNATURE_MAX_AGE: withDefault(integer(1, 3600), '300'),
   SHUTDOWN_TIMEOUT,
+  ROUTES_FILE: optional(text),
 });
 
 const SASL_VARIABLES = [
@@ -150,8 +152,9 @@ function common(values: EnvValues<typeof COMMON_ENV>): CommonConfig {
 }
 
 /** Reads and checks the ingest's configuration; throws a `ConfigError` naming every bad variable. */
-export function loadIngestConfig(env: Env): IngestConfig {
+export function loadIngestConfig(env: Env, deps: ConfigDeps = {}): IngestConfig {
   const { values, problems } = readEnv(INGEST_ENV, env);
+  const routes = readRoutesFile(values.ROUTES_FILE, deps, problems);
   const { MAX_COMMIT_BYTES: commit, MAX_BATCH_BYTES: batch } = values;
   if (commit !== undefined && batch !== undefined && batch < commit) {
     problems.push({
@@ -170,6 +173,8 @@ export function loadIngestConfig(env: Env): IngestConfig {
     maxLaneBacklog: v.MAX_LANE_BACKLOG,
     replayWindowS: v.SIGNATURE_MAX_AGE,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
+    routesFile: v.ROUTES_FILE,
+    routes,
   };
 }
 
@@ -177,7 +182,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
 export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig {
   const { values, problems } = readEnv(WORKER_ENV, env);
   problems.push(...workerCrossChecks(values, env));
-  const routesJson = readRoutesFile(values.ROUTES_FILE, deps, problems);
+  const routes = readRoutesFile(values.ROUTES_FILE, deps, problems);
   const v = complete(values, problems);
   const sasl =
     v.KAFKA_SASL_MECHANISM !== undefined &&
@@ -206,7 +211,7 @@ export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig 
     port: v.WORKER_PORT,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
     routesFile: v.ROUTES_FILE,
-    routesJson,
+    routes,
   };
 }
 
@@ -247,13 +252,16 @@ function workerCrossChecks(
   return problems;
 }
 
-/** The routes file's JSON, or `undefined` when there is none or it cannot be read (a problem). */
+/**
+ * The routing rules of the routes file, checked with core's schema; none when there is no file.
+ * A file that cannot be read, is not JSON or breaks the schema is a problem on ROUTES_FILE.
+ */
 function readRoutesFile(
   path: string | undefined,
   deps: ConfigDeps,
   problems: ConfigProblem[],
-): unknown {
-  if (path === undefined) return undefined;
+): RouteRule[] {
+  if (path === undefined) return [];
   const readFile = deps.readFile ?? ((file: string) => readFileSync(file, 'utf8'));
   let contents: string;
   try {
@@ -263,16 +271,26 @@ function readRoutesFile(
       variable: 'ROUTES_FILE',
       message: `cannot read ${JSON.stringify(path)}: ${describeError(error)}`,
     });
-    return undefined;
+    return [];
   }
+  let json: unknown;
   try {
-    return JSON.parse(contents) as unknown;
+    json = JSON.parse(contents);
   } catch (error) {
     problems.push({
       variable: 'ROUTES_FILE',
       message: `${JSON.stringify(path)} is not valid JSON: ${describeError(error)}`,
     });
-    return undefined;
+    return [];
+  }
+  try {
+    return parseRoutes(json);
+  } catch (error) {
+    problems.push({
+      variable: 'ROUTES_FILE',
+      message: `${JSON.stringify(path)}: ${describeError(error)}`,
+    });
+    return [];
   }
 }
 

@@ -41,7 +41,7 @@ describe('describeConfig', () => {
       ssl: false,
       sasl: { mechanism: 'scram-sha-512', username: 'commitlog', password: '[redacted]' },
     });
-    expect(described.routesJson).toEqual({ routes: [] });
+    expect(described.routes).toEqual([]);
     expect(JSON.stringify(described)).not.toContain('kafka-pass');
   });
 

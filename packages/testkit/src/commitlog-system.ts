@@ -112,6 +112,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     INGEST_SECRETS: secret,
     LANES: '8',
     LOG_LEVEL: 'warn',
+    // Shorter than production (200ms, 60s, 30s) so that scenarios which wait for a retry or for a
+    // dead worker's lock to expire finish in seconds; the behaviour is the same, only faster.
     RETRY_BASE: '50ms',
     RETRY_MAX: '1s',
     WORKER_LOCK: '4s',

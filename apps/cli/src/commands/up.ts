@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { maskRedisUrl } from '@commitlog/runtime';
 import { CliError } from '../cli-error.ts';
 import { localSecrets } from '../local-secret.ts';
 import { spawnRole, type Role } from '../role-process.ts';
@@ -113,7 +114,7 @@ export async function up(options: UpOptions): Promise<void> {
   }
 
   const out = options.out;
-  out(`redis      ${options.env.REDIS_URL ?? 'redis://127.0.0.1:6379'}`);
+  out(`redis      ${maskRedisUrl(options.env.REDIS_URL ?? 'redis://127.0.0.1:6379')}`);
   out(`kafka      ${options.env.KAFKA_BROKERS ?? '127.0.0.1:9092'}`);
   out(`ingest     http://127.0.0.1:${ingestPort}  (log ${children[1]!.log})`);
   out(`worker     http://127.0.0.1:${workerPort}/metrics  (log ${children[0]!.log})`);

@@ -1,0 +1,119 @@
+%%% commitlog_breaker: the hook's circuit breaker, shared by every process of the node that runs
+%%% the hook (Riak calls postcommit hooks in its many put-FSM processes), without a process of
+%%% its own: two atomics, created once and kept in persistent_term.
+%%%
+%%%   closed     every hand-off calls the ingest.
+%%%   open       after a hand-off failed (its budget spent), for the cool-down: hand-offs skip the
+%%%              ingest and go to the failure log at once, so an outage does not pin a Riak process
+%%%              per write for the whole retry budget.
+%%%   half-open  after the cool-down, the first hand-off to ask becomes the probe and calls the
+%%%              ingest; the others stay out. The probe's success closes the breaker, its failure
+%%%              opens it for another cool-down.
+%%%
+%%% Inputs:  now_ms() readings (monotonic), the cool-down and a probe timeout in milliseconds.
+%%% Outputs: allow/1 -> closed | probe | open; success/0, failure/1, reset/0 -> ok.
+%%% Errors:  none.
+%%%
+%%% Slot 1: open-until time in now_ms() (0 = closed). Slot 2: start time of the probe in flight
+%%% (0 = none). now_ms() counts from the VM's start and is >= 1, so 0 never is a real time.
+%%% A probe that never reports (its process killed mid-call) stops counting after ProbeTimeoutMs,
+%%% and the next caller becomes the probe: the breaker cannot stay stuck open.
+%%% A success from a call that started before the breaker opened closes it: that call reached the
+%%% ingest, which is the evidence half-open waits for.
+-module(commitlog_breaker).
+
+-export([allow/1, success/0, failure/1, reset/0, now_ms/0]).
+
+-define(KEY, {?MODULE, atomics}).
+-define(OPEN_UNTIL, 1).
+-define(PROBE_SINCE, 2).
+
+-spec allow(ProbeTimeoutMs :: non_neg_integer()) -> closed | probe | open.
+allow(ProbeTimeoutMs) ->
+    Ref = ref(),
+    case atomics:get(Ref, ?OPEN_UNTIL) of
+        0 ->
+            closed;
+        OpenUntil ->
+            Now = now_ms(),
+            case Now < OpenUntil of
+                true -> open;
+                false -> claim_probe(Ref, Now, ProbeTimeoutMs)
+            end
+    end.
+
+-spec success() -> ok.
+success() ->
+    Ref = ref(),
+    %% Read before writing: on the hot path (closed, every commit) this stays a shared read and
+    %% the cache line is not bounced between schedulers.
+    case atomics:get(Ref, ?OPEN_UNTIL) =:= 0 andalso atomics:get(Ref, ?PROBE_SINCE) =:= 0 of
+        true ->
+            ok;
+        false ->
+            atomics:put(Ref, ?OPEN_UNTIL, 0),
+            atomics:put(Ref, ?PROBE_SINCE, 0)
+    end.
+
+-spec failure(CooldownMs :: non_neg_integer()) -> ok.
+failure(CooldownMs) ->
+    Ref = ref(),
+    atomics:put(Ref, ?OPEN_UNTIL, now_ms() + CooldownMs),
+    atomics:put(Ref, ?PROBE_SINCE, 0).
+
+%% Closes the breaker (tests, and an operator's remote console).
+-spec reset() -> ok.
+reset() -> success().
+
+%% Milliseconds since the VM started, plus one: monotonic, never 0.
+-spec now_ms() -> pos_integer().
+now_ms() ->
+    Since = erlang:monotonic_time() - erlang:system_info(start_time),
+    erlang:convert_time_unit(Since, native, millisecond) + 1.
+
+%%% Internal
+
+%% compare_exchange makes exactly one caller the probe, however many arrive together.
+claim_probe(Ref, Now, ProbeTimeoutMs) ->
+    case atomics:get(Ref, ?PROBE_SINCE) of
+        0 ->
+            take_probe(Ref, 0, Now);
+        Since when Now - Since > ProbeTimeoutMs ->
+            take_probe(Ref, Since, Now);
+        _InFlight ->
+            open
+    end.
+
+take_probe(Ref, Expected, Now) ->
+    case atomics:compare_exchange(Ref, ?PROBE_SINCE, Expected, Now) of
+        ok -> probe;
+        _Changed -> open
+    end.
+
+%% The atomics are created on first use. persistent_term:put/2 is written once per VM and never
+%% again on the hot path (each write makes every process scan for the old term: a global GC).
+%% Two first callers could both create one; the node-local lock from global:trans/4 makes the
+%% second one find the first one's array instead of replacing it, so no caller ever updates an
+%% array the others no longer read.
+ref() ->
+    case persistent_term:get(?KEY, undefined) of
+        undefined -> create();
+        Ref -> Ref
+    end.
+
+create() ->
+    global:trans(
+        {?KEY, self()},
+        fun() ->
+            case persistent_term:get(?KEY, undefined) of
+                undefined ->
+                    Ref = atomics:new(2, [{signed, true}]),
+                    persistent_term:put(?KEY, Ref),
+                    Ref;
+                Ref ->
+                    Ref
+            end
+        end,
+        [node()],
+        infinity
+    ).

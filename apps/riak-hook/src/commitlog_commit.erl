@@ -1,0 +1,278 @@
+%%% commitlog_commit: a committed Riak object as the commit the ingest accepts (DESIGN.md,
+%%% "Ingest HTTP API, v1"). Pure: reads the object through riak_object's API, returns terms.
+%%%
+%%% Inputs:  a riak_object() as Riak passes it to a postcommit hook (every sibling is read with
+%%%          riak_object:get_contents/1; get_value/1 would crash on siblings).
+%%% Outputs: from_object/1: the commit as a commitlog_json term, fields in DESIGN's order:
+%%%            bucketType ("default" for an untyped bucket), bucket, key, op (delete when every
+%%%            content is a tombstone, as riak_kv_util:is_x_deleted/1 decides), vclock (base64 of
+%%%            the vclock as Riak's HTTP API encodes it), siblings (one per content: value,
+%%%            contentType, vtag, lastModified, usermeta, indexes).
+%%%          display/1, describe/1: bucket and key for logs (UTF-8 text or "base64:...").
+%%%          micros_to_iso8601/1, timestamp_to_iso8601/1: UTC, six fraction digits.
+%%% Errors:  raises when the argument is not a riak_object (whatever riak_object raises);
+%%%          commitlog_hook catches it. Metadata of unexpected shapes is skipped, never fatal.
+%%%
+%%% Riak metadata this reads (riak_kv's riak_kv_wm_raw.hrl names, dict keys of each content):
+%%%   <<"content-type">> and <<"charset">> (strings), <<"X-Riak-VTag">> (string),
+%%%   <<"X-Riak-Last-Modified">> (an erlang:timestamp(); very old objects hold an RFC 1123
+%%%   string), <<"X-Riak-Meta">> ([{Name, Value}], strings from the HTTP API, binaries from
+%%%   protocol buffers, names kept as stored, e.g. "X-Riak-Meta-Origin"), <<"index">>
+%%%   ([{Name, binary() | integer()}]), <<"X-Riak-Deleted">> (present on a tombstone).
+%%% Not carried (the ingest schema has no field for them): <<"Links">>, <<"content-encoding">>,
+%%% and which siblings of a put are tombstones.
+-module(commitlog_commit).
+
+-export([from_object/1, describe/1, display/1]).
+-export([micros_to_iso8601/1, timestamp_to_iso8601/1, encode_vclock/1]).
+
+-define(MD_CTYPE, <<"content-type">>).
+-define(MD_CHARSET, <<"charset">>).
+-define(MD_VTAG, <<"X-Riak-VTag">>).
+-define(MD_LASTMOD, <<"X-Riak-Last-Modified">>).
+-define(MD_USERMETA, <<"X-Riak-Meta">>).
+-define(MD_INDEX, <<"index">>).
+-define(MD_DELETED, <<"X-Riak-Deleted">>).
+
+%% JSON numbers past 2^53 lose digits in the ingest's parser; it refuses them, so bigger
+%% integer index values travel as strings.
+-define(MAX_SAFE_INTEGER, 9007199254740991).
+%% Seconds from 0000-01-01 (calendar's gregorian epoch) to 1970-01-01.
+-define(UNIX_EPOCH_GREGORIAN_SECONDS, 62167219200).
+
+-spec from_object(term()) -> {object, [{atom(), term()}]}.
+from_object(Obj) ->
+    {Type, Bucket} = split_bucket(riak_object:bucket(Obj)),
+    Contents = riak_object:get_contents(Obj),
+    {object, [
+        {bucketType, riak_binary(Type)},
+        {bucket, riak_binary(Bucket)},
+        {key, riak_binary(riak_object:key(Obj))},
+        {op, op(Contents)},
+        {vclock, base64:encode(encode_vclock(riak_object:vclock(Obj)))},
+        {siblings, [sibling(MD, V) || {MD, V} <- Contents]}
+    ]}.
+
+%% {DisplayBucket, DisplayKey} for logs: "type/bucket" for a typed bucket.
+-spec describe(term()) -> {binary(), binary()}.
+describe(Obj) ->
+    Bucket =
+        case riak_object:bucket(Obj) of
+            {T, B} -> <<(display(T))/binary, "/", (display(B))/binary>>;
+            B -> display(B)
+        end,
+    {Bucket, display(riak_object:key(Obj))}.
+
+%% A binary for logs: itself when it is UTF-8, else "base64:<...>". Not reversible.
+-spec display(term()) -> binary().
+display(B) when is_binary(B) ->
+    case is_utf8(B) of
+        true -> B;
+        false -> <<"base64:", (base64:encode(B))/binary>>
+    end;
+display(Other) ->
+    display(to_bytes(Other)).
+
+%% The vclock bytes exactly as Riak's HTTP API puts them (base64-encoded) in X-Riak-Vclock:
+%% riak_kv_wm_object and riak_object:vclock_header/1 use base64(riak_object:encode_vclock(VC)),
+%% which is term_to_binary({encode_raw, VC}) today. Riak versions without encode_vclock/1
+%% (before 1.4) sent base64(zlib:zip(term_to_binary(VC))); riak_object:decode_vclock/1 still
+%% reads that form, so it is the fallback.
+-spec encode_vclock(term()) -> binary().
+encode_vclock(VClock) ->
+    _ = erlang:module_loaded(riak_object) orelse code:ensure_loaded(riak_object),
+    case erlang:function_exported(riak_object, encode_vclock, 1) of
+        true -> riak_object:encode_vclock(VClock);
+        false -> zlib:zip(term_to_binary(VClock))
+    end.
+
+-spec timestamp_to_iso8601(erlang:timestamp()) -> binary().
+timestamp_to_iso8601({Mega, Secs, Micros}) ->
+    micros_to_iso8601((Mega * 1000000 + Secs) * 1000000 + Micros).
+
+%% e.g. 1764000000123456 -> <<"2025-11-24T16:00:00.123456Z">>.
+-spec micros_to_iso8601(non_neg_integer()) -> binary().
+micros_to_iso8601(Micros) when is_integer(Micros), Micros >= 0 ->
+    Secs = Micros div 1000000,
+    {{Y, Mo, D}, {H, Mi, S}} =
+        calendar:gregorian_seconds_to_datetime(Secs + ?UNIX_EPOCH_GREGORIAN_SECONDS),
+    iolist_to_binary(
+        io_lib:format(
+            "~4..0B-~2..0B-~2..0BT~2..0B:~2..0B:~2..0B.~6..0BZ",
+            [Y, Mo, D, H, Mi, S, Micros rem 1000000]
+        )
+    ).
+
+%%% Internal
+
+split_bucket({Type, Bucket}) -> {Type, Bucket};
+split_bucket(Bucket) -> {<<"default">>, Bucket}.
+
+%% Riak's own test (riak_kv_util:is_x_deleted/1): deleted when no content lacks the marker.
+%% So an object with no contents at all is a delete too, and a put may carry tombstone siblings.
+op(Contents) ->
+    case lists:all(fun({MD, _V}) -> md_find(?MD_DELETED, MD) =/= error end, Contents) of
+        true -> delete;
+        false -> put
+    end.
+
+sibling(MD, Value) ->
+    {object,
+        [{value, base64:encode(value_bytes(Value))}] ++
+            content_type(MD, Value) ++
+            text_field(vtag, md_find(?MD_VTAG, MD)) ++
+            last_modified(md_find(?MD_LASTMOD, MD)) ++
+            usermeta(md_find(?MD_USERMETA, MD)) ++
+            indexes(md_find(?MD_INDEX, MD))}.
+
+%% Some backends let Riak keep any term as a value; its HTTP API serves those as
+%% term_to_binary bytes with content type application/x-erlang-binary
+%% (riak_kv_wm_utils:encode_value/1), and so do we.
+value_bytes(V) when is_binary(V) -> V;
+value_bytes(V) -> term_to_binary(V).
+
+%% Riak keeps the charset apart from the content type; its HTTP API joins them again
+%% ("text/plain; charset=utf-8"), and so does the commit, which has one field for both.
+content_type(MD, Value) ->
+    Base =
+        case md_find(?MD_CTYPE, MD) of
+            {ok, CType} -> {ok, to_bytes(CType)};
+            error when not is_binary(Value) -> {ok, <<"application/x-erlang-binary">>};
+            error -> error
+        end,
+    case {Base, md_find(?MD_CHARSET, MD)} of
+        {error, error} ->
+            [];
+        {{ok, CT}, error} ->
+            text_field(contentType, {ok, CT});
+        {_, {ok, Charset}} ->
+            CT = case Base of {ok, C} -> C; error -> <<"application/octet-stream">> end,
+            text_field(contentType, {ok, <<CT/binary, "; charset=", (to_bytes(Charset))/binary>>})
+    end.
+
+last_modified({ok, {Mega, Secs, Micros}}) when
+    is_integer(Mega), is_integer(Secs), is_integer(Micros), Mega >= 0, Secs >= 0, Micros >= 0
+->
+    [{lastModified, timestamp_to_iso8601({Mega, Secs, Micros})}];
+last_modified({ok, Rfc1123}) when is_list(Rfc1123); is_binary(Rfc1123) ->
+    case rfc1123_to_iso8601(to_list(Rfc1123)) of
+        {ok, Iso} -> [{lastModified, Iso}];
+        error -> []
+    end;
+last_modified(_) ->
+    [].
+
+%% "Sun, 06 Nov 1994 08:49:37 GMT", as Riak stored last-modified before it kept timestamps.
+rfc1123_to_iso8601(Text) ->
+    try
+        [_Day, DD, Mon, YYYY, HH, MM, SS, "GMT"] = string:tokens(Text, " ,:"),
+        Date = {list_to_integer(YYYY), month(Mon), list_to_integer(DD)},
+        Time = {list_to_integer(HH), list_to_integer(MM), list_to_integer(SS)},
+        Secs = calendar:datetime_to_gregorian_seconds({Date, Time}),
+        {ok, micros_to_iso8601((Secs - ?UNIX_EPOCH_GREGORIAN_SECONDS) * 1000000)}
+    catch
+        _:_ -> error
+    end.
+
+month(Name) ->
+    Months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    length(lists:takewhile(fun(M) -> M =/= Name end, Months)) + 1.
+
+%% User metadata: [{Name, Value}] kept in Riak's order; a repeated name keeps its first value
+%% (what proplists:get_value/2 would answer), because a JSON object cannot hold it twice.
+usermeta({ok, Pairs}) when is_list(Pairs) ->
+    Fold = fun
+        ({Name, Value}, {Seen, Acc}) ->
+            N = utf8_or_base64(to_bytes(Name)),
+            case lists:member(N, Seen) of
+                true -> {Seen, Acc};
+                false -> {[N | Seen], [{N, utf8_or_base64(to_bytes(Value))} | Acc]}
+            end;
+        (_NotAPair, SeenAcc) ->
+            SeenAcc
+    end,
+    {_, Reversed} = lists:foldl(Fold, {[], []}, Pairs),
+    [{usermeta, {object, lists:reverse(Reversed)}}];
+usermeta(_) ->
+    [].
+
+%% Secondary indexes: [{Name, Value}] grouped by name (in order of first appearance), values in
+%% Riak's order. Integers travel as JSON numbers while JSON can hold them exactly.
+indexes({ok, Pairs}) when is_list(Pairs) ->
+    Fold = fun
+        ({Name, Value}, {Names, ByName}) ->
+            N = utf8_or_base64(to_bytes(Name)),
+            V = index_value(Value),
+            case maps:find(N, ByName) of
+                {ok, Vs} -> {Names, ByName#{N := [V | Vs]}};
+                error -> {[N | Names], ByName#{N => [V]}}
+            end;
+        (_NotAPair, Acc) ->
+            Acc
+    end,
+    {Names, ByName} = lists:foldl(Fold, {[], #{}}, Pairs),
+    [{indexes, {object, [{N, lists:reverse(maps:get(N, ByName))} || N <- lists:reverse(Names)]}}];
+indexes(_) ->
+    [].
+
+index_value(I) when is_integer(I), abs(I) =< ?MAX_SAFE_INTEGER -> I;
+index_value(I) when is_integer(I) -> integer_to_binary(I);
+index_value(V) -> utf8_or_base64(to_bytes(V)).
+
+text_field(Name, {ok, Value}) -> [{Name, utf8_or_base64(to_bytes(Value))}];
+text_field(_Name, error) -> [].
+
+%% bucketType, bucket and key: the schema's two forms of a Riak binary.
+riak_binary(B0) ->
+    B = to_bytes(B0),
+    case is_utf8(B) of
+        true -> B;
+        false -> #{base64 => base64:encode(B)}
+    end.
+
+%% Other text fields (content type, vtag, usermeta, index names and values) are plain strings in
+%% the ingest schema, with no {"base64"} form. Bytes that are not UTF-8 (never seen in practice:
+%% they arrive as HTTP headers or protocol-buffer strings) are sent as their base64 text so the
+%% commit is still accepted and no byte is lost; the reader cannot tell that it was encoded.
+utf8_or_base64(B) ->
+    case is_utf8(B) of
+        true -> B;
+        false -> base64:encode(B)
+    end.
+
+is_utf8(B) -> unicode:characters_to_binary(B, utf8, utf8) =:= B.
+
+%% Metadata values as bytes. Strings from the HTTP API are lists of bytes (header octets), so
+%% they are taken byte for byte; a list of Unicode code points (from Erlang clients) is encoded
+%% as UTF-8; any other term as term_to_binary.
+to_bytes(B) when is_binary(B) -> B;
+to_bytes(A) when is_atom(A) -> atom_to_binary(A, utf8);
+to_bytes(I) when is_integer(I) -> integer_to_binary(I);
+to_bytes(L) when is_list(L) ->
+    try
+        iolist_to_binary(L)
+    catch
+        error:badarg ->
+            case unicode:characters_to_binary(L) of
+                B when is_binary(B) -> B;
+                _ -> term_to_binary(L)
+            end
+    end;
+to_bytes(Other) ->
+    term_to_binary(Other).
+
+to_list(B) when is_binary(B) -> binary_to_list(B);
+to_list(L) when is_list(L) -> L.
+
+%% Riak's metadata is a dict; riak_object's type also admits a proplist, so both are read.
+md_find(Key, MD) when is_list(MD) ->
+    case lists:keyfind(Key, 1, MD) of
+        {Key, V} -> {ok, V};
+        false -> error
+    end;
+md_find(Key, MD) ->
+    try
+        dict:find(Key, MD)
+    catch
+        error:_ -> error
+    end.

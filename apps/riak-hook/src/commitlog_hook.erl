@@ -1,0 +1,195 @@
+%%% commitlog_hook: the Riak KV postcommit hook. Hands every committed object to the commitlog
+%%% ingest (DESIGN.md, "The Riak hook"), or, when it cannot, writes it to the failure log for
+%%% `commitlog requeue`.
+%%%
+%%% Register it on a bucket type (or bucket):
+%%%   riak-admin bucket-type update T '{"props":{"postcommit":[{"mod":"commitlog_hook","fun":"postcommit"}]}}'
+%%% Riak calls postcommit/1 in the put-FSM process after it has answered the client, ignores what
+%%% it returns and catches (then logs at debug level only) what it raises; it never retries.
+%%%
+%%% Inputs:  postcommit/1, handoff/1, commit_json/1: a riak_object() (every sibling, tombstones
+%%%          included). handoff_json/3: a commit's JSON and its bucket and key for logs.
+%%%          Configuration: commitlog_hook_config (app env of commitlog_riak_hook, then OS env).
+%%% Outputs: postcommit/1 -> ok, always.
+%%%          handoff/1, handoff_json/3 -> {Outcome, Micros}: Outcome is one of
+%%%            delivered     the ingest answered 202 (a new commit)
+%%%            duplicate     202 with duplicate: true (it had the commit already)
+%%%            rejected      a 4xx that no retry fixes (bad body, bad signature, too large):
+%%%                          logged at error, written to the failure log as rejected_<status>
+%%%            failed        the retry budget was spent, or no secret, or no inets: written to
+%%%                          the failure log with the reason
+%%%            breaker_open  the ingest failed moments ago: not called, written to the failure
+%%%                          log with reason breaker_open
+%%%          and Micros the time the hand-off held the calling process.
+%%%          commit_json/1 -> the exact body the hook posts (binary).
+%%%          reset_breaker/0 -> ok (closes the circuit breaker).
+%%% Errors:  postcommit/1 raises nothing: it catches every error, exit and throw and logs it
+%%%          (kind and stack only: a crash reason can hold the object, and values are never
+%%%          logged). handoff/1 and commit_json/1 raise for a term that is not a riak_object.
+%%%          When even the failure log cannot be written, the commit's bucket, key and vclock are
+%%%          logged at error level (never its value).
+%%%
+%%% Every hand-off is logged once: outcome, duration_us, attempts, bucket, key (and reason,
+%%% status, code when it failed); at log_level (default info) when delivered, warning when it
+%%% went to the failure log, error when rejected. Optional statsd: commitlog_statsd.
+%%%
+%%% Needs OTP 21.2+ (logger, atomics, persistent_term); commitlog_signature needs 22.1+.
+-module(commitlog_hook).
+
+-export([postcommit/1, commit_json/1, handoff/1, handoff_json/3, reset_breaker/0]).
+
+-define(DOMAIN, #{domain => [commitlog]}).
+
+-type outcome() :: delivered | duplicate | rejected | failed | breaker_open.
+-export_type([outcome/0]).
+
+-spec postcommit(term()) -> ok.
+postcommit(Object) ->
+    try
+        _ = handoff(Object),
+        ok
+    catch
+        Class:Reason:Stack ->
+            log_crash(Object, Class, Reason, Stack),
+            ok
+    end.
+
+-spec commit_json(term()) -> binary().
+commit_json(Object) ->
+    iolist_to_binary(commitlog_json:encode(commitlog_commit:from_object(Object))).
+
+-spec handoff(term()) -> {outcome(), non_neg_integer()}.
+handoff(Object) ->
+    Start = now_us(),
+    Json = commit_json(Object),
+    {Bucket, Key} = commitlog_commit:describe(Object),
+    handoff(Json, #{bucket => Bucket, key => Key}, Start).
+
+%% For callers that hold a commit's JSON rather than a riak_object (the benchmark, tools).
+-spec handoff_json(iodata(), binary() | string(), binary() | string()) ->
+    {outcome(), non_neg_integer()}.
+handoff_json(Json, DisplayBucket, DisplayKey) ->
+    handoff(Json, #{bucket => DisplayBucket, key => DisplayKey}, now_us()).
+
+-spec reset_breaker() -> ok.
+reset_breaker() ->
+    commitlog_breaker:reset().
+
+%%% Internal
+
+handoff(Json, Ids, Start) ->
+    Config = commitlog_hook_config:read(),
+    {Outcome, Report} = deliver(Json, Config),
+    case Report of
+        #{reason := Reason} -> write_failure(Json, Ids, Reason, Config);
+        #{} -> ok
+    end,
+    Micros = now_us() - Start,
+    log_handoff(Outcome, Micros, maps:merge(Report, Ids), Config),
+    commitlog_statsd:handoff(maps:get(statsd, Config), Outcome, Micros),
+    {Outcome, Micros}.
+
+%% {Outcome, Report}: Report holds `attempts`, and `reason` when the commit goes to the failure
+%% log.
+deliver(_Json, #{secret := undefined}) ->
+    {failed, #{attempts => 0, reason => no_secret}};
+deliver(Json, Config) ->
+    #{breaker_cooldown_ms := Cooldown} = Config,
+    case commitlog_breaker:allow(probe_timeout_ms(Config)) of
+        open ->
+            {breaker_open, #{attempts => 0, reason => breaker_open}};
+        _ClosedOrProbe ->
+            case commitlog_ingest_client:post(Json, Config) of
+                {Accepted, Attempts} when Accepted =:= delivered; Accepted =:= duplicate ->
+                    commitlog_breaker:success(),
+                    {Accepted, #{attempts => Attempts}};
+                {{rejected, Status, Code}, Attempts} ->
+                    %% The ingest answered: it is up, whatever it thought of this commit.
+                    commitlog_breaker:success(),
+                    Reason = list_to_atom("rejected_" ++ integer_to_list(Status)),
+                    {rejected, #{attempts => Attempts, reason => Reason, status => Status, code => Code}};
+                {{failed, Reason}, Attempts} ->
+                    commitlog_breaker:failure(Cooldown),
+                    {failed, #{attempts => Attempts, reason => Reason}}
+            end
+    end.
+
+%% How long a half-open probe may be in flight before another caller may probe instead: longer
+%% than any hand-off can take.
+probe_timeout_ms(#{retry_budget_ms := B, request_timeout_ms := R, connect_timeout_ms := C}) ->
+    B + R + C + 1000.
+
+write_failure(Json, Ids, Reason, #{failure_log := Path}) ->
+    case commitlog_failure_log:append(Path, Reason, Json, os:system_time(microsecond)) of
+        ok ->
+            ok;
+        {error, FileError} ->
+            logger:error(
+                Ids#{
+                    what => commitlog_failure_log_write_failed,
+                    failure_log => Path,
+                    file_error => FileError,
+                    reason => Reason,
+                    vclock => vclock_of(Json),
+                    text => "commit neither handed off nor written to the failure log: "
+                        "replay it from Riak by bucket, key and vclock"
+                },
+                ?DOMAIN
+            )
+    end.
+
+%% The top-level vclock of a commit's JSON, for the last-resort log line: the commit's encoder
+%% writes it before the siblings, so the first match is the commit's own.
+vclock_of(Json) ->
+    case re:run(Json, <<"\"vclock\":\"([A-Za-z0-9+/=]*)\"">>, [{capture, all_but_first, binary}]) of
+        {match, [Vclock]} -> Vclock;
+        nomatch -> undefined
+    end.
+
+log_handoff(Outcome, Micros, Report, #{log_level := Level}) ->
+    LogLevel =
+        case Outcome of
+            delivered -> Level;
+            duplicate -> Level;
+            rejected -> error;
+            _ToFailureLog -> warning
+        end,
+    logger:log(
+        LogLevel,
+        Report#{what => commitlog_handoff, outcome => Outcome, duration_us => Micros},
+        ?DOMAIN
+    ).
+
+%% A crash reason or stack can hold the object (badmatch values, function_clause arguments),
+%% and so the value: only the reason's kind and the stack's {M, F, Arity} are logged.
+log_crash(Object, Class, Reason, Stack) ->
+    try
+        Ids =
+            try commitlog_commit:describe(Object) of
+                {B, K} -> #{bucket => B, key => K}
+            catch
+                _:_ -> #{}
+            end,
+        logger:error(
+            Ids#{
+                what => commitlog_hook_crashed,
+                class => Class,
+                kind => reason_kind(Reason),
+                stack => [{M, F, arity(A)} || {M, F, A, _Loc} <- Stack]
+            },
+            ?DOMAIN
+        )
+    catch
+        _:_ -> ok
+    end.
+
+reason_kind(Reason) when is_atom(Reason) -> Reason;
+reason_kind(Reason) when is_tuple(Reason), tuple_size(Reason) > 0, is_atom(element(1, Reason)) ->
+    element(1, Reason);
+reason_kind(_) -> other.
+
+arity(Args) when is_list(Args) -> length(Args);
+arity(Arity) -> Arity.
+
+now_us() ->
+    erlang:monotonic_time(microsecond).

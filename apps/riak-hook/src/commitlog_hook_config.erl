@@ -1,0 +1,150 @@
+%%% commitlog_hook_config: the hook's settings, read on every call (an ETS lookup and a getenv
+%%% each, microseconds), so that a change made with application:set_env/3 or in the node's
+%%% environment applies to the next commit without a restart, and no state needs a process.
+%%%
+%%% Inputs:  the application environment of commitlog_riak_hook (advanced.config / set_env),
+%%%          then the OS environment, then the defaults below; the first that is set wins.
+%%%
+%%%   key                  OS variable                      default / unit
+%%%   ingest_url           COMMITLOG_INGEST_URL             "http://127.0.0.1:8080" (POSTs go to
+%%%                                                         <ingest_url>/v1/commits)
+%%%   secret               COMMITLOG_SECRET                 none: required; without it every
+%%%                                                         commit goes to the failure log
+%%%   failure_log          COMMITLOG_FAILURE_LOG            "/var/log/riak/commitlog-failed.jsonl"
+%%%   connect_timeout_ms   COMMITLOG_CONNECT_TIMEOUT_MS     200 ms, per attempt
+%%%   request_timeout_ms   COMMITLOG_REQUEST_TIMEOUT_MS     300 ms, per attempt, connect included
+%%%   retry_budget_ms      COMMITLOG_RETRY_BUDGET_MS        500 ms for the whole hand-off,
+%%%                                                         requests and back-off sleeps included
+%%%   breaker_cooldown_ms  COMMITLOG_BREAKER_COOLDOWN_MS    5000 ms the breaker stays open
+%%%   log_level            COMMITLOG_LOG_LEVEL              info: the level of the line logged for
+%%%                                                         a delivered commit (failures always log
+%%%                                                         at warning or error)
+%%%   statsd_host          COMMITLOG_STATSD_HOST            none (statsd off); an IP address
+%%%                                                         avoids a DNS lookup per commit
+%%%   statsd_port          COMMITLOG_STATSD_PORT            none (statsd off)
+%%%
+%%% Output:  read/0 -> config() map (below).
+%%% Errors:  none. A value that does not parse is replaced by its default and a warning is logged
+%%%          each time it is read, so a misconfiguration stays visible until it is fixed.
+-module(commitlog_hook_config).
+
+-export([read/0]).
+
+-export_type([config/0]).
+
+-type config() :: #{
+    ingest_url := string(),
+    secret := binary() | undefined,
+    failure_log := string(),
+    connect_timeout_ms := pos_integer(),
+    request_timeout_ms := pos_integer(),
+    retry_budget_ms := non_neg_integer(),
+    breaker_cooldown_ms := non_neg_integer(),
+    log_level := logger:level(),
+    statsd := {string(), inet:port_number()} | undefined
+}.
+
+-define(APP, commitlog_riak_hook).
+-define(LEVELS, [emergency, alert, critical, error, warning, notice, info, debug]).
+
+-spec read() -> config().
+read() ->
+    #{
+        ingest_url => string(ingest_url, "COMMITLOG_INGEST_URL", "http://127.0.0.1:8080"),
+        secret => secret(),
+        failure_log =>
+            string(failure_log, "COMMITLOG_FAILURE_LOG", "/var/log/riak/commitlog-failed.jsonl"),
+        connect_timeout_ms => integer(connect_timeout_ms, "COMMITLOG_CONNECT_TIMEOUT_MS", 200, 1),
+        request_timeout_ms => integer(request_timeout_ms, "COMMITLOG_REQUEST_TIMEOUT_MS", 300, 1),
+        retry_budget_ms => integer(retry_budget_ms, "COMMITLOG_RETRY_BUDGET_MS", 500, 0),
+        breaker_cooldown_ms =>
+            integer(breaker_cooldown_ms, "COMMITLOG_BREAKER_COOLDOWN_MS", 5000, 0),
+        log_level => log_level(),
+        statsd => statsd()
+    }.
+
+%%% Internal
+
+%% {ok, Value} from the application env, else from the OS env (an empty variable is unset).
+lookup(Key, OsVar) ->
+    case application:get_env(?APP, Key) of
+        {ok, Value} ->
+            {ok, Value};
+        undefined ->
+            case os:getenv(OsVar) of
+                false -> undefined;
+                "" -> undefined;
+                Value -> {ok, Value}
+            end
+    end.
+
+string(Key, OsVar, Default) ->
+    case lookup(Key, OsVar) of
+        {ok, V} when is_binary(V) -> binary_to_list(V);
+        {ok, V} when is_list(V) -> V;
+        {ok, V} -> invalid(Key, V, Default);
+        undefined -> Default
+    end.
+
+secret() ->
+    case lookup(secret, "COMMITLOG_SECRET") of
+        {ok, V} when is_binary(V), V =/= <<>> -> V;
+        {ok, V} when is_list(V), V =/= [] ->
+            try iolist_to_binary(V) of
+                B -> B
+            catch
+                error:badarg -> unicode:characters_to_binary(V)
+            end;
+        _ ->
+            undefined
+    end.
+
+integer(Key, OsVar, Default, Min) ->
+    case lookup(Key, OsVar) of
+        {ok, V} when is_integer(V), V >= Min ->
+            V;
+        {ok, V} when is_list(V); is_binary(V) ->
+            try list_to_integer(string:trim(to_list(V))) of
+                I when I >= Min -> I;
+                _ -> invalid(Key, V, Default)
+            catch
+                error:badarg -> invalid(Key, V, Default)
+            end;
+        {ok, V} ->
+            invalid(Key, V, Default);
+        undefined ->
+            Default
+    end.
+
+log_level() ->
+    case lookup(log_level, "COMMITLOG_LOG_LEVEL") of
+        undefined ->
+            info;
+        {ok, V} ->
+            Name = string:lowercase(string:trim(to_list(V))),
+            case [L || L <- ?LEVELS, atom_to_list(L) =:= Name] of
+                [Level] -> Level;
+                [] -> invalid(log_level, V, info)
+            end
+    end.
+
+statsd() ->
+    Host = string(statsd_host, "COMMITLOG_STATSD_HOST", undefined),
+    Port = integer(statsd_port, "COMMITLOG_STATSD_PORT", undefined, 1),
+    case {Host, Port} of
+        {H, P} when is_list(H), H =/= [], is_integer(P), P =< 65535 -> {H, P};
+        _ -> undefined
+    end.
+
+to_list(V) when is_list(V) -> V;
+to_list(V) when is_binary(V) -> binary_to_list(V);
+to_list(V) when is_atom(V) -> atom_to_list(V);
+to_list(V) when is_integer(V) -> integer_to_list(V);
+to_list(_) -> "".
+
+invalid(Key, Value, Default) ->
+    logger:warning(
+        #{what => commitlog_hook_config_invalid, key => Key, value => Value, using => Default},
+        #{domain => [commitlog]}
+    ),
+    Default.

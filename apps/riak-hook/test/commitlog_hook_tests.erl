@@ -1,0 +1,481 @@
+%% The hand-off: commitlog_hook against a scripted ingest (commitlog_test_ingest), with the
+%% production defaults (500 ms budget, 200/300 ms timeouts) unless a test says otherwise.
+-module(commitlog_hook_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+%% logger handler callback, to capture what the hook logs.
+-export([log/2]).
+
+-define(APP, commitlog_riak_hook).
+-define(SECRET, <<"test-secret">>).
+-define(VALUE, <<"{\"card\":\"4111-VALUE-NEVER-LOGGED\"}">>).
+-define(KEYS, [
+    ingest_url, secret, failure_log, connect_timeout_ms, request_timeout_ms, retry_budget_ms,
+    breaker_cooldown_ms, log_level, statsd_host, statsd_port
+]).
+
+%%% Fixture: a scripted ingest, a failure log in a directory of the test's own, the hook's
+%%% settings in the application env, a closed breaker, and a logger handler that captures.
+
+handoff_test_() ->
+    {foreach, fun setup/0, fun cleanup/1, [
+        fun delivered_on_202/1,
+        fun duplicate_on_202_with_duplicate_true/1,
+        fun retried_after_503_then_delivered/1,
+        fun always_503_goes_to_the_failure_log_within_the_budget/1,
+        fun retry_after_longer_than_the_budget_stops_at_once/1,
+        fun rejected_400_is_not_retried/1,
+        fun breaker_skips_the_ingest_after_a_failure/1,
+        fun breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one/1,
+        fun half_open_lets_one_probe_through/1,
+        fun no_secret_goes_to_the_failure_log/1,
+        fun unwritable_failure_log_still_returns_ok_and_logs_the_identity/1,
+        fun signature_verifies/1,
+        fun connection_refused_goes_to_the_failure_log/1,
+        fun request_timeout_is_retried_then_logged/1,
+        fun statsd_receives_timing_and_outcome/1,
+        fun logs_never_hold_the_value/1
+    ]}.
+
+setup() ->
+    {Server, Port} = commitlog_test_ingest:start(),
+    Dir = filename:join(
+        "/tmp", "commitlog-hook-test-" ++ integer_to_list(erlang:unique_integer([positive]))
+    ),
+    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    Log = filename:join(Dir, "failed.jsonl"),
+    [application:unset_env(?APP, K) || K <- ?KEYS],
+    ok = application:set_env(?APP, ingest_url, "http://127.0.0.1:" ++ integer_to_list(Port)),
+    ok = application:set_env(?APP, secret, ?SECRET),
+    ok = application:set_env(?APP, failure_log, Log),
+    %% Long enough that no test sees the breaker close by itself unless it asks to.
+    ok = application:set_env(?APP, breaker_cooldown_ms, 60000),
+    ok = commitlog_hook:reset_breaker(),
+    {ok, Primary} = {ok, logger:get_primary_config()},
+    ok = logger:set_primary_config(level, all),
+    DefaultLevel =
+        case logger:get_handler_config(default) of
+            {ok, #{level := L}} ->
+                _ = logger:set_handler_config(default, level, none),
+                L;
+            _ ->
+                undefined
+        end,
+    %% EUnit runs setup and the test body in different processes: events go to a collector.
+    Collector = spawn(fun() -> collect([]) end),
+    HandlerId = list_to_atom("capture_" ++ integer_to_list(erlang:unique_integer([positive]))),
+    ok = logger:add_handler(HandlerId, ?MODULE, #{config => #{pid => Collector}}),
+    #{
+        server => Server, port => Port, dir => Dir, log => Log, handler => HandlerId,
+        collector => Collector,
+        primary_level => maps:get(level, Primary), default_level => DefaultLevel
+    }.
+
+cleanup(#{server := Server, dir := Dir, handler := HandlerId, collector := Collector} = Ctx) ->
+    _ = logger:remove_handler(HandlerId),
+    exit(Collector, kill),
+    ok = logger:set_primary_config(level, maps:get(primary_level, Ctx)),
+    case maps:get(default_level, Ctx) of
+        undefined -> ok;
+        L -> _ = logger:set_handler_config(default, level, L)
+    end,
+    ok = commitlog_test_ingest:stop(Server),
+    [application:unset_env(?APP, K) || K <- ?KEYS],
+    ok = commitlog_hook:reset_breaker(),
+    _ = [file:delete(F) || F <- filelib:wildcard(filename:join(Dir, "*"))],
+    _ = file:del_dir(Dir),
+    ok.
+
+%% logger handler: forwards every event to the collector. It runs in the process that logs,
+%% so an event logged by the test's own call arrives before the test's next request to the
+%% collector.
+log(Event, #{config := #{pid := Pid}}) ->
+    Pid ! {logged, Event},
+    ok.
+
+collect(Events) ->
+    receive
+        {logged, Event} ->
+            collect([Event | Events]);
+        {take, From, Ref} ->
+            From ! {Ref, lists:reverse(Events)},
+            collect([])
+    end.
+
+%%% Helpers
+
+obj(Key) ->
+    MD = dict:from_list([
+        {<<"content-type">>, "application/json"},
+        {<<"X-Riak-VTag">>, "vtag-1"},
+        {<<"X-Riak-Last-Modified">>, {1764, 0, 42}},
+        {<<"X-Riak-Meta">>, [{"X-Riak-Meta-Origin", "api"}]}
+    ]),
+    O = riak_object:new(<<"transactions">>, Key, ?VALUE, MD),
+    riak_object:increment_vclock(O, <<"node-a">>, 63900000000).
+
+failure_lines(#{log := Log}) ->
+    case file:read_file(Log) of
+        {ok, Bin} ->
+            Lines = binary:split(Bin, <<"\n">>, [global, trim_all]),
+            %% Every line ends with a newline: nothing is left after the last one.
+            ?assertEqual($\n, binary:last(Bin)),
+            [commitlog_test_json:decode(L) || L <- Lines];
+        {error, enoent} ->
+            []
+    end.
+
+raw_failure_log(#{log := Log}) ->
+    {ok, Bin} = file:read_file(Log),
+    Bin.
+
+%% Log events captured since the last call.
+logged(#{collector := Collector}) ->
+    Ref = make_ref(),
+    Collector ! {take, self(), Ref},
+    receive
+        {Ref, Events} -> Events
+    after 5000 -> erlang:error(collector_timeout)
+    end.
+
+handoff_reports(Ctx) ->
+    [Msg || #{msg := {report, Msg = #{what := commitlog_handoff}}} <- logged(Ctx)].
+
+wait_until(Fun, Deadline) ->
+    case Fun() of
+        {true, Result} ->
+            Result;
+        false ->
+            case erlang:monotonic_time(millisecond) > Deadline of
+                true -> erlang:error(wait_until_timeout);
+                false -> timer:sleep(10), wait_until(Fun, Deadline)
+            end
+    end.
+
+deadline(Ms) -> erlang:monotonic_time(millisecond) + Ms.
+
+%%% Tests
+
+delivered_on_202(#{server := S} = Ctx) ->
+    ?_test(begin
+        Obj = obj(<<"k-delivered">>),
+        ?assertMatch({delivered, Micros} when is_integer(Micros), commitlog_hook:handoff(Obj)),
+        [Req] = commitlog_test_ingest:requests(S),
+        ?assertMatch(#{method := 'POST', path := <<"/v1/commits">>}, Req),
+        ?assertEqual(commitlog_hook:commit_json(Obj), maps:get(body, Req)),
+        Headers = maps:get(headers, Req),
+        ?assertEqual(<<"application/json">>, proplists:get_value(<<"content-type">>, Headers)),
+        ?assert(proplists:is_defined(<<"x-commitlog-signature">>, Headers)),
+        ?assertMatch(
+            [#{outcome := delivered, attempts := 1, bucket := <<"transactions">>, key := <<"k-delivered">>}],
+            handoff_reports(Ctx)
+        )
+    end).
+
+duplicate_on_202_with_duplicate_true(#{server := S}) ->
+    ?_test(begin
+        Body = <<"{\"id\":\"x\",\"lane\":3,\"duplicate\":true}">>,
+        ok = commitlog_test_ingest:set_responses(S, [{202, [], Body}]),
+        ?assertMatch({duplicate, _}, commitlog_hook:handoff(obj(<<"k-dup">>)))
+    end).
+
+retried_after_503_then_delivered(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = commitlog_test_ingest:set_responses(S, [503, 202]),
+        ?assertEqual(ok, commitlog_hook:postcommit(obj(<<"k-retry">>))),
+        ?assertEqual(2, commitlog_test_ingest:count(S)),
+        ?assertEqual([], failure_lines(Ctx)),
+        ?assertMatch([#{outcome := delivered, attempts := 2}], handoff_reports(Ctx))
+    end).
+
+always_503_goes_to_the_failure_log_within_the_budget(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = commitlog_test_ingest:set_responses(S, [503]),
+        Obj = obj(<<"k-down">>),
+        %% The call returns (with the default 500 ms budget; no wall-clock assertion here).
+        ?assertMatch({failed, _}, commitlog_hook:handoff(Obj)),
+        ?assert(commitlog_test_ingest:count(S) >= 2),
+        [Line] = failure_lines(Ctx),
+        ?assertEqual(<<"http_503">>, maps:get(<<"reason">>, Line)),
+        ?assertMatch(
+            {match, _},
+            re:run(maps:get(<<"failedAt">>, Line), <<"^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z$">>)
+        ),
+        ?assertEqual(<<"k-down">>, maps:get(<<"key">>, maps:get(<<"commit">>, Line))),
+        %% The line holds the exact bytes that were posted.
+        Posted = commitlog_hook:commit_json(Obj),
+        ?assertEqual(
+            <<"{\"failedAt\":\"", (maps:get(<<"failedAt">>, Line))/binary,
+                "\",\"reason\":\"http_503\",\"commit\":", Posted/binary, "}\n">>,
+            raw_failure_log(Ctx)
+        ),
+        ?assertMatch([#{outcome := failed, reason := http_503}], handoff_reports(Ctx))
+    end).
+
+retry_after_longer_than_the_budget_stops_at_once(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = commitlog_test_ingest:set_responses(S, [{503, [{<<"retry-after">>, <<"5">>}], <<"{}">>}]),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-ra">>))),
+        ?assertEqual(1, commitlog_test_ingest:count(S)),
+        ?assertMatch([#{<<"reason">> := <<"http_503">>}], failure_lines(Ctx))
+    end).
+
+rejected_400_is_not_retried(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = commitlog_test_ingest:set_responses(S, [400]),
+        ?assertMatch({rejected, _}, commitlog_hook:handoff(obj(<<"k-bad">>))),
+        ?assertEqual(1, commitlog_test_ingest:count(S)),
+        ?assertMatch([#{<<"reason">> := <<"rejected_400">>}], failure_lines(Ctx)),
+        Events = logged(Ctx),
+        ?assertMatch(
+            [#{level := error, msg := {report, #{outcome := rejected, status := 400, code := <<"TEST_400">>}}}],
+            [E || E = #{msg := {report, #{what := commitlog_handoff}}} <- Events]
+        ),
+        %% A rejection proves the ingest is up: the breaker stays closed.
+        ok = commitlog_test_ingest:set_responses(S, [202]),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-next">>)))
+    end).
+
+breaker_skips_the_ingest_after_a_failure(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = commitlog_test_ingest:set_responses(S, [503]),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-1">>))),
+        Count = commitlog_test_ingest:count(S),
+        ok = commitlog_test_ingest:set_responses(S, [202]),
+        ?assertMatch({breaker_open, _}, commitlog_hook:handoff(obj(<<"k-2">>))),
+        ?assertEqual(ok, commitlog_hook:postcommit(obj(<<"k-3">>))),
+        ?assertEqual(Count, commitlog_test_ingest:count(S)),
+        [_, Second, Third] = failure_lines(Ctx),
+        ?assertMatch(#{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := <<"k-2">>}}, Second),
+        ?assertMatch(#{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := <<"k-3">>}}, Third)
+    end).
+
+breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one(#{server := S}) ->
+    {timeout, 30,
+        ?_test(begin
+            ok = application:set_env(?APP, breaker_cooldown_ms, 100),
+            ok = commitlog_test_ingest:set_responses(S, [503]),
+            ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-a">>))),
+            %% After the cool-down, a probe reaches the (recovered) ingest and closes the breaker.
+            ok = commitlog_test_ingest:set_responses(S, [202]),
+            Outcomes = wait_until(
+                fun() ->
+                    case commitlog_hook:handoff(obj(<<"k-poll">>)) of
+                        {delivered, _} -> {true, delivered};
+                        {breaker_open, _} -> false
+                    end
+                end,
+                deadline(10000)
+            ),
+            ?assertEqual(delivered, Outcomes),
+            Count = commitlog_test_ingest:count(S),
+            ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-b">>))),
+            ?assertEqual(Count + 1, commitlog_test_ingest:count(S)),
+            %% A failed probe opens it again, for a full cool-down (60 s now: no race with it).
+            ok = commitlog_test_ingest:set_responses(S, [503]),
+            ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-c">>))),
+            ok = application:set_env(?APP, breaker_cooldown_ms, 60000),
+            ok = wait_until(
+                fun() ->
+                    case commitlog_hook:handoff(obj(<<"k-probe">>)) of
+                        {failed, _} -> {true, ok};
+                        {breaker_open, _} -> false
+                    end
+                end,
+                deadline(10000)
+            ),
+            After = commitlog_test_ingest:count(S),
+            ?assertMatch({breaker_open, _}, commitlog_hook:handoff(obj(<<"k-d">>))),
+            ?assertEqual(After, commitlog_test_ingest:count(S))
+        end)}.
+
+half_open_lets_one_probe_through(#{server := S}) ->
+    {timeout, 30,
+        ?_test(begin
+            ok = application:set_env(?APP, breaker_cooldown_ms, 50),
+            ok = commitlog_test_ingest:set_responses(S, [503]),
+            ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-open">>))),
+            timer:sleep(100),
+            %% The ingest is slow now: the probe is still in flight while the others arrive.
+            ok = commitlog_test_ingest:set_responses(S, [202]),
+            ok = commitlog_test_ingest:set_delay(S, 150),
+            Self = self(),
+            Pids = [
+                spawn(fun() -> Self ! {self(), commitlog_hook:handoff(obj(<<"k-hop">>))} end)
+             || _ <- lists:seq(1, 5)
+            ],
+            Outcomes = [receive {P, {Outcome, _}} -> Outcome after 5000 -> timeout end || P <- Pids],
+            ?assertEqual([breaker_open, breaker_open, breaker_open, breaker_open, delivered], lists:sort(Outcomes))
+        end)}.
+
+no_secret_goes_to_the_failure_log(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = application:unset_env(?APP, secret),
+        Saved = os:getenv("COMMITLOG_SECRET"),
+        true = os:unsetenv("COMMITLOG_SECRET"),
+        try
+            ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-nosecret">>))),
+            ?assertEqual(0, commitlog_test_ingest:count(S)),
+            ?assertMatch([#{<<"reason">> := <<"no_secret">>}], failure_lines(Ctx)),
+            ?assertMatch([#{outcome := failed, reason := no_secret}], handoff_reports(Ctx))
+        after
+            Saved =/= false andalso os:putenv("COMMITLOG_SECRET", Saved)
+        end
+    end).
+
+unwritable_failure_log_still_returns_ok_and_logs_the_identity(#{server := S, dir := Dir} = Ctx) ->
+    ?_test(begin
+        ok = application:set_env(?APP, failure_log, filename:join([Dir, "no-such-dir", "failed.jsonl"])),
+        ok = commitlog_test_ingest:set_responses(S, [503]),
+        Obj = obj(<<"k-nolog">>),
+        ?assertEqual(ok, commitlog_hook:postcommit(Obj)),
+        Reports = [R || #{level := error, msg := {report, R = #{what := commitlog_failure_log_write_failed}}} <- logged(Ctx)],
+        VClock = base64:encode(riak_object:encode_vclock(riak_object:vclock(Obj))),
+        ?assertMatch([#{key := <<"k-nolog">>, bucket := <<"transactions">>, reason := http_503}], Reports),
+        ?assertEqual(VClock, maps:get(vclock, hd(Reports)))
+    end).
+
+signature_verifies(#{server := S}) ->
+    ?_test(begin
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-sig">>))),
+        [#{headers := Headers, body := Body}] = commitlog_test_ingest:requests(S),
+        Header = proplists:get_value(<<"x-commitlog-signature">>, Headers),
+        {match, [T, V1]} = re:run(Header, <<"^t=(\\d+),v1=([0-9a-f]{64})$">>, [{capture, all_but_first, binary}]),
+        ?assertEqual(V1, commitlog_signature:hmac_hex(?SECRET, [T, ".", Body])),
+        ?assert(abs(binary_to_integer(T) - erlang:system_time(second)) < 60)
+    end).
+
+connection_refused_goes_to_the_failure_log(Ctx) ->
+    ?_test(begin
+        %% A port that was free a moment ago: nothing listens there.
+        {ok, L} = gen_tcp:listen(0, [{ip, {127, 0, 0, 1}}]),
+        {ok, Port} = inet:port(L),
+        ok = gen_tcp:close(L),
+        ok = application:set_env(?APP, ingest_url, "http://127.0.0.1:" ++ integer_to_list(Port) ++ "/"),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-refused">>))),
+        ?assertMatch([#{<<"reason">> := <<"connect_failed">>}], failure_lines(Ctx))
+    end).
+
+request_timeout_is_retried_then_logged(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = application:set_env(?APP, request_timeout_ms, 50),
+        ok = application:set_env(?APP, retry_budget_ms, 200),
+        ok = commitlog_test_ingest:set_delay(S, 1000),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-slow">>))),
+        ?assertMatch([#{<<"reason">> := <<"timeout">>}], failure_lines(Ctx)),
+        [#{attempts := Attempts}] = handoff_reports(Ctx),
+        ?assert(Attempts >= 2)
+    end).
+
+statsd_receives_timing_and_outcome(_Ctx) ->
+    ?_test(begin
+        {ok, Udp} = gen_udp:open(0, [binary, {ip, {127, 0, 0, 1}}, {active, false}]),
+        {ok, Port} = inet:port(Udp),
+        try
+            ok = application:set_env(?APP, statsd_host, "127.0.0.1"),
+            ok = application:set_env(?APP, statsd_port, Port),
+            ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-statsd">>))),
+            {ok, {_, _, Timing}} = gen_udp:recv(Udp, 0, 5000),
+            {ok, {_, _, Counter}} = gen_udp:recv(Udp, 0, 5000),
+            ?assertMatch({match, _}, re:run(Timing, <<"^commitlog\\.hook\\.handoff:\\d+\\.\\d{3}\\|ms$">>)),
+            ?assertEqual(<<"commitlog.hook.delivered:1|c">>, Counter)
+        after
+            gen_udp:close(Udp)
+        end
+    end).
+
+logs_never_hold_the_value(#{server := S} = Ctx) ->
+    ?_test(begin
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-v1">>))),
+        ok = commitlog_test_ingest:set_responses(S, [503]),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-v2">>))),
+        ?assertEqual(ok, commitlog_hook:postcommit(not_an_object)),
+        ?assertEqual(ok, commitlog_hook:postcommit({r_object, garbage})),
+        Events = logged(Ctx),
+        ?assert(length(Events) >= 4),
+        Needles = [?VALUE, base64:encode(?VALUE), <<"NEVER-LOGGED">>],
+        [
+            ?assertEqual(nomatch, binary:match(term_to_binary(E), N))
+         || E <- Events, N <- Needles
+        ]
+    end).
+
+%%% Outside the fixture
+
+postcommit_never_raises_test_() ->
+    {setup,
+        fun() ->
+            [application:unset_env(?APP, K) || K <- ?KEYS],
+            ok = application:set_env(?APP, failure_log, "/nonexistent-commitlog-dir/failed.jsonl"),
+            ok = application:set_env(?APP, secret, ?SECRET),
+            ok = application:set_env(?APP, ingest_url, "not a url at all"),
+            commitlog_hook:reset_breaker()
+        end,
+        fun(_) ->
+            [application:unset_env(?APP, K) || K <- ?KEYS],
+            commitlog_hook:reset_breaker()
+        end,
+        [
+            ?_assertEqual(ok, commitlog_hook:postcommit(not_an_object)),
+            ?_assertEqual(ok, commitlog_hook:postcommit(undefined)),
+            ?_assertEqual(ok, commitlog_hook:postcommit({r_object, <<"b">>})),
+            ?_assertEqual(ok, commitlog_hook:postcommit(obj(<<"k">>)))
+        ]}.
+
+failure_log_line_format_test() ->
+    Line = commitlog_failure_log:line(breaker_open, <<"{\"key\":\"k\"}">>, 1764000000000001),
+    ?assertEqual(
+        <<"{\"failedAt\":\"2025-11-24T16:00:00.000001Z\",\"reason\":\"breaker_open\",\"commit\":{\"key\":\"k\"}}\n">>,
+        Line
+    ).
+
+config_defaults_test() ->
+    [application:unset_env(?APP, K) || K <- ?KEYS],
+    Vars = [
+        "COMMITLOG_INGEST_URL", "COMMITLOG_SECRET", "COMMITLOG_FAILURE_LOG",
+        "COMMITLOG_CONNECT_TIMEOUT_MS", "COMMITLOG_REQUEST_TIMEOUT_MS", "COMMITLOG_RETRY_BUDGET_MS",
+        "COMMITLOG_BREAKER_COOLDOWN_MS", "COMMITLOG_LOG_LEVEL", "COMMITLOG_STATSD_HOST",
+        "COMMITLOG_STATSD_PORT"
+    ],
+    Saved = [{V, os:getenv(V)} || V <- Vars],
+    [os:unsetenv(V) || V <- Vars],
+    try
+        ?assertEqual(
+            #{
+                ingest_url => "http://127.0.0.1:8080",
+                secret => undefined,
+                failure_log => "/var/log/riak/commitlog-failed.jsonl",
+                connect_timeout_ms => 200,
+                request_timeout_ms => 300,
+                retry_budget_ms => 500,
+                breaker_cooldown_ms => 5000,
+                log_level => info,
+                statsd => undefined
+            },
+            commitlog_hook_config:read()
+        ),
+        true = os:putenv("COMMITLOG_SECRET", "from-env"),
+        true = os:putenv("COMMITLOG_RETRY_BUDGET_MS", "750"),
+        true = os:putenv("COMMITLOG_STATSD_HOST", "127.0.0.1"),
+        true = os:putenv("COMMITLOG_STATSD_PORT", "8125"),
+        ok = application:set_env(?APP, request_timeout_ms, 250),
+        Config = commitlog_hook_config:read(),
+        ?assertMatch(
+            #{secret := <<"from-env">>, retry_budget_ms := 750, request_timeout_ms := 250,
+                statsd := {"127.0.0.1", 8125}},
+            Config
+        ),
+        %% The application env wins over the OS env.
+        ok = application:set_env(?APP, retry_budget_ms, 100),
+        ?assertMatch(#{retry_budget_ms := 100}, commitlog_hook_config:read())
+    after
+        [application:unset_env(?APP, K) || K <- ?KEYS],
+        [
+            case Value of
+                false -> os:unsetenv(V);
+                _ -> os:putenv(V, Value)
+            end
+         || {V, Value} <- Saved
+        ]
+    end.

@@ -1,5 +1,10 @@
 import { commitId, laneOf, parseCommit } from '@commitlog/core';
-import { laneQueueName, readLaneBacklogs, type RedisConnection } from '@commitlog/queue';
+import {
+  laneCountKey,
+  laneQueueName,
+  readLaneBacklogs,
+  type RedisConnection,
+} from '@commitlog/queue';
 import { createLogger, loadIngestConfig, type IngestConfig } from '@commitlog/runtime';
 import {
   createTestQueuePrefix,
@@ -91,14 +96,14 @@ function jobKey(prefix: string, lane: number, id: string): string {
   return `${prefix}:${laneQueueName(lane)}:${id}`;
 }
 
-/** Every key under the prefix except BullMQ's per-queue metadata. */
+/** Every key under the prefix except BullMQ's per-queue metadata and the recorded lane count. */
 async function keysUnder(redis: RedisConnection, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {
     const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
     cursor = next;
-    keys.push(...batch.filter((k) => !k.endsWith(':meta')));
+    keys.push(...batch.filter((k) => !k.endsWith(':meta') && k !== laneCountKey(prefix)));
   } while (cursor !== '0');
   return keys.sort();
 }

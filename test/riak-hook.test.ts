@@ -1,0 +1,160 @@
+// The Riak hook end to end: an Erlang VM loads the hook (and a stand-in for Riak's riak_object),
+// calls postcommit/1 on objects as Riak's put FSM would, and the records arrive on Kafka through
+// the real ingest and worker. With the ingest down, the commits land in the hook's failure log,
+// and `commitlog requeue` delivers them.
+import { defaultTopic } from '@commitlog/core';
+import { freePort, startSystem, uniqueName, type RunningSystem } from '@commitlog/testkit';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { header, readUntil, text, withAdmin } from './support/kafka-check.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const hookDir = join(root, 'apps', 'riak-hook');
+const work = mkdtempSync(join(tmpdir(), 'commitlog-hook-'));
+
+/** Builds the hook with rebar3 and the test stand-in of riak_object with erlc. */
+function buildHook(): string[] {
+  const built = spawnSync('rebar3', ['compile'], { cwd: hookDir, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`rebar3 compile failed:\n${built.stdout}${built.stderr}`);
+  const standIn = spawnSync('erlc', ['-o', work, join(hookDir, 'test', 'riak_object.erl')], {
+    encoding: 'utf8',
+  });
+  if (standIn.status !== 0) throw new Error(`erlc riak_object failed:\n${standIn.stderr}`);
+  return [join(hookDir, '_build', 'default', 'lib', 'commitlog_riak_hook', 'ebin'), work];
+}
+
+/** Erlang that builds objects the way Riak holds them and hands each to postcommit/1. */
+function objects(bucket: string, keys: string[]): string {
+  const b = `<<"${bucket}">>`;
+  const lines = [
+    `MD = fun(CT, Tag) -> dict:from_list([{<<"content-type">>, CT}, {<<"X-Riak-VTag">>, Tag}, {<<"X-Riak-Last-Modified">>, os:timestamp()}]) end`,
+    `VC = fun(O) -> riak_object:increment_vclock(O, <<"riak@node1">>) end`,
+  ];
+  const made = keys.map(
+    (k, i) =>
+      `O${i} = VC(riak_object:new(${b}, <<"${k}">>, <<"{\\"n\\":${i}}">>, MD("application/json", <<"t${i}">>)))`,
+  );
+  return [...lines, ...made].join(',\n');
+}
+
+function runHook(paths: string[], env: Record<string, string>, erlang: string): string {
+  const result = spawnSync(
+    'erl',
+    [
+      '-noshell',
+      ...paths.flatMap((p) => ['-pa', p]),
+      '-eval',
+      `${erlang},\nio:format("hook-run-done~n"),\nhalt(0).`,
+    ],
+    { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 },
+  );
+  if (result.status !== 0 || !result.stdout.includes('hook-run-done')) {
+    throw new Error(`erl failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+describe('the Riak hook, end to end', () => {
+  let system: RunningSystem;
+  let paths: string[];
+  const run = uniqueName('hook');
+  const bucket = `payments-${run}`;
+  const typedBucket = `accounts-${run}`;
+  const topics = [defaultTopic('default', bucket), defaultTopic('maps', typedBucket)];
+
+  beforeAll(async () => {
+    paths = buildHook();
+    system = await startSystem();
+    await withAdmin(system.kafkaBrokers, async (a) => {
+      for (const t of topics) await a.createTopic(t, { partitions: 1 });
+    });
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await withAdmin(system.kafkaBrokers, (a) => a.deleteTopics(topics));
+  });
+
+  it('delivers puts, siblings, typed buckets and deletes through the ingest', async () => {
+    const erlang = [
+      objects(bucket, ['k0', 'k1']),
+      // Two siblings of one key, as after concurrent writes.
+      `S = riak_object:set_contents(O1, [{MD("text/plain", <<"sa">>), <<"left">>}, {MD("text/plain", <<"sb">>), <<"right">>}])`,
+      `T = VC(riak_object:new({<<"maps">>, <<"${typedBucket}">>}, <<"acc-1">>, <<"typed">>, MD("text/plain", <<"tt">>)))`,
+      `D = riak_object:set_contents(O0, [{dict:store(<<"X-Riak-Deleted">>, "true", MD("application/json", <<"td">>)), <<>>}])`,
+      `Bin = VC(riak_object:new(<<"${bucket}">>, <<255, 0, 1>>, <<0, 1, 2, 255>>, MD("application/octet-stream", <<"tb">>)))`,
+      `[ok = commitlog_hook:postcommit(O) || O <- [O0, S, T, D, Bin]]`,
+    ].join(',\n');
+    runHook(
+      paths,
+      {
+        COMMITLOG_INGEST_URL: system.ingestUrl,
+        COMMITLOG_SECRET: system.secret,
+        COMMITLOG_FAILURE_LOG: join(work, 'unused.jsonl'),
+      },
+      erlang,
+    );
+
+    const records = await readUntil(system.kafkaBrokers, topics, (rs) => rs.length >= 5);
+    const main = records.filter((r) => r.topic === topics[0]);
+    const byKey = (hex: string) =>
+      main.filter((r) => Buffer.from(r.key ?? []).toString('hex') === hex);
+    // k0: the put, then its delete (one key, one lane: in order).
+    const k0 = byKey(Buffer.from('k0').toString('hex'));
+    expect(k0.map((r) => header(r, 'riak-op'))).toEqual(['put', 'delete']);
+    expect(text(k0[0]!.value)).toBe('{"n":0}');
+    expect(header(k0[0]!, 'riak-vclock')).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect(k0[1]!.value).toBeNull();
+    // k1: both siblings, in an envelope.
+    const [k1] = byKey(Buffer.from('k1').toString('hex'));
+    const siblings = JSON.parse(text(k1!.value) ?? '') as { siblings: { value: string }[] };
+    expect(siblings.siblings.map((s) => Buffer.from(s.value, 'base64').toString())).toEqual([
+      'left',
+      'right',
+    ]);
+    expect(header(k1!, 'riak-siblings')).toBe('2');
+    // A key and a value that are not UTF-8, byte for byte.
+    const [binary] = byKey('ff0001');
+    expect(Buffer.from(binary!.value ?? [])).toEqual(Buffer.from([0, 1, 2, 255]));
+    expect(main).toHaveLength(4);
+    const typed = records.filter((r) => r.topic === topics[1]);
+    expect(typed.map((r) => text(r.value))).toEqual(['typed']);
+    expect(header(typed[0]!, 'riak-bucket-type')).toBe('maps');
+  });
+
+  it('writes the failure log while the ingest is down, and requeue delivers every line', async () => {
+    const failureLog = join(work, 'failed.jsonl');
+    const keys = ['down-1', 'down-2', 'down-3'];
+    runHook(
+      paths,
+      {
+        COMMITLOG_INGEST_URL: `http://127.0.0.1:${await freePort()}`,
+        COMMITLOG_SECRET: system.secret,
+        COMMITLOG_FAILURE_LOG: failureLog,
+      },
+      `${objects(bucket, keys)},\n[ok = commitlog_hook:postcommit(O) || O <- [O0, O1, O2]]`,
+    );
+
+    const lines = readFileSync(failureLog, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(3);
+    const parsed = lines.map((l) => JSON.parse(l) as { reason: string; commit: { key: string } });
+    expect(parsed.map((p) => p.commit.key)).toEqual(keys);
+
+    const requeue = spawnSync(process.execPath, ['apps/cli/src/main.ts', 'requeue', failureLog], {
+      cwd: root,
+      env: { ...process.env, INGEST_URL: system.ingestUrl, INGEST_SECRETS: system.secret },
+      encoding: 'utf8',
+    });
+    expect(requeue.status, requeue.stderr).toBe(0);
+    expect(requeue.stdout).toContain('3 accepted');
+
+    const records = await readUntil(system.kafkaBrokers, [topics[0]!], (rs) =>
+      keys.every((k) => rs.some((r) => text(r.key) === k)),
+    );
+    for (const k of keys) expect(records.filter((r) => text(r.key) === k)).toHaveLength(1);
+  });
+});

@@ -1,4 +1,4 @@
-import { createKafkajsProducer } from '@commitlog/kafka';
+import { createKafkajsProducer, type RecordProducer } from '@commitlog/kafka';
 import {
   checkRedisSafety,
   claimLaneCount,
@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import { createDeliveryHandler } from './deliver-commit.ts';
 import { limitConcurrency } from './limit-concurrency.ts';
 import { createRecordGatherer } from './record-gatherer.ts';
+import { workerReadiness } from './worker-readiness.ts';
 import { createWorkerMetrics } from './worker-metrics.ts';
 
 export interface RunningWorker {
@@ -28,6 +29,22 @@ export interface RunningWorker {
 /** Connect and request timeouts of the producer: a tenth of the lock, between 1 s and 10 s. */
 function produceTimeout(lockDurationMs: number): number {
   return Math.max(1000, Math.min(10_000, Math.floor(lockDurationMs / 10)));
+}
+
+/** The worker's producer, with timeouts that keep one produce under the job's lock. */
+function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordProducer> {
+  return createKafkajsProducer({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    ssl: config.kafka.ssl,
+    ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
+    log: logger,
+    // A worker cut off from Redis loses its lock after WORKER_LOCK and another worker delivers
+    // the job (and the lane's next ones). Its own produce must have given up by then, or an old
+    // version could land after a newer one: 4 tries of (connect + request) stay under the lock.
+    connectionTimeoutMs: produceTimeout(config.lockDurationMs),
+    requestTimeoutMs: produceTimeout(config.lockDurationMs),
+  });
 }
 
 /** Starts a delivery worker for every lane. Everything it opens is closed by `close()`. */
@@ -54,18 +71,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     for (const warning of safety.warnings) logger.warn({ redis: safety.redisVersion }, warning);
     await claimLaneCount(connection, config.queuePrefix, config.lanes);
 
-    const producer = await createKafkajsProducer({
-      brokers: config.kafka.brokers,
-      clientId: config.kafka.clientId,
-      ssl: config.kafka.ssl,
-      ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
-      log: logger,
-      // A worker cut off from Redis loses its lock after WORKER_LOCK and another worker delivers
-      // the job (and the lane's next ones). Its own produce must have given up by then, or an old
-      // version could land after a newer one: 4 tries of (connect + request) stay under the lock.
-      connectionTimeoutMs: produceTimeout(config.lockDurationMs),
-      requestTimeoutMs: produceTimeout(config.lockDurationMs),
-    });
+    const producer = await connectProducer(config, logger);
     const gatherer = createRecordGatherer({ producer, maxRecords: config.batchMaxRecords });
     closers.push(async () => {
       await gatherer.drain();
@@ -116,27 +122,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       port: config.port,
       registry,
       logger,
-      readiness: async () => {
-        const reading = await checkRedisSafety(connection).catch(() => undefined);
-        const redisOk = reading !== undefined;
-        const safe = reading?.safe === true;
-        return {
-          ready: redisOk && safe,
-          checks: {
-            redis: { ok: redisOk, ...(redisOk ? {} : { detail: 'Redis does not answer' }) },
-            redisSafety: {
-              ok: safe,
-              ...(reading && !reading.safe ? { detail: reading.problems.join('; ') } : {}),
-            },
-            kafka: {
-              ok: producer.isConnected(),
-              ...(producer.isConnected()
-                ? {}
-                : { detail: 'not connected; deliveries are retried' }),
-            },
-          },
-        };
-      },
+      readiness: workerReadiness(connection, producer),
     });
     closers.push(() => ops.close());
 

@@ -3,7 +3,8 @@
 %%% `commitlog requeue`.
 %%%
 %%% Register it on a bucket type (or bucket):
-%%%   riak-admin bucket-type update T '{"props":{"postcommit":[{"mod":"commitlog_hook","fun":"postcommit"}]}}'
+%%%   riak-admin bucket-type update T \
+%%%     '{"props":{"postcommit":[{"mod":"commitlog_hook","fun":"postcommit"}]}}'
 %%% Riak calls postcommit/1 in the put-FSM process after it has answered the client, ignores what
 %%% it returns and catches (then logs at debug level only) what it raises; it never retries.
 %%%
@@ -16,8 +17,9 @@
 %%%            duplicate     202 with duplicate: true (it had the commit already)
 %%%            rejected      a 4xx that no retry fixes (bad body, bad signature, too large):
 %%%                          logged at error, written to the failure log as rejected_<status>
-%%%            failed        the retry budget was spent, or no secret, or no inets: written to
-%%%                          the failure log with the reason
+%%%            failed        the retry budget was spent, or no secret, or an ingest_url the hook
+%%%                          cannot use (unsupported_url: https, or not a URL): written to the
+%%%                          failure log with the reason
 %%%            breaker_open  the ingest failed moments ago: not called, written to the failure
 %%%                          log with reason breaker_open
 %%%          and Micros the time the hand-off held the calling process.
@@ -31,9 +33,11 @@
 %%%
 %%% Every hand-off is logged once: outcome, duration_us, attempts, bucket, key (and reason,
 %%% status, code when it failed); at log_level (default info) when delivered, warning when it
-%%% went to the failure log, error when rejected. Optional statsd: commitlog_statsd.
+%%% went to the failure log, error when rejected or when the node lacks a secret or a usable
+%%% ingest_url. Optional statsd: commitlog_statsd.
 %%%
-%%% Needs OTP 21.2+ (logger, atomics, persistent_term); commitlog_signature needs 22.1+.
+%%% Needs OTP 24+ (commitlog_http_pool uses process aliases; logger, atomics and persistent_term
+%%% are 21.2+, commitlog_signature's crypto:mac/4 22.1+).
 -module(commitlog_hook).
 
 -export([postcommit/1, commit_json/1, handoff/1, handoff_json/3, reset_breaker/0]).
@@ -107,7 +111,9 @@ deliver(Json, Config) ->
                     %% The ingest answered: it is up, whatever it thought of this commit.
                     commitlog_breaker:success(),
                     Reason = list_to_atom("rejected_" ++ integer_to_list(Status)),
-                    {rejected, #{attempts => Attempts, reason => Reason, status => Status, code => Code}};
+                    {rejected, #{
+                        attempts => Attempts, reason => Reason, status => Status, code => Code
+                    }};
                 {{failed, Reason}, Attempts} ->
                     commitlog_breaker:failure(Cooldown),
                     {failed, #{attempts => Attempts, reason => Reason}}
@@ -148,11 +154,14 @@ vclock_of(Json) ->
 
 log_handoff(Outcome, Micros, Report, #{log_level := Level}) ->
     LogLevel =
-        case Outcome of
-            delivered -> Level;
-            duplicate -> Level;
-            rejected -> error;
-            _ToFailureLog -> warning
+        case {Outcome, maps:get(reason, Report, undefined)} of
+            {delivered, _} -> Level;
+            {duplicate, _} -> Level;
+            {rejected, _} -> error;
+            %% The node is misconfigured: every commit will fail until someone fixes it.
+            {failed, no_secret} -> error;
+            {failed, unsupported_url} -> error;
+            {_ToFailureLog, _} -> warning
         end,
     logger:log(
         LogLevel,

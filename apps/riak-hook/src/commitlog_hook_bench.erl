@@ -9,8 +9,8 @@
 %%% Inputs:  run(N): N sequential hand-offs of a small put (one 15-byte JSON sibling), each with
 %%%          a key of its own (unique per run, so none is a duplicate). run(N, CommitFun):
 %%%          CommitFun(I) -> commit map (DESIGN's JSON as a commitlog_json term) for I in 1..N.
-%%%          One extra hand-off first warms up inets, the profile and the connection; it is not
-%%%          counted.
+%%%          One extra hand-off first opens the kept-alive connection (and starts
+%%%          commitlog_http_pool); it is not counted.
 %%% Output:  #{n, median_us, p90_us, p99_us, min_us, max_us, outcomes => #{Outcome => Count}}.
 %%%          Every hand-off really posts (or fails into the failure log): point it at a test
 %%%          ingest, and mind COMMITLOG_FAILURE_LOG when the ingest is down.

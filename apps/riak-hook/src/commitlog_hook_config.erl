@@ -49,6 +49,7 @@
 
 -spec read() -> config().
 read() ->
+    ensure_app_loaded(),
     #{
         ingest_url => string(ingest_url, "COMMITLOG_INGEST_URL", "http://127.0.0.1:8080"),
         secret => secret(),
@@ -64,6 +65,19 @@ read() ->
     }.
 
 %%% Internal
+
+%% The application env of an application that is not loaded reads as undefined, even when
+%% advanced.config sets it; Riak loads only its own applications. So the first call loads ours
+%% (from the commitlog_riak_hook.app next to the .beam files, if it is there) and remembers that
+%% it tried, so later calls stay off the application controller.
+ensure_app_loaded() ->
+    case persistent_term:get({?MODULE, load_tried}, false) of
+        true ->
+            ok;
+        false ->
+            _ = application:load(?APP),
+            persistent_term:put({?MODULE, load_tried}, true)
+    end.
 
 %% {ok, Value} from the application env, else from the OS env (an empty variable is unset).
 lookup(Key, OsVar) ->
@@ -90,10 +104,14 @@ secret() ->
     case lookup(secret, "COMMITLOG_SECRET") of
         {ok, V} when is_binary(V), V =/= <<>> -> V;
         {ok, V} when is_list(V), V =/= [] ->
-            try iolist_to_binary(V) of
-                B -> B
+            try
+                iolist_to_binary(V)
             catch
-                error:badarg -> unicode:characters_to_binary(V)
+                error:badarg ->
+                    case unicode:characters_to_binary(V) of
+                        B when is_binary(B) -> B;
+                        _NotText -> undefined
+                    end
             end;
         _ ->
             undefined

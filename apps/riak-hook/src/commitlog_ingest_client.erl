@@ -11,37 +11,34 @@
 %%%                   | {failed, Reason}           the budget is spent or no retry can fit in it;
 %%%                                                Reason: http_<status> (the last 429/5xx),
 %%%                                                timeout, connect_failed, connection_closed,
-%%%                                                http_error, or no_inets (inets is missing or
-%%%                                                will not start).
+%%%                                                http_error (see commitlog_http), or
+%%%                                                unsupported_url (ingest_url is not
+%%%                                                http://host[:port][/prefix]: https is not
+%%%                                                supported; no request is made).
 %%% Errors:  none raised for network or HTTP trouble: every one is a Result.
 %%%
 %%% Retries: on connection errors, timeouts, 429 and 5xx; exponential back-off with full jitter
-%%% (a uniform sleep in [1, min(cap, base * 2^n)] ms) while the budget lasts. Every request's
-%%% timeout is cut to what is left of the budget, so a hand-off takes at most about
-%%% retry_budget_ms (plus, once, a connect that the budget cut short). When the ingest answers
-%%% with Retry-After longer than what is left, waiting is pointless: it gives up at once.
+%%% (a uniform sleep in [1, min(25 ms * 2^n, what the budget leaves)] ms) while the budget
+%%% lasts. Every attempt's timeout (connect, send and the whole response) is cut to what is left
+%%% of the budget, so a hand-off takes at most about retry_budget_ms + 10 ms. A Retry-After
+%%% (seconds) is honoured: the next attempt waits at least that long, and when it is longer
+%%% than what the budget leaves, waiting is pointless: it gives up at once. The ingest sends
+%%% Retry-After 1 or 5 with its 503s, so with the default budget a 503 ends the hand-off.
 %%%
-%%% Transport: httpc (inets) in a profile of its own, `commitlog_hook`, kept-alive connections,
-%%% started on first use. The profile's processes live under inets' supervisor, not in Riak's
-%%% put-FSM processes.
+%%% Transport: commitlog_http (gen_tcp, kept-alive connections in commitlog_http_pool). Each
+%%% attempt sends the request once (a pooled connection that turns out stale is replaced within
+%%% the attempt, before anything was answered); nothing is ever re-sent in the background, so
+%%% a commit the hook gave up on cannot reach the ingest later, after a newer one of its key.
 -module(commitlog_ingest_client).
 
--export([post/2, ensure_profile/0]).
+-export([post/2]).
 
--define(PROFILE, commitlog_hook).
-%% httpc registers a profile's manager as httpc_<profile>: its presence means we are started.
--define(PROFILE_MANAGER, httpc_commitlog_hook).
 -define(BACKOFF_BASE_MS, 25).
+%% Keep in step with the vsn in commitlog_riak_hook.app.src (a test checks it).
+-define(USER_AGENT, <<"commitlog-riak-hook/0.1.0">>).
+-define(PATH, <<"/v1/commits">>).
 %% Not worth starting a request with less time than this left.
 -define(MIN_ATTEMPT_MS, 10).
--define(HTTPC_OPTIONS, [
-    %% Kept-alive connections to the ingest; many put FSMs post at once, so allow several,
-    %% and queue at most one request behind another on a connection (head-of-line waits eat the
-    %% budget). Idle ones close before the ingest's own 60 s keep-alive timeout would.
-    {max_sessions, 16},
-    {max_keep_alive_length, 1},
-    {keep_alive_timeout, 30000}
-]).
 
 -type result() ::
     delivered | duplicate | {rejected, 100..999, binary() | undefined} | {failed, atom()}.
@@ -49,45 +46,16 @@
 
 -spec post(iodata(), commitlog_hook_config:config()) -> {result(), non_neg_integer()}.
 post(Body, Config) ->
-    case ensure_profile() of
-        ok ->
-            #{retry_budget_ms := Budget} = Config,
+    #{ingest_url := IngestUrl, retry_budget_ms := Budget} = Config,
+    case commitlog_http:parse_url(IngestUrl) of
+        {ok, Url} ->
             Deadline = commitlog_breaker:now_ms() + Budget,
-            attempt(iolist_to_binary(Body), url(Config), Config, Deadline, 1);
-        {error, _} ->
-            {{failed, no_inets}, 0}
-    end.
-
-%% Starts inets and the profile if they are not running. Idempotent and safe to race: a second
-%% starter gets already_started, which is success.
--spec ensure_profile() -> ok | {error, term()}.
-ensure_profile() ->
-    case whereis(?PROFILE_MANAGER) of
-        Pid when is_pid(Pid) -> ok;
-        undefined -> start_profile()
+            attempt(iolist_to_binary(Body), Url, Config, Deadline, 1);
+        {error, unsupported_url} ->
+            {{failed, unsupported_url}, 0}
     end.
 
 %%% Internal
-
-start_profile() ->
-    case code:which(httpc) of
-        non_existing ->
-            {error, no_inets};
-        _ ->
-            try
-                {ok, _} = application:ensure_all_started(inets),
-                case inets:start(httpc, [{profile, ?PROFILE}]) of
-                    {ok, _} -> httpc:set_options(?HTTPC_OPTIONS, ?PROFILE);
-                    {error, {already_started, _}} -> ok;
-                    {error, Reason} -> {error, Reason}
-                end
-            catch
-                Class:Error -> {error, {Class, Error}}
-            end
-    end.
-
-url(#{ingest_url := Base}) ->
-    string:trim(Base, trailing, "/") ++ "/v1/commits".
 
 attempt(Body, Url, Config, Deadline, N) ->
     #{request_timeout_ms := RequestTimeout, connect_timeout_ms := ConnectTimeout} = Config,
@@ -98,40 +66,36 @@ attempt(Body, Url, Config, Deadline, N) ->
         {done, Result} ->
             {Result, N};
         {retry, Reason, RetryAfterMs} ->
-            Sleep = max(backoff(N), RetryAfterMs),
-            case Deadline - commitlog_breaker:now_ms() - Sleep of
-                After when After >= ?MIN_ATTEMPT_MS ->
-                    timer:sleep(Sleep),
+            %% The longest sleep that still leaves room for one more attempt.
+            MaxSleep = Deadline - commitlog_breaker:now_ms() - ?MIN_ATTEMPT_MS,
+            case MaxSleep >= 1 andalso RetryAfterMs =< MaxSleep of
+                true ->
+                    timer:sleep(max(RetryAfterMs, backoff(N, MaxSleep))),
                     attempt(Body, Url, Config, Deadline, N + 1);
-                _NoTimeLeft ->
+                false ->
                     {{failed, Reason}, N}
             end
     end.
 
 request(Body, Url, #{secret := Secret}, Timeout, ConnectTimeout) ->
     Signature = commitlog_signature:header(Secret, erlang:system_time(second), Body),
-    Request = {Url, [{"x-commitlog-signature", binary_to_list(Signature)}], "application/json", Body},
-    HttpOptions = [{timeout, Timeout}, {connect_timeout, ConnectTimeout}, {autoredirect, false}],
-    try
-        httpc:request(post, Request, HttpOptions, [{body_format, binary}], ?PROFILE)
-    catch
-        Class:Error -> {error, {Class, Error}}
-    end.
+    Headers = [
+        {<<"Content-Type">>, <<"application/json">>},
+        {<<"X-Commitlog-Signature">>, Signature},
+        {<<"User-Agent">>, ?USER_AGENT}
+    ],
+    Options = #{timeout => Timeout, connect_timeout => ConnectTimeout},
+    commitlog_http:post(Url, ?PATH, Headers, Body, Options).
 
-classify({ok, {{_Version, 202, _}, _Headers, RespBody}}) ->
+classify({ok, 202, _Headers, RespBody}) ->
     {done, accepted(RespBody)};
-classify({ok, {{_Version, Status, _}, Headers, _RespBody}}) when Status =:= 429; Status >= 500 ->
+classify({ok, Status, Headers, _RespBody}) when Status =:= 429; Status >= 500 ->
     {retry, status_atom("http_", Status), retry_after_ms(Headers)};
-classify({ok, {{_Version, Status, _}, _Headers, RespBody}}) ->
+classify({ok, Status, _Headers, RespBody}) ->
     {done, {rejected, Status, error_code(RespBody)}};
-classify({error, timeout}) ->
-    {retry, timeout, 0};
-classify({error, {failed_connect, _}}) ->
-    {retry, connect_failed, 0};
-classify({error, socket_closed_remotely}) ->
-    {retry, connection_closed, 0};
-classify({error, _Other}) ->
-    {retry, http_error, 0}.
+classify({error, Reason}) ->
+    %% timeout, connect_failed, connection_closed or http_error.
+    {retry, Reason, 0}.
 
 %% A 202 body is {"id", "lane", "duplicate"}; only the flag matters here.
 accepted(RespBody) ->
@@ -142,16 +106,17 @@ accepted(RespBody) ->
 
 %% The stable code of an error body {"error": {"code": "...", ...}}, for the log.
 error_code(RespBody) ->
-    case re:run(RespBody, <<"\"code\"\\s*:\\s*\"([^\"\\\\]{1,100})\"">>, [{capture, all_but_first, binary}]) of
+    Pattern = <<"\"code\"\\s*:\\s*\"([^\"\\\\]{1,100})\"">>,
+    case re:run(RespBody, Pattern, [{capture, all_but_first, binary}]) of
         {match, [Code]} -> Code;
         nomatch -> undefined
     end.
 
 %% Retry-After in seconds (the ingest never sends the HTTP-date form), as milliseconds.
 retry_after_ms(Headers) ->
-    case lists:keyfind("retry-after", 1, Headers) of
+    case lists:keyfind(<<"retry-after">>, 1, Headers) of
         {_, Value} ->
-            try list_to_integer(string:trim(Value)) of
+            try binary_to_integer(string:trim(Value)) of
                 Secs when Secs >= 0 -> Secs * 1000;
                 _ -> 0
             catch
@@ -163,8 +128,8 @@ retry_after_ms(Headers) ->
 
 %% Full jitter. rand:uniform_s with a fresh seed keeps the seed out of Riak's put-FSM process
 %% dictionary, where rand:uniform/1 would store it.
-backoff(N) ->
-    Cap = ?BACKOFF_BASE_MS bsl min(N - 1, 16),
+backoff(N, MaxSleep) ->
+    Cap = min(?BACKOFF_BASE_MS bsl min(N - 1, 16), MaxSleep),
     {Ms, _} = rand:uniform_s(Cap, rand:seed_s(exrop)),
     Ms.
 

@@ -25,6 +25,8 @@ handoff_test_() ->
         fun retried_after_503_then_delivered/1,
         fun always_503_goes_to_the_failure_log_within_the_budget/1,
         fun retry_after_longer_than_the_budget_stops_at_once/1,
+        fun retry_after_1_ends_the_handoff_and_nothing_is_resent_later/1,
+        fun retry_after_1_within_the_budget_is_waited_for_once/1,
         fun rejected_400_is_not_retried/1,
         fun breaker_skips_the_ingest_after_a_failure/1,
         fun breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one/1,
@@ -35,7 +37,14 @@ handoff_test_() ->
         fun connection_refused_goes_to_the_failure_log/1,
         fun request_timeout_is_retried_then_logged/1,
         fun statsd_receives_timing_and_outcome/1,
-        fun logs_never_hold_the_value/1
+        fun logs_never_hold_the_value/1,
+        fun two_handoffs_reuse_one_connection/1,
+        fun stale_pooled_connection_is_replaced_within_the_attempt/1,
+        fun server_closing_idle_connections_costs_no_attempt/1,
+        fun closed_before_an_answer_is_retried_on_a_new_connection/1,
+        fun silent_server_times_out_within_the_budget/1,
+        fun connection_close_response_is_not_reused/1,
+        fun https_url_goes_to_the_failure_log_as_unsupported_url/1
     ]}.
 
 setup() ->
@@ -167,8 +176,31 @@ delivered_on_202(#{server := S} = Ctx) ->
         Headers = maps:get(headers, Req),
         ?assertEqual(<<"application/json">>, proplists:get_value(<<"content-type">>, Headers)),
         ?assert(proplists:is_defined(<<"x-commitlog-signature">>, Headers)),
+        Port = integer_to_binary(maps:get(port, Ctx)),
+        ?assertEqual(<<"127.0.0.1:", Port/binary>>, proplists:get_value(<<"host">>, Headers)),
+        ?assertEqual(
+            integer_to_binary(byte_size(maps:get(body, Req))),
+            proplists:get_value(<<"content-length">>, Headers)
+        ),
+        ?assertEqual(<<"keep-alive">>, proplists:get_value(<<"connection">>, Headers)),
+        ok = case application:load(?APP) of
+            ok -> ok;
+            {error, {already_loaded, ?APP}} -> ok
+        end,
+        {ok, Vsn} = application:get_key(?APP, vsn),
+        ?assertEqual(
+            iolist_to_binary(["commitlog-riak-hook/", Vsn]),
+            proplists:get_value(<<"user-agent">>, Headers)
+        ),
         ?assertMatch(
-            [#{outcome := delivered, attempts := 1, bucket := <<"transactions">>, key := <<"k-delivered">>}],
+            [
+                #{
+                    outcome := delivered,
+                    attempts := 1,
+                    bucket := <<"transactions">>,
+                    key := <<"k-delivered">>
+                }
+            ],
             handoff_reports(Ctx)
         )
     end).
@@ -198,10 +230,8 @@ always_503_goes_to_the_failure_log_within_the_budget(#{server := S} = Ctx) ->
         ?assert(commitlog_test_ingest:count(S) >= 2),
         [Line] = failure_lines(Ctx),
         ?assertEqual(<<"http_503">>, maps:get(<<"reason">>, Line)),
-        ?assertMatch(
-            {match, _},
-            re:run(maps:get(<<"failedAt">>, Line), <<"^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z$">>)
-        ),
+        Iso = <<"^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z$">>,
+        ?assertMatch({match, _}, re:run(maps:get(<<"failedAt">>, Line), Iso)),
         ?assertEqual(<<"k-down">>, maps:get(<<"key">>, maps:get(<<"commit">>, Line))),
         %% The line holds the exact bytes that were posted.
         Posted = commitlog_hook:commit_json(Obj),
@@ -215,11 +245,48 @@ always_503_goes_to_the_failure_log_within_the_budget(#{server := S} = Ctx) ->
 
 retry_after_longer_than_the_budget_stops_at_once(#{server := S} = Ctx) ->
     ?_test(begin
-        ok = commitlog_test_ingest:set_responses(S, [{503, [{<<"retry-after">>, <<"5">>}], <<"{}">>}]),
+        RetryAfter = [{<<"retry-after">>, <<"120">>}],
+        ok = commitlog_test_ingest:set_responses(S, [{503, RetryAfter, <<>>}]),
         ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-ra">>))),
         ?assertEqual(1, commitlog_test_ingest:count(S)),
         ?assertMatch([#{<<"reason">> := <<"http_503">>}], failure_lines(Ctx))
     end).
+
+%% The ingest's 503s carry Retry-After 1 or 5. The hook gets the 503 (OTP's httpc kept such a
+%% 503 to itself and re-sent the request in the background, again and again, even after the
+%% caller had given up, so an older commit could be accepted after a newer one of its key).
+%% Exactly the requests the hook counted reach the ingest, then nothing more: the wait after
+%% the call is a correctness check (no background re-send), not a performance threshold.
+retry_after_1_ends_the_handoff_and_nothing_is_resent_later(#{server := S} = Ctx) ->
+    {timeout, 30,
+        ?_test(begin
+            RetryAfter = [{<<"retry-after">>, <<"1">>}],
+            ok = commitlog_test_ingest:set_responses(S, [{503, RetryAfter, <<>>}]),
+            %% 1 s is more than the default 500 ms budget leaves: one request, then the log.
+            ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-ra1">>))),
+            [#{attempts := Attempts, reason := http_503}] = handoff_reports(Ctx),
+            ?assertEqual(1, Attempts),
+            ?assertEqual(Attempts, commitlog_test_ingest:count(S)),
+            ?assertMatch([#{<<"reason">> := <<"http_503">>}], failure_lines(Ctx)),
+            timer:sleep(1500),
+            ?assertEqual(Attempts, commitlog_test_ingest:count(S))
+        end)}.
+
+%% With a budget that has room for it, the hook itself waits out Retry-After, once.
+retry_after_1_within_the_budget_is_waited_for_once(#{server := S} = Ctx) ->
+    {timeout, 30,
+        ?_test(begin
+            ok = application:set_env(?APP, retry_budget_ms, 2500),
+            RetryAfter = [{<<"retry-after">>, <<"1">>}],
+            ok = commitlog_test_ingest:set_responses(S, [{503, RetryAfter, <<>>}, 202]),
+            ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-ra1-wait">>))),
+            ?assertMatch([#{attempts := 2}], handoff_reports(Ctx)),
+            [#{at := First}, #{at := Second}] = commitlog_test_ingest:requests(S),
+            ?assert(Second - First >= 1000),
+            timer:sleep(1500),
+            ?assertEqual(2, commitlog_test_ingest:count(S)),
+            ?assertEqual([], failure_lines(Ctx))
+        end)}.
 
 rejected_400_is_not_retried(#{server := S} = Ctx) ->
     ?_test(begin
@@ -229,7 +296,12 @@ rejected_400_is_not_retried(#{server := S} = Ctx) ->
         ?assertMatch([#{<<"reason">> := <<"rejected_400">>}], failure_lines(Ctx)),
         Events = logged(Ctx),
         ?assertMatch(
-            [#{level := error, msg := {report, #{outcome := rejected, status := 400, code := <<"TEST_400">>}}}],
+            [
+                #{
+                    level := error,
+                    msg := {report, #{outcome := rejected, status := 400, code := <<"TEST_400">>}}
+                }
+            ],
             [E || E = #{msg := {report, #{what := commitlog_handoff}}} <- Events]
         ),
         %% A rejection proves the ingest is up: the breaker stays closed.
@@ -247,8 +319,12 @@ breaker_skips_the_ingest_after_a_failure(#{server := S} = Ctx) ->
         ?assertEqual(ok, commitlog_hook:postcommit(obj(<<"k-3">>))),
         ?assertEqual(Count, commitlog_test_ingest:count(S)),
         [_, Second, Third] = failure_lines(Ctx),
-        ?assertMatch(#{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := <<"k-2">>}}, Second),
-        ?assertMatch(#{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := <<"k-3">>}}, Third)
+        ?assertMatch(
+            #{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := <<"k-2">>}}, Second
+        ),
+        ?assertMatch(
+            #{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := <<"k-3">>}}, Third
+        )
     end).
 
 breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one(#{server := S}) ->
@@ -305,8 +381,14 @@ half_open_lets_one_probe_through(#{server := S}) ->
                 spawn(fun() -> Self ! {self(), commitlog_hook:handoff(obj(<<"k-hop">>))} end)
              || _ <- lists:seq(1, 5)
             ],
-            Outcomes = [receive {P, {Outcome, _}} -> Outcome after 5000 -> timeout end || P <- Pids],
-            ?assertEqual([breaker_open, breaker_open, breaker_open, breaker_open, delivered], lists:sort(Outcomes))
+            Outcomes = [
+                receive {P, {Outcome, _}} -> Outcome after 5000 -> timeout end
+             || P <- Pids
+            ],
+            ?assertEqual(
+                [breaker_open, breaker_open, breaker_open, breaker_open, delivered],
+                lists:sort(Outcomes)
+            )
         end)}.
 
 no_secret_goes_to_the_failure_log(#{server := S} = Ctx) ->
@@ -318,7 +400,10 @@ no_secret_goes_to_the_failure_log(#{server := S} = Ctx) ->
             ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-nosecret">>))),
             ?assertEqual(0, commitlog_test_ingest:count(S)),
             ?assertMatch([#{<<"reason">> := <<"no_secret">>}], failure_lines(Ctx)),
-            ?assertMatch([#{outcome := failed, reason := no_secret}], handoff_reports(Ctx))
+            ?assertMatch(
+                [#{level := error, msg := {report, #{outcome := failed, reason := no_secret}}}],
+                [E || E = #{msg := {report, #{what := commitlog_handoff}}} <- logged(Ctx)]
+            )
         after
             Saved =/= false andalso os:putenv("COMMITLOG_SECRET", Saved)
         end
@@ -326,13 +411,20 @@ no_secret_goes_to_the_failure_log(#{server := S} = Ctx) ->
 
 unwritable_failure_log_still_returns_ok_and_logs_the_identity(#{server := S, dir := Dir} = Ctx) ->
     ?_test(begin
-        ok = application:set_env(?APP, failure_log, filename:join([Dir, "no-such-dir", "failed.jsonl"])),
+        Unwritable = filename:join([Dir, "no-such-dir", "failed.jsonl"]),
+        ok = application:set_env(?APP, failure_log, Unwritable),
         ok = commitlog_test_ingest:set_responses(S, [503]),
         Obj = obj(<<"k-nolog">>),
         ?assertEqual(ok, commitlog_hook:postcommit(Obj)),
-        Reports = [R || #{level := error, msg := {report, R = #{what := commitlog_failure_log_write_failed}}} <- logged(Ctx)],
+        Reports = [
+            R
+         || #{level := error, msg := {report, R = #{what := commitlog_failure_log_write_failed}}} <-
+                logged(Ctx)
+        ],
         VClock = base64:encode(riak_object:encode_vclock(riak_object:vclock(Obj))),
-        ?assertMatch([#{key := <<"k-nolog">>, bucket := <<"transactions">>, reason := http_503}], Reports),
+        ?assertMatch(
+            [#{key := <<"k-nolog">>, bucket := <<"transactions">>, reason := http_503}], Reports
+        ),
         ?assertEqual(VClock, maps:get(vclock, hd(Reports)))
     end).
 
@@ -341,7 +433,8 @@ signature_verifies(#{server := S}) ->
         ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-sig">>))),
         [#{headers := Headers, body := Body}] = commitlog_test_ingest:requests(S),
         Header = proplists:get_value(<<"x-commitlog-signature">>, Headers),
-        {match, [T, V1]} = re:run(Header, <<"^t=(\\d+),v1=([0-9a-f]{64})$">>, [{capture, all_but_first, binary}]),
+        Pattern = <<"^t=(\\d+),v1=([0-9a-f]{64})$">>,
+        {match, [T, V1]} = re:run(Header, Pattern, [{capture, all_but_first, binary}]),
         ?assertEqual(V1, commitlog_signature:hmac_hex(?SECRET, [T, ".", Body])),
         ?assert(abs(binary_to_integer(T) - erlang:system_time(second)) < 60)
     end).
@@ -352,7 +445,8 @@ connection_refused_goes_to_the_failure_log(Ctx) ->
         {ok, L} = gen_tcp:listen(0, [{ip, {127, 0, 0, 1}}]),
         {ok, Port} = inet:port(L),
         ok = gen_tcp:close(L),
-        ok = application:set_env(?APP, ingest_url, "http://127.0.0.1:" ++ integer_to_list(Port) ++ "/"),
+        Url = "http://127.0.0.1:" ++ integer_to_list(Port) ++ "/",
+        ok = application:set_env(?APP, ingest_url, Url),
         ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-refused">>))),
         ?assertMatch([#{<<"reason">> := <<"connect_failed">>}], failure_lines(Ctx))
     end).
@@ -378,7 +472,8 @@ statsd_receives_timing_and_outcome(_Ctx) ->
             ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-statsd">>))),
             {ok, {_, _, Timing}} = gen_udp:recv(Udp, 0, 5000),
             {ok, {_, _, Counter}} = gen_udp:recv(Udp, 0, 5000),
-            ?assertMatch({match, _}, re:run(Timing, <<"^commitlog\\.hook\\.handoff:\\d+\\.\\d{3}\\|ms$">>)),
+            TimingFormat = <<"^commitlog\\.hook\\.handoff:\\d+\\.\\d{3}\\|ms$">>,
+            ?assertMatch({match, _}, re:run(Timing, TimingFormat)),
             ?assertEqual(<<"commitlog.hook.delivered:1|c">>, Counter)
         after
             gen_udp:close(Udp)
@@ -399,6 +494,110 @@ logs_never_hold_the_value(#{server := S} = Ctx) ->
             ?assertEqual(nomatch, binary:match(term_to_binary(E), N))
          || E <- Events, N <- Needles
         ]
+    end).
+
+%% Keep-alive: the second hand-off goes over the first one's connection, and nothing of the
+%% sockets is left in the caller's mailbox.
+two_handoffs_reuse_one_connection(#{server := S} = Ctx) ->
+    ?_test(begin
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-ka-1">>))),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-ka-2">>))),
+        ?assertMatch([#{connection := 1}, #{connection := 1}], commitlog_test_ingest:requests(S)),
+        ?assertEqual(1, commitlog_test_ingest:connections(S)),
+        ?assertMatch([#{attempts := 1}, #{attempts := 1}], handoff_reports(Ctx)),
+        ?assertEqual({messages, []}, process_info(self(), messages))
+    end).
+
+%% The server resets a kept-alive connection as the request arrives, before any answer: the
+%% request goes once more on a new connection, in the same attempt, and is delivered once.
+stale_pooled_connection_is_replaced_within_the_attempt(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = commitlog_test_ingest:set_close_on_reuse(S, true),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-stale-1">>))),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-stale-2">>))),
+        %% The second hand-off's first try hit the pooled connection and was cut there.
+        ?assertEqual(1, commitlog_test_ingest:dropped(S)),
+        Requests = commitlog_test_ingest:requests(S),
+        ?assertMatch([#{connection := 1}, #{connection := 2}], Requests),
+        ?assertEqual(
+            [<<"k-stale-1">>, <<"k-stale-2">>],
+            [maps:get(<<"key">>, commitlog_test_json:decode(B)) || #{body := B} <- Requests]
+        ),
+        ?assertMatch([#{attempts := 1}, #{attempts := 1}], handoff_reports(Ctx)),
+        ?assertEqual([], failure_lines(Ctx)),
+        ?assertEqual({messages, []}, process_info(self(), messages))
+    end).
+
+%% The server closes connections that stay idle: the next hand-off still gets through in one
+%% attempt (whether the pool saw the close first or the request found the socket stale).
+server_closing_idle_connections_costs_no_attempt(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = commitlog_test_ingest:set_idle_timeout(S, 100),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-idle-1">>))),
+        timer:sleep(300),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-idle-2">>))),
+        ?assertMatch([#{connection := 1}, #{connection := 2}], commitlog_test_ingest:requests(S)),
+        ?assertMatch([#{attempts := 1}, #{attempts := 1}], handoff_reports(Ctx)),
+        ?assertEqual([], failure_lines(Ctx))
+    end).
+
+%% On a fresh connection, a close before the answer is a failed attempt (connection_closed),
+%% retried like any other.
+closed_before_an_answer_is_retried_on_a_new_connection(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = commitlog_test_ingest:set_responses(S, [close, 202]),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-closed">>))),
+        ?assertMatch([#{connection := 1}, #{connection := 2}], commitlog_test_ingest:requests(S)),
+        ?assertMatch([#{attempts := 2}], handoff_reports(Ctx)),
+        ok = commitlog_test_ingest:set_responses(S, [close]),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-closed-2">>))),
+        ?assertMatch([#{<<"reason">> := <<"connection_closed">>}], failure_lines(Ctx))
+    end).
+
+%% A server that takes the request and never answers: every attempt ends at its deadline, the
+%% hand-off within the budget (a generous bound, not a performance threshold), and a timed-out
+%% connection is never used again.
+silent_server_times_out_within_the_budget(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = commitlog_test_ingest:set_responses(S, [no_answer]),
+        {Outcome, Micros} = commitlog_hook:handoff(obj(<<"k-silent">>)),
+        ?assertEqual(failed, Outcome),
+        ?assert(Micros < (500 + 500) * 1000),
+        ?assertMatch([#{<<"reason">> := <<"timeout">>}], failure_lines(Ctx)),
+        [#{attempts := Attempts, reason := timeout}] = handoff_reports(Ctx),
+        ?assert(Attempts >= 2),
+        ?assertEqual(Attempts, commitlog_test_ingest:count(S)),
+        ?assertEqual(Attempts, commitlog_test_ingest:connections(S))
+    end).
+
+%% A response with Connection: close: the hook does not reuse that connection (the test server
+%% leaves it open, so reuse would show as one connection).
+connection_close_response_is_not_reused(#{server := S}) ->
+    ?_test(begin
+        Body = <<"{\"id\":\"x\",\"lane\":0,\"duplicate\":false}">>,
+        Close = [{<<"connection">>, <<"close">>}],
+        ok = commitlog_test_ingest:set_responses(S, [{202, Close, Body}]),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-cc-1">>))),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-cc-2">>))),
+        ?assertMatch([#{connection := 1}, #{connection := 2}], commitlog_test_ingest:requests(S)),
+        ?assertEqual(2, commitlog_test_ingest:connections(S))
+    end).
+
+https_url_goes_to_the_failure_log_as_unsupported_url(#{server := S, port := Port} = Ctx) ->
+    ?_test(begin
+        ok = application:set_env(?APP, ingest_url, "https://127.0.0.1:" ++ integer_to_list(Port)),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-https">>))),
+        ?assertEqual(0, commitlog_test_ingest:connections(S)),
+        ?assertMatch([#{<<"reason">> := <<"unsupported_url">>}], failure_lines(Ctx)),
+        ?assertMatch(
+            [
+                #{
+                    level := error,
+                    msg := {report, #{outcome := failed, reason := unsupported_url, attempts := 0}}
+                }
+            ],
+            [E || E = #{msg := {report, #{what := commitlog_handoff}}} <- logged(Ctx)]
+        )
     end).
 
 %%% Outside the fixture
@@ -426,7 +625,8 @@ postcommit_never_raises_test_() ->
 failure_log_line_format_test() ->
     Line = commitlog_failure_log:line(breaker_open, <<"{\"key\":\"k\"}">>, 1764000000000001),
     ?assertEqual(
-        <<"{\"failedAt\":\"2025-11-24T16:00:00.000001Z\",\"reason\":\"breaker_open\",\"commit\":{\"key\":\"k\"}}\n">>,
+        <<"{\"failedAt\":\"2025-11-24T16:00:00.000001Z\",\"reason\":\"breaker_open\",",
+            "\"commit\":{\"key\":\"k\"}}\n">>,
         Line
     ).
 

@@ -35,8 +35,10 @@
 
 -define(MAX_KEY_SIZE, 65536).
 
-new({T, B}, K, V) when is_binary(T), is_binary(B), is_binary(K) -> new_int({T, B}, K, V, dict:new());
-new(B, K, V) when is_binary(B), is_binary(K) -> new_int(B, K, V, dict:new()).
+new({T, B}, K, V) when is_binary(T), is_binary(B), is_binary(K) ->
+    new_int({T, B}, K, V, dict:new());
+new(B, K, V) when is_binary(B), is_binary(K) ->
+    new_int(B, K, V, dict:new()).
 
 new({T, B}, K, V, C) when is_binary(T), is_binary(B), is_binary(K), is_list(C) ->
     new_int({T, B}, K, V, dict:from_list([{<<"content-type">>, C}]));

@@ -1,0 +1,346 @@
+%% The transport on its own: commitlog_http against commitlog_test_ingest (real sockets on
+%% 127.0.0.1, raw responses where the framing is the point), and commitlog_http_pool.
+-module(commitlog_http_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+-define(OPTS, #{timeout => 1000, connect_timeout => 500}).
+%% commitlog_test_ingest's 202 body.
+-define(ACCEPTED, <<"{\"id\":\"test-id\",\"lane\":0,\"duplicate\":false}">>).
+
+%%% URLs
+
+parse_url_test_() ->
+    [
+        ?_assertEqual(
+            {ok, #{
+                host => {127, 0, 0, 1}, port => 8080, host_header => <<"127.0.0.1:8080">>,
+                path_prefix => <<>>
+            }},
+            commitlog_http:parse_url("http://127.0.0.1:8080")
+        ),
+        ?_assertEqual(
+            {ok, #{
+                host => "ingest.example", port => 80, host_header => <<"ingest.example">>,
+                path_prefix => <<"/base">>
+            }},
+            commitlog_http:parse_url(<<"http://ingest.example/base/">>)
+        ),
+        ?_assertEqual(
+            {ok, #{
+                host => {0, 0, 0, 0, 0, 0, 0, 1}, port => 9000, host_header => <<"[::1]:9000">>,
+                path_prefix => <<"/a/b">>
+            }},
+            commitlog_http:parse_url("HTTP://[::1]:9000/a/b//")
+        ),
+        [
+            ?_assertEqual({error, unsupported_url}, commitlog_http:parse_url(Url))
+         || Url <- [
+                "https://127.0.0.1:8443", "HTTPS://ingest", "ftp://ingest/", "not a url at all", "",
+                "http://", "http://user:pw@ingest/", "http://ingest/?q=1", "http://ingest/#top",
+                "http://ingest:0/", "http://ingest:99999/", "ingest:8080", [1000, $x]
+            ]
+        ]
+    ].
+
+%%% Responses
+
+transport_test_() ->
+    {foreach, fun() -> commitlog_test_ingest:start() end,
+        fun({Server, _Port}) -> commitlog_test_ingest:stop(Server) end, [
+            fun request_line_and_headers/1,
+            fun chunked_body_is_decoded_and_the_connection_kept/1,
+            fun header_names_are_case_insensitive/1,
+            fun a_response_split_into_single_bytes_is_read/1,
+            fun interim_100_continue_is_skipped/1,
+            fun http_1_0_without_keep_alive_is_not_reused/1,
+            fun body_up_to_close_when_unframed/1,
+            fun bytes_after_the_response_make_it_unreusable/1,
+            fun bad_status_line_is_http_error/1,
+            fun unsupported_transfer_coding_is_http_error/1,
+            fun conflicting_content_lengths_are_http_error/1,
+            fun oversized_body_is_http_error/1,
+            fun truncated_body_is_connection_closed/1,
+            fun no_answer_is_timeout_at_the_deadline/1
+        ]}.
+
+post({_Server, Port}) ->
+    {ok, Url} = commitlog_http:parse_url("http://127.0.0.1:" ++ integer_to_list(Port) ++ "/p/"),
+    commitlog_http:post(Url, <<"/v1/commits">>, [{<<"X-Test">>, <<"yes">>}], <<"{}">>, ?OPTS).
+
+raw({Server, _}, Responses) ->
+    ok = commitlog_test_ingest:set_responses(Server, [{raw, R} || R <- Responses]).
+
+connections({Server, _}) -> commitlog_test_ingest:connections(Server).
+
+request_line_and_headers({Server, Port} = Ctx) ->
+    ?_test(begin
+        ?assertEqual(
+            {ok, 202,
+                [{<<"content-type">>, <<"application/json">>}, {<<"content-length">>, <<"43">>}],
+                ?ACCEPTED},
+            post(Ctx)
+        ),
+        [#{method := 'POST', path := <<"/p/v1/commits">>, headers := Headers, body := <<"{}">>}] =
+            commitlog_test_ingest:requests(Server),
+        ?assertEqual(
+            [
+                {<<"host">>, <<"127.0.0.1:", (integer_to_binary(Port))/binary>>},
+                {<<"x-test">>, <<"yes">>},
+                {<<"content-length">>, <<"2">>},
+                {<<"connection">>, <<"keep-alive">>}
+            ],
+            Headers
+        )
+    end).
+
+chunked_body_is_decoded_and_the_connection_kept(Ctx) ->
+    ?_test(begin
+        Chunked = <<
+            "HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+        >>,
+        raw(Ctx, [Chunked]),
+        ?assertMatch({ok, 202, _, <<"hello world">>}, post(Ctx)),
+        ?assertMatch({ok, 202, _, <<"hello world">>}, post(Ctx)),
+        ?assertEqual(1, connections(Ctx))
+    end).
+
+header_names_are_case_insensitive(Ctx) ->
+    ?_test(begin
+        raw(Ctx, [<<"HTTP/1.1 503 Busy\r\nCONTENT-LENGTH: 2\r\nRetry-AFTER:  1 \r\n\r\nno">>]),
+        {ok, 503, Headers, Body} = post(Ctx),
+        ?assertEqual(<<"no">>, Body),
+        ?assertEqual({<<"retry-after">>, <<"1">>}, lists:keyfind(<<"retry-after">>, 1, Headers)),
+        ?assertMatch({ok, 503, _, <<"no">>}, post(Ctx)),
+        ?assertEqual(1, connections(Ctx))
+    end).
+
+a_response_split_into_single_bytes_is_read({Server, _} = Ctx) ->
+    ?_test(begin
+        Response = <<"HTTP/1.1 202 OK\r\nContent-Length: 5\r\n\r\nsplit">>,
+        ok = commitlog_test_ingest:set_responses(Server, [{raw_split, Response}]),
+        ?assertMatch({ok, 202, _, <<"split">>}, post(Ctx)),
+        ?assertMatch({ok, 202, _, <<"split">>}, post(Ctx)),
+        ?assertEqual(1, connections(Ctx))
+    end).
+
+interim_100_continue_is_skipped(Ctx) ->
+    ?_test(begin
+        raw(Ctx, [
+            <<"HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 202 OK\r\nContent-Length: 2\r\n\r\nok">>
+        ]),
+        ?assertMatch({ok, 202, _, <<"ok">>}, post(Ctx))
+    end).
+
+http_1_0_without_keep_alive_is_not_reused(Ctx) ->
+    ?_test(begin
+        raw(Ctx, [<<"HTTP/1.0 202 OK\r\nContent-Length: 2\r\n\r\nok">>]),
+        ?assertMatch({ok, 202, _, <<"ok">>}, post(Ctx)),
+        ?assertMatch({ok, 202, _, <<"ok">>}, post(Ctx)),
+        ?assertEqual(2, connections(Ctx))
+    end).
+
+body_up_to_close_when_unframed({Server, _} = Ctx) ->
+    ?_test(begin
+        Response = <<"HTTP/1.1 202 OK\r\n\r\nuntil the end">>,
+        ok = commitlog_test_ingest:set_responses(Server, [{raw_then_close, Response}]),
+        ?assertMatch({ok, 202, _, <<"until the end">>}, post(Ctx)),
+        ?assertMatch({ok, 202, _, <<"until the end">>}, post(Ctx)),
+        ?assertEqual(2, connections(Ctx))
+    end).
+
+bytes_after_the_response_make_it_unreusable(Ctx) ->
+    ?_test(begin
+        raw(Ctx, [<<"HTTP/1.1 202 OK\r\nContent-Length: 2\r\n\r\nokEXTRA">>]),
+        ?assertMatch({ok, 202, _, <<"ok">>}, post(Ctx)),
+        ?assertMatch({ok, 202, _, <<"ok">>}, post(Ctx)),
+        ?assertEqual(2, connections(Ctx))
+    end).
+
+bad_status_line_is_http_error(Ctx) ->
+    ?_test(begin
+        raw(Ctx, [<<"SMTP ready\r\n\r\n">>, <<"HTTP/1.1 202 OK\r\nContent-Length: 0\r\n\r\n">>]),
+        ?assertEqual({error, http_error}, post(Ctx)),
+        ?assertMatch({ok, 202, _, <<>>}, post(Ctx)),
+        ?assertEqual(2, connections(Ctx))
+    end).
+
+unsupported_transfer_coding_is_http_error(Ctx) ->
+    ?_test(begin
+        raw(Ctx, [<<"HTTP/1.1 202 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx">>]),
+        ?assertEqual({error, http_error}, post(Ctx))
+    end).
+
+conflicting_content_lengths_are_http_error(Ctx) ->
+    ?_test(begin
+        raw(Ctx, [<<"HTTP/1.1 202 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok!">>]),
+        ?assertEqual({error, http_error}, post(Ctx))
+    end).
+
+oversized_body_is_http_error(Ctx) ->
+    ?_test(begin
+        raw(Ctx, [<<"HTTP/1.1 202 OK\r\nContent-Length: 1048577\r\n\r\n">>]),
+        ?assertEqual({error, http_error}, post(Ctx))
+    end).
+
+truncated_body_is_connection_closed({Server, _} = Ctx) ->
+    ?_test(begin
+        Response = <<"HTTP/1.1 202 OK\r\nContent-Length: 10\r\n\r\nshort">>,
+        ok = commitlog_test_ingest:set_responses(Server, [{raw_then_close, Response}]),
+        ?assertEqual({error, connection_closed}, post(Ctx))
+    end).
+
+no_answer_is_timeout_at_the_deadline({Server, Port}) ->
+    ?_test(begin
+        ok = commitlog_test_ingest:set_responses(Server, [no_answer]),
+        {ok, Url} = commitlog_http:parse_url("http://127.0.0.1:" ++ integer_to_list(Port)),
+        Start = erlang:monotonic_time(millisecond),
+        Options = #{timeout => 200, connect_timeout => 100},
+        ?assertEqual({error, timeout}, commitlog_http:post(Url, <<"/">>, [], <<>>, Options)),
+        Elapsed = erlang:monotonic_time(millisecond) - Start,
+        ?assert(Elapsed >= 200),
+        ?assert(Elapsed < 1000)
+    end).
+
+connect_refused_is_connect_failed_test() ->
+    {ok, L} = gen_tcp:listen(0, [{ip, {127, 0, 0, 1}}]),
+    {ok, Port} = inet:port(L),
+    ok = gen_tcp:close(L),
+    {ok, Url} = commitlog_http:parse_url("http://127.0.0.1:" ++ integer_to_list(Port)),
+    ?assertEqual({error, connect_failed}, commitlog_http:post(Url, <<"/">>, [], <<>>, ?OPTS)).
+
+%%% The pool
+
+%% Connected pairs: {ClientSide, ServerSide}, both owned by the caller.
+pairs(N) ->
+    {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {ip, {127, 0, 0, 1}}, {backlog, 64}]),
+    {ok, Port} = inet:port(L),
+    Pairs = [
+        begin
+            {ok, C} = gen_tcp:connect({127, 0, 0, 1}, Port, [binary, {active, false}]),
+            {ok, A} = gen_tcp:accept(L),
+            {C, A}
+        end
+     || _ <- lists:seq(1, N)
+    ],
+    ok = gen_tcp:close(L),
+    {Port, Pairs}.
+
+idle_count(Key) ->
+    maps:get(Key, commitlog_http_pool:idle(), 0).
+
+wait_for_idle(Key, Count, Deadline) ->
+    case idle_count(Key) of
+        Count ->
+            ok;
+        Other ->
+            case erlang:monotonic_time(millisecond) > Deadline of
+                true -> erlang:error({idle, Key, Other, expected, Count});
+                false -> timer:sleep(5), wait_for_idle(Key, Count, Deadline)
+            end
+    end.
+
+pool_test_() ->
+    {inorder, [
+        {"a destination with nothing idle: none",
+            ?_assertEqual(none, commitlog_http_pool:checkout({127, 0, 0, 1}, 1, 5))},
+        {"a socket comes back passive, owned by the caller, with no message", fun pool_hand_out/0},
+        {"at most 8 idle sockets per destination", fun pool_cap/0},
+        {"a socket the server closes while idle is dropped", fun pool_drops_closed/0},
+        {"racing first checkins start one pool", fun pool_start_race/0}
+    ]}.
+
+pool_hand_out() ->
+    {Port, [{C, A}]} = pairs(1),
+    Key = {{127, 0, 0, 1}, Port},
+    ok = commitlog_http_pool:checkin({127, 0, 0, 1}, Port, C),
+    ok = wait_for_idle(Key, 1, deadline()),
+    {ok, C} = commitlog_http_pool:checkout({127, 0, 0, 1}, Port, 100),
+    ?assertEqual({ok, [{active, false}]}, inet:getopts(C, [active])),
+    ?assertEqual({connected, self()}, erlang:port_info(C, connected)),
+    ?assertEqual(0, idle_count(Key)),
+    ?assertEqual(none, commitlog_http_pool:checkout({127, 0, 0, 1}, Port, 5)),
+    %% Still a working connection.
+    ok = gen_tcp:send(C, <<"ping">>),
+    ?assertEqual({ok, <<"ping">>}, gen_tcp:recv(A, 4, 1000)),
+    ?assertEqual({messages, []}, process_info(self(), messages)),
+    gen_tcp:close(C),
+    gen_tcp:close(A).
+
+pool_cap() ->
+    {Port, Pairs} = pairs(10),
+    Key = {{127, 0, 0, 1}, Port},
+    [ok = commitlog_http_pool:checkin({127, 0, 0, 1}, Port, C) || {C, _} <- Pairs],
+    ok = wait_for_idle(Key, 8, deadline()),
+    %% The two checked in first were closed: their server sides see it.
+    [{_, A1}, {_, A2} | Kept] = Pairs,
+    ?assertEqual({error, closed}, gen_tcp:recv(A1, 0, 1000)),
+    ?assertEqual({error, closed}, gen_tcp:recv(A2, 0, 1000)),
+    [?assertEqual({error, timeout}, gen_tcp:recv(A, 0, 0)) || {_, A} <- Kept],
+    [gen_tcp:close(A) || {_, A} <- Pairs],
+    ok = wait_for_idle(Key, 0, deadline()).
+
+pool_drops_closed() ->
+    {Port, [{C1, A1}, {C2, A2}]} = pairs(2),
+    Key = {{127, 0, 0, 1}, Port},
+    ok = commitlog_http_pool:checkin({127, 0, 0, 1}, Port, C1),
+    ok = commitlog_http_pool:checkin({127, 0, 0, 1}, Port, C2),
+    ok = wait_for_idle(Key, 2, deadline()),
+    ok = gen_tcp:close(A2),
+    ok = wait_for_idle(Key, 1, deadline()),
+    %% The one left is the open one.
+    {ok, C1} = commitlog_http_pool:checkout({127, 0, 0, 1}, Port, 100),
+    gen_tcp:close(C1),
+    gen_tcp:close(A1).
+
+pool_start_race() ->
+    case whereis(commitlog_http_pool) of
+        undefined ->
+            ok;
+        Old ->
+            Ref = monitor(process, Old),
+            exit(Old, kill),
+            receive {'DOWN', Ref, process, Old, _} -> ok end
+    end,
+    {Port, Pairs} = pairs(6),
+    Key = {{127, 0, 0, 1}, Port},
+    Self = self(),
+    Racers = [
+        spawn(fun() ->
+            receive go -> ok end,
+            ok = commitlog_http_pool:checkin({127, 0, 0, 1}, Port, C),
+            Self ! {self(), done}
+        end)
+     || {C, _} <- Pairs
+    ],
+    %% controlling_process/2 must run in the owner (us): hand each socket to its racer first.
+    [ok = gen_tcp:controlling_process(C, R) || {{C, _}, R} <- lists:zip(Pairs, Racers)],
+    [R ! go || R <- Racers],
+    [receive {R, done} -> ok after 5000 -> erlang:error(racer_timeout) end || R <- Racers],
+    %% Every socket went to the one registered pool: none was closed by a losing one.
+    ok = wait_for_idle(Key, 6, deadline()),
+    %% And the losers are gone (they exit as soon as they learn they lost).
+    ok = wait_for_pools([whereis(commitlog_http_pool)], deadline()),
+    [gen_tcp:close(A) || {_, A} <- Pairs],
+    ok = wait_for_idle(Key, 0, deadline()).
+
+pools() ->
+    [
+        P
+     || P <- processes(),
+        {commitlog_http_pool, _, _} <- [catch proc_lib:initial_call(P)]
+    ].
+
+wait_for_pools(Expected, Deadline) ->
+    case pools() of
+        Expected ->
+            ok;
+        Other ->
+            case erlang:monotonic_time(millisecond) > Deadline of
+                true -> erlang:error({pools, Other, expected, Expected});
+                false -> timer:sleep(5), wait_for_pools(Expected, Deadline)
+            end
+    end.
+
+deadline() -> erlang:monotonic_time(millisecond) + 3000.

@@ -39,7 +39,8 @@ describe('delivery, end to end', () => {
   });
 
   afterAll(async () => {
-    await system?.stop();
+    if (!system) return;
+    await system.stop();
     if (topics.length > 0) await withAdmin(system.kafkaBrokers, (a) => a.deleteTopics(topics));
   });
 

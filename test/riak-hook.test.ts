@@ -75,7 +75,8 @@ describe('the Riak hook, end to end', () => {
   });
 
   afterAll(async () => {
-    await system?.stop();
+    if (!system) return;
+    await system.stop();
     await withAdmin(system.kafkaBrokers, (a) => a.deleteTopics(topics));
   });
 

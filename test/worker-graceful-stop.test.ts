@@ -18,7 +18,8 @@ describe('a worker stopped with SIGTERM', () => {
   });
 
   afterAll(async () => {
-    await system?.stop();
+    if (!system) return;
+    await system.stop();
     await withAdmin(system.kafkaBrokers, (a) => a.deleteTopics([topic]));
   });
 

@@ -15,9 +15,12 @@ export async function postSigned(options: {
   secret: string;
   body: Uint8Array;
   now?: () => number;
+  /** Give up on an answer after this many milliseconds (a hung ingest). Default 30000. */
+  timeoutMs?: number;
 }): Promise<IngestAnswer> {
   const now = options.now ?? Date.now;
   const response = await fetch(options.url, {
+    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     method: 'POST',
     headers: {
       'content-type': 'application/json',

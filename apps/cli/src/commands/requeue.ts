@@ -7,17 +7,23 @@ import { ingestBaseUrl, postSigned, type IngestAnswer } from '../ingest-client.t
 import { localSecrets } from '../local-secret.ts';
 
 export interface RequeueOptions {
+  /** The failure log to replay. */
   file: string;
+  /** Where `.data/ingest-secret` is looked for when INGEST_SECRETS is not set. */
   repoRoot: string;
+  /** INGEST_URL (default http://127.0.0.1:8080) and INGEST_SECRETS come from here. */
   env: NodeJS.ProcessEnv;
+  /** Progress lines and the final summary. */
   out: (line: string) => void;
+  /** One line per skipped or refused line of the log. */
   err: (line: string) => void;
   /** Most commits per batch request. Default 500. */
   batchCommits?: number;
   /** Most body bytes per batch request (well under the ingest's MAX_BATCH_BYTES). Default 4 MiB. */
   batchBytes?: number;
-  /** Tries of one request while the ingest answers 503 or cannot be reached. Default 10. */
+  /** Tries of one request while the ingest answers 429/5xx or cannot be reached. Default 10. */
   maxTries?: number;
+  /** Waits between tries; replaced in tests. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -70,7 +76,8 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     for (let attempt = 1; attempt <= maxTries; attempt++) {
       try {
         const answer = await postSigned({ url, secret: secret!, body });
-        if (answer.status !== 503 && answer.status !== 429) return answer;
+        // 429 and 5xx (503 from the ingest, 502/504 from a proxy, a 500) may pass later.
+        if (answer.status !== 429 && answer.status < 500) return answer;
         lastProblem = errorText(answer);
         await sleep((answer.retryAfterSeconds ?? 1) * 1000);
       } catch (error) {
@@ -110,6 +117,12 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     const answer = await send(`${base}/v1/commits/batch`, body, batch[0]!.line);
     if (answer.status === 202) {
       const results = (answer.body as { results?: { duplicate?: boolean }[] }).results ?? [];
+      if (results.length !== batch.length) {
+        throw new CliError(
+          'UNEXPECTED_ANSWER',
+          `the ingest answered ${results.length} results for ${batch.length} commits from line ${batch[0]!.line}`,
+        );
+      }
       tally.accepted += batch.length;
       tally.duplicates += results.filter((r) => r.duplicate).length;
     } else if (answer.status === 401 || answer.status === 415) {

@@ -1,19 +1,10 @@
+import { captureLogLines } from '@commitlog/testkit';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './logger.ts';
 
-function capture(): { lines: Record<string, unknown>[]; write(chunk: string): void } {
-  const lines: Record<string, unknown>[] = [];
-  return {
-    lines,
-    write(chunk: string) {
-      lines.push(JSON.parse(chunk) as Record<string, unknown>);
-    },
-  };
-}
-
 describe('createLogger', () => {
   it('writes structured lines bound to the service and to child fields', () => {
-    const sink = capture();
+    const sink = captureLogLines();
     const logger = createLogger({ service: 'worker', destination: sink });
     logger.child({ lane: 7, bucket: 'transactions', key: 'txn-1' }).info('delivered');
     expect(sink.lines).toHaveLength(1);
@@ -28,7 +19,7 @@ describe('createLogger', () => {
   });
 
   it('censors commit values and secrets wherever a caller slips them in', () => {
-    const sink = capture();
+    const sink = captureLogLines();
     const logger = createLogger({ service: 'ingest', destination: sink });
     logger.warn(
       {
@@ -49,7 +40,7 @@ describe('createLogger', () => {
   });
 
   it('drops lines below the configured level', () => {
-    const sink = capture();
+    const sink = captureLogLines();
     const logger = createLogger({ service: 'cli', level: 'warn', destination: sink });
     logger.info('chatty');
     logger.warn('important');

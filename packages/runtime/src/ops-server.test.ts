@@ -1,19 +1,10 @@
+import { captureLogLines } from '@commitlog/testkit';
 import { CommitlogError } from '@commitlog/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from './logger.ts';
 import { createCounter, createMetricsRegistry } from './metrics.ts';
 import type { Readiness } from './ops-handlers.ts';
 import { startOpsServer, type OpsServer } from './ops-server.ts';
-
-function capture(): { lines: Record<string, unknown>[]; write(chunk: string): void } {
-  const lines: Record<string, unknown>[] = [];
-  return {
-    lines,
-    write(chunk: string) {
-      lines.push(JSON.parse(chunk) as Record<string, unknown>);
-    },
-  };
-}
 
 const servers: OpsServer[] = [];
 
@@ -22,7 +13,7 @@ afterEach(async () => {
 });
 
 async function start(readiness: () => Promise<Readiness>) {
-  const sink = capture();
+  const sink = captureLogLines();
   const registry = createMetricsRegistry('worker');
   createCounter(registry, { name: 'commitlog_delivered_total', help: 'Delivered.' }).inc(3);
   const server = await startOpsServer({

@@ -1,23 +1,14 @@
+import { captureLogLines } from '@commitlog/testkit';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from './logger.ts';
 import { onShutdown, type ShutdownStep } from './shutdown.ts';
 
-function capture(): { lines: Record<string, unknown>[]; write(chunk: string): void } {
-  const lines: Record<string, unknown>[] = [];
-  return {
-    lines,
-    write(chunk: string) {
-      lines.push(JSON.parse(chunk) as Record<string, unknown>);
-    },
-  };
-}
-
 /** A stand-in for `process`: emits signals on demand, records exit codes. */
 function fixture(steps: ShutdownStep[], timeoutMs = 60_000) {
   const signals = new EventEmitter();
   const exits: number[] = [];
-  const sink = capture();
+  const sink = captureLogLines();
   const handle = onShutdown({
     logger: createLogger({ service: 'worker', destination: sink }),
     timeoutMs,

@@ -21,3 +21,4 @@ export {
   type RunningSystem,
   type SystemOptions,
 } from './commitlog-system.ts';
+export { captureLogLines, type LogCapture } from './log-capture.ts';

@@ -5,7 +5,8 @@
 %%%          riak_object:get_contents/1; get_value/1 would crash on siblings).
 %%% Outputs: from_object/1: the commit as a commitlog_json term, fields in DESIGN's order:
 %%%            bucketType ("default" for an untyped bucket), bucket, key, op (delete when every
-%%%            content is a tombstone, as riak_kv_util:is_x_deleted/1 decides), vclock (base64 of
+%%%            content is a tombstone, as riak_kv_util:is_x_deleted/1 decides: its
+%%%            X-Riak-Deleted is true, "true" or <<"true">>), vclock (base64 of
 %%%            the vclock as Riak's HTTP API encodes it), siblings (one per content: value,
 %%%            contentType, vtag, lastModified, usermeta, indexes).
 %%%          display/1, describe/1: bucket and key for logs (UTF-8 text or "base64:...").
@@ -18,7 +19,8 @@
 %%%   <<"X-Riak-Last-Modified">> (an erlang:timestamp(); very old objects hold an RFC 1123
 %%%   string), <<"X-Riak-Meta">> ([{Name, Value}], strings from the HTTP API, binaries from
 %%%   protocol buffers, names kept as stored, e.g. "X-Riak-Meta-Origin"), <<"index">>
-%%%   ([{Name, binary() | integer()}]), <<"X-Riak-Deleted">> (present on a tombstone).
+%%%   ([{Name, binary() | integer()}]), <<"X-Riak-Deleted">> (true, "true" or <<"true">> on a
+%%%   tombstone; any other value, e.g. "false" stored as given from protocol buffers, is not one).
 %%% Not carried (the ingest schema has no field for them): <<"Links">>, <<"content-encoding">>,
 %%% and which siblings of a put are tombstones.
 -module(commitlog_commit).
@@ -108,12 +110,23 @@ micros_to_iso8601(Micros) when is_integer(Micros), Micros >= 0 ->
 split_bucket({Type, Bucket}) -> {Type, Bucket};
 split_bucket(Bucket) -> {<<"default">>, Bucket}.
 
-%% Riak's own test (riak_kv_util:is_x_deleted/1): deleted when no content lacks the marker.
+%% Riak's own test (riak_kv_util:is_x_deleted/1): deleted when every content is a tombstone.
 %% So an object with no contents at all is a delete too, and a put may carry tombstone siblings.
 op(Contents) ->
-    case lists:all(fun({MD, _V}) -> md_find(?MD_DELETED, MD) =/= error end, Contents) of
+    case lists:all(fun({MD, _V}) -> is_tombstone(MD) end, Contents) of
         true -> delete;
         false -> put
+    end.
+
+%% A tombstone by the marker's value, as Riak decides: true, "true" or <<"true">>. Riak's
+%% protocol-buffers path stores a client's X-Riak-Deleted as given, so its mere presence (say
+%% "false") does not make a delete.
+is_tombstone(MD) ->
+    case md_find(?MD_DELETED, MD) of
+        {ok, true} -> true;
+        {ok, "true"} -> true;
+        {ok, <<"true">>} -> true;
+        _ -> false
     end.
 
 sibling(MD, Value) ->

@@ -16,12 +16,19 @@
 %%%            delivered     the ingest answered 202 (a new commit)
 %%%            duplicate     202 with duplicate: true (it had the commit already)
 %%%            rejected      a 4xx that no retry fixes (bad body, bad signature, too large):
-%%%                          logged at error, written to the failure log as rejected_<status>
+%%%                          logged at error, written to the failure log as rejected_<status>;
+%%%                          or a commit JSON over max_body_bytes: not sent, logged at error
+%%%                          (bucket, key, size), written to the failure log as too_large, the
+%%%                          breaker left as it was
 %%%            failed        the retry budget was spent, or no secret, or an ingest_url the hook
 %%%                          cannot use (unsupported_url: https, or not a URL): written to the
 %%%                          failure log with the reason
 %%%            breaker_open  the ingest failed moments ago: not called, written to the failure
 %%%                          log with reason breaker_open
+%%%          A crash once the commit's JSON is built (reading the config, the breaker, the client,
+%%%          logging, statsd) is caught there: the commit goes to the failure log with reason
+%%%          crash (logged at error: class, reason kind, stack, bucket, key) and the outcome is
+%%%          failed.
 %%%          and Micros the time the hand-off held the calling process.
 %%%          commit_json/1 -> the exact body the hook posts (binary).
 %%%          reset_breaker/0 -> ok (closes the circuit breaker).
@@ -54,7 +61,7 @@ postcommit(Object) ->
         ok
     catch
         Class:Reason:Stack ->
-            log_crash(Object, Class, Reason, Stack),
+            log_object_crash(Object, Class, Reason, Stack),
             ok
     end.
 
@@ -66,8 +73,7 @@ commit_json(Object) ->
 handoff(Object) ->
     Start = now_us(),
     Json = commit_json(Object),
-    {Bucket, Key} = commitlog_commit:describe(Object),
-    handoff(Json, #{bucket => Bucket, key => Key}, Start).
+    handoff(Json, ids(Object), Start).
 
 %% For callers that hold a commit's JSON rather than a riak_object (the benchmark, tools).
 -spec handoff_json(iodata(), binary() | string(), binary() | string()) ->
@@ -81,11 +87,29 @@ reset_breaker() ->
 
 %%% Internal
 
+%% Once the JSON is built, whatever goes wrong (a config value that makes the reader raise, a
+%% bug in the client, the breaker, logging or statsd) must not lose the commit: a crash here
+%% writes it to the failure log with reason `crash` (the failure log's path read on its own,
+%% its default when even that fails). A crash after the ingest took the commit makes a
+%% duplicate line at worst, which `commitlog requeue` replays as a duplicate.
 handoff(Json, Ids, Start) ->
-    Config = commitlog_hook_config:read(),
+    try
+        handoff_config(Json, Ids, Start, commitlog_hook_config:read())
+    catch
+        Class:Reason:Stack ->
+            try
+                write_failure(Json, Ids, crash, commitlog_hook_config:failure_log())
+            catch
+                _:_ -> ok
+            end,
+            log_crash(Ids#{outcome => failed, reason => crash}, Class, Reason, Stack),
+            {failed, now_us() - Start}
+    end.
+
+handoff_config(Json, Ids, Start, Config) ->
     {Outcome, Report} = deliver(Json, Config),
     case Report of
-        #{reason := Reason} -> write_failure(Json, Ids, Reason, Config);
+        #{reason := Reason} -> write_failure(Json, Ids, Reason, maps:get(failure_log, Config));
         #{} -> ok
     end,
     Micros = now_us() - Start,
@@ -95,9 +119,21 @@ handoff(Json, Ids, Start) ->
 
 %% {Outcome, Report}: Report holds `attempts`, and `reason` when the commit goes to the failure
 %% log.
-deliver(_Json, #{secret := undefined}) ->
-    {failed, #{attempts => 0, reason => no_secret}};
 deliver(Json, Config) ->
+    Size = iolist_size(Json),
+    case Config of
+        #{max_body_bytes := Max} when Size > Max ->
+            %% The ingest would refuse it (413) however often it were sent: it goes to the
+            %% failure log at once, and says nothing about the ingest's health, so the breaker
+            %% is left as it is.
+            {rejected, #{attempts => 0, reason => too_large, size => Size, max_body_bytes => Max}};
+        #{secret := undefined} ->
+            {failed, #{attempts => 0, reason => no_secret}};
+        #{} ->
+            call_ingest(Json, Config)
+    end.
+
+call_ingest(Json, Config) ->
     #{breaker_cooldown_ms := Cooldown} = Config,
     case commitlog_breaker:allow(probe_timeout_ms(Config)) of
         open ->
@@ -125,7 +161,7 @@ deliver(Json, Config) ->
 probe_timeout_ms(#{retry_budget_ms := B, request_timeout_ms := R, connect_timeout_ms := C}) ->
     B + R + C + 1000.
 
-write_failure(Json, Ids, Reason, #{failure_log := Path}) ->
+write_failure(Json, Ids, Reason, Path) ->
     case commitlog_failure_log:append(Path, Reason, Json, os:system_time(microsecond)) of
         ok ->
             ok;
@@ -169,16 +205,22 @@ log_handoff(Outcome, Micros, Report, #{log_level := Level}) ->
         ?DOMAIN
     ).
 
+%% A crash before the JSON was built (the object is not one the hook can read).
+log_object_crash(Object, Class, Reason, Stack) ->
+    log_crash(ids(Object), Class, Reason, Stack).
+
+%% Bucket and key for logs; none when the object does not tell them (never raises).
+ids(Object) ->
+    try commitlog_commit:describe(Object) of
+        {B, K} -> #{bucket => B, key => K}
+    catch
+        _:_ -> #{}
+    end.
+
 %% A crash reason or stack can hold the object (badmatch values, function_clause arguments),
 %% and so the value: only the reason's kind and the stack's {M, F, Arity} are logged.
-log_crash(Object, Class, Reason, Stack) ->
+log_crash(Ids, Class, Reason, Stack) ->
     try
-        Ids =
-            try commitlog_commit:describe(Object) of
-                {B, K} -> #{bucket => B, key => K}
-            catch
-                _:_ -> #{}
-            end,
         logger:error(
             Ids#{
                 what => commitlog_hook_crashed,

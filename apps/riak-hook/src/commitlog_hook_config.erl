@@ -22,13 +22,21 @@
 %%%   statsd_host          COMMITLOG_STATSD_HOST            none (statsd off); an IP address
 %%%                                                         avoids a DNS lookup per commit
 %%%   statsd_port          COMMITLOG_STATSD_PORT            none (statsd off)
+%%%   max_body_bytes       COMMITLOG_MAX_BODY_BYTES         1398870 bytes: a commit JSON larger
+%%%                                                         than this goes to the failure log as
+%%%                                                         too_large, without a request (the
+%%%                                                         ingest's single-commit body limit with
+%%%                                                         its default MAX_COMMIT_BYTES,
+%%%                                                         ceil(1,000,000 x 4/3) + 64 KiB)
 %%%
-%%% Output:  read/0 -> config() map (below).
+%%% Output:  read/0 -> config() map (below). failure_log/0 -> the failure log's path alone,
+%%%          never raising (the default when even that cannot be read): the hook's last resort
+%%%          when read/0 itself crashed.
 %%% Errors:  none. A value that does not parse is replaced by its default and a warning is logged
 %%%          each time it is read, so a misconfiguration stays visible until it is fixed.
 -module(commitlog_hook_config).
 
--export([read/0]).
+-export([read/0, failure_log/0]).
 
 -export_type([config/0]).
 
@@ -41,10 +49,15 @@
     retry_budget_ms := non_neg_integer(),
     breaker_cooldown_ms := non_neg_integer(),
     log_level := logger:level(),
-    statsd := {string(), inet:port_number()} | undefined
+    statsd := {string(), inet:port_number()} | undefined,
+    max_body_bytes := pos_integer()
 }.
 
 -define(APP, commitlog_riak_hook).
+-define(DEFAULT_FAILURE_LOG, "/var/log/riak/commitlog-failed.jsonl").
+%% ceil(1,000,000 * 4 / 3) + 65,536: the ingest's singleCommitBodyLimit(MAX_COMMIT_BYTES) with
+%% its default MAX_COMMIT_BYTES (apps/ingest/src/commit-handlers.ts).
+-define(DEFAULT_MAX_BODY_BYTES, 1398870).
 -define(LEVELS, [emergency, alert, critical, error, warning, notice, info, debug]).
 
 -spec read() -> config().
@@ -53,16 +66,25 @@ read() ->
     #{
         ingest_url => string(ingest_url, "COMMITLOG_INGEST_URL", "http://127.0.0.1:8080"),
         secret => secret(),
-        failure_log =>
-            string(failure_log, "COMMITLOG_FAILURE_LOG", "/var/log/riak/commitlog-failed.jsonl"),
+        failure_log => string(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG),
         connect_timeout_ms => integer(connect_timeout_ms, "COMMITLOG_CONNECT_TIMEOUT_MS", 200, 1),
         request_timeout_ms => integer(request_timeout_ms, "COMMITLOG_REQUEST_TIMEOUT_MS", 300, 1),
         retry_budget_ms => integer(retry_budget_ms, "COMMITLOG_RETRY_BUDGET_MS", 500, 0),
         breaker_cooldown_ms =>
             integer(breaker_cooldown_ms, "COMMITLOG_BREAKER_COOLDOWN_MS", 5000, 0),
         log_level => log_level(),
-        statsd => statsd()
+        statsd => statsd(),
+        max_body_bytes =>
+            integer(max_body_bytes, "COMMITLOG_MAX_BODY_BYTES", ?DEFAULT_MAX_BODY_BYTES, 1)
     }.
+
+-spec failure_log() -> string().
+failure_log() ->
+    try string(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG) of
+        Path -> Path
+    catch
+        _:_ -> ?DEFAULT_FAILURE_LOG
+    end.
 
 %%% Internal
 

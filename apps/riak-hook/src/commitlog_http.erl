@@ -7,15 +7,17 @@
 %%% Only plain `http://host[:port][/path-prefix]` URLs. `https` is NOT supported (it would need
 %%% ssl, which a Riak node need not run): parse_url/1 answers {error, unsupported_url} for it, as
 %%% for any URL with user info, a query or a fragment, and the hook writes such commits to its
-%%% failure log with that reason. A host name is resolved on every new connection (IPv4 only);
-%%% an IP address (IPv6 in brackets) avoids the lookup.
+%%% failure log with that reason. A host name is resolved on every new connection (IPv4 only),
+%%% in a separate process bounded by the connect timeout (a slow DNS cannot hold the caller past
+%%% it; the lookup then fails as connect_failed); pooled connections need no lookup. An IP
+%%% address (IPv6 in brackets) avoids the lookup altogether.
 %%%
 %%% Inputs:  parse_url(Url): a string or binary.
 %%%          post(Url, Path, Headers, Body, #{timeout := Ms, connect_timeout := Ms}): a parsed
 %%%          URL, the request path (iodata, e.g. <<"/v1/commits">>), extra request headers
 %%%          [{Name, Value}] (iodata; the caller's own, e.g. Content-Type), the body (iodata).
 %%%          `timeout` bounds the whole call: checkout or connect, send and the full response;
-%%%          `connect_timeout` bounds the TCP connect within it.
+%%%          `connect_timeout` bounds the host name lookup and the TCP connect within it.
 %%% Outputs: parse_url/1 -> {ok, url()} | {error, unsupported_url}.
 %%%          post/5 -> {ok, Status, RespHeaders, RespBody}: RespHeaders [{Name, Value}] binaries,
 %%%            names lowercased, in arrival order; RespBody a binary (Content-Length, chunked, or
@@ -43,6 +45,8 @@
 -module(commitlog_http).
 
 -export([parse_url/1, post/5]).
+%% Internal, for tests.
+-export([resolve/3]).
 
 -export_type([url/0, reason/0]).
 
@@ -177,29 +181,88 @@ fresh(#{host := Host, port := Port} = Url, Request, ConnectTimeout, Deadline) ->
             Error
     end.
 
+%% The lookup of a host name and the TCP connect share one timeout: min(connect_timeout, what
+%% the call's deadline leaves). gen_tcp:connect/4's own timeout does not cover the lookup (nor
+%% does the native resolver's timeout bound it usefully), so a host name is resolved first, in a
+%% process of its own that the caller stops waiting for (resolve/3).
 connect(Host, Port, ConnectTimeout, Deadline) ->
     case min(ConnectTimeout, remaining(Deadline)) of
         0 ->
             {error, connect_failed};
         Timeout ->
-            Options = family(Host) ++ [
-                binary,
-                {active, false},
-                {packet, raw},
-                {nodelay, true},
-                {send_timeout, Timeout},
-                {send_timeout_close, true}
-            ],
-            try gen_tcp:connect(Host, Port, Options, Timeout) of
-                {ok, Socket} -> {ok, Socket};
-                {error, _} -> {error, connect_failed}
-            catch
-                _:_ -> {error, connect_failed}
+            ConnectDeadline = now_ms() + Timeout,
+            case resolve(Host, Timeout) of
+                {ok, Address} ->
+                    case remaining(ConnectDeadline) of
+                        0 -> {error, connect_failed};
+                        Left -> connect_address(Address, Port, Left)
+                    end;
+                {error, _} ->
+                    {error, connect_failed}
             end
+    end.
+
+connect_address(Address, Port, Timeout) ->
+    Options = family(Address) ++ [
+        binary,
+        {active, false},
+        {packet, raw},
+        {nodelay, true},
+        {send_timeout, Timeout},
+        {send_timeout_close, true}
+    ],
+    try gen_tcp:connect(Address, Port, Options, Timeout) of
+        {ok, Socket} -> {ok, Socket};
+        {error, _} -> {error, connect_failed}
+    catch
+        _:_ -> {error, connect_failed}
     end.
 
 family(Host) when is_tuple(Host), tuple_size(Host) =:= 8 -> [inet6];
 family(_Host) -> [].
+
+%% An IPv4 address for Host within TimeoutMs, with inet:getaddr(Host, inet).
+-spec resolve(inet:hostname() | inet:ip_address(), non_neg_integer()) ->
+    {ok, inet:ip_address()} | {error, timeout | term()}.
+resolve(Host, TimeoutMs) ->
+    resolve(Host, TimeoutMs, fun(H) -> inet:getaddr(H, inet) end).
+
+%% Internal, exported for tests (LookupFun stands in for inet:getaddr/2). An IP address (a tuple
+%% or its text) is returned as it is, without a lookup. A host name is looked up by
+%% LookupFun(Host) in a monitored process of its own, which exits with the answer; the caller
+%% waits at most TimeoutMs for it, then kills it and answers {error, timeout}. Nothing is left in
+%% the caller's mailbox either way (the 'DOWN' is received or flushed), and no link ties the two.
+%% A LookupFun that raises answers {error, nxdomain}.
+-spec resolve(inet:hostname() | inet:ip_address(), non_neg_integer(), fun((string()) -> term())) ->
+    {ok, inet:ip_address()} | {error, timeout | term()}.
+resolve(Host, _TimeoutMs, _LookupFun) when is_tuple(Host) ->
+    {ok, Host};
+resolve(Host, TimeoutMs, LookupFun) ->
+    case inet:parse_address(Host) of
+        {ok, Address} ->
+            {ok, Address};
+        {error, _NotAnAddress} ->
+            Lookup = fun() ->
+                Answer =
+                    try
+                        LookupFun(Host)
+                    catch
+                        _:_ -> {error, nxdomain}
+                    end,
+                exit({resolved, Answer})
+            end,
+            {Pid, Ref} = spawn_monitor(Lookup),
+            receive
+                {'DOWN', Ref, process, Pid, {resolved, {ok, Address}}} -> {ok, Address};
+                {'DOWN', Ref, process, Pid, {resolved, {error, _} = Error}} -> Error;
+                %% Killed, or an answer of another shape.
+                {'DOWN', Ref, process, Pid, _Other} -> {error, nxdomain}
+            after TimeoutMs ->
+                erlang:demonitor(Ref, [flush]),
+                exit(Pid, kill),
+                {error, timeout}
+            end
+    end.
 
 %% Hands a socket whose response was read whole back to the pool, or closes it.
 finish(#{host := Host, port := Port}, Socket, {ok, Status, Headers, Body, KeepAlive}) ->

@@ -80,6 +80,23 @@ tombstone_marked_with_the_atom_true_is_a_delete_too_test() ->
     C = commit(obj(<<"b">>, <<"k">>, [{md([{<<"X-Riak-Deleted">>, true}]), <<>>}])),
     ?assertEqual(<<"delete">>, maps:get(<<"op">>, C)).
 
+%% Riak's protocol-buffers path stores a client's X-Riak-Deleted as given: only true, "true" and
+%% <<"true">> make a tombstone, as in riak_kv_util:is_x_deleted/1; "false" is a put.
+x_riak_deleted_is_decided_by_its_value_test_() ->
+    Op = fun(Marker) ->
+        C = commit(obj(<<"b">>, <<"k">>, [{md([{<<"X-Riak-Deleted">>, Marker}]), <<"v">>}])),
+        maps:get(<<"op">>, C)
+    end,
+    [
+        ?_assertEqual(<<"put">>, Op("false")),
+        ?_assertEqual(<<"put">>, Op(<<"false">>)),
+        ?_assertEqual(<<"put">>, Op(false)),
+        ?_assertEqual(<<"put">>, Op("")),
+        ?_assertEqual(<<"delete">>, Op(true)),
+        ?_assertEqual(<<"delete">>, Op("true")),
+        ?_assertEqual(<<"delete">>, Op(<<"true">>))
+    ].
+
 a_live_sibling_next_to_a_tombstone_is_a_put_test() ->
     Contents = [
         {md([{<<"X-Riak-Deleted">>, "true"}]), <<>>},

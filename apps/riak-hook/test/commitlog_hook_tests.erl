@@ -12,7 +12,7 @@
 -define(VALUE, <<"{\"card\":\"4111-VALUE-NEVER-LOGGED\"}">>).
 -define(KEYS, [
     ingest_url, secret, failure_log, connect_timeout_ms, request_timeout_ms, retry_budget_ms,
-    breaker_cooldown_ms, log_level, statsd_host, statsd_port
+    breaker_cooldown_ms, log_level, statsd_host, statsd_port, max_body_bytes
 ]).
 
 %%% Fixture: a scripted ingest, a failure log in a directory of the test's own, the hook's
@@ -44,7 +44,10 @@ handoff_test_() ->
         fun closed_before_an_answer_is_retried_on_a_new_connection/1,
         fun silent_server_times_out_within_the_budget/1,
         fun connection_close_response_is_not_reused/1,
-        fun https_url_goes_to_the_failure_log_as_unsupported_url/1
+        fun https_url_goes_to_the_failure_log_as_unsupported_url/1,
+        fun oversized_commit_goes_to_the_failure_log_as_too_large_and_the_breaker_stays_closed/1,
+        fun oversized_commit_leaves_an_open_breaker_open/1,
+        fun crash_after_the_json_is_built_goes_to_the_failure_log_as_crash/1
     ]}.
 
 setup() ->
@@ -600,6 +603,94 @@ https_url_goes_to_the_failure_log_as_unsupported_url(#{server := S, port := Port
         )
     end).
 
+%% A commit JSON over max_body_bytes: no request (the ingest would answer 413 however often it
+%% were sent), a too_large line, an error log line with bucket, key and size (never the value),
+%% and the breaker untouched: the next commit is delivered.
+oversized_commit_goes_to_the_failure_log_as_too_large_and_the_breaker_stays_closed(
+    #{server := S} = Ctx
+) ->
+    ?_test(begin
+        Obj = obj(<<"k-big">>),
+        Size = byte_size(commitlog_hook:commit_json(Obj)),
+        ok = application:set_env(?APP, max_body_bytes, Size - 1),
+        ?assertEqual(ok, commitlog_hook:postcommit(Obj)),
+        ?assertEqual(0, commitlog_test_ingest:count(S)),
+        ?assertMatch(
+            [#{<<"reason">> := <<"too_large">>, <<"commit">> := #{<<"key">> := <<"k-big">>}}],
+            failure_lines(Ctx)
+        ),
+        Events = [E || E = #{msg := {report, #{what := commitlog_handoff}}} <- logged(Ctx)],
+        ?assertMatch(
+            [
+                #{
+                    level := error,
+                    msg := {report, #{
+                        outcome := rejected, reason := too_large, attempts := 0, size := Size,
+                        bucket := <<"transactions">>, key := <<"k-big">>
+                    }}
+                }
+            ],
+            Events
+        ),
+        [?assertEqual(nomatch, binary:match(term_to_binary(E), <<"NEVER-LOGGED">>)) || E <- Events],
+        %% Exactly at the limit is not too large.
+        ok = application:set_env(?APP, max_body_bytes, Size),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-big">>))),
+        ?assertEqual(1, commitlog_test_ingest:count(S)),
+        ?assertEqual(1, length(failure_lines(Ctx)))
+    end).
+
+%% Nor does a too_large commit count as the ingest's success: an open breaker stays open.
+oversized_commit_leaves_an_open_breaker_open(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = commitlog_test_ingest:set_responses(S, [503]),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-fail">>))),
+        Count = commitlog_test_ingest:count(S),
+        ok = commitlog_test_ingest:set_responses(S, [202]),
+        ok = application:set_env(?APP, max_body_bytes, 10),
+        ?assertMatch({rejected, _}, commitlog_hook:handoff(obj(<<"k-big-open">>))),
+        ok = application:unset_env(?APP, max_body_bytes),
+        ?assertMatch({breaker_open, _}, commitlog_hook:handoff(obj(<<"k-after">>))),
+        ?assertEqual(Count, commitlog_test_ingest:count(S)),
+        ?assertEqual(
+            [<<"http_503">>, <<"too_large">>, <<"breaker_open">>],
+            [R || #{<<"reason">> := R} <- failure_lines(Ctx)]
+        )
+    end).
+
+%% A crash once the JSON is built (here: a log_level of a shape that makes the config reader
+%% raise) still puts the commit in the failure log, as reason crash, and postcommit returns ok.
+crash_after_the_json_is_built_goes_to_the_failure_log_as_crash(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = application:set_env(?APP, log_level, [foo]),
+        ?assertError(_, commitlog_hook_config:read()),
+        Obj = obj(<<"k-crash">>),
+        ?assertEqual(ok, commitlog_hook:postcommit(Obj)),
+        ?assertEqual(0, commitlog_test_ingest:count(S)),
+        [Line] = failure_lines(Ctx),
+        ?assertMatch(#{<<"reason">> := <<"crash">>}, Line),
+        Posted = commitlog_hook:commit_json(Obj),
+        ?assertEqual(
+            <<"{\"failedAt\":\"", (maps:get(<<"failedAt">>, Line))/binary,
+                "\",\"reason\":\"crash\",\"commit\":", Posted/binary, "}\n">>,
+            raw_failure_log(Ctx)
+        ),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-crash-2">>))),
+        ?assertEqual(2, length(failure_lines(Ctx))),
+        Events = logged(Ctx),
+        ?assertMatch(
+            [
+                #{
+                    class := error, kind := function_clause, reason := crash,
+                    bucket := <<"transactions">>, key := <<"k-crash">>
+                },
+                #{key := <<"k-crash-2">>}
+            ],
+            [R || #{level := error, msg := {report, R = #{what := commitlog_hook_crashed}}} <- Events]
+        ),
+        [?assertEqual(nomatch, binary:match(term_to_binary(E), <<"NEVER-LOGGED">>)) || E <- Events]
+    end).
+
 %%% Outside the fixture
 
 postcommit_never_raises_test_() ->
@@ -636,7 +727,7 @@ config_defaults_test() ->
         "COMMITLOG_INGEST_URL", "COMMITLOG_SECRET", "COMMITLOG_FAILURE_LOG",
         "COMMITLOG_CONNECT_TIMEOUT_MS", "COMMITLOG_REQUEST_TIMEOUT_MS", "COMMITLOG_RETRY_BUDGET_MS",
         "COMMITLOG_BREAKER_COOLDOWN_MS", "COMMITLOG_LOG_LEVEL", "COMMITLOG_STATSD_HOST",
-        "COMMITLOG_STATSD_PORT"
+        "COMMITLOG_STATSD_PORT", "COMMITLOG_MAX_BODY_BYTES"
     ],
     Saved = [{V, os:getenv(V)} || V <- Vars],
     [os:unsetenv(V) || V <- Vars],
@@ -651,7 +742,8 @@ config_defaults_test() ->
                 retry_budget_ms => 500,
                 breaker_cooldown_ms => 5000,
                 log_level => info,
-                statsd => undefined
+                statsd => undefined,
+                max_body_bytes => 1398870
             },
             commitlog_hook_config:read()
         ),
@@ -659,11 +751,12 @@ config_defaults_test() ->
         true = os:putenv("COMMITLOG_RETRY_BUDGET_MS", "750"),
         true = os:putenv("COMMITLOG_STATSD_HOST", "127.0.0.1"),
         true = os:putenv("COMMITLOG_STATSD_PORT", "8125"),
+        true = os:putenv("COMMITLOG_MAX_BODY_BYTES", "2048"),
         ok = application:set_env(?APP, request_timeout_ms, 250),
         Config = commitlog_hook_config:read(),
         ?assertMatch(
             #{secret := <<"from-env">>, retry_budget_ms := 750, request_timeout_ms := 250,
-                statsd := {"127.0.0.1", 8125}},
+                statsd := {"127.0.0.1", 8125}, max_body_bytes := 2048},
             Config
         ),
         %% The application env wins over the OS env.

@@ -61,7 +61,8 @@ transport_test_() ->
             fun conflicting_content_lengths_are_http_error/1,
             fun oversized_body_is_http_error/1,
             fun truncated_body_is_connection_closed/1,
-            fun no_answer_is_timeout_at_the_deadline/1
+            fun no_answer_is_timeout_at_the_deadline/1,
+            fun localhost_url_is_resolved_and_delivered/1
         ]}.
 
 post({_Server, Port}) ->
@@ -202,6 +203,57 @@ no_answer_is_timeout_at_the_deadline({Server, Port}) ->
         ?assert(Elapsed >= 200),
         ?assert(Elapsed < 1000)
     end).
+
+%% A host name goes through the bounded lookup, then the connect to the address it gave.
+localhost_url_is_resolved_and_delivered({_Server, Port}) ->
+    ?_test(begin
+        {ok, Url} = commitlog_http:parse_url("http://localhost:" ++ integer_to_list(Port)),
+        ?assertMatch(#{host := "localhost"}, Url),
+        ?assertMatch(
+            {ok, 202, _, ?ACCEPTED}, commitlog_http:post(Url, <<"/">>, [], <<"{}">>, ?OPTS)
+        ),
+        ?assertEqual({messages, []}, process_info(self(), messages))
+    end).
+
+%%% The bounded host name lookup (commitlog_http:resolve/3)
+
+%% A lookup slower than the timeout: the caller gets {error, timeout} without waiting for it
+%% (the lookup would answer {ok, ...} after 2 s), the lookup process is gone, and nothing is
+%% left in the caller's mailbox.
+resolve_slow_lookup_times_out_and_leaves_no_message_test() ->
+    Self = self(),
+    Slow = fun(_Host) ->
+        Self ! {lookup_started, self()},
+        timer:sleep(2000),
+        {ok, {10, 0, 0, 1}}
+    end,
+    ?assertEqual({error, timeout}, commitlog_http:resolve("slow.example", 50, Slow)),
+    Lookup = receive {lookup_started, P} -> P after 1000 -> erlang:error(no_lookup) end,
+    ?assertNot(is_process_alive(Lookup)),
+    ?assertEqual({messages, []}, process_info(self(), messages)).
+
+resolve_answers_what_the_lookup_answers_test() ->
+    Fast = fun("fast.example") -> {ok, {10, 1, 2, 3}} end,
+    ?assertEqual({ok, {10, 1, 2, 3}}, commitlog_http:resolve("fast.example", 1000, Fast)),
+    NxDomain = fun(_) -> {error, nxdomain} end,
+    ?assertEqual({error, nxdomain}, commitlog_http:resolve("none.example", 1000, NxDomain)),
+    Crash = fun(_) -> erlang:error(boom) end,
+    ?assertEqual({error, nxdomain}, commitlog_http:resolve("crash.example", 1000, Crash)),
+    ?assertEqual({messages, []}, process_info(self(), messages)).
+
+resolve_ip_literal_skips_the_lookup_test() ->
+    Never = fun(Host) -> erlang:error({looked_up, Host}) end,
+    ?assertEqual({ok, {127, 0, 0, 1}}, commitlog_http:resolve("127.0.0.1", 0, Never)),
+    ?assertEqual({ok, {127, 0, 0, 1}}, commitlog_http:resolve({127, 0, 0, 1}, 0, Never)),
+    ?assertEqual(
+        {ok, {0, 0, 0, 0, 0, 0, 0, 1}}, commitlog_http:resolve({0, 0, 0, 0, 0, 0, 0, 1}, 0, Never)
+    ),
+    ?assertEqual({ok, {0, 0, 0, 0, 0, 0, 0, 1}}, commitlog_http:resolve("::1", 0, Never)).
+
+resolve_localhost_test() ->
+    Lookup = fun(H) -> inet:getaddr(H, inet) end,
+    ?assertMatch({ok, {127, _, _, _}}, commitlog_http:resolve("localhost", 5000, Lookup)),
+    ?assertEqual({messages, []}, process_info(self(), messages)).
 
 connect_refused_is_connect_failed_test() ->
     {ok, L} = gen_tcp:listen(0, [{ip, {127, 0, 0, 1}}]),

@@ -120,7 +120,7 @@ export async function up(options: UpOptions): Promise<void> {
   out(`worker     http://127.0.0.1:${workerPort}/metrics  (log ${children[0]!.log})`);
   out('dashboard  not built yet');
   out(`secret     ${secrets[0]}  (sign requests with it; kept in .data/ingest-secret)`);
-  out('try        pnpm commitlog post examples/commit.json');
+  out('try        ./commitlog post examples/commit.json');
   out(
     'then       bash infra/kafka/kafka.sh run org.apache.kafka.tools.consumer.ConsoleConsumer ' +
       '--bootstrap-server 127.0.0.1:9092 --topic riak.default.transactions --from-beginning ' +

@@ -100,6 +100,21 @@ describe('delivery handler', () => {
     expect(seen).toEqual(['failed expired']);
   });
 
+  it('counts the TTL of a re-driven commit from its re-drive, not from its acceptance', async () => {
+    const now = ACCEPTED + policy.ttlMs * 3;
+    const { handle, seen } = handler(() => Promise.reject(new Error('broker down')), now);
+    const redriven = job();
+    redriven.data.redrivenAt = new Date(now - 1_000).toISOString();
+    expect(await handle(redriven)).toMatchObject({
+      kind: 'retry',
+      progress: { attempt: 1, heldSince: now },
+    });
+    expect(seen).toEqual(['retried error']);
+
+    // Without the re-drive, the same commit at the same time has long expired.
+    expect(await handle(job())).toMatchObject({ kind: 'fail', reason: 'expired' });
+  });
+
   it('fails at once, with its reason, on an error no retry can fix', async () => {
     const tooLarge = new CommitlogError('MESSAGE_TOO_LARGE', 'produce failed: too large', {
       retriable: false,

@@ -40,6 +40,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     const { commit, receivedAt } = job.data;
     const log = deps.logger.child({ lane: job.lane, jobId: job.id });
     const acceptedAtMs = Date.parse(receivedAt);
+    // The TTL counts from acceptance, or from a re-drive, which gives a failed commit a new TTL.
+    const ttlFromMs = Date.parse(job.data.redrivenAt ?? receivedAt);
 
     let record: KafkaRecord;
     try {
@@ -69,7 +71,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
       }
       const attempt = (job.retry?.attempt ?? 0) + 1;
       const at = now();
-      const next = nextDelay(attempt, acceptedAtMs, at, deps.policy, random);
+      const next = nextDelay(attempt, ttlFromMs, at, deps.policy, random);
       if (next.expired) {
         deps.events.failed(job.lane, 'expired');
         log.error({ err: error, attempt }, 'commit expired before it could be delivered');

@@ -3,6 +3,7 @@ import {
   checkRedisSafety,
   claimLaneCount,
   createRedisConnection,
+  recordStall,
   startLaneWorkers,
   UnsafeRedisError,
 } from '@commitlog/queue';
@@ -105,11 +106,15 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       workerName,
       lockDurationMs: config.lockDurationMs,
       handle: limitConcurrency(config.concurrency, handle),
-      onStalled: ({ lane, jobId }) => {
+      onStalled: ({ lane, jobId, worker }) => {
         metrics.stalled(lane);
         logger.warn(
-          { lane, jobId },
+          { lane, jobId, heldBy: worker },
           'job stalled (its worker died or hung); moved back to its lane',
+        );
+        // Kept as a record for `commitlog status` and the dashboard; a failure only costs the record.
+        recordStall(connection, config.queuePrefix, { lane, jobId, at: Date.now(), worker }).catch(
+          (err: unknown) => logger.warn({ err, lane, jobId }, 'could not record a stall'),
         );
       },
       onError: ({ lane, error }) => logger.warn({ lane, err: error }, 'lane worker error'),

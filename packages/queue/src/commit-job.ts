@@ -9,6 +9,11 @@ export interface CommitJobData {
   commit: Commit;
   /** ISO-8601 time the ingest accepted it; travels as the `commitlog-received-at` header. */
   receivedAt: string;
+  /**
+   * ISO-8601 time an operator re-drove the commit after it failed for good. The TTL counts from
+   * here instead of `receivedAt`, so a re-driven expired commit gets a fresh TTL.
+   */
+  redrivenAt?: string;
 }
 
 /** What a delivery that is being retried records on its job, for operators and the next attempt. */

@@ -11,6 +11,21 @@ export {
   type CommitEnqueuerOptions,
   type EnqueueResult,
 } from './commit-enqueuer.ts';
+export {
+  failedByReason,
+  heldLanes,
+  reasonOf,
+  recordStall,
+  redrive,
+  stallRecords,
+  stallStreamKey,
+  type FailedReasonGroup,
+  type HeldLane,
+  type RedriveFilter,
+  type RedriveResult,
+  type StallRecord,
+  type StallView,
+} from './delivery-views.ts';
 export { readLaneBacklogs, type LaneBacklog } from './lane-backlog.ts';
 export { claimLaneCount, laneCountKey, LaneCountMismatchError } from './lane-count.ts';
 export { laneOfQueueName, laneQueueName } from './lane-queue-name.ts';

@@ -4,6 +4,8 @@
 // without holding the others.
 import { createTestQueuePrefix, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
 import { Queue } from 'bullmq';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { createCommitEnqueuer, type CommitEnqueuer } from './commit-enqueuer.ts';
@@ -30,6 +32,8 @@ function job(lane: number, n: number): CommitJobData {
     receivedAt: new Date().toISOString(),
   };
 }
+
+const hangingWorker = fileURLToPath(new URL('../test/hanging-lane-worker.ts', import.meta.url));
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -177,5 +181,55 @@ describe('lane workers on the real Redis', () => {
     await waitFor(async () => (await queue.getJobState('c-3-0')) === 'failed');
     const failed = await queue.getJob('c-3-0');
     expect(failed?.failedReason).toBe('expired: not delivered within 3s');
+  });
+
+  it('reports a stalled job with the name of the worker that was killed holding it', async () => {
+    const doomed = spawn(process.execPath, [hangingWorker], {
+      env: {
+        PATH: process.env.PATH,
+        REDIS_URL: space.redisUrl,
+        QUEUE_PREFIX: space.prefix,
+        LANE: '9',
+        WORKER_NAME: 'doomed-pod:42',
+        LOCK_MS: '1000',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((resolve) => doomed.once('exit', resolve));
+    closers.push(async () => {
+      doomed.kill('SIGKILL');
+      await exited;
+    });
+    let output = '';
+    doomed.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    await enqueuer.enqueue(job(9, 0));
+    await waitFor(() => output.includes('taken c-9-0'), {
+      timeoutMs: 15_000,
+      description: 'the doomed worker to take the job',
+    });
+    doomed.kill('SIGKILL');
+    await exited;
+
+    const stalls: { lane: number; jobId: string; worker: string | undefined }[] = [];
+    const connection = createRedisConnection({
+      url: space.redisUrl,
+      role: 'worker',
+      onError: () => {},
+    });
+    const watcher = await startLaneWorkers({
+      connection,
+      prefix: space.prefix,
+      lanes: [9],
+      workerName: 'watcher',
+      lockDurationMs: 1000,
+      handle: () => Promise.resolve({ kind: 'delivered' }),
+      onStalled: (event) => stalls.push(event),
+    });
+    closers.push(
+      () => connection.quit(),
+      () => watcher.close(),
+    );
+    await waitFor(() => stalls.length > 0, { timeoutMs: 15_000, description: 'the stall' });
+    expect(stalls[0]).toEqual({ lane: 9, jobId: 'c-9-0', worker: 'doomed-pod:42' });
   });
 });

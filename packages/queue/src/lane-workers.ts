@@ -1,5 +1,6 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isRetryProgress, type CommitJobData, type RetryProgress } from './commit-job.ts';
+import { markJobHolder, readStalledHolder } from './job-holder.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import type { RedisConnection } from './redis-connection.ts';
 
@@ -33,8 +34,11 @@ export interface LaneWorkersOptions {
   /** BullMQ lock duration in ms: a job held by a dead worker is moved back after about this long. */
   lockDurationMs: number;
   handle: (job: LaneJob) => Promise<LaneOutcome>;
-  /** A job whose worker died was moved back to its lane. */
-  onStalled?: (event: { lane: number; jobId: string }) => void;
+  /**
+   * A job whose worker died was moved back to its lane. `worker` is the name of the worker that
+   * held it (see `stalledHolder`), undefined when it cannot be told.
+   */
+  onStalled?: (event: { lane: number; jobId: string; worker: string | undefined }) => void;
   onError?: (event: { lane: number; error: Error }) => void;
 }
 
@@ -75,9 +79,15 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
   }
 
   const workers = options.lanes.map((lane) => {
+    const jobKey = (id: string): string => `${options.prefix}:${laneQueueName(lane)}:${id}`;
     const worker: Worker<CommitJobData> = new Worker<CommitJobData>(
       laneQueueName(lane),
       async (job: Job<CommitJobData>) => {
+        // Not awaited: it only names this worker if the job stalls, and must not slow delivery.
+        // The connection runs it before this job's completion, which is sent later.
+        markJobHolder(options.connection, jobKey(job.id ?? job.data.id), options.workerName).catch(
+          () => undefined,
+        );
         const outcome = await options.handle({
           id: job.id ?? job.data.id,
           lane,
@@ -105,7 +115,12 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         autorun: true,
       },
     );
-    worker.on('stalled', (jobId) => options.onStalled?.({ lane, jobId }));
+    worker.on('stalled', (jobId) => {
+      readStalledHolder(options.connection, jobKey(jobId), Date.now(), options.lockDurationMs)
+        .catch(() => undefined)
+        .then((holder) => options.onStalled?.({ lane, jobId, worker: holder }))
+        .catch(() => undefined);
+    });
     worker.on('error', (error) => options.onError?.({ lane, error }));
     return worker;
   });

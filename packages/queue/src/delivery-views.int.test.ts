@@ -1,0 +1,249 @@
+// The delivery views on the real Redis, over jobs failed, held and re-driven by real lane workers.
+import { createTestQueuePrefix, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
+import { Queue } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CommitJobData } from './commit-job.ts';
+import { createCommitEnqueuer, type CommitEnqueuer } from './commit-enqueuer.ts';
+import { failedByReason, heldLanes, recordStall, redrive, stallRecords } from './delivery-views.ts';
+import { laneQueueName } from './lane-queue-name.ts';
+import { startLaneWorkers, type LaneJob, type LaneOutcome } from './lane-workers.ts';
+import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
+
+function job(
+  lane: number,
+  n: number,
+  bucket: CommitJobData['commit']['bucket'] = 'b',
+): CommitJobData {
+  return {
+    id: `c-${lane}-${n}`,
+    lane,
+    commit: { bucketType: 'default', bucket, key: `k${n}`, op: 'put', siblings: [{ value: '' }] },
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+/** expired for ids ending in an even number, too-large for odd ones. */
+function failing(j: LaneJob): Promise<LaneOutcome> {
+  const even = Number(j.id.split('-').pop()) % 2 === 0;
+  return Promise.resolve(
+    even
+      ? { kind: 'fail', reason: 'expired', message: 'not delivered within 3s: broker down' }
+      : { kind: 'fail', reason: 'too-large', message: 'record of 2000000 bytes' },
+  );
+}
+
+describe('delivery views on the real Redis', () => {
+  let space: TestQueuePrefix;
+  let producer: RedisConnection;
+  let enqueuer: CommitEnqueuer;
+  const closers: (() => Promise<unknown>)[] = [];
+
+  beforeEach(() => {
+    space = createTestQueuePrefix();
+    producer = createRedisConnection({ url: space.redisUrl, role: 'producer', onError: () => {} });
+    enqueuer = createCommitEnqueuer({
+      connection: producer,
+      prefix: space.prefix,
+      retention: { dedupWindowMs: 3_600_000, failedRetentionMs: 3_600_000 },
+      maxLaneBacklog: 10_000,
+      lanes: 16,
+    });
+  });
+
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+    await enqueuer.close();
+    producer.disconnect();
+    await space.cleanup();
+  });
+
+  /** Starts lane workers; returns a function that stops them (also called after the test). */
+  async function workers(
+    lanes: number[],
+    handle: (job: LaneJob) => Promise<LaneOutcome>,
+  ): Promise<() => Promise<void>> {
+    const connection = createRedisConnection({
+      url: space.redisUrl,
+      role: 'worker',
+      onError: () => {},
+    });
+    const started = await startLaneWorkers({
+      connection,
+      prefix: space.prefix,
+      lanes,
+      workerName: 'test-worker',
+      lockDurationMs: 5000,
+      handle,
+    });
+    let stopped = false;
+    const stop = async (): Promise<void> => {
+      if (stopped) return;
+      stopped = true;
+      await started.close();
+      await connection.quit();
+    };
+    closers.push(stop);
+    return stop;
+  }
+
+  function queue(lane: number): Queue<CommitJobData> {
+    const q = new Queue<CommitJobData>(laneQueueName(lane), {
+      connection: producer,
+      prefix: space.prefix,
+    });
+    closers.push(() => q.close());
+    return q;
+  }
+
+  async function failedCount(lanes: number[]): Promise<number> {
+    const counts = await Promise.all(lanes.map((l) => queue(l).getFailedCount()));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  it('groups failed deliveries of every lane by reason, most frequent first', async () => {
+    await workers([0, 1], failing);
+    const before = Date.now();
+    for (let n = 0; n < 3; n++) await enqueuer.enqueue(job(0, n));
+    await enqueuer.enqueue(job(1, 4));
+    await waitFor(async () => (await failedCount([0, 1])) === 4, { description: '4 failures' });
+
+    const groups = await failedByReason(producer, space.prefix, [0, 1, 2]);
+    expect(groups.map((g) => [g.reason, g.count])).toEqual([
+      ['expired', 3],
+      ['too-large', 1],
+    ]);
+    for (const g of groups) {
+      expect(g.oldestAt).toBeGreaterThanOrEqual(before);
+      expect(g.newestAt).toBeGreaterThanOrEqual(g.oldestAt);
+      expect(g.newestAt).toBeLessThanOrEqual(Date.now());
+    }
+    expect(await failedByReason(producer, space.prefix, [2])).toEqual([]);
+  });
+
+  it('shows a lane held by a retrying commit, with its attempt and last error', async () => {
+    let heldSince = 0;
+    await workers([2, 3], (j) => {
+      if (j.lane === 3) return Promise.resolve({ kind: 'delivered' });
+      const attempt = (j.retry?.attempt ?? 0) + 1;
+      heldSince ||= Date.now();
+      return Promise.resolve({
+        kind: 'retry',
+        delayMs: 60_000,
+        progress: { attempt, lastError: 'broker down', nextTryAt: Date.now() + 60_000, heldSince },
+      });
+    });
+    await enqueuer.enqueue(job(2, 0));
+    await enqueuer.enqueue(job(2, 1));
+    await enqueuer.enqueue(job(3, 0));
+
+    const held = await waitFor(
+      async () => {
+        const lanes = await heldLanes(producer, space.prefix, [2, 3]);
+        return lanes.length > 0 ? lanes : undefined;
+      },
+      { description: 'lane 2 to be held' },
+    );
+    expect(held).toEqual([
+      {
+        lane: 2,
+        jobId: 'c-2-0',
+        attempt: 1,
+        lastError: 'broker down',
+        nextTryAt: expect.any(Number) as number,
+        heldSince,
+      },
+    ]);
+    expect(held[0]!.nextTryAt).toBeGreaterThan(Date.now());
+  });
+
+  it('keeps stall records, newest first, with where each job is now', async () => {
+    await enqueuer.enqueue(job(4, 0));
+    await recordStall(producer, space.prefix, {
+      lane: 4,
+      jobId: 'c-4-0',
+      at: 1000,
+      worker: 'host-a:17',
+    });
+    await recordStall(producer, space.prefix, {
+      lane: 5,
+      jobId: 'gone',
+      at: 2000,
+      worker: undefined,
+    });
+
+    expect(await stallRecords(producer, space.prefix)).toEqual([
+      { lane: 5, jobId: 'gone', at: 2000, worker: undefined, state: 'unknown' },
+      { lane: 4, jobId: 'c-4-0', at: 1000, worker: 'host-a:17', state: 'waiting' },
+    ]);
+    expect(await stallRecords(producer, space.prefix, 1)).toHaveLength(1);
+  });
+
+  it('re-drives exactly the matching failed deliveries, to the end of their lanes', async () => {
+    const stop = await workers([6, 7], failing);
+    for (let n = 0; n < 4; n++) await enqueuer.enqueue(job(6, n));
+    await enqueuer.enqueue(job(7, 0, { base64: '/w==' }));
+    await enqueuer.enqueue(job(7, 2));
+    await waitFor(async () => (await failedCount([6, 7])) === 6, { description: '6 failures' });
+    await stop();
+    // A newer commit waiting in lane 6: re-driven ones must arrive after it.
+    await enqueuer.enqueue(job(6, 99));
+
+    const now = Date.now();
+    // Not old enough yet: nothing moves.
+    expect(
+      await redrive(
+        producer,
+        space.prefix,
+        [6, 7],
+        { reason: 'expired', olderThanMs: 60_000 },
+        now,
+      ),
+    ).toEqual({ redriven: 0, skipped: 0 });
+    // By bucket, in display form: only the commit with a non-UTF-8 bucket.
+    expect(
+      await redrive(
+        producer,
+        space.prefix,
+        [6, 7],
+        { reason: 'expired', bucket: 'base64:/w==' },
+        now,
+      ),
+    ).toEqual({ redriven: 1, skipped: 0 });
+    expect(await redrive(producer, space.prefix, [6, 7], { reason: 'expired' }, now)).toEqual({
+      redriven: 3,
+      skipped: 0,
+    });
+
+    const lane6 = queue(6);
+    const lane7 = queue(7);
+    // Waiting lists, next to be delivered first.
+    const waiting6 = (await lane6.getWaiting()).map((j) => j.id);
+    expect(waiting6).toEqual(['c-6-99', 'c-6-0', 'c-6-2']);
+    const waiting7 = (await lane7.getWaiting()).map((j) => j.id).sort();
+    expect(waiting7).toEqual(['c-7-0', 'c-7-2']);
+    expect((await lane6.getFailed()).map((j) => j.id).sort()).toEqual(['c-6-1', 'c-6-3']);
+
+    const redriven = await lane6.getJob('c-6-0');
+    expect(redriven?.data.redrivenAt).toBe(new Date(now).toISOString());
+    expect(redriven?.progress).toEqual({});
+    // One job by id, whatever its reason.
+    expect(await redrive(producer, space.prefix, [6, 7], { jobId: 'c-6-3' }, now)).toEqual({
+      redriven: 1,
+      skipped: 0,
+    });
+
+    // They go through once a worker delivers again.
+    const delivered: string[] = [];
+    await workers([6, 7], (j) => {
+      delivered.push(j.id);
+      return Promise.resolve({ kind: 'delivered' });
+    });
+    await waitFor(() => delivered.length === 6, { description: 'the re-driven deliveries' });
+    expect(delivered.filter((id) => id.startsWith('c-6-'))).toEqual([
+      'c-6-99',
+      'c-6-0',
+      'c-6-2',
+      'c-6-3',
+    ]);
+  });
+});

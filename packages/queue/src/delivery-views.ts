@@ -1,0 +1,278 @@
+import { binaryToDisplay } from '@commitlog/core';
+import { Queue } from 'bullmq';
+import { isRetryProgress, type CommitJobData } from './commit-job.ts';
+import { laneQueueName } from './lane-queue-name.ts';
+import type { RedisConnection } from './redis-connection.ts';
+
+/** Failed deliveries that share a reason (`expired`, `too-large`, …). */
+export interface FailedReasonGroup {
+  reason: string;
+  count: number;
+  /** Epoch ms when the most recent of them failed. */
+  newestAt: number;
+  /** Epoch ms when the earliest of them failed. */
+  oldestAt: number;
+}
+
+/** A lane held by a commit whose delivery is being retried (head-of-line by design). */
+export interface HeldLane {
+  lane: number;
+  jobId: string;
+  attempt: number;
+  lastError: string;
+  /** Epoch ms of the next try. */
+  nextTryAt: number;
+  /** Epoch ms of the first failed attempt. */
+  heldSince: number;
+}
+
+/** A job that stalled: its worker died or hung while holding it, and BullMQ moved it back. */
+export interface StallRecord {
+  lane: number;
+  jobId: string;
+  /** Epoch ms when the stall was seen. */
+  at: number;
+  /** The name of the worker that held the job, when known. */
+  worker: string | undefined;
+}
+
+/** A stall record with where its job is now (`waiting`, `active`, `completed`, `unknown`, …). */
+export interface StallView extends StallRecord {
+  state: string;
+}
+
+/** Which failed deliveries to re-drive; every given filter must match. */
+export interface RedriveFilter {
+  /** The reason, the text before the first `": "` of the failure (e.g. `expired`). */
+  reason?: string;
+  /** The commit's bucket in display form: the string, or `base64:<b64>` for a non-UTF-8 one. */
+  bucket?: string;
+  /** Only deliveries that failed at least this many ms ago. */
+  olderThanMs?: number;
+  /** One delivery, by its job (commit) id. */
+  jobId?: string;
+}
+
+export interface RedriveResult {
+  /** Failed deliveries moved back to the end of their lanes. */
+  redriven: number;
+  /** Matching deliveries that could not be moved (another process moved or removed them first). */
+  skipped: number;
+}
+
+/** Stall records kept, roughly (`XADD … MAXLEN ~`): older ones are trimmed. */
+const MAX_STALL_RECORDS = 10_000;
+/** Failed job ids read per round trip. */
+const PAGE = 1000;
+
+/** The stream of stall records; the hash tag keeps it on one slot of a Redis Cluster. */
+export function stallStreamKey(prefix: string): string {
+  return `${prefix}:{meta}:stalls`;
+}
+
+/** The reason of a BullMQ `failedReason` written as `"<reason>: <message>"` by the lane workers. */
+export function reasonOf(failedReason: string | null | undefined): string {
+  if (!failedReason) return 'unknown';
+  const end = failedReason.indexOf(': ');
+  return end === -1 ? failedReason : failedReason.slice(0, end);
+}
+
+async function withLaneQueue<T>(
+  connection: RedisConnection,
+  prefix: string,
+  lane: number,
+  use: (queue: Queue<CommitJobData>) => Promise<T>,
+): Promise<T> {
+  const queue = new Queue<CommitJobData>(laneQueueName(lane), { connection, prefix });
+  queue.on('error', () => undefined);
+  try {
+    return await use(queue);
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Every failed job of a lane as `{id, failedReason, finishedOn}`, page by page. */
+async function* failedEntries(
+  connection: RedisConnection,
+  queue: Queue,
+): AsyncGenerator<{ id: string; failedReason: string | null; finishedOn: number }> {
+  const failedKey = queue.toKey('failed');
+  for (let start = 0; ; start += PAGE) {
+    const ids = await connection.zrange(failedKey, String(start), String(start + PAGE - 1));
+    if (ids.length === 0) return;
+    const pipeline = connection.pipeline();
+    for (const id of ids) pipeline.hmget(queue.toKey(id), 'failedReason', 'finishedOn');
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [i, id] of ids.entries()) {
+      const [error, value] = replies[i] ?? [new Error('incomplete pipeline reply'), null];
+      if (error) throw error;
+      const [failedReason, finishedOn] = value as [string | null, string | null];
+      yield { id, failedReason, finishedOn: Number(finishedOn ?? 0) };
+    }
+    if (ids.length < PAGE) return;
+  }
+}
+
+/** Every failed delivery of `lanes`, grouped by reason, the most frequent reason first. */
+export async function failedByReason(
+  connection: RedisConnection,
+  prefix: string,
+  lanes: readonly number[],
+): Promise<FailedReasonGroup[]> {
+  const groups = new Map<string, FailedReasonGroup>();
+  for (const lane of lanes) {
+    await withLaneQueue(connection, prefix, lane, async (queue) => {
+      for await (const entry of failedEntries(connection, queue)) {
+        const reason = reasonOf(entry.failedReason);
+        const group = groups.get(reason);
+        if (group) {
+          group.count++;
+          group.newestAt = Math.max(group.newestAt, entry.finishedOn);
+          group.oldestAt = Math.min(group.oldestAt, entry.finishedOn);
+        } else {
+          groups.set(reason, {
+            reason,
+            count: 1,
+            newestAt: entry.finishedOn,
+            oldestAt: entry.finishedOn,
+          });
+        }
+      }
+    });
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+}
+
+/**
+ * Lanes whose next commit is being retried: a retry puts the job back at the head of its lane with
+ * its retry progress, and the lane delivers nothing else until that commit passes or fails.
+ */
+export async function heldLanes(
+  connection: RedisConnection,
+  prefix: string,
+  lanes: readonly number[],
+): Promise<HeldLane[]> {
+  const held = await Promise.all(
+    lanes.map((lane) =>
+      withLaneQueue(connection, prefix, lane, async (queue): Promise<HeldLane | undefined> => {
+        const [head] = await queue.getWaiting(0, 0);
+        if (!head?.id || !isRetryProgress(head.progress)) return undefined;
+        const p = head.progress;
+        return {
+          lane,
+          jobId: head.id,
+          attempt: p.attempt,
+          lastError: String(p.lastError ?? ''),
+          nextTryAt: p.nextTryAt,
+          heldSince: typeof p.heldSince === 'number' ? p.heldSince : p.nextTryAt,
+        };
+      }),
+    ),
+  );
+  return held.filter((h) => h !== undefined);
+}
+
+/** Keeps a record of a stall, so that it stays visible after BullMQ moved the job back. */
+export async function recordStall(
+  connection: RedisConnection,
+  prefix: string,
+  stall: StallRecord,
+): Promise<void> {
+  await connection.xadd(
+    stallStreamKey(prefix),
+    'MAXLEN',
+    '~',
+    MAX_STALL_RECORDS,
+    '*',
+    'lane',
+    String(stall.lane),
+    'jobId',
+    stall.jobId,
+    'at',
+    String(stall.at),
+    ...(stall.worker === undefined ? [] : ['worker', stall.worker]),
+  );
+}
+
+/** The most recent stall records, newest first, each with the state of its job now. */
+export async function stallRecords(
+  connection: RedisConnection,
+  prefix: string,
+  limit = 100,
+): Promise<StallView[]> {
+  const entries = await connection.xrevrange(stallStreamKey(prefix), '+', '-', 'COUNT', limit);
+  const records: StallRecord[] = entries.map(([, fields]) => {
+    const field = new Map<string, string>();
+    for (let i = 0; i + 1 < fields.length; i += 2) field.set(fields[i]!, fields[i + 1]!);
+    return {
+      lane: Number(field.get('lane')),
+      jobId: field.get('jobId') ?? '',
+      at: Number(field.get('at')),
+      worker: field.get('worker'),
+    };
+  });
+  const lanes = [...new Set(records.map((r) => r.lane))];
+  const states = new Map<string, string>();
+  await Promise.all(
+    lanes.map((lane) =>
+      withLaneQueue(connection, prefix, lane, async (queue) => {
+        for (const r of records.filter((s) => s.lane === lane)) {
+          states.set(`${lane}/${r.jobId}`, await queue.getJobState(r.jobId));
+        }
+      }),
+    ),
+  );
+  return records.map((r) => ({ ...r, state: states.get(`${r.lane}/${r.jobId}`) ?? 'unknown' }));
+}
+
+/**
+ * Moves the failed deliveries that match `filter` back to the end of their lanes (a re-driven
+ * commit arrives after newer ones; its vclock tells consumers). Each gets `redrivenAt`, from which
+ * the worker counts a fresh TTL, and loses the retry progress of its failed delivery.
+ */
+export async function redrive(
+  connection: RedisConnection,
+  prefix: string,
+  lanes: readonly number[],
+  filter: RedriveFilter,
+  now: number = Date.now(),
+): Promise<RedriveResult> {
+  const result: RedriveResult = { redriven: 0, skipped: 0 };
+  for (const lane of lanes) {
+    await withLaneQueue(connection, prefix, lane, async (queue) => {
+      // Ids first: moving jobs out of the failed set while paging through it would skip some.
+      const candidates: string[] = [];
+      for await (const entry of failedEntries(connection, queue)) {
+        if (filter.jobId !== undefined && entry.id !== filter.jobId) continue;
+        if (filter.reason !== undefined && reasonOf(entry.failedReason) !== filter.reason) continue;
+        if (filter.olderThanMs !== undefined && now - entry.finishedOn < filter.olderThanMs) {
+          continue;
+        }
+        candidates.push(entry.id);
+      }
+      for (const id of candidates) {
+        const job = await queue.getJob(id);
+        if (!job) {
+          result.skipped++;
+          continue;
+        }
+        if (
+          filter.bucket !== undefined &&
+          binaryToDisplay(job.data.commit.bucket) !== filter.bucket
+        ) {
+          continue;
+        }
+        try {
+          await job.updateData({ ...job.data, redrivenAt: new Date(now).toISOString() });
+          await job.updateProgress({});
+          await job.retry('failed');
+          result.redriven++;
+        } catch {
+          result.skipped++;
+        }
+      }
+    });
+  }
+  return result;
+}

@@ -1,0 +1,25 @@
+/**
+ * A lane worker process that takes one job and never finishes it, for tests that kill a worker
+ * while it holds a job (a real stall). Environment: REDIS_URL, QUEUE_PREFIX, LANE, WORKER_NAME,
+ * LOCK_MS. Prints `taken <job id>` once it holds a job.
+ */
+import { startLaneWorkers } from '../src/lane-workers.ts';
+import { createRedisConnection } from '../src/redis-connection.ts';
+
+const env = process.env;
+const connection = createRedisConnection({
+  url: env.REDIS_URL ?? '',
+  role: 'worker',
+  onError: () => undefined,
+});
+await startLaneWorkers({
+  connection,
+  prefix: env.QUEUE_PREFIX ?? '',
+  lanes: [Number(env.LANE)],
+  workerName: env.WORKER_NAME ?? '',
+  lockDurationMs: Number(env.LOCK_MS),
+  handle: (job) => {
+    process.stdout.write(`taken ${job.id}\n`);
+    return new Promise(() => undefined);
+  },
+});

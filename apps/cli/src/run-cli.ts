@@ -5,7 +5,9 @@
 import { fileURLToPath } from 'node:url';
 import { CliError } from './cli-error.ts';
 import { post } from './commands/post.ts';
+import { redrive } from './commands/redrive.ts';
 import { requeue } from './commands/requeue.ts';
+import { status } from './commands/status.ts';
 import { up } from './commands/up.ts';
 import { runRoleInForeground } from './role-process.ts';
 
@@ -18,6 +20,9 @@ commands:
   post FILE   sign a commit (or {"commits": [...]}) from a JSON file and post it to the ingest
   requeue FILE
               replay the Riak hook's failure log through the ingest (idempotent)
+  status      lanes, backlog, held lanes, failed deliveries by reason and recent stalls
+  redrive [--reason R] [--bucket B] [--older-than 1h] [--job ID] | --all
+              move the matching failed deliveries back into their lanes (at the end)
   help        show this text`;
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -62,6 +67,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         await requeue({ file, repoRoot, env, out, err });
         return 0;
       }
+      case 'status':
+        noArguments(command, rest);
+        await status({ env, out });
+        return 0;
+      case 'redrive':
+        await redrive({ args: rest, env, out });
+        return 0;
       case undefined:
       case 'help':
       case '--help':

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { formatStatus, type StatusSnapshot } from './status.ts';
+
+const NOW = Date.parse('2026-11-24T12:00:00.000Z');
+
+function backlog(lane: number, waiting: number, oldestWaitingAgeMs?: number) {
+  return { lane, waiting, active: 0, failed: 0, oldestWaitingAgeMs };
+}
+
+describe('the status screen', () => {
+  it('shows an idle system in a few lines', () => {
+    const snapshot: StatusSnapshot = {
+      redisUrl: 'redis://:hunter2@127.0.0.1:6379',
+      prefix: 'commitlog',
+      backlogs: [backlog(0, 0), backlog(1, 0)],
+      held: [],
+      failed: [],
+      stalls: [],
+    };
+    expect(formatStatus(snapshot, NOW)).toEqual([
+      'commitlog status  2026-11-24 12:00:00Z  redis redis://:***@127.0.0.1:6379  prefix commitlog',
+      '',
+      'lanes 2  waiting 0  active 0  failed 0  oldest waiting -',
+      '',
+      'held lanes (0): none',
+      '',
+      'failed by reason: none',
+      '',
+      'last 10 stalls: none',
+    ]);
+  });
+
+  it('lists held lanes, failures by reason and stalls in aligned columns', () => {
+    const snapshot: StatusSnapshot = {
+      redisUrl: 'redis://127.0.0.1:6379',
+      prefix: 'p',
+      backlogs: [
+        { lane: 0, waiting: 3, active: 1, failed: 2, oldestWaitingAgeMs: 5_000 },
+        backlog(1, 1, 65_000),
+      ],
+      held: [
+        {
+          lane: 1,
+          jobId: 'job-a',
+          attempt: 4,
+          lastError: 'broker down',
+          nextTryAt: NOW + 2_000,
+          heldSince: NOW - 63_000,
+        },
+      ],
+      failed: [
+        { reason: 'expired', count: 12, newestAt: NOW - 3_000, oldestAt: NOW - 7_200_000 },
+        { reason: 'too-large', count: 1, newestAt: NOW - 60_000, oldestAt: NOW - 60_000 },
+      ],
+      stalls: [
+        { lane: 0, jobId: 'job-b', at: NOW - 10_000, worker: 'pod-1:7', state: 'completed' },
+        { lane: 3, jobId: 'job-c', at: NOW - 20_000, worker: undefined, state: 'unknown' },
+      ],
+    };
+    expect(formatStatus(snapshot, NOW).slice(2)).toEqual([
+      'lanes 2  waiting 4  active 1  failed 2  oldest waiting 1m 5s',
+      '',
+      'held lanes (1):',
+      '  LANE  JOB    ATTEMPT  LAST ERROR   NEXT TRY IN  HELD FOR',
+      '  1     job-a  4        broker down  2s           1m 3s',
+      '',
+      'failed by reason:',
+      '  REASON     COUNT  NEWEST  OLDEST',
+      '  expired    12     3s ago  2h ago',
+      '  too-large  1      1m ago  1m ago',
+      '',
+      'last 10 stalls:',
+      '  WHEN                  LANE  JOB    WORKER   STATE NOW',
+      '  2026-11-24 11:59:50Z  0     job-b  pod-1:7  completed',
+      '  2026-11-24 11:59:40Z  3     job-c  -        unknown',
+    ]);
+  });
+});

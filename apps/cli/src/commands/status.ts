@@ -1,0 +1,117 @@
+import {
+  failedByReason,
+  heldLanes,
+  readLaneBacklogs,
+  stallRecords,
+  type FailedReasonGroup,
+  type HeldLane,
+  type LaneBacklog,
+  type StallView,
+} from '@commitlog/queue';
+import { loadCliConfig, maskRedisUrl } from '@commitlog/runtime';
+import { connectCliRedis } from '../cli-redis.ts';
+import { formatAge, formatTable, formatTime, shorten } from '../text-table.ts';
+
+/** Everything `commitlog status` shows, read at one moment. */
+export interface StatusSnapshot {
+  redisUrl: string;
+  prefix: string;
+  backlogs: LaneBacklog[];
+  held: HeldLane[];
+  failed: FailedReasonGroup[];
+  stalls: StallView[];
+}
+
+/** Stall records shown. */
+const LAST_STALLS = 10;
+
+function section(title: string, header: string[], rows: string[][]): string[] {
+  if (rows.length === 0) return [`${title}: none`];
+  return [`${title}:`, ...formatTable(header, rows).map((line) => `  ${line}`)];
+}
+
+/** The status screen as lines of plain text, columns aligned. Pure: `now` is the reading time. */
+export function formatStatus(s: StatusSnapshot, now: number): string[] {
+  const sum = (pick: (b: LaneBacklog) => number): number =>
+    s.backlogs.reduce((total, b) => total + pick(b), 0);
+  const ages = s.backlogs.flatMap((b) =>
+    b.oldestWaitingAgeMs === undefined ? [] : [b.oldestWaitingAgeMs],
+  );
+  const oldest = ages.length === 0 ? '-' : formatAge(Math.max(...ages));
+  return [
+    `commitlog status  ${formatTime(now)}  redis ${maskRedisUrl(s.redisUrl)}  prefix ${s.prefix}`,
+    '',
+    `lanes ${s.backlogs.length}  waiting ${sum((b) => b.waiting)}  active ${sum((b) => b.active)}  ` +
+      `failed ${sum((b) => b.failed)}  oldest waiting ${oldest}`,
+    '',
+    ...section(
+      `held lanes (${s.held.length})`,
+      ['LANE', 'JOB', 'ATTEMPT', 'LAST ERROR', 'NEXT TRY IN', 'HELD FOR'],
+      s.held.map((h) => [
+        String(h.lane),
+        h.jobId,
+        String(h.attempt),
+        shorten(h.lastError, 60),
+        h.nextTryAt <= now ? 'now' : formatAge(h.nextTryAt - now),
+        formatAge(now - h.heldSince),
+      ]),
+    ),
+    '',
+    ...section(
+      'failed by reason',
+      ['REASON', 'COUNT', 'NEWEST', 'OLDEST'],
+      s.failed.map((f) => [
+        f.reason,
+        String(f.count),
+        `${formatAge(now - f.newestAt)} ago`,
+        `${formatAge(now - f.oldestAt)} ago`,
+      ]),
+    ),
+    '',
+    ...section(
+      `last ${LAST_STALLS} stalls`,
+      ['WHEN', 'LANE', 'JOB', 'WORKER', 'STATE NOW'],
+      s.stalls.map((st) => [
+        formatTime(st.at),
+        String(st.lane),
+        st.jobId,
+        st.worker ?? '-',
+        st.state,
+      ]),
+    ),
+  ];
+}
+
+export interface StatusOptions {
+  /** REDIS_URL, QUEUE_PREFIX and LANES come from here. */
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+  now?: () => number;
+}
+
+/** `commitlog status`: lanes, backlog, held lanes, failures by reason and stalls, one screen. */
+export async function status(options: StatusOptions): Promise<void> {
+  const config = loadCliConfig(options.env);
+  const now = options.now ?? Date.now;
+  const lanes = Array.from({ length: config.lanes }, (_, lane) => lane);
+  const redis = await connectCliRedis(config.redisUrl);
+  try {
+    const [backlogs, held, failed, stalls] = await Promise.all([
+      readLaneBacklogs(redis, config.queuePrefix, lanes, now),
+      heldLanes(redis, config.queuePrefix, lanes),
+      failedByReason(redis, config.queuePrefix, lanes),
+      stallRecords(redis, config.queuePrefix, LAST_STALLS),
+    ]);
+    const snapshot = {
+      redisUrl: config.redisUrl,
+      prefix: config.queuePrefix,
+      backlogs,
+      held,
+      failed,
+      stalls,
+    };
+    for (const line of formatStatus(snapshot, now())) options.out(line);
+  } finally {
+    redis.disconnect();
+  }
+}

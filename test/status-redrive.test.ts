@@ -1,0 +1,98 @@
+// `commitlog status` and `commitlog redrive`, as processes, over a commit that really expired: the
+// system runs with Kafka down and a 2 s TTL, so the posted commit fails for good with `expired`.
+import { createRedisConnection, laneQueueName, type RedisConnection } from '@commitlog/queue';
+import {
+  freePort,
+  putCommit,
+  startSystem,
+  uniqueName,
+  waitFor,
+  type RunningSystem,
+} from '@commitlog/testkit';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function commitlog(env: Record<string, string>, ...args: string[]): Promise<Run> {
+  const child = spawn(process.execPath, ['apps/cli/src/main.ts', ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) =>
+    child.once('close', (status) => resolve({ status, stdout, stderr })),
+  );
+}
+
+describe('status and redrive', () => {
+  let system: RunningSystem;
+  let redis: RedisConnection;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    const deadKafka = [`127.0.0.1:${await freePort()}`];
+    system = await startSystem({ kafkaBrokers: deadKafka, env: { COMMIT_TTL: '2s' } });
+    redis = createRedisConnection({ url: system.redisUrl, role: 'worker', onError: () => {} });
+    env = { REDIS_URL: system.redisUrl, QUEUE_PREFIX: system.prefix, LANES: '8' };
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await system?.stop();
+  });
+
+  it('shows an expired delivery, re-drives it, and it waits in its lane again', async () => {
+    const response = await system.post(putCommit({ bucket: uniqueName('redrive'), key: 'late' }));
+    expect(response.status).toBe(202);
+    const { id, lane } = response.body as { id: string; lane: number };
+    const jobKey = `${system.prefix}:${laneQueueName(lane)}:${id}`;
+    await waitFor(() => redis.hget(jobKey, 'failedReason'), {
+      timeoutMs: 30_000,
+      description: 'the commit to expire',
+    });
+
+    const status = await commitlog(env, 'status');
+    expect(status.stderr).toBe('');
+    expect(status.status).toBe(0);
+    expect(status.stdout).toContain('lanes 8  waiting 0');
+    expect(status.stdout).toMatch(/\n {2}REASON +COUNT +NEWEST +OLDEST\n {2}expired +1 +\d/);
+
+    // Stop the worker so the re-driven commit stays where redrive put it (Kafka is still down).
+    await system.workers[0]!.stop();
+    const redriven = await commitlog(env, 'redrive', '--reason', 'expired');
+    expect(redriven.stderr).toBe('');
+    expect(redriven.stdout.trim()).toBe('redrive: 1 re-driven');
+    expect(redriven.status).toBe(0);
+
+    const waiting = `${system.prefix}:${laneQueueName(lane)}:wait`;
+    expect(await redis.lrange(waiting, 0, -1)).toContain(id);
+    const data = JSON.parse((await redis.hget(jobKey, 'data')) ?? '{}') as { redrivenAt?: string };
+    expect(Date.now() - Date.parse(data.redrivenAt ?? '')).toBeLessThan(30_000);
+
+    const after = await commitlog(env, 'status');
+    expect(after.stdout).toContain('failed by reason: none');
+    expect(after.stdout).toContain('lanes 8  waiting 1');
+  });
+
+  it('ends with one readable line when Redis cannot be reached, or a flag is wrong', async () => {
+    const nowhere = `redis://127.0.0.1:${await freePort()}`;
+    const down = await commitlog({ ...env, REDIS_URL: nowhere }, 'status');
+    expect(down.status).toBe(1);
+    expect(down.stderr).toBe(`commitlog: cannot reach Redis at ${nowhere}\n`);
+
+    const bad = await commitlog(env, 'redrive', '--older-than', 'soon');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

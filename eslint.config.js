@@ -136,7 +136,7 @@ export default tseslint.config(
     rules: boundaries({ mayImport: ['core', 'queue', 'runtime', 'testkit'] }),
   },
   {
-    files: ['packages/queue/**/*.test.ts'],
+    files: ['packages/queue/**/*.test.ts', 'packages/queue/test/**/*.ts'],
     rules: boundaries({ ownsLibs: ['bullmq', 'ioredis'], mayImport: ['core', 'testkit'] }),
   },
   {

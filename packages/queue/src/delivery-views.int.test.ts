@@ -1,13 +1,14 @@
 // The delivery views on the real Redis, over jobs failed, held and re-driven by real lane workers.
-import { createTestQueuePrefix, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
+import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
+import { waitFor, type TestQueuePrefix } from '@commitlog/testkit';
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
-import { createCommitEnqueuer, type CommitEnqueuer } from './commit-enqueuer.ts';
+import { type CommitEnqueuer } from './commit-enqueuer.ts';
 import { failedByReason, heldLanes, recordStall, redrive, stallRecords } from './delivery-views.ts';
 import { laneQueueName } from './lane-queue-name.ts';
-import { startLaneWorkers, type LaneJob, type LaneOutcome } from './lane-workers.ts';
-import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
+import { type LaneJob, type LaneOutcome } from './lane-workers.ts';
+import { type RedisConnection } from './redis-connection.ts';
 
 function job(
   lane: number,
@@ -33,65 +34,29 @@ function failing(j: LaneJob): Promise<LaneOutcome> {
 }
 
 describe('delivery views on the real Redis', () => {
+  let lanesSpace: LaneSpace;
   let space: TestQueuePrefix;
   let producer: RedisConnection;
   let enqueuer: CommitEnqueuer;
-  const closers: (() => Promise<unknown>)[] = [];
 
   beforeEach(() => {
-    space = createTestQueuePrefix();
-    producer = createRedisConnection({ url: space.redisUrl, role: 'producer', onError: () => {} });
-    enqueuer = createCommitEnqueuer({
-      connection: producer,
-      prefix: space.prefix,
-      retention: { dedupWindowMs: 3_600_000, failedRetentionMs: 3_600_000 },
-      maxLaneBacklog: 10_000,
-      lanes: 16,
-    });
+    lanesSpace = openLaneSpace();
+    ({ space, producer, enqueuer } = lanesSpace);
   });
 
   afterEach(async () => {
-    for (const close of closers.splice(0).reverse()) await close();
-    await enqueuer.close();
-    producer.disconnect();
-    await space.cleanup();
+    await lanesSpace.close();
   });
 
-  /** Starts lane workers; returns a function that stops them (also called after the test). */
-  async function workers(
-    lanes: number[],
-    handle: (job: LaneJob) => Promise<LaneOutcome>,
-  ): Promise<() => Promise<void>> {
-    const connection = createRedisConnection({
-      url: space.redisUrl,
-      role: 'worker',
-      onError: () => {},
-    });
-    const started = await startLaneWorkers({
-      connection,
-      prefix: space.prefix,
-      lanes,
-      workerName: 'test-worker',
-      lockDurationMs: 5000,
-      handle,
-    });
-    let stopped = false;
-    const stop = async (): Promise<void> => {
-      if (stopped) return;
-      stopped = true;
-      await started.close();
-      await connection.quit();
-    };
-    closers.push(stop);
-    return stop;
-  }
+  const workers = (lanes: number[], handle: (job: LaneJob) => Promise<LaneOutcome>) =>
+    lanesSpace.startWorkers(lanes, handle);
 
   function queue(lane: number): Queue<CommitJobData> {
     const q = new Queue<CommitJobData>(laneQueueName(lane), {
       connection: producer,
       prefix: space.prefix,
     });
-    closers.push(() => q.close());
+    lanesSpace.onClose(() => q.close());
     return q;
   }
 

@@ -2,20 +2,16 @@
 // order on: setGlobalConcurrency(1) keeps one job of a lane active across workers, and a retry
 // (manual rate limit + RateLimitError) puts the job back at the head of its lane and holds the lane
 // without holding the others.
-import { createTestQueuePrefix, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
+import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
+import { waitFor, type TestQueuePrefix } from '@commitlog/testkit';
 import { Queue } from 'bullmq';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
-import { createCommitEnqueuer, type CommitEnqueuer } from './commit-enqueuer.ts';
+import { type CommitEnqueuer } from './commit-enqueuer.ts';
 import { laneQueueName } from './lane-queue-name.ts';
-import {
-  startLaneWorkers,
-  type LaneJob,
-  type LaneOutcome,
-  type LaneWorkers,
-} from './lane-workers.ts';
+import { startLaneWorkers, type LaneJob, type LaneOutcome } from './lane-workers.ts';
 import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
 
 function job(lane: number, n: number): CommitJobData {
@@ -38,53 +34,22 @@ const hangingWorker = fileURLToPath(new URL('../test/hanging-lane-worker.ts', im
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('lane workers on the real Redis', () => {
+  let lanesSpace: LaneSpace;
   let space: TestQueuePrefix;
   let producer: RedisConnection;
   let enqueuer: CommitEnqueuer;
-  const closers: (() => Promise<unknown>)[] = [];
 
   beforeEach(() => {
-    space = createTestQueuePrefix();
-    producer = createRedisConnection({ url: space.redisUrl, role: 'producer', onError: () => {} });
-    enqueuer = createCommitEnqueuer({
-      connection: producer,
-      prefix: space.prefix,
-      retention: { dedupWindowMs: 3_600_000, failedRetentionMs: 3_600_000 },
-      maxLaneBacklog: 10_000,
-      lanes: 16,
-    });
+    lanesSpace = openLaneSpace();
+    ({ space, producer, enqueuer } = lanesSpace);
   });
 
   afterEach(async () => {
-    for (const close of closers.splice(0).reverse()) await close();
-    await enqueuer.close();
-    producer.disconnect();
-    await space.cleanup();
+    await lanesSpace.close();
   });
 
-  async function workers(
-    lanes: number[],
-    handle: (job: LaneJob) => Promise<LaneOutcome>,
-  ): Promise<LaneWorkers> {
-    const connection = createRedisConnection({
-      url: space.redisUrl,
-      role: 'worker',
-      onError: () => {},
-    });
-    const started = await startLaneWorkers({
-      connection,
-      prefix: space.prefix,
-      lanes,
-      workerName: 'test-worker',
-      lockDurationMs: 5000,
-      handle,
-    });
-    closers.push(
-      () => connection.quit(),
-      () => started.close(),
-    );
-    return started;
-  }
+  const workers = (lanes: number[], handle: (job: LaneJob) => Promise<LaneOutcome>) =>
+    lanesSpace.startWorkers(lanes, handle);
 
   it('delivers one job of a lane at a time across two workers, in acceptance order', async () => {
     const delivered: string[] = [];
@@ -177,7 +142,7 @@ describe('lane workers on the real Redis', () => {
     );
     await enqueuer.enqueue(job(3, 0));
     const queue = new Queue(laneQueueName(3), { connection: producer, prefix: space.prefix });
-    closers.push(() => queue.close());
+    lanesSpace.onClose(() => queue.close());
     await waitFor(async () => (await queue.getJobState('c-3-0')) === 'failed');
     const failed = await queue.getJob('c-3-0');
     expect(failed?.failedReason).toBe('expired: not delivered within 3s');
@@ -196,7 +161,7 @@ describe('lane workers on the real Redis', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise((resolve) => doomed.once('exit', resolve));
-    closers.push(async () => {
+    lanesSpace.onClose(async () => {
       doomed.kill('SIGKILL');
       await exited;
     });
@@ -225,10 +190,8 @@ describe('lane workers on the real Redis', () => {
       handle: () => Promise.resolve({ kind: 'delivered' }),
       onStalled: (event) => stalls.push(event),
     });
-    closers.push(
-      () => connection.quit(),
-      () => watcher.close(),
-    );
+    lanesSpace.onClose(() => connection.quit());
+    lanesSpace.onClose(() => watcher.close());
     await waitFor(() => stalls.length > 0, { timeoutMs: 15_000, description: 'the stall' });
     expect(stalls[0]).toEqual({ lane: 9, jobId: 'c-9-0', worker: 'doomed-pod:42' });
   });

@@ -1,0 +1,77 @@
+/**
+ * The common ground of the lane integration tests: a queue prefix of the test's own on the real
+ * Redis, an enqueuer, and lane workers that the test starts and that `close()` stops.
+ */
+import { createTestQueuePrefix, type TestQueuePrefix } from '@commitlog/testkit';
+import { createCommitEnqueuer, type CommitEnqueuer } from '../src/commit-enqueuer.ts';
+import { startLaneWorkers, type LaneJob, type LaneOutcome } from '../src/lane-workers.ts';
+import { createRedisConnection, type RedisConnection } from '../src/redis-connection.ts';
+
+export interface LaneSpace {
+  space: TestQueuePrefix;
+  producer: RedisConnection;
+  enqueuer: CommitEnqueuer;
+  /** Starts lane workers on their own connection; resolves to a function that stops them. */
+  startWorkers(
+    lanes: number[],
+    handle: (job: LaneJob) => Promise<LaneOutcome>,
+  ): Promise<() => Promise<void>>;
+  /** Runs `close` when the space closes (queues and the like the test opened). */
+  onClose(close: () => Promise<unknown>): void;
+  close(): Promise<void>;
+}
+
+export function openLaneSpace(): LaneSpace {
+  const space = createTestQueuePrefix();
+  const producer = createRedisConnection({
+    url: space.redisUrl,
+    role: 'producer',
+    onError: () => {},
+  });
+  const enqueuer = createCommitEnqueuer({
+    connection: producer,
+    prefix: space.prefix,
+    retention: { dedupWindowMs: 3_600_000, failedRetentionMs: 3_600_000 },
+    maxLaneBacklog: 10_000,
+    lanes: 16,
+  });
+  const closers: (() => Promise<unknown>)[] = [];
+  return {
+    space,
+    producer,
+    enqueuer,
+    async startWorkers(lanes, handle) {
+      const connection = createRedisConnection({
+        url: space.redisUrl,
+        role: 'worker',
+        onError: () => {},
+      });
+      const started = await startLaneWorkers({
+        connection,
+        prefix: space.prefix,
+        lanes,
+        workerName: 'test-worker',
+        lockDurationMs: 5000,
+        handle,
+      });
+      let stopped = false;
+      const stop = async (): Promise<void> => {
+        if (stopped) return;
+        stopped = true;
+        await started.close();
+        await connection.quit();
+      };
+      closers.push(stop);
+      return stop;
+    },
+    onClose(close) {
+      closers.push(close);
+    },
+    async close() {
+      for (const close of closers.splice(0).reverse()) await close();
+      await enqueuer.close();
+      producer.disconnect();
+      await space.cleanup();
+    },
+  };
+}

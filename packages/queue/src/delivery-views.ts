@@ -1,8 +1,8 @@
 import { binaryToDisplay } from '@commitlog/core';
-import { Queue } from 'bullmq';
-import { isRetryProgress, type CommitJobData } from './commit-job.ts';
-import { laneQueueName } from './lane-queue-name.ts';
+import type { Queue } from 'bullmq';
+import { isRetryProgress } from './commit-job.ts';
 import type { RedisConnection } from './redis-connection.ts';
+import { withLaneQueue } from './with-lane-queue.ts';
 
 /** Failed deliveries that share a reason (`expired`, `too-large`, …). */
 export interface FailedReasonGroup {
@@ -75,21 +75,6 @@ export function reasonOf(failedReason: string | null | undefined): string {
   if (!failedReason) return 'unknown';
   const end = failedReason.indexOf(': ');
   return end === -1 ? failedReason : failedReason.slice(0, end);
-}
-
-async function withLaneQueue<T>(
-  connection: RedisConnection,
-  prefix: string,
-  lane: number,
-  use: (queue: Queue<CommitJobData>) => Promise<T>,
-): Promise<T> {
-  const queue = new Queue<CommitJobData>(laneQueueName(lane), { connection, prefix });
-  queue.on('error', () => undefined);
-  try {
-    return await use(queue);
-  } finally {
-    await queue.close();
-  }
 }
 
 /** Every failed job of a lane as `{id, failedReason, finishedOn}`, page by page. */

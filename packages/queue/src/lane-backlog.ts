@@ -1,6 +1,5 @@
-import { Queue } from 'bullmq';
-import { laneQueueName } from './lane-queue-name.ts';
 import type { RedisConnection } from './redis-connection.ts';
+import { withLaneQueue } from './with-lane-queue.ts';
 
 /** How much one lane holds and how long its oldest commit has been waiting. */
 export interface LaneBacklog {
@@ -22,10 +21,8 @@ export async function readLaneBacklogs(
   now: () => number = Date.now,
 ): Promise<LaneBacklog[]> {
   return Promise.all(
-    lanes.map(async (lane) => {
-      const queue = new Queue(laneQueueName(lane), { connection, prefix });
-      queue.on('error', () => undefined);
-      try {
+    lanes.map((lane) =>
+      withLaneQueue(connection, prefix, lane, async (queue): Promise<LaneBacklog> => {
         const [counts, oldest] = await Promise.all([
           queue.getJobCounts('wait', 'active', 'failed'),
           queue.getWaiting(0, 0),
@@ -38,9 +35,7 @@ export async function readLaneBacklogs(
           failed: counts.failed ?? 0,
           oldestWaitingAgeMs: head ? Math.max(0, now() - head.timestamp) : undefined,
         };
-      } finally {
-        await queue.close();
-      }
-    }),
+      }),
+    ),
   );
 }

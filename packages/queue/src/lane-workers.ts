@@ -1,7 +1,8 @@
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isRetryProgress, type CommitJobData, type RetryProgress } from './commit-job.ts';
 import { markJobHolder, readStalledHolder } from './job-holder.ts';
 import { laneQueueName } from './lane-queue-name.ts';
+import { withLaneQueue } from './with-lane-queue.ts';
 import type { RedisConnection } from './redis-connection.ts';
 
 /** One commit job as a lane hands it to the delivery code. */
@@ -66,16 +67,9 @@ const HOLD_ACROSS_WORKERS = { max: 1_000_000_000, duration: 1000 };
  */
 export async function startLaneWorkers(options: LaneWorkersOptions): Promise<LaneWorkers> {
   for (const lane of options.lanes) {
-    const queue = new Queue(laneQueueName(lane), {
-      connection: options.connection,
-      prefix: options.prefix,
-    });
-    queue.on('error', () => undefined);
-    try {
-      await queue.setGlobalConcurrency(1);
-    } finally {
-      await queue.close();
-    }
+    await withLaneQueue(options.connection, options.prefix, lane, (queue) =>
+      queue.setGlobalConcurrency(1),
+    );
   }
 
   const workers = options.lanes.map((lane) => {

@@ -1,4 +1,5 @@
 import type { RouteRule } from '@commitlog/core';
+import type { DashboardUser } from './dashboard-users.ts';
 /**
  * The shape of a loaded configuration, role by role. Each field names the environment variable it
  * comes from, its unit and its default; `config.ts` reads and checks them.
@@ -105,8 +106,22 @@ export interface DashboardConfig extends CommonConfig {
   host: string;
   /** `DASHBOARD_PORT`. Default 8081. */
   port: number;
-  /** `DASHBOARD_USERS`: who may sign in, as the dashboard reads it; holds credentials. Optional. */
-  users: string | undefined;
+  /** `DASHBOARD_OPS_PORT`: port of the ops server (/readyz, /metrics), on `DASHBOARD_HOST`. Default 8083. */
+  opsPort: number;
+  /**
+   * `DASHBOARD_USERS` (required): `name:role:hash` entries, comma-separated; the hashes come from
+   * `commitlog dashboard hash-password`. No anonymous access.
+   */
+  users: DashboardUser[];
+  /**
+   * `DASHBOARD_SESSION_SECRET`: signs the session cookies, at least 32 characters. Unset, each
+   * process draws its own: sessions then end at a restart and do not span replicas.
+   */
+  sessionSecret: string | undefined;
+  /** `DASHBOARD_SESSION_TTL`, ms: how long a sign-in lasts. Default 8 h. */
+  sessionTtlMs: number;
+  /** `DASHBOARD_SECURE_COOKIE`: mark the session cookie `Secure` (behind TLS). Default false. */
+  secureCookie: boolean;
   /** `SHUTDOWN_TIMEOUT`, ms. Default 10 s. */
   shutdownTimeoutMs: number;
 }

@@ -350,22 +350,69 @@ describe('loadWorkerConfig', () => {
 });
 
 describe('loadDashboardConfig', () => {
-  it('fills the defaults and keeps the users as written', () => {
-    expect(loadDashboardConfig({})).toEqual({
+  // A well-formed hash (of no particular password): config only checks the form.
+  const HASH = `scrypt:16384:8:1:${'s'.repeat(22)}:${'h'.repeat(43)}`;
+  const USERS = `ops:admin:${HASH}, eve:viewer:${HASH}`;
+
+  it('fills the defaults and reads the users', () => {
+    expect(loadDashboardConfig({ DASHBOARD_USERS: USERS })).toEqual({
       ...COMMON_DEFAULTS,
       host: '127.0.0.1',
       port: 8081,
-      users: undefined,
+      opsPort: 8083,
+      users: [
+        { name: 'ops', role: 'admin', passwordHash: HASH },
+        { name: 'eve', role: 'viewer', passwordHash: HASH },
+      ],
+      sessionSecret: undefined,
+      sessionTtlMs: 8 * 3_600_000,
+      secureCookie: false,
       shutdownTimeoutMs: 10_000,
     });
+  });
+
+  it('requires users, since nothing is open without a sign-in', () => {
     expect(
-      loadDashboardConfig({ DASHBOARD_USERS: 'ops:pw', DASHBOARD_PORT: '7000' }),
-    ).toMatchObject({ users: 'ops:pw', port: 7000 });
+      messageOf(
+        problemsOf(() => loadDashboardConfig({})),
+        'DASHBOARD_USERS',
+      ),
+    ).toMatch(/^is required: .*commitlog dashboard hash-password/);
+  });
+
+  it('names each bad user by position and never repeats a hash', () => {
+    const problems = problemsOf(() =>
+      loadDashboardConfig({
+        DASHBOARD_USERS: `ops:root:${HASH},bad name:viewer:${HASH},eve:viewer:plaintext-pw,ops:admin:${HASH}`,
+      }),
+    );
+    const message = messageOf(problems, 'DASHBOARD_USERS');
+    expect(message).toContain('user 1 (ops): the role must be viewer or admin');
+    expect(message).toContain('user 2: the name must be');
+    expect(message).toContain('user 3 (eve): the password must be a hash');
+    expect(message).not.toContain('plaintext-pw');
+    expect(message).not.toContain('hhhh');
+  });
+
+  it('refuses a duplicate user and a short session secret without showing it', () => {
+    const problems = problemsOf(() =>
+      loadDashboardConfig({
+        DASHBOARD_USERS: `ops:admin:${HASH},ops:viewer:${HASH}`,
+        DASHBOARD_SESSION_SECRET: 'short-secret',
+      }),
+    );
+    expect(messageOf(problems, 'DASHBOARD_USERS')).toBe('ops appear more than once');
+    expect(messageOf(problems, 'DASHBOARD_SESSION_SECRET')).toBe(
+      'is 12 characters long; it must be at least 32 (the value is not shown)',
+    );
   });
 
   it('does not check variables of other roles', () => {
-    expect(() => loadDashboardConfig({ INGEST_PORT: 'abc', KAFKA_BROKERS: 'x' })).not.toThrow();
-    expect(problemsOf(() => loadDashboardConfig({ DASHBOARD_PORT: '0' }))).toEqual([
+    const env = { DASHBOARD_USERS: USERS, INGEST_PORT: 'abc', KAFKA_BROKERS: 'x' };
+    expect(() => loadDashboardConfig(env)).not.toThrow();
+    expect(
+      problemsOf(() => loadDashboardConfig({ DASHBOARD_USERS: USERS, DASHBOARD_PORT: '0' })),
+    ).toEqual([
       { variable: 'DASHBOARD_PORT', message: 'must be an integer from 1 to 65535 (got "0")' },
     ]);
   });

@@ -2,6 +2,7 @@ import { parseRoutes, type RouteRule } from '@commitlog/core';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ConfigProblem } from './config-error.ts';
+import { DASHBOARD_USERS_RULE, dashboardUsers } from './dashboard-users.ts';
 import type {
   CliConfig,
   CommonConfig,
@@ -26,6 +27,7 @@ import {
   duration,
   integer,
   listenHost,
+  longSecret,
   matching,
   oneOf,
   port,
@@ -133,7 +135,14 @@ const DASHBOARD_ENV = z.object({
   ...COMMON_ENV,
   DASHBOARD_HOST: withDefault(listenHost, '127.0.0.1'),
   DASHBOARD_PORT: withDefault(port, '8081'),
-  DASHBOARD_USERS: optional(text, { keepWhitespace: true }),
+  DASHBOARD_OPS_PORT: withDefault(port, '8083'),
+  DASHBOARD_USERS: required(
+    dashboardUsers,
+    `${DASHBOARD_USERS_RULE}; the dashboard has no anonymous access (hash a password with \`commitlog dashboard hash-password\`)`,
+  ),
+  DASHBOARD_SESSION_SECRET: optional(longSecret, { keepWhitespace: true }),
+  DASHBOARD_SESSION_TTL: withDefault(duration, '8h'),
+  DASHBOARD_SECURE_COOKIE: withDefault(boolean, 'false'),
   SHUTDOWN_TIMEOUT,
 });
 
@@ -306,7 +315,11 @@ export function loadDashboardConfig(env: Env): DashboardConfig {
     ...common(v),
     host: v.DASHBOARD_HOST,
     port: v.DASHBOARD_PORT,
+    opsPort: v.DASHBOARD_OPS_PORT,
     users: v.DASHBOARD_USERS,
+    sessionSecret: v.DASHBOARD_SESSION_SECRET,
+    sessionTtlMs: v.DASHBOARD_SESSION_TTL,
+    secureCookie: v.DASHBOARD_SECURE_COOKIE,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
   };
 }

@@ -46,10 +46,10 @@ describe('describeConfig', () => {
   });
 
   it('redacts the dashboard users and leaves an unset value unset', () => {
-    expect(describeConfig(loadDashboardConfig({ DASHBOARD_USERS: 'ops:pw' })).users).toBe(
-      '[redacted]',
-    );
-    expect(describeConfig(loadDashboardConfig({})).users).toBeUndefined();
+    const hash = `scrypt:16384:8:1:${'s'.repeat(22)}:${'h'.repeat(43)}`;
+    const config = loadDashboardConfig({ DASHBOARD_USERS: `ops:admin:${hash}` });
+    expect(describeConfig(config).users).toEqual(['[redacted]']);
+    expect(describeConfig(config).sessionSecret).toBeUndefined();
   });
 
   it('does not change the configuration it describes', () => {

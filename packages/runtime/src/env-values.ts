@@ -157,3 +157,11 @@ export const secrets: Parser<string[]> = (value) => {
   }
   return ok(items);
 };
+
+/** One secret of at least `MIN_SECRET_LENGTH` characters; the message gives its length, never it. */
+export const longSecret: Parser<string> = (value) =>
+  value.length >= MIN_SECRET_LENGTH
+    ? ok(value)
+    : bad(
+        `is ${value.length} characters long; it must be at least ${MIN_SECRET_LENGTH} (the value is not shown)`,
+      );

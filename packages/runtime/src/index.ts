@@ -18,6 +18,14 @@ export {
   type LogLevel,
   type WorkerConfig,
 } from './config.ts';
+export {
+  hashPassword,
+  MIN_PASSWORD_LENGTH,
+  verifyPassword,
+  WeakPasswordError,
+  type DashboardRole,
+  type DashboardUser,
+} from './dashboard-users.ts';
 export { describeConfig } from './describe-config.ts';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.ts';
 export {

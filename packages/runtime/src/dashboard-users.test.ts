@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import {
+  dashboardUsers,
+  hashPassword,
+  verifyPassword,
+  WeakPasswordError,
+} from './dashboard-users.ts';
+
+describe('hashPassword and verifyPassword', () => {
+  it('verifies the password it hashed, and no other', async () => {
+    const hash = await hashPassword('correct horse battery');
+    expect(hash).toMatch(/^scrypt:16384:8:1:[\w-]{22}:[\w-]{43}$/);
+    expect(hash).not.toContain('correct');
+    expect(await verifyPassword('correct horse battery', hash)).toBe(true);
+    expect(await verifyPassword('correct horse batterY', hash)).toBe(false);
+  });
+
+  it('salts each hash', async () => {
+    const [a, b] = await Promise.all([
+      hashPassword('same password!'),
+      hashPassword('same password!'),
+    ]);
+    expect(a).not.toBe(b);
+  });
+
+  it('refuses a short password', async () => {
+    await expect(hashPassword('short')).rejects.toThrow(WeakPasswordError);
+    await expect(hashPassword('short')).rejects.toThrow('at least 12');
+  });
+
+  it('matches nothing against a malformed hash or an unsafe cost', async () => {
+    expect(await verifyPassword('anything at all', 'plaintext')).toBe(false);
+    const hash = await hashPassword('correct horse battery');
+    expect(await verifyPassword('correct horse battery', hash.replace(':16384:', ':1000:'))).toBe(
+      false,
+    );
+    expect(
+      await verifyPassword('correct horse battery', hash.replace(':16384:', ':4194304:')),
+    ).toBe(false);
+  });
+});
+
+describe('dashboardUsers', () => {
+  it('reads entries separated by commas or new lines', async () => {
+    const hash = await hashPassword('correct horse battery');
+    const parsed = dashboardUsers(`ops:admin:${hash},\n eve:viewer:${hash}\n`);
+    expect(parsed).toEqual({
+      ok: true,
+      value: [
+        { name: 'ops', role: 'admin', passwordHash: hash },
+        { name: 'eve', role: 'viewer', passwordHash: hash },
+      ],
+    });
+  });
+
+  it('says what an entry lacks', () => {
+    expect(dashboardUsers(' , ')).toEqual({
+      ok: false,
+      message: 'must hold comma-separated name:role:hash entries, role viewer or admin',
+    });
+    expect(dashboardUsers('ops')).toMatchObject({
+      ok: false,
+      message: 'user 1 (ops): the role must be viewer or admin',
+    });
+  });
+});

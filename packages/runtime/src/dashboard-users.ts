@@ -1,0 +1,134 @@
+import { CommitlogError } from '@commitlog/core';
+import {
+  randomBytes,
+  scrypt as scryptCallback,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
+import type { Parsed, Parser } from './env-values.ts';
+
+/** What a dashboard user may do: look (viewer), or also re-drive deliveries (admin). */
+export type DashboardRole = 'viewer' | 'admin';
+
+/** One entry of `DASHBOARD_USERS`. */
+export interface DashboardUser {
+  name: string;
+  role: DashboardRole;
+  /** `scrypt:N:r:p:<salt>:<hash>`, base64url; never the password. */
+  passwordHash: string;
+}
+
+/** Passwords shorter than this are refused when hashing: the dashboard can re-drive payments. */
+export const MIN_PASSWORD_LENGTH = 12;
+
+/** scrypt's cost: about 50 ms of one core per login on this machine, 16 MiB of memory. */
+const COST = { N: 16_384, r: 8, p: 1 } as const;
+const KEY_BYTES = 32;
+const NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const ENCODED = /^scrypt:(\d+):(\d+):(\d+):([A-Za-z0-9_-]{16,}):([A-Za-z0-9_-]{32,})$/;
+
+/** A password that may not be hashed (too short). */
+export class WeakPasswordError extends CommitlogError {
+  constructor(length: number) {
+    super(
+      'WEAK_PASSWORD',
+      `the password is ${length} characters long; it must have at least ${MIN_PASSWORD_LENGTH}`,
+      { retriable: false },
+    );
+  }
+}
+
+function scrypt(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    // maxmem above 128·N·r, which the largest accepted cost needs.
+    scryptCallback(
+      password,
+      salt,
+      KEY_BYTES,
+      { ...options, maxmem: 256 * 1024 * 1024 },
+      (e, key) => (e ? reject(e) : resolve(key)),
+    );
+  });
+}
+
+/** Hashes a dashboard password into the form `DASHBOARD_USERS` takes. */
+export async function hashPassword(password: string, salt = randomBytes(16)): Promise<string> {
+  if (password.length < MIN_PASSWORD_LENGTH) throw new WeakPasswordError(password.length);
+  const key = await scrypt(password, salt, COST);
+  return `scrypt:${COST.N}:${COST.r}:${COST.p}:${salt.toString('base64url')}:${key.toString('base64url')}`;
+}
+
+interface DecodedHash {
+  N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  key: Buffer;
+}
+
+function decodeHash(encoded: string): DecodedHash | undefined {
+  const m = ENCODED.exec(encoded);
+  if (!m) return undefined;
+  const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // A power of two from 2^10 to 2^20, and r·p small enough to stay inside maxmem.
+  if (N < 1024 || N > 1_048_576 || (N & (N - 1)) !== 0) return undefined;
+  if (r < 1 || r > 32 || p < 1 || p > 16) return undefined;
+  return { N, r, p, salt: Buffer.from(m[4]!, 'base64url'), key: Buffer.from(m[5]!, 'base64url') };
+}
+
+/** Whether `password` matches `encoded`; compares in constant time. A malformed hash matches nothing. */
+export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
+  const decoded = decodeHash(encoded);
+  if (!decoded) return false;
+  const key = await scrypt(password, decoded.salt, decoded);
+  return key.length === decoded.key.length && timingSafeEqual(key, decoded.key);
+}
+
+function parseUser(entry: string, position: number): Parsed<DashboardUser> {
+  const [name = '', role = '', ...rest] = entry.split(':');
+  const where = `user ${position}`;
+  if (!NAME.test(name)) {
+    return {
+      ok: false,
+      message: `${where}: the name must be 1 to 64 letters, digits, ".", "_" or "-"`,
+    };
+  }
+  if (role !== 'viewer' && role !== 'admin') {
+    return { ok: false, message: `${where} (${name}): the role must be viewer or admin` };
+  }
+  const passwordHash = rest.join(':');
+  if (!decodeHash(passwordHash)) {
+    return {
+      ok: false,
+      message: `${where} (${name}): the password must be a hash printed by \`commitlog dashboard hash-password\` (values are not shown)`,
+    };
+  }
+  return { ok: true, value: { name, role, passwordHash } };
+}
+
+/** Entries may be separated by commas or new lines, which a multi-line secret file gives. */
+const USERS_RULE = 'comma-separated name:role:hash entries, role viewer or admin';
+
+/** `DASHBOARD_USERS`: `name:role:hash` entries; a bad entry is named by position, its hash never shown. */
+export const dashboardUsers: Parser<DashboardUser[]> = (value) => {
+  const entries = value
+    .split(/[,\n]/)
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  if (entries.length === 0) return { ok: false, message: `must hold ${USERS_RULE}` };
+  const users: DashboardUser[] = [];
+  const problems: string[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const parsed = parseUser(entry, i + 1);
+    if (parsed.ok) users.push(parsed.value);
+    else problems.push(parsed.message);
+  }
+  const names = users.map((u) => u.name);
+  const twice = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+  if (twice.length > 0) problems.push(`${twice.join(', ')} appear more than once`);
+  return problems.length > 0
+    ? { ok: false, message: problems.join('; ') }
+    : { ok: true, value: users };
+};
+
+export { USERS_RULE as DASHBOARD_USERS_RULE };

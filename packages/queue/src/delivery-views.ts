@@ -1,18 +1,8 @@
 import { binaryToDisplay } from '@commitlog/core';
-import type { Queue } from 'bullmq';
 import { isRetryProgress } from './commit-job.ts';
+import { failedEntries, reasonOf } from './failed-deliveries.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
-
-/** Failed deliveries that share a reason (`expired`, `too-large`, …). */
-export interface FailedReasonGroup {
-  reason: string;
-  count: number;
-  /** Epoch ms when the most recent of them failed. */
-  newestAt: number;
-  /** Epoch ms when the earliest of them failed. */
-  oldestAt: number;
-}
 
 /** A lane held by a commit whose delivery is being retried (head-of-line by design). */
 export interface HeldLane {
@@ -62,71 +52,9 @@ export interface RedriveResult {
 
 /** Stall records kept, roughly (`XADD … MAXLEN ~`): older ones are trimmed. */
 const MAX_STALL_RECORDS = 10_000;
-/** Failed job ids read per round trip. */
-const PAGE = 1000;
-
 /** The stream of stall records; the hash tag keeps it on one slot of a Redis Cluster. */
 export function stallStreamKey(prefix: string): string {
   return `${prefix}:{meta}:stalls`;
-}
-
-/** The reason of a BullMQ `failedReason` written as `"<reason>: <message>"` by the lane workers. */
-export function reasonOf(failedReason: string | null | undefined): string {
-  if (!failedReason) return 'unknown';
-  const end = failedReason.indexOf(': ');
-  return end === -1 ? failedReason : failedReason.slice(0, end);
-}
-
-/** Every failed job of a lane as `{id, failedReason, finishedOn}`, page by page. */
-async function* failedEntries(
-  connection: RedisConnection,
-  queue: Queue,
-): AsyncGenerator<{ id: string; failedReason: string | null; finishedOn: number }> {
-  const failedKey = queue.toKey('failed');
-  for (let start = 0; ; start += PAGE) {
-    const ids = await connection.zrange(failedKey, String(start), String(start + PAGE - 1));
-    if (ids.length === 0) return;
-    const pipeline = connection.pipeline();
-    for (const id of ids) pipeline.hmget(queue.toKey(id), 'failedReason', 'finishedOn');
-    const replies = (await pipeline.exec()) ?? [];
-    for (const [i, id] of ids.entries()) {
-      const [error, value] = replies[i] ?? [new Error('incomplete pipeline reply'), null];
-      if (error) throw error;
-      const [failedReason, finishedOn] = value as [string | null, string | null];
-      yield { id, failedReason, finishedOn: Number(finishedOn ?? 0) };
-    }
-    if (ids.length < PAGE) return;
-  }
-}
-
-/** Every failed delivery of `lanes`, grouped by reason, the most frequent reason first. */
-export async function failedByReason(
-  connection: RedisConnection,
-  prefix: string,
-  lanes: readonly number[],
-): Promise<FailedReasonGroup[]> {
-  const groups = new Map<string, FailedReasonGroup>();
-  for (const lane of lanes) {
-    await withLaneQueue(connection, prefix, lane, async (queue) => {
-      for await (const entry of failedEntries(connection, queue)) {
-        const reason = reasonOf(entry.failedReason);
-        const group = groups.get(reason);
-        if (group) {
-          group.count++;
-          group.newestAt = Math.max(group.newestAt, entry.finishedOn);
-          group.oldestAt = Math.min(group.oldestAt, entry.finishedOn);
-        } else {
-          groups.set(reason, {
-            reason,
-            count: 1,
-            newestAt: entry.finishedOn,
-            oldestAt: entry.finishedOn,
-          });
-        }
-      }
-    });
-  }
-  return [...groups.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
 }
 
 /**

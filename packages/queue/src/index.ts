@@ -11,15 +11,31 @@ export {
   type CommitEnqueuerOptions,
   type EnqueueResult,
 } from './commit-enqueuer.ts';
+export { laneJobState, openBoardQueues, type BoardQueues, type LaneQueue } from './board-queues.ts';
+export {
+  readDeliveryOverview,
+  type DeliveryOverview,
+  type OverviewOptions,
+} from './delivery-overview.ts';
+export {
+  deliveryRates,
+  perMinute,
+  type DeliveryMinute,
+  type OutcomeMetrics,
+} from './delivery-rates.ts';
 export {
   failedByReason,
-  heldLanes,
   reasonOf,
+  recentFailures,
+  type FailedDelivery,
+  type FailedReasonGroup,
+} from './failed-deliveries.ts';
+export {
+  heldLanes,
   recordStall,
   redrive,
   stallRecords,
   stallStreamKey,
-  type FailedReasonGroup,
   type HeldLane,
   type RedriveFilter,
   type RedriveResult,

@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isRetryProgress, type CommitJobData, type RetryProgress } from './commit-job.ts';
 import { markJobHolder, readStalledHolder } from './job-holder.ts';
+import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 import type { RedisConnection } from './redis-connection.ts';
@@ -106,6 +107,8 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         stalledInterval: Math.max(1000, Math.round(options.lockDurationMs / 2)),
         maxStalledCount: NEVER_FAIL_FOR_STALLING,
         limiter: HOLD_ACROSS_WORKERS,
+        // Delivered and failed per minute for the dashboard, a day of them (BullMQ's metrics).
+        metrics: { maxDataPoints: METRIC_MINUTES_KEPT },
         autorun: true,
       },
     );

@@ -7,6 +7,14 @@ function backlog(lane: number, waiting: number, oldestWaitingAgeMs?: number) {
   return { lane, waiting, active: 0, failed: 0, oldestWaitingAgeMs };
 }
 
+function minute(delivered: number, failed: number) {
+  return { minute: NOW, delivered, failed };
+}
+
+function group(reason: string, count: number) {
+  return { reason, count, newest: { lane: 0, jobId: 'j' } };
+}
+
 describe('the status screen', () => {
   it('shows an idle system in a few lines', () => {
     const snapshot: StatusSnapshot = {
@@ -14,13 +22,15 @@ describe('the status screen', () => {
       prefix: 'commitlog',
       backlogs: [backlog(0, 0), backlog(1, 0)],
       held: [],
-      failed: [],
+      failedByReason: [],
       stalls: [],
+      rates: [minute(0, 0), minute(0, 0)],
     };
     expect(formatStatus(snapshot, NOW)).toEqual([
       'commitlog status  2026-11-24 12:00:00Z  redis redis://:***@127.0.0.1:6379  prefix commitlog',
       '',
       'lanes 2  waiting 0  active 0  failed 0  oldest waiting -',
+      'last 2 min: delivered 0 (0 this minute)  failed 0 (0 this minute)',
       '',
       'held lanes (0): none',
       '',
@@ -48,10 +58,11 @@ describe('the status screen', () => {
           heldSince: NOW - 63_000,
         },
       ],
-      failed: [
-        { reason: 'expired', count: 12, newestAt: NOW - 3_000, oldestAt: NOW - 7_200_000 },
-        { reason: 'too-large', count: 1, newestAt: NOW - 60_000, oldestAt: NOW - 60_000 },
+      failedByReason: [
+        { ...group('expired', 12), newestAt: NOW - 3_000, oldestAt: NOW - 7_200_000 },
+        { ...group('too-large', 1), newestAt: NOW - 60_000, oldestAt: NOW - 60_000 },
       ],
+      rates: [minute(100, 1), minute(20, 0)],
       stalls: [
         { lane: 0, jobId: 'job-b', at: NOW - 10_000, worker: 'pod-1:7', state: 'completed' },
         { lane: 3, jobId: 'job-c', at: NOW - 20_000, worker: undefined, state: 'unknown' },
@@ -59,6 +70,7 @@ describe('the status screen', () => {
     };
     expect(formatStatus(snapshot, NOW).slice(2)).toEqual([
       'lanes 2  waiting 4  active 1  failed 2  oldest waiting 1m 5s',
+      'last 2 min: delivered 120 (20 this minute)  failed 1 (0 this minute)',
       '',
       'held lanes (1):',
       '  LANE  JOB    ATTEMPT  LAST ERROR   NEXT TRY IN  HELD FOR',

@@ -1,25 +1,15 @@
-import {
-  failedByReason,
-  heldLanes,
-  readLaneBacklogs,
-  stallRecords,
-  type FailedReasonGroup,
-  type HeldLane,
-  type LaneBacklog,
-  type StallView,
-} from '@commitlog/queue';
+import { readDeliveryOverview, type DeliveryOverview, type LaneBacklog } from '@commitlog/queue';
 import { loadCliConfig, maskRedisUrl } from '@commitlog/runtime';
 import { connectCliRedis } from '../cli-redis.ts';
 import { formatAge, formatTable, formatTime, shorten } from '../text-table.ts';
 
 /** Everything `commitlog status` shows, read at one moment. */
-export interface StatusSnapshot {
+export interface StatusSnapshot extends Pick<
+  DeliveryOverview,
+  'backlogs' | 'held' | 'failedByReason' | 'stalls' | 'rates'
+> {
   redisUrl: string;
   prefix: string;
-  backlogs: LaneBacklog[];
-  held: HeldLane[];
-  failed: FailedReasonGroup[];
-  stalls: StallView[];
 }
 
 /** Stall records shown. */
@@ -38,11 +28,14 @@ export function formatStatus(s: StatusSnapshot, now: number): string[] {
     b.oldestWaitingAgeMs === undefined ? [] : [b.oldestWaitingAgeMs],
   );
   const oldest = ages.length === 0 ? '-' : formatAge(Math.max(...ages));
+  const rate = (pick: 'delivered' | 'failed'): string =>
+    `${s.rates.reduce((t, m) => t + m[pick], 0)} (${s.rates.at(-1)?.[pick] ?? 0} this minute)`;
   return [
     `commitlog status  ${formatTime(now)}  redis ${maskRedisUrl(s.redisUrl)}  prefix ${s.prefix}`,
     '',
     `lanes ${s.backlogs.length}  waiting ${sum((b) => b.waiting)}  active ${sum((b) => b.active)}  ` +
       `failed ${sum((b) => b.failed)}  oldest waiting ${oldest}`,
+    `last ${s.rates.length} min: delivered ${rate('delivered')}  failed ${rate('failed')}`,
     '',
     ...section(
       `held lanes (${s.held.length})`,
@@ -60,7 +53,7 @@ export function formatStatus(s: StatusSnapshot, now: number): string[] {
     ...section(
       'failed by reason',
       ['REASON', 'COUNT', 'NEWEST', 'OLDEST'],
-      s.failed.map((f) => [
+      s.failedByReason.map((f) => [
         f.reason,
         String(f.count),
         `${formatAge(now - f.newestAt)} ago`,
@@ -93,23 +86,14 @@ export interface StatusOptions {
 export async function status(options: StatusOptions): Promise<void> {
   const config = loadCliConfig(options.env);
   const now = options.now ?? Date.now;
-  const lanes = Array.from({ length: config.lanes }, (_, lane) => lane);
   const redis = await connectCliRedis(config.redisUrl);
   try {
-    const [backlogs, held, failed, stalls] = await Promise.all([
-      readLaneBacklogs(redis, config.queuePrefix, lanes, now),
-      heldLanes(redis, config.queuePrefix, lanes),
-      failedByReason(redis, config.queuePrefix, lanes),
-      stallRecords(redis, config.queuePrefix, LAST_STALLS),
-    ]);
-    const snapshot = {
-      redisUrl: config.redisUrl,
-      prefix: config.queuePrefix,
-      backlogs,
-      held,
-      failed,
-      stalls,
-    };
+    const overview = await readDeliveryOverview(redis, config.queuePrefix, config.lanes, {
+      stalls: LAST_STALLS,
+      failures: 0,
+      now,
+    });
+    const snapshot = { redisUrl: config.redisUrl, prefix: config.queuePrefix, ...overview };
     for (const line of formatStatus(snapshot, now())) options.out(line);
   } finally {
     redis.disconnect();

@@ -1,0 +1,78 @@
+// The overview on the real Redis: jobs delivered and failed by real lane workers, read back as the
+// dashboard and `commitlog status` read them.
+import { waitFor } from '@commitlog/testkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
+import { laneJobState, openBoardQueues } from './board-queues.ts';
+import type { CommitJobData } from './commit-job.ts';
+import { readDeliveryOverview } from './delivery-overview.ts';
+
+function job(n: number, bucket = 'payments'): CommitJobData {
+  const commit = {
+    bucketType: 'default',
+    bucket,
+    key: `order-${n}`,
+    op: 'put' as const,
+    siblings: [{ value: 'eyJhbW91bnQiOjEwMH0=' }],
+  };
+  return { id: `c-${n}`, lane: n % 4, commit, receivedAt: new Date().toISOString() };
+}
+
+describe('readDeliveryOverview on the real Redis', () => {
+  let lanes: LaneSpace;
+
+  beforeEach(() => {
+    lanes = openLaneSpace();
+  });
+
+  afterEach(async () => {
+    await lanes.close();
+  });
+
+  it('shows delivered and failed per minute, failures by reason and the newest failures', async () => {
+    const { producer, enqueuer, space } = lanes;
+    await lanes.startWorkers([0, 1, 2, 3], (j) =>
+      Promise.resolve(
+        Number(j.id.slice(2)) % 5 === 0
+          ? { kind: 'fail', reason: 'expired', message: 'not delivered within 3s: broker down' }
+          : { kind: 'delivered' },
+      ),
+    );
+    for (let n = 1; n <= 20; n++) await enqueuer.enqueue(job(n));
+    const read = () => readDeliveryOverview(producer, space.prefix, 4, { failures: 3, minutes: 5 });
+    await waitFor(
+      async () => {
+        const { rates } = await read();
+        const sum = (k: 'delivered' | 'failed') => rates.reduce((t, m) => t + m[k], 0);
+        return sum('delivered') === 16 && sum('failed') === 4;
+      },
+      { description: '16 delivered and 4 failed in the rates' },
+    );
+
+    const overview = await read();
+    expect(overview.rates).toHaveLength(5);
+    expect(overview.rates.at(-1)!.minute).toBeLessThanOrEqual(overview.at);
+    expect(overview.failedByReason).toEqual([
+      expect.objectContaining({ reason: 'expired', count: 4 }),
+    ]);
+    const newest = overview.recentFailures[0]!;
+    expect(overview.failedByReason[0]!.newest).toEqual({ lane: newest.lane, jobId: newest.jobId });
+    expect(overview.recentFailures).toHaveLength(3);
+    expect(newest).toMatchObject({
+      reason: 'expired',
+      message: 'not delivered within 3s: broker down',
+      bucketType: 'default',
+      bucket: 'payments',
+    });
+    expect(JSON.stringify(overview)).not.toContain('eyJhbW91bnQiOjEwMH0='); // no commit value
+    expect(overview.backlogs.map((b) => b.failed)).toEqual([1, 1, 1, 1]);
+
+    const board = openBoardQueues(producer, space.prefix, 4);
+    try {
+      expect(await laneJobState(board, newest.lane, newest.jobId)).toBe('failed');
+      expect(await laneJobState(board, 1, 'c-1')).toBe('completed');
+    } finally {
+      await board.close();
+    }
+  });
+});

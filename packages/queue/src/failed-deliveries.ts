@@ -1,0 +1,160 @@
+import { binaryToDisplay } from '@commitlog/core';
+import type { Queue } from 'bullmq';
+import type { CommitJobData } from './commit-job.ts';
+import type { RedisConnection } from './redis-connection.ts';
+import { withLaneQueue } from './with-lane-queue.ts';
+
+/** Failed deliveries that share a reason (`expired`, `too-large`, …). */
+export interface FailedReasonGroup {
+  reason: string;
+  count: number;
+  /** Epoch ms when the most recent of them failed. */
+  newestAt: number;
+  /** Epoch ms when the earliest of them failed. */
+  oldestAt: number;
+  /** The most recent of them, for a link to its job. */
+  newest: { lane: number; jobId: string };
+}
+
+/** One failed delivery, as an operator sees it: never the commit's values. */
+export interface FailedDelivery {
+  lane: number;
+  jobId: string;
+  /** The reason, e.g. `expired`; see `reasonOf`. */
+  reason: string;
+  /** The failure's message after the reason. */
+  message: string;
+  /** Epoch ms of the failure. */
+  failedAt: number;
+  /** The commit's bucket type, bucket and key in display form (`base64:…` when not UTF-8). */
+  bucketType: string;
+  bucket: string;
+  key: string;
+}
+
+/** Failed job ids read per round trip. */
+const PAGE = 1000;
+
+/** The reason of a BullMQ `failedReason` written as `"<reason>: <message>"` by the lane workers. */
+export function reasonOf(failedReason: string | null | undefined): string {
+  if (!failedReason) return 'unknown';
+  const end = failedReason.indexOf(': ');
+  return end === -1 ? failedReason : failedReason.slice(0, end);
+}
+
+/** Every failed job of a lane as `{id, failedReason, finishedOn}`, page by page. */
+export async function* failedEntries(
+  connection: RedisConnection,
+  queue: Queue,
+): AsyncGenerator<{ id: string; failedReason: string | null; finishedOn: number }> {
+  const failedKey = queue.toKey('failed');
+  for (let start = 0; ; start += PAGE) {
+    const ids = await connection.zrange(failedKey, String(start), String(start + PAGE - 1));
+    if (ids.length === 0) return;
+    const pipeline = connection.pipeline();
+    for (const id of ids) pipeline.hmget(queue.toKey(id), 'failedReason', 'finishedOn');
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [i, id] of ids.entries()) {
+      const [error, value] = replies[i] ?? [new Error('incomplete pipeline reply'), null];
+      if (error) throw error;
+      const [failedReason, finishedOn] = value as [string | null, string | null];
+      yield { id, failedReason, finishedOn: Number(finishedOn ?? 0) };
+    }
+    if (ids.length < PAGE) return;
+  }
+}
+
+/** Every failed delivery of `lanes`, grouped by reason, the most frequent reason first. */
+export async function failedByReason(
+  connection: RedisConnection,
+  prefix: string,
+  lanes: readonly number[],
+): Promise<FailedReasonGroup[]> {
+  const groups = new Map<string, FailedReasonGroup>();
+  for (const lane of lanes) {
+    await withLaneQueue(connection, prefix, lane, async (queue) => {
+      for await (const entry of failedEntries(connection, queue)) {
+        const reason = reasonOf(entry.failedReason);
+        const group = groups.get(reason);
+        if (group) {
+          group.count++;
+          if (entry.finishedOn > group.newestAt) {
+            group.newestAt = entry.finishedOn;
+            group.newest = { lane, jobId: entry.id };
+          }
+          group.oldestAt = Math.min(group.oldestAt, entry.finishedOn);
+        } else {
+          groups.set(reason, {
+            reason,
+            count: 1,
+            newestAt: entry.finishedOn,
+            oldestAt: entry.finishedOn,
+            newest: { lane, jobId: entry.id },
+          });
+        }
+      }
+    });
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+}
+
+/** The failure's message: the text after `"<reason>: "`. */
+function messageOf(failedReason: string | null): string {
+  if (!failedReason) return '';
+  const end = failedReason.indexOf(': ');
+  return end === -1 ? '' : failedReason.slice(end + 2);
+}
+
+/** The `limit` most recent failed deliveries of one lane, read without the commits' values. */
+async function laneFailures(
+  connection: RedisConnection,
+  queue: Queue<CommitJobData>,
+  lane: number,
+  limit: number,
+): Promise<FailedDelivery[]> {
+  const ids = await connection.zrevrange(queue.toKey('failed'), 0, limit - 1);
+  if (ids.length === 0) return [];
+  const pipeline = connection.pipeline();
+  for (const id of ids) pipeline.hmget(queue.toKey(id), 'failedReason', 'finishedOn', 'data');
+  const replies = (await pipeline.exec()) ?? [];
+  return ids.flatMap((jobId, i): FailedDelivery[] => {
+    const [error, value] = replies[i] ?? [new Error('incomplete pipeline reply'), null];
+    if (error) throw error;
+    const [failedReason, finishedOn, data] = value as [string | null, string | null, string | null];
+    if (data === null) return []; // removed since the id was read
+    const { commit } = JSON.parse(data) as CommitJobData;
+    return [
+      {
+        lane,
+        jobId,
+        reason: reasonOf(failedReason),
+        message: messageOf(failedReason),
+        failedAt: Number(finishedOn ?? 0),
+        bucketType: binaryToDisplay(commit.bucketType),
+        bucket: binaryToDisplay(commit.bucket),
+        key: binaryToDisplay(commit.key),
+      },
+    ];
+  });
+}
+
+/** The `limit` most recent failed deliveries over `lanes`, newest first. */
+export async function recentFailures(
+  connection: RedisConnection,
+  prefix: string,
+  lanes: readonly number[],
+  limit: number,
+): Promise<FailedDelivery[]> {
+  if (limit <= 0) return []; // ZREVRANGE 0 -1 would read every failed job
+  const perLane = await Promise.all(
+    lanes.map((lane) =>
+      withLaneQueue(connection, prefix, lane, (queue) =>
+        laneFailures(connection, queue, lane, limit),
+      ),
+    ),
+  );
+  return perLane
+    .flat()
+    .sort((a, b) => b.failedAt - a.failedAt || a.jobId.localeCompare(b.jobId))
+    .slice(0, limit);
+}

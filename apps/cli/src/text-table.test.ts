@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatTable, formatTime, shorten } from './text-table.ts';
+import { formatTable } from './text-table.ts';
 
 describe('terminal text', () => {
   it('aligns columns to their widest cell', () => {
@@ -12,22 +12,5 @@ describe('terminal text', () => {
         ],
       ),
     ).toEqual(['REASON     COUNT', 'expired    12', 'too-large  1']);
-  });
-
-  it('writes durations with their two largest units', () => {
-    expect(formatAge(0)).toBe('0s');
-    expect(formatAge(999)).toBe('0s');
-    expect(formatAge(3_000)).toBe('3s');
-    expect(formatAge(302_000)).toBe('5m 2s');
-    expect(formatAge(3_600_000)).toBe('1h');
-    expect(formatAge(3_660_000)).toBe('1h 1m');
-    expect(formatAge(100_800_000 + 59_000)).toBe('1d 4h');
-    expect(formatAge(-5)).toBe('0s');
-  });
-
-  it('writes times in UTC to the second, and cuts long text to one short line', () => {
-    expect(formatTime(Date.parse('2026-11-24T12:00:05.678Z'))).toBe('2026-11-24 12:00:05Z');
-    expect(shorten('broker\ndown', 20)).toBe('broker down');
-    expect(shorten('abcdefghij', 5)).toBe('abcd…');
   });
 });

@@ -6,8 +6,13 @@ import {
   type RedisSafety,
   UnsafeRedisError,
 } from '@commitlog/queue';
-import { createMetricsRegistry, type IngestConfig, type Logger } from '@commitlog/runtime';
-import type { Server } from 'node:http';
+import {
+  createMetricsRegistry,
+  drainServer,
+  listenOn,
+  type IngestConfig,
+  type Logger,
+} from '@commitlog/runtime';
 import type { AddressInfo } from 'node:net';
 import { createCommitHandlers } from './commit-handlers.ts';
 import { createIngestApp } from './ingest-app.ts';
@@ -106,7 +111,7 @@ export async function startIngest(
 
   const server = createIngestServer(app);
   try {
-    await listen(server, config.host, config.port);
+    await listenOn(server, config.host, config.port);
   } catch (error) {
     await enqueuer.close();
     await disconnect();
@@ -120,44 +125,13 @@ export async function startIngest(
     close() {
       closed ??= (async () => {
         closing = true;
-        await drain(server, config.shutdownTimeoutMs / 2, logger);
+        await drainServer(server, config.shutdownTimeoutMs / 2, logger);
         await enqueuer.close();
         await disconnect();
       })();
       return closed;
     },
   };
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-/**
- * Stops accepting connections and waits for the requests under way; after `graceMs`, closes the
- * connections still open (a client still sending its body), so a stop always ends.
- */
-async function drain(server: Server, graceMs: number, logger: Logger): Promise<void> {
-  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const timer = setTimeout(() => {
-    logger.warn(
-      { graceMs },
-      'requests still open after the grace period; closing their connections',
-    );
-    server.closeAllConnections();
-  }, graceMs);
-  try {
-    await stopped;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

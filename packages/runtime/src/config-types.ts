@@ -122,6 +122,8 @@ export interface DashboardConfig extends CommonConfig {
   sessionTtlMs: number;
   /** `DASHBOARD_SECURE_COOKIE`: mark the session cookie `Secure` (behind TLS). Default false. */
   secureCookie: boolean;
+  /** `DASHBOARD_SHOW_VALUES`: show commit values in Bull Board's job views. Default false (payment data). */
+  showValues: boolean;
   /** `SHUTDOWN_TIMEOUT`, ms. Default 10 s. */
   shutdownTimeoutMs: number;
 }

@@ -367,6 +367,7 @@ describe('loadDashboardConfig', () => {
       sessionSecret: undefined,
       sessionTtlMs: 8 * 3_600_000,
       secureCookie: false,
+      showValues: false,
       shutdownTimeoutMs: 10_000,
     });
   });

@@ -143,6 +143,7 @@ const DASHBOARD_ENV = z.object({
   DASHBOARD_SESSION_SECRET: optional(longSecret, { keepWhitespace: true }),
   DASHBOARD_SESSION_TTL: withDefault(duration, '8h'),
   DASHBOARD_SECURE_COOKIE: withDefault(boolean, 'false'),
+  DASHBOARD_SHOW_VALUES: withDefault(boolean, 'false'),
   SHUTDOWN_TIMEOUT,
 });
 
@@ -320,6 +321,7 @@ export function loadDashboardConfig(env: Env): DashboardConfig {
     sessionSecret: v.DASHBOARD_SESSION_SECRET,
     sessionTtlMs: v.DASHBOARD_SESSION_TTL,
     secureCookie: v.DASHBOARD_SECURE_COOKIE,
+    showValues: v.DASHBOARD_SHOW_VALUES,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
   };
 }

@@ -27,6 +27,8 @@ export {
   type DashboardUser,
 } from './dashboard-users.ts';
 export { describeConfig } from './describe-config.ts';
+export { formatAge, formatTime, shorten } from './human-format.ts';
+export { drainServer, listenOn } from './http-server.ts';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.ts';
 export {
   Counter,

@@ -1,7 +1,7 @@
 import { readDeliveryOverview, type DeliveryOverview, type LaneBacklog } from '@commitlog/queue';
-import { loadCliConfig, maskRedisUrl } from '@commitlog/runtime';
+import { formatAge, formatTime, loadCliConfig, maskRedisUrl, shorten } from '@commitlog/runtime';
 import { connectCliRedis } from '../cli-redis.ts';
-import { formatAge, formatTable, formatTime, shorten } from '../text-table.ts';
+import { formatTable } from '../text-table.ts';
 
 /** Everything `commitlog status` shows, read at one moment. */
 export interface StatusSnapshot extends Pick<

@@ -1,0 +1,34 @@
+import type { Server } from 'node:http';
+import type { Logger } from './logger.ts';
+
+/** Listens on `host:port`; rejects when the port is taken or the address is not ours. */
+export function listenOn(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Stops accepting connections and waits for the requests under way; after `graceMs`, closes the
+ * connections still open (a client still sending its body), so a stop always ends.
+ */
+export async function drainServer(server: Server, graceMs: number, logger: Logger): Promise<void> {
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => {
+    logger.warn(
+      { graceMs },
+      'requests still open after the grace period; closing their connections',
+    );
+    server.closeAllConnections();
+  }, graceMs);
+  try {
+    await stopped;
+  } finally {
+    clearTimeout(timer);
+  }
+}

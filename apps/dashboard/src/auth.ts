@@ -1,0 +1,97 @@
+import { errorBody, type DashboardRole, type DashboardUser } from '@commitlog/runtime';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { parseCookies } from './cookies.ts';
+import { escapeHtml } from './html.ts';
+import type { SessionCodec } from './session.ts';
+
+/** Who made a request, known from a valid session cookie of a user still configured. */
+export interface SignedInUser {
+  name: string;
+  role: DashboardRole;
+  /** Goes into every form of ours; a mutating request must send it back. */
+  csrfToken: string;
+  sessionToken: string;
+}
+
+interface AuthLocals {
+  user?: SignedInUser;
+}
+
+export function userOf(res: Response): SignedInUser | undefined {
+  return (res.locals as AuthLocals).user;
+}
+
+/**
+ * Reads the session cookie of each request. The role comes from `DASHBOARD_USERS` on every
+ * request, never from the cookie, so a cookie cannot claim more than the configuration gives.
+ */
+export function authenticate(
+  users: readonly DashboardUser[],
+  sessions: SessionCodec,
+): RequestHandler {
+  const byName = new Map(users.map((u) => [u.name, u]));
+  return (req, res, next) => {
+    const token = parseCookies(req.headers.cookie).get(sessions.cookieName);
+    const session = sessions.read(token);
+    const user = session ? byName.get(session.name) : undefined;
+    if (user && token) {
+      (res.locals as AuthLocals).user = {
+        name: user.name,
+        role: user.role,
+        sessionToken: token,
+        csrfToken: sessions.csrfToken(token),
+      };
+    }
+    next();
+  };
+}
+
+/** Whether the client asked for a page (a browser) rather than data. */
+function wantsPage(req: Request): boolean {
+  return req.accepts(['json', 'html']) === 'html';
+}
+
+/** An error answer: JSON for API clients, a short page for browsers. */
+export function refuse(
+  req: Request,
+  res: Response,
+  status: number,
+  code: string,
+  message: string,
+): void {
+  res.status(status);
+  if (wantsPage(req)) {
+    res.type('html').send(`<!doctype html><title>${status}</title><p>${escapeHtml(message)}</p>`);
+  } else {
+    res.json(errorBody(code, message));
+  }
+}
+
+/** Anonymous requests: a browser asking for a page goes to the sign-in page, anything else gets 401. */
+export function requireUser(req: Request, res: Response, next: NextFunction): void {
+  if (userOf(res)) return next();
+  if (req.method === 'GET' && wantsPage(req)) {
+    res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+    return;
+  }
+  refuse(
+    req,
+    res,
+    401,
+    'unauthenticated',
+    'sign in first: POST /login with a user of DASHBOARD_USERS',
+  );
+}
+
+/** Admins only: a viewer gets 403. Runs after `requireUser`. */
+export function requireAdmin(req: Request, res: Response, next: NextFunction): void {
+  const user = userOf(res);
+  if (user?.role === 'admin') return next();
+  refuse(
+    req,
+    res,
+    403,
+    'forbidden',
+    `${user?.name ?? 'this user'} is a viewer; only an admin may do this`,
+  );
+}

@@ -1,0 +1,67 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { BoardQueues, CommitJobData } from '@commitlog/queue';
+import type { DashboardRole } from '@commitlog/runtime';
+import type { RequestHandler } from 'express';
+import { jobTitle, redactJobData } from './job-redaction.ts';
+import { laneGroupPrefix } from './lane-groups.ts';
+
+/** Where Bull Board is mounted. */
+export const BOARD_PATH = '/queues';
+
+export interface BoardOptions {
+  queues: BoardQueues;
+  laneCount: number;
+  /** Show commit values in job views (`DASHBOARD_SHOW_VALUES`); off by default: payment data. */
+  showValues: boolean;
+}
+
+function adapters(options: BoardOptions, role: DashboardRole): BullMQAdapter[] {
+  return options.queues.queues.map(({ lane, queue }) => {
+    const adapterOptions = {
+      readOnlyMode: role === 'viewer',
+      allowRetries: role === 'admin',
+      // Re-sending a delivered commit would put it on Kafka twice, after newer versions. The
+      // base adapter reads this option; BullMQAdapter's declared options type omits it.
+      allowCompletedRetries: false,
+      prefix: laneGroupPrefix(lane, options.laneCount),
+      delimiter: '/',
+      description: `lane ${lane}: commits whose bucket and key hash here, delivered in order`,
+    };
+    const adapter = new BullMQAdapter(queue, adapterOptions);
+    if (!options.showValues) {
+      adapter.setFormatter('data', (data: CommitJobData) => redactJobData(data));
+    }
+    adapter.setFormatter('name', (job: { data?: CommitJobData }) => jobTitle(job.data));
+    return adapter;
+  });
+}
+
+function board(options: BoardOptions, role: DashboardRole): RequestHandler {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(BOARD_PATH);
+  createBullBoard({
+    queues: adapters(options, role),
+    serverAdapter,
+    options: {
+      uiConfig: {
+        boardTitle: role === 'admin' ? 'commitlog lanes' : 'commitlog lanes (read-only)',
+        miscLinks: [{ text: 'Deliveries overview', url: '/deliveries' }],
+        hideDocsLink: true,
+        overview: { groupByDelimiter: true },
+        sortQueues: true,
+      },
+    },
+  });
+  return serverAdapter.getRouter() as RequestHandler;
+}
+
+/**
+ * Bull Board twice over the same lane queues: read-only for viewers (no action shown, and Bull
+ * Board's API answers 405 to any), with retries for admins. Both live at `BOARD_PATH`; each
+ * request goes to the one of its user's role.
+ */
+export function createBoards(options: BoardOptions): Record<DashboardRole, RequestHandler> {
+  return { viewer: board(options, 'viewer'), admin: board(options, 'admin') };
+}

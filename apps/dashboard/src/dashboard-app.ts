@@ -1,0 +1,104 @@
+import type { DashboardRole, DashboardUser, Logger } from '@commitlog/runtime';
+import { healthzBody } from '@commitlog/runtime';
+import express, {
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
+import { authenticate, refuse, requireAdmin, requireUser, userOf } from './auth.ts';
+import { boardGuard, type BoardGuardDeps } from './board-guard.ts';
+import { BOARD_PATH } from './bull-board.ts';
+import { createDeliveryHandlers, type DeliveryHandlerDeps } from './delivery-handlers.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import { refuseCrossSite, requireCsrfToken } from './request-forgery.ts';
+import type { SessionCodec } from './session.ts';
+import { createSessionHandlers } from './session-handlers.ts';
+
+export interface DashboardAppDeps
+  extends
+    Pick<DeliveryHandlerDeps, 'laneCount' | 'readOverview' | 'redrive'>,
+    Pick<BoardGuardDeps, 'jobState'> {
+  users: readonly DashboardUser[];
+  sessions: SessionCodec;
+  throttle: LoginThrottle;
+  secureCookie: boolean;
+  verifyPassword(password: string, hash: string): Promise<boolean>;
+  /** Bull Board, one per role, over the same queues. */
+  boards: Record<DashboardRole, RequestHandler>;
+  /** Whether Redis is connected now: errors while it is not are answered 503. */
+  isRedisUp(): boolean;
+  logger: Logger;
+}
+
+/** Headers for our own pages: no framing, no sniffing, scripts from nowhere. */
+function pageHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'same-origin');
+  res.setHeader(
+    'Content-Security-Policy',
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  );
+  next();
+}
+
+/**
+ * The dashboard: `/healthz` is open; everything else needs a signed-in user. `/deliveries` (and
+ * its data at `/api/overview`) for everyone, its re-drive for admins; Bull Board at `/queues`,
+ * read-only for viewers. Every state-changing request must come from this site (see
+ * `refuseCrossSite`), and our forms also carry the session's CSRF token.
+ */
+export function createDashboardApp(deps: DashboardAppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  const audit = (event: string, detail: Record<string, unknown>) =>
+    deps.logger.info({ audit: event, ...detail }, `audit: ${event}`);
+  const sessionHandlers = createSessionHandlers({ ...deps, audit });
+  const deliveries = createDeliveryHandlers({ ...deps, audit });
+  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+  const json = express.json({ limit: '16kb' });
+  const csrf = requireCsrfToken(deps.sessions);
+
+  app.get('/healthz', (_req, res) => res.json(healthzBody()));
+  app.use(authenticate(deps.users, deps.sessions));
+  app.use(refuseCrossSite);
+
+  app.get('/login', pageHeaders, sessionHandlers.showLogin);
+  app.post('/login', pageHeaders, form, sessionHandlers.login);
+  app.post('/logout', requireUser, form, csrf, sessionHandlers.logout);
+  app.get('/', (_req, res) => res.redirect(303, '/deliveries'));
+  app.get('/deliveries', pageHeaders, requireUser, deliveries.page);
+  app.get('/api/overview', requireUser, deliveries.json);
+  app.post('/deliveries/redrive', requireUser, requireAdmin, form, json, csrf, deliveries.redrive);
+
+  const guard = boardGuard({
+    jobState: deps.jobState,
+    redrive: (lane, jobId) => deps.redrive(jobId === undefined ? {} : { jobId }, [lane]),
+    audit: (user, action, detail) => audit(`board: ${action}`, { user, ...detail }),
+  });
+  app.use(BOARD_PATH, requireUser, guard, (req, res, next) =>
+    deps.boards[userOf(res)!.role](req, res, next),
+  );
+
+  app.use((req, res) =>
+    refuse(req, res, 404, 'not-found', `no such page: ${req.method} ${req.path}`),
+  );
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // body-parser's refusals: too large, malformed
+      refuse(req, res, status, 'invalid-request', (error as Error).message);
+      return;
+    }
+    if (!deps.isRedisUp()) {
+      refuse(req, res, 503, 'unavailable', 'Redis is not answering; the queues cannot be read now');
+      return;
+    }
+    deps.logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    refuse(req, res, 500, 'internal', 'the request failed; the dashboard log has the details');
+  });
+  return app;
+}

@@ -1,0 +1,36 @@
+import { base64ByteLength, binaryToDisplay, type Commit } from '@commitlog/core';
+import type { CommitJobData } from '@commitlog/queue';
+
+/**
+ * A commit job as Bull Board may show it: who (bucket type, bucket, key), what (operation,
+ * sibling count, each value's size and content type) and when, but never a value, user metadata
+ * or index entries, which can hold payment data.
+ */
+export function redactJobData(data: CommitJobData): Record<string, unknown> {
+  const commit: Commit | undefined = data.commit;
+  if (!commit) return { note: 'not a commit job' };
+  return {
+    id: data.id,
+    lane: data.lane,
+    receivedAt: data.receivedAt,
+    ...(data.redrivenAt ? { redrivenAt: data.redrivenAt } : {}),
+    commit: {
+      bucketType: binaryToDisplay(commit.bucketType),
+      bucket: binaryToDisplay(commit.bucket),
+      key: binaryToDisplay(commit.key),
+      op: commit.op,
+      siblings: commit.siblings.map((s) => ({
+        value: `[redacted: ${base64ByteLength(s.value)} bytes]`,
+        ...(s.contentType === undefined ? {} : { contentType: s.contentType }),
+        ...(s.usermeta === undefined ? {} : { usermeta: '[redacted]' }),
+        ...(s.indexes === undefined ? {} : { indexes: '[redacted]' }),
+      })),
+    },
+  };
+}
+
+/** The job's name in Bull Board's lists: its bucket and key. */
+export function jobTitle(data: CommitJobData | undefined): string {
+  if (!data?.commit) return 'commit';
+  return `${binaryToDisplay(data.commit.bucket)}/${binaryToDisplay(data.commit.key)}`;
+}

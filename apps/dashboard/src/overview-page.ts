@@ -1,0 +1,200 @@
+import { laneQueueName, type DeliveryOverview } from '@commitlog/queue';
+import { formatAge, formatTime, shorten } from '@commitlog/runtime';
+import type { SignedInUser } from './auth.ts';
+import { BOARD_PATH } from './bull-board.ts';
+import { html, type SafeHtml } from './html.ts';
+import { boardJobPath, laneGroupPrefix } from './lane-groups.ts';
+import { page } from './page-layout.ts';
+
+/** What an operator does about each reason a delivery failed for good. */
+const REASON_HINTS: Record<string, string> = {
+  expired: 'not delivered within COMMIT_TTL (Kafka was away too long); re-drive once Kafka is back',
+  'too-large': "larger than the topic's max.message.bytes; raise it on the topic, then re-drive",
+  'forbidden-topic':
+    'the topic is missing or not writable; create it or fix the ACL, then re-drive',
+  'invalid-record': 'Kafka refused the record; see the message',
+  poison: 'the job could not be read; inspect it in Bull Board',
+};
+
+export interface OverviewView {
+  overview: DeliveryOverview;
+  laneCount: number;
+  user: SignedInUser;
+  /** A message after an action, e.g. `re-drove 3 deliveries`. */
+  notice?: string;
+}
+
+function jobLink(view: OverviewView, lane: number, jobId: string): SafeHtml {
+  const name = laneGroupPrefix(lane, view.laneCount) + laneQueueName(lane);
+  return html`<a href="${boardJobPath(BOARD_PATH, name, jobId)}"
+    ><code>${shorten(jobId, 16)}</code></a
+  >`;
+}
+
+function redriveButton(view: OverviewView, fields: Record<string, string>, label: string) {
+  if (view.user.role !== 'admin') return html``;
+  const inputs = Object.entries(fields).map(
+    ([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`,
+  );
+  return html`<form method="post" action="/deliveries/redrive">
+    <input type="hidden" name="_csrf" value="${view.user.csrfToken}" />${inputs}
+    <button type="submit">${label}</button>
+  </form>`;
+}
+
+function table(headers: string[], rows: SafeHtml[], empty: string): SafeHtml {
+  if (rows.length === 0) return html`<p class="none">${empty}</p>`;
+  return html`<table>
+    <thead>
+      <tr>
+        ${headers.map((h) => html`<th>${h}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${rows}
+    </tbody>
+  </table>`;
+}
+
+function summary(view: OverviewView): SafeHtml {
+  const { backlogs, rates, held, stalls } = view.overview;
+  const total = (pick: (b: (typeof backlogs)[number]) => number) =>
+    backlogs.reduce((t, b) => t + pick(b), 0);
+  const ages = backlogs.flatMap((b) =>
+    b.oldestWaitingAgeMs === undefined ? [] : [b.oldestWaitingAgeMs],
+  );
+  const sum = (k: 'delivered' | 'failed') => rates.reduce((t, m) => t + m[k], 0);
+  const item = (label: string, value: string | number, alert = false) =>
+    html`<div class="${alert ? 'alert' : ''}"><b>${value}</b>${label}</div>`;
+  return html`<div class="summary">
+    ${item(
+      'waiting',
+      total((b) => b.waiting),
+    )}
+    ${item(
+      'in flight',
+      total((b) => b.active),
+    )}
+    ${item(
+      'failed',
+      total((b) => b.failed),
+      total((b) => b.failed) > 0,
+    )}
+    ${item('held lanes', held.length, held.length > 0)}
+    ${item('stalls recorded', stalls.length, stalls.length > 0)}
+    ${item('oldest waiting', ages.length === 0 ? '-' : formatAge(Math.max(...ages)))}
+    ${item(`delivered, last ${rates.length} min`, sum('delivered'))}
+    ${item(`failed, last ${rates.length} min`, sum('failed'), sum('failed') > 0)}
+  </div>`;
+}
+
+function failedSections(view: OverviewView): SafeHtml {
+  const now = view.overview.at;
+  const groups = view.overview.failedByReason.map(
+    (g) =>
+      html`<tr data-reason="${g.reason}">
+        <td>
+          <b>${g.reason}</b><br /><small
+            >${REASON_HINTS[g.reason] ?? 'see the message in Bull Board'}</small
+          >
+        </td>
+        <td class="n">${g.count}</td>
+        <td>${formatAge(now - g.newestAt)} ago</td>
+        <td>${formatAge(now - g.oldestAt)} ago</td>
+        <td>${jobLink(view, g.newest.lane, g.newest.jobId)}</td>
+        <td>${redriveButton(view, { reason: g.reason }, `Re-drive all ${g.count}`)}</td>
+      </tr>`,
+  );
+  const failures = view.overview.recentFailures.map(
+    (f) =>
+      html`<tr data-job="${f.jobId}">
+        <td>${formatTime(f.failedAt)}</td>
+        <td>${f.reason}</td>
+        <td><code>${shorten(`${f.bucketType}/${f.bucket}/${f.key}`, 60)}</code></td>
+        <td class="n">${f.lane}</td>
+        <td>${shorten(f.message, 80)}</td>
+        <td>${jobLink(view, f.lane, f.jobId)}</td>
+        <td>${redriveButton(view, { jobId: f.jobId, lane: String(f.lane) }, 'Re-drive')}</td>
+      </tr>`,
+  );
+  return html`<h2>Failed deliveries by reason</h2>
+    ${table(['Reason', 'Count', 'Newest', 'Oldest', 'Newest job', ''], groups, 'No failed deliveries.')}
+    <h2>Most recent failed deliveries</h2>
+    ${table(['Failed at', 'Reason', 'Type/bucket/key', 'Lane', 'Message', 'Job', ''], failures, 'None.')}`;
+}
+
+function stuckSections(view: OverviewView): SafeHtml {
+  const now = view.overview.at;
+  const stalls = view.overview.stalls.map(
+    (s) =>
+      html`<tr data-job="${s.jobId}">
+        <td>${formatTime(s.at)} (${formatAge(now - s.at)} ago)</td>
+        <td class="n">${s.lane}</td>
+        <td>${jobLink(view, s.lane, s.jobId)}</td>
+        <td>${s.worker ?? 'unknown'}</td>
+        <td>${s.state}</td>
+      </tr>`,
+  );
+  const held = view.overview.held.map(
+    (h) =>
+      html`<tr data-job="${h.jobId}">
+        <td class="n">${h.lane}</td>
+        <td>${jobLink(view, h.lane, h.jobId)}</td>
+        <td class="n">${h.attempt}</td>
+        <td>${shorten(h.lastError, 80)}</td>
+        <td>${h.nextTryAt <= now ? 'now' : `in ${formatAge(h.nextTryAt - now)}`}</td>
+        <td>${formatAge(now - h.heldSince)}</td>
+      </tr>`,
+  );
+  return html`<h2>Stalled deliveries</h2>
+    <p class="none">
+      Jobs whose worker died or hung while delivering them; BullMQ moved each back to its lane.
+    </p>
+    ${table(['Stalled at', 'Lane', 'Job', 'Worker that held it', 'State now'], stalls, 'No stalls recorded.')}
+    <h2>Lanes held by a retrying commit</h2>
+    ${table(['Lane', 'Job', 'Attempt', 'Last error', 'Next try', 'Held for'], held, 'No lane is held.')}`;
+}
+
+function flowSections(view: OverviewView): SafeHtml {
+  const { backlogs, rates } = view.overview;
+  const busy = backlogs.filter((b) => b.waiting + b.active + b.failed > 0);
+  const lanes = busy.map(
+    (b) =>
+      html`<tr>
+        <td class="n">${b.lane}</td>
+        <td class="n">${b.waiting}</td>
+        <td class="n">${b.active}</td>
+        <td class="n">${b.failed}</td>
+        <td>${b.oldestWaitingAgeMs === undefined ? '-' : formatAge(b.oldestWaitingAgeMs)}</td>
+      </tr>`,
+  );
+  const peak = Math.max(1, ...rates.map((m) => m.delivered + m.failed));
+  const minutes = rates.map(
+    (m) =>
+      html`<tr>
+        <td>${formatTime(m.minute).slice(11, 16)}Z</td>
+        <td class="n">${m.delivered}</td>
+        <td class="n">${m.failed}</td>
+        <td>
+          <span class="bar" style="width:${Math.round((200 * m.delivered) / peak)}px"></span
+          ><span class="bar f" style="width:${Math.round((200 * m.failed) / peak)}px"></span>
+        </td>
+      </tr>`,
+  );
+  return html`<h2>Backlog per lane</h2>
+    ${table(['Lane', 'Waiting', 'In flight', 'Failed', 'Oldest waiting'], lanes, `All ${backlogs.length} lanes are empty.`)}
+    <h2>Delivered and failed per minute</h2>
+    ${table(['Minute', 'Delivered', 'Failed', ''], minutes, 'No data.')}`;
+}
+
+/** The Deliveries page: what is stuck, since when, why, and (for admins) the fix. */
+export function overviewPage(view: OverviewView): string {
+  return page(
+    'Deliveries',
+    view.user,
+    html`${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
+      <p class="none">Read at ${formatTime(view.overview.at)}; this page reloads every 15 s.</p>
+      ${summary(view)} ${failedSections(view)} ${stuckSections(view)} ${flowSections(view)}`,
+    { refreshS: 15 },
+  );
+}

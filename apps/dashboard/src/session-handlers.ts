@@ -1,0 +1,80 @@
+import type { DashboardUser } from '@commitlog/runtime';
+import type { Request, Response } from 'express';
+import { userOf } from './auth.ts';
+import { sessionCookie } from './cookies.ts';
+import { loginPage, safeNext } from './login-page.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import type { SessionCodec } from './session.ts';
+
+export interface SessionHandlerDeps {
+  users: readonly DashboardUser[];
+  sessions: SessionCodec;
+  throttle: LoginThrottle;
+  secureCookie: boolean;
+  verifyPassword(password: string, hash: string): Promise<boolean>;
+  /** Sign-ins and sign-outs, for the audit log; never a password. */
+  audit(event: string, detail: Record<string, unknown>): void;
+}
+
+/** A hash no password matches, checked for unknown users so that timing does not reveal names. */
+const NO_USER_HASH = `scrypt:16384:8:1:${'A'.repeat(22)}:${'A'.repeat(43)}`;
+
+/** Sign-in and sign-out. */
+export function createSessionHandlers(deps: SessionHandlerDeps) {
+  const byName = new Map(deps.users.map((u) => [u.name, u]));
+  const clientOf = (req: Request) => req.socket.remoteAddress ?? 'unknown';
+  return {
+    showLogin: (req: Request, res: Response): void => {
+      res.type('html').send(loginPage({ next: safeNext(req.query.next) }));
+    },
+
+    login: async (req: Request, res: Response): Promise<void> => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const next = safeNext(body.next);
+      const client = clientOf(req);
+      const waitMs = deps.throttle.blockedForMs(client);
+      if (waitMs > 0) {
+        res.setHeader('Retry-After', String(Math.ceil(waitMs / 1000)));
+        res
+          .status(429)
+          .type('html')
+          .send(loginPage({ next, error: 'Too many failed sign-ins; wait and try again.' }));
+        return;
+      }
+      const name = typeof body.username === 'string' ? body.username : '';
+      const password = typeof body.password === 'string' ? body.password : '';
+      const user = byName.get(name);
+      const matches = await deps.verifyPassword(password, user?.passwordHash ?? NO_USER_HASH);
+      if (!user || !matches) {
+        deps.throttle.recordFailure(client);
+        deps.audit('sign-in refused', { user: name.slice(0, 64), client });
+        res
+          .status(401)
+          .type('html')
+          .send(loginPage({ next, error: 'Wrong user or password.' }));
+        return;
+      }
+      deps.throttle.recordSuccess(client);
+      deps.audit('signed in', { user: user.name, role: user.role, client });
+      const token = deps.sessions.issue(user.name);
+      res.setHeader(
+        'Set-Cookie',
+        sessionCookie(deps.sessions.cookieName, token, {
+          maxAgeS: Math.floor(deps.sessions.ttlMs / 1000),
+          secure: deps.secureCookie,
+        }),
+      );
+      res.redirect(303, next);
+    },
+
+    logout: (_req: Request, res: Response): void => {
+      const user = userOf(res);
+      if (user) deps.audit('signed out', { user: user.name });
+      res.setHeader(
+        'Set-Cookie',
+        sessionCookie(deps.sessions.cookieName, '', { maxAgeS: 0, secure: deps.secureCookie }),
+      );
+      res.redirect(303, '/login');
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import {
+  createRedisConnection,
+  laneJobState,
+  openBoardQueues,
+  readDeliveryOverview,
+  redrive,
+} from '@commitlog/queue';
+import {
+  createMetricsRegistry,
+  drainServer,
+  listenOn,
+  startOpsServer,
+  verifyPassword,
+  type DashboardConfig,
+  type Logger,
+} from '@commitlog/runtime';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createBoards } from './bull-board.ts';
+import { createDashboardApp } from './dashboard-app.ts';
+import { createLoginThrottle } from './login-throttle.ts';
+import { createSessionCodec } from './session.ts';
+
+/** A running dashboard. */
+export interface RunningDashboard {
+  port: number;
+  opsPort: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the dashboard and its ops server (/healthz, /readyz, /metrics on `DASHBOARD_OPS_PORT`).
+ * Starts while Redis is down (pages answer 503 until it is back). It only reads the queues, but
+ * for re-drives (and what an admin does in Bull Board), and never needs Kafka.
+ */
+export async function startDashboard(
+  config: DashboardConfig,
+  logger: Logger,
+): Promise<RunningDashboard> {
+  const connection = createRedisConnection({
+    url: config.redisUrl,
+    role: 'producer',
+    connectionName: 'commitlog-dashboard',
+    onError: (err) => logger.debug({ err }, 'Redis connection error'),
+  });
+  const queues = openBoardQueues(connection, config.queuePrefix, config.lanes);
+  const allLanes = Array.from({ length: config.lanes }, (_, lane) => lane);
+  if (config.sessionSecret === undefined) {
+    logger.warn(
+      'DASHBOARD_SESSION_SECRET is not set: sessions end when this process stops and are not shared with other replicas',
+    );
+  }
+  const app = createDashboardApp({
+    users: config.users,
+    sessions: createSessionCodec({
+      secret: config.sessionSecret ?? randomBytes(32).toString('hex'),
+      ttlMs: config.sessionTtlMs,
+    }),
+    throttle: createLoginThrottle(),
+    secureCookie: config.secureCookie,
+    verifyPassword,
+    laneCount: config.lanes,
+    readOverview: () => readDeliveryOverview(connection, config.queuePrefix, config.lanes),
+    redrive: (filter, lanes) => redrive(connection, config.queuePrefix, lanes ?? allLanes, filter),
+    jobState: (lane, jobId) => laneJobState(queues, lane, jobId),
+    boards: createBoards({ queues, laneCount: config.lanes, showValues: config.showValues }),
+    isRedisUp: () => connection.status === 'ready',
+    logger,
+  });
+  const server = createServer(app);
+  const closeRedis = async () => {
+    await queues.close();
+    await connection.quit().catch(() => connection.disconnect());
+  };
+  try {
+    await listenOn(server, config.host, config.port);
+  } catch (error) {
+    await closeRedis();
+    throw error;
+  }
+  const ops = await startOpsServer({
+    host: config.host,
+    port: config.opsPort,
+    registry: createMetricsRegistry('dashboard'),
+    readiness: async () => {
+      const ok = await connection.ping().then(
+        () => true,
+        () => false,
+      );
+      return {
+        ready: ok,
+        checks: { redis: ok ? { ok } : { ok, detail: 'Redis is not answering PING' } },
+      };
+    },
+    logger,
+  }).catch(async (error: unknown) => {
+    await drainServer(server, 0, logger);
+    await closeRedis();
+    throw error;
+  });
+  let closed: Promise<void> | undefined;
+  return {
+    port: (server.address() as AddressInfo).port,
+    opsPort: ops.port,
+    close() {
+      closed ??= (async () => {
+        await Promise.all([drainServer(server, config.shutdownTimeoutMs / 2, logger), ops.close()]);
+        await closeRedis();
+      })();
+      return closed;
+    },
+  };
+}

@@ -3,10 +3,8 @@
 // (manual rate limit + RateLimitError) puts the job back at the head of its lane and holds the lane
 // without holding the others.
 import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
-import { waitFor, type TestQueuePrefix } from '@commitlog/testkit';
+import { startHangingLaneWorker, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
 import { Queue } from 'bullmq';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { type CommitEnqueuer } from './commit-enqueuer.ts';
@@ -28,8 +26,6 @@ function job(lane: number, n: number): CommitJobData {
     receivedAt: new Date().toISOString(),
   };
 }
-
-const hangingWorker = fileURLToPath(new URL('../test/hanging-lane-worker.ts', import.meta.url));
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -149,31 +145,17 @@ describe('lane workers on the real Redis', () => {
   });
 
   it('reports a stalled job with the name of the worker that was killed holding it', async () => {
-    const doomed = spawn(process.execPath, [hangingWorker], {
-      env: {
-        PATH: process.env.PATH,
-        REDIS_URL: space.redisUrl,
-        QUEUE_PREFIX: space.prefix,
-        LANE: '9',
-        WORKER_NAME: 'doomed-pod:42',
-        LOCK_MS: '1000',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const doomed = startHangingLaneWorker({
+      redisUrl: space.redisUrl,
+      prefix: space.prefix,
+      lane: 9,
+      workerName: 'doomed-pod:42',
+      lockMs: 1000,
     });
-    const exited = new Promise((resolve) => doomed.once('exit', resolve));
-    lanesSpace.onClose(async () => {
-      doomed.kill('SIGKILL');
-      await exited;
-    });
-    let output = '';
-    doomed.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    lanesSpace.onClose(() => doomed.kill());
     await enqueuer.enqueue(job(9, 0));
-    await waitFor(() => output.includes('taken c-9-0'), {
-      timeoutMs: 15_000,
-      description: 'the doomed worker to take the job',
-    });
-    doomed.kill('SIGKILL');
-    await exited;
+    await doomed.taken('c-9-0');
+    await doomed.kill();
 
     const stalls: { lane: number; jobId: string; worker: string | undefined }[] = [];
     const connection = createRedisConnection({

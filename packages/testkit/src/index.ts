@@ -7,6 +7,11 @@ export {
   type WireSibling,
 } from './commit-factory.ts';
 export { freePort } from './free-port.ts';
+export {
+  startHangingLaneWorker,
+  type HangingLaneWorker,
+  type HangingLaneWorkerOptions,
+} from './hanging-lane-worker.ts';
 export { createTestTopic, type TestTopic } from './kafka-topic.ts';
 export { createTestQueuePrefix, type TestQueuePrefix } from './queue-prefix.ts';
 export { startPrivateKafka, type PrivateKafka } from './private-kafka.ts';

@@ -3,8 +3,7 @@
  * while it holds a job (a real stall). Environment: REDIS_URL, QUEUE_PREFIX, LANE, WORKER_NAME,
  * LOCK_MS. Prints `taken <job id>` once it holds a job.
  */
-import { startLaneWorkers } from '../src/lane-workers.ts';
-import { createRedisConnection } from '../src/redis-connection.ts';
+import { createRedisConnection, startLaneWorkers } from '@commitlog/queue';
 
 const env = process.env;
 const connection = createRedisConnection({

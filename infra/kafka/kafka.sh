@@ -20,6 +20,8 @@
 #   KAFKA_VERSION          version from infra/kafka/pom.xml (<kafka.version>)
 #   KAFKA_HOST             127.0.0.1
 #   KAFKA_PORT             9092   broker (PLAINTEXT) listener, also advertised
+#   KAFKA_ADVERTISED_PORT  $KAFKA_PORT  the port advertised to clients instead (a TCP proxy
+#                                 in front of the broker, as the fault tests use)
 #   KAFKA_CONTROLLER_PORT  9093   KRaft controller listener
 #   KAFKA_AUTO_CREATE_TOPICS true  whether the broker creates a topic on first use
 #   KAFKA_DATA_DIR         <repo>/.data/kafka
@@ -52,6 +54,7 @@ pom_version() { sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM"
 KAFKA_VERSION=${KAFKA_VERSION:-$(pom_version)}
 KAFKA_HOST=${KAFKA_HOST:-127.0.0.1}
 KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_ADVERTISED_PORT=${KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_AUTO_CREATE_TOPICS=${KAFKA_AUTO_CREATE_TOPICS:-true}
 KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-$REPO_ROOT/.data/kafka}
@@ -181,7 +184,7 @@ broker_ready() {
   # shellcheck disable=SC2001  # hex -> \xHH escapes needs a backreference
   host=$(printf '%b' "$(sed 's/../\\x&/g' <<<"${r:28:$((hostlen * 2))}")")
   port=$((16#${r:$((28 + hostlen * 2)):8}))
-  [[ "$host" == "$KAFKA_HOST" && "$port" == "$KAFKA_PORT" ]]
+  [[ "$host" == "$KAFKA_HOST" && "$port" == "$KAFKA_ADVERTISED_PORT" ]]
 }
 
 # ---------------------------------------------------------------- processes
@@ -268,6 +271,7 @@ write_config() {
   local tmp="$PROPS.tmp"
   sed -e "s|@HOST@|$KAFKA_HOST|g" \
       -e "s|@PORT@|$KAFKA_PORT|g" \
+      -e "s|@ADVERTISED_PORT@|$KAFKA_ADVERTISED_PORT|g" \
       -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
       -e "s|@LOG_DIRS@|$LOG_DIRS|g" \
       -e "s|@AUTO_CREATE_TOPICS@|$KAFKA_AUTO_CREATE_TOPICS|g" \

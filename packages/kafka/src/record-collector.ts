@@ -9,6 +9,8 @@ export interface CollectedRecord {
   key: Uint8Array | null;
   value: Uint8Array | null;
   headers: Record<string, Uint8Array>;
+  /** The record's timestamp, epoch ms: when the producer created it (Kafka's CreateTime). */
+  timestamp: number;
 }
 
 /** Reads topics from their beginning into memory, for assertions, checks and the fault oracle. */
@@ -53,6 +55,7 @@ export async function collectRecords(
         key: message.key,
         value: message.value,
         headers,
+        timestamp: Number(message.timestamp),
       });
     },
   });

@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
+/** How long `stop()` waits after SIGTERM before it kills the process. */
+const STOP_GRACE_MS = 20_000;
+
 export interface RoleProcess {
   pid: number;
   port: number;
@@ -36,6 +39,10 @@ export interface SystemOptions {
   kafkaBrokers?: string[];
   /** Extra environment for every process (e.g. COMMIT_TTL, LANES, ROUTES_FILE). */
   env?: Record<string, string>;
+  /** Extra environment for the ingest only (e.g. a REDIS_URL through a fault proxy). */
+  ingestEnv?: Record<string, string>;
+  /** Extra environment for the workers only (e.g. KAFKA_BROKERS through a fault proxy). */
+  workerEnv?: Record<string, string>;
   workers?: number;
 }
 
@@ -45,9 +52,15 @@ export interface RunningSystem {
   ingestUrl: string;
   redisUrl: string;
   kafkaBrokers: string[];
-  ingest: RoleProcess;
+  /** The ingest process now running (a new one after `restartIngest`). */
+  readonly ingest: RoleProcess;
   workers: RoleProcess[];
   startWorker(): Promise<RoleProcess>;
+  /**
+   * Starts a new ingest on the same port once the current one has exited (killed by the test),
+   * and waits until it answers.
+   */
+  restartIngest(): Promise<RoleProcess>;
   post(
     commit: unknown,
     options?: { path?: string; headers?: Record<string, string> },
@@ -75,7 +88,14 @@ function startRole(role: 'ingest' | 'worker', env: NodeJS.ProcessEnv, port: numb
     signal: (signal) => child.kill(signal),
     exited,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) {
+        // SIGCONT first: a process a fault test paused would never see the SIGTERM.
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+        // A stop always ends, even when a graceful stop hangs (the test may have broken Redis).
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        void exited.finally(() => clearTimeout(timer));
+      }
       return exited;
     },
   };
@@ -121,11 +141,16 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   };
 
   const ingestPort = await freePort();
-  const ingest = startRole('ingest', { ...base, INGEST_PORT: String(ingestPort) }, ingestPort);
+  const ingestEnv = { ...base, ...options.ingestEnv, INGEST_PORT: String(ingestPort) };
+  let ingest = startRole('ingest', ingestEnv, ingestPort);
   const workers: RoleProcess[] = [];
   const startWorker = async (): Promise<RoleProcess> => {
     const port = await freePort();
-    const worker = startRole('worker', { ...base, WORKER_PORT: String(port) }, port);
+    const worker = startRole(
+      'worker',
+      { ...base, ...options.workerEnv, WORKER_PORT: String(port) },
+      port,
+    );
     workers.push(worker);
     await healthy(worker, `worker ${workers.length}`);
     return worker;
@@ -145,9 +170,17 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     ingestUrl,
     redisUrl,
     kafkaBrokers,
-    ingest,
+    get ingest() {
+      return ingest;
+    },
     workers,
     startWorker,
+    async restartIngest() {
+      await ingest.exited;
+      ingest = startRole('ingest', ingestEnv, ingestPort);
+      await healthy(ingest, 'ingest');
+      return ingest;
+    },
     async post(commit, postOptions = {}) {
       const body = Buffer.from(JSON.stringify(commit));
       const response = await fetch(`${ingestUrl}${postOptions.path ?? '/v1/commits'}`, {

@@ -19,6 +19,10 @@ export interface PrivateKafka {
   stop(): Promise<void>;
   /** SIGKILL: a crash. */
   kill(): Promise<void>;
+  /** SIGSTOP: the broker hangs (its connections stay open, nothing answers). */
+  pause(): Promise<void>;
+  /** SIGCONT after `pause`. */
+  resume(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -39,14 +43,22 @@ export async function startPrivateKafka(
   options: {
     /** Whether the broker creates topics on first use. Default true, as the shared broker. */
     autoCreateTopics?: boolean;
+    /**
+     * The port the broker advertises to clients instead of its own, so that every client
+     * connection goes through a proxy listening there (and forwarding to `listenPort`).
+     */
+    advertisedPort?: number;
+    /** The port the broker listens on. Default: a free one. */
+    listenPort?: number;
   } = {},
 ): Promise<PrivateKafka> {
-  const port = await freePort();
+  const port = options.listenPort ?? (await freePort());
   const controllerPort = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'commitlog-kafka-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KAFKA_PORT: String(port),
+    KAFKA_ADVERTISED_PORT: String(options.advertisedPort ?? port),
     KAFKA_CONTROLLER_PORT: String(controllerPort),
     KAFKA_DATA_DIR: dataDir,
     KAFKA_ALLOW_EXTERNAL: '0',
@@ -54,17 +66,24 @@ export async function startPrivateKafka(
     KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m',
   };
   const start = () => kafkaSh('up', env);
+  const signal = async (name: NodeJS.Signals): Promise<void> => {
+    const pid = Number((await readFile(join(dataDir, 'kafka.pid'), 'utf8')).trim());
+    process.kill(pid, name);
+  };
   await start();
   return {
-    brokers: [`127.0.0.1:${port}`],
+    brokers: [`127.0.0.1:${options.advertisedPort ?? port}`],
     start,
     stop: () => kafkaSh('down', env),
     async kill() {
-      const pid = Number((await readFile(join(dataDir, 'kafka.pid'), 'utf8')).trim());
-      process.kill(pid, 'SIGKILL');
+      await signal('SIGKILL');
       await kafkaSh('down', env); // clears the stale pid file
     },
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     async cleanup() {
+      // A paused broker would ignore the SIGTERM of `down` until its SIGKILL, 30 s later.
+      await signal('SIGCONT').catch(() => undefined);
       await kafkaSh('down', env).catch(() => undefined);
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -1,0 +1,51 @@
+// Row 2: `kill -9` a worker in the middle of its deliveries, again and again, under load. A new
+// worker replaces each one; the jobs the dead one held stall and are delivered by another once
+// their locks expire. Expected: 0 lost, none failed, duplicates at most the commits in flight.
+import { startFaultCluster } from '../fault-cluster.ts';
+import { rowResult, sleep, type Scenario } from '../row-result.ts';
+
+export interface WorkerKillOptions {
+  kills: number;
+  /** Ms between kills. */
+  everyMs: number;
+  perSecond: number;
+}
+
+export function workerKill(options: WorkerKillOptions): Scenario {
+  return {
+    row: '2',
+    title: `worker kill -9 ×${options.kills}`,
+    async run({ log }) {
+      const cluster = await startFaultCluster({ workers: 2 });
+      try {
+        const load = cluster.load({ perSecond: options.perSecond });
+        const dead = new Set<number>();
+        await sleep(options.everyMs);
+        for (let k = 0; k < options.kills; k++) {
+          // The oldest worker alive: it has been delivering the longest.
+          const victim = cluster.system.workers.find((w) => !dead.has(w.pid))!;
+          victim.signal('SIGKILL');
+          await victim.exited;
+          dead.add(victim.pid);
+          log(`killed worker pid ${victim.pid} (${k + 1}/${options.kills})`);
+          await cluster.system.startWorker();
+          await sleep(options.everyMs);
+        }
+        const faultEndedAt = Date.now();
+        const tally = await load.stop();
+        const report = await cluster.check(tally, faultEndedAt);
+        // Each dead worker held at most one commit per lane (one in flight per lane).
+        const inFlightBound = options.kills * cluster.lanes;
+        const result = rowResult('2', `worker kill -9 ×${options.kills}`, tally, report, {
+          notes: [`duplicates allowed: ≤ ${inFlightBound} (kills × lanes)`],
+        });
+        if (report.duplicates > inFlightBound) {
+          result.problems.push(`${report.duplicates} duplicates > ${inFlightBound} in flight`);
+        }
+        return [result];
+      } finally {
+        await cluster.stop();
+      }
+    },
+  };
+}

@@ -1,0 +1,358 @@
+// The dashboard's HTTP API over jobs seeded on the real Redis by real lane workers: failed for two
+// reasons, a lane held by a retrying commit, commits waiting in a lane nobody consumes, and a real
+// stall (a worker process SIGKILLed while holding a job, picked up by another worker).
+import {
+  createCommitEnqueuer,
+  createRedisConnection,
+  laneQueueName,
+  recordStall,
+  startLaneWorkers,
+  type CommitEnqueuer,
+  type CommitJobData,
+  type DeliveryOverview,
+  type LaneOutcome,
+  type LaneWorkers,
+  type RedisConnection,
+} from '@commitlog/queue';
+import { createLogger, hashPassword, loadDashboardConfig } from '@commitlog/runtime';
+import {
+  createTestQueuePrefix,
+  freePort,
+  startHangingLaneWorker,
+  waitFor,
+  type TestQueuePrefix,
+} from '@commitlog/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDashboard, type RunningDashboard } from './start-dashboard.ts';
+
+const LANES = 8;
+const VALUE = Buffer.from('{"amount":100,"card":"4111111111111111"}').toString('base64');
+const PASSWORD = { admin: 'admin-password-1', viewer: 'viewer-password-1' };
+
+function job(id: string, lane: number, bucket: string): CommitJobData {
+  const commit = {
+    bucketType: 'default',
+    bucket,
+    key: id,
+    op: 'put' as const,
+    siblings: [{ value: VALUE }],
+  };
+  return { id, lane, commit, receivedAt: new Date().toISOString() };
+}
+
+/** What the in-process workers do with each seeded commit, by bucket. */
+function outcome(j: {
+  data: CommitJobData;
+  retry?: { attempt: number; heldSince: number };
+}): LaneOutcome {
+  switch (j.data.commit.bucket) {
+    case 'expired':
+      return { kind: 'fail', reason: 'expired', message: 'not delivered within 3s: broker down' };
+    case 'too-big':
+      return { kind: 'fail', reason: 'too-large', message: 'record of 2000000 bytes' };
+    case 'held': {
+      const attempt = (j.retry?.attempt ?? 0) + 1;
+      const heldSince = j.retry?.heldSince ?? Date.now();
+      const progress = {
+        attempt,
+        lastError: 'NOT_ENOUGH_REPLICAS',
+        nextTryAt: Date.now() + 60_000,
+        heldSince,
+      };
+      return { kind: 'retry', delayMs: 60_000, progress };
+    }
+    default:
+      return { kind: 'delivered' };
+  }
+}
+
+interface Client {
+  cookie: string;
+  csrf: string;
+}
+
+describe('the dashboard over seeded deliveries on the real Redis', () => {
+  let space: TestQueuePrefix;
+  let producer: RedisConnection;
+  let workerConnection: RedisConnection;
+  let enqueuer: CommitEnqueuer;
+  let workers: LaneWorkers;
+  let dashboard: RunningDashboard;
+  let base: string;
+  let admin: Client;
+  let viewer: Client;
+
+  async function signIn(user: 'admin' | 'viewer'): Promise<Client> {
+    const response = await fetch(`${base}/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ username: user, password: PASSWORD[user], next: '/deliveries' }),
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(303);
+    const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const page = await (await fetch(`${base}/deliveries`, { headers: { cookie } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    return { cookie, csrf };
+  }
+
+  const overview = async (client: Client): Promise<DeliveryOverview> =>
+    (
+      await fetch(`${base}/api/overview`, { headers: { cookie: client.cookie } })
+    ).json() as Promise<DeliveryOverview>;
+
+  const redrive = (
+    client: Client,
+    form: Record<string, string>,
+    headers: Record<string, string> = {},
+  ) =>
+    fetch(`${base}/deliveries/redrive`, {
+      method: 'POST',
+      headers: { cookie: client.cookie, accept: 'application/json', ...headers },
+      body: new URLSearchParams(form),
+    });
+
+  beforeAll(async () => {
+    space = createTestQueuePrefix();
+    producer = createRedisConnection({ url: space.redisUrl, role: 'producer', onError: () => {} });
+    workerConnection = createRedisConnection({
+      url: space.redisUrl,
+      role: 'worker',
+      onError: () => {},
+    });
+    enqueuer = createCommitEnqueuer({
+      connection: producer,
+      prefix: space.prefix,
+      retention: { dedupWindowMs: 3_600_000, failedRetentionMs: 3_600_000 },
+      maxLaneBacklog: 10_000,
+      lanes: LANES,
+    });
+
+    // A real stall on lane 6: a worker process takes the job and is killed holding it.
+    const doomed = startHangingLaneWorker({
+      redisUrl: space.redisUrl,
+      prefix: space.prefix,
+      lane: 6,
+      workerName: 'doomed-pod:7',
+      lockMs: 1000,
+    });
+    await enqueuer.enqueue(job('stalled-1', 6, 'payments'));
+    await doomed.taken('stalled-1');
+    await doomed.kill();
+
+    workers = await startLaneWorkers({
+      connection: workerConnection,
+      prefix: space.prefix,
+      lanes: [0, 1, 2, 3, 6],
+      workerName: 'test-worker:1',
+      lockDurationMs: 1000,
+      handle: (j) => Promise.resolve(outcome(j)),
+      onStalled: ({ lane, jobId, worker }) =>
+        void recordStall(producer, space.prefix, { lane, jobId, at: Date.now(), worker }),
+    });
+    await enqueuer.enqueue(job('exp-1', 0, 'expired'));
+    await enqueuer.enqueue(job('exp-2', 1, 'expired'));
+    await enqueuer.enqueue(job('big-1', 2, 'too-big'));
+    await enqueuer.enqueue(job('held-1', 3, 'held'));
+    await enqueuer.enqueue(job('ok-1', 0, 'payments'));
+    await enqueuer.enqueue(job('wait-1', 5, 'payments')); // lane 5 has no worker
+    await enqueuer.enqueue(job('wait-2', 5, 'payments'));
+
+    const [adminHash, viewerHash] = await Promise.all([
+      hashPassword(PASSWORD.admin),
+      hashPassword(PASSWORD.viewer),
+    ]);
+    const [port, opsPort] = [await freePort(), await freePort()];
+    const config = loadDashboardConfig({
+      REDIS_URL: space.redisUrl,
+      QUEUE_PREFIX: space.prefix,
+      LANES: String(LANES),
+      DASHBOARD_PORT: String(port),
+      DASHBOARD_OPS_PORT: String(opsPort),
+      DASHBOARD_USERS: `admin:admin:${adminHash},viewer:viewer:${viewerHash}`,
+    });
+    dashboard = await startDashboard(
+      config,
+      createLogger({ service: 'dashboard', level: 'silent' }),
+    );
+    base = `http://127.0.0.1:${dashboard.port}`;
+    [admin, viewer] = await Promise.all([signIn('admin'), signIn('viewer')]);
+    await waitFor(
+      async () => {
+        const o = await overview(viewer);
+        const stalled = o.stalls.find((s) => s.jobId === 'stalled-1');
+        return (
+          o.held.length === 1 && o.recentFailures.length === 3 && stalled?.state === 'completed'
+        );
+      },
+      { timeoutMs: 30_000, description: 'the seeded failures, the held lane and the stall' },
+    );
+  });
+
+  afterAll(async () => {
+    await dashboard?.close();
+    await workers?.close();
+    await enqueuer?.close();
+    workerConnection?.disconnect();
+    producer?.disconnect();
+    await space?.cleanup();
+  });
+
+  it('answers /healthz to anyone and nothing else without a sign-in', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    for (const path of ['/api/overview', '/queues/api/queues', '/deliveries']) {
+      const response = await fetch(`${base}${path}`, { redirect: 'manual' });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: { code: 'unauthenticated' } });
+    }
+    const page = await fetch(`${base}/deliveries`, {
+      headers: { accept: 'text/html' },
+      redirect: 'manual',
+    });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/login?next=%2Fdeliveries');
+    const forged = await fetch(`${base}/api/overview`, {
+      headers: { cookie: 'commitlog_session=eyJuYW1lIjoiYWRtaW4ifQ.x' },
+    });
+    expect(forged.status).toBe(401);
+  });
+
+  it('refuses a wrong password', async () => {
+    const response = await fetch(`${base}/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ username: 'admin', password: 'not-the-password' }),
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('shows failures by reason, the held lane, the waiting lane and the stall', async () => {
+    const o = await overview(viewer);
+    expect(o.failedByReason.map((g) => [g.reason, g.count])).toEqual([
+      ['expired', 2],
+      ['too-large', 1],
+    ]);
+    expect(o.recentFailures.map((f) => f.jobId).sort()).toEqual(['big-1', 'exp-1', 'exp-2']);
+    expect(o.recentFailures.find((f) => f.jobId === 'big-1')).toMatchObject({
+      lane: 2,
+      reason: 'too-large',
+      message: 'record of 2000000 bytes',
+      bucket: 'too-big',
+      key: 'big-1',
+    });
+    expect(o.held).toEqual([
+      expect.objectContaining({
+        lane: 3,
+        jobId: 'held-1',
+        attempt: 1,
+        lastError: 'NOT_ENOUGH_REPLICAS',
+      }),
+    ]);
+    expect(o.backlogs[5]).toMatchObject({ waiting: 2, active: 0 });
+    expect(o.backlogs[5]!.oldestWaitingAgeMs).toBeGreaterThanOrEqual(0);
+    expect(o.stalls).toEqual([
+      expect.objectContaining({
+        lane: 6,
+        jobId: 'stalled-1',
+        worker: 'doomed-pod:7',
+        state: 'completed',
+      }),
+    ]);
+    expect(o.rates.reduce((t, m) => t + m.delivered, 0)).toBe(2); // ok-1 and stalled-1
+    expect(o.rates.reduce((t, m) => t + m.failed, 0)).toBe(3);
+    expect(JSON.stringify(o)).not.toContain(VALUE);
+  });
+
+  it('renders the overview page with the same facts, and re-drive buttons for admins only', async () => {
+    const page = async (c: Client) =>
+      (await fetch(`${base}/deliveries`, { headers: { cookie: c.cookie } })).text();
+    const [asViewer, asAdmin] = await Promise.all([page(viewer), page(admin)]);
+    for (const html of [asViewer, asAdmin]) {
+      expect(html).toContain('data-reason="expired"');
+      expect(html).toContain('data-job="stalled-1"');
+      expect(html).toContain('doomed-pod:7');
+      expect(html).toContain('NOT_ENOUGH_REPLICAS');
+      expect(html).toContain(
+        `/queues/queue/${encodeURIComponent(`lanes 0-7/${laneQueueName(2)}`)}/big-1`,
+      );
+    }
+    expect(asViewer).not.toContain('Re-drive');
+    expect(asAdmin).toContain('Re-drive all 2');
+  });
+
+  it('redacts commit values in Bull Board and keeps viewers read-only there', async () => {
+    const queue = encodeURIComponent(`lanes 0-7/${laneQueueName(2)}`);
+    const list = await fetch(
+      `${base}/queues/api/queues?activeQueue=${queue}&status=failed&page=1&jobsPerPage=10`,
+      {
+        headers: { cookie: viewer.cookie },
+      },
+    );
+    const body = JSON.stringify(await list.json());
+    expect(body).toContain('"name":"too-big/big-1"');
+    expect(body).toContain(`[redacted: ${Buffer.from(VALUE, 'base64').length} bytes]`);
+    expect(body).not.toContain(VALUE);
+
+    const retry = await fetch(`${base}/queues/api/queues/${queue}/retry/failed`, {
+      method: 'PUT',
+      headers: { cookie: viewer.cookie },
+    });
+    expect(retry.status).toBe(403);
+    const empty = await fetch(`${base}/queues/api/queues/${queue}/empty`, {
+      method: 'PUT',
+      headers: { cookie: admin.cookie },
+    });
+    expect(empty.status).toBe(403);
+    expect(await empty.json()).toMatchObject({ error: { code: 'forbidden' } });
+  });
+
+  it("refuses a viewer's re-drive, and a request without the CSRF token or from another site", async () => {
+    const asViewer = await redrive(viewer, { _csrf: viewer.csrf, reason: 'expired' });
+    expect(asViewer.status).toBe(403);
+    expect(await asViewer.json()).toMatchObject({ error: { code: 'forbidden' } });
+
+    const noToken = await redrive(admin, { reason: 'expired' });
+    expect(noToken.status).toBe(403);
+    expect(await noToken.json()).toMatchObject({ error: { code: 'csrf' } });
+    const wrongToken = await redrive(admin, { _csrf: viewer.csrf, reason: 'expired' });
+    expect(wrongToken.status).toBe(403);
+    const otherSite = await redrive(
+      admin,
+      { _csrf: admin.csrf, reason: 'expired' },
+      { origin: 'https://evil.example' },
+    );
+    expect(otherSite.status).toBe(403);
+    expect(await otherSite.json()).toMatchObject({ error: { code: 'csrf' } });
+
+    const bad = await redrive(admin, { _csrf: admin.csrf, reason: 'Expired!' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'invalid-request' } });
+    expect((await overview(admin)).failedByReason[0]).toMatchObject({
+      reason: 'expired',
+      count: 2,
+    });
+  });
+
+  it("re-drives one failed delivery, then all of a reason, from an admin's request", async () => {
+    const one = await redrive(admin, { _csrf: admin.csrf, jobId: 'big-1', lane: '2' });
+    expect(await one.json()).toEqual({ redriven: 1, skipped: 0 });
+    const all = await redrive(admin, { _csrf: admin.csrf, reason: 'expired' });
+    expect(await all.json()).toEqual({ redriven: 2, skipped: 0 });
+    // The same workers fail them again at once: each was re-driven, with a fresh TTL.
+    await waitFor(
+      async () => {
+        const data = await Promise.all(
+          [
+            ['exp-1', 0],
+            ['exp-2', 1],
+            ['big-1', 2],
+          ].map(([id, lane]) =>
+            producer.hget(`${space.prefix}:${laneQueueName(Number(lane))}:${String(id)}`, 'data'),
+          ),
+        );
+        return data.every((d) => (JSON.parse(d ?? '{}') as CommitJobData).redrivenAt !== undefined);
+      },
+      { description: 'redrivenAt on every re-driven job' },
+    );
+  });
+});

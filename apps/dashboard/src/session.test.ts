@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { parseCookies, sessionCookie } from './cookies.ts';
+import { createLoginThrottle } from './login-throttle.ts';
+import { createSessionCodec } from './session.ts';
+
+const SECRET = 'a-session-secret-of-at-least-32-characters';
+
+describe('session tokens', () => {
+  it('reads back what it issued until it expires', () => {
+    let now = 1_000;
+    const codec = createSessionCodec({ secret: SECRET, ttlMs: 60_000, now: () => now });
+    const token = codec.issue('ops');
+    expect(codec.read(token)).toMatchObject({ name: 'ops', expiresAt: 61_000 });
+    now = 61_000;
+    expect(codec.read(token)).toBeUndefined();
+  });
+
+  it('refuses a token signed with another secret, edited, or malformed', () => {
+    const codec = createSessionCodec({ secret: SECRET, ttlMs: 60_000 });
+    const other = createSessionCodec({ secret: `${SECRET}-other`, ttlMs: 60_000 });
+    const token = codec.issue('viewer');
+    expect(other.read(token)).toBeUndefined();
+    const [payload, signature] = token.split('.');
+    const admin = Buffer.from(
+      Buffer.from(payload!, 'base64url').toString().replace('viewer', 'admin'),
+    ).toString('base64url');
+    expect(codec.read(`${admin}.${signature}`)).toBeUndefined();
+    for (const bad of [undefined, '', 'x', 'a.b.c', `${payload}.`])
+      expect(codec.read(bad)).toBeUndefined();
+  });
+
+  it('gives each session its own CSRF token and checks it', () => {
+    const codec = createSessionCodec({ secret: SECRET, ttlMs: 60_000 });
+    const [a, b] = [codec.issue('ops'), codec.issue('ops')];
+    expect(codec.csrfToken(a)).not.toBe(codec.csrfToken(b));
+    expect(codec.checkCsrf(a, codec.csrfToken(a))).toBe(true);
+    expect(codec.checkCsrf(a, codec.csrfToken(b))).toBe(false);
+    expect(codec.checkCsrf(a, undefined)).toBe(false);
+    expect(codec.checkCsrf(a, ['x'])).toBe(false);
+  });
+});
+
+describe('cookies', () => {
+  it('parses a Cookie header and skips what is malformed', () => {
+    const cookies = parseCookies('a=1; commitlog_session=x%2Fy; junk; b=%E0%A4%A');
+    expect(cookies.get('a')).toBe('1');
+    expect(cookies.get('commitlog_session')).toBe('x/y');
+    expect(cookies.has('b')).toBe(false);
+    expect(parseCookies(undefined).size).toBe(0);
+  });
+
+  it('writes an HttpOnly, SameSite=Strict session cookie, Secure when asked', () => {
+    expect(sessionCookie('s', 'v/1', { maxAgeS: 60, secure: false })).toBe(
+      's=v%2F1; Path=/; HttpOnly; SameSite=Strict; Max-Age=60',
+    );
+    expect(sessionCookie('s', '', { maxAgeS: 0, secure: true })).toMatch(/Max-Age=0; Secure$/);
+  });
+});
+
+describe('the sign-in throttle', () => {
+  it('blocks a client after 5 failures for the rest of the window, and forgets on success', () => {
+    let now = 0;
+    const throttle = createLoginThrottle({ now: () => now, windowMs: 1000 });
+    for (let i = 0; i < 5; i++) {
+      expect(throttle.blockedForMs('a')).toBe(0);
+      throttle.recordFailure('a');
+    }
+    now = 400;
+    expect(throttle.blockedForMs('a')).toBe(600);
+    expect(throttle.blockedForMs('b')).toBe(0);
+    now = 1000;
+    expect(throttle.blockedForMs('a')).toBe(0);
+    throttle.recordFailure('b');
+    throttle.recordSuccess('b');
+    for (let i = 0; i < 4; i++) throttle.recordFailure('b');
+    expect(throttle.blockedForMs('b')).toBe(0);
+  });
+
+  it('keeps a bounded number of clients', () => {
+    const throttle = createLoginThrottle({ maxClients: 2, maxFailures: 1 });
+    for (const client of ['a', 'b', 'c']) throttle.recordFailure(client);
+    expect(throttle.blockedForMs('a')).toBe(0); // dropped, the oldest
+    expect(throttle.blockedForMs('c')).toBeGreaterThan(0);
+  });
+});

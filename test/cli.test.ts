@@ -1,3 +1,4 @@
+import { verifyPassword } from '@commitlog/runtime';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -5,10 +6,18 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 function commitlog(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return commitlogWithInput('', ...args);
+}
+
+function commitlogWithInput(
+  input: string,
+  ...args: string[]
+): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ['apps/cli/src/main.ts', ...args], {
     cwd: root,
     encoding: 'utf8',
     env: process.env,
+    input,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -27,5 +36,33 @@ describe('the commitlog command, as a process', () => {
     const result = commitlog('help');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('up          start the whole system');
+  });
+
+  it('hashes a piped dashboard password, and refuses a short one in one line', async () => {
+    const result = commitlogWithInput(
+      'correct horse battery\nignored\n',
+      'dashboard',
+      'hash-password',
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const hash = result.stdout.trim();
+    expect(hash).toMatch(/^scrypt:16384:8:1:\S+$/);
+    expect(await verifyPassword('correct horse battery', hash)).toBe(true);
+
+    const short = commitlogWithInput('short\n', 'dashboard', 'hash-password');
+    expect(short.status).toBe(1);
+    expect(short.stdout).toBe('');
+    expect(short.stderr).toBe(
+      'commitlog: the password is 5 characters long; it must have at least 12\n',
+    );
+  });
+
+  it('refuses to run the dashboard without users, in one line', () => {
+    const result = commitlog('dashboard');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /^commitlog dashboard: invalid configuration:\n {2}DASHBOARD_USERS: is required/,
+    );
   });
 });

@@ -11,7 +11,7 @@ import {
   waitFor,
 } from '@commitlog/testkit';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,11 +31,13 @@ describe('commitlog up, then commitlog post', () => {
     await withAdmin(testKafkaBrokers(), (a) => a.deleteTopics([topic])).catch(() => undefined);
   });
 
-  it('starts ingest and worker, delivers a posted commit to Kafka, and stops on SIGINT', async () => {
+  it('starts ingest, worker and dashboard, delivers a posted commit to Kafka, and stops on SIGINT', async () => {
     const env = {
       ...process.env,
       INGEST_PORT: String(await freePort()),
       WORKER_PORT: String(await freePort()),
+      DASHBOARD_PORT: String(await freePort()),
+      DASHBOARD_OPS_PORT: String(await freePort()),
       QUEUE_PREFIX: prefix,
       INGEST_SECRETS: `up-test-secret-${uniqueName('s')}-0123456789`,
       LOG_LEVEL: 'warn',
@@ -56,6 +58,16 @@ describe('commitlog up, then commitlog post', () => {
       });
       expect(stdout).toContain(`ingest     http://127.0.0.1:${env.INGEST_PORT}`);
       expect(stdout).toMatch(/^secret {5}\S+/m);
+      expect(stdout).toContain(`dashboard  http://127.0.0.1:${env.DASHBOARD_PORT}`);
+      const signIn = await fetch(`http://127.0.0.1:${env.DASHBOARD_PORT}/login`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          username: 'admin',
+          password: readFileSync(join(root, '.data', 'dashboard-admin-password'), 'utf8').trim(),
+        }),
+        redirect: 'manual',
+      });
+      expect(signIn.status).toBe(303);
 
       await withAdmin(testKafkaBrokers(), (a) => a.createTopic(topic, { partitions: 1 }));
       const file = join(mkdtempSync(join(tmpdir(), 'commitlog-post-')), 'commit.json');

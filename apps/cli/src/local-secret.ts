@@ -11,15 +11,23 @@ export function localSecrets(repoRoot: string, env: NodeJS.ProcessEnv): string[]
     .map((s) => s.trim())
     .filter(Boolean);
   if (configured && configured.length > 0) return configured;
-  const file = join(repoRoot, '.data', 'ingest-secret');
+  return [keptSecret(repoRoot, 'ingest-secret')];
+}
+
+/**
+ * A random secret generated once and kept in `.data/<name>` (git-ignored, mode 600), so that every
+ * local run and command agrees on it.
+ */
+export function keptSecret(repoRoot: string, name: string): string {
+  const file = join(repoRoot, '.data', name);
   try {
     const kept = readFileSync(file, 'utf8').trim();
-    if (kept.length >= 32) return [kept];
+    if (kept.length >= 32) return kept;
   } catch {
     // Not created yet.
   }
   const secret = randomBytes(32).toString('hex');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return [secret];
+  return secret;
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { join } from 'node:path';
 
 /** The roles that run as their own process, each from its app's `src/main.ts`. */
-export type Role = 'ingest' | 'worker';
+export type Role = 'ingest' | 'worker' | 'dashboard';
 
 /**
  * Starts one role as a child process on this Node. The CLI never imports an app (apps never import

@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { CliError } from './cli-error.ts';
+import { hashPasswordCommand } from './commands/hash-password.ts';
 import { post } from './commands/post.ts';
 import { redrive } from './commands/redrive.ts';
 import { requeue } from './commands/requeue.ts';
@@ -17,6 +18,9 @@ commands:
   up          start the whole system on this machine (local Redis and Kafka unless configured)
   ingest      run the HTTP ingest (configured from the environment)
   worker      run a delivery worker (configured from the environment)
+  dashboard   run the dashboard (configured from the environment)
+  dashboard hash-password
+              read a password (hidden, or piped) and print its hash for DASHBOARD_USERS
   post FILE   sign a commit (or {"commits": [...]}) from a JSON file and post it to the ingest
   requeue FILE
               replay the Riak hook's failure log through the ingest (idempotent)
@@ -46,6 +50,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         return 0;
       case 'ingest':
       case 'worker':
+        noArguments(command, rest);
+        return await runRoleInForeground(command, { repoRoot, env });
+      case 'dashboard':
+        if (rest[0] === 'hash-password') {
+          noArguments('dashboard hash-password', rest.slice(1));
+          const err = (text: string): void => {
+            process.stderr.write(text);
+          };
+          await hashPasswordCommand({ stdin: process.stdin, err, out });
+          return 0;
+        }
         noArguments(command, rest);
         return await runRoleInForeground(command, { repoRoot, env });
       case 'post': {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { maskRedisUrl } from '@commitlog/runtime';
+import { hashPassword, maskRedisUrl } from '@commitlog/runtime';
 import { CliError } from '../cli-error.ts';
-import { localSecrets } from '../local-secret.ts';
+import { keptSecret, localSecrets } from '../local-secret.ts';
 import { spawnRole, type Role } from '../role-process.ts';
 
 export interface UpOptions {
@@ -67,10 +67,29 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+const LOCAL_ADMIN = 'admin';
+const LOCAL_ADMIN_PASSWORD_FILE = 'dashboard-admin-password';
+
+/**
+ * The dashboard's users and session secret for a local `up`: DASHBOARD_USERS when set, otherwise an
+ * admin whose password is generated once and kept in `.data/` (git-ignored, mode 600).
+ */
+async function localDashboardEnv(options: UpOptions): Promise<NodeJS.ProcessEnv> {
+  const sessionSecret =
+    options.env.DASHBOARD_SESSION_SECRET ??
+    keptSecret(options.repoRoot, 'dashboard-session-secret');
+  if (options.env.DASHBOARD_USERS) return { DASHBOARD_SESSION_SECRET: sessionSecret };
+  const password = keptSecret(options.repoRoot, LOCAL_ADMIN_PASSWORD_FILE);
+  return {
+    DASHBOARD_SESSION_SECRET: sessionSecret,
+    DASHBOARD_USERS: `${LOCAL_ADMIN}:admin:${await hashPassword(password)}`,
+  };
+}
+
 /**
  * `commitlog up`: the whole system on this machine, in the foreground. Uses REDIS_URL and
- * KAFKA_BROKERS when set, otherwise the local Redis and Kafka broker from infra/; starts the ingest
- * and a worker, waits until both answer, prints where everything is, and stops the roles on
+ * KAFKA_BROKERS when set, otherwise the local Redis and Kafka broker from infra/; starts the ingest,
+ * a worker and the dashboard, waits until each answers, prints where everything is, and stops the roles on
  * Ctrl-C (the infrastructure keeps running; `pnpm infra:down` stops it).
  */
 export async function up(options: UpOptions): Promise<void> {
@@ -78,11 +97,14 @@ export async function up(options: UpOptions): Promise<void> {
   const secrets = localSecrets(options.repoRoot, options.env);
   const ingestPort = options.env.INGEST_PORT ?? '8080';
   const workerPort = options.env.WORKER_PORT ?? '8082';
+  const dashboardPort = options.env.DASHBOARD_PORT ?? '8081';
   const env: NodeJS.ProcessEnv = {
     ...options.env,
     INGEST_SECRETS: secrets.join(','),
     INGEST_PORT: ingestPort,
     WORKER_PORT: workerPort,
+    DASHBOARD_PORT: dashboardPort,
+    ...(await localDashboardEnv(options)),
   };
   const logDir = join(options.repoRoot, '.data', 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -93,7 +115,7 @@ export async function up(options: UpOptions): Promise<void> {
     await Promise.all(children.map(({ child }) => stopped(child)));
   };
   try {
-    for (const role of ['worker', 'ingest'] as const) {
+    for (const role of ['worker', 'ingest', 'dashboard'] as const) {
       const log = join(logDir, `${role}.log`);
       const stream = createWriteStream(log, { flags: 'a' });
       const child = spawnRole(role, {
@@ -105,9 +127,10 @@ export async function up(options: UpOptions): Promise<void> {
       child.stderr?.pipe(stream);
       children.push({ role, child, log });
     }
-    const [worker, ingest] = children;
-    await waitHealthy(`http://127.0.0.1:${workerPort}/healthz`, worker!.child, worker!.log, 60_000);
-    await waitHealthy(`http://127.0.0.1:${ingestPort}/healthz`, ingest!.child, ingest!.log, 60_000);
+    const ports = { worker: workerPort, ingest: ingestPort, dashboard: dashboardPort };
+    for (const { role, child, log } of children) {
+      await waitHealthy(`http://127.0.0.1:${ports[role]}/healthz`, child, log, 60_000);
+    }
   } catch (error) {
     await stopAll();
     throw error;
@@ -118,7 +141,12 @@ export async function up(options: UpOptions): Promise<void> {
   out(`kafka      ${options.env.KAFKA_BROKERS ?? '127.0.0.1:9092'}`);
   out(`ingest     http://127.0.0.1:${ingestPort}  (log ${children[1]!.log})`);
   out(`worker     http://127.0.0.1:${workerPort}/metrics  (log ${children[0]!.log})`);
-  out('dashboard  not built yet');
+  out(
+    `dashboard  http://127.0.0.1:${dashboardPort}  (log ${children[2]!.log}; ` +
+      (options.env.DASHBOARD_USERS
+        ? 'users from DASHBOARD_USERS)'
+        : `user ${LOCAL_ADMIN}, password in .data/${LOCAL_ADMIN_PASSWORD_FILE})`),
+  );
   out(`secret     ${secrets[0]}  (sign requests with it; kept in .data/ingest-secret)`);
   out('try        ./commitlog post examples/commit.json');
   out(
@@ -126,7 +154,9 @@ export async function up(options: UpOptions): Promise<void> {
       '--bootstrap-server 127.0.0.1:9092 --topic riak.default.transactions --from-beginning ' +
       '--property print.key=true --property print.headers=true',
   );
-  out('ready: press Ctrl-C to stop ingest and worker (pnpm infra:down stops Redis and Kafka)');
+  out(
+    'ready: press Ctrl-C to stop ingest, worker and dashboard (pnpm infra:down stops Redis and Kafka)',
+  );
 
   const exited = Promise.race(children.map(({ role, child }) => stopped(child).then(() => role)));
   const reason = await Promise.race([

@@ -1,0 +1,61 @@
+import { hashPassword } from '@commitlog/runtime';
+
+export interface HashPasswordOptions {
+  stdin: NodeJS.ReadStream;
+  /** The prompt goes here, never the password. */
+  err: (text: string) => void;
+  out: (line: string) => void;
+}
+
+/** Reads one line from a terminal without echoing it. */
+function readHidden(stdin: NodeJS.ReadStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let line = '';
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.setEncoding('utf8');
+    const done = (error?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      if (error) reject(error);
+      else resolve(line);
+    };
+    const onData = (chunk: string) => {
+      for (const c of chunk) {
+        if (c === '\r' || c === '\n') return done();
+        if (c === '\u0003') return done(new Error('cancelled'));
+        if (c === '\u007f' || c === '\b') line = line.slice(0, -1);
+        else line += c;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** Reads the first line of piped input. */
+async function readFirstLine(stdin: NodeJS.ReadStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stdin) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
+/**
+ * `commitlog dashboard hash-password`: reads a password (hidden at a terminal, or the first line of
+ * piped input; never an argument, which would land in the shell history) and prints the hash that
+ * a `DASHBOARD_USERS` entry takes: `name:role:<hash>`.
+ */
+export async function hashPasswordCommand(options: HashPasswordOptions): Promise<void> {
+  let password: string;
+  if (options.stdin.isTTY) {
+    options.err('password (not shown): ');
+    password = await readHidden(options.stdin);
+    options.err('\n');
+  } else {
+    password = await readFirstLine(options.stdin);
+  }
+  options.out(await hashPassword(password));
+}

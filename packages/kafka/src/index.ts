@@ -4,3 +4,4 @@ export { KafkaProduceError, toKafkaProduceError } from './kafka-errors.ts';
 export { createKafkajsProducer } from './kafkajs-producer.ts';
 export { collectRecords, type CollectedRecord, type RecordCollector } from './record-collector.ts';
 export type { RecordProducer } from './record-producer.ts';
+export { createTopicStampReader, type RecordStamp, type TopicStampReader } from './topic-stamps.ts';

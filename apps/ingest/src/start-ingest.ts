@@ -93,6 +93,7 @@ export async function startIngest(
     prefix: config.queuePrefix,
     retention: { dedupWindowMs: config.dedupWindowMs, failedRetentionMs: config.failedRetentionMs },
     maxLaneBacklog: config.maxLaneBacklog,
+    gather: config.enqueueBatching,
     lanes: config.lanes,
   });
   const registry = createMetricsRegistry('ingest');

@@ -34,13 +34,14 @@ describe('commit enqueuer on the real Redis', () => {
     await space.cleanup();
   });
 
-  function enqueuer(maxLaneBacklog = 1000) {
+  function enqueuer(maxLaneBacklog = 1000, gather = true) {
     const e = createCommitEnqueuer({
       connection: producer,
       prefix: space.prefix,
       retention,
       maxLaneBacklog,
       lanes: 16,
+      gather,
     });
     closers.push(() => e.close());
     return e;
@@ -63,6 +64,20 @@ describe('commit enqueuer on the real Redis', () => {
       // getWaiting lists from the consuming end: the order in which the lane will deliver.
       expect(waiting.map((j) => j.id)).toEqual(
         Array.from({ length: 10 }, (_, k) => `id-${l + 4 * k}`),
+      );
+    }
+  });
+
+  it('without gathering, stores each commit on its own, still in call order per lane', async () => {
+    const e = enqueuer(1000, false);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => e.enqueue(job(i % 2, `solo-${i}`))),
+    );
+    expect(results.map((r) => r.duplicate)).toEqual(new Array(20).fill(false));
+    for (let l = 0; l < 2; l++) {
+      const waiting = await lane(l).getWaiting(0, -1);
+      expect(waiting.map((j) => j.id)).toEqual(
+        Array.from({ length: 10 }, (_, k) => `solo-${l + 2 * k}`),
       );
     }
   });

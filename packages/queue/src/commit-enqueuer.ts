@@ -34,6 +34,12 @@ export interface CommitEnqueuerOptions {
   maxLaneBacklog: number;
   /** The configured number of lanes, checked against the one recorded in Redis before storing. */
   lanes: number;
+  /**
+   * Whether the enqueues of one event-loop turn are stored together (one look-up round trip and
+   * one `addBulk` per lane). Default true; false stores each commit on its own, which only the
+   * benchmark wants (to measure what gathering buys).
+   */
+  gather?: boolean;
 }
 
 interface Pending {
@@ -181,6 +187,11 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
     enqueue(data) {
       if (closed) return Promise.reject(new QueueUnavailableError(new Error('enqueuer is closed')));
       return new Promise<EnqueueResult>((resolve, reject) => {
+        if (options.gather === false) {
+          pending.push({ data, resolve, reject });
+          flush();
+          return;
+        }
         if (pending.length === 0) setImmediate(flush);
         pending.push({ data, resolve, reject });
       });

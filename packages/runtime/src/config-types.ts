@@ -46,6 +46,11 @@ export interface IngestConfig extends CommonConfig {
   maxBatchBytes: number;
   /** `MAX_LANE_BACKLOG`: waiting commits in one lane before the ingest answers 503. Default 100,000. */
   maxLaneBacklog: number;
+  /**
+   * `INGEST_ENQUEUE_BATCHING`: store the commits of one event-loop turn together (one look-up and
+   * one `addBulk` per lane), `true` or `false`. Default true; false only to measure what it buys.
+   */
+  enqueueBatching: boolean;
   /** `SIGNATURE_MAX_AGE`, seconds: how far a signature's `t` may be from the clock. Default 300. */
   replayWindowS: number;
   /** `SHUTDOWN_TIMEOUT`, ms: how long a graceful stop may take before exiting anyway. Default 10 s. */

@@ -50,6 +50,7 @@ describe('loadIngestConfig', () => {
       maxCommitBytes: 1_000_000,
       maxBatchBytes: 16 * 1024 * 1024,
       maxLaneBacklog: 100_000,
+      enqueueBatching: true,
       replayWindowS: 300,
       shutdownTimeoutMs: 10_000,
       routesFile: undefined,
@@ -72,6 +73,7 @@ describe('loadIngestConfig', () => {
       MAX_COMMIT_BYTES: '1048576',
       MAX_BATCH_BYTES: '2000000',
       MAX_LANE_BACKLOG: '5',
+      INGEST_ENQUEUE_BATCHING: 'false',
       SIGNATURE_MAX_AGE: '60',
       SHUTDOWN_TIMEOUT: '2500',
     });
@@ -89,6 +91,7 @@ describe('loadIngestConfig', () => {
       maxCommitBytes: 1_048_576,
       maxBatchBytes: 2_000_000,
       maxLaneBacklog: 5,
+      enqueueBatching: false,
       replayWindowS: 60,
       shutdownTimeoutMs: 2500,
       routesFile: undefined,

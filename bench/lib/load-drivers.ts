@@ -1,0 +1,82 @@
+/**
+ * Open- and closed-loop drivers. The open loop sends request `i` at its intended time
+ * (start + i / rate) whether or not earlier ones were answered, and measures each latency from
+ * that intended time, so a stalled server shows up as latency instead of as a slower sender
+ * (no coordinated omission). The closed loop keeps `clients` requests outstanding: saturation.
+ */
+import { intendedOffsetMs } from './rate-ladder.ts';
+
+/** One request's fate, times in epoch ms (the clock Kafka's append times use). */
+export interface Sent {
+  n: number;
+  intendedAt: number;
+  answeredAt: number;
+  status: number;
+  id: string | undefined;
+}
+
+export type Send = (n: number) => Promise<{ status: number; id: string | undefined }>;
+
+/** Epoch ms with sub-ms resolution, anchored once so that it does not jump with NTP. */
+export function epochClock(): () => number {
+  const anchor = Date.now() - performance.now();
+  return () => anchor + performance.now();
+}
+
+export async function openLoop(options: {
+  rate: number;
+  durationMs: number;
+  send: Send;
+  /** First request number (unique across the run, so commits differ between steps). */
+  firstN: number;
+  now?: () => number;
+}): Promise<Sent[]> {
+  const now = options.now ?? epochClock();
+  const total = Math.max(1, Math.round((options.rate * options.durationMs) / 1000));
+  const results: Sent[] = [];
+  const inFlight: Promise<void>[] = [];
+  const start = now();
+  for (let i = 0; i < total;) {
+    const t = now();
+    // Send every request that is due; then yield so answers are read.
+    while (i < total && start + intendedOffsetMs(i, options.rate) <= t) {
+      const intendedAt = start + intendedOffsetMs(i, options.rate);
+      const n = options.firstN + i;
+      inFlight.push(
+        options.send(n).then((r) => {
+          results.push({ n, intendedAt, answeredAt: now(), status: r.status, id: r.id });
+        }),
+      );
+      i++;
+    }
+    if (i >= total) break;
+    const wait = start + intendedOffsetMs(i, options.rate) - now();
+    await new Promise((r) => (wait >= 1 ? setTimeout(r, Math.floor(wait)) : setImmediate(r)));
+  }
+  await Promise.all(inFlight);
+  return results;
+}
+
+export async function closedLoop(options: {
+  clients: number;
+  durationMs: number;
+  send: Send;
+  firstN: number;
+  now?: () => number;
+}): Promise<Sent[]> {
+  const now = options.now ?? epochClock();
+  const results: Sent[] = [];
+  const end = now() + options.durationMs;
+  let next = options.firstN;
+  await Promise.all(
+    Array.from({ length: options.clients }, async () => {
+      while (now() < end) {
+        const n = next++;
+        const intendedAt = now();
+        const r = await options.send(n);
+        results.push({ n, intendedAt, answeredAt: now(), status: r.status, id: r.id });
+      }
+    }),
+  );
+  return results;
+}

@@ -1,0 +1,66 @@
+/**
+ * CPU time and resident memory of processes, from Linux's /proc: CPU seconds (user + system) at
+ * the start and end of a phase, and the peak RSS seen by sampling every `intervalMs` in between.
+ */
+import { readFileSync } from 'node:fs';
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** CPU seconds used so far by `pid`, or NaN when it cannot be read (it exited). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may hold spaces: utime is field 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resident set size of `pid` in bytes, or NaN. */
+export function rssBytes(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+    return kb === undefined ? NaN : Number(kb) * 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+export interface ProcessUsage {
+  name: string;
+  cpuSeconds: number;
+  peakRssBytes: number;
+}
+
+export interface UsageSampler {
+  stop(): ProcessUsage[];
+}
+
+/** Starts sampling `processes` (name → pid); `stop` returns CPU used and peak RSS of each. */
+export function sampleUsage(processes: Record<string, number>, intervalMs = 200): UsageSampler {
+  const entries = Object.entries(processes);
+  const cpuStart = new Map(entries.map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const peak = new Map(entries.map(([name, pid]) => [name, rssBytes(pid)]));
+  const sample = (): void => {
+    for (const [name, pid] of entries) {
+      const rss = rssBytes(pid);
+      const before = peak.get(name);
+      if (Number.isFinite(rss) && !(before !== undefined && before >= rss)) peak.set(name, rss);
+    }
+  };
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return entries.map(([name, pid]) => ({
+        name,
+        cpuSeconds: cpuSeconds(pid) - (cpuStart.get(name) ?? NaN),
+        peakRssBytes: peak.get(name) ?? NaN,
+      }));
+    },
+  };
+}

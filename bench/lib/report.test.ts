@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { formatReport } from './report.ts';
+import type { RunResults, StepResult } from './results.ts';
+
+const latency = { count: 10, p50: 2, p99: 9, p999: 12, max: 12 };
+const step = (rate: number, sustainable: boolean): StepResult => ({
+  rate,
+  durationS: 5,
+  sustainable,
+  reasons: sustainable ? [] : ['p99 300 ms ≥ 100 ms'],
+  sent: rate * 5,
+  accepted: rate * 5,
+  refused: 0,
+  acceptedPerS: rate,
+  deliveredPerS: rate,
+  accept: latency,
+  commitToKafka: latency,
+  backlogAtEnd: 0,
+  lost: 0,
+  duplicates: 0,
+  usage: [{ name: 'ingest', cpuSeconds: 2.5, peakRssBytes: 100 * 1048576 }],
+});
+
+describe('report', () => {
+  it('prints the summary with ratios, the ladder, resources, targets and levers', () => {
+    const run: RunResults = {
+      startedAt: '2026-01-01T00:00:00Z',
+      mode: 'quick',
+      machine: { cpus: 2, node: 'v24.0.0' },
+      system: {
+        name: 'commitlog',
+        steps: [step(1000, true), step(2000, false)],
+        maxSustainablePerS: 1000,
+      },
+      halfRate: step(500, true),
+      saturation: { ...step(0, true), rate: undefined, acceptedPerS: 1500, deliveredPerS: 1400 },
+      redisBytesPerWaitingCommit: 2100,
+      baselines: {
+        b1Node: { name: 'B1', what: 'accepted', perS: 6000, usage: [] },
+        b4: { name: 'B4', steps: [step(1000, true)], maxSustainablePerS: 1250 },
+        b5: { name: 'B5', steps: [step(200, true)], maxSustainablePerS: 200 },
+      },
+      levers: [
+        {
+          lever: 'ingest micro-batching',
+          setting: 'on',
+          isDefault: true,
+          saturation: step(0, true),
+          fixedRate: step(500, true),
+        },
+      ],
+      errors: ['B2: failed'],
+    };
+    const text = formatReport(run);
+    expect(text).toContain('B4 no-queue ceiling, max sustainable');
+    expect(text).toMatch(/B4 no-queue ceiling, max sustainable\s+1000\s+1250\s.*0\.80×/);
+    expect(text).toMatch(/B5 naive BullMQ, max sustainable\s+200\s+200\s.*5\.00×/);
+    expect(text).toMatch(/B1 node:http.*0\.25×/);
+    expect(text).toContain('p99 300 ms ≥ 100 ms');
+    expect(text).toMatch(/ingest\s+2\.50\s+0\.50\s+100/);
+    expect(text).toMatch(/max sustainable ≥ 0\.8 × B4\s+met/);
+    expect(text).toContain('ingest micro-batching');
+    expect(text).toContain('B2: failed');
+  });
+});

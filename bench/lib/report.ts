@@ -1,0 +1,172 @@
+/** The terminal report of a run: the summary with ratios to B1–B5, the ladders, resources, targets, levers. */
+import type { LadderResult, RunResults, StepResult, ThroughputResult } from './results.ts';
+import { judgeTargets, maxSustainableStep } from './targets.ts';
+import { mib, num, ratio, textTable, triple } from './text-table.ts';
+
+function summaryTable(run: RunResults): string {
+  const e2e = run.system.maxSustainablePerS;
+  const sat = run.saturation;
+  const top = maxSustainableStep(run.system);
+  const rows: string[][] = [
+    [
+      'commitlog, max sustainable (open loop)',
+      num(top?.acceptedPerS),
+      num(e2e),
+      triple(top?.accept),
+      triple(top?.commitToKafka),
+      '1.00×',
+    ],
+    [
+      'commitlog, saturation (closed loop)',
+      num(sat?.acceptedPerS),
+      num(sat?.deliveredPerS),
+      triple(sat?.accept),
+      triple(sat?.commitToKafka),
+      '—',
+    ],
+  ];
+  const simple = (
+    label: string,
+    b: ThroughputResult | undefined,
+    against: number | undefined,
+  ): string[] => [
+    label,
+    num(b?.perS),
+    num(b?.secondPerS),
+    triple(b?.latency),
+    '—',
+    ratio(against, b?.secondPerS ?? b?.perS),
+  ];
+  const ladder = (label: string, b: LadderResult | undefined): string[] => {
+    const s = b ? maxSustainableStep(b) : undefined;
+    return [
+      label,
+      num(s?.acceptedPerS),
+      num(b?.maxSustainablePerS),
+      triple(s?.accept),
+      triple(s?.commitToKafka),
+      ratio(e2e, b?.maxSustainablePerS),
+    ];
+  };
+  const b = run.baselines;
+  rows.push(
+    simple('B1 node:http 202, no Redis (saturation)', b.b1Node, sat?.acceptedPerS),
+    simple('B1 express 202, no Redis (saturation)', b.b1Express, sat?.acceptedPerS),
+    simple('B2 BullMQ addBulk / no-op worker', b.b2, sat?.deliveredPerS),
+    simple('B3 our producer alone, acks=all', b.b3, sat?.deliveredPerS),
+    simple('B3 kafka-producer-perf-test, acks=all', b.b3PerfTest, sat?.deliveredPerS),
+    ladder('B4 no-queue ceiling, max sustainable', b.b4),
+    ladder('B5 naive BullMQ, max sustainable', b.b5),
+  );
+  return textTable(
+    [
+      'design',
+      'accepted/s',
+      'delivered/s',
+      'accept ms p50/p99/p99.9',
+      'commit→Kafka ms p50/p99/p99.9',
+      'commitlog ÷ this',
+    ],
+    rows,
+  );
+}
+
+function ladderTable(ladder: LadderResult): string {
+  return textTable(
+    [
+      'rate/s',
+      'accepted/s',
+      'delivered/s',
+      'accept ms p50/p99/p99.9',
+      'commit→Kafka ms p50/p99/p99.9',
+      'backlog',
+      'lost',
+      'dup',
+      'verdict',
+    ],
+    ladder.steps.map((s) => [
+      num(s.rate),
+      num(s.acceptedPerS),
+      num(s.deliveredPerS),
+      triple(s.accept),
+      triple(s.commitToKafka),
+      String(s.backlogAtEnd),
+      String(s.lost),
+      String(s.duplicates),
+      s.sustainable ? 'keeps up' : s.reasons.join('; '),
+    ]),
+  );
+}
+
+function resourcesTable(step: StepResult | undefined): string {
+  if (!step) return '(no sustainable step)';
+  return textTable(
+    ['process', 'CPU s', 'CPU ms per commit', 'peak RSS MiB'],
+    step.usage.map((u) => [
+      u.name,
+      num(u.cpuSeconds),
+      num((u.cpuSeconds * 1000) / Math.max(1, step.accepted)),
+      mib(u.peakRssBytes),
+    ]),
+  );
+}
+
+function leverTable(run: RunResults): string {
+  return textTable(
+    [
+      'lever',
+      'setting',
+      'saturation delivered/s',
+      `commit→Kafka ms at ${run.levers[0]?.fixedRate.rate ?? '?'}/s p50/p99/p99.9`,
+      'lost',
+    ],
+    run.levers.map((l) => [
+      l.lever,
+      `${l.setting}${l.isDefault ? ' (default)' : ''}`,
+      num(l.saturation.deliveredPerS),
+      triple(l.fixedRate.commitToKafka),
+      String(l.saturation.lost + l.fixedRate.lost),
+    ]),
+  );
+}
+
+export function formatReport(run: RunResults): string {
+  const top = maxSustainableStep(run.system);
+  const parts = [
+    `commitlog benchmark (${run.mode}), ${run.startedAt}, ${run.machine.cpus} CPUs, Node ${run.machine.node}`,
+    '',
+    summaryTable(run),
+    '',
+    "commitlog open-loop ladder (latency from each request's intended send time):",
+    ladderTable(run.system),
+  ];
+  for (const b of [run.baselines.b4, run.baselines.b5]) {
+    if (b) parts.push('', `${b.name} ladder:`, ladderTable(b));
+  }
+  parts.push(
+    '',
+    `resources at commitlog's max sustainable step (${num(top?.rate)}/s):`,
+    resourcesTable(top),
+    `Redis bytes per waiting commit: ${num(run.redisBytesPerWaitingCommit)}`,
+  );
+  if (run.halfRate) {
+    parts.push(
+      `at half of it (${num(run.halfRate.rate)}/s): commit→Kafka p50/p99/p99.9 ${triple(run.halfRate.commitToKafka)} ms`,
+    );
+  }
+  parts.push(
+    '',
+    'targets:',
+    textTable(
+      ['target', 'met', 'figures'],
+      judgeTargets(run).map((v) => [
+        v.target,
+        v.met === undefined ? 'n/a' : v.met ? 'met' : 'NOT met',
+        v.detail,
+      ]),
+    ),
+  );
+  if (run.levers.length > 0) parts.push('', 'levers (each on and off, same run):', leverTable(run));
+  if (run.errors.length > 0) parts.push('', 'errors:', ...run.errors.map((e) => `  ${e}`));
+  return parts.join('\n');
+}

@@ -1,0 +1,69 @@
+/** The shape of a benchmark run's results: what the JSON holds and the report prints. */
+import type { LatencySummary } from './latency.ts';
+import type { ProcessUsage } from './proc-sampler.ts';
+import type { StepMetrics } from './step-metrics.ts';
+
+export interface StepResult extends StepMetrics {
+  /** Asked rate, commits/s (open loop), or undefined for a closed-loop run. */
+  rate: number | undefined;
+  clients?: number;
+  durationS: number;
+  sustainable: boolean;
+  reasons: string[];
+  usage: ProcessUsage[];
+  /** Redis `used_memory` before and after the step, bytes (runs through Redis only). */
+  redisUsedBytes?: { before: number; after: number };
+}
+
+/** An open-loop ladder of one design. */
+export interface LadderResult {
+  name: string;
+  steps: StepResult[];
+  /** Delivered/s of the highest sustainable step; undefined when none was. */
+  maxSustainablePerS: number | undefined;
+}
+
+/** A simple throughput figure of a baseline that is not a ladder. */
+export interface ThroughputResult {
+  name: string;
+  /** What was counted, e.g. "accepted", "records acked". */
+  what: string;
+  perS: number;
+  /** Second figure where a baseline has two sides (BullMQ: added, then processed). */
+  secondPerS?: number;
+  latency?: LatencySummary;
+  usage: ProcessUsage[];
+}
+
+export interface LeverResult {
+  lever: string;
+  setting: string;
+  /** Whether this is the product's default setting. */
+  isDefault: boolean;
+  saturation: StepResult;
+  /** An open-loop step at the same fixed rate for every setting of the run. */
+  fixedRate: StepResult;
+}
+
+export interface RunResults {
+  startedAt: string;
+  mode: 'full' | 'quick';
+  machine: { cpus: number; node: string };
+  system: LadderResult;
+  /** The open-loop step at half the max sustainable throughput. */
+  halfRate: StepResult | undefined;
+  saturation: StepResult | undefined;
+  redisBytesPerWaitingCommit: number | undefined;
+  baselines: {
+    b1Node?: ThroughputResult;
+    b1Express?: ThroughputResult;
+    b2?: ThroughputResult;
+    b3?: ThroughputResult;
+    b3PerfTest?: ThroughputResult;
+    b4?: LadderResult;
+    b5?: LadderResult;
+  };
+  levers: LeverResult[];
+  /** Things that went wrong in a part of the run which did not stop the rest. */
+  errors: string[];
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { stepMetrics } from './step-metrics.ts';
+
+const sent = (n: number, intendedAt: number, answeredAt: number, status = 202) => ({
+  n,
+  intendedAt,
+  answeredAt,
+  status,
+  id: status === 202 ? `c${n}` : undefined,
+});
+const stamp = (id: string, timestampMs: number) => ({ topic: 't', id, timestampMs });
+
+describe('step metrics', () => {
+  it('measures from the intended time, counts lost and duplicates, and the end backlog', () => {
+    const m = stepMetrics(
+      [sent(1, 0, 2), sent(2, 10, 13), sent(3, 20, 21), sent(4, 30, 31, 503), sent(5, 900, 905)],
+      [stamp('c1', 5), stamp('c2', 17), stamp('c2', 40), stamp('c3', 26)],
+      { start: 0, end: 1000 },
+    );
+    expect(m).toMatchObject({
+      sent: 5,
+      accepted: 4,
+      refused: 1,
+      acceptedPerS: 4,
+      deliveredPerS: 4,
+      lost: 1,
+      duplicates: 1,
+      backlogAtEnd: 0,
+    });
+    expect(m.commitToKafka.count).toBe(3);
+    expect(m.commitToKafka.p50).toBe(6);
+    expect(m.commitToKafka.max).toBe(7);
+    expect(m.accept.max).toBe(5);
+  });
+
+  it('sees a backlog when stores lag behind accepts at the end of the step', () => {
+    const m = stepMetrics(
+      [sent(1, 0, 1), sent(2, 1, 2), sent(3, 2, 3)],
+      [stamp('c1', 5), stamp('c2', 1500), stamp('c3', 1600)],
+      { start: 0, end: 1000 },
+    );
+    expect(m.backlogAtEnd).toBe(2);
+    expect(m.deliveredPerS).toBe(1);
+    expect(m.lost).toBe(0);
+  });
+});

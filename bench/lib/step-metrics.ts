@@ -1,0 +1,68 @@
+/**
+ * The figures of one load step, from what the load generator saw (each request's intended and
+ * answer times, status and commit id) and what Kafka holds (each record's commit id and append
+ * time). Pure, so that the oracle and the latency arithmetic are unit-tested.
+ */
+import type { RecordStamp } from '@commitlog/kafka';
+import { summarize, type LatencySummary } from './latency.ts';
+import type { Sent } from './load-drivers.ts';
+import { backlogAt } from './sustainable.ts';
+
+export interface StepMetrics {
+  sent: number;
+  accepted: number;
+  refused: number;
+  acceptedPerS: number;
+  /** Records Kafka stored by the end of the step, per second of the step. */
+  deliveredPerS: number;
+  /** From the intended send time to the HTTP answer, 2xx only. */
+  accept: LatencySummary;
+  /** From the intended send time to Kafka's append time, accepted commits found in Kafka. */
+  commitToKafka: LatencySummary;
+  backlogAtEnd: number;
+  /** Accepted (2xx) commits that are not in Kafka: must be 0. */
+  lost: number;
+  /** Extra copies of commits in Kafka (the same commit id more than once). */
+  duplicates: number;
+}
+
+export function stepMetrics(
+  sent: readonly Sent[],
+  stamps: readonly RecordStamp[],
+  window: { start: number; end: number },
+): StepMetrics {
+  const seconds = Math.max(0.001, (window.end - window.start) / 1000);
+  const accepted = sent.filter((s) => s.status >= 200 && s.status < 300);
+  const storedAt = new Map<string, number>();
+  let duplicates = 0;
+  for (const stamp of stamps) {
+    if (stamp.id === undefined) continue;
+    const earlier = storedAt.get(stamp.id);
+    if (earlier !== undefined) {
+      duplicates++;
+      if (stamp.timestampMs < earlier) storedAt.set(stamp.id, stamp.timestampMs);
+    } else storedAt.set(stamp.id, stamp.timestampMs);
+  }
+  let lost = 0;
+  const toKafka: number[] = [];
+  for (const s of accepted) {
+    const at = s.id === undefined ? undefined : storedAt.get(s.id);
+    if (at === undefined) lost++;
+    else toKafka.push(Math.max(0, at - s.intendedAt));
+  }
+  const acceptTimes = Float64Array.from(accepted.map((s) => s.answeredAt)).sort();
+  const storeTimes = Float64Array.from(stamps.map((s) => s.timestampMs)).sort();
+  const storedInWindow = storeTimes.filter((t) => t <= window.end).length;
+  return {
+    sent: sent.length,
+    accepted: accepted.length,
+    refused: sent.length - accepted.length,
+    acceptedPerS: accepted.length / seconds,
+    deliveredPerS: storedInWindow / seconds,
+    accept: summarize(accepted.map((s) => s.answeredAt - s.intendedAt)),
+    commitToKafka: summarize(toKafka),
+    backlogAtEnd: backlogAt(acceptTimes, storeTimes, window.end),
+    lost,
+    duplicates,
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * Runs one load step against a design (commitlog or a baseline behind the same HTTP API): a fresh
+ * topic (append-time stamps), the workload, CPU and memory sampling, then the wait until Kafka
+ * holds every accepted commit, and the oracle.
+ */
+import { defaultTopic } from '@commitlog/core';
+import { redisUsedMemory, type BenchContext } from './bench-context.ts';
+import { closedLoop, epochClock, openLoop, type Sent } from './load-drivers.ts';
+import { sampleUsage } from './proc-sampler.ts';
+import type { StepResult } from './results.ts';
+import { createSignedPoster } from './signed-poster.ts';
+import { stepMetrics } from './step-metrics.ts';
+import { judgeStep } from './sustainable.ts';
+import { createWorkload, type KeyDistribution } from './workload.ts';
+
+/** A design under load: where to post, and its processes (name → pid) to measure. */
+export interface Target {
+  name: string;
+  url: string;
+  processes(): Record<string, number>;
+  /** Whether it keeps commits in Redis (then Redis memory is measured). */
+  usesRedis: boolean;
+  /** False for B1, which stores nothing: no Kafka oracle then. Default true. */
+  deliversToKafka?: boolean;
+}
+
+export type StepSpec =
+  | { kind: 'open'; rate: number; durationMs: number; keys?: KeyDistribution }
+  | { kind: 'closed'; clients: number; durationMs: number; keys?: KeyDistribution };
+
+const PARTITIONS = 4;
+const KEYS = 10_000;
+/** Most commits one step may ask for, so a wild rate cannot exhaust memory. */
+const MAX_STEP_COMMITS = 400_000;
+
+export async function runStep(
+  ctx: BenchContext,
+  target: Target,
+  spec: StepSpec,
+  label: string,
+): Promise<StepResult> {
+  const bucket = `${ctx.runTag}-${label}`.replace(/[^a-zA-Z0-9-]/g, '-');
+  const topic = defaultTopic('default', bucket);
+  await ctx.kafka.admin.createTopic(topic, {
+    partitions: PARTITIONS,
+    configs: { 'message.timestamp.type': 'LogAppendTime' },
+  });
+  const next = createWorkload({
+    bucket,
+    keys: KEYS,
+    distribution: spec.keys ?? 'uniform',
+    seed: ctx.takeNumbers(0) + 1,
+  });
+  const poster = createSignedPoster({ url: target.url, secret: ctx.secret, sockets: 64 });
+  const firstN = ctx.takeNumbers(MAX_STEP_COMMITS);
+  const send = (n: number) => poster.post(next(n).body);
+
+  const pids: Record<string, number> = { ...target.processes(), loadgen: process.pid };
+  const redisPid = ctx.redis.pid();
+  const kafkaPid = ctx.kafka.pid();
+  if (redisPid !== undefined && target.usesRedis) pids.redis = redisPid;
+  if (kafkaPid !== undefined) pids.kafka = kafkaPid;
+  const memoryBefore = target.usesRedis ? await redisUsedMemory(ctx.redis.connection) : NaN;
+  const sampler = sampleUsage(pids);
+  const clock = epochClock();
+  const start = clock();
+  let sent: Sent[];
+  let end: number;
+  if (spec.kind === 'open') {
+    const durationMs = Math.min(spec.durationMs, (MAX_STEP_COMMITS / spec.rate) * 1000);
+    sent = await openLoop({ rate: spec.rate, durationMs, send, firstN, now: clock });
+    end = start + durationMs;
+  } else {
+    sent = await closedLoop({
+      clients: spec.clients,
+      durationMs: spec.durationMs,
+      send,
+      firstN,
+      now: clock,
+    });
+    end = sent.reduce((latest, s) => Math.max(latest, s.answeredAt), start);
+  }
+  const usage = sampler.stop();
+  const memoryAfter = target.usesRedis ? await redisUsedMemory(ctx.redis.connection) : NaN;
+  poster.close();
+
+  const accepted = sent.filter((s) => s.status >= 200 && s.status < 300).length;
+  const toKafka = target.deliversToKafka ?? true;
+  if (toKafka) await waitForRecords(ctx, topic, accepted, Math.max(30_000, 3 * spec.durationMs));
+  const stamps = toKafka ? await ctx.kafka.stamps.read([topic], 'commitlog-id', 120_000) : [];
+  const metrics = stepMetrics(sent, stamps, { start, end });
+  if (!toKafka) metrics.lost = 0;
+  const rate = spec.kind === 'open' ? spec.rate : undefined;
+  const verdict =
+    rate === undefined
+      ? { sustainable: true, reasons: [] }
+      : judgeStep({
+          rate,
+          acceptedPerS: metrics.acceptedPerS,
+          refused: metrics.refused,
+          p99CommitToKafkaMs: metrics.commitToKafka.p99,
+          backlogAtEnd: metrics.backlogAtEnd,
+        });
+  return {
+    ...metrics,
+    rate,
+    ...(spec.kind === 'closed' ? { clients: spec.clients } : {}),
+    durationS: (end - start) / 1000,
+    sustainable: verdict.sustainable,
+    reasons: verdict.reasons,
+    usage,
+    ...(target.usesRedis ? { redisUsedBytes: { before: memoryBefore, after: memoryAfter } } : {}),
+  };
+}
+
+/**
+ * A short open-loop step whose figures are dropped: the first requests of a fresh process pay for
+ * JIT compilation, connection set-up and lazily created queues, which no design should be judged by.
+ */
+export async function warmUp(ctx: BenchContext, target: Target, label: string): Promise<void> {
+  await runStep(ctx, target, { kind: 'open', rate: 200, durationMs: 1500 }, `${label}-warm-up`);
+}
+
+/** Waits (bounded) until the topic holds at least `count` records: the design has drained. */
+async function waitForRecords(
+  ctx: BenchContext,
+  topic: string,
+  count: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if ((await ctx.kafka.stamps.count([topic])) >= count) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  ctx.progress(
+    `    (not all ${count} accepted commits reached ${topic} within ${timeoutMs / 1000} s)`,
+  );
+}
+
+/** One progress line for a step. */
+export function describeStep(name: string, s: StepResult): string {
+  const what = s.rate === undefined ? `closed loop x${s.clients ?? '?'}` : `${s.rate}/s`;
+  const verdict =
+    s.rate === undefined ? '' : s.sustainable ? ' keeps up' : ` NOT: ${s.reasons.join('; ')}`;
+  return `  ${name} ${what}: accepted ${s.acceptedPerS.toFixed(0)}/s, delivered ${s.deliveredPerS.toFixed(0)}/s, commit→Kafka p50 ${s.commitToKafka.p50.toFixed(1)} p99 ${s.commitToKafka.p99.toFixed(1)} ms, lost ${s.lost}, dup ${s.duplicates}${verdict}`;
+}

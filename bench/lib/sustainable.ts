@@ -1,0 +1,61 @@
+/**
+ * What "keeping up" means for one open-loop step (the issue's definition of max sustainable
+ * throughput): p99 commit→Kafka under 100 ms, the backlog not growing, and (ours, so a step that
+ * silently sheds load cannot pass) every request accepted and at least 95 % of the asked rate.
+ */
+export const P99_LIMIT_MS = 100;
+
+export interface StepOutcome {
+  rate: number;
+  acceptedPerS: number;
+  /** Requests answered with anything but 2xx, or not at all. */
+  refused: number;
+  p99CommitToKafkaMs: number;
+  /** Commits accepted but not yet in Kafka at the end of the step. */
+  backlogAtEnd: number;
+}
+
+export interface Verdict {
+  sustainable: boolean;
+  /** Why not, in words for the progress line; empty when sustainable. */
+  reasons: string[];
+}
+
+/** The backlog a step may end with and still count as flat: 100 ms of its rate, at least 20. */
+export function backlogAllowance(rate: number): number {
+  return Math.max(20, rate * 0.1);
+}
+
+export function judgeStep(step: StepOutcome): Verdict {
+  const reasons: string[] = [];
+  if (!(step.p99CommitToKafkaMs < P99_LIMIT_MS)) {
+    reasons.push(`p99 ${step.p99CommitToKafkaMs.toFixed(0)} ms ≥ ${P99_LIMIT_MS} ms`);
+  }
+  if (step.backlogAtEnd > backlogAllowance(step.rate)) {
+    reasons.push(`backlog ${step.backlogAtEnd} at the end`);
+  }
+  if (step.refused > 0) reasons.push(`${step.refused} refused`);
+  if (step.acceptedPerS < step.rate * 0.95) {
+    reasons.push(`accepted ${step.acceptedPerS.toFixed(0)}/s < 95% of ${step.rate}/s`);
+  }
+  return { sustainable: reasons.length === 0, reasons };
+}
+
+/**
+ * Commits accepted but not in Kafka at time `t`: accepted by `t` minus stored by `t`, from the
+ * ascending accept times (client side) and ascending Kafka append times of one step.
+ */
+export function backlogAt(acceptedAt: Float64Array, storedAt: Float64Array, t: number): number {
+  return Math.max(0, countAtOrBefore(acceptedAt, t) - countAtOrBefore(storedAt, t));
+}
+
+function countAtOrBefore(sorted: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { RunResults, StepResult } from './results.ts';
+import { judgeTargets, maxSustainableStep } from './targets.ts';
+
+const latency = (p50: number, p99: number) => ({ count: 100, p50, p99, p999: p99, max: p99 });
+
+function step(rate: number, sustainable: boolean, extra: Partial<StepResult> = {}): StepResult {
+  return {
+    rate,
+    durationS: 5,
+    sustainable,
+    reasons: [],
+    sent: rate * 5,
+    accepted: rate * 5,
+    refused: 0,
+    acceptedPerS: rate,
+    deliveredPerS: rate,
+    accept: latency(1, 2),
+    commitToKafka: latency(3, 20),
+    backlogAtEnd: 0,
+    lost: 0,
+    duplicates: 0,
+    usage: [
+      { name: 'ingest', cpuSeconds: 1, peakRssBytes: 120e6 },
+      { name: 'worker 1', cpuSeconds: 1, peakRssBytes: 250e6 },
+    ],
+    redisUsedBytes: { before: 10e6, after: 10.5e6 },
+    ...extra,
+  };
+}
+
+function run(): RunResults {
+  return {
+    startedAt: '',
+    mode: 'quick',
+    machine: { cpus: 2, node: 'v24' },
+    system: {
+      name: 'commitlog',
+      steps: [step(500, true), step(1000, true), step(2000, false)],
+      maxSustainablePerS: 1000,
+    },
+    halfRate: step(500, true),
+    saturation: undefined,
+    redisBytesPerWaitingCommit: 2000,
+    baselines: {
+      b4: { name: 'B4', steps: [], maxSustainablePerS: 1200 },
+      b5: { name: 'B5', steps: [], maxSustainablePerS: 400 },
+    },
+    levers: [],
+    errors: [],
+  };
+}
+
+describe('targets', () => {
+  it('judges each target from the run', () => {
+    const verdicts = Object.fromEntries(judgeTargets(run()).map((v) => [v.target, v.met]));
+    expect(verdicts).toEqual({
+      'max sustainable ≥ 0.8 × B4': true,
+      'max sustainable ≥ 3 × B5': false,
+      'at half rate: p50 ≤ 5 ms, p99 ≤ 25 ms': true,
+      'worker RSS ≤ 200 MB at max sustainable': false,
+      'ingest RSS ≤ 150 MB at max sustainable': true,
+      'Redis memory flat when the backlog is flat': true,
+      '0 lost in every run': true,
+    });
+  });
+
+  it('says when there is no figure, and counts every lost commit', () => {
+    const r = run();
+    r.baselines.b4 = undefined;
+    r.system.steps[0] = step(500, true, { lost: 2 });
+    const verdicts = judgeTargets(r);
+    expect(verdicts[0]?.met).toBeUndefined();
+    expect(verdicts.find((v) => v.target === '0 lost in every run')?.met).toBe(false);
+    expect(maxSustainableStep(r.system)?.rate).toBe(1000);
+  });
+});

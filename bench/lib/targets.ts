@@ -1,0 +1,104 @@
+/**
+ * The issue's targets, judged from a run's results (printed as met / not met; never asserted in
+ * tests: on a shared 2-core machine they are measurements, not contracts).
+ */
+import type { LadderResult, RunResults, StepResult } from './results.ts';
+
+export interface TargetVerdict {
+  target: string;
+  /** undefined when the run has no figure to judge it by. */
+  met: boolean | undefined;
+  detail: string;
+}
+
+const MB = 1_000_000;
+
+/** The step at the max sustainable throughput (the highest sustainable rate). */
+export function maxSustainableStep(ladder: LadderResult): StepResult | undefined {
+  return ladder.steps
+    .filter((s) => s.sustainable)
+    .reduce<StepResult | undefined>(
+      (best, s) => (best === undefined || (s.rate ?? 0) > (best.rate ?? 0) ? s : best),
+      undefined,
+    );
+}
+
+function peakRss(step: StepResult | undefined, prefix: string): number | undefined {
+  const values = (step?.usage ?? [])
+    .filter((u) => u.name.startsWith(prefix))
+    .map((u) => u.peakRssBytes);
+  return values.length === 0 ? undefined : Math.max(...values);
+}
+
+function atLeast(
+  name: string,
+  value: number | undefined,
+  base: number | undefined,
+  factor: number,
+): TargetVerdict {
+  if (value === undefined || base === undefined) {
+    return { target: name, met: undefined, detail: 'no figure (a run found no sustainable rate)' };
+  }
+  return {
+    target: name,
+    met: value >= factor * base,
+    detail: `${value.toFixed(0)}/s vs ${factor} × ${base.toFixed(0)}/s = ${(factor * base).toFixed(0)}/s`,
+  };
+}
+
+export function judgeTargets(run: RunResults): TargetVerdict[] {
+  const e2e = run.system.maxSustainablePerS;
+  const verdicts: TargetVerdict[] = [
+    atLeast('max sustainable ≥ 0.8 × B4', e2e, run.baselines.b4?.maxSustainablePerS, 0.8),
+    atLeast('max sustainable ≥ 3 × B5', e2e, run.baselines.b5?.maxSustainablePerS, 3),
+  ];
+  const half = run.halfRate;
+  verdicts.push(
+    half === undefined
+      ? { target: 'at half rate: p50 ≤ 5 ms, p99 ≤ 25 ms', met: undefined, detail: 'not measured' }
+      : {
+          target: 'at half rate: p50 ≤ 5 ms, p99 ≤ 25 ms',
+          met: half.commitToKafka.p50 <= 5 && half.commitToKafka.p99 <= 25,
+          detail: `at ${half.rate}/s: p50 ${half.commitToKafka.p50.toFixed(1)} ms, p99 ${half.commitToKafka.p99.toFixed(1)} ms`,
+        },
+  );
+  const top = maxSustainableStep(run.system);
+  for (const [role, limit] of [
+    ['worker', 200],
+    ['ingest', 150],
+  ] as const) {
+    const rss = peakRss(top, role);
+    verdicts.push({
+      target: `${role} RSS ≤ ${limit} MB at max sustainable`,
+      met: rss === undefined ? undefined : rss <= limit * MB,
+      detail: rss === undefined ? 'not measured' : `peak ${(rss / MB).toFixed(0)} MB`,
+    });
+  }
+  const flat = top?.redisUsedBytes;
+  verdicts.push(
+    flat === undefined || top === undefined
+      ? {
+          target: 'Redis memory flat when the backlog is flat',
+          met: undefined,
+          detail: 'not measured',
+        }
+      : {
+          target: 'Redis memory flat when the backlog is flat',
+          met: flat.after - flat.before <= Math.max(MB, 0.02 * flat.before),
+          detail: `${((flat.after - flat.before) / MB).toFixed(1)} MB over ${top.accepted} commits (${((flat.after - flat.before) / Math.max(1, top.accepted)).toFixed(0)} B each) with backlog ${top.backlogAtEnd}`,
+        },
+  );
+  const ours = [
+    ...run.system.steps,
+    run.halfRate,
+    run.saturation,
+    ...run.levers.flatMap((l) => [l.saturation, l.fixedRate]),
+  ].filter((s): s is StepResult => s !== undefined);
+  const lost = ours.reduce((n, s) => n + s.lost, 0);
+  verdicts.push({
+    target: '0 lost in every run',
+    met: ours.length === 0 ? undefined : lost === 0,
+    detail: `${lost} lost over ${ours.reduce((n, s) => n + s.accepted, 0)} accepted commits in ${ours.length} commitlog runs`,
+  });
+  return verdicts;
+}

@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest';
+import { runOptions } from './run-options.ts';
+
+describe('run options', () => {
+  it('has a full and a quick mode, and refuses anything else', () => {
+    expect(runOptions([]).mode).toBe('full');
+    expect(runOptions([]).levers).toBe(true);
+    expect(runOptions(['--quick'])).toMatchObject({ mode: 'quick', levers: false });
+    expect(() => runOptions(['--fast'])).toThrow(/unknown argument/);
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * commitlog's own runs: the ladder, the step at half the max sustainable rate, closed-loop
+ * saturation, and Redis bytes per waiting commit (measured with no worker running).
+ */
+import type { BenchContext } from '../lib/bench-context.ts';
+import { redisUsedMemory } from '../lib/bench-context.ts';
+import type { LadderOptions } from '../lib/rate-ladder.ts';
+import type { LadderResult, StepResult } from '../lib/results.ts';
+import { describeStep, runStep } from '../lib/step-runner.ts';
+import { createSignedPoster } from '../lib/signed-poster.ts';
+import { createWorkload } from '../lib/workload.ts';
+import { startCommitlog } from './commitlog-target.ts';
+import { runLadder } from './ladder.ts';
+
+export interface CommitlogRuns {
+  ladder: LadderResult;
+  halfRate: StepResult | undefined;
+  saturation: StepResult;
+}
+
+export async function runCommitlog(
+  ctx: BenchContext,
+  options: LadderOptions & { stepMs: number; clients: number; saturationMs: number },
+): Promise<CommitlogRuns> {
+  const started = await startCommitlog(ctx, 'commitlog', { workers: 1, env: {} });
+  try {
+    const ladder = await runLadder(ctx, started.target, { ...options, label: 'e2e' });
+    let halfRate: StepResult | undefined;
+    const best = ladder.steps.filter((s) => s.sustainable).map((s) => s.rate ?? 0);
+    if (best.length > 0) {
+      const rate = Math.round(Math.max(...best) / 2);
+      halfRate = await runStep(
+        ctx,
+        started.target,
+        { kind: 'open', rate, durationMs: options.stepMs },
+        `e2e-half-${rate}`,
+      );
+      ctx.progress(describeStep('commitlog at half', halfRate));
+    }
+    const saturation = await runStep(
+      ctx,
+      started.target,
+      { kind: 'closed', clients: options.clients, durationMs: options.saturationMs },
+      'e2e-sat',
+    );
+    ctx.progress(describeStep('commitlog saturation', saturation));
+    return { ladder, halfRate, saturation };
+  } finally {
+    await started.stop();
+  }
+}
+
+/** Redis memory of `count` waiting commits of the workload, per commit (no worker takes them). */
+export async function redisBytesPerWaitingCommit(
+  ctx: BenchContext,
+  count: number,
+): Promise<number> {
+  const started = await startCommitlog(ctx, 'commitlog (no worker)', { workers: 0, env: {} });
+  try {
+    const next = createWorkload({
+      bucket: `${ctx.runTag}-memory`,
+      keys: 10_000,
+      distribution: 'uniform',
+      seed: 7,
+    });
+    const poster = createSignedPoster({ url: started.target.url, secret: ctx.secret, sockets: 16 });
+    // One commit first, so that the lane queues' own keys are not counted per commit.
+    await poster.post(next(0).body);
+    const before = await redisUsedMemory(ctx.redis.connection);
+    let accepted = 0;
+    for (let n = 1; n <= count; n += 16) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(16, count - n + 1) }, (_, i) =>
+          poster.post(next(n + i).body),
+        ),
+      );
+      accepted += batch.filter((r) => r.status === 202).length;
+    }
+    const after = await redisUsedMemory(ctx.redis.connection);
+    poster.close();
+    const perCommit = (after - before) / Math.max(1, accepted);
+    ctx.progress(`  Redis: ${perCommit.toFixed(0)} bytes per waiting commit (${accepted} waiting)`);
+    return perCommit;
+  } finally {
+    await started.stop();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The levers, each measured on and off in the same run: every setting is a commitlog system
+ * started with that one change, measured by closed-loop saturation (throughput) and one open-loop
+ * step at a fixed rate (latency). The default setting is measured once and shared by every lever.
+ */
+import type { BenchContext } from '../lib/bench-context.ts';
+import type { LeverResult, StepResult } from '../lib/results.ts';
+import { describeStep, runStep, warmUp } from '../lib/step-runner.ts';
+import type { KeyDistribution } from '../lib/workload.ts';
+import { startCommitlog, type CommitlogSetup } from './commitlog-target.ts';
+
+interface Setting {
+  setting: string;
+  setup: CommitlogSetup;
+  keys?: KeyDistribution;
+}
+
+interface Lever {
+  lever: string;
+  /** The default's setting name for this lever. */
+  defaultSetting: string;
+  others: Setting[];
+}
+
+const DEFAULTS: CommitlogSetup = { workers: 1, env: {} };
+
+export const LEVERS: readonly Lever[] = [
+  {
+    lever: 'ingest micro-batching',
+    defaultSetting: 'on',
+    others: [{ setting: 'off', setup: { workers: 1, env: { INGEST_ENQUEUE_BATCHING: 'false' } } }],
+  },
+  {
+    lever: 'worker gathering of lanes into one produce',
+    defaultSetting: 'on (≤500 records)',
+    others: [
+      {
+        setting: 'off (PRODUCE_BATCH_MAX=1)',
+        setup: { workers: 1, env: { PRODUCE_BATCH_MAX: '1' } },
+      },
+    ],
+  },
+  {
+    lever: 'lanes',
+    defaultSetting: '16',
+    others: [
+      { setting: '4', setup: { workers: 1, env: { LANES: '4' } } },
+      { setting: '64', setup: { workers: 1, env: { LANES: '64' } } },
+      { setting: '128', setup: { workers: 1, env: { LANES: '128' } } },
+    ],
+  },
+  {
+    lever: 'workers',
+    defaultSetting: '1',
+    others: [{ setting: '2', setup: { workers: 2, env: {} } }],
+  },
+  {
+    lever: 'keys (workload, not a lever)',
+    defaultSetting: 'uniform',
+    others: [{ setting: 'Zipf s=1.1', setup: DEFAULTS, keys: 'zipf' }],
+  },
+];
+
+export async function runLevers(
+  ctx: BenchContext,
+  options: {
+    fixedRate: number;
+    stepMs: number;
+    clients: number;
+    saturationMs: number;
+    deadlineS: number;
+    levers?: readonly Lever[];
+  },
+): Promise<LeverResult[]> {
+  const levers = options.levers ?? LEVERS;
+  const measure = async (
+    label: string,
+    setting: Setting,
+  ): Promise<{ saturation: StepResult; fixedRate: StepResult }> => {
+    const started = await startCommitlog(ctx, `commitlog [${label}]`, setting.setup);
+    try {
+      const keys = setting.keys ?? 'uniform';
+      await warmUp(ctx, started.target, `lever-${label}`);
+      const saturation = await runStep(
+        ctx,
+        started.target,
+        { kind: 'closed', clients: options.clients, durationMs: options.saturationMs, keys },
+        `lever-${label}-sat`,
+      );
+      ctx.progress(describeStep(`[${label}] saturation`, saturation));
+      const fixedRate = await runStep(
+        ctx,
+        started.target,
+        { kind: 'open', rate: options.fixedRate, durationMs: options.stepMs, keys },
+        `lever-${label}-fixed`,
+      );
+      ctx.progress(describeStep(`[${label}] fixed rate`, fixedRate));
+      return { saturation, fixedRate };
+    } finally {
+      await started.stop();
+    }
+  };
+
+  ctx.progress(`levers: saturation and ${options.fixedRate}/s for each setting`);
+  const defaults = await measure('defaults', { setting: 'defaults', setup: DEFAULTS });
+  const results: LeverResult[] = [];
+  for (const lever of levers) {
+    results.push({
+      lever: lever.lever,
+      setting: lever.defaultSetting,
+      isDefault: true,
+      ...defaults,
+    });
+    for (const other of lever.others) {
+      if (ctx.elapsedS() > options.deadlineS) {
+        ctx.progress(`  skipped ${lever.lever} = ${other.setting}: the run's time budget is spent`);
+        continue;
+      }
+      const measured = await measure(
+        `${lever.lever}=${other.setting}`.replace(/[^a-zA-Z0-9=]+/g, '-'),
+        other,
+      );
+      results.push({ lever: lever.lever, setting: other.setting, isDefault: false, ...measured });
+    }
+  }
+  return results;
+}

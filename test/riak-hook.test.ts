@@ -10,53 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildHook, hookObjects, runHook } from './support/hook-runner.ts';
 import { header, readUntil, text, withAdmin } from './support/kafka-check.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const hookDir = join(root, 'apps', 'riak-hook');
 const work = mkdtempSync(join(tmpdir(), 'commitlog-hook-'));
-
-/** Builds the hook with rebar3 and the test stand-in of riak_object with erlc. */
-function buildHook(): string[] {
-  const built = spawnSync('rebar3', ['compile'], { cwd: hookDir, encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`rebar3 compile failed:\n${built.stdout}${built.stderr}`);
-  const standIn = spawnSync('erlc', ['-o', work, join(hookDir, 'test', 'riak_object.erl')], {
-    encoding: 'utf8',
-  });
-  if (standIn.status !== 0) throw new Error(`erlc riak_object failed:\n${standIn.stderr}`);
-  return [join(hookDir, '_build', 'default', 'lib', 'commitlog_riak_hook', 'ebin'), work];
-}
-
-/** Erlang that builds objects the way Riak holds them and hands each to postcommit/1. */
-function objects(bucket: string, keys: string[]): string {
-  const b = `<<"${bucket}">>`;
-  const lines = [
-    `MD = fun(CT, Tag) -> dict:from_list([{<<"content-type">>, CT}, {<<"X-Riak-VTag">>, Tag}, {<<"X-Riak-Last-Modified">>, os:timestamp()}]) end`,
-    `VC = fun(O) -> riak_object:increment_vclock(O, <<"riak@node1">>) end`,
-  ];
-  const made = keys.map(
-    (k, i) =>
-      `O${i} = VC(riak_object:new(${b}, <<"${k}">>, <<"{\\"n\\":${i}}">>, MD("application/json", <<"t${i}">>)))`,
-  );
-  return [...lines, ...made].join(',\n');
-}
-
-function runHook(paths: string[], env: Record<string, string>, erlang: string): string {
-  const result = spawnSync(
-    'erl',
-    [
-      '-noshell',
-      ...paths.flatMap((p) => ['-pa', p]),
-      '-eval',
-      `${erlang},\nio:format("hook-run-done~n"),\nhalt(0).`,
-    ],
-    { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 },
-  );
-  if (result.status !== 0 || !result.stdout.includes('hook-run-done')) {
-    throw new Error(`erl failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
-  }
-  return result.stdout;
-}
 
 describe('the Riak hook, end to end', () => {
   let system: RunningSystem;
@@ -67,7 +25,7 @@ describe('the Riak hook, end to end', () => {
   const topics = [defaultTopic('default', bucket), defaultTopic('maps', typedBucket)];
 
   beforeAll(async () => {
-    paths = buildHook();
+    paths = buildHook(work);
     system = await startSystem();
     await withAdmin(system.kafkaBrokers, async (a) => {
       for (const t of topics) await a.createTopic(t, { partitions: 1 });
@@ -82,7 +40,7 @@ describe('the Riak hook, end to end', () => {
 
   it('delivers puts, siblings, typed buckets and deletes through the ingest', async () => {
     const erlang = [
-      objects(bucket, ['k0', 'k1']),
+      hookObjects(bucket, ['k0', 'k1']),
       // Two siblings of one key, as after concurrent writes.
       `S = riak_object:set_contents(O1, [{MD("text/plain", <<"sa">>), <<"left">>}, {MD("text/plain", <<"sb">>), <<"right">>}])`,
       `T = VC(riak_object:new({<<"maps">>, <<"${typedBucket}">>}, <<"acc-1">>, <<"typed">>, MD("text/plain", <<"tt">>)))`,
@@ -137,7 +95,7 @@ describe('the Riak hook, end to end', () => {
         COMMITLOG_SECRET: system.secret,
         COMMITLOG_FAILURE_LOG: failureLog,
       },
-      `${objects(bucket, keys)},\n[ok = commitlog_hook:postcommit(O) || O <- [O0, O1, O2]]`,
+      `${hookObjects(bucket, keys)},\n[ok = commitlog_hook:postcommit(O) || O <- [O0, O1, O2]]`,
     );
 
     const lines = readFileSync(failureLog, 'utf8').trim().split('\n');

@@ -30,6 +30,8 @@ export interface DeliveryReport {
   orderProblems: string[];
   /** Keys that have a commit on Kafka more than once (they were in flight during a fault). */
   keysWithDuplicates: Set<string>;
+  /** When each distinct commit first reached Kafka (its record's timestamp), epoch ms. */
+  firstDeliveries: number[];
 }
 
 export interface OracleInput {
@@ -137,5 +139,6 @@ export async function checkDelivery(input: OracleInput): Promise<DeliveryReport>
     recoveryMs,
     orderProblems: orderProblems(input.tally.perKey, records),
     keysWithDuplicates,
+    firstDeliveries: [...firstDelivered.values()],
   };
 }

@@ -3,10 +3,16 @@
  * for rows 2, 4, 5 and 10, the short form the default test command runs.
  */
 import type { Scenario } from './row-result.ts';
+import { hookIngestDown } from './scenarios/hook-ingest-down.ts';
 import { hostileInput } from './scenarios/hostile-input.ts';
+import { ingestKill } from './scenarios/ingest-kill.ts';
 import { kafkaCrash, kafkaOutage } from './scenarios/kafka-faults.ts';
+import { overload } from './scenarios/overload.ts';
+import { proxyFaults } from './scenarios/proxy-faults.ts';
+import { redisMaxmemory } from './scenarios/redis-maxmemory.ts';
 import { redisOutage } from './scenarios/redis-outage.ts';
 import { workerKill } from './scenarios/worker-kill.ts';
+import { workerPause } from './scenarios/worker-pause.ts';
 
 const MINUTE = 60_000;
 
@@ -20,14 +26,27 @@ export function shortForm(): Scenario[] {
   ];
 }
 
-/** Every row, full length. */
+/** Every row, full length (the soak, row 12, runs alone with `--soak`). */
 export function fullMatrix(): Scenario[] {
   return [
+    ingestKill({ kills: 5, everyMs: 6_000, perSecond: 150 }),
     workerKill({ kills: 6, everyMs: 10_000, perSecond: 150 }),
+    // Past WORKER_LOCK (4 s in the fault cluster, as in every end-to-end test).
+    workerPause({ pauses: 2, pauseMs: 12_000, perSecond: 150 }),
     redisOutage({ perSecond: 150, downMs: 10_000, aroundMs: 10_000 }),
     kafkaOutage({ perSecond: 100, downMs: MINUTE, aroundMs: 10_000 }),
     kafkaOutage({ perSecond: 100, downMs: 5 * MINUTE, aroundMs: 10_000 }),
     kafkaCrash({ perSecond: 100, downMs: 20_000, aroundMs: 10_000 }),
+    proxyFaults({
+      perSecond: 100,
+      latencyMs: 100,
+      blackholeMs: 30_000,
+      resetMs: 2_000,
+      aroundMs: 5_000,
+    }),
+    redisMaxmemory({ perSecond: 100, fullMs: 15_000 }),
+    overload({ perSecond: 80, overloadMs: 2 * MINUTE, laneBacklog: 250 }),
     hostileInput(),
+    hookIngestDown({ commits: 200 }),
   ];
 }

@@ -20,8 +20,9 @@ export function workerKill(options: WorkerKillOptions): Scenario {
       try {
         const load = cluster.load({ perSecond: options.perSecond });
         const dead = new Set<number>();
-        await sleep(options.everyMs);
+        let faultEndedAt = Date.now();
         for (let k = 0; k < options.kills; k++) {
+          await sleep(options.everyMs);
           // The oldest worker alive: it has been delivering the longest.
           const victim = cluster.system.workers.find((w) => !dead.has(w.pid))!;
           victim.signal('SIGKILL');
@@ -29,9 +30,9 @@ export function workerKill(options: WorkerKillOptions): Scenario {
           dead.add(victim.pid);
           log(`killed worker pid ${victim.pid} (${k + 1}/${options.kills})`);
           await cluster.system.startWorker();
-          await sleep(options.everyMs);
+          faultEndedAt = Date.now();
         }
-        const faultEndedAt = Date.now();
+        await sleep(options.everyMs);
         const tally = await load.stop();
         const report = await cluster.check(tally, faultEndedAt);
         // Each dead worker held at most one commit per lane (one in flight per lane).

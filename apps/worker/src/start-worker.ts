@@ -1,4 +1,8 @@
-import { createKafkajsProducer, type RecordProducer } from '@commitlog/kafka';
+import {
+  createKafkajsProducer,
+  createPlatformaticProducer,
+  type RecordProducer,
+} from '@commitlog/kafka';
 import {
   checkRedisSafety,
   claimLaneCount,
@@ -34,7 +38,9 @@ function produceTimeout(lockDurationMs: number): number {
 
 /** The worker's producer, with timeouts that keep one produce under the job's lock. */
 function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordProducer> {
-  return createKafkajsProducer({
+  const create =
+    config.kafkaClient === 'platformatic' ? createPlatformaticProducer : createKafkajsProducer;
+  return create({
     brokers: config.kafka.brokers,
     clientId: config.kafka.clientId,
     ssl: config.kafka.ssl,

@@ -5,3 +5,4 @@ export { createKafkajsProducer } from './kafkajs-producer.ts';
 export { collectRecords, type CollectedRecord, type RecordCollector } from './record-collector.ts';
 export type { RecordProducer } from './record-producer.ts';
 export { createTopicStampReader, type RecordStamp, type TopicStampReader } from './topic-stamps.ts';
+export { createPlatformaticProducer } from './platformatic-producer.ts';

@@ -21,9 +21,12 @@ function protocolType(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Wraps whatever the Kafka client threw, once, at the package boundary. */
-export function toKafkaProduceError(error: unknown): KafkaProduceError {
-  const type = protocolType(error);
+/**
+ * Wraps whatever the Kafka client threw, once, at the package boundary. `knownType` is the Kafka
+ * error type when the client reports it its own way (@platformatic/kafka's `apiId`).
+ */
+export function toKafkaProduceError(error: unknown, knownType?: string): KafkaProduceError {
+  const type = knownType ?? protocolType(error);
   const message = error instanceof Error ? error.message : String(error);
   return new KafkaProduceError(type ?? 'KAFKA_PRODUCE_FAILED', `produce failed: ${message}`, {
     // kafkajs's own flag is not enough: it marks an exhausted retry loop as non-retriable even

@@ -1,19 +1,29 @@
 import type { KafkaRecord } from '@commitlog/core';
 import { createTestTopic, waitFor, type TestTopic } from '@commitlog/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { KafkaConnection } from './kafka-connection.ts';
+import { KafkaProduceError } from './kafka-errors.ts';
 import { createKafkajsProducer } from './kafkajs-producer.ts';
+import { createPlatformaticProducer } from './platformatic-producer.ts';
 import type { RecordProducer } from './record-producer.ts';
+import { createKafkaAdmin } from './kafka-admin.ts';
+
+// The same contract for both implementations of RecordProducer (kafkajs is the default).
+const IMPLEMENTATIONS: [string, (c: KafkaConnection) => Promise<RecordProducer>][] = [
+  ['kafkajs', createKafkajsProducer],
+  ['@platformatic/kafka', createPlatformaticProducer],
+];
 
 const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
 const notUtf8Key = Uint8Array.from([0xff, 0xfe, 0x00, 0x80, 0x41]);
 
-describe('kafkajs producer against the local broker', () => {
+describe.each(IMPLEMENTATIONS)('%s producer against the local broker', (_name, create) => {
   let topic: TestTopic;
   let producer: RecordProducer;
 
   beforeEach(async () => {
     topic = await createTestTopic({ prefix: 'producer', partitions: 3 });
-    producer = await createKafkajsProducer(topic.connection);
+    producer = await create(topic.connection);
   });
 
   afterEach(async () => {
@@ -77,5 +87,55 @@ describe('kafkajs producer against the local broker', () => {
     const versions = collector.records.map((r) => Number(Buffer.from(r.value ?? []).toString()));
     expect(versions).toEqual([...Array(50).keys()]);
     expect(new Set(collector.records.map((r) => r.partition)).size).toBe(1);
+  });
+
+  it('puts a key on the partition the Java client (and kafkajs) would', async () => {
+    const collector = await topic.collect();
+    const keys = Array.from({ length: 30 }, (_, i) => `key-${i}`);
+    await producer.send(
+      keys.map((k) => ({ topic: topic.name, key: Buffer.from(k), value: null, headers: {} })),
+    );
+    const reference = await createKafkajsProducer(topic.connection);
+    await reference.send(
+      keys.map((k) => ({ topic: topic.name, key: Buffer.from(k), value: null, headers: {} })),
+    );
+    await reference.close();
+    await waitFor(() => collector.records.length === 60, { timeoutMs: 30_000 });
+    const partitions = new Map<string, Set<number>>();
+    for (const r of collector.records) {
+      const key = Buffer.from(r.key ?? []).toString();
+      partitions.set(key, (partitions.get(key) ?? new Set()).add(r.partition));
+    }
+    for (const key of keys) expect(partitions.get(key)?.size).toBe(1);
+  });
+
+  it('refuses a record over the topic limit for good (MESSAGE_TOO_LARGE, not retriable)', async () => {
+    const admin = await createKafkaAdmin(topic.connection);
+    await admin.alterTopicConfig(topic.name, { 'max.message.bytes': '2000' });
+    await admin.close();
+    const error = await producer
+      .send([
+        { topic: topic.name, key: Buffer.from('big'), value: new Uint8Array(10_000), headers: {} },
+      ])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KafkaProduceError);
+    expect(error).toMatchObject({ code: 'MESSAGE_TOO_LARGE', retriable: false });
+  });
+});
+
+describe.each(IMPLEMENTATIONS)('%s producer without a broker', (_name, create) => {
+  it('starts anyway, and a send fails as retriable', async () => {
+    const producer = await create({
+      brokers: ['127.0.0.1:1'],
+      connectionTimeoutMs: 500,
+      requestTimeoutMs: 500,
+    });
+    expect(producer.isConnected()).toBe(false);
+    const error = await producer
+      .send([{ topic: 'nowhere', key: Buffer.from('k'), value: null, headers: {} }])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KafkaProduceError);
+    expect(error).toMatchObject({ retriable: true });
+    await producer.close();
   });
 });

@@ -83,6 +83,11 @@ export interface KafkaClientConfig {
 /** The delivery worker. */
 export interface WorkerConfig extends CommonConfig {
   kafka: KafkaClientConfig;
+  /**
+   * `KAFKA_CLIENT`: which implementation of the producer, `kafkajs` or `platformatic`
+   * (@platformatic/kafka, same contract). Default `kafkajs`.
+   */
+  kafkaClient: 'kafkajs' | 'platformatic';
   /** `WORKER_CONCURRENCY`: lanes this worker delivers at once, 1 to `LANES`. Default all lanes. */
   concurrency: number;
   /** `RETRY_BASE`, ms: first backoff of a failing delivery. Default 200 ms. */

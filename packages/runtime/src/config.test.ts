@@ -204,6 +204,7 @@ describe('loadWorkerConfig', () => {
       ...COMMON_DEFAULTS,
       lanes: 32,
       kafka: { brokers: ['127.0.0.1:9092'], clientId: 'commitlog-worker', ssl: false },
+      kafkaClient: 'kafkajs',
       concurrency: 32,
       retryBaseMs: 200,
       retryMaxMs: 60_000,
@@ -221,6 +222,7 @@ describe('loadWorkerConfig', () => {
     const config = loadWorkerConfig({
       KAFKA_BROKERS: 'kafka-0.kafka:9093, kafka-1.kafka:9093,[::1]:9094,',
       KAFKA_CLIENT_ID: 'commitlog-worker-7',
+      KAFKA_CLIENT: 'platformatic',
       KAFKA_SSL: 'TRUE',
       KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256',
       KAFKA_SASL_USERNAME: 'commitlog',
@@ -241,6 +243,7 @@ describe('loadWorkerConfig', () => {
         ssl: true,
         sasl: { mechanism: 'scram-sha-256', username: 'commitlog', password: ' pass with spaces ' },
       },
+      kafkaClient: 'platformatic',
       concurrency: 4,
       retryBaseMs: 1000,
       retryMaxMs: 300_000,

@@ -6,7 +6,7 @@
 import { signRequest, SIGNATURE_HEADER } from '@commitlog/core';
 import { deleteKeysMatching, createRedisConnection } from '@commitlog/queue';
 import { freePort } from './free-port.ts';
-import { testKafkaBrokers, testRedisUrl } from './test-env.ts';
+import { testKafkaBrokers, testKafkaClient, testRedisUrl } from './test-env.ts';
 import { uniqueName } from './unique-name.ts';
 import { waitFor } from './wait-for.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -137,6 +137,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     RETRY_BASE: '50ms',
     RETRY_MAX: '1s',
     WORKER_LOCK: '4s',
+    ...(testKafkaClient() === undefined ? {} : { KAFKA_CLIENT: testKafkaClient() }),
     ...options.env,
   };
 

@@ -9,3 +9,13 @@ export function testKafkaBrokers(): string[] {
     .map((b) => b.trim())
     .filter((b) => b.length > 0);
 }
+
+/**
+ * The worker's Kafka client for end-to-end runs, `KAFKA_CLIENT` as the worker reads it; unset
+ * means the worker's default. `KAFKA_CLIENT=platformatic pnpm vitest run test/` runs the
+ * end-to-end and fault tests against the second implementation.
+ */
+export function testKafkaClient(): string | undefined {
+  const client = process.env.KAFKA_CLIENT?.trim();
+  return client === undefined || client === '' ? undefined : client;
+}

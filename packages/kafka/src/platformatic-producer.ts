@@ -1,0 +1,117 @@
+import type { KafkaRecord } from '@commitlog/core';
+import { compatibilityPartitioner, Producer, type MessageToProduce } from '@platformatic/kafka';
+import type { KafkaConnection } from './kafka-connection.ts';
+import { KafkaProduceError, toKafkaProduceError } from './kafka-errors.ts';
+import type { RecordProducer } from './record-producer.ts';
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function toMessage(record: KafkaRecord): MessageToProduce {
+  const headers = new Map<Buffer, Buffer>();
+  for (const [name, value] of Object.entries(record.headers)) {
+    headers.set(
+      Buffer.from(name),
+      typeof value === 'string' ? Buffer.from(value) : toBuffer(value),
+    );
+  }
+  return {
+    topic: record.topic,
+    key: toBuffer(record.key),
+    // A tombstone: the client encodes an undefined value as Kafka's null value.
+    value: record.value === null ? undefined : toBuffer(record.value),
+    headers,
+  };
+}
+
+/** The Kafka error type (`MESSAGE_TOO_LARGE`, …) in @platformatic/kafka's error tree, if any. */
+function apiIdOf(error: unknown, depth = 0): string | undefined {
+  if (depth > 8 || typeof error !== 'object' || error === null) return undefined;
+  const e = error as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  if (typeof e.apiId === 'string') return e.apiId;
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const id = apiIdOf(inner, depth + 1);
+      if (id !== undefined) return id;
+    }
+  }
+  return apiIdOf(e.cause, depth + 1);
+}
+
+/**
+ * The @platformatic/kafka implementation of `RecordProducer`, the same contract as kafkajs's:
+ * acks=all (this client's default is the leader alone, so it is set on every send), one produce
+ * request in flight (sends are queued here), not idempotent, and the Java client's partitioner
+ * (`compatibilityPartitioner`; the client's default masks murmur2 differently, which would put a
+ * key on another partition than kafkajs and Java do, and break per-key order across a switch).
+ */
+export async function createPlatformaticProducer(
+  connection: KafkaConnection,
+): Promise<RecordProducer> {
+  const producer = new Producer({
+    clientId: connection.clientId ?? 'commitlog',
+    bootstrapBrokers: connection.brokers,
+    connectTimeout: connection.connectionTimeoutMs ?? 3000,
+    requestTimeout: connection.requestTimeoutMs ?? 10_000,
+    // Few, quick retries inside the client: the worker's lanes own the long retries.
+    retries: 3,
+    retryDelay: 100,
+    idempotent: false,
+    acks: -1,
+    partitioner: compatibilityPartitioner,
+    autocreateTopics: false,
+    ...(connection.ssl ? { tls: {} } : {}),
+    ...(connection.sasl
+      ? {
+          sasl: {
+            mechanism: connection.sasl.mechanism.toUpperCase() as
+              'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512',
+            username: connection.sasl.username,
+            password: connection.sasl.password,
+          },
+        }
+      : {}),
+  });
+  let connected = false;
+  // Connects now, as the kafkajs producer does, so readiness shows Kafka from the start; not fatal:
+  // while Kafka is down the sends fail as retriable errors until it is back.
+  try {
+    await producer.metadata({ topics: [] });
+    connected = true;
+  } catch {
+    // The first send tries again and reports the error to its caller.
+  }
+  let tail: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
+    try {
+      await producer.send({ messages: records.map(toMessage), acks: -1 });
+      connected = true;
+    } catch (error) {
+      connected = false;
+      throw toKafkaProduceError(error, apiIdOf(error));
+    }
+  }
+
+  return {
+    send(records) {
+      if (closed) {
+        return Promise.reject(
+          new KafkaProduceError('PRODUCER_CLOSED', 'the producer is closed', { retriable: true }),
+        );
+      }
+      if (records.length === 0) return Promise.resolve();
+      const sent = tail.then(() => sendNow(records));
+      tail = sent.catch(() => undefined);
+      return sent;
+    },
+    isConnected: () => connected,
+    async close() {
+      closed = true;
+      await tail;
+      await producer.close();
+    },
+  };
+}

@@ -92,6 +92,9 @@ async function measure(
   );
   b.b2 = await part(run, 'B2', () => runBullmqAlone(ctx, options.baselineMs, scratch));
   b.b3 = await part(run, 'B3', () => runProducerAlone(ctx, options.baselineMs, 500, scratch));
+  b.b3Platformatic = await part(run, 'B3 platformatic', () =>
+    runProducerAlone(ctx, options.baselineMs, 500, scratch, 'platformatic'),
+  );
   b.b3PerfTest = await part(run, 'B3 perf-test', () =>
     runKafkaPerfTest(ctx, options.perfTestRecords, scratch),
   );

@@ -1,15 +1,15 @@
 /**
  * B3, Kafka alone: the project's producer (acks=all, one request in flight) sending batches of the
  * bench's records as fast as it can, for a while; prints records/s and per-batch ack latency.
- * Usage: node bench/baselines/producer-alone.ts <durationMs> <batch> <recordsFile>
+ * Usage: node bench/baselines/producer-alone.ts <durationMs> <batch> <recordsFile> [kafkajs|platformatic]
  *        (env KAFKA_BROKERS); the file holds commits in wire form and the topic.
  */
 import { routeFor, toKafkaRecord, type Commit } from '@commitlog/core';
-import { createKafkajsProducer } from '@commitlog/kafka';
+import { createKafkajsProducer, createPlatformaticProducer } from '@commitlog/kafka';
 import { readFileSync } from 'node:fs';
 import { report } from './accept-commit.ts';
 
-const [durationArg, batchArg, file] = process.argv.slice(2);
+const [durationArg, batchArg, file, client] = process.argv.slice(2);
 const { commits } = JSON.parse(readFileSync(file ?? '', 'utf8')) as { commits: Commit[] };
 const records = commits.map((commit, i) =>
   toKafkaRecord(
@@ -18,7 +18,8 @@ const records = commits.map((commit, i) =>
     routeFor(commit, []),
   ),
 );
-const producer = await createKafkajsProducer({
+const create = client === 'platformatic' ? createPlatformaticProducer : createKafkajsProducer;
+const producer = await create({
   brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
   clientId: 'bench-b3',
 });

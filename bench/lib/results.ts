@@ -59,6 +59,7 @@ export interface RunResults {
     b1Express?: ThroughputResult;
     b2?: ThroughputResult;
     b3?: ThroughputResult;
+    b3Platformatic?: ThroughputResult;
     b3PerfTest?: ThroughputResult;
     b4?: LadderResult;
     b5?: LadderResult;

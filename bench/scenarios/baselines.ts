@@ -123,14 +123,15 @@ export async function runProducerAlone(
   durationMs: number,
   batch: number,
   dir: string,
+  client: 'kafkajs' | 'platformatic' = 'kafkajs',
 ): Promise<ThroughputResult> {
-  const bucket = `${ctx.runTag}-b3`;
-  const file = join(dir, 'b3-commits.json');
+  const bucket = `${ctx.runTag}-b3-${client}`;
+  const file = join(dir, `b3-commits-${client}.json`);
   await writeFile(file, JSON.stringify({ commits: sampleCommits(bucket, 2000) }));
   await ctx.kafka.admin.createTopic(`riak.default.${bucket}`, { partitions: 4 });
   const child = await startChild(
     'baselines/producer-alone.ts',
-    [String(durationMs), String(batch), file],
+    [String(durationMs), String(batch), file, client],
     { KAFKA_BROKERS: ctx.kafka.brokers.join(',') },
   );
   try {
@@ -141,10 +142,10 @@ export async function runProducerAlone(
     const perS = Number(done.sent) / Number(done.seconds);
     const latency = summarize(done.batchLatenciesMs as number[]);
     ctx.progress(
-      `  B3 producer: ${perS.toFixed(0)} records/s in batches of ${batch}, ack p50 ${latency.p50.toFixed(1)} ms p99 ${latency.p99.toFixed(1)} ms`,
+      `  B3 producer (${client}): ${perS.toFixed(0)} records/s in batches of ${batch}, ack p50 ${latency.p50.toFixed(1)} ms p99 ${latency.p99.toFixed(1)} ms`,
     );
     return {
-      name: 'B3 our producer',
+      name: `B3 our producer (${client})`,
       what: `records acked (batches of ${batch})`,
       perS,
       latency,

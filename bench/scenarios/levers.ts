@@ -55,6 +55,16 @@ export const LEVERS: readonly Lever[] = [
     others: [{ setting: '2', setup: { workers: 2, env: {} } }],
   },
   {
+    lever: 'Kafka client',
+    defaultSetting: 'kafkajs',
+    others: [
+      {
+        setting: '@platformatic/kafka',
+        setup: { workers: 1, env: { KAFKA_CLIENT: 'platformatic' } },
+      },
+    ],
+  },
+  {
     lever: 'keys (workload, not a lever)',
     defaultSetting: 'uniform',
     others: [{ setting: 'Zipf s=1.1', setup: DEFAULTS, keys: 'zipf' }],

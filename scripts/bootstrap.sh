@@ -76,6 +76,8 @@ commitlog_system_packages() {
   command -v mvn >/dev/null 2>&1 || packages+=(maven)
   command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || packages+=(redis-tools)
+  # The dashboard's browser tests drive Debian's Chromium with playwright-core (no browser download).
+  command -v chromium >/dev/null 2>&1 || packages+=(chromium fonts-liberation)
   [ "${#packages[@]}" -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: missing system packages: ${packages[*]} (install them, e.g. with apt-get)" >&2

@@ -290,7 +290,7 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     );
     const body = JSON.stringify(await list.json());
     expect(body).toContain('"name":"too-big/big-1"');
-    expect(body).toContain(`[redacted: ${Buffer.from(VALUE, 'base64').length} bytes]`);
+    expect(body).toContain(`[redacted: 1 sibling: ${Buffer.from(VALUE, 'base64').length} bytes]`);
     expect(body).not.toContain(VALUE);
 
     const retry = await fetch(`${base}/queues/api/queues/${queue}/retry/failed`, {

@@ -4,7 +4,7 @@ import type { CommitJobData } from '@commitlog/queue';
 /**
  * A commit job as Bull Board may show it: who (bucket type, bucket, key), what (operation,
  * sibling count, each value's size and content type) and when, but never a value, user metadata
- * or index entries, which can hold payment data.
+ * or index entries, which can hold payment data (and are not even named).
  */
 export function redactJobData(data: CommitJobData): Record<string, unknown> {
   const commit: Commit | undefined = data.commit;
@@ -19,14 +19,21 @@ export function redactJobData(data: CommitJobData): Record<string, unknown> {
       bucket: binaryToDisplay(commit.bucket),
       key: binaryToDisplay(commit.key),
       op: commit.op,
-      siblings: commit.siblings.map((s) => ({
-        value: `[redacted: ${base64ByteLength(s.value)} bytes]`,
-        ...(s.contentType === undefined ? {} : { contentType: s.contentType }),
-        ...(s.usermeta === undefined ? {} : { usermeta: '[redacted]' }),
-        ...(s.indexes === undefined ? {} : { indexes: '[redacted]' }),
-      })),
+      siblings: siblingSummary(commit.siblings),
     },
   };
+}
+
+/**
+ * One line for the siblings, e.g. `[redacted: 1 sibling: 18 bytes application/json]`: a string,
+ * which Bull Board's data view shows unfolded.
+ */
+function siblingSummary(siblings: Commit['siblings']): string {
+  const each = siblings.map((s) =>
+    [`${base64ByteLength(s.value)} bytes`, s.contentType].filter(Boolean).join(' '),
+  );
+  const count = `${siblings.length} ${siblings.length === 1 ? 'sibling' : 'siblings'}`;
+  return `[redacted: ${[count, ...each].join(', ').replace(', ', ': ')}]`;
 }
 
 /** The job's name in Bull Board's lists: its bucket and key. */

@@ -112,7 +112,7 @@ function failedSections(view: OverviewView): SafeHtml {
         <td>${f.reason}</td>
         <td><code>${shorten(`${f.bucketType}/${f.bucket}/${f.key}`, 60)}</code></td>
         <td class="n">${f.lane}</td>
-        <td>${shorten(f.message, 80)}</td>
+        <td>${shorten(f.message, 160)}</td>
         <td>${jobLink(view, f.lane, f.jobId)}</td>
         <td>${redriveButton(view, { jobId: f.jobId, lane: String(f.lane) }, 'Re-drive')}</td>
       </tr>`,

@@ -9,7 +9,7 @@ main{padding:1em 1.2em;max-width:1200px}
 h1{font-size:1.1em;margin:0}h2{font-size:1em;margin:1.6em 0 .4em}
 table{border-collapse:collapse;background:#fff;width:100%}
 th,td{text-align:left;padding:.3em .6em;border-bottom:1px solid #e3e6ea;vertical-align:top}
-th{background:#eef0f3;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#eef0f3;font-weight:600}td.n{font-variant-numeric:tabular-nums}
 .none{color:#667}.summary{display:flex;flex-wrap:wrap;gap:1.5em;margin:.4em 0}
 .summary b{font-size:1.3em;display:block}.alert b{color:#b42318}
 .notice{background:#e6f4ea;border:1px solid #a8d5b5;padding:.5em .8em}

@@ -61,14 +61,7 @@ describe('job redaction', () => {
         bucket: 'base64://4=',
         key: 'order-1',
         op: 'put',
-        siblings: [
-          {
-            value: '[redacted: 11 bytes]',
-            contentType: 'application/json',
-            usermeta: '[redacted]',
-            indexes: '[redacted]',
-          },
-        ],
+        siblings: '[redacted: 1 sibling: 11 bytes application/json]',
       },
     });
     expect(JSON.stringify(shown)).not.toMatch(/alice|example\.com|c2VjcmV0/);

@@ -63,4 +63,10 @@ describe('dashboardUsers', () => {
       message: 'user 1 (ops): the role must be viewer or admin',
     });
   });
+
+  it('names at most three problems', () => {
+    const parsed = dashboardUsers('a,b,c,d,e');
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.message).toMatch(/^user 1 \(a\).*; user 3 \(c\)[^;]*; and 2 more$/);
+  });
 });

@@ -126,9 +126,10 @@ export const dashboardUsers: Parser<DashboardUser[]> = (value) => {
   const names = users.map((u) => u.name);
   const twice = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
   if (twice.length > 0) problems.push(`${twice.join(', ')} appear more than once`);
-  return problems.length > 0
-    ? { ok: false, message: problems.join('; ') }
-    : { ok: true, value: users };
+  if (problems.length === 0) return { ok: true, value: users };
+  // A value that is not this format at all (a password pasted in) would give a problem per comma.
+  const more = problems.length > 3 ? [`and ${problems.length - 3} more`] : [];
+  return { ok: false, message: [...problems.slice(0, 3), ...more].join('; ') };
 };
 
 export { USERS_RULE as DASHBOARD_USERS_RULE };

@@ -26,6 +26,7 @@ export function runOptions(args: readonly string[]): RunOptions {
       maxSteps: 4,
       refinements: 1,
       maxRate: 20_000,
+      tries: 2,
       stepMs: 2500,
     };
     return {
@@ -47,6 +48,7 @@ export function runOptions(args: readonly string[]): RunOptions {
     maxSteps: 10,
     refinements: 1,
     maxRate: 20_000,
+    tries: 2,
     stepMs: 8000,
   };
   return {

@@ -43,6 +43,25 @@ describe('rate ladder', () => {
     expect(nextRate(close, options)).toBeUndefined();
   });
 
+  it('tries a failed rate again before it counts, and a rate passes when any try kept up', () => {
+    const twoTries = { ...options, tries: 2 };
+    const failedOnce = [
+      { rate: 100, sustainable: true },
+      { rate: 200, sustainable: false },
+    ];
+    expect(nextRate(failedOnce, twoTries)).toBe(200);
+    expect(nextRate([...failedOnce, { rate: 200, sustainable: true }], twoTries)).toBe(400);
+    const failedTwice = [...failedOnce, { rate: 200, sustainable: false }];
+    expect(nextRate(failedTwice, twoTries)).toBe(150);
+    expect(nextRate([...failedTwice, { rate: 150, sustainable: false }], twoTries)).toBe(150);
+    expect(
+      nextRate(
+        [...failedTwice, { rate: 150, sustainable: false }, { rate: 150, sustainable: false }],
+        twoTries,
+      ),
+    ).toBeUndefined();
+  });
+
   it('spaces intended send times evenly', () => {
     expect(intendedOffsetMs(0, 500)).toBe(0);
     expect(intendedOffsetMs(500, 500)).toBe(1000);

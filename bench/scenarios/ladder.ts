@@ -21,7 +21,7 @@ export async function runLadder(
       ctx,
       target,
       { kind: 'open', rate, durationMs: options.stepMs },
-      `${options.label}-r${rate}`,
+      `${options.label}-r${rate}-t${steps.filter((s) => s.rate === rate).length + 1}`,
     );
     steps.push(step);
     ctx.progress(describeStep(target.name, step));

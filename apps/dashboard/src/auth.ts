@@ -34,7 +34,7 @@ export function authenticate(
     const token = parseCookies(req.headers.cookie).get(sessions.cookieName);
     const session = sessions.read(token);
     const user = session ? byName.get(session.name) : undefined;
-    if (user && token) {
+    if (user && token && session?.binding === sessions.bindingOf(sessionBinding(user))) {
       (res.locals as AuthLocals).user = {
         name: user.name,
         role: user.role,
@@ -44,6 +44,11 @@ export function authenticate(
     }
     next();
   };
+}
+
+/** What a session is bound to: a new password or role ends the sessions of the old one. */
+export function sessionBinding(user: DashboardUser): string {
+  return `${user.role}:${user.passwordHash}`;
 }
 
 /** Whether the client asked for a page (a browser) rather than data. */

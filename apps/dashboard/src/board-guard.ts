@@ -13,9 +13,6 @@ export interface BoardGuardDeps {
   audit(user: string, action: string, detail: Record<string, unknown>): void;
 }
 
-/** Statuses whose jobs an admin may clean (delete): finished ones; deleting others loses commits. */
-const CLEANABLE = new Set(['failed', 'completed']);
-
 function forbid(req: Request, res: Response, what: string): void {
   refuse(
     req,
@@ -34,11 +31,13 @@ function laneOf(req: Request, res: Response): number | undefined {
 
 /**
  * Sits in front of Bull Board's API and decides every request that changes something. Viewers
- * change nothing. Admins may pause and resume lanes, clean finished jobs, and retry failed ones;
+ * change nothing. Admins may pause and resume lanes and retry failed jobs;
  * a retry becomes commitlog's re-drive (the job goes to the end of its lane with a fresh TTL;
  * Bull Board's own retry would keep the old TTL, so an expired commit would expire again at
- * once). Everything else (adding or editing jobs, emptying a lane, changing its concurrency or
- * rate limit) is refused: each could lose or reorder commits.
+ * once). Everything else is refused: adding or editing jobs, emptying a lane, changing its
+ * concurrency or rate limit, and cleaning jobs (a failed job is a commit not yet on Kafka; a
+ * completed one is what recognises a retried POST as a duplicate). Finished jobs leave by
+ * themselves after `FAILED_RETENTION` and `DEDUP_WINDOW`.
  */
 export function boardGuard(deps: BoardGuardDeps): Router {
   const router = Router();
@@ -51,9 +50,24 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     next();
   });
   // `next('router')` hands the request on to Bull Board; plain `next()` would reach the refusal below.
-  router.put(['/api/queues/pause', '/api/queues/resume'], (_req, _res, next) => next('router'));
-  router.put(['/api/queues/:queueName/pause', '/api/queues/:queueName/resume'], (req, res, next) =>
-    laneOf(req, res) === undefined ? undefined : next('router'),
+  router.put(['/api/queues/pause', '/api/queues/resume'], (req, res, next) => {
+    deps.audit(
+      userOf(res)!.name,
+      `${req.path.endsWith('pause') ? 'pause' : 'resume'} all lanes`,
+      {},
+    );
+    next('router');
+  });
+  router.put(
+    ['/api/queues/:queueName/pause', '/api/queues/:queueName/resume'],
+    (req, res, next) => {
+      const lane = laneOf(req, res);
+      if (lane === undefined) return;
+      deps.audit(userOf(res)!.name, `${req.path.endsWith('pause') ? 'pause' : 'resume'} lane`, {
+        lane,
+      });
+      next('router');
+    },
   );
   router.put('/api/queues/:queueName/retry/:queueStatus', async (req, res) => {
     const lane = laneOf(req, res);
@@ -73,26 +87,6 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     const result = await deps.redrive(lane, jobId);
     deps.audit(userOf(res)!.name, 'redrive job', { lane, jobId, ...result });
     res.status(204).end();
-  });
-  router.put('/api/queues/:queueName/clean/:queueStatus', (req, res, next) => {
-    if (laneOf(req, res) === undefined) return;
-    if (!CLEANABLE.has(String(req.params.queueStatus))) {
-      return forbid(req, res, `cleaning ${String(req.params.queueStatus)} jobs`);
-    }
-    deps.audit(userOf(res)!.name, 'clean lane', {
-      queue: req.params.queueName,
-      status: req.params.queueStatus,
-    });
-    next('router');
-  });
-  router.put('/api/queues/:queueName/:jobId/clean', async (req, res, next) => {
-    const lane = laneOf(req, res);
-    if (lane === undefined) return;
-    const jobId = String(req.params.jobId);
-    const state = await deps.jobState(lane, jobId);
-    if (!CLEANABLE.has(state)) return forbid(req, res, `cleaning a ${state} commit`);
-    deps.audit(userOf(res)!.name, 'clean job', { lane, jobId, state });
-    next('router');
   });
   router.use((req, res) => forbid(req, res, `${req.method} ${req.path}`));
   return router;

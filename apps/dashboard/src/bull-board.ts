@@ -50,6 +50,7 @@ function board(options: BoardOptions, role: DashboardRole): RequestHandler {
         miscLinks: [{ text: 'Deliveries overview', url: '/deliveries' }],
         hideDocsLink: true,
         overview: { groupByDelimiter: true },
+        hideRedisDetails: role === 'viewer',
         sortQueues: true,
       },
     },

@@ -44,6 +44,13 @@ function pageHeaders(_req: Request, res: Response, next: NextFunction): void {
   next();
 }
 
+/** Bull Board's pages run its own scripts; they still may not be framed by another page. */
+function boardHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  next();
+}
+
 /**
  * The dashboard: `/healthz` is open; everything else needs a signed-in user. `/deliveries` (and
  * its data at `/api/overview`) for everyone, its re-drive for admins; Bull Board at `/queues`,
@@ -79,7 +86,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
     redrive: (lane, jobId) => deps.redrive(jobId === undefined ? {} : { jobId }, [lane]),
     audit: (user, action, detail) => audit(`board: ${action}`, { user, ...detail }),
   });
-  app.use(BOARD_PATH, requireUser, guard, (req, res, next) =>
+  app.use(BOARD_PATH, requireUser, boardHeaders, guard, (req, res, next) =>
     deps.boards[userOf(res)!.role](req, res, next),
   );
 

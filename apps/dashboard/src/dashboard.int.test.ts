@@ -298,12 +298,17 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
       headers: { cookie: viewer.cookie },
     });
     expect(retry.status).toBe(403);
-    const empty = await fetch(`${base}/queues/api/queues/${queue}/empty`, {
-      method: 'PUT',
-      headers: { cookie: admin.cookie },
-    });
-    expect(empty.status).toBe(403);
-    expect(await empty.json()).toMatchObject({ error: { code: 'forbidden' } });
+    // What could lose, duplicate or reorder commits is refused even to an admin.
+    for (const path of ['empty', 'clean/failed', 'clean/completed', 'big-1/clean', 'add']) {
+      const response = await fetch(`${base}/queues/api/queues/${queue}/${path}`, {
+        method: path === 'add' ? 'POST' : 'PUT',
+        headers: { cookie: admin.cookie, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(response.status, path).toBe(403);
+      expect(await response.json()).toMatchObject({ error: { code: 'forbidden' } });
+    }
+    expect((await overview(admin)).recentFailures.map((f) => f.jobId)).toContain('big-1');
   });
 
   it("refuses a viewer's re-drive, and a request without the CSRF token or from another site", async () => {
@@ -324,7 +329,7 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     expect(otherSite.status).toBe(403);
     expect(await otherSite.json()).toMatchObject({ error: { code: 'csrf' } });
 
-    const bad = await redrive(admin, { _csrf: admin.csrf, reason: 'Expired!' });
+    const bad = await redrive(admin, { _csrf: admin.csrf, jobId: 'exp-1', lane: '99' });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'invalid-request' } });
     expect((await overview(admin)).failedByReason[0]).toMatchObject({
@@ -354,5 +359,22 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
       },
       { description: 'redrivenAt on every re-driven job' },
     );
+  });
+
+  it("blocks a user's sign-in after five failures, and no one else's", async () => {
+    const attempt = (username: string, password: string) =>
+      fetch(`${base}/login`, {
+        method: 'POST',
+        body: new URLSearchParams({ username, password }),
+        redirect: 'manual',
+      });
+    const failures = await Promise.all(
+      Array.from({ length: 8 }, () => attempt('viewer', 'not-the-password')),
+    );
+    // Counted before the hash, so parallel guesses get five tries between them, no more.
+    expect(failures.filter((r) => r.status === 401)).toHaveLength(5);
+    expect(failures.filter((r) => r.status === 429)).toHaveLength(3);
+    expect((await attempt('viewer', PASSWORD.viewer)).status).toBe(429);
+    expect((await attempt('admin', PASSWORD.admin)).status).toBe(303);
   });
 });

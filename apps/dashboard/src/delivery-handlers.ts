@@ -15,13 +15,14 @@ export interface DeliveryHandlerDeps {
 /** A re-drive request: one delivery (`jobId` and its `lane`) or every one of a `reason`. */
 const redriveForm = z.union([
   z.strictObject({
-    _csrf: z.string(),
+    _csrf: z.string().optional(), // checked before, with the X-CSRF-Token header
     jobId: z.string().min(1).max(200),
     lane: z.coerce.number().int().min(0),
   }),
   z.strictObject({
-    _csrf: z.string(),
-    reason: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a failure reason such as expired'),
+    _csrf: z.string().optional(),
+    // Matched exactly against the failures' reasons, which may be any text (`unknown`, …).
+    reason: z.string().min(1, 'must be a failure reason such as expired').max(200),
   }),
 ]);
 

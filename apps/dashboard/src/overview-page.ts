@@ -16,6 +16,12 @@ const REASON_HINTS: Record<string, string> = {
   poison: 'the job could not be read; inspect it in Bull Board',
 };
 
+function hintFor(reason: string): string {
+  return Object.hasOwn(REASON_HINTS, reason)
+    ? REASON_HINTS[reason]!
+    : 'see the message in Bull Board';
+}
+
 export interface OverviewView {
   overview: DeliveryOverview;
   laneCount: number;
@@ -93,11 +99,7 @@ function failedSections(view: OverviewView): SafeHtml {
   const groups = view.overview.failedByReason.map(
     (g) =>
       html`<tr data-reason="${g.reason}">
-        <td>
-          <b>${g.reason}</b><br /><small
-            >${REASON_HINTS[g.reason] ?? 'see the message in Bull Board'}</small
-          >
-        </td>
+        <td><b>${g.reason}</b><br /><small>${hintFor(g.reason)}</small></td>
         <td class="n">${g.count}</td>
         <td>${formatAge(now - g.newestAt)} ago</td>
         <td>${formatAge(now - g.oldestAt)} ago</td>

@@ -1,6 +1,6 @@
 import type { DashboardUser } from '@commitlog/runtime';
 import type { Request, Response } from 'express';
-import { userOf } from './auth.ts';
+import { sessionBinding, userOf } from './auth.ts';
 import { sessionCookie } from './cookies.ts';
 import { loginPage, safeNext } from './login-page.ts';
 import type { LoginThrottle } from './login-throttle.ts';
@@ -22,7 +22,7 @@ const NO_USER_HASH = `scrypt:16384:8:1:${'A'.repeat(22)}:${'A'.repeat(43)}`;
 /** Sign-in and sign-out. */
 export function createSessionHandlers(deps: SessionHandlerDeps) {
   const byName = new Map(deps.users.map((u) => [u.name, u]));
-  const clientOf = (req: Request) => req.socket.remoteAddress ?? 'unknown';
+  const clientOf = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
   return {
     showLogin: (req: Request, res: Response): void => {
       res.type('html').send(loginPage({ next: safeNext(req.query.next) }));
@@ -31,8 +31,13 @@ export function createSessionHandlers(deps: SessionHandlerDeps) {
     login: async (req: Request, res: Response): Promise<void> => {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const next = safeNext(body.next);
+      const name = typeof body.username === 'string' ? body.username.slice(0, 64) : '';
+      const password = typeof body.password === 'string' ? body.password : '';
       const client = clientOf(req);
-      const waitMs = deps.throttle.blockedForMs(client);
+      // Guesses are counted per client and user name: one user's typos lock out no one else, and
+      // a success resets only its own count.
+      const attempt = `${client}|${name}`;
+      const waitMs = deps.throttle.blockedForMs(attempt);
       if (waitMs > 0) {
         res.setHeader('Retry-After', String(Math.ceil(waitMs / 1000)));
         res
@@ -41,22 +46,22 @@ export function createSessionHandlers(deps: SessionHandlerDeps) {
           .send(loginPage({ next, error: 'Too many failed sign-ins; wait and try again.' }));
         return;
       }
-      const name = typeof body.username === 'string' ? body.username : '';
-      const password = typeof body.password === 'string' ? body.password : '';
+      // Counted before the slow hash, so that parallel guesses cannot slip past the limit.
+      deps.throttle.recordFailure(attempt);
       const user = byName.get(name);
       const matches = await deps.verifyPassword(password, user?.passwordHash ?? NO_USER_HASH);
       if (!user || !matches) {
-        deps.throttle.recordFailure(client);
-        deps.audit('sign-in refused', { user: name.slice(0, 64), client });
+        // A name typed into the wrong field may be a password: only configured names are logged.
+        deps.audit('sign-in refused', { user: user ? user.name : '(unknown)', client });
         res
           .status(401)
           .type('html')
           .send(loginPage({ next, error: 'Wrong user or password.' }));
         return;
       }
-      deps.throttle.recordSuccess(client);
+      deps.throttle.recordSuccess(attempt);
       deps.audit('signed in', { user: user.name, role: user.role, client });
-      const token = deps.sessions.issue(user.name);
+      const token = deps.sessions.issue(user.name, sessionBinding(user));
       res.setHeader(
         'Set-Cookie',
         sessionCookie(deps.sessions.cookieName, token, {

@@ -1,4 +1,7 @@
+import type { DashboardUser } from '@commitlog/runtime';
+import type { Request, Response } from 'express';
 import { describe, expect, it } from 'vitest';
+import { authenticate, sessionBinding, userOf } from './auth.ts';
 import { parseCookies, sessionCookie } from './cookies.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { createSessionCodec } from './session.ts';
@@ -9,8 +12,13 @@ describe('session tokens', () => {
   it('reads back what it issued until it expires', () => {
     let now = 1_000;
     const codec = createSessionCodec({ secret: SECRET, ttlMs: 60_000, now: () => now });
-    const token = codec.issue('ops');
-    expect(codec.read(token)).toMatchObject({ name: 'ops', expiresAt: 61_000 });
+    const token = codec.issue('ops', 'admin:h1');
+    expect(codec.read(token)).toMatchObject({
+      name: 'ops',
+      expiresAt: 61_000,
+      binding: codec.bindingOf('admin:h1'),
+    });
+    expect(codec.bindingOf('admin:h2')).not.toBe(codec.bindingOf('admin:h1'));
     now = 61_000;
     expect(codec.read(token)).toBeUndefined();
   });
@@ -18,7 +26,7 @@ describe('session tokens', () => {
   it('refuses a token signed with another secret, edited, or malformed', () => {
     const codec = createSessionCodec({ secret: SECRET, ttlMs: 60_000 });
     const other = createSessionCodec({ secret: `${SECRET}-other`, ttlMs: 60_000 });
-    const token = codec.issue('viewer');
+    const token = codec.issue('viewer', 'viewer:h1');
     expect(other.read(token)).toBeUndefined();
     const [payload, signature] = token.split('.');
     const admin = Buffer.from(
@@ -31,12 +39,32 @@ describe('session tokens', () => {
 
   it('gives each session its own CSRF token and checks it', () => {
     const codec = createSessionCodec({ secret: SECRET, ttlMs: 60_000 });
-    const [a, b] = [codec.issue('ops'), codec.issue('ops')];
+    const [a, b] = [codec.issue('ops', 'admin:h1'), codec.issue('ops', 'admin:h1')];
     expect(codec.csrfToken(a)).not.toBe(codec.csrfToken(b));
     expect(codec.checkCsrf(a, codec.csrfToken(a))).toBe(true);
     expect(codec.checkCsrf(a, codec.csrfToken(b))).toBe(false);
     expect(codec.checkCsrf(a, undefined)).toBe(false);
     expect(codec.checkCsrf(a, ['x'])).toBe(false);
+  });
+});
+
+describe('authenticate', () => {
+  const codec = createSessionCodec({ secret: SECRET, ttlMs: 60_000 });
+  const ops: DashboardUser = { name: 'ops', role: 'admin', passwordHash: 'scrypt:old' };
+
+  function userFor(users: DashboardUser[], token: string) {
+    const res = { locals: {} } as Response;
+    const req = { headers: { cookie: `${codec.cookieName}=${token}` } } as Request;
+    authenticate(users, codec)(req, res, () => undefined);
+    return userOf(res);
+  }
+
+  it('ends a session when the user is removed, or their password or role changes', () => {
+    const token = codec.issue('ops', sessionBinding(ops));
+    expect(userFor([ops], token)).toMatchObject({ name: 'ops', role: 'admin' });
+    expect(userFor([], token)).toBeUndefined();
+    expect(userFor([{ ...ops, passwordHash: 'scrypt:new' }], token)).toBeUndefined();
+    expect(userFor([{ ...ops, role: 'viewer' }], token)).toBeUndefined();
   });
 });
 

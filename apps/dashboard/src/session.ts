@@ -7,6 +7,8 @@ export interface Session {
   expiresAt: number;
   /** A random id, so that two sign-ins of one user get different tokens and CSRF tokens. */
   nonce: string;
+  /** What the session was bound to at sign-in (see `bindingOf`); a change ends the session. */
+  binding: string;
 }
 
 /** Issues and reads session tokens, and the CSRF token that goes with each. */
@@ -14,7 +16,10 @@ export interface SessionCodec {
   /** The name of the session cookie. */
   cookieName: string;
   ttlMs: number;
-  issue(name: string): string;
+  /** A token for `name`, bound to `bindTo` (the user's role and password hash). */
+  issue(name: string, bindTo: string): string;
+  /** The binding a session must carry to be valid for `bindTo` now. */
+  bindingOf(bindTo: string): string;
   /** The session of a token that is well-formed, signed by us and not expired; else undefined. */
   read(token: string | undefined): Session | undefined;
   /** The CSRF token of a session token: forms carry it, and only a page of ours can read it. */
@@ -31,9 +36,10 @@ function sameText(a: string, b: string): boolean {
 
 /**
  * Stateless sessions: `<payload>.<HMAC-SHA256>`, both base64url, signed with `secret`. Nothing is
- * stored server-side, so replicas sharing `DASHBOARD_SESSION_SECRET` share sessions; a session
- * ends at its expiry (the user's role is looked up on every request, so removing a user from
- * `DASHBOARD_USERS` ends their access at the next restart).
+ * stored server-side, so replicas sharing `DASHBOARD_SESSION_SECRET` share sessions. A session
+ * ends at its expiry, or when its user's role or password hash changes in `DASHBOARD_USERS` (it
+ * is bound to them) or the user is removed, at the next restart. Signing out removes the cookie;
+ * a copied token stays valid until it expires (there is no server-side list to revoke it from).
  */
 export function createSessionCodec(options: {
   secret: string;
@@ -46,11 +52,12 @@ export function createSessionCodec(options: {
   return {
     cookieName: 'commitlog_session',
     ttlMs: options.ttlMs,
-    issue(name) {
+    issue(name, bindTo) {
       const session: Session = {
         name,
         expiresAt: now() + options.ttlMs,
         nonce: randomBytes(12).toString('base64url'),
+        binding: mac('bind', bindTo),
       };
       const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
       return `${payload}.${mac('session', payload)}`;
@@ -68,6 +75,9 @@ export function createSessionCodec(options: {
       if (!isSession(session) || session.expiresAt <= now()) return undefined;
       return session;
     },
+    bindingOf(bindTo) {
+      return mac('bind', bindTo);
+    },
     csrfToken(sessionToken) {
       return mac('csrf', sessionToken);
     },
@@ -81,6 +91,9 @@ function isSession(value: unknown): value is Session {
   if (typeof value !== 'object' || value === null) return false;
   const s = value as Record<string, unknown>;
   return (
-    typeof s.name === 'string' && typeof s.expiresAt === 'number' && typeof s.nonce === 'string'
+    typeof s.name === 'string' &&
+    typeof s.expiresAt === 'number' &&
+    typeof s.nonce === 'string' &&
+    typeof s.binding === 'string'
   );
 }

@@ -4,6 +4,7 @@ import { waitFor } from '@commitlog/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
 import { laneJobState, openBoardQueues } from './board-queues.ts';
+import { laneQueueName } from './lane-queue-name.ts';
 import type { CommitJobData } from './commit-job.ts';
 import { readDeliveryOverview } from './delivery-overview.ts';
 
@@ -66,6 +67,18 @@ describe('readDeliveryOverview on the real Redis', () => {
     });
     expect(JSON.stringify(overview)).not.toContain('eyJhbW91bnQiOjEwMH0='); // no commit value
     expect(overview.backlogs.map((b) => b.failed)).toEqual([1, 1, 1, 1]);
+
+    // A failed job whose data is not a commit is shown as unreadable, not an error.
+    await producer.hset(
+      `${space.prefix}:${laneQueueName(newest.lane)}:${newest.jobId}`,
+      'data',
+      '{"x":1}',
+    );
+    const again = await read();
+    expect(again.recentFailures.find((f) => f.jobId === newest.jobId)).toMatchObject({
+      bucket: '(unreadable)',
+      key: '(unreadable)',
+    });
 
     const board = openBoardQueues(producer, space.prefix, 4);
     try {

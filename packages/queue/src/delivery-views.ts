@@ -181,7 +181,10 @@ export async function redrive(
           await job.updateProgress({});
           await job.retry('failed');
           result.redriven++;
-        } catch {
+        } catch (error) {
+          // Moved or removed by another process meanwhile: skipped. Still failed: a real error
+          // (Redis down, out of memory), which the caller must see rather than a skip.
+          if ((await queue.getJobState(id)) === 'failed') throw error;
           result.skipped++;
         }
       }

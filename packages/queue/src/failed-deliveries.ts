@@ -58,7 +58,9 @@ export async function* failedEntries(
       const [error, value] = replies[i] ?? [new Error('incomplete pipeline reply'), null];
       if (error) throw error;
       const [failedReason, finishedOn] = value as [string | null, string | null];
-      yield { id, failedReason, finishedOn: Number(finishedOn ?? 0) };
+      // Removed (re-driven, or past its retention) since its id was read.
+      if (finishedOn === null) continue;
+      yield { id, failedReason, finishedOn: Number(finishedOn) };
     }
     if (ids.length < PAGE) return;
   }
@@ -105,6 +107,25 @@ function messageOf(failedReason: string | null): string {
   return end === -1 ? '' : failedReason.slice(end + 2);
 }
 
+const UNREADABLE = '(unreadable)';
+
+/** The bucket type, bucket and key of a job's data; a job that holds no commit does not break the view. */
+function whereFrom(data: string): Pick<FailedDelivery, 'bucketType' | 'bucket' | 'key'> {
+  try {
+    const { commit } = JSON.parse(data) as Partial<CommitJobData>;
+    if (commit) {
+      return {
+        bucketType: binaryToDisplay(commit.bucketType),
+        bucket: binaryToDisplay(commit.bucket),
+        key: binaryToDisplay(commit.key),
+      };
+    }
+  } catch {
+    // not JSON, or not a commit: shown as unreadable
+  }
+  return { bucketType: UNREADABLE, bucket: UNREADABLE, key: UNREADABLE };
+}
+
 /** The `limit` most recent failed deliveries of one lane, read without the commits' values. */
 async function laneFailures(
   connection: RedisConnection,
@@ -121,18 +142,15 @@ async function laneFailures(
     const [error, value] = replies[i] ?? [new Error('incomplete pipeline reply'), null];
     if (error) throw error;
     const [failedReason, finishedOn, data] = value as [string | null, string | null, string | null];
-    if (data === null) return []; // removed since the id was read
-    const { commit } = JSON.parse(data) as CommitJobData;
+    if (data === null || finishedOn === null) return []; // removed since the id was read
     return [
       {
         lane,
         jobId,
         reason: reasonOf(failedReason),
         message: messageOf(failedReason),
-        failedAt: Number(finishedOn ?? 0),
-        bucketType: binaryToDisplay(commit.bucketType),
-        bucket: binaryToDisplay(commit.bucket),
-        key: binaryToDisplay(commit.key),
+        failedAt: Number(finishedOn),
+        ...whereFrom(data),
       },
     ];
   });

@@ -275,6 +275,10 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
       expect(html).toContain(
         `/queues/queue/${encodeURIComponent(`lanes 0-7/${laneQueueName(2)}`)}/big-1`,
       );
+      // The waiting lane links to its page in Bull Board.
+      expect(html).toContain(
+        `<a href="/queues/queue/${encodeURIComponent(`lanes 0-7/${laneQueueName(5)}`)}">5</a>`,
+      );
     }
     expect(asViewer).not.toContain('Re-drive');
     expect(asAdmin).toContain('Re-drive all 2');

@@ -30,6 +30,11 @@ export interface OverviewView {
   notice?: string;
 }
 
+function laneLink(view: OverviewView, lane: number): SafeHtml {
+  const name = laneGroupPrefix(lane, view.laneCount) + laneQueueName(lane);
+  return html`<a href="${BOARD_PATH}/queue/${encodeURIComponent(name)}">${lane}</a>`;
+}
+
 function jobLink(view: OverviewView, lane: number, jobId: string): SafeHtml {
   const name = laneGroupPrefix(lane, view.laneCount) + laneQueueName(lane);
   return html`<a href="${boardJobPath(BOARD_PATH, name, jobId)}"
@@ -163,7 +168,7 @@ function flowSections(view: OverviewView): SafeHtml {
   const lanes = busy.map(
     (b) =>
       html`<tr>
-        <td class="n">${b.lane}</td>
+        <td class="n">${laneLink(view, b.lane)}</td>
         <td class="n">${b.waiting}</td>
         <td class="n">${b.active}</td>
         <td class="n">${b.failed}</td>

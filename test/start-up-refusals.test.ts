@@ -1,8 +1,15 @@
 // Services refuse to start, loudly and with exit code 1, on what would lose or misfile commits:
 // bad configuration (every bad variable named), a Redis that may evict, a lane count that does
-// not match the one the queues were made with.
-import { claimLaneCount, createRedisConnection, deleteKeysMatching } from '@commitlog/queue';
-import { freePort, startPrivateRedis, testRedisUrl, uniqueName } from '@commitlog/testkit';
+// not match the one the queues were made with while lanes hold commits.
+import { commitId, laneOf, parseCommit } from '@commitlog/core';
+import { createCommitEnqueuer, createRedisConnection, deleteKeysMatching } from '@commitlog/queue';
+import {
+  freePort,
+  putCommit,
+  startPrivateRedis,
+  testRedisUrl,
+  uniqueName,
+} from '@commitlog/testkit';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -61,22 +68,38 @@ describe('start-up refusals', () => {
     }
   });
 
-  it('refuses a lane count other than the one the queues were made with', async () => {
+  it('refuses a change of lane count while a lane holds commits, saying how to drain', async () => {
     const prefix = uniqueName('lanes');
-    const redis = createRedisConnection({ url: testRedisUrl(), role: 'worker', onError: () => {} });
+    const redis = createRedisConnection({
+      url: testRedisUrl(),
+      role: 'producer',
+      onError: () => {},
+    });
+    const enqueuer = createCommitEnqueuer({
+      connection: redis,
+      prefix,
+      retention: { dedupWindowMs: 60_000, failedRetentionMs: 60_000 },
+      maxLaneBacklog: 10,
+      lanes: 8,
+    });
     try {
-      await claimLaneCount(redis, prefix, 8);
-      const worker = await run('worker', {
-        REDIS_URL: testRedisUrl(),
-        QUEUE_PREFIX: prefix,
-        LANES: '4',
-        KAFKA_BROKERS: '127.0.0.1:9',
+      const commit = parseCommit(putCommit({ bucket: 'b', key: 'k', value: 'v' }));
+      await enqueuer.enqueue({
+        id: commitId(commit),
+        lane: laneOf(commit, 8),
+        commit,
+        receivedAt: new Date().toISOString(),
       });
+      const env = { REDIS_URL: testRedisUrl(), QUEUE_PREFIX: prefix, KAFKA_BROKERS: '127.0.0.1:9' };
+      const worker = await run('worker', { ...env, LANES: '4' });
       expect(worker.status).toBe(1);
+      expect(worker.stdout + worker.stderr).toContain('LANES_CHANGE_REFUSED');
       expect(worker.stdout + worker.stderr).toContain(
-        'LANES=4 but the queues in this Redis were made with LANES=8',
+        'LANES=4 but the queues in this Redis were made with LANES=8, and 1 of those lanes still hold commits',
       );
+      expect(worker.stdout + worker.stderr).toContain('commitlog status');
     } finally {
+      await enqueuer.close();
       await deleteKeysMatching(redis, `${prefix}:*`);
       redis.disconnect();
     }

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { CliError } from './cli-error.ts';
 import { hashPasswordCommand } from './commands/hash-password.ts';
+import { lanes } from './commands/lanes.ts';
 import { post } from './commands/post.ts';
 import { redrive } from './commands/redrive.ts';
 import { requeue } from './commands/requeue.ts';
@@ -25,6 +26,9 @@ commands:
   requeue FILE
               replay the Riak hook's failure log through the ingest (idempotent)
   status      lanes, backlog, held lanes, failed deliveries by reason and recent stalls
+  lanes [--key TYPE/BUCKET/KEY]
+              the lane count, whether it may change now, and where each lane lives (queue,
+              Redis Cluster slot and node) with what it holds; --key: the lane of one key
   redrive [--reason R] [--bucket B] [--older-than 1h] [--job ID] | --all
               move the matching failed deliveries back into their lanes (at the end)
   help        show this text`;
@@ -85,6 +89,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       case 'status':
         noArguments(command, rest);
         await status({ env, out });
+        return 0;
+      case 'lanes':
+        await lanes({ args: rest, env, out });
         return 0;
       case 'redrive':
         await redrive({ args: rest, env, out });

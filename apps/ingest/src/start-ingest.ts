@@ -79,7 +79,13 @@ export async function startIngest(
   }
   if (reading !== undefined) {
     try {
-      await claimLaneCount(connection, config.queuePrefix, config.lanes);
+      const claim = await claimLaneCount(connection, config.queuePrefix, config.lanes);
+      if (claim.changedFrom !== undefined) {
+        logger.warn(
+          { lanes: config.lanes, previousLanes: claim.changedFrom },
+          'LANES changed: no lane held commits, so the queues now use the new number',
+        );
+      }
     } catch (error) {
       await disconnect();
       throw error;

@@ -76,7 +76,13 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     const safety = await checkRedisSafety(connection);
     if (!safety.safe) throw new UnsafeRedisError(safety);
     for (const warning of safety.warnings) logger.warn({ redis: safety.redisVersion }, warning);
-    await claimLaneCount(connection, config.queuePrefix, config.lanes);
+    const claim = await claimLaneCount(connection, config.queuePrefix, config.lanes);
+    if (claim.changedFrom !== undefined) {
+      logger.warn(
+        { lanes: config.lanes, previousLanes: claim.changedFrom },
+        'LANES changed: no lane held commits, so the queues now use the new number',
+      );
+    }
 
     const producer = await connectProducer(config, logger);
     const gatherer = createRecordGatherer({ producer, maxRecords: config.batchMaxRecords });

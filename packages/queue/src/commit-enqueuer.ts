@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { commitJobOptions, type CommitJobData, type JobRetention } from './commit-job.ts';
-import { claimLaneCount } from './lane-count.ts';
+import { claimLaneCount, LaneCountMismatchError, readLaneCount } from './lane-count.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
 import { whenFirstConnected, type RedisConnection } from './redis-connection.ts';
@@ -82,23 +82,42 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
     queue.close().catch(() => undefined);
   }
 
+  /**
+   * One pipelined round trip per lane (a Redis Cluster pipeline may only touch one slot, and each
+   * lane is one slot), all lanes at once: is each commit already stored, and how long is its
+   * lane's backlog. Alongside, the recorded lane count: an ingest left running with an old LANES
+   * after another process changed it must refuse (503) rather than file commits in lanes that the
+   * workers no longer read, or under a hash that reorders keys.
+   */
   async function lookUp(
     batch: Pending[],
   ): Promise<{ exists: boolean[]; backlog: Map<number, number> }> {
     const lanes = [...new Set(batch.map((p) => p.data.lane))];
-    const pipeline = options.connection.pipeline();
-    for (const p of batch) pipeline.exists(laneQueue(p.data.lane).toKey(p.data.id));
-    for (const lane of lanes) pipeline.llen(laneQueue(lane).toKey('wait'));
-    const replies = (await pipeline.exec()) ?? [];
-    const values = replies.map(([error, value]) => {
-      if (error) throw error;
-      return Number(value);
-    });
-    if (values.length !== batch.length + lanes.length) throw new Error('incomplete pipeline reply');
-    return {
-      exists: values.slice(0, batch.length).map((v) => v === 1),
-      backlog: new Map(lanes.map((lane, i) => [lane, values[batch.length + i] ?? 0])),
+    const exists = new Array<boolean>(batch.length).fill(false);
+    const backlog = new Map<number, number>();
+    const readLane = async (lane: number): Promise<void> => {
+      const queue = laneQueue(lane);
+      const members = batch.flatMap((p, i) => (p.data.lane === lane ? [i] : []));
+      const pipeline = options.connection.pipeline();
+      for (const i of members) pipeline.exists(queue.toKey(batch[i]?.data.id ?? ''));
+      pipeline.llen(queue.toKey('wait'));
+      const replies = (await pipeline.exec()) ?? [];
+      if (replies.length !== members.length + 1) throw new Error('incomplete pipeline reply');
+      const values = replies.map(([error, value]) => {
+        if (error) throw error;
+        return Number(value);
+      });
+      members.forEach((i, n) => (exists[i] = values[n] === 1));
+      backlog.set(lane, values[members.length] ?? 0);
     };
+    const [recorded] = await Promise.all([
+      readLaneCount(options.connection, options.prefix),
+      ...lanes.map(readLane),
+    ]);
+    if (recorded !== undefined && recorded !== options.lanes) {
+      throw new LaneCountMismatchError(options.lanes, recorded);
+    }
+    return { exists, backlog };
   }
 
   async function store(batch: Pending[]): Promise<void> {

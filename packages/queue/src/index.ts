@@ -43,7 +43,18 @@ export {
   type StallView,
 } from './delivery-views.ts';
 export { readLaneBacklogs, type LaneBacklog } from './lane-backlog.ts';
-export { claimLaneCount, laneCountKey, LaneCountMismatchError } from './lane-count.ts';
+export {
+  claimLaneCount,
+  laneCountKey,
+  LaneCountChangeRefusedError,
+  LaneCountMismatchError,
+  lanesHoldingCommits,
+  readLaneCount,
+  type HoldingLane,
+  type LaneCountClaim,
+} from './lane-count.ts';
+export { isClusterAddress, parseRedisAddress, type RedisAddress } from './redis-address.ts';
+export { readLaneLocations, type LaneLocation } from './lane-map.ts';
 export { laneOfQueueName, laneQueueName } from './lane-queue-name.ts';
 export {
   startLaneWorkers,
@@ -55,6 +66,7 @@ export {
 export { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
 export {
   createRedisConnection,
+  dataNodes,
   deleteKeysMatching,
   pingRedis,
   whenFirstConnected,

@@ -1,21 +1,74 @@
 import { CommitlogError } from '@commitlog/core';
 import type { RedisConnection } from './redis-connection.ts';
+import { withLaneQueue } from './with-lane-queue.ts';
 
 /**
  * The number of lanes is part of the data: a commit's lane is its key's hash modulo that number.
  * An ingest and a worker that disagree would file commits in lanes nobody reads, and a change
- * while lanes hold commits would reorder keys. The first process to use a Redis records it; every
- * later one must agree.
+ * while lanes hold commits would reorder keys (a key's older commit waits in its old lane while a
+ * newer one is delivered from its new lane). The first process to use a Redis records the number;
+ * a later process with another number changes it only when no lane holds commits.
+ *
+ * What "holds commits" means:
+ * - a commit waiting, delayed, held by a retry or being delivered, in any lane: it would be
+ *   delivered out of order with newer commits of its key filed under the new number;
+ * - a failed delivery in a lane the new number drops (lane >= new LANES): a re-drive puts it back
+ *   into its own lane, which no worker would read any more. Failed deliveries in lanes that stay
+ *   do not block: a re-driven commit arrives after newer ones whatever the lane count (its vclock
+ *   tells consumers), and its lane is still read.
+ * Delivered jobs (kept for de-duplication) never block; after a change, a commit retried by the
+ * hook may land in another lane and be delivered twice, with the same `commitlog-id`.
  */
 export class LaneCountMismatchError extends CommitlogError {
-  constructor(configured: number, recorded: number, key: string) {
+  constructor(configured: number, recorded: number) {
     super(
       'LANES_MISMATCH',
-      `LANES=${configured} but the queues in this Redis were made with LANES=${recorded}. ` +
-        `Use LANES=${recorded}, or drain every lane first (no waiting or held commits), then delete ` +
-        `the key ${key} and start again with the new number`,
+      `LANES=${configured} but the queues in this Redis are now made with LANES=${recorded} ` +
+        `(another process changed it): restart this process with LANES=${recorded}`,
       { retriable: false },
     );
+  }
+}
+
+/** A lane that keeps the number of lanes from changing, and what it holds. */
+export interface HoldingLane {
+  lane: number;
+  /** Commits waiting, delayed, held by a retry or being delivered. */
+  pending: number;
+  /** Failed deliveries; they block only when the new number drops this lane. */
+  failed: number;
+}
+
+/** A change of LANES refused because lanes hold commits; the message says how to drain. */
+export class LaneCountChangeRefusedError extends CommitlogError {
+  readonly holding: readonly HoldingLane[];
+
+  constructor(configured: number, recorded: number, holding: readonly HoldingLane[]) {
+    const shown = holding
+      .slice(0, 5)
+      .map((h) =>
+        [
+          `lane ${h.lane}:`,
+          h.pending > 0 ? `${h.pending} waiting or in delivery` : '',
+          h.failed > 0 && h.lane >= configured ? `${h.failed} failed` : '',
+        ]
+          .filter((part) => part !== '')
+          .join(' '),
+      );
+    const more = holding.length > shown.length ? `, and ${holding.length - shown.length} more` : '';
+    super(
+      'LANES_CHANGE_REFUSED',
+      `LANES=${configured} but the queues in this Redis were made with LANES=${recorded}, and ` +
+        `${holding.length} of those lanes still hold commits (${shown.join('; ')}${more}). ` +
+        `LANES changes by itself only when no lane holds commits. To drain: run every process ` +
+        `with LANES=${recorded} again, stop every ingest (the Riak hook retries and then logs to ` +
+        `its failure log, which \`commitlog requeue\` replays), let the workers deliver what ` +
+        `waits until \`commitlog status\` shows the change as allowed (re-drive, or let expire, ` +
+        `failed deliveries in lanes ${configured} and above), then start every process with ` +
+        `LANES=${configured}`,
+      { retriable: false },
+    );
+    this.holding = holding;
   }
 }
 
@@ -24,14 +77,91 @@ export function laneCountKey(prefix: string): string {
   return `${prefix}:{meta}:lanes`;
 }
 
-/** Records `lanes` for this prefix if nothing is recorded yet; throws if another number is. */
+/** The recorded number of lanes, or undefined when no process has used this prefix yet. */
+export async function readLaneCount(
+  connection: RedisConnection,
+  prefix: string,
+): Promise<number | undefined> {
+  const value = await connection.get(laneCountKey(prefix));
+  return value === null ? undefined : Number(value);
+}
+
+/** Lanes read at once: a recorded count may be up to 4,096 and each read opens a queue. */
+const READ_AT_ONCE = 32;
+
+/**
+ * The lanes of the `recorded` count that keep it from changing to `proposed` (see the rules
+ * above). Without `proposed`, failed deliveries are reported wherever they are.
+ */
+export async function lanesHoldingCommits(
+  connection: RedisConnection,
+  prefix: string,
+  recorded: number,
+  proposed?: number,
+): Promise<HoldingLane[]> {
+  const holding: HoldingLane[] = [];
+  for (let first = 0; first < recorded; first += READ_AT_ONCE) {
+    const lanes = Array.from(
+      { length: Math.min(READ_AT_ONCE, recorded - first) },
+      (_, i) => first + i,
+    );
+    const counts = await Promise.all(
+      lanes.map((lane) =>
+        withLaneQueue(connection, prefix, lane, (queue) =>
+          queue.getJobCounts(
+            'wait',
+            'active',
+            'delayed',
+            'prioritized',
+            'waiting-children',
+            'failed',
+          ),
+        ),
+      ),
+    );
+    counts.forEach((c, i) => {
+      const lane = lanes[i] ?? 0;
+      const failed = c.failed ?? 0;
+      const pending = Object.entries(c)
+        .filter(([state]) => state !== 'failed')
+        .reduce((sum, [, n]) => sum + n, 0);
+      const failedBlocks = failed > 0 && (proposed === undefined || lane >= proposed);
+      if (pending > 0 || failedBlocks) holding.push({ lane, pending, failed });
+    });
+  }
+  return holding;
+}
+
+/** Sets the key to ARGV[2] only if it still holds ARGV[1]: two processes never both change it. */
+const COMPARE_AND_SET = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`;
+
+export interface LaneCountClaim {
+  /** The number recorded before, when this call changed it. */
+  changedFrom: number | undefined;
+}
+
+/**
+ * Records `lanes` for this prefix if nothing is recorded yet. If another number is recorded,
+ * changes it when no lane holds commits, and throws `LaneCountChangeRefusedError` otherwise.
+ */
 export async function claimLaneCount(
   connection: RedisConnection,
   prefix: string,
   lanes: number,
-): Promise<void> {
+): Promise<LaneCountClaim> {
   const key = laneCountKey(prefix);
   await connection.set(key, String(lanes), 'NX');
-  const recorded = Number(await connection.get(key));
-  if (recorded !== lanes) throw new LaneCountMismatchError(lanes, recorded, key);
+  const recorded = await readLaneCount(connection, prefix);
+  if (recorded === undefined || recorded === lanes) return { changedFrom: undefined };
+  const holding = await lanesHoldingCommits(connection, prefix, recorded, lanes);
+  if (holding.length > 0) throw new LaneCountChangeRefusedError(lanes, recorded, holding);
+  const changed = await connection.eval(COMPARE_AND_SET, 1, key, String(recorded), String(lanes));
+  // Another process changed it meanwhile: judge again against what it recorded.
+  if (changed !== 1) return claimLaneCount(connection, prefix, lanes);
+  return { changedFrom: recorded };
 }

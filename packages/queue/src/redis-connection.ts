@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { parseRedisAddress } from './redis-address.ts';
 
 /**
  * Who uses a connection decides how it behaves when Redis is away:
@@ -20,7 +21,10 @@ const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
 };
 
 export interface RedisConnectionOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
+  /**
+   * `redis://[user:password@]host:port[/db]`, `rediss://…` for TLS, or
+   * `redis-cluster://[user:password@]host:port,host:port` for a Redis Cluster (see redis-address.ts).
+   */
   url: string;
   role: RedisRole;
   /** Every client must listen for errors, or ioredis crashes the process on the first one. */
@@ -29,18 +33,52 @@ export interface RedisConnectionOptions {
   connectionName?: string;
 }
 
-export type RedisConnection = Redis;
+/** One Redis or a Redis Cluster: both take the same commands; BullMQ works on either. */
+export type RedisConnection = Redis | Cluster;
+
+/** Back off up to 2 s between reconnects; never give up (an outage must not need a restart). */
+const reconnectDelay = (times: number): number => Math.min(times * 100, 2000);
+
+function createCluster(options: RedisConnectionOptions): Cluster {
+  const address = parseRedisAddress(options.url);
+  if (address.kind !== 'cluster') throw new RangeError('not a cluster address');
+  const { enableOfflineQueue, ...perNode } = ROLE_OPTIONS[options.role];
+  const clusterOptions: ClusterOptions = {
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    clusterRetryStrategy: reconnectDelay,
+    redisOptions: {
+      ...perNode,
+      ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
+      ...(address.username === undefined ? {} : { username: address.username }),
+      ...(address.password === undefined ? {} : { password: address.password }),
+      ...(address.tls ? { tls: {} } : {}),
+    },
+  };
+  return new Cluster(address.nodes, clusterOptions);
+}
 
 /** The one factory for Redis clients: every connection in commitlog comes from here. */
 export function createRedisConnection(options: RedisConnectionOptions): RedisConnection {
-  const client = new Redis(options.url, {
-    ...ROLE_OPTIONS[options.role],
-    ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
-    // Back off up to 2 s between reconnects; never give up (an outage must not need a restart).
-    retryStrategy: (times) => Math.min(times * 100, 2000),
-  });
+  const client =
+    parseRedisAddress(options.url).kind === 'cluster'
+      ? createCluster(options)
+      : new Redis(options.url, {
+          ...ROLE_OPTIONS[options.role],
+          ...(options.connectionName === undefined
+            ? {}
+            : { connectionName: options.connectionName }),
+          retryStrategy: reconnectDelay,
+        });
   client.on('error', options.onError);
   return client;
+}
+
+/**
+ * The clients of every node that holds data: the primaries of a cluster, or the one Redis. For
+ * what must be asked of each node (INFO, SCAN).
+ */
+export function dataNodes(client: RedisConnection): Redis[] {
+  return client instanceof Cluster ? client.nodes('master') : [client];
 }
 
 /**
@@ -70,18 +108,22 @@ export async function whenFirstConnected(
   });
 }
 
-/** Whether a Redis answers PING at `url` within `timeoutMs`. Never throws. */
+/** Whether a Redis (or a cluster) answers PING at `url` within `timeoutMs`. Never throws. */
 export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: timeoutMs,
-    retryStrategy: () => null,
-  });
+  const client =
+    parseRedisAddress(url).kind === 'cluster'
+      ? createCluster({ url, role: 'producer', onError: () => undefined })
+      : new Redis(url, {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 0,
+          connectTimeout: timeoutMs,
+          retryStrategy: () => null,
+        });
   client.on('error', () => undefined);
   try {
-    await client.connect();
+    if (client instanceof Redis) await client.connect();
+    else await whenFirstConnected(client, timeoutMs);
     return (await client.ping()) === 'PONG';
   } catch {
     return false;
@@ -90,17 +132,29 @@ export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean>
   }
 }
 
-/** Deletes every key matching a glob pattern, in batches (SCAN, never KEYS). Returns the count. */
+/**
+ * Deletes every key matching a glob pattern, in batches (SCAN, never KEYS), on every node of a
+ * cluster. Returns the count.
+ */
 export async function deleteKeysMatching(
   client: RedisConnection,
   pattern: string,
 ): Promise<number> {
-  let cursor = '0';
   let deleted = 0;
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) deleted += await client.unlink(...keys);
-  } while (cursor !== '0');
+  for (const node of dataNodes(client)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length === 0) continue;
+      // One UNLINK per key, pipelined: on a cluster node the keys of a batch lie in many slots.
+      const pipeline = node.pipeline();
+      for (const key of keys) pipeline.unlink(key);
+      for (const [error, n] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        deleted += Number(n);
+      }
+    } while (cursor !== '0');
+  }
   return deleted;
 }

@@ -1,5 +1,6 @@
 import { CommitlogError } from '@commitlog/core';
-import type { RedisConnection } from './redis-connection.ts';
+import type { Redis } from 'ioredis';
+import { dataNodes, whenFirstConnected, type RedisConnection } from './redis-connection.ts';
 
 /** What commitlog requires of the Redis that holds accepted commits, and what it found. */
 export interface RedisSafety {
@@ -52,14 +53,50 @@ export function judgeRedisInfo(info: string): RedisSafety {
   };
 }
 
-/** Asks Redis how it is configured (INFO works where CONFIG is disabled, as on managed Redis). */
-export async function checkRedisSafety(client: RedisConnection): Promise<RedisSafety> {
+/** Asks one Redis how it is configured (INFO works where CONFIG is disabled, as on managed Redis). */
+async function checkNode(client: Redis): Promise<RedisSafety> {
   const [memory, persistence, server] = await Promise.all([
     client.info('memory'),
     client.info('persistence'),
     client.info('server'),
   ]);
   return judgeRedisInfo(`${memory}\n${persistence}\n${server}`);
+}
+
+/**
+ * Asks Redis how it is configured; on a cluster, every primary (each holds some lanes, and one
+ * evicting node loses the commits of its lanes), its problems and warnings named by node.
+ */
+export async function checkRedisSafety(client: RedisConnection): Promise<RedisSafety> {
+  let nodes = dataNodes(client);
+  if (nodes.length === 0) {
+    // A cluster client knows its nodes only once it has read the slot table.
+    await whenFirstConnected(client, 5000);
+    nodes = dataNodes(client);
+    if (nodes.length === 0) throw new Error('no node of the Redis Cluster answers');
+  }
+  if (nodes.length === 1 && nodes[0] === client) return checkNode(client);
+  const readings = await Promise.all(
+    nodes.map(async (node) => ({ node, safety: await checkNode(node) })),
+  );
+  const named = (node: Redis, texts: string[]): string[] =>
+    texts.map((text) => `${node.options.host ?? '?'}:${node.options.port ?? '?'}: ${text}`);
+  const safeties = readings.map((r) => r.safety);
+  const first = safeties[0];
+  return {
+    safe: safeties.every((r) => r.safe),
+    problems: readings.flatMap((r) => named(r.node, r.safety.problems)),
+    warnings: readings.flatMap((r) => named(r.node, r.safety.warnings)),
+    maxmemoryPolicy: safeties.every((r) => r.maxmemoryPolicy === first?.maxmemoryPolicy)
+      ? first?.maxmemoryPolicy
+      : 'mixed',
+    aofEnabled: safeties.every((r) => r.aofEnabled === true)
+      ? true
+      : safeties.some((r) => r.aofEnabled === false)
+        ? false
+        : undefined,
+    redisVersion: first?.redisVersion,
+  };
 }
 
 /** A Redis that may drop accepted commits on its own (eviction): commitlog refuses to use it. */

@@ -182,7 +182,7 @@ describe('loadIngestConfig', () => {
       loadIngestConfig({ INGEST_SECRETS: SECRET, REDIS_URL: 'http://:hunter2@redis:6379' }),
     );
     expect(messageOf(wrongScheme, 'REDIS_URL')).toBe(
-      'must start with redis:// or rediss:// (for TLS) (got "http://:***@redis:6379")',
+      'must start with redis:// or rediss:// (for TLS), or redis-cluster:// or rediss-cluster:// for a Redis Cluster (got "http://:***@redis:6379")',
     );
     const notUrl = problemsOf(() =>
       loadIngestConfig({ INGEST_SECRETS: SECRET, REDIS_URL: 'redis:hunter2@redis:99999' }),

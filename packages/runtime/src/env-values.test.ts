@@ -61,13 +61,25 @@ describe('environment value parsers', () => {
       'must be a URL such as redis://127.0.0.1:6379 (got "redis://:***@redis:99999")',
     );
     expect(message(redisUrl('http://redis:6379'))).toBe(
-      'must start with redis:// or rediss:// (for TLS) (got "http://redis:6379")',
+      'must start with redis:// or rediss:// (for TLS), or redis-cluster:// or rediss-cluster:// for a Redis Cluster (got "http://redis:6379")',
     );
     expect(message(redisUrl('localhost:6379'))).toBe(
-      'must start with redis:// or rediss:// (for TLS) (the value is not shown: it may hold a password)',
+      'must start with redis:// or rediss:// (for TLS), or redis-cluster:// or rediss-cluster:// for a Redis Cluster (the value is not shown: it may hold a password)',
     );
     expect(message(redisUrl('just text'))).toBe(
       'must be a URL such as redis://127.0.0.1:6379 (the value is not shown: it may hold a password)',
+    );
+  });
+
+  it('redisUrl: a Redis Cluster as redis-cluster:// with a node list', () => {
+    const cluster = 'redis-cluster://:pw@r1:7000,r2:7001,[::1]:7002';
+    expect(value(redisUrl(cluster))).toBe(cluster);
+    expect(value(redisUrl('rediss-cluster://r1:7000'))).toBe('rediss-cluster://r1:7000');
+    expect(message(redisUrl('redis-cluster://:pw@r1:7000,r2'))).toBe(
+      'every cluster node must be host:port; not: "r2"',
+    );
+    expect(message(redisUrl('redis-cluster://:pw@r1:7000/0'))).toBe(
+      'must be redis-cluster://[user:password@]host:port,host:port (no database path) (got "redis-cluster://:***@r1:7000/0")',
     );
   });
 

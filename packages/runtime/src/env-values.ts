@@ -89,8 +89,37 @@ function gotRedisUrl(value: string): string {
     : ' (the value is not shown: it may hold a password)';
 }
 
-/** A `redis://` or `rediss://` (TLS) URL naming a host. */
+const CLUSTER_NODE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+
+/**
+ * A Redis Cluster given by some of its nodes: `redis-cluster://[user:password@]host:port,…`, or
+ * `rediss-cluster://` for TLS (read by packages/queue's redis-address.ts, which this mirrors).
+ */
+function redisClusterUrl(value: string): Parsed<string> {
+  const match = /^rediss?-cluster:\/\/(?:[^@/]*@)?([^/?#@]+)\/?$/i.exec(value);
+  if (!match) {
+    return bad(
+      `must be redis-cluster://[user:password@]host:port,host:port (no database path)${gotRedisUrl(value)}`,
+    );
+  }
+  const wrong = (match[1] ?? '').split(',').filter((item) => {
+    const port = Number(CLUSTER_NODE.exec(item.trim())?.[2] ?? 0);
+    return port < 1 || port > 65_535;
+  });
+  if (wrong.length > 0) {
+    return bad(
+      `every cluster node must be host:port; not: ${wrong.map((w) => JSON.stringify(w)).join(', ')}`,
+    );
+  }
+  return ok(value);
+}
+
+/**
+ * A `redis://` or `rediss://` (TLS) URL naming a host, or a Redis Cluster's node list as
+ * `redis-cluster://` or `rediss-cluster://`.
+ */
 export const redisUrl: Parser<string> = (value) => {
+  if (/^rediss?-cluster:/i.test(value)) return redisClusterUrl(value);
   let url: URL;
   try {
     url = new URL(value);
@@ -98,7 +127,9 @@ export const redisUrl: Parser<string> = (value) => {
     return bad(`must be a URL such as redis://127.0.0.1:6379${gotRedisUrl(value)}`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    return bad(`must start with redis:// or rediss:// (for TLS)${gotRedisUrl(value)}`);
+    return bad(
+      `must start with redis:// or rediss:// (for TLS), or redis-cluster:// or rediss-cluster:// for a Redis Cluster${gotRedisUrl(value)}`,
+    );
   }
   if (url.hostname === '') return bad(`must name a host${gotRedisUrl(value)}`);
   return ok(value);

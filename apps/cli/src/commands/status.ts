@@ -1,6 +1,11 @@
 import { readDeliveryOverview, type DeliveryOverview, type LaneBacklog } from '@commitlog/queue';
 import { formatAge, formatTime, loadCliConfig, maskRedisUrl, shorten } from '@commitlog/runtime';
 import { connectCliRedis } from '../cli-redis.ts';
+import {
+  formatLaneCount,
+  readLaneCountReport,
+  type LaneCountReport,
+} from '../lane-count-report.ts';
 import { formatTable } from '../text-table.ts';
 
 /** Everything `commitlog status` shows, read at one moment. */
@@ -10,6 +15,8 @@ export interface StatusSnapshot extends Pick<
 > {
   redisUrl: string;
   prefix: string;
+  /** The lane count and whether it could change now; shown when given. */
+  laneCount?: LaneCountReport;
 }
 
 /** Stall records shown. */
@@ -36,6 +43,7 @@ export function formatStatus(s: StatusSnapshot, now: number): string[] {
     `lanes ${s.backlogs.length}  waiting ${sum((b) => b.waiting)}  active ${sum((b) => b.active)}  ` +
       `failed ${sum((b) => b.failed)}  oldest waiting ${oldest}`,
     `last ${s.rates.length} min: delivered ${rate('delivered')}  failed ${rate('failed')}`,
+    ...(s.laneCount === undefined ? [] : formatLaneCount(s.laneCount)),
     '',
     ...section(
       `held lanes (${s.held.length})`,
@@ -93,7 +101,13 @@ export async function status(options: StatusOptions): Promise<void> {
       failures: 0,
       now,
     });
-    const snapshot = { redisUrl: config.redisUrl, prefix: config.queuePrefix, ...overview };
+    const laneCount = await readLaneCountReport(redis, config.queuePrefix, config.lanes);
+    const snapshot = {
+      redisUrl: config.redisUrl,
+      prefix: config.queuePrefix,
+      ...overview,
+      laneCount,
+    };
     for (const line of formatStatus(snapshot, now())) options.out(line);
   } finally {
     redis.disconnect();

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { formatLaneCount } from '../lane-count-report.ts';
+import { formatLanes, parseKeyArgument } from './lanes.ts';
+
+describe('the lane count lines', () => {
+  it('says whether a change of LANES would be allowed now', () => {
+    expect(formatLaneCount({ configured: 16, recorded: undefined, holding: [] })).toEqual([
+      'lane count: none recorded yet (the first ingest or worker records LANES=16)',
+    ]);
+    expect(formatLaneCount({ configured: 16, recorded: 16, holding: [] })).toEqual([
+      'lane count: 16 recorded (LANES=16 here)',
+      'changing LANES: allowed now (no lane holds commits)',
+    ]);
+    expect(
+      formatLaneCount({
+        configured: 8,
+        recorded: 16,
+        holding: [
+          { lane: 2, pending: 3, failed: 0 },
+          { lane: 9, pending: 1, failed: 2 },
+        ],
+      }),
+    ).toEqual([
+      'lane count: 16 recorded, but LANES=8 here',
+      'changing LANES: refused now, 2 lanes hold 4 commits waiting or in delivery (stop the ingests and let the workers deliver them; README, "Changing the number of lanes")',
+    ]);
+    expect(
+      formatLaneCount({
+        configured: 16,
+        recorded: 16,
+        holding: [{ lane: 9, pending: 0, failed: 2 }],
+      }),
+    ).toEqual([
+      'lane count: 16 recorded (LANES=16 here)',
+      'changing LANES: allowed now to 10 or more; below that refused while lane 9 holds failed deliveries (re-drive them, or wait for FAILED_RETENTION)',
+    ]);
+  });
+});
+
+describe('commitlog lanes', () => {
+  it('shows each lane with its slot and node, and lanes per primary of a cluster', () => {
+    const lines = formatLanes({
+      redisUrl: 'redis-cluster://:pw@127.0.0.1:7000',
+      prefix: 'commitlog',
+      laneCount: { configured: 2, recorded: 2, holding: [] },
+      locations: [
+        { lane: 0, queue: '{lane-0000}', slot: 100, node: '127.0.0.1:7000' },
+        { lane: 1, queue: '{lane-0001}', slot: 9000, node: '127.0.0.1:7001' },
+      ],
+      backlogs: [{ lane: 1, waiting: 5, active: 1, failed: 0, oldestWaitingAgeMs: 10 }],
+    });
+    expect(lines).toEqual([
+      'commitlog lanes  redis redis-cluster://:***@127.0.0.1:7000  prefix commitlog',
+      'lane count: 2 recorded (LANES=2 here)',
+      'changing LANES: allowed now (no lane holds commits)',
+      'Redis Cluster: lanes on 2 primaries: 127.0.0.1:7000 1, 127.0.0.1:7001 1',
+      '',
+      'LANE  QUEUE        SLOT  NODE            WAITING  ACTIVE  FAILED',
+      '0     {lane-0000}  100   127.0.0.1:7000  0        0       0',
+      '1     {lane-0001}  9000  127.0.0.1:7001  5        1       0',
+    ]);
+  });
+
+  it('reads a key as TYPE/BUCKET/KEY or BUCKET/KEY', () => {
+    expect(parseKeyArgument('maps/users/a/b')).toEqual({
+      bucketType: 'maps',
+      bucket: 'users',
+      key: 'a/b',
+    });
+    expect(parseKeyArgument('users/u1')).toEqual({
+      bucketType: 'default',
+      bucket: 'users',
+      key: 'u1',
+    });
+    expect(() => parseKeyArgument('justkey')).toThrow(/TYPE\/BUCKET\/KEY/);
+  });
+});

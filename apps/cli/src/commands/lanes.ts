@@ -1,0 +1,118 @@
+import { laneOf } from '@commitlog/core';
+import {
+  readLaneBacklogs,
+  readLaneLocations,
+  type LaneBacklog,
+  type LaneLocation,
+} from '@commitlog/queue';
+import { loadCliConfig, maskRedisUrl } from '@commitlog/runtime';
+import { CliError } from '../cli-error.ts';
+import { connectCliRedis } from '../cli-redis.ts';
+import {
+  formatLaneCount,
+  readLaneCountReport,
+  type LaneCountReport,
+} from '../lane-count-report.ts';
+import { formatTable } from '../text-table.ts';
+
+/** Everything `commitlog lanes` shows. */
+export interface LanesSnapshot {
+  redisUrl: string;
+  prefix: string;
+  laneCount: LaneCountReport;
+  locations: LaneLocation[];
+  backlogs: LaneBacklog[];
+}
+
+/** The lane map as plain text: the count, lanes per Redis node, then one row per lane. Pure. */
+export function formatLanes(s: LanesSnapshot): string[] {
+  const perNode = new Map<string, number>();
+  for (const l of s.locations) perNode.set(l.node, (perNode.get(l.node) ?? 0) + 1);
+  const cluster = s.locations.some((l) => l.slot !== undefined);
+  const backlog = new Map(s.backlogs.map((b) => [b.lane, b]));
+  return [
+    `commitlog lanes  redis ${maskRedisUrl(s.redisUrl)}  prefix ${s.prefix}`,
+    ...formatLaneCount(s.laneCount),
+    cluster
+      ? `Redis Cluster: lanes on ${perNode.size} primaries: ` +
+        [...perNode].map(([node, n]) => `${node} ${n}`).join(', ')
+      : 'one Redis (not a cluster): every lane on it',
+    '',
+    ...formatTable(
+      ['LANE', 'QUEUE', 'SLOT', 'NODE', 'WAITING', 'ACTIVE', 'FAILED'],
+      s.locations.map((l) => {
+        const b = backlog.get(l.lane);
+        return [
+          String(l.lane),
+          l.queue,
+          l.slot === undefined ? '-' : String(l.slot),
+          l.node,
+          String(b?.waiting ?? 0),
+          String(b?.active ?? 0),
+          String(b?.failed ?? 0),
+        ];
+      }),
+    ),
+  ];
+}
+
+/** `TYPE/BUCKET/KEY` or `BUCKET/KEY` (bucket type `default`); the key may hold more slashes. */
+export function parseKeyArgument(text: string): {
+  bucketType: string;
+  bucket: string;
+  key: string;
+} {
+  const parts = text.split('/');
+  if (parts.length < 2 || parts.some((p, i) => p === '' && i < parts.length - 1)) {
+    throw new CliError(
+      'USAGE',
+      `lanes --key takes TYPE/BUCKET/KEY or BUCKET/KEY, got "${text}"`,
+      2,
+    );
+  }
+  if (parts.length === 2) return { bucketType: 'default', bucket: parts[0]!, key: parts[1]! };
+  return { bucketType: parts[0]!, bucket: parts[1]!, key: parts.slice(2).join('/') };
+}
+
+export interface LanesOptions {
+  args: readonly string[];
+  /** REDIS_URL, QUEUE_PREFIX and LANES come from here. */
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+}
+
+/**
+ * `commitlog lanes`: the lane count, whether it could change now, and where each lane lives
+ * (queue, cluster slot and node) with what it holds. `--key TYPE/BUCKET/KEY` prints one key's lane.
+ */
+export async function lanes(options: LanesOptions): Promise<void> {
+  const config = loadCliConfig(options.env);
+  const [flag, value, ...extra] = options.args;
+  if (flag !== undefined && (flag !== '--key' || value === undefined || extra.length > 0)) {
+    throw new CliError('USAGE', 'lanes takes no arguments, or --key TYPE/BUCKET/KEY', 2);
+  }
+  const key = value === undefined ? undefined : parseKeyArgument(value);
+  const redis = await connectCliRedis(config.redisUrl);
+  try {
+    const laneCount = await readLaneCountReport(redis, config.queuePrefix, config.lanes);
+    const count = laneCount.recorded ?? config.lanes;
+    if (key !== undefined) {
+      const lane = laneOf(key, count);
+      const [where] = await readLaneLocations(redis, config.queuePrefix, [lane]);
+      const slot = where?.slot === undefined ? '' : `, slot ${where.slot}`;
+      options.out(
+        `${value ?? ''} -> lane ${lane} of ${count} (${where?.queue ?? '?'}${slot}, on ${where?.node ?? '?'})`,
+      );
+      return;
+    }
+    const all = Array.from({ length: count }, (_, lane) => lane);
+    const [locations, backlogs] = await Promise.all([
+      readLaneLocations(redis, config.queuePrefix, all),
+      readLaneBacklogs(redis, config.queuePrefix, all),
+    ]);
+    const snapshot = { redisUrl: config.redisUrl, prefix: config.queuePrefix, laneCount };
+    for (const line of formatLanes({ ...snapshot, locations, backlogs })) options.out(line);
+  } finally {
+    redis.disconnect();
+  }
+}

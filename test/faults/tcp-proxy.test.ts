@@ -2,6 +2,7 @@
 // holds them until it is lifted, a reset cuts every connection.
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { waitFor } from '@commitlog/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
@@ -54,8 +55,7 @@ describe('the fault proxy', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(answer).toBe('');
     proxy.setFault({ kind: 'none' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(answer).toBe('held');
+    await waitFor(() => answer === 'held', { description: 'the held bytes after the blackhole' });
     socket.destroy();
   });
 

@@ -36,9 +36,20 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/faults/**', '**/node_modules/**'],
+          exclude: ['test/faults/**', 'test/cluster/**', '**/node_modules/**'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Scale-out on a private Redis Cluster, a 3-broker Kafka and 1 -> 3 -> 2 workers
+          // (README, "Running in production"); `pnpm test:cluster` runs only these.
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
       {

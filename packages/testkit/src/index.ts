@@ -16,6 +16,7 @@ export { createTestTopic, type TestTopic } from './kafka-topic.ts';
 export { createTestQueuePrefix, type TestQueuePrefix } from './queue-prefix.ts';
 export { startPrivateKafka, type PrivateKafka } from './private-kafka.ts';
 export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from './redis-server.ts';
+export { startPrivateRedisCluster, type PrivateRedisCluster } from './redis-cluster.ts';
 export { testKafkaBrokers, testKafkaClient, testRedisUrl } from './test-env.ts';
 export { uniqueName } from './unique-name.ts';
 export { waitFor, type WaitForOptions } from './wait-for.ts';

@@ -1,0 +1,122 @@
+// Scale-out on a real Redis Cluster (three primaries started by the test kit): every commit
+// delivered in per-key order with three worker processes, lanes spread over the shards; and a
+// load through 1 -> 3 -> 2 worker processes with no configuration change, nothing lost or reordered.
+import { defaultTopic } from '@commitlog/core';
+import { createRedisConnection, dataNodes, type RedisConnection } from '@commitlog/queue';
+import {
+  startPrivateRedisCluster,
+  startSystem,
+  uniqueName,
+  type PrivateRedisCluster,
+  type RunningSystem,
+} from '@commitlog/testkit';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { unfinishedJobs } from '../support/delivery-oracle.ts';
+import { deliveryProblems, startKeyedLoad } from '../support/keyed-load.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const LANES = 8;
+
+/** How many commits one worker process says it delivered (its /metrics). */
+async function deliveredBy(port: number): Promise<number> {
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(/^commitlog_delivered_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? 0);
+}
+
+/** Primaries of the cluster that hold keys of the system's lanes. */
+async function shardsHoldingLanes(url: string, prefix: string): Promise<number> {
+  const redis: RedisConnection = createRedisConnection({ url, role: 'worker', onError: () => {} });
+  try {
+    await redis.ping();
+    let holding = 0;
+    for (const node of dataNodes(redis)) {
+      const [, keys] = await node.scan('0', 'MATCH', `${prefix}:{lane-*`, 'COUNT', 10_000);
+      if (keys.length > 0) holding++;
+    }
+    return holding;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+describe('scale-out on a Redis Cluster', () => {
+  let cluster: PrivateRedisCluster;
+  let system: RunningSystem | undefined;
+
+  beforeAll(async () => {
+    cluster = await startPrivateRedisCluster(3);
+  });
+
+  afterEach(async () => {
+    await system?.stop();
+    system = undefined;
+  });
+
+  afterAll(async () => {
+    await cluster?.cleanup();
+  });
+
+  it('delivers every commit in per-key order with 3 workers, lanes on every shard', async () => {
+    const bucket = `cluster-${uniqueName('c')}`;
+    system = await startSystem({
+      redisUrl: cluster.url,
+      workers: 3,
+      env: { LANES: String(LANES) },
+    });
+    const load = startKeyedLoad(system, { bucket, keys: 40, clients: 8, versions: 10 });
+    await load.done;
+    expect(load.accepted()).toBe(400);
+
+    const { problems } = await deliveryProblems(
+      system.kafkaBrokers,
+      defaultTopic('default', bucket),
+      load.answered,
+    );
+    expect(problems).toEqual([]);
+    expect(await unfinishedJobs(system, LANES)).toEqual({ failed: 0, active: 0 });
+    expect(load.lanes.size).toBe(LANES);
+    expect(await shardsHoldingLanes(cluster.url, system.prefix)).toBe(3);
+
+    const lanes = spawnSync(process.execPath, ['apps/cli/src/main.ts', 'lanes'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, REDIS_URL: cluster.url, QUEUE_PREFIX: system.prefix },
+      encoding: 'utf8',
+    });
+    expect(lanes.stderr).toBe('');
+    expect(lanes.stdout).toContain(`lane count: ${LANES} recorded`);
+    expect(lanes.stdout).toMatch(/Redis Cluster: lanes on 3 primaries/);
+  });
+
+  it('keeps per-key order and loses nothing while workers go 1 -> 3 -> 2 under load', async () => {
+    const bucket = `scale-${uniqueName('s')}`;
+    system = await startSystem({
+      redisUrl: cluster.url,
+      workers: 1,
+      env: { LANES: String(LANES) },
+    });
+    const load = startKeyedLoad(system, { bucket, keys: 40, clients: 8 });
+    try {
+      await load.untilAccepted(300);
+      const [second, third] = [await system.startWorker(), await system.startWorker()];
+      await load.untilAccepted(load.accepted() + 400);
+      // Both new workers took lanes' jobs without any change of configuration.
+      expect(await deliveredBy(second.port)).toBeGreaterThan(0);
+      expect(await deliveredBy(third.port)).toBeGreaterThan(0);
+      expect(await system.workers[0]!.stop()).toBe(0);
+      await load.untilAccepted(load.accepted() + 300);
+    } finally {
+      load.stop();
+      await load.done;
+    }
+
+    const { problems } = await deliveryProblems(
+      system.kafkaBrokers,
+      defaultTopic('default', bucket),
+      load.answered,
+    );
+    expect(problems).toEqual([]);
+    expect(await unfinishedJobs(system, LANES)).toEqual({ failed: 0, active: 0 });
+  });
+});

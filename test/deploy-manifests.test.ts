@@ -1,0 +1,170 @@
+// The deployment manifests, checked offline: every Kubernetes object of deploy/k8s against the
+// Kubernetes (and KEDA) OpenAPI schemas that kubernetes-models bundles, then the references between
+// them; docker-compose.yml parsed and held to what production needs (DESIGN.md, Delivery).
+// The schemas do not reject unknown fields (Kubernetes' own do not either), so a misspelt optional
+// field passes here; the cross-checks below cover the fields that matter.
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse, parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const k8sDir = `${root}deploy/k8s/`;
+
+type Manifest = { apiVersion: string; kind: string; metadata: { name: string } } & Record<
+  string,
+  unknown
+>;
+
+/** One model class per kind we ship: `validate()` checks the object against its schema. */
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  'apps/v1/Deployment': Deployment,
+  'v1/Service': Service,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'keda.sh/v1alpha1/ScaledObject': ScaledObject,
+};
+
+function loadManifests(): { file: string; object: Manifest }[] {
+  return readdirSync(k8sDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(`${k8sDir}${file}`, 'utf8')).map((doc) => {
+        expect(doc.errors, file).toEqual([]);
+        return { file, object: doc.toJS() as Manifest };
+      }),
+    );
+}
+
+interface PodSpec {
+  containers: {
+    name: string;
+    envFrom?: { configMapRef?: { name: string } }[];
+    env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+    ports?: { name: string }[];
+    readinessProbe?: { httpGet: { port: string } };
+    livenessProbe?: { httpGet: { port: string } };
+  }[];
+}
+
+const podSpec = (d: Manifest): PodSpec =>
+  (d as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+const podLabels = (d: Manifest): Record<string, string> =>
+  (d as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec
+    .template.metadata.labels;
+const selects = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+describe('deploy/k8s', () => {
+  const manifests = loadManifests();
+  const byKind = (kind: string): Manifest[] =>
+    manifests.filter((m) => m.object.kind === kind).map((m) => m.object);
+
+  it('holds only known kinds, each valid against its Kubernetes schema', () => {
+    for (const { file, object } of manifests) {
+      const Model = MODELS[`${object.apiVersion}/${object.kind}`];
+      expect(Model, `${file}: ${object.apiVersion} ${object.kind}`).toBeDefined();
+      expect(() => new Model!(object as never).validate(), `${file}: ${object.kind}`).not.toThrow();
+    }
+    expect(
+      byKind('Deployment')
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(['commitlog-dashboard', 'commitlog-ingest', 'commitlog-worker']);
+  });
+
+  it('catches a wrong manifest (the check is not vacuous)', () => {
+    const worker = structuredClone(byKind('Deployment')[0]!);
+    (podSpec(worker).containers[0] as unknown as { image: number }).image = 42;
+    expect(() => new Deployment(worker as never).validate()).toThrow(/image must be string/);
+  });
+
+  it('takes secrets from the Secret, settings from the ConfigMap, probes from named ports', () => {
+    const secretKeys = new Set(
+      Object.keys((byKind('Secret')[0] as unknown as { stringData: object }).stringData),
+    );
+    const configMaps = new Set(byKind('ConfigMap').map((c) => c.metadata.name));
+    for (const deployment of byKind('Deployment')) {
+      for (const c of podSpec(deployment).containers) {
+        const names = new Set((c.env ?? []).map((e) => e.name));
+        expect(names.has('REDIS_URL'), `${deployment.metadata.name} REDIS_URL`).toBe(true);
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (ref) expect(secretKeys.has(ref.key), `${ref.key} in the Secret`).toBe(true);
+          // Anything secret comes from the Secret, never a literal.
+          if (/SECRET|PASSWORD|USERS|REDIS_URL/.test(e.name)) expect(ref, e.name).toBeDefined();
+        }
+        for (const from of c.envFrom ?? []) {
+          expect(configMaps.has(from.configMapRef?.name ?? '')).toBe(true);
+        }
+        const ports = new Set((c.ports ?? []).map((p) => p.name));
+        expect(ports.has(c.readinessProbe?.httpGet.port ?? '')).toBe(true);
+        expect(ports.has(c.livenessProbe?.httpGet.port ?? '')).toBe(true);
+      }
+    }
+  });
+
+  it('points every Service, PodDisruptionBudget and ScaledObject at a Deployment', () => {
+    const deployments = byKind('Deployment');
+    const selectorOf = (m: Manifest): Record<string, string> => {
+      const spec = (m as unknown as { spec: { selector: Record<string, unknown> } }).spec;
+      return (spec.selector.matchLabels ?? spec.selector) as Record<string, string>;
+    };
+    for (const m of [...byKind('Service'), ...byKind('PodDisruptionBudget')]) {
+      expect(
+        deployments.some((d) => selects(selectorOf(m), podLabels(d))),
+        `${m.kind} ${m.metadata.name}`,
+      ).toBe(true);
+    }
+    expect(byKind('PodDisruptionBudget').map((p) => p.metadata.name)).toContain('commitlog-worker');
+    const [scaled] = byKind('ScaledObject') as unknown as {
+      spec: { scaleTargetRef: { name: string }; triggers: { metadata: { query: string } }[] };
+    }[];
+    expect(deployments.map((d) => d.metadata.name)).toContain(scaled?.spec.scaleTargetRef.name);
+    expect(scaled?.spec.triggers[0]?.metadata.query).toContain('commitlog_lane_backlog_commits');
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'), { merge: true }) as {
+    services: Record<
+      string,
+      {
+        command?: string[];
+        healthcheck?: { test: string[] };
+        deploy?: { replicas?: number };
+        environment?: Record<string, string>;
+      }
+    >;
+  };
+
+  it('runs Redis with AOF, noeviction and a password, and Kafka in KRaft mode', () => {
+    const redis = compose.services.redis?.command?.join(' ') ?? '';
+    expect(redis).toContain('--appendonly yes');
+    expect(redis).toContain('--maxmemory-policy noeviction');
+    expect(redis).toContain('--requirepass');
+    expect(compose.services.kafka?.environment?.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    expect(compose.services.ingest?.environment?.REDIS_URL).toMatch(
+      /^redis:\/\/:\$\{REDIS_PASSWORD/,
+    );
+  });
+
+  it('has the ingest, three workers and the dashboard, every service with a health check', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'dashboard',
+      'ingest',
+      'kafka',
+      'redis',
+      'worker',
+    ]);
+    expect(compose.services.worker?.deploy?.replicas).toBe(3);
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(service.healthcheck?.test.length, name).toBeGreaterThan(0);
+    }
+  });
+});

@@ -24,6 +24,15 @@
 #                                 in front of the broker, as the fault tests use)
 #   KAFKA_CONTROLLER_PORT  9093   KRaft controller listener
 #   KAFKA_AUTO_CREATE_TOPICS true  whether the broker creates a topic on first use
+#   KAFKA_NODE_ID          1      this node's id (broker and controller)
+#   KAFKA_QUORUM_VOTERS    <id>@<host>:<controller port>  every controller of the cluster, as
+#                                 id@host:port,… (the same on every node of a multi-node cluster)
+#   KAFKA_CLUSTER_ID       (generated once into the data dir) the id storage is formatted with;
+#                                 every node of a cluster must be given the same one
+#   KAFKA_REPLICATION_FACTOR 1    default.replication.factor and the internal topics' factor
+#   KAFKA_MIN_INSYNC_REPLICAS 1   min.insync.replicas (and the transaction log's min ISR)
+#   KAFKA_WAIT             1      `up` waits until the broker answers; 0 returns once it runs
+#                                 (a node of a cluster cannot answer before a quorum of them runs)
 #   KAFKA_DATA_DIR         <repo>/.data/kafka
 #   KAFKA_HEAP_OPTS        -Xms256m -Xmx768m
 #   KAFKA_JVM_PERFORMANCE_OPTS  G1 settings as in Kafka's kafka-run-class.sh
@@ -57,6 +66,12 @@ KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_ADVERTISED_PORT=${KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_AUTO_CREATE_TOPICS=${KAFKA_AUTO_CREATE_TOPICS:-true}
+KAFKA_NODE_ID=${KAFKA_NODE_ID:-1}
+KAFKA_QUORUM_VOTERS=${KAFKA_QUORUM_VOTERS:-$KAFKA_NODE_ID@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT}
+KAFKA_CLUSTER_ID=${KAFKA_CLUSTER_ID:-}
+KAFKA_REPLICATION_FACTOR=${KAFKA_REPLICATION_FACTOR:-1}
+KAFKA_MIN_INSYNC_REPLICAS=${KAFKA_MIN_INSYNC_REPLICAS:-1}
+KAFKA_WAIT=${KAFKA_WAIT:-1}
 KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-$REPO_ROOT/.data/kafka}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}
 KAFKA_JVM_PERFORMANCE_OPTS=${KAFKA_JVM_PERFORMANCE_OPTS:--server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true}
@@ -171,20 +186,30 @@ answers_as_kafka() {
 }
 
 # True when the broker answers a Metadata v1 request (no topics) and lists
-# node 1 at the advertised HOST:PORT, i.e. it has joined the cluster and serves.
+# this node (KAFKA_NODE_ID) at the advertised HOST:PORT, i.e. it has joined the
+# cluster and serves. Brokers: [node_id int32, host string, port int32, rack nullable string].
 broker_ready() {
-  local r n hostlen host port
+  local r n i off id hostlen host port racklen
   r=$(kafka_rpc "$KAFKA_HOST" "$KAFKA_PORT" \
     "\x00\x00\x00\x16\x00\x03\x00\x01\x00\x00\x00\x2b$CLIENT_ID\x00\x00\x00\x00") || return 1
   [[ "$r" == 0000002b* ]] || return 1
   n=$((16#${r:8:8}))
-  (( n >= 1 )) || return 1
-  [[ "${r:16:8}" == 00000001 ]] || return 1             # node.id=1
-  hostlen=$((16#${r:24:4}))
-  # shellcheck disable=SC2001  # hex -> \xHH escapes needs a backreference
-  host=$(printf '%b' "$(sed 's/../\\x&/g' <<<"${r:28:$((hostlen * 2))}")")
-  port=$((16#${r:$((28 + hostlen * 2)):8}))
-  [[ "$host" == "$KAFKA_HOST" && "$port" == "$KAFKA_ADVERTISED_PORT" ]]
+  off=16
+  for (( i = 0; i < n; i++ )); do
+    id=$((16#${r:$off:8}))
+    hostlen=$((16#${r:$((off + 8)):4}))
+    # shellcheck disable=SC2001  # hex -> \xHH escapes needs a backreference
+    host=$(printf '%b' "$(sed 's/../\\x&/g' <<<"${r:$((off + 12)):$((hostlen * 2))}")")
+    off=$((off + 12 + hostlen * 2))
+    port=$((16#${r:$off:8}))
+    racklen=${r:$((off + 8)):4}
+    off=$((off + 12))
+    [[ "$racklen" == ffff ]] || off=$((off + 16#$racklen * 2))
+    if [[ "$id" == "$KAFKA_NODE_ID" && "$host" == "$KAFKA_HOST" && "$port" == "$KAFKA_ADVERTISED_PORT" ]]; then
+      return 0
+    fi
+  done
+  return 1
 }
 
 # ---------------------------------------------------------------- processes
@@ -275,6 +300,10 @@ write_config() {
       -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
       -e "s|@LOG_DIRS@|$LOG_DIRS|g" \
       -e "s|@AUTO_CREATE_TOPICS@|$KAFKA_AUTO_CREATE_TOPICS|g" \
+      -e "s|@NODE_ID@|$KAFKA_NODE_ID|g" \
+      -e "s|@QUORUM_VOTERS@|$KAFKA_QUORUM_VOTERS|g" \
+      -e "s|@REPLICATION_FACTOR@|$KAFKA_REPLICATION_FACTOR|g" \
+      -e "s|@MIN_INSYNC_REPLICAS@|$KAFKA_MIN_INSYNC_REPLICAS|g" \
       "$SCRIPT_DIR/server.properties.tmpl" >"$tmp"
   mv "$tmp" "$PROPS"
 }
@@ -287,7 +316,10 @@ format_storage_once() {
     return 0
   fi
   local cid
-  if [[ -s "$CLUSTER_ID_FILE" ]]; then
+  if [[ -n "$KAFKA_CLUSTER_ID" ]]; then
+    cid=$KAFKA_CLUSTER_ID
+    echo "$cid" >"$CLUSTER_ID_FILE"
+  elif [[ -s "$CLUSTER_ID_FILE" ]]; then
     cid=$(<"$CLUSTER_ID_FILE")
   else
     cid=$(run_tool kafka.tools.StorageTool random-uuid 2>>"$OUT_LOG" | tail -n1)
@@ -427,9 +459,13 @@ cmd_up() {
 
   write_config
   format_storage_once
-  say "starting Kafka $KAFKA_VERSION (KRaft broker+controller, node 1)"
+  say "starting Kafka $KAFKA_VERSION (KRaft broker+controller, node $KAFKA_NODE_ID)"
   LOG_START_LINE=$(log_lines "$SERVER_LOG")
   pid=$(start_broker)
+  if [[ "$KAFKA_WAIT" == 0 ]]; then
+    say "started (pid $pid); not waiting for it to answer (KAFKA_WAIT=0)"
+    return 0
+  fi
   wait_ready "$pid" "$t0" 1
   up_line "$pid" "$t0"
 }

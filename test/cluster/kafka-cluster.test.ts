@@ -1,0 +1,51 @@
+// A Kafka of three brokers (KRaft, started by the test kit from infra/kafka/cluster.sh), topics
+// with replication factor 3 and min.insync.replicas 2: with one broker stopped, the producer's
+// acks=all still has two in-sync replicas, and every commit arrives in per-key order.
+import { defaultTopic } from '@commitlog/core';
+import {
+  startPrivateKafkaCluster,
+  startSystem,
+  uniqueName,
+  type PrivateKafkaCluster,
+  type RunningSystem,
+} from '@commitlog/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withAdmin } from '../support/kafka-check.ts';
+import { deliveryProblems, startKeyedLoad } from '../support/keyed-load.ts';
+
+describe('delivery to a 3-broker Kafka with one broker stopped', () => {
+  let kafka: PrivateKafkaCluster;
+  let system: RunningSystem | undefined;
+
+  beforeAll(async () => {
+    kafka = await startPrivateKafkaCluster(3);
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await kafka?.cleanup();
+  });
+
+  it('replicates three ways and delivers every commit while a broker is down', async () => {
+    const bucket = `replicated-${uniqueName('r')}`;
+    const topic = defaultTopic('default', bucket);
+    const config = await withAdmin(kafka.brokers, async (admin) => {
+      await admin.createTopic(topic, { partitions: 4 });
+      return admin.describeBrokerConfig(1);
+    });
+    // Topics get replication factor 3 and min.insync.replicas 2 from the brokers' defaults.
+    expect(config['default.replication.factor']).toBe('3');
+    expect(config['min.insync.replicas']).toBe('2');
+
+    await kafka.stopNode(3);
+    expect(
+      await withAdmin(kafka.brokers.slice(0, 2), async (a) => (await a.describeCluster()).brokers),
+    ).toHaveLength(2);
+
+    system = await startSystem({ kafkaBrokers: kafka.brokers, workers: 1 });
+    const load = startKeyedLoad(system, { bucket, keys: 20, clients: 4, versions: 10 });
+    await load.done;
+    const { problems } = await deliveryProblems(kafka.brokers.slice(0, 2), topic, load.answered);
+    expect(problems).toEqual([]);
+  });
+});

@@ -49,9 +49,9 @@ interface Pending {
 }
 
 /**
- * Enqueues are gathered for one event-loop turn and stored together: one pipelined round trip
- * answers "already stored?" and "lane backlog?" for all of them, then one `addBulk` per lane.
- * Every caller still waits for its own job to be stored.
+ * Enqueues are gathered for one event-loop turn and stored together: one round of pipelines (one
+ * per lane, all at once) answers "already stored?" and "lane backlog?", then one `addBulk` per
+ * lane. Every caller still waits for its own job to be stored.
  */
 export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqueuer {
   const queues = new Map<number, Queue>();

@@ -98,8 +98,13 @@ async function measure(
   b.b3PerfTest = await part(run, 'B3 perf-test', () =>
     runKafkaPerfTest(ctx, options.perfTestRecords, scratch),
   );
-  b.b4 = await part(run, 'B4', () => runNoQueueCeiling(ctx, options.baselineLadder));
-  b.b5 = await part(run, 'B5', () => runNaiveBullmq(ctx, options.baselineLadder));
+  const baselineLadder = {
+    ...options.baselineLadder,
+    clients: options.clients,
+    saturationMs: options.saturationMs,
+  };
+  b.b4 = await part(run, 'B4', () => runNoQueueCeiling(ctx, baselineLadder));
+  b.b5 = await part(run, 'B5', () => runNaiveBullmq(ctx, baselineLadder));
   if (options.levers) {
     const top = run.halfRate?.rate ?? 250;
     run.levers =

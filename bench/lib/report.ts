@@ -48,6 +48,14 @@ function summaryTable(run: RunResults): string {
       ratio(e2e, b?.maxSustainablePerS),
     ];
   };
+  const saturated = (label: string, s: StepResult | undefined): string[] => [
+    label,
+    num(s?.acceptedPerS),
+    num(s?.deliveredPerS),
+    triple(s?.accept),
+    triple(s?.commitToKafka),
+    ratio(sat?.deliveredPerS, s?.deliveredPerS),
+  ];
   const b = run.baselines;
   rows.push(
     simple('B1 node:http 202, no Redis (saturation)', b.b1Node, sat?.acceptedPerS),
@@ -57,7 +65,9 @@ function summaryTable(run: RunResults): string {
     simple('B3 our producer alone (@platformatic/kafka)', b.b3Platformatic, sat?.deliveredPerS),
     simple('B3 kafka-producer-perf-test, acks=all', b.b3PerfTest, sat?.deliveredPerS),
     ladder('B4 no-queue ceiling, max sustainable', b.b4),
+    saturated('B4 no-queue ceiling, saturation', b.b4?.saturation),
     ladder('B5 naive BullMQ, max sustainable', b.b5),
+    saturated('B5 naive BullMQ, saturation', b.b5?.saturation),
   );
   return textTable(
     [

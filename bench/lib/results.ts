@@ -21,6 +21,8 @@ export interface LadderResult {
   steps: StepResult[];
   /** Delivered/s of the highest sustainable step; undefined when none was. */
   maxSustainablePerS: number | undefined;
+  /** Closed-loop saturation of the same design (baselines B4 and B5). */
+  saturation?: StepResult;
 }
 
 /** A simple throughput figure of a baseline that is not a ladder. */

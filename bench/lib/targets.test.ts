@@ -65,6 +65,14 @@ describe('targets', () => {
     });
   });
 
+  it('counts a baseline that kept up at no rate as 0, and says so', () => {
+    const r = run();
+    r.baselines.b5 = { name: 'B5', steps: [step(100, false)], maxSustainablePerS: undefined };
+    const b5 = judgeTargets(r).find((v) => v.target === 'max sustainable ≥ 3 × B5');
+    expect(b5?.met).toBe(true);
+    expect(b5?.detail).toContain('B5 kept up at no rate tried; at 100/s its p99 was 20 ms');
+  });
+
   it('says when there is no figure, and counts every lost commit', () => {
     const r = run();
     r.baselines.b4 = undefined;

@@ -30,27 +30,47 @@ function peakRss(step: StepResult | undefined, prefix: string): number | undefin
   return values.length === 0 ? undefined : Math.max(...values);
 }
 
+/**
+ * The figure a baseline ladder stands for: its max sustainable rate, or 0 when it ran and kept up
+ * at no rate tried (then any sustainable commitlog rate beats it, and the detail says so).
+ */
+function baselineFigure(ladder: LadderResult | undefined): {
+  value: number | undefined;
+  note: string;
+} {
+  if (ladder?.maxSustainablePerS !== undefined) {
+    return { value: ladder?.maxSustainablePerS, note: '' };
+  }
+  if (ladder === undefined || ladder.steps.length === 0) return { value: undefined, note: '' };
+  const lowest = ladder.steps.reduce((a, s) => ((s.rate ?? 0) < (a.rate ?? 0) ? s : a));
+  return {
+    value: 0,
+    note: ` (${ladder.name} kept up at no rate tried; at ${lowest.rate}/s its p99 was ${lowest.commitToKafka.p99.toFixed(0)} ms)`,
+  };
+}
+
 function atLeast(
   name: string,
   value: number | undefined,
-  base: number | undefined,
+  baseline: LadderResult | undefined,
   factor: number,
 ): TargetVerdict {
+  const { value: base, note } = baselineFigure(baseline);
   if (value === undefined || base === undefined) {
     return { target: name, met: undefined, detail: 'no figure (a run found no sustainable rate)' };
   }
   return {
     target: name,
     met: value >= factor * base,
-    detail: `${value.toFixed(0)}/s vs ${factor} × ${base.toFixed(0)}/s = ${(factor * base).toFixed(0)}/s`,
+    detail: `${value.toFixed(0)}/s vs ${factor} × ${base.toFixed(0)}/s = ${(factor * base).toFixed(0)}/s${note}`,
   };
 }
 
 export function judgeTargets(run: RunResults): TargetVerdict[] {
   const e2e = run.system.maxSustainablePerS;
   const verdicts: TargetVerdict[] = [
-    atLeast('max sustainable ≥ 0.8 × B4', e2e, run.baselines.b4?.maxSustainablePerS, 0.8),
-    atLeast('max sustainable ≥ 3 × B5', e2e, run.baselines.b5?.maxSustainablePerS, 3),
+    atLeast('max sustainable ≥ 0.8 × B4', e2e, run.baselines.b4, 0.8),
+    atLeast('max sustainable ≥ 3 × B5', e2e, run.baselines.b5, 3),
   ];
   const half = run.halfRate;
   verdicts.push(

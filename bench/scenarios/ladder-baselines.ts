@@ -4,10 +4,28 @@ import type { BenchContext } from '../lib/bench-context.ts';
 import { startChild } from '../lib/child-process.ts';
 import type { LadderOptions } from '../lib/rate-ladder.ts';
 import type { LadderResult } from '../lib/results.ts';
-import type { Target } from '../lib/step-runner.ts';
+import { describeStep, runStep, type Target } from '../lib/step-runner.ts';
 import { runLadder } from './ladder.ts';
 
-type Options = LadderOptions & { stepMs: number };
+type Options = LadderOptions & { stepMs: number; clients: number; saturationMs: number };
+
+/** The ladder, then closed-loop saturation: a throughput to compare even when no rate keeps up. */
+async function ladderAndSaturation(
+  ctx: BenchContext,
+  target: Target,
+  options: Options,
+  label: string,
+): Promise<LadderResult> {
+  const ladder = await runLadder(ctx, target, { ...options, label });
+  const saturation = await runStep(
+    ctx,
+    target,
+    { kind: 'closed', clients: options.clients, durationMs: options.saturationMs },
+    `${label}-sat`,
+  );
+  ctx.progress(describeStep(`${target.name} saturation`, saturation));
+  return { ...ladder, saturation };
+}
 
 export async function runNoQueueCeiling(
   ctx: BenchContext,
@@ -24,7 +42,7 @@ export async function runNoQueueCeiling(
       usesRedis: false,
       processes: () => ({ server: child.pid }),
     };
-    return await runLadder(ctx, target, { ...options, label: 'b4' });
+    return await ladderAndSaturation(ctx, target, options, 'b4');
   } finally {
     await child.stop();
   }
@@ -48,7 +66,7 @@ export async function runNaiveBullmq(ctx: BenchContext, options: Options): Promi
         usesRedis: true,
         processes: () => ({ server: server.pid, worker: worker.pid }),
       };
-      return await runLadder(ctx, target, { ...options, label: 'b5' });
+      return await ladderAndSaturation(ctx, target, options, 'b5');
     } finally {
       await server.stop();
     }

@@ -6,6 +6,7 @@ import {
   startPrivateKafkaCluster,
   startSystem,
   uniqueName,
+  waitFor,
   type PrivateKafkaCluster,
   type RunningSystem,
 } from '@commitlog/testkit';
@@ -29,10 +30,17 @@ describe('delivery to a 3-broker Kafka with one broker stopped', () => {
   it('replicates three ways and delivers every commit while a broker is down', async () => {
     const bucket = `replicated-${uniqueName('r')}`;
     const topic = defaultTopic('default', bucket);
-    const config = await withAdmin(kafka.brokers, async (admin) => {
-      await admin.createTopic(topic, { partitions: 4 });
-      return admin.describeBrokerConfig(1);
-    });
+    // A cluster that has just formed may not know every broker's partitions yet: kafkajs then
+    // gives up on the topic's metadata; the topic is there or comes on the next try.
+    await waitFor(
+      () =>
+        withAdmin(kafka.brokers, (admin) => admin.createTopic(topic, { partitions: 4 })).then(
+          () => true,
+          (error: unknown) => /already exists/i.test(String(error)),
+        ),
+      { timeoutMs: 60_000, description: `topic ${topic} on the 3-broker cluster` },
+    );
+    const config = await withAdmin(kafka.brokers, (admin) => admin.describeBrokerConfig(1));
     // Topics get replication factor 3 and min.insync.replicas 2 from the brokers' defaults.
     expect(config['default.replication.factor']).toBe('3');
     expect(config['min.insync.replicas']).toBe('2');

@@ -1,8 +1,9 @@
 import type { KafkaRecord } from '@commitlog/core';
 import { compatibilityPartitioner, Producer, type MessageToProduce } from '@platformatic/kafka';
 import type { KafkaConnection } from './kafka-connection.ts';
-import { KafkaProduceError, toKafkaProduceError } from './kafka-errors.ts';
+import { toKafkaProduceError } from './kafka-errors.ts';
 import type { RecordProducer } from './record-producer.ts';
+import { serialProducer } from './serial-producer.ts';
 
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -82,9 +83,6 @@ export async function createPlatformaticProducer(
   } catch {
     // The first send tries again and reports the error to its caller.
   }
-  let tail: Promise<unknown> = Promise.resolve();
-  let closed = false;
-
   async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
     try {
       await producer.send({ messages: records.map(toMessage), acks: -1 });
@@ -95,23 +93,9 @@ export async function createPlatformaticProducer(
     }
   }
 
-  return {
-    send(records) {
-      if (closed) {
-        return Promise.reject(
-          new KafkaProduceError('PRODUCER_CLOSED', 'the producer is closed', { retriable: true }),
-        );
-      }
-      if (records.length === 0) return Promise.resolve();
-      const sent = tail.then(() => sendNow(records));
-      tail = sent.catch(() => undefined);
-      return sent;
-    },
+  return serialProducer({
+    sendNow,
     isConnected: () => connected,
-    async close() {
-      closed = true;
-      await tail;
-      await producer.close();
-    },
-  };
+    disconnect: () => producer.close(),
+  });
 }

@@ -1,4 +1,6 @@
-# One image for every role; docker-compose.yml picks the role with the command.
+# One image for every role; docker-compose.yml picks the role with the command. `commitlog <role>`
+# starts the role with the heap settings of packages/runtime/src/role-process-env.ts (V8 flags in
+# NODE_OPTIONS, MALLOC_ARENA_MAX); a NODE_OPTIONS given to the container comes after them and wins.
 # Node 24 LTS, as pinned in .node-version.
 FROM node:24-slim
 WORKDIR /app

@@ -6,6 +6,7 @@
  * with baselines); a smoke measurement to see where we stand.
  */
 import { putCommit, startSystem, uniqueName } from '@commitlog/testkit';
+import { rssBytes, sampleUsage } from './lib/proc-sampler.ts';
 
 const [commits = 5000, clients = 32, workers = 1] = process.argv.slice(2).map(Number);
 
@@ -23,8 +24,17 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
+
 const system = await startSystem({ workers, env: { LANES: '16', LOG_LEVEL: 'warn' } });
 try {
+  const processes = {
+    ingest: system.ingest.pid,
+    ...Object.fromEntries(system.workers.map((w, i) => [`worker ${i + 1}`, w.pid])),
+  };
+  const idleRss = Object.fromEntries(
+    Object.entries(processes).map(([name, pid]) => [name, rssBytes(pid)]),
+  );
   const bucket = uniqueName('bench');
   const value = 'x'.repeat(1024);
   const latencies: number[] = [];
@@ -34,6 +44,7 @@ try {
     `posting ${commits} commits from ${clients} clients to ${workers} worker(s)\n`,
   );
   const started = performance.now();
+  const sampler = sampleUsage(processes);
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (next < commits) {
@@ -51,6 +62,7 @@ try {
   while ((await deliveredTotal(ports)) < commits - refused)
     await new Promise((r) => setTimeout(r, 50));
   const deliveredSeconds = (performance.now() - started) / 1000;
+  const usage = sampler.stop();
   latencies.sort((a, b) => a - b);
   const accepted = commits - refused;
   process.stdout.write(
@@ -58,6 +70,10 @@ try {
       `accepted   ${accepted} in ${acceptedSeconds.toFixed(2)} s = ${(accepted / acceptedSeconds).toFixed(0)}/s (refused ${refused})`,
       `delivered  ${accepted} in ${deliveredSeconds.toFixed(2)} s = ${(accepted / deliveredSeconds).toFixed(0)}/s (from first post to last Kafka ack)`,
       `accept latency  p50 ${percentile(latencies, 50).toFixed(1)} ms  p99 ${percentile(latencies, 99).toFixed(1)} ms`,
+      ...usage.map(
+        (u) =>
+          `${u.name.padEnd(9)}  RSS idle ${mib(idleRss[u.name] ?? NaN)} MiB, peak ${mib(u.peakRssBytes)} MiB; CPU ${u.cpuSeconds.toFixed(1)} s`,
+      ),
       '',
     ].join('\n'),
   );

@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { join } from 'node:path';
+import { ROLE_NODE_ARGS, roleProcessEnv } from '@commitlog/runtime';
 
 /** The roles that run as their own process, each from its app's `src/main.ts`. */
 export type Role = 'ingest' | 'worker' | 'dashboard';
 
 /**
  * Starts one role as a child process on this Node. The CLI never imports an app (apps never import
- * apps): it runs the app's entry file, which is also what a container or a pod runs.
+ * apps): it runs the app's entry file, which is also what a container or a pod runs. The
+ * role gets the Node and V8 settings of `roleProcessEnv` (heap sizing; why: there).
  */
 export function spawnRole(
   role: Role,
@@ -14,12 +16,8 @@ export function spawnRole(
 ): ChildProcess {
   return spawn(
     process.execPath,
-    // kafkajs 2.2.4 trips a harmless Node 24 timer warning on every connection (kafkajs#1751).
-    [
-      '--disable-warning=TimeoutNegativeWarning',
-      join(options.repoRoot, 'apps', role, 'src', 'main.ts'),
-    ],
-    { cwd: options.repoRoot, env: options.env, stdio: options.stdio },
+    [...ROLE_NODE_ARGS, join(options.repoRoot, 'apps', role, 'src', 'main.ts')],
+    { cwd: options.repoRoot, env: roleProcessEnv(options.env), stdio: options.stdio },
   );
 }
 

@@ -65,4 +65,5 @@ export {
   type ShutdownStep,
   type SignalSource,
 } from './shutdown.ts';
+export { ROLE_NODE_ARGS, ROLE_NODE_FLAGS, roleProcessEnv } from './role-process-env.ts';
 export { runService, type ServiceOptions } from './run-service.ts';

@@ -5,6 +5,7 @@
  */
 import { signRequest, SIGNATURE_HEADER } from '@commitlog/core';
 import { deleteKeysMatching, createRedisConnection } from '@commitlog/queue';
+import { ROLE_NODE_ARGS, roleProcessEnv } from '@commitlog/runtime';
 import { freePort } from './free-port.ts';
 import { testKafkaBrokers, testKafkaClient, testRedisUrl } from './test-env.ts';
 import { uniqueName } from './unique-name.ts';
@@ -72,8 +73,10 @@ export interface RunningSystem {
 function startRole(role: 'ingest' | 'worker', env: NodeJS.ProcessEnv, port: number): RoleProcess {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--disable-warning=TimeoutNegativeWarning', `apps/${role}/src/main.ts`],
-    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    // The same Node settings as `commitlog <role>` (heap sizing), so that tests and the
+    // benchmark run and measure what production runs.
+    [...ROLE_NODE_ARGS, `apps/${role}/src/main.ts`],
+    { cwd: root, env: roleProcessEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));

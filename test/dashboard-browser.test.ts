@@ -112,7 +112,7 @@ describe('the dashboard in a browser', () => {
         const o = await readDeliveryOverview(redis, system.prefix, 8);
         last = JSON.stringify({ failed: o.failedByReason, stalls: o.stalls, held: o.held });
         const stall = o.stalls.find((s) => s.jobId === stalled.id);
-        return o.failedByReason[0]?.reason === 'expired' && stall?.state === 'completed';
+        return o.failedByReason[0]?.reason === 'expired' && stall?.state === 'delivered';
       },
       { timeoutMs: 60_000, description: 'the expiry and the delivered stall' },
     ).catch((error: unknown) => {
@@ -137,7 +137,7 @@ describe('the dashboard in a browser', () => {
     await expect.poll(() => reason.innerText()).toMatch(/expired[\s\S]*\t1\t/);
     const stall = page.locator(`tr[data-job="${stalled.id}"]`).first();
     await expect.poll(() => stall.innerText()).toContain('doomed-pod:7');
-    expect(await stall.innerText()).toContain('completed');
+    expect(await stall.innerText()).toContain('delivered');
     expect(await page.locator(`tr[data-job="${expired.id}"]`).first().innerText()).toContain(
       `default/${expiredBucket}/late`,
     );

@@ -78,7 +78,7 @@ describe('start-up refusals', () => {
     const enqueuer = createCommitEnqueuer({
       connection: redis,
       prefix,
-      retention: { dedupWindowMs: 60_000, failedRetentionMs: 60_000 },
+      retention: { failedRetentionMs: 60_000 },
       maxLaneBacklog: 10,
       lanes: 8,
     });

@@ -58,6 +58,21 @@ describe('scale-out on a Redis Cluster', () => {
     await cluster?.cleanup();
   });
 
+  /** Every answered commit of `bucket` on Kafka in per-key order, and no lane job left over. */
+  async function expectEveryCommitDelivered(
+    system: RunningSystem,
+    bucket: string,
+    answered: Parameters<typeof deliveryProblems>[2],
+  ): Promise<void> {
+    const { problems } = await deliveryProblems(
+      system.kafkaBrokers,
+      defaultTopic('default', bucket),
+      answered,
+    );
+    expect(problems).toEqual([]);
+    expect(await unfinishedJobs(system, LANES)).toEqual({ failed: 0, active: 0 });
+  }
+
   it('delivers every commit in per-key order with 3 workers, lanes on every shard', async () => {
     const bucket = `cluster-${uniqueName('c')}`;
     system = await startSystem({
@@ -69,13 +84,7 @@ describe('scale-out on a Redis Cluster', () => {
     await load.done;
     expect(load.accepted()).toBe(400);
 
-    const { problems } = await deliveryProblems(
-      system.kafkaBrokers,
-      defaultTopic('default', bucket),
-      load.answered,
-    );
-    expect(problems).toEqual([]);
-    expect(await unfinishedJobs(system, LANES)).toEqual({ failed: 0, active: 0 });
+    await expectEveryCommitDelivered(system, bucket, load.answered);
     expect(load.lanes.size).toBe(LANES);
     expect(await shardsHoldingLanes(cluster.url, system.prefix)).toBe(3);
 
@@ -111,12 +120,6 @@ describe('scale-out on a Redis Cluster', () => {
       await load.done;
     }
 
-    const { problems } = await deliveryProblems(
-      system.kafkaBrokers,
-      defaultTopic('default', bucket),
-      load.answered,
-    );
-    expect(problems).toEqual([]);
-    expect(await unfinishedJobs(system, LANES)).toEqual({ failed: 0, active: 0 });
+    await expectEveryCommitDelivered(system, bucket, load.answered);
   });
 });

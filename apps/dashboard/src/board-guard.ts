@@ -7,7 +7,7 @@ import { laneOfBoardName } from './lane-groups.ts';
 export interface BoardGuardDeps {
   /** Re-drives failed deliveries of a lane: one (`jobId`) or all. */
   redrive(lane: number, jobId: string | undefined): Promise<RedriveResult>;
-  /** Where a job of a lane is now (`failed`, `completed`, `waiting`, …). */
+  /** Where a job of a lane is now (`failed`, `delivered`, `waiting`, …). */
   jobState(lane: number, jobId: string): Promise<string>;
   /** Logs an admin's action on the board. */
   audit(user: string, action: string, detail: Record<string, unknown>): void;
@@ -35,9 +35,9 @@ function laneOf(req: Request, res: Response): number | undefined {
  * a retry becomes commitlog's re-drive (the job goes to the end of its lane with a fresh TTL;
  * Bull Board's own retry would keep the old TTL, so an expired commit would expire again at
  * once). Everything else is refused: adding or editing jobs, emptying a lane, changing its
- * concurrency or rate limit, and cleaning jobs (a failed job is a commit not yet on Kafka; a
- * completed one is what recognises a retried POST as a duplicate). Finished jobs leave by
- * themselves after `FAILED_RETENTION` and `DEDUP_WINDOW`.
+ * concurrency or rate limit, and cleaning jobs (a failed job is a commit not yet on Kafka).
+ * Failed jobs leave by themselves after `FAILED_RETENTION`; delivered ones are removed at once,
+ * leaving a mark for `DEDUP_WINDOW`.
  */
 export function boardGuard(deps: BoardGuardDeps): Router {
   const router = Router();

@@ -122,7 +122,7 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     enqueuer = createCommitEnqueuer({
       connection: producer,
       prefix: space.prefix,
-      retention: { dedupWindowMs: 3_600_000, failedRetentionMs: 3_600_000 },
+      retention: { failedRetentionMs: 3_600_000 },
       maxLaneBacklog: 10_000,
       lanes: LANES,
     });
@@ -145,6 +145,7 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
       lanes: [0, 1, 2, 3, 6],
       workerName: 'test-worker:1',
       lockDurationMs: 1000,
+      dedupWindowMs: 3_600_000,
       handle: (j) => Promise.resolve(outcome(j)),
       onStalled: ({ lane, jobId, worker }) =>
         void recordStall(producer, space.prefix, { lane, jobId, at: Date.now(), worker }),
@@ -181,7 +182,7 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
         const o = await overview(viewer);
         const stalled = o.stalls.find((s) => s.jobId === 'stalled-1');
         return (
-          o.held.length === 1 && o.recentFailures.length === 3 && stalled?.state === 'completed'
+          o.held.length === 1 && o.recentFailures.length === 3 && stalled?.state === 'delivered'
         );
       },
       { timeoutMs: 30_000, description: 'the seeded failures, the held lane and the stall' },
@@ -255,7 +256,7 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
         lane: 6,
         jobId: 'stalled-1',
         worker: 'doomed-pod:7',
-        state: 'completed',
+        state: 'delivered',
       }),
     ]);
     expect(o.rates.reduce((t, m) => t + m.delivered, 0)).toBe(2); // ok-1 and stalled-1

@@ -27,6 +27,7 @@ function job(overrides: Partial<LaneJob> = {}): LaneJob {
     },
     retry: undefined,
     stalledCount: 0,
+    followers: [],
     ...overrides,
   };
 }
@@ -62,7 +63,7 @@ describe('delivery handler', () => {
       sent.push(...records);
       return Promise.resolve();
     }, ACCEPTED + 42);
-    expect(await handle(job())).toEqual({ kind: 'delivered' });
+    expect(await handle(job())).toEqual({ kind: 'delivered', followers: 0 });
     expect(sent).toHaveLength(1);
     expect(sent[0]?.topic).toBe('riak.default.transactions');
     expect(Buffer.from(sent[0]!.value!).toString()).toBe('hello');
@@ -134,5 +135,71 @@ describe('delivery handler', () => {
     (broken.data.commit as { siblings: unknown }).siblings = [{ value: 17 }];
     expect(await handle(broken)).toMatchObject({ kind: 'fail', reason: 'poison' });
     expect(called).toBe(false);
+  });
+
+  describe('with followers (the lane’s next jobs)', () => {
+    function follower(n: number, receivedAt = new Date(ACCEPTED).toISOString()) {
+      const data = job().data;
+      return {
+        id: `f${n}`,
+        data: { ...data, id: `f${n}`, receivedAt, commit: { ...data.commit, key: `txn-f${n}` } },
+      };
+    }
+
+    it('sends them in the same request, after the job, and says how many were delivered', async () => {
+      const requests: string[][] = [];
+      const { handle, seen } = handler((records) => {
+        requests.push(records.map((r) => Buffer.from(r.key).toString()));
+        return Promise.resolve();
+      }, ACCEPTED + 10);
+      const outcome = await handle(
+        job({ followers: [follower(1), follower(2, new Date(ACCEPTED + 4).toISOString())] }),
+      );
+      expect(outcome).toEqual({ kind: 'delivered', followers: 2 });
+      expect(requests).toEqual([['txn-1', 'txn-f1', 'txn-f2']]);
+      expect(seen).toEqual(['delivered 10', 'delivered 6', 'delivered 10']);
+    });
+
+    it('leaves out the followers from the first one it cannot map', async () => {
+      const requests: number[] = [];
+      const { handle } = handler((records) => {
+        requests.push(records.length);
+        return Promise.resolve();
+      }, ACCEPTED);
+      const broken = follower(2);
+      (broken.data.commit as { siblings: unknown }).siblings = [{ value: 17 }];
+      const outcome = await handle(job({ followers: [follower(1), broken, follower(3)] }));
+      expect(outcome).toEqual({ kind: 'delivered', followers: 1 });
+      expect(requests).toEqual([2]);
+    });
+
+    it('sends the job alone when the request with followers fails for good', async () => {
+      const tooLarge = new CommitlogError('MESSAGE_TOO_LARGE', 'too large', { retriable: false });
+      const requests: number[] = [];
+      const { handle, seen } = handler((records) => {
+        requests.push(records.length);
+        return records.length > 1 ? Promise.reject(tooLarge) : Promise.resolve();
+      }, ACCEPTED);
+      expect(await handle(job({ followers: [follower(1)] }))).toEqual({
+        kind: 'delivered',
+        followers: 0,
+      });
+      expect(requests).toEqual([2, 1]);
+      expect(seen).toEqual(['delivered 0']);
+    });
+
+    it('retries the job (alone, next time) when the request with followers may pass later', async () => {
+      const requests: number[] = [];
+      const { handle, seen } = handler((records) => {
+        requests.push(records.length);
+        return Promise.reject(new Error('broker down'));
+      }, ACCEPTED);
+      expect(await handle(job({ followers: [follower(1)] }))).toMatchObject({
+        kind: 'retry',
+        progress: { attempt: 1 },
+      });
+      expect(requests).toEqual([2]);
+      expect(seen).toEqual(['retried error']);
+    });
   });
 });

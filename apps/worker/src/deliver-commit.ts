@@ -6,7 +6,7 @@ import {
   type RetryPolicy,
   type RouteRule,
 } from '@commitlog/core';
-import type { LaneJob, LaneOutcome } from '@commitlog/queue';
+import type { LaneFollower, LaneJob, LaneOutcome } from '@commitlog/queue';
 import type { Logger } from '@commitlog/runtime';
 import { classifyError } from './classify-error.ts';
 import type { RecordGatherer } from './record-gatherer.ts';
@@ -31,10 +31,56 @@ export interface DeliveryDeps {
 /**
  * Delivers one commit job: maps it to its Kafka record, produces it, and decides what happens on
  * failure: hold the lane and retry with backoff until the commit's TTL, or fail for good.
+ * The job's followers (the lane's next jobs) ride in the same produce request when they can;
+ * when that request fails, the job is delivered alone and the followers wait for their turn, so
+ * that a follower's trouble (a record too large, a topic that refuses it) is never the job's.
  */
 export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Promise<LaneOutcome> {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
+
+  /** The records of the followers, up to the first that cannot be mapped (it will fail alone). */
+  function followerRecords(followers: readonly LaneFollower[]): KafkaRecord[] {
+    const records: KafkaRecord[] = [];
+    for (const { data } of followers) {
+      try {
+        records.push(
+          toKafkaRecord(
+            data.commit,
+            { id: data.id, receivedAt: data.receivedAt },
+            routeFor(data.commit, deps.routes),
+          ),
+        );
+      } catch {
+        break;
+      }
+    }
+    return records;
+  }
+
+  /**
+   * Produces the job's record, with its followers' when it has any; resolves with how many
+   * followers were delivered. A request with followers that fails for good is not the job's
+   * verdict (a follower may be the cause): the job is sent again alone. One that fails in a way a
+   * retry may fix is: the job is retried after its backoff, and a retried job has no followers.
+   */
+  async function produce(job: LaneJob, record: KafkaRecord): Promise<number> {
+    const riders = followerRecords(job.followers);
+    if (riders.length > 0) {
+      try {
+        await deps.gatherer.send([record, ...riders]);
+        const at = now();
+        for (const { data } of job.followers.slice(0, riders.length)) {
+          deps.events.delivered(job.lane, Math.max(0, at - Date.parse(data.receivedAt)));
+        }
+        return riders.length;
+      } catch (error) {
+        if (classifyError(error).retriable) throw error;
+      }
+    }
+    await deps.gatherer.send([record]);
+    return 0;
+  }
 
   return async (job) => {
     const { commit, receivedAt } = job.data;
@@ -57,8 +103,9 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
       return { kind: 'fail', reason: 'poison', message: String(error) };
     }
 
+    let followers: number;
     try {
-      await deps.gatherer.send([record]);
+      followers = await produce(job, record);
     } catch (error) {
       const failure = classifyError(error);
       if (!failure.retriable) {
@@ -99,6 +146,6 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     }
 
     deps.events.delivered(job.lane, Math.max(0, now() - acceptedAtMs));
-    return { kind: 'delivered' };
+    return { kind: 'delivered', followers };
   };
 }

@@ -31,6 +31,13 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+/**
+ * Most bytes of job data (JSON, values in base64) that one job's followers may carry: a lane's
+ * share of a produce request stays well under a broker's default message.max.bytes (1 MiB)
+ * per partition batch in most cases; a request that is refused anyway is retried without them.
+ */
+const FOLLOWER_BYTES = 1024 * 1024;
+
 /** Connect and request timeouts of the producer: a tenth of the lock, between 1 s and 10 s. */
 function produceTimeout(lockDurationMs: number): number {
   return Math.max(1000, Math.min(10_000, Math.floor(lockDurationMs / 10)));
@@ -118,6 +125,12 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       workerName,
       lockDurationMs: config.lockDurationMs,
       handle: limitConcurrency(config.concurrency, handle),
+      // A lane's commits never split over two produce requests, so PRODUCE_BATCH_MAX caps them too.
+      followers: {
+        maxJobs: Math.min(config.laneBatchMax, config.batchMaxRecords) - 1,
+        maxBytes: FOLLOWER_BYTES,
+      },
+      dedupWindowMs: config.dedupWindowMs,
       onStalled: ({ lane, jobId, worker }) => {
         metrics.stalled(lane);
         logger.warn(

@@ -1,6 +1,7 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { commitState } from './delivered-marks.ts';
 import type { CommitJobData } from './commit-job.ts';
-import { laneQueueName } from './lane-queue-name.ts';
+import { openLaneQueue } from './with-lane-queue.ts';
 import type { RedisConnection } from './redis-connection.ts';
 
 /** A lane's BullMQ queue, for a viewer such as Bull Board that needs the queue object itself. */
@@ -8,6 +9,8 @@ export type LaneQueue = Queue<CommitJobData>;
 
 export interface BoardQueues {
   queues: { lane: number; queue: LaneQueue }[];
+  /** The shared connection the queues use. */
+  connection: RedisConnection;
   /** Closes the queues; the connection stays open (it belongs to the caller). */
   close(): Promise<void>;
 }
@@ -22,24 +25,24 @@ export function openBoardQueues(
   laneCount: number,
 ): BoardQueues {
   const queues = Array.from({ length: laneCount }, (_, lane) => {
-    const queue = new Queue<CommitJobData>(laneQueueName(lane), { connection, prefix });
-    queue.on('error', () => undefined);
+    const queue = openLaneQueue(connection, prefix, lane);
     return { lane, queue };
   });
   return {
     queues,
+    connection,
     async close() {
       await Promise.all(queues.map(({ queue }) => queue.close()));
     },
   };
 }
 
-/** Where a job of a lane is now: `failed`, `completed`, `waiting`, `active`, … or `unknown`. */
+/** Where a job of a lane is now: `failed`, `delivered`, `waiting`, `active`, … or `unknown`. */
 export async function laneJobState(
   boardQueues: BoardQueues,
   lane: number,
   jobId: string,
 ): Promise<string> {
   const entry = boardQueues.queues.find((q) => q.lane === lane);
-  return entry ? entry.queue.getJobState(jobId) : 'unknown';
+  return entry ? commitState(boardQueues.connection, entry.queue, jobId) : 'unknown';
 }

@@ -1,9 +1,9 @@
 import { createTestQueuePrefix, startPrivateRedis, type TestQueuePrefix } from '@commitlog/testkit';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { createCommitEnqueuer } from './commit-enqueuer.ts';
-import { laneQueueName } from './lane-queue-name.ts';
+import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
 import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
 
@@ -16,7 +16,7 @@ function job(lane: number, id: string): CommitJobData {
   };
 }
 
-const retention = { dedupWindowMs: 60_000, failedRetentionMs: 60_000 };
+const retention = { failedRetentionMs: 60_000 };
 
 describe('commit enqueuer on the real Redis', () => {
   let space: TestQueuePrefix;
@@ -48,10 +48,24 @@ describe('commit enqueuer on the real Redis', () => {
   }
 
   function lane(n: number): Queue {
-    const q = new Queue(laneQueueName(n), { connection: producer, prefix: space.prefix });
+    const q = openLaneQueue(producer, space.prefix, n);
     closers.push(() => q.close());
     return q;
   }
+
+  it('keeps a short tail of BullMQ events per lane, not its default 10,000', async () => {
+    const e = enqueuer(5000);
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => e.enqueue(job(6, `ev-${round}-${i}`))),
+      );
+    }
+    const q = lane(6);
+    expect(await producer.hget(q.toKey('meta'), 'opts.maxLenEvents')).toBe('1000');
+    // Each add writes events; BullMQ trims to about the kept length (Redis trims in whole nodes).
+    expect(await producer.xlen(q.toKey('events'))).toBeLessThan(1200);
+    expect((await q.getJobCounts('wait')).wait).toBe(3000);
+  });
 
   it('stores concurrent commits in their lanes, in call order, each answered once stored', async () => {
     const e = enqueuer();
@@ -139,7 +153,7 @@ describe('commit enqueuer on the real Redis', () => {
       );
     }
     expect(stored).toBe(true);
-    const q = new Queue(laneQueueName(0), { connection: conn, prefix: 'p' });
+    const q = openLaneQueue(conn, 'p', 0);
     closers.push(() => q.close());
     // AOF kept the first job across the restart; the refused one was never stored.
     expect((await q.getWaiting(0, -1)).map((j) => j.id).sort()).toEqual(['after', 'before']);

@@ -1,14 +1,19 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { commitJobOptions, type CommitJobData, type JobRetention } from './commit-job.ts';
+import { DELIVERED_MARK } from './delivered-marks.ts';
+import { luaScript } from './lua-script.ts';
 import { claimLaneCount, LaneCountMismatchError, readLaneCount } from './lane-count.ts';
-import { laneQueueName } from './lane-queue-name.ts';
+import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
 import { whenFirstConnected, type RedisConnection } from './redis-connection.ts';
 
 export interface EnqueueResult {
   id: string;
   lane: number;
-  /** True when a job with this commit id was already stored (a retried POST): nothing was added. */
+  /**
+   * True when a job with this commit id is stored, or was delivered within DEDUP_WINDOW (a
+   * retried POST): nothing was added.
+   */
   duplicate: boolean;
 }
 
@@ -42,6 +47,19 @@ export interface CommitEnqueuerOptions {
   gather?: boolean;
 }
 
+/**
+ * Inputs: KEYS[1] the lane's wait list; ARGV[1] the lane's key prefix, ARGV[2..] commit ids.
+ * Output: the wait list's length, then for each commit how many of its job and its delivered
+ * mark (delivered-marks.ts) exist: more than 0 means it was accepted before.
+ */
+const LOOK_UP = luaScript(`
+local out = { redis.call('LLEN', KEYS[1]) }
+for i = 2, #ARGV do
+  out[i] = redis.call('EXISTS', ARGV[1] .. ARGV[i], ARGV[1] .. '${DELIVERED_MARK}' .. ARGV[i])
+end
+return out
+`);
+
 interface Pending {
   data: CommitJobData;
   resolve: (result: EnqueueResult) => void;
@@ -50,7 +68,7 @@ interface Pending {
 
 /**
  * Enqueues are gathered for one event-loop turn and stored together: one round of pipelines (one
- * per lane, all at once) answers "already stored?" and "lane backlog?", then one `addBulk` per
+ * per lane, all at once) answers "already stored or delivered?" and "lane backlog?", then one `addBulk` per
  * lane. Every caller still waits for its own job to be stored.
  */
 export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqueuer {
@@ -59,16 +77,16 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
   let pending: Pending[] = [];
   let closed = false;
   let laneCountAgreed = false;
+  /**
+   * The wait for Redis's first connection, shared by the stores that start meanwhile: one set of
+   * connection listeners instead of one per store (each flush is a store).
+   */
+  let firstConnection: Promise<void> | undefined;
 
   function laneQueue(lane: number): Queue {
     let queue = queues.get(lane);
     if (!queue) {
-      queue = new Queue(laneQueueName(lane), {
-        connection: options.connection,
-        prefix: options.prefix,
-      });
-      // Errors reach the callers through rejected promises; this keeps the emitter quiet.
-      queue.on('error', () => undefined);
+      queue = openLaneQueue(options.connection, options.prefix, lane);
       queues.set(lane, queue);
     }
     return queue;
@@ -83,8 +101,8 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
   }
 
   /**
-   * One pipelined round trip per lane (a Redis Cluster pipeline may only touch one slot, and each
-   * lane is one slot), all lanes at once: is each commit already stored, and how long is its
+   * One script per lane (a Redis Cluster script may only touch one slot, and each lane is one
+   * slot), all lanes at once: is each commit already stored or delivered, and how long is its
    * lane's backlog. Alongside, the recorded lane count: an ingest left running with an old LANES
    * after another process changed it must refuse (503) rather than file commits in lanes that the
    * workers no longer read, or under a hash that reorders keys.
@@ -98,17 +116,14 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
     const readLane = async (lane: number): Promise<void> => {
       const queue = laneQueue(lane);
       const members = batch.flatMap((p, i) => (p.data.lane === lane ? [i] : []));
-      const pipeline = options.connection.pipeline();
-      for (const i of members) pipeline.exists(queue.toKey(batch[i]?.data.id ?? ''));
-      pipeline.llen(queue.toKey('wait'));
-      const replies = (await pipeline.exec()) ?? [];
-      if (replies.length !== members.length + 1) throw new Error('incomplete pipeline reply');
-      const values = replies.map(([error, value]) => {
-        if (error) throw error;
-        return Number(value);
-      });
-      members.forEach((i, n) => (exists[i] = values[n] === 1));
-      backlog.set(lane, values[members.length] ?? 0);
+      const reply = (await LOOK_UP.run(
+        options.connection,
+        [queue.toKey('wait')],
+        [queue.toKey(''), ...members.map((i) => batch[i]?.data.id ?? '')],
+      )) as number[];
+      if (reply.length !== members.length + 1) throw new Error('incomplete look-up reply');
+      backlog.set(lane, Number(reply[0]));
+      members.forEach((i, n) => (exists[i] = Number(reply[n + 1]) > 0));
     };
     const [recorded] = await Promise.all([
       readLaneCount(options.connection, options.prefix),
@@ -142,7 +157,10 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
 
     let found: Awaited<ReturnType<typeof lookUp>> | undefined;
     try {
-      await whenFirstConnected(options.connection, 2000);
+      firstConnection ??= whenFirstConnected(options.connection, 2000).finally(() => {
+        firstConnection = undefined;
+      });
+      await firstConnection;
       if (!laneCountAgreed) {
         await claimLaneCount(options.connection, options.prefix, options.lanes);
         laneCountAgreed = true;

@@ -28,18 +28,19 @@ export interface RetryProgress {
 
 /** How long finished jobs are kept. */
 export interface JobRetention {
-  /** Completed jobs are kept this long (ms) so that a commit posted again is recognised. */
-  dedupWindowMs: number;
   /** Failed jobs are kept this long (ms), visible and re-drivable. */
   failedRetentionMs: number;
 }
 
-/** BullMQ job options of a commit job. Retries are ours (the lane is held), not BullMQ's attempts. */
+/**
+ * BullMQ job options of a commit job. Retries are ours (the lane is held), not BullMQ's attempts.
+ * A delivered job is removed: its mark (delivered-marks.ts) is what recognises it afterwards.
+ */
 export function commitJobOptions(id: string, retention: JobRetention) {
   return {
     jobId: id,
     attempts: 1,
-    removeOnComplete: { age: Math.ceil(retention.dedupWindowMs / 1000) },
+    removeOnComplete: true,
     removeOnFail: { age: Math.ceil(retention.failedRetentionMs / 1000) },
   };
 }

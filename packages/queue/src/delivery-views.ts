@@ -1,5 +1,6 @@
 import { binaryToDisplay } from '@commitlog/core';
 import { isRetryProgress } from './commit-job.ts';
+import { commitState } from './delivered-marks.ts';
 import { failedEntries, reasonOf } from './failed-deliveries.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
@@ -131,7 +132,7 @@ export async function stallRecords(
     lanes.map((lane) =>
       withLaneQueue(connection, prefix, lane, async (queue) => {
         for (const r of records.filter((s) => s.lane === lane)) {
-          states.set(`${lane}/${r.jobId}`, await queue.getJobState(r.jobId));
+          states.set(`${lane}/${r.jobId}`, await commitState(connection, queue, r.jobId));
         }
       }),
     ),

@@ -56,6 +56,7 @@ export {
 export { isClusterAddress, parseRedisAddress, type RedisAddress } from './redis-address.ts';
 export { readLaneLocations, type LaneLocation } from './lane-map.ts';
 export { laneOfQueueName, laneQueueName } from './lane-queue-name.ts';
+export { type LaneFollower } from './lane-followers.ts';
 export {
   startLaneWorkers,
   type LaneJob,

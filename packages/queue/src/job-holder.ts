@@ -1,30 +1,19 @@
 import type { RedisConnection } from './redis-connection.ts';
 
 /**
- * Inputs: KEYS[1] the job's hash; ARGV[1] the name of the worker that starts delivering the job.
- * Output: none. Moves the job's `clh` (holder) field to `clp` (previous holder) and sets `clh` to
- * ARGV[1], atomically. Never creates a hash: a job that is gone is left alone.
+ * A Lua function for scripts that start a delivery: `markHolder(jobKey, worker)` moves the job's
+ * `clh` (holder) field to `clp` (previous holder) and sets `clh` to `worker`, atomically. Never
+ * creates a hash: a job that is gone is left alone.
  */
-const MARK_HOLDER = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local previous = redis.call('HGET', KEYS[1], 'clh')
-if previous then redis.call('HSET', KEYS[1], 'clp', previous) end
-redis.call('HSET', KEYS[1], 'clh', ARGV[1])
-return 1
+export const MARK_HOLDER_FUNCTION = `
+local function markHolder(jobKey, worker)
+  if redis.call('EXISTS', jobKey) == 0 then return 0 end
+  local previous = redis.call('HGET', jobKey, 'clh')
+  if previous then redis.call('HSET', jobKey, 'clp', previous) end
+  redis.call('HSET', jobKey, 'clh', worker)
+  return 1
+end
 `;
-
-/**
- * Records on the job which worker delivers it now and which one did before. BullMQ's own
- * `processedBy` is overwritten the moment another worker takes a stalled job again, which usually
- * happens before the stall is reported; the previous holder kept here survives that.
- */
-export async function markJobHolder(
-  connection: RedisConnection,
-  jobKey: string,
-  worker: string,
-): Promise<void> {
-  await connection.eval(MARK_HOLDER, 1, jobKey, worker);
-}
 
 /** What a job's hash says about who held it. */
 export interface HolderFields {

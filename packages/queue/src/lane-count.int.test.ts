@@ -33,6 +33,7 @@ describe('claimLaneCount on the real Redis', () => {
       lanes: [lane],
       workerName: 'lane-count-test',
       lockDurationMs: 5000,
+      dedupWindowMs: 3_600_000,
       handle: () =>
         Promise.resolve({ kind: 'fail', reason: 'forbidden-topic', message: 'test' } as const),
     });

@@ -169,6 +169,7 @@ describe('lane workers on the real Redis', () => {
       lanes: [9],
       workerName: 'watcher',
       lockDurationMs: 1000,
+      dedupWindowMs: 3_600_000,
       handle: () => Promise.resolve({ kind: 'delivered' }),
       onStalled: (event) => stalls.push(event),
     });

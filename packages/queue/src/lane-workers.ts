@@ -1,6 +1,8 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isRetryProgress, type CommitJobData, type RetryProgress } from './commit-job.ts';
-import { markJobHolder, readStalledHolder } from './job-holder.ts';
+import { readStalledHolder } from './job-holder.ts';
+import { recordDelivered } from './delivered-marks.ts';
+import { startDelivery, type DeliveryStart, type LaneFollower } from './lane-followers.ts';
 import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
@@ -15,11 +17,18 @@ export interface LaneJob {
   retry: RetryProgress | undefined;
   /** How many times a worker died (or stalled) while holding this job. */
   stalledCount: number;
+  /**
+   * The jobs waiting right behind this one in its lane, to deliver in the same produce request
+   * (see `lane-followers.ts`); none while this job is being retried. Delivering them is optional:
+   * the outcome says how many, counted from the first, were delivered.
+   */
+  followers: readonly LaneFollower[];
 }
 
 /** What the delivery code decided about a job. */
 export type LaneOutcome =
-  | { kind: 'delivered' }
+  /** The job was delivered, and so were the first `followers` of its followers (default none). */
+  | { kind: 'delivered'; followers?: number }
   /** Hold the lane: put the job back at its head and take nothing from the lane for `delayMs`. */
   | { kind: 'retry'; delayMs: number; progress: RetryProgress }
   /** No retry can fix it (or it expired): the job fails for good with `reason`. */
@@ -36,6 +45,18 @@ export interface LaneWorkersOptions {
   /** BullMQ lock duration in ms: a job held by a dead worker is moved back after about this long. */
   lockDurationMs: number;
   handle: (job: LaneJob) => Promise<LaneOutcome>;
+  /** Followers handed with each job; none when absent or `maxJobs` is 0. */
+  followers?: {
+    /** Most followers per job. */
+    maxJobs: number;
+    /** Most bytes of job data the followers of one job may carry. */
+    maxBytes: number;
+  };
+  /**
+   * DEDUP_WINDOW, ms: how long a delivered commit's mark is kept (its job is removed), so that
+   * the ingest recognises the commit if it is posted again.
+   */
+  dedupWindowMs: number;
   /**
    * A job whose worker died was moved back to its lane. `worker` is the name of the worker that
    * held it (see `stalledHolder`), undefined when it cannot be told.
@@ -66,6 +87,10 @@ const HOLD_ACROSS_WORKERS = { max: 1_000_000_000, duration: 1000 };
  * BullMQ's manual rate limit: the job goes back to the consuming end of its lane and the lane
  * waits out the backoff, in every worker process, without using one of BullMQ's attempts.
  */
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 export async function startLaneWorkers(options: LaneWorkersOptions): Promise<LaneWorkers> {
   for (const lane of options.lanes) {
     await withLaneQueue(options.connection, options.prefix, lane, (queue) =>
@@ -73,24 +98,69 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
     );
   }
 
+  const laneKeys = (worker: Worker): { key(name: string): string } => ({
+    key: (name) => worker.toKey(name),
+  });
+
+  /**
+   * Names this worker as the job's holder and reads its followers (none while it is retried).
+   * Followers may be newer versions of the job's own object: if the worker dies between
+   * completing them and completing the job, the job comes back with its delivery recorded and is
+   * completed without being produced again (delivered-marks.ts). A failure costs the holder's
+   * name (only shown if the job stalls) and the followers; the job's mark is then written when it
+   * is delivered.
+   */
+  async function startJob(
+    worker: Worker,
+    id: string,
+    retrying: boolean,
+  ): Promise<DeliveryStart & { marked: boolean }> {
+    const limits = options.followers;
+    try {
+      const start = await startDelivery(options.connection, laneKeys(worker), {
+        jobId: id,
+        workerName: options.workerName,
+        markForMs: options.dedupWindowMs,
+        maxJobs: retrying || !limits ? 0 : limits.maxJobs,
+        maxBytes: limits?.maxBytes ?? 0,
+      });
+      return { ...start, marked: true };
+    } catch {
+      return { recorded: false, followers: [], marked: false };
+    }
+  }
+
   const workers = options.lanes.map((lane) => {
-    const jobKey = (id: string): string => `${options.prefix}:${laneQueueName(lane)}:${id}`;
     const worker: Worker<CommitJobData> = new Worker<CommitJobData>(
       laneQueueName(lane),
-      async (job: Job<CommitJobData>) => {
-        // Not awaited: it only names this worker if the job stalls, and must not slow delivery.
-        // The connection runs it before this job's completion, which is sent later.
-        markJobHolder(options.connection, jobKey(job.id ?? job.data.id), options.workerName).catch(
-          () => undefined,
-        );
+      async (job: Job<CommitJobData>, token?: string) => {
+        const id = job.id ?? job.data.id;
+        const retry = isRetryProgress(job.progress) ? job.progress : undefined;
+        const { recorded, followers, marked } = await startJob(worker, id, retry !== undefined);
+        // Delivered before, by a worker that died before completing it: complete it now.
+        if (recorded) return;
         const outcome = await options.handle({
-          id: job.id ?? job.data.id,
+          id,
           lane,
           data: job.data,
-          retry: isRetryProgress(job.progress) ? job.progress : undefined,
+          retry,
           stalledCount: job.stalledCounter,
+          followers,
         });
-        if (outcome.kind === 'delivered') return;
+        if (outcome.kind === 'delivered') {
+          const delivered = outcome.followers ?? 0;
+          if (token === undefined || (marked && delivered === 0)) return;
+          // Marks (see delivered-marks.ts) before BullMQ removes the jobs on completion. A failure
+          // here leaves the followers waiting, delivered again later, and the job without its
+          // mark: a commit posted again would be delivered again. Both are duplicates, not loss.
+          await recordDelivered(options.connection, laneKeys(worker), {
+            jobId: id,
+            token,
+            followerIds: followers.slice(0, delivered).map((f) => f.id),
+            markForMs: options.dedupWindowMs,
+          }).catch((error: unknown) => options.onError?.({ lane, error: asError(error) }));
+          return;
+        }
         if (outcome.kind === 'fail') {
           throw new UnrecoverableError(`${outcome.reason}: ${outcome.message}`);
         }
@@ -113,7 +183,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
       },
     );
     worker.on('stalled', (jobId) => {
-      readStalledHolder(options.connection, jobKey(jobId), Date.now(), options.lockDurationMs)
+      readStalledHolder(options.connection, worker.toKey(jobId), Date.now(), options.lockDurationMs)
         .catch(() => undefined)
         .then((holder) => options.onStalled?.({ lane, jobId, worker: holder }))
         .catch(() => undefined);

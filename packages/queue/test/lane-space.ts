@@ -4,7 +4,12 @@
  */
 import { createTestQueuePrefix, type TestQueuePrefix } from '@commitlog/testkit';
 import { createCommitEnqueuer, type CommitEnqueuer } from '../src/commit-enqueuer.ts';
-import { startLaneWorkers, type LaneJob, type LaneOutcome } from '../src/lane-workers.ts';
+import {
+  startLaneWorkers,
+  type LaneJob,
+  type LaneOutcome,
+  type LaneWorkersOptions,
+} from '../src/lane-workers.ts';
 import { createRedisConnection, type RedisConnection } from '../src/redis-connection.ts';
 
 export interface LaneSpace {
@@ -15,6 +20,7 @@ export interface LaneSpace {
   startWorkers(
     lanes: number[],
     handle: (job: LaneJob) => Promise<LaneOutcome>,
+    followers?: LaneWorkersOptions['followers'],
   ): Promise<() => Promise<void>>;
   /** Runs `close` when the space closes (queues and the like the test opened). */
   onClose(close: () => Promise<unknown>): void;
@@ -31,7 +37,7 @@ export function openLaneSpace(): LaneSpace {
   const enqueuer = createCommitEnqueuer({
     connection: producer,
     prefix: space.prefix,
-    retention: { dedupWindowMs: 3_600_000, failedRetentionMs: 3_600_000 },
+    retention: { failedRetentionMs: 3_600_000 },
     maxLaneBacklog: 10_000,
     lanes: 16,
   });
@@ -40,7 +46,7 @@ export function openLaneSpace(): LaneSpace {
     space,
     producer,
     enqueuer,
-    async startWorkers(lanes, handle) {
+    async startWorkers(lanes, handle, followers) {
       const connection = createRedisConnection({
         url: space.redisUrl,
         role: 'worker',
@@ -52,7 +58,9 @@ export function openLaneSpace(): LaneSpace {
         lanes,
         workerName: 'test-worker',
         lockDurationMs: 5000,
+        dedupWindowMs: 3_600_000,
         handle,
+        ...(followers ? { followers } : {}),
       });
       let stopped = false;
       const stop = async (): Promise<void> => {

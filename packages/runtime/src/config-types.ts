@@ -23,7 +23,7 @@ export interface CommonConfig {
   logLevel: LogLevel;
   /** `COMMIT_TTL`, ms: how long a commit is retried, counted from acceptance. Default 24 h. */
   commitTtlMs: number;
-  /** `DEDUP_WINDOW`, ms: how long completed jobs are kept so a retried commit is recognised. Default 24 h. */
+  /** `DEDUP_WINDOW`, ms: how long a delivered commit's mark is kept so a retried commit is recognised. Default 24 h. */
   dedupWindowMs: number;
   /** `FAILED_RETENTION`, ms: how long failed deliveries are kept for re-driving. Default 14 d. */
   failedRetentionMs: number;
@@ -46,6 +46,11 @@ export interface IngestConfig extends CommonConfig {
   maxBatchBytes: number;
   /** `MAX_LANE_BACKLOG`: waiting commits in one lane before the ingest answers 503. Default 100,000. */
   maxLaneBacklog: number;
+  /**
+   * `INGEST_MAX_BYTES_IN_FLIGHT`: request body bytes held at once (as declared, up to each
+   * endpoint's limit) before the ingest answers 503; at least `MAX_BATCH_BYTES`. Default 64 MiB.
+   */
+  maxBytesInFlight: number;
   /**
    * `INGEST_ENQUEUE_BATCHING`: store the commits of one event-loop turn together (one look-up and
    * one `addBulk` per lane), `true` or `false`. Default true; false only to measure what it buys.
@@ -96,6 +101,11 @@ export interface WorkerConfig extends CommonConfig {
   retryMaxMs: number;
   /** `PRODUCE_BATCH_MAX`: records gathered into one produce request. Default 500. */
   batchMaxRecords: number;
+  /**
+   * `LANE_BATCH_MAX`: most commits of one lane delivered in one produce request, the lane's
+   * active job and the jobs waiting right behind it (`1`: one at a time). Default 100.
+   */
+  laneBatchMax: number;
   /** `WORKER_LOCK`, ms: BullMQ lock; a killed worker's job is picked up after about this long. Default 30 s. */
   lockDurationMs: number;
   /** `WORKER_HOST`: address of the ops server (/healthz, /readyz, /metrics). Default `127.0.0.1`. */

@@ -50,6 +50,7 @@ describe('loadIngestConfig', () => {
       maxCommitBytes: 1_000_000,
       maxBatchBytes: 16 * 1024 * 1024,
       maxLaneBacklog: 100_000,
+      maxBytesInFlight: 64 * 1024 * 1024,
       enqueueBatching: true,
       replayWindowS: 300,
       shutdownTimeoutMs: 10_000,
@@ -91,6 +92,7 @@ describe('loadIngestConfig', () => {
       maxCommitBytes: 1_048_576,
       maxBatchBytes: 2_000_000,
       maxLaneBacklog: 5,
+      maxBytesInFlight: 64 * 1024 * 1024,
       enqueueBatching: false,
       replayWindowS: 60,
       shutdownTimeoutMs: 2500,
@@ -177,6 +179,15 @@ describe('loadIngestConfig', () => {
     expect(messageOf(problems, 'MAX_BATCH_BYTES')).toMatch(/at least MAX_COMMIT_BYTES \(1000000\)/);
   });
 
+  it('wants room for a full batch among the body bytes in flight', () => {
+    const problems = problemsOf(() =>
+      loadIngestConfig({ INGEST_SECRETS: SECRET, INGEST_MAX_BYTES_IN_FLIGHT: '1000000' }),
+    );
+    expect(messageOf(problems, 'INGEST_MAX_BYTES_IN_FLIGHT')).toMatch(
+      /at least MAX_BATCH_BYTES \(16777216\).*\(got "1000000"\)/,
+    );
+  });
+
   it('masks the password of a bad Redis URL and hides a value that is not a URL', () => {
     const wrongScheme = problemsOf(() =>
       loadIngestConfig({ INGEST_SECRETS: SECRET, REDIS_URL: 'http://:hunter2@redis:6379' }),
@@ -209,6 +220,7 @@ describe('loadWorkerConfig', () => {
       retryBaseMs: 200,
       retryMaxMs: 60_000,
       batchMaxRecords: 500,
+      laneBatchMax: 100,
       lockDurationMs: 30_000,
       host: '127.0.0.1',
       port: 8082,
@@ -248,6 +260,7 @@ describe('loadWorkerConfig', () => {
       retryBaseMs: 1000,
       retryMaxMs: 300_000,
       batchMaxRecords: 100,
+      laneBatchMax: 100,
       lockDurationMs: 45_000,
       host: '::',
       port: 9100,

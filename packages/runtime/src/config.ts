@@ -100,6 +100,7 @@ const INGEST_ENV = z.object({
   ),
   MAX_BATCH_BYTES: withDefault(integer(1), String(16 * 1024 * 1024)),
   MAX_LANE_BACKLOG: withDefault(integer(1), '100000'),
+  INGEST_MAX_BYTES_IN_FLIGHT: withDefault(integer(1), String(64 * 1024 * 1024)),
   INGEST_ENQUEUE_BATCHING: withDefault(boolean, 'true'),
   SIGNATURE_MAX_AGE: withDefault(integer(1, 3600), '300'),
   SHUTDOWN_TIMEOUT,
@@ -125,6 +126,7 @@ const WORKER_ENV = z.object({
   RETRY_BASE: withDefault(duration, '200ms'),
   RETRY_MAX: withDefault(duration, '60s'),
   PRODUCE_BATCH_MAX: withDefault(integer(1), '500'),
+  LANE_BATCH_MAX: withDefault(integer(1, 10_000), '100'),
   WORKER_LOCK: withDefault(duration, '30s'),
   WORKER_HOST: withDefault(listenHost, '127.0.0.1'),
   WORKER_PORT: withDefault(port, '8082'),
@@ -166,11 +168,21 @@ function common(values: EnvValues<typeof COMMON_ENV>): CommonConfig {
 export function loadIngestConfig(env: Env, deps: ConfigDeps = {}): IngestConfig {
   const { values, problems } = readEnv(INGEST_ENV, env);
   const routes = readRoutesFile(values.ROUTES_FILE, deps, problems);
-  const { MAX_COMMIT_BYTES: commit, MAX_BATCH_BYTES: batch } = values;
+  const {
+    MAX_COMMIT_BYTES: commit,
+    MAX_BATCH_BYTES: batch,
+    INGEST_MAX_BYTES_IN_FLIGHT: inFlight,
+  } = values;
   if (commit !== undefined && batch !== undefined && batch < commit) {
     problems.push({
       variable: 'MAX_BATCH_BYTES',
       message: `must be at least MAX_COMMIT_BYTES (${commit}), or a batch could not carry one commit (got "${batch}")`,
+    });
+  }
+  if (batch !== undefined && inFlight !== undefined && inFlight < batch) {
+    problems.push({
+      variable: 'INGEST_MAX_BYTES_IN_FLIGHT',
+      message: `must be at least MAX_BATCH_BYTES (${batch}), or a full batch would wait for an idle ingest (got "${inFlight}")`,
     });
   }
   const v = complete(values, problems);
@@ -182,6 +194,7 @@ export function loadIngestConfig(env: Env, deps: ConfigDeps = {}): IngestConfig 
     maxCommitBytes: v.MAX_COMMIT_BYTES,
     maxBatchBytes: v.MAX_BATCH_BYTES,
     maxLaneBacklog: v.MAX_LANE_BACKLOG,
+    maxBytesInFlight: v.INGEST_MAX_BYTES_IN_FLIGHT,
     enqueueBatching: v.INGEST_ENQUEUE_BATCHING,
     replayWindowS: v.SIGNATURE_MAX_AGE,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
@@ -219,6 +232,7 @@ export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig 
     retryBaseMs: v.RETRY_BASE,
     retryMaxMs: v.RETRY_MAX,
     batchMaxRecords: v.PRODUCE_BATCH_MAX,
+    laneBatchMax: v.LANE_BATCH_MAX,
     lockDurationMs: v.WORKER_LOCK,
     host: v.WORKER_HOST,
     port: v.WORKER_PORT,

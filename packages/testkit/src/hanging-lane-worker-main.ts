@@ -17,6 +17,7 @@ await startLaneWorkers({
   lanes: [Number(env.LANE)],
   workerName: env.WORKER_NAME ?? '',
   lockDurationMs: Number(env.LOCK_MS),
+  dedupWindowMs: 3_600_000,
   handle: (job) => {
     process.stdout.write(`taken ${job.id}\n`);
     return new Promise(() => undefined);

@@ -1,6 +1,8 @@
 // Row 9: 2× overload for 2 minutes. Delivery is slowed to a known capacity (one worker, 100 ms
-// each way to Kafka through the fault proxy) and the load is twice what it delivered while
-// slowed. Expected: back-pressure (503 once the lanes hold MAX_LANE_BACKLOG), memory bounded in
+// each way to Kafka through the fault proxy, one commit per lane per produce) and the load is
+// about twice what it delivered while slowed. Lane fetching is off here (LANE_BATCH_MAX=1): with
+// it, a slowed lane takes its whole backlog in each round trip, so its capacity grows with the
+// load and no fixed rate is an overload (32/s was delivered as offered). Expected: back-pressure (503 once the lanes hold MAX_LANE_BACKLOG), memory bounded in
 // every process, 0 lost, none failed; the backlog drains once the overload ends.
 import { startFaultCluster } from '../fault-cluster.ts';
 import { watchMemory } from '../process-memory.ts';
@@ -22,7 +24,7 @@ export function overload(options: {
       const cluster = await startFaultCluster({
         workers: 1,
         proxies: { workerKafka: true },
-        env: { MAX_LANE_BACKLOG: String(options.laneBacklog) },
+        env: { MAX_LANE_BACKLOG: String(options.laneBacklog), LANE_BATCH_MAX: '1' },
       });
       try {
         const { system, redis } = cluster;

@@ -64,7 +64,7 @@ describe('the status screen', () => {
       ],
       rates: [minute(100, 1), minute(20, 0)],
       stalls: [
-        { lane: 0, jobId: 'job-b', at: NOW - 10_000, worker: 'pod-1:7', state: 'completed' },
+        { lane: 0, jobId: 'job-b', at: NOW - 10_000, worker: 'pod-1:7', state: 'delivered' },
         { lane: 3, jobId: 'job-c', at: NOW - 20_000, worker: undefined, state: 'unknown' },
       ],
     };
@@ -83,7 +83,7 @@ describe('the status screen', () => {
       '',
       'last 10 stalls:',
       '  WHEN                  LANE  JOB    WORKER   STATE NOW',
-      '  2026-11-24 11:59:50Z  0     job-b  pod-1:7  completed',
+      '  2026-11-24 11:59:50Z  0     job-b  pod-1:7  delivered',
       '  2026-11-24 11:59:40Z  3     job-c  -        unknown',
     ]);
   });

@@ -1,0 +1,110 @@
+import type { Queue } from 'bullmq';
+import type { LaneKeys } from './lane-followers.ts';
+import { luaScript } from './lua-script.ts';
+import type { RedisConnection } from './redis-connection.ts';
+
+/**
+ * A delivered commit leaves a small mark in its lane, `<lane>:delivered:<commit id>`, kept for
+ * DEDUP_WINDOW; its job is removed when it completes. The ingest answers `duplicate` for a commit
+ * whose job or mark exists. Keeping whole completed jobs for the window instead cost each commit
+ * its value (kilobytes) in Redis for a day; a mark costs about a hundred bytes.
+ *
+ * The marks are written before the job is removed: by this script for the active job and its
+ * followers, before BullMQ completes the active job. So at every moment a commit that was
+ * accepted has its job, its mark, or both.
+ */
+export function deliveredMarkKey(lane: LaneKeys, commitId: string): string {
+  return lane.key(`${DELIVERED_MARK}${commitId}`);
+}
+
+/** What follows a lane's key prefix in a mark's key, before the commit id. */
+export const DELIVERED_MARK = 'delivered:';
+
+/**
+ * A mark's value: `1` once the job's delivery has started, `2` once Kafka acknowledged the job
+ * and the followers delivered with it were completed (`recordDelivered`). A job that comes back
+ * (its worker died before BullMQ completed it) with a `2` is completed without being produced
+ * again: producing it again would land it after the newer versions of its object among its
+ * followers, which were completed already.
+ */
+export const MARK_STARTED = '1';
+export const MARK_RECORDED = '2';
+
+/**
+ * Inputs: KEYS[1] wait list, KEYS[2] the active job's lock, KEYS[3] the lane's completed
+ * metrics; ARGV[1] the active job's lock token, ARGV[2] job key prefix, ARGV[3] the active job's
+ * id, ARGV[4] how long marks are kept (ms), ARGV[5] follower ids in lane order, as many as were
+ * delivered. Output: how many followers were completed, a prefix of those given (or -1 when the
+ * active job's lock is not ours any more: then nothing is written, and whoever holds it now
+ * delivers the job and its followers again).
+ *
+ * A follower is completed as BullMQ's moveToFinished with removeOnComplete would (its job
+ * removed, the per-minute metrics count that the next moveToFinished turns into data points)
+ * without its events.
+ */
+const RECORD_DELIVERED = luaScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+local prefix = ARGV[2]
+redis.call('SET', prefix .. '${DELIVERED_MARK}' .. ARGV[3], '${MARK_RECORDED}', 'PX', ARGV[4])
+local done = 0
+for i = 5, #ARGV do
+  local id = ARGV[i]
+  if redis.call('LINDEX', KEYS[1], -1) ~= id then break end
+  redis.call('RPOP', KEYS[1])
+  redis.call('SET', prefix .. '${DELIVERED_MARK}' .. id, '${MARK_RECORDED}', 'PX', ARGV[4])
+  redis.call('DEL', prefix .. id, prefix .. id .. ':logs')
+  done = done + 1
+end
+if done > 0 then redis.call('HINCRBY', KEYS[3], 'count', done) end
+return done
+`);
+
+export interface RecordDeliveredOptions {
+  /** The lane's active job and its lock token. */
+  jobId: string;
+  token: string;
+  /** Its followers that were delivered with it, in lane order. */
+  followerIds: readonly string[];
+  /** DEDUP_WINDOW, ms. */
+  markForMs: number;
+}
+
+/**
+ * Marks the active job and its delivered followers as delivered and completes the followers.
+ * Resolves with how many followers were completed; -1 when the job's lock is no longer ours.
+ */
+export async function recordDelivered(
+  connection: RedisConnection,
+  lane: LaneKeys,
+  options: RecordDeliveredOptions,
+): Promise<number> {
+  const done = await RECORD_DELIVERED.run(
+    connection,
+    [lane.key('wait'), lane.key(`${options.jobId}:lock`), lane.key('metrics:completed')],
+    [
+      options.token,
+      lane.key(''),
+      options.jobId,
+      Math.max(1, Math.round(options.markForMs)),
+      ...options.followerIds,
+    ],
+  );
+  return Number(done);
+}
+
+/**
+ * A commit's state in its lane: its job's (`waiting`, `active`, `failed`, ...), or `delivered`
+ * when the job is gone and its mark is there, or `unknown`.
+ */
+export async function commitState(
+  connection: RedisConnection,
+  queue: Queue,
+  commitId: string,
+): Promise<string> {
+  const state = await queue.getJobState(commitId);
+  if (state !== 'unknown') return state;
+  const marked = await connection.exists(
+    deliveredMarkKey({ key: (n) => queue.toKey(n) }, commitId),
+  );
+  return marked > 0 ? 'delivered' : state;
+}

@@ -1,0 +1,213 @@
+// Followers and delivered marks on the pinned BullMQ and the real Redis: a lane hands its next
+// waiting jobs along with the active one, completes only those the delivery code says it
+// delivered, keeps lane order across workers, and writes nothing once the active job's lock is no
+// longer its own. A delivered job is removed and leaves its mark.
+import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
+import { waitFor } from '@commitlog/testkit';
+import { Queue } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CommitJobData } from './commit-job.ts';
+import { deliveredMarkKey, recordDelivered } from './delivered-marks.ts';
+import { startDelivery } from './lane-followers.ts';
+import { laneQueueName } from './lane-queue-name.ts';
+import type { LaneJob, LaneOutcome } from './lane-workers.ts';
+
+function job(lane: number, n: number, key = `k${n}`): CommitJobData {
+  return {
+    id: `c-${lane}-${n}`,
+    lane,
+    commit: { bucketType: 'default', bucket: 'b', key, op: 'put', siblings: [{ value: '' }] },
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+const FOLLOWERS = { maxJobs: 9, maxBytes: 1024 * 1024 };
+
+describe('lane followers on the real Redis', () => {
+  let lanes: LaneSpace;
+  let queue: Queue;
+
+  beforeEach(() => {
+    lanes = openLaneSpace();
+    queue = new Queue(laneQueueName(2), {
+      connection: lanes.producer,
+      prefix: lanes.space.prefix,
+    });
+    lanes.onClose(() => queue.close());
+  });
+
+  afterEach(async () => {
+    await lanes.close();
+  });
+
+  /** Starts a worker of lane 2 that delivers each job with all its followers; what it was handed. */
+  async function deliverAll(): Promise<string[][]> {
+    const calls: string[][] = [];
+    await lanes.startWorkers(
+      [2],
+      (j: LaneJob): Promise<LaneOutcome> => {
+        calls.push([j.id, ...j.followers.map((f) => f.id)]);
+        return Promise.resolve({ kind: 'delivered', followers: j.followers.length });
+      },
+      FOLLOWERS,
+    );
+    return calls;
+  }
+
+  it('hands the next waiting jobs with the active one and completes them with it', async () => {
+    const ids: string[] = [];
+    for (let n = 0; n < 25; n++) ids.push((await lanes.enqueuer.enqueue(job(2, n))).id);
+    const calls = await deliverAll();
+    await waitFor(() => calls.flat().length === 25, { description: 'every job handed' });
+    await waitFor(async () => (await queue.getJobCounts('active')).active === 0);
+    // Ten at a time (the active job and nine followers), in acceptance order, each once.
+    expect(calls.map((c) => c.length)).toEqual([10, 10, 5]);
+    expect(calls.flat()).toEqual(ids);
+    expect(await queue.getJobCounts('wait', 'active', 'failed', 'completed')).toEqual({
+      wait: 0,
+      active: 0,
+      failed: 0,
+      completed: 0,
+    });
+    // Every job, active one or follower, was removed and left a mark that expires.
+    for (const id of ids) {
+      expect(await queue.getJob(id)).toBeUndefined();
+      const mark = deliveredMarkKey({ key: (n) => queue.toKey(n) }, id);
+      expect(await lanes.producer.pttl(mark)).toBeGreaterThan(3_500_000);
+    }
+    // The lane's per-minute metrics count followers too (BullMQ turns the count into points).
+    expect(Number(await lanes.producer.hget(queue.toKey('metrics:completed'), 'count'))).toBe(25);
+  });
+
+  it('leaves followers the delivery code did not deliver for their own turn', async () => {
+    const ids: string[] = [];
+    for (let n = 0; n < 12; n++) ids.push((await lanes.enqueuer.enqueue(job(2, n))).id);
+    const delivered: string[] = [];
+    await lanes.startWorkers(
+      [2],
+      (j: LaneJob): Promise<LaneOutcome> => {
+        // Only the first two followers make it, as when a later one's record is refused.
+        const riding = j.followers.slice(0, 2).map((f) => f.id);
+        delivered.push(j.id, ...riding);
+        return Promise.resolve({ kind: 'delivered', followers: riding.length });
+      },
+      FOLLOWERS,
+    );
+    await waitFor(() => delivered.length === 12, { description: 'every commit delivered' });
+    expect(delivered).toEqual(ids);
+    await waitFor(async () => (await queue.getJobCounts('wait', 'active')).active === 0);
+    expect(await queue.getJobCounts('wait')).toEqual({ wait: 0 });
+  });
+
+  it('hands newer versions of the active job’s object along as followers too', async () => {
+    await lanes.enqueuer.enqueue(job(2, 0, 'same'));
+    await lanes.enqueuer.enqueue(job(2, 1));
+    await lanes.enqueuer.enqueue(job(2, 2, 'same'));
+    await lanes.enqueuer.enqueue(job(2, 3));
+    const calls = await deliverAll();
+    await waitFor(() => calls.flat().length === 4);
+    expect(calls).toEqual([['c-2-0', 'c-2-1', 'c-2-2', 'c-2-3']]);
+  });
+
+  it('completes without producing again a job whose delivery was recorded before it came back', async () => {
+    // Followers are completed just before the active job. A worker that died between the two
+    // leaves the job to come back; produced again, it would land after the newer versions of
+    // its object among its followers. Its mark says it was recorded: it is only completed.
+    await lanes.enqueuer.enqueue(job(2, 0, 'same'));
+    await lanes.enqueuer.enqueue(job(2, 1, 'same'));
+    const keys = { key: (name: string) => queue.toKey(name) };
+    await lanes.producer.set(deliveredMarkKey(keys, 'c-2-0'), '2', 'PX', 60_000);
+    const calls = await deliverAll();
+    await waitFor(() => calls.flat().length === 1);
+    await waitFor(async () => (await queue.getJob('c-2-0')) === undefined);
+    expect(calls).toEqual([['c-2-1']]);
+    expect(await lanes.producer.get(deliveredMarkKey(keys, 'c-2-1'))).toBe('1');
+  });
+
+  it('keeps lane order with followers across two workers, each commit once', async () => {
+    const ids: string[] = [];
+    const delivered: string[] = [];
+    const handle = async (j: LaneJob): Promise<LaneOutcome> => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      delivered.push(j.id, ...j.followers.map((f) => f.id));
+      return { kind: 'delivered', followers: j.followers.length };
+    };
+    await lanes.startWorkers([2], handle, FOLLOWERS);
+    await lanes.startWorkers([2], handle, FOLLOWERS);
+    for (let n = 0; n < 200; n++) ids.push((await lanes.enqueuer.enqueue(job(2, n))).id);
+    await waitFor(() => delivered.length >= 200, { timeoutMs: 30_000 });
+    expect(delivered).toEqual(ids);
+  });
+
+  it('writes nothing without the active job’s lock, and completes only followers next in line', async () => {
+    for (let n = 0; n < 3; n++) await lanes.enqueuer.enqueue(job(2, n));
+    const keys = { key: (name: string) => queue.toKey(name) };
+    const { followers } = await startDelivery(lanes.producer, keys, {
+      jobId: 'started',
+      workerName: 'w',
+      markForMs: 60_000,
+      maxJobs: 10,
+      maxBytes: 1e6,
+    });
+    // Nothing is active: the next in line is the oldest job.
+    expect(followers.map((f) => f.id)).toEqual(['c-2-0', 'c-2-1', 'c-2-2']);
+    expect(followers[1]?.data.commit.key).toBe('k1');
+    // The job whose delivery starts gets its mark ahead of delivery, kept for the window.
+    const startedMark = await lanes.producer.pttl(deliveredMarkKey(keys, 'started'));
+    expect(startedMark).toBeGreaterThan(50_000);
+
+    await lanes.producer.set(queue.toKey('head:lock'), 'token-a');
+    const record = (token: string, followerIds: string[]) =>
+      recordDelivered(lanes.producer, keys, {
+        jobId: 'head',
+        token,
+        followerIds,
+        markForMs: 60_000,
+      });
+    const marked = async (id: string) =>
+      (await lanes.producer.exists(deliveredMarkKey(keys, id))) === 1;
+    // A lock taken over by another worker (another token): nothing is written.
+    expect(await record('token-b', ['c-2-0'])).toBe(-1);
+    expect(await marked('head')).toBe(false);
+    expect(await marked('c-2-0')).toBe(false);
+    // Ids that are not next in line: completes up to the first one that is not.
+    expect(await record('token-a', ['c-2-0', 'c-2-2'])).toBe(1);
+    expect(await marked('head')).toBe(true);
+    expect(await lanes.producer.get(deliveredMarkKey(keys, 'head'))).toBe('2');
+    expect(await marked('c-2-0')).toBe(true);
+    expect(await marked('c-2-2')).toBe(false);
+    expect(await queue.getJob('c-2-0')).toBeUndefined();
+    expect((await queue.getWaiting()).map((j) => j.id).sort()).toEqual(['c-2-1', 'c-2-2']);
+  });
+
+  it('answers duplicate for a delivered commit posted again, while its mark lasts', async () => {
+    await lanes.enqueuer.enqueue(job(2, 0));
+    await lanes.enqueuer.enqueue(job(2, 1));
+    const calls = await deliverAll();
+    await waitFor(async () => (await queue.getJob('c-2-1')) === undefined, {
+      description: 'both jobs removed on delivery',
+    });
+    // The jobs are gone; the marks recognise both, the active one and its follower.
+    await expect(lanes.enqueuer.enqueue(job(2, 0))).resolves.toMatchObject({ duplicate: true });
+    await expect(lanes.enqueuer.enqueue(job(2, 1))).resolves.toMatchObject({ duplicate: true });
+    expect(calls.flat()).toEqual(['c-2-0', 'c-2-1']);
+    // Past its window (the mark expired), the same commit is a new delivery.
+    await lanes.producer.del(deliveredMarkKey({ key: (n) => queue.toKey(n) }, 'c-2-0'));
+    await expect(lanes.enqueuer.enqueue(job(2, 0))).resolves.toMatchObject({ duplicate: false });
+    await waitFor(() => calls.flat().length === 3);
+  });
+
+  it('reads followers up to the byte budget', async () => {
+    for (let n = 0; n < 5; n++) await lanes.enqueuer.enqueue(job(2, n));
+    const keys = { key: (name: string) => queue.toKey(name) };
+    const one = (await lanes.producer.hget(queue.toKey('c-2-0'), 'data'))!.length;
+    const { followers } = await startDelivery(lanes.producer, keys, {
+      jobId: 'head',
+      workerName: 'w',
+      markForMs: 60_000,
+      maxJobs: 10,
+      maxBytes: one * 2 + 1,
+    });
+    expect(followers.map((f) => f.id)).toEqual(['c-2-0', 'c-2-1']);
+  });
+});

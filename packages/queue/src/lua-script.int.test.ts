@@ -1,0 +1,35 @@
+// A script goes by its SHA-1 once Redis knows it, and in full the first time (NOSCRIPT).
+import { createTestQueuePrefix } from '@commitlog/testkit';
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { luaScript } from './lua-script.ts';
+import { createRedisConnection } from './redis-connection.ts';
+
+describe('a Lua script on the real Redis', () => {
+  const space = createTestQueuePrefix();
+  const connection = createRedisConnection({
+    url: space.redisUrl,
+    role: 'worker',
+    onError: () => undefined,
+  });
+  afterAll(async () => {
+    await connection.quit();
+    await space.cleanup();
+  });
+
+  it('is sent in full when Redis does not know it, then by its SHA-1', async () => {
+    // A text no Redis has seen: the first run meets NOSCRIPT.
+    const source = `-- ${randomUUID()}\nreturn KEYS[1] .. ':' .. ARGV[1]`;
+    const sha = createHash('sha1').update(source).digest('hex');
+    const script = luaScript(source);
+    expect(await connection.script('EXISTS', sha)).toEqual([0]);
+    expect(await script.run(connection, [`${space.prefix}:k`], ['a'])).toBe(`${space.prefix}:k:a`);
+    expect(await connection.script('EXISTS', sha)).toEqual([1]);
+    expect(await script.run(connection, [`${space.prefix}:k`], [7])).toBe(`${space.prefix}:k:7`);
+  });
+
+  it('passes on errors that are not NOSCRIPT', async () => {
+    const script = luaScript(`-- ${randomUUID()}\nreturn redis.call('NOSUCHCOMMAND')`);
+    await expect(script.run(connection, [], [])).rejects.toThrow(/Unknown Redis command/i);
+  });
+});

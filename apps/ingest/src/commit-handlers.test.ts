@@ -7,6 +7,7 @@ import {
 } from '@commitlog/queue';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { createBodyBudget } from './body-budget.ts';
 import { createCommitHandlers, singleCommitBodyLimit } from './commit-handlers.ts';
 import type { CommitRequest } from './commit-request.ts';
 import { readRawBody } from './read-raw-body.ts';
@@ -408,5 +409,55 @@ describe('POST /v1/commits/batch', () => {
     );
     expectError(response, 503, 'QUEUE_UNAVAILABLE');
     expect(response.headers).toEqual({ 'Retry-After': '5' });
+  });
+
+  describe('with a budget of body bytes in flight', () => {
+    it('answers 503 with Retry-After before reading the body when the budget is spent', async () => {
+      const budget = createBodyBudget(100_000);
+      const enqueuer = fakeEnqueuer();
+      const h = createCommitHandlers({
+        enqueuer,
+        bodyBudget: budget,
+        config: CONFIG,
+        now: () => NOW,
+      });
+      const body = JSON.stringify(wireCommit());
+      // Another request holds most of the budget.
+      const held = budget.reserve(90_000);
+      const readsBefore = bodyReads;
+      const busy = await h.postCommit(request(body, { contentLength: 50_000 }));
+      expect(busy).toMatchObject({
+        status: 503,
+        headers: { 'Retry-After': '1' },
+        body: { error: { code: 'INGEST_BUSY' } },
+      });
+      expect(bodyReads).toBe(readsBefore);
+      expect(enqueuer.calls).toHaveLength(0);
+      // A request that fits goes through, and gives its bytes back when answered.
+      const ok = await h.postCommit(request(body, { contentLength: Buffer.byteLength(body) }));
+      expect(ok.status).toBe(202);
+      expect(budget.inUse()).toBe(90_000);
+      held?.();
+      expect(budget.inUse()).toBe(0);
+    });
+
+    it('counts a body that declares no length as its endpoint’s whole limit, and frees it on errors', async () => {
+      const budget = createBodyBudget(CONFIG.maxBatchBytes);
+      const h = createCommitHandlers({
+        enqueuer: fakeEnqueuer(),
+        bodyBudget: budget,
+        config: CONFIG,
+        now: () => NOW,
+      });
+      const held = budget.reserve(1);
+      // Undeclared: reserves the batch limit (64 KiB), which does not fit beside 1 byte.
+      const busy = await h.postBatch(request(JSON.stringify({ commits: [wireCommit()] })));
+      expect(busy.status).toBe(503);
+      held?.();
+      // Alone, it always proceeds; a refused request (401 here) gives its bytes back too.
+      const refused = await h.postBatch(request('{"commits": []}', { signature: 'bogus' }));
+      expect(refused.status).toBe(401);
+      expect(budget.inUse()).toBe(0);
+    });
   });
 });

@@ -13,9 +13,12 @@ import { commitJob, enqueueCommits } from './enqueue-commits.ts';
 import { errorResponse } from './http-response.ts';
 import { commitPlace, type CommitResponse, type RequestSummary } from './request-summary.ts';
 import { readSignedJson } from './signed-json.ts';
+import type { BodyBudget } from './body-budget.ts';
 
 export interface CommitHandlerDeps {
   enqueuer: Pick<CommitEnqueuer, 'enqueue'>;
+  /** Bytes of request bodies held at once (INGEST_MAX_BYTES_IN_FLIGHT); unlimited without. */
+  bodyBudget?: BodyBudget;
   config: Pick<
     IngestConfig,
     'lanes' | 'maxCommitBytes' | 'maxBatchBytes' | 'secrets' | 'replayWindowS' | 'routes'
@@ -30,6 +33,9 @@ export interface CommitHandlers {
   /** `POST /v1/commits/batch`: `{"commits": [...]}`, 1 to 1,000, answered in order. */
   postBatch(request: CommitRequest): Promise<CommitResponse>;
 }
+
+/** `Retry-After` (seconds) when the body budget is spent: requests in hand finish within one. */
+const BUSY_RETRY_AFTER_S = 1;
 
 /** Room for JSON around a commit's base64 (field names, metadata, indexes), bytes. */
 const JSON_OVERHEAD_BYTES = 64 * 1024;
@@ -58,6 +64,37 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
 
   const receivedAt = (): string => new Date(deps.now()).toISOString();
 
+  /**
+   * Runs `handle` with the request's body bytes reserved from the budget: what it declares, up to
+   * its endpoint's limit (all of the limit when it declares nothing). 503 when they do not fit.
+   */
+  async function withinBudget(
+    request: CommitRequest,
+    limit: number,
+    handle: () => Promise<CommitResponse>,
+  ): Promise<CommitResponse> {
+    if (!deps.bodyBudget) return handle();
+    const declared = request.contentLength;
+    const bytes = Math.min(declared !== undefined && declared >= 0 ? declared : limit, limit);
+    const release = deps.bodyBudget.reserve(bytes);
+    if (!release) {
+      return {
+        ...errorResponse(
+          503,
+          'INGEST_BUSY',
+          'the ingest holds as many request bodies as it may now; nothing was stored: retry shortly',
+          { headers: { 'Retry-After': String(BUSY_RETRY_AFTER_S) } },
+        ),
+        summary: {},
+      };
+    }
+    try {
+      return await handle();
+    } finally {
+      release();
+    }
+  }
+
   /** Stores the jobs; the results in order, or the 503 refusing the request. */
   async function accept(
     jobs: readonly CommitJobData[],
@@ -72,7 +109,7 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
       : { response: { ...outcome.response, summary } };
   }
 
-  return {
+  const handlers: CommitHandlers = {
     async postCommit(request) {
       const read = await readSignedJson(request, {
         ...signed,
@@ -119,6 +156,15 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
       if ('response' in accepted) return accepted.response;
       return { status: 202, body: { results: accepted.results.map(resultBody) }, summary };
     },
+  };
+
+  return {
+    postCommit: (request) =>
+      withinBudget(request, singleCommitBodyLimit(config.maxCommitBytes), () =>
+        handlers.postCommit(request),
+      ),
+    postBatch: (request) =>
+      withinBudget(request, config.maxBatchBytes, () => handlers.postBatch(request)),
   };
 }
 

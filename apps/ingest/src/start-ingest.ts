@@ -14,6 +14,7 @@ import {
   type Logger,
 } from '@commitlog/runtime';
 import type { AddressInfo } from 'node:net';
+import { createBodyBudget } from './body-budget.ts';
 import { createCommitHandlers } from './commit-handlers.ts';
 import { createIngestApp } from './ingest-app.ts';
 import { createIngestMetrics } from './ingest-metrics.ts';
@@ -97,7 +98,7 @@ export async function startIngest(
   const enqueuer = createCommitEnqueuer({
     connection,
     prefix: config.queuePrefix,
-    retention: { dedupWindowMs: config.dedupWindowMs, failedRetentionMs: config.failedRetentionMs },
+    retention: { failedRetentionMs: config.failedRetentionMs },
     maxLaneBacklog: config.maxLaneBacklog,
     gather: config.enqueueBatching,
     lanes: config.lanes,
@@ -105,7 +106,12 @@ export async function startIngest(
   const registry = createMetricsRegistry('ingest');
   let closing = false;
   const app = createIngestApp({
-    commits: createCommitHandlers({ enqueuer: safety.guard(enqueuer), config, now }),
+    commits: createCommitHandlers({
+      enqueuer: safety.guard(enqueuer),
+      bodyBudget: createBodyBudget(config.maxBytesInFlight),
+      config,
+      now,
+    }),
     readiness: createIngestReadiness({
       ping: () => connection.ping(),
       checkSafety: () => safety.check(),

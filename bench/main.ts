@@ -30,7 +30,11 @@ import {
   runProducerAlone,
 } from './scenarios/baselines.ts';
 import { stopAllSystems } from './scenarios/commitlog-target.ts';
-import { redisBytesPerWaitingCommit, runCommitlog } from './scenarios/commitlog-runs.ts';
+import {
+  redisBytesPerDeliveredMark,
+  redisBytesPerWaitingCommit,
+  runCommitlog,
+} from './scenarios/commitlog-runs.ts';
 import { runNaiveBullmq, runNoQueueCeiling } from './scenarios/ladder-baselines.ts';
 import { runLevers } from './scenarios/levers.ts';
 
@@ -81,6 +85,9 @@ async function measure(
     Object.assign(run, { system: e2e.ladder, halfRate: e2e.halfRate, saturation: e2e.saturation });
   run.redisBytesPerWaitingCommit = await part(run, 'Redis bytes', () =>
     redisBytesPerWaitingCommit(ctx, options.memoryCommits),
+  );
+  run.redisBytesPerDeliveredMark = await part(run, 'Redis bytes of a mark', () =>
+    redisBytesPerDeliveredMark(ctx, 10_000),
   );
   progress('baselines B1–B3');
   const b = run.baselines;

@@ -158,7 +158,7 @@ export function formatReport(run: RunResults): string {
     '',
     `resources at commitlog's max sustainable step (${num(top?.rate)}/s):`,
     resourcesTable(top),
-    `Redis bytes per waiting commit: ${num(run.redisBytesPerWaitingCommit)}`,
+    `Redis bytes per waiting commit: ${num(run.redisBytesPerWaitingCommit)}; per delivered commit (its de-duplication mark, kept for DEDUP_WINDOW): ${num(run.redisBytesPerDeliveredMark)}`,
   );
   if (run.halfRate) {
     parts.push(

@@ -56,6 +56,8 @@ export interface RunResults {
   halfRate: StepResult | undefined;
   saturation: StepResult | undefined;
   redisBytesPerWaitingCommit: number | undefined;
+  /** Redis bytes of one delivered commit's de-duplication mark, kept for DEDUP_WINDOW. */
+  redisBytesPerDeliveredMark?: number | undefined;
   baselines: {
     b1Node?: ThroughputResult;
     b1Express?: ThroughputResult;

@@ -42,6 +42,7 @@ function run(): RunResults {
     halfRate: step(500, true),
     saturation: undefined,
     redisBytesPerWaitingCommit: 2000,
+    redisBytesPerDeliveredMark: 200,
     baselines: {
       b4: { name: 'B4', steps: [], maxSustainablePerS: 1200 },
       b5: { name: 'B5', steps: [], maxSustainablePerS: 400 },
@@ -81,5 +82,22 @@ describe('targets', () => {
     expect(verdicts[0]?.met).toBeUndefined();
     expect(verdicts.find((v) => v.target === '0 lost in every run')?.met).toBe(false);
     expect(maxSustainableStep(r.system)?.rate).toBe(1000);
+  });
+
+  it('counts the de-duplication marks of delivered commits as expected growth, nothing else', () => {
+    const flat = (r: RunResults) =>
+      judgeTargets(r).find((v) => v.target === 'Redis memory flat when the backlog is flat');
+    const r = run();
+    // 5,000 commits delivered at 1,000/s for 5 s: 5,000 marks of 200 B = 1 MB, plus 0.5 MB.
+    r.system.steps[1] = step(1000, true, { redisUsedBytes: { before: 10e6, after: 11.5e6 } });
+    expect(flat(r)?.met).toBe(true);
+    expect(flat(r)?.detail).toBe(
+      '1.5 MB over 5000 commits: 5000 marks × 200 B + 0 waiting × 2000 B, rest 0.5 MB',
+    );
+    // 3 MB beyond the marks: not flat.
+    r.system.steps[1] = step(1000, true, { redisUsedBytes: { before: 10e6, after: 14e6 } });
+    expect(flat(r)?.met).toBe(false);
+    r.redisBytesPerDeliveredMark = undefined;
+    expect(flat(r)?.met).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@
  * commitlog's own runs: the ladder, the step at half the max sustainable rate, closed-loop
  * saturation, and Redis bytes per waiting commit (measured with no worker running).
  */
+import { createHash } from 'node:crypto';
 import type { BenchContext } from '../lib/bench-context.ts';
 import { redisUsedMemory } from '../lib/bench-context.ts';
 import type { LadderOptions } from '../lib/rate-ladder.ts';
@@ -84,4 +85,31 @@ export async function redisBytesPerWaitingCommit(
   } finally {
     await started.stop();
   }
+}
+
+/**
+ * Redis bytes of one delivered commit's de-duplication mark (a key with an expiry, kept for
+ * DEDUP_WINDOW): `count` marks written in the worker's format and removed again.
+ */
+export async function redisBytesPerDeliveredMark(
+  ctx: BenchContext,
+  count: number,
+): Promise<number> {
+  const connection = ctx.redis.connection;
+  const keys = Array.from(
+    { length: count },
+    (_, n) =>
+      `${ctx.runTag}-marks:{lane-0000}:delivered:${createHash('sha256').update(String(n)).digest('hex')}`,
+  );
+  const before = await redisUsedMemory(connection);
+  for (let i = 0; i < keys.length; i += 1000) {
+    const pipeline = connection.pipeline();
+    for (const key of keys.slice(i, i + 1000)) pipeline.set(key, '1', 'PX', 86_400_000);
+    await pipeline.exec();
+  }
+  const after = await redisUsedMemory(connection);
+  for (let i = 0; i < keys.length; i += 1000) await connection.del(...keys.slice(i, i + 1000));
+  const perMark = (after - before) / count;
+  ctx.progress(`  Redis: ${perMark.toFixed(0)} bytes per delivered commit's de-duplication mark`);
+  return perMark;
 }

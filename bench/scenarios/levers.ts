@@ -37,8 +37,19 @@ export const LEVERS: readonly Lever[] = [
     defaultSetting: 'on (≤500 records)',
     others: [
       {
+        // One record per request: a lane's followers cannot ride along either.
         setting: 'off (PRODUCE_BATCH_MAX=1)',
         setup: { workers: 1, env: { PRODUCE_BATCH_MAX: '1' } },
+      },
+    ],
+  },
+  {
+    lever: 'lanes fetching their waiting jobs before one produce',
+    defaultSetting: 'on (LANE_BATCH_MAX=100)',
+    others: [
+      {
+        setting: 'off (LANE_BATCH_MAX=1)',
+        setup: { workers: 1, env: { LANE_BATCH_MAX: '1' } },
       },
     ],
   },

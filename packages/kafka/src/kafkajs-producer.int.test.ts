@@ -113,11 +113,25 @@ describe.each(IMPLEMENTATIONS)('%s producer against the local broker', (_name, c
     const admin = await createKafkaAdmin(topic.connection);
     await admin.alterTopicConfig(topic.name, { 'max.message.bytes': '2000' });
     await admin.close();
-    const error = await producer
-      .send([
-        { topic: topic.name, key: Buffer.from('big'), value: new Uint8Array(10_000), headers: {} },
-      ])
-      .catch((e: unknown) => e);
+    // The broker applies a changed topic config shortly after the admin call returns (it follows
+    // the metadata log): until it does, the record is taken. Sent until it is refused.
+    const error = await waitFor(
+      () =>
+        producer
+          .send([
+            {
+              topic: topic.name,
+              key: Buffer.from('big'),
+              value: new Uint8Array(10_000),
+              headers: {},
+            },
+          ])
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+      { description: 'the 2,000-byte limit to apply', intervalMs: 100 },
+    );
     expect(error).toBeInstanceOf(KafkaProduceError);
     expect(error).toMatchObject({ code: 'MESSAGE_TOO_LARGE', retriable: false });
   });

@@ -80,13 +80,7 @@ export async function startIngest(
   }
   if (reading !== undefined) {
     try {
-      const claim = await claimLaneCount(connection, config.queuePrefix, config.lanes);
-      if (claim.changedFrom !== undefined) {
-        logger.warn(
-          { lanes: config.lanes, previousLanes: claim.changedFrom },
-          'LANES changed: no lane held commits, so the queues now use the new number',
-        );
-      }
+      await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
     } catch (error) {
       await disconnect();
       throw error;

@@ -83,13 +83,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     const safety = await checkRedisSafety(connection);
     if (!safety.safe) throw new UnsafeRedisError(safety);
     for (const warning of safety.warnings) logger.warn({ redis: safety.redisVersion }, warning);
-    const claim = await claimLaneCount(connection, config.queuePrefix, config.lanes);
-    if (claim.changedFrom !== undefined) {
-      logger.warn(
-        { lanes: config.lanes, previousLanes: claim.changedFrom },
-        'LANES changed: no lane held commits, so the queues now use the new number',
-      );
-    }
+    await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
 
     const producer = await connectProducer(config, logger);
     const gatherer = createRecordGatherer({ producer, maxRecords: config.batchMaxRecords });

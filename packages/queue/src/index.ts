@@ -52,6 +52,7 @@ export {
   readLaneCount,
   type HoldingLane,
   type LaneCountClaim,
+  type LaneCountLog,
 } from './lane-count.ts';
 export { isClusterAddress, parseRedisAddress, type RedisAddress } from './redis-address.ts';
 export { readLaneLocations, type LaneLocation } from './lane-map.ts';

@@ -60,10 +60,20 @@ describe('claimLaneCount on the real Redis', () => {
     expect(await space.redis.get(laneCountKey(space.prefix))).toBe('16');
   });
 
-  it('changes the number when no lane holds commits', async () => {
-    await claimLaneCount(space.redis, space.prefix, 16);
-    expect(await claimLaneCount(space.redis, space.prefix, 8)).toEqual({ changedFrom: 16 });
+  it('changes the number when no lane holds commits, and says so once', async () => {
+    const warnings: unknown[] = [];
+    const log = { warn: (fields: object, message: string) => warnings.push({ fields, message }) };
+    await claimLaneCount(space.redis, space.prefix, 16, log);
+    expect(warnings).toEqual([]);
+    expect(await claimLaneCount(space.redis, space.prefix, 8, log)).toEqual({ changedFrom: 16 });
     expect(await space.redis.get(laneCountKey(space.prefix))).toBe('8');
+    await claimLaneCount(space.redis, space.prefix, 8, log);
+    expect(warnings).toEqual([
+      {
+        fields: { lanes: 8, previousLanes: 16 },
+        message: 'LANES changed: no lane held commits, so the queues now use the new number',
+      },
+    ]);
   });
 
   it('refuses a change while a lane holds a waiting commit, saying how to drain', async () => {

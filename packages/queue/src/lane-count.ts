@@ -145,11 +145,33 @@ export interface LaneCountClaim {
   changedFrom: number | undefined;
 }
 
+/** Where a role says that it changed the recorded number (its logger). */
+export interface LaneCountLog {
+  warn(fields: { lanes: number; previousLanes: number }, message: string): void;
+}
+
 /**
  * Records `lanes` for this prefix if nothing is recorded yet. If another number is recorded,
- * changes it when no lane holds commits, and throws `LaneCountChangeRefusedError` otherwise.
+ * changes it when no lane holds commits (and says so on `log`), and throws
+ * `LaneCountChangeRefusedError` otherwise.
  */
 export async function claimLaneCount(
+  connection: RedisConnection,
+  prefix: string,
+  lanes: number,
+  log?: LaneCountLog,
+): Promise<LaneCountClaim> {
+  const claim = await claimOnce(connection, prefix, lanes);
+  if (claim.changedFrom !== undefined) {
+    log?.warn(
+      { lanes, previousLanes: claim.changedFrom },
+      'LANES changed: no lane held commits, so the queues now use the new number',
+    );
+  }
+  return claim;
+}
+
+async function claimOnce(
   connection: RedisConnection,
   prefix: string,
   lanes: number,
@@ -162,6 +184,6 @@ export async function claimLaneCount(
   if (holding.length > 0) throw new LaneCountChangeRefusedError(lanes, recorded, holding);
   const changed = await connection.eval(COMPARE_AND_SET, 1, key, String(recorded), String(lanes));
   // Another process changed it meanwhile: judge again against what it recorded.
-  if (changed !== 1) return claimLaneCount(connection, prefix, lanes);
+  if (changed !== 1) return claimOnce(connection, prefix, lanes);
   return { changedFrom: recorded };
 }

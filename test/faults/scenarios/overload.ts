@@ -2,8 +2,9 @@
 // each way to Kafka through the fault proxy, one commit per lane per produce) and the load is
 // about twice what it delivered while slowed. Lane fetching is off here (LANE_BATCH_MAX=1): with
 // it, a slowed lane takes its whole backlog in each round trip, so its capacity grows with the
-// load and no fixed rate is an overload (32/s was delivered as offered). Expected: back-pressure (503 once the lanes hold MAX_LANE_BACKLOG), memory bounded in
-// every process, 0 lost, none failed; the backlog drains once the overload ends.
+// load and no fixed rate is an overload (32/s was delivered as offered). Expected:
+// back-pressure (503 once the lanes hold MAX_LANE_BACKLOG), memory bounded in every process,
+// 0 lost, none failed; the backlog drains once the overload ends.
 import { startFaultCluster } from '../fault-cluster.ts';
 import { watchMemory } from '../process-memory.ts';
 import { rowResult, sleep, type Scenario } from '../row-result.ts';

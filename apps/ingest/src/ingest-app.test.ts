@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { waitFor } from '@commitlog/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCommitHandlers, type CommitHandlers } from './commit-handlers.ts';
-import { createIngestApp } from './ingest-app.ts';
+import { createIngestApp, DRAIN_REFUSED_BODY_MAX_BYTES } from './ingest-app.ts';
 import { createIngestMetrics } from './ingest-metrics.ts';
 import { createIngestServer } from './ingest-server.ts';
-import { httpRequest, post, postExpectingContinue } from './test-http.ts';
+import { httpRequest, post, postExpectingContinue, rawConnection } from './test-http.ts';
 import { signedHeaders, TEST_SECRET, wireCommit } from './test-fixtures.ts';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -145,14 +145,47 @@ describe('ingest app (express wiring)', () => {
     expect(JSON.stringify(lines)).not.toContain(VALUE_BASE64);
   });
 
-  it('refuses a declared body over the limit at once and closes the connection', async () => {
+  it('refuses a declared body over the limit at once, then drains it and keeps the connection', async () => {
     const { url } = await startApp();
-    const body = Buffer.alloc(200_000, 0x20);
-    const response = await post(`${url}/v1/commits/batch`, body, {
+    const socket = await rawConnection(url);
+    // 20 MB declared and sent in full: the 413 is written before the body is read. Closing then
+    // would answer the bytes still coming with a reset, which can destroy the 413 unread.
+    const body = Buffer.alloc(20 * 1024 * 1024, 0x20);
+    socket.write(
+      `POST /v1/commits/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.byteLength}\r\n\r\n`,
+    );
+    const refused = socket.nextResponse();
+    socket.write(body);
+    const answer = await refused;
+    expect(answer.status).toBe(413);
+    expect(answer.body).toContain('BODY_TOO_LARGE');
+    expect(answer.head.toLowerCase()).toContain('connection: keep-alive');
+    // The body was read to its end and thrown away: the next request on the socket is served.
+    const health = socket.nextResponse();
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect((await health).status).toBe(200);
+    socket.destroy();
+  });
+
+  it('closes the connection after refusing a body it will not drain', async () => {
+    const { url } = await startApp();
+    // Over the drain cap: answered on the declared length and closed, without reading a byte.
+    const huge = await rawConnection(url);
+    const tooBig = huge.nextResponse();
+    huge.write(
+      `POST /v1/commits HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${DRAIN_REFUSED_BODY_MAX_BYTES + 1}\r\n\r\n`,
+    );
+    expect(await tooBig).toMatchObject({ status: 413 });
+    expect((await tooBig).head.toLowerCase()).toContain('connection: close');
+    await huge.closed;
+    // A client waiting for 100 Continue has not sent its body and never will.
+    const response = await postExpectingContinue(`${url}/v1/commits`, Buffer.alloc(200_000, 0x20), {
       'content-type': 'application/json',
     });
     expect(response.status).toBe(413);
-    expect(response.json).toMatchObject({ error: { code: 'BODY_TOO_LARGE' } });
+    expect(response.continued).toBe(false);
     expect(response.headers.connection).toBe('close');
   });
 

@@ -58,12 +58,14 @@ export function createIngestApp(options: IngestAppOptions): Express {
   }
 
   /**
-   * Closes the connection after this answer when the body was not read to its end (refused early:
-   * it is not drained) or when the ingest is stopping (so a kept-alive connection does not hold
-   * the stop up).
+   * Closes the connection after this answer when the ingest is stopping (so a kept-alive
+   * connection does not hold the stop up), or when the body was not read to its end and will not
+   * be drained (see `drainsRefusedBody`).
    */
   function closeIfNeeded(req: Request, res: Response): void {
-    if (!req.complete || options.isClosing()) res.setHeader('Connection', 'close');
+    if (options.isClosing() || (!req.complete && !drainsRefusedBody(req))) {
+      res.setHeader('Connection', 'close');
+    }
   }
 
   function methodNotAllowed(route: string, allow: string) {
@@ -167,6 +169,27 @@ export function createIngestApp(options: IngestAppOptions): Express {
   });
 
   return app;
+}
+
+/**
+ * Most declared bytes of a refused, unread body that the ingest reads and throws away before the
+ * connection's next request, rather than closing it: 32 MiB, twice the largest batch.
+ */
+export const DRAIN_REFUSED_BODY_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Whether a body refused before it was read (413 on its declared length, 415, 503 busy) is
+ * drained: Node reads and discards it after the answer, and the connection stays open. Closing
+ * instead, while the client is still sending, makes the kernel answer the bytes that keep coming
+ * with a reset, and a reset can destroy the answer before the client has read it: the hook would
+ * see a broken connection instead of the reason. Only a body of a declared, bounded length that
+ * nothing has started reading is drained; a client waiting for `100 Continue` has not sent it,
+ * and never will, so its connection is closed. Node's request timeout bounds the drain in time.
+ */
+function drainsRefusedBody(req: Request): boolean {
+  if (req.get('expect') !== undefined || req.readableDidRead) return false;
+  const length = Number(req.get('content-length') ?? NaN);
+  return Number.isSafeInteger(length) && length <= DRAIN_REFUSED_BODY_MAX_BYTES;
 }
 
 function localsOf(res: Response): RequestLocals {

@@ -4,6 +4,7 @@
  * sent and then closes the connection, as the ingest does for a body over its limit.
  */
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 
 export interface TestResponse {
   status: number;
@@ -94,4 +95,75 @@ export function postExpectingContinue(
     req.on('error', reject);
     req.flushHeaders();
   });
+}
+
+/** One HTTP response read off a raw connection. */
+export interface RawResponse {
+  status: number;
+  /** The status line and headers, as sent. */
+  head: string;
+  body: string;
+}
+
+/** A raw TCP connection to the ingest, for what an HTTP client library hides (resets, reuse). */
+export interface RawConnection {
+  write(data: string | Uint8Array): void;
+  /** The next response on the connection (its body read by `Content-Length`). */
+  nextResponse(): Promise<RawResponse>;
+  /** Resolves when the server closed the connection. */
+  closed: Promise<void>;
+  destroy(): void;
+}
+
+export async function rawConnection(url: string): Promise<RawConnection> {
+  const { hostname, port } = new URL(url);
+  const socket: Socket = connect({ host: hostname, port: Number(port) });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  let buffered = Buffer.alloc(0);
+  let waiting: (() => void) | undefined;
+  let failure: Error | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    waiting?.();
+  });
+  socket.on('error', (error) => {
+    failure = error;
+    waiting?.();
+  });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+
+  /** A whole response at the start of `buffered`, taken off it; undefined until one is there. */
+  function take(): RawResponse | undefined {
+    const end = buffered.indexOf('\r\n\r\n');
+    if (end < 0) return undefined;
+    const head = buffered.subarray(0, end).toString('latin1');
+    const length = Number(/^content-length:\s*(\d+)/im.exec(head)?.[1] ?? 0);
+    if (buffered.byteLength < end + 4 + length) return undefined;
+    const body = buffered.subarray(end + 4, end + 4 + length).toString('utf8');
+    buffered = buffered.subarray(end + 4 + length);
+    return { status: Number(head.split(' ')[1]), head, body };
+  }
+
+  return {
+    write: (data) => void socket.write(data),
+    nextResponse: () =>
+      new Promise<RawResponse>((resolve, reject) => {
+        const check = (): void => {
+          const response = take();
+          if (response) {
+            waiting = undefined;
+            resolve(response);
+          } else if (failure) {
+            reject(failure);
+          }
+        };
+        waiting = check;
+        check();
+      }),
+    closed,
+    destroy: () => socket.destroy(),
+  };
 }

@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { coalesceWrites } from './coalesced-writes.ts';
 import { parseRedisAddress } from './redis-address.ts';
 
 /**
@@ -57,7 +58,10 @@ function createCluster(options: RedisConnectionOptions): Cluster {
   return new Cluster(address.nodes, clusterOptions);
 }
 
-/** The one factory for Redis clients: every connection in commitlog comes from here. */
+/**
+ * The one factory for Redis clients: every connection in commitlog comes from here. The commands
+ * a client sends in one turn of the event loop leave in one write (coalesced-writes.ts).
+ */
 export function createRedisConnection(options: RedisConnectionOptions): RedisConnection {
   const client =
     parseRedisAddress(options.url).kind === 'cluster'
@@ -70,6 +74,7 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
           retryStrategy: reconnectDelay,
         });
   client.on('error', options.onError);
+  coalesceWrites(client);
   return client;
 }
 

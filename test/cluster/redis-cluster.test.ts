@@ -1,7 +1,7 @@
 // Scale-out on a real Redis Cluster (three primaries started by the test kit): every commit
 // delivered in per-key order with three worker processes, lanes spread over the shards; and a
 // load through 1 -> 3 -> 2 worker processes with no configuration change, nothing lost or reordered.
-import { defaultTopic } from '@commitlog/core';
+import { defaultTopic, laneOf } from '@commitlog/core';
 import { createRedisConnection, dataNodes, type RedisConnection } from '@commitlog/queue';
 import {
   startPrivateRedisCluster,
@@ -23,6 +23,23 @@ const LANES = 8;
 async function deliveredBy(port: number): Promise<number> {
   const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return Number(/^commitlog_delivered_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? 0);
+}
+
+/**
+ * A fresh bucket whose keys `k0`..`k<keys-1>` fall in every lane, so that a check that every
+ * lane was used tests the system and not the luck of the hash (40 random keys miss one of 8
+ * lanes about one time in 26).
+ */
+function bucketCoveringEveryLane(keys: number): string {
+  for (;;) {
+    const bucket = `cluster-${uniqueName('c')}`;
+    const lanes = new Set(
+      Array.from({ length: keys }, (_, i) =>
+        laneOf({ bucketType: 'default', bucket, key: `k${i}` }, LANES),
+      ),
+    );
+    if (lanes.size === LANES) return bucket;
+  }
 }
 
 /** Primaries of the cluster that hold keys of the system's lanes. */
@@ -74,7 +91,7 @@ describe('scale-out on a Redis Cluster', () => {
   }
 
   it('delivers every commit in per-key order with 3 workers, lanes on every shard', async () => {
-    const bucket = `cluster-${uniqueName('c')}`;
+    const bucket = bucketCoveringEveryLane(40);
     system = await startSystem({
       redisUrl: cluster.url,
       workers: 3,

@@ -4,21 +4,8 @@ import { testRedisUrl } from '@commitlog/testkit';
 import type { Redis } from 'ioredis';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { countSocketWrites } from '../test/count-socket-writes.ts';
 import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
-
-function countSocketWrites(client: Redis): () => number {
-  const socket = (client as unknown as { stream: Socket }).stream;
-  let writes = 0;
-  const internal = socket as unknown as Record<'_write' | '_writev', (...a: unknown[]) => void>;
-  for (const name of ['_write', '_writev'] as const) {
-    const original = internal[name].bind(socket);
-    internal[name] = (...args: unknown[]) => {
-      writes++;
-      original(...args);
-    };
-  }
-  return () => writes;
-}
 
 let connection: RedisConnection | undefined;
 afterEach(() => connection?.disconnect());
@@ -33,7 +20,7 @@ describe('coalesced writes on the real Redis', () => {
     connection = client;
     await client.ping();
     for (const attempt of ['first connection', 'after a reconnection']) {
-      const writes = countSocketWrites(client);
+      const writes = countSocketWrites((client as unknown as { stream: Socket }).stream);
       const replies = await Promise.all(
         Array.from({ length: 50 }, (_, i) => client.echo(`${attempt}-${i}`)),
       );

@@ -1,5 +1,6 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { countSocketWrites } from '../test/count-socket-writes.ts';
 import { corkEachTurn } from './coalesced-writes.ts';
 
 /** A loopback server that keeps what it receives, and a client socket connected to it. */
@@ -11,20 +12,6 @@ async function socketPair(): Promise<{ client: Socket; received: () => string; s
   const client = connect({ host: '127.0.0.1', port });
   await new Promise((resolve) => client.once('connect', resolve));
   return { client, received: () => data, server };
-}
-
-/** Counts the writes that reach the socket's handle (one system call each). */
-function countWrites(socket: Socket): () => number {
-  let writes = 0;
-  const internal = socket as unknown as Record<'_write' | '_writev', (...a: unknown[]) => void>;
-  for (const name of ['_write', '_writev'] as const) {
-    const original = internal[name].bind(socket);
-    internal[name] = (...args: unknown[]) => {
-      writes++;
-      original(...args);
-    };
-  }
-  return () => writes;
 }
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
@@ -39,7 +26,7 @@ describe('corkEachTurn', () => {
       client.destroy();
       server.close();
     };
-    const writes = countWrites(client);
+    const writes = countSocketWrites(client);
     corkEachTurn(client);
     for (let i = 0; i < 10; i++) client.write(`a${i};`);
     // A promise continuation in the same turn still joins the write.
@@ -71,7 +58,7 @@ describe('corkEachTurn', () => {
       client.destroy();
       server.close();
     };
-    const writes = countWrites(client);
+    const writes = countSocketWrites(client);
     corkEachTurn(client);
     corkEachTurn(client);
     client.write('x');

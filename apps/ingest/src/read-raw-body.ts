@@ -1,7 +1,11 @@
 import { CommitlogError } from '@commitlog/core';
 import type { Readable } from 'node:stream';
 
-/** A request body over its limit. Answered with 413; the rest of the body is never read. */
+/**
+ * A request body over its limit. Answered with 413; the rest is never held: refused on its
+ * declared length, it is drained unread (ingest-app.ts); refused while reading, the connection
+ * is closed.
+ */
 export class BodyTooLargeError extends CommitlogError {
   /** The limit, bytes. */
   readonly limit: number;

@@ -17,6 +17,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBenchContext, type BenchContext } from './lib/bench-context.ts';
+import { warmUpBroker } from './lib/broker-warm-up.ts';
 import { chartSvg } from './lib/chart-svg.ts';
 import { stopAllChildren } from './lib/child-process.ts';
 import { listeningPid } from './lib/listening-pid.ts';
@@ -67,6 +68,7 @@ async function measure(
     mode: options.mode,
     machine: { cpus: cpus().length, node: process.version },
     system: { name: 'commitlog', steps: [], maxSustainablePerS: undefined },
+    brokerWarmUp: undefined,
     halfRate: undefined,
     saturation: undefined,
     redisBytesPerWaitingCommit: undefined,
@@ -74,6 +76,13 @@ async function measure(
     levers: [],
     errors: [],
   };
+  // Before anything is measured, so that no design pays for a cold broker (the first one did).
+  ctx.progress(`warming up the Kafka broker for ${options.brokerWarmUpMs / 1000} s`);
+  const warm = await part(run, 'broker warm-up', () => warmUpBroker(ctx, options.brokerWarmUpMs));
+  if (warm) {
+    run.brokerWarmUp = { requests: warm.requests, seconds: warm.seconds };
+    ctx.progress(`  ${warm.requests} produce requests in ${warm.seconds.toFixed(0)} s`);
+  }
   const e2e = await part(run, 'commitlog', () =>
     runCommitlog(ctx, {
       ...options.ladder,

@@ -10,6 +10,8 @@ export interface RunOptions {
   baselineMs: number;
   perfTestRecords: number;
   memoryCommits: number;
+  /** How long the Kafka broker is warmed up before anything is measured (lib/broker-warm-up.ts). */
+  brokerWarmUpMs: number;
   levers: boolean;
   /** Seconds after which no more lever settings are started, so the run ends in time. */
   leverDeadlineS: number;
@@ -38,6 +40,7 @@ export function runOptions(args: readonly string[]): RunOptions {
       baselineMs: 2000,
       perfTestRecords: 20_000,
       memoryCommits: 1000,
+      brokerWarmUpMs: 8000,
       levers: false,
       leverDeadlineS: 0,
     };
@@ -60,6 +63,7 @@ export function runOptions(args: readonly string[]): RunOptions {
     baselineMs: 6000,
     perfTestRecords: 200_000,
     memoryCommits: 5000,
+    brokerWarmUpMs: 30_000,
     levers: true,
     leverDeadlineS: 12 * 60,
   };

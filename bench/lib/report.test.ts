@@ -61,5 +61,9 @@ describe('report', () => {
     expect(text).toMatch(/max sustainable ≥ 0\.8 × B4\s+met/);
     expect(text).toContain('ingest micro-batching');
     expect(text).toContain('B2: failed');
+    expect(text).toContain('Kafka broker NOT warmed up');
+    expect(formatReport({ ...run, brokerWarmUp: { requests: 120_000, seconds: 30.2 } })).toContain(
+      'Kafka broker warmed up first: 120000 produce requests in 30 s',
+    );
   });
 });

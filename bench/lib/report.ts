@@ -145,6 +145,9 @@ export function formatReport(run: RunResults): string {
   const top = maxSustainableStep(run.system);
   const parts = [
     `commitlog benchmark (${run.mode}), ${run.startedAt}, ${run.machine.cpus} CPUs, Node ${run.machine.node}`,
+    run.brokerWarmUp
+      ? `Kafka broker warmed up first: ${run.brokerWarmUp.requests} produce requests in ${run.brokerWarmUp.seconds.toFixed(0)} s`
+      : 'Kafka broker NOT warmed up: the first design measured ran on a cold broker',
     '',
     summaryTable(run),
     '',

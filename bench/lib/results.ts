@@ -51,6 +51,8 @@ export interface RunResults {
   startedAt: string;
   mode: 'full' | 'quick';
   machine: { cpus: number; node: string };
+  /** What warmed the Kafka broker before the first measurement. */
+  brokerWarmUp?: { requests: number; seconds: number } | undefined;
   system: LadderResult;
   /** The open-loop step at half the max sustainable throughput. */
   halfRate: StepResult | undefined;

@@ -3,8 +3,9 @@
  * interpreted until the JVM has compiled it, which takes tens of thousands of requests: on this
  * machine the broker spent 2.0 ms of CPU per commit at 200/s while cold and 0.6 ms once warm, and
  * commitlog's p50 commit→Kafka was 20 ms against 6 ms. Whatever design runs first would pay for
- * that (commitlog did, before this existed), so the run starts with many small produce requests
- * shaped like the workload's records (the same headers, acks=all, a topic with append-time stamps) from several producers at once.
+ * that (commitlog did, before this existed), so the run starts with the broker's first consumer
+ * group (the first read-back) and then many small produce requests shaped like the workload's
+ * records (the same headers, acks=all, a topic with append-time stamps) from several producers.
  */
 import { createKafkajsProducer, type RecordProducer } from '@commitlog/kafka';
 import type { KafkaRecord } from '@commitlog/core';

@@ -9,9 +9,11 @@ import type { RedisConnection } from './redis-connection.ts';
  * whose job or mark exists. Keeping whole completed jobs for the window instead cost each commit
  * its value (kilobytes) in Redis for a day; a mark costs about a hundred bytes.
  *
- * The marks are written before the job is removed: by this script for the active job and its
- * followers, before BullMQ completes the active job. So at every moment a commit that was
- * accepted has its job, its mark, or both.
+ * The marks are written before the job is removed: `recordDelivered` writes the active job's and
+ * its followers' once Kafka has them, and is sent ahead of BullMQ's completion of the active job on
+ * the same connection, so Redis runs it first (and, both arriving together, in the same turn of its
+ * event loop: one fsync). So at every moment a commit that was accepted has its job, its mark, or
+ * both.
  */
 export function deliveredMarkKey(lane: LaneKeys, commitId: string): string {
   return lane.key(`${DELIVERED_MARK}${commitId}`);
@@ -21,13 +23,13 @@ export function deliveredMarkKey(lane: LaneKeys, commitId: string): string {
 export const DELIVERED_MARK = 'delivered:';
 
 /**
- * A mark's value: `1` once the job's delivery has started, `2` once Kafka acknowledged the job
- * and the followers delivered with it were completed (`recordDelivered`). A job that comes back
- * (its worker died before BullMQ completed it) with a `2` is completed without being produced
- * again: producing it again would land it after the newer versions of its object among its
- * followers, which were completed already.
+ * A mark's value: `2` once Kafka acknowledged the job and the followers delivered with it were
+ * completed (`recordDelivered`). A job that comes back (its worker died before BullMQ completed it)
+ * with a `2` is completed without being produced again: producing it again would land it after
+ * the newer versions of its object among its followers, which were completed already. (Versions
+ * before 2026-12 also wrote `1` as a delivery started; any mark makes a re-posted commit a
+ * duplicate, and only `2` skips a produce.)
  */
-export const MARK_STARTED = '1';
 export const MARK_RECORDED = '2';
 
 /**
@@ -72,13 +74,15 @@ export interface RecordDeliveredOptions {
 /**
  * Marks the active job and its delivered followers as delivered and completes the followers.
  * Resolves with how many followers were completed; -1 when the job's lock is no longer ours.
+ * The script goes in full, never by its hash alone: the worker does not wait for it before BullMQ
+ * completes the job, and a NOSCRIPT retry would come after that completion.
  */
 export async function recordDelivered(
   connection: RedisConnection,
   lane: LaneKeys,
   options: RecordDeliveredOptions,
 ): Promise<number> {
-  const done = await RECORD_DELIVERED.run(
+  const done = await RECORD_DELIVERED.runInOrder(
     connection,
     [lane.key('wait'), lane.key(`${options.jobId}:lock`), lane.key('metrics:completed')],
     [

@@ -1,19 +1,30 @@
+import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 
 /**
- * A Lua function for scripts that start a delivery: `markHolder(jobKey, worker)` moves the job's
- * `clh` (holder) field to `clp` (previous holder) and sets `clh` to `worker`, atomically. Never
- * creates a hash: a job that is gone is left alone.
+ * Inputs: KEYS[1] the job's hash; ARGV[1] the worker's name. Moves the job's `clh` (holder) field
+ * to `clp` (previous holder) and sets `clh` to the worker, atomically. Never creates a hash: a job
+ * that is gone is left alone. Output: 1 when written, 0 when the job is gone.
  */
-export const MARK_HOLDER_FUNCTION = `
-local function markHolder(jobKey, worker)
-  if redis.call('EXISTS', jobKey) == 0 then return 0 end
-  local previous = redis.call('HGET', jobKey, 'clh')
-  if previous then redis.call('HSET', jobKey, 'clp', previous) end
-  redis.call('HSET', jobKey, 'clh', worker)
-  return 1
-end
-`;
+const MARK_HOLDER = luaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local previous = redis.call('HGET', KEYS[1], 'clh')
+if previous then redis.call('HSET', KEYS[1], 'clp', previous) end
+redis.call('HSET', KEYS[1], 'clh', ARGV[1])
+return 1
+`);
+
+/**
+ * Names `worker` as the holder of the job at `jobKey`, as its delivery starts. The worker sends it
+ * beside its produce request without waiting for it: only a stall's report reads it.
+ */
+export async function markHolder(
+  connection: RedisConnection,
+  jobKey: string,
+  worker: string,
+): Promise<boolean> {
+  return Number(await MARK_HOLDER.run(connection, [jobKey], [worker])) === 1;
+}
 
 /** What a job's hash says about who held it. */
 export interface HolderFields {

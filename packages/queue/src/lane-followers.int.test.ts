@@ -3,12 +3,13 @@
 // delivered, keeps lane order across workers, and writes nothing once the active job's lock is no
 // longer its own. A delivered job is removed and leaves its mark.
 import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
+import { monitorRedis } from '../test/redis-monitor.ts';
 import { waitFor } from '@commitlog/testkit';
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { deliveredMarkKey, recordDelivered } from './delivered-marks.ts';
-import { startDelivery } from './lane-followers.ts';
+import { readFollowers } from './lane-followers.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import type { LaneJob, LaneOutcome } from './lane-workers.ts';
 
@@ -121,7 +122,7 @@ describe('lane followers on the real Redis', () => {
     await waitFor(() => calls.flat().length === 1);
     await waitFor(async () => (await queue.getJob('c-2-0')) === undefined);
     expect(calls).toEqual([['c-2-1']]);
-    expect(await lanes.producer.get(deliveredMarkKey(keys, 'c-2-1'))).toBe('1');
+    await waitFor(async () => (await lanes.producer.get(deliveredMarkKey(keys, 'c-2-1'))) === '2');
   });
 
   it('keeps lane order with followers across two workers, each commit once', async () => {
@@ -142,19 +143,16 @@ describe('lane followers on the real Redis', () => {
   it('writes nothing without the active job’s lock, and completes only followers next in line', async () => {
     for (let n = 0; n < 3; n++) await lanes.enqueuer.enqueue(job(2, n));
     const keys = { key: (name: string) => queue.toKey(name) };
-    const { followers } = await startDelivery(lanes.producer, keys, {
+    const { followers } = await readFollowers(lanes.producer, keys, {
       jobId: 'started',
-      workerName: 'w',
-      markForMs: 60_000,
       maxJobs: 10,
       maxBytes: 1e6,
     });
     // Nothing is active: the next in line is the oldest job.
     expect(followers.map((f) => f.id)).toEqual(['c-2-0', 'c-2-1', 'c-2-2']);
     expect(followers[1]?.data.commit.key).toBe('k1');
-    // The job whose delivery starts gets its mark ahead of delivery, kept for the window.
-    const startedMark = await lanes.producer.pttl(deliveredMarkKey(keys, 'started'));
-    expect(startedMark).toBeGreaterThan(50_000);
+    // Reading them writes nothing (no fsync stands between a job and its produce request).
+    expect(await lanes.producer.exists(deliveredMarkKey(keys, 'started'))).toBe(0);
 
     await lanes.producer.set(queue.toKey('head:lock'), 'token-a');
     const record = (token: string, followerIds: string[]) =>
@@ -197,14 +195,32 @@ describe('lane followers on the real Redis', () => {
     await waitFor(() => calls.flat().length === 3);
   });
 
+  it('writes a delivered job’s mark before BullMQ removes the job, and its holder', async () => {
+    // The worker does not wait for the marks before BullMQ completes the job: Redis must still
+    // run them first, or for a moment the commit would have neither job nor mark.
+    const jobKey = queue.toKey('c-2-0');
+    const markKey = deliveredMarkKey({ key: (n) => queue.toKey(n) }, 'c-2-0');
+    const seen: string[] = [];
+    const monitor = await monitorRedis(lanes.space.redisUrl, ([command, key, field]) => {
+      const name = command?.toUpperCase();
+      if (key === markKey && name === 'SET') seen.push('mark');
+      if (key === jobKey && name === 'DEL') seen.push('remove');
+      if (key === jobKey && name === 'HSET' && field === 'clh') seen.push('holder');
+    });
+    lanes.onClose(() => Promise.resolve(monitor.stop()));
+    await lanes.enqueuer.enqueue(job(2, 0));
+    await deliverAll();
+    await waitFor(() => seen.includes('remove'), { description: 'the delivered job removed' });
+    expect(seen).toEqual(['holder', 'mark', 'remove']);
+    expect(await lanes.producer.get(markKey)).toBe('2');
+  });
+
   it('reads followers up to the byte budget', async () => {
     for (let n = 0; n < 5; n++) await lanes.enqueuer.enqueue(job(2, n));
     const keys = { key: (name: string) => queue.toKey(name) };
     const one = (await lanes.producer.hget(queue.toKey('c-2-0'), 'data'))!.length;
-    const { followers } = await startDelivery(lanes.producer, keys, {
+    const { followers } = await readFollowers(lanes.producer, keys, {
       jobId: 'head',
-      workerName: 'w',
-      markForMs: 60_000,
       maxJobs: 10,
       maxBytes: one * 2 + 1,
     });

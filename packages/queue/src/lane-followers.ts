@@ -1,6 +1,5 @@
 import type { CommitJobData } from './commit-job.ts';
-import { DELIVERED_MARK, MARK_RECORDED, MARK_STARTED } from './delivered-marks.ts';
-import { MARK_HOLDER_FUNCTION } from './job-holder.ts';
+import { DELIVERED_MARK, MARK_RECORDED } from './delivered-marks.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 
@@ -20,20 +19,20 @@ export interface LaneFollower {
 }
 
 /**
- * Inputs: KEYS[1] the lane's wait list, KEYS[2] the active job's hash; ARGV[1] the prefix of its
- * job keys, ARGV[2] most jobs, ARGV[3] most bytes of job data, ARGV[4] the worker's name,
- * ARGV[5] the active job's id, ARGV[6] how long its delivered mark is kept (ms).
- * Marks the worker as the active job's holder (job-holder.ts) and writes the job's delivered
- * mark (delivered-marks.ts) ahead of its delivery, in the same round trip. Output: `1` when the
- * job's delivery was recorded already (nothing else is read), else `0`, then id, data, id,
- * data... of the jobs next in line, the next one first (BullMQ takes from the right end of the
- * wait list). Stops at a job without data and before the job that would pass the byte budget.
+ * Inputs: KEYS[1] the lane's wait list; ARGV[1] the prefix of its job keys, ARGV[2] most jobs,
+ * ARGV[3] most bytes of job data, ARGV[4] the active job's id. Output: `1` when the job's
+ * delivery was recorded already (nothing else is read), else `0`, then id, data, id, data... of
+ * the jobs next in line, the next one first (BullMQ takes from the right end of the wait list).
+ * Stops at a job without data and before the job that would pass the byte budget.
+ *
+ * It writes nothing. With `appendfsync always` Redis answers a turn of its event loop that
+ * wrote only after an fsync, and this read stands between the job and its produce request: the
+ * job's marks are written after Kafka's ack instead (`recordDelivered`), and who holds it beside
+ * the produce request (`markHolder`).
  */
-const START_DELIVERY = luaScript(`${MARK_HOLDER_FUNCTION}
-markHolder(KEYS[2], ARGV[4])
-local mark = ARGV[1] .. '${DELIVERED_MARK}' .. ARGV[5]
+const READ_FOLLOWERS = luaScript(`
+local mark = ARGV[1] .. '${DELIVERED_MARK}' .. ARGV[4]
 if redis.call('GET', mark) == '${MARK_RECORDED}' then return { '1' } end
-redis.call('SET', mark, '${MARK_STARTED}', 'PX', ARGV[6])
 if tonumber(ARGV[2]) < 1 then return { '0' } end
 local ids = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[2]), -1)
 local budget = tonumber(ARGV[3])
@@ -55,17 +54,15 @@ export interface LaneKeys {
   key(name: string): string;
 }
 
-export interface StartDeliveryOptions {
+export interface ReadFollowersOptions {
+  /** The active job. */
   jobId: string;
-  workerName: string;
-  /** DEDUP_WINDOW, ms: how long the job's delivered mark is kept. */
-  markForMs: number;
   /** Most followers; 0 for none. */
   maxJobs: number;
   maxBytes: number;
 }
 
-/** What starting a delivery found. */
+/** What a lane holds for the delivery of its active job. */
 export interface DeliveryStart {
   /** The job's delivery was recorded before (its worker died before completing it). */
   recorded: boolean;
@@ -73,25 +70,18 @@ export interface DeliveryStart {
 }
 
 /**
- * Marks this worker as the active job's holder, writes the job's delivered mark, and reads the
- * jobs waiting next in its lane, next first. Unreadable data ends the list there.
+ * Whether the active job's delivery was recorded already, and the jobs waiting next in its lane,
+ * next first. Unreadable data ends the list there. Writes nothing.
  */
-export async function startDelivery(
+export async function readFollowers(
   connection: RedisConnection,
   lane: LaneKeys,
-  options: StartDeliveryOptions,
+  options: ReadFollowersOptions,
 ): Promise<DeliveryStart> {
-  const reply = (await START_DELIVERY.run(
+  const reply = (await READ_FOLLOWERS.run(
     connection,
-    [lane.key('wait'), lane.key(options.jobId)],
-    [
-      lane.key(''),
-      Math.max(0, options.maxJobs),
-      options.maxBytes,
-      options.workerName,
-      options.jobId,
-      Math.max(1, Math.round(options.markForMs)),
-    ],
+    [lane.key('wait')],
+    [lane.key(''), Math.max(0, options.maxJobs), options.maxBytes, options.jobId],
   )) as string[];
   const followers: LaneFollower[] = [];
   if (reply[0] === '1') return { recorded: true, followers };

@@ -1,8 +1,8 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isRetryProgress, type CommitJobData, type RetryProgress } from './commit-job.ts';
-import { readStalledHolder } from './job-holder.ts';
+import { markHolder, readStalledHolder } from './job-holder.ts';
 import { recordDelivered } from './delivered-marks.ts';
-import { startDelivery, type DeliveryStart, type LaneFollower } from './lane-followers.ts';
+import { readFollowers, type DeliveryStart, type LaneFollower } from './lane-followers.ts';
 import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
@@ -103,30 +103,22 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
   });
 
   /**
-   * Names this worker as the job's holder and reads its followers (none while it is retried).
-   * Followers may be newer versions of the job's own object: if the worker dies between
+   * Whether the job's delivery was recorded already, and its followers (none while it is
+   * retried). Followers may be newer versions of the job's own object: if the worker dies between
    * completing them and completing the job, the job comes back with its delivery recorded and is
-   * completed without being produced again (delivered-marks.ts). A failure costs the holder's
-   * name (only shown if the job stalls) and the followers; the job's mark is then written when it
-   * is delivered.
+   * completed without being produced again (delivered-marks.ts). A failed read costs the
+   * followers, which wait for their own turn.
    */
-  async function startJob(
-    worker: Worker,
-    id: string,
-    retrying: boolean,
-  ): Promise<DeliveryStart & { marked: boolean }> {
+  async function readAhead(worker: Worker, id: string, retrying: boolean): Promise<DeliveryStart> {
     const limits = options.followers;
     try {
-      const start = await startDelivery(options.connection, laneKeys(worker), {
+      return await readFollowers(options.connection, laneKeys(worker), {
         jobId: id,
-        workerName: options.workerName,
-        markForMs: options.dedupWindowMs,
         maxJobs: retrying || !limits ? 0 : limits.maxJobs,
         maxBytes: limits?.maxBytes ?? 0,
       });
-      return { ...start, marked: true };
     } catch {
-      return { recorded: false, followers: [], marked: false };
+      return { recorded: false, followers: [] };
     }
   }
 
@@ -136,9 +128,11 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
       async (job: Job<CommitJobData>, token?: string) => {
         const id = job.id ?? job.data.id;
         const retry = isRetryProgress(job.progress) ? job.progress : undefined;
-        const { recorded, followers, marked } = await startJob(worker, id, retry !== undefined);
+        const { recorded, followers } = await readAhead(worker, id, retry !== undefined);
         // Delivered before, by a worker that died before completing it: complete it now.
         if (recorded) return;
+        // Sent beside the produce request, not waited for: it is read only if the job stalls.
+        markHolder(options.connection, worker.toKey(id), options.workerName).catch(() => undefined);
         const outcome = await options.handle({
           id,
           lane,
@@ -148,15 +142,17 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
           followers,
         });
         if (outcome.kind === 'delivered') {
-          const delivered = outcome.followers ?? 0;
-          if (token === undefined || (marked && delivered === 0)) return;
-          // Marks (see delivered-marks.ts) before BullMQ removes the jobs on completion. A failure
-          // here leaves the followers waiting, delivered again later, and the job without its
-          // mark: a commit posted again would be delivered again. Both are duplicates, not loss.
-          await recordDelivered(options.connection, laneKeys(worker), {
+          if (token === undefined) return;
+          const delivered = followers.slice(0, outcome.followers ?? 0).map((f) => f.id);
+          // Marks (see delivered-marks.ts) before BullMQ removes the jobs on completion: sent now,
+          // not waited for, on the connection BullMQ completes the job on, so Redis runs it first
+          // and in the same turn. A failure leaves the followers waiting, delivered again later,
+          // and the job without its mark: a commit posted again would be delivered again. Both
+          // are duplicates, not loss.
+          recordDelivered(options.connection, laneKeys(worker), {
             jobId: id,
             token,
-            followerIds: followers.slice(0, delivered).map((f) => f.id),
+            followerIds: delivered,
             markForMs: options.dedupWindowMs,
           }).catch((error: unknown) => options.onError?.({ lane, error: asError(error) }));
           return;

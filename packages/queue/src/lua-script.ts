@@ -13,6 +13,15 @@ export interface LuaScript {
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<unknown>;
+  /**
+   * Sends the script in full (EVAL). For a script that commands sent after it, before its reply,
+   * must find done: a NOSCRIPT retry would run it after them.
+   */
+  runInOrder(
+    connection: RedisConnection,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown>;
 }
 
 export function luaScript(source: string): LuaScript {
@@ -25,6 +34,9 @@ export function luaScript(source: string): LuaScript {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
         return connection.eval(source, keys.length, ...keys, ...args);
       }
+    },
+    runInOrder(connection, keys, args) {
+      return connection.eval(source, keys.length, ...keys, ...args);
     },
   };
 }

@@ -3,19 +3,11 @@
 import { createTestQueuePrefix } from '@commitlog/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { markHolder, readStalledHolder } from './job-holder.ts';
-import { createRedisConnection } from './redis-connection.ts';
 
 describe('the holder of a job on the real Redis', () => {
   const space = createTestQueuePrefix();
-  const connection = createRedisConnection({
-    url: space.redisUrl,
-    role: 'worker',
-    onError: () => undefined,
-  });
-  afterAll(async () => {
-    await connection.quit();
-    await space.cleanup();
-  });
+  const connection = space.redis;
+  afterAll(() => space.cleanup());
 
   it('names the new holder and keeps the previous one', async () => {
     const jobKey = `${space.prefix}:{lane-0001}:c-1`;

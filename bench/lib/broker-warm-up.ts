@@ -29,12 +29,12 @@ const WARM_UP_VALUE_BYTES = 128;
 /** Producers sending at once: each has one request in flight, so this many are in flight. */
 const PRODUCERS = 8;
 
-function warmUpRecord(topic: string, n: number, valueBytes: number): KafkaRecord {
+function warmUpRecord(topic: string, n: number): KafkaRecord {
   const text = (s: string): Uint8Array => Buffer.from(s);
   return {
     topic,
     key: text(`warm-${n % 10_000}`),
-    value: Buffer.alloc(valueBytes, n % 251),
+    value: Buffer.alloc(WARM_UP_VALUE_BYTES, n % 251),
     headers: {
       'riak-op': 'put',
       'riak-bucket-type': 'default',
@@ -51,8 +51,8 @@ function warmUpRecord(topic: string, n: number, valueBytes: number): KafkaRecord
 }
 
 /**
- * Sends records of the workload's sizes, one or a few per request, from `PRODUCERS` producers
- * until `durationMs` has passed. Reports how much it sent, so the run's output shows it happened.
+ * Reads a first record back, then sends small records, one or a few per request, from
+ * `PRODUCERS` producers until `durationMs` has passed, then flushes the disk. Reports how much it sent, so the run's output shows it happened.
  */
 export async function warmUpBroker(ctx: BenchContext, durationMs: number): Promise<BrokerWarmUp> {
   const topic = `${ctx.runTag}-broker-warm-up`;
@@ -76,7 +76,7 @@ export async function warmUpBroker(ctx: BenchContext, durationMs: number): Promi
     }
     // The first read-back of a run is the broker's first consumer group: it creates its offsets
     // topic (50 partitions), seconds of work that belong here, not in the first measured step.
-    await producers[0]!.send([warmUpRecord(topic, next++, WARM_UP_VALUE_BYTES)]);
+    await producers[0]!.send([warmUpRecord(topic, next++)]);
     await ctx.kafka.stamps.read([topic], 'commitlog-id', 60_000);
     const deadline = performance.now() + durationMs;
     await Promise.all(
@@ -84,9 +84,7 @@ export async function warmUpBroker(ctx: BenchContext, durationMs: number): Promi
         while (performance.now() < deadline) {
           // Mostly single records, as commitlog sends at low rates; now and then a few together.
           const count = random() < 0.8 ? 1 : 4;
-          const records = Array.from({ length: count }, () =>
-            warmUpRecord(topic, next++, WARM_UP_VALUE_BYTES),
-          );
+          const records = Array.from({ length: count }, () => warmUpRecord(topic, next++));
           await producer.send(records);
           requests++;
         }

@@ -109,6 +109,30 @@ describe.each(IMPLEMENTATIONS)('%s producer against the local broker', (_name, c
     for (const key of keys) expect(partitions.get(key)?.size).toBe(1);
   });
 
+  it('creates a topic that does not exist yet where the broker allows it, as the Java client does', async () => {
+    // A bucket's default topic (riak.<type>.<bucket>) may not exist before its first commit; the
+    // local broker runs with Kafka's default auto.create.topics.enable=true. Sent until taken: the
+    // first send may find the new topic's leader not elected yet.
+    const fresh = `${topic.name}-new`;
+    const admin = await createKafkaAdmin(topic.connection);
+    try {
+      await waitFor(
+        () =>
+          producer
+            .send([{ topic: fresh, key: Buffer.from('k'), value: Buffer.from('v'), headers: {} }])
+            .then(
+              () => true,
+              () => false,
+            ),
+        { description: `a send to the new topic ${fresh} to be taken`, intervalMs: 200 },
+      );
+      expect(await admin.listTopics()).toContain(fresh);
+    } finally {
+      await admin.deleteTopics([fresh]).catch(() => undefined);
+      await admin.close();
+    }
+  });
+
   it('refuses a record over the topic limit for good (MESSAGE_TOO_LARGE, not retriable)', async () => {
     const admin = await createKafkaAdmin(topic.connection);
     await admin.alterTopicConfig(topic.name, { 'max.message.bytes': '2000' });

@@ -45,7 +45,8 @@ function apiIdOf(error: unknown, depth = 0): string | undefined {
  * acks=all (this client's default is the leader alone, so it is set on every send), one produce
  * request in flight (sends are queued here), not idempotent, and the Java client's partitioner
  * (`compatibilityPartitioner`; the client's default masks murmur2 differently, which would put a
- * key on another partition than kafkajs and Java do, and break per-key order across a switch).
+ * key on another partition than kafkajs and Java do, and break per-key order across a switch),
+ * and topics created on first use where the broker allows it (this client's default is not to).
  */
 export async function createPlatformaticProducer(
   connection: KafkaConnection,
@@ -61,7 +62,10 @@ export async function createPlatformaticProducer(
     idempotent: false,
     acks: -1,
     partitioner: compatibilityPartitioner,
-    autocreateTopics: false,
+    // As kafkajs and the Java producer do: a new bucket's topic is created on its first record
+    // where the broker allows it (auto.create.topics.enable); where it does not, the send fails
+    // as retriable and the lane retries until someone creates the topic.
+    autocreateTopics: true,
     ...(connection.ssl ? { tls: {} } : {}),
     ...(connection.sasl
       ? {

@@ -17,25 +17,26 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { header, readUntil, text, withAdmin } from './support/kafka-check.ts';
 
-const run = uniqueName('d');
-const mergedTopic = `merged-${run}`;
-const routesFile = join(mkdtempSync(join(tmpdir(), 'commitlog-routes-')), 'routes.json');
-writeFileSync(
-  routesFile,
-  JSON.stringify({
-    routes: [
-      { bucket: `orders-a-${run}`, topic: mergedTopic },
-      { bucket: `orders-b-${run}`, topic: mergedTopic },
-    ],
-  }),
-);
+// Both Kafka clients the worker can run (KAFKA_CLIENT; the default first), byte for byte.
+describe.each(['platformatic', 'kafkajs'])('delivery, end to end (worker on %s)', (client) => {
+  const run = uniqueName('d');
+  const mergedTopic = `merged-${run}`;
+  const routesFile = join(mkdtempSync(join(tmpdir(), 'commitlog-routes-')), 'routes.json');
+  writeFileSync(
+    routesFile,
+    JSON.stringify({
+      routes: [
+        { bucket: `orders-a-${run}`, topic: mergedTopic },
+        { bucket: `orders-b-${run}`, topic: mergedTopic },
+      ],
+    }),
+  );
 
-describe('delivery, end to end', () => {
   let system: RunningSystem;
   const topics: string[] = [];
 
   beforeAll(async () => {
-    system = await startSystem({ env: { ROUTES_FILE: routesFile } });
+    system = await startSystem({ env: { ROUTES_FILE: routesFile, KAFKA_CLIENT: client } });
   });
 
   afterAll(async () => {

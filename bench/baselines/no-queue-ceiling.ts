@@ -1,19 +1,22 @@
 /**
  * B4, the no-queue ceiling: HTTP → in-memory batch → Kafka, answering 202 after Kafka's ack. Not
  * durable before Kafka (a crash loses what it holds), but the upper bound of any design that puts
- * a queue in the middle. Uses the project's producer (acks=all, one request in flight) and gathers
- * what arrived while a request was in flight into the next one.
+ * a queue in the middle. Uses the worker's default producer (acks=all, one request in flight), so
+ * that the ceiling has the same Kafka client as commitlog, and gathers what arrived while a
+ * request was in flight into the next one.
  * Usage: node bench/baselines/no-queue-ceiling.ts   (env BENCH_SECRET, KAFKA_BROKERS)
  */
 import { routeFor, toKafkaRecord, type KafkaRecord } from '@commitlog/core';
-import { createKafkajsProducer } from '@commitlog/kafka';
+import { createRecordProducer } from '@commitlog/kafka';
+import { loadWorkerConfig } from '@commitlog/runtime';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { acceptCommit, benchSecrets, report } from './accept-commit.ts';
 import { readBody } from './read-body.ts';
 
 const secrets = benchSecrets();
-const producer = await createKafkajsProducer({
+// The worker's default client (its configuration with nothing set).
+const producer = await createRecordProducer(loadWorkerConfig({}).kafkaClient, {
   brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
   clientId: 'bench-b4',
 });

@@ -5,7 +5,7 @@
  *        (env KAFKA_BROKERS); the file holds commits in wire form and the topic.
  */
 import { routeFor, toKafkaRecord, type Commit } from '@commitlog/core';
-import { createKafkajsProducer, createPlatformaticProducer } from '@commitlog/kafka';
+import { createRecordProducer } from '@commitlog/kafka';
 import { readFileSync } from 'node:fs';
 import { report } from './accept-commit.ts';
 
@@ -18,8 +18,7 @@ const records = commits.map((commit, i) =>
     routeFor(commit, []),
   ),
 );
-const create = client === 'platformatic' ? createPlatformaticProducer : createKafkajsProducer;
-const producer = await create({
+const producer = await createRecordProducer(client === 'platformatic' ? client : 'kafkajs', {
   brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
   clientId: 'bench-b3',
 });

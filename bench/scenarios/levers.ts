@@ -69,11 +69,11 @@ export const LEVERS: readonly Lever[] = [
   },
   {
     lever: 'Kafka client',
-    defaultSetting: 'kafkajs',
+    defaultSetting: '@platformatic/kafka',
     others: [
       {
-        setting: '@platformatic/kafka',
-        setup: { workers: 1, env: { KAFKA_CLIENT: 'platformatic' } },
+        setting: 'kafkajs',
+        setup: { workers: 1, env: { KAFKA_CLIENT: 'kafkajs' } },
       },
     ],
   },

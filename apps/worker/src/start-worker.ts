@@ -1,8 +1,4 @@
-import {
-  createKafkajsProducer,
-  createPlatformaticProducer,
-  type RecordProducer,
-} from '@commitlog/kafka';
+import { createRecordProducer, type RecordProducer } from '@commitlog/kafka';
 import {
   checkRedisSafety,
   claimLaneCount,
@@ -45,9 +41,7 @@ function produceTimeout(lockDurationMs: number): number {
 
 /** The worker's producer, with timeouts that keep one produce under the job's lock. */
 function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordProducer> {
-  const create =
-    config.kafkaClient === 'platformatic' ? createPlatformaticProducer : createKafkajsProducer;
-  return create({
+  return createRecordProducer(config.kafkaClient, {
     brokers: config.kafka.brokers,
     clientId: config.kafka.clientId,
     ssl: config.kafka.ssl,

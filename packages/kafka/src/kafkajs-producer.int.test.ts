@@ -8,7 +8,7 @@ import { createPlatformaticProducer } from './platformatic-producer.ts';
 import type { RecordProducer } from './record-producer.ts';
 import { createKafkaAdmin } from './kafka-admin.ts';
 
-// The same contract for both implementations of RecordProducer (kafkajs is the default).
+// The same contract for both implementations of RecordProducer (@platformatic/kafka is the worker's default).
 const IMPLEMENTATIONS: [string, (c: KafkaConnection) => Promise<RecordProducer>][] = [
   ['kafkajs', createKafkajsProducer],
   ['@platformatic/kafka', createPlatformaticProducer],

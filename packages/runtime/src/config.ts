@@ -117,7 +117,7 @@ const WORKER_ENV = z.object({
   ...COMMON_ENV,
   KAFKA_BROKERS: withDefault(brokers, '127.0.0.1:9092'),
   KAFKA_CLIENT_ID: withDefault(text, 'commitlog-worker'),
-  KAFKA_CLIENT: withDefault(oneOf(['kafkajs', 'platformatic'] as const), 'kafkajs'),
+  KAFKA_CLIENT: withDefault(oneOf(['kafkajs', 'platformatic'] as const), 'platformatic'),
   KAFKA_SSL: withDefault(boolean, 'false'),
   KAFKA_SASL_MECHANISM: optional(oneOf(['plain', 'scram-sha-256', 'scram-sha-512'])),
   KAFKA_SASL_USERNAME: optional(text),

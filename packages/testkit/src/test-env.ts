@@ -12,8 +12,8 @@ export function testKafkaBrokers(): string[] {
 
 /**
  * The worker's Kafka client for end-to-end runs, `KAFKA_CLIENT` as the worker reads it; unset
- * means the worker's default. `KAFKA_CLIENT=platformatic pnpm vitest run test/` runs the
- * end-to-end and fault tests against the second implementation.
+ * means the worker's default. `KAFKA_CLIENT=kafkajs pnpm vitest run test/` runs the
+ * end-to-end and fault tests against the other implementation (test/delivery.test.ts runs both).
  */
 export function testKafkaClient(): string | undefined {
   const client = process.env.KAFKA_CLIENT?.trim();

@@ -37,6 +37,9 @@
 #   KAFKA_HEAP_OPTS        -Xms256m -Xmx768m
 #   KAFKA_JVM_PERFORMANCE_OPTS  G1 settings as in Kafka's kafka-run-class.sh
 #   KAFKA_OPTS             extra JVM options (empty)
+#   KAFKA_EXTRA_PROPERTIES a properties file appended to the generated server.properties (empty:
+#                          none); a key set there overrides the template's (e.g. listeners, to
+#                          add a SASL_SSL listener beside PLAINTEXT, which readiness probes use)
 #   KAFKA_START_TIMEOUT    120    seconds `up` waits for the broker to answer
 #   KAFKA_STOP_TIMEOUT     30     seconds `down` waits before SIGKILL
 #   KAFKA_ALLOW_EXTERNAL   1      if the port is held by another process that
@@ -76,6 +79,7 @@ KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-$REPO_ROOT/.data/kafka}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}
 KAFKA_JVM_PERFORMANCE_OPTS=${KAFKA_JVM_PERFORMANCE_OPTS:--server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true}
 KAFKA_OPTS=${KAFKA_OPTS:-}
+KAFKA_EXTRA_PROPERTIES=${KAFKA_EXTRA_PROPERTIES:-}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-120}
 KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
 KAFKA_ALLOW_EXTERNAL=${KAFKA_ALLOW_EXTERNAL:-1}
@@ -305,6 +309,12 @@ write_config() {
       -e "s|@REPLICATION_FACTOR@|$KAFKA_REPLICATION_FACTOR|g" \
       -e "s|@MIN_INSYNC_REPLICAS@|$KAFKA_MIN_INSYNC_REPLICAS|g" \
       "$SCRIPT_DIR/server.properties.tmpl" >"$tmp"
+  if [[ -n "$KAFKA_EXTRA_PROPERTIES" ]]; then
+    [[ -r "$KAFKA_EXTRA_PROPERTIES" ]] || die 2 "KAFKA_EXTRA_PROPERTIES: cannot read $KAFKA_EXTRA_PROPERTIES"
+    # Java's Properties keeps the last value of a repeated key: these win over the template's.
+    { echo; echo "############################# KAFKA_EXTRA_PROPERTIES ($KAFKA_EXTRA_PROPERTIES)"
+      cat "$KAFKA_EXTRA_PROPERTIES"; } >>"$tmp"
+  fi
   mv "$tmp" "$PROPS"
 }
 

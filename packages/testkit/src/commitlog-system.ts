@@ -56,7 +56,8 @@ export interface RunningSystem {
   /** The ingest process now running (a new one after `restartIngest`). */
   readonly ingest: RoleProcess;
   workers: RoleProcess[];
-  startWorker(): Promise<RoleProcess>;
+  /** Starts one more worker; `env` adds to (or overrides) the workers' environment for it alone. */
+  startWorker(env?: Record<string, string>): Promise<RoleProcess>;
   /**
    * Starts a new ingest on the same port once the current one has exited (killed by the test),
    * and waits until it answers.
@@ -148,11 +149,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const ingestEnv = { ...base, ...options.ingestEnv, INGEST_PORT: String(ingestPort) };
   let ingest = startRole('ingest', ingestEnv, ingestPort);
   const workers: RoleProcess[] = [];
-  const startWorker = async (): Promise<RoleProcess> => {
+  const startWorker = async (env: Record<string, string> = {}): Promise<RoleProcess> => {
     const port = await freePort();
     const worker = startRole(
       'worker',
-      { ...base, ...options.workerEnv, WORKER_PORT: String(port) },
+      { ...base, ...options.workerEnv, ...env, WORKER_PORT: String(port) },
       port,
     );
     workers.push(worker);

@@ -15,6 +15,12 @@ export {
 export { createTestTopic, type TestTopic } from './kafka-topic.ts';
 export { createTestQueuePrefix, type TestQueuePrefix } from './queue-prefix.ts';
 export { startPrivateKafka, type PrivateKafka } from './private-kafka.ts';
+export {
+  startSecuredKafka,
+  type SaslLogin,
+  type SaslMechanism,
+  type SecuredKafka,
+} from './secured-kafka.ts';
 export { startPrivateKafkaCluster, type PrivateKafkaCluster } from './private-kafka-cluster.ts';
 export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from './redis-server.ts';
 export { startPrivateRedisCluster, type PrivateRedisCluster } from './redis-cluster.ts';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,10 @@ const KAFKA_SH = fileURLToPath(new URL('../../../infra/kafka/kafka.sh', import.m
  */
 export interface PrivateKafka {
   brokers: string[];
+  /** The temporary data dir (removed by `cleanup`). */
+  dataDir: string;
+  /** Runs one of Kafka's own tools (`kafka.sh run <main class> ...`), e.g. to add SCRAM users. */
+  runTool(mainClass: string, args: readonly string[]): Promise<void>;
   /** Starts the broker (again) and waits until it answers. */
   start(): Promise<void>;
   /** Controlled shutdown. */
@@ -26,15 +30,18 @@ export interface PrivateKafka {
   cleanup(): Promise<void>;
 }
 
-function kafkaSh(command: string, env: NodeJS.ProcessEnv): Promise<void> {
+function kafkaSh(command: string | readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const args = typeof command === 'string' ? [command] : command;
   return new Promise((resolve, reject) => {
     let output = '';
-    const child = spawn('bash', [KAFKA_SH, command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [KAFKA_SH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     child.once('error', reject);
     child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`kafka.sh ${command} exited ${code}:\n${output}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`kafka.sh ${args.join(' ')} exited ${code}:\n${output}`)),
     );
   });
 }
@@ -50,11 +57,21 @@ export async function startPrivateKafka(
     advertisedPort?: number;
     /** The port the broker listens on. Default: a free one. */
     listenPort?: number;
+    /**
+     * Broker settings appended to the generated server.properties, overriding the template's
+     * (`KAFKA_EXTRA_PROPERTIES` of kafka.sh); given the broker's ports, e.g. to add a listener.
+     */
+    extraProperties?: (ports: { port: number; controllerPort: number }) => string;
   } = {},
 ): Promise<PrivateKafka> {
   const port = options.listenPort ?? (await freePort());
   const controllerPort = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'commitlog-kafka-'));
+  let extraFile: string | undefined;
+  if (options.extraProperties) {
+    extraFile = join(dataDir, 'extra.properties');
+    await writeFile(extraFile, options.extraProperties({ port, controllerPort }));
+  }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KAFKA_PORT: String(port),
@@ -64,15 +81,21 @@ export async function startPrivateKafka(
     KAFKA_ALLOW_EXTERNAL: '0',
     KAFKA_AUTO_CREATE_TOPICS: String(options.autoCreateTopics ?? true),
     KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m',
+    ...(extraFile === undefined ? {} : { KAFKA_EXTRA_PROPERTIES: extraFile }),
   };
   const start = () => kafkaSh('up', env);
   const signal = async (name: NodeJS.Signals): Promise<void> => {
     const pid = Number((await readFile(join(dataDir, 'kafka.pid'), 'utf8')).trim());
     process.kill(pid, name);
   };
-  await start();
+  await start().catch(async (error: unknown) => {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   return {
     brokers: [`127.0.0.1:${options.advertisedPort ?? port}`],
+    dataDir,
+    runTool: (mainClass, args) => kafkaSh(['run', mainClass, ...args], env),
     start,
     stop: () => kafkaSh('down', env),
     async kill() {

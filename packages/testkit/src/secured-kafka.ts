@@ -1,0 +1,149 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './free-port.ts';
+import { startPrivateKafka, type PrivateKafka } from './private-kafka.ts';
+
+const run = promisify(execFile);
+
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+/** A login the secured listener accepts. */
+export interface SaslLogin {
+  mechanism: SaslMechanism;
+  username: string;
+  password: string;
+}
+
+/**
+ * A private Kafka broker with two client listeners: PLAINTEXT (what the test itself uses to set
+ * up and read back, and what kafka.sh's readiness probe talks to) and SASL_SSL, which asks for TLS
+ * with a certificate signed by a CA of the test's own and a SASL login (PLAIN, SCRAM-SHA-256 or
+ * SCRAM-SHA-512), as a managed Kafka at a payments company would.
+ */
+export interface SecuredKafka {
+  /** The PLAINTEXT listener. */
+  plaintextBrokers: string[];
+  /** The SASL_SSL listener. */
+  securedBrokers: string[];
+  /** Path of the PEM file of the CA that signed the broker's certificate. */
+  caFile: string;
+  /** That CA's certificate (PEM). */
+  caPem: string;
+  /** One accepted login per mechanism. */
+  logins: Record<SaslMechanism, SaslLogin>;
+  kafka: PrivateKafka;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Makes a CA and a broker certificate for 127.0.0.1 (and localhost) with openssl, valid for two
+ * days, into `dir`. Returns the CA's PEM file and the broker's key-and-chain PEM file (Kafka's PEM
+ * key store: an unencrypted PKCS#8 key, then the certificate).
+ */
+async function makeCertificates(dir: string): Promise<{ caFile: string; keyStoreFile: string }> {
+  // `dir` comes from mkdtemp: no spaces, so each command splits on them.
+  const openssl = (command: string) => run('openssl', command.split(' '));
+  await writeFile(join(dir, 'broker.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await openssl(
+    `req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=commitlog-test-CA -keyout ${dir}/ca.key -out ${dir}/ca.pem`,
+  );
+  await openssl(
+    `req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout ${dir}/broker.key -out ${dir}/broker.csr`,
+  );
+  await openssl(
+    `x509 -req -days 2 -in ${dir}/broker.csr -CA ${dir}/ca.pem -CAkey ${dir}/ca.key -CAcreateserial -extfile ${dir}/broker.ext -out ${dir}/broker.pem`,
+  );
+  const parts = await Promise.all(
+    ['broker.key', 'broker.pem'].map((f) => readFile(join(dir, f), 'utf8')),
+  );
+  await writeFile(join(dir, 'broker-keystore.pem'), parts.join(''));
+  return { caFile: join(dir, 'ca.pem'), keyStoreFile: join(dir, 'broker-keystore.pem') };
+}
+
+/** A JAAS login module line for a listener's `sasl.jaas.config`. */
+function jaas(module: string, options: Record<string, string> = {}): string {
+  const pairs = Object.entries(options).map(([k, v]) => ` ${k}="${v}"`);
+  return `${module} required${pairs.join('')};`;
+}
+
+export async function startSecuredKafka(): Promise<SecuredKafka> {
+  const securedPort = await freePort();
+  const password = (mechanism: string): string => `${mechanism}-${randomBytes(12).toString('hex')}`;
+  const logins: Record<SaslMechanism, SaslLogin> = {
+    plain: { mechanism: 'plain', username: 'commitlog-plain', password: password('plain') },
+    'scram-sha-256': {
+      mechanism: 'scram-sha-256',
+      username: 'commitlog-scram256',
+      password: password('scram256'),
+    },
+    'scram-sha-512': {
+      mechanism: 'scram-sha-512',
+      username: 'commitlog-scram512',
+      password: password('scram512'),
+    },
+  };
+  const certificateDir = await mkdtemp(join(tmpdir(), 'commitlog-kafka-tls-'));
+  const removeCertificates = () => rm(certificateDir, { recursive: true, force: true });
+  let certificates: { caFile: string; keyStoreFile: string };
+  let kafka: PrivateKafka;
+  try {
+    certificates = await makeCertificates(certificateDir);
+    kafka = await startPrivateKafka({
+      extraProperties: ({ port, controllerPort }) =>
+        [
+          `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SASL_SSL://127.0.0.1:${securedPort}`,
+          `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_SSL://127.0.0.1:${securedPort}`,
+          'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL',
+          'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+          'listener.name.sasl_ssl.ssl.keystore.type=PEM',
+          `listener.name.sasl_ssl.ssl.keystore.location=${certificates.keyStoreFile}`,
+          `listener.name.sasl_ssl.plain.sasl.jaas.config=${jaas('org.apache.kafka.common.security.plain.PlainLoginModule', { [`user_${logins.plain.username}`]: logins.plain.password })}`,
+          `listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=${jaas('org.apache.kafka.common.security.scram.ScramLoginModule')}`,
+          `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=${jaas('org.apache.kafka.common.security.scram.ScramLoginModule')}`,
+          '',
+        ].join('\n'),
+    });
+  } catch (error) {
+    await removeCertificates();
+    throw error;
+  }
+  try {
+    const bootstrap = kafka.brokers[0]!;
+    // A user per SCRAM mechanism, one ConfigCommand run each (it alters one user at a time). The
+    // broker learns them from the metadata log shortly after: a first login may still be refused.
+    for (const login of [logins['scram-sha-256'], logins['scram-sha-512']]) {
+      await kafka.runTool('kafka.admin.ConfigCommand', [
+        '--bootstrap-server',
+        bootstrap,
+        '--alter',
+        '--entity-type',
+        'users',
+        '--entity-name',
+        login.username,
+        '--add-config',
+        `${login.mechanism.toUpperCase()}=[password=${login.password}]`,
+      ]);
+    }
+    const { caFile } = certificates;
+    return {
+      plaintextBrokers: kafka.brokers,
+      securedBrokers: [`127.0.0.1:${securedPort}`],
+      caFile,
+      caPem: await readFile(caFile, 'utf8'),
+      logins,
+      kafka,
+      async cleanup() {
+        await kafka.cleanup();
+        await removeCertificates();
+      },
+    };
+  } catch (error) {
+    await kafka.cleanup();
+    await removeCertificates();
+    throw error;
+  }
+}

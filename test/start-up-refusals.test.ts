@@ -47,6 +47,20 @@ describe('start-up refusals', () => {
     expect(result.stderr).not.toContain('short');
   });
 
+  it('refuses a Kafka CA file it cannot use, naming it, before connecting to anything', async () => {
+    const result = await run('worker', {
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: '/nonexistent/kafka-ca.pem',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'commitlog',
+      KAFKA_SASL_PASSWORD: 'kafka-password-never-printed',
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^commitlog worker: invalid configuration/);
+    expect(result.stderr).toContain('KAFKA_SSL_CA_FILE: cannot read "/nonexistent/kafka-ca.pem"');
+    expect(result.stderr).not.toContain('kafka-password-never-printed');
+  });
+
   it('refuses a Redis that may evict accepted commits', async () => {
     const redis = await startPrivateRedis();
     const admin = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });

@@ -23,11 +23,11 @@ export async function lostCommits(
   return [...want].filter((id) => !got.has(id));
 }
 
-/** Failed and active (held) jobs over every lane of the system. */
+/** Failed, active (held) and waiting jobs over every lane of the system. */
 export async function unfinishedJobs(
   system: RunningSystem,
   lanes: number,
-): Promise<{ failed: number; active: number }> {
+): Promise<{ failed: number; active: number; waiting: number }> {
   const redis = createRedisConnection({ url: system.redisUrl, role: 'worker', onError: () => {} });
   try {
     const backlogs = await readLaneBacklogs(
@@ -38,6 +38,7 @@ export async function unfinishedJobs(
     return {
       failed: backlogs.reduce((n, l) => n + l.failed, 0),
       active: backlogs.reduce((n, l) => n + l.active, 0),
+      waiting: backlogs.reduce((n, l) => n + l.waiting, 0),
     };
   } finally {
     redis.disconnect();

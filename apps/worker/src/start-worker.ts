@@ -45,6 +45,7 @@ function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordPr
     brokers: config.kafka.brokers,
     clientId: config.kafka.clientId,
     ssl: config.kafka.ssl,
+    ...(config.kafka.sslCa === undefined ? {} : { sslCa: config.kafka.sslCa }),
     ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
     log: logger,
     // A worker cut off from Redis loses its lock after WORKER_LOCK and another worker delivers

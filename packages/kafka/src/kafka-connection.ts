@@ -6,8 +6,13 @@ export interface KafkaConnection {
   brokers: string[];
   /** Client id reported to the brokers (shows up in their logs and quotas). Default `commitlog`. */
   clientId?: string;
-  /** TLS to the brokers. Default off. */
+  /** TLS to the brokers, verifying their certificates. Default off. */
   ssl?: boolean;
+  /**
+   * With `ssl`: the PEM certificates of the authorities that signed the brokers' certificates (a
+   * private CA), trusted instead of Node's built-in list. Default: Node's built-in list.
+   */
+  sslCa?: string;
   /** SASL credentials. Default none. */
   sasl?: KafkaSasl;
   /** Connection timeout in milliseconds. Default 3000. */
@@ -56,7 +61,11 @@ export function createKafkaClient(connection: KafkaConnection): Kafka {
       else sink.warn(at, message);
     },
   };
-  if (connection.ssl) config.ssl = true;
-  if (connection.sasl) config.sasl = connection.sasl;
+  if (connection.ssl)
+    config.ssl = connection.sslCa === undefined ? true : { ca: [connection.sslCa] };
+  // A copy: kafkajs stores its authenticator on the object it is given, bound to the credentials
+  // of the first login, and a later copy of that object (another password, say) would carry it
+  // along and log in with the old credentials.
+  if (connection.sasl) config.sasl = { ...connection.sasl };
   return new Kafka(config);
 }

@@ -22,12 +22,16 @@ function protocolType(error: unknown): string | undefined {
 }
 
 /**
- * Wraps whatever the Kafka client threw, once, at the package boundary. `knownType` is the Kafka
- * error type when the client reports it its own way (@platformatic/kafka's `apiId`).
+ * Wraps whatever the Kafka client threw, once, at the package boundary. `known` is what a client
+ * reports its own way: the Kafka error type (@platformatic/kafka's `apiId`) and a message that
+ * says more than the thrown error's own.
  */
-export function toKafkaProduceError(error: unknown, knownType?: string): KafkaProduceError {
-  const type = knownType ?? protocolType(error);
-  const message = error instanceof Error ? error.message : String(error);
+export function toKafkaProduceError(
+  error: unknown,
+  known: { type?: string | undefined; message?: string } = {},
+): KafkaProduceError {
+  const type = known.type ?? protocolType(error);
+  const message = known.message ?? (error instanceof Error ? error.message : String(error));
   return new KafkaProduceError(type ?? 'KAFKA_PRODUCE_FAILED', `produce failed: ${message}`, {
     // kafkajs's own flag is not enough: it marks an exhausted retry loop as non-retriable even
     // when the broker was merely down. Only error types no retry can fix are permanent.

@@ -2,6 +2,7 @@ import type { KafkaRecord } from '@commitlog/core';
 import { compatibilityPartitioner, Producer, type MessageToProduce } from '@platformatic/kafka';
 import type { KafkaConnection } from './kafka-connection.ts';
 import { toKafkaProduceError } from './kafka-errors.ts';
+import { apiIdOf, failureMessage } from './platformatic-errors.ts';
 import type { RecordProducer } from './record-producer.ts';
 import { serialProducer } from './serial-producer.ts';
 
@@ -24,20 +25,6 @@ function toMessage(record: KafkaRecord): MessageToProduce {
     value: record.value === null ? undefined : toBuffer(record.value),
     headers,
   };
-}
-
-/** The Kafka error type (`MESSAGE_TOO_LARGE`, …) in @platformatic/kafka's error tree, if any. */
-function apiIdOf(error: unknown, depth = 0): string | undefined {
-  if (depth > 8 || typeof error !== 'object' || error === null) return undefined;
-  const e = error as { apiId?: unknown; errors?: unknown; cause?: unknown };
-  if (typeof e.apiId === 'string') return e.apiId;
-  if (Array.isArray(e.errors)) {
-    for (const inner of e.errors) {
-      const id = apiIdOf(inner, depth + 1);
-      if (id !== undefined) return id;
-    }
-  }
-  return apiIdOf(e.cause, depth + 1);
 }
 
 /**
@@ -66,7 +53,9 @@ export async function createPlatformaticProducer(
     // where the broker allows it (auto.create.topics.enable); where it does not, the send fails
     // as retriable and the lane retries until someone creates the topic.
     autocreateTopics: true,
-    ...(connection.ssl ? { tls: {} } : {}),
+    ...(connection.ssl
+      ? { tls: connection.sslCa === undefined ? {} : { ca: connection.sslCa } }
+      : {}),
     ...(connection.sasl
       ? {
           sasl: {
@@ -93,7 +82,7 @@ export async function createPlatformaticProducer(
       connected = true;
     } catch (error) {
       connected = false;
-      throw toKafkaProduceError(error, apiIdOf(error));
+      throw toKafkaProduceError(error, { type: apiIdOf(error), message: failureMessage(error) });
     }
   }
 

@@ -79,8 +79,16 @@ export interface KafkaClientConfig {
   brokers: string[];
   /** `KAFKA_CLIENT_ID`. Default `commitlog-worker`. */
   clientId: string;
-  /** `KAFKA_SSL`: TLS to the brokers, `true` or `false`. Default false. */
+  /** `KAFKA_SSL`: TLS to the brokers, `true` or `false`, verifying their certificates. Default false. */
   ssl: boolean;
+  /**
+   * The certificates of `KAFKA_SSL_CA_FILE` (PEM), checked at start-up: the authorities that signed
+   * the brokers' certificates (a private CA), trusted instead of Node's built-in list. Default
+   * none: Node's built-in list.
+   */
+  sslCa?: string;
+  /** `KAFKA_SSL_CA_FILE`: where `sslCa` was read from. */
+  sslCaFile?: string;
   /** `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`: all three or none. */
   sasl?: KafkaSaslConfig;
 }

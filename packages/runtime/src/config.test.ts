@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ConfigError,
@@ -300,6 +301,58 @@ describe('loadWorkerConfig', () => {
       'must be one of plain, scram-sha-256, scram-sha-512 (got "gssapi")',
     );
     expect(JSON.stringify(mechanism)).not.toContain('kafka-pass');
+  });
+
+  it('reads the CA file of KAFKA_SSL_CA_FILE, each certificate checked', () => {
+    const pem = readFileSync(new URL('./fixtures/test-ca.pem', import.meta.url), 'utf8');
+    const read: string[] = [];
+    const config = loadWorkerConfig(
+      { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/etc/commitlog/kafka-ca.pem' },
+      { readFile: (path) => (read.push(path), `# our private CA\n${pem}`) },
+    );
+    expect(read).toEqual(['/etc/commitlog/kafka-ca.pem']);
+    expect(config.kafka).toMatchObject({
+      ssl: true,
+      sslCa: pem.trim(),
+      sslCaFile: '/etc/commitlog/kafka-ca.pem',
+    });
+    expect(loadWorkerConfig({ KAFKA_SSL: 'true' }).kafka.sslCa).toBeUndefined();
+  });
+
+  it('refuses a CA file that is unreadable, holds no certificate or a broken one, or goes without TLS', () => {
+    const pem = readFileSync(new URL('./fixtures/test-ca.pem', import.meta.url), 'utf8');
+    const withFile = (contents: string | Error, ssl = 'true') =>
+      problemsOf(() =>
+        loadWorkerConfig(
+          { KAFKA_SSL: ssl, KAFKA_SSL_CA_FILE: 'ca.pem' },
+          {
+            readFile: () => {
+              if (contents instanceof Error) throw contents;
+              return contents;
+            },
+          },
+        ),
+      );
+    expect(withFile(new Error("ENOENT: no such file or directory, open 'ca.pem'"))).toEqual([
+      {
+        variable: 'KAFKA_SSL_CA_FILE',
+        message: `cannot read "ca.pem": ENOENT: no such file or directory, open 'ca.pem'`,
+      },
+    ]);
+    expect(
+      messageOf(
+        withFile('-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n'),
+        'KAFKA_SSL_CA_FILE',
+      ),
+    ).toBe('"ca.pem" holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+    const broken =
+      '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----';
+    expect(messageOf(withFile(`${pem}\n${broken}`), 'KAFKA_SSL_CA_FILE')).toMatch(
+      /^"ca\.pem": certificate 2 of 2 does not parse: /,
+    );
+    expect(messageOf(withFile(pem, 'false'), 'KAFKA_SSL_CA_FILE')).toBe(
+      'is set but KAFKA_SSL is false: set KAFKA_SSL=true to reach the brokers over TLS, or unset KAFKA_SSL_CA_FILE',
+    );
   });
 
   it('checks values against each other, even when another variable is bad', () => {

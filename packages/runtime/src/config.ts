@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DASHBOARD_USERS_RULE, dashboardUsers } from './dashboard-users.ts';
 import type { ConfigProblem } from './config-error.ts';
+import { readCaFile } from './ca-file.ts';
 import { readRoutesFile } from './routes-file.ts';
 import type {
   CliConfig,
@@ -119,6 +120,7 @@ const WORKER_ENV = z.object({
   KAFKA_CLIENT_ID: withDefault(text, 'commitlog-worker'),
   KAFKA_CLIENT: withDefault(oneOf(['kafkajs', 'platformatic'] as const), 'platformatic'),
   KAFKA_SSL: withDefault(boolean, 'false'),
+  KAFKA_SSL_CA_FILE: optional(text),
   KAFKA_SASL_MECHANISM: optional(oneOf(['plain', 'scram-sha-256', 'scram-sha-512'])),
   KAFKA_SASL_USERNAME: optional(text),
   KAFKA_SASL_PASSWORD: optional(text, { keepWhitespace: true }),
@@ -208,6 +210,7 @@ export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig 
   const { values, problems } = readEnv(WORKER_ENV, env);
   problems.push(...workerCrossChecks(values, env));
   const routes = readRoutesFile(values.ROUTES_FILE, deps, problems);
+  const sslCa = readCaFile('KAFKA_SSL_CA_FILE', values.KAFKA_SSL_CA_FILE, deps, problems);
   const v = complete(values, problems);
   const sasl =
     v.KAFKA_SASL_MECHANISM !== undefined &&
@@ -225,6 +228,7 @@ export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig 
       brokers: v.KAFKA_BROKERS,
       clientId: v.KAFKA_CLIENT_ID,
       ssl: v.KAFKA_SSL,
+      ...(sslCa === undefined ? {} : { sslCa, sslCaFile: v.KAFKA_SSL_CA_FILE }),
       ...(sasl === undefined ? {} : { sasl }),
     },
     kafkaClient: v.KAFKA_CLIENT,
@@ -252,6 +256,8 @@ function workerCrossChecks(
     LANES: lanes,
     RETRY_BASE: base,
     RETRY_MAX: max,
+    KAFKA_SSL: ssl,
+    KAFKA_SSL_CA_FILE: caFile,
   } = values;
   if (concurrency !== undefined && lanes !== undefined && concurrency > lanes) {
     problems.push({
@@ -263,6 +269,13 @@ function workerCrossChecks(
     problems.push({
       variable: 'RETRY_MAX',
       message: `must be at least RETRY_BASE (${base} ms) (got ${max} ms)`,
+    });
+  }
+  if (caFile !== undefined && ssl === false) {
+    problems.push({
+      variable: 'KAFKA_SSL_CA_FILE',
+      message:
+        'is set but KAFKA_SSL is false: set KAFKA_SSL=true to reach the brokers over TLS, or unset KAFKA_SSL_CA_FILE',
     });
   }
   // All three SASL settings or none: half a credential is a mistake, not a choice.

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadDashboardConfig, loadIngestConfig, loadWorkerConfig } from './config.ts';
 import { describeConfig } from './describe-config.ts';
@@ -43,6 +44,19 @@ describe('describeConfig', () => {
     });
     expect(described.routes).toEqual([]);
     expect(JSON.stringify(described)).not.toContain('kafka-pass');
+  });
+
+  it('logs a CA file by its path and block count, not its text', () => {
+    const pem = readFileSync(new URL('./fixtures/test-ca.pem', import.meta.url), 'utf8');
+    const config = loadWorkerConfig(
+      { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/etc/commitlog/kafka-ca.pem' },
+      { readFile: () => `${pem}\n${pem}` },
+    );
+    expect(describeConfig(config).kafka).toMatchObject({
+      ssl: true,
+      sslCa: '[PEM: 2 blocks]',
+      sslCaFile: '/etc/commitlog/kafka-ca.pem',
+    });
   });
 
   it('redacts the dashboard users and leaves an unset value unset', () => {

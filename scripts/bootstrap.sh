@@ -63,8 +63,9 @@ PNPM
 }
 
 # Installs the system tools the repo needs from Debian's packages when they are missing:
-# Erlang/OTP and rebar3 (the Riak hook), Java 17 and Maven (the local Kafka broker), and the
-# Redis server and client (a local Redis when none is configured). Needs root and apt-get; without
+# Erlang/OTP and rebar3 (the Riak hook), Java 17 and Maven (the local Kafka broker), the
+# Redis server and client (a local Redis when none is configured), openssl (test certificates)
+# and Chromium (the dashboard's browser tests). Needs root and apt-get; without
 # them it names what is missing and returns non-zero.
 commitlog_system_packages() {
   local packages=()
@@ -76,6 +77,8 @@ commitlog_system_packages() {
   command -v mvn >/dev/null 2>&1 || packages+=(maven)
   command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || packages+=(redis-tools)
+  # The secured-Kafka test makes its CA and broker certificate with openssl.
+  command -v openssl >/dev/null 2>&1 || packages+=(openssl)
   # The dashboard's browser tests drive Debian's Chromium with playwright-core (no browser download).
   command -v chromium >/dev/null 2>&1 || packages+=(chromium fonts-liberation)
   [ "${#packages[@]}" -eq 0 ] && return 0

@@ -11,6 +11,7 @@ import { testKafkaBrokers, testKafkaClient, testRedisUrl } from './test-env.ts';
 import { uniqueName } from './unique-name.ts';
 import { waitFor } from './wait-for.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -37,6 +38,11 @@ export interface PostResult {
 
 export interface SystemOptions {
   redisUrl?: string;
+  /**
+   * For a `rediss://` redisUrl: the CA file every process trusts (REDIS_TLS_CA_FILE), and the
+   * system's own connection (which clears the test's keys) too.
+   */
+  redisCaFile?: string;
   kafkaBrokers?: string[];
   /** Extra environment for every process (e.g. COMMIT_TTL, LANES, ROUTES_FILE). */
   env?: Record<string, string>;
@@ -131,6 +137,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     REDIS_URL: redisUrl,
+    ...(options.redisCaFile === undefined ? {} : { REDIS_TLS_CA_FILE: options.redisCaFile }),
     KAFKA_BROKERS: kafkaBrokers.join(','),
     QUEUE_PREFIX: prefix,
     INGEST_SECRETS: secret,
@@ -208,7 +215,13 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     },
     async stop() {
       await Promise.all([ingest, ...workers].map((p) => p.stop()));
-      const redis = createRedisConnection({ url: redisUrl, role: 'worker', onError: () => {} });
+      const redis = createRedisConnection({
+        url: redisUrl,
+        role: 'worker',
+        onError: () => {},
+        tlsCa:
+          options.redisCaFile === undefined ? undefined : readFileSync(options.redisCaFile, 'utf8'),
+      });
       try {
         await deleteKeysMatching(redis, `${prefix}:*`);
       } finally {

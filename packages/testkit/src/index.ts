@@ -25,6 +25,7 @@ export { startPrivateKafkaCluster, type PrivateKafkaCluster } from './private-ka
 export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from './redis-server.ts';
 export { startPrivateRedisCluster, type PrivateRedisCluster } from './redis-cluster.ts';
 export { testKafkaBrokers, testKafkaClient, testRedisUrl } from './test-env.ts';
+export { makeTestCertificates, type TestCertificates } from './test-certificates.ts';
 export { uniqueName } from './unique-name.ts';
 export { waitFor, type WaitForOptions } from './wait-for.ts';
 export {

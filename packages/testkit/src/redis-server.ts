@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pingRedis } from '@commitlog/queue';
 import { freePort } from './free-port.ts';
+import { makeTestCertificates } from './test-certificates.ts';
 import { waitFor } from './wait-for.ts';
 
 export interface PrivateRedisOptions {
@@ -11,6 +12,11 @@ export interface PrivateRedisOptions {
   appendfsync?: 'always' | 'everysec';
   /** `maxmemory` in bytes; 0 means no limit. Default 0. */
   maxmemoryBytes?: number;
+  /**
+   * TLS only (no plain port), with a certificate signed by a CA of the test's own (made with
+   * openssl into the server's directory); `url` is then `rediss://`. Default false.
+   */
+  tls?: boolean;
 }
 
 /**
@@ -19,6 +25,8 @@ export interface PrivateRedisOptions {
  */
 export interface PrivateRedis {
   url: string;
+  /** With `tls`: the CA that signed the server's certificate, as a file and as PEM text. */
+  ca?: { file: string; pem: string };
   port: number;
   dir: string;
   /** The running server's pid, or undefined while it is stopped. */
@@ -40,10 +48,17 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'commitlog-redis-'));
-  const url = `redis://127.0.0.1:${port}`;
+  const certificates = options.tls ? await makeTestCertificates(dir) : undefined;
+  const url = `${certificates ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
+  const listen = certificates
+    ? [
+        ...['--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no'],
+        ...['--tls-cert-file', certificates.certFile, '--tls-key-file', certificates.keyFile],
+        ...['--tls-ca-cert-file', certificates.caFile],
+      ]
+    : ['--port', String(port)];
   const args = [
-    '--port',
-    String(port),
+    ...listen,
     '--bind',
     '127.0.0.1',
     '--dir',
@@ -70,7 +85,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       if (child === started) child = undefined;
     });
     child = started;
-    await waitFor(() => pingRedis(url, 200), {
+    await waitFor(() => pingRedis(url, 200, certificates?.caPem), {
       timeoutMs: 10_000,
       description: `private redis-server on port ${port} to answer PING`,
     });
@@ -87,6 +102,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   await start();
   return {
     url,
+    ...(certificates ? { ca: { file: certificates.caFile, pem: certificates.caPem } } : {}),
     port,
     dir,
     pid: () => child?.pid,

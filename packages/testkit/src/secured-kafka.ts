@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { freePort } from './free-port.ts';
 import { startPrivateKafka, type PrivateKafka } from './private-kafka.ts';
-
-const run = promisify(execFile);
+import { makeTestCertificates, type TestCertificates } from './test-certificates.ts';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
@@ -39,31 +36,6 @@ export interface SecuredKafka {
   cleanup(): Promise<void>;
 }
 
-/**
- * Makes a CA and a broker certificate for 127.0.0.1 (and localhost) with openssl, valid for two
- * days, into `dir`. Returns the CA's PEM file and the broker's key-and-chain PEM file (Kafka's PEM
- * key store: an unencrypted PKCS#8 key, then the certificate).
- */
-async function makeCertificates(dir: string): Promise<{ caFile: string; keyStoreFile: string }> {
-  // `dir` comes from mkdtemp: no spaces, so each command splits on them.
-  const openssl = (command: string) => run('openssl', command.split(' '));
-  await writeFile(join(dir, 'broker.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  await openssl(
-    `req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=commitlog-test-CA -keyout ${dir}/ca.key -out ${dir}/ca.pem`,
-  );
-  await openssl(
-    `req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout ${dir}/broker.key -out ${dir}/broker.csr`,
-  );
-  await openssl(
-    `x509 -req -days 2 -in ${dir}/broker.csr -CA ${dir}/ca.pem -CAkey ${dir}/ca.key -CAcreateserial -extfile ${dir}/broker.ext -out ${dir}/broker.pem`,
-  );
-  const parts = await Promise.all(
-    ['broker.key', 'broker.pem'].map((f) => readFile(join(dir, f), 'utf8')),
-  );
-  await writeFile(join(dir, 'broker-keystore.pem'), parts.join(''));
-  return { caFile: join(dir, 'ca.pem'), keyStoreFile: join(dir, 'broker-keystore.pem') };
-}
-
 /** A JAAS login module line for a listener's `sasl.jaas.config`. */
 function jaas(module: string, options: Record<string, string> = {}): string {
   const pairs = Object.entries(options).map(([k, v]) => ` ${k}="${v}"`);
@@ -88,10 +60,10 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
   };
   const certificateDir = await mkdtemp(join(tmpdir(), 'commitlog-kafka-tls-'));
   const removeCertificates = () => rm(certificateDir, { recursive: true, force: true });
-  let certificates: { caFile: string; keyStoreFile: string };
+  let certificates: TestCertificates;
   let kafka: PrivateKafka;
   try {
-    certificates = await makeCertificates(certificateDir);
+    certificates = await makeTestCertificates(certificateDir);
     kafka = await startPrivateKafka({
       extraProperties: ({ port, controllerPort }) =>
         [
@@ -128,12 +100,11 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
         `${login.mechanism.toUpperCase()}=[password=${login.password}]`,
       ]);
     }
-    const { caFile } = certificates;
     return {
       plaintextBrokers: kafka.brokers,
       securedBrokers: [`127.0.0.1:${securedPort}`],
-      caFile,
-      caPem: await readFile(caFile, 'utf8'),
+      caFile: certificates.caFile,
+      caPem: certificates.caPem,
       logins,
       kafka,
       async cleanup() {

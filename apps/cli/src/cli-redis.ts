@@ -5,15 +5,18 @@ import { CliError } from './cli-error.ts';
 /**
  * A fail-fast (`producer`) connection for a terminal command, checked with a PING: a Redis that
  * does not answer within about two seconds ends the command with one readable line, not a hang.
- * The caller disconnects it.
+ * `tlsCa`: the CA to trust for a `rediss://` address (REDIS_TLS_CA_FILE). The caller disconnects it.
  */
-export async function connectCliRedis(url: string): Promise<RedisConnection> {
+export async function connectCliRedis(url: string, tlsCa?: string): Promise<RedisConnection> {
+  let connectionError: Error | undefined;
   const connection = createRedisConnection({
     url,
     role: 'producer',
     connectionName: 'commitlog-cli',
-    // Failures surface through the PING below and the commands' own calls.
-    onError: () => undefined,
+    tlsCa,
+    // Kept for the message below: why the connection failed (refused, a certificate that does
+    // not verify); the commands' own calls report their own failures.
+    onError: (error) => (connectionError = error),
   });
   try {
     await whenFirstConnected(connection, 2000);
@@ -21,8 +24,11 @@ export async function connectCliRedis(url: string): Promise<RedisConnection> {
     return connection;
   } catch (error) {
     // A Redis that answered but refused (a wrong password, say) has a reason worth showing; one
-    // that never answered only has ioredis's offline-queue message, which says nothing more.
-    const why = connection.status === 'ready' && error instanceof Error ? `: ${error.message}` : '';
+    // that never answered has the connection's own error (ioredis's offline-queue message, which
+    // the PING got, says nothing more).
+    const reason =
+      connection.status === 'ready' && error instanceof Error ? error : connectionError;
+    const why = reason ? `: ${reason.message}` : '';
     connection.disconnect();
     throw new CliError('REDIS_UNREACHABLE', `cannot reach Redis at ${maskRedisUrl(url)}${why}`);
   }

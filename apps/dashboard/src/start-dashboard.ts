@@ -42,6 +42,7 @@ export async function startDashboard(
     url: config.redisUrl,
     role: 'producer',
     connectionName: 'commitlog-dashboard',
+    tlsCa: config.redisTlsCa,
     onError: (err) => logger.debug({ err }, 'Redis connection error'),
   });
   const queues = openBoardQueues(connection, config.queuePrefix, config.lanes);

@@ -56,6 +56,7 @@ export async function startIngest(
     url: config.redisUrl,
     role: 'producer',
     connectionName: 'commitlog-ingest',
+    tlsCa: config.redisTlsCa,
     onError: redisErrorLogger(logger),
   });
   const safety = watchRedisSafety(connection, logger);

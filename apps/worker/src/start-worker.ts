@@ -65,6 +65,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     url: config.redisUrl,
     role: 'worker',
     connectionName: 'commitlog-worker',
+    tlsCa: config.redisTlsCa,
     onError: (err) => logger.warn({ err }, 'redis connection error'),
   });
   const closers: (() => Promise<unknown>)[] = [() => connection.quit()];

@@ -32,7 +32,24 @@ export interface RedisConnectionOptions {
   onError: (error: Error) => void;
   /** Shown in `CLIENT LIST`, which helps find who holds a connection. */
   connectionName?: string;
+  /**
+   * For a TLS address (`rediss://`, `rediss-cluster://`): the PEM certificates of the CA(s) that
+   * signed the server's certificate, trusted instead of Node's built-in list. Default: that list.
+   */
+  tlsCa?: string | undefined;
 }
+
+/**
+ * ioredis's TLS options for a single server's URL: none without TLS (`redis://`); with it, the
+ * server's certificate is always verified, against `ca` when given. (ioredis reads `rediss://`
+ * itself, but an explicit `tls` option is the only way to give it a CA.)
+ */
+function tlsOptions(tls: boolean, ca: string | undefined): { tls?: { ca?: string } } {
+  if (!tls) return {};
+  return { tls: ca === undefined ? {} : { ca } };
+}
+
+const isTlsUrl = (url: string): boolean => /^rediss:/i.test(url.trim());
 
 /** One Redis or a Redis Cluster: both take the same commands; BullMQ works on either. */
 export type RedisConnection = Redis | Cluster;
@@ -52,7 +69,7 @@ function createCluster(options: RedisConnectionOptions): Cluster {
       ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
       ...(address.username === undefined ? {} : { username: address.username }),
       ...(address.password === undefined ? {} : { password: address.password }),
-      ...(address.tls ? { tls: {} } : {}),
+      ...tlsOptions(address.tls, options.tlsCa),
     },
   };
   return new Cluster(address.nodes, clusterOptions);
@@ -68,6 +85,7 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
       ? createCluster(options)
       : new Redis(options.url, {
           ...ROLE_OPTIONS[options.role],
+          ...tlsOptions(isTlsUrl(options.url), options.tlsCa),
           ...(options.connectionName === undefined
             ? {}
             : { connectionName: options.connectionName }),
@@ -113,12 +131,16 @@ export async function whenFirstConnected(
   });
 }
 
-/** Whether a Redis (or a cluster) answers PING at `url` within `timeoutMs`. Never throws. */
-export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
+/**
+ * Whether a Redis (or a cluster) answers PING at `url` within `timeoutMs`, trusting `tlsCa` for a
+ * TLS address. Never throws.
+ */
+export async function pingRedis(url: string, timeoutMs = 1000, tlsCa?: string): Promise<boolean> {
   const client =
     parseRedisAddress(url).kind === 'cluster'
-      ? createCluster({ url, role: 'producer', onError: () => undefined })
+      ? createCluster({ url, role: 'producer', onError: () => undefined, tlsCa })
       : new Redis(url, {
+          ...tlsOptions(isTlsUrl(url), tlsCa),
           lazyConnect: true,
           enableOfflineQueue: false,
           maxRetriesPerRequest: 0,

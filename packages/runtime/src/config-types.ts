@@ -15,6 +15,13 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface CommonConfig {
   /** `REDIS_URL`: where the queues live; `redis://` or `rediss://` (TLS). Default `redis://127.0.0.1:6379`. */
   redisUrl: string;
+  /**
+   * The certificates of `REDIS_TLS_CA_FILE` (PEM), checked at start-up: the CA(s) that signed a TLS
+   * Redis's certificate (a private CA), trusted instead of Node's built-in list. Default none.
+   */
+  redisTlsCa?: string;
+  /** `REDIS_TLS_CA_FILE`: where `redisTlsCa` was read from. */
+  redisTlsCaFile?: string;
   /** `QUEUE_PREFIX`: prefix of every queue key in Redis, `[a-zA-Z0-9:_-]+`. Default `commitlog`. */
   queuePrefix: string;
   /** `LANES`: number of lane queues, 1 to 4096; changing it needs a drain. Default 16. */

@@ -355,6 +355,52 @@ describe('loadWorkerConfig', () => {
     );
   });
 
+  it('reads REDIS_TLS_CA_FILE for a TLS Redis in every role, and refuses it for a plain one', () => {
+    const pem = readFileSync(new URL('./fixtures/test-ca.pem', import.meta.url), 'utf8');
+    const deps = { readFile: () => pem };
+    const env = {
+      REDIS_URL: 'rediss://:pw@redis.internal:6380',
+      REDIS_TLS_CA_FILE: '/etc/commitlog/redis-ca.pem',
+      INGEST_SECRETS: SECRET,
+    };
+    const hash = `scrypt:16384:8:1:${'s'.repeat(22)}:${'h'.repeat(43)}`;
+    for (const config of [
+      loadIngestConfig(env, deps),
+      loadWorkerConfig(env, deps),
+      loadDashboardConfig({ ...env, DASHBOARD_USERS: `ops:admin:${hash}` }, deps),
+      loadCliConfig(env, deps),
+      loadCliConfig({ ...env, REDIS_URL: 'rediss-cluster://redis-a:6380,redis-b:6380' }, deps),
+    ]) {
+      expect(config).toMatchObject({
+        redisTlsCa: pem.trim(),
+        redisTlsCaFile: '/etc/commitlog/redis-ca.pem',
+      });
+    }
+    expect(loadCliConfig({}).redisTlsCa).toBeUndefined();
+
+    const plain = problemsOf(() =>
+      loadCliConfig({ REDIS_URL: 'redis://redis:6379', REDIS_TLS_CA_FILE: 'ca.pem' }, deps),
+    );
+    expect(plain).toEqual([
+      {
+        variable: 'REDIS_TLS_CA_FILE',
+        message:
+          'is set but REDIS_URL does not use TLS: use rediss:// (or rediss-cluster://), or unset REDIS_TLS_CA_FILE',
+      },
+    ]);
+    const unreadable = problemsOf(() =>
+      loadWorkerConfig(
+        { REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: 'missing.pem' },
+        {
+          readFile: () => {
+            throw new Error('ENOENT');
+          },
+        },
+      ),
+    );
+    expect(messageOf(unreadable, 'REDIS_TLS_CA_FILE')).toBe('cannot read "missing.pem": ENOENT');
+  });
+
   it('checks values against each other, even when another variable is bad', () => {
     const problems = problemsOf(() =>
       loadWorkerConfig({

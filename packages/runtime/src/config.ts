@@ -79,6 +79,7 @@ const COMMON_ENV = {
   COMMIT_TTL: withDefault(duration, '24h'),
   DEDUP_WINDOW: withDefault(duration, '24h'),
   FAILED_RETENTION: withDefault(duration, '14d'),
+  REDIS_TLS_CA_FILE: optional(text),
 };
 
 const SHUTDOWN_TIMEOUT = withDefault(duration, '10s');
@@ -154,6 +155,29 @@ const DASHBOARD_ENV = z.object({
 
 const CLI_ENV = z.object(COMMON_ENV);
 
+/**
+ * The CA file of a TLS Redis address, read and checked now (every role reads it). Set with a
+ * plain `redis://` address it is a mistake: the connection would not use it.
+ */
+function readRedisTls(
+  values: Partial<EnvValues<typeof COMMON_ENV>>,
+  deps: ConfigDeps,
+  problems: ConfigProblem[],
+): Pick<CommonConfig, 'redisTlsCa' | 'redisTlsCaFile'> {
+  const { REDIS_URL: url, REDIS_TLS_CA_FILE: file } = values;
+  if (file === undefined) return {};
+  if (url !== undefined && !/^rediss(-cluster)?:/i.test(url)) {
+    problems.push({
+      variable: 'REDIS_TLS_CA_FILE',
+      message:
+        'is set but REDIS_URL does not use TLS: use rediss:// (or rediss-cluster://), or unset REDIS_TLS_CA_FILE',
+    });
+    return {};
+  }
+  const ca = readCaFile('REDIS_TLS_CA_FILE', file, deps, problems);
+  return ca === undefined ? {} : { redisTlsCa: ca, redisTlsCaFile: file };
+}
+
 function common(values: EnvValues<typeof COMMON_ENV>): CommonConfig {
   return {
     redisUrl: values.REDIS_URL,
@@ -169,6 +193,7 @@ function common(values: EnvValues<typeof COMMON_ENV>): CommonConfig {
 /** Reads and checks the ingest's configuration; throws a `ConfigError` naming every bad variable. */
 export function loadIngestConfig(env: Env, deps: ConfigDeps = {}): IngestConfig {
   const { values, problems } = readEnv(INGEST_ENV, env);
+  const redisTls = readRedisTls(values, deps, problems);
   const routes = readRoutesFile(values.ROUTES_FILE, deps, problems);
   const {
     MAX_COMMIT_BYTES: commit,
@@ -190,6 +215,7 @@ export function loadIngestConfig(env: Env, deps: ConfigDeps = {}): IngestConfig 
   const v = complete(values, problems);
   return {
     ...common(v),
+    ...redisTls,
     host: v.INGEST_HOST,
     port: v.INGEST_PORT,
     secrets: v.INGEST_SECRETS,
@@ -208,6 +234,7 @@ export function loadIngestConfig(env: Env, deps: ConfigDeps = {}): IngestConfig 
 /** Reads and checks the worker's configuration, and its routes file; throws a `ConfigError`. */
 export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig {
   const { values, problems } = readEnv(WORKER_ENV, env);
+  const redisTls = readRedisTls(values, deps, problems);
   problems.push(...workerCrossChecks(values, env));
   const routes = readRoutesFile(values.ROUTES_FILE, deps, problems);
   const sslCa = readCaFile('KAFKA_SSL_CA_FILE', values.KAFKA_SSL_CA_FILE, deps, problems);
@@ -224,6 +251,7 @@ export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig 
       : undefined;
   return {
     ...common(v),
+    ...redisTls,
     kafka: {
       brokers: v.KAFKA_BROKERS,
       clientId: v.KAFKA_CLIENT_ID,
@@ -293,11 +321,13 @@ function workerCrossChecks(
 }
 
 /** Reads and checks the dashboard's configuration; throws a `ConfigError` naming every bad variable. */
-export function loadDashboardConfig(env: Env): DashboardConfig {
+export function loadDashboardConfig(env: Env, deps: ConfigDeps = {}): DashboardConfig {
   const { values, problems } = readEnv(DASHBOARD_ENV, env);
+  const redisTls = readRedisTls(values, deps, problems);
   const v = complete(values, problems);
   return {
     ...common(v),
+    ...redisTls,
     host: v.DASHBOARD_HOST,
     port: v.DASHBOARD_PORT,
     opsPort: v.DASHBOARD_OPS_PORT,
@@ -311,7 +341,8 @@ export function loadDashboardConfig(env: Env): DashboardConfig {
 }
 
 /** Reads and checks what the command line needs; throws a `ConfigError` naming every bad variable. */
-export function loadCliConfig(env: Env): CliConfig {
+export function loadCliConfig(env: Env, deps: ConfigDeps = {}): CliConfig {
   const { values, problems } = readEnv(CLI_ENV, env);
-  return common(complete(values, problems));
+  const redisTls = readRedisTls(values, deps, problems);
+  return { ...common(complete(values, problems)), ...redisTls };
 }

@@ -39,10 +39,11 @@ export interface PostResult {
 export interface SystemOptions {
   redisUrl?: string;
   /**
-   * For a `rediss://` redisUrl: the CA file every process trusts (REDIS_TLS_CA_FILE), and the
-   * system's own connection (which clears the test's keys) too.
+   * For a `rediss://` redisUrl: the CA file every process trusts (REDIS_TLS_CA_FILE) and the
+   * client certificate it presents (REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE); the system's own
+   * connection (which clears the test's keys) uses them too.
    */
-  redisCaFile?: string;
+  redisTls?: { caFile: string; certFile?: string; keyFile?: string };
   kafkaBrokers?: string[];
   /** Extra environment for every process (e.g. COMMIT_TTL, LANES, ROUTES_FILE). */
   env?: Record<string, string>;
@@ -128,6 +129,29 @@ async function healthy(role: RoleProcess, name: string): Promise<void> {
   });
 }
 
+function redisTlsEnv(tls: SystemOptions['redisTls']): Record<string, string> {
+  if (!tls) return {};
+  return {
+    REDIS_TLS_CA_FILE: tls.caFile,
+    ...(tls.certFile === undefined ? {} : { REDIS_TLS_CERT_FILE: tls.certFile }),
+    ...(tls.keyFile === undefined ? {} : { REDIS_TLS_KEY_FILE: tls.keyFile }),
+  };
+}
+
+function redisTlsFiles(tls: SystemOptions['redisTls']): {
+  tlsCa?: string;
+  tlsClient?: { cert: string; key: string };
+} {
+  if (!tls) return {};
+  const read = (file: string) => readFileSync(file, 'utf8');
+  return {
+    tlsCa: read(tls.caFile),
+    ...(tls.certFile && tls.keyFile
+      ? { tlsClient: { cert: read(tls.certFile), key: read(tls.keyFile) } }
+      : {}),
+  };
+}
+
 export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const prefix = uniqueName('e2e');
   const secret = `e2e-secret-${uniqueName('s')}-0123456789abcdef`;
@@ -137,7 +161,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     REDIS_URL: redisUrl,
-    ...(options.redisCaFile === undefined ? {} : { REDIS_TLS_CA_FILE: options.redisCaFile }),
+    ...redisTlsEnv(options.redisTls),
     KAFKA_BROKERS: kafkaBrokers.join(','),
     QUEUE_PREFIX: prefix,
     INGEST_SECRETS: secret,
@@ -219,8 +243,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
         url: redisUrl,
         role: 'worker',
         onError: () => {},
-        tlsCa:
-          options.redisCaFile === undefined ? undefined : readFileSync(options.redisCaFile, 'utf8'),
+        ...redisTlsFiles(options.redisTls),
       });
       try {
         await deleteKeysMatching(redis, `${prefix}:*`);

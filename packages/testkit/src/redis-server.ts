@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pingRedis } from '@commitlog/queue';
 import { freePort } from './free-port.ts';
-import { makeTestCertificates } from './test-certificates.ts';
+import { makeTestCertificates, type TestCertificates } from './test-certificates.ts';
 import { waitFor } from './wait-for.ts';
 
 export interface PrivateRedisOptions {
@@ -17,6 +17,8 @@ export interface PrivateRedisOptions {
    * openssl into the server's directory); `url` is then `rediss://`. Default false.
    */
   tls?: boolean;
+  /** With `tls`: the server asks every client for a certificate its CA signed (mutual TLS). */
+  tlsClientAuth?: boolean;
 }
 
 /**
@@ -25,8 +27,8 @@ export interface PrivateRedisOptions {
  */
 export interface PrivateRedis {
   url: string;
-  /** With `tls`: the CA that signed the server's certificate, as a file and as PEM text. */
-  ca?: { file: string; pem: string };
+  /** With `tls`: the CA, the server's and a client's certificate (see `makeTestCertificates`). */
+  certificates?: TestCertificates;
   port: number;
   dir: string;
   /** The running server's pid, or undefined while it is stopped. */
@@ -52,11 +54,18 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   const url = `${certificates ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
   const listen = certificates
     ? [
-        ...['--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no'],
+        ...['--port', '0', '--tls-port', String(port)],
+        ...['--tls-auth-clients', options.tlsClientAuth ? 'yes' : 'no'],
         ...['--tls-cert-file', certificates.certFile, '--tls-key-file', certificates.keyFile],
         ...['--tls-ca-cert-file', certificates.caFile],
       ]
     : ['--port', String(port)];
+  const pingTls = certificates
+    ? {
+        tlsCa: certificates.caPem,
+        ...(options.tlsClientAuth ? { tlsClient: certificates.client } : {}),
+      }
+    : {};
   const args = [
     ...listen,
     '--bind',
@@ -85,7 +94,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       if (child === started) child = undefined;
     });
     child = started;
-    await waitFor(() => pingRedis(url, 200, certificates?.caPem), {
+    await waitFor(() => pingRedis(url, 200, pingTls), {
       timeoutMs: 10_000,
       description: `private redis-server on port ${port} to answer PING`,
     });
@@ -102,7 +111,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   await start();
   return {
     url,
-    ...(certificates ? { ca: { file: certificates.caFile, pem: certificates.caPem } } : {}),
+    ...(certificates ? { certificates } : {}),
     port,
     dir,
     pid: () => child?.pid,

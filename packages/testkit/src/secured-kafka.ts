@@ -16,20 +16,25 @@ export interface SaslLogin {
 }
 
 /**
- * A private Kafka broker with two client listeners: PLAINTEXT (what the test itself uses to set
- * up and read back, and what kafka.sh's readiness probe talks to) and SASL_SSL, which asks for TLS
- * with a certificate signed by a CA of the test's own and a SASL login (PLAIN, SCRAM-SHA-256 or
- * SCRAM-SHA-512), as a managed Kafka at a payments company would.
+ * A private Kafka broker with three client listeners: PLAINTEXT (what the test itself uses to
+ * set up and read back, and what kafka.sh's readiness probe talks to); SASL_SSL, which asks for
+ * TLS with a certificate signed by a CA of the test's own and a SASL login (PLAIN, SCRAM-SHA-256
+ * or SCRAM-SHA-512); and SSL with `ssl.client.auth=required`, which asks each client for a
+ * certificate of that CA (mutual TLS) instead: what managed Kafkas at a payments company ask.
  */
 export interface SecuredKafka {
   /** The PLAINTEXT listener. */
   plaintextBrokers: string[];
   /** The SASL_SSL listener. */
   securedBrokers: string[];
+  /** The SSL listener that asks every client for a certificate its CA signed (mutual TLS). */
+  mutualTlsBrokers: string[];
   /** Path of the PEM file of the CA that signed the broker's certificate. */
   caFile: string;
   /** That CA's certificate (PEM). */
   caPem: string;
+  /** A client certificate that CA signed, for the mutual-TLS listener. */
+  client: TestCertificates['client'];
   /** One accepted login per mechanism. */
   logins: Record<SaslMechanism, SaslLogin>;
   kafka: PrivateKafka;
@@ -44,6 +49,7 @@ function jaas(module: string, options: Record<string, string> = {}): string {
 
 export async function startSecuredKafka(): Promise<SecuredKafka> {
   const securedPort = await freePort();
+  const mutualTlsPort = await freePort();
   const password = (mechanism: string): string => `${mechanism}-${randomBytes(12).toString('hex')}`;
   const logins: Record<SaslMechanism, SaslLogin> = {
     plain: { mechanism: 'plain', username: 'commitlog-plain', password: password('plain') },
@@ -67,9 +73,14 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
     kafka = await startPrivateKafka({
       extraProperties: ({ port, controllerPort }) =>
         [
-          `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SASL_SSL://127.0.0.1:${securedPort}`,
-          `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_SSL://127.0.0.1:${securedPort}`,
-          'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL',
+          `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SASL_SSL://127.0.0.1:${securedPort},SSL://127.0.0.1:${mutualTlsPort}`,
+          `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_SSL://127.0.0.1:${securedPort},SSL://127.0.0.1:${mutualTlsPort}`,
+          'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL',
+          'listener.name.ssl.ssl.keystore.type=PEM',
+          `listener.name.ssl.ssl.keystore.location=${certificates.keyStoreFile}`,
+          'listener.name.ssl.ssl.truststore.type=PEM',
+          `listener.name.ssl.ssl.truststore.location=${certificates.caFile}`,
+          'listener.name.ssl.ssl.client.auth=required',
           'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
           'listener.name.sasl_ssl.ssl.keystore.type=PEM',
           `listener.name.sasl_ssl.ssl.keystore.location=${certificates.keyStoreFile}`,
@@ -103,8 +114,10 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
     return {
       plaintextBrokers: kafka.brokers,
       securedBrokers: [`127.0.0.1:${securedPort}`],
+      mutualTlsBrokers: [`127.0.0.1:${mutualTlsPort}`],
       caFile: certificates.caFile,
       caPem: certificates.caPem,
+      client: certificates.client,
       logins,
       kafka,
       async cleanup() {

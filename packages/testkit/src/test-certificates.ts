@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** A CA of a test's own and a server certificate it signed, as PEM files. */
+/** A CA of a test's own, and a server and a client certificate it signed, as PEM files. */
 export interface TestCertificates {
   /** The CA's certificate: what a client is told to trust. */
   caFile: string;
@@ -16,6 +16,8 @@ export interface TestCertificates {
   keyFile: string;
   /** Key then certificate in one file: Kafka's PEM key store. */
   keyStoreFile: string;
+  /** A client certificate the same CA signed (mutual TLS), and its key, as files and as PEM. */
+  client: { certFile: string; keyFile: string; cert: string; key: string };
 }
 
 /**
@@ -25,6 +27,7 @@ export interface TestCertificates {
 export async function makeTestCertificates(dir: string): Promise<TestCertificates> {
   const openssl = (command: string) => run('openssl', command.split(' '));
   await writeFile(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await writeFile(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
   await openssl(
     `req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=commitlog-test-CA -keyout ${dir}/ca.key -out ${dir}/ca.pem`,
   );
@@ -34,8 +37,16 @@ export async function makeTestCertificates(dir: string): Promise<TestCertificate
   await openssl(
     `x509 -req -days 2 -in ${dir}/server.csr -CA ${dir}/ca.pem -CAkey ${dir}/ca.key -CAcreateserial -extfile ${dir}/server.ext -out ${dir}/server.pem`,
   );
-  const [key, cert, caPem] = await Promise.all(
-    ['server.key', 'server.pem', 'ca.pem'].map((f) => readFile(join(dir, f), 'utf8')),
+  await openssl(
+    `req -newkey rsa:2048 -nodes -subj /CN=commitlog-client -keyout ${dir}/client.key -out ${dir}/client.csr`,
+  );
+  await openssl(
+    `x509 -req -days 2 -in ${dir}/client.csr -CA ${dir}/ca.pem -CAkey ${dir}/ca.key -CAcreateserial -extfile ${dir}/client.ext -out ${dir}/client.pem`,
+  );
+  const [key, cert, caPem, clientKey, clientCert] = await Promise.all(
+    ['server.key', 'server.pem', 'ca.pem', 'client.key', 'client.pem'].map((f) =>
+      readFile(join(dir, f), 'utf8'),
+    ),
   );
   await writeFile(join(dir, 'server-keystore.pem'), `${key}${cert}`);
   return {
@@ -44,5 +55,11 @@ export async function makeTestCertificates(dir: string): Promise<TestCertificate
     certFile: join(dir, 'server.pem'),
     keyFile: join(dir, 'server.key'),
     keyStoreFile: join(dir, 'server-keystore.pem'),
+    client: {
+      certFile: join(dir, 'client.pem'),
+      keyFile: join(dir, 'client.key'),
+      cert: clientCert!,
+      key: clientKey!,
+    },
   };
 }

@@ -16,7 +16,7 @@ import {
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readUntil, text } from './support/kafka-check.ts';
+import { readUntil, text, withAdmin } from './support/kafka-check.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -36,8 +36,8 @@ describe('Redis over TLS with a private CA', () => {
 
   beforeAll(async () => {
     redis = await startPrivateRedis({ tls: true });
-    if (!redis.ca) throw new Error('a TLS Redis has a CA');
-    caFile = redis.ca.file;
+    if (!redis.certificates) throw new Error('a TLS Redis has certificates');
+    caFile = redis.certificates.caFile;
   });
 
   afterAll(async () => {
@@ -49,14 +49,15 @@ describe('Redis over TLS with a private CA', () => {
     expect(redis.url).toMatch(/^rediss:\/\//);
     const system = await startSystem({
       redisUrl: redis.url,
-      redisCaFile: caFile,
+      redisTls: { caFile },
       env: { LANES: '2' },
     });
     systems.push(system);
     const bucket = uniqueName('tls-redis');
+    const topic = defaultTopic('default', bucket);
+    await withAdmin(system.kafkaBrokers, (a) => a.createTopic(topic, { partitions: 1 }));
     const response = await system.post(putCommit({ bucket, key: 'payment-7', value: 'settled' }));
     expect(response.status, JSON.stringify(response.body)).toBe(202);
-    const topic = defaultTopic('default', bucket);
     const got = await readUntil(system.kafkaBrokers, [topic], (r) => r.length >= 1);
     expect(got.map((r) => [text(r.key), text(r.value)])).toEqual([['payment-7', 'settled']]);
 
@@ -76,7 +77,7 @@ describe('Redis over TLS with a private CA', () => {
   it('an ingest that does not trust the server answers 503, never 202, and is not ready', async () => {
     const system = await startSystem({
       redisUrl: redis.url,
-      redisCaFile: caFile,
+      redisTls: { caFile },
       workers: 0,
       // The system's own connection trusts the CA; this ingest is told nothing about it.
       ingestEnv: { REDIS_TLS_CA_FILE: '' },
@@ -89,5 +90,52 @@ describe('Redis over TLS with a private CA', () => {
       timeoutMs: 10_000,
       description: 'the ingest reporting itself not ready',
     });
+  });
+});
+
+describe('Redis asking for a client certificate (mutual TLS)', () => {
+  let redis: PrivateRedis;
+  let system: RunningSystem | undefined;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis({ tls: true, tlsClientAuth: true });
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await redis?.cleanup();
+  });
+
+  it('delivers with REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE, and refuses a client without them', async () => {
+    const { caFile, client } = redis.certificates!;
+    system = await startSystem({
+      redisUrl: redis.url,
+      redisTls: { caFile, certFile: client.certFile, keyFile: client.keyFile },
+      env: { LANES: '2' },
+    });
+    const bucket = uniqueName('mtls-redis');
+    const topic = defaultTopic('default', bucket);
+    await withAdmin(system.kafkaBrokers, (a) => a.createTopic(topic, { partitions: 1 }));
+    const response = await system.post(putCommit({ bucket, key: 'payment-8', value: 'cleared' }));
+    expect(response.status, JSON.stringify(response.body)).toBe(202);
+    const got = await readUntil(system.kafkaBrokers, [topic], (r) => r.length >= 1);
+    expect(got.map((r) => [text(r.key), text(r.value)])).toEqual([['payment-8', 'cleared']]);
+
+    const env = { REDIS_URL: redis.url, QUEUE_PREFIX: system.prefix, LANES: '2' };
+    const withCertificate = cli(
+      {
+        ...env,
+        REDIS_TLS_CA_FILE: caFile,
+        REDIS_TLS_CERT_FILE: client.certFile,
+        REDIS_TLS_KEY_FILE: client.keyFile,
+      },
+      'status',
+    );
+    expect(withCertificate.stderr).toBe('');
+    expect(withCertificate.status).toBe(0);
+
+    const without = cli({ ...env, REDIS_TLS_CA_FILE: caFile }, 'status');
+    expect(without.status).toBe(1);
+    expect(without.stderr).toMatch(new RegExp(`^commitlog: cannot reach Redis at ${redis.url}`));
   });
 });

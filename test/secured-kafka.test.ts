@@ -3,7 +3,8 @@
 // (the contract, one login per mechanism, a wrong password, an untrusted certificate), then the
 // worker process configured only through KAFKA_SSL, KAFKA_SSL_CA_FILE and the SASL variables,
 // including a worker started with a wrong password: the commit waits and is delivered once a
-// worker with the right one runs. The broker is shared by the file (one start, ~10 s).
+// worker with the right one runs. A third listener asks for a client certificate instead (mutual
+// TLS, KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE). The broker is shared by the file (one start).
 import { defaultTopic, type KafkaRecord } from '@commitlog/core';
 import {
   createRecordProducer,
@@ -85,25 +86,23 @@ async function failureOf(producer: RecordProducer, topic: string): Promise<Kafka
 }
 
 describe.each(CLIENTS)('the %s producer on a SASL_SSL listener', (client) => {
-  it.each(MECHANISMS)(
-    'delivers after a %s login, with the broker verified against the CA',
-    async (mechanism) => {
-      const topic = uniqueName(`tls-${mechanism}`);
-      await withAdmin(kafka.plaintextBrokers, (a) => a.createTopic(topic, { partitions: 1 }));
+  it('delivers after a login with each mechanism, with the broker verified against the CA', async () => {
+    const topic = uniqueName('tls');
+    await withAdmin(kafka.plaintextBrokers, (a) => a.createTopic(topic, { partitions: 1 }));
+    for (const mechanism of MECHANISMS) {
       const producer = await createRecordProducer(client, secured(kafka.logins[mechanism]));
       try {
-        await producer.send([record(topic, 'k1'), record(topic, 'k2')]);
+        await producer.send([record(topic, mechanism)]);
       } finally {
         await producer.close();
       }
-      // Read back over the PLAINTEXT listener: what arrived, not what the client believed.
-      const got = await readUntil(kafka.plaintextBrokers, [topic], (r) => r.length >= 2);
-      expect(got.map((r) => [text(r.key), text(r.value)])).toEqual([
-        ['k1', 'value of k1'],
-        ['k2', 'value of k2'],
-      ]);
-    },
-  );
+    }
+    // Read back over the PLAINTEXT listener: what arrived, not what the clients believed.
+    const got = await readUntil(kafka.plaintextBrokers, [topic], (r) => r.length >= 3);
+    expect(got.map((r) => [text(r.key), text(r.value)])).toEqual(
+      MECHANISMS.map((m) => [m, `value of ${m}`]),
+    );
+  });
 
   it('fails a wrong password as retriable, naming the authentication', async () => {
     // A copy of a login used before (by the warm-up): kafkajs once stored its authenticator, bound
@@ -127,6 +126,69 @@ describe.each(CLIENTS)('the %s producer on a SASL_SSL listener', (client) => {
     );
     expect(error.retriable).toBe(true);
     expect(error.message).toMatch(/certificate/i);
+  });
+});
+
+describe.each(CLIENTS)(
+  'the %s producer on a listener that asks for a client certificate',
+  (client) => {
+    const mutualTls = (overrides: Partial<KafkaConnection> = {}): KafkaConnection => ({
+      brokers: kafka.mutualTlsBrokers,
+      clientId: 'commitlog-mtls-test',
+      ssl: true,
+      sslCa: kafka.caPem,
+      sslClient: { cert: kafka.client.cert, key: kafka.client.key },
+      ...overrides,
+    });
+
+    it('delivers with the certificate, and is refused without one', async () => {
+      const topic = uniqueName('mtls');
+      await withAdmin(kafka.plaintextBrokers, (a) => a.createTopic(topic, { partitions: 1 }));
+      const producer = await createRecordProducer(client, mutualTls());
+      try {
+        await producer.send([record(topic, 'k1')]);
+      } finally {
+        await producer.close();
+      }
+      const got = await readUntil(kafka.plaintextBrokers, [topic], (r) => r.length >= 1);
+      expect(got.map((r) => [text(r.key), text(r.value)])).toEqual([['k1', 'value of k1']]);
+
+      const error = await failureOf(
+        await createRecordProducer(client, mutualTls({ sslClient: undefined })),
+        topic,
+      );
+      expect(error.retriable).toBe(true);
+    });
+  },
+);
+
+describe('a worker configured for mutual TLS', () => {
+  let system: RunningSystem | undefined;
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  it('delivers with KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE', async () => {
+    system = await startSystem({
+      kafkaBrokers: kafka.mutualTlsBrokers,
+      env: { LANES: '2' },
+      workerEnv: {
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: kafka.caFile,
+        KAFKA_SSL_CERT_FILE: kafka.client.certFile,
+        KAFKA_SSL_KEY_FILE: kafka.client.keyFile,
+      },
+    });
+    const bucket = uniqueName('mtls');
+    const topic = defaultTopic('default', bucket);
+    await withAdmin(kafka.plaintextBrokers, (a) => a.createTopic(topic, { partitions: 1 }));
+    const response = await system.post(putCommit({ bucket, key: 'payment-9', value: 'booked' }));
+    expect(response.status).toBe(202);
+    const got = await readUntil(kafka.plaintextBrokers, [topic], (r) => r.length >= 1);
+    expect(got.map((r) => [text(r.key), text(r.value)])).toEqual([['payment-9', 'booked']]);
+    const worker = system.workers[0]!;
+    expect(worker.output()).not.toContain('PRIVATE KEY');
   });
 });
 

@@ -5,15 +5,19 @@ import { CliError } from './cli-error.ts';
 /**
  * A fail-fast (`producer`) connection for a terminal command, checked with a PING: a Redis that
  * does not answer within about two seconds ends the command with one readable line, not a hang.
- * `tlsCa`: the CA to trust for a `rediss://` address (REDIS_TLS_CA_FILE). The caller disconnects it.
+ * `tls`: the CA to trust and the client certificate for a `rediss://` address (REDIS_TLS_*). The
+ * caller disconnects it.
  */
-export async function connectCliRedis(url: string, tlsCa?: string): Promise<RedisConnection> {
+export async function connectCliRedis(
+  url: string,
+  tls: { tlsCa?: string | undefined; tlsClient?: { cert: string; key: string } | undefined } = {},
+): Promise<RedisConnection> {
   let connectionError: Error | undefined;
   const connection = createRedisConnection({
     url,
     role: 'producer',
     connectionName: 'commitlog-cli',
-    tlsCa,
+    ...tls,
     // Kept for the message below: why the connection failed (refused, a certificate that does
     // not verify); the commands' own calls report their own failures.
     onError: (error) => (connectionError = error),

@@ -43,6 +43,7 @@ export async function startDashboard(
     role: 'producer',
     connectionName: 'commitlog-dashboard',
     tlsCa: config.redisTlsCa,
+    tlsClient: config.redisTlsClient,
     onError: (err) => logger.debug({ err }, 'Redis connection error'),
   });
   const queues = openBoardQueues(connection, config.queuePrefix, config.lanes);

@@ -57,6 +57,7 @@ export async function startIngest(
     role: 'producer',
     connectionName: 'commitlog-ingest',
     tlsCa: config.redisTlsCa,
+    tlsClient: config.redisTlsClient,
     onError: redisErrorLogger(logger),
   });
   const safety = watchRedisSafety(connection, logger);

@@ -46,6 +46,7 @@ function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordPr
     clientId: config.kafka.clientId,
     ssl: config.kafka.ssl,
     ...(config.kafka.sslCa === undefined ? {} : { sslCa: config.kafka.sslCa }),
+    ...(config.kafka.sslClient === undefined ? {} : { sslClient: config.kafka.sslClient }),
     ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
     log: logger,
     // A worker cut off from Redis loses its lock after WORKER_LOCK and another worker delivers
@@ -66,6 +67,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     role: 'worker',
     connectionName: 'commitlog-worker',
     tlsCa: config.redisTlsCa,
+    tlsClient: config.redisTlsClient,
     onError: (err) => logger.warn({ err }, 'redis connection error'),
   });
   const closers: (() => Promise<unknown>)[] = [() => connection.quit()];

@@ -13,6 +13,8 @@ export interface KafkaConnection {
    * private CA), trusted instead of Node's built-in list. Default: Node's built-in list.
    */
   sslCa?: string;
+  /** With `ssl`: a client certificate (PEM) for brokers that ask for one (mutual TLS). */
+  sslClient?: { cert: string; key: string };
   /** SASL credentials. Default none. */
   sasl?: KafkaSasl;
   /** Connection timeout in milliseconds. Default 3000. */
@@ -34,6 +36,21 @@ export type KafkaSasl = {
 export interface KafkaLogSink {
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
+}
+
+/**
+ * Node's TLS options for a connection with `ssl`, shared by both clients: the brokers are always
+ * verified (against `sslCa` when given), and a client certificate is presented when configured.
+ */
+export function tlsOptions(connection: KafkaConnection): {
+  ca?: string;
+  cert?: string;
+  key?: string;
+} {
+  return {
+    ...(connection.sslCa === undefined ? {} : { ca: connection.sslCa }),
+    ...(connection.sslClient ?? {}),
+  };
 }
 
 /** The one place that turns a `KafkaConnection` into a kafkajs client. */
@@ -61,8 +78,7 @@ export function createKafkaClient(connection: KafkaConnection): Kafka {
       else sink.warn(at, message);
     },
   };
-  if (connection.ssl)
-    config.ssl = connection.sslCa === undefined ? true : { ca: [connection.sslCa] };
+  if (connection.ssl) config.ssl = tlsOptions(connection);
   // A copy: kafkajs stores its authenticator on the object it is given, bound to the credentials
   // of the first login, and a later copy of that object (another password, say) would carry it
   // along and log in with the old credentials.

@@ -1,6 +1,6 @@
 import type { KafkaRecord } from '@commitlog/core';
 import { compatibilityPartitioner, Producer, type MessageToProduce } from '@platformatic/kafka';
-import type { KafkaConnection } from './kafka-connection.ts';
+import { tlsOptions, type KafkaConnection } from './kafka-connection.ts';
 import { toKafkaProduceError } from './kafka-errors.ts';
 import { apiIdOf, failureMessage } from './platformatic-errors.ts';
 import type { RecordProducer } from './record-producer.ts';
@@ -53,9 +53,7 @@ export async function createPlatformaticProducer(
     // where the broker allows it (auto.create.topics.enable); where it does not, the send fails
     // as retriable and the lane retries until someone creates the topic.
     autocreateTopics: true,
-    ...(connection.ssl
-      ? { tls: connection.sslCa === undefined ? {} : { ca: connection.sslCa } }
-      : {}),
+    ...(connection.ssl ? { tls: tlsOptions(connection) } : {}),
     ...(connection.sasl
       ? {
           sasl: {

@@ -37,6 +37,8 @@ export interface RedisConnectionOptions {
    * signed the server's certificate, trusted instead of Node's built-in list. Default: that list.
    */
   tlsCa?: string | undefined;
+  /** For a TLS address: a client certificate (PEM) for a Redis that asks for one (mutual TLS). */
+  tlsClient?: { cert: string; key: string } | undefined;
 }
 
 /**
@@ -44,9 +46,17 @@ export interface RedisConnectionOptions {
  * server's certificate is always verified, against `ca` when given. (ioredis reads `rediss://`
  * itself, but an explicit `tls` option is the only way to give it a CA.)
  */
-function tlsOptions(tls: boolean, ca: string | undefined): { tls?: { ca?: string } } {
+function tlsOptions(
+  tls: boolean,
+  options: Pick<RedisConnectionOptions, 'tlsCa' | 'tlsClient'>,
+): { tls?: { ca?: string; cert?: string; key?: string } } {
   if (!tls) return {};
-  return { tls: ca === undefined ? {} : { ca } };
+  return {
+    tls: {
+      ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }),
+      ...(options.tlsClient ?? {}),
+    },
+  };
 }
 
 const isTlsUrl = (url: string): boolean => /^rediss:/i.test(url.trim());
@@ -69,7 +79,7 @@ function createCluster(options: RedisConnectionOptions): Cluster {
       ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
       ...(address.username === undefined ? {} : { username: address.username }),
       ...(address.password === undefined ? {} : { password: address.password }),
-      ...tlsOptions(address.tls, options.tlsCa),
+      ...tlsOptions(address.tls, options),
     },
   };
   return new Cluster(address.nodes, clusterOptions);
@@ -85,7 +95,7 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
       ? createCluster(options)
       : new Redis(options.url, {
           ...ROLE_OPTIONS[options.role],
-          ...tlsOptions(isTlsUrl(options.url), options.tlsCa),
+          ...tlsOptions(isTlsUrl(options.url), options),
           ...(options.connectionName === undefined
             ? {}
             : { connectionName: options.connectionName }),
@@ -132,15 +142,19 @@ export async function whenFirstConnected(
 }
 
 /**
- * Whether a Redis (or a cluster) answers PING at `url` within `timeoutMs`, trusting `tlsCa` for a
- * TLS address. Never throws.
+ * Whether a Redis (or a cluster) answers PING at `url` within `timeoutMs`, with `tls`'s CA and
+ * client certificate for a TLS address. Never throws.
  */
-export async function pingRedis(url: string, timeoutMs = 1000, tlsCa?: string): Promise<boolean> {
+export async function pingRedis(
+  url: string,
+  timeoutMs = 1000,
+  tls: Pick<RedisConnectionOptions, 'tlsCa' | 'tlsClient'> = {},
+): Promise<boolean> {
   const client =
     parseRedisAddress(url).kind === 'cluster'
-      ? createCluster({ url, role: 'producer', onError: () => undefined, tlsCa })
+      ? createCluster({ url, role: 'producer', onError: () => undefined, ...tls })
       : new Redis(url, {
-          ...tlsOptions(isTlsUrl(url), tlsCa),
+          ...tlsOptions(isTlsUrl(url), tls),
           lazyConnect: true,
           enableOfflineQueue: false,
           maxRetriesPerRequest: 0,

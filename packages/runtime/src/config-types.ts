@@ -1,5 +1,6 @@
 import type { RouteRule } from '@commitlog/core';
 import type { DashboardUser } from './dashboard-users.ts';
+import type { ClientCertificate } from './tls-files.ts';
 /**
  * The shape of a loaded configuration, role by role. Each field names the environment variable it
  * comes from, its unit and its default; `config.ts` reads and checks them.
@@ -22,6 +23,11 @@ export interface CommonConfig {
   redisTlsCa?: string;
   /** `REDIS_TLS_CA_FILE`: where `redisTlsCa` was read from. */
   redisTlsCaFile?: string;
+  /**
+   * `REDIS_TLS_CERT_FILE` and `REDIS_TLS_KEY_FILE` (both or neither): a client certificate for a
+   * Redis that asks for one (mutual TLS), checked at start-up. Default none.
+   */
+  redisTlsClient?: ClientCertificate;
   /** `QUEUE_PREFIX`: prefix of every queue key in Redis, `[a-zA-Z0-9:_-]+`. Default `commitlog`. */
   queuePrefix: string;
   /** `LANES`: number of lane queues, 1 to 4096; changing it needs a drain. Default 16. */
@@ -96,6 +102,11 @@ export interface KafkaClientConfig {
   sslCa?: string;
   /** `KAFKA_SSL_CA_FILE`: where `sslCa` was read from. */
   sslCaFile?: string;
+  /**
+   * `KAFKA_SSL_CERT_FILE` and `KAFKA_SSL_KEY_FILE` (both or neither): a client certificate for
+   * brokers that ask for one (mutual TLS, `ssl.client.auth=required`), checked at start-up.
+   */
+  sslClient?: ClientCertificate;
   /** `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`: all three or none. */
   sasl?: KafkaSaslConfig;
 }

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -399,6 +400,90 @@ describe('loadWorkerConfig', () => {
       ),
     );
     expect(messageOf(unreadable, 'REDIS_TLS_CA_FILE')).toBe('cannot read "missing.pem": ENOENT');
+  });
+
+  it('reads a client certificate and its key (mutual TLS) for Kafka and for Redis', () => {
+    const fixture = (name: string) =>
+      readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+    const files: Record<string, string> = {
+      'client.pem': fixture('test-client.pem'),
+      'client.key': fixture('test-client.key'),
+    };
+    const deps = { readFile: (path: string) => files[path] ?? '' };
+    const worker = loadWorkerConfig(
+      {
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CERT_FILE: 'client.pem',
+        KAFKA_SSL_KEY_FILE: 'client.key',
+        REDIS_URL: 'rediss://redis:6380',
+        REDIS_TLS_CERT_FILE: 'client.pem',
+        REDIS_TLS_KEY_FILE: 'client.key',
+      },
+      deps,
+    );
+    const client = { cert: files['client.pem'], key: files['client.key'] };
+    expect(worker.kafka.sslClient).toEqual(client);
+    expect(worker.redisTlsClient).toEqual(client);
+  });
+
+  it('refuses half a client certificate, a key of another certificate and an encrypted key, never printing a key', () => {
+    const fixture = (name: string) =>
+      readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const files: Record<string, string> = {
+      'client.pem': fixture('test-client.pem'),
+      'other.key': other.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      'encrypted.key': other.privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+        cipher: 'aes-256-cbc',
+        passphrase: 'passphrase',
+      }) as string,
+      'garbage.key': 'not a key',
+    };
+    const load = (env: Record<string, string>) =>
+      problemsOf(() =>
+        loadWorkerConfig({ KAFKA_SSL: 'true', ...env }, { readFile: (path) => files[path] ?? '' }),
+      );
+    expect(load({ KAFKA_SSL_CERT_FILE: 'client.pem' })).toEqual([
+      {
+        variable: 'KAFKA_SSL_KEY_FILE',
+        message:
+          'is required when KAFKA_SSL_CERT_FILE is set (a client certificate needs both files)',
+      },
+    ]);
+    const wrongKey = load({ KAFKA_SSL_CERT_FILE: 'client.pem', KAFKA_SSL_KEY_FILE: 'other.key' });
+    expect(messageOf(wrongKey, 'KAFKA_SSL_KEY_FILE')).toBe(
+      '"other.key" is not the private key of the certificate in "client.pem"',
+    );
+    const encrypted = load({
+      KAFKA_SSL_CERT_FILE: 'client.pem',
+      KAFKA_SSL_KEY_FILE: 'encrypted.key',
+    });
+    expect(messageOf(encrypted, 'KAFKA_SSL_KEY_FILE')).toMatch(
+      /^"encrypted\.key" is an encrypted private key; give the key unencrypted/,
+    );
+    const garbage = load({ KAFKA_SSL_CERT_FILE: 'client.pem', KAFKA_SSL_KEY_FILE: 'garbage.key' });
+    expect(messageOf(garbage, 'KAFKA_SSL_KEY_FILE')).toMatch(
+      /^"garbage\.key" holds no usable PEM private key: /,
+    );
+    const notCert = load({ KAFKA_SSL_CERT_FILE: 'other.key', KAFKA_SSL_KEY_FILE: 'other.key' });
+    expect(messageOf(notCert, 'KAFKA_SSL_CERT_FILE')).toMatch(
+      /^"other\.key" holds no usable PEM certificate: /,
+    );
+    const text = JSON.stringify([wrongKey, encrypted, garbage, notCert]);
+    expect(text).not.toContain('PRIVATE KEY');
+    expect(text).not.toContain('MII');
+    const withoutTls = problemsOf(() =>
+      loadWorkerConfig(
+        { REDIS_URL: 'redis://redis:6379', REDIS_TLS_CERT_FILE: 'c', REDIS_TLS_KEY_FILE: 'k' },
+        { readFile: () => '' },
+      ),
+    );
+    expect(withoutTls.map((p) => p.variable)).toEqual([
+      'REDIS_TLS_CERT_FILE',
+      'REDIS_TLS_KEY_FILE',
+    ]);
   });
 
   it('checks values against each other, even when another variable is bad', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DASHBOARD_USERS_RULE, dashboardUsers } from './dashboard-users.ts';
 import type { ConfigProblem } from './config-error.ts';
-import { readCaFile } from './ca-file.ts';
+import { readCaFile, readClientCertificate } from './tls-files.ts';
 import { readRoutesFile } from './routes-file.ts';
 import type {
   CliConfig,
@@ -80,6 +80,8 @@ const COMMON_ENV = {
   DEDUP_WINDOW: withDefault(duration, '24h'),
   FAILED_RETENTION: withDefault(duration, '14d'),
   REDIS_TLS_CA_FILE: optional(text),
+  REDIS_TLS_CERT_FILE: optional(text),
+  REDIS_TLS_KEY_FILE: optional(text),
 };
 
 const SHUTDOWN_TIMEOUT = withDefault(duration, '10s');
@@ -109,6 +111,8 @@ const INGEST_ENV = z.object({
   ROUTES_FILE: optional(text),
 });
 
+const KAFKA_TLS_FILES = ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const;
+
 const SASL_VARIABLES = [
   'KAFKA_SASL_MECHANISM',
   'KAFKA_SASL_USERNAME',
@@ -122,6 +126,8 @@ const WORKER_ENV = z.object({
   KAFKA_CLIENT: withDefault(oneOf(['kafkajs', 'platformatic'] as const), 'platformatic'),
   KAFKA_SSL: withDefault(boolean, 'false'),
   KAFKA_SSL_CA_FILE: optional(text),
+  KAFKA_SSL_CERT_FILE: optional(text),
+  KAFKA_SSL_KEY_FILE: optional(text),
   KAFKA_SASL_MECHANISM: optional(oneOf(['plain', 'scram-sha-256', 'scram-sha-512'])),
   KAFKA_SASL_USERNAME: optional(text),
   KAFKA_SASL_PASSWORD: optional(text, { keepWhitespace: true }),
@@ -155,27 +161,42 @@ const DASHBOARD_ENV = z.object({
 
 const CLI_ENV = z.object(COMMON_ENV);
 
+const REDIS_TLS_FILES = ['REDIS_TLS_CA_FILE', 'REDIS_TLS_CERT_FILE', 'REDIS_TLS_KEY_FILE'] as const;
+
 /**
- * The CA file of a TLS Redis address, read and checked now (every role reads it). Set with a
- * plain `redis://` address it is a mistake: the connection would not use it.
+ * The TLS files of a TLS Redis address (a private CA, a client certificate), read and checked now
+ * (every role reads them). Set with a plain `redis://` address they are a mistake: the connection
+ * would not use them.
  */
 function readRedisTls(
   values: Partial<EnvValues<typeof COMMON_ENV>>,
   deps: ConfigDeps,
   problems: ConfigProblem[],
-): Pick<CommonConfig, 'redisTlsCa' | 'redisTlsCaFile'> {
-  const { REDIS_URL: url, REDIS_TLS_CA_FILE: file } = values;
-  if (file === undefined) return {};
+): Pick<CommonConfig, 'redisTlsCa' | 'redisTlsCaFile' | 'redisTlsClient'> {
+  const url = values.REDIS_URL;
+  const set = REDIS_TLS_FILES.filter((name) => values[name] !== undefined);
+  if (set.length === 0) return {};
   if (url !== undefined && !/^rediss(-cluster)?:/i.test(url)) {
-    problems.push({
-      variable: 'REDIS_TLS_CA_FILE',
-      message:
-        'is set but REDIS_URL does not use TLS: use rediss:// (or rediss-cluster://), or unset REDIS_TLS_CA_FILE',
-    });
+    for (const variable of set) {
+      problems.push({
+        variable,
+        message: `is set but REDIS_URL does not use TLS: use rediss:// (or rediss-cluster://), or unset ${variable}`,
+      });
+    }
     return {};
   }
+  const file = values.REDIS_TLS_CA_FILE;
   const ca = readCaFile('REDIS_TLS_CA_FILE', file, deps, problems);
-  return ca === undefined ? {} : { redisTlsCa: ca, redisTlsCaFile: file };
+  const client = readClientCertificate(
+    { cert: 'REDIS_TLS_CERT_FILE', key: 'REDIS_TLS_KEY_FILE' },
+    { cert: values.REDIS_TLS_CERT_FILE, key: values.REDIS_TLS_KEY_FILE },
+    deps,
+    problems,
+  );
+  return {
+    ...(ca === undefined ? {} : { redisTlsCa: ca, redisTlsCaFile: file }),
+    ...(client === undefined ? {} : { redisTlsClient: client }),
+  };
 }
 
 function common(values: EnvValues<typeof COMMON_ENV>): CommonConfig {
@@ -238,6 +259,12 @@ export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig 
   problems.push(...workerCrossChecks(values, env));
   const routes = readRoutesFile(values.ROUTES_FILE, deps, problems);
   const sslCa = readCaFile('KAFKA_SSL_CA_FILE', values.KAFKA_SSL_CA_FILE, deps, problems);
+  const sslClient = readClientCertificate(
+    { cert: 'KAFKA_SSL_CERT_FILE', key: 'KAFKA_SSL_KEY_FILE' },
+    { cert: values.KAFKA_SSL_CERT_FILE, key: values.KAFKA_SSL_KEY_FILE },
+    deps,
+    problems,
+  );
   const v = complete(values, problems);
   const sasl =
     v.KAFKA_SASL_MECHANISM !== undefined &&
@@ -257,6 +284,7 @@ export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig 
       clientId: v.KAFKA_CLIENT_ID,
       ssl: v.KAFKA_SSL,
       ...(sslCa === undefined ? {} : { sslCa, sslCaFile: v.KAFKA_SSL_CA_FILE }),
+      ...(sslClient === undefined ? {} : { sslClient }),
       ...(sasl === undefined ? {} : { sasl }),
     },
     kafkaClient: v.KAFKA_CLIENT,
@@ -285,7 +313,6 @@ function workerCrossChecks(
     RETRY_BASE: base,
     RETRY_MAX: max,
     KAFKA_SSL: ssl,
-    KAFKA_SSL_CA_FILE: caFile,
   } = values;
   if (concurrency !== undefined && lanes !== undefined && concurrency > lanes) {
     problems.push({
@@ -299,12 +326,13 @@ function workerCrossChecks(
       message: `must be at least RETRY_BASE (${base} ms) (got ${max} ms)`,
     });
   }
-  if (caFile !== undefined && ssl === false) {
-    problems.push({
-      variable: 'KAFKA_SSL_CA_FILE',
-      message:
-        'is set but KAFKA_SSL is false: set KAFKA_SSL=true to reach the brokers over TLS, or unset KAFKA_SSL_CA_FILE',
-    });
+  if (ssl === false) {
+    for (const variable of KAFKA_TLS_FILES.filter((name) => values[name] !== undefined)) {
+      problems.push({
+        variable,
+        message: `is set but KAFKA_SSL is false: set KAFKA_SSL=true to reach the brokers over TLS, or unset ${variable}`,
+      });
+    }
   }
   // All three SASL settings or none: half a credential is a mistake, not a choice.
   const isSet = (name: string): boolean => (env[name] ?? '').trim() !== '';

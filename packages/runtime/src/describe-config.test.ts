@@ -59,6 +59,24 @@ describe('describeConfig', () => {
     });
   });
 
+  it('redacts the private key of a client certificate', () => {
+    const fixture = (name: string) =>
+      readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+    const files: Record<string, string> = {
+      'client.pem': fixture('test-client.pem'),
+      'client.key': `# the worker's key\n${fixture('test-client.key')}`,
+    };
+    const config = loadWorkerConfig(
+      { KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: 'client.pem', KAFKA_SSL_KEY_FILE: 'client.key' },
+      { readFile: (path) => files[path] ?? '' },
+    );
+    const described = describeConfig(config);
+    expect(described.kafka).toMatchObject({
+      sslClient: { cert: '[PEM: 1 block]', key: '[redacted]' },
+    });
+    expect(JSON.stringify(described)).not.toContain('PRIVATE KEY');
+  });
+
   it('redacts the dashboard users and leaves an unset value unset', () => {
     const hash = `scrypt:16384:8:1:${'s'.repeat(22)}:${'h'.repeat(43)}`;
     const config = loadDashboardConfig({ DASHBOARD_USERS: `ops:admin:${hash}` });

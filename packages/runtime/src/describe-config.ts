@@ -14,8 +14,8 @@ const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----/g;
 /**
  * A copy of a loaded configuration that is safe to log at start-up: credentials become
  * `[redacted]` (a list of secrets keeps its length, which shows whether a rotation is under way),
- * the Redis URL's password becomes `***` and PEM text becomes `[PEM: n blocks]`. Unset values
- * stay `undefined`.
+ * the Redis URL's password becomes `***`, PEM certificates become `[PEM: n blocks]` and a PEM
+ * private key `[redacted]`. Unset values stay `undefined`.
  */
 export function describeConfig(config: object): Record<string, unknown> {
   return describeObject(config);
@@ -33,7 +33,8 @@ function describeValue(key: string, value: unknown): unknown {
   if (value === undefined || value === null) return value;
   if (SECRET_KEY.test(key)) return Array.isArray(value) ? value.map(() => REDACTED) : REDACTED;
   if (REDIS_URL_KEY.test(key) && typeof value === 'string') return maskRedisUrl(value);
-  if (typeof value === 'string' && value.startsWith('-----BEGIN ')) {
+  if (typeof value === 'string' && value.includes('-----BEGIN ')) {
+    if (value.includes('PRIVATE KEY')) return REDACTED;
     const blocks = value.match(PEM_BLOCK)?.length ?? 0;
     return `[PEM: ${blocks} ${blocks === 1 ? 'block' : 'blocks'}]`;
   }

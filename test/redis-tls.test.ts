@@ -29,6 +29,17 @@ function cli(env: Record<string, string>, ...args: string[]) {
   });
 }
 
+/** Posts one commit (202 expected) and returns [key, value] of what reached its topic. */
+async function postAndRead(system: RunningSystem, key: string, value: string) {
+  const bucket = uniqueName('tls-redis');
+  const topic = defaultTopic('default', bucket);
+  await withAdmin(system.kafkaBrokers, (a) => a.createTopic(topic, { partitions: 1 }));
+  const response = await system.post(putCommit({ bucket, key, value }));
+  expect(response.status, JSON.stringify(response.body)).toBe(202);
+  const got = await readUntil(system.kafkaBrokers, [topic], (r) => r.length >= 1);
+  return got.map((r) => [text(r.key), text(r.value)]);
+}
+
 describe('Redis over TLS with a private CA', () => {
   let redis: PrivateRedis;
   let caFile: string;
@@ -53,13 +64,7 @@ describe('Redis over TLS with a private CA', () => {
       env: { LANES: '2' },
     });
     systems.push(system);
-    const bucket = uniqueName('tls-redis');
-    const topic = defaultTopic('default', bucket);
-    await withAdmin(system.kafkaBrokers, (a) => a.createTopic(topic, { partitions: 1 }));
-    const response = await system.post(putCommit({ bucket, key: 'payment-7', value: 'settled' }));
-    expect(response.status, JSON.stringify(response.body)).toBe(202);
-    const got = await readUntil(system.kafkaBrokers, [topic], (r) => r.length >= 1);
-    expect(got.map((r) => [text(r.key), text(r.value)])).toEqual([['payment-7', 'settled']]);
+    expect(await postAndRead(system, 'payment-7', 'settled')).toEqual([['payment-7', 'settled']]);
 
     const env = { REDIS_URL: redis.url, QUEUE_PREFIX: system.prefix, LANES: '2' };
     const status = cli({ ...env, REDIS_TLS_CA_FILE: caFile }, 'status');
@@ -113,13 +118,7 @@ describe('Redis asking for a client certificate (mutual TLS)', () => {
       redisTls: { caFile, certFile: client.certFile, keyFile: client.keyFile },
       env: { LANES: '2' },
     });
-    const bucket = uniqueName('mtls-redis');
-    const topic = defaultTopic('default', bucket);
-    await withAdmin(system.kafkaBrokers, (a) => a.createTopic(topic, { partitions: 1 }));
-    const response = await system.post(putCommit({ bucket, key: 'payment-8', value: 'cleared' }));
-    expect(response.status, JSON.stringify(response.body)).toBe(202);
-    const got = await readUntil(system.kafkaBrokers, [topic], (r) => r.length >= 1);
-    expect(got.map((r) => [text(r.key), text(r.value)])).toEqual([['payment-8', 'cleared']]);
+    expect(await postAndRead(system, 'payment-8', 'cleared')).toEqual([['payment-8', 'cleared']]);
 
     const env = { REDIS_URL: redis.url, QUEUE_PREFIX: system.prefix, LANES: '2' };
     const withCertificate = cli(

@@ -1,23 +1,24 @@
 import { createRedisConnection, whenFirstConnected, type RedisConnection } from '@commitlog/queue';
-import { maskRedisUrl } from '@commitlog/runtime';
+import { maskRedisUrl, type CliConfig } from '@commitlog/runtime';
 import { CliError } from './cli-error.ts';
 
 /**
  * A fail-fast (`producer`) connection for a terminal command, checked with a PING: a Redis that
  * does not answer within about two seconds ends the command with one readable line, not a hang.
- * `tls`: the CA to trust and the client certificate for a `rediss://` address (REDIS_TLS_*). The
- * caller disconnects it.
+ * A `rediss://` address uses the configured CA and client certificate (REDIS_TLS_*). The caller
+ * disconnects it.
  */
 export async function connectCliRedis(
-  url: string,
-  tls: { tlsCa?: string | undefined; tlsClient?: { cert: string; key: string } | undefined } = {},
+  config: Pick<CliConfig, 'redisUrl' | 'redisTlsCa' | 'redisTlsClient'>,
 ): Promise<RedisConnection> {
+  const url = config.redisUrl;
   let connectionError: Error | undefined;
   const connection = createRedisConnection({
     url,
     role: 'producer',
     connectionName: 'commitlog-cli',
-    ...tls,
+    tlsCa: config.redisTlsCa,
+    tlsClient: config.redisTlsClient,
     // Kept for the message below: why the connection failed (refused, a certificate that does
     // not verify); the commands' own calls report their own failures.
     onError: (error) => (connectionError = error),

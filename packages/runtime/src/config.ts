@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DASHBOARD_USERS_RULE, dashboardUsers } from './dashboard-users.ts';
 import type { ConfigProblem } from './config-error.ts';
-import { readCaFile, readClientCertificate } from './tls-files.ts';
+import { readKafkaTls, readRedisTls } from './tls-config.ts';
 import { readRoutesFile } from './routes-file.ts';
 import type {
   CliConfig,
@@ -111,8 +111,6 @@ const INGEST_ENV = z.object({
   ROUTES_FILE: optional(text),
 });
 
-const KAFKA_TLS_FILES = ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const;
-
 const SASL_VARIABLES = [
   'KAFKA_SASL_MECHANISM',
   'KAFKA_SASL_USERNAME',
@@ -160,44 +158,6 @@ const DASHBOARD_ENV = z.object({
 });
 
 const CLI_ENV = z.object(COMMON_ENV);
-
-const REDIS_TLS_FILES = ['REDIS_TLS_CA_FILE', 'REDIS_TLS_CERT_FILE', 'REDIS_TLS_KEY_FILE'] as const;
-
-/**
- * The TLS files of a TLS Redis address (a private CA, a client certificate), read and checked now
- * (every role reads them). Set with a plain `redis://` address they are a mistake: the connection
- * would not use them.
- */
-function readRedisTls(
-  values: Partial<EnvValues<typeof COMMON_ENV>>,
-  deps: ConfigDeps,
-  problems: ConfigProblem[],
-): Pick<CommonConfig, 'redisTlsCa' | 'redisTlsCaFile' | 'redisTlsClient'> {
-  const url = values.REDIS_URL;
-  const set = REDIS_TLS_FILES.filter((name) => values[name] !== undefined);
-  if (set.length === 0) return {};
-  if (url !== undefined && !/^rediss(-cluster)?:/i.test(url)) {
-    for (const variable of set) {
-      problems.push({
-        variable,
-        message: `is set but REDIS_URL does not use TLS: use rediss:// (or rediss-cluster://), or unset ${variable}`,
-      });
-    }
-    return {};
-  }
-  const file = values.REDIS_TLS_CA_FILE;
-  const ca = readCaFile('REDIS_TLS_CA_FILE', file, deps, problems);
-  const client = readClientCertificate(
-    { cert: 'REDIS_TLS_CERT_FILE', key: 'REDIS_TLS_KEY_FILE' },
-    { cert: values.REDIS_TLS_CERT_FILE, key: values.REDIS_TLS_KEY_FILE },
-    deps,
-    problems,
-  );
-  return {
-    ...(ca === undefined ? {} : { redisTlsCa: ca, redisTlsCaFile: file }),
-    ...(client === undefined ? {} : { redisTlsClient: client }),
-  };
-}
 
 function common(values: EnvValues<typeof COMMON_ENV>): CommonConfig {
   return {
@@ -258,13 +218,7 @@ export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig 
   const redisTls = readRedisTls(values, deps, problems);
   problems.push(...workerCrossChecks(values, env));
   const routes = readRoutesFile(values.ROUTES_FILE, deps, problems);
-  const sslCa = readCaFile('KAFKA_SSL_CA_FILE', values.KAFKA_SSL_CA_FILE, deps, problems);
-  const sslClient = readClientCertificate(
-    { cert: 'KAFKA_SSL_CERT_FILE', key: 'KAFKA_SSL_KEY_FILE' },
-    { cert: values.KAFKA_SSL_CERT_FILE, key: values.KAFKA_SSL_KEY_FILE },
-    deps,
-    problems,
-  );
+  const kafkaTls = readKafkaTls(values, deps, problems);
   const v = complete(values, problems);
   const sasl =
     v.KAFKA_SASL_MECHANISM !== undefined &&
@@ -283,8 +237,7 @@ export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig 
       brokers: v.KAFKA_BROKERS,
       clientId: v.KAFKA_CLIENT_ID,
       ssl: v.KAFKA_SSL,
-      ...(sslCa === undefined ? {} : { sslCa, sslCaFile: v.KAFKA_SSL_CA_FILE }),
-      ...(sslClient === undefined ? {} : { sslClient }),
+      ...kafkaTls,
       ...(sasl === undefined ? {} : { sasl }),
     },
     kafkaClient: v.KAFKA_CLIENT,
@@ -312,7 +265,6 @@ function workerCrossChecks(
     LANES: lanes,
     RETRY_BASE: base,
     RETRY_MAX: max,
-    KAFKA_SSL: ssl,
   } = values;
   if (concurrency !== undefined && lanes !== undefined && concurrency > lanes) {
     problems.push({
@@ -325,14 +277,6 @@ function workerCrossChecks(
       variable: 'RETRY_MAX',
       message: `must be at least RETRY_BASE (${base} ms) (got ${max} ms)`,
     });
-  }
-  if (ssl === false) {
-    for (const variable of KAFKA_TLS_FILES.filter((name) => values[name] !== undefined)) {
-      problems.push({
-        variable,
-        message: `is set but KAFKA_SSL is false: set KAFKA_SSL=true to reach the brokers over TLS, or unset ${variable}`,
-      });
-    }
   }
   // All three SASL settings or none: half a credential is a mistake, not a choice.
   const isSet = (name: string): boolean => (env[name] ?? '').trim() !== '';

@@ -92,10 +92,7 @@ export async function lanes(options: LanesOptions): Promise<void> {
     throw new CliError('USAGE', 'lanes takes no arguments, or --key TYPE/BUCKET/KEY', 2);
   }
   const key = value === undefined ? undefined : parseKeyArgument(value);
-  const redis = await connectCliRedis(config.redisUrl, {
-    tlsCa: config.redisTlsCa,
-    tlsClient: config.redisTlsClient,
-  });
+  const redis = await connectCliRedis(config);
   try {
     const laneCount = await readLaneCountReport(redis, config.queuePrefix, config.lanes);
     const count = laneCount.recorded ?? config.lanes;

@@ -77,10 +77,7 @@ export async function redrive(options: RedriveOptions): Promise<void> {
   const filter = parseRedriveArgs(options.args);
   const config = loadCliConfig(options.env);
   const lanes = Array.from({ length: config.lanes }, (_, lane) => lane);
-  const redis = await connectCliRedis(config.redisUrl, {
-    tlsCa: config.redisTlsCa,
-    tlsClient: config.redisTlsClient,
-  });
+  const redis = await connectCliRedis(config);
   try {
     options.out(formatRedriveResult(await redriveFailed(redis, config.queuePrefix, lanes, filter)));
   } finally {

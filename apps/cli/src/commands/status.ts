@@ -94,10 +94,7 @@ export interface StatusOptions {
 export async function status(options: StatusOptions): Promise<void> {
   const config = loadCliConfig(options.env);
   const now = options.now ?? Date.now;
-  const redis = await connectCliRedis(config.redisUrl, {
-    tlsCa: config.redisTlsCa,
-    tlsClient: config.redisTlsClient,
-  });
+  const redis = await connectCliRedis(config);
   try {
     const overview = await readDeliveryOverview(redis, config.queuePrefix, config.lanes, {
       stalls: LAST_STALLS,

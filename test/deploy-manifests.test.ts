@@ -7,7 +7,12 @@ import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
+import { loadIngestConfig, loadWorkerConfig } from '@commitlog/runtime';
+import { makeTestCertificates } from '@commitlog/testkit';
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -42,10 +47,19 @@ function loadManifests(): { file: string; object: Manifest }[] {
 }
 
 interface PodSpec {
+  securityContext?: { runAsUser?: number; fsGroup?: number };
+  volumes?: {
+    name: string;
+    secret?: { secretName: string; optional?: boolean; defaultMode?: number };
+  }[];
   containers: {
     name: string;
     envFrom?: { configMapRef?: { name: string } }[];
-    env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+    env?: {
+      name: string;
+      valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+    }[];
+    volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
     ports?: { name: string }[];
     readinessProbe?: { httpGet: { port: string } };
     livenessProbe?: { httpGet: { port: string } };
@@ -64,6 +78,11 @@ describe('deploy/k8s', () => {
   const manifests = loadManifests();
   const byKind = (kind: string): Manifest[] =>
     manifests.filter((m) => m.object.kind === kind).map((m) => m.object);
+  const secretData = (name: string): Record<string, string> => {
+    const secret = byKind('Secret').find((m) => m.metadata.name === name);
+    expect(secret, `Secret ${name}`).toBeDefined();
+    return (secret as unknown as { stringData: Record<string, string> }).stringData;
+  };
 
   it('holds only known kinds, each valid against its Kubernetes schema', () => {
     for (const { file, object } of manifests) {
@@ -85,9 +104,7 @@ describe('deploy/k8s', () => {
   });
 
   it('takes secrets from the Secret, settings from the ConfigMap, probes from named ports', () => {
-    const secretKeys = new Set(
-      Object.keys((byKind('Secret')[0] as unknown as { stringData: object }).stringData),
-    );
+    const secretKeys = new Set(Object.keys(secretData('commitlog')));
     const configMaps = new Set(byKind('ConfigMap').map((c) => c.metadata.name));
     for (const deployment of byKind('Deployment')) {
       for (const c of podSpec(deployment).containers) {
@@ -95,7 +112,11 @@ describe('deploy/k8s', () => {
         expect(names.has('REDIS_URL'), `${deployment.metadata.name} REDIS_URL`).toBe(true);
         for (const e of c.env ?? []) {
           const ref = e.valueFrom?.secretKeyRef;
-          if (ref) expect(secretKeys.has(ref.key), `${ref.key} in the Secret`).toBe(true);
+          expect(ref?.name ?? 'commitlog', e.name).toBe('commitlog');
+          // An optional key (a Kafka login) may be missing from the example: most do without it.
+          if (ref && !ref.optional) {
+            expect(secretKeys.has(ref.key), `${ref.key} in the Secret`).toBe(true);
+          }
           // Anything secret comes from the Secret, never a literal.
           if (/SECRET|PASSWORD|USERS|REDIS_URL/.test(e.name)) expect(ref, e.name).toBeDefined();
         }
@@ -127,6 +148,102 @@ describe('deploy/k8s', () => {
     }[];
     expect(deployments.map((d) => d.metadata.name)).toContain(scaled?.spec.scaleTargetRef.name);
     expect(scaled?.spec.triggers[0]?.metadata.query).toContain('commitlog_lane_backlog_commits');
+  });
+
+  /** Where every role finds the TLS Secret's files. */
+  const TLS_DIR = '/etc/commitlog/tls';
+
+  it('mounts the TLS Secret in every role: optional, read-only, unreadable to other users', () => {
+    for (const deployment of byKind('Deployment')) {
+      const name = deployment.metadata.name;
+      const spec = podSpec(deployment);
+      const volume = (spec.volumes ?? []).find((v) => v.secret?.secretName === 'commitlog-tls');
+      expect(volume?.secret?.optional, `${name}: a pod starts without the Secret`).toBe(true);
+      // The files include private keys: no access for others; the pod's group (fsGroup) reads.
+      expect((volume?.secret?.defaultMode ?? 0o644) & 0o007, name).toBe(0);
+      expect(spec.securityContext?.fsGroup, name).toBeDefined();
+      const mounts = spec.containers.flatMap((c) => c.volumeMounts ?? []);
+      expect(
+        mounts.filter((m) => m.name === volume?.name),
+        name,
+      ).toEqual([{ name: volume?.name, mountPath: TLS_DIR, readOnly: true }]);
+    }
+  });
+
+  it("accepts the ConfigMap as shipped, and its TLS example uncommented with the TLS Secret's files", async () => {
+    const configMap = (byKind('ConfigMap')[0] as unknown as { data: Record<string, string> }).data;
+    // As shipped: no TLS, no Kafka login, and the TLS folder empty (the Secret is optional).
+    const plain = { ...configMap, REDIS_URL: 'redis://:pw@redis:6379' };
+    const empty = (path: string): never => {
+      throw new Error(`ENOENT: ${path}`);
+    };
+    expect(loadWorkerConfig(plain, { readFile: empty }).kafka.ssl).toBe(false);
+
+    // The commented lines after "Uncomment", as the operator would uncomment them.
+    const text = readFileSync(`${k8sDir}configmap.yaml`, 'utf8');
+    const example: Record<string, string> = {};
+    for (const line of text.slice(text.indexOf('Uncomment')).split('\n')) {
+      const setting = /^\s*#\s+([A-Z_]+): (.+)$/.exec(line);
+      if (setting) example[setting[1]!] = String(parse(setting[2]!));
+    }
+    expect(Object.keys(example).sort()).toEqual([
+      'KAFKA_SASL_MECHANISM',
+      'KAFKA_SSL',
+      'KAFKA_SSL_CA_FILE',
+      'KAFKA_SSL_CERT_FILE',
+      'KAFKA_SSL_KEY_FILE',
+      'REDIS_TLS_CA_FILE',
+      'REDIS_TLS_CERT_FILE',
+      'REDIS_TLS_KEY_FILE',
+    ]);
+
+    // Each file it names is one the TLS Secret holds, in the folder every role mounts, read here
+    // as a real PEM of its kind (the Secret's own values are placeholders).
+    const dir = await mkdtemp(join(tmpdir(), 'commitlog-k8s-'));
+    try {
+      const certs = await makeTestCertificates(dir);
+      const tlsFiles = secretData('commitlog-tls');
+      const readFile = (path: string): string => {
+        const file = path.startsWith(`${TLS_DIR}/`) ? path.slice(TLS_DIR.length + 1) : '';
+        if (!(file in tlsFiles)) throw new Error(`ENOENT: ${path} (not a key of commitlog-tls)`);
+        if (file.endsWith('.key')) return certs.client.key;
+        return file.includes('-ca') ? certs.caPem : certs.client.cert;
+      };
+      // The worker's Kafka login comes from the Secret (optional keys).
+      const workerEnv = new Set(
+        podSpec(byKind('Deployment').find((d) => d.metadata.name === 'commitlog-worker')!)
+          .containers.flatMap((c) => c.env ?? [])
+          .filter((e) => e.valueFrom?.secretKeyRef?.optional)
+          .map((e) => e.name),
+      );
+      expect([...workerEnv].sort()).toEqual(['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME']);
+      const env = {
+        ...configMap,
+        ...example,
+        REDIS_URL: 'rediss://:pw@redis:6379',
+        KAFKA_SASL_USERNAME: 'commitlog',
+        KAFKA_SASL_PASSWORD: 'pw',
+        INGEST_SECRETS: 'a'.repeat(64),
+      };
+      const worker = loadWorkerConfig(env, { readFile });
+      const pem = (text: string | undefined): string | undefined => text?.trim();
+      expect(worker.kafka).toMatchObject({
+        ssl: true,
+        sasl: { mechanism: 'scram-sha-512', username: 'commitlog' },
+      });
+      expect(pem(worker.kafka.sslCa)).toBe(pem(certs.caPem));
+      expect(pem(worker.kafka.sslClient?.cert)).toBe(pem(certs.client.cert));
+      expect(pem(worker.kafka.sslClient?.key)).toBe(pem(certs.client.key));
+      expect(pem(worker.redisTlsCa)).toBe(pem(certs.caPem));
+      expect(pem(loadIngestConfig(env, { readFile }).redisTlsClient?.cert)).toBe(
+        pem(certs.client.cert),
+      );
+      // The check can fail: a file the Secret does not hold is refused at start-up.
+      const missing = { ...env, KAFKA_SSL_CA_FILE: `${TLS_DIR}/kafka-ca.crt` };
+      expect(() => loadWorkerConfig(missing, { readFile })).toThrow(/KAFKA_SSL_CA_FILE/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -7,11 +7,8 @@
  * warm-up, saturation (64 clients, 6 s), then `rate`/s open loop for 8 s. Prints each system's
  * figures and, per figure, the mean of each client and in how many pairs each was ahead.
  */
-import { startPrivateKafka, startPrivateRedis, uniqueName } from '@commitlog/testkit';
-import { randomBytes } from 'node:crypto';
-import { createBenchContext } from './lib/bench-context.ts';
+import { startBenchInfra } from './lib/bench-infra.ts';
 import { warmUpBroker } from './lib/broker-warm-up.ts';
-import { listeningPid } from './lib/listening-pid.ts';
 import type { StepResult } from './lib/results.ts';
 import { runStep, warmUp } from './lib/step-runner.ts';
 import { textTable } from './lib/text-table.ts';
@@ -48,21 +45,8 @@ if (!Number.isInteger(pairs) || pairs < 1 || !(rate > 0)) {
   process.exit(2);
 }
 const progress = (line: string): void => void process.stdout.write(`${line}\n`);
-const redis = await startPrivateRedis({ appendfsync: 'always' });
-const kafka = await startPrivateKafka().catch(async (error: unknown) => {
-  await redis.cleanup();
-  throw error;
-});
-const kafkaPid = listeningPid(Number(kafka.brokers[0]!.split(':')[1]));
-const ctx = await createBenchContext({
-  runTag: uniqueName('clients'),
-  secret: randomBytes(24).toString('hex'),
-  redisUrl: redis.url,
-  redisPid: () => redis.pid(),
-  brokers: kafka.brokers,
-  kafkaPid: () => kafkaPid,
-  progress,
-});
+const infra = await startBenchInfra({ tag: 'clients', progress });
+const { ctx } = infra;
 const results: Record<Client, Figures[]> = { platformatic: [], kafkajs: [] };
 let lostTotal = 0;
 try {
@@ -110,9 +94,7 @@ try {
   }
 } finally {
   await stopAllSystems();
-  await ctx.close().catch(() => undefined);
-  await kafka.cleanup().catch(() => undefined);
-  await redis.cleanup().catch(() => undefined);
+  await infra.stop();
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -4,23 +4,15 @@
  * runs commitlog's ladder, B1–B5 and the levers, prints the table, and writes the JSON and an SVG
  * chart to bench/results/ (git-ignored). Stops everything it started, also after a failure.
  */
-import {
-  startPrivateKafka,
-  startPrivateRedis,
-  uniqueName,
-  type PrivateKafka,
-  type PrivateRedis,
-} from '@commitlog/testkit';
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createBenchContext, type BenchContext } from './lib/bench-context.ts';
+import type { BenchContext } from './lib/bench-context.ts';
+import { startBenchInfra, type BenchInfra } from './lib/bench-infra.ts';
 import { warmUpBroker } from './lib/broker-warm-up.ts';
 import { chartSvg } from './lib/chart-svg.ts';
 import { stopAllChildren } from './lib/child-process.ts';
-import { listeningPid } from './lib/listening-pid.ts';
 import { formatReport } from './lib/report.ts';
 import type { LadderResult, RunResults } from './lib/results.ts';
 import { runOptions, type RunOptions } from './run-options.ts';
@@ -166,16 +158,12 @@ async function save(run: RunResults): Promise<string> {
 async function main(): Promise<void> {
   const options = runOptions(process.argv.slice(2));
   const began = performance.now();
-  let redis: PrivateRedis | undefined;
-  let kafka: PrivateKafka | undefined;
-  let ctx: (BenchContext & { close(): Promise<void> }) | undefined;
+  let infra: BenchInfra | undefined;
   const scratch = await mkdtemp(join(tmpdir(), 'commitlog-bench-'));
   const cleanUp = async (): Promise<void> => {
     await stopAllSystems();
     await stopAllChildren();
-    await ctx?.close().catch(() => undefined);
-    await kafka?.cleanup().catch(() => undefined);
-    await redis?.cleanup().catch(() => undefined);
+    await infra?.stop();
     await rm(scratch, { recursive: true, force: true });
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -186,22 +174,12 @@ async function main(): Promise<void> {
   }
   try {
     progress(`commitlog bench (${options.mode}): starting a private Redis and Kafka broker`);
-    redis = await startPrivateRedis({ appendfsync: 'always' });
-    kafka = await startPrivateKafka();
-    const kafkaPort = Number(kafka.brokers[0]!.split(':')[1]);
-    const kafkaPid = listeningPid(kafkaPort);
-    const redisRef = redis;
-    ctx = await createBenchContext({
-      runTag: uniqueName('bench'),
-      secret: randomBytes(24).toString('hex'),
-      redisUrl: redis.url,
-      redisPid: () => redisRef.pid(),
-      brokers: kafka.brokers,
-      kafkaPid: () => kafkaPid,
+    infra = await startBenchInfra({
+      tag: 'bench',
       progress: (line) =>
         progress(`[${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`),
     });
-    const run = await measure(ctx, options, scratch);
+    const run = await measure(infra.ctx, options, scratch);
     const where = await save(run);
     progress(`\n${formatReport(run)}\n\nresults: ${where} (also latest.json, latest.svg)`);
     progress(`run took ${((performance.now() - began) / 1000).toFixed(0)} s`);

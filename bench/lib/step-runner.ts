@@ -4,6 +4,7 @@
  * holds every accepted commit, and the oracle.
  */
 import { defaultTopic } from '@commitlog/core';
+import type { RecordStamp } from '@commitlog/kafka';
 import { redisUsedMemory, type BenchContext } from './bench-context.ts';
 import { closedLoop, epochClock, openLoop, type Sent } from './load-drivers.ts';
 import { sampleUsage } from './proc-sampler.ts';
@@ -33,11 +34,20 @@ const KEYS = 10_000;
 /** Most commits one step may ask for, so a wild rate cannot exhaust memory. */
 const MAX_STEP_COMMITS = 400_000;
 
+/** For a tool that wants more of a step than its figures (bench/latency-breakdown.ts). */
+export interface StepExtras {
+  /** Record headers to read beside the commit id (`RecordStamp.also`). */
+  alsoHeaders?: readonly string[];
+  /** Handed every request's fate and every record's stamp before the step returns. */
+  inspect?: (sent: readonly Sent[], stamps: readonly RecordStamp[]) => void;
+}
+
 export async function runStep(
   ctx: BenchContext,
   target: Target,
   spec: StepSpec,
   label: string,
+  extras: StepExtras = {},
 ): Promise<StepResult> {
   const bucket = `${ctx.runTag}-${label}`.replace(/[^a-zA-Z0-9-]/g, '-');
   const topic = defaultTopic('default', bucket);
@@ -87,7 +97,12 @@ export async function runStep(
   const accepted = sent.filter((s) => s.status >= 200 && s.status < 300).length;
   const toKafka = target.deliversToKafka ?? true;
   if (toKafka) await waitForRecords(ctx, topic, accepted, Math.max(30_000, 3 * spec.durationMs));
-  const stamps = toKafka ? await ctx.kafka.stamps.read([topic], 'commitlog-id', 120_000) : [];
+  const stamps = toKafka
+    ? await ctx.kafka.stamps.read([topic], 'commitlog-id', 120_000, {
+        alsoHeaders: extras.alsoHeaders ?? [],
+      })
+    : [];
+  extras.inspect?.(sent, stamps);
   const metrics = stepMetrics(sent, stamps, { start, end });
   if (!toKafka) metrics.lost = 0;
   const rate = spec.kind === 'open' ? spec.rate : undefined;

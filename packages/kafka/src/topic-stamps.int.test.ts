@@ -31,7 +31,7 @@ describe('topic stamp reader against the local broker', () => {
         topic: topic.name,
         key: Buffer.from(`k${i}`),
         value: Buffer.from('v'),
-        headers: { id: `c${i}` },
+        headers: { id: `c${i}`, ...(i % 2 === 0 ? { at: `t${i}` } : {}) },
       })),
     );
     await producer.close();
@@ -43,6 +43,14 @@ describe('topic stamp reader against the local broker', () => {
     for (const s of stamps) {
       expect(s.timestampMs).toBeGreaterThanOrEqual(before - 1000);
       expect(s.timestampMs).toBeLessThanOrEqual(Date.now() + 1000);
+      expect(s.also).toBeUndefined();
     }
+    // Other headers on request: those the record carries.
+    const withAt = await reader.read([topic.name], 'id', 30_000, { alsoHeaders: ['at'] });
+    for (const s of withAt) {
+      const i = Number(s.id?.slice(1));
+      expect(s.also, s.id).toEqual(i % 2 === 0 ? { at: `t${i}` } : {});
+    }
+    expect(withAt).toHaveLength(20);
   });
 });

@@ -8,6 +8,8 @@ export interface RecordStamp {
   id: string | undefined;
   /** The record's timestamp, epoch ms: the broker's append time on a `LogAppendTime` topic. */
   timestampMs: number;
+  /** The values of the `alsoHeaders` asked for that the record carries. */
+  also?: Record<string, string>;
 }
 
 /**
@@ -18,7 +20,12 @@ export interface RecordStamp {
 export interface TopicStampReader {
   /** Records stored in the topics now (end minus start offsets, over every partition). */
   count(topics: readonly string[]): Promise<number>;
-  read(topics: readonly string[], header: string, timeoutMs: number): Promise<RecordStamp[]>;
+  read(
+    topics: readonly string[],
+    header: string,
+    timeoutMs: number,
+    options?: { alsoHeaders?: readonly string[] },
+  ): Promise<RecordStamp[]>;
   close(): Promise<void>;
 }
 
@@ -49,7 +56,8 @@ export async function createTopicStampReader(
       }
       return total;
     },
-    async read(topics, header, timeoutMs) {
+    async read(topics, header, timeoutMs, options = {}) {
+      const alsoHeaders = options.alsoHeaders ?? [];
       const remaining = await ends(topics);
       const stamps: RecordStamp[] = [];
       if (remaining.size === 0) return stamps;
@@ -69,13 +77,23 @@ export async function createTopicStampReader(
           eachBatch: async ({ batch }) => {
             const place = `${batch.topic}:${batch.partition}`;
             for (const message of batch.messages) {
-              const value = message.headers?.[header];
-              const bytes = Array.isArray(value) ? value[0] : value;
-              stamps.push({
+              const text = (name: string): string | undefined => {
+                const value = message.headers?.[name];
+                return (Array.isArray(value) ? value[0] : value)?.toString();
+              };
+              const stamp: RecordStamp = {
                 topic: batch.topic,
-                id: bytes === undefined ? undefined : bytes.toString(),
+                id: text(header),
                 timestampMs: Number(message.timestamp),
-              });
+              };
+              if (alsoHeaders.length > 0) {
+                stamp.also = {};
+                for (const name of alsoHeaders) {
+                  const value = text(name);
+                  if (value !== undefined) stamp.also[name] = value;
+                }
+              }
+              stamps.push(stamp);
               const end = remaining.get(place);
               if (end !== undefined && BigInt(message.offset) + 1n >= end) remaining.delete(place);
             }

@@ -1,0 +1,131 @@
+/**
+ * `pnpm bench:latency [rates] [seconds]`: where commitlog's commit→Kafka time goes, at fixed
+ * open-loop rates (default 100,200,400/s for 10 s each) on a private Redis (AOF, fsync always) and
+ * Kafka broker. For each rate: the latency of each stage (lib/latency-breakdown.ts) and, per
+ * process, CPU per commit, GC pauses and event-loop lateness (lib/loop-watch.ts). Not the
+ * benchmark (no baselines, no ladder): the tool to find out why a p99 is what it is.
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBenchInfra } from './lib/bench-infra.ts';
+import { warmUpBroker } from './lib/broker-warm-up.ts';
+import {
+  latencyBreakdown,
+  RECEIVED_AT_HEADER,
+  type LatencyBreakdown,
+} from './lib/latency-breakdown.ts';
+import {
+  parseLoopSamples,
+  startLoopWatch,
+  summarizeLoop,
+  type LoopSample,
+} from './lib/loop-watch.ts';
+import { runStep, warmUp } from './lib/step-runner.ts';
+import { num, textTable } from './lib/text-table.ts';
+import { startCommitlog, stopAllSystems } from './scenarios/commitlog-target.ts';
+
+const USAGE = 'usage: pnpm bench:latency [rates, e.g. 100,200,400] [seconds per rate]';
+const [ratesArg = '100,200,400', secondsArg = '10'] = process.argv.slice(2);
+const rates = ratesArg.split(',').map(Number);
+const seconds = Number(secondsArg);
+if (rates.some((r) => !(r > 0)) || !(seconds > 0) || process.argv.length > 4) {
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(2);
+}
+
+const progress = (line: string): void => void process.stdout.write(`${line}\n`);
+const preload = fileURLToPath(new URL('lib/loop-watch-preload.ts', import.meta.url));
+const watchDir = await mkdtemp(join(tmpdir(), 'commitlog-loop-watch-'));
+const ownSamples: LoopSample[] = [];
+const ownWatch = startLoopWatch((s) => ownSamples.push(s));
+const infra = await startBenchInfra({ tag: 'latency', progress });
+let lost = 0;
+try {
+  const { ctx } = infra;
+  progress('warming up the Kafka broker for 15 s');
+  await warmUpBroker(ctx, 15_000);
+  const started = await startCommitlog(ctx, 'latency', {
+    workers: 1,
+    env: { NODE_OPTIONS: `--import=${preload}`, LOOP_WATCH_DIR: watchDir },
+  });
+  const roles = started.target.processes();
+  await warmUp(ctx, started.target, 'latency');
+  for (const rate of rates) {
+    let breakdown: LatencyBreakdown | undefined;
+    const from = Date.now();
+    const step = await runStep(
+      ctx,
+      started.target,
+      { kind: 'open', rate, durationMs: seconds * 1000 },
+      `latency-${rate}`,
+      {
+        alsoHeaders: [RECEIVED_AT_HEADER],
+        inspect: (sent, stamps) => (breakdown = latencyBreakdown(sent, stamps)),
+      },
+    );
+    const to = from + seconds * 1000;
+    lost += step.lost;
+    const loops = new Map<number, LoopSample[]>([[process.pid, ownSamples]]);
+    for (const file of await readdir(watchDir)) {
+      loops.set(
+        Number(file.split('.')[0]),
+        parseLoopSamples(await readFile(join(watchDir, file), 'utf8')),
+      );
+    }
+    const pids: Record<string, number | undefined> = {
+      ...roles,
+      loadgen: process.pid,
+    };
+    const verdict = step.sustainable ? 'keeps up' : `does NOT keep up: ${step.reasons.join('; ')}`;
+    progress(
+      `\n${rate}/s for ${seconds} s: ${step.accepted} accepted, ${breakdown?.matched ?? 0} matched in Kafka, lost ${step.lost}, duplicates ${step.duplicates}; ${verdict}`,
+    );
+    progress(
+      textTable(
+        ['stage', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms'],
+        (breakdown?.stages ?? []).map(({ stage, latency: l }) => [
+          stage,
+          num(l.p50),
+          num(l.p99),
+          num(l.p999),
+          num(l.max),
+        ]),
+      ),
+    );
+    progress(
+      textTable(
+        [
+          'process',
+          'CPU ms per commit',
+          'GC ms per s',
+          'longest GC ms',
+          'loop late p99 ms',
+          'loop late max ms',
+        ],
+        step.usage.map((u) => {
+          const pid = pids[u.name];
+          const loop =
+            pid === undefined ? undefined : summarizeLoop(loops.get(pid) ?? [], from, to);
+          return [
+            u.name,
+            num((u.cpuSeconds * 1000) / Math.max(1, step.accepted)),
+            loop ? num(loop.gcMsPerS) : '—',
+            loop ? num(loop.gcMaxMs) : '—',
+            loop ? num(loop.delayP99Ms) : '—',
+            loop ? num(loop.delayMaxMs) : '—',
+          ];
+        }),
+      ),
+    );
+  }
+  await started.stop();
+} finally {
+  ownWatch.stop();
+  await stopAllSystems();
+  await infra.stop();
+  await rm(watchDir, { recursive: true, force: true });
+}
+progress(`\nlost: ${lost} (must be 0). GC and loop figures exist for the Node processes only.`);
+if (lost > 0) process.exitCode = 1;

@@ -1,3 +1,4 @@
+import type { RecordStamp } from '@commitlog/kafka';
 import { describe, expect, it } from 'vitest';
 import { latencyBreakdown, RECEIVED_AT_HEADER } from './latency-breakdown.ts';
 import type { Sent } from './load-drivers.ts';
@@ -10,7 +11,7 @@ const sent = (id: string, intendedAt: number, answeredAt: number, status = 202):
   status,
   id,
 });
-const stamp = (id: string, appendedAt: number, receivedAt: number | undefined) => ({
+const stamp = (id: string, appendedAt: number, receivedAt: number | undefined): RecordStamp => ({
   topic: 't',
   id,
   timestampMs: appendedAt,

@@ -125,6 +125,35 @@ describe('lane followers on the real Redis', () => {
     await waitFor(async () => (await lanes.producer.get(deliveredMarkKey(keys, 'c-2-1'))) === '2');
   });
 
+  it('holds the lane, producing nothing, while it cannot read whether a job was recorded', async () => {
+    // Unread, the mark might have said "recorded": producing the job then could land it after
+    // newer versions of its object that were delivered as its followers.
+    await lanes.enqueuer.enqueue(job(2, 0, 'same'));
+    await lanes.enqueuer.enqueue(job(2, 1, 'same'));
+    const keys = { key: (name: string) => queue.toKey(name) };
+    // A mark of the wrong type makes the read-ahead script fail (WRONGTYPE), as a Redis error would.
+    await lanes.producer.hset(deliveredMarkKey(keys, 'c-2-0'), 'x', '1');
+    const calls: string[][] = [];
+    const errors: string[] = [];
+    await lanes.startWorkers(
+      [2],
+      (j: LaneJob): Promise<LaneOutcome> => {
+        calls.push([j.id, ...j.followers.map((f) => f.id)]);
+        return Promise.resolve({ kind: 'delivered', followers: j.followers.length });
+      },
+      FOLLOWERS,
+      ({ lane, error }) => errors.push(`${lane}: ${error.message}`),
+    );
+    await waitFor(() => errors.length >= 3, { description: 'the read tried again, and failed' });
+    expect(errors[0]).toMatch(/^2: .*WRONGTYPE/);
+    expect(calls).toEqual([]);
+    expect(await queue.getJobCounts('failed', 'completed')).toEqual({ failed: 0, completed: 0 });
+    // Once the read works, the lane goes on in order.
+    await lanes.producer.del(deliveredMarkKey(keys, 'c-2-0'));
+    await waitFor(() => calls.flat().length === 2, { description: 'both delivered' });
+    expect(calls).toEqual([['c-2-0', 'c-2-1']]);
+  });
+
   it('keeps lane order with followers across two workers, each commit once', async () => {
     const ids: string[] = [];
     const delivered: string[] = [];

@@ -81,6 +81,9 @@ const NEVER_FAIL_FOR_STALLING = 1_000_000;
  */
 const HOLD_ACROSS_WORKERS = { max: 1_000_000_000, duration: 1000 };
 
+/** How long a lane waits before it reads ahead again after a failed read (see `readAhead`). */
+const READ_AHEAD_RETRY_MS = 500;
+
 /**
  * One BullMQ worker per lane. `setGlobalConcurrency(1)` makes each lane deliver one job at a time
  * across every worker process, which is what keeps per-key order. A retry holds the lane with
@@ -106,10 +109,16 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
    * Whether the job's delivery was recorded already, and its followers (none while it is
    * retried). Followers may be newer versions of the job's own object: if the worker dies between
    * completing them and completing the job, the job comes back with its delivery recorded and is
-   * completed without being produced again (delivered-marks.ts). A failed read costs the
-   * followers, which wait for their own turn.
+   * completed without being produced again (delivered-marks.ts). Undefined when the read failed:
+   * then nobody knows whether the job was recorded, and producing it could land an old version
+   * after newer ones, so the caller holds the lane and reads again.
    */
-  async function readAhead(worker: Worker, id: string, retrying: boolean): Promise<DeliveryStart> {
+  async function readAhead(
+    worker: Worker,
+    lane: number,
+    id: string,
+    retrying: boolean,
+  ): Promise<DeliveryStart | undefined> {
     const limits = options.followers;
     try {
       return await readFollowers(options.connection, laneKeys(worker), {
@@ -117,8 +126,9 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         maxJobs: retrying || !limits ? 0 : limits.maxJobs,
         maxBytes: limits?.maxBytes ?? 0,
       });
-    } catch {
-      return { recorded: false, followers: [] };
+    } catch (error) {
+      options.onError?.({ lane, error: asError(error) });
+      return undefined;
     }
   }
 
@@ -128,7 +138,12 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
       async (job: Job<CommitJobData>, token?: string) => {
         const id = job.id ?? job.data.id;
         const retry = isRetryProgress(job.progress) ? job.progress : undefined;
-        const { recorded, followers } = await readAhead(worker, id, retry !== undefined);
+        const start = await readAhead(worker, lane, id, retry !== undefined);
+        if (!start) {
+          await worker.rateLimit(READ_AHEAD_RETRY_MS);
+          throw Worker.RateLimitError();
+        }
+        const { recorded, followers } = start;
         // Delivered before, by a worker that died before completing it: complete it now.
         if (recorded) return;
         // Sent beside the produce request, not waited for: it is read only if the job stalls.

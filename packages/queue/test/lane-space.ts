@@ -21,6 +21,7 @@ export interface LaneSpace {
     lanes: number[],
     handle: (job: LaneJob) => Promise<LaneOutcome>,
     followers?: LaneWorkersOptions['followers'],
+    onError?: LaneWorkersOptions['onError'],
   ): Promise<() => Promise<void>>;
   /** Runs `close` when the space closes (queues and the like the test opened). */
   onClose(close: () => Promise<unknown>): void;
@@ -46,7 +47,7 @@ export function openLaneSpace(): LaneSpace {
     space,
     producer,
     enqueuer,
-    async startWorkers(lanes, handle, followers) {
+    async startWorkers(lanes, handle, followers, onError) {
       const connection = createRedisConnection({
         url: space.redisUrl,
         role: 'worker',
@@ -61,6 +62,7 @@ export function openLaneSpace(): LaneSpace {
         dedupWindowMs: 3_600_000,
         handle,
         ...(followers ? { followers } : {}),
+        ...(onError ? { onError } : {}),
       });
       let stopped = false;
       const stop = async (): Promise<void> => {

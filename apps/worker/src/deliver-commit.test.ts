@@ -1,4 +1,5 @@
 import { CommitlogError, type KafkaRecord } from '@commitlog/core';
+import { KafkaProduceError } from '@commitlog/kafka';
 import type { LaneJob } from '@commitlog/queue';
 import { createLogger } from '@commitlog/runtime';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +29,7 @@ function job(overrides: Partial<LaneJob> = {}): LaneJob {
     retry: undefined,
     stalledCount: 0,
     followers: [],
+    lockedUntil: ACCEPTED + 24_000,
     ...overrides,
   };
 }
@@ -42,7 +44,10 @@ function recorder() {
   return { seen, events };
 }
 
-function handler(send: (records: readonly KafkaRecord[]) => Promise<void>, now: number) {
+function handler(
+  send: (records: readonly KafkaRecord[], settleBy?: number) => Promise<void>,
+  now: number,
+) {
   const { seen, events } = recorder();
   const handle = createDeliveryHandler({
     gatherer: { send },
@@ -68,6 +73,22 @@ describe('delivery handler', () => {
     expect(sent[0]?.topic).toBe('riak.default.transactions');
     expect(Buffer.from(sent[0]!.value!).toString()).toBe('hello');
     expect(seen).toEqual(['delivered 42']);
+  });
+
+  it('gives the producer until the end of its lock, and retries a send that ran out of it', async () => {
+    const settleBys: (number | undefined)[] = [];
+    const { handle, seen } = handler((_records, settleBy) => {
+      settleBys.push(settleBy);
+      return Promise.reject(
+        new KafkaProduceError('SEND_ABANDONED', 'produce abandoned', { retriable: true }),
+      );
+    }, ACCEPTED + 1_000);
+    expect(await handle(job({ lockedUntil: ACCEPTED + 7_000 }))).toMatchObject({
+      kind: 'retry',
+      progress: { attempt: 1, lastError: 'produce abandoned' },
+    });
+    expect(settleBys).toEqual([ACCEPTED + 7_000]);
+    expect(seen).toEqual(['retried send-abandoned']);
   });
 
   it('holds the lane with backoff on a retriable error, counting attempts', async () => {

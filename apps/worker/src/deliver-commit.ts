@@ -68,7 +68,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     const riders = followerRecords(job.followers);
     if (riders.length > 0) {
       try {
-        await deps.gatherer.send([record, ...riders]);
+        await deps.gatherer.send([record, ...riders], job.lockedUntil);
         const at = now();
         for (const { data } of job.followers.slice(0, riders.length)) {
           deps.events.delivered(job.lane, Math.max(0, at - Date.parse(data.receivedAt)));
@@ -78,7 +78,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
         if (classifyError(error).retriable) throw error;
       }
     }
-    await deps.gatherer.send([record]);
+    await deps.gatherer.send([record], job.lockedUntil);
     return 0;
   }
 

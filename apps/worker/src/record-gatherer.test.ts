@@ -12,10 +12,12 @@ function fakeProducer(
   fail: (records: readonly KafkaRecord[]) => Error | undefined = () => undefined,
 ) {
   const requests: string[][] = [];
+  const settleBys: (number | undefined)[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const producer: RecordProducer = {
-    async send(records) {
+    async send(records, options) {
+      settleBys.push(options?.settleBy);
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise((r) => setTimeout(r, 2));
@@ -27,7 +29,7 @@ function fakeProducer(
     isConnected: () => true,
     close: () => Promise.resolve(),
   };
-  return { producer, requests, maxInFlight: () => maxInFlight };
+  return { producer, requests, settleBys, maxInFlight: () => maxInFlight };
 }
 
 describe('record gatherer', () => {
@@ -95,5 +97,33 @@ describe('record gatherer', () => {
       'fulfilled',
     ]);
     expect(fake.requests).toEqual([['warm-up'], ['a', 'huge', 'b'], ['a'], ['huge'], ['b']]);
+  });
+
+  it("gives a request its callers' earliest settle-by time, and none when none has one", async () => {
+    const fake = fakeProducer();
+    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
+    await Promise.all([
+      gatherer.send([record('first')]),
+      gatherer.send([record('a')], 9_000),
+      gatherer.send([record('b')]),
+      gatherer.send([record('c')], 7_000),
+    ]);
+    await gatherer.send([record('d')]);
+    expect(fake.requests).toEqual([['first'], ['a', 'b', 'c'], ['d']]);
+    expect(fake.settleBys).toEqual([undefined, 7_000, undefined]);
+  });
+
+  it('sends each caller alone, by its own time, when a shared request ran out of time', async () => {
+    const late = new CommitlogError('SEND_ABANDONED', 'abandoned', { retriable: true });
+    const fake = fakeProducer((rs) => (rs.length > 1 ? late : undefined));
+    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
+    const results = await Promise.allSettled([
+      gatherer.send([record('first')]),
+      gatherer.send([record('a')], 5_000),
+      gatherer.send([record('b')], 8_000),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect(fake.requests).toEqual([['first'], ['a', 'b'], ['a'], ['b']]);
+    expect(fake.settleBys).toEqual([undefined, 5_000, 5_000, 8_000]);
   });
 });

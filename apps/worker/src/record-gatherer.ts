@@ -7,14 +7,20 @@ import type { RecordProducer } from '@commitlog/kafka';
  * together. Each caller learns the fate of its own records.
  */
 export interface RecordGatherer {
-  /** Resolves when Kafka acknowledged these records; rejects with the producer's error. */
-  send(records: readonly KafkaRecord[]): Promise<void>;
+  /**
+   * Resolves when Kafka acknowledged these records; rejects with the producer's error. With
+   * `settleBy` (epoch ms), the records reach Kafka by then or not from this call (see the
+   * producer's `SendOptions`): a request carrying several callers' records gives up at the
+   * earliest of their times.
+   */
+  send(records: readonly KafkaRecord[], settleBy?: number): Promise<void>;
   /** Waits until nothing is queued or in flight. */
   drain(): Promise<void>;
 }
 
 interface Waiting {
   records: readonly KafkaRecord[];
+  settleBy: number | undefined;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -42,9 +48,19 @@ export function createRecordGatherer(options: RecordGathererOptions): RecordGath
     return batch;
   }
 
+  /** The earliest settle-by time of the batch's callers, if any has one. */
+  function settleByOf(batch: readonly Waiting[]): number | undefined {
+    const times = batch.flatMap((w) => (w.settleBy === undefined ? [] : [w.settleBy]));
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+
   async function sendBatch(batch: Waiting[]): Promise<void> {
     try {
-      await options.producer.send(batch.flatMap((w) => w.records));
+      const settleBy = settleByOf(batch);
+      await options.producer.send(
+        batch.flatMap((w) => w.records),
+        settleBy === undefined ? {} : { settleBy },
+      );
       for (const w of batch) w.resolve();
     } catch (error) {
       // One caller's trouble (a record too large, a topic that refuses writes) must not fail the
@@ -65,9 +81,9 @@ export function createRecordGatherer(options: RecordGathererOptions): RecordGath
   }
 
   return {
-    send(records) {
+    send(records, settleBy) {
       return new Promise<void>((resolve, reject) => {
-        queue.push({ records, resolve, reject });
+        queue.push({ records, settleBy, resolve, reject });
         running ??= pump();
       });
     },

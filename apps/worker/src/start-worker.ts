@@ -39,7 +39,7 @@ function produceTimeout(lockDurationMs: number): number {
   return Math.max(1000, Math.min(10_000, Math.floor(lockDurationMs / 10)));
 }
 
-/** The worker's producer, with timeouts that keep one produce under the job's lock. */
+/** The worker's producer. */
 function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordProducer> {
   return createRecordProducer(config.kafkaClient, {
     brokers: config.kafka.brokers,
@@ -49,9 +49,10 @@ function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordPr
     ...(config.kafka.sslClient === undefined ? {} : { sslClient: config.kafka.sslClient }),
     ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
     log: logger,
-    // A worker cut off from Redis loses its lock after WORKER_LOCK and another worker delivers
-    // the job (and the lane's next ones). Its own produce must have given up by then, or an old
-    // version could land after a newer one: 4 tries of (connect + request) stay under the lock.
+    // Short timeouts so that a dead broker fails a try quickly. What keeps a worker cut off from
+    // Redis (its lock lapses, another worker delivers the job and the lane's next ones) from
+    // landing an old version late is not these but each job's `lockedUntil`: the gatherer gives
+    // it to the producer as the send's settle-by time, past which the send is abandoned.
     connectionTimeoutMs: produceTimeout(config.lockDurationMs),
     requestTimeoutMs: produceTimeout(config.lockDurationMs),
   });

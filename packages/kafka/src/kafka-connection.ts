@@ -1,4 +1,6 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { Kafka, logLevel, type ISocketFactory, type KafkaConfig, type LogEntry } from 'kafkajs';
 
 /** Where the brokers are and how to reach them; everything else is a production default. */
 export interface KafkaConnection {
@@ -53,8 +55,29 @@ export function tlsOptions(connection: KafkaConnection): {
   };
 }
 
-/** The one place that turns a `KafkaConnection` into a kafkajs client. */
-export function createKafkaClient(connection: KafkaConnection): Kafka {
+/**
+ * kafkajs's own way of opening a broker connection (its default socket factory), plus a hook that
+ * sees every socket: the producer keeps them to destroy when it abandons a send.
+ */
+function socketFactory(onSocket: (socket: Socket) => void): ISocketFactory {
+  return ({ host, port, ssl, onConnect }) => {
+    const socket = ssl
+      ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+      : netConnect({ host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    onSocket(socket);
+    return socket;
+  };
+}
+
+/**
+ * The one place that turns a `KafkaConnection` into a kafkajs client. `onSocket` sees each socket
+ * the client opens.
+ */
+export function createKafkaClient(
+  connection: KafkaConnection,
+  onSocket?: (socket: Socket) => void,
+): Kafka {
   const sink = connection.log;
   const config: KafkaConfig = {
     clientId: connection.clientId ?? 'commitlog',
@@ -78,6 +101,7 @@ export function createKafkaClient(connection: KafkaConnection): Kafka {
       else sink.warn(at, message);
     },
   };
+  if (onSocket) config.socketFactory = socketFactory(onSocket);
   if (connection.ssl) config.ssl = tlsOptions(connection);
   // A copy: kafkajs stores its authenticator on the object it is given, bound to the credentials
   // of the first login, and a later copy of that object (another password, say) would carry it

@@ -1,5 +1,6 @@
 import type { KafkaRecord } from '@commitlog/core';
 import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
+import type { Socket } from 'node:net';
 import { createKafkaClient, type KafkaConnection } from './kafka-connection.ts';
 import { toKafkaProduceError } from './kafka-errors.ts';
 import type { RecordProducer } from './record-producer.ts';
@@ -45,16 +46,42 @@ function byTopic(records: readonly KafkaRecord[]): { topic: string; messages: Me
  * commitlog-id, which is what consumers de-duplicate on.
  */
 export async function createKafkajsProducer(connection: KafkaConnection): Promise<RecordProducer> {
-  const kafka = createKafkaClient(connection);
-  const producer: Producer = kafka.producer({
-    idempotent: false,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  /**
+   * A producer on a client of its own, which can be cut off: kafkajs's disconnect lets a request
+   * in flight go out and its retries go on, so an abandoned producer's sockets are destroyed,
+   * and any it opens later are destroyed as they open.
+   */
+  interface Generation {
+    producer: Producer;
+    cutOff(): void;
+  }
+  const newGeneration = (): Generation => {
+    const sockets = new Set<Socket>();
+    let cut = false;
+    const kafka = createKafkaClient(connection, (socket) => {
+      if (cut) socket.destroy();
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    const made = kafka.producer({
+      idempotent: false,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    made.on(made.events.DISCONNECT, () => {
+      if (made === producer) connected = false;
+    });
+    return {
+      producer: made,
+      cutOff() {
+        cut = true;
+        for (const socket of sockets) socket.resetAndDestroy();
+      },
+    };
+  };
   let connected = false;
-  producer.on(producer.events.DISCONNECT, () => {
-    connected = false;
-  });
+  let generation = newGeneration();
+  let producer = generation.producer;
 
   // Connects on first use and again after a disconnect, so that a worker can start, and go on,
   // while Kafka is down: its sends fail as retriable errors until the brokers are back.
@@ -85,8 +112,18 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
     }
   }
 
+  async function abandon(): Promise<void> {
+    const old = generation;
+    generation = newGeneration();
+    producer = generation.producer;
+    connected = false;
+    old.cutOff();
+    await old.producer.disconnect().catch(() => undefined);
+  }
+
   return serialProducer({
     sendNow,
+    abandon,
     isConnected: () => connected,
     disconnect: () => producer.disconnect(),
   });

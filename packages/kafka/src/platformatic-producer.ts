@@ -38,33 +38,35 @@ function toMessage(record: KafkaRecord): MessageToProduce {
 export async function createPlatformaticProducer(
   connection: KafkaConnection,
 ): Promise<RecordProducer> {
-  const producer = new Producer({
-    clientId: connection.clientId ?? 'commitlog',
-    bootstrapBrokers: connection.brokers,
-    connectTimeout: connection.connectionTimeoutMs ?? 3000,
-    requestTimeout: connection.requestTimeoutMs ?? 10_000,
-    // Few, quick retries inside the client: the worker's lanes own the long retries.
-    retries: 3,
-    retryDelay: 100,
-    idempotent: false,
-    acks: -1,
-    partitioner: compatibilityPartitioner,
-    // As kafkajs and the Java producer do: a new bucket's topic is created on its first record
-    // where the broker allows it (auto.create.topics.enable); where it does not, the send fails
-    // as retriable and the lane retries until someone creates the topic.
-    autocreateTopics: true,
-    ...(connection.ssl ? { tls: tlsOptions(connection) } : {}),
-    ...(connection.sasl
-      ? {
-          sasl: {
-            mechanism: connection.sasl.mechanism.toUpperCase() as
-              'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512',
-            username: connection.sasl.username,
-            password: connection.sasl.password,
-          },
-        }
-      : {}),
-  });
+  const newProducer = (): Producer =>
+    new Producer({
+      clientId: connection.clientId ?? 'commitlog',
+      bootstrapBrokers: connection.brokers,
+      connectTimeout: connection.connectionTimeoutMs ?? 3000,
+      requestTimeout: connection.requestTimeoutMs ?? 10_000,
+      // Few, quick retries inside the client: the worker's lanes own the long retries.
+      retries: 3,
+      retryDelay: 100,
+      idempotent: false,
+      acks: -1,
+      partitioner: compatibilityPartitioner,
+      // As kafkajs and the Java producer do: a new bucket's topic is created on its first record
+      // where the broker allows it (auto.create.topics.enable); where it does not, the send fails
+      // as retriable and the lane retries until someone creates the topic.
+      autocreateTopics: true,
+      ...(connection.ssl ? { tls: tlsOptions(connection) } : {}),
+      ...(connection.sasl
+        ? {
+            sasl: {
+              mechanism: connection.sasl.mechanism.toUpperCase() as
+                'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512',
+              username: connection.sasl.username,
+              password: connection.sasl.password,
+            },
+          }
+        : {}),
+    });
+  let producer = newProducer();
   let connected = false;
   // Connects now, as the kafkajs producer does, so readiness shows Kafka from the start; not fatal:
   // while Kafka is down the sends fail as retriable errors until it is back.
@@ -84,8 +86,17 @@ export async function createPlatformaticProducer(
     }
   }
 
+  async function abandon(): Promise<void> {
+    const old = producer;
+    producer = newProducer();
+    connected = false;
+    // Forced: a closing client fails its pending requests and cancels its retry timers.
+    await old.close(true).catch(() => undefined);
+  }
+
   return serialProducer({
     sendNow,
+    abandon,
     isConnected: () => connected,
     disconnect: () => producer.close(),
   });

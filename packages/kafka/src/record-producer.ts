@@ -1,5 +1,17 @@
 import type { KafkaRecord } from '@commitlog/core';
 
+export interface SendOptions {
+  /**
+   * Epoch ms after which the records must no longer reach Kafka from this send (the worker's
+   * lock on their lane ends then, and another worker may deliver them and newer versions). A
+   * send whose turn comes later is not started; one still unacknowledged then is abandoned: its
+   * client is closed, which stops the client's own retries, and a fresh one takes the next
+   * sends. Both reject with a retriable `KafkaProduceError` (`SEND_TOO_LATE`, `SEND_ABANDONED`).
+   * Records already written to a socket may still arrive; see the README's known limits.
+   */
+  settleBy?: number;
+}
+
 /**
  * What the worker needs from Kafka. Implementations must keep one produce request in flight at a
  * time, keep the order of records within a call, and resolve only after every record was
@@ -10,7 +22,7 @@ export interface RecordProducer {
    * Sends the records as one produce request (per broker) and resolves when all are acknowledged.
    * Rejects with a `KafkaProduceError` whose `retriable` says whether trying again can succeed.
    */
-  send(records: readonly KafkaRecord[]): Promise<void>;
+  send(records: readonly KafkaRecord[], options?: SendOptions): Promise<void>;
   /** Whether the producer holds a live connection to the cluster now (for readiness). */
   isConnected(): boolean;
   /** Waits for queued sends, then disconnects. */

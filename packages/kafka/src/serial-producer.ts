@@ -1,11 +1,16 @@
 import type { KafkaRecord } from '@commitlog/core';
 import { KafkaProduceError } from './kafka-errors.ts';
-import type { RecordProducer } from './record-producer.ts';
+import type { RecordProducer, SendOptions } from './record-producer.ts';
 
 /** What a Kafka client provides for `serialProducer`. */
 export interface ProduceRequest {
   /** Sends one produce request; rejects with a `KafkaProduceError`. */
   sendNow(records: readonly KafkaRecord[]): Promise<void>;
+  /**
+   * Gives up on the request in flight: closes the client it went out on, which stops its retries
+   * and drops its connections, and takes a fresh client for the sends that follow. Never rejects.
+   */
+  abandon(): Promise<void>;
   isConnected(): boolean;
   disconnect(): Promise<void>;
 }
@@ -13,20 +18,54 @@ export interface ProduceRequest {
 /**
  * The `RecordProducer` contract over any client: one produce request in flight at a time (a
  * retried request can then never overtake a later one, which keeps per-key order), an empty send
- * resolves at once, and `close` waits for the queued sends before it disconnects.
+ * resolves at once, a send that cannot settle by its `settleBy` is not started or is abandoned,
+ * and `close` waits for the queued sends before it disconnects.
  */
 export function serialProducer(client: ProduceRequest): RecordProducer {
   let tail: Promise<unknown> = Promise.resolve();
   let closed = false;
+
+  async function sendBy(records: readonly KafkaRecord[], settleBy: number): Promise<void> {
+    const left = settleBy - Date.now();
+    if (left <= 0) {
+      throw new KafkaProduceError(
+        'SEND_TOO_LATE',
+        'not sent: its settle-by time passed while it waited for its turn',
+        { retriable: true },
+      );
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const overrun = new Promise<'overrun'>((resolve) => {
+      timer = setTimeout(() => resolve('overrun'), left);
+    });
+    const sending = client.sendNow(records);
+    try {
+      if ((await Promise.race([sending.then(() => 'sent' as const), overrun])) === 'sent') return;
+    } finally {
+      clearTimeout(timer);
+    }
+    // Rejects once its client is closed; nobody waits for it any more.
+    sending.catch(() => undefined);
+    await client.abandon();
+    throw new KafkaProduceError(
+      'SEND_ABANDONED',
+      `produce abandoned: not acknowledged within ${left} ms, by its settle-by time`,
+      { retriable: true },
+    );
+  }
+
   return {
-    send(records) {
+    send(records, options: SendOptions = {}) {
       if (closed) {
         return Promise.reject(
           new KafkaProduceError('PRODUCER_CLOSED', 'the producer is closed', { retriable: true }),
         );
       }
       if (records.length === 0) return Promise.resolve();
-      const sent = tail.then(() => client.sendNow(records));
+      const { settleBy } = options;
+      const sent = tail.then(() =>
+        settleBy === undefined ? client.sendNow(records) : sendBy(records, settleBy),
+      );
       tail = sent.catch(() => undefined);
       return sent;
     },

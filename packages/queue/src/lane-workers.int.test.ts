@@ -69,6 +69,21 @@ describe('lane workers on the real Redis', () => {
     expect(maxActive).toBe(1);
   });
 
+  it('tells each delivery until when its lock holds: four fifths of the lock after taking it', async () => {
+    // startWorkers locks jobs for 5 s (test/lane-space.ts).
+    const seen: { lockedUntil: number; calledAt: number }[] = [];
+    await workers([2], (j) => {
+      seen.push({ lockedUntil: j.lockedUntil, calledAt: Date.now() });
+      return Promise.resolve({ kind: 'delivered' });
+    });
+    const enqueuedAt = Date.now();
+    await enqueuer.enqueue(job(2, 0));
+    await waitFor(() => seen.length === 1, { timeoutMs: 10_000 });
+    const [{ lockedUntil, calledAt }] = seen as [(typeof seen)[0]];
+    expect(lockedUntil).toBeGreaterThanOrEqual(enqueuedAt + 4_000);
+    expect(lockedUntil).toBeLessThanOrEqual(calledAt + 4_000);
+  });
+
   it('holds only the failing lane while it retries, and keeps that lane in order', async () => {
     const delivered: { id: string; at: number }[] = [];
     const tries = new Map<string, number>();

@@ -23,6 +23,13 @@ export interface LaneJob {
    * the outcome says how many, counted from the first, were delivered.
    */
   followers: readonly LaneFollower[];
+  /**
+   * Epoch ms until which this worker can count on its lock on the job, renewed or not: when it
+   * took the job, plus the lock, less a fifth of it for the round trip that took the job and for
+   * a late event loop. Past it, another worker may be delivering the job and the lane's next ones,
+   * so this worker's records must no longer reach Kafka (a stale version would land after them).
+   */
+  lockedUntil: number;
 }
 
 /** What the delivery code decided about a job. */
@@ -136,6 +143,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
     const worker: Worker<CommitJobData> = new Worker<CommitJobData>(
       laneQueueName(lane),
       async (job: Job<CommitJobData>, token?: string) => {
+        const lockedUntil = Date.now() + options.lockDurationMs - options.lockDurationMs / 5;
         const id = job.id ?? job.data.id;
         const retry = isRetryProgress(job.progress) ? job.progress : undefined;
         const start = await readAhead(worker, lane, id, retry !== undefined);
@@ -155,6 +163,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
           retry,
           stalledCount: job.stalledCounter,
           followers,
+          lockedUntil,
         });
         if (outcome.kind === 'delivered') {
           if (token === undefined) return;

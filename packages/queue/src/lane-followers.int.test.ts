@@ -42,7 +42,9 @@ describe('lane followers on the real Redis', () => {
   });
 
   /** Starts a worker of lane 2 that delivers each job with all its followers; what it was handed. */
-  async function deliverAll(): Promise<string[][]> {
+  async function deliverAll(
+    onError?: (event: { lane: number; error: Error }) => void,
+  ): Promise<string[][]> {
     const calls: string[][] = [];
     await lanes.startWorkers(
       [2],
@@ -51,6 +53,7 @@ describe('lane followers on the real Redis', () => {
         return Promise.resolve({ kind: 'delivered', followers: j.followers.length });
       },
       FOLLOWERS,
+      onError,
     );
     return calls;
   }
@@ -133,17 +136,8 @@ describe('lane followers on the real Redis', () => {
     const keys = { key: (name: string) => queue.toKey(name) };
     // A mark of the wrong type makes the read-ahead script fail (WRONGTYPE), as a Redis error would.
     await lanes.producer.hset(deliveredMarkKey(keys, 'c-2-0'), 'x', '1');
-    const calls: string[][] = [];
     const errors: string[] = [];
-    await lanes.startWorkers(
-      [2],
-      (j: LaneJob): Promise<LaneOutcome> => {
-        calls.push([j.id, ...j.followers.map((f) => f.id)]);
-        return Promise.resolve({ kind: 'delivered', followers: j.followers.length });
-      },
-      FOLLOWERS,
-      ({ lane, error }) => errors.push(`${lane}: ${error.message}`),
-    );
+    const calls = await deliverAll(({ lane, error }) => errors.push(`${lane}: ${error.message}`));
     await waitFor(() => errors.length >= 3, { description: 'the read tried again, and failed' });
     expect(errors[0]).toMatch(/^2: .*WRONGTYPE/);
     expect(calls).toEqual([]);

@@ -12,17 +12,11 @@ export type RedisRole = 'producer' | 'worker';
 
 const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
   // commandTimeout: a Redis that hangs (rather than refusing) must not hang the ingest's answer.
-  // autoResendUnfulfilledCommands off: a command in flight when the connection drops may have
-  // run; sent again after the reconnect, an enqueue could add a job its first run added and a
-  // worker already delivered (then delivered again, after newer versions of its object). The
-  // command fails instead (by commandTimeout at the latest), the ingest answers 503, and the
-  // hook's retry finds the commit stored or delivered.
   producer: {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: 5000,
-    autoResendUnfulfilledCommands: false,
   },
   worker: { enableOfflineQueue: true, maxRetriesPerRequest: null, connectTimeout: 5000 },
 };

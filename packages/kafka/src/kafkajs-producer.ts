@@ -59,6 +59,9 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
     const sockets = new Set<Socket>();
     let cut = false;
     const kafka = createKafkaClient(connection, (socket) => {
+      // kafkajs listens for its sockets' errors only while it uses them; one destroyed here
+      // after that must not crash the worker with an unhandled 'error' event.
+      socket.on('error', () => undefined);
       if (cut) socket.destroy();
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));

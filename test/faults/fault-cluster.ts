@@ -31,6 +31,11 @@ export interface ClusterOptions {
   redis?: PrivateRedisOptions;
   /** Which paths get a fault proxy. */
   proxies?: { ingestRedis?: boolean; workerRedis?: boolean; workerKafka?: boolean };
+  /**
+   * One more worker, reaching Redis and Kafka only through proxies of its own (`loneRedis`,
+   * `loneKafka`: a broker listener advertised at the proxy), which cut it off alone.
+   */
+  loneWorker?: boolean;
   /** Extra environment for every process. */
   env?: Record<string, string>;
 }
@@ -39,6 +44,8 @@ export interface ClusterProxies {
   ingestRedis?: TcpProxy;
   workerRedis?: TcpProxy;
   workerKafka?: TcpProxy;
+  loneRedis?: TcpProxy;
+  loneKafka?: TcpProxy;
 }
 
 export interface FaultCluster {
@@ -88,13 +95,35 @@ export async function startFaultCluster(options: ClusterOptions = {}): Promise<F
       });
       stops.push(() => proxies.workerKafka!.close());
     }
+    const advertisedPort = proxies.workerKafka?.port ?? kafkaPort;
+    let loneListener: { port: number } | undefined;
+    if (options.loneWorker) {
+      loneListener = { port: await freePort() };
+      proxies.loneKafka = await startTcpProxy({
+        target: { host: '127.0.0.1', port: loneListener.port },
+      });
+      stops.push(() => proxies.loneKafka!.close());
+    }
+    const lone = loneListener && proxies.loneKafka;
     const kafka = await startPrivateKafka({
       listenPort: kafkaPort,
-      ...(proxies.workerKafka ? { advertisedPort: proxies.workerKafka.port } : {}),
+      ...(proxies.workerKafka ? { advertisedPort } : {}),
+      ...(lone
+        ? {
+            // A second listener for the lone worker, advertised at its proxy.
+            extraProperties: ({ port, controllerPort }) =>
+              [
+                `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},LONE://127.0.0.1:${loneListener!.port}`,
+                `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort},LONE://127.0.0.1:${lone.port}`,
+                'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,LONE:PLAINTEXT',
+                '',
+              ].join('\n'),
+          }
+        : {}),
     });
     stops.push(() => kafka.cleanup());
-    for (const path of ['ingestRedis', 'workerRedis'] as const) {
-      if (!options.proxies?.[path]) continue;
+    for (const path of ['ingestRedis', 'workerRedis', 'loneRedis'] as const) {
+      if (path === 'loneRedis' ? !options.loneWorker : !options.proxies?.[path]) continue;
       const proxy = await startTcpProxy({ target: { host: '127.0.0.1', port: redis.port } });
       proxies[path] = proxy;
       stops.push(() => proxy.close());
@@ -110,6 +139,12 @@ export async function startFaultCluster(options: ClusterOptions = {}): Promise<F
       ingestEnv: redisProxyUrl(proxies.ingestRedis),
       workerEnv: redisProxyUrl(proxies.workerRedis),
     });
+    if (proxies.loneRedis && proxies.loneKafka) {
+      await system.startWorker({
+        REDIS_URL: `redis://${proxies.loneRedis.address}`,
+        KAFKA_BROKERS: proxies.loneKafka.address,
+      });
+    }
     // Not system.stop(): it deletes the test's keys, which waits forever on a Redis a fault broke;
     // the private Redis goes away whole.
     stops.push(() => Promise.all([system.ingest, ...system.workers].map((p) => p.stop())));

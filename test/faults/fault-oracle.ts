@@ -6,7 +6,7 @@ import { collectRecords, type CollectedRecord } from '@commitlog/kafka';
 import { createRedisConnection, readLaneBacklogs } from '@commitlog/queue';
 import { waitFor } from '@commitlog/testkit';
 import { header } from '../support/kafka-check.ts';
-import { orderProblems } from '../support/order-check.ts';
+import { orderProblems, staleCopies } from '../support/order-check.ts';
 import type { LoadTally } from './fault-load.ts';
 
 export interface DeliveryReport {
@@ -28,6 +28,8 @@ export interface DeliveryReport {
   recoveryMs: number | undefined;
   /** Per-key order problems (see order-check.ts), every key included. */
   orderProblems: string[];
+  /** Old copies that landed after newer commits of their key (see order-check.ts). */
+  staleCopies: string[];
   /** Keys that have a commit on Kafka more than once (they were in flight during a fault). */
   keysWithDuplicates: Set<string>;
   /** When each distinct commit first reached Kafka (its record's timestamp), epoch ms. */
@@ -138,6 +140,7 @@ export async function checkDelivery(input: OracleInput): Promise<DeliveryReport>
     unfinished: counts.unfinished,
     recoveryMs,
     orderProblems: orderProblems(input.tally.perKey, records),
+    staleCopies: staleCopies(input.tally.perKey, records),
     keysWithDuplicates,
     firstDeliveries: [...firstDelivered.values()],
   };

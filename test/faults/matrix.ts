@@ -7,6 +7,7 @@ import { hookIngestDown } from './scenarios/hook-ingest-down.ts';
 import { hostileInput } from './scenarios/hostile-input.ts';
 import { ingestKill } from './scenarios/ingest-kill.ts';
 import { kafkaCrash, kafkaOutage } from './scenarios/kafka-faults.ts';
+import { loneWorkerCutOff } from './scenarios/lone-worker-cut-off.ts';
 import { overload } from './scenarios/overload.ts';
 import { proxyFaults } from './scenarios/proxy-faults.ts';
 import { redisMaxmemory } from './scenarios/redis-maxmemory.ts';
@@ -49,5 +50,7 @@ export function fullMatrix(): Scenario[] {
     overload({ perSecond: 32, overloadMs: 2 * MINUTE, laneBacklog: 100 }),
     hostileInput(),
     hookIngestDown({ commits: 200 }),
+    // Past WORKER_LOCK (4 s) and the old client's retries (4 tries of 2 s), on 20 keys.
+    loneWorkerCutOff({ perSecond: 100, keys: 20, cutMs: 12_000, aroundMs: 8_000 }),
   ];
 }

@@ -1,6 +1,29 @@
 import type { CollectedRecord } from '@commitlog/kafka';
 import { header, text } from './kafka-check.ts';
 
+/** The commit ids on Kafka per key, in offset order, a repeat right after itself dropped. */
+function idsPerKey(records: readonly CollectedRecord[]): Map<string, string[]> {
+  const seen = new Map<string, string[]>();
+  for (const r of records) {
+    const key = text(r.key) ?? '';
+    const id = header(r, 'commitlog-id') ?? '';
+    const ids = seen.get(key) ?? [];
+    if (ids[ids.length - 1] !== id) ids.push(id);
+    seen.set(key, ids);
+  }
+  return seen;
+}
+
+/** `check` of every answered key, with its answered ids and its ids on Kafka (idsPerKey). */
+function problemsPerKey(
+  answered: ReadonlyMap<string, readonly string[]>,
+  records: readonly CollectedRecord[],
+  check: (key: string, answeredIds: readonly string[], onKafka: readonly string[]) => string[],
+): string[] {
+  const seen = idsPerKey(records);
+  return [...answered].flatMap(([key, ids]) => check(key, ids, seen.get(key) ?? []));
+}
+
 /**
  * Checks per-key order: for every key, the commit ids on Kafka (a re-delivered record may repeat
  * right after itself) must be exactly the ids the ingest answered, in the order it answered them.
@@ -10,23 +33,51 @@ export function orderProblems(
   answered: ReadonlyMap<string, readonly string[]>,
   records: readonly CollectedRecord[],
 ): string[] {
-  const seen = new Map<string, string[]>();
-  for (const r of records) {
-    const key = text(r.key) ?? '';
-    const id = header(r, 'commitlog-id') ?? '';
-    const ids = seen.get(key) ?? [];
-    if (ids[ids.length - 1] !== id) ids.push(id);
-    seen.set(key, ids);
-  }
-  const problems: string[] = [];
-  for (const [key, ids] of answered) {
-    const got = seen.get(key) ?? [];
-    if (got.length !== ids.length || got.some((id, i) => id !== ids[i])) {
-      const firstBad = got.findIndex((id, i) => id !== ids[i]);
-      problems.push(
-        `key ${key}: ${got.length} distinct-in-a-row records for ${ids.length} commits; first mismatch at ${firstBad}`,
-      );
+  return problemsPerKey(answered, records, (key, ids, got) => {
+    if (got.length === ids.length && got.every((id, i) => id === ids[i])) return [];
+    const firstBad = got.findIndex((id, i) => id !== ids[i]);
+    return [
+      `key ${key}: ${got.length} distinct-in-a-row records for ${ids.length} commits; first mismatch at ${firstBad}`,
+    ];
+  });
+}
+
+/**
+ * Old copies that landed late: for every key, a record of an older commit after a newer one's
+ * (repeats in a row collapsed) must start a replay that goes on, in a row, up to that newer one;
+ * and the key's last record must be its newest commit. A worker that re-delivers a stalled
+ * job with its followers replays in order; a cut-off worker whose old record lands after another
+ * delivered newer ones does not. Returns human-readable problems; empty when all is well.
+ */
+export function staleCopies(
+  answered: ReadonlyMap<string, readonly string[]>,
+  records: readonly CollectedRecord[],
+): string[] {
+  return problemsPerKey(answered, records, (key, ids, onKafka) => {
+    const problems: string[] = [];
+    // Where each record's commit stands in its key's accepted order (ids it never answered
+    // left out).
+    const got = onKafka
+      .map((id) => ids.indexOf(id))
+      .filter((at, i, all) => at >= 0 && at !== all[i - 1]);
+    let newest = -1;
+    for (let i = 0; i < got.length; i++) {
+      const at = got[i]!;
+      if (at < newest) {
+        // A replay: the commits from this one up to the newest seen, in a row.
+        const run = got.slice(i, i + newest - at + 1);
+        if (run.length !== newest - at + 1 || run.some((n, j) => n !== at + j)) {
+          problems.push(`key ${key}: commit #${at} landed after #${newest}, not replayed up to it`);
+        }
+        i += run.length - 1;
+        newest = Math.max(newest, ...run);
+        continue;
+      }
+      newest = at;
     }
-  }
-  return problems;
+    if (got.length > 0 && got[got.length - 1] !== ids.length - 1) {
+      problems.push(`key ${key}: last record is commit #${got[got.length - 1]} of ${ids.length}`);
+    }
+    return problems;
+  });
 }

@@ -96,25 +96,26 @@ export async function startFaultCluster(options: ClusterOptions = {}): Promise<F
       stops.push(() => proxies.workerKafka!.close());
     }
     const advertisedPort = proxies.workerKafka?.port ?? kafkaPort;
-    let loneListener: { port: number } | undefined;
-    if (options.loneWorker) {
-      loneListener = { port: await freePort() };
-      proxies.loneKafka = await startTcpProxy({
-        target: { host: '127.0.0.1', port: loneListener.port },
-      });
-      stops.push(() => proxies.loneKafka!.close());
+    // The lone worker's broker listener, reached through its proxy.
+    const loneListenPort = options.loneWorker ? await freePort() : undefined;
+    const loneKafka =
+      loneListenPort === undefined
+        ? undefined
+        : await startTcpProxy({ target: { host: '127.0.0.1', port: loneListenPort } });
+    if (loneKafka) {
+      proxies.loneKafka = loneKafka;
+      stops.push(() => loneKafka.close());
     }
-    const lone = loneListener && proxies.loneKafka;
     const kafka = await startPrivateKafka({
       listenPort: kafkaPort,
       ...(proxies.workerKafka ? { advertisedPort } : {}),
-      ...(lone
+      ...(loneKafka
         ? {
             // A second listener for the lone worker, advertised at its proxy.
             extraProperties: ({ port, controllerPort }) =>
               [
-                `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},LONE://127.0.0.1:${loneListener!.port}`,
-                `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort},LONE://127.0.0.1:${lone.port}`,
+                `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},LONE://127.0.0.1:${loneListenPort}`,
+                `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort},LONE://127.0.0.1:${loneKafka.port}`,
                 'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,LONE:PLAINTEXT',
                 '',
               ].join('\n'),

@@ -1,9 +1,9 @@
 // Row 13: one worker cut off from Redis and from Kafka at once (a blackhole on both of its own
 // paths, after 3 s of a slow Kafka) for longer than its lock, then reconnected, while another
-// worker goes on. Its locks
-// lapse, the other worker delivers its jobs and the lanes' newer commits; what the cut-off worker
-// still held must not land after them once its network heals (the settle-by time of each
-// delivery: lockedUntil). Expected: 0 lost, none failed, no stale copy on any key.
+// worker goes on. Its locks lapse, the other worker delivers its jobs and the lanes' newer
+// commits; what the cut-off worker still held must not land after them once its network heals
+// (the settle-by time of each delivery: lockedUntil). Expected: 0 lost, none failed, no stale
+// copy on any key.
 import { startFaultCluster } from '../fault-cluster.ts';
 import { rowResult, sleep, type Scenario } from '../row-result.ts';
 

@@ -128,6 +128,22 @@ describe('lane followers on the real Redis', () => {
     await waitFor(async () => (await lanes.producer.get(deliveredMarkKey(keys, 'c-2-1'))) === '2');
   });
 
+  it('hands no follower whose delivery was recorded: it is completed in its own turn, unproduced', async () => {
+    // A delivered commit stored again (a retried POST racing its first try) waits behind newer
+    // versions of its object's; handed along as a follower it would land after them.
+    await lanes.enqueuer.enqueue(job(2, 0, 'same'));
+    await lanes.enqueuer.enqueue(job(2, 1, 'same'));
+    await lanes.enqueuer.enqueue(job(2, 2));
+    const keys = { key: (name: string) => queue.toKey(name) };
+    await lanes.producer.set(deliveredMarkKey(keys, 'c-2-1'), '2', 'PX', 60_000);
+    const calls = await deliverAll();
+    await waitFor(() => calls.flat().includes('c-2-2'));
+    await waitFor(async () => (await queue.getJobCounts('wait', 'active')).active === 0);
+    expect(calls).toEqual([['c-2-0'], ['c-2-2']]);
+    expect(await queue.getJob('c-2-1')).toBeUndefined();
+    expect(await queue.getJobCounts('wait', 'failed')).toEqual({ wait: 0, failed: 0 });
+  });
+
   it('holds the lane, producing nothing, while it cannot read whether a job was recorded', async () => {
     // Unread, the mark might have said "recorded": producing the job then could land it after
     // newer versions of its object that were delivered as its followers.

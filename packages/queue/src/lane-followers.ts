@@ -23,7 +23,11 @@ export interface LaneFollower {
  * ARGV[3] most bytes of job data, ARGV[4] the active job's id. Output: `1` when the job's
  * delivery was recorded already (nothing else is read), else `0`, then id, data, id, data... of
  * the jobs next in line, the next one first (BullMQ takes from the right end of the wait list).
- * Stops at a job without data and before the job that would pass the byte budget.
+ * Stops at a job without data, before the job that would pass the byte budget, and before a job
+ * whose delivery was recorded already: one stored again after it was delivered (a POST retried
+ * while its first try was being delivered, two ingests racing) is completed without a produce
+ * when its turn as the active job comes; handed along as a follower, it would be produced again,
+ * and after the newer versions of its object delivered meanwhile.
  *
  * It writes nothing. With `appendfsync always` Redis answers a turn of its event loop that
  * wrote only after an fsync, and this read stands between the job and its produce request: the
@@ -31,13 +35,14 @@ export interface LaneFollower {
  * the produce request (`markHolder`).
  */
 const READ_FOLLOWERS = luaScript(`
-local mark = ARGV[1] .. '${DELIVERED_MARK}' .. ARGV[4]
-if redis.call('GET', mark) == '${MARK_RECORDED}' then return { '1' } end
+local marks = ARGV[1] .. '${DELIVERED_MARK}'
+if redis.call('GET', marks .. ARGV[4]) == '${MARK_RECORDED}' then return { '1' } end
 if tonumber(ARGV[2]) < 1 then return { '0' } end
 local ids = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[2]), -1)
 local budget = tonumber(ARGV[3])
 local out = { '0' }
 for i = #ids, 1, -1 do
+  if redis.call('GET', marks .. ids[i]) == '${MARK_RECORDED}' then break end
   local data = redis.call('HGET', ARGV[1] .. ids[i], 'data')
   if not data then break end
   budget = budget - #data

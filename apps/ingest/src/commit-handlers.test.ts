@@ -245,7 +245,7 @@ describe('POST /v1/commits', () => {
   describe('400', () => {
     it('answers INVALID_JSON for a body that does not parse, without quoting it', async () => {
       const response = await handlers().postCommit(request('{"key": "secret-value'));
-      const error = expectError(response, 400, 'INVALID_JSON');
+      const error = expectError(response, 400, 'INVALID_JSON', '');
       expect(error.message).not.toContain('secret-value');
     });
 
@@ -253,7 +253,7 @@ describe('POST /v1/commits', () => {
       const response = await handlers().postCommit(
         request(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])),
       );
-      expectError(response, 400, 'INVALID_JSON');
+      expectError(response, 400, 'INVALID_JSON', '');
     });
 
     it('names the bad field', async () => {

@@ -161,7 +161,9 @@ export function createIngestApp(options: IngestAppOptions): Express {
     }
     const status = clientErrorStatus(error);
     if (status !== undefined) {
-      send(req, res, errorResponse(status, 'BAD_REQUEST', 'the request could not be read'));
+      // A 400 names the field at fault (DESIGN.md): here, the whole request.
+      const path = status === 400 ? { path: '' } : {};
+      send(req, res, errorResponse(status, 'BAD_REQUEST', 'the request could not be read', path));
       return;
     }
     logger.error({ err: error, requestId: localsOf(res).requestId }, 'unexpected error');

@@ -66,7 +66,9 @@ export async function readSignedJson(
   try {
     text = utf8.decode(body);
   } catch {
-    return refuse(errorResponse(400, 'INVALID_JSON', 'request body is not valid UTF-8'));
+    return refuse(
+      errorResponse(400, 'INVALID_JSON', 'request body is not valid UTF-8', { path: '' }),
+    );
   }
   try {
     return { ok: true, json: JSON.parse(text) as unknown };
@@ -74,7 +76,9 @@ export async function readSignedJson(
     // JSON.parse's message quotes the body, which may hold payment data: say only where.
     const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
     const where = position === undefined ? '' : ` (at character ${position})`;
-    return refuse(errorResponse(400, 'INVALID_JSON', `request body is not valid JSON${where}`));
+    return refuse(
+      errorResponse(400, 'INVALID_JSON', `request body is not valid JSON${where}`, { path: '' }),
+    );
   }
 }
 

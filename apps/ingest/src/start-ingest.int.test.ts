@@ -178,7 +178,7 @@ describe('ingest against the real Redis', () => {
         'SIGNATURE_INVALID',
         undefined,
       ],
-      ['not JSON', h.postSigned('/v1/commits', '{"key":'), 400, 'INVALID_JSON', undefined],
+      ['not JSON', h.postSigned('/v1/commits', '{"key":'), 400, 'INVALID_JSON', ''],
       ['no key', h.postSigned('/v1/commits', withoutKey), 400, 'INVALID_COMMIT', 'key'],
       [
         'batch, no key in the third',

@@ -48,7 +48,9 @@ function mapOf<T extends z.ZodType>(value: T) {
       }
       return input;
     },
-    z.record(z.string(), value),
+    // Names are checked like every other text: UTF-8 cannot hold a lone surrogate, and two names
+    // that differ only there would encode alike (the commit id would not tell them apart).
+    z.record(wellFormed(z.string()), value),
   );
 }
 

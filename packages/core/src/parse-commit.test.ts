@@ -100,6 +100,13 @@ describe('parseCommit', () => {
       'expected a string, got a number',
     ],
     [
+      'a usermeta name with a lone surrogate',
+      (c: Record<string, unknown>) =>
+        (firstSibling(c).usermeta = { [JSON.parse('"x\\ud800"') as string]: 'v' }),
+      'siblings[0].usermeta["x\\ud800"]',
+      'is not well-formed Unicode (it holds a lone surrogate)',
+    ],
+    [
       'an index value that is a fraction',
       (c: Record<string, unknown>) => (firstSibling(c).indexes = { amount_int: [1.5] }),
       'siblings[0].indexes.amount_int[0]',

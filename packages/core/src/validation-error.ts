@@ -83,6 +83,9 @@ export function validationErrorFrom(
     reason = 'is required';
   } else if (issue.code === 'invalid_type') {
     reason = `expected ${describeExpected(issue.expected)}, got ${describeValue(lookup.value)}`;
+  } else if (issue.code === 'invalid_key') {
+    // A map's name that its schema refused: zod's own message only says "Invalid key".
+    reason = issue.issues[0]?.message ?? 'is not a valid name';
   } else {
     reason = issue.message;
   }

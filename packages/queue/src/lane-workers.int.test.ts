@@ -84,6 +84,49 @@ describe('lane workers on the real Redis', () => {
     expect(lockedUntil).toBeLessThanOrEqual(calledAt + 4_000);
   });
 
+  it('counts the lock from when the job was asked for, however late the answer came', async () => {
+    // The answer to BullMQ's take (moveToActive) arrives 1.5 s after it was asked for, as when
+    // the process was paused or its link slow: the lock has been running in Redis all along.
+    const connection = createRedisConnection({
+      url: space.redisUrl,
+      role: 'worker',
+      onError: () => {},
+    });
+    lanesSpace.onClose(() => connection.quit());
+    const seen: { lockedUntil: number; calledAt: number }[] = [];
+    const started = await startLaneWorkers({
+      connection,
+      prefix: space.prefix,
+      lanes: [4],
+      workerName: 'slow-take',
+      lockDurationMs: 5000,
+      dedupWindowMs: 3_600_000,
+      handle: (j) => {
+        seen.push({ lockedUntil: j.lockedUntil, calledAt: Date.now() });
+        return Promise.resolve({ kind: 'delivered' });
+      },
+    });
+    lanesSpace.onClose(() => started.close());
+    const commands = connection as unknown as Record<string, (args: unknown[]) => Promise<unknown>>;
+    const take = Object.keys(connection).find((name) => name.startsWith('moveToActive:'));
+    if (take === undefined) throw new Error('BullMQ did not define moveToActive on the connection');
+    const takeNow = commands[take]!;
+    const askedAt: number[] = [];
+    commands[take] = async (args) => {
+      askedAt.push(Date.now());
+      await pause(1500);
+      return takeNow.call(connection, args);
+    };
+    await enqueuer.enqueue(job(4, 0));
+    await waitFor(() => seen.length === 1, { timeoutMs: 10_000 });
+    const [{ lockedUntil, calledAt }] = seen as [(typeof seen)[0]];
+    // The take that handed the job: the last one asked before its delivery started (BullMQ asks
+    // again while a job is in hand).
+    const handedBy = Math.max(...askedAt.filter((at) => at <= calledAt));
+    expect(calledAt - handedBy).toBeGreaterThanOrEqual(1500);
+    expect(lockedUntil).toBeLessThanOrEqual(handedBy + 4000);
+  });
+
   it('holds only the failing lane while it retries, and keeps that lane in order', async () => {
     const delivered: { id: string; at: number }[] = [];
     const tries = new Map<string, number>();

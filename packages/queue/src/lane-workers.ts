@@ -25,8 +25,8 @@ export interface LaneJob {
   followers: readonly LaneFollower[];
   /**
    * Epoch ms until which this worker can count on its lock on the job, renewed or not: when it
-   * took the job, plus the lock, less a fifth of it for the round trip that took the job and for
-   * a late event loop. Past it, another worker may be delivering the job and the lane's next ones,
+   * asked for the job, plus the lock, less a fifth of it for a late event loop and a clock that
+   * runs slow against Redis's. Past it, another worker may be delivering the job and the lane's next ones,
    * so this worker's records must no longer reach Kafka (a stale version would land after them).
    */
   lockedUntil: number;
@@ -143,7 +143,12 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
     const worker: Worker<CommitJobData> = new Worker<CommitJobData>(
       laneQueueName(lane),
       async (job: Job<CommitJobData>, token?: string) => {
-        const lockedUntil = Date.now() + options.lockDurationMs - options.lockDurationMs / 5;
+        // From when this worker asked for the job, not from when the answer came: BullMQ stamps
+        // `processedOn` with this process's clock before it sends the request that locks the job.
+        // An answer that arrived late (a paused process, a slow link) must not stretch the
+        // deadline past a lock that may have lapsed meanwhile.
+        const askedAt = Math.min(job.processedOn ?? Date.now(), Date.now());
+        const lockedUntil = askedAt + options.lockDurationMs - options.lockDurationMs / 5;
         const id = job.id ?? job.data.id;
         const retry = isRetryProgress(job.progress) ? job.progress : undefined;
         const start = await readAhead(worker, lane, id, retry !== undefined);

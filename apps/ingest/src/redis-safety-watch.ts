@@ -1,7 +1,5 @@
 import {
   checkRedisSafety,
-  QueueUnavailableError,
-  type CommitEnqueuer,
   type RedisConnection,
   type RedisSafety,
   UnsafeRedisError,
@@ -13,19 +11,31 @@ import type { Logger } from '@commitlog/runtime';
  * Redis can change under a running ingest (it was down at start-up, a failover to a replica set
  * up differently, a `CONFIG SET`): the settings are read again on every (re)connection and every
  * `/readyz`, and while the last reading says unsafe, commits are refused with 503.
+ *
+ * A reading is sent as soon as a connection is ready, and the enqueuer asks `admit` before each
+ * store: a store that would start while that reading is still on its way waits for it. Without
+ * the wait, commits that had waited for Redis to come up (or that arrived right after a
+ * reconnection to a node set up differently) were stored, and answered 202, in a Redis the
+ * reading then found unsafe.
  */
 export interface RedisSafetyWatch {
   /** The last reading, or undefined before the first one succeeded. */
   current(): RedisSafety | undefined;
   /** Reads the settings now (rejects when Redis does not answer). */
   check(): Promise<RedisSafety>;
-  /** An enqueuer that refuses (QueueUnavailableError) while the last reading is unsafe. */
-  guard(enqueuer: Pick<CommitEnqueuer, 'enqueue'>): Pick<CommitEnqueuer, 'enqueue'>;
+  /**
+   * Resolves when commits may be stored now; rejects (UnsafeRedisError) while the last reading
+   * says unsafe. Waits for a reading on its way. When none could be had (Redis refuses INFO),
+   * commits are stored, as at start-up.
+   */
+  admit(): Promise<void>;
   stop(): void;
 }
 
 export function watchRedisSafety(connection: RedisConnection, logger: Logger): RedisSafetyWatch {
   let last: RedisSafety | undefined;
+  /** The reading sent when the connection last became ready, until it is answered. */
+  let reading: Promise<unknown> | undefined;
 
   async function check(): Promise<RedisSafety> {
     const safety = await checkRedisSafety(connection);
@@ -42,22 +52,21 @@ export function watchRedisSafety(connection: RedisConnection, logger: Logger): R
   }
 
   const onReady = (): void => {
-    check().catch((err: unknown) => logger.warn({ err }, 'could not read Redis settings'));
+    const sent: Promise<unknown> = check()
+      .catch((err: unknown) => logger.warn({ err }, 'could not read Redis settings'))
+      .finally(() => {
+        if (reading === sent) reading = undefined;
+      });
+    reading = sent;
   };
   connection.on('ready', onReady);
 
   return {
     current: () => last,
     check,
-    guard(enqueuer) {
-      return {
-        enqueue(data) {
-          if (last !== undefined && !last.safe) {
-            return Promise.reject(new QueueUnavailableError(new UnsafeRedisError(last)));
-          }
-          return enqueuer.enqueue(data);
-        },
-      };
+    async admit() {
+      if (reading) await reading;
+      if (last !== undefined && !last.safe) throw new UnsafeRedisError(last);
     },
     stop() {
       connection.off('ready', onReady);

@@ -11,6 +11,7 @@ import {
   startPrivateRedis,
   waitFor,
   type PrivateRedis,
+  type PrivateRedisOptions,
   type TestQueuePrefix,
 } from '@commitlog/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -86,8 +87,8 @@ async function start(options: { redis?: PrivateRedis; now?: () => number } = {})
   };
 }
 
-async function privateRedis(): Promise<PrivateRedis> {
-  const redis = await startPrivateRedis();
+async function privateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+  const redis = await startPrivateRedis(options);
   cleanups.push(() => redis.cleanup());
   return redis;
 }
@@ -345,6 +346,34 @@ describe('ingest when Redis is away or unsafe', () => {
     await h.queue.redis.config('SET', 'maxmemory-policy', 'noeviction');
     expect((await httpRequest(`${h.url}/readyz`)).status).toBe(200);
     expect((await h.postSigned('/v1/commits', wireCommit())).status).toBe(202);
+  });
+
+  it('stores nothing in a Redis that comes up set to evict while commits wait for it', async () => {
+    const redis = await privateRedis({ maxmemoryPolicy: 'allkeys-lru' });
+    await redis.stop();
+    const h = await start({ redis });
+    // POSTs one after the other, each waiting for Redis (up to 2 s), while it comes up set to
+    // evict: one of them is waiting when the connection becomes ready.
+    const statuses: number[] = [];
+    let posting = true;
+    const poster = (async () => {
+      for (let n = 0; n < 400 && posting; n++) {
+        statuses.push((await h.postSigned('/v1/commits', wireCommit({ key: `k${n}` }))).status);
+      }
+    })();
+    await redis.start();
+    await waitFor(
+      async () =>
+        JSON.stringify((await h.postSigned('/v1/commits', wireCommit())).json).includes(
+          'maxmemory-policy',
+        ),
+      { timeoutMs: 20_000, description: 'the ingest to refuse, naming the eviction policy' },
+    );
+    posting = false;
+    await poster;
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.filter((status) => status !== 503)).toEqual([]);
+    expect(await keysUnder(h.queue.redis, h.config.queuePrefix)).toEqual([]);
   });
 
   it('refuses to start on a Redis that may evict accepted commits', async () => {

@@ -98,12 +98,13 @@ export async function startIngest(
     maxLaneBacklog: config.maxLaneBacklog,
     gather: config.enqueueBatching,
     lanes: config.lanes,
+    admit: () => safety.admit(),
   });
   const registry = createMetricsRegistry('ingest');
   let closing = false;
   const app = createIngestApp({
     commits: createCommitHandlers({
-      enqueuer: safety.guard(enqueuer),
+      enqueuer,
       bodyBudget: createBodyBudget(config.maxBytesInFlight),
       config,
       now,

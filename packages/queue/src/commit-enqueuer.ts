@@ -45,6 +45,11 @@ export interface CommitEnqueuerOptions {
    * benchmark wants (to measure what gathering buys).
    */
   gather?: boolean;
+  /**
+   * Asked before each store, once Redis is connected; a rejection refuses the store's commits
+   * (`QueueUnavailableError`, nothing stored). The ingest's check that Redis cannot lose them.
+   */
+  admit?: () => Promise<void>;
 }
 
 /**
@@ -161,6 +166,7 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
         firstConnection = undefined;
       });
       await firstConnection;
+      await options.admit?.();
       if (!laneCountAgreed) {
         await claimLaneCount(options.connection, options.prefix, options.lanes);
         laneCountAgreed = true;

@@ -12,6 +12,8 @@ export interface PrivateRedisOptions {
   appendfsync?: 'always' | 'everysec';
   /** `maxmemory` in bytes; 0 means no limit. Default 0. */
   maxmemoryBytes?: number;
+  /** Default `noeviction`; another one makes a Redis that commitlog must refuse. */
+  maxmemoryPolicy?: string;
   /**
    * TLS only (no plain port), with a certificate signed by a CA of the test's own (made with
    * openssl into the server's directory); `url` is then `rediss://`. Default false.
@@ -81,7 +83,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     '--maxmemory',
     String(options.maxmemoryBytes ?? 0),
     '--maxmemory-policy',
-    'noeviction',
+    options.maxmemoryPolicy ?? 'noeviction',
     '--daemonize',
     'no',
   ];

@@ -9,6 +9,7 @@ import {
   type TopicStampReader,
 } from '@commitlog/kafka';
 import { createRedisConnection, type RedisConnection } from '@commitlog/queue';
+import { watchRedisStalls } from './redis-stalls.ts';
 
 export interface BenchContext {
   runTag: string;
@@ -42,6 +43,7 @@ export async function createBenchContext(options: {
     role: 'worker',
     onError: () => undefined,
   });
+  await watchRedisStalls(connection);
   const kafkaConnection = { brokers: options.brokers, clientId: 'commitlog-bench' };
   const admin = await createKafkaAdmin(kafkaConnection);
   const stamps = await createTopicStampReader(kafkaConnection);

@@ -29,7 +29,10 @@ describe('report', () => {
       machine: { cpus: 2, node: 'v24.0.0' },
       system: {
         name: 'commitlog',
-        steps: [step(1000, true), step(2000, false)],
+        steps: [
+          { ...step(1000, true), redisStalls: [] },
+          { ...step(2000, false), redisStalls: [{ event: 'aof-fsync-always', maxMs: 353 }] },
+        ],
         maxSustainablePerS: 1000,
       },
       halfRate: step(500, true),
@@ -57,6 +60,9 @@ describe('report', () => {
     expect(text).toMatch(/B5 naive BullMQ, max sustainable\s+200\s+200\s.*5\.00×/);
     expect(text).toMatch(/B1 node:http.*0\.25×/);
     expect(text).toContain('p99 300 ms ≥ 100 ms');
+    // Beside each step of a ladder through Redis, the longest Redis spent in one event.
+    expect(text).toMatch(/^ +1000 .*< 5 ms .*keeps up/m);
+    expect(text).toMatch(/^ +2000 .*353 ms aof-fsync-always .*p99 300 ms/m);
     expect(text).toMatch(/ingest\s+2\.50\s+0\.50\s+100/);
     expect(text).toMatch(/max sustainable ≥ 0\.8 × B4\s+met/);
     expect(text).toContain('ingest micro-batching');

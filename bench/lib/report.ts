@@ -1,5 +1,6 @@
 /** The terminal report of a run: the summary with ratios to B1–B5, the ladders, resources, targets, levers. */
 import type { LadderResult, RunResults, StepResult, ThroughputResult } from './results.ts';
+import { describeWorstStall } from './redis-stalls.ts';
 import { judgeTargets, maxSustainableStep } from './targets.ts';
 import { mib, num, ratio, textTable, triple } from './text-table.ts';
 
@@ -90,6 +91,7 @@ function ladderTable(ladder: LadderResult): string {
       'delivered/s',
       'accept ms p50/p99/p99.9',
       'commit→Kafka ms p50/p99/p99.9',
+      'Redis worst stall',
       'backlog',
       'lost',
       'dup',
@@ -101,6 +103,7 @@ function ladderTable(ladder: LadderResult): string {
       num(s.deliveredPerS),
       triple(s.accept),
       triple(s.commitToKafka),
+      describeWorstStall(s.redisStalls),
       String(s.backlogAtEnd),
       String(s.lost),
       String(s.duplicates),

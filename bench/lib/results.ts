@@ -1,6 +1,7 @@
 /** The shape of a benchmark run's results: what the JSON holds and the report prints. */
 import type { LatencySummary } from './latency.ts';
 import type { ProcessUsage } from './proc-sampler.ts';
+import type { RedisStall } from './redis-stalls.ts';
 import type { StepMetrics } from './step-metrics.ts';
 
 export interface StepResult extends StepMetrics {
@@ -13,6 +14,11 @@ export interface StepResult extends StepMetrics {
   usage: ProcessUsage[];
   /** Redis `used_memory` before and after the step, bytes (runs through Redis only). */
   redisUsedBytes?: { before: number; after: number };
+  /**
+   * What Redis's latency monitor recorded from the step's start until Kafka held its commits,
+   * worst first (runs through Redis only; empty when nothing took STALL_THRESHOLD_MS).
+   */
+  redisStalls?: RedisStall[];
 }
 
 /** An open-loop ladder of one design. */

@@ -8,6 +8,7 @@ import type { RecordStamp } from '@commitlog/kafka';
 import { redisUsedMemory, type BenchContext } from './bench-context.ts';
 import { closedLoop, epochClock, openLoop, type Sent } from './load-drivers.ts';
 import { sampleUsage } from './proc-sampler.ts';
+import { describeWorstStall, readRedisStalls, resetRedisStalls } from './redis-stalls.ts';
 import type { StepResult } from './results.ts';
 import { createSignedPoster } from './signed-poster.ts';
 import { stepMetrics } from './step-metrics.ts';
@@ -71,6 +72,7 @@ export async function runStep(
   if (redisPid !== undefined && target.usesRedis) pids.redis = redisPid;
   if (kafkaPid !== undefined) pids.kafka = kafkaPid;
   const memoryBefore = target.usesRedis ? await redisUsedMemory(ctx.redis.connection) : NaN;
+  if (target.usesRedis) await resetRedisStalls(ctx.redis.connection);
   const sampler = sampleUsage(pids);
   const clock = epochClock();
   const start = clock();
@@ -102,6 +104,7 @@ export async function runStep(
         alsoHeaders: extras.alsoHeaders ?? [],
       })
     : [];
+  const redisStalls = target.usesRedis ? await readRedisStalls(ctx.redis.connection) : undefined;
   extras.inspect?.(sent, stamps);
   const metrics = stepMetrics(sent, stamps, { start, end });
   if (!toKafka) metrics.lost = 0;
@@ -125,6 +128,7 @@ export async function runStep(
     reasons: verdict.reasons,
     usage,
     ...(target.usesRedis ? { redisUsedBytes: { before: memoryBefore, after: memoryAfter } } : {}),
+    ...(redisStalls ? { redisStalls } : {}),
   };
 }
 
@@ -161,5 +165,6 @@ export function describeStep(name: string, s: StepResult): string {
   const what = s.rate === undefined ? `closed loop x${s.clients ?? '?'}` : `${s.rate}/s`;
   const verdict =
     s.rate === undefined ? '' : s.sustainable ? ' keeps up' : ` NOT: ${s.reasons.join('; ')}`;
-  return `  ${name} ${what}: accepted ${s.acceptedPerS.toFixed(0)}/s, delivered ${s.deliveredPerS.toFixed(0)}/s, commit→Kafka p50 ${s.commitToKafka.p50.toFixed(1)} p99 ${s.commitToKafka.p99.toFixed(1)} ms, lost ${s.lost}, dup ${s.duplicates}${verdict}`;
+  const stall = s.redisStalls ? `, Redis worst stall ${describeWorstStall(s.redisStalls)}` : '';
+  return `  ${name} ${what}: accepted ${s.acceptedPerS.toFixed(0)}/s, delivered ${s.deliveredPerS.toFixed(0)}/s, commit→Kafka p50 ${s.commitToKafka.p50.toFixed(1)} p99 ${s.commitToKafka.p99.toFixed(1)} ms${stall}, lost ${s.lost}, dup ${s.duplicates}${verdict}`;
 }

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { join } from 'node:path';
-import { ROLE_NODE_ARGS, roleProcessEnv } from '@commitlog/runtime';
+import { ROLE_NODE_ARGS, roleProcessEnv, type RoleName } from '@commitlog/runtime';
 
 /** The roles that run as their own process, each from its app's `src/main.ts`. */
-export type Role = 'ingest' | 'worker' | 'dashboard';
+export type Role = RoleName;
 
 /**
  * Starts one role as a child process on this Node. The CLI never imports an app (apps never import
@@ -17,7 +17,7 @@ export function spawnRole(
   return spawn(
     process.execPath,
     [...ROLE_NODE_ARGS, join(options.repoRoot, 'apps', role, 'src', 'main.ts')],
-    { cwd: options.repoRoot, env: roleProcessEnv(options.env), stdio: options.stdio },
+    { cwd: options.repoRoot, env: roleProcessEnv(role, options.env), stdio: options.stdio },
   );
 }
 

@@ -65,5 +65,10 @@ export {
   type ShutdownStep,
   type SignalSource,
 } from './shutdown.ts';
-export { ROLE_NODE_ARGS, ROLE_NODE_FLAGS, roleProcessEnv } from './role-process-env.ts';
+export {
+  ROLE_NODE_ARGS,
+  roleNodeFlags,
+  roleProcessEnv,
+  type RoleName,
+} from './role-process-env.ts';
 export { runService, type ServiceOptions } from './run-service.ts';

@@ -84,7 +84,7 @@ function startRole(role: 'ingest' | 'worker', env: NodeJS.ProcessEnv, port: numb
     // The same Node settings as `commitlog <role>` (heap sizing), so that tests and the
     // benchmark run and measure what production runs.
     [...ROLE_NODE_ARGS, `apps/${role}/src/main.ts`],
-    { cwd: root, env: roleProcessEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, env: roleProcessEnv(role, env), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));

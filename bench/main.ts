@@ -58,6 +58,7 @@ async function measure(
   const run: RunResults = {
     startedAt: new Date().toISOString(),
     mode: options.mode,
+    redisFsync: options.redisFsync,
     machine: { cpus: cpus().length, node: process.version },
     system: { name: 'commitlog', steps: [], maxSustainablePerS: undefined },
     brokerWarmUp: undefined,
@@ -173,9 +174,12 @@ async function main(): Promise<void> {
     });
   }
   try {
-    progress(`commitlog bench (${options.mode}): starting a private Redis and Kafka broker`);
+    progress(
+      `commitlog bench (${options.mode}): starting a private Redis (appendfsync ${options.redisFsync}) and Kafka broker`,
+    );
     infra = await startBenchInfra({
       tag: 'bench',
+      redisFsync: options.redisFsync,
       progress: (line) =>
         progress(`[${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`),
     });

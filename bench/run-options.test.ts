@@ -8,4 +8,13 @@ describe('run options', () => {
     expect(runOptions(['--quick'])).toMatchObject({ mode: 'quick', levers: false });
     expect(() => runOptions(['--fast'])).toThrow(/unknown argument/);
   });
+
+  it('runs Redis with fsync always unless asked for everysec', () => {
+    expect(runOptions([]).redisFsync).toBe('always');
+    expect(runOptions(['--quick', '--fsync=everysec'])).toMatchObject({
+      mode: 'quick',
+      redisFsync: 'everysec',
+    });
+    expect(() => runOptions(['--fsync=never'])).toThrow(/--fsync must be always or everysec/);
+  });
 });

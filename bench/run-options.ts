@@ -3,6 +3,12 @@ import type { LadderOptions } from './lib/rate-ladder.ts';
 
 export interface RunOptions {
   mode: 'full' | 'quick';
+  /**
+   * The bench Redis's `appendfsync`: `always` (what commitlog asks of production, and the
+   * default) or `everysec` (`--fsync=everysec`: what the designs would do if up to a second of
+   * accepted commits could be lost on a crash). Every design of the run uses the same Redis.
+   */
+  redisFsync: 'always' | 'everysec';
   ladder: LadderOptions & { stepMs: number };
   baselineLadder: LadderOptions & { stepMs: number };
   clients: number;
@@ -17,10 +23,16 @@ export interface RunOptions {
   leverDeadlineS: number;
 }
 
+const USAGE = 'usage: pnpm bench [--quick] [--fsync=always|everysec]';
+
 export function runOptions(args: readonly string[]): RunOptions {
-  const unknown = args.filter((a) => a !== '--quick');
-  if (unknown.length > 0)
-    throw new Error(`unknown argument(s): ${unknown.join(' ')} (usage: pnpm bench [--quick])`);
+  const unknown = args.filter((a) => a !== '--quick' && !a.startsWith('--fsync='));
+  if (unknown.length > 0) throw new Error(`unknown argument(s): ${unknown.join(' ')} (${USAGE})`);
+  const fsync = args.findLast((a) => a.startsWith('--fsync='))?.slice('--fsync='.length);
+  if (fsync !== undefined && fsync !== 'always' && fsync !== 'everysec') {
+    throw new Error(`--fsync must be always or everysec, not "${fsync}" (${USAGE})`);
+  }
+  const redisFsync = fsync ?? 'always';
   if (args.includes('--quick')) {
     const ladder = {
       startRate: 250,
@@ -33,6 +45,7 @@ export function runOptions(args: readonly string[]): RunOptions {
     };
     return {
       mode: 'quick',
+      redisFsync,
       ladder,
       baselineLadder: ladder,
       clients: 64,
@@ -56,6 +69,7 @@ export function runOptions(args: readonly string[]): RunOptions {
   };
   return {
     mode: 'full',
+    redisFsync,
     ladder,
     baselineLadder: ladder,
     clients: 64,

@@ -17,8 +17,10 @@ export async function startBenchInfra(options: {
   /** Prefix of the run's unique tag (topic and bucket names). */
   tag: string;
   progress: (line: string) => void;
+  /** The Redis's `appendfsync`. Default `always`, as production runs it. */
+  redisFsync?: 'always' | 'everysec';
 }): Promise<BenchInfra> {
-  const redis = await startPrivateRedis({ appendfsync: 'always' });
+  const redis = await startPrivateRedis({ appendfsync: options.redisFsync ?? 'always' });
   const kafka = await startPrivateKafka().catch(async (error: unknown) => {
     await redis.cleanup();
     throw error;

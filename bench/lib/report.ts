@@ -147,7 +147,7 @@ function leverTable(run: RunResults): string {
 export function formatReport(run: RunResults): string {
   const top = maxSustainableStep(run.system);
   const parts = [
-    `commitlog benchmark (${run.mode}), ${run.startedAt}, ${run.machine.cpus} CPUs, Node ${run.machine.node}`,
+    `commitlog benchmark (${run.mode}), ${run.startedAt}, ${run.machine.cpus} CPUs, Node ${run.machine.node}, Redis appendfsync ${run.redisFsync ?? 'always'}`,
     run.brokerWarmUp
       ? `Kafka broker warmed up first: ${run.brokerWarmUp.requests} produce requests in ${run.brokerWarmUp.seconds.toFixed(0)} s`
       : 'Kafka broker NOT warmed up: the first design measured ran on a cold broker',

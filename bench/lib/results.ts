@@ -56,6 +56,8 @@ export interface LeverResult {
 export interface RunResults {
   startedAt: string;
   mode: 'full' | 'quick';
+  /** The bench Redis's `appendfsync` (absent in runs before it could be chosen: `always`). */
+  redisFsync?: 'always' | 'everysec';
   machine: { cpus: number; node: string };
   /** What warmed the Kafka broker before the first measurement. */
   brokerWarmUp?: { requests: number; seconds: number } | undefined;

@@ -9,13 +9,17 @@ export function limitConcurrency<A extends unknown[], R>(
   let running = 0;
   const waiting: (() => void)[] = [];
   return async (...args) => {
+    // A freed slot passes straight to the call waiting longest, still counted as running:
+    // freeing it and letting the waiter take it when it resumes would leave a moment in which a
+    // newcomer finds it free, and then both would run.
     if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
+    else running++;
     try {
       return await fn(...args);
     } finally {
-      running--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
     }
   };
 }

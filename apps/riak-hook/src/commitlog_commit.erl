@@ -257,7 +257,8 @@ is_utf8(B) -> unicode:characters_to_binary(B, utf8, utf8) =:= B.
 
 %% Metadata values as bytes. Strings from the HTTP API are lists of bytes (header octets), so
 %% they are taken byte for byte; a list of Unicode code points (from Erlang clients) is encoded
-%% as UTF-8; any other term as term_to_binary.
+%% as UTF-8; any other term as term_to_binary. Never fatal: a crash here, before the commit's
+%% JSON exists, would leave the commit neither delivered nor in the failure log.
 to_bytes(B) when is_binary(B) -> B;
 to_bytes(A) when is_atom(A) -> atom_to_binary(A, utf8);
 to_bytes(I) when is_integer(I) -> integer_to_binary(I);
@@ -265,14 +266,20 @@ to_bytes(L) when is_list(L) ->
     try
         iolist_to_binary(L)
     catch
-        error:badarg ->
-            case unicode:characters_to_binary(L) of
-                B when is_binary(B) -> B;
-                _ -> term_to_binary(L)
-            end
+        error:badarg -> characters_or_term(L)
     end;
 to_bytes(Other) ->
     term_to_binary(Other).
+
+%% unicode:characters_to_binary/1 returns an error tuple for bad code points but raises badarg
+%% for a list that is not character data at all (a proplist from an Erlang client, say).
+characters_or_term(L) ->
+    try unicode:characters_to_binary(L) of
+        B when is_binary(B) -> B;
+        _ -> term_to_binary(L)
+    catch
+        error:badarg -> term_to_binary(L)
+    end.
 
 to_list(B) when is_binary(B) -> binary_to_list(B);
 to_list(L) when is_list(L) -> L.

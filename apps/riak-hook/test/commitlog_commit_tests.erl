@@ -172,6 +172,17 @@ usermeta_from_http_and_protocol_buffers_test() ->
         maps:get(<<"usermeta">>, S)
     ).
 
+%% A usermeta value that is a list but neither bytes nor characters (an Erlang client's term)
+%% must not crash the JSON: the commit would be neither sent nor written to the failure log.
+usermeta_value_that_is_not_text_is_sent_as_its_term_test() ->
+    Term = [{a, 1}],
+    MD = md([{<<"X-Riak-Meta">>, [{<<"X-Riak-Meta-Shape">>, Term}]}]),
+    S = sibling(commit(obj(<<"b">>, <<"k">>, [{MD, <<"v">>}])), 1),
+    ?assertEqual(
+        #{<<"X-Riak-Meta-Shape">> => base64:encode(term_to_binary(Term))},
+        maps:get(<<"usermeta">>, S)
+    ).
+
 indexes_binary_and_integer_test() ->
     MD = md([
         {<<"index">>, [

@@ -122,18 +122,19 @@ string(Key, OsVar, Default) ->
         undefined -> Default
     end.
 
+%% The ingest signs with the UTF-8 bytes of its secret. os:getenv and a config file give a string
+%% as code points, so a character past 127 must become its UTF-8 bytes (iolist_to_binary would
+%% make it one Latin-1 byte, and every request would be refused 401).
 secret() ->
     case lookup(secret, "COMMITLOG_SECRET") of
-        {ok, V} when is_binary(V), V =/= <<>> -> V;
+        {ok, V} when is_binary(V), V =/= <<>> ->
+            V;
         {ok, V} when is_list(V), V =/= [] ->
-            try
-                iolist_to_binary(V)
+            try unicode:characters_to_binary(V) of
+                B when is_binary(B) -> B;
+                _NotText -> undefined
             catch
-                error:badarg ->
-                    case unicode:characters_to_binary(V) of
-                        B when is_binary(B) -> B;
-                        _NotText -> undefined
-                    end
+                error:badarg -> undefined
             end;
         _ ->
             undefined

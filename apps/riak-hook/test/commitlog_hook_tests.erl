@@ -761,7 +761,12 @@ config_defaults_test() ->
         ),
         %% The application env wins over the OS env.
         ok = application:set_env(?APP, retry_budget_ms, 100),
-        ?assertMatch(#{retry_budget_ms := 100}, commitlog_hook_config:read())
+        ?assertMatch(#{retry_budget_ms := 100}, commitlog_hook_config:read()),
+        %% A secret past ASCII is signed with its UTF-8 bytes, as the ingest does.
+        true = os:putenv("COMMITLOG_SECRET", [99, 97, 102, 233]),
+        ?assertMatch(#{secret := <<"caf", 195, 169>>}, commitlog_hook_config:read()),
+        ok = application:set_env(?APP, secret, "caf\x{e9}"),
+        ?assertMatch(#{secret := <<"caf", 195, 169>>}, commitlog_hook_config:read())
     after
         [application:unset_env(?APP, K) || K <- ?KEYS],
         [

@@ -1,5 +1,6 @@
 // `commitlog status` and `commitlog redrive`, as processes, over a commit that really expired: the
 // system runs with Kafka down and a 2 s TTL, so the posted commit fails for good with `expired`.
+import { laneOf, parseCommit } from '@commitlog/core';
 import { createRedisConnection, laneQueueName, type RedisConnection } from '@commitlog/queue';
 import {
   freePort,
@@ -53,7 +54,14 @@ describe('status and redrive', () => {
   });
 
   it('shows an expired delivery, re-drives it, and it waits in its lane again', async () => {
-    const response = await system.post(putCommit({ bucket: uniqueName('redrive'), key: 'late' }));
+    // A commit past lane 0: redrive is then run with LANES=1 (a shell without the system's LANES)
+    // and must still find it, in the lanes that the count recorded in Redis says exist.
+    const bucket = uniqueName('redrive');
+    const key = Array.from({ length: 64 }, (_, n) => `late-${n}`).find(
+      (k) => laneOf(parseCommit(putCommit({ bucket, key: k })), 8) > 0,
+    );
+    if (key === undefined) throw new Error('no key of 64 hashes past lane 0');
+    const response = await system.post(putCommit({ bucket, key }));
     expect(response.status).toBe(202);
     const { id, lane } = response.body as { id: string; lane: number };
     const jobKey = `${system.prefix}:${laneQueueName(lane)}:${id}`;
@@ -70,7 +78,7 @@ describe('status and redrive', () => {
 
     // Stop the worker so the re-driven commit stays where redrive put it (Kafka is still down).
     await system.workers[0]!.stop();
-    const redriven = await commitlog(env, 'redrive', '--reason', 'expired');
+    const redriven = await commitlog({ ...env, LANES: '1' }, 'redrive', '--reason', 'expired');
     expect(redriven.stderr).toBe('');
     expect(redriven.stdout.trim()).toBe('redrive: 1 re-driven');
     expect(redriven.status).toBe(0);
@@ -96,5 +104,12 @@ describe('status and redrive', () => {
     const bad = await commitlog(env, 'redrive', '--older-than', 'soon');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+
+    const nothing = await commitlog(env, 'redrive', '--job', 'no-such-commit');
+    expect(nothing.status).toBe(1);
+    expect(nothing.stdout).toBe('');
+    expect(nothing.stderr).toMatch(
+      /^commitlog: redrive: no failed delivery has the id no-such-commit [^\n]+\n$/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { parseDuration } from '@commitlog/core';
-import { redrive as redriveFailed, type RedriveFilter } from '@commitlog/queue';
+import { readLaneCount, redrive as redriveFailed, type RedriveFilter } from '@commitlog/queue';
 import { loadCliConfig } from '@commitlog/runtime';
 import { CliError } from '../cli-error.ts';
 import { connectCliRedis } from '../cli-redis.ts';
@@ -67,7 +67,7 @@ export function formatRedriveResult(result: { redriven: number; skipped: number 
 
 export interface RedriveOptions {
   args: readonly string[];
-  /** REDIS_URL, QUEUE_PREFIX and LANES come from here. */
+  /** REDIS_URL, QUEUE_PREFIX and LANES (read with the count recorded in Redis) come from here. */
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;
 }
@@ -76,10 +76,22 @@ export interface RedriveOptions {
 export async function redrive(options: RedriveOptions): Promise<void> {
   const filter = parseRedriveArgs(options.args);
   const config = loadCliConfig(options.env);
-  const lanes = Array.from({ length: config.lanes }, (_, lane) => lane);
   const redis = await connectCliRedis(config);
   try {
-    options.out(formatRedriveResult(await redriveFailed(redis, config.queuePrefix, lanes, filter)));
+    // Every lane that can hold a failed delivery: the count recorded in Redis (what the ingest and
+    // workers use), not only this shell's LANES, which may be unset or stale. A lane past both is
+    // empty, so the larger of the two misses nothing.
+    const recorded = await readLaneCount(redis, config.queuePrefix);
+    const count = Math.max(recorded ?? 0, config.lanes);
+    const lanes = Array.from({ length: count }, (_, lane) => lane);
+    const result = await redriveFailed(redis, config.queuePrefix, lanes, filter);
+    if (filter.jobId !== undefined && result.redriven + result.skipped === 0) {
+      throw new CliError(
+        'NOT_FOUND',
+        `redrive: no failed delivery has the id ${filter.jobId} (commitlog status lists them)`,
+      );
+    }
+    options.out(formatRedriveResult(result));
   } finally {
     redis.disconnect();
   }

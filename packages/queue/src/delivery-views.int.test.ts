@@ -144,6 +144,36 @@ describe('delivery views on the real Redis', () => {
     expect(await stallRecords(producer, space.prefix, 1)).toHaveLength(1);
   });
 
+  it('re-drives a lane in the order its commits were accepted, not the order they failed in', async () => {
+    const stop = await workers([5], () =>
+      Promise.resolve({ kind: 'fail', reason: 'expired', message: 'broker down' }),
+    );
+    for (let n = 0; n < 4; n++) {
+      await enqueuer.enqueue(job(5, n));
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    await waitFor(async () => (await failedCount([5])) === 4, { description: '4 failures' });
+    await stop();
+    // As if the failing workers' clocks disagreed: the failed set holds them newest first.
+    const lane5 = queue(5);
+    const failedAt = Date.now();
+    for (let n = 0; n < 4; n++) {
+      await producer.zadd(lane5.toKey('failed'), failedAt - n * 1000, `c-5-${n}`);
+      await producer.hset(lane5.toKey(`c-5-${n}`), 'finishedOn', String(failedAt - n * 1000));
+    }
+    expect(await redrive(producer, space.prefix, [5], { reason: 'expired' })).toEqual({
+      redriven: 4,
+      skipped: 0,
+    });
+    // Next to be delivered first.
+    expect((await lane5.getWaiting()).map((j) => j.id)).toEqual([
+      'c-5-0',
+      'c-5-1',
+      'c-5-2',
+      'c-5-3',
+    ]);
+  });
+
   it('re-drives exactly the matching failed deliveries, to the end of their lanes', async () => {
     const stop = await workers([6, 7], failing);
     for (let n = 0; n < 4; n++) await enqueuer.enqueue(job(6, n));

@@ -144,6 +144,11 @@ export async function stallRecords(
  * Moves the failed deliveries that match `filter` back to the end of their lanes (a re-driven
  * commit arrives after newer ones; its vclock tells consumers). Each gets `redrivenAt`, from which
  * the worker counts a fresh TTL, and loses the retry progress of its failed delivery.
+ *
+ * A lane's re-driven commits go back in the order they were accepted (the job's timestamp, then
+ * when it failed), not in the failed set's order: that is failure time by the failing worker's
+ * clock, and two versions of one key that failed in the same millisecond, or on workers whose
+ * clocks disagree, would come back newest first.
  */
 export async function redrive(
   connection: RedisConnection,
@@ -156,16 +161,17 @@ export async function redrive(
   for (const lane of lanes) {
     await withLaneQueue(connection, prefix, lane, async (queue) => {
       // Ids first: moving jobs out of the failed set while paging through it would skip some.
-      const candidates: string[] = [];
+      const failedAt = new Map<string, number>();
       for await (const entry of failedEntries(connection, queue)) {
         if (filter.jobId !== undefined && entry.id !== filter.jobId) continue;
         if (filter.reason !== undefined && reasonOf(entry.failedReason) !== filter.reason) continue;
         if (filter.olderThanMs !== undefined && now - entry.finishedOn < filter.olderThanMs) {
           continue;
         }
-        candidates.push(entry.id);
+        failedAt.set(entry.id, entry.finishedOn);
       }
-      for (const id of candidates) {
+      const jobs = [];
+      for (const id of failedAt.keys()) {
         const job = await queue.getJob(id);
         if (!job) {
           result.skipped++;
@@ -177,6 +183,12 @@ export async function redrive(
         ) {
           continue;
         }
+        jobs.push(job);
+      }
+      const failedAtOf = (id: string | undefined): number => failedAt.get(id ?? '') ?? 0;
+      jobs.sort((a, b) => a.timestamp - b.timestamp || failedAtOf(a.id) - failedAtOf(b.id));
+      for (const job of jobs) {
+        const id = job.id ?? '';
         try {
           await job.updateData({ ...job.data, redrivenAt: new Date(now).toISOString() });
           await job.updateProgress({});

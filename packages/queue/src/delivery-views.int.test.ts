@@ -242,4 +242,57 @@ describe('delivery views on the real Redis', () => {
       'c-6-3',
     ]);
   });
+
+  it('leaves a delivery alone that another re-drive handed back while this one was reading', async () => {
+    const stop = await workers([8], failing);
+    await enqueuer.enqueue(job(8, 0));
+    await waitFor(async () => (await failedCount([8])) === 1, { description: 'the failure' });
+    await stop();
+    const lane8 = queue(8);
+    const jobKey = lane8.toKey('c-8-0');
+    // A second click's re-drive has listed c-8-0 as failed; before it reads the job, the first
+    // click re-drives it and a worker's first try fails, leaving its retry progress.
+    const retrying = { attempt: 1, nextTryAt: Date.now() + 60_000, heldSince: Date.now() };
+    const readJob = producer.hgetall.bind(producer);
+    let raced = false;
+    producer.hgetall = (async (key: string) => {
+      if (key === jobKey && !raced) {
+        raced = true;
+        expect(await redrive(producer, space.prefix, [8], { jobId: 'c-8-0' })).toEqual({
+          redriven: 1,
+          skipped: 0,
+        });
+        await producer.hset(jobKey, 'progress', JSON.stringify(retrying));
+      }
+      return readJob(key);
+    });
+    try {
+      expect(await redrive(producer, space.prefix, [8], { jobId: 'c-8-0' }, 1)).toEqual({
+        redriven: 0,
+        skipped: 1,
+      });
+    } finally {
+      producer.hgetall = readJob;
+    }
+    expect(raced).toBe(true);
+    const after = await lane8.getJob('c-8-0');
+    expect(after?.progress).toEqual(retrying);
+    expect(after?.data.redrivenAt).not.toBe(new Date(1).toISOString());
+    expect(await lane8.getJobState('c-8-0')).toBe('waiting');
+  });
+
+  it('filters by bucket past a failed job that has no commit data', async () => {
+    const stop = await workers([9], failing);
+    await enqueuer.enqueue(job(9, 0));
+    await enqueuer.enqueue(job(9, 2));
+    await waitFor(async () => (await failedCount([9])) === 2, { description: '2 failures' });
+    await stop();
+    const lane9 = queue(9);
+    await producer.hset(lane9.toKey('c-9-0'), 'data', '{}');
+    expect(await redrive(producer, space.prefix, [9], { bucket: 'b' })).toEqual({
+      redriven: 1,
+      skipped: 0,
+    });
+    expect((await lane9.getWaiting()).map((j) => j.id)).toEqual(['c-9-2']);
+  });
 });

@@ -1,7 +1,8 @@
 import { binaryToDisplay } from '@commitlog/core';
-import { isRetryProgress } from './commit-job.ts';
+import { isRetryProgress, type CommitJobData } from './commit-job.ts';
 import { commitState } from './delivered-marks.ts';
 import { failedEntries, reasonOf } from './failed-deliveries.ts';
+import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -141,6 +142,25 @@ export async function stallRecords(
 }
 
 /**
+ * Gives a failed job its re-driven data and clears its retry progress, only while it is still in
+ * the failed set. Two re-drives of one job (a double click, the CLI beside the dashboard) both read
+ * it as failed; the one that comes second must not reset the progress, nor the TTL, of a delivery
+ * the first has already handed back to a worker.
+ */
+const PREPARE_REDRIVE = luaScript(`
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'data', ARGV[2], 'progress', '{}')
+return 1
+`);
+
+/** The bucket of a job's commit in display form, or undefined for a job without commit data. */
+function bucketOf(data: Partial<CommitJobData> | undefined): string | undefined {
+  const bucket = data?.commit?.bucket;
+  return bucket === undefined ? undefined : binaryToDisplay(bucket);
+}
+
+/**
  * Moves the failed deliveries that match `filter` back to the end of their lanes (a re-driven
  * commit arrives after newer ones; its vclock tells consumers). Each gets `redrivenAt`, from which
  * the worker counts a fresh TTL, and loses the retry progress of its failed delivery.
@@ -177,12 +197,7 @@ export async function redrive(
           result.skipped++;
           continue;
         }
-        if (
-          filter.bucket !== undefined &&
-          binaryToDisplay(job.data.commit.bucket) !== filter.bucket
-        ) {
-          continue;
-        }
+        if (filter.bucket !== undefined && bucketOf(job.data) !== filter.bucket) continue;
         jobs.push(job);
       }
       const failedAtOf = (id: string | undefined): number => failedAt.get(id ?? '') ?? 0;
@@ -190,8 +205,16 @@ export async function redrive(
       for (const job of jobs) {
         const id = job.id ?? '';
         try {
-          await job.updateData({ ...job.data, redrivenAt: new Date(now).toISOString() });
-          await job.updateProgress({});
+          const data = JSON.stringify({ ...job.data, redrivenAt: new Date(now).toISOString() });
+          const prepared = await PREPARE_REDRIVE.run(
+            connection,
+            [queue.toKey('failed'), queue.toKey(id)],
+            [id, data],
+          );
+          if (prepared !== 1) {
+            result.skipped++;
+            continue;
+          }
           await job.retry('failed');
           result.redriven++;
         } catch (error) {

@@ -40,6 +40,18 @@ interface Tally {
   rejected: { line: number; why: string }[];
 }
 
+/**
+ * The summary's note on commits the ingest already had. Its answer cannot say whether such a
+ * commit was delivered, is on its way or failed, and a failed one is not re-driven by a requeue.
+ */
+function earlier(duplicates: number): string {
+  if (duplicates === 0) return '';
+  return (
+    ` (${duplicates} of them accepted before: delivered, on their way or failed; ` +
+    '`commitlog status` lists failed deliveries and `commitlog redrive` sends them again)'
+  );
+}
+
 function errorText(answer: IngestAnswer): string {
   const body = answer.body as { error?: { code?: string; message?: string } } | undefined;
   const error = typeof body === 'object' && body !== null ? body.error : undefined;
@@ -135,7 +147,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       await sendOneByOne(batch);
     }
     options.out(
-      `requeue: ${tally.lines} lines read, ${tally.accepted} accepted (${tally.duplicates} already there), ` +
+      `requeue: ${tally.lines} lines read, ${tally.accepted} accepted (${tally.duplicates} of them before), ` +
         `${tally.rejected.length} refused, ${tally.malformed.length} malformed`,
     );
   }
@@ -168,7 +180,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
   await flush(batch);
 
   const summary =
-    `${tally.lines} commits in ${options.file}: ${tally.accepted} accepted (${tally.duplicates} were already there)` +
+    `${tally.lines} commits in ${options.file}: ${tally.accepted} accepted${earlier(tally.duplicates)}` +
     (tally.malformed.length > 0
       ? `, ${tally.malformed.length} malformed (lines ${tally.malformed.join(', ')})`
       : '') +

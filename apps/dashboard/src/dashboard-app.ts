@@ -18,7 +18,7 @@ import { createSessionHandlers } from './session-handlers.ts';
 
 export interface DashboardAppDeps
   extends
-    Pick<DeliveryHandlerDeps, 'laneCount' | 'readOverview' | 'redrive'>,
+    Pick<DeliveryHandlerDeps, 'laneCount' | 'readRecordedLaneCount' | 'readOverview' | 'redrive'>,
     Pick<BoardGuardDeps, 'jobState'> {
   users: readonly DashboardUser[];
   sessions: SessionCodec;

@@ -382,4 +382,51 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     expect((await attempt('viewer', PASSWORD.viewer)).status).toBe(429);
     expect((await attempt('admin', PASSWORD.admin)).status).toBe(303);
   });
+
+  it('covers every lane the count in Redis records, and says so, when started with a stale LANES', async () => {
+    const [port, opsPort] = [await freePort(), await freePort()];
+    const stale = await startDashboard(
+      loadDashboardConfig({
+        REDIS_URL: space.redisUrl,
+        QUEUE_PREFIX: space.prefix,
+        LANES: '2',
+        DASHBOARD_PORT: String(port),
+        DASHBOARD_OPS_PORT: String(opsPort),
+        DASHBOARD_USERS: `admin:admin:${await hashPassword(PASSWORD.admin)}`,
+      }),
+      createLogger({ service: 'dashboard', level: 'silent' }),
+    );
+    try {
+      const staleBase = `http://127.0.0.1:${stale.port}`;
+      const login = await fetch(`${staleBase}/login`, {
+        method: 'POST',
+        body: new URLSearchParams({ username: 'admin', password: PASSWORD.admin }),
+        redirect: 'manual',
+      });
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+      // big-1 failed in lane 2, past this dashboard's LANES=2; lane 5 waits (LANES=8 recorded).
+      await waitFor(
+        async () => {
+          const o = (await (
+            await fetch(`${staleBase}/api/overview`, { headers: { cookie } })
+          ).json()) as DeliveryOverview;
+          return (
+            o.backlogs.length === LANES &&
+            o.recentFailures.some((f) => f.jobId === 'big-1' && f.lane === 2)
+          );
+        },
+        { description: "lane 2's failure on a dashboard with LANES=2" },
+      );
+      const page = await (await fetch(`${staleBase}/deliveries`, { headers: { cookie } })).text();
+      expect(page).toContain('data-lanes-mismatch');
+      expect(page).toMatch(/runs with LANES=2, but the queues in Redis are made with\s+LANES=8/);
+      // No Bull Board link for a lane Bull Board does not have here.
+      expect(page).not.toContain(encodeURIComponent('{lane-0002}'));
+      expect(
+        await (await fetch(`${base}/deliveries`, { headers: { cookie: admin.cookie } })).text(),
+      ).not.toContain('data-lanes-mismatch');
+    } finally {
+      await stale.close();
+    }
+  });
 });

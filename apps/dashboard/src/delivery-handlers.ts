@@ -5,10 +5,14 @@ import { refuse, userOf } from './auth.ts';
 import { overviewPage } from './overview-page.ts';
 
 export interface DeliveryHandlerDeps {
+  /** This dashboard's LANES: the lanes Bull Board shows. */
   laneCount: number;
-  readOverview(): Promise<DeliveryOverview>;
-  /** Re-drives the failed deliveries that match, in `lanes` (all lanes when undefined). */
-  redrive(filter: RedriveFilter, lanes: number[] | undefined): Promise<RedriveResult>;
+  /** The lane count recorded in Redis by the first ingest or worker, if any has run. */
+  readRecordedLaneCount(): Promise<number | undefined>;
+  /** The overview of lanes 0 to `laneCount - 1`. */
+  readOverview(laneCount: number): Promise<DeliveryOverview>;
+  /** Re-drives the failed deliveries that match, in `lanes`. */
+  redrive(filter: RedriveFilter, lanes: number[]): Promise<RedriveResult>;
   audit(event: string, detail: Record<string, unknown>): void;
 }
 
@@ -45,19 +49,39 @@ function wantsJson(req: Request): boolean {
 
 /** The Deliveries page, its data as JSON, and the re-drive action. */
 export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
+  /**
+   * The lanes the views and re-drives cover: every lane the count recorded in Redis says exists,
+   * as well as this dashboard's LANES. A dashboard started with a stale LANES (the ingest and the
+   * workers refuse to run with one; the dashboard only reads) would otherwise hide the failures of
+   * the lanes past it.
+   */
+  async function lanesInUse(): Promise<{ count: number; recorded: number | undefined }> {
+    const recorded = await deps.readRecordedLaneCount();
+    return { count: Math.max(recorded ?? 0, deps.laneCount), recorded };
+  }
+
   return {
     page: async (req: Request, res: Response): Promise<void> => {
       const notice = redriveNotice(req.query.redriven, req.query.skipped);
-      const overview = await deps.readOverview();
+      const { count, recorded } = await lanesInUse();
+      const overview = await deps.readOverview(count);
       res.setHeader('Cache-Control', 'no-store');
-      res
-        .type('html')
-        .send(overviewPage({ overview, laneCount: deps.laneCount, user: userOf(res)!, notice }));
+      res.type('html').send(
+        overviewPage({
+          overview,
+          boardLaneCount: deps.laneCount,
+          recordedLaneCount: recorded,
+          user: userOf(res)!,
+          notice,
+        }),
+      );
     },
 
     json: async (_req: Request, res: Response): Promise<void> => {
+      const { count } = await lanesInUse();
+      const overview = await deps.readOverview(count);
       res.setHeader('Cache-Control', 'no-store');
-      res.json(await deps.readOverview());
+      res.json(overview);
     },
 
     redrive: async (req: Request, res: Response): Promise<void> => {
@@ -75,14 +99,18 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
         return;
       }
       const form = parsed.data;
-      if ('lane' in form && form.lane >= deps.laneCount) {
-        refuse(req, res, 400, 'invalid-request', `lane: must be below LANES (${deps.laneCount})`);
+      const { count } = await lanesInUse();
+      if ('lane' in form && form.lane >= count) {
+        refuse(req, res, 400, 'invalid-request', `lane: must be below the lane count (${count})`);
         return;
       }
       const result =
         'jobId' in form
           ? await deps.redrive({ jobId: form.jobId }, [form.lane])
-          : await deps.redrive({ reason: form.reason }, undefined);
+          : await deps.redrive(
+              { reason: form.reason },
+              Array.from({ length: count }, (_, lane) => lane),
+            );
       const what =
         'jobId' in form ? { jobId: form.jobId, lane: form.lane } : { reason: form.reason };
       deps.audit('re-drove', { user: userOf(res)!.name, ...what, ...result });

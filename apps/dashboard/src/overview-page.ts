@@ -24,19 +24,24 @@ function hintFor(reason: string): string {
 
 export interface OverviewView {
   overview: DeliveryOverview;
-  laneCount: number;
+  /** This dashboard's LANES: Bull Board has a page for each lane below it, and for no other. */
+  boardLaneCount: number;
+  /** The lane count recorded in Redis, when known; a warning is shown when it differs. */
+  recordedLaneCount?: number | undefined;
   user: SignedInUser;
   /** A message after an action, e.g. `re-drove 3 deliveries`. */
   notice?: string;
 }
 
 function laneLink(view: OverviewView, lane: number): SafeHtml {
-  const name = laneGroupPrefix(lane, view.laneCount) + laneQueueName(lane);
+  if (lane >= view.boardLaneCount) return html`${lane}`;
+  const name = laneGroupPrefix(lane, view.boardLaneCount) + laneQueueName(lane);
   return html`<a href="${BOARD_PATH}/queue/${encodeURIComponent(name)}">${lane}</a>`;
 }
 
 function jobLink(view: OverviewView, lane: number, jobId: string): SafeHtml {
-  const name = laneGroupPrefix(lane, view.laneCount) + laneQueueName(lane);
+  if (lane >= view.boardLaneCount) return html`<code>${shorten(jobId, 16)}</code>`;
+  const name = laneGroupPrefix(lane, view.boardLaneCount) + laneQueueName(lane);
   return html`<a href="${boardJobPath(BOARD_PATH, name, jobId)}"
     ><code>${shorten(jobId, 16)}</code></a
   >`;
@@ -194,12 +199,24 @@ function flowSections(view: OverviewView): SafeHtml {
     ${table(['Minute', 'Delivered', 'Failed', ''], minutes, 'No data.')}`;
 }
 
+/** Says so when this dashboard's LANES is not the one the queues in Redis are made with. */
+function laneCountWarning(view: OverviewView): SafeHtml {
+  const recorded = view.recordedLaneCount;
+  if (recorded === undefined || recorded === view.boardLaneCount) return html``;
+  return html`<p class="warning" role="alert" data-lanes-mismatch>
+    This dashboard runs with LANES=${view.boardLaneCount}, but the queues in Redis are made with
+    LANES=${recorded}. This page covers every lane; Bull Board shows only lanes 0 to
+    ${view.boardLaneCount - 1}. Restart the dashboard with LANES=${recorded}.
+  </p>`;
+}
+
 /** The Deliveries page: what is stuck, since when, why, and (for admins) the fix. */
 export function overviewPage(view: OverviewView): string {
   return page(
     'Deliveries',
     view.user,
-    html`${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
+    html`${laneCountWarning(view)}
+      ${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
       <p class="none">Read at ${formatTime(view.overview.at)}; this page reloads every 15 s.</p>
       ${summary(view)} ${failedSections(view)} ${stuckSections(view)} ${flowSections(view)}`,
     { refreshS: 15 },

@@ -13,6 +13,7 @@ th{background:#eef0f3;font-weight:600}td.n{font-variant-numeric:tabular-nums}
 .none{color:#667}.summary{display:flex;flex-wrap:wrap;gap:1.5em;margin:.4em 0}
 .summary b{font-size:1.3em;display:block}.alert b{color:#b42318}
 .notice{background:#e6f4ea;border:1px solid #a8d5b5;padding:.5em .8em}
+.warning{background:#fef3f2;border:1px solid #fda29b;padding:.5em .8em}
 .bar{display:inline-block;height:.7em;background:#3b82f6}.bar.f{background:#dc2626}
 button{cursor:pointer}code{font-size:.95em}
 `;

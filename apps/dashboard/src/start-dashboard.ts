@@ -3,6 +3,7 @@ import {
   laneJobState,
   openBoardQueues,
   readDeliveryOverview,
+  readLaneCount,
   redrive,
 } from '@commitlog/queue';
 import {
@@ -47,7 +48,6 @@ export async function startDashboard(
     onError: (err) => logger.debug({ err }, 'Redis connection error'),
   });
   const queues = openBoardQueues(connection, config.queuePrefix, config.lanes);
-  const allLanes = Array.from({ length: config.lanes }, (_, lane) => lane);
   if (config.sessionSecret === undefined) {
     logger.warn(
       'DASHBOARD_SESSION_SECRET is not set: sessions end when this process stops and are not shared with other replicas',
@@ -63,8 +63,9 @@ export async function startDashboard(
     secureCookie: config.secureCookie,
     verifyPassword,
     laneCount: config.lanes,
-    readOverview: () => readDeliveryOverview(connection, config.queuePrefix, config.lanes),
-    redrive: (filter, lanes) => redrive(connection, config.queuePrefix, lanes ?? allLanes, filter),
+    readRecordedLaneCount: () => readLaneCount(connection, config.queuePrefix),
+    readOverview: (laneCount) => readDeliveryOverview(connection, config.queuePrefix, laneCount),
+    redrive: (filter, lanes) => redrive(connection, config.queuePrefix, lanes, filter),
     jobState: (lane, jobId) => laneJobState(queues, lane, jobId),
     boards: createBoards({ queues, laneCount: config.lanes, showValues: config.showValues }),
     isRedisUp: () => connection.status === 'ready',

@@ -1,52 +1,109 @@
-/** Slows password guessing: after `maxFailures` failed sign-ins from one client, refuse for a while. */
+/**
+ * Slows password guessing. Failed sign-ins are counted for each pair of client address and user
+ * name (one user's typos lock out no one else) and for each address whatever the name (one
+ * address cannot try a password on many names, nor flood the table with junk names).
+ */
 export interface LoginThrottle {
-  /** Ms until `client` may try again, or 0. */
-  blockedForMs(client: string): number;
-  recordFailure(client: string): void;
-  recordSuccess(client: string): void;
+  /** Ms until `address` may try to sign in as `user` again, or 0. */
+  blockedForMs(address: string, user: string): number;
+  recordFailure(address: string, user: string): void;
+  /** Clears the pair's failures; the address's count stays, so a valid sign-in resets no guesses. */
+  recordSuccess(address: string, user: string): void;
+}
+
+export interface LoginThrottleOptions {
+  /** Failures of one address and user name before that pair is refused. Default 5. */
+  maxFailures?: number;
+  /** Failures of one address, any user name, before the address is refused. Default 50. */
+  maxFailuresPerAddress?: number;
+  /** How long failures count, from the first. Default 15 minutes. */
+  windowMs?: number;
+  /** Most entries each table holds, so that a flood of addresses cannot exhaust memory. */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+interface Failures {
+  count: number;
+  since: number;
 }
 
 /**
- * Failures are counted per client address within `windowMs`; the map holds at most `maxClients`
- * entries (the oldest are dropped), so a flood of addresses cannot exhaust memory.
+ * A bounded table of failure counts. When it is full, expired entries go first, then the oldest
+ * entry that blocks nothing; an entry that blocks is never dropped before its window ends, since
+ * dropping it would hand its guesser a fresh count. When every entry blocks, a new key is refused
+ * until the oldest expires: under a flood that large, sign-ins wait rather than go uncounted.
  */
-export function createLoginThrottle(
-  options: {
-    maxFailures?: number;
-    windowMs?: number;
-    maxClients?: number;
-    now?: () => number;
-  } = {},
-): LoginThrottle {
-  const maxFailures = options.maxFailures ?? 5;
-  const windowMs = options.windowMs ?? 15 * 60_000;
-  const maxClients = options.maxClients ?? 10_000;
-  const now = options.now ?? Date.now;
-  const failures = new Map<string, { count: number; since: number }>();
-  const current = (client: string) => {
-    const entry = failures.get(client);
-    if (entry && now() - entry.since >= windowMs) {
-      failures.delete(client);
+function failureTable(limit: number, windowMs: number, maxEntries: number, now: () => number) {
+  const entries = new Map<string, Failures>();
+  const expired = (entry: Failures) => now() - entry.since >= windowMs;
+
+  function current(key: string): Failures | undefined {
+    const entry = entries.get(key);
+    if (entry && expired(entry)) {
+      entries.delete(key);
       return undefined;
     }
     return entry;
-  };
+  }
+
+  /** Frees one place, or says when one will be free. */
+  function makeRoom(): number {
+    // Entries are in insertion order, which is the order of `since`: expired ones are in front.
+    for (const [key, entry] of entries) {
+      if (!expired(entry)) break;
+      entries.delete(key);
+    }
+    if (entries.size < maxEntries) return 0;
+    for (const [key, entry] of entries) {
+      if (entry.count < limit) {
+        entries.delete(key);
+        return 0;
+      }
+    }
+    const oldest = entries.values().next().value!;
+    return oldest.since + windowMs - now();
+  }
+
   return {
-    blockedForMs(client) {
-      const entry = current(client);
-      return entry && entry.count >= maxFailures ? entry.since + windowMs - now() : 0;
+    blockedForMs(key: string): number {
+      const entry = current(key);
+      if (entry) return entry.count >= limit ? entry.since + windowMs - now() : 0;
+      return entries.size >= maxEntries ? makeRoom() : 0;
     },
-    recordFailure(client) {
-      const entry = current(client);
+    recordFailure(key: string): void {
+      const entry = current(key);
       if (entry) {
         entry.count++;
         return;
       }
-      if (failures.size >= maxClients) failures.delete(failures.keys().next().value!);
-      failures.set(client, { count: 1, since: now() });
+      if (entries.size >= maxEntries && makeRoom() > 0) return;
+      entries.set(key, { count: 1, since: now() });
     },
-    recordSuccess(client) {
-      failures.delete(client);
+    clear(key: string): void {
+      entries.delete(key);
+    },
+  };
+}
+
+export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginThrottle {
+  const windowMs = options.windowMs ?? 15 * 60_000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  const pairs = failureTable(options.maxFailures ?? 5, windowMs, maxEntries, now);
+  const addresses = failureTable(options.maxFailuresPerAddress ?? 50, windowMs, maxEntries, now);
+  // JSON keeps the pair unambiguous whatever characters the name holds.
+  const pairKey = (address: string, user: string) => JSON.stringify([address, user]);
+  return {
+    blockedForMs(address, user) {
+      return Math.max(pairs.blockedForMs(pairKey(address, user)), addresses.blockedForMs(address));
+    },
+    recordFailure(address, user) {
+      pairs.recordFailure(pairKey(address, user));
+      addresses.recordFailure(address);
+    },
+    recordSuccess(address, user) {
+      pairs.clear(pairKey(address, user));
     },
   };
 }

@@ -34,10 +34,7 @@ export function createSessionHandlers(deps: SessionHandlerDeps) {
       const name = typeof body.username === 'string' ? body.username.slice(0, 64) : '';
       const password = typeof body.password === 'string' ? body.password : '';
       const client = clientOf(req);
-      // Guesses are counted per client and user name: one user's typos lock out no one else, and
-      // a success resets only its own count.
-      const attempt = `${client}|${name}`;
-      const waitMs = deps.throttle.blockedForMs(attempt);
+      const waitMs = deps.throttle.blockedForMs(client, name);
       if (waitMs > 0) {
         res.setHeader('Retry-After', String(Math.ceil(waitMs / 1000)));
         res
@@ -47,7 +44,7 @@ export function createSessionHandlers(deps: SessionHandlerDeps) {
         return;
       }
       // Counted before the slow hash, so that parallel guesses cannot slip past the limit.
-      deps.throttle.recordFailure(attempt);
+      deps.throttle.recordFailure(client, name);
       const user = byName.get(name);
       const matches = await deps.verifyPassword(password, user?.passwordHash ?? NO_USER_HASH);
       if (!user || !matches) {
@@ -59,7 +56,7 @@ export function createSessionHandlers(deps: SessionHandlerDeps) {
           .send(loginPage({ next, error: 'Wrong user or password.' }));
         return;
       }
-      deps.throttle.recordSuccess(attempt);
+      deps.throttle.recordSuccess(client, name);
       deps.audit('signed in', { user: user.name, role: user.role, client });
       const token = deps.sessions.issue(user.name, sessionBinding(user));
       res.setHeader(

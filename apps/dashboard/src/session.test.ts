@@ -3,7 +3,6 @@ import type { Request, Response } from 'express';
 import { describe, expect, it } from 'vitest';
 import { authenticate, sessionBinding, userOf } from './auth.ts';
 import { parseCookies, sessionCookie } from './cookies.ts';
-import { createLoginThrottle } from './login-throttle.ts';
 import { createSessionCodec } from './session.ts';
 
 const SECRET = 'a-session-secret-of-at-least-32-characters';
@@ -82,32 +81,5 @@ describe('cookies', () => {
       's=v%2F1; Path=/; HttpOnly; SameSite=Strict; Max-Age=60',
     );
     expect(sessionCookie('s', '', { maxAgeS: 0, secure: true })).toMatch(/Max-Age=0; Secure$/);
-  });
-});
-
-describe('the sign-in throttle', () => {
-  it('blocks a client after 5 failures for the rest of the window, and forgets on success', () => {
-    let now = 0;
-    const throttle = createLoginThrottle({ now: () => now, windowMs: 1000 });
-    for (let i = 0; i < 5; i++) {
-      expect(throttle.blockedForMs('a')).toBe(0);
-      throttle.recordFailure('a');
-    }
-    now = 400;
-    expect(throttle.blockedForMs('a')).toBe(600);
-    expect(throttle.blockedForMs('b')).toBe(0);
-    now = 1000;
-    expect(throttle.blockedForMs('a')).toBe(0);
-    throttle.recordFailure('b');
-    throttle.recordSuccess('b');
-    for (let i = 0; i < 4; i++) throttle.recordFailure('b');
-    expect(throttle.blockedForMs('b')).toBe(0);
-  });
-
-  it('keeps a bounded number of clients', () => {
-    const throttle = createLoginThrottle({ maxClients: 2, maxFailures: 1 });
-    for (const client of ['a', 'b', 'c']) throttle.recordFailure(client);
-    expect(throttle.blockedForMs('a')).toBe(0); // dropped, the oldest
-    expect(throttle.blockedForMs('c')).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { createLoginThrottle } from './login-throttle.ts';
+
+const MINUTE = 60_000;
+
+function clock() {
+  let t = 1_000_000;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+function fail(throttle: ReturnType<typeof createLoginThrottle>, address: string, user: string) {
+  if (throttle.blockedForMs(address, user) > 0) return false;
+  throttle.recordFailure(address, user);
+  return true;
+}
+
+describe('the login throttle', () => {
+  it("blocks one address and user name after five failures, for the rest of the window, and no one else's", () => {
+    const time = clock();
+    const throttle = createLoginThrottle({ now: time.now });
+    for (let i = 0; i < 5; i++) expect(fail(throttle, '10.0.0.1', 'ada')).toBe(true);
+    expect(throttle.blockedForMs('10.0.0.1', 'ada')).toBe(15 * MINUTE);
+    expect(throttle.blockedForMs('10.0.0.1', 'vera')).toBe(0);
+    expect(throttle.blockedForMs('10.0.0.2', 'ada')).toBe(0);
+    time.advance(10 * MINUTE);
+    expect(throttle.blockedForMs('10.0.0.1', 'ada')).toBe(5 * MINUTE);
+    time.advance(5 * MINUTE);
+    expect(throttle.blockedForMs('10.0.0.1', 'ada')).toBe(0);
+  });
+
+  it('clears only the pair on a success, not the guesses its address made at other names', () => {
+    const time = clock();
+    const throttle = createLoginThrottle({ now: time.now, maxFailuresPerAddress: 6 });
+    for (let i = 0; i < 4; i++) fail(throttle, '10.0.0.1', `guess-${i}`);
+    fail(throttle, '10.0.0.1', 'vera');
+    throttle.recordSuccess('10.0.0.1', 'vera');
+    expect(throttle.blockedForMs('10.0.0.1', 'vera')).toBe(0);
+    fail(throttle, '10.0.0.1', 'ada');
+    expect(throttle.blockedForMs('10.0.0.1', 'anyone')).toBeGreaterThan(0);
+  });
+
+  it('blocks an address that tries many user names', () => {
+    const time = clock();
+    const throttle = createLoginThrottle({ now: time.now });
+    let tried = 0;
+    while (tried < 1000 && fail(throttle, '10.0.0.9', `junk-${tried}`)) tried++;
+    expect(tried).toBe(50);
+    expect(throttle.blockedForMs('10.0.0.9', 'ada')).toBeGreaterThan(0);
+    expect(throttle.blockedForMs('10.0.0.8', 'ada')).toBe(0);
+  });
+
+  it('keeps a blocked pair however many junk names from other addresses fill the table', () => {
+    const time = clock();
+    const throttle = createLoginThrottle({ now: time.now, maxEntries: 100 });
+    for (let i = 0; i < 5; i++) fail(throttle, '10.0.0.1', 'ada');
+    for (let i = 0; i < 1000; i++) fail(throttle, `10.1.${i >> 8}.${i & 255}`, `junk-${i}`);
+    expect(throttle.blockedForMs('10.0.0.1', 'ada')).toBeGreaterThan(0);
+    expect(fail(throttle, '10.0.0.1', 'ada')).toBe(false);
+  });
+
+  it('refuses new names while every entry of a full table blocks, until the oldest expires', () => {
+    const time = clock();
+    const throttle = createLoginThrottle({
+      now: time.now,
+      maxEntries: 3,
+      maxFailures: 1,
+      maxFailuresPerAddress: 1000,
+    });
+    fail(throttle, '10.0.0.1', 'a');
+    time.advance(MINUTE);
+    fail(throttle, '10.0.0.1', 'b');
+    fail(throttle, '10.0.0.1', 'c');
+    expect(throttle.blockedForMs('10.0.0.1', 'd')).toBe(14 * MINUTE);
+    time.advance(14 * MINUTE);
+    expect(throttle.blockedForMs('10.0.0.1', 'd')).toBe(0);
+    expect(fail(throttle, '10.0.0.1', 'd')).toBe(true);
+    expect(throttle.blockedForMs('10.0.0.1', 'b')).toBe(MINUTE);
+  });
+
+  it('holds a bounded number of entries, dropping the oldest that blocks nothing', () => {
+    const throttle = createLoginThrottle({ maxEntries: 2, maxFailures: 2 });
+    for (const address of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) fail(throttle, address, 'ada');
+    // 10.0.0.1's first failure was dropped to make room: its second starts a new count.
+    fail(throttle, '10.0.0.1', 'ada');
+    expect(throttle.blockedForMs('10.0.0.1', 'ada')).toBe(0);
+    fail(throttle, '10.0.0.3', 'ada');
+    expect(throttle.blockedForMs('10.0.0.3', 'ada')).toBeGreaterThan(0);
+  });
+});

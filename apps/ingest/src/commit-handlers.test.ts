@@ -8,7 +8,11 @@ import {
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createBodyBudget } from './body-budget.ts';
-import { createCommitHandlers, singleCommitBodyLimit } from './commit-handlers.ts';
+import {
+  createCommitHandlers,
+  singleCommitBodyLimit,
+  singleRequestBodyLimit,
+} from './commit-handlers.ts';
 import type { CommitRequest } from './commit-request.ts';
 import { readRawBody } from './read-raw-body.ts';
 import type { CommitResponse } from './request-summary.ts';
@@ -186,8 +190,9 @@ describe('POST /v1/commits', () => {
 
     it('refuses a declared Content-Length over the limit without reading the body', async () => {
       const before = bodyReads;
+      const limit = singleRequestBodyLimit(CONFIG, 1);
       const response = await handlers().postCommit(
-        request(json(wireCommit()), { contentLength: singleCommitBodyLimit(4096) + 1 }),
+        request(json(wireCommit()), { contentLength: limit + 1 }),
       );
       expectError(response, 413, 'BODY_TOO_LARGE');
       expect(bodyReads).toBe(before);
@@ -197,6 +202,26 @@ describe('POST /v1/commits', () => {
       const body = Buffer.alloc(singleCommitBodyLimit(4096) + 1, 0x20);
       const response = await handlers().postCommit(request(body));
       expectError(response, 413, 'BODY_TOO_LARGE');
+    });
+
+    it('takes a commit whose metadata passes the room left for JSON, when its length is declared', async () => {
+      // 90 KiB of usermeta beside a 3,500-byte value: the single sibling's record leaves the
+      // metadata out, so the commit fits MAX_COMMIT_BYTES (4,096), as the batch endpoint finds.
+      const usermeta = { note: 'n'.repeat(90 * 1024) };
+      const value = Buffer.alloc(3500, 1).toString('base64');
+      const body = json(wireCommit({ siblings: [{ value, usermeta }] }));
+      const roomy = { maxBatchBytes: 1024 * 1024 };
+      expect(Buffer.byteLength(body)).toBeGreaterThan(singleCommitBodyLimit(CONFIG.maxCommitBytes));
+      const declared = await handlers(fakeEnqueuer(), roomy).postCommit(
+        request(body, { contentLength: Buffer.byteLength(body) }),
+      );
+      expect(declared.status, JSON.stringify(declared.body)).toBe(202);
+      // Chunked, its size unknown until read, it keeps the smaller limit.
+      expectError(
+        await handlers(fakeEnqueuer(), roomy).postCommit(request(body)),
+        413,
+        'BODY_TOO_LARGE',
+      );
     });
 
     it('limits a batch body to maxBatchBytes', async () => {

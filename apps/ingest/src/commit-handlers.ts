@@ -49,6 +49,23 @@ export function singleCommitBodyLimit(maxCommitBytes: number): number {
 }
 
 /**
+ * The body limit of one `POST /v1/commits`. A commit may carry more metadata than
+ * `singleCommitBodyLimit` leaves room for and still fit `MAX_COMMIT_BYTES` (a single sibling's
+ * record leaves its usermeta and indexes out); the batch endpoint takes such a commit, so a
+ * request that declares its length may be as large as a batch. A chunked body keeps the smaller
+ * limit: not knowing its size, the ingest reserves all of its limit from the body budget.
+ */
+export function singleRequestBodyLimit(
+  config: { maxCommitBytes: number; maxBatchBytes: number },
+  contentLength: number | undefined,
+): number {
+  const limit = singleCommitBodyLimit(config.maxCommitBytes);
+  return contentLength === undefined || contentLength < 0
+    ? limit
+    : Math.max(limit, config.maxBatchBytes);
+}
+
+/**
  * The two commit endpoints (DESIGN.md, "Ingest HTTP API, v1"). Checks, in order: 415, 413 body,
  * 401, 400 JSON, 400 schema, 413 commit; only then is anything enqueued, so a refused request
  * stores nothing (a batch's commits are all validated before the first is enqueued). 202 only
@@ -113,7 +130,7 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
     async postCommit(request) {
       const read = await readSignedJson(request, {
         ...signed,
-        limit: singleCommitBodyLimit(config.maxCommitBytes),
+        limit: singleRequestBodyLimit(config, request.contentLength),
       });
       if (!read.ok) return { ...read.response, summary: {} };
       let commit: Commit;
@@ -160,7 +177,7 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
 
   return {
     postCommit: (request) =>
-      withinBudget(request, singleCommitBodyLimit(config.maxCommitBytes), () =>
+      withinBudget(request, singleRequestBodyLimit(config, request.contentLength), () =>
         handlers.postCommit(request),
       ),
     postBatch: (request) =>

@@ -5,7 +5,9 @@
 %%%          posted, and the time of the failure (Unix microseconds).
 %%% Output:  append/4 -> ok | {error, file:posix() | term()}; line/3 -> the line it writes:
 %%%            {"failedAt":"2026-11-24T12:00:00.123456Z","reason":"http_503","commit":{...}}\n
-%%%          `commit` is the posted body byte for byte (compact JSON, no newline in it).
+%%%          `commit` is the posted body byte for byte (compact JSON, no newline in it). When the
+%%%          file does not end with a newline (a write torn by a full disk), the line is written
+%%%          with one in front, so it never shares a line with the torn half.
 %%% Errors:  {error, Reason} when the file cannot be opened or written (a missing directory,
 %%%          permissions, a full disk); the caller logs the commit's identity instead. Never raises.
 -module(commitlog_failure_log).
@@ -15,14 +17,23 @@
 -spec append(file:name_all(), atom(), iodata(), non_neg_integer()) -> ok | {error, term()}.
 append(Path, Reason, CommitJson, FailedAtMicros) ->
     try
-        %% One write_file call = one open(O_APPEND), one write(2) of the whole line, one close.
+        %% One open(O_APPEND), one write(2) of the whole line, one close, per line.
         %% Every Riak process that fails writes its line this way, at the same time as others:
         %% O_APPEND moves each write to the end of the file atomically, and a single write of a
         %% whole line to a local file is not interleaved with another, so lines never mix (that
         %% would need several writes per line, or a shared file descriptor). `raw` opens the file
         %% in the calling process: no file server process to queue behind. The file is never
         %% held open, so log rotation (move or copy-truncate) needs nothing from the hook.
-        file:write_file(Path, line(Reason, CommitJson, FailedAtMicros), [append, raw, binary])
+        case open(Path) of
+            {ok, Fd} ->
+                try
+                    file:write(Fd, [separator(Fd), line(Reason, CommitJson, FailedAtMicros)])
+                after
+                    file:close(Fd)
+                end;
+            {error, _} = NotOpened ->
+                NotOpened
+        end
     catch
         Class:Error -> {error, {Class, Error}}
     end.
@@ -39,3 +50,35 @@ line(Reason, CommitJson, FailedAtMicros) ->
         ),
         $\n
     ]).
+
+%%% Internal
+
+%% Read access only to look at the last byte (separator/1); a log the hook may append to but
+%% not read still takes lines.
+open(Path) ->
+    case file:open(Path, [read, append, raw, binary]) of
+        {error, eacces} -> file:open(Path, [append, raw, binary]);
+        Opened -> Opened
+    end.
+
+%% A write that failed part-way (a full disk: enospc) leaves a line without its newline at the
+%% end of the file, and the next line would be glued to it: two commits lost to the reader.
+%% So a line starts with a newline of its own when the file does not end with one: the torn
+%% half stays alone on its line (`commitlog requeue` names it as malformed; that commit was
+%% reported by its writer's {error, _}), and every whole line stays whole. When the last byte
+%% cannot be read, the newline is written anyway: an empty line costs nothing (the reader
+%% skips it), a glued one costs two commits. Not a newline always: the file keeps exactly one
+%% line per commit, for the people and scripts that count them. What this cannot cover: a
+%% write torn in the instant between another process's look at the last byte and its write.
+separator(Fd) ->
+    case file:position(Fd, eof) of
+        {ok, 0} ->
+            <<>>;
+        {ok, Size} ->
+            case file:pread(Fd, Size - 1, 1) of
+                {ok, <<"\n">>} -> <<>>;
+                _NotANewline -> <<"\n">>
+            end;
+        {error, _} ->
+            <<"\n">>
+    end.

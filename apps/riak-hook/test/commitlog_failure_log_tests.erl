@@ -1,0 +1,70 @@
+%% The failure log on its own: what `commitlog requeue` reads back, one JSON object per line.
+-module(commitlog_failure_log_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+-define(COMMIT, <<"{\"bucket\":\"b\",\"key\":\"k-after-torn\",\"op\":\"put\"}">>).
+
+with_log(Test) ->
+    Dir = filename:join(
+        "/tmp", "commitlog-failure-log-test-" ++ integer_to_list(erlang:unique_integer([positive]))
+    ),
+    Log = filename:join(Dir, "failed.jsonl"),
+    ok = filelib:ensure_dir(Log),
+    try
+        Test(Log)
+    after
+        _ = file:delete(Log),
+        _ = file:del_dir(Dir)
+    end.
+
+%% What the requeue reader does (apps/cli/src/commands/requeue.ts): split on newlines, skip
+%% blank lines, parse each of the others on its own.
+lines(Log) ->
+    {ok, Bin} = file:read_file(Log),
+    [L || L <- binary:split(Bin, <<"\n">>, [global]), string:trim(L) =/= <<>>].
+
+decodes(Line) ->
+    try commitlog_test_json:decode(Line) of
+        _ -> true
+    catch
+        _:_ -> false
+    end.
+
+%% A write torn by a full disk leaves half a line with no newline at the end of the log; the
+%% next line still lands on a line of its own, whole and readable.
+line_after_a_torn_write_is_on_its_own_line_test() ->
+    with_log(fun(Log) ->
+        First = commitlog_failure_log:line(timeout, <<"{\"key\":\"k-whole\"}">>, 1764000000000000),
+        Torn = <<"{\"failedAt\":\"2025-11-24T16:00:00.000001Z\",\"reason\":\"time">>,
+        ok = file:write_file(Log, [First, Torn]),
+        ok = commitlog_failure_log:append(Log, http_503, ?COMMIT, 1764000000000002),
+        [Line1, Line2, Line3] = lines(Log),
+        ?assertEqual(First, <<Line1/binary, "\n">>),
+        ?assertEqual(Torn, Line2),
+        ?assertNot(decodes(Line2)),
+        ?assertMatch(
+            #{<<"reason">> := <<"http_503">>, <<"commit">> := #{<<"key">> := <<"k-after-torn">>}},
+            commitlog_test_json:decode(Line3)
+        ),
+        %% And the log ends with a newline again: the line after that needs none in front.
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000003),
+        {ok, Bin} = file:read_file(Log),
+        ?assertEqual(4, length(binary:split(Bin, <<"\n">>, [global, trim_all]))),
+        ?assertEqual($\n, binary:last(Bin))
+    end).
+
+%% A log that ends with a newline (every log no write was torn in) gets exactly one line per
+%% append, with no empty line in front.
+clean_log_gets_exactly_one_line_per_append_test() ->
+    with_log(fun(Log) ->
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000001),
+        ok = commitlog_failure_log:append(Log, http_503, ?COMMIT, 1764000000000002),
+        ?assertEqual(
+            iolist_to_binary([
+                commitlog_failure_log:line(timeout, ?COMMIT, 1764000000000001),
+                commitlog_failure_log:line(http_503, ?COMMIT, 1764000000000002)
+            ]),
+            element(2, file:read_file(Log))
+        )
+    end).

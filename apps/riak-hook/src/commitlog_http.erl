@@ -36,10 +36,12 @@
 %%% port, else connected anew. It goes back to the pool only after a complete response that
 %%% lets it be kept (HTTP/1.1 without Connection: close, or HTTP/1.0 with keep-alive, framed by
 %%% Content-Length or chunked, nothing after it); on any error, a timeout, a partial read or
-%%% Connection: close it is closed. A pooled socket that the server closed while it was idle
-%%% fails before any byte of the response: the request is then sent once more, at once, on a
-%%% fresh connection, inside the same call and deadline (safe: nothing was answered, and the
-%%% ingest is idempotent by commit id). That is the only case a request is sent twice.
+%%% Connection: close it is closed, at once: a close resets the connection and drops what is
+%%% still unsent ({linger, {true, 0}}), it never waits for a peer that does not read. A pooled
+%%% socket that the server closed while it was idle fails before any byte of the response: the
+%%% request is then sent once more, at once, on a fresh connection, inside the same call and
+%%% deadline (safe: nothing was answered, and the ingest is idempotent by commit id). That is
+%%% the only case a request is sent twice.
 %%%
 %%% Needs OTP 24+ (commitlog_http_pool uses process aliases); built and tested on OTP 25.
 -module(commitlog_http).
@@ -198,6 +200,13 @@ connect(Host, Port, ConnectTimeout, Deadline) ->
             end
     end.
 
+%% {linger, {true, 0}}: a close, by the caller or by the pool, discards what is still unsent and
+%% resets the connection at once. Without it gen_tcp:close/1 waits for the driver's queue of
+%% unsent bytes to drain, 5 s when the ingest reads nothing and up to 3 min when it reads slowly,
+%% in Riak's put process (send_timeout bounds a send, not a close). A reset also keeps the
+%% kernel from delivering the rest of a request the hook has given up on (and written to the
+%% failure log) after it gave up. A connection is closed only after an error or a complete
+%% response: there is never a request on it that still needs to arrive.
 connect_address(Address, Port, Timeout) ->
     Options = family(Address) ++ [
         binary,
@@ -205,7 +214,8 @@ connect_address(Address, Port, Timeout) ->
         {packet, raw},
         {nodelay, true},
         {send_timeout, Timeout},
-        {send_timeout_close, true}
+        {send_timeout_close, true},
+        {linger, {true, 0}}
     ],
     try gen_tcp:connect(Address, Port, Options, Timeout) of
         {ok, Socket} -> {ok, Socket};

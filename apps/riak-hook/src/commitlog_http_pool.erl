@@ -280,7 +280,10 @@ key_of(Socket, #{keys := Keys}) ->
 put_list(Key, [], Idle) -> maps:remove(Key, Idle);
 put_list(Key, List, Idle) -> Idle#{Key => List}.
 
+%% The sockets of commitlog_http close at once already ({linger, {true, 0}}); set here too, so
+%% that no socket checked in can make the pool wait on a close with unsent data in it.
 close(Socket) ->
+    _ = inet:setopts(Socket, [{linger, {true, 0}}]),
     _ = gen_tcp:close(Socket),
     ok.
 

@@ -262,6 +262,76 @@ connect_refused_is_connect_failed_test() ->
     {ok, Url} = commitlog_http:parse_url("http://127.0.0.1:" ++ integer_to_list(Port)),
     ?assertEqual({error, connect_failed}, commitlog_http:post(Url, <<"/">>, [], <<>>, ?OPTS)).
 
+%%% Closing
+
+%% The ingest stops keeping up: the hook gives up on a connection with bytes it could not send
+%% yet, and closes it. The close returns at once, in the caller: it does not wait for the
+%% ingest to read them (without {linger, {true, 0}} it waited as long as the ingest kept
+%% reading a little, up to 3 min, here about a minute, in Riak's put process). The socket is
+%% one commitlog_http opened, by way of the pool; the test raises its watermarks only to queue
+%% a lot without a send blocking, and makes its kernel buffer small so that the slow reads
+%% show as progress to a lingering close.
+close_with_unsent_data_returns_at_once_test_() ->
+    {timeout, 30, fun close_with_unsent_data_returns_at_once/0}.
+
+close_with_unsent_data_returns_at_once() ->
+    {ok, L} = gen_tcp:listen(0, [
+        binary, {active, false}, {ip, {127, 0, 0, 1}}, {recbuf, 4096}
+    ]),
+    {ok, Port} = inet:port(L),
+    Server = spawn(fun() -> slow_reader(L) end),
+    ok = gen_tcp:controlling_process(L, Server),
+    Self = self(),
+    Client = spawn(fun() ->
+        {ok, Url} = commitlog_http:parse_url("http://127.0.0.1:" ++ integer_to_list(Port)),
+        {ok, 202, _, _} = commitlog_http:post(Url, <<"/v1/commits">>, [], <<"{}">>, ?OPTS),
+        {ok, Socket} = commitlog_http_pool:checkout({127, 0, 0, 1}, Port, 1000),
+        ok = inet:setopts(Socket, [
+            {sndbuf, 16384},
+            {high_watermark, 16 bsl 20},
+            {low_watermark, 8 bsl 20},
+            {send_timeout, infinity}
+        ]),
+        ok = gen_tcp:send(Socket, binary:copy(<<"x">>, 1 bsl 20)),
+        {ok, [{send_pend, Unsent}]} = inet:getstat(Socket, [send_pend]),
+        Self ! {self(), unsent, Unsent},
+        _ = gen_tcp:close(Socket),
+        Self ! {self(), closed}
+    end),
+    try
+        Unsent = receive {Client, unsent, U} -> U after 10000 -> erlang:error(no_send) end,
+        %% Bytes still in the driver's queue: what a lingering close waits for.
+        ?assert(Unsent > 0),
+        ?assertEqual(closed, receive {Client, closed} -> closed after 5000 -> close_blocked end)
+    after
+        exit(Client, kill),
+        exit(Server, kill)
+    end.
+
+%% Answers one request with a kept-alive 202, then reads a little every 200 ms.
+slow_reader(L) ->
+    {ok, S} = gen_tcp:accept(L),
+    ok = read_request(S, <<>>),
+    ok = gen_tcp:send(S, <<"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}">>),
+    trickle(S).
+
+read_request(S, Acc) ->
+    case binary:longest_common_suffix([Acc, <<"\r\n\r\n{}">>]) of
+        6 ->
+            ok;
+        _ ->
+            {ok, More} = gen_tcp:recv(S, 0, 5000),
+            read_request(S, <<Acc/binary, More/binary>>)
+    end.
+
+trickle(S) ->
+    timer:sleep(200),
+    case gen_tcp:recv(S, 0, 0) of
+        {error, timeout} -> trickle(S);
+        {ok, _} -> trickle(S);
+        {error, _Closed} -> gen_tcp:close(S)
+    end.
+
 %%% The pool
 
 %% Connected pairs: {ClientSide, ServerSide}, both owned by the caller.

@@ -20,6 +20,8 @@
 %%% and the next caller becomes the probe: the breaker cannot stay stuck open.
 %%% A success from a call that started before the breaker opened closes it: that call reached the
 %%% ingest, which is the evidence half-open waits for.
+%%% The first caller creates the atomics under a lock it tries once: a call that finds the lock
+%%% taken never waits for it, it goes on as if closed, with an array of its own.
 -module(commitlog_breaker).
 
 -export([allow/1, success/0, failure/1, reset/0, now_ms/0]).
@@ -92,28 +94,34 @@ take_probe(Ref, Expected, Now) ->
 
 %% The atomics are created on first use. persistent_term:put/2 is written once per VM and never
 %% again on the hot path (each write makes every process scan for the old term: a global GC).
-%% Two first callers could both create one; the node-local lock from global:trans/4 makes the
-%% second one find the first one's array instead of replacing it, so no caller ever updates an
-%% array the others no longer read.
+%% Two first callers could both create one; the node-local lock from global:trans/4 keeps the
+%% second one from replacing the first one's array (it finds it, or does without: create/0), so
+%% no array the others read is ever dropped.
 ref() ->
     case persistent_term:get(?KEY, undefined) of
         undefined -> create();
         Ref -> Ref
     end.
 
+%% One try at the lock, no retry: the caller is Riak's put process, and global's retries sleep
+%% (up to 8 s each, without end with infinity, seeding rand in the caller's dictionary). The
+%% lock is held for a persistent_term lookup and put, so it is busy only while another first
+%% caller creates the array, or when something else holds it. Then this call does without the
+%% shared breaker: it gets an array of its own, closed, so the hand-off calls the ingest (the
+%% breaker of a VM that has none yet is closed anyway), and what it records there is dropped;
+%% the next call looks for the shared one again.
 create() ->
-    global:trans(
-        {?KEY, self()},
-        fun() ->
-            case persistent_term:get(?KEY, undefined) of
-                undefined ->
-                    Ref = atomics:new(2, [{signed, true}]),
-                    persistent_term:put(?KEY, Ref),
-                    Ref;
-                Ref ->
-                    Ref
-            end
-        end,
-        [node()],
-        infinity
-    ).
+    case global:trans({?KEY, self()}, fun create_locked/0, [node()], 0) of
+        aborted -> atomics:new(2, [{signed, true}]);
+        Ref -> Ref
+    end.
+
+create_locked() ->
+    case persistent_term:get(?KEY, undefined) of
+        undefined ->
+            Ref = atomics:new(2, [{signed, true}]),
+            persistent_term:put(?KEY, Ref),
+            Ref;
+        Ref ->
+            Ref
+    end.

@@ -20,14 +20,18 @@
 %%%                                                         a delivered commit (failures always log
 %%%                                                         at warning or error)
 %%%   statsd_host          COMMITLOG_STATSD_HOST            none (statsd off); an IP address
-%%%                                                         avoids a DNS lookup per commit
+%%%                                                         (IPv4, or IPv6 without brackets): a
+%%%                                                         host name is refused (statsd off, a
+%%%                                                         warning), as no DNS may run per commit
 %%%   statsd_port          COMMITLOG_STATSD_PORT            none (statsd off)
-%%%   max_body_bytes       COMMITLOG_MAX_BODY_BYTES         1398870 bytes: a commit JSON larger
+%%%   max_body_bytes       COMMITLOG_MAX_BODY_BYTES         16777216 bytes: a commit JSON larger
 %%%                                                         than this goes to the failure log as
 %%%                                                         too_large, without a request (the
-%%%                                                         ingest's single-commit body limit with
-%%%                                                         its default MAX_COMMIT_BYTES,
-%%%                                                         ceil(1,000,000 x 4/3) + 64 KiB)
+%%%                                                         largest body the ingest reads for one
+%%%                                                         commit of declared length: its default
+%%%                                                         MAX_BATCH_BYTES, 16 MiB; whether the
+%%%                                                         commit fits MAX_COMMIT_BYTES as a
+%%%                                                         Kafka record only the ingest judges)
 %%%
 %%% Output:  read/0 -> config() map (below). failure_log/0 -> the failure log's path alone,
 %%%          never raising (the default when even that cannot be read): the hook's last resort
@@ -49,15 +53,16 @@
     retry_budget_ms := non_neg_integer(),
     breaker_cooldown_ms := non_neg_integer(),
     log_level := logger:level(),
-    statsd := {string(), inet:port_number()} | undefined,
+    statsd := {inet:ip_address(), inet:port_number()} | undefined,
     max_body_bytes := pos_integer()
 }.
 
 -define(APP, commitlog_riak_hook).
 -define(DEFAULT_FAILURE_LOG, "/var/log/riak/commitlog-failed.jsonl").
-%% ceil(1,000,000 * 4 / 3) + 65,536: the ingest's singleCommitBodyLimit(MAX_COMMIT_BYTES) with
-%% its default MAX_COMMIT_BYTES (apps/ingest/src/commit-handlers.ts).
--define(DEFAULT_MAX_BODY_BYTES, 1398870).
+%% 16 MiB: the ingest's singleRequestBodyLimit for a request that declares its length, with its
+%% default MAX_BATCH_BYTES (apps/ingest/src/commit-handlers.ts). A body under it whose record is
+%% over MAX_COMMIT_BYTES is refused 413 by the ingest and logged as rejected_413.
+-define(DEFAULT_MAX_BODY_BYTES, 16777216).
 -define(LEVELS, [emergency, alert, critical, error, warning, notice, info, debug]).
 
 -spec read() -> config().
@@ -170,11 +175,26 @@ log_level() ->
     end.
 
 statsd() ->
-    Host = string(statsd_host, "COMMITLOG_STATSD_HOST", undefined),
+    Host = statsd_host(),
     Port = integer(statsd_port, "COMMITLOG_STATSD_PORT", undefined, 1),
     case {Host, Port} of
-        {H, P} when is_list(H), H =/= [], is_integer(P), P =< 65535 -> {H, P};
+        {H, P} when is_tuple(H), is_integer(P), P =< 65535 -> {H, P};
         _ -> undefined
+    end.
+
+%% The config is read on every commit, in Riak's put process, and statsd gets a datagram per
+%% commit: a host name would be one DNS lookup per commit (gen_udp:send/4 resolves a name on
+%% every call), so only an address is taken. Resolving a name here, or caching what it resolved
+%% to, would either put the lookup on the put path or freeze an answer the DNS may change.
+statsd_host() ->
+    case lookup(statsd_host, "COMMITLOG_STATSD_HOST") of
+        undefined ->
+            undefined;
+        {ok, V} ->
+            case inet:parse_address(string:trim(to_list(V))) of
+                {ok, Address} -> Address;
+                {error, einval} -> invalid(statsd_host, V, undefined)
+            end
     end.
 
 to_list(V) when is_list(V) -> V;

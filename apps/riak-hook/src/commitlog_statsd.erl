@@ -1,21 +1,25 @@
 %%% commitlog_statsd: optional statsd metrics for each hand-off, fire and forget.
 %%%
-%%% Inputs:  {Host, Port} (or undefined: off), the hand-off's outcome and duration (microseconds).
+%%% Inputs:  {Address, Port} (or undefined: off), the address an IP tuple (commitlog_hook_config
+%%%          refuses a host name), the hand-off's outcome and duration (microseconds).
 %%% Output:  handoff/3 -> ok, always. Two UDP datagrams, sent from a short-lived process so that
-%%%          a slow DNS lookup or a full socket buffer never holds the Riak process:
+%%%          a full socket buffer never holds the Riak process:
 %%%            commitlog.hook.handoff:<milliseconds, 3 decimals>|ms
 %%%            commitlog.hook.<outcome>:1|c
-%%% Errors:  none: every failure (resolution, socket, send) is dropped silently, as statsd is.
+%%%          Never a DNS lookup: a destination that is not an IP tuple sends nothing.
+%%% Errors:  none: every failure (socket, send) is dropped silently, as statsd is.
 -module(commitlog_statsd).
 
 -export([handoff/3, packets/2]).
 
--spec handoff({string(), inet:port_number()} | undefined, atom(), non_neg_integer()) -> ok.
-handoff(undefined, _Outcome, _Micros) ->
-    ok;
-handoff({Host, Port}, Outcome, Micros) ->
+-spec handoff({inet:ip_address(), inet:port_number()} | undefined, atom(), non_neg_integer()) ->
+    ok.
+handoff({Address, Port}, Outcome, Micros) when is_tuple(Address) ->
     Packets = packets(Outcome, Micros),
-    _ = spawn(fun() -> send(Host, Port, Packets) end),
+    _ = spawn(fun() -> send(Address, Port, Packets) end),
+    ok;
+%% Off, or a host name: gen_udp:send/4 would look a name up for every commit.
+handoff(_NotAnAddress, _Outcome, _Micros) ->
     ok.
 
 -spec packets(atom(), non_neg_integer()) -> [binary()].
@@ -30,14 +34,17 @@ packets(Outcome, Micros) ->
         <<"commitlog.hook.", (atom_to_binary(Outcome, utf8))/binary, ":1|c">>
     ].
 
-send(Host, Port, Packets) ->
+send(Address, Port, Packets) ->
     try
-        {ok, Socket} = gen_udp:open(0, [binary]),
+        {ok, Socket} = gen_udp:open(0, [binary | family(Address)]),
         try
-            [gen_udp:send(Socket, Host, Port, P) || P <- Packets]
+            [gen_udp:send(Socket, Address, Port, P) || P <- Packets]
         after
             gen_udp:close(Socket)
         end
     catch
         _:_ -> ok
     end.
+
+family(Address) when tuple_size(Address) =:= 8 -> [inet6];
+family(_Address) -> [].

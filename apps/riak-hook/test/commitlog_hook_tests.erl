@@ -31,12 +31,14 @@ handoff_test_() ->
         fun breaker_skips_the_ingest_after_a_failure/1,
         fun breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one/1,
         fun half_open_lets_one_probe_through/1,
+        fun held_breaker_lock_does_not_block_the_handoff/1,
         fun no_secret_goes_to_the_failure_log/1,
         fun unwritable_failure_log_still_returns_ok_and_logs_the_identity/1,
         fun signature_verifies/1,
         fun connection_refused_goes_to_the_failure_log/1,
         fun request_timeout_is_retried_then_logged/1,
         fun statsd_receives_timing_and_outcome/1,
+        fun statsd_host_name_is_refused_and_never_looked_up/1,
         fun logs_never_hold_the_value/1,
         fun two_handoffs_reuse_one_connection/1,
         fun stale_pooled_connection_is_replaced_within_the_attempt/1,
@@ -394,6 +396,41 @@ half_open_lets_one_probe_through(#{server := S}) ->
             )
         end)}.
 
+%% The VM has no breaker yet and something holds the lock its creation takes: the hand-off does
+%% not wait for the lock, it calls the ingest (a new breaker is closed anyway) and the commit is
+%% delivered. Once the lock is free, the next hand-off creates the shared breaker.
+held_breaker_lock_does_not_block_the_handoff(#{server := S} = Ctx) ->
+    {timeout, 30,
+        ?_test(begin
+            Key = {commitlog_breaker, atomics},
+            Self = self(),
+            Holder = spawn(fun() ->
+                true = global:set_lock({Key, self()}, [node()]),
+                Self ! {self(), locked},
+                receive release -> ok end,
+                true = global:del_lock({Key, self()}, [node()]),
+                Self ! {self(), released}
+            end),
+            receive {Holder, locked} -> ok after 5000 -> erlang:error(no_lock) end,
+            _ = persistent_term:erase(Key),
+            Caller = spawn(fun() -> Self ! {self(), commitlog_hook:handoff(obj(<<"k-lock">>))} end),
+            try
+                ?assertMatch(
+                    {delivered, _}, receive {Caller, Result} -> Result after 5000 -> blocked end
+                ),
+                ?assertEqual(1, commitlog_test_ingest:count(S)),
+                ?assertEqual([], failure_lines(Ctx)),
+                %% That call's breaker was its own: none was left for the others to share.
+                ?assertEqual(undefined, persistent_term:get(Key, undefined))
+            after
+                exit(Caller, kill),
+                Holder ! release,
+                receive {Holder, released} -> ok after 5000 -> exit(Holder, kill) end
+            end,
+            ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-lock-2">>))),
+            ?assertNotEqual(undefined, persistent_term:get(Key, undefined))
+        end)}.
+
 no_secret_goes_to_the_failure_log(#{server := S} = Ctx) ->
     ?_test(begin
         ok = application:unset_env(?APP, secret),
@@ -478,6 +515,43 @@ statsd_receives_timing_and_outcome(_Ctx) ->
             TimingFormat = <<"^commitlog\\.hook\\.handoff:\\d+\\.\\d{3}\\|ms$">>,
             ?assertMatch({match, _}, re:run(Timing, TimingFormat)),
             ?assertEqual(<<"commitlog.hook.delivered:1|c">>, Counter)
+        after
+            gen_udp:close(Udp)
+        end
+    end).
+
+%% statsd gets a datagram per commit: a host name would be a DNS lookup per commit, so the
+%% config refuses one (statsd off, a warning naming the key), and commitlog_statsd sends nothing
+%% to a destination that is not an address. The commit itself is handed off as usual.
+statsd_host_name_is_refused_and_never_looked_up(Ctx) ->
+    ?_test(begin
+        {ok, Udp} = gen_udp:open(0, [binary, {ip, {127, 0, 0, 1}}, {active, false}]),
+        {ok, Port} = inet:port(Udp),
+        try
+            ok = application:set_env(?APP, statsd_host, "localhost"),
+            ok = application:set_env(?APP, statsd_port, Port),
+            ?assertMatch(#{statsd := undefined}, commitlog_hook_config:read()),
+            Warnings = [R || #{level := warning, msg := {report, R}} <- logged(Ctx)],
+            ?assertMatch(
+                [
+                    #{
+                        what := commitlog_hook_config_invalid,
+                        key := statsd_host,
+                        value := "localhost"
+                    }
+                ],
+                Warnings
+            ),
+            ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-statsd-name">>))),
+            ok = commitlog_statsd:handoff({"localhost", Port}, delivered, 1000),
+            ?assertEqual({error, timeout}, gen_udp:recv(Udp, 0, 500)),
+            %% An address, IPv4 or IPv6, is taken as it is.
+            ok = application:set_env(?APP, statsd_host, " 127.0.0.1 "),
+            ?assertMatch(#{statsd := {{127, 0, 0, 1}, Port}}, commitlog_hook_config:read()),
+            ok = application:set_env(?APP, statsd_host, <<"::1">>),
+            ?assertMatch(
+                #{statsd := {{0, 0, 0, 0, 0, 0, 0, 1}, Port}}, commitlog_hook_config:read()
+            )
         after
             gen_udp:close(Udp)
         end
@@ -743,7 +817,7 @@ config_defaults_test() ->
                 breaker_cooldown_ms => 5000,
                 log_level => info,
                 statsd => undefined,
-                max_body_bytes => 1398870
+                max_body_bytes => 16777216
             },
             commitlog_hook_config:read()
         ),
@@ -756,7 +830,7 @@ config_defaults_test() ->
         Config = commitlog_hook_config:read(),
         ?assertMatch(
             #{secret := <<"from-env">>, retry_budget_ms := 750, request_timeout_ms := 250,
-                statsd := {"127.0.0.1", 8125}, max_body_bytes := 2048},
+                statsd := {{127, 0, 0, 1}, 8125}, max_body_bytes := 2048},
             Config
         ),
         %% The application env wins over the OS env.

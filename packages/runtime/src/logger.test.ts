@@ -39,6 +39,32 @@ describe('createLogger', () => {
     expect(line).toContain('"key":"k"');
   });
 
+  it("keeps a client's failed command and a URL's password out of a logged error", () => {
+    const sink = captureLogLines();
+    const logger = createLogger({ service: 'worker', destination: sink });
+    // What ioredis attaches when Redis refuses the sign-in, on every reconnect.
+    const refused = Object.assign(new Error('WRONGPASS invalid username-password pair'), {
+      command: { name: 'hello', args: ['3', 'AUTH', 'app', 'S3cretRedisPassw0rd'] },
+    });
+    const wrapped = new Error('could not connect to redis://app:Ab3/xY9+kQ@redis.internal:6379', {
+      cause: Object.assign(new Error('closed'), { command: { name: 'auth', args: ['hunter22'] } }),
+    });
+    const nested = Object.assign(new Error('Failed to refresh slots cache'), {
+      lastNodeError: refused,
+    });
+    logger.warn({ err: refused }, 'Redis connection error');
+    logger.error({ err: wrapped }, 'start-up failed');
+    logger.error({ err: nested }, 'cluster');
+    const text = sink.lines.map((l) => JSON.stringify(l)).join('\n');
+    expect(text).not.toContain('S3cretRedisPassw0rd');
+    expect(text).not.toContain('Ab3/xY9+kQ');
+    expect(text).not.toContain('hunter22');
+    expect(sink.lines[0]).toMatchObject({
+      err: { message: 'WRONGPASS invalid username-password pair', command: { name: 'hello' } },
+    });
+    expect(text).toContain('redis://app:[redacted]@redis.internal:6379');
+  });
+
   it('drops lines below the configured level', () => {
     const sink = captureLogLines();
     const logger = createLogger({ service: 'cli', level: 'warn', destination: sink });

@@ -34,6 +34,44 @@ export const REDACTED_PATHS = [
   'job.data',
 ];
 
+/** `scheme://user:password@` in any text: the password part, up to the last `@` before a space. */
+const CREDENTIALS_IN_URL = /([a-z][a-z0-9+.-]*:\/\/)([^\s:@/]*):[^\s]*@/gi;
+
+/** How deep an error's nested errors and objects are followed before they are cut. */
+const MAX_ERROR_DEPTH = 6;
+
+/**
+ * Makes a serialized error safe to log. Clients attach what they sent to their errors: ioredis
+ * puts the failed command on `command`, and for a refused sign-in that is `HELLO 3 AUTH user
+ * password` or `AUTH password`, logged on every reconnect. Only a command's name is kept, and a
+ * password in any URL of the error's texts (messages, nested errors) is censored.
+ */
+function scrubError(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(CREDENTIALS_IN_URL, '$1$2:[redacted]@');
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_ERROR_DEPTH) return '[nested too deep]';
+  if (Array.isArray(value)) return value.map((v) => scrubError(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (key === 'command' && typeof field === 'object' && field !== null) {
+      out[key] = { name: (field as { name?: unknown }).name };
+    } else if (key === 'args') {
+      out[key] = '[redacted]';
+    } else {
+      out[key] = scrubError(field instanceof Error ? errorFields(field) : field, depth + 1);
+    }
+  }
+  return out;
+}
+
+/** An error nested in another (a cause, a cluster node's error) as plain fields. */
+function errorFields(error: Error): Record<string, unknown> {
+  return { ...error, type: error.name, message: error.message };
+}
+
+const errSerializer = (error: unknown): unknown =>
+  scrubError(error instanceof Error ? pino.stdSerializers.err(error) : error);
+
 export interface LoggerOptions {
   /** Which role is logging (`ingest`, `worker`, …); bound to every line as `service`. */
   service: string;
@@ -51,6 +89,7 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: options.service },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: { err: errSerializer },
       formatters: { level: (label) => ({ level: label }) },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),

@@ -71,6 +71,22 @@ describe('environment value parsers', () => {
     );
   });
 
+  it('redisUrl: never shows a password written without percent-encoding, and refuses a stray %', () => {
+    for (const url of [
+      'redis://app:Ab3/xY9+kQ@redis.internal:6379',
+      'redis://app:Ab3#xY9kQ@redis.internal:6379',
+      'redis-cluster://app:Ab3/xY9kQ@n1:6379,n2:6379',
+    ]) {
+      const refused = redisUrl(url);
+      expect(refused.ok, url).toBe(false);
+      expect(message(refused)).not.toMatch(/Ab3|xY9/);
+    }
+    expect(message(redisUrl('redis://:ab%zzcd@redis:6379'))).toBe(
+      'the password must be percent-encoded: a % must start %XX, and %25 stands for % itself (got "redis://:***@redis:6379")',
+    );
+    expect(value(redisUrl('redis://:ab%25cd@redis:6379'))).toBe('redis://:ab%25cd@redis:6379');
+  });
+
   it('redisUrl: a Redis Cluster as redis-cluster:// with a node list', () => {
     const cluster = 'redis-cluster://:pw@r1:7000,r2:7001,[::1]:7002';
     expect(value(redisUrl(cluster))).toBe(cluster);

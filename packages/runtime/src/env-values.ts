@@ -132,6 +132,20 @@ export const redisUrl: Parser<string> = (value) => {
     );
   }
   if (url.hostname === '') return bad(`must name a host${gotRedisUrl(value)}`);
+  // ioredis decodes them, and a stray `%` would stop the service at start-up with a URIError
+  // that names no setting.
+  for (const [part, name] of [
+    [url.username, 'user name'],
+    [url.password, 'password'],
+  ] as const) {
+    try {
+      decodeURIComponent(part);
+    } catch {
+      return bad(
+        `the ${name} must be percent-encoded: a % must start %XX, and %25 stands for % itself${gotRedisUrl(value)}`,
+      );
+    }
+  }
   return ok(value);
 };
 

@@ -12,6 +12,17 @@ describe('maskRedisUrl', () => {
     expect(maskRedisUrl('redis://:p@ss@redis')).toBe('redis://:***@redis');
   });
 
+  it('masks a password written without percent-encoding, when the value does not parse', () => {
+    for (const [url, masked] of [
+      ['redis://app:Ab3/xY9+kQ@redis.internal:6379', 'redis://app:***@redis.internal:6379'],
+      ['redis://app:Ab3#xY9kQ@redis.internal:6379', 'redis://app:***@redis.internal:6379'],
+      ['redis://:a?b@redis', 'redis://:***@redis'],
+      ['redis-cluster://app:Ab3/xY9kQ@n1:6379,n2:6379', 'redis-cluster://app:***@n1:6379,n2:6379'],
+    ] as const) {
+      expect(maskRedisUrl(url)).toBe(masked);
+    }
+  });
+
   it('masks a password given in the query string', () => {
     expect(maskRedisUrl('redis://redis:6379/?db=1&password=hunter2&family=6')).toBe(
       'redis://redis:6379/?db=1&password=***&family=6',

@@ -73,7 +73,7 @@ describe('loadIngestConfig', () => {
       INGEST_HOST: '0.0.0.0',
       INGEST_PORT: '9000',
       INGEST_SECRETS: ` ${SECRET} , ${NEXT_SECRET} `,
-      MAX_COMMIT_BYTES: '1048576',
+      MAX_COMMIT_BYTES: '1048388',
       MAX_BATCH_BYTES: '2000000',
       MAX_LANE_BACKLOG: '5',
       INGEST_ENQUEUE_BATCHING: 'false',
@@ -91,7 +91,7 @@ describe('loadIngestConfig', () => {
       host: '0.0.0.0',
       port: 9000,
       secrets: [SECRET, NEXT_SECRET],
-      maxCommitBytes: 1_048_576,
+      maxCommitBytes: 1_048_388,
       maxBatchBytes: 2_000_000,
       maxLaneBacklog: 5,
       maxBytesInFlight: 64 * 1024 * 1024,
@@ -167,10 +167,10 @@ describe('loadIngestConfig', () => {
 
   it("refuses a commit size over what Kafka's default topic accepts, and says why", () => {
     const problems = problemsOf(() =>
-      loadIngestConfig({ INGEST_SECRETS: SECRET, MAX_COMMIT_BYTES: '1048577' }),
+      loadIngestConfig({ INGEST_SECRETS: SECRET, MAX_COMMIT_BYTES: '1048389' }),
     );
     expect(messageOf(problems, 'MAX_COMMIT_BYTES')).toMatch(
-      /from 1 to 1048576, .*max\.message\.bytes.*1048588.*\(got "1048577"\)$/,
+      /from 1 to 1048388, .*max\.message\.bytes.*1048588.*\(got "1048389"\)$/,
     );
   });
 

@@ -63,10 +63,13 @@ const LOG_LEVELS: readonly LogLevel[] = [
 ];
 
 /**
- * Kafka's default `max.message.bytes` is 1,048,588 bytes per record batch; the record's headers
- * and framing take some of it, so a commit's value may use at most 1 MiB.
+ * Kafka's default `max.message.bytes` is 1,048,588 bytes per record batch. A commit's size
+ * (`commitSize`: key, value and headers) leaves out the batch's framing: its 61-byte header, at
+ * most 36 bytes of lengths and deltas for the record and 10 for each of its ten headers, 197 in
+ * all. 200 are kept for it, so that a commit within the limit is never refused by the topic
+ * after it was accepted.
  */
-export const MAX_COMMIT_BYTES_LIMIT = 1_048_576;
+export const MAX_COMMIT_BYTES_LIMIT = 1_048_588 - 200;
 
 const COMMON_ENV = {
   REDIS_URL: withDefault(redisUrl, 'redis://127.0.0.1:6379'),
@@ -98,7 +101,7 @@ const INGEST_ENV = z.object({
     integer(
       1,
       MAX_COMMIT_BYTES_LIMIT,
-      "Kafka's default max.message.bytes is 1048588 and the record adds headers",
+      "Kafka's default max.message.bytes is 1048588, less 200 bytes for the record batch's framing",
     ),
     '1000000',
   ),

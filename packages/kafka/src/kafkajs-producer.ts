@@ -45,6 +45,15 @@ function byTopic(records: readonly KafkaRecord[]): { topic: string; messages: Me
  * the long retries). A retried send may store a record twice; both copies carry the same
  * commitlog-id, which is what consumers de-duplicate on.
  */
+/**
+ * No retry inside kafkajs: its retry of a send skips every broker that answered the first try,
+ * even when a failed partition's new leader is one of them, and then resolves with those records
+ * never sent (tulios/kafkajs#1798): a leader moving mid-send on a cluster of two or more brokers
+ * lost records silently. Each send fails whole instead (after kafkajs refreshes its metadata),
+ * and the lanes retry it, with backoff, until the TTL.
+ */
+export const KAFKAJS_PRODUCER_RETRY = { retries: 0 } as const;
+
 export async function createKafkajsProducer(connection: KafkaConnection): Promise<RecordProducer> {
   /**
    * A producer on a client of its own, which can be cut off: kafkajs's disconnect lets a request
@@ -70,6 +79,7 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       idempotent: false,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
+      retry: KAFKAJS_PRODUCER_RETRY,
     });
     made.on(made.events.DISCONNECT, () => {
       if (made === producer) connected = false;

@@ -8,6 +8,8 @@
 #           and wait until it answers PING.
 #   down    stop the Redis this script started (pid file), never a foreign one.
 #   status  say who answers at $REDIS_URL; exit 0 if something answers, 3 if not.
+#   A rediss:// (TLS) or redis-cluster:// address is neither started nor checked here (exit 0):
+#   each role checks it at start-up. No message shows the URL's password.
 #
 # Environment (defaults):
 #   REDIS_URL            redis://127.0.0.1:6379   (redis://[:password@]host[:port][/db])
@@ -37,27 +39,54 @@ die() { local code=$1; shift; err "$*"; exit "$code"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 elapsed() { local ms=$(( $(now_ms) - $1 )); printf '%d.%01d' $((ms / 1000)) $(( (ms % 1000) / 100 )); }
 
+# REDIS_URL with its password masked, for every message: a URL's password must never be printed.
+# The credentials end at the last @, whatever characters the password holds.
+SHOWN_URL=$REDIS_URL
+if [[ "$REDIS_URL" == *://*@* ]]; then
+  shown_scheme=${REDIS_URL%%://*}; shown_rest=${REDIS_URL#*://}
+  shown_creds=${shown_rest%@*}
+  if [[ "$shown_creds" == *:* ]]; then
+    SHOWN_URL="$shown_scheme://${shown_creds%%:*}:***@${shown_rest##*@}"
+  fi
+fi
+
+# A TLS (rediss://) or cluster (redis-cluster://) address is never local: nothing to start, and
+# redis-cli here would not speak to it as the roles do. The roles check it themselves at start-up.
+if [[ "$REDIS_URL" != redis://* ]]; then
+  case "${1:-}" in
+    up|start|status)
+      say "REDIS_URL is $SHOWN_URL: not a local redis:// address, so redis.sh neither starts nor checks it (each role checks it at start-up)"
+      exit 0 ;;
+    down|stop)
+      say "REDIS_URL is $SHOWN_URL: not one redis.sh starts; nothing to stop"
+      exit 0 ;;
+  esac
+fi
+
 # ---- parse REDIS_URL: scheme://[[user]:password@]host[:port][/db]
 rest=${REDIS_URL#*://}
-[[ "$REDIS_URL" == redis://* ]] || die 1 "REDIS_URL must start with redis:// (got $REDIS_URL)"
-rest=${rest%%/*}
 PASSWORD=""
+REDIS_USER=""
 if [[ "$rest" == *@* ]]; then
   creds=${rest%@*}; rest=${rest##*@}
   PASSWORD=${creds#*:}
-  [[ "$creds" == *:* ]] || PASSWORD=$creds
+  if [[ "$creds" == *:* ]]; then REDIS_USER=${creds%%:*}; else PASSWORD=$creds; fi
 fi
+rest=${rest%%/*}
 HOST=${rest%:*}
 PORT=6379
 [[ "$rest" == *:* ]] && PORT=${rest##*:}
 [[ -n "$HOST" ]] || HOST=127.0.0.1
-[[ "$PORT" =~ ^[0-9]+$ ]] || die 1 "bad port in REDIS_URL: $REDIS_URL"
+[[ "$PORT" =~ ^[0-9]+$ ]] || die 1 "bad port in REDIS_URL: $SHOWN_URL"
 # redis-cli reads the password from the environment (keeps it off the command line)
 if [[ -n "$PASSWORD" ]]; then export REDISCLI_AUTH="$PASSWORD"; fi
+# An ACL user signs in with its name as well as its password.
+USER_ARGS=()
+if [[ -n "$REDIS_USER" && "$REDIS_USER" != default ]]; then USER_ARGS=(--user "$REDIS_USER"); fi
 
 is_local() { [[ "$HOST" == 127.* || "$HOST" == localhost ]]; }
 
-pong() { [[ "$(timeout 3 redis-cli -h "$HOST" -p "$PORT" ping 2>/dev/null)" == PONG ]]; }
+pong() { [[ "$(timeout 3 redis-cli -h "$HOST" -p "$PORT" "${USER_ARGS[@]}" ping 2>/dev/null)" == PONG ]]; }
 
 port_in_use() { timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null; }
 
@@ -99,11 +128,11 @@ cmd_up() {
     tail -n 20 "$LOG" >&2 || true
     die 1 "run '$0 down' and retry"
   fi
-  is_local || die 1 "nothing answers PING at $REDIS_URL and $HOST is not local, so redis.sh cannot start one there"
+  is_local || die 1 "nothing answers PING at $SHOWN_URL and $HOST is not local, so redis.sh cannot start one there"
   if port_in_use; then
     err "port $PORT on $HOST is taken by something that does not answer PING:"
     ss -Hltnp "sport = :$PORT" 2>/dev/null | awk '{print "    " $4, $6}' >&2 || true
-    die 4 "cannot start Redis at $REDIS_URL"
+    die 4 "cannot start Redis at $SHOWN_URL"
   fi
   command -v redis-server >/dev/null || die 1 "redis-server not found (apt-get install redis-server)"
 

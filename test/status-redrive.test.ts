@@ -54,8 +54,9 @@ describe('status and redrive', () => {
   });
 
   it('shows an expired delivery, re-drives it, and it waits in its lane again', async () => {
-    // A commit past lane 0: redrive is then run with LANES=1 (a shell without the system's LANES)
-    // and must still find it, in the lanes that the count recorded in Redis says exist.
+    // A commit past lane 0: status and redrive are then run with LANES=1 (a shell without the
+    // system's LANES) and must still find it, in the lanes that the count recorded in Redis says
+    // exist.
     const bucket = uniqueName('redrive');
     const key = Array.from({ length: 64 }, (_, n) => `late-${n}`).find(
       (k) => laneOf(parseCommit(putCommit({ bucket, key: k })), 8) > 0,
@@ -70,7 +71,8 @@ describe('status and redrive', () => {
       description: 'the commit to expire',
     });
 
-    const status = await commitlog(env, 'status');
+    // With LANES=1 too: status reads the lanes the recorded count says exist.
+    const status = await commitlog({ ...env, LANES: '1' }, 'status');
     expect(status.stderr).toBe('');
     expect(status.status).toBe(0);
     expect(status.stdout).toContain('lanes 8  waiting 0');

@@ -96,12 +96,15 @@ export async function status(options: StatusOptions): Promise<void> {
   const now = options.now ?? Date.now;
   const redis = await connectCliRedis(config);
   try {
-    const overview = await readDeliveryOverview(redis, config.queuePrefix, config.lanes, {
+    const laneCount = await readLaneCountReport(redis, config.queuePrefix, config.lanes);
+    // Every lane the count recorded in Redis says exists, not only this shell's LANES (unset or
+    // stale, it would hide what waits or failed in the lanes past it); a lane past both is empty.
+    const lanes = Math.max(laneCount.recorded ?? 0, config.lanes);
+    const overview = await readDeliveryOverview(redis, config.queuePrefix, lanes, {
       stalls: LAST_STALLS,
       failures: 0,
       now,
     });
-    const laneCount = await readLaneCountReport(redis, config.queuePrefix, config.lanes);
     const snapshot = {
       redisUrl: config.redisUrl,
       prefix: config.queuePrefix,

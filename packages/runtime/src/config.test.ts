@@ -78,7 +78,7 @@ describe('loadIngestConfig', () => {
       MAX_LANE_BACKLOG: '5',
       INGEST_ENQUEUE_BATCHING: 'false',
       SIGNATURE_MAX_AGE: '60',
-      SHUTDOWN_TIMEOUT: '2500',
+      SHUTDOWN_TIMEOUT: '2500ms',
     });
     expect(config).toEqual({
       redisUrl: 'rediss://:pw@redis.internal:6380/2',

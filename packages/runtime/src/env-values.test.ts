@@ -35,7 +35,10 @@ describe('environment value parsers', () => {
 
   it('duration: above zero', () => {
     expect(value(duration('30s'))).toBe(30_000);
-    expect(message(duration('0'))).toMatch(/^must be a duration above zero .* \(got "0"\)$/);
+    expect(message(duration('0s'))).toMatch(/^must be a duration above zero .* \(got "0s"\)$/);
+    expect(message(duration('1209600'))).toBe(
+      'must say its unit, such as 1209600ms or 1209600s: a bare number could mean either (got "1209600")',
+    );
   });
 
   it('oneOf and boolean: case-insensitive words', () => {

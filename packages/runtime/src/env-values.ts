@@ -37,8 +37,18 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER, why?: string
 /** A TCP port to listen on or connect to. */
 export const port: Parser<number> = integer(1, 65_535);
 
-/** A duration above zero, in milliseconds: `500ms`, `30s`, `90m`, `24h`, `14d` or bare ms. */
+/**
+ * A duration above zero, with its unit: `500ms`, `30s`, `90m`, `24h`, `14d`; read as milliseconds.
+ * A bare number is refused: seconds (BullMQ's `removeOnFail.age`, Kafka's `*.s` settings) and
+ * milliseconds are both common, and a guess would turn FAILED_RETENTION=1209600 (14 days in
+ * seconds) into 20 minutes of kept failures, or WORKER_LOCK=30 into a 30 ms lock.
+ */
 export const duration: Parser<number> = (text) => {
+  if (/^\s*\d+\s*$/.test(text)) {
+    return bad(
+      `must say its unit, such as ${text.trim()}ms or ${text.trim()}s: a bare number could mean either${got(text)}`,
+    );
+  }
   let ms: number | undefined;
   try {
     ms = parseDuration(text);
@@ -46,9 +56,7 @@ export const duration: Parser<number> = (text) => {
     ms = undefined;
   }
   if (ms !== undefined && ms > 0) return ok(ms);
-  return bad(
-    `must be a duration above zero such as 500ms, 30s, 90m, 24h or 14d, or a whole number of milliseconds${got(text)}`,
-  );
+  return bad(`must be a duration above zero such as 500ms, 30s, 90m, 24h or 14d${got(text)}`);
 };
 
 /** One of a fixed set of words, case-insensitive; the value is returned in lower case. */

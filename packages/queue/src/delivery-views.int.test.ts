@@ -255,7 +255,7 @@ describe('delivery views on the real Redis', () => {
     const retrying = { attempt: 1, nextTryAt: Date.now() + 60_000, heldSince: Date.now() };
     const readJob = producer.hgetall.bind(producer);
     let raced = false;
-    producer.hgetall = (async (key: string) => {
+    producer.hgetall = async (key: string) => {
       if (key === jobKey && !raced) {
         raced = true;
         expect(await redrive(producer, space.prefix, [8], { jobId: 'c-8-0' })).toEqual({
@@ -265,7 +265,7 @@ describe('delivery views on the real Redis', () => {
         await producer.hset(jobKey, 'progress', JSON.stringify(retrying));
       }
       return readJob(key);
-    });
+    };
     try {
       expect(await redrive(producer, space.prefix, [8], { jobId: 'c-8-0' }, 1)).toEqual({
         redriven: 0,

@@ -1,20 +1,37 @@
-import { readLaneBacklogs, type RedisConnection } from '@commitlog/queue';
-import { Counter, Gauge, Histogram, type Registry } from '@commitlog/runtime';
+import { readLaneBacklogs, type LaneBacklog, type RedisConnection } from '@commitlog/queue';
+import { Counter, Gauge, Histogram, withTimeout, type Registry } from '@commitlog/runtime';
 import type { DeliveryEvents } from './deliver-commit.ts';
 
 export interface WorkerMetrics extends DeliveryEvents {
   stalled(lane: number): void;
 }
 
+/** How long a scrape waits for the lanes' backlog from Redis, ms. */
+const BACKLOG_READ_TIMEOUT_MS = 2000;
+
 /**
  * The worker's metrics. Backlog and oldest waiting age are read from Redis when Prometheus
  * scrapes, so they are true for the whole lane, whichever worker holds it.
+ *
+ * The worker's connection queues commands while Redis is away and retries them forever, so a
+ * scrape never waits on Redis for long: it reads nothing while the connection is not up, waits at
+ * most `backlogTimeoutMs` for the reading, and otherwise answers with everything else, the two
+ * lane gauges keeping their last values. A scrape that comes while an earlier reading still waits
+ * for Redis shares it instead of queueing another.
  */
 export function createWorkerMetrics(options: {
   registry: Registry;
   connection: RedisConnection;
   prefix: string;
   lanes: readonly number[];
+  /** How long a scrape waits for the backlog reading, ms. Default 2000. */
+  backlogTimeoutMs?: number;
+  /** Reads the lanes' backlog. Default `readLaneBacklogs`. */
+  readBacklogs?: (
+    connection: RedisConnection,
+    prefix: string,
+    lanes: readonly number[],
+  ) => Promise<LaneBacklog[]>;
 }): WorkerMetrics {
   const registers = [options.registry];
   const delivered = new Counter({
@@ -45,24 +62,46 @@ export function createWorkerMetrics(options: {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
     registers,
   });
+  const timeoutMs = options.backlogTimeoutMs ?? BACKLOG_READ_TIMEOUT_MS;
+  const readBacklogs = options.readBacklogs ?? readLaneBacklogs;
+  /** The reading under way, shared by the scrapes (and both gauges) that come meanwhile. */
+  let reading: Promise<LaneBacklog[]> | undefined;
+  /** The refresh of one scrape, shared by both gauges so that each shows the same reading. */
+  let refreshing: Promise<void> | undefined;
+
+  async function refresh(): Promise<void> {
+    if (options.connection.status !== 'ready') return;
+    reading ??= readBacklogs(options.connection, options.prefix, options.lanes).finally(() => {
+      reading = undefined;
+    });
+    const lanes = await withTimeout(reading, timeoutMs, 'the lane backlog read').catch(
+      () => undefined,
+    );
+    // Redis did not answer in time (or failed): keep the last values rather than hold the scrape.
+    if (lanes === undefined) return;
+    for (const l of lanes) {
+      backlog.set({ lane: String(l.lane) }, l.waiting);
+      oldest.set({ lane: String(l.lane) }, (l.oldestWaitingAgeMs ?? 0) / 1000);
+    }
+  }
+  const collect = (): Promise<void> =>
+    (refreshing ??= refresh().finally(() => {
+      refreshing = undefined;
+    }));
+
   const backlog = new Gauge({
     name: 'commitlog_lane_backlog_commits',
     help: 'Commits waiting in each lane.',
     labelNames: ['lane'],
     registers,
-    async collect() {
-      const lanes = await readLaneBacklogs(options.connection, options.prefix, options.lanes);
-      for (const l of lanes) {
-        backlog.set({ lane: String(l.lane) }, l.waiting);
-        oldest.set({ lane: String(l.lane) }, (l.oldestWaitingAgeMs ?? 0) / 1000);
-      }
-    },
+    collect,
   });
   const oldest = new Gauge({
     name: 'commitlog_lane_oldest_waiting_seconds',
     help: 'Age of the oldest waiting commit in each lane (0 when none wait).',
     labelNames: ['lane'],
     registers,
+    collect,
   });
 
   return {

@@ -72,3 +72,4 @@ export {
   type RoleName,
 } from './role-process-env.ts';
 export { runService, type ServiceOptions } from './run-service.ts';
+export { withTimeout } from './with-timeout.ts';

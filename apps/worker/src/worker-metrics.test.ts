@@ -1,0 +1,80 @@
+import { createRedisConnection, type LaneBacklog, type RedisConnection } from '@commitlog/queue';
+import { createMetricsRegistry } from '@commitlog/runtime';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createWorkerMetrics } from './worker-metrics.ts';
+
+/** A connection that ioredis calls ready; the backlog reader is stubbed, so nothing is sent. */
+const connected = { status: 'ready' } as unknown as RedisConnection;
+
+function backlogOf(lane: number, waiting: number, oldestWaitingAgeMs?: number): LaneBacklog {
+  return { lane, waiting, active: 0, failed: 0, oldestWaitingAgeMs };
+}
+
+describe('worker metrics', () => {
+  const opened: RedisConnection[] = [];
+  afterEach(() => {
+    for (const connection of opened.splice(0)) connection.disconnect();
+  });
+
+  it('shows each lane’s backlog and oldest waiting age, read at the scrape', async () => {
+    const registry = createMetricsRegistry('worker');
+    createWorkerMetrics({
+      registry,
+      connection: connected,
+      prefix: 'test',
+      lanes: [0, 1],
+      readBacklogs: () => Promise.resolve([backlogOf(0, 3, 1500), backlogOf(1, 0)]),
+    });
+    const text = await registry.metrics();
+    expect(text).toContain('commitlog_lane_backlog_commits{lane="0",service="worker"} 3');
+    expect(text).toContain('commitlog_lane_backlog_commits{lane="1",service="worker"} 0');
+    expect(text).toContain('commitlog_lane_oldest_waiting_seconds{lane="0",service="worker"} 1.5');
+  });
+
+  it('answers without the backlog, keeping its last values, when Redis does not reply', async () => {
+    const registry = createMetricsRegistry('worker');
+    let reads = 0;
+    let reply: () => Promise<LaneBacklog[]> = () => Promise.resolve([backlogOf(0, 7)]);
+    const metrics = createWorkerMetrics({
+      registry,
+      connection: connected,
+      prefix: 'test',
+      lanes: [0],
+      backlogTimeoutMs: 50,
+      readBacklogs: () => {
+        reads += 1;
+        return reply();
+      },
+    });
+    metrics.delivered(0, 20);
+    expect(await registry.metrics()).toContain(
+      'commitlog_lane_backlog_commits{lane="0",service="worker"} 7',
+    );
+
+    reply = () => new Promise<never>(() => undefined);
+    const text = await registry.metrics();
+    expect(text).toContain('commitlog_lane_backlog_commits{lane="0",service="worker"} 7');
+    expect(text).toContain('commitlog_delivered_total{service="worker"} 1');
+    expect(text).toMatch(/^commitlog_process_cpu_user_seconds_total\{service="worker"\} /m);
+    expect(reads).toBe(2);
+
+    // The next scrape shares the reading still under way rather than queueing another.
+    await registry.metrics();
+    expect(reads).toBe(2);
+  });
+
+  it('answers while the worker connection cannot reach Redis', async () => {
+    const connection = createRedisConnection({
+      url: 'redis://127.0.0.1:1',
+      role: 'worker',
+      onError: () => undefined,
+    });
+    opened.push(connection);
+    const registry = createMetricsRegistry('worker');
+    const metrics = createWorkerMetrics({ registry, connection, prefix: 'test', lanes: [0, 1] });
+    metrics.failed(0, 'too-large');
+    const text = await registry.metrics();
+    expect(text).toContain('commitlog_failed_total{reason="too-large",service="worker"} 1');
+    expect(text).toMatch(/^commitlog_process_cpu_user_seconds_total\{service="worker"\} /m);
+  }, 20_000);
+});

@@ -1,0 +1,93 @@
+import { createRedisConnection, type RedisConnection } from '@commitlog/queue';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { workerReadiness } from './worker-readiness.ts';
+
+const SAFE_INFO = 'maxmemory_policy:noeviction\naof_enabled:1\nredis_version:7.0.15';
+const kafkaUp = { isConnected: () => true };
+
+/**
+ * A connected Redis (as ioredis sees it) whose INFO replies are `answer`'s; `calls` counts them.
+ * `checkRedisSafety` asks such a client directly (it is its own only node).
+ */
+function fakeRedis(answer: () => Promise<string>): {
+  connection: RedisConnection;
+  calls: () => number;
+} {
+  let calls = 0;
+  const connection = {
+    status: 'ready',
+    info: () => {
+      calls += 1;
+      return answer();
+    },
+  } as unknown as RedisConnection;
+  return { connection, calls: () => calls };
+}
+
+describe('worker readiness', () => {
+  const opened: RedisConnection[] = [];
+  afterEach(() => {
+    vi.useRealTimers();
+    for (const connection of opened.splice(0)) connection.disconnect();
+  });
+
+  it('is ready when Redis answers and is safe', async () => {
+    const { connection } = fakeRedis(() => Promise.resolve(SAFE_INFO));
+    const readiness = await workerReadiness(connection, kafkaUp)();
+    expect(readiness.ready).toBe(true);
+    expect(readiness.checks.redis).toEqual({ ok: true });
+    expect(readiness.checks.redisSafety).toEqual({ ok: true });
+  });
+
+  it('is not ready on a Redis that may evict, and names the problem', async () => {
+    const { connection } = fakeRedis(() =>
+      Promise.resolve('maxmemory_policy:allkeys-lru\naof_enabled:1'),
+    );
+    const readiness = await workerReadiness(connection, kafkaUp)();
+    expect(readiness.ready).toBe(false);
+    expect(readiness.checks.redisSafety?.detail).toContain('allkeys-lru');
+  });
+
+  it('answers not ready, with a reason, when a connected Redis does not reply', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { connection } = fakeRedis(() => new Promise<never>(() => undefined));
+    const answer = workerReadiness(connection, kafkaUp)();
+    await vi.advanceTimersByTimeAsync(2000);
+    const readiness = await answer;
+    expect(readiness.ready).toBe(false);
+    expect(readiness.checks.redis).toEqual({
+      ok: false,
+      detail: expect.stringContaining('Redis does not answer') as unknown,
+    });
+    expect(readiness.checks.kafka).toEqual({ ok: true });
+  });
+
+  it('shares a check still waiting for Redis instead of queueing another', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { connection, calls } = fakeRedis(() => new Promise<never>(() => undefined));
+    const probe = workerReadiness(connection, kafkaUp);
+    const first = probe();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect((await first).ready).toBe(false);
+    const asked = calls();
+    expect(asked).toBeGreaterThan(0);
+    const second = probe();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect((await second).ready).toBe(false);
+    expect(calls()).toBe(asked);
+  });
+
+  it('answers not ready while the worker connection cannot reach Redis', async () => {
+    const connection = createRedisConnection({
+      url: 'redis://127.0.0.1:1',
+      role: 'worker',
+      onError: () => undefined,
+    });
+    opened.push(connection);
+    const readiness = await workerReadiness(connection, { isConnected: () => false })();
+    expect(readiness.ready).toBe(false);
+    expect(readiness.checks.redis?.ok).toBe(false);
+    expect(readiness.checks.redis?.detail).toContain('Redis does not answer');
+    expect(readiness.checks.kafka?.ok).toBe(false);
+  }, 20_000);
+});

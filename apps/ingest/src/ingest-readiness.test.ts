@@ -1,25 +1,78 @@
 import { judgeRedisInfo } from '@commitlog/queue';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createIngestReadiness } from './ingest-readiness.ts';
 
 const SAFE_INFO = 'maxmemory_policy:noeviction\naof_enabled:1\nredis_version:7.0.15';
 
+type Deps = Parameters<typeof createIngestReadiness>[0];
+
+/** A probe on a Redis that answers, is safe and records this ingest's 16 lanes, unless overridden. */
+function probeWith(overrides: Partial<Deps> = {}) {
+  return createIngestReadiness({
+    ping: () => Promise.resolve('PONG'),
+    checkSafety: () => Promise.resolve(judgeRedisInfo(SAFE_INFO)),
+    lanes: 16,
+    readLaneCount: () => Promise.resolve(16),
+    ...overrides,
+  });
+}
+
 describe('ingest readiness', () => {
-  it('is ready when Redis answers and is safe', async () => {
-    const probe = createIngestReadiness({
-      ping: () => Promise.resolve('PONG'),
-      checkSafety: () => Promise.resolve(judgeRedisInfo(SAFE_INFO)),
-    });
-    expect(await probe()).toEqual({
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('is ready when Redis answers, is safe and records the same lane count', async () => {
+    expect(await probeWith()()).toEqual({
       ready: true,
-      checks: { redis: { ok: true }, redisSafety: { ok: true } },
+      checks: { redis: { ok: true }, redisSafety: { ok: true }, laneCount: { ok: true } },
+    });
+  });
+
+  it('is ready when no lane count is recorded yet', async () => {
+    const readiness = await probeWith({ readLaneCount: () => Promise.resolve(undefined) })();
+    expect(readiness.ready).toBe(true);
+    expect(readiness.checks.laneCount).toEqual({ ok: true });
+  });
+
+  it('is not ready when Redis records another lane count, and names both numbers', async () => {
+    const readiness = await probeWith({ lanes: 16, readLaneCount: () => Promise.resolve(64) })();
+    expect(readiness.ready).toBe(false);
+    expect(readiness.checks.redis).toEqual({ ok: true });
+    expect(readiness.checks.redisSafety).toEqual({ ok: true });
+    expect(readiness.checks.laneCount?.ok).toBe(false);
+    expect(readiness.checks.laneCount?.detail).toContain('LANES=16');
+    expect(readiness.checks.laneCount?.detail).toContain('LANES=64');
+  });
+
+  it('is not ready when the lane count cannot be read', async () => {
+    const readiness = await probeWith({
+      readLaneCount: () => Promise.reject(new Error('Connection is closed.')),
+    })();
+    expect(readiness.ready).toBe(false);
+    expect(readiness.checks.laneCount).toEqual({
+      ok: false,
+      detail: expect.stringContaining('Connection is closed') as unknown,
+    });
+  });
+
+  it('answers not ready within its timeout when the lane count read hangs', async () => {
+    vi.useFakeTimers();
+    const answer = probeWith({ readLaneCount: () => new Promise<never>(() => undefined) })();
+    await vi.advanceTimersByTimeAsync(2000);
+    const readiness = await answer;
+    expect(readiness.ready).toBe(false);
+    expect(readiness.checks.laneCount).toEqual({
+      ok: false,
+      detail: expect.stringContaining('took longer than') as unknown,
     });
   });
 
   it('is not ready when Redis does not answer', async () => {
-    const probe = createIngestReadiness({
+    const probe = probeWith({
       ping: () => Promise.reject(new Error('Connection is closed.')),
       checkSafety: () => Promise.reject(new Error('unreachable')),
+      readLaneCount: () => Promise.reject(new Error('unreachable')),
     });
     const readiness = await probe();
     expect(readiness.ready).toBe(false);
@@ -30,8 +83,7 @@ describe('ingest readiness', () => {
   });
 
   it('is not ready on a Redis that may evict, and names the problem', async () => {
-    const probe = createIngestReadiness({
-      ping: () => Promise.resolve('PONG'),
+    const probe = probeWith({
       checkSafety: () =>
         Promise.resolve(judgeRedisInfo('maxmemory_policy:allkeys-lru\naof_enabled:1')),
     });
@@ -40,9 +92,19 @@ describe('ingest readiness', () => {
     expect(readiness.checks.redisSafety?.detail).toContain('allkeys-lru');
   });
 
+  it('is not ready when Redis settings cannot be read', async () => {
+    const readiness = await probeWith({
+      checkSafety: () => Promise.reject(new Error('NOPERM')),
+    })();
+    expect(readiness.ready).toBe(false);
+    expect(readiness.checks.redisSafety).toEqual({
+      ok: false,
+      detail: expect.stringContaining('NOPERM') as unknown,
+    });
+  });
+
   it('shows warnings (AOF off) without failing', async () => {
-    const probe = createIngestReadiness({
-      ping: () => Promise.resolve('PONG'),
+    const probe = probeWith({
       checkSafety: () =>
         Promise.resolve(judgeRedisInfo('maxmemory_policy:noeviction\naof_enabled:0')),
     });

@@ -1,63 +1,73 @@
 import type { RedisSafety } from '@commitlog/queue';
-import type { Readiness, ReadinessProbe } from '@commitlog/runtime';
+import { withTimeout, type Readiness, type ReadinessProbe } from '@commitlog/runtime';
 
 /** How long `/readyz` waits for Redis before calling it not ready, ms. */
 const PROBE_TIMEOUT_MS = 2000;
 
 /**
- * `/readyz` of the ingest: ready when Redis answers PING and is configured so that it cannot drop
- * accepted commits (`noeviction`). Risks that do not stop the service (AOF off) are shown as the
- * `redisDurability` check's detail without failing it.
+ * `/readyz` of the ingest: ready when Redis answers PING, is configured so that it cannot drop
+ * accepted commits (`noeviction`), and records the same lane count as this ingest's `LANES` (or
+ * none yet): with another recorded count every commit is refused (503, `LANES_MISMATCH`), so a pod
+ * left on the old `LANES` during a change must leave the Service. Risks that do not stop the
+ * service (AOF off) are shown as the `redisDurability` check's detail without failing it.
  */
 export function createIngestReadiness(redis: {
   /** PING. */
   ping: () => Promise<unknown>;
   /** Reads Redis' settings (see `checkRedisSafety`). */
   checkSafety: () => Promise<RedisSafety>;
+  /** This ingest's `LANES`. */
+  lanes: number;
+  /** The lane count recorded in Redis, undefined when none is (see `readLaneCount`). */
+  readLaneCount: () => Promise<number | undefined>;
 }): ReadinessProbe {
   return async (): Promise<Readiness> => {
     try {
-      await withTimeout(redis.ping(), 'PING');
+      await withTimeout(redis.ping(), PROBE_TIMEOUT_MS, 'PING');
     } catch (error) {
       return {
         ready: false,
         checks: { redis: { ok: false, detail: `Redis does not answer: ${messageOf(error)}` } },
       };
     }
-    let safety;
-    try {
-      safety = await withTimeout(redis.checkSafety(), 'INFO');
-    } catch (error) {
-      return {
-        ready: false,
-        checks: {
-          redis: { ok: true },
-          redisSafety: { ok: false, detail: `cannot read Redis' settings: ${messageOf(error)}` },
-        },
+    const [safety, laneCount] = await Promise.allSettled([
+      withTimeout(redis.checkSafety(), PROBE_TIMEOUT_MS, 'INFO'),
+      withTimeout(redis.readLaneCount(), PROBE_TIMEOUT_MS, 'GET of the lane count'),
+    ]);
+    const checks: Readiness['checks'] = { redis: { ok: true } };
+    if (safety.status === 'rejected') {
+      checks.redisSafety = {
+        ok: false,
+        detail: `cannot read Redis' settings: ${messageOf(safety.reason)}`,
       };
-    }
-    const checks: Readiness['checks'] = {
-      redis: { ok: true },
-      redisSafety: safety.safe
+    } else {
+      checks.redisSafety = safety.value.safe
         ? { ok: true }
-        : { ok: false, detail: `unsafe Redis: ${safety.problems.join('; ')}` },
-    };
-    if (safety.warnings.length > 0) {
-      checks.redisDurability = { ok: true, detail: safety.warnings.join('; ') };
+        : { ok: false, detail: `unsafe Redis: ${safety.value.problems.join('; ')}` };
+      if (safety.value.warnings.length > 0) {
+        checks.redisDurability = { ok: true, detail: safety.value.warnings.join('; ') };
+      }
     }
-    return { ready: safety.safe, checks };
+    checks.laneCount = laneCountCheck(redis.lanes, laneCount);
+    return { ready: Object.values(checks).every((check) => check.ok), checks };
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} took longer than ${PROBE_TIMEOUT_MS} ms`)),
-      PROBE_TIMEOUT_MS,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+function laneCountCheck(
+  lanes: number,
+  reading: PromiseSettledResult<number | undefined>,
+): Readiness['checks'][string] {
+  if (reading.status === 'rejected') {
+    return { ok: false, detail: `cannot read the lane count: ${messageOf(reading.reason)}` };
+  }
+  const recorded = reading.value;
+  if (recorded === undefined || recorded === lanes) return { ok: true };
+  return {
+    ok: false,
+    detail:
+      `LANES=${lanes} but the queues in this Redis are made with LANES=${recorded}: ` +
+      `every commit is refused (503) until this ingest restarts with LANES=${recorded}`,
+  };
 }
 
 function messageOf(error: unknown): string {

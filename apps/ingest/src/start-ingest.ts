@@ -2,6 +2,7 @@ import {
   claimLaneCount,
   createCommitEnqueuer,
   createRedisConnection,
+  readLaneCount,
   whenFirstConnected,
   type RedisSafety,
   UnsafeRedisError,
@@ -112,6 +113,8 @@ export async function startIngest(
     readiness: createIngestReadiness({
       ping: () => connection.ping(),
       checkSafety: () => safety.check(),
+      lanes: config.lanes,
+      readLaneCount: () => readLaneCount(connection, config.queuePrefix),
     }),
     registry,
     metrics: createIngestMetrics(registry),

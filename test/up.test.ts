@@ -57,7 +57,10 @@ describe('commitlog up, then commitlog post', () => {
         description: `up to be ready:\n${stdout}`,
       });
       expect(stdout).toContain(`ingest     http://127.0.0.1:${env.INGEST_PORT}`);
-      expect(stdout).toMatch(/^secret {5}\S+/m);
+      // The configured secret is used, and never printed.
+      expect(stdout).toMatch(/^secret {5}from INGEST_SECRETS \(not shown\)$/m);
+      expect(stdout).not.toContain(env.INGEST_SECRETS);
+      expect(stdout).toContain('up: waiting for the ingest to answer');
       expect(stdout).toContain(`dashboard  http://127.0.0.1:${env.DASHBOARD_PORT}`);
       const signIn = await fetch(`http://127.0.0.1:${env.DASHBOARD_PORT}/login`, {
         method: 'POST',

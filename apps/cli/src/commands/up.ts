@@ -129,6 +129,7 @@ export async function up(options: UpOptions): Promise<void> {
     }
     const ports = { worker: workerPort, ingest: ingestPort, dashboard: dashboardPort };
     for (const { role, child, log } of children) {
+      options.out(`up: waiting for the ${role} to answer on port ${ports[role]} (up to 60 s)`);
       await waitHealthy(`http://127.0.0.1:${ports[role]}/healthz`, child, log, 60_000);
     }
   } catch (error) {
@@ -147,7 +148,12 @@ export async function up(options: UpOptions): Promise<void> {
         ? 'users from DASHBOARD_USERS)'
         : `user ${LOCAL_ADMIN}, password in .data/${LOCAL_ADMIN_PASSWORD_FILE})`),
   );
-  out(`secret     ${secrets[0]}  (sign requests with it; kept in .data/ingest-secret)`);
+  // A configured secret is never printed: only the local one made for this machine is.
+  out(
+    options.env.INGEST_SECRETS
+      ? 'secret     from INGEST_SECRETS (not shown)'
+      : `secret     ${secrets[0]}  (sign requests with it; kept in .data/ingest-secret)`,
+  );
   out('try        ./commitlog post examples/commit.json');
   out(
     'then       bash infra/kafka/kafka.sh run org.apache.kafka.tools.consumer.ConsoleConsumer ' +

@@ -67,8 +67,25 @@ PNPM
 # Redis server and client (a local Redis when none is configured), openssl (test certificates)
 # and Chromium (the dashboard's browser tests). Needs root and apt-get; without
 # them it names what is missing and returns non-zero.
+# `commitlog_system_packages up` asks only for what `commitlog up` uses: redis-cli, redis-server
+# unless REDIS_URL is set, Java and Maven unless KAFKA_BROKERS names other brokers than the local
+# default; the other commands need none of them.
 commitlog_system_packages() {
   local packages=()
+  if [ "${1:-all}" = up ]; then
+    # infra/redis/redis.sh pings a redis:// address with redis-cli, and starts redis-server
+    # only when REDIS_URL is unset; infra/up.sh starts Kafka only for local brokers.
+    command -v redis-cli >/dev/null 2>&1 || packages+=(redis-tools)
+    if [ -z "${REDIS_URL:-}" ]; then
+      command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+    fi
+    if [ -z "${KAFKA_BROKERS:-}" ] || (. "$(dirname "${BASH_SOURCE[0]}")/../infra/brokers.sh" && kafka_brokers_are_local); then
+      command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
+      command -v mvn >/dev/null 2>&1 || packages+=(maven)
+    fi
+    commitlog_install_packages "${packages[@]}"
+    return
+  fi
   command -v erl >/dev/null 2>&1 || packages+=(erlang-nox)
   command -v rebar3 >/dev/null 2>&1 || packages+=(rebar3)
   # EUnit's header ships in its own package on Debian.
@@ -81,6 +98,12 @@ commitlog_system_packages() {
   command -v openssl >/dev/null 2>&1 || packages+=(openssl)
   # The dashboard's browser tests drive Debian's Chromium with playwright-core (no browser download).
   command -v chromium >/dev/null 2>&1 || packages+=(chromium fonts-liberation)
+  commitlog_install_packages "${packages[@]}"
+}
+
+# apt-get installs the given Debian packages (none: nothing to do).
+commitlog_install_packages() {
+  local packages=("$@")
   [ "${#packages[@]}" -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: missing system packages: ${packages[*]} (install them, e.g. with apt-get)" >&2

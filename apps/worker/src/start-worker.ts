@@ -72,10 +72,24 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     onError: (err) => logger.warn({ err }, 'redis connection error'),
   });
   const closers: (() => Promise<unknown>)[] = [() => connection.quit()];
-  const closeAll = async (): Promise<void> => {
+  /** Closes everything, each part even after another failed; says how many failed. */
+  const closeEach = async (): Promise<number> => {
+    let failed = 0;
     for (const close of closers.splice(0).reverse()) {
-      await close().catch((err: unknown) => logger.error({ err }, 'error while closing'));
+      await close().catch((err: unknown) => {
+        failed += 1;
+        logger.error({ err }, 'error while closing');
+      });
     }
+    return failed;
+  };
+  // A part that failed to close (the producer's last flush, say) fails the shutdown step, so that
+  // the process exits non-zero instead of reporting a clean stop. Its jobs are not lost: they were
+  // not completed, and go back to their lanes after WORKER_LOCK.
+  const closeAll = async (): Promise<void> => {
+    const failed = await closeEach();
+    if (failed > 0)
+      throw new Error(`${failed} of the worker's parts failed to close (logged above)`);
   };
 
   try {
@@ -160,7 +174,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     );
     return { opsPort: ops.port, close: closeAll };
   } catch (error) {
-    await closeAll();
+    // The start-up error is the one to report; a failure to close after it is only logged.
+    await closeEach();
     throw error;
   }
 }

@@ -5,6 +5,7 @@ import { createKafkaClient, type KafkaConnection } from './kafka-connection.ts';
 import { toKafkaProduceError } from './kafka-errors.ts';
 import type { RecordProducer } from './record-producer.ts';
 import { serialProducer } from './serial-producer.ts';
+import { resetSocket } from './socket-reset.ts';
 
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -71,7 +72,7 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       // kafkajs listens for its sockets' errors only while it uses them; one destroyed here
       // after that must not crash the worker with an unhandled 'error' event.
       socket.on('error', () => undefined);
-      if (cut) socket.destroy();
+      if (cut) resetSocket(socket);
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
     });
@@ -88,7 +89,8 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       producer: made,
       cutOff() {
         cut = true;
-        for (const socket of sockets) socket.resetAndDestroy();
+        // resetSocket, not resetAndDestroy: that throws on a TLS socket (ssl on).
+        for (const socket of sockets) resetSocket(socket);
       },
     };
   };

@@ -1,8 +1,10 @@
 import type { KafkaRecord } from '@commitlog/core';
 import { compatibilityPartitioner, Producer, type MessageToProduce } from '@platformatic/kafka';
+import type { Socket } from 'node:net';
 import { tlsOptions, type KafkaConnection } from './kafka-connection.ts';
 import { toKafkaProduceError } from './kafka-errors.ts';
 import { apiIdOf, failureMessage } from './platformatic-errors.ts';
+import { isBeingReset, resetSocket } from './socket-reset.ts';
 import type { RecordProducer } from './record-producer.ts';
 import { serialProducer } from './serial-producer.ts';
 
@@ -28,22 +30,58 @@ function toMessage(record: KafkaRecord): MessageToProduce {
 }
 
 /**
+ * Makes the client's destroying of this socket a reset. @platformatic/kafka 2.12.1 destroys the
+ * socket of a request that timed out (`Connection#onRequestTimeout`) and sends the request again
+ * on a new connection, with no event in between that could reset it first, so the socket's own
+ * `destroy` is wrapped. Checked against @platformatic/kafka 2.12.1 and Node 24.21.0. Destroyed as
+ * before: a socket ended first (a graceful close: the producer's own at shutdown, with nothing
+ * unacknowledged), and a destroy with an error, which keeps its 'error' event (Node's own on a
+ * connection already broken: reset by the broker, timed out by the kernel).
+ */
+function resetWhenDestroyed(socket: Socket): void {
+  const destroy = socket.destroy.bind(socket);
+  socket.destroy = (error?: Error) => {
+    if (error !== undefined || isBeingReset(socket) || socket.destroyed || socket.writableEnded) {
+      return destroy(error);
+    }
+    resetSocket(socket);
+    return socket;
+  };
+}
+
+/**
+ * The broker's wait for the replicas' acks for a client request timeout: a quarter less, at most
+ * 1 s less, so that its answer has time to come back before the client gives up.
+ */
+function brokerTimeout(requestTimeoutMs: number): number {
+  return Math.max(1, requestTimeoutMs - Math.min(1000, Math.floor(requestTimeoutMs / 4)));
+}
+
+/**
  * The @platformatic/kafka implementation of `RecordProducer`, the same contract as kafkajs's:
  * acks=all (this client's default is the leader alone, so it is set on every send), one produce
  * request in flight (sends are queued here), not idempotent, and the Java client's partitioner
  * (`compatibilityPartitioner`; the client's default masks murmur2 differently, which would put a
  * key on another partition than kafkajs and Java do, and break per-key order across a switch),
  * and topics created on first use where the broker allows it (this client's default is not to).
+ * A connection that timed out, or that an abandoned send went out on, is reset (socket-reset.ts).
  */
 export async function createPlatformaticProducer(
   connection: KafkaConnection,
 ): Promise<RecordProducer> {
+  const requestTimeout = connection.requestTimeoutMs ?? 10_000;
   const newProducer = (): Producer =>
     new Producer({
       clientId: connection.clientId ?? 'commitlog',
       bootstrapBrokers: connection.brokers,
       connectTimeout: connection.connectionTimeoutMs ?? 3000,
-      requestTimeout: connection.requestTimeoutMs ?? 10_000,
+      requestTimeout,
+      // How long the broker waits for the in-sync replicas (acks=all) before it answers
+      // REQUEST_TIMED_OUT (retriable). This client's default, 5 s, is longer than the worker's
+      // request timeout (a tenth of the lock: 3 s by default), so a slow but healthy ISR made the
+      // client time the request out, tear its connection down and send again; below it, the
+      // broker answers first and the connection lives on.
+      timeout: brokerTimeout(requestTimeout),
       // Few, quick retries inside the client: the worker's lanes own the long retries.
       retries: 3,
       retryDelay: 100,
@@ -66,7 +104,33 @@ export async function createPlatformaticProducer(
           }
         : {}),
     });
-  let producer = newProducer();
+  /**
+   * A producer on a connection pool of its own, which can be cut off: its connections are reset
+   * then, and any it opens later as they open.
+   */
+  interface Generation {
+    producer: Producer;
+    cutOff(): void;
+  }
+  const newGeneration = (): Generation => {
+    const made = newProducer();
+    let cut = false;
+    made.on('client:broker:connect', ({ connection: opened }) => {
+      if (cut) resetSocket(opened.socket);
+      else resetWhenDestroyed(opened.socket);
+    });
+    return {
+      producer: made,
+      cutOff() {
+        cut = true;
+        for (const [, open] of made.connections) {
+          if (open.socket) resetSocket(open.socket);
+        }
+      },
+    };
+  };
+  let generation = newGeneration();
+  let producer = generation.producer;
   let connected = false;
   // Connects now, as the kafkajs producer does, so readiness shows Kafka from the start; not fatal:
   // while Kafka is down the sends fail as retriable errors until it is back.
@@ -87,11 +151,15 @@ export async function createPlatformaticProducer(
   }
 
   async function abandon(): Promise<void> {
-    const old = producer;
-    producer = newProducer();
+    const old = generation;
+    generation = newGeneration();
+    producer = generation.producer;
     connected = false;
+    // Reset first: a close would end the sockets gracefully, leaving their unacknowledged bytes
+    // to the kernel (and, with the broker out of reach, wait for them to drain).
+    old.cutOff();
     // Forced: a closing client fails its pending requests and cancels its retry timers.
-    await old.close(true).catch(() => undefined);
+    await old.producer.close(true).catch(() => undefined);
   }
 
   return serialProducer({

@@ -37,11 +37,13 @@ beforeAll(async () => {
   kafka = await startSecuredKafka();
   // The broker learns the SCRAM users from its metadata log a moment after they were added.
   for (const mechanism of MECHANISMS) {
+    // One topic for every try: the first send to a new topic may fail while the broker creates it.
+    const topic = `logins-${uniqueName('w')}`;
     await waitFor(
       async () => {
         const producer = await createRecordProducer('kafkajs', secured(kafka.logins[mechanism]));
         try {
-          await producer.send([record(`logins-${uniqueName('w')}`, 'warm-up')]);
+          await producer.send([record(topic, 'warm-up')]);
           return true;
         } catch {
           return false;

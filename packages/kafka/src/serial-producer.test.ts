@@ -55,6 +55,22 @@ describe('serial producer, settle-by time', () => {
     expect(calls).toEqual(['send', 'abandon', 'send']);
   });
 
+  it('gives up the client of a send that failed, and sends the next on a fresh one', async () => {
+    const { client, calls, pending } = heldClient();
+    const producer = serialProducer(client);
+    const first = producer.send([record], { settleBy: Date.now() + 5_000 });
+    await vi.advanceTimersByTimeAsync(0);
+    pending.shift()?.reject(new Error('Request timed out'));
+    await expect(first).rejects.toThrow('Request timed out');
+    expect(calls).toEqual(['send', 'abandon']);
+
+    const second = producer.send([record], { settleBy: Date.now() + 5_000 });
+    await vi.advanceTimersByTimeAsync(0);
+    pending.shift()?.resolve();
+    await expect(second).resolves.toBeUndefined();
+    expect(calls).toEqual(['send', 'abandon', 'send']);
+  });
+
   it('does not start a send whose settle-by time passed while it waited for its turn', async () => {
     const { client, calls, pending } = heldClient();
     const producer = serialProducer(client);

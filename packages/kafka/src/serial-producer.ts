@@ -19,7 +19,8 @@ export interface ProduceRequest {
  * The `RecordProducer` contract over any client: one produce request in flight at a time (a
  * retried request can then never overtake a later one, which keeps per-key order), an empty send
  * resolves at once, a send that cannot settle by its `settleBy` is not started or is abandoned,
- * and `close` waits for the queued sends before it disconnects.
+ * a send that fails gives its client up as an abandoned one does, and `close` waits for the
+ * queued sends before it disconnects.
  */
 export function serialProducer(client: ProduceRequest): RecordProducer {
   let tail: Promise<unknown> = Promise.resolve();
@@ -41,6 +42,12 @@ export function serialProducer(client: ProduceRequest): RecordProducer {
     const sending = client.sendNow(records);
     try {
       if ((await Promise.race([sending.then(() => 'sent' as const), overrun])) === 'sent') return;
+    } catch (error) {
+      // A failed request may still be in the network (a timeout says nothing of what the broker
+      // got): its client is given up, so that its bytes cannot land later, after records that a
+      // retry or another worker sends meanwhile over other connections.
+      await client.abandon();
+      throw error;
     } finally {
       clearTimeout(timer);
     }

@@ -1,28 +1,59 @@
 import { describe, expect, it } from 'vitest';
 import { closedLoop, openLoop } from './load-drivers.ts';
+import { intendedOffsetMs } from './rate-ladder.ts';
 
 describe('load drivers', () => {
-  it('open loop: sends on schedule and measures from the intended time, not the send', async () => {
-    // A server that stalls for 200 ms on request 5: later requests are still sent on time.
-    const sentAt: number[] = [];
+  it('open loop: a stalled answer does not hold the sender; latency counts from the intended time', async () => {
+    // Request 15 is answered only once the last request (39) has been sent. A sender that waited
+    // for answers would never get there: the fallback answers 15 so that it fails on the order
+    // below instead of hanging until the test's timeout.
+    const clock = () => performance.now();
+    const events: string[] = [];
+    const sentAt = new Map<number, number>();
+    let releasedAt: number | undefined;
+    let answer15: () => void = () => undefined;
+    const stall = new Promise<void>((resolve) => (answer15 = resolve));
+    const release = () => {
+      if (releasedAt !== undefined) return;
+      releasedAt = clock();
+      events.push('answer 15');
+      answer15();
+    };
+    const fallback = setTimeout(release, 3000);
     const results = await openLoop({
       rate: 100,
       durationMs: 300,
       firstN: 10,
+      now: clock,
       send: async (n) => {
-        sentAt.push(performance.now());
-        await new Promise((r) => setTimeout(r, n === 15 ? 200 : 1));
+        sentAt.set(n, clock());
+        events.push(`send ${n}`);
+        if (n === 39) release();
+        if (n === 15) await stall;
         return { status: 202, id: `c${n}` };
       },
     });
+    clearTimeout(fallback);
+    const ns = Array.from({ length: 30 }, (_, i) => i + 10);
     expect(results).toHaveLength(30);
-    expect(new Set(results.map((r) => r.n))).toEqual(
-      new Set(Array.from({ length: 30 }, (_, i) => i + 10)),
+    expect(new Set(results.map((r) => r.n))).toEqual(new Set(ns));
+    // Every request after the stalled one went out before the stalled one was answered.
+    const answered = events.indexOf('answer 15');
+    expect(events.slice(0, answered)).toEqual(ns.map((n) => `send ${n}`));
+    // Request i is intended at start + i / rate, and sent no earlier.
+    const byN = new Map(results.map((r) => [r.n, r]));
+    const start = byN.get(10)!.intendedAt;
+    for (const n of ns) {
+      const r = byN.get(n)!;
+      expect(r.intendedAt - start).toBeCloseTo(intendedOffsetMs(n - 10, 100), 6);
+      expect(r.intendedAt).toBeLessThanOrEqual(sentAt.get(n)!);
+    }
+    // The stalled request's latency runs from its intended time to its answer: the stall in full.
+    const stalled = byN.get(15)!;
+    expect(stalled.answeredAt).toBeGreaterThanOrEqual(releasedAt!);
+    expect(stalled.answeredAt - stalled.intendedAt).toBeGreaterThanOrEqual(
+      releasedAt! - sentAt.get(15)!,
     );
-    const stalled = results.find((r) => r.n === 15)!;
-    expect(stalled.answeredAt - stalled.intendedAt).toBeGreaterThanOrEqual(195);
-    // The 30 sends spread over about 300 ms, not 500 (the stall did not hold the sender).
-    expect(sentAt[sentAt.length - 1]! - sentAt[0]!).toBeLessThan(450);
   });
 
   it('closed loop: keeps each client busy until the deadline', async () => {

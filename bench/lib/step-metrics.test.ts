@@ -22,10 +22,11 @@ describe('step metrics', () => {
       accepted: 4,
       refused: 1,
       acceptedPerS: 4,
-      deliveredPerS: 4,
+      // c1, c2 and c3: the second copy of c2 is not a delivery, and c5 never reached Kafka.
+      deliveredPerS: 3,
       lost: 1,
       duplicates: 1,
-      backlogAtEnd: 0,
+      backlogAtEnd: 1,
     });
     expect(m.commitToKafka.count).toBe(3);
     expect(m.commitToKafka.p50).toBe(6);
@@ -42,5 +43,21 @@ describe('step metrics', () => {
     expect(m.backlogAtEnd).toBe(2);
     expect(m.deliveredPerS).toBe(1);
     expect(m.lost).toBe(0);
+  });
+
+  it('counts each commit once: a duplicate does not hide a commit that never reached Kafka', () => {
+    const m = stepMetrics([sent(1, 0, 1), sent(2, 1, 2)], [stamp('c1', 5), stamp('c1', 6)], {
+      start: 0,
+      end: 1000,
+    });
+    expect(m).toMatchObject({ deliveredPerS: 1, backlogAtEnd: 1, lost: 1, duplicates: 1 });
+    // Nor does a commit in Kafka whose request was not answered 2xx (here its answer was lost).
+    const lostAnswer = { n: 3, intendedAt: 2, answeredAt: 3, status: 0, id: undefined };
+    const n = stepMetrics(
+      [sent(1, 0, 1), sent(2, 1, 2), lostAnswer],
+      [stamp('c1', 5), stamp('c3', 6)],
+      { start: 0, end: 1000 },
+    );
+    expect(n).toMatchObject({ deliveredPerS: 2, backlogAtEnd: 1, lost: 1, duplicates: 0 });
   });
 });

@@ -13,12 +13,13 @@ export interface StepMetrics {
   accepted: number;
   refused: number;
   acceptedPerS: number;
-  /** Records Kafka stored by the end of the step, per second of the step. */
+  /** Distinct commits Kafka stored by the end of the step (duplicates once), per second. */
   deliveredPerS: number;
   /** From the intended send time to the HTTP answer, 2xx only. */
   accept: LatencySummary;
   /** From the intended send time to Kafka's append time, accepted commits found in Kafka. */
   commitToKafka: LatencySummary;
+  /** Accepted commits not in Kafka at the end of the step (first copy of each, duplicates aside). */
   backlogAtEnd: number;
   /** Accepted (2xx) commits that are not in Kafka: must be 0. */
   lost: number;
@@ -45,14 +46,22 @@ export function stepMetrics(
   }
   let lost = 0;
   const toKafka: number[] = [];
+  // First append time of each accepted commit found in Kafka: the backlog counts accepted commits
+  // against these only, so that neither a duplicate nor a commit stored but answered with an
+  // error can stand in for an accepted commit that never reached Kafka.
+  const acceptedStoredAt: number[] = [];
   for (const s of accepted) {
     const at = s.id === undefined ? undefined : storedAt.get(s.id);
     if (at === undefined) lost++;
-    else toKafka.push(Math.max(0, at - s.intendedAt));
+    else {
+      toKafka.push(Math.max(0, at - s.intendedAt));
+      acceptedStoredAt.push(at);
+    }
   }
   const acceptTimes = Float64Array.from(accepted.map((s) => s.answeredAt)).sort();
-  const storeTimes = Float64Array.from(stamps.map((s) => s.timestampMs)).sort();
-  const storedInWindow = storeTimes.filter((t) => t <= window.end).length;
+  const storeTimes = Float64Array.from(acceptedStoredAt).sort();
+  // Delivered: distinct commits in Kafka by the end of the step, each counted once.
+  const storedInWindow = [...storedAt.values()].filter((t) => t <= window.end).length;
   return {
     sent: sent.length,
     accepted: accepted.length,

@@ -66,12 +66,27 @@ describe('targets', () => {
     });
   });
 
-  it('counts a baseline that kept up at no rate as 0, and says so', () => {
-    const r = run();
-    r.baselines.b5 = { name: 'B5', steps: [step(100, false)], maxSustainablePerS: undefined };
-    const b5 = judgeTargets(r).find((v) => v.target === 'max sustainable ≥ 3 × B5');
-    expect(b5?.met).toBe(true);
-    expect(b5?.detail).toContain('B5 kept up at no rate tried; at 100/s its p99 was 20 ms');
+  it('judges against a baseline that kept up at no rate only by its lowest rate, an upper bound', () => {
+    const b5 = (commitlog: number) => {
+      const r = run();
+      r.system.maxSustainablePerS = commitlog;
+      r.baselines.b5 = {
+        name: 'B5',
+        steps: [step(200, false), step(100, false)],
+        maxSustainablePerS: undefined,
+      };
+      return judgeTargets(r).find((v) => v.target === 'max sustainable ≥ 3 × B5');
+    };
+    // B5's max is below 100/s: 300/s or more is at least 3 × it.
+    expect(b5(1000)?.met).toBe(true);
+    expect(b5(300)?.met).toBe(true);
+    // Below 3 × 100/s nothing is known: B5 may have managed 10/s or 99/s.
+    expect(b5(299)?.met).toBeUndefined();
+    expect(b5(50)?.met).toBeUndefined();
+    expect(b5(50)?.detail).toContain('B5 kept up at no rate tried (lowest 100/s');
+    expect(b5(1000)?.detail).toBe(
+      '1000/s vs 3 × (below 100/s) = below 300/s: B5 kept up at no rate tried (lowest 100/s, where its p99 was 20 ms)',
+    );
   });
 
   it('says when there is no figure, and counts every lost commit', () => {

@@ -9,13 +9,13 @@ import { binaryToBytes } from './riak-binary.ts';
  * duplicate, not a second delivery. Bucket type, bucket and key count by their bytes, so the
  * string and `{base64}` forms of the same binary give the same id.
  *
- * Derivation (v1). `F(x)` is a field: the 4-byte big-endian length of `x`, then `x`'s bytes;
+ * Derivation (v2). `F(x)` is a field: the 4-byte big-endian length of `x`, then `x`'s bytes;
  * strings are UTF-8; binaries and base64 fields are their decoded bytes.
  *
  *     with a vclock:
- *       SHA-256( F("commitlog.commit-id.v1") F("vclock")
- *                F(bucketType) F(bucket) F(key) F(op) F(vclock) )
- *     without one (the whole commit, canonically):
+ *       SHA-256( F("commitlog.commit-id.v2") F("vclock")
+ *                F(bucketType) F(bucket) F(key) F(op) F(vclock) U32(#siblings) SIB(1) ... SIB(n) )
+ *     without one (the whole commit, canonically; as in v1):
  *       SHA-256( F("commitlog.commit-id.v1") F("body")
  *                F(bucketType) F(bucket) F(key) F(op) U32(#siblings) SIB(1) ... SIB(n) )
  *
@@ -28,22 +28,26 @@ import { binaryToBytes } from './riak-binary.ts';
  *            "s" F(text) for a string, "i" F(decimal digits, "-" if negative) for an integer
  *     U32  = a 4-byte big-endian unsigned integer; op is "put" or "delete".
  *
+ * Why v2 hashes the siblings beside the vclock: a vclock does not always name one version. In a
+ * `last_write_wins` bucket a write without a fetched vclock (a blind put) gets a fresh clock of
+ * the coordinating vnode and the time in whole seconds, so two different writes to one key in
+ * the same second can carry the same vclock; by vclock alone (v1) the second had the first's id
+ * and was answered as a duplicate, never delivered. A retry posts the same JSON, so it still gets
+ * the same id. Ids of commits with a vclock changed from v1 to v2 (see README, "Upgrading").
+ *
  * `lastModified` and the other texts count as given (not normalised). Siblings count in order.
  */
 export function commitId(commit: Commit): string {
   const hash = createHash('sha256');
-  field(hash, 'commitlog.commit-id.v1');
+  field(hash, commit.vclock === undefined ? 'commitlog.commit-id.v1' : 'commitlog.commit-id.v2');
   field(hash, commit.vclock === undefined ? 'body' : 'vclock');
   field(hash, binaryToBytes(commit.bucketType));
   field(hash, binaryToBytes(commit.bucket));
   field(hash, binaryToBytes(commit.key));
   field(hash, commit.op);
-  if (commit.vclock !== undefined) {
-    field(hash, base64Bytes(commit.vclock));
-  } else {
-    hash.update(u32be(commit.siblings.length));
-    for (const sibling of commit.siblings) updateSibling(hash, sibling);
-  }
+  if (commit.vclock !== undefined) field(hash, base64Bytes(commit.vclock));
+  hash.update(u32be(commit.siblings.length));
+  for (const sibling of commit.siblings) updateSibling(hash, sibling);
   return hash.digest('hex');
 }
 

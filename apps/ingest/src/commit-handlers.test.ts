@@ -76,12 +76,12 @@ function request(body: string | Buffer, options: RequestOptions = {}): CommitReq
     contentLength: options.contentLength,
     signature:
       'signature' in options ? options.signature : signRequest(TEST_SECRET, bytes, NOW / 1000),
-    readBody: (limit) => {
+    readBody: (limit, admit) => {
       bodyReads += 1;
       // In 1 KiB chunks, as a socket would deliver them.
       const chunks: Buffer[] = [];
       for (let i = 0; i < bytes.length; i += 1024) chunks.push(bytes.subarray(i, i + 1024));
-      return readRawBody(Readable.from(chunks), limit);
+      return readRawBody(Readable.from(chunks), limit, admit);
     },
   };
 }
@@ -463,6 +463,54 @@ describe('POST /v1/commits/batch', () => {
       expect(ok.status).toBe(202);
       expect(budget.inUse()).toBe(90_000);
       held?.();
+      expect(budget.inUse()).toBe(0);
+    });
+
+    it('charges bytes as they arrive: idle bodies that declared the budget hold none of it', async () => {
+      const budget = createBodyBudget(CONFIG.maxBatchBytes + 100);
+      const h = createCommitHandlers({
+        enqueuer: fakeEnqueuer(),
+        bodyBudget: budget,
+        config: CONFIG,
+        now: () => NOW,
+      });
+      // Four connections declare a whole batch each and send nothing.
+      const idle: CommitRequest = {
+        ...request('', { contentLength: CONFIG.maxBatchBytes }),
+        readBody: () => new Promise<Uint8Array>(() => undefined),
+      };
+      for (let i = 0; i < 4; i++) void h.postBatch(idle);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(budget.inUse()).toBe(0);
+      const body = JSON.stringify(wireCommit());
+      const ok = await h.postCommit(request(body, { contentLength: Buffer.byteLength(body) }));
+      expect(ok.status).toBe(202);
+    });
+
+    it('answers 503 when the bytes that arrive no longer fit, and gives them back', async () => {
+      const budget = createBodyBudget(CONFIG.maxBatchBytes);
+      const h = createCommitHandlers({
+        enqueuer: fakeEnqueuer(),
+        bodyBudget: budget,
+        config: CONFIG,
+        now: () => NOW,
+      });
+      const body = JSON.stringify({ commits: [wireCommitOfSize(3000)] });
+      // Declares little, so it passes the check before reading; another request then takes the
+      // budget while its bytes arrive.
+      const held = budget.open();
+      held.grow(1);
+      const small = request(body, { contentLength: 10 });
+      const refused = await h.postBatch({
+        ...small,
+        readBody: (limit, admit) => {
+          expect(held.grow(CONFIG.maxBatchBytes - 2)).toBe(true);
+          return small.readBody(limit, admit);
+        },
+      });
+      expectError(refused, 503, 'INGEST_BUSY');
+      expect(refused.headers).toEqual({ 'Retry-After': '1' });
+      held.release();
       expect(budget.inUse()).toBe(0);
     });
 

@@ -13,7 +13,7 @@ import { commitJob, enqueueCommits } from './enqueue-commits.ts';
 import { errorResponse } from './http-response.ts';
 import { commitPlace, type CommitResponse, type RequestSummary } from './request-summary.ts';
 import { readSignedJson } from './signed-json.ts';
-import type { BodyBudget } from './body-budget.ts';
+import { ingestBusy, type BodyBudget } from './body-budget.ts';
 
 export interface CommitHandlerDeps {
   enqueuer: Pick<CommitEnqueuer, 'enqueue'>;
@@ -33,9 +33,6 @@ export interface CommitHandlers {
   /** `POST /v1/commits/batch`: `{"commits": [...]}`, 1 to 1,000, answered in order. */
   postBatch(request: CommitRequest): Promise<CommitResponse>;
 }
-
-/** `Retry-After` (seconds) when the body budget is spent: requests in hand finish within one. */
-const BUSY_RETRY_AFTER_S = 1;
 
 /** Room for JSON around a commit's base64 (field names, metadata, indexes), bytes. */
 const JSON_OVERHEAD_BYTES = 64 * 1024;
@@ -82,33 +79,30 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
   const receivedAt = (): string => new Date(deps.now()).toISOString();
 
   /**
-   * Runs `handle` with the request's body bytes reserved from the budget: what it declares, up to
-   * its endpoint's limit (all of the limit when it declares nothing). 503 when they do not fit.
+   * Runs `handle` with the request's body bytes charged to the budget as they arrive (a body that
+   * declares a length that cannot fit now is refused before it is read: all of its endpoint's
+   * limit when it declares none). 503 `INGEST_BUSY` when they do not fit.
    */
   async function withinBudget(
     request: CommitRequest,
     limit: number,
-    handle: () => Promise<CommitResponse>,
+    handle: (request: CommitRequest) => Promise<CommitResponse>,
   ): Promise<CommitResponse> {
-    if (!deps.bodyBudget) return handle();
+    const budget = deps.bodyBudget;
+    if (!budget) return handle(request);
     const declared = request.contentLength;
-    const bytes = Math.min(declared !== undefined && declared >= 0 ? declared : limit, limit);
-    const release = deps.bodyBudget.reserve(bytes);
-    if (!release) {
-      return {
-        ...errorResponse(
-          503,
-          'INGEST_BUSY',
-          'the ingest holds as many request bodies as it may now; nothing was stored: retry shortly',
-          { headers: { 'Retry-After': String(BUSY_RETRY_AFTER_S) } },
-        ),
-        summary: {},
-      };
-    }
+    const expected = Math.min(declared !== undefined && declared >= 0 ? declared : limit, limit);
+    if (!budget.fits(expected)) return { ...ingestBusy(), summary: {} };
+    const reservation = budget.open();
+    const charged: CommitRequest = {
+      ...request,
+      readBody: (bodyLimit, admit) =>
+        request.readBody(bodyLimit, (bytes) => reservation.grow(bytes) && (admit?.(bytes) ?? true)),
+    };
     try {
-      return await handle();
+      return await handle(charged);
     } finally {
-      release();
+      reservation.release();
     }
   }
 
@@ -177,11 +171,11 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
 
   return {
     postCommit: (request) =>
-      withinBudget(request, singleRequestBodyLimit(config, request.contentLength), () =>
-        handlers.postCommit(request),
+      withinBudget(request, singleRequestBodyLimit(config, request.contentLength), (charged) =>
+        handlers.postCommit(charged),
       ),
     postBatch: (request) =>
-      withinBudget(request, config.maxBatchBytes, () => handlers.postBatch(request)),
+      withinBudget(request, config.maxBatchBytes, (charged) => handlers.postBatch(charged)),
   };
 }
 

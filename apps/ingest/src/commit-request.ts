@@ -13,7 +13,8 @@ export interface CommitRequest {
   signature: string | undefined;
   /**
    * Reads the raw body, holding at most `limit` bytes: rejects with `BodyTooLargeError` once more
-   * have come (see `readRawBody`), and with `BodyAbortedError` when the client goes away.
+   * have come (see `readRawBody`), with `BodyBudgetSpentError` when `admit` refuses a chunk, and
+   * with `BodyAbortedError` when the client goes away.
    */
-  readBody(limit: number): Promise<Uint8Array>;
+  readBody(limit: number, admit?: (bytes: number) => boolean): Promise<Uint8Array>;
 }

@@ -205,10 +205,10 @@ function commitRequest(req: Request, res: Response): CommitRequest {
     contentEncoding: req.get('content-encoding'),
     contentLength: length === undefined || length === '' ? undefined : Number(length),
     signature: req.get(SIGNATURE_HEADER),
-    readBody: (limit) => {
+    readBody: (limit, admit) => {
       // The client waits for this before sending the body (see ingest-server.ts).
       if (req.get('expect')?.toLowerCase() === '100-continue') res.writeContinue();
-      return readRawBody(req, limit);
+      return readRawBody(req, limit, admit);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { CommitlogError } from '@commitlog/core';
 import type { Readable } from 'node:stream';
+import { BodyBudgetSpentError } from './body-budget.ts';
 
 /**
  * A request body over its limit. Answered with 413; the rest is never held: refused on its
@@ -37,8 +38,14 @@ export class BodyAbortedError extends CommitlogError {
  * the connection instead of draining the rest.
  *
  * @param limit most bytes accepted
+ * @param admit asked for each chunk's bytes as they arrive (the ingest's body budget); when it
+ *   says no, reading stops and the promise rejects with `BodyBudgetSpentError`
  */
-export function readRawBody(stream: Readable, limit: number): Promise<Buffer> {
+export function readRawBody(
+  stream: Readable,
+  limit: number,
+  admit?: (bytes: number) => boolean,
+): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -61,6 +68,12 @@ export function readRawBody(stream: Readable, limit: number): Promise<Buffer> {
         // Stop pulling bytes off the wire; the caller answers 413 and closes the connection.
         stream.pause();
         finish(new BodyTooLargeError(limit));
+        return;
+      }
+      if (admit !== undefined && !admit(bytes.byteLength)) {
+        // The same: the caller answers 503 and closes the connection.
+        stream.pause();
+        finish(new BodyBudgetSpentError());
         return;
       }
       chunks.push(bytes);

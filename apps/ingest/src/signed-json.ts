@@ -2,6 +2,7 @@ import { SignatureError, verifyRequestSignature } from '@commitlog/core';
 import type { CommitRequest } from './commit-request.ts';
 import { errorResponse, type HttpResponse } from './http-response.ts';
 import { jsonMediaTypeProblem } from './json-media-type.ts';
+import { BodyBudgetSpentError, ingestBusy } from './body-budget.ts';
 import { BodyTooLargeError } from './read-raw-body.ts';
 
 export interface SignedJsonOptions {
@@ -46,6 +47,7 @@ export async function readSignedJson(
     body = await request.readBody(options.limit);
   } catch (error) {
     if (error instanceof BodyTooLargeError) return refuse(tooLarge(error));
+    if (error instanceof BodyBudgetSpentError) return refuse(ingestBusy());
     throw error;
   }
   try {

@@ -29,6 +29,11 @@ export interface DashboardAppDeps
   boards: Record<DashboardRole, RequestHandler>;
   /** Whether Redis is connected now: errors while it is not are answered 503. */
   isRedisUp(): boolean;
+  /**
+   * The proxies trusted to name the client (`DASHBOARD_TRUST_PROXY`, express's `trust proxy`);
+   * the sign-in throttle counts by that client. Unset: the connection's peer.
+   */
+  trustProxy?: number | string[] | undefined;
   logger: Logger;
 }
 
@@ -61,6 +66,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   const audit = (event: string, detail: Record<string, unknown>) =>
     deps.logger.info({ audit: event, ...detail }, `audit: ${event}`);
   const sessionHandlers = createSessionHandlers({ ...deps, audit });

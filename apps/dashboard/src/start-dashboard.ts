@@ -61,6 +61,7 @@ export async function startDashboard(
     }),
     throttle: createLoginThrottle(),
     secureCookie: config.secureCookie,
+    trustProxy: config.trustProxy,
     verifyPassword,
     laneCount: config.lanes,
     readRecordedLaneCount: () => readLaneCount(connection, config.queuePrefix),

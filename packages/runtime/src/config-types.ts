@@ -169,6 +169,12 @@ export interface DashboardConfig extends CommonConfig {
   sessionTtlMs: number;
   /** `DASHBOARD_SECURE_COOKIE`: mark the session cookie `Secure` (behind TLS). Default false. */
   secureCookie: boolean;
+  /**
+   * `DASHBOARD_TRUST_PROXY`: the proxies trusted to name the client in `X-Forwarded-For` (hops,
+   * or addresses and ranges). Unset, the client is the connection's peer: behind a proxy that is
+   * the proxy, for every user, and the sign-in throttle would then block everyone at once.
+   */
+  trustProxy: number | string[] | undefined;
   /** `DASHBOARD_SHOW_VALUES`: show commit values in Bull Board's job views. Default false (payment data). */
   showValues: boolean;
   /** `SHUTDOWN_TIMEOUT`, ms. Default 10 s. */

@@ -23,6 +23,7 @@ import {
 } from './env-schema.ts';
 import {
   boolean,
+  trustProxy,
   brokers,
   duration,
   integer,
@@ -156,6 +157,7 @@ const DASHBOARD_ENV = z.object({
   DASHBOARD_SESSION_SECRET: optional(longSecret, { keepWhitespace: true }),
   DASHBOARD_SESSION_TTL: withDefault(duration, '8h'),
   DASHBOARD_SECURE_COOKIE: withDefault(boolean, 'false'),
+  DASHBOARD_TRUST_PROXY: optional(trustProxy),
   DASHBOARD_SHOW_VALUES: withDefault(boolean, 'false'),
   SHUTDOWN_TIMEOUT,
 });
@@ -310,6 +312,7 @@ export function loadDashboardConfig(env: Env, deps: ConfigDeps = {}): DashboardC
     sessionSecret: v.DASHBOARD_SESSION_SECRET,
     sessionTtlMs: v.DASHBOARD_SESSION_TTL,
     secureCookie: v.DASHBOARD_SECURE_COOKIE,
+    trustProxy: v.DASHBOARD_TRUST_PROXY,
     showValues: v.DASHBOARD_SHOW_VALUES,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
   };

@@ -1,5 +1,6 @@
 import { parseDuration } from '@commitlog/core';
 import { maskRedisUrl } from './redis-url.ts';
+import { isIP } from 'node:net';
 
 /** The outcome of reading one environment value: the typed value, or what is wrong with it. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -218,3 +219,39 @@ export const longSecret: Parser<string> = (value) =>
     : bad(
         `is ${value.length} characters long; it must be at least ${MIN_SECRET_LENGTH} (the value is not shown)`,
       );
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Which proxies in front of a server are trusted to say who the client is (`X-Forwarded-For`), as
+ * express's `trust proxy` takes it: a number of hops from 1 to 10, or a comma-separated list of
+ * addresses, CIDR ranges and the names loopback, linklocal and uniquelocal.
+ */
+export const trustProxy: Parser<number | string[]> = (value) => {
+  const text = value.trim();
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    return hops >= 1 && hops <= 10
+      ? ok(hops)
+      : bad(`must be a number of proxies from 1 to 10, or addresses${got(value)}`);
+  }
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  const wrong = items.filter((item) => {
+    if (PROXY_NAMES.includes(item)) return false;
+    const [address = '', bits, ...rest] = item.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return true;
+    if (bits === undefined) return false;
+    const n = Number(bits);
+    return !/^\d+$/.test(bits) || n > (family === 4 ? 32 : 128);
+  });
+  if (items.length === 0 || wrong.length > 0) {
+    return bad(
+      `must be a number of proxies from 1 to 10, or a comma-separated list of addresses, CIDR ranges, loopback, linklocal or uniquelocal${got(value)}`,
+    );
+  }
+  return ok(items);
+};

@@ -1,0 +1,67 @@
+// The sign-in throttle behind a proxy: who the client is, with and without DASHBOARD_TRUST_PROXY.
+import { createLogger } from '@commitlog/runtime';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDashboardApp } from './dashboard-app.ts';
+import { createLoginThrottle } from './login-throttle.ts';
+import { createSessionCodec } from './session.ts';
+
+const servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+async function dashboard(trustProxy: number | string[] | undefined): Promise<string> {
+  const app = createDashboardApp({
+    users: [{ name: 'ada', role: 'admin', passwordHash: 'scrypt:test' }],
+    sessions: createSessionCodec({ secret: 'a-session-secret-of-32-characters!!', ttlMs: 60_000 }),
+    throttle: createLoginThrottle({ maxFailuresPerAddress: 3 }),
+    secureCookie: false,
+    verifyPassword: (password) => Promise.resolve(password === 'the-right-password'),
+    boards: { admin: (_req, res) => res.end(), viewer: (_req, res) => res.end() },
+    laneCount: 1,
+    readRecordedLaneCount: () => Promise.resolve(undefined),
+    readOverview: () => Promise.reject(new Error('not used')),
+    redrive: () => Promise.reject(new Error('not used')),
+    jobState: () => Promise.resolve('unknown'),
+    isRedisUp: () => true,
+    logger: createLogger({ service: 'dashboard', level: 'silent' }),
+    trustProxy,
+  });
+  const server = createServer(app);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A sign-in through a proxy on this machine, for the client it names. */
+function signIn(base: string, client: string, username: string, password: string) {
+  return fetch(`${base}/login`, {
+    method: 'POST',
+    headers: { 'x-forwarded-for': client },
+    body: new URLSearchParams({ username, password }),
+    redirect: 'manual',
+  });
+}
+
+async function junkFrom(base: string, client: string): Promise<void> {
+  for (let i = 0; i < 3; i++)
+    expect((await signIn(base, client, `junk-${i}`, 'x')).status).toBe(401);
+}
+
+describe('the sign-in throttle behind a proxy', () => {
+  it('counts each client the trusted proxy names, so one cannot lock out another', async () => {
+    const base = await dashboard(['loopback']);
+    await junkFrom(base, '203.0.113.7');
+    expect((await signIn(base, '203.0.113.7', 'ada', 'the-right-password')).status).toBe(429);
+    expect((await signIn(base, '198.51.100.9', 'ada', 'the-right-password')).status).toBe(303);
+  });
+
+  it('without DASHBOARD_TRUST_PROXY, takes the proxy itself for every client', async () => {
+    const base = await dashboard(undefined);
+    await junkFrom(base, '203.0.113.7');
+    expect((await signIn(base, '198.51.100.9', 'ada', 'the-right-password')).status).toBe(429);
+  });
+});

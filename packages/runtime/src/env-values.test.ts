@@ -3,6 +3,7 @@ import {
   boolean,
   brokers,
   duration,
+  trustProxy,
   integer,
   listenHost,
   oneOf,
@@ -125,5 +126,17 @@ describe('environment value parsers', () => {
     expect(message(secrets(' , '))).toBe(
       'must hold 1 or 2 comma-separated secrets of at least 32 characters each',
     );
+  });
+
+  it('trustProxy: a number of hops, or addresses, ranges and names', () => {
+    expect(value(trustProxy('1'))).toBe(1);
+    expect(value(trustProxy('10.0.0.0/8, loopback,::1'))).toEqual([
+      '10.0.0.0/8',
+      'loopback',
+      '::1',
+    ]);
+    for (const bad of ['0', '11', 'proxy.internal', '10.0.0.0/33', '10.0.0.1/8/2', ',']) {
+      expect(trustProxy(bad).ok, bad).toBe(false);
+    }
   });
 });

@@ -108,16 +108,33 @@ function describeFault(fault: ProxyFault): string {
   }
 }
 
-/** Puts `fault` on one proxied path for `ms`, then lifts it. A reset is instantaneous. */
-export function proxyFault(path: ProxyPath, fault: ProxyFault, ms: number): FaultAction {
+export interface ProxyFaultAction extends FaultAction {
+  /**
+   * The last run's fault, epoch ms: `from` is past the ms in which the fault was set and `to`
+   * before the ms in which it was lifted, so that a request sent at or after `from` and answered
+   * at or before `to` went through the proxy only while the fault was on. Zero before a run.
+   */
+  window: { from: number; to: number };
+}
+
+/**
+ * Puts `fault` on one proxied path for `ms`, then lifts it. A reset cuts the open connections at
+ * once and every new one during `ms`.
+ */
+export function proxyFault(path: ProxyPath, fault: ProxyFault, ms: number): ProxyFaultAction {
+  const window = { from: 0, to: 0 };
   return {
     name: `${PATH_NAMES[path]} ${describeFault(fault)}${fault.kind === 'reset' ? '' : ` ${ms / 1000} s`}`,
+    window,
     async run(cluster, log) {
       const proxy: TcpProxy | undefined = cluster.proxies[path];
       if (!proxy) throw new Error(`the cluster has no ${path} proxy`);
       proxy.setFault(fault);
+      window.from = Date.now() + 1;
+      window.to = 0;
       log(`${PATH_NAMES[path]}: ${describeFault(fault)}`);
       await sleep(ms);
+      window.to = Date.now() - 1;
       proxy.setFault({ kind: 'none' });
     },
   };

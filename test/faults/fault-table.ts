@@ -25,7 +25,7 @@ function cells(r: RowResult): string[] {
     r.fault,
     cell(r.accepted),
     cell(r.delivered),
-    String(r.lost),
+    cell(r.lost),
     cell(r.duplicates),
     cell(r.failed),
     recoveryText(r.recoveryMs),

@@ -43,7 +43,7 @@ async function main(): Promise<number> {
         fault: scenario.title,
         accepted: undefined,
         delivered: undefined,
-        lost: 0,
+        lost: undefined,
         duplicates: undefined,
         failed: undefined,
         recoveryMs: undefined,

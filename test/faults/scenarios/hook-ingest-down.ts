@@ -1,6 +1,7 @@
 // Row 11: the Riak hook while the ingest is down. The hook (in a real Erlang VM) cannot hand its
 // commits off, so every one lands in its failure log, and it returns at once (Riak is never
-// blocked). Then `commitlog requeue` replays the log through the ingest: every commit reaches Kafka.
+// blocked: each postcommit/1 returns within the hook's retry budget, HANDOFF_BOUND_MS). Then
+// `commitlog requeue` replays the log through the ingest: every commit reaches Kafka.
 import { commitId, parseCommit } from '@commitlog/core';
 import { freePort } from '@commitlog/testkit';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +15,26 @@ import type { LoadTally } from '../fault-load.ts';
 import { rowResult, type Scenario } from '../row-result.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** The hook's retry budget for the row (COMMITLOG_RETRY_BUDGET_MS; its default, set explicitly). */
+const RETRY_BUDGET_MS = 500;
+/**
+ * How long one postcommit/1 may hold Riak's put process. A semantic bound, not a performance
+ * threshold: the hook documents that a hand-off takes at most about `retry_budget_ms` + 10 ms
+ * (commitlog_ingest_client: every attempt's timeout is cut to what the budget leaves, the first
+ * attempt gets at least MIN_ATTEMPT_MS, 10 ms), and that postcommit/1 "never holds Riak longer
+ * than the retry budget". The margin, 1000 ms (twice the budget), covers what the budget leaves
+ * out (building the JSON, appending the failure-log line, logging; the first call loads the
+ * hook's modules) on a loaded 2-core machine; a hook that waited on the absent ingest past its
+ * budget (a request or connect time-out not cut to it, a retry loop not bounded by it, a sleep
+ * for a Retry-After) would take seconds and fail it.
+ */
+const HANDOFF_BOUND_MS = RETRY_BUDGET_MS + 10 + 1_000;
+
+/** The `handoff-us N` lines the row's Erlang prints: how long each postcommit/1 took, in µs. */
+export function handoffMicros(output: string): number[] {
+  return [...output.matchAll(/^handoff-us (\d+)$/gm)].map((m) => Number(m[1]));
+}
 
 /** The tally of commits read from a failure log, as if a load had had them accepted. */
 function tallyOf(lines: string[]): LoadTally {
@@ -54,15 +75,21 @@ export function hookIngestDown(options: { commits: number }): Scenario {
         const failureLog = join(work, 'failed.jsonl');
         const keys = Array.from({ length: options.commits }, (_, i) => `hook-${i}`);
         const objects = keys.map((_, i) => `O${i}`).join(', ');
-        runHook(
+        // Each postcommit/1 timed where Riak's put process would call it (timer:tc, wall clock).
+        const output = runHook(
           paths,
           {
             COMMITLOG_INGEST_URL: `http://127.0.0.1:${await freePort()}`, // nothing listens
             COMMITLOG_SECRET: cluster.system.secret,
             COMMITLOG_FAILURE_LOG: failureLog,
+            COMMITLOG_RETRY_BUDGET_MS: String(RETRY_BUDGET_MS),
           },
-          `${hookObjects(cluster.bucket, keys)},\n[ok = commitlog_hook:postcommit(O) || O <- [${objects}]]`,
+          `${hookObjects(cluster.bucket, keys)},\n` +
+            `[begin {Us, ok} = timer:tc(commitlog_hook, postcommit, [O]), ` +
+            `io:format("handoff-us ~b~n", [Us]) end || O <- [${objects}]]`,
         );
+        const handoffsMs = handoffMicros(output).map((us) => us / 1000);
+        const slow = handoffsMs.filter((ms) => ms > HANDOFF_BOUND_MS);
         const lines = (await readFile(failureLog, 'utf8')).trim().split('\n');
         log(`${lines.length} lines in the failure log; requeue`);
         const faultEndedAt = Date.now();
@@ -89,12 +116,25 @@ export function hookIngestDown(options: { commits: number }): Scenario {
           {
             notes: [
               `failure log lines: ${lines.length}`,
+              `postcommit/1 took at most ${Math.max(...handoffsMs).toFixed(0)} ms ` +
+                `(bound ${HANDOFF_BOUND_MS} ms: retry budget ${RETRY_BUDGET_MS} ms + 10 ms + margin)`,
               `requeue: ${requeue.stdout.trim().split('\n').pop()}`,
             ],
           },
         );
         if (lines.length !== options.commits) {
           result.problems.push(`${lines.length} failure-log lines for ${options.commits} commits`);
+        }
+        if (handoffsMs.length !== options.commits) {
+          result.problems.push(
+            `${handoffsMs.length} hand-offs timed for ${options.commits} commits`,
+          );
+        }
+        if (slow.length > 0) {
+          result.problems.push(
+            `${slow.length} hand-offs held Riak past ${HANDOFF_BOUND_MS} ms (longest ` +
+              `${Math.max(...slow).toFixed(0)} ms): the hook blocked beyond its retry budget`,
+          );
         }
         if (requeue.status !== 0)
           result.problems.push(`requeue exited ${requeue.status}: ${requeue.stderr}`);

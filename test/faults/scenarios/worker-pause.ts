@@ -4,7 +4,7 @@
 // stopped (a key in flight may see its commit twice, the paused worker's copy late).
 import { pauseWorker } from '../fault-actions.ts';
 import { startFaultCluster } from '../fault-cluster.ts';
-import { rowResult, sleep, type Scenario } from '../row-result.ts';
+import { rowResult, sleep, watchAlive, type Scenario } from '../row-result.ts';
 
 export function workerPause(options: {
   pauses: number;
@@ -18,6 +18,7 @@ export function workerPause(options: {
       const cluster = await startFaultCluster({ workers: 2 });
       try {
         const victim = cluster.system.workers[0]!;
+        const victimAlive = watchAlive(victim);
         const load = cluster.load({ perSecond: options.perSecond });
         const windows: { from: number; to: number }[] = [];
         for (let p = 0; p < options.pauses; p++) {
@@ -33,7 +34,7 @@ export function workerPause(options: {
         const deliveredWhilePaused = windows.map(
           (w) => report.firstDeliveries.filter((t) => t >= w.from && t <= w.to).length,
         );
-        const alive = await Promise.race([victim.exited.then(() => false), Promise.resolve(true)]);
+        const alive = victimAlive();
         const health = await fetch(`http://127.0.0.1:${victim.port}/healthz`)
           .then((r) => r.status)
           .catch(() => 0);

@@ -1,4 +1,4 @@
-import type { DashboardUser } from '@commitlog/runtime';
+import { unmatchableHash, type DashboardUser } from '@commitlog/runtime';
 import type { Request, Response } from 'express';
 import { sessionBinding, userOf } from './auth.ts';
 import { sessionCookie } from './cookies.ts';
@@ -16,12 +16,11 @@ export interface SessionHandlerDeps {
   audit(event: string, detail: Record<string, unknown>): void;
 }
 
-/** A hash no password matches, checked for unknown users so that timing does not reveal names. */
-const NO_USER_HASH = `scrypt:16384:8:1:${'A'.repeat(22)}:${'A'.repeat(43)}`;
-
 /** Sign-in and sign-out. */
 export function createSessionHandlers(deps: SessionHandlerDeps) {
   const byName = new Map(deps.users.map((u) => [u.name, u]));
+  // Checked for unknown users, at the costliest user's scrypt cost: timing does not reveal names.
+  const noUserHash = unmatchableHash(deps.users.map((u) => u.passwordHash));
   const clientOf = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
   return {
     showLogin: (req: Request, res: Response): void => {
@@ -46,7 +45,7 @@ export function createSessionHandlers(deps: SessionHandlerDeps) {
       // Counted before the slow hash, so that parallel guesses cannot slip past the limit.
       deps.throttle.recordFailure(client, name);
       const user = byName.get(name);
-      const matches = await deps.verifyPassword(password, user?.passwordHash ?? NO_USER_HASH);
+      const matches = await deps.verifyPassword(password, user?.passwordHash ?? noUserHash);
       if (!user || !matches) {
         // A name typed into the wrong field may be a password: only configured names are logged.
         deps.audit('sign-in refused', { user: user ? user.name : '(unknown)', client });

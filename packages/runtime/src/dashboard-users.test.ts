@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   dashboardUsers,
   hashPassword,
+  unmatchableHash,
   verifyPassword,
   WeakPasswordError,
 } from './dashboard-users.ts';
@@ -37,6 +38,25 @@ describe('hashPassword and verifyPassword', () => {
     expect(
       await verifyPassword('correct horse battery', hash.replace(':16384:', ':4194304:')),
     ).toBe(false);
+  });
+});
+
+describe('costs a sign-in cannot afford', () => {
+  it('refuses at start-up a hash whose scrypt would need more memory than allowed', async () => {
+    const hash = await hashPassword('correct horse battery');
+    for (const cost of [':1048576:8:', ':1048576:32:', ':262144:8:']) {
+      const users = dashboardUsers(`ada:admin:${hash.replace(':16384:8:', cost)}`);
+      expect(users.ok, cost).toBe(false);
+    }
+    expect(dashboardUsers(`ada:admin:${hash.replace(':16384:8:', ':131072:8:')}`).ok).toBe(true);
+  });
+
+  it("checks unknown names at the costliest user's cost", async () => {
+    const hash = await hashPassword('correct horse battery');
+    const costly = hash.replace(':16384:8:1:', ':131072:8:1:');
+    expect(unmatchableHash([hash, costly])).toMatch(/^scrypt:131072:8:1:/);
+    expect(unmatchableHash([])).toMatch(/^scrypt:16384:8:1:/);
+    expect(await verifyPassword('', unmatchableHash([hash]))).toBe(false);
   });
 });
 

@@ -38,15 +38,13 @@ export class WeakPasswordError extends CommitlogError {
   }
 }
 
+/** Most memory one scrypt may take: a hash whose cost needs more (128·N·r) is refused. */
+const SCRYPT_MAXMEM = 256 * 1024 * 1024;
+
 function scrypt(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    // maxmem above 128·N·r, which the largest accepted cost needs.
-    scryptCallback(
-      password,
-      salt,
-      KEY_BYTES,
-      { ...options, maxmem: 256 * 1024 * 1024 },
-      (e, key) => (e ? reject(e) : resolve(key)),
+    scryptCallback(password, salt, KEY_BYTES, { ...options, maxmem: SCRYPT_MAXMEM }, (e, key) =>
+      e ? reject(e) : resolve(key),
     );
   });
 }
@@ -70,9 +68,11 @@ function decodeHash(encoded: string): DecodedHash | undefined {
   const m = ENCODED.exec(encoded);
   if (!m) return undefined;
   const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  // A power of two from 2^10 to 2^20, and r·p small enough to stay inside maxmem.
+  // A power of two from 2^10 to 2^20, and a cost whose memory (128·N·r bytes, with room for
+  // scrypt's own) stays inside maxmem: beyond it every sign-in would fail, with a 500.
   if (N < 1024 || N > 1_048_576 || (N & (N - 1)) !== 0) return undefined;
   if (r < 1 || r > 32 || p < 1 || p > 16) return undefined;
+  if (128 * N * r * 2 > SCRYPT_MAXMEM) return undefined;
   return { N, r, p, salt: Buffer.from(m[4]!, 'base64url'), key: Buffer.from(m[5]!, 'base64url') };
 }
 
@@ -133,3 +133,20 @@ export const dashboardUsers: Parser<DashboardUser[]> = (value) => {
 };
 
 export { USERS_RULE as DASHBOARD_USERS_RULE };
+
+/**
+ * A hash no password matches, of the highest cost among `hashes` (the default cost when none is
+ * readable): checked for an unknown user name, so that an answer takes as long as for the
+ * costliest known user and its timing does not tell which names exist.
+ */
+export function unmatchableHash(hashes: readonly string[]): string {
+  const costs = hashes.flatMap((hash) => {
+    const decoded = decodeHash(hash);
+    return decoded ? [decoded] : [];
+  });
+  const cost = costs.reduce<{ N: number; r: number; p: number }>(
+    (most, c) => (c.N * c.r * c.p > most.N * most.r * most.p ? c : most),
+    COST,
+  );
+  return `scrypt:${cost.N}:${cost.r}:${cost.p}:${'A'.repeat(22)}:${'A'.repeat(43)}`;
+}

@@ -20,6 +20,7 @@ export {
 } from './config.ts';
 export {
   hashPassword,
+  unmatchableHash,
   MIN_PASSWORD_LENGTH,
   verifyPassword,
   WeakPasswordError,

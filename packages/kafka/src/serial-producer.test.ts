@@ -1,6 +1,6 @@
 import type { KafkaRecord } from '@commitlog/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { serialProducer, type ProduceRequest } from './serial-producer.ts';
+import { ABANDON_WAIT_MS, serialProducer, type ProduceRequest } from './serial-producer.ts';
 
 const record: KafkaRecord = { topic: 't', key: Buffer.from('k'), value: null, headers: {} };
 
@@ -64,6 +64,28 @@ describe('serial producer, settle-by time', () => {
     await expect(first).rejects.toThrow('Request timed out');
     expect(calls).toEqual(['send', 'abandon']);
 
+    const second = producer.send([record], { settleBy: Date.now() + 5_000 });
+    await vi.advanceTimersByTimeAsync(0);
+    pending.shift()?.resolve();
+    await expect(second).resolves.toBeUndefined();
+    expect(calls).toEqual(['send', 'abandon', 'send']);
+  });
+
+  it('does not let a client that never finishes closing hold the sends that follow', async () => {
+    const { client, calls, pending } = heldClient();
+    client.abandon = () => {
+      calls.push('abandon');
+      for (const p of pending.splice(0)) p.reject(new Error('client closed'));
+      return new Promise<void>(() => undefined);
+    };
+    const producer = serialProducer(client);
+    const first = producer.send([record], { settleBy: Date.now() + 1_000 });
+    const outcome = first.then(
+      () => 'resolved',
+      (e: unknown) => (e as { code?: string }).code,
+    );
+    await vi.advanceTimersByTimeAsync(1_000 + ABANDON_WAIT_MS);
+    expect(await outcome).toBe('SEND_ABANDONED');
     const second = producer.send([record], { settleBy: Date.now() + 5_000 });
     await vi.advanceTimersByTimeAsync(0);
     pending.shift()?.resolve();

@@ -2,6 +2,9 @@ import type { KafkaRecord } from '@commitlog/core';
 import { KafkaProduceError } from './kafka-errors.ts';
 import type { RecordProducer, SendOptions } from './record-producer.ts';
 
+/** How long a send waits for the client it gave up to finish closing, ms. */
+export const ABANDON_WAIT_MS = 2000;
+
 /** What a Kafka client provides for `serialProducer`. */
 export interface ProduceRequest {
   /** Sends one produce request; rejects with a `KafkaProduceError`. */
@@ -26,6 +29,20 @@ export function serialProducer(client: ProduceRequest): RecordProducer {
   let tail: Promise<unknown> = Promise.resolve();
   let closed = false;
 
+  /**
+   * Gives the client up, waiting at most `ABANDON_WAIT_MS` for it to finish closing: its
+   * connections are reset at once, and what is left is its own clean-up, which must never hold
+   * the lane (a close that waits for a socket event that never comes would hold it for good).
+   */
+  async function giveUp(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ABANDON_WAIT_MS);
+    });
+    await Promise.race([client.abandon().catch(() => undefined), waited]);
+    clearTimeout(timer);
+  }
+
   async function sendBy(records: readonly KafkaRecord[], settleBy: number): Promise<void> {
     const left = settleBy - Date.now();
     if (left <= 0) {
@@ -46,14 +63,14 @@ export function serialProducer(client: ProduceRequest): RecordProducer {
       // A failed request may still be in the network (a timeout says nothing of what the broker
       // got): its client is given up, so that its bytes cannot land later, after records that a
       // retry or another worker sends meanwhile over other connections.
-      await client.abandon();
+      await giveUp();
       throw error;
     } finally {
       clearTimeout(timer);
     }
     // Rejects once its client is closed; nobody waits for it any more.
     sending.catch(() => undefined);
-    await client.abandon();
+    await giveUp();
     throw new KafkaProduceError(
       'SEND_ABANDONED',
       `produce abandoned: not acknowledged within ${left} ms, by its settle-by time`,

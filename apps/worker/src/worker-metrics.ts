@@ -1,5 +1,6 @@
 import { readLaneBacklogs, type LaneBacklog, type RedisConnection } from '@commitlog/queue';
-import { Counter, Gauge, Histogram, withTimeout, type Registry } from '@commitlog/runtime';
+import { Counter, Gauge, Histogram, type Registry } from '@commitlog/runtime';
+import { boundedRedisRead } from './bounded-redis-read.ts';
 import type { DeliveryEvents } from './deliver-commit.ts';
 
 export interface WorkerMetrics extends DeliveryEvents {
@@ -13,11 +14,8 @@ const BACKLOG_READ_TIMEOUT_MS = 2000;
  * The worker's metrics. Backlog and oldest waiting age are read from Redis when Prometheus
  * scrapes, so they are true for the whole lane, whichever worker holds it.
  *
- * The worker's connection queues commands while Redis is away and retries them forever, so a
- * scrape never waits on Redis for long: it reads nothing while the connection is not up, waits at
- * most `backlogTimeoutMs` for the reading, and otherwise answers with everything else, the two
- * lane gauges keeping their last values. A scrape that comes while an earlier reading still waits
- * for Redis shares it instead of queueing another.
+ * Redis is read with `boundedRedisRead`, so a scrape never waits on Redis for long: without a
+ * reading in time it answers with everything else, the two lane gauges keeping their last values.
  */
 export function createWorkerMetrics(options: {
   registry: Registry;
@@ -62,21 +60,18 @@ export function createWorkerMetrics(options: {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
     registers,
   });
-  const timeoutMs = options.backlogTimeoutMs ?? BACKLOG_READ_TIMEOUT_MS;
   const readBacklogs = options.readBacklogs ?? readLaneBacklogs;
-  /** The reading under way, shared by the scrapes (and both gauges) that come meanwhile. */
-  let reading: Promise<LaneBacklog[]> | undefined;
+  const readLanes = boundedRedisRead(
+    options.connection,
+    () => readBacklogs(options.connection, options.prefix, options.lanes),
+    options.backlogTimeoutMs ?? BACKLOG_READ_TIMEOUT_MS,
+    'the lane backlog read',
+  );
   /** The refresh of one scrape, shared by both gauges so that each shows the same reading. */
   let refreshing: Promise<void> | undefined;
 
   async function refresh(): Promise<void> {
-    if (options.connection.status !== 'ready') return;
-    reading ??= readBacklogs(options.connection, options.prefix, options.lanes).finally(() => {
-      reading = undefined;
-    });
-    const lanes = await withTimeout(reading, timeoutMs, 'the lane backlog read').catch(
-      () => undefined,
-    );
+    const lanes = await readLanes().catch(() => undefined);
     // Redis did not answer in time (or failed): keep the last values rather than hold the scrape.
     if (lanes === undefined) return;
     for (const l of lanes) {

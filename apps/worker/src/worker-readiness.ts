@@ -1,6 +1,7 @@
 import type { RecordProducer } from '@commitlog/kafka';
 import { checkRedisSafety, type RedisConnection, type RedisSafety } from '@commitlog/queue';
-import { withTimeout, type Readiness } from '@commitlog/runtime';
+import type { Readiness } from '@commitlog/runtime';
+import { boundedRedisRead } from './bounded-redis-read.ts';
 
 /** How long `/readyz` waits for Redis before calling it not ready, ms. */
 const PROBE_TIMEOUT_MS = 2000;
@@ -15,30 +16,20 @@ export interface WorkerReadinessOptions {
 /**
  * The worker is ready when Redis answers and may not evict commits. Kafka's connection is shown
  * but not required: while Kafka is away, deliveries wait in their lanes and are retried.
- *
- * The worker's connection queues commands while Redis is away and retries them forever, so a
- * probe must not simply wait for its reply: it asks nothing while the connection is not up, waits
- * at most `timeoutMs` for an answer, and a probe that comes while an earlier check still waits
- * for Redis shares that check instead of queueing another one.
+ * Redis is read with `boundedRedisRead`: a probe never waits on Redis for long.
  */
 export function workerReadiness(
   connection: RedisConnection,
   producer: Pick<RecordProducer, 'isConnected'>,
   options: WorkerReadinessOptions = {},
 ): () => Promise<Readiness> {
-  const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
   const checkSafety = options.checkSafety ?? checkRedisSafety;
-  let pending: Promise<RedisSafety> | undefined;
-
-  async function readSafety(): Promise<RedisSafety> {
-    if (connection.status !== 'ready') {
-      throw new Error(`connection is ${connection.status}`);
-    }
-    pending ??= checkSafety(connection).finally(() => {
-      pending = undefined;
-    });
-    return withTimeout(pending, timeoutMs, "the read of Redis' settings");
-  }
+  const readSafety = boundedRedisRead(
+    connection,
+    () => checkSafety(connection),
+    options.timeoutMs ?? PROBE_TIMEOUT_MS,
+    "the read of Redis' settings",
+  );
 
   return async () => {
     let reading: RedisSafety | undefined;

@@ -448,7 +448,8 @@ describe('POST /v1/commits/batch', () => {
       });
       const body = JSON.stringify(wireCommit());
       // Another request holds most of the budget.
-      const held = budget.reserve(90_000);
+      const held = budget.open();
+      held.grow(90_000);
       const readsBefore = bodyReads;
       const busy = await h.postCommit(request(body, { contentLength: 50_000 }));
       expect(busy).toMatchObject({
@@ -462,7 +463,7 @@ describe('POST /v1/commits/batch', () => {
       const ok = await h.postCommit(request(body, { contentLength: Buffer.byteLength(body) }));
       expect(ok.status).toBe(202);
       expect(budget.inUse()).toBe(90_000);
-      held?.();
+      held.release();
       expect(budget.inUse()).toBe(0);
     });
 
@@ -522,11 +523,12 @@ describe('POST /v1/commits/batch', () => {
         config: CONFIG,
         now: () => NOW,
       });
-      const held = budget.reserve(1);
-      // Undeclared: reserves the batch limit (64 KiB), which does not fit beside 1 byte.
+      const held = budget.open();
+      held.grow(1);
+      // Undeclared: counts as the batch limit (64 KiB), which does not fit beside 1 byte.
       const busy = await h.postBatch(request(JSON.stringify({ commits: [wireCommit()] })));
       expect(busy.status).toBe(503);
-      held?.();
+      held.release();
       // Alone, it always proceeds; a refused request (401 here) gives its bytes back too.
       const refused = await h.postBatch(request('{"commits": []}', { signature: 'bogus' }));
       expect(refused.status).toBe(401);

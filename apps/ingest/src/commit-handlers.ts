@@ -50,7 +50,7 @@ export function singleCommitBodyLimit(maxCommitBytes: number): number {
  * `singleCommitBodyLimit` leaves room for and still fit `MAX_COMMIT_BYTES` (a single sibling's
  * record leaves its usermeta and indexes out); the batch endpoint takes such a commit, so a
  * request that declares its length may be as large as a batch. A chunked body keeps the smaller
- * limit: not knowing its size, the ingest reserves all of its limit from the body budget.
+ * limit: not knowing its size, the ingest checks all of its limit against the body budget.
  */
 export function singleRequestBodyLimit(
   config: { maxCommitBytes: number; maxBatchBytes: number },

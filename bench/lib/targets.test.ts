@@ -66,6 +66,24 @@ describe('targets', () => {
     });
   });
 
+  it("puts B4's latency at the nearest rate beside the half-rate verdict, without judging by it", () => {
+    const r = run();
+    r.baselines.b4 = {
+      name: 'B4',
+      steps: [
+        step(250, true, { commitToKafka: latency(0.5, 45) }),
+        step(750, true, { commitToKafka: latency(1, 60) }),
+      ],
+      maxSustainablePerS: 750,
+    };
+    const half = judgeTargets(r).find((v) => v.target.startsWith('at half rate'));
+    expect(half).toEqual({
+      target: 'at half rate: p50 ≤ 5 ms, p99 ≤ 25 ms',
+      met: true,
+      detail: 'at 500/s: p50 3.0 ms, p99 20.0 ms; B4 at 250/s: p50 0.5 ms, p99 45.0 ms',
+    });
+  });
+
   it('judges against a baseline that kept up at no rate only by its lowest rate, an upper bound', () => {
     const b5 = (commitlog: number) => {
       const r = run();

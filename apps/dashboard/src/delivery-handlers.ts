@@ -1,3 +1,4 @@
+import { lanesToCover } from '@commitlog/queue';
 import type { DeliveryOverview, RedriveFilter, RedriveResult } from '@commitlog/queue';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -49,15 +50,10 @@ function wantsJson(req: Request): boolean {
 
 /** The Deliveries page, its data as JSON, and the re-drive action. */
 export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
-  /**
-   * The lanes the views and re-drives cover: every lane the count recorded in Redis says exists,
-   * as well as this dashboard's LANES. A dashboard started with a stale LANES (the ingest and the
-   * workers refuse to run with one; the dashboard only reads) would otherwise hide the failures of
-   * the lanes past it.
-   */
+  /** The lanes the views and re-drives cover (`lanesToCover`), and the recorded count. */
   async function lanesInUse(): Promise<{ count: number; recorded: number | undefined }> {
     const recorded = await deps.readRecordedLaneCount();
-    return { count: Math.max(recorded ?? 0, deps.laneCount), recorded };
+    return { count: lanesToCover(recorded, deps.laneCount), recorded };
   }
 
   return {

@@ -46,6 +46,7 @@ export { readLaneBacklogs, type LaneBacklog } from './lane-backlog.ts';
 export {
   claimLaneCount,
   laneCountKey,
+  lanesToCover,
   LaneCountChangeRefusedError,
   LaneCountMismatchError,
   lanesHoldingCommits,

@@ -86,6 +86,17 @@ export async function readLaneCount(
   return value === null ? undefined : Number(value);
 }
 
+/**
+ * How many lanes a reader (status, re-drive, the dashboard) must cover: every lane the count
+ * recorded in Redis says exists, as well as the reader's own LANES. The ingest and the workers
+ * refuse to run with a LANES that differs from the recorded count, but a reader only reads: with
+ * its LANES unset or stale it would otherwise hide what waits or failed in the lanes past it. A
+ * lane past both is empty, so the larger of the two misses nothing.
+ */
+export function lanesToCover(recorded: number | undefined, configured: number): number {
+  return Math.max(recorded ?? 0, configured);
+}
+
 /** Lanes read at once: a recorded count may be up to 4,096 and each read opens a queue. */
 const READ_AT_ONCE = 32;
 

@@ -1,5 +1,10 @@
 import { parseDuration } from '@commitlog/core';
-import { readLaneCount, redrive as redriveFailed, type RedriveFilter } from '@commitlog/queue';
+import {
+  lanesToCover,
+  readLaneCount,
+  redrive as redriveFailed,
+  type RedriveFilter,
+} from '@commitlog/queue';
 import { loadCliConfig } from '@commitlog/runtime';
 import { CliError } from '../cli-error.ts';
 import { connectCliRedis } from '../cli-redis.ts';
@@ -78,11 +83,8 @@ export async function redrive(options: RedriveOptions): Promise<void> {
   const config = loadCliConfig(options.env);
   const redis = await connectCliRedis(config);
   try {
-    // Every lane that can hold a failed delivery: the count recorded in Redis (what the ingest and
-    // workers use), not only this shell's LANES, which may be unset or stale. A lane past both is
-    // empty, so the larger of the two misses nothing.
     const recorded = await readLaneCount(redis, config.queuePrefix);
-    const count = Math.max(recorded ?? 0, config.lanes);
+    const count = lanesToCover(recorded, config.lanes);
     const lanes = Array.from({ length: count }, (_, lane) => lane);
     const result = await redriveFailed(redis, config.queuePrefix, lanes, filter);
     if (filter.jobId !== undefined && result.redriven + result.skipped === 0) {

@@ -1,4 +1,9 @@
-import { readDeliveryOverview, type DeliveryOverview, type LaneBacklog } from '@commitlog/queue';
+import {
+  lanesToCover,
+  readDeliveryOverview,
+  type DeliveryOverview,
+  type LaneBacklog,
+} from '@commitlog/queue';
 import { formatAge, formatTime, loadCliConfig, maskRedisUrl, shorten } from '@commitlog/runtime';
 import { connectCliRedis } from '../cli-redis.ts';
 import {
@@ -97,9 +102,7 @@ export async function status(options: StatusOptions): Promise<void> {
   const redis = await connectCliRedis(config);
   try {
     const laneCount = await readLaneCountReport(redis, config.queuePrefix, config.lanes);
-    // Every lane the count recorded in Redis says exists, not only this shell's LANES (unset or
-    // stale, it would hide what waits or failed in the lanes past it); a lane past both is empty.
-    const lanes = Math.max(laneCount.recorded ?? 0, config.lanes);
+    const lanes = lanesToCover(laneCount.recorded, config.lanes);
     const overview = await readDeliveryOverview(redis, config.queuePrefix, lanes, {
       stalls: LAST_STALLS,
       failures: 0,

@@ -81,6 +81,14 @@ describe.each(['platformatic', 'kafkajs'])('delivery, end to end (worker on %s)'
         value: c.value,
         contentType: 'application/octet-stream',
       });
+      if (c.key === 'ключ-🔑') {
+        // Riak's user metadata and secondary index entries: part of what was committed.
+        commit.siblings[0] = {
+          ...commit.siblings[0]!,
+          usermeta: { origin: 'api', 'x-kanal': 'büro' },
+          indexes: { customer_bin: ['c-9'], amount_int: ['100'] },
+        };
+      }
       posted.push({ ...c, commit, answer: await accepted(commit) });
     }
 
@@ -100,6 +108,9 @@ describe.each(['platformatic', 'kafkajs'])('delivery, end to end (worker on %s)'
       expect(header(r, 'riak-last-modified')).toBe(sibling.lastModified);
       expect(header(r, 'content-type')).toBe('application/octet-stream');
       expect(header(r, 'riak-siblings')).toBe('1');
+      const { usermeta, indexes } = sibling;
+      expect(header(r, 'riak-usermeta')).toBe(usermeta && JSON.stringify(usermeta));
+      expect(header(r, 'riak-indexes')).toBe(indexes && JSON.stringify(indexes));
       expect(header(r, 'commitlog-id')).toBe(p.answer.id);
       expect(Date.parse(header(r, 'commitlog-received-at') ?? '')).not.toBeNaN();
     }

@@ -204,12 +204,13 @@ describe('POST /v1/commits', () => {
       expectError(response, 413, 'BODY_TOO_LARGE');
     });
 
-    it('takes a commit whose metadata passes the room left for JSON, when its length is declared', async () => {
-      // 90 KiB of usermeta beside a 3,500-byte value: the single sibling's record leaves the
-      // metadata out, so the commit fits MAX_COMMIT_BYTES (4,096), as the batch endpoint finds.
-      const usermeta = { note: 'n'.repeat(90 * 1024) };
+    it('takes a commit spelled at more length than the room left for JSON, when its length is declared', async () => {
+      // A 3,500-byte value in a body padded with 90 KiB of JSON whitespace: its record still fits
+      // MAX_COMMIT_BYTES (4,096), as the batch endpoint finds.
       const value = Buffer.alloc(3500, 1).toString('base64');
-      const body = json(wireCommit({ siblings: [{ value, usermeta }] }));
+      const body = Buffer.from(
+        `${' '.repeat(90 * 1024)}${JSON.stringify(wireCommit({ siblings: [{ value }] }))}`,
+      );
       const roomy = { maxBatchBytes: 1024 * 1024 };
       expect(Buffer.byteLength(body)).toBeGreaterThan(singleCommitBodyLimit(CONFIG.maxCommitBytes));
       const declared = await handlers(fakeEnqueuer(), roomy).postCommit(
@@ -222,6 +223,16 @@ describe('POST /v1/commits', () => {
         413,
         'BODY_TOO_LARGE',
       );
+    });
+
+    it("counts a single sibling's metadata, which its record carries as headers, against the commit limit", async () => {
+      const usermeta = { note: 'n'.repeat(90 * 1024) };
+      const value = Buffer.alloc(3500, 1).toString('base64');
+      const body = json(wireCommit({ siblings: [{ value, usermeta }] }));
+      const response = await handlers(fakeEnqueuer(), { maxBatchBytes: 1024 * 1024 }).postCommit(
+        request(body, { contentLength: Buffer.byteLength(body) }),
+      );
+      expectError(response, 413, 'COMMIT_TOO_LARGE');
     });
 
     it('limits a batch body to maxBatchBytes', async () => {

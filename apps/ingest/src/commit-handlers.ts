@@ -46,10 +46,11 @@ export function singleCommitBodyLimit(maxCommitBytes: number): number {
 }
 
 /**
- * The body limit of one `POST /v1/commits`. A commit may carry more metadata than
- * `singleCommitBodyLimit` leaves room for and still fit `MAX_COMMIT_BYTES` (a single sibling's
- * record leaves its usermeta and indexes out); the batch endpoint takes such a commit, so a
- * request that declares its length may be as large as a batch. A chunked body keeps the smaller
+ * The body limit of one `POST /v1/commits`. A body may spell a commit at more length than
+ * `singleCommitBodyLimit` allows and its record still fit `MAX_COMMIT_BYTES` (metadata written
+ * with `\u` escapes or whitespace, which its record, re-encoded, does not carry); the batch
+ * endpoint takes such a commit, so a request that declares its length may be as large as a
+ * batch. `MAX_COMMIT_BYTES` is judged on the record either way. A chunked body keeps the smaller
  * limit: not knowing its size, the ingest checks all of its limit against the body budget.
  */
 export function singleRequestBodyLimit(

@@ -36,6 +36,17 @@ describe('commitSize', () => {
     expect(commitSize(put([1001])) - size).toBe(1);
   });
 
+  it("counts a single sibling's user metadata and index entries, which travel as headers", () => {
+    const bare = put([1000]);
+    const withMeta = put([1000]);
+    withMeta.siblings[0] = {
+      ...withMeta.siblings[0]!,
+      usermeta: { origin: 'x'.repeat(5000) },
+      indexes: { customer_bin: ['c'.repeat(3000)] },
+    };
+    expect(commitSize(withMeta) - commitSize(bare)).toBeGreaterThan(8000);
+  });
+
   it('counts the base64 envelope of several siblings, which is heavier than their bytes', () => {
     expect(commitSize(put([600, 600]))).toBeGreaterThan((4 / 3) * 1200);
   });

@@ -27,10 +27,63 @@ describe('toKafkaRecord', () => {
       'riak-vtag': '6dGz2BZ3yRlKBkhwVu1Sju',
       'riak-last-modified': '2026-11-24T12:00:00.123456Z',
       'content-type': 'application/json',
+      'riak-usermeta': '{"origin":"api"}',
+      'riak-indexes': '{"customer_bin":["c-9"]}',
       'riak-siblings': '1',
       'commitlog-id': meta.id,
       'commitlog-received-at': meta.receivedAt,
     });
+  });
+
+  it('carries user metadata and index entries as posted, integers and big ones as text', () => {
+    const record = toKafkaRecord(
+      {
+        bucketType: 'default',
+        bucket: 'b',
+        key: 'k',
+        op: 'put',
+        siblings: [
+          {
+            value: '',
+            usermeta: { origin: 'api', 'x-ünï': 'wert' },
+            indexes: { amount_int: [100, '90071992547409930'], customer_bin: ['c-9'] },
+          },
+        ],
+      },
+      meta,
+      plain,
+    );
+    expect(JSON.parse(utf8(record.headers['riak-usermeta']))).toEqual({
+      origin: 'api',
+      'x-ünï': 'wert',
+    });
+    expect(JSON.parse(utf8(record.headers['riak-indexes']))).toEqual({
+      amount_int: [100, '90071992547409930'],
+      customer_bin: ['c-9'],
+    });
+  });
+
+  it('sends no metadata headers for a sibling without any, or with empty maps', () => {
+    const bare = toKafkaRecord(
+      { bucketType: 'default', bucket: 'b', key: 'k', op: 'put', siblings: [{ value: '' }] },
+      meta,
+      plain,
+    );
+    const empty = toKafkaRecord(
+      {
+        bucketType: 'default',
+        bucket: 'b',
+        key: 'k',
+        op: 'put',
+        siblings: [{ value: '', usermeta: {}, indexes: {} }],
+      },
+      meta,
+      plain,
+    );
+    for (const record of [bare, empty]) {
+      expect(Object.keys(record.headers)).not.toContain('riak-usermeta');
+      expect(Object.keys(record.headers)).not.toContain('riak-indexes');
+    }
   });
 
   it('keeps bytes exact: keys, buckets and values that are not UTF-8', () => {
@@ -109,6 +162,9 @@ describe('toKafkaRecord', () => {
   it('envelopes a single sibling when the route asks for it', () => {
     const record = toKafkaRecord(example, meta, enveloped);
     expect(record.topic).toBe('ledger');
+    // The envelope holds the metadata; it is not repeated in headers.
+    expect(Object.keys(record.headers)).not.toContain('riak-usermeta');
+    expect(Object.keys(record.headers)).not.toContain('riak-indexes');
     expect(record.headers['content-type']).toBe(ENVELOPE_CONTENT_TYPE);
     expect(JSON.parse(utf8(record.value))).toEqual({
       format: 'commitlog.siblings.v1',

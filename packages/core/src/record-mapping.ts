@@ -31,7 +31,9 @@ const utf8 = new TextEncoder();
  * - headers: `riak-op`; `riak-bucket-type` and `riak-bucket` as exact bytes; `riak-vclock`
  *   (base64) when known; `riak-vtag` (several joined with `,`) and `riak-last-modified` (the
  *   latest) when any sibling has them; `content-type` (the sibling's, or the envelope's; none on a
- *   tombstone); `riak-siblings` (the count); `commitlog-id`; `commitlog-received-at`.
+ *   tombstone); `riak-usermeta` and `riak-indexes` (JSON, as posted) when the value is the single
+ *   sibling's own bytes and it has any, since no envelope carries them then; `riak-siblings` (the
+ *   count); `commitlog-id`; `commitlog-received-at`.
  */
 export function toKafkaRecord(commit: Commit, meta: RecordMeta, route: Route): KafkaRecord {
   const { siblings } = commit;
@@ -52,6 +54,10 @@ export function toKafkaRecord(commit: Commit, meta: RecordMeta, route: Route): K
     if (single !== undefined && !route.envelope) {
       value = binaryToBytes({ base64: single.value });
       if (single.contentType !== undefined) headers['content-type'] = single.contentType;
+      // Part of what Riak committed (user metadata, secondary index entries): without an envelope
+      // these headers are the only place they can travel.
+      if (hasEntries(single.usermeta)) headers['riak-usermeta'] = JSON.stringify(single.usermeta);
+      if (hasEntries(single.indexes)) headers['riak-indexes'] = JSON.stringify(single.indexes);
     } else {
       value = utf8.encode(JSON.stringify(envelope(siblings)));
       headers['content-type'] = ENVELOPE_CONTENT_TYPE;
@@ -61,6 +67,10 @@ export function toKafkaRecord(commit: Commit, meta: RecordMeta, route: Route): K
   headers['commitlog-id'] = meta.id;
   headers['commitlog-received-at'] = meta.receivedAt;
   return { topic: route.topic, key: binaryToBytes(commit.key), value, headers };
+}
+
+function hasEntries(map: Readonly<Record<string, unknown>> | undefined): boolean {
+  return map !== undefined && Object.keys(map).length > 0;
 }
 
 function envelope(siblings: readonly Sibling[]) {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isRetryProgress, type CommitJobData, type RetryProgress } from './commit-job.ts';
 import { markHolder, readStalledHolder } from './job-holder.ts';
@@ -91,6 +92,9 @@ const HOLD_ACROSS_WORKERS = { max: 1_000_000_000, duration: 1000 };
 /** How long a lane waits before it reads ahead again after a failed read (see `readAhead`). */
 const READ_AHEAD_RETRY_MS = 500;
 
+/** The longest a lane waits in this process when Redis refused its hold (see `holdLane`). */
+const REFUSED_HOLD_WAIT_MS = 5000;
+
 /**
  * One BullMQ worker per lane. `setGlobalConcurrency(1)` makes each lane deliver one job at a time
  * across every worker process, which is what keeps per-key order. A retry holds the lane with
@@ -139,6 +143,26 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
     }
   }
 
+  /**
+   * Puts the job back at the consuming end of its lane and holds the lane for `ms`: BullMQ's
+   * manual rate limit, then its RateLimitError. Every step before the throw is a Redis write that
+   * Redis may refuse, a Redis at its maxmemory under `noeviction` above all (an OOM error, while
+   * Kafka is down and the backlog grows). Such an error must not escape the processor: BullMQ
+   * would fail the job for good (it has one attempt) and take the lane's next job, a newer
+   * version of the same key perhaps, ahead of it. So a refused hold is waited out here, for at
+   * most the lock's remaining time and `REFUSED_HOLD_WAIT_MS`, and the job still goes back: the
+   * script that moves it starts by removing it from the active list, a write Redis runs even then.
+   */
+  async function holdLane(worker: Worker, lane: number, ms: number, lockedUntil: number) {
+    try {
+      await worker.rateLimit(ms);
+    } catch (error) {
+      options.onError?.({ lane, error: asError(error) });
+      await sleep(Math.min(ms, REFUSED_HOLD_WAIT_MS, Math.max(0, lockedUntil - Date.now())));
+    }
+    return Worker.RateLimitError();
+  }
+
   const workers = options.lanes.map((lane) => {
     const worker: Worker<CommitJobData> = new Worker<CommitJobData>(
       laneQueueName(lane),
@@ -152,10 +176,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         const id = job.id ?? job.data.id;
         const retry = isRetryProgress(job.progress) ? job.progress : undefined;
         const start = await readAhead(worker, lane, id, retry !== undefined);
-        if (!start) {
-          await worker.rateLimit(READ_AHEAD_RETRY_MS);
-          throw Worker.RateLimitError();
-        }
+        if (!start) throw await holdLane(worker, lane, READ_AHEAD_RETRY_MS, lockedUntil);
         const { recorded, followers } = start;
         // Delivered before, by a worker that died before completing it: complete it now.
         if (recorded) return;
@@ -189,9 +210,12 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         if (outcome.kind === 'fail') {
           throw new UnrecoverableError(`${outcome.reason}: ${outcome.message}`);
         }
-        await job.updateProgress(outcome.progress);
-        await worker.rateLimit(Math.max(1, Math.round(outcome.delayMs)));
-        throw Worker.RateLimitError();
+        // What the retry counts (attempt, last error) is for the next try and the dashboard; a
+        // Redis that refuses it must not turn the retry into a failure (see `holdLane`).
+        await job.updateProgress(outcome.progress).catch((error: unknown) => {
+          options.onError?.({ lane, error: asError(error) });
+        });
+        throw await holdLane(worker, lane, Math.max(1, Math.round(outcome.delayMs)), lockedUntil);
       },
       {
         connection: options.connection,

@@ -1,0 +1,113 @@
+// A Redis at its maxmemory under `noeviction` (what DESIGN asks for) refuses every write that
+// may grow memory. That is what happens when Kafka is down long enough for the backlog to fill
+// Redis, exactly while lanes retry: a retry's writes (its progress, its hold of the lane) are
+// refused. The retrying job must stay at the head of its lane, never fail for good and let a newer
+// version of its key past it.
+import { startPrivateRedis, waitFor, type PrivateRedis } from '@commitlog/testkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CommitJobData } from './commit-job.ts';
+import { createCommitEnqueuer, type CommitEnqueuer } from './commit-enqueuer.ts';
+import { startLaneWorkers, type LaneJob, type LaneOutcome } from './lane-workers.ts';
+import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
+import { openLaneQueue } from './with-lane-queue.ts';
+
+const PREFIX = 'oom';
+
+function version(n: number): CommitJobData {
+  return {
+    id: `v${n}`,
+    lane: 0,
+    commit: { bucketType: 'default', bucket: 'b', key: 'same-key', op: 'put', siblings: [] },
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+describe('lane workers on a Redis that refuses writes (maxmemory, noeviction)', () => {
+  let redis: PrivateRedis;
+  let admin: RedisConnection;
+  let producer: RedisConnection;
+  let enqueuer: CommitEnqueuer;
+  const closers: (() => Promise<unknown>)[] = [];
+
+  beforeEach(async () => {
+    redis = await startPrivateRedis();
+    admin = createRedisConnection({ url: redis.url, role: 'producer', onError: () => {} });
+    producer = createRedisConnection({ url: redis.url, role: 'producer', onError: () => {} });
+    enqueuer = createCommitEnqueuer({
+      connection: producer,
+      prefix: PREFIX,
+      retention: { failedRetentionMs: 3_600_000 },
+      maxLaneBacklog: 100,
+      lanes: 16,
+    });
+  });
+
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+    await enqueuer.close();
+    producer.disconnect();
+    admin.disconnect();
+    await redis.cleanup();
+  });
+
+  it('keeps a retrying job at the head of its lane, in order, and fails nothing', async () => {
+    for (const n of [1, 2, 3]) await enqueuer.enqueue(version(n));
+    const handled: string[] = [];
+    const delivered: string[] = [];
+    const errors: string[] = [];
+    let full = false;
+    const retry = (): LaneOutcome => ({
+      kind: 'retry',
+      delayMs: 200,
+      progress: { attempt: 1, lastError: 'Kafka down', nextTryAt: Date.now() + 200, heldSince: 0 },
+    });
+    const handle = async (job: LaneJob): Promise<LaneOutcome> => {
+      handled.push(job.id);
+      if (handled.length === 1) {
+        // Kafka is down, and Redis fills up meanwhile: from now on it refuses the retry's writes.
+        await admin.config('SET', 'maxmemory', '1');
+        full = true;
+        return retry();
+      }
+      if (full) return retry();
+      delivered.push(job.id);
+      return { kind: 'delivered' };
+    };
+    const connection = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
+    const workers = await startLaneWorkers({
+      connection,
+      prefix: PREFIX,
+      lanes: [0],
+      workerName: 'oom-test',
+      lockDurationMs: 5000,
+      dedupWindowMs: 3_600_000,
+      handle,
+      onError: ({ error }) => errors.push(error.message),
+    });
+    closers.push(async () => {
+      await workers.close();
+      connection.disconnect();
+    });
+
+    await waitFor(() => errors.some((m) => m.includes('OOM')), {
+      description: 'Redis refusing a write',
+    });
+    // Several tries go by on the full Redis, each refused the same way.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Redis has room again (Kafka back, the operator raised maxmemory).
+    full = false;
+    await admin.config('SET', 'maxmemory', '0');
+    await waitFor(() => delivered.length >= 3, {
+      timeoutMs: 15_000,
+      description: 'every version delivered',
+    });
+
+    expect(delivered).toEqual(['v1', 'v2', 'v3']);
+    expect(handled.slice(0, 1)).toEqual(['v1']);
+    // Until v1 was delivered, the lane handed out nothing but v1.
+    expect(handled.slice(0, handled.indexOf('v2')).every((id) => id === 'v1')).toBe(true);
+    const lane = openLaneQueue(admin, PREFIX, 0);
+    closers.push(() => lane.close());
+    expect(await lane.getFailedCount()).toBe(0);
+  });
+});

@@ -43,6 +43,11 @@ describe('request signature', () => {
     ).toBeUndefined();
   });
 
+  it('takes the MAC in capital hex digits as well', () => {
+    const [t, v1] = signRequest('s3cr3t', body, now).split(',v1=');
+    expect(code(() => verify(`${t},v1=${v1!.toUpperCase()}`))).toBeUndefined();
+  });
+
   it('refuses missing, malformed, stale, future and wrong signatures with distinct codes', () => {
     expect(code(() => verify(undefined))).toBe('SIGNATURE_MISSING');
     expect(code(() => verify('v1=abc'))).toBe('SIGNATURE_MALFORMED');

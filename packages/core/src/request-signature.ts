@@ -52,7 +52,8 @@ export function verifyRequestSignature(options: {
     const name = part.slice(0, eq).trim();
     const value = part.slice(eq + 1).trim();
     if (name === 't' && /^\d{1,12}$/.test(value)) t = value;
-    if (name === 'v1' && /^[0-9a-f]{64}$/.test(value)) candidates.push(Buffer.from(value, 'hex'));
+    // Hex is hex in either case: a client that prints its MAC in capitals signs no differently.
+    if (name === 'v1' && /^[0-9a-f]{64}$/i.test(value)) candidates.push(Buffer.from(value, 'hex'));
   }
   if (t === undefined || candidates.length === 0) {
     throw new SignatureError(

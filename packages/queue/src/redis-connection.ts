@@ -1,3 +1,4 @@
+import { CommitlogError } from '@commitlog/core';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { coalesceWrites } from './coalesced-writes.ts';
 import { parseRedisAddress } from './redis-address.ts';
@@ -86,6 +87,56 @@ function createCluster(options: RedisConnectionOptions): Cluster {
 }
 
 /**
+ * Redis refused the database the address names (`redis://host:port/<db>`): it has fewer (16, 0 to
+ * 15, unless its `databases` setting says more). Not retriable: the address or the server's
+ * configuration must change.
+ */
+export class RedisDatabaseError extends CommitlogError {
+  /** The database asked for, as the address wrote it. */
+  readonly database: string;
+
+  constructor(database: string, cause: Error) {
+    super(
+      'REDIS_DATABASE_REFUSED',
+      `Redis refused database ${database} (${cause.message}): a Redis has databases 0 to 15 unless its "databases" setting allows more`,
+      { retriable: false, cause },
+    );
+    this.database = database;
+  }
+}
+
+/**
+ * The database of a SELECT that Redis refused, when `error` is that refusal. ioredis marks every
+ * error reply with the command it answers, so this reads the command, not the message.
+ */
+function refusedDatabase(error: Error): string | undefined {
+  const command = (error as { command?: { name?: unknown; args?: unknown } }).command;
+  if (command?.name !== 'select' || !Array.isArray(command.args)) return undefined;
+  return String(command.args[0]);
+}
+
+/**
+ * Makes a refused SELECT (the `/db` of the address) fail the connection. ioredis sends it while
+ * connecting and, on a refusal, only emits `error` and carries on in database 0: the CLI would
+ * show, and the ingest and worker would read and write, another data set than the one configured.
+ *
+ * ioredis emits that `error` from the SELECT's handler inside its connection handshake, and a
+ * handler that throws fails the handshake: ioredis's own AUTH handler throws the same way. So the
+ * refusal is thrown, and ioredis then treats it as a refused AUTH: every waiting command fails
+ * with it, it is emitted again (reaching `onError`), and the client reconnects later (in case
+ * Redis is reconfigured), meeting the same refusal until then. Failing the handshake, rather than
+ * dropping the connection from here, also stops ioredis's ready check, whose INFO would otherwise
+ * wait in the offline queue and keep `quit()` from closing the client.
+ */
+function failOnRefusedDatabase(client: Redis, onError: (error: Error) => void): void {
+  client.on('error', (error: Error) => {
+    const database = refusedDatabase(error);
+    if (database === undefined) onError(error);
+    else throw new RedisDatabaseError(database, error);
+  });
+}
+
+/**
  * The one factory for Redis clients: every connection in commitlog comes from here. The commands
  * a client sends in one turn of the event loop leave in one write (coalesced-writes.ts).
  */
@@ -101,7 +152,8 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
             : { connectionName: options.connectionName }),
           retryStrategy: reconnectDelay,
         });
-  client.on('error', options.onError);
+  if (client instanceof Redis) failOnRefusedDatabase(client, options.onError);
+  else client.on('error', options.onError);
   coalesceWrites(client);
   return client;
 }

@@ -75,6 +75,36 @@ describe('environment value parsers', () => {
     );
   });
 
+  it('redisUrl: a database, when given, is a whole number', () => {
+    // Whether Redis has that many databases only Redis knows: the connection checks it.
+    for (const url of [
+      'redis://redis:6379',
+      'redis://redis:6379/',
+      'redis://redis:6379/0',
+      'redis://redis:6379/15',
+      'redis://redis:6379/99',
+      'rediss://redis:6380/2?db=2',
+    ]) {
+      expect(value(redisUrl(url))).toBe(url);
+    }
+    for (const url of [
+      'redis://redis:6379/abc',
+      'redis://redis:6379/-1',
+      'redis://redis:6379/1.5',
+      'redis://redis:6379/1/2',
+      'redis://redis:6379/0/',
+      'redis://redis:6379/%31',
+      'redis://redis:6379/99999999999999999999',
+      'redis://redis:6379?db=abc',
+      'redis://redis:6379/?db=',
+    ]) {
+      expect(redisUrl(url).ok, url).toBe(false);
+    }
+    expect(message(redisUrl('redis://app:hunter2@127.0.0.1:6379/abc'))).toBe(
+      'the database (the path after host:port) must be a whole number such as /0 or /1, or be left out for database 0 (got "redis://app:***@127.0.0.1:6379/abc")',
+    );
+  });
+
   it('redisUrl: never shows a password written without percent-encoding, and refuses a stray %', () => {
     for (const url of [
       'redis://app:Ab3/xY9+kQ@redis.internal:6379',

@@ -123,9 +123,15 @@ function redisClusterUrl(value: string): Parsed<string> {
   return ok(value);
 }
 
+/** Whether `text` is a database number: a whole number in plain digits. */
+function isDatabaseNumber(text: string): boolean {
+  return /^\d+$/.test(text) && Number.isSafeInteger(Number(text));
+}
+
 /**
- * A `redis://` or `rediss://` (TLS) URL naming a host, or a Redis Cluster's node list as
- * `redis-cluster://` or `rediss-cluster://`.
+ * A `redis://` or `rediss://` (TLS) URL naming a host and, as its path, optionally a database
+ * number (`/0` to `/15` on a Redis with the default 16 databases), or a Redis Cluster's node list
+ * as `redis-cluster://` or `rediss-cluster://`.
  */
 export const redisUrl: Parser<string> = (value) => {
   if (/^rediss?-cluster:/i.test(value)) return redisClusterUrl(value);
@@ -141,6 +147,19 @@ export const redisUrl: Parser<string> = (value) => {
     );
   }
   if (url.hostname === '') return bad(`must name a host${gotRedisUrl(value)}`);
+  // ioredis takes the path (or a `db` query parameter) as the database number and sends it to
+  // Redis unchecked: `/abc` would stop the CLI with a stack trace from inside ioredis (SELECT NaN)
+  // that names no setting.
+  const database = url.pathname.replace(/^\//, '');
+  const queryDatabase = url.searchParams.get('db');
+  if (
+    (database !== '' && !isDatabaseNumber(database)) ||
+    (queryDatabase !== null && !isDatabaseNumber(queryDatabase))
+  ) {
+    return bad(
+      `the database (the path after host:port) must be a whole number such as /0 or /1, or be left out for database 0${gotRedisUrl(value)}`,
+    );
+  }
   // ioredis decodes them, and a stray `%` would stop the service at start-up with a URIError
   // that names no setting.
   for (const [part, name] of [

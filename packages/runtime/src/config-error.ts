@@ -11,13 +11,17 @@ export interface ConfigProblem {
 /**
  * The configuration cannot be used. Thrown once, at start-up, with every problem found, so an
  * operator fixes them all in one go instead of one restart per variable.
+ *
+ * The message is one line (`invalid configuration: LANES: …; REDIS_URL: …`), since a CLI error is
+ * one readable line and the services print it as it is; the CLI's own INVALID_CONFIG errors use
+ * the same form. A program wanting each problem reads `problems`.
  */
 export class ConfigError extends CommitlogError {
   readonly problems: ConfigProblem[];
 
   constructor(problems: ConfigProblem[]) {
-    const lines = problems.map((p) => `  ${p.variable}: ${p.message}`);
-    super('INVALID_CONFIG', ['invalid configuration:', ...lines].join('\n'), { retriable: false });
+    const list = problems.map((p) => `${p.variable}: ${p.message}`).join('; ');
+    super('INVALID_CONFIG', `invalid configuration: ${list}`, { retriable: false });
     this.problems = problems;
   }
 }

@@ -5,8 +5,8 @@ export class CliError extends CommitlogError {
   /** Process exit code: 2 for usage mistakes, 1 for everything else. */
   readonly exitCode: number;
 
-  constructor(code: string, message: string, exitCode = 1) {
-    super(code, message, { retriable: false });
+  constructor(code: string, message: string, exitCode = 1, cause?: unknown) {
+    super(code, message, { retriable: false, cause });
     this.exitCode = exitCode;
   }
 }

@@ -1,4 +1,5 @@
 import { signRequest, SIGNATURE_HEADER } from '@commitlog/core';
+import { IngestUnreachableError, networkReason } from './ingest-unreachable-error.ts';
 
 /** One answer of the ingest, parsed. */
 export interface IngestAnswer {
@@ -9,7 +10,12 @@ export interface IngestAnswer {
   retryAfterSeconds: number | undefined;
 }
 
-/** Posts a body to the ingest, signed the way the Riak hook signs it. Network errors reject. */
+/**
+ * Posts a body to the ingest, signed the way the Riak hook signs it.
+ *
+ * @throws IngestUnreachableError when no answer came (refused, unknown host, timed out), with the
+ *   underlying reason in its message rather than fetch's bare `fetch failed`
+ */
 export async function postSigned(options: {
   url: string;
   secret: string;
@@ -19,16 +25,21 @@ export async function postSigned(options: {
   timeoutMs?: number;
 }): Promise<IngestAnswer> {
   const now = options.now ?? Date.now;
-  const response = await fetch(options.url, {
-    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      [SIGNATURE_HEADER]: signRequest(options.secret, options.body, now() / 1000),
-    },
-    body: options.body,
-  });
-  const text = await response.text();
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const signature = signRequest(options.secret, options.body, now() / 1000);
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(options.url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature },
+      body: options.body,
+    });
+    text = await response.text();
+  } catch (error) {
+    throw new IngestUnreachableError(options.url, networkReason(error, timeoutMs), error);
+  }
   let body: unknown = text;
   try {
     body = JSON.parse(text);
@@ -41,9 +52,4 @@ export async function postSigned(options: {
     body,
     retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
   };
-}
-
-/** The ingest's base URL from INGEST_URL (default the local one), without a trailing slash. */
-export function ingestBaseUrl(env: NodeJS.ProcessEnv): string {
-  return (env.INGEST_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from './run-cli.ts';
 
@@ -39,8 +42,39 @@ describe('runCli', () => {
   it('exits 1 naming the bad variable when status is badly configured', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     expect(await runCli(['status'], { LANES: 'many' })).toBe(1);
+    // One line, as every CLI error (runtime's ConfigError writes its problems on one line).
+    expect(stderr).toHaveBeenCalledTimes(1);
     expect(String(stderr.mock.calls[0]?.[0])).toMatch(
-      /^commitlog: invalid configuration:\n {2}LANES: /,
+      /^commitlog: invalid configuration: LANES: must be an integer[^\n]*\n$/,
     );
   });
+
+  it('exits 1 with one line naming INGEST_URL when post is given a URL it cannot use', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'run-cli-')), 'commit.json');
+    writeFileSync(file, '{"bucket":"b","key":"k","op":"delete"}');
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(await runCli(['post', file], { INGEST_URL: 'notaurl' })).toBe(1);
+    expect(stderr).toHaveBeenCalledTimes(1);
+    expect(String(stderr.mock.calls[0]?.[0])).toMatch(
+      /^commitlog: invalid configuration: INGEST_URL: must be an http:\/\/ or https:\/\/ URL [^\n]*\n$/,
+    );
+  });
+
+  it.each([
+    ['post', '--help', 'usage: commitlog post FILE ('],
+    ['requeue', '--help', 'usage: commitlog requeue FILE ('],
+    ['requeue', '-h', 'usage: commitlog requeue FILE ('],
+    ['lanes', '--help', 'usage: commitlog lanes [--key TYPE/BUCKET/KEY]'],
+    ['redrive', '--help', 'usage: commitlog redrive [--reason R]'],
+  ])(
+    'answers %s %s with its usage, one line, exit code 2, not as a file',
+    async (c, flag, usage) => {
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      expect(await runCli([c, flag], {})).toBe(2);
+      expect(stderr).toHaveBeenCalledTimes(1);
+      const line = String(stderr.mock.calls[0]?.[0]);
+      expect(line.startsWith(`commitlog: ${usage}`)).toBe(true);
+      expect(line.trimEnd()).not.toContain('\n');
+    },
+  );
 });

@@ -33,6 +33,34 @@ commands:
               move the matching failed deliveries back into their lanes (at the end)
   help        show this text`;
 
+/**
+ * The usage of each command that takes arguments, shown for `commitlog <command> --help` (or
+ * `-h`): without it `post --help` would look for a file named `--help`. A file of that name is
+ * still reachable as `./--help`.
+ */
+const COMMAND_USAGE = new Map<string, string>([
+  [
+    'post',
+    'usage: commitlog post FILE (sign a commit, or {"commits": [...]}, from a JSON file and post it to INGEST_URL)',
+  ],
+  [
+    'requeue',
+    "usage: commitlog requeue FILE (replay the Riak hook's failure log through the ingest; idempotent)",
+  ],
+  ['lanes', 'usage: commitlog lanes [--key TYPE/BUCKET/KEY]'],
+  [
+    'redrive',
+    'usage: commitlog redrive [--reason R] [--bucket B] [--older-than 1h] [--job ID] | --all',
+  ],
+]);
+
+function helpAsked(command: string | undefined, rest: readonly string[]): void {
+  const usage = command === undefined ? undefined : COMMAND_USAGE.get(command);
+  if (usage !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    throw new CliError('USAGE', usage, 2);
+  }
+}
+
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 function noArguments(command: string, rest: string[]): void {
@@ -47,6 +75,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     process.stdout.write(`${line}\n`);
   };
   try {
+    helpAsked(command, rest);
     switch (command) {
       case 'up':
         noArguments(command, rest);

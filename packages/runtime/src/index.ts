@@ -28,6 +28,12 @@ export {
   type DashboardUser,
 } from './dashboard-users.ts';
 export { describeConfig } from './describe-config.ts';
+// The rules of two settings the CLI also takes (INGEST_SECRETS; durations such as --older-than).
+export {
+  duration as parseDurationSetting,
+  secrets as parseSigningSecrets,
+  type Parsed,
+} from './env-values.ts';
 export { formatAge, formatTime, shorten } from './human-format.ts';
 export { drainServer, listenOn } from './http-server.ts';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.ts';

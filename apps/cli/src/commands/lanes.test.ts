@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatLaneCount } from '../lane-count-report.ts';
-import { formatLanes, parseKeyArgument } from './lanes.ts';
+import { formatLanes, parseKeyArgument, parseLanesArgs } from './lanes.ts';
 
 describe('the lane count lines', () => {
   it('says whether a change of LANES would be allowed now', () => {
@@ -73,5 +73,14 @@ describe('commitlog lanes', () => {
       key: 'u1',
     });
     expect(() => parseKeyArgument('justkey')).toThrow(/TYPE\/BUCKET\/KEY/);
+  });
+
+  it('takes --key as two words or with =, as redrive takes its flags', () => {
+    expect(parseLanesArgs([])).toEqual({});
+    expect(parseLanesArgs(['--key', 'a/b'])).toEqual({ key: 'a/b' });
+    expect(parseLanesArgs(['--key=a/b=c'])).toEqual({ key: 'a/b=c' });
+    expect(() => parseLanesArgs(['--key='])).toThrow(/^lanes: --key needs a value/);
+    expect(() => parseLanesArgs(['--key', 'a/b', '--key=c/d'])).toThrow(/--key given twice/);
+    expect(() => parseLanesArgs(['--kye=a/b'])).toThrow(/^lanes: unknown argument "--kye=a\/b"/);
   });
 });

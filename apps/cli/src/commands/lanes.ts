@@ -74,6 +74,35 @@ export function parseKeyArgument(text: string): {
   return { bucketType: parts[0]!, bucket: parts[1]!, key: parts.slice(2).join('/') };
 }
 
+function usage(message: string): CliError {
+  return new CliError(
+    'USAGE',
+    `lanes: ${message} (lanes takes no arguments, or --key TYPE/BUCKET/KEY)`,
+    2,
+  );
+}
+
+/**
+ * Reads `lanes`'s arguments: none, or `--key TYPE/BUCKET/KEY` as two words or as `--key=…`, the
+ * two forms `redrive` takes too.
+ */
+export function parseLanesArgs(args: readonly string[]): { key?: string } {
+  let key: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    if (name !== '--key') throw usage(`unknown argument "${arg}"`);
+    const value = eq === -1 ? args[++i] : arg.slice(eq + 1);
+    if (value === undefined || value === '' || (eq === -1 && value.startsWith('--'))) {
+      throw usage('--key needs a value');
+    }
+    if (key !== undefined) throw usage('--key given twice');
+    key = value;
+  }
+  return key === undefined ? {} : { key };
+}
+
 export interface LanesOptions {
   args: readonly string[];
   /** REDIS_URL, QUEUE_PREFIX and LANES come from here. */
@@ -83,15 +112,13 @@ export interface LanesOptions {
 
 /**
  * `commitlog lanes`: the lane count, whether it could change now, and where each lane lives
- * (queue, cluster slot and node) with what it holds. `--key TYPE/BUCKET/KEY` prints one key's lane.
+ * (queue, cluster slot and node) with what it holds. `--key TYPE/BUCKET/KEY` (or `--key=…`) prints
+ * one key's lane.
  */
 export async function lanes(options: LanesOptions): Promise<void> {
-  const config = loadCliConfig(options.env);
-  const [flag, value, ...extra] = options.args;
-  if (flag !== undefined && (flag !== '--key' || value === undefined || extra.length > 0)) {
-    throw new CliError('USAGE', 'lanes takes no arguments, or --key TYPE/BUCKET/KEY', 2);
-  }
+  const { key: value } = parseLanesArgs(options.args);
   const key = value === undefined ? undefined : parseKeyArgument(value);
+  const config = loadCliConfig(options.env);
   const redis = await connectCliRedis(config);
   try {
     const laneCount = await readLaneCountReport(redis, config.queuePrefix, config.lanes);

@@ -1,29 +1,32 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { CliError } from '../cli-error.ts';
-import { ingestBaseUrl, postSigned } from '../ingest-client.ts';
-import { localSecrets } from '../local-secret.ts';
+import { postSigned } from '../ingest-client.ts';
+import { readIngestTarget } from '../ingest-target.ts';
+import { checkReadableFile } from '../readable-file.ts';
 
 export interface PostOptions {
   file: string;
+  /** Where `.data/ingest-secret` is looked for when INGEST_SECRETS is not set. */
   repoRoot: string;
+  /** INGEST_URL (default http://127.0.0.1:8080) and INGEST_SECRETS come from here. */
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;
 }
 
 /**
  * `commitlog post FILE`: signs a commit (or a `{"commits": [...]}` batch) from a JSON file the way
- * the Riak hook does and posts it to the ingest (INGEST_URL, default http://127.0.0.1:8080).
+ * the Riak hook does and posts it to the ingest (INGEST_URL, default http://127.0.0.1:8080). The
+ * file and the configuration are checked before the local secret may be created. An ingest that
+ * cannot be reached ends it with the reason (`cannot reach …: ECONNREFUSED`).
  */
 export async function post(options: PostOptions): Promise<void> {
-  let body: Buffer;
-  try {
-    body = readFileSync(options.file);
-  } catch (error) {
+  await checkReadableFile(options.file);
+  const body = await readFile(options.file).catch((error: unknown) => {
     throw new CliError(
       'FILE_UNREADABLE',
       `cannot read ${options.file}: ${(error as Error).message}`,
     );
-  }
+  });
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -31,13 +34,10 @@ export async function post(options: PostOptions): Promise<void> {
     throw new CliError('INVALID_JSON', `${options.file} is not valid JSON`);
   }
   const isBatch = typeof parsed === 'object' && parsed !== null && 'commits' in parsed;
-  const url = `${ingestBaseUrl(options.env)}/v1/commits${isBatch ? '/batch' : ''}`;
-  const [secret] = localSecrets(options.repoRoot, options.env);
-  if (!secret) throw new CliError('NO_SECRET', 'no signing secret (set INGEST_SECRETS)');
+  const target = readIngestTarget(options.repoRoot, options.env);
+  const url = `${target.baseUrl}/v1/commits${isBatch ? '/batch' : ''}`;
 
-  const answer = await postSigned({ url, secret, body }).catch((error: unknown) => {
-    throw new CliError('INGEST_UNREACHABLE', `cannot reach ${url}: ${(error as Error).message}`);
-  });
+  const answer = await postSigned({ url, secret: target.secret, body });
   options.out(
     `${answer.status} ${typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)}`,
   );

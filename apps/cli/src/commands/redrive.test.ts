@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../cli-error.ts';
-import { formatRedriveResult, parseRedriveArgs } from './redrive.ts';
+import { formatRedriveResult, parseRedriveArgs, redriveNotFound } from './redrive.ts';
 
 function refusal(args: string[]): string {
   try {
@@ -35,7 +35,10 @@ describe('redrive arguments', () => {
     expect(refusal(['--reason'])).toBe('redrive: --reason needs a value');
     expect(refusal(['--reason', '--all'])).toBe('redrive: --reason needs a value');
     expect(refusal(['--reason=a', '--reason=b'])).toBe('redrive: --reason given twice');
-    expect(refusal(['--older-than', 'soon'])).toContain('--older-than: invalid duration "soon"');
+    expect(refusal(['--older-than', 'soon'])).toContain(
+      '--older-than: must be a duration above zero such as 500ms, 30s, 90m, 24h or 14d (got "soon")',
+    );
+    expect(refusal(['--older-than', 'soon'])).not.toContain('a bare number is milliseconds');
     expect(refusal(['expired'])).toBe('redrive: unknown argument "expired"');
   });
 
@@ -44,5 +47,48 @@ describe('redrive arguments', () => {
     expect(formatRedriveResult({ redriven: 0, skipped: 2 })).toBe(
       'redrive: 0 re-driven, 2 skipped (moved or removed meanwhile)',
     );
+  });
+
+  it('wants a unit and more than zero for --older-than, as configuration durations do', () => {
+    expect(refusal(['--older-than', '5'])).toBe(
+      'redrive: --older-than: must say its unit, such as 5ms or 5s: a bare number could mean either (got "5")',
+    );
+    expect(refusal(['--older-than=0s'])).toBe(
+      'redrive: --older-than: must be a duration above zero such as 500ms, 30s, 90m, 24h or 14d (got "0s")',
+    );
+    expect(parseRedriveArgs(['--older-than=5m'])).toEqual({ olderThanMs: 300_000 });
+  });
+});
+
+describe('a redrive that matched nothing', () => {
+  const none = { redriven: 0, skipped: 0 };
+  const reasons = [
+    { reason: 'expired', count: 3 },
+    { reason: 'too-large', count: 1 },
+  ];
+
+  it('is no mistake without --job or --reason, nor when something matched', () => {
+    expect(redriveNotFound({ bucket: 'b' }, none, reasons)).toBeUndefined();
+    expect(redriveNotFound({ reason: 'expired' }, { redriven: 0, skipped: 1 }, [])).toBeUndefined();
+  });
+
+  it('lists the reasons there are when --reason names none of them', () => {
+    expect(redriveNotFound({ reason: 'expird' }, none, reasons)).toBe(
+      'redrive: no failed delivery has the reason "expird"; the reasons now: expired (3), too-large (1)',
+    );
+    expect(redriveNotFound({ reason: 'expired' }, none, [])).toBe(
+      'redrive: no failed delivery has the reason "expired": there are no failed deliveries',
+    );
+    expect(redriveNotFound({ reason: 'expired', bucket: 'b' }, none, reasons)).toBe(
+      'redrive: none of the 3 failed deliveries with the reason "expired" match --bucket',
+    );
+  });
+
+  it('points --job to where job ids are listed, which commitlog status is not', () => {
+    const message = redriveNotFound({ jobId: 'abc' }, none, reasons);
+    expect(message).toBe(
+      "redrive: no failed delivery has the id abc (the dashboard's Deliveries page lists recent failed deliveries with their jobs; /api/overview has the full ids)",
+    );
+    expect(message).not.toContain('status');
   });
 });

@@ -1,11 +1,13 @@
-import { parseDuration } from '@commitlog/core';
 import {
+  failedByReason,
   lanesToCover,
   readLaneCount,
   redrive as redriveFailed,
+  type FailedReasonGroup,
   type RedriveFilter,
+  type RedriveResult,
 } from '@commitlog/queue';
-import { loadCliConfig } from '@commitlog/runtime';
+import { loadCliConfig, parseDurationSetting } from '@commitlog/runtime';
 import { CliError } from '../cli-error.ts';
 import { connectCliRedis } from '../cli-redis.ts';
 
@@ -54,13 +56,52 @@ export function parseRedriveArgs(args: readonly string[]): RedriveFilter {
   if (bucket !== undefined) filter.bucket = bucket;
   if (job !== undefined) filter.jobId = job;
   if (olderThan !== undefined) {
-    try {
-      filter.olderThanMs = parseDuration(olderThan);
-    } catch (error) {
-      throw usage(`--older-than: ${(error as Error).message}`);
-    }
+    // Read as a duration setting is: a unit is required (a bare 5 could be seconds or ms).
+    const duration = parseDurationSetting(olderThan);
+    if (!duration.ok) throw usage(`--older-than: ${duration.message}`);
+    filter.olderThanMs = duration.value;
   }
   return filter;
+}
+
+/**
+ * Where an operator finds the ids `--job` takes: `commitlog status` shows none of a failed
+ * delivery's, the dashboard lists the recent ones and links each to its job.
+ */
+const WHERE_JOB_IDS_ARE =
+  "the dashboard's Deliveries page lists recent failed deliveries with their jobs; /api/overview has the full ids";
+
+/**
+ * Why a `--job` or `--reason` filter matched nothing, or `undefined` when it matched something or
+ * neither was given. An id or a reason is typed by hand, and a typo must not pass for
+ * `0 re-driven`; `reasons` (the failed deliveries by reason now) say what could have been meant.
+ */
+export function redriveNotFound(
+  filter: RedriveFilter,
+  result: RedriveResult,
+  reasons: readonly Pick<FailedReasonGroup, 'reason' | 'count'>[],
+): string | undefined {
+  if (result.redriven + result.skipped > 0) return undefined;
+  if (filter.jobId !== undefined) {
+    return `redrive: no failed delivery has the id ${filter.jobId} (${WHERE_JOB_IDS_ARE})`;
+  }
+  if (filter.reason === undefined) return undefined;
+  const group = reasons.find((r) => r.reason === filter.reason);
+  if (group !== undefined) {
+    const others = [
+      filter.bucket === undefined ? [] : ['--bucket'],
+      filter.olderThanMs === undefined ? [] : ['--older-than'],
+    ].flat();
+    // With no other filter, they failed after the re-drive looked: running it again takes them.
+    return others.length > 0
+      ? `redrive: none of the ${group.count} failed deliveries with the reason "${filter.reason}" match ${others.join(' and ')}`
+      : `redrive: ${group.count} deliveries with the reason "${filter.reason}" failed while it ran; run it again`;
+  }
+  if (reasons.length === 0) {
+    return `redrive: no failed delivery has the reason "${filter.reason}": there are no failed deliveries`;
+  }
+  const present = reasons.map((r) => `${r.reason} (${r.count})`).join(', ');
+  return `redrive: no failed delivery has the reason "${filter.reason}"; the reasons now: ${present}`;
 }
 
 /** What `redrive` prints when it is done. */
@@ -87,12 +128,13 @@ export async function redrive(options: RedriveOptions): Promise<void> {
     const count = lanesToCover(recorded, config.lanes);
     const lanes = Array.from({ length: count }, (_, lane) => lane);
     const result = await redriveFailed(redis, config.queuePrefix, lanes, filter);
-    if (filter.jobId !== undefined && result.redriven + result.skipped === 0) {
-      throw new CliError(
-        'NOT_FOUND',
-        `redrive: no failed delivery has the id ${filter.jobId} (commitlog status lists them)`,
-      );
-    }
+    // Read only when a reason matched nothing: it scans every failed delivery again.
+    const reasons =
+      filter.reason !== undefined && result.redriven + result.skipped === 0
+        ? await failedByReason(redis, config.queuePrefix, lanes)
+        : [];
+    const notFound = redriveNotFound(filter, result, reasons);
+    if (notFound !== undefined) throw new CliError('NOT_FOUND', notFound);
     options.out(formatRedriveResult(result));
   } finally {
     redis.disconnect();

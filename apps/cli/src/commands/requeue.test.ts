@@ -2,7 +2,7 @@
 // up, and stopping on a refused signature. The end-to-end test (test/requeue.test.ts) runs it
 // against the real ingest.
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,5 +102,74 @@ describe('requeue', () => {
     const { run } = await replay([401], ['a']);
     await expect(run).rejects.toBeInstanceOf(CliError);
     await expect(run).rejects.toThrow(/refused the requests: 401 E401/);
+  });
+
+  it('says each retry while the ingest is down, and the underlying cause at the end', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const address = probe.address();
+    await new Promise((resolve) => probe.close(resolve));
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const err: string[] = [];
+    const waits: number[] = [];
+    const run = requeue({
+      file: failureLog(['a']),
+      repoRoot: '/nonexistent',
+      env: { INGEST_URL: url, INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters' },
+      out: () => {},
+      err: (l) => err.push(l),
+      maxTries: 3,
+      sleep: (ms) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
+    });
+    const error = (await run.catch((e: unknown) => e)) as CliError;
+    expect(err).toEqual([
+      `requeue: try 1 of 3 for the commits from line 1 failed: cannot reach ${url}/v1/commits/batch: ECONNREFUSED; trying again in 0.5s`,
+      `requeue: try 2 of 3 for the commits from line 1 failed: cannot reach ${url}/v1/commits/batch: ECONNREFUSED; trying again in 1s`,
+    ]);
+    // No wait after the last try: it would only delay the message.
+    expect(waits).toEqual([500, 1000]);
+    expect(error.message).toContain(
+      `after 3 tries (cannot reach ${url}/v1/commits/batch: ECONNREFUSED)`,
+    );
+    expect(error.cause).toMatchObject({ code: 'INGEST_UNREACHABLE', reason: 'ECONNREFUSED' });
+  });
+
+  it('says a 503 it retries, with the wait the ingest asked for', async () => {
+    const { run, out } = await replay([503], ['a']);
+    await run;
+    expect(out[0]).toBe(
+      'requeue: try 1 of 10 for the commits from line 1 failed: the ingest answered 503 E503: no; trying again in 1s',
+    );
+  });
+
+  it('checks the file before creating the local secret: missing, or a directory', async () => {
+    const repoRoot = mkdtempSync(join(tmpdir(), 'requeue-root-'));
+    const options = { repoRoot, env: {}, out: () => {}, err: () => {} };
+    await expect(requeue({ ...options, file: join(repoRoot, 'nope.jsonl') })).rejects.toThrow(
+      `cannot read ${join(repoRoot, 'nope.jsonl')}: no such file`,
+    );
+    const dir = join(repoRoot, 'logs');
+    mkdirSync(dir);
+    await expect(requeue({ ...options, file: dir })).rejects.toThrow(
+      new CliError('FILE_UNREADABLE', `${dir} is a directory`),
+    );
+    expect(existsSync(join(repoRoot, '.data'))).toBe(false);
+  });
+
+  it('refuses a bad INGEST_URL before creating the local secret', async () => {
+    const repoRoot = mkdtempSync(join(tmpdir(), 'requeue-root-'));
+    await expect(
+      requeue({
+        file: failureLog(['a']),
+        repoRoot,
+        env: { INGEST_URL: 'notaurl' },
+        out: () => {},
+        err: () => {},
+      }),
+    ).rejects.toThrow(/INGEST_URL: must be an http/);
+    expect(existsSync(join(repoRoot, '.data'))).toBe(false);
   });
 });

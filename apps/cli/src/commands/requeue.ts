@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { CliError } from '../cli-error.ts';
 import { parseFailureLogLine } from '../failure-log.ts';
-import { ingestBaseUrl, postSigned, type IngestAnswer } from '../ingest-client.ts';
-import { localSecrets } from '../local-secret.ts';
+import { postSigned, type IngestAnswer } from '../ingest-client.ts';
+import { readIngestTarget } from '../ingest-target.ts';
+import { IngestUnreachableError } from '../ingest-unreachable-error.ts';
+import { checkReadableFile } from '../readable-file.ts';
 
 export interface RequeueOptions {
   /** The failure log to replay. */
@@ -15,7 +16,7 @@ export interface RequeueOptions {
   env: NodeJS.ProcessEnv;
   /** Progress lines and the final summary. */
   out: (line: string) => void;
-  /** One line per skipped or refused line of the log. */
+  /** One line per skipped or refused line of the log, and one per try that will be repeated. */
   err: (line: string) => void;
   /** Most commits per batch request. Default 500. */
   batchCommits?: number;
@@ -52,6 +53,11 @@ function earlier(duplicates: number): string {
   );
 }
 
+/** A wait for people: `0.5s`, `8s`. */
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}
+
 function errorText(answer: IngestAnswer): string {
   const body = answer.body as { error?: { code?: string; message?: string } } | undefined;
   const error = typeof body === 'object' && body !== null ? body.error : undefined;
@@ -72,35 +78,47 @@ export async function requeue(options: RequeueOptions): Promise<void> {
   const batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
   const maxTries = options.maxTries ?? 10;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const base = ingestBaseUrl(options.env);
-  const [secret] = localSecrets(options.repoRoot, options.env);
-  if (!secret) throw new CliError('NO_SECRET', 'no signing secret (set INGEST_SECRETS)');
-  await access(options.file).catch((error: unknown) => {
-    throw new CliError(
-      'FILE_UNREADABLE',
-      `cannot read ${options.file}: ${(error as Error).message}`,
-    );
-  });
+  // The file first, then the configuration: a wrong path or variable must end the command
+  // before the local secret is created.
+  await checkReadableFile(options.file);
+  const { baseUrl: base, secret } = readIngestTarget(options.repoRoot, options.env);
 
-  /** Posts until the ingest gives an answer other than 503, or the tries run out. */
+  /**
+   * Posts until the ingest gives an answer other than 429/5xx, or the tries run out. Each try that
+   * will be repeated says so on `err`, with its reason and the wait, so that an ingest that is
+   * down shows at once rather than after every try was spent.
+   */
   async function send(url: string, body: Buffer, firstLine: number): Promise<IngestAnswer> {
     let lastProblem = '';
+    let lastError: unknown;
     for (let attempt = 1; attempt <= maxTries; attempt++) {
+      let waitMs: number;
       try {
-        const answer = await postSigned({ url, secret: secret!, body });
+        const answer = await postSigned({ url, secret, body });
         // 429 and 5xx (503 from the ingest, 502/504 from a proxy, a 500) may pass later.
         if (answer.status !== 429 && answer.status < 500) return answer;
-        lastProblem = errorText(answer);
-        await sleep((answer.retryAfterSeconds ?? 1) * 1000);
+        lastProblem = `the ingest answered ${errorText(answer)}`;
+        lastError = undefined;
+        waitMs = (answer.retryAfterSeconds ?? 1) * 1000;
       } catch (error) {
-        lastProblem = (error as Error).message;
-        await sleep(Math.min(8000, 250 * 2 ** attempt));
+        if (!(error instanceof IngestUnreachableError)) throw error;
+        lastProblem = error.message;
+        lastError = error;
+        waitMs = Math.min(8000, 250 * 2 ** attempt);
       }
+      if (attempt === maxTries) break;
+      options.err(
+        `requeue: try ${attempt} of ${maxTries} for the commits from line ${firstLine} failed: ` +
+          `${lastProblem}; trying again in ${seconds(waitMs)}`,
+      );
+      await sleep(waitMs);
     }
     throw new CliError(
       'INGEST_UNAVAILABLE',
       `the ingest did not take the commits from line ${firstLine} after ${maxTries} tries (${lastProblem}); ` +
         'nothing after that line was sent: run requeue again (it is idempotent)',
+      1,
+      lastError,
     );
   }
 

@@ -1,0 +1,54 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@commitlog/runtime';
+import { describe, expect, it } from 'vitest';
+import { readIngestTarget, readIngestUrl } from './ingest-target.ts';
+
+const SECRET = 'a-signing-secret-of-at-least-32-characters';
+
+describe('the ingest the CLI posts to', () => {
+  it('takes an http(s) URL, or the local one when INGEST_URL is unset or blank', () => {
+    expect(readIngestUrl(undefined)).toEqual({ ok: true, url: 'http://127.0.0.1:8080' });
+    expect(readIngestUrl(' ')).toEqual({ ok: true, url: 'http://127.0.0.1:8080' });
+    expect(readIngestUrl('https://ingest.example.com/commitlog/')).toEqual({
+      ok: true,
+      url: 'https://ingest.example.com/commitlog',
+    });
+  });
+
+  it('refuses anything else, naming INGEST_URL and never echoing a password', () => {
+    const problem = (value: string): string => {
+      const read = readIngestUrl(value);
+      return read.ok ? 'accepted' : read.problem;
+    };
+    expect(problem('notaurl')).toMatch(/^must be an http:\/\/ or https:\/\/ URL/);
+    expect(problem('ftp://host')).toBe('must start with http:// or https:// (got "ftp://host")');
+    expect(problem('http://host/?a=1')).toContain('must not have a query');
+    expect(problem('redis://u:pw@host')).not.toContain('pw');
+  });
+
+  it('names every bad variable in one line and creates no local secret', () => {
+    const repoRoot = mkdtempSync(join(tmpdir(), 'target-'));
+    const env = { INGEST_URL: 'x', INGEST_SECRETS: `${SECRET},${SECRET},${SECRET}` };
+    const error = (() => {
+      try {
+        readIngestTarget(repoRoot, env);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual([
+      'INGEST_URL',
+      'INGEST_SECRETS',
+    ]);
+    expect((error as ConfigError).problems[1]?.message).toMatch(/^holds 3 secrets; at most 2/);
+    expect(existsSync(join(repoRoot, '.data'))).toBe(false);
+    expect(readIngestTarget(repoRoot, { INGEST_SECRETS: ` ${SECRET} ` })).toEqual({
+      baseUrl: 'http://127.0.0.1:8080',
+      secret: SECRET,
+    });
+  });
+});

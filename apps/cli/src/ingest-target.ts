@@ -1,0 +1,67 @@
+import { ConfigError, type ConfigProblem } from '@commitlog/runtime';
+import { configuredSecrets, keptSecret } from './local-secret.ts';
+
+/** Where `post` and `requeue` send commits, and what they sign them with. */
+export interface IngestTarget {
+  /** INGEST_URL without a trailing slash; default `http://127.0.0.1:8080`. */
+  baseUrl: string;
+  /** The first of INGEST_SECRETS, or the local one kept in `.data/ingest-secret`. */
+  secret: string;
+}
+
+const DEFAULT_INGEST_URL = 'http://127.0.0.1:8080';
+const EXAMPLE = 'such as http://127.0.0.1:8080 or https://ingest.example.com';
+
+/** INGEST_URL's value for a message; not repeated when it may hold a password. */
+function got(value: string): string {
+  return value.includes('@')
+    ? ' (the value is not shown: it may hold a password)'
+    : ` (got ${JSON.stringify(value)})`;
+}
+
+/**
+ * The ingest's base URL from INGEST_URL (unset or blank: the local one), or what is wrong with it.
+ * Checked here because fetch's own message (`Failed to parse URL from notaurl/v1/commits`) names
+ * neither the variable nor the rule.
+ */
+export function readIngestUrl(
+  value: string | undefined,
+): { ok: true; url: string } | { ok: false; problem: string } {
+  const text = value?.trim() || DEFAULT_INGEST_URL;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { ok: false, problem: `must be an http:// or https:// URL ${EXAMPLE}${got(text)}` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { ok: false, problem: `must start with http:// or https://${got(text)}` };
+  }
+  if (url.search !== '' || url.hash !== '') {
+    // The CLI appends /v1/commits, which would land inside the query or the fragment.
+    return { ok: false, problem: `must not have a query or a fragment${got(text)}` };
+  }
+  return { ok: true, url: text.replace(/\/+$/, '') };
+}
+
+/**
+ * Reads INGEST_URL and INGEST_SECRETS, and only when both are good falls back to (and perhaps
+ * creates) the local secret, so that bad configuration leaves nothing written.
+ *
+ * @throws ConfigError naming every bad variable, as the services' configuration does
+ */
+export function readIngestTarget(repoRoot: string, env: NodeJS.ProcessEnv): IngestTarget {
+  const url = readIngestUrl(env.INGEST_URL);
+  const problems: ConfigProblem[] = url.ok
+    ? []
+    : [{ variable: 'INGEST_URL', message: url.problem }];
+  let secrets: string[] | undefined;
+  try {
+    secrets = configuredSecrets(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (problems.length > 0 || !url.ok) throw new ConfigError(problems);
+  return { baseUrl: url.url, secret: secrets?.[0] ?? keptSecret(repoRoot, 'ingest-secret') };
+}

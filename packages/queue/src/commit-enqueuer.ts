@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { commitJobOptions, type CommitJobData, type JobRetention } from './commit-job.ts';
 import { DELIVERED_MARK } from './delivered-marks.ts';
 import { luaScript } from './lua-script.ts';
-import { claimLaneCount, LaneCountMismatchError, readLaneCount } from './lane-count.ts';
+import { claimLaneCount, LaneCountMismatchError, readLaneCountForStore } from './lane-count.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
 import { whenFirstConnected, type RedisConnection } from './redis-connection.ts';
@@ -109,8 +109,9 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
    * One script per lane (a Redis Cluster script may only touch one slot, and each lane is one
    * slot), all lanes at once: is each commit already stored or delivered, and how long is its
    * lane's backlog. Alongside, the recorded lane count: an ingest left running with an old LANES
-   * after another process changed it must refuse (503) rather than file commits in lanes that the
-   * workers no longer read, or under a hash that reorders keys.
+   * after another process changed it, or while another process changes it (the count's fence),
+   * must refuse (503) rather than file commits in lanes that the workers no longer read, or under
+   * a hash that reorders keys.
    */
   async function lookUp(
     batch: Pending[],
@@ -131,7 +132,7 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
       members.forEach((i, n) => (exists[i] = Number(reply[n + 1]) > 0));
     };
     const [recorded] = await Promise.all([
-      readLaneCount(options.connection, options.prefix),
+      readLaneCountForStore(options.connection, options.prefix),
       ...lanes.map(readLane),
     ]);
     if (recorded !== undefined && recorded !== options.lanes) {
@@ -168,7 +169,10 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
       await firstConnection;
       await options.admit?.();
       if (!laneCountAgreed) {
-        await claimLaneCount(options.connection, options.prefix, options.lanes);
+        // A request does not wait for another process's change of the count: 503 at once.
+        await claimLaneCount(options.connection, options.prefix, options.lanes, undefined, {
+          otherChangeWaitMs: 0,
+        });
         laneCountAgreed = true;
       }
       found = await lookUp(unique);

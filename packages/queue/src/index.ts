@@ -51,10 +51,13 @@ export {
   LaneCountMismatchError,
   lanesHoldingCommits,
   readLaneCount,
+  readLaneCountForStore,
   type HoldingLane,
+  type LaneCountClaimTiming,
   type LaneCountClaim,
   type LaneCountLog,
 } from './lane-count.ts';
+export { laneChangeKey, LaneCountChangingError } from './lane-change-fence.ts';
 export { isClusterAddress, parseRedisAddress, type RedisAddress } from './redis-address.ts';
 export { readLaneLocations, type LaneLocation } from './lane-map.ts';
 export { laneOfQueueName, laneQueueName } from './lane-queue-name.ts';

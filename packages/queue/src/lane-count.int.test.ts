@@ -1,11 +1,20 @@
 import { createTestQueuePrefix, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CommitJobData } from './commit-job.ts';
+import { createCommitEnqueuer } from './commit-enqueuer.ts';
+import {
+  laneChangeKey,
+  LaneCountChangingError,
+  raiseLaneChangeFence,
+} from './lane-change-fence.ts';
 import {
   claimLaneCount,
   laneCountKey,
   LaneCountChangeRefusedError,
   lanesHoldingCommits,
+  readLaneCountForStore,
 } from './lane-count.ts';
+import { QueueUnavailableError } from './queue-errors.ts';
 import { startLaneWorkers } from './lane-workers.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -54,6 +63,9 @@ describe('claimLaneCount on the real Redis', () => {
     }
   }
 
+  /** A change that waits only briefly for stores under way (3 s by default). */
+  const quick = { storesUnderWayMs: 50 };
+
   it('records the first number and accepts it again', async () => {
     expect(await claimLaneCount(space.redis, space.prefix, 16)).toEqual({ changedFrom: undefined });
     await claimLaneCount(space.redis, space.prefix, 16);
@@ -65,7 +77,9 @@ describe('claimLaneCount on the real Redis', () => {
     const log = { warn: (fields: object, message: string) => warnings.push({ fields, message }) };
     await claimLaneCount(space.redis, space.prefix, 16, log);
     expect(warnings).toEqual([]);
-    expect(await claimLaneCount(space.redis, space.prefix, 8, log)).toEqual({ changedFrom: 16 });
+    expect(await claimLaneCount(space.redis, space.prefix, 8, log, quick)).toEqual({
+      changedFrom: 16,
+    });
     expect(await space.redis.get(laneCountKey(space.prefix))).toBe('8');
     await claimLaneCount(space.redis, space.prefix, 8, log);
     expect(warnings).toEqual([
@@ -79,7 +93,7 @@ describe('claimLaneCount on the real Redis', () => {
   it('refuses a change while a lane holds a waiting commit, saying how to drain', async () => {
     await claimLaneCount(space.redis, space.prefix, 16);
     await addJob(3, 'waiting-1');
-    const refused = claimLaneCount(space.redis, space.prefix, 32);
+    const refused = claimLaneCount(space.redis, space.prefix, 32, undefined, quick);
     await expect(refused).rejects.toBeInstanceOf(LaneCountChangeRefusedError);
     await expect(refused).rejects.toThrow(
       /LANES=32 but .* LANES=16, and 1 of those lanes still hold commits \(lane 3: 1 waiting or in delivery\)\. .*commitlog status/,
@@ -93,8 +107,66 @@ describe('claimLaneCount on the real Redis', () => {
     expect(await lanesHoldingCommits(space.redis, space.prefix, 16, 8)).toEqual([
       { lane: 12, pending: 0, failed: 1 },
     ]);
-    await expect(claimLaneCount(space.redis, space.prefix, 8)).rejects.toThrow(/lane 12: 1 failed/);
+    await expect(claimLaneCount(space.redis, space.prefix, 8, undefined, quick)).rejects.toThrow(
+      /lane 12: 1 failed/,
+    );
     // Lane 12 stays with 13 lanes or more: a re-drive puts the commit where a worker reads.
-    expect(await claimLaneCount(space.redis, space.prefix, 13)).toEqual({ changedFrom: 16 });
+    expect(await claimLaneCount(space.redis, space.prefix, 13, undefined, quick)).toEqual({
+      changedFrom: 16,
+    });
+  });
+
+  it('waits out a store under way: a commit an old ingest adds once the fence is up refuses the change', async () => {
+    await claimLaneCount(space.redis, space.prefix, 16);
+    const change = claimLaneCount(space.redis, space.prefix, 8, undefined, {
+      storesUnderWayMs: 1000,
+    });
+    const refused = expect(change).rejects.toBeInstanceOf(LaneCountChangeRefusedError);
+    await waitFor(() => space.redis.exists(laneChangeKey(space.prefix)), {
+      description: 'the fence',
+    });
+    // An ingest still on 16 lanes read the count just before the fence went up, and adds now.
+    await addJob(12, 'stored-under-the-old-hash');
+    await refused;
+    expect(await space.redis.get(laneCountKey(space.prefix))).toBe('16');
+    expect(await space.redis.exists(laneChangeKey(space.prefix))).toBe(0);
+  });
+
+  it('has stores refuse (503) while the count is being changed, storing nothing', async () => {
+    await claimLaneCount(space.redis, space.prefix, 16);
+    const fence = await raiseLaneChangeFence(space.redis, space.prefix, 8);
+    expect(fence).toBeDefined();
+    await expect(readLaneCountForStore(space.redis, space.prefix)).rejects.toBeInstanceOf(
+      LaneCountChangingError,
+    );
+    const enqueuer = createCommitEnqueuer({
+      connection: space.redis,
+      prefix: space.prefix,
+      retention: { failedRetentionMs: 60_000 },
+      maxLaneBacklog: 100,
+      lanes: 16,
+    });
+    try {
+      const data: CommitJobData = {
+        id: 'during-the-change',
+        lane: 5,
+        commit: { bucketType: 'default', bucket: 'b', key: 'k', op: 'delete', siblings: [] },
+        receivedAt: new Date().toISOString(),
+      };
+      const refusedStore = enqueuer.enqueue(data);
+      await expect(refusedStore).rejects.toBeInstanceOf(QueueUnavailableError);
+      await expect(refusedStore).rejects.toThrow(/being changed \(to 8\)/);
+      expect(
+        await withLaneQueue(space.redis, space.prefix, 5, (q) => q.getJob('during-the-change')),
+      ).toBeUndefined();
+      // Another change waits for this one, or, told not to wait, gives up at once.
+      await expect(
+        claimLaneCount(space.redis, space.prefix, 32, undefined, { otherChangeWaitMs: 0 }),
+      ).rejects.toBeInstanceOf(LaneCountChangingError);
+      await fence!.release();
+      await expect(enqueuer.enqueue(data)).resolves.toMatchObject({ duplicate: false });
+    } finally {
+      await enqueuer.close();
+    }
   });
 });

@@ -1,4 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CommitlogError } from '@commitlog/core';
+import {
+  FENCE_TTL_MS,
+  laneChangeKey,
+  LaneCountChangingError,
+  raiseLaneChangeFence,
+} from './lane-change-fence.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -97,6 +104,20 @@ export function lanesToCover(recorded: number | undefined, configured: number): 
   return Math.max(recorded ?? 0, configured);
 }
 
+/**
+ * The recorded number of lanes as a store must read it before it files commits: refused with
+ * `LaneCountChangingError` while another process is changing it (lane-change-fence.ts). One MGET:
+ * the count and the fence share a hash slot, so this costs a store no more than a GET.
+ */
+export async function readLaneCountForStore(
+  connection: RedisConnection,
+  prefix: string,
+): Promise<number | undefined> {
+  const [count, fence] = await connection.mget(laneCountKey(prefix), laneChangeKey(prefix));
+  if (fence !== null && fence !== undefined) throw new LaneCountChangingError(fence);
+  return count === null || count === undefined ? undefined : Number(count);
+}
+
 /** Lanes read at once: a recorded count may be up to 4,096 and each read opens a queue. */
 const READ_AT_ONCE = 32;
 
@@ -151,6 +172,27 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+/**
+ * How long a change waits, fence up, before it checks the lanes: longer than a store takes from
+ * reading the count to adding its jobs (milliseconds, or a Redis command timeout of 2 s at worst),
+ * so that a commit an old ingest was storing when the fence went up is in its lane by then.
+ */
+const STORES_UNDER_WAY_MS = 3000;
+
+/** How often a change waits to see another process's change done. */
+const OTHER_CHANGE_POLL_MS = 250;
+
+export interface LaneCountClaimTiming {
+  /** The wait for stores under way (default 3 s); shorter only in tests. */
+  storesUnderWayMs?: number;
+  /**
+   * How long to wait for another process's change of the count to end before giving up with
+   * `LaneCountChangingError` (default: as long as a fence may stand). 0 for a store, which
+   * answers 503 at once rather than keep its request waiting.
+   */
+  otherChangeWaitMs?: number;
+}
+
 export interface LaneCountClaim {
   /** The number recorded before, when this call changed it. */
   changedFrom: number | undefined;
@@ -171,8 +213,13 @@ export async function claimLaneCount(
   prefix: string,
   lanes: number,
   log?: LaneCountLog,
+  timing: LaneCountClaimTiming = {},
 ): Promise<LaneCountClaim> {
-  const claim = await claimOnce(connection, prefix, lanes);
+  const waitUntil = Date.now() + (timing.otherChangeWaitMs ?? FENCE_TTL_MS);
+  let claim: LaneCountClaim | 'again';
+  do {
+    claim = await claimOnce(connection, prefix, lanes, timing.storesUnderWayMs, waitUntil);
+  } while (claim === 'again');
   if (claim.changedFrom !== undefined) {
     log?.warn(
       { lanes, previousLanes: claim.changedFrom },
@@ -182,19 +229,34 @@ export async function claimLaneCount(
   return claim;
 }
 
+/** One try; 'again' when another process changed the count or is changing it. */
 async function claimOnce(
   connection: RedisConnection,
   prefix: string,
   lanes: number,
-): Promise<LaneCountClaim> {
+  storesUnderWayMs = STORES_UNDER_WAY_MS,
+  waitUntil: number,
+): Promise<LaneCountClaim | 'again'> {
   const key = laneCountKey(prefix);
   await connection.set(key, String(lanes), 'NX');
   const recorded = await readLaneCount(connection, prefix);
   if (recorded === undefined || recorded === lanes) return { changedFrom: undefined };
-  const holding = await lanesHoldingCommits(connection, prefix, recorded, lanes);
-  if (holding.length > 0) throw new LaneCountChangeRefusedError(lanes, recorded, holding);
-  const changed = await connection.eval(COMPARE_AND_SET, 1, key, String(recorded), String(lanes));
+  const fence = await raiseLaneChangeFence(connection, prefix, lanes);
+  if (!fence) {
+    const other = await connection.get(laneChangeKey(prefix));
+    if (Date.now() >= waitUntil) throw new LaneCountChangingError(other ?? String(lanes));
+    await sleep(OTHER_CHANGE_POLL_MS);
+    return 'again';
+  }
+  let changed: unknown;
+  try {
+    await sleep(storesUnderWayMs);
+    const holding = await lanesHoldingCommits(connection, prefix, recorded, lanes);
+    if (holding.length > 0) throw new LaneCountChangeRefusedError(lanes, recorded, holding);
+    changed = await connection.eval(COMPARE_AND_SET, 1, key, String(recorded), String(lanes));
+  } finally {
+    await fence.release();
+  }
   // Another process changed it meanwhile: judge again against what it recorded.
-  if (changed !== 1) return claimOnce(connection, prefix, lanes);
-  return { changedFrom: recorded };
+  return changed === 1 ? { changedFrom: recorded } : 'again';
 }

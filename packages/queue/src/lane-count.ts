@@ -173,9 +173,10 @@ end
 return 0`;
 
 /**
- * How long a change waits, fence up, before it checks the lanes: longer than a store takes from
- * reading the count to adding its jobs (milliseconds, or a Redis command timeout of 2 s at worst),
- * so that a commit an old ingest was storing when the fence went up is in its lane by then.
+ * How long a change waits, fence up, before it checks the lanes: longer than an ingest takes from
+ * the answer to its count read to sending its add (milliseconds; seconds only for a stalled
+ * process). Redis runs commands in the order they arrive, so an add sent before the checks is
+ * seen by them, however slow Redis itself is.
  */
 const STORES_UNDER_WAY_MS = 3000;
 

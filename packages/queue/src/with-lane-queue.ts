@@ -32,6 +32,10 @@ export function openLaneQueue(
 /**
  * Opens a lane's BullMQ queue on a shared connection for one piece of work, and closes it after
  * (the connection stays open: it belongs to the caller). Errors reach the caller through `use`.
+ *
+ * It does not write the queue's meta hash, which BullMQ otherwise writes whenever a queue object
+ * opens: `commitlog status` under a mistyped QUEUE_PREFIX left a hash per lane behind, forever.
+ * The meta a lane's jobs need is written by the ingest's queues (`openLaneQueue`), which add them.
  */
 export async function withLaneQueue<T>(
   connection: RedisConnection,
@@ -39,7 +43,13 @@ export async function withLaneQueue<T>(
   lane: number,
   use: (queue: Queue<CommitJobData>) => Promise<T>,
 ): Promise<T> {
-  const queue = openLaneQueue(connection, prefix, lane);
+  const queue = new Queue<CommitJobData>(laneQueueName(lane), {
+    connection,
+    prefix,
+    streams: { events: { maxLen: EVENTS_KEPT } },
+    skipMetasUpdate: true,
+  });
+  queue.on('error', () => undefined);
   try {
     return await use(queue);
   } finally {

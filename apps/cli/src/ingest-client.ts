@@ -38,6 +38,12 @@ export async function postSigned(options: {
     });
     text = await response.text();
   } catch (error) {
+    // Only a network failure or a timeout may pass with time (retriable); fetch's own TypeError
+    // for a request it cannot even build does not, and its message may repeat the whole URL.
+    const network =
+      (error instanceof Error && error.name === 'TimeoutError') ||
+      (error instanceof TypeError && error.message === 'fetch failed');
+    if (!network) throw error;
     throw new IngestUnreachableError(options.url, networkReason(error, timeoutMs), error);
   }
   let body: unknown = text;

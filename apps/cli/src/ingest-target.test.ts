@@ -26,6 +26,10 @@ describe('the ingest the CLI posts to', () => {
     expect(problem('ftp://host')).toBe('must start with http:// or https:// (got "ftp://host")');
     expect(problem('http://host/?a=1')).toContain('must not have a query');
     expect(problem('redis://u:pw@host')).not.toContain('pw');
+    // fetch would refuse it with a message that repeats the URL, password and all.
+    expect(problem('http://ops:s3cretPW@127.0.0.1:1')).toBe(
+      'must not hold a user or password (requests are signed with INGEST_SECRETS) (the value is not shown: it may hold a password)',
+    );
   });
 
   it('names every bad variable in one line and creates no local secret', () => {

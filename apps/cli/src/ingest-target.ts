@@ -37,6 +37,14 @@ export function readIngestUrl(
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return { ok: false, problem: `must start with http:// or https://${got(text)}` };
   }
+  if (url.username !== '' || url.password !== '') {
+    // fetch refuses such a URL, and its error repeats it, password and all. The ingest takes no
+    // URL credentials anyway: requests are signed with INGEST_SECRETS.
+    return {
+      ok: false,
+      problem: `must not hold a user or password (requests are signed with INGEST_SECRETS)${got(text)}`,
+    };
+  }
   if (url.search !== '' || url.hash !== '') {
     // The CLI appends /v1/commits, which would land inside the query or the fragment.
     return { ok: false, problem: `must not have a query or a fragment${got(text)}` };

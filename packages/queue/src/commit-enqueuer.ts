@@ -169,9 +169,10 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
       await firstConnection;
       await options.admit?.();
       if (!laneCountAgreed) {
-        // A request does not wait for another process's change of the count: 503 at once.
+        // Records the count if none is, but never changes it: a change waits for stores under
+        // way and is a start-up's to make. Another count recorded: 503 (LANES_MISMATCH).
         await claimLaneCount(options.connection, options.prefix, options.lanes, undefined, {
-          otherChangeWaitMs: 0,
+          change: false,
         });
         laneCountAgreed = true;
       }

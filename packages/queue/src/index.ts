@@ -53,7 +53,7 @@ export {
   readLaneCount,
   readLaneCountForStore,
   type HoldingLane,
-  type LaneCountClaimTiming,
+  type LaneCountClaimOptions,
   type LaneCountClaim,
   type LaneCountLog,
 } from './lane-count.ts';

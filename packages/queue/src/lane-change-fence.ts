@@ -38,6 +38,9 @@ end
 return 0`;
 
 export interface LaneChangeFence {
+  /** What the fence holds while it is this process's own. */
+  token: string;
+  /** Takes it down if it is still this process's own; never throws (it expires anyway). */
   release(): Promise<void>;
 }
 
@@ -55,8 +58,10 @@ export async function raiseLaneChangeFence(
   const raised = await connection.set(key, token, 'PX', FENCE_TTL_MS, 'NX');
   if (raised !== 'OK') return undefined;
   return {
+    token,
     async release() {
-      await connection.eval(RELEASE_IF_OURS, 1, key, token);
+      // A failure here must not replace the change's own outcome: the fence expires by itself.
+      await connection.eval(RELEASE_IF_OURS, 1, key, token).catch(() => undefined);
     },
   };
 }

@@ -11,9 +11,11 @@ import {
   claimLaneCount,
   laneCountKey,
   LaneCountChangeRefusedError,
+  LaneCountMismatchError,
   lanesHoldingCommits,
   readLaneCountForStore,
 } from './lane-count.ts';
+import { monitorRedis } from '../test/redis-monitor.ts';
 import { QueueUnavailableError } from './queue-errors.ts';
 import { startLaneWorkers } from './lane-workers.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
@@ -168,5 +170,56 @@ describe('claimLaneCount on the real Redis', () => {
     } finally {
       await enqueuer.close();
     }
+  });
+
+  it('refuses a change at once, fence never up, while lanes hold commits', async () => {
+    await claimLaneCount(space.redis, space.prefix, 16);
+    await addJob(3, 'waiting');
+    const fenceKey = laneChangeKey(space.prefix);
+    const mark = `${space.prefix}:monitor-mark`;
+    const seen: string[][] = [];
+    const monitor = await monitorRedis(space.redisUrl, (args) => seen.push(args));
+    try {
+      await expect(
+        claimLaneCount(space.redis, space.prefix, 32, undefined, { storesUnderWayMs: 60_000 }),
+      ).rejects.toBeInstanceOf(LaneCountChangeRefusedError);
+      // A command sent after the claim reaches MONITOR after all of the claim's.
+      await space.redis.get(mark);
+      await waitFor(() => seen.some((args) => args.includes(mark)), {
+        description: 'MONITOR to catch up',
+      });
+    } finally {
+      monitor.stop();
+    }
+    const touched = seen.filter((args) => args.includes(fenceKey));
+    expect(touched).toEqual([]);
+  });
+
+  it('only records the count when told not to change it, as a store does', async () => {
+    await claimLaneCount(space.redis, space.prefix, 16);
+    await expect(
+      claimLaneCount(space.redis, space.prefix, 8, undefined, { change: false }),
+    ).rejects.toBeInstanceOf(LaneCountMismatchError);
+    expect(await space.redis.get(laneCountKey(space.prefix))).toBe('16');
+    expect(await space.redis.exists(laneChangeKey(space.prefix))).toBe(0);
+  });
+
+  it('does not change the count once its fence has lapsed', async () => {
+    await claimLaneCount(space.redis, space.prefix, 16);
+    const fenceKey = laneChangeKey(space.prefix);
+    const change = claimLaneCount(space.redis, space.prefix, 8, undefined, {
+      storesUnderWayMs: 1000,
+      otherChangeWaitMs: 0,
+    });
+    const outcome = change.then(
+      () => 'changed',
+      (error: unknown) => error,
+    );
+    await waitFor(() => space.redis.exists(fenceKey), { description: 'the fence' });
+    // The fence expired during the check, and another process's stands now.
+    await space.redis.set(fenceKey, 'another-process');
+    expect(await outcome).toBeInstanceOf(LaneCountChangingError);
+    expect(await space.redis.get(laneCountKey(space.prefix))).toBe('16');
+    expect(await space.redis.get(fenceKey)).toBe('another-process');
   });
 });

@@ -164,13 +164,16 @@ export async function lanesHoldingCommits(
   return holding;
 }
 
-/** Sets the key to ARGV[2] only if it still holds ARGV[1]: two processes never both change it. */
-const COMPARE_AND_SET = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2])
-  return 1
-end
-return 0`;
+/**
+ * Changes the count (KEYS[1]) from ARGV[1] to ARGV[2] only while the fence (KEYS[2], same slot)
+ * still holds this process's token ARGV[3]: -1 when the fence lapsed (stores may have gone on
+ * under the old count since), 0 when another process changed the count, 1 when changed.
+ */
+const CHANGE_UNDER_FENCE = `
+if redis.call('GET', KEYS[2]) ~= ARGV[3] then return -1 end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1`;
 
 /**
  * How long a change waits, fence up, before it checks the lanes: longer than an ingest takes from
@@ -183,13 +186,19 @@ const STORES_UNDER_WAY_MS = 3000;
 /** How often a change waits to see another process's change done. */
 const OTHER_CHANGE_POLL_MS = 250;
 
-export interface LaneCountClaimTiming {
+export interface LaneCountClaimOptions {
+  /**
+   * False: only record the count when none is; another recorded count throws
+   * `LaneCountMismatchError`. What a store does (an ingest started while Redis was away): a
+   * change waits for stores under way, which a request must not, and is a start-up's to make.
+   * Default true.
+   */
+  change?: boolean;
   /** The wait for stores under way (default 3 s); shorter only in tests. */
   storesUnderWayMs?: number;
   /**
    * How long to wait for another process's change of the count to end before giving up with
-   * `LaneCountChangingError` (default: as long as a fence may stand). 0 for a store, which
-   * answers 503 at once rather than keep its request waiting.
+   * `LaneCountChangingError`. Default: as long as a fence may stand.
    */
   otherChangeWaitMs?: number;
 }
@@ -214,12 +223,12 @@ export async function claimLaneCount(
   prefix: string,
   lanes: number,
   log?: LaneCountLog,
-  timing: LaneCountClaimTiming = {},
+  options: LaneCountClaimOptions = {},
 ): Promise<LaneCountClaim> {
-  const waitUntil = Date.now() + (timing.otherChangeWaitMs ?? FENCE_TTL_MS);
+  const waitUntil = Date.now() + (options.otherChangeWaitMs ?? FENCE_TTL_MS);
   let claim: LaneCountClaim | 'again';
   do {
-    claim = await claimOnce(connection, prefix, lanes, timing.storesUnderWayMs, waitUntil);
+    claim = await claimOnce(connection, prefix, lanes, options, waitUntil);
   } while (claim === 'again');
   if (claim.changedFrom !== undefined) {
     log?.warn(
@@ -235,13 +244,20 @@ async function claimOnce(
   connection: RedisConnection,
   prefix: string,
   lanes: number,
-  storesUnderWayMs = STORES_UNDER_WAY_MS,
+  options: LaneCountClaimOptions,
   waitUntil: number,
 ): Promise<LaneCountClaim | 'again'> {
   const key = laneCountKey(prefix);
   await connection.set(key, String(lanes), 'NX');
   const recorded = await readLaneCount(connection, prefix);
   if (recorded === undefined || recorded === lanes) return { changedFrom: undefined };
+  if (options.change === false) throw new LaneCountMismatchError(lanes, recorded);
+  // Refused at once, fence never up, when lanes hold commits: a process started with a wrong
+  // LANES (a crash-looping pod) must not take every ingest's stores down while it finds out.
+  const holdingBefore = await lanesHoldingCommits(connection, prefix, recorded, lanes);
+  if (holdingBefore.length > 0) {
+    throw new LaneCountChangeRefusedError(lanes, recorded, holdingBefore);
+  }
   const fence = await raiseLaneChangeFence(connection, prefix, lanes);
   if (!fence) {
     const other = await connection.get(laneChangeKey(prefix));
@@ -251,13 +267,22 @@ async function claimOnce(
   }
   let changed: unknown;
   try {
-    await sleep(storesUnderWayMs);
+    await sleep(options.storesUnderWayMs ?? STORES_UNDER_WAY_MS);
     const holding = await lanesHoldingCommits(connection, prefix, recorded, lanes);
     if (holding.length > 0) throw new LaneCountChangeRefusedError(lanes, recorded, holding);
-    changed = await connection.eval(COMPARE_AND_SET, 1, key, String(recorded), String(lanes));
+    changed = await connection.eval(
+      CHANGE_UNDER_FENCE,
+      2,
+      key,
+      laneChangeKey(prefix),
+      String(recorded),
+      String(lanes),
+      fence.token,
+    );
   } finally {
     await fence.release();
   }
-  // Another process changed it meanwhile: judge again against what it recorded.
+  // Another process changed the count meanwhile (judge again against what it recorded), or the
+  // fence lapsed during a long check (stores may have gone on: check again under a new one).
   return changed === 1 ? { changedFrom: recorded } : 'again';
 }

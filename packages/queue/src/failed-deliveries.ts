@@ -42,19 +42,43 @@ export function reasonOf(failedReason: string | null | undefined): string {
   return end === -1 ? failedReason : failedReason.slice(0, end);
 }
 
-/** Every failed job of a lane as `{id, failedReason, finishedOn}`, page by page. */
+/**
+ * Every failed job of a lane as `{id, failedReason, finishedOn}`, page by page, in the order of
+ * the failed set's scores (when each failed). Pages follow a cursor on that score, not positions:
+ * another process re-driving or removing failures meanwhile (the CLI beside the dashboard, the
+ * retention) would shift positions, and a page by position would skip failures silently.
+ */
 export async function* failedEntries(
   connection: RedisConnection,
   queue: Queue,
+  pageSize = PAGE,
 ): AsyncGenerator<{ id: string; failedReason: string | null; finishedOn: number }> {
   const failedKey = queue.toKey('failed');
-  for (let start = 0; ; start += PAGE) {
-    const ids = await connection.zrange(failedKey, String(start), String(start + PAGE - 1));
-    if (ids.length === 0) return;
+  let from = '-inf';
+  // Read at the cursor's score already: the next page starts at that score again.
+  let seenAtScore = new Set<string>();
+  for (;;) {
+    // Room for the ones seen at the cursor's score (re-read, dropped below), so that a page holds
+    // `pageSize` new ones when there are, however many share one score.
+    const limit = pageSize + seenAtScore.size;
+    const reply = await connection.zrangebyscore(
+      failedKey,
+      from,
+      '+inf',
+      'WITHSCORES',
+      'LIMIT',
+      0,
+      limit,
+    );
+    const page: { id: string; score: string }[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2)
+      page.push({ id: reply[i]!, score: reply[i + 1]! });
+    const fresh = page.filter((entry) => entry.score !== from || !seenAtScore.has(entry.id));
+    if (fresh.length === 0) return;
     const pipeline = connection.pipeline();
-    for (const id of ids) pipeline.hmget(queue.toKey(id), 'failedReason', 'finishedOn');
+    for (const { id } of fresh) pipeline.hmget(queue.toKey(id), 'failedReason', 'finishedOn');
     const replies = (await pipeline.exec()) ?? [];
-    for (const [i, id] of ids.entries()) {
+    for (const [i, { id }] of fresh.entries()) {
       const [error, value] = replies[i] ?? [new Error('incomplete pipeline reply'), null];
       if (error) throw error;
       const [failedReason, finishedOn] = value as [string | null, string | null];
@@ -62,7 +86,11 @@ export async function* failedEntries(
       if (finishedOn === null) continue;
       yield { id, failedReason, finishedOn: Number(finishedOn) };
     }
-    if (ids.length < PAGE) return;
+    const last = fresh.at(-1)!.score;
+    if (last !== from) seenAtScore = new Set();
+    for (const entry of fresh) if (entry.score === last) seenAtScore.add(entry.id);
+    from = last;
+    if (page.length < limit) return;
   }
 }
 

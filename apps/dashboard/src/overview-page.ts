@@ -73,7 +73,7 @@ function table(headers: string[], rows: SafeHtml[], empty: string): SafeHtml {
 }
 
 function summary(view: OverviewView): SafeHtml {
-  const { backlogs, rates, held, stalls } = view.overview;
+  const { backlogs, rates, held, stallsRecorded } = view.overview;
   const total = (pick: (b: (typeof backlogs)[number]) => number) =>
     backlogs.reduce((t, b) => t + pick(b), 0);
   const ages = backlogs.flatMap((b) =>
@@ -97,7 +97,7 @@ function summary(view: OverviewView): SafeHtml {
       total((b) => b.failed) > 0,
     )}
     ${item('held lanes', held.length, held.length > 0)}
-    ${item('stalls recorded', stalls.length, stalls.length > 0)}
+    ${item('stalls recorded', stallsRecorded, stallsRecorded > 0)}
     ${item('oldest waiting', ages.length === 0 ? '-' : formatAge(Math.max(...ages)))}
     ${item(`delivered, last ${rates.length} min`, sum('delivered'))}
     ${item(`failed, last ${rates.length} min`, sum('failed'), sum('failed') > 0)}
@@ -158,9 +158,12 @@ function stuckSections(view: OverviewView): SafeHtml {
         <td>${formatAge(now - h.heldSince)}</td>
       </tr>`,
   );
+  const shown = view.overview.stalls.length;
+  const more = view.overview.stallsRecorded - shown;
   return html`<h2>Stalled deliveries</h2>
     <p class="none">
       Jobs whose worker died or hung while delivering them; BullMQ moved each back to its lane.
+      ${more > 0 ? `The newest ${shown} of ${view.overview.stallsRecorded} recorded.` : ''}
     </p>
     ${table(['Stalled at', 'Lane', 'Job', 'Worker that held it', 'State now'], stalls, 'No stalls recorded.')}
     <h2>Lanes held by a retrying commit</h2>

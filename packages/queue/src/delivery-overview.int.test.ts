@@ -7,6 +7,7 @@ import { laneJobState, openBoardQueues } from './board-queues.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import type { CommitJobData } from './commit-job.ts';
 import { readDeliveryOverview } from './delivery-overview.ts';
+import { recordStall } from './delivery-views.ts';
 
 function job(n: number, bucket = 'payments'): CommitJobData {
   const commit = {
@@ -88,5 +89,15 @@ describe('readDeliveryOverview on the real Redis', () => {
     } finally {
       await board.close();
     }
+  });
+
+  it('counts every stall recorded, beyond the newest it shows', async () => {
+    const { redis, prefix } = lanes.space;
+    for (let n = 0; n < 7; n++) {
+      await recordStall(redis, prefix, { lane: 0, jobId: `gone-${n}`, at: 1_000 + n, worker: 'w' });
+    }
+    const overview = await readDeliveryOverview(redis, prefix, 1, { stalls: 3, failures: 0 });
+    expect(overview.stalls.map((s) => s.jobId)).toEqual(['gone-6', 'gone-5', 'gone-4']);
+    expect(overview.stallsRecorded).toBe(7);
   });
 });

@@ -1,6 +1,12 @@
 import { readLaneBacklogs, type LaneBacklog } from './lane-backlog.ts';
 import { deliveryRates, type DeliveryMinute } from './delivery-rates.ts';
-import { heldLanes, stallRecords, type HeldLane, type StallView } from './delivery-views.ts';
+import {
+  heldLanes,
+  stallRecords,
+  stallStreamKey,
+  type HeldLane,
+  type StallView,
+} from './delivery-views.ts';
 import {
   failedByReason,
   recentFailures,
@@ -17,7 +23,10 @@ export interface DeliveryOverview {
   held: HeldLane[];
   failedByReason: FailedReasonGroup[];
   recentFailures: FailedDelivery[];
+  /** The newest stall records, at most `OverviewOptions.stalls` of them. */
   stalls: StallView[];
+  /** How many stall records Redis keeps in all (the views show the newest). */
+  stallsRecorded: number;
   /** Delivered and failed per minute, oldest first, the current (partial) minute last. */
   rates: DeliveryMinute[];
 }
@@ -42,12 +51,13 @@ export async function readDeliveryOverview(
   const now = options.now ?? Date.now;
   const lanes = Array.from({ length: laneCount }, (_, lane) => lane);
   const at = now();
-  const [backlogs, held, failed, failures, stalls, rates] = await Promise.all([
+  const [backlogs, held, failed, failures, stalls, stallsRecorded, rates] = await Promise.all([
     readLaneBacklogs(connection, prefix, lanes, () => at),
     heldLanes(connection, prefix, lanes),
     failedByReason(connection, prefix, lanes),
     recentFailures(connection, prefix, lanes, options.failures ?? 20),
     stallRecords(connection, prefix, options.stalls ?? 20),
+    connection.xlen(stallStreamKey(prefix)),
     deliveryRates(connection, prefix, lanes, options.minutes ?? 15, at),
   ]);
   return {
@@ -57,6 +67,7 @@ export async function readDeliveryOverview(
     failedByReason: failed,
     recentFailures: failures,
     stalls,
+    stallsRecorded,
     rates,
   };
 }

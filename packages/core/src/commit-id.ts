@@ -1,7 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
 import type { Commit, Sibling } from './commit-schema.ts';
-import { updateLengthPrefixed as field, u32be } from './length-prefixed.ts';
-import { binaryToBytes } from './riak-binary.ts';
+import { LengthPrefixedWriter } from './length-prefixed.ts';
 
 /**
  * The id of a commit: 64 lowercase hex characters, the whole SHA-256 of the commit's identifying
@@ -38,54 +36,42 @@ import { binaryToBytes } from './riak-binary.ts';
  * `lastModified` and the other texts count as given (not normalised). Siblings count in order.
  */
 export function commitId(commit: Commit): string {
-  const hash = createHash('sha256');
-  field(hash, commit.vclock === undefined ? 'commitlog.commit-id.v1' : 'commitlog.commit-id.v2');
-  field(hash, commit.vclock === undefined ? 'body' : 'vclock');
-  field(hash, binaryToBytes(commit.bucketType));
-  field(hash, binaryToBytes(commit.bucket));
-  field(hash, binaryToBytes(commit.key));
-  field(hash, commit.op);
-  if (commit.vclock !== undefined) field(hash, base64Bytes(commit.vclock));
-  hash.update(u32be(commit.siblings.length));
-  for (const sibling of commit.siblings) updateSibling(hash, sibling);
-  return hash.digest('hex');
+  const input = new LengthPrefixedWriter()
+    .field(commit.vclock === undefined ? 'commitlog.commit-id.v1' : 'commitlog.commit-id.v2')
+    .field(commit.vclock === undefined ? 'body' : 'vclock')
+    .binary(commit.bucketType)
+    .binary(commit.bucket)
+    .binary(commit.key)
+    .field(commit.op);
+  if (commit.vclock !== undefined) input.base64Field(commit.vclock);
+  input.u32(commit.siblings.length);
+  for (const sibling of commit.siblings) writeSibling(input, sibling);
+  return input.sha256().toString('hex');
 }
 
-const ABSENT = Uint8Array.of(0x00);
-const PRESENT = Uint8Array.of(0x01);
-const STRING = Uint8Array.of(0x73); // "s"
-const INTEGER = Uint8Array.of(0x69); // "i"
+const ABSENT = 0x00;
+const PRESENT = 0x01;
+const STRING = 0x73; // "s"
+const INTEGER = 0x69; // "i"
 
-function updateSibling(hash: Hash, sibling: Sibling): void {
-  field(hash, base64Bytes(sibling.value));
+function writeSibling(input: LengthPrefixedWriter, sibling: Sibling): void {
+  input.base64Field(sibling.value);
   for (const text of [sibling.contentType, sibling.vtag, sibling.lastModified]) {
-    if (text === undefined) {
-      hash.update(ABSENT);
-    } else {
-      hash.update(PRESENT);
-      field(hash, text);
-    }
+    if (text === undefined) input.byte(ABSENT);
+    else input.byte(PRESENT).field(text);
   }
   const usermeta = sortedEntries(sibling.usermeta ?? {});
-  hash.update(u32be(usermeta.length));
-  for (const [name, value] of usermeta) {
-    field(hash, name);
-    field(hash, value);
-  }
+  input.u32(usermeta.length);
+  for (const [name, value] of usermeta) input.field(name).field(value);
   const indexes = sortedEntries(sibling.indexes ?? {});
-  hash.update(u32be(indexes.length));
+  input.u32(indexes.length);
   for (const [name, values] of indexes) {
-    field(hash, name);
-    hash.update(u32be(values.length));
+    input.field(name).u32(values.length);
     for (const value of values) {
-      hash.update(typeof value === 'string' ? STRING : INTEGER);
-      field(hash, typeof value === 'string' ? value : integerText(value));
+      if (typeof value === 'string') input.byte(STRING).field(value);
+      else input.byte(INTEGER).field(integerText(value));
     }
   }
-}
-
-function base64Bytes(base64: string): Uint8Array {
-  return binaryToBytes({ base64 });
 }
 
 /** A map's entries in ascending byte order of their UTF-8 names (Erlang's order of binaries). */

@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Commit } from './commit-schema.ts';
-import { updateLengthPrefixed as field } from './length-prefixed.ts';
-import { binaryToBytes } from './riak-binary.ts';
+import { LengthPrefixedWriter } from './length-prefixed.ts';
 
 /** Most lanes a deployment may have (`LANES`). */
 export const MAX_LANES = 4096;
@@ -29,11 +27,12 @@ export function laneOf(
   if (!Number.isInteger(lanes) || lanes < 1 || lanes > MAX_LANES) {
     throw new RangeError(`lanes must be an integer from 1 to ${MAX_LANES}, got ${lanes}`);
   }
-  const hash = createHash('sha256');
-  field(hash, binaryToBytes(commit.bucketType));
-  field(hash, binaryToBytes(commit.bucket));
-  field(hash, binaryToBytes(commit.key));
-  return Number(hash.digest().readBigUInt64BE(0) % BigInt(lanes));
+  const hash = new LengthPrefixedWriter()
+    .binary(commit.bucketType)
+    .binary(commit.bucket)
+    .binary(commit.key)
+    .sha256();
+  return Number(hash.readBigUInt64BE(0) % BigInt(lanes));
 }
 
 /**

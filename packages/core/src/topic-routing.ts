@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Commit } from './commit-schema.ts';
 import { CommitlogError } from './errors.ts';
-import { updateLengthPrefixed as field } from './length-prefixed.ts';
+import { LengthPrefixedWriter } from './length-prefixed.ts';
 import { binaryToBytes, binaryToText, type RiakBinary } from './riak-binary.ts';
 import { validationErrorFrom } from './validation-error.ts';
 
@@ -37,10 +36,8 @@ export function isValidTopicName(name: string): boolean {
 export function defaultTopic(bucketType: RiakBinary, bucket: RiakBinary): string {
   const name = `riak.${topicPart(bucketType)}.${topicPart(bucket)}`;
   if (name.length <= MAX_TOPIC_LENGTH) return name;
-  const hash = createHash('sha256');
-  field(hash, binaryToBytes(bucketType));
-  field(hash, binaryToBytes(bucket));
-  return `${name.slice(0, MAX_TOPIC_LENGTH - 9)}-${hash.digest('hex').slice(0, 8)}`;
+  const hash = new LengthPrefixedWriter().binary(bucketType).binary(bucket).sha256();
+  return `${name.slice(0, MAX_TOPIC_LENGTH - 9)}-${hash.toString('hex').slice(0, 8)}`;
 }
 
 function topicPart(b: RiakBinary): string {

@@ -11,6 +11,10 @@ export interface BoardGuardDeps {
   jobState(lane: number, jobId: string): Promise<string>;
   /** Logs an admin's action on the board. */
   audit(user: string, action: string, detail: Record<string, unknown>): void;
+  /** This dashboard's LANES: the lanes Bull Board has. */
+  laneCount: number;
+  /** The lane count recorded in Redis, if any process has recorded one. */
+  readRecordedLaneCount(): Promise<number | undefined>;
 }
 
 function forbid(req: Request, res: Response, what: string): void {
@@ -50,12 +54,23 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     next();
   });
   // `next('router')` hands the request on to Bull Board; plain `next()` would reach the refusal below.
-  router.put(['/api/queues/pause', '/api/queues/resume'], (req, res, next) => {
-    deps.audit(
-      userOf(res)!.name,
-      `${req.path.endsWith('pause') ? 'pause' : 'resume'} all lanes`,
-      {},
-    );
+  router.put(['/api/queues/pause', '/api/queues/resume'], async (req, res, next) => {
+    const action = req.path.endsWith('pause') ? 'pause' : 'resume';
+    // Bull Board pauses the lanes it has: under a stale LANES, "all" would leave lanes out and
+    // the admin would believe every lane stopped.
+    const recorded = await deps.readRecordedLaneCount();
+    if (recorded !== undefined && recorded > deps.laneCount) {
+      refuse(
+        req,
+        res,
+        409,
+        'stale-lane-count',
+        `this dashboard runs with LANES=${deps.laneCount} but the queues in Redis are made with LANES=${recorded}: ` +
+          `${action} all would reach lanes 0 to ${deps.laneCount - 1} only; restart the dashboard with LANES=${recorded}`,
+      );
+      return;
+    }
+    deps.audit(userOf(res)!.name, `${action} all lanes`, {});
     next('router');
   });
   router.put(

@@ -87,12 +87,22 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   app.get('/api/overview', requireUser, deliveries.json);
   app.post('/deliveries/redrive', requireUser, requireAdmin, form, json, csrf, deliveries.redrive);
 
+  /**
+   * Bull Board answers its own errors, with a 500, so the 503 below never sees them: while Redis
+   * is away its API is refused here, as a condition to wait out rather than a fault.
+   */
+  const redisUpForBoardApi: RequestHandler = (req, res, next) => {
+    if (!req.path.startsWith('/api/') || deps.isRedisUp()) return next();
+    refuse(req, res, 503, 'unavailable', 'Redis is not answering; the queues cannot be read now');
+  };
   const guard = boardGuard({
     jobState: deps.jobState,
+    laneCount: deps.laneCount,
+    readRecordedLaneCount: deps.readRecordedLaneCount,
     redrive: (lane, jobId) => deps.redrive(jobId === undefined ? {} : { jobId }, [lane]),
     audit: (user, action, detail) => audit(`board: ${action}`, { user, ...detail }),
   });
-  app.use(BOARD_PATH, requireUser, boardHeaders, guard, (req, res, next) =>
+  app.use(BOARD_PATH, requireUser, boardHeaders, redisUpForBoardApi, guard, (req, res, next) =>
     deps.boards[userOf(res)!.role](req, res, next),
   );
 

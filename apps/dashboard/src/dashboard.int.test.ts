@@ -366,6 +366,45 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     );
   });
 
+  it('shows a lane an admin paused in Bull Board until it is resumed', async () => {
+    const lane7 = encodeURIComponent(`lanes 0-7/${laneQueueName(7)}`);
+    const board = (action: 'pause' | 'resume', client: Client) =>
+      fetch(`${base}/queues/api/queues/${lane7}/${action}`, {
+        method: 'PUT',
+        headers: { cookie: client.cookie },
+      });
+    expect((await board('pause', viewer)).status).toBe(403);
+    expect((await board('pause', admin)).ok).toBe(true);
+    try {
+      const o = await overview(viewer);
+      expect(o.backlogs.filter((b) => b.paused).map((b) => b.lane)).toEqual([7]);
+      const page = await (
+        await fetch(`${base}/deliveries`, { headers: { cookie: viewer.cookie } })
+      ).text();
+      expect(page).toMatch(/<div class="alert"><b>1<\/b>paused lanes<\/div>/);
+      expect(page).toContain('data-paused');
+    } finally {
+      expect((await board('resume', admin)).ok).toBe(true);
+    }
+    expect((await overview(viewer)).backlogs.some((b) => b.paused)).toBe(false);
+  });
+
+  it('says so when a re-drive from the page matches no failed delivery', async () => {
+    const response = await fetch(`${base}/deliveries/redrive`, {
+      method: 'POST',
+      headers: { cookie: admin.cookie },
+      body: new URLSearchParams({ _csrf: admin.csrf, reason: 'no-such-reason' }),
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(303);
+    const location = response.headers.get('location') ?? '';
+    expect(location).toBe('/deliveries?redriven=0&skipped=0');
+    const page = await (
+      await fetch(`${base}${location}`, { headers: { cookie: admin.cookie } })
+    ).text();
+    expect(page).toContain('Nothing was re-driven: no failed delivery matched.');
+  });
+
   it("blocks a user's sign-in after five failures, and no one else's", async () => {
     const attempt = (username: string, password: string) =>
       fetch(`${base}/login`, {
@@ -425,8 +464,56 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
       expect(
         await (await fetch(`${base}/deliveries`, { headers: { cookie: admin.cookie } })).text(),
       ).not.toContain('data-lanes-mismatch');
+      // "Pause all" here would pause lanes 0 and 1 only: refused, and nothing is paused.
+      const pauseAll = await fetch(`${staleBase}/queues/api/queues/pause`, {
+        method: 'PUT',
+        headers: { cookie },
+      });
+      expect(pauseAll.status).toBe(409);
+      expect(await pauseAll.json()).toMatchObject({
+        error: {
+          code: 'stale-lane-count',
+          message: expect.stringContaining('restart the dashboard with LANES=8') as unknown,
+        },
+      });
+      expect((await overview(admin)).backlogs.some((b) => b.paused)).toBe(false);
     } finally {
       await stale.close();
     }
   });
+});
+
+describe('the dashboard while Redis is away', () => {
+  it('answers 503 on its own views and on Bull Board’s API, not 500', async () => {
+    const [port, opsPort, nothing] = [await freePort(), await freePort(), await freePort()];
+    const dashboard = await startDashboard(
+      loadDashboardConfig({
+        REDIS_URL: `redis://127.0.0.1:${nothing}`,
+        LANES: '2',
+        DASHBOARD_PORT: String(port),
+        DASHBOARD_OPS_PORT: String(opsPort),
+        DASHBOARD_USERS: `admin:admin:${await hashPassword(PASSWORD.admin)}`,
+      }),
+      createLogger({ service: 'dashboard', level: 'silent' }),
+    );
+    try {
+      const base = `http://127.0.0.1:${dashboard.port}`;
+      const login = await fetch(`${base}/login`, {
+        method: 'POST',
+        body: new URLSearchParams({ username: 'admin', password: PASSWORD.admin }),
+        redirect: 'manual',
+      });
+      expect(login.status).toBe(303);
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+      for (const path of ['/api/overview', '/queues/api/queues', '/queues/api/redis/stats']) {
+        const response = await fetch(`${base}${path}`, { headers: { cookie } });
+        expect(response.status, path).toBe(503);
+        expect(await response.json(), path).toMatchObject({ error: { code: 'unavailable' } });
+      }
+      // Bull Board's page itself needs no Redis: it loads and then asks its API.
+      expect((await fetch(`${base}/queues`, { headers: { cookie } })).status).toBe(200);
+    } finally {
+      await dashboard.close();
+    }
+  }, 20_000);
 });

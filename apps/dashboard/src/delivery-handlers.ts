@@ -37,6 +37,12 @@ function redriveNotice(redriven: unknown, skipped: unknown): string | undefined 
     typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : undefined;
   const [n, s] = [count(redriven), count(skipped) ?? 0];
   if (n === undefined) return undefined;
+  if (n === 0 && s === 0) {
+    return (
+      'Nothing was re-driven: no failed delivery matched. Another admin or `commitlog redrive` ' +
+      'may have re-driven it already, or FAILED_RETENTION removed it.'
+    );
+  }
   return (
     `Re-drove ${n} ${n === 1 ? 'delivery' : 'deliveries'}` +
     (s > 0 ? `; ${s} had already moved` : '') +

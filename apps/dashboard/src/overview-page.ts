@@ -80,6 +80,7 @@ function summary(view: OverviewView): SafeHtml {
     b.oldestWaitingAgeMs === undefined ? [] : [b.oldestWaitingAgeMs],
   );
   const sum = (k: 'delivered' | 'failed') => rates.reduce((t, m) => t + m[k], 0);
+  const paused = backlogs.filter((b) => b.paused).length;
   const item = (label: string, value: string | number, alert = false) =>
     html`<div class="${alert ? 'alert' : ''}"><b>${value}</b>${label}</div>`;
   return html`<div class="summary">
@@ -96,7 +97,7 @@ function summary(view: OverviewView): SafeHtml {
       total((b) => b.failed),
       total((b) => b.failed) > 0,
     )}
-    ${item('held lanes', held.length, held.length > 0)}
+    ${item('held lanes', held.length, held.length > 0)} ${item('paused lanes', paused, paused > 0)}
     ${item('stalls recorded', stallsRecorded, stallsRecorded > 0)}
     ${item('oldest waiting', ages.length === 0 ? '-' : formatAge(Math.max(...ages)))}
     ${item(`delivered, last ${rates.length} min`, sum('delivered'))}
@@ -172,7 +173,7 @@ function stuckSections(view: OverviewView): SafeHtml {
 
 function flowSections(view: OverviewView): SafeHtml {
   const { backlogs, rates } = view.overview;
-  const busy = backlogs.filter((b) => b.waiting + b.active + b.failed > 0);
+  const busy = backlogs.filter((b) => b.paused || b.waiting + b.active + b.failed > 0);
   const lanes = busy.map(
     (b) =>
       html`<tr>
@@ -181,6 +182,7 @@ function flowSections(view: OverviewView): SafeHtml {
         <td class="n">${b.active}</td>
         <td class="n">${b.failed}</td>
         <td>${b.oldestWaitingAgeMs === undefined ? '-' : formatAge(b.oldestWaitingAgeMs)}</td>
+        <td>${b.paused ? html`<span class="alert"><b data-paused>paused</b></span>` : ''}</td>
       </tr>`,
   );
   const peak = Math.max(1, ...rates.map((m) => m.delivered + m.failed));
@@ -197,7 +199,11 @@ function flowSections(view: OverviewView): SafeHtml {
       </tr>`,
   );
   return html`<h2>Backlog per lane</h2>
-    ${table(['Lane', 'Waiting', 'In flight', 'Failed', 'Oldest waiting'], lanes, `All ${backlogs.length} lanes are empty.`)}
+    <p class="none">
+      A paused lane takes commits but delivers none until an admin resumes it in Bull Board (the
+      lane's page).
+    </p>
+    ${table(['Lane', 'Waiting', 'In flight', 'Failed', 'Oldest waiting', ''], lanes, `All ${backlogs.length} lanes are empty.`)}
     <h2>Delivered and failed per minute</h2>
     ${table(['Minute', 'Delivered', 'Failed', ''], minutes, 'No data.')}`;
 }

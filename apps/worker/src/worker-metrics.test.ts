@@ -6,8 +6,13 @@ import { createWorkerMetrics } from './worker-metrics.ts';
 /** A connection that ioredis calls ready; the backlog reader is stubbed, so nothing is sent. */
 const connected = { status: 'ready' } as unknown as RedisConnection;
 
-function backlogOf(lane: number, waiting: number, oldestWaitingAgeMs?: number): LaneBacklog {
-  return { lane, waiting, active: 0, failed: 0, oldestWaitingAgeMs };
+function backlogOf(
+  lane: number,
+  waiting: number,
+  oldestWaitingAgeMs?: number,
+  paused = false,
+): LaneBacklog {
+  return { lane, waiting, active: 0, failed: 0, oldestWaitingAgeMs, paused };
 }
 
 describe('worker metrics', () => {
@@ -23,12 +28,15 @@ describe('worker metrics', () => {
       connection: connected,
       prefix: 'test',
       lanes: [0, 1],
-      readBacklogs: () => Promise.resolve([backlogOf(0, 3, 1500), backlogOf(1, 0)]),
+      readBacklogs: () =>
+        Promise.resolve([backlogOf(0, 3, 1500), backlogOf(1, 0, undefined, true)]),
     });
     const text = await registry.metrics();
     expect(text).toContain('commitlog_lane_backlog_commits{lane="0",service="worker"} 3');
     expect(text).toContain('commitlog_lane_backlog_commits{lane="1",service="worker"} 0');
     expect(text).toContain('commitlog_lane_oldest_waiting_seconds{lane="0",service="worker"} 1.5');
+    expect(text).toContain('commitlog_lane_paused{lane="0",service="worker"} 0');
+    expect(text).toContain('commitlog_lane_paused{lane="1",service="worker"} 1');
   });
 
   it('answers without the backlog, keeping its last values, when Redis does not reply', async () => {

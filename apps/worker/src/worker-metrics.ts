@@ -67,7 +67,7 @@ export function createWorkerMetrics(options: {
     options.backlogTimeoutMs ?? BACKLOG_READ_TIMEOUT_MS,
     'the lane backlog read',
   );
-  /** The refresh of one scrape, shared by both gauges so that each shows the same reading. */
+  /** The refresh of one scrape, shared by the gauges so that each shows the same reading. */
   let refreshing: Promise<void> | undefined;
 
   async function refresh(): Promise<void> {
@@ -77,6 +77,7 @@ export function createWorkerMetrics(options: {
     for (const l of lanes) {
       backlog.set({ lane: String(l.lane) }, l.waiting);
       oldest.set({ lane: String(l.lane) }, (l.oldestWaitingAgeMs ?? 0) / 1000);
+      paused.set({ lane: String(l.lane) }, l.paused ? 1 : 0);
     }
   }
   const collect = (): Promise<void> =>
@@ -94,6 +95,14 @@ export function createWorkerMetrics(options: {
   const oldest = new Gauge({
     name: 'commitlog_lane_oldest_waiting_seconds',
     help: 'Age of the oldest waiting commit in each lane (0 when none wait).',
+    labelNames: ['lane'],
+    registers,
+    collect,
+  });
+  // A lane paused on the dashboard delivers nothing and raises no error: alert on this.
+  const paused = new Gauge({
+    name: 'commitlog_lane_paused',
+    help: 'Whether each lane is paused (1): it takes commits but delivers none until resumed.',
     labelNames: ['lane'],
     registers,
     collect,

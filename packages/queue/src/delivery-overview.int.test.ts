@@ -100,4 +100,36 @@ describe('readDeliveryOverview on the real Redis', () => {
     expect(overview.stalls.map((s) => s.jobId)).toEqual(['gone-6', 'gone-5', 'gone-4']);
     expect(overview.stallsRecorded).toBe(7);
   });
+
+  it('shows a lane paused from the board, whose commits wait until it is resumed', async () => {
+    const { producer, enqueuer, space } = lanes;
+    const delivered: string[] = [];
+    await lanes.startWorkers([0, 1], (j) => {
+      delivered.push(j.id);
+      return Promise.resolve({ kind: 'delivered' });
+    });
+    const board = openBoardQueues(producer, space.prefix, 2);
+    try {
+      // What Bull Board's pause button does.
+      await board.queues[0]!.queue.pause();
+      for (let n = 1; n <= 6; n++) await enqueuer.enqueue({ ...job(n), lane: n % 2 });
+      await waitFor(() => delivered.length === 3, { description: 'lane 1 delivered its 3' });
+      const paused = await readDeliveryOverview(producer, space.prefix, 2, { failures: 0 });
+      expect(paused.backlogs.map((b) => [b.lane, b.waiting, b.paused])).toEqual([
+        [0, 3, true],
+        [1, 0, false],
+      ]);
+      expect(delivered.sort()).toEqual(['c-1', 'c-3', 'c-5']);
+
+      await board.queues[0]!.queue.resume();
+      await waitFor(() => delivered.length === 6, { description: 'lane 0 delivered once resumed' });
+      const resumed = await readDeliveryOverview(producer, space.prefix, 2, { failures: 0 });
+      expect(resumed.backlogs.map((b) => [b.lane, b.waiting, b.paused])).toEqual([
+        [0, 0, false],
+        [1, 0, false],
+      ]);
+    } finally {
+      await board.close();
+    }
+  });
 });

@@ -11,6 +11,11 @@ export interface LaneBacklog {
   failed: number;
   /** Age in ms of the oldest waiting commit (since it was accepted), or undefined when none wait. */
   oldestWaitingAgeMs: number | undefined;
+  /**
+   * Paused by an admin (Bull Board's pause, on the dashboard): the lane still takes commits but
+   * no worker delivers them until it is resumed.
+   */
+  paused: boolean;
 }
 
 /** Reads the backlog of lanes. Read-only; safe to call from any role. */
@@ -23,9 +28,10 @@ export async function readLaneBacklogs(
   return Promise.all(
     lanes.map((lane) =>
       withLaneQueue(connection, prefix, lane, async (queue): Promise<LaneBacklog> => {
-        const [counts, oldest] = await Promise.all([
+        const [counts, oldest, paused] = await Promise.all([
           queue.getJobCounts('wait', 'active', 'failed'),
           queue.getWaiting(0, 0),
+          queue.isPaused(),
         ]);
         const head = oldest[0];
         return {
@@ -34,6 +40,7 @@ export async function readLaneBacklogs(
           active: counts.active ?? 0,
           failed: counts.failed ?? 0,
           oldestWaitingAgeMs: head ? Math.max(0, now() - head.timestamp) : undefined,
+          paused,
         };
       }),
     ),

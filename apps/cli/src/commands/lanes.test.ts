@@ -47,7 +47,9 @@ describe('commitlog lanes', () => {
         { lane: 0, queue: '{lane-0000}', slot: 100, node: '127.0.0.1:7000' },
         { lane: 1, queue: '{lane-0001}', slot: 9000, node: '127.0.0.1:7001' },
       ],
-      backlogs: [{ lane: 1, waiting: 5, active: 1, failed: 0, oldestWaitingAgeMs: 10 }],
+      backlogs: [
+        { lane: 1, waiting: 5, active: 1, failed: 0, oldestWaitingAgeMs: 10, paused: true },
+      ],
     });
     expect(lines).toEqual([
       'commitlog lanes  redis redis-cluster://:***@127.0.0.1:7000  prefix commitlog',
@@ -55,9 +57,9 @@ describe('commitlog lanes', () => {
       'changing LANES: allowed now (no lane holds commits)',
       'Redis Cluster: lanes on 2 primaries: 127.0.0.1:7000 1, 127.0.0.1:7001 1',
       '',
-      'LANE  QUEUE        SLOT  NODE            WAITING  ACTIVE  FAILED',
-      '0     {lane-0000}  100   127.0.0.1:7000  0        0       0',
-      '1     {lane-0001}  9000  127.0.0.1:7001  5        1       0',
+      'LANE  QUEUE        SLOT  NODE            WAITING  ACTIVE  FAILED  PAUSED',
+      '0     {lane-0000}  100   127.0.0.1:7000  0        0       0       -',
+      '1     {lane-0001}  9000  127.0.0.1:7001  5        1       0       yes',
     ]);
   });
 

@@ -39,7 +39,7 @@ export function formatLanes(s: LanesSnapshot): string[] {
       : 'one Redis (not a cluster): every lane on it',
     '',
     ...formatTable(
-      ['LANE', 'QUEUE', 'SLOT', 'NODE', 'WAITING', 'ACTIVE', 'FAILED'],
+      ['LANE', 'QUEUE', 'SLOT', 'NODE', 'WAITING', 'ACTIVE', 'FAILED', 'PAUSED'],
       s.locations.map((l) => {
         const b = backlog.get(l.lane);
         return [
@@ -50,6 +50,7 @@ export function formatLanes(s: LanesSnapshot): string[] {
           String(b?.waiting ?? 0),
           String(b?.active ?? 0),
           String(b?.failed ?? 0),
+          b?.paused ? 'yes' : '-',
         ];
       }),
     ),

@@ -3,8 +3,8 @@ import { formatStatus, type StatusSnapshot } from './status.ts';
 
 const NOW = Date.parse('2026-11-24T12:00:00.000Z');
 
-function backlog(lane: number, waiting: number, oldestWaitingAgeMs?: number) {
-  return { lane, waiting, active: 0, failed: 0, oldestWaitingAgeMs };
+function backlog(lane: number, waiting: number, oldestWaitingAgeMs?: number, paused = false) {
+  return { lane, waiting, active: 0, failed: 0, oldestWaitingAgeMs, paused };
 }
 
 function minute(delivered: number, failed: number) {
@@ -45,7 +45,7 @@ describe('the status screen', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       prefix: 'p',
       backlogs: [
-        { lane: 0, waiting: 3, active: 1, failed: 2, oldestWaitingAgeMs: 5_000 },
+        { lane: 0, waiting: 3, active: 1, failed: 2, oldestWaitingAgeMs: 5_000, paused: false },
         backlog(1, 1, 65_000),
       ],
       held: [
@@ -85,6 +85,23 @@ describe('the status screen', () => {
       '  WHEN                  LANE  JOB    WORKER   STATE NOW',
       '  2026-11-24 11:59:50Z  0     job-b  pod-1:7  delivered',
       '  2026-11-24 11:59:40Z  3     job-c  -        unknown',
+    ]);
+  });
+
+  it('names the lanes paused on the dashboard, with what waits behind them', () => {
+    const snapshot: StatusSnapshot = {
+      redisUrl: 'redis://127.0.0.1:6379',
+      prefix: 'p',
+      backlogs: [backlog(0, 0, undefined, true), backlog(1, 9, 1_000), backlog(2, 4, 2_000, true)],
+      held: [],
+      failedByReason: [],
+      stalls: [],
+      rates: [minute(0, 0)],
+    };
+    expect(formatStatus(snapshot, NOW).slice(2, 5)).toEqual([
+      'lanes 3  waiting 13  active 0  failed 0  oldest waiting 2s',
+      'last 1 min: delivered 0 (0 this minute)  failed 0 (0 this minute)',
+      'PAUSED lanes (2): 0, 2; they deliver nothing (4 waiting) until resumed on the dashboard (Bull Board)',
     ]);
   });
 });

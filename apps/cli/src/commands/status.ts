@@ -32,6 +32,20 @@ function section(title: string, header: string[], rows: string[][]): string[] {
   return [`${title}:`, ...formatTable(header, rows).map((line) => `  ${line}`)];
 }
 
+/**
+ * Lanes an admin paused on the dashboard: they take commits and deliver none, with no error
+ * anywhere, so the screen names them. Nothing when none is paused.
+ */
+function pausedLanes(backlogs: readonly LaneBacklog[]): string[] {
+  const paused = backlogs.filter((b) => b.paused);
+  if (paused.length === 0) return [];
+  const waiting = paused.reduce((total, b) => total + b.waiting, 0);
+  return [
+    `PAUSED lanes (${paused.length}): ${paused.map((b) => b.lane).join(', ')}; ` +
+      `they deliver nothing (${waiting} waiting) until resumed on the dashboard (Bull Board)`,
+  ];
+}
+
 /** The status screen as lines of plain text, columns aligned. Pure: `now` is the reading time. */
 export function formatStatus(s: StatusSnapshot, now: number): string[] {
   const sum = (pick: (b: LaneBacklog) => number): number =>
@@ -48,6 +62,7 @@ export function formatStatus(s: StatusSnapshot, now: number): string[] {
     `lanes ${s.backlogs.length}  waiting ${sum((b) => b.waiting)}  active ${sum((b) => b.active)}  ` +
       `failed ${sum((b) => b.failed)}  oldest waiting ${oldest}`,
     `last ${s.rates.length} min: delivered ${rate('delivered')}  failed ${rate('failed')}`,
+    ...pausedLanes(s.backlogs),
     ...(s.laneCount === undefined ? [] : formatLaneCount(s.laneCount)),
     '',
     ...section(

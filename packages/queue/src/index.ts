@@ -69,7 +69,7 @@ export {
   type LaneWorkers,
   type LaneWorkersOptions,
 } from './lane-workers.ts';
-export { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
+export { BacklogFullError, LockLostError, QueueUnavailableError } from './queue-errors.ts';
 export {
   createRedisConnection,
   dataNodes,

@@ -26,6 +26,39 @@ export async function markHolder(
   return Number(await MARK_HOLDER.run(connection, [jobKey], [worker])) === 1;
 }
 
+/**
+ * Inputs: KEYS[1] the job's hash, KEYS[2] its BullMQ lock; ARGV[1] the lock's token, ARGV[2] the
+ * progress as JSON. Writes the job's `progress` (as BullMQ's `updateProgress` does, without its
+ * event) only while the lock is still the caller's. Output: 1 when written, 0 otherwise.
+ */
+const WRITE_PROGRESS_UNDER_LOCK = luaScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'progress', ARGV[2])
+return 1
+`);
+
+/**
+ * Records a job's progress only while the worker still holds its lock (`token`). A worker whose
+ * lock lapsed during a slow attempt (its send came too late, say) may find another worker
+ * delivering the job by now; BullMQ's `updateProgress`, which checks no lock, would overwrite that
+ * worker's record of the retry (attempt, next try) with a stale one. Resolves to whether it was
+ * written.
+ */
+export async function writeProgressUnderLock(
+  connection: RedisConnection,
+  jobKey: string,
+  token: string,
+  progress: unknown,
+): Promise<boolean> {
+  const written = await WRITE_PROGRESS_UNDER_LOCK.run(
+    connection,
+    [jobKey, `${jobKey}:lock`],
+    [token, JSON.stringify(progress)],
+  );
+  return Number(written) === 1;
+}
+
 /** What a job's hash says about who held it. */
 export interface HolderFields {
   /** BullMQ's `processedBy`: the worker that took the job last. */

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { type CommitEnqueuer } from './commit-enqueuer.ts';
 import { laneQueueName } from './lane-queue-name.ts';
+import { LockLostError } from './queue-errors.ts';
 import { startLaneWorkers, type LaneJob, type LaneOutcome } from './lane-workers.ts';
 import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
 
@@ -188,6 +189,44 @@ describe('lane workers on the real Redis', () => {
     expect(attempts).toHaveLength(2);
     // The other worker did not take the held job before the backoff was over.
     expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(900);
+  });
+
+  it('writes no retry progress once its lock is another worker’s, and the job is still delivered', async () => {
+    const jobKey = `${space.prefix}:${laneQueueName(7)}:c-7-0`;
+    const theirs = { attempt: 5, lastError: 'theirs', nextTryAt: 1, heldSince: 1 };
+    const errors: Error[] = [];
+    const calls: (number | undefined)[] = [];
+    await lanesSpace.startWorkers(
+      [7],
+      async (j) => {
+        calls.push(j.retry?.attempt);
+        if (calls.length > 1) return { kind: 'delivered' };
+        // This attempt outlived its lock: another worker took the job and recorded its own retry.
+        await producer.set(`${jobKey}:lock`, 'another-worker', 'PX', 1500);
+        await producer.hset(jobKey, 'progress', JSON.stringify(theirs));
+        const now = Date.now();
+        return {
+          kind: 'retry',
+          delayMs: 100,
+          progress: {
+            attempt: 1,
+            lastError: 'SEND_TOO_LATE',
+            nextTryAt: now + 100,
+            heldSince: now,
+          },
+        };
+      },
+      undefined,
+      ({ error }) => errors.push(error),
+    );
+    await enqueuer.enqueue(job(7, 0));
+    await waitFor(() => errors.some((e) => e instanceof LockLostError), {
+      description: 'the lost lock reported',
+    });
+    expect(JSON.parse((await producer.hget(jobKey, 'progress')) ?? 'null')).toEqual(theirs);
+    // Once the other lock lapses, BullMQ moves the job back and it is delivered, not lost.
+    await waitFor(() => calls.length === 2, { timeoutMs: 20_000, description: 'the redelivery' });
+    expect(calls).toEqual([undefined, 5]);
   });
 
   it('fails a job for good with its reason when the delivery code says so', async () => {

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isRetryProgress, type CommitJobData, type RetryProgress } from './commit-job.ts';
-import { markHolder, readStalledHolder } from './job-holder.ts';
+import { markHolder, readStalledHolder, writeProgressUnderLock } from './job-holder.ts';
 import { recordDelivered } from './delivered-marks.ts';
 import { readFollowers, type DeliveryStart, type LaneFollower } from './lane-followers.ts';
 import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
 import { laneQueueName } from './lane-queue-name.ts';
+import { LockLostError } from './queue-errors.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 import type { RedisConnection } from './redis-connection.ts';
 
@@ -211,10 +212,22 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
           throw new UnrecoverableError(`${outcome.reason}: ${outcome.message}`);
         }
         // What the retry counts (attempt, last error) is for the next try and the dashboard; a
-        // Redis that refuses it must not turn the retry into a failure (see `holdLane`).
-        await job.updateProgress(outcome.progress).catch((error: unknown) => {
-          options.onError?.({ lane, error: asError(error) });
-        });
+        // Redis that refuses it must not turn the retry into a failure (see `holdLane`). Written
+        // only under this worker's lock: past it, the job may be another worker's retry now.
+        if (token !== undefined) {
+          await writeProgressUnderLock(
+            options.connection,
+            worker.toKey(id),
+            token,
+            outcome.progress,
+          )
+            .then((written) => {
+              if (!written) options.onError?.({ lane, error: new LockLostError(id) });
+            })
+            .catch((error: unknown) => {
+              options.onError?.({ lane, error: asError(error) });
+            });
+        }
         throw await holdLane(worker, lane, Math.max(1, Math.round(outcome.delayMs)), lockedUntil);
       },
       {

@@ -24,3 +24,15 @@ export class BacklogFullError extends CommitlogError {
     this.backlog = backlog;
   }
 }
+
+/**
+ * A worker no longer holds a job's lock (it lapsed during a slow attempt): what it would have
+ * written about the job (its retry progress) was not written, since another worker may hold it.
+ */
+export class LockLostError extends CommitlogError {
+  constructor(jobId: string) {
+    super('LOCK_LOST', `job ${jobId}: its lock is no longer this worker's; nothing was written`, {
+      retriable: true,
+    });
+  }
+}

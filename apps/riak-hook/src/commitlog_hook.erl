@@ -150,6 +150,12 @@ call_ingest(Json, Config) ->
                     {rejected, #{
                         attempts => Attempts, reason => Reason, status => Status, code => Code
                     }};
+                {{refused, Reason, Code}, Attempts} ->
+                    %% The ingest is up and refused this commit for now: one full lane, one busy
+                    %% ingest. The next commit, of another lane, may well be taken, so the breaker
+                    %% is not opened (it would send every commit of the node to the failure log).
+                    commitlog_breaker:success(),
+                    {failed, #{attempts => Attempts, reason => Reason, code => Code}};
                 {{failed, Reason}, Attempts} ->
                     commitlog_breaker:failure(Cooldown),
                     {failed, #{attempts => Attempts, reason => Reason}}

@@ -40,8 +40,14 @@
 %% Not worth starting a request with less time than this left.
 -define(MIN_ATTEMPT_MS, 10).
 
+%% refused: the ingest answered 429/5xx with a code that concerns this commit's part of it (its
+%% lane's backlog is full, its request budget is spent), not the ingest as a whole.
 -type result() ::
-    delivered | duplicate | {rejected, 100..999, binary() | undefined} | {failed, atom()}.
+    delivered
+    | duplicate
+    | {rejected, 100..999, binary() | undefined}
+    | {refused, atom(), binary()}
+    | {failed, atom()}.
 -export_type([result/0]).
 
 -spec post(iodata(), commitlog_hook_config:config()) -> {result(), non_neg_integer()}.
@@ -65,7 +71,7 @@ attempt(Body, Url, Config, Deadline, N) ->
     case classify(request(Body, Url, Config, Timeout, min(ConnectTimeout, Timeout))) of
         {done, Result} ->
             {Result, N};
-        {retry, Reason, RetryAfterMs} ->
+        {retry, Reason, RetryAfterMs, Code} ->
             %% The longest sleep that still leaves room for one more attempt.
             MaxSleep = Deadline - commitlog_breaker:now_ms() - ?MIN_ATTEMPT_MS,
             case MaxSleep >= 1 andalso RetryAfterMs =< MaxSleep of
@@ -73,7 +79,7 @@ attempt(Body, Url, Config, Deadline, N) ->
                     timer:sleep(max(RetryAfterMs, backoff(N, MaxSleep))),
                     attempt(Body, Url, Config, Deadline, N + 1);
                 false ->
-                    {{failed, Reason}, N}
+                    {gave_up(Reason, Code), N}
             end
     end.
 
@@ -89,13 +95,22 @@ request(Body, Url, #{secret := Secret}, Timeout, ConnectTimeout) ->
 
 classify({ok, 202, _Headers, RespBody}) ->
     {done, accepted(RespBody)};
-classify({ok, Status, Headers, _RespBody}) when Status =:= 429; Status >= 500 ->
-    {retry, status_atom("http_", Status), retry_after_ms(Headers)};
+classify({ok, Status, Headers, RespBody}) when Status =:= 429; Status >= 500 ->
+    {retry, status_atom("http_", Status), retry_after_ms(Headers), error_code(RespBody)};
 classify({ok, Status, _Headers, RespBody}) ->
     {done, {rejected, Status, error_code(RespBody)}};
 classify({error, Reason}) ->
     %% timeout, connect_failed, connection_closed or http_error.
-    {retry, Reason, 0}.
+    {retry, Reason, 0, undefined}.
+
+%% The ingest's codes for a refusal that concerns one commit's share of it, not the ingest:
+%% BACKLOG_FULL (its lane holds too many waiting commits; the other lanes take commits) and
+%% INGEST_BUSY (that ingest's body budget is spent for now). Every other code, and no code
+%% (Redis away, an unsafe Redis, a proxy's 502), says the ingest cannot take commits at all.
+gave_up(Reason, Code) when Code =:= <<"BACKLOG_FULL">>; Code =:= <<"INGEST_BUSY">> ->
+    {refused, Reason, Code};
+gave_up(Reason, _Code) ->
+    {failed, Reason}.
 
 %% A 202 body is {"id", "lane", "duplicate"}; only the flag matters here.
 accepted(RespBody) ->

@@ -29,6 +29,8 @@ handoff_test_() ->
         fun retry_after_1_within_the_budget_is_waited_for_once/1,
         fun rejected_400_is_not_retried/1,
         fun breaker_skips_the_ingest_after_a_failure/1,
+        fun a_full_lane_or_a_busy_ingest_leaves_the_breaker_closed/1,
+        fun queue_unavailable_opens_the_breaker/1,
         fun breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one/1,
         fun half_open_lets_one_probe_through/1,
         fun held_breaker_lock_does_not_block_the_handoff/1,
@@ -329,6 +331,57 @@ breaker_skips_the_ingest_after_a_failure(#{server := S} = Ctx) ->
         ),
         ?assertMatch(
             #{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := <<"k-3">>}}, Third
+        )
+    end).
+
+%% The ingest's own 503 bodies, with the Retry-After it sends (more than the 500 ms budget).
+ingest_503(Code, RetryAfter) ->
+    {503, [{<<"retry-after">>, RetryAfter}, {<<"content-type">>, <<"application/json">>}],
+        <<"{\"error\":{\"code\":\"", Code/binary, "\",\"message\":\"refused\"}}">>}.
+
+%% BACKLOG_FULL concerns one lane, INGEST_BUSY one ingest's body budget: the commit goes to the
+%% failure log, and the next commit (another lane, another moment) is still sent, not diverted
+%% by an open breaker.
+a_full_lane_or_a_busy_ingest_leaves_the_breaker_closed(#{server := S} = Ctx) ->
+    ?_test(begin
+        lists:foreach(
+            fun({Code, Key}) ->
+                ok = commitlog_test_ingest:set_responses(S, [ingest_503(Code, <<"5">>), 202]),
+                ?assertMatch({failed, _}, commitlog_hook:handoff(obj(Key))),
+                ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<Key/binary, "-next">>)))
+            end,
+            [{<<"BACKLOG_FULL">>, <<"k-full">>}, {<<"INGEST_BUSY">>, <<"k-busy">>}]
+        ),
+        ?assertEqual(4, commitlog_test_ingest:count(S)),
+        ?assertMatch(
+            [
+                #{<<"reason">> := <<"http_503">>, <<"commit">> := #{<<"key">> := <<"k-full">>}},
+                #{<<"reason">> := <<"http_503">>, <<"commit">> := #{<<"key">> := <<"k-busy">>}}
+            ],
+            failure_lines(Ctx)
+        ),
+        ?assertMatch(
+            [
+                #{outcome := failed, reason := http_503, code := <<"BACKLOG_FULL">>},
+                #{outcome := delivered},
+                #{outcome := failed, reason := http_503, code := <<"INGEST_BUSY">>},
+                #{outcome := delivered}
+            ],
+            handoff_reports(Ctx)
+        )
+    end).
+
+%% Redis away: no commit can be taken, so the breaker opens as for an ingest that is down.
+queue_unavailable_opens_the_breaker(#{server := S} = Ctx) ->
+    ?_test(begin
+        Down = ingest_503(<<"QUEUE_UNAVAILABLE">>, <<"1">>),
+        ok = commitlog_test_ingest:set_responses(S, [Down, 202]),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-q1">>))),
+        ?assertMatch({breaker_open, _}, commitlog_hook:handoff(obj(<<"k-q2">>))),
+        ?assertEqual(1, commitlog_test_ingest:count(S)),
+        ?assertMatch(
+            [#{<<"reason">> := <<"http_503">>}, #{<<"reason">> := <<"breaker_open">>}],
+            failure_lines(Ctx)
         )
     end).
 

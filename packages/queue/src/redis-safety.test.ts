@@ -30,6 +30,16 @@ describe('judgeRedisInfo', () => {
     expect(safety.warnings).toEqual([expect.stringContaining('appendonly is off')]);
   });
 
+  it('refuses a replica, naming the fix, and accepts a primary or a reply without a role', () => {
+    const replica = judgeRedisInfo(`${info('noeviction', '1')}# Replication\r\nrole:slave\r\n`);
+    expect(replica.safe).toBe(false);
+    expect(replica.problems).toEqual([
+      'this Redis is a replica (role:slave): it cannot keep commits; point REDIS_URL at the primary',
+    ]);
+    expect(judgeRedisInfo(`${info('noeviction', '1')}role:master\r\n`).safe).toBe(true);
+    expect(judgeRedisInfo(info('noeviction', '1')).safe).toBe(true);
+  });
+
   it('parses INFO lines and skips section headers', () => {
     expect([...parseInfo('# Memory\r\na:1\r\nb:x:y\r\n')]).toEqual([
       ['a', '1'],

@@ -38,6 +38,15 @@ export function judgeRedisInfo(info: string): RedisSafety {
       `maxmemory-policy is ${maxmemoryPolicy ?? 'unknown'}: Redis may evict accepted commits; set it to noeviction`,
     );
   }
+  // A replica refuses writes (READONLY), or, writable, loses them at its next resync: answering
+  // PING and INFO, it would look ready while every commit is refused. A failover that left
+  // REDIS_URL on the old primary, now a replica, is the usual way to get here.
+  const role = fields.get('role');
+  if (role !== undefined && role !== 'master') {
+    problems.push(
+      `this Redis is a replica (role:${role}): it cannot keep commits; point REDIS_URL at the primary`,
+    );
+  }
   if (aofEnabled === false) {
     warnings.push(
       'appendonly is off: commits accepted since the last save are lost if Redis restarts',
@@ -55,12 +64,13 @@ export function judgeRedisInfo(info: string): RedisSafety {
 
 /** Asks one Redis how it is configured (INFO works where CONFIG is disabled, as on managed Redis). */
 async function checkNode(client: Redis): Promise<RedisSafety> {
-  const [memory, persistence, server] = await Promise.all([
+  const [memory, persistence, server, replication] = await Promise.all([
     client.info('memory'),
     client.info('persistence'),
     client.info('server'),
+    client.info('replication'),
   ]);
-  return judgeRedisInfo(`${memory}\n${persistence}\n${server}`);
+  return judgeRedisInfo(`${memory}\n${persistence}\n${server}\n${replication}`);
 }
 
 /**

@@ -139,7 +139,7 @@ export interface WorkerConfig extends CommonConfig {
   host: string;
   /** `WORKER_PORT`: port of the ops server. Default 8082. */
   port: number;
-  /** `SHUTDOWN_TIMEOUT`, ms. Default 10 s. */
+  /** `SHUTDOWN_TIMEOUT`, ms. Default 45 s (a delivery in hand may take 0.8 × WORKER_LOCK). */
   shutdownTimeoutMs: number;
   /** `ROUTES_FILE`: path of the routing rules file, if any. */
   routesFile: string | undefined;

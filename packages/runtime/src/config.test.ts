@@ -234,7 +234,7 @@ describe('loadWorkerConfig', () => {
       lockDurationMs: 30_000,
       host: '127.0.0.1',
       port: 8082,
-      shutdownTimeoutMs: 10_000,
+      shutdownTimeoutMs: 45_000,
       routesFile: undefined,
       routes: [],
     });

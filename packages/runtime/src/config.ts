@@ -141,7 +141,10 @@ const WORKER_ENV = z.object({
   WORKER_LOCK: withDefault(duration, '30s'),
   WORKER_HOST: withDefault(listenHost, '127.0.0.1'),
   WORKER_PORT: withDefault(port, '8082'),
-  SHUTDOWN_TIMEOUT,
+  // Longer than the ingest's: a delivery in hand may wait on Kafka until four fifths of
+  // WORKER_LOCK (24 s by default), then the producer's close and a lane's hold take a few more.
+  // A stop cut shorter leaves its jobs to come back after WORKER_LOCK, counted as stalls.
+  SHUTDOWN_TIMEOUT: withDefault(duration, '45s'),
   ROUTES_FILE: optional(text),
 });
 

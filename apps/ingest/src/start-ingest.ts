@@ -11,6 +11,7 @@ import {
   createMetricsRegistry,
   drainServer,
   listenOn,
+  throttledWarn,
   type IngestConfig,
   type Logger,
 } from '@commitlog/runtime';
@@ -148,15 +149,11 @@ export async function startIngest(
 }
 
 /**
- * ioredis reports every failed reconnect; one line when Redis goes away and one when it is back is
- * what an operator needs.
+ * ioredis reports every failed reconnect; one line when Redis goes away (and one a minute while
+ * it stays away) is what an operator needs.
  */
 function redisErrorLogger(logger: Logger): (error: Error) => void {
-  let reported = false;
-  return (err) => {
-    if (reported) return;
-    reported = true;
-    logger.warn({ err }, 'Redis connection error; commits are answered 503 while Redis is away');
-    setTimeout(() => (reported = false), 60_000).unref();
-  };
+  const warn = throttledWarn(logger, 60_000);
+  return (err) =>
+    warn('redis', { err }, 'Redis connection error; commits are answered 503 while Redis is away');
 }

@@ -11,6 +11,8 @@ import {
   createMetricsRegistry,
   startOpsServer,
   type Logger,
+  type Readiness,
+  throttledWarn,
   type WorkerConfig,
 } from '@commitlog/runtime';
 import { hostname } from 'node:os';
@@ -58,18 +60,48 @@ function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordPr
   });
 }
 
+/** The shortest time between two log lines of the same kind of error (see `throttledWarn`). */
+const ERROR_LOG_INTERVAL_MS = 60_000;
+
+/** What makes two errors the same for the log: their code (ECONNREFUSED, LOCK_LOST), else text. */
+function errorKind(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : error.message;
+}
+
+/** How often a start-up that waits for Redis or Kafka says so. */
+const START_WAIT_LOG_MS = 10_000;
+
+/** Runs a start-up step, and logs every START_WAIT_LOG_MS while it has not finished. */
+async function whileWaiting<T>(logger: Logger, what: string, step: () => Promise<T>): Promise<T> {
+  const since = Date.now();
+  const timer = setInterval(() => {
+    logger.warn(
+      { waitingMs: Date.now() - since },
+      `start-up is waiting for ${what}; the worker starts delivering once it answers`,
+    );
+  }, START_WAIT_LOG_MS);
+  try {
+    return await step();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** Starts a delivery worker for every lane. Everything it opens is closed by `close()`. */
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
   const routes = config.routes;
   const lanes = Array.from({ length: config.lanes }, (_, lane) => lane);
 
+  // One line per kind of error a minute: while Redis is away every lane worker repeats each error.
+  const warn = throttledWarn(logger, ERROR_LOG_INTERVAL_MS);
   const connection = createRedisConnection({
     url: config.redisUrl,
     role: 'worker',
     connectionName: 'commitlog-worker',
     tlsCa: config.redisTlsCa,
     tlsClient: config.redisTlsClient,
-    onError: (err) => logger.warn({ err }, 'redis connection error'),
+    onError: (err) => warn(`redis:${errorKind(err)}`, { err }, 'redis connection error'),
   });
   const closers: (() => Promise<unknown>)[] = [() => connection.quit()];
   /** Closes everything, each part even after another failed; says how many failed. */
@@ -92,20 +124,40 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       throw new Error(`${failed} of the worker's parts failed to close (logged above)`);
   };
 
+  // The ops server comes first: a worker waiting for Redis (or Kafka) at start-up is alive and
+  // says what it waits for, rather than refusing connections until a liveness probe kills it
+  // (and restarts pile up into a back-off of minutes that outlasts the outage).
+  const registry = createMetricsRegistry('worker');
+  let readiness: (() => Promise<Readiness>) | undefined;
+  let waitingFor = 'Redis';
   try {
-    const safety = await checkRedisSafety(connection);
+    const ops = await startOpsServer({
+      host: config.host,
+      port: config.port,
+      registry,
+      logger,
+      readiness: () =>
+        readiness?.() ??
+        Promise.resolve({
+          ready: false,
+          checks: { startup: { ok: false, detail: `starting: waiting for ${waitingFor}` } },
+        }),
+    });
+    closers.push(() => ops.close());
+
+    const safety = await whileWaiting(logger, 'Redis', () => checkRedisSafety(connection));
     if (!safety.safe) throw new UnsafeRedisError(safety);
     for (const warning of safety.warnings) logger.warn({ redis: safety.redisVersion }, warning);
     await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
 
-    const producer = await connectProducer(config, logger);
+    waitingFor = 'Kafka';
+    const producer = await whileWaiting(logger, 'Kafka', () => connectProducer(config, logger));
     const gatherer = createRecordGatherer({ producer, maxRecords: config.batchMaxRecords });
     closers.push(async () => {
       await gatherer.drain();
       await producer.close();
     });
 
-    const registry = createMetricsRegistry('worker');
     const metrics = createWorkerMetrics({
       registry,
       connection,
@@ -149,19 +201,12 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
           (err: unknown) => logger.warn({ err, lane, jobId }, 'could not record a stall'),
         );
       },
-      onError: ({ lane, error }) => logger.warn({ lane, err: error }, 'lane worker error'),
+      onError: ({ lane, error }) =>
+        warn(`lane:${errorKind(error)}`, { lane, err: error }, 'lane worker error'),
     });
     // Lane workers stop first (they may still be handing records to the producer).
     closers.push(() => laneWorkers.close());
-
-    const ops = await startOpsServer({
-      host: config.host,
-      port: config.port,
-      registry,
-      logger,
-      readiness: workerReadiness(connection, producer),
-    });
-    closers.push(() => ops.close());
+    readiness = workerReadiness(connection, producer);
 
     logger.info(
       {

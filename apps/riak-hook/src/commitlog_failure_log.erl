@@ -10,7 +10,12 @@
 %%%          with one in front, so it never shares a line with the torn half.
 %%% Errors:  {error, Reason} when the file cannot be opened or written (a missing directory,
 %%%          permissions, a full disk); the caller logs the commit's identity instead. Never raises.
+%%%          A file the hook creates is made readable and writable by its owner only (0600): its
+%%%          lines hold whole commits, payment data, and its directory is often a log directory
+%%%          that log shippers read. A file that exists keeps the mode it has.
 -module(commitlog_failure_log).
+
+-include_lib("kernel/include/file.hrl").
 
 -export([append/4, line/3]).
 
@@ -24,8 +29,10 @@ append(Path, Reason, CommitJson, FailedAtMicros) ->
         %% would need several writes per line, or a shared file descriptor). `raw` opens the file
         %% in the calling process: no file server process to queue behind. The file is never
         %% held open, so log rotation (move or copy-truncate) needs nothing from the hook.
+        New = file:read_file_info(Path, [raw]) =:= {error, enoent},
         case open(Path) of
             {ok, Fd} ->
+                New andalso owner_only(Path),
                 try
                     file:write(Fd, [separator(Fd), line(Reason, CommitJson, FailedAtMicros)])
                 after
@@ -52,6 +59,11 @@ line(Reason, CommitJson, FailedAtMicros) ->
     ]).
 
 %%% Internal
+
+%% Best effort: a file system without modes still takes the line.
+owner_only(Path) ->
+    _ = file:write_file_info(Path, #file_info{mode = 8#600}, [raw]),
+    true.
 
 %% Read access only to look at the last byte (separator/1); a log the hook may append to but
 %% not read still takes lines.

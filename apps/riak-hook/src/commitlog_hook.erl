@@ -129,8 +129,14 @@ deliver(Json, Config) ->
             {rejected, #{attempts => 0, reason => too_large, size => Size, max_body_bytes => Max}};
         #{secret := undefined} ->
             {failed, #{attempts => 0, reason => no_secret}};
-        #{} ->
-            call_ingest(Json, Config)
+        #{ingest_url := Url} ->
+            %% A URL the hook cannot use is a configuration error, not an ingest that is down:
+            %% every commit says so at error level, and the breaker (which would turn the rest
+            %% into breaker_open warnings) is left alone, as for no_secret.
+            case commitlog_http:parse_url(Url) of
+                {ok, _} -> call_ingest(Json, Config);
+                {error, unsupported_url} -> {failed, #{attempts => 0, reason => unsupported_url}}
+            end
     end.
 
 call_ingest(Json, Config) ->

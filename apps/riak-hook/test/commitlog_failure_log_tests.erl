@@ -2,6 +2,7 @@
 -module(commitlog_failure_log_tests).
 
 -include_lib("eunit/include/eunit.hrl").
+-include_lib("kernel/include/file.hrl").
 
 -define(COMMIT, <<"{\"bucket\":\"b\",\"key\":\"k-after-torn\",\"op\":\"put\"}">>).
 
@@ -67,4 +68,18 @@ clean_log_gets_exactly_one_line_per_append_test() ->
             ]),
             element(2, file:read_file(Log))
         )
+    end).
+
+%% The lines are whole commits (payment data): a log the hook creates is its owner's alone,
+%% whatever the umask; a log someone else created keeps its mode.
+created_log_is_readable_by_its_owner_only_test() ->
+    with_log(fun(Log) ->
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000),
+        {ok, #file_info{mode = Mode}} = file:read_file_info(Log, [raw]),
+        ?assertEqual(8#600, Mode band 8#777),
+        ok = file:change_mode(Log, 8#640),
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000001),
+        {ok, #file_info{mode = Kept}} = file:read_file_info(Log, [raw]),
+        ?assertEqual(8#640, Kept band 8#777),
+        ?assertEqual(2, length(lines(Log)))
     end).

@@ -41,6 +41,9 @@
 -module(commitlog_hook_config).
 
 -export([read/0, failure_log/0]).
+-ifdef(TEST).
+-export([note_load/1]).
+-endif.
 
 -export_type([config/0]).
 
@@ -102,9 +105,28 @@ ensure_app_loaded() ->
         true ->
             ok;
         false ->
-            _ = application:load(?APP),
+            note_load(application:load(?APP)),
             persistent_term:put({?MODULE, load_tried}, true)
     end.
+
+%% Without our .app file (not copied next to the .beam files, say) the settings of
+%% advanced.config are not read at all, and the hook runs on the OS environment and defaults,
+%% failure log path included: said once, at error level.
+note_load(ok) ->
+    ok;
+note_load({error, {already_loaded, ?APP}}) ->
+    ok;
+note_load({error, Reason}) ->
+    logger:error(
+        #{
+            what => commitlog_hook_app_not_loaded,
+            reason => Reason,
+            text => "the commitlog_riak_hook application could not be loaded: its settings in "
+                "advanced.config are ignored; the OS environment and the defaults are used "
+                "(copy commitlog_riak_hook.app next to the .beam files)"
+        },
+        #{domain => [commitlog]}
+    ).
 
 %% {ok, Value} from the application env, else from the OS env (an empty variable is unset).
 lookup(Key, OsVar) ->

@@ -51,7 +51,8 @@ handoff_test_() ->
         fun https_url_goes_to_the_failure_log_as_unsupported_url/1,
         fun oversized_commit_goes_to_the_failure_log_as_too_large_and_the_breaker_stays_closed/1,
         fun oversized_commit_leaves_an_open_breaker_open/1,
-        fun crash_after_the_json_is_built_goes_to_the_failure_log_as_crash/1
+        fun crash_after_the_json_is_built_goes_to_the_failure_log_as_crash/1,
+        fun an_app_that_cannot_be_loaded_is_reported/1
     ]}.
 
 setup() ->
@@ -911,3 +912,15 @@ config_defaults_test() ->
          || {V, Value} <- Saved
         ]
     end.
+
+%% Settings in advanced.config need the application loaded: a failed load is said at error level
+%% (once, by the first call that tries), a load already done says nothing.
+an_app_that_cannot_be_loaded_is_reported(Ctx) ->
+    ?_test(begin
+        ok = commitlog_hook_config:note_load({error, {already_loaded, commitlog_riak_hook}}),
+        ok = commitlog_hook_config:note_load({error, {"no such file or directory", "x.app"}}),
+        ?assertMatch(
+            [#{level := error, msg := {report, #{reason := {"no such file or directory", "x.app"}}}}],
+            [E || E = #{msg := {report, #{what := commitlog_hook_app_not_loaded}}} <- logged(Ctx)]
+        )
+    end).

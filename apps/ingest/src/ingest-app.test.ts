@@ -255,4 +255,41 @@ describe('ingest app (express wiring)', () => {
     const metrics = await httpRequest(`${url}/metrics`);
     expect(metrics.text).toMatch(/commitlog_ingest_requests_total\{[^}]*status="aborted"/);
   });
+
+  it('counts and logs, with its id, a commit stored after its client gave up waiting', async () => {
+    let storing = false;
+    let store: (() => void) | undefined;
+    const { url, lines } = await startApp({
+      commits: {
+        postCommit: async (r) => {
+          await r.readBody(1000);
+          storing = true;
+          // Redis is slow: the commit is stored after the client (a hook past its budget) left.
+          await new Promise<void>((resolve) => (store = resolve));
+          return {
+            status: 202,
+            body: { id: 'c-late', lane: 3, duplicate: false },
+            summary: { commits: 1, accepted: 1, id: 'c-late', lane: 3 },
+          };
+        },
+        postBatch: () => new Promise(() => undefined),
+      },
+    });
+    const client = request(`${url}/v1/commits`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': '2' },
+    });
+    client.on('error', () => undefined);
+    client.end('{}');
+    await waitFor(() => storing, { description: 'the handler to start storing' });
+    client.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(requestLines(lines)).toEqual([]);
+
+    store?.();
+    const line = await waitFor(() => requestLines(lines)[0]);
+    expect(line).toMatchObject({ route: '/v1/commits', aborted: true, id: 'c-late', lane: 3 });
+    const metrics = await httpRequest(`${url}/metrics`);
+    expect(metrics.text).toMatch(/^commitlog_ingest_commits_accepted_total\{[^}]*\} 1$/m);
+  });
 });

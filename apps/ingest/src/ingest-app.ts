@@ -33,6 +33,8 @@ interface RequestLocals {
   route: string;
   summary?: RequestSummary;
   error?: { code: string; message: string } | undefined;
+  /** Settles when the commit handler is done (stored or refused), whether or not it could answer. */
+  handled?: Promise<unknown>;
 }
 
 const OPS_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -86,20 +88,29 @@ export function createIngestApp(options: IngestAppOptions): Express {
     const locals: RequestLocals = { requestId: randomUUID(), route: 'unknown' };
     res.locals.ingest = locals;
     res.setHeader('X-Request-Id', locals.requestId);
-    // 'close' comes after every answer, and also when the client went away before it was sent.
+    // 'close' comes after every answer, and also when the client went away before it was sent
+    // (a hook that timed out). Then the handler may still be storing the commit: the line and the
+    // counters wait for it, so that a commit stored for a client that left is counted, and its
+    // line has its id and lane (what an operator reconciles a hook's timeout with).
     res.once('close', () => {
-      const finished = {
-        requestId: locals.requestId,
-        method: req.method,
-        route: locals.route,
-        status: res.statusCode,
-        aborted: !res.writableFinished,
-        seconds: (performance.now() - started) / 1000,
-        error: locals.error,
-        summary: locals.summary,
+      const seconds = (performance.now() - started) / 1000;
+      const aborted = !res.writableFinished;
+      const report = (): void => {
+        const finished = {
+          requestId: locals.requestId,
+          method: req.method,
+          route: locals.route,
+          status: res.statusCode,
+          aborted,
+          seconds,
+          error: locals.error,
+          summary: locals.summary,
+        };
+        options.metrics.observe(finished);
+        logRequest(logger, finished, { quiet: OPS_ROUTES.has(locals.route) });
       };
-      options.metrics.observe(finished);
-      logRequest(logger, finished, { quiet: OPS_ROUTES.has(locals.route) });
+      if (locals.handled) void locals.handled.then(report, report);
+      else report();
     });
     next();
   });
@@ -107,10 +118,14 @@ export function createIngestApp(options: IngestAppOptions): Express {
   const commitRoute =
     (route: string, handle: (request: CommitRequest) => Promise<CommitResponse>) =>
     async (req: Request, res: Response): Promise<void> => {
-      localsOf(res).route = route;
-      const response = await handle(commitRequest(req, res));
-      localsOf(res).summary = response.summary;
-      send(req, res, response);
+      const locals = localsOf(res);
+      locals.route = route;
+      const handled = handle(commitRequest(req, res)).then((response) => {
+        locals.summary = response.summary;
+        return response;
+      });
+      locals.handled = handled;
+      send(req, res, await handled);
     };
   app.post(
     '/v1/commits',

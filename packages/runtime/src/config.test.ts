@@ -288,6 +288,26 @@ describe('loadWorkerConfig', () => {
     expect(messageOf(problems, 'KAFKA_SSL')).toBe('must be true or false (got "yes")');
   });
 
+  it('refuses SASL PLAIN without TLS unless told the network encrypts', () => {
+    const plain = {
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: 'kafka-pass',
+    };
+    const problems = problemsOf(() => loadWorkerConfig(plain));
+    expect(messageOf(problems, 'KAFKA_SASL_MECHANISM')).toMatch(
+      /^plain sends the password unencrypted without KAFKA_SSL=true/,
+    );
+    expect(JSON.stringify(problems)).not.toContain('kafka-pass');
+    expect(loadWorkerConfig({ ...plain, KAFKA_SSL: 'true' }).kafka.sasl?.mechanism).toBe('plain');
+    expect(
+      loadWorkerConfig({ ...plain, KAFKA_SASL_PLAIN_WITHOUT_TLS: 'true' }).kafka.sasl?.mechanism,
+    ).toBe('plain');
+    expect(
+      loadWorkerConfig({ ...plain, KAFKA_SASL_MECHANISM: 'scram-sha-512' }).kafka.sasl?.mechanism,
+    ).toBe('scram-sha-512');
+  });
+
   it('wants all three SASL settings or none, and never prints the password', () => {
     const problems = problemsOf(() =>
       loadWorkerConfig({ KAFKA_SASL_USERNAME: 'commitlog', KAFKA_SASL_PASSWORD: 'kafka-pass' }),

@@ -133,6 +133,7 @@ const WORKER_ENV = z.object({
   KAFKA_SASL_MECHANISM: optional(oneOf(['plain', 'scram-sha-256', 'scram-sha-512'])),
   KAFKA_SASL_USERNAME: optional(text),
   KAFKA_SASL_PASSWORD: optional(text, { keepWhitespace: true }),
+  KAFKA_SASL_PLAIN_WITHOUT_TLS: withDefault(boolean, 'false'),
   WORKER_CONCURRENCY: optional(integer(1)),
   RETRY_BASE: withDefault(duration, '200ms'),
   RETRY_MAX: withDefault(duration, '60s'),
@@ -296,6 +297,19 @@ function workerCrossChecks(
         message: `is required when ${present.join(' and ')} ${present.length > 1 ? 'are' : 'is'} set (set all three SASL variables or none)`,
       });
     }
+  }
+  // PLAIN sends the password as it is; without TLS, to anyone on the path. A network that
+  // encrypts by itself (a service mesh's mTLS) says so explicitly.
+  if (
+    values.KAFKA_SASL_MECHANISM === 'plain' &&
+    values.KAFKA_SSL === false &&
+    values.KAFKA_SASL_PLAIN_WITHOUT_TLS !== true
+  ) {
+    problems.push({
+      variable: 'KAFKA_SASL_MECHANISM',
+      message:
+        'plain sends the password unencrypted without KAFKA_SSL=true; turn TLS on, use scram-sha-256 or scram-sha-512, or set KAFKA_SASL_PLAIN_WITHOUT_TLS=true where the network itself encrypts',
+    });
   }
   return problems;
 }

@@ -288,6 +288,18 @@ describe('loadWorkerConfig', () => {
     expect(messageOf(problems, 'KAFKA_SSL')).toBe('must be true or false (got "yes")');
   });
 
+  it("refuses DEBUG, whose library output would bypass the log's redaction, in every role", () => {
+    for (const load of [loadWorkerConfig, loadCliConfig]) {
+      expect(
+        messageOf(
+          problemsOf(() => load({ DEBUG: 'ioredis:*' })),
+          'DEBUG',
+        ),
+      ).toMatch(/^must be unset: it turns on the libraries' own debug output/);
+      expect(() => load({ DEBUG: '' })).not.toThrow();
+    }
+  });
+
   it('refuses SASL PLAIN without TLS unless told the network encrypts', () => {
     const plain = {
       KAFKA_SASL_MECHANISM: 'plain',

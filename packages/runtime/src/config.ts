@@ -72,6 +72,20 @@ const LOG_LEVELS: readonly LogLevel[] = [
  */
 export const MAX_COMMIT_BYTES_LIMIT = 1_048_588 - 200;
 
+/**
+ * `DEBUG` turns on the `debug` output of the libraries (ioredis, @platformatic/kafka), which is
+ * written past the logger and its redaction: ioredis writes every command with its arguments (a
+ * job's data: commit values) and the Kafka client the start of each request (a SASL login). Set,
+ * it is refused; LOG_LEVEL=debug is commitlog's own, redacted, detail.
+ */
+const noLibraryDebugOutput = z
+  .string()
+  .optional()
+  .refine((value) => value === undefined || value.trim() === '', {
+    message:
+      "must be unset: it turns on the libraries' own debug output, which writes commit values and Kafka logins past the log's redaction (use LOG_LEVEL=debug)",
+  });
+
 const COMMON_ENV = {
   REDIS_URL: withDefault(redisUrl, 'redis://127.0.0.1:6379'),
   QUEUE_PREFIX: withDefault(
@@ -86,6 +100,7 @@ const COMMON_ENV = {
   REDIS_TLS_CA_FILE: optional(text),
   REDIS_TLS_CERT_FILE: optional(text),
   REDIS_TLS_KEY_FILE: optional(text),
+  DEBUG: noLibraryDebugOutput,
 };
 
 const SHUTDOWN_TIMEOUT = withDefault(duration, '10s');

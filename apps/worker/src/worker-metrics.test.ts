@@ -43,12 +43,14 @@ describe('worker metrics', () => {
     const registry = createMetricsRegistry('worker');
     let reads = 0;
     let reply: () => Promise<LaneBacklog[]> = () => Promise.resolve([backlogOf(0, 7)]);
+    let now = 1_700_000_000_000;
     const metrics = createWorkerMetrics({
       registry,
       connection: connected,
       prefix: 'test',
       lanes: [0],
       backlogTimeoutMs: 50,
+      now: () => now,
       readBacklogs: () => {
         reads += 1;
         return reply();
@@ -60,8 +62,13 @@ describe('worker metrics', () => {
     );
 
     reply = () => new Promise<never>(() => undefined);
+    now += 60_000;
     const text = await registry.metrics();
     expect(text).toContain('commitlog_lane_backlog_commits{lane="0",service="worker"} 7');
+    // The reading is as old as the last answer: a stale backlog can be told from a flat one.
+    expect(text).toContain(
+      'commitlog_lane_backlog_read_timestamp_seconds{service="worker"} 1700000000',
+    );
     expect(text).toContain('commitlog_delivered_total{service="worker"} 1');
     expect(text).toMatch(/^commitlog_process_cpu_user_seconds_total\{service="worker"\} /m);
     expect(reads).toBe(2);

@@ -15,7 +15,10 @@ const BACKLOG_READ_TIMEOUT_MS = 2000;
  * scrapes, so they are true for the whole lane, whichever worker holds it.
  *
  * Redis is read with `boundedRedisRead`, so a scrape never waits on Redis for long: without a
- * reading in time it answers with everything else, the two lane gauges keeping their last values.
+ * reading in time it answers with everything else, the lane gauges keeping their last values.
+ * `commitlog_lane_backlog_read_timestamp_seconds` says when they were read, so that an alert can
+ * tell a flat backlog from a stale one (Redis away). Every worker reads every lane: aggregate the
+ * lane gauges across workers with max(), not sum().
  */
 export function createWorkerMetrics(options: {
   registry: Registry;
@@ -24,6 +27,8 @@ export function createWorkerMetrics(options: {
   lanes: readonly number[];
   /** How long a scrape waits for the backlog reading, ms. Default 2000. */
   backlogTimeoutMs?: number;
+  /** The clock, epoch ms. Default `Date.now`. */
+  now?: () => number;
   /** Reads the lanes' backlog. Default `readLaneBacklogs`. */
   readBacklogs?: (
     connection: RedisConnection,
@@ -74,6 +79,7 @@ export function createWorkerMetrics(options: {
     const lanes = await readLanes().catch(() => undefined);
     // Redis did not answer in time (or failed): keep the last values rather than hold the scrape.
     if (lanes === undefined) return;
+    readAt.set((options.now ?? Date.now)() / 1000);
     for (const l of lanes) {
       backlog.set({ lane: String(l.lane) }, l.waiting);
       oldest.set({ lane: String(l.lane) }, (l.oldestWaitingAgeMs ?? 0) / 1000);
@@ -96,6 +102,12 @@ export function createWorkerMetrics(options: {
     name: 'commitlog_lane_oldest_waiting_seconds',
     help: 'Age of the oldest waiting commit in each lane (0 when none wait).',
     labelNames: ['lane'],
+    registers,
+    collect,
+  });
+  const readAt = new Gauge({
+    name: 'commitlog_lane_backlog_read_timestamp_seconds',
+    help: 'When the lane gauges were last read from Redis (Unix seconds); they keep their values while Redis does not answer.',
     registers,
     collect,
   });

@@ -1,7 +1,19 @@
 import { CommitlogError, isPermanentCode } from '@commitlog/core';
 
 /** A produce that Kafka did not acknowledge. `code` is Kafka's error type where it gave one. */
-export class KafkaProduceError extends CommitlogError {}
+export class KafkaProduceError extends CommitlogError {
+  /** A broker answered with this error (a Kafka error type), rather than none answering. */
+  readonly fromBroker: boolean;
+
+  constructor(
+    code: string,
+    message: string,
+    options: { retriable: boolean; cause?: unknown; fromBroker?: boolean },
+  ) {
+    super(code, message, options);
+    this.fromBroker = options.fromBroker ?? false;
+  }
+}
 
 interface KafkaLikeError {
   type?: unknown;
@@ -37,5 +49,6 @@ export function toKafkaProduceError(
     // when the broker was merely down. Only error types no retry can fix are permanent.
     retriable: type === undefined || !isPermanentCode(type),
     cause: error,
+    fromBroker: type !== undefined,
   });
 }

@@ -157,7 +157,9 @@ describe.each(IMPLEMENTATIONS)('%s producer against the local broker', (_name, c
       { description: 'the 2,000-byte limit to apply', intervalMs: 100 },
     );
     expect(error).toBeInstanceOf(KafkaProduceError);
-    expect(error).toMatchObject({ code: 'MESSAGE_TOO_LARGE', retriable: false });
+    expect(error).toMatchObject({ code: 'MESSAGE_TOO_LARGE', retriable: false, fromBroker: true });
+    // The broker answered: one record's refusal does not make readiness show Kafka down.
+    expect(producer.isConnected()).toBe(true);
   });
 });
 
@@ -173,7 +175,8 @@ describe.each(IMPLEMENTATIONS)('%s producer without a broker', (_name, create) =
       .send([{ topic: 'nowhere', key: Buffer.from('k'), value: null, headers: {} }])
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KafkaProduceError);
-    expect(error).toMatchObject({ retriable: true });
+    expect(error).toMatchObject({ retriable: true, fromBroker: false });
+    expect(producer.isConnected()).toBe(false);
     await producer.close();
   });
 });

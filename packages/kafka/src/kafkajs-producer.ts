@@ -121,9 +121,11 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
         topicMessages: byTopic(records),
       });
     } catch (error) {
-      // Readiness reports the connection as down until a send goes through again.
-      connected = false;
-      throw toKafkaProduceError(error);
+      const wrapped = toKafkaProduceError(error);
+      // Readiness reports the connection as down until a send goes through again, unless the
+      // broker itself answered with an error (a record too large, a topic refused).
+      if (!wrapped.fromBroker) connected = false;
+      throw wrapped;
     }
   }
 

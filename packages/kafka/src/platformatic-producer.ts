@@ -145,8 +145,14 @@ export async function createPlatformaticProducer(
       await producer.send({ messages: records.map(toMessage), acks: -1 });
       connected = true;
     } catch (error) {
-      connected = false;
-      throw toKafkaProduceError(error, { type: apiIdOf(error), message: failureMessage(error) });
+      const wrapped = toKafkaProduceError(error, {
+        type: apiIdOf(error),
+        message: failureMessage(error),
+      });
+      // The broker's own answer (a record too large, a topic refused) says the connection is up:
+      // readiness shows Kafka down only when no broker answered.
+      connected = wrapped.fromBroker;
+      throw wrapped;
     }
   }
 

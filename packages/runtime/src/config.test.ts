@@ -300,6 +300,18 @@ describe('loadWorkerConfig', () => {
     }
   });
 
+  it('refuses a WORKER_LOCK too short for a delivery to finish under it', () => {
+    expect(
+      messageOf(
+        problemsOf(() => loadWorkerConfig({ WORKER_LOCK: '1s' })),
+        'WORKER_LOCK',
+      ),
+    ).toBe(
+      'must be at least 3s, since a delivery may use four fifths of it and one produce request may take a second (got "1s")',
+    );
+    expect(loadWorkerConfig({ WORKER_LOCK: '3s' }).lockDurationMs).toBe(3000);
+  });
+
   it('refuses SASL PLAIN without TLS unless told the network encrypts', () => {
     const plain = {
       KAFKA_SASL_MECHANISM: 'plain',

@@ -26,6 +26,7 @@ import {
   trustProxy,
   brokers,
   duration,
+  durationAtLeast,
   integer,
   listenHost,
   longSecret,
@@ -154,7 +155,14 @@ const WORKER_ENV = z.object({
   RETRY_MAX: withDefault(duration, '60s'),
   PRODUCE_BATCH_MAX: withDefault(integer(1), '500'),
   LANE_BATCH_MAX: withDefault(integer(1, 10_000), '100'),
-  WORKER_LOCK: withDefault(duration, '30s'),
+  WORKER_LOCK: withDefault(
+    durationAtLeast(
+      3000,
+      '3s',
+      'a delivery may use four fifths of it and one produce request may take a second',
+    ),
+    '30s',
+  ),
   WORKER_HOST: withDefault(listenHost, '127.0.0.1'),
   WORKER_PORT: withDefault(port, '8082'),
   // Longer than the ingest's: a delivery in hand may wait on Kafka until four fifths of

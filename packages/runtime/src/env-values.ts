@@ -60,6 +60,15 @@ export const duration: Parser<number> = (text) => {
   return bad(`must be a duration above zero such as 500ms, 30s, 90m, 24h or 14d${got(text)}`);
 };
 
+/** A duration (as `duration` reads it) of at least `minMs`, and why it must be. */
+export function durationAtLeast(minMs: number, minText: string, why: string): Parser<number> {
+  return (text) => {
+    const parsed = duration(text);
+    if (!parsed.ok || parsed.value >= minMs) return parsed;
+    return bad(`must be at least ${minText}, since ${why}${got(text)}`);
+  };
+}
+
 /** One of a fixed set of words, case-insensitive; the value is returned in lower case. */
 export function oneOf<const T extends string>(words: readonly T[]): Parser<T> {
   return (text) => {

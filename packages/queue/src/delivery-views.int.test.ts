@@ -7,6 +7,7 @@ import type { CommitJobData } from './commit-job.ts';
 import { type CommitEnqueuer } from './commit-enqueuer.ts';
 import { heldLanes, recordStall, redrive, stallRecords } from './delivery-views.ts';
 import { failedByReason } from './failed-deliveries.ts';
+import { readLaneBacklogs } from './lane-backlog.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { type LaneJob, type LaneOutcome } from './lane-workers.ts';
 import { type RedisConnection } from './redis-connection.ts';
@@ -241,6 +242,21 @@ describe('delivery views on the real Redis', () => {
       'c-6-2',
       'c-6-3',
     ]);
+  });
+
+  it('counts a re-driven commit as waiting since its re-drive, not since it was accepted', async () => {
+    const stop = await workers([10], failing);
+    await enqueuer.enqueue(job(10, 0));
+    await waitFor(async () => (await failedCount([10])) === 1, { description: 'the failure' });
+    await stop();
+    // Re-driven an hour after it was accepted, and read a second after that.
+    const hourLater = Date.now() + 3_600_000;
+    expect(await redrive(producer, space.prefix, [10], { jobId: 'c-10-0' }, hourLater)).toEqual({
+      redriven: 1,
+      skipped: 0,
+    });
+    const [lane] = await readLaneBacklogs(producer, space.prefix, [10], () => hourLater + 1000);
+    expect(lane).toMatchObject({ waiting: 1, oldestWaitingAgeMs: 1000 });
   });
 
   it('leaves a delivery alone that another re-drive handed back while this one was reading', async () => {

@@ -1,3 +1,5 @@
+import type { Job } from 'bullmq';
+import type { CommitJobData } from './commit-job.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -9,13 +11,23 @@ export interface LaneBacklog {
   /** Commits being delivered now (0 or 1: one in flight per lane). */
   active: number;
   failed: number;
-  /** Age in ms of the oldest waiting commit (since it was accepted), or undefined when none wait. */
+  /**
+   * How long, ms, the commit at the head of the lane has waited there: since it was accepted, or
+   * since it was re-driven (a failure re-driven after days is not days late: the lane moves).
+   * Undefined when none wait.
+   */
   oldestWaitingAgeMs: number | undefined;
   /**
    * Paused by an admin (Bull Board's pause, on the dashboard): the lane still takes commits but
    * no worker delivers them until it is resumed.
    */
   paused: boolean;
+}
+
+/** When a job entered its lane last: its re-drive, else its acceptance (epoch ms). */
+function queuedAt(job: Job<CommitJobData>): number {
+  const redrivenAt = Date.parse(job.data.redrivenAt ?? '');
+  return Number.isNaN(redrivenAt) ? job.timestamp : Math.max(job.timestamp, redrivenAt);
 }
 
 /** Reads the backlog of lanes. Read-only; safe to call from any role. */
@@ -39,7 +51,7 @@ export async function readLaneBacklogs(
           waiting: counts.wait ?? 0,
           active: counts.active ?? 0,
           failed: counts.failed ?? 0,
-          oldestWaitingAgeMs: head ? Math.max(0, now() - head.timestamp) : undefined,
+          oldestWaitingAgeMs: head ? Math.max(0, now() - queuedAt(head)) : undefined,
           paused,
         };
       }),

@@ -71,6 +71,30 @@ interface Client {
   csrf: string;
 }
 
+/** A dashboard of the test's own on `env` (with an admin), and the admin's session cookie. */
+async function startSignedIn(
+  env: Record<string, string>,
+): Promise<{ dashboard: RunningDashboard; base: string; cookie: string }> {
+  const [port, opsPort] = [await freePort(), await freePort()];
+  const dashboard = await startDashboard(
+    loadDashboardConfig({
+      ...env,
+      DASHBOARD_PORT: String(port),
+      DASHBOARD_OPS_PORT: String(opsPort),
+      DASHBOARD_USERS: `admin:admin:${await hashPassword(PASSWORD.admin)}`,
+    }),
+    createLogger({ service: 'dashboard', level: 'silent' }),
+  );
+  const base = `http://127.0.0.1:${dashboard.port}`;
+  const login = await fetch(`${base}/login`, {
+    method: 'POST',
+    body: new URLSearchParams({ username: 'admin', password: PASSWORD.admin }),
+    redirect: 'manual',
+  });
+  expect(login.status).toBe(303);
+  return { dashboard, base, cookie: (login.headers.get('set-cookie') ?? '').split(';')[0]! };
+}
+
 describe('the dashboard over seeded deliveries on the real Redis', () => {
   let space: TestQueuePrefix;
   let producer: RedisConnection;
@@ -423,26 +447,16 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
   });
 
   it('covers every lane the count in Redis records, and says so, when started with a stale LANES', async () => {
-    const [port, opsPort] = [await freePort(), await freePort()];
-    const stale = await startDashboard(
-      loadDashboardConfig({
-        REDIS_URL: space.redisUrl,
-        QUEUE_PREFIX: space.prefix,
-        LANES: '2',
-        DASHBOARD_PORT: String(port),
-        DASHBOARD_OPS_PORT: String(opsPort),
-        DASHBOARD_USERS: `admin:admin:${await hashPassword(PASSWORD.admin)}`,
-      }),
-      createLogger({ service: 'dashboard', level: 'silent' }),
-    );
+    const {
+      dashboard: stale,
+      base: staleBase,
+      cookie,
+    } = await startSignedIn({
+      REDIS_URL: space.redisUrl,
+      QUEUE_PREFIX: space.prefix,
+      LANES: '2',
+    });
     try {
-      const staleBase = `http://127.0.0.1:${stale.port}`;
-      const login = await fetch(`${staleBase}/login`, {
-        method: 'POST',
-        body: new URLSearchParams({ username: 'admin', password: PASSWORD.admin }),
-        redirect: 'manual',
-      });
-      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
       // big-1 failed in lane 2, past this dashboard's LANES=2; lane 5 waits (LANES=8 recorded).
       await waitFor(
         async () => {
@@ -485,26 +499,11 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
 
 describe('the dashboard while Redis is away', () => {
   it('answers 503 on its own views and on Bull Board’s API, not 500', async () => {
-    const [port, opsPort, nothing] = [await freePort(), await freePort(), await freePort()];
-    const dashboard = await startDashboard(
-      loadDashboardConfig({
-        REDIS_URL: `redis://127.0.0.1:${nothing}`,
-        LANES: '2',
-        DASHBOARD_PORT: String(port),
-        DASHBOARD_OPS_PORT: String(opsPort),
-        DASHBOARD_USERS: `admin:admin:${await hashPassword(PASSWORD.admin)}`,
-      }),
-      createLogger({ service: 'dashboard', level: 'silent' }),
-    );
+    const { dashboard, base, cookie } = await startSignedIn({
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      LANES: '2',
+    });
     try {
-      const base = `http://127.0.0.1:${dashboard.port}`;
-      const login = await fetch(`${base}/login`, {
-        method: 'POST',
-        body: new URLSearchParams({ username: 'admin', password: PASSWORD.admin }),
-        redirect: 'manual',
-      });
-      expect(login.status).toBe(303);
-      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
       for (const path of ['/api/overview', '/queues/api/queues', '/queues/api/redis/stats']) {
         const response = await fetch(`${base}${path}`, { headers: { cookie } });
         expect(response.status, path).toBe(503);

@@ -38,15 +38,17 @@ describe('the Riak hook, end to end', () => {
     await withAdmin(system.kafkaBrokers, (a) => a.deleteTopics(topics));
   });
 
-  it('delivers puts, siblings, typed buckets and deletes through the ingest', async () => {
+  it('delivers puts, siblings (a tombstone among them), typed buckets and deletes through the ingest', async () => {
     const erlang = [
-      hookObjects(bucket, ['k0', 'k1']),
+      hookObjects(bucket, ['k0', 'k1', 'k2']),
       // Two siblings of one key, as after concurrent writes.
       `S = riak_object:set_contents(O1, [{MD("text/plain", <<"sa">>), <<"left">>}, {MD("text/plain", <<"sb">>), <<"right">>}])`,
       `T = VC(riak_object:new({<<"maps">>, <<"${typedBucket}">>}, <<"acc-1">>, <<"typed">>, MD("text/plain", <<"tt">>)))`,
       `D = riak_object:set_contents(O0, [{dict:store(<<"X-Riak-Deleted">>, "true", MD("application/json", <<"td">>)), <<>>}])`,
+      // A delete that raced a write under allow_mult: a live sibling beside a tombstone.
+      `R = riak_object:set_contents(O2, [{MD("text/plain", <<"live">>), <<"kept">>}, {dict:store(<<"X-Riak-Deleted">>, "true", MD("text/plain", <<"gone">>)), <<>>}])`,
       `Bin = VC(riak_object:new(<<"${bucket}">>, <<255, 0, 1>>, <<0, 1, 2, 255>>, MD("application/octet-stream", <<"tb">>)))`,
-      `[ok = commitlog_hook:postcommit(O) || O <- [O0, S, T, D, Bin]]`,
+      `[ok = commitlog_hook:postcommit(O) || O <- [O0, S, T, D, R, Bin]]`,
     ].join(',\n');
     runHook(
       paths,
@@ -58,7 +60,7 @@ describe('the Riak hook, end to end', () => {
       erlang,
     );
 
-    const records = await readUntil(system.kafkaBrokers, topics, (rs) => rs.length >= 5);
+    const records = await readUntil(system.kafkaBrokers, topics, (rs) => rs.length >= 6);
     const main = records.filter((r) => r.topic === topics[0]);
     const byKey = (hex: string) =>
       main.filter((r) => Buffer.from(r.key ?? []).toString('hex') === hex);
@@ -76,10 +78,20 @@ describe('the Riak hook, end to end', () => {
       'right',
     ]);
     expect(header(k1!, 'riak-siblings')).toBe('2');
+    // k2: a put whose tombstone sibling says so (deleted: true), the live one does not.
+    const [k2] = byKey(Buffer.from('k2').toString('hex'));
+    expect(header(k2!, 'riak-op')).toBe('put');
+    const raced = JSON.parse(text(k2!.value) ?? '') as {
+      siblings: { value: string; vtag: string; deleted?: boolean }[];
+    };
+    expect(raced.siblings.map((s) => [s.vtag, s.value, s.deleted])).toEqual([
+      ['live', Buffer.from('kept').toString('base64'), undefined],
+      ['gone', '', true],
+    ]);
     // A key and a value that are not UTF-8, byte for byte.
     const [binary] = byKey('ff0001');
     expect(Buffer.from(binary!.value ?? [])).toEqual(Buffer.from([0, 1, 2, 255]));
-    expect(main).toHaveLength(4);
+    expect(main).toHaveLength(5);
     const typed = records.filter((r) => r.topic === topics[1]);
     expect(typed.map((r) => text(r.value))).toEqual(['typed']);
     expect(header(typed[0]!, 'riak-bucket-type')).toBe('maps');

@@ -8,7 +8,8 @@
 %%%            content is a tombstone, as riak_kv_util:is_x_deleted/1 decides: its
 %%%            X-Riak-Deleted is true, "true" or <<"true">>), vclock (base64 of
 %%%            the vclock as Riak's HTTP API encodes it), siblings (one per content: value,
-%%%            contentType, vtag, lastModified, usermeta, indexes).
+%%%            contentType, vtag, lastModified, usermeta, indexes, and deleted: true last on a
+%%%            tombstone content of a put; never on a delete, whose op already says it).
 %%%          display/1, describe/1: bucket and key for logs (UTF-8 text or "base64:...").
 %%%          micros_to_iso8601/1, timestamp_to_iso8601/1: UTC, six fraction digits.
 %%% Errors:  raises when the argument is not a riak_object (whatever riak_object raises);
@@ -21,8 +22,9 @@
 %%%   protocol buffers, names kept as stored, e.g. "X-Riak-Meta-Origin"), <<"index">>
 %%%   ([{Name, binary() | integer()}]), <<"X-Riak-Deleted">> (true, "true" or <<"true">> on a
 %%%   tombstone; any other value, e.g. "false" stored as given from protocol buffers, is not one).
-%%% Not carried (the ingest schema has no field for them): <<"Links">>, <<"content-encoding">>,
-%%% and which siblings of a put are tombstones.
+%%% Not carried (the ingest schema has no field for them): <<"Links">>, <<"content-encoding">>.
+%%% An ingest older than the `deleted` field refuses a put holding a tombstone sibling with 400:
+%%% the hook writes it to its failure log as rejected_400, to requeue once the ingest is upgraded.
 -module(commitlog_commit).
 
 -export([from_object/1, describe/1, display/1]).
@@ -46,13 +48,14 @@
 from_object(Obj) ->
     {Type, Bucket} = split_bucket(riak_object:bucket(Obj)),
     Contents = riak_object:get_contents(Obj),
+    Op = op(Contents),
     {object, [
         {bucketType, riak_binary(Type)},
         {bucket, riak_binary(Bucket)},
         {key, riak_binary(riak_object:key(Obj))},
-        {op, op(Contents)},
+        {op, Op},
         {vclock, base64:encode(encode_vclock(riak_object:vclock(Obj)))},
-        {siblings, [sibling(MD, V) || {MD, V} <- Contents]}
+        {siblings, [sibling(Op, MD, V) || {MD, V} <- Contents]}
     ]}.
 
 %% {DisplayBucket, DisplayKey} for logs: "type/bucket" for a typed bucket.
@@ -129,14 +132,26 @@ is_tombstone(MD) ->
         _ -> false
     end.
 
-sibling(MD, Value) ->
+sibling(Op, MD, Value) ->
     {object,
         [{value, base64:encode(value_bytes(Value))}] ++
             content_type(MD, Value) ++
             text_field(vtag, md_find(?MD_VTAG, MD)) ++
             last_modified(md_find(?MD_LASTMOD, MD)) ++
             usermeta(md_find(?MD_USERMETA, MD)) ++
-            indexes(md_find(?MD_INDEX, MD))}.
+            indexes(md_find(?MD_INDEX, MD)) ++
+            deleted(Op, MD)}.
+
+%% A tombstone beside live siblings (a delete that raced a write under allow_mult) is marked, or
+%% consumers would take its empty value for a real one. A delete's contents are all tombstones:
+%% its op says so, and its body stays as it was before the field existed.
+deleted(put, MD) ->
+    case is_tombstone(MD) of
+        true -> [{deleted, true}];
+        false -> []
+    end;
+deleted(delete, _MD) ->
+    [].
 
 %% Some backends let Riak keep any term as a value; its HTTP API serves those as
 %% term_to_binary bytes with content type application/x-erlang-binary

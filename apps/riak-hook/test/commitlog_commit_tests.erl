@@ -106,6 +106,59 @@ a_live_sibling_next_to_a_tombstone_is_a_put_test() ->
     ?assertEqual(<<"put">>, maps:get(<<"op">>, C)),
     ?assertEqual(2, length(maps:get(<<"siblings">>, C))).
 
+%% A delete racing a write under allow_mult: the put carries the tombstone as a sibling marked
+%% deleted (last among its fields), so it cannot pass for a real empty value.
+tombstone_sibling_of_a_put_is_marked_deleted_last_test() ->
+    Tomb = md([
+        {<<"X-Riak-Deleted">>, "true"},
+        {<<"content-type">>, "text/plain"},
+        {<<"X-Riak-VTag">>, "t1"},
+        {<<"X-Riak-Last-Modified">>, {1764, 0, 0}}
+    ]),
+    Live = md([{<<"content-type">>, "text/plain"}, {<<"X-Riak-VTag">>, "v1"}]),
+    Obj = obj(<<"b">>, <<"k">>, [{Live, <<"alive">>}, {Tomb, <<>>}]),
+    VClock = base64:encode(riak_object:encode_vclock(?VC)),
+    Expected = iolist_to_binary([
+        <<"{\"bucketType\":\"default\",\"bucket\":\"b\",\"key\":\"k\",">>,
+        <<"\"op\":\"put\",\"vclock\":\"">>, VClock, <<"\",\"siblings\":[">>,
+        <<"{\"value\":\"YWxpdmU=\",\"contentType\":\"text/plain\",\"vtag\":\"v1\"},">>,
+        <<"{\"value\":\"\",\"contentType\":\"text/plain\",\"vtag\":\"t1\",">>,
+        <<"\"lastModified\":\"2025-11-24T16:00:00.000000Z\",\"deleted\":true}]}">>
+    ]),
+    ?assertEqual(Expected, commitlog_hook:commit_json(Obj)).
+
+%% Marked as Riak decides a tombstone (riak_kv_util:is_x_deleted/1): true, "true" or <<"true">>.
+tombstone_sibling_of_a_put_is_decided_by_the_marker_value_test_() ->
+    Deleted = fun(Marker) ->
+        Contents = [
+            {md([{<<"X-Riak-Deleted">>, Marker}]), <<>>},
+            {md([]), <<"alive">>}
+        ],
+        C = commit(obj(<<"b">>, <<"k">>, Contents)),
+        <<"put">> = maps:get(<<"op">>, C),
+        {maps:find(<<"deleted">>, sibling(C, 1)), maps:find(<<"deleted">>, sibling(C, 2))}
+    end,
+    [
+        ?_assertEqual({{ok, true}, error}, Deleted(true)),
+        ?_assertEqual({{ok, true}, error}, Deleted("true")),
+        ?_assertEqual({{ok, true}, error}, Deleted(<<"true">>)),
+        ?_assertEqual({error, error}, Deleted("false")),
+        ?_assertEqual({error, error}, Deleted(<<"false">>)),
+        ?_assertEqual({error, error}, Deleted(false))
+    ].
+
+%% A delete's body is as it was before the field: its op already says every content is gone.
+delete_siblings_are_not_marked_deleted_test() ->
+    Tomb = fun(Marker, Tag) ->
+        {md([{<<"X-Riak-Deleted">>, Marker}, {<<"X-Riak-VTag">>, Tag}]), <<>>}
+    end,
+    C = commit(obj(<<"b">>, <<"k">>, [Tomb("true", "t1"), Tomb(true, "t2")])),
+    ?assertEqual(<<"delete">>, maps:get(<<"op">>, C)),
+    ?assertEqual(
+        [[<<"value">>, <<"vtag">>], [<<"value">>, <<"vtag">>]],
+        [lists:sort(maps:keys(S)) || S <- maps:get(<<"siblings">>, C)]
+    ).
+
 default_bucket_type_test() ->
     C = commit(obj(<<"b">>, <<"k">>, [{md([]), <<"v">>}])),
     ?assertEqual(<<"default">>, maps:get(<<"bucketType">>, C)),

@@ -114,6 +114,44 @@ describe('commitId', () => {
     expect(commitId({ ...asBase64, vclock: undefined })).toBe(commitId(withoutVclock));
   });
 
+  describe('with a tombstone sibling (deleted: true)', () => {
+    const tombstone = { value: '', vtag: 't-1', lastModified: '2026-11-24T12:00:01Z' };
+
+    it('leaves the id of every commit without the field as it was', () => {
+      // The vectors above have no tombstone; nor has this one (the same empty sibling, not
+      // marked), computed before the field existed: ids already handed out must not move.
+      const unmarked = { ...withVclock, siblings: [withVclock.siblings[0]!, tombstone] };
+      expect(commitId(unmarked)).toBe(
+        '756869eaf2c3c002d26f3dd9bb7ce64fb0a579756ae606764daabccec609ba86',
+      );
+    });
+
+    // Computed by the same separate implementation (Python's hashlib) as the vectors above.
+    it('matches the documented derivation (regression vectors)', () => {
+      const siblings = [withVclock.siblings[0]!, { ...tombstone, deleted: true as const }];
+      expect(commitId({ ...withVclock, siblings })).toBe(
+        '9b3844de1fb62b0079f6b3abb9a2e24b621f9277d131f8d36eae4e0084b4bc69',
+      );
+      expect(commitId({ ...withoutVclock, siblings })).toBe(
+        '3d46b87f92fc5cdfbee9af1dec709ee66186638b5a06bc28ab923905fd0ef5f0',
+      );
+    });
+
+    it('tells a tombstone from a live empty value, and which sibling is the tombstone', () => {
+      const live = { value: '' };
+      const dead = { value: '', deleted: true as const };
+      for (const base of [withVclock, withoutVclock]) {
+        const ids = [
+          [live, live],
+          [dead, live],
+          [live, dead],
+          [dead, dead],
+        ].map((siblings) => commitId({ ...base, op: 'put', siblings }));
+        expect(new Set(ids).size, base.vclock ?? 'body').toBe(ids.length);
+      }
+    });
+  });
+
   it('tells a vclock commit from a body commit with the same bytes', () => {
     // A deliberately confusable pair: the vclock form never equals the body form.
     const noSiblings: Commit = { ...withoutVclock, op: 'delete', siblings: [] };

@@ -12,10 +12,11 @@ import { LengthPrefixedWriter } from './length-prefixed.ts';
  *
  *     with a vclock:
  *       SHA-256( F("commitlog.commit-id.v2") F("vclock")
- *                F(bucketType) F(bucket) F(key) F(op) F(vclock) U32(#siblings) SIB(1) ... SIB(n) )
+ *                F(bucketType) F(bucket) F(key) F(op) F(vclock) U32(#siblings) SIB(1) ... SIB(n)
+ *                TOMBS )
  *     without one (the whole commit, canonically; as in v1):
  *       SHA-256( F("commitlog.commit-id.v1") F("body")
- *                F(bucketType) F(bucket) F(key) F(op) U32(#siblings) SIB(1) ... SIB(n) )
+ *                F(bucketType) F(bucket) F(key) F(op) U32(#siblings) SIB(1) ... SIB(n) TOMBS )
  *
  *     SIB  = F(value) OPT(contentType) OPT(vtag) OPT(lastModified) MAP(usermeta) IDX(indexes)
  *     OPT  = the byte 0x00 when absent, else 0x01 F(text)
@@ -24,6 +25,8 @@ import { LengthPrefixedWriter } from './length-prefixed.ts';
  *     IDX  = U32(#indexes), then per index, in ascending byte order of the UTF-8 names:
  *            F(name) U32(#values), then per value, in order:
  *            "s" F(text) for a string, "i" F(decimal digits, "-" if negative) for an integer
+ *     TOMBS = nothing when no sibling has `deleted`; else
+ *            F("deleted") U32(#tombstones), then the 0-based position of each, ascending, as U32
  *     U32  = a 4-byte big-endian unsigned integer; op is "put" or "delete".
  *
  * Why v2 hashes the siblings beside the vclock: a vclock does not always name one version. In a
@@ -32,6 +35,16 @@ import { LengthPrefixedWriter } from './length-prefixed.ts';
  * the same second can carry the same vclock; by vclock alone (v1) the second had the first's id
  * and was answered as a duplicate, never delivered. A retry posts the same JSON, so it still gets
  * the same id. Ids of commits with a vclock changed from v1 to v2 (see README, "Upgrading").
+ *
+ * Why `deleted` (a tombstone sibling of a put) counts, and only as a trailing TOMBS: ids are how
+ * the ingest tells a retry from a new commit, and a wrong "duplicate" is a commit never delivered.
+ * From the hook, leaving the flag out would be safe: Riak's put FSM stamps every write, a delete's
+ * tombstone included, with its own vtag and last-modified, so a tombstone sibling never hashes
+ * like a live one. But both fields are optional in the schema and a commit without a vclock is
+ * identified by its whole body: `{value: ""}` and `{value: "", deleted: true}` posted by another
+ * client would share an id, and the second would be dropped as a duplicate. TOMBS is empty when no
+ * sibling has the flag, so the id of every commit without it is exactly what it was; the prefix
+ * before it is length-prefixed with a known count of siblings, so nothing else can end there.
  *
  * `lastModified` and the other texts count as given (not normalised). Siblings count in order.
  */
@@ -46,7 +59,16 @@ export function commitId(commit: Commit): string {
   if (commit.vclock !== undefined) input.base64Field(commit.vclock);
   input.u32(commit.siblings.length);
   for (const sibling of commit.siblings) writeSibling(input, sibling);
+  writeTombstones(input, commit.siblings);
   return input.sha256().toString('hex');
+}
+
+/** TOMBS: absent unless a sibling is a tombstone, so ids from before the field stay the same. */
+function writeTombstones(input: LengthPrefixedWriter, siblings: readonly Sibling[]): void {
+  const positions = siblings.flatMap((s, i) => (s.deleted === true ? [i] : []));
+  if (positions.length === 0) return;
+  input.field('deleted').u32(positions.length);
+  for (const position of positions) input.u32(position);
 }
 
 const ABSENT = 0x00;

@@ -131,6 +131,19 @@ describe('siblingSchema', () => {
   it('is strict about unknown fields', () => {
     expect(siblingSchema.safeParse({ value: '', metadata: {} }).success).toBe(false);
   });
+
+  it('takes deleted: true for a tombstone sibling, and no other value', () => {
+    expect(siblingSchema.parse({ value: '', deleted: true })).toEqual({ value: '', deleted: true });
+    expect(siblingSchema.parse({ value: '' })).not.toHaveProperty('deleted');
+    for (const bad of [false, 'true', 1, null, {}]) {
+      const result = siblingSchema.safeParse({ value: '', deleted: bad });
+      expect(result.success, JSON.stringify(bad)).toBe(false);
+      expect(result.error?.issues[0]?.path).toEqual(['deleted']);
+      expect(result.error?.issues[0]?.message).toBe(
+        'must be true when present (omit it for a sibling that is not a tombstone)',
+      );
+    }
+  });
 });
 
 describe('prototype pollution', () => {

@@ -77,6 +77,18 @@ export const siblingSchema = z.strictObject({
     .optional(),
   usermeta: mapOf(wellFormed(z.string())).optional(),
   indexes: mapOf(z.array(indexValueSchema)).optional(),
+  /**
+   * `true` when this sibling is a tombstone (its Riak metadata has `X-Riak-Deleted`): a delete
+   * that raced a write under `allow_mult` leaves one beside the live siblings of a put. Absent for
+   * a live sibling; `false` and every other value are refused, so that the flag has one spelling
+   * and a sibling without it is plainly alive. The hook sends it on a put's siblings only: a
+   * delete (every sibling a tombstone) already says so by its `op`.
+   */
+  deleted: z
+    .literal(true, {
+      error: 'must be true when present (omit it for a sibling that is not a tombstone)',
+    })
+    .optional(),
 });
 
 /** One commit. `bucketType` defaults to `"default"`, `siblings` to `[]`. */

@@ -29,9 +29,9 @@
  *   (`Route`, topic-routing.ts). Chosen by the first routing rule that matches the commit's
  *   bucket type and bucket, else the default topic `riak.<bucketType>.<bucket>`.
  * - **envelope**: the JSON record value `{"format": "commitlog.siblings.v1", "siblings": [...]}`
- *   that holds every sibling of a commit (with its metadata, values in base64). Used when a commit
- *   has several siblings, or always when its route asks for it. Its content type is
- *   `ENVELOPE_CONTENT_TYPE`.
+ *   that holds every sibling of a commit (with its metadata, values in base64, `deleted: true` on
+ *   a tombstone sibling). Used when a put has several siblings or a lone tombstone sibling, or
+ *   always when its route asks for it. Its content type is `ENVELOPE_CONTENT_TYPE`.
  *
  * Also used: a **sibling** is one of the values Riak keeps for a key after concurrent writes (an
  * object without conflicts has exactly one); a **binary** (`RiakBinary`) is Riak's name for a

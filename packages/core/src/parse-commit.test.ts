@@ -119,6 +119,18 @@ describe('parseCommit', () => {
       'expected a string or an integer within ±(2^53-1) (send larger ones as strings)',
     ],
     [
+      'deleted: false',
+      (c: Record<string, unknown>) => (firstSibling(c).deleted = false),
+      'siblings[0].deleted',
+      'must be true when present (omit it for a sibling that is not a tombstone)',
+    ],
+    [
+      'deleted: "true" (a string)',
+      (c: Record<string, unknown>) => (firstSibling(c).deleted = 'true'),
+      'siblings[0].deleted',
+      'must be true when present (omit it for a sibling that is not a tombstone)',
+    ],
+    [
       'a lastModified that is not ISO-8601',
       (c: Record<string, unknown>) => (firstSibling(c).lastModified = '24/11/2026'),
       'siblings[0].lastModified',

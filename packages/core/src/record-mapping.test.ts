@@ -181,6 +181,39 @@ describe('toKafkaRecord', () => {
     });
   });
 
+  it('marks a tombstone sibling of a put with deleted: true, last, in the envelope', () => {
+    const siblings: Sibling[] = [
+      { value: 'AAE=', vtag: 'v1', contentType: 'a/b' },
+      { value: '', vtag: 't1', lastModified: '2026-11-24T12:00:01Z', deleted: true },
+    ];
+    const record = toKafkaRecord({ ...example, siblings }, meta, plain);
+    expect(record.headers['content-type']).toBe(ENVELOPE_CONTENT_TYPE);
+    // Exact text: the fixed field order, deleted last, and nothing on the live sibling.
+    expect(utf8(record.value)).toBe(
+      '{"format":"commitlog.siblings.v1","siblings":[' +
+        '{"value":"AAE=","contentType":"a/b","vtag":"v1"},' +
+        '{"value":"","vtag":"t1","lastModified":"2026-11-24T12:00:01Z","deleted":true}]}',
+    );
+  });
+
+  it('envelopes a put whose single sibling is a tombstone, even on a route without envelope', () => {
+    const tombstone: Sibling = { value: '', vtag: 't1', usermeta: { a: 'b' }, deleted: true };
+    for (const route of [plain, enveloped]) {
+      const record = toKafkaRecord({ ...example, siblings: [tombstone] }, meta, route);
+      expect(record.headers['riak-op']).toBe('put');
+      expect(record.headers['content-type']).toBe(ENVELOPE_CONTENT_TYPE);
+      expect(record.headers['riak-siblings']).toBe('1');
+      expect(record.headers).not.toHaveProperty('riak-usermeta');
+      expect(JSON.parse(utf8(record.value))).toEqual({
+        format: 'commitlog.siblings.v1',
+        siblings: [{ value: '', vtag: 't1', usermeta: { a: 'b' }, deleted: true }],
+      });
+    }
+    // A live empty value stays zero bytes.
+    const live = toKafkaRecord({ ...example, siblings: [{ value: '' }] }, meta, plain);
+    expect(live.value).toEqual(new Uint8Array(0));
+  });
+
   it('compares last-modified times across offsets', () => {
     const siblings: Sibling[] = [
       { value: '', lastModified: '2026-11-24T13:30:00+02:00' }, // 11:30Z

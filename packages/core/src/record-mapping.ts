@@ -25,9 +25,10 @@ const utf8 = new TextEncoder();
  *
  * - key: the Riak key's exact bytes.
  * - value: null for a delete (a tombstone); the single sibling's exact bytes for a put with one
- *   sibling on a route without envelope; otherwise the UTF-8 JSON envelope
- *   `{"format": "commitlog.siblings.v1", "siblings": [{value (base64), contentType?, vtag?,
- *   lastModified?, usermeta?, indexes?}, ...]}` holding every sibling, in order.
+ *   sibling that is not a tombstone, on a route without envelope; otherwise the UTF-8 JSON
+ *   envelope `{"format": "commitlog.siblings.v1", "siblings": [{value (base64), contentType?,
+ *   vtag?, lastModified?, usermeta?, indexes?, deleted?}, ...]}` holding every sibling, in order
+ *   (`deleted: true` on a tombstone sibling of a put, absent otherwise).
  * - headers: `riak-op`; `riak-bucket-type` and `riak-bucket` as exact bytes; `riak-vclock`
  *   (base64) when known; `riak-vtag` (several joined with `,`) and `riak-last-modified` (the
  *   latest) when any sibling has them; `content-type` (the sibling's, or the envelope's; none on a
@@ -51,7 +52,11 @@ export function toKafkaRecord(commit: Commit, meta: RecordMeta, route: Route): K
   let value: Uint8Array | null = null;
   const single = siblings.length === 1 ? siblings[0] : undefined;
   if (commit.op === 'put') {
-    if (single !== undefined && !route.envelope) {
+    // A tombstone sibling alone in a put (Riak itself would call that object deleted; another
+    // client may still post it) goes in an envelope even on a route without one: as bare bytes
+    // it would be an empty value, which a consumer cannot tell from a real one, and no header
+    // carries the flag. A record must say what Riak committed, so the envelope it is.
+    if (single !== undefined && single.deleted !== true && !route.envelope) {
       value = binaryToBytes({ base64: single.value });
       if (single.contentType !== undefined) headers['content-type'] = single.contentType;
       // Part of what Riak committed (user metadata, secondary index entries): without an envelope
@@ -84,6 +89,7 @@ function envelope(siblings: readonly Sibling[]) {
       lastModified: s.lastModified,
       usermeta: s.usermeta,
       indexes: s.indexes,
+      deleted: s.deleted,
     })),
   };
 }

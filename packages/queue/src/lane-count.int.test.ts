@@ -124,7 +124,7 @@ describe('claimLaneCount on the real Redis', () => {
       storesUnderWayMs: 1000,
     });
     const refused = expect(change).rejects.toBeInstanceOf(LaneCountChangeRefusedError);
-    await waitFor(() => space.redis.exists(laneChangeKey(space.prefix)), {
+    await waitFor(async () => (await space.redis.exists(laneChangeKey(space.prefix))) === 1, {
       description: 'the fence',
     });
     // An ingest still on 16 lanes read the count just before the fence went up, and adds now.
@@ -215,7 +215,9 @@ describe('claimLaneCount on the real Redis', () => {
       () => 'changed',
       (error: unknown) => error,
     );
-    await waitFor(() => space.redis.exists(fenceKey), { description: 'the fence' });
+    await waitFor(async () => (await space.redis.exists(fenceKey)) === 1, {
+      description: 'the fence',
+    });
     // The fence expired during the check, and another process's stands now.
     await space.redis.set(fenceKey, 'another-process');
     expect(await outcome).toBeInstanceOf(LaneCountChangingError);

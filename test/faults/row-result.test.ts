@@ -67,6 +67,26 @@ const row4c = (answeredAt: number[], lost: number[]): RowResult => {
   });
 };
 
+describe('per-key order in every row', () => {
+  it('fails on an old copy that landed after a newer commit of its key', () => {
+    const { tally, report } = lossCase([KILL_AT - 60_000, KILL_AT - 50_000], []);
+    report.staleCopies = ['key k0: commit #0 landed after #1, not replayed up to it'];
+    expect(rowResult('2', 'worker kill -9', tally, report).problems).toEqual([
+      'out of order: key k0: commit #0 landed after #1, not replayed up to it',
+    ]);
+  });
+
+  it("leaves out a key that lost a commit inside row 4c's window", () => {
+    // c1 (key k1) was answered just before the kill and lost with it: k1's last record is older.
+    const { tally, report } = lossCase([KILL_AT - 60_000, KILL_AT - 100], [1]);
+    report.staleCopies = ['key k1: last record is commit #0 of 2'];
+    const result = rowResult('4c', 'Redis kill -9 (AOF everysec)', tally, report, {
+      lossWindow: everysecLossWindow(KILL_AT, RESTART_AT),
+    });
+    expect(result.problems).toEqual([]);
+  });
+});
+
 describe('row 4c: loss only inside the everysec window before the kill', () => {
   it('allows a commit answered just before the kill, and one answered while Redis died', () => {
     const result = row4c([KILL_AT - 10_000, KILL_AT - 1_000, KILL_AT + 20], [1, 2]);

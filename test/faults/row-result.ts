@@ -127,7 +127,9 @@ export function dedupNote(tally: LoadTally): string {
 /**
  * The row's result with the expectations every row has: nothing accepted is lost (but for
  * commits answered inside `lossWindow`), every commit the load made was accepted in the end,
- * nothing left unfinished, and (unless `allowFailed`) nothing failed.
+ * nothing left unfinished, (unless `allowFailed`) nothing failed, and per-key order held: no old
+ * copy of a commit landed after a newer one of its key except as the start of an in-order replay
+ * (`staleCopies`), on every key but those that lost a commit inside `lossWindow`.
  */
 export function rowResult(
   row: string,
@@ -145,6 +147,15 @@ export function rowResult(
   if (report.failed !== 0 && !options.allowFailed) problems.push(`${report.failed} jobs failed`);
   if (report.unfinished !== 0) problems.push(`${report.unfinished} jobs still unfinished`);
   if (tally.abandoned > 0) problems.push(`${tally.abandoned} commits never accepted by the end`);
+  const allowedLost = new Set(loss.allowed);
+  const keysLosingAllowed = new Set(
+    [...tally.perKey].flatMap(([key, ids]) => (ids.some((id) => allowedLost.has(id)) ? [key] : [])),
+  );
+  for (const stale of report.staleCopies) {
+    if (![...keysLosingAllowed].some((key) => stale.startsWith(`key ${key}:`))) {
+      problems.push(`out of order: ${stale}`);
+    }
+  }
   return {
     row,
     fault,

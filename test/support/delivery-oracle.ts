@@ -44,3 +44,11 @@ export async function unfinishedJobs(
     redis.disconnect();
   }
 }
+
+/** Commits one worker process delivered so far, read from its /metrics (0 while it cannot say). */
+export async function deliveredBy(worker: { port: number }): Promise<number> {
+  const text = await fetch(`http://127.0.0.1:${worker.port}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
+  return Number(/^commitlog_delivered_total\S* (\d+)/m.exec(text)?.[1] ?? 0);
+}

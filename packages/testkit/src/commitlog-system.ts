@@ -113,20 +113,22 @@ function startRole(role: 'ingest' | 'worker', env: NodeJS.ProcessEnv, port: numb
 }
 
 async function healthy(role: RoleProcess, name: string): Promise<void> {
-  await waitFor(
+  // A flag, not a race against a resolved promise (which always wins, exited or not): a role
+  // that dies at start-up is reported at once, with its output, rather than after the time-out.
+  let exited = false;
+  const mark = (): void => void (exited = true);
+  void role.exited.then(mark, mark);
+  const outcome = await waitFor(
     async () => {
-      const exitedEarly = await Promise.race([
-        role.exited.then(() => true),
-        Promise.resolve(false),
-      ]);
-      if (exitedEarly) throw new Error(`${name} exited during start-up:\n${role.output()}`);
+      if (exited) return 'exited';
       const response = await fetch(`http://127.0.0.1:${role.port}/healthz`).catch(() => undefined);
-      return response?.ok === true;
+      return response?.ok === true ? 'healthy' : undefined;
     },
     { timeoutMs: 60_000, description: `${name} /healthz`, intervalMs: 100 },
   ).catch((error: unknown) => {
     throw new Error(`${(error as Error).message}\n--- ${name} output ---\n${role.output()}`);
   });
+  if (outcome === 'exited') throw new Error(`${name} exited during start-up:\n${role.output()}`);
 }
 
 function redisTlsEnv(tls: SystemOptions['redisTls']): Record<string, string> {

@@ -11,6 +11,7 @@ import {
   uniqueName,
 } from '@commitlog/testkit';
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -48,7 +49,17 @@ describe('start-up refusals', () => {
   });
 
   it('refuses a Kafka CA file it cannot use, naming it, before connecting to anything', async () => {
+    // Redis and Kafka both point at a listener that counts who connects.
+    let connections = 0;
+    const listener = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(listener.address() as AddressInfo).port}`;
     const result = await run('worker', {
+      REDIS_URL: `redis://${address}`,
+      KAFKA_BROKERS: address,
       KAFKA_SSL: 'true',
       KAFKA_SSL_CA_FILE: '/nonexistent/kafka-ca.pem',
       KAFKA_SASL_MECHANISM: 'scram-sha-512',
@@ -59,6 +70,10 @@ describe('start-up refusals', () => {
     expect(result.stderr).toMatch(/^commitlog worker: invalid configuration/);
     expect(result.stderr).toContain('KAFKA_SSL_CA_FILE: cannot read "/nonexistent/kafka-ca.pem"');
     expect(result.stderr).not.toContain('kafka-password-never-printed');
+    // spawnSync held this loop: a connection the worker made waits in the backlog until now.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
+    expect(connections).toBe(0);
   });
 
   it('refuses a Redis that may evict accepted commits', async () => {

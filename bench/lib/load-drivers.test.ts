@@ -57,16 +57,29 @@ describe('load drivers', () => {
   });
 
   it('closed loop: keeps each client busy until the deadline', async () => {
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const startedAt: number[] = [];
+    const begin = Date.now();
     const results = await closedLoop({
       clients: 4,
       durationMs: 100,
       firstN: 0,
       send: async () => {
+        startedAt.push(Date.now());
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
         await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
         return { status: 202, id: undefined };
       },
     });
-    expect(results.length).toBeGreaterThan(20);
+    const end = Date.now();
+    // Four clients back to back: more sends than clients, and four at once at some point.
+    expect(results.length).toBeGreaterThan(4);
+    expect(mostInFlight).toBe(4);
     expect(new Set(results.map((r) => r.n)).size).toBe(results.length);
+    // Every send started within the run, and each result is one of them.
+    expect(results).toHaveLength(startedAt.length);
+    expect(startedAt.every((t) => t >= begin && t <= end)).toBe(true);
   });
 });

@@ -72,8 +72,17 @@ function errorKind(error: Error): string {
 /** How often a start-up that waits for Redis or Kafka says so. */
 const START_WAIT_LOG_MS = 10_000;
 
-/** Runs a start-up step, and logs every START_WAIT_LOG_MS while it has not finished. */
-async function whileWaiting<T>(logger: Logger, what: string, step: () => Promise<T>): Promise<T> {
+/**
+ * Runs a start-up step, and logs every START_WAIT_LOG_MS while it has not finished. `waiting`
+ * tells what the start-up waits for now (for `/readyz`).
+ */
+async function whileWaiting<T>(
+  logger: Logger,
+  waiting: { for: string },
+  what: string,
+  step: () => Promise<T>,
+): Promise<T> {
+  waiting.for = what;
   const since = Date.now();
   const timer = setInterval(() => {
     logger.warn(
@@ -129,7 +138,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   // (and restarts pile up into a back-off of minutes that outlasts the outage).
   const registry = createMetricsRegistry('worker');
   let readiness: (() => Promise<Readiness>) | undefined;
-  let waitingFor = 'Redis';
+  const waiting = { for: 'Redis' };
   try {
     const ops = await startOpsServer({
       host: config.host,
@@ -140,18 +149,19 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
         readiness?.() ??
         Promise.resolve({
           ready: false,
-          checks: { startup: { ok: false, detail: `starting: waiting for ${waitingFor}` } },
+          checks: { startup: { ok: false, detail: `starting: waiting for ${waiting.for}` } },
         }),
     });
     closers.push(() => ops.close());
 
-    const safety = await whileWaiting(logger, 'Redis', () => checkRedisSafety(connection));
+    const safety = await whileWaiting(logger, waiting, 'Redis', () => checkRedisSafety(connection));
     if (!safety.safe) throw new UnsafeRedisError(safety);
     for (const warning of safety.warnings) logger.warn({ redis: safety.redisVersion }, warning);
     await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
 
-    waitingFor = 'Kafka';
-    const producer = await whileWaiting(logger, 'Kafka', () => connectProducer(config, logger));
+    const producer = await whileWaiting(logger, waiting, 'Kafka', () =>
+      connectProducer(config, logger),
+    );
     const gatherer = createRecordGatherer({ producer, maxRecords: config.batchMaxRecords });
     closers.push(async () => {
       await gatherer.drain();

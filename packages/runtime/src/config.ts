@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DASHBOARD_USERS_RULE, dashboardUsers } from './dashboard-users.ts';
 import type { ConfigProblem } from './config-error.ts';
+import { kafkaSaslProblems } from './kafka-sasl-checks.ts';
 import { readKafkaTls, readRedisTls } from './tls-config.ts';
 import { readRoutesFile } from './routes-file.ts';
 import type {
@@ -14,6 +15,7 @@ import type {
 } from './config-types.ts';
 import {
   complete,
+  noLibraryDebugOutput,
   optional,
   readEnv,
   required,
@@ -73,20 +75,6 @@ const LOG_LEVELS: readonly LogLevel[] = [
  */
 export const MAX_COMMIT_BYTES_LIMIT = 1_048_588 - 200;
 
-/**
- * `DEBUG` turns on the `debug` output of the libraries (ioredis, @platformatic/kafka), which is
- * written past the logger and its redaction: ioredis writes every command with its arguments (a
- * job's data: commit values) and the Kafka client the start of each request (a SASL login). Set,
- * it is refused; LOG_LEVEL=debug is commitlog's own, redacted, detail.
- */
-const noLibraryDebugOutput = z
-  .string()
-  .optional()
-  .refine((value) => value === undefined || value.trim() === '', {
-    message:
-      "must be unset: it turns on the libraries' own debug output, which writes commit values and Kafka logins past the log's redaction (use LOG_LEVEL=debug)",
-  });
-
 const COMMON_ENV = {
   REDIS_URL: withDefault(redisUrl, 'redis://127.0.0.1:6379'),
   QUEUE_PREFIX: withDefault(
@@ -130,12 +118,6 @@ const INGEST_ENV = z.object({
   SHUTDOWN_TIMEOUT,
   ROUTES_FILE: optional(text),
 });
-
-const SASL_VARIABLES = [
-  'KAFKA_SASL_MECHANISM',
-  'KAFKA_SASL_USERNAME',
-  'KAFKA_SASL_PASSWORD',
-] as const;
 
 const WORKER_ENV = z.object({
   ...COMMON_ENV,
@@ -310,30 +292,7 @@ function workerCrossChecks(
       message: `must be at least RETRY_BASE (${base} ms) (got ${max} ms)`,
     });
   }
-  // All three SASL settings or none: half a credential is a mistake, not a choice.
-  const isSet = (name: string): boolean => (env[name] ?? '').trim() !== '';
-  const present = SASL_VARIABLES.filter(isSet);
-  if (present.length > 0) {
-    for (const name of SASL_VARIABLES.filter((n) => !isSet(n))) {
-      problems.push({
-        variable: name,
-        message: `is required when ${present.join(' and ')} ${present.length > 1 ? 'are' : 'is'} set (set all three SASL variables or none)`,
-      });
-    }
-  }
-  // PLAIN sends the password as it is; without TLS, to anyone on the path. A network that
-  // encrypts by itself (a service mesh's mTLS) says so explicitly.
-  if (
-    values.KAFKA_SASL_MECHANISM === 'plain' &&
-    values.KAFKA_SSL === false &&
-    values.KAFKA_SASL_PLAIN_WITHOUT_TLS !== true
-  ) {
-    problems.push({
-      variable: 'KAFKA_SASL_MECHANISM',
-      message:
-        'plain sends the password unencrypted without KAFKA_SSL=true; turn TLS on, use scram-sha-256 or scram-sha-512, or set KAFKA_SASL_PLAIN_WITHOUT_TLS=true where the network itself encrypts',
-    });
-  }
+  problems.push(...kafkaSaslProblems(values, env));
   return problems;
 }
 

@@ -11,8 +11,9 @@ function backlogOf(
   waiting: number,
   oldestWaitingAgeMs?: number,
   paused = false,
+  failed = 0,
 ): LaneBacklog {
-  return { lane, waiting, active: 0, failed: 0, oldestWaitingAgeMs, paused };
+  return { lane, waiting, active: 0, failed, oldestWaitingAgeMs, paused };
 }
 
 describe('worker metrics', () => {
@@ -29,7 +30,7 @@ describe('worker metrics', () => {
       prefix: 'test',
       lanes: [0, 1],
       readBacklogs: () =>
-        Promise.resolve([backlogOf(0, 3, 1500), backlogOf(1, 0, undefined, true)]),
+        Promise.resolve([backlogOf(0, 3, 1500), backlogOf(1, 0, undefined, true, 4)]),
     });
     const text = await registry.metrics();
     expect(text).toContain('commitlog_lane_backlog_commits{lane="0",service="worker"} 3');
@@ -37,6 +38,8 @@ describe('worker metrics', () => {
     expect(text).toContain('commitlog_lane_oldest_waiting_seconds{lane="0",service="worker"} 1.5');
     expect(text).toContain('commitlog_lane_paused{lane="0",service="worker"} 0');
     expect(text).toContain('commitlog_lane_paused{lane="1",service="worker"} 1');
+    expect(text).toContain('commitlog_lane_failed_commits{lane="0",service="worker"} 0');
+    expect(text).toContain('commitlog_lane_failed_commits{lane="1",service="worker"} 4');
   });
 
   it('answers without the backlog, keeping its last values, when Redis does not reply', async () => {

@@ -84,6 +84,7 @@ export function createWorkerMetrics(options: {
       backlog.set({ lane: String(l.lane) }, l.waiting);
       oldest.set({ lane: String(l.lane) }, (l.oldestWaitingAgeMs ?? 0) / 1000);
       paused.set({ lane: String(l.lane) }, l.paused ? 1 : 0);
+      failedKept.set({ lane: String(l.lane) }, l.failed);
     }
   }
   const collect = (): Promise<void> =>
@@ -115,6 +116,17 @@ export function createWorkerMetrics(options: {
   const paused = new Gauge({
     name: 'commitlog_lane_paused',
     help: 'Whether each lane is paused (1): it takes commits but delivers none until resumed.',
+    labelNames: ['lane'],
+    registers,
+    collect,
+  });
+
+  // Failed for good and not re-driven yet: each is a commit that is not on Kafka. Read from Redis,
+  // unlike commitlog_failed_total, so it counts every worker's failures (also those of a worker
+  // since restarted) and falls when an operator re-drives them.
+  const failedKept = new Gauge({
+    name: 'commitlog_lane_failed_commits',
+    help: 'Commits in each lane that failed for good and wait for a re-drive (kept for FAILED_RETENTION).',
     labelNames: ['lane'],
     registers,
     collect,

@@ -10,10 +10,15 @@
 # Needs: any Node >= 20 with npm to fetch the pinned Node (only when the system Node is too old).
 # On failure it prints one line saying what is missing and returns non-zero.
 
+# Where the toolchain is kept (see Env above).
+commitlog_cache_dir() {
+  echo "${COMMITLOG_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/commitlog}"
+}
+
 commitlog_bootstrap() {
   local root cache node_version node_major pnpm_version toolbin system_major
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-  cache="${COMMITLOG_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/commitlog}"
+  cache="$(commitlog_cache_dir)"
   node_version="$(tr -d '[:space:]' <"$root/.node-version")"
   node_major="${node_version%%.*}"
   pnpm_version="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$root/package.json")"
@@ -54,6 +59,8 @@ PNPM
   fi
 
   export PATH="$toolbin:$PATH"
+  # promtool, when commitlog_promtool unpacked it (the tests need it; nothing else does).
+  if [ -x "$cache/promtool/promtool" ]; then export PATH="$PATH:$cache/promtool"; fi
 
   if [ ! -d "$root/node_modules" ] || [ "$root/pnpm-lock.yaml" -nt "$root/node_modules/.modules.yaml" ]; then
     echo "bootstrap: installing dependencies (pnpm install)" >&2
@@ -65,8 +72,8 @@ PNPM
 # Installs the system tools the repo needs from Debian's packages when they are missing:
 # Erlang/OTP and rebar3 (the Riak hook), Java 17 and Maven (the local Kafka broker), the
 # Redis server and client (a local Redis when none is configured), openssl (test certificates)
-# and Chromium (the dashboard's browser tests). Needs root and apt-get; without
-# them it names what is missing and returns non-zero.
+# and Chromium (the dashboard's browser tests); then promtool (commitlog_promtool). Needs root
+# and apt-get; without them it names what is missing and returns non-zero.
 # `commitlog_system_packages up` asks only for what `commitlog up` uses: redis-cli, redis-server
 # unless REDIS_URL is set, Java and Maven unless KAFKA_BROKERS names other brokers than the local
 # default; the other commands need none of them.
@@ -98,7 +105,30 @@ commitlog_system_packages() {
   command -v openssl >/dev/null 2>&1 || packages+=(openssl)
   # The dashboard's browser tests drive Debian's Chromium with playwright-core (no browser download).
   command -v chromium >/dev/null 2>&1 || packages+=(chromium fonts-liberation)
-  commitlog_install_packages "${packages[@]}"
+  commitlog_install_packages "${packages[@]}" && commitlog_promtool
+}
+
+# promtool, Prometheus's rule checker (test/alert-rules.test.ts), unpacked from Debian's
+# prometheus package into the cache rather than installed: installing the package would also set
+# up, and on a systemd machine start, a Prometheus server. commitlog_bootstrap puts it on PATH.
+commitlog_promtool() {
+  local dir tmp
+  dir="$(commitlog_cache_dir)/promtool"
+  if command -v promtool >/dev/null 2>&1 || [ -x "$dir/promtool" ]; then return 0; fi
+  echo "bootstrap: unpacking promtool from Debian's prometheus package into $dir" >&2
+  tmp="$(mktemp -d)"
+  # apt-get download needs the package lists: a fresh machine may have none yet.
+  if ! (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1); then
+    [ "$(id -u)" -eq 0 ] && apt-get update -qq >&2
+    (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1)
+  fi &&
+    dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/unpacked" &&
+    mkdir -p "$dir" && cp "$tmp/unpacked/usr/bin/promtool" "$dir/promtool"
+  local status=$?
+  rm -rf "$tmp"
+  [ "$status" -eq 0 ] ||
+    echo "bootstrap: could not unpack promtool from Debian's prometheus package (apt-get download prometheus)" >&2
+  return "$status"
 }
 
 # apt-get installs the given Debian packages (none: nothing to do).

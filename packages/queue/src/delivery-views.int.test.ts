@@ -85,6 +85,13 @@ describe('delivery views on the real Redis', () => {
       expect(g.newestAt).toBeLessThanOrEqual(Date.now());
     }
     expect(await failedByReason(producer, space.prefix, [2])).toEqual([]);
+    // What the worker's commitlog_lane_failed_commits gauge shows, lane by lane.
+    const backlogs = await readLaneBacklogs(producer, space.prefix, [0, 1, 2]);
+    expect(backlogs.map((b) => [b.lane, b.failed])).toEqual([
+      [0, 3],
+      [1, 1],
+      [2, 0],
+    ]);
   });
 
   it('shows a lane held by a retrying commit, with its attempt and last error', async () => {

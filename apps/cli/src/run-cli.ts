@@ -69,6 +69,11 @@ function noArguments(command: string, rest: string[]): void {
   }
 }
 
+/** A progress or problem line of a long command, apart from its result on stdout. */
+function stderrLine(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv;
   const out = (line: string): void => {
@@ -109,10 +114,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         if (file === undefined || extra.length > 0) {
           throw new CliError('USAGE', 'requeue takes exactly one argument: the failure log', 2);
         }
-        const err = (line: string): void => {
-          process.stderr.write(`${line}\n`);
-        };
-        await requeue({ file, repoRoot, env, out, err });
+        await requeue({ file, repoRoot, env, out, err: stderrLine });
         return 0;
       }
       case 'status':
@@ -123,7 +125,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         await lanes({ args: rest, env, out });
         return 0;
       case 'redrive':
-        await redrive({ args: rest, env, out });
+        await redrive({ args: rest, env, out, err: stderrLine });
         return 0;
       case undefined:
       case 'help':

@@ -2,11 +2,14 @@
 import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
 import { waitFor, type TestQueuePrefix } from '@commitlog/testkit';
 import { Queue } from 'bullmq';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { type CommitEnqueuer } from './commit-enqueuer.ts';
 import { heldLanes, recordStall, redrive, stallRecords } from './delivery-views.ts';
 import { failedByReason } from './failed-deliveries.ts';
+import { RedriveInterruptedError } from './queue-errors.ts';
 import { readLaneBacklogs } from './lane-backlog.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { type LaneJob, type LaneOutcome } from './lane-workers.ts';
@@ -92,6 +95,67 @@ describe('delivery views on the real Redis', () => {
       [1, 1],
       [2, 0],
     ]);
+  });
+
+  it('re-drives more failed commits than its heap could hold at once', async () => {
+    // 1,000 failed commits of 100 KB: 100 MB of values, re-driven by a process whose heap is
+    // capped at 64 MB. Holding every matching job before moving any (as re-drives once did) ran
+    // out of heap and moved nothing; after a long Kafka outage that is every expired commit.
+    const COMMITS = 1000;
+    const value = 'A'.repeat(100_000);
+    const stop = await workers([6], () =>
+      Promise.resolve({ kind: 'fail', reason: 'expired', message: 'past its TTL' }),
+    );
+    await Promise.all(
+      Array.from({ length: COMMITS }, (_, n) => {
+        const data = job(6, n);
+        data.commit.siblings = [{ value }];
+        return enqueuer.enqueue(data);
+      }),
+    );
+    await waitFor(async () => (await failedCount([6])) === COMMITS, {
+      timeoutMs: 60_000,
+      description: `${COMMITS} failures`,
+    });
+    // Re-driven commits would fail again at once.
+    await stop();
+
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--max-old-space-size=64',
+        fileURLToPath(new URL('../test/redrive-in-child.ts', import.meta.url)),
+        space.redisUrl,
+        space.prefix,
+        '6',
+        'expired',
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(child.status, child.stderr).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual({ redriven: COMMITS, skipped: 0 });
+    expect(child.stderr).toBe('progress: 1000 re-driven\n');
+    expect(await queue(6).getJobCounts('wait', 'failed')).toEqual({ wait: COMMITS, failed: 0 });
+  });
+
+  it('stops at a Redis error with what it had re-driven, which stays re-driven', async () => {
+    const stop = await workers([0], failing);
+    for (let n = 0; n < 10; n += 2) await enqueuer.enqueue(job(0, n));
+    await waitFor(async () => (await failedCount([0])) === 5, { description: '5 failures' });
+    await stop();
+    // Lane 1 cannot be read: its failed set is a string (WRONGTYPE), as a Redis error would.
+    await producer.set(queue(1).toKey('failed'), 'not a sorted set');
+
+    const error = await redrive(producer, space.prefix, [0, 1], { reason: 'expired' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RedriveInterruptedError);
+    expect(error).toMatchObject({
+      code: 'REDRIVE_INTERRUPTED',
+      partial: { redriven: 5, skipped: 0 },
+    });
+    expect((error as Error).message).toMatch(/^the re-drive stopped after 5 re-driven \(WRONGTYPE/);
+    expect(await queue(0).getJobCounts('wait', 'failed')).toEqual({ wait: 5, failed: 0 });
   });
 
   it('shows a lane held by a retrying commit, with its attempt and last error', async () => {

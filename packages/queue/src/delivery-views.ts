@@ -1,8 +1,10 @@
 import { binaryToDisplay } from '@commitlog/core';
+import type { Queue } from 'bullmq';
 import { isRetryProgress, type CommitJobData } from './commit-job.ts';
 import { commitState } from './delivered-marks.ts';
-import { failedEntries, reasonOf } from './failed-deliveries.ts';
+import { failedEntries, failedEntry, reasonOf, type FailedEntry } from './failed-deliveries.ts';
 import { luaScript } from './lua-script.ts';
+import { RedriveInterruptedError } from './queue-errors.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -154,6 +156,9 @@ redis.call('HSET', KEYS[2], 'data', ARGV[2], 'progress', '{}')
 return 1
 `);
 
+/** How many re-driven commits apart `redrive` reports its progress. */
+export const REDRIVE_PROGRESS_EVERY = 1000;
+
 /** The bucket of a job's commit in display form, or undefined for a job without commit data. */
 function bucketOf(data: Partial<CommitJobData> | undefined): string | undefined {
   const bucket = data?.commit?.bucket;
@@ -169,6 +174,12 @@ function bucketOf(data: Partial<CommitJobData> | undefined): string | undefined 
  * when it failed), not in the failed set's order: that is failure time by the failing worker's
  * clock, and two versions of one key that failed in the same millisecond, or on workers whose
  * clocks disagree, would come back newest first.
+ *
+ * Memory stays bounded however many failed: a long Kafka outage can fail hundreds of thousands
+ * of commits past their TTL, and that is when they are re-driven. The failed set is read as ids
+ * and times only; each job's data (the commit, kilobytes) is read when it is moved, one at a time.
+ * Stopped part-way by Redis: `RedriveInterruptedError`, carrying what was done. `onProgress` hears
+ * the counts every REDRIVE_PROGRESS_EVERY re-driven.
  */
 export async function redrive(
   connection: RedisConnection,
@@ -176,55 +187,73 @@ export async function redrive(
   lanes: readonly number[],
   filter: RedriveFilter,
   now: number = Date.now(),
+  onProgress?: (soFar: RedriveResult) => void,
 ): Promise<RedriveResult> {
   const result: RedriveResult = { redriven: 0, skipped: 0 };
-  for (const lane of lanes) {
-    await withLaneQueue(connection, prefix, lane, async (queue) => {
-      // Ids first: moving jobs out of the failed set while paging through it would skip some.
-      const failedAt = new Map<string, number>();
-      for await (const entry of failedEntries(connection, queue)) {
-        if (filter.jobId !== undefined && entry.id !== filter.jobId) continue;
-        if (filter.reason !== undefined && reasonOf(entry.failedReason) !== filter.reason) continue;
-        if (filter.olderThanMs !== undefined && now - entry.finishedOn < filter.olderThanMs) {
-          continue;
-        }
-        failedAt.set(entry.id, entry.finishedOn);
-      }
-      const jobs = [];
-      for (const id of failedAt.keys()) {
-        const job = await queue.getJob(id);
-        if (!job) {
-          result.skipped++;
-          continue;
-        }
-        if (filter.bucket !== undefined && bucketOf(job.data) !== filter.bucket) continue;
-        jobs.push(job);
-      }
-      const failedAtOf = (id: string | undefined): number => failedAt.get(id ?? '') ?? 0;
-      jobs.sort((a, b) => a.timestamp - b.timestamp || failedAtOf(a.id) - failedAtOf(b.id));
-      for (const job of jobs) {
-        const id = job.id ?? '';
-        try {
-          const data = JSON.stringify({ ...job.data, redrivenAt: new Date(now).toISOString() });
-          const prepared = await PREPARE_REDRIVE.run(
-            connection,
-            [queue.toKey('failed'), queue.toKey(id)],
-            [id, data],
-          );
-          if (prepared !== 1) {
-            result.skipped++;
-            continue;
+  const redrivenAt = new Date(now).toISOString();
+  try {
+    for (const lane of lanes) {
+      await withLaneQueue(connection, prefix, lane, async (queue) => {
+        // Ids first: moving jobs out of the failed set while paging through it would skip some.
+        const matches: FailedEntry[] = [];
+        const consider = (entry: FailedEntry): void => {
+          if (filter.reason !== undefined && reasonOf(entry.failedReason) !== filter.reason) return;
+          if (filter.olderThanMs !== undefined && now - entry.finishedOn < filter.olderThanMs) {
+            return;
           }
-          await job.retry('failed');
-          result.redriven++;
-        } catch (error) {
-          // Moved or removed by another process meanwhile: skipped. Still failed: a real error
-          // (Redis down, out of memory), which the caller must see rather than a skip.
-          if ((await queue.getJobState(id)) === 'failed') throw error;
-          result.skipped++;
+          matches.push(entry);
+        };
+        if (filter.jobId !== undefined) {
+          const entry = await failedEntry(connection, queue, filter.jobId);
+          if (entry) consider(entry);
+        } else {
+          for await (const entry of failedEntries(connection, queue)) consider(entry);
         }
-      }
-    });
+        matches.sort((a, b) => a.timestamp - b.timestamp || a.finishedOn - b.finishedOn);
+        for (const { id } of matches) {
+          const moved = await redriveOne(connection, queue, id, filter, redrivenAt);
+          if (moved === 'redriven') result.redriven++;
+          else if (moved === 'skipped') result.skipped++;
+          if (moved === 'redriven' && result.redriven % REDRIVE_PROGRESS_EVERY === 0) {
+            onProgress?.({ ...result });
+          }
+        }
+      });
+    }
+  } catch (error) {
+    throw new RedriveInterruptedError(result, error);
   }
   return result;
+}
+
+/**
+ * Moves one failed job back to its lane: `skipped` when another process moved or removed it
+ * first, `unmatched` when its bucket is not the filter's.
+ */
+async function redriveOne(
+  connection: RedisConnection,
+  queue: Queue<CommitJobData>,
+  id: string,
+  filter: RedriveFilter,
+  redrivenAt: string,
+): Promise<'redriven' | 'skipped' | 'unmatched'> {
+  const job = await queue.getJob(id);
+  if (!job) return 'skipped';
+  if (filter.bucket !== undefined && bucketOf(job.data) !== filter.bucket) return 'unmatched';
+  try {
+    const data = JSON.stringify({ ...job.data, redrivenAt });
+    const prepared = await PREPARE_REDRIVE.run(
+      connection,
+      [queue.toKey('failed'), queue.toKey(id)],
+      [id, data],
+    );
+    if (prepared !== 1) return 'skipped';
+    await job.retry('failed');
+    return 'redriven';
+  } catch (error) {
+    // Moved or removed by another process meanwhile: skipped. Still failed: a real error (Redis
+    // down, out of memory), which the caller must see rather than a skip.
+    if ((await queue.getJobState(id)) === 'failed') throw error;
+    return 'skipped';
+  }
 }

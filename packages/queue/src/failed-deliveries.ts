@@ -42,8 +42,39 @@ export function reasonOf(failedReason: string | null | undefined): string {
   return end === -1 ? failedReason : failedReason.slice(0, end);
 }
 
+/** A failed job as the failed set and its hash tell it, without its data (the commit). */
+export interface FailedEntry {
+  id: string;
+  failedReason: string | null;
+  /** Epoch ms when it failed. */
+  finishedOn: number;
+  /** Epoch ms when it was accepted (BullMQ's job timestamp). */
+  timestamp: number;
+}
+
+const ENTRY_FIELDS = ['failedReason', 'finishedOn', 'timestamp'] as const;
+
+/** An entry from its hash's ENTRY_FIELDS; undefined when the job is gone. */
+function toEntry(id: string, [failedReason = null, finishedOn, timestamp]: (string | null)[]) {
+  if (finishedOn === null || finishedOn === undefined) return undefined;
+  return { id, failedReason, finishedOn: Number(finishedOn), timestamp: Number(timestamp ?? 0) };
+}
+
+/** One failed job of a lane by its id; undefined when it is not in the failed set. */
+export async function failedEntry(
+  connection: RedisConnection,
+  queue: Queue,
+  id: string,
+): Promise<FailedEntry | undefined> {
+  const [score, fields] = await Promise.all([
+    connection.zscore(queue.toKey('failed'), id),
+    connection.hmget(queue.toKey(id), ...ENTRY_FIELDS),
+  ]);
+  return score === null ? undefined : toEntry(id, fields);
+}
+
 /**
- * Every failed job of a lane as `{id, failedReason, finishedOn}`, page by page, in the order of
+ * Every failed job of a lane as a `FailedEntry`, page by page, in the order of
  * the failed set's scores (when each failed). Pages follow a cursor on that score, not positions:
  * another process re-driving or removing failures meanwhile (the CLI beside the dashboard, the
  * retention) would shift positions, and a page by position would skip failures silently.
@@ -52,7 +83,7 @@ export async function* failedEntries(
   connection: RedisConnection,
   queue: Queue,
   pageSize = PAGE,
-): AsyncGenerator<{ id: string; failedReason: string | null; finishedOn: number }> {
+): AsyncGenerator<FailedEntry> {
   const failedKey = queue.toKey('failed');
   let from = '-inf';
   // Read at the cursor's score already: the next page starts at that score again.
@@ -76,15 +107,14 @@ export async function* failedEntries(
     const fresh = page.filter((entry) => entry.score !== from || !seenAtScore.has(entry.id));
     if (fresh.length === 0) return;
     const pipeline = connection.pipeline();
-    for (const { id } of fresh) pipeline.hmget(queue.toKey(id), 'failedReason', 'finishedOn');
+    for (const { id } of fresh) pipeline.hmget(queue.toKey(id), ...ENTRY_FIELDS);
     const replies = (await pipeline.exec()) ?? [];
     for (const [i, { id }] of fresh.entries()) {
       const [error, value] = replies[i] ?? [new Error('incomplete pipeline reply'), null];
       if (error) throw error;
-      const [failedReason, finishedOn] = value as [string | null, string | null];
+      const entry = toEntry(id, value as (string | null)[]);
       // Removed (re-driven, or past its retention) since its id was read.
-      if (finishedOn === null) continue;
-      yield { id, failedReason, finishedOn: Number(finishedOn) };
+      if (entry) yield entry;
     }
     const last = fresh.at(-1)!.score;
     if (last !== from) seenAtScore = new Set();

@@ -69,7 +69,12 @@ export {
   type LaneWorkers,
   type LaneWorkersOptions,
 } from './lane-workers.ts';
-export { BacklogFullError, LockLostError, QueueUnavailableError } from './queue-errors.ts';
+export {
+  BacklogFullError,
+  LockLostError,
+  QueueUnavailableError,
+  RedriveInterruptedError,
+} from './queue-errors.ts';
 export {
   createRedisConnection,
   dataNodes,

@@ -36,3 +36,22 @@ export class LockLostError extends CommitlogError {
     });
   }
 }
+
+/**
+ * A re-drive stopped part-way (Redis away, refusing writes): `partial` counts what it had done,
+ * which stays done (each moved commit is back in its lane), so that the caller can report and
+ * audit it. Running the same re-drive again moves the rest.
+ */
+export class RedriveInterruptedError extends CommitlogError {
+  readonly partial: { redriven: number; skipped: number };
+
+  constructor(partial: { redriven: number; skipped: number }, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'REDRIVE_INTERRUPTED',
+      `the re-drive stopped after ${partial.redriven} re-driven (${detail}); run it again to move the rest`,
+      { retriable: true, cause },
+    );
+    this.partial = { ...partial };
+  }
+}

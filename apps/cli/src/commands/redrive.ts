@@ -116,6 +116,8 @@ export interface RedriveOptions {
   /** REDIS_URL, QUEUE_PREFIX and LANES (read with the count recorded in Redis) come from here. */
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;
+  /** Progress lines while a long re-drive runs. */
+  err: (line: string) => void;
 }
 
 /** `commitlog redrive`: moves the matching failed deliveries back to the end of their lanes. */
@@ -127,7 +129,9 @@ export async function redrive(options: RedriveOptions): Promise<void> {
     const recorded = await readLaneCount(redis, config.queuePrefix);
     const count = lanesToCover(recorded, config.lanes);
     const lanes = Array.from({ length: count }, (_, lane) => lane);
-    const result = await redriveFailed(redis, config.queuePrefix, lanes, filter);
+    const result = await redriveFailed(redis, config.queuePrefix, lanes, filter, Date.now(), (p) =>
+      options.err(`redrive: ${p.redriven} re-driven so far`),
+    );
     // Read only when a reason matched nothing: it scans every failed delivery again.
     const reasons =
       filter.reason !== undefined && result.redriven + result.skipped === 0

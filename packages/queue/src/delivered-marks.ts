@@ -32,6 +32,9 @@ export const DELIVERED_MARK = 'delivered:';
  */
 export const MARK_RECORDED = '2';
 
+/** The field of an active job's hash that records its delivery, as its mark does (see below). */
+export const JOB_RECORDED_FIELD = 'commitlogDelivered';
+
 /**
  * Inputs: KEYS[1] wait list, KEYS[2] the active job's lock, KEYS[3] the lane's completed
  * metrics; ARGV[1] the active job's lock token, ARGV[2] job key prefix, ARGV[3] the active job's
@@ -43,11 +46,23 @@ export const MARK_RECORDED = '2';
  * A follower is completed as BullMQ's moveToFinished with removeOnComplete would (its job
  * removed, the per-minute metrics count that the next moveToFinished turns into data points)
  * without its events.
+ *
+ * The active job's delivery is also recorded in its own hash (JOB_RECORDED_FIELD): the mark
+ * expires after DEDUP_WINDOW, and a job that comes back later than that (its worker died before
+ * completing it, and no worker ran for a while) must still not be produced after the followers.
+ *
+ * `allow-oom`: a Redis at its maxmemory (noeviction) refuses a script's first write unless it is
+ * flagged so, while BullMQ's completion that follows (its first write deletes the lock, which
+ * Redis allows) still removes the job. Refused here, the job would go with no mark and its
+ * delivered followers would stay waiting, to be produced again; an older version posted again
+ * would not be recognised and would land after newer ones. The writes are a few small keys,
+ * and the followers' jobs it removes free far more.
  */
-const RECORD_DELIVERED = luaScript(`
+const RECORD_DELIVERED = luaScript(`#!lua flags=allow-oom
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
 local prefix = ARGV[2]
 redis.call('SET', prefix .. '${DELIVERED_MARK}' .. ARGV[3], '${MARK_RECORDED}', 'PX', ARGV[4])
+redis.call('HSET', prefix .. ARGV[3], '${JOB_RECORDED_FIELD}', '${MARK_RECORDED}')
 local done = 0
 for i = 5, #ARGV do
   local id = ARGV[i]

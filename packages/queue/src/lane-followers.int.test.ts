@@ -5,13 +5,14 @@
 import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
 import { monitorRedis } from '../test/redis-monitor.ts';
 import { waitFor } from '@commitlog/testkit';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { deliveredMarkKey, recordDelivered } from './delivered-marks.ts';
 import { readFollowers } from './lane-followers.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import type { LaneJob, LaneOutcome } from './lane-workers.ts';
+import { createRedisConnection } from './redis-connection.ts';
 
 function job(lane: number, n: number, key = `k${n}`): CommitJobData {
   return {
@@ -126,6 +127,50 @@ describe('lane followers on the real Redis', () => {
     await waitFor(async () => (await queue.getJob('c-2-0')) === undefined);
     expect(calls).toEqual([['c-2-1']]);
     await waitFor(async () => (await lanes.producer.get(deliveredMarkKey(keys, 'c-2-1'))) === '2');
+  });
+
+  it('completes without producing again a recorded job that comes back after its mark expired', async () => {
+    // A worker takes c-2-0, Kafka acknowledges it with its follower c-2-1, their delivery is
+    // recorded, and the worker dies before completing c-2-0. It comes back after its lock, and
+    // here after a DEDUP_WINDOW so short that its mark is gone: its own hash still says.
+    await lanes.enqueuer.enqueue(job(2, 0, 'same'));
+    await lanes.enqueuer.enqueue(job(2, 1, 'same'));
+    const dyingConnection = createRedisConnection({
+      url: lanes.space.redisUrl,
+      role: 'worker',
+      onError: () => {},
+    });
+    const dying = new Worker(laneQueueName(2), null, {
+      connection: dyingConnection,
+      prefix: lanes.space.prefix,
+      lockDuration: 1000,
+    });
+    const taken = await dying.getNextJob('dying-token');
+    expect(taken?.id).toBe('c-2-0');
+    const keys = { key: (name: string) => queue.toKey(name) };
+    expect(
+      await recordDelivered(lanes.producer, keys, {
+        jobId: 'c-2-0',
+        token: 'dying-token',
+        followerIds: ['c-2-1'],
+        markForMs: 1,
+      }),
+    ).toBe(1);
+    await dying.close(true);
+    dyingConnection.disconnect();
+    await waitFor(async () => (await lanes.producer.exists(deliveredMarkKey(keys, 'c-2-0'))) === 0);
+
+    const calls = await deliverAll();
+    await waitFor(async () => (await queue.getJob('c-2-0')) === undefined, {
+      timeoutMs: 20_000,
+      description: 'c-2-0 back from its stall and completed',
+    });
+    expect(calls).toEqual([]);
+    expect(await queue.getJobCounts('wait', 'active', 'failed')).toEqual({
+      wait: 0,
+      active: 0,
+      failed: 0,
+    });
   });
 
   it('hands no follower whose delivery was recorded: it is completed in its own turn, unproduced', async () => {

@@ -1,5 +1,5 @@
 import type { CommitJobData } from './commit-job.ts';
-import { DELIVERED_MARK, MARK_RECORDED } from './delivered-marks.ts';
+import { DELIVERED_MARK, JOB_RECORDED_FIELD, MARK_RECORDED } from './delivered-marks.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 
@@ -21,8 +21,9 @@ export interface LaneFollower {
 /**
  * Inputs: KEYS[1] the lane's wait list; ARGV[1] the prefix of its job keys, ARGV[2] most jobs,
  * ARGV[3] most bytes of job data, ARGV[4] the active job's id. Output: `1` when the job's
- * delivery was recorded already (nothing else is read), else `0`, then id, data, id, data... of
- * the jobs next in line, the next one first (BullMQ takes from the right end of the wait list).
+ * delivery was recorded already (its mark, or its own hash: see `recordDelivered`; nothing else
+ * is read), else `0`, then id, data, id, data... of the jobs next in line, the next one first
+ * (BullMQ takes from the right end of the wait list).
  * Stops at a job without data, before the job that would pass the byte budget, and before a job
  * whose delivery was recorded already: one stored again after it was delivered (a POST retried
  * while its first try was being delivered, two ingests racing) is completed without a produce
@@ -37,6 +38,9 @@ export interface LaneFollower {
 const READ_FOLLOWERS = luaScript(`
 local marks = ARGV[1] .. '${DELIVERED_MARK}'
 if redis.call('GET', marks .. ARGV[4]) == '${MARK_RECORDED}' then return { '1' } end
+if redis.call('HGET', ARGV[1] .. ARGV[4], '${JOB_RECORDED_FIELD}') == '${MARK_RECORDED}' then
+  return { '1' }
+end
 if tonumber(ARGV[2]) < 1 then return { '0' } end
 local ids = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[2]), -1)
 local budget = tonumber(ARGV[3])

@@ -109,4 +109,44 @@ describe('lane workers on a Redis that refuses writes (maxmemory, noeviction)', 
     closers.push(() => lane.close());
     expect(await lane.getFailedCount()).toBe(0);
   });
+
+  it('records a delivery made as Redis fills up: no follower produced twice, an old version posted again is a duplicate', async () => {
+    for (const n of [1, 2]) await enqueuer.enqueue(version(n));
+    const produced: string[][] = [];
+    const handle = async (job: LaneJob): Promise<LaneOutcome> => {
+      produced.push([job.id, ...job.followers.map((f) => f.id)]);
+      // Kafka acknowledged v1 with v2 riding along; Redis reached its maxmemory meanwhile.
+      if (produced.length === 1) await admin.config('SET', 'maxmemory', '1');
+      return { kind: 'delivered', followers: job.followers.length };
+    };
+    const connection = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
+    const workers = await startLaneWorkers({
+      connection,
+      prefix: PREFIX,
+      lanes: [0],
+      workerName: 'oom-test',
+      lockDurationMs: 5000,
+      dedupWindowMs: 3_600_000,
+      followers: { maxJobs: 10, maxBytes: 1 << 20 },
+      handle,
+    });
+    closers.push(async () => {
+      await workers.close();
+      connection.disconnect();
+    });
+    const lane = openLaneQueue(admin, PREFIX, 0);
+    closers.push(() => lane.close());
+
+    // BullMQ completes v1 even on the full Redis (its first write deletes the lock).
+    await waitFor(async () => (await lane.getJob('v1')) === undefined, {
+      description: 'v1 completed',
+    });
+    await admin.config('SET', 'maxmemory', '0');
+    await waitFor(async () => (await lane.getJobCounts('active')).active === 0);
+
+    expect(produced).toEqual([['v1', 'v2']]);
+    expect(await lane.getJobCounts('wait', 'failed')).toEqual({ wait: 0, failed: 0 });
+    // The hook's retry of v1 (its first answer lost) is recognised, not delivered after v2.
+    expect(await enqueuer.enqueue(version(1))).toEqual({ id: 'v1', lane: 0, duplicate: true });
+  });
 });

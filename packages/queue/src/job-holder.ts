@@ -30,8 +30,10 @@ export async function markHolder(
  * Inputs: KEYS[1] the job's hash, KEYS[2] its BullMQ lock; ARGV[1] the lock's token, ARGV[2] the
  * progress as JSON. Writes the job's `progress` (as BullMQ's `updateProgress` does, without its
  * event) only while the lock is still the caller's. Output: 1 when written, 0 otherwise.
+ * `allow-oom`: a retry's progress matters most while Kafka is down and the backlog has filled
+ * Redis to its maxmemory; the dashboard and `status` show it, and it is one small field.
  */
-const WRITE_PROGRESS_UNDER_LOCK = luaScript(`
+const WRITE_PROGRESS_UNDER_LOCK = luaScript(`#!lua flags=allow-oom
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'progress', ARGV[2])

@@ -40,6 +40,15 @@ describe('judgeRedisInfo', () => {
     expect(judgeRedisInfo(info('noeviction', '1')).safe).toBe(true);
   });
 
+  it('refuses a Redis older than 7.0, whose scripts cannot carry flags', () => {
+    const older = judgeRedisInfo(info('noeviction', '1').replace('7.0.15', '6.2.14'));
+    expect(older.safe).toBe(false);
+    expect(older.problems).toEqual([
+      "Redis 6.2.14 is older than 7.0, which commitlog's scripts need; upgrade it",
+    ]);
+    expect(judgeRedisInfo(info('noeviction', '1').replace('7.0.15', '8.2.1')).safe).toBe(true);
+  });
+
   it('parses INFO lines and skips section headers', () => {
     expect([...parseInfo('# Memory\r\na:1\r\nb:x:y\r\n')]).toEqual([
       ['a', '1'],

@@ -47,6 +47,13 @@ export function judgeRedisInfo(info: string): RedisSafety {
       `this Redis is a replica (role:${role}): it cannot keep commits; point REDIS_URL at the primary`,
     );
   }
+  // Script flags (`#!lua flags=allow-oom`): the delivered marks must be written on a Redis at
+  // its maxmemory (delivered-marks.ts). An older Redis refuses those scripts outright.
+  const version = fields.get('redis_version');
+  const major = Number(version?.split('.')[0]);
+  if (version !== undefined && !(major >= 7)) {
+    problems.push(`Redis ${version} is older than 7.0, which commitlog's scripts need; upgrade it`);
+  }
   if (aofEnabled === false) {
     warnings.push(
       'appendonly is off: commits accepted since the last save are lost if Redis restarts',
@@ -58,7 +65,7 @@ export function judgeRedisInfo(info: string): RedisSafety {
     warnings,
     maxmemoryPolicy,
     aofEnabled,
-    redisVersion: fields.get('redis_version'),
+    redisVersion: version,
   };
 }
 

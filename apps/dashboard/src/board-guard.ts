@@ -1,5 +1,6 @@
 import type { RedriveResult } from '@commitlog/queue';
 import { Router, type Request, type Response } from 'express';
+import { auditedRedrive } from './audited-redrive.ts';
 import { refuse, userOf } from './auth.ts';
 import { laneOfBoardName } from './lane-groups.ts';
 
@@ -88,9 +89,13 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     const lane = laneOf(req, res);
     if (lane === undefined) return;
     if (req.params.queueStatus !== 'failed') return forbid(req, res, 'retrying delivered commits');
-    const result = await deps.redrive(lane, undefined);
-    deps.audit(userOf(res)!.name, 'redrive lane', { lane, ...result });
-    res.json({ retried: result.redriven, skipped: result.skipped });
+    const result = await auditedRedrive(
+      req,
+      res,
+      () => deps.redrive(lane, undefined),
+      (outcome) => deps.audit(userOf(res)!.name, 'redrive lane', { lane, ...outcome }),
+    );
+    if (result) res.json({ retried: result.redriven, skipped: result.skipped });
   });
   router.put('/api/queues/:queueName/:jobId/retry', async (req, res) => {
     const lane = laneOf(req, res);
@@ -99,9 +104,13 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     if ((await deps.jobState(lane, jobId)) !== 'failed') {
       return forbid(req, res, 'retrying a commit that has not failed');
     }
-    const result = await deps.redrive(lane, jobId);
-    deps.audit(userOf(res)!.name, 'redrive job', { lane, jobId, ...result });
-    res.status(204).end();
+    const result = await auditedRedrive(
+      req,
+      res,
+      () => deps.redrive(lane, jobId),
+      (outcome) => deps.audit(userOf(res)!.name, 'redrive job', { lane, jobId, ...outcome }),
+    );
+    if (result) res.status(204).end();
   });
   router.use((req, res) => forbid(req, res, `${req.method} ${req.path}`));
   return router;

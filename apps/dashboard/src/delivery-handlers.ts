@@ -2,6 +2,7 @@ import { lanesToCover } from '@commitlog/queue';
 import type { DeliveryOverview, RedriveFilter, RedriveResult } from '@commitlog/queue';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { auditedRedrive } from './audited-redrive.ts';
 import { refuse, userOf } from './auth.ts';
 import { overviewPage } from './overview-page.ts';
 
@@ -17,19 +18,47 @@ export interface DeliveryHandlerDeps {
   audit(event: string, detail: Record<string, unknown>): void;
 }
 
+/** A lane number as a form sends it (text) or JSON does (a number); never an empty field. */
+const laneField = z.preprocess(
+  (v) => (typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : v),
+  z.number({ error: 'must be a lane number such as 3' }).int().min(0),
+);
+
 /** A re-drive request: one delivery (`jobId` and its `lane`) or every one of a `reason`. */
-const redriveForm = z.union([
-  z.strictObject({
-    _csrf: z.string().optional(), // checked before, with the X-CSRF-Token header
-    jobId: z.string().min(1).max(200),
-    lane: z.coerce.number().int().min(0),
-  }),
-  z.strictObject({
-    _csrf: z.string().optional(),
-    // Matched exactly against the failures' reasons, which may be any text (`unknown`, …).
-    reason: z.string().min(1, 'must be a failure reason such as expired').max(200),
-  }),
-]);
+const redriveFields = z.strictObject({
+  _csrf: z.string().optional(), // checked before, with the X-CSRF-Token header
+  jobId: z.string().min(1, 'must be a failed delivery’s id').max(200).optional(),
+  lane: laneField.optional(),
+  // Matched exactly against the failures' reasons, which may be any text (`unknown`, …).
+  reason: z.string().min(1, 'must be a failure reason such as expired').max(200).optional(),
+});
+
+type RedriveForm = { jobId: string; lane: number } | { reason: string };
+
+/** The re-drive a request asks for, or the field that is wrong and why. */
+export function parseRedriveForm(
+  body: unknown,
+): { ok: true; form: RedriveForm } | { ok: false; message: string } {
+  const parsed = redriveFields.safeParse(body ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') || 'body';
+    return { ok: false, message: `${field}: ${issue?.message ?? 'invalid'}` };
+  }
+  const { jobId, lane, reason } = parsed.data;
+  if (jobId !== undefined && reason !== undefined) {
+    return { ok: false, message: 'reason: send jobId and lane, or reason, not both' };
+  }
+  if (jobId !== undefined) {
+    if (lane === undefined) return { ok: false, message: 'lane: required with jobId' };
+    return { ok: true, form: { jobId, lane } };
+  }
+  if (reason !== undefined) {
+    if (lane !== undefined) return { ok: false, message: 'lane: only with jobId' };
+    return { ok: true, form: { reason } };
+  }
+  return { ok: false, message: 'body: send jobId and lane, or reason' };
+}
 
 /** The message after a re-drive, from its counts only (a link cannot make the page say anything else). */
 function redriveNotice(redriven: unknown, skipped: unknown): string | undefined {
@@ -87,35 +116,32 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
     },
 
     redrive: async (req: Request, res: Response): Promise<void> => {
-      const parsed = redriveForm.safeParse(req.body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const field = issue?.path.join('.') || 'body';
-        refuse(
-          req,
-          res,
-          400,
-          'invalid-request',
-          `${field}: ${issue?.message ?? 'invalid'}; send jobId and lane, or reason`,
-        );
+      const parsed = parseRedriveForm(req.body);
+      if (!parsed.ok) {
+        refuse(req, res, 400, 'invalid-request', parsed.message);
         return;
       }
-      const form = parsed.data;
+      const { form } = parsed;
       const { count } = await lanesInUse();
       if ('lane' in form && form.lane >= count) {
         refuse(req, res, 400, 'invalid-request', `lane: must be below the lane count (${count})`);
         return;
       }
-      const result =
-        'jobId' in form
-          ? await deps.redrive({ jobId: form.jobId }, [form.lane])
-          : await deps.redrive(
-              { reason: form.reason },
-              Array.from({ length: count }, (_, lane) => lane),
-            );
       const what =
         'jobId' in form ? { jobId: form.jobId, lane: form.lane } : { reason: form.reason };
-      deps.audit('re-drove', { user: userOf(res)!.name, ...what, ...result });
+      const result = await auditedRedrive(
+        req,
+        res,
+        () =>
+          'jobId' in form
+            ? deps.redrive({ jobId: form.jobId }, [form.lane])
+            : deps.redrive(
+                { reason: form.reason },
+                Array.from({ length: count }, (_, lane) => lane),
+              ),
+        (outcome) => deps.audit('re-drove', { user: userOf(res)!.name, ...what, ...outcome }),
+      );
+      if (!result) return;
       if (wantsJson(req)) {
         res.json(result);
         return;

@@ -14,6 +14,12 @@ function fail(throttle: ReturnType<typeof createLoginThrottle>, address: string,
   return true;
 }
 
+/** A sign-in whose password was right, as the handler counts it: a failure first, then taken back. */
+function signIn(throttle: ReturnType<typeof createLoginThrottle>, address: string, user: string) {
+  throttle.recordFailure(address, user);
+  throttle.recordSuccess(address, user);
+}
+
 describe('the login throttle', () => {
   it("blocks one address and user name after five failures, for the rest of the window, and no one else's", () => {
     const time = clock();
@@ -33,10 +39,17 @@ describe('the login throttle', () => {
     const throttle = createLoginThrottle({ now: time.now, maxFailuresPerAddress: 6 });
     for (let i = 0; i < 4; i++) fail(throttle, '10.0.0.1', `guess-${i}`);
     fail(throttle, '10.0.0.1', 'vera');
-    throttle.recordSuccess('10.0.0.1', 'vera');
+    signIn(throttle, '10.0.0.1', 'vera');
     expect(throttle.blockedForMs('10.0.0.1', 'vera')).toBe(0);
     fail(throttle, '10.0.0.1', 'ada');
     expect(throttle.blockedForMs('10.0.0.1', 'anyone')).toBeGreaterThan(0);
+  });
+
+  it('counts no successful sign-in against its address (an office behind one NAT)', () => {
+    const time = clock();
+    const throttle = createLoginThrottle({ now: time.now });
+    for (let i = 0; i < 60; i++) signIn(throttle, '10.0.0.1', `user-${i % 3}`);
+    expect(throttle.blockedForMs('10.0.0.1', 'anyone')).toBe(0);
   });
 
   it('blocks an address that tries many user names', () => {

@@ -7,7 +7,11 @@ export interface LoginThrottle {
   /** Ms until `address` may try to sign in as `user` again, or 0. */
   blockedForMs(address: string, user: string): number;
   recordFailure(address: string, user: string): void;
-  /** Clears the pair's failures; the address's count stays, so a valid sign-in resets no guesses. */
+  /**
+   * After a `recordFailure` for the same sign-in (counted before the password was checked): clears
+   * the pair's failures and takes that one count back from the address, whose other failures stay
+   * (a valid sign-in resets no guesses at other names).
+   */
   recordSuccess(address: string, user: string): void;
 }
 
@@ -83,6 +87,13 @@ function failureTable(limit: number, windowMs: number, maxEntries: number, now: 
     clear(key: string): void {
       entries.delete(key);
     },
+    /** Takes one failure back (a sign-in counted before its password was checked, that passed). */
+    forgive(key: string): void {
+      const entry = current(key);
+      if (!entry) return;
+      entry.count--;
+      if (entry.count <= 0) entries.delete(key);
+    },
   };
 }
 
@@ -104,6 +115,8 @@ export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginTh
     },
     recordSuccess(address, user) {
       pairs.clear(pairKey(address, user));
+      // The sign-in was counted as a failure before its password was checked; it was none.
+      addresses.forgive(address);
     },
   };
 }

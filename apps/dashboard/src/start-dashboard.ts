@@ -1,5 +1,6 @@
 import {
   createRedisConnection,
+  failedByReason,
   laneJobState,
   openBoardQueues,
   readDeliveryOverview,
@@ -21,7 +22,11 @@ import type { AddressInfo } from 'node:net';
 import { createBoards } from './bull-board.ts';
 import { createDashboardApp } from './dashboard-app.ts';
 import { createLoginThrottle } from './login-throttle.ts';
+import { cacheByLaneCount } from './failed-reasons-cache.ts';
 import { createSessionCodec } from './session.ts';
+
+/** How long one reading of the failed deliveries serves every page (see failed-reasons-cache.ts). */
+const FAILED_REASONS_CACHE_MS = 10_000;
 
 /** A running dashboard. */
 export interface RunningDashboard {
@@ -53,6 +58,15 @@ export async function startDashboard(
       'DASHBOARD_SESSION_SECRET is not set: sessions end when this process stops and are not shared with other replicas',
     );
   }
+  const failedReasons = cacheByLaneCount(
+    (laneCount) =>
+      failedByReason(
+        connection,
+        config.queuePrefix,
+        Array.from({ length: laneCount }, (_, lane) => lane),
+      ),
+    FAILED_REASONS_CACHE_MS,
+  );
   const app = createDashboardApp({
     users: config.users,
     sessions: createSessionCodec({
@@ -65,8 +79,14 @@ export async function startDashboard(
     verifyPassword,
     laneCount: config.lanes,
     readRecordedLaneCount: () => readLaneCount(connection, config.queuePrefix),
-    readOverview: (laneCount) => readDeliveryOverview(connection, config.queuePrefix, laneCount),
-    redrive: (filter, lanes) => redrive(connection, config.queuePrefix, lanes, filter),
+    readOverview: (laneCount) =>
+      readDeliveryOverview(connection, config.queuePrefix, laneCount, {
+        readFailedByReason: (lanes) => failedReasons.read(lanes.length),
+      }),
+    redrive: (filter, lanes) =>
+      redrive(connection, config.queuePrefix, lanes, filter).finally(() =>
+        failedReasons.invalidate(),
+      ),
     jobState: (lane, jobId) => laneJobState(queues, lane, jobId),
     boards: createBoards({ queues, laneCount: config.lanes, showValues: config.showValues }),
     isRedisUp: () => connection.status === 'ready',

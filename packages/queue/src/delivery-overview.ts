@@ -39,6 +39,11 @@ export interface OverviewOptions {
   /** Minutes of delivery rates. Default 15. */
   minutes?: number;
   now?: () => number;
+  /**
+   * Reads the failed deliveries grouped by reason, the costly part (every failed job is read):
+   * the dashboard gives a cached one. Default `failedByReason` on `connection`.
+   */
+  readFailedByReason?: (lanes: readonly number[]) => Promise<FailedReasonGroup[]>;
 }
 
 /** Reads every delivery view of `lanes` lanes. Read-only; safe from any role. */
@@ -54,7 +59,7 @@ export async function readDeliveryOverview(
   const [backlogs, held, failed, failures, stalls, stallsRecorded, rates] = await Promise.all([
     readLaneBacklogs(connection, prefix, lanes, () => at),
     heldLanes(connection, prefix, lanes),
-    failedByReason(connection, prefix, lanes),
+    options.readFailedByReason?.(lanes) ?? failedByReason(connection, prefix, lanes),
     recentFailures(connection, prefix, lanes, options.failures ?? 20),
     stallRecords(connection, prefix, options.stalls ?? 20),
     connection.xlen(stallStreamKey(prefix)),

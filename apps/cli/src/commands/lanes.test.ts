@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatLaneCount } from '../lane-count-report.ts';
-import { formatLanes, parseKeyArgument, parseLanesArgs } from './lanes.ts';
+import { formatKeyLane, formatLanes, parseKeyArgument, parseLanesArgs } from './lanes.ts';
 
 describe('the lane count lines', () => {
   it('says whether a change of LANES would be allowed now', () => {
@@ -84,5 +84,20 @@ describe('commitlog lanes', () => {
     expect(() => parseLanesArgs(['--key='])).toThrow(/^lanes: --key needs a value/);
     expect(() => parseLanesArgs(['--key', 'a/b', '--key=c/d'])).toThrow(/--key given twice/);
     expect(() => parseLanesArgs(['--kye=a/b'])).toThrow(/^lanes: unknown argument "--kye=a\/b"/);
+  });
+
+  it('prints a key as it read it, so that a slash taken for the bucket type shows', () => {
+    expect(
+      formatKeyLane(parseKeyArgument('users/a/b'), 5, 16, {
+        queue: '{lane-0005}',
+        slot: 1234,
+        node: '10.0.0.7:6379',
+      }),
+    ).toBe(
+      'bucket type "users", bucket "a", key "b" -> lane 5 of 16 ({lane-0005}, slot 1234, on 10.0.0.7:6379)',
+    );
+    expect(formatKeyLane(parseKeyArgument('users/a'), 1, 16, undefined)).toBe(
+      'bucket type "default", bucket "users", key "a" -> lane 1 of 16 (?, on ?)',
+    );
   });
 });

@@ -57,6 +57,21 @@ export function formatLanes(s: LanesSnapshot): string[] {
   ];
 }
 
+/**
+ * The line `lanes --key` prints: the key as it was read (which slash began the key is not always
+ * what was meant: `users/a/b` is bucket type `users`), then its lane and where that lives.
+ */
+export function formatKeyLane(
+  key: { bucketType: string; bucket: string; key: string },
+  lane: number,
+  count: number,
+  where: { queue?: string; slot?: number | undefined; node?: string } | undefined,
+): string {
+  const slot = where?.slot === undefined ? '' : `, slot ${where.slot}`;
+  const read = `bucket type ${JSON.stringify(key.bucketType)}, bucket ${JSON.stringify(key.bucket)}, key ${JSON.stringify(key.key)}`;
+  return `${read} -> lane ${lane} of ${count} (${where?.queue ?? '?'}${slot}, on ${where?.node ?? '?'})`;
+}
+
 /** `TYPE/BUCKET/KEY` or `BUCKET/KEY` (bucket type `default`); the key may hold more slashes. */
 export function parseKeyArgument(text: string): {
   bucketType: string;
@@ -127,10 +142,7 @@ export async function lanes(options: LanesOptions): Promise<void> {
     if (key !== undefined) {
       const lane = laneOf(key, count);
       const [where] = await readLaneLocations(redis, config.queuePrefix, [lane]);
-      const slot = where?.slot === undefined ? '' : `, slot ${where.slot}`;
-      options.out(
-        `${value ?? ''} -> lane ${lane} of ${count} (${where?.queue ?? '?'}${slot}, on ${where?.node ?? '?'})`,
-      );
+      options.out(formatKeyLane(key, lane, count, where));
       return;
     }
     const all = Array.from({ length: count }, (_, lane) => lane);

@@ -7,7 +7,12 @@ import { startPrivateRedis, waitFor, type PrivateRedis } from '@commitlog/testki
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { createCommitEnqueuer, type CommitEnqueuer } from './commit-enqueuer.ts';
-import { startLaneWorkers, type LaneJob, type LaneOutcome } from './lane-workers.ts';
+import {
+  startLaneWorkers,
+  type LaneJob,
+  type LaneOutcome,
+  type LaneWorkersOptions,
+} from './lane-workers.ts';
 import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 
@@ -50,6 +55,28 @@ describe('lane workers on a Redis that refuses writes (maxmemory, noeviction)', 
     await redis.cleanup();
   });
 
+  /** Lane 0's workers on their own connection, stopped after the test. */
+  async function startWorkers(
+    handle: (job: LaneJob) => Promise<LaneOutcome>,
+    extra: Pick<LaneWorkersOptions, 'followers' | 'onError'>,
+  ): Promise<void> {
+    const connection = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
+    const workers = await startLaneWorkers({
+      connection,
+      prefix: PREFIX,
+      lanes: [0],
+      workerName: 'oom-test',
+      lockDurationMs: 5000,
+      dedupWindowMs: 3_600_000,
+      handle,
+      ...extra,
+    });
+    closers.push(async () => {
+      await workers.close();
+      connection.disconnect();
+    });
+  }
+
   it('keeps a retrying job at the head of its lane, in order, and fails nothing', async () => {
     for (const n of [1, 2, 3]) await enqueuer.enqueue(version(n));
     const handled: string[] = [];
@@ -73,21 +100,7 @@ describe('lane workers on a Redis that refuses writes (maxmemory, noeviction)', 
       delivered.push(job.id);
       return { kind: 'delivered' };
     };
-    const connection = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
-    const workers = await startLaneWorkers({
-      connection,
-      prefix: PREFIX,
-      lanes: [0],
-      workerName: 'oom-test',
-      lockDurationMs: 5000,
-      dedupWindowMs: 3_600_000,
-      handle,
-      onError: ({ error }) => errors.push(error.message),
-    });
-    closers.push(async () => {
-      await workers.close();
-      connection.disconnect();
-    });
+    await startWorkers(handle, { onError: ({ error }) => errors.push(error.message) });
 
     // Several tries go by on the full Redis, each refused the same way.
     await waitFor(() => errors.filter((m) => m.includes('OOM')).length >= 3, {
@@ -121,21 +134,7 @@ describe('lane workers on a Redis that refuses writes (maxmemory, noeviction)', 
       if (produced.length === 1) await admin.config('SET', 'maxmemory', '1');
       return { kind: 'delivered', followers: job.followers.length };
     };
-    const connection = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
-    const workers = await startLaneWorkers({
-      connection,
-      prefix: PREFIX,
-      lanes: [0],
-      workerName: 'oom-test',
-      lockDurationMs: 5000,
-      dedupWindowMs: 3_600_000,
-      followers: { maxJobs: 10, maxBytes: 1 << 20 },
-      handle,
-    });
-    closers.push(async () => {
-      await workers.close();
-      connection.disconnect();
-    });
+    await startWorkers(handle, { followers: { maxJobs: 10, maxBytes: 1 << 20 } });
     const lane = openLaneQueue(admin, PREFIX, 0);
     closers.push(() => lane.close());
 

@@ -195,13 +195,14 @@ export async function redrive(
     for (const lane of lanes) {
       await withLaneQueue(connection, prefix, lane, async (queue) => {
         // Ids first: moving jobs out of the failed set while paging through it would skip some.
-        const matches: FailedEntry[] = [];
+        const matches: Pick<FailedEntry, 'id' | 'timestamp' | 'finishedOn'>[] = [];
         const consider = (entry: FailedEntry): void => {
           if (filter.reason !== undefined && reasonOf(entry.failedReason) !== filter.reason) return;
           if (filter.olderThanMs !== undefined && now - entry.finishedOn < filter.olderThanMs) {
             return;
           }
-          matches.push(entry);
+          // Not its failure text: a long outage fails hundreds of thousands.
+          matches.push({ id: entry.id, timestamp: entry.timestamp, finishedOn: entry.finishedOn });
         };
         if (filter.jobId !== undefined) {
           const entry = await failedEntry(connection, queue, filter.jobId);

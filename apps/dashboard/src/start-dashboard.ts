@@ -21,8 +21,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBoards } from './bull-board.ts';
 import { createDashboardApp } from './dashboard-app.ts';
-import { createLoginThrottle } from './login-throttle.ts';
 import { cacheByLaneCount } from './failed-reasons-cache.ts';
+import { createLoginThrottle } from './login-throttle.ts';
 import { createSessionCodec } from './session.ts';
 
 /** How long one reading of the failed deliveries serves every page (see failed-reasons-cache.ts). */

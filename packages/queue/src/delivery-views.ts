@@ -213,11 +213,10 @@ export async function redrive(
         matches.sort((a, b) => a.timestamp - b.timestamp || a.finishedOn - b.finishedOn);
         for (const { id } of matches) {
           const moved = await redriveOne(connection, queue, id, filter, redrivenAt);
-          if (moved === 'redriven') result.redriven++;
-          else if (moved === 'skipped') result.skipped++;
-          if (moved === 'redriven' && result.redriven % REDRIVE_PROGRESS_EVERY === 0) {
-            onProgress?.({ ...result });
-          }
+          if (moved === 'skipped') result.skipped++;
+          if (moved !== 'redriven') continue;
+          result.redriven++;
+          if (result.redriven % REDRIVE_PROGRESS_EVERY === 0) onProgress?.({ ...result });
         }
       });
     }

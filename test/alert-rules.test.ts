@@ -106,13 +106,28 @@ describe('alerting rules (deploy/prometheus)', () => {
       },
       { timeoutMs: 30_000, description: 'the worker to deliver the commit' },
     );
-    const exported = new Set([
-      ...exportedNames(workerMetrics),
-      ...exportedNames(await scrape(running.ingest.port)),
-    ]);
+    const ingestMetrics = await scrape(running.ingest.port);
+    const exported = new Set([...exportedNames(workerMetrics), ...exportedNames(ingestMetrics)]);
 
     const used = new Set(rules.flatMap((r) => r.expr.match(/\bcommitlog_[a-z_]+/g) ?? []));
     expect(used.size).toBeGreaterThan(10);
     expect([...used].filter((name) => !exported.has(name))).toEqual([]);
+
+    // A rule on a code fires on the first refusal only if that code's series exists (at 0) before
+    // it: `increase` sees nothing in a series' first sample. Every code or pattern the rules name
+    // must match a series that the ingest exports before any refusal.
+    const exportedCodes = [
+      ...ingestMetrics.matchAll(/^commitlog_ingest_rejected_total\{[^}]*code="([A-Z_]+)"/gm),
+    ].map((m) => m[1] ?? '');
+    const namedCodes = rules.flatMap((r) =>
+      [...r.expr.matchAll(/commitlog_ingest_rejected_total\{code=~?"([^"]+)"/g)].flatMap((m) =>
+        (m[1] ?? '').split('|'),
+      ),
+    );
+    expect(namedCodes.length).toBeGreaterThan(4);
+    const unmatched = namedCodes.filter(
+      (pattern) => !exportedCodes.some((code) => new RegExp(`^(?:${pattern})$`).test(code)),
+    );
+    expect(unmatched).toEqual([]);
   });
 });

@@ -6,10 +6,17 @@ import { waitFor } from '@commitlog/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCommitHandlers, type CommitHandlers } from './commit-handlers.ts';
 import { createIngestApp, DRAIN_REFUSED_BODY_MAX_BYTES } from './ingest-app.ts';
-import { createIngestMetrics } from './ingest-metrics.ts';
+import { createIngestMetrics, WATCHED_REJECTION_CODES } from './ingest-metrics.ts';
 import { createIngestServer } from './ingest-server.ts';
 import { httpRequest, post, postExpectingContinue, rawConnection } from './test-http.ts';
-import { signedHeaders, TEST_SECRET, wireCommit } from './test-fixtures.ts';
+import {
+  OTHER_SECRET,
+  signedHeaders,
+  TEST_SECRET,
+  wireCommit,
+  wireCommitOfSize,
+  wireCommitWithout,
+} from './test-fixtures.ts';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
 const VALUE_BASE64 = Buffer.from('{"amount":100}').toString('base64');
@@ -205,6 +212,46 @@ describe('ingest app (express wiring)', () => {
       /commitlog_ingest_requests_total\{[^}]*route="unknown"[^}]*status="404"/,
     );
     expect(metrics.text).toMatch(/commitlog_ingest_rejected_total\{[^}]*code="NOT_FOUND"/);
+  });
+
+  it('exports the series that alerts watch at 0 before the first request, and counts from there', async () => {
+    const { url } = await startApp();
+    const fresh = (await httpRequest(`${url}/metrics`)).text;
+    for (const code of WATCHED_REJECTION_CODES) {
+      expect(fresh).toMatch(
+        new RegExp(`^commitlog_ingest_rejected_total\\{code="${code}"[^}]*\\} 0$`, 'm'),
+      );
+    }
+    expect(fresh).toMatch(
+      /^commitlog_ingest_requests_total\{route="\/v1\/commits",status="500"[^}]*\} 0$/m,
+    );
+
+    // Each refusal a hook's commit can meet answers a code that is watched (and so exported at 0).
+    const postSigned = (body: string, secret = TEST_SECRET) =>
+      post(`${url}/v1/commits`, body, signedHeaders(Buffer.from(body), { nowMs: NOW, secret }));
+    const refusals = [
+      await postSigned(JSON.stringify(wireCommitWithout('key'))),
+      await postSigned(JSON.stringify(wireCommitOfSize(8192))),
+      await postSigned('{"bucket":'),
+      await postSigned(JSON.stringify(wireCommit()), OTHER_SECRET),
+      await post(`${url}/v1/commits`, JSON.stringify(wireCommit()), {
+        'content-type': 'application/json',
+      }),
+      await post(`${url}/v1/commits`, 'x', { 'content-type': 'text/plain' }),
+    ];
+    const codes = refusals.map((r) => (r.json as { error: { code: string } }).error.code);
+    expect(codes).toEqual([
+      'INVALID_COMMIT',
+      'COMMIT_TOO_LARGE',
+      'INVALID_JSON',
+      'SIGNATURE_INVALID',
+      'SIGNATURE_MISSING',
+      'UNSUPPORTED_MEDIA_TYPE',
+    ]);
+    for (const code of codes) expect(WATCHED_REJECTION_CODES).toContain(code);
+    const after = (await httpRequest(`${url}/metrics`)).text;
+    expect(after).toMatch(/^commitlog_ingest_rejected_total\{code="INVALID_COMMIT"[^}]*\} 1$/m);
+    expect(after).toMatch(/^commitlog_ingest_rejected_total\{code="BACKLOG_FULL"[^}]*\} 0$/m);
   });
 
   it('sends 100 Continue only for a body it will read', async () => {

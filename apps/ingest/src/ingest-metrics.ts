@@ -6,6 +6,31 @@ export interface IngestMetrics {
   observe(request: FinishedRequest): void;
 }
 
+/**
+ * The codes and statuses that alerts watch (deploy/prometheus/commitlog-alerts.yml), exported at 0
+ * from the start. A labelled series appears at its first increment, and Prometheus's `increase`
+ * and `rate` see nothing in a series' first sample: without these, the first refused commit or
+ * internal error of each kind after an ingest starts would never alert.
+ */
+export const WATCHED_REJECTION_CODES = [
+  'INVALID_JSON',
+  'INVALID_COMMIT',
+  'INVALID_BATCH',
+  'COMMIT_TOO_LARGE',
+  'BODY_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'SIGNATURE_MISSING',
+  'SIGNATURE_MALFORMED',
+  'SIGNATURE_EXPIRED',
+  'SIGNATURE_INVALID',
+  'QUEUE_UNAVAILABLE',
+  'BACKLOG_FULL',
+  'INGEST_BUSY',
+  'INTERNAL',
+] as const;
+export const WATCHED_COMMIT_ROUTES = ['/v1/commits', '/v1/commits/batch'] as const;
+export const WATCHED_STATUSES = ['202', '500', '503'] as const;
+
 /** The ingest's metrics, in `registry`. */
 export function createIngestMetrics(registry: Registry): IngestMetrics {
   const requests = createCounter(registry, {
@@ -32,6 +57,11 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     labelNames: ['route'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   });
+
+  for (const code of WATCHED_REJECTION_CODES) rejected.inc({ code }, 0);
+  for (const route of WATCHED_COMMIT_ROUTES) {
+    for (const status of WATCHED_STATUSES) requests.inc({ route, status }, 0);
+  }
 
   return {
     observe({ route, status, aborted, seconds, error, summary }) {

@@ -2,8 +2,9 @@
  * `pnpm bench:latency [rates] [seconds]`: where commitlog's commit→Kafka time goes, at fixed
  * open-loop rates (default 100,200,400/s for 10 s each) on a private Redis (AOF, fsync always) and
  * Kafka broker. For each rate: the latency of each stage (lib/latency-breakdown.ts) and, per
- * process, CPU per commit, GC pauses and event-loop lateness (lib/loop-watch.ts). Not the
- * benchmark (no baselines, no ladder): the tool to find out why a p99 is what it is.
+ * process, CPU per commit, GC pauses and event-loop lateness (lib/loop-watch.ts), and peak
+ * resident memory. Not the benchmark (no baselines, no ladder): the tool to find out why a p99
+ * is what it is.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -103,6 +104,7 @@ try {
           'longest GC ms',
           'loop late p99 ms',
           'loop late max ms',
+          'peak RSS MiB',
         ],
         step.usage.map((u) => {
           const pid = pids[u.name];
@@ -115,6 +117,7 @@ try {
             loop ? num(loop.gcMaxMs) : '—',
             loop ? num(loop.delayP99Ms) : '—',
             loop ? num(loop.delayMaxMs) : '—',
+            num(u.peakRssBytes / 2 ** 20),
           ];
         }),
       ),

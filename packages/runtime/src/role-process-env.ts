@@ -26,7 +26,10 @@
  * on 2026-12-03, against 4 MiB: its GC time fell from 14–21 to 5–7 ms per second and its CPU per
  * commit by 4–10 % (every pair), for ~26 MiB more resident memory (peak 172–175 MiB, under its
  * 200 MiB budget). The ingest would gain as much (GC 9–16 → 5–6 ms/s, CPU −10 %) but its peak
- * went from 134–141 to 159–160 MiB, over its 150 MiB budget, so it keeps 4 MiB.
+ * went from 134–141 to 159–160 MiB, over its 150 MiB budget, so it keeps 4 MiB. Measured again on
+ * 2026-12-04 at 1,000/s (`pnpm bench:latency 1000 30`, interleaved): 16 MiB, GC 19–20 ms/s and
+ * peak 160–161 MiB; 8 MiB, GC 40–41 ms/s and peak 144–153 MiB; 4 MiB, GC 36–58 ms/s and peak
+ * 133–136 MiB. 8 MiB costs memory and buys no GC time, so there is no middle setting either.
  *
  * MALLOC_ARENA_MAX: glibc gives each thread that allocates (V8's GC and compiler threads,
  * libuv's pool) an arena of its own and keeps their freed memory; two arenas saved ~8 MiB of

@@ -28,8 +28,8 @@ export const WATCHED_REJECTION_CODES = [
   'INGEST_BUSY',
   'INTERNAL',
 ] as const;
-export const WATCHED_COMMIT_ROUTES = ['/v1/commits', '/v1/commits/batch'] as const;
-export const WATCHED_STATUSES = ['202', '500', '503'] as const;
+const WATCHED_COMMIT_ROUTES = ['/v1/commits', '/v1/commits/batch'] as const;
+const WATCHED_STATUSES = ['202', '500', '503'] as const;
 
 /** The ingest's metrics, in `registry`. */
 export function createIngestMetrics(registry: Registry): IngestMetrics {

@@ -56,6 +56,39 @@ describe('load drivers', () => {
     );
   });
 
+  it('open loop: sleeps at least a millisecond between sends, never spins, and sends nothing early', async () => {
+    // A virtual clock: each sleep moves it by what was asked plus a timer's usual lateness.
+    let virtual = 1_000;
+    const sleeps: number[] = [];
+    const sentAt = new Map<number, number>();
+    const rate = 2_500; // 0.4 ms apart: every gap is under the timer's floor
+    const results = await openLoop({
+      rate,
+      durationMs: 200,
+      firstN: 0,
+      now: () => virtual,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        virtual += ms + 0.1;
+        return Promise.resolve();
+      },
+      send: (n) => {
+        sentAt.set(n, virtual);
+        return Promise.resolve({ status: 202, id: undefined });
+      },
+    });
+    expect(results).toHaveLength(500);
+    expect(sleeps.length).toBeGreaterThan(0);
+    expect(sleeps.every((ms) => ms >= 1)).toBe(true);
+    // Requests due together go out together: fewer wake-ups than requests.
+    expect(sleeps.length).toBeLessThan(results.length);
+    for (const r of results) {
+      const lateness = sentAt.get(r.n)! - r.intendedAt;
+      expect(lateness).toBeGreaterThanOrEqual(0);
+      expect(lateness).toBeLessThanOrEqual(1.1); // one timer floor plus its lateness, on the virtual clock
+    }
+  });
+
   it('closed loop: keeps each client busy until the deadline', async () => {
     let inFlight = 0;
     let mostInFlight = 0;

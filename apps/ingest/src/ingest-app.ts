@@ -11,6 +11,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { randomUUID } from 'node:crypto';
 import type { CommitHandlers } from './commit-handlers.ts';
 import type { CommitRequest } from './commit-request.ts';
+import { BATCH_ROUTE, COMMIT_ROUTE } from './commit-routes.ts';
 import { errorOf, errorResponse, type HttpResponse } from './http-response.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
 import { BodyAbortedError, readRawBody } from './read-raw-body.ts';
@@ -128,15 +129,15 @@ export function createIngestApp(options: IngestAppOptions): Express {
       send(req, res, await handled);
     };
   app.post(
-    '/v1/commits',
-    commitRoute('/v1/commits', (r) => commits.postCommit(r)),
+    COMMIT_ROUTE,
+    commitRoute(COMMIT_ROUTE, (r) => commits.postCommit(r)),
   );
-  app.all('/v1/commits', methodNotAllowed('/v1/commits', 'POST'));
+  app.all(COMMIT_ROUTE, methodNotAllowed(COMMIT_ROUTE, 'POST'));
   app.post(
-    '/v1/commits/batch',
-    commitRoute('/v1/commits/batch', (r) => commits.postBatch(r)),
+    BATCH_ROUTE,
+    commitRoute(BATCH_ROUTE, (r) => commits.postBatch(r)),
   );
-  app.all('/v1/commits/batch', methodNotAllowed('/v1/commits/batch', 'POST'));
+  app.all(BATCH_ROUTE, methodNotAllowed(BATCH_ROUTE, 'POST'));
 
   let lastReady: boolean | undefined;
   app.get('/healthz', (req: Request, res: Response) => {

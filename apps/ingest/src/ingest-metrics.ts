@@ -1,4 +1,5 @@
 import { createCounter, createHistogram, type Registry } from '@commitlog/runtime';
+import { COMMIT_ROUTES } from './commit-routes.ts';
 import type { FinishedRequest } from './request-log.ts';
 
 export interface IngestMetrics {
@@ -28,7 +29,6 @@ export const WATCHED_REJECTION_CODES = [
   'INGEST_BUSY',
   'INTERNAL',
 ] as const;
-const WATCHED_COMMIT_ROUTES = ['/v1/commits', '/v1/commits/batch'] as const;
 const WATCHED_STATUSES = ['202', '500', '503'] as const;
 
 /** The ingest's metrics, in `registry`. */
@@ -59,7 +59,7 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
   });
 
   for (const code of WATCHED_REJECTION_CODES) rejected.inc({ code }, 0);
-  for (const route of WATCHED_COMMIT_ROUTES) {
+  for (const route of COMMIT_ROUTES) {
     for (const status of WATCHED_STATUSES) requests.inc({ route, status }, 0);
   }
 

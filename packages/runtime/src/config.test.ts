@@ -300,6 +300,28 @@ describe('loadWorkerConfig', () => {
     }
   });
 
+  it('refuses a DEDUP_WINDOW shorter than the longest time a signed request stays valid', () => {
+    expect(
+      messageOf(
+        problemsOf(() => loadWorkerConfig({ DEDUP_WINDOW: '59m' })),
+        'DEDUP_WINDOW',
+      ),
+    ).toBe(
+      'must be at least 1h, since a signed request stays valid for up to SIGNATURE_MAX_AGE (at most 1h) and its replay must be answered as a duplicate (got "59m")',
+    );
+    expect(loadWorkerConfig({ DEDUP_WINDOW: '1h' }).dedupWindowMs).toBe(3_600_000);
+    // The longest SIGNATURE_MAX_AGE an ingest takes is the floor.
+    expect(loadIngestConfig({ INGEST_SECRETS: SECRET, SIGNATURE_MAX_AGE: '3600' })).toMatchObject({
+      replayWindowS: 3600,
+    });
+    expect(
+      messageOf(
+        problemsOf(() => loadIngestConfig({ INGEST_SECRETS: SECRET, SIGNATURE_MAX_AGE: '3601' })),
+        'SIGNATURE_MAX_AGE',
+      ),
+    ).toMatch(/^must be .*3600/);
+  });
+
   it('refuses a WORKER_LOCK too short for a delivery to finish under it', () => {
     expect(
       messageOf(

@@ -75,6 +75,9 @@ const LOG_LEVELS: readonly LogLevel[] = [
  */
 export const MAX_COMMIT_BYTES_LIMIT = 1_048_588 - 200;
 
+/** The longest `SIGNATURE_MAX_AGE` (seconds) the ingest accepts. */
+const SIGNATURE_MAX_AGE_LIMIT_S = 3600;
+
 const COMMON_ENV = {
   REDIS_URL: withDefault(redisUrl, 'redis://127.0.0.1:6379'),
   QUEUE_PREFIX: withDefault(
@@ -84,7 +87,17 @@ const COMMON_ENV = {
   LANES: withDefault(integer(1, 4096), '16'),
   LOG_LEVEL: withDefault(oneOf(LOG_LEVELS), 'info'),
   COMMIT_TTL: withDefault(duration, '24h'),
-  DEDUP_WINDOW: withDefault(duration, '24h'),
+  // A signed request can be sent again, as it is, for up to SIGNATURE_MAX_AGE after its signing:
+  // a replay the signature still admits must find the commit's mark and answer as a duplicate,
+  // not deliver it again, whatever SIGNATURE_MAX_AGE the ingests run with.
+  DEDUP_WINDOW: withDefault(
+    durationAtLeast(
+      SIGNATURE_MAX_AGE_LIMIT_S * 1000,
+      '1h',
+      'a signed request stays valid for up to SIGNATURE_MAX_AGE (at most 1h) and its replay must be answered as a duplicate',
+    ),
+    '24h',
+  ),
   FAILED_RETENTION: withDefault(duration, '14d'),
   REDIS_TLS_CA_FILE: optional(text),
   REDIS_TLS_CERT_FILE: optional(text),
@@ -114,7 +127,7 @@ const INGEST_ENV = z.object({
   MAX_LANE_BACKLOG: withDefault(integer(1), '100000'),
   INGEST_MAX_BYTES_IN_FLIGHT: withDefault(integer(1), String(64 * 1024 * 1024)),
   INGEST_ENQUEUE_BATCHING: withDefault(boolean, 'true'),
-  SIGNATURE_MAX_AGE: withDefault(integer(1, 3600), '300'),
+  SIGNATURE_MAX_AGE: withDefault(integer(1, SIGNATURE_MAX_AGE_LIMIT_S), '300'),
   SHUTDOWN_TIMEOUT,
   ROUTES_FILE: optional(text),
 });

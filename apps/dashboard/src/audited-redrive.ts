@@ -1,6 +1,7 @@
 import { RedriveInterruptedError, type RedriveResult } from '@commitlog/queue';
 import type { Request, Response } from 'express';
 import { refuse } from './auth.ts';
+import type { RedriveStart } from './redrive-runner.ts';
 
 /**
  * Runs a re-drive and audits it, also when Redis stops it part-way: what it had moved stays
@@ -23,4 +24,32 @@ export async function auditedRedrive(
     refuse(req, res, 503, 'redrive-interrupted', error.message);
     return undefined;
   }
+}
+
+/**
+ * Answers a re-drive of many that did not finish in time to say what it did: 503 when it
+ * stopped part-way, 409 when another one is running (this one was not started). Returns the
+ * start when it is for the caller to answer: finished, or going on past the answer.
+ */
+export function answerUnlessStopped(
+  req: Request,
+  res: Response,
+  started: RedriveStart,
+): Extract<RedriveStart, { state: 'finished' | 'running' }> | undefined {
+  if (started.state === 'interrupted') {
+    refuse(req, res, 503, 'redrive-interrupted', started.message);
+    return undefined;
+  }
+  if (started.state === 'busy') {
+    const { what, by, soFar } = started.run;
+    refuse(
+      req,
+      res,
+      409,
+      'redrive-running',
+      `a re-drive of ${what} by ${by} is running (${soFar.redriven} re-driven so far): wait for it to end; the Deliveries page follows it`,
+    );
+    return undefined;
+  }
+  return started;
 }

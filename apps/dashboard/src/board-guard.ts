@@ -1,13 +1,20 @@
 import type { RedriveResult } from '@commitlog/queue';
 import { Router, type Request, type Response } from 'express';
-import { auditedRedrive } from './audited-redrive.ts';
+import { answerUnlessStopped, auditedRedrive } from './audited-redrive.ts';
 import { refuse, userOf } from './auth.ts';
 import { laneOfBoardName } from './lane-groups.ts';
+import type { RedriveRunner } from './redrive-runner.ts';
 
 /** What the guard needs from the queues. */
 export interface BoardGuardDeps {
   /** Re-drives failed deliveries of a lane: one (`jobId`) or all. */
-  redrive(lane: number, jobId: string | undefined): Promise<RedriveResult>;
+  redrive(
+    lane: number,
+    jobId: string | undefined,
+    onProgress?: (soFar: RedriveResult) => void,
+  ): Promise<RedriveResult>;
+  /** Runs the re-drives of many (a lane's), one at a time and past their request. */
+  runner: RedriveRunner;
   /** Where a job of a lane is now (`failed`, `delivered`, `waiting`, …). */
   jobState(lane: number, jobId: string): Promise<string>;
   /** Logs an admin's action on the board. */
@@ -89,13 +96,22 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     const lane = laneOf(req, res);
     if (lane === undefined) return;
     if (req.params.queueStatus !== 'failed') return forbid(req, res, 'retrying delivered commits');
-    const result = await auditedRedrive(
+    const user = userOf(res)!.name;
+    const started = answerUnlessStopped(
       req,
       res,
-      () => deps.redrive(lane, undefined),
-      (outcome) => deps.audit(userOf(res)!.name, 'redrive lane', { lane, ...outcome }),
+      await deps.runner.start(
+        { by: user, what: `lane ${lane}` },
+        (onProgress) => deps.redrive(lane, undefined, onProgress),
+        (outcome) => deps.audit(user, 'redrive lane', { lane, ...outcome }),
+      ),
     );
-    if (result) res.json({ retried: result.redriven, skipped: result.skipped });
+    if (started?.state === 'finished') {
+      res.json({ retried: started.result.redriven, skipped: started.result.skipped });
+    } else if (started) {
+      // Going on past this answer: the Deliveries page follows it.
+      res.status(202).json({ running: true, retried: started.run.soFar.redriven, ...started.run });
+    }
   });
   router.put('/api/queues/:queueName/:jobId/retry', async (req, res) => {
     const lane = laneOf(req, res);

@@ -18,7 +18,10 @@ import { createSessionHandlers } from './session-handlers.ts';
 
 export interface DashboardAppDeps
   extends
-    Pick<DeliveryHandlerDeps, 'laneCount' | 'readRecordedLaneCount' | 'readOverview' | 'redrive'>,
+    Pick<
+      DeliveryHandlerDeps,
+      'laneCount' | 'readRecordedLaneCount' | 'readOverview' | 'redrive' | 'runner'
+    >,
     Pick<BoardGuardDeps, 'jobState'> {
   users: readonly DashboardUser[];
   sessions: SessionCodec;
@@ -86,6 +89,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   app.get('/deliveries', pageHeaders, requireUser, deliveries.page);
   app.get('/api/overview', requireUser, deliveries.json);
   app.post('/deliveries/redrive', requireUser, requireAdmin, form, json, csrf, deliveries.redrive);
+  app.get('/api/redrive', requireUser, deliveries.redriveRun);
 
   /**
    * Bull Board answers its own errors, with a 500, so the 503 below never sees them: while Redis
@@ -99,7 +103,9 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
     jobState: deps.jobState,
     laneCount: deps.laneCount,
     readRecordedLaneCount: deps.readRecordedLaneCount,
-    redrive: (lane, jobId) => deps.redrive(jobId === undefined ? {} : { jobId }, [lane]),
+    runner: deps.runner,
+    redrive: (lane, jobId, onProgress) =>
+      deps.redrive(jobId === undefined ? {} : { jobId }, [lane], onProgress),
     audit: (user, action, detail) => audit(`board: ${action}`, { user, ...detail }),
   });
   app.use(BOARD_PATH, requireUser, boardHeaders, redisUpForBoardApi, guard, (req, res, next) =>

@@ -2,9 +2,10 @@ import { lanesToCover } from '@commitlog/queue';
 import type { DeliveryOverview, RedriveFilter, RedriveResult } from '@commitlog/queue';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { auditedRedrive } from './audited-redrive.ts';
+import { answerUnlessStopped, auditedRedrive } from './audited-redrive.ts';
 import { refuse, userOf } from './auth.ts';
 import { overviewPage } from './overview-page.ts';
+import type { RedriveRunner, RedriveRunView } from './redrive-runner.ts';
 
 export interface DeliveryHandlerDeps {
   /** This dashboard's LANES: the lanes Bull Board shows. */
@@ -13,8 +14,14 @@ export interface DeliveryHandlerDeps {
   readRecordedLaneCount(): Promise<number | undefined>;
   /** The overview of lanes 0 to `laneCount - 1`. */
   readOverview(laneCount: number): Promise<DeliveryOverview>;
-  /** Re-drives the failed deliveries that match, in `lanes`. */
-  redrive(filter: RedriveFilter, lanes: number[]): Promise<RedriveResult>;
+  /** Re-drives the failed deliveries that match, in `lanes`; `onProgress` hears the counts now and then. */
+  redrive(
+    filter: RedriveFilter,
+    lanes: number[],
+    onProgress?: (soFar: RedriveResult) => void,
+  ): Promise<RedriveResult>;
+  /** Runs the re-drives of many (a reason), one at a time and past their request. */
+  runner: RedriveRunner;
   audit(event: string, detail: Record<string, unknown>): void;
 }
 
@@ -79,6 +86,25 @@ function redriveNotice(redriven: unknown, skipped: unknown): string | undefined 
   );
 }
 
+/** How long the page still tells of a re-drive that went on past its request, once it ended. */
+const RUN_SHOWN_MS = 3_600_000;
+
+/** What the page says of a re-drive of many that is running, or went on past its request. */
+export function runNotice(run: RedriveRunView): string {
+  const at = (ms: number) => new Date(ms).toISOString();
+  const moved =
+    `${run.soFar.redriven} re-driven` +
+    (run.soFar.skipped > 0 ? `, ${run.soFar.skipped} had already moved` : '');
+  if (run.state === 'running') {
+    return `A re-drive of ${run.what}, started by ${run.by} at ${at(run.startedAt)}, is running: ${moved} so far. Reload to follow it.`;
+  }
+  const ended = at(run.endedAt ?? run.startedAt);
+  if (run.state === 'interrupted') {
+    return `The re-drive of ${run.what} by ${run.by} stopped at ${ended} (${moved}): ${run.interrupted ?? 'interrupted'}. Run it again to move the rest.`;
+  }
+  return `The re-drive of ${run.what} by ${run.by} ended at ${ended}: ${moved}. They are back at the end of their lanes with a fresh TTL.`;
+}
+
 function wantsJson(req: Request): boolean {
   return req.accepts(['html', 'json']) === 'json';
 }
@@ -93,7 +119,13 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
 
   return {
     page: async (req: Request, res: Response): Promise<void> => {
-      const notice = redriveNotice(req.query.redriven, req.query.skipped);
+      const run = deps.runner.current();
+      const shown =
+        run && (run.state === 'running' || Date.now() - (run.endedAt ?? 0) < RUN_SHOWN_MS);
+      const notice =
+        [redriveNotice(req.query.redriven, req.query.skipped), shown && runNotice(run)]
+          .filter(Boolean)
+          .join(' ') || undefined;
       const { count, recorded } = await lanesInUse();
       const overview = await deps.readOverview(count);
       res.setHeader('Cache-Control', 'no-store');
@@ -115,6 +147,12 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
       res.json(overview);
     },
 
+    /** The running re-drive of many, else the last one that went on past its request. */
+    redriveRun: (_req: Request, res: Response): void => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({ run: deps.runner.current() ?? null });
+    },
+
     redrive: async (req: Request, res: Response): Promise<void> => {
       const parsed = parseRedriveForm(req.body);
       if (!parsed.ok) {
@@ -127,20 +165,35 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
         refuse(req, res, 400, 'invalid-request', `lane: must be below the lane count (${count})`);
         return;
       }
-      const what =
-        'jobId' in form ? { jobId: form.jobId, lane: form.lane } : { reason: form.reason };
-      const result = await auditedRedrive(
-        req,
-        res,
-        () =>
-          'jobId' in form
-            ? deps.redrive({ jobId: form.jobId }, [form.lane])
-            : deps.redrive(
-                { reason: form.reason },
-                Array.from({ length: count }, (_, lane) => lane),
-              ),
-        (outcome) => deps.audit('re-drove', { user: userOf(res)!.name, ...what, ...outcome }),
-      );
+      const user = userOf(res)!.name;
+      let result: RedriveResult | undefined;
+      if ('jobId' in form) {
+        const what = { jobId: form.jobId, lane: form.lane };
+        result = await auditedRedrive(
+          req,
+          res,
+          () => deps.redrive({ jobId: form.jobId }, [form.lane]),
+          (outcome) => deps.audit('re-drove', { user, ...what, ...outcome }),
+        );
+      } else {
+        const { reason } = form;
+        const lanes = Array.from({ length: count }, (_, lane) => lane);
+        const started = answerUnlessStopped(
+          req,
+          res,
+          await deps.runner.start(
+            { by: user, what: `reason ${reason}` },
+            (onProgress) => deps.redrive({ reason }, lanes, onProgress),
+            (outcome) => deps.audit('re-drove', { user, reason, ...outcome }),
+          ),
+        );
+        if (started?.state === 'running') {
+          if (wantsJson(req)) res.status(202).json({ running: true, ...started.run });
+          else res.redirect(303, '/deliveries');
+          return;
+        }
+        result = started?.result;
+      }
       if (!result) return;
       if (wantsJson(req)) {
         res.json(result);

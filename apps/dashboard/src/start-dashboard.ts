@@ -13,6 +13,7 @@ import {
   listenOn,
   startOpsServer,
   verifyPassword,
+  withTimeout,
   type DashboardConfig,
   type Logger,
 } from '@commitlog/runtime';
@@ -23,6 +24,7 @@ import { createBoards } from './bull-board.ts';
 import { createDashboardApp } from './dashboard-app.ts';
 import { cacheByLaneCount } from './failed-reasons-cache.ts';
 import { createLoginThrottle } from './login-throttle.ts';
+import { createRedriveRunner } from './redrive-runner.ts';
 import { createSessionCodec } from './session.ts';
 
 /** How long one reading of the failed deliveries serves every page (see failed-reasons-cache.ts). */
@@ -67,6 +69,7 @@ export async function startDashboard(
       ),
     FAILED_REASONS_CACHE_MS,
   );
+  const runner = createRedriveRunner();
   const app = createDashboardApp({
     users: config.users,
     sessions: createSessionCodec({
@@ -83,10 +86,11 @@ export async function startDashboard(
       readDeliveryOverview(connection, config.queuePrefix, laneCount, {
         readFailedByReason: (lanes) => failedReasons.read(lanes.length),
       }),
-    redrive: (filter, lanes) =>
-      redrive(connection, config.queuePrefix, lanes, filter).finally(() =>
+    redrive: (filter, lanes, onProgress) =>
+      redrive(connection, config.queuePrefix, lanes, filter, Date.now(), onProgress).finally(() =>
         failedReasons.invalidate(),
       ),
+    runner,
     jobState: (lane, jobId) => laneJobState(queues, lane, jobId),
     boards: createBoards({ queues, laneCount: config.lanes, showValues: config.showValues }),
     isRedisUp: () => connection.status === 'ready',
@@ -129,8 +133,18 @@ export async function startDashboard(
     opsPort: ops.port,
     close() {
       closed ??= (async () => {
-        await Promise.all([drainServer(server, config.shutdownTimeoutMs / 2, logger), ops.close()]);
+        // A re-drive that went on past its request has no request to drain: it is waited for
+        // as long, then stopped by Redis closing under it, which audits what it had moved.
+        await Promise.all([
+          drainServer(server, config.shutdownTimeoutMs / 2, logger),
+          ops.close(),
+          withTimeout(runner.idle(), config.shutdownTimeoutMs / 2, 'the running re-drive').catch(
+            () => logger.warn('stopping with a re-drive running: it stops part-way, audited'),
+          ),
+        ]);
         await closeRedis();
+        // Closing Redis stops a re-drive still running at its next command: let it audit that.
+        await withTimeout(runner.idle(), 1000, 'the stopped re-drive').catch(() => undefined);
       })();
       return closed;
     },

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDashboardApp } from './dashboard-app.ts';
 import { createLoginThrottle } from './login-throttle.ts';
+import { createRedriveRunner } from './redrive-runner.ts';
 import { createSessionCodec } from './session.ts';
 
 const servers: Server[] = [];
@@ -25,6 +26,7 @@ async function dashboard(trustProxy: number | string[] | undefined): Promise<str
     readRecordedLaneCount: () => Promise.resolve(undefined),
     readOverview: () => Promise.reject(new Error('not used')),
     redrive: () => Promise.reject(new Error('not used')),
+    runner: createRedriveRunner(),
     jobState: () => Promise.resolve('unknown'),
     isRedisUp: () => true,
     logger: createLogger({ service: 'dashboard', level: 'silent' }),

@@ -1,0 +1,167 @@
+// A re-drive of many that outlasts its request, through the dashboard's HTTP API and page: the
+// request is answered while it goes on, a second one is refused, and the page follows it.
+import type { DeliveryOverview, RedriveFilter, RedriveResult } from '@commitlog/queue';
+import { createLogger } from '@commitlog/runtime';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BOARD_PATH } from './bull-board.ts';
+import { createDashboardApp } from './dashboard-app.ts';
+import { createLoginThrottle } from './login-throttle.ts';
+import { createRedriveRunner } from './redrive-runner.ts';
+import { createSessionCodec } from './session.ts';
+
+const servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+const EMPTY_OVERVIEW: DeliveryOverview = {
+  at: 0,
+  backlogs: [],
+  held: [],
+  failedByReason: [],
+  recentFailures: [],
+  stalls: [],
+  stallsRecorded: 0,
+  rates: [],
+};
+
+/** A dashboard whose re-drives the test ends by hand, and an admin signed in to it. */
+async function dashboard() {
+  const asked: { filter: RedriveFilter; lanes: number[] }[] = [];
+  const audited: Record<string, unknown>[] = [];
+  let end: (result: RedriveResult) => void = () => undefined;
+  let progress: (soFar: RedriveResult) => void = () => undefined;
+  const runner = createRedriveRunner({ answerWithinMs: 5 });
+  // The audit log is the logger's info lines.
+  const logger = createLogger({ service: 'dashboard', level: 'silent' });
+  logger.info = (detail: Record<string, unknown>) => void audited.push(detail);
+  const app = createDashboardApp({
+    users: [{ name: 'ada', role: 'admin', passwordHash: 'scrypt:test' }],
+    sessions: createSessionCodec({ secret: 'a-session-secret-of-32-characters!!', ttlMs: 60_000 }),
+    throttle: createLoginThrottle(),
+    secureCookie: false,
+    verifyPassword: (password) => Promise.resolve(password === 'the-right-password'),
+    boards: { admin: (_req, res) => res.end(), viewer: (_req, res) => res.end() },
+    laneCount: 2,
+    readRecordedLaneCount: () => Promise.resolve(2),
+    readOverview: () => Promise.resolve(EMPTY_OVERVIEW),
+    redrive: (filter, lanes, onProgress) => {
+      asked.push({ filter, lanes });
+      progress = onProgress ?? (() => undefined);
+      return new Promise((resolve) => (end = resolve));
+    },
+    runner,
+    jobState: () => Promise.resolve('failed'),
+    isRedisUp: () => true,
+    logger,
+  });
+  const server = createServer(app);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const login = await fetch(`${base}/login`, {
+    method: 'POST',
+    body: new URLSearchParams({ username: 'ada', password: 'the-right-password' }),
+    redirect: 'manual',
+  });
+  expect(login.status).toBe(303);
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const page = () => fetch(`${base}/deliveries`, { headers: { cookie } }).then((r) => r.text());
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page())?.[1] ?? '';
+  const redriveReason = (reason: string, accept = 'application/json') =>
+    fetch(`${base}/deliveries/redrive`, {
+      method: 'POST',
+      headers: { cookie, accept },
+      body: new URLSearchParams({ _csrf: csrf, reason }),
+      redirect: 'manual',
+    });
+  const current = () =>
+    fetch(`${base}/api/redrive`, { headers: { cookie } }).then(
+      (r) => r.json() as Promise<{ run: Record<string, unknown> | null }>,
+    );
+  return {
+    base,
+    cookie,
+    csrf,
+    asked,
+    audited,
+    runner,
+    page,
+    redriveReason,
+    current,
+    end: (result: RedriveResult) => end(result),
+    progress: (soFar: RedriveResult) => progress(soFar),
+  };
+}
+
+describe('a re-drive of many that outlasts its request', () => {
+  it('is answered 202 while it goes on, refuses a second one, and is shown and audited when it ends', async () => {
+    const d = await dashboard();
+    expect(await d.current()).toEqual({ run: null });
+
+    const first = await d.redriveReason('expired');
+    expect(first.status).toBe(202);
+    expect(await first.json()).toMatchObject({
+      running: true,
+      by: 'ada',
+      what: 'reason expired',
+      state: 'running',
+    });
+    expect(d.asked).toEqual([{ filter: { reason: 'expired' }, lanes: [0, 1] }]);
+
+    d.progress({ redriven: 1000, skipped: 0 });
+    expect((await d.current()).run).toMatchObject({
+      state: 'running',
+      soFar: { redriven: 1000, skipped: 0 },
+    });
+    expect(await d.page()).toMatch(
+      /A re-drive of reason expired, started by ada at [0-9T:.Z-]+, is running: 1000 re-driven so far\. Reload to follow it\./,
+    );
+
+    // Another re-drive of many, from the page or from Bull Board, waits for this one.
+    const second = await d.redriveReason('too-large');
+    expect(second.status).toBe(409);
+    expect(await second.json()).toEqual({
+      error: {
+        code: 'redrive-running',
+        message:
+          'a re-drive of reason expired by ada is running (1000 re-driven so far): wait for it to end; the Deliveries page follows it',
+      },
+    });
+    const board = await fetch(
+      `${d.base}${BOARD_PATH}/api/queues/${encodeURIComponent('lanes 0-1/{lane-0001}')}/retry/failed`,
+      { method: 'PUT', headers: { cookie: d.cookie, 'x-csrf-token': d.csrf } },
+    );
+    expect(board.status).toBe(409);
+    expect(d.asked).toHaveLength(1);
+    // A form post (not JSON) is sent back to the page, which follows the re-drive.
+    const fromForm = await d.redriveReason('too-large', 'text/html');
+    expect(fromForm.status).toBe(409);
+
+    expect(d.audited.filter((a) => a.audit === 're-drove')).toEqual([]);
+    d.end({ redriven: 2400, skipped: 3 });
+    await d.runner.idle();
+    expect(d.audited.filter((a) => a.audit === 're-drove')).toEqual([
+      { audit: 're-drove', user: 'ada', reason: 'expired', redriven: 2400, skipped: 3 },
+    ]);
+    expect((await d.current()).run).toMatchObject({
+      state: 'finished',
+      soFar: { redriven: 2400, skipped: 3 },
+    });
+    expect(await d.page()).toMatch(
+      /The re-drive of reason expired by ada ended at [0-9T:.Z-]+: 2400 re-driven, 3 had already moved\./,
+    );
+  });
+
+  it('sends a form post back to the page while its re-drive goes on', async () => {
+    const d = await dashboard();
+    const fromForm = await d.redriveReason('expired', 'text/html');
+    expect(fromForm.status).toBe(303);
+    expect(fromForm.headers.get('location')).toBe('/deliveries');
+    d.end({ redriven: 0, skipped: 0 });
+    await d.runner.idle();
+  });
+});

@@ -90,7 +90,7 @@ function redriveNotice(redriven: unknown, skipped: unknown): string | undefined 
 const RUN_SHOWN_MS = 3_600_000;
 
 /** What the page says of a re-drive of many that is running, or went on past its request. */
-export function runNotice(run: RedriveRunView): string {
+function runNotice(run: RedriveRunView): string {
   const at = (ms: number) => new Date(ms).toISOString();
   const moved =
     `${run.soFar.redriven} re-driven` +

@@ -1,0 +1,98 @@
+/**
+ * `pnpm bench:enqueue [rates] [seconds]`: what the store alone costs. The ingest's enqueuer
+ * (look-up, then add, gathered per event-loop turn) stores commits of 1 KiB at fixed open-loop
+ * rates (default 950,1900/s for 10 s each) in a private Redis, once with `appendfsync always`
+ * and once with `everysec`, with no HTTP, worker or Kafka running. Latency counts from each
+ * commit's intended time (so it includes the driver's up to ~1 ms of lateness) to its store.
+ * Beside it, Redis's worst single event (lib/redis-stalls.ts): the tail a disk's fsync puts
+ * under every design that answers only once Redis has the commit.
+ */
+import { createCommitEnqueuer, createRedisConnection, type CommitJobData } from '@commitlog/queue';
+import { startPrivateRedis } from '@commitlog/testkit';
+import { openLoop } from './lib/load-drivers.ts';
+import { summarize } from './lib/latency.ts';
+import {
+  describeWorstStall,
+  readRedisStalls,
+  resetRedisStalls,
+  watchRedisStalls,
+} from './lib/redis-stalls.ts';
+import { num, textTable } from './lib/text-table.ts';
+
+const USAGE = 'usage: pnpm bench:enqueue [rates, e.g. 950,1900] [seconds per rate]';
+const [ratesArg = '950,1900', secondsArg = '10'] = process.argv.slice(2);
+const rates = ratesArg.split(',').map(Number);
+const seconds = Number(secondsArg);
+if (rates.some((r) => !(r > 0)) || !(seconds > 0) || process.argv.length > 4) {
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(2);
+}
+
+const LANES = 16;
+const VALUE = Buffer.alloc(1024, 7).toString('base64');
+
+function commit(n: number): CommitJobData {
+  return {
+    id: `enqueue-${n}`,
+    lane: n % LANES,
+    commit: {
+      bucketType: 'default',
+      bucket: 'bench',
+      key: `k-${n}`,
+      op: 'put',
+      siblings: [{ value: VALUE }],
+    },
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+const rows: string[][] = [];
+let next = 0;
+for (const appendfsync of ['always', 'everysec'] as const) {
+  const redis = await startPrivateRedis({ appendfsync });
+  const connection = createRedisConnection({ url: redis.url, role: 'producer', onError: () => {} });
+  const enqueuer = createCommitEnqueuer({
+    connection,
+    prefix: 'bench',
+    retention: { failedRetentionMs: 3_600_000 },
+    maxLaneBacklog: 10_000_000,
+    lanes: LANES,
+  });
+  try {
+    // Warm-up (the enqueuer waits for the connection): the lane queues, the scripts and the JIT.
+    await Promise.all(Array.from({ length: 2000 }, () => enqueuer.enqueue(commit(next++))));
+    await watchRedisStalls(connection);
+    for (const rate of rates) {
+      process.stdout.write(`appendfsync ${appendfsync}: ${rate}/s for ${seconds} s\n`);
+      await resetRedisStalls(connection);
+      const sent = await openLoop({
+        rate,
+        durationMs: seconds * 1000,
+        firstN: next,
+        send: async (n) => {
+          await enqueuer.enqueue(commit(n));
+          return { status: 202, id: undefined };
+        },
+      });
+      next += sent.length;
+      const latency = summarize(sent.map((s) => s.answeredAt - s.intendedAt));
+      const stall = describeWorstStall(await readRedisStalls(connection));
+      rows.push([
+        appendfsync,
+        String(rate),
+        num(latency.p50),
+        num(latency.p99),
+        num(latency.p999),
+        num(latency.max),
+        stall,
+      ]);
+    }
+  } finally {
+    await enqueuer.close();
+    connection.disconnect();
+    await redis.stop();
+  }
+}
+process.stdout.write(
+  `\n${textTable(['appendfsync', 'rate/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'Redis worst stall'], rows)}\n`,
+);

@@ -31,6 +31,8 @@ export interface ProxyStats {
   open: number;
   /** Connections the proxy reset. */
   resets: number;
+  /** Bytes taken from either end and not passed on yet (a blackhole's, a latency's). */
+  heldBytes: number;
 }
 
 export interface TcpProxy {
@@ -38,6 +40,11 @@ export interface TcpProxy {
   /** `127.0.0.1:<port>`. */
   address: string;
   setFault(fault: ProxyFault): void;
+  /**
+   * Where new connections lead from now on; open ones keep theirs. With a reset, a failover:
+   * clients that reconnect reach another server at the same address.
+   */
+  setTarget(target: { host: string; port: number }): void;
   fault(): ProxyFault;
   stats(): ProxyStats;
   /** Stops listening and destroys every connection. */
@@ -50,7 +57,7 @@ const MAX_HELD_BYTES = 4 * 1024 * 1024;
 /** One direction of one connection: takes chunks from `from`, writes them to `to` as the fault allows. */
 class Direction {
   private readonly held: { data: Buffer; due: number }[] = [];
-  private heldBytes = 0;
+  heldBytes = 0;
   private ended = false;
   private timer: NodeJS.Timeout | undefined;
   /** Bandwidth pacing: when the next byte may go. */
@@ -133,8 +140,9 @@ export async function startTcpProxy(options: {
   listenPort?: number;
 }): Promise<TcpProxy> {
   let current: ProxyFault = { kind: 'none' };
+  let target = options.target;
   const connections = new Set<Connection>();
-  const stats: ProxyStats = { accepted: 0, open: 0, resets: 0 };
+  const stats: Omit<ProxyStats, 'heldBytes'> = { accepted: 0, open: 0, resets: 0 };
 
   const reset = (c: Connection): void => {
     stats.resets++;
@@ -151,7 +159,7 @@ export async function startTcpProxy(options: {
       client.resetAndDestroy();
       return;
     }
-    const upstream = connect({ host: options.target.host, port: options.target.port });
+    const upstream = connect({ host: target.host, port: target.port });
     upstream.on('error', () => undefined);
     const fault = (): ProxyFault => current;
     const c: Connection = {
@@ -183,7 +191,16 @@ export async function startTcpProxy(options: {
     port: address.port,
     address: `127.0.0.1:${address.port}`,
     fault: () => current,
-    stats: () => ({ ...stats }),
+    stats: () => ({
+      ...stats,
+      heldBytes: [...connections].reduce(
+        (sum, c) => sum + c.directions.reduce((n, d) => n + d.heldBytes, 0),
+        0,
+      ),
+    }),
+    setTarget(next) {
+      target = next;
+    },
     setFault(fault) {
       current = fault;
       for (const c of [...connections]) {

@@ -151,10 +151,10 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
     }
     const unique = [...first.values()];
     const settled = new Map<string, { result: EnqueueResult } | { error: unknown }>();
+    /** Stored (or found stored), answered once Redis is still known to keep them (below). */
+    const stored: { p: Pending; result: EnqueueResult }[] = [];
     const succeed = (p: Pending, duplicate: boolean): void => {
-      const result = { id: p.data.id, lane: p.data.lane, duplicate };
-      settled.set(p.data.id, { result });
-      p.resolve(result);
+      stored.push({ p, result: { id: p.data.id, lane: p.data.lane, duplicate } });
     };
     const fail = (p: Pending, error: unknown): void => {
       settled.set(p.data.id, { error });
@@ -220,6 +220,21 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
           }
         }),
       );
+    }
+
+    // Asked again once Redis has answered. A connection that drops while a store is under way is
+    // ready again before its new server's settings have been read, and ioredis sends what was
+    // in flight to that server at once: after a failover, the store may sit in a Redis that
+    // cannot keep it, which the reading then under way tells (admit waits for it).
+    let unsafe: unknown;
+    if (stored.length > 0) await options.admit?.().catch((error: unknown) => (unsafe = error));
+    for (const { p, result } of stored) {
+      if (unsafe === undefined) {
+        settled.set(p.data.id, { result });
+        p.resolve(result);
+      } else {
+        fail(p, new QueueUnavailableError(unsafe));
+      }
     }
 
     for (const p of repeats) {

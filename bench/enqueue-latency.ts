@@ -17,16 +17,13 @@ import {
   resetRedisStalls,
   watchRedisStalls,
 } from './lib/redis-stalls.ts';
+import { rateArgsOrExit } from './lib/rate-args.ts';
 import { num, textTable } from './lib/text-table.ts';
 
-const USAGE = 'usage: pnpm bench:enqueue [rates, e.g. 950,1900] [seconds per rate]';
-const [ratesArg = '950,1900', secondsArg = '10'] = process.argv.slice(2);
-const rates = ratesArg.split(',').map(Number);
-const seconds = Number(secondsArg);
-if (rates.some((r) => !(r > 0)) || !(seconds > 0) || process.argv.length > 4) {
-  process.stderr.write(`${USAGE}\n`);
-  process.exit(2);
-}
+const { rates, seconds } = rateArgsOrExit(
+  'usage: pnpm bench:enqueue [rates, e.g. 950,1900] [seconds per rate]',
+  { rates: '950,1900', seconds: '10' },
+);
 
 const LANES = 16;
 const VALUE = Buffer.alloc(1024, 7).toString('base64');

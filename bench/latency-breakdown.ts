@@ -24,17 +24,14 @@ import {
   type LoopSample,
 } from './lib/loop-watch.ts';
 import { runStep, warmUp } from './lib/step-runner.ts';
+import { rateArgsOrExit } from './lib/rate-args.ts';
 import { num, textTable } from './lib/text-table.ts';
 import { startCommitlog, stopAllSystems } from './scenarios/commitlog-target.ts';
 
-const USAGE = 'usage: pnpm bench:latency [rates, e.g. 100,200,400] [seconds per rate]';
-const [ratesArg = '100,200,400', secondsArg = '10'] = process.argv.slice(2);
-const rates = ratesArg.split(',').map(Number);
-const seconds = Number(secondsArg);
-if (rates.some((r) => !(r > 0)) || !(seconds > 0) || process.argv.length > 4) {
-  process.stderr.write(`${USAGE}\n`);
-  process.exit(2);
-}
+const { rates, seconds } = rateArgsOrExit(
+  'usage: pnpm bench:latency [rates, e.g. 100,200,400] [seconds per rate]',
+  { rates: '100,200,400', seconds: '10' },
+);
 
 const progress = (line: string): void => void process.stdout.write(`${line}\n`);
 const preload = fileURLToPath(new URL('lib/loop-watch-preload.ts', import.meta.url));

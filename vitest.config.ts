@@ -2,17 +2,25 @@ import { defineConfig } from 'vitest/config';
 
 // Three tiers told apart by name (CONVENTIONS.md, Tests): `*.test.ts` pure unit tests,
 // `*.int.test.ts` against the real Redis and Kafka, and `test/` end to end through processes.
+
+/**
+ * Makes sure the shared Redis and Kafka answer (starting the local ones if need be). Every project
+ * but `faults` has it: the fault rows run on a Redis and a broker of their own, and `pnpm test`
+ * runs them in a second Vitest process beside the others (scripts/test.ts), which must not race
+ * the first to start the shared ones.
+ */
+const sharedServices = ['packages/testkit/src/global-setup.ts'];
 export default defineConfig({
   test: {
     // kafkajs 2.2.4 (unmaintained since 2023) schedules a timer with a negative delay, which
     // Node 24 reports on every connection (kafkajs#1751); Node runs it after 1 ms, as kafkajs meant.
     execArgv: ['--disable-warning=TimeoutNegativeWarning'],
-    globalSetup: ['packages/testkit/src/global-setup.ts'],
     projects: [
       {
         extends: true,
         test: {
           name: 'unit',
+          globalSetup: sharedServices,
           include: [
             'apps/*/src/**/*.test.ts',
             'packages/*/src/**/*.test.ts',
@@ -26,6 +34,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'int',
+          globalSetup: sharedServices,
           include: ['apps/*/src/**/*.int.test.ts', 'packages/*/src/**/*.int.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -35,6 +44,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
+          globalSetup: sharedServices,
           include: ['test/**/*.test.ts'],
           exclude: ['test/faults/**', 'test/cluster/**', '**/node_modules/**'],
           testTimeout: 120_000,
@@ -47,6 +57,7 @@ export default defineConfig({
           // Scale-out on a private Redis Cluster, a 3-broker Kafka and 1 -> 3 -> 2 workers
           // (README, "Running in production"); `pnpm test:cluster` runs only these.
           name: 'cluster',
+          globalSetup: sharedServices,
           include: ['test/cluster/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,

@@ -2,16 +2,20 @@
  * `pnpm test`: every check this repo has, in one command (the README's second command).
  *
  * Steps: format check, lint (including the architecture boundaries), type check, the Erlang hook's
- * EUnit tests, then every Vitest tier (unit, integration against the real Redis and Kafka, end to
- * end). Every step runs even when an earlier one failed, so one run shows every problem. The last
- * line is the total, `tests: N passed, M failed`. Exit code 0 only when every step passed.
+ * EUnit tests, then the Vitest tiers (unit, integration against the real Redis and Kafka, end to
+ * end, cluster). The fault rows (the `faults` project) run from the start in a second Vitest
+ * process beside those steps: they spend most of their minutes waiting on outages they cause,
+ * against a Redis and a broker of their own, and run one after another they took a third of the
+ * suite's time. Their lines are prefixed with `faults │`. Every step runs even when an earlier
+ * one failed, so one run shows every problem. The last line is the total, `tests: N passed, M
+ * failed`. Exit code 0 only when every step passed.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const vitestReport = `${root}.artifacts/vitest-report.json`;
+const report = (name: string): string => `${root}.artifacts/${name}.json`;
 
 interface Counts {
   passed: number;
@@ -36,9 +40,9 @@ function eunitCounts(output: string): Counts | undefined {
   return undefined;
 }
 
-function vitestCounts(): Counts | undefined {
+function vitestCounts(reportPath: string): Counts | undefined {
   try {
-    const report = JSON.parse(readFileSync(vitestReport, 'utf8')) as {
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as {
       numPassedTests: number;
       numFailedTests: number;
       numPendingTests: number;
@@ -54,26 +58,70 @@ function vitestCounts(): Counts | undefined {
   }
 }
 
-const steps: Step[] = [
-  { name: 'format', command: 'prettier', args: ['--check', '--log-level', 'warn', '.'] },
-  { name: 'lint', command: 'eslint', args: ['--max-warnings', '0', '.'] },
-  { name: 'typecheck', command: 'tsc', args: ['-p', 'tsconfig.json'] },
+function vitestStep(name: string, projects: string[], reportName: string): Step {
+  const reportPath = report(reportName);
+  return {
+    name,
+    command: 'vitest',
+    args: [
+      'run',
+      ...projects.flatMap((p) => ['--project', p]),
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${reportPath}`,
+    ],
+    count: () => vitestCounts(reportPath),
+  };
+}
+
+/** Each track runs its steps in order; the tracks run at the same time. */
+const tracks: { prefix: string; steps: Step[] }[] = [
   {
-    name: 'erlang hook (eunit)',
-    command: 'rebar3',
-    args: ['eunit'],
-    cwd: `${root}apps/riak-hook`,
-    count: eunitCounts,
+    prefix: '',
+    steps: [
+      { name: 'format', command: 'prettier', args: ['--check', '--log-level', 'warn', '.'] },
+      { name: 'lint', command: 'eslint', args: ['--max-warnings', '0', '.'] },
+      { name: 'typecheck', command: 'tsc', args: ['-p', 'tsconfig.json'] },
+      {
+        name: 'erlang hook (eunit)',
+        command: 'rebar3',
+        args: ['eunit'],
+        cwd: `${root}apps/riak-hook`,
+        count: eunitCounts,
+      },
+      vitestStep(
+        'vitest (unit, int, e2e, cluster)',
+        ['unit', 'int', 'e2e', 'cluster'],
+        'vitest-report',
+      ),
+    ],
   },
   {
-    name: 'vitest (unit, int, e2e)',
-    command: 'vitest',
-    args: ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`],
-    count: () => vitestCounts(),
+    prefix: 'faults │ ',
+    steps: [vitestStep('vitest (faults)', ['faults'], 'vitest-faults-report')],
   },
 ];
 
-function run(step: Step): Promise<{ ok: boolean; output: string }> {
+/**
+ * Writes a child's output through, whole lines only, each after `prefix` (empty for the main
+ * track): a partial line waits for its end, so that the two tracks' lines never mix in one line.
+ */
+function prefixedWriter(prefix: string, to: NodeJS.WriteStream) {
+  let partial = '';
+  return {
+    write(chunk: string): void {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      if (lines.length > 0) to.write(lines.map((line) => `${prefix}${line}\n`).join(''));
+    },
+    end(): void {
+      if (partial !== '') to.write(`${prefix}${partial}\n`);
+      partial = '';
+    },
+  };
+}
+
+function run(step: Step, prefix: string): Promise<{ ok: boolean; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(step.command, step.args, {
       cwd: step.cwd ?? root,
@@ -81,40 +129,61 @@ function run(step: Step): Promise<{ ok: boolean; output: string }> {
       env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '1' },
     });
     let output = '';
-    const keep = (chunk: Buffer, to: NodeJS.WriteStream): void => {
-      output += chunk.toString();
+    const out = prefixedWriter(prefix, process.stdout);
+    const err = prefixedWriter(prefix, process.stderr);
+    const keep = (chunk: string, to: ReturnType<typeof prefixedWriter>): void => {
+      output += chunk;
       to.write(chunk);
     };
-    child.stdout.on('data', (c: Buffer) => keep(c, process.stdout));
-    child.stderr.on('data', (c: Buffer) => keep(c, process.stderr));
+    // Decoded per stream, so that a character split between two chunks stays whole.
+    child.stdout.setEncoding('utf8').on('data', (c: string) => keep(c, out));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => keep(c, err));
     child.once('error', (error: NodeJS.ErrnoException) => {
       const hint =
         error.code === 'ENOENT'
           ? `${step.command} is not installed (bash .ci/run installs it; see README, Prerequisites)`
           : error.message;
-      process.stderr.write(`test: ${step.name}: ${hint}\n`);
+      process.stderr.write(`${prefix}test: ${step.name}: ${hint}\n`);
       resolve({ ok: false, output });
     });
-    child.once('close', (code) => resolve({ ok: code === 0, output }));
+    child.once('close', (code) => {
+      out.end();
+      err.end();
+      resolve({ ok: code === 0, output });
+    });
   });
 }
 
 mkdirSync(`${root}.artifacts`, { recursive: true });
-const results: { name: string; ok: boolean; seconds: number; counts: Counts | undefined }[] = [];
-for (const step of steps) {
-  process.stdout.write(`\n=== ${step.name}: ${[step.command, ...step.args].join(' ')}\n`);
-  const started = performance.now();
-  const { ok, output } = await run(step);
-  const counts = step.count?.(output);
-  results.push({ name: step.name, ok, seconds: (performance.now() - started) / 1000, counts });
+interface Result {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  counts: Counts | undefined;
 }
+
+async function runTrack(track: (typeof tracks)[number]): Promise<Result[]> {
+  const done: Result[] = [];
+  for (const step of track.steps) {
+    process.stdout.write(
+      `\n${track.prefix}=== ${step.name}: ${[step.command, ...step.args].join(' ')}\n`,
+    );
+    const started = performance.now();
+    const { ok, output } = await run(step, track.prefix);
+    const counts = step.count?.(output);
+    done.push({ name: step.name, ok, seconds: (performance.now() - started) / 1000, counts });
+  }
+  return done;
+}
+
+const results = (await Promise.all(tracks.map(runTrack))).flat();
 
 const total: Counts = { passed: 0, failed: 0, skipped: 0 };
 process.stdout.write('\n=== summary\n');
 for (const r of results) {
   const counts = r.counts ? ` (${r.counts.passed} passed, ${r.counts.failed} failed)` : '';
   process.stdout.write(
-    `${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(24)} ${r.seconds.toFixed(1).padStart(6)} s${counts}\n`,
+    `${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(34)} ${r.seconds.toFixed(1).padStart(6)} s${counts}\n`,
   );
   if (r.counts) {
     total.passed += r.counts.passed;

@@ -42,6 +42,25 @@ describe('worker metrics', () => {
     expect(text).toContain('commitlog_lane_failed_commits{lane="1",service="worker"} 4');
   });
 
+  it('exports each known failure reason at 0 from the start, so the first failure is an increase', async () => {
+    const registry = createMetricsRegistry('worker');
+    const metrics = createWorkerMetrics({
+      registry,
+      connection: connected,
+      prefix: 'test',
+      lanes: [0],
+      readBacklogs: () => Promise.resolve([]),
+    });
+    const before = await registry.metrics();
+    for (const reason of ['expired', 'too-large', 'forbidden-topic', 'invalid-record']) {
+      expect(before).toContain(`commitlog_failed_total{reason="${reason}",service="worker"} 0`);
+    }
+    metrics.failed(0, 'too-large');
+    const after = await registry.metrics();
+    expect(after).toContain('commitlog_failed_total{reason="too-large",service="worker"} 1');
+    expect(after).toContain('commitlog_failed_total{reason="expired",service="worker"} 0');
+  });
+
   it('answers without the backlog, keeping its last values, when Redis does not reply', async () => {
     const registry = createMetricsRegistry('worker');
     let reads = 0;

@@ -1,3 +1,4 @@
+import { PERMANENT_FAILURE_REASONS } from '@commitlog/core';
 import { readLaneBacklogs, type LaneBacklog, type RedisConnection } from '@commitlog/queue';
 import { Counter, Gauge, Histogram, type Registry } from '@commitlog/runtime';
 import { boundedRedisRead } from './bounded-redis-read.ts';
@@ -48,6 +49,9 @@ export function createWorkerMetrics(options: {
     labelNames: ['reason'],
     registers,
   });
+  // From 0 for every known reason, so that `increase()` sees a worker's first failure (a series
+  // born at 1 shows none). Unclassified reasons still appear at their first failure.
+  for (const reason of PERMANENT_FAILURE_REASONS) failed.inc({ reason }, 0);
   const retries = new Counter({
     name: 'commitlog_retries_total',
     help: 'Failed delivery attempts that hold their lane and will be retried, by reason.',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommitTooLargeError } from './commit-size.ts';
 import { CommitlogError } from './errors.ts';
-import { failureReason, isPermanentFailure } from './failure-reason.ts';
+import { failureReason, isPermanentFailure, PERMANENT_FAILURE_REASONS } from './failure-reason.ts';
 import { ExpiredError } from './retry-policy.ts';
 import { ForbiddenTopicError } from './topic-routing.ts';
 import { ValidationError } from './validation-error.ts';
@@ -25,6 +25,21 @@ describe('failureReason', () => {
     expect(failureReason(new Error('boom'))).toBe('error');
     expect(failureReason('boom')).toBe('error');
     expect(failureReason(undefined)).toBe('error');
+  });
+});
+
+describe('PERMANENT_FAILURE_REASONS', () => {
+  it('names each reason a known permanent error gets, once', () => {
+    expect([...PERMANENT_FAILURE_REASONS].sort()).toEqual([
+      'expired',
+      'forbidden-topic',
+      'invalid-record',
+      'too-large',
+    ]);
+    for (const code of ['MESSAGE_TOO_LARGE', 'FORBIDDEN_TOPIC', 'INVALID_RECORD']) {
+      expect(PERMANENT_FAILURE_REASONS).toContain(failureReason(kafka(code, false)));
+    }
+    expect(PERMANENT_FAILURE_REASONS).toContain(failureReason(new ExpiredError()));
   });
 });
 

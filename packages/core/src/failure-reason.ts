@@ -20,6 +20,15 @@ const PERMANENT_REASONS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * The reasons a known permanent error fails a delivery for good. The worker exports its failure
+ * counter at 0 for each from start-up: a series born at 1 shows Prometheus no increase, so an
+ * alert on the first failure after a restart would never fire.
+ */
+export const PERMANENT_FAILURE_REASONS: readonly string[] = [
+  ...new Set(['expired', ...Object.values(PERMANENT_REASONS)]),
+];
+
+/**
  * The reason a delivery failed, as operators see it (dashboard, `commitlog status`, `redrive
  * --reason`, metric labels): lowercase words joined by `-`. Known permanent errors have the names
  * above (`expired`, `too-large`, `forbidden-topic`, `invalid-record`); any other CommitlogError is

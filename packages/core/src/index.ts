@@ -56,7 +56,12 @@ export {
   type NextDelay,
   type RetryPolicy,
 } from './retry-policy.ts';
-export { failureReason, isPermanentCode, isPermanentFailure } from './failure-reason.ts';
+export {
+  failureReason,
+  isPermanentCode,
+  isPermanentFailure,
+  PERMANENT_FAILURE_REASONS,
+} from './failure-reason.ts';
 export {
   SIGNATURE_HEADER,
   SignatureError,

@@ -4,10 +4,9 @@ import { defineConfig } from 'vitest/config';
 // `*.int.test.ts` against the real Redis and Kafka, and `test/` end to end through processes.
 
 /**
- * Makes sure the shared Redis and Kafka answer (starting the local ones if need be). Every project
- * but `faults` has it: the fault rows run on a Redis and a broker of their own, and `pnpm test`
- * runs them in a second Vitest process beside the others (scripts/test.ts), which must not race
- * the first to start the shared ones.
+ * Makes sure the shared Redis and Kafka answer (starting the local ones if need be), for a Vitest
+ * run of its own (`pnpm vitest run <file>`); `pnpm test` does it once before its two Vitest
+ * processes (scripts/test.ts). The fault rows use a Redis and a broker of their own.
  */
 const sharedServices = ['packages/testkit/src/global-setup.ts'];
 export default defineConfig({

@@ -1,18 +1,21 @@
 /**
  * `pnpm test`: every check this repo has, in one command (the README's second command).
  *
- * Steps: format check, lint (including the architecture boundaries), type check, the Erlang hook's
- * EUnit tests, then the Vitest tiers (unit, integration against the real Redis and Kafka, end to
- * end, cluster). The fault rows (the `faults` project) run from the start in a second Vitest
- * process beside those steps: they spend most of their minutes waiting on outages they cause,
- * against a Redis and a broker of their own, and run one after another they took a third of the
- * suite's time. Their lines are prefixed with `faults │`. Every step runs even when an earlier
- * one failed, so one run shows every problem. The last line is the total, `tests: N passed, M
- * failed`. Exit code 0 only when every step passed.
+ * First the shared Redis and Kafka are made to answer (the local ones started if nothing is
+ * configured and nothing answers; stopped at the end if started here). Then two tracks run at
+ * once, each step after the last:
+ * - format check, lint (including the architecture boundaries), type check, the Erlang hook's
+ *   EUnit tests, then the Vitest tiers unit, integration (the real Redis and Kafka) and end to end;
+ * - in a second Vitest process, the fault rows and the cluster tests, whose lines are prefixed
+ *   with `faults │`. They spend most of their minutes starting engines of their own and waiting
+ *   on outages they cause; run after the others they took 40 % of the suite's time.
+ * Every step runs even when an earlier one failed, so one run shows every problem. The last line
+ * is the total, `tests: N passed, M failed`. Exit code 0 only when every step passed.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import setUpSharedServices from '../packages/testkit/src/global-setup.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const report = (name: string): string => `${root}.artifacts/${name}.json`;
@@ -89,16 +92,12 @@ const tracks: { prefix: string; steps: Step[] }[] = [
         cwd: `${root}apps/riak-hook`,
         count: eunitCounts,
       },
-      vitestStep(
-        'vitest (unit, int, e2e, cluster)',
-        ['unit', 'int', 'e2e', 'cluster'],
-        'vitest-report',
-      ),
+      vitestStep('vitest (unit, int, e2e)', ['unit', 'int', 'e2e'], 'vitest-report'),
     ],
   },
   {
     prefix: 'faults │ ',
-    steps: [vitestStep('vitest (faults)', ['faults'], 'vitest-faults-report')],
+    steps: [vitestStep('vitest (faults, cluster)', ['faults', 'cluster'], 'vitest-faults-report')],
   },
 ];
 
@@ -176,7 +175,36 @@ async function runTrack(track: (typeof tracks)[number]): Promise<Result[]> {
   return done;
 }
 
-const results = (await Promise.all(tracks.map(runTrack))).flat();
+/**
+ * Done once here, not by each Vitest process's global set-up (which then finds them answering):
+ * two processes would race to start the same broker, and the first to end would stop it under
+ * the other.
+ */
+async function sharedServices(): Promise<{ result: Result; stop?: () => void }> {
+  process.stdout.write('\n=== shared services: Redis and Kafka\n');
+  const started = performance.now();
+  const seconds = (): number => (performance.now() - started) / 1000;
+  try {
+    const stop = await setUpSharedServices();
+    return {
+      result: { name: 'shared services', ok: true, seconds: seconds(), counts: undefined },
+      stop,
+    };
+  } catch (error) {
+    process.stderr.write(`test: shared services: ${(error as Error).message}\n`);
+    return {
+      result: { name: 'shared services', ok: false, seconds: seconds(), counts: undefined },
+    };
+  }
+}
+
+const services = await sharedServices();
+const results = [services.result, ...(await Promise.all(tracks.map(runTrack))).flat()];
+try {
+  services.stop?.();
+} catch (error) {
+  process.stderr.write(`test: stopping the shared services: ${(error as Error).message}\n`);
+}
 
 const total: Counts = { passed: 0, failed: 0, skipped: 0 };
 process.stdout.write('\n=== summary\n');

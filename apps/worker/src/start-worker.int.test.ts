@@ -1,10 +1,19 @@
 // A worker started while its Redis is away: alive and saying what it waits for, then delivering
-// once Redis answers. Real Redis (a private one, stopped and started) and the real Kafka broker.
+// once Redis answers. A running worker whose lane count another process changed: not ready, and
+// its metrics show the lanes it does not read. Real Redis and the real Kafka broker.
+import {
+  claimLaneCount,
+  createCommitEnqueuer,
+  createRedisConnection,
+  type RedisConnection,
+} from '@commitlog/queue';
 import { createLogger, loadWorkerConfig } from '@commitlog/runtime';
 import {
   freePort,
   startPrivateRedis,
   testKafkaBrokers,
+  testRedisUrl,
+  uniqueName,
   waitFor,
   type PrivateRedis,
 } from '@commitlog/testkit';
@@ -52,5 +61,88 @@ describe('a worker started before its Redis', () => {
     await waitFor(async () => (await fetch(`${ops}/readyz`)).status === 200, {
       description: 'ready once Redis answers',
     });
+  }, 60_000);
+});
+
+describe('a running worker whose LANES another process changed', () => {
+  let worker: RunningWorker | undefined;
+  let other: RedisConnection | undefined;
+
+  afterEach(async () => {
+    await worker?.close();
+    await other?.quit();
+  });
+
+  it('reports itself not ready and shows the lanes it does not read, which hold commits', async () => {
+    const prefix = uniqueName('lanes-changed');
+    const port = await freePort();
+    const config = loadWorkerConfig({
+      REDIS_URL: testRedisUrl(),
+      KAFKA_BROKERS: testKafkaBrokers().join(','),
+      LANES: '2',
+      WORKER_PORT: String(port),
+      QUEUE_PREFIX: prefix,
+    });
+    worker = await startWorker(config, createLogger({ service: 'worker', level: 'silent' }));
+    const ops = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${ops}/readyz`)).status === 200, {
+      description: 'ready with the count it recorded',
+    });
+    const metric = (text: string, name: string): string | undefined =>
+      text.split('\n').find((line) => line.startsWith(name));
+    const before = await (await fetch(`${ops}/metrics`)).text();
+    expect(metric(before, 'commitlog_lane_count_mismatch')).toBe(
+      'commitlog_lane_count_mismatch{service="worker"} 0',
+    );
+
+    // An ingest started with LANES=4 while both lanes were empty: it may change the count, and
+    // then files commits in lanes 2 and 3, which this worker does not read.
+    other = createRedisConnection({
+      url: testRedisUrl(),
+      role: 'worker', // waits for the connection instead of failing the first command
+      onError: () => undefined,
+    });
+    const claim = await claimLaneCount(other, prefix, 4);
+    expect(claim.changedFrom).toBe(2);
+    const enqueuer = createCommitEnqueuer({
+      connection: other,
+      prefix,
+      retention: { failedRetentionMs: 3_600_000 },
+      maxLaneBacklog: 100,
+      lanes: 4,
+    });
+    const commit = {
+      bucketType: 'default',
+      bucket: 'b',
+      key: 'k',
+      op: 'put' as const,
+      siblings: [],
+    };
+    await enqueuer.enqueue({
+      id: 'in-lane-3',
+      lane: 3,
+      commit,
+      receivedAt: new Date().toISOString(),
+    });
+    await enqueuer.close();
+
+    const readyz = await fetch(`${ops}/readyz`);
+    expect(readyz.status).toBe(503);
+    const body = (await readyz.json()) as {
+      checks: Record<string, { ok: boolean; detail?: string }>;
+    };
+    expect(body.checks.laneCount).toEqual({
+      ok: false,
+      detail:
+        'LANES=2 but the queues in this Redis are now made with LANES=4: commits in lanes 2-3 ' +
+        'wait for no worker; restart this worker with LANES=4',
+    });
+    const after = await (await fetch(`${ops}/metrics`)).text();
+    expect(metric(after, 'commitlog_lane_count_mismatch')).toBe(
+      'commitlog_lane_count_mismatch{service="worker"} 1',
+    );
+    expect(metric(after, 'commitlog_lane_backlog_commits{lane="3"')).toBe(
+      'commitlog_lane_backlog_commits{lane="3",service="worker"} 1',
+    );
   }, 60_000);
 });

@@ -3,6 +3,7 @@ import {
   checkRedisSafety,
   claimLaneCount,
   createRedisConnection,
+  readLaneCount,
   recordStall,
   startLaneWorkers,
   UnsafeRedisError,
@@ -17,6 +18,7 @@ import {
 } from '@commitlog/runtime';
 import { hostname } from 'node:os';
 import { createDeliveryHandler } from './deliver-commit.ts';
+import { watchLaneCount } from './lane-count-watch.ts';
 import { limitConcurrency } from './limit-concurrency.ts';
 import { createRecordGatherer } from './record-gatherer.ts';
 import { workerReadiness } from './worker-readiness.ts';
@@ -168,11 +170,14 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       await producer.close();
     });
 
+    const readRecordedLanes = (): Promise<number | undefined> =>
+      readLaneCount(connection, config.queuePrefix);
     const metrics = createWorkerMetrics({
       registry,
       connection,
       prefix: config.queuePrefix,
       lanes,
+      readLaneCount: readRecordedLanes,
     });
     const handle = createDeliveryHandler({
       gatherer,
@@ -216,7 +221,15 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     });
     // Lane workers stop first (they may still be handing records to the producer).
     closers.push(() => laneWorkers.close());
-    readiness = workerReadiness(connection, producer);
+    readiness = workerReadiness(connection, producer, {
+      laneCount: { lanes: config.lanes, read: readRecordedLanes },
+    });
+    const laneCountWatch = watchLaneCount({
+      lanes: config.lanes,
+      read: readRecordedLanes,
+      logger,
+    });
+    closers.push(() => Promise.resolve(laneCountWatch.stop()));
 
     logger.info(
       {

@@ -61,6 +61,30 @@ describe('worker metrics', () => {
     expect(after).toContain('commitlog_failed_total{reason="expired",service="worker"} 0');
   });
 
+  it('covers the lanes of a higher recorded count, and says that the counts differ', async () => {
+    const registry = createMetricsRegistry('worker');
+    let recorded: number | undefined = 4;
+    const asked: number[][] = [];
+    createWorkerMetrics({
+      registry,
+      connection: connected,
+      prefix: 'test',
+      lanes: [0, 1],
+      readLaneCount: () => Promise.resolve(recorded),
+      readBacklogs: (_c, _p, lanes) => {
+        asked.push([...lanes]);
+        return Promise.resolve(lanes.map((lane) => backlogOf(lane, lane === 3 ? 5 : 0)));
+      },
+    });
+    const text = await registry.metrics();
+    expect(asked).toEqual([[0, 1, 2, 3]]);
+    expect(text).toContain('commitlog_lane_backlog_commits{lane="3",service="worker"} 5');
+    expect(text).toContain('commitlog_lane_count_mismatch{service="worker"} 1');
+    recorded = 2;
+    expect(await registry.metrics()).toContain('commitlog_lane_count_mismatch{service="worker"} 0');
+    expect(asked[1]).toEqual([0, 1]);
+  });
+
   it('answers without the backlog, keeping its last values, when Redis does not reply', async () => {
     const registry = createMetricsRegistry('worker');
     let reads = 0;

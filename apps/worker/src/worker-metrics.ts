@@ -2,6 +2,7 @@ import { PERMANENT_FAILURE_REASONS } from '@commitlog/core';
 import { readLaneBacklogs, type LaneBacklog, type RedisConnection } from '@commitlog/queue';
 import { Counter, Gauge, Histogram, type Registry } from '@commitlog/runtime';
 import { boundedRedisRead } from './bounded-redis-read.ts';
+import { laneCountMismatch } from './lane-count-watch.ts';
 import type { DeliveryEvents } from './deliver-commit.ts';
 
 export interface WorkerMetrics extends DeliveryEvents {
@@ -36,6 +37,12 @@ export function createWorkerMetrics(options: {
     prefix: string,
     lanes: readonly number[],
   ) => Promise<LaneBacklog[]>;
+  /**
+   * Reads the lane count recorded in Redis. With it, the lane gauges cover every recorded lane as
+   * well as this worker's (so that commits in lanes it does not read still show, and alert), and
+   * `commitlog_lane_count_mismatch` says whether the two counts differ.
+   */
+  readLaneCount?: () => Promise<number | undefined>;
 }): WorkerMetrics {
   const registers = [options.registry];
   const delivered = new Counter({
@@ -70,9 +77,17 @@ export function createWorkerMetrics(options: {
     registers,
   });
   const readBacklogs = options.readBacklogs ?? readLaneBacklogs;
+  const configured = options.lanes.length;
   const readLanes = boundedRedisRead(
     options.connection,
-    () => readBacklogs(options.connection, options.prefix, options.lanes),
+    async () => {
+      const recorded = await options.readLaneCount?.();
+      const lanes =
+        recorded !== undefined && recorded > configured
+          ? Array.from({ length: recorded }, (_, lane) => lane)
+          : options.lanes;
+      return { recorded, backlogs: await readBacklogs(options.connection, options.prefix, lanes) };
+    },
     options.backlogTimeoutMs ?? BACKLOG_READ_TIMEOUT_MS,
     'the lane backlog read',
   );
@@ -80,11 +95,12 @@ export function createWorkerMetrics(options: {
   let refreshing: Promise<void> | undefined;
 
   async function refresh(): Promise<void> {
-    const lanes = await readLanes().catch(() => undefined);
+    const reading = await readLanes().catch(() => undefined);
     // Redis did not answer in time (or failed): keep the last values rather than hold the scrape.
-    if (lanes === undefined) return;
+    if (reading === undefined) return;
     readAt.set((options.now ?? Date.now)() / 1000);
-    for (const l of lanes) {
+    mismatch.set(laneCountMismatch(configured, reading.recorded) ? 1 : 0);
+    for (const l of reading.backlogs) {
       backlog.set({ lane: String(l.lane) }, l.waiting);
       oldest.set({ lane: String(l.lane) }, (l.oldestWaitingAgeMs ?? 0) / 1000);
       paused.set({ lane: String(l.lane) }, l.paused ? 1 : 0);
@@ -121,6 +137,13 @@ export function createWorkerMetrics(options: {
     name: 'commitlog_lane_paused',
     help: 'Whether each lane is paused (1): it takes commits but delivers none until resumed.',
     labelNames: ['lane'],
+    registers,
+    collect,
+  });
+
+  const mismatch = new Gauge({
+    name: 'commitlog_lane_count_mismatch',
+    help: "1 when the lane count recorded in Redis differs from this worker's LANES (another process changed it): restart the worker with the recorded count.",
     registers,
     collect,
   });

@@ -39,6 +39,29 @@ describe('worker readiness', () => {
     expect(readiness.checks.redisSafety).toEqual({ ok: true });
   });
 
+  it('is not ready when the recorded lane count differs from its LANES, and says which lanes wait', async () => {
+    const { connection } = fakeRedis(() => Promise.resolve(SAFE_INFO));
+    const check = (recorded: number | undefined) =>
+      workerReadiness(connection, kafkaUp, {
+        laneCount: { lanes: 2, read: () => Promise.resolve(recorded) },
+      })();
+    const higher = await check(4);
+    expect(higher.ready).toBe(false);
+    expect(higher.checks.laneCount).toEqual({
+      ok: false,
+      detail:
+        'LANES=2 but the queues in this Redis are now made with LANES=4: commits in lanes 2-3 ' +
+        'wait for no worker; restart this worker with LANES=4',
+    });
+    const lower = await check(1);
+    expect(lower.ready).toBe(false);
+    expect(lower.checks.laneCount?.detail).toBe(
+      'LANES=2 but the queues in this Redis are now made with LANES=1; restart this worker with LANES=1',
+    );
+    expect((await check(2)).ready).toBe(true);
+    expect((await check(undefined)).checks.laneCount).toEqual({ ok: true });
+  });
+
   it('is not ready on a Redis that may evict, and names the problem', async () => {
     const { connection } = fakeRedis(() =>
       Promise.resolve('maxmemory_policy:allkeys-lru\naof_enabled:1'),

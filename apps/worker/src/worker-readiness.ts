@@ -2,6 +2,7 @@ import type { RecordProducer } from '@commitlog/kafka';
 import { checkRedisSafety, type RedisConnection, type RedisSafety } from '@commitlog/queue';
 import type { Readiness } from '@commitlog/runtime';
 import { boundedRedisRead } from './bounded-redis-read.ts';
+import { laneCountMismatch } from './lane-count-watch.ts';
 
 /** How long `/readyz` waits for Redis before calling it not ready, ms. */
 const PROBE_TIMEOUT_MS = 2000;
@@ -11,10 +12,16 @@ export interface WorkerReadinessOptions {
   timeoutMs?: number;
   /** Reads Redis' settings. Default `checkRedisSafety` on the connection. */
   checkSafety?: (connection: RedisConnection) => Promise<RedisSafety>;
+  /**
+   * This worker's LANES and how to read the count recorded in Redis: when they differ (another
+   * process changed it), the worker is not ready. Without it, the count is not checked.
+   */
+  laneCount?: { lanes: number; read: () => Promise<number | undefined> };
 }
 
 /**
- * The worker is ready when Redis answers and may not evict commits. Kafka's connection is shown
+ * The worker is ready when Redis answers, may not evict commits, and records this worker's LANES
+ * (or none). Kafka's connection is shown
  * but not required: while Kafka is away, deliveries wait in their lanes and are retried.
  * Redis is read with `boundedRedisRead`: a probe never waits on Redis for long.
  */
@@ -31,20 +38,30 @@ export function workerReadiness(
     "the read of Redis' settings",
   );
 
+  const laneCount = options.laneCount;
+  const readLaneCount =
+    laneCount &&
+    boundedRedisRead(
+      connection,
+      laneCount.read,
+      options.timeoutMs ?? PROBE_TIMEOUT_MS,
+      'the read of the lane count',
+    );
+
   return async () => {
     let reading: RedisSafety | undefined;
     let failure: string | undefined;
-    try {
-      reading = await readSafety();
-    } catch (error) {
-      failure = error instanceof Error ? error.message : String(error);
-    }
+    const [safety, recorded] = await Promise.allSettled([readSafety(), readLaneCount?.()]);
+    if (safety.status === 'fulfilled') reading = safety.value;
+    else failure = safety.reason instanceof Error ? safety.reason.message : String(safety.reason);
     const redisOk = reading !== undefined;
     const safe = reading?.safe === true;
     const kafkaOk = producer.isConnected();
+    const lanes = laneCount && laneCountCheck(laneCount.lanes, recorded);
     return {
-      ready: redisOk && safe,
+      ready: redisOk && safe && (lanes?.ok ?? true),
       checks: {
+        ...(lanes ? { laneCount: lanes } : {}),
         redis: {
           ok: redisOk,
           ...(redisOk ? {} : { detail: `Redis does not answer: ${failure ?? 'no reply'}` }),
@@ -59,5 +76,21 @@ export function workerReadiness(
         },
       },
     };
+  };
+}
+
+function laneCountCheck(
+  lanes: number,
+  reading: PromiseSettledResult<number | undefined>,
+): { ok: boolean; detail?: string } {
+  // Redis not answering is the `redis` check's to report; the count is unknown, not wrong.
+  if (reading.status === 'rejected') return { ok: true, detail: 'not read: Redis did not answer' };
+  if (!laneCountMismatch(lanes, reading.value)) return { ok: true };
+  const recorded = reading.value ?? lanes;
+  const unread =
+    recorded > lanes ? `: commits in lanes ${lanes}-${recorded - 1} wait for no worker` : '';
+  return {
+    ok: false,
+    detail: `LANES=${lanes} but the queues in this Redis are now made with LANES=${recorded}${unread}; restart this worker with LANES=${recorded}`,
   };
 }

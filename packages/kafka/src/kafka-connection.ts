@@ -27,6 +27,20 @@ export interface KafkaConnection {
   log?: KafkaLogSink;
 }
 
+/** `requestTimeoutMs`'s default. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * The broker's wait for the replicas' acks (a produce request's `timeout`) for a client request
+ * timeout: a quarter less, at most 1 s less, so that its answer has time to come back before the
+ * client gives up. With the broker waiting longer than the client (kafkajs's default is 30 s
+ * against our 3 s), a slow but healthy ISR made the client time each request out, tear its
+ * connection down and send again, which the leader appended again.
+ */
+export function brokerTimeout(requestTimeoutMs: number): number {
+  return Math.max(1, requestTimeoutMs - Math.min(1000, Math.floor(requestTimeoutMs / 4)));
+}
+
 type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
 /** SASL credentials for one mechanism. */
@@ -84,7 +98,7 @@ export function createKafkaClient(
     brokers: connection.brokers,
     connectionTimeout: connection.connectionTimeoutMs ?? 3000,
     // Kafka's answer to one request; a blackholed broker must not hold the worker for long.
-    requestTimeout: connection.requestTimeoutMs ?? 10_000,
+    requestTimeout: connection.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     // Few, quick retries inside the client: the worker's lanes own the long retries (with backoff
     // until a TTL), and one produce request in flight must not be pinned by a dead broker.
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },

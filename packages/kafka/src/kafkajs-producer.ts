@@ -1,7 +1,12 @@
 import type { KafkaRecord } from '@commitlog/core';
 import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
 import type { Socket } from 'node:net';
-import { createKafkaClient, type KafkaConnection } from './kafka-connection.ts';
+import {
+  brokerTimeout,
+  createKafkaClient,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type KafkaConnection,
+} from './kafka-connection.ts';
 import { toKafkaProduceError } from './kafka-errors.ts';
 import type { RecordProducer } from './record-producer.ts';
 import { serialProducer } from './serial-producer.ts';
@@ -117,6 +122,8 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       await ensureConnected();
       await producer.sendBatch({
         acks: -1,
+        // Under the client's request timeout (kafkajs's default here is 30 s): see brokerTimeout.
+        timeout: brokerTimeout(connection.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
         compression: CompressionTypes.None,
         topicMessages: byTopic(records),
       });

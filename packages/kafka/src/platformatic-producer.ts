@@ -1,7 +1,12 @@
 import type { KafkaRecord } from '@commitlog/core';
 import { compatibilityPartitioner, Producer, type MessageToProduce } from '@platformatic/kafka';
 import type { Socket } from 'node:net';
-import { tlsOptions, type KafkaConnection } from './kafka-connection.ts';
+import {
+  brokerTimeout,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  tlsOptions,
+  type KafkaConnection,
+} from './kafka-connection.ts';
 import { toKafkaProduceError } from './kafka-errors.ts';
 import { apiIdOf, failureMessage } from './platformatic-errors.ts';
 import { isBeingReset, resetSocket } from './socket-reset.ts';
@@ -50,14 +55,6 @@ function resetWhenDestroyed(socket: Socket): void {
 }
 
 /**
- * The broker's wait for the replicas' acks for a client request timeout: a quarter less, at most
- * 1 s less, so that its answer has time to come back before the client gives up.
- */
-function brokerTimeout(requestTimeoutMs: number): number {
-  return Math.max(1, requestTimeoutMs - Math.min(1000, Math.floor(requestTimeoutMs / 4)));
-}
-
-/**
  * The @platformatic/kafka implementation of `RecordProducer`, the same contract as kafkajs's:
  * acks=all (this client's default is the leader alone, so it is set on every send), one produce
  * request in flight (sends are queued here), not idempotent, and the Java client's partitioner
@@ -69,7 +66,7 @@ function brokerTimeout(requestTimeoutMs: number): number {
 export async function createPlatformaticProducer(
   connection: KafkaConnection,
 ): Promise<RecordProducer> {
-  const requestTimeout = connection.requestTimeoutMs ?? 10_000;
+  const requestTimeout = connection.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const newProducer = (): Producer =>
     new Producer({
       clientId: connection.clientId ?? 'commitlog',

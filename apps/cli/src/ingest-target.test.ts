@@ -55,4 +55,31 @@ describe('the ingest the CLI posts to', () => {
       secret: SECRET,
     });
   });
+
+  it('refuses a remote INGEST_URL without INGEST_SECRETS, rather than sign with the local secret', () => {
+    const repoRoot = mkdtempSync(join(tmpdir(), 'target-'));
+    const refused = (url: string): string[] => {
+      try {
+        readIngestTarget(repoRoot, { INGEST_URL: url });
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems.map((p) => `${p.variable}: ${p.message}`);
+      }
+    };
+    expect(refused('https://ingest.example.com')).toEqual([
+      'INGEST_SECRETS: must be set when INGEST_URL is not on this machine: the local secret ' +
+        '(.data/ingest-secret) only signs for a local `commitlog up`',
+    ]);
+    expect(refused('http://10.0.3.4:8080')).toHaveLength(1);
+    expect(existsSync(join(repoRoot, '.data'))).toBe(false);
+    for (const local of ['http://127.0.0.1:8080', 'http://localhost:9000', 'http://[::1]:8080']) {
+      expect(refused(local)).toEqual([]);
+    }
+    expect(
+      readIngestTarget(repoRoot, {
+        INGEST_URL: 'https://ingest.example.com',
+        INGEST_SECRETS: SECRET,
+      }).secret,
+    ).toBe(SECRET);
+  });
 });

@@ -70,6 +70,22 @@ export function readIngestTarget(repoRoot: string, env: NodeJS.ProcessEnv): Inge
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
+  if (url.ok && secrets === undefined && !isLoopback(url.url)) {
+    // The local secret signs for a local `up` only: against another ingest it would be refused
+    // as SIGNATURE_INVALID, which would not say that INGEST_SECRETS was missing.
+    problems.push({
+      variable: 'INGEST_SECRETS',
+      message:
+        'must be set when INGEST_URL is not on this machine: the local secret (.data/ingest-secret) ' +
+        'only signs for a local `commitlog up`',
+    });
+  }
   if (problems.length > 0 || !url.ok) throw new ConfigError(problems);
   return { baseUrl: url.url, secret: secrets?.[0] ?? keptSecret(repoRoot, 'ingest-secret') };
+}
+
+/** Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or `[::1]`. */
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }

@@ -118,5 +118,11 @@ describe('status and redrive', () => {
     expect(nothing.stderr).toMatch(
       /^commitlog: redrive: no failed delivery has the id no-such-commit [^\n]+\n$/,
     );
+
+    const noBucket = await commitlog(env, 'redrive', '--bucket', 'no-such-bucket');
+    expect(noBucket.status).toBe(1);
+    expect(noBucket.stderr).toMatch(
+      /^commitlog: redrive: (none of the \d+ failed deliveries match|no failed delivery matches) --bucket "no-such-bucket"[^\n]*\n$/,
+    );
   });
 });

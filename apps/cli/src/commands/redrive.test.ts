@@ -67,9 +67,26 @@ describe('a redrive that matched nothing', () => {
     { reason: 'too-large', count: 1 },
   ];
 
-  it('is no mistake without --job or --reason, nor when something matched', () => {
-    expect(redriveNotFound({ bucket: 'b' }, none, reasons)).toBeUndefined();
+  it('is no mistake with --all (no filter), nor when something matched', () => {
+    expect(redriveNotFound({}, none, reasons)).toBeUndefined();
     expect(redriveNotFound({ reason: 'expired' }, { redriven: 0, skipped: 1 }, [])).toBeUndefined();
+    expect(redriveNotFound({ bucket: 'b' }, { redriven: 2, skipped: 0 }, reasons)).toBeUndefined();
+  });
+
+  it('says that --bucket or --older-than matched none of the failed deliveries', () => {
+    expect(redriveNotFound({ bucket: 'transactons' }, none, reasons)).toBe(
+      'redrive: none of the 4 failed deliveries match --bucket "transactons"',
+    );
+    expect(redriveNotFound({ bucket: 'payments/transactions' }, none, reasons)).toBe(
+      'redrive: none of the 4 failed deliveries match --bucket "payments/transactions" (--bucket ' +
+        'takes the bucket name alone, without its bucket type or key)',
+    );
+    expect(redriveNotFound({ bucket: 'b', olderThanMs: 3_600_000 }, none, [])).toBe(
+      'redrive: no failed delivery matches --bucket "b" and --older-than: there are no failed deliveries',
+    );
+    expect(redriveNotFound({ olderThanMs: 3_600_000 }, none, reasons)).toBe(
+      'redrive: none of the 4 failed deliveries match --older-than',
+    );
   });
 
   it('lists the reasons there are when --reason names none of them', () => {

@@ -72,8 +72,8 @@ const WHERE_JOB_IDS_ARE =
   "the dashboard's Deliveries page lists recent failed deliveries with their jobs; /api/overview has the full ids";
 
 /**
- * Why a `--job` or `--reason` filter matched nothing, or `undefined` when it matched something or
- * neither was given. An id or a reason is typed by hand, and a typo must not pass for
+ * Why a filter matched nothing, or `undefined` when it matched something or none was given
+ * (`--all`). An id, a reason or a bucket is typed by hand, and a typo must not pass for
  * `0 re-driven`; `reasons` (the failed deliveries by reason now) say what could have been meant.
  */
 export function redriveNotFound(
@@ -85,7 +85,7 @@ export function redriveNotFound(
   if (filter.jobId !== undefined) {
     return `redrive: no failed delivery has the id ${filter.jobId} (${WHERE_JOB_IDS_ARE})`;
   }
-  if (filter.reason === undefined) return undefined;
+  if (filter.reason === undefined) return notMatched(filter, reasons);
   const group = reasons.find((r) => r.reason === filter.reason);
   if (group !== undefined) {
     const others = [
@@ -102,6 +102,27 @@ export function redriveNotFound(
   }
   const present = reasons.map((r) => `${r.reason} (${r.count})`).join(', ');
   return `redrive: no failed delivery has the reason "${filter.reason}"; the reasons now: ${present}`;
+}
+
+/** Why `--bucket` and/or `--older-than`, without `--reason` or `--job`, matched nothing. */
+function notMatched(
+  filter: RedriveFilter,
+  reasons: readonly Pick<FailedReasonGroup, 'reason' | 'count'>[],
+): string | undefined {
+  const by = [
+    filter.bucket === undefined ? [] : [`--bucket ${JSON.stringify(filter.bucket)}`],
+    filter.olderThanMs === undefined ? [] : ['--older-than'],
+  ].flat();
+  if (by.length === 0) return undefined;
+  const total = reasons.reduce((sum, r) => sum + r.count, 0);
+  if (total === 0) {
+    return `redrive: no failed delivery matches ${by.join(' and ')}: there are no failed deliveries`;
+  }
+  // What the dashboard shows and `lanes --key` takes is type/bucket/key; --bucket is the name.
+  const hint = filter.bucket?.includes('/')
+    ? ' (--bucket takes the bucket name alone, without its bucket type or key)'
+    : '';
+  return `redrive: none of the ${total} failed deliveries match ${by.join(' and ')}${hint}`;
 }
 
 /** What `redrive` prints when it is done. */
@@ -132,9 +153,11 @@ export async function redrive(options: RedriveOptions): Promise<void> {
     const result = await redriveFailed(redis, config.queuePrefix, lanes, filter, Date.now(), (p) =>
       options.err(`redrive: ${p.redriven} re-driven so far`),
     );
-    // Read only when a reason matched nothing: it scans every failed delivery again.
+    // Read only when a filter matched nothing: it scans every failed delivery again.
     const reasons =
-      filter.reason !== undefined && result.redriven + result.skipped === 0
+      filter.jobId === undefined &&
+      Object.keys(filter).length > 0 &&
+      result.redriven + result.skipped === 0
         ? await failedByReason(redis, config.queuePrefix, lanes)
         : [];
     const notFound = redriveNotFound(filter, result, reasons);

@@ -126,7 +126,20 @@ export function boardGuard(deps: BoardGuardDeps): Router {
       () => deps.redrive(lane, jobId),
       (outcome) => deps.audit(userOf(res)!.name, 'redrive job', { lane, jobId, ...outcome }),
     );
-    if (result) res.status(204).end();
+    if (result === undefined) return;
+    // It failed when asked, and then moved before the re-drive reached it: not a success to show.
+    if (result.redriven === 0) {
+      refuse(
+        req,
+        res,
+        409,
+        'not-redriven',
+        `job ${jobId} was no longer a failed delivery when the re-drive reached it (re-driven by ` +
+          `someone else, or removed after FAILED_RETENTION): nothing was moved`,
+      );
+      return;
+    }
+    res.status(204).end();
   });
   router.use((req, res) => forbid(req, res, `${req.method} ${req.path}`));
   return router;

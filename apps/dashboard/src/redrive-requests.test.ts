@@ -165,3 +165,52 @@ describe('a re-drive of many that outlasts its request', () => {
     await d.runner.idle();
   });
 });
+
+describe("Bull Board's retry of one failed job", () => {
+  const retryJob = (d: Awaited<ReturnType<typeof dashboard>>) =>
+    fetch(
+      `${d.base}${BOARD_PATH}/api/queues/${encodeURIComponent('lanes 0-1/{lane-0001}')}/job-1/retry`,
+      { method: 'PUT', headers: { cookie: d.cookie, 'x-csrf-token': d.csrf } },
+    );
+
+  it('answers 204 when the job went back to its lane, and 409 when it had moved meanwhile', async () => {
+    const d = await dashboard();
+    const moved = retryJob(d);
+    await expect.poll(() => d.asked.length).toBe(1);
+    expect(d.asked[0]).toEqual({ filter: { jobId: 'job-1' }, lanes: [1] });
+    d.end({ redriven: 1, skipped: 0 });
+    expect((await moved).status).toBe(204);
+
+    const gone = retryJob(d);
+    await expect.poll(() => d.asked.length).toBe(2);
+    d.end({ redriven: 0, skipped: 1 });
+    const answer = await gone;
+    expect(answer.status).toBe(409);
+    expect(await answer.json()).toEqual({
+      error: {
+        code: 'not-redriven',
+        message:
+          'job job-1 was no longer a failed delivery when the re-drive reached it (re-driven by ' +
+          'someone else, or removed after FAILED_RETENTION): nothing was moved',
+      },
+    });
+    expect(d.audited.filter((a) => a.audit === 'board: redrive job')).toEqual([
+      {
+        audit: 'board: redrive job',
+        user: 'ada',
+        lane: 1,
+        jobId: 'job-1',
+        redriven: 1,
+        skipped: 0,
+      },
+      {
+        audit: 'board: redrive job',
+        user: 'ada',
+        lane: 1,
+        jobId: 'job-1',
+        redriven: 0,
+        skipped: 1,
+      },
+    ]);
+  });
+});

@@ -78,7 +78,9 @@ export function boardGuard(deps: BoardGuardDeps): Router {
       );
       return;
     }
-    deps.audit(userOf(res)!.name, `${action} all lanes`, {});
+    auditWhenAnswered(res, (outcome) =>
+      deps.audit(userOf(res)!.name, `${action} all lanes`, outcome),
+    );
     next('router');
   });
   router.put(
@@ -86,9 +88,10 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     (req, res, next) => {
       const lane = laneOf(req, res);
       if (lane === undefined) return;
-      deps.audit(userOf(res)!.name, `${req.path.endsWith('pause') ? 'pause' : 'resume'} lane`, {
-        lane,
-      });
+      const action = `${req.path.endsWith('pause') ? 'pause' : 'resume'} lane`;
+      auditWhenAnswered(res, (outcome) =>
+        deps.audit(userOf(res)!.name, action, { lane, ...outcome }),
+      );
       next('router');
     },
   );
@@ -143,4 +146,16 @@ export function boardGuard(deps: BoardGuardDeps): Router {
   });
   router.use((req, res) => forbid(req, res, `${req.method} ${req.path}`));
   return router;
+}
+
+/**
+ * Audits what Bull Board does with a request once it has answered, with the answer's status:
+ * Bull Board pauses lanes one after another, and a "pause all" that failed part-way (Redis gone
+ * at lane k) must not stand in the audit log as done.
+ */
+function auditWhenAnswered(
+  res: Response,
+  audit: (outcome: { status: number | 'no answer' }) => void,
+): void {
+  res.once('close', () => audit({ status: res.writableFinished ? res.statusCode : 'no answer' }));
 }

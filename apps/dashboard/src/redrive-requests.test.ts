@@ -2,7 +2,7 @@
 // request is answered while it goes on, a second one is refused, and the page follows it.
 import type { DeliveryOverview, RedriveFilter, RedriveResult } from '@commitlog/queue';
 import { createLogger } from '@commitlog/runtime';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BOARD_PATH } from './bull-board.ts';
@@ -29,7 +29,9 @@ const EMPTY_OVERVIEW: DeliveryOverview = {
 };
 
 /** A dashboard whose re-drives the test ends by hand, and an admin signed in to it. */
-async function dashboard() {
+async function dashboard(
+  adminBoard: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end(),
+) {
   const asked: { filter: RedriveFilter; lanes: number[] }[] = [];
   const audited: Record<string, unknown>[] = [];
   let end: (result: RedriveResult) => void = () => undefined;
@@ -44,7 +46,7 @@ async function dashboard() {
     throttle: createLoginThrottle(),
     secureCookie: false,
     verifyPassword: (password) => Promise.resolve(password === 'the-right-password'),
-    boards: { admin: (_req, res) => res.end(), viewer: (_req, res) => res.end() },
+    boards: { admin: adminBoard, viewer: (_req, res) => res.end() },
     laneCount: 2,
     readRecordedLaneCount: () => Promise.resolve(2),
     readOverview: () => Promise.resolve(EMPTY_OVERVIEW),
@@ -212,5 +214,28 @@ describe("Bull Board's retry of one failed job", () => {
         skipped: 1,
       },
     ]);
+  });
+});
+
+describe("Bull Board's pause and resume", () => {
+  it('are audited once Bull Board has answered, with its status', async () => {
+    // Bull Board pausing lane after lane, and Redis going away part-way: a 500.
+    const d = await dashboard((req, res) => {
+      res.statusCode = req.url?.endsWith('/pause') ? 500 : 200;
+      res.end();
+    });
+    const put = (path: string) =>
+      fetch(`${d.base}${BOARD_PATH}/api/queues${path}`, {
+        method: 'PUT',
+        headers: { cookie: d.cookie, 'x-csrf-token': d.csrf },
+      });
+    expect((await put('/pause')).status).toBe(500);
+    expect((await put(`/${encodeURIComponent('lanes 0-1/{lane-0001}')}/resume`)).status).toBe(200);
+    await expect
+      .poll(() => d.audited.filter((a) => String(a.audit).startsWith('board: ')))
+      .toEqual([
+        { audit: 'board: pause all lanes', user: 'ada', status: 500 },
+        { audit: 'board: resume lane', user: 'ada', lane: 1, status: 200 },
+      ]);
   });
 });

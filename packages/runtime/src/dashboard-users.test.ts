@@ -78,15 +78,27 @@ describe('dashboardUsers', () => {
       ok: false,
       message: 'must hold comma-separated name:role:hash entries, role viewer or admin',
     });
-    expect(dashboardUsers('ops')).toMatchObject({
+    expect(dashboardUsers('ops:root:x')).toMatchObject({
       ok: false,
       message: 'user 1 (ops): the role must be viewer or admin',
+    });
+  });
+
+  it('never repeats an entry that is not name:role:hash, such as a password pasted in', () => {
+    const parsed = dashboardUsers('Xk9-rT2.qq,Zp7:x');
+    expect(parsed).toEqual({
+      ok: false,
+      message:
+        'user 1: must be name:role:hash (the entry is not shown: it may be a password); ' +
+        'user 2: must be name:role:hash (the entry is not shown: it may be a password)',
     });
   });
 
   it('names at most three problems', () => {
     const parsed = dashboardUsers('a,b,c,d,e');
     expect(parsed.ok).toBe(false);
-    expect(!parsed.ok && parsed.message).toMatch(/^user 1 \(a\).*; user 3 \(c\)[^;]*; and 2 more$/);
+    expect(!parsed.ok && parsed.message).toMatch(
+      /^user 1: must be.*; user 3: must be[^;]*; and 2 more$/,
+    );
   });
 });

@@ -85,8 +85,17 @@ export async function verifyPassword(password: string, encoded: string): Promise
 }
 
 function parseUser(entry: string, position: number): Parsed<DashboardUser> {
-  const [name = '', role = '', ...rest] = entry.split(':');
+  const parts = entry.split(':');
+  const [name = '', role = '', ...rest] = parts;
   const where = `user ${position}`;
+  // Not the name:role:hash shape at all: most likely a password pasted in, which the message
+  // (standard error, so the service's log) must not repeat, not even in part as a "name".
+  if (parts.length < 3) {
+    return {
+      ok: false,
+      message: `${where}: must be name:role:hash (the entry is not shown: it may be a password)`,
+    };
+  }
   if (!NAME.test(name)) {
     return {
       ok: false,

@@ -119,6 +119,15 @@ describe('environment value parsers', () => {
       'the password must be percent-encoded: a % must start %XX, and %25 stands for % itself (got "redis://:***@redis:6379")',
     );
     expect(value(redisUrl('redis://:ab%25cd@redis:6379'))).toBe('redis://:ab%25cd@redis:6379');
+    // A cluster's user name and password are decoded as well (packages/queue's redis-address.ts).
+    const cluster = message(redisUrl('redis-cluster://app:50%off@n1:7000,n2:7000'));
+    expect(cluster).toMatch(/^the password must be percent-encoded: a % must start %XX/);
+    expect(cluster).not.toContain('50%off');
+    expect(message(redisUrl('rediss-cluster://a%g:pw@n1:7000'))).toMatch(
+      /^the user name must be percent-encoded/,
+    );
+    const encoded = 'redis-cluster://app:50%25off@n1:7000,n2:7000';
+    expect(value(redisUrl(encoded))).toBe(encoded);
   });
 
   it('redisUrl: a Redis Cluster as redis-cluster:// with a node list', () => {

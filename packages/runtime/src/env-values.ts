@@ -114,13 +114,13 @@ const CLUSTER_NODE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
  * `rediss-cluster://` for TLS (read by packages/queue's redis-address.ts, which this mirrors).
  */
 function redisClusterUrl(value: string): Parsed<string> {
-  const match = /^rediss?-cluster:\/\/(?:[^@/]*@)?([^/?#@]+)\/?$/i.exec(value);
+  const match = /^rediss?-cluster:\/\/(?:([^@/]*)@)?([^/?#@]+)\/?$/i.exec(value);
   if (!match) {
     return bad(
       `must be redis-cluster://[user:password@]host:port,host:port (no database path)${gotRedisUrl(value)}`,
     );
   }
-  const wrong = (match[1] ?? '').split(',').filter((item) => {
+  const wrong = (match[2] ?? '').split(',').filter((item) => {
     const port = Number(CLUSTER_NODE.exec(item.trim())?.[2] ?? 0);
     return port < 1 || port > 65_535;
   });
@@ -129,7 +129,36 @@ function redisClusterUrl(value: string): Parsed<string> {
       `every cluster node must be host:port; not: ${wrong.map((w) => JSON.stringify(w)).join(', ')}`,
     );
   }
+  const userinfo = match[1];
+  if (userinfo !== undefined) {
+    const colon = userinfo.indexOf(':');
+    const parts: [string, string][] = [
+      [colon === -1 ? userinfo : userinfo.slice(0, colon), 'user name'],
+      [colon === -1 ? '' : userinfo.slice(colon + 1), 'password'],
+    ];
+    const problem = percentEncodingProblem(parts, value);
+    if (problem !== undefined) return bad(problem);
+  }
   return ok(value);
+}
+
+/**
+ * What is wrong with a URL's user name or password as percent-encoding, if anything: the Redis
+ * address is decoded when the connection is made, and a stray `%` would stop the service at
+ * start-up with a URIError that names no setting.
+ */
+function percentEncodingProblem(
+  parts: readonly (readonly [string, string])[],
+  value: string,
+): string | undefined {
+  for (const [part, name] of parts) {
+    try {
+      decodeURIComponent(part);
+    } catch {
+      return `the ${name} must be percent-encoded: a % must start %XX, and %25 stands for % itself${gotRedisUrl(value)}`;
+    }
+  }
+  return undefined;
 }
 
 /** Whether `text` is a database number: a whole number in plain digits. */
@@ -169,21 +198,14 @@ export const redisUrl: Parser<string> = (value) => {
       `the database (the path after host:port) must be a whole number such as /0 or /1, or be left out for database 0${gotRedisUrl(value)}`,
     );
   }
-  // ioredis decodes them, and a stray `%` would stop the service at start-up with a URIError
-  // that names no setting.
-  for (const [part, name] of [
-    [url.username, 'user name'],
-    [url.password, 'password'],
-  ] as const) {
-    try {
-      decodeURIComponent(part);
-    } catch {
-      return bad(
-        `the ${name} must be percent-encoded: a % must start %XX, and %25 stands for % itself${gotRedisUrl(value)}`,
-      );
-    }
-  }
-  return ok(value);
+  const problem = percentEncodingProblem(
+    [
+      [url.username, 'user name'],
+      [url.password, 'password'],
+    ],
+    value,
+  );
+  return problem === undefined ? ok(value) : bad(problem);
 };
 
 const BROKER = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;

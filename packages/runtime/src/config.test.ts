@@ -334,6 +334,23 @@ describe('loadWorkerConfig', () => {
     expect(loadWorkerConfig({ WORKER_LOCK: '3s' }).lockDurationMs).toBe(3000);
   });
 
+  it('refuses a SHUTDOWN_TIMEOUT or WORKER_LOCK longer than a timer keeps (it would fire at once)', () => {
+    const worker = problemsOf(() =>
+      loadWorkerConfig({ SHUTDOWN_TIMEOUT: '30d', WORKER_LOCK: '25d' }),
+    );
+    expect(messageOf(worker, 'SHUTDOWN_TIMEOUT')).toBe(
+      'must be at most 24d, the longest wait a timer here keeps (got "30d")',
+    );
+    expect(messageOf(worker, 'WORKER_LOCK')).toMatch(/^must be at most 24d/);
+    expect(
+      messageOf(
+        problemsOf(() => loadIngestConfig({ INGEST_SECRETS: SECRET, SHUTDOWN_TIMEOUT: '25d' })),
+        'SHUTDOWN_TIMEOUT',
+      ),
+    ).toMatch(/^must be at most 24d/);
+    expect(loadWorkerConfig({ SHUTDOWN_TIMEOUT: '24d' }).shutdownTimeoutMs).toBe(24 * 86_400_000);
+  });
+
   it('refuses SASL PLAIN without TLS unless told the network encrypts', () => {
     const plain = {
       KAFKA_SASL_MECHANISM: 'plain',

@@ -29,6 +29,7 @@ import {
   brokers,
   duration,
   durationAtLeast,
+  timerDuration,
   integer,
   listenHost,
   longSecret,
@@ -105,7 +106,7 @@ const COMMON_ENV = {
   DEBUG: noLibraryDebugOutput,
 };
 
-const SHUTDOWN_TIMEOUT = withDefault(duration, '10s');
+const SHUTDOWN_TIMEOUT = withDefault(timerDuration(), '10s');
 
 const INGEST_ENV = z.object({
   ...COMMON_ENV,
@@ -151,10 +152,12 @@ const WORKER_ENV = z.object({
   PRODUCE_BATCH_MAX: withDefault(integer(1), '500'),
   LANE_BATCH_MAX: withDefault(integer(1, 10_000), '100'),
   WORKER_LOCK: withDefault(
-    durationAtLeast(
-      3000,
-      '3s',
-      'a delivery may use four fifths of it and one produce request may take a second',
+    timerDuration(
+      durationAtLeast(
+        3000,
+        '3s',
+        'a delivery may use four fifths of it and one produce request may take a second',
+      ),
     ),
     '30s',
   ),
@@ -163,7 +166,7 @@ const WORKER_ENV = z.object({
   // Longer than the ingest's: a delivery in hand may wait on Kafka until four fifths of
   // WORKER_LOCK (24 s by default), then the producer's close and a lane's hold take a few more.
   // A stop cut shorter leaves its jobs to come back after WORKER_LOCK, counted as stalls.
-  SHUTDOWN_TIMEOUT: withDefault(duration, '45s'),
+  SHUTDOWN_TIMEOUT: withDefault(timerDuration(), '45s'),
   ROUTES_FILE: optional(text),
 });
 

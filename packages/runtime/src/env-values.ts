@@ -69,6 +69,21 @@ export function durationAtLeast(minMs: number, minText: string, why: string): Pa
   };
 }
 
+/** The longest delay a Node timer keeps (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A duration (as `duration` reads it) that a timer waits for: at most `MAX_TIMER_MS`, since Node
+ * fires a longer timer after 1 ms (SHUTDOWN_TIMEOUT=30d would end every stop at once, undrained).
+ */
+export function timerDuration(parse: Parser<number> = duration): Parser<number> {
+  return (text) => {
+    const parsed = parse(text);
+    if (!parsed.ok || parsed.value <= MAX_TIMER_MS) return parsed;
+    return bad(`must be at most 24d, the longest wait a timer here keeps${got(text)}`);
+  };
+}
+
 /** One of a fixed set of words, case-insensitive; the value is returned in lower case. */
 export function oneOf<const T extends string>(words: readonly T[]): Parser<T> {
   return (text) => {

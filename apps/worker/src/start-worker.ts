@@ -21,6 +21,7 @@ import { createDeliveryHandler } from './deliver-commit.ts';
 import { watchLaneCount } from './lane-count-watch.ts';
 import { limitConcurrency } from './limit-concurrency.ts';
 import { createRecordGatherer } from './record-gatherer.ts';
+import { shutdownBudgetWarning } from './shutdown-budget.ts';
 import { workerReadiness } from './worker-readiness.ts';
 import { createWorkerMetrics } from './worker-metrics.ts';
 
@@ -103,6 +104,13 @@ async function whileWaiting<T>(
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
   const routes = config.routes;
   const lanes = Array.from({ length: config.lanes }, (_, lane) => lane);
+  const shortStop = shutdownBudgetWarning(config);
+  if (shortStop !== undefined) {
+    logger.warn(
+      { shutdownTimeoutMs: config.shutdownTimeoutMs, lockDurationMs: config.lockDurationMs },
+      shortStop,
+    );
+  }
 
   // One line per kind of error a minute: while Redis is away every lane worker repeats each error.
   const warn = throttledWarn(logger, ERROR_LOG_INTERVAL_MS);

@@ -15,6 +15,14 @@ export function laneCountMismatch(lanes: number, recorded: number | undefined): 
 }
 
 /**
+ * The lanes of the recorded count that a worker with `lanes` does not read, as `from-to`, or
+ * `undefined` when it reads them all (the recorded count is not higher).
+ */
+export function unreadLanes(lanes: number, recorded: number): string | undefined {
+  return recorded > lanes ? `${lanes}-${recorded - 1}` : undefined;
+}
+
+/**
  * Reads the recorded lane count every `intervalMs` and logs an error while it differs from this
  * worker's. A worker checks the count when it starts; another process may change it later (an
  * ingest started with a new LANES while every lane was empty). From then on the ingests file
@@ -43,10 +51,11 @@ export function watchLaneCount(options: {
     loggedAt = now();
     const count = recorded ?? options.lanes;
     const error = new LaneCountMismatchError(options.lanes, count);
+    const range = unreadLanes(options.lanes, count);
     const unread =
-      count > options.lanes
-        ? `; until then, commits filed in lanes ${options.lanes}-${count - 1} wait for a worker with LANES=${count}`
-        : '';
+      range === undefined
+        ? ''
+        : `; until then, commits filed in lanes ${range} wait for a worker with LANES=${count}`;
     options.logger.error(
       { code: error.code, lanes: options.lanes, recorded },
       `${error.message}${unread}`,

@@ -1,5 +1,10 @@
 import { PERMANENT_FAILURE_REASONS } from '@commitlog/core';
-import { readLaneBacklogs, type LaneBacklog, type RedisConnection } from '@commitlog/queue';
+import {
+  lanesToCover,
+  readLaneBacklogs,
+  type LaneBacklog,
+  type RedisConnection,
+} from '@commitlog/queue';
 import { Counter, Gauge, Histogram, type Registry } from '@commitlog/runtime';
 import { boundedRedisRead } from './bounded-redis-read.ts';
 import { laneCountMismatch } from './lane-count-watch.ts';
@@ -82,10 +87,9 @@ export function createWorkerMetrics(options: {
     options.connection,
     async () => {
       const recorded = await options.readLaneCount?.();
+      const cover = lanesToCover(recorded, configured);
       const lanes =
-        recorded !== undefined && recorded > configured
-          ? Array.from({ length: recorded }, (_, lane) => lane)
-          : options.lanes;
+        cover > configured ? Array.from({ length: cover }, (_, lane) => lane) : options.lanes;
       return { recorded, backlogs: await readBacklogs(options.connection, options.prefix, lanes) };
     },
     options.backlogTimeoutMs ?? BACKLOG_READ_TIMEOUT_MS,

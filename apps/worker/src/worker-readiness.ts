@@ -2,7 +2,7 @@ import type { RecordProducer } from '@commitlog/kafka';
 import { checkRedisSafety, type RedisConnection, type RedisSafety } from '@commitlog/queue';
 import type { Readiness } from '@commitlog/runtime';
 import { boundedRedisRead } from './bounded-redis-read.ts';
-import { laneCountMismatch } from './lane-count-watch.ts';
+import { laneCountMismatch, unreadLanes } from './lane-count-watch.ts';
 
 /** How long `/readyz` waits for Redis before calling it not ready, ms. */
 const PROBE_TIMEOUT_MS = 2000;
@@ -21,9 +21,9 @@ export interface WorkerReadinessOptions {
 
 /**
  * The worker is ready when Redis answers, may not evict commits, and records this worker's LANES
- * (or none). Kafka's connection is shown
- * but not required: while Kafka is away, deliveries wait in their lanes and are retried.
- * Redis is read with `boundedRedisRead`: a probe never waits on Redis for long.
+ * (or none). Kafka's connection is shown but not required: while Kafka is away, deliveries wait
+ * in their lanes and are retried. Redis is read with `boundedRedisRead`: a probe never waits on
+ * Redis for long.
  */
 export function workerReadiness(
   connection: RedisConnection,
@@ -87,8 +87,8 @@ function laneCountCheck(
   if (reading.status === 'rejected') return { ok: true, detail: 'not read: Redis did not answer' };
   if (!laneCountMismatch(lanes, reading.value)) return { ok: true };
   const recorded = reading.value ?? lanes;
-  const unread =
-    recorded > lanes ? `: commits in lanes ${lanes}-${recorded - 1} wait for no worker` : '';
+  const range = unreadLanes(lanes, recorded);
+  const unread = range === undefined ? '' : `: commits in lanes ${range} wait for no worker`;
   return {
     ok: false,
     detail: `LANES=${lanes} but the queues in this Redis are now made with LANES=${recorded}${unread}; restart this worker with LANES=${recorded}`,

@@ -1,25 +1,9 @@
 import { parseDuration } from '@commitlog/core';
-import { maskRedisUrl } from './redis-url.ts';
 import { isIP } from 'node:net';
+import { bad, got, ok, type Parser } from './parsed.ts';
 
-/** The outcome of reading one environment value: the typed value, or what is wrong with it. */
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
-
-/** Reads one non-blank environment value. Messages never repeat a secret. */
-export type Parser<T> = (text: string) => Parsed<T>;
-
-function ok<T>(value: T): Parsed<T> {
-  return { ok: true, value };
-}
-
-function bad(message: string): Parsed<never> {
-  return { ok: false, message };
-}
-
-/** ` (got "…")`, the tail of a message about a value that is not secret. */
-function got(text: string): string {
-  return ` (got ${JSON.stringify(text)})`;
-}
+export type { Parsed, Parser } from './parsed.ts';
+export { redisUrl } from './redis-url-setting.ts';
 
 /**
  * A whole number from `min` to `max` (default: no upper bound), written in plain digits. `why`,
@@ -111,117 +95,6 @@ export const listenHost: Parser<string> = matching(
   /^[A-Za-z0-9._:-]+$/,
   'a host name or an IP address to listen on, such as 127.0.0.1 or 0.0.0.0',
 );
-
-/**
- * ` (got "…")` with the password masked, for a value written as `scheme://authority…`, where the
- * masking finds the password; any other value is not repeated, since it may hold one unfound.
- */
-function gotRedisUrl(value: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value)
-    ? got(maskRedisUrl(value))
-    : ' (the value is not shown: it may hold a password)';
-}
-
-const CLUSTER_NODE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
-
-/**
- * A Redis Cluster given by some of its nodes: `redis-cluster://[user:password@]host:port,…`, or
- * `rediss-cluster://` for TLS (read by packages/queue's redis-address.ts, which this mirrors).
- */
-function redisClusterUrl(value: string): Parsed<string> {
-  const match = /^rediss?-cluster:\/\/(?:([^@/]*)@)?([^/?#@]+)\/?$/i.exec(value);
-  if (!match) {
-    return bad(
-      `must be redis-cluster://[user:password@]host:port,host:port (no database path)${gotRedisUrl(value)}`,
-    );
-  }
-  const wrong = (match[2] ?? '').split(',').filter((item) => {
-    const port = Number(CLUSTER_NODE.exec(item.trim())?.[2] ?? 0);
-    return port < 1 || port > 65_535;
-  });
-  if (wrong.length > 0) {
-    return bad(
-      `every cluster node must be host:port; not: ${wrong.map((w) => JSON.stringify(w)).join(', ')}`,
-    );
-  }
-  const userinfo = match[1];
-  if (userinfo !== undefined) {
-    const colon = userinfo.indexOf(':');
-    const parts: [string, string][] = [
-      [colon === -1 ? userinfo : userinfo.slice(0, colon), 'user name'],
-      [colon === -1 ? '' : userinfo.slice(colon + 1), 'password'],
-    ];
-    const problem = percentEncodingProblem(parts, value);
-    if (problem !== undefined) return bad(problem);
-  }
-  return ok(value);
-}
-
-/**
- * What is wrong with a URL's user name or password as percent-encoding, if anything: the Redis
- * address is decoded when the connection is made, and a stray `%` would stop the service at
- * start-up with a URIError that names no setting.
- */
-function percentEncodingProblem(
-  parts: readonly (readonly [string, string])[],
-  value: string,
-): string | undefined {
-  for (const [part, name] of parts) {
-    try {
-      decodeURIComponent(part);
-    } catch {
-      return `the ${name} must be percent-encoded: a % must start %XX, and %25 stands for % itself${gotRedisUrl(value)}`;
-    }
-  }
-  return undefined;
-}
-
-/** Whether `text` is a database number: a whole number in plain digits. */
-function isDatabaseNumber(text: string): boolean {
-  return /^\d+$/.test(text) && Number.isSafeInteger(Number(text));
-}
-
-/**
- * A `redis://` or `rediss://` (TLS) URL naming a host and, as its path, optionally a database
- * number (`/0` to `/15` on a Redis with the default 16 databases), or a Redis Cluster's node list
- * as `redis-cluster://` or `rediss-cluster://`.
- */
-export const redisUrl: Parser<string> = (value) => {
-  if (/^rediss?-cluster:/i.test(value)) return redisClusterUrl(value);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return bad(`must be a URL such as redis://127.0.0.1:6379${gotRedisUrl(value)}`);
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    return bad(
-      `must start with redis:// or rediss:// (for TLS), or redis-cluster:// or rediss-cluster:// for a Redis Cluster${gotRedisUrl(value)}`,
-    );
-  }
-  if (url.hostname === '') return bad(`must name a host${gotRedisUrl(value)}`);
-  // ioredis takes the path (or a `db` query parameter) as the database number and sends it to
-  // Redis unchecked: `/abc` would stop the CLI with a stack trace from inside ioredis (SELECT NaN)
-  // that names no setting.
-  const database = url.pathname.replace(/^\//, '');
-  const queryDatabase = url.searchParams.get('db');
-  if (
-    (database !== '' && !isDatabaseNumber(database)) ||
-    (queryDatabase !== null && !isDatabaseNumber(queryDatabase))
-  ) {
-    return bad(
-      `the database (the path after host:port) must be a whole number such as /0 or /1, or be left out for database 0${gotRedisUrl(value)}`,
-    );
-  }
-  const problem = percentEncodingProblem(
-    [
-      [url.username, 'user name'],
-      [url.password, 'password'],
-    ],
-    value,
-  );
-  return problem === undefined ? ok(value) : bad(problem);
-};
 
 const BROKER = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 

@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import setUpSharedServices from '../packages/testkit/src/global-setup.ts';
+import { type VitestReport, vitestFailures } from './vitest-failures.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const report = (name: string): string => `${root}.artifacts/${name}.json`;
@@ -24,6 +25,8 @@ interface Counts {
   passed: number;
   failed: number;
   skipped: number;
+  /** One line per failed test or file, for the summary (CI keeps only the output's tail). */
+  failures?: string[];
 }
 
 interface Step {
@@ -45,16 +48,12 @@ function eunitCounts(output: string): Counts | undefined {
 
 function vitestCounts(reportPath: string): Counts | undefined {
   try {
-    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as {
-      numPassedTests: number;
-      numFailedTests: number;
-      numPendingTests: number;
-      numTodoTests: number;
-    };
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as VitestReport;
     return {
       passed: report.numPassedTests,
       failed: report.numFailedTests,
       skipped: report.numPendingTests + report.numTodoTests,
+      failures: vitestFailures(report, root),
     };
   } catch {
     return undefined;
@@ -213,6 +212,7 @@ for (const r of results) {
   process.stdout.write(
     `${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(34)} ${r.seconds.toFixed(1).padStart(6)} s${counts}\n`,
   );
+  for (const failure of r.counts?.failures ?? []) process.stdout.write(`        ✗ ${failure}\n`);
   if (r.counts) {
     total.passed += r.counts.passed;
     total.failed += r.counts.failed;

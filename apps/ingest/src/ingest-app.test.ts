@@ -37,6 +37,7 @@ async function startApp(
     enqueue?: (job: CommitJobData) => Promise<EnqueueResult>;
     readiness?: Readiness;
     commits?: CommitHandlers;
+    isClosing?: () => boolean;
   } = {},
 ) {
   const lines: Record<string, unknown>[] = [];
@@ -71,7 +72,7 @@ async function startApp(
     registry,
     metrics: createIngestMetrics(registry),
     logger,
-    isClosing: () => false,
+    isClosing: options.isClosing ?? (() => false),
   });
   const started = createIngestServer(app);
   server = started;
@@ -212,6 +213,23 @@ describe('ingest app (express wiring)', () => {
       /commitlog_ingest_requests_total\{[^}]*route="unknown"[^}]*status="404"/,
     );
     expect(metrics.text).toMatch(/commitlog_ingest_rejected_total\{[^}]*code="NOT_FOUND"/);
+  });
+
+  it('answers /readyz 503 with a stopping check once the ingest is stopping, and closes the connection', async () => {
+    let closing = false;
+    const { url, lines } = await startApp({ isClosing: () => closing });
+    expect((await httpRequest(`${url}/readyz`)).status).toBe(200);
+    closing = true;
+    const stopping = await httpRequest(`${url}/readyz`);
+    expect(stopping.status).toBe(503);
+    expect(stopping.json).toEqual({
+      ready: false,
+      checks: {
+        stopping: { ok: false, detail: 'stopping: finishing the work in hand, then exiting' },
+      },
+    });
+    expect(stopping.headers.connection).toBe('close');
+    expect(lines.filter((l) => l.msg === 'not ready')).toHaveLength(1);
   });
 
   it('exports the series that alerts watch at 0 before the first request, and counts from there', async () => {

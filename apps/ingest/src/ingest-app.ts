@@ -2,6 +2,7 @@ import { SIGNATURE_HEADER } from '@commitlog/core';
 import {
   healthzBody,
   metricsResult,
+  notReadyOnceStopping,
   readyzResult,
   type Logger,
   type ReadinessProbe,
@@ -146,7 +147,10 @@ export function createIngestApp(options: IngestAppOptions): Express {
   });
   app.get('/readyz', async (req: Request, res: Response) => {
     localsOf(res).route = '/readyz';
-    const { status, body } = await readyzResult(options.readiness);
+    // Only a connection kept alive from before the stop still reaches this once it has begun.
+    const { status, body } = await readyzResult(
+      notReadyOnceStopping(options.readiness, options.isClosing),
+    );
     if (body.ready !== lastReady) {
       lastReady = body.ready;
       if (body.ready) logger.info({ checks: body.checks }, 'ready');

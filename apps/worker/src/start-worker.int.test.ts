@@ -62,6 +62,45 @@ describe('a worker started before its Redis', () => {
       description: 'ready once Redis answers',
     });
   }, 60_000);
+
+  it('answers /readyz 503 with a stopping check from the moment its stop begins', async () => {
+    redis = await startPrivateRedis();
+    const port = await freePort();
+    const running = await startWorker(
+      loadWorkerConfig({
+        REDIS_URL: redis.url,
+        KAFKA_BROKERS: testKafkaBrokers().join(','),
+        LANES: '2',
+        WORKER_PORT: String(port),
+        QUEUE_PREFIX: `stopping-${process.pid}-${Date.now()}`,
+      }),
+      createLogger({ service: 'worker', level: 'silent' }),
+    );
+    worker = running;
+    const ops = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${ops}/readyz`)).status).toBe(200);
+
+    // A frozen Redis holds the lane workers' close, so the stop is under way while /readyz is asked.
+    const pid = redis.pid()!;
+    process.kill(pid, 'SIGSTOP');
+    let stopped: Promise<void>;
+    try {
+      stopped = running.close();
+      const response = await fetch(`${ops}/readyz`);
+      expect({ status: response.status, body: await response.json() }).toEqual({
+        status: 503,
+        body: {
+          ready: false,
+          checks: {
+            stopping: { ok: false, detail: 'stopping: finishing the work in hand, then exiting' },
+          },
+        },
+      });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await stopped;
+  }, 60_000);
 });
 
 describe('a running worker whose LANES another process changed', () => {

@@ -10,6 +10,7 @@ import {
 } from '@commitlog/queue';
 import {
   createMetricsRegistry,
+  notReadyOnceStopping,
   startOpsServer,
   type Logger,
   type Readiness,
@@ -134,10 +135,12 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     }
     return failed;
   };
+  let stopping = false;
   // A part that failed to close (the producer's last flush, say) fails the shutdown step, so that
   // the process exits non-zero instead of reporting a clean stop. Its jobs are not lost: they were
   // not completed, and go back to their lanes after WORKER_LOCK.
   const closeAll = async (): Promise<void> => {
+    stopping = true;
     const failed = await closeEach();
     if (failed > 0)
       throw new Error(`${failed} of the worker's parts failed to close (logged above)`);
@@ -155,12 +158,16 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       port: config.port,
       registry,
       logger,
-      readiness: () =>
-        readiness?.() ??
-        Promise.resolve({
-          ready: false,
-          checks: { startup: { ok: false, detail: `starting: waiting for ${waiting.for}` } },
-        }),
+      // Draining the lanes can take SHUTDOWN_TIMEOUT: not ready from the moment the stop begins.
+      readiness: notReadyOnceStopping(
+        () =>
+          readiness?.() ??
+          Promise.resolve({
+            ready: false,
+            checks: { startup: { ok: false, detail: `starting: waiting for ${waiting.for}` } },
+          }),
+        () => stopping,
+      ),
     });
     closers.push(() => ops.close());
 

@@ -58,6 +58,7 @@ export {
   healthzBody,
   JSON_CONTENT_TYPE,
   metricsResult,
+  notReadyOnceStopping,
   readyzResult,
   type ErrorBody,
   type Readiness,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createMetricsRegistry, Registry } from './metrics.ts';
-import { errorBody, healthzBody, metricsResult, readyzResult } from './ops-handlers.ts';
+import {
+  errorBody,
+  healthzBody,
+  metricsResult,
+  notReadyOnceStopping,
+  readyzResult,
+} from './ops-handlers.ts';
 
 describe('ops handlers', () => {
   it('healthz says the process is alive', () => {
@@ -25,6 +31,30 @@ describe('ops handlers', () => {
       status: 503,
       body: { ready: false, checks: { readiness: { ok: false, detail: 'probe broke' } } },
     });
+  });
+
+  it('readyz is 503 with a stopping check once the process is stopping, without asking the probe', async () => {
+    let stopping = false;
+    let asked = 0;
+    const probe = notReadyOnceStopping(
+      () => {
+        asked += 1;
+        return Promise.resolve({ ready: true, checks: { redis: { ok: true } } });
+      },
+      () => stopping,
+    );
+    expect(await readyzResult(probe)).toMatchObject({ status: 200 });
+    stopping = true;
+    expect(await readyzResult(probe)).toEqual({
+      status: 503,
+      body: {
+        ready: false,
+        checks: {
+          stopping: { ok: false, detail: 'stopping: finishing the work in hand, then exiting' },
+        },
+      },
+    });
+    expect(asked).toBe(1);
   });
 
   it('metrics answers in the Prometheus text format', async () => {

@@ -45,6 +45,26 @@ export async function readyzResult(
   };
 }
 
+/**
+ * `probe`, until `isStopping()`: from then on not ready, with a `stopping` check, and `probe` is
+ * not asked. A process that drains for up to SHUTDOWN_TIMEOUT would otherwise report ready all
+ * along, so a rollout counted it as available and a dashboard showed nothing amiss.
+ */
+export function notReadyOnceStopping(
+  probe: ReadinessProbe,
+  isStopping: () => boolean,
+): ReadinessProbe {
+  return () =>
+    isStopping()
+      ? Promise.resolve({
+          ready: false,
+          checks: {
+            stopping: { ok: false, detail: 'stopping: finishing the work in hand, then exiting' },
+          },
+        })
+      : probe();
+}
+
 /** `GET /metrics`: the registry in Prometheus' text format, or a JSON 500 if collecting failed. */
 export async function metricsResult(
   registry: Registry,

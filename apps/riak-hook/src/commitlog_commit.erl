@@ -121,16 +121,11 @@ op(Contents) ->
         false -> put
     end.
 
-%% A tombstone by the marker's value, as Riak decides: true, "true" or <<"true">>. Riak's
-%% protocol-buffers path stores a client's X-Riak-Deleted as given, so its mere presence (say
-%% "false") does not make a delete.
+%% A tombstone as Riak decides (riak_kv_util:obj_not_deleted/1): its metadata holds
+%% X-Riak-Deleted, whatever the value. Riak's protocol-buffers path stores a client's marker as
+%% given, so a content marked "false" is one that Riak's GETs answer notfound for, and reaps.
 is_tombstone(MD) ->
-    case md_find(?MD_DELETED, MD) of
-        {ok, true} -> true;
-        {ok, "true"} -> true;
-        {ok, <<"true">>} -> true;
-        _ -> false
-    end.
+    md_find(?MD_DELETED, MD) =/= error.
 
 sibling(Op, MD, Value) ->
     {object,

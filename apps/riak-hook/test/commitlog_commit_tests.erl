@@ -82,19 +82,22 @@ tombstone_marked_with_the_atom_true_is_a_delete_too_test() ->
 
 %% Riak's protocol-buffers path stores a client's X-Riak-Deleted as given: only true, "true" and
 %% <<"true">> make a tombstone, as in riak_kv_util:is_x_deleted/1; "false" is a put.
-x_riak_deleted_is_decided_by_its_value_test_() ->
-    Op = fun(Marker) ->
-        C = commit(obj(<<"b">>, <<"k">>, [{md([{<<"X-Riak-Deleted">>, Marker}]), <<"v">>}])),
+%% Riak's rule (riak_kv_util:obj_not_deleted/1): the marker's presence, not its value.
+x_riak_deleted_is_decided_by_its_presence_test_() ->
+    Op = fun(MD) ->
+        C = commit(obj(<<"b">>, <<"k">>, [{md(MD), <<"v">>}])),
         maps:get(<<"op">>, C)
     end,
     [
-        ?_assertEqual(<<"put">>, Op("false")),
-        ?_assertEqual(<<"put">>, Op(<<"false">>)),
-        ?_assertEqual(<<"put">>, Op(false)),
-        ?_assertEqual(<<"put">>, Op("")),
-        ?_assertEqual(<<"delete">>, Op(true)),
-        ?_assertEqual(<<"delete">>, Op("true")),
-        ?_assertEqual(<<"delete">>, Op(<<"true">>))
+        ?_assertEqual(<<"put">>, Op([])),
+        ?_assertEqual(<<"put">>, Op([{<<"content-type">>, "text/plain"}])),
+        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, "false"}])),
+        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, <<"false">>}])),
+        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, false}])),
+        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, ""}])),
+        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, true}])),
+        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, "true"}])),
+        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, <<"true">>}]))
     ].
 
 a_live_sibling_next_to_a_tombstone_is_a_put_test() ->
@@ -127,8 +130,9 @@ tombstone_sibling_of_a_put_is_marked_deleted_last_test() ->
     ]),
     ?assertEqual(Expected, commitlog_hook:commit_json(Obj)).
 
-%% Marked as Riak decides a tombstone (riak_kv_util:is_x_deleted/1): true, "true" or <<"true">>.
-tombstone_sibling_of_a_put_is_decided_by_the_marker_value_test_() ->
+%% Marked as Riak decides a tombstone (riak_kv_util:obj_not_deleted/1): the marker is there,
+%% whatever its value.
+tombstone_sibling_of_a_put_is_decided_by_the_marker_presence_test_() ->
     Deleted = fun(Marker) ->
         Contents = [
             {md([{<<"X-Riak-Deleted">>, Marker}]), <<>>},
@@ -139,12 +143,8 @@ tombstone_sibling_of_a_put_is_decided_by_the_marker_value_test_() ->
         {maps:find(<<"deleted">>, sibling(C, 1)), maps:find(<<"deleted">>, sibling(C, 2))}
     end,
     [
-        ?_assertEqual({{ok, true}, error}, Deleted(true)),
-        ?_assertEqual({{ok, true}, error}, Deleted("true")),
-        ?_assertEqual({{ok, true}, error}, Deleted(<<"true">>)),
-        ?_assertEqual({error, error}, Deleted("false")),
-        ?_assertEqual({error, error}, Deleted(<<"false">>)),
-        ?_assertEqual({error, error}, Deleted(false))
+        ?_assertEqual({{ok, true}, error}, Deleted(Marker))
+     || Marker <- [true, "true", <<"true">>, "false", <<"false">>, false, ""]
     ].
 
 %% A delete's body is as it was before the field: its op already says every content is gone.

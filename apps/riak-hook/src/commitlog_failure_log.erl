@@ -12,15 +12,26 @@
 %%%          permissions, a full disk); the caller logs the commit's identity instead. Never raises.
 %%%          A file the hook creates is made readable and writable by its owner only (0600): its
 %%%          lines hold whole commits, payment data, and its directory is often a log directory
-%%%          that log shippers read. A file that exists keeps the mode it has.
+%%%          that log shippers read. A file that exists keeps the mode it has. "Created" is told by
+%%%          the file's inode before and after the open, not by a look before it alone: a log moved
+%%%          away (rotated) between that look and the open is created by the open all the same.
 -module(commitlog_failure_log).
 
 -include_lib("kernel/include/file.hrl").
 
 -export([append/4, line/3]).
 
+-ifdef(TEST).
+-export([append/5]).
+-endif.
+
 -spec append(file:name_all(), atom(), iodata(), non_neg_integer()) -> ok | {error, term()}.
 append(Path, Reason, CommitJson, FailedAtMicros) ->
+    append(Path, Reason, CommitJson, FailedAtMicros, fun() -> ok end).
+
+%% `BeforeOpen` runs between the look at the file and its open: the tests move the log away there,
+%% as a rotation may.
+append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen) ->
     try
         %% One open(O_APPEND), one write(2) of the whole line, one close, per line.
         %% Every Riak process that fails writes its line this way, at the same time as others:
@@ -28,11 +39,13 @@ append(Path, Reason, CommitJson, FailedAtMicros) ->
         %% whole line to a local file is not interleaved with another, so lines never mix (that
         %% would need several writes per line, or a shared file descriptor). `raw` opens the file
         %% in the calling process: no file server process to queue behind. The file is never
-        %% held open, so log rotation (move or copy-truncate) needs nothing from the hook.
-        New = file:read_file_info(Path, [raw]) =:= {error, enoent},
+        %% held open, so log rotation by moving the file needs nothing from the hook (a copy and
+        %% truncate would lose the lines written between the two).
+        Before = inode(Path),
+        BeforeOpen(),
         case open(Path) of
             {ok, Fd} ->
-                New andalso owner_only(Path),
+                inode(Path) =/= Before andalso owner_only(Path),
                 try
                     file:write(Fd, [separator(Fd), line(Reason, CommitJson, FailedAtMicros)])
                 after
@@ -59,6 +72,13 @@ line(Reason, CommitJson, FailedAtMicros) ->
     ]).
 
 %%% Internal
+
+%% The file's inode, or `none` when there is no file (or it cannot be looked at).
+inode(Path) ->
+    case file:read_file_info(Path, [raw]) of
+        {ok, #file_info{inode = Inode}} -> Inode;
+        {error, _} -> none
+    end.
 
 %% Best effort: a file system without modes still takes the line.
 owner_only(Path) ->

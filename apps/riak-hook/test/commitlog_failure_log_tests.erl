@@ -83,3 +83,25 @@ created_log_is_readable_by_its_owner_only_test() ->
         ?assertEqual(8#640, Kept band 8#777),
         ?assertEqual(2, length(lines(Log)))
     end).
+
+%% A rotation that moves the log away between the hook's look at it and its open: the open
+%% creates the new log, which is its owner's alone too; the moved one keeps its mode and lines.
+log_moved_away_just_before_the_open_is_created_owner_only_test() ->
+    with_log(fun(Log) ->
+        Rotated = Log ++ ".1",
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000),
+        ok = file:change_mode(Log, 8#640),
+        try
+            ok = commitlog_failure_log:append(
+                Log, timeout, ?COMMIT, 1764000000000001, fun() -> ok = file:rename(Log, Rotated) end
+            ),
+            {ok, #file_info{mode = Mode}} = file:read_file_info(Log, [raw]),
+            ?assertEqual(8#600, Mode band 8#777),
+            ?assertEqual(1, length(lines(Log))),
+            {ok, #file_info{mode = Kept}} = file:read_file_info(Rotated, [raw]),
+            ?assertEqual(8#640, Kept band 8#777),
+            ?assertEqual(1, length(lines(Rotated)))
+        after
+            _ = file:delete(Rotated)
+        end
+    end).

@@ -151,21 +151,44 @@ string(Key, OsVar, Default) ->
 
 %% The ingest signs with the UTF-8 bytes of its secret. os:getenv and a config file give a string
 %% as code points, so a character past 127 must become its UTF-8 bytes (iolist_to_binary would
-%% make it one Latin-1 byte, and every request would be refused 401).
+%% make it one Latin-1 byte, and every request would be refused 401). Whitespace at either end
+%% (a trailing space or CR from an environment file) is dropped, as the ingest drops it from its
+%% INGEST_SECRETS; otherwise every commit would be refused 401 and go to the failure log.
 secret() ->
-    case lookup(secret, "COMMITLOG_SECRET") of
-        {ok, V} when is_binary(V), V =/= <<>> ->
-            V;
-        {ok, V} when is_list(V), V =/= [] ->
-            try unicode:characters_to_binary(V) of
-                B when is_binary(B) -> B;
-                _NotText -> undefined
-            catch
-                error:badarg -> undefined
-            end;
-        _ ->
-            undefined
+    Bytes =
+        case lookup(secret, "COMMITLOG_SECRET") of
+            {ok, V} when is_binary(V) ->
+                V;
+            {ok, V} when is_list(V) ->
+                try unicode:characters_to_binary(V) of
+                    B when is_binary(B) -> B;
+                    _NotText -> <<>>
+                catch
+                    error:badarg -> <<>>
+                end;
+            _ ->
+                <<>>
+        end,
+    case trim_whitespace(Bytes) of
+        <<>> -> undefined;
+        Secret -> Secret
     end.
+
+%% Space, tab, CR and LF at either end, byte by byte (string:trim takes CR LF for one character,
+%% which is not in a list of single ones); what is inside is kept as it is.
+trim_whitespace(<<C, Rest/binary>>) when C =:= $\s; C =:= $\t; C =:= $\r; C =:= $\n ->
+    trim_whitespace(Rest);
+trim_whitespace(Bin) ->
+    trim_trailing(Bin, byte_size(Bin)).
+
+trim_trailing(Bin, 0) ->
+    binary:part(Bin, 0, 0);
+trim_trailing(Bin, N) ->
+    case binary:at(Bin, N - 1) of
+        C when C =:= $\s; C =:= $\t; C =:= $\r; C =:= $\n -> trim_trailing(Bin, N - 1);
+        _ -> binary:part(Bin, 0, N)
+    end.
+
 
 integer(Key, OsVar, Default, Min) ->
     case lookup(Key, OsVar) of

@@ -901,7 +901,15 @@ config_defaults_test() ->
         true = os:putenv("COMMITLOG_SECRET", [99, 97, 102, 233]),
         ?assertMatch(#{secret := <<"caf", 195, 169>>}, commitlog_hook_config:read()),
         ok = application:set_env(?APP, secret, "caf\x{e9}"),
-        ?assertMatch(#{secret := <<"caf", 195, 169>>}, commitlog_hook_config:read())
+        ?assertMatch(#{secret := <<"caf", 195, 169>>}, commitlog_hook_config:read()),
+        %% Whitespace at either end (an environment file's CR) is dropped, as the ingest drops it.
+        ok = application:unset_env(?APP, secret),
+        true = os:putenv("COMMITLOG_SECRET", " from-env\r\n"),
+        ?assertMatch(#{secret := <<"from-env">>}, commitlog_hook_config:read()),
+        ok = application:set_env(?APP, secret, <<"\tin the middle stays \r">>),
+        ?assertMatch(#{secret := <<"in the middle stays">>}, commitlog_hook_config:read()),
+        ok = application:set_env(?APP, secret, <<" \r\n">>),
+        ?assertMatch(#{secret := undefined}, commitlog_hook_config:read())
     after
         [application:unset_env(?APP, K) || K <- ?KEYS],
         [

@@ -307,19 +307,19 @@ describe('loadWorkerConfig', () => {
         'DEDUP_WINDOW',
       ),
     ).toBe(
-      'must be at least 1h, since a signed request stays valid for up to SIGNATURE_MAX_AGE (at most 1h) and its replay must be answered as a duplicate (got "59m")',
+      'must be at least 1h, since a signed request stays valid for up to twice SIGNATURE_MAX_AGE (at most 30m) and its replay must be answered as a duplicate (got "59m")',
     );
     expect(loadWorkerConfig({ DEDUP_WINDOW: '1h' }).dedupWindowMs).toBe(3_600_000);
-    // The longest SIGNATURE_MAX_AGE an ingest takes is the floor.
-    expect(loadIngestConfig({ INGEST_SECRETS: SECRET, SIGNATURE_MAX_AGE: '3600' })).toMatchObject({
-      replayWindowS: 3600,
+    // Twice the longest SIGNATURE_MAX_AGE an ingest takes (signed that far ahead) is the floor.
+    expect(loadIngestConfig({ INGEST_SECRETS: SECRET, SIGNATURE_MAX_AGE: '1800' })).toMatchObject({
+      replayWindowS: 1800,
     });
     expect(
       messageOf(
-        problemsOf(() => loadIngestConfig({ INGEST_SECRETS: SECRET, SIGNATURE_MAX_AGE: '3601' })),
+        problemsOf(() => loadIngestConfig({ INGEST_SECRETS: SECRET, SIGNATURE_MAX_AGE: '1801' })),
         'SIGNATURE_MAX_AGE',
       ),
-    ).toMatch(/^must be .*3600/);
+    ).toMatch(/^must be .*1800/);
   });
 
   it('refuses a WORKER_LOCK too short for a delivery to finish under it', () => {

@@ -77,7 +77,12 @@ const LOG_LEVELS: readonly LogLevel[] = [
 export const MAX_COMMIT_BYTES_LIMIT = 1_048_588 - 200;
 
 /** The longest `SIGNATURE_MAX_AGE` (seconds) the ingest accepts. */
-const SIGNATURE_MAX_AGE_LIMIT_S = 3600;
+/**
+ * The longest SIGNATURE_MAX_AGE an ingest takes, seconds. The window is either side of the
+ * ingest's clock (a hook's clock may be fast or slow), so a request signed that far ahead stays
+ * valid for twice this after it was accepted: twice this is DEDUP_WINDOW's floor (1h).
+ */
+const SIGNATURE_MAX_AGE_LIMIT_S = 1800;
 
 const COMMON_ENV = {
   REDIS_URL: withDefault(redisUrl, 'redis://127.0.0.1:6379'),
@@ -88,14 +93,15 @@ const COMMON_ENV = {
   LANES: withDefault(integer(1, 4096), '16'),
   LOG_LEVEL: withDefault(oneOf(LOG_LEVELS), 'info'),
   COMMIT_TTL: withDefault(duration, '24h'),
-  // A signed request can be sent again, as it is, for up to SIGNATURE_MAX_AGE after its signing:
-  // a replay the signature still admits must find the commit's mark and answer as a duplicate,
-  // not deliver it again, whatever SIGNATURE_MAX_AGE the ingests run with.
+  // A signed request can be sent again, as it is, for as long as its signature's time stays
+  // within SIGNATURE_MAX_AGE of the ingest's clock: up to twice that after it was accepted, when it
+  // was signed ahead. A replay the signature still admits must find the commit's mark and answer
+  // as a duplicate, not deliver it again, whatever SIGNATURE_MAX_AGE the ingests run with.
   DEDUP_WINDOW: withDefault(
     durationAtLeast(
-      SIGNATURE_MAX_AGE_LIMIT_S * 1000,
+      2 * SIGNATURE_MAX_AGE_LIMIT_S * 1000,
       '1h',
-      'a signed request stays valid for up to SIGNATURE_MAX_AGE (at most 1h) and its replay must be answered as a duplicate',
+      'a signed request stays valid for up to twice SIGNATURE_MAX_AGE (at most 30m) and its replay must be answered as a duplicate',
     ),
     '24h',
   ),

@@ -247,14 +247,19 @@ describe('POST /v1/commits', () => {
     const signedAt = (seconds: number, secret = TEST_SECRET) =>
       signRequest(secret, Buffer.from(body), seconds);
 
+    // Only a MAC needs the body: every other refusal comes before it is read, so that a client
+    // without a valid header cannot hold the body budget while it sends a large body slowly.
     it.each([
-      ['SIGNATURE_MISSING', undefined],
-      ['SIGNATURE_MALFORMED', 't=abc,v1=xyz'],
-      ['SIGNATURE_EXPIRED', signedAt(NOW / 1000 - 301)],
-      ['SIGNATURE_INVALID', signedAt(NOW / 1000, OTHER_SECRET)],
-    ])('answers %s', async (code, signature) => {
+      ['SIGNATURE_MISSING', undefined, 0],
+      ['SIGNATURE_MALFORMED', 't=abc,v1=xyz', 0],
+      ['SIGNATURE_EXPIRED', signedAt(NOW / 1000 - 301), 0],
+      ['SIGNATURE_EXPIRED', signedAt(NOW / 1000 + 301), 0],
+      ['SIGNATURE_INVALID', signedAt(NOW / 1000, OTHER_SECRET), 1],
+    ])('answers %s', async (code, signature, reads) => {
       const enqueuer = fakeEnqueuer();
+      const before = bodyReads;
       const response = await handlers(enqueuer).postCommit(request(body, { signature }));
+      expect(bodyReads - before).toBe(reads);
       const error = expectError(response, 401, code);
       expect(error.message).not.toContain(TEST_SECRET);
       expect(error.message).not.toContain(OTHER_SECRET);

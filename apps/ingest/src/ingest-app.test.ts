@@ -176,6 +176,21 @@ describe('ingest app (express wiring)', () => {
     socket.destroy();
   });
 
+  it('refuses a POST without a signature with 401 before its body arrives', async () => {
+    const { url } = await startApp();
+    const socket = await rawConnection(url);
+    const refused = socket.nextResponse();
+    // The body is declared but never sent: the answer cannot wait for it.
+    socket.write(
+      `POST /v1/commits HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Content-Length: 2000\r\n\r\n`,
+    );
+    const answer = await refused;
+    expect(answer.status).toBe(401);
+    expect(answer.body).toContain('SIGNATURE_MISSING');
+    socket.destroy();
+  });
+
   it('closes the connection after refusing a body it will not drain', async () => {
     const { url } = await startApp();
     // Over the drain cap: answered on the declared length and closed, without reading a byte.

@@ -1,4 +1,9 @@
-import { SignatureError, verifyRequestSignature } from '@commitlog/core';
+import {
+  checkSignatureHeader,
+  SignatureError,
+  verifySignedBody,
+  type SignatureHeader,
+} from '@commitlog/core';
 import type { CommitRequest } from './commit-request.ts';
 import { errorResponse, type HttpResponse } from './http-response.ts';
 import { jsonMediaTypeProblem } from './json-media-type.ts';
@@ -24,8 +29,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The checks every commit POST goes through before its content is looked at, in this order:
- * 415 media type, 413 body size (the declared length first, then while reading), 401 signature
- * (on the exact raw bytes, before parsing), 400 `INVALID_JSON`. `JSON.parse` makes `__proto__` an
+ * 415 media type, 413 declared body size, 401 signature header (missing, malformed or out of its
+ * time window: before the body is read, so that a client without one cannot hold the body
+ * budget), 413 body size while reading, 401 signature of the exact raw bytes (before parsing),
+ * 400 `INVALID_JSON`. `JSON.parse` makes `__proto__` an
  * own property, never the prototype, and the commit schema refuses unknown fields, so a hostile
  * key cannot reach `Object.prototype`.
  *
@@ -42,6 +49,19 @@ export async function readSignedJson(
   if (request.contentLength !== undefined && request.contentLength > options.limit) {
     return refuse(tooLarge(new BodyTooLargeError(options.limit, request.contentLength)));
   }
+  let signature: SignatureHeader;
+  try {
+    signature = checkSignatureHeader({
+      header: request.signature,
+      nowSeconds: Math.floor(options.now() / 1000),
+      maxAgeSeconds: options.replayWindowS,
+    });
+  } catch (error) {
+    if (error instanceof SignatureError) {
+      return refuse(errorResponse(401, error.code, error.message));
+    }
+    throw error;
+  }
   let body: Uint8Array;
   try {
     body = await request.readBody(options.limit);
@@ -51,13 +71,7 @@ export async function readSignedJson(
     throw error;
   }
   try {
-    verifyRequestSignature({
-      header: request.signature,
-      body,
-      secrets: options.secrets,
-      nowSeconds: Math.floor(options.now() / 1000),
-      maxAgeSeconds: options.replayWindowS,
-    });
+    verifySignedBody(signature, body, options.secrets);
   } catch (error) {
     if (error instanceof SignatureError) {
       return refuse(errorResponse(401, error.code, error.message));

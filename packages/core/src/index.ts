@@ -63,8 +63,11 @@ export {
   PERMANENT_FAILURE_REASONS,
 } from './failure-reason.ts';
 export {
+  checkSignatureHeader,
   SIGNATURE_HEADER,
   SignatureError,
   signRequest,
   verifyRequestSignature,
+  verifySignedBody,
+  type SignatureHeader,
 } from './request-signature.ts';

@@ -28,19 +28,24 @@ export function signRequest(secret: string, body: Uint8Array, unixSeconds: numbe
   return `t=${t},v1=${mac(secret, t, body).toString('hex')}`;
 }
 
+/** A signature header that is well formed and within its time window (see `checkSignatureHeader`). */
+export interface SignatureHeader {
+  t: string;
+  /** Every `v1=` MAC it carries. */
+  candidates: Buffer[];
+}
+
 /**
- * Checks a signature header against the raw body. Accepts a signature made with any of
- * `secrets` (two during a rotation), compared in constant time, and refuses a timestamp more than
- * `maxAgeSeconds` away from `nowSeconds` (in either direction) so a captured request cannot be
- * replayed later. Throws SignatureError; returns nothing on success.
+ * The checks of a signature header that need no body: present, well formed, and a timestamp no
+ * more than `maxAgeSeconds` away from `nowSeconds` (in either direction) so a captured request
+ * cannot be replayed later. The ingest makes them before it reads a body, so that a client without
+ * a valid header cannot hold the body budget. Throws SignatureError.
  */
-export function verifyRequestSignature(options: {
+export function checkSignatureHeader(options: {
   header: string | undefined;
-  body: Uint8Array;
-  secrets: readonly string[];
   nowSeconds: number;
   maxAgeSeconds: number;
-}): void {
+}): SignatureHeader {
   const { header } = options;
   if (header === undefined || header === '') {
     throw new SignatureError('SIGNATURE_MISSING', `missing ${SIGNATURE_HEADER} header`);
@@ -68,11 +73,39 @@ export function verifyRequestSignature(options: {
       `signature time is ${skew} s away from the server's clock (at most ${options.maxAgeSeconds} s)`,
     );
   }
+  return { t, candidates };
+}
+
+/**
+ * Checks a header that passed `checkSignatureHeader` against the raw body. Accepts a signature made
+ * with any of `secrets` (two during a rotation), compared in constant time. Throws SignatureError.
+ */
+export function verifySignedBody(
+  signature: SignatureHeader,
+  body: Uint8Array,
+  secrets: readonly string[],
+): void {
   let matched = false;
-  for (const secret of options.secrets) {
-    const expected = mac(secret, t, options.body);
+  for (const secret of secrets) {
+    const expected = mac(secret, signature.t, body);
     // Compare against every secret and candidate without stopping early.
-    for (const candidate of candidates) matched = timingSafeEqual(expected, candidate) || matched;
+    for (const candidate of signature.candidates) {
+      matched = timingSafeEqual(expected, candidate) || matched;
+    }
   }
   if (!matched) throw new SignatureError('SIGNATURE_INVALID', 'signature does not match the body');
+}
+
+/**
+ * Both checks at once: the header (`checkSignatureHeader`), then the raw body
+ * (`verifySignedBody`). Throws SignatureError; returns nothing on success.
+ */
+export function verifyRequestSignature(options: {
+  header: string | undefined;
+  body: Uint8Array;
+  secrets: readonly string[];
+  nowSeconds: number;
+  maxAgeSeconds: number;
+}): void {
+  verifySignedBody(checkSignatureHeader(options), options.body, options.secrets);
 }

@@ -221,30 +221,36 @@ describe('ingest against the real Redis', () => {
   it('refuses a body over its limit with 413 (declared or chunked) and goes on serving', async () => {
     const h = await start();
     const huge = Buffer.alloc(10 * 1024 * 1024, 0x20);
+    // Signed: a request without a valid signature header is refused (401) before its body is read.
+    const signed = (body: Buffer, headers: Record<string, string>) => ({
+      ...signedHeaders(body, { nowMs: Date.now() }),
+      ...headers,
+    });
     // A declared length may be as large as a batch's (a commit's metadata may pass the room the
     // commit limit leaves for JSON); a chunked body is held to the commit limit.
     const overDeclared = Buffer.alloc(h.config.maxBatchBytes + 1, 0x20);
-    const declared = await post(`${h.url}/v1/commits`, overDeclared, {
-      'content-type': 'application/json',
-    });
+    const declared = await post(
+      `${h.url}/v1/commits`,
+      overDeclared,
+      signed(overDeclared, { 'content-type': 'application/json' }),
+    );
     expect(declared.status).toBe(413);
     expect(declared.json).toMatchObject({ error: { code: 'BODY_TOO_LARGE' } });
 
-    const chunked = await post(`${h.url}/v1/commits`, huge, {
-      'content-type': 'application/json',
-      'transfer-encoding': 'chunked',
-    });
+    const chunked = await post(
+      `${h.url}/v1/commits`,
+      huge,
+      signed(huge, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }),
+    );
     expect(chunked.status).toBe(413);
     expect(chunked.json).toMatchObject({ error: { code: 'BODY_TOO_LARGE' } });
 
     // A batch may carry up to MAX_BATCH_BYTES (16 MiB by default).
+    const overBatchBody = Buffer.alloc(h.config.maxBatchBytes + 1);
     const overBatch = await post(
       `${h.url}/v1/commits/batch`,
-      Buffer.alloc(h.config.maxBatchBytes + 1),
-      {
-        'content-type': 'application/json',
-        'transfer-encoding': 'chunked',
-      },
+      overBatchBody,
+      signed(overBatchBody, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }),
     );
     expect(overBatch.status).toBe(413);
 

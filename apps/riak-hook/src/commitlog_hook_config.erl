@@ -15,6 +15,8 @@
 %%%   request_timeout_ms   COMMITLOG_REQUEST_TIMEOUT_MS     300 ms, per attempt, connect included
 %%%   retry_budget_ms      COMMITLOG_RETRY_BUDGET_MS        500 ms for the whole hand-off,
 %%%                                                         requests and back-off sleeps included
+%%%                        (each of these three at most 5000 ms: a larger value is taken as 5000,
+%%%                        with a warning)
 %%%   breaker_cooldown_ms  COMMITLOG_BREAKER_COOLDOWN_MS    5000 ms the breaker stays open
 %%%   log_level            COMMITLOG_LOG_LEVEL              info: the level of the line logged for
 %%%                                                         a delivered commit (failures always log
@@ -66,6 +68,8 @@
 %% default MAX_BATCH_BYTES (apps/ingest/src/commit-handlers.ts). A body under it whose record is
 %% over MAX_COMMIT_BYTES is refused 413 by the ingest and logged as rejected_413.
 -define(DEFAULT_MAX_BODY_BYTES, 16777216).
+%% The longest connect_timeout_ms, request_timeout_ms and retry_budget_ms taken (see at_most/2).
+-define(MAX_HANDOFF_MS, 5000).
 -define(LEVELS, [emergency, alert, critical, error, warning, notice, info, debug]).
 
 -spec read() -> config().
@@ -75,9 +79,12 @@ read() ->
         ingest_url => string(ingest_url, "COMMITLOG_INGEST_URL", "http://127.0.0.1:8080"),
         secret => secret(),
         failure_log => string(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG),
-        connect_timeout_ms => integer(connect_timeout_ms, "COMMITLOG_CONNECT_TIMEOUT_MS", 200, 1),
-        request_timeout_ms => integer(request_timeout_ms, "COMMITLOG_REQUEST_TIMEOUT_MS", 300, 1),
-        retry_budget_ms => integer(retry_budget_ms, "COMMITLOG_RETRY_BUDGET_MS", 500, 0),
+        connect_timeout_ms =>
+            at_most(connect_timeout_ms, integer(connect_timeout_ms, "COMMITLOG_CONNECT_TIMEOUT_MS", 200, 1)),
+        request_timeout_ms =>
+            at_most(request_timeout_ms, integer(request_timeout_ms, "COMMITLOG_REQUEST_TIMEOUT_MS", 300, 1)),
+        retry_budget_ms =>
+            at_most(retry_budget_ms, integer(retry_budget_ms, "COMMITLOG_RETRY_BUDGET_MS", 500, 0)),
         breaker_cooldown_ms =>
             integer(breaker_cooldown_ms, "COMMITLOG_BREAKER_COOLDOWN_MS", 5000, 0),
         log_level => log_level(),
@@ -247,6 +254,19 @@ to_list(V) when is_binary(V) -> binary_to_list(V);
 to_list(V) when is_atom(V) -> atom_to_list(V);
 to_list(V) when is_integer(V) -> integer_to_list(V);
 to_list(_) -> "".
+
+%% The hook runs in Riak's put process, which holds one of the node's put slots until the hook
+%% returns: a budget of many seconds would, during an outage, hold a slot per write for that long
+%% (until the breaker opens) and Riak would refuse writes as overloaded. So each of the times a
+%% hand-off may take is held to ?MAX_HANDOFF_MS, with a warning, rather than taken as given.
+at_most(Key, Value) when Value > ?MAX_HANDOFF_MS ->
+    logger:warning(
+        #{what => commitlog_hook_config_capped, key => Key, value => Value, using => ?MAX_HANDOFF_MS},
+        #{domain => [commitlog]}
+    ),
+    ?MAX_HANDOFF_MS;
+at_most(_Key, Value) ->
+    Value.
 
 invalid(Key, Value, Default) ->
     logger:warning(

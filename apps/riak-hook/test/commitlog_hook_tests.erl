@@ -41,6 +41,7 @@ handoff_test_() ->
         fun request_timeout_is_retried_then_logged/1,
         fun statsd_receives_timing_and_outcome/1,
         fun statsd_host_name_is_refused_and_never_looked_up/1,
+        fun handoff_times_over_five_seconds_are_held_to_five/1,
         fun logs_never_hold_the_value/1,
         fun two_handoffs_reuse_one_connection/1,
         fun stale_pooled_connection_is_replaced_within_the_attempt/1,
@@ -572,6 +573,27 @@ statsd_receives_timing_and_outcome(_Ctx) ->
         after
             gen_udp:close(Udp)
         end
+    end).
+
+%% The hook holds one of Riak's put slots for as long as a hand-off may take: a budget of many
+%% seconds is held to 5 s, with a warning naming the setting; 5 s itself is taken as it is.
+handoff_times_over_five_seconds_are_held_to_five(Ctx) ->
+    ?_test(begin
+        ok = application:set_env(?APP, retry_budget_ms, 30000),
+        ok = application:set_env(?APP, request_timeout_ms, "60000"),
+        ok = application:set_env(?APP, connect_timeout_ms, 5000),
+        ?assertMatch(
+            #{retry_budget_ms := 5000, request_timeout_ms := 5000, connect_timeout_ms := 5000},
+            commitlog_hook_config:read()
+        ),
+        Warnings = [R || #{level := warning, msg := {report, R}} <- logged(Ctx)],
+        ?assertMatch(
+            [
+                #{what := commitlog_hook_config_capped, key := request_timeout_ms, value := 60000},
+                #{what := commitlog_hook_config_capped, key := retry_budget_ms, value := 30000}
+            ],
+            lists:sort(Warnings)
+        )
     end).
 
 %% statsd gets a datagram per commit: a host name would be a DNS lookup per commit, so the

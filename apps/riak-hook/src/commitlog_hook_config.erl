@@ -68,7 +68,7 @@
 %% default MAX_BATCH_BYTES (apps/ingest/src/commit-handlers.ts). A body under it whose record is
 %% over MAX_COMMIT_BYTES is refused 413 by the ingest and logged as rejected_413.
 -define(DEFAULT_MAX_BODY_BYTES, 16777216).
-%% The longest connect_timeout_ms, request_timeout_ms and retry_budget_ms taken (see at_most/2).
+%% The longest connect_timeout_ms, request_timeout_ms and retry_budget_ms taken (see handoff_ms/4).
 -define(MAX_HANDOFF_MS, 5000).
 -define(LEVELS, [emergency, alert, critical, error, warning, notice, info, debug]).
 
@@ -80,11 +80,10 @@ read() ->
         secret => secret(),
         failure_log => string(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG),
         connect_timeout_ms =>
-            at_most(connect_timeout_ms, integer(connect_timeout_ms, "COMMITLOG_CONNECT_TIMEOUT_MS", 200, 1)),
+            handoff_ms(connect_timeout_ms, "COMMITLOG_CONNECT_TIMEOUT_MS", 200, 1),
         request_timeout_ms =>
-            at_most(request_timeout_ms, integer(request_timeout_ms, "COMMITLOG_REQUEST_TIMEOUT_MS", 300, 1)),
-        retry_budget_ms =>
-            at_most(retry_budget_ms, integer(retry_budget_ms, "COMMITLOG_RETRY_BUDGET_MS", 500, 0)),
+            handoff_ms(request_timeout_ms, "COMMITLOG_REQUEST_TIMEOUT_MS", 300, 1),
+        retry_budget_ms => handoff_ms(retry_budget_ms, "COMMITLOG_RETRY_BUDGET_MS", 500, 0),
         breaker_cooldown_ms =>
             integer(breaker_cooldown_ms, "COMMITLOG_BREAKER_COOLDOWN_MS", 5000, 0),
         log_level => log_level(),
@@ -259,14 +258,15 @@ to_list(_) -> "".
 %% returns: a budget of many seconds would, during an outage, hold a slot per write for that long
 %% (until the breaker opens) and Riak would refuse writes as overloaded. So each of the times a
 %% hand-off may take is held to ?MAX_HANDOFF_MS, with a warning, rather than taken as given.
-at_most(Key, Value) when Value > ?MAX_HANDOFF_MS ->
-    logger:warning(
-        #{what => commitlog_hook_config_capped, key => Key, value => Value, using => ?MAX_HANDOFF_MS},
-        #{domain => [commitlog]}
-    ),
-    ?MAX_HANDOFF_MS;
-at_most(_Key, Value) ->
-    Value.
+handoff_ms(Key, OsVar, Default, Min) ->
+    case integer(Key, OsVar, Default, Min) of
+        Value when Value > ?MAX_HANDOFF_MS ->
+            Report = #{what => commitlog_hook_config_capped, key => Key, value => Value},
+            logger:warning(Report#{using => ?MAX_HANDOFF_MS}, #{domain => [commitlog]}),
+            ?MAX_HANDOFF_MS;
+        Value ->
+            Value
+    end.
 
 invalid(Key, Value, Default) ->
     logger:warning(

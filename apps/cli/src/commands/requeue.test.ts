@@ -98,6 +98,71 @@ describe('requeue', () => {
     await expect(run).rejects.toThrow(/did not take the commits from line 1 after 3 tries/);
   });
 
+  it('gets the other lanes in when one lane is full, and names the lines of the full one', async () => {
+    // The ingest answers 503 BACKLOG_FULL to any request holding the key `full`, as for a lane
+    // whose deliveries are held up; any other request is taken.
+    const requests: string[][] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const parsed = JSON.parse(body) as { commits?: { key: string }[]; key?: string };
+        const keys = parsed.commits?.map((c) => c.key) ?? [parsed.key ?? ''];
+        requests.push(keys);
+        const full = keys.includes('full');
+        res.writeHead(full ? 503 : 202, { 'content-type': 'application/json', 'retry-after': '5' });
+        res.end(
+          JSON.stringify(
+            full
+              ? { error: { code: 'BACKLOG_FULL', message: 'lane 3 holds 100000 waiting commits' } }
+              : parsed.commits
+                ? { results: keys.map(() => ({ id: 'x', lane: 0, duplicate: false })) }
+                : { id: 'x', lane: 0, duplicate: false },
+          ),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const out: string[] = [];
+    const run = requeue({
+      file: failureLog(['a', 'full', 'b', 'c']),
+      repoRoot: '/nonexistent',
+      env: {
+        INGEST_URL: `http://127.0.0.1:${port}`,
+        INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters',
+      },
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      batchCommits: 2,
+      maxTries: 3,
+      sleep: () => Promise.resolve(),
+    });
+    const error = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).code).toBe('REQUEUE_INCOMPLETE');
+    expect((error as CliError).message).toMatch(
+      /^4 commits in .*: 3 accepted, 1 refused \(lines 2\); those refused with BACKLOG_FULL wait for their lane to drain: run requeue again later/,
+    );
+    // The batch's tries, then each of its commits once, then the next batch.
+    expect(requests).toEqual([
+      ['a', 'full'],
+      ['a', 'full'],
+      ['a', 'full'],
+      ['a'],
+      ['full'],
+      ['b', 'c'],
+    ]);
+    expect(out).toContain(
+      'line 2: refused by the ingest: 503 BACKLOG_FULL: lane 3 holds 100000 waiting commits',
+    );
+  });
+
   it('stops at once when the ingest refuses the signature', async () => {
     const { run } = await replay([401], ['a']);
     await expect(run).rejects.toBeInstanceOf(CliError);

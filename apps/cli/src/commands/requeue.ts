@@ -38,7 +38,7 @@ interface Tally {
   accepted: number;
   duplicates: number;
   malformed: number[];
-  rejected: { line: number; why: string }[];
+  rejected: { line: number; why: string; laneFull: boolean }[];
 }
 
 /**
@@ -56,6 +56,20 @@ function earlier(duplicates: number): string {
 /** A wait for people: `0.5s`, `8s`. */
 function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10}s`;
+}
+
+function errorCode(answer: IngestAnswer): string | undefined {
+  const body = answer.body as { error?: { code?: string } } | undefined;
+  return typeof body === 'object' && body !== null ? body.error?.code : undefined;
+}
+
+/**
+ * The one refusal that concerns some lanes only: a lane full to MAX_LANE_BACKLOG (its deliveries
+ * held up). Every other 429/5xx concerns the whole ingest, and ends the run once its tries are
+ * spent; this one must not stop the commits of the other lanes.
+ */
+function isLaneFull(answer: IngestAnswer): boolean {
+  return answer.status === 503 && errorCode(answer) === 'BACKLOG_FULL';
 }
 
 function errorText(answer: IngestAnswer): string {
@@ -84,14 +98,21 @@ export async function requeue(options: RequeueOptions): Promise<void> {
   const { baseUrl: base, secret } = readIngestTarget(options.repoRoot, options.env);
 
   /**
-   * Posts until the ingest gives an answer other than 429/5xx, or the tries run out. Each try that
+   * Posts until the ingest gives an answer other than 429/5xx, or `tries` run out. Each try that
    * will be repeated says so on `err`, with its reason and the wait, so that an ingest that is
-   * down shows at once rather than after every try was spent.
+   * down shows at once rather than after every try was spent. Tries spent on a full lane return
+   * its last answer (see `isLaneFull`); spent on anything else, they end the run.
    */
-  async function send(url: string, body: Buffer, firstLine: number): Promise<IngestAnswer> {
+  async function send(
+    url: string,
+    body: Buffer,
+    firstLine: number,
+    tries = maxTries,
+  ): Promise<IngestAnswer> {
     let lastProblem = '';
     let lastError: unknown;
-    for (let attempt = 1; attempt <= maxTries; attempt++) {
+    let lastAnswer: IngestAnswer | undefined;
+    for (let attempt = 1; attempt <= tries; attempt++) {
       let waitMs: number;
       try {
         const answer = await postSigned({ url, secret, body });
@@ -99,23 +120,26 @@ export async function requeue(options: RequeueOptions): Promise<void> {
         if (answer.status !== 429 && answer.status < 500) return answer;
         lastProblem = `the ingest answered ${errorText(answer)}`;
         lastError = undefined;
+        lastAnswer = answer;
         waitMs = (answer.retryAfterSeconds ?? 1) * 1000;
       } catch (error) {
         if (!(error instanceof IngestUnreachableError)) throw error;
         lastProblem = error.message;
         lastError = error;
+        lastAnswer = undefined;
         waitMs = Math.min(8000, 250 * 2 ** attempt);
       }
-      if (attempt === maxTries) break;
+      if (attempt === tries) break;
       options.err(
-        `requeue: try ${attempt} of ${maxTries} for the commits from line ${firstLine} failed: ` +
+        `requeue: try ${attempt} of ${tries} for the commits from line ${firstLine} failed: ` +
           `${lastProblem}; trying again in ${seconds(waitMs)}`,
       );
       await sleep(waitMs);
     }
+    if (lastAnswer !== undefined && isLaneFull(lastAnswer)) return lastAnswer;
     throw new CliError(
       'INGEST_UNAVAILABLE',
-      `the ingest did not take the commits from line ${firstLine} after ${maxTries} tries (${lastProblem}); ` +
+      `the ingest did not take the commits from line ${firstLine} after ${tries} tries (${lastProblem}); ` +
         'nothing after that line was sent: run requeue again (it is idempotent)',
       1,
       lastError,
@@ -124,14 +148,18 @@ export async function requeue(options: RequeueOptions): Promise<void> {
 
   const tally: Tally = { lines: 0, accepted: 0, duplicates: 0, malformed: [], rejected: [] };
 
-  async function sendOneByOne(batch: Entry[]): Promise<void> {
+  async function sendOneByOne(batch: Entry[], tries: number): Promise<void> {
     for (const entry of batch) {
-      const answer = await send(`${base}/v1/commits`, entry.bytes, entry.line);
+      const answer = await send(`${base}/v1/commits`, entry.bytes, entry.line, tries);
       if (answer.status === 202) {
         tally.accepted++;
         if ((answer.body as { duplicate?: boolean }).duplicate) tally.duplicates++;
       } else {
-        tally.rejected.push({ line: entry.line, why: errorText(answer) });
+        tally.rejected.push({
+          line: entry.line,
+          why: errorText(answer),
+          laneFull: isLaneFull(answer),
+        });
         options.err(`line ${entry.line}: refused by the ingest: ${errorText(answer)}`);
       }
     }
@@ -160,9 +188,13 @@ export async function requeue(options: RequeueOptions): Promise<void> {
         'REQUEUE_REFUSED',
         `the ingest refused the requests: ${errorText(answer)}`,
       );
+    } else if (isLaneFull(answer)) {
+      // Its tries were spent waiting for a full lane to drain: each commit once more, alone, so
+      // that those of the other lanes get in; those of the full lane are named, for a later run.
+      await sendOneByOne(batch, 1);
     } else {
       // A batch is refused whole when one commit is bad: find which, one by one.
-      await sendOneByOne(batch);
+      await sendOneByOne(batch, maxTries);
     }
     options.out(
       `requeue: ${tally.lines} lines read, ${tally.accepted} accepted (${tally.duplicates} of them before), ` +
@@ -204,6 +236,10 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       : '') +
     (tally.rejected.length > 0
       ? `, ${tally.rejected.length} refused (lines ${tally.rejected.map((r) => r.line).join(', ')})`
+      : '') +
+    (tally.rejected.some((r) => r.laneFull)
+      ? '; those refused with BACKLOG_FULL wait for their lane to drain: run requeue again later ' +
+        '(it is idempotent)'
       : '');
   if (tally.malformed.length > 0 || tally.rejected.length > 0) {
     throw new CliError('REQUEUE_INCOMPLETE', summary);

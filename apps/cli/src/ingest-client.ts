@@ -33,6 +33,8 @@ export async function postSigned(options: {
     response = await fetch(options.url, {
       signal: AbortSignal.timeout(timeoutMs),
       method: 'POST',
+      // A redirect is answered as it is: followed, a POST becomes a GET to wherever it points.
+      redirect: 'manual',
       headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature },
       body: options.body,
     });

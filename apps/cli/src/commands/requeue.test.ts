@@ -29,16 +29,22 @@ function failureLog(keys: string[]): string {
 /** A fake ingest answering each request with the next of `statuses` (then 202). */
 async function fakeIngest(
   statuses: number[],
-): Promise<{ url: string; server: Server; batches: number[] }> {
+): Promise<{ url: string; server: Server; batches: number[]; requests: () => number }> {
   const batches: number[] = [];
+  let requests = 0;
   const server = createServer((req, res) => {
+    requests++;
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       const status = statuses.shift() ?? 202;
       const commits = (JSON.parse(body) as { commits?: unknown[] }).commits ?? [body];
       if (status === 202) batches.push(commits.length);
-      res.writeHead(status, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'retry-after': '1',
+        ...(status === 301 ? { location: '/elsewhere' } : {}),
+      });
       res.end(
         JSON.stringify(
           status === 202
@@ -51,7 +57,7 @@ async function fakeIngest(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, server, batches };
+  return { url: `http://127.0.0.1:${port}`, server, batches, requests: () => requests };
 }
 
 describe('requeue', () => {
@@ -74,7 +80,7 @@ describe('requeue', () => {
       sleep: () => Promise.resolve(),
       ...extra,
     });
-    return { run, out, batches: ingest.batches };
+    return { run, out, batches: ingest.batches, requests: ingest.requests };
   }
 
   it('sends batches of at most batchCommits, in file order, with a progress line each', async () => {
@@ -168,6 +174,18 @@ describe('requeue', () => {
     await expect(run).rejects.toBeInstanceOf(CliError);
     await expect(run).rejects.toThrow(/refused the requests: 401 E401/);
   });
+
+  it.each([404, 405, 301])(
+    'stops at once on a %i, which is about the address, not a commit',
+    async (status) => {
+      const { run, requests } = await replay([status], ['a', 'b', 'c']);
+      await expect(run).rejects.toThrow(
+        new RegExp(`refused the requests: ${status} E${status}: no \\(check INGEST_URL`),
+      );
+      // Neither followed nor tried commit by commit.
+      expect(requests()).toBe(1);
+    },
+  );
 
   it('says each retry while the ingest is down, and the underlying cause at the end', async () => {
     const probe = createServer();

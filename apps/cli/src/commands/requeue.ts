@@ -183,18 +183,20 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       }
       tally.accepted += batch.length;
       tally.duplicates += results.filter((r) => r.duplicate).length;
-    } else if (answer.status === 401 || answer.status === 415) {
-      throw new CliError(
-        'REQUEUE_REFUSED',
-        `the ingest refused the requests: ${errorText(answer)}`,
-      );
     } else if (isLaneFull(answer)) {
       // Its tries were spent waiting for a full lane to drain: each commit once more, alone, so
       // that those of the other lanes get in; those of the full lane are named, for a later run.
       await sendOneByOne(batch, 1);
-    } else {
+    } else if (answer.status === 400 || answer.status === 413) {
       // A batch is refused whole when one commit is bad: find which, one by one.
       await sendOneByOne(batch, maxTries);
+    } else {
+      // Not about a commit (a signature refused, a wrong path or server, a redirect): posting the
+      // commits one by one would only send each of them there too.
+      throw new CliError(
+        'REQUEUE_REFUSED',
+        `the ingest refused the requests: ${errorText(answer)} (check INGEST_URL and INGEST_SECRETS)`,
+      );
     }
     options.out(
       `requeue: ${tally.lines} lines read, ${tally.accepted} accepted (${tally.duplicates} of them before), ` +

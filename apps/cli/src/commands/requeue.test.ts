@@ -2,7 +2,7 @@
 // up, and stopping on a refused signature. The end-to-end test (test/requeue.test.ts) runs it
 // against the real ingest.
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -167,6 +167,33 @@ describe('requeue', () => {
     expect(out).toContain(
       'line 2: refused by the ingest: 503 BACKLOG_FULL: lane 3 holds 100000 waiting commits',
     );
+  });
+
+  it('skips and names a line that is not UTF-8 rather than posting it altered', async () => {
+    const ingest = await fakeIngest([]);
+    servers.push(ingest.server);
+    const file = failureLog(['a']);
+    appendFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from('\n{"reason":"timeout","commit":{"bucketType":"default","bucket":"b","key":"'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('","op":"delete","siblings":[]}}\n'),
+        Buffer.from(JSON.stringify({ reason: 'timeout', commit: commit('c') })),
+      ]),
+    );
+    const out: string[] = [];
+    const run = requeue({
+      file,
+      repoRoot: '/nonexistent',
+      env: { INGEST_URL: ingest.url, INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters' },
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      sleep: () => Promise.resolve(),
+    });
+    await expect(run).rejects.toThrow(/3 commits in .*: 2 accepted, 1 malformed \(lines 2\)/);
+    expect(out).toContain('line 2: not valid UTF-8 (skipped)');
+    expect(ingest.batches).toEqual([2]);
   });
 
   it('stops at once when the ingest refuses the signature', async () => {

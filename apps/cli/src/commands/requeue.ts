@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { CliError } from '../cli-error.ts';
 import { parseFailureLogLine } from '../failure-log.ts';
+import { fileLines } from '../file-lines.ts';
 import { postSigned, type IngestAnswer } from '../ingest-client.ts';
 import { readIngestTarget } from '../ingest-target.ts';
 import { IngestUnreachableError } from '../ingest-unreachable-error.ts';
@@ -204,12 +203,23 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     );
   }
 
-  const lines = createInterface({ input: createReadStream(options.file), crlfDelay: Infinity });
+  // Fatal: a byte that is not UTF-8 must not quietly become U+FFFD in a commit that is then
+  // accepted (the ingest refuses such a body for the same reason).
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   let batch: Entry[] = [];
   let bytes = 0;
   let number = 0;
-  for await (const text of lines) {
+  for await (const raw of fileLines(options.file)) {
     number++;
+    let text: string;
+    try {
+      text = utf8.decode(raw);
+    } catch {
+      tally.lines++;
+      tally.malformed.push(number);
+      options.err(`line ${number}: not valid UTF-8 (skipped)`);
+      continue;
+    }
     const parsed = parseFailureLogLine(text, number);
     if (!parsed) continue;
     tally.lines++;

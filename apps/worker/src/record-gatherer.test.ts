@@ -1,7 +1,7 @@
 import { CommitlogError, type KafkaRecord } from '@commitlog/core';
 import type { RecordProducer } from '@commitlog/kafka';
 import { describe, expect, it } from 'vitest';
-import { createRecordGatherer } from './record-gatherer.ts';
+import { createRecordGatherer, PRODUCE_REQUEST_BYTES } from './record-gatherer.ts';
 
 function record(key: string, topic = 't'): KafkaRecord {
   return { topic, key: Buffer.from(key), value: Buffer.from('v'), headers: {} };
@@ -51,6 +51,44 @@ describe('record gatherer', () => {
       gatherer.send([record('c1'), record('c2'), record('c3'), record('c4')]),
     ]);
     expect(fake.requests).toEqual([['x'], ['a1', 'a2'], ['b1', 'b2'], ['c1', 'c2', 'c3', 'c4']]);
+  });
+
+  it('keeps a request under its byte limit, counting framing, without splitting one caller', async () => {
+    const fake = fakeProducer();
+    const gatherer = createRecordGatherer({
+      producer: fake.producer,
+      maxRecords: 100,
+      maxBytes: 1000,
+    });
+    // Each weighs its key, its value (1 byte) and 200 bytes of framing.
+    const sized = (key: string, valueBytes: number): KafkaRecord => ({
+      ...record(key),
+      value: Buffer.alloc(valueBytes),
+    });
+    await Promise.all([
+      gatherer.send([record('first')]),
+      gatherer.send([sized('a', 300)]),
+      gatherer.send([sized('b', 200)]),
+      gatherer.send([sized('c', 100)]),
+      gatherer.send([sized('d1', 600), sized('d2', 600)]),
+      gatherer.send([record('e')]),
+    ]);
+    expect(fake.requests).toEqual([['first'], ['a', 'b'], ['c'], ['d1', 'd2'], ['e']]);
+  });
+
+  it('by default, gathers no more than PRODUCE_REQUEST_BYTES, under a broker’s 1 MiB batch', async () => {
+    const fake = fakeProducer();
+    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 500 });
+    // 2 KB records, as many as PRODUCE_BATCH_MAX lets through: far over 1 MiB together.
+    const records = Array.from({ length: 501 }, (_, i) => ({
+      ...record(`k${String(i).padStart(3, '0')}`),
+      value: Buffer.alloc(2000),
+    }));
+    await Promise.all(records.map((r) => gatherer.send([r])));
+    const perRequest = fake.requests.slice(1).map((keys) => keys.length);
+    expect(Math.max(...perRequest)).toBe(Math.floor(PRODUCE_REQUEST_BYTES / (2000 + 4 + 200)));
+    expect(perRequest.reduce((a, b) => a + b, 0)).toBe(500);
+    expect(PRODUCE_REQUEST_BYTES).toBeLessThan(1_048_588);
   });
 
   it('fails every caller when Kafka refuses each of their records', async () => {

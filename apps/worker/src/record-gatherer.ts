@@ -1,4 +1,4 @@
-import type { KafkaRecord } from '@commitlog/core';
+import { recordSize, type KafkaRecord } from '@commitlog/core';
 import type { RecordProducer } from '@commitlog/kafka';
 
 /**
@@ -18,8 +18,27 @@ export interface RecordGatherer {
   drain(): Promise<void>;
 }
 
+/**
+ * Most bytes of records in one produce request, each counted with `RECORD_FRAMING_BYTES`. A broker
+ * refuses a partition's batch over its `max.message.bytes` (1,048,588 by default) with
+ * MESSAGE_TOO_LARGE, and a request gathered from many lanes can put hundreds of records on one
+ * partition: 500 records of 2 KB are over it. A refused request is sent again caller by caller,
+ * so the records stored in it are stored twice and the lanes slow to a record per request.
+ */
+export const PRODUCE_REQUEST_BYTES = 1_000_000;
+/** A record's framing in its batch, counted generously (the ingest allows the same for one). */
+const RECORD_FRAMING_BYTES = 200;
+
+function weight(records: readonly KafkaRecord[]): number {
+  let bytes = 0;
+  for (const record of records) bytes += recordSize(record) + RECORD_FRAMING_BYTES;
+  return bytes;
+}
+
 interface Waiting {
   records: readonly KafkaRecord[];
+  /** `weight(records)`, counted once. */
+  bytes: number;
   settleBy: number | undefined;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -29,20 +48,31 @@ export interface RecordGathererOptions {
   producer: RecordProducer;
   /** Most records in one produce request. A single caller's records are never split. */
   maxRecords: number;
+  /**
+   * Most bytes in one produce request, records and their framing (default
+   * `PRODUCE_REQUEST_BYTES`). A single caller over it goes alone, never split.
+   */
+  maxBytes?: number;
 }
 
 export function createRecordGatherer(options: RecordGathererOptions): RecordGatherer {
   let queue: Waiting[] = [];
   let running: Promise<void> | undefined;
 
+  const maxBytes = options.maxBytes ?? PRODUCE_REQUEST_BYTES;
+
   function take(): Waiting[] {
     const batch: Waiting[] = [];
     let count = 0;
+    let bytes = 0;
     while (queue.length > 0) {
       const next = queue[0]!;
-      if (batch.length > 0 && count + next.records.length > options.maxRecords) break;
+      const full =
+        count + next.records.length > options.maxRecords || bytes + next.bytes > maxBytes;
+      if (batch.length > 0 && full) break;
       batch.push(next);
       count += next.records.length;
+      bytes += next.bytes;
       queue.shift();
     }
     return batch;
@@ -83,7 +113,7 @@ export function createRecordGatherer(options: RecordGathererOptions): RecordGath
   return {
     send(records, settleBy) {
       return new Promise<void>((resolve, reject) => {
-        queue.push({ records, settleBy, resolve, reject });
+        queue.push({ records, bytes: weight(records), settleBy, resolve, reject });
         running ??= pump();
       });
     },

@@ -52,9 +52,12 @@ describe('commitlog up, then commitlog post', () => {
     up.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
     const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
     try {
+      // The output as it is when the wait ends, not as it was when the wait began.
       await waitFor(() => stdout.includes('ready:'), {
         timeoutMs: 90_000,
-        description: `up to be ready:\n${stdout}`,
+        description: 'up to be ready',
+      }).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}; its output:\n${stdout}`);
       });
       expect(stdout).toContain(`ingest     http://127.0.0.1:${env.INGEST_PORT}`);
       // The configured secret is used, and never printed.

@@ -76,7 +76,6 @@ const LOG_LEVELS: readonly LogLevel[] = [
  */
 export const MAX_COMMIT_BYTES_LIMIT = 1_048_588 - 200;
 
-/** The longest `SIGNATURE_MAX_AGE` (seconds) the ingest accepts. */
 /**
  * The longest SIGNATURE_MAX_AGE an ingest takes, seconds. The window is either side of the
  * ingest's clock (a hook's clock may be fast or slow), so a request signed that far ahead stays

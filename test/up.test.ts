@@ -50,15 +50,23 @@ describe('commitlog up, then commitlog post', () => {
     let stdout = '';
     up.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     up.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
-    const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
+    let ended = false;
+    const exited = new Promise<number | null>((resolve) =>
+      up.once('exit', (code) => {
+        ended = true;
+        resolve(code);
+      }),
+    );
     try {
-      // The output as it is when the wait ends, not as it was when the wait began.
-      await waitFor(() => stdout.includes('ready:'), {
+      // Ends early when up exits (a role that failed to start); the output is the one up had
+      // printed by the end of the wait.
+      await waitFor(() => stdout.includes('ready:') || ended, {
         timeoutMs: 90_000,
         description: 'up to be ready',
       }).catch((error: unknown) => {
         throw new Error(`${(error as Error).message}; its output:\n${stdout}`);
       });
+      if (!stdout.includes('ready:')) throw new Error(`up exited before it was ready:\n${stdout}`);
       expect(stdout).toContain(`ingest     http://127.0.0.1:${env.INGEST_PORT}`);
       // The configured secret is used, and never printed.
       expect(stdout).toMatch(/^secret {5}from INGEST_SECRETS \(not shown\)$/m);

@@ -104,6 +104,14 @@ describe('requeue', () => {
     await expect(run).rejects.toThrow(/did not take the commits from line 1 after 3 tries/);
   });
 
+  it('says what it had done when it stops part-way', async () => {
+    // The first batch (lines 1 and 2) is taken; the second is refused until the tries run out.
+    const { run } = await replay([202, 503, 503, 503], ['a', 'b', 'c', 'd'], { maxTries: 3 });
+    await expect(run).rejects.toThrow(
+      /from line 3 after 3 tries .*; before that: 2 accepted, 0 refused, 0 malformed$/,
+    );
+  });
+
   it('gets the other lanes in when one lane is full, and names the lines of the full one', async () => {
     // The ingest answers 503 BACKLOG_FULL to any request holding the key `full`, as for a lane
     // whose deliveries are held up; any other request is taken.

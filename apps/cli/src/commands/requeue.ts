@@ -139,13 +139,30 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     throw new CliError(
       'INGEST_UNAVAILABLE',
       `the ingest did not take the commits from line ${firstLine} after ${tries} tries (${lastProblem}); ` +
-        'nothing after that line was sent: run requeue again (it is idempotent)',
+        `nothing after that line was sent: run requeue again (it is idempotent)${soFar()}`,
       1,
       lastError,
     );
   }
 
   const tally: Tally = { lines: 0, accepted: 0, duplicates: 0, malformed: [], rejected: [] };
+
+  /**
+   * What was done before a run that stops part-way: the lines named one by one on the way are
+   * gathered here, as the final summary of a whole run gathers them.
+   */
+  function soFar(): string {
+    if (tally.accepted === 0 && tally.malformed.length === 0 && tally.rejected.length === 0) {
+      return '';
+    }
+    const lines = (numbers: number[]): string =>
+      numbers.length === 0 ? '' : ` (lines ${numbers.join(', ')})`;
+    return (
+      `; before that: ${tally.accepted} accepted, ` +
+      `${tally.rejected.length} refused${lines(tally.rejected.map((r) => r.line))}, ` +
+      `${tally.malformed.length} malformed${lines(tally.malformed)}`
+    );
+  }
 
   async function sendOneByOne(batch: Entry[], tries: number): Promise<void> {
     for (const entry of batch) {
@@ -177,7 +194,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       if (results.length !== batch.length) {
         throw new CliError(
           'UNEXPECTED_ANSWER',
-          `the ingest answered ${results.length} results for ${batch.length} commits from line ${batch[0]!.line}`,
+          `the ingest answered ${results.length} results for ${batch.length} commits from line ${batch[0]!.line}${soFar()}`,
         );
       }
       tally.accepted += batch.length;
@@ -194,7 +211,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       // commits one by one would only send each of them there too.
       throw new CliError(
         'REQUEUE_REFUSED',
-        `the ingest refused the requests: ${errorText(answer)} (check INGEST_URL and INGEST_SECRETS)`,
+        `the ingest refused the requests: ${errorText(answer)} (check INGEST_URL and INGEST_SECRETS)${soFar()}`,
       );
     }
     options.out(

@@ -57,10 +57,7 @@ export async function readSignedJson(
       maxAgeSeconds: options.replayWindowS,
     });
   } catch (error) {
-    if (error instanceof SignatureError) {
-      return refuse(errorResponse(401, error.code, error.message));
-    }
-    throw error;
+    return signatureRefused(error);
   }
   let body: Uint8Array;
   try {
@@ -73,10 +70,7 @@ export async function readSignedJson(
   try {
     verifySignedBody(signature, body, options.secrets);
   } catch (error) {
-    if (error instanceof SignatureError) {
-      return refuse(errorResponse(401, error.code, error.message));
-    }
-    throw error;
+    return signatureRefused(error);
   }
   let text: string;
   try {
@@ -100,6 +94,12 @@ export async function readSignedJson(
 
 function refuse(response: HttpResponse): SignedJson {
   return { ok: false, response };
+}
+
+/** The 401 for a signature check's `SignatureError`; anything else is not ours to answer. */
+function signatureRefused(error: unknown): SignedJson {
+  if (error instanceof SignatureError) return refuse(errorResponse(401, error.code, error.message));
+  throw error;
 }
 
 function tooLarge(error: BodyTooLargeError): HttpResponse {

@@ -1,4 +1,4 @@
-import { recordSize, type KafkaRecord } from '@commitlog/core';
+import { RECORD_FRAMING_BYTES, recordSize, type KafkaRecord } from '@commitlog/core';
 import type { RecordProducer } from '@commitlog/kafka';
 
 /**
@@ -26,8 +26,6 @@ export interface RecordGatherer {
  * so the records stored in it are stored twice and the lanes slow to a record per request.
  */
 export const PRODUCE_REQUEST_BYTES = 1_000_000;
-/** A record's framing in its batch, counted generously (the ingest allows the same for one). */
-const RECORD_FRAMING_BYTES = 200;
 
 function weight(records: readonly KafkaRecord[]): number {
   let bytes = 0;

@@ -20,6 +20,19 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWorker, type RunningWorker } from './start-worker.ts';
 
+/** A worker of two lanes on `redisUrl` and the test broker, its ops server on `port`. */
+function twoLaneConfig(redisUrl: string, port: number, prefix: string) {
+  return loadWorkerConfig({
+    REDIS_URL: redisUrl,
+    KAFKA_BROKERS: testKafkaBrokers().join(','),
+    LANES: '2',
+    WORKER_PORT: String(port),
+    QUEUE_PREFIX: prefix,
+  });
+}
+
+const silent = () => createLogger({ service: 'worker', level: 'silent' });
+
 describe('a worker started before its Redis', () => {
   let redis: PrivateRedis | undefined;
   let worker: RunningWorker | undefined;
@@ -34,14 +47,8 @@ describe('a worker started before its Redis', () => {
     redis = await startPrivateRedis();
     await redis.stop();
     const port = await freePort();
-    const config = loadWorkerConfig({
-      REDIS_URL: redis.url,
-      KAFKA_BROKERS: testKafkaBrokers().join(','),
-      LANES: '2',
-      WORKER_PORT: String(port),
-      QUEUE_PREFIX: `start-wait-${process.pid}-${Date.now()}`,
-    });
-    const starting = startWorker(config, createLogger({ service: 'worker', level: 'silent' }));
+    const config = twoLaneConfig(redis.url, port, `start-wait-${process.pid}-${Date.now()}`);
+    const starting = startWorker(config, silent());
     const ops = `http://127.0.0.1:${port}`;
 
     const waiting = await waitFor(
@@ -67,14 +74,8 @@ describe('a worker started before its Redis', () => {
     redis = await startPrivateRedis();
     const port = await freePort();
     const running = await startWorker(
-      loadWorkerConfig({
-        REDIS_URL: redis.url,
-        KAFKA_BROKERS: testKafkaBrokers().join(','),
-        LANES: '2',
-        WORKER_PORT: String(port),
-        QUEUE_PREFIX: `stopping-${process.pid}-${Date.now()}`,
-      }),
-      createLogger({ service: 'worker', level: 'silent' }),
+      twoLaneConfig(redis.url, port, `stopping-${process.pid}-${Date.now()}`),
+      silent(),
     );
     worker = running;
     const ops = `http://127.0.0.1:${port}`;
@@ -115,14 +116,7 @@ describe('a running worker whose LANES another process changed', () => {
   it('reports itself not ready and shows the lanes it does not read, which hold commits', async () => {
     const prefix = uniqueName('lanes-changed');
     const port = await freePort();
-    const config = loadWorkerConfig({
-      REDIS_URL: testRedisUrl(),
-      KAFKA_BROKERS: testKafkaBrokers().join(','),
-      LANES: '2',
-      WORKER_PORT: String(port),
-      QUEUE_PREFIX: prefix,
-    });
-    worker = await startWorker(config, createLogger({ service: 'worker', level: 'silent' }));
+    worker = await startWorker(twoLaneConfig(testRedisUrl(), port, prefix), silent());
     const ops = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${ops}/readyz`)).status === 200, {
       description: 'ready with the count it recorded',

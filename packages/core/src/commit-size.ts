@@ -27,6 +27,16 @@ export class CommitTooLargeError extends CommitlogError {
   }
 }
 
+/** Kafka's default `max.message.bytes`: the most bytes of one record batch a topic takes. */
+export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/**
+ * What `recordSize` leaves out, counted generously: a batch's 61-byte header, at most 36 bytes of
+ * lengths and deltas for the record and 10 for each of its ten headers, 197 in all. Counted for
+ * every record, it covers a batch of many too.
+ */
+export const RECORD_FRAMING_BYTES = 200;
+
 /** What a record weighs on Kafka, before the protocol's few bytes of framing: key, value, headers. */
 export function recordSize(record: KafkaRecord): number {
   let bytes = record.key.byteLength + (record.value?.byteLength ?? 0);

@@ -24,7 +24,14 @@ export {
 } from './commit-schema.ts';
 export { ValidationError, type ValidationErrorCode } from './validation-error.ts';
 export { parseBatch, parseCommit } from './parse-commit.ts';
-export { assertCommitSize, commitSize, CommitTooLargeError, recordSize } from './commit-size.ts';
+export {
+  assertCommitSize,
+  commitSize,
+  CommitTooLargeError,
+  KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  RECORD_FRAMING_BYTES,
+  recordSize,
+} from './commit-size.ts';
 export { commitId } from './commit-id.ts';
 export { laneName, laneOf, MAX_LANES } from './lane.ts';
 export {

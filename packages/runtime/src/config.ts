@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RECORD_FRAMING_BYTES } from '@commitlog/core';
 import { DASHBOARD_USERS_RULE, dashboardUsers } from './dashboard-users.ts';
 import type { ConfigProblem } from './config-error.ts';
 import { kafkaSaslProblems } from './kafka-sasl-checks.ts';
@@ -68,13 +69,11 @@ const LOG_LEVELS: readonly LogLevel[] = [
 ];
 
 /**
- * Kafka's default `max.message.bytes` is 1,048,588 bytes per record batch. A commit's size
- * (`commitSize`: key, value and headers) leaves out the batch's framing: its 61-byte header, at
- * most 36 bytes of lengths and deltas for the record and 10 for each of its ten headers, 197 in
- * all. 200 are kept for it, so that a commit within the limit is never refused by the topic
- * after it was accepted.
+ * Kafka's default `max.message.bytes` less the batch's framing, which a commit's size
+ * (`commitSize`: key, value and headers) leaves out: a commit within the limit is never refused
+ * by the topic after it was accepted.
  */
-export const MAX_COMMIT_BYTES_LIMIT = 1_048_588 - 200;
+export const MAX_COMMIT_BYTES_LIMIT = KAFKA_DEFAULT_MAX_MESSAGE_BYTES - RECORD_FRAMING_BYTES;
 
 /**
  * The longest SIGNATURE_MAX_AGE an ingest takes, seconds. The window is either side of the

@@ -57,9 +57,15 @@ function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10}s`;
 }
 
-function errorCode(answer: IngestAnswer): string | undefined {
-  const body = answer.body as { error?: { code?: string } } | undefined;
-  return typeof body === 'object' && body !== null ? body.error?.code : undefined;
+/** The `error` of an answer's JSON body, if it has one. */
+function errorOf(answer: IngestAnswer): { code?: string; message?: string } | undefined {
+  const body = answer.body as { error?: { code?: string; message?: string } } | undefined;
+  return typeof body === 'object' && body !== null ? body.error : undefined;
+}
+
+/** ` (lines 3, 7)`, or nothing for no lines. */
+function lineList(numbers: readonly number[]): string {
+  return numbers.length === 0 ? '' : ` (lines ${numbers.join(', ')})`;
 }
 
 /**
@@ -68,12 +74,11 @@ function errorCode(answer: IngestAnswer): string | undefined {
  * spent; this one must not stop the commits of the other lanes.
  */
 function isLaneFull(answer: IngestAnswer): boolean {
-  return answer.status === 503 && errorCode(answer) === 'BACKLOG_FULL';
+  return answer.status === 503 && errorOf(answer)?.code === 'BACKLOG_FULL';
 }
 
 function errorText(answer: IngestAnswer): string {
-  const body = answer.body as { error?: { code?: string; message?: string } } | undefined;
-  const error = typeof body === 'object' && body !== null ? body.error : undefined;
+  const error = errorOf(answer);
   return error
     ? `${answer.status} ${error.code ?? ''}: ${error.message ?? ''}`
     : `${answer.status}`;
@@ -155,12 +160,10 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     if (tally.accepted === 0 && tally.malformed.length === 0 && tally.rejected.length === 0) {
       return '';
     }
-    const lines = (numbers: number[]): string =>
-      numbers.length === 0 ? '' : ` (lines ${numbers.join(', ')})`;
     return (
       `; before that: ${tally.accepted} accepted, ` +
-      `${tally.rejected.length} refused${lines(tally.rejected.map((r) => r.line))}, ` +
-      `${tally.malformed.length} malformed${lines(tally.malformed)}`
+      `${tally.rejected.length} refused${lineList(tally.rejected.map((r) => r.line))}, ` +
+      `${tally.malformed.length} malformed${lineList(tally.malformed)}`
     );
   }
 
@@ -261,10 +264,10 @@ export async function requeue(options: RequeueOptions): Promise<void> {
   const summary =
     `${tally.lines} commits in ${options.file}: ${tally.accepted} accepted${earlier(tally.duplicates)}` +
     (tally.malformed.length > 0
-      ? `, ${tally.malformed.length} malformed (lines ${tally.malformed.join(', ')})`
+      ? `, ${tally.malformed.length} malformed${lineList(tally.malformed)}`
       : '') +
     (tally.rejected.length > 0
-      ? `, ${tally.rejected.length} refused (lines ${tally.rejected.map((r) => r.line).join(', ')})`
+      ? `, ${tally.rejected.length} refused${lineList(tally.rejected.map((r) => r.line))}`
       : '') +
     (tally.rejected.some((r) => r.laneFull)
       ? '; those refused with BACKLOG_FULL wait for their lane to drain: run requeue again later ' +

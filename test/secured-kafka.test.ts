@@ -4,8 +4,10 @@
 // worker process configured only through KAFKA_SSL, KAFKA_SSL_CA_FILE and the SASL variables,
 // including a worker started with a wrong password: the commit waits and is delivered once a
 // worker with the right one runs. A third listener asks for a client certificate instead (mutual
-// TLS, KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE). The broker is shared by the file (one start).
-import { defaultTopic, type KafkaRecord } from '@commitlog/core';
+// TLS, KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE). The broker checks ACLs: a topic forbidden to
+// the login fails its commits for good (forbidden-topic), and only its own, also once it is
+// revoked after the producer wrote to it. The broker is shared by the file (one start).
+import { defaultTopic, failureReason, type KafkaRecord } from '@commitlog/core';
 import {
   createRecordProducer,
   KafkaProduceError,
@@ -26,6 +28,7 @@ import {
 } from '@commitlog/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unfinishedJobs } from './support/delivery-oracle.ts';
+import { createRedisConnection, laneQueueName } from '@commitlog/queue';
 import { readUntil, text, withAdmin } from './support/kafka-check.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
@@ -87,6 +90,28 @@ async function failureOf(producer: RecordProducer, topic: string): Promise<Kafka
   throw new Error('the send was expected to fail');
 }
 
+/**
+ * Forbids the topic to the PLAIN login, and waits until the broker applies the ACL: a fresh
+ * client's send to it fails.
+ */
+async function forbid(topic: string): Promise<void> {
+  const login = kafka.logins.plain;
+  await kafka.forbidTopic(topic, login.username);
+  await waitFor(
+    async () => {
+      const probe = await createRecordProducer('platformatic', secured(login));
+      return probe
+        .send([record(topic, 'probe')])
+        .then(
+          () => false,
+          () => true,
+        )
+        .finally(() => probe.close());
+    },
+    { timeoutMs: 30_000, intervalMs: 200, description: `the ACL on ${topic} in force` },
+  );
+}
+
 describe.each(CLIENTS)('the %s producer on a SASL_SSL listener', (client) => {
   it('delivers after a login with each mechanism, with the broker verified against the CA', async () => {
     const topic = uniqueName('tls');
@@ -128,6 +153,58 @@ describe.each(CLIENTS)('the %s producer on a SASL_SSL listener', (client) => {
     );
     expect(error.retriable).toBe(true);
     expect(error.message).toMatch(/certificate/i);
+  });
+});
+
+describe.each(CLIENTS)('the %s producer and topics its login may not write', (client) => {
+  async function createTopics(...names: string[]): Promise<void> {
+    await withAdmin(kafka.plaintextBrokers, async (admin) => {
+      for (const name of names) await admin.createTopic(name, { partitions: 1 });
+    });
+  }
+
+  it('fails a record for a forbidden topic for good, as forbidden-topic', async () => {
+    const topic = uniqueName('forbidden');
+    await createTopics(topic);
+    await forbid(topic);
+    const error = await failureOf(
+      await createRecordProducer(client, secured(kafka.logins.plain)),
+      topic,
+    );
+    expect(error.code).toBe('TOPIC_AUTHORIZATION_FAILED');
+    expect(error.retriable).toBe(false);
+    expect(failureReason(error)).toBe('forbidden-topic');
+  });
+
+  it('fails only the records of a topic it wrote to once that topic is forbidden', async () => {
+    const [revoked, kept, later, last] = ['revoked', 'kept', 'later', 'last'].map(uniqueName);
+    await createTopics(revoked!, kept!, later!, last!);
+    const producer = await createRecordProducer(client, secured(kafka.logins.plain));
+    try {
+      await producer.send([record(revoked!, 'before')]);
+      await producer.send([record(kept!, 'k1')]);
+      await forbid(revoked!);
+      // A topic it has not sent to before makes kafkajs refresh the metadata of every topic it has.
+      await producer.send([record(later!, 'l1')]);
+      const refused = await producer.send([record(revoked!, 'after')]).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(KafkaProduceError);
+      expect((refused as KafkaProduceError).code).toBe('TOPIC_AUTHORIZATION_FAILED');
+      await producer.send([record(kept!, 'k2'), record(later!, 'l2')]);
+      await producer.send([record(last!, 'z1')]);
+    } finally {
+      await producer.close();
+    }
+    const got = await readUntil(
+      kafka.plaintextBrokers,
+      [kept!, later!, last!],
+      (r) => r.length >= 5,
+    );
+    expect(got.map((r) => `${r.topic}/${text(r.key)}`).sort()).toEqual(
+      [`${kept}/k1`, `${kept}/k2`, `${later}/l1`, `${later}/l2`, `${last}/z1`].sort(),
+    );
   });
 });
 
@@ -247,6 +324,71 @@ describe.each(CLIENTS)('a worker on %s configured for TLS and SASL', (client) =>
       timeoutMs: 30_000,
       description: 'the worker reporting Kafka as connected',
     });
+  });
+});
+
+describe.each(CLIENTS)('a worker on %s whose login loses a topic', (client) => {
+  let system: RunningSystem | undefined;
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  it("fails that topic's commits for good, as forbidden-topic, and delivers to the others", async () => {
+    const login = kafka.logins.plain;
+    system = await startSystem({
+      kafkaBrokers: kafka.securedBrokers,
+      env: { LANES: '2' },
+      workerEnv: {
+        KAFKA_CLIENT: client,
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: kafka.caFile,
+        KAFKA_SASL_MECHANISM: login.mechanism,
+        KAFKA_SASL_USERNAME: login.username,
+        KAFKA_SASL_PASSWORD: login.password,
+      },
+    });
+    const [revoked, later] = [uniqueName('revoked'), uniqueName('later')];
+    const [revokedTopic, laterTopic] = [
+      defaultTopic('default', revoked),
+      defaultTopic('default', later),
+    ];
+    await withAdmin(kafka.plaintextBrokers, async (admin) => {
+      await admin.createTopic(revokedTopic, { partitions: 1 });
+      await admin.createTopic(laterTopic, { partitions: 1 });
+    });
+    const post = async (bucket: string, key: string) => {
+      const response = await system!.post(putCommit({ bucket, key, value: `${key} paid` }));
+      expect(response.status).toBe(202);
+      return response.body as { id: string; lane: number };
+    };
+
+    await post(revoked, 'payment-1');
+    await readUntil(kafka.plaintextBrokers, [revokedTopic], (r) => r.length >= 1);
+    await forbid(revokedTopic);
+    // First a topic the worker has not written to: kafkajs then asked about every topic it had,
+    // and failed this commit, for good, with the revoked topic's error.
+    await post(later, 'payment-2');
+    const got = await readUntil(kafka.plaintextBrokers, [laterTopic], (r) => r.length >= 1);
+    expect(got.map((r) => text(r.key))).toEqual(['payment-2']);
+
+    const { id, lane } = await post(revoked, 'payment-3');
+    const redis = createRedisConnection({
+      url: system.redisUrl,
+      role: 'worker',
+      onError: () => {},
+    });
+    try {
+      const jobKey = `${system.prefix}:${laneQueueName(lane)}:${id}`;
+      const reason = await waitFor(() => redis.hget(jobKey, 'failedReason'), {
+        timeoutMs: 30_000,
+        description: 'the commit to the forbidden topic to fail',
+      });
+      expect(reason).toMatch(/^forbidden-topic: /);
+      expect((await unfinishedJobs(system, 2)).failed).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   type KafkaConnection,
 } from './kafka-connection.ts';
-import { toKafkaProduceError } from './kafka-errors.ts';
+import { KafkaProduceError, toKafkaProduceError } from './kafka-errors.ts';
 import type { RecordProducer } from './record-producer.ts';
 import { serialProducer } from './serial-producer.ts';
 import { resetSocket } from './socket-reset.ts';
@@ -60,6 +60,19 @@ function byTopic(records: readonly KafkaRecord[]): { topic: string; messages: Me
  */
 export const KAFKAJS_PRODUCER_RETRY = { retries: 0 } as const;
 
+/**
+ * Errors about one topic that kafkajs raises for a send to any other. Its client refreshes the
+ * metadata of every topic it has ever sent to (when a send brings a topic it has not, and every
+ * five minutes), and fails the send with the first topic's error: once a topic it wrote to is
+ * deleted (on a broker that does not create topics) or forbidden to its login, sends to other
+ * topics failed with that topic's error, a forbidden one for good (checked on kafkajs 2.2.4).
+ */
+const ANY_TOPIC_ERRORS: ReadonlySet<string> = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'INVALID_TOPIC_EXCEPTION',
+]);
+
 export async function createKafkajsProducer(connection: KafkaConnection): Promise<RecordProducer> {
   /**
    * A producer on a client of its own, which can be cut off: kafkajs's disconnect lets a request
@@ -68,6 +81,8 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
    */
   interface Generation {
     producer: Producer;
+    /** Every topic this producer was asked to send to: what its metadata refreshes ask about. */
+    topics: Set<string>;
     cutOff(): void;
   }
   const newGeneration = (): Generation => {
@@ -92,6 +107,7 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
     });
     return {
       producer: made,
+      topics: new Set(),
       cutOff() {
         cut = true;
         // resetSocket, not resetAndDestroy: that throws on a TLS socket (ssl on).
@@ -117,7 +133,8 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
     // Not fatal: the first send tries again and reports the error to its caller.
   }
 
-  async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
+  async function sendOnce(records: readonly KafkaRecord[], topics: ReadonlySet<string>) {
+    for (const topic of topics) generation.topics.add(topic);
     try {
       await ensureConnected();
       await producer.sendBatch({
@@ -133,6 +150,23 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       // broker itself answered with an error (a record too large, a topic refused).
       if (!wrapped.fromBroker) connected = false;
       throw wrapped;
+    }
+  }
+
+  async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
+    const topics = new Set(records.map((r) => r.topic));
+    try {
+      await sendOnce(records, topics);
+    } catch (error) {
+      const mayBeAboutAnotherTopic =
+        error instanceof KafkaProduceError &&
+        ANY_TOPIC_ERRORS.has(error.code) &&
+        [...generation.topics].some((topic) => !topics.has(topic));
+      if (!mayBeAboutAnotherTopic) throw error;
+      // Once more on a fresh client, which knows only this request's topics: what it answers is
+      // about them.
+      await abandon();
+      await sendOnce(records, topics);
     }
   }
 

@@ -21,6 +21,7 @@ export interface SaslLogin {
  * TLS with a certificate signed by a CA of the test's own and a SASL login (PLAIN, SCRAM-SHA-256
  * or SCRAM-SHA-512); and SSL with `ssl.client.auth=required`, which asks each client for a
  * certificate of that CA (mutual TLS) instead: what managed Kafkas at a payments company ask.
+ * An authorizer checks ACLs, which none set until a test forbids a topic (`forbidTopic`).
  */
 export interface SecuredKafka {
   /** The PLAINTEXT listener. */
@@ -37,6 +38,11 @@ export interface SecuredKafka {
   client: TestCertificates['client'];
   /** One accepted login per mechanism. */
   logins: Record<SaslMechanism, SaslLogin>;
+  /**
+   * Denies `username` every operation on `topic` (an ACL, through Kafka's own tool). Every other
+   * login loses the topic too: a topic with an ACL is open only to whom its ACLs allow.
+   */
+  forbidTopic(topic: string, username: string): Promise<void>;
   kafka: PrivateKafka;
   cleanup(): Promise<void>;
 }
@@ -87,6 +93,11 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
           `listener.name.sasl_ssl.plain.sasl.jaas.config=${jaas('org.apache.kafka.common.security.plain.PlainLoginModule', { [`user_${logins.plain.username}`]: logins.plain.password })}`,
           `listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=${jaas('org.apache.kafka.common.security.scram.ScramLoginModule')}`,
           `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=${jaas('org.apache.kafka.common.security.scram.ScramLoginModule')}`,
+          // ACLs, so that a test can forbid a login a topic. The PLAINTEXT and CONTROLLER
+          // listeners' principal (ANONYMOUS) may do anything; a resource without ACLs is open to all.
+          'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+          'super.users=User:ANONYMOUS',
+          'allow.everyone.if.no.acl.found=true',
           '',
         ].join('\n'),
     });
@@ -119,6 +130,18 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
       caPem: certificates.caPem,
       client: certificates.client,
       logins,
+      forbidTopic: (topic, username) =>
+        kafka.runTool('kafka.admin.AclCommand', [
+          '--bootstrap-server',
+          bootstrap,
+          '--add',
+          '--deny-principal',
+          `User:${username}`,
+          '--operation',
+          'All',
+          '--topic',
+          topic,
+        ]),
       kafka,
       async cleanup() {
         await kafka.cleanup();

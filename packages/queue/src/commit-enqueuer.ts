@@ -83,6 +83,20 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
   let closed = false;
   let laneCountAgreed = false;
   /**
+   * The last job timestamp given in each lane. A lane's jobs get strictly increasing ones, in the
+   * order they are stored, because a re-drive puts a lane's failed commits back in timestamp order
+   * (`redrive`): BullMQ's own (the time its job object is built) gives every job of one flush,
+   * batch request or replay the same millisecond, and the order of two versions of one key was
+   * then left to the failing workers' clocks.
+   */
+  const lastTimestamp = new Map<number, number>();
+
+  function nextTimestamp(lane: number): number {
+    const timestamp = Math.max(Date.now(), (lastTimestamp.get(lane) ?? 0) + 1);
+    lastTimestamp.set(lane, timestamp);
+    return timestamp;
+  }
+  /**
    * The wait for Redis's first connection, shared by the stores that start meanwhile: one set of
    * connection listeners instead of one per store (each flush is a store).
    */
@@ -203,7 +217,10 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
             const jobs = admitted.map((p) => ({
               name: 'commit',
               data: p.data,
-              opts: commitJobOptions(p.data.id, options.retention),
+              opts: {
+                ...commitJobOptions(p.data.id, options.retention),
+                timestamp: nextTimestamp(lane),
+              },
             }));
             // A lane's share of one flush is most often a single commit. `addBulk` sends even one
             // job through an ioredis pipeline, and every pipeline copies the connection's

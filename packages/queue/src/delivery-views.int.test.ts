@@ -220,10 +220,9 @@ describe('delivery views on the real Redis', () => {
     const stop = await workers([5], () =>
       Promise.resolve({ kind: 'fail', reason: 'expired', message: 'broker down' }),
     );
-    for (let n = 0; n < 4; n++) {
-      await enqueuer.enqueue(job(5, n));
-      await new Promise((resolve) => setTimeout(resolve, 3));
-    }
+    // In one turn: stored together (one flush), as a batch request or a replay's are, and within
+    // the same millisecond of the clock.
+    await Promise.all([0, 1, 2, 3].map((n) => enqueuer.enqueue(job(5, n))));
     await waitFor(async () => (await failedCount([5])) === 4, { description: '4 failures' });
     await stop();
     // As if the failing workers' clocks disagreed: the failed set holds them newest first.

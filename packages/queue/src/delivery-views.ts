@@ -170,10 +170,12 @@ function bucketOf(data: Partial<CommitJobData> | undefined): string | undefined 
  * commit arrives after newer ones; its vclock tells consumers). Each gets `redrivenAt`, from which
  * the worker counts a fresh TTL, and loses the retry progress of its failed delivery.
  *
- * A lane's re-driven commits go back in the order they were accepted (the job's timestamp, then
- * when it failed), not in the failed set's order: that is failure time by the failing worker's
- * clock, and two versions of one key that failed in the same millisecond, or on workers whose
- * clocks disagree, would come back newest first.
+ * A lane's re-driven commits go back in the order they were accepted (the job's timestamp, which
+ * one ingest process makes strictly increasing in each lane, then when it failed), not in the
+ * failed set's order: that is failure time by the failing worker's clock, and two versions of one
+ * key that failed in the same millisecond, or on workers whose clocks disagree, would come back
+ * newest first. Two versions accepted by different ingest processes are in the order of those
+ * processes' clocks.
  *
  * Memory stays bounded however many failed: a long Kafka outage can fail hundreds of thousands
  * of commits past their TTL, and that is when they are re-driven. The failed set is read as ids

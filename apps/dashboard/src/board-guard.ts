@@ -35,8 +35,8 @@ function forbid(req: Request, res: Response, what: string): void {
   );
 }
 
-function laneOf(req: Request, res: Response): number | undefined {
-  const lane = laneOfBoardName(String(req.params.queueName));
+function laneOf(req: Request, res: Response, laneCount: number): number | undefined {
+  const lane = laneOfBoardName(String(req.params.queueName), laneCount);
   if (lane === undefined) refuse(req, res, 404, 'not-found', 'no such lane queue');
   return lane;
 }
@@ -52,7 +52,10 @@ function laneOf(req: Request, res: Response): number | undefined {
  * leaving a mark for `DEDUP_WINDOW`.
  */
 export function boardGuard(deps: BoardGuardDeps): Router {
-  const router = Router();
+  // Bull Board's router ignores case and a trailing slash: matched that way here too, `PAUSE`
+  // would pause every lane and be audited as a resume. Only the exact paths pass; any other
+  // spelling meets the refusal below.
+  const router = Router({ caseSensitive: true, strict: true });
   router.use((req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next('router');
     if (userOf(res)?.role !== 'admin') {
@@ -86,7 +89,7 @@ export function boardGuard(deps: BoardGuardDeps): Router {
   router.put(
     ['/api/queues/:queueName/pause', '/api/queues/:queueName/resume'],
     (req, res, next) => {
-      const lane = laneOf(req, res);
+      const lane = laneOf(req, res, deps.laneCount);
       if (lane === undefined) return;
       const action = `${req.path.endsWith('pause') ? 'pause' : 'resume'} lane`;
       auditWhenAnswered(res, (outcome) =>
@@ -96,7 +99,7 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     },
   );
   router.put('/api/queues/:queueName/retry/:queueStatus', async (req, res) => {
-    const lane = laneOf(req, res);
+    const lane = laneOf(req, res, deps.laneCount);
     if (lane === undefined) return;
     if (req.params.queueStatus !== 'failed') return forbid(req, res, 'retrying delivered commits');
     const user = userOf(res)!.name;
@@ -117,7 +120,7 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     }
   });
   router.put('/api/queues/:queueName/:jobId/retry', async (req, res) => {
-    const lane = laneOf(req, res);
+    const lane = laneOf(req, res, deps.laneCount);
     if (lane === undefined) return;
     const jobId = String(req.params.jobId);
     if ((await deps.jobState(lane, jobId)) !== 'failed') {

@@ -1,4 +1,4 @@
-import { laneOfQueueName } from '@commitlog/queue';
+import { laneOfQueueName, laneQueueName } from '@commitlog/queue';
 
 /** Lanes per group in Bull Board's menu, so that hundreds of lanes make a short list. */
 export const LANES_PER_GROUP = 16;
@@ -13,9 +13,20 @@ export function laneGroupPrefix(lane: number, laneCount: number): string {
   return `lanes ${first}-${last}/`;
 }
 
-/** The lane of a queue name as Bull Board knows it (`lanes 0-15/{lane-0007}`), if it is one. */
-export function laneOfBoardName(name: string): number | undefined {
-  return laneOfQueueName(name.slice(name.lastIndexOf('/') + 1));
+/** A lane's queue name as Bull Board knows it: `lanes 0-15/{lane-0007}`. */
+export function laneBoardName(lane: number, laneCount: number): string {
+  return laneGroupPrefix(lane, laneCount) + laneQueueName(lane);
+}
+
+/**
+ * The lane of a queue name as Bull Board knows it, if it is exactly the name of one of its
+ * `laneCount` lanes: not a lane past them (Bull Board has no such queue), nor a number too long
+ * to be one.
+ */
+export function laneOfBoardName(name: string, laneCount: number): number | undefined {
+  const lane = laneOfQueueName(name.slice(name.lastIndexOf('/') + 1));
+  if (lane === undefined || !Number.isSafeInteger(lane) || lane >= laneCount) return undefined;
+  return name === laneBoardName(lane, laneCount) ? lane : undefined;
 }
 
 /** Bull Board's page of a job, under the board's base path. */

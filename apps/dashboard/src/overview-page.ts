@@ -1,9 +1,9 @@
-import { laneQueueName, type DeliveryOverview } from '@commitlog/queue';
+import type { DeliveryOverview } from '@commitlog/queue';
 import { formatAge, formatTime, shorten } from '@commitlog/runtime';
 import type { SignedInUser } from './auth.ts';
 import { BOARD_PATH } from './bull-board.ts';
 import { html, type SafeHtml } from './html.ts';
-import { boardJobPath, laneGroupPrefix } from './lane-groups.ts';
+import { boardJobPath, laneBoardName } from './lane-groups.ts';
 import { page } from './page-layout.ts';
 
 /** What an operator does about each reason a delivery failed for good. */
@@ -35,13 +35,13 @@ export interface OverviewView {
 
 function laneLink(view: OverviewView, lane: number): SafeHtml {
   if (lane >= view.boardLaneCount) return html`${lane}`;
-  const name = laneGroupPrefix(lane, view.boardLaneCount) + laneQueueName(lane);
+  const name = laneBoardName(lane, view.boardLaneCount);
   return html`<a href="${BOARD_PATH}/queue/${encodeURIComponent(name)}">${lane}</a>`;
 }
 
 function jobLink(view: OverviewView, lane: number, jobId: string): SafeHtml {
   if (lane >= view.boardLaneCount) return html`<code>${shorten(jobId, 16)}</code>`;
-  const name = laneGroupPrefix(lane, view.boardLaneCount) + laneQueueName(lane);
+  const name = laneBoardName(lane, view.boardLaneCount);
   return html`<a href="${boardJobPath(BOARD_PATH, name, jobId)}"
     ><code>${shorten(jobId, 16)}</code></a
   >`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { html } from './html.ts';
 import { jobTitle, redactJobData } from './job-redaction.ts';
-import { boardJobPath, laneGroupPrefix, laneOfBoardName } from './lane-groups.ts';
+import { boardJobPath, laneBoardName, laneGroupPrefix, laneOfBoardName } from './lane-groups.ts';
 import { safeNext } from './login-page.ts';
 
 describe('html', () => {
@@ -21,9 +21,20 @@ describe('lane groups', () => {
     expect(laneGroupPrefix(7, 8)).toBe('lanes 0-7/');
     expect(laneGroupPrefix(17, 40)).toBe('lanes 16-31/');
     expect(laneGroupPrefix(39, 40)).toBe('lanes 32-39/');
-    expect(laneOfBoardName('lanes 16-31/{lane-0017}')).toBe(17);
-    expect(laneOfBoardName('{lane-0003}')).toBe(3);
-    expect(laneOfBoardName('lanes 0-7/other')).toBeUndefined();
+    expect(laneOfBoardName('lanes 16-31/{lane-0017}', 40)).toBe(17);
+    expect(laneOfBoardName(laneBoardName(39, 40), 40)).toBe(39);
+    expect(laneOfBoardName('lanes 0-7/other', 8)).toBeUndefined();
+  });
+
+  it('finds no lane in a name Bull Board does not have', () => {
+    // Past the lanes it has, in another group's name, or a number too long to be a lane.
+    expect(laneOfBoardName('lanes 0-15/{lane-5000}', 16)).toBeUndefined();
+    expect(laneOfBoardName('lanes 16-31/{lane-0003}', 40)).toBeUndefined();
+    expect(laneOfBoardName('{lane-0003}', 16)).toBeUndefined();
+    expect(laneOfBoardName(`lanes 0-15/{lane-${'9'.repeat(400)}}`, 16)).toBeUndefined();
+  });
+
+  it('builds the page address of a job', () => {
     expect(boardJobPath('/queues', 'lanes 0-7/{lane-0002}', 'a b')).toBe(
       '/queues/queue/lanes%200-7%2F%7Blane-0002%7D/a%20b',
     );

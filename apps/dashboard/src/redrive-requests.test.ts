@@ -238,4 +238,41 @@ describe("Bull Board's pause and resume", () => {
         { audit: 'board: resume lane', user: 'ada', lane: 1, status: 200 },
       ]);
   });
+
+  it('refuse any other spelling of their paths, which the audit would name wrongly', async () => {
+    // Bull Board's router takes these too (it ignores case and a trailing slash): a pause the
+    // audit called a resume.
+    const reached: string[] = [];
+    const d = await dashboard((req, res) => {
+      reached.push(req.url ?? '');
+      res.end();
+    });
+    const lane = encodeURIComponent('lanes 0-1/{lane-0001}');
+    for (const path of [
+      '/PAUSE',
+      '/pause/',
+      `/${lane}/Pause`,
+      `/${lane}/pause/`,
+      `/${lane}/RETRY/failed`,
+    ]) {
+      const answer = await fetch(`${d.base}${BOARD_PATH}/api/queues${path}`, {
+        method: 'PUT',
+        headers: { cookie: d.cookie, 'x-csrf-token': d.csrf },
+      });
+      expect({ path, status: answer.status }).toEqual({ path, status: 403 });
+    }
+    // A lane Bull Board does not have (this dashboard has 2), or no lane at all: not found.
+    for (const name of ['lanes 0-1/{lane-5000}', `lanes 0-1/{lane-${'9'.repeat(400)}}`]) {
+      for (const action of ['pause', 'retry/failed']) {
+        const answer = await fetch(
+          `${d.base}${BOARD_PATH}/api/queues/${encodeURIComponent(name)}/${action}`,
+          { method: 'PUT', headers: { cookie: d.cookie, 'x-csrf-token': d.csrf } },
+        );
+        expect({ name, action, status: answer.status }).toEqual({ name, action, status: 404 });
+      }
+    }
+    expect(reached).toEqual([]);
+    expect(d.asked).toEqual([]);
+    expect(d.audited.filter((a) => String(a.audit).startsWith('board: '))).toEqual([]);
+  });
 });

@@ -1,6 +1,8 @@
-// infra/redis/redis.sh (what `./commitlog up` and the test set-up run first) with addresses it
-// must not start: it never prints a URL's password, and leaves TLS and cluster addresses to the
-// roles instead of refusing them.
+// infra/redis/redis.sh (what `./commitlog up` and the test set-up run first): it never prints a
+// URL's password (in its userinfo or its query), signs in as the roles read the URL (percent-
+// decoded, ?password=), and leaves TLS and cluster addresses to the roles instead of refusing them.
+import { createRedisConnection } from '@commitlog/queue';
+import { startPrivateRedis } from '@commitlog/testkit';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +31,40 @@ describe('infra/redis/redis.sh', () => {
         expect(run.output).not.toContain('S3cret');
         expect(run.output).toContain('app:***@');
       }
+    }
+  });
+
+  it('masks a password given in the query string, as the roles take it', () => {
+    const tls = redisSh(`rediss://redis.internal:6380/0?password=${PASSWORD}`, 'status');
+    expect(tls.status).toBe(0);
+    expect(tls.output).toContain('?password=***');
+    expect(tls.output).not.toContain('S3cret');
+    // Nothing listens on port 1: not a "bad port", and still masked.
+    const local = redisSh(`redis://127.0.0.1:1/0?foo=1&password=${PASSWORD}`, 'status');
+    expect(local.status).toBe(3);
+    expect(local.output).toContain('nothing answers PING on 127.0.0.1:1');
+    expect(local.output).not.toContain('S3cret');
+  });
+
+  it('signs in with a password as the roles read it: percent-decoded, or from the query', async () => {
+    const redis = await startPrivateRedis();
+    const admin = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
+    try {
+      await admin.config('SET', 'requirepass', PASSWORD);
+      const encoded = encodeURIComponent(PASSWORD);
+      for (const url of [
+        `redis://:${encoded}@127.0.0.1:${redis.port}`,
+        `redis://default:${encoded}@127.0.0.1:${redis.port}/0`,
+        `redis://127.0.0.1:${redis.port}/0?password=${encoded}`,
+      ]) {
+        const run = redisSh(url, 'status');
+        expect({ url, status: run.status, output: run.output }).toMatchObject({ url, status: 0 });
+        expect(run.output).toContain(`up on 127.0.0.1:${redis.port}`);
+      }
+      expect(redisSh(`redis://:wrong@127.0.0.1:${redis.port}`, 'status').status).toBe(3);
+    } finally {
+      admin.disconnect();
+      await redis.cleanup();
     }
   });
 

@@ -40,7 +40,8 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 elapsed() { local ms=$(( $(now_ms) - $1 )); printf '%d.%01d' $((ms / 1000)) $(( (ms % 1000) / 100 )); }
 
 # REDIS_URL with its password masked, for every message: a URL's password must never be printed.
-# The credentials end at the last @, whatever characters the password holds.
+# The credentials end at the last @, whatever characters the password holds; the roles also take
+# a password from the query string (?password=), masked too.
 SHOWN_URL=$REDIS_URL
 if [[ "$REDIS_URL" == *://*@* ]]; then
   shown_scheme=${REDIS_URL%%://*}; shown_rest=${REDIS_URL#*://}
@@ -49,6 +50,7 @@ if [[ "$REDIS_URL" == *://*@* ]]; then
     SHOWN_URL="$shown_scheme://${shown_creds%%:*}:***@${shown_rest##*@}"
   fi
 fi
+SHOWN_URL=$(sed -E 's/([?&][Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]=)[^&#]*/\1***/g' <<<"$SHOWN_URL")
 
 # A TLS (rediss://) or cluster (redis-cluster://) address is never local: nothing to start, and
 # redis-cli here would not speak to it as the roles do. The roles check it themselves at start-up.
@@ -63,14 +65,25 @@ if [[ "$REDIS_URL" != redis://* ]]; then
   esac
 fi
 
-# ---- parse REDIS_URL: scheme://[[user]:password@]host[:port][/db]
+# ---- parse REDIS_URL: scheme://[[user]:password@]host[:port][/db][?password=…], read as the
+# roles read it (ioredis): percent-encoded parts decoded, a user without a colon is a user name.
+# %XX decoded, nothing else (a backslash stays one); a query value also turns + into a space.
+url_decode() { local v=${1//\\/\\\\}; printf '%b' "${v//%/\\x}"; }
 rest=${REDIS_URL#*://}
 PASSWORD=""
 REDIS_USER=""
+query=""
+if [[ "$rest" == *\?* ]]; then query=${rest#*\?}; rest=${rest%%\?*}; fi
 if [[ "$rest" == *@* ]]; then
   creds=${rest%@*}; rest=${rest##*@}
-  PASSWORD=${creds#*:}
-  if [[ "$creds" == *:* ]]; then REDIS_USER=${creds%%:*}; else PASSWORD=$creds; fi
+  if [[ "$creds" == *:* ]]; then
+    REDIS_USER=$(url_decode "${creds%%:*}"); PASSWORD=$(url_decode "${creds#*:}")
+  else
+    REDIS_USER=$(url_decode "$creds")
+  fi
+fi
+if [[ "&${query%%#*}" =~ \&[Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]=([^&]*) ]]; then
+  PASSWORD=$(url_decode "${BASH_REMATCH[1]//+/ }")
 fi
 rest=${rest%%/*}
 HOST=${rest%:*}

@@ -107,4 +107,29 @@ describe('commitlog up, then commitlog post', () => {
     expect(await exited).toBe(0);
     expect(stdout).toContain('stopped');
   });
+
+  it('refuses a bad variable in one line that names it, before it starts anything', () => {
+    const run = spawnSync(process.execPath, ['apps/cli/src/main.ts', 'up'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        QUEUE_PREFIX: prefix,
+        LANES: '0',
+        WORKER_PORT: 'eighty',
+        INGEST_PORT: '70000',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    const lines = `${run.stdout}${run.stderr}`.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    // Every role's bad variables, each named once.
+    expect(lines[0]).toMatch(/^commitlog: invalid configuration: /);
+    for (const variable of ['LANES', 'WORKER_PORT', 'INGEST_PORT']) {
+      expect(lines[0]!.split(`${variable}: `)).toHaveLength(2);
+    }
+    // Neither Redis's nor Kafka's script ran (each prints its own lines).
+    expect(lines[0]).not.toMatch(/^(redis|kafka):/);
+  });
 });

@@ -1,9 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashPassword, maskRedisUrl } from '@commitlog/runtime';
+import {
+  ConfigError,
+  type ConfigProblem,
+  hashPassword,
+  loadDashboardConfig,
+  loadIngestConfig,
+  loadWorkerConfig,
+  maskRedisUrl,
+} from '@commitlog/runtime';
 import { CliError } from '../cli-error.ts';
-import { keptSecret, localSecrets } from '../local-secret.ts';
+import { configuredSecrets, keptSecret, localSecrets } from '../local-secret.ts';
 import { spawnRole, type Role } from '../role-process.ts';
 
 export interface UpOptions {
@@ -67,6 +75,15 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/**
+ * Where this machine reaches a role that listens on `host`: a wildcard address is reached on
+ * loopback.
+ */
+function reachable({ host, port }: { host: string; port: number }): string {
+  const name = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
+}
+
 const LOCAL_ADMIN = 'admin';
 const LOCAL_ADMIN_PASSWORD_FILE = 'dashboard-admin-password';
 
@@ -93,19 +110,37 @@ async function localDashboardEnv(options: UpOptions): Promise<NodeJS.ProcessEnv>
  * Ctrl-C (the infrastructure keeps running; `pnpm infra:down` stops it).
  */
 export async function up(options: UpOptions): Promise<void> {
-  await runScript('infra/up.sh', options);
+  const configured = configuredSecrets(options.env);
   const secrets = localSecrets(options.repoRoot, options.env);
-  const ingestPort = options.env.INGEST_PORT ?? '8080';
-  const workerPort = options.env.WORKER_PORT ?? '8082';
-  const dashboardPort = options.env.DASHBOARD_PORT ?? '8081';
   const env: NodeJS.ProcessEnv = {
     ...options.env,
     INGEST_SECRETS: secrets.join(','),
-    INGEST_PORT: ingestPort,
-    WORKER_PORT: workerPort,
-    DASHBOARD_PORT: dashboardPort,
     ...(await localDashboardEnv(options)),
   };
+  // Each role's configuration, checked before anything starts: a bad variable is then one line
+  // that names it, rather than a role that dies once Redis and Kafka are up. Addresses come from
+  // it too, read as the roles read them (a blank port is the default).
+  const problems = new Map<string, ConfigProblem>();
+  const checked = <T>(load: (env: NodeJS.ProcessEnv) => T): T | undefined => {
+    try {
+      return load(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // The roles share most variables: each bad one is named once.
+      for (const p of error.problems) problems.set(`${p.variable}: ${p.message}`, p);
+      return undefined;
+    }
+  };
+  const worker = checked(loadWorkerConfig);
+  const ingest = checked(loadIngestConfig);
+  const dashboard = checked(loadDashboardConfig);
+  if (!worker || !ingest || !dashboard) throw new ConfigError([...problems.values()]);
+  const addresses = {
+    worker: reachable(worker),
+    ingest: reachable(ingest),
+    dashboard: reachable(dashboard),
+  };
+  await runScript('infra/up.sh', options);
   const logDir = join(options.repoRoot, '.data', 'logs');
   mkdirSync(logDir, { recursive: true });
 
@@ -127,10 +162,9 @@ export async function up(options: UpOptions): Promise<void> {
       child.stderr?.pipe(stream);
       children.push({ role, child, log });
     }
-    const ports = { worker: workerPort, ingest: ingestPort, dashboard: dashboardPort };
     for (const { role, child, log } of children) {
-      options.out(`up: waiting for the ${role} to answer on port ${ports[role]} (up to 60 s)`);
-      await waitHealthy(`http://127.0.0.1:${ports[role]}/healthz`, child, log, 60_000);
+      options.out(`up: waiting for the ${role} to answer at ${addresses[role]} (up to 60 s)`);
+      await waitHealthy(`${addresses[role]}/healthz`, child, log, 60_000);
     }
   } catch (error) {
     await stopAll();
@@ -140,17 +174,17 @@ export async function up(options: UpOptions): Promise<void> {
   const out = options.out;
   out(`redis      ${maskRedisUrl(options.env.REDIS_URL ?? 'redis://127.0.0.1:6379')}`);
   out(`kafka      ${options.env.KAFKA_BROKERS ?? '127.0.0.1:9092'}`);
-  out(`ingest     http://127.0.0.1:${ingestPort}  (log ${children[1]!.log})`);
-  out(`worker     http://127.0.0.1:${workerPort}/metrics  (log ${children[0]!.log})`);
+  out(`ingest     ${addresses.ingest}  (log ${children[1]!.log})`);
+  out(`worker     ${addresses.worker}/metrics  (log ${children[0]!.log})`);
   out(
-    `dashboard  http://127.0.0.1:${dashboardPort}  (log ${children[2]!.log}; ` +
+    `dashboard  ${addresses.dashboard}  (log ${children[2]!.log}; ` +
       (options.env.DASHBOARD_USERS
         ? 'users from DASHBOARD_USERS)'
         : `user ${LOCAL_ADMIN}, password in .data/${LOCAL_ADMIN_PASSWORD_FILE})`),
   );
   // A configured secret is never printed: only the local one made for this machine is.
   out(
-    options.env.INGEST_SECRETS
+    configured
       ? 'secret     from INGEST_SECRETS (not shown)'
       : `secret     ${secrets[0]}  (sign requests with it; kept in .data/ingest-secret)`,
   );

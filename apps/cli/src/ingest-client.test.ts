@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { CliError } from './cli-error.ts';
 import { postSigned } from './ingest-client.ts';
 import { IngestUnreachableError } from './ingest-unreachable-error.ts';
 
@@ -24,8 +25,10 @@ describe('postSigned', () => {
   });
 
   it('does not call a request fetch cannot even build unreachable (no retries, no URL repeated)', async () => {
-    const failure = postSigned({ url: 'http://ops:pw@127.0.0.1:1/v1/commits', secret, body });
-    await expect(failure).rejects.toBeInstanceOf(TypeError);
+    const failure = postSigned({ url: 'http://ops:s3cret@127.0.0.1:1/v1/commits', secret, body });
+    await expect(failure).rejects.toBeInstanceOf(CliError);
     await expect(failure).rejects.not.toBeInstanceOf(IngestUnreachableError);
+    await expect(failure).rejects.toThrow('INGEST_URL: fetch cannot send a request to it');
+    await expect(failure).rejects.not.toThrow(/s3cret|127\.0\.0\.1/);
   });
 });

@@ -1,4 +1,5 @@
 import { signRequest, SIGNATURE_HEADER } from '@commitlog/core';
+import { CliError } from './cli-error.ts';
 import { IngestUnreachableError, networkReason } from './ingest-unreachable-error.ts';
 
 /** One answer of the ingest, parsed. */
@@ -41,11 +42,19 @@ export async function postSigned(options: {
     text = await response.text();
   } catch (error) {
     // Only a network failure or a timeout may pass with time (retriable); fetch's own TypeError
-    // for a request it cannot even build does not, and its message may repeat the whole URL.
+    // for a request it cannot even build does not.
     const network =
       (error instanceof Error && error.name === 'TimeoutError') ||
       (error instanceof TypeError && error.message === 'fetch failed');
-    if (!network) throw error;
+    if (!network) {
+      // Not the client's message: it may hold the URL, credentials and all.
+      throw new CliError(
+        'BAD_INGEST_URL',
+        'INGEST_URL: fetch cannot send a request to it',
+        1,
+        error,
+      );
+    }
     throw new IngestUnreachableError(options.url, networkReason(error, timeoutMs), error);
   }
   let body: unknown = text;

@@ -32,7 +32,10 @@ describe('runCli', () => {
 
   it('refuses a bad redrive flag with one line and exit code 2, before touching Redis', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    expect(await runCli(['redrive', '--reasn', 'expired'], {})).toBe(2);
+    // Nothing listens at this REDIS_URL: a connection tried first would fail with another line.
+    expect(
+      await runCli(['redrive', '--reasn', 'expired'], { REDIS_URL: 'redis://127.0.0.1:1' }),
+    ).toBe(2);
     expect(stderr).toHaveBeenCalledTimes(1);
     expect(String(stderr.mock.calls[0]?.[0])).toBe(
       'commitlog: redrive: unknown argument "--reasn"\n',

@@ -1,4 +1,4 @@
-import { commitId, laneOf, parseCommit, signRequest } from '@commitlog/core';
+import { commitId, laneOf, parseCommit, signRequest, singleCommitBodyLimit } from '@commitlog/core';
 import {
   BacklogFullError,
   QueueUnavailableError,
@@ -8,11 +8,7 @@ import {
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createBodyBudget } from './body-budget.ts';
-import {
-  createCommitHandlers,
-  singleCommitBodyLimit,
-  singleRequestBodyLimit,
-} from './commit-handlers.ts';
+import { createCommitHandlers, singleRequestBodyLimit } from './commit-handlers.ts';
 import type { CommitRequest } from './commit-request.ts';
 import { readRawBody } from './read-raw-body.ts';
 import type { CommitResponse } from './request-summary.ts';

@@ -3,6 +3,7 @@ import {
   CommitTooLargeError,
   parseBatch,
   parseCommit,
+  singleCommitBodyLimit,
   ValidationError,
   type Commit,
 } from '@commitlog/core';
@@ -32,17 +33,6 @@ export interface CommitHandlers {
   postCommit(request: CommitRequest): Promise<CommitResponse>;
   /** `POST /v1/commits/batch`: `{"commits": [...]}`, 1 to 1,000, answered in order. */
   postBatch(request: CommitRequest): Promise<CommitResponse>;
-}
-
-/** Room for JSON around a commit's base64 (field names, metadata, indexes), bytes. */
-const JSON_OVERHEAD_BYTES = 64 * 1024;
-
-/**
- * The body limit of `POST /v1/commits`: a commit of `maxCommitBytes` travels as base64 (4/3 as
- * many bytes) inside some JSON. Bigger bodies are refused before they are read.
- */
-export function singleCommitBodyLimit(maxCommitBytes: number): number {
-  return Math.ceil((maxCommitBytes * 4) / 3) + JSON_OVERHEAD_BYTES;
 }
 
 /**

@@ -37,6 +37,18 @@ export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
  */
 export const RECORD_FRAMING_BYTES = 200;
 
+/** Room for JSON around a commit's base64 (field names, metadata, indexes), bytes. */
+const JSON_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * The body limit of `POST /v1/commits`: a commit of `maxCommitBytes` travels as base64 (4/3 as
+ * many bytes) inside some JSON. Bigger bodies are refused before they are read; a batch's limit
+ * must be at least this, or a batch could not carry one commit of the largest size.
+ */
+export function singleCommitBodyLimit(maxCommitBytes: number): number {
+  return Math.ceil((maxCommitBytes * 4) / 3) + JSON_OVERHEAD_BYTES;
+}
+
 /** What a record weighs on Kafka, before the protocol's few bytes of framing: key, value, headers. */
 export function recordSize(record: KafkaRecord): number {
   let bytes = record.key.byteLength + (record.value?.byteLength ?? 0);

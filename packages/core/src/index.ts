@@ -31,6 +31,7 @@ export {
   KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
   RECORD_FRAMING_BYTES,
   recordSize,
+  singleCommitBodyLimit,
 } from './commit-size.ts';
 export { commitId } from './commit-id.ts';
 export { laneName, laneOf, MAX_LANES } from './lane.ts';

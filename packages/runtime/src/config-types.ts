@@ -53,9 +53,16 @@ export interface IngestConfig extends CommonConfig {
    * rotation), at least 32 characters each. Never log them: use `describeConfig`.
    */
   secrets: string[];
-  /** `MAX_COMMIT_BYTES`: largest commit accepted, at most 1,048,576 (what Kafka takes). Default 1,000,000. */
+  /**
+   * `MAX_COMMIT_BYTES`: largest commit accepted, as its Kafka record (key, value and every
+   * header); at most 1,048,388 (Kafka's default `max.message.bytes` less the record's framing).
+   * Default 1,000,000.
+   */
   maxCommitBytes: number;
-  /** `MAX_BATCH_BYTES`: HTTP body limit of `POST /v1/commits/batch`, bytes. Default 16 MiB. */
+  /**
+   * `MAX_BATCH_BYTES`: HTTP body limit of `POST /v1/commits/batch`, bytes; at least the body of
+   * one commit of `MAX_COMMIT_BYTES` (`singleCommitBodyLimit`). Default 16 MiB.
+   */
   maxBatchBytes: number;
   /** `MAX_LANE_BACKLOG`: waiting commits in one lane before the ingest answers 503. Default 100,000. */
   maxLaneBacklog: number;

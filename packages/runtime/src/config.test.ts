@@ -176,11 +176,17 @@ describe('loadIngestConfig', () => {
     );
   });
 
-  it('wants a batch body that holds at least one commit', () => {
+  it('wants a batch body that holds at least one commit of the largest size, as JSON', () => {
+    // As many bytes as MAX_COMMIT_BYTES is not enough: a commit travels as base64 inside JSON.
     const problems = problemsOf(() =>
-      loadIngestConfig({ INGEST_SECRETS: SECRET, MAX_BATCH_BYTES: '1000' }),
+      loadIngestConfig({ INGEST_SECRETS: SECRET, MAX_BATCH_BYTES: '1000000' }),
     );
-    expect(messageOf(problems, 'MAX_BATCH_BYTES')).toMatch(/at least MAX_COMMIT_BYTES \(1000000\)/);
+    expect(messageOf(problems, 'MAX_BATCH_BYTES')).toMatch(
+      /^must be at least 1398870, the body of one commit of MAX_COMMIT_BYTES \(1000000\) as base64 in JSON/,
+    );
+    expect(() =>
+      loadIngestConfig({ INGEST_SECRETS: SECRET, MAX_BATCH_BYTES: '1398870' }),
+    ).not.toThrow();
   });
 
   it('wants room for a full batch among the body bytes in flight', () => {

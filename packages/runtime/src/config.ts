@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RECORD_FRAMING_BYTES } from '@commitlog/core';
+import {
+  KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  RECORD_FRAMING_BYTES,
+  singleCommitBodyLimit,
+} from '@commitlog/core';
 import { DASHBOARD_USERS_RULE, dashboardUsers } from './dashboard-users.ts';
 import type { ConfigProblem } from './config-error.ts';
 import { kafkaSaslProblems } from './kafka-sasl-checks.ts';
@@ -215,10 +219,10 @@ export function loadIngestConfig(env: Env, deps: ConfigDeps = {}): IngestConfig 
     MAX_BATCH_BYTES: batch,
     INGEST_MAX_BYTES_IN_FLIGHT: inFlight,
   } = values;
-  if (commit !== undefined && batch !== undefined && batch < commit) {
+  if (commit !== undefined && batch !== undefined && batch < singleCommitBodyLimit(commit)) {
     problems.push({
       variable: 'MAX_BATCH_BYTES',
-      message: `must be at least MAX_COMMIT_BYTES (${commit}), or a batch could not carry one commit (got "${batch}")`,
+      message: `must be at least ${singleCommitBodyLimit(commit)}, the body of one commit of MAX_COMMIT_BYTES (${commit}) as base64 in JSON, or a batch could not carry one (got "${batch}")`,
     });
   }
   if (batch !== undefined && inFlight !== undefined && inFlight < batch) {

@@ -1,4 +1,5 @@
 import { hashPassword } from '@commitlog/runtime';
+import { CliError } from '../cli-error.ts';
 
 export interface HashPasswordOptions {
   stdin: NodeJS.ReadStream;
@@ -24,9 +25,22 @@ function readHidden(stdin: NodeJS.ReadStream): Promise<string> {
     const onData = (chunk: string) => {
       for (const c of chunk) {
         if (c === '\r' || c === '\n') return done();
-        if (c === '\u0003') return done(new Error('cancelled'));
+        if (c === '\u0003') return done(new CliError('CANCELLED', 'cancelled'));
+        // Ctrl-D ends the input, as in a shell; on an empty line, it gives up.
+        if (c === '\u0004') {
+          return line === '' ? done(new CliError('CANCELLED', 'cancelled')) : done();
+        }
         if (c === '\u007f' || c === '\b') line = line.slice(0, -1);
-        else line += c;
+        else if (c < ' ') {
+          // An arrow or function key (an escape sequence), Tab, Ctrl-something: not what the
+          // password will be typed as at sign-in, so not hashed.
+          return done(
+            new CliError(
+              'BAD_PASSWORD',
+              'the password holds a control character (an arrow key, Tab, Ctrl-…): type it again without',
+            ),
+          );
+        } else line += c;
       }
     };
     stdin.on('data', onData);

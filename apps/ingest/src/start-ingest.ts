@@ -3,6 +3,7 @@ import {
   createCommitEnqueuer,
   createRedisConnection,
   readLaneCount,
+  readRedisMemory,
   whenFirstConnected,
   type RedisSafety,
   UnsafeRedisError,
@@ -22,6 +23,7 @@ import { createIngestApp } from './ingest-app.ts';
 import { createIngestMetrics } from './ingest-metrics.ts';
 import { createIngestReadiness } from './ingest-readiness.ts';
 import { createIngestServer } from './ingest-server.ts';
+import { watchRedisMemory } from './redis-memory-watch.ts';
 import { watchRedisSafety } from './redis-safety-watch.ts';
 
 /** A running ingest. */
@@ -63,8 +65,10 @@ export async function startIngest(
     onError: redisErrorLogger(logger),
   });
   const safety = watchRedisSafety(connection, logger);
+  const memory = watchRedisMemory(() => readRedisMemory(connection), logger);
   const disconnect = async (): Promise<void> => {
     safety.stop();
+    memory.stop();
     await connection.quit().catch(() => connection.disconnect());
   };
 
@@ -72,6 +76,7 @@ export async function startIngest(
   try {
     await whenFirstConnected(connection, FIRST_CONNECT_MS);
     reading = await safety.check();
+    await memory.check();
   } catch (err) {
     logger.warn(
       { err },
@@ -101,6 +106,7 @@ export async function startIngest(
     gather: config.enqueueBatching,
     lanes: config.lanes,
     admit: () => safety.admit(),
+    checkRoom: () => memory.checkRoom(),
   });
   const registry = createMetricsRegistry('ingest');
   let closing = false;

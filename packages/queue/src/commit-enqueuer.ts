@@ -50,6 +50,11 @@ export interface CommitEnqueuerOptions {
    * (`QueueUnavailableError`, nothing stored). The ingest's check that Redis cannot lose them.
    */
   admit?: () => Promise<void>;
+  /**
+   * Asked before each store only, once `admit` has passed; a throw refuses the store's commits
+   * (`QueueUnavailableError`, nothing stored). The ingest's check that Redis has room left.
+   */
+  checkRoom?: () => void;
 }
 
 /**
@@ -182,6 +187,7 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
       });
       await firstConnection;
       await options.admit?.();
+      options.checkRoom?.();
       if (!laneCountAgreed) {
         // Records the count if none is, but never changes it: a change waits for stores under
         // way and is a start-up's to make. Another count recorded: 503 (LANES_MISMATCH).

@@ -91,3 +91,4 @@ export {
   UnsafeRedisError,
   type RedisSafety,
 } from './redis-safety.ts';
+export { parseMemoryInfo, readRedisMemory, type RedisMemory } from './redis-memory.ts';

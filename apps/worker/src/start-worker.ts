@@ -5,6 +5,7 @@ import {
   createRedisConnection,
   readLaneCount,
   recordStall,
+  removeExpiredFailures,
   startLaneWorkers,
   UnsafeRedisError,
 } from '@commitlog/queue';
@@ -19,6 +20,7 @@ import {
 } from '@commitlog/runtime';
 import { hostname } from 'node:os';
 import { createDeliveryHandler } from './deliver-commit.ts';
+import { sweepExpiredFailures } from './expired-failures-sweep.ts';
 import { watchLaneCount } from './lane-count-watch.ts';
 import { limitConcurrency } from './limit-concurrency.ts';
 import { createRecordGatherer } from './record-gatherer.ts';
@@ -245,6 +247,13 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       logger,
     });
     closers.push(() => Promise.resolve(laneCountWatch.stop()));
+    const failuresSweep = sweepExpiredFailures({
+      remove: () =>
+        removeExpiredFailures(connection, config.queuePrefix, lanes, config.failedRetentionMs),
+      logger,
+      retentionMs: config.failedRetentionMs,
+    });
+    closers.push(() => Promise.resolve(failuresSweep.stop()));
 
     logger.info(
       {

@@ -1,6 +1,6 @@
 import { createTestQueuePrefix, type TestQueuePrefix } from '@commitlog/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { failedEntries } from './failed-deliveries.ts';
+import { failedEntries, removeExpiredFailures } from './failed-deliveries.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 
 describe('failedEntries on the real Redis', () => {
@@ -54,6 +54,30 @@ describe('failedEntries on the real Redis', () => {
       expect(read.sort()).toEqual([...ids].sort());
     } finally {
       await queue.close();
+    }
+  });
+
+  it('removes the failures older than the retention, jobs and all, and keeps the others', async () => {
+    const hour = 3_600_000;
+    const now = Date.now();
+    const lanes = [0, 1];
+    const queues = lanes.map((lane) => openLaneQueue(space.redis, space.prefix, lane));
+    try {
+      const [lane0, lane1] = queues.map((q) => (name: string) => q.toKey(name));
+      // More old ones than one script removes, in lane 0; one old and one recent in lane 1.
+      const old = Array.from({ length: 1005 }, (_, i) => `old-${i}`);
+      await seedFailed(lane0!, old, now - 3 * hour);
+      await seedFailed(lane1!, ['old-x'], now - 2 * hour);
+      await seedFailed(lane1!, ['recent'], now - hour / 2);
+
+      expect(await removeExpiredFailures(space.redis, space.prefix, lanes, hour)).toBe(1006);
+      expect(await space.redis.zcard(lane0!('failed'))).toBe(0);
+      expect(await space.redis.exists(lane0!('old-0'), lane1!('old-x'))).toBe(0);
+      expect(await space.redis.zrange(lane1!('failed'), '0', '-1')).toEqual(['recent']);
+      expect(await space.redis.exists(lane1!('recent'))).toBe(1);
+      expect(await removeExpiredFailures(space.redis, space.prefix, lanes, hour)).toBe(0);
+    } finally {
+      await Promise.all(queues.map((q) => q.close()));
     }
   });
 });

@@ -27,6 +27,7 @@ export {
   failedByReason,
   reasonOf,
   recentFailures,
+  removeExpiredFailures,
   type FailedDelivery,
   type FailedReasonGroup,
 } from './failed-deliveries.ts';

@@ -194,7 +194,7 @@ describe('lane workers on the real Redis', () => {
     expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(900);
   });
 
-  it('writes no retry progress once its lock is another worker’s, and the job is still delivered', async () => {
+  it('writes no retry progress and holds no lane once its lock is another worker’s, and the job is still delivered', async () => {
     const jobKey = `${space.prefix}:${laneQueueName(7)}:c-7-0`;
     const theirs = { attempt: 5, lastError: 'theirs', nextTryAt: 1, heldSince: 1 };
     const errors: Error[] = [];
@@ -208,13 +208,14 @@ describe('lane workers on the real Redis', () => {
         await producer.set(`${jobKey}:lock`, 'another-worker', 'PX', 1500);
         await producer.hset(jobKey, 'progress', JSON.stringify(theirs));
         const now = Date.now();
+        // A long backoff, which this worker must not hold the lane for: the job is not its own.
         return {
           kind: 'retry',
-          delayMs: 100,
+          delayMs: 60_000,
           progress: {
             attempt: 1,
             lastError: 'SEND_TOO_LATE',
-            nextTryAt: now + 100,
+            nextTryAt: now + 60_000,
             heldSince: now,
           },
         };
@@ -227,7 +228,8 @@ describe('lane workers on the real Redis', () => {
       description: 'the lost lock reported',
     });
     expect(JSON.parse((await producer.hget(jobKey, 'progress')) ?? 'null')).toEqual(theirs);
-    // Once the other lock lapses, BullMQ moves the job back and it is delivered, not lost.
+    // Once the other lock lapses, BullMQ moves the job back and it is delivered, not lost, long
+    // before the backoff this worker was asked for would have ended.
     await waitFor(() => calls.length === 2, { timeoutMs: 20_000, description: 'the redelivery' });
     expect(calls).toEqual([undefined, 5]);
   });

@@ -215,18 +215,23 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         // Redis that refuses it must not turn the retry into a failure (see `holdLane`). Written
         // only under this worker's lock: past it, the job may be another worker's retry now.
         if (token !== undefined) {
-          await writeProgressUnderLock(
+          const written = await writeProgressUnderLock(
             options.connection,
             worker.toKey(id),
             token,
             outcome.progress,
-          )
-            .then((written) => {
-              if (!written) options.onError?.({ lane, error: new LockLostError(id) });
-            })
-            .catch((error: unknown) => {
-              options.onError?.({ lane, error: asError(error) });
-            });
+          ).catch((error: unknown) => {
+            options.onError?.({ lane, error: asError(error) });
+            return undefined;
+          });
+          if (written === false) {
+            // Not this worker's job any more: no hold of the lane (another worker may be
+            // delivering it, and the lane's next ones, now). Thrown, the error makes BullMQ try
+            // to fail the job, which its lock check refuses: the job stays its holder's.
+            const lost = new LockLostError(id);
+            options.onError?.({ lane, error: lost });
+            throw lost;
+          }
         }
         throw await holdLane(worker, lane, Math.max(1, Math.round(outcome.delayMs)), lockedUntil);
       },

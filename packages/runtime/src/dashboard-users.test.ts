@@ -39,6 +39,14 @@ describe('hashPassword and verifyPassword', () => {
       await verifyPassword('correct horse battery', hash.replace(':16384:', ':4194304:')),
     ).toBe(false);
   });
+
+  it('refuses at start-up a hash whose key is not 32 bytes, which no password could match', async () => {
+    const hash = await hashPassword('correct horse battery');
+    const longKey = `${hash}${'A'.repeat(11)}`;
+    expect(dashboardUsers(`ada:admin:${hash}`).ok).toBe(true);
+    expect(dashboardUsers(`ada:admin:${longKey}`).ok).toBe(false);
+    expect(dashboardUsers(`ada:admin:${hash.slice(0, -1)}`).ok).toBe(false);
+  });
 });
 
 describe('costs a sign-in cannot afford', () => {

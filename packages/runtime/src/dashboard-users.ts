@@ -25,7 +25,8 @@ export const MIN_PASSWORD_LENGTH = 12;
 const COST = { N: 16_384, r: 8, p: 1 } as const;
 const KEY_BYTES = 32;
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
-const ENCODED = /^scrypt:(\d+):(\d+):(\d+):([A-Za-z0-9_-]{16,}):([A-Za-z0-9_-]{32,})$/;
+/** The key is KEY_BYTES long (43 base64url characters): a key of another length matches nothing. */
+const ENCODED = /^scrypt:(\d+):(\d+):(\d+):([A-Za-z0-9_-]{16,}):([A-Za-z0-9_-]{43})$/;
 
 /** A password that may not be hashed (too short). */
 export class WeakPasswordError extends CommitlogError {

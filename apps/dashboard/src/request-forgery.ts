@@ -6,18 +6,26 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Refuses a state-changing request that a browser says came from another site: `Sec-Fetch-Site`
- * other than same-origin, or an `Origin` that is not this host. Browsers send one or both on every
- * cross-site POST, PUT, PATCH and DELETE; a client without them (curl) is not a browser that a
- * forged page could drive. Bull Board's own API calls are protected by this and SameSite=Strict.
+ * other than same-origin, or, from a browser that does not send it, an `Origin` that is not this
+ * host. Browsers send one or both on every cross-site POST, PUT, PATCH and DELETE; a client
+ * without them (curl) is not a browser that a forged page could drive. Bull Board's own API calls
+ * are protected by this and SameSite=Strict.
+ *
+ * `Sec-Fetch-Site`, which no page can set, is believed on its own: behind a proxy that rewrites
+ * `Host` (nginx's default), the browser's `Origin` never equals it, and every sign-in was refused.
+ * Without it, `Origin` is compared with the host the client asked for (`X-Forwarded-Host` from a
+ * proxy in DASHBOARD_TRUST_PROXY).
  */
 export function refuseCrossSite(req: Request, res: Response, next: NextFunction): void {
   if (SAFE_METHODS.has(req.method)) return next();
   const site = req.headers['sec-fetch-site'];
   const origin = req.headers.origin;
-  const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none';
-  const foreignOrigin =
-    origin !== undefined && origin !== 'null' && hostOf(origin) !== req.headers.host;
-  if (crossSite || foreignOrigin || origin === 'null') {
+  const foreign =
+    origin === 'null' ||
+    (site !== undefined
+      ? site !== 'same-origin' && site !== 'none'
+      : origin !== undefined && hostOf(origin) !== req.host);
+  if (foreign) {
     refuse(req, res, 403, 'csrf', 'refused: the request came from another site');
     return;
   }

@@ -67,3 +67,27 @@ describe('the sign-in throttle behind a proxy', () => {
     expect((await signIn(base, '198.51.100.9', 'ada', 'the-right-password')).status).toBe(429);
   });
 });
+
+describe('cross-site checks behind a proxy that rewrites Host', () => {
+  /** A sign-in as a browser at https://dash.example.com sends it, through such a proxy. */
+  function browserSignIn(base: string, headers: Record<string, string>) {
+    return fetch(`${base}/login`, {
+      method: 'POST',
+      headers: { origin: 'https://dash.example.com', ...headers },
+      body: new URLSearchParams({ username: 'ada', password: 'the-right-password' }),
+      redirect: 'manual',
+    });
+  }
+
+  it('believes the browser that says the request is same-origin', async () => {
+    const base = await dashboard(undefined);
+    expect((await browserSignIn(base, { 'sec-fetch-site': 'same-origin' })).status).toBe(303);
+    expect((await browserSignIn(base, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+  });
+
+  it('compares Origin with the forwarded host only from a trusted proxy', async () => {
+    const forwarded = { 'x-forwarded-host': 'dash.example.com' };
+    expect((await browserSignIn(await dashboard(['loopback']), forwarded)).status).toBe(303);
+    expect((await browserSignIn(await dashboard(undefined), forwarded)).status).toBe(403);
+  });
+});

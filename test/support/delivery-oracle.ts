@@ -2,7 +2,8 @@
  * The oracle of the fault tests: which accepted commits are missing from Kafka, and how many
  * jobs ended failed or are still held. Lost must be empty; failed must be 0.
  */
-import { createRedisConnection, readLaneBacklogs } from '@commitlog/queue';
+import { createRedisConnection, laneQueueName, readLaneBacklogs } from '@commitlog/queue';
+import { waitFor } from '@commitlog/testkit';
 import type { RunningSystem } from '@commitlog/testkit';
 import { header, readUntil } from './kafka-check.ts';
 
@@ -51,4 +52,27 @@ export async function deliveredBy(worker: { port: number }): Promise<number> {
     .then((r) => r.text())
     .catch(() => '');
   return Number(/^commitlog_delivered_total\S* (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+/**
+ * Waits until the job of an accepted commit has failed for good, and returns its reason as the
+ * lane worker wrote it (`<reason>: <message>`); and whether it is in its lane's failed set.
+ */
+export async function deliveryFailureOf(
+  system: Pick<RunningSystem, 'redisUrl' | 'prefix'>,
+  accepted: { id: string; lane: number },
+  timeoutMs = 30_000,
+): Promise<{ reason: string; inFailedSet: boolean }> {
+  const redis = createRedisConnection({ url: system.redisUrl, role: 'worker', onError: () => {} });
+  try {
+    const queueKey = `${system.prefix}:${laneQueueName(accepted.lane)}`;
+    const reason = await waitFor(() => redis.hget(`${queueKey}:${accepted.id}`, 'failedReason'), {
+      timeoutMs,
+      description: `commit ${accepted.id} to fail`,
+    });
+    const inFailedSet = (await redis.zscore(`${queueKey}:failed`, accepted.id)) !== null;
+    return { reason, inFailedSet };
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -7,7 +7,12 @@ import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
-import { loadIngestConfig, loadWorkerConfig } from '@commitlog/runtime';
+import {
+  loadDashboardConfig,
+  loadIngestConfig,
+  loadWorkerConfig,
+  type ConfigError,
+} from '@commitlog/runtime';
 import { makeTestCertificates } from '@commitlog/testkit';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -60,7 +65,7 @@ interface PodSpec {
       valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
     }[];
     volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
-    ports?: { name: string }[];
+    ports?: { name: string; containerPort: number }[];
     readinessProbe?: { httpGet: { port: string } };
     livenessProbe?: { httpGet: { port: string } };
   }[];
@@ -170,6 +175,47 @@ describe('deploy/k8s', () => {
     }
   });
 
+  it('has every role scraped on the port that serves its /metrics', () => {
+    // The ingest serves /metrics beside its API; the worker and the dashboard on their ops port.
+    const metricsPort: Record<string, number> = {
+      'commitlog-ingest': 8080,
+      'commitlog-worker': 8082,
+      'commitlog-dashboard': 8083,
+    };
+    for (const deployment of byKind('Deployment')) {
+      const name = deployment.metadata.name ?? '';
+      const annotations =
+        (
+          deployment as unknown as {
+            spec: { template: { metadata: { annotations?: Record<string, string> } } };
+          }
+        ).spec.template.metadata.annotations ?? {};
+      expect(annotations['prometheus.io/scrape'], name).toBe('true');
+      expect(Number(annotations['prometheus.io/port']), name).toBe(metricsPort[name]);
+      const ports = podSpec(deployment).containers.flatMap((c) =>
+        (c.ports ?? []).map((p) => p.containerPort),
+      );
+      expect(ports, name).toContain(metricsPort[name]);
+    }
+  });
+
+  it('ships a Secret whose placeholders every role refuses at start-up', () => {
+    const configMap = (byKind('ConfigMap')[0] as unknown as { data: Record<string, string> }).data;
+    const env = { ...configMap, ...secretData('commitlog') };
+    const refused = (load: () => unknown): string[] => {
+      try {
+        load();
+      } catch (error) {
+        return (error as ConfigError).problems.map((p) => p.variable);
+      }
+      return [];
+    };
+    expect(refused(() => loadIngestConfig(env))).toContain('INGEST_SECRETS');
+    expect(refused(() => loadDashboardConfig(env))).toEqual(
+      expect.arrayContaining(['DASHBOARD_USERS', 'DASHBOARD_SESSION_SECRET']),
+    );
+  });
+
   it("accepts the ConfigMap as shipped, and its TLS example uncommented with the TLS Secret's files", async () => {
     const configMap = (byKind('ConfigMap')[0] as unknown as { data: Record<string, string> }).data;
     // As shipped: no TLS, no Kafka login, and the TLS folder empty (the Secret is optional).
@@ -256,15 +302,25 @@ describe('docker-compose.yml', () => {
         healthcheck?: { test: string[] };
         deploy?: { replicas?: number };
         environment?: Record<string, string>;
+        restart?: string;
+        volumes?: string[];
       }
     >;
   };
 
-  it('runs Redis with AOF, noeviction and a password, and Kafka in KRaft mode', () => {
+  it('runs Redis with AOF, a maxmemory, noeviction and a password, and Kafka in KRaft mode', () => {
     const redis = compose.services.redis?.command?.join(' ') ?? '';
     expect(redis).toContain('--appendonly yes');
+    expect(redis).toContain('--appendfsync always');
+    // The ingest keeps the last 5 % of maxmemory for the workers: without one it never stops.
+    expect(redis).toContain('--maxmemory "$$REDIS_MAXMEMORY"');
+    expect(compose.services.redis?.environment?.REDIS_MAXMEMORY).toMatch(
+      /^\$\{REDIS_MAXMEMORY:-\d+gb\}$/,
+    );
     expect(redis).toContain('--maxmemory-policy noeviction');
     expect(redis).toContain('--requirepass');
+    // Through the image's entrypoint, which drops root before it runs redis-server.
+    expect(redis).toMatch(/exec docker-entrypoint\.sh redis-server /);
     expect(compose.services.kafka?.environment?.KAFKA_PROCESS_ROLES).toBe('broker,controller');
     expect(compose.services.ingest?.environment?.REDIS_URL).toMatch(
       /^redis:\/\/:\$\{REDIS_PASSWORD/,
@@ -282,6 +338,28 @@ describe('docker-compose.yml', () => {
     expect(compose.services.worker?.deploy?.replicas).toBe(3);
     for (const [name, service] of Object.entries(compose.services)) {
       expect(service.healthcheck?.test.length, name).toBeGreaterThan(0);
+      expect(service.restart, name).toBe('unless-stopped');
     }
+  });
+
+  it('keeps Redis and Kafka data on their volumes', () => {
+    const mounted = (service: string) =>
+      (compose.services[service]?.volumes ?? []).map((v) => v.split(':')[1]);
+    expect(mounted('redis')).toContain('/data');
+    // The apache/kafka image writes under /tmp unless told: a recreated container lost it all.
+    const logDirs = compose.services.kafka?.environment?.KAFKA_LOG_DIRS ?? '';
+    expect(mounted('kafka')).toContain(logDirs);
+  });
+
+  it('probes each role on the port it listens on', () => {
+    const probed = (service: string) =>
+      /127\.0\.0\.1:(\d+)\/readyz/.exec(
+        compose.services[service]?.healthcheck?.test.join(' ') ?? '',
+      )?.[1];
+    const env = compose.services;
+    expect(probed('ingest')).toBe(String(env.ingest?.environment?.INGEST_PORT));
+    expect(probed('worker')).toBe(String(env.worker?.environment?.WORKER_PORT));
+    // The dashboard's /readyz is on its ops port, DASHBOARD_OPS_PORT (default 8083).
+    expect(probed('dashboard')).toBe(env.dashboard?.environment?.DASHBOARD_OPS_PORT ?? '8083');
   });
 });

@@ -12,6 +12,17 @@ export const REQUEST_TIMEOUT_MS = 30_000;
  * kept-alive connection is seldom closed under it between two commits.
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+/**
+ * How often Node checks the two time-outs above, ms. Its default, 30 s, let a slow client hold
+ * its socket (and its body's share of the ingest's body budget) up to 30 s past them.
+ */
+export const TIMEOUT_CHECK_EVERY_MS = 1000;
+/**
+ * A socket with nothing read or written for this long is closed, ms: a client that sends
+ * requests and never reads the answers would otherwise hold them in memory for good (no request
+ * time-out runs once a request is complete). Longer than KEEP_ALIVE_TIMEOUT_MS.
+ */
+export const SOCKET_IDLE_TIMEOUT_MS = 120_000;
 
 /**
  * The HTTP server of the ingest. A request with `Expect: 100-continue` is handed to the app
@@ -19,10 +30,11 @@ export const KEEP_ALIVE_TIMEOUT_MS = 60_000;
  * body, so a client told 415 or 413 (by its declared length) never sends the body at all.
  */
 export function createIngestServer(app: RequestListener): Server {
-  const server = createServer(app);
+  const server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_EVERY_MS }, app);
   server.on('checkContinue', app);
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.timeout = SOCKET_IDLE_TIMEOUT_MS;
   return server;
 }

@@ -1,6 +1,6 @@
 import type { RedisMemory } from '@commitlog/queue';
 import { createLogger } from '@commitlog/runtime';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   INGEST_SHARE_OF_MAXMEMORY,
   RedisNearlyFullError,
@@ -86,5 +86,22 @@ describe('watchRedisMemory', () => {
     await w.memory.check();
     expect(() => w.memory.checkRoom()).toThrow(/^Redis node 10\.0\.0\.7:6379 uses 100% /);
     w.memory.stop();
+  });
+
+  it('says, once a minute, that it cannot read Redis while its readings fail', async () => {
+    vi.useFakeTimers();
+    try {
+      const warned: string[] = [];
+      const logger = createLogger({ service: 'ingest', level: 'silent' });
+      logger.warn = ((_fields: unknown, message: string) => void warned.push(message)) as never;
+      const memory = watchRedisMemory(() => Promise.reject(new Error('NOPERM')), logger, 500);
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(warned).toEqual([expect.stringMatching(/^cannot read Redis's memory/)]);
+      await vi.advanceTimersByTimeAsync(31_000);
+      expect(warned).toHaveLength(2);
+      memory.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

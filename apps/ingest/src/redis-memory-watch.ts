@@ -1,6 +1,6 @@
 import { CommitlogError } from '@commitlog/core';
 import type { RedisMemory } from '@commitlog/queue';
-import type { Logger } from '@commitlog/runtime';
+import { throttledWarn, type Logger } from '@commitlog/runtime';
 
 /**
  * The share of Redis's `maxmemory` past which the ingest stores no more commits; the rest is the
@@ -47,7 +47,8 @@ function isNearlyFull(memory: RedisMemory): boolean {
 /**
  * Reads Redis's memory every `everyMs` and says whether commits may be stored: a check made from
  * the last reading, so that storing a commit costs no round trip for it. A reading that fails
- * leaves the last one standing (a Redis that does not answer refuses the store by itself).
+ * leaves the last one standing (a Redis that does not answer refuses the store by itself), and
+ * is logged at most once a minute.
  */
 export function watchRedisMemory(
   read: () => Promise<RedisMemory>,
@@ -84,7 +85,19 @@ export function watchRedisMemory(
     return reading;
   }
 
-  const timer = setInterval(() => void check().catch(() => undefined), everyMs);
+  // While readings fail, the last one stands and the guard may be off: said once a minute.
+  const warn = throttledWarn(logger, 60_000);
+  const timer = setInterval(
+    () =>
+      void check().catch((err: unknown) =>
+        warn(
+          'memory',
+          { err },
+          "cannot read Redis's memory: commits are admitted on the last reading until it answers",
+        ),
+      ),
+    everyMs,
+  );
   timer.unref();
 
   return {

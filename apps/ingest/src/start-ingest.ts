@@ -76,13 +76,14 @@ export async function startIngest(
   try {
     await whenFirstConnected(connection, FIRST_CONNECT_MS);
     reading = await safety.check();
-    await memory.check();
   } catch (err) {
     logger.warn(
       { err },
       'cannot check Redis at start-up (down, or refusing INFO); starting anyway: /readyz says not ready and commits are answered 503 until Redis answers',
     );
   }
+  // Not fatal: the watch reads again every half second, and says so while it cannot.
+  if (reading !== undefined) await memory.check().catch(() => undefined);
   if (reading !== undefined && !reading.safe) {
     await disconnect();
     throw new UnsafeRedisError(reading);
@@ -137,6 +138,11 @@ export async function startIngest(
     await disconnect();
     throw error;
   }
+  // An accept that fails (EMFILE: out of file descriptors) is an 'error' on the server, which
+  // would end the process and every request in flight with it: logged, the server goes on.
+  server.on('error', (err) =>
+    logger.error({ err }, 'the ingest server could not accept a connection'),
+  );
   const port = (server.address() as AddressInfo).port;
 
   let closed: Promise<void> | undefined;

@@ -40,8 +40,16 @@ describe('stale copies', () => {
       'key k: commit #0 landed after #1, not replayed up to it',
     ]);
     expect(staleCopies(answered, records(['k', 'a'], ['k', 'c'], ['k', 'b']))).toEqual([
+      'key k: commit #1 first landed after #2',
       'key k: commit #1 landed after #2, not replayed up to it',
       'key k: last record is commit #1 of 3',
+    ]);
+  });
+
+  it('reports a commit that first lands after a newer one, even when the newer one comes again', () => {
+    // A consumer saw c before b: no replay, though b, c reads like one.
+    expect(staleCopies(answered, records(['k', 'a'], ['k', 'c'], ['k', 'b'], ['k', 'c']))).toEqual([
+      'key k: commit #1 first landed after #2',
     ]);
   });
 });

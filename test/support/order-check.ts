@@ -44,8 +44,8 @@ export function orderProblems(
 
 /**
  * Old copies that landed late: for every key, a record of an older commit after a newer one's
- * (repeats in a row collapsed) must start a replay that goes on, in a row, up to that newer one;
- * and the key's last record must be its newest commit. A worker that re-delivers a stalled
+ * (repeats in a row collapsed) must be a copy of one already on Kafka, starting a replay that goes
+ * on, in a row, up to that newer one; and the key's last record must be its newest commit. A worker that re-delivers a stalled
  * job with its followers replays in order; a cut-off worker whose old record lands after another
  * delivered newer ones does not. Returns human-readable problems; empty when all is well.
  */
@@ -61,18 +61,26 @@ export function staleCopies(
       .map((id) => ids.indexOf(id))
       .filter((at, i, all) => at >= 0 && at !== all[i - 1]);
     let newest = -1;
+    const landed = new Set<number>();
     for (let i = 0; i < got.length; i++) {
       const at = got[i]!;
       if (at < newest) {
+        // A replay starts at a commit that was on Kafka already: one that lands for the first
+        // time after a newer one reached a consumer out of order, whatever follows it.
+        if (!landed.has(at)) {
+          problems.push(`key ${key}: commit #${at} first landed after #${newest}`);
+        }
         // A replay: the commits from this one up to the newest seen, in a row.
         const run = got.slice(i, i + newest - at + 1);
         if (run.length !== newest - at + 1 || run.some((n, j) => n !== at + j)) {
           problems.push(`key ${key}: commit #${at} landed after #${newest}, not replayed up to it`);
         }
+        for (const n of run) landed.add(n);
         i += run.length - 1;
         newest = Math.max(newest, ...run);
         continue;
       }
+      landed.add(at);
       newest = at;
     }
     if (got.length > 0 && got[got.length - 1] !== ids.length - 1) {

@@ -9,7 +9,7 @@ import {
   type RunningSystem,
 } from '@commitlog/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lostCommits, unfinishedJobs } from './support/delivery-oracle.ts';
+import { deliveredBy, lostCommits, unfinishedJobs } from './support/delivery-oracle.ts';
 import { withAdmin } from './support/kafka-check.ts';
 import { postLoad } from './support/load.ts';
 
@@ -34,7 +34,15 @@ describe('Kafka outage under load', () => {
     const load = postLoad(system, { bucket, total: 900, perSecond: 20 });
     await new Promise((r) => setTimeout(r, 5_000));
     await kafka.stop();
-    await new Promise((r) => setTimeout(r, 30_000));
+    // The outage happened: once a request in flight has settled, nothing is delivered, and the
+    // commits accepted meanwhile wait in their lanes.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const deliveredAtStop = await deliveredBy(system.workers[0]!);
+    expect(deliveredAtStop).toBeGreaterThan(0); // read from a worker that was delivering
+    await new Promise((r) => setTimeout(r, 27_000));
+    expect(await deliveredBy(system.workers[0]!)).toBe(deliveredAtStop);
+    const waiting = await unfinishedJobs(system, 4);
+    expect(waiting.waiting + waiting.active).toBeGreaterThan(100);
     await kafka.start();
     const { accepted, refused } = await load;
 

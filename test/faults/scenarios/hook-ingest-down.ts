@@ -125,6 +125,15 @@ export function hookIngestDown(options: { commits: number }): Scenario {
         if (lines.length !== options.commits) {
           result.problems.push(`${lines.length} failure-log lines for ${options.commits} commits`);
         }
+        // Each commit's own line: a log holding one commit twice and another not at all has the
+        // right count, and the one left out would never be checked for loss.
+        const logged = new Set(tally.accepted.map((a) => a.key));
+        const missing = keys.filter((key) => !logged.has(key));
+        if (missing.length > 0) {
+          result.problems.push(
+            `commits with no failure-log line: ${missing.slice(0, 5).join(', ')}`,
+          );
+        }
         if (handoffsMs.length !== options.commits) {
           result.problems.push(
             `${handoffsMs.length} hand-offs timed for ${options.commits} commits`,

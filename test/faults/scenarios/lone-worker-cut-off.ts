@@ -4,6 +4,7 @@
 // commits; what the cut-off worker still held must not land after them once its network heals
 // (the settle-by time of each delivery: lockedUntil). Expected: 0 lost, none failed, no stale
 // copy on any key.
+import { deliveredBy } from '../../support/delivery-oracle.ts';
 import { startFaultCluster } from '../fault-cluster.ts';
 import { rowResult, sleep, type Scenario } from '../row-result.ts';
 
@@ -23,8 +24,14 @@ export function loneWorkerCutOff(options: {
       try {
         const { loneRedis, loneKafka } = cluster.proxies;
         if (!loneRedis || !loneKafka) throw new Error('the cluster has no lone worker');
+        const lone = cluster.system.workers.at(-1)!;
         const load = cluster.load({ perSecond: options.perSecond, keys: options.keys });
         await sleep(options.aroundMs);
+        // The cut must find it at work: a worker that held nothing leaves no stale copy to find.
+        const problems: string[] = [];
+        const deliveredBefore = await deliveredBy(lone);
+        if (deliveredBefore === 0)
+          problems.push('the lone worker delivered nothing before the cut');
         // A slow Kafka first, so that the worker has records waiting behind its request in flight
         // when the cut comes, as a busy worker would.
         loneKafka.setFault({ kind: 'latency', ms: 300 });
@@ -32,7 +39,14 @@ export function loneWorkerCutOff(options: {
         loneRedis.setFault({ kind: 'blackhole' });
         loneKafka.setFault({ kind: 'blackhole' });
         log('lone worker: Redis and Kafka blackholed');
-        await sleep(options.cutMs);
+        // What it sent while cut off (lock renewals, produce requests), held by its proxies: the
+        // most seen at once (a connection it gives up on takes its bytes with it).
+        let held = 0;
+        for (const until = Date.now() + options.cutMs; Date.now() < until;) {
+          held = Math.max(held, loneRedis.stats().heldBytes + loneKafka.stats().heldBytes);
+          await sleep(Math.min(500, Math.max(0, until - Date.now())));
+        }
+        if (held === 0) problems.push('the lone worker sent nothing while cut off');
         loneRedis.setFault({ kind: 'none' });
         loneKafka.setFault({ kind: 'none' });
         log('lone worker: reconnected');
@@ -41,8 +55,12 @@ export function loneWorkerCutOff(options: {
         const tally = await load.stop();
         const report = await cluster.check(tally, faultEndedAt);
         const result = rowResult('13', title, tally, report, {
-          notes: [`stale copies: ${report.staleCopies.length}`],
+          notes: [
+            `stale copies: ${report.staleCopies.length}`,
+            `lone worker: ${deliveredBefore} delivered before the cut, ${held} bytes held while cut off`,
+          ],
         });
+        result.problems.push(...problems);
         return [result];
       } finally {
         await cluster.stop();

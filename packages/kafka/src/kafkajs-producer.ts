@@ -81,6 +81,8 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
    */
   interface Generation {
     producer: Producer;
+    /** Whether its producer is connected (readiness reads the current generation's). */
+    connected: boolean;
     /** Every topic this producer was asked to send to: what its metadata refreshes ask about. */
     topics: Set<string>;
     cutOff(): void;
@@ -96,17 +98,14 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
     });
-    const made = kafka.producer({
-      idempotent: false,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: KAFKAJS_PRODUCER_RETRY,
-    });
-    made.on(made.events.DISCONNECT, () => {
-      if (made === producer) connected = false;
-    });
-    return {
-      producer: made,
+    const made: Generation = {
+      producer: kafka.producer({
+        idempotent: false,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: KAFKAJS_PRODUCER_RETRY,
+      }),
+      connected: false,
       topics: new Set(),
       cutOff() {
         cut = true;
@@ -114,30 +113,41 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
         for (const socket of sockets) resetSocket(socket);
       },
     };
+    made.producer.on(made.producer.events.DISCONNECT, () => {
+      made.connected = false;
+    });
+    return made;
   };
-  let connected = false;
   let generation = newGeneration();
-  let producer = generation.producer;
 
   // Connects on first use and again after a disconnect, so that a worker can start, and go on,
   // while Kafka is down: its sends fail as retriable errors until the brokers are back.
-  async function ensureConnected(): Promise<void> {
-    if (connected) return;
-    await producer.connect();
-    connected = true;
+  async function ensureConnected(g: Generation): Promise<void> {
+    if (g.connected) return;
+    await g.producer.connect();
+    g.connected = true;
   }
 
   try {
-    await ensureConnected();
+    await ensureConnected(generation);
   } catch {
     // Not fatal: the first send tries again and reports the error to its caller.
   }
 
-  async function sendOnce(records: readonly KafkaRecord[], topics: ReadonlySet<string>) {
-    for (const topic of topics) generation.topics.add(topic);
+  /**
+   * One produce request on generation `g`, named by the caller rather than read after an await:
+   * a send given up meanwhile (its settle-by time passed, see serialProducer) must never go out
+   * on the client that took over from it.
+   */
+  async function sendOnce(
+    g: Generation,
+    records: readonly KafkaRecord[],
+    topics: ReadonlySet<string>,
+  ) {
+    for (const topic of topics) g.topics.add(topic);
     try {
-      await ensureConnected();
-      await producer.sendBatch({
+      await ensureConnected(g);
+      await g.producer.sendBatch({
         acks: -1,
         // Under the client's request timeout (kafkajs's default here is 30 s): see brokerTimeout.
         timeout: brokerTimeout(connection.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
@@ -148,41 +158,51 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       const wrapped = toKafkaProduceError(error);
       // Readiness reports the connection as down until a send goes through again, unless the
       // broker itself answered with an error (a record too large, a topic refused).
-      if (!wrapped.fromBroker) connected = false;
+      if (!wrapped.fromBroker) g.connected = false;
       throw wrapped;
     }
   }
 
   async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
     const topics = new Set(records.map((r) => r.topic));
+    const g = generation;
     try {
-      await sendOnce(records, topics);
+      await sendOnce(g, records, topics);
     } catch (error) {
+      // Only while its client is still the current one: given up meanwhile, the send is over.
       const mayBeAboutAnotherTopic =
+        g === generation &&
         error instanceof KafkaProduceError &&
         ANY_TOPIC_ERRORS.has(error.code) &&
-        [...generation.topics].some((topic) => !topics.has(topic));
+        [...g.topics].some((topic) => !topics.has(topic));
       if (!mayBeAboutAnotherTopic) throw error;
       // Once more on a fresh client, which knows only this request's topics: what it answers is
-      // about them.
-      await abandon();
-      await sendOnce(records, topics);
+      // about them. Taken at once, with no await between: nothing can give it up first.
+      await sendOnce(abandon(), records, topics);
     }
   }
 
-  async function abandon(): Promise<void> {
+  /**
+   * Cuts the current client off and puts a fresh one in its place, which it returns. The old
+   * one's disconnect is not waited for: its sockets are reset, and any it opens is reset as it
+   * opens, so nothing it still does reaches a broker. kafkajs does not notice the reset, and its
+   * disconnect waited out its request time-out, holding every lane of the worker meanwhile.
+   */
+  function abandon(): Generation {
     const old = generation;
     generation = newGeneration();
-    producer = generation.producer;
-    connected = false;
     old.cutOff();
-    await old.producer.disconnect().catch(() => undefined);
+    old.producer.disconnect().catch(() => undefined);
+    return generation;
   }
 
   return serialProducer({
     sendNow,
-    abandon,
-    isConnected: () => connected,
-    disconnect: () => producer.disconnect(),
+    abandon: () => {
+      abandon();
+      return Promise.resolve();
+    },
+    isConnected: () => generation.connected,
+    disconnect: () => generation.producer.disconnect(),
   });
 }

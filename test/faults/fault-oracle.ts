@@ -71,13 +71,24 @@ export async function laneCounts(
   }
 }
 
-/** Reads the topic until every accepted id is on it or the deadline passes. */
+/**
+ * After every accepted id is on Kafka, how long the oracle goes on reading once no job is left:
+ * past WORKER_LOCK (4 s in every end-to-end system), by when a request given up by a worker
+ * that lost its lock can no longer land. Duplicates and stale copies that land after the last
+ * first copy are counted too.
+ */
+const LATE_COPIES_MS = 6_000;
+
+/**
+ * Reads the topic until every accepted id is on it or the deadline passes; then, once the lanes
+ * hold no job, for LATE_COPIES_MS more.
+ */
 async function readAccepted(
-  brokers: string[],
-  topic: string,
+  input: OracleInput,
   accepted: ReadonlySet<string>,
   timeoutMs: number,
 ): Promise<CollectedRecord[]> {
+  const { brokers, topic } = input;
   const collector = await collectRecords({ brokers, clientId: 'commitlog-fault-oracle' }, [topic]);
   try {
     const seen = new Set<string>();
@@ -93,6 +104,13 @@ async function readAccepted(
       },
       { timeoutMs, intervalMs: 250, description: `every accepted commit on ${topic}` },
     ).catch(() => undefined);
+    if (seen.size >= accepted.size) {
+      await waitFor(
+        async () => (await laneCounts(input.redisUrl, input.prefix, input.lanes)).unfinished === 0,
+        { timeoutMs: 30_000, intervalMs: 250, description: 'no job left in the lanes' },
+      ).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, LATE_COPIES_MS));
+    }
     return [...collector.records];
   } finally {
     await collector.stop();
@@ -101,12 +119,7 @@ async function readAccepted(
 
 export async function checkDelivery(input: OracleInput): Promise<DeliveryReport> {
   const acceptedIds = new Set(input.tally.accepted.map((a) => a.id));
-  const records = await readAccepted(
-    input.brokers,
-    input.topic,
-    acceptedIds,
-    input.drainTimeoutMs ?? 180_000,
-  );
+  const records = await readAccepted(input, acceptedIds, input.drainTimeoutMs ?? 180_000);
   const firstDelivered = new Map<string, number>();
   const keysWithDuplicates = new Set<string>();
   let duplicates = 0;

@@ -175,6 +175,33 @@ describe('deploy/k8s', () => {
     }
   });
 
+  it("runs every role as the restricted Pod Security Standard asks, the worker's count left to KEDA", () => {
+    for (const deployment of byKind('Deployment')) {
+      const name = deployment.metadata.name ?? '';
+      const pod = podSpec(deployment) as unknown as {
+        securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type?: string } };
+        containers: {
+          securityContext?: {
+            allowPrivilegeEscalation?: boolean;
+            readOnlyRootFilesystem?: boolean;
+            capabilities?: { drop?: string[] };
+          };
+        }[];
+      };
+      expect(pod.securityContext?.runAsNonRoot, name).toBe(true);
+      expect(pod.securityContext?.seccompProfile?.type, name).toBe('RuntimeDefault');
+      for (const container of pod.containers) {
+        expect(container.securityContext, name).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        });
+      }
+    }
+    const worker = byKind('Deployment').find((d) => d.metadata.name === 'commitlog-worker');
+    expect((worker as unknown as { spec: { replicas?: number } }).spec.replicas).toBeUndefined();
+  });
+
   it('has every role scraped on the port that serves its /metrics', () => {
     // The ingest serves /metrics beside its API; the worker and the dashboard on their ops port.
     const metricsPort: Record<string, number> = {

@@ -357,7 +357,11 @@ describe('ingest when Redis is away or unsafe', () => {
     );
 
     await h.queue.redis.config('SET', 'maxmemory-policy', 'noeviction');
-    expect((await httpRequest(`${h.url}/readyz`)).status).toBe(200);
+    // A reading answers every /readyz for a second: the next one after it sees the change.
+    await waitFor(async () => (await httpRequest(`${h.url}/readyz`)).status === 200, {
+      timeoutMs: 5_000,
+      description: '/readyz ready again',
+    });
     expect((await h.postSigned('/v1/commits', wireCommit())).status).toBe(202);
   });
 

@@ -12,6 +12,7 @@ import {
   createMetricsRegistry,
   drainServer,
   listenOn,
+  sharedReadiness,
   throttledWarn,
   type IngestConfig,
   type Logger,
@@ -43,6 +44,9 @@ export interface IngestDeps {
 }
 
 /** How long the first connection to Redis may take at start-up before starting without it. */
+/** How long one `/readyz` reading answers every caller, ms. */
+const READINESS_SHARED_MS = 1000;
+
 const FIRST_CONNECT_MS = 2000;
 
 /**
@@ -118,12 +122,16 @@ export async function startIngest(
       config,
       now,
     }),
-    readiness: createIngestReadiness({
-      ping: () => connection.ping(),
-      checkSafety: () => safety.check(),
-      lanes: config.lanes,
-      readLaneCount: () => readLaneCount(connection, config.queuePrefix),
-    }),
+    // Read at most once a second, whoever asks: /readyz is open to anyone who reaches the port.
+    readiness: sharedReadiness(
+      createIngestReadiness({
+        ping: () => connection.ping(),
+        checkSafety: () => safety.check(),
+        lanes: config.lanes,
+        readLaneCount: () => readLaneCount(connection, config.queuePrefix),
+      }),
+      READINESS_SHARED_MS,
+    ),
     registry,
     metrics: createIngestMetrics(registry),
     logger,

@@ -59,6 +59,7 @@ export {
   JSON_CONTENT_TYPE,
   metricsResult,
   notReadyOnceStopping,
+  sharedReadiness,
   readyzResult,
   type ErrorBody,
   type Readiness,

@@ -6,6 +6,8 @@ import {
   metricsResult,
   notReadyOnceStopping,
   readyzResult,
+  sharedReadiness,
+  type Readiness,
 } from './ops-handlers.ts';
 
 describe('ops handlers', () => {
@@ -72,5 +74,47 @@ describe('ops handlers', () => {
     expect(JSON.parse(result.body)).toEqual(
       errorBody('METRICS_FAILED', 'collecting metrics failed: collector threw'),
     );
+  });
+});
+
+describe('sharedReadiness', () => {
+  it('reads at most once per period, and shares a reading under way', async () => {
+    let t = 0;
+    let readings = 0;
+    let finish: () => void = () => undefined;
+    const probe = () => {
+      readings++;
+      return new Promise<Readiness>((resolve) => {
+        finish = () => resolve({ ready: true, checks: { redis: { ok: true } } });
+      });
+    };
+    const shared = sharedReadiness(probe, 1000, () => t);
+    const first = shared();
+    const second = shared(); // under way: the same reading
+    finish();
+    expect(await first).toEqual(await second);
+    t = 999;
+    await shared(); // within the period: no reading
+    expect(readings).toBe(1);
+    t = 1000;
+    const third = shared();
+    finish();
+    await third;
+    expect(readings).toBe(2);
+  });
+
+  it('keeps no failed reading', async () => {
+    let readings = 0;
+    const shared = sharedReadiness(
+      () => {
+        readings++;
+        return Promise.reject(new Error('probe broke'));
+      },
+      1000,
+      () => 0,
+    );
+    await expect(shared()).rejects.toThrow('probe broke');
+    await expect(shared()).rejects.toThrow('probe broke');
+    expect(readings).toBe(2);
   });
 });

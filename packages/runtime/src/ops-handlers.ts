@@ -65,6 +65,38 @@ export function notReadyOnceStopping(
       : probe();
 }
 
+/**
+ * A probe that reads at most once per `forMs`: callers within that time of the last reading get
+ * it, and callers while a reading is under way wait for that one. `/readyz` needs no sign-in, and
+ * each reading costs Redis round trips (PING, INFO on every primary, a GET): a client polling it
+ * in a loop would otherwise load Redis as much as it likes.
+ */
+export function sharedReadiness(
+  probe: ReadinessProbe,
+  forMs: number,
+  now: () => number = Date.now,
+): ReadinessProbe {
+  let underWay: Promise<Readiness> | undefined;
+  let last: { at: number; reading: Promise<Readiness> } | undefined;
+  return () => {
+    if (underWay) return underWay;
+    if (last !== undefined && now() - last.at < forMs) return last.reading;
+    const reading = probe();
+    underWay = reading;
+    reading.then(
+      () => {
+        last = { at: now(), reading };
+        underWay = undefined;
+      },
+      () => {
+        // Not kept: the next caller asks again.
+        underWay = undefined;
+      },
+    );
+    return reading;
+  };
+}
+
 /** `GET /metrics`: the registry in Prometheus' text format, or a JSON 500 if collecting failed. */
 export async function metricsResult(
   registry: Registry,

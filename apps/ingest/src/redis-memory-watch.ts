@@ -61,20 +61,15 @@ export function watchRedisMemory(
   function check(): Promise<RedisMemory> {
     reading ??= read()
       .then((memory) => {
-        const was = last !== undefined && isNearlyFull(last);
-        const now = isNearlyFull(memory);
-        const fields = {
-          usedBytes: memory.usedBytes,
-          maxBytes: memory.maxBytes,
-          node: memory.node,
-        };
-        if (now && !was) {
+        const wasFull = last !== undefined && isNearlyFull(last);
+        const full = isNearlyFull(memory);
+        if (full && !wasFull) {
           logger.warn(
-            fields,
+            memory,
             `Redis is past ${INGEST_SHARE_OF_MAXMEMORY * 100}% of its maxmemory: commits are refused (503) until the workers have delivered enough of what it holds, or maxmemory is raised`,
           );
-        } else if (was && !now) {
-          logger.info(fields, 'Redis has room again: accepting commits');
+        } else if (wasFull && !full) {
+          logger.info(memory, 'Redis has room again: accepting commits');
         }
         last = memory;
         return memory;

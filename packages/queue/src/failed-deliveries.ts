@@ -239,8 +239,8 @@ export async function recentFailures(
 const REMOVE_AT_ONCE = 1000;
 
 /**
- * Removes the failed deliveries of `lanes` that failed more than `retentionMs` before `now`,
- * their jobs and all. BullMQ removes them (`removeOnFail.age`) only when another job of the same
+ * Removes the failed deliveries of `lanes` that failed more than `retentionMs` ago, their jobs
+ * and all. BullMQ removes them (`removeOnFail.age`) only when another job of the same
  * lane fails: a lane that stopped failing kept its old failures, and the alert on them, for good.
  *
  * @returns how many were removed
@@ -250,16 +250,13 @@ export async function removeExpiredFailures(
   prefix: string,
   lanes: readonly number[],
   retentionMs: number,
-  now: number = Date.now(),
 ): Promise<number> {
   let removed = 0;
   for (const lane of lanes) {
     removed += await withLaneQueue(connection, prefix, lane, async (queue) => {
       let count = 0;
       for (;;) {
-        // `clean` counts its grace back from its own clock: `now` is honoured through the grace.
-        const grace = retentionMs + (Date.now() - now);
-        const ids = await queue.clean(grace, REMOVE_AT_ONCE, 'failed');
+        const ids = await queue.clean(retentionMs, REMOVE_AT_ONCE, 'failed');
         count += ids.length;
         if (ids.length < REMOVE_AT_ONCE) return count;
       }

@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
 import { laneQueueName } from './lane-queue-name.ts';
-import { whenFirstConnected, type RedisConnection } from './redis-connection.ts';
+import { nodeAddress, whenFirstConnected, type RedisConnection } from './redis-connection.ts';
 
 /** Where one lane lives: its queue and, on a Redis Cluster, its hash slot and the primary serving it. */
 export interface LaneLocation {
@@ -24,7 +24,7 @@ export async function readLaneLocations(
   lanes: readonly number[],
 ): Promise<LaneLocation[]> {
   if (!(connection instanceof Cluster)) {
-    const node = `${connection.options.host ?? '?'}:${connection.options.port ?? '?'}`;
+    const node = nodeAddress(connection);
     return lanes.map((lane) => ({ lane, queue: laneQueueName(lane), slot: undefined, node }));
   }
   await whenFirstConnected(connection, 5000);

@@ -158,6 +158,11 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
   return client;
 }
 
+/** A node's `host:port`, as messages name it (`?` for a part the client does not know). */
+export function nodeAddress(node: Redis): string {
+  return `${node.options.host ?? '?'}:${node.options.port ?? '?'}`;
+}
+
 /**
  * The clients of every node that holds data: the primaries of a cluster, or the one Redis. For
  * what must be asked of each node (INFO, SCAN).

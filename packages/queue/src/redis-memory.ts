@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { dataNodes, type RedisConnection } from './redis-connection.ts';
+import { dataNodes, nodeAddress, type RedisConnection } from './redis-connection.ts';
 import { parseInfo } from './redis-safety.ts';
 
 /** How much of its `maxmemory` a Redis (or, on a cluster, its fullest primary) uses. */
@@ -33,7 +33,7 @@ export async function readRedisMemory(client: RedisConnection): Promise<RedisMem
   const readings = await Promise.all(
     nodes.map(async (node: Redis) => ({
       ...parseMemoryInfo(await node.info('memory')),
-      node: single ? undefined : `${node.options.host ?? '?'}:${node.options.port ?? '?'}`,
+      node: single ? undefined : nodeAddress(node),
     })),
   );
   const share = (m: RedisMemory): number => (m.maxBytes > 0 ? m.usedBytes / m.maxBytes : 0);

@@ -1,6 +1,11 @@
 import { CommitlogError } from '@commitlog/core';
 import type { Redis } from 'ioredis';
-import { dataNodes, whenFirstConnected, type RedisConnection } from './redis-connection.ts';
+import {
+  dataNodes,
+  nodeAddress,
+  whenFirstConnected,
+  type RedisConnection,
+} from './redis-connection.ts';
 
 /** What commitlog requires of the Redis that holds accepted commits, and what it found. */
 export interface RedisSafety {
@@ -97,7 +102,7 @@ export async function checkRedisSafety(client: RedisConnection): Promise<RedisSa
     nodes.map(async (node) => ({ node, safety: await checkNode(node) })),
   );
   const named = (node: Redis, texts: string[]): string[] =>
-    texts.map((text) => `${node.options.host ?? '?'}:${node.options.port ?? '?'}: ${text}`);
+    texts.map((text) => `${nodeAddress(node)}: ${text}`);
   const safeties = readings.map((r) => r.safety);
   const first = safeties[0];
   return {

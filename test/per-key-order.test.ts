@@ -2,7 +2,10 @@
 // key's versions in sequence, as Riak's put FSM hands them over), while the lanes of a few keys
 // are held by a topic that refuses writes for a while (it does not exist and the broker does not
 // create topics: a retriable UNKNOWN_TOPIC_OR_PARTITION until the test creates it). On Kafka, every
-// key's versions must appear in the order the ingest answered them.
+// key's versions must appear in the order the ingest answered them. A version may land again only
+// in an in-order replay (A B A B): a produce request that Kafka stored but whose answer came after
+// its settle-by time (a loaded machine, WORKER_LOCK 4 s here), or that it refused in part, is sent
+// again (README, "Duplicates without a crash").
 import { defaultTopic } from '@commitlog/core';
 import {
   putCommit,
@@ -18,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { header, readUntil, withAdmin } from './support/kafka-check.ts';
-import { orderProblems } from './support/order-check.ts';
+import { orderProblemsAllowingReplays } from './support/order-check.ts';
 
 const KEYS = 200;
 const VERSIONS = 50;
@@ -111,7 +114,8 @@ describe('per-key order, end to end', () => {
         `${r.topic === heldTopic ? heldBucket : bucket}/${Buffer.from(r.key ?? []).toString()}`,
       ),
     }));
-    expect(orderProblems(byKey, keyed)).toEqual([]);
+    const problems = orderProblemsAllowingReplays(byKey, keyed);
+    expect(problems, problems.slice(0, 3).join('; ')).toEqual([]);
     expect(records.length).toBeGreaterThanOrEqual(expected + heldExpected);
   });
 });

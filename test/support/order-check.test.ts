@@ -1,6 +1,6 @@
 import type { CollectedRecord } from '@commitlog/kafka';
 import { describe, expect, it } from 'vitest';
-import { staleCopies } from './order-check.ts';
+import { orderProblems, orderProblemsAllowingReplays, staleCopies } from './order-check.ts';
 
 function records(...pairs: [string, string][]): CollectedRecord[] {
   return pairs.map(([key, id], offset) => ({
@@ -50,6 +50,57 @@ describe('stale copies', () => {
     // A consumer saw c before b: no replay, though b, c reads like one.
     expect(staleCopies(answered, records(['k', 'a'], ['k', 'c'], ['k', 'b'], ['k', 'c']))).toEqual([
       'key k: commit #1 first landed after #2',
+    ]);
+  });
+});
+
+describe('order problems', () => {
+  it('accepts the answered order with repeats in a row', () => {
+    expect(
+      orderProblems(answered, records(['k', 'a'], ['k', 'a'], ['k', 'b'], ['k', 'c'])),
+    ).toEqual([]);
+  });
+
+  it('says how the order broke: the runs that landed, an unknown id as ?', () => {
+    expect(
+      orderProblems(answered, records(['k', 'a'], ['k', 'b'], ['k', 'a'], ['k', 'b'], ['k', 'c'])),
+    ).toEqual([
+      'key k: 5 distinct-in-a-row records for 3 commits; first mismatch at 2; landed #0-1 #0-2',
+    ]);
+    expect(orderProblems(answered, records(['k', 'a'], ['k', 'x'], ['k', 'c']))).toEqual([
+      'key k: 3 distinct-in-a-row records for 3 commits; first mismatch at 1; landed #0 #? #2',
+    ]);
+    expect(orderProblems(answered, records())).toEqual([
+      'key k: 0 distinct-in-a-row records for 3 commits; first mismatch at -1; landed nothing',
+    ]);
+  });
+});
+
+describe('order problems, replays allowed', () => {
+  it('accepts the order, repeats in a row, and an in-order replay of a request sent again', () => {
+    expect(
+      orderProblemsAllowingReplays(answered, records(['k', 'a'], ['k', 'b'], ['k', 'c'])),
+    ).toEqual([]);
+    expect(
+      orderProblemsAllowingReplays(
+        answered,
+        records(['k', 'a'], ['k', 'b'], ['k', 'a'], ['k', 'b'], ['k', 'c']),
+      ),
+    ).toEqual([]);
+  });
+
+  it('reports a commit that never landed, an old copy after a newer one, and how the key landed', () => {
+    expect(orderProblemsAllowingReplays(answered, records(['k', 'a'], ['k', 'c']))).toEqual([
+      'key k: 1 commits never landed (#1)',
+      'key k: landed #0 #2',
+    ]);
+    expect(
+      orderProblemsAllowingReplays(answered, records(['k', 'a'], ['k', 'c'], ['k', 'b'])),
+    ).toEqual([
+      'key k: commit #1 first landed after #2',
+      'key k: commit #1 landed after #2, not replayed up to it',
+      'key k: last record is commit #1 of 3',
+      'key k: landed #0 #2 #1',
     ]);
   });
 });

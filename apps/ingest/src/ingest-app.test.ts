@@ -74,7 +74,7 @@ async function startApp(
     logger,
     isClosing: options.isClosing ?? (() => false),
   });
-  const started = createIngestServer(app);
+  const started = createIngestServer(app, { maxConnections: 1000 });
   server = started;
   await new Promise<void>((resolve) => started.listen(0, '127.0.0.1', resolve));
   const { port } = started.address() as AddressInfo;

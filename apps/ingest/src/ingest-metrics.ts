@@ -73,3 +73,17 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     },
   };
 }
+
+/**
+ * `commitlog_ingest_connections_dropped_total`, exported at 0 from the start (see
+ * WATCHED_REJECTION_CODES): the returned function counts one connection closed as it was
+ * accepted because INGEST_MAX_CONNECTIONS were open.
+ */
+export function droppedConnectionsCounter(registry: Registry): () => void {
+  const dropped = createCounter(registry, {
+    name: 'commitlog_ingest_connections_dropped_total',
+    help: 'Client connections closed as they were accepted: INGEST_MAX_CONNECTIONS were open.',
+  });
+  dropped.inc(0);
+  return () => dropped.inc();
+}

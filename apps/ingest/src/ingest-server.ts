@@ -24,13 +24,27 @@ export const TIMEOUT_CHECK_EVERY_MS = 1000;
  */
 export const SOCKET_IDLE_TIMEOUT_MS = 120_000;
 
+export interface IngestServerOptions {
+  /**
+   * INGEST_MAX_CONNECTIONS: past it, Node closes a connection as it accepts it, before it
+   * reads anything. Without a cap, a flood of idle connections could take every file
+   * descriptor, and with them the ingest's Redis reconnects.
+   */
+  maxConnections: number;
+  /** Called for each connection closed that way. */
+  onDrop?: () => void;
+}
+
 /**
  * The HTTP server of the ingest. A request with `Expect: 100-continue` is handed to the app
  * without Node's automatic `100 Continue`: the app sends it only when it is about to read the
  * body, so a client told 415 or 413 (by its declared length) never sends the body at all.
  */
-export function createIngestServer(app: RequestListener): Server {
+export function createIngestServer(app: RequestListener, options: IngestServerOptions): Server {
   const server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_EVERY_MS }, app);
+  server.maxConnections = options.maxConnections;
+  const { onDrop } = options;
+  if (onDrop) server.on('drop', () => onDrop());
   server.on('checkContinue', app);
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;

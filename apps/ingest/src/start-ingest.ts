@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { createBodyBudget } from './body-budget.ts';
 import { createCommitHandlers } from './commit-handlers.ts';
 import { createIngestApp } from './ingest-app.ts';
-import { createIngestMetrics } from './ingest-metrics.ts';
+import { createIngestMetrics, droppedConnectionsCounter } from './ingest-metrics.ts';
 import { createIngestReadiness } from './ingest-readiness.ts';
 import { createIngestServer } from './ingest-server.ts';
 import { watchRedisMemory } from './redis-memory-watch.ts';
@@ -138,7 +138,19 @@ export async function startIngest(
     isClosing: () => closing,
   });
 
-  const server = createIngestServer(app);
+  const countDrop = droppedConnectionsCounter(registry);
+  const warnDrop = throttledWarn(logger, 60_000);
+  const server = createIngestServer(app, {
+    maxConnections: config.maxConnections,
+    onDrop: () => {
+      countDrop();
+      warnDrop(
+        'connections',
+        { maxConnections: config.maxConnections },
+        'a client connection was closed as it was accepted: INGEST_MAX_CONNECTIONS are open',
+      );
+    },
+  });
   try {
     await listenOn(server, config.host, config.port);
   } catch (error) {

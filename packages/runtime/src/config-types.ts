@@ -72,6 +72,12 @@ export interface IngestConfig extends CommonConfig {
    */
   maxBytesInFlight: number;
   /**
+   * `INGEST_MAX_CONNECTIONS`: client connections held open at once; a connection past it is closed
+   * as it is accepted. Keeps a flood of connections from taking every file descriptor (then no
+   * Redis reconnect or log write could happen). Default 1000.
+   */
+  maxConnections: number;
+  /**
    * `INGEST_ENQUEUE_BATCHING`: store the commits of one event-loop turn together (one look-up and
    * one `addBulk` per lane), `true` or `false`. Default true; false only to measure what it buys.
    */

@@ -53,6 +53,7 @@ describe('loadIngestConfig', () => {
       maxBatchBytes: 16 * 1024 * 1024,
       maxLaneBacklog: 100_000,
       maxBytesInFlight: 64 * 1024 * 1024,
+      maxConnections: 1000,
       enqueueBatching: true,
       replayWindowS: 300,
       shutdownTimeoutMs: 10_000,
@@ -77,6 +78,7 @@ describe('loadIngestConfig', () => {
       MAX_BATCH_BYTES: '2000000',
       MAX_LANE_BACKLOG: '5',
       INGEST_ENQUEUE_BATCHING: 'false',
+      INGEST_MAX_CONNECTIONS: '250',
       SIGNATURE_MAX_AGE: '60',
       SHUTDOWN_TIMEOUT: '2500ms',
     });
@@ -95,6 +97,7 @@ describe('loadIngestConfig', () => {
       maxBatchBytes: 2_000_000,
       maxLaneBacklog: 5,
       maxBytesInFlight: 64 * 1024 * 1024,
+      maxConnections: 250,
       enqueueBatching: false,
       replayWindowS: 60,
       shutdownTimeoutMs: 2500,

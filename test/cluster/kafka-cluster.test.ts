@@ -62,9 +62,7 @@ describe('delivery to a 3-broker Kafka with one broker stopped', () => {
     // The client sends a request again whole when the stopped broker's part of it fails or its
     // answer never comes: the records the others stored land again, in order (README,
     // "Duplicates without a crash").
-    const { problems } = await deliveryProblems(kafka.brokers.slice(0, 2), topic, load.answered, {
-      allowReplays: true,
-    });
+    const { problems } = await deliveryProblems(kafka.brokers.slice(0, 2), topic, load.answered);
     expect(problems, problems.slice(0, 3).join('; ')).toEqual([]);
   });
 });

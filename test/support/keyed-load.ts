@@ -1,7 +1,7 @@
 import { deleteCommit, putCommit, waitFor, type RunningSystem } from '@commitlog/testkit';
 import type { CollectedRecord } from '@commitlog/kafka';
 import { header, readUntil } from './kafka-check.ts';
-import { orderProblems, orderProblemsAllowingReplays } from './order-check.ts';
+import { orderProblemsAllowingReplays } from './order-check.ts';
 
 /**
  * A load that keeps per-key order checkable: `clients` concurrent clients, each posting the next
@@ -77,15 +77,15 @@ export function startKeyedLoad(
 
 /**
  * Reads `topic` until the last answered commit of every key is there, then returns the order
- * problems (empty when every key's commits arrived, all of them, in the order answered). With
- * `allowReplays`, a key's commits may land again in an in-order replay (A B A B), as a produce
- * request that a failing broker refused in part is sent again (`orderProblemsAllowingReplays`).
+ * problems (empty when every key's commits arrived, all of them, in the order answered). A key's
+ * commits may land again in an in-order replay (A B A B): a produce request is sent again when
+ * a broker refused part of it, or when its answer did not come by its settle-by time although
+ * Kafka stored it (`orderProblemsAllowingReplays`).
  */
 export async function deliveryProblems(
   brokers: string[],
   topic: string,
   answered: ReadonlyMap<string, readonly string[]>,
-  options: { allowReplays?: boolean } = {},
 ): Promise<{ problems: string[]; records: CollectedRecord[] }> {
   const last = new Set([...answered.values()].flatMap((ids) => ids.slice(-1)));
   const records = await readUntil(
@@ -94,6 +94,5 @@ export async function deliveryProblems(
     (rs) => rs.filter((r) => last.has(header(r, 'commitlog-id') ?? '')).length >= last.size,
     120_000,
   );
-  const check = options.allowReplays ? orderProblemsAllowingReplays : orderProblems;
-  return { problems: check(answered, records), records };
+  return { problems: orderProblemsAllowingReplays(answered, records), records };
 }

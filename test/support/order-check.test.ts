@@ -71,7 +71,7 @@ describe('order problems', () => {
       'key k: 3 distinct-in-a-row records for 3 commits; first mismatch at 1; landed #0 #? #2',
     ]);
     expect(orderProblems(answered, records())).toEqual([
-      'key k: 0 distinct-in-a-row records for 3 commits; first mismatch at -1; landed nothing',
+      'key k: 0 distinct-in-a-row records for 3 commits; first mismatch at 0; landed nothing',
     ]);
   });
 });
@@ -87,6 +87,23 @@ describe('order problems, replays allowed', () => {
         records(['k', 'a'], ['k', 'b'], ['k', 'a'], ['k', 'b'], ['k', 'c']),
       ),
     ).toEqual([]);
+  });
+
+  it('reports a commit skipped and first landing inside a later replay', () => {
+    const four = new Map([['k', ['a', 'b', 'c', 'd']]]);
+    // A consumer saw c before b had ever landed; the replay that follows is in order.
+    expect(
+      orderProblemsAllowingReplays(
+        four,
+        records(['k', 'a'], ['k', 'c'], ['k', 'a'], ['k', 'b'], ['k', 'c'], ['k', 'd']),
+      ),
+    ).toEqual(['key k: commit #1 first landed after #2', 'key k: landed #0 #2 #0-3']);
+    expect(
+      orderProblemsAllowingReplays(
+        four,
+        records(['k', 'a'], ['k', 'b'], ['k', 'd'], ['k', 'a'], ['k', 'b'], ['k', 'c'], ['k', 'd']),
+      ),
+    ).toEqual(['key k: commit #2 first landed after #3', 'key k: landed #0-1 #3 #0-3']);
   });
 
   it('reports a commit that never landed, an old copy after a newer one, and how the key landed', () => {

@@ -63,7 +63,9 @@ export function orderProblems(
 ): string[] {
   return problemsPerKey(answered, records, (key, ids, got) => {
     if (got.length === ids.length && got.every((id, i) => id === ids[i])) return [];
-    const firstBad = got.findIndex((id, i) => id !== ids[i]);
+    const mismatch = got.findIndex((id, i) => id !== ids[i]);
+    // None among those that landed: the key's later commits are missing.
+    const firstBad = mismatch === -1 ? got.length : mismatch;
     return [
       `key ${key}: ${got.length} distinct-in-a-row records for ${ids.length} commits; first mismatch at ${firstBad}; landed ${landedRuns(ids, got)}`,
     ];
@@ -88,7 +90,7 @@ export function staleCopies(
  * Per-key order as commitlog keeps it where a produce request may be sent again: every commit
  * the ingest answered is on Kafka, and `staleCopies` finds nothing, so a copy that lands again is
  * part of an in-order replay (A B A B) and never an old version after a newer one. A request that
- * Kafka refused in part, or whose answer never came, is sent again whole (README, "Duplicates
+ * Kafka refused in part, or whose answer never came, is sent again, whole or caller by caller (README, "Duplicates
  * without a crash"); `orderProblems` refuses even that. Each key's problems end with the runs
  * that landed (see `landedRuns`).
  */
@@ -135,6 +137,13 @@ function staleCopiesOfKey(
       const run = got.slice(i, i + newest - at + 1);
       if (run.length !== newest - at + 1 || run.some((n, j) => n !== at + j)) {
         problems.push(`key ${key}: commit #${at} landed after #${newest}, not replayed up to it`);
+      }
+      // Inside it too: a commit skipped before (a c … then a b c) first reached a consumer
+      // after a newer one, however in order the replay itself is.
+      for (const n of run) {
+        if (n !== at && n < newest && !landed.has(n)) {
+          problems.push(`key ${key}: commit #${n} first landed after #${newest}`);
+        }
       }
       for (const n of run) landed.add(n);
       i += run.length - 1;

@@ -12,13 +12,17 @@ export interface WorkerKillOptions {
   perSecond: number;
 }
 
-/** LANE_BATCH_MAX of the row's workers: a lane's most commits in one produce request. */
+/**
+ * LANE_BATCH_MAX of the row's workers: a lane's most commits in one produce request. Below the
+ * default (100) so that the duplicate bound, kills × lanes × it, stays well under the commits the
+ * row sends (4 × 8 × 100 would be a third of them) and still catches a replay of a backlog.
+ */
 const LANE_BATCH = 20;
 
 export function workerKill(options: WorkerKillOptions): Scenario {
   return {
     row: '2',
-    title: `worker kill -9 ×${options.kills}`,
+    title: `worker kill -9 ×${options.kills} (LANE_BATCH_MAX=${LANE_BATCH})`,
     async run({ log }) {
       const cluster = await startFaultCluster({
         workers: 2,
@@ -46,9 +50,15 @@ export function workerKill(options: WorkerKillOptions): Scenario {
         // LANE_BATCH - 1 followers in the same produce request: all of them may have reached
         // Kafka unrecorded, and go again with the stalled job.
         const inFlightBound = options.kills * cluster.lanes * LANE_BATCH;
-        const result = rowResult('2', `worker kill -9 ×${options.kills}`, tally, report, {
-          notes: [`duplicates allowed: ≤ ${inFlightBound} (kills × lanes × LANE_BATCH_MAX)`],
-        });
+        const result = rowResult(
+          '2',
+          `worker kill -9 ×${options.kills} (LANE_BATCH_MAX=${LANE_BATCH})`,
+          tally,
+          report,
+          {
+            notes: [`duplicates allowed: ≤ ${inFlightBound} (kills × lanes × LANE_BATCH_MAX)`],
+          },
+        );
         if (report.duplicates > inFlightBound) {
           result.problems.push(`${report.duplicates} duplicates > ${inFlightBound} in flight`);
         }

@@ -217,6 +217,43 @@ describe.each(CLIENTS)('the %s producer and topics its login may not write', (cl
       [`${kept}/k1`, `${kept}/k2`, `${later}/l1`, `${later}/l2`, `${last}/z1`].sort(),
     );
   });
+
+  it('waits for a topic its login may not create (retriable), and delivers once it exists', async () => {
+    // The broker creates topics on first use, but this login may not: it answers
+    // TOPIC_AUTHORIZATION_FAILED, as for a forbidden topic, which failed the commits for good.
+    const prefix = `nocreate-${client}-`;
+    await kafka.denyCreate(kafka.noCreateLogin.username, prefix);
+    const topic = uniqueName(prefix);
+    const producer = await createRecordProducer(client, secured(kafka.noCreateLogin));
+    try {
+      // The ACLs reach the broker a moment after the tool returns; until then a send creates
+      // its topic, so each try names a topic of its own.
+      const refusal = await waitFor(
+        async () => {
+          const error = await producer.send([record(uniqueName(prefix), 'probe')]).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          return error instanceof KafkaProduceError ? error : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 500, description: 'the ACLs in force' },
+      );
+      expect(refusal.code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+      expect(refusal.retriable).toBe(true);
+      expect(refusal.message).toMatch(/does not exist, and this login may not create it/);
+      const waiting = await producer.send([record(topic, 'waiting')]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(failureReason(waiting)).toBe('unknown-topic-or-partition');
+      await createTopics(topic);
+      await producer.send([record(topic, 'waiting')]);
+    } finally {
+      await producer.close();
+    }
+    const got = await readUntil(kafka.plaintextBrokers, [topic], (r) => r.length >= 1);
+    expect(got.map((r) => text(r.key))).toEqual(['waiting']);
+  });
 });
 
 describe.each(CLIENTS)(

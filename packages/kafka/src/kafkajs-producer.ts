@@ -1,5 +1,5 @@
 import type { KafkaRecord } from '@commitlog/core';
-import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Socket } from 'node:net';
 import {
   brokerTimeout,
@@ -8,6 +8,7 @@ import {
   type KafkaConnection,
 } from './kafka-connection.ts';
 import { KafkaProduceError, toKafkaProduceError } from './kafka-errors.ts';
+import { distinguishMissingTopic, type TopicStanding } from './missing-topic.ts';
 import type { RecordProducer } from './record-producer.ts';
 import { serialProducer } from './serial-producer.ts';
 import { resetSocket } from './socket-reset.ts';
@@ -80,6 +81,8 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
    * and any it opens later are destroyed as they open.
    */
   interface Generation {
+    /** The client the producer is on: its admin asks about topics on the same sockets' terms. */
+    client: Kafka;
     producer: Producer;
     /** Whether its producer is connected (readiness reads the current generation's). */
     connected: boolean;
@@ -99,6 +102,7 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       socket.once('close', () => sockets.delete(socket));
     });
     const made: Generation = {
+      client: kafka,
       producer: kafka.producer({
         idempotent: false,
         maxInFlightRequests: 1,
@@ -165,20 +169,47 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
 
   async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
     const topics = new Set(records.map((r) => r.topic));
-    const g = generation;
+    let g = generation;
     try {
-      await sendOnce(g, records, topics);
+      try {
+        await sendOnce(g, records, topics);
+      } catch (error) {
+        // Only while its client is still the current one: given up meanwhile, the send is over.
+        const mayBeAboutAnotherTopic =
+          g === generation &&
+          error instanceof KafkaProduceError &&
+          ANY_TOPIC_ERRORS.has(error.code) &&
+          [...g.topics].some((topic) => !topics.has(topic));
+        if (!mayBeAboutAnotherTopic) throw error;
+        // Once more on a fresh client, which knows only this request's topics: what it answers
+        // is about them. Taken at once, with no await between: nothing can give it up first.
+        g = abandon();
+        await sendOnce(g, records, topics);
+      }
     } catch (error) {
-      // Only while its client is still the current one: given up meanwhile, the send is over.
-      const mayBeAboutAnotherTopic =
-        g === generation &&
-        error instanceof KafkaProduceError &&
-        ANY_TOPIC_ERRORS.has(error.code) &&
-        [...g.topics].some((topic) => !topics.has(topic));
-      if (!mayBeAboutAnotherTopic) throw error;
-      // Once more on a fresh client, which knows only this request's topics: what it answers is
-      // about them. Taken at once, with no await between: nothing can give it up first.
-      await sendOnce(abandon(), records, topics);
+      const asked = g;
+      throw await distinguishMissingTopic(error, topics, (topic) => topicStanding(asked, topic));
+    }
+  }
+
+  /**
+   * Asks about a topic without creating it (see `distinguishMissingTopic`): kafkajs's admin
+   * client never asks the broker to create topics. On the generation's own client, so that one
+   * cut off meanwhile cannot reach a broker; no retries, since the send's caller retries.
+   */
+  async function topicStanding(g: Generation, topic: string): Promise<TopicStanding> {
+    const admin = g.client.admin({ retry: { retries: 0 } });
+    try {
+      await admin.connect();
+      await admin.fetchTopicMetadata({ topics: [topic] });
+      return 'exists';
+    } catch (error) {
+      const type = (error as { type?: unknown }).type;
+      if (type === 'TOPIC_AUTHORIZATION_FAILED') return 'forbidden';
+      if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return 'missing';
+      return 'unknown';
+    } finally {
+      await admin.disconnect().catch(() => undefined);
     }
   }
 

@@ -8,6 +8,7 @@ import {
   type KafkaConnection,
 } from './kafka-connection.ts';
 import { toKafkaProduceError } from './kafka-errors.ts';
+import { distinguishMissingTopic, type TopicStanding } from './missing-topic.ts';
 import { apiIdOf, failureMessage } from './platformatic-errors.ts';
 import { isBeingReset, resetSocket } from './socket-reset.ts';
 import type { RecordProducer } from './record-producer.ts';
@@ -32,6 +33,24 @@ function toMessage(record: KafkaRecord): MessageToProduce {
     value: record.value === null ? undefined : toBuffer(record.value),
     headers,
   };
+}
+
+/**
+ * Asks about a topic without creating it (see `distinguishMissingTopic`). @platformatic/kafka
+ * 2.12.1 reports a topic the broker does not know as a UserError "Unknown topic <name>.", not
+ * as the protocol error.
+ */
+async function topicStanding(producer: Producer, topic: string): Promise<TopicStanding> {
+  try {
+    await producer.metadata({ topics: [topic], autocreateTopics: false });
+    return 'exists';
+  } catch (error) {
+    const apiId = apiIdOf(error);
+    if (apiId === 'TOPIC_AUTHORIZATION_FAILED') return 'forbidden';
+    if (apiId === 'UNKNOWN_TOPIC_OR_PARTITION') return 'missing';
+    const message = error instanceof Error ? error.message : '';
+    return message.startsWith('Unknown topic ') ? 'missing' : 'unknown';
+  }
 }
 
 /**
@@ -138,8 +157,9 @@ export async function createPlatformaticProducer(
     // The first send tries again and reports the error to its caller.
   }
   async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
+    const sending = producer;
     try {
-      await producer.send({ messages: records.map(toMessage), acks: -1 });
+      await sending.send({ messages: records.map(toMessage), acks: -1 });
       connected = true;
     } catch (error) {
       const wrapped = toKafkaProduceError(error, {
@@ -149,7 +169,9 @@ export async function createPlatformaticProducer(
       // The broker's own answer (a record too large, a topic refused) says the connection is up:
       // readiness shows Kafka down only when no broker answered.
       connected = wrapped.fromBroker;
-      throw wrapped;
+      throw await distinguishMissingTopic(wrapped, new Set(records.map((r) => r.topic)), (topic) =>
+        topicStanding(sending, topic),
+      );
     }
   }
 

@@ -39,10 +39,21 @@ export interface SecuredKafka {
   /** One accepted login per mechanism. */
   logins: Record<SaslMechanism, SaslLogin>;
   /**
+   * A PLAIN login of its own for `denyCreate`, so that the ACLs it gets touch no other test's
+   * login.
+   */
+  noCreateLogin: SaslLogin;
+  /**
    * Denies `username` every operation on `topic` (an ACL, through Kafka's own tool). Every other
    * login loses the topic too: a topic with an ACL is open only to whom its ACLs allow.
    */
   forbidTopic(topic: string, username: string): Promise<void>;
+  /**
+   * Lets `username` describe and write the topics whose names start with `prefix`, and create
+   * none (ACLs on those topics and on the cluster): the login of a worker whose operator creates
+   * its topics. Other logins lose those topics (they have ACLs now), not the others.
+   */
+  denyCreate(username: string, prefix: string): Promise<void>;
   kafka: PrivateKafka;
   cleanup(): Promise<void>;
 }
@@ -70,6 +81,11 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
       password: password('scram512'),
     },
   };
+  const noCreateLogin: SaslLogin = {
+    mechanism: 'plain',
+    username: 'commitlog-nocreate',
+    password: password('nocreate'),
+  };
   const certificateDir = await mkdtemp(join(tmpdir(), 'commitlog-kafka-tls-'));
   const removeCertificates = () => rm(certificateDir, { recursive: true, force: true });
   let certificates: TestCertificates;
@@ -90,7 +106,13 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
           'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
           'listener.name.sasl_ssl.ssl.keystore.type=PEM',
           `listener.name.sasl_ssl.ssl.keystore.location=${certificates.keyStoreFile}`,
-          `listener.name.sasl_ssl.plain.sasl.jaas.config=${jaas('org.apache.kafka.common.security.plain.PlainLoginModule', { [`user_${logins.plain.username}`]: logins.plain.password })}`,
+          `listener.name.sasl_ssl.plain.sasl.jaas.config=${jaas(
+            'org.apache.kafka.common.security.plain.PlainLoginModule',
+            {
+              [`user_${logins.plain.username}`]: logins.plain.password,
+              [`user_${noCreateLogin.username}`]: noCreateLogin.password,
+            },
+          )}`,
           `listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=${jaas('org.apache.kafka.common.security.scram.ScramLoginModule')}`,
           `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=${jaas('org.apache.kafka.common.security.scram.ScramLoginModule')}`,
           // ACLs, so that a test can forbid a login a topic. The PLAINTEXT and CONTROLLER
@@ -130,6 +152,39 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
       caPem: certificates.caPem,
       client: certificates.client,
       logins,
+      noCreateLogin,
+      async denyCreate(username, prefix) {
+        const acl = (args: string[]) =>
+          kafka.runTool('kafka.admin.AclCommand', [
+            '--bootstrap-server',
+            bootstrap,
+            '--add',
+            ...args,
+          ]);
+        await acl([
+          '--allow-principal',
+          `User:${username}`,
+          '--operation',
+          'Describe',
+          '--operation',
+          'Write',
+          '--resource-pattern-type',
+          'prefixed',
+          '--topic',
+          prefix,
+        ]);
+        await acl([
+          '--deny-principal',
+          `User:${username}`,
+          '--operation',
+          'Create',
+          '--resource-pattern-type',
+          'prefixed',
+          '--topic',
+          prefix,
+        ]);
+        await acl(['--deny-principal', `User:${username}`, '--operation', 'Create', '--cluster']);
+      },
       forbidTopic: (topic, username) =>
         kafka.runTool('kafka.admin.AclCommand', [
           '--bootstrap-server',

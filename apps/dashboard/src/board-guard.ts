@@ -35,6 +35,20 @@ function forbid(req: Request, res: Response, what: string): void {
   );
 }
 
+/**
+ * Most jobs of a lane one page of Bull Board's list may show: its own settings page offers no
+ * more. Bull Board itself sets no ceiling, and reads every job of the page with its commit: a
+ * viewer asking for millions would hold a lane's whole failed set in the dashboard's memory.
+ */
+export const MAX_JOBS_PER_PAGE = 300;
+
+/** Whether a query asks for more than MAX_JOBS_PER_PAGE jobs a page (any of its values). */
+function asksTooManyJobs(req: Request): boolean {
+  const raw: unknown = req.query.jobsPerPage;
+  const values: unknown[] = Array.isArray(raw) ? raw : [raw];
+  return values.some((value) => typeof value === 'string' && Number(value) > MAX_JOBS_PER_PAGE);
+}
+
 function laneOf(req: Request, res: Response, laneCount: number): number | undefined {
   const lane = laneOfBoardName(String(req.params.queueName), laneCount);
   if (lane === undefined) refuse(req, res, 404, 'not-found', 'no such lane queue');
@@ -57,7 +71,13 @@ export function boardGuard(deps: BoardGuardDeps): Router {
   // spelling meets the refusal below.
   const router = Router({ caseSensitive: true, strict: true });
   router.use((req, res, next) => {
-    if (req.method === 'GET' || req.method === 'HEAD') return next('router');
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (req.path === '/api/queues' && asksTooManyJobs(req)) {
+        refuse(req, res, 400, 'bad-request', `jobsPerPage: at most ${MAX_JOBS_PER_PAGE}`);
+        return;
+      }
+      return next('router');
+    }
     if (userOf(res)?.role !== 'admin') {
       refuse(req, res, 403, 'forbidden', 'viewers cannot change anything');
       return;

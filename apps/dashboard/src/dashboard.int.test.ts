@@ -24,6 +24,7 @@ import {
 } from '@commitlog/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard, type RunningDashboard } from './start-dashboard.ts';
+import { MAX_JOBS_PER_PAGE } from './board-guard.ts';
 
 const LANES = 8;
 const VALUE = Buffer.from('{"amount":100,"card":"4111111111111111"}').toString('base64');
@@ -321,6 +322,23 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     expect(body).toContain('"name":"too-big/big-1"');
     expect(body).toContain(`[redacted: 1 sibling: ${Buffer.from(VALUE, 'base64').length} bytes]`);
     expect(body).not.toContain(VALUE);
+
+    // A page at the most Bull Board's own settings offer is served; past it, refused before
+    // Bull Board reads a job (it sets no ceiling: millions would be read into memory).
+    for (const [jobsPerPage, status] of [
+      [String(MAX_JOBS_PER_PAGE), 200],
+      [String(MAX_JOBS_PER_PAGE + 1), 400],
+      [`10&jobsPerPage=10000000`, 400],
+    ] as const) {
+      const page = await fetch(
+        `${base}/queues/api/queues?activeQueue=${queue}&status=failed&page=1&jobsPerPage=${jobsPerPage}`,
+        { headers: { cookie: viewer.cookie } },
+      );
+      expect(page.status, jobsPerPage).toBe(status);
+      if (status === 400) {
+        expect(await page.json()).toMatchObject({ error: { code: 'bad-request' } });
+      }
+    }
 
     const retry = await fetch(`${base}/queues/api/queues/${queue}/retry/failed`, {
       method: 'PUT',

@@ -31,4 +31,21 @@ describe('parseFailureLogLine', () => {
     const noCommit = parseFailureLogLine('{"reason": "x"}', 7);
     expect(noCommit && 'problem' in noCommit ? noCommit.problem : '').toContain('no commit');
   });
+
+  it('names one object however its binaries are written, and tells objects apart', () => {
+    const objectOf = (commit: object): string => {
+      const parsed = parseFailureLogLine(JSON.stringify({ commit }), 1);
+      return parsed && 'object' in parsed ? parsed.object : '';
+    };
+    const text = objectOf({ bucket: 'b', key: 'k', op: 'put' });
+    expect(
+      objectOf({ bucketType: 'default', bucket: 'b', key: { base64: 'aw==' }, op: 'put' }),
+    ).toBe(text);
+    expect(objectOf({ bucket: 'b', key: 'k2', op: 'put' })).not.toBe(text);
+    expect(objectOf({ bucketType: 'maps', bucket: 'b', key: 'k', op: 'put' })).not.toBe(text);
+    // Bytes that are not UTF-8 stay in their base64 form.
+    expect(objectOf({ bucket: 'b', key: { base64: '/w==' }, op: 'put' })).toBe(
+      JSON.stringify(['default', 'b', { base64: '/w==' }]),
+    );
+  });
 });

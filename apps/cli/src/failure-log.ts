@@ -1,3 +1,4 @@
+import { binaryToBytes, bytesToBinary } from '@commitlog/core';
 /**
  * The Riak hook's failure log: one JSON object per line,
  * `{"failedAt": "<ISO-8601>", "reason": "<why>", "commit": <the commit JSON it could not hand off>}`.
@@ -5,7 +6,32 @@
  */
 
 export type FailureLogLine =
-  { line: number; commit: unknown; bytes: Buffer } | { line: number; problem: string };
+  | {
+      line: number;
+      commit: unknown;
+      bytes: Buffer;
+      /** The object the commit is of (bucket type, bucket, key), as one string: see `objectOf`. */
+      object: string;
+    }
+  | { line: number; problem: string };
+
+/**
+ * One string per Riak object, whichever form its binaries travel in: a binary's bytes decide,
+ * so `"k"` and `{"base64": "aw=="}` are one object. A field that is not a binary is kept as
+ * its JSON; the ingest refuses such a commit anyway.
+ */
+function objectOf(commit: object): string {
+  const field = (name: string, fallback?: string): unknown => {
+    const value: unknown = (commit as Record<string, unknown>)[name] ?? fallback;
+    if (typeof value === 'string') return value;
+    const base64: unknown =
+      typeof value === 'object' && value !== null
+        ? (value as { base64?: unknown }).base64
+        : undefined;
+    return typeof base64 === 'string' ? bytesToBinary(binaryToBytes({ base64 })) : (value ?? null);
+  };
+  return JSON.stringify([field('bucketType', 'default'), field('bucket'), field('key')]);
+}
 
 /** Reads one line of a failure log; `line` is 1-based, for messages. Blank lines are skipped. */
 export function parseFailureLogLine(text: string, line: number): FailureLogLine | undefined {
@@ -27,5 +53,5 @@ export function parseFailureLogLine(text: string, line: number): FailureLogLine 
   if (!('key' in commit) || !('bucket' in commit) || !('op' in commit)) {
     return { line, problem: 'no commit on this line (needs bucket, key and op)' };
   }
-  return { line, commit, bytes: Buffer.from(JSON.stringify(commit)) };
+  return { line, commit, bytes: Buffer.from(JSON.stringify(commit)), object: objectOf(commit) };
 }

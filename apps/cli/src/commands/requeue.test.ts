@@ -112,9 +112,15 @@ describe('requeue', () => {
     );
   });
 
-  it('gets the other lanes in when one lane is full, and names the lines of the full one', async () => {
-    // The ingest answers 503 BACKLOG_FULL to any request holding the key `full`, as for a lane
-    // whose deliveries are held up; any other request is taken.
+  /**
+   * A fake ingest that answers 503 BACKLOG_FULL to a request `isFull` says holds a full lane's
+   * commit (by the keys it carries, in request order), as for a lane whose deliveries are held
+   * up, and takes any other; and a requeue of `keys` against it.
+   */
+  async function requeueAgainstFullLane(
+    keys: string[],
+    isFull: (keys: string[]) => boolean,
+  ): Promise<{ error: unknown; requests: string[][]; out: string[] }> {
     const requests: string[][] = [];
     const server = createServer((req, res) => {
       let body = '';
@@ -123,7 +129,7 @@ describe('requeue', () => {
         const parsed = JSON.parse(body) as { commits?: { key: string }[]; key?: string };
         const keys = parsed.commits?.map((c) => c.key) ?? [parsed.key ?? ''];
         requests.push(keys);
-        const full = keys.includes('full');
+        const full = isFull(keys);
         res.writeHead(full ? 503 : 202, { 'content-type': 'application/json', 'retry-after': '5' });
         res.end(
           JSON.stringify(
@@ -141,8 +147,8 @@ describe('requeue', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const out: string[] = [];
-    const run = requeue({
-      file: failureLog(['a', 'full', 'b', 'c']),
+    const error = await requeue({
+      file: failureLog(keys),
       repoRoot: '/nonexistent',
       env: {
         INGEST_URL: `http://127.0.0.1:${port}`,
@@ -153,10 +159,16 @@ describe('requeue', () => {
       batchCommits: 2,
       maxTries: 3,
       sleep: () => Promise.resolve(),
-    });
-    const error = await run.then(
+    }).then(
       () => undefined,
       (e: unknown) => e,
+    );
+    return { error, requests, out };
+  }
+
+  it('gets the other lanes in when one lane is full, and names the lines of the full one', async () => {
+    const { error, requests, out } = await requeueAgainstFullLane(['a', 'full', 'b', 'c'], (keys) =>
+      keys.includes('full'),
     );
     expect(error).toBeInstanceOf(CliError);
     expect((error as CliError).code).toBe('REQUEUE_INCOMPLETE');
@@ -175,6 +187,23 @@ describe('requeue', () => {
     expect(out).toContain(
       'line 2: refused by the ingest: 503 BACKLOG_FULL: lane 3 holds 100000 waiting commits',
     );
+  });
+
+  it('holds back a later commit of a key refused for a full lane, even once the lane has room', async () => {
+    // The lane of `k` is full for its first four requests (the batch's three tries and the one
+    // alone), then has room: the second commit of `k` must not go ahead of the first.
+    let refusals = 0;
+    const { error, requests, out } = await requeueAgainstFullLane(
+      ['a', 'k', 'b', 'k', 'c', 'k'],
+      (keys) => keys.includes('k') && refusals++ < 4,
+    );
+    expect((error as CliError).code).toBe('REQUEUE_INCOMPLETE');
+    expect((error as CliError).message).toMatch(
+      /^6 commits in .*: 3 accepted, 3 refused \(lines 2, 4, 6\); those refused with BACKLOG_FULL/,
+    );
+    expect(requests).toEqual([['a', 'k'], ['a', 'k'], ['a', 'k'], ['a'], ['k'], ['b', 'c']]);
+    expect(out).toContain('line 4: held behind line 2 (the same key, refused for a full lane)');
+    expect(out).toContain('line 6: held behind line 2 (the same key, refused for a full lane)');
   });
 
   it('skips and names a line that is not UTF-8 rather than posting it altered', async () => {

@@ -30,6 +30,8 @@ export interface RequeueOptions {
 interface Entry {
   line: number;
   bytes: Buffer;
+  /** Its Riak object (see `parseFailureLogLine`). */
+  object: string;
 }
 
 interface Tally {
@@ -167,18 +169,34 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     );
   }
 
+  /**
+   * The objects with a commit refused for a full lane, and its line. A later commit of the same
+   * object is held back for the rest of the run: sent once the lane had room, it would reach
+   * Kafka before the one refused, which a later run delivers after it.
+   */
+  const heldBehind = new Map<string, number>();
+
+  /** Holds the entry back (and says so) when an earlier commit of its object was refused. */
+  function heldBack(entry: Entry): boolean {
+    const behind = heldBehind.get(entry.object);
+    if (behind === undefined) return false;
+    const why = `held behind line ${behind} (the same key, refused for a full lane)`;
+    tally.rejected.push({ line: entry.line, why, laneFull: true });
+    options.err(`line ${entry.line}: ${why}`);
+    return true;
+  }
+
   async function sendOneByOne(batch: Entry[], tries: number): Promise<void> {
     for (const entry of batch) {
+      if (heldBack(entry)) continue;
       const answer = await send(`${base}/v1/commits`, entry.bytes, entry.line, tries);
       if (answer.status === 202) {
         tally.accepted++;
         if ((answer.body as { duplicate?: boolean }).duplicate) tally.duplicates++;
       } else {
-        tally.rejected.push({
-          line: entry.line,
-          why: errorText(answer),
-          laneFull: isLaneFull(answer),
-        });
+        const laneFull = isLaneFull(answer);
+        tally.rejected.push({ line: entry.line, why: errorText(answer), laneFull });
+        if (laneFull && !heldBehind.has(entry.object)) heldBehind.set(entry.object, entry.line);
         options.err(`line ${entry.line}: refused by the ingest: ${errorText(answer)}`);
       }
     }
@@ -256,7 +274,9 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       batch = [];
       bytes = 0;
     }
-    batch.push({ line: parsed.line, bytes: parsed.bytes });
+    const entry = { line: parsed.line, bytes: parsed.bytes, object: parsed.object };
+    if (heldBack(entry)) continue;
+    batch.push(entry);
     bytes += parsed.bytes.length + 1;
   }
   await flush(batch);

@@ -28,6 +28,13 @@ describe('parseFailureLogLine', () => {
       line: 6,
       problem: '"commit" is not a JSON object',
     });
+    const unencodable = parseFailureLogLine(
+      '{"reason":"unencodable","commit":{"unencodable":true,"bucket":"b","key":"k","object":"g2o="}}',
+      8,
+    );
+    expect(unencodable && 'problem' in unencodable ? unencodable.problem : '').toMatch(
+      /^the hook could not encode this object \(reason unencodable\)/,
+    );
     const noCommit = parseFailureLogLine('{"reason": "x"}', 7);
     expect(noCommit && 'problem' in noCommit ? noCommit.problem : '').toContain('no commit');
   });

@@ -50,6 +50,14 @@ export function parseFailureLogLine(text: string, line: number): FailureLogLine 
   if (typeof commit !== 'object' || commit === null || Array.isArray(commit)) {
     return { line, problem: '"commit" is not a JSON object' };
   }
+  if ('unencodable' in commit && commit.unencodable === true) {
+    return {
+      line,
+      problem:
+        'the hook could not encode this object (reason unencodable): its Erlang term is under "object" ' +
+        '(base64 of term_to_binary); read it back with binary_to_term, or from Riak by its bucket and key',
+    };
+  }
   if (!('key' in commit) || !('bucket' in commit) || !('op' in commit)) {
     return { line, problem: 'no commit on this line (needs bucket, key and op)' };
   }

@@ -28,13 +28,15 @@
 %%%          A crash once the commit's JSON is built (reading the config, the breaker, the client,
 %%%          logging, statsd) is caught there: the commit goes to the failure log with reason
 %%%          crash (logged at error: class, reason kind, stack, bucket, key) and the outcome is
-%%%          failed.
+%%%          failed. A riak_object whose JSON cannot be built goes there too, as its external
+%%%          term (reason unencodable), and the outcome is failed.
 %%%          and Micros the time the hand-off held the calling process.
 %%%          commit_json/1 -> the exact body the hook posts (binary).
 %%%          reset_breaker/0 -> ok (closes the circuit breaker).
 %%% Errors:  postcommit/1 raises nothing: it catches every error, exit and throw and logs it
 %%%          (kind and stack only: a crash reason can hold the object, and values are never
-%%%          logged). handoff/1 and commit_json/1 raise for a term that is not a riak_object.
+%%%          logged). handoff/1 and commit_json/1 raise for a term that is not a riak_object
+%%%          (commit_json/1 also for one it cannot encode).
 %%%          When even the failure log cannot be written, the commit's bucket, key and vclock are
 %%%          logged at error level (never its value).
 %%%
@@ -72,8 +74,16 @@ commit_json(Object) ->
 -spec handoff(term()) -> {outcome(), non_neg_integer()}.
 handoff(Object) ->
     Start = now_us(),
-    Json = commit_json(Object),
-    handoff(Json, ids(Object), Start).
+    try commit_json(Object) of
+        Json -> handoff(Json, ids(Object), Start)
+    catch
+        Class:Reason:Stack ->
+            case ids(Object) of
+                #{key := _} = Ids -> unencodable(Object, Ids, {Class, Reason, Stack}, Start);
+                %% Not a riak_object: nothing to keep (postcommit logs it).
+                #{} -> erlang:raise(Class, Reason, Stack)
+            end
+    end.
 
 %% For callers that hold a commit's JSON rather than a riak_object (the benchmark, tools).
 -spec handoff_json(iodata(), binary() | string(), binary() | string()) ->
@@ -105,6 +115,30 @@ handoff(Json, Ids, Start) ->
             log_crash(Ids#{outcome => failed, reason => crash}, Class, Reason, Stack),
             {failed, now_us() - Start}
     end.
+
+%% A riak_object whose commit JSON could not be built (metadata of a shape the encoder does not
+%% read) must not be lost either: the object itself goes to the failure log, as the base64 of
+%% its external term format under "object", beside its bucket and key, with reason unencodable.
+%% `commitlog requeue` names such a line rather than posting it; binary_to_term gives the object
+%% back (or Riak does, by bucket and key, until the key is written again).
+unencodable(Object, Ids, {Class, Reason, Stack}, Start) ->
+    try
+        Envelope = iolist_to_binary(
+            commitlog_json:encode(
+                {object, [
+                    {unencodable, true},
+                    {bucket, maps:get(bucket, Ids)},
+                    {key, maps:get(key, Ids)},
+                    {object, base64:encode(term_to_binary(Object))}
+                ]}
+            )
+        ),
+        write_failure(Envelope, Ids, unencodable, commitlog_hook_config:failure_log())
+    catch
+        _:_ -> ok
+    end,
+    log_crash(Ids#{outcome => failed, reason => unencodable}, Class, Reason, Stack),
+    {failed, now_us() - Start}.
 
 handoff_config(Json, Ids, Start, Config) ->
     {Outcome, Report} = deliver(Json, Config),

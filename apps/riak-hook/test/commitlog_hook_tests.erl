@@ -53,6 +53,7 @@ handoff_test_() ->
         fun oversized_commit_goes_to_the_failure_log_as_too_large_and_the_breaker_stays_closed/1,
         fun oversized_commit_leaves_an_open_breaker_open/1,
         fun crash_after_the_json_is_built_goes_to_the_failure_log_as_crash/1,
+        fun an_object_that_cannot_be_encoded_goes_to_the_failure_log_as_unencodable/1,
         fun an_app_that_cannot_be_loaded_is_reported/1
     ]}.
 
@@ -843,6 +844,44 @@ crash_after_the_json_is_built_goes_to_the_failure_log_as_crash(#{server := S} = 
                 },
                 #{key := <<"k-crash-2">>}
             ],
+            [R || #{level := error, msg := {report, R = #{what := commitlog_hook_crashed}}} <- Events]
+        ),
+        [?assertEqual(nomatch, binary:match(term_to_binary(E), <<"NEVER-LOGGED">>)) || E <- Events]
+    end).
+
+%% An object whose JSON cannot be built (user metadata in an improper list: the encoder's fold
+%% raises) is not lost: its external term goes to the failure log, reason unencodable, nothing
+%% is posted, and the crash is logged without the value.
+an_object_that_cannot_be_encoded_goes_to_the_failure_log_as_unencodable(#{server := S} = Ctx) ->
+    ?_test(begin
+        MD = dict:from_list([
+            {<<"content-type">>, "application/json"},
+            {<<"X-Riak-Meta">>, [{"X-Riak-Meta-Origin", "api"} | not_a_list]}
+        ]),
+        Obj = riak_object:increment_vclock(
+            riak_object:new(<<"transactions">>, <<"k-odd">>, ?VALUE, MD), <<"node-a">>, 1
+        ),
+        ?assertError(_, commitlog_hook:commit_json(Obj)),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(Obj)),
+        ?assertEqual(ok, commitlog_hook:postcommit(Obj)),
+        ?assertEqual(0, commitlog_test_ingest:count(S)),
+        [Line, _] = failure_lines(Ctx),
+        ?assertMatch(
+            #{
+                <<"reason">> := <<"unencodable">>,
+                <<"commit">> := #{
+                    <<"unencodable">> := true,
+                    <<"bucket">> := <<"transactions">>,
+                    <<"key">> := <<"k-odd">>
+                }
+            },
+            Line
+        ),
+        Term = maps:get(<<"object">>, maps:get(<<"commit">>, Line)),
+        ?assertEqual(Obj, binary_to_term(base64:decode(Term))),
+        Events = logged(Ctx),
+        ?assertMatch(
+            [#{reason := unencodable, kind := function_clause, key := <<"k-odd">>} | _],
             [R || #{level := error, msg := {report, R = #{what := commitlog_hook_crashed}}} <- Events]
         ),
         [?assertEqual(nomatch, binary:match(term_to_binary(E), <<"NEVER-LOGGED">>)) || E <- Events]

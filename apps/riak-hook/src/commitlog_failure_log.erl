@@ -19,11 +19,43 @@
 
 -include_lib("kernel/include/file.hrl").
 
--export([append/4, line/3]).
+-export([append/4, line/3, check/1]).
 
 -ifdef(TEST).
 -export([append/5]).
 -endif.
+
+%% Whether a line could be appended now, without writing one: the file opens for append when it
+%% exists; else its directory is there and writable. What the hook finds out at its first commit
+%% rather than in the outage when it first needs the log. Never raises.
+-spec check(file:name_all()) -> ok | {error, term()}.
+check(Path) ->
+    try
+        case file:read_file_info(Path, [raw]) of
+            {ok, _} ->
+                case open(Path) of
+                    {ok, Fd} -> file:close(Fd);
+                    {error, _} = Error -> Error
+                end;
+            {error, enoent} ->
+                case file:read_file_info(filename:dirname(Path), [raw]) of
+                    {ok, #file_info{type = directory, access = Access}} when
+                        Access =:= write; Access =:= read_write
+                    ->
+                        ok;
+                    {ok, #file_info{type = directory}} ->
+                        {error, eacces};
+                    {ok, _} ->
+                        {error, enotdir};
+                    {error, _} = Error ->
+                        Error
+                end;
+            {error, _} = Error ->
+                Error
+        end
+    catch
+        _:Reason -> {error, Reason}
+    end.
 
 -spec append(file:name_all(), atom(), iodata(), non_neg_integer()) -> ok | {error, term()}.
 append(Path, Reason, CommitJson, FailedAtMicros) ->

@@ -44,7 +44,7 @@
 
 -export([read/0, failure_log/0]).
 -ifdef(TEST).
--export([note_load/1]).
+-export([note_load/1, note_failure_log/1]).
 -endif.
 
 -export_type([config/0]).
@@ -74,8 +74,8 @@
 
 -spec read() -> config().
 read() ->
-    ensure_app_loaded(),
-    #{
+    First = ensure_app_loaded(),
+    Config = #{
         ingest_url => string(ingest_url, "COMMITLOG_INGEST_URL", "http://127.0.0.1:8080"),
         secret => secret(),
         failure_log => string(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG),
@@ -90,7 +90,9 @@ read() ->
         statsd => statsd(),
         max_body_bytes =>
             integer(max_body_bytes, "COMMITLOG_MAX_BODY_BYTES", ?DEFAULT_MAX_BODY_BYTES, 1)
-    }.
+    },
+    First andalso note_failure_log(commitlog_failure_log:check(maps:get(failure_log, Config))),
+    Config.
 
 -spec failure_log() -> string().
 failure_log() ->
@@ -106,14 +108,32 @@ failure_log() ->
 %% advanced.config sets it; Riak loads only its own applications. So the first call loads ours
 %% (from the commitlog_riak_hook.app next to the .beam files, if it is there) and remembers that
 %% it tried, so later calls stay off the application controller.
+%% True on the VM's first call only.
 ensure_app_loaded() ->
     case persistent_term:get({?MODULE, load_tried}, false) of
         true ->
-            ok;
+            false;
         false ->
             note_load(application:load(?APP)),
-            persistent_term:put({?MODULE, load_tried}, true)
+            persistent_term:put({?MODULE, load_tried}, true),
+            true
     end.
+
+%% Said once, at the first commit: a failure log that cannot be written loses every commit the
+%% hook cannot hand off, and it is otherwise found out only in the outage that needs it.
+note_failure_log(ok) ->
+    ok;
+note_failure_log({error, Reason}) ->
+    logger:error(
+        #{
+            what => commitlog_failure_log_unwritable,
+            failure_log => failure_log(),
+            file_error => Reason,
+            text => "the failure log cannot be written: a commit the hook cannot hand off "
+                "would be lost; fix its directory (or set failure_log)"
+        },
+        #{domain => [commitlog]}
+    ).
 
 %% Without our .app file (not copied next to the .beam files, say) the settings of
 %% advanced.config are not read at all, and the hook runs on the OS environment and defaults,

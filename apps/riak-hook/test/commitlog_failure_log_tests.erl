@@ -105,3 +105,31 @@ log_moved_away_just_before_the_open_is_created_owner_only_test() ->
             _ = file:delete(Rotated)
         end
     end).
+
+%% What the hook checks at its first commit: a log it could append to passes, whether the file is
+%% there or only its directory, and writes nothing; a missing directory, a directory it may not
+%% write and a path under a file do not.
+check_tells_a_writable_log_from_one_that_is_not_test() ->
+    with_log(fun(Log) ->
+        ?assertEqual(ok, commitlog_failure_log:check(Log)),
+        ?assertEqual({error, enoent}, file:read_file_info(Log)),
+        ok = file:write_file(Log, <<>>),
+        ?assertEqual(ok, commitlog_failure_log:check(Log)),
+        ?assertEqual({ok, <<>>}, file:read_file(Log)),
+        ?assertMatch({error, _}, commitlog_failure_log:check(filename:join([Log, "under-a-file"]))),
+        ?assertMatch(
+            {error, enoent}, commitlog_failure_log:check("/nonexistent-commitlog-dir/failed.jsonl")
+        ),
+        Dir = filename:dirname(Log),
+        ok = file:delete(Log),
+        ok = file:change_mode(Dir, 8#500),
+        try
+            %% root writes anywhere: the refusal is checked only for another user.
+            case os:getenv("USER") =:= "root" orelse os:cmd("id -u") =:= "0\n" of
+                true -> ok;
+                false -> ?assertEqual({error, eacces}, commitlog_failure_log:check(Log))
+            end
+        after
+            ok = file:change_mode(Dir, 8#700)
+        end
+    end).

@@ -54,7 +54,8 @@ handoff_test_() ->
         fun oversized_commit_leaves_an_open_breaker_open/1,
         fun crash_after_the_json_is_built_goes_to_the_failure_log_as_crash/1,
         fun an_object_that_cannot_be_encoded_goes_to_the_failure_log_as_unencodable/1,
-        fun an_app_that_cannot_be_loaded_is_reported/1
+        fun an_app_that_cannot_be_loaded_is_reported/1,
+        fun an_unwritable_failure_log_is_reported/1
     ]}.
 
 setup() ->
@@ -991,5 +992,17 @@ an_app_that_cannot_be_loaded_is_reported(Ctx) ->
         ?assertMatch(
             [#{level := error, msg := {report, #{reason := {"no such file or directory", "x.app"}}}}],
             [E || E = #{msg := {report, #{what := commitlog_hook_app_not_loaded}}} <- logged(Ctx)]
+        )
+    end).
+
+%% A failure log that cannot be written is said at error level (the hook checks it at its first
+%% commit); one that can says nothing.
+an_unwritable_failure_log_is_reported(Ctx) ->
+    ?_test(begin
+        ok = commitlog_hook_config:note_failure_log(ok),
+        ok = commitlog_hook_config:note_failure_log({error, enoent}),
+        ?assertMatch(
+            [#{level := error, msg := {report, #{file_error := enoent}}}],
+            [E || E = #{msg := {report, #{what := commitlog_failure_log_unwritable}}} <- logged(Ctx)]
         )
     end).

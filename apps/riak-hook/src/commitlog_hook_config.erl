@@ -281,16 +281,31 @@ to_list(_) -> "".
 handoff_ms(Key, OsVar, Default, Min) ->
     case integer(Key, OsVar, Default, Min) of
         Value when Value > ?MAX_HANDOFF_MS ->
-            Report = #{what => commitlog_hook_config_capped, key => Key, value => Value},
-            logger:warning(Report#{using => ?MAX_HANDOFF_MS}, #{domain => [commitlog]}),
+            warn_once(#{
+                what => commitlog_hook_config_capped,
+                key => Key,
+                value => Value,
+                using => ?MAX_HANDOFF_MS
+            }),
             ?MAX_HANDOFF_MS;
         Value ->
             Value
     end.
 
 invalid(Key, Value, Default) ->
-    logger:warning(
-        #{what => commitlog_hook_config_invalid, key => Key, value => Value, using => Default},
-        #{domain => [commitlog]}
-    ),
+    warn_once(#{what => commitlog_hook_config_invalid, key => Key, value => Value, using => Default}),
     Default.
+
+%% The configuration is read for every commit, in Riak's put process: a setting refused or held
+%% back is said once per VM and value, not once per commit (at a high write rate, a warning per
+%% commit would make OTP's logger block the put processes). A value changed to another bad one
+%% is said again. Remembered in persistent_term, written once per distinct value.
+warn_once(#{key := Key, value := Value} = Report) ->
+    Seen = {?MODULE, warned, Key, Value},
+    case persistent_term:get(Seen, false) of
+        true ->
+            ok;
+        false ->
+            persistent_term:put(Seen, true),
+            logger:warning(Report, #{domain => [commitlog]})
+    end.

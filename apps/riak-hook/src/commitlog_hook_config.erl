@@ -250,6 +250,7 @@ statsd() ->
     Port = integer(statsd_port, "COMMITLOG_STATSD_PORT", undefined, 1),
     case {Host, Port} of
         {H, P} when is_tuple(H), is_integer(P), P =< 65535 -> {H, P};
+        {_, P} when is_integer(P), P > 65535 -> invalid(statsd_port, P, undefined);
         _ -> undefined
     end.
 
@@ -261,6 +262,12 @@ statsd_host() ->
     case lookup(statsd_host, "COMMITLOG_STATSD_HOST") of
         undefined ->
             undefined;
+        {ok, V} when is_tuple(V) ->
+            %% advanced.config's natural form for an address: {10, 0, 0, 1}.
+            case inet:ntoa(V) of
+                {error, einval} -> invalid(statsd_host, V, undefined);
+                _Text -> V
+            end;
         {ok, V} ->
             case inet:parse_address(string:trim(to_list(V))) of
                 {ok, Address} -> Address;

@@ -632,6 +632,26 @@ statsd_host_name_is_refused_and_never_looked_up(Ctx) ->
             ok = application:set_env(?APP, statsd_host, <<"::1">>),
             ?assertMatch(
                 #{statsd := {{0, 0, 0, 0, 0, 0, 0, 1}, Port}}, commitlog_hook_config:read()
+            ),
+            %% advanced.config's own form for an address, a tuple, is taken too; a tuple that
+            %% is no address is refused, and so is a port past 65535, each with a warning.
+            ok = application:set_env(?APP, statsd_host, {127, 0, 0, 1}),
+            ?assertMatch(#{statsd := {{127, 0, 0, 1}, Port}}, commitlog_hook_config:read()),
+            ok = application:set_env(?APP, statsd_host, {127, 0, 0}),
+            ?assertMatch(#{statsd := undefined}, commitlog_hook_config:read()),
+            ok = application:set_env(?APP, statsd_host, {127, 0, 0, 1}),
+            ok = application:set_env(?APP, statsd_port, 70000),
+            ?assertMatch(#{statsd := undefined}, commitlog_hook_config:read()),
+            ?assertMatch(
+                [
+                    #{key := statsd_host, value := {127, 0, 0}},
+                    #{key := statsd_port, value := 70000}
+                ],
+                [
+                    R
+                 || #{level := warning, msg := {report, R = #{what := commitlog_hook_config_invalid}}} <-
+                        logged(Ctx)
+                ]
             )
         after
             gen_udp:close(Udp)

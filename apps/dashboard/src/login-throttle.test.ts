@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLoginThrottle } from './login-throttle.ts';
+import { clientOf, createLoginThrottle } from './login-throttle.ts';
 
 const MINUTE = 60_000;
 
@@ -98,5 +98,29 @@ describe('the login throttle', () => {
     expect(throttle.blockedForMs('10.0.0.1', 'ada')).toBe(0);
     fail(throttle, '10.0.0.3', 'ada');
     expect(throttle.blockedForMs('10.0.0.3', 'ada')).toBeGreaterThan(0);
+  });
+
+  it('counts an IPv6 client by its /64, so that its other addresses get no fresh count', () => {
+    const throttle = createLoginThrottle({ maxFailures: 2, now: clock().now });
+    throttle.recordFailure('2001:db8:1:2::1', 'admin');
+    throttle.recordFailure('2001:db8:1:2:ffff::9', 'admin');
+    expect(throttle.blockedForMs('2001:db8:1:2:abcd:1:2:3', 'admin')).toBeGreaterThan(0);
+    // Another /64, and an IPv4 client, are counted apart.
+    expect(throttle.blockedForMs('2001:db8:1:3::1', 'admin')).toBe(0);
+    expect(throttle.blockedForMs('192.0.2.7', 'admin')).toBe(0);
+  });
+});
+
+describe('the client failures are counted for', () => {
+  it('is an IPv4 address (also IPv4-mapped) or an IPv6 /64 however it is written', () => {
+    expect(clientOf('192.0.2.7')).toBe('192.0.2.7');
+    expect(clientOf('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(clientOf('2001:DB8:0:1:2:3:4:5')).toBe('2001:db8:0:1::/64');
+    expect(clientOf('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(clientOf('2001:0db8:0000:0001::')).toBe('2001:db8:0:1::/64');
+    expect(clientOf('::1')).toBe('0:0:0:0::/64');
+    expect(clientOf('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(clientOf('64:ff9b::192.0.2.7')).toBe('64:ff9b:0:0::/64');
+    expect(clientOf('unknown')).toBe('unknown');
   });
 });

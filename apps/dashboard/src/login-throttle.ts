@@ -1,7 +1,10 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
 /**
- * Slows password guessing. Failed sign-ins are counted for each pair of client address and user
- * name (one user's typos lock out no one else) and for each address whatever the name (one
- * address cannot try a password on many names, nor flood the table with junk names).
+ * Slows password guessing. Failed sign-ins are counted for each pair of client (an IPv4 address,
+ * an IPv6 /64: `clientOf`) and user name (one user's typos lock out no one else) and for each
+ * client whatever the name (one client cannot try a password on many names, nor flood the table
+ * with junk names).
  */
 export interface LoginThrottle {
   /** Ms until `address` may try to sign in as `user` again, or 0. */
@@ -97,6 +100,29 @@ function failureTable(limit: number, windowMs: number, maxEntries: number, now: 
   };
 }
 
+/**
+ * Whom failures are counted for: an IPv4 address (also written IPv4-mapped, `::ffff:a.b.c.d`), or
+ * an IPv6 address's /64. One host is usually given a whole /64, so counting its addresses one by
+ * one would give a guesser a fresh count for every address of it.
+ */
+export function clientOf(address: string): string {
+  const lower = address.toLowerCase().split('%')[0]!;
+  if (lower.startsWith('::ffff:') && isIPv4(lower.slice(7))) return lower.slice(7);
+  if (!isIPv6(lower)) return address;
+  const [head = '', tail] = lower.split('::');
+  const groups = head === '' ? [] : head.split(':');
+  if (tail !== undefined) {
+    const after = tail === '' ? [] : tail.split(':');
+    // An IPv4 address at the end stands for two groups.
+    const width = after.reduce((n, group) => n + (group.includes('.') ? 2 : 1), 0);
+    groups.push(...Array<string>(8 - groups.length - width).fill('0'), ...after);
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((group) => parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
+}
+
 export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginThrottle {
   const windowMs = options.windowMs ?? 15 * 60_000;
   const maxEntries = options.maxEntries ?? 10_000;
@@ -104,19 +130,22 @@ export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginTh
   const pairs = failureTable(options.maxFailures ?? 5, windowMs, maxEntries, now);
   const addresses = failureTable(options.maxFailuresPerAddress ?? 50, windowMs, maxEntries, now);
   // JSON keeps the pair unambiguous whatever characters the name holds.
-  const pairKey = (address: string, user: string) => JSON.stringify([address, user]);
+  const pairKey = (address: string, user: string) => JSON.stringify([clientOf(address), user]);
   return {
     blockedForMs(address, user) {
-      return Math.max(pairs.blockedForMs(pairKey(address, user)), addresses.blockedForMs(address));
+      return Math.max(
+        pairs.blockedForMs(pairKey(address, user)),
+        addresses.blockedForMs(clientOf(address)),
+      );
     },
     recordFailure(address, user) {
       pairs.recordFailure(pairKey(address, user));
-      addresses.recordFailure(address);
+      addresses.recordFailure(clientOf(address));
     },
     recordSuccess(address, user) {
       pairs.clear(pairKey(address, user));
       // The sign-in was counted as a failure before its password was checked; it was none.
-      addresses.forgive(address);
+      addresses.forgive(clientOf(address));
     },
   };
 }

@@ -177,9 +177,11 @@ function bucketOf(data: Partial<CommitJobData> | undefined): string | undefined 
  * newest first. Two versions accepted by different ingest processes are in the order of those
  * processes' clocks.
  *
- * Memory stays bounded however many failed: a long Kafka outage can fail hundreds of thousands
- * of commits past their TTL, and that is when they are re-driven. The failed set is read as ids
- * and times only; each job's data (the commit, kilobytes) is read when it is moved, one at a time.
+ * Memory grows with a lane's matches by their ids and times only, never their commits: a long
+ * Kafka outage can fail hundreds of thousands of commits past their TTL, and that is when they
+ * are re-driven. The failed set is read as ids and times (about 100 bytes a match: some 50 MB
+ * for half a million in one lane, to sort them); each job's data (the commit, kilobytes) is read
+ * when it is moved, one at a time.
  * Stopped part-way by Redis: `RedriveInterruptedError`, carrying what was done. `onProgress` hears
  * the counts every REDRIVE_PROGRESS_EVERY re-driven.
  */

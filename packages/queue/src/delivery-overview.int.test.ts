@@ -60,6 +60,18 @@ describe('readDeliveryOverview on the real Redis', () => {
     const newest = overview.recentFailures[0]!;
     expect(overview.failedByReason[0]!.newest).toEqual({ lane: newest.lane, jobId: newest.jobId });
     expect(overview.recentFailures).toHaveLength(3);
+    // The three newest of the four lanes' failures, by when they failed, newest first.
+    const failedSets = await Promise.all(
+      [0, 1, 2, 3].map((lane) =>
+        producer.zrange(`${space.prefix}:${laneQueueName(lane)}:failed`, 0, -1, 'WITHSCORES'),
+      ),
+    );
+    const byTime = failedSets
+      .flatMap((flat) => [{ jobId: flat[0]!, at: Number(flat[1]) }])
+      .sort((a, b) => b.at - a.at || a.jobId.localeCompare(b.jobId));
+    expect(overview.recentFailures.map((f) => f.jobId)).toEqual(
+      byTime.slice(0, 3).map((f) => f.jobId),
+    );
     expect(newest).toMatchObject({
       reason: 'expired',
       message: 'not delivered within 3s: broker down',

@@ -184,19 +184,41 @@ function whereFrom(data: string): Pick<FailedDelivery, 'bucketType' | 'bucket' |
   return { bucketType: UNREADABLE, bucket: UNREADABLE, key: UNREADABLE };
 }
 
-/** The `limit` most recent failed deliveries of one lane, read without the commits' values. */
-async function laneFailures(
+/** A failed job of a lane by when it failed (its score in the lane's failed set). */
+interface FailedId {
+  lane: number;
+  jobId: string;
+  failedAt: number;
+}
+
+/** The `limit` most recent failed jobs of one lane, ids and times only. */
+async function laneFailedIds(
   connection: RedisConnection,
   queue: Queue<CommitJobData>,
   lane: number,
   limit: number,
+): Promise<FailedId[]> {
+  const flat = await connection.zrevrange(queue.toKey('failed'), 0, limit - 1, 'WITHSCORES');
+  const ids: FailedId[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    ids.push({ lane, jobId: flat[i]!, failedAt: Number(flat[i + 1]) });
+  }
+  return ids;
+}
+
+/** The failed deliveries of one lane's `ids`, read without the commits' values. */
+async function laneFailures(
+  connection: RedisConnection,
+  queue: Queue<CommitJobData>,
+  ids: readonly FailedId[],
 ): Promise<FailedDelivery[]> {
-  const ids = await connection.zrevrange(queue.toKey('failed'), 0, limit - 1);
   if (ids.length === 0) return [];
   const pipeline = connection.pipeline();
-  for (const id of ids) pipeline.hmget(queue.toKey(id), 'failedReason', 'finishedOn', 'data');
+  for (const { jobId } of ids) {
+    pipeline.hmget(queue.toKey(jobId), 'failedReason', 'finishedOn', 'data');
+  }
   const replies = (await pipeline.exec()) ?? [];
-  return ids.flatMap((jobId, i): FailedDelivery[] => {
+  return ids.flatMap(({ lane, jobId }, i): FailedDelivery[] => {
     const [error, value] = replies[i] ?? [new Error('incomplete pipeline reply'), null];
     if (error) throw error;
     const [failedReason, finishedOn, data] = value as [string | null, string | null, string | null];
@@ -214,7 +236,15 @@ async function laneFailures(
   });
 }
 
-/** The `limit` most recent failed deliveries over `lanes`, newest first. */
+const newestFirst = (a: FailedId, b: FailedId): number =>
+  b.failedAt - a.failedAt || a.jobId.localeCompare(b.jobId);
+
+/**
+ * The `limit` most recent failed deliveries over `lanes`, newest first. The ids and times of each
+ * lane's newest come first, and only the `limit` newest of all are read whole: a job holds its
+ * commit, up to a megabyte for a `too-large` one, and reading `limit` of them for every lane
+ * (256 lanes, say) held hundreds of times what the view shows.
+ */
 export async function recentFailures(
   connection: RedisConnection,
   prefix: string,
@@ -225,14 +255,23 @@ export async function recentFailures(
   const perLane = await Promise.all(
     lanes.map((lane) =>
       withLaneQueue(connection, prefix, lane, (queue) =>
-        laneFailures(connection, queue, lane, limit),
+        laneFailedIds(connection, queue, lane, limit),
       ),
     ),
   );
-  return perLane
-    .flat()
-    .sort((a, b) => b.failedAt - a.failedAt || a.jobId.localeCompare(b.jobId))
-    .slice(0, limit);
+  const newest = perLane.flat().sort(newestFirst).slice(0, limit);
+  const read = await Promise.all(
+    lanes.map((lane) =>
+      withLaneQueue(connection, prefix, lane, (queue) =>
+        laneFailures(
+          connection,
+          queue,
+          newest.filter((id) => id.lane === lane),
+        ),
+      ),
+    ),
+  );
+  return read.flat().sort(newestFirst);
 }
 
 /** Failed jobs removed per script by `removeExpiredFailures`: each holds Redis briefly. */

@@ -63,7 +63,7 @@ describe('readDeliveryOverview on the real Redis', () => {
     // The three newest of the four lanes' failures, by when they failed, newest first.
     const failedSets = await Promise.all(
       [0, 1, 2, 3].map((lane) =>
-        producer.zrange(`${space.prefix}:${laneQueueName(lane)}:failed`, 0, -1, 'WITHSCORES'),
+        producer.zrange(`${space.prefix}:${laneQueueName(lane)}:failed`, '0', '-1', 'WITHSCORES'),
       ),
     );
     const byTime = failedSets

@@ -68,6 +68,11 @@
 %% default MAX_BATCH_BYTES (apps/ingest/src/commit-handlers.ts). A body under it whose record is
 %% over MAX_COMMIT_BYTES is refused 413 by the ingest and logged as rejected_413.
 -define(DEFAULT_MAX_BODY_BYTES, 16777216).
+%% 32 MiB: the most of a refused body the ingest reads and throws away before it answers
+%% (DRAIN_REFUSED_BODY_MAX_BYTES, apps/ingest/src/ingest-app.ts). Past it the ingest closes the
+%% connection while the hook still sends: the hook would see a broken connection, count it as
+%% the ingest failing and open the breaker for the whole node, instead of one rejected_413.
+-define(MAX_MAX_BODY_BYTES, 33554432).
 %% The longest connect_timeout_ms, request_timeout_ms and retry_budget_ms taken (see handoff_ms/4).
 -define(MAX_HANDOFF_MS, 5000).
 -define(LEVELS, [emergency, alert, critical, error, warning, notice, info, debug]).
@@ -88,8 +93,7 @@ read() ->
             integer(breaker_cooldown_ms, "COMMITLOG_BREAKER_COOLDOWN_MS", 5000, 0),
         log_level => log_level(),
         statsd => statsd(),
-        max_body_bytes =>
-            integer(max_body_bytes, "COMMITLOG_MAX_BODY_BYTES", ?DEFAULT_MAX_BODY_BYTES, 1)
+        max_body_bytes => max_body_bytes()
     },
     First andalso note_failure_log(commitlog_failure_log:check(maps:get(failure_log, Config))),
     Config.
@@ -295,6 +299,20 @@ handoff_ms(Key, OsVar, Default, Min) ->
                 using => ?MAX_HANDOFF_MS
             }),
             ?MAX_HANDOFF_MS;
+        Value ->
+            Value
+    end.
+
+max_body_bytes() ->
+    case integer(max_body_bytes, "COMMITLOG_MAX_BODY_BYTES", ?DEFAULT_MAX_BODY_BYTES, 1) of
+        Value when Value > ?MAX_MAX_BODY_BYTES ->
+            warn_once(#{
+                what => commitlog_hook_config_capped,
+                key => max_body_bytes,
+                value => Value,
+                using => ?MAX_MAX_BODY_BYTES
+            }),
+            ?MAX_MAX_BODY_BYTES;
         Value ->
             Value
     end.

@@ -598,7 +598,14 @@ handoff_times_over_five_seconds_are_held_to_five(Ctx) ->
         ),
         %% Read again, as every commit does: said once, not once per commit.
         _ = commitlog_hook_config:read(),
-        ?assertEqual([], [R || #{level := warning, msg := {report, R}} <- logged(Ctx)])
+        ?assertEqual([], [R || #{level := warning, msg := {report, R}} <- logged(Ctx)]),
+        %% A body past what the ingest drains when it refuses one is held to that, 32 MiB.
+        ok = application:set_env(?APP, max_body_bytes, 50000000),
+        ?assertMatch(#{max_body_bytes := 33554432}, commitlog_hook_config:read()),
+        ?assertMatch(
+            [#{what := commitlog_hook_config_capped, key := max_body_bytes, value := 50000000}],
+            [R || #{level := warning, msg := {report, R}} <- logged(Ctx)]
+        )
     end).
 
 %% statsd gets a datagram per commit: a host name would be a DNS lookup per commit, so the

@@ -44,7 +44,7 @@
 
 -export([read/0, failure_log/0]).
 -ifdef(TEST).
--export([note_load/1, note_failure_log/1]).
+-export([note_load/1, note_failure_log/1, os_text/2]).
 -endif.
 
 -export_type([config/0]).
@@ -167,9 +167,23 @@ lookup(Key, OsVar) ->
             case os:getenv(OsVar) of
                 false -> undefined;
                 "" -> undefined;
-                Value -> {ok, Value}
+                Value -> {ok, os_text(Value, file:native_name_encoding())}
             end
     end.
+
+%% Under a latin1 native name encoding (a VM started without +fnu and with LANG unset, as under
+%% systemd), os:getenv gives the environment's bytes one per list element: UTF-8 text, such as a
+%% secret with a non-ASCII character, would be encoded to UTF-8 a second time and every request
+%% refused 401. So such a value is read as UTF-8 when it is UTF-8, and kept as it is otherwise.
+os_text(Value, latin1) ->
+    try unicode:characters_to_list(list_to_binary(Value), utf8) of
+        Text when is_list(Text) -> Text;
+        _NotUtf8 -> Value
+    catch
+        error:badarg -> Value
+    end;
+os_text(Value, _Unicode) ->
+    Value.
 
 string(Key, OsVar, Default) ->
     case lookup(Key, OsVar) of

@@ -1036,3 +1036,13 @@ an_unwritable_failure_log_is_reported(Ctx) ->
             [E || E = #{msg := {report, #{what := commitlog_failure_log_unwritable}}} <- logged(Ctx)]
         )
     end).
+
+%% An OS environment value read under a latin1 native name encoding is the environment's bytes:
+%% UTF-8 text among them is read as text (a secret with "é" signs as the ingest does), other
+%% bytes are kept; under a Unicode encoding the VM has decoded it already.
+os_text_reads_utf8_bytes_under_latin1_test() ->
+    ?assertEqual([233], commitlog_hook_config:os_text([195, 169], latin1)),
+    ?assertEqual("plain", commitlog_hook_config:os_text("plain", latin1)),
+    ?assertEqual([255, 1], commitlog_hook_config:os_text([255, 1], latin1)),
+    ?assertEqual([195, 169], commitlog_hook_config:os_text([195, 169], utf8)),
+    ?assertEqual([233], commitlog_hook_config:os_text([233], utf8)).

@@ -304,35 +304,23 @@ to_list(_) -> "".
 %% (until the breaker opens) and Riak would refuse writes as overloaded. So each of the times a
 %% hand-off may take is held to ?MAX_HANDOFF_MS, with a warning, rather than taken as given.
 handoff_ms(Key, OsVar, Default, Min) ->
-    case integer(Key, OsVar, Default, Min) of
-        Value when Value > ?MAX_HANDOFF_MS ->
-            warn_once(#{
-                what => commitlog_hook_config_capped,
-                key => Key,
-                value => Value,
-                using => ?MAX_HANDOFF_MS
-            }),
-            ?MAX_HANDOFF_MS;
-        Value ->
-            Value
-    end.
+    at_most(Key, integer(Key, OsVar, Default, Min), ?MAX_HANDOFF_MS).
 
 max_body_bytes() ->
-    case integer(max_body_bytes, "COMMITLOG_MAX_BODY_BYTES", ?DEFAULT_MAX_BODY_BYTES, 1) of
-        Value when Value > ?MAX_MAX_BODY_BYTES ->
-            warn_once(#{
-                what => commitlog_hook_config_capped,
-                key => max_body_bytes,
-                value => Value,
-                using => ?MAX_MAX_BODY_BYTES
-            }),
-            ?MAX_MAX_BODY_BYTES;
-        Value ->
-            Value
-    end.
+    Bytes = integer(max_body_bytes, "COMMITLOG_MAX_BODY_BYTES", ?DEFAULT_MAX_BODY_BYTES, 1),
+    at_most(max_body_bytes, Bytes, ?MAX_MAX_BODY_BYTES).
+
+%% A setting past what the hook can use is held to it, with a warning.
+at_most(Key, Value, Max) when Value > Max ->
+    warn_once(#{what => commitlog_hook_config_capped, key => Key, value => Value, using => Max}),
+    Max;
+at_most(_Key, Value, _Max) ->
+    Value.
 
 invalid(Key, Value, Default) ->
-    warn_once(#{what => commitlog_hook_config_invalid, key => Key, value => Value, using => Default}),
+    warn_once(#{
+        what => commitlog_hook_config_invalid, key => Key, value => Value, using => Default
+    }),
     Default.
 
 %% The configuration is read for every commit, in Riak's put process: a setting refused or held

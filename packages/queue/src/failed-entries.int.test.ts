@@ -1,6 +1,7 @@
 import { createTestQueuePrefix, type TestQueuePrefix } from '@commitlog/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { failedEntries, removeExpiredFailures } from './failed-deliveries.ts';
+import { removeExpiredFailures } from './expired-failures.ts';
+import { failedEntries } from './failed-deliveries.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 
 describe('failedEntries on the real Redis', () => {

@@ -27,10 +27,10 @@ export {
   failedByReason,
   reasonOf,
   recentFailures,
-  removeExpiredFailures,
   type FailedDelivery,
   type FailedReasonGroup,
 } from './failed-deliveries.ts';
+export { removeExpiredFailures } from './expired-failures.ts';
 export {
   heldLanes,
   recordStall,

@@ -117,6 +117,24 @@ describe('scale-out on a Redis Cluster', () => {
     expect(lanes.stderr).toBe('');
     expect(lanes.stdout).toContain(`lane count: ${LANES} recorded`);
     expect(lanes.stdout).toMatch(/Redis Cluster: lanes on 3 primaries/);
+
+    // One key's lane, given as bytes that are not UTF-8 (the JSON form a commit uses).
+    const key = { bucketType: 'default', bucket: 'b/1', key: { base64: 'AP8=' } };
+    const one = spawnSync(
+      process.execPath,
+      ['apps/cli/src/main.ts', 'lanes', '--key', JSON.stringify(key)],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH, REDIS_URL: cluster.url, QUEUE_PREFIX: system.prefix },
+        encoding: 'utf8',
+      },
+    );
+    expect(one.stderr).toBe('');
+    expect(one.stdout).toMatch(
+      new RegExp(
+        `key \\{"base64":"AP8="\\} -> lane ${laneOf(key, LANES)} of ${LANES} \\(\\{[^}]+\\}, slot \\d+, on `,
+      ),
+    );
   });
 
   it('keeps per-key order and loses nothing while workers go 1 -> 3 -> 2 under load', async () => {

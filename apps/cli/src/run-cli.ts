@@ -29,6 +29,7 @@ commands:
   lanes [--key TYPE/BUCKET/KEY]
               the lane count, whether it may change now, and where each lane lives (queue,
               Redis Cluster slot and node) with what it holds; --key: the lane of one key
+              (as JSON, '{"bucket": "b", "key": {"base64": "..."}}', for bytes that are not UTF-8)
   redrive [--reason R] [--bucket B] [--older-than 1h] [--job ID] | --all
               move the matching failed deliveries back into their lanes (at the end)
   help        show this text`;

@@ -91,12 +91,20 @@ export const siblingSchema = z.strictObject({
     .optional(),
 });
 
+/** Which Riak key a commit is about; `bucketType` defaults to `"default"`. */
+const keyAddressShape = {
+  bucketType: riakBinarySchema.default('default'),
+  bucket: riakBinarySchema,
+  key: riakBinarySchema,
+};
+
+/** A key's address alone, in a commit's forms (`lanes --key` reads it). */
+export const keyAddressSchema = z.strictObject(keyAddressShape);
+
 /** One commit. `bucketType` defaults to `"default"`, `siblings` to `[]`. */
 export const commitSchema = z
   .strictObject({
-    bucketType: riakBinarySchema.default('default'),
-    bucket: riakBinarySchema,
-    key: riakBinarySchema,
+    ...keyAddressShape,
     op: z.enum(['put', 'delete'], { error: 'must be "put" or "delete"' }),
     /** Base64 of Riak's vector clock for this version; non-empty: it is what makes the id. */
     vclock: base64Schema.refine((s) => s !== '', { error: 'must not be empty' }).optional(),
@@ -128,5 +136,7 @@ export const batchSchema = z.strictObject({
 export type Commit = z.infer<typeof commitSchema>;
 /** One sibling of a commit. */
 export type Sibling = z.infer<typeof siblingSchema>;
+/** A key's address: bucket type (always present once parsed), bucket and key. */
+export type KeyAddress = z.infer<typeof keyAddressSchema>;
 /** What a commit does to its key. */
 export type CommitOp = Commit['op'];

@@ -15,15 +15,17 @@ export {
   base64Schema,
   batchSchema,
   commitSchema,
+  keyAddressSchema,
   MAX_BATCH_COMMITS,
   riakBinarySchema,
   siblingSchema,
   type Commit,
   type CommitOp,
+  type KeyAddress,
   type Sibling,
 } from './commit-schema.ts';
 export { ValidationError, type ValidationErrorCode } from './validation-error.ts';
-export { parseBatch, parseCommit } from './parse-commit.ts';
+export { parseBatch, parseCommit, parseKeyAddress } from './parse-commit.ts';
 export {
   assertCommitSize,
   commitSize,

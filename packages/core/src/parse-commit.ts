@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { commitSchema, MAX_BATCH_COMMITS, type Commit } from './commit-schema.ts';
+import {
+  commitSchema,
+  keyAddressSchema,
+  MAX_BATCH_COMMITS,
+  type Commit,
+  type KeyAddress,
+} from './commit-schema.ts';
 import { validationErrorFrom } from './validation-error.ts';
 
 /**
@@ -36,6 +42,18 @@ function parseCommitAt(input: unknown, prefix: string): Commit {
   const result = commitSchema.safeParse(input);
   if (!result.success) {
     throw validationErrorFrom(result.error, input, { code: 'INVALID_COMMIT', prefix });
+  }
+  return result.data;
+}
+
+/**
+ * A key's address from parsed JSON (`{"bucketType"?, "bucket", "key"}`, each a string or
+ * `{"base64": "..."}` as in a commit), or a ValidationError naming the bad field.
+ */
+export function parseKeyAddress(input: unknown): KeyAddress {
+  const result = keyAddressSchema.safeParse(input);
+  if (!result.success) {
+    throw validationErrorFrom(result.error, input, { code: 'INVALID_COMMIT' });
   }
   return result.data;
 }

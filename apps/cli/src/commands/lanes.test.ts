@@ -1,3 +1,4 @@
+import { laneOf } from '@commitlog/core';
 import { describe, expect, it } from 'vitest';
 import { formatLaneCount } from '../lane-count-report.ts';
 import { formatKeyLane, formatLanes, parseKeyArgument, parseLanesArgs } from './lanes.ts';
@@ -77,6 +78,23 @@ describe('commitlog lanes', () => {
     expect(() => parseKeyArgument('justkey')).toThrow(/TYPE\/BUCKET\/KEY/);
   });
 
+  it("reads a key as JSON in a commit's forms, for bytes that are not UTF-8 or hold a slash", () => {
+    const binary = parseKeyArgument('{"bucket": "a/b", "key": {"base64": "/w=="}}');
+    expect(binary).toEqual({ bucketType: 'default', bucket: 'a/b', key: { base64: '/w==' } });
+    // Bytes, not forms: the lane is the one the ingest gives the same bytes as text.
+    expect(
+      laneOf(parseKeyArgument('{"bucketType":"t","bucket":"b","key":{"base64":"aw=="}}'), 16),
+    ).toBe(laneOf(parseKeyArgument('t/b/k'), 16));
+    expect(() => parseKeyArgument('{"bucket": "b", "key": {"base64": "!"}}')).toThrow(
+      /^lanes --key: key.base64: not valid base64$/,
+    );
+    expect(() => parseKeyArgument('{"bucket": "b"}')).toThrow(/^lanes --key: key: is required$/);
+    expect(() => parseKeyArgument('{"bucket": "b", "key": "k", "op": "put"}')).toThrow(
+      /^lanes --key: op: unknown field$/,
+    );
+    expect(() => parseKeyArgument('{"bucket": ')).toThrow(/^lanes --key: not valid JSON \(/);
+  });
+
   it('takes --key as two words or with =, as redrive takes its flags', () => {
     expect(parseLanesArgs([])).toEqual({});
     expect(parseLanesArgs(['--key', 'a/b'])).toEqual({ key: 'a/b' });
@@ -93,11 +111,26 @@ describe('commitlog lanes', () => {
         slot: 1234,
         node: '10.0.0.7:6379',
       }),
-    ).toBe(
+    ).toEqual([
       'bucket type "users", bucket "a", key "b" -> lane 5 of 16 ({lane-0005}, slot 1234, on 10.0.0.7:6379)',
-    );
-    expect(formatKeyLane(parseKeyArgument('users/a'), 1, 16, undefined)).toBe(
+    ]);
+    expect(formatKeyLane(parseKeyArgument('users/a'), 1, 16, undefined)).toEqual([
       'bucket type "default", bucket "users", key "a" -> lane 1 of 16 (?, on ?)',
+    ]);
+    expect(
+      formatKeyLane(parseKeyArgument('{"bucket":"b","key":{"base64":"/w=="}}'), 1, 16, undefined),
+    ).toEqual([
+      'bucket type "default", bucket "b", key {"base64":"/w=="} -> lane 1 of 16 (?, on ?)',
+    ]);
+  });
+
+  it('says that a log\'s "base64:" form is read as text, and how to give bytes', () => {
+    const lines = formatKeyLane(parseKeyArgument('b/base64:AP8='), 1, 16, undefined);
+    expect(lines[0]).toBe(
+      'bucket type "default", bucket "b", key "base64:AP8=" -> lane 1 of 16 (?, on ?)',
+    );
+    expect(lines[1]).toMatch(
+      /^note: "base64:…" was read as text; .* --key '\{"bucket": "b", "key": \{"base64": "…"\}\}'$/,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { laneOf } from '@commitlog/core';
+import { laneOf, parseKeyAddress, ValidationError, type KeyAddress } from '@commitlog/core';
 import {
   readLaneBacklogs,
   readLaneLocations,
@@ -58,42 +58,73 @@ export function formatLanes(s: LanesSnapshot): string[] {
 }
 
 /**
- * The line `lanes --key` prints: the key as it was read (which slash began the key is not always
- * what was meant: `users/a/b` is bucket type `users`), then its lane and where that lives.
+ * What `lanes --key` prints: the key as it was read (which slash began the key is not always
+ * what was meant: `users/a/b` is bucket type `users`), then its lane and where that lives. A
+ * binary shows in its JSON form, so `{"base64": …}` shows that bytes were read.
  */
 export function formatKeyLane(
-  key: { bucketType: string; bucket: string; key: string },
+  key: KeyAddress,
   lane: number,
   count: number,
   where: { queue?: string; slot?: number | undefined; node?: string } | undefined,
-): string {
+): string[] {
   const slot = where?.slot === undefined ? '' : `, slot ${where.slot}`;
   const read = `bucket type ${JSON.stringify(key.bucketType)}, bucket ${JSON.stringify(key.bucket)}, key ${JSON.stringify(key.key)}`;
-  return `${read} -> lane ${lane} of ${count} (${where?.queue ?? '?'}${slot}, on ${where?.node ?? '?'})`;
+  const lines = [
+    `${read} -> lane ${lane} of ${count} (${where?.queue ?? '?'}${slot}, on ${where?.node ?? '?'})`,
+  ];
+  // Logs show a binary that is not UTF-8 as `base64:…`, which reads back here as that text.
+  if (
+    [key.bucketType, key.bucket, key.key].some(
+      (b) => typeof b === 'string' && b.startsWith('base64:'),
+    )
+  ) {
+    lines.push(
+      'note: "base64:…" was read as text; for a log\'s non-UTF-8 binary give its bytes as JSON: ' +
+        `--key '{"bucket": "b", "key": {"base64": "…"}}'`,
+    );
+  }
+  return lines;
 }
 
-/** `TYPE/BUCKET/KEY` or `BUCKET/KEY` (bucket type `default`); the key may hold more slashes. */
-export function parseKeyArgument(text: string): {
-  bucketType: string;
-  bucket: string;
-  key: string;
-} {
+const KEY_FORMS = 'TYPE/BUCKET/KEY, BUCKET/KEY or {"bucketType", "bucket", "key"} JSON';
+
+/**
+ * `TYPE/BUCKET/KEY` or `BUCKET/KEY` (bucket type `default`; the key may hold more slashes), or
+ * JSON `{"bucketType"?, "bucket", "key"}` with each a string or `{"base64": "..."}` as in a
+ * commit: the form for binaries that are not UTF-8 or that hold a slash.
+ */
+export function parseKeyArgument(text: string): KeyAddress {
+  if (text.trimStart().startsWith('{')) return parseKeyJson(text);
   const parts = text.split('/');
   if (parts.length < 2 || parts.some((p, i) => p === '' && i < parts.length - 1)) {
-    throw new CliError(
-      'USAGE',
-      `lanes --key takes TYPE/BUCKET/KEY or BUCKET/KEY, got "${text}"`,
-      2,
-    );
+    throw new CliError('USAGE', `lanes --key takes ${KEY_FORMS}, got "${text}"`, 2);
   }
   if (parts.length === 2) return { bucketType: 'default', bucket: parts[0]!, key: parts[1]! };
   return { bucketType: parts[0]!, bucket: parts[1]!, key: parts.slice(2).join('/') };
 }
 
+function parseKeyJson(text: string): KeyAddress {
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    throw new CliError('USAGE', `lanes --key: not valid JSON (${(error as Error).message})`, 2);
+  }
+  try {
+    return parseKeyAddress(input);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      throw new CliError('USAGE', `lanes --key: ${error.message}`, 2);
+    }
+    throw error;
+  }
+}
+
 function usage(message: string): CliError {
   return new CliError(
     'USAGE',
-    `lanes: ${message} (lanes takes no arguments, or --key TYPE/BUCKET/KEY)`,
+    `lanes: ${message} (lanes takes no arguments, or --key with ${KEY_FORMS})`,
     2,
   );
 }
@@ -142,7 +173,7 @@ export async function lanes(options: LanesOptions): Promise<void> {
     if (key !== undefined) {
       const lane = laneOf(key, count);
       const [where] = await readLaneLocations(redis, config.queuePrefix, [lane]);
-      options.out(formatKeyLane(key, lane, count, where));
+      for (const line of formatKeyLane(key, lane, count, where)) options.out(line);
       return;
     }
     const all = Array.from({ length: count }, (_, lane) => lane);

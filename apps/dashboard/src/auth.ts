@@ -2,7 +2,8 @@ import { errorBody, type DashboardRole, type DashboardUser } from '@commitlog/ru
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { parseCookies } from './cookies.ts';
 import { escapeHtml } from './html.ts';
-import type { SessionCodec } from './session.ts';
+import type { SessionRevocations } from './session-revocations.ts';
+import type { Session, SessionCodec } from './session.ts';
 
 /** Who made a request, known from a valid session cookie of a user still configured. */
 export interface SignedInUser {
@@ -11,6 +12,7 @@ export interface SignedInUser {
   /** Goes into every form of ours; a mutating request must send it back. */
   csrfToken: string;
   sessionToken: string;
+  session: Session;
 }
 
 interface AuthLocals {
@@ -24,25 +26,55 @@ export function userOf(res: Response): SignedInUser | undefined {
 /**
  * Reads the session cookie of each request. The role comes from `DASHBOARD_USERS` on every
  * request, never from the cookie, so a cookie cannot claim more than the configuration gives.
+ * A session signed out is refused; when Redis is up but does not answer whether it was, the
+ * request gets 503 rather than a guess.
  */
 export function authenticate(
   users: readonly DashboardUser[],
   sessions: SessionCodec,
+  signOuts: { revocations: SessionRevocations; isRedisUp(): boolean },
 ): RequestHandler {
   const byName = new Map(users.map((u) => [u.name, u]));
   return (req, res, next) => {
     const token = parseCookies(req.headers.cookie).get(sessions.cookieName);
     const session = sessions.read(token);
     const user = session ? byName.get(session.name) : undefined;
-    if (user && token && session?.binding === sessions.bindingOf(sessionBinding(user))) {
+    if (
+      !user ||
+      !token ||
+      !session ||
+      session.binding !== sessions.bindingOf(sessionBinding(user))
+    ) {
+      next();
+      return;
+    }
+    const signIn = () => {
       (res.locals as AuthLocals).user = {
         name: user.name,
         role: user.role,
         sessionToken: token,
         csrfToken: sessions.csrfToken(token),
+        session,
       };
+      next();
+    };
+    // Everything a session reaches reads or writes Redis, so while Redis is down a signed-out
+    // copy could only load Bull Board's empty page: not worth refusing every user for.
+    if (!signOuts.isRedisUp()) {
+      signIn();
+      return;
     }
-    next();
+    signOuts.revocations.isRevoked(session).then(
+      (revoked) => (revoked ? next() : signIn()),
+      () =>
+        refuse(
+          req,
+          res,
+          503,
+          'unavailable',
+          'Redis is not answering; whether this session was signed out cannot be checked now',
+        ),
+    );
   };
 }
 

@@ -15,6 +15,7 @@ import type { LoginThrottle } from './login-throttle.ts';
 import { refuseCrossSite, requireCsrfToken } from './request-forgery.ts';
 import type { SessionCodec } from './session.ts';
 import { createSessionHandlers } from './session-handlers.ts';
+import type { SessionRevocations } from './session-revocations.ts';
 
 export interface DashboardAppDeps
   extends
@@ -25,6 +26,8 @@ export interface DashboardAppDeps
     Pick<BoardGuardDeps, 'jobState'> {
   users: readonly DashboardUser[];
   sessions: SessionCodec;
+  /** Sessions signed out before they expired (in Redis, shared by replicas). */
+  revocations: SessionRevocations;
   throttle: LoginThrottle;
   secureCookie: boolean;
   verifyPassword(password: string, hash: string): Promise<boolean>;
@@ -79,7 +82,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   const csrf = requireCsrfToken(deps.sessions);
 
   app.get('/healthz', (_req, res) => res.json(healthzBody()));
-  app.use(authenticate(deps.users, deps.sessions));
+  app.use(authenticate(deps.users, deps.sessions, deps));
   app.use(refuseCrossSite);
 
   app.get('/login', pageHeaders, sessionHandlers.showLogin);

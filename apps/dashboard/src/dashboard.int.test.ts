@@ -252,6 +252,33 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     expect(response.headers.get('set-cookie')).toBeNull();
   });
 
+  it('ends a session on sign-out, for a copy of its cookie too, and no other session', async () => {
+    const [session, other] = await Promise.all([signIn('viewer'), signIn('viewer')]);
+    const copy = session.cookie;
+    const out = await fetch(`${base}/logout`, {
+      method: 'POST',
+      headers: { cookie: session.cookie },
+      body: new URLSearchParams({ _csrf: session.csrf }),
+      redirect: 'manual',
+    });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('set-cookie')).toMatch(/^commitlog_session=; .*Max-Age=0/);
+    const nonce = (
+      JSON.parse(
+        Buffer.from(copy.slice(copy.indexOf('=') + 1).split('.')[0]!, 'base64url').toString(),
+      ) as { nonce: string }
+    ).nonce;
+    // Kept until the session would have expired anyway, not for ever.
+    const ttl = await producer.pttl(`${space.prefix}:{meta}:signed-out:${nonce}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(8 * 3_600_000);
+    const reused = await fetch(`${base}/api/overview`, { headers: { cookie: copy } });
+    expect(reused.status).toBe(401);
+    expect(
+      (await fetch(`${base}/api/overview`, { headers: { cookie: other.cookie } })).status,
+    ).toBe(200);
+  });
+
   it('shows failures by reason, the held lane, the waiting lane and the stall', async () => {
     const o = await overview(viewer);
     expect(o.failedByReason.map((g) => [g.reason, g.count])).toEqual([

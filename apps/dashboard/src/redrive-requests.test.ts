@@ -43,6 +43,7 @@ async function dashboard(
   const app = createDashboardApp({
     users: [{ name: 'ada', role: 'admin', passwordHash: 'scrypt:test' }],
     sessions: createSessionCodec({ secret: 'a-session-secret-of-32-characters!!', ttlMs: 60_000 }),
+    revocations: { revoke: () => Promise.resolve(), isRevoked: () => Promise.resolve(false) },
     throttle: createLoginThrottle(),
     secureCookie: false,
     verifyPassword: (password) => Promise.resolve(password === 'the-right-password'),

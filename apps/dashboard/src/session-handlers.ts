@@ -1,14 +1,16 @@
 import { unmatchableHash, type DashboardUser } from '@commitlog/runtime';
 import type { Request, Response } from 'express';
-import { sessionBinding, userOf } from './auth.ts';
+import { refuse, sessionBinding, userOf } from './auth.ts';
 import { sessionCookie } from './cookies.ts';
 import { loginPage, safeNext } from './login-page.ts';
 import type { LoginThrottle } from './login-throttle.ts';
+import type { SessionRevocations } from './session-revocations.ts';
 import type { SessionCodec } from './session.ts';
 
 export interface SessionHandlerDeps {
   users: readonly DashboardUser[];
   sessions: SessionCodec;
+  revocations: SessionRevocations;
   throttle: LoginThrottle;
   secureCookie: boolean;
   verifyPassword(password: string, hash: string): Promise<boolean>;
@@ -68,13 +70,35 @@ export function createSessionHandlers(deps: SessionHandlerDeps) {
       res.redirect(303, next);
     },
 
-    logout: (_req: Request, res: Response): void => {
+    /**
+     * Clears the cookie and records the session as signed out, so that a copy of the cookie no
+     * longer signs anyone in. When Redis does not take that, the user is told the copy stays valid.
+     */
+    logout: async (req: Request, res: Response): Promise<void> => {
       const user = userOf(res);
-      if (user) deps.audit('signed out', { user: user.name });
       res.setHeader(
         'Set-Cookie',
         sessionCookie(deps.sessions.cookieName, '', { maxAgeS: 0, secure: deps.secureCookie }),
       );
+      if (!user) {
+        res.redirect(303, '/login');
+        return;
+      }
+      try {
+        await deps.revocations.revoke(user.session);
+      } catch {
+        deps.audit('signed out', { user: user.name, revoked: false });
+        const until = new Date(user.session.expiresAt).toISOString();
+        refuse(
+          req,
+          res,
+          503,
+          'unavailable',
+          `Signed out in this browser, but Redis is not answering: a copy of this session stays valid until ${until}.`,
+        );
+        return;
+      }
+      deps.audit('signed out', { user: user.name, revoked: true });
       res.redirect(303, '/login');
     },
   };

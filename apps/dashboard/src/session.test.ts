@@ -50,20 +50,87 @@ describe('session tokens', () => {
 describe('authenticate', () => {
   const codec = createSessionCodec({ secret: SECRET, ttlMs: 60_000 });
   const ops: DashboardUser = { name: 'ops', role: 'admin', passwordHash: 'scrypt:old' };
+  const noSignOuts = {
+    revocations: { revoke: () => Promise.resolve(), isRevoked: () => Promise.resolve(false) },
+    isRedisUp: () => true,
+  };
 
-  function userFor(users: DashboardUser[], token: string) {
-    const res = { locals: {} } as Response;
-    const req = { headers: { cookie: `${codec.cookieName}=${token}` } } as Request;
-    authenticate(users, codec)(req, res, () => undefined);
-    return userOf(res);
+  /** What `authenticate` made of a request with `token`: the user, or the status it answered. */
+  async function outcome(
+    users: DashboardUser[],
+    token: string,
+    signOuts: Parameters<typeof authenticate>[2] = noSignOuts,
+  ) {
+    let status: number | undefined;
+    const res = {
+      locals: {},
+      status(code: number) {
+        status = code;
+        return this;
+      },
+      json() {
+        return this;
+      },
+    } as unknown as Response;
+    const req = {
+      headers: { cookie: `${codec.cookieName}=${token}` },
+      accepts: () => 'json',
+    } as unknown as Request;
+    await new Promise<void>((resolve) => {
+      const done = res.json.bind(res);
+      res.json = ((body: unknown) => {
+        resolve();
+        return done(body);
+      }) as Response['json'];
+      authenticate(users, codec, signOuts)(req, res, () => resolve());
+    });
+    return { user: userOf(res), status };
   }
 
-  it('ends a session when the user is removed, or their password or role changes', () => {
+  it('ends a session when the user is removed, or their password or role changes', async () => {
     const token = codec.issue('ops', sessionBinding(ops));
-    expect(userFor([ops], token)).toMatchObject({ name: 'ops', role: 'admin' });
-    expect(userFor([], token)).toBeUndefined();
-    expect(userFor([{ ...ops, passwordHash: 'scrypt:new' }], token)).toBeUndefined();
-    expect(userFor([{ ...ops, role: 'viewer' }], token)).toBeUndefined();
+    expect((await outcome([ops], token)).user).toMatchObject({ name: 'ops', role: 'admin' });
+    expect((await outcome([], token)).user).toBeUndefined();
+    expect((await outcome([{ ...ops, passwordHash: 'scrypt:new' }], token)).user).toBeUndefined();
+    expect((await outcome([{ ...ops, role: 'viewer' }], token)).user).toBeUndefined();
+  });
+
+  it('refuses a signed-out session, and answers 503 when Redis cannot say whether it is', async () => {
+    const token = codec.issue('ops', sessionBinding(ops));
+    const signedOut = new Set([codec.read(token)!.nonce]);
+    const revocations = {
+      revoke: () => Promise.resolve(),
+      isRevoked: (s: { nonce: string }) => Promise.resolve(signedOut.has(s.nonce)),
+    };
+    expect(
+      (await outcome([ops], token, { revocations, isRedisUp: () => true })).user,
+    ).toBeUndefined();
+    const other = codec.issue('ops', sessionBinding(ops));
+    expect(
+      (await outcome([ops], other, { revocations, isRedisUp: () => true })).user,
+    ).toMatchObject({
+      name: 'ops',
+    });
+    const failing = { ...revocations, isRevoked: () => Promise.reject(new Error('timeout')) };
+    expect(await outcome([ops], token, { revocations: failing, isRedisUp: () => true })).toEqual({
+      user: undefined,
+      status: 503,
+    });
+    // Redis down: nothing a session reaches works, so the session is not refused for it.
+    expect(
+      (await outcome([ops], token, { revocations: failing, isRedisUp: () => false })).user,
+    ).toMatchObject({
+      name: 'ops',
+    });
+  });
+});
+
+describe('the session cookie name', () => {
+  it('takes the __Host- prefix when Secure, so no sibling host can plant one', () => {
+    expect(createSessionCodec({ secret: SECRET, ttlMs: 1, secure: true }).cookieName).toBe(
+      '__Host-commitlog_session',
+    );
+    expect(createSessionCodec({ secret: SECRET, ttlMs: 1 }).cookieName).toBe('commitlog_session');
   });
 });
 

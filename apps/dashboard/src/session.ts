@@ -38,19 +38,24 @@ function sameText(a: string, b: string): boolean {
  * Stateless sessions: `<payload>.<HMAC-SHA256>`, both base64url, signed with `secret`. Nothing is
  * stored server-side, so replicas sharing `DASHBOARD_SESSION_SECRET` share sessions. A session
  * ends at its expiry, or when its user's role or password hash changes in `DASHBOARD_USERS` (it
- * is bound to them) or the user is removed, at the next restart. Signing out removes the cookie;
- * a copied token stays valid until it expires (there is no server-side list to revoke it from).
+ * is bound to them) or the user is removed, at the next restart. Signing out is recorded in Redis
+ * (see `SessionRevocations`), so that a copied token ends with it.
  */
 export function createSessionCodec(options: {
   secret: string;
   ttlMs: number;
+  /**
+   * Cookies are Secure: the name then takes the `__Host-` prefix, which browsers accept only
+   * from this host over HTTPS with `Path=/`, so a sibling subdomain cannot plant a session.
+   */
+  secure?: boolean;
   now?: () => number;
 }): SessionCodec {
   const now = options.now ?? Date.now;
   const mac = (purpose: string, text: string): string =>
     createHmac('sha256', options.secret).update(`${purpose}:${text}`).digest('base64url');
   return {
-    cookieName: 'commitlog_session',
+    cookieName: options.secure === true ? '__Host-commitlog_session' : 'commitlog_session',
     ttlMs: options.ttlMs,
     issue(name, bindTo) {
       const session: Session = {

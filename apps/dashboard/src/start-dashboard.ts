@@ -25,6 +25,7 @@ import { createDashboardApp } from './dashboard-app.ts';
 import { cacheByLaneCount } from './failed-reasons-cache.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { createRedriveRunner } from './redrive-runner.ts';
+import { redisSessionRevocations } from './session-revocations.ts';
 import { createSessionCodec } from './session.ts';
 
 /** How long one reading of the failed deliveries serves every page (see failed-reasons-cache.ts). */
@@ -75,7 +76,9 @@ export async function startDashboard(
     sessions: createSessionCodec({
       secret: config.sessionSecret ?? randomBytes(32).toString('hex'),
       ttlMs: config.sessionTtlMs,
+      secure: config.secureCookie,
     }),
+    revocations: redisSessionRevocations(connection, config.queuePrefix),
     throttle: createLoginThrottle(),
     secureCookie: config.secureCookie,
     trustProxy: config.trustProxy,

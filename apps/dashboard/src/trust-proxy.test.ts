@@ -18,6 +18,7 @@ async function dashboard(trustProxy: number | string[] | undefined): Promise<str
   const app = createDashboardApp({
     users: [{ name: 'ada', role: 'admin', passwordHash: 'scrypt:test' }],
     sessions: createSessionCodec({ secret: 'a-session-secret-of-32-characters!!', ttlMs: 60_000 }),
+    revocations: { revoke: () => Promise.resolve(), isRevoked: () => Promise.resolve(false) },
     throttle: createLoginThrottle({ maxFailuresPerAddress: 3 }),
     secureCookie: false,
     verifyPassword: (password) => Promise.resolve(password === 'the-right-password'),

@@ -1,0 +1,36 @@
+import type { RedisConnection } from '@commitlog/queue';
+import type { Session } from './session.ts';
+
+/**
+ * Sessions signed out before they expired. Sessions are stateless tokens, so without this a
+ * copy of a cookie (a proxy log, a shared machine) would stay valid for the rest of its
+ * `DASHBOARD_SESSION_TTL` after its user signed out. Kept in Redis, so every replica sees it.
+ */
+export interface SessionRevocations {
+  /** Records `session` as signed out, until it would have expired anyway. */
+  revoke(session: Session): Promise<void>;
+  /** Whether `session` was signed out. Rejects when Redis does not answer. */
+  isRevoked(session: Session): Promise<boolean>;
+}
+
+/** The key that marks a session signed out: by its random nonce, never by the token. */
+export function revokedSessionKey(prefix: string, session: Pick<Session, 'nonce'>): string {
+  return `${prefix}:{meta}:signed-out:${session.nonce}`;
+}
+
+export function redisSessionRevocations(
+  connection: RedisConnection,
+  prefix: string,
+  now: () => number = Date.now,
+): SessionRevocations {
+  return {
+    async revoke(session) {
+      const ttlMs = session.expiresAt - now();
+      if (ttlMs <= 0) return;
+      await connection.set(revokedSessionKey(prefix, session), '1', 'PX', ttlMs);
+    },
+    async isRevoked(session) {
+      return (await connection.exists(revokedSessionKey(prefix, session))) === 1;
+    },
+  };
+}

@@ -72,7 +72,8 @@ export function boardGuard(deps: BoardGuardDeps): Router {
   const router = Router({ caseSensitive: true, strict: true });
   router.use((req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') {
-      if (req.path === '/api/queues' && asksTooManyJobs(req)) {
+      // Any path: Bull Board answers `/API/Queues/` as `/api/queues`.
+      if (asksTooManyJobs(req)) {
         refuse(req, res, 400, 'bad-request', `jobsPerPage: at most ${MAX_JOBS_PER_PAGE}`);
         return;
       }

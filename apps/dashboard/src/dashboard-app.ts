@@ -99,7 +99,8 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
    * is away its API is refused here, as a condition to wait out rather than a fault.
    */
   const redisUpForBoardApi: RequestHandler = (req, res, next) => {
-    if (!req.path.startsWith('/api/') || deps.isRedisUp()) return next();
+    // Lower case: Bull Board's router ignores case, so `/API/queues` reaches its API too.
+    if (!req.path.toLowerCase().startsWith('/api/') || deps.isRedisUp()) return next();
     refuse(req, res, 503, 'unavailable', 'Redis is not answering; the queues cannot be read now');
   };
   const guard = boardGuard({

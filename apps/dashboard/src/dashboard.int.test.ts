@@ -366,6 +366,14 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
         expect(await page.json()).toMatchObject({ error: { code: 'bad-request' } });
       }
     }
+    // Bull Board's router ignores case and a trailing slash: so does the ceiling.
+    for (const path of ['/queues/api/queues/', '/queues/API/Queues']) {
+      const page = await fetch(
+        `${base}${path}?activeQueue=${queue}&status=failed&page=1&jobsPerPage=10000000`,
+        { headers: { cookie: viewer.cookie } },
+      );
+      expect(page.status, path).toBe(400);
+    }
 
     const retry = await fetch(`${base}/queues/api/queues/${queue}/retry/failed`, {
       method: 'PUT',
@@ -549,7 +557,12 @@ describe('the dashboard while Redis is away', () => {
       LANES: '2',
     });
     try {
-      for (const path of ['/api/overview', '/queues/api/queues', '/queues/api/redis/stats']) {
+      for (const path of [
+        '/api/overview',
+        '/queues/api/queues',
+        '/queues/api/redis/stats',
+        '/queues/API/queues',
+      ]) {
         const response = await fetch(`${base}${path}`, { headers: { cookie } });
         expect(response.status, path).toBe(503);
         expect(await response.json(), path).toMatchObject({ error: { code: 'unavailable' } });

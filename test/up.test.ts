@@ -11,7 +11,7 @@ import {
   waitFor,
 } from '@commitlog/testkit';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +107,70 @@ describe('commitlog up, then commitlog post', () => {
     expect(await exited).toBe(0);
     expect(stdout).toContain('stopped');
   });
+
+  it('stops the roles it started when it gets SIGTERM while they start', async () => {
+    const ports = {
+      worker: await freePort(),
+      ingest: await freePort(),
+      dashboard: await freePort(),
+    };
+    const secret = `up-test-secret-${uniqueName('s')}-0123456789`;
+    const up = spawn(process.execPath, ['apps/cli/src/main.ts', 'up'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        INGEST_PORT: String(ports.ingest),
+        WORKER_PORT: String(ports.worker),
+        DASHBOARD_PORT: String(ports.dashboard),
+        DASHBOARD_OPS_PORT: String(await freePort()),
+        QUEUE_PREFIX: prefix,
+        INGEST_SECRETS: secret,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    up.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    up.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
+    const answers = (port: number) =>
+      fetch(`http://127.0.0.1:${port}/healthz`).then(
+        () => true,
+        () => false,
+      );
+    try {
+      await waitFor(() => output.includes('up: waiting for the worker'), {
+        timeoutMs: 60_000,
+        description: 'up to start its roles',
+      });
+      up.kill('SIGTERM');
+      expect(await exited, output).toBe(1);
+      expect(output).toMatch(/^commitlog: stopped by SIGTERM while starting/m);
+      expect(output).not.toContain('ready:');
+      for (const [role, port] of Object.entries(ports)) {
+        expect(await answers(port), `${role} still answers`).toBe(false);
+      }
+    } finally {
+      up.kill('SIGKILL');
+      // A role left behind (the failure this test is for) must not outlive the test: found by
+      // the secret only this test's processes hold, whether or not it listens yet.
+      for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+        let environ: string;
+        try {
+          environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+        } catch {
+          continue; // gone, or not ours to read
+        }
+        if (environ.split('\0').includes(`INGEST_SECRETS=${secret}`)) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            // exited meanwhile
+          }
+        }
+      }
+    }
+  }, 90_000);
 
   it('refuses a bad variable in one line that names it, before it starts anything', () => {
     const run = spawnSync(process.execPath, ['apps/cli/src/main.ts', 'up'], {

@@ -144,6 +144,16 @@ export async function up(options: UpOptions): Promise<void> {
   const logDir = join(options.repoRoot, '.data', 'logs');
   mkdirSync(logDir, { recursive: true });
 
+  // Listened for before the first role starts: a SIGTERM while they start (a supervisor,
+  // `timeout`) must stop them too, not leave them holding their ports.
+  const stopSignal = options.stopSignal ?? untilSignal();
+  const stoppedWhileStarting = stopSignal.then((signal) => {
+    throw new CliError(
+      'STOPPED',
+      `stopped by ${String(signal)} while starting; the roles were stopped too`,
+    );
+  });
+  stoppedWhileStarting.catch(() => undefined);
   const children: { role: Role; child: ChildProcess; log: string }[] = [];
   const stopAll = async (): Promise<void> => {
     for (const { child } of children) child.kill('SIGTERM');
@@ -164,7 +174,10 @@ export async function up(options: UpOptions): Promise<void> {
     }
     for (const { role, child, log } of children) {
       options.out(`up: waiting for the ${role} to answer at ${addresses[role]} (up to 60 s)`);
-      await waitHealthy(`${addresses[role]}/healthz`, child, log, 60_000);
+      await Promise.race([
+        waitHealthy(`${addresses[role]}/healthz`, child, log, 60_000),
+        stoppedWhileStarting,
+      ]);
     }
   } catch (error) {
     await stopAll();
@@ -199,10 +212,7 @@ export async function up(options: UpOptions): Promise<void> {
   );
 
   const exited = Promise.race(children.map(({ role, child }) => stopped(child).then(() => role)));
-  const reason = await Promise.race([
-    options.stopSignal ?? untilSignal(),
-    exited.then((role) => ({ exited: role })),
-  ]);
+  const reason = await Promise.race([stopSignal, exited.then((role) => ({ exited: role }))]);
   await stopAll();
   if (typeof reason === 'object' && reason !== null && 'exited' in reason) {
     throw new CliError('ROLE_EXITED', `${String(reason.exited)} stopped unexpectedly; see its log`);

@@ -479,6 +479,36 @@ describe('POST /v1/commits/batch', () => {
       expect(budget.inUse()).toBe(0);
     });
 
+    it('answers what no retry can fix (415, a declared 413, 401) before saying it is busy', async () => {
+      const budget = createBodyBudget(100_000);
+      const h = createCommitHandlers({
+        enqueuer: fakeEnqueuer(),
+        bodyBudget: budget,
+        config: CONFIG,
+        now: () => NOW,
+      });
+      const body = JSON.stringify(wireCommit());
+      const held = budget.open();
+      held.grow(90_000);
+      const declared = { contentLength: 50_000 };
+      expectError(
+        await h.postCommit(request(body, { ...declared, contentType: 'text/plain' })),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+      expectError(
+        await h.postCommit(request(body, { contentLength: 100_000_000 })),
+        413,
+        'BODY_TOO_LARGE',
+      );
+      expect(
+        (await h.postCommit(request(body, { ...declared, signature: undefined }))).status,
+      ).toBe(401);
+      expectError(await h.postCommit(request(body, declared)), 503, 'INGEST_BUSY');
+      held.release();
+      expect(budget.inUse()).toBe(0);
+    });
+
     it('charges bytes as they arrive: idle bodies that declared the budget hold none of it', async () => {
       const budget = createBodyBudget(CONFIG.maxBatchBytes + 100);
       const h = createCommitHandlers({

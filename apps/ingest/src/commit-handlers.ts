@@ -14,7 +14,7 @@ import { commitJob, enqueueCommits } from './enqueue-commits.ts';
 import { errorResponse } from './http-response.ts';
 import { commitPlace, type CommitResponse, type RequestSummary } from './request-summary.ts';
 import { readSignedJson } from './signed-json.ts';
-import { ingestBusy, type BodyBudget } from './body-budget.ts';
+import { BodyBudgetSpentError, type BodyBudget } from './body-budget.ts';
 
 export interface CommitHandlerDeps {
   enqueuer: Pick<CommitEnqueuer, 'enqueue'>;
@@ -55,7 +55,7 @@ export function singleRequestBodyLimit(
 
 /**
  * The two commit endpoints (DESIGN.md, "Ingest HTTP API, v1"). Checks, in order: 415, 413 body,
- * 401, 400 JSON, 400 schema, 413 commit; only then is anything enqueued, so a refused request
+ * 401, 503 body budget, 400 JSON, 400 schema, 413 commit; only then is anything enqueued, so a refused request
  * stores nothing (a batch's commits are all validated before the first is enqueued). 202 only
  * once every commit is in Redis; 503 with `Retry-After` otherwise.
  */
@@ -72,7 +72,9 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
   /**
    * Runs `handle` with the request's body bytes charged to the budget as they arrive (a body that
    * declares a length that cannot fit now is refused before it is read: all of its endpoint's
-   * limit when it declares none). 503 `INGEST_BUSY` when they do not fit.
+   * limit when it declares none). 503 `INGEST_BUSY` when they do not fit. Checked when the body
+   * is first read, after the header checks: a request no retry can fix (415, a declared 413, no
+   * valid signature header) is told so, not sent back to retry by a busy ingest.
    */
   async function withinBudget(
     request: CommitRequest,
@@ -83,12 +85,16 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
     if (!budget) return handle(request);
     const declared = request.contentLength;
     const expected = Math.min(declared !== undefined && declared >= 0 ? declared : limit, limit);
-    if (!budget.fits(expected)) return { ...ingestBusy(), summary: {} };
     const reservation = budget.open();
     const charged: CommitRequest = {
       ...request,
       readBody: (bodyLimit, admit) =>
-        request.readBody(bodyLimit, (bytes) => reservation.grow(bytes) && (admit?.(bytes) ?? true)),
+        budget.fits(expected)
+          ? request.readBody(
+              bodyLimit,
+              (bytes) => reservation.grow(bytes) && (admit?.(bytes) ?? true),
+            )
+          : Promise.reject(new BodyBudgetSpentError()),
     };
     try {
       return await handle(charged);

@@ -10,6 +10,7 @@ import {
   UnsafeRedisError,
 } from '@commitlog/queue';
 import {
+  errorKind,
   createMetricsRegistry,
   notReadyOnceStopping,
   startOpsServer,
@@ -68,12 +69,6 @@ function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordPr
 
 /** The shortest time between two log lines of the same kind of error (see `throttledWarn`). */
 const ERROR_LOG_INTERVAL_MS = 60_000;
-
-/** What makes two errors the same for the log: their code (ECONNREFUSED, LOCK_LOST), else text. */
-function errorKind(error: Error): string {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : error.message;
-}
 
 /** How often a start-up that waits for Redis or Kafka says so. */
 const START_WAIT_LOG_MS = 10_000;

@@ -37,7 +37,7 @@ export {
 export { formatAge, formatTime, shorten } from './human-format.ts';
 export { drainServer, listenOn } from './http-server.ts';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.ts';
-export { throttledWarn, type ThrottledWarn } from './throttled-log.ts';
+export { errorKind, throttledWarn, type ThrottledWarn } from './throttled-log.ts';
 export {
   Counter,
   createCounter,

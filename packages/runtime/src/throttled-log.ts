@@ -28,7 +28,25 @@ export function throttledWarn(
       return;
     }
     const suppressed = seen?.suppressed ?? 0;
+    // Bounded, however many kinds a long-lived process meets: the oldest key goes first, and
+    // its next line is simply not throttled.
+    last.delete(key);
+    if (last.size >= MAX_KEYS) last.delete(last.keys().next().value!);
     last.set(key, { at: t, suppressed: 0 });
     logger.warn(suppressed > 0 ? { ...fields, suppressed } : fields, message);
   };
+}
+
+/** Most keys a throttled logger remembers. */
+const MAX_KEYS = 1000;
+
+/**
+ * What kind of error this is, as a throttle key: its code when it has a text one, else its
+ * message with ids and numbers taken out. BullMQ's lock errors name their job ("Missing lock
+ * for job 3f2a…"), so keyed by message every job would be a kind of its own.
+ */
+export function errorKind(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  return `${error.name}: ${error.message.replace(/[0-9a-f]{8,}|[\w-]*\d[\w-]*/gi, '#')}`;
 }

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { LaneKeys } from './lane-followers.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
+import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
 
 /**
  * A delivered commit leaves a small mark in its lane, `<lane>:delivered:<commit id>`, kept for
@@ -37,11 +38,12 @@ export const JOB_RECORDED_FIELD = 'commitlogDelivered';
 
 /**
  * Inputs: KEYS[1] wait list, KEYS[2] the active job's lock, KEYS[3] the lane's completed
- * metrics; ARGV[1] the active job's lock token, ARGV[2] job key prefix, ARGV[3] the active job's
- * id, ARGV[4] how long marks are kept (ms), ARGV[5] follower ids in lane order, as many as were
- * delivered. Output: how many followers were completed, a prefix of those given (or -1 when the
- * active job's lock is not ours any more: then nothing is written, and whoever holds it now
- * delivers the job and its followers again).
+ * metrics, KEYS[4] their per-minute data points; ARGV[1] the active job's lock token, ARGV[2] job
+ * key prefix, ARGV[3] the active job's id, ARGV[4] how long marks are kept (ms), ARGV[5] now
+ * (epoch ms, as BullMQ's completion is given), ARGV[6] most data points kept, ARGV[7…] follower
+ * ids in lane order, as many as were delivered. Output: how many followers were completed, a
+ * prefix of those given (or -1 when the active job's lock is not ours any more: then nothing is
+ * written, and whoever holds it now delivers the job and its followers again).
  *
  * A follower is completed as BullMQ's moveToFinished with removeOnComplete would (its job
  * removed, the per-minute metrics count that the next moveToFinished turns into data points)
@@ -64,7 +66,7 @@ local prefix = ARGV[2]
 redis.call('SET', prefix .. '${DELIVERED_MARK}' .. ARGV[3], '${MARK_RECORDED}', 'PX', ARGV[4])
 redis.call('HSET', prefix .. ARGV[3], '${JOB_RECORDED_FIELD}', '${MARK_RECORDED}')
 local done = 0
-for i = 5, #ARGV do
+for i = 7, #ARGV do
   local id = ARGV[i]
   if redis.call('LINDEX', KEYS[1], -1) ~= id then break end
   redis.call('RPOP', KEYS[1])
@@ -72,7 +74,24 @@ for i = 5, #ARGV do
   redis.call('DEL', prefix .. id, prefix .. id .. ':logs')
   done = done + 1
 end
-if done > 0 then redis.call('HINCRBY', KEYS[3], 'count', done) end
+if done > 0 then
+  -- BullMQ's collectMetrics, run by the completion that follows, credits everything counted
+  -- since prevTS to prevTS's minute when the minute has changed: the followers would land in the
+  -- lane's previous active minute (after an outage, its start). Roll the minute first, as it would.
+  local prevTS = tonumber(redis.call('HGET', KEYS[3], 'prevTS'))
+  local now = tonumber(ARGV[5])
+  if prevTS then
+    local n = math.min(math.floor(now / 60000) - math.floor(prevTS / 60000), tonumber(ARGV[6]))
+    if n > 0 then
+      local count = tonumber(redis.call('HGET', KEYS[3], 'count') or '0')
+      redis.call('LPUSH', KEYS[4], count - tonumber(redis.call('HGET', KEYS[3], 'prevCount') or '0'))
+      for _ = 2, n do redis.call('LPUSH', KEYS[4], 0) end
+      redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[6]) - 1)
+      redis.call('HSET', KEYS[3], 'prevCount', count, 'prevTS', now)
+    end
+  end
+  redis.call('HINCRBY', KEYS[3], 'count', done)
+end
 return done
 `);
 
@@ -84,6 +103,8 @@ export interface RecordDeliveredOptions {
   followerIds: readonly string[];
   /** DEDUP_WINDOW, ms. */
   markForMs: number;
+  /** The clock for the per-minute metrics, epoch ms (tests). */
+  now?: number;
 }
 
 /**
@@ -99,12 +120,19 @@ export async function recordDelivered(
 ): Promise<number> {
   const done = await RECORD_DELIVERED.runInOrder(
     connection,
-    [lane.key('wait'), lane.key(`${options.jobId}:lock`), lane.key('metrics:completed')],
+    [
+      lane.key('wait'),
+      lane.key(`${options.jobId}:lock`),
+      lane.key('metrics:completed'),
+      lane.key('metrics:completed:data'),
+    ],
     [
       options.token,
       lane.key(''),
       options.jobId,
       Math.max(1, Math.round(options.markForMs)),
+      options.now ?? Date.now(),
+      METRIC_MINUTES_KEPT,
       ...options.followerIds,
     ],
   );

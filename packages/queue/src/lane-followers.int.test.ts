@@ -9,6 +9,7 @@ import { Queue, Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { deliveredMarkKey, recordDelivered } from './delivered-marks.ts';
+import { METRIC_MINUTES_KEPT, perMinute } from './delivery-rates.ts';
 import { readFollowers } from './lane-followers.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import type { LaneJob, LaneOutcome } from './lane-workers.ts';
@@ -127,6 +128,47 @@ describe('lane followers on the real Redis', () => {
     await waitFor(async () => (await queue.getJob('c-2-0')) === undefined);
     expect(calls).toEqual([['c-2-1']]);
     await waitFor(async () => (await lanes.producer.get(deliveredMarkKey(keys, 'c-2-1'))) === '2');
+  });
+
+  it("counts followers in the minute they were delivered, not the lane's previous active one", async () => {
+    for (let n = 0; n < 4; n++) await lanes.enqueuer.enqueue(job(2, n));
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000);
+    // The lane last completed jobs five minutes ago: three of them, counted but not yet a point.
+    const metrics = queue.toKey('metrics:completed');
+    await lanes.producer.hset(metrics, 'count', 7, 'prevCount', 4, 'prevTS', (minute - 5) * 60_000);
+    const connection = createRedisConnection({
+      url: lanes.space.redisUrl,
+      role: 'worker',
+      onError: () => {},
+    });
+    const worker = new Worker(laneQueueName(2), null, {
+      connection,
+      prefix: lanes.space.prefix,
+      metrics: { maxDataPoints: METRIC_MINUTES_KEPT },
+    });
+    try {
+      const head = await worker.getNextJob('token');
+      expect(head?.id).toBe('c-2-0');
+      const keys = { key: (name: string) => queue.toKey(name) };
+      expect(
+        await recordDelivered(lanes.producer, keys, {
+          jobId: 'c-2-0',
+          token: 'token',
+          followerIds: ['c-2-1', 'c-2-2', 'c-2-3'],
+          markForMs: 60_000,
+          now,
+        }),
+      ).toBe(3);
+      // BullMQ's own completion of the head, which rolls the minute when it has changed.
+      await head.moveToCompleted('ok', 'token', false);
+      const series = perMinute(await queue.getMetrics('completed', 0, 10), 7, now);
+      // Oldest first: the three of five minutes ago there, the head and its three followers now.
+      expect(series).toEqual([0, 3, 0, 0, 0, 0, 4]);
+    } finally {
+      await worker.close(true);
+      connection.disconnect();
+    }
   });
 
   it('completes without producing again a recorded job that comes back after its mark expired', async () => {

@@ -4,14 +4,16 @@
 import { defaultTopic, laneOf } from '@commitlog/core';
 import { createRedisConnection, dataNodes, type RedisConnection } from '@commitlog/queue';
 import {
+  freePort,
   startPrivateRedisCluster,
   startSystem,
+  testKafkaBrokers,
   uniqueName,
   waitFor,
   type PrivateRedisCluster,
   type RunningSystem,
 } from '@commitlog/testkit';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { unfinishedJobs } from '../support/delivery-oracle.ts';
@@ -165,4 +167,52 @@ describe('scale-out on a Redis Cluster', () => {
 
     await expectEveryCommitDelivered(system, bucket, load.answered);
   });
+});
+
+describe('a worker started before its Redis Cluster', () => {
+  it('waits, saying so on /readyz, and starts once the cluster is up', async () => {
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const opsPort = await freePort();
+    const worker = spawn(process.execPath, ['apps/worker/src/main.ts'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        REDIS_URL: `redis-cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
+        KAFKA_BROKERS: testKafkaBrokers().join(','),
+        LANES: String(LANES),
+        WORKER_PORT: String(opsPort),
+        QUEUE_PREFIX: uniqueName('early'),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    worker.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    let cluster: PrivateRedisCluster | undefined;
+    const readyz = async () => {
+      const response = await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined);
+      return response && { status: response.status, body: await response.text() };
+    };
+    try {
+      const waiting = await waitFor(readyz, { description: 'the worker to answer /readyz' });
+      expect(waiting.body).toContain('waiting for Redis');
+      // Past the 5 s a cluster client is given to find its nodes: it used to exit 1 there.
+      await new Promise((resolve) => setTimeout(resolve, 8000));
+      expect(worker.exitCode, stderr).toBeNull();
+      expect((await readyz())?.body).toContain('waiting for Redis');
+
+      cluster = await startPrivateRedisCluster(3, { ports });
+      await waitFor(async () => (await readyz())?.status === 200, {
+        timeoutMs: 40_000,
+        description: 'the worker ready once the cluster answers',
+      });
+      expect(worker.exitCode, stderr).toBeNull();
+    } finally {
+      worker.kill('SIGTERM');
+      await new Promise((resolve) =>
+        worker.exitCode === null ? worker.once('exit', resolve) : resolve(undefined),
+      );
+      await cluster?.cleanup();
+    }
+  }, 90_000);
 });

@@ -1,6 +1,6 @@
 import { createRecordProducer, type RecordProducer } from '@commitlog/kafka';
 import {
-  checkRedisSafety,
+  checkRedisSafetyOnceUp,
   claimLaneCount,
   createRedisConnection,
   readLaneCount,
@@ -168,7 +168,12 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     });
     closers.push(() => ops.close());
 
-    const safety = await whileWaiting(logger, waiting, 'Redis', () => checkRedisSafety(connection));
+    const safety = await whileWaiting(logger, waiting, 'Redis', () =>
+      checkRedisSafetyOnceUp(connection, {
+        stopped: () => stopping,
+        onRetry: (err) => logger.debug({ err }, 'Redis does not answer yet; asking again'),
+      }),
+    );
     if (!safety.safe) throw new UnsafeRedisError(safety);
     for (const warning of safety.warnings) logger.warn({ redis: safety.redisVersion }, warning);
     await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);

@@ -88,6 +88,7 @@ export {
 } from './redis-connection.ts';
 export {
   checkRedisSafety,
+  checkRedisSafetyOnceUp,
   judgeRedisInfo,
   UnsafeRedisError,
   type RedisSafety,

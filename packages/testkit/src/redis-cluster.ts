@@ -23,7 +23,14 @@ function redisCli(args: string[]): { ok: boolean; output: string } {
   return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
 }
 
-export async function startPrivateRedisCluster(size = 3): Promise<PrivateRedisCluster> {
+/**
+ * @param options.ports the primaries' ports, chosen beforehand (a test that starts a role before
+ *   its cluster needs the address first); free ports when not given
+ */
+export async function startPrivateRedisCluster(
+  size = 3,
+  options: { ports?: readonly number[] } = {},
+): Promise<PrivateRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'commitlog-redis-cluster-'));
   const children: ChildProcess[] = [];
   const ports: number[] = [];
@@ -41,7 +48,7 @@ export async function startPrivateRedisCluster(size = 3): Promise<PrivateRedisCl
   try {
     for (let i = 0; i < size; i++) {
       // The bus port is chosen too: the default (port + 10000) may be taken or out of range.
-      const [port, busPort] = [await freePort(), await freePort()];
+      const [port, busPort] = [options.ports?.[i] ?? (await freePort()), await freePort()];
       ports.push(port);
       const args = [
         ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1'],

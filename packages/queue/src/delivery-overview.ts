@@ -1,12 +1,6 @@
-import { readLaneBacklogs, type LaneBacklog } from './lane-backlog.ts';
+import { readLaneStates, type LaneBacklog } from './lane-backlog.ts';
 import { deliveryRates, type DeliveryMinute } from './delivery-rates.ts';
-import {
-  heldLanes,
-  stallRecords,
-  stallStreamKey,
-  type HeldLane,
-  type StallView,
-} from './delivery-views.ts';
+import { stallRecords, stallStreamKey, type HeldLane, type StallView } from './delivery-views.ts';
 import {
   failedByReason,
   recentFailures,
@@ -56,9 +50,8 @@ export async function readDeliveryOverview(
   const now = options.now ?? Date.now;
   const lanes = Array.from({ length: laneCount }, (_, lane) => lane);
   const at = now();
-  const [backlogs, held, failed, failures, stalls, stallsRecorded, rates] = await Promise.all([
-    readLaneBacklogs(connection, prefix, lanes, () => at),
-    heldLanes(connection, prefix, lanes),
+  const [{ backlogs, held }, failed, failures, stalls, stallsRecorded, rates] = await Promise.all([
+    readLaneStates(connection, prefix, lanes, () => at),
     options.readFailedByReason?.(lanes) ?? failedByReason(connection, prefix, lanes),
     recentFailures(connection, prefix, lanes, options.failures ?? 20),
     stallRecords(connection, prefix, options.stalls ?? 20),

@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { type CommitEnqueuer } from './commit-enqueuer.ts';
-import { heldLanes, recordStall, redrive, stallRecords } from './delivery-views.ts';
+import { recordStall, redrive, stallRecords } from './delivery-views.ts';
 import { failedByReason } from './failed-deliveries.ts';
 import { RedriveInterruptedError } from './queue-errors.ts';
-import { readLaneBacklogs } from './lane-backlog.ts';
+import { readLaneBacklogs, readLaneStates } from './lane-backlog.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { type LaneJob, type LaneOutcome } from './lane-workers.ts';
 import { type RedisConnection } from './redis-connection.ts';
@@ -176,7 +176,7 @@ describe('delivery views on the real Redis', () => {
 
     const held = await waitFor(
       async () => {
-        const lanes = await heldLanes(producer, space.prefix, [2, 3]);
+        const { held: lanes } = await readLaneStates(producer, space.prefix, [2, 3]);
         return lanes.length > 0 ? lanes : undefined;
       },
       { description: 'lane 2 to be held' },

@@ -1,5 +1,5 @@
 import { binaryToDisplay } from '@commitlog/core';
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { isRetryProgress, type CommitJobData } from './commit-job.ts';
 import { commitState } from './delivered-marks.ts';
 import { failedEntries, failedEntry, reasonOf, type FailedEntry } from './failed-deliveries.ts';
@@ -62,32 +62,24 @@ export function stallStreamKey(prefix: string): string {
 }
 
 /**
- * Lanes whose next commit is being retried: a retry puts the job back at the head of its lane with
- * its retry progress, and the lane delivers nothing else until that commit passes or fails.
+ * The hold of a lane whose next commit is being retried: a retry puts the job back at the head of
+ * its lane with its retry progress, and the lane delivers nothing else until that commit passes
+ * or fails. `head` is the lane's next job; undefined when it is not being retried. Pure.
  */
-export async function heldLanes(
-  connection: RedisConnection,
-  prefix: string,
-  lanes: readonly number[],
-): Promise<HeldLane[]> {
-  const held = await Promise.all(
-    lanes.map((lane) =>
-      withLaneQueue(connection, prefix, lane, async (queue): Promise<HeldLane | undefined> => {
-        const [head] = await queue.getWaiting(0, 0);
-        if (!head?.id || !isRetryProgress(head.progress)) return undefined;
-        const p = head.progress;
-        return {
-          lane,
-          jobId: head.id,
-          attempt: p.attempt,
-          lastError: String(p.lastError ?? ''),
-          nextTryAt: p.nextTryAt,
-          heldSince: typeof p.heldSince === 'number' ? p.heldSince : p.nextTryAt,
-        };
-      }),
-    ),
-  );
-  return held.filter((h) => h !== undefined);
+export function heldBy(
+  lane: number,
+  head: Pick<Job<CommitJobData>, 'id' | 'progress'> | undefined,
+): HeldLane | undefined {
+  if (!head?.id || !isRetryProgress(head.progress)) return undefined;
+  const p = head.progress;
+  return {
+    lane,
+    jobId: head.id,
+    attempt: p.attempt,
+    lastError: String(p.lastError ?? ''),
+    nextTryAt: p.nextTryAt,
+    heldSince: typeof p.heldSince === 'number' ? p.heldSince : p.nextTryAt,
+  };
 }
 
 /** Keeps a record of a stall, so that it stays visible after BullMQ moved the job back. */

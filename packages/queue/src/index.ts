@@ -32,7 +32,6 @@ export {
 } from './failed-deliveries.ts';
 export { removeExpiredFailures } from './expired-failures.ts';
 export {
-  heldLanes,
   recordStall,
   redrive,
   stallRecords,

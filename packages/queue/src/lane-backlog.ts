@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import type { CommitJobData } from './commit-job.ts';
+import { heldBy, type HeldLane } from './delivery-views.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -37,16 +38,29 @@ export async function readLaneBacklogs(
   lanes: readonly number[],
   now: () => number = Date.now,
 ): Promise<LaneBacklog[]> {
-  return Promise.all(
+  return (await readLaneStates(connection, prefix, lanes, now)).backlogs;
+}
+
+/**
+ * The backlog of lanes and those held by a retrying commit, from one read of each lane's head
+ * (its job is read whole: the dashboard's overview read it twice when the two were read apart).
+ */
+export async function readLaneStates(
+  connection: RedisConnection,
+  prefix: string,
+  lanes: readonly number[],
+  now: () => number = Date.now,
+): Promise<{ backlogs: LaneBacklog[]; held: HeldLane[] }> {
+  const states = await Promise.all(
     lanes.map((lane) =>
-      withLaneQueue(connection, prefix, lane, async (queue): Promise<LaneBacklog> => {
+      withLaneQueue(connection, prefix, lane, async (queue) => {
         const [counts, oldest, paused] = await Promise.all([
           queue.getJobCounts('wait', 'active', 'failed'),
           queue.getWaiting(0, 0),
           queue.isPaused(),
         ]);
         const head = oldest[0];
-        return {
+        const backlog: LaneBacklog = {
           lane,
           waiting: counts.wait ?? 0,
           active: counts.active ?? 0,
@@ -54,7 +68,12 @@ export async function readLaneBacklogs(
           oldestWaitingAgeMs: head ? Math.max(0, now() - queuedAt(head)) : undefined,
           paused,
         };
+        return { backlog, held: heldBy(lane, head) };
       }),
     ),
   );
+  return {
+    backlogs: states.map((s) => s.backlog),
+    held: states.flatMap((s) => (s.held === undefined ? [] : [s.held])),
+  };
 }

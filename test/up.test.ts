@@ -20,6 +20,21 @@ import { header, readUntil, text, withAdmin } from './support/kafka-check.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+/** Processes holding `secret` in their environment: the roles one test's `up` started. */
+function rolesOf(secret: string): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (environ.split('\0').includes(`INGEST_SECRETS=${secret}`)) pids.push(Number(pid));
+  }
+  return pids;
+}
+
 describe('commitlog up, then commitlog post', () => {
   const prefix = uniqueName('up');
   const bucket = uniqueName('up-bucket');
@@ -150,23 +165,15 @@ describe('commitlog up, then commitlog post', () => {
       for (const [role, port] of Object.entries(ports)) {
         expect(await answers(port), `${role} still answers`).toBe(false);
       }
+      // up waits for its roles to exit before it exits: none may be left, listening or not.
+      expect(rolesOf(secret)).toEqual([]);
     } finally {
       up.kill('SIGKILL');
-      // A role left behind (the failure this test is for) must not outlive the test: found by
-      // the secret only this test's processes hold, whether or not it listens yet.
-      for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-        let environ: string;
+      for (const pid of rolesOf(secret)) {
         try {
-          environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+          process.kill(pid, 'SIGKILL');
         } catch {
-          continue; // gone, or not ours to read
-        }
-        if (environ.split('\0').includes(`INGEST_SECRETS=${secret}`)) {
-          try {
-            process.kill(Number(pid), 'SIGKILL');
-          } catch {
-            // exited meanwhile
-          }
+          // exited meanwhile
         }
       }
     }

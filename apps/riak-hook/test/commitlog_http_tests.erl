@@ -199,9 +199,9 @@ no_answer_is_timeout_at_the_deadline({Server, Port}) ->
         Start = erlang:monotonic_time(millisecond),
         Options = #{timeout => 200, connect_timeout => 100},
         ?assertEqual({error, timeout}, commitlog_http:post(Url, <<"/">>, [], <<>>, Options)),
-        Elapsed = erlang:monotonic_time(millisecond) - Start,
-        ?assert(Elapsed >= 200),
-        ?assert(Elapsed < 1000)
+        %% Not before its deadline (a lower bound cannot fail for a slow machine); no upper
+        %% bound: that would be a timing threshold, and eunit's own timeout catches a hang.
+        ?assert(erlang:monotonic_time(millisecond) - Start >= 200)
     end).
 
 %% A host name goes through the bounded lookup, then the connect to the address it gave.

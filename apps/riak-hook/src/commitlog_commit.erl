@@ -1,12 +1,12 @@
 %%% commitlog_commit: a committed Riak object as the commit the ingest accepts (DESIGN.md,
-%%% "Ingest HTTP API, v1"). Pure: reads the object through riak_object's API, returns terms.
+%%% "Ingest HTTP API, v1"). Reads the object through riak_object's API, and the node's object
+%%% format (which decides what Riak keeps of a tombstone marker); returns terms.
 %%%
 %%% Inputs:  a riak_object() as Riak passes it to a postcommit hook (every sibling is read with
 %%%          riak_object:get_contents/1; get_value/1 would crash on siblings).
 %%% Outputs: from_object/1: the commit as a commitlog_json term, fields in DESIGN's order:
 %%%            bucketType ("default" for an untyped bucket), bucket, key, op (delete when every
-%%%            content is a tombstone, as riak_kv_util:is_x_deleted/1 decides: its
-%%%            X-Riak-Deleted is true, "true" or <<"true">>), vclock (base64 of
+%%%            content is a tombstone as Riak stores it: see is_tombstone/2), vclock (base64 of
 %%%            the vclock as Riak's HTTP API encodes it), siblings (one per content: value,
 %%%            contentType, vtag, lastModified, usermeta, indexes, and deleted: true last on a
 %%%            tombstone content of a put; never on a delete, whose op already says it).
@@ -48,14 +48,15 @@
 from_object(Obj) ->
     {Type, Bucket} = split_bucket(riak_object:bucket(Obj)),
     Contents = riak_object:get_contents(Obj),
-    Op = op(Contents),
+    Format = object_format(),
+    Op = op(Contents, Format),
     {object, [
         {bucketType, riak_binary(Type)},
         {bucket, riak_binary(Bucket)},
         {key, riak_binary(riak_object:key(Obj))},
         {op, Op},
         {vclock, base64:encode(encode_vclock(riak_object:vclock(Obj)))},
-        {siblings, [sibling(Op, MD, V) || {MD, V} <- Contents]}
+        {siblings, [sibling(Op, Format, MD, V) || {MD, V} <- Contents]}
     ]}.
 
 %% {DisplayBucket, DisplayKey} for logs: "type/bucket" for a typed bucket.
@@ -115,19 +116,35 @@ split_bucket(Bucket) -> {<<"default">>, Bucket}.
 
 %% Riak's own test (riak_kv_util:is_x_deleted/1): deleted when every content is a tombstone.
 %% So an object with no contents at all is a delete too, and a put may carry tombstone siblings.
-op(Contents) ->
-    case lists:all(fun({MD, _V}) -> is_tombstone(MD) end, Contents) of
+op(Contents, Format) ->
+    case lists:all(fun({MD, _V}) -> is_tombstone(MD, Format) end, Contents) of
         true -> delete;
         false -> put
     end.
 
-%% A tombstone as Riak decides (riak_kv_util:obj_not_deleted/1): its metadata holds
-%% X-Riak-Deleted, whatever the value. Riak's protocol-buffers path stores a client's marker as
-%% given, so a content marked "false" is one that Riak's GETs answer notfound for, and reaps.
-is_tombstone(MD) ->
-    md_find(?MD_DELETED, MD) =/= error.
+%% A tombstone as Riak stores it, which is what its GETs and this key's later history see.
+%% riak_kv_util:obj_not_deleted/1 asks whether X-Riak-Deleted is there, whatever its value, but
+%% the object format decides what gets there: format v1 (riak.conf `object.format = 1`, the
+%% default since Riak 2.0) keeps the marker only when it is true or "true" (riak_object's
+%% meta_bin writes any other value as "not deleted"), so a protocol-buffers client's
+%% `deleted = false` stores a live object. Format v0 stores the metadata as given.
+is_tombstone(MD, Format) ->
+    case md_find(?MD_DELETED, MD) of
+        error -> false;
+        {ok, _} when Format =:= v0 -> true;
+        {ok, Marker} -> Marker =:= true orelse Marker =:= "true"
+    end.
 
-sibling(Op, MD, Value) ->
+%% The object format this node writes: the cluster's negotiated capability inside Riak, else
+%% riak_kv's setting, else v1 (Riak's default).
+object_format() ->
+    try
+        riak_core_capability:get({riak_kv, object_format}, v1)
+    catch
+        _:_ -> application:get_env(riak_kv, object_format, v1)
+    end.
+
+sibling(Op, Format, MD, Value) ->
     {object,
         [{value, base64:encode(value_bytes(Value))}] ++
             content_type(MD, Value) ++
@@ -135,17 +152,17 @@ sibling(Op, MD, Value) ->
             last_modified(md_find(?MD_LASTMOD, MD)) ++
             usermeta(md_find(?MD_USERMETA, MD)) ++
             indexes(md_find(?MD_INDEX, MD)) ++
-            deleted(Op, MD)}.
+            deleted(Op, Format, MD)}.
 
 %% A tombstone beside live siblings (a delete that raced a write under allow_mult) is marked, or
 %% consumers would take its empty value for a real one. A delete's contents are all tombstones:
 %% its op says so, and its body stays as it was before the field existed.
-deleted(put, MD) ->
-    case is_tombstone(MD) of
+deleted(put, Format, MD) ->
+    case is_tombstone(MD, Format) of
         true -> [{deleted, true}];
         false -> []
     end;
-deleted(delete, _MD) ->
+deleted(delete, _Format, _MD) ->
     [].
 
 %% Some backends let Riak keep any term as a value; its HTTP API serves those as

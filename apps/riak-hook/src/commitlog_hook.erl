@@ -52,6 +52,8 @@
 -export([postcommit/1, commit_json/1, handoff/1, handoff_json/3, reset_breaker/0]).
 
 -define(DOMAIN, #{domain => [commitlog]}).
+%% Bodies past this size whose hand-off times out leave the breaker as it was (see call_ingest/3).
+-define(BREAKER_BLIND_BODY_BYTES, 1048576).
 
 -type outcome() :: delivered | duplicate | rejected | failed | breaker_open.
 -export_type([outcome/0]).
@@ -168,12 +170,12 @@ deliver(Json, Config) ->
             %% every commit says so at error level, and the breaker (which would turn the rest
             %% into breaker_open warnings) is left alone, as for no_secret.
             case commitlog_http:parse_url(Url) of
-                {ok, _} -> call_ingest(Json, Config);
+                {ok, _} -> call_ingest(Json, Size, Config);
                 {error, unsupported_url} -> {failed, #{attempts => 0, reason => unsupported_url}}
             end
     end.
 
-call_ingest(Json, Config) ->
+call_ingest(Json, Size, Config) ->
     #{breaker_cooldown_ms := Cooldown} = Config,
     case commitlog_breaker:allow(probe_timeout_ms(Config)) of
         open ->
@@ -196,6 +198,14 @@ call_ingest(Json, Config) ->
                     %% is not opened (it would send every commit of the node to the failure log).
                     commitlog_breaker:success(),
                     {failed, #{attempts => Attempts, reason => Reason, code => Code}};
+                {{failed, timeout}, Attempts} when
+                    Size > ?BREAKER_BLIND_BODY_BYTES
+                ->
+                    %% A body this large may simply not cross and be stored within an attempt's
+                    %% deadline: its timeout says little about the ingest. Opened for it, the
+                    %% breaker would send every commit of the node to the failure log for a
+                    %% cooldown, so it is left as it was.
+                    {failed, #{attempts => Attempts, reason => timeout}};
                 {{failed, Reason}, Attempts} ->
                     commitlog_breaker:failure(Cooldown),
                     {failed, #{attempts => Attempts, reason => Reason}}

@@ -79,7 +79,7 @@
 
 -spec read() -> config().
 read() ->
-    First = ensure_app_loaded(),
+    ok = ensure_app_loaded(),
     Config = #{
         ingest_url => string(ingest_url, "COMMITLOG_INGEST_URL", "http://127.0.0.1:8080"),
         secret => secret(),
@@ -95,12 +95,17 @@ read() ->
         statsd => statsd(),
         max_body_bytes => max_body_bytes()
     },
-    First andalso note_failure_log(commitlog_failure_log:check(maps:get(failure_log, Config))),
+    ok = check_failure_log_once(maps:get(failure_log, Config)),
     Config.
 
 -spec failure_log() -> string().
 failure_log() ->
-    try string(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG) of
+    %% Loaded here too: a commit that fails before read/0 ran (one that cannot be encoded, say)
+    %% goes to the log advanced.config names, which reads as unset until the app is loaded.
+    try
+        ok = ensure_app_loaded(),
+        string(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG)
+    of
         Path -> Path
     catch
         _:_ -> ?DEFAULT_FAILURE_LOG
@@ -112,15 +117,23 @@ failure_log() ->
 %% advanced.config sets it; Riak loads only its own applications. So the first call loads ours
 %% (from the commitlog_riak_hook.app next to the .beam files, if it is there) and remembers that
 %% it tried, so later calls stay off the application controller.
-%% True on the VM's first call only.
 ensure_app_loaded() ->
     case persistent_term:get({?MODULE, load_tried}, false) of
         true ->
-            false;
+            ok;
         false ->
             note_load(application:load(?APP)),
-            persistent_term:put({?MODULE, load_tried}, true),
-            true
+            persistent_term:put({?MODULE, load_tried}, true)
+    end.
+
+%% The failure log is checked at the VM's first commit only.
+check_failure_log_once(Path) ->
+    case persistent_term:get({?MODULE, log_checked}, false) of
+        true ->
+            ok;
+        false ->
+            persistent_term:put({?MODULE, log_checked}, true),
+            note_failure_log(commitlog_failure_log:check(Path))
     end.
 
 %% Said once, at the first commit: a failure log that cannot be written loses every commit the

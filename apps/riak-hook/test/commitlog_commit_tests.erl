@@ -80,25 +80,36 @@ tombstone_marked_with_the_atom_true_is_a_delete_too_test() ->
     C = commit(obj(<<"b">>, <<"k">>, [{md([{<<"X-Riak-Deleted">>, true}]), <<>>}])),
     ?assertEqual(<<"delete">>, maps:get(<<"op">>, C)).
 
-%% Riak's protocol-buffers path stores a client's X-Riak-Deleted as given: only true, "true" and
-%% <<"true">> make a tombstone, as in riak_kv_util:is_x_deleted/1; "false" is a put.
-%% Riak's rule (riak_kv_util:obj_not_deleted/1): the marker's presence, not its value.
-x_riak_deleted_is_decided_by_its_presence_test_() ->
+%% A tombstone as Riak stores it. Object format v1 (the default) keeps X-Riak-Deleted only when it
+%% is true or "true": a protocol-buffers client's deleted = false stores a live object, so a put.
+%% Format v0 keeps the marker as given, and Riak decides by its presence.
+x_riak_deleted_is_decided_as_the_object_format_stores_it_test_() ->
     Op = fun(MD) ->
         C = commit(obj(<<"b">>, <<"k">>, [{md(MD), <<"v">>}])),
         maps:get(<<"op">>, C)
     end,
+    InV0 = fun(MD) ->
+        ok = application:set_env(riak_kv, object_format, v0),
+        try
+            Op(MD)
+        after
+            application:unset_env(riak_kv, object_format)
+        end
+    end,
     [
         ?_assertEqual(<<"put">>, Op([])),
         ?_assertEqual(<<"put">>, Op([{<<"content-type">>, "text/plain"}])),
-        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, "false"}])),
-        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, <<"false">>}])),
-        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, false}])),
-        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, ""}])),
         ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, true}])),
-        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, "true"}])),
-        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, <<"true">>}]))
-    ].
+        ?_assertEqual(<<"delete">>, Op([{<<"X-Riak-Deleted">>, "true"}]))
+    ] ++
+        [
+            ?_assertEqual(<<"put">>, Op([{<<"X-Riak-Deleted">>, Marker}]))
+         || Marker <- [false, "false", <<"false">>, "", <<"true">>]
+        ] ++
+        [
+            ?_assertEqual(<<"delete">>, InV0([{<<"X-Riak-Deleted">>, Marker}]))
+         || Marker <- [true, "true", <<"true">>, false, "false", ""]
+        ].
 
 a_live_sibling_next_to_a_tombstone_is_a_put_test() ->
     Contents = [
@@ -130,9 +141,9 @@ tombstone_sibling_of_a_put_is_marked_deleted_last_test() ->
     ]),
     ?assertEqual(Expected, commitlog_hook:commit_json(Obj)).
 
-%% Marked as Riak decides a tombstone (riak_kv_util:obj_not_deleted/1): the marker is there,
-%% whatever its value.
-tombstone_sibling_of_a_put_is_decided_by_the_marker_presence_test_() ->
+%% Marked as Riak stores a tombstone (format v1, the default): true or "true"; any other marker
+%% is dropped on write and the sibling is alive.
+tombstone_sibling_of_a_put_is_decided_as_riak_stores_it_test_() ->
     Deleted = fun(Marker) ->
         Contents = [
             {md([{<<"X-Riak-Deleted">>, Marker}]), <<>>},
@@ -142,10 +153,8 @@ tombstone_sibling_of_a_put_is_decided_by_the_marker_presence_test_() ->
         <<"put">> = maps:get(<<"op">>, C),
         {maps:find(<<"deleted">>, sibling(C, 1)), maps:find(<<"deleted">>, sibling(C, 2))}
     end,
-    [
-        ?_assertEqual({{ok, true}, error}, Deleted(Marker))
-     || Marker <- [true, "true", <<"true">>, "false", <<"false">>, false, ""]
-    ].
+    [?_assertEqual({{ok, true}, error}, Deleted(Marker)) || Marker <- [true, "true"]] ++
+        [?_assertEqual({error, error}, Deleted(Marker)) || Marker <- [<<"true">>, "false", false, ""]].
 
 %% A delete's body is as it was before the field: its op already says every content is gone.
 delete_siblings_are_not_marked_deleted_test() ->

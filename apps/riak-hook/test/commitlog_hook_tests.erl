@@ -39,6 +39,8 @@ handoff_test_() ->
         fun signature_verifies/1,
         fun connection_refused_goes_to_the_failure_log/1,
         fun request_timeout_is_retried_then_logged/1,
+        fun a_large_commit_timing_out_leaves_the_breaker_closed/1,
+        fun a_small_commit_timing_out_opens_the_breaker/1,
         fun statsd_receives_timing_and_outcome/1,
         fun statsd_host_name_is_refused_and_never_looked_up/1,
         fun handoff_times_over_five_seconds_are_held_to_five/1,
@@ -559,6 +561,35 @@ request_timeout_is_retried_then_logged(#{server := S} = Ctx) ->
         ?assert(Attempts >= 2)
     end).
 
+%% A commit of over a MiB that times out goes to the failure log, but says little about the
+%% ingest (such a body may just not cross in time): the next commit is still posted.
+a_large_commit_timing_out_leaves_the_breaker_closed(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = application:set_env(?APP, request_timeout_ms, 50),
+        ok = application:set_env(?APP, retry_budget_ms, 120),
+        ok = commitlog_test_ingest:set_responses(S, [no_answer]),
+        Big = riak_object:increment_vclock(
+            riak_object:new(<<"transactions">>, <<"k-big-slow">>, binary:copy(<<"x">>, 1100000)),
+            <<"node-a">>,
+            63900000000
+        ),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(Big)),
+        ?assertMatch([#{<<"reason">> := <<"timeout">>}], failure_lines(Ctx)),
+        ok = commitlog_test_ingest:set_responses(S, [202]),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-after-big">>)))
+    end).
+
+%% The same timeout on an ordinary commit is the ingest's trouble: the breaker opens.
+a_small_commit_timing_out_opens_the_breaker(#{server := S}) ->
+    ?_test(begin
+        ok = application:set_env(?APP, request_timeout_ms, 50),
+        ok = application:set_env(?APP, retry_budget_ms, 120),
+        ok = commitlog_test_ingest:set_responses(S, [no_answer]),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-small-slow">>))),
+        ok = commitlog_test_ingest:set_responses(S, [202]),
+        ?assertMatch({breaker_open, _}, commitlog_hook:handoff(obj(<<"k-after-small">>)))
+    end).
+
 statsd_receives_timing_and_outcome(_Ctx) ->
     ?_test(begin
         {ok, Udp} = gen_udp:open(0, [binary, {ip, {127, 0, 0, 1}}, {active, false}]),
@@ -1045,3 +1076,18 @@ os_text_reads_utf8_bytes_under_latin1_test() ->
     ?assertEqual([255, 1], commitlog_hook_config:os_text([255, 1], latin1)),
     ?assertEqual([195, 169], commitlog_hook_config:os_text([195, 169], utf8)),
     ?assertEqual([233], commitlog_hook_config:os_text([233], utf8)).
+
+%% A commit that fails before the config was read (one that cannot be encoded) still goes to the
+%% log advanced.config names: failure_log/0 loads the app first, as read/0 does, or that
+%% setting would read as unset.
+failure_log_loads_the_app_first_test() ->
+    Saved = application:get_all_env(?APP),
+    _ = application:unload(?APP),
+    _ = persistent_term:erase({commitlog_hook_config, load_tried}),
+    try
+        _ = commitlog_hook_config:failure_log(),
+        ?assert(lists:keymember(?APP, 1, application:loaded_applications()))
+    after
+        _ = application:load(?APP),
+        [ok = application:set_env(?APP, K, V) || {K, V} <- Saved]
+    end.

@@ -1,13 +1,14 @@
-// A worker killed with SIGKILL while it delivers (it has delivered some of the load, and more is
-// coming): whatever it held comes back after its lock and the other worker delivers it; every
-// accepted commit reaches Kafka and none fails. Whether it held a job at the very instant of the
-// kill is not controlled here; the fault matrix's row 2 kills workers again and again.
+// A worker killed with SIGKILL while it delivers: stopped at a moment it holds a job, then
+// killed, so that the death is one with a job in hand. The job stalls, comes back after its lock
+// and the other worker delivers it; every accepted commit reaches Kafka and none fails.
 import { defaultTopic } from '@commitlog/core';
+import { createRedisConnection, stallRecords } from '@commitlog/queue';
 import { uniqueName, startSystem, waitFor, type RunningSystem } from '@commitlog/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAdmin } from './support/kafka-check.ts';
 import { deliveredBy, lostCommits, unfinishedJobs } from './support/delivery-oracle.ts';
 import { postLoad } from './support/load.ts';
+import { stopHoldingAJob, workerName } from './support/worker-hold.ts';
 
 describe('a worker killed mid-delivery', () => {
   let system: RunningSystem;
@@ -31,13 +32,26 @@ describe('a worker killed mid-delivery', () => {
     await waitFor(async () => (await deliveredBy(victim)) > 0, {
       description: 'the victim delivering',
     });
-    victim.signal('SIGKILL');
-    expect(await victim.exited).toBeNull();
-    const { accepted } = await load;
-    expect(accepted).toHaveLength(600);
+    const redis = createRedisConnection({
+      url: system.redisUrl,
+      role: 'worker',
+      onError: () => undefined,
+    });
+    try {
+      expect(await stopHoldingAJob(redis, system.prefix, 8, victim, 10_000)).toBe(true);
+      victim.signal('SIGKILL');
+      expect(await victim.exited).toBeNull();
+      const { accepted } = await load;
+      expect(accepted).toHaveLength(600);
 
-    expect(await lostCommits(system.kafkaBrokers, topic, accepted)).toEqual([]);
-    const unfinished = await unfinishedJobs(system, 8);
-    expect(unfinished.failed).toBe(0);
+      expect(await lostCommits(system.kafkaBrokers, topic, accepted)).toEqual([]);
+      const unfinished = await unfinishedJobs(system, 8);
+      expect(unfinished.failed).toBe(0);
+      // What it held stalled, and is on record under its name.
+      const stalls = await stallRecords(redis, system.prefix, 100);
+      expect(stalls.map((s) => s.worker)).toContain(workerName(victim.pid));
+    } finally {
+      redis.disconnect();
+    }
   });
 });

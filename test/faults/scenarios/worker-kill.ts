@@ -2,13 +2,8 @@
 // worker replaces each one; the jobs the dead one held stall and are delivered by another once
 // their locks expire. Expected: 0 lost, none failed, duplicates at most the commits in flight:
 // each lane's job in the dead worker's hands and the followers it carried.
-import {
-  createRedisConnection,
-  laneQueueName,
-  stallRecords,
-  type RedisConnection,
-} from '@commitlog/queue';
-import { hostname } from 'node:os';
+import { createRedisConnection, stallRecords } from '@commitlog/queue';
+import { stopHoldingAJob, workerName } from '../../support/worker-hold.ts';
 import { startFaultCluster } from '../fault-cluster.ts';
 import { rowResult, sleep, type Scenario } from '../row-result.ts';
 
@@ -26,33 +21,6 @@ export interface WorkerKillOptions {
  */
 const LANE_BATCH = 20;
 
-/** The worker name a worker process on this machine gives itself (start-worker.ts). */
-const workerName = (pid: number): string => `${hostname()}:${pid}`;
-
-/**
- * Waits, up to `withinMs`, until the worker `name` holds a job being delivered (a job in some
- * lane's active list whose holder it is), so that a kill then lands mid-delivery. False when it
- * never did within the time.
- */
-async function untilHoldingAJob(
-  redis: RedisConnection,
-  prefix: string,
-  lanes: number,
-  name: string,
-  withinMs: number,
-): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (Date.now() < deadline) {
-    for (let lane = 0; lane < lanes; lane++) {
-      const queue = `${prefix}:${laneQueueName(lane)}`;
-      for (const id of await redis.lrange(`${queue}:active`, 0, -1)) {
-        if ((await redis.hget(`${queue}:${id}`, 'clh')) === name) return true;
-      }
-    }
-  }
-  return false;
-}
-
 export function workerKill(options: WorkerKillOptions): Scenario {
   return {
     row: '2',
@@ -64,25 +32,27 @@ export function workerKill(options: WorkerKillOptions): Scenario {
       });
       const redis = createRedisConnection({
         url: cluster.redis.url,
-        role: 'producer',
+        role: 'worker',
         onError: () => undefined,
       });
       try {
         const load = cluster.load({ perSecond: options.perSecond });
         const dead = new Set<number>();
+        const killedHolding = new Set<string>();
         let faultEndedAt = Date.now();
         for (let k = 0; k < options.kills; k++) {
           await sleep(options.everyMs);
-          // The oldest worker alive: it has been delivering the longest. Killed as it holds a
-          // job, so that the kill is one mid-delivery and not between two.
+          // The oldest worker alive: it has been delivering the longest. Stopped as it holds a
+          // job and killed then, so that the kill is one mid-delivery and not between two.
           const victim = cluster.system.workers.find((w) => !dead.has(w.pid))!;
-          const holding = await untilHoldingAJob(
+          const holding = await stopHoldingAJob(
             redis,
             cluster.system.prefix,
             cluster.lanes,
-            workerName(victim.pid),
+            victim,
             3000,
           );
+          if (holding) killedHolding.add(workerName(victim.pid));
           victim.signal('SIGKILL');
           await victim.exited;
           dead.add(victim.pid);
@@ -112,14 +82,23 @@ export function workerKill(options: WorkerKillOptions): Scenario {
         if (report.duplicates > inFlightBound) {
           result.problems.push(`${report.duplicates} duplicates > ${inFlightBound} in flight`);
         }
-        // The row's fault is a worker dying with jobs in hand: their stalls must be on record.
-        const killed = new Set([...dead].map(workerName));
-        const stalls = (await stallRecords(redis, cluster.system.prefix, 1000)).filter(
-          (s) => s.worker !== undefined && killed.has(s.worker),
+        // The row's fault is a worker dying with jobs in hand: each such death must show as a
+        // stall on record, named after the worker that held the job.
+        const stalled = new Set(
+          (await stallRecords(redis, cluster.system.prefix, 1000)).map((s) => s.worker),
         );
-        result.notes.push(`${stalls.length} stalled jobs of killed workers`);
-        if (stalls.length === 0) {
-          result.problems.push('no killed worker left a stalled job: no kill landed mid-delivery');
+        const unseen = [...killedHolding].filter((name) => !stalled.has(name));
+        result.notes.push(
+          `${killedHolding.size} of ${options.kills} kills with a job in hand, ` +
+            `${killedHolding.size - unseen.length} of them seen as stalls`,
+        );
+        if (killedHolding.size === 0) {
+          result.problems.push('no kill landed while the worker held a job');
+        }
+        if (unseen.length > 0) {
+          result.problems.push(
+            `killed holding a job, but no stall on record: ${unseen.join(', ')}`,
+          );
         }
         return [result];
       } finally {

@@ -46,6 +46,11 @@ describe('delivery to a 3-broker Kafka with one broker stopped', () => {
     expect(config['default.replication.factor']).toBe('3');
     expect(config['min.insync.replicas']).toBe('2');
 
+    // The broker stopped below leads some of the topic's partitions: their leadership moves.
+    const leaders = await withAdmin(kafka.brokers, (admin) => admin.partitionLeaders(topic));
+    expect(leaders).toHaveLength(4);
+    expect(leaders).toContain(3);
+
     system = await startSystem({ kafkaBrokers: kafka.brokers, workers: 1 });
     const load = startKeyedLoad(system, { bucket, keys: 20, clients: 4 });
     try {

@@ -20,6 +20,8 @@ export interface KafkaAdmin {
     brokers: { nodeId: number; host: string; port: number }[];
     controller: number | null;
   }>;
+  /** The leader broker of each partition of `topic`, by partition. */
+  partitionLeaders(topic: string): Promise<number[]>;
   /** The broker's current configuration as it reports it (values of sensitive keys are hidden by Kafka). */
   describeBrokerConfig(nodeId: number): Promise<Record<string, string>>;
   close(): Promise<void>;
@@ -64,6 +66,11 @@ export async function createKafkaAdmin(connection: KafkaConnection): Promise<Kaf
     async describeCluster() {
       const cluster = await admin.describeCluster();
       return { brokers: cluster.brokers, controller: cluster.controller };
+    },
+    async partitionLeaders(topic) {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics[0]?.partitions ?? [];
+      return [...partitions].sort((a, b) => a.partitionId - b.partitionId).map((p) => p.leader);
     },
     async describeBrokerConfig(nodeId) {
       const described = await admin.describeConfigs({

@@ -1,6 +1,6 @@
 /**
  * The fault matrix (issue 7): every row as a scenario, in its full form for `pnpm faults` and,
- * for rows 2, 4, 5, 10 and 13, the short form the default test command runs (row 13's is its
+ * for rows 1, 2, 4, 5, 10 and 13, the short form the default test command runs (row 13's is its
  * full form).
  */
 import type { Scenario } from './row-result.ts';
@@ -21,9 +21,10 @@ const MINUTE = 60_000;
 // Row 13: past WORKER_LOCK (4 s) and the old client's retries (4 tries of 2 s), on 20 keys.
 const LONE_WORKER_CUT_OFF = { perSecond: 100, keys: 20, cutMs: 12_000, aroundMs: 8_000 };
 
-/** Rows 2, 4, 5 (1 minute), 10 and 13: what `./commitlog test` runs, a few minutes in all. */
+/** Rows 1, 2, 4, 5 (1 minute), 10 and 13: what `./commitlog test` runs, a few minutes in all. */
 export function shortForm(): Scenario[] {
   return [
+    ingestKill({ kills: 3, everyMs: 5_000, perSecond: 150 }),
     workerKill({ kills: 4, everyMs: 8_000, perSecond: 150 }),
     redisOutage({ perSecond: 150, downMs: 5_000, aroundMs: 6_000 }),
     kafkaOutage({ perSecond: 100, downMs: MINUTE, aroundMs: 8_000 }),

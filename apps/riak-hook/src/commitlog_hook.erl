@@ -87,11 +87,15 @@ handoff(Object) ->
             end
     end.
 
-%% For callers that hold a commit's JSON rather than a riak_object (the benchmark, tools).
+%% For callers that hold a commit's JSON rather than a riak_object (the benchmark, tools). The
+%% JSON is put on one line first: a failure log line holds one commit, and pretty-printed JSON
+%% would break it in pieces that `commitlog requeue` cannot read. A line break in valid JSON can
+%% only be whitespace between tokens (inside a string it is escaped), so a space keeps it valid.
 -spec handoff_json(iodata(), binary() | string(), binary() | string()) ->
     {outcome(), non_neg_integer()}.
 handoff_json(Json, DisplayBucket, DisplayKey) ->
-    handoff(Json, #{bucket => DisplayBucket, key => DisplayKey}, now_us()).
+    OneLine = binary:replace(iolist_to_binary(Json), [<<"\r">>, <<"\n">>], <<" ">>, [global]),
+    handoff(OneLine, #{bucket => DisplayBucket, key => DisplayKey}, now_us()).
 
 -spec reset_breaker() -> ok.
 reset_breaker() ->

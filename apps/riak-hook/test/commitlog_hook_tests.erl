@@ -39,6 +39,7 @@ handoff_test_() ->
         fun signature_verifies/1,
         fun connection_refused_goes_to_the_failure_log/1,
         fun request_timeout_is_retried_then_logged/1,
+        fun pretty_printed_json_goes_to_the_failure_log_on_one_line/1,
         fun a_large_commit_timing_out_leaves_the_breaker_closed/1,
         fun a_small_commit_timing_out_opens_the_breaker/1,
         fun statsd_receives_timing_and_outcome/1,
@@ -559,6 +560,18 @@ request_timeout_is_retried_then_logged(#{server := S} = Ctx) ->
         ?assertMatch([#{<<"reason">> := <<"timeout">>}], failure_lines(Ctx)),
         [#{attempts := Attempts}] = handoff_reports(Ctx),
         ?assert(Attempts >= 2)
+    end).
+
+%% handoff_json/3 takes JSON as a tool gives it: pretty-printed, it still makes one log line.
+pretty_printed_json_goes_to_the_failure_log_on_one_line(#{server := S} = Ctx) ->
+    ?_test(begin
+        ok = commitlog_test_ingest:set_responses(S, [400]),
+        Json = <<"{\n  \"bucket\": \"b\",\r\n  \"key\": \"k\\nl\"\n}\n">>,
+        ?assertMatch({rejected, _}, commitlog_hook:handoff_json(Json, <<"b">>, <<"k">>)),
+        ?assertMatch(
+            [#{<<"commit">> := #{<<"bucket">> := <<"b">>, <<"key">> := <<"k\nl">>}}],
+            failure_lines(Ctx)
+        )
     end).
 
 %% A commit of over a MiB that times out goes to the failure log, but says little about the

@@ -780,7 +780,14 @@ closed_before_an_answer_is_retried_on_a_new_connection(#{server := S} = Ctx) ->
         ?assertMatch([#{attempts := 2}], handoff_reports(Ctx)),
         ok = commitlog_test_ingest:set_responses(S, [close]),
         ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-closed-2">>))),
-        ?assertMatch([#{<<"reason">> := <<"connection_closed">>}], failure_lines(Ctx))
+        %% Every attempt met a close, each on a new connection. The log names the last attempt's
+        %% end: the close, or, when the budget's last few ms ran out first (a loaded machine),
+        %% its deadline.
+        [#{<<"reason">> := Reason}] = failure_lines(Ctx),
+        ?assert(lists:member(Reason, [<<"connection_closed">>, <<"timeout">>])),
+        [#{attempts := Attempts}] = handoff_reports(Ctx),
+        ?assert(Attempts >= 2),
+        ?assertEqual(2 + Attempts, commitlog_test_ingest:connections(S))
     end).
 
 %% A server that takes the request and never answers: every attempt ends at its deadline, the

@@ -78,6 +78,7 @@ append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen) ->
         %% held open, so log rotation by moving the file needs nothing from the hook (a copy and
         %% truncate would lose the lines written between the two).
         Before = inode(Path),
+        Before =:= none andalso create_owner_only(Path),
         BeforeOpen(),
         case open(Path) of
             {ok, Fd} ->
@@ -114,6 +115,37 @@ inode(Path) ->
     case file:read_file_info(Path, [raw]) of
         {ok, #file_info{inode = Inode}} -> Inode;
         {error, _} -> none
+    end.
+
+%% A log not there yet is made owner-only before its name appears: made in a directory of its
+%% own (closed before the file is made in it), its mode set, then linked to the log's name, which
+%% fails harmlessly when another process made the log first. Made by the append's open and
+%% chmodded after, a reader watching the directory could open it in the instant between and keep
+%% reading every later line (permissions are checked at open). Best effort: where this cannot be
+%% done (no hard links, say), the open makes the log and owner_only/1 closes it after.
+create_owner_only(Path) ->
+    Private = filename:join(
+        filename:dirname(Path),
+        ".commitlog-new-" ++ integer_to_list(erlang:unique_integer([positive]))
+    ),
+    case file:make_dir(Private) of
+        ok ->
+            New = filename:join(Private, "log"),
+            try
+                ok = file:write_file_info(Private, #file_info{mode = 8#700}, [raw]),
+                {ok, Fd} = file:open(New, [write, exclusive, raw]),
+                ok = file:close(Fd),
+                ok = file:write_file_info(New, #file_info{mode = 8#600}, [raw]),
+                _ = file:make_link(New, Path)
+            catch
+                _:_ -> ok
+            after
+                _ = file:delete(New),
+                _ = file:del_dir(Private)
+            end,
+            true;
+        {error, _} ->
+            true
     end.
 
 %% Best effort: a file system without modes still takes the line.

@@ -84,6 +84,20 @@ created_log_is_readable_by_its_owner_only_test() ->
         ?assertEqual(2, length(lines(Log)))
     end).
 
+%% A new log is its owner's alone from the moment its name appears, not chmodded after the
+%% open that made it: a reader watching the directory could open it in between and keep reading.
+%% Nothing else is left in the directory.
+new_log_appears_owner_only_test() ->
+    with_log(fun(Log) ->
+        Seen = fun() ->
+            {ok, #file_info{mode = Mode, size = 0}} = file:read_file_info(Log, [raw]),
+            ?assertEqual(8#600, Mode band 8#777)
+        end,
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000, Seen),
+        ?assertEqual(1, length(lines(Log))),
+        ?assertEqual({ok, ["failed.jsonl"]}, file:list_dir(filename:dirname(Log)))
+    end).
+
 %% A rotation that moves the log away between the hook's look at it and its open: the open
 %% creates the new log, which is its owner's alone too; the moved one keeps its mode and lines.
 log_moved_away_just_before_the_open_is_created_owner_only_test() ->

@@ -449,7 +449,8 @@ describe('POST /v1/commits/batch', () => {
   });
 
   describe('with a budget of body bytes in flight', () => {
-    it('answers 503 with Retry-After before reading the body when the budget is spent', async () => {
+    /** Handlers over a 100,000-byte budget of which another request holds 90,000. */
+    function mostlyHeldBudget() {
       const budget = createBodyBudget(100_000);
       const enqueuer = fakeEnqueuer();
       const h = createCommitHandlers({
@@ -458,10 +459,13 @@ describe('POST /v1/commits/batch', () => {
         config: CONFIG,
         now: () => NOW,
       });
-      const body = JSON.stringify(wireCommit());
-      // Another request holds most of the budget.
       const held = budget.open();
       held.grow(90_000);
+      return { budget, enqueuer, h, held, body: JSON.stringify(wireCommit()) };
+    }
+
+    it('answers 503 with Retry-After before reading the body when the budget is spent', async () => {
+      const { budget, enqueuer, h, held, body } = mostlyHeldBudget();
       const readsBefore = bodyReads;
       const busy = await h.postCommit(request(body, { contentLength: 50_000 }));
       expect(busy).toMatchObject({
@@ -480,16 +484,7 @@ describe('POST /v1/commits/batch', () => {
     });
 
     it('answers what no retry can fix (415, a declared 413, 401) before saying it is busy', async () => {
-      const budget = createBodyBudget(100_000);
-      const h = createCommitHandlers({
-        enqueuer: fakeEnqueuer(),
-        bodyBudget: budget,
-        config: CONFIG,
-        now: () => NOW,
-      });
-      const body = JSON.stringify(wireCommit());
-      const held = budget.open();
-      held.grow(90_000);
+      const { budget, h, held, body } = mostlyHeldBudget();
       const declared = { contentLength: 50_000 };
       expectError(
         await h.postCommit(request(body, { ...declared, contentType: 'text/plain' })),

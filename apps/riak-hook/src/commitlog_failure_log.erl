@@ -49,9 +49,13 @@ check(Path) ->
     end.
 
 probe_beside(Path) ->
-    Probe = unicode:characters_to_list(
-        io_lib:format("~ts.check-~b", [Path, erlang:unique_integer([positive])])
-    ),
+    Suffix = ".check-" ++ integer_to_list(erlang:unique_integer([positive])),
+    %% A binary path is raw bytes (not always UTF-8): extended as bytes.
+    Probe =
+        case is_binary(Path) of
+            true -> <<Path/binary, (list_to_binary(Suffix))/binary>>;
+            false -> Path ++ Suffix
+        end,
     case file:open(Probe, [write, exclusive, raw]) of
         {ok, Fd} ->
             ok = file:close(Fd),

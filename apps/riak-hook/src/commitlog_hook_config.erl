@@ -44,7 +44,7 @@
 
 -export([read/0, failure_log/0]).
 -ifdef(TEST).
--export([note_load/1, note_failure_log/1, os_text/2]).
+-export([note_load/1, note_failure_log/1, os_text/2, os_bytes/2]).
 -endif.
 
 -export_type([config/0]).
@@ -52,7 +52,7 @@
 -type config() :: #{
     ingest_url := string(),
     secret := binary() | undefined,
-    failure_log := string(),
+    failure_log := file:filename_all(),
     connect_timeout_ms := pos_integer(),
     request_timeout_ms := pos_integer(),
     retry_budget_ms := non_neg_integer(),
@@ -83,7 +83,7 @@ read() ->
     Config = #{
         ingest_url => string(ingest_url, "COMMITLOG_INGEST_URL", "http://127.0.0.1:8080"),
         secret => secret(),
-        failure_log => string(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG),
+        failure_log => path(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG),
         connect_timeout_ms =>
             handoff_ms(connect_timeout_ms, "COMMITLOG_CONNECT_TIMEOUT_MS", 200, 1),
         request_timeout_ms =>
@@ -98,13 +98,13 @@ read() ->
     ok = check_failure_log_once(maps:get(failure_log, Config)),
     Config.
 
--spec failure_log() -> string().
+-spec failure_log() -> file:filename_all().
 failure_log() ->
     %% Loaded here too: a commit that fails before read/0 ran (one that cannot be encoded, say)
     %% goes to the log advanced.config names, which reads as unset until the app is loaded.
     try
         ok = ensure_app_loaded(),
-        string(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG)
+        path(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG)
     of
         Path -> Path
     catch
@@ -204,6 +204,40 @@ string(Key, OsVar, Default) ->
         {ok, V} when is_list(V) -> V;
         {ok, V} -> invalid(Key, V, Default);
         undefined -> Default
+    end.
+
+%% A file name as the bytes it was given, as a binary (a raw file name, taken as it is whatever
+%% the VM's file name encoding). Text (a config file's string) is its UTF-8 bytes; the OS
+%% environment's value is its bytes as they are: os_text/2's reading of them as text is for
+%% values compared as text (a secret), and would make a path under a latin1 name encoding name
+%% another file, or none.
+path(Key, OsVar, Default) ->
+    case application:get_env(?APP, Key) of
+        {ok, V} when is_binary(V), V =/= <<>> ->
+            V;
+        {ok, V} when is_list(V), V =/= [] ->
+            case unicode:characters_to_binary(V) of
+                B when is_binary(B) -> B;
+                _NotText -> invalid(Key, V, Default)
+            end;
+        {ok, V} ->
+            invalid(Key, V, Default);
+        undefined ->
+            case os:getenv(OsVar) of
+                false -> Default;
+                "" -> Default;
+                V -> os_bytes(V, file:native_name_encoding())
+            end
+    end.
+
+%% The bytes of an OS environment value: under latin1 os:getenv gives one byte per element;
+%% under a Unicode name encoding the VM decoded them from UTF-8.
+os_bytes(Value, latin1) ->
+    list_to_binary(Value);
+os_bytes(Value, _Unicode) ->
+    case unicode:characters_to_binary(Value) of
+        B when is_binary(B) -> B;
+        _ -> list_to_binary(Value)
     end.
 
 %% The ingest signs with the UTF-8 bytes of its secret. os:getenv and a config file give a string

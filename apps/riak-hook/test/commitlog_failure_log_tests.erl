@@ -137,3 +137,18 @@ check_tells_a_writable_log_from_one_that_is_not_test() ->
         %% A directory the hook may not write: sysfs refuses even root, so this runs everywhere.
         ?assertEqual({error, eacces}, commitlog_failure_log:check("/sys/commitlog-failed.jsonl"))
     end).
+
+%% A path of bytes that are not UTF-8 (a raw file name): checked and written as those bytes.
+raw_byte_path_is_checked_and_written_as_its_bytes_test() ->
+    with_log(fun(Log) ->
+        Raw = <<(list_to_binary(filename:dirname(Log)))/binary, "/failed-", 16#ff, ".jsonl">>,
+        try
+            ?assertEqual(ok, commitlog_failure_log:check(Raw)),
+            ok = commitlog_failure_log:append(Raw, timeout, ?COMMIT, 1764000000000000),
+            ?assertEqual(ok, commitlog_failure_log:check(Raw)),
+            {ok, Bin} = file:read_file(Raw),
+            ?assertMatch([_], binary:split(Bin, <<"\n">>, [global, trim_all]))
+        after
+            _ = file:delete(Raw)
+        end
+    end).

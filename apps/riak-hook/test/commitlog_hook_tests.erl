@@ -1111,3 +1111,26 @@ failure_log_loads_the_app_first_test() ->
         _ = application:load(?APP),
         [ok = application:set_env(?APP, K, V) || {K, V} <- Saved]
     end.
+
+%% A path from the OS environment is its bytes as they are, whatever the name encoding: read as
+%% text under latin1 (as a secret is), a UTF-8 path would name another file.
+os_environment_path_is_its_bytes_test() ->
+    Utf8 = [$/, $t, 195, 169],
+    ?assertEqual(<<"/t", 195, 169>>, commitlog_hook_config:os_bytes(Utf8, latin1)),
+    ?assertEqual(<<"/t", 195, 169>>, commitlog_hook_config:os_bytes([$/, $t, 233], utf8)),
+    ?assertEqual(<<"/t", 255>>, commitlog_hook_config:os_bytes([$/, $t, 255], latin1)).
+
+%% A path in advanced.config: a string is its UTF-8 bytes, a binary its bytes as they are.
+app_env_path_is_its_bytes_test() ->
+    Saved = application:get_env(?APP, failure_log),
+    try
+        ok = application:set_env(?APP, failure_log, "/var/log/riak/é.jsonl"),
+        ?assertEqual(<<"/var/log/riak/", 195, 169, ".jsonl">>, commitlog_hook_config:failure_log()),
+        ok = application:set_env(?APP, failure_log, <<"/var/log/riak/", 255, ".jsonl">>),
+        ?assertEqual(<<"/var/log/riak/", 255, ".jsonl">>, commitlog_hook_config:failure_log())
+    after
+        case Saved of
+            {ok, V} -> application:set_env(?APP, failure_log, V);
+            undefined -> application:unset_env(?APP, failure_log)
+        end
+    end.

@@ -47,7 +47,9 @@ describe('the Riak hook, end to end', () => {
       `D = riak_object:set_contents(O0, [{dict:store(<<"X-Riak-Deleted">>, "true", MD("application/json", <<"td">>)), <<>>}])`,
       // A delete that raced a write under allow_mult: a live sibling beside a tombstone.
       `R = riak_object:set_contents(O2, [{MD("text/plain", <<"live">>), <<"kept">>}, {dict:store(<<"X-Riak-Deleted">>, "true", MD("text/plain", <<"gone">>)), <<>>}])`,
-      `Bin = VC(riak_object:new(<<"${bucket}">>, <<255, 0, 1>>, <<0, 1, 2, 255>>, MD("application/octet-stream", <<"tb">>)))`,
+      // Bytes that are not UTF-8 in the key, the value and the metadata: a content type, a vtag,
+      // a usermeta value.
+      `Bin = VC(riak_object:new(<<"${bucket}">>, <<255, 0, 1>>, <<0, 1, 2, 255>>, dict:store(<<"X-Riak-Meta">>, [{<<"X-Riak-Meta-Raw">>, <<250, 1>>}], MD(<<"application/x-", 200>>, <<"t", 255>>))))`,
       `[ok = commitlog_hook:postcommit(O) || O <- [O0, S, T, D, R, Bin]]`,
     ].join(',\n');
     runHook(
@@ -88,9 +90,15 @@ describe('the Riak hook, end to end', () => {
       ['live', Buffer.from('kept').toString('base64'), undefined],
       ['gone', '', true],
     ]);
-    // A key and a value that are not UTF-8, byte for byte.
+    // A key, a value and metadata that are not UTF-8, byte for byte.
     const [binary] = byKey('ff0001');
     expect(Buffer.from(binary!.value ?? [])).toEqual(Buffer.from([0, 1, 2, 255]));
+    const raw = (name: string) => Buffer.from(binary!.headers[name] ?? []);
+    expect(raw('content-type')).toEqual(Buffer.from([...Buffer.from('application/x-'), 200]));
+    expect(raw('riak-vtag')).toEqual(Buffer.from([0x74, 255]));
+    expect(JSON.parse(header(binary!, 'riak-usermeta') ?? '')).toEqual({
+      'X-Riak-Meta-Raw': { base64: Buffer.from([250, 1]).toString('base64') },
+    });
     expect(main).toHaveLength(5);
     const typed = records.filter((r) => r.topic === topics[1]);
     expect(typed.map((r) => text(r.value))).toEqual(['typed']);

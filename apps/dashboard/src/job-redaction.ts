@@ -30,7 +30,12 @@ export function redactJobData(data: CommitJobData): Record<string, unknown> {
  */
 function siblingSummary(siblings: Commit['siblings']): string {
   const each = siblings.map((s) =>
-    [`${base64ByteLength(s.value)} bytes`, s.contentType].filter(Boolean).join(' '),
+    [
+      `${base64ByteLength(s.value)} bytes`,
+      s.contentType === undefined ? undefined : binaryToDisplay(s.contentType),
+    ]
+      .filter(Boolean)
+      .join(' '),
   );
   const count = `${siblings.length} ${siblings.length === 1 ? 'sibling' : 'siblings'}`;
   return `[redacted: ${[count, ...each].join(', ').replace(', ', ': ')}]`;

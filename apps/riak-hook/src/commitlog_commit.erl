@@ -226,7 +226,7 @@ usermeta({ok, Pairs}) when is_list(Pairs) ->
             N = utf8_or_base64(to_bytes(Name)),
             case lists:member(N, Seen) of
                 true -> {Seen, Acc};
-                false -> {[N | Seen], [{N, utf8_or_base64(to_bytes(Value))} | Acc]}
+                false -> {[N | Seen], [{N, riak_binary(Value)} | Acc]}
             end;
         (_NotAPair, SeenAcc) ->
             SeenAcc
@@ -257,12 +257,13 @@ indexes(_) ->
 
 index_value(I) when is_integer(I), abs(I) =< ?MAX_SAFE_INTEGER -> I;
 index_value(I) when is_integer(I) -> integer_to_binary(I);
-index_value(V) -> utf8_or_base64(to_bytes(V)).
+index_value(V) -> riak_binary(V).
 
-text_field(Name, {ok, Value}) -> [{Name, utf8_or_base64(to_bytes(Value))}];
+text_field(Name, {ok, Value}) -> [{Name, riak_binary(Value)}];
 text_field(_Name, error) -> [].
 
-%% bucketType, bucket and key: the schema's two forms of a Riak binary.
+%% bucketType, bucket, key and the metadata texts (content type, vtag, usermeta and index
+%% values): the schema's two forms of bytes, a string when they are UTF-8, else {"base64"}.
 riak_binary(B0) ->
     B = to_bytes(B0),
     case is_utf8(B) of
@@ -270,10 +271,10 @@ riak_binary(B0) ->
         false -> #{base64 => base64:encode(B)}
     end.
 
-%% Other text fields (content type, vtag, usermeta, index names and values) are plain strings in
-%% the ingest schema, with no {"base64"} form. Bytes that are not UTF-8 (never seen in practice:
-%% they arrive as HTTP headers or protocol-buffer strings) are sent as their base64 text so the
-%% commit is still accepted and no byte is lost; the reader cannot tell that it was encoded.
+%% The names of usermeta entries and indexes are JSON object keys, which have no {"base64"} form.
+%% A name that is not UTF-8 (never seen in practice: they arrive as HTTP header names or
+%% protocol-buffer strings) is sent as its base64 text so the commit is still accepted and no
+%% byte is lost; the reader cannot tell that it was encoded.
 utf8_or_base64(B) ->
     case is_utf8(B) of
         true -> B;

@@ -228,8 +228,8 @@ usermeta_from_http_and_protocol_buffers_test() ->
         #{
             <<"X-Riak-Meta-Origin">> => <<"api">>,
             <<"X-Riak-Meta-Batch">> => <<"b-7">>,
-            %% Not UTF-8: base64 text, so the commit stays valid and no byte is lost.
-            <<"X-Riak-Meta-Bytes">> => base64:encode(<<200, 201>>)
+            %% Not UTF-8: its bytes in the {"base64"} form, never text that looks like base64.
+            <<"X-Riak-Meta-Bytes">> => #{<<"base64">> => base64:encode(<<200, 201>>)}
         },
         maps:get(<<"usermeta">>, S)
     ).
@@ -241,8 +241,28 @@ usermeta_value_that_is_not_text_is_sent_as_its_term_test() ->
     MD = md([{<<"X-Riak-Meta">>, [{<<"X-Riak-Meta-Shape">>, Term}]}]),
     S = sibling(commit(obj(<<"b">>, <<"k">>, [{MD, <<"v">>}])), 1),
     ?assertEqual(
-        #{<<"X-Riak-Meta-Shape">> => base64:encode(term_to_binary(Term))},
+        #{<<"X-Riak-Meta-Shape">> => #{<<"base64">> => base64:encode(term_to_binary(Term))}},
         maps:get(<<"usermeta">>, S)
+    ).
+
+%% Bytes that are not UTF-8 in a content type, a vtag or an index value travel in the
+%% {"base64"} form; a usermeta name, a JSON object key, can only be its base64 text.
+metadata_bytes_that_are_not_utf8_travel_as_base64_objects_test() ->
+    MD = md([
+        {<<"content-type">>, <<"text/plain", 200>>},
+        {<<"X-Riak-VTag">>, <<"v", 255>>},
+        {<<"X-Riak-Meta">>, [{<<"X-Riak-Meta-", 250>>, <<"ok">>}]},
+        {<<"index">>, [{<<"tag_bin">>, <<0, 255>>}, {<<"tag_bin">>, <<"plain">>}]}
+    ]),
+    S = sibling(commit(obj(<<"b">>, <<"k">>, [{MD, <<"v">>}])), 1),
+    ?assertEqual(#{<<"base64">> => base64:encode(<<"text/plain", 200>>)}, maps:get(<<"contentType">>, S)),
+    ?assertEqual(#{<<"base64">> => base64:encode(<<"v", 255>>)}, maps:get(<<"vtag">>, S)),
+    ?assertEqual(
+        #{base64:encode(<<"X-Riak-Meta-", 250>>) => <<"ok">>}, maps:get(<<"usermeta">>, S)
+    ),
+    ?assertEqual(
+        #{<<"tag_bin">> => [#{<<"base64">> => base64:encode(<<0, 255>>)}, <<"plain">>]},
+        maps:get(<<"indexes">>, S)
     ).
 
 indexes_binary_and_integer_test() ->

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commitId } from './commit-id.ts';
 import type { Commit } from './commit-schema.ts';
+import type { RiakBinary } from './riak-binary.ts';
 import { designExample } from './fixtures/design-example.ts';
 import { parseCommit } from './parse-commit.ts';
 
@@ -112,6 +113,30 @@ describe('commitId', () => {
     };
     expect(commitId(asBase64)).toBe(commitId(withVclock));
     expect(commitId({ ...asBase64, vclock: undefined })).toBe(commitId(withoutVclock));
+  });
+
+  it('counts metadata texts by their bytes too, so a {base64} one is not its base64 text', () => {
+    const b64 = (text: string) => ({ base64: Buffer.from(text).toString('base64') });
+    const [sibling] = withVclock.siblings;
+    const asBase64: Commit = {
+      ...withVclock,
+      siblings: [
+        {
+          ...sibling!,
+          contentType: b64('application/json'),
+          vtag: b64('6dGz2BZ3yRlKBkhwVu1Sju'),
+          usermeta: { origin: b64('api') },
+          indexes: { customer_bin: [b64('c-9')] },
+        },
+      ],
+    };
+    expect(commitId(asBase64)).toBe(commitId(withVclock));
+    // Bytes that are not UTF-8, and the text of their base64, are different commits.
+    const raw = (value: RiakBinary): Commit => ({
+      ...withVclock,
+      siblings: [{ ...sibling!, usermeta: { origin: value } }],
+    });
+    expect(commitId(raw({ base64: '/w==' }))).not.toBe(commitId(raw('/w==')));
   });
 
   describe('with a tombstone sibling (deleted: true)', () => {

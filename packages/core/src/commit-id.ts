@@ -8,7 +8,8 @@ import { LengthPrefixedWriter } from './length-prefixed.ts';
  * string and `{base64}` forms of the same binary give the same id.
  *
  * Derivation (v2). `F(x)` is a field: the 4-byte big-endian length of `x`, then `x`'s bytes;
- * strings are UTF-8; binaries and base64 fields are their decoded bytes.
+ * strings are UTF-8; binaries, metadata texts in their `{base64}` form and base64 fields are
+ * their decoded bytes (so a metadata text counts by its bytes, whichever form it came in).
  *
  *     with a vclock:
  *       SHA-256( F("commitlog.commit-id.v2") F("vclock")
@@ -80,18 +81,18 @@ function writeSibling(input: LengthPrefixedWriter, sibling: Sibling): void {
   input.base64Field(sibling.value);
   for (const text of [sibling.contentType, sibling.vtag, sibling.lastModified]) {
     if (text === undefined) input.byte(ABSENT);
-    else input.byte(PRESENT).field(text);
+    else input.byte(PRESENT).binary(text);
   }
   const usermeta = sortedEntries(sibling.usermeta ?? {});
   input.u32(usermeta.length);
-  for (const [name, value] of usermeta) input.field(name).field(value);
+  for (const [name, value] of usermeta) input.field(name).binary(value);
   const indexes = sortedEntries(sibling.indexes ?? {});
   input.u32(indexes.length);
   for (const [name, values] of indexes) {
     input.field(name).u32(values.length);
     for (const value of values) {
-      if (typeof value === 'string') input.byte(STRING).field(value);
-      else input.byte(INTEGER).field(integerText(value));
+      if (typeof value === 'number') input.byte(INTEGER).field(integerText(value));
+      else input.byte(STRING).binary(value);
     }
   }
 }

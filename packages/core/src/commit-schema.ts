@@ -32,6 +32,16 @@ export const riakBinarySchema: z.ZodType<RiakBinary> = z.union(
 );
 
 /**
+ * A text field of Riak metadata (a content type, a vtag, a usermeta value, an index value): a
+ * string (its UTF-8 bytes), or `{"base64": "..."}` for bytes that are not UTF-8, so that they
+ * arrive exactly, never as text that merely looks like base64. Empty is allowed.
+ */
+export const metadataTextSchema: z.ZodType<RiakBinary> = z.union(
+  [wellFormed(z.string()), z.strictObject({ base64: base64Schema })],
+  { error: 'expected a string or {"base64": "..."}' },
+);
+
+/**
  * A JSON object used as a map. `__proto__` is refused outright: JSON.parse makes it an own key,
  * but zod's records silently drop it, and a field must never vanish from a commit.
  */
@@ -57,17 +67,22 @@ function mapOf<T extends z.ZodType>(value: T) {
 // Riak's integer indexes are integers of any size; JSON numbers past 2^53 lose digits on parse,
 // so those must travel as strings (the hook's job) and are refused here rather than altered.
 const INDEX_VALUE =
-  'expected a string or an integer within ±(2^53-1) (send larger ones as strings)';
-const indexValueSchema = z.union([wellFormed(z.string()), z.number().int({ error: INDEX_VALUE })], {
-  error: INDEX_VALUE,
-});
+  'expected a string, {"base64": "..."} or an integer within ±(2^53-1) (send larger ones as strings)';
+const indexValueSchema = z.union(
+  [
+    wellFormed(z.string()),
+    z.strictObject({ base64: base64Schema }),
+    z.number().int({ error: INDEX_VALUE }),
+  ],
+  { error: INDEX_VALUE },
+);
 
 /** One sibling: a value Riak keeps for the key, with its metadata. */
 export const siblingSchema = z.strictObject({
   /** Base64 of the value's exact bytes; `""` for an empty value. */
   value: base64Schema,
-  contentType: wellFormed(z.string()).optional(),
-  vtag: wellFormed(z.string()).optional(),
+  contentType: metadataTextSchema.optional(),
+  vtag: metadataTextSchema.optional(),
   /** ISO-8601 with up to microseconds, e.g. `2026-11-24T12:00:00.123456Z`. */
   lastModified: z
     .string()
@@ -75,7 +90,7 @@ export const siblingSchema = z.strictObject({
       error: 'expected an ISO-8601 time such as 2026-11-24T12:00:00.123456Z',
     })
     .optional(),
-  usermeta: mapOf(wellFormed(z.string())).optional(),
+  usermeta: mapOf(metadataTextSchema).optional(),
   indexes: mapOf(z.array(indexValueSchema)).optional(),
   /**
    * `true` when this sibling is a tombstone (its Riak metadata has `X-Riak-Deleted`): a delete

@@ -97,7 +97,13 @@ describe('parseCommit', () => {
       'a usermeta value that is not a string',
       (c: Record<string, unknown>) => (firstSibling(c).usermeta = { 'x-origin': 7 }),
       'siblings[0].usermeta["x-origin"]',
-      'expected a string, got a number',
+      'expected a string or {"base64": "..."}',
+    ],
+    [
+      'a usermeta value of {"base64": "!!"}',
+      (c: Record<string, unknown>) => (firstSibling(c).usermeta = { raw: { base64: '!!' } }),
+      'siblings[0].usermeta.raw.base64',
+      'not valid base64',
     ],
     [
       'a usermeta name with a lone surrogate',
@@ -110,13 +116,13 @@ describe('parseCommit', () => {
       'an index value that is a fraction',
       (c: Record<string, unknown>) => (firstSibling(c).indexes = { amount_int: [1.5] }),
       'siblings[0].indexes.amount_int[0]',
-      'expected a string or an integer within ±(2^53-1) (send larger ones as strings)',
+      'expected a string, {"base64": "..."} or an integer within ±(2^53-1) (send larger ones as strings)',
     ],
     [
       'an index value past 2^53',
       (c: Record<string, unknown>) => (firstSibling(c).indexes = { amount_int: [2 ** 53] }),
       'siblings[0].indexes.amount_int[0]',
-      'expected a string or an integer within ±(2^53-1) (send larger ones as strings)',
+      'expected a string, {"base64": "..."} or an integer within ±(2^53-1) (send larger ones as strings)',
     ],
     [
       'deleted: false',
@@ -233,7 +239,7 @@ describe('parseBatch', () => {
     expect(error.code).toBe('INVALID_COMMIT');
     expect(error.path).toBe('commits[2].siblings[0].usermeta.origin');
     expect(error.message).toBe(
-      'commits[2].siblings[0].usermeta.origin: expected a string, got an array',
+      'commits[2].siblings[0].usermeta.origin: expected a string or {"base64": "..."}',
     );
   });
 

@@ -35,6 +35,43 @@ describe('toKafkaRecord', () => {
     });
   });
 
+  it('carries metadata bytes that are not UTF-8 as those bytes in headers, as posted in JSON', () => {
+    const [sibling] = example.siblings;
+    const record = toKafkaRecord(
+      {
+        ...example,
+        siblings: [
+          {
+            ...sibling!,
+            contentType: { base64: Buffer.from([0x61, 0xc8]).toString('base64') },
+            vtag: { base64: Buffer.from([0x74, 0xff]).toString('base64') },
+            usermeta: { raw: { base64: '+gE=' } },
+          },
+        ],
+      },
+      meta,
+      plain,
+    );
+    const bytes = (value: string | Uint8Array | undefined) =>
+      typeof value === 'object' ? Buffer.from(value) : value;
+    expect(bytes(record.headers['content-type'])).toEqual(Buffer.from([0x61, 0xc8]));
+    expect(bytes(record.headers['riak-vtag'])).toEqual(Buffer.from([0x74, 0xff]));
+    expect(record.headers['riak-usermeta']).toBe('{"raw":{"base64":"+gE="}}');
+    // Several vtags, one of them bytes: joined as bytes.
+    const two = toKafkaRecord(
+      {
+        ...example,
+        siblings: [
+          { ...sibling!, vtag: 'a' },
+          { ...sibling!, vtag: { base64: Buffer.from([0xff]).toString('base64') } },
+        ],
+      },
+      meta,
+      plain,
+    );
+    expect(bytes(two.headers['riak-vtag'])).toEqual(Buffer.from([0x61, 0x2c, 0xff]));
+  });
+
   it('carries user metadata and index entries as posted, integers and big ones as text', () => {
     const record = toKafkaRecord(
       {

@@ -1,7 +1,7 @@
 import type { Commit, Sibling } from './commit-schema.ts';
 import { isoTimestampMicros } from './iso-timestamp.ts';
 import type { KafkaRecord } from './kafka-record.ts';
-import { binaryToBytes } from './riak-binary.ts';
+import { binaryToBytes, type RiakBinary } from './riak-binary.ts';
 import type { Route } from './topic-routing.ts';
 
 /** The content type of a siblings envelope (the `content-type` header of an enveloped record). */
@@ -30,7 +30,7 @@ const utf8 = new TextEncoder();
  *   vtag?, lastModified?, usermeta?, indexes?, deleted?}, ...]}` holding every sibling, in order
  *   (`deleted: true` on a tombstone sibling of a put, absent otherwise).
  * - headers: `riak-op`; `riak-bucket-type` and `riak-bucket` as exact bytes; `riak-vclock`
- *   (base64) when known; `riak-vtag` (several joined with `,`) and `riak-last-modified` (the
+ *   (base64) when known; `riak-vtag` (several joined with `,`; bytes when one is `{base64}`) and `riak-last-modified` (the
  *   latest) when any sibling has them; `content-type` (the sibling's, or the envelope's; none on a
  *   tombstone); `riak-usermeta` and `riak-indexes` (JSON, as posted) when the value is the single
  *   sibling's own bytes and it has any, since no envelope carries them then; `riak-siblings` (the
@@ -45,7 +45,7 @@ export function toKafkaRecord(commit: Commit, meta: RecordMeta, route: Route): K
   };
   if (commit.vclock !== undefined) headers['riak-vclock'] = commit.vclock;
   const vtags = siblings.flatMap((s) => (s.vtag === undefined ? [] : [s.vtag]));
-  if (vtags.length > 0) headers['riak-vtag'] = vtags.join(',');
+  if (vtags.length > 0) headers['riak-vtag'] = joinTexts(vtags);
   const lastModified = latestLastModified(siblings);
   if (lastModified !== undefined) headers['riak-last-modified'] = lastModified;
 
@@ -58,7 +58,8 @@ export function toKafkaRecord(commit: Commit, meta: RecordMeta, route: Route): K
     // carries the flag. A record must say what Riak committed, so the envelope it is.
     if (single !== undefined && single.deleted !== true && !route.envelope) {
       value = binaryToBytes({ base64: single.value });
-      if (single.contentType !== undefined) headers['content-type'] = single.contentType;
+      if (single.contentType !== undefined)
+        headers['content-type'] = headerValue(single.contentType);
       // Part of what Riak committed (user metadata, secondary index entries): without an envelope
       // these headers are the only place they can travel.
       if (hasEntries(single.usermeta)) headers['riak-usermeta'] = JSON.stringify(single.usermeta);
@@ -73,6 +74,20 @@ export function toKafkaRecord(commit: Commit, meta: RecordMeta, route: Route): K
   headers['commitlog-received-at'] = meta.receivedAt;
   return { topic: route.topic, key: binaryToBytes(commit.key), value, headers };
 }
+
+/** A metadata text as a header: a string as it is, bytes that are not UTF-8 as those bytes. */
+function headerValue(text: RiakBinary): string | Uint8Array {
+  return typeof text === 'string' ? text : binaryToBytes(text);
+}
+
+/** Texts joined with `,`: a string when every one is, else the bytes of all of them. */
+function joinTexts(texts: readonly RiakBinary[]): string | Uint8Array {
+  if (texts.every((t) => typeof t === 'string')) return texts.join(',');
+  const parts = texts.flatMap((t, i) => (i === 0 ? [binaryToBytes(t)] : [COMMA, binaryToBytes(t)]));
+  return Buffer.concat(parts);
+}
+
+const COMMA = Uint8Array.of(0x2c);
 
 function hasEntries(map: Readonly<Record<string, unknown>> | undefined): boolean {
   return map !== undefined && Object.keys(map).length > 0;

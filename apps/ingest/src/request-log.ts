@@ -39,9 +39,22 @@ export function logRequest(
     ms: Math.round(request.seconds * 1e6) / 1e3,
     // The summary's fields are ours (RequestSummary), never keys from the request.
     ...summary,
-    ...(error === undefined ? {} : { code: error.code, reason: error.message }),
+    ...(error === undefined ? {} : { code: error.code, reason: withoutMapNames(error.message) }),
   };
   if (options.quiet) logger.debug(line, 'request');
   else if (request.status >= 500) logger.warn(line, 'request');
   else logger.info(line, 'request');
+}
+
+/**
+ * An error message with the names inside `usermeta` and `indexes` taken out of its field path
+ * (`siblings[0].usermeta["x-card"]: …` becomes `siblings[0].usermeta[…]: …`): those names are
+ * the client's metadata, which the log keeps out as it keeps out values. The client's own 400
+ * body names the field in full.
+ */
+export function withoutMapNames(message: string): string {
+  return message.replace(
+    /\b(usermeta|indexes)(?:\["(?:[^"\\]|\\.)*"\]|\.[A-Za-z_$][\w$]*)/g,
+    '$1[…]',
+  );
 }

@@ -18,7 +18,7 @@ describe('the request log', () => {
   it('writes the shortened reason into the line', () => {
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger({ service: 'ingest', level: 'info' });
-    logger.info = ((line: Record<string, unknown>) => void lines.push(line));
+    logger.info = (line: Record<string, unknown>) => void lines.push(line);
     logRequest(logger, {
       requestId: 'r-1',
       method: 'POST',

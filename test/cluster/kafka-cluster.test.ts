@@ -47,7 +47,16 @@ describe('delivery to a 3-broker Kafka with one broker stopped', () => {
     expect(config['min.insync.replicas']).toBe('2');
 
     // The broker stopped below leads some of the topic's partitions: their leadership moves.
-    const leaders = await withAdmin(kafka.brokers, (admin) => admin.partitionLeaders(topic));
+    // Kafka's metadata answer has no retry in kafkajs, and a broker that has not yet learned of
+    // the new topic answers "does not host this topic-partition": asked again until every
+    // partition has a leader.
+    const leaders = await waitFor(
+      () =>
+        withAdmin(kafka.brokers, (admin) => admin.partitionLeaders(topic)).then((found) =>
+          found.length === 4 && found.every((leader) => leader >= 0) ? found : undefined,
+        ),
+      { timeoutMs: 60_000, description: `a leader for each partition of ${topic}` },
+    );
     expect(leaders).toHaveLength(4);
     expect(leaders).toContain(3);
 

@@ -43,9 +43,6 @@
 -module(commitlog_hook_config).
 
 -export([read/0, failure_log/0]).
--ifdef(TEST).
--export([note_load/1, note_failure_log/1, os_text/2, os_bytes/2]).
--endif.
 
 -export_type([config/0]).
 
@@ -79,7 +76,7 @@
 
 -spec read() -> config().
 read() ->
-    ok = ensure_app_loaded(),
+    ok = commitlog_hook_setup:ensure_app_loaded(),
     Config = #{
         ingest_url => string(ingest_url, "COMMITLOG_INGEST_URL", "http://127.0.0.1:8080"),
         secret => secret(),
@@ -95,7 +92,7 @@ read() ->
         statsd => statsd(),
         max_body_bytes => max_body_bytes()
     },
-    ok = check_failure_log_once(maps:get(failure_log, Config)),
+    ok = commitlog_hook_setup:check_failure_log_once(maps:get(failure_log, Config)),
     Config.
 
 -spec failure_log() -> file:filename_all().
@@ -103,7 +100,7 @@ failure_log() ->
     %% Loaded here too: a commit that fails before read/0 ran (one that cannot be encoded, say)
     %% goes to the log advanced.config names, which reads as unset until the app is loaded.
     try
-        ok = ensure_app_loaded(),
+        ok = commitlog_hook_setup:ensure_app_loaded(),
         path(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG)
     of
         Path -> Path
@@ -113,90 +110,14 @@ failure_log() ->
 
 %%% Internal
 
-%% The application env of an application that is not loaded reads as undefined, even when
-%% advanced.config sets it; Riak loads only its own applications. So the first call loads ours
-%% (from the commitlog_riak_hook.app next to the .beam files, if it is there) and remembers that
-%% it tried, so later calls stay off the application controller.
-ensure_app_loaded() ->
-    case persistent_term:get({?MODULE, load_tried}, false) of
-        true ->
-            ok;
-        false ->
-            note_load(application:load(?APP)),
-            persistent_term:put({?MODULE, load_tried}, true)
-    end.
-
-%% The failure log is checked at the VM's first commit only.
-check_failure_log_once(Path) ->
-    case persistent_term:get({?MODULE, log_checked}, false) of
-        true ->
-            ok;
-        false ->
-            persistent_term:put({?MODULE, log_checked}, true),
-            note_failure_log(commitlog_failure_log:check(Path))
-    end.
-
-%% Said once, at the first commit: a failure log that cannot be written loses every commit the
-%% hook cannot hand off, and it is otherwise found out only in the outage that needs it.
-note_failure_log(ok) ->
-    ok;
-note_failure_log({error, Reason}) ->
-    logger:error(
-        #{
-            what => commitlog_failure_log_unwritable,
-            failure_log => failure_log(),
-            file_error => Reason,
-            text => "the failure log cannot be written: a commit the hook cannot hand off "
-                "would be lost; fix its directory (or set failure_log)"
-        },
-        #{domain => [commitlog]}
-    ).
-
-%% Without our .app file (not copied next to the .beam files, say) the settings of
-%% advanced.config are not read at all, and the hook runs on the OS environment and defaults,
-%% failure log path included: said once, at error level.
-note_load(ok) ->
-    ok;
-note_load({error, {already_loaded, ?APP}}) ->
-    ok;
-note_load({error, Reason}) ->
-    logger:error(
-        #{
-            what => commitlog_hook_app_not_loaded,
-            reason => Reason,
-            text => "the commitlog_riak_hook application could not be loaded: its settings in "
-                "advanced.config are ignored; the OS environment and the defaults are used "
-                "(copy commitlog_riak_hook.app next to the .beam files)"
-        },
-        #{domain => [commitlog]}
-    ).
-
 %% {ok, Value} from the application env, else from the OS env (an empty variable is unset).
 lookup(Key, OsVar) ->
     case application:get_env(?APP, Key) of
         {ok, Value} ->
             {ok, Value};
         undefined ->
-            case os:getenv(OsVar) of
-                false -> undefined;
-                "" -> undefined;
-                Value -> {ok, os_text(Value, file:native_name_encoding())}
-            end
+            commitlog_os_env:text(OsVar)
     end.
-
-%% Under a latin1 native name encoding (a VM started without +fnu and with LANG unset, as under
-%% systemd), os:getenv gives the environment's bytes one per list element: UTF-8 text, such as a
-%% secret with a non-ASCII character, would be encoded to UTF-8 a second time and every request
-%% refused 401. So such a value is read as UTF-8 when it is UTF-8, and kept as it is otherwise.
-os_text(Value, latin1) ->
-    try unicode:characters_to_list(list_to_binary(Value), utf8) of
-        Text when is_list(Text) -> Text;
-        _NotUtf8 -> Value
-    catch
-        error:badarg -> Value
-    end;
-os_text(Value, _Unicode) ->
-    Value.
 
 string(Key, OsVar, Default) ->
     case lookup(Key, OsVar) of
@@ -208,9 +129,7 @@ string(Key, OsVar, Default) ->
 
 %% A file name as the bytes it was given, as a binary (a raw file name, taken as it is whatever
 %% the VM's file name encoding). Text (a config file's string) is its UTF-8 bytes; the OS
-%% environment's value is its bytes as they are: os_text/2's reading of them as text is for
-%% values compared as text (a secret), and would make a path under a latin1 name encoding name
-%% another file, or none.
+%% environment's value is its bytes as they are (commitlog_os_env:bytes/1).
 path(Key, OsVar, Default) ->
     case application:get_env(?APP, Key) of
         {ok, V} when is_binary(V), V =/= <<>> ->
@@ -223,21 +142,10 @@ path(Key, OsVar, Default) ->
         {ok, V} ->
             invalid(Key, V, Default);
         undefined ->
-            case os:getenv(OsVar) of
-                false -> Default;
-                "" -> Default;
-                V -> os_bytes(V, file:native_name_encoding())
+            case commitlog_os_env:bytes(OsVar) of
+                {ok, Bytes} -> Bytes;
+                undefined -> Default
             end
-    end.
-
-%% The bytes of an OS environment value: under latin1 os:getenv gives one byte per element;
-%% under a Unicode name encoding the VM decoded them from UTF-8.
-os_bytes(Value, latin1) ->
-    list_to_binary(Value);
-os_bytes(Value, _Unicode) ->
-    case unicode:characters_to_binary(Value) of
-        B when is_binary(B) -> B;
-        _ -> list_to_binary(Value)
     end.
 
 %% The ingest signs with the UTF-8 bytes of its secret. os:getenv and a config file give a string

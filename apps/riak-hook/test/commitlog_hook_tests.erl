@@ -1067,8 +1067,8 @@ config_defaults_test() ->
 %% (once, by the first call that tries), a load already done says nothing.
 an_app_that_cannot_be_loaded_is_reported(Ctx) ->
     ?_test(begin
-        ok = commitlog_hook_config:note_load({error, {already_loaded, commitlog_riak_hook}}),
-        ok = commitlog_hook_config:note_load({error, {"no such file or directory", "x.app"}}),
+        ok = commitlog_hook_setup:note_load({error, {already_loaded, commitlog_riak_hook}}),
+        ok = commitlog_hook_setup:note_load({error, {"no such file or directory", "x.app"}}),
         ?assertMatch(
             [#{level := error, msg := {report, #{reason := {"no such file or directory", "x.app"}}}}],
             [E || E = #{msg := {report, #{what := commitlog_hook_app_not_loaded}}} <- logged(Ctx)]
@@ -1079,10 +1079,15 @@ an_app_that_cannot_be_loaded_is_reported(Ctx) ->
 %% commit); one that can says nothing.
 an_unwritable_failure_log_is_reported(Ctx) ->
     ?_test(begin
-        ok = commitlog_hook_config:note_failure_log(ok),
-        ok = commitlog_hook_config:note_failure_log({error, enoent}),
+        ok = commitlog_hook_setup:note_failure_log(<<"/var/log/x.jsonl">>, ok),
+        ok = commitlog_hook_setup:note_failure_log(<<"/var/log/x.jsonl">>, {error, enoent}),
         ?assertMatch(
-            [#{level := error, msg := {report, #{file_error := enoent}}}],
+            [
+                #{
+                    level := error,
+                    msg := {report, #{file_error := enoent, failure_log := <<"/var/log/x.jsonl">>}}
+                }
+            ],
             [E || E = #{msg := {report, #{what := commitlog_failure_log_unwritable}}} <- logged(Ctx)]
         )
     end).
@@ -1091,11 +1096,11 @@ an_unwritable_failure_log_is_reported(Ctx) ->
 %% UTF-8 text among them is read as text (a secret with "é" signs as the ingest does), other
 %% bytes are kept; under a Unicode encoding the VM has decoded it already.
 os_text_reads_utf8_bytes_under_latin1_test() ->
-    ?assertEqual([233], commitlog_hook_config:os_text([195, 169], latin1)),
-    ?assertEqual("plain", commitlog_hook_config:os_text("plain", latin1)),
-    ?assertEqual([255, 1], commitlog_hook_config:os_text([255, 1], latin1)),
-    ?assertEqual([195, 169], commitlog_hook_config:os_text([195, 169], utf8)),
-    ?assertEqual([233], commitlog_hook_config:os_text([233], utf8)).
+    ?assertEqual([233], commitlog_os_env:decode_text([195, 169], latin1)),
+    ?assertEqual("plain", commitlog_os_env:decode_text("plain", latin1)),
+    ?assertEqual([255, 1], commitlog_os_env:decode_text([255, 1], latin1)),
+    ?assertEqual([195, 169], commitlog_os_env:decode_text([195, 169], utf8)),
+    ?assertEqual([233], commitlog_os_env:decode_text([233], utf8)).
 
 %% A commit that fails before the config was read (one that cannot be encoded) still goes to the
 %% log advanced.config names: failure_log/0 loads the app first, as read/0 does, or that
@@ -1103,7 +1108,7 @@ os_text_reads_utf8_bytes_under_latin1_test() ->
 failure_log_loads_the_app_first_test() ->
     Saved = application:get_all_env(?APP),
     _ = application:unload(?APP),
-    _ = persistent_term:erase({commitlog_hook_config, load_tried}),
+    _ = persistent_term:erase({commitlog_hook_setup, load_tried}),
     try
         _ = commitlog_hook_config:failure_log(),
         ?assert(lists:keymember(?APP, 1, application:loaded_applications()))
@@ -1116,9 +1121,9 @@ failure_log_loads_the_app_first_test() ->
 %% text under latin1 (as a secret is), a UTF-8 path would name another file.
 os_environment_path_is_its_bytes_test() ->
     Utf8 = [$/, $t, 195, 169],
-    ?assertEqual(<<"/t", 195, 169>>, commitlog_hook_config:os_bytes(Utf8, latin1)),
-    ?assertEqual(<<"/t", 195, 169>>, commitlog_hook_config:os_bytes([$/, $t, 233], utf8)),
-    ?assertEqual(<<"/t", 255>>, commitlog_hook_config:os_bytes([$/, $t, 255], latin1)).
+    ?assertEqual(<<"/t", 195, 169>>, commitlog_os_env:decode_bytes(Utf8, latin1)),
+    ?assertEqual(<<"/t", 195, 169>>, commitlog_os_env:decode_bytes([$/, $t, 233], utf8)),
+    ?assertEqual(<<"/t", 255>>, commitlog_os_env:decode_bytes([$/, $t, 255], latin1)).
 
 %% A path in advanced.config: a string is its UTF-8 bytes, a binary its bytes as they are.
 app_env_path_is_its_bytes_test() ->

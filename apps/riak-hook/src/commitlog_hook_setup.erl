@@ -1,0 +1,78 @@
+%%% commitlog_hook_setup: what the hook does once per VM, at its first commit, so that the rest of
+%%% its calls stay off the application controller and the file system.
+%%%
+%%% - ensure_app_loaded/0 loads the commitlog_riak_hook application. The application env of an
+%%%   application that is not loaded reads as undefined, even when advanced.config sets it, and
+%%%   Riak loads only its own applications: without this the hook's advanced.config settings
+%%%   would be ignored.
+%%% - check_failure_log_once/1 checks that the failure log can be written. A failure log that
+%%%   cannot be written loses every commit the hook cannot hand off, and is otherwise found out
+%%%   only in the outage that needs it.
+%%%
+%%% Each remembers in persistent_term that it ran (written once per VM) and says what went
+%%% wrong at error level, once. Errors: none raised.
+-module(commitlog_hook_setup).
+
+-export([ensure_app_loaded/0, check_failure_log_once/1]).
+-ifdef(TEST).
+-export([note_load/1, note_failure_log/2]).
+-endif.
+
+-define(APP, commitlog_riak_hook).
+
+%% Loads the application from the commitlog_riak_hook.app next to the .beam files, if it is
+%% there, on the first call only.
+-spec ensure_app_loaded() -> ok.
+ensure_app_loaded() ->
+    case persistent_term:get({?MODULE, load_tried}, false) of
+        true ->
+            ok;
+        false ->
+            note_load(application:load(?APP)),
+            persistent_term:put({?MODULE, load_tried}, true)
+    end.
+
+-spec check_failure_log_once(file:filename_all()) -> ok.
+check_failure_log_once(Path) ->
+    case persistent_term:get({?MODULE, log_checked}, false) of
+        true ->
+            ok;
+        false ->
+            persistent_term:put({?MODULE, log_checked}, true),
+            note_failure_log(Path, commitlog_failure_log:check(Path))
+    end.
+
+%%% Internal
+
+note_failure_log(_Path, ok) ->
+    ok;
+note_failure_log(Path, {error, Reason}) ->
+    logger:error(
+        #{
+            what => commitlog_failure_log_unwritable,
+            failure_log => Path,
+            file_error => Reason,
+            text => "the failure log cannot be written: a commit the hook cannot hand off "
+                "would be lost; fix its directory (or set failure_log)"
+        },
+        #{domain => [commitlog]}
+    ).
+
+%% Without our .app file (not copied next to the .beam files, say) the settings of
+%% advanced.config are not read at all, and the hook runs on the OS environment and defaults,
+%% failure log path included.
+note_load(ok) ->
+    ok;
+note_load({error, {already_loaded, ?APP}}) ->
+    ok;
+note_load({error, Reason}) ->
+    logger:error(
+        #{
+            what => commitlog_hook_app_not_loaded,
+            reason => Reason,
+            text => "the commitlog_riak_hook application could not be loaded: its settings in "
+                "advanced.config are ignored; the OS environment and the defaults are used "
+                "(copy commitlog_riak_hook.app next to the .beam files)"
+        },
+        #{domain => [commitlog]}
+    ).

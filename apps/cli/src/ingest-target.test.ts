@@ -25,6 +25,11 @@ describe('the ingest the CLI posts to', () => {
     expect(problem('notaurl')).toMatch(/^must be an http:\/\/ or https:\/\/ URL/);
     expect(problem('ftp://host')).toBe('must start with http:// or https:// (got "ftp://host")');
     expect(problem('http://host/?a=1')).toContain('must not have a query');
+    // A function URL's key travels in its query: it is not repeated either.
+    expect(problem('https://fn.example.net/api?code=S3CRET')).toBe(
+      'must not have a query or a fragment (the value is not shown: its query may hold a token)',
+    );
+    expect(problem('https://fn.example.net/api#S3CRET')).not.toContain('S3CRET');
     expect(problem('redis://u:pw@host')).not.toContain('pw');
     // fetch would refuse it with a message that repeats the URL, password and all.
     expect(problem('http://ops:s3cretPW@127.0.0.1:1')).toBe(

@@ -12,11 +12,14 @@ export interface IngestTarget {
 const DEFAULT_INGEST_URL = 'http://127.0.0.1:8080';
 const EXAMPLE = 'such as http://127.0.0.1:8080 or https://ingest.example.com';
 
-/** INGEST_URL's value for a message; not repeated when it may hold a password. */
+/**
+ * INGEST_URL's value for a message; not repeated when it may hold a password (`user:pw@`) or a
+ * token (a query such as `?code=…`, a fragment).
+ */
 function got(value: string): string {
-  return value.includes('@')
-    ? ' (the value is not shown: it may hold a password)'
-    : ` (got ${JSON.stringify(value)})`;
+  if (value.includes('@')) return ' (the value is not shown: it may hold a password)';
+  if (/[?#]/.test(value)) return ' (the value is not shown: its query may hold a token)';
+  return ` (got ${JSON.stringify(value)})`;
 }
 
 /**

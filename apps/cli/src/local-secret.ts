@@ -17,14 +17,26 @@ export function configuredSecrets(env: NodeJS.ProcessEnv): string[] | undefined 
   return parsed.value;
 }
 
-/**
- * The signing secret of a local `up`: INGEST_SECRETS when set, otherwise one generated once and
- * kept in `.data/ingest-secret` (git-ignored, mode 600) so that `post` and later runs agree.
- *
- * @throws ConfigError naming INGEST_SECRETS when it holds secrets the ingest would refuse
- */
-export function localSecrets(repoRoot: string, env: NodeJS.ProcessEnv): string[] {
-  return configuredSecrets(env) ?? [keptSecret(repoRoot, 'ingest-secret')];
+/** The secret kept in `.data/<name>`, or undefined when none of at least 32 characters is. */
+export function readKeptSecret(repoRoot: string, name: string): string | undefined {
+  try {
+    const kept = readFileSync(join(repoRoot, '.data', name), 'utf8').trim();
+    return kept.length >= 32 ? kept : undefined;
+  } catch {
+    return undefined; // Not created yet.
+  }
+}
+
+/** A new random secret, 64 hex characters. */
+export function newSecret(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** Keeps `secret` in `.data/<name>` (git-ignored, mode 600). */
+export function keepSecret(repoRoot: string, name: string, secret: string): void {
+  const file = join(repoRoot, '.data', name);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
 }
 
 /**
@@ -32,15 +44,9 @@ export function localSecrets(repoRoot: string, env: NodeJS.ProcessEnv): string[]
  * local run and command agrees on it.
  */
 export function keptSecret(repoRoot: string, name: string): string {
-  const file = join(repoRoot, '.data', name);
-  try {
-    const kept = readFileSync(file, 'utf8').trim();
-    if (kept.length >= 32) return kept;
-  } catch {
-    // Not created yet.
-  }
-  const secret = randomBytes(32).toString('hex');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  const kept = readKeptSecret(repoRoot, name);
+  if (kept !== undefined) return kept;
+  const secret = newSecret();
+  keepSecret(repoRoot, name, secret);
   return secret;
 }

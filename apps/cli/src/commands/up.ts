@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ConfigError,
@@ -11,7 +11,7 @@ import {
   maskRedisUrl,
 } from '@commitlog/runtime';
 import { CliError } from '../cli-error.ts';
-import { configuredSecrets, keptSecret, localSecrets } from '../local-secret.ts';
+import { configuredSecrets, keepSecret, newSecret, readKeptSecret } from '../local-secret.ts';
 import { spawnRole, type Role } from '../role-process.ts';
 
 export interface UpOptions {
@@ -38,29 +38,81 @@ function runScript(script: string, options: UpOptions): Promise<void> {
   });
 }
 
+/** The last line of a role's log, at most 300 characters; empty when there is none. */
+function lastLogLine(logFile: string): string {
+  let text = '';
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    // No log yet.
+  }
+  const line = text.trimEnd().split('\n').at(-1) ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/**
+ * Why a role did not come up, in one line: whether it exited or kept running, and its log's
+ * last line (the role's own error, most often) with where to read the rest.
+ */
+export function roleFailure(
+  role: Role,
+  url: string,
+  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined,
+  logFile: string,
+  lastLine: string,
+): string {
+  const what =
+    exit === undefined
+      ? `did not answer at ${url} within 60 s`
+      : `exited (${exit.signal ?? `code ${exit.code}`}) before it answered at ${url}`;
+  const said = lastLine === '' ? 'its log is empty' : `its log ends: ${lastLine}`;
+  return `the ${role} ${what}; ${said} (all of it in ${logFile})`;
+}
+
 async function waitHealthy(
+  role: Role,
   url: string,
   child: ChildProcess,
   logFile: string,
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) break;
-    const ok = await fetch(url).then(
+    if (exited()) break;
+    const ok = await fetch(`${url}/healthz`).then(
       (r) => r.ok,
       () => false,
     );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  let tail = '';
+  const exit = exited() ? { code: child.exitCode, signal: child.signalCode } : undefined;
+  throw new CliError('ROLE_FAILED', roleFailure(role, url, exit, logFile, lastLogLine(logFile)));
+}
+
+/**
+ * Opens every role's log for appending before any role starts: a log that cannot be written (a
+ * directory in its place, a file left by a run as another user) is then one line, with nothing
+ * started, rather than a stream error after the roles are running.
+ */
+export function openRoleLogs(logDir: string, roles: readonly Role[]): Map<Role, number> {
+  const fds = new Map<Role, number>();
   try {
-    tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n');
-  } catch {
-    // No log yet.
+    for (const role of roles) {
+      const file = join(logDir, `${role}.log`);
+      try {
+        fds.set(role, openSync(file, 'a'));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        throw new CliError('LOG_UNWRITABLE', `cannot write the ${role}'s log ${file} (${code})`);
+      }
+    }
+  } catch (error) {
+    for (const fd of fds.values()) closeSync(fd);
+    throw error;
   }
-  throw new CliError('ROLE_FAILED', `${url} did not answer; last lines of ${logFile}:\n${tail}`);
+  return fds;
 }
 
 function stopped(child: ChildProcess): Promise<void> {
@@ -88,18 +140,42 @@ const LOCAL_ADMIN = 'admin';
 const LOCAL_ADMIN_PASSWORD_FILE = 'dashboard-admin-password';
 
 /**
- * The dashboard's users and session secret for a local `up`: DASHBOARD_USERS when set, otherwise an
- * admin whose password is generated once and kept in `.data/` (git-ignored, mode 600).
+ * What a local `up` adds to the roles' environment: INGEST_SECRETS, DASHBOARD_SESSION_SECRET and
+ * DASHBOARD_USERS where they are not set, from secrets kept in `.data/` (git-ignored, mode 600)
+ * or made now. Nothing is written: `keep` writes the ones made now, once the configuration is
+ * known to be good, so that a bad variable leaves no file behind.
  */
-async function localDashboardEnv(options: UpOptions): Promise<NodeJS.ProcessEnv> {
-  const sessionSecret =
-    options.env.DASHBOARD_SESSION_SECRET ??
-    keptSecret(options.repoRoot, 'dashboard-session-secret');
-  if (options.env.DASHBOARD_USERS) return { DASHBOARD_SESSION_SECRET: sessionSecret };
-  const password = keptSecret(options.repoRoot, LOCAL_ADMIN_PASSWORD_FILE);
+async function localEnv(options: UpOptions): Promise<{
+  env: NodeJS.ProcessEnv;
+  secrets: string[];
+  configured: boolean;
+  keep: () => void;
+}> {
+  const made: [name: string, secret: string][] = [];
+  const kept = (name: string): string => {
+    const secret = readKeptSecret(options.repoRoot, name);
+    if (secret !== undefined) return secret;
+    const fresh = newSecret();
+    made.push([name, fresh]);
+    return fresh;
+  };
+  const configured = configuredSecrets(options.env);
+  const secrets = configured ?? [kept('ingest-secret')];
+  const env: NodeJS.ProcessEnv = {
+    ...options.env,
+    INGEST_SECRETS: secrets.join(','),
+    DASHBOARD_SESSION_SECRET:
+      options.env.DASHBOARD_SESSION_SECRET ?? kept('dashboard-session-secret'),
+  };
+  if (!options.env.DASHBOARD_USERS) {
+    const password = kept(LOCAL_ADMIN_PASSWORD_FILE);
+    env.DASHBOARD_USERS = `${LOCAL_ADMIN}:admin:${await hashPassword(password)}`;
+  }
   return {
-    DASHBOARD_SESSION_SECRET: sessionSecret,
-    DASHBOARD_USERS: `${LOCAL_ADMIN}:admin:${await hashPassword(password)}`,
+    env,
+    secrets,
+    configured: configured !== undefined,
+    keep: () => made.forEach(([name, secret]) => keepSecret(options.repoRoot, name, secret)),
   };
 }
 
@@ -110,13 +186,7 @@ async function localDashboardEnv(options: UpOptions): Promise<NodeJS.ProcessEnv>
  * Ctrl-C (the infrastructure keeps running; `pnpm infra:down` stops it).
  */
 export async function up(options: UpOptions): Promise<void> {
-  const configured = configuredSecrets(options.env);
-  const secrets = localSecrets(options.repoRoot, options.env);
-  const env: NodeJS.ProcessEnv = {
-    ...options.env,
-    INGEST_SECRETS: secrets.join(','),
-    ...(await localDashboardEnv(options)),
-  };
+  const { env, secrets, configured, keep } = await localEnv(options);
   // Each role's configuration, checked before anything starts: a bad variable is then one line
   // that names it, rather than a role that dies once Redis and Kafka are up. Addresses come from
   // it too, read as the roles read them (a blank port is the default).
@@ -135,6 +205,7 @@ export async function up(options: UpOptions): Promise<void> {
   const ingest = checked(loadIngestConfig);
   const dashboard = checked(loadDashboardConfig);
   if (!worker || !ingest || !dashboard) throw new ConfigError([...problems.values()]);
+  keep();
   const addresses = {
     worker: reachable(worker),
     ingest: reachable(ingest),
@@ -143,6 +214,8 @@ export async function up(options: UpOptions): Promise<void> {
   await runScript('infra/up.sh', options);
   const logDir = join(options.repoRoot, '.data', 'logs');
   mkdirSync(logDir, { recursive: true });
+  const roles = ['worker', 'ingest', 'dashboard'] as const;
+  const logFds = openRoleLogs(logDir, roles);
 
   // Listened for before the first role starts: a SIGTERM while they start (a supervisor,
   // `timeout`) must stop them too, not leave them holding their ports.
@@ -160,9 +233,9 @@ export async function up(options: UpOptions): Promise<void> {
     await Promise.all(children.map(({ child }) => stopped(child)));
   };
   try {
-    for (const role of ['worker', 'ingest', 'dashboard'] as const) {
+    for (const role of roles) {
       const log = join(logDir, `${role}.log`);
-      const stream = createWriteStream(log, { flags: 'a' });
+      const stream = createWriteStream(log, { fd: logFds.get(role) });
       const child = spawnRole(role, {
         repoRoot: options.repoRoot,
         env,
@@ -170,12 +243,23 @@ export async function up(options: UpOptions): Promise<void> {
       });
       child.stdout?.pipe(stream);
       child.stderr?.pipe(stream);
+      // A log that stops taking writes (a full disk) must not stop the role: its output is then
+      // read and dropped, or the role would block once its pipe is full.
+      stream.once('error', (error: NodeJS.ErrnoException) => {
+        options.out(
+          `up: cannot write ${log} (${error.code ?? error.message}); the ${role}'s output is dropped`,
+        );
+        for (const output of [child.stdout, child.stderr]) {
+          output?.unpipe(stream);
+          output?.resume();
+        }
+      });
       children.push({ role, child, log });
     }
     for (const { role, child, log } of children) {
       options.out(`up: waiting for the ${role} to answer at ${addresses[role]} (up to 60 s)`);
       await Promise.race([
-        waitHealthy(`${addresses[role]}/healthz`, child, log, 60_000),
+        waitHealthy(role, addresses[role], child, log, 60_000),
         stoppedWhileStarting,
       ]);
     }

@@ -122,6 +122,37 @@ describe('delivery handler', () => {
     expect(seen).toEqual(['failed expired']);
   });
 
+  it('does not try again a job that stalled once its TTL is over: it fails as expired', async () => {
+    // A commit whose delivery kills its worker every time never returns a failure, so only this
+    // check stops it holding its lane past its TTL.
+    let sends = 0;
+    const send = (): Promise<void> => {
+      sends++;
+      return Promise.resolve();
+    };
+    const late = handler(send, ACCEPTED + policy.ttlMs);
+    expect(await late.handle(job({ stalledCount: 3 }))).toEqual({
+      kind: 'fail',
+      reason: 'expired',
+      message: `not delivered within its TTL of ${policy.ttlMs} ms; its worker died or hung while holding it 3 times`,
+    });
+    expect(late.seen).toEqual(['failed expired']);
+    expect(sends).toBe(0);
+
+    // Within its TTL a stalled job is tried as any other; past it, one that never stalled gets
+    // its attempt (it may have waited out its TTL behind a held lane).
+    const early = handler(send, ACCEPTED + policy.ttlMs - 1);
+    expect(await early.handle(job({ stalledCount: 3 }))).toEqual({
+      kind: 'delivered',
+      followers: 0,
+    });
+    expect(await late.handle(job({ stalledCount: 0 }))).toEqual({
+      kind: 'delivered',
+      followers: 0,
+    });
+    expect(sends).toBe(2);
+  });
+
   it('counts the TTL of a re-driven commit from its re-drive, not from its acceptance', async () => {
     const now = ACCEPTED + policy.ttlMs * 3;
     const { handle, seen } = handler(() => Promise.reject(new Error('broker down')), now);

@@ -1,4 +1,5 @@
 import {
+  isExpired,
   nextDelay,
   routeFor,
   toKafkaRecord,
@@ -103,6 +104,25 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
       deps.events.failed(job.lane, 'poison');
       log().error({ err: error }, 'commit cannot be mapped to a Kafka record');
       return { kind: 'fail', reason: 'poison', message: String(error) };
+    }
+
+    // A job whose worker died or hung while holding it comes back with no verdict, and BullMQ
+    // never fails it for that (a killed worker is no fault of the commit's). A commit whose
+    // delivery kills its worker every time (memory, a hang) would then hold its lane forever,
+    // past its TTL, the expiry being decided only after an attempt that returns. So a job that
+    // stalled is not tried again once its TTL is over: it fails as expired, for an operator to
+    // see and re-drive.
+    if (job.stalledCount > 0 && isExpired(ttlFromMs, now(), deps.policy)) {
+      deps.events.failed(job.lane, 'expired');
+      log().error(
+        { stalledCount: job.stalledCount },
+        'commit expired: its worker died or hung while holding it, and its TTL is over',
+      );
+      return {
+        kind: 'fail',
+        reason: 'expired',
+        message: `not delivered within its TTL of ${deps.policy.ttlMs} ms; its worker died or hung while holding it ${job.stalledCount} times`,
+      };
     }
 
     let followers: number;

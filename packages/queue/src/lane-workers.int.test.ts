@@ -267,6 +267,7 @@ describe('lane workers on the real Redis', () => {
     await doomed.kill();
 
     const stalls: { lane: number; jobId: string; worker: string | undefined }[] = [];
+    const handled: { id: string; stalledCount: number }[] = [];
     const connection = createRedisConnection({
       url: space.redisUrl,
       role: 'worker',
@@ -279,12 +280,19 @@ describe('lane workers on the real Redis', () => {
       workerName: 'watcher',
       lockDurationMs: 1000,
       dedupWindowMs: 3_600_000,
-      handle: () => Promise.resolve({ kind: 'delivered' }),
+      handle: (taken) => {
+        handled.push({ id: taken.id, stalledCount: taken.stalledCount });
+        return Promise.resolve({ kind: 'delivered' });
+      },
       onStalled: (event) => stalls.push(event),
     });
     lanesSpace.onClose(() => connection.quit());
     lanesSpace.onClose(() => watcher.close());
     await waitFor(() => stalls.length > 0, { timeoutMs: 15_000, description: 'the stall' });
     expect(stalls[0]).toEqual({ lane: 9, jobId: 'c-9-0', worker: 'doomed-pod:42' });
+    // The delivery hears that the job stalled: past its TTL it is not tried again
+    // (deliver-commit.ts), or a commit that kills its worker every time would hold its lane.
+    await waitFor(() => handled.length > 0, { timeoutMs: 15_000, description: 'the job again' });
+    expect(handled[0]).toEqual({ id: 'c-9-0', stalledCount: 1 });
   });
 });

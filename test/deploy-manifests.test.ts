@@ -226,7 +226,7 @@ describe('deploy/k8s', () => {
     }
   });
 
-  it('ships a Secret whose placeholders every role refuses at start-up', () => {
+  it('ships a Secret whose placeholders the ingest and the dashboard refuse at start-up', () => {
     const configMap = (byKind('ConfigMap')[0] as unknown as { data: Record<string, string> }).data;
     const env = { ...configMap, ...secretData('commitlog') };
     const refused = (load: () => unknown): string[] => {
@@ -331,9 +331,27 @@ describe('docker-compose.yml', () => {
         environment?: Record<string, string>;
         restart?: string;
         volumes?: string[];
+        stop_grace_period?: string;
       }
     >;
   };
+
+  it('gives each role more time to stop than its SHUTDOWN_TIMEOUT', () => {
+    const seconds = (value: string | undefined): number =>
+      Number(/^(\d+)s$/.exec(value ?? '')?.[1]);
+    // The defaults (compose sets none); the dashboard's is the ingest's setting.
+    const ingest = loadIngestConfig({ INGEST_SECRETS: 'x'.repeat(32) }).shutdownTimeoutMs;
+    const shutdownMs = {
+      ingest,
+      dashboard: ingest,
+      worker: loadWorkerConfig({}).shutdownTimeoutMs,
+    };
+    for (const role of ['ingest', 'worker', 'dashboard'] as const) {
+      const service = compose.services[role];
+      expect(service?.environment?.SHUTDOWN_TIMEOUT, role).toBeUndefined();
+      expect(seconds(service?.stop_grace_period) * 1000, role).toBeGreaterThan(shutdownMs[role]);
+    }
+  });
 
   it('runs Redis with AOF, a maxmemory, noeviction and a password, and Kafka in KRaft mode', () => {
     const redis = compose.services.redis?.command?.join(' ') ?? '';

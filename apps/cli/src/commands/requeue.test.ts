@@ -119,7 +119,7 @@ describe('requeue', () => {
    */
   async function requeueAgainstFullLane(
     keys: string[],
-    isFull: (keys: string[]) => boolean,
+    isFull: (keys: string[]) => boolean | 'busy',
   ): Promise<{ error: unknown; requests: string[][]; out: string[] }> {
     const requests: string[][] = [];
     const server = createServer((req, res) => {
@@ -133,11 +133,15 @@ describe('requeue', () => {
         res.writeHead(full ? 503 : 202, { 'content-type': 'application/json', 'retry-after': '5' });
         res.end(
           JSON.stringify(
-            full
-              ? { error: { code: 'BACKLOG_FULL', message: 'lane 3 holds 100000 waiting commits' } }
-              : parsed.commits
-                ? { results: keys.map(() => ({ id: 'x', lane: 0, duplicate: false })) }
-                : { id: 'x', lane: 0, duplicate: false },
+            full === 'busy'
+              ? { error: { code: 'INGEST_BUSY', message: 'the ingest is busy' } }
+              : full
+                ? {
+                    error: { code: 'BACKLOG_FULL', message: 'lane 3 holds 100000 waiting commits' },
+                  }
+                : parsed.commits
+                  ? { results: keys.map(() => ({ id: 'x', lane: 0, duplicate: false })) }
+                  : { id: 'x', lane: 0, duplicate: false },
           ),
         );
       });
@@ -189,6 +193,32 @@ describe('requeue', () => {
     );
   });
 
+  it('tries a commit of another lane again when the ingest is busy while one lane is full', async () => {
+    // After the batch's tries, each commit goes alone: the full lane's once, but `a`, which
+    // meets a busy ingest, gets its tries as any request does, and the run goes on.
+    let busy = 1;
+    const { error, requests } = await requeueAgainstFullLane(['a', 'full', 'b'], (keys) =>
+      keys.includes('full')
+        ? true
+        : keys.length === 1 && keys[0] === 'a' && busy-- > 0
+          ? 'busy'
+          : false,
+    );
+    expect((error as CliError).code).toBe('REQUEUE_INCOMPLETE');
+    expect((error as CliError).message).toMatch(
+      /^3 commits in .*: 2 accepted, 1 refused \(lines 2\)/,
+    );
+    expect(requests).toEqual([
+      ['a', 'full'],
+      ['a', 'full'],
+      ['a', 'full'],
+      ['a'],
+      ['a'],
+      ['full'],
+      ['b'],
+    ]);
+  });
+
   it('holds back a later commit of a key refused for a full lane, even once the lane has room', async () => {
     // The lane of `k` is full for its first four requests (the batch's three tries and the one
     // alone), then has room: the second commit of `k` must not go ahead of the first.
@@ -204,6 +234,25 @@ describe('requeue', () => {
     expect(requests).toEqual([['a', 'k'], ['a', 'k'], ['a', 'k'], ['a'], ['k'], ['b', 'c']]);
     expect(out).toContain('line 4: held behind line 2 (the same key, refused for a full lane)');
     expect(out).toContain('line 6: held behind line 2 (the same key, refused for a full lane)');
+  });
+
+  it('names at most 20 line numbers in its summary line, however many were skipped', async () => {
+    const ingest = await fakeIngest([]);
+    servers.push(ingest.server);
+    const file = failureLog(['a']);
+    appendFileSync(file, '\nnot json'.repeat(1000));
+    const run = requeue({
+      file,
+      repoRoot: '/nonexistent',
+      env: { INGEST_URL: ingest.url, INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters' },
+      out: () => undefined,
+      err: () => undefined,
+      sleep: () => Promise.resolve(),
+    });
+    const lines = Array.from({ length: 20 }, (_, i) => i + 2).join(', ');
+    await expect(run).rejects.toThrow(
+      new RegExp(`: 1 accepted, 1000 malformed \\(lines ${lines} and 980 more\\)$`),
+    );
   });
 
   it('skips and names a line that is not UTF-8 rather than posting it altered', async () => {

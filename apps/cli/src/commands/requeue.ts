@@ -65,9 +65,15 @@ function errorOf(answer: IngestAnswer): { code?: string; message?: string } | un
   return typeof body === 'object' && body !== null ? body.error : undefined;
 }
 
-/** ` (lines 3, 7)`, or nothing for no lines. */
+/** The most line numbers one summary names; each line was also named as it was met. */
+const LINES_NAMED = 20;
+
+/** ` (lines 3, 7)`, ` (lines 1, …, 20 and 980 more)`, or nothing for no lines. */
 function lineList(numbers: readonly number[]): string {
-  return numbers.length === 0 ? '' : ` (lines ${numbers.join(', ')})`;
+  if (numbers.length === 0) return '';
+  const named = numbers.slice(0, LINES_NAMED).join(', ');
+  const more = numbers.length - LINES_NAMED;
+  return ` (lines ${named}${more > 0 ? ` and ${more} more` : ''})`;
 }
 
 /**
@@ -106,14 +112,16 @@ export async function requeue(options: RequeueOptions): Promise<void> {
   /**
    * Posts until the ingest gives an answer other than 429/5xx, or `tries` run out. Each try that
    * will be repeated says so on `err`, with its reason and the wait, so that an ingest that is
-   * down shows at once rather than after every try was spent. Tries spent on a full lane return
-   * its last answer (see `isLaneFull`); spent on anything else, they end the run.
+   * down shows at once rather than after every try was spent. A full lane's answer (see
+   * `isLaneFull`) is returned after `laneFullTries` tries, or when the tries run out on it;
+   * tries spent on anything else end the run.
    */
   async function send(
     url: string,
     body: Buffer,
     firstLine: number,
     tries = maxTries,
+    laneFullTries = tries,
   ): Promise<IngestAnswer> {
     let lastProblem = '';
     let lastError: unknown;
@@ -124,6 +132,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
         const answer = await postSigned({ url, secret, body });
         // 429 and 5xx (503 from the ingest, 502/504 from a proxy, a 500) may pass later.
         if (answer.status !== 429 && answer.status < 500) return answer;
+        if (attempt >= laneFullTries && isLaneFull(answer)) return answer;
         lastProblem = `the ingest answered ${errorText(answer)}`;
         lastError = undefined;
         lastAnswer = answer;
@@ -186,10 +195,17 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     return true;
   }
 
-  async function sendOneByOne(batch: Entry[], tries: number): Promise<void> {
+  /** `laneFullTries`: how many tries a commit gets while its lane is full (see `send`). */
+  async function sendOneByOne(batch: Entry[], laneFullTries = maxTries): Promise<void> {
     for (const entry of batch) {
       if (heldBack(entry)) continue;
-      const answer = await send(`${base}/v1/commits`, entry.bytes, entry.line, tries);
+      const answer = await send(
+        `${base}/v1/commits`,
+        entry.bytes,
+        entry.line,
+        maxTries,
+        laneFullTries,
+      );
       if (answer.status === 202) {
         tally.accepted++;
         if ((answer.body as { duplicate?: boolean }).duplicate) tally.duplicates++;
@@ -221,12 +237,13 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       tally.accepted += batch.length;
       tally.duplicates += results.filter((r) => r.duplicate).length;
     } else if (isLaneFull(answer)) {
-      // Its tries were spent waiting for a full lane to drain: each commit once more, alone, so
-      // that those of the other lanes get in; those of the full lane are named, for a later run.
+      // Its tries were spent waiting for a full lane to drain: each commit alone, so that those
+      // of the other lanes get in; those of the full lane are tried once and named, for a later
+      // run. Any other passing refusal (a busy ingest) gets its tries, as in every request.
       await sendOneByOne(batch, 1);
     } else if (answer.status === 400 || answer.status === 413) {
       // A batch is refused whole when one commit is bad: find which, one by one.
-      await sendOneByOne(batch, maxTries);
+      await sendOneByOne(batch);
     } else {
       // Not about a commit (a signature refused, a wrong path or server, a redirect): posting the
       // commits one by one would only send each of them there too.

@@ -120,21 +120,30 @@ describe('delivery views on the real Redis', () => {
     // Re-driven commits would fail again at once.
     await stop();
 
-    const child = spawnSync(
-      process.execPath,
-      [
-        '--max-old-space-size=64',
-        fileURLToPath(new URL('../test/redrive-in-child.ts', import.meta.url)),
-        space.redisUrl,
-        space.prefix,
-        '6',
-        'expired',
-      ],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
+    const redriveInChild = (...filter: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          '--max-old-space-size=64',
+          fileURLToPath(new URL('../test/redrive-in-child.ts', import.meta.url)),
+          space.redisUrl,
+          space.prefix,
+          '6',
+          ...filter,
+        ],
+        { encoding: 'utf8', timeout: 120_000 },
+      );
+    // A bucket that none of them is in: every match is read whole to check it, and the re-drive
+    // says how far it has come while it moves nothing.
+    const none = redriveInChild('expired', 'no-such-bucket');
+    expect(none.status, none.stderr).toBe(0);
+    expect(JSON.parse(none.stdout)).toEqual({ redriven: 0, skipped: 0 });
+    expect(none.stderr).toBe('reading: 1000 read, 0 checked\nreading: 1000 read, 1000 checked\n');
+
+    const child = redriveInChild('expired');
     expect(child.status, child.stderr).toBe(0);
     expect(JSON.parse(child.stdout)).toEqual({ redriven: COMMITS, skipped: 0 });
-    expect(child.stderr).toBe('progress: 1000 re-driven\n');
+    expect(child.stderr).toBe('reading: 1000 read, 0 checked\nprogress: 1000 re-driven\n');
     expect(await queue(6).getJobCounts('wait', 'failed')).toEqual({ wait: COMMITS, failed: 0 });
   });
 

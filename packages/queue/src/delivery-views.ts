@@ -148,8 +148,17 @@ redis.call('HSET', KEYS[2], 'data', ARGV[2], 'progress', '{}')
 return 1
 `);
 
-/** How many re-driven commits apart `redrive` reports its progress. */
+/** How many re-driven commits, or failed deliveries read or checked, apart `redrive` reports. */
 export const REDRIVE_PROGRESS_EVERY = 1000;
+
+/**
+ * What a re-drive has looked at so far: failed deliveries read from the failed sets, and of the
+ * matches, how many were read whole to check their bucket (`--bucket`: a round trip each).
+ */
+export interface RedriveReading {
+  read: number;
+  checked: number;
+}
 
 /** The bucket of a job's commit in display form, or undefined for a job without commit data. */
 function bucketOf(data: Partial<CommitJobData> | undefined): string | undefined {
@@ -175,7 +184,9 @@ function bucketOf(data: Partial<CommitJobData> | undefined): string | undefined 
  * for half a million in one lane, to sort them); each job's data (the commit, kilobytes) is read
  * when it is moved, one at a time.
  * Stopped part-way by Redis: `RedriveInterruptedError`, carrying what was done. `onProgress` hears
- * the counts every REDRIVE_PROGRESS_EVERY re-driven.
+ * the counts every REDRIVE_PROGRESS_EVERY re-driven, and `onReading` every REDRIVE_PROGRESS_EVERY
+ * read or checked: a filter that matches few of hundreds of thousands would otherwise run for
+ * minutes without a word.
  */
 export async function redrive(
   connection: RedisConnection,
@@ -184,8 +195,10 @@ export async function redrive(
   filter: RedriveFilter,
   now: number = Date.now(),
   onProgress?: (soFar: RedriveResult) => void,
+  onReading?: (soFar: RedriveReading) => void,
 ): Promise<RedriveResult> {
   const result: RedriveResult = { redriven: 0, skipped: 0 };
+  const reading: RedriveReading = { read: 0, checked: 0 };
   const redrivenAt = new Date(now).toISOString();
   try {
     for (const lane of lanes) {
@@ -193,6 +206,8 @@ export async function redrive(
         // Ids first: moving jobs out of the failed set while paging through it would skip some.
         const matches: Pick<FailedEntry, 'id' | 'timestamp' | 'finishedOn'>[] = [];
         const consider = (entry: FailedEntry): void => {
+          reading.read++;
+          if (reading.read % REDRIVE_PROGRESS_EVERY === 0) onReading?.({ ...reading });
           if (filter.reason !== undefined && reasonOf(entry.failedReason) !== filter.reason) return;
           if (filter.olderThanMs !== undefined && now - entry.finishedOn < filter.olderThanMs) {
             return;
@@ -209,6 +224,10 @@ export async function redrive(
         matches.sort((a, b) => a.timestamp - b.timestamp || a.finishedOn - b.finishedOn);
         for (const { id } of matches) {
           const moved = await redriveOne(connection, queue, id, filter, redrivenAt);
+          if (filter.bucket !== undefined && moved !== 'skipped') {
+            reading.checked++;
+            if (reading.checked % REDRIVE_PROGRESS_EVERY === 0) onReading?.({ ...reading });
+          }
           if (moved === 'skipped') result.skipped++;
           if (moved !== 'redriven') continue;
           result.redriven++;

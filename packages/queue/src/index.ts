@@ -38,6 +38,7 @@ export {
   stallStreamKey,
   type HeldLane,
   type RedriveFilter,
+  type RedriveReading,
   type RedriveResult,
   type StallRecord,
   type StallView,

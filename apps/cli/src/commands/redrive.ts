@@ -150,8 +150,19 @@ export async function redrive(options: RedriveOptions): Promise<void> {
     const recorded = await readLaneCount(redis, config.queuePrefix);
     const count = lanesToCover(recorded, config.lanes);
     const lanes = Array.from({ length: count }, (_, lane) => lane);
-    const result = await redriveFailed(redis, config.queuePrefix, lanes, filter, Date.now(), (p) =>
-      options.err(`redrive: ${p.redriven} re-driven so far`),
+    const result = await redriveFailed(
+      redis,
+      config.queuePrefix,
+      lanes,
+      filter,
+      Date.now(),
+      (p) => options.err(`redrive: ${p.redriven} re-driven so far`),
+      (r) =>
+        options.err(
+          `redrive: ${r.read} failed deliveries read` +
+            (filter.bucket === undefined ? '' : `, ${r.checked} checked for --bucket`) +
+            ' so far',
+        ),
     );
     // Read only when a filter matched nothing: it scans every failed delivery again.
     const reasons =

@@ -1,5 +1,7 @@
 import {
   checkRedisSafety,
+  dataNodes,
+  nodeAddress,
   type RedisConnection,
   type RedisSafety,
   UnsafeRedisError,
@@ -17,6 +19,11 @@ import type { Logger } from '@commitlog/runtime';
  * the wait, commits that had waited for Redis to come up (or that arrived right after a
  * reconnection to a node set up differently) were stored, and answered 202, in a Redis the
  * reading then found unsafe.
+ *
+ * A Redis Cluster is ready once, not at each failover: a replica made primary (set up
+ * differently, say with an evicting policy) changes no connection state. So a cluster's settings
+ * are read again whenever its slot table, read again by the client after a MOVED answer or a lost
+ * node, names other primaries than at the last reading.
  */
 export interface RedisSafetyWatch {
   /** The last reading, or undefined before the first one succeeded. */
@@ -51,7 +58,12 @@ export function watchRedisSafety(connection: RedisConnection, logger: Logger): R
     return safety;
   }
 
+  /** The primaries as of the last reading sent: a cluster's, by address. */
+  let primaries = '';
+  const primariesNow = (): string => dataNodes(connection).map(nodeAddress).sort().join(',');
+
   const onReady = (): void => {
+    primaries = primariesNow();
     const sent: Promise<unknown> = check()
       .catch((err: unknown) => logger.warn({ err }, 'could not read Redis settings'))
       .finally(() => {
@@ -59,7 +71,16 @@ export function watchRedisSafety(connection: RedisConnection, logger: Logger): R
       });
     reading = sent;
   };
+  const onRefresh = (): void => {
+    if (primariesNow() === primaries) return;
+    logger.info(
+      { primaries: primariesNow() },
+      'the Redis Cluster has other primaries: reading their settings',
+    );
+    onReady();
+  };
   connection.on('ready', onReady);
+  connection.on('refresh', onRefresh);
 
   return {
     current: () => last,
@@ -70,6 +91,7 @@ export function watchRedisSafety(connection: RedisConnection, logger: Logger): R
     },
     stop() {
       connection.off('ready', onReady);
+      connection.off('refresh', onRefresh);
     },
   };
 }

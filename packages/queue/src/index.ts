@@ -79,6 +79,7 @@ export {
 export {
   createRedisConnection,
   dataNodes,
+  nodeAddress,
   deleteKeysMatching,
   pingRedis,
   whenFirstConnected,

@@ -1,5 +1,5 @@
 import { CommitlogError } from '@commitlog/core';
-import { ReplyError, type Redis } from 'ioredis';
+import { Cluster, ReplyError, type Redis } from 'ioredis';
 import {
   dataNodes,
   nodeAddress,
@@ -90,13 +90,18 @@ async function checkNode(client: Redis): Promise<RedisSafety> {
  * evicting node loses the commits of its lanes), its problems and warnings named by node.
  */
 export async function checkRedisSafety(client: RedisConnection): Promise<RedisSafety> {
-  let nodes = dataNodes(client);
-  if (nodes.length === 0) {
-    // A cluster client knows its nodes only once it has read the slot table.
+  const isReady = (): boolean => client.status === 'ready';
+  if (client instanceof Cluster && !isReady()) {
+    // Until it has read the slot table, a cluster client's nodes are those REDIS_URL names, each
+    // taken for a primary: a replica among them was judged unsafe, and a primary the URL leaves
+    // out was not judged at all.
     await whenFirstConnected(client, 5000);
-    nodes = dataNodes(client);
-    if (nodes.length === 0) throw new Error('no node of the Redis Cluster answers');
+    if (!isReady()) {
+      throw new Error('the Redis Cluster is not ready: its slot table has not been read yet');
+    }
   }
+  const nodes = dataNodes(client);
+  if (nodes.length === 0) throw new Error('no node of the Redis Cluster answers');
   if (nodes.length === 1 && nodes[0] === client) return checkNode(client);
   const readings = await Promise.all(
     nodes.map(async (node) => ({ node, safety: await checkNode(node) })),

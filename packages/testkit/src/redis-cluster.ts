@@ -15,6 +15,11 @@ export interface PrivateRedisCluster {
   /** The address every role takes as REDIS_URL: `redis-cluster://127.0.0.1:p1,…`. */
   url: string;
   ports: number[];
+  /**
+   * Starts one more node, set up as the primaries are, and makes it a replica of the primary on
+   * `primaryPort`; resolves with its port once it has synced.
+   */
+  addReplica(primaryPort: number): Promise<number>;
   cleanup(): Promise<void>;
 }
 
@@ -45,25 +50,46 @@ export async function startPrivateRedisCluster(
     );
     await rm(dir, { recursive: true, force: true });
   };
+  /** Starts a cluster-enabled node on `port`; resolves once it answers PING. */
+  const startNode = async (port: number): Promise<void> => {
+    // The bus port is chosen too: the default (port + 10000) may be taken or out of range.
+    const busPort = await freePort();
+    const args = [
+      ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1'],
+      ...['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`],
+      ...['--dir', dir, '--save', '', '--appendonly', 'yes'],
+      ...['--appendfilename', `appendonly-${port}.aof`, '--appenddirname', `aof-${port}`],
+      ...['--maxmemory-policy', 'noeviction', '--daemonize', 'no'],
+    ];
+    children.push(spawn('redis-server', args, { stdio: 'ignore' }));
+    await waitFor(() => redisCli(['-p', String(port), 'ping']).output.includes('PONG'), {
+      timeoutMs: 10_000,
+      description: `cluster node on port ${port} to answer PING`,
+    });
+  };
+  const addReplica = async (primaryPort: number): Promise<number> => {
+    const port = await freePort();
+    await startNode(port);
+    const primaryId = redisCli(['-p', String(primaryPort), 'cluster', 'myid']).output.trim();
+    const add = redisCli([
+      ...['--cluster', 'add-node', `127.0.0.1:${port}`, `127.0.0.1:${primaryPort}`],
+      ...['--cluster-slave', '--cluster-master-id', primaryId],
+    ]);
+    if (!add.ok) throw new Error(`redis-cli --cluster add-node failed:\n${add.output}`);
+    await waitFor(
+      () =>
+        redisCli(['-p', String(port), 'info', 'replication']).output.includes(
+          'master_link_status:up',
+        ),
+      { timeoutMs: 30_000, description: `the replica on port ${port} to sync` },
+    );
+    return port;
+  };
   try {
     for (let i = 0; i < size; i++) {
-      // The bus port is chosen too: the default (port + 10000) may be taken or out of range.
-      const [port, busPort] = [options.ports?.[i] ?? (await freePort()), await freePort()];
+      const port = options.ports?.[i] ?? (await freePort());
       ports.push(port);
-      const args = [
-        ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1'],
-        ...['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`],
-        ...['--dir', dir, '--save', '', '--appendonly', 'yes'],
-        ...['--appendfilename', `appendonly-${port}.aof`, '--appenddirname', `aof-${port}`],
-        ...['--maxmemory-policy', 'noeviction', '--daemonize', 'no'],
-      ];
-      children.push(spawn('redis-server', args, { stdio: 'ignore' }));
-    }
-    for (const port of ports) {
-      await waitFor(() => redisCli(['-p', String(port), 'ping']).output.includes('PONG'), {
-        timeoutMs: 10_000,
-        description: `cluster node on port ${port} to answer PING`,
-      });
+      await startNode(port);
     }
     const nodes = ports.map((p) => `127.0.0.1:${p}`);
     const create = redisCli(['--cluster', 'create', ...nodes, '--cluster-yes']);
@@ -74,7 +100,7 @@ export async function startPrivateRedisCluster(
         { timeoutMs: 20_000, description: `cluster node on port ${port} to see the cluster ok` },
       );
     }
-    return { url: `redis-cluster://${nodes.join(',')}`, ports, cleanup };
+    return { url: `redis-cluster://${nodes.join(',')}`, ports, addReplica, cleanup };
   } catch (error) {
     await cleanup();
     throw error;

@@ -1,0 +1,93 @@
+// A Redis Cluster with a replica (three primaries started by the test kit, one replica added):
+// the start-up safety check judges the primaries of the cluster's slot table, not the nodes
+// REDIS_URL happens to name; and a running ingest that sees a failover to a replica set up to
+// evict reads its settings again and refuses commits (503) rather than store them there.
+import { checkRedisSafety, createRedisConnection } from '@commitlog/queue';
+import {
+  putCommit,
+  startPrivateRedisCluster,
+  startSystem,
+  uniqueName,
+  waitFor,
+  type PrivateRedisCluster,
+  type RunningSystem,
+} from '@commitlog/testkit';
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+function redisCli(port: number, ...args: string[]): string {
+  const result = spawnSync('redis-cli', ['-p', String(port), ...args], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  return `${result.stdout}${result.stderr}`.trim();
+}
+
+describe('a Redis Cluster with a replica', () => {
+  let cluster: PrivateRedisCluster;
+  let replica: number;
+  let system: RunningSystem | undefined;
+
+  beforeAll(async () => {
+    cluster = await startPrivateRedisCluster(3);
+    replica = await cluster.addReplica(cluster.ports[0]!);
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await cluster?.cleanup();
+  });
+
+  it('judges the primaries of the slot table, whichever nodes REDIS_URL names', async () => {
+    const [, named, unnamed] = cluster.ports as [number, number, number];
+    expect(redisCli(unnamed, 'config', 'set', 'maxmemory-policy', 'allkeys-lru')).toBe('OK');
+    // The URL names a replica and one primary, and leaves out the primary that evicts.
+    const redis = createRedisConnection({
+      url: `redis-cluster://127.0.0.1:${replica},127.0.0.1:${named}`,
+      role: 'worker',
+      onError: () => undefined,
+    });
+    try {
+      // Asked as a worker asks, once the client has its start-up nodes but before it has read
+      // the slot table.
+      await once(redis, '+node');
+      const safety = await checkRedisSafety(redis);
+      expect(safety.problems).toEqual([
+        expect.stringMatching(
+          new RegExp(`^127\\.0\\.0\\.1:${unnamed}: maxmemory-policy is allkeys-lru`),
+        ),
+      ]);
+      expect(safety.safe).toBe(false);
+    } finally {
+      redis.disconnect();
+      redisCli(unnamed, 'config', 'set', 'maxmemory-policy', 'noeviction');
+    }
+  });
+
+  it('refuses commits once a replica set up to evict has become a primary', async () => {
+    system = await startSystem({ redisUrl: cluster.url, workers: 0 });
+    const bucket = uniqueName('failover');
+    let n = 0;
+    const post = () => system!.post(putCommit({ bucket, key: `k${n++}`, value: 'v' }));
+    expect((await post()).status).toBe(202);
+
+    expect(redisCli(replica, 'config', 'set', 'maxmemory-policy', 'allkeys-lru')).toBe('OK');
+    expect(redisCli(replica, 'cluster', 'failover')).toBe('OK');
+    await waitFor(() => redisCli(replica, 'role').startsWith('master'), {
+      timeoutMs: 20_000,
+      description: 'the replica to become a primary',
+    });
+    // Commits of the lanes on that shard meet a MOVED answer, the ingest reads the slot table
+    // again, finds another primary there and reads its settings: from then on every store is
+    // refused. No /readyz probe runs here to read them for it.
+    const refused = await waitFor(
+      async () => {
+        const answer = await post();
+        return answer.status === 503 ? answer : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, description: 'a 503 after the failover' },
+    );
+    expect(JSON.stringify(refused.body)).toContain('maxmemory-policy is allkeys-lru');
+  });
+});

@@ -9,7 +9,7 @@ import { startIngest } from './start-ingest.ts';
 await runService({
   service: 'ingest',
   loadConfig: loadIngestConfig,
-  start: startIngest,
+  start: (config, logger) => startIngest(config, logger),
   stopStep: 'stop accepting and drain',
   started: (ingest, config, logger) => {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -82,7 +82,9 @@ async function whileWaiting<T>(
   waiting: { for: string },
   what: string,
   step: () => Promise<T>,
+  stopped?: AbortSignal,
 ): Promise<T> {
+  if (stopped?.aborted) throw new Error(`stopped while starting, before waiting for ${what}`);
   waiting.for = what;
   const since = Date.now();
   const timer = setInterval(() => {
@@ -91,15 +93,31 @@ async function whileWaiting<T>(
       `start-up is waiting for ${what}; the worker starts delivering once it answers`,
     );
   }, START_WAIT_LOG_MS);
+  // A command to a Redis that is not up waits in the client's queue, not failing: the stop
+  // cannot wait for it to end.
+  let onAbort = (): void => undefined;
+  const abandoned = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new Error(`stopped while starting, waiting for ${what}`));
+    stopped?.addEventListener('abort', onAbort, { once: true });
+  });
   try {
-    return await step();
+    return await Promise.race([step(), abandoned]);
   } finally {
+    stopped?.removeEventListener('abort', onAbort);
     clearInterval(timer);
   }
 }
 
-/** Starts a delivery worker for every lane. Everything it opens is closed by `close()`. */
-export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
+/**
+ * Starts a delivery worker for every lane. Everything it opens is closed by `close()`. `stopped`,
+ * aborted while it starts, ends its wait for Redis: the start-up then fails, having closed what
+ * it opened.
+ */
+export async function startWorker(
+  config: WorkerConfig,
+  logger: Logger,
+  stopped?: AbortSignal,
+): Promise<RunningWorker> {
   const routes = config.routes;
   const lanes = Array.from({ length: config.lanes }, (_, lane) => lane);
   const shortStop = shutdownBudgetWarning(config);
@@ -120,7 +138,12 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     tlsClient: config.redisTlsClient,
     onError: (err) => warn(`redis:${errorKind(err)}`, { err }, 'redis connection error'),
   });
-  const closers: (() => Promise<unknown>)[] = [() => connection.quit()];
+  // QUIT to a Redis that is not up waits in the client's queue for as long as Redis stays away:
+  // a stop while the start-up waits for it drops the connection instead.
+  const closers: (() => Promise<unknown>)[] = [
+    () =>
+      connection.status === 'ready' ? connection.quit() : Promise.resolve(connection.disconnect()),
+  ];
   /** Closes everything, each part even after another failed; says how many failed. */
   const closeEach = async (): Promise<number> => {
     let failed = 0;
@@ -168,18 +191,27 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     });
     closers.push(() => ops.close());
 
-    const safety = await whileWaiting(logger, waiting, 'Redis', () =>
-      checkRedisSafetyOnceUp(connection, {
-        stopped: () => stopping,
-        onRetry: (err) => logger.debug({ err }, 'Redis does not answer yet; asking again'),
-      }),
+    const safety = await whileWaiting(
+      logger,
+      waiting,
+      'Redis',
+      () =>
+        checkRedisSafetyOnceUp(connection, {
+          stopped: () => stopping,
+          onRetry: (err) => logger.debug({ err }, 'Redis does not answer yet; asking again'),
+        }),
+      stopped,
     );
     if (!safety.safe) throw new UnsafeRedisError(safety);
     for (const warning of safety.warnings) logger.warn({ redis: safety.redisVersion }, warning);
     await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
 
-    const producer = await whileWaiting(logger, waiting, 'Kafka', () =>
-      connectProducer(config, logger),
+    const producer = await whileWaiting(
+      logger,
+      waiting,
+      'Kafka',
+      () => connectProducer(config, logger),
+      stopped,
     );
     const gatherer = createRecordGatherer({ producer, maxRecords: config.batchMaxRecords });
     closers.push(async () => {

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from './config-error.ts';
 import { runService } from './run-service.ts';
@@ -36,6 +37,73 @@ describe('runService', () => {
       stopStep: 'stop',
     });
     expect(process.exitCode).toBe(1);
+  });
+
+  /** A signal source of the test's own, and the exit code the stop asked for. */
+  function fakeProcess() {
+    const signals = new EventEmitter();
+    let exited: (code: number) => void = () => undefined;
+    const exitCode = new Promise<number>((resolve) => (exited = resolve));
+    return {
+      processLike: {
+        once: (s: NodeJS.Signals, l: (s: NodeJS.Signals) => void) => signals.once(s, l),
+        off: (s: NodeJS.Signals, l: (s: NodeJS.Signals) => void) => signals.off(s, l),
+      },
+      exit: (code: number) => exited(code),
+      signal: (s: NodeJS.Signals) => signals.emit(s, s),
+      exitCode,
+    };
+  }
+
+  it('stops a start-up that waits when a signal comes, and exits 0 without a fatal line', async () => {
+    const fake = fakeProcess();
+    const started = vi.fn();
+    let waited = false;
+    const running = runService({
+      service: 'worker',
+      loadConfig: () => config,
+      // Waits for Redis until it answers, or until the stop.
+      start: (_config, _logger, stopped) =>
+        new Promise((_resolve, reject) =>
+          stopped.addEventListener('abort', () => {
+            waited = true;
+            reject(new Error('stopped while waiting for Redis'));
+          }),
+        ),
+      stopStep: 'stop',
+      started,
+      processLike: fake.processLike,
+      exit: fake.exit,
+    });
+    fake.signal('SIGTERM');
+    expect(await fake.exitCode).toBe(0);
+    await running;
+    expect(waited).toBe(true);
+    expect(started).not.toHaveBeenCalled();
+    expect(process.exitCode).toBeUndefined();
+  });
+
+  it('closes what a start-up opened when the signal came while it ran', async () => {
+    const fake = fakeProcess();
+    const close = vi.fn(() => Promise.resolve());
+    let finishStart: () => void = () => undefined;
+    const running = runService({
+      service: 'worker',
+      loadConfig: () => config,
+      // Lanes already taking jobs when the signal comes: the start-up ends, then the stop.
+      start: () =>
+        new Promise<{ close: () => Promise<void> }>(
+          (resolve) => (finishStart = () => resolve({ close })),
+        ),
+      stopStep: 'stop',
+      processLike: fake.processLike,
+      exit: fake.exit,
+    });
+    fake.signal('SIGINT');
+    finishStart();
+    expect(await fake.exitCode).toBe(0);
+    await running;
+    expect(close).toHaveBeenCalledTimes(1);
   });
 
   it('starts the service and reports it', async () => {

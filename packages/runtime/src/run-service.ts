@@ -1,5 +1,5 @@
 import { createLogger, type Logger } from './logger.ts';
-import { onShutdown } from './shutdown.ts';
+import { onShutdown, type SignalSource } from './shutdown.ts';
 import type { LogLevel } from './config-types.ts';
 
 export interface ServiceOptions<C extends { logLevel: LogLevel; shutdownTimeoutMs: number }, S> {
@@ -7,18 +7,33 @@ export interface ServiceOptions<C extends { logLevel: LogLevel; shutdownTimeoutM
   service: string;
   /** Reads and checks the configuration; throws a ConfigError naming every bad variable. */
   loadConfig: (env: Record<string, string | undefined>) => C;
-  start: (config: C, logger: Logger) => Promise<S & { close(): Promise<void> }>;
+  /**
+   * Starts the service. `stopped` is aborted when a signal comes while it starts: a start-up that
+   * waits (for Redis, say) gives up then, and the stop closes what it had opened.
+   */
+  start: (
+    config: C,
+    logger: Logger,
+    stopped: AbortSignal,
+  ) => Promise<S & { close(): Promise<void> }>;
   /** What stopping the service does, for the shutdown log. */
   stopStep: string;
   /** Called once the service runs, e.g. to log where it listens. */
   started?: (service: S, config: C, logger: Logger) => void;
   env?: Record<string, string | undefined>;
+  /** Where signals come from, and how the process exits (tests); default `process`. */
+  processLike?: SignalSource;
+  exit?: (code: number) => void;
 }
 
 /**
  * The life of a service process: configuration checked first (a bad one is one readable line on
  * standard error and exit code 1), then the JSON logger, start-up, and a graceful stop on SIGTERM
  * or SIGINT. A start-up failure is logged as fatal and exits 1.
+ *
+ * The signals are listened for from before the start: one that comes while the service starts
+ * (a worker waiting for its Redis, lanes already taking jobs) stops it as gracefully as one that
+ * comes later, instead of Node's default, which killed the process with the jobs in its hands.
  */
 export async function runService<C extends { logLevel: LogLevel; shutdownTimeoutMs: number }, S>(
   options: ServiceOptions<C, S>,
@@ -34,15 +49,33 @@ export async function runService<C extends { logLevel: LogLevel; shutdownTimeout
     return;
   }
   const logger = createLogger({ service: options.service, level: config.logLevel });
+  const stopped = new AbortController();
+  const starting = options.start(config, logger, stopped.signal);
+  const shutdown = onShutdown({
+    logger,
+    timeoutMs: config.shutdownTimeoutMs,
+    steps: [
+      {
+        name: options.stopStep,
+        run: async () => {
+          stopped.abort();
+          // A start-up given up because of the stop has nothing to close: what it opened, it
+          // closed as it failed.
+          const running = await starting.catch(() => undefined);
+          await running?.close();
+        },
+      },
+    ],
+    ...(options.processLike === undefined ? {} : { processLike: options.processLike }),
+    ...(options.exit === undefined ? {} : { exit: options.exit }),
+  });
   try {
-    const running = await options.start(config, logger);
-    onShutdown({
-      logger,
-      timeoutMs: config.shutdownTimeoutMs,
-      steps: [{ name: options.stopStep, run: () => running.close() }],
-    });
-    options.started?.(running, config, logger);
+    const running = await starting;
+    if (!stopped.signal.aborted) options.started?.(running, config, logger);
   } catch (error) {
+    // Stopped while starting: the stop under way logs and exits.
+    if (stopped.signal.aborted) return;
+    shutdown.dispose();
     logger.fatal({ err: error }, `${options.service} failed to start`);
     logger.flush();
     process.exitCode = 1;

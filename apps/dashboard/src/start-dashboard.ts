@@ -101,15 +101,21 @@ export async function startDashboard(
   });
   const server = createServer(app);
   const closeRedis = async () => {
-    await queues.close();
+    // The connection is closed even when a queue fails to close, and that failure is the stop's.
+    const queuesClosed = queues.close();
+    await queuesClosed.catch(() => undefined);
     await connection.quit().catch(() => connection.disconnect());
+    await queuesClosed;
   };
   try {
     await listenOn(server, config.host, config.port);
   } catch (error) {
-    await closeRedis();
+    await closeRedis().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
     throw error;
   }
+  // listenOn's listener is gone once it listens: without one, an error such as an accept that
+  // fails (EMFILE) would crash the process.
+  server.on('error', (err) => logger.error({ err }, 'dashboard server error'));
   const ops = await startOpsServer({
     host: config.host,
     port: config.opsPort,
@@ -127,7 +133,7 @@ export async function startDashboard(
     logger,
   }).catch(async (error: unknown) => {
     await drainServer(server, 0, logger);
-    await closeRedis();
+    await closeRedis().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
     throw error;
   });
   let closed: Promise<void> | undefined;

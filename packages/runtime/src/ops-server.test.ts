@@ -1,5 +1,7 @@
 import { captureLogLines } from '@commitlog/testkit';
 import { CommitlogError } from '@commitlog/core';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from './logger.ts';
 import { createCounter, createMetricsRegistry } from './metrics.ts';
@@ -93,6 +95,29 @@ describe('startOpsServer', () => {
     });
     await expect(taken).rejects.toBeInstanceOf(CommitlogError);
     await expect(taken).rejects.toMatchObject({ code: 'OPS_SERVER_LISTEN_FAILED' });
+  });
+
+  it('closes a connection stuck in a request, after its grace period', async () => {
+    const sink = captureLogLines();
+    const server = await startOpsServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry: createMetricsRegistry('worker'),
+      readiness: () => Promise.resolve({ ready: true, checks: {} }),
+      logger: createLogger({ service: 'worker', destination: sink }),
+      closeGraceMs: 100,
+    });
+    // Half a request's headers, never the rest: without the grace period the close waited for
+    // it for good.
+    const socket = connect(server.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+    const ended = once(socket, 'close');
+    await server.close();
+    await ended;
+    expect(sink.lines.map((l) => l.msg)).toContain(
+      'requests still open after the grace period; closing their connections',
+    );
   });
 
   it('closes, and closing twice is harmless', async () => {

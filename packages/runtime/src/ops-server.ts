@@ -2,6 +2,7 @@ import { CommitlogError } from '@commitlog/core';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { drainServer } from './http-server.ts';
 import type { Logger } from './logger.ts';
 import {
   errorBody,
@@ -22,12 +23,20 @@ export interface OpsServerOptions {
   /** Asked on every `/readyz`. */
   readiness: ReadinessProbe;
   logger: Logger;
+  /**
+   * How long `close` waits for requests under way before it closes their connections, ms.
+   * Default 2000: probes and scrapes answer in milliseconds.
+   */
+  closeGraceMs?: number;
 }
 
 export interface OpsServer {
   /** The port the server is bound to. */
   port: number;
-  /** Stops listening and closes idle connections; resolves once the server is closed. */
+  /**
+   * Stops listening, closes kept-alive connections as they go idle and, after `closeGraceMs`,
+   * those still open; resolves once the server is closed.
+   */
   close(): Promise<void>;
 }
 
@@ -120,10 +129,10 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   return {
     port,
     close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections();
-      });
+      // Not `server.close()` alone: a kept-alive scrape connection stayed open until its idle
+      // timeout, and one stuck in a request's headers for good (close also ends Node's header
+      // timeout), holding the role's stop until SHUTDOWN_TIMEOUT.
+      closing ??= drainServer(server, options.closeGraceMs ?? 2000, options.logger);
       return closing;
     },
   };

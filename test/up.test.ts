@@ -119,7 +119,11 @@ describe('commitlog up, then commitlog post', () => {
     } finally {
       up.kill('SIGINT');
     }
+    // A second Ctrl-C while the roles stop is said and does not cut the stop short.
+    await waitFor(() => stdout.includes('up: stopping') || ended, { description: 'the stop' });
+    up.kill('SIGINT');
     expect(await exited).toBe(0);
+    expect(stdout).toContain('up: SIGINT: already stopping the roles');
     expect(stdout).toContain('stopped');
   });
 

@@ -120,10 +120,24 @@ function stopped(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-function untilSignal(): Promise<NodeJS.Signals> {
+/**
+ * The first SIGINT or SIGTERM. Later ones are said and otherwise ignored: with no listener left, a
+ * second Ctrl-C while the roles stop killed `up` and left them stopping on their own, their logs
+ * piped into nothing and the prompt back while they still held their ports.
+ */
+function untilSignal(out: (line: string) => void): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    let first: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (first === undefined) {
+        first = signal;
+        resolve(signal);
+      } else {
+        out(`up: ${signal}: already stopping the roles`);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 }
 
@@ -219,7 +233,7 @@ export async function up(options: UpOptions): Promise<void> {
 
   // Listened for before the first role starts: a SIGTERM while they start (a supervisor,
   // `timeout`) must stop them too, not leave them holding their ports.
-  const stopSignal = options.stopSignal ?? untilSignal();
+  const stopSignal = options.stopSignal ?? untilSignal(options.out);
   const stoppedWhileStarting = stopSignal.then((signal) => {
     throw new CliError(
       'STOPPED',
@@ -297,6 +311,7 @@ export async function up(options: UpOptions): Promise<void> {
 
   const exited = Promise.race(children.map(({ role, child }) => stopped(child).then(() => role)));
   const reason = await Promise.race([stopSignal, exited.then((role) => ({ exited: role }))]);
+  out('up: stopping ingest, worker and dashboard');
   await stopAll();
   if (typeof reason === 'object' && reason !== null && 'exited' in reason) {
     throw new CliError('ROLE_EXITED', `${String(reason.exited)} stopped unexpectedly; see its log`);

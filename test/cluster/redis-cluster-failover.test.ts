@@ -2,7 +2,8 @@
 // the start-up safety check judges the primaries of the cluster's slot table, not the nodes
 // REDIS_URL happens to name; and a running ingest that sees a failover to a replica set up to
 // evict reads its settings again and refuses commits (503) rather than store them there.
-import { checkRedisSafety, createRedisConnection } from '@commitlog/queue';
+import { laneOf } from '@commitlog/core';
+import { checkRedisSafety, createRedisConnection, readLaneLocations } from '@commitlog/queue';
 import {
   putCommit,
   startPrivateRedisCluster,
@@ -62,6 +63,44 @@ describe('a Redis Cluster with a replica', () => {
     } finally {
       redis.disconnect();
       redisCli(unnamed, 'config', 'set', 'maxmemory-policy', 'noeviction');
+    }
+  });
+
+  it('with REDIS_WAIT_REPLICAS, answers 202 for the lanes of the primary with a replica only', async () => {
+    // One primary of three has a replica: a lane's commit is answered 202 when its lane lives
+    // there, and 503 (stored all the same) elsewhere, WAIT being asked of each lane's own node.
+    const prefix = uniqueName('wait');
+    const waiting = await startSystem({
+      redisUrl: cluster.url,
+      workers: 0,
+      env: { QUEUE_PREFIX: prefix, LANES: '16' },
+      ingestEnv: { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '200ms' },
+    });
+    const redis = createRedisConnection({ url: cluster.url, role: 'worker', onError: () => {} });
+    try {
+      const lanes = Array.from({ length: 16 }, (_, lane) => lane);
+      const nodeOf = new Map(
+        (await readLaneLocations(redis, prefix, lanes)).map((l) => [l.lane, l.node]),
+      );
+      const replicated = `127.0.0.1:${cluster.ports[0]}`;
+      const bucket = uniqueName('wait');
+      const answers: { onReplicated: boolean; status: number }[] = [];
+      // Until both kinds of lane were posted to, three times each (a bounded loop: each key
+      // lands on the replicated primary about one time in three).
+      const seen = (onReplicated: boolean) =>
+        answers.filter((a) => a.onReplicated === onReplicated).length;
+      for (let i = 0; i < 200 && (seen(true) < 3 || seen(false) < 3); i++) {
+        const commit = putCommit({ bucket, key: `k${i}`, value: 'v' });
+        const lane = laneOf(commit, 16);
+        const answer = await waiting.post(commit);
+        answers.push({ onReplicated: nodeOf.get(lane) === replicated, status: answer.status });
+      }
+      expect(seen(true)).toBeGreaterThanOrEqual(3);
+      expect(seen(false)).toBeGreaterThanOrEqual(3);
+      for (const a of answers) expect(a.status).toBe(a.onReplicated ? 202 : 503);
+    } finally {
+      redis.disconnect();
+      await waiting.stop();
     }
   });
 

@@ -112,6 +112,9 @@ export async function startIngest(
     lanes: config.lanes,
     admit: () => safety.admit(),
     checkRoom: () => memory.checkRoom(),
+    ...(config.waitReplicas > 0
+      ? { replicas: { count: config.waitReplicas, timeoutMs: config.waitReplicasTimeoutMs } }
+      : {}),
   });
   const registry = createMetricsRegistry('ingest');
   let closing = false;

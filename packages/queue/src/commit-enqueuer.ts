@@ -5,6 +5,7 @@ import { luaScript } from './lua-script.ts';
 import { claimLaneCount, LaneCountMismatchError, readLaneCountForStore } from './lane-count.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
+import { waitForReplicas, type ReplicaWait } from './replica-wait.ts';
 import { whenFirstConnected, type RedisConnection } from './redis-connection.ts';
 
 export interface EnqueueResult {
@@ -55,6 +56,12 @@ export interface CommitEnqueuerOptions {
    * (`QueueUnavailableError`, nothing stored). The ingest's check that Redis has room left.
    */
   checkRoom?: () => void;
+  /**
+   * Replicas that must hold each store before its commits are answered (Redis `WAIT`, on the node
+   * of each lane that took a store); commits whose node's replicas fall short are refused
+   * (`QueueUnavailableError`) though stored: a failover now would lose them. Default: not asked.
+   */
+  replicas?: ReplicaWait;
 }
 
 /**
@@ -106,6 +113,8 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
    * connection listeners instead of one per store (each flush is a store).
    */
   let firstConnection: Promise<void> | undefined;
+  /** Each lane's hash slot on a Redis Cluster, once asked (see `waitForReplicas`). */
+  const slots = new Map<number, number>();
 
   function laneQueue(lane: number): Queue {
     let queue = queues.get(lane);
@@ -245,6 +254,20 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
       );
     }
 
+    // Every lane that holds a commit of this store, stored now or before (a retry of a commit
+    // refused for its replicas finds it stored), waits for its node's replicas.
+    let behind = new Map<number, unknown>();
+    if (options.replicas && stored.length > 0) {
+      const lanes = [...new Set(stored.map(({ p }) => p.data.lane))];
+      behind = await waitForReplicas(
+        options.connection,
+        options.prefix,
+        lanes,
+        options.replicas,
+        slots,
+      ).catch((error: unknown) => new Map(lanes.map((lane) => [lane, error])));
+    }
+
     // Asked again once Redis has answered. A connection that drops while a store is under way is
     // ready again before its new server's settings have been read, and ioredis sends what was
     // in flight to that server at once: after a failover, the store may sit in a Redis that
@@ -252,11 +275,12 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
     let unsafe: unknown;
     if (stored.length > 0) await options.admit?.().catch((error: unknown) => (unsafe = error));
     for (const { p, result } of stored) {
-      if (unsafe === undefined) {
+      const refusal = unsafe ?? behind.get(p.data.lane);
+      if (refusal === undefined) {
         settled.set(p.data.id, { result });
         p.resolve(result);
       } else {
-        fail(p, new QueueUnavailableError(unsafe));
+        fail(p, new QueueUnavailableError(refusal));
       }
     }
 

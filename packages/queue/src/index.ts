@@ -76,6 +76,7 @@ export {
   QueueUnavailableError,
   RedriveInterruptedError,
 } from './queue-errors.ts';
+export { ReplicasBehindError, waitForReplicas, type ReplicaWait } from './replica-wait.ts';
 export {
   createRedisConnection,
   dataNodes,

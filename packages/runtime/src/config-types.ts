@@ -82,6 +82,13 @@ export interface IngestConfig extends CommonConfig {
    * one `addBulk` per lane), `true` or `false`. Default true; false only to measure what it buys.
    */
   enqueueBatching: boolean;
+  /**
+   * `REDIS_WAIT_REPLICAS`: replicas of the Redis (of each lane's primary on a cluster) that must
+   * hold a commit before it is answered 202 (Redis `WAIT`); 0 asks none. Default 0.
+   */
+  waitReplicas: number;
+  /** `REDIS_WAIT_TIMEOUT`, ms: the longest a store waits for those replicas, then 503. Default 1 s. */
+  waitReplicasTimeoutMs: number;
   /** `SIGNATURE_MAX_AGE`, seconds: how far a signature's `t` may be from the clock. Default 300. */
   replayWindowS: number;
   /** `SHUTDOWN_TIMEOUT`, ms: how long a graceful stop may take before exiting anyway. Default 10 s. */

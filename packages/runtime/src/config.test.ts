@@ -55,6 +55,8 @@ describe('loadIngestConfig', () => {
       maxBytesInFlight: 64 * 1024 * 1024,
       maxConnections: 1000,
       enqueueBatching: true,
+      waitReplicas: 0,
+      waitReplicasTimeoutMs: 1000,
       replayWindowS: 300,
       shutdownTimeoutMs: 10_000,
       routesFile: undefined,
@@ -79,6 +81,8 @@ describe('loadIngestConfig', () => {
       MAX_LANE_BACKLOG: '5',
       INGEST_ENQUEUE_BATCHING: 'false',
       INGEST_MAX_CONNECTIONS: '250',
+      REDIS_WAIT_REPLICAS: '1',
+      REDIS_WAIT_TIMEOUT: '250ms',
       SIGNATURE_MAX_AGE: '60',
       SHUTDOWN_TIMEOUT: '2500ms',
     });
@@ -99,11 +103,19 @@ describe('loadIngestConfig', () => {
       maxBytesInFlight: 64 * 1024 * 1024,
       maxConnections: 250,
       enqueueBatching: false,
+      waitReplicas: 1,
+      waitReplicasTimeoutMs: 250,
       replayWindowS: 60,
       shutdownTimeoutMs: 2500,
       routesFile: undefined,
       routes: [],
     });
+  });
+
+  it('refuses a REDIS_WAIT_TIMEOUT of 0, which Redis takes as waiting for ever', () => {
+    expect(() => loadIngestConfig({ INGEST_SECRETS: SECRET, REDIS_WAIT_TIMEOUT: '0ms' })).toThrow(
+      'REDIS_WAIT_TIMEOUT: must be a duration above zero',
+    );
   });
 
   it('treats a blank variable as unset', () => {

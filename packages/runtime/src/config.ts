@@ -137,6 +137,9 @@ const INGEST_ENV = z.object({
   INGEST_MAX_BYTES_IN_FLIGHT: withDefault(integer(1), String(64 * 1024 * 1024)),
   INGEST_MAX_CONNECTIONS: withDefault(integer(1), '1000'),
   INGEST_ENQUEUE_BATCHING: withDefault(boolean, 'true'),
+  REDIS_WAIT_REPLICAS: withDefault(integer(0, 100), '0'),
+  // Above zero, as every duration: Redis takes a WAIT of 0 as waiting for ever.
+  REDIS_WAIT_TIMEOUT: withDefault(timerDuration(), '1s'),
   SIGNATURE_MAX_AGE: withDefault(integer(1, SIGNATURE_MAX_AGE_LIMIT_S), '300'),
   SHUTDOWN_TIMEOUT,
   ROUTES_FILE: optional(text),
@@ -245,6 +248,8 @@ export function loadIngestConfig(env: Env, deps: ConfigDeps = {}): IngestConfig 
     maxBytesInFlight: v.INGEST_MAX_BYTES_IN_FLIGHT,
     maxConnections: v.INGEST_MAX_CONNECTIONS,
     enqueueBatching: v.INGEST_ENQUEUE_BATCHING,
+    waitReplicas: v.REDIS_WAIT_REPLICAS,
+    waitReplicasTimeoutMs: v.REDIS_WAIT_TIMEOUT,
     replayWindowS: v.SIGNATURE_MAX_AGE,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
     routesFile: v.ROUTES_FILE,

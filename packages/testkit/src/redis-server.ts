@@ -21,6 +21,8 @@ export interface PrivateRedisOptions {
   tls?: boolean;
   /** With `tls`: the server asks every client for a certificate its CA signed (mutual TLS). */
   tlsClientAuth?: boolean;
+  /** The port of a (plain) private Redis on 127.0.0.1 whose replica this one is. */
+  replicaOf?: number;
 }
 
 /**
@@ -86,6 +88,9 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     options.maxmemoryPolicy ?? 'noeviction',
     '--daemonize',
     'no',
+    ...(options.replicaOf === undefined
+      ? []
+      : ['--replicaof', '127.0.0.1', String(options.replicaOf)]),
   ];
   let child: ChildProcess | undefined;
 

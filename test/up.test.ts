@@ -116,12 +116,24 @@ describe('commitlog up, then commitlog post', () => {
       expect(text(records[0]?.key)).toBe('from-the-readme');
       expect(text(records[0]?.value)).toBe('{"amount":100}');
       expect(header(records[0]!, 'riak-bucket')).toBe(bucket);
-    } finally {
+    } catch (error) {
       up.kill('SIGINT');
+      throw error;
     }
-    // A second Ctrl-C while the roles stop is said and does not cut the stop short.
-    await waitFor(() => stdout.includes('up: stopping') || ended, { description: 'the stop' });
-    up.kill('SIGINT');
+    // A second Ctrl-C while the roles stop is said and does not cut the stop short. One role is
+    // frozen meanwhile, so that the stop is still under way when the second signal comes.
+    const frozen = rolesOf(env.INGEST_SECRETS).filter((pid) => pid !== up.pid)[0]!;
+    process.kill(frozen, 'SIGSTOP');
+    try {
+      up.kill('SIGINT');
+      await waitFor(() => stdout.includes('up: stopping') || ended, { description: 'the stop' });
+      up.kill('SIGINT');
+      await waitFor(() => stdout.includes('already stopping') || ended, {
+        description: 'the second signal said',
+      });
+    } finally {
+      process.kill(frozen, 'SIGCONT');
+    }
     expect(await exited).toBe(0);
     expect(stdout).toContain('up: SIGINT: already stopping the roles');
     expect(stdout).toContain('stopped');

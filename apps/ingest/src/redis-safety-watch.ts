@@ -72,7 +72,9 @@ export function watchRedisSafety(connection: RedisConnection, logger: Logger): R
     reading = sent;
   };
   const onRefresh = (): void => {
-    if (primariesNow() === primaries) return;
+    // Before the cluster is ready, its first slot table is read on the way to 'ready', which
+    // reads the settings anyway.
+    if (connection.status !== 'ready' || primariesNow() === primaries) return;
     logger.info(
       { primaries: primariesNow() },
       'the Redis Cluster has other primaries: reading their settings',

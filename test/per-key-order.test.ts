@@ -117,5 +117,5 @@ describe('per-key order, end to end', () => {
     const problems = orderProblemsAllowingReplays(byKey, keyed);
     expect(problems, problems.slice(0, 3).join('; ')).toEqual([]);
     expect(records.length).toBeGreaterThanOrEqual(expected + heldExpected);
-  });
+  }, 300_000);
 });

@@ -36,7 +36,7 @@ describe('an ingest asked to wait for a replica', () => {
     system = await startSystem({
       redisUrl: primary.url,
       workers: 0,
-      ingestEnv: { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '300ms' },
+      ingestEnv: { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '2s' },
     });
     const bucket = uniqueName('replicated');
     const first = await system.post(putCommit({ bucket, key: 'a', value: 'v' }));

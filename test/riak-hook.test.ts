@@ -58,6 +58,11 @@ describe('the Riak hook, end to end', () => {
         COMMITLOG_INGEST_URL: system.ingestUrl,
         COMMITLOG_SECRET: system.secret,
         COMMITLOG_FAILURE_LOG: join(work, 'unused.jsonl'),
+        // The longest hand-off the hook takes: on a loaded machine a cold first request could
+        // pass the production 500 ms and go to the failure log, opening the breaker for the rest.
+        COMMITLOG_CONNECT_TIMEOUT_MS: '5000',
+        COMMITLOG_REQUEST_TIMEOUT_MS: '5000',
+        COMMITLOG_RETRY_BUDGET_MS: '5000',
       },
       erlang,
     );

@@ -137,7 +137,7 @@ describe('commitlog up, then commitlog post', () => {
     expect(await exited).toBe(0);
     expect(stdout).toContain('up: SIGINT: already stopping the roles');
     expect(stdout).toContain('stopped');
-  });
+  }, 300_000);
 
   it('stops the roles it started when it gets SIGTERM while they start', async () => {
     const ports = {

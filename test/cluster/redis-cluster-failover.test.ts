@@ -74,7 +74,7 @@ describe('a Redis Cluster with a replica', () => {
       redisUrl: cluster.url,
       workers: 0,
       env: { QUEUE_PREFIX: prefix, LANES: '16' },
-      ingestEnv: { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '200ms' },
+      ingestEnv: { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '1500ms' },
     });
     const redis = createRedisConnection({ url: cluster.url, role: 'worker', onError: () => {} });
     try {

@@ -194,7 +194,10 @@ describe('a worker started before its Redis Cluster', () => {
       return response && { status: response.status, body: await response.text() };
     };
     try {
-      const waiting = await waitFor(readyz, { description: 'the worker to answer /readyz' });
+      const waiting = await waitFor(readyz, {
+        timeoutMs: 60_000,
+        description: 'the worker to answer /readyz',
+      });
       expect(waiting.body).toContain('waiting for Redis');
       // Past the 5 s a cluster client is given to find its nodes: it used to exit 1 there.
       await new Promise((resolve) => setTimeout(resolve, 8000));

@@ -145,7 +145,7 @@ describe('delivery views on the real Redis', () => {
     expect(JSON.parse(child.stdout)).toEqual({ redriven: COMMITS, skipped: 0 });
     expect(child.stderr).toBe('reading: 1000 read, 0 checked\nprogress: 1000 re-driven\n');
     expect(await queue(6).getJobCounts('wait', 'failed')).toEqual({ wait: COMMITS, failed: 0 });
-  });
+  }, 300_000);
 
   it('stops at a Redis error with what it had re-driven, which stays re-driven', async () => {
     const stop = await workers([0], failing);

@@ -61,9 +61,14 @@
     path_prefix := binary()
 }.
 -type reason() :: connect_failed | timeout | connection_closed | http_error.
--type options() :: #{timeout := pos_integer(), connect_timeout := pos_integer()}.
+%% checkout_timeout: how long a caller waits for the pool before it connects by itself
+%% (default 5 ms: the hook runs in Riak's put process, and a busy pool must not hold it).
+-type options() :: #{
+    timeout := pos_integer(),
+    connect_timeout := pos_integer(),
+    checkout_timeout => non_neg_integer()
+}.
 
-%% How long a caller waits for the pool before it connects by itself.
 -define(CHECKOUT_TIMEOUT_MS, 5).
 
 %%% API
@@ -89,11 +94,12 @@ parse_url(Url) ->
 
 -spec post(url(), iodata(), [{iodata(), iodata()}], iodata(), options()) ->
     {ok, 100..999, [{binary(), binary()}], binary()} | {error, reason()}.
-post(Url, Path, Headers, Body, #{timeout := Timeout, connect_timeout := ConnectTimeout}) ->
+post(Url, Path, Headers, Body, #{timeout := Timeout, connect_timeout := ConnectTimeout} = Opts) ->
     #{host := Host, port := Port, host_header := HostHeader, path_prefix := Prefix} = Url,
     Deadline = commitlog_http_response:now_ms() + Timeout,
     Request = request([Prefix, Path], HostHeader, Headers, Body),
-    case commitlog_http_pool:checkout(Host, Port, min(?CHECKOUT_TIMEOUT_MS, Timeout)) of
+    CheckoutTimeout = maps:get(checkout_timeout, Opts, ?CHECKOUT_TIMEOUT_MS),
+    case commitlog_http_pool:checkout(Host, Port, min(CheckoutTimeout, Timeout)) of
         {ok, Socket} ->
             case exchange(Socket, Request, Deadline) of
                 {error, {before_response, Reason}} ->

@@ -147,6 +147,15 @@ describe('lane workers on the real Redis', () => {
           progress: { attempt, lastError: 'broker down', nextTryAt: Date.now() + 300, heldSince },
         };
       }
+      if (j.id === 'c-0-2') {
+        // Lane 0 is still held here: lane 1 must get all of its commits through meanwhile (if a
+        // held lane held the others, this would wait in vain). Waited for, rather than assumed
+        // to fit in three 300 ms backoffs on a loaded machine.
+        await waitFor(() => delivered.filter((d) => d.id.startsWith('c-1-')).length === 6, {
+          timeoutMs: 30_000,
+          description: 'lane 1 delivered while lane 0 is held',
+        });
+      }
       delivered.push({ id: j.id, at: Date.now() });
       return { kind: 'delivered' };
     };

@@ -75,11 +75,8 @@ export function watchRedisSafety(connection: RedisConnection, logger: Logger): R
     // Before the cluster is ready, its first slot table is read on the way to 'ready', which
     // reads the settings anyway.
     if (connection.status !== 'ready' || primariesNow() === primaries) return;
-    logger.info(
-      { primaries: primariesNow() },
-      'the Redis Cluster has other primaries: reading their settings',
-    );
     onReady();
+    logger.info({ primaries }, 'the Redis Cluster has other primaries: reading their settings');
   };
   connection.on('ready', onReady);
   connection.on('refresh', onRefresh);

@@ -197,7 +197,9 @@ export async function startWorker(
       'Redis',
       () =>
         checkRedisSafetyOnceUp(connection, {
-          stopped: () => stopping,
+          // Only a stop during start-up can come while this runs; once aborted, the loop ends at
+          // its next failed try instead of retrying behind the abandoned start-up.
+          stopped: () => stopped?.aborted === true,
           onRetry: (err) => logger.debug({ err }, 'Redis does not answer yet; asking again'),
         }),
       stopped,

@@ -14,9 +14,18 @@ export interface LaneLocation {
 }
 
 /**
+ * The hash slot of a lane's keys, asked of the cluster (`CLUSTER KEYSLOT`), so that no second
+ * CRC16 implementation can disagree with Redis. A key's slot never changes: callers may keep it.
+ */
+export async function laneSlot(connection: Cluster, prefix: string, lane: number): Promise<number> {
+  return Number(
+    await connection.call('CLUSTER', 'KEYSLOT', `${prefix}:${laneQueueName(lane)}:wait`),
+  );
+}
+
+/**
  * Where each lane's keys live. On a cluster, asks it for the slot of each lane's hash tag
- * (`CLUSTER KEYSLOT`, so no second CRC16 implementation can disagree with Redis) and reads the
- * primary of that slot from the client's slot table.
+ * (`laneSlot`) and reads the primary of that slot from the client's slot table.
  */
 export async function readLaneLocations(
   connection: RedisConnection,
@@ -30,9 +39,8 @@ export async function readLaneLocations(
   await whenFirstConnected(connection, 5000);
   return Promise.all(
     lanes.map(async (lane) => {
-      const queue = laneQueueName(lane);
-      const slot = Number(await connection.call('CLUSTER', 'KEYSLOT', `${prefix}:${queue}:wait`));
-      return { lane, queue, slot, node: connection.slots[slot]?.[0] ?? '?' };
+      const slot = await laneSlot(connection, prefix, lane);
+      return { lane, queue: laneQueueName(lane), slot, node: connection.slots[slot]?.[0] ?? '?' };
     }),
   );
 }

@@ -1,6 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 import { CommitlogError } from '@commitlog/core';
-import { laneQueueName } from './lane-queue-name.ts';
+import { laneSlot } from './lane-map.ts';
 import { nodeAddress, type RedisConnection } from './redis-connection.ts';
 
 /** How many replicas must hold a store before its commits are answered, and how long to wait. */
@@ -45,13 +45,9 @@ async function nodesOf(
   }
   const primaries = new Map(connection.nodes('master').map((node) => [nodeAddress(node), node]));
   for (const lane of lanes) {
-    // Asked of the cluster once per lane (a key's slot never changes), so that no second CRC16
-    // implementation can disagree with Redis.
     let slot = slots.get(lane);
     if (slot === undefined) {
-      slot = Number(
-        await connection.call('CLUSTER', 'KEYSLOT', `${prefix}:${laneQueueName(lane)}:wait`),
-      );
+      slot = await laneSlot(connection, prefix, lane);
       slots.set(lane, slot);
     }
     const address = connection.slots[slot]?.[0];

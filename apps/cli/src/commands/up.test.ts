@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ConfigError } from '@commitlog/runtime';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../cli-error.ts';
-import { openRoleLogs, roleFailure, up } from './up.ts';
+import { openRoleLogs, roleFailure } from '../role-logs.ts';
+import { up } from './up.ts';
 
 describe('commitlog up, before anything starts', () => {
   it('refuses a bad variable in one error and writes no local secret', async () => {

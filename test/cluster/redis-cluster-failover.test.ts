@@ -6,6 +6,7 @@ import { laneOf } from '@commitlog/core';
 import { checkRedisSafety, createRedisConnection, readLaneLocations } from '@commitlog/queue';
 import {
   putCommit,
+  redisCliOn,
   startPrivateRedisCluster,
   startSystem,
   uniqueName,
@@ -13,17 +14,8 @@ import {
   type PrivateRedisCluster,
   type RunningSystem,
 } from '@commitlog/testkit';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-function redisCli(port: number, ...args: string[]): string {
-  const result = spawnSync('redis-cli', ['-p', String(port), ...args], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  });
-  return `${result.stdout}${result.stderr}`.trim();
-}
 
 describe('a Redis Cluster with a replica', () => {
   let cluster: PrivateRedisCluster;
@@ -42,7 +34,7 @@ describe('a Redis Cluster with a replica', () => {
 
   it('judges the primaries of the slot table, whichever nodes REDIS_URL names', async () => {
     const [, named, unnamed] = cluster.ports as [number, number, number];
-    expect(redisCli(unnamed, 'config', 'set', 'maxmemory-policy', 'allkeys-lru')).toBe('OK');
+    expect(redisCliOn(unnamed, 'config', 'set', 'maxmemory-policy', 'allkeys-lru')).toBe('OK');
     // The URL names a replica and one primary, and leaves out the primary that evicts.
     const redis = createRedisConnection({
       url: `redis-cluster://127.0.0.1:${replica},127.0.0.1:${named}`,
@@ -62,7 +54,7 @@ describe('a Redis Cluster with a replica', () => {
       expect(safety.safe).toBe(false);
     } finally {
       redis.disconnect();
-      redisCli(unnamed, 'config', 'set', 'maxmemory-policy', 'noeviction');
+      redisCliOn(unnamed, 'config', 'set', 'maxmemory-policy', 'noeviction');
     }
   });
 
@@ -111,9 +103,9 @@ describe('a Redis Cluster with a replica', () => {
     const post = () => system!.post(putCommit({ bucket, key: `k${n++}`, value: 'v' }));
     expect((await post()).status).toBe(202);
 
-    expect(redisCli(replica, 'config', 'set', 'maxmemory-policy', 'allkeys-lru')).toBe('OK');
-    expect(redisCli(replica, 'cluster', 'failover')).toBe('OK');
-    await waitFor(() => redisCli(replica, 'role').startsWith('master'), {
+    expect(redisCliOn(replica, 'config', 'set', 'maxmemory-policy', 'allkeys-lru')).toBe('OK');
+    expect(redisCliOn(replica, 'cluster', 'failover')).toBe('OK');
+    await waitFor(() => redisCliOn(replica, 'role').startsWith('master'), {
       timeoutMs: 20_000,
       description: 'the replica to become a primary',
     });

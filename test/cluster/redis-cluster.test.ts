@@ -205,9 +205,17 @@ describe('a worker started before its Redis Cluster', () => {
       expect((await readyz())?.body).toContain('waiting for Redis');
 
       cluster = await startPrivateRedisCluster(3, { ports });
-      await waitFor(async () => (await readyz())?.status === 200, {
-        timeoutMs: 40_000,
-        description: 'the worker ready once the cluster answers',
+      let last: Awaited<ReturnType<typeof readyz>>;
+      await waitFor(
+        async () => {
+          last = await readyz();
+          return last?.status === 200;
+        },
+        { timeoutMs: 40_000, description: 'the worker ready once the cluster answers' },
+      ).catch((error: unknown) => {
+        throw new Error(
+          `${String(error)}; last /readyz: ${JSON.stringify(last)}; stderr: ${stderr}`,
+        );
       });
       expect(worker.exitCode, stderr).toBeNull();
     } finally {

@@ -1,6 +1,7 @@
 import {
   claimLaneCount,
   createCommitEnqueuer,
+  isLastingRedisError,
   createRedisConnection,
   readLaneCount,
   readRedisMemory,
@@ -96,8 +97,17 @@ export async function startIngest(
     try {
       await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
     } catch (error) {
-      await disconnect();
-      throw error;
+      // A cluster still forming answers INFO but refuses writes for a while: the enqueuer
+      // claims the count before its first store, as when Redis was down at start-up.
+      if (!isLastingRedisError(error)) {
+        logger.warn(
+          { err: error },
+          'cannot record LANES in Redis at start-up (a cluster still forming?); starting anyway: the first store records it, and stores are answered 503 until Redis takes it',
+        );
+      } else {
+        await disconnect();
+        throw error;
+      }
     }
   }
   for (const warning of reading?.warnings ?? [])

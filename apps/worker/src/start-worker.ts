@@ -1,6 +1,7 @@
 import { createRecordProducer, type RecordProducer } from '@commitlog/kafka';
 import {
-  checkRedisSafetyOnceUp,
+  checkRedisSafety,
+  untilRedisAnswers,
   claimLaneCount,
   createRedisConnection,
   readLaneCount,
@@ -23,6 +24,7 @@ import { hostname } from 'node:os';
 import { createDeliveryHandler } from './deliver-commit.ts';
 import { sweepExpiredFailures } from './expired-failures-sweep.ts';
 import { watchLaneCount } from './lane-count-watch.ts';
+import { whileWaiting } from './while-waiting.ts';
 import { limitConcurrency } from './limit-concurrency.ts';
 import { createRecordGatherer } from './record-gatherer.ts';
 import { shutdownBudgetWarning } from './shutdown-budget.ts';
@@ -69,44 +71,6 @@ function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordPr
 
 /** The shortest time between two log lines of the same kind of error (see `throttledWarn`). */
 const ERROR_LOG_INTERVAL_MS = 60_000;
-
-/** How often a start-up that waits for Redis or Kafka says so. */
-const START_WAIT_LOG_MS = 10_000;
-
-/**
- * Runs a start-up step, and logs every START_WAIT_LOG_MS while it has not finished. `waiting`
- * tells what the start-up waits for now (for `/readyz`).
- */
-async function whileWaiting<T>(
-  logger: Logger,
-  waiting: { for: string },
-  what: string,
-  step: () => Promise<T>,
-  stopped?: AbortSignal,
-): Promise<T> {
-  if (stopped?.aborted) throw new Error(`stopped while starting, before waiting for ${what}`);
-  waiting.for = what;
-  const since = Date.now();
-  const timer = setInterval(() => {
-    logger.warn(
-      { waitingMs: Date.now() - since },
-      `start-up is waiting for ${what}; the worker starts delivering once it answers`,
-    );
-  }, START_WAIT_LOG_MS);
-  // A command to a Redis that is not up waits in the client's queue, not failing: the stop
-  // cannot wait for it to end.
-  let onAbort = (): void => undefined;
-  const abandoned = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(new Error(`stopped while starting, waiting for ${what}`));
-    stopped?.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([step(), abandoned]);
-  } finally {
-    stopped?.removeEventListener('abort', onAbort);
-    clearInterval(timer);
-  }
-}
 
 /**
  * Starts a delivery worker for every lane. Everything it opens is closed by `close()`. `stopped`,
@@ -191,22 +155,32 @@ export async function startWorker(
     });
     closers.push(() => ops.close());
 
+    // The lane count is claimed in the same step as the check: a cluster that has just formed
+    // can pass the check (INFO) and still refuse the claim's write while its nodes agree.
     const safety = await whileWaiting(
       logger,
       waiting,
       'Redis',
       () =>
-        checkRedisSafetyOnceUp(connection, {
-          // Only a stop during start-up can come while this runs; once aborted, the loop ends at
-          // its next failed try instead of retrying behind the abandoned start-up.
-          stopped: () => stopped?.aborted === true,
-          onRetry: (err) => logger.debug({ err }, 'Redis does not answer yet; asking again'),
-        }),
+        untilRedisAnswers(
+          async () => {
+            const reading = await checkRedisSafety(connection);
+            if (reading.safe) {
+              await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
+            }
+            return reading;
+          },
+          {
+            // Only a stop during start-up can come while this runs; once aborted, the loop ends
+            // at its next failed try instead of retrying behind the abandoned start-up.
+            stopped: () => stopped?.aborted === true,
+            onRetry: (err) => logger.debug({ err }, 'Redis does not answer yet; asking again'),
+          },
+        ),
       stopped,
     );
     if (!safety.safe) throw new UnsafeRedisError(safety);
     for (const warning of safety.warnings) logger.warn({ redis: safety.redisVersion }, warning);
-    await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
 
     const producer = await whileWaiting(
       logger,

@@ -90,9 +90,13 @@ export {
 } from './redis-connection.ts';
 export {
   checkRedisSafety,
-  checkRedisSafetyOnceUp,
   judgeRedisInfo,
   UnsafeRedisError,
   type RedisSafety,
 } from './redis-safety.ts';
+export {
+  isLastingRedisError,
+  untilRedisAnswers,
+  type UntilRedisAnswersOptions,
+} from './redis-retry.ts';
 export { parseMemoryInfo, readRedisMemory, type RedisMemory } from './redis-memory.ts';

@@ -1,5 +1,5 @@
 import { CommitlogError } from '@commitlog/core';
-import { Cluster, ReplyError, type Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import {
   dataNodes,
   nodeAddress,
@@ -124,27 +124,6 @@ export async function checkRedisSafety(client: RedisConnection): Promise<RedisSa
         : undefined,
     redisVersion: first?.redisVersion,
   };
-}
-
-/**
- * `checkRedisSafety`, asked again every `pauseMs` until Redis answers. A single Redis's client
- * keeps the command queued until it connects, but a cluster client gives up on nodes that are
- * not up yet, so a worker started before its cluster would exit and crash-loop. An error reply
- * (NOAUTH, WRONGPASS, …) is thrown at once: no wait fixes it. So is any error once `stopped()`.
- */
-export async function checkRedisSafetyOnceUp(
-  client: RedisConnection,
-  options: { stopped(): boolean; pauseMs?: number; onRetry?(error: unknown): void },
-): Promise<RedisSafety> {
-  for (;;) {
-    try {
-      return await checkRedisSafety(client);
-    } catch (error) {
-      if (options.stopped() || error instanceof ReplyError) throw error;
-      options.onRetry?.(error);
-      await new Promise((resolve) => setTimeout(resolve, options.pauseMs ?? 2000));
-    }
-  }
 }
 
 /** A Redis that may drop accepted commits on its own (eviction): commitlog refuses to use it. */

@@ -28,6 +28,11 @@ function redisCli(args: string[]): { ok: boolean; output: string } {
   return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
 }
 
+/** What `redis-cli -p <port> <args>` prints (its errors too), trimmed: for a test's own commands. */
+export function redisCliOn(port: number, ...args: string[]): string {
+  return redisCli(['-p', String(port), ...args]).output.trim();
+}
+
 /**
  * @param options.ports the primaries' ports, chosen beforehand (a test that starts a role before
  *   its cluster needs the address first); free ports when not given

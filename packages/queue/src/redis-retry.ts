@@ -1,0 +1,53 @@
+import { CommitlogError } from '@commitlog/core';
+import { ReplyError } from 'ioredis';
+
+/**
+ * The error replies a Redis Cluster gives while it forms, reshards or fails over: each ends
+ * once the cluster settles. ioredis retries them only briefly (its 16 redirections) before
+ * handing them on, so a cluster that takes a few seconds to agree shows them to the caller.
+ */
+const SETTLING_REPLIES = ['CLUSTERDOWN', 'TRYAGAIN', 'MOVED', 'ASK', 'LOADING', 'MASTERDOWN'];
+
+/**
+ * Whether waiting cannot fix `error`: a refusal Redis gives on purpose (NOAUTH, WRONGPASS,
+ * NOPERM, an unknown command…) or one of commitlog's own non-retriable errors (a LANES that
+ * disagrees with the recorded count, say). Anything else (a connection that is not up yet, a
+ * cluster still settling, ioredis giving up on its redirections) may pass.
+ */
+export function isLastingRedisError(error: unknown): boolean {
+  if (error instanceof CommitlogError) return !error.retriable;
+  if (!(error instanceof ReplyError)) return false;
+  const word = (error as Error).message.split(' ', 1)[0] ?? '';
+  return !SETTLING_REPLIES.includes(word);
+}
+
+export interface UntilRedisAnswersOptions {
+  /** True once the caller gave up (a stop during start-up): the next failure is thrown. */
+  stopped(): boolean;
+  /** The pause between two tries (2 s unless given). */
+  pauseMs?: number;
+  onRetry?(error: unknown): void;
+}
+
+/**
+ * Runs `step` until it succeeds, pausing between tries while Redis is away or settling. A single
+ * Redis's client keeps commands queued until it connects, but a cluster client gives up on nodes
+ * that are not up yet, and a cluster that is forming answers CLUSTERDOWN or MOVED for a while:
+ * a role started before its cluster would exit and crash-loop. A lasting error
+ * (`isLastingRedisError`) is thrown at once: no wait fixes it. So is any error once `stopped()`.
+ * `step` must be safe to run again after it failed part-way.
+ */
+export async function untilRedisAnswers<T>(
+  step: () => Promise<T>,
+  options: UntilRedisAnswersOptions,
+): Promise<T> {
+  for (;;) {
+    try {
+      return await step();
+    } catch (error) {
+      if (options.stopped() || isLastingRedisError(error)) throw error;
+      options.onRetry?.(error);
+      await new Promise((resolve) => setTimeout(resolve, options.pauseMs ?? 2000));
+    }
+  }
+}

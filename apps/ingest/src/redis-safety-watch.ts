@@ -32,8 +32,10 @@ export interface RedisSafetyWatch {
   check(): Promise<RedisSafety>;
   /**
    * Resolves when commits may be stored now; rejects (UnsafeRedisError) while the last reading
-   * says unsafe. Waits for a reading on its way. When none could be had (Redis refuses INFO),
-   * commits are stored, as at start-up.
+   * says unsafe. Waits for a reading on its way. Until one reading has succeeded, it reads the
+   * settings itself, and rejects with that reading's error: a commit is never stored in a Redis
+   * whose settings were not read (one refusing INFO, or whose reading at a reconnection failed),
+   * since that Redis may evict it.
    */
   admit(): Promise<void>;
   stop(): void;
@@ -65,7 +67,12 @@ export function watchRedisSafety(connection: RedisConnection, logger: Logger): R
   const onReady = (): void => {
     primaries = primariesNow();
     const sent: Promise<unknown> = check()
-      .catch((err: unknown) => logger.warn({ err }, 'could not read Redis settings'))
+      .catch((err: unknown) => {
+        // The connection may now reach another Redis (a failover behind a DNS name): what was
+        // read of the last one says nothing of it, and `admit` reads the settings itself.
+        last = undefined;
+        logger.warn({ err }, 'could not read Redis settings; commits wait for a reading');
+      })
       .finally(() => {
         if (reading === sent) reading = undefined;
       });
@@ -80,12 +87,19 @@ export function watchRedisSafety(connection: RedisConnection, logger: Logger): R
   };
   connection.on('ready', onReady);
   connection.on('refresh', onRefresh);
+  /** admit's own reading while none has succeeded, until it is answered. */
+  let firstReading: Promise<RedisSafety> | undefined;
 
   return {
     current: () => last,
     check,
     async admit() {
       if (reading) await reading;
+      if (last === undefined) {
+        // One reading for every store that waits on it, not one each.
+        firstReading ??= check().finally(() => (firstReading = undefined));
+        await firstReading;
+      }
       if (last !== undefined && !last.safe) throw new UnsafeRedisError(last);
     },
     stop() {

@@ -294,7 +294,12 @@ describe('ingest when Redis is away or unsafe', () => {
     expect((await h.postSigned('/v1/commits', wireCommit({ key: 'before' }))).status).toBe(202);
 
     await redis.stop();
-    const wire = wireCommit({ key: 'during' });
+    // The same key, so the same lane, whose queue is set up already: a new lane's queue would
+    // ask INFO for itself, and be refused for its own reasons.
+    const wire = wireCommit({
+      key: 'before',
+      vclock: Buffer.from('a later vclock').toString('base64'),
+    });
     const { id, lane } = idAndLane(wire, h.config.lanes);
     for (let i = 0; i < 3; i += 1) {
       const refused = await h.postSigned('/v1/commits', wire);
@@ -403,6 +408,52 @@ describe('ingest when Redis is away or unsafe', () => {
       code: 'UNSAFE_REDIS',
       message: expect.stringContaining('volatile-lru') as unknown,
     });
+  });
+
+  it('refuses to start as a Redis user that may not read the settings (INFO)', async () => {
+    const redis = await privateRedis();
+    const queue = createTestQueuePrefix({ redisUrl: redis.url });
+    cleanups.push(() => queue.cleanup());
+    await queue.redis.call('ACL', 'SETUSER', 'noinfo', 'on', '>pw', '~*', '&*', '+@all', '-info');
+    const url = redis.url.replace('redis://', 'redis://noinfo:pw@');
+    const { logger } = captureLogger();
+    await expect(startIngest(testConfig(url, queue.prefix), logger)).rejects.toThrow(/NOPERM/);
+  });
+
+  it('stores nothing once a reading of the settings fails at a reconnection, until one succeeds', async () => {
+    const redis = await privateRedis();
+    const admin = createTestQueuePrefix({ redisUrl: redis.url });
+    cleanups.push(() => admin.cleanup());
+    await admin.redis.call('ACL', 'SETUSER', 'ingest', 'on', '>pw', '~*', '&*', '+@all');
+    const h = await start({
+      redis: { ...redis, url: redis.url.replace('redis://', 'redis://ingest:pw@') },
+    });
+    expect((await h.postSigned('/v1/commits', wireCommit({ key: 'before' }))).status).toBe(202);
+
+    // The user loses INFO and its connections: the reading sent at the reconnection fails.
+    await admin.redis.call('ACL', 'SETUSER', 'ingest', '-info');
+    await admin.redis.call('CLIENT', 'KILL', 'USER', 'ingest');
+    await waitFor(
+      () => h.lines.some((l) => String(l.msg).includes('could not read Redis settings')),
+      {
+        timeoutMs: 10_000,
+        description: 'the reading at the reconnection to fail',
+      },
+    );
+    // The same key, so the same lane, whose queue is set up already: a new lane's queue would
+    // ask INFO for itself, and be refused for its own reasons.
+    const wire = wireCommit({
+      key: 'before',
+      vclock: Buffer.from('a later vclock').toString('base64'),
+    });
+    const refused = await h.postSigned('/v1/commits', wire);
+    expect(refused.status).toBe(503);
+    expect(JSON.stringify(refused.json)).toContain('NOPERM');
+    const { id, lane } = idAndLane(wire, h.config.lanes);
+    expect(await admin.redis.exists(jobKey(h.config.queuePrefix, lane, id))).toBe(0);
+
+    await admin.redis.call('ACL', 'SETUSER', 'ingest', '+info');
+    expect((await h.postSigned('/v1/commits', wire)).status).toBe(202);
   });
 
   it('stops gracefully: refuses new connections, lets the request under way finish', async () => {

@@ -82,9 +82,15 @@ export async function startIngest(
     await whenFirstConnected(connection, FIRST_CONNECT_MS);
     reading = await safety.check();
   } catch (err) {
+    // A refusal no wait fixes (a wrong password, a user without INFO) stops the start-up, as
+    // the worker's does: commits would be refused until someone changes Redis or REDIS_URL.
+    if (isLastingRedisError(err)) {
+      await disconnect();
+      throw err;
+    }
     logger.warn(
       { err },
-      'cannot check Redis at start-up (down, or refusing INFO); starting anyway: /readyz says not ready and commits are answered 503 until Redis answers',
+      'cannot check Redis at start-up (is it down?); starting anyway: /readyz says not ready and commits are answered 503 until its settings are read',
     );
   }
   // Not fatal: the watch reads again every half second, and says so while it cannot.

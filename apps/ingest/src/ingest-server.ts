@@ -1,4 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { answerClientError, answerUnmetExpectation } from './client-error.ts';
 
 /**
  * Slowloris guards: a client must send its headers within `HEADERS_TIMEOUT_MS` and its whole
@@ -46,6 +47,9 @@ export function createIngestServer(app: RequestListener, options: IngestServerOp
   const { onDrop } = options;
   if (onDrop) server.on('drop', () => onDrop());
   server.on('checkContinue', app);
+  // Node answers these itself with an empty body; every error answer of the ingest is JSON.
+  server.on('clientError', answerClientError);
+  server.on('checkExpectation', answerUnmetExpectation);
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

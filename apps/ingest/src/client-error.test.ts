@@ -1,0 +1,68 @@
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { clientErrorAnswer } from './client-error.ts';
+import { createIngestServer } from './ingest-server.ts';
+
+/** Writes `request` to a fresh connection; resolves with the whole answer once it closes. */
+async function rawAnswer(port: number, request: string): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let text = '';
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  socket.on('error', () => undefined);
+  socket.write(request);
+  await once(socket, 'close');
+  return text;
+}
+
+function parseAnswer(text: string): { status: number; type: string | undefined; body: unknown } {
+  const [head = '', body = ''] = text.split('\r\n\r\n');
+  return {
+    status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]),
+    type: /^content-type: (.+)$/im.exec(head)?.[1],
+    body: JSON.parse(body) as unknown,
+  };
+}
+
+describe('what the ingest server answers a request Node refuses itself', () => {
+  it('answers with its JSON error body, the status Node would give', async () => {
+    const server = createIngestServer((_req, res) => res.end('app'), { maxConnections: 100 });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      const huge = parseAnswer(
+        await rawAnswer(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`),
+      );
+      expect(huge).toEqual({
+        status: 431,
+        type: 'application/json',
+        body: { error: { code: 'HEADERS_TOO_LARGE', message: expect.any(String) as unknown } },
+      });
+
+      const garbage = parseAnswer(await rawAnswer(port, 'NOT HTTP AT ALL secret-value\r\n\r\n'));
+      expect(garbage.status).toBe(400);
+      expect(garbage.body).toMatchObject({ error: { code: 'BAD_HTTP_REQUEST' } });
+      expect(JSON.stringify(garbage.body)).not.toContain('secret-value');
+
+      const expectation = parseAnswer(
+        await rawAnswer(port, 'POST / HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n'),
+      );
+      expect(expectation.status).toBe(417);
+      expect(expectation.type).toBe('application/json');
+      expect(expectation.body).toMatchObject({ error: { code: 'EXPECTATION_FAILED' } });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('gives a request time-out 408, as Node does', () => {
+    expect(clientErrorAnswer('ERR_HTTP_REQUEST_TIMEOUT')).toMatchObject({
+      status: 408,
+      code: 'REQUEST_TIMEOUT',
+    });
+    expect(clientErrorAnswer('HPE_CHUNK_EXTENSIONS_OVERFLOW').status).toBe(413);
+    expect(clientErrorAnswer(undefined).status).toBe(400);
+  });
+});

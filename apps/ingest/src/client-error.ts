@@ -1,0 +1,76 @@
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { errorResponse } from './http-response.ts';
+
+/**
+ * What a request Node refuses before the app sees it is answered: the status Node itself would
+ * give (its `clientError` default), with the JSON error body every other answer has. The message
+ * never quotes the request.
+ */
+export function clientErrorAnswer(nodeCode: string | undefined): {
+  status: number;
+  code: string;
+  message: string;
+} {
+  switch (nodeCode) {
+    case 'HPE_HEADER_OVERFLOW':
+      return {
+        status: 431,
+        code: 'HEADERS_TOO_LARGE',
+        message: 'the request headers are over 16 KiB',
+      };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return {
+        status: 413,
+        code: 'BODY_TOO_LARGE',
+        message: 'the chunk extensions of the body are over their limit',
+      };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return {
+        status: 408,
+        code: 'REQUEST_TIMEOUT',
+        message: 'the request was not received in time; send it again',
+      };
+    default:
+      return {
+        status: 400,
+        code: 'BAD_HTTP_REQUEST',
+        message: 'the request is not valid HTTP/1.1',
+      };
+  }
+}
+
+/** A server's `clientError` listener: the answer above, then the connection is closed. */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // Nothing can be written to a connection that is gone, or whose answer has begun.
+  const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || answering?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const answer = clientErrorAnswer(error.code);
+  const body = JSON.stringify(errorResponse(answer.status, answer.code, answer.message).body);
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+/** A server's `checkExpectation` listener: an `Expect` other than `100-continue` gets 417. */
+export function answerUnmetExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const { status, body } = errorResponse(
+    417,
+    'EXPECTATION_FAILED',
+    'the Expect header asks for what this server does not do: only 100-continue is met',
+  );
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    connection: 'close',
+  });
+  response.end(text);
+}

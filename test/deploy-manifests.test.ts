@@ -66,8 +66,8 @@ interface PodSpec {
     }[];
     volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
     ports?: { name: string; containerPort: number }[];
-    readinessProbe?: { httpGet: { port: string } };
-    livenessProbe?: { httpGet: { port: string } };
+    readinessProbe?: { httpGet: { path: string; port: string } };
+    livenessProbe?: { httpGet: { path: string; port: string } };
   }[];
 }
 
@@ -133,6 +133,16 @@ describe('deploy/k8s', () => {
         expect(ports.has(c.livenessProbe?.httpGet.port ?? '')).toBe(true);
       }
     }
+  });
+
+  it('takes the ingest and workers out of their Services while Redis is down, never the dashboard', () => {
+    const readinessPath = (name: string) =>
+      podSpec(byKind('Deployment').find((d) => d.metadata.name === name)!).containers[0]
+        ?.readinessProbe?.httpGet.path;
+    expect(readinessPath('commitlog-ingest')).toBe('/readyz');
+    expect(readinessPath('commitlog-worker')).toBe('/readyz');
+    // Its pages say Redis is not answering; its /readyz says so by failing (start-dashboard.ts).
+    expect(readinessPath('commitlog-dashboard')).toBe('/healthz');
   });
 
   it('points every Service, PodDisruptionBudget and ScaledObject at a Deployment', () => {

@@ -15,6 +15,10 @@ export interface SignedInUser {
   session: Session;
 }
 
+/** Why a session is refused while Redis cannot say whether it was signed out. */
+const UNCHECKED_SIGN_OUT =
+  'Redis is not answering; whether this session was signed out cannot be checked now';
+
 interface AuthLocals {
   user?: SignedInUser;
 }
@@ -66,14 +70,27 @@ export function authenticate(
     }
     signOuts.revocations.isRevoked(session).then(
       (revoked) => (revoked ? next() : signIn()),
-      () =>
-        refuse(
-          req,
-          res,
-          503,
-          'unavailable',
-          'Redis is not answering; whether this session was signed out cannot be checked now',
-        ),
+      () => refuse(req, res, 503, 'unavailable', UNCHECKED_SIGN_OUT),
+    );
+  };
+}
+
+/**
+ * Checks again, once a request's body is in, that its session was not signed out: for a request
+ * that changes something. `authenticate` lets a session through unchecked while Redis is down,
+ * and Redis may be back, and the action able to run, by the time a slow body has arrived.
+ */
+export function recheckSignOut(revocations: SessionRevocations): RequestHandler {
+  return (req, res, next) => {
+    const user = userOf(res);
+    if (!user) return next();
+    revocations.isRevoked(user.session).then(
+      (revoked) => {
+        if (!revoked) return next();
+        (res.locals as AuthLocals).user = undefined;
+        requireUser(req, res, next);
+      },
+      () => refuse(req, res, 503, 'unavailable', UNCHECKED_SIGN_OUT),
     );
   };
 }

@@ -52,6 +52,10 @@ function board(options: BoardOptions, role: DashboardRole): RequestHandler {
         overview: { groupByDelimiter: true },
         hideRedisDetails: role === 'viewer',
         sortQueues: true,
+        // Its workers column costs a CLIENT LIST per lane on every poll (every 5 s per open
+        // tab), each listing every lane connection of every worker: LANES² entries formatted on
+        // the main thread of the Redis that holds the commits. The worker gauges say the same.
+        showWorkers: false,
       },
     },
   });

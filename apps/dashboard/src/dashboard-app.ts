@@ -7,7 +7,7 @@ import express, {
   type RequestHandler,
   type Response,
 } from 'express';
-import { authenticate, refuse, requireAdmin, requireUser, userOf } from './auth.ts';
+import { authenticate, recheckSignOut, refuse, requireAdmin, requireUser, userOf } from './auth.ts';
 import { boardGuard, type BoardGuardDeps } from './board-guard.ts';
 import { BOARD_PATH } from './bull-board.ts';
 import { createDeliveryHandlers, type DeliveryHandlerDeps } from './delivery-handlers.ts';
@@ -91,7 +91,16 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   app.get('/', (_req, res) => res.redirect(303, '/deliveries'));
   app.get('/deliveries', pageHeaders, requireUser, deliveries.page);
   app.get('/api/overview', requireUser, deliveries.json);
-  app.post('/deliveries/redrive', requireUser, requireAdmin, form, json, csrf, deliveries.redrive);
+  app.post(
+    '/deliveries/redrive',
+    requireUser,
+    requireAdmin,
+    form,
+    json,
+    csrf,
+    recheckSignOut(deps.revocations),
+    deliveries.redrive,
+  );
   app.get('/api/redrive', requireUser, deliveries.redriveRun);
 
   /**

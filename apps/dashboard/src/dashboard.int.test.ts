@@ -345,8 +345,12 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
         headers: { cookie: viewer.cookie },
       },
     );
-    const body = JSON.stringify(await list.json());
+    const listed = (await list.json()) as { queues: { hasWorkers: unknown }[] };
+    const body = JSON.stringify(listed);
     expect(body).toContain('"name":"too-big/big-1"');
+    // Not asked: a CLIENT LIST per lane on every poll (bull-board.ts, showWorkers).
+    expect(listed.queues.map((q) => q.hasWorkers)).toEqual(listed.queues.map(() => null));
+    expect(listed.queues.length).toBeGreaterThan(0);
     expect(body).toContain(`[redacted: 1 sibling: ${Buffer.from(VALUE, 'base64').length} bytes]`);
     expect(body).not.toContain(VALUE);
 

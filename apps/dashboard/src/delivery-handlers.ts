@@ -81,7 +81,9 @@ function redriveNotice(redriven: unknown, skipped: unknown): string | undefined 
   }
   return (
     `Re-drove ${n} ${n === 1 ? 'delivery' : 'deliveries'}` +
-    (s > 0 ? `; ${s} had already moved` : '') +
+    (s > 0
+      ? `; ${s} had already been moved or removed (another re-drive, or FAILED_RETENTION)`
+      : '') +
     '. They are back at the end of their lanes with a fresh TTL.'
   );
 }
@@ -94,7 +96,7 @@ function runNotice(run: RedriveRunView): string {
   const at = (ms: number) => new Date(ms).toISOString();
   const moved =
     `${run.soFar.redriven} re-driven` +
-    (run.soFar.skipped > 0 ? `, ${run.soFar.skipped} had already moved` : '');
+    (run.soFar.skipped > 0 ? `, ${run.soFar.skipped} had already been moved or removed` : '');
   if (run.state === 'running') {
     return `A re-drive of ${run.what}, started by ${run.by} at ${at(run.startedAt)}, is running: ${moved} so far. Reload to follow it.`;
   }

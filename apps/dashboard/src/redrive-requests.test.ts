@@ -2,7 +2,13 @@
 // request is answered while it goes on, a second one is refused, and the page follows it.
 import type { DeliveryOverview, RedriveFilter, RedriveResult } from '@commitlog/queue';
 import { createLogger } from '@commitlog/runtime';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BOARD_PATH } from './bull-board.ts';
@@ -31,6 +37,7 @@ const EMPTY_OVERVIEW: DeliveryOverview = {
 /** A dashboard whose re-drives the test ends by hand, and an admin signed in to it. */
 async function dashboard(
   adminBoard: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end(),
+  redis: { up(): boolean; signedOut(): boolean } = { up: () => true, signedOut: () => false },
 ) {
   const asked: { filter: RedriveFilter; lanes: number[] }[] = [];
   const audited: Record<string, unknown>[] = [];
@@ -43,7 +50,10 @@ async function dashboard(
   const app = createDashboardApp({
     users: [{ name: 'ada', role: 'admin', passwordHash: 'scrypt:test' }],
     sessions: createSessionCodec({ secret: 'a-session-secret-of-32-characters!!', ttlMs: 60_000 }),
-    revocations: { revoke: () => Promise.resolve(), isRevoked: () => Promise.resolve(false) },
+    revocations: {
+      revoke: () => Promise.resolve(),
+      isRevoked: () => Promise.resolve(redis.signedOut()),
+    },
     throttle: createLoginThrottle(),
     secureCookie: false,
     verifyPassword: (password) => Promise.resolve(password === 'the-right-password'),
@@ -58,7 +68,7 @@ async function dashboard(
     },
     runner,
     jobState: () => Promise.resolve('failed'),
-    isRedisUp: () => true,
+    isRedisUp: () => redis.up(),
     logger,
   });
   const server = createServer(app);
@@ -155,7 +165,7 @@ describe('a re-drive of many that outlasts its request', () => {
       soFar: { redriven: 2400, skipped: 3 },
     });
     expect(await d.page()).toMatch(
-      /The re-drive of reason expired by ada ended at [0-9T:.Z-]+: 2400 re-driven, 3 had already moved\./,
+      /The re-drive of reason expired by ada ended at [0-9T:.Z-]+: 2400 re-driven, 3 had already been moved or removed\./,
     );
   });
 
@@ -275,5 +285,45 @@ describe("Bull Board's pause and resume", () => {
     expect(reached).toEqual([]);
     expect(d.asked).toEqual([]);
     expect(d.audited.filter((a) => String(a.audit).startsWith('board: '))).toEqual([]);
+  });
+});
+
+describe('a re-drive sent with a signed-out session', () => {
+  it('is refused when Redis comes back while its body arrives', async () => {
+    let up = true;
+    let signedOut = false;
+    let upAsked = 0;
+    const d = await dashboard(undefined, {
+      up: () => (upAsked++, up),
+      signedOut: () => signedOut,
+    });
+    // A copy of the cookie (and its form's token) outlives the sign-out; Redis then goes away.
+    signedOut = true;
+    up = false;
+    const { port } = new URL(d.base);
+    const body = new URLSearchParams({ _csrf: d.csrf, reason: 'expired' }).toString();
+    const request = httpRequest({
+      host: '127.0.0.1',
+      port: Number(port),
+      path: '/deliveries/redrive',
+      method: 'POST',
+      headers: {
+        cookie: d.cookie,
+        accept: 'application/json',
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': Buffer.byteLength(body),
+      },
+    });
+    const answered = new Promise<IncomingMessage>((resolve) => request.on('response', resolve));
+    const asked = upAsked;
+    request.flushHeaders();
+    // The session was let through unchecked (Redis down); Redis is back before the body is in.
+    while (upAsked === asked) await new Promise((resolve) => setTimeout(resolve, 5));
+    up = true;
+    request.end(body);
+    const response = await answered;
+    response.resume();
+    expect(response.statusCode).toBe(401);
+    expect(d.asked).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import type { RedriveProgress } from './redrive-progress.ts';
 import type { RedriveResult } from '@commitlog/queue';
 import { Router, type Request, type Response } from 'express';
 import { answerUnlessStopped, auditedRedrive } from './audited-redrive.ts';
@@ -11,7 +12,7 @@ export interface BoardGuardDeps {
   redrive(
     lane: number,
     jobId: string | undefined,
-    onProgress?: (soFar: RedriveResult) => void,
+    onProgress?: (soFar: RedriveProgress) => void,
   ): Promise<RedriveResult>;
   /** Runs the re-drives of many (a lane's), one at a time and past their request. */
   runner: RedriveRunner;

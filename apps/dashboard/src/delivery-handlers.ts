@@ -1,3 +1,4 @@
+import type { RedriveProgress } from './redrive-progress.ts';
 import { lanesToCover } from '@commitlog/queue';
 import type { DeliveryOverview, RedriveFilter, RedriveResult } from '@commitlog/queue';
 import type { Request, Response } from 'express';
@@ -18,7 +19,7 @@ export interface DeliveryHandlerDeps {
   redrive(
     filter: RedriveFilter,
     lanes: number[],
-    onProgress?: (soFar: RedriveResult) => void,
+    onProgress?: (soFar: RedriveProgress) => void,
   ): Promise<RedriveResult>;
   /** Runs the re-drives of many (a reason), one at a time and past their request. */
   runner: RedriveRunner;
@@ -98,7 +99,8 @@ function runNotice(run: RedriveRunView): string {
     `${run.soFar.redriven} re-driven` +
     (run.soFar.skipped > 0 ? `, ${run.soFar.skipped} had already been moved or removed` : '');
   if (run.state === 'running') {
-    return `A re-drive of ${run.what}, started by ${run.by} at ${at(run.startedAt)}, is running: ${moved} so far. Reload to follow it.`;
+    const read = run.soFar.read ? ` (${run.soFar.read} failed deliveries read)` : '';
+    return `A re-drive of ${run.what}, started by ${run.by} at ${at(run.startedAt)}, is running: ${moved} so far${read}. Reload to follow it.`;
   }
   const ended = at(run.endedAt ?? run.startedAt);
   if (run.state === 'interrupted') {

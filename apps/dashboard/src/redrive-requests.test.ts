@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BOARD_PATH } from './bull-board.ts';
 import { createDashboardApp } from './dashboard-app.ts';
 import { createLoginThrottle } from './login-throttle.ts';
+import type { RedriveProgress } from './redrive-progress.ts';
 import { createRedriveRunner } from './redrive-runner.ts';
 import { createSessionCodec } from './session.ts';
 
@@ -42,7 +43,7 @@ async function dashboard(
   const asked: { filter: RedriveFilter; lanes: number[] }[] = [];
   const audited: Record<string, unknown>[] = [];
   let end: (result: RedriveResult) => void = () => undefined;
-  let progress: (soFar: RedriveResult) => void = () => undefined;
+  let progress: (soFar: RedriveProgress) => void = () => undefined;
   const runner = createRedriveRunner({ answerWithinMs: 5 });
   // The audit log is the logger's info lines.
   const logger = createLogger({ service: 'dashboard', level: 'silent' });
@@ -106,7 +107,7 @@ async function dashboard(
     redriveReason,
     current,
     end: (result: RedriveResult) => end(result),
-    progress: (soFar: RedriveResult) => progress(soFar),
+    progress: (soFar: RedriveProgress) => progress(soFar),
   };
 }
 
@@ -124,6 +125,12 @@ describe('a re-drive of many that outlasts its request', () => {
       state: 'running',
     });
     expect(d.asked).toEqual([{ filter: { reason: 'expired' }, lanes: [0, 1] }]);
+
+    // A filter that matches few: for minutes nothing moves, and the page says what was read.
+    d.progress({ redriven: 0, skipped: 0, read: 5000 });
+    expect(await d.page()).toMatch(
+      /is running: 0 re-driven so far \(5000 failed deliveries read\)\. Reload to follow it\./,
+    );
 
     d.progress({ redriven: 1000, skipped: 0 });
     expect((await d.current()).run).toMatchObject({

@@ -1,4 +1,5 @@
 import { RedriveInterruptedError, type RedriveResult } from '@commitlog/queue';
+import type { RedriveProgress } from './redrive-progress.ts';
 
 /**
  * How long a re-drive request waits for its re-drive before answering that it goes on. A long
@@ -17,8 +18,8 @@ export interface RedriveRunView {
   /** Epoch ms. */
   startedAt: number;
   state: 'running' | 'finished' | 'interrupted';
-  /** What it has moved so far, or in all once it ended. */
-  soFar: RedriveResult;
+  /** What it has moved (and read) so far, or in all once it ended. */
+  soFar: RedriveProgress;
   /** Epoch ms, once it ended. */
   endedAt?: number;
   /** Why it stopped part-way (Redis went away, the dashboard stopped). */
@@ -44,7 +45,7 @@ export interface RedriveRunner {
    */
   start(
     who: { by: string; what: string },
-    run: (onProgress: (soFar: RedriveResult) => void) => Promise<RedriveResult>,
+    run: (onProgress: (soFar: RedriveProgress) => void) => Promise<RedriveResult>,
     audit: (outcome: RedriveOutcome) => void,
   ): Promise<RedriveStart>;
   /** The running re-drive, else the last one that went on past its answer; undefined if none. */

@@ -24,6 +24,7 @@ import { createBoards } from './bull-board.ts';
 import { createDashboardApp } from './dashboard-app.ts';
 import { cacheByLaneCount } from './failed-reasons-cache.ts';
 import { createLoginThrottle } from './login-throttle.ts';
+import { joinRedriveProgress } from './redrive-progress.ts';
 import { createRedriveRunner } from './redrive-runner.ts';
 import { redisSessionRevocations } from './session-revocations.ts';
 import { createSessionCodec } from './session.ts';
@@ -89,10 +90,18 @@ export async function startDashboard(
       readDeliveryOverview(connection, config.queuePrefix, laneCount, {
         readFailedByReason: (lanes) => failedReasons.read(lanes.length),
       }),
-    redrive: (filter, lanes, onProgress) =>
-      redrive(connection, config.queuePrefix, lanes, filter, Date.now(), onProgress).finally(() =>
-        failedReasons.invalidate(),
-      ),
+    redrive: (filter, lanes, onProgress) => {
+      const progress = joinRedriveProgress(onProgress);
+      return redrive(
+        connection,
+        config.queuePrefix,
+        lanes,
+        filter,
+        Date.now(),
+        progress.onMoved,
+        progress.onReading,
+      ).finally(() => failedReasons.invalidate());
+    },
     runner,
     jobState: (lane, jobId) => laneJobState(queues, lane, jobId),
     boards: createBoards({ queues, laneCount: config.lanes, showValues: config.showValues }),

@@ -8,8 +8,9 @@
 %%%          `commit` is the posted body byte for byte (compact JSON, no newline in it). When the
 %%%          file does not end with a newline (a write torn by a full disk), the line is written
 %%%          with one in front, so it never shares a line with the torn half.
-%%% Errors:  {error, Reason} when the file cannot be opened or written (a missing directory,
-%%%          permissions, a full disk); the caller logs the commit's identity instead. Never raises.
+%%% Errors:  {error, Reason} when the file cannot be opened, written or flushed to disk (a missing
+%%%          directory, permissions, a full disk, an I/O error); the caller logs the commit's
+%%%          identity instead. `ok` means the line is on disk (fdatasync). Never raises.
 %%%          A file the hook creates is made readable and writable by its owner only (0600): its
 %%%          lines hold whole commits, payment data, and its directory is often a log directory
 %%%          that log shippers read. A file that exists keeps the mode it has. "Created" is told by
@@ -22,7 +23,7 @@
 -export([append/4, line/3, check/1]).
 
 -ifdef(TEST).
--export([append/5]).
+-export([append/5, append/6]).
 -endif.
 
 %% Whether a line could be appended now, without writing one: the file opens for append when it
@@ -72,6 +73,14 @@ append(Path, Reason, CommitJson, FailedAtMicros) ->
 %% `BeforeOpen` runs between the look at the file and its open: the tests move the log away there,
 %% as a rotation may.
 append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen) ->
+    append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen, fun file:datasync/1).
+
+%% `Sync` makes the written line durable before `ok` is returned (the tests stand in for it).
+%% A line only in the page cache is lost with the host (a power cut, a panic) up to half a
+%% minute later, and the hook has already said the commit went to the log: the log is where a
+%% commit the ingest did not take is kept, so it is kept as Redis keeps an accepted one (AOF
+%% `always`). It costs a disk flush per line, on the failure path only.
+append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen, Sync) ->
     try
         %% One open(O_APPEND), one write(2) of the whole line, one close, per line.
         %% Every Riak process that fails writes its line this way, at the same time as others:
@@ -88,7 +97,10 @@ append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen) ->
             {ok, Fd} ->
                 inode(Path) =/= Before andalso owner_only(Path),
                 try
-                    file:write(Fd, [separator(Fd), line(Reason, CommitJson, FailedAtMicros)])
+                    case file:write(Fd, [separator(Fd), line(Reason, CommitJson, FailedAtMicros)]) of
+                        ok -> Sync(Fd);
+                        {error, _} = NotWritten -> NotWritten
+                    end
                 after
                     file:close(Fd)
                 end;

@@ -120,6 +120,32 @@ log_moved_away_just_before_the_open_is_created_owner_only_test() ->
         end
     end).
 
+%% A line is flushed to disk before the append says ok: `Sync` runs once, on the open file,
+%% after the whole line is written; a flush that fails (an I/O error) fails the append, so the
+%% hook logs the commit's identity rather than count on a line that may not be on disk.
+line_is_flushed_to_disk_before_ok_test() ->
+    with_log(fun(Log) ->
+        Self = self(),
+        Flushed = fun(Fd) ->
+            Self ! {synced, length(lines(Log))},
+            file:datasync(Fd)
+        end,
+        NoOp = fun() -> ok end,
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000, NoOp, Flushed),
+        ?assertEqual([{synced, 1}], drain_synced()),
+        Failing = fun(_Fd) -> {error, eio} end,
+        ?assertEqual(
+            {error, eio},
+            commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000001, NoOp, Failing)
+        )
+    end).
+
+drain_synced() ->
+    receive
+        {synced, _} = Synced -> [Synced | drain_synced()]
+    after 0 -> []
+    end.
+
 %% What the hook checks at its first commit: a log it could append to passes, whether the file is
 %% there or only its directory, and writes nothing; a missing directory, a directory it may not
 %% write and a path under a file do not.

@@ -149,8 +149,13 @@ unencodable(Object, Ids, {Class, Reason, Stack}, Start) ->
 handoff_config(Json, Ids, Start, Config) ->
     {Outcome, Report} = deliver(Json, Config),
     case Report of
-        #{reason := Reason} -> write_failure(Json, Ids, Reason, maps:get(failure_log, Config));
-        #{} -> ok
+        #{reason := Reason} ->
+            case write_failure(Json, Ids, Reason, maps:get(failure_log, Config)) of
+                ok -> ok;
+                unkept -> commitlog_statsd:unkept(maps:get(statsd, Config))
+            end;
+        #{} ->
+            ok
     end,
     Micros = now_us() - Start,
     log_handoff(Outcome, Micros, maps:merge(Report, Ids), Config),
@@ -221,6 +226,7 @@ call_ingest(Json, Size, Config) ->
 probe_timeout_ms(#{retry_budget_ms := B, request_timeout_ms := R, connect_timeout_ms := C}) ->
     B + R + C + 1000.
 
+%% ok, or unkept when the line could not be written (the caller counts it where it can).
 write_failure(Json, Ids, Reason, Path) ->
     case commitlog_failure_log:append(Path, Reason, Json, os:system_time(microsecond)) of
         ok ->
@@ -237,7 +243,8 @@ write_failure(Json, Ids, Reason, Path) ->
                         "replay it from Riak by bucket, key and vclock"
                 },
                 ?DOMAIN
-            )
+            ),
+            unkept
     end.
 
 %% The top-level vclock of a commit's JSON, for the last-resort log line: the commit's encoder

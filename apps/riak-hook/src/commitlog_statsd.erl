@@ -6,11 +6,14 @@
 %%%          a full socket buffer never holds the Riak process:
 %%%            commitlog.hook.handoff:<milliseconds, 3 decimals>|ms
 %%%            commitlog.hook.<outcome>:1|c
+%%%          unkept/1 -> ok: commitlog.hook.unkept:1|c, for a commit neither handed off nor
+%%%          written to the failure log. It does not need the disk: a full disk that stops the
+%%%          failure log often stops the log file that would have said so too.
 %%%          Never a DNS lookup: a destination that is not an IP tuple sends nothing.
 %%% Errors:  none: every failure (socket, send) is dropped silently, as statsd is.
 -module(commitlog_statsd).
 
--export([handoff/3, packets/2]).
+-export([handoff/3, unkept/1, packets/2]).
 
 -spec handoff({inet:ip_address(), inet:port_number()} | undefined, atom(), non_neg_integer()) ->
     ok.
@@ -20,6 +23,13 @@ handoff({Address, Port}, Outcome, Micros) when is_tuple(Address) ->
     ok;
 %% Off, or a host name: gen_udp:send/4 would look a name up for every commit.
 handoff(_NotAnAddress, _Outcome, _Micros) ->
+    ok.
+
+-spec unkept({inet:ip_address(), inet:port_number()} | undefined) -> ok.
+unkept({Address, Port}) when is_tuple(Address) ->
+    _ = spawn(fun() -> send(Address, Port, [<<"commitlog.hook.unkept:1|c">>]) end),
+    ok;
+unkept(_NotAnAddress) ->
     ok.
 
 -spec packets(atom(), non_neg_integer()) -> [binary()].

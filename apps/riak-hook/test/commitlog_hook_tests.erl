@@ -531,7 +531,27 @@ unwritable_failure_log_still_returns_ok_and_logs_the_identity(#{server := S, dir
         ?assertMatch(
             [#{key := <<"k-nolog">>, bucket := <<"transactions">>, reason := http_503}], Reports
         ),
-        ?assertEqual(VClock, maps:get(vclock, hd(Reports)))
+        ?assertEqual(VClock, maps:get(vclock, hd(Reports))),
+        %% Counted where no disk is needed: a full disk may stop the log line above too.
+        {ok, Udp} = gen_udp:open(0, [binary, {ip, {127, 0, 0, 1}}, {active, false}]),
+        {ok, Port} = inet:port(Udp),
+        try
+            ok = application:set_env(?APP, statsd_host, "127.0.0.1"),
+            ok = application:set_env(?APP, statsd_port, Port),
+            ?assertEqual(ok, commitlog_hook:postcommit(obj(<<"k-nolog-2">>))),
+            Packets = [
+                begin
+                    {ok, {_, _, P}} = gen_udp:recv(Udp, 0, 5000),
+                    P
+                end
+             || _ <- [timing, outcome, unkept]
+            ],
+            %% Beside the hand-off's timing and outcome (breaker_open: the 503 above opened it).
+            ?assert(lists:member(<<"commitlog.hook.unkept:1|c">>, Packets)),
+            ?assert(lists:member(<<"commitlog.hook.breaker_open:1|c">>, Packets))
+        after
+            gen_udp:close(Udp)
+        end
     end).
 
 signature_verifies(#{server := S}) ->

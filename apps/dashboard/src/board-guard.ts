@@ -1,9 +1,9 @@
-import type { RedriveProgress } from './redrive-progress.ts';
 import type { RedriveResult } from '@commitlog/queue';
 import { Router, type Request, type Response } from 'express';
 import { answerUnlessStopped, auditedRedrive } from './audited-redrive.ts';
 import { refuse, userOf } from './auth.ts';
 import { laneOfBoardName } from './lane-groups.ts';
+import type { RedriveProgress } from './redrive-progress.ts';
 import type { RedriveRunner } from './redrive-runner.ts';
 
 /** What the guard needs from the queues. */

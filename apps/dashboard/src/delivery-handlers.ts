@@ -1,4 +1,3 @@
-import type { RedriveProgress } from './redrive-progress.ts';
 import { lanesToCover } from '@commitlog/queue';
 import type { DeliveryOverview, RedriveFilter, RedriveResult } from '@commitlog/queue';
 import type { Request, Response } from 'express';
@@ -6,6 +5,7 @@ import { z } from 'zod';
 import { answerUnlessStopped, auditedRedrive } from './audited-redrive.ts';
 import { refuse, userOf } from './auth.ts';
 import { overviewPage } from './overview-page.ts';
+import type { RedriveProgress } from './redrive-progress.ts';
 import type { RedriveRunner, RedriveRunView } from './redrive-runner.ts';
 
 export interface DeliveryHandlerDeps {

@@ -103,17 +103,16 @@ export async function startIngest(
     try {
       await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
     } catch (error) {
-      // A cluster still forming answers INFO but refuses writes for a while: the enqueuer
-      // claims the count before its first store, as when Redis was down at start-up.
-      if (!isLastingRedisError(error)) {
-        logger.warn(
-          { err: error },
-          'cannot record LANES in Redis at start-up (a cluster still forming?); starting anyway: the first store records it, and stores are answered 503 until Redis takes it',
-        );
-      } else {
+      if (isLastingRedisError(error)) {
         await disconnect();
         throw error;
       }
+      // A cluster still forming answers INFO but refuses writes for a while: the enqueuer
+      // claims the count before its first store, as when Redis was down at start-up.
+      logger.warn(
+        { err: error },
+        'cannot record LANES in Redis at start-up (a cluster still forming?); starting anyway: the first store records it, and stores are answered 503 until Redis takes it',
+      );
     }
   }
   for (const warning of reading?.warnings ?? [])

@@ -109,6 +109,21 @@ describe('alerting rules (deploy/prometheus)', () => {
     const ingestMetrics = await scrape(running.ingest.port);
     const exported = new Set([...exportedNames(workerMetrics), ...exportedNames(ingestMetrics)]);
 
+    // README's table of metrics names each one the roles export (beside Node's process metrics),
+    // and nothing else: an operator builds dashboards and alerts from it.
+    const documented = [
+      ...readFileSync(new URL('../README.md', import.meta.url), 'utf8').matchAll(
+        /^\| `(commitlog_[a-z_]+)` +\|/gm,
+      ),
+    ].map((m) => m[1] ?? '');
+    const declared = [
+      ...`${workerMetrics}\n${ingestMetrics}`.matchAll(/^# TYPE (commitlog_[a-z_]+) /gm),
+    ]
+      .map((m) => m[1] ?? '')
+      .filter((name) => !/^commitlog_(process|nodejs)_/.test(name));
+    expect(documented.length).toBeGreaterThan(15);
+    expect([...new Set(documented)].sort()).toEqual([...new Set(declared)].sort());
+
     const used = new Set(rules.flatMap((r) => r.expr.match(/\bcommitlog_[a-z_]+/g) ?? []));
     expect(used.size).toBeGreaterThan(10);
     expect([...used].filter((name) => !exported.has(name))).toEqual([]);

@@ -168,6 +168,22 @@ describe('delivery handler', () => {
     expect(await handle(job())).toMatchObject({ kind: 'fail', reason: 'expired' });
   });
 
+  it('measures a re-driven commit (and a re-driven follower) to Kafka from its re-drive', async () => {
+    const redrivenAt = ACCEPTED + 2 * 86_400_000;
+    const { handle, seen } = handler(() => Promise.resolve(), redrivenAt + 30);
+    const redriven = job();
+    redriven.data.redrivenAt = new Date(redrivenAt).toISOString();
+    const follower = job({ id: 'c2' });
+    follower.data = {
+      ...follower.data,
+      id: 'c2',
+      redrivenAt: new Date(redrivenAt + 10).toISOString(),
+    };
+    redriven.followers = [{ id: 'c2', data: follower.data }];
+    expect(await handle(redriven)).toEqual({ kind: 'delivered', followers: 1 });
+    expect(seen).toEqual(['delivered 20', 'delivered 30']);
+  });
+
   it('fails at once, with its reason, on an error no retry can fix', async () => {
     const tooLarge = new CommitlogError('MESSAGE_TOO_LARGE', 'produce failed: too large', {
       retriable: false,

@@ -7,12 +7,15 @@ import {
   type RetryPolicy,
   type RouteRule,
 } from '@commitlog/core';
-import type { LaneFollower, LaneJob, LaneOutcome } from '@commitlog/queue';
+import type { CommitJobData, LaneFollower, LaneJob, LaneOutcome } from '@commitlog/queue';
 import type { Logger } from '@commitlog/runtime';
 import { classifyError } from './classify-error.ts';
 import type { RecordGatherer } from './record-gatherer.ts';
 
 /** What the delivery reports; the worker's metrics implement it. */
+/** The failure reason of a job that cannot even be turned into a Kafka record. */
+export const POISON_REASON = 'poison';
+
 export interface DeliveryEvents {
   delivered(lane: number, commitToKafkaMs: number): void;
   retried(lane: number, reason: string): void;
@@ -36,6 +39,14 @@ export interface DeliveryDeps {
  * when that request fails, the job is delivered alone and the followers wait for their turn, so
  * that a follower's trouble (a record too large, a topic that refuses it) is never the job's.
  */
+/**
+ * When a commit entered its lane last (epoch ms): its acceptance, or its re-drive. Its TTL counts
+ * from then, and so does its commit→Kafka time: a failure re-driven after days is not days slow.
+ */
+function queuedAtMs(data: CommitJobData): number {
+  return Date.parse(data.redrivenAt ?? data.receivedAt);
+}
+
 export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Promise<LaneOutcome> {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
@@ -72,7 +83,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
         await deps.gatherer.send([record, ...riders], job.lockedUntil);
         const at = now();
         for (const { data } of job.followers.slice(0, riders.length)) {
-          deps.events.delivered(job.lane, Math.max(0, at - Date.parse(data.receivedAt)));
+          deps.events.delivered(job.lane, Math.max(0, at - queuedAtMs(data)));
         }
         return riders.length;
       } catch (error) {
@@ -88,9 +99,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     // Made only when something is logged: a child of the redacting logger costs each job a few
     // kilobytes of garbage, and a delivery that succeeds logs nothing.
     const log = () => deps.logger.child({ lane: job.lane, jobId: job.id });
-    const acceptedAtMs = Date.parse(receivedAt);
-    // The TTL counts from acceptance, or from a re-drive, which gives a failed commit a new TTL.
-    const ttlFromMs = Date.parse(job.data.redrivenAt ?? receivedAt);
+    // A re-drive gives a failed commit a new TTL.
+    const ttlFromMs = queuedAtMs(job.data);
 
     let record: KafkaRecord;
     try {
@@ -101,9 +111,9 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
       );
     } catch (error) {
       // A job that cannot even be turned into a record will never pass: a poison job.
-      deps.events.failed(job.lane, 'poison');
+      deps.events.failed(job.lane, POISON_REASON);
       log().error({ err: error }, 'commit cannot be mapped to a Kafka record');
-      return { kind: 'fail', reason: 'poison', message: String(error) };
+      return { kind: 'fail', reason: POISON_REASON, message: String(error) };
     }
 
     // A job whose worker died or hung while holding it comes back with no verdict, and BullMQ
@@ -167,7 +177,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
       };
     }
 
-    deps.events.delivered(job.lane, Math.max(0, now() - acceptedAtMs));
+    deps.events.delivered(job.lane, Math.max(0, now() - ttlFromMs));
     return { kind: 'delivered', followers };
   };
 }

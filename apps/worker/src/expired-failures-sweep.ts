@@ -10,7 +10,7 @@ export const EXPIRED_FAILURES_SWEEP_MS = 10 * 60_000;
  */
 export function sweepExpiredFailures(options: {
   remove: () => Promise<number>;
-  logger: Pick<Logger, 'info' | 'warn'>;
+  logger: Pick<Logger, 'warn'>;
   retentionMs: number;
   intervalMs?: number;
 }): { stop(): void } {
@@ -20,9 +20,11 @@ export function sweepExpiredFailures(options: {
       .remove()
       .then((removed) => {
         if (removed === 0) return;
-        options.logger.info(
+        // At warn: accepted commits that never reached Kafka are gone for good (the alert
+        // CommitlogFailedNearRetention warned two days before).
+        options.logger.warn(
           { removed, retentionMs: options.retentionMs },
-          'removed failed deliveries older than FAILED_RETENTION',
+          'removed failed deliveries older than FAILED_RETENTION: those commits are not on Kafka',
         );
       })
       .catch((err: unknown) =>

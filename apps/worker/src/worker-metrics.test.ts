@@ -12,8 +12,9 @@ function backlogOf(
   oldestWaitingAgeMs?: number,
   paused = false,
   failed = 0,
+  oldestFailedAgeMs?: number,
 ): LaneBacklog {
-  return { lane, waiting, active: 0, failed, oldestWaitingAgeMs, paused };
+  return { lane, waiting, active: 0, failed, oldestWaitingAgeMs, oldestFailedAgeMs, paused };
 }
 
 describe('worker metrics', () => {
@@ -30,7 +31,7 @@ describe('worker metrics', () => {
       prefix: 'test',
       lanes: [0, 1],
       readBacklogs: () =>
-        Promise.resolve([backlogOf(0, 3, 1500), backlogOf(1, 0, undefined, true, 4)]),
+        Promise.resolve([backlogOf(0, 3, 1500), backlogOf(1, 0, undefined, true, 4, 86_400_000)]),
     });
     const text = await registry.metrics();
     expect(text).toContain('commitlog_lane_backlog_commits{lane="0",service="worker"} 3');
@@ -40,6 +41,8 @@ describe('worker metrics', () => {
     expect(text).toContain('commitlog_lane_paused{lane="1",service="worker"} 1');
     expect(text).toContain('commitlog_lane_failed_commits{lane="0",service="worker"} 0');
     expect(text).toContain('commitlog_lane_failed_commits{lane="1",service="worker"} 4');
+    expect(text).toContain('commitlog_lane_oldest_failed_seconds{lane="0",service="worker"} 0');
+    expect(text).toContain('commitlog_lane_oldest_failed_seconds{lane="1",service="worker"} 86400');
   });
 
   it('exports each known failure reason at 0 from the start, so the first failure is an increase', async () => {
@@ -52,7 +55,7 @@ describe('worker metrics', () => {
       readBacklogs: () => Promise.resolve([]),
     });
     const before = await registry.metrics();
-    for (const reason of ['expired', 'too-large', 'forbidden-topic', 'invalid-record']) {
+    for (const reason of ['expired', 'too-large', 'forbidden-topic', 'invalid-record', 'poison']) {
       expect(before).toContain(`commitlog_failed_total{reason="${reason}",service="worker"} 0`);
     }
     metrics.failed(0, 'too-large');

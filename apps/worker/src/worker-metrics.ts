@@ -8,7 +8,7 @@ import {
 import { Counter, Gauge, Histogram, type Registry } from '@commitlog/runtime';
 import { boundedRedisRead } from './bounded-redis-read.ts';
 import { laneCountMismatch } from './lane-count-watch.ts';
-import type { DeliveryEvents } from './deliver-commit.ts';
+import { POISON_REASON, type DeliveryEvents } from './deliver-commit.ts';
 
 export interface WorkerMetrics extends DeliveryEvents {
   stalled(lane: number): void;
@@ -63,7 +63,7 @@ export function createWorkerMetrics(options: {
   });
   // From 0 for every known reason, so that `increase()` sees a worker's first failure (a series
   // born at 1 shows none). Unclassified reasons still appear at their first failure.
-  for (const reason of PERMANENT_FAILURE_REASONS) failed.inc({ reason }, 0);
+  for (const reason of [...PERMANENT_FAILURE_REASONS, POISON_REASON]) failed.inc({ reason }, 0);
   const retries = new Counter({
     name: 'commitlog_retries_total',
     help: 'Failed delivery attempts that hold their lane and will be retried, by reason.',
@@ -77,7 +77,7 @@ export function createWorkerMetrics(options: {
   });
   const latency = new Histogram({
     name: 'commitlog_commit_to_kafka_seconds',
-    help: 'Time from the ingest accepting a commit to Kafka acknowledging its record.',
+    help: 'Time from the ingest accepting a commit (or an operator re-driving it) to Kafka acknowledging its record.',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
     registers,
   });
@@ -109,6 +109,7 @@ export function createWorkerMetrics(options: {
       oldest.set({ lane: String(l.lane) }, (l.oldestWaitingAgeMs ?? 0) / 1000);
       paused.set({ lane: String(l.lane) }, l.paused ? 1 : 0);
       failedKept.set({ lane: String(l.lane) }, l.failed);
+      oldestFailed.set({ lane: String(l.lane) }, (l.oldestFailedAgeMs ?? 0) / 1000);
     }
   }
   const collect = (): Promise<void> =>
@@ -158,6 +159,15 @@ export function createWorkerMetrics(options: {
   const failedKept = new Gauge({
     name: 'commitlog_lane_failed_commits',
     help: 'Commits in each lane that failed for good and wait for a re-drive (kept for FAILED_RETENTION).',
+    labelNames: ['lane'],
+    registers,
+    collect,
+  });
+
+  // FAILED_RETENTION removes a failed commit for good: alert while an operator can still re-drive.
+  const oldestFailed = new Gauge({
+    name: 'commitlog_lane_oldest_failed_seconds',
+    help: "How long ago each lane's oldest failed commit failed (0 when none): FAILED_RETENTION removes it once this passes the retention.",
     labelNames: ['lane'],
     registers,
     collect,

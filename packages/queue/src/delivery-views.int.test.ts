@@ -338,6 +338,27 @@ describe('delivery views on the real Redis', () => {
     expect(lane).toMatchObject({ waiting: 1, oldestWaitingAgeMs: 1000 });
   });
 
+  it("says how long ago each lane's oldest failure failed, and nothing for a lane with none", async () => {
+    const stop = await workers([11], failing);
+    await enqueuer.enqueue(job(11, 0));
+    await waitFor(async () => (await failedCount([11])) === 1, { description: 'the failure' });
+    await enqueuer.enqueue(job(11, 2));
+    await waitFor(async () => (await failedCount([11])) === 2, { description: 'the second' });
+    await stop();
+    const [first] = await queue(11).getJobs(['failed'], 0, 0, true);
+    const failedAt = first!.finishedOn!;
+    expect(first!.id).toBe('c-11-0');
+
+    const [lane, none] = await readLaneBacklogs(
+      producer,
+      space.prefix,
+      [11, 12],
+      () => failedAt + 86_400_000,
+    );
+    expect(lane).toMatchObject({ failed: 2, oldestFailedAgeMs: 86_400_000 });
+    expect(none!.oldestFailedAgeMs).toBeUndefined();
+  });
+
   it('leaves a delivery alone that another re-drive handed back while this one was reading', async () => {
     const stop = await workers([8], failing);
     await enqueuer.enqueue(job(8, 0));

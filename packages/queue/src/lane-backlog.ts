@@ -13,6 +13,11 @@ export interface LaneBacklog {
   active: number;
   failed: number;
   /**
+   * How long ago, ms, the oldest of the lane's failed deliveries failed: FAILED_RETENTION removes
+   * it once this passes the retention. Undefined when none failed.
+   */
+  oldestFailedAgeMs?: number | undefined;
+  /**
    * How long, ms, the commit at the head of the lane has waited there: since it was accepted, or
    * since it was re-driven (a failure re-driven after days is not days late: the lane moves).
    * Undefined when none wait.
@@ -54,17 +59,30 @@ export async function readLaneStates(
   const states = await Promise.all(
     lanes.map((lane) =>
       withLaneQueue(connection, prefix, lane, async (queue) => {
-        const [counts, oldest, paused] = await Promise.all([
+        const [counts, oldest, paused, firstFailed] = await Promise.all([
           queue.getJobCounts('wait', 'active', 'failed'),
           queue.getWaiting(0, 0),
           queue.isPaused(),
+          // The failed set is scored by failure time: its first entry failed first. Its id and
+          // score only, not the job, which can hold a commit of a megabyte.
+          connection.zrangebyscore(
+            queue.toKey('failed'),
+            '-inf',
+            '+inf',
+            'WITHSCORES',
+            'LIMIT',
+            0,
+            1,
+          ),
         ]);
+        const failedAt = firstFailed[1] === undefined ? undefined : Number(firstFailed[1]);
         const head = oldest[0];
         const backlog: LaneBacklog = {
           lane,
           waiting: counts.wait ?? 0,
           active: counts.active ?? 0,
           failed: counts.failed ?? 0,
+          oldestFailedAgeMs: failedAt === undefined ? undefined : Math.max(0, now() - failedAt),
           oldestWaitingAgeMs: head ? Math.max(0, now() - queuedAt(head)) : undefined,
           paused,
         };

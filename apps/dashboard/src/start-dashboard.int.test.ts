@@ -62,3 +62,53 @@ describe('a dashboard whose port is taken', () => {
     },
   );
 });
+
+describe('a dashboard whose Redis refuses it', () => {
+  it('says so in its log at warn, once a minute per kind of error, not at debug', async () => {
+    const redis = await startPrivateRedis();
+    const admin = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'dashboard',
+      'on',
+      '>the-right-password',
+      '~*',
+      '&*',
+      '+@all',
+    );
+    admin.disconnect();
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      service: 'dashboard',
+      // The production default: a line at debug would not be seen.
+      level: 'info',
+      destination: {
+        write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>),
+      },
+    });
+    const url = new URL(redis.url);
+    url.username = 'dashboard';
+    url.password = 'a-wrong-password';
+    const config = loadDashboardConfig({
+      REDIS_URL: url.toString(),
+      DASHBOARD_PORT: String(await freePort()),
+      DASHBOARD_OPS_PORT: String(await freePort()),
+      DASHBOARD_USERS: `admin:admin:${await hashPassword('a-password-of-some-length')}`,
+    });
+    const dashboard = await startDashboard(config, logger);
+    try {
+      const refused = () => lines.filter((l) => l.msg === 'Redis connection error');
+      await waitFor(() => refused().length > 0, { description: 'the Redis error line' });
+      // ioredis reconnects and is refused again several times meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(refused()).toHaveLength(1);
+      expect(refused()[0]).toMatchObject({ level: 'warn' });
+      expect(JSON.stringify(refused()[0])).toMatch(/WRONGPASS/);
+      expect(JSON.stringify(lines)).not.toContain('a-wrong-password');
+    } finally {
+      await dashboard.close();
+      await redis.cleanup();
+    }
+  });
+});

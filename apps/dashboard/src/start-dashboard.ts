@@ -10,8 +10,10 @@ import {
 import {
   createMetricsRegistry,
   drainServer,
+  errorKind,
   listenOn,
   startOpsServer,
+  throttledWarn,
   verifyPassword,
   withTimeout,
   type DashboardConfig,
@@ -33,6 +35,9 @@ import { createSessionCodec } from './session.ts';
 const FAILED_REASONS_CACHE_MS = 10_000;
 
 /** A running dashboard. */
+/** The shortest time between two log lines of the same kind of Redis error. */
+const REDIS_ERROR_LOG_INTERVAL_MS = 60_000;
+
 export interface RunningDashboard {
   port: number;
   opsPort: number;
@@ -48,13 +53,16 @@ export async function startDashboard(
   config: DashboardConfig,
   logger: Logger,
 ): Promise<RunningDashboard> {
+  const warnRedis = throttledWarn(logger, REDIS_ERROR_LOG_INTERVAL_MS);
   const connection = createRedisConnection({
     url: config.redisUrl,
     role: 'producer',
     connectionName: 'commitlog-dashboard',
     tlsCa: config.redisTlsCa,
     tlsClient: config.redisTlsClient,
-    onError: (err) => logger.debug({ err }, 'Redis connection error'),
+    // At warn, as the other roles do: the dashboard's probe is /healthz, so its log is where a
+    // wrong password or a Redis outage shows. One line a minute per kind of error.
+    onError: (err) => warnRedis(`redis:${errorKind(err)}`, { err }, 'Redis connection error'),
   });
   const queues = openBoardQueues(connection, config.queuePrefix, config.lanes);
   if (config.sessionSecret === undefined) {

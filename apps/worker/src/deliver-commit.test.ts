@@ -151,6 +151,24 @@ describe('delivery handler', () => {
       followers: 0,
     });
     expect(sends).toBe(2);
+
+    // A job that stalled long ago, and has returned retries since, gets its last try at its TTL.
+    const retry = { attempt: 40, lastError: 'broker down', nextTryAt: ACCEPTED, heldSince: 0 };
+    const stalledLongAgo = job({ stalledCount: 1, retry: { ...retry, stalledCount: 1 } });
+    expect(await late.handle(stalledLongAgo)).toEqual({ kind: 'delivered', followers: 0 });
+    expect(sends).toBe(3);
+    // One that stalled again since its last retry returned does not.
+    const stalledSince = job({ stalledCount: 2, retry: { ...retry, stalledCount: 1 } });
+    expect(await late.handle(stalledSince)).toMatchObject({ kind: 'fail', reason: 'expired' });
+    expect(sends).toBe(3);
+  });
+
+  it('records in its retry how many times the job had stalled', async () => {
+    const { handle } = handler(() => Promise.reject(new Error('broker down')), ACCEPTED + 10);
+    expect(await handle(job({ stalledCount: 2 }))).toMatchObject({
+      kind: 'retry',
+      progress: { attempt: 1, stalledCount: 2 },
+    });
   });
 
   it('counts the TTL of a re-driven commit from its re-drive, not from its acceptance', async () => {

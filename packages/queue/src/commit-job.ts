@@ -24,6 +24,11 @@ export interface RetryProgress {
   nextTryAt: number;
   /** Epoch milliseconds of the first failed attempt: since when the lane has been held. */
   heldSince: number;
+  /**
+   * How many times the job had stalled when this attempt returned (absent in progress written
+   * before 2026-12-05: read as 0). A count above it means a worker died or hung in a later try.
+   */
+  stalledCount?: number;
 }
 
 /** How long finished jobs are kept. */

@@ -139,7 +139,11 @@ describe('record gatherer', () => {
 
   it("gives a request its callers' earliest settle-by time, and none when none has one", async () => {
     const fake = fakeProducer();
-    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
+    const gatherer = createRecordGatherer({
+      producer: fake.producer,
+      maxRecords: 100,
+      now: () => 0,
+    });
     await Promise.all([
       gatherer.send([record('first')]),
       gatherer.send([record('a')], 9_000),
@@ -154,7 +158,11 @@ describe('record gatherer', () => {
   it('sends each caller alone, by its own time, when a shared request ran out of time', async () => {
     const late = new CommitlogError('SEND_ABANDONED', 'abandoned', { retriable: true });
     const fake = fakeProducer((rs) => (rs.length > 1 ? late : undefined));
-    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
+    const gatherer = createRecordGatherer({
+      producer: fake.producer,
+      maxRecords: 100,
+      now: () => 0,
+    });
     const results = await Promise.allSettled([
       gatherer.send([record('first')]),
       gatherer.send([record('a')], 5_000),
@@ -163,5 +171,39 @@ describe('record gatherer', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
     expect(fake.requests).toEqual([['first'], ['a', 'b'], ['a'], ['b']]);
     expect(fake.settleBys).toEqual([undefined, 5_000, 5_000, 8_000]);
+  });
+
+  it('sends a caller already past its settle-by time alone, so the others still go together', async () => {
+    const tooLate = new CommitlogError('SEND_TOO_LATE', 'not sent', { retriable: true });
+    const clock = 10_000;
+    // As the serial producer does: a request whose time has passed is refused unsent.
+    const settleBys: (number | undefined)[] = [];
+    const fake = fakeProducer(() => {
+      const settleBy = settleBys.shift();
+      return settleBy !== undefined && settleBy <= clock ? tooLate : undefined;
+    });
+    const producer: RecordProducer = {
+      ...fake.producer,
+      send(records, options) {
+        settleBys.push(options?.settleBy);
+        return fake.producer.send(records, options);
+      },
+    };
+    const gatherer = createRecordGatherer({ producer, maxRecords: 100, now: () => clock });
+    const results = await Promise.allSettled([
+      gatherer.send([record('first')]),
+      gatherer.send([record('b')], 20_000),
+      gatherer.send([record('late')], 5_000),
+      gatherer.send([record('c')], 20_000),
+      gatherer.send([record('d')]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect(fake.requests).toEqual([['first'], ['late'], ['b', 'c', 'd']]);
   });
 });

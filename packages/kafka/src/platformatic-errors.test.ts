@@ -1,4 +1,11 @@
-import { produceV9, Reader, ResponseError, Writer } from '@platformatic/kafka';
+import {
+  MultipleErrors,
+  produceV9,
+  Reader,
+  ResponseError,
+  UserError,
+  Writer,
+} from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { toKafkaProduceError } from './kafka-errors.ts';
 import { apiIdOf, failureMessage } from './platformatic-errors.ts';
@@ -191,5 +198,36 @@ describe('apiIdOf, on a Produce response with record errors', () => {
       'produce failed 2 times.',
     );
     expect(apiIdOf(attempts)).toBe('INVALID_RECORD');
+  });
+});
+
+describe('a topic the broker does not know, as @platformatic/kafka reports it', () => {
+  // What 2.12.1 throws for a send (or a metadata request) naming a topic that does not exist, on
+  // a broker that does not create topics: a UserError without the broker's error as its cause
+  // (dist/clients/base/base.js, the metadata callback); alone, or inside the produce retry loop.
+  const unknownTopic = () => new UserError('Unknown topic riak.default.absent.');
+
+  it('is classified as kafkajs classifies it: UNKNOWN_TOPIC_OR_PARTITION, retriable, from a broker', () => {
+    for (const thrown of [
+      unknownTopic(),
+      new MultipleErrors('produce failed 1 times.', [unknownTopic()]),
+    ]) {
+      expect(apiIdOf(thrown)).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+      const wrapped = toKafkaProduceError(thrown, {
+        type: apiIdOf(thrown),
+        message: failureMessage(thrown),
+      });
+      expect(wrapped).toMatchObject({
+        code: 'UNKNOWN_TOPIC_OR_PARTITION',
+        retriable: true,
+        fromBroker: true,
+      });
+      expect(wrapped.message).toContain('Unknown topic riak.default.absent');
+    }
+  });
+
+  it('is not any other UserError, nor an error of ours with the same words', () => {
+    expect(apiIdOf(new UserError('Unknown partition 7.'))).toBeUndefined();
+    expect(apiIdOf(new Error('Unknown topic riak.default.absent.'))).toBeUndefined();
   });
 });

@@ -8,6 +8,8 @@ import { isPermanentCode } from '@commitlog/core';
  */
 interface PlatformaticErrorNode {
   message?: unknown;
+  /** The library's own class of error, e.g. `PLT_KFK_USER`. */
+  code?: unknown;
   apiId?: unknown;
   /** Where in the response a Kafka error was read, e.g. `/responses/0/partition_responses/1`. */
   path?: unknown;
@@ -37,6 +39,23 @@ function isRecordError(node: PlatformaticErrorNode): boolean {
   return typeof node.path === 'string' && node.path.includes('/record_errors/');
 }
 
+/**
+ * The Kafka error type a node stands for. @platformatic/kafka 2.12.1 replaces the broker's
+ * UNKNOWN_TOPIC_OR_PARTITION in a metadata answer (a topic that does not exist, on a broker that
+ * does not create topics) with a UserError "Unknown topic <name>." that keeps neither the apiId nor
+ * the broker's error as its cause (`dist/clients/base/base.js`, the metadata callback), so its code
+ * and message are all there is to know it by. Read as the broker's error it stands for, so that it
+ * is classified as kafkajs's is: retriable, and said by a broker.
+ */
+function apiIdOfNode(node: PlatformaticErrorNode): string | undefined {
+  if (typeof node.apiId === 'string') return node.apiId;
+  const unknownTopic =
+    node.code === 'PLT_KFK_USER' &&
+    typeof node.message === 'string' &&
+    node.message.startsWith('Unknown topic ');
+  return unknownTopic ? 'UNKNOWN_TOPIC_OR_PARTITION' : undefined;
+}
+
 /** A Kafka error in the tree, with the nodes from the top down to it. */
 interface KafkaErrorAt {
   apiId: string;
@@ -54,8 +73,9 @@ function kafkaErrors(
   if (trail.length > MAX_DEPTH || !isNode(error) || seen.has(error)) return found;
   seen.add(error);
   if (isRecordError(error)) return found;
-  if (typeof error.apiId === 'string') {
-    found.push({ apiId: error.apiId, node: error, trail });
+  const apiId = apiIdOfNode(error);
+  if (apiId !== undefined) {
+    found.push({ apiId, node: error, trail });
     return found;
   }
   for (const inner of children(error)) kafkaErrors(inner, [...trail, error], seen, found);

@@ -37,8 +37,8 @@ function toMessage(record: KafkaRecord): MessageToProduce {
 
 /**
  * Asks about a topic without creating it (see `distinguishMissingTopic`). @platformatic/kafka
- * 2.12.1 reports a topic the broker does not know as a UserError "Unknown topic <name>.", not
- * as the protocol error.
+ * 2.12.1 reports a topic the broker does not know as a UserError "Unknown topic <name>.", which
+ * `apiIdOf` reads as the protocol error it stands for.
  */
 async function topicStanding(producer: Producer, topic: string): Promise<TopicStanding> {
   try {
@@ -47,9 +47,7 @@ async function topicStanding(producer: Producer, topic: string): Promise<TopicSt
   } catch (error) {
     const apiId = apiIdOf(error);
     if (apiId === 'TOPIC_AUTHORIZATION_FAILED') return 'forbidden';
-    if (apiId === 'UNKNOWN_TOPIC_OR_PARTITION') return 'missing';
-    const message = error instanceof Error ? error.message : '';
-    return message.startsWith('Unknown topic ') ? 'missing' : 'unknown';
+    return apiId === 'UNKNOWN_TOPIC_OR_PARTITION' ? 'missing' : 'unknown';
   }
 }
 

@@ -27,9 +27,12 @@ export function isoTimestampMicros(text: string): number | undefined {
   if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) {
     return undefined;
   }
-  const utcMs = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(utcMs);
-  // Date.UTC rolls Feb 30 over to Mar 2; a date that does not exist does not survive the trip.
+  // Not Date.UTC: it reads the years 0-99 as 1900-1999, and ISO 8601's 0000-0099 are valid.
+  const check = new Date(0);
+  check.setUTCFullYear(year, month - 1, day);
+  check.setUTCHours(hour, minute, second, 0);
+  const utcMs = check.getTime();
+  // The Date rolls Feb 30 over to Mar 2; a date that does not exist does not survive the trip.
   if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1) return undefined;
   if (check.getUTCDate() !== day) return undefined;
   const offsetMs = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;

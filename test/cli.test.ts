@@ -1,5 +1,10 @@
 import { verifyPassword } from '@commitlog/runtime';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -65,4 +70,41 @@ describe('the commitlog command, as a process', () => {
       /^commitlog dashboard: invalid configuration: DASHBOARD_USERS: is required[^\n]*\n$/,
     );
   });
+
+  it('reads a relative file from where ./commitlog was run, not from the repository root', async () => {
+    // A stand-in ingest that keeps what it was sent: the wrapper runs from another directory.
+    const received: { url: string | undefined; body: string }[] = [];
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (c: Buffer) => chunks.push(c));
+      request.on('end', () => {
+        received.push({ url: request.url, body: Buffer.concat(chunks).toString('utf8') });
+        response.writeHead(202, { 'content-type': 'application/json' });
+        response.end('{"id":"0","lane":0,"duplicate":false}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const callerDir = mkdtempSync(join(tmpdir(), 'commitlog-caller-'));
+      const commit = '{"bucket":"b","key":"from-the-caller","op":"delete"}';
+      writeFileSync(join(callerDir, 'commit.json'), commit);
+      const child = spawn('bash', [join(root, 'commitlog'), 'post', 'commit.json'], {
+        cwd: callerDir,
+        env: {
+          ...process.env,
+          INGEST_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          INGEST_SECRETS: 'caller-dir-test-secret-0123456789abcdef',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code, output).toBe(0);
+      expect(received).toEqual([{ url: '/v1/commits', body: commit }]);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
 });

@@ -5,6 +5,7 @@ import { createRedisConnection, deleteKeysMatching } from '@commitlog/queue';
 import {
   freePort,
   putCommit,
+  startPrivateRedis,
   testKafkaBrokers,
   testRedisUrl,
   uniqueName,
@@ -50,6 +51,7 @@ describe('commitlog up, then commitlog post', () => {
     const env = {
       ...process.env,
       INGEST_PORT: String(await freePort()),
+      INGEST_OPS_PORT: String(await freePort()),
       WORKER_PORT: String(await freePort()),
       DASHBOARD_PORT: String(await freePort()),
       DASHBOARD_OPS_PORT: String(await freePort()),
@@ -88,6 +90,9 @@ describe('commitlog up, then commitlog post', () => {
       expect(stdout).not.toContain(env.INGEST_SECRETS);
       expect(stdout).toContain('up: waiting for the ingest to answer');
       expect(stdout).toContain(`dashboard  http://127.0.0.1:${env.DASHBOARD_PORT}`);
+      // Commands that work on a fresh clone, where pnpm is on the PATH only inside ./commitlog.
+      expect(stdout).toContain('(bash infra/down.sh stops Redis and Kafka)');
+      expect(stdout).not.toContain('pnpm');
       const signIn = await fetch(`http://127.0.0.1:${env.DASHBOARD_PORT}/login`, {
         method: 'POST',
         body: new URLSearchParams({
@@ -151,6 +156,7 @@ describe('commitlog up, then commitlog post', () => {
       env: {
         ...process.env,
         INGEST_PORT: String(ports.ingest),
+        INGEST_OPS_PORT: String(await freePort()),
         WORKER_PORT: String(ports.worker),
         DASHBOARD_PORT: String(ports.dashboard),
         DASHBOARD_OPS_PORT: String(await freePort()),
@@ -219,4 +225,44 @@ describe('commitlog up, then commitlog post', () => {
     // Neither Redis's nor Kafka's script ran (each prints its own lines).
     expect(lines[0]).not.toMatch(/^(redis|kafka):/);
   });
+
+  it('says that the local Redis refuses the credentials in REDIS_URL, without the password', async () => {
+    const redis = await startPrivateRedis();
+    const admin = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
+    const password = 'Up-Test-Redis-Passw0rd';
+    try {
+      await admin.config('SET', 'requirepass', password);
+      for (const [url, why] of [
+        [redis.url, 'it needs a password, and REDIS_URL gives none (NOAUTH)'],
+        [
+          `redis://:Wrong-${password}@127.0.0.1:${redis.port}`,
+          'the user name or password in REDIS_URL is wrong (WRONGPASS)',
+        ],
+      ] as const) {
+        const run = spawnSync(process.execPath, ['apps/cli/src/main.ts', 'up'], {
+          cwd: root,
+          env: {
+            ...process.env,
+            REDIS_URL: url,
+            // No pid file of the shared Redis: this Redis is the only one redis.sh looks at.
+            REDIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'up-redis-data-')),
+            QUEUE_PREFIX: prefix,
+          },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        const output = `${run.stdout}${run.stderr}`;
+        expect(run.status, output).toBe(1);
+        expect(output).toContain(
+          `redis: the Redis on 127.0.0.1:${redis.port} refuses the credentials in REDIS_URL`,
+        );
+        expect(output).toContain(why);
+        expect(output).not.toContain('does not answer PING');
+        expect(output).not.toContain(password);
+      }
+    } finally {
+      admin.disconnect();
+      await redis.cleanup();
+    }
+  }, 120_000);
 });

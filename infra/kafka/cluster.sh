@@ -5,8 +5,10 @@
 #
 # Usage: infra/kafka/cluster.sh <command>     (works from any cwd)
 #   up            start every node (without waiting: a node answers only once a quorum of
-#                 controllers runs), then wait until each answers. Idempotent.
-#   down          stop every node
+#                 controllers runs), then wait until each answers. Idempotent. When a node
+#                 fails to start or to answer, the nodes this `up` started are stopped again
+#                 (those already running before it are left alone), and it exits non-zero.
+#   down          stop every node; exit 1 when any of them failed to stop
 #   status        kafka.sh status of every node
 #   stop-node N   controlled shutdown of node N (1-based), the others go on
 #   start-node N  start node N again and wait until it answers
@@ -21,7 +23,7 @@
 #   KAFKA_MIN_INSYNC_REPLICAS      2
 #   KAFKA_HEAP_OPTS                -Xms128m -Xmx512m   per node
 # Any other kafka.sh variable (KAFKA_HOST, KAFKA_AUTO_CREATE_TOPICS, …) applies to every node.
-# Exit codes: those of kafka.sh; 2 usage error.
+# Exit codes: those of kafka.sh (`down`: 1 when a node failed to stop); 2 usage error.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -64,6 +66,27 @@ node() {   # node N COMMAND: kafka.sh COMMAND for node N
     bash "$SCRIPT_DIR/kafka.sh" "$@"
 }
 
+# Stops nodes N… at once (one by one, the last would wait for a quorum that is gone); returns 1
+# when any of them failed to stop.
+stop_nodes() {
+  local n pid pids=() rc=0
+  for n in "$@"; do node "$n" down & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+  return "$rc"
+}
+
+# The nodes this `up` started, to stop again when the cluster does not come up: left running,
+# they would hold their ports and wait for a quorum that never forms.
+STARTED=()
+up_failed() {
+  local rc=$1
+  if (( ${#STARTED[@]} > 0 )); then
+    echo "kafka-cluster: node $2 did not come up; stopping the nodes this up started: ${STARTED[*]}" >&2
+    stop_nodes "${STARTED[@]}" >&2 || true
+  fi
+  exit "$rc"
+}
+
 node_number() {
   [[ "${1:-}" =~ ^[0-9]+$ ]] && (( $1 >= 1 && $1 <= SIZE )) || {
     echo "kafka-cluster: give a node number from 1 to $SIZE" >&2
@@ -74,14 +97,19 @@ node_number() {
 case "${1:-}" in
   up)
     CID=$(cluster_id)
-    for ((n = 1; n <= SIZE; n++)); do KAFKA_WAIT=0 node "$n" up; done
-    for ((n = 1; n <= SIZE; n++)); do node "$n" up; done
+    for ((n = 1; n <= SIZE; n++)); do
+      running=0
+      node "$n" status >/dev/null 2>&1 && running=1
+      KAFKA_WAIT=0 node "$n" up || up_failed $? "$n"
+      (( running )) || STARTED+=("$n")
+    done
+    for ((n = 1; n <= SIZE; n++)); do node "$n" up || up_failed $? "$n"; done
     echo "kafka-cluster: $SIZE nodes up; KAFKA_BROKERS=$("$0" brokers)"
     ;;
   down)
-    # All at once: stopped one by one, the last nodes would wait for a quorum that is gone.
-    for ((n = 1; n <= SIZE; n++)); do node "$n" down & done
-    wait
+    all=()
+    for ((n = 1; n <= SIZE; n++)); do all+=("$n"); done
+    stop_nodes "${all[@]}"
     ;;
   status) for ((n = 1; n <= SIZE; n++)); do node "$n" status || true; done ;;
   stop-node) node_number "${2:-}"; node "$2" down ;;
@@ -92,7 +120,7 @@ case "${1:-}" in
     (IFS=,; echo "${out[*]}")
     ;;
   *)
-    sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^set -euo pipefail/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
     exit 2
     ;;
 esac

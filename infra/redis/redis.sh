@@ -7,7 +7,8 @@
 #           --appendonly yes --appendfsync everysec --maxmemory-policy noeviction)
 #           and wait until it answers PING.
 #   down    stop the Redis this script started (pid file), never a foreign one.
-#   status  say who answers at $REDIS_URL; exit 0 if something answers, 3 if not.
+#   status  say who answers at $REDIS_URL; exit 0 if something answers, 3 if not (also when
+#           the Redis there refuses REDIS_URL's credentials, which it then says).
 #   A rediss:// (TLS) or redis-cluster:// address is neither started nor checked here (exit 0):
 #   each role checks it at start-up. No message shows the URL's password.
 #
@@ -19,6 +20,8 @@
 #
 # Exit codes: 0 ok | 1 failure | 2 usage | 3 `status`: nothing answers
 #   4 the port is taken by something that does not answer PING
+#   5 `up`: the Redis there refuses the credentials in REDIS_URL (NOAUTH, WRONGPASS): no
+#     password is given where one is needed, or the user name or password is wrong
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -101,6 +104,30 @@ is_local() { [[ "$HOST" == 127.* || "$HOST" == localhost ]]; }
 
 pong() { [[ "$(timeout 3 redis-cli -h "$HOST" -p "$PORT" "${USER_ARGS[@]}" ping 2>/dev/null)" == PONG ]]; }
 
+# Why the Redis at $HOST:$PORT refuses REDIS_URL's credentials, or nothing (status 1) when it does
+# not. redis-cli says a refused AUTH on stderr (WRONGPASS; ERR invalid password before Redis 6),
+# and a PING without the password needed is answered NOAUTH. Neither the reply nor the password
+# is repeated.
+auth_refused() {
+  local reply
+  reply=$(timeout 3 redis-cli -h "$HOST" -p "$PORT" "${USER_ARGS[@]}" ping 2>&1 || true)
+  case "$reply" in
+    *WRONGPASS* | *"invalid password"* | *"invalid username-password"*)
+      echo "the user name or password in REDIS_URL is wrong (WRONGPASS)" ;;
+    *NOAUTH*)
+      if [[ -n "$PASSWORD" ]]; then
+        echo "the password in REDIS_URL is not accepted (NOAUTH)"
+      else
+        echo "it needs a password, and REDIS_URL gives none (NOAUTH)"
+      fi ;;
+    *) return 1 ;;
+  esac
+}
+
+# The line for a Redis that refuses REDIS_URL's credentials. It answers, so it is neither to be
+# started nor a port taken by something else.
+refusal() { echo "the Redis on $HOST:$PORT refuses the credentials in REDIS_URL ($SHOWN_URL): $1"; }
+
 port_in_use() { timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null; }
 
 alive() {
@@ -125,7 +152,7 @@ our_pid() {
 }
 
 cmd_up() {
-  local t0 pid
+  local t0 pid why
   t0=$(now_ms)
   pid=$(our_pid)
   if pong; then
@@ -136,6 +163,7 @@ cmd_up() {
     fi
     return 0
   fi
+  if why=$(auth_refused); then die 5 "$(refusal "$why")"; fi
   if [[ -n "$pid" ]]; then
     err "our redis-server (pid $pid) runs but does not answer PING on $HOST:$PORT"
     tail -n 20 "$LOG" >&2 || true
@@ -217,7 +245,7 @@ cmd_down() {
 }
 
 cmd_status() {
-  local pid
+  local pid why
   pid=$(our_pid)
   if pong; then
     if [[ -n "$pid" ]]; then
@@ -227,6 +255,7 @@ cmd_status() {
     fi
     return 0
   fi
+  if why=$(auth_refused); then say "$(refusal "$why")"; return 3; fi
   say "nothing answers PING on $HOST:$PORT${pid:+ (our redis-server pid $pid runs but does not answer)}"
   return 3
 }

@@ -69,15 +69,42 @@ describe('runCli', () => {
     ['requeue', '-h', 'usage: commitlog requeue FILE ('],
     ['lanes', '--help', 'usage: commitlog lanes [--key TYPE/BUCKET/KEY]'],
     ['redrive', '--help', 'usage: commitlog redrive [--reason R]'],
+    ['up', '--help', 'usage: commitlog up ('],
+    ['ingest', '-h', 'usage: commitlog ingest ('],
+    ['worker', '--help', 'usage: commitlog worker ('],
+    ['dashboard', '--help', 'usage: commitlog dashboard ('],
+    ['status', '--help', 'usage: commitlog status ('],
+    ['help', '--help', 'usage: commitlog <command>'],
   ])(
-    'answers %s %s with its usage, one line, exit code 2, not as a file',
+    'answers %s %s with its usage on stdout and exit code 0, not as an argument',
     async (c, flag, usage) => {
+      const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
       const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-      expect(await runCli([c, flag], {})).toBe(2);
-      expect(stderr).toHaveBeenCalledTimes(1);
-      const line = String(stderr.mock.calls[0]?.[0]);
-      expect(line.startsWith(`commitlog: ${usage}`)).toBe(true);
-      expect(line.trimEnd()).not.toContain('\n');
+      // Nothing listens at this REDIS_URL, and no role may start: help asks for neither.
+      expect(await runCli([c, flag], { REDIS_URL: 'redis://127.0.0.1:1' })).toBe(0);
+      expect(stderr).not.toHaveBeenCalled();
+      expect(stdout).toHaveBeenCalledTimes(1);
+      expect(String(stdout.mock.calls[0]?.[0]).startsWith(usage)).toBe(true);
+    },
+  );
+
+  it('answers dashboard hash-password --help with its own usage, without reading a password', async () => {
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(await runCli(['dashboard', 'hash-password', '--help'], {})).toBe(0);
+    expect(String(stdout.mock.calls[0]?.[0])).toMatch(
+      /^usage: commitlog dashboard hash-password \(/,
+    );
+  });
+
+  it.each(['post', 'requeue'])(
+    'reads the file of %s from COMMITLOG_CALLER_DIR, where ./commitlog was run',
+    async (command) => {
+      const callerDir = mkdtempSync(join(tmpdir(), 'run-cli-caller-'));
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      expect(await runCli([command, 'missing.log'], { COMMITLOG_CALLER_DIR: callerDir })).toBe(1);
+      expect(String(stderr.mock.calls[0]?.[0])).toBe(
+        `commitlog: cannot read ${join(callerDir, 'missing.log')}: no such file\n`,
+      );
     },
   );
 });

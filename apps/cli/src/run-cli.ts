@@ -3,6 +3,7 @@
  * Exit codes: 0 done, 1 failed, 2 usage mistake. Errors are one readable line on stderr.
  */
 import { fileURLToPath } from 'node:url';
+import { callerPath } from './caller-path.ts';
 import { CliError } from './cli-error.ts';
 import { hashPasswordCommand } from './commands/hash-password.ts';
 import { lanes } from './commands/lanes.ts';
@@ -12,55 +13,7 @@ import { requeue } from './commands/requeue.ts';
 import { status } from './commands/status.ts';
 import { up } from './commands/up.ts';
 import { runRoleInForeground } from './role-process.ts';
-
-const USAGE = `usage: commitlog <command>
-
-commands:
-  up          start the whole system on this machine (local Redis and Kafka unless configured)
-  ingest      run the HTTP ingest (configured from the environment)
-  worker      run a delivery worker (configured from the environment)
-  dashboard   run the dashboard (configured from the environment)
-  dashboard hash-password
-              read a password (hidden, or piped) and print its hash for DASHBOARD_USERS
-  post FILE   sign a commit (or {"commits": [...]}) from a JSON file and post it to the ingest
-  requeue FILE
-              replay the Riak hook's failure log through the ingest (idempotent)
-  status      lanes, backlog, held lanes, failed deliveries by reason and recent stalls
-  lanes [--key TYPE/BUCKET/KEY]
-              the lane count, whether it may change now, and where each lane lives (queue,
-              Redis Cluster slot and node) with what it holds; --key: the lane of one key
-              (as JSON, '{"bucket": "b", "key": {"base64": "..."}}', for bytes that are not UTF-8)
-  redrive [--reason R] [--bucket B] [--older-than 1h] [--job ID] | --all
-              move the matching failed deliveries back into their lanes (at the end)
-  help        show this text`;
-
-/**
- * The usage of each command that takes arguments, shown for `commitlog <command> --help` (or
- * `-h`): without it `post --help` would look for a file named `--help`. A file of that name is
- * still reachable as `./--help`.
- */
-const COMMAND_USAGE = new Map<string, string>([
-  [
-    'post',
-    'usage: commitlog post FILE (sign a commit, or {"commits": [...]}, from a JSON file and post it to INGEST_URL)',
-  ],
-  [
-    'requeue',
-    "usage: commitlog requeue FILE (replay the Riak hook's failure log through the ingest; idempotent)",
-  ],
-  ['lanes', 'usage: commitlog lanes [--key TYPE/BUCKET/KEY]'],
-  [
-    'redrive',
-    'usage: commitlog redrive [--reason R] [--bucket B] [--older-than 1h] [--job ID] | --all',
-  ],
-]);
-
-function helpAsked(command: string | undefined, rest: readonly string[]): void {
-  const usage = command === undefined ? undefined : COMMAND_USAGE.get(command);
-  if (usage !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
-    throw new CliError('USAGE', usage, 2);
-  }
-}
+import { helpFor, USAGE } from './usage.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -81,7 +34,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     process.stdout.write(`${line}\n`);
   };
   try {
-    helpAsked(command, rest);
+    const help = helpFor(argv);
+    if (help !== undefined) {
+      out(help);
+      return 0;
+    }
     switch (command) {
       case 'up':
         noArguments(command, rest);
@@ -107,7 +64,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         if (file === undefined || extra.length > 0) {
           throw new CliError('USAGE', 'post takes exactly one argument: the JSON file to post', 2);
         }
-        await post({ file, repoRoot, env, out });
+        await post({ file: callerPath(file, env), repoRoot, env, out });
         return 0;
       }
       case 'requeue': {
@@ -115,7 +72,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         if (file === undefined || extra.length > 0) {
           throw new CliError('USAGE', 'requeue takes exactly one argument: the failure log', 2);
         }
-        await requeue({ file, repoRoot, env, out, err: stderrLine });
+        await requeue({ file: callerPath(file, env), repoRoot, env, out, err: stderrLine });
         return 0;
       }
       case 'status':

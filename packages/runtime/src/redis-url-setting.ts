@@ -12,6 +12,21 @@ function gotRedisUrl(value: string): string {
     : ' (the value is not shown: it may hold a password)';
 }
 
+/**
+ * The reason to add when the user name or password seems to hold a `/`, `?` or `#` written as is:
+ * a URL's authority ends at the first of them, so the rest of the password and the host are read
+ * as a path, a query or a fragment, and the value fails for a reason its message cannot name
+ * (a port that is not a number, no host, a database such as `/x@redis`). Seen as any of those
+ * characters before the last `@`, where maskRedisUrl ends the credentials too. Empty otherwise.
+ */
+function credentialsHint(value: string): string {
+  const rest = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  const at = rest.lastIndexOf('@');
+  return at !== -1 && /[/?#]/.test(rest.slice(0, at))
+    ? '; a / ? # or @ in the user name or password must be percent-encoded (%2F %3F %23 %40)'
+    : '';
+}
+
 const CLUSTER_NODE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
 /**
@@ -22,7 +37,7 @@ function redisClusterUrl(value: string): Parsed<string> {
   const match = /^rediss?-cluster:\/\/(?:([^@/]*)@)?([^/?#@]+)\/?$/i.exec(value);
   if (!match) {
     return bad(
-      `must be redis-cluster://[user:password@]host:port,host:port (no database path)${gotRedisUrl(value)}`,
+      `must be redis-cluster://[user:password@]host:port,host:port (no database path)${gotRedisUrl(value)}${credentialsHint(value)}`,
     );
   }
   const wrong = (match[2] ?? '').split(',').filter((item) => {
@@ -82,14 +97,18 @@ export const redisUrl: Parser<string> = (value) => {
   try {
     url = new URL(value);
   } catch {
-    return bad(`must be a URL such as redis://127.0.0.1:6379${gotRedisUrl(value)}`);
+    return bad(
+      `must be a URL such as redis://127.0.0.1:6379${gotRedisUrl(value)}${credentialsHint(value)}`,
+    );
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     return bad(
       `must start with redis:// or rediss:// (for TLS), or redis-cluster:// or rediss-cluster:// for a Redis Cluster${gotRedisUrl(value)}`,
     );
   }
-  if (url.hostname === '') return bad(`must name a host${gotRedisUrl(value)}`);
+  if (url.hostname === '') {
+    return bad(`must name a host${gotRedisUrl(value)}${credentialsHint(value)}`);
+  }
   // ioredis takes the path (or a `db` query parameter) as the database number and sends it to
   // Redis unchecked: `/abc` would stop the CLI with a stack trace from inside ioredis (SELECT NaN)
   // that names no setting.
@@ -100,7 +119,7 @@ export const redisUrl: Parser<string> = (value) => {
     (queryDatabase !== null && !isDatabaseNumber(queryDatabase))
   ) {
     return bad(
-      `the database (the path after host:port) must be a whole number such as /0 or /1, or be left out for database 0${gotRedisUrl(value)}`,
+      `the database (the path after host:port) must be a whole number such as /0 or /1, or be left out for database 0${gotRedisUrl(value)}${credentialsHint(value)}`,
     );
   }
   const problem = percentEncodingProblem(

@@ -22,6 +22,22 @@ describe('commitlog up, before anything starts', () => {
     expect(existsSync(join(repoRoot, '.data'))).toBe(false);
   });
 
+  it('names a bad INGEST_SECRETS with the other bad variables, once', async () => {
+    const repoRoot = mkdtempSync(join(tmpdir(), 'up-'));
+    const error = await up({
+      repoRoot,
+      env: { LANES: '0', INGEST_SECRETS: 'too-short', WORKER_PORT: 'eighty' },
+      out: () => undefined,
+      stopSignal: new Promise(() => undefined),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    const variables = (error as ConfigError).problems.map((p) => p.variable);
+    expect(variables.filter((v) => v === 'INGEST_SECRETS')).toHaveLength(1);
+    expect(variables).toEqual(expect.arrayContaining(['LANES', 'WORKER_PORT']));
+    expect((error as ConfigError).message).not.toContain('too-short');
+    expect(existsSync(join(repoRoot, '.data'))).toBe(false);
+  });
+
   it('refuses a role log it cannot write, naming it, before any role starts', () => {
     const logDir = mkdtempSync(join(tmpdir(), 'up-logs-'));
     mkdirSync(join(logDir, 'ingest.log'));

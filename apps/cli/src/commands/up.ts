@@ -8,12 +8,12 @@ import {
   loadDashboardConfig,
   loadIngestConfig,
   loadWorkerConfig,
-  maskRedisUrl,
 } from '@commitlog/runtime';
 import { CliError } from '../cli-error.ts';
 import { configuredSecrets, keepSecret, newSecret, readKeptSecret } from '../local-secret.ts';
 import { openRoleLogs, waitHealthy } from '../role-logs.ts';
 import { spawnRole, type Role } from '../role-process.ts';
+import { readyLines } from './up-summary.ts';
 
 export interface UpOptions {
   repoRoot: string;
@@ -81,12 +81,14 @@ const LOCAL_ADMIN_PASSWORD_FILE = 'dashboard-admin-password';
  * What a local `up` adds to the roles' environment: INGEST_SECRETS, DASHBOARD_SESSION_SECRET and
  * DASHBOARD_USERS where they are not set, from secrets kept in `.data/` (git-ignored, mode 600)
  * or made now. Nothing is written: `keep` writes the ones made now, once the configuration is
- * known to be good, so that a bad variable leaves no file behind.
+ * known to be good, so that a bad variable leaves no file behind. A bad INGEST_SECRETS is
+ * returned in `problems`, to be reported with every other bad variable rather than alone.
  */
 async function localEnv(options: UpOptions): Promise<{
   env: NodeJS.ProcessEnv;
   secrets: string[];
   configured: boolean;
+  problems: ConfigProblem[];
   keep: () => void;
 }> {
   const made: [name: string, secret: string][] = [];
@@ -97,11 +99,19 @@ async function localEnv(options: UpOptions): Promise<{
     made.push([name, fresh]);
     return fresh;
   };
-  const configured = configuredSecrets(options.env);
-  const secrets = configured ?? [kept('ingest-secret')];
+  let configured: string[] | undefined;
+  let problems: ConfigProblem[] = [];
+  try {
+    configured = configuredSecrets(options.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems = error.problems;
+  }
+  // A bad value is passed on as it is, for the ingest's check to name it too (once, with the rest).
+  const secrets = problems.length > 0 ? [] : (configured ?? [kept('ingest-secret')]);
   const env: NodeJS.ProcessEnv = {
     ...options.env,
-    INGEST_SECRETS: secrets.join(','),
+    INGEST_SECRETS: problems.length > 0 ? options.env.INGEST_SECRETS : secrets.join(','),
     DASHBOARD_SESSION_SECRET:
       options.env.DASHBOARD_SESSION_SECRET ?? kept('dashboard-session-secret'),
   };
@@ -113,6 +123,7 @@ async function localEnv(options: UpOptions): Promise<{
     env,
     secrets,
     configured: configured !== undefined,
+    problems,
     keep: () => made.forEach(([name, secret]) => keepSecret(options.repoRoot, name, secret)),
   };
 }
@@ -121,10 +132,10 @@ async function localEnv(options: UpOptions): Promise<{
  * `commitlog up`: the whole system on this machine, in the foreground. Uses REDIS_URL and
  * KAFKA_BROKERS when set, otherwise the local Redis and Kafka broker from infra/; starts the ingest,
  * a worker and the dashboard, waits until each answers, prints where everything is, and stops the roles on
- * Ctrl-C (the infrastructure keeps running; `pnpm infra:down` stops it).
+ * Ctrl-C (the infrastructure keeps running; `bash infra/down.sh` stops it).
  */
 export async function up(options: UpOptions): Promise<void> {
-  const { env, secrets, configured, keep } = await localEnv(options);
+  const { env, secrets, configured, problems: secretProblems, keep } = await localEnv(options);
   // Each role's configuration, checked before anything starts: a bad variable is then one line
   // that names it, rather than a role that dies once Redis and Kafka are up. Addresses come from
   // it too, read as the roles read them (a blank port is the default).
@@ -142,7 +153,16 @@ export async function up(options: UpOptions): Promise<void> {
   const worker = checked(loadWorkerConfig);
   const ingest = checked(loadIngestConfig);
   const dashboard = checked(loadDashboardConfig);
-  if (!worker || !ingest || !dashboard) throw new ConfigError([...problems.values()]);
+  // A bad INGEST_SECRETS is named by the ingest's check, which reads the same value by the same
+  // rule; the CLI's own reading of it is added only should that ever not be so.
+  for (const p of secretProblems) {
+    if (![...problems.values()].some((q) => q.variable === p.variable)) {
+      problems.set(`${p.variable}: ${p.message}`, p);
+    }
+  }
+  if (!worker || !ingest || !dashboard || problems.size > 0) {
+    throw new ConfigError([...problems.values()]);
+  }
   keep();
   const addresses = {
     worker: reachable(worker),
@@ -207,31 +227,27 @@ export async function up(options: UpOptions): Promise<void> {
   }
 
   const out = options.out;
-  out(`redis      ${maskRedisUrl(options.env.REDIS_URL ?? 'redis://127.0.0.1:6379')}`);
-  out(`kafka      ${options.env.KAFKA_BROKERS ?? '127.0.0.1:9092'}`);
-  out(`ingest     ${addresses.ingest}  (log ${children[1]!.log})`);
-  out(`worker     ${addresses.worker}/metrics  (log ${children[0]!.log})`);
-  out(
-    `dashboard  ${addresses.dashboard}  (log ${children[2]!.log}; ` +
-      (options.env.DASHBOARD_USERS
-        ? 'users from DASHBOARD_USERS)'
-        : `user ${LOCAL_ADMIN}, password in .data/${LOCAL_ADMIN_PASSWORD_FILE})`),
-  );
-  // A configured secret is never printed: only the local one made for this machine is.
-  out(
-    configured
-      ? 'secret     from INGEST_SECRETS (not shown)'
-      : `secret     ${secrets[0]}  (sign requests with it; kept in .data/ingest-secret)`,
-  );
-  out('try        ./commitlog post examples/commit.json');
-  out(
-    'then       bash infra/kafka/kafka.sh run org.apache.kafka.tools.consumer.ConsoleConsumer ' +
-      '--bootstrap-server 127.0.0.1:9092 --topic riak.default.transactions --from-beginning ' +
-      '--property print.key=true --property print.headers=true',
-  );
-  out(
-    'ready: press Ctrl-C to stop ingest, worker and dashboard (pnpm infra:down stops Redis and Kafka)',
-  );
+  const logOf = (role: Role): string => children.find((c) => c.role === role)!.log;
+  const lines = readyLines({
+    redisUrl: options.env.REDIS_URL,
+    kafka: worker.kafka,
+    roles: {
+      ingest: { address: addresses.ingest, log: logOf('ingest') },
+      worker: { address: addresses.worker, log: logOf('worker') },
+      dashboard: { address: addresses.dashboard, log: logOf('dashboard') },
+    },
+    dashboardUsers: options.env.DASHBOARD_USERS
+      ? { configured: true }
+      : {
+          configured: false,
+          user: LOCAL_ADMIN,
+          passwordFile: `.data/${LOCAL_ADMIN_PASSWORD_FILE}`,
+        },
+    secret: configured
+      ? { configured: true }
+      : { configured: false, value: secrets[0]!, file: '.data/ingest-secret' },
+  });
+  for (const line of lines) out(line);
 
   const exited = Promise.race(children.map(({ role, child }) => stopped(child).then(() => role)));
   const reason = await Promise.race([stopSignal, exited.then((role) => ({ exited: role }))]);

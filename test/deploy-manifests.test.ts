@@ -62,6 +62,7 @@ interface PodSpec {
     envFrom?: { configMapRef?: { name: string } }[];
     env?: {
       name: string;
+      value?: string;
       valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
     }[];
     volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
@@ -140,6 +141,17 @@ describe('deploy/k8s', () => {
       podSpec(byKind('Deployment').find((d) => d.metadata.name === name)!).containers[0]
         ?.readinessProbe?.httpGet.path;
     expect(readinessPath('commitlog-ingest')).toBe('/readyz');
+    // The ingest is probed on its ops port (INGEST_OPS_PORT), outside INGEST_MAX_CONNECTIONS: a
+    // surge of hook connections must not fail the probes of a healthy ingest.
+    const ingest = podSpec(
+      byKind('Deployment').find((d) => d.metadata.name === 'commitlog-ingest')!,
+    ).containers[0]!;
+    const opsPort = ingest.env?.find((e) => e.name === 'INGEST_OPS_PORT')?.value;
+    const portNamed = (name: string | number | undefined) =>
+      ingest.ports?.find((p) => p.name === name)?.containerPort;
+    expect(opsPort).toBeDefined();
+    expect(portNamed(ingest.readinessProbe?.httpGet.port)).toBe(Number(opsPort));
+    expect(portNamed(ingest.livenessProbe?.httpGet.port)).toBe(Number(opsPort));
     expect(readinessPath('commitlog-worker')).toBe('/readyz');
     // Its pages say Redis is not answering; its /readyz says so by failing (start-dashboard.ts).
     expect(readinessPath('commitlog-dashboard')).toBe('/healthz');
@@ -213,9 +225,10 @@ describe('deploy/k8s', () => {
   });
 
   it('has every role scraped on the port that serves its /metrics', () => {
-    // The ingest serves /metrics beside its API; the worker and the dashboard on their ops port.
+    // Every role on its ops port: the ingest's API port closes connections past
+    // INGEST_MAX_CONNECTIONS, scrapes and probes among them.
     const metricsPort: Record<string, number> = {
-      'commitlog-ingest': 8080,
+      'commitlog-ingest': 8084,
       'commitlog-worker': 8082,
       'commitlog-dashboard': 8083,
     };
@@ -412,7 +425,7 @@ describe('docker-compose.yml', () => {
         compose.services[service]?.healthcheck?.test.join(' ') ?? '',
       )?.[1];
     const env = compose.services;
-    expect(probed('ingest')).toBe(String(env.ingest?.environment?.INGEST_PORT));
+    expect(probed('ingest')).toBe(String(env.ingest?.environment?.INGEST_OPS_PORT));
     expect(probed('worker')).toBe(String(env.worker?.environment?.WORKER_PORT));
     // The dashboard's /readyz is on its ops port, DASHBOARD_OPS_PORT (default 8083).
     expect(probed('dashboard')).toBe(env.dashboard?.environment?.DASHBOARD_OPS_PORT ?? '8083');

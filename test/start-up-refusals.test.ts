@@ -28,6 +28,7 @@ async function run(role: 'ingest' | 'worker', env: Record<string, string>) {
         PATH: process.env.PATH,
         LOG_LEVEL: 'warn',
         INGEST_PORT: port,
+        INGEST_OPS_PORT: String(await freePort()),
         WORKER_PORT: port,
         ...env,
       },

@@ -14,8 +14,13 @@ await runService({
   started: (ingest, config, logger) => {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     logger.info(
-      { host: config.host, port: ingest.port, config: describeConfig(config) },
-      `ingest listening on http://${host}:${ingest.port}`,
+      {
+        host: config.host,
+        port: ingest.port,
+        opsPort: ingest.opsPort,
+        config: describeConfig(config),
+      },
+      `ingest listening on http://${host}:${ingest.port} (probes and metrics also on port ${ingest.opsPort})`,
     );
   },
 });

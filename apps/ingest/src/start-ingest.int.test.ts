@@ -14,6 +14,8 @@ import {
   type PrivateRedisOptions,
   type TestQueuePrefix,
 } from '@commitlog/testkit';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startIngest, type RunningIngest } from './start-ingest.ts';
 import { post, httpRequest, type TestResponse } from './test-http.ts';
@@ -52,6 +54,7 @@ function testConfig(redisUrl: string, prefix: string): IngestConfig {
     ...loadIngestConfig({ INGEST_SECRETS: TEST_SECRET, REDIS_URL: redisUrl, LOG_LEVEL: 'debug' }),
     queuePrefix: prefix,
     port: 0,
+    opsPort: 0,
     maxCommitBytes: MAX_COMMIT_BYTES,
   };
 }
@@ -66,10 +69,12 @@ interface Harness {
   postSigned(path: string, body: unknown): Promise<TestResponse>;
 }
 
-async function start(options: { redis?: PrivateRedis; now?: () => number } = {}): Promise<Harness> {
+async function start(
+  options: { redis?: PrivateRedis; now?: () => number; config?: Partial<IngestConfig> } = {},
+): Promise<Harness> {
   const queue = createTestQueuePrefix(options.redis ? { redisUrl: options.redis.url } : {});
   cleanups.push(() => queue.cleanup());
-  const config = testConfig(queue.redisUrl, queue.prefix);
+  const config = { ...testConfig(queue.redisUrl, queue.prefix), ...options.config };
   const { logger, lines } = captureLogger();
   const ingest = await startIngest(config, logger, options.now ? { now: options.now } : {});
   cleanups.push(() => ingest.close());
@@ -277,6 +282,28 @@ describe('ingest against the real Redis', () => {
     expect(metrics.text).toMatch(
       /^commitlog_ingest_request_seconds_count\{[^}]*route="\/v1\/commits"/m,
     );
+  });
+
+  it('answers probes and scrapes on its ops port while INGEST_MAX_CONNECTIONS clients hold the other', async () => {
+    const h = await start({ config: { maxConnections: 2 } });
+    const held: Socket[] = [];
+    cleanups.push(() => Promise.resolve(held.forEach((socket) => socket.destroy())));
+    for (let i = 0; i < 2; i++) {
+      const socket = connect(h.ingest.port, '127.0.0.1');
+      await once(socket, 'connect');
+      held.push(socket);
+    }
+    // The commit port is full: a probe there is closed as it is accepted.
+    await expect(httpRequest(`${h.url}/healthz`)).rejects.toThrow();
+
+    const ops = `http://127.0.0.1:${h.ingest.opsPort}`;
+    expect(h.ingest.opsPort).not.toBe(h.ingest.port);
+    expect((await httpRequest(`${ops}/healthz`)).status).toBe(200);
+    const ready = await httpRequest(`${ops}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(ready.json).toMatchObject({ ready: true, checks: { redis: { ok: true } } });
+    const metrics = await httpRequest(`${ops}/metrics`);
+    expect(metrics.text).toMatch(/^commitlog_ingest_connections_dropped_total\{[^}]*\} [1-9]/m);
   });
 
   it('is ready on a safe Redis', async () => {

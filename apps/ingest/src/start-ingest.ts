@@ -13,7 +13,9 @@ import {
   createMetricsRegistry,
   drainServer,
   listenOn,
+  notReadyOnceStopping,
   sharedReadiness,
+  startOpsServer,
   throttledWarn,
   type IngestConfig,
   type Logger,
@@ -32,6 +34,8 @@ import { watchRedisSafety } from './redis-safety-watch.ts';
 export interface RunningIngest {
   /** The port it listens on (the configured one, or the one picked for port 0). */
   port: number;
+  /** The port of its ops server (/healthz, /readyz, /metrics), likewise. */
+  opsPort: number;
   /**
    * Graceful stop: stops accepting connections, lets requests under way finish (answers sent
    * meanwhile close their connection), then closes the queues and the Redis connection.
@@ -44,10 +48,10 @@ export interface IngestDeps {
   now?: () => number;
 }
 
-/** How long the first connection to Redis may take at start-up before starting without it. */
 /** How long one `/readyz` reading answers every caller, ms. */
 const READINESS_SHARED_MS = 1000;
 
+/** How long the first connection to Redis may take at start-up before starting without it. */
 const FIRST_CONNECT_MS = 2000;
 
 /**
@@ -133,6 +137,16 @@ export async function startIngest(
   });
   const registry = createMetricsRegistry('ingest');
   let closing = false;
+  // Read at most once a second, whoever asks: /readyz is open to anyone who reaches the ports.
+  const readiness = sharedReadiness(
+    createIngestReadiness({
+      ping: () => connection.ping(),
+      checkSafety: () => safety.check(),
+      lanes: config.lanes,
+      readLaneCount: () => readLaneCount(connection, config.queuePrefix),
+    }),
+    READINESS_SHARED_MS,
+  );
   const app = createIngestApp({
     commits: createCommitHandlers({
       enqueuer,
@@ -140,16 +154,7 @@ export async function startIngest(
       config,
       now,
     }),
-    // Read at most once a second, whoever asks: /readyz is open to anyone who reaches the port.
-    readiness: sharedReadiness(
-      createIngestReadiness({
-        ping: () => connection.ping(),
-        checkSafety: () => safety.check(),
-        lanes: config.lanes,
-        readLaneCount: () => readLaneCount(connection, config.queuePrefix),
-      }),
-      READINESS_SHARED_MS,
-    ),
+    readiness,
     registry,
     metrics: createIngestMetrics(registry),
     logger,
@@ -182,14 +187,32 @@ export async function startIngest(
     logger.error({ err }, 'the ingest server could not accept a connection'),
   );
   const port = (server.address() as AddressInfo).port;
+  // Probes and scrapes on a server of their own: past INGEST_MAX_CONNECTIONS the commit server
+  // closes new connections as it accepts them, and a kubelet's probes among them would take a
+  // busy but healthy ingest out of its Service, then restart it with requests in flight.
+  const ops = await startOpsServer({
+    host: config.host,
+    port: config.opsPort,
+    registry,
+    readiness: notReadyOnceStopping(readiness, () => closing),
+    logger,
+  }).catch(async (error: unknown) => {
+    await drainServer(server, 0, logger);
+    await enqueuer.close();
+    await disconnect();
+    throw error;
+  });
 
   let closed: Promise<void> | undefined;
   return {
     port,
+    opsPort: ops.port,
     close() {
       closed ??= (async () => {
         closing = true;
+        // The ops server answers meanwhile: /readyz says stopping, /healthz still alive.
         await drainServer(server, config.shutdownTimeoutMs / 2, logger);
+        await ops.close();
         await enqueuer.close();
         await disconnect();
       })();

@@ -49,6 +49,11 @@ export interface IngestConfig extends CommonConfig {
   /** `INGEST_PORT`. Default 8080. */
   port: number;
   /**
+   * `INGEST_OPS_PORT`: port of the ops server (/healthz, /readyz, /metrics), on `INGEST_HOST`,
+   * outside `INGEST_MAX_CONNECTIONS`. Default 8084. `INGEST_PORT` answers them too.
+   */
+  opsPort: number;
+  /**
    * `INGEST_SECRETS` (required): HMAC signing secrets shared with the Riak hook, 1 or 2 (during a
    * rotation), at least 32 characters each. Never log them: use `describeConfig`.
    */

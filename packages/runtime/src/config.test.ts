@@ -48,6 +48,7 @@ describe('loadIngestConfig', () => {
       ...COMMON_DEFAULTS,
       host: '127.0.0.1',
       port: 8080,
+      opsPort: 8084,
       secrets: [SECRET],
       maxCommitBytes: 1_000_000,
       maxBatchBytes: 16 * 1024 * 1024,
@@ -75,6 +76,7 @@ describe('loadIngestConfig', () => {
       FAILED_RETENTION: '30d',
       INGEST_HOST: '0.0.0.0',
       INGEST_PORT: '9000',
+      INGEST_OPS_PORT: '9001',
       INGEST_SECRETS: ` ${SECRET} , ${NEXT_SECRET} `,
       MAX_COMMIT_BYTES: '1048388',
       MAX_BATCH_BYTES: '2000000',
@@ -96,6 +98,7 @@ describe('loadIngestConfig', () => {
       failedRetentionMs: 2_592_000_000,
       host: '0.0.0.0',
       port: 9000,
+      opsPort: 9001,
       secrets: [SECRET, NEXT_SECRET],
       maxCommitBytes: 1_048_388,
       maxBatchBytes: 2_000_000,
@@ -110,6 +113,27 @@ describe('loadIngestConfig', () => {
       routesFile: undefined,
       routes: [],
     });
+  });
+
+  it('refuses an INGEST_OPS_PORT that is INGEST_PORT, and a SIGNATURE_MAX_AGE with a unit, saying seconds', () => {
+    expect(
+      messageOf(
+        problemsOf(() =>
+          loadIngestConfig({
+            INGEST_SECRETS: SECRET,
+            INGEST_PORT: '9000',
+            INGEST_OPS_PORT: '9000',
+          }),
+        ),
+        'INGEST_OPS_PORT',
+      ),
+    ).toMatch(/^must differ from INGEST_PORT.*\(got "9000"\)$/);
+    expect(
+      messageOf(
+        problemsOf(() => loadIngestConfig({ INGEST_SECRETS: SECRET, SIGNATURE_MAX_AGE: '5m' })),
+        'SIGNATURE_MAX_AGE',
+      ),
+    ).toBe('must be a whole number of seconds from 1 to 1800, without a unit (got "5m")');
   });
 
   it('refuses a REDIS_WAIT_TIMEOUT of 0, which Redis takes as waiting for ever', () => {

@@ -45,6 +45,7 @@ import {
   secrets,
   SECRETS_RULE,
   text,
+  wholeSeconds,
 } from './env-values.ts';
 
 export { ConfigError, type ConfigProblem } from './config-error.ts';
@@ -120,6 +121,7 @@ const INGEST_ENV = z.object({
   ...COMMON_ENV,
   INGEST_HOST: withDefault(listenHost, '127.0.0.1'),
   INGEST_PORT: withDefault(port, '8080'),
+  INGEST_OPS_PORT: withDefault(port, '8084'),
   INGEST_SECRETS: required(
     secrets,
     `${SECRETS_RULE}, shared with the Riak hook (e.g. \`openssl rand -hex 32\`)`,
@@ -140,7 +142,7 @@ const INGEST_ENV = z.object({
   REDIS_WAIT_REPLICAS: withDefault(integer(0, 100), '0'),
   // Above zero, as every duration: Redis takes a WAIT of 0 as waiting for ever.
   REDIS_WAIT_TIMEOUT: withDefault(timerDuration(), '1s'),
-  SIGNATURE_MAX_AGE: withDefault(integer(1, SIGNATURE_MAX_AGE_LIMIT_S), '300'),
+  SIGNATURE_MAX_AGE: withDefault(wholeSeconds(1, SIGNATURE_MAX_AGE_LIMIT_S), '300'),
   SHUTDOWN_TIMEOUT,
   ROUTES_FILE: optional(text),
 });
@@ -235,12 +237,19 @@ export function loadIngestConfig(env: Env, deps: ConfigDeps = {}): IngestConfig 
       message: `must be at least MAX_BATCH_BYTES (${batch}), or a full batch would wait for an idle ingest (got "${inFlight}")`,
     });
   }
+  if (values.INGEST_OPS_PORT !== undefined && values.INGEST_OPS_PORT === values.INGEST_PORT) {
+    problems.push({
+      variable: 'INGEST_OPS_PORT',
+      message: `must differ from INGEST_PORT: probes and scrapes have a server of their own, which a flood of hook connections cannot crowd out (got "${values.INGEST_OPS_PORT}")`,
+    });
+  }
   const v = complete(values, problems);
   return {
     ...common(v),
     ...redisTls,
     host: v.INGEST_HOST,
     port: v.INGEST_PORT,
+    opsPort: v.INGEST_OPS_PORT,
     secrets: v.INGEST_SECRETS,
     maxCommitBytes: v.MAX_COMMIT_BYTES,
     maxBatchBytes: v.MAX_BATCH_BYTES,

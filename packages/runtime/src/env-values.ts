@@ -19,6 +19,21 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER, why?: string
   };
 }
 
+/**
+ * A whole number of seconds, without a unit: the one setting that predates units
+ * (`SIGNATURE_MAX_AGE`, as the hook's own setting reads it). Its message says seconds, so that
+ * `5m` is not refused with a bare range.
+ */
+export function wholeSeconds(min: number, max: number): Parser<number> {
+  const inRange = integer(min, max);
+  return (text) => {
+    const read = inRange(text);
+    return read.ok
+      ? read
+      : bad(`must be a whole number of seconds from ${min} to ${max}, without a unit${got(text)}`);
+  };
+}
+
 /** A TCP port to listen on or connect to. */
 export const port: Parser<number> = integer(1, 65_535);
 

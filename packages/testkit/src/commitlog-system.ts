@@ -179,7 +179,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   };
 
   const ingestPort = await freePort();
-  const ingestEnv = { ...base, ...options.ingestEnv, INGEST_PORT: String(ingestPort) };
+  const ingestEnv = {
+    ...base,
+    ...options.ingestEnv,
+    INGEST_PORT: String(ingestPort),
+    INGEST_OPS_PORT: String(await freePort()),
+  };
   let ingest = startRole('ingest', ingestEnv, ingestPort);
   const workers: RoleProcess[] = [];
   const startWorker = async (env: Record<string, string> = {}): Promise<RoleProcess> => {

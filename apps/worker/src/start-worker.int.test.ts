@@ -61,6 +61,11 @@ describe('a worker started before its Redis', () => {
     expect(waiting.status).toBe(503);
     expect(waiting.body).toContain('waiting for Redis');
     expect((await fetch(`${ops}/healthz`)).status).toBe(200);
+    // Its metrics exist while it waits: a worker that runs is no absent worker to the alerts, and
+    // its lanes, never read yet, are stale (read at time 0) rather than missing.
+    const metrics = await (await fetch(`${ops}/metrics`)).text();
+    expect(metrics).toMatch(/^commitlog_delivered_total\{[^}]*\} 0$/m);
+    expect(metrics).toMatch(/^commitlog_lane_backlog_read_timestamp_seconds\{[^}]*\} 0$/m);
 
     await redis.start();
     worker = await starting;

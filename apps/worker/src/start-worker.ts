@@ -134,6 +134,17 @@ export async function startWorker(
   // says what it waits for, rather than refusing connections until a liveness probe kills it
   // (and restarts pile up into a back-off of minutes that outlasts the outage).
   const registry = createMetricsRegistry('worker');
+  // Declared before any wait: a worker waiting for Redis or Kafka shows its counters at 0 and
+  // its lanes as never read (stale), not as a worker that is absent.
+  const readRecordedLanes = (): Promise<number | undefined> =>
+    readLaneCount(connection, config.queuePrefix);
+  const metrics = createWorkerMetrics({
+    registry,
+    connection,
+    prefix: config.queuePrefix,
+    lanes,
+    readLaneCount: readRecordedLanes,
+  });
   let readiness: (() => Promise<Readiness>) | undefined;
   const waiting = { for: 'Redis' };
   try {
@@ -195,15 +206,6 @@ export async function startWorker(
       await producer.close();
     });
 
-    const readRecordedLanes = (): Promise<number | undefined> =>
-      readLaneCount(connection, config.queuePrefix);
-    const metrics = createWorkerMetrics({
-      registry,
-      connection,
-      prefix: config.queuePrefix,
-      lanes,
-      readLaneCount: readRecordedLanes,
-    });
     const handle = createDeliveryHandler({
       gatherer,
       routes,

@@ -1,11 +1,15 @@
-// SIGTERM to a worker under load: it stops taking jobs, finishes (or returns) what it holds,
-// flushes Kafka and exits 0; the other worker delivers the rest; nothing is lost or failed.
+// SIGTERM to a worker under load, at a moment it holds a job: it stops taking jobs, finishes
+// what it holds, flushes Kafka and exits 0; the other worker delivers the rest; nothing is lost
+// or failed, and nothing it held is left to stall (a stop that dropped its job in hand would
+// pass every other check here: the job would come back after WORKER_LOCK, delivered by the other).
 import { defaultTopic } from '@commitlog/core';
+import { createRedisConnection, stallRecords } from '@commitlog/queue';
 import { startSystem, uniqueName, waitFor, type RunningSystem } from '@commitlog/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAdmin } from './support/kafka-check.ts';
 import { deliveredBy, lostCommits, unfinishedJobs } from './support/delivery-oracle.ts';
 import { postLoad } from './support/load.ts';
+import { stopHoldingAJob, workerName } from './support/worker-hold.ts';
 
 describe('a worker stopped with SIGTERM', () => {
   let system: RunningSystem;
@@ -30,15 +34,30 @@ describe('a worker stopped with SIGTERM', () => {
     await waitFor(async () => (await deliveredBy(leaving)) > 0, {
       description: 'the leaving worker delivering',
     });
-    leaving.signal('SIGTERM');
-    expect(await leaving.exited).toBe(0);
-    expect(leaving.output()).toContain('"msg":"shut down"');
+    const redis = createRedisConnection({
+      url: system.redisUrl,
+      role: 'worker',
+      onError: () => undefined,
+    });
+    try {
+      // Held still with a job in hand, then told to stop: the stop begins with that job held.
+      expect(await stopHoldingAJob(redis, system.prefix, 8, leaving, 10_000)).toBe(true);
+      leaving.signal('SIGTERM');
+      leaving.signal('SIGCONT');
+      expect(await leaving.exited).toBe(0);
+      expect(leaving.output()).toContain('"msg":"shut down"');
 
-    const { accepted } = await load;
-    expect(accepted).toHaveLength(500);
-    expect(await lostCommits(system.kafkaBrokers, topic, accepted)).toEqual([]);
-    const unfinished = await unfinishedJobs(system, 8);
-    expect(unfinished.failed).toBe(0);
-    expect(unfinished.active).toBe(0);
+      const { accepted } = await load;
+      expect(accepted).toHaveLength(500);
+      expect(await lostCommits(system.kafkaBrokers, topic, accepted)).toEqual([]);
+      const unfinished = await unfinishedJobs(system, 8);
+      expect(unfinished.failed).toBe(0);
+      expect(unfinished.active).toBe(0);
+      // Everything it held was finished by it, not found stalled after its lock ran out.
+      const stalls = await stallRecords(redis, system.prefix, 100);
+      expect(stalls.map((s) => s.worker)).not.toContain(workerName(leaving.pid));
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -213,4 +213,6 @@ export type CliConfig = CommonConfig;
 export interface ConfigDeps {
   /** Reads a UTF-8 text file. Default `fs.readFileSync(path, 'utf8')`. */
   readFile?: (path: string) => string;
+  /** The heap limit of the process the role runs in, bytes. Default this process's (V8's). */
+  heapLimitBytes?: number;
 }

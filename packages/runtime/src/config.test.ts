@@ -136,6 +136,25 @@ describe('loadIngestConfig', () => {
     ).toBe('must be a whole number of seconds from 1 to 1800, without a unit (got "5m")');
   });
 
+  it('refuses an INGEST_MAX_BYTES_IN_FLIGHT whose bodies the heap could not hold', () => {
+    const heap = { heapLimitBytes: 512 * 1024 * 1024 };
+    const env = (inFlight: number) => ({
+      INGEST_SECRETS: SECRET,
+      INGEST_MAX_BYTES_IN_FLIGHT: String(inFlight),
+    });
+    expect(loadIngestConfig(env(128 * 1024 * 1024), heap).maxBytesInFlight).toBe(134_217_728);
+    expect(
+      messageOf(
+        problemsOf(() => loadIngestConfig(env(512 * 1024 * 1024), heap)),
+        'INGEST_MAX_BYTES_IN_FLIGHT',
+      ),
+    ).toMatch(
+      /^must be at most 134217728: bodies take about 4 times their size in heap .* heap limit is 512 MiB .*\(got "536870912"\)$/,
+    );
+    // The default fits the roles' heap (--max-old-space-size=512).
+    expect(loadIngestConfig({ INGEST_SECRETS: SECRET }, heap).maxBytesInFlight).toBe(67_108_864);
+  });
+
   it('refuses a REDIS_WAIT_TIMEOUT of 0, which Redis takes as waiting for ever', () => {
     expect(() => loadIngestConfig({ INGEST_SECRETS: SECRET, REDIS_WAIT_TIMEOUT: '0ms' })).toThrow(
       'REDIS_WAIT_TIMEOUT: must be a duration above zero',

@@ -1,12 +1,7 @@
 import { z } from 'zod';
-import {
-  KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
-  RECORD_FRAMING_BYTES,
-  singleCommitBodyLimit,
-} from '@commitlog/core';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RECORD_FRAMING_BYTES } from '@commitlog/core';
 import { DASHBOARD_USERS_RULE, dashboardUsers } from './dashboard-users.ts';
-import type { ConfigProblem } from './config-error.ts';
-import { kafkaSaslProblems } from './kafka-sasl-checks.ts';
+import { ingestCrossChecks, processHeapLimitBytes, workerCrossChecks } from './cross-checks.ts';
 import { readKafkaTls, readRedisTls } from './tls-config.ts';
 import { readRoutesFile } from './routes-file.ts';
 import type {
@@ -220,29 +215,7 @@ export function loadIngestConfig(env: Env, deps: ConfigDeps = {}): IngestConfig 
   const { values, problems } = readEnv(INGEST_ENV, env);
   const redisTls = readRedisTls(values, deps, problems);
   const routes = readRoutesFile(values.ROUTES_FILE, deps, problems);
-  const {
-    MAX_COMMIT_BYTES: commit,
-    MAX_BATCH_BYTES: batch,
-    INGEST_MAX_BYTES_IN_FLIGHT: inFlight,
-  } = values;
-  if (commit !== undefined && batch !== undefined && batch < singleCommitBodyLimit(commit)) {
-    problems.push({
-      variable: 'MAX_BATCH_BYTES',
-      message: `must be at least ${singleCommitBodyLimit(commit)}, the body of one commit of MAX_COMMIT_BYTES (${commit}) as base64 in JSON, or a batch could not carry one (got "${batch}")`,
-    });
-  }
-  if (batch !== undefined && inFlight !== undefined && inFlight < batch) {
-    problems.push({
-      variable: 'INGEST_MAX_BYTES_IN_FLIGHT',
-      message: `must be at least MAX_BATCH_BYTES (${batch}), or a full batch would wait for an idle ingest (got "${inFlight}")`,
-    });
-  }
-  if (values.INGEST_OPS_PORT !== undefined && values.INGEST_OPS_PORT === values.INGEST_PORT) {
-    problems.push({
-      variable: 'INGEST_OPS_PORT',
-      message: `must differ from INGEST_PORT: probes and scrapes have a server of their own, which a flood of hook connections cannot crowd out (got "${values.INGEST_OPS_PORT}")`,
-    });
-  }
+  problems.push(...ingestCrossChecks(values, deps.heapLimitBytes ?? processHeapLimitBytes()));
   const v = complete(values, problems);
   return {
     ...common(v),
@@ -307,33 +280,6 @@ export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig 
     routesFile: v.ROUTES_FILE,
     routes,
   };
-}
-
-function workerCrossChecks(
-  values: Partial<EnvValues<typeof WORKER_ENV.shape>>,
-  env: Env,
-): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const {
-    WORKER_CONCURRENCY: concurrency,
-    LANES: lanes,
-    RETRY_BASE: base,
-    RETRY_MAX: max,
-  } = values;
-  if (concurrency !== undefined && lanes !== undefined && concurrency > lanes) {
-    problems.push({
-      variable: 'WORKER_CONCURRENCY',
-      message: `must be at most LANES (${lanes}): a worker delivers each lane one job at a time (got "${concurrency}")`,
-    });
-  }
-  if (base !== undefined && max !== undefined && base > max) {
-    problems.push({
-      variable: 'RETRY_MAX',
-      message: `must be at least RETRY_BASE (${base} ms) (got ${max} ms)`,
-    });
-  }
-  problems.push(...kafkaSaslProblems(values, env));
-  return problems;
 }
 
 /** Reads and checks the dashboard's configuration; throws a `ConfigError` naming every bad variable. */

@@ -286,6 +286,14 @@ describe('POST /v1/commits', () => {
       expect(error.message).not.toContain('secret-value');
     });
 
+    it('answers INVALID_JSON naming a field given twice, which JSON.parse would quietly drop', async () => {
+      const body = json(wireCommit());
+      const twice = `${body.slice(0, -1)},"op":"delete"}`;
+      const response = await handlers().postCommit(request(twice));
+      const error = expectError(response, 400, 'INVALID_JSON', 'op');
+      expect(error.message).toMatch(/^op: given twice in the same object/);
+    });
+
     it('answers INVALID_JSON for a body that is not UTF-8', async () => {
       const response = await handlers().postCommit(
         request(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])),

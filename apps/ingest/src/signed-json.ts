@@ -9,6 +9,7 @@ import { errorResponse, type HttpResponse } from './http-response.ts';
 import { jsonMediaTypeProblem } from './json-media-type.ts';
 import { BodyBudgetSpentError, ingestBusy } from './body-budget.ts';
 import { BodyTooLargeError } from './read-raw-body.ts';
+import { repeatedNamePath } from './repeated-names.ts';
 
 export interface SignedJsonOptions {
   /** Largest body accepted, bytes. */
@@ -32,7 +33,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * 415 media type, 413 declared body size, 401 signature header (missing, malformed or out of its
  * time window: before the body is read, so that a client without one cannot hold the body
  * budget), 413 body size while reading, 401 signature of the exact raw bytes (before parsing),
- * 400 `INVALID_JSON`. `JSON.parse` makes `__proto__` an
+ * 400 `INVALID_JSON` (also for a name given twice in one object, with its path). `JSON.parse` makes `__proto__` an
  * own property, never the prototype, and the commit schema refuses unknown fields, so a hostile
  * key cannot reach `Object.prototype`.
  *
@@ -80,8 +81,9 @@ export async function readSignedJson(
       errorResponse(400, 'INVALID_JSON', 'request body is not valid UTF-8', { path: '' }),
     );
   }
+  let json: unknown;
   try {
-    return { ok: true, json: JSON.parse(text) as unknown };
+    json = JSON.parse(text);
   } catch (error) {
     // JSON.parse's message quotes the body, which may hold payment data: say only where.
     const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
@@ -90,6 +92,18 @@ export async function readSignedJson(
       errorResponse(400, 'INVALID_JSON', `request body is not valid JSON${where}`, { path: '' }),
     );
   }
+  const repeated = repeatedNamePath(text);
+  if (repeated !== undefined) {
+    return refuse(
+      errorResponse(
+        400,
+        'INVALID_JSON',
+        `${repeated}: given twice in the same object; JSON.parse would keep only the last, so which one is meant is unclear`,
+        { path: repeated },
+      ),
+    );
+  }
+  return { ok: true, json };
 }
 
 function refuse(response: HttpResponse): SignedJson {

@@ -24,7 +24,7 @@ export {
   type KeyAddress,
   type Sibling,
 } from './commit-schema.ts';
-export { ValidationError, type ValidationErrorCode } from './validation-error.ts';
+export { formatPath, ValidationError, type ValidationErrorCode } from './validation-error.ts';
 export { parseBatch, parseCommit, parseKeyAddress } from './parse-commit.ts';
 export {
   assertCommitSize,

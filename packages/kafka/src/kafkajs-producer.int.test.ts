@@ -8,6 +8,7 @@ import {
   type TestTopic,
 } from '@commitlog/testkit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { JAVA_MURMUR2, JAVA_PARTITIONS } from '../test/java-murmur2.ts';
 import type { KafkaConnection } from './kafka-connection.ts';
 import { KafkaProduceError } from './kafka-errors.ts';
 import { createKafkajsProducer } from './kafkajs-producer.ts';
@@ -97,52 +98,21 @@ describe.each(IMPLEMENTATIONS)('%s producer against the local broker', (_name, c
   });
 
   it('puts a key on the partition the Java client would', async () => {
-    // The Java producer's partition of a keyed record: Utils.toPositive(Utils.murmur2(key)) % n
-    // (BuiltInPartitioner.partitionForKey). Computed with Kafka's own code: a class calling
-    // org.apache.kafka.common.utils.Utils from kafka-clients-3.9.2.jar (the jars that
-    // infra/kafka/kafka.sh fetches; `bash infra/kafka/kafka.sh classpath`), run on Java 17. Keys
-    // cover murmur2's 1-, 2- and 3-byte tails and none, bytes >= 0x80 in the tail and in the
-    // 4-byte blocks, and longer keys. Twelve partitions: with three, a port that sign-extends the
-    // tail bytes lands every one of these keys where Java does (and with a power of two, one that
-    // masks the hash with >>> 0 instead of & 0x7fffffff would too).
-    const PARTITIONS = 12;
-    const utf8 = (text: string) => Buffer.from(text, 'utf8');
-    const hex = (bytes: string) => Buffer.from(bytes, 'hex');
-    const expected: [key: Buffer, murmur2: number, partition: number][] = [
-      [utf8('a'), -1563381124, 4],
-      [utf8('ab'), 316155434, 2],
-      [utf8('abc'), 479470107, 3],
-      [utf8('txn-1'), -2033667290, 6],
-      [utf8('txn-12'), -1281745459, 1],
-      [utf8('txn-123'), -1467011417, 3],
-      [utf8('txn-1234'), -1820420633, 3],
-      [hex('80'), 857690492, 8],
-      [hex('fffe'), 1717632651, 3],
-      [hex('80c3ff'), 597124974, 6],
-      [hex('fffe008041'), -126485578, 10],
-      [utf8('ключ'), 2122343024, 8], // d0 ba d0 bb d1 8e d1 87: every byte >= 0x80
-      [utf8('café'), -1358007374, 6], // 63 61 66 c3 a9
-      [
-        utf8('riak.default.transactions/customer-000042/txn-2026-11-24T12:00:00.123456Z'),
-        -1303641799,
-        1,
-      ], // 73 bytes
-      [Buffer.from(allBytes), -1948347274, 10], // 0x00 to 0xff
-      [Buffer.from(Array.from({ length: 255 }, (_, i) => 255 - i)), -788971837, 7], // 0xff to 0x01
-    ];
-    const wide = await createTestTopic({ prefix: 'partitioner', partitions: PARTITIONS });
+    // Kafka's own values (test/java-murmur2.ts): twelve partitions, keys of every tail length.
+    const expected = JAVA_MURMUR2;
+    const wide = await createTestTopic({ prefix: 'partitioner', partitions: JAVA_PARTITIONS });
     try {
       const collector = await wide.collect();
       await producer.send(
-        expected.map(([key]) => ({ topic: wide.name, key, value: null, headers: {} })),
+        expected.map(({ key }) => ({ topic: wide.name, key, value: null, headers: {} })),
       );
       await waitFor(() => collector.records.length === expected.length, { timeoutMs: 30_000 });
       const got = new Map(
         collector.records.map((r) => [Buffer.from(r.key ?? []).toString('hex'), r.partition]),
       );
-      for (const [key, murmur2, partition] of expected) {
+      for (const { key, murmur2, partition } of expected) {
         // The Java client's arithmetic on the hash, so that the table checks itself.
-        expect((murmur2 & 0x7fffffff) % PARTITIONS).toBe(partition);
+        expect((murmur2 & 0x7fffffff) % JAVA_PARTITIONS).toBe(partition);
         expect(got.get(key.toString('hex')), key.toString('hex')).toBe(partition);
       }
     } finally {

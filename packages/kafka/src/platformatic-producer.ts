@@ -1,5 +1,5 @@
 import type { KafkaRecord } from '@commitlog/core';
-import { compatibilityPartitioner, Producer, type MessageToProduce } from '@platformatic/kafka';
+import { Producer, type MessageToProduce } from '@platformatic/kafka';
 import type { Socket } from 'node:net';
 import {
   brokerTimeout,
@@ -9,6 +9,7 @@ import {
 } from './kafka-connection.ts';
 import { toKafkaProduceError } from './kafka-errors.ts';
 import { distinguishMissingTopic, type TopicStanding } from './missing-topic.ts';
+import { javaKeyPartitioner } from './murmur2.ts';
 import { apiIdOf, failureMessage } from './platformatic-errors.ts';
 import { isBeingReset, resetSocket } from './socket-reset.ts';
 import type { RecordProducer } from './record-producer.ts';
@@ -101,7 +102,8 @@ export async function createPlatformaticProducer(
       retryDelay: 100,
       idempotent: false,
       acks: -1,
-      partitioner: compatibilityPartitioner,
+      // The Java client's partition (as compatibilityPartitioner), by a murmur2 in linear time.
+      partitioner: javaKeyPartitioner,
       // As kafkajs and the Java producer do: a new bucket's topic is created on its first record
       // where the broker allows it (auto.create.topics.enable); where it does not, the send fails
       // as retriable and the lane retries until someone creates the topic.

@@ -119,6 +119,17 @@ describe('status and redrive', () => {
       /^commitlog: redrive: no failed delivery has the id no-such-commit [^\n]+\n$/,
     );
 
+    // A QUEUE_PREFIX (or database) where commitlog never ran: not "0 re-driven", exit 0.
+    const elsewhere = await commitlog(
+      { ...env, QUEUE_PREFIX: uniqueName('typo') },
+      'redrive',
+      '--all',
+    );
+    expect(elsewhere.status).toBe(1);
+    expect(elsewhere.stderr).toMatch(
+      /^commitlog: redrive: no commitlog lanes under QUEUE_PREFIX "typo[^"]*" on this Redis [^\n]+\n$/,
+    );
+
     const noBucket = await commitlog(env, 'redrive', '--bucket', 'no-such-bucket');
     expect(noBucket.status).toBe(1);
     expect(noBucket.stderr).toMatch(

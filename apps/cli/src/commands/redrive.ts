@@ -148,6 +148,14 @@ export async function redrive(options: RedriveOptions): Promise<void> {
   const redis = await connectCliRedis(config);
   try {
     const recorded = await readLaneCount(redis, config.queuePrefix);
+    // Every ingest and worker records LANES under its prefix as it starts: none recorded means
+    // none ever ran here, and "0 re-driven" would hide a mistyped QUEUE_PREFIX or database.
+    if (recorded === undefined) {
+      throw new CliError(
+        'NOT_FOUND',
+        `redrive: no commitlog lanes under QUEUE_PREFIX "${config.queuePrefix}" on this Redis (no ingest or worker ever ran with it): check QUEUE_PREFIX and the database in REDIS_URL`,
+      );
+    }
     const count = lanesToCover(recorded, config.lanes);
     const lanes = Array.from({ length: count }, (_, lane) => lane);
     const result = await redriveFailed(

@@ -11,13 +11,15 @@ import {
   UnsafeRedisError,
 } from '@commitlog/queue';
 import {
-  errorKind,
   createMetricsRegistry,
+  ERROR_LOG_INTERVAL_MS,
+  errorKind,
   notReadyOnceStopping,
+  redisErrorLogger,
   startOpsServer,
+  throttledWarn,
   type Logger,
   type Readiness,
-  throttledWarn,
   type WorkerConfig,
 } from '@commitlog/runtime';
 import { hostname } from 'node:os';
@@ -69,9 +71,6 @@ function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordPr
   });
 }
 
-/** The shortest time between two log lines of the same kind of error (see `throttledWarn`). */
-const ERROR_LOG_INTERVAL_MS = 60_000;
-
 /**
  * Starts a delivery worker for every lane. Everything it opens is closed by `close()`. `stopped`,
  * aborted while it starts, ends its wait for Redis: the start-up then fails, having closed what
@@ -100,7 +99,7 @@ export async function startWorker(
     connectionName: 'commitlog-worker',
     tlsCa: config.redisTlsCa,
     tlsClient: config.redisTlsClient,
-    onError: (err) => warn(`redis:${errorKind(err)}`, { err }, 'redis connection error'),
+    onError: redisErrorLogger(logger, 'redis connection error'),
   });
   // QUIT to a Redis that is not up waits in the client's queue for as long as Redis stays away:
   // a stop while the start-up waits for it drops the connection instead.
@@ -143,6 +142,7 @@ export async function startWorker(
     connection,
     prefix: config.queuePrefix,
     lanes,
+    failedRetentionMs: config.failedRetentionMs,
     readLaneCount: readRecordedLanes,
   });
   let readiness: (() => Promise<Readiness>) | undefined;

@@ -30,6 +30,7 @@ describe('worker metrics', () => {
       connection: connected,
       prefix: 'test',
       lanes: [0, 1],
+      failedRetentionMs: 14 * 86_400_000,
       readBacklogs: () =>
         Promise.resolve([backlogOf(0, 3, 1500), backlogOf(1, 0, undefined, true, 4, 86_400_000)]),
     });
@@ -43,6 +44,7 @@ describe('worker metrics', () => {
     expect(text).toContain('commitlog_lane_failed_commits{lane="1",service="worker"} 4');
     expect(text).toContain('commitlog_lane_oldest_failed_seconds{lane="0",service="worker"} 0');
     expect(text).toContain('commitlog_lane_oldest_failed_seconds{lane="1",service="worker"} 86400');
+    expect(text).toContain('commitlog_failed_retention_seconds{service="worker"} 1209600');
   });
 
   it('exports each known failure reason at 0 from the start, so the first failure is an increase', async () => {

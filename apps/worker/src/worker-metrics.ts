@@ -32,6 +32,11 @@ export function createWorkerMetrics(options: {
   connection: RedisConnection;
   prefix: string;
   lanes: readonly number[];
+  /**
+   * FAILED_RETENTION, ms: exported as `commitlog_failed_retention_seconds`, so that the alert on
+   * failures about to be removed follows the setting. Not exported without it.
+   */
+  failedRetentionMs?: number;
   /** How long a scrape waits for the backlog reading, ms. Default 2000. */
   backlogTimeoutMs?: number;
   /** The clock, epoch ms. Default `Date.now`. */
@@ -172,6 +177,14 @@ export function createWorkerMetrics(options: {
     registers,
     collect,
   });
+
+  if (options.failedRetentionMs !== undefined) {
+    new Gauge({
+      name: 'commitlog_failed_retention_seconds',
+      help: 'FAILED_RETENTION: how long a failed commit is kept for re-drive, then removed.',
+      registers,
+    }).set(options.failedRetentionMs / 1000);
+  }
 
   return {
     delivered(_lane, ms) {

@@ -323,6 +323,25 @@ describe('delivery views on the real Redis', () => {
     ]);
   });
 
+  it('gives a re-driven commit a fresh start: no retry progress, no count of earlier stalls', async () => {
+    const stop = await workers([13], failing);
+    await enqueuer.enqueue(job(13, 0));
+    await waitFor(async () => (await failedCount([13])) === 1, { description: 'the failure' });
+    await stop();
+    // As BullMQ counts a job whose worker died holding it (moveStalledJobsToWait).
+    const key = `${space.prefix}:${laneQueueName(13)}:c-13-0`;
+    await producer.hset(key, 'stc', 3);
+    expect((await queue(13).getJob('c-13-0'))?.stalledCounter).toBe(3);
+
+    expect(await redrive(producer, space.prefix, [13], { jobId: 'c-13-0' }, Date.now())).toEqual({
+      redriven: 1,
+      skipped: 0,
+    });
+    const redriven = await queue(13).getJob('c-13-0');
+    expect(redriven?.stalledCounter).toBe(0);
+    expect(redriven?.progress).toEqual({});
+  });
+
   it('counts a re-driven commit as waiting since its re-drive, not since it was accepted', async () => {
     const stop = await workers([10], failing);
     await enqueuer.enqueue(job(10, 0));

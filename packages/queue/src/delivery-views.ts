@@ -136,15 +136,17 @@ export async function stallRecords(
 }
 
 /**
- * Gives a failed job its re-driven data and clears its retry progress, only while it is still in
- * the failed set. Two re-drives of one job (a double click, the CLI beside the dashboard) both read
- * it as failed; the one that comes second must not reset the progress, nor the TTL, of a delivery
- * the first has already handed back to a worker.
+ * Gives a failed job its re-driven data and clears its retry progress and BullMQ's count of its
+ * stalls (`stc`), only while it is still in the failed set: a re-driven commit starts afresh, and
+ * a stall before its re-drive must not cost it its try at its new TTL (deliver-commit.ts). Two
+ * re-drives of one job (a double click, the CLI beside the dashboard) both read it as failed; the
+ * one that comes second must not reset the progress, nor the TTL, of a delivery the first has
+ * already handed back to a worker.
  */
 const PREPARE_REDRIVE = luaScript(`
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], 'data', ARGV[2], 'progress', '{}')
+redis.call('HSET', KEYS[2], 'data', ARGV[2], 'progress', '{}', 'stc', 0)
 return 1
 `);
 

@@ -10,10 +10,9 @@ import {
 import {
   createMetricsRegistry,
   drainServer,
-  errorKind,
   listenOn,
+  redisErrorLogger,
   startOpsServer,
-  throttledWarn,
   verifyPassword,
   withTimeout,
   type DashboardConfig,
@@ -35,9 +34,6 @@ import { createSessionCodec } from './session.ts';
 const FAILED_REASONS_CACHE_MS = 10_000;
 
 /** A running dashboard. */
-/** The shortest time between two log lines of the same kind of Redis error. */
-const REDIS_ERROR_LOG_INTERVAL_MS = 60_000;
-
 export interface RunningDashboard {
   port: number;
   opsPort: number;
@@ -53,7 +49,6 @@ export async function startDashboard(
   config: DashboardConfig,
   logger: Logger,
 ): Promise<RunningDashboard> {
-  const warnRedis = throttledWarn(logger, REDIS_ERROR_LOG_INTERVAL_MS);
   const connection = createRedisConnection({
     url: config.redisUrl,
     role: 'producer',
@@ -61,8 +56,8 @@ export async function startDashboard(
     tlsCa: config.redisTlsCa,
     tlsClient: config.redisTlsClient,
     // At warn, as the other roles do: the dashboard's probe is /healthz, so its log is where a
-    // wrong password or a Redis outage shows. One line a minute per kind of error.
-    onError: (err) => warnRedis(`redis:${errorKind(err)}`, { err }, 'Redis connection error'),
+    // wrong password or a Redis outage shows.
+    onError: redisErrorLogger(logger, 'Redis connection error'),
   });
   const queues = openBoardQueues(connection, config.queuePrefix, config.lanes);
   if (config.sessionSecret === undefined) {

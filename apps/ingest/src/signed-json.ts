@@ -33,9 +33,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * 415 media type, 413 declared body size, 401 signature header (missing, malformed or out of its
  * time window: before the body is read, so that a client without one cannot hold the body
  * budget), 413 body size while reading, 401 signature of the exact raw bytes (before parsing),
- * 400 `INVALID_JSON` (also for a name given twice in one object, with its path). `JSON.parse` makes `__proto__` an
- * own property, never the prototype, and the commit schema refuses unknown fields, so a hostile
- * key cannot reach `Object.prototype`.
+ * 400 `INVALID_JSON` (also for a name given twice in one object, with its path). `JSON.parse`
+ * makes `__proto__` an own property, never the prototype, and the commit schema refuses unknown
+ * fields, so a hostile key cannot reach `Object.prototype`.
  *
  * A client that goes away mid-body rejects with `BodyAbortedError`: there is no one to answer.
  */

@@ -12,10 +12,10 @@ import type { Logger } from '@commitlog/runtime';
 import { classifyError } from './classify-error.ts';
 import type { RecordGatherer } from './record-gatherer.ts';
 
-/** What the delivery reports; the worker's metrics implement it. */
 /** The failure reason of a job that cannot even be turned into a Kafka record. */
 export const POISON_REASON = 'poison';
 
+/** What the delivery reports; the worker's metrics implement it. */
 export interface DeliveryEvents {
   delivered(lane: number, commitToKafkaMs: number): void;
   retried(lane: number, reason: string): void;
@@ -33,13 +33,6 @@ export interface DeliveryDeps {
 }
 
 /**
- * Delivers one commit job: maps it to its Kafka record, produces it, and decides what happens on
- * failure: hold the lane and retry with backoff until the commit's TTL, or fail for good.
- * The job's followers (the lane's next jobs) ride in the same produce request when they can;
- * when that request fails, the job is delivered alone and the followers wait for their turn, so
- * that a follower's trouble (a record too large, a topic that refuses it) is never the job's.
- */
-/**
  * When a commit entered its lane last (epoch ms): its acceptance, or its re-drive. Its TTL counts
  * from then, and so does its commit→Kafka time: a failure re-driven after days is not days slow.
  */
@@ -47,6 +40,13 @@ function queuedAtMs(data: CommitJobData): number {
   return Date.parse(data.redrivenAt ?? data.receivedAt);
 }
 
+/**
+ * Delivers one commit job: maps it to its Kafka record, produces it, and decides what happens on
+ * failure: hold the lane and retry with backoff until the commit's TTL, or fail for good.
+ * The job's followers (the lane's next jobs) ride in the same produce request when they can;
+ * when that request fails, the job is delivered alone and the followers wait for their turn, so
+ * that a follower's trouble (a record too large, a topic that refuses it) is never the job's.
+ */
 export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Promise<LaneOutcome> {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;

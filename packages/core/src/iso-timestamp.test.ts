@@ -27,7 +27,7 @@ describe('isoTimestampMicros', () => {
     expect(isoTimestampMicros('0099-12-31T23:59:59Z')).toBe(
       (Date.UTC(2099, 11, 31, 23, 59, 59) - cycles) * 1000,
     );
-    // Leap days by the year's own rule: 0 and 4 are leap years; 1 and 100 are not, 1900 neither.
+    // Leap days by the year's own rule: 0 and 4 are leap years; 1 and 100 are not.
     expect(isoTimestampMicros('0000-02-29T00:00:00Z')).toBeDefined();
     expect(isoTimestampMicros('0004-02-29T00:00:00Z')).toBeDefined();
     expect(isoTimestampMicros('0001-02-29T00:00:00Z')).toBeUndefined();

@@ -76,8 +76,9 @@ function resetWhenDestroyed(socket: Socket): void {
  * The @platformatic/kafka implementation of `RecordProducer`, the same contract as kafkajs's:
  * acks=all (this client's default is the leader alone, so it is set on every send), one produce
  * request in flight (sends are queued here), not idempotent, and the Java client's partitioner
- * (`compatibilityPartitioner`; the client's default masks murmur2 differently, which would put a
- * key on another partition than kafkajs and Java do, and break per-key order across a switch),
+ * (`javaKeyPartitioner`, what the client's `compatibilityPartitioner` gives, in linear time; the
+ * client's default masks murmur2 differently, which would put a key on another partition than
+ * kafkajs and Java do, and break per-key order across a switch),
  * and topics created on first use where the broker allows it (this client's default is not to).
  * A connection that timed out, or that an abandoned send went out on, is reset (socket-reset.ts).
  */

@@ -37,7 +37,13 @@ export {
 export { formatAge, formatTime, shorten } from './human-format.ts';
 export { drainServer, listenOn } from './http-server.ts';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.ts';
-export { errorKind, throttledWarn, type ThrottledWarn } from './throttled-log.ts';
+export {
+  ERROR_LOG_INTERVAL_MS,
+  errorKind,
+  redisErrorLogger,
+  throttledWarn,
+  type ThrottledWarn,
+} from './throttled-log.ts';
 export {
   Counter,
   createCounter,
@@ -77,6 +83,7 @@ export {
 } from './shutdown.ts';
 export {
   ROLE_NODE_ARGS,
+  roleHeapLimitBytes,
   roleNodeFlags,
   roleProcessEnv,
   type RoleName,

@@ -51,9 +51,10 @@ function json(status: number, body: unknown): Answer {
 }
 
 /**
- * The operations endpoints of a process that has no web framework (the worker): `GET /healthz`,
- * `GET /readyz` and `GET /metrics` (HEAD too), built on the same handlers the ingest mounts in
- * express. Readiness changes are logged once each, not on every probe.
+ * The operations endpoints on a server of their own (the worker's only server; the dashboard's
+ * and the ingest's beside their main one, so that neither's connections crowd probes out):
+ * `GET /healthz`, `GET /readyz` and `GET /metrics` (HEAD too), built on the same handlers the
+ * ingest also mounts in express. Readiness changes are logged once each, not on every probe.
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const { logger } = options;

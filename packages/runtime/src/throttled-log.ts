@@ -50,3 +50,21 @@ export function errorKind(error: Error): string {
   if (typeof code === 'string') return code;
   return `${error.name}: ${error.message.replace(/[0-9a-f]{8,}|[\w-]*\d[\w-]*/gi, '#')}`;
 }
+
+/** The shortest time between two log lines of the same kind of error, ms. */
+export const ERROR_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * A Redis connection's `onError` for a role: one warn line per kind of error (`errorKind`) a
+ * minute. ioredis reports every failed reconnect, and every lane's connection repeats it; one
+ * line when Redis goes away, one a minute while it stays away, and one for each new kind of
+ * refusal (a wrong password after a timeout) is what an operator needs.
+ */
+export function redisErrorLogger(
+  logger: Pick<Logger, 'warn'>,
+  message: string,
+  intervalMs = ERROR_LOG_INTERVAL_MS,
+): (error: Error) => void {
+  const warn = throttledWarn(logger, intervalMs);
+  return (err) => warn(`redis:${errorKind(err)}`, { err }, message);
+}

@@ -8,6 +8,7 @@ import {
 import { createLogger, loadIngestConfig, type IngestConfig } from '@commitlog/runtime';
 import {
   createTestQueuePrefix,
+  freePort,
   startPrivateRedis,
   waitFor,
   type PrivateRedis,
@@ -15,7 +16,7 @@ import {
   type TestQueuePrefix,
 } from '@commitlog/testkit';
 import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startIngest, type RunningIngest } from './start-ingest.ts';
 import { post, httpRequest, type TestResponse } from './test-http.ts';
@@ -304,6 +305,31 @@ describe('ingest against the real Redis', () => {
     expect(ready.json).toMatchObject({ ready: true, checks: { redis: { ok: true } } });
     const metrics = await httpRequest(`${ops}/metrics`);
     expect(metrics.text).toMatch(/^commitlog_ingest_connections_dropped_total\{[^}]*\} [1-9]/m);
+  });
+
+  it('fails to start when its ops port is taken, naming it, with no port left open and Redis closed', async () => {
+    const holder = createServer();
+    holder.listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    cleanups.push(() => new Promise((resolve) => holder.close(resolve)));
+    const busy = (holder.address() as AddressInfo).port;
+    // A Redis of its own, to count the ingest's connections to it.
+    const redis = await privateRedis();
+    const queue = createTestQueuePrefix({ redisUrl: redis.url });
+    cleanups.push(() => queue.cleanup());
+    const commitPort = await freePort();
+    const config = { ...testConfig(queue.redisUrl, queue.prefix), port: commitPort, opsPort: busy };
+    const { logger } = captureLogger();
+    await expect(startIngest(config, logger)).rejects.toThrow(
+      new RegExp(`127\\.0\\.0\\.1:${busy}\\b`),
+    );
+    // The commit port was never opened, and the Redis connection is closed.
+    await expect(httpRequest(`http://127.0.0.1:${commitPort}/healthz`)).rejects.toThrow();
+    await waitFor(
+      async () =>
+        !((await queue.redis.call('CLIENT', 'LIST')) as string).includes('name=commitlog-ingest'),
+      { timeoutMs: 10_000, description: "the ingest's Redis connection closed" },
+    );
   });
 
   it('is ready on a safe Redis', async () => {

@@ -12,8 +12,10 @@ import {
 import {
   createMetricsRegistry,
   drainServer,
+  ERROR_LOG_INTERVAL_MS,
   listenOn,
   notReadyOnceStopping,
+  redisErrorLogger,
   sharedReadiness,
   startOpsServer,
   throttledWarn,
@@ -71,7 +73,10 @@ export async function startIngest(
     connectionName: 'commitlog-ingest',
     tlsCa: config.redisTlsCa,
     tlsClient: config.redisTlsClient,
-    onError: redisErrorLogger(logger),
+    onError: redisErrorLogger(
+      logger,
+      'Redis connection error; commits are answered 503 while Redis is away',
+    ),
   });
   const safety = watchRedisSafety(connection, logger);
   const memory = watchRedisMemory(() => readRedisMemory(connection), logger);
@@ -162,7 +167,7 @@ export async function startIngest(
   });
 
   const countDrop = droppedConnectionsCounter(registry);
-  const warnDrop = throttledWarn(logger, 60_000);
+  const warnDrop = throttledWarn(logger, ERROR_LOG_INTERVAL_MS);
   const server = createIngestServer(app, {
     maxConnections: config.maxConnections,
     onDrop: () => {
@@ -174,9 +179,25 @@ export async function startIngest(
       );
     },
   });
+  // Probes and scrapes on a server of their own: past INGEST_MAX_CONNECTIONS the commit server
+  // closes new connections as it accepts them, and a kubelet's probes among them would take a
+  // busy but healthy ingest out of its Service, then restart it with requests in flight. Started
+  // first, so that a port taken fails the start-up before any commit is taken.
+  const ops = await startOpsServer({
+    host: config.host,
+    port: config.opsPort,
+    registry,
+    readiness: notReadyOnceStopping(readiness, () => closing),
+    logger,
+  }).catch(async (error: unknown) => {
+    await enqueuer.close();
+    await disconnect();
+    throw error;
+  });
   try {
     await listenOn(server, config.host, config.port);
   } catch (error) {
+    await ops.close();
     await enqueuer.close();
     await disconnect();
     throw error;
@@ -187,21 +208,6 @@ export async function startIngest(
     logger.error({ err }, 'the ingest server could not accept a connection'),
   );
   const port = (server.address() as AddressInfo).port;
-  // Probes and scrapes on a server of their own: past INGEST_MAX_CONNECTIONS the commit server
-  // closes new connections as it accepts them, and a kubelet's probes among them would take a
-  // busy but healthy ingest out of its Service, then restart it with requests in flight.
-  const ops = await startOpsServer({
-    host: config.host,
-    port: config.opsPort,
-    registry,
-    readiness: notReadyOnceStopping(readiness, () => closing),
-    logger,
-  }).catch(async (error: unknown) => {
-    await drainServer(server, 0, logger);
-    await enqueuer.close();
-    await disconnect();
-    throw error;
-  });
 
   let closed: Promise<void> | undefined;
   return {
@@ -219,14 +225,4 @@ export async function startIngest(
       return closed;
     },
   };
-}
-
-/**
- * ioredis reports every failed reconnect; one line when Redis goes away (and one a minute while
- * it stays away) is what an operator needs.
- */
-function redisErrorLogger(logger: Logger): (error: Error) => void {
-  const warn = throttledWarn(logger, 60_000);
-  return (err) =>
-    warn('redis', { err }, 'Redis connection error; commits are answered 503 while Redis is away');
 }

@@ -5,7 +5,11 @@ const local: UpSummary = {
   redisUrl: undefined,
   kafka: { brokers: ['127.0.0.1:9092'], clientId: 'commitlog-worker', ssl: false },
   roles: {
-    ingest: { address: 'http://127.0.0.1:8080', log: '/r/.data/logs/ingest.log' },
+    ingest: {
+      address: 'http://127.0.0.1:8080',
+      opsAddress: 'http://127.0.0.1:8084',
+      log: '/r/.data/logs/ingest.log',
+    },
     worker: { address: 'http://127.0.0.1:8082', log: '/r/.data/logs/worker.log' },
     dashboard: { address: 'http://127.0.0.1:8081', log: '/r/.data/logs/dashboard.log' },
   },
@@ -20,6 +24,12 @@ describe("commitlog up's ready lines", () => {
       'ready: press Ctrl-C to stop ingest, worker and dashboard (bash infra/down.sh stops Redis and Kafka)',
     );
     expect(readyLines(local).join('\n')).not.toContain('pnpm');
+  });
+
+  it('say where the ingest answers commits, and where its probes and metrics', () => {
+    expect(readyLines(local)).toContain(
+      'ingest     http://127.0.0.1:8080  (probes and metrics on http://127.0.0.1:8084; log /r/.data/logs/ingest.log)',
+    );
   });
 
   it('suggest a console consumer on the brokers the worker delivers to', () => {

@@ -6,8 +6,10 @@ export interface UpSummary {
   redisUrl: string | undefined;
   /** The Kafka the worker delivers to, as the worker read it from the environment. */
   kafka: KafkaClientConfig;
-  /** Where each role answers, and its log file. */
-  roles: Record<'ingest' | 'worker' | 'dashboard', { address: string; log: string }>;
+  /** Where each role answers, and its log file; the ingest's probes and metrics too. */
+  roles: Record<'worker' | 'dashboard', { address: string; log: string }> & {
+    ingest: { address: string; opsAddress: string; log: string };
+  };
   /** The dashboard's sign-in: `DASHBOARD_USERS` when set, else the local admin and its file. */
   dashboardUsers: { configured: true } | { configured: false; user: string; passwordFile: string };
   /** The signing secret: configured (never printed), or the local one made for this machine. */
@@ -25,7 +27,7 @@ export function readyLines(summary: UpSummary): string[] {
   const lines = [
     `redis      ${maskRedisUrl(summary.redisUrl ?? 'redis://127.0.0.1:6379')}`,
     `kafka      ${brokers}`,
-    `ingest     ${roles.ingest.address}  (log ${roles.ingest.log})`,
+    `ingest     ${roles.ingest.address}  (probes and metrics on ${roles.ingest.opsAddress}; log ${roles.ingest.log})`,
     `worker     ${roles.worker.address}/metrics  (log ${roles.worker.log})`,
     `dashboard  ${roles.dashboard.address}  (log ${roles.dashboard.log}; ` +
       (summary.dashboardUsers.configured

@@ -210,6 +210,8 @@ describe('commitlog up, then commitlog post', () => {
         LANES: '0',
         WORKER_PORT: 'eighty',
         INGEST_PORT: '70000',
+        // More than the ingest process's heap (512 MiB, not this one's) can hold as bodies.
+        INGEST_MAX_BYTES_IN_FLIGHT: String(200 * 1024 * 1024),
       },
       encoding: 'utf8',
       timeout: 60_000,
@@ -219,7 +221,7 @@ describe('commitlog up, then commitlog post', () => {
     expect(lines).toHaveLength(1);
     // Every role's bad variables, each named once.
     expect(lines[0]).toMatch(/^commitlog: invalid configuration: /);
-    for (const variable of ['LANES', 'WORKER_PORT', 'INGEST_PORT']) {
+    for (const variable of ['LANES', 'WORKER_PORT', 'INGEST_PORT', 'INGEST_MAX_BYTES_IN_FLIGHT']) {
       expect(lines[0]!.split(`${variable}: `)).toHaveLength(2);
     }
     // Neither Redis's nor Kafka's script ran (each prints its own lines).

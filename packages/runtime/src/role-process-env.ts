@@ -61,3 +61,21 @@ export function roleProcessEnv(role: RoleName, env: NodeJS.ProcessEnv): NodeJS.P
     MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX?.trim() || '2',
   };
 }
+
+/**
+ * The V8 heap limit a role process will have, bytes, read from the flags it is started with
+ * (its own, then NODE_OPTIONS, the last of each winning): old space plus three semi-spaces, as
+ * V8 sizes it (`heap_size_limit`). For a check made in another process (`commitlog up` checks
+ * the ingest's configuration before it starts it). Undefined when the flags set no old space.
+ */
+export function roleHeapLimitBytes(role: RoleName, env: NodeJS.ProcessEnv): number | undefined {
+  const flags = roleProcessEnv(role, env).NODE_OPTIONS ?? '';
+  const last = (name: string): number | undefined => {
+    const values = [...flags.matchAll(new RegExp(`--${name}[=\\s](\\d+)`, 'g'))];
+    const value = values.at(-1)?.[1];
+    return value === undefined ? undefined : Number(value);
+  };
+  const oldSpaceMiB = last('max-old-space-size');
+  if (oldSpaceMiB === undefined) return undefined;
+  return (oldSpaceMiB + 3 * (last('max-semi-space-size') ?? 0)) * 1024 * 1024;
+}

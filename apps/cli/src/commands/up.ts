@@ -8,6 +8,7 @@ import {
   loadDashboardConfig,
   loadIngestConfig,
   loadWorkerConfig,
+  roleHeapLimitBytes,
 } from '@commitlog/runtime';
 import { CliError } from '../cli-error.ts';
 import { configuredSecrets, keepSecret, newSecret, readKeptSecret } from '../local-secret.ts';
@@ -151,7 +152,12 @@ export async function up(options: UpOptions): Promise<void> {
     }
   };
   const worker = checked(loadWorkerConfig);
-  const ingest = checked(loadIngestConfig);
+  // The ingest's heap is the role process's (512 MiB unless NODE_OPTIONS says otherwise), not
+  // this one's: its in-flight budget is checked against that.
+  const ingestHeap = roleHeapLimitBytes('ingest', env);
+  const ingest = checked((e) =>
+    loadIngestConfig(e, ingestHeap === undefined ? {} : { heapLimitBytes: ingestHeap }),
+  );
   const dashboard = checked(loadDashboardConfig);
   // A bad INGEST_SECRETS is named by the ingest's check, which reads the same value by the same
   // rule; the CLI's own reading of it is added only should that ever not be so.
@@ -232,7 +238,11 @@ export async function up(options: UpOptions): Promise<void> {
     redisUrl: options.env.REDIS_URL,
     kafka: worker.kafka,
     roles: {
-      ingest: { address: addresses.ingest, log: logOf('ingest') },
+      ingest: {
+        address: addresses.ingest,
+        opsAddress: reachable({ host: ingest.host, port: ingest.opsPort }),
+        log: logOf('ingest'),
+      },
       worker: { address: addresses.worker, log: logOf('worker') },
       dashboard: { address: addresses.dashboard, log: logOf('dashboard') },
     },

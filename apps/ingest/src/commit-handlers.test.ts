@@ -118,7 +118,7 @@ describe('POST /v1/commits', () => {
       duplicates: 0,
       bucket: 'transactions',
       key: 'txn-123',
-      id,
+      jobId: id,
       lane,
     });
   });

@@ -135,7 +135,7 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
       const summary: RequestSummary = {
         commits: 1,
         ...commitPlace(commit),
-        id: job.id,
+        jobId: job.id,
         lane: job.lane,
       };
       const accepted = await accept([job], summary);

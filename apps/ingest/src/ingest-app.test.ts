@@ -349,7 +349,7 @@ describe('ingest app (express wiring)', () => {
           return {
             status: 202,
             body: { id: 'c-late', lane: 3, duplicate: false },
-            summary: { commits: 1, accepted: 1, id: 'c-late', lane: 3 },
+            summary: { commits: 1, accepted: 1, jobId: 'c-late', lane: 3 },
           };
         },
         postBatch: () => new Promise(() => undefined),
@@ -368,7 +368,7 @@ describe('ingest app (express wiring)', () => {
 
     store?.();
     const line = await waitFor(() => requestLines(lines)[0]);
-    expect(line).toMatchObject({ route: '/v1/commits', aborted: true, id: 'c-late', lane: 3 });
+    expect(line).toMatchObject({ route: '/v1/commits', aborted: true, jobId: 'c-late', lane: 3 });
     const metrics = await httpRequest(`${url}/metrics`);
     expect(metrics.text).toMatch(/^commitlog_ingest_commits_accepted_total\{[^}]*\} 1$/m);
   });

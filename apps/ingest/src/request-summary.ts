@@ -16,7 +16,8 @@ export interface RequestSummary {
   bucketType?: string;
   bucket?: string;
   key?: string;
-  id?: string;
+  /** The commit id, which is its job's id: named as the worker's and dashboard's logs name it. */
+  jobId?: string;
   lane?: number;
 }
 

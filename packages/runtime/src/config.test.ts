@@ -364,6 +364,24 @@ describe('loadWorkerConfig', () => {
     }
   });
 
+  it('refuses NODE_TLS_REJECT_UNAUTHORIZED=0, which turns certificate checks off, in every role', () => {
+    for (const load of [loadWorkerConfig, loadCliConfig]) {
+      expect(
+        messageOf(
+          problemsOf(() => load({ NODE_TLS_REJECT_UNAUTHORIZED: '0' })),
+          'NODE_TLS_REJECT_UNAUTHORIZED',
+        ),
+      ).toMatch(/^must not be 0: it turns off certificate checks/);
+      expect(() => load({ NODE_TLS_REJECT_UNAUTHORIZED: '1' })).not.toThrow();
+    }
+    expect(() =>
+      loadIngestConfig({ INGEST_SECRETS: SECRET, NODE_TLS_REJECT_UNAUTHORIZED: '0' }),
+    ).toThrow(/NODE_TLS_REJECT_UNAUTHORIZED: must not be 0/);
+    expect(() => loadDashboardConfig({ NODE_TLS_REJECT_UNAUTHORIZED: '0' })).toThrow(
+      /NODE_TLS_REJECT_UNAUTHORIZED: must not be 0/,
+    );
+  });
+
   it('refuses a DEDUP_WINDOW shorter than the longest time a signed request stays valid', () => {
     expect(
       messageOf(

@@ -16,6 +16,7 @@ import type {
 import {
   complete,
   noLibraryDebugOutput,
+  noTlsVerificationOff,
   optional,
   readEnv,
   required,
@@ -108,6 +109,7 @@ const COMMON_ENV = {
   REDIS_TLS_CERT_FILE: optional(text),
   REDIS_TLS_KEY_FILE: optional(text),
   DEBUG: noLibraryDebugOutput,
+  NODE_TLS_REJECT_UNAUTHORIZED: noTlsVerificationOff,
 };
 
 const SHUTDOWN_TIMEOUT = withDefault(timerDuration(), '10s');

@@ -2,8 +2,11 @@
 // URL's password (in its userinfo or its query), signs in as the roles read the URL (percent-
 // decoded, ?password=), and leaves TLS and cluster addresses to the roles instead of refusing them.
 import { createRedisConnection } from '@commitlog/queue';
-import { startPrivateRedis } from '@commitlog/testkit';
+import { freePort, startPrivateRedis } from '@commitlog/testkit';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -74,5 +77,47 @@ describe('infra/redis/redis.sh', () => {
     expect(run.output).not.toContain('S3cret');
     expect(run.output).toContain('redis://app:***@redis.invalid:6379/0');
     expect(run.output).toContain('is not local');
+  });
+
+  it('refuses a host that is not a host name or an address, running nothing of it', () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'commitlog-redis-sh-')), 'ran');
+    for (const command of ['status', 'up']) {
+      const run = redisSh(`redis://127.0.0.1$(touch ${marker}):6379`, command);
+      expect(run.status).toBe(1);
+      expect(run.output).toContain('bad host in REDIS_URL');
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('starts a Redis whose password holds quotes, a backslash and a newline, exactly that one', async () => {
+    const password = 'a"b\\c\nloadmodule /nowhere.so';
+    const port = await freePort();
+    const url = `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+    const env = {
+      PATH: process.env.PATH,
+      REDIS_URL: url,
+      REDIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'commitlog-redis-sh-')),
+    };
+    const sh = (command: string) =>
+      spawnSync('bash', [script, command], { env, encoding: 'utf8', timeout: 30_000 });
+    const up = sh('up');
+    try {
+      expect({ status: up.status, output: `${up.stdout}${up.stderr}` }).toMatchObject({
+        status: 0,
+      });
+      const client = createRedisConnection({ url, role: 'worker', onError: () => {} });
+      try {
+        expect(await client.ping()).toBe('PONG');
+        // The directive that followed the newline was part of the password, not a directive.
+        expect(await client.call('CONFIG', 'GET', 'requirepass')).toEqual([
+          'requirepass',
+          password,
+        ]);
+      } finally {
+        client.disconnect();
+      }
+    } finally {
+      sh('down');
+    }
   });
 });

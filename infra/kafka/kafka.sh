@@ -107,6 +107,24 @@ say() { printf 'kafka: %s\n' "$*"; }
 err() { printf 'kafka: %s\n' "$*" >&2; }
 die() { local code=$1; shift; err "$*"; exit "$code"; }
 
+# The settings that reach sed (server.properties) and a shell (/dev/tcp): each must be what its
+# name says, so that no value can carry a sed command or shell code in with it.
+check_settings() {
+  local host='[A-Za-z0-9._-]+' name value
+  [[ "$KAFKA_HOST" =~ ^$host$ ]] || die 2 "KAFKA_HOST must be a host name or an IPv4 address (got \"$KAFKA_HOST\")"
+  for name in KAFKA_PORT KAFKA_ADVERTISED_PORT KAFKA_CONTROLLER_PORT KAFKA_NODE_ID \
+    KAFKA_REPLICATION_FACTOR KAFKA_MIN_INSYNC_REPLICAS; do
+    value=${!name}
+    [[ "$value" =~ ^[0-9]+$ ]] || die 2 "$name must be a number (got \"$value\")"
+  done
+  [[ "$KAFKA_AUTO_CREATE_TOPICS" =~ ^(true|false)$ ]] ||
+    die 2 "KAFKA_AUTO_CREATE_TOPICS must be true or false (got \"$KAFKA_AUTO_CREATE_TOPICS\")"
+  [[ "$KAFKA_QUORUM_VOTERS" =~ ^[0-9]+@$host:[0-9]+(,[0-9]+@$host:[0-9]+)*$ ]] ||
+    die 2 "KAFKA_QUORUM_VOTERS must be id@host:port,… (got \"$KAFKA_QUORUM_VOTERS\")"
+  [[ "$DATA" != *[\|$'\n']* ]] || die 2 "KAFKA_DATA_DIR must not hold | or a newline"
+}
+check_settings
+
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 elapsed() { local ms=$(( $(now_ms) - $1 )); printf '%d.%01d' $((ms / 1000)) $(( (ms % 1000) / 100 )); }
 
@@ -258,7 +276,7 @@ port_in_use() {   # port_in_use PORT
   if command -v ss >/dev/null; then
     [[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]]
   else
-    timeout 1 bash -c "exec 3<>/dev/tcp/$KAFKA_HOST/$1" 2>/dev/null
+    timeout 1 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$KAFKA_HOST" "$1" 2>/dev/null
   fi
 }
 port_owner() {    # port_owner PORT: human-readable description of the listener

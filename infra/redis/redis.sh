@@ -94,6 +94,10 @@ PORT=6379
 [[ "$rest" == *:* ]] && PORT=${rest##*:}
 [[ -n "$HOST" ]] || HOST=127.0.0.1
 [[ "$PORT" =~ ^[0-9]+$ ]] || die 1 "bad port in REDIS_URL: $SHOWN_URL"
+# A host name or an IP address, nothing else: HOST reaches a shell below (/dev/tcp), and a value
+# such as 127.0.0.1$(cmd), which a URL parser takes, must never run there.
+[[ "$HOST" =~ ^[A-Za-z0-9._-]+$|^\[[0-9A-Fa-f:.]+\]$ ]] ||
+  die 1 "bad host in REDIS_URL: $SHOWN_URL (a host name or an IP address)"
 # redis-cli reads the password from the environment (keeps it off the command line)
 if [[ -n "$PASSWORD" ]]; then export REDISCLI_AUTH="$PASSWORD"; fi
 # An ACL user signs in with its name as well as its password.
@@ -128,7 +132,7 @@ auth_refused() {
 # started nor a port taken by something else.
 refusal() { echo "the Redis on $HOST:$PORT refuses the credentials in REDIS_URL ($SHOWN_URL): $1"; }
 
-port_in_use() { timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null; }
+port_in_use() { timeout 1 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$HOST" "$PORT" 2>/dev/null; }
 
 alive() {
   [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null || return 1
@@ -193,7 +197,10 @@ cmd_up() {
         if (( fd > 2 )); then eval "exec $fd>&-" 2>/dev/null || true; fi
       done
       if [[ -n "$REDIS_PASS" ]]; then
-        printf "requirepass \"%s\"\n" "$REDIS_PASS" | exec redis-server - "$@"
+        # Every byte as \xHH inside the quotes, which Redis decodes: a quote, a backslash or a
+        # newline in the password can neither end the directive nor add one of its own.
+        hex=$(printf "%s" "$REDIS_PASS" | od -An -tx1 | tr -d " \n" | sed "s/../\\\\x&/g")
+        printf "requirepass \"%s\"\n" "$hex" | exec redis-server - "$@"
       else
         exec redis-server "$@"
       fi

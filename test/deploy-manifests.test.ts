@@ -201,6 +201,7 @@ describe('deploy/k8s', () => {
     for (const deployment of byKind('Deployment')) {
       const name = deployment.metadata.name ?? '';
       const pod = podSpec(deployment) as unknown as {
+        automountServiceAccountToken?: boolean;
         securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type?: string } };
         containers: {
           securityContext?: {
@@ -211,6 +212,7 @@ describe('deploy/k8s', () => {
         }[];
       };
       expect(pod.securityContext?.runAsNonRoot, name).toBe(true);
+      expect(pod.automountServiceAccountToken, name).toBe(false);
       expect(pod.securityContext?.seccompProfile?.type, name).toBe('RuntimeDefault');
       for (const container of pod.containers) {
         expect(container.securityContext, name).toMatchObject({
@@ -387,6 +389,10 @@ describe('docker-compose.yml', () => {
     );
     expect(redis).toContain('--maxmemory-policy noeviction');
     expect(redis).toContain('--requirepass');
+    // Its health check signs in without the password on a command line.
+    const check = compose.services.redis?.healthcheck?.test.join(' ') ?? '';
+    expect(check).toContain('REDISCLI_AUTH="$$REDIS_PASSWORD" redis-cli ping');
+    expect(check).not.toMatch(/\s-a\s/);
     // Through the image's entrypoint, which drops root before it runs redis-server.
     expect(redis).toMatch(/exec docker-entrypoint\.sh redis-server /);
     expect(compose.services.kafka?.environment?.KAFKA_PROCESS_ROLES).toBe('broker,controller');

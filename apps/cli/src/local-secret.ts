@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, parseSigningSecrets } from '@commitlog/runtime';
 
@@ -32,11 +32,19 @@ export function newSecret(): string {
   return randomBytes(32).toString('hex');
 }
 
-/** Keeps `secret` in `.data/<name>` (git-ignored, mode 600). */
+/**
+ * Keeps `secret` in `.data/<name>` (git-ignored, mode 600). Written to a new file (`wx`: never
+ * through a link someone left there) that then takes the name: `writeFileSync`'s mode applies
+ * only to a file it creates, and a file already there (an unusable secret, say, mode 644) kept
+ * its mode with the new secret in it.
+ */
 export function keepSecret(repoRoot: string, name: string, secret: string): void {
   const file = join(repoRoot, '.data', name);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  const fresh = `${file}.${process.pid}.tmp`;
+  rmSync(fresh, { force: true });
+  writeFileSync(fresh, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  renameSync(fresh, file);
 }
 
 /**

@@ -55,9 +55,15 @@ function pageHeaders(_req: Request, res: Response, next: NextFunction): void {
   next();
 }
 
-/** Bull Board's pages run its own scripts; they still may not be framed by another page. */
+/**
+ * Bull Board's pages run its own scripts (and load its fonts); they still may not be framed by
+ * another page, have their types sniffed, or send their URLs (which name lanes and jobs) as a
+ * referrer off this site.
+ */
 function boardHeaders(_req: Request, res: Response, next: NextFunction): void {
   res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'same-origin');
   res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
   next();
 }

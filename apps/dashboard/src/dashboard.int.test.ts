@@ -345,6 +345,10 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
         headers: { cookie: viewer.cookie },
       },
     );
+    // Bull Board's answers are not framed, sniffed, or sent on as a referrer.
+    expect(list.headers.get('x-frame-options')).toBe('DENY');
+    expect(list.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(list.headers.get('referrer-policy')).toBe('same-origin');
     const listed = (await list.json()) as { queues: { hasWorkers: unknown }[] };
     const body = JSON.stringify(listed);
     expect(body).toContain('"name":"too-big/big-1"');

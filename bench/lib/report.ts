@@ -178,7 +178,7 @@ export function formatReport(run: RunResults): string {
       ['target', 'met', 'figures'],
       judgeTargets(run).map((v) => [
         v.target,
-        v.met === undefined ? 'n/a' : v.met ? 'met' : 'NOT met',
+        v.met === undefined ? 'not known' : v.met ? 'met' : 'NOT met',
         v.detail,
       ]),
     ),

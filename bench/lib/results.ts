@@ -27,6 +27,10 @@ export interface LadderResult {
   steps: StepResult[];
   /** Delivered/s of the highest sustainable step; undefined when none was. */
   maxSustainablePerS: number | undefined;
+  /** Tries of a rate before it counted as not keeping up (absent: 1). */
+  tries?: number;
+  /** The closed-loop warm-up before the ladder: its figures are dropped, its losses are not. */
+  warmUp?: StepResult;
   /** Closed-loop saturation of the same design (baselines B4 and B5). */
   saturation?: StepResult;
 }
@@ -51,6 +55,8 @@ export interface LeverResult {
   saturation: StepResult;
   /** An open-loop step at the same fixed rate for every setting of the run. */
   fixedRate: StepResult;
+  /** The closed-loop warm-up before both: its figures are dropped, its losses are not. */
+  warmUp?: StepResult;
 }
 
 export interface RunResults {

@@ -118,6 +118,7 @@ export async function runStep(
           refused: metrics.refused,
           p99CommitToKafkaMs: metrics.commitToKafka.p99,
           backlogAtEnd: metrics.backlogAtEnd,
+          lost: metrics.lost,
         });
   return {
     ...metrics,
@@ -139,8 +140,20 @@ export async function runStep(
  * requests (1.5 s at 200/s) left commitlog's first ladder steps at p50 10 ms against 4.5 ms for
  * the same settings later in the same run, after a saturation step.
  */
-export async function warmUp(ctx: BenchContext, target: Target, label: string): Promise<void> {
-  await runStep(ctx, target, { kind: 'closed', clients: 16, durationMs: 3000 }, `${label}-warm-up`);
+export async function warmUp(
+  ctx: BenchContext,
+  target: Target,
+  label: string,
+): Promise<StepResult> {
+  const step = await runStep(
+    ctx,
+    target,
+    { kind: 'closed', clients: 16, durationMs: 3000 },
+    `${label}-warm-up`,
+  );
+  // Its latencies are a cold process's and are dropped; a lost commit is a lost commit.
+  if (step.lost > 0) ctx.progress(`    ${target.name} warm-up: ${step.lost} accepted commits LOST`);
+  return step;
 }
 
 /** Waits (bounded) until the topic holds at least `count` records: the design has drained. */

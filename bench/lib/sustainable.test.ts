@@ -8,13 +8,15 @@ describe('sustainable step', () => {
     expect(judgeStep(good)).toEqual({ sustainable: true, reasons: [] });
   });
 
-  it('fails on p99, a growing backlog, refusals or a shortfall, naming each', () => {
+  it('fails on p99, a growing backlog, refusals, a loss or a shortfall, naming each', () => {
     expect(judgeStep({ ...good, p99CommitToKafkaMs: 100 }).reasons).toEqual([
       'p99 100 ms ≥ 100 ms',
     ]);
     expect(judgeStep({ ...good, p99CommitToKafkaMs: NaN }).sustainable).toBe(false);
     expect(judgeStep({ ...good, backlogAtEnd: 101 }).reasons).toEqual(['backlog 101 at the end']);
     expect(judgeStep({ ...good, refused: 3 }).reasons).toEqual(['3 refused']);
+    // A lost commit has no latency: the rest's p99 must not pass the step.
+    expect(judgeStep({ ...good, lost: 1 }).reasons).toEqual(['1 lost']);
     expect(judgeStep({ ...good, acceptedPerS: 900 }).sustainable).toBe(false);
   });
 

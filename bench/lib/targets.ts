@@ -31,57 +31,78 @@ function peakRss(step: StepResult | undefined, prefix: string): number | undefin
 }
 
 /**
- * What a baseline ladder tells of its max sustainable rate: the figure itself, or, when it ran
- * and kept up at no rate tried, only that the figure is below the lowest rate it tried.
+ * What a ladder tells of a design's max sustainable rate: at least `lower` (the delivered/s of
+ * its highest rate that kept up; 0 when it ran and none did) and below `upper`, the lowest rate
+ * above that one which failed every try it was given, as many as the ladder gives a rate (one
+ * failed try on a shared machine proves nothing). `upper` is undefined when no rate was confirmed
+ * too high (the ladder ran out of steps or kept up at its last rate): the max is then only known
+ * to be at least `lower`.
  */
-type BaselineFigure =
-  | { kind: 'value'; value: number }
-  | { kind: 'below'; lowestRate: number; note: string }
-  | { kind: 'none' };
+export interface RateBounds {
+  lower: number | undefined;
+  upper: number | undefined;
+}
 
-function baselineFigure(ladder: LadderResult | undefined): BaselineFigure {
-  if (ladder?.maxSustainablePerS !== undefined) {
-    return { kind: 'value', value: ladder.maxSustainablePerS };
+export function ladderBounds(ladder: LadderResult | undefined): RateBounds {
+  const byRate = new Map<number, StepResult[]>();
+  for (const s of ladder?.steps ?? []) {
+    if (s.rate !== undefined) byRate.set(s.rate, [...(byRate.get(s.rate) ?? []), s]);
   }
-  const tried = (ladder?.steps ?? []).filter((s) => s.rate !== undefined);
-  if (ladder === undefined || tried.length === 0) return { kind: 'none' };
-  const lowest = tried.reduce((a, s) => ((s.rate ?? 0) < (a.rate ?? 0) ? s : a));
-  const lowestRate = lowest.rate ?? 0;
+  if (ladder === undefined || byRate.size === 0) return { lower: undefined, upper: undefined };
+  const rates = [...byRate.keys()];
+  const kept = rates.filter((r) => byRate.get(r)!.some((s) => s.sustainable));
+  const highestKept = kept.length > 0 ? Math.max(...kept) : 0;
+  const tooHigh = rates.filter((r) => {
+    const tries = byRate.get(r)!;
+    return (
+      r > highestKept && tries.length >= (ladder.tries ?? 1) && tries.every((s) => !s.sustainable)
+    );
+  });
   return {
-    kind: 'below',
-    lowestRate,
-    note: `${ladder.name} kept up at no rate tried (lowest ${lowestRate}/s, where its p99 was ${lowest.commitToKafka.p99.toFixed(0)} ms)`,
+    lower: ladder.maxSustainablePerS ?? 0,
+    upper: tooHigh.length > 0 ? Math.min(...tooHigh) : undefined,
   };
 }
 
+function range({ lower, upper }: RateBounds): string {
+  return upper === undefined
+    ? `at least ${lower?.toFixed(0)}/s`
+    : `${lower?.toFixed(0)}/s, below ${upper}/s`;
+}
+
+/**
+ * Whether commitlog's max sustainable rate is at least `factor` × the baseline's, judged on the
+ * ranges the ladders leave: met when commitlog's lower bound beats factor × the baseline's upper
+ * bound, not met when commitlog's upper bound is at or under factor × the baseline's lower bound,
+ * and not known when the ranges overlap (a finer ladder would tell).
+ */
 function atLeast(
   name: string,
-  value: number | undefined,
+  system: LadderResult,
   baseline: LadderResult | undefined,
   factor: number,
 ): TargetVerdict {
-  const base = baselineFigure(baseline);
-  if (value === undefined || base.kind === 'none') {
-    return { target: name, met: undefined, detail: 'no figure (a run found no sustainable rate)' };
+  const ours = ladderBounds(system);
+  const theirs = ladderBounds(baseline);
+  if (ours.lower === undefined || theirs.lower === undefined) {
+    return { target: name, met: undefined, detail: 'no figure (a ladder did not run)' };
   }
-  if (base.kind === 'below') {
-    // The baseline's max is only known to be below its lowest rate tried: an upper bound. Beating
-    // factor × that bound meets the target; anything less cannot be judged.
-    const bound = factor * base.lowestRate;
+  const detail = `commitlog ${range(ours)} vs ${factor} × ${baseline?.name} (${range(theirs)})`;
+  if (theirs.upper !== undefined && ours.lower >= factor * theirs.upper) {
     return {
       target: name,
-      met: value >= bound ? true : undefined,
-      detail:
-        value >= bound
-          ? `${value.toFixed(0)}/s vs ${factor} × (below ${base.lowestRate}/s) = below ${bound.toFixed(0)}/s: ${base.note}`
-          : `${value.toFixed(0)}/s, below ${factor} × ${base.lowestRate}/s = ${bound.toFixed(0)}/s, an upper bound only: ${base.note}`,
+      met: true,
+      detail: `${detail}: ${ours.lower.toFixed(0)} ≥ ${factor} × ${theirs.upper}`,
     };
   }
-  return {
-    target: name,
-    met: value >= factor * base.value,
-    detail: `${value.toFixed(0)}/s vs ${factor} × ${base.value.toFixed(0)}/s = ${(factor * base.value).toFixed(0)}/s`,
-  };
+  if (ours.upper !== undefined && ours.upper <= factor * theirs.lower) {
+    return {
+      target: name,
+      met: false,
+      detail: `${detail}: below ${ours.upper} ≤ ${factor} × ${theirs.lower.toFixed(0)}`,
+    };
+  }
+  return { target: name, met: undefined, detail: `${detail}: the ranges overlap` };
 }
 
 /**
@@ -105,10 +126,9 @@ function ceilingBeside(step: StepResult, b4: LadderResult | undefined): string {
 }
 
 export function judgeTargets(run: RunResults): TargetVerdict[] {
-  const e2e = run.system.maxSustainablePerS;
   const verdicts: TargetVerdict[] = [
-    atLeast('max sustainable ≥ 0.8 × B4', e2e, run.baselines.b4, 0.8),
-    atLeast('max sustainable ≥ 3 × B5', e2e, run.baselines.b5, 3),
+    atLeast('max sustainable ≥ 0.8 × B4', run.system, run.baselines.b4, 0.8),
+    atLeast('max sustainable ≥ 3 × B5', run.system, run.baselines.b5, 3),
   ];
   const half = run.halfRate;
   verdicts.push(
@@ -134,10 +154,11 @@ export function judgeTargets(run: RunResults): TargetVerdict[] {
   }
   verdicts.push(redisFlatVerdict(run, top));
   const ours = [
+    run.system.warmUp,
     ...run.system.steps,
     run.halfRate,
     run.saturation,
-    ...run.levers.flatMap((l) => [l.saturation, l.fixedRate]),
+    ...run.levers.flatMap((l) => [l.warmUp, l.saturation, l.fixedRate]),
   ].filter((s): s is StepResult => s !== undefined);
   const lost = ours.reduce((n, s) => n + s.lost, 0);
   verdicts.push({
@@ -148,10 +169,15 @@ export function judgeTargets(run: RunResults): TargetVerdict[] {
   return verdicts;
 }
 
+/** DEDUP_WINDOW as the benchmark runs it (the default), seconds. */
+const DEDUP_WINDOW_S = 24 * 3600;
+
 /**
  * Redis memory at the max sustainable step, less what the commits of the step account for by
  * design: a de-duplication mark per delivered commit (kept for DEDUP_WINDOW, then gone) and the
- * jobs still waiting at the end. What is left must be flat: within 1 MB or 2 %.
+ * jobs still waiting at the end. What is left must be flat: within 1 MB or 2 %. The marks are not
+ * flat within DEDUP_WINDOW: they grow with every delivery until the first ones expire, and the
+ * detail says where they level off at the step's rate, which is what Redis must be sized for.
  */
 function redisFlatVerdict(run: RunResults, top: StepResult | undefined): TargetVerdict {
   const target = 'Redis memory flat when the backlog is flat';
@@ -168,6 +194,8 @@ function redisFlatVerdict(run: RunResults, top: StepResult | undefined): TargetV
   return {
     target,
     met: rest <= Math.max(MB, 0.02 * memory.before),
-    detail: `${(growth / MB).toFixed(1)} MB over ${top.accepted} commits: ${delivered} marks × ${mark.toFixed(0)} B + ${backlog} waiting × ${waiting.toFixed(0)} B, rest ${(rest / MB).toFixed(1)} MB`,
+    detail:
+      `${(growth / MB).toFixed(1)} MB over ${top.accepted} commits: ${delivered} marks × ${mark.toFixed(0)} B + ${backlog} waiting × ${waiting.toFixed(0)} B, rest ${(rest / MB).toFixed(1)} MB; ` +
+      `the marks level off after DEDUP_WINDOW (24 h) at ${((top.deliveredPerS * DEDUP_WINDOW_S * mark) / 1e9).toFixed(1)} GB at ${top.deliveredPerS.toFixed(0)}/s`,
   };
 }

@@ -11,7 +11,7 @@ export async function runLadder(
 ): Promise<LadderResult> {
   const steps: StepResult[] = [];
   ctx.progress(`${target.name}: open-loop ladder`);
-  await warmUp(ctx, target, options.label);
+  const warm = await warmUp(ctx, target, options.label);
   for (
     let rate = nextRate([], options);
     rate !== undefined;
@@ -26,7 +26,13 @@ export async function runLadder(
     steps.push(step);
     ctx.progress(describeStep(target.name, step));
   }
-  return { name: target.name, steps, maxSustainablePerS: maxSustainable(steps) };
+  return {
+    name: target.name,
+    steps,
+    maxSustainablePerS: maxSustainable(steps),
+    tries: options.tries ?? 1,
+    warmUp: warm,
+  };
 }
 
 function asLadderStep(s: StepResult): { rate: number; sustainable: boolean } {

@@ -99,11 +99,11 @@ export async function runLevers(
   const measure = async (
     label: string,
     setting: Setting,
-  ): Promise<{ saturation: StepResult; fixedRate: StepResult }> => {
+  ): Promise<{ saturation: StepResult; fixedRate: StepResult; warmUp: StepResult }> => {
     const started = await startCommitlog(ctx, `commitlog [${label}]`, setting.setup);
     try {
       const keys = setting.keys ?? 'uniform';
-      await warmUp(ctx, started.target, `lever-${label}`);
+      const warm = await warmUp(ctx, started.target, `lever-${label}`);
       const saturation = await runStep(
         ctx,
         started.target,
@@ -118,7 +118,7 @@ export async function runLevers(
         `lever-${label}-fixed`,
       );
       ctx.progress(describeStep(`[${label}] fixed rate`, fixedRate));
-      return { saturation, fixedRate };
+      return { saturation, fixedRate, warmUp: warm };
     } finally {
       await started.stop();
     }

@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaConnection } from './kafka-connection.ts';
-import { createPlatformaticProducer } from './platformatic-producer.ts';
+import { javaKeyPartitioner } from './murmur2.ts';
+import {
+  createPlatformaticProducer,
+  platformaticProducerOptions,
+} from './platformatic-producer.ts';
 import type { RecordProducer } from './record-producer.ts';
 
 const TOPIC = 'riak.default.blackholed';
@@ -278,4 +282,14 @@ describe('@platformatic/kafka producer, the broker-side timeout of a produce req
     expect(side.produce!.timeoutMs).toBeGreaterThan(0);
     expect(side.produce!.timeoutMs).toBeLessThanOrEqual(3000 - 500);
   }, 20_000);
+});
+
+describe('the @platformatic/kafka producer options', () => {
+  it('hold the contract: acks=all, not idempotent, the Java partitioner in linear time, topics on first use', () => {
+    const options = platformaticProducerOptions({ brokers: ['127.0.0.1:9092'] });
+    expect(options).toMatchObject({ acks: -1, idempotent: false, autocreateTopics: true });
+    // Not the library's compatibilityPartitioner: the same partitions, in time quadratic in the
+    // key's length (murmur2.ts).
+    expect(options.partitioner).toBe(javaKeyPartitioner);
+  });
 });

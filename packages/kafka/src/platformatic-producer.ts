@@ -1,5 +1,5 @@
 import type { KafkaRecord } from '@commitlog/core';
-import { Producer, type MessageToProduce } from '@platformatic/kafka';
+import { Producer, type MessageToProduce, type ProducerOptions } from '@platformatic/kafka';
 import type { Socket } from 'node:net';
 import {
   brokerTimeout,
@@ -73,6 +73,51 @@ function resetWhenDestroyed(socket: Socket): void {
 }
 
 /**
+ * The client's options: the contract the doc comment above states (acks=all, not idempotent,
+ * the Java client's partitioner, topics created on first use), kept apart so that a test holds
+ * the producer to it.
+ */
+export function platformaticProducerOptions(
+  connection: KafkaConnection,
+): ProducerOptions<Buffer, Buffer, Buffer, Buffer> {
+  const requestTimeout = connection.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  return {
+    clientId: connection.clientId ?? 'commitlog',
+    bootstrapBrokers: connection.brokers,
+    connectTimeout: connection.connectionTimeoutMs ?? 3000,
+    requestTimeout,
+    // How long the broker waits for the in-sync replicas (acks=all) before it answers
+    // REQUEST_TIMED_OUT (retriable). This client's default, 5 s, is longer than the worker's
+    // request timeout (a tenth of the lock: 3 s by default), so a slow but healthy ISR made the
+    // client time the request out, tear its connection down and send again; below it, the
+    // broker answers first and the connection lives on.
+    timeout: brokerTimeout(requestTimeout),
+    // Few, quick retries inside the client: the worker's lanes own the long retries.
+    retries: 3,
+    retryDelay: 100,
+    idempotent: false,
+    acks: -1,
+    // The Java client's partition (as compatibilityPartitioner), by a murmur2 in linear time.
+    partitioner: javaKeyPartitioner,
+    // As kafkajs and the Java producer do: a new bucket's topic is created on its first record
+    // where the broker allows it (auto.create.topics.enable); where it does not, the send fails
+    // as retriable and the lane retries until someone creates the topic.
+    autocreateTopics: true,
+    ...(connection.ssl ? { tls: tlsOptions(connection) } : {}),
+    ...(connection.sasl
+      ? {
+          sasl: {
+            mechanism: connection.sasl.mechanism.toUpperCase() as
+              'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512',
+            username: connection.sasl.username,
+            password: connection.sasl.password,
+          },
+        }
+      : {}),
+  };
+}
+
+/**
  * The @platformatic/kafka implementation of `RecordProducer`, the same contract as kafkajs's:
  * acks=all (this client's default is the leader alone, so it is set on every send), one produce
  * request in flight (sends are queued here), not idempotent, and the Java client's partitioner
@@ -85,42 +130,7 @@ function resetWhenDestroyed(socket: Socket): void {
 export async function createPlatformaticProducer(
   connection: KafkaConnection,
 ): Promise<RecordProducer> {
-  const requestTimeout = connection.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const newProducer = (): Producer =>
-    new Producer({
-      clientId: connection.clientId ?? 'commitlog',
-      bootstrapBrokers: connection.brokers,
-      connectTimeout: connection.connectionTimeoutMs ?? 3000,
-      requestTimeout,
-      // How long the broker waits for the in-sync replicas (acks=all) before it answers
-      // REQUEST_TIMED_OUT (retriable). This client's default, 5 s, is longer than the worker's
-      // request timeout (a tenth of the lock: 3 s by default), so a slow but healthy ISR made the
-      // client time the request out, tear its connection down and send again; below it, the
-      // broker answers first and the connection lives on.
-      timeout: brokerTimeout(requestTimeout),
-      // Few, quick retries inside the client: the worker's lanes own the long retries.
-      retries: 3,
-      retryDelay: 100,
-      idempotent: false,
-      acks: -1,
-      // The Java client's partition (as compatibilityPartitioner), by a murmur2 in linear time.
-      partitioner: javaKeyPartitioner,
-      // As kafkajs and the Java producer do: a new bucket's topic is created on its first record
-      // where the broker allows it (auto.create.topics.enable); where it does not, the send fails
-      // as retriable and the lane retries until someone creates the topic.
-      autocreateTopics: true,
-      ...(connection.ssl ? { tls: tlsOptions(connection) } : {}),
-      ...(connection.sasl
-        ? {
-            sasl: {
-              mechanism: connection.sasl.mechanism.toUpperCase() as
-                'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512',
-              username: connection.sasl.username,
-              password: connection.sasl.password,
-            },
-          }
-        : {}),
-    });
+  const newProducer = (): Producer => new Producer(platformaticProducerOptions(connection));
   /**
    * A producer on a connection pool of its own, which can be cut off: its connections are reset
    * then, and any it opens later as they open.

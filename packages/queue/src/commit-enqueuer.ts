@@ -1,8 +1,7 @@
 import type { Queue } from 'bullmq';
 import { commitJobOptions, type CommitJobData, type JobRetention } from './commit-job.ts';
-import { DELIVERED_MARK } from './delivered-marks.ts';
-import { luaScript } from './lua-script.ts';
-import { claimLaneCount, LaneCountMismatchError, readLaneCountForStore } from './lane-count.ts';
+import { lookUpCommits, type LookUp } from './enqueue-look-up.ts';
+import { claimLaneCount } from './lane-count.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
 import { waitForReplicas, type ReplicaWait } from './replica-wait.ts';
@@ -64,19 +63,6 @@ export interface CommitEnqueuerOptions {
   replicas?: ReplicaWait;
 }
 
-/**
- * Inputs: KEYS[1] the lane's wait list; ARGV[1] the lane's key prefix, ARGV[2..] commit ids.
- * Output: the wait list's length, then for each commit how many of its job and its delivered
- * mark (delivered-marks.ts) exist: more than 0 means it was accepted before.
- */
-const LOOK_UP = luaScript(`
-local out = { redis.call('LLEN', KEYS[1]) }
-for i = 2, #ARGV do
-  out[i] = redis.call('EXISTS', ARGV[1] .. ARGV[i], ARGV[1] .. '${DELIVERED_MARK}' .. ARGV[i])
-end
-return out
-`);
-
 interface Pending {
   data: CommitJobData;
   resolve: (result: EnqueueResult) => void;
@@ -133,42 +119,6 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
     queue.close().catch(() => undefined);
   }
 
-  /**
-   * One script per lane (a Redis Cluster script may only touch one slot, and each lane is one
-   * slot), all lanes at once: is each commit already stored or delivered, and how long is its
-   * lane's backlog. Alongside, the recorded lane count: an ingest left running with an old LANES
-   * after another process changed it, or while another process changes it (the count's fence),
-   * must refuse (503) rather than file commits in lanes that the workers no longer read, or under
-   * a hash that reorders keys.
-   */
-  async function lookUp(
-    batch: Pending[],
-  ): Promise<{ exists: boolean[]; backlog: Map<number, number> }> {
-    const lanes = [...new Set(batch.map((p) => p.data.lane))];
-    const exists = new Array<boolean>(batch.length).fill(false);
-    const backlog = new Map<number, number>();
-    const readLane = async (lane: number): Promise<void> => {
-      const queue = laneQueue(lane);
-      const members = batch.flatMap((p, i) => (p.data.lane === lane ? [i] : []));
-      const reply = (await LOOK_UP.run(
-        options.connection,
-        [queue.toKey('wait')],
-        [queue.toKey(''), ...members.map((i) => batch[i]?.data.id ?? '')],
-      )) as number[];
-      if (reply.length !== members.length + 1) throw new Error('incomplete look-up reply');
-      backlog.set(lane, Number(reply[0]));
-      members.forEach((i, n) => (exists[i] = Number(reply[n + 1]) > 0));
-    };
-    const [recorded] = await Promise.all([
-      readLaneCountForStore(options.connection, options.prefix),
-      ...lanes.map(readLane),
-    ]);
-    if (recorded !== undefined && recorded !== options.lanes) {
-      throw new LaneCountMismatchError(options.lanes, recorded);
-    }
-    return { exists, backlog };
-  }
-
   async function store(batch: Pending[]): Promise<void> {
     // A commit posted twice in one turn is stored once; the later ones are duplicates of it.
     const first = new Map<string, Pending>();
@@ -189,7 +139,7 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
       p.reject(error);
     };
 
-    let found: Awaited<ReturnType<typeof lookUp>> | undefined;
+    let found: LookUp | undefined;
     try {
       firstConnection ??= whenFirstConnected(options.connection, 2000).finally(() => {
         firstConnection = undefined;
@@ -205,7 +155,13 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
         });
         laneCountAgreed = true;
       }
-      found = await lookUp(unique);
+      found = await lookUpCommits(
+        options.connection,
+        options.prefix,
+        options.lanes,
+        laneQueue,
+        unique.map((p) => p.data),
+      );
     } catch (error) {
       for (const lane of new Set(unique.map((p) => p.data.lane))) forget(lane);
       for (const p of unique) fail(p, new QueueUnavailableError(error));

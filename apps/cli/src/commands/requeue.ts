@@ -5,6 +5,7 @@ import { postSigned, type IngestAnswer } from '../ingest-client.ts';
 import { readIngestTarget } from '../ingest-target.ts';
 import { IngestUnreachableError } from '../ingest-unreachable-error.ts';
 import { checkReadableFile } from '../readable-file.ts';
+import { earlier, errorText, isLaneFull, lineList, seconds } from './requeue-text.ts';
 
 export interface RequeueOptions {
   /** The failure log to replay. */
@@ -40,56 +41,6 @@ interface Tally {
   duplicates: number;
   malformed: number[];
   rejected: { line: number; why: string; laneFull: boolean }[];
-}
-
-/**
- * The summary's note on commits the ingest already had. Its answer cannot say whether such a
- * commit was delivered, is on its way or failed, and a failed one is not re-driven by a requeue.
- */
-function earlier(duplicates: number): string {
-  if (duplicates === 0) return '';
-  return (
-    ` (${duplicates} of them accepted before: delivered, on their way or failed; ` +
-    '`commitlog status` lists failed deliveries and `commitlog redrive` sends them again)'
-  );
-}
-
-/** A wait for people: `0.5s`, `8s`. */
-function seconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10}s`;
-}
-
-/** The `error` of an answer's JSON body, if it has one. */
-function errorOf(answer: IngestAnswer): { code?: string; message?: string } | undefined {
-  const body = answer.body as { error?: { code?: string; message?: string } } | undefined;
-  return typeof body === 'object' && body !== null ? body.error : undefined;
-}
-
-/** The most line numbers one summary names; each line was also named as it was met. */
-const LINES_NAMED = 20;
-
-/** ` (lines 3, 7)`, ` (lines 1, …, 20 and 980 more)`, or nothing for no lines. */
-function lineList(numbers: readonly number[]): string {
-  if (numbers.length === 0) return '';
-  const named = numbers.slice(0, LINES_NAMED).join(', ');
-  const more = numbers.length - LINES_NAMED;
-  return ` (lines ${named}${more > 0 ? ` and ${more} more` : ''})`;
-}
-
-/**
- * The one refusal that concerns some lanes only: a lane full to MAX_LANE_BACKLOG (its deliveries
- * held up). Every other 429/5xx concerns the whole ingest, and ends the run once its tries are
- * spent; this one must not stop the commits of the other lanes.
- */
-function isLaneFull(answer: IngestAnswer): boolean {
-  return answer.status === 503 && errorOf(answer)?.code === 'BACKLOG_FULL';
-}
-
-function errorText(answer: IngestAnswer): string {
-  const error = errorOf(answer);
-  return error
-    ? `${answer.status} ${error.code ?? ''}: ${error.message ?? ''}`
-    : `${answer.status}`;
 }
 
 /**

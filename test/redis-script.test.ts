@@ -89,8 +89,11 @@ describe('infra/redis/redis.sh', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('starts a Redis whose password holds quotes, a backslash and a newline, exactly that one', async () => {
-    const password = 'a"b\\c\nloadmodule /nowhere.so';
+  it.each([
+    ['quotes, a backslash and a newline', 'a"b\\c\nloadmodule /nowhere.so'],
+    // od writes a repeated 16-byte line as `*` unless told not to.
+    ['a repeated 16-byte block', 'p'.repeat(48)],
+  ])('starts a Redis whose password holds %s, exactly that one', async (_what, password) => {
     const port = await freePort();
     const url = `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`;
     const env = {

@@ -121,7 +121,7 @@ check_settings() {
     die 2 "KAFKA_AUTO_CREATE_TOPICS must be true or false (got \"$KAFKA_AUTO_CREATE_TOPICS\")"
   [[ "$KAFKA_QUORUM_VOTERS" =~ ^[0-9]+@$host:[0-9]+(,[0-9]+@$host:[0-9]+)*$ ]] ||
     die 2 "KAFKA_QUORUM_VOTERS must be id@host:port,… (got \"$KAFKA_QUORUM_VOTERS\")"
-  [[ "$DATA" != *[\|$'\n']* ]] || die 2 "KAFKA_DATA_DIR must not hold | or a newline"
+  [[ "$DATA" != *[\|\&\\$'\n']* ]] || die 2 "KAFKA_DATA_DIR must not hold | & \\ or a newline"
 }
 check_settings
 

@@ -94,10 +94,11 @@ PORT=6379
 [[ "$rest" == *:* ]] && PORT=${rest##*:}
 [[ -n "$HOST" ]] || HOST=127.0.0.1
 [[ "$PORT" =~ ^[0-9]+$ ]] || die 1 "bad port in REDIS_URL: $SHOWN_URL"
-# A host name or an IP address, nothing else: HOST reaches a shell below (/dev/tcp), and a value
-# such as 127.0.0.1$(cmd), which a URL parser takes, must never run there.
-[[ "$HOST" =~ ^[A-Za-z0-9._-]+$|^\[[0-9A-Fa-f:.]+\]$ ]] ||
-  die 1 "bad host in REDIS_URL: $SHOWN_URL (a host name or an IP address)"
+# A host name or an IPv4 address, nothing else: HOST reaches a shell below (/dev/tcp), and a value
+# such as 127.0.0.1$(cmd), which a URL parser takes, must never run there. (An IPv6 address never
+# worked here: redis-cli, /dev/tcp and --bind would get it with its brackets.)
+[[ "$HOST" =~ ^[A-Za-z0-9._-]+$ ]] ||
+  die 1 "bad host in REDIS_URL: $SHOWN_URL (a host name or an IPv4 address)"
 # redis-cli reads the password from the environment (keeps it off the command line)
 if [[ -n "$PASSWORD" ]]; then export REDISCLI_AUTH="$PASSWORD"; fi
 # An ACL user signs in with its name as well as its password.
@@ -199,7 +200,7 @@ cmd_up() {
       if [[ -n "$REDIS_PASS" ]]; then
         # Every byte as \xHH inside the quotes, which Redis decodes: a quote, a backslash or a
         # newline in the password can neither end the directive nor add one of its own.
-        hex=$(printf "%s" "$REDIS_PASS" | od -An -tx1 | tr -d " \n" | sed "s/../\\\\x&/g")
+        hex=$(printf "%s" "$REDIS_PASS" | od -An -v -tx1 | tr -d " \n" | sed "s/../\\\\x&/g")
         printf "requirepass \"%s\"\n" "$hex" | exec redis-server - "$@"
       else
         exec redis-server "$@"

@@ -332,6 +332,30 @@ describe('ingest against the real Redis', () => {
     );
   });
 
+  it('fails to start when its commit port is taken, naming it, and closes its ops port and Redis', async () => {
+    const holder = createServer();
+    holder.listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    cleanups.push(() => new Promise((resolve) => holder.close(resolve)));
+    const busy = (holder.address() as AddressInfo).port;
+    const redis = await privateRedis();
+    const queue = createTestQueuePrefix({ redisUrl: redis.url });
+    cleanups.push(() => queue.cleanup());
+    const opsPort = await freePort();
+    const config = { ...testConfig(queue.redisUrl, queue.prefix), port: busy, opsPort };
+    const { logger } = captureLogger();
+    await expect(startIngest(config, logger)).rejects.toThrow(
+      new RegExp(`127\\.0\\.0\\.1:${busy}\\b`),
+    );
+    // The ops server it had started is closed again: its port is free for the next start.
+    await expect(httpRequest(`http://127.0.0.1:${opsPort}/healthz`)).rejects.toThrow();
+    await waitFor(
+      async () =>
+        !((await queue.redis.call('CLIENT', 'LIST')) as string).includes('name=commitlog-ingest'),
+      { timeoutMs: 10_000, description: "the ingest's Redis connection closed" },
+    );
+  });
+
   it('is ready on a safe Redis', async () => {
     const h = await start();
     const ready = await httpRequest(`${h.url}/readyz`);

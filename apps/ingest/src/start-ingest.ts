@@ -190,16 +190,13 @@ export async function startIngest(
     readiness: notReadyOnceStopping(readiness, () => closing),
     logger,
   }).catch(async (error: unknown) => {
-    await enqueuer.close();
-    await disconnect();
+    await closeEach(logger, [() => enqueuer.close(), disconnect]);
     throw error;
   });
   try {
     await listenOn(server, config.host, config.port);
   } catch (error) {
-    await ops.close();
-    await enqueuer.close();
-    await disconnect();
+    await closeEach(logger, [() => ops.close(), () => enqueuer.close(), disconnect]);
     throw error;
   }
   // An accept that fails (EMFILE: out of file descriptors) is an 'error' on the server, which
@@ -225,4 +222,14 @@ export async function startIngest(
       return closed;
     },
   };
+}
+
+/**
+ * Closes what a failed start-up had opened, each even when one before it fails (logged): the
+ * start-up's own error is the one to report, and nothing may stay open behind it.
+ */
+async function closeEach(logger: Logger, closers: (() => Promise<unknown>)[]): Promise<void> {
+  for (const close of closers) {
+    await close().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
+  }
 }

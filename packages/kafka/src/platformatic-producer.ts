@@ -73,9 +73,9 @@ function resetWhenDestroyed(socket: Socket): void {
 }
 
 /**
- * The client's options: the contract the doc comment above states (acks=all, not idempotent,
- * the Java client's partitioner, topics created on first use), kept apart so that a test holds
- * the producer to it.
+ * The client's options: the contract `createPlatformaticProducer`'s doc states (acks=all, not
+ * idempotent, the Java client's partitioner, topics created on first use), kept apart so that a
+ * test holds the producer to it.
  */
 export function platformaticProducerOptions(
   connection: KafkaConnection,

@@ -7,7 +7,7 @@ export interface SendOptions {
    * send whose turn comes later is not started; one still unacknowledged then is abandoned: its
    * client is closed, which stops the client's own retries, and a fresh one takes the next
    * sends. Both reject with a retriable `KafkaProduceError` (`SEND_TOO_LATE`, `SEND_ABANDONED`).
-   * Records already written to a socket may still arrive; see the README's known limits.
+   * Records already written to a socket may still arrive; see the README's Reliability, "What it does not cover".
    */
   settleBy?: number;
 }

@@ -58,7 +58,7 @@ export function ingestCrossChecks(
     const mib = Math.round(heapLimitBytes / 1024 / 1024);
     problems.push({
       variable: 'INGEST_MAX_BYTES_IN_FLIGHT',
-      message: `must be at most ${heapRoom}: bodies take about ${HEAP_PER_BODY_BYTE} times their size in heap while they are read, parsed and stored, and this process's heap limit is ${mib} MiB (raise it with NODE_OPTIONS=--max-old-space-size=…, and the pod's memory with it) (got "${inFlight}")`,
+      message: `must be at most ${heapRoom}: bodies take about ${HEAP_PER_BODY_BYTE} times their size in heap while they are read, parsed and stored, and the ingest process's heap limit is ${mib} MiB (raise it with NODE_OPTIONS=--max-old-space-size=…, and the pod's memory with it) (got "${inFlight}")`,
     });
   }
   if (values.INGEST_OPS_PORT !== undefined && values.INGEST_OPS_PORT === values.INGEST_PORT) {

@@ -86,12 +86,6 @@ export function complete<S extends EnvShape>(
 }
 
 /**
- * `DEBUG` turns on the `debug` output of the libraries (ioredis, @platformatic/kafka), which is
- * written past the logger and its redaction: ioredis writes every command with its arguments (a
- * job's data: commit values) and the Kafka client the start of each request (a SASL login). Set,
- * it is refused; LOG_LEVEL=debug is commitlog's own, redacted, detail.
- */
-/**
  * NODE_TLS_REJECT_UNAUTHORIZED=0 makes Node accept any certificate, in every TLS connection of the
  * process (Redis's and Kafka's), with one warning on stderr outside the JSON log: a debugging
  * leftover that would hand commits and logins to whoever answers. Refused; a private CA is what
@@ -105,6 +99,12 @@ export const noTlsVerificationOff = z
       'must not be 0: it turns off certificate checks on every TLS connection (Redis, Kafka); give a private CA with REDIS_TLS_CA_FILE or KAFKA_TLS_CA_FILE instead',
   });
 
+/**
+ * `DEBUG` turns on the `debug` output of the libraries (ioredis, @platformatic/kafka), which is
+ * written past the logger and its redaction: ioredis writes every command with its arguments (a
+ * job's data: commit values) and the Kafka client the start of each request (a SASL login). Set,
+ * it is refused; LOG_LEVEL=debug is commitlog's own, redacted, detail.
+ */
 export const noLibraryDebugOutput = z
   .string()
   .optional()

@@ -48,6 +48,7 @@ describe('roleHeapLimitBytes', () => {
       ['worker', {}],
       ['ingest', { NODE_OPTIONS: '--max-old-space-size=1024' }],
       ['worker', { NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=300' }],
+      ['ingest', { NODE_OPTIONS: '--max_old_space_size=700' }],
     ] as const) {
       expect(roleHeapLimitBytes(role, env), `${role} ${JSON.stringify(env)}`).toBe(
         measured(role, env),

@@ -70,12 +70,13 @@ export function roleProcessEnv(role: RoleName, env: NodeJS.ProcessEnv): NodeJS.P
  */
 export function roleHeapLimitBytes(role: RoleName, env: NodeJS.ProcessEnv): number | undefined {
   const flags = roleProcessEnv(role, env).NODE_OPTIONS ?? '';
-  const last = (name: string): number | undefined => {
-    const values = [...flags.matchAll(new RegExp(`--${name}[=\\s](\\d+)`, 'g'))];
-    const value = values.at(-1)?.[1];
+  // V8 takes each flag with - or _ between its words.
+  const last = (words: string[]): number | undefined => {
+    const flag = new RegExp(`--${words.join('[-_]')}[=\\s](\\d+)`, 'g');
+    const value = [...flags.matchAll(flag)].at(-1)?.[1];
     return value === undefined ? undefined : Number(value);
   };
-  const oldSpaceMiB = last('max-old-space-size');
+  const oldSpaceMiB = last(['max', 'old', 'space', 'size']);
   if (oldSpaceMiB === undefined) return undefined;
-  return (oldSpaceMiB + 3 * (last('max-semi-space-size') ?? 0)) * 1024 * 1024;
+  return (oldSpaceMiB + 3 * (last(['max', 'semi', 'space', 'size']) ?? 0)) * 1024 * 1024;
 }

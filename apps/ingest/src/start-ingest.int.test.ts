@@ -307,54 +307,41 @@ describe('ingest against the real Redis', () => {
     expect(metrics.text).toMatch(/^commitlog_ingest_connections_dropped_total\{[^}]*\} [1-9]/m);
   });
 
-  it('fails to start when its ops port is taken, naming it, with no port left open and Redis closed', async () => {
-    const holder = createServer();
-    holder.listen(0, '127.0.0.1');
-    await once(holder, 'listening');
-    cleanups.push(() => new Promise((resolve) => holder.close(resolve)));
-    const busy = (holder.address() as AddressInfo).port;
-    // A Redis of its own, to count the ingest's connections to it.
-    const redis = await privateRedis();
-    const queue = createTestQueuePrefix({ redisUrl: redis.url });
-    cleanups.push(() => queue.cleanup());
-    const commitPort = await freePort();
-    const config = { ...testConfig(queue.redisUrl, queue.prefix), port: commitPort, opsPort: busy };
-    const { logger } = captureLogger();
-    await expect(startIngest(config, logger)).rejects.toThrow(
-      new RegExp(`127\\.0\\.0\\.1:${busy}\\b`),
-    );
-    // The commit port was never opened, and the Redis connection is closed.
-    await expect(httpRequest(`http://127.0.0.1:${commitPort}/healthz`)).rejects.toThrow();
-    await waitFor(
-      async () =>
-        !((await queue.redis.call('CLIENT', 'LIST')) as string).includes('name=commitlog-ingest'),
-      { timeoutMs: 10_000, description: "the ingest's Redis connection closed" },
-    );
-  });
-
-  it('fails to start when its commit port is taken, naming it, and closes its ops port and Redis', async () => {
-    const holder = createServer();
-    holder.listen(0, '127.0.0.1');
-    await once(holder, 'listening');
-    cleanups.push(() => new Promise((resolve) => holder.close(resolve)));
-    const busy = (holder.address() as AddressInfo).port;
-    const redis = await privateRedis();
-    const queue = createTestQueuePrefix({ redisUrl: redis.url });
-    cleanups.push(() => queue.cleanup());
-    const opsPort = await freePort();
-    const config = { ...testConfig(queue.redisUrl, queue.prefix), port: busy, opsPort };
-    const { logger } = captureLogger();
-    await expect(startIngest(config, logger)).rejects.toThrow(
-      new RegExp(`127\\.0\\.0\\.1:${busy}\\b`),
-    );
-    // The ops server it had started is closed again: its port is free for the next start.
-    await expect(httpRequest(`http://127.0.0.1:${opsPort}/healthz`)).rejects.toThrow();
-    await waitFor(
-      async () =>
-        !((await queue.redis.call('CLIENT', 'LIST')) as string).includes('name=commitlog-ingest'),
-      { timeoutMs: 10_000, description: "the ingest's Redis connection closed" },
-    );
-  });
+  it.each([
+    ['ops port', 'opsPort', 'port'],
+    ['commit port', 'port', 'opsPort'],
+  ] as const)(
+    'fails to start when its %s is taken, naming it, with no port left open and Redis closed',
+    async (_which, taken, other) => {
+      const holder = createServer();
+      holder.listen(0, '127.0.0.1');
+      await once(holder, 'listening');
+      cleanups.push(() => new Promise((resolve) => holder.close(resolve)));
+      const busy = (holder.address() as AddressInfo).port;
+      // A Redis of its own, to count the ingest's connections to it.
+      const redis = await privateRedis();
+      const queue = createTestQueuePrefix({ redisUrl: redis.url });
+      cleanups.push(() => queue.cleanup());
+      const free = await freePort();
+      const config = {
+        ...testConfig(queue.redisUrl, queue.prefix),
+        [taken]: busy,
+        [other]: free,
+      };
+      const { logger } = captureLogger();
+      await expect(startIngest(config, logger)).rejects.toThrow(
+        new RegExp(`127\\.0\\.0\\.1:${busy}\\b`),
+      );
+      // The other port is closed (the commit port never opened; the ops server, started first,
+      // closed again), and so is the Redis connection.
+      await expect(httpRequest(`http://127.0.0.1:${free}/healthz`)).rejects.toThrow();
+      await waitFor(
+        async () =>
+          !((await queue.redis.call('CLIENT', 'LIST')) as string).includes('name=commitlog-ingest'),
+        { timeoutMs: 10_000, description: "the ingest's Redis connection closed" },
+      );
+    },
+  );
 
   it('is ready on a safe Redis', async () => {
     const h = await start();

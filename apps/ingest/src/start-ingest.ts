@@ -10,6 +10,7 @@ import {
   UnsafeRedisError,
 } from '@commitlog/queue';
 import {
+  closeEach,
   createMetricsRegistry,
   drainServer,
   ERROR_LOG_INTERVAL_MS,
@@ -183,6 +184,9 @@ export async function startIngest(
   // closes new connections as it accepts them, and a kubelet's probes among them would take a
   // busy but healthy ingest out of its Service, then restart it with requests in flight. Started
   // first, so that a port taken fails the start-up before any commit is taken.
+  // What a failed start-up opened is closed, each part even when one fails; its own error is the
+  // one to report.
+  const warnClosing = (err: unknown): void => logger.warn({ err }, 'error while closing');
   const ops = await startOpsServer({
     host: config.host,
     port: config.opsPort,
@@ -190,13 +194,13 @@ export async function startIngest(
     readiness: notReadyOnceStopping(readiness, () => closing),
     logger,
   }).catch(async (error: unknown) => {
-    await closeEach(logger, [() => enqueuer.close(), disconnect]);
+    await closeEach([() => enqueuer.close(), disconnect], warnClosing);
     throw error;
   });
   try {
     await listenOn(server, config.host, config.port);
   } catch (error) {
-    await closeEach(logger, [() => ops.close(), () => enqueuer.close(), disconnect]);
+    await closeEach([() => ops.close(), () => enqueuer.close(), disconnect], warnClosing);
     throw error;
   }
   // An accept that fails (EMFILE: out of file descriptors) is an 'error' on the server, which
@@ -222,14 +226,4 @@ export async function startIngest(
       return closed;
     },
   };
-}
-
-/**
- * Closes what a failed start-up had opened, each even when one before it fails (logged): the
- * start-up's own error is the one to report, and nothing may stay open behind it.
- */
-async function closeEach(logger: Logger, closers: (() => Promise<unknown>)[]): Promise<void> {
-  for (const close of closers) {
-    await close().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
-  }
 }

@@ -61,14 +61,14 @@ export function createRecordGatherer(options: RecordGathererOptions): RecordGath
 
   const maxBytes = options.maxBytes ?? PRODUCE_REQUEST_BYTES;
   const now = options.now ?? Date.now;
-  const late = (w: Waiting): boolean => w.settleBy !== undefined && w.settleBy <= now();
 
   function take(): Waiting[] {
     // A caller past its settle-by time already (it waited for a slot, or behind a slow request)
     // is refused by the producer unsent. Alone, and first: in a shared request it would take the
     // others' request down, and each of them would then be sent alone, one after another. Callers
     // are lanes, one caller each, so taking one out of turn reorders no key's records.
-    const lateOne = queue.findIndex(late);
+    const at = now();
+    const lateOne = queue.findIndex((w) => w.settleBy !== undefined && w.settleBy <= at);
     if (lateOne >= 0) return queue.splice(lateOne, 1);
     const batch: Waiting[] = [];
     let count = 0;

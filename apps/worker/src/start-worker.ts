@@ -11,6 +11,7 @@ import {
   UnsafeRedisError,
 } from '@commitlog/queue';
 import {
+  closeEach,
   createMetricsRegistry,
   ERROR_LOG_INTERVAL_MS,
   errorKind,
@@ -107,24 +108,16 @@ export async function startWorker(
     () =>
       connection.status === 'ready' ? connection.quit() : Promise.resolve(connection.disconnect()),
   ];
-  /** Closes everything, each part even after another failed; says how many failed. */
-  const closeEach = async (): Promise<number> => {
-    let failed = 0;
-    for (const close of closers.splice(0).reverse()) {
-      await close().catch((err: unknown) => {
-        failed += 1;
-        logger.error({ err }, 'error while closing');
-      });
-    }
-    return failed;
-  };
+  /** Closes everything, the last opened first, each part even after another failed. */
+  const closeOpened = (): Promise<number> =>
+    closeEach(closers.splice(0).reverse(), (err) => logger.error({ err }, 'error while closing'));
   let stopping = false;
   // A part that failed to close (the producer's last flush, say) fails the shutdown step, so that
   // the process exits non-zero instead of reporting a clean stop. Its jobs are not lost: they were
   // not completed, and go back to their lanes after WORKER_LOCK.
   const closeAll = async (): Promise<void> => {
     stopping = true;
-    const failed = await closeEach();
+    const failed = await closeOpened();
     if (failed > 0)
       throw new Error(`${failed} of the worker's parts failed to close (logged above)`);
   };
@@ -277,7 +270,7 @@ export async function startWorker(
     return { opsPort: ops.port, close: closeAll };
   } catch (error) {
     // The start-up error is the one to report; a failure to close after it is only logged.
-    await closeEach();
+    await closeOpened();
     throw error;
   }
 }

@@ -90,3 +90,4 @@ export {
 } from './role-process-env.ts';
 export { runService, type ServiceOptions } from './run-service.ts';
 export { withTimeout } from './with-timeout.ts';
+export { closeEach } from './close-each.ts';

@@ -3,7 +3,7 @@
  * open-loop rates (default 100,200,400/s for 10 s each) on a private Redis (AOF, fsync always) and
  * Kafka broker. For each rate: the latency of each stage (lib/latency-breakdown.ts) and, per
  * process, CPU per commit, GC pauses and event-loop lateness (lib/loop-watch.ts), and peak
- * resident memory. Not the benchmark (no baselines, no ladder): the tool to find out why a p99
+ * resident memory; and the Redis commands each commit costs (lib/redis-command-stats.ts). Not the benchmark (no baselines, no ladder): the tool to find out why a p99
  * is what it is.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -23,6 +23,11 @@ import {
   summarizeLoop,
   type LoopSample,
 } from './lib/loop-watch.ts';
+import {
+  readRedisCommandStats,
+  resetRedisCommandStats,
+  type RedisCommandStat,
+} from './lib/redis-command-stats.ts';
 import { runStep, warmUp } from './lib/step-runner.ts';
 import { rateArgsOrExit } from './lib/rate-args.ts';
 import { num, textTable } from './lib/text-table.ts';
@@ -52,6 +57,7 @@ try {
   await warmUp(ctx, started.target, 'latency');
   for (const rate of rates) {
     let breakdown: LatencyBreakdown | undefined;
+    await resetRedisCommandStats(ctx.redis.connection);
     const from = Date.now();
     const step = await runStep(
       ctx,
@@ -64,6 +70,7 @@ try {
       },
     );
     const to = from + seconds * 1000;
+    const commands = await readRedisCommandStats(ctx.redis.connection);
     lost += step.lost;
     const loops = new Map<number, LoopSample[]>([[process.pid, ownSamples]]);
     for (const file of await readdir(watchDir)) {
@@ -119,6 +126,7 @@ try {
         }),
       ),
     );
+    progress(redisCommandTable(commands, step.accepted));
   }
   await started.stop();
 } finally {
@@ -129,3 +137,19 @@ try {
 }
 progress(`\nlost: ${lost} (must be 0). GC and loop figures exist for the Node processes only.`);
 if (lost > 0) process.exitCode = 1;
+
+/** The commands that took most of Redis's time, per accepted commit (the read-back's included). */
+function redisCommandTable(commands: RedisCommandStat[], accepted: number): string {
+  const per = Math.max(1, accepted);
+  return textTable(
+    ['Redis command', 'calls per commit', 'µs per commit', 'µs per call'],
+    commands
+      .slice(0, 12)
+      .map((c) => [
+        c.command,
+        num(c.calls / per),
+        num(c.usec / per),
+        num(c.usec / Math.max(1, c.calls)),
+      ]),
+  );
+}

@@ -20,6 +20,41 @@ async function deliveredTotal(ports: number[]): Promise<number> {
   );
 }
 
+/** How long the deliveries may stand still before the run gives up on them. */
+const STILL_LIMIT_MS = 30_000;
+
+/**
+ * Waits until the workers have delivered `expected` commits, printing progress every 5 s. Gives
+ * up, exiting 1, when none has been delivered for STILL_LIMIT_MS: the usual cause is a Kafka
+ * broker that is not running, and the workers wait for it without end.
+ */
+async function waitForDeliveries(ports: number[], expected: number): Promise<void> {
+  let last = -1;
+  let movedAt = performance.now();
+  let reportedAt = performance.now();
+  for (;;) {
+    const delivered = await deliveredTotal(ports);
+    if (delivered >= expected) return;
+    const now = performance.now();
+    if (delivered !== last) {
+      last = delivered;
+      movedAt = now;
+    }
+    if (now - movedAt >= STILL_LIMIT_MS) {
+      throw new Error(
+        `no commit delivered for ${STILL_LIMIT_MS / 1000} s (${delivered} of ${expected}): is Kafka running at ${process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'}? \`bash infra/up.sh\` starts the local one`,
+      );
+    }
+    if (now - reportedAt >= 5_000) {
+      reportedAt = now;
+      process.stdout.write(`  ${delivered} of ${expected} delivered\n`);
+    }
+    // Not faster: each scrape of a worker's /metrics reads every lane from Redis, load that
+    // this run would measure as its own.
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
@@ -59,8 +94,7 @@ try {
   );
   const acceptedSeconds = (performance.now() - started) / 1000;
   const ports = system.workers.map((w) => w.port);
-  while ((await deliveredTotal(ports)) < commits - refused)
-    await new Promise((r) => setTimeout(r, 50));
+  await waitForDeliveries(ports, commits - refused);
   const deliveredSeconds = (performance.now() - started) / 1000;
   const usage = sampler.stop();
   latencies.sort((a, b) => a - b);
@@ -77,6 +111,9 @@ try {
       '',
     ].join('\n'),
   );
+} catch (error) {
+  process.stderr.write(`bench:quick: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
 } finally {
   await system.stop();
 }

@@ -52,6 +52,8 @@ export function sampleUsage(processes: Record<string, number>, intervalMs = 200)
     }
   };
   const timer = setInterval(sample, intervalMs);
+  // A watcher: a run that ends without stopping it (its error path) must still exit.
+  timer.unref();
   return {
     stop() {
       clearInterval(timer);

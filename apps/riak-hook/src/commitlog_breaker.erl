@@ -11,7 +11,8 @@
 %%%              opens it for another cool-down.
 %%%
 %%% Inputs:  now_ms() readings (monotonic), the cool-down and a probe timeout in milliseconds.
-%%% Outputs: allow/1 -> closed | probe | open; success/0, failure/1, reset/0 -> ok.
+%%% Outputs: allow/1 -> closed | probe | open; success/0, failure/1, release_probe/0, reset/0 ->
+%%%          ok.
 %%% Errors:  none.
 %%%
 %%% Slot 1: open-until time in now_ms() (0 = closed). Slot 2: start time of the probe in flight
@@ -24,7 +25,7 @@
 %%% taken never waits for it, it goes on as if closed, with an array of its own.
 -module(commitlog_breaker).
 
--export([allow/1, success/0, failure/1, reset/0, now_ms/0]).
+-export([allow/1, success/0, failure/1, release_probe/0, reset/0, now_ms/0]).
 
 -define(KEY, {?MODULE, atomics}).
 -define(OPEN_UNTIL, 1).
@@ -62,6 +63,13 @@ failure(CooldownMs) ->
     Ref = ref(),
     atomics:put(Ref, ?OPEN_UNTIL, now_ms() + CooldownMs),
     atomics:put(Ref, ?PROBE_SINCE, 0).
+
+%% For the probe whose call says nothing about the ingest either way (a body so large that its
+%% timeout proves nothing): the breaker stays half-open and the next caller probes, rather than
+%% every caller staying out until the probe timeout.
+-spec release_probe() -> ok.
+release_probe() ->
+    atomics:put(ref(), ?PROBE_SINCE, 0).
 
 %% Closes the breaker (tests, and an operator's remote console).
 -spec reset() -> ok.

@@ -114,7 +114,7 @@ handoff(Json, Ids, Start) ->
     catch
         Class:Reason:Stack ->
             try
-                write_failure(Json, Ids, crash, commitlog_hook_config:failure_log())
+                count_unkept(write_failure(Json, Ids, crash, commitlog_hook_config:failure_log()))
             catch
                 _:_ -> ok
             end,
@@ -139,7 +139,8 @@ unencodable(Object, Ids, {Class, Reason, Stack}, Start) ->
                 ]}
             )
         ),
-        write_failure(Envelope, Ids, unencodable, commitlog_hook_config:failure_log())
+        Path = commitlog_hook_config:failure_log(),
+        count_unkept(write_failure(Envelope, Ids, unencodable, Path))
     catch
         _:_ -> ok
     end,
@@ -189,7 +190,7 @@ call_ingest(Json, Size, Config) ->
     case commitlog_breaker:allow(probe_timeout_ms(Config)) of
         open ->
             {breaker_open, #{attempts => 0, reason => breaker_open}};
-        _ClosedOrProbe ->
+        Allowed ->
             case commitlog_ingest_client:post(Json, Config) of
                 {Accepted, Attempts} when Accepted =:= delivered; Accepted =:= duplicate ->
                     commitlog_breaker:success(),
@@ -213,7 +214,9 @@ call_ingest(Json, Size, Config) ->
                     %% A body this large may simply not cross and be stored within an attempt's
                     %% deadline: its timeout says little about the ingest. Opened for it, the
                     %% breaker would send every commit of the node to the failure log for a
-                    %% cooldown, so it is left as it was.
+                    %% cooldown, so it is left as it was; as a probe, it lets the next caller
+                    %% probe.
+                    Allowed =:= probe andalso commitlog_breaker:release_probe(),
                     {failed, #{attempts => Attempts, reason => timeout}};
                 {{failed, Reason}, Attempts} ->
                     commitlog_breaker:failure(Cooldown),
@@ -245,6 +248,18 @@ write_failure(Json, Ids, Reason, Path) ->
                 ?DOMAIN
             ),
             unkept
+    end.
+
+%% Counts a commit whose failure line could not be written, on the paths that have no
+%% configuration at hand (it may be what failed): the statsd address is read on its own, and
+%% the count skipped when even that fails.
+count_unkept(ok) ->
+    ok;
+count_unkept(unkept) ->
+    try
+        commitlog_statsd:unkept(maps:get(statsd, commitlog_hook_config:read()))
+    catch
+        _:_ -> ok
     end.
 
 %% The top-level vclock of a commit's JSON, for the last-resort log line: the commit's encoder

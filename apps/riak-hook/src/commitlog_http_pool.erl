@@ -179,13 +179,16 @@ loop(State) ->
     end.
 
 serve_checkout(Alias, Caller, Key, Expires, State) ->
-    case now_ms() < Expires of
+    %% A caller that died meanwhile (Riak killed its put process) makes controlling_process/2
+    %% fail for every socket offered to it: each would be closed in turn and the pool emptied.
+    case now_ms() < Expires andalso is_process_alive(Caller) of
         true ->
             {Reply, State1} = hand_out(Key, Caller, State),
             Alias ! {Alias, Reply},
             State1;
         false ->
-            %% The caller has stopped waiting (its alias drops the reply): keep the sockets.
+            %% The caller has stopped waiting, or is gone (its alias drops the reply): keep the
+            %% sockets.
             Alias ! {Alias, none},
             State
     end.

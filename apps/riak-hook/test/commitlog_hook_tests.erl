@@ -33,6 +33,7 @@ handoff_test_() ->
         fun queue_unavailable_opens_the_breaker/1,
         fun breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one/1,
         fun half_open_lets_one_probe_through/1,
+        fun a_large_probe_that_times_out_lets_the_next_caller_probe/1,
         fun held_breaker_lock_does_not_block_the_handoff/1,
         fun no_secret_goes_to_the_failure_log/1,
         fun unwritable_failure_log_still_returns_ok_and_logs_the_identity/1,
@@ -57,6 +58,7 @@ handoff_test_() ->
         fun oversized_commit_leaves_an_open_breaker_open/1,
         fun crash_after_the_json_is_built_goes_to_the_failure_log_as_crash/1,
         fun an_object_that_cannot_be_encoded_goes_to_the_failure_log_as_unencodable/1,
+        fun an_unencodable_object_the_failure_log_cannot_keep_is_counted_unkept/1,
         fun an_app_that_cannot_be_loaded_is_reported/1,
         fun an_unwritable_failure_log_is_reported/1
     ]}.
@@ -460,6 +462,32 @@ half_open_lets_one_probe_through(#{server := S}) ->
                 [breaker_open, breaker_open, breaker_open, breaker_open, delivered],
                 lists:sort(Outcomes)
             )
+        end)}.
+
+%% A probe whose body is over 1 MiB and times out proves nothing about the ingest: the breaker
+%% stays half-open, and the next hand-off probes at once instead of going to the failure log
+%% until the probe timeout (here 1.3 s and more) has passed.
+a_large_probe_that_times_out_lets_the_next_caller_probe(#{server := S}) ->
+    {timeout, 30,
+        ?_test(begin
+            ok = application:set_env(?APP, breaker_cooldown_ms, 50),
+            ok = commitlog_test_ingest:set_responses(S, [503]),
+            ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-open">>))),
+            timer:sleep(100),
+            ok = application:set_env(?APP, request_timeout_ms, 100),
+            ok = application:set_env(?APP, retry_budget_ms, 200),
+            ok = commitlog_test_ingest:set_responses(S, [202]),
+            ok = commitlog_test_ingest:set_delay(S, 2000),
+            Big = riak_object:increment_vclock(
+                riak_object:new(<<"transactions">>, <<"k-big">>, binary:copy(<<"x">>, 1100000)),
+                <<"node-a">>,
+                1
+            ),
+            ?assertMatch({failed, _}, commitlog_hook:handoff(Big)),
+            ok = commitlog_test_ingest:set_delay(S, 0),
+            ok = application:set_env(?APP, request_timeout_ms, 5000),
+            ok = application:set_env(?APP, retry_budget_ms, 5000),
+            ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-after-big">>)))
         end)}.
 
 %% The VM has no breaker yet and something holds the lock its creation takes: the hand-off does
@@ -970,13 +998,7 @@ crash_after_the_json_is_built_goes_to_the_failure_log_as_crash(#{server := S} = 
 %% is posted, and the crash is logged without the value.
 an_object_that_cannot_be_encoded_goes_to_the_failure_log_as_unencodable(#{server := S} = Ctx) ->
     ?_test(begin
-        MD = dict:from_list([
-            {<<"content-type">>, "application/json"},
-            {<<"X-Riak-Meta">>, [{"X-Riak-Meta-Origin", "api"} | not_a_list]}
-        ]),
-        Obj = riak_object:increment_vclock(
-            riak_object:new(<<"transactions">>, <<"k-odd">>, ?VALUE, MD), <<"node-a">>, 1
-        ),
+        Obj = unencodable_obj(<<"k-odd">>),
         ?assertError(_, commitlog_hook:commit_json(Obj)),
         ?assertMatch({failed, _}, commitlog_hook:handoff(Obj)),
         ?assertEqual(ok, commitlog_hook:postcommit(Obj)),
@@ -1002,6 +1024,42 @@ an_object_that_cannot_be_encoded_goes_to_the_failure_log_as_unencodable(#{server
         ),
         [?assertEqual(nomatch, binary:match(term_to_binary(E), <<"NEVER-LOGGED">>)) || E <- Events]
     end).
+
+%% With its failure log unwritable as well, such a commit is counted `unkept` over statsd, the
+%% alert that needs no disk, as on the hand-off's own path.
+an_unencodable_object_the_failure_log_cannot_keep_is_counted_unkept(#{dir := Dir}) ->
+    ?_test(begin
+        ok = application:set_env(
+            ?APP, failure_log, filename:join([Dir, "no-such-dir", "failed.jsonl"])
+        ),
+        {ok, Udp} = gen_udp:open(0, [binary, {ip, {127, 0, 0, 1}}, {active, false}]),
+        {ok, Port} = inet:port(Udp),
+        try
+            ok = application:set_env(?APP, statsd_host, "127.0.0.1"),
+            ok = application:set_env(?APP, statsd_port, Port),
+            ?assertMatch({failed, _}, commitlog_hook:handoff(unencodable_obj(<<"k-odd-2">>))),
+            {ok, {_, _, First}} = gen_udp:recv(Udp, 0, 5000),
+            ?assert(lists:member(<<"commitlog.hook.unkept:1|c">>, [First | more_packets(Udp)]))
+        after
+            gen_udp:close(Udp)
+        end
+    end).
+
+unencodable_obj(Key) ->
+    MD = dict:from_list([
+        {<<"content-type">>, "application/json"},
+        {<<"X-Riak-Meta">>, [{"X-Riak-Meta-Origin", "api"} | not_a_list]}
+    ]),
+    riak_object:increment_vclock(
+        riak_object:new(<<"transactions">>, Key, ?VALUE, MD), <<"node-a">>, 1
+    ).
+
+%% The packets that follow within 200 ms each.
+more_packets(Udp) ->
+    case gen_udp:recv(Udp, 0, 200) of
+        {ok, {_, _, Packet}} -> [Packet | more_packets(Udp)];
+        {error, timeout} -> []
+    end.
 
 %%% Outside the fixture
 

@@ -378,6 +378,7 @@ pool_test_() ->
         {"a socket comes back passive, owned by the caller, with no message", fun pool_hand_out/0},
         {"at most 8 idle sockets per destination", fun pool_cap/0},
         {"a socket the server closes while idle is dropped", fun pool_drops_closed/0},
+        {"a checkout from a caller that died keeps the idle sockets", fun pool_dead_caller/0},
         {"racing first checkins start one pool", fun pool_start_race/0}
     ]}.
 
@@ -423,6 +424,33 @@ pool_drops_closed() ->
     {ok, C1} = commitlog_http_pool:checkout({127, 0, 0, 1}, Port, 100),
     gen_tcp:close(C1),
     gen_tcp:close(A1).
+
+pool_dead_caller() ->
+    {Port, [{C1, A1}, {C2, A2}]} = pairs(2),
+    Key = {{127, 0, 0, 1}, Port},
+    ok = commitlog_http_pool:checkin({127, 0, 0, 1}, Port, C1),
+    ok = commitlog_http_pool:checkin({127, 0, 0, 1}, Port, C2),
+    ok = wait_for_idle(Key, 2, deadline()),
+    %% What checkout/3 sends, from a put process that Riak killed before the pool served it.
+    {Dead, Ref} = spawn_monitor(fun() -> ok end),
+    receive
+        {'DOWN', Ref, process, Dead, _} -> ok
+    end,
+    Alias = alias([reply]),
+    Expires = erlang:monotonic_time(millisecond) + 1000,
+    whereis(commitlog_http_pool) ! {checkout, Alias, Dead, Key, Expires},
+    receive
+        {Alias, Reply} -> ?assertEqual(none, Reply)
+    after 1000 -> erlang:error(no_reply)
+    end,
+    ?assertEqual(2, idle_count(Key)),
+    %% Both still open: the server sides see no close.
+    ?assertEqual({error, timeout}, gen_tcp:recv(A1, 0, 0)),
+    ?assertEqual({error, timeout}, gen_tcp:recv(A2, 0, 0)),
+    {ok, C} = commitlog_http_pool:checkout({127, 0, 0, 1}, Port, 100),
+    {ok, C3} = commitlog_http_pool:checkout({127, 0, 0, 1}, Port, 100),
+    [gen_tcp:close(S) || S <- [C, C3, A1, A2]],
+    ok.
 
 pool_start_race() ->
     case whereis(commitlog_http_pool) of

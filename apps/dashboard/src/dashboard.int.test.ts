@@ -106,6 +106,9 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
   let base: string;
   let admin: Client;
   let viewer: Client;
+  /** Around the enqueue of lane 5's head (`wait-1`), epoch ms: its age on the overview is bounded by them. */
+  let waitingHeadSince = 0;
+  let waitingHeadBy = 0;
 
   async function signIn(user: 'admin' | 'viewer'): Promise<Client> {
     const response = await fetch(`${base}/login`, {
@@ -180,7 +183,9 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     await enqueuer.enqueue(job('big-1', 2, 'too-big'));
     await enqueuer.enqueue(job('held-1', 3, 'held'));
     await enqueuer.enqueue(job('ok-1', 0, 'payments'));
+    waitingHeadSince = Date.now();
     await enqueuer.enqueue(job('wait-1', 5, 'payments')); // lane 5 has no worker
+    waitingHeadBy = Date.now();
     await enqueuer.enqueue(job('wait-2', 5, 'payments'));
 
     const [adminHash, viewerHash] = await Promise.all([
@@ -280,7 +285,9 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
   });
 
   it('shows failures by reason, the held lane, the waiting lane and the stall', async () => {
+    const asked = Date.now();
     const o = await overview(viewer);
+    const answered = Date.now();
     expect(o.failedByReason.map((g) => [g.reason, g.count])).toEqual([
       ['expired', 2],
       ['too-large', 1],
@@ -302,7 +309,10 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
       }),
     ]);
     expect(o.backlogs[5]).toMatchObject({ waiting: 2, active: 0 });
-    expect(o.backlogs[5]!.oldestWaitingAgeMs).toBeGreaterThanOrEqual(0);
+    // Counted from the head's enqueue (`wait-1`), not from the newer job or from nothing.
+    const age = o.backlogs[5]!.oldestWaitingAgeMs!;
+    expect(age).toBeGreaterThanOrEqual(asked - waitingHeadBy);
+    expect(age).toBeLessThanOrEqual(answered - waitingHeadSince);
     expect(o.stalls).toEqual([
       expect.objectContaining({
         lane: 6,

@@ -254,8 +254,11 @@ describe.each(TRANSPORTS)(
       sent.catch(() => undefined).finally(() => (settled = true));
       const first = await waitFor(() => fake.connections.find((c) => c.produce));
       // A close that waited for the unsent bytes to drain would never end while the broker
-      // does not read.
-      await waitFor(() => settled, { timeoutMs: 10_000 }).catch(() => undefined);
+      // does not read: the send must settle before the broker reads again.
+      await waitFor(() => settled, {
+        timeoutMs: 10_000,
+        description: 'the abandoned send settles',
+      });
       first.resume();
       expect(await first.outcome).toBe('reset');
       await expect(sent).rejects.toMatchObject({ code: 'SEND_ABANDONED', retriable: true });

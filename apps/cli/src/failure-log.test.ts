@@ -14,6 +14,18 @@ describe('parseFailureLogLine', () => {
     expect(parseFailureLogLine(JSON.stringify(commit), 2)).toMatchObject({ line: 2, commit });
   });
 
+  it('refuses a line with a name given twice, which re-encoding would resolve in silence', () => {
+    expect(
+      parseFailureLogLine(
+        '{"commit":{"bucket":"b","key":"k","op":"put","siblings":[{"value":"AA=="}],"op":"delete"}}',
+        7,
+      ),
+    ).toEqual({ line: 7, problem: 'the name at commit.op is given twice in one object' });
+    expect(
+      parseFailureLogLine(`{"reason":"timeout","commit":${JSON.stringify(commit)},"commit":{}}`, 8),
+    ).toEqual({ line: 8, problem: 'the name at commit is given twice in one object' });
+  });
+
   it('skips blank lines', () => {
     expect(parseFailureLogLine('   ', 3)).toBeUndefined();
   });

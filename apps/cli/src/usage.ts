@@ -10,7 +10,8 @@ commands:
               read a password (hidden, or piped) and print its hash for DASHBOARD_USERS
   post FILE   sign a commit (or {"commits": [...]}) from a JSON file and post it to the ingest
   requeue FILE
-              replay the Riak hook's failure log through the ingest (idempotent)
+              replay the Riak hook's failure log through the ingest (idempotent within
+              DEDUP_WINDOW)
   status      lanes, backlog, held lanes, failed deliveries by reason and recent stalls
   lanes [--key TYPE/BUCKET/KEY]
               the lane count, whether it may change now, and where each lane lives (queue,
@@ -48,7 +49,7 @@ const COMMAND_USAGE = new Map<string, string>([
   ],
   [
     'requeue',
-    "usage: commitlog requeue FILE (replay the Riak hook's failure log through the ingest; idempotent)",
+    "usage: commitlog requeue FILE (replay the Riak hook's failure log through the ingest; idempotent within DEDUP_WINDOW, 24 h by default: a commit replayed later is delivered again)",
   ],
   [
     'status',

@@ -1,5 +1,6 @@
 import {
   checkSignatureHeader,
+  repeatedNamePath,
   SignatureError,
   verifySignedBody,
   type SignatureHeader,
@@ -9,7 +10,6 @@ import { errorResponse, type HttpResponse } from './http-response.ts';
 import { jsonMediaTypeProblem } from './json-media-type.ts';
 import { BodyBudgetSpentError, ingestBusy } from './body-budget.ts';
 import { BodyTooLargeError } from './read-raw-body.ts';
-import { repeatedNamePath } from './repeated-names.ts';
 
 export interface SignedJsonOptions {
   /** Largest body accepted, bytes. */

@@ -53,3 +53,13 @@ export function errorText(answer: IngestAnswer): string {
     ? `${answer.status} ${error.code ?? ''}: ${error.message ?? ''}`
     : `${answer.status}`;
 }
+
+/**
+ * What to check when the ingest refuses every request: its signature's time is this machine's
+ * clock, and a refused time says to set that right, not the URL or secrets.
+ */
+export function refusalHint(answer: IngestAnswer): string {
+  return errorOf(answer)?.code === 'SIGNATURE_EXPIRED'
+    ? "check this machine's clock against the ingest's (the signature's time is this machine's; NTP)"
+    : 'check INGEST_URL and INGEST_SECRETS';
+}

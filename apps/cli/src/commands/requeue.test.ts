@@ -26,20 +26,37 @@ function failureLog(keys: string[]): string {
   return file;
 }
 
-/** A fake ingest answering each request with the next of `statuses` (then 202). */
-async function fakeIngest(
-  statuses: number[],
-): Promise<{ url: string; server: Server; batches: number[]; requests: () => number }> {
+/** An answer of the fake ingest: a status (its error code `E<status>`), or a status and code. */
+type FakeAnswer = number | { status: number; code: string };
+
+/**
+ * A fake ingest answering each request with the next of `statuses` (then 202). `batches` has
+ * the size of each accepted request, `keys` the keys of its commits in the order sent.
+ */
+async function fakeIngest(statuses: FakeAnswer[]): Promise<{
+  url: string;
+  server: Server;
+  batches: number[];
+  keys: string[][];
+  requests: () => number;
+}> {
   const batches: number[] = [];
+  const keys: string[][] = [];
   let requests = 0;
   const server = createServer((req, res) => {
     requests++;
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      const status = statuses.shift() ?? 202;
-      const commits = (JSON.parse(body) as { commits?: unknown[] }).commits ?? [body];
-      if (status === 202) batches.push(commits.length);
+      const answer = statuses.shift() ?? 202;
+      const { status, code } =
+        typeof answer === 'number' ? { status: answer, code: `E${answer}` } : answer;
+      const parsed = JSON.parse(body) as { commits?: { key: string }[]; key?: string };
+      const commits = parsed.commits ?? [parsed as { key: string }];
+      if (status === 202) {
+        batches.push(commits.length);
+        keys.push(commits.map((c) => c.key));
+      }
       res.writeHead(status, {
         'content-type': 'application/json',
         'retry-after': '1',
@@ -49,7 +66,7 @@ async function fakeIngest(
         JSON.stringify(
           status === 202
             ? { results: commits.map(() => ({ id: 'x', lane: 0, duplicate: false })) }
-            : { error: { code: `E${status}`, message: 'no' } },
+            : { error: { code, message: 'no' } },
         ),
       );
     });
@@ -57,7 +74,7 @@ async function fakeIngest(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, server, batches, requests: () => requests };
+  return { url: `http://127.0.0.1:${port}`, server, batches, keys, requests: () => requests };
 }
 
 describe('requeue', () => {
@@ -66,7 +83,7 @@ describe('requeue', () => {
     for (const s of servers.splice(0)) s.close();
   });
 
-  async function replay(statuses: number[], keys: string[], extra: { maxTries?: number } = {}) {
+  async function replay(statuses: FakeAnswer[], keys: string[], extra: { maxTries?: number } = {}) {
     const ingest = await fakeIngest(statuses);
     servers.push(ingest.server);
     const out: string[] = [];
@@ -80,13 +97,14 @@ describe('requeue', () => {
       sleep: () => Promise.resolve(),
       ...extra,
     });
-    return { run, out, batches: ingest.batches, requests: ingest.requests };
+    return { run, out, batches: ingest.batches, keys: ingest.keys, requests: ingest.requests };
   }
 
   it('sends batches of at most batchCommits, in file order, with a progress line each', async () => {
-    const { run, out, batches } = await replay([], ['a', 'b', 'c', 'd', 'e']);
+    const { run, out, batches, keys } = await replay([], ['a', 'b', 'c', 'd', 'e']);
     await run;
     expect(batches).toEqual([2, 2, 1]);
+    expect(keys).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
     expect(out.filter((l) => l.startsWith('requeue: ') && l.includes('lines read'))).toHaveLength(
       3,
     );
@@ -177,7 +195,7 @@ describe('requeue', () => {
     expect(error).toBeInstanceOf(CliError);
     expect((error as CliError).code).toBe('REQUEUE_INCOMPLETE');
     expect((error as CliError).message).toMatch(
-      /^4 commits in .*: 3 accepted, 1 refused \(lines 2\); those refused with BACKLOG_FULL wait for their lane to drain: run requeue again later/,
+      /^4 commits in .*: 3 accepted, 1 refused \(lines 2\); those refused with BACKLOG_FULL wait for their lane to drain: run requeue again within DEDUP_WINDOW/,
     );
     // The batch's tries, then each of its commits once, then the next batch.
     expect(requests).toEqual([
@@ -285,7 +303,16 @@ describe('requeue', () => {
   it('stops at once when the ingest refuses the signature', async () => {
     const { run } = await replay([401], ['a']);
     await expect(run).rejects.toBeInstanceOf(CliError);
-    await expect(run).rejects.toThrow(/refused the requests: 401 E401/);
+    await expect(run).rejects.toThrow(
+      /refused the requests: 401 E401: no \(check INGEST_URL and INGEST_SECRETS\)/,
+    );
+  });
+
+  it("points at this machine's clock when the ingest refuses the signature's time", async () => {
+    const { run } = await replay([{ status: 401, code: 'SIGNATURE_EXPIRED' }], ['a']);
+    await expect(run).rejects.toThrow(
+      /401 SIGNATURE_EXPIRED: no \(check this machine's clock against the ingest's/,
+    );
   });
 
   it.each([404, 405, 301])(

@@ -5,7 +5,7 @@ import { postSigned, type IngestAnswer } from '../ingest-client.ts';
 import { readIngestTarget } from '../ingest-target.ts';
 import { IngestUnreachableError } from '../ingest-unreachable-error.ts';
 import { checkReadableFile } from '../readable-file.ts';
-import { earlier, errorText, isLaneFull, lineList, seconds } from './requeue-text.ts';
+import { earlier, errorText, isLaneFull, lineList, refusalHint, seconds } from './requeue-text.ts';
 
 export interface RequeueOptions {
   /** The failure log to replay. */
@@ -106,7 +106,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     throw new CliError(
       'INGEST_UNAVAILABLE',
       `the ingest did not take the commits from line ${firstLine} after ${tries} tries (${lastProblem}); ` +
-        `nothing after that line was sent: run requeue again (it is idempotent)${soFar()}`,
+        `nothing after that line was sent: run requeue again within DEDUP_WINDOW (24 h by default), and the commits already taken are answered as duplicates, not delivered twice${soFar()}`,
       1,
       lastError,
     );
@@ -200,7 +200,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       // commits one by one would only send each of them there too.
       throw new CliError(
         'REQUEUE_REFUSED',
-        `the ingest refused the requests: ${errorText(answer)} (check INGEST_URL and INGEST_SECRETS)${soFar()}`,
+        `the ingest refused the requests: ${errorText(answer)} (${refusalHint(answer)})${soFar()}`,
       );
     }
     options.out(
@@ -258,8 +258,9 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       ? `, ${tally.rejected.length} refused${lineList(tally.rejected.map((r) => r.line))}`
       : '') +
     (tally.rejected.some((r) => r.laneFull)
-      ? '; those refused with BACKLOG_FULL wait for their lane to drain: run requeue again later ' +
-        '(it is idempotent)'
+      ? '; those refused with BACKLOG_FULL wait for their lane to drain: run requeue again ' +
+        'within DEDUP_WINDOW (24 h by default), and the commits already taken are answered as ' +
+        'duplicates, not delivered twice'
       : '');
   if (tally.malformed.length > 0 || tally.rejected.length > 0) {
     throw new CliError('REQUEUE_INCOMPLETE', summary);

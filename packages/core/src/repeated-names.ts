@@ -1,4 +1,4 @@
-import { formatPath } from '@commitlog/core';
+import { formatPath } from './validation-error.ts';
 
 const OPEN_OBJECT = 0x7b; // {
 const CLOSE_OBJECT = 0x7d; // }

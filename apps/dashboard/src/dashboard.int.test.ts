@@ -443,21 +443,31 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     expect(await one.json()).toEqual({ redriven: 1, skipped: 0 });
     const all = await redrive(admin, { _csrf: admin.csrf, reason: 'expired' });
     expect(await all.json()).toEqual({ redriven: 2, skipped: 0 });
-    // The same workers fail them again at once: each was re-driven, with a fresh TTL.
+    // Each went back to its lane with a fresh TTL (counted from redrivenAt), and the same
+    // workers failed it again: in the failed set once more, finished after its re-drive.
+    const redriven = [
+      ['exp-1', 0],
+      ['exp-2', 1],
+      ['big-1', 2],
+    ] as const;
     await waitFor(
       async () => {
-        const data = await Promise.all(
-          [
-            ['exp-1', 0],
-            ['exp-2', 1],
-            ['big-1', 2],
-          ].map(([id, lane]) =>
-            producer.hget(`${space.prefix}:${laneQueueName(Number(lane))}:${String(id)}`, 'data'),
-          ),
+        const again = await Promise.all(
+          redriven.map(async ([id, lane]) => {
+            const queueKey = `${space.prefix}:${laneQueueName(lane)}`;
+            const [data, finishedOn] = await producer.hmget(
+              `${queueKey}:${id}`,
+              'data',
+              'finishedOn',
+            );
+            const { redrivenAt } = JSON.parse(data ?? '{}') as CommitJobData;
+            const failed = await producer.zscore(`${queueKey}:failed`, id);
+            return failed !== null && Number(finishedOn) >= Date.parse(redrivenAt ?? '');
+          }),
         );
-        return data.every((d) => (JSON.parse(d ?? '{}') as CommitJobData).redrivenAt !== undefined);
+        return again.every(Boolean);
       },
-      { description: 'redrivenAt on every re-driven job' },
+      { description: 'each re-driven job failed again after its re-drive' },
     );
   });
 

@@ -416,6 +416,54 @@ describe('delivery views on the real Redis', () => {
     expect(await lane8.getJobState('c-8-0')).toBe('waiting');
   });
 
+  it('re-drives the failure it matched, not the next one of a job re-driven meanwhile', async () => {
+    const stop = await workers([8], failing);
+    await enqueuer.enqueue(job(8, 0));
+    await waitFor(async () => (await failedCount([8])) === 1, { description: 'the failure' });
+    const lane8 = queue(8);
+    const jobKey = lane8.toKey('c-8-0');
+    // As far as the re-drive below can tell, it failed two days ago.
+    const twoDaysAgo = Date.now() - 2 * 86_400_000;
+    await producer.zadd(lane8.toKey('failed'), twoDaysAgo, 'c-8-0');
+    await producer.hset(jobKey, 'finishedOn', twoDaysAgo);
+    const readJob = producer.hgetall.bind(producer);
+    let raced = false;
+    let firstRedrive: string | undefined;
+    producer.hgetall = async (key: string) => {
+      if (key === jobKey && !raced) {
+        raced = true;
+        // Between its listing and its move, the dashboard re-drives it and it fails again.
+        expect(await redrive(producer, space.prefix, [8], { jobId: 'c-8-0' })).toEqual({
+          redriven: 1,
+          skipped: 0,
+        });
+        firstRedrive = (await lane8.getJob('c-8-0'))?.data.redrivenAt;
+        await waitFor(
+          async () =>
+            (await lane8.getJobState('c-8-0')) === 'failed' &&
+            Number(await producer.hget(jobKey, 'finishedOn')) > twoDaysAgo,
+          { description: 'its failure after the re-drive' },
+        );
+      }
+      return readJob(key);
+    };
+    try {
+      // It matched (its listed failure is two days old), and only that failure could go back.
+      expect(await redrive(producer, space.prefix, [8], { olderThanMs: 86_400_000 })).toEqual({
+        redriven: 0,
+        skipped: 1,
+      });
+    } finally {
+      producer.hgetall = readJob;
+      await stop();
+    }
+    expect(raced).toBe(true);
+    expect(firstRedrive).toMatch(/^\d{4}-/);
+    // Re-driven once: its data still holds the first re-drive's time.
+    expect((await lane8.getJob('c-8-0'))?.data.redrivenAt).toBe(firstRedrive);
+    expect(await lane8.getJobState('c-8-0')).toBe('failed');
+  });
+
   it('filters by bucket past a failed job that has no commit data', async () => {
     const stop = await workers([9], failing);
     await enqueuer.enqueue(job(9, 0));

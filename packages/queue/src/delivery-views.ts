@@ -50,7 +50,10 @@ export interface RedriveFilter {
 export interface RedriveResult {
   /** Failed deliveries moved back to the end of their lanes. */
   redriven: number;
-  /** Matching deliveries that could not be moved (another process moved or removed them first). */
+  /**
+   * Matching deliveries that could not be moved: another process moved or removed them first, or
+   * they failed again since they matched.
+   */
   skipped: number;
 }
 
@@ -141,11 +144,14 @@ export async function stallRecords(
  * a stall before its re-drive must not cost it its try at its new TTL (deliver-commit.ts). Two
  * re-drives of one job (a double click, the CLI beside the dashboard) both read it as failed; the
  * one that comes second must not reset the progress, nor the TTL, of a delivery the first has
- * already handed back to a worker.
+ * already handed back to a worker. Nor may it re-drive the failure that followed: only the
+ * failure the filter matched (its `finishedOn`, ARGV[3]) is re-driven, so a `--older-than 1d`
+ * does not take a commit that another re-drive sent back and that failed again seconds ago.
  */
 const PREPARE_REDRIVE = luaScript(`
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+if tonumber(redis.call('HGET', KEYS[2], 'finishedOn')) ~= tonumber(ARGV[3]) then return 0 end
 redis.call('HSET', KEYS[2], 'data', ARGV[2], 'progress', '{}', 'stc', 0)
 return 1
 `);
@@ -206,7 +212,9 @@ export async function redrive(
     for (const lane of lanes) {
       await withLaneQueue(connection, prefix, lane, async (queue) => {
         // Ids first: moving jobs out of the failed set while paging through it would skip some.
-        const matches: Pick<FailedEntry, 'id' | 'timestamp' | 'finishedOn'>[] = [];
+        // By id: a job re-driven elsewhere that fails again meanwhile can be read twice, and
+        // only its latest failure can still be re-driven (PREPARE_REDRIVE).
+        const matches = new Map<string, Pick<FailedEntry, 'id' | 'timestamp' | 'finishedOn'>>();
         const consider = (entry: FailedEntry): void => {
           reading.read++;
           if (reading.read % REDRIVE_PROGRESS_EVERY === 0) onReading?.({ ...reading });
@@ -215,7 +223,12 @@ export async function redrive(
             return;
           }
           // Not its failure text: a long outage fails hundreds of thousands.
-          matches.push({ id: entry.id, timestamp: entry.timestamp, finishedOn: entry.finishedOn });
+          matches.delete(entry.id);
+          matches.set(entry.id, {
+            id: entry.id,
+            timestamp: entry.timestamp,
+            finishedOn: entry.finishedOn,
+          });
         };
         if (filter.jobId !== undefined) {
           const entry = await failedEntry(connection, queue, filter.jobId);
@@ -223,9 +236,11 @@ export async function redrive(
         } else {
           for await (const entry of failedEntries(connection, queue)) consider(entry);
         }
-        matches.sort((a, b) => a.timestamp - b.timestamp || a.finishedOn - b.finishedOn);
-        for (const { id } of matches) {
-          const moved = await redriveOne(connection, queue, id, filter, redrivenAt);
+        const inOrder = [...matches.values()].sort(
+          (a, b) => a.timestamp - b.timestamp || a.finishedOn - b.finishedOn,
+        );
+        for (const match of inOrder) {
+          const moved = await redriveOne(connection, queue, match, filter, redrivenAt);
           if (filter.bucket !== undefined && moved !== 'skipped') {
             reading.checked++;
             if (reading.checked % REDRIVE_PROGRESS_EVERY === 0) onReading?.({ ...reading });
@@ -245,12 +260,13 @@ export async function redrive(
 
 /**
  * Moves one failed job back to its lane: `skipped` when another process moved or removed it
- * first, `unmatched` when its bucket is not the filter's.
+ * first, or when it has failed again since it matched; `unmatched` when its bucket is not the
+ * filter's.
  */
 async function redriveOne(
   connection: RedisConnection,
   queue: Queue<CommitJobData>,
-  id: string,
+  { id, finishedOn }: Pick<FailedEntry, 'id' | 'finishedOn'>,
   filter: RedriveFilter,
   redrivenAt: string,
 ): Promise<'redriven' | 'skipped' | 'unmatched'> {
@@ -262,7 +278,7 @@ async function redriveOne(
     const prepared = await PREPARE_REDRIVE.run(
       connection,
       [queue.toKey('failed'), queue.toKey(id)],
-      [id, data],
+      [id, data, finishedOn],
     );
     if (prepared !== 1) return 'skipped';
     await job.retry('failed');

@@ -45,7 +45,7 @@ describe('redrive arguments', () => {
   it('reports how many were re-driven, and skipped ones only when there are some', () => {
     expect(formatRedriveResult({ redriven: 3, skipped: 0 })).toBe('redrive: 3 re-driven');
     expect(formatRedriveResult({ redriven: 0, skipped: 2 })).toBe(
-      'redrive: 0 re-driven, 2 skipped (moved or removed meanwhile)',
+      'redrive: 0 re-driven, 2 skipped (moved, removed or failed again meanwhile)',
     );
   });
 
@@ -107,5 +107,13 @@ describe('a redrive that matched nothing', () => {
       "redrive: no failed delivery has the id abc (the dashboard's Deliveries page lists recent failed deliveries with their jobs; /api/overview has the full ids)",
     );
     expect(message).not.toContain('status');
+  });
+
+  it('says that --job with other filters may have missed the id through a filter', () => {
+    expect(
+      redriveNotFound({ jobId: 'abc', reason: 'expired', olderThanMs: 1 }, none, reasons),
+    ).toBe(
+      'redrive: no failed delivery has the id abc and matches --reason "expired" and --older-than (without them, --job looks for the id alone)',
+    );
   });
 });

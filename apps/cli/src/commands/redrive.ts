@@ -83,7 +83,15 @@ export function redriveNotFound(
 ): string | undefined {
   if (result.redriven + result.skipped > 0) return undefined;
   if (filter.jobId !== undefined) {
-    return `redrive: no failed delivery has the id ${filter.jobId} (${WHERE_JOB_IDS_ARE})`;
+    const others = [
+      filter.reason === undefined ? [] : [`--reason ${JSON.stringify(filter.reason)}`],
+      filter.bucket === undefined ? [] : [`--bucket ${JSON.stringify(filter.bucket)}`],
+      filter.olderThanMs === undefined ? [] : ['--older-than'],
+    ].flat();
+    // With other filters, the id may well be right and a filter what excluded it.
+    return others.length > 0
+      ? `redrive: no failed delivery has the id ${filter.jobId} and matches ${others.join(' and ')} (without them, --job looks for the id alone)`
+      : `redrive: no failed delivery has the id ${filter.jobId} (${WHERE_JOB_IDS_ARE})`;
   }
   if (filter.reason === undefined) return notMatched(filter, reasons);
   const group = reasons.find((r) => r.reason === filter.reason);
@@ -128,7 +136,9 @@ function notMatched(
 /** What `redrive` prints when it is done. */
 export function formatRedriveResult(result: { redriven: number; skipped: number }): string {
   const skipped =
-    result.skipped === 0 ? '' : `, ${result.skipped} skipped (moved or removed meanwhile)`;
+    result.skipped === 0
+      ? ''
+      : `, ${result.skipped} skipped (moved, removed or failed again meanwhile)`;
   return `redrive: ${result.redriven} re-driven${skipped}`;
 }
 

@@ -211,6 +211,28 @@ describe('requeue', () => {
     );
   });
 
+  it('once a lane was full, sends a later batch refused for it one by one at once', async () => {
+    const { error, requests } = await requeueAgainstFullLane(
+      ['a', 'full', 'b', 'full2', 'c', 'd'],
+      (keys) => keys.some((k) => k.startsWith('full')),
+    );
+    expect((error as CliError).message).toMatch(
+      /^6 commits in .*: 4 accepted, 2 refused \(lines 2, 4\)/,
+    );
+    // The first batch's tries, then one try of the next before its commits go alone.
+    expect(requests).toEqual([
+      ['a', 'full'],
+      ['a', 'full'],
+      ['a', 'full'],
+      ['a'],
+      ['full'],
+      ['b', 'full2'],
+      ['b'],
+      ['full2'],
+      ['c', 'd'],
+    ]);
+  });
+
   it('tries a commit of another lane again when the ingest is busy while one lane is full', async () => {
     // After the batch's tries, each commit goes alone: the full lane's once, but `a`, which
     // meets a busy ingest, gets its tries as any request does, and the run goes on.

@@ -136,6 +136,14 @@ export async function requeue(options: RequeueOptions): Promise<void> {
    */
   const heldBehind = new Map<string, number>();
 
+  /**
+   * Whether a lane was found full in this run. From then on a batch refused for a full lane goes
+   * one by one at once, rather than after its tries: with a few lanes, nearly every batch holds
+   * a key of the full one, and waiting out each batch's tries (about 45 s) would make a large
+   * file's replay take days. A batch the ingest takes whole is sent as usual.
+   */
+  let laneFullSeen = false;
+
   /** Holds the entry back (and says so) when an earlier commit of its object was refused. */
   function heldBack(entry: Entry): boolean {
     const behind = heldBehind.get(entry.object);
@@ -162,6 +170,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
         if ((answer.body as { duplicate?: boolean }).duplicate) tally.duplicates++;
       } else {
         const laneFull = isLaneFull(answer);
+        laneFullSeen ||= laneFull;
         tally.rejected.push({ line: entry.line, why: errorText(answer), laneFull });
         if (laneFull && !heldBehind.has(entry.object)) heldBehind.set(entry.object, entry.line);
         options.err(`line ${entry.line}: refused by the ingest: ${errorText(answer)}`);
@@ -176,7 +185,13 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       ...batch.flatMap((e, i) => (i === 0 ? [e.bytes] : [Buffer.from(','), e.bytes])),
       Buffer.from(']}'),
     ]);
-    const answer = await send(`${base}/v1/commits/batch`, body, batch[0]!.line);
+    const answer = await send(
+      `${base}/v1/commits/batch`,
+      body,
+      batch[0]!.line,
+      maxTries,
+      laneFullSeen ? 1 : maxTries,
+    );
     if (answer.status === 202) {
       const results = (answer.body as { results?: { duplicate?: boolean }[] }).results ?? [];
       if (results.length !== batch.length) {
@@ -191,6 +206,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       // Its tries were spent waiting for a full lane to drain: each commit alone, so that those
       // of the other lanes get in; those of the full lane are tried once and named, for a later
       // run. Any other passing refusal (a busy ingest) gets its tries, as in every request.
+      laneFullSeen = true;
       await sendOneByOne(batch, 1);
     } else if (answer.status === 400 || answer.status === 413) {
       // A batch is refused whole when one commit is bad: find which, one by one.

@@ -114,7 +114,10 @@ handoff(Json, Ids, Start) ->
     catch
         Class:Reason:Stack ->
             try
-                count_unkept(write_failure(Json, Ids, crash, commitlog_hook_config:failure_log()))
+                Path = commitlog_hook_config:failure_log(),
+                commitlog_hook_failure:count_unkept(
+                    commitlog_hook_failure:write(Json, Ids, crash, Path)
+                )
             catch
                 _:_ -> ok
             end,
@@ -140,7 +143,9 @@ unencodable(Object, Ids, {Class, Reason, Stack}, Start) ->
             )
         ),
         Path = commitlog_hook_config:failure_log(),
-        count_unkept(write_failure(Envelope, Ids, unencodable, Path))
+        commitlog_hook_failure:count_unkept(
+            commitlog_hook_failure:write(Envelope, Ids, unencodable, Path)
+        )
     catch
         _:_ -> ok
     end,
@@ -151,7 +156,7 @@ handoff_config(Json, Ids, Start, Config) ->
     {Outcome, Report} = deliver(Json, Config),
     case Report of
         #{reason := Reason} ->
-            case write_failure(Json, Ids, Reason, maps:get(failure_log, Config)) of
+            case commitlog_hook_failure:write(Json, Ids, Reason, maps:get(failure_log, Config)) of
                 ok -> ok;
                 unkept -> commitlog_statsd:unkept(maps:get(statsd, Config))
             end;
@@ -228,47 +233,6 @@ call_ingest(Json, Size, Config) ->
 %% than any hand-off can take.
 probe_timeout_ms(#{retry_budget_ms := B, request_timeout_ms := R, connect_timeout_ms := C}) ->
     B + R + C + 1000.
-
-%% ok, or unkept when the line could not be written (the caller counts it where it can).
-write_failure(Json, Ids, Reason, Path) ->
-    case commitlog_failure_log:append(Path, Reason, Json, os:system_time(microsecond)) of
-        ok ->
-            ok;
-        {error, FileError} ->
-            logger:error(
-                Ids#{
-                    what => commitlog_failure_log_write_failed,
-                    failure_log => Path,
-                    file_error => FileError,
-                    reason => Reason,
-                    vclock => vclock_of(Json),
-                    text => "commit neither handed off nor written to the failure log: "
-                        "replay it from Riak by bucket, key and vclock"
-                },
-                ?DOMAIN
-            ),
-            unkept
-    end.
-
-%% Counts a commit whose failure line could not be written, on the paths that have no
-%% configuration at hand (it may be what failed): the statsd address is read on its own, and
-%% the count skipped when even that fails.
-count_unkept(ok) ->
-    ok;
-count_unkept(unkept) ->
-    try
-        commitlog_statsd:unkept(maps:get(statsd, commitlog_hook_config:read()))
-    catch
-        _:_ -> ok
-    end.
-
-%% The top-level vclock of a commit's JSON, for the last-resort log line: the commit's encoder
-%% writes it before the siblings, so the first match is the commit's own.
-vclock_of(Json) ->
-    case re:run(Json, <<"\"vclock\":\"([A-Za-z0-9+/=]*)\"">>, [{capture, all_but_first, binary}]) of
-        {match, [Vclock]} -> Vclock;
-        nomatch -> undefined
-    end.
 
 log_handoff(Outcome, Micros, Report, #{log_level := Level}) ->
     LogLevel =

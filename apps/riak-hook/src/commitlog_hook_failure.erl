@@ -1,0 +1,57 @@
+%%% commitlog_hook_failure: a commit the hook could not hand off, written to the failure log
+%%% (commitlog_failure_log) for `commitlog requeue`, and, when even that fails, logged by its
+%%% identity (bucket, key, vclock; never its value) and counted as unkept over statsd, the
+%%% signal that needs no disk.
+%%%
+%%% Inputs:  write/4: the commit's JSON, its bucket and key (a map, for logs), the reason (an
+%%%          atom), the failure log's path. count_unkept/1: what write/4 returned.
+%%% Outputs: write/4 -> ok | unkept (the line could not be written; logged at error).
+%%%          count_unkept/1 -> ok.
+%%% Errors:  none raised by count_unkept/1; write/4 raises only for arguments of the wrong type.
+-module(commitlog_hook_failure).
+
+-export([write/4, count_unkept/1]).
+
+-define(DOMAIN, #{domain => [commitlog]}).
+
+-spec write(iodata(), map(), atom(), file:filename_all()) -> ok | unkept.
+write(Json, Ids, Reason, Path) ->
+    case commitlog_failure_log:append(Path, Reason, Json, os:system_time(microsecond)) of
+        ok ->
+            ok;
+        {error, FileError} ->
+            logger:error(
+                Ids#{
+                    what => commitlog_failure_log_write_failed,
+                    failure_log => Path,
+                    file_error => FileError,
+                    reason => Reason,
+                    vclock => vclock_of(Json),
+                    text => "commit neither handed off nor written to the failure log: "
+                        "replay it from Riak by bucket, key and vclock"
+                },
+                ?DOMAIN
+            ),
+            unkept
+    end.
+
+%% Counts a commit whose failure line could not be written, on the paths that have no
+%% configuration at hand (it may be what failed): the statsd address is read on its own, and
+%% the count skipped when even that fails.
+-spec count_unkept(ok | unkept) -> ok.
+count_unkept(ok) ->
+    ok;
+count_unkept(unkept) ->
+    try
+        commitlog_statsd:unkept(maps:get(statsd, commitlog_hook_config:read()))
+    catch
+        _:_ -> ok
+    end.
+
+%% The top-level vclock of a commit's JSON, for the last-resort log line: the commit's encoder
+%% writes it before the siblings, so the first match is the commit's own.
+vclock_of(Json) ->
+    case re:run(Json, <<"\"vclock\":\"([A-Za-z0-9+/=]*)\"">>, [{capture, all_but_first, binary}]) of
+        {match, [Vclock]} -> Vclock;
+        nomatch -> undefined
+    end.

@@ -42,7 +42,7 @@
 %%%          each time it is read, so a misconfiguration stays visible until it is fixed.
 -module(commitlog_hook_config).
 
--export([read/0, failure_log/0]).
+-export([read/0, failure_log/0, statsd_address/0]).
 
 -export_type([config/0]).
 
@@ -106,6 +106,17 @@ failure_log() ->
         Path -> Path
     catch
         _:_ -> ?DEFAULT_FAILURE_LOG
+    end.
+
+%% The statsd address alone, for counting a commit the failure log could not keep on a path
+%% where read/0 may be what failed (a crash): undefined when it cannot be read either.
+-spec statsd_address() -> {inet:ip_address(), inet:port_number()} | undefined.
+statsd_address() ->
+    try
+        ok = commitlog_hook_setup:ensure_app_loaded(),
+        statsd()
+    catch
+        _:_ -> undefined
     end.
 
 %%% Internal

@@ -36,14 +36,14 @@ write(Json, Ids, Reason, Path) ->
     end.
 
 %% Counts a commit whose failure line could not be written, on the paths that have no
-%% configuration at hand (it may be what failed): the statsd address is read on its own, and
-%% the count skipped when even that fails.
+%% configuration at hand (a crash: reading it may be what failed): the statsd address is read
+%% on its own, and the count skipped when even that fails.
 -spec count_unkept(ok | unkept) -> ok.
 count_unkept(ok) ->
     ok;
 count_unkept(unkept) ->
     try
-        commitlog_statsd:unkept(maps:get(statsd, commitlog_hook_config:read()))
+        commitlog_statsd:unkept(commitlog_hook_config:statsd_address())
     catch
         _:_ -> ok
     end.

@@ -198,14 +198,23 @@ hand_out(Key, Caller, State) ->
         none ->
             {none, State};
         {Socket, State1} ->
-            case passive(Socket) andalso gen_tcp:controlling_process(Socket, Caller) =:= ok of
-                true ->
+            case passive(Socket) andalso gen_tcp:controlling_process(Socket, Caller) of
+                ok ->
                     {{ok, Socket}, State1};
-                false ->
-                    close(Socket),
-                    hand_out(Key, Caller, State1)
+                {error, _} ->
+                    %% The caller died after serve_checkout/5 saw it alive: the socket is good.
+                    case is_process_alive(Caller) of
+                        false -> {none, keep(Key, Socket, State1)};
+                        true -> retry_hand_out(Key, Caller, Socket, State1)
+                    end;
+                _NotPassiveOrNotMoved ->
+                    retry_hand_out(Key, Caller, Socket, State1)
             end
     end.
+
+retry_hand_out(Key, Caller, Socket, State) ->
+    close(Socket),
+    hand_out(Key, Caller, State).
 
 %% Takes the most recent idle socket of Key out of the state.
 take(Key, #{idle := Idle, keys := Keys} = State) ->

@@ -85,9 +85,9 @@ attempt(Body, Url, Config, Deadline, N) ->
 
 request(Body, Url, #{secret := Secret}, Timeout, ConnectTimeout) ->
     %% The OS clock, as the ingest's: Erlang's own system time follows a step of the OS clock
-    %% only by slewing (about 1 %) in the no_time_warp mode older releases start in, so after
-    %% a step of minutes it would stay past the ingest's replay window for hours (every commit
-    %% refused 401).
+    %% only by slewing (about 1 %) in no_time_warp, the mode the VM starts in unless vm.args
+    %% sets +C, so after a step of minutes it would stay past the ingest's replay window for
+    %% hours (every commit refused 401).
     Signature = commitlog_signature:header(Secret, os:system_time(second), Body),
     Headers = [
         {<<"Content-Type">>, <<"application/json">>},

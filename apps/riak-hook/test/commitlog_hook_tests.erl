@@ -59,6 +59,7 @@ handoff_test_() ->
         fun crash_after_the_json_is_built_goes_to_the_failure_log_as_crash/1,
         fun an_object_that_cannot_be_encoded_goes_to_the_failure_log_as_unencodable/1,
         fun an_unencodable_object_the_failure_log_cannot_keep_is_counted_unkept/1,
+        fun a_crash_the_failure_log_cannot_keep_is_counted_unkept/1,
         fun an_app_that_cannot_be_loaded_is_reported/1,
         fun an_unwritable_failure_log_is_reported/1
     ]}.
@@ -1038,6 +1039,28 @@ an_unencodable_object_the_failure_log_cannot_keep_is_counted_unkept(#{dir := Dir
             ok = application:set_env(?APP, statsd_host, "127.0.0.1"),
             ok = application:set_env(?APP, statsd_port, Port),
             ?assertMatch({failed, _}, commitlog_hook:handoff(unencodable_obj(<<"k-odd-2">>))),
+            {ok, {_, _, First}} = gen_udp:recv(Udp, 0, 5000),
+            ?assert(lists:member(<<"commitlog.hook.unkept:1|c">>, [First | more_packets(Udp)]))
+        after
+            gen_udp:close(Udp)
+        end
+    end).
+
+%% And a commit whose hand-off crashed because the configuration cannot be read (its statsd
+%% address is read on its own).
+a_crash_the_failure_log_cannot_keep_is_counted_unkept(#{dir := Dir}) ->
+    ?_test(begin
+        ok = application:set_env(?APP, log_level, [foo]),
+        ?assertError(_, commitlog_hook_config:read()),
+        ok = application:set_env(
+            ?APP, failure_log, filename:join([Dir, "no-such-dir", "failed.jsonl"])
+        ),
+        {ok, Udp} = gen_udp:open(0, [binary, {ip, {127, 0, 0, 1}}, {active, false}]),
+        {ok, Port} = inet:port(Udp),
+        try
+            ok = application:set_env(?APP, statsd_host, "127.0.0.1"),
+            ok = application:set_env(?APP, statsd_port, Port),
+            ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-crash-unkept">>))),
             {ok, {_, _, First}} = gen_udp:recv(Udp, 0, 5000),
             ?assert(lists:member(<<"commitlog.hook.unkept:1|c">>, [First | more_packets(Udp)]))
         after

@@ -83,7 +83,7 @@ function redriveNotice(redriven: unknown, skipped: unknown): string | undefined 
   return (
     `Re-drove ${n} ${n === 1 ? 'delivery' : 'deliveries'}` +
     (s > 0
-      ? `; ${s} had already been moved or removed (another re-drive, or FAILED_RETENTION)`
+      ? `; ${s} had already been moved, removed or failed again (another re-drive, or FAILED_RETENTION)`
       : '') +
     '. They are back at the end of their lanes with a fresh TTL.'
   );
@@ -97,7 +97,9 @@ function runNotice(run: RedriveRunView): string {
   const at = (ms: number) => new Date(ms).toISOString();
   const moved =
     `${run.soFar.redriven} re-driven` +
-    (run.soFar.skipped > 0 ? `, ${run.soFar.skipped} had already been moved or removed` : '');
+    (run.soFar.skipped > 0
+      ? `, ${run.soFar.skipped} had already been moved, removed or failed again`
+      : '');
   if (run.state === 'running') {
     const read = run.soFar.read ? ` (${run.soFar.read} failed deliveries read)` : '';
     return `A re-drive of ${run.what}, started by ${run.by} at ${at(run.startedAt)}, is running: ${moved} so far${read}. Reload to follow it.`;

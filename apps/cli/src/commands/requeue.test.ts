@@ -233,6 +233,29 @@ describe('requeue', () => {
     ]);
   });
 
+  it('gives a batch its tries again once the ingest took a whole batch', async () => {
+    let fullFor = 3;
+    const { requests } = await requeueAgainstFullLane(
+      ['a', 'full', 'b', 'c', 'd', 'full2'],
+      (keys) => keys.some((k) => k.startsWith('full')) && (keys[0] !== 'd' || fullFor-- > 0),
+    );
+    // The full lane's first batch goes one by one after its tries; `b, c` is taken whole; so
+    // `d, full2`, refused for a full lane again, gets its tries again before going one by one.
+    expect(requests).toEqual([
+      ['a', 'full'],
+      ['a', 'full'],
+      ['a', 'full'],
+      ['a'],
+      ['full'],
+      ['b', 'c'],
+      ['d', 'full2'],
+      ['d', 'full2'],
+      ['d', 'full2'],
+      ['d'],
+      ['full2'],
+    ]);
+  });
+
   it('tries a commit of another lane again when the ingest is busy while one lane is full', async () => {
     // After the batch's tries, each commit goes alone: the full lane's once, but `a`, which
     // meets a busy ingest, gets its tries as any request does, and the run goes on.

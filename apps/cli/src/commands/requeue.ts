@@ -45,8 +45,9 @@ interface Tally {
 
 /**
  * `commitlog requeue FILE`: replays the Riak hook's failure log through the ingest, in signed
- * batches, with progress. Idempotent: commit ids make a commit posted twice a duplicate, so a
- * requeue can be run again after any failure. Malformed lines are skipped and reported with their
+ * batches, with progress. Idempotent within DEDUP_WINDOW: commit ids make a commit posted twice
+ * in that window a duplicate, so a requeue can be run again after any failure (later, a commit
+ * the ingest took is delivered again). Malformed lines are skipped and reported with their
  * numbers; commits the ingest refuses are found one by one and reported with theirs. Exits
  * non-zero unless every line was accepted.
  */
@@ -137,10 +138,10 @@ export async function requeue(options: RequeueOptions): Promise<void> {
   const heldBehind = new Map<string, number>();
 
   /**
-   * Whether a lane was found full in this run. From then on a batch refused for a full lane goes
-   * one by one at once, rather than after its tries: with a few lanes, nearly every batch holds
-   * a key of the full one, and waiting out each batch's tries (about 45 s) would make a large
-   * file's replay take days. A batch the ingest takes whole is sent as usual.
+   * Whether a lane was found full since the ingest last took a whole batch. Meanwhile a batch
+   * refused for a full lane goes one by one at once, rather than after its tries: with a few
+   * lanes, nearly every batch holds a key of the full one, and waiting out each batch's tries
+   * (about 45 s) would make a large file's replay take days.
    */
   let laneFullSeen = false;
 
@@ -202,6 +203,10 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       }
       tally.accepted += batch.length;
       tally.duplicates += results.filter((r) => r.duplicate).length;
+      // A whole batch taken: no lane of its keys is full now (with 500 commits, nearly every
+      // lane's), so a later refusal gets its tries again, as a lane that was full may have been
+      // so only for a moment.
+      laneFullSeen = false;
     } else if (isLaneFull(answer)) {
       // Its tries were spent waiting for a full lane to drain: each commit alone, so that those
       // of the other lanes get in; those of the full lane are tried once and named, for a later

@@ -26,6 +26,14 @@ describe('parseFailureLogLine', () => {
     ).toEqual({ line: 8, problem: 'the name at commit is given twice in one object' });
   });
 
+  it('names a line nested too deeply to re-encode, rather than ending the run', () => {
+    const deep = `{"commit":{"bucket":"b","key":"k","op":"put","siblings":${'['.repeat(200_000)}${']'.repeat(200_000)}}}`;
+    expect(parseFailureLogLine(deep, 9)).toEqual({
+      line: 9,
+      problem: 'nested too deeply to be a commit',
+    });
+  });
+
   it('skips blank lines', () => {
     expect(parseFailureLogLine('   ', 3)).toBeUndefined();
   });

@@ -68,5 +68,13 @@ export function parseFailureLogLine(text: string, line: number): FailureLogLine 
   if (!('key' in commit) || !('bucket' in commit) || !('op' in commit)) {
     return { line, problem: 'no commit on this line (needs bucket, key and op)' };
   }
-  return { line, commit, bytes: Buffer.from(JSON.stringify(commit)), object: objectOf(commit) };
+  let bytes: Buffer;
+  try {
+    bytes = Buffer.from(JSON.stringify(commit));
+  } catch {
+    // JSON.parse takes nesting that JSON.stringify cannot recurse through (a RangeError that
+    // would end the run without a line number); no commit nests like that.
+    return { line, problem: 'nested too deeply to be a commit' };
+  }
+  return { line, commit, bytes, object: objectOf(commit) };
 }

@@ -57,10 +57,25 @@ describe('the dashboard in a browser', () => {
   let expired: { id: string; lane: number };
   let stalled: { id: string; lane: number };
 
+  /**
+   * Every request a page sent to another origin than the dashboard's (fonts, scripts, …), and
+   * how it ended; those the page's policy stopped in the browser are not sent.
+   */
+  const elsewhere: string[] = [];
+
   async function signIn(user: (typeof USERS)[number]): Promise<Page> {
     const page = await (
       await browser.newContext({ viewport: { width: 1280, height: 900 } })
     ).newPage();
+    const away = (url: string) => new URL(url).origin !== new URL(dashboard.url).origin;
+    page.on('requestfinished', (request) => {
+      if (away(request.url())) elsewhere.push(`${request.url()} (sent)`);
+    });
+    page.on('requestfailed', (request) => {
+      // Stopped in the browser by the page's Content-Security-Policy: never sent.
+      const error = request.failure()?.errorText;
+      if (away(request.url()) && error !== 'csp') elsewhere.push(`${request.url()} (${error})`);
+    });
     await page.goto(`${dashboard.url}/deliveries`);
     expect(new URL(page.url()).pathname).toBe('/login');
     await page.getByLabel('User').fill(user.name);
@@ -213,5 +228,8 @@ describe('the dashboard in a browser', () => {
       path: join(screenshots, 'bull-board-lanes-admin.png'),
       fullPage: true,
     });
+    // Bull Board's page asks Google for its fonts; the dashboard's policy keeps every page on
+    // its own origin (no third party learns who opens it).
+    expect(elsewhere).toEqual([]);
   });
 });

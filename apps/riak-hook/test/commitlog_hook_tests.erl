@@ -1028,45 +1028,34 @@ an_object_that_cannot_be_encoded_goes_to_the_failure_log_as_unencodable(#{server
 
 %% With its failure log unwritable as well, such a commit is counted `unkept` over statsd, the
 %% alert that needs no disk, as on the hand-off's own path.
-an_unencodable_object_the_failure_log_cannot_keep_is_counted_unkept(#{dir := Dir}) ->
-    ?_test(begin
-        ok = application:set_env(
-            ?APP, failure_log, filename:join([Dir, "no-such-dir", "failed.jsonl"])
-        ),
-        {ok, Udp} = gen_udp:open(0, [binary, {ip, {127, 0, 0, 1}}, {active, false}]),
-        {ok, Port} = inet:port(Udp),
-        try
-            ok = application:set_env(?APP, statsd_host, "127.0.0.1"),
-            ok = application:set_env(?APP, statsd_port, Port),
-            ?assertMatch({failed, _}, commitlog_hook:handoff(unencodable_obj(<<"k-odd-2">>))),
-            {ok, {_, _, First}} = gen_udp:recv(Udp, 0, 5000),
-            ?assert(lists:member(<<"commitlog.hook.unkept:1|c">>, [First | more_packets(Udp)]))
-        after
-            gen_udp:close(Udp)
-        end
-    end).
+an_unencodable_object_the_failure_log_cannot_keep_is_counted_unkept(Ctx) ->
+    ?_test(assert_counted_unkept(Ctx, unencodable_obj(<<"k-odd-2">>))).
 
 %% And a commit whose hand-off crashed because the configuration cannot be read (its statsd
 %% address is read on its own).
-a_crash_the_failure_log_cannot_keep_is_counted_unkept(#{dir := Dir}) ->
+a_crash_the_failure_log_cannot_keep_is_counted_unkept(Ctx) ->
     ?_test(begin
         ok = application:set_env(?APP, log_level, [foo]),
         ?assertError(_, commitlog_hook_config:read()),
-        ok = application:set_env(
-            ?APP, failure_log, filename:join([Dir, "no-such-dir", "failed.jsonl"])
-        ),
-        {ok, Udp} = gen_udp:open(0, [binary, {ip, {127, 0, 0, 1}}, {active, false}]),
-        {ok, Port} = inet:port(Udp),
-        try
-            ok = application:set_env(?APP, statsd_host, "127.0.0.1"),
-            ok = application:set_env(?APP, statsd_port, Port),
-            ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-crash-unkept">>))),
-            {ok, {_, _, First}} = gen_udp:recv(Udp, 0, 5000),
-            ?assert(lists:member(<<"commitlog.hook.unkept:1|c">>, [First | more_packets(Udp)]))
-        after
-            gen_udp:close(Udp)
-        end
+        assert_counted_unkept(Ctx, obj(<<"k-crash-unkept">>))
     end).
+
+%% Hands Obj off with the failure log unwritable and statsd on a local UDP socket: the hand-off
+%% fails and `commitlog.hook.unkept` arrives among the packets.
+assert_counted_unkept(#{dir := Dir}, Obj) ->
+    Unwritable = filename:join([Dir, "no-such-dir", "failed.jsonl"]),
+    ok = application:set_env(?APP, failure_log, Unwritable),
+    {ok, Udp} = gen_udp:open(0, [binary, {ip, {127, 0, 0, 1}}, {active, false}]),
+    {ok, Port} = inet:port(Udp),
+    try
+        ok = application:set_env(?APP, statsd_host, "127.0.0.1"),
+        ok = application:set_env(?APP, statsd_port, Port),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(Obj)),
+        {ok, {_, _, First}} = gen_udp:recv(Udp, 0, 5000),
+        ?assert(lists:member(<<"commitlog.hook.unkept:1|c">>, [First | more_packets(Udp)]))
+    after
+        gen_udp:close(Udp)
+    end.
 
 unencodable_obj(Key) ->
     MD = dict:from_list([

@@ -97,29 +97,26 @@ read() ->
 
 -spec failure_log() -> file:filename_all().
 failure_log() ->
-    %% Loaded here too: a commit that fails before read/0 ran (one that cannot be encoded, say)
-    %% goes to the log advanced.config names, which reads as unset until the app is loaded.
-    try
-        ok = commitlog_hook_setup:ensure_app_loaded(),
-        path(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG)
-    of
-        Path -> Path
-    catch
-        _:_ -> ?DEFAULT_FAILURE_LOG
-    end.
+    loaded_or(fun() -> path(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG) end,
+        ?DEFAULT_FAILURE_LOG).
 
 %% The statsd address alone, for counting a commit the failure log could not keep on a path
 %% where read/0 may be what failed (a crash): undefined when it cannot be read either.
 -spec statsd_address() -> {inet:ip_address(), inet:port_number()} | undefined.
 statsd_address() ->
-    try
-        ok = commitlog_hook_setup:ensure_app_loaded(),
-        statsd()
-    catch
-        _:_ -> undefined
-    end.
+    loaded_or(fun statsd/0, undefined).
 
 %%% Internal
+
+%% Setting() once the app is loaded (before, advanced.config's values read as unset: a commit
+%% can fail before read/0 ever ran), or Default when that fails.
+loaded_or(Setting, Default) ->
+    try
+        ok = commitlog_hook_setup:ensure_app_loaded(),
+        Setting()
+    catch
+        _:_ -> Default
+    end.
 
 %% {ok, Value} from the application env, else from the OS env (an empty variable is unset).
 lookup(Key, OsVar) ->

@@ -223,7 +223,6 @@ export async function redrive(
             return;
           }
           // Not its failure text: a long outage fails hundreds of thousands.
-          matches.delete(entry.id);
           matches.set(entry.id, {
             id: entry.id,
             timestamp: entry.timestamp,

@@ -179,16 +179,13 @@ loop(State) ->
     end.
 
 serve_checkout(Alias, Caller, Key, Expires, State) ->
-    %% A caller that died meanwhile (Riak killed its put process) makes controlling_process/2
-    %% fail for every socket offered to it: each would be closed in turn and the pool emptied.
-    case now_ms() < Expires andalso is_process_alive(Caller) of
+    case now_ms() < Expires of
         true ->
             {Reply, State1} = hand_out(Key, Caller, State),
             Alias ! {Alias, Reply},
             State1;
         false ->
-            %% The caller has stopped waiting, or is gone (its alias drops the reply): keep the
-            %% sockets.
+            %% The caller has stopped waiting (its alias drops the reply): keep the sockets.
             Alias ! {Alias, none},
             State
     end.
@@ -202,12 +199,13 @@ hand_out(Key, Caller, State) ->
                 ok ->
                     {{ok, Socket}, State1};
                 {error, _} ->
-                    %% The caller died after serve_checkout/5 saw it alive: the socket is good.
+                    %% A caller that died since it asked (Riak killed its put process) fails the
+                    %% move of every socket: keep this good one, rather than close them all.
                     case is_process_alive(Caller) of
                         false -> {none, keep(Key, Socket, State1)};
                         true -> retry_hand_out(Key, Caller, Socket, State1)
                     end;
-                _NotPassiveOrNotMoved ->
+                false ->
                     retry_hand_out(Key, Caller, Socket, State1)
             end
     end.

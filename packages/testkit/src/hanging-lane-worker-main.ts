@@ -1,9 +1,10 @@
 /**
  * A lane worker process that takes one job and never finishes it, for tests that kill a worker
  * while it holds a job (a real stall). Environment: REDIS_URL, QUEUE_PREFIX, LANE, WORKER_NAME,
- * LOCK_MS. Prints `taken <job id>` once it holds a job.
+ * LOCK_MS. Prints `taken <job id>` once it holds a job and its name as the job's holder is in Redis.
  */
-import { createRedisConnection, startLaneWorkers } from '@commitlog/queue';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRedisConnection, laneQueueName, startLaneWorkers } from '@commitlog/queue';
 
 const env = process.env;
 const connection = createRedisConnection({
@@ -11,14 +12,33 @@ const connection = createRedisConnection({
   role: 'worker',
   onError: () => undefined,
 });
+const prefix = env.QUEUE_PREFIX ?? '';
+const lane = Number(env.LANE);
+const name = env.WORKER_NAME ?? '';
+
+/**
+ * The lane worker names the holder beside its produce request, without waiting: a process killed
+ * at once may leave no name, and a stall report then reads "unknown" when the job is taken again
+ * before the report reads it. Tests that kill this worker want a known holder, so wait for it.
+ */
+async function holderWritten(jobId: string): Promise<void> {
+  const key = `${prefix}:${laneQueueName(lane)}:${jobId}`;
+  for (let tries = 0; tries < 500; tries += 1) {
+    if ((await connection.hget(key, 'clh')) === name) return;
+    await sleep(20);
+  }
+  throw new Error(`${name}'s name as the holder of ${jobId} was not written in 10 s`);
+}
+
 await startLaneWorkers({
   connection,
-  prefix: env.QUEUE_PREFIX ?? '',
-  lanes: [Number(env.LANE)],
-  workerName: env.WORKER_NAME ?? '',
+  prefix,
+  lanes: [lane],
+  workerName: name,
   lockDurationMs: Number(env.LOCK_MS),
   dedupWindowMs: 3_600_000,
-  handle: (job) => {
+  handle: async (job) => {
+    await holderWritten(job.id);
     process.stdout.write(`taken ${job.id}\n`);
     return new Promise(() => undefined);
   },

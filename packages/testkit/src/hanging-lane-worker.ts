@@ -16,7 +16,7 @@ export interface HangingLaneWorkerOptions {
 
 /** A lane worker process that takes jobs and never finishes them, to be killed: a real stall. */
 export interface HangingLaneWorker {
-  /** Resolves once it holds the job `jobId`. */
+  /** Resolves once it holds the job `jobId` and its name as the job's holder is in Redis. */
   taken(jobId: string, timeoutMs?: number): Promise<void>;
   /** SIGKILL, as an OOM kill or a lost node does it; resolves once the process is gone. */
   kill(): Promise<void>;

@@ -65,6 +65,38 @@ describe('createLogger', () => {
     expect(text).toContain('redis://app:[redacted]@redis.internal:6379');
   });
 
+  it('keeps the text a JSON syntax error quotes (a piece of a job or a body) out of a logged error', () => {
+    const sink = captureLogLines();
+    const logger = createLogger({ service: 'worker', destination: sink });
+    const parseError = (text: string): Error => {
+      try {
+        JSON.parse(text);
+      } catch (error) {
+        return error as Error;
+      }
+      throw new Error(`${text} parsed`);
+    };
+    const quoted = [
+      parseError('eyJhbW91bnQiOjEwMH0'), // the whole text quoted
+      parseError('[1,2,3,4,5,6,7,8,9,10,11,12,x eyJhbW91bnQiOjEwMH0=]'), // ..."…"... around the fault
+      parseError('[1,2,3,4,5,6,7,8,9,10,11,12,"a",x"bnQiOjEwMH0="]'), // quotes inside the quote
+    ];
+    for (const error of quoted) expect(error.message).toContain('is not valid JSON');
+    logger.error({ err: quoted[0] }, 'job data unreadable');
+    logger.error({ err: new Error('read failed', { cause: quoted[1] }) }, 'job data unreadable');
+    logger.error({ err: quoted[2] }, 'job data unreadable');
+    const lines = sink.lines.map((l) => JSON.stringify(l)).join('\n');
+    for (const piece of ['eyJhbW91', 'bnQiOj', ',x']) {
+      expect(lines).not.toContain(piece);
+    }
+    expect(sink.lines[0]).toMatchObject({
+      err: {
+        type: 'SyntaxError',
+        message: 'Unexpected token in [text redacted] that is not valid JSON',
+      },
+    });
+  });
+
   it('drops lines below the configured level', () => {
     const sink = captureLogLines();
     const logger = createLogger({ service: 'cli', level: 'warn', destination: sink });

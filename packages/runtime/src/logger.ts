@@ -37,6 +37,14 @@ export const REDACTED_PATHS = [
 /** `scheme://user:password@` in any text: the password part, up to the last `@` before a space. */
 const CREDENTIALS_IN_URL = /([a-z][a-z0-9+.-]*:\/\/)([^\s:@/]*):[^\s]*@/gi;
 
+/**
+ * The text V8 quotes in a `JSON.parse` error (`Unexpected token 'x', "…" is not valid JSON`, up to
+ * ten characters each side of the fault): from a job whose data is not JSON, that is part of a
+ * commit's value.
+ */
+const QUOTED_JSON_TEXT =
+  /Unexpected token '[\s\S]{1,2}', (?:\.\.\.)?"[\s\S]*?"(?:\.\.\.)? is not valid JSON/g;
+
 /** How deep an error's nested errors and objects are followed before they are cut. */
 const MAX_ERROR_DEPTH = 6;
 
@@ -44,10 +52,15 @@ const MAX_ERROR_DEPTH = 6;
  * Makes a serialized error safe to log. Clients attach what they sent to their errors: ioredis
  * puts the failed command on `command`, and for a refused sign-in that is `HELLO 3 AUTH user
  * password` or `AUTH password`, logged on every reconnect. Only a command's name is kept, and a
- * password in any URL of the error's texts (messages, nested errors) is censored.
+ * password in any URL of the error's texts (messages, nested errors) is censored, and so is the
+ * text a JSON syntax error quotes.
  */
 function scrubError(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.replace(CREDENTIALS_IN_URL, '$1$2:[redacted]@');
+  if (typeof value === 'string') {
+    return value
+      .replace(QUOTED_JSON_TEXT, 'Unexpected token in [text redacted] that is not valid JSON')
+      .replace(CREDENTIALS_IN_URL, '$1$2:[redacted]@');
+  }
   if (typeof value !== 'object' || value === null) return value;
   if (depth >= MAX_ERROR_DEPTH) return '[nested too deep]';
   if (Array.isArray(value)) return value.map((v) => scrubError(v, depth + 1));

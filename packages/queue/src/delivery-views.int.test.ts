@@ -464,6 +464,54 @@ describe('delivery views on the real Redis', () => {
     expect(await lane8.getJobState('c-8-0')).toBe('failed');
   });
 
+  it('counts a failed job read twice while paging (it failed again meanwhile) once', async () => {
+    const stop = await workers([8], failing);
+    await enqueuer.enqueue(job(8, 0));
+    await enqueuer.enqueue(job(8, 2));
+    await waitFor(async () => (await failedCount([8])) === 2, { description: 'two failures' });
+    await stop();
+    const lane8 = queue(8);
+    const failedKey = lane8.toKey('failed');
+    // A page lists a thousand: failures whose jobs are gone (past their retention, re-driven
+    // elsewhere) fill the first page without a thousand real ones; they are listed, never moved.
+    const last = Number(await producer.zscore(failedKey, 'c-8-2'));
+    const gone = Array.from({ length: 999 }, (_, i) => [last + (i + 1) / 1000, `gone-${i}`]);
+    await producer.zadd(failedKey, ...gone.flat());
+    // Once the first page is listed, c-8-0 is re-driven elsewhere and fails again: it moves
+    // past the page's end in the failed set, where the next page lists it again.
+    const listFailed = producer.zrangebyscore.bind(producer) as unknown as (
+      ...args: (string | number)[]
+    ) => Promise<string[]>;
+    const listings: string[][] = [];
+    (producer as unknown as { zrangebyscore: typeof listFailed }).zrangebyscore = async (
+      ...args
+    ) => {
+      const reply = await listFailed(...args);
+      if (args[0] === failedKey) {
+        listings.push(reply.filter((_, i) => i % 2 === 0));
+        if (listings.length === 1) {
+          const again = Date.now() + 1000;
+          await producer.zadd(failedKey, again, 'c-8-0');
+          await producer.hset(lane8.toKey('c-8-0'), 'finishedOn', again);
+        }
+      }
+      return reply;
+    };
+    try {
+      expect(await redrive(producer, space.prefix, [8], { reason: 'expired' })).toEqual({
+        redriven: 2,
+        skipped: 0,
+      });
+    } finally {
+      (producer as unknown as { zrangebyscore: typeof listFailed }).zrangebyscore = listFailed;
+    }
+    // Read twice: on the first page and, moved, on the second.
+    expect(listings).toHaveLength(2);
+    expect(listings[0]?.slice(0, 2)).toEqual(['c-8-0', 'c-8-2']);
+    expect(listings[1]?.at(-1)).toBe('c-8-0');
+    expect((await lane8.getWaiting()).map((j) => j.id).sort()).toEqual(['c-8-0', 'c-8-2']);
+  });
+
   it('filters by bucket past a failed job that has no commit data', async () => {
     const stop = await workers([9], failing);
     await enqueuer.enqueue(job(9, 0));

@@ -127,7 +127,8 @@ handoff(Json, Ids, Start) ->
 
 %% A riak_object whose commit JSON could not be built (metadata of a shape the encoder does not
 %% read) must not be lost either: the object itself goes to the failure log, as the base64 of
-%% its external term format under "object", beside its bucket and key, with reason unencodable.
+%% its external term format under the line's commit.object, beside its bucket and key, with reason
+%% unencodable.
 %% `commitlog requeue` names such a line rather than posting it; binary_to_term gives the object
 %% back (or Riak does, by bucket and key, until the key is written again).
 unencodable(Object, Ids, {Class, Reason, Stack}, Start) ->

@@ -374,6 +374,21 @@ describe('loadWorkerConfig', () => {
       ).toMatch(/^must not be 0: it turns off certificate checks/);
       expect(() => load({ NODE_TLS_REJECT_UNAUTHORIZED: '1' })).not.toThrow();
     }
+    // The settings it names instead are the worker's own: each is read (an unreadable file named).
+    const message = messageOf(
+      problemsOf(() => loadWorkerConfig({ NODE_TLS_REJECT_UNAUTHORIZED: '0' })),
+      'NODE_TLS_REJECT_UNAUTHORIZED',
+    );
+    const named = message?.match(/\b[A-Z]+_[A-Z_]+_FILE\b/g) ?? [];
+    expect(named).toHaveLength(2);
+    for (const name of named) {
+      expect(
+        messageOf(
+          problemsOf(() => loadWorkerConfig({ [name]: '/no/such/ca.pem' })),
+          name,
+        ),
+      ).toBeDefined();
+    }
     expect(() =>
       loadIngestConfig({ INGEST_SECRETS: SECRET, NODE_TLS_REJECT_UNAUTHORIZED: '0' }),
     ).toThrow(/NODE_TLS_REJECT_UNAUTHORIZED: must not be 0/);

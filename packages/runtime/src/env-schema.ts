@@ -89,14 +89,14 @@ export function complete<S extends EnvShape>(
  * NODE_TLS_REJECT_UNAUTHORIZED=0 makes Node accept any certificate, in every TLS connection of the
  * process (Redis's and Kafka's), with one warning on stderr outside the JSON log: a debugging
  * leftover that would hand commits and logins to whoever answers. Refused; a private CA is what
- * REDIS_TLS_CA_FILE and KAFKA_TLS_CA_FILE are for.
+ * REDIS_TLS_CA_FILE and KAFKA_SSL_CA_FILE are for.
  */
 export const noTlsVerificationOff = z
   .string()
   .optional()
   .refine((value) => value === undefined || value.trim() !== '0', {
     message:
-      'must not be 0: it turns off certificate checks on every TLS connection (Redis, Kafka); give a private CA with REDIS_TLS_CA_FILE or KAFKA_TLS_CA_FILE instead',
+      'must not be 0: it turns off certificate checks on every TLS connection (Redis, Kafka); give a private CA with REDIS_TLS_CA_FILE or KAFKA_SSL_CA_FILE instead',
   });
 
 /**

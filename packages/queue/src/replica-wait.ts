@@ -1,6 +1,8 @@
 import { Cluster, type Redis } from 'ioredis';
 import { CommitlogError } from '@commitlog/core';
 import { laneSlot } from './lane-map.ts';
+import { laneQueueName } from './lane-queue-name.ts';
+import { luaScript } from './lua-script.ts';
 import { nodeAddress, type RedisConnection } from './redis-connection.ts';
 
 /** How many replicas must hold a store before its commits are answered, and how long to wait. */
@@ -25,6 +27,24 @@ export class ReplicasBehindError extends CommitlogError {
     );
   }
 }
+
+/**
+ * Inputs: KEYS[1] a key of a lane on the node; ARGV[1] how long it lives, ms. A write of this
+ * connection's own, just before its `WAIT`. Redis documents `WAIT` as waiting for the previous
+ * writes of the connection it is sent on, and a store may hold commits that another connection
+ * wrote (another ingest's, or this ingest's before a reconnection), which a retry finds stored
+ * with a read. Redis 7.0 in fact waits for the offset after the connection's last command of
+ * any kind, that read included; this write makes the wait hold as documented too: written after
+ * those commits, it is acknowledged by a replica only once the replica holds them.
+ * `allow-oom`: a Redis at its maxmemory still holds those commits, and a retry of them is answered.
+ */
+const WRITE_BEFORE_WAIT = luaScript(`#!lua flags=allow-oom
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+return 1
+`);
+
+/** How long the key `WRITE_BEFORE_WAIT` writes lives. */
+const WRITE_BEFORE_WAIT_TTL_MS = 60_000;
 
 /**
  * The client of each node that took the stores of `lanes`, by lane: the one Redis, or on a cluster
@@ -61,9 +81,10 @@ async function nodesOf(
 }
 
 /**
- * Waits until `wait.count` replicas of each node that took stores of `lanes` hold them, at most
- * `wait.timeoutMs`. Resolves with the lanes whose node's replicas fell short, and why; a lane
- * whose `WAIT` failed (the node gone) is among them. `slots` keeps each lane's hash slot on a
+ * Waits until `wait.count` replicas of each node that took stores of `lanes` hold them (and
+ * everything else written to that node before), at most `wait.timeoutMs`. Resolves with the
+ * lanes whose node's replicas fell short, and why; a lane whose write or `WAIT` failed (the node
+ * gone, or a replica now) is among them. `slots` keeps each lane's hash slot on a
  * cluster between calls.
  */
 export async function waitForReplicas(
@@ -74,16 +95,23 @@ export async function waitForReplicas(
   slots: Map<number, number> = new Map(),
 ): Promise<Map<number, Error>> {
   const behind = new Map<number, Error>();
-  const byNode = new Map<Redis, { address: string; lanes: number[] }>();
+  const byNode = new Map<Redis, { address: string; lanes: [number, ...number[]] }>();
   for (const [lane, { client, address }] of await nodesOf(connection, prefix, lanes, slots)) {
-    const entry = byNode.get(client) ?? { address, lanes: [] };
-    entry.lanes.push(lane);
-    byNode.set(client, entry);
+    const entry = byNode.get(client);
+    if (entry) entry.lanes.push(lane);
+    else byNode.set(client, { address, lanes: [lane] });
   }
   await Promise.all(
     [...byNode].map(async ([client, { address, lanes: nodeLanes }]) => {
-      const outcome: Error | undefined = await client
-        .call('WAIT', String(wait.count), String(wait.timeoutMs))
+      // Sent in full (no NOSCRIPT retry) so that the WAIT sent behind it runs after it.
+      const written = WRITE_BEFORE_WAIT.runInOrder(
+        client,
+        [`${prefix}:${laneQueueName(nodeLanes[0])}:replica-wait`],
+        [WRITE_BEFORE_WAIT_TTL_MS],
+      );
+      const waited = client.call('WAIT', String(wait.count), String(wait.timeoutMs));
+      const outcome: Error | undefined = await Promise.all([written, waited])
+        .then(([, acknowledged]) => acknowledged)
         .then(
           (acknowledged) =>
             Number(acknowledged) >= wait.count

@@ -1,0 +1,88 @@
+// The replica wait of an enqueuer (REDIS_WAIT_REPLICAS) on a real primary and replica, each a
+// redis-server of the test's own. Two enqueuers on two connections are two ingest processes.
+import { startPrivateRedis, uniqueName, waitFor, type PrivateRedis } from '@commitlog/testkit';
+import { spawnSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CommitJobData } from './commit-job.ts';
+import { createCommitEnqueuer, type CommitEnqueuer } from './commit-enqueuer.ts';
+import { QueueUnavailableError } from './queue-errors.ts';
+import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
+
+function job(id: string): CommitJobData {
+  return {
+    id,
+    lane: 3,
+    commit: { bucketType: 'default', bucket: 'b', key: id, op: 'delete', siblings: [] },
+    receivedAt: '2026-12-05T12:00:00.000Z',
+  };
+}
+
+describe('an enqueuer that waits for a replica', () => {
+  let primary: PrivateRedis;
+  let replica: PrivateRedis;
+  const closers: (() => Promise<unknown> | void)[] = [];
+
+  beforeAll(async () => {
+    primary = await startPrivateRedis();
+    replica = await startPrivateRedis({ replicaOf: primary.port });
+    await waitFor(
+      () =>
+        spawnSync('redis-cli', ['-p', String(replica.port), 'info', 'replication'], {
+          encoding: 'utf8',
+        }).stdout.includes('master_link_status:up'),
+      { timeoutMs: 20_000, description: 'the replica to sync' },
+    );
+  });
+
+  afterEach(async () => {
+    const pid = replica.pid();
+    if (pid !== undefined) process.kill(pid, 'SIGCONT');
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+
+  afterAll(async () => {
+    await replica?.cleanup();
+    await primary?.cleanup();
+  });
+
+  function enqueuer(prefix: string): CommitEnqueuer {
+    const connection: RedisConnection = createRedisConnection({
+      url: primary.url,
+      role: 'producer',
+      onError: () => {},
+    });
+    const e = createCommitEnqueuer({
+      connection,
+      prefix,
+      retention: { failedRetentionMs: 60_000 },
+      maxLaneBacklog: 1000,
+      lanes: 16,
+      replicas: { count: 1, timeoutMs: 1000 },
+    });
+    closers.push(() => connection.disconnect());
+    closers.push(() => e.close());
+    return e;
+  }
+
+  it('refuses a commit that another connection stored until the replica holds it', async () => {
+    const prefix = uniqueName('replica-wait');
+    const first = enqueuer(prefix);
+    const second = enqueuer(prefix);
+    // Both have stored before: each connection has a last write of its own.
+    expect(await first.enqueue(job('a'))).toMatchObject({ duplicate: false });
+    expect(await second.enqueue(job('b'))).toMatchObject({ duplicate: false });
+
+    process.kill(replica.pid()!, 'SIGSTOP');
+    const refused = await first.enqueue(job('held')).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(QueueUnavailableError);
+    expect((refused as Error).message).toMatch(/0 of the 1 replicas/);
+    // The other connection finds it stored; its own last write is older than the commit's.
+    const elsewhere = await second.enqueue(job('held')).catch((e: unknown) => e);
+    console.log('DEBUG elsewhere', elsewhere);
+    expect(elsewhere).toBeInstanceOf(QueueUnavailableError);
+    expect((elsewhere as Error).message).toMatch(/0 of the 1 replicas/);
+
+    process.kill(replica.pid()!, 'SIGCONT');
+    expect(await second.enqueue(job('held'))).toMatchObject({ duplicate: true });
+  });
+});

@@ -223,6 +223,19 @@ describe('delivery handler', () => {
     expect(called).toBe(false);
   });
 
+  it('delivers a job whose time in its lane does not parse, and fails it as expired rather than retrying it for ever', async () => {
+    const edited = job();
+    edited.data.redrivenAt = 'yesterday'; // a hand-edited job: its TTL could never end
+    const delivering = handler(() => Promise.resolve(), ACCEPTED);
+    expect(await delivering.handle(edited)).toEqual({ kind: 'delivered', followers: 0 });
+    expect(delivering.seen).toEqual(['delivered NaN']);
+
+    const down = new KafkaProduceError('BROKER_UNAVAILABLE', 'no broker', { retriable: true });
+    const failing = handler(() => Promise.reject(down), ACCEPTED);
+    expect(await failing.handle(edited)).toMatchObject({ kind: 'fail', reason: 'expired' });
+    expect(failing.seen).toEqual(['failed expired']);
+  });
+
   describe('with followers (the lane’s next jobs)', () => {
     function follower(n: number, receivedAt = new Date(ACCEPTED).toISOString()) {
       const data = job().data;

@@ -108,6 +108,7 @@ describe('worker metrics', () => {
       },
     });
     metrics.delivered(0, 20);
+    metrics.delivered(0, NaN); // a job whose time in its lane does not parse: counted, not timed
     expect(await registry.metrics()).toContain(
       'commitlog_lane_backlog_commits{lane="0",service="worker"} 7',
     );
@@ -120,7 +121,8 @@ describe('worker metrics', () => {
     expect(text).toContain(
       'commitlog_lane_backlog_read_timestamp_seconds{service="worker"} 1700000000',
     );
-    expect(text).toContain('commitlog_delivered_total{service="worker"} 1');
+    expect(text).toContain('commitlog_delivered_total{service="worker"} 2');
+    expect(text).toContain('commitlog_commit_to_kafka_seconds_count{service="worker"} 1');
     expect(text).toMatch(/^commitlog_process_cpu_user_seconds_total\{service="worker"\} /m);
     expect(reads).toBe(2);
 

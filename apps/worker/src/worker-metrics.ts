@@ -189,7 +189,8 @@ export function createWorkerMetrics(options: {
   return {
     delivered(_lane, ms) {
       delivered.inc();
-      latency.observe(ms / 1000);
+      // Not a time for a job whose time in its lane does not parse; observe() would throw.
+      if (Number.isFinite(ms)) latency.observe(ms / 1000);
     },
     retried(_lane, reason) {
       retries.inc({ reason });

@@ -73,6 +73,11 @@ describe('expiry', () => {
     expect(isExpired(accepted, accepted + 3_600_000, policy)).toBe(true);
   });
 
+  it('counts a commit whose acceptance is not a time as expired, rather than never', () => {
+    expect(isExpired(NaN, accepted, policy)).toBe(true);
+    expect(nextDelay(1, NaN, accepted, policy, top)).toEqual({ expired: true });
+  });
+
   it('gives up once expired', () => {
     expect(nextDelay(5, accepted, accepted + 3_600_000, policy, top)).toEqual({ expired: true });
     expect(nextDelay(1, accepted, accepted + 9_999_999, policy, top)).toEqual({ expired: true });

@@ -60,13 +60,17 @@ export function expiresAt(acceptedAtMs: number, policy: Pick<RetryPolicy, 'ttlMs
   return acceptedAtMs + policy.ttlMs;
 }
 
-/** Whether a commit accepted at `acceptedAtMs` has expired at `nowMs` (both epoch ms). */
+/**
+ * Whether a commit accepted at `acceptedAtMs` has expired at `nowMs` (both epoch ms). One whose
+ * acceptance is not a time (NaN: a job's time that does not parse) has: its TTL could never end,
+ * and a re-drive gives it a time again.
+ */
 export function isExpired(
   acceptedAtMs: number,
   nowMs: number,
   policy: Pick<RetryPolicy, 'ttlMs'>,
 ): boolean {
-  return nowMs >= expiresAt(acceptedAtMs, policy);
+  return !(nowMs < expiresAt(acceptedAtMs, policy));
 }
 
 /** What to do after a failed attempt: give up, or try again after `delayMs`. */
@@ -87,7 +91,7 @@ export function nextDelay(
   random: () => number = Math.random,
 ): NextDelay {
   const deadline = expiresAt(acceptedAtMs, policy);
-  if (nowMs >= deadline) return { expired: true };
+  if (isExpired(acceptedAtMs, nowMs, policy)) return { expired: true };
   const delayMs = Math.min(backoffDelay(attempt, policy, random), Math.ceil(deadline - nowMs));
   return { expired: false, delayMs };
 }

@@ -123,6 +123,37 @@ describe('commit enqueuer on the real Redis', () => {
     await expect(e.enqueue(job(1, 'other-lane'))).resolves.toMatchObject({ duplicate: false });
   });
 
+  it('refuses a commit whose add Redis refuses after its look-up, storing nothing, and stores it once Redis has room', async () => {
+    const redis = await startPrivateRedis();
+    closers.push(() => redis.cleanup());
+    const conn = createRedisConnection({ url: redis.url, role: 'producer', onError: () => {} });
+    closers.push(() => Promise.resolve(conn.disconnect()));
+    const e = createCommitEnqueuer({
+      connection: conn,
+      prefix: 'p',
+      retention,
+      maxLaneBacklog: 100,
+      lanes: 16,
+    });
+    closers.push(() => e.close());
+    await expect(e.enqueue(job(0, 'before'))).resolves.toMatchObject({ duplicate: false });
+
+    // Redis at its maxmemory (noeviction): the look-up, a read, still runs; the add is refused
+    // (BullMQ's script, at its first write).
+    await conn.config('SET', 'maxmemory', '1');
+    const refused = await e.enqueue(job(0, 'full')).catch((error: unknown) => error);
+    await conn.config('SET', 'maxmemory', '0');
+    expect(refused).toBeInstanceOf(QueueUnavailableError);
+    expect((refused as Error).message).toMatch(/OOM/);
+    const q = openLaneQueue(conn, 'p', 0);
+    closers.push(() => q.close());
+    expect((await q.getWaiting(0, -1)).map((j) => j.id)).toEqual(['before']);
+
+    // The retry is a new store, not a duplicate of a half-written one.
+    await expect(e.enqueue(job(0, 'full'))).resolves.toMatchObject({ duplicate: false });
+    expect((await q.getWaiting(0, -1)).map((j) => j.id).sort()).toEqual(['before', 'full']);
+  });
+
   it('fails fast with QueueUnavailableError while Redis is down, and recovers when it is back', async () => {
     const redis = await startPrivateRedis();
     closers.push(() => redis.cleanup());

@@ -2,9 +2,14 @@
 // (Redis WAIT). With the replica frozen (SIGSTOP), the commit is refused 503, though stored in
 // the primary: a failover then would lose it. Once the replica is back, the hook's retry is
 // answered 202 as a duplicate. A real primary and replica, each a redis-server of the test's own.
-import { putCommit, startPrivateRedis, startSystem, uniqueName, waitFor } from '@commitlog/testkit';
+import {
+  putCommit,
+  startReplicatedRedis,
+  startSystem,
+  uniqueName,
+  waitFor,
+} from '@commitlog/testkit';
 import type { PrivateRedis, RunningSystem } from '@commitlog/testkit';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe('an ingest asked to wait for a replica', () => {
@@ -13,15 +18,7 @@ describe('an ingest asked to wait for a replica', () => {
   let system: RunningSystem | undefined;
 
   beforeAll(async () => {
-    primary = await startPrivateRedis();
-    replica = await startPrivateRedis({ replicaOf: primary.port });
-    await waitFor(
-      () =>
-        spawnSync('redis-cli', ['-p', String(replica.port), 'info', 'replication'], {
-          encoding: 'utf8',
-        }).stdout.includes('master_link_status:up'),
-      { timeoutMs: 20_000, description: 'the replica to sync' },
-    );
+    ({ primary, replica } = await startReplicatedRedis());
   });
 
   afterAll(async () => {

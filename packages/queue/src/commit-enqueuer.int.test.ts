@@ -47,6 +47,23 @@ describe('commit enqueuer on the real Redis', () => {
     return e;
   }
 
+  /** An enqueuer on a redis-server of the test's own, which the test may stop or fill. */
+  async function privateEnqueuer() {
+    const redis = await startPrivateRedis();
+    closers.push(() => redis.cleanup());
+    const conn = createRedisConnection({ url: redis.url, role: 'producer', onError: () => {} });
+    closers.push(() => Promise.resolve(conn.disconnect()));
+    const e = createCommitEnqueuer({
+      connection: conn,
+      prefix: 'p',
+      retention,
+      maxLaneBacklog: 100,
+      lanes: 16,
+    });
+    closers.push(() => e.close());
+    return { redis, conn, e };
+  }
+
   function lane(n: number): Queue {
     const q = openLaneQueue(producer, space.prefix, n);
     closers.push(() => q.close());
@@ -124,18 +141,7 @@ describe('commit enqueuer on the real Redis', () => {
   });
 
   it('refuses a commit whose add Redis refuses after its look-up, storing nothing, and stores it once Redis has room', async () => {
-    const redis = await startPrivateRedis();
-    closers.push(() => redis.cleanup());
-    const conn = createRedisConnection({ url: redis.url, role: 'producer', onError: () => {} });
-    closers.push(() => Promise.resolve(conn.disconnect()));
-    const e = createCommitEnqueuer({
-      connection: conn,
-      prefix: 'p',
-      retention,
-      maxLaneBacklog: 100,
-      lanes: 16,
-    });
-    closers.push(() => e.close());
+    const { conn, e } = await privateEnqueuer();
     await expect(e.enqueue(job(0, 'before'))).resolves.toMatchObject({ duplicate: false });
 
     // Redis at its maxmemory (noeviction): the look-up, a read, still runs; the add is refused
@@ -155,18 +161,7 @@ describe('commit enqueuer on the real Redis', () => {
   });
 
   it('fails fast with QueueUnavailableError while Redis is down, and recovers when it is back', async () => {
-    const redis = await startPrivateRedis();
-    closers.push(() => redis.cleanup());
-    const conn = createRedisConnection({ url: redis.url, role: 'producer', onError: () => {} });
-    closers.push(() => Promise.resolve(conn.disconnect()));
-    const e = createCommitEnqueuer({
-      connection: conn,
-      prefix: 'p',
-      retention,
-      maxLaneBacklog: 100,
-      lanes: 16,
-    });
-    closers.push(() => e.close());
+    const { redis, conn, e } = await privateEnqueuer();
 
     await expect(e.enqueue(job(0, 'before'))).resolves.toMatchObject({ duplicate: false });
     await redis.stop();

@@ -1,7 +1,6 @@
 // The replica wait of an enqueuer (REDIS_WAIT_REPLICAS) on a real primary and replica, each a
 // redis-server of the test's own. Two enqueuers on two connections are two ingest processes.
-import { startPrivateRedis, uniqueName, waitFor, type PrivateRedis } from '@commitlog/testkit';
-import { spawnSync } from 'node:child_process';
+import { startReplicatedRedis, uniqueName, type PrivateRedis } from '@commitlog/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { createCommitEnqueuer, type CommitEnqueuer } from './commit-enqueuer.ts';
@@ -23,15 +22,7 @@ describe('an enqueuer that waits for a replica', () => {
   const closers: (() => Promise<unknown> | void)[] = [];
 
   beforeAll(async () => {
-    primary = await startPrivateRedis();
-    replica = await startPrivateRedis({ replicaOf: primary.port });
-    await waitFor(
-      () =>
-        spawnSync('redis-cli', ['-p', String(replica.port), 'info', 'replication'], {
-          encoding: 'utf8',
-        }).stdout.includes('master_link_status:up'),
-      { timeoutMs: 20_000, description: 'the replica to sync' },
-    );
+    ({ primary, replica } = await startReplicatedRedis());
   });
 
   afterEach(async () => {

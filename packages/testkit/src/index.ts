@@ -22,7 +22,12 @@ export {
   type SecuredKafka,
 } from './secured-kafka.ts';
 export { startPrivateKafkaCluster, type PrivateKafkaCluster } from './private-kafka-cluster.ts';
-export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from './redis-server.ts';
+export {
+  startPrivateRedis,
+  startReplicatedRedis,
+  type PrivateRedis,
+  type PrivateRedisOptions,
+} from './redis-server.ts';
 export { redisCliOn, startPrivateRedisCluster, type PrivateRedisCluster } from './redis-cluster.ts';
 export { testKafkaBrokers, testKafkaClient, testRedisUrl } from './test-env.ts';
 export { makeTestCertificates, type TestCertificates } from './test-certificates.ts';

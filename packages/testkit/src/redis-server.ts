@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,4 +130,31 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A private primary and its replica (`replicaOf`), resolved once the replica's link to the
+ * primary is up, so that a write is replicated from the start.
+ */
+export async function startReplicatedRedis(): Promise<{
+  primary: PrivateRedis;
+  replica: PrivateRedis;
+}> {
+  const primary = await startPrivateRedis();
+  const replica = await startPrivateRedis({ replicaOf: primary.port }).catch(async (error) => {
+    await primary.cleanup();
+    throw error;
+  });
+  await waitFor(
+    () =>
+      spawnSync('redis-cli', ['-p', String(replica.port), 'info', 'replication'], {
+        encoding: 'utf8',
+      }).stdout.includes('master_link_status:up'),
+    { timeoutMs: 20_000, description: 'the replica to sync' },
+  ).catch(async (error: unknown) => {
+    await replica.cleanup();
+    await primary.cleanup();
+    throw error;
+  });
+  return { primary, replica };
 }

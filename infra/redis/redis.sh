@@ -13,7 +13,7 @@
 #   each role checks it at start-up. No message shows the URL's password.
 #
 # Environment (defaults):
-#   REDIS_URL            redis://127.0.0.1:6379   (redis://[:password@]host[:port][/db])
+#   REDIS_URL            redis://127.0.0.1:6379   (redis://[[user]:password@]host[:port][/db][?password=…])
 #   REDIS_DATA_DIR       <repo>/.data/redis       (AOF, RDB, redis.pid, redis.log)
 #   REDIS_START_TIMEOUT  20   seconds to wait for PING after starting
 #   REDIS_STOP_TIMEOUT   30   seconds to wait after SIGTERM before SIGKILL

@@ -1,6 +1,11 @@
 // The replica wait of an enqueuer (REDIS_WAIT_REPLICAS) on a real primary and replica, each a
 // redis-server of the test's own. Two enqueuers on two connections are two ingest processes.
-import { startReplicatedRedis, uniqueName, type PrivateRedis } from '@commitlog/testkit';
+import {
+  redisCliOn,
+  startReplicatedRedis,
+  uniqueName,
+  type PrivateRedis,
+} from '@commitlog/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { createCommitEnqueuer, type CommitEnqueuer } from './commit-enqueuer.ts';
@@ -26,7 +31,7 @@ describe('an enqueuer that waits for a replica', () => {
   });
 
   afterEach(async () => {
-    const pid = replica.pid();
+    const pid = replica?.pid();
     if (pid !== undefined) process.kill(pid, 'SIGCONT');
     for (const close of closers.splice(0).reverse()) await close();
   });
@@ -63,17 +68,22 @@ describe('an enqueuer that waits for a replica', () => {
     expect(await first.enqueue(job('a'))).toMatchObject({ duplicate: false });
     expect(await second.enqueue(job('b'))).toMatchObject({ duplicate: false });
 
-    process.kill(replica.pid()!, 'SIGSTOP');
+    const pid = replica.pid()!;
+    process.kill(pid, 'SIGSTOP');
     const refused = await first.enqueue(job('held')).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(QueueUnavailableError);
     expect((refused as Error).message).toMatch(/0 of the 1 replicas/);
-    // The other connection finds it stored; its own last write is older than the commit's.
+    // The other connection finds it stored, with a read; its own last write is older than the
+    // commit. Redis documents WAIT as waiting for the connection's writes (7.0, here, in fact
+    // waits past any command's), so the store writes a key of its own before it waits.
+    const ownWrite = `${prefix}:{lane-0003}:replica-wait`;
+    expect(redisCliOn(primary.port, 'DEL', ownWrite)).toBe('1');
     const elsewhere = await second.enqueue(job('held')).catch((e: unknown) => e);
-    console.log('DEBUG elsewhere', elsewhere);
     expect(elsewhere).toBeInstanceOf(QueueUnavailableError);
     expect((elsewhere as Error).message).toMatch(/0 of the 1 replicas/);
+    expect(Number(redisCliOn(primary.port, 'PTTL', ownWrite))).toBeGreaterThan(0);
 
-    process.kill(replica.pid()!, 'SIGCONT');
+    process.kill(pid, 'SIGCONT');
     expect(await second.enqueue(job('held'))).toMatchObject({ duplicate: true });
   });
 });

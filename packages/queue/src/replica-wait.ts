@@ -37,6 +37,8 @@ export class ReplicasBehindError extends CommitlogError {
  * any kind, that read included; this write makes the wait hold as documented too: written after
  * those commits, it is acknowledged by a replica only once the replica holds them.
  * `allow-oom`: a Redis at its maxmemory still holds those commits, and a retry of them is answered.
+ * Output: 1. Errors: READONLY (the node is a replica now), NOPERM (an ACL without SET on the
+ * key), MISCONF or NOREPLICAS (Redis refuses writes): the lanes of that node are refused.
  */
 const WRITE_BEFORE_WAIT = luaScript(`#!lua flags=allow-oom
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])

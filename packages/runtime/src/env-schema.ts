@@ -102,13 +102,14 @@ export const noTlsVerificationOff = z
 /**
  * `DEBUG` turns on the `debug` output of the libraries (ioredis, @platformatic/kafka), which is
  * written past the logger and its redaction: ioredis writes every command with its arguments (a
- * job's data: commit values) and the Kafka client the start of each request (a SASL login). Set,
- * it is refused; LOG_LEVEL=debug is commitlog's own, redacted, detail.
+ * job's data: commit values) and the Kafka client the start of each request (a SASL login). Set to
+ * anything but blanks (which turn nothing on), it is refused; LOG_LEVEL=debug is commitlog's own,
+ * redacted, detail.
  */
 export const noLibraryDebugOutput = z
   .string()
   .optional()
   .refine((value) => value === undefined || value.trim() === '', {
     message:
-      "must be unset: it turns on the libraries' own debug output, which writes commit values and Kafka logins past the log's redaction (use LOG_LEVEL=debug)",
+      "must be unset or blank: it turns on the libraries' own debug output, which writes commit values and Kafka logins past the log's redaction (use LOG_LEVEL=debug)",
   });

@@ -3,8 +3,8 @@
  * while it holds a job (a real stall). Environment: REDIS_URL, QUEUE_PREFIX, LANE, WORKER_NAME,
  * LOCK_MS. Prints `taken <job id>` once it holds a job and its name as the job's holder is in Redis.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createRedisConnection, laneQueueName, startLaneWorkers } from '@commitlog/queue';
+import { waitFor } from './wait-for.ts';
 
 const env = process.env;
 const connection = createRedisConnection({
@@ -23,11 +23,14 @@ const name = env.WORKER_NAME ?? '';
  */
 async function holderWritten(jobId: string): Promise<void> {
   const key = `${prefix}:${laneQueueName(lane)}:${jobId}`;
-  for (let tries = 0; tries < 500; tries += 1) {
-    if ((await connection.hget(key, 'clh')) === name) return;
-    await sleep(20);
-  }
-  throw new Error(`${name}'s name as the holder of ${jobId} was not written in 10 s`);
+  await waitFor(async () => (await connection.hget(key, 'clh')) === name, {
+    timeoutMs: 10_000,
+    description: `${name}'s name as the holder of ${jobId}`,
+  }).catch((error: unknown) => {
+    // Thrown, it would only make the lane worker try the job again: say why, and stop.
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  });
 }
 
 await startLaneWorkers({

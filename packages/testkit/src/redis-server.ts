@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pingRedis } from '@commitlog/queue';
 import { freePort } from './free-port.ts';
+import { redisCliOn } from './redis-cluster.ts';
 import { makeTestCertificates, type TestCertificates } from './test-certificates.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -146,10 +147,7 @@ export async function startReplicatedRedis(): Promise<{
     throw error;
   });
   await waitFor(
-    () =>
-      spawnSync('redis-cli', ['-p', String(replica.port), 'info', 'replication'], {
-        encoding: 'utf8',
-      }).stdout.includes('master_link_status:up'),
+    () => redisCliOn(replica.port, 'info', 'replication').includes('master_link_status:up'),
     { timeoutMs: 20_000, description: 'the replica to sync' },
   ).catch(async (error: unknown) => {
     await replica.cleanup();

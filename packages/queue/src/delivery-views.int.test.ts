@@ -9,7 +9,7 @@ import type { CommitJobData } from './commit-job.ts';
 import { type CommitEnqueuer } from './commit-enqueuer.ts';
 import { recordStall, redrive, stallRecords } from './delivery-views.ts';
 import { failedByReason } from './failed-deliveries.ts';
-import { RedriveInterruptedError } from './queue-errors.ts';
+import { RedriveInterruptedError, UnreadableJobError } from './queue-errors.ts';
 import { readLaneBacklogs, readLaneStates } from './lane-backlog.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { type LaneJob, type LaneOutcome } from './lane-workers.ts';
@@ -165,6 +165,26 @@ describe('delivery views on the real Redis', () => {
     });
     expect((error as Error).message).toMatch(/^the re-drive stopped after 5 re-driven \(WRONGTYPE/);
     expect(await queue(0).getJobCounts('wait', 'failed')).toEqual({ wait: 5, failed: 0 });
+  });
+
+  it('stops at a failed job whose data does not parse, naming the job and not its data', async () => {
+    const stop = await workers([0], failing);
+    for (let n = 0; n < 6; n += 2) await enqueuer.enqueue(job(0, n));
+    await waitFor(async () => (await failedCount([0])) === 3, { description: '3 failures' });
+    await stop();
+    // A hand edit: the second failure's data is cut short.
+    await producer.hset(queue(0).toKey('c-0-2'), 'data', '{"id":"c-0-2","commit":{"sib');
+
+    const error = await redrive(producer, space.prefix, [0], { reason: 'expired' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RedriveInterruptedError);
+    expect(error).toMatchObject({ partial: { redriven: 1, skipped: 0 } });
+    expect((error as Error).message).toContain(
+      'failed job c-0-2 of lane 0 cannot be read (its data is not valid JSON)',
+    );
+    expect((error as Error).message).not.toContain('sib');
+    expect((error as Error).cause).toBeInstanceOf(UnreadableJobError);
   });
 
   it('shows a lane held by a retrying commit, with its attempt and last error', async () => {

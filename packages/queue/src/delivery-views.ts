@@ -4,7 +4,7 @@ import { isRetryProgress, type CommitJobData } from './commit-job.ts';
 import { commitState } from './delivered-marks.ts';
 import { failedEntries, failedEntry, reasonOf, type FailedEntry } from './failed-deliveries.ts';
 import { luaScript } from './lua-script.ts';
-import { RedriveInterruptedError } from './queue-errors.ts';
+import { RedriveInterruptedError, UnreadableJobError } from './queue-errors.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -239,7 +239,7 @@ export async function redrive(
           (a, b) => a.timestamp - b.timestamp || a.finishedOn - b.finishedOn,
         );
         for (const match of inOrder) {
-          const moved = await redriveOne(connection, queue, match, filter, redrivenAt);
+          const moved = await redriveOne(connection, queue, lane, match, filter, redrivenAt);
           if (filter.bucket !== undefined && moved !== 'skipped') {
             reading.checked++;
             if (reading.checked % REDRIVE_PROGRESS_EVERY === 0) onReading?.({ ...reading });
@@ -265,11 +265,15 @@ export async function redrive(
 async function redriveOne(
   connection: RedisConnection,
   queue: Queue<CommitJobData>,
+  lane: number,
   { id, finishedOn }: Pick<FailedEntry, 'id' | 'finishedOn'>,
   filter: RedriveFilter,
   redrivenAt: string,
 ): Promise<'redriven' | 'skipped' | 'unmatched'> {
-  const job = await queue.getJob(id);
+  const job = await queue.getJob(id).catch((error: unknown) => {
+    // BullMQ parses the data as it reads the job; V8's message would quote a piece of it.
+    throw error instanceof SyntaxError ? new UnreadableJobError(lane, id) : error;
+  });
   if (!job) return 'skipped';
   if (filter.bucket !== undefined && bucketOf(job.data) !== filter.bucket) return 'unmatched';
   try {

@@ -75,6 +75,7 @@ export {
   LockLostError,
   QueueUnavailableError,
   RedriveInterruptedError,
+  UnreadableJobError,
 } from './queue-errors.ts';
 export { ReplicasBehindError, waitForReplicas, type ReplicaWait } from './replica-wait.ts';
 export {

@@ -42,6 +42,20 @@ export class LockLostError extends CommitlogError {
  * which stays done (each moved commit is back in its lane), so that the caller can report and
  * audit it. Running the same re-drive again moves the rest.
  */
+/**
+ * A failed job whose data does not parse (a hand edit of Redis): it cannot be re-driven, and it
+ * stops every re-drive that reaches it until it is removed. Its message names it, never its data.
+ */
+export class UnreadableJobError extends CommitlogError {
+  constructor(lane: number, jobId: string) {
+    super(
+      'JOB_UNREADABLE',
+      `failed job ${jobId} of lane ${lane} cannot be read (its data is not valid JSON): its commit cannot be re-driven; remove the job from Redis to re-drive past it`,
+      { retriable: false },
+    );
+  }
+}
+
 export class RedriveInterruptedError extends CommitlogError {
   readonly partial: { redriven: number; skipped: number };
 

@@ -37,17 +37,28 @@ function forbid(req: Request, res: Response, what: string): void {
 }
 
 /**
- * Most jobs of a lane one page of Bull Board's list may show: its own settings page offers no
- * more. Bull Board itself sets no ceiling, and reads every job of the page with its commit: a
- * viewer asking for millions would hold a lane's whole failed set in the dashboard's memory.
+ * Most jobs of a lane (of each state, in Bull Board's "latest" view) one page of Bull Board's
+ * list shows. Bull Board reads every job of a page whole, its commit with it, before our
+ * redaction: a job holds up to `MAX_COMMIT_BYTES` as base64, about 1.3 MB and as much again
+ * parsed, so its own settings' 300 a page of large commits (a backlog of big objects, failures
+ * as too-large) is gigabytes, past the dashboard's heap. A page asking for more gets this many:
+ * Bull Board counts its pages from the number it is given.
  */
-export const MAX_JOBS_PER_PAGE = 300;
+export const MAX_JOBS_PER_PAGE = 50;
 
-/** Whether a query asks for more than MAX_JOBS_PER_PAGE jobs a page (any of its values). */
-function asksTooManyJobs(req: Request): boolean {
-  const raw: unknown = req.query.jobsPerPage;
-  const values: unknown[] = Array.isArray(raw) ? raw : [raw];
-  return values.some((value) => typeof value === 'string' && Number(value) > MAX_JOBS_PER_PAGE);
+/**
+ * Lowers a query's `jobsPerPage` to MAX_JOBS_PER_PAGE, by rewriting the URL Bull Board reads (a
+ * query given twice, or that is not a number, gets it too).
+ */
+function capJobsPerPage(req: Request): void {
+  const url = new URL(req.url, 'http://dashboard');
+  const asked = url.searchParams.getAll('jobsPerPage');
+  if (asked.length === 0) return;
+  const [only] = asked;
+  const perPage = Number(only);
+  if (asked.length === 1 && Number.isInteger(perPage) && perPage <= MAX_JOBS_PER_PAGE) return;
+  url.searchParams.set('jobsPerPage', String(MAX_JOBS_PER_PAGE));
+  req.url = `${url.pathname}${url.search}`;
 }
 
 function laneOf(req: Request, res: Response, laneCount: number): number | undefined {
@@ -74,10 +85,7 @@ export function boardGuard(deps: BoardGuardDeps): Router {
   router.use((req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') {
       // Any path: Bull Board answers `/API/Queues/` as `/api/queues`.
-      if (asksTooManyJobs(req)) {
-        refuse(req, res, 400, 'bad-request', `jobsPerPage: at most ${MAX_JOBS_PER_PAGE}`);
-        return;
-      }
+      capJobsPerPage(req);
       return next('router');
     }
     if (userOf(res)?.role !== 'admin') {

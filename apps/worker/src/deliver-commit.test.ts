@@ -236,6 +236,18 @@ describe('delivery handler', () => {
     expect(failing.seen).toEqual(['failed expired']);
   });
 
+  it('fails a job that holds no commit (its data in Redis did not parse) as poison, saying so', async () => {
+    const { handle, seen } = handler(() => Promise.resolve(), ACCEPTED);
+    const unreadable = job();
+    unreadable.data = {} as LaneJob['data'];
+    expect(await handle(unreadable)).toMatchObject({
+      kind: 'fail',
+      reason: 'poison',
+      message: expect.stringContaining('the job holds no commit') as unknown,
+    });
+    expect(seen).toEqual(['failed poison']);
+  });
+
   describe('with followers (the lane’s next jobs)', () => {
     function follower(n: number, receivedAt = new Date(ACCEPTED).toISOString()) {
       const data = job().data;

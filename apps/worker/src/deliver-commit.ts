@@ -104,6 +104,10 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
 
     let record: KafkaRecord;
     try {
+      // A job whose data in Redis does not parse reaches here without any (lane-workers.ts).
+      if (commit === undefined) {
+        throw new Error('the job holds no commit: its data in Redis is missing or not valid JSON');
+      }
       record = toKafkaRecord(
         commit,
         { id: job.data.id, receivedAt },

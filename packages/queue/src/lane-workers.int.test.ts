@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { type CommitEnqueuer } from './commit-enqueuer.ts';
 import { laneQueueName } from './lane-queue-name.ts';
+import { openLaneQueue } from './with-lane-queue.ts';
 import { LockLostError } from './queue-errors.ts';
 import { startLaneWorkers, type LaneJob, type LaneOutcome } from './lane-workers.ts';
 import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
@@ -253,6 +254,34 @@ describe('lane workers on the real Redis', () => {
     await waitFor(async () => (await queue.getJobState('c-3-0')) === 'failed');
     const failed = await queue.getJob('c-3-0');
     expect(failed?.failedReason).toBe('expired: not delivered within 3s');
+  });
+
+  it('hands on a job whose data does not parse, without data, and the lane goes on', async () => {
+    await enqueuer.enqueue(job(4, 0));
+    await enqueuer.enqueue(job(4, 1));
+    // A hand edit of Redis, before any worker runs: BullMQ cannot parse the first job's data.
+    await producer.hset(`${space.prefix}:${laneQueueName(4)}:c-4-0`, 'data', '{"id":"c-4-0","com');
+    const seen: { id: string; data: unknown }[] = [];
+    await workers([4], (j) => {
+      seen.push({ id: j.id, data: j.data });
+      return Promise.resolve(
+        j.data.commit === undefined
+          ? { kind: 'fail', reason: 'poison', message: 'no commit' }
+          : { kind: 'delivered' },
+      );
+    });
+    await waitFor(() => seen.length === 2, {
+      timeoutMs: 20_000,
+      description: 'both jobs handed on',
+    });
+    expect(seen).toEqual([{ id: 'c-4-0', data: {} }, expect.objectContaining({ id: 'c-4-1' })]);
+    const lane4 = openLaneQueue(producer, space.prefix, 4);
+    lanesSpace.onClose(() => lane4.close());
+    await waitFor(async () => (await lane4.getJobState('c-4-0')) === 'failed', {
+      description: 'the unreadable job failed',
+    });
+    // Its hash keeps the data as it was, for whoever looks into it.
+    expect(await producer.hget(lane4.toKey('c-4-0'), 'data')).toBe('{"id":"c-4-0","com');
   });
 
   it('reports a stalled job with the name of the worker that was killed holding it', async () => {

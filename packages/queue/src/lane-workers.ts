@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type JobJson } from 'bullmq';
 import { isRetryProgress, type CommitJobData, type RetryProgress } from './commit-job.ts';
 import { markHolder, readStalledHolder, writeProgressUnderLock } from './job-holder.ts';
 import { recordDelivered } from './delivered-marks.ts';
@@ -77,6 +77,24 @@ export interface LaneWorkersOptions {
 export interface LaneWorkers {
   /** Stops taking jobs, waits for the jobs in hand to finish, closes the workers. */
   close(): Promise<void>;
+}
+
+/**
+ * A lane's BullMQ worker. BullMQ parses a job's data as it takes the job, and a parse that throws
+ * (data not JSON: a hand edit of Redis) leaves the job taken but never processed: it stalls, goes
+ * back to the front of its lane, and is taken again, for ever, holding every commit behind it.
+ * Taken here as a job without data, it reaches the delivery code, which fails it (poison) and
+ * lets the lane go on; its hash in Redis keeps the data as it is.
+ */
+class LaneWorker extends Worker<CommitJobData> {
+  protected override createJob(data: JobJson, jobId: string): Job<CommitJobData> {
+    try {
+      return super.createJob(data, jobId);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      return super.createJob({ ...data, data: '{}' }, jobId);
+    }
+  }
 }
 
 /** A stalled job goes back to its lane however often its worker dies: it is never failed for it. */
@@ -165,7 +183,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
   }
 
   const workers = options.lanes.map((lane) => {
-    const worker: Worker<CommitJobData> = new Worker<CommitJobData>(
+    const worker: Worker<CommitJobData> = new LaneWorker(
       laneQueueName(lane),
       async (job: Job<CommitJobData>, token?: string) => {
         // From when this worker asked for the job, not from when the answer came: BullMQ stamps

@@ -85,25 +85,35 @@ export function heldBy(
   };
 }
 
+/**
+ * Inputs: KEYS[1] the stall stream; ARGV[1] how many records it keeps, roughly; ARGV[2..] the
+ * record's fields and values. Output: the record's id. `allow-oom`: a worker that dies while
+ * Redis is at its maxmemory (Kafka away long enough for the backlog to fill it) is exactly the
+ * stall an operator must see; the stream is trimmed to its length, so it cannot grow without end.
+ */
+const RECORD_STALL = luaScript(`#!lua flags=allow-oom
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 2))
+`);
+
 /** Keeps a record of a stall, so that it stays visible after BullMQ moved the job back. */
 export async function recordStall(
   connection: RedisConnection,
   prefix: string,
   stall: StallRecord,
 ): Promise<void> {
-  await connection.xadd(
-    stallStreamKey(prefix),
-    'MAXLEN',
-    '~',
-    MAX_STALL_RECORDS,
-    '*',
-    'lane',
-    String(stall.lane),
-    'jobId',
-    stall.jobId,
-    'at',
-    String(stall.at),
-    ...(stall.worker === undefined ? [] : ['worker', stall.worker]),
+  await RECORD_STALL.run(
+    connection,
+    [stallStreamKey(prefix)],
+    [
+      MAX_STALL_RECORDS,
+      'lane',
+      String(stall.lane),
+      'jobId',
+      stall.jobId,
+      'at',
+      String(stall.at),
+      ...(stall.worker === undefined ? [] : ['worker', stall.worker]),
+    ],
   );
 }
 

@@ -13,7 +13,12 @@ import {
   type LaneOutcome,
   type LaneWorkersOptions,
 } from './lane-workers.ts';
-import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
+import { recordStall, stallRecords } from './delivery-views.ts';
+import {
+  createRedisConnection,
+  whenFirstConnected,
+  type RedisConnection,
+} from './redis-connection.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 
 const PREFIX = 'oom';
@@ -123,6 +128,25 @@ describe('lane workers on a Redis that refuses writes (maxmemory, noeviction)', 
     // Until v1 was delivered, the lane handed out nothing but v1.
     expect(handled.slice(0, handled.indexOf('v2')).every((id) => id === 'v1')).toBe(true);
     expect(await lane.getFailedCount()).toBe(0);
+  });
+
+  it('records a stall while Redis refuses writes: the one an operator must see then', async () => {
+    await whenFirstConnected(admin, 5000);
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      await expect(admin.set(`${PREFIX}:probe`, '1')).rejects.toThrow(/OOM/);
+      await recordStall(admin, PREFIX, {
+        lane: 3,
+        jobId: 'v7',
+        at: 1_700_000_000_000,
+        worker: 'w-1',
+      });
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    expect(await stallRecords(admin, PREFIX)).toEqual([
+      expect.objectContaining({ lane: 3, jobId: 'v7', at: 1_700_000_000_000, worker: 'w-1' }),
+    ]);
   });
 
   it('records a delivery made as Redis fills up: no follower produced twice, an old version posted again is a duplicate', async () => {

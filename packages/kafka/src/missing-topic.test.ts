@@ -27,9 +27,19 @@ describe('a topic refused as forbidden that may only be missing', () => {
     expect((error as Error).cause).toBe(refused);
   });
 
-  it('keeps the refusal when every topic exists, is forbidden, or cannot be asked about', async () => {
-    const { standing } = standings({ a: 'exists', b: 'forbidden', c: new Error('down') });
-    expect(await distinguishMissingTopic(refused, ['a', 'b', 'c', 'd'], standing)).toBe(refused);
+  it('keeps the refusal when every topic exists or is forbidden to ask about', async () => {
+    const { standing } = standings({ a: 'exists', b: 'forbidden' });
+    expect(await distinguishMissingTopic(refused, ['a', 'b'], standing)).toBe(refused);
+  });
+
+  it('makes the refusal retriable when a topic could not be asked about: it may only be missing', async () => {
+    for (const unasked of [new Error('connection reset'), 'unknown' as const]) {
+      const { standing } = standings({ a: 'exists', b: 'forbidden', c: unasked });
+      const error = await distinguishMissingTopic(refused, ['a', 'b', 'c'], standing);
+      expect(error).toMatchObject({ code: 'KAFKA_PRODUCE_FAILED', retriable: true });
+      expect((error as Error).message).toMatch(/whether topic c exists could not be asked/);
+      expect((error as Error).cause).toBe(refused);
+    }
   });
 
   it('asks nothing about any other error', async () => {

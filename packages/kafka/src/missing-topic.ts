@@ -11,7 +11,9 @@ export type TopicStanding = 'exists' | 'missing' | 'forbidden' | 'unknown';
  * (forbidden-topic, failed for good). So such a refusal is looked into: each topic of the request
  * is asked about without creating it, and one that does not exist makes the error the retriable
  * one. Asking needs the login's Describe on the topic; without it the broker refuses that too,
- * and the refusal stands.
+ * and the refusal stands. A topic that could not be asked about at all (the connection failed,
+ * the broker did not answer) leaves it unknown whether the refusal is for good: the error is
+ * then a retriable one, and the next attempt asks again.
  */
 export async function distinguishMissingTopic(
   error: unknown,
@@ -21,13 +23,21 @@ export async function distinguishMissingTopic(
   if (!(error instanceof KafkaProduceError) || error.code !== 'TOPIC_AUTHORIZATION_FAILED') {
     return error;
   }
+  let unasked: string | undefined;
   for (const topic of topics) {
-    if ((await standing(topic).catch(() => 'unknown')) !== 'missing') continue;
+    const answer = await standing(topic).catch((): TopicStanding => 'unknown');
+    if (answer === 'unknown') unasked ??= topic;
+    if (answer !== 'missing') continue;
     return new KafkaProduceError(
       'UNKNOWN_TOPIC_OR_PARTITION',
       `produce failed: topic ${topic} does not exist, and this login may not create it: create the topic (its commits wait for it)`,
       { retriable: true, cause: error, fromBroker: true },
     );
   }
-  return error;
+  if (unasked === undefined) return error;
+  return new KafkaProduceError(
+    'KAFKA_PRODUCE_FAILED',
+    `produce failed: refused as TOPIC_AUTHORIZATION_FAILED, and whether topic ${unasked} exists could not be asked: tried again`,
+    { retriable: true, cause: error, fromBroker: true },
+  );
 }

@@ -1,5 +1,5 @@
 import { CommitlogError, type KafkaRecord } from '@commitlog/core';
-import type { RecordProducer } from '@commitlog/kafka';
+import { KafkaProduceError, type RecordProducer } from '@commitlog/kafka';
 import { describe, expect, it } from 'vitest';
 import { createRecordGatherer, PRODUCE_REQUEST_BYTES } from './record-gatherer.ts';
 
@@ -101,6 +101,54 @@ describe('record gatherer', () => {
     ];
     for (const r of all) await expect(r).rejects.toThrow('broker down');
     expect(fake.requests).toEqual([['a'], ['b', 'c'], ['b'], ['c']]);
+  });
+
+  it('fails every caller of a request that reached no broker at once, without sending each again', async () => {
+    const unreachable = new KafkaProduceError('KAFKA_PRODUCE_FAILED', 'connect ETIMEDOUT', {
+      retriable: true,
+    });
+    const fake = fakeProducer((rs) => (rs.length > 1 ? unreachable : undefined));
+    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
+    const results = await Promise.allSettled([
+      gatherer.send([record('first')]),
+      gatherer.send([record('a')]),
+      gatherer.send([record('b')]),
+      gatherer.send([record('c')]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected']);
+    for (const r of results.slice(1)) {
+      expect((r as PromiseRejectedResult).reason).toBe(unreachable);
+    }
+    expect(fake.requests).toEqual([['first'], ['a', 'b', 'c']]);
+  });
+
+  it('stops sending callers alone once one of them reached no broker: the rest share its fate', async () => {
+    const moved = new KafkaProduceError('NOT_LEADER_OR_FOLLOWER', 'leader moved', {
+      retriable: true,
+      fromBroker: true,
+    });
+    const unreachable = new KafkaProduceError('KAFKA_PRODUCE_FAILED', 'connect ETIMEDOUT', {
+      retriable: true,
+    });
+    const fake = fakeProducer((rs) => {
+      if (rs.length > 1) return moved;
+      return Buffer.from(rs[0]!.key).toString() === 'b' ? unreachable : undefined;
+    });
+    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
+    const results = await Promise.allSettled([
+      gatherer.send([record('first')]),
+      gatherer.send([record('a')]),
+      gatherer.send([record('b')]),
+      gatherer.send([record('c')]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+    ]);
+    expect((results[3] as PromiseRejectedResult).reason).toBe(unreachable);
+    expect(fake.requests).toEqual([['first'], ['a', 'b', 'c'], ['a'], ['b']]);
   });
 
   it('isolates a retriable error too, so one held topic does not hold the other lanes', async () => {

@@ -1,5 +1,8 @@
 import { RECORD_FRAMING_BYTES, recordSize, type KafkaRecord } from '@commitlog/core';
-import type { RecordProducer } from '@commitlog/kafka';
+import { KafkaProduceError, type RecordProducer } from '@commitlog/kafka';
+
+/** The producer's refusals of a request for its time (the earliest settle-by of its callers). */
+const TIME_CODES = new Set(['SEND_ABANDONED', 'SEND_TOO_LATE']);
 
 /**
  * Gathers the records of many lanes into few produce requests. The producer takes one request
@@ -92,7 +95,20 @@ export function createRecordGatherer(options: RecordGathererOptions): RecordGath
     return times.length > 0 ? Math.min(...times) : undefined;
   }
 
-  async function sendBatch(batch: Waiting[]): Promise<void> {
+  /**
+   * Whether a failed request may have failed for one caller's records only. A broker's answer
+   * may (it answers per topic and partition), and so may a request out of time (each caller has
+   * a time of its own). No broker reached, or a producer closed, is every caller's trouble:
+   * sent again one by one, each would wait out the same connect timeout in turn, every lane of
+   * the worker behind them, and the last would fail as out of time rather than for the outage.
+   */
+  function mayBeOneCallersTrouble(error: unknown): boolean {
+    if (!(error instanceof KafkaProduceError)) return true;
+    return error.fromBroker || !error.retriable || TIME_CODES.has(error.code);
+  }
+
+  /** Sends the batch's records in one request; resolves with its error, if any, once told. */
+  async function sendBatch(batch: Waiting[]): Promise<unknown> {
     try {
       const settleBy = settleByOf(batch);
       await options.producer.send(
@@ -100,16 +116,27 @@ export function createRecordGatherer(options: RecordGathererOptions): RecordGath
         settleBy === undefined ? {} : { settleBy },
       );
       for (const w of batch) w.resolve();
+      return undefined;
     } catch (error) {
       // One caller's trouble (a record too large, a topic that refuses writes) must not fail the
       // others, for good or for a backoff: when several callers shared the request, each is sent
       // alone so that only the guilty one sees the error. Records of the failed request that Kafka
-      // did store are stored twice: a duplicate with the same commitlog-id, never a loss.
-      if (batch.length > 1) {
-        for (const w of batch) await sendBatch([w]);
-      } else {
-        for (const w of batch) w.reject(error);
+      // did store are stored twice: a duplicate with the same commitlog-id, never a loss. Once a
+      // request reaches no broker, the callers still waiting share that fate.
+      let shared = error;
+      let rest = batch;
+      if (batch.length > 1 && mayBeOneCallersTrouble(error)) {
+        rest = [];
+        for (const [i, w] of batch.entries()) {
+          const alone = await sendBatch([w]);
+          if (alone === undefined || mayBeOneCallersTrouble(alone)) continue;
+          shared = alone;
+          rest = batch.slice(i + 1);
+          break;
+        }
       }
+      for (const w of rest) w.reject(shared);
+      return error;
     }
   }
 

@@ -2,7 +2,12 @@ import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { KafkaProduceError, toKafkaProduceError } from './kafka-errors.ts';
 
-const { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } = kafkajs;
+const {
+  KafkaJSConnectionError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+  KafkaJSSASLAuthenticationError,
+} = kafkajs;
 
 function protocolError(type: string, retriable: boolean): Error {
   return new KafkaJSProtocolError({
@@ -38,6 +43,23 @@ describe('toKafkaProduceError, on the errors kafkajs really throws', () => {
     const refused = new KafkaJSConnectionError('Connection error: ECONNREFUSED');
     expect(toKafkaProduceError(refused)).toMatchObject({
       code: 'KAFKA_PRODUCE_FAILED',
+      retriable: true,
+    });
+  });
+
+  it('names a failure as Kafka does now, whichever client reported it', () => {
+    // kafkajs 2.2.4 calls error 6 by its name before KIP-392; @platformatic/kafka by the current one.
+    expect(toKafkaProduceError(protocolError('NOT_LEADER_FOR_PARTITION', true))).toMatchObject({
+      code: 'NOT_LEADER_OR_FOLLOWER',
+      retriable: true,
+      fromBroker: true,
+    });
+    // kafkajs's SASL refusal carries no error type; @platformatic/kafka's is this one.
+    // (Its typings declare no arguments; the class takes a message, as kafkajs's SASL code gives.)
+    const SaslError = KafkaJSSASLAuthenticationError as unknown as new (message: string) => Error;
+    const refused = new SaslError('SASL SCRAM SHA256 authentication failed');
+    expect(toKafkaProduceError(refused)).toMatchObject({
+      code: 'SASL_AUTHENTICATION_FAILED',
       retriable: true,
     });
   });

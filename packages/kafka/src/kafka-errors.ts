@@ -22,12 +22,33 @@ interface KafkaLikeError {
   message?: unknown;
 }
 
+/**
+ * Kafka's current names for error types a client reports under an older one, so that a failure
+ * reason (and its metric label) does not depend on the client: kafkajs 2.2.4 still calls error 6
+ * by its name before Kafka 2.6 (KIP-392).
+ */
+const CURRENT_NAMES: Record<string, string> = {
+  NOT_LEADER_FOR_PARTITION: 'NOT_LEADER_OR_FOLLOWER',
+};
+
+/**
+ * Errors a client raises for a broker's refusal without giving its Kafka error type: kafkajs's
+ * SASL failure (the broker's SaslAuthenticate answer), which @platformatic/kafka reports as
+ * SASL_AUTHENTICATION_FAILED.
+ */
+const TYPE_BY_ERROR_NAME: Record<string, string> = {
+  KafkaJSSASLAuthenticationError: 'SASL_AUTHENTICATION_FAILED',
+};
+
 /** The first Kafka protocol error type (e.g. `MESSAGE_TOO_LARGE`) in an error's cause chain. */
 function protocolType(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
-    const candidate = current as KafkaLikeError;
+    const candidate = current as KafkaLikeError & { name?: unknown };
     if (typeof candidate.type === 'string') return candidate.type;
+    const named =
+      typeof candidate.name === 'string' ? TYPE_BY_ERROR_NAME[candidate.name] : undefined;
+    if (named !== undefined) return named;
     current = candidate.originalError ?? candidate.cause;
   }
   return undefined;
@@ -42,7 +63,8 @@ export function toKafkaProduceError(
   error: unknown,
   known: { type?: string | undefined; message?: string } = {},
 ): KafkaProduceError {
-  const type = known.type ?? protocolType(error);
+  const reported = known.type ?? protocolType(error);
+  const type = reported === undefined ? undefined : (CURRENT_NAMES[reported] ?? reported);
   const message = known.message ?? (error instanceof Error ? error.message : String(error));
   return new KafkaProduceError(type ?? 'KAFKA_PRODUCE_FAILED', `produce failed: ${message}`, {
     // kafkajs's own flag is not enough: it marks an exhausted retry loop as non-retriable even

@@ -32,6 +32,24 @@ function fakeProducer(
   return { producer, requests, settleBys, maxInFlight: () => maxInFlight };
 }
 
+/**
+ * Each record (or key, on topic `t`) sent by a caller of its own, all at once: the first goes
+ * alone, the rest gather behind it into one request. The outcome of each caller, in order.
+ */
+function sendEach(
+  gatherer: ReturnType<typeof createRecordGatherer>,
+  records: (string | KafkaRecord)[],
+): Promise<PromiseSettledResult<void>[]> {
+  return Promise.allSettled(
+    records.map((r) => gatherer.send([typeof r === 'string' ? record(r) : r])),
+  );
+}
+
+/** The callers' outcomes as one line, e.g. `fulfilled rejected`. */
+function statusesOf(results: PromiseSettledResult<void>[]): string {
+  return results.map((r) => r.status).join(' ');
+}
+
 describe('record gatherer', () => {
   it('sends one request at a time and gathers callers that arrive meanwhile', async () => {
     const fake = fakeProducer();
@@ -109,13 +127,8 @@ describe('record gatherer', () => {
     });
     const fake = fakeProducer((rs) => (rs.length > 1 ? unreachable : undefined));
     const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
-    const results = await Promise.allSettled([
-      gatherer.send([record('first')]),
-      gatherer.send([record('a')]),
-      gatherer.send([record('b')]),
-      gatherer.send([record('c')]),
-    ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected']);
+    const results = await sendEach(gatherer, ['first', 'a', 'b', 'c']);
+    expect(statusesOf(results)).toBe('fulfilled rejected rejected rejected');
     for (const r of results.slice(1)) {
       expect((r as PromiseRejectedResult).reason).toBe(unreachable);
     }
@@ -135,18 +148,8 @@ describe('record gatherer', () => {
       return Buffer.from(rs[0]!.key).toString() === 'b' ? unreachable : undefined;
     });
     const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
-    const results = await Promise.allSettled([
-      gatherer.send([record('first')]),
-      gatherer.send([record('a')]),
-      gatherer.send([record('b')]),
-      gatherer.send([record('c')]),
-    ]);
-    expect(results.map((r) => r.status)).toEqual([
-      'fulfilled',
-      'fulfilled',
-      'rejected',
-      'rejected',
-    ]);
+    const results = await sendEach(gatherer, ['first', 'a', 'b', 'c']);
+    expect(statusesOf(results)).toBe('fulfilled fulfilled rejected rejected');
     expect((results[3] as PromiseRejectedResult).reason).toBe(unreachable);
     expect(fake.requests).toEqual([['first'], ['a', 'b', 'c'], ['a'], ['b']]);
   });
@@ -156,12 +159,8 @@ describe('record gatherer', () => {
       rs.some((r) => r.topic === 'held') ? new Error('NOT_ENOUGH_REPLICAS') : undefined,
     );
     const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
-    const results = await Promise.allSettled([
-      gatherer.send([record('first')]),
-      gatherer.send([record('x', 'held')]),
-      gatherer.send([record('y')]),
-    ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const results = await sendEach(gatherer, ['first', record('x', 'held'), 'y']);
+    expect(statusesOf(results)).toBe('fulfilled rejected fulfilled');
   });
 
   it('isolates a permanent error to the caller whose record caused it', async () => {
@@ -170,18 +169,8 @@ describe('record gatherer', () => {
       rs.some((r) => Buffer.from(r.key).toString() === 'huge') ? tooLarge : undefined,
     );
     const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
-    const results = await Promise.allSettled([
-      gatherer.send([record('warm-up')]),
-      gatherer.send([record('a')]),
-      gatherer.send([record('huge')]),
-      gatherer.send([record('b')]),
-    ]);
-    expect(results.map((r) => r.status)).toEqual([
-      'fulfilled',
-      'fulfilled',
-      'rejected',
-      'fulfilled',
-    ]);
+    const results = await sendEach(gatherer, ['warm-up', 'a', 'huge', 'b']);
+    expect(statusesOf(results)).toBe('fulfilled fulfilled rejected fulfilled');
     expect(fake.requests).toEqual([['warm-up'], ['a', 'huge', 'b'], ['a'], ['huge'], ['b']]);
   });
 
@@ -216,7 +205,7 @@ describe('record gatherer', () => {
       gatherer.send([record('a')], 5_000),
       gatherer.send([record('b')], 8_000),
     ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect(statusesOf(results)).toBe('fulfilled fulfilled fulfilled');
     expect(fake.requests).toEqual([['first'], ['a', 'b'], ['a'], ['b']]);
     expect(fake.settleBys).toEqual([undefined, 5_000, 5_000, 8_000]);
   });
@@ -245,13 +234,7 @@ describe('record gatherer', () => {
       gatherer.send([record('c')], 20_000),
       gatherer.send([record('d')]),
     ]);
-    expect(results.map((r) => r.status)).toEqual([
-      'fulfilled',
-      'fulfilled',
-      'rejected',
-      'fulfilled',
-      'fulfilled',
-    ]);
+    expect(statusesOf(results)).toBe('fulfilled fulfilled rejected fulfilled fulfilled');
     expect(fake.requests).toEqual([['first'], ['late'], ['b', 'c', 'd']]);
   });
 });

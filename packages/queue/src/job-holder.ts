@@ -4,9 +4,11 @@ import type { RedisConnection } from './redis-connection.ts';
 /**
  * Inputs: KEYS[1] the job's hash; ARGV[1] the worker's name. Moves the job's `clh` (holder) field
  * to `clp` (previous holder) and sets `clh` to the worker, atomically. Never creates a hash: a job
- * that is gone is left alone. Output: 1 when written, 0 when the job is gone.
+ * that is gone is left alone. Output: 1 when written, 0 when the job is gone. `allow-oom`: two
+ * short fields of a job that exists, and a stall while Kafka's absence has filled Redis should
+ * still name the worker that held the job.
  */
-const MARK_HOLDER = luaScript(`
+const MARK_HOLDER = luaScript(`#!lua flags=allow-oom
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local previous = redis.call('HGET', KEYS[1], 'clh')
 if previous then redis.call('HSET', KEYS[1], 'clp', previous) end

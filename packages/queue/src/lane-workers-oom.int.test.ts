@@ -14,6 +14,7 @@ import {
   type LaneWorkersOptions,
 } from './lane-workers.ts';
 import { recordStall, stallRecords } from './delivery-views.ts';
+import { markHolder } from './job-holder.ts';
 import {
   createRedisConnection,
   whenFirstConnected,
@@ -131,12 +132,18 @@ describe('lane workers on a Redis that refuses writes (maxmemory, noeviction)', 
   });
 
   it('records a stall while Redis refuses writes: the one an operator must see then', async () => {
+    await enqueuer.enqueue(version(7));
+    const lane0 = openLaneQueue(admin, PREFIX, 0);
+    closers.push(() => lane0.close());
+    const jobKey = lane0.toKey('v7');
     await whenFirstConnected(admin, 5000);
     await admin.config('SET', 'maxmemory', '1');
     try {
       await expect(admin.set(`${PREFIX}:probe`, '1')).rejects.toThrow(/OOM/);
+      // The holder's name, written as a delivery starts, is what the record names.
+      expect(await markHolder(admin, jobKey, 'w-1')).toBe(true);
       await recordStall(admin, PREFIX, {
-        lane: 3,
+        lane: 0,
         jobId: 'v7',
         at: 1_700_000_000_000,
         worker: 'w-1',
@@ -144,8 +151,9 @@ describe('lane workers on a Redis that refuses writes (maxmemory, noeviction)', 
     } finally {
       await admin.config('SET', 'maxmemory', '0');
     }
+    expect(await admin.hget(jobKey, 'clh')).toBe('w-1');
     expect(await stallRecords(admin, PREFIX)).toEqual([
-      expect.objectContaining({ lane: 3, jobId: 'v7', at: 1_700_000_000_000, worker: 'w-1' }),
+      expect.objectContaining({ lane: 0, jobId: 'v7', at: 1_700_000_000_000, worker: 'w-1' }),
     ]);
   });
 

@@ -33,16 +33,13 @@ export {
 export { removeExpiredFailures } from './expired-failures.ts';
 export {
   recordStall,
-  redrive,
   stallRecords,
   stallStreamKey,
   type HeldLane,
-  type RedriveFilter,
-  type RedriveReading,
-  type RedriveResult,
   type StallRecord,
   type StallView,
 } from './delivery-views.ts';
+export { redrive, type RedriveFilter, type RedriveReading, type RedriveResult } from './redrive.ts';
 export { readLaneBacklogs, type LaneBacklog } from './lane-backlog.ts';
 export {
   claimLaneCount,

@@ -3,7 +3,7 @@
  * --max-old-space-size=N redrive-in-child.ts <redis url> <prefix> <lane> <reason> [bucket]`. Prints the
  * result as JSON, and its progress on stderr; a heap that runs out kills the process (exit 134).
  */
-import { redrive } from '../src/delivery-views.ts';
+import { redrive } from '../src/redrive.ts';
 import { createRedisConnection, whenFirstConnected } from '../src/redis-connection.ts';
 
 const [url = '', prefix = '', lane = '0', reason = '', bucket] = process.argv.slice(2);

@@ -1,0 +1,186 @@
+import { binaryToDisplay } from '@commitlog/core';
+import type { Queue } from 'bullmq';
+import type { CommitJobData } from './commit-job.ts';
+import { failedEntries, failedEntry, reasonOf, type FailedEntry } from './failed-deliveries.ts';
+import { luaScript } from './lua-script.ts';
+import { RedriveInterruptedError, UnreadableJobError } from './queue-errors.ts';
+import type { RedisConnection } from './redis-connection.ts';
+import { withLaneQueue } from './with-lane-queue.ts';
+
+/** Which failed deliveries to re-drive; every given filter must match. */
+export interface RedriveFilter {
+  /** The reason, the text before the first `": "` of the failure (e.g. `expired`). */
+  reason?: string;
+  /** The commit's bucket in display form: the string, or `base64:<b64>` for a non-UTF-8 one. */
+  bucket?: string;
+  /** Only deliveries that failed at least this many ms ago. */
+  olderThanMs?: number;
+  /** One delivery, by its job (commit) id. */
+  jobId?: string;
+}
+
+export interface RedriveResult {
+  /** Failed deliveries moved back to the end of their lanes. */
+  redriven: number;
+  /**
+   * Matching deliveries that could not be moved: another process moved or removed them first, or
+   * they failed again since they matched.
+   */
+  skipped: number;
+}
+
+/**
+ * Gives a failed job its re-driven data and clears its retry progress and BullMQ's count of its
+ * stalls (`stc`), only while it is still in the failed set: a re-driven commit starts afresh, and
+ * a stall before its re-drive must not cost it its try at its new TTL (deliver-commit.ts). Two
+ * re-drives of one job (a double click, the CLI beside the dashboard) both read it as failed; the
+ * one that comes second must not reset the progress, nor the TTL, of a delivery the first has
+ * already handed back to a worker. Nor may it re-drive the failure that followed: only the
+ * failure the filter matched (its `finishedOn`, ARGV[3]) is re-driven, so a `--older-than 1d`
+ * does not take a commit that another re-drive sent back and that failed again seconds ago.
+ */
+const PREPARE_REDRIVE = luaScript(`
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+if tonumber(redis.call('HGET', KEYS[2], 'finishedOn')) ~= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[2], 'data', ARGV[2], 'progress', '{}', 'stc', 0)
+return 1
+`);
+
+/** How many re-driven commits, or failed deliveries read or checked, apart `redrive` reports. */
+export const REDRIVE_PROGRESS_EVERY = 1000;
+
+/**
+ * What a re-drive has looked at so far: failed deliveries read from the failed sets, and of the
+ * matches, how many were read whole to check their bucket (`--bucket`: a round trip each).
+ */
+export interface RedriveReading {
+  read: number;
+  checked: number;
+}
+
+/** The bucket of a job's commit in display form, or undefined for a job without commit data. */
+function bucketOf(data: Partial<CommitJobData> | undefined): string | undefined {
+  const bucket = data?.commit?.bucket;
+  return bucket === undefined ? undefined : binaryToDisplay(bucket);
+}
+
+/**
+ * Moves the failed deliveries that match `filter` back to the end of their lanes (a re-driven
+ * commit arrives after newer ones; its vclock tells consumers). Each gets `redrivenAt`, from which
+ * the worker counts a fresh TTL, and loses the retry progress of its failed delivery.
+ *
+ * A lane's re-driven commits go back in the order they were accepted (the job's timestamp, which
+ * one ingest process makes strictly increasing in each lane, then when it failed), not in the
+ * failed set's order: that is failure time by the failing worker's clock, and two versions of one
+ * key that failed in the same millisecond, or on workers whose clocks disagree, would come back
+ * newest first. Two versions accepted by different ingest processes are in the order of those
+ * processes' clocks.
+ *
+ * Memory grows with a lane's matches by their ids and times only, never their commits: a long
+ * Kafka outage can fail hundreds of thousands of commits past their TTL, and that is when they
+ * are re-driven. The failed set is read as ids and times (about 100 bytes a match: some 50 MB
+ * for half a million in one lane, to sort them); each job's data (the commit, kilobytes) is read
+ * when it is moved, one at a time.
+ * Stopped part-way by Redis: `RedriveInterruptedError`, carrying what was done. `onProgress` hears
+ * the counts every REDRIVE_PROGRESS_EVERY re-driven, and `onReading` every REDRIVE_PROGRESS_EVERY
+ * read or checked: a filter that matches few of hundreds of thousands would otherwise run for
+ * minutes without a word.
+ */
+export async function redrive(
+  connection: RedisConnection,
+  prefix: string,
+  lanes: readonly number[],
+  filter: RedriveFilter,
+  now: number = Date.now(),
+  onProgress?: (soFar: RedriveResult) => void,
+  onReading?: (soFar: RedriveReading) => void,
+): Promise<RedriveResult> {
+  const result: RedriveResult = { redriven: 0, skipped: 0 };
+  const reading: RedriveReading = { read: 0, checked: 0 };
+  const redrivenAt = new Date(now).toISOString();
+  try {
+    for (const lane of lanes) {
+      await withLaneQueue(connection, prefix, lane, async (queue) => {
+        // Ids first: moving jobs out of the failed set while paging through it would skip some.
+        // By id: a job re-driven elsewhere that fails again meanwhile can be read twice, and
+        // only its latest failure can still be re-driven (PREPARE_REDRIVE).
+        const matches = new Map<string, Pick<FailedEntry, 'id' | 'timestamp' | 'finishedOn'>>();
+        const consider = (entry: FailedEntry): void => {
+          reading.read++;
+          if (reading.read % REDRIVE_PROGRESS_EVERY === 0) onReading?.({ ...reading });
+          if (filter.reason !== undefined && reasonOf(entry.failedReason) !== filter.reason) return;
+          if (filter.olderThanMs !== undefined && now - entry.finishedOn < filter.olderThanMs) {
+            return;
+          }
+          // Not its failure text: a long outage fails hundreds of thousands.
+          matches.set(entry.id, {
+            id: entry.id,
+            timestamp: entry.timestamp,
+            finishedOn: entry.finishedOn,
+          });
+        };
+        if (filter.jobId !== undefined) {
+          const entry = await failedEntry(connection, queue, filter.jobId);
+          if (entry) consider(entry);
+        } else {
+          for await (const entry of failedEntries(connection, queue)) consider(entry);
+        }
+        const inOrder = [...matches.values()].sort(
+          (a, b) => a.timestamp - b.timestamp || a.finishedOn - b.finishedOn,
+        );
+        for (const match of inOrder) {
+          const moved = await redriveOne(connection, queue, lane, match, filter, redrivenAt);
+          if (filter.bucket !== undefined && moved !== 'skipped') {
+            reading.checked++;
+            if (reading.checked % REDRIVE_PROGRESS_EVERY === 0) onReading?.({ ...reading });
+          }
+          if (moved === 'skipped') result.skipped++;
+          if (moved !== 'redriven') continue;
+          result.redriven++;
+          if (result.redriven % REDRIVE_PROGRESS_EVERY === 0) onProgress?.({ ...result });
+        }
+      });
+    }
+  } catch (error) {
+    throw new RedriveInterruptedError(result, error);
+  }
+  return result;
+}
+
+/**
+ * Moves one failed job back to its lane: `skipped` when another process moved or removed it
+ * first, or when it has failed again since it matched; `unmatched` when its bucket is not the
+ * filter's.
+ */
+async function redriveOne(
+  connection: RedisConnection,
+  queue: Queue<CommitJobData>,
+  lane: number,
+  { id, finishedOn }: Pick<FailedEntry, 'id' | 'finishedOn'>,
+  filter: RedriveFilter,
+  redrivenAt: string,
+): Promise<'redriven' | 'skipped' | 'unmatched'> {
+  const job = await queue.getJob(id).catch((error: unknown) => {
+    // BullMQ parses the data as it reads the job; V8's message would quote a piece of it.
+    throw error instanceof SyntaxError ? new UnreadableJobError(lane, id) : error;
+  });
+  if (!job) return 'skipped';
+  if (filter.bucket !== undefined && bucketOf(job.data) !== filter.bucket) return 'unmatched';
+  try {
+    const data = JSON.stringify({ ...job.data, redrivenAt });
+    const prepared = await PREPARE_REDRIVE.run(
+      connection,
+      [queue.toKey('failed'), queue.toKey(id)],
+      [id, data, finishedOn],
+    );
+    if (prepared !== 1) return 'skipped';
+    await job.retry('failed');
+    return 'redriven';
+  } catch (error) {
+    // Moved or removed by another process meanwhile: skipped. Still failed: a real error (Redis
+    // down, out of memory), which the caller must see rather than a skip.
+    if ((await queue.getJobState(id)) === 'failed') throw error;
+    return 'skipped';
+  }
+}

@@ -172,6 +172,43 @@ describe.each(IMPLEMENTATIONS)('%s producer against the local broker', (_name, c
     // The broker answered: one record's refusal does not make readiness show Kafka down.
     expect(producer.isConnected()).toBe(true);
   });
+
+  it('shows Kafka connected again after a refusal that gave its client up (a send with a settle-by)', async () => {
+    const admin = await createKafkaAdmin(topic.connection);
+    await admin.alterTopicConfig(topic.name, { 'max.message.bytes': '2000' });
+    await admin.close();
+    // A failed send with a settle-by gives its client up (serialProducer): the fresh client must
+    // reach a broker by itself, or readiness shows Kafka down until the next send, however long
+    // an idle worker waits for one.
+    const error = await waitFor(
+      () =>
+        producer
+          .send(
+            [
+              {
+                topic: topic.name,
+                key: Buffer.from('big'),
+                value: new Uint8Array(10_000),
+                headers: {},
+              },
+            ],
+            { settleBy: Date.now() + 20_000 },
+          )
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+      { description: 'the 2,000-byte limit to apply', intervalMs: 100 },
+    );
+    expect(error).toMatchObject({ code: 'MESSAGE_TOO_LARGE', fromBroker: true });
+    await waitFor(() => producer.isConnected(), {
+      description: 'the fresh client to show Kafka connected',
+    });
+    // And it sends (acknowledged at acks=-1).
+    await producer.send([
+      { topic: topic.name, key: Buffer.from('small'), value: null, headers: {} },
+    ]);
+  });
 });
 
 describe.each(IMPLEMENTATIONS)('%s producer without a broker', (_name, create) => {

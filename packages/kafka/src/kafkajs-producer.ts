@@ -86,6 +86,8 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
     producer: Producer;
     /** Whether its producer is connected (readiness reads the current generation's). */
     connected: boolean;
+    /** Its producer's connect under way, shared by everything that needs it meanwhile. */
+    connecting?: Promise<void>;
     /** Every topic this producer was asked to send to: what its metadata refreshes ask about. */
     topics: Set<string>;
     cutOff(): void;
@@ -128,7 +130,8 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
   // while Kafka is down: its sends fail as retriable errors until the brokers are back.
   async function ensureConnected(g: Generation): Promise<void> {
     if (g.connected) return;
-    await g.producer.connect();
+    g.connecting ??= g.producer.connect().finally(() => (g.connecting = undefined));
+    await g.connecting;
     g.connected = true;
   }
 
@@ -224,6 +227,9 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
     generation = newGeneration();
     old.cutOff();
     old.producer.disconnect().catch(() => undefined);
+    // Connected now, not at the next send: readiness would otherwise show Kafka down while the
+    // worker is idle after a refusal that a broker answered (a record too large, say).
+    ensureConnected(generation).catch(() => undefined);
     return generation;
   }
 

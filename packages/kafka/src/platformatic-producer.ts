@@ -159,27 +159,34 @@ export async function createPlatformaticProducer(
   let generation = newGeneration();
   let producer = generation.producer;
   let connected = false;
-  // Connects now, as the kafkajs producer does, so readiness shows Kafka from the start; not fatal:
-  // while Kafka is down the sends fail as retriable errors until it is back.
-  try {
-    await producer.metadata({ topics: [] });
-    connected = true;
-  } catch {
-    // The first send tries again and reports the error to its caller.
+  /**
+   * Asks a broker for metadata on generation `g`'s client, which makes its connection: readiness
+   * then shows Kafka as soon as a broker answers, not only at the next send. Not fatal: while
+   * Kafka is down the sends fail as retriable errors until it is back.
+   */
+  async function connect(g: Generation): Promise<void> {
+    try {
+      await g.producer.metadata({ topics: [] });
+      if (g === generation) connected = true;
+    } catch {
+      // The next send tries again and reports the error to its caller.
+    }
   }
+  await connect(generation);
   async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
     const sending = producer;
     try {
       await sending.send({ messages: records.map(toMessage), acks: -1 });
-      connected = true;
+      if (sending === producer) connected = true;
     } catch (error) {
       const wrapped = toKafkaProduceError(error, {
         type: apiIdOf(error),
         message: failureMessage(error),
       });
       // The broker's own answer (a record too large, a topic refused) says the connection is up:
-      // readiness shows Kafka down only when no broker answered.
-      connected = wrapped.fromBroker;
+      // readiness shows Kafka down only when no broker answered. A client given up meanwhile
+      // speaks for itself only.
+      if (sending === producer) connected = wrapped.fromBroker;
       throw await distinguishMissingTopic(wrapped, new Set(records.map((r) => r.topic)), (topic) =>
         topicStanding(sending, topic),
       );
@@ -194,6 +201,9 @@ export async function createPlatformaticProducer(
     // Reset first: a close would end the sockets gracefully, leaving their unacknowledged bytes
     // to the kernel (and, with the broker out of reach, wait for them to drain).
     old.cutOff();
+    // Connected now, not at the next send: readiness would otherwise show Kafka down while the
+    // worker is idle after a refusal that a broker answered (a record too large, say).
+    void connect(generation);
     // Forced: a closing client fails its pending requests and cancels its retry timers.
     await old.producer.close(true).catch(() => undefined);
   }

@@ -213,7 +213,7 @@ describe('row 10: what it checks instead of a loss', () => {
   });
 
   it('fails on a row with neither a loss count nor checks of its own', () => {
-    expect(() => expectRowMet(row10())).toThrow();
+    expect(() => expectRowMet(row10())).toThrow(/neither a loss count nor its own checks/);
   });
 
   it('prints – for the loss it does not measure', () => {

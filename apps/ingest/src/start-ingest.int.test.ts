@@ -295,7 +295,7 @@ describe('ingest against the real Redis', () => {
       held.push(socket);
     }
     // The commit port is full: a probe there is closed as it is accepted.
-    await expect(httpRequest(`${h.url}/healthz`)).rejects.toThrow();
+    await expect(httpRequest(`${h.url}/healthz`)).rejects.toMatchObject({ code: 'ECONNRESET' });
 
     const ops = `http://127.0.0.1:${h.ingest.opsPort}`;
     expect(h.ingest.opsPort).not.toBe(h.ingest.port);
@@ -334,7 +334,9 @@ describe('ingest against the real Redis', () => {
       );
       // The other port is closed (the commit port never opened; the ops server, started first,
       // closed again), and so is the Redis connection.
-      await expect(httpRequest(`http://127.0.0.1:${free}/healthz`)).rejects.toThrow();
+      await expect(httpRequest(`http://127.0.0.1:${free}/healthz`)).rejects.toMatchObject({
+        code: 'ECONNREFUSED',
+      });
       await waitFor(
         async () =>
           !((await queue.redis.call('CLIENT', 'LIST')) as string).includes('name=commitlog-ingest'),

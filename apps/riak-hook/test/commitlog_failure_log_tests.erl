@@ -89,11 +89,14 @@ created_log_is_readable_by_its_owner_only_test() ->
 %% Nothing else is left in the directory.
 new_log_appears_owner_only_test() ->
     with_log(fun(Log) ->
+        Test = self(),
         Seen = fun() ->
             {ok, #file_info{mode = Mode, size = 0}} = file:read_file_info(Log, [raw]),
-            ?assertEqual(8#600, Mode band 8#777)
+            Test ! {seen, Mode band 8#777}
         end,
         ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000, Seen),
+        %% Looked at once, before the open: a check that never ran would prove nothing.
+        ?assertEqual([{seen, 8#600}], drain_seen()),
         ?assertEqual(1, length(lines(Log))),
         ?assertEqual({ok, ["failed.jsonl"]}, file:list_dir(filename:dirname(Log)))
     end).
@@ -139,6 +142,12 @@ line_is_flushed_to_disk_before_ok_test() ->
             commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000001, NoOp, Failing)
         )
     end).
+
+drain_seen() ->
+    receive
+        {seen, _} = Seen -> [Seen | drain_seen()]
+    after 0 -> []
+    end.
 
 drain_synced() ->
     receive

@@ -64,6 +64,8 @@ describe('watchLaneCount', () => {
       return next === 'fail' ? Promise.reject(new Error('down')) : Promise.resolve(next);
     });
     await vi.advanceTimersByTimeAsync(4_000);
+    // Every reply read, the last after the failed read: the watch was quiet, not stopped.
+    expect(replies).toEqual([]);
     expect(lines).toEqual([]);
     watch.stop();
   });

@@ -125,6 +125,8 @@ describe('startOpsServer', () => {
     await fetch(url('/healthz'));
     await server.close();
     await server.close();
-    await expect(fetch(url('/healthz'))).rejects.toThrow();
+    await expect(fetch(url('/healthz'))).rejects.toMatchObject({
+      cause: { code: 'ECONNREFUSED' },
+    });
   });
 });

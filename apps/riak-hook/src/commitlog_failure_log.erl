@@ -73,13 +73,16 @@ append(Path, Reason, CommitJson, FailedAtMicros) ->
 %% `BeforeOpen` runs between the look at the file and its open: the tests move the log away there,
 %% as a rotation may.
 append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen) ->
-    append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen, fun file:datasync/1).
+    append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen, fun sync/2).
 
-%% `Sync` makes the written line durable before `ok` is returned (the tests stand in for it).
-%% A line only in the page cache is lost with the host (a power cut, a panic) up to half a
-%% minute later, and the hook has already said the commit went to the log: the log is where a
-%% commit the ingest did not take is kept, so it is kept as Redis keeps an accepted one (AOF
-%% `always`). It costs a disk flush per line, on the failure path only.
+%% `Sync` makes the written line durable before `ok` is returned (the tests stand in for it):
+%% Sync(line, Fd) on the log, and Sync(directory, DirFd) on its directory when this append
+%% created the log, since a new file's name is kept by its directory, and a log whose lines are
+%% on disk but whose name is not is gone after a crash all the same. A line only in the page
+%% cache is lost with the host (a power cut, a panic) up to half a minute later, and the hook
+%% has already said the commit went to the log: the log is where a commit the ingest did not take
+%% is kept, so it is kept as Redis keeps an accepted one (AOF `always`). It costs a disk flush
+%% per line (two for the first line of a log), on the failure path only.
 append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen, Sync) ->
     try
         %% One open(O_APPEND), one write(2) of the whole line, one close, per line.
@@ -95,10 +98,15 @@ append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen, Sync) ->
         BeforeOpen(),
         case open(Path) of
             {ok, Fd} ->
-                inode(Path) =/= Before andalso owner_only(Path),
+                Created = inode(Path) =/= Before,
+                Created andalso owner_only(Path),
                 try
                     case file:write(Fd, [separator(Fd), line(Reason, CommitJson, FailedAtMicros)]) of
-                        ok -> Sync(Fd);
+                        ok ->
+                            case Sync(line, Fd) of
+                                ok when Created -> sync_dir(Path, Sync);
+                                Synced -> Synced
+                            end;
                         {error, _} = NotWritten -> NotWritten
                     end
                 after
@@ -125,6 +133,24 @@ line(Reason, CommitJson, FailedAtMicros) ->
     ]).
 
 %%% Internal
+
+sync(line, Fd) -> file:datasync(Fd);
+sync(directory, Fd) -> file:sync(Fd).
+
+%% The log's directory made durable (its entry for a log just created). A directory that cannot
+%% be opened to be flushed fails the append: `ok` would say the line is kept when its file's
+%% name may not be.
+sync_dir(Path, Sync) ->
+    case file:open(filename:dirname(Path), [read, raw, directory]) of
+        {ok, Dir} ->
+            try
+                Sync(directory, Dir)
+            after
+                file:close(Dir)
+            end;
+        {error, Reason} ->
+            {error, {directory_not_flushed, Reason}}
+    end.
 
 %% The file's inode, or `none` when there is no file (or it cannot be looked at).
 inode(Path) ->

@@ -123,24 +123,61 @@ log_moved_away_just_before_the_open_is_created_owner_only_test() ->
         end
     end).
 
-%% A line is flushed to disk before the append says ok: `Sync` runs once, on the open file,
-%% after the whole line is written; a flush that fails (an I/O error) fails the append, so the
-%% hook logs the commit's identity rather than count on a line that may not be on disk.
+%% A line is flushed to disk before the append says ok: `Sync` runs on the open file, after the
+%% whole line is written, and, when the append created the log, then on its directory (which
+%% holds the new file's name); only the log's first line pays for the directory. A flush that
+%% fails (an I/O error) fails the append, so the hook logs the commit's identity rather than
+%% count on a line that may not be on disk.
 line_is_flushed_to_disk_before_ok_test() ->
     with_log(fun(Log) ->
         Self = self(),
-        Flushed = fun(Fd) ->
-            Self ! {synced, length(lines(Log))},
-            file:datasync(Fd)
+        Flushed = fun(What, Fd) ->
+            Self ! {synced, What, length(lines(Log))},
+            file:sync(Fd)
         end,
         NoOp = fun() -> ok end,
         ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000, NoOp, Flushed),
-        ?assertEqual([{synced, 1}], drain_synced()),
-        Failing = fun(_Fd) -> {error, eio} end,
+        ?assertEqual([{synced, line, 1}, {synced, directory, 1}], drain_synced()),
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000001, NoOp, Flushed),
+        ?assertEqual([{synced, line, 2}], drain_synced()),
+        Failing = fun(line, _Fd) -> {error, eio} end,
         ?assertEqual(
             {error, eio},
-            commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000001, NoOp, Failing)
+            commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000002, NoOp, Failing)
         )
+    end).
+
+%% The directory of a log just created is flushed too; when that fails, so does the append (the
+%% line is written, but its file's name may not survive a crash). A log moved away and made
+%% again by the open counts as created.
+failed_directory_flush_fails_the_append_test() ->
+    with_log(fun(Log) ->
+        NoOp = fun() -> ok end,
+        DirFails = fun
+            (line, Fd) -> file:datasync(Fd);
+            (directory, _Fd) -> {error, eio}
+        end,
+        ?assertEqual(
+            {error, eio},
+            commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000, NoOp, DirFails)
+        ),
+        ?assertEqual(1, length(lines(Log))),
+        ?assertEqual(
+            ok,
+            commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000001, NoOp, DirFails)
+        ),
+        Rotated = Log ++ ".1",
+        try
+            MoveAway = fun() -> ok = file:rename(Log, Rotated) end,
+            ?assertEqual(
+                {error, eio},
+                commitlog_failure_log:append(
+                    Log, timeout, ?COMMIT, 1764000000000002, MoveAway, DirFails
+                )
+            )
+        after
+            _ = file:delete(Rotated)
+        end
     end).
 
 drain_seen() ->
@@ -151,7 +188,7 @@ drain_seen() ->
 
 drain_synced() ->
     receive
-        {synced, _} = Synced -> [Synced | drain_synced()]
+        {synced, _, _} = Synced -> [Synced | drain_synced()]
     after 0 -> []
     end.
 

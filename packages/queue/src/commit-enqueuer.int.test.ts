@@ -99,6 +99,19 @@ describe('commit enqueuer on the real Redis', () => {
     }
   });
 
+  it('keeps call order on a Redis that has not loaded the scripts yet (each add retried as EVAL)', async () => {
+    const { conn, e } = await privateEnqueuer();
+    await Promise.all(Array.from({ length: 30 }, (_, i) => e.enqueue(job(i % 3, `cold-${i}`))));
+    for (let l = 0; l < 3; l++) {
+      const q = openLaneQueue(conn, 'p', l);
+      closers.push(() => q.close());
+      const waiting = await q.getWaiting(0, -1);
+      expect(waiting.map((j) => j.id)).toEqual(
+        Array.from({ length: 10 }, (_, k) => `cold-${l + 3 * k}`),
+      );
+    }
+  });
+
   it('without gathering, stores each commit on its own, still in call order per lane', async () => {
     const e = enqueuer(1000, false);
     const results = await Promise.all(

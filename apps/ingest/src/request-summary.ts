@@ -1,4 +1,4 @@
-import { binaryToDisplay, type Commit, type RiakBinary } from '@commitlog/core';
+import { binaryToDisplay, cutForLog, type Commit, type RiakBinary } from '@commitlog/core';
 import type { HttpResponse } from './http-response.ts';
 
 /**
@@ -24,13 +24,9 @@ export interface RequestSummary {
 /** A handler's answer to a commit POST, with what to log about it. */
 export type CommitResponse = HttpResponse & { summary: RequestSummary };
 
-/** Longest bucket or key shown in a log line; longer ones are cut with `…`. */
-const MAX_DISPLAY = 200;
-
 /** A Riak binary for a log line: the text, or `base64:…`, cut to a readable length. */
 export function displayBinary(binary: RiakBinary): string {
-  const text = binaryToDisplay(binary);
-  return text.length > MAX_DISPLAY ? `${text.slice(0, MAX_DISPLAY)}…` : text;
+  return cutForLog(binaryToDisplay(binary));
 }
 
 /** Where a single commit belongs, for its log line. */

@@ -1,8 +1,9 @@
+import type { FailedDelivery } from '@commitlog/queue';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sweepExpiredFailures } from './expired-failures-sweep.ts';
 
 /** A sweep every `intervalMs` over `remove`, with a logger the test reads. */
-function sweep(remove: () => Promise<number>, intervalMs: number) {
+function sweep(remove: () => Promise<readonly FailedDelivery[]>, intervalMs: number) {
   const log = { warn: vi.fn() };
   const running = sweepExpiredFailures({ remove, logger: log, retentionMs: 1000, intervalMs });
   return { log, stop: () => running.stop() };
@@ -17,35 +18,69 @@ describe('sweepExpiredFailures', () => {
     vi.useRealTimers();
   });
 
-  it('removes at once and on every turn, and logs only what it removed', async () => {
-    const removed = [0, 3];
-    const remove = vi.fn(() => Promise.resolve(removed.shift() ?? 0));
+  it('removes at once and on every turn, and logs each commit it removed, never its values', async () => {
+    const failure = (jobId: string, key: string): FailedDelivery => ({
+      lane: 3,
+      jobId,
+      reason: 'too-large',
+      message: 'MESSAGE_TOO_LARGE: …',
+      failedAt: Date.UTC(2026, 10, 20, 12),
+      bucketType: 'default',
+      bucket: 'payments',
+      key,
+    });
+    const long = 'k'.repeat(300);
+    const unread: FailedDelivery = {
+      ...failure('c3', '(not read)'),
+      reason: 'unknown',
+      failedAt: Number.NaN,
+    };
+    const removed: FailedDelivery[][] = [[], [failure('c1', 'txn-1'), failure('c2', long), unread]];
+    const remove = vi.fn(() => Promise.resolve(removed.shift() ?? []));
     const { log, stop } = sweep(remove, 60_000);
     await vi.advanceTimersByTimeAsync(0);
     expect(remove).toHaveBeenCalledTimes(1);
     expect(log.warn).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(60_000);
     expect(remove).toHaveBeenCalledTimes(2);
-    expect(log.warn).toHaveBeenCalledWith(
-      { removed: 3, retentionMs: 1000 },
-      'removed failed deliveries older than FAILED_RETENTION: those commits are not on Kafka',
-    );
+    const perCommit =
+      'removed a failed delivery past FAILED_RETENTION: this commit is not on Kafka';
+    expect(log.warn.mock.calls).toEqual([
+      [
+        {
+          lane: 3,
+          jobId: 'c1',
+          bucketType: 'default',
+          bucket: 'payments',
+          key: 'txn-1',
+          reason: 'too-large',
+          failedAt: '2026-11-20T12:00:00.000Z',
+        },
+        perCommit,
+      ],
+      [expect.objectContaining({ jobId: 'c2', key: `${'k'.repeat(200)}…` }), perCommit],
+      [expect.objectContaining({ jobId: 'c3', reason: 'unknown', failedAt: undefined }), perCommit],
+      [
+        { removed: 3, retentionMs: 1000 },
+        'removed failed deliveries older than FAILED_RETENTION: those commits are not on Kafka',
+      ],
+    ]);
     stop();
     await vi.advanceTimersByTimeAsync(120_000);
     expect(remove).toHaveBeenCalledTimes(2);
   });
 
   it('never runs two at once, and goes on after a failed run', async () => {
-    let finish: (n: number) => void = () => undefined;
+    let finish: (removed: FailedDelivery[]) => void = () => undefined;
     const remove = vi
-      .fn<() => Promise<number>>()
+      .fn<() => Promise<readonly FailedDelivery[]>>()
       .mockImplementationOnce(() => new Promise((resolve) => (finish = resolve)))
       .mockRejectedValueOnce(new Error('Connection is closed.'))
-      .mockResolvedValue(0);
+      .mockResolvedValue([]);
     const { log, stop } = sweep(remove, 1000);
     await vi.advanceTimersByTimeAsync(3000);
     expect(remove).toHaveBeenCalledTimes(1);
-    finish(0);
+    finish([]);
     await vi.advanceTimersByTimeAsync(1000);
     expect(remove).toHaveBeenCalledTimes(2);
     expect(log.warn).toHaveBeenCalledTimes(1);

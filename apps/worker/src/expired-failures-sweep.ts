@@ -1,3 +1,5 @@
+import { cutForLog } from '@commitlog/core';
+import type { FailedDelivery } from '@commitlog/queue';
 import type { Logger } from '@commitlog/runtime';
 
 /** How often a worker removes the failed deliveries older than FAILED_RETENTION, ms. */
@@ -5,11 +7,13 @@ export const EXPIRED_FAILURES_SWEEP_MS = 10 * 60_000;
 
 /**
  * Runs `remove` (the lanes' failed deliveries past FAILED_RETENTION) now and every `intervalMs`,
- * never two at once, and logs what it removed: those commits are gone for good, unless the
- * failure log of their hook still holds them. A failed run (Redis away) waits for the next turn.
+ * never two at once, and logs what it removed, one line per commit (lane, job id, bucket type,
+ * bucket, key, reason, when it failed: never its values) and one for the run: those commits are
+ * gone for good, unless the failure log of their hook still holds them, and these lines are
+ * what is left to tell which they were. A failed run (Redis away) waits for the next turn.
  */
 export function sweepExpiredFailures(options: {
-  remove: () => Promise<number>;
+  remove: () => Promise<readonly FailedDelivery[]>;
   logger: Pick<Logger, 'warn'>;
   retentionMs: number;
   intervalMs?: number;
@@ -19,11 +23,27 @@ export function sweepExpiredFailures(options: {
     running ??= options
       .remove()
       .then((removed) => {
-        if (removed === 0) return;
+        if (removed.length === 0) return;
         // At warn: accepted commits that never reached Kafka are gone for good (the alert
         // CommitlogFailedNearRetention warned two days before).
+        for (const failure of removed) {
+          options.logger.warn(
+            {
+              lane: failure.lane,
+              jobId: failure.jobId,
+              bucketType: cutForLog(failure.bucketType),
+              bucket: cutForLog(failure.bucket),
+              key: cutForLog(failure.key),
+              reason: failure.reason,
+              failedAt: Number.isFinite(failure.failedAt)
+                ? new Date(failure.failedAt).toISOString()
+                : undefined,
+            },
+            'removed a failed delivery past FAILED_RETENTION: this commit is not on Kafka',
+          );
+        }
         options.logger.warn(
-          { removed, retentionMs: options.retentionMs },
+          { removed: removed.length, retentionMs: options.retentionMs },
           'removed failed deliveries older than FAILED_RETENTION: those commits are not on Kafka',
         );
       })

@@ -6,6 +6,7 @@ export {
   binaryByteLength,
   binaryToBytes,
   binaryToDisplay,
+  cutForLog,
   binaryToText,
   bytesToBinary,
   isCanonicalBase64,

@@ -47,6 +47,14 @@ export function binaryToDisplay(b: RiakBinary): string {
   return typeof b === 'string' ? b : `base64:${b.base64}`;
 }
 
+/** Longest bucket or key shown in a log line; longer ones are cut with `…` (`cutForLog`). */
+export const LOG_DISPLAY_MAX = 200;
+
+/** A display form (`binaryToDisplay`) cut to a readable length for a log line. */
+export function cutForLog(text: string): string {
+  return text.length > LOG_DISPLAY_MAX ? `${text.slice(0, LOG_DISPLAY_MAX)}…` : text;
+}
+
 /** Number of bytes a binary stands for, without building them. */
 export function binaryByteLength(b: RiakBinary): number {
   return typeof b === 'string' ? Buffer.byteLength(b, 'utf8') : base64ByteLength(b.base64);

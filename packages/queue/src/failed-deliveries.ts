@@ -185,7 +185,7 @@ function whereFrom(data: string): Pick<FailedDelivery, 'bucketType' | 'bucket' |
 }
 
 /** A failed job of a lane by when it failed (its score in the lane's failed set). */
-interface FailedId {
+export interface FailedId {
   lane: number;
   jobId: string;
   failedAt: number;
@@ -206,8 +206,11 @@ async function laneFailedIds(
   return ids;
 }
 
-/** The failed deliveries of one lane's `ids`, read without the commits' values. */
-async function laneFailures(
+/**
+ * The failed deliveries of one lane's `ids`, read without the commits' values (each job is read
+ * whole, its commit and all, and dropped but for where the commit belongs).
+ */
+export async function laneFailures(
   connection: RedisConnection,
   queue: Queue<CommitJobData>,
   ids: readonly FailedId[],

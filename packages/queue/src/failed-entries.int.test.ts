@@ -69,14 +69,44 @@ describe('failedEntries on the real Redis', () => {
       const old = Array.from({ length: 1005 }, (_, i) => `old-${i}`);
       await seedFailed(lane0!, old, now - 3 * hour);
       await seedFailed(lane1!, ['old-x'], now - 2 * hour);
+      await space.redis.hset(lane1!('old-x'), {
+        failedReason: 'too-large: MESSAGE_TOO_LARGE',
+        data: JSON.stringify({
+          id: 'old-x',
+          lane: 1,
+          commit: {
+            bucketType: 'default',
+            bucket: 'payments',
+            key: { base64: '//4=' },
+            op: 'put',
+            siblings: [{ value: 'card 4111 1111 1111 1111' }],
+          },
+          receivedAt: new Date(now - 3 * hour).toISOString(),
+        }),
+      });
       await seedFailed(lane1!, ['recent'], now - hour / 2);
 
-      expect(await removeExpiredFailures(space.redis, space.prefix, lanes, hour)).toBe(1006);
+      const removed = await removeExpiredFailures(space.redis, space.prefix, lanes, hour);
+      expect(removed).toHaveLength(1006);
+      // Told before its job went: where the commit belongs, why and when it failed.
+      expect(removed.find((r) => r.jobId === 'old-x')).toEqual({
+        lane: 1,
+        jobId: 'old-x',
+        reason: 'too-large',
+        message: 'MESSAGE_TOO_LARGE',
+        failedAt: now - 2 * hour,
+        bucketType: 'default',
+        bucket: 'payments',
+        key: 'base64://4=',
+      });
+      expect(JSON.stringify(removed)).not.toContain('4111');
+      // Jobs without a commit (these seeded ones) are named by lane and id.
+      expect(removed.filter((r) => r.lane === 0 && r.bucket === '(not read)')).toHaveLength(1005);
       expect(await space.redis.zcard(lane0!('failed'))).toBe(0);
       expect(await space.redis.exists(lane0!('old-0'), lane1!('old-x'))).toBe(0);
       expect(await space.redis.zrange(lane1!('failed'), '0', '-1')).toEqual(['recent']);
       expect(await space.redis.exists(lane1!('recent'))).toBe(1);
-      expect(await removeExpiredFailures(space.redis, space.prefix, lanes, hour)).toBe(0);
+      expect(await removeExpiredFailures(space.redis, space.prefix, lanes, hour)).toEqual([]);
     } finally {
       await Promise.all(queues.map((q) => q.close()));
     }

@@ -3,7 +3,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sweepExpiredFailures } from './expired-failures-sweep.ts';
 
 /** A sweep every `intervalMs` over `remove`, with a logger the test reads. */
-function sweep(remove: () => Promise<readonly FailedDelivery[]>, intervalMs: number) {
+function sweep(
+  remove: (onRemoved: (removed: readonly FailedDelivery[]) => void) => Promise<number>,
+  intervalMs: number,
+) {
   const log = { warn: vi.fn() };
   const running = sweepExpiredFailures({ remove, logger: log, retentionMs: 1000, intervalMs });
   return { log, stop: () => running.stop() };
@@ -31,12 +34,19 @@ describe('sweepExpiredFailures', () => {
     });
     const long = 'k'.repeat(300);
     const unread: FailedDelivery = {
-      ...failure('c3', '(not read)'),
+      ...failure('c3', '(unreadable)'),
       reason: 'unknown',
       failedAt: Number.NaN,
     };
-    const removed: FailedDelivery[][] = [[], [failure('c1', 'txn-1'), failure('c2', long), unread]];
-    const remove = vi.fn(() => Promise.resolve(removed.shift() ?? []));
+    const runs: FailedDelivery[][][] = [
+      [],
+      [[failure('c1', 'txn-1'), failure('c2', long)], [unread]],
+    ];
+    const remove = vi.fn((onRemoved: (removed: readonly FailedDelivery[]) => void) => {
+      const told = runs.shift() ?? [];
+      for (const some of told) onRemoved(some);
+      return Promise.resolve(told.flat().length);
+    });
     const { log, stop } = sweep(remove, 60_000);
     await vi.advanceTimersByTimeAsync(0);
     expect(remove).toHaveBeenCalledTimes(1);
@@ -70,17 +80,45 @@ describe('sweepExpiredFailures', () => {
     expect(remove).toHaveBeenCalledTimes(2);
   });
 
+  it('has told every commit it removed when a run is cut short, and says how many', async () => {
+    const gone: FailedDelivery = {
+      lane: 0,
+      jobId: 'c9',
+      reason: 'expired',
+      message: '',
+      failedAt: 0,
+      bucketType: 'default',
+      bucket: 'b',
+      key: 'k',
+    };
+    const remove = vi.fn((onRemoved: (removed: readonly FailedDelivery[]) => void) => {
+      onRemoved([gone]);
+      return Promise.reject(new Error('Connection is closed.'));
+    });
+    const { log, stop } = sweep(remove, 60_000);
+    await vi.advanceTimersByTimeAsync(0);
+    const said = log.warn.mock.calls.map((call) => {
+      const [fields, message] = call as [Record<string, unknown>, string];
+      return [fields.jobId ?? fields.removed, message];
+    });
+    expect(said).toEqual([
+      ['c9', 'removed a failed delivery past FAILED_RETENTION: this commit is not on Kafka'],
+      [1, 'could not remove failed deliveries past FAILED_RETENTION'],
+    ]);
+    stop();
+  });
+
   it('never runs two at once, and goes on after a failed run', async () => {
-    let finish: (removed: FailedDelivery[]) => void = () => undefined;
+    let finish: (removed: number) => void = () => undefined;
     const remove = vi
-      .fn<() => Promise<readonly FailedDelivery[]>>()
+      .fn<(onRemoved: (removed: readonly FailedDelivery[]) => void) => Promise<number>>()
       .mockImplementationOnce(() => new Promise((resolve) => (finish = resolve)))
       .mockRejectedValueOnce(new Error('Connection is closed.'))
-      .mockResolvedValue([]);
+      .mockResolvedValue(0);
     const { log, stop } = sweep(remove, 1000);
     await vi.advanceTimersByTimeAsync(3000);
     expect(remove).toHaveBeenCalledTimes(1);
-    finish([]);
+    finish(0);
     await vi.advanceTimersByTimeAsync(1000);
     expect(remove).toHaveBeenCalledTimes(2);
     expect(log.warn).toHaveBeenCalledTimes(1);

@@ -7,48 +7,56 @@ export const EXPIRED_FAILURES_SWEEP_MS = 10 * 60_000;
 
 /**
  * Runs `remove` (the lanes' failed deliveries past FAILED_RETENTION) now and every `intervalMs`,
- * never two at once, and logs what it removed, one line per commit (lane, job id, bucket type,
- * bucket, key, reason, when it failed: never its values) and one for the run: those commits are
- * gone for good, unless the failure log of their hook still holds them, and these lines are
- * what is left to tell which they were. A failed run (Redis away) waits for the next turn.
+ * never two at once, and logs what it removed, one line per commit as `remove` tells them (lane,
+ * job id, bucket type, bucket, key, reason, when it failed: never its values) and one for the
+ * run: those commits are gone for good, unless the failure log of their hook still holds them,
+ * and these lines are what is left to tell which they were. A failed run (Redis away) says how
+ * many it had removed, and waits for the next turn.
  */
 export function sweepExpiredFailures(options: {
-  remove: () => Promise<readonly FailedDelivery[]>;
+  remove: (onRemoved: (removed: readonly FailedDelivery[]) => void) => Promise<number>;
   logger: Pick<Logger, 'warn'>;
   retentionMs: number;
   intervalMs?: number;
 }): { stop(): void } {
   let running: Promise<void> | undefined;
   const run = (): void => {
-    running ??= options
-      .remove()
-      .then((removed) => {
-        if (removed.length === 0) return;
-        // At warn: accepted commits that never reached Kafka are gone for good (the alert
-        // CommitlogFailedNearRetention warned two days before).
-        for (const failure of removed) {
-          options.logger.warn(
-            {
-              lane: failure.lane,
-              jobId: failure.jobId,
-              bucketType: cutForLog(failure.bucketType),
-              bucket: cutForLog(failure.bucket),
-              key: cutForLog(failure.key),
-              reason: failure.reason,
-              failedAt: Number.isFinite(failure.failedAt)
-                ? new Date(failure.failedAt).toISOString()
-                : undefined,
-            },
-            'removed a failed delivery past FAILED_RETENTION: this commit is not on Kafka',
-          );
-        }
+    let removed = 0;
+    // At warn: accepted commits that never reached Kafka are gone for good (the alert
+    // CommitlogFailedNearRetention warned two days before).
+    const tell = (failures: readonly FailedDelivery[]): void => {
+      removed += failures.length;
+      for (const failure of failures) {
         options.logger.warn(
-          { removed: removed.length, retentionMs: options.retentionMs },
+          {
+            lane: failure.lane,
+            jobId: failure.jobId,
+            bucketType: cutForLog(failure.bucketType),
+            bucket: cutForLog(failure.bucket),
+            key: cutForLog(failure.key),
+            reason: cutForLog(failure.reason),
+            failedAt: Number.isFinite(failure.failedAt)
+              ? new Date(failure.failedAt).toISOString()
+              : undefined,
+          },
+          'removed a failed delivery past FAILED_RETENTION: this commit is not on Kafka',
+        );
+      }
+    };
+    running ??= options
+      .remove(tell)
+      .then(() => {
+        if (removed === 0) return;
+        options.logger.warn(
+          { removed, retentionMs: options.retentionMs },
           'removed failed deliveries older than FAILED_RETENTION: those commits are not on Kafka',
         );
       })
       .catch((err: unknown) =>
-        options.logger.warn({ err }, 'could not remove failed deliveries past FAILED_RETENTION'),
+        options.logger.warn(
+          { err, removed },
+          'could not remove failed deliveries past FAILED_RETENTION',
+        ),
       )
       .finally(() => {
         running = undefined;

@@ -251,8 +251,14 @@ export async function startWorker(
     });
     closers.push(() => Promise.resolve(laneCountWatch.stop()));
     const failuresSweep = sweepExpiredFailures({
-      remove: () =>
-        removeExpiredFailures(connection, config.queuePrefix, lanes, config.failedRetentionMs),
+      remove: (onRemoved) =>
+        removeExpiredFailures(
+          connection,
+          config.queuePrefix,
+          lanes,
+          config.failedRetentionMs,
+          onRemoved,
+        ),
       logger,
       retentionMs: config.failedRetentionMs,
     });

@@ -1,74 +1,113 @@
 import { laneFailures, type FailedDelivery } from './failed-deliveries.ts';
+import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
-/** Failed jobs removed per script by `removeExpiredFailures`: each holds Redis briefly. */
-const REMOVE_AT_ONCE = 1000;
+/** Due failed jobs listed per round trip. */
+const PAGE = 1000;
 
 /**
- * Jobs read whole at a time to tell where each commit belongs before it is removed: a job holds
- * its commit, up to a megabyte for a `too-large` one.
+ * Jobs read whole, then removed, at a time: a job holds its commit, up to a megabyte for a
+ * `too-large` one, and each is read only to tell where its commit belongs.
  */
-const READ_AT_ONCE = 16;
+const AT_ONCE = 16;
+
+/**
+ * Inputs: KEYS[1] a lane's failed set; ARGV[1] the lane's job key prefix, ARGV[2] the cutoff
+ * (epoch ms), ARGV[3..] job ids. Removes each job still in the failed set that failed at or
+ * before the cutoff (its score), with the keys BullMQ keeps beside a job (as BullMQ's own
+ * removal deletes them); another sweep of the lane (another worker's) removed the others.
+ * `allow-oom`: a removal frees memory. Output: the ids removed.
+ */
+const REMOVE_FAILED = luaScript(`#!lua flags=allow-oom
+local removed = {}
+local cutoff = tonumber(ARGV[2])
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local score = redis.call('ZSCORE', KEYS[1], id)
+  if score and tonumber(score) <= cutoff then
+    local job = ARGV[1] .. id
+    redis.call('DEL', job, job .. ':logs', job .. ':dependencies', job .. ':processed',
+      job .. ':failed', job .. ':unsuccessful')
+    redis.call('ZREM', KEYS[1], id)
+    removed[#removed + 1] = id
+  end
+end
+return removed
+`);
 
 /**
  * Removes the failed deliveries of `lanes` that failed more than `retentionMs` ago, their jobs
  * and all. BullMQ removes them (`removeOnFail.age`) only when another job of the same
  * lane fails: a lane that stopped failing kept its old failures, and the alert on them, for good.
  *
- * Those commits are then gone from commitlog, so each is read first (its bucket type, bucket, key,
- * reason and failure time, never its values) for the caller to log: the removal deletes the job
- * that tells them. A job removed though not read first (it became due between the read and the
- * removal) is told by its lane and id alone.
+ * Those commits are then gone from commitlog: `onRemoved` hears of each as it goes (its bucket
+ * type, bucket, key, reason and failure time, never its values), read just before the removal
+ * deletes the job that tells them, a few at a time, so that a run cut short has told every one it
+ * removed. Each is removed, and told, once, however many workers sweep the lane at the same time:
+ * only the ids read are removed. A job whose data does not parse is told as `(unreadable)`.
  *
- * @returns the failed deliveries removed
+ * @returns how many were removed
  */
 export async function removeExpiredFailures(
   connection: RedisConnection,
   prefix: string,
   lanes: readonly number[],
   retentionMs: number,
+  onRemoved: (removed: FailedDelivery[]) => void,
   now: () => number = Date.now,
-): Promise<FailedDelivery[]> {
-  const removed: FailedDelivery[] = [];
+): Promise<number> {
+  let count = 0;
   for (const lane of lanes) {
     await withLaneQueue(connection, prefix, lane, async (queue) => {
+      const cutoff = now() - retentionMs;
       for (;;) {
         const due = await connection.zrangebyscore(
           queue.toKey('failed'),
           '-inf',
-          `(${now() - retentionMs}`,
+          cutoff,
           'LIMIT',
           0,
-          REMOVE_AT_ONCE,
+          PAGE,
         );
-        const known = new Map<string, FailedDelivery>();
-        for (let i = 0; i < due.length; i += READ_AT_ONCE) {
-          const ids = due.slice(i, i + READ_AT_ONCE).map((jobId) => ({ lane, jobId, failedAt: 0 }));
-          for (const failure of await laneFailures(connection, queue, ids)) {
-            known.set(failure.jobId, failure);
-          }
+        let removedNow = 0;
+        for (let i = 0; i < due.length; i += AT_ONCE) {
+          const ids = due.slice(i, i + AT_ONCE);
+          const read = await laneFailures(
+            connection,
+            queue,
+            ids.map((jobId) => ({ lane, jobId, failedAt: 0 })),
+          );
+          const known = new Map(read.map((failure) => [failure.jobId, failure]));
+          const gone = (await REMOVE_FAILED.run(
+            connection,
+            [queue.toKey('failed')],
+            [queue.toKey(''), cutoff, ...ids],
+          )) as string[];
+          if (gone.length === 0) continue;
+          onRemoved(gone.map((jobId) => known.get(jobId) ?? unreadable(lane, jobId)));
+          removedNow += gone.length;
         }
-        const ids = await queue.clean(retentionMs, REMOVE_AT_ONCE, 'failed');
-        for (const jobId of ids) removed.push(known.get(jobId) ?? unread(lane, jobId));
-        if (ids.length < REMOVE_AT_ONCE) return;
+        count += removedNow;
+        // A page another sweep emptied first ends this one too: nothing left is ours to list.
+        if (due.length < PAGE || removedNow === 0) return;
       }
     });
   }
-  return removed;
+  return count;
 }
 
-const UNREAD = '(not read)';
+const UNREADABLE = '(unreadable)';
 
-function unread(lane: number, jobId: string): FailedDelivery {
+function unreadable(lane: number, jobId: string): FailedDelivery {
   return {
     lane,
     jobId,
     reason: 'unknown',
     message: '',
     failedAt: Number.NaN,
-    bucketType: UNREAD,
-    bucket: UNREAD,
-    key: UNREAD,
+    bucketType: UNREADABLE,
+    bucket: UNREADABLE,
+    key: UNREADABLE,
   };
 }

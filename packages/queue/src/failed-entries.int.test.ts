@@ -1,7 +1,7 @@
 import { createTestQueuePrefix, type TestQueuePrefix } from '@commitlog/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { removeExpiredFailures } from './expired-failures.ts';
-import { failedEntries } from './failed-deliveries.ts';
+import { failedEntries, type FailedDelivery } from './failed-deliveries.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 
 describe('failedEntries on the real Redis', () => {
@@ -58,38 +58,51 @@ describe('failedEntries on the real Redis', () => {
     }
   });
 
-  it('removes the failures older than the retention, jobs and all, and keeps the others', async () => {
+  it('removes the failures older than the retention, jobs and all, telling each once to one of two sweeps at once', async () => {
     const hour = 3_600_000;
     const now = Date.now();
     const lanes = [0, 1];
     const queues = lanes.map((lane) => openLaneQueue(space.redis, space.prefix, lane));
+    /** A failed job's data: a commit whose value must never reach what the sweep tells. */
+    const data = (lane: number, id: string, key: string | { base64: string }) =>
+      JSON.stringify({
+        id,
+        lane,
+        commit: {
+          bucketType: 'default',
+          bucket: 'payments',
+          key,
+          op: 'put',
+          siblings: [{ value: 'card 4111 1111 1111 1111' }],
+        },
+        receivedAt: new Date(now - 3 * hour).toISOString(),
+      });
     try {
       const [lane0, lane1] = queues.map((q) => (name: string) => q.toKey(name));
-      // More old ones than one script removes, in lane 0; one old and one recent in lane 1.
+      // More old ones than one page lists, in lane 0; in lane 1 one old, one old whose data
+      // does not parse, and one recent.
       const old = Array.from({ length: 1005 }, (_, i) => `old-${i}`);
       await seedFailed(lane0!, old, now - 3 * hour);
-      await seedFailed(lane1!, ['old-x'], now - 2 * hour);
+      for (const id of old) await space.redis.hset(lane0!(id), { data: data(0, id, `k-${id}`) });
+      await seedFailed(lane1!, ['old-x', 'old-bad'], now - 2 * hour);
       await space.redis.hset(lane1!('old-x'), {
         failedReason: 'too-large: MESSAGE_TOO_LARGE',
-        data: JSON.stringify({
-          id: 'old-x',
-          lane: 1,
-          commit: {
-            bucketType: 'default',
-            bucket: 'payments',
-            key: { base64: '//4=' },
-            op: 'put',
-            siblings: [{ value: 'card 4111 1111 1111 1111' }],
-          },
-          receivedAt: new Date(now - 3 * hour).toISOString(),
-        }),
+        data: data(1, 'old-x', { base64: '//4=' }),
       });
+      await space.redis.hset(lane1!('old-bad'), { data: '{not json' });
       await seedFailed(lane1!, ['recent'], now - hour / 2);
 
-      const removed = await removeExpiredFailures(space.redis, space.prefix, lanes, hour);
-      expect(removed).toHaveLength(1006);
-      // Told before its job went: where the commit belongs, why and when it failed.
-      expect(removed.find((r) => r.jobId === 'old-x')).toEqual({
+      const told: FailedDelivery[] = [];
+      const sweep = () =>
+        removeExpiredFailures(space.redis, space.prefix, lanes, hour, (some) => told.push(...some));
+      const counts = await Promise.all([sweep(), sweep()]);
+      expect(counts[0] + counts[1]).toBe(1007);
+      // Each told once, by the sweep that removed it, with where its commit belongs.
+      expect(told.map((r) => r.jobId).sort()).toEqual([...old, 'old-x', 'old-bad'].sort());
+      for (const r of told.filter((t) => t.lane === 0)) {
+        expect(r).toMatchObject({ bucket: 'payments', key: `k-${r.jobId}`, reason: 'expired' });
+      }
+      expect(told.find((r) => r.jobId === 'old-x')).toEqual({
         lane: 1,
         jobId: 'old-x',
         reason: 'too-large',
@@ -99,14 +112,13 @@ describe('failedEntries on the real Redis', () => {
         bucket: 'payments',
         key: 'base64://4=',
       });
-      expect(JSON.stringify(removed)).not.toContain('4111');
-      // Jobs without a commit (these seeded ones) are named by lane and id.
-      expect(removed.filter((r) => r.lane === 0 && r.bucket === '(not read)')).toHaveLength(1005);
+      expect(told.find((r) => r.jobId === 'old-bad')).toMatchObject({ bucket: '(unreadable)' });
+      expect(JSON.stringify(told)).not.toContain('4111');
       expect(await space.redis.zcard(lane0!('failed'))).toBe(0);
-      expect(await space.redis.exists(lane0!('old-0'), lane1!('old-x'))).toBe(0);
+      expect(await space.redis.exists(lane0!('old-0'), lane1!('old-x'), lane1!('old-bad'))).toBe(0);
       expect(await space.redis.zrange(lane1!('failed'), '0', '-1')).toEqual(['recent']);
       expect(await space.redis.exists(lane1!('recent'))).toBe(1);
-      expect(await removeExpiredFailures(space.redis, space.prefix, lanes, hour)).toEqual([]);
+      expect(await sweep()).toBe(0);
     } finally {
       await Promise.all(queues.map((q) => q.close()));
     }

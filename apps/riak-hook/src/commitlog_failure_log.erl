@@ -137,17 +137,22 @@ line(Reason, CommitJson, FailedAtMicros) ->
 sync(line, Fd) -> file:datasync(Fd);
 sync(directory, Fd) -> file:sync(Fd).
 
-%% The log's directory made durable (its entry for a log just created). A directory that cannot
-%% be opened to be flushed fails the append: `ok` would say the line is kept when its file's
-%% name may not be.
+%% The log's directory made durable (its entry for a log just created). Where the system cannot
+%% do it, as PostgreSQL does for its own files: a directory the hook may write but not read
+%% (eacces) cannot be opened to be flushed, and some file systems refuse to flush a directory
+%% (einval, enotsup); the line is then as durable as the system allows, and the append is ok. Any
+%% other failure (an I/O error) fails the append: its file's name may not survive a crash.
 sync_dir(Path, Sync) ->
     case file:open(filename:dirname(Path), [read, raw, directory]) of
         {ok, Dir} ->
-            try
-                Sync(directory, Dir)
+            try Sync(directory, Dir) of
+                {error, Cannot} when Cannot =:= einval; Cannot =:= enotsup -> ok;
+                Synced -> Synced
             after
                 file:close(Dir)
             end;
+        {error, Cannot} when Cannot =:= eacces; Cannot =:= einval; Cannot =:= enotsup ->
+            ok;
         {error, Reason} ->
             {error, {directory_not_flushed, Reason}}
     end.

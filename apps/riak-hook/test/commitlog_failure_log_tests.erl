@@ -147,6 +147,22 @@ line_is_flushed_to_disk_before_ok_test() ->
         )
     end).
 
+%% Some file systems refuse to flush a directory (einval, enotsup): the line is then as durable
+%% as the system allows, and the append is ok.
+directory_flush_a_file_system_refuses_is_ok_test() ->
+    with_log(fun(Log) ->
+        NoOp = fun() -> ok end,
+        Refused = fun
+            (line, Fd) -> file:datasync(Fd);
+            (directory, _Fd) -> {error, einval}
+        end,
+        ?assertEqual(
+            ok,
+            commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000, NoOp, Refused)
+        ),
+        ?assertEqual(1, length(lines(Log)))
+    end).
+
 %% The directory of a log just created is flushed too; when that fails, so does the append (the
 %% line is written, but its file's name may not survive a crash). A log moved away and made
 %% again by the open counts as created.

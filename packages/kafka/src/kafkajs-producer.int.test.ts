@@ -13,7 +13,7 @@ import type { KafkaConnection } from './kafka-connection.ts';
 import { KafkaProduceError } from './kafka-errors.ts';
 import { createKafkajsProducer } from './kafkajs-producer.ts';
 import { createPlatformaticProducer } from './platformatic-producer.ts';
-import type { RecordProducer } from './record-producer.ts';
+import type { RecordProducer, SendOptions } from './record-producer.ts';
 import { createKafkaAdmin } from './kafka-admin.ts';
 
 // The same contract for both implementations of RecordProducer (@platformatic/kafka is the worker's default).
@@ -144,29 +144,29 @@ describe.each(IMPLEMENTATIONS)('%s producer against the local broker', (_name, c
     }
   });
 
-  it('refuses a record over the topic limit for good (MESSAGE_TOO_LARGE, not retriable)', async () => {
+  /**
+   * Lowers the topic's max.message.bytes to 2,000, then sends a 10,000-byte record (with
+   * `options`) until the broker refuses it; the refusal. The broker applies a changed topic config
+   * shortly after the admin call returns (it follows the metadata log): until it does, the
+   * record is taken.
+   */
+  async function refusedAsTooLarge(options?: SendOptions): Promise<unknown> {
     const admin = await createKafkaAdmin(topic.connection);
     await admin.alterTopicConfig(topic.name, { 'max.message.bytes': '2000' });
     await admin.close();
-    // The broker applies a changed topic config shortly after the admin call returns (it follows
-    // the metadata log): until it does, the record is taken. Sent until it is refused.
-    const error = await waitFor(
+    const big = { topic: topic.name, key: Buffer.from('big'), value: new Uint8Array(10_000) };
+    return waitFor(
       () =>
-        producer
-          .send([
-            {
-              topic: topic.name,
-              key: Buffer.from('big'),
-              value: new Uint8Array(10_000),
-              headers: {},
-            },
-          ])
-          .then(
-            () => undefined,
-            (e: unknown) => e,
-          ),
+        producer.send([{ ...big, headers: {} }], options).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
       { description: 'the 2,000-byte limit to apply', intervalMs: 100 },
     );
+  }
+
+  it('refuses a record over the topic limit for good (MESSAGE_TOO_LARGE, not retriable)', async () => {
+    const error = await refusedAsTooLarge();
     expect(error).toBeInstanceOf(KafkaProduceError);
     expect(error).toMatchObject({ code: 'MESSAGE_TOO_LARGE', retriable: false, fromBroker: true });
     // The broker answered: one record's refusal does not make readiness show Kafka down.
@@ -174,32 +174,10 @@ describe.each(IMPLEMENTATIONS)('%s producer against the local broker', (_name, c
   });
 
   it('shows Kafka connected again after a refusal that gave its client up (a send with a settle-by)', async () => {
-    const admin = await createKafkaAdmin(topic.connection);
-    await admin.alterTopicConfig(topic.name, { 'max.message.bytes': '2000' });
-    await admin.close();
     // A failed send with a settle-by gives its client up (serialProducer): the fresh client must
     // reach a broker by itself, or readiness shows Kafka down until the next send, however long
     // an idle worker waits for one.
-    const error = await waitFor(
-      () =>
-        producer
-          .send(
-            [
-              {
-                topic: topic.name,
-                key: Buffer.from('big'),
-                value: new Uint8Array(10_000),
-                headers: {},
-              },
-            ],
-            { settleBy: Date.now() + 20_000 },
-          )
-          .then(
-            () => undefined,
-            (e: unknown) => e,
-          ),
-      { description: 'the 2,000-byte limit to apply', intervalMs: 100 },
-    );
+    const error = await refusedAsTooLarge({ settleBy: Date.now() + 20_000 });
     expect(error).toMatchObject({ code: 'MESSAGE_TOO_LARGE', fromBroker: true });
     await waitFor(() => producer.isConnected(), {
       description: 'the fresh client to show Kafka connected',

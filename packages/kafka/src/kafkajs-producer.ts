@@ -240,6 +240,11 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       return Promise.resolve();
     },
     isConnected: () => generation.connected,
-    disconnect: () => generation.producer.disconnect(),
+    disconnect: () => {
+      // A connect still under way (the one started after a client was given up, with Kafka
+      // away) goes on retrying after a disconnect: its sockets are cut off, now and as they open.
+      if (generation.connecting) generation.cutOff();
+      return generation.producer.disconnect();
+    },
   });
 }

@@ -33,7 +33,8 @@ export async function connectCliRedis(
     // the PING got, says nothing more).
     const reason =
       connection.status === 'ready' && error instanceof Error ? error : connectionError;
-    const why = reason ? `: ${reason.message}` : '';
+    // On one line: OpenSSL's messages end with a newline of their own.
+    const why = reason ? `: ${reason.message.replace(/\s+/g, ' ').trim()}` : '';
     connection.disconnect();
     throw new CliError('REDIS_UNREACHABLE', `cannot reach Redis at ${maskRedisUrl(url)}${why}`);
   }

@@ -96,7 +96,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`commitlog: ${message}\n`);
+    process.stderr.write(`commitlog: ${message.trimEnd()}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   }
 }

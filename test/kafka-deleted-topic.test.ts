@@ -5,7 +5,7 @@
 // fresh client (packages/kafka/src/kafkajs-producer.ts). Both clients are held to it.
 import { failureReason, type KafkaRecord } from '@commitlog/core';
 import { createRecordProducer, KafkaProduceError, type KafkaClientName } from '@commitlog/kafka';
-import { startPrivateKafka, uniqueName, type PrivateKafka } from '@commitlog/testkit';
+import { startPrivateKafka, uniqueName, waitFor, type PrivateKafka } from '@commitlog/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readUntil, text, withAdmin } from './support/kafka-check.ts';
 
@@ -43,6 +43,12 @@ describe.each(CLIENTS)('the %s producer and a topic deleted after use', (client)
       await producer.send([record(gone, 'before')]);
       await producer.send([record(kept, 'k1')]);
       await withAdmin(kafka.brokers, (admin) => admin.deleteTopics([gone]));
+      // The broker applies a deletion shortly after the controller took it (it follows the
+      // metadata log): until then it still takes records for the topic.
+      await waitFor(
+        () => withAdmin(kafka.brokers, async (admin) => !(await admin.listTopics()).includes(gone)),
+        { description: `the broker to drop ${gone}`, intervalMs: 100 },
+      );
       // A topic it has not sent to before makes kafkajs refresh the metadata of every topic it
       // knows, the deleted one too.
       await producer.send([record(later, 'l1')]);

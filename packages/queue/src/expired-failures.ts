@@ -1,4 +1,4 @@
-import { laneFailures, type FailedDelivery } from './failed-deliveries.ts';
+import { laneFailures, UNREADABLE, type FailedDelivery } from './failed-deliveries.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
@@ -96,8 +96,6 @@ export async function removeExpiredFailures(
   }
   return count;
 }
-
-const UNREADABLE = '(unreadable)';
 
 function unreadable(lane: number, jobId: string): FailedDelivery {
   return {

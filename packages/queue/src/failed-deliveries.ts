@@ -165,7 +165,8 @@ function messageOf(failedReason: string | null): string {
   return end === -1 ? '' : failedReason.slice(end + 2);
 }
 
-const UNREADABLE = '(unreadable)';
+/** Where a commit belongs when its job's data does not tell (not JSON, or not a commit). */
+export const UNREADABLE = '(unreadable)';
 
 /** The bucket type, bucket and key of a job's data; a job that holds no commit does not break the view. */
 function whereFrom(data: string): Pick<FailedDelivery, 'bucketType' | 'bucket' | 'key'> {

@@ -38,11 +38,6 @@ export class LockLostError extends CommitlogError {
 }
 
 /**
- * A re-drive stopped part-way (Redis away, refusing writes): `partial` counts what it had done,
- * which stays done (each moved commit is back in its lane), so that the caller can report and
- * audit it. Running the same re-drive again moves the rest.
- */
-/**
  * A failed job whose data does not parse (a hand edit of Redis): it cannot be re-driven, and it
  * stops every re-drive that reaches it until it is removed. Its message names it, never its data.
  */
@@ -56,6 +51,11 @@ export class UnreadableJobError extends CommitlogError {
   }
 }
 
+/**
+ * A re-drive stopped part-way (Redis away, refusing writes): `partial` counts what it had done,
+ * which stays done (each moved commit is back in its lane), so that the caller can report and
+ * audit it. Running the same re-drive again moves the rest.
+ */
 export class RedriveInterruptedError extends CommitlogError {
   readonly partial: { redriven: number; skipped: number };
 

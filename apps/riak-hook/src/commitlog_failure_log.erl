@@ -77,12 +77,13 @@ append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen) ->
 
 %% `Sync` makes the written line durable before `ok` is returned (the tests stand in for it):
 %% Sync(line, Fd) on the log, and Sync(directory, DirFd) on its directory when this append
-%% created the log, since a new file's name is kept by its directory, and a log whose lines are
-%% on disk but whose name is not is gone after a crash all the same. A line only in the page
+%% created the log or the node has not flushed it since the log was made (dir_flushed/2), since a
+%% new file's name is kept by its directory, and a log whose lines are on disk but whose name is
+%% not is gone after a crash all the same. A line only in the page
 %% cache is lost with the host (a power cut, a panic) up to half a minute later, and the hook
 %% has already said the commit went to the log: the log is where a commit the ingest did not take
 %% is kept, so it is kept as Redis keeps an accepted one (AOF `always`). It costs a disk flush
-%% per line (two for the first line of a log), on the failure path only.
+%% per line (two for a log's first line on each node), on the failure path only.
 append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen, Sync) ->
     try
         %% One open(O_APPEND), one write(2) of the whole line, one close, per line.
@@ -98,16 +99,23 @@ append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen, Sync) ->
         BeforeOpen(),
         case open(Path) of
             {ok, Fd} ->
-                Created = inode(Path) =/= Before,
+                After = inode(Path),
+                Created = After =/= Before,
                 Created andalso owner_only(Path),
                 try
                     case file:write(Fd, [separator(Fd), line(Reason, CommitJson, FailedAtMicros)]) of
                         ok ->
                             case Sync(line, Fd) of
-                                ok when Created -> sync_dir(Path, Sync);
-                                Synced -> Synced
+                                ok ->
+                                    case Created orelse not dir_flushed(Path, After) of
+                                        true -> flush_dir(Path, After, Sync);
+                                        false -> ok
+                                    end;
+                                NotSynced ->
+                                    NotSynced
                             end;
-                        {error, _} = NotWritten -> NotWritten
+                        {error, _} = NotWritten ->
+                            NotWritten
                     end
                 after
                     file:close(Fd)
@@ -136,6 +144,27 @@ line(Reason, CommitJson, FailedAtMicros) ->
 
 sync(line, Fd) -> file:datasync(Fd);
 sync(directory, Fd) -> file:sync(Fd).
+
+%% Whether this node has flushed the directory since the log `Path` (the file `Inode`) was made.
+%% Not only the append that creates a log flushes its directory: another process's append can
+%% come between that creation and its flush, find the file there and return ok with its line on
+%% disk under a name that is not, yet. So the first append of each process that finds the node
+%% has not recorded the flush for this file flushes the directory as well; once one has, the
+%% others skip it. Kept in persistent_term (the hook runs in Riak's processes and owns none):
+%% written once per log file per node, on the failure path; an update costs the VM a scan of its
+%% processes, once per rotation.
+dir_flushed(Path, Inode) ->
+    Inode =/= none andalso persistent_term:get({?MODULE, dir_flushed}, none) =:= {Path, Inode}.
+
+flush_dir(Path, Inode, Sync) ->
+    case sync_dir(Path, Sync) of
+        ok when Inode =/= none ->
+            dir_flushed(Path, Inode) orelse
+                persistent_term:put({?MODULE, dir_flushed}, {Path, Inode}),
+            ok;
+        Flushed ->
+            Flushed
+    end.
 
 %% The log's directory made durable (its entry for a log just created). Where the system cannot
 %% do it, as PostgreSQL does for its own files: a directory the hook may write but not read

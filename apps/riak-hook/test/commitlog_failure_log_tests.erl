@@ -147,6 +147,24 @@ line_is_flushed_to_disk_before_ok_test() ->
         )
     end).
 
+%% A log another process has just made, and whose directory it has not flushed yet: an append
+%% that finds the file there flushes the directory as well, or its ok would stand for a line
+%% whose file's name a crash can still take. Once flushed, later appends skip it.
+log_made_by_another_process_gets_its_directory_flushed_test() ->
+    with_log(fun(Log) ->
+        Self = self(),
+        Flushed = fun(What, Fd) ->
+            Self ! {synced, What, length(lines(Log))},
+            file:sync(Fd)
+        end,
+        NoOp = fun() -> ok end,
+        ok = file:write_file(Log, <<>>),
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000, NoOp, Flushed),
+        ?assertEqual([{synced, line, 1}, {synced, directory, 1}], drain_synced()),
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000001, NoOp, Flushed),
+        ?assertEqual([{synced, line, 2}], drain_synced())
+    end).
+
 %% Some file systems refuse to flush a directory (einval, enotsup): the line is then as durable
 %% as the system allows, and the append is ok.
 directory_flush_a_file_system_refuses_is_ok_test() ->
@@ -178,9 +196,16 @@ failed_directory_flush_fails_the_append_test() ->
             commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000, NoOp, DirFails)
         ),
         ?assertEqual(1, length(lines(Log))),
+        %% Not flushed yet: the next append tries again, and fails while the flush does.
+        ?assertEqual(
+            {error, eio},
+            commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000001, NoOp, DirFails)
+        ),
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000002),
+        %% Flushed once: the directory is not asked again for this log.
         ?assertEqual(
             ok,
-            commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000001, NoOp, DirFails)
+            commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000003, NoOp, DirFails)
         ),
         Rotated = Log ++ ".1",
         try
@@ -188,7 +213,7 @@ failed_directory_flush_fails_the_append_test() ->
             ?assertEqual(
                 {error, eio},
                 commitlog_failure_log:append(
-                    Log, timeout, ?COMMIT, 1764000000000002, MoveAway, DirFails
+                    Log, timeout, ?COMMIT, 1764000000000004, MoveAway, DirFails
                 )
             )
         after

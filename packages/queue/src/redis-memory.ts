@@ -11,7 +11,14 @@ export interface RedisMemory {
   node: string | undefined;
 }
 
-/** The `used_memory` and `maxmemory` of an `INFO memory` reply. */
+/**
+ * The memory an `INFO memory` reply counts against `maxmemory`, as Redis itself does before it
+ * refuses a write: `used_memory` less `mem_not_counted_for_evict` (its AOF buffer and replicas'
+ * output buffers). Those swell for a moment (a slow disk holds AOF writes back for up to 2 s, a
+ * replica's full sync buffers everything written meanwhile) and drain again; counted, they
+ * refused commits (503) that Redis would have stored. A Redis that does not report the field
+ * (older, or another server speaking its protocol) is read by `used_memory` alone.
+ */
 export function parseMemoryInfo(info: string): { usedBytes: number; maxBytes: number } {
   const fields = parseInfo(info);
   const number = (name: string): number => {
@@ -19,7 +26,13 @@ export function parseMemoryInfo(info: string): { usedBytes: number; maxBytes: nu
     if (!Number.isFinite(value)) throw new Error(`INFO memory has no ${name}`);
     return value;
   };
-  return { usedBytes: number('used_memory'), maxBytes: number('maxmemory') };
+  const notCounted = fields.has('mem_not_counted_for_evict')
+    ? number('mem_not_counted_for_evict')
+    : 0;
+  return {
+    usedBytes: Math.max(0, number('used_memory') - notCounted),
+    maxBytes: number('maxmemory'),
+  };
 }
 
 /**

@@ -5,6 +5,7 @@
 // field passes here; the cross-checks below cover the fields that matter.
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { Deployment } from 'kubernetes-models/apps/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import {
@@ -37,6 +38,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'keda.sh/v1alpha1/ScaledObject': ScaledObject,
 };
 
@@ -248,6 +250,66 @@ describe('deploy/k8s', () => {
         (c.ports ?? []).map((p) => p.containerPort),
       );
       expect(ports, name).toContain(metricsPort[name]);
+    }
+  });
+
+  it('lets each role take connections only on the ports it serves, and reach only DNS, Redis and (the worker) Kafka', () => {
+    interface PolicyPort {
+      protocol?: string;
+      port: string | number;
+    }
+    interface Policy {
+      metadata: { name: string };
+      spec: {
+        podSelector: { matchLabels: Record<string, string> };
+        policyTypes: string[];
+        ingress?: { from?: unknown[]; ports?: PolicyPort[] }[];
+        egress?: { to?: unknown[]; ports?: PolicyPort[] }[];
+      };
+    }
+    const policies = byKind('NetworkPolicy') as unknown as Policy[];
+    const configMap = (byKind('ConfigMap')[0] as unknown as { data: Record<string, string> }).data;
+    const redisPort = Number(new URL(secretData('commitlog').REDIS_URL!).port);
+    const kafkaPorts = configMap.KAFKA_BROKERS!.split(',').map((b) => Number(b.split(':')[1]));
+    expect(redisPort).toBeGreaterThan(0);
+    expect(kafkaPorts.every((p) => p > 0)).toBe(true);
+    const tcp = (ports: PolicyPort[] | undefined, resolve: (p: PolicyPort) => number) =>
+      (ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map(resolve);
+
+    for (const deployment of byKind('Deployment')) {
+      const name = deployment.metadata.name;
+      const selecting = policies.filter((p) =>
+        selects(p.spec.podSelector.matchLabels, podLabels(deployment)),
+      );
+      // Isolated both ways: what no policy allows is refused.
+      for (const type of ['Ingress', 'Egress']) {
+        expect(
+          selecting.some((p) => p.spec.policyTypes.includes(type)),
+          `${name} ${type}`,
+        ).toBe(true);
+      }
+      const containerPorts = podSpec(deployment).containers.flatMap((c) => c.ports ?? []);
+      const byName = (p: PolicyPort): number => {
+        if (typeof p.port === 'number') return p.port;
+        const found = containerPorts.find((c) => c.name === p.port);
+        // A misspelt name would match no port, and block what it meant to allow.
+        expect(found, `${name}: port ${p.port} of a policy`).toBeDefined();
+        return found?.containerPort ?? -1;
+      };
+      const ingress = selecting.flatMap((p) => p.spec.ingress ?? []);
+      // Every rule names who may connect: none is open to all.
+      for (const rule of ingress) expect(rule.from?.length, name).toBeGreaterThan(0);
+      // And every port the pod serves is reachable by someone: the hooks, Prometheus, operators.
+      expect(new Set(ingress.flatMap((r) => tcp(r.ports, byName))), `${name} ingress`).toEqual(
+        new Set(containerPorts.map((c) => c.containerPort)),
+      );
+
+      const egress = selecting.flatMap((p) => p.spec.egress ?? []);
+      const out = new Set(egress.flatMap((r) => tcp(r.ports, byName)));
+      const dns = egress.flatMap((r) => r.ports ?? []).filter((p) => p.port === 53);
+      expect(new Set(dns.map((p) => p.protocol)), `${name} DNS`).toEqual(new Set(['UDP', 'TCP']));
+      const kafka = name === 'commitlog-worker' ? kafkaPorts : [];
+      expect(out, `${name} egress`).toEqual(new Set([53, redisPort, ...kafka]));
     }
   });
 

@@ -95,6 +95,7 @@ append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen, Sync) ->
         %% held open, so log rotation by moving the file needs nothing from the hook (a copy and
         %% truncate would lose the lines written between the two).
         Before = inode(Path),
+        Before =:= none andalso forget_dir_flushed(Path),
         Before =:= none andalso create_owner_only(Path),
         BeforeOpen(),
         case open(Path) of
@@ -155,6 +156,16 @@ sync(directory, Fd) -> file:sync(Fd).
 %% processes, once per rotation.
 dir_flushed(Path, Inode) ->
     Inode =/= none andalso persistent_term:get({?MODULE, dir_flushed}, none) =:= {Path, Inode}.
+
+%% Before this append makes a new log: the file it makes may get the inode number of a log of the
+%% same name deleted since (a rotated one, compressed), and a record of that log would let
+%% another process's append skip the flush of the new one. A log made outside the hook (logrotate's
+%% `create`, which INSTALL.md advises against) on a reused inode number is not covered.
+forget_dir_flushed(Path) ->
+    case persistent_term:get({?MODULE, dir_flushed}, none) of
+        {Path, _} -> persistent_term:erase({?MODULE, dir_flushed});
+        _ -> false
+    end.
 
 flush_dir(Path, Inode, Sync) ->
     case sync_dir(Path, Sync) of

@@ -165,6 +165,25 @@ log_made_by_another_process_gets_its_directory_flushed_test() ->
         ?assertEqual([{synced, line, 2}], drain_synced())
     end).
 
+%% An append about to make a new log forgets the node's record for that name first: the new file
+%% may get the inode number of the old one (deleted since), and the record would then let other
+%% processes skip the flush of the new log's directory.
+new_log_forgets_the_record_of_the_old_one_test() ->
+    with_log(fun(Log) ->
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000),
+        Key = {commitlog_failure_log, dir_flushed},
+        ?assertMatch({Log, _}, persistent_term:get(Key, none)),
+        ok = file:delete(Log),
+        Seen = fun() -> self() ! {seen, persistent_term:get(Key, none)} end,
+        Flushed = fun
+            (line, Fd) -> file:datasync(Fd);
+            (directory, Fd) -> file:sync(Fd)
+        end,
+        ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000001, Seen, Flushed),
+        ?assertEqual([{seen, none}], drain_seen()),
+        ?assertMatch({Log, _}, persistent_term:get(Key, none))
+    end).
+
 %% Some file systems refuse to flush a directory (einval, enotsup): the line is then as durable
 %% as the system allows, and the append is ok.
 directory_flush_a_file_system_refuses_is_ok_test() ->

@@ -98,7 +98,9 @@ describe("a Redis that refuses the worker's delivered marks", () => {
       const current = ids.indexOf(delivered[i]!);
       expect(current === previous + 1 || current <= previous).toBe(true);
     }
-    // And the worker said why.
-    expect(running.workers[0]!.output()).toMatch(/NOPERM/);
+    // And the worker said what happened, and why.
+    expect(running.workers[0]!.output()).toMatch(
+      /"type":"DeliveryNotRecordedError","message":"job [0-9a-f]+ and its \d+ followers are on Kafka, but Redis refused to record the delivery \(NOPERM/,
+    );
   });
 });

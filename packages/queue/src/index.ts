@@ -69,6 +69,7 @@ export {
 } from './lane-workers.ts';
 export {
   BacklogFullError,
+  DeliveryNotRecordedError,
   LockLostError,
   QueueUnavailableError,
   RedriveInterruptedError,

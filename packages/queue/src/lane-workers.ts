@@ -6,7 +6,7 @@ import { recordDelivered } from './delivered-marks.ts';
 import { readFollowers, type DeliveryStart, type LaneFollower } from './lane-followers.ts';
 import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
 import { laneQueueName } from './lane-queue-name.ts';
-import { LockLostError } from './queue-errors.ts';
+import { DeliveryNotRecordedError, LockLostError } from './queue-errors.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 import type { RedisConnection } from './redis-connection.ts';
 
@@ -223,7 +223,12 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
             token,
             followerIds: delivered,
             markForMs: options.dedupWindowMs,
-          }).catch((error: unknown) => options.onError?.({ lane, error: asError(error) }));
+          }).catch((error: unknown) =>
+            options.onError?.({
+              lane,
+              error: new DeliveryNotRecordedError(id, delivered.length, error),
+            }),
+          );
           return;
         }
         if (outcome.kind === 'fail') {

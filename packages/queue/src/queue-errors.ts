@@ -38,6 +38,23 @@ export class LockLostError extends CommitlogError {
 }
 
 /**
+ * Kafka took a delivery, but Redis refused the script that records it: the delivered marks, and
+ * the completion of the followers sent with the lane's active job. Nothing is lost: the followers
+ * stay waiting and are delivered again (duplicates, in order), and the commit, posted again within
+ * DEDUP_WINDOW, is not recognised as delivered.
+ */
+export class DeliveryNotRecordedError extends CommitlogError {
+  constructor(jobId: string, followers: number, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'DELIVERY_NOT_RECORDED',
+      `job ${jobId} and its ${followers} followers are on Kafka, but Redis refused to record the delivery (${detail}): the followers will be delivered again`,
+      { retriable: true, cause },
+    );
+  }
+}
+
+/**
  * A failed job whose data does not parse (a hand edit of Redis): it cannot be re-driven, and it
  * stops every re-drive that reaches it until it is removed. Its message names it, never its data.
  */

@@ -110,23 +110,27 @@ describe('runService', () => {
     const before = { term: process.listeners('SIGTERM'), int: process.listeners('SIGINT') };
     const started = vi.fn();
     const close = vi.fn(() => Promise.resolve());
-    await runService({
-      service: 'ingest',
-      loadConfig: () => config,
-      start: () => Promise.resolve({ port: 1234, close }),
-      stopStep: 'stop',
-      started,
-    });
-    expect(started).toHaveBeenCalledWith(
-      expect.objectContaining({ port: 1234 }),
-      config,
-      expect.anything(),
-    );
-    expect(process.exitCode).toBeUndefined();
-    // Take back only the shutdown handlers this test added.
-    for (const l of process.listeners('SIGTERM'))
-      if (!before.term.includes(l)) process.off('SIGTERM', l);
-    for (const l of process.listeners('SIGINT'))
-      if (!before.int.includes(l)) process.off('SIGINT', l);
+    try {
+      await runService({
+        service: 'ingest',
+        loadConfig: () => config,
+        start: () => Promise.resolve({ port: 1234, close }),
+        stopStep: 'stop',
+        started,
+      });
+      expect(started).toHaveBeenCalledWith(
+        expect.objectContaining({ port: 1234 }),
+        config,
+        expect.anything(),
+      );
+      expect(process.exitCode).toBeUndefined();
+    } finally {
+      // Take back only the shutdown handlers this test added, passed or not: the test files
+      // share a process (vitest.config.ts), and a handler left would exit it on a signal.
+      for (const l of process.listeners('SIGTERM'))
+        if (!before.term.includes(l)) process.off('SIGTERM', l);
+      for (const l of process.listeners('SIGINT'))
+        if (!before.int.includes(l)) process.off('SIGINT', l);
+    }
   });
 });

@@ -125,16 +125,12 @@ log_moved_away_just_before_the_open_is_created_owner_only_test() ->
 
 %% A line is flushed to disk before the append says ok: `Sync` runs on the open file, after the
 %% whole line is written, and, when the append created the log, then on its directory (which
-%% holds the new file's name); only the log's first line pays for the directory. A flush that
-%% fails (an I/O error) fails the append, so the hook logs the commit's identity rather than
-%% count on a line that may not be on disk.
+%% holds the new file's name); only the log's first line on a node pays for the directory. A
+%% flush that fails (an I/O error) fails the append, so the hook logs the commit's identity
+%% rather than count on a line that may not be on disk.
 line_is_flushed_to_disk_before_ok_test() ->
     with_log(fun(Log) ->
-        Self = self(),
-        Flushed = fun(What, Fd) ->
-            Self ! {synced, What, length(lines(Log))},
-            file:sync(Fd)
-        end,
+        Flushed = reporting_sync(Log),
         NoOp = fun() -> ok end,
         ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000, NoOp, Flushed),
         ?assertEqual([{synced, line, 1}, {synced, directory, 1}], drain_synced()),
@@ -152,11 +148,7 @@ line_is_flushed_to_disk_before_ok_test() ->
 %% whose file's name a crash can still take. Once flushed, later appends skip it.
 log_made_by_another_process_gets_its_directory_flushed_test() ->
     with_log(fun(Log) ->
-        Self = self(),
-        Flushed = fun(What, Fd) ->
-            Self ! {synced, What, length(lines(Log))},
-            file:sync(Fd)
-        end,
+        Flushed = reporting_sync(Log),
         NoOp = fun() -> ok end,
         ok = file:write_file(Log, <<>>),
         ok = commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000, NoOp, Flushed),
@@ -244,6 +236,15 @@ drain_seen() ->
     receive
         {seen, _} = Seen -> [Seen | drain_seen()]
     after 0 -> []
+    end.
+
+%% A `Sync` for append/6 that flushes as the module does, and first tells the test process what
+%% it flushes and how many lines the log holds by then.
+reporting_sync(Log) ->
+    Self = self(),
+    fun(What, Fd) ->
+        Self ! {synced, What, length(lines(Log))},
+        file:sync(Fd)
     end.
 
 drain_synced() ->

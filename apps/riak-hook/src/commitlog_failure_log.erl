@@ -79,11 +79,11 @@ append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen) ->
 %% Sync(line, Fd) on the log, and Sync(directory, DirFd) on its directory when this append
 %% created the log or the node has not flushed it since the log was made (dir_flushed/2), since a
 %% new file's name is kept by its directory, and a log whose lines are on disk but whose name is
-%% not is gone after a crash all the same. A line only in the page
-%% cache is lost with the host (a power cut, a panic) up to half a minute later, and the hook
-%% has already said the commit went to the log: the log is where a commit the ingest did not take
-%% is kept, so it is kept as Redis keeps an accepted one (AOF `always`). It costs a disk flush
-%% per line (two for a log's first line on each node), on the failure path only.
+%% not is gone after a crash all the same. A line only in the page cache is lost with the host (a
+%% power cut, a panic) up to half a minute later, and the hook has already said the commit went
+%% to the log: the log is where a commit the ingest did not take is kept, so it is kept as Redis
+%% keeps an accepted one (AOF `always`). It costs a disk flush per line (two for a log's first
+%% line on each node), on the failure path only.
 append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen, Sync) ->
     try
         %% One open(O_APPEND), one write(2) of the whole line, one close, per line.

@@ -236,8 +236,10 @@ export async function startWorker(
           (err: unknown) => logger.warn({ err, lane, jobId }, 'could not record a stall'),
         );
       },
-      onError: ({ lane, error }) =>
-        warn(`lane:${errorKind(error)}`, { lane, err: error }, 'lane worker error'),
+      onError: ({ lane, error }) => {
+        metrics.laneError(error);
+        warn(`lane:${errorKind(error)}`, { lane, err: error }, 'lane worker error');
+      },
     });
     // Lane workers stop first (they may still be handing records to the producer).
     closers.push(() => laneWorkers.close());

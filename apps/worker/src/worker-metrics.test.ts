@@ -1,7 +1,12 @@
-import { createRedisConnection, type LaneBacklog, type RedisConnection } from '@commitlog/queue';
+import {
+  createRedisConnection,
+  DeliveryNotRecordedError,
+  type LaneBacklog,
+  type RedisConnection,
+} from '@commitlog/queue';
 import { createMetricsRegistry } from '@commitlog/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorkerMetrics } from './worker-metrics.ts';
+import { createWorkerMetrics, laneErrorCode } from './worker-metrics.ts';
 
 /** A connection that ioredis calls ready; the backlog reader is stubbed, so nothing is sent. */
 const connected = { status: 'ready' } as unknown as RedisConnection;
@@ -64,6 +69,38 @@ describe('worker metrics', () => {
     const after = await registry.metrics();
     expect(after).toContain('commitlog_failed_total{reason="too-large",service="worker"} 1');
     expect(after).toContain('commitlog_failed_total{reason="expired",service="worker"} 0');
+  });
+
+  it('counts lane worker errors by a code of few values, never by their messages', async () => {
+    const registry = createMetricsRegistry('worker');
+    const metrics = createWorkerMetrics({
+      registry,
+      connection: connected,
+      prefix: 'test',
+      lanes: [0],
+      readBacklogs: () => Promise.resolve([]),
+    });
+    const count = (code: string) => `commitlog_lane_errors_total{code="${code}",service="worker"}`;
+    expect(await registry.metrics()).toContain(`${count('DELIVERY_NOT_RECORDED')} 0`);
+    // What ioredis rejects with when Redis answers an error: a ReplyError, without a code.
+    const reply = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
+    const noperm = reply("NOPERM this user has no permissions to run the 'eval' command");
+    metrics.laneError(new DeliveryNotRecordedError('c0ffee', 3, noperm));
+    metrics.laneError(noperm);
+    metrics.laneError(reply('OOM command not allowed when used memory > maxmemory.'));
+    metrics.laneError(
+      Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:6379'), { code: 'ECONNREFUSED' }),
+    );
+    metrics.laneError(new Error('Connection is closed.'));
+    metrics.laneError(reply('lowercase reply text'));
+    const text = await registry.metrics();
+    expect(text).toContain(`${count('DELIVERY_NOT_RECORDED')} 1`);
+    expect(text).toContain(`${count('NOPERM')} 1`);
+    expect(text).toContain(`${count('OOM')} 1`);
+    expect(text).toContain(`${count('ECONNREFUSED')} 1`);
+    expect(text).toContain(`${count('OTHER')} 2`);
+    expect(text).not.toContain('10.0.0.7');
+    expect(laneErrorCode(Object.assign(new Error('x'), { code: 'not a code' }))).toBe('OTHER');
   });
 
   it('covers the lanes of a higher recorded count, and says that the counts differ', async () => {

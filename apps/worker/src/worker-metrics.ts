@@ -12,6 +12,23 @@ import { POISON_REASON, type DeliveryEvents } from './deliver-commit.ts';
 
 export interface WorkerMetrics extends DeliveryEvents {
   stalled(lane: number): void;
+  /** A lane worker's error (it is logged too, once a minute per kind). */
+  laneError(error: Error): void;
+}
+
+/** The codes `commitlog_lane_errors_total` exports at 0 from the start (see `laneErrorCode`). */
+export const KNOWN_LANE_ERROR_CODES = ['DELIVERY_NOT_RECORDED', 'LOCK_LOST'] as const;
+
+/**
+ * A lane worker's error as a label of few values: its own code (commitlog's errors, Node's
+ * socket errors: `ECONNREFUSED`), else the first word of a Redis error reply (`OOM`, `NOPERM`,
+ * `READONLY`, `LOADING`), else `OTHER`. Never the message, which names jobs and addresses.
+ */
+export function laneErrorCode(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return code;
+  const reply = error.name === 'ReplyError' ? /^([A-Z]{2,20})\b/.exec(error.message) : null;
+  return reply?.[1] ?? 'OTHER';
 }
 
 /** How long a scrape waits for the lanes' backlog from Redis, ms. */
@@ -80,6 +97,13 @@ export function createWorkerMetrics(options: {
     help: 'Jobs whose worker died or stalled while holding them; moved back to their lane.',
     registers,
   });
+  const laneErrors = new Counter({
+    name: 'commitlog_lane_errors_total',
+    help: 'Errors of the lane workers, by code: Redis refusing a step of a delivery, a delivery not recorded (its followers go again), a lock lost. Each kind is logged too, once a minute.',
+    labelNames: ['code'],
+    registers,
+  });
+  for (const code of KNOWN_LANE_ERROR_CODES) laneErrors.inc({ code }, 0);
   const latency = new Histogram({
     name: 'commitlog_commit_to_kafka_seconds',
     help: 'Time from the ingest accepting a commit (or an operator re-driving it) to Kafka acknowledging its record.',
@@ -200,6 +224,9 @@ export function createWorkerMetrics(options: {
     },
     stalled() {
       stalled.inc();
+    },
+    laneError(error) {
+      laneErrors.inc({ code: laneErrorCode(error) });
     },
   };
 }

@@ -100,7 +100,7 @@ describe("a Redis that refuses the worker's delivered marks", () => {
     }
     // And the worker said what happened, and why.
     expect(running.workers[0]!.output()).toMatch(
-      /"type":"DeliveryNotRecordedError","message":"job [0-9a-f]+ and its \d+ followers are on Kafka, but Redis refused to record the delivery \(NOPERM/,
+      /"type":"DeliveryNotRecordedError","message":"job [0-9a-f]+ is on Kafka with \d+ followers, but its delivery could not be recorded in Redis \(NOPERM/,
     );
   });
 });

@@ -16,8 +16,25 @@ export interface WorkerMetrics extends DeliveryEvents {
   laneError(error: Error): void;
 }
 
-/** The codes `commitlog_lane_errors_total` exports at 0 from the start (see `laneErrorCode`). */
-export const KNOWN_LANE_ERROR_CODES = ['DELIVERY_NOT_RECORDED', 'LOCK_LOST'] as const;
+/**
+ * The codes `commitlog_lane_errors_total` exports at 0 from the start (see `laneErrorCode`), so
+ * that the first error of each is an increase: commitlog's own, Redis's refusals (a full Redis,
+ * an ACL, a replica after a failover, a Redis loading its data, a primary gone), the sockets'.
+ * Others appear at their first error.
+ */
+export const KNOWN_LANE_ERROR_CODES = [
+  'DELIVERY_NOT_RECORDED',
+  'LOCK_LOST',
+  'OOM',
+  'NOPERM',
+  'READONLY',
+  'LOADING',
+  'MASTERDOWN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'OTHER',
+] as const;
 
 /**
  * A lane worker's error as a label of few values: its own code (commitlog's errors, Node's
@@ -99,7 +116,7 @@ export function createWorkerMetrics(options: {
   });
   const laneErrors = new Counter({
     name: 'commitlog_lane_errors_total',
-    help: 'Errors of the lane workers, by code: Redis refusing a step of a delivery, a delivery not recorded (its followers go again), a lock lost. Each kind is logged too, once a minute.',
+    help: "Errors of the lane workers, by code: Redis refusing a step of a delivery, a delivery not recorded (its followers go again), a lock lost. A Redis connection's error counts once for each lane worker that reports it. Each kind is logged too, once a minute.",
     labelNames: ['code'],
     registers,
   });

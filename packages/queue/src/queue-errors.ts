@@ -38,17 +38,23 @@ export class LockLostError extends CommitlogError {
 }
 
 /**
- * Kafka took a delivery, but Redis refused the script that records it: the delivered marks, and
- * the completion of the followers sent with the lane's active job. Nothing is lost: the followers
- * stay waiting and are delivered again (duplicates, in order), and the commit, posted again within
- * DEDUP_WINDOW, is not recognised as delivered.
+ * Kafka took a delivery, but the script that records it failed (Redis refused it, or its reply
+ * was lost): the delivered marks, and the completion of the followers sent with the lane's
+ * active job. Nothing is lost. Where Redis did not run it, the followers stay waiting and are
+ * delivered again (duplicates, in order), and these commits, posted again within DEDUP_WINDOW,
+ * are not recognised as delivered.
  */
 export class DeliveryNotRecordedError extends CommitlogError {
   constructor(jobId: string, followers: number, cause: unknown) {
     const detail = cause instanceof Error ? cause.message : String(cause);
+    const sent = followers > 0 ? ` with ${followers} followers` : '';
+    const then =
+      followers > 0
+        ? 'the followers may be delivered again, and these commits, posted again, not be recognised as delivered'
+        : 'the commit, posted again, may not be recognised as delivered';
     super(
       'DELIVERY_NOT_RECORDED',
-      `job ${jobId} and its ${followers} followers are on Kafka, but Redis refused to record the delivery (${detail}): the followers will be delivered again`,
+      `job ${jobId} is on Kafka${sent}, but its delivery could not be recorded in Redis (${detail}): ${then}`,
       { retriable: true, cause },
     );
   }

@@ -297,6 +297,13 @@ describe('deploy/k8s', () => {
         return found?.containerPort ?? -1;
       };
       const ingress = selecting.flatMap((p) => p.spec.ingress ?? []);
+      const egress = selecting.flatMap((p) => p.spec.egress ?? []);
+      // Every rule lists its ports, each one port: a rule without ports allows every port, and a
+      // range (endPort) more than the checks below see.
+      for (const rule of [...ingress, ...egress]) {
+        expect(rule.ports?.length, `${name}: a rule without ports`).toBeGreaterThan(0);
+        for (const port of rule.ports ?? []) expect(port, name).not.toHaveProperty('endPort');
+      }
       // Every rule names who may connect: none is open to all.
       for (const rule of ingress) expect(rule.from?.length, name).toBeGreaterThan(0);
       // And every port the pod serves is reachable by someone: the hooks, Prometheus, operators.
@@ -304,7 +311,6 @@ describe('deploy/k8s', () => {
         new Set(containerPorts.map((c) => c.containerPort)),
       );
 
-      const egress = selecting.flatMap((p) => p.spec.egress ?? []);
       // By number: a named port in an egress rule names a port of the destination pods, which
       // Redis and Kafka outside the cluster do not have.
       const numbered = (p: PolicyPort): number => {

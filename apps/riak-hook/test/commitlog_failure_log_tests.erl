@@ -238,8 +238,8 @@ drain_seen() ->
     after 0 -> []
     end.
 
-%% A `Sync` for append/6 that flushes as the module does, and first tells the test process what
-%% it flushes and how many lines the log holds by then.
+%% A `Sync` for append/6 that flushes (file:sync, lines and directory alike), and first tells the
+%% test process what it flushes and how many lines the log holds by then.
 reporting_sync(Log) ->
     Self = self(),
     fun(What, Fd) ->

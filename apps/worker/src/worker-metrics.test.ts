@@ -22,6 +22,19 @@ function backlogOf(
   return { lane, waiting, active: 0, failed, oldestWaitingAgeMs, oldestFailedAgeMs, paused };
 }
 
+/** The metrics of a worker of lane 0 whose lanes read empty, in a registry of their own. */
+function oneLaneMetrics() {
+  const registry = createMetricsRegistry('worker');
+  const metrics = createWorkerMetrics({
+    registry,
+    connection: connected,
+    prefix: 'test',
+    lanes: [0],
+    readBacklogs: () => Promise.resolve([]),
+  });
+  return { registry, metrics };
+}
+
 describe('worker metrics', () => {
   const opened: RedisConnection[] = [];
   afterEach(() => {
@@ -53,14 +66,7 @@ describe('worker metrics', () => {
   });
 
   it('exports each known failure reason at 0 from the start, so the first failure is an increase', async () => {
-    const registry = createMetricsRegistry('worker');
-    const metrics = createWorkerMetrics({
-      registry,
-      connection: connected,
-      prefix: 'test',
-      lanes: [0],
-      readBacklogs: () => Promise.resolve([]),
-    });
+    const { registry, metrics } = oneLaneMetrics();
     const before = await registry.metrics();
     for (const reason of ['expired', 'too-large', 'forbidden-topic', 'invalid-record', 'poison']) {
       expect(before).toContain(`commitlog_failed_total{reason="${reason}",service="worker"} 0`);
@@ -72,14 +78,7 @@ describe('worker metrics', () => {
   });
 
   it('counts lane worker errors by a code of few values, never by their messages', async () => {
-    const registry = createMetricsRegistry('worker');
-    const metrics = createWorkerMetrics({
-      registry,
-      connection: connected,
-      prefix: 'test',
-      lanes: [0],
-      readBacklogs: () => Promise.resolve([]),
-    });
+    const { registry, metrics } = oneLaneMetrics();
     const count = (code: string) => `commitlog_lane_errors_total{code="${code}",service="worker"}`;
     expect((await registry.metrics()).split('\n')).toContain(`${count('DELIVERY_NOT_RECORDED')} 0`);
     // What ioredis rejects with when Redis answers an error: a ReplyError, without a code.

@@ -181,10 +181,7 @@ new_log_forgets_the_record_of_the_old_one_test() ->
 directory_flush_a_file_system_refuses_is_ok_test() ->
     with_log(fun(Log) ->
         NoOp = fun() -> ok end,
-        Refused = fun
-            (line, Fd) -> file:datasync(Fd);
-            (directory, _Fd) -> {error, einval}
-        end,
+        Refused = directory_answers({error, einval}),
         ?assertEqual(
             ok,
             commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000, NoOp, Refused)
@@ -198,10 +195,7 @@ directory_flush_a_file_system_refuses_is_ok_test() ->
 failed_directory_flush_fails_the_append_test() ->
     with_log(fun(Log) ->
         NoOp = fun() -> ok end,
-        DirFails = fun
-            (line, Fd) -> file:datasync(Fd);
-            (directory, _Fd) -> {error, eio}
-        end,
+        DirFails = directory_answers({error, eio}),
         ?assertEqual(
             {error, eio},
             commitlog_failure_log:append(Log, timeout, ?COMMIT, 1764000000000000, NoOp, DirFails)
@@ -245,6 +239,13 @@ reporting_sync(Log) ->
     fun(What, Fd) ->
         Self ! {synced, What, length(lines(Log))},
         file:sync(Fd)
+    end.
+
+%% A `Sync` for append/6 that flushes lines and answers `Answer` for the directory, unflushed.
+directory_answers(Answer) ->
+    fun
+        (line, Fd) -> file:datasync(Fd);
+        (directory, _Fd) -> Answer
     end.
 
 drain_synced() ->

@@ -186,7 +186,7 @@ function whereFrom(data: string): Pick<FailedDelivery, 'bucketType' | 'bucket' |
 }
 
 /** A failed job of a lane by when it failed (its score in the lane's failed set). */
-export interface FailedId {
+interface FailedId {
   lane: number;
   jobId: string;
   failedAt: number;

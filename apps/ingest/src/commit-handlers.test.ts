@@ -456,6 +456,26 @@ describe('POST /v1/commits/batch', () => {
     expect(response.headers).toEqual({ 'Retry-After': '5' });
   });
 
+  it("tells a batch's client the code of Redis's failure and keeps its text for the log", async () => {
+    const down = Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:6379'), {
+      code: 'ECONNREFUSED',
+    });
+    const enqueuer = fakeEnqueuer((_job, i) =>
+      i === 1 ? new QueueUnavailableError(down) : undefined,
+    );
+    const response = await handlers(enqueuer).postBatch(
+      request(batch(keys.map((key) => wireCommit({ key })))),
+    );
+    const error = expectError(response, 503, 'QUEUE_UNAVAILABLE');
+    expect(error.message).toBe(
+      "1 of 4 commits could not be stored (the queue cannot store commits now (ECONNREFUSED); the ingest's log has the detail, under this answer's X-Request-Id); nothing in this answer is accepted: retry the whole batch (the 3 stored now will answer as duplicates)",
+    );
+    expect(JSON.stringify(response.body)).not.toContain('10.0.0.7');
+    expect(response.logMessage).toContain(
+      '(the queue cannot store commits now: connect ECONNREFUSED 10.0.0.7:6379)',
+    );
+  });
+
   describe('with a budget of body bytes in flight', () => {
     /** Handlers over a 100,000-byte budget of which another request holds 90,000. */
     function mostlyHeldBudget() {

@@ -6,6 +6,12 @@ export interface HttpResponse {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /**
+   * What the request's log line gives as the error's message in place of the body's: the detail
+   * an operator needs and a client must not see (Redis's own error text names its addresses and
+   * users).
+   */
+  logMessage?: string;
 }
 
 /** The body of every error answer (DESIGN.md, "Ingest HTTP API, v1"). */

@@ -1,5 +1,5 @@
 import { createLogger, createMetricsRegistry, type Readiness } from '@commitlog/runtime';
-import type { CommitJobData, EnqueueResult } from '@commitlog/queue';
+import { QueueUnavailableError, type CommitJobData, type EnqueueResult } from '@commitlog/queue';
 import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitFor } from '@commitlog/testkit';
@@ -151,6 +151,39 @@ describe('ingest app (express wiring)', () => {
     const logged = lines.find((l) => l.msg === 'unexpected error');
     expect(logged).toMatchObject({ level: 'error', err: { message: 'a bug' } });
     expect(JSON.stringify(lines)).not.toContain(VALUE_BASE64);
+  });
+
+  it("answers 503 with Redis's error code only, and logs Redis's text for the operator", async () => {
+    // What ioredis rejects with when Redis answers an error: a ReplyError, naming the ACL user.
+    const refused = Object.assign(
+      new Error("NOPERM User ingest-svc has no permissions to run the 'evalsha' command"),
+      { name: 'ReplyError' },
+    );
+    const { url, lines } = await startApp({
+      enqueue: () => Promise.reject(new QueueUnavailableError(refused)),
+    });
+    const body = JSON.stringify(wireCommit());
+    const response = await post(
+      `${url}/v1/commits`,
+      body,
+      signedHeaders(Buffer.from(body), { nowMs: NOW }),
+    );
+    expect(response.status).toBe(503);
+    const requestId = response.headers['x-request-id'];
+    expect(response.json).toEqual({
+      error: {
+        code: 'QUEUE_UNAVAILABLE',
+        message:
+          "the queue cannot store commits now (NOPERM); the ingest's log has the detail, under this answer's X-Request-Id",
+      },
+    });
+    expect(requestLines(lines)[0]).toMatchObject({
+      level: 'warn',
+      requestId,
+      status: 503,
+      code: 'QUEUE_UNAVAILABLE',
+      reason: expect.stringContaining('NOPERM User ingest-svc has no permissions') as unknown,
+    });
   });
 
   it('refuses a declared body over the limit at once, then drains it and keeps the connection', async () => {

@@ -54,7 +54,11 @@ export function createIngestApp(options: IngestAppOptions): Express {
 
   /** Writes a handler's answer as JSON. */
   function send(req: Request, res: Response, response: HttpResponse): void {
-    localsOf(res).error = errorOf(response);
+    const error = errorOf(response);
+    localsOf(res).error =
+      error && response.logMessage !== undefined
+        ? { ...error, message: response.logMessage }
+        : error;
     closeIfNeeded(req, res);
     res.status(response.status);
     for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);

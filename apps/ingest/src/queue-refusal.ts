@@ -12,6 +12,16 @@ export function isQueueRefusal(error: unknown): error is QueueUnavailableError |
 }
 
 /**
+ * What a client is told of a refusal: a full lane's message (ours, counts only), or of Redis's
+ * failure its code alone (`OOM`, `ECONNREFUSED`…), since Redis's own text names its addresses and
+ * users. The log line of the request has the whole message (`logMessage`).
+ */
+function toldToClient(refusal: QueueUnavailableError | BacklogFullError): string {
+  if (refusal instanceof BacklogFullError) return refusal.message;
+  return `the queue cannot store commits now (${refusal.reason}); the ingest's log has the detail, under this answer's X-Request-Id`;
+}
+
+/**
  * The 503 for commits the queue refused. When the refusals differ, Redis being unavailable wins
  * (it is the wider problem) and `Retry-After` is the longest of theirs.
  *
@@ -33,12 +43,17 @@ export function queueRefusalResponse(
     ),
   );
   const code = first?.code ?? 'QUEUE_UNAVAILABLE';
-  let message = first?.message ?? 'the queue cannot store commits now';
-  if (total > 1) {
-    message =
-      `${refused.length} of ${total} commits could not be stored (${message}); nothing in this ` +
-      `answer is accepted: retry the whole batch` +
-      (stored > 0 ? ` (the ${stored} stored now will answer as duplicates)` : '');
-  }
-  return errorResponse(503, code, message, { headers: { 'Retry-After': String(retryAfter) } });
+  const inBatch = (message: string): string =>
+    total > 1
+      ? `${refused.length} of ${total} commits could not be stored (${message}); nothing in this ` +
+        `answer is accepted: retry the whole batch` +
+        (stored > 0 ? ` (the ${stored} stored now will answer as duplicates)` : '')
+      : message;
+  const told = first ? toldToClient(first) : 'the queue cannot store commits now';
+  return {
+    ...errorResponse(503, code, inBatch(told), {
+      headers: { 'Retry-After': String(retryAfter) },
+    }),
+    ...(first ? { logMessage: inBatch(first.message) } : {}),
+  };
 }

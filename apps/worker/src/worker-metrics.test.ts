@@ -6,7 +6,7 @@ import {
 } from '@commitlog/queue';
 import { createMetricsRegistry } from '@commitlog/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorkerMetrics, laneErrorCode } from './worker-metrics.ts';
+import { createWorkerMetrics } from './worker-metrics.ts';
 
 /** A connection that ioredis calls ready; the backlog reader is stubbed, so nothing is sent. */
 const connected = { status: 'ready' } as unknown as RedisConnection;
@@ -101,7 +101,6 @@ describe('worker metrics', () => {
     expect(lines).toContain(`${count('OTHER')} 2`);
     expect(lines).toContain(`${count('LOCK_LOST')} 0`);
     expect(text).not.toContain('10.0.0.7');
-    expect(laneErrorCode(Object.assign(new Error('x'), { code: 'not a code' }))).toBe('OTHER');
   });
 
   it('covers the lanes of a higher recorded count, and says that the counts differ', async () => {

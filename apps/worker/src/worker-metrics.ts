@@ -1,5 +1,6 @@
 import { PERMANENT_FAILURE_REASONS } from '@commitlog/core';
 import {
+  redisErrorCode,
   lanesToCover,
   readLaneBacklogs,
   type LaneBacklog,
@@ -17,7 +18,7 @@ export interface WorkerMetrics extends DeliveryEvents {
 }
 
 /**
- * The codes `commitlog_lane_errors_total` exports at 0 from the start (see `laneErrorCode`), so
+ * The codes `commitlog_lane_errors_total` exports at 0 from the start (see `redisErrorCode`), so
  * that the first error of each is an increase: commitlog's own, Redis's refusals (a full Redis,
  * an ACL, a replica after a failover, a Redis loading its data, a primary gone), the sockets'.
  * Others appear at their first error.
@@ -35,18 +36,6 @@ export const KNOWN_LANE_ERROR_CODES = [
   'ETIMEDOUT',
   'OTHER',
 ] as const;
-
-/**
- * A lane worker's error as a label of few values: its own code (commitlog's errors, Node's
- * socket errors: `ECONNREFUSED`), else the first word of a Redis error reply (`OOM`, `NOPERM`,
- * `READONLY`, `LOADING`), else `OTHER`. Never the message, which names jobs and addresses.
- */
-export function laneErrorCode(error: Error): string {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return code;
-  const reply = error.name === 'ReplyError' ? /^([A-Z]{2,20})\b/.exec(error.message) : null;
-  return reply?.[1] ?? 'OTHER';
-}
 
 /** How long a scrape waits for the lanes' backlog from Redis, ms. */
 const BACKLOG_READ_TIMEOUT_MS = 2000;
@@ -243,7 +232,7 @@ export function createWorkerMetrics(options: {
       stalled.inc();
     },
     laneError(error) {
-      laneErrors.inc({ code: laneErrorCode(error) });
+      laneErrors.inc({ code: redisErrorCode(error) });
     },
   };
 }

@@ -98,4 +98,5 @@ export {
   untilRedisAnswers,
   type UntilRedisAnswersOptions,
 } from './redis-retry.ts';
+export { redisErrorCode } from './redis-error-code.ts';
 export { parseMemoryInfo, readRedisMemory, type RedisMemory } from './redis-memory.ts';

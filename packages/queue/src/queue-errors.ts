@@ -1,13 +1,22 @@
 import { CommitlogError } from '@commitlog/core';
+import { redisErrorCode } from './redis-error-code.ts';
 
 /** Redis could not store the job now (down, unreachable, refusing writes). The ingest answers 503. */
 export class QueueUnavailableError extends CommitlogError {
+  /**
+   * Why, as a code of few values (`OOM`, `NOPERM`, `ECONNREFUSED`, `REPLICAS_BEHIND`, `OTHER`…):
+   * what a client may be told. The message quotes the cause, which can name Redis's addresses
+   * and users; it is for the log.
+   */
+  readonly reason: string;
+
   constructor(cause: unknown) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     super('QUEUE_UNAVAILABLE', `the queue cannot store commits now: ${detail}`, {
       retriable: true,
       cause,
     });
+    this.reason = redisErrorCode(cause);
   }
 }
 

@@ -143,7 +143,8 @@ export function boardGuard(deps: BoardGuardDeps): Router {
       ),
     );
     if (started?.state === 'finished') {
-      res.json({ retried: started.result.redriven, skipped: started.result.skipped });
+      const { redriven, skipped, unreadable } = started.result;
+      res.json({ retried: redriven, skipped, ...(unreadable ? { unreadable } : {}) });
     } else if (started) {
       // Going on past this answer: the Deliveries page follows it.
       res.status(202).json({ running: true, retried: started.run.soFar.redriven, ...started.run });

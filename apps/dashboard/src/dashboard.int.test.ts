@@ -470,6 +470,42 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     );
   });
 
+  it('lists a failed job whose data does not parse in Bull Board, and re-drives past it', async () => {
+    await enqueuer.enqueue(job('bad-1', 1, 'too-big'));
+    const failedKey = `${space.prefix}:${laneQueueName(1)}:failed`;
+    await waitFor(async () => (await producer.zscore(failedKey, 'bad-1')) !== null, {
+      description: 'bad-1 failed',
+    });
+    // A hand edit of Redis cut its data short.
+    await producer.hset(`${space.prefix}:${laneQueueName(1)}:bad-1`, 'data', '{"id":"bad-1","com');
+
+    const lane1 = encodeURIComponent(`lanes 0-7/${laneQueueName(1)}`);
+    const list = await fetch(
+      `${base}/queues/api/queues?activeQueue=${lane1}&status=failed&page=1&jobsPerPage=10`,
+      { headers: { cookie: viewer.cookie } },
+    );
+    expect(list.status).toBe(200);
+    const listed = JSON.stringify(await list.json());
+    expect(listed).toContain('"id":"bad-1"');
+    expect(listed).toContain('not a commit job');
+
+    const response = await fetch(`${base}/deliveries/redrive`, {
+      method: 'POST',
+      headers: { cookie: admin.cookie },
+      body: new URLSearchParams({ _csrf: admin.csrf, reason: 'too-large' }),
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(303);
+    const location = response.headers.get('location') ?? '';
+    expect(location).toBe('/deliveries?redriven=1&skipped=0&unreadable=1');
+    const page = await (
+      await fetch(`${base}${location}`, { headers: { cookie: admin.cookie } })
+    ).text();
+    expect(page).toContain('Re-drove 1 delivery.');
+    expect(page).toContain('1 was left failed: its job holds no commit');
+    expect(await producer.zscore(failedKey, 'bad-1')).not.toBeNull();
+  });
+
   it('shows a lane an admin paused in Bull Board until it is resumed', async () => {
     const lane7 = encodeURIComponent(`lanes 0-7/${laneQueueName(7)}`);
     const board = (action: 'pause' | 'resume', client: Client) =>

@@ -69,23 +69,39 @@ export function parseRedriveForm(
 }
 
 /** The message after a re-drive, from its counts only (a link cannot make the page say anything else). */
-function redriveNotice(redriven: unknown, skipped: unknown): string | undefined {
+function redriveNotice(
+  redriven: unknown,
+  skipped: unknown,
+  unreadable: unknown,
+): string | undefined {
   const count = (v: unknown) =>
     typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : undefined;
-  const [n, s] = [count(redriven), count(skipped) ?? 0];
+  const [n, s, u] = [count(redriven), count(skipped) ?? 0, count(unreadable) ?? 0];
   if (n === undefined) return undefined;
-  if (n === 0 && s === 0) {
+  if (n === 0 && s === 0 && u === 0) {
     return (
       'Nothing was re-driven: no failed delivery matched. Another admin or `commitlog redrive` ' +
       'may have re-driven it already, or FAILED_RETENTION removed it.'
     );
   }
+  const moved =
+    n === 0 && s === 0
+      ? 'Nothing was re-driven.'
+      : `Re-drove ${n} ${n === 1 ? 'delivery' : 'deliveries'}` +
+        (s > 0
+          ? `; ${s} had already been moved, removed or failed again (another re-drive, or FAILED_RETENTION)`
+          : '') +
+        '. They are back at the end of their lanes with a fresh TTL.';
+  return u > 0 ? `${moved} ${unreadableLeft(u)}` : moved;
+}
+
+/** What the page says of matching deliveries that a re-drive left failed (see `RedriveResult`). */
+function unreadableLeft(count: number): string {
+  const one = count === 1;
   return (
-    `Re-drove ${n} ${n === 1 ? 'delivery' : 'deliveries'}` +
-    (s > 0
-      ? `; ${s} had already been moved, removed or failed again (another re-drive, or FAILED_RETENTION)`
-      : '') +
-    '. They are back at the end of their lanes with a fresh TTL.'
+    `${count} ${one ? 'was' : 'were'} left failed: ${one ? 'its job holds' : 'their jobs hold'} ` +
+    'no commit (data in Redis that is not valid JSON), listed below as (unreadable); repair or ' +
+    `remove ${one ? 'it' : 'them'} in Redis.`
   );
 }
 
@@ -99,7 +115,8 @@ function runNotice(run: RedriveRunView): string {
     `${run.soFar.redriven} re-driven` +
     (run.soFar.skipped > 0
       ? `, ${run.soFar.skipped} had already been moved, removed or failed again`
-      : '');
+      : '') +
+    (run.soFar.unreadable ? `, ${run.soFar.unreadable.count} left failed (unreadable)` : '');
   if (run.state === 'running') {
     const read = run.soFar.read ? ` (${run.soFar.read} failed deliveries read)` : '';
     return `A re-drive of ${run.what}, started by ${run.by} at ${at(run.startedAt)}, is running: ${moved} so far${read}. Reload to follow it.`;
@@ -129,7 +146,10 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
       const shown =
         run && (run.state === 'running' || Date.now() - (run.endedAt ?? 0) < RUN_SHOWN_MS);
       const notice =
-        [redriveNotice(req.query.redriven, req.query.skipped), shown && runNotice(run)]
+        [
+          redriveNotice(req.query.redriven, req.query.skipped, req.query.unreadable),
+          shown && runNotice(run),
+        ]
           .filter(Boolean)
           .join(' ') || undefined;
       const { count, recorded } = await lanesInUse();
@@ -205,7 +225,8 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
         res.json(result);
         return;
       }
-      res.redirect(303, `/deliveries?redriven=${result.redriven}&skipped=${result.skipped}`);
+      const left = result.unreadable ? `&unreadable=${result.unreadable.count}` : '';
+      res.redirect(303, `/deliveries?redriven=${result.redriven}&skipped=${result.skipped}${left}`);
     },
   };
 }

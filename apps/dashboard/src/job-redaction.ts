@@ -8,7 +8,9 @@ import type { CommitJobData } from '@commitlog/queue';
  */
 export function redactJobData(data: CommitJobData): Record<string, unknown> {
   const commit: Commit | undefined = data.commit;
-  if (!commit) return { note: 'not a commit job' };
+  if (!commit) {
+    return { note: 'not a commit job: its data in Redis is not valid JSON, or holds no commit' };
+  }
   return {
     id: data.id,
     lane: data.lane,

@@ -39,7 +39,13 @@ export {
   type StallRecord,
   type StallView,
 } from './delivery-views.ts';
-export { redrive, type RedriveFilter, type RedriveReading, type RedriveResult } from './redrive.ts';
+export {
+  redrive,
+  UNREADABLE_IDS_KEPT,
+  type RedriveFilter,
+  type RedriveReading,
+  type RedriveResult,
+} from './redrive.ts';
 export { readLaneBacklogs, type LaneBacklog } from './lane-backlog.ts';
 export {
   claimLaneCount,
@@ -73,7 +79,6 @@ export {
   LockLostError,
   QueueUnavailableError,
   RedriveInterruptedError,
-  UnreadableJobError,
 } from './queue-errors.ts';
 export { ReplicasBehindError, waitForReplicas, type ReplicaWait } from './replica-wait.ts';
 export {

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UnrecoverableError, Worker, type Job, type JobJson } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isRetryProgress, type CommitJobData, type RetryProgress } from './commit-job.ts';
 import { markHolder, readStalledHolder, writeProgressUnderLock } from './job-holder.ts';
 import { recordDelivered } from './delivered-marks.ts';
 import { readFollowers, type DeliveryStart, type LaneFollower } from './lane-followers.ts';
 import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
 import { laneQueueName } from './lane-queue-name.ts';
+import { TolerantJob } from './tolerant-job.ts';
 import { DeliveryNotRecordedError, LockLostError } from './queue-errors.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 import type { RedisConnection } from './redis-connection.ts';
@@ -80,20 +81,16 @@ export interface LaneWorkers {
 }
 
 /**
- * A lane's BullMQ worker. BullMQ parses a job's data as it takes the job, and a parse that throws
- * (data not JSON: a hand edit of Redis) leaves the job taken but never processed: it stalls, goes
- * back to the front of its lane, and is taken again, for ever, holding every commit behind it.
- * Taken here as a job without data, it reaches the delivery code, which fails it (poison) and
- * lets the lane go on; its hash in Redis keeps the data as it is.
+ * A lane's BullMQ worker, whose jobs are read as `TolerantJob`s. BullMQ parses a job's data as it
+ * takes the job, and a parse that throws (data not JSON: a hand edit of Redis) leaves the job
+ * taken but never processed: it stalls, goes back to the front of its lane, and is taken again,
+ * for ever, holding every commit behind it. Read with data that holds no commit, it reaches the
+ * delivery code, which fails it (poison) and lets the lane go on; its hash in Redis keeps the
+ * data as it is.
  */
 class LaneWorker extends Worker<CommitJobData> {
-  protected override createJob(data: JobJson, jobId: string): Job<CommitJobData> {
-    try {
-      return super.createJob(data, jobId);
-    } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
-      return super.createJob({ ...data, data: '{}' }, jobId);
-    }
+  protected override get Job(): typeof Job {
+    return TolerantJob;
   }
 }
 

@@ -1,5 +1,6 @@
 import { CommitlogError } from '@commitlog/core';
 import { redisErrorCode } from './redis-error-code.ts';
+import type { RedriveResult } from './redrive.ts';
 
 /** Redis could not store the job now (down, unreachable, refusing writes). The ingest answers 503. */
 export class QueueUnavailableError extends CommitlogError {
@@ -70,28 +71,14 @@ export class DeliveryNotRecordedError extends CommitlogError {
 }
 
 /**
- * A failed job whose data does not parse (a hand edit of Redis): it cannot be re-driven, and it
- * stops every re-drive that reaches it until it is removed. Its message names it, never its data.
- */
-export class UnreadableJobError extends CommitlogError {
-  constructor(lane: number, jobId: string) {
-    super(
-      'JOB_UNREADABLE',
-      `failed job ${jobId} of lane ${lane} cannot be read (its data is not valid JSON): its commit cannot be re-driven; remove the job from Redis to re-drive past it`,
-      { retriable: false },
-    );
-  }
-}
-
-/**
  * A re-drive stopped part-way (Redis away, refusing writes): `partial` counts what it had done,
  * which stays done (each moved commit is back in its lane), so that the caller can report and
  * audit it. Running the same re-drive again moves the rest.
  */
 export class RedriveInterruptedError extends CommitlogError {
-  readonly partial: { redriven: number; skipped: number };
+  readonly partial: RedriveResult;
 
-  constructor(partial: { redriven: number; skipped: number }, cause: unknown) {
+  constructor(partial: RedriveResult, cause: unknown) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     super(
       'REDRIVE_INTERRUPTED',

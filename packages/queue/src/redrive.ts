@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { CommitJobData } from './commit-job.ts';
 import { failedEntries, failedEntry, reasonOf, type FailedEntry } from './failed-deliveries.ts';
 import { luaScript } from './lua-script.ts';
-import { RedriveInterruptedError, UnreadableJobError } from './queue-errors.ts';
+import { RedriveInterruptedError } from './queue-errors.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -27,7 +27,16 @@ export interface RedriveResult {
    * they failed again since they matched.
    */
   skipped: number;
+  /**
+   * Present when matching deliveries were left failed because their jobs hold no commit (data
+   * that is not JSON, a hand edit of Redis): how many, and the ids of the first
+   * `UNREADABLE_IDS_KEPT`, for an operator to repair or remove them. The rest are re-driven.
+   */
+  unreadable?: { count: number; ids: string[] };
 }
+
+/** How many ids of unreadable jobs a re-drive keeps for its report. */
+export const UNREADABLE_IDS_KEPT = 10;
 
 /**
  * Gives a failed job its re-driven data and clears its retry progress and BullMQ's count of its
@@ -130,42 +139,53 @@ export async function redrive(
           (a, b) => a.timestamp - b.timestamp || a.finishedOn - b.finishedOn,
         );
         for (const match of inOrder) {
-          const moved = await redriveOne(connection, queue, lane, match, filter, redrivenAt);
+          const moved = await redriveOne(connection, queue, match, filter, redrivenAt);
           if (filter.bucket !== undefined && moved !== 'skipped') {
             reading.checked++;
             if (reading.checked % REDRIVE_PROGRESS_EVERY === 0) onReading?.({ ...reading });
           }
           if (moved === 'skipped') result.skipped++;
+          if (moved === 'unreadable') {
+            const unreadable = (result.unreadable ??= { count: 0, ids: [] });
+            unreadable.count++;
+            if (unreadable.ids.length < UNREADABLE_IDS_KEPT) unreadable.ids.push(match.id);
+          }
           if (moved !== 'redriven') continue;
           result.redriven++;
-          if (result.redriven % REDRIVE_PROGRESS_EVERY === 0) onProgress?.({ ...result });
+          if (result.redriven % REDRIVE_PROGRESS_EVERY === 0) onProgress?.(copyOf(result));
         }
       });
     }
   } catch (error) {
-    throw new RedriveInterruptedError(result, error);
+    throw new RedriveInterruptedError(copyOf(result), error);
   }
   return result;
+}
+
+/** A result that the re-drive's later counting does not change. */
+function copyOf(result: RedriveResult): RedriveResult {
+  const { unreadable } = result;
+  return unreadable
+    ? { ...result, unreadable: { ...unreadable, ids: [...unreadable.ids] } }
+    : { ...result };
 }
 
 /**
  * Moves one failed job back to its lane: `skipped` when another process moved or removed it
  * first, or when it has failed again since it matched; `unmatched` when its bucket is not the
- * filter's.
+ * filter's; `unreadable` when it holds no commit (see `TolerantJob`): sent back, it would only
+ * fail again as poison, and a `--bucket` cannot tell whether it matches.
  */
 async function redriveOne(
   connection: RedisConnection,
   queue: Queue<CommitJobData>,
-  lane: number,
   { id, finishedOn }: Pick<FailedEntry, 'id' | 'finishedOn'>,
   filter: RedriveFilter,
   redrivenAt: string,
-): Promise<'redriven' | 'skipped' | 'unmatched'> {
-  const job = await queue.getJob(id).catch((error: unknown) => {
-    // BullMQ parses the data as it reads the job; V8's message would quote a piece of it.
-    throw error instanceof SyntaxError ? new UnreadableJobError(lane, id) : error;
-  });
+): Promise<'redriven' | 'skipped' | 'unmatched' | 'unreadable'> {
+  const job = await queue.getJob(id);
   if (!job) return 'skipped';
+  if ((job.data as Partial<CommitJobData>).commit === undefined) return 'unreadable';
   if (filter.bucket !== undefined && bucketOf(job.data) !== filter.bucket) return 'unmatched';
   try {
     const data = JSON.stringify({ ...job.data, redrivenAt });

@@ -1,7 +1,8 @@
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import type { CommitJobData } from './commit-job.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import type { RedisConnection } from './redis-connection.ts';
+import { TolerantJob } from './tolerant-job.ts';
 
 /**
  * BullMQ's events stream of a lane: every job adds three or four events, which nothing of ours
@@ -9,6 +10,13 @@ import type { RedisConnection } from './redis-connection.ts';
  * queue by default, about 1.5 MB per lane. A short tail is left for debugging.
  */
 const EVENTS_KEPT = 1000;
+
+/** A lane's BullMQ queue, whose jobs are read as `TolerantJob`s: one with broken data breaks no read. */
+class LaneQueueObject extends Queue<CommitJobData> {
+  protected override get Job(): typeof Job {
+    return TolerantJob;
+  }
+}
 
 /**
  * A lane's BullMQ queue on a shared connection, with the options every queue object of a lane
@@ -20,7 +28,7 @@ export function openLaneQueue(
   prefix: string,
   lane: number,
 ): Queue<CommitJobData> {
-  const queue = new Queue<CommitJobData>(laneQueueName(lane), {
+  const queue = new LaneQueueObject(laneQueueName(lane), {
     connection,
     prefix,
     streams: { events: { maxLen: EVENTS_KEPT } },
@@ -43,7 +51,7 @@ export async function withLaneQueue<T>(
   lane: number,
   use: (queue: Queue<CommitJobData>) => Promise<T>,
 ): Promise<T> {
-  const queue = new Queue<CommitJobData>(laneQueueName(lane), {
+  const queue = new LaneQueueObject(laneQueueName(lane), {
     connection,
     prefix,
     streams: { events: { maxLen: EVENTS_KEPT } },

@@ -49,6 +49,21 @@ describe('redrive arguments', () => {
     );
   });
 
+  it('names the failed deliveries it left failed because their jobs hold no commit', () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `c-${i}`);
+    expect(formatRedriveResult({ redriven: 4, skipped: 0, unreadable: { count: 12, ids } })).toBe(
+      `redrive: 4 re-driven, 12 left failed: their jobs hold no commit (data in Redis that is not valid JSON), so they cannot be re-driven: ${ids.join(', ')}, … (the dashboard lists them as (unreadable); repair or remove them in Redis)`,
+    );
+    // Something matched: not a typo'd filter.
+    expect(
+      redriveNotFound(
+        { reason: 'expired' },
+        { redriven: 0, skipped: 0, unreadable: { count: 1, ids: ['c-1'] } },
+        [],
+      ),
+    ).toBeUndefined();
+  });
+
   it('wants a unit and more than zero for --older-than, as configuration durations do', () => {
     expect(refusal(['--older-than', '5'])).toBe(
       'redrive: --older-than: must say its unit, such as 5ms or 5s: a bare number could mean either (got "5")',

@@ -81,7 +81,7 @@ export function redriveNotFound(
   result: RedriveResult,
   reasons: readonly Pick<FailedReasonGroup, 'reason' | 'count'>[],
 ): string | undefined {
-  if (result.redriven + result.skipped > 0) return undefined;
+  if (result.redriven + result.skipped + (result.unreadable?.count ?? 0) > 0) return undefined;
   if (filter.jobId !== undefined) {
     const others = [
       filter.reason === undefined ? [] : [`--reason ${JSON.stringify(filter.reason)}`],
@@ -134,12 +134,19 @@ function notMatched(
 }
 
 /** What `redrive` prints when it is done. */
-export function formatRedriveResult(result: { redriven: number; skipped: number }): string {
+export function formatRedriveResult(result: RedriveResult): string {
   const skipped =
     result.skipped === 0
       ? ''
       : `, ${result.skipped} skipped (moved, removed or failed again meanwhile)`;
-  return `redrive: ${result.redriven} re-driven${skipped}`;
+  const { unreadable } = result;
+  const left =
+    unreadable === undefined
+      ? ''
+      : `, ${unreadable.count} left failed: their jobs hold no commit (data in Redis that is not valid JSON), so they cannot be re-driven: ` +
+        `${unreadable.ids.join(', ')}${unreadable.count > unreadable.ids.length ? ', …' : ''} ` +
+        `(the dashboard lists them as (unreadable); repair or remove them in Redis)`;
+  return `redrive: ${result.redriven} re-driven${skipped}${left}`;
 }
 
 export interface RedriveOptions {
@@ -186,7 +193,7 @@ export async function redrive(options: RedriveOptions): Promise<void> {
     const reasons =
       filter.jobId === undefined &&
       Object.keys(filter).length > 0 &&
-      result.redriven + result.skipped === 0
+      result.redriven + result.skipped + (result.unreadable?.count ?? 0) === 0
         ? await failedByReason(redis, config.queuePrefix, lanes)
         : [];
     const notFound = redriveNotFound(filter, result, reasons);

@@ -164,6 +164,16 @@ export function boardGuard(deps: BoardGuardDeps): Router {
       (outcome) => deps.audit(userOf(res)!.name, 'redrive job', { lane, jobId, ...outcome }),
     );
     if (result === undefined) return;
+    if (result.unreadable) {
+      refuse(
+        req,
+        res,
+        409,
+        'not-redriven',
+        `job ${jobId} holds no commit (its data in Redis is not valid JSON), so it cannot be re-driven: it stays failed; repair or remove it in Redis`,
+      );
+      return;
+    }
     // It failed when asked, and then moved before the re-drive reached it: not a success to show.
     if (result.redriven === 0) {
       refuse(

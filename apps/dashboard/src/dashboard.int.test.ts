@@ -488,6 +488,17 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     const listed = JSON.stringify(await list.json());
     expect(listed).toContain('"id":"bad-1"');
     expect(listed).toContain('not a commit job');
+    const retryOne = await fetch(`${base}/queues/api/queues/${lane1}/bad-1/retry`, {
+      method: 'PUT',
+      headers: { cookie: admin.cookie },
+    });
+    expect(retryOne.status).toBe(409);
+    expect(await retryOne.json()).toMatchObject({
+      error: {
+        code: 'not-redriven',
+        message: expect.stringContaining('bad-1 holds no commit') as unknown,
+      },
+    });
 
     const response = await fetch(`${base}/deliveries/redrive`, {
       method: 'POST',

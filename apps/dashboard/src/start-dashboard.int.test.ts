@@ -3,7 +3,15 @@
 // not pile connections up on the Redis that holds the commits.
 import { createRedisConnection } from '@commitlog/queue';
 import { createLogger, hashPassword, loadDashboardConfig } from '@commitlog/runtime';
-import { freePort, startPrivateRedis, waitFor, type PrivateRedis } from '@commitlog/testkit';
+import {
+  captureLogLines,
+  createTestQueuePrefix,
+  freePort,
+  scryptHashAtCost,
+  startPrivateRedis,
+  waitFor,
+  type PrivateRedis,
+} from '@commitlog/testkit';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +117,39 @@ describe('a dashboard whose Redis refuses it', () => {
     } finally {
       await dashboard.close();
       await redis.cleanup();
+    }
+  });
+});
+
+describe('a dashboard whose users were hashed at an earlier, lower cost', () => {
+  it('starts, signs them in, and names them in a warning at start-up', async () => {
+    const space = createTestQueuePrefix();
+    const capture = captureLogLines();
+    const older = await scryptHashAtCost('a-password-of-some-length', { N: 16_384, r: 8, p: 1 });
+    const config = loadDashboardConfig({
+      REDIS_URL: space.redisUrl,
+      QUEUE_PREFIX: space.prefix,
+      DASHBOARD_PORT: String(await freePort()),
+      DASHBOARD_OPS_PORT: String(await freePort()),
+      DASHBOARD_USERS: `ada:admin:${older},eve:viewer:${await hashPassword('another-long-password')}`,
+    });
+    const dashboard = await startDashboard(
+      config,
+      createLogger({ service: 'dashboard', level: 'info', destination: capture }),
+    );
+    try {
+      expect(capture.lines.filter((l) => l.level === 'warn' && 'users' in l)).toEqual([
+        expect.objectContaining({ users: ['ada'] }),
+      ]);
+      const login = await fetch(`http://127.0.0.1:${dashboard.port}/login`, {
+        method: 'POST',
+        body: new URLSearchParams({ username: 'ada', password: 'a-password-of-some-length' }),
+        redirect: 'manual',
+      });
+      expect(login.status).toBe(303);
+    } finally {
+      await dashboard.close();
+      await space.cleanup();
     }
   });
 });

@@ -13,6 +13,7 @@ import {
   listenOn,
   redisErrorLogger,
   startOpsServer,
+  usersBelowHashCost,
   verifyPassword,
   withTimeout,
   type DashboardConfig,
@@ -60,6 +61,13 @@ export async function startDashboard(
     onError: redisErrorLogger(logger, 'Redis connection error'),
   });
   const queues = openBoardQueues(connection, config.queuePrefix, config.lanes);
+  const cheaplyHashed = usersBelowHashCost(config.users);
+  if (cheaplyHashed.length > 0) {
+    logger.warn(
+      { users: cheaplyHashed },
+      'dashboard users whose password hashes cost less than `commitlog dashboard hash-password` makes now: hash their passwords again',
+    );
+  }
   if (config.sessionSecret === undefined) {
     logger.warn(
       'DASHBOARD_SESSION_SECRET is not set: sessions end when this process stops and are not shared with other replicas',

@@ -1,8 +1,10 @@
+import { scryptHashAtCost } from '@commitlog/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   dashboardUsers,
   hashPassword,
   unmatchableHash,
+  usersBelowHashCost,
   verifyPassword,
   WeakPasswordError,
 } from './dashboard-users.ts';
@@ -10,7 +12,7 @@ import {
 describe('hashPassword and verifyPassword', () => {
   it('verifies the password it hashed, and no other', async () => {
     const hash = await hashPassword('correct horse battery');
-    expect(hash).toMatch(/^scrypt:16384:8:1:[\w-]{22}:[\w-]{43}$/);
+    expect(hash).toMatch(/^scrypt:16384:8:5:[\w-]{22}:[\w-]{43}$/);
     expect(hash).not.toContain('correct');
     expect(await verifyPassword('correct horse battery', hash)).toBe(true);
     expect(await verifyPassword('correct horse batterY', hash)).toBe(false);
@@ -61,10 +63,19 @@ describe('costs a sign-in cannot afford', () => {
 
   it("checks unknown names at the costliest user's cost", async () => {
     const hash = await hashPassword('correct horse battery');
-    const costly = hash.replace(':16384:8:1:', ':131072:8:1:');
+    const costly = hash.replace(':16384:8:5:', ':131072:8:1:');
     expect(unmatchableHash([hash, costly])).toMatch(/^scrypt:131072:8:1:/);
-    expect(unmatchableHash([])).toMatch(/^scrypt:16384:8:1:/);
+    expect(unmatchableHash([])).toMatch(/^scrypt:16384:8:5:/);
     expect(await verifyPassword('', unmatchableHash([hash]))).toBe(false);
+  });
+
+  it('still verifies a hash of the earlier, lower cost, and names its user', async () => {
+    const hash = await hashPassword('correct horse battery');
+    // What `hash-password` printed before the cost was raised: N=2^14, r=8, p=1.
+    const older = await scryptHashAtCost('correct horse battery', { N: 16_384, r: 8, p: 1 });
+    expect(await verifyPassword('correct horse battery', older)).toBe(true);
+    const users = dashboardUsers(`ada:admin:${older},eve:viewer:${hash}`);
+    expect(users.ok && usersBelowHashCost(users.value)).toEqual(['ada']);
   });
 });
 

@@ -21,6 +21,7 @@ export {
 export {
   hashPassword,
   unmatchableHash,
+  usersBelowHashCost,
   MIN_PASSWORD_LENGTH,
   verifyPassword,
   WeakPasswordError,

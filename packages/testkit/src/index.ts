@@ -41,3 +41,4 @@ export {
   type SystemOptions,
 } from './commitlog-system.ts';
 export { captureLogLines, type LogCapture } from './log-capture.ts';
+export { scryptHashAtCost } from './scrypt-hash.ts';

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CommitTooLargeError } from './commit-size.ts';
 import { CommitlogError } from './errors.ts';
-import { failureReason, isPermanentFailure, PERMANENT_FAILURE_REASONS } from './failure-reason.ts';
+import {
+  failureReason,
+  isPermanentCode,
+  isPermanentFailure,
+  PERMANENT_FAILURE_REASONS,
+} from './failure-reason.ts';
 import { ExpiredError } from './retry-policy.ts';
 import { ForbiddenTopicError } from './topic-routing.ts';
 import { ValidationError } from './validation-error.ts';
@@ -22,9 +27,24 @@ describe('failureReason', () => {
   it('names other errors of ours by their code, and anything else "error"', () => {
     expect(failureReason(new ValidationError('x'))).toBe('invalid-commit');
     expect(failureReason(kafka('NOT_ENOUGH_REPLICAS', true))).toBe('not-enough-replicas');
+    expect(failureReason(kafka('CLUSTER_AUTHORIZATION_FAILED', false))).toBe(
+      'cluster-authorization-failed',
+    );
     expect(failureReason(new Error('boom'))).toBe('error');
     expect(failureReason('boom')).toBe('error');
     expect(failureReason(undefined)).toBe('error');
+  });
+});
+
+describe('isPermanentFailure', () => {
+  it("holds the lanes for a login refused every write, whatever kafkajs's flag says", () => {
+    // As the producers report it: retriable unless its code is a permanent one.
+    const refused = kafka(
+      'CLUSTER_AUTHORIZATION_FAILED',
+      !isPermanentCode('CLUSTER_AUTHORIZATION_FAILED'),
+    );
+    expect(isPermanentFailure(refused)).toBe(false);
+    expect(isPermanentCode('TOPIC_AUTHORIZATION_FAILED')).toBe(true);
   });
 });
 

@@ -4,7 +4,10 @@ import { ExpiredError } from './retry-policy.ts';
 /**
  * Kafka error types (and our own codes) that no retry can fix, with the reason operators see for
  * each. Several Kafka codes share a reason: an operator fixes "too large" the same way whichever
- * limit was hit.
+ * limit was hit. Not CLUSTER_AUTHORIZATION_FAILED: it refuses the worker's login every write, to
+ * every topic, so failing each commit for good would fail them all, to be re-driven by hand once
+ * the ACL is fixed (and named as a topic's fault). It holds the lanes instead, retried until
+ * `COMMIT_TTL`, and they go on by themselves once the ACL is granted.
  */
 const PERMANENT_REASONS: Readonly<Record<string, string>> = {
   MESSAGE_TOO_LARGE: 'too-large',
@@ -12,7 +15,6 @@ const PERMANENT_REASONS: Readonly<Record<string, string>> = {
   COMMIT_TOO_LARGE: 'too-large',
   INVALID_TOPIC_EXCEPTION: 'forbidden-topic',
   TOPIC_AUTHORIZATION_FAILED: 'forbidden-topic',
-  CLUSTER_AUTHORIZATION_FAILED: 'forbidden-topic',
   FORBIDDEN_TOPIC: 'forbidden-topic',
   INVALID_RECORD: 'invalid-record',
   UNSUPPORTED_FOR_MESSAGE_FORMAT: 'invalid-record',

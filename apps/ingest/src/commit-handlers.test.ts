@@ -1,4 +1,11 @@
-import { commitId, laneOf, parseCommit, signRequest, singleCommitBodyLimit } from '@commitlog/core';
+import {
+  CommitlogError,
+  commitId,
+  laneOf,
+  parseCommit,
+  signRequest,
+  singleCommitBodyLimit,
+} from '@commitlog/core';
 import {
   BacklogFullError,
   QueueUnavailableError,
@@ -471,6 +478,16 @@ describe('POST /v1/commits/batch', () => {
       "1 of 4 commits could not be stored (the queue cannot store commits now (ECONNREFUSED); the ingest's log has the detail, under this answer's X-Request-Id); nothing in this answer is accepted: retry the whole batch (the 3 stored now will answer as duplicates)",
     );
     expect(JSON.stringify(response.body)).not.toContain('10.0.0.7');
+    // commitlog's own reasons are written for whoever runs the hook, and given whole.
+    const unsafe = new CommitlogError('UNSAFE_REDIS', 'maxmemory-policy is allkeys-lru', {
+      retriable: false,
+    });
+    const told = await handlers(fakeEnqueuer(() => new QueueUnavailableError(unsafe))).postCommit(
+      request(json(wireCommit())),
+    );
+    expect(expectError(told, 503, 'QUEUE_UNAVAILABLE').message).toBe(
+      'the queue cannot store commits now: maxmemory-policy is allkeys-lru',
+    );
     expect(response.logMessage).toContain(
       '(the queue cannot store commits now: connect ECONNREFUSED 10.0.0.7:6379)',
     );

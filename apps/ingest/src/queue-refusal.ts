@@ -1,3 +1,4 @@
+import { CommitlogError } from '@commitlog/core';
 import { BacklogFullError, QueueUnavailableError } from '@commitlog/queue';
 import { errorResponse, type HttpResponse } from './http-response.ts';
 
@@ -12,12 +13,16 @@ export function isQueueRefusal(error: unknown): error is QueueUnavailableError |
 }
 
 /**
- * What a client is told of a refusal: a full lane's message (ours, counts only), or of Redis's
- * failure its code alone (`OOM`, `ECONNREFUSED`…), since Redis's own text names its addresses and
- * users. The log line of the request has the whole message (`logMessage`).
+ * What a client is told of a refusal: a full lane's message, and commitlog's own reasons (an
+ * unsafe Redis's settings, LANES that disagree, replicas behind), which are written for whoever
+ * runs the hook; of any other failure (Redis's error replies, the sockets') its code alone (`OOM`,
+ * `NOPERM`, `ECONNREFUSED`…), since that text names Redis's addresses and users. The request's
+ * log line has the whole message (`logMessage`).
  */
 function toldToClient(refusal: QueueUnavailableError | BacklogFullError): string {
-  if (refusal instanceof BacklogFullError) return refusal.message;
+  if (refusal instanceof BacklogFullError || refusal.cause instanceof CommitlogError) {
+    return refusal.message;
+  }
   return `the queue cannot store commits now (${refusal.reason}); the ingest's log has the detail, under this answer's X-Request-Id`;
 }
 

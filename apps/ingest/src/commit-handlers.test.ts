@@ -9,6 +9,7 @@ import {
 import {
   BacklogFullError,
   QueueUnavailableError,
+  ReplicasBehindError,
   type CommitJobData,
   type EnqueueResult,
 } from '@commitlog/queue';
@@ -488,6 +489,15 @@ describe('POST /v1/commits/batch', () => {
     expect(expectError(told, 503, 'QUEUE_UNAVAILABLE').message).toBe(
       'the queue cannot store commits now: maxmemory-policy is allkeys-lru',
     );
+    // As they may be told: a Redis node's address is for the log only.
+    const behind = new ReplicasBehindError('10.0.0.8:6379', 0, { count: 1, timeoutMs: 1000 });
+    const waited = await handlers(fakeEnqueuer(() => new QueueUnavailableError(behind))).postCommit(
+      request(json(wireCommit())),
+    );
+    expect(expectError(waited, 503, 'QUEUE_UNAVAILABLE').message).toBe(
+      'the queue cannot store commits now: 0 of the 1 replicas that REDIS_WAIT_REPLICAS asks for acknowledged the store within 1000 ms',
+    );
+    expect(waited.logMessage).toContain('replicas of 10.0.0.8:6379');
     expect(response.logMessage).toContain(
       '(the queue cannot store commits now: connect ECONNREFUSED 10.0.0.7:6379)',
     );

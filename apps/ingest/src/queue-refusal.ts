@@ -13,15 +13,17 @@ export function isQueueRefusal(error: unknown): error is QueueUnavailableError |
 }
 
 /**
- * What a client is told of a refusal: a full lane's message, and commitlog's own reasons (an
- * unsafe Redis's settings, LANES that disagree, replicas behind), which are written for whoever
- * runs the hook; of any other failure (Redis's error replies, the sockets') its code alone (`OOM`,
- * `NOPERM`, `ECONNREFUSED`…), since that text names Redis's addresses and users. The request's
- * log line has the whole message (`logMessage`).
+ * What a client is told of a refusal: a full lane's message; commitlog's own reasons (an unsafe
+ * Redis's settings, LANES that disagree, replicas behind), which are written for whoever runs
+ * the hook, as they may be told (`clientMessage`: without a Redis node's address); of any other
+ * failure (Redis's error replies, the sockets') its code alone (`OOM`, `NOPERM`,
+ * `ECONNREFUSED`…), since that text names Redis's addresses and users. The request's log line
+ * has the whole message (`logMessage`).
  */
 function toldToClient(refusal: QueueUnavailableError | BacklogFullError): string {
-  if (refusal instanceof BacklogFullError || refusal.cause instanceof CommitlogError) {
-    return refusal.message;
+  if (refusal instanceof BacklogFullError) return refusal.message;
+  if (refusal.cause instanceof CommitlogError) {
+    return `the queue cannot store commits now: ${refusal.cause.clientMessage}`;
   }
   return `the queue cannot store commits now (${refusal.reason}); the ingest's log has the detail, under this answer's X-Request-Id`;
 }

@@ -85,6 +85,17 @@ describe('watchRedisMemory', () => {
     w.set({ usedBytes: MAX, maxBytes: MAX, node: '10.0.0.7:6379' });
     await w.memory.check();
     expect(() => w.memory.checkRoom()).toThrow(/^Redis node 10\.0\.0\.7:6379 uses 100% /);
+    // A client is told without the address (see queue-refusal.ts).
+    let refusal: unknown;
+    try {
+      w.memory.checkRoom();
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(RedisNearlyFullError);
+    const told = (refusal as RedisNearlyFullError).clientMessage;
+    expect(told).toMatch(/^A Redis node uses 100% /);
+    expect(told).not.toContain('10.0.0.7');
     w.memory.stop();
   });
 

@@ -22,12 +22,16 @@ export const MEMORY_READ_EVERY_MS = 500;
 export class RedisNearlyFullError extends CommitlogError {
   constructor(memory: RedisMemory) {
     const percent = Math.floor((memory.usedBytes / memory.maxBytes) * 100);
-    const where = memory.node === undefined ? 'Redis' : `Redis node ${memory.node}`;
+    const full = (where: string) =>
+      `${where} uses ${percent}% of its maxmemory (${memory.usedBytes} of ${memory.maxBytes} bytes): ` +
+      `past ${INGEST_SHARE_OF_MAXMEMORY * 100}% the ingest stores no more commits, and leaves the rest to the workers delivering those it holds`;
     super(
       'REDIS_NEARLY_FULL',
-      `${where} uses ${percent}% of its maxmemory (${memory.usedBytes} of ${memory.maxBytes} bytes): ` +
-        `past ${INGEST_SHARE_OF_MAXMEMORY * 100}% the ingest stores no more commits, and leaves the rest to the workers delivering those it holds`,
-      { retriable: true },
+      full(memory.node === undefined ? 'Redis' : `Redis node ${memory.node}`),
+      {
+        retriable: true,
+        clientMessage: full(memory.node === undefined ? 'Redis' : 'A Redis node'),
+      },
     );
   }
 }

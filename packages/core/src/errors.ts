@@ -10,12 +10,23 @@ export class CommitlogError extends Error {
   readonly code: string;
   /** Whether a later attempt of the same operation may succeed. */
   readonly retriable: boolean;
+  /**
+   * What an API client may be told: the message without the addresses of commitlog's own
+   * infrastructure (a Redis node's host and port), which only the log gets. The message itself
+   * when it names none.
+   */
+  readonly clientMessage: string;
 
-  constructor(code: string, message: string, options: { retriable: boolean; cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    options: { retriable: boolean; cause?: unknown; clientMessage?: string },
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.retriable = options.retriable;
+    this.clientMessage = options.clientMessage ?? message;
   }
 }
 

@@ -13,6 +13,11 @@ export interface RedisSafety {
   safe: boolean;
   /** Why it is unsafe; empty when safe. */
   problems: string[];
+  /**
+   * On a cluster, where `problems` name the node of each: each problem once, without its node,
+   * for a client's answer (which names no address). Absent for a single Redis.
+   */
+  unnamedProblems?: string[];
   /** Risks an operator should know about but that do not stop the service (no AOF, say). */
   warnings: string[];
   maxmemoryPolicy: string | undefined;
@@ -113,6 +118,7 @@ export async function checkRedisSafety(client: RedisConnection): Promise<RedisSa
   return {
     safe: safeties.every((r) => r.safe),
     problems: readings.flatMap((r) => named(r.node, r.safety.problems)),
+    unnamedProblems: [...new Set(safeties.flatMap((r) => r.problems))],
     warnings: readings.flatMap((r) => named(r.node, r.safety.warnings)),
     maxmemoryPolicy: safeties.every((r) => r.maxmemoryPolicy === first?.maxmemoryPolicy)
       ? first?.maxmemoryPolicy
@@ -130,12 +136,13 @@ export async function checkRedisSafety(client: RedisConnection): Promise<RedisSa
 export class UnsafeRedisError extends CommitlogError {
   readonly problems: readonly string[];
 
-  constructor(safety: Pick<RedisSafety, 'problems'>) {
-    super(
-      'UNSAFE_REDIS',
-      `refusing to use this Redis, it may lose accepted commits: ${safety.problems.join('; ')}`,
-      { retriable: false },
-    );
+  constructor(safety: Pick<RedisSafety, 'problems' | 'unnamedProblems'>) {
+    const refusing = (problems: readonly string[]) =>
+      `refusing to use this Redis, it may lose accepted commits: ${problems.join('; ')}`;
+    super('UNSAFE_REDIS', refusing(safety.problems), {
+      retriable: false,
+      clientMessage: refusing(safety.unnamedProblems ?? safety.problems),
+    });
     this.problems = safety.problems;
   }
 }

@@ -20,11 +20,12 @@ export interface ReplicaWait {
  */
 export class ReplicasBehindError extends CommitlogError {
   constructor(node: string, acknowledged: number, wait: ReplicaWait) {
-    super(
-      'REPLICAS_BEHIND',
-      `${acknowledged} of the ${wait.count} replicas of ${node} that REDIS_WAIT_REPLICAS asks for acknowledged the store within ${wait.timeoutMs} ms`,
-      { retriable: true },
-    );
+    const behind = (of: string) =>
+      `${acknowledged} of the ${wait.count} replicas${of} that REDIS_WAIT_REPLICAS asks for acknowledged the store within ${wait.timeoutMs} ms`;
+    super('REPLICAS_BEHIND', behind(` of ${node}`), {
+      retriable: true,
+      clientMessage: behind(''),
+    });
   }
 }
 

@@ -76,6 +76,8 @@ describe('costs a sign-in cannot afford', () => {
     expect(await verifyPassword('correct horse battery', older)).toBe(true);
     const users = dashboardUsers(`ada:admin:${older},eve:viewer:${hash}`);
     expect(users.ok && usersBelowHashCost(users.value)).toEqual(['ada']);
+    // With only older hashes, an unknown name costs what a known one does, not more.
+    expect(unmatchableHash([older])).toMatch(/^scrypt:16384:8:1:/);
   });
 });
 

@@ -151,9 +151,11 @@ export const dashboardUsers: Parser<DashboardUser[]> = (value) => {
 export { USERS_RULE as DASHBOARD_USERS_RULE };
 
 /**
- * A hash no password matches, of the highest cost among `hashes` (the default cost when none is
- * readable): checked for an unknown user name, so that an answer takes as long as for the
- * costliest known user and its timing does not tell which names exist.
+ * A hash no password matches, of the highest cost among `hashes` (the cost of new hashes when
+ * none is readable): checked for an unknown user name, so that an answer takes as long as for
+ * the costliest known user and its timing does not tell which names exist. Not at least the
+ * cost of new hashes: while every user still has an older, cheaper hash, an unknown name would
+ * take longer than every known one, and tell them apart.
  */
 export function unmatchableHash(hashes: readonly string[]): string {
   const costs = hashes.flatMap((hash) => {
@@ -162,7 +164,7 @@ export function unmatchableHash(hashes: readonly string[]): string {
   });
   const cost = costs.reduce<{ N: number; r: number; p: number }>(
     (most, c) => (c.N * c.r * c.p > most.N * most.r * most.p ? c : most),
-    COST,
+    costs[0] ?? COST,
   );
   return `scrypt:${cost.N}:${cost.r}:${cost.p}:${'A'.repeat(22)}:${'A'.repeat(43)}`;
 }

@@ -1,4 +1,5 @@
 import kafkajs from 'kafkajs';
+import { isPermanentFailure } from '@commitlog/core';
 import { describe, expect, it } from 'vitest';
 import { KafkaProduceError, toKafkaProduceError } from './kafka-errors.ts';
 
@@ -71,5 +72,11 @@ describe('toKafkaProduceError, on the errors kafkajs really throws', () => {
     expect(toKafkaProduceError(protocolError('INVALID_TOPIC_EXCEPTION', false)).retriable).toBe(
       false,
     );
+  });
+
+  it('holds the lanes for a login refused every write, though kafkajs calls it not retriable', () => {
+    const refused = toKafkaProduceError(protocolError('CLUSTER_AUTHORIZATION_FAILED', false));
+    expect(refused).toMatchObject({ code: 'CLUSTER_AUTHORIZATION_FAILED', retriable: true });
+    expect(isPermanentFailure(refused)).toBe(false);
   });
 });

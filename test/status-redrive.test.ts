@@ -100,6 +100,29 @@ describe('status and redrive', () => {
     expect(after.stdout).toContain('lanes 8  waiting 1');
   });
 
+  it('leaves a failed delivery whose job holds no commit failed, names it, and exits 1', async () => {
+    const worker = await system.startWorker();
+    const response = await system.post(putCommit({ bucket: uniqueName('cut'), key: 'k' }));
+    expect(response.status).toBe(202);
+    const { id, lane } = response.body as { id: string; lane: number };
+    const jobKey = `${system.prefix}:${laneQueueName(lane)}:${id}`;
+    await waitFor(() => redis.hget(jobKey, 'failedReason'), {
+      timeoutMs: 30_000,
+      description: 'the commit to expire',
+    });
+    await worker.stop();
+    // A hand edit of Redis cut its data short.
+    await redis.hset(jobKey, 'data', '{"id":"cut-sh');
+
+    const left = await commitlog(env, 'redrive', '--job', id);
+    expect(left.status).toBe(1);
+    expect(left.stdout).toBe('');
+    expect(left.stderr).toBe(
+      `commitlog: redrive: 0 re-driven, 1 left failed: their jobs hold no commit (their data in Redis is not valid JSON, or not a commit job's), so they cannot be re-driven: ${id} (the dashboard lists them as (unreadable); repair or remove them in Redis)\n`,
+    );
+    expect(await redis.zscore(`${system.prefix}:${laneQueueName(lane)}:failed`, id)).not.toBeNull();
+  });
+
   it('ends with one readable line when Redis cannot be reached, or a flag is wrong', async () => {
     const nowhere = `redis://127.0.0.1:${await freePort()}`;
     const down = await commitlog({ ...env, REDIS_URL: nowhere }, 'status');

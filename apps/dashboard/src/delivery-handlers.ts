@@ -100,7 +100,8 @@ function unreadableLeft(count: number): string {
   const one = count === 1;
   return (
     `${count} ${one ? 'was' : 'were'} left failed: ${one ? 'its job holds' : 'their jobs hold'} ` +
-    'no commit (data in Redis that is not valid JSON), listed below as (unreadable); repair or ' +
+    "no commit (data in Redis that is not valid JSON, or not a commit job's), listed below as " +
+    '(unreadable); repair or ' +
     `remove ${one ? 'it' : 'them'} in Redis.`
   );
 }

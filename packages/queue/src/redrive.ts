@@ -29,8 +29,9 @@ export interface RedriveResult {
   skipped: number;
   /**
    * Present when matching deliveries were left failed because their jobs hold no commit (data
-   * that is not JSON, a hand edit of Redis): how many, and the ids of the first
-   * `UNREADABLE_IDS_KEPT`, for an operator to repair or remove them. The rest are re-driven.
+   * that is not JSON, or not a commit job's: a hand edit of Redis): how many, and the ids of the
+   * first `UNREADABLE_IDS_KEPT`, for an operator to repair or remove them. The rest are
+   * re-driven. Never with a `bucket` filter, which such a job does not match.
    */
   unreadable?: { count: number; ids: string[] };
 }
@@ -173,8 +174,8 @@ function copyOf(result: RedriveResult): RedriveResult {
 /**
  * Moves one failed job back to its lane: `skipped` when another process moved or removed it
  * first, or when it has failed again since it matched; `unmatched` when its bucket is not the
- * filter's; `unreadable` when it holds no commit (see `TolerantJob`): sent back, it would only
- * fail again as poison, and a `--bucket` cannot tell whether it matches.
+ * filter's (a job that holds no commit matches no bucket); `unreadable` when it holds no commit
+ * (see `TolerantJob`): sent back, it would only fail again as poison.
  */
 async function redriveOne(
   connection: RedisConnection,
@@ -185,7 +186,10 @@ async function redriveOne(
 ): Promise<'redriven' | 'skipped' | 'unmatched' | 'unreadable'> {
   const job = await queue.getJob(id);
   if (!job) return 'skipped';
-  if ((job.data as Partial<CommitJobData>).commit === undefined) return 'unreadable';
+  if ((job.data as Partial<CommitJobData>).commit === undefined) {
+    // Of no bucket: a `--bucket` does not take it, whatever the bucket typed.
+    return filter.bucket === undefined ? 'unreadable' : 'unmatched';
+  }
   if (filter.bucket !== undefined && bucketOf(job.data) !== filter.bucket) return 'unmatched';
   try {
     const data = JSON.stringify({ ...job.data, redrivenAt });

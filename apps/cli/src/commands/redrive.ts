@@ -143,7 +143,7 @@ export function formatRedriveResult(result: RedriveResult): string {
   const left =
     unreadable === undefined
       ? ''
-      : `, ${unreadable.count} left failed: their jobs hold no commit (data in Redis that is not valid JSON), so they cannot be re-driven: ` +
+      : `, ${unreadable.count} left failed: their jobs hold no commit (their data in Redis is not valid JSON, or not a commit job's), so they cannot be re-driven: ` +
         `${unreadable.ids.join(', ')}${unreadable.count > unreadable.ids.length ? ', …' : ''} ` +
         `(the dashboard lists them as (unreadable); repair or remove them in Redis)`;
   return `redrive: ${result.redriven} re-driven${skipped}${left}`;
@@ -198,6 +198,8 @@ export async function redrive(options: RedriveOptions): Promise<void> {
         : [];
     const notFound = redriveNotFound(filter, result, reasons);
     if (notFound !== undefined) throw new CliError('NOT_FOUND', notFound);
+    // Done, but not all of it: a script must not take it for a re-drive of everything it asked.
+    if (result.unreadable) throw new CliError('LEFT_FAILED', formatRedriveResult(result));
     options.out(formatRedriveResult(result));
   } finally {
     redis.disconnect();

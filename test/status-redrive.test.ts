@@ -111,6 +111,14 @@ describe('status and redrive', () => {
       description: 'the commit to expire',
     });
     await worker.stop();
+    // Whole, it holds a commit: discarding it would lose one.
+    const refused = await commitlog(env, 'discard', '--job', id);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^commitlog: discard: job ${id} of lane ${lane} holds a commit: .*redrive --job ${id}\\)\n$`,
+      ),
+    );
     // A hand edit of Redis cut its data short.
     await redis.hset(jobKey, 'data', '{"id":"cut-sh');
 
@@ -118,9 +126,21 @@ describe('status and redrive', () => {
     expect(left.status).toBe(1);
     expect(left.stdout).toBe('');
     expect(left.stderr).toBe(
-      `commitlog: redrive: 0 re-driven, 1 left failed: their jobs hold no commit (their data in Redis is not valid JSON, or not a commit job's), so they cannot be re-driven: ${id} (the dashboard lists them as (unreadable); repair or remove them in Redis)\n`,
+      `commitlog: redrive: 0 re-driven, 1 left failed: their jobs hold no commit (their data in Redis is not valid JSON, or not a commit job's), so they cannot be re-driven: ${id} (the dashboard lists them as (unreadable); discard each with commitlog discard --job ID)\n`,
     );
     expect(await redis.zscore(`${system.prefix}:${laneQueueName(lane)}:failed`, id)).not.toBeNull();
+
+    // What the line says to do: it goes, and nothing of a commit with it.
+    const discarded = await commitlog(env, 'discard', '--job', id);
+    expect(discarded.stderr).toBe('');
+    expect(discarded.stdout).toBe(
+      `discard: removed failed job ${id} of lane ${lane} (it held no commit)\n`,
+    );
+    expect(discarded.status).toBe(0);
+    expect(await redis.exists(jobKey)).toBe(0);
+    const again = await commitlog(env, 'discard', '--job', id);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toBe(`commitlog: discard: no lane holds a job with the id ${id}\n`);
   });
 
   it('ends with one readable line when Redis cannot be reached, or a flag is wrong', async () => {

@@ -9,6 +9,7 @@ import { hashPasswordCommand } from './commands/hash-password.ts';
 import { lanes } from './commands/lanes.ts';
 import { post } from './commands/post.ts';
 import { redrive } from './commands/redrive.ts';
+import { discard } from './commands/discard.ts';
 import { requeue } from './commands/requeue.ts';
 import { status } from './commands/status.ts';
 import { up } from './commands/up.ts';
@@ -84,6 +85,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         return 0;
       case 'redrive':
         await redrive({ args: rest, env, out, err: stderrLine });
+        return 0;
+      case 'discard':
+        await discard({ args: rest, env, out });
         return 0;
       case undefined:
       case 'help':

@@ -19,6 +19,8 @@ commands:
               (as JSON, '{"bucket": "b", "key": {"base64": "..."}}', for bytes that are not UTF-8)
   redrive [--reason R] [--bucket B] [--older-than 1h] [--job ID] | --all
               move the matching failed deliveries back into their lanes (at the end)
+  discard --job ID
+              remove a failed delivery whose job holds no commit (one redrive left failed)
   help        show this text
 
 Run \`commitlog <command> --help\` for one command's usage.`;
@@ -59,6 +61,10 @@ const COMMAND_USAGE = new Map<string, string>([
   [
     'redrive',
     'usage: commitlog redrive [--reason R] [--bucket B] [--older-than 1h] [--job ID] | --all',
+  ],
+  [
+    'discard',
+    'usage: commitlog discard --job ID (remove a failed delivery whose job holds no commit, which redrive leaves failed and names; one that holds a commit is refused)',
   ],
 ]);
 

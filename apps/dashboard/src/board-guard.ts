@@ -170,7 +170,7 @@ export function boardGuard(deps: BoardGuardDeps): Router {
         res,
         409,
         'not-redriven',
-        `job ${jobId} holds no commit (its data in Redis is not valid JSON, or not a commit job's), so it cannot be re-driven: it stays failed; repair or remove it in Redis`,
+        `job ${jobId} holds no commit (its data in Redis is not valid JSON, or not a commit job's), so it cannot be re-driven: it stays failed; discard it with commitlog discard --job ${jobId}`,
       );
       return;
     }

@@ -101,8 +101,7 @@ function unreadableLeft(count: number): string {
   return (
     `${count} ${one ? 'was' : 'were'} left failed: ${one ? 'its job holds' : 'their jobs hold'} ` +
     "no commit (data in Redis that is not valid JSON, or not a commit job's), listed below as " +
-    '(unreadable); repair or ' +
-    `remove ${one ? 'it' : 'them'} in Redis.`
+    `(unreadable); discard ${one ? 'it' : 'each'} with \`commitlog discard --job ID\`.`
   );
 }
 

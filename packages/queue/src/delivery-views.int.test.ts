@@ -9,6 +9,7 @@ import type { CommitJobData } from './commit-job.ts';
 import { type CommitEnqueuer } from './commit-enqueuer.ts';
 import { recordStall, stallRecords } from './delivery-views.ts';
 import { redrive } from './redrive.ts';
+import { discardUnreadable, DiscardRefusedError } from './discard.ts';
 import { failedByReason } from './failed-deliveries.ts';
 import { RedriveInterruptedError } from './queue-errors.ts';
 import { UNREADABLE_JOB_DATA } from './tolerant-job.ts';
@@ -202,6 +203,39 @@ describe('delivery views on the real Redis', () => {
     expect(failed.map((j) => j.id).sort()).toEqual(['c-0-2', 'c-0-4', 'c-0-6']);
     expect(failed.find((j) => j.id === 'c-0-2')?.data).toEqual(UNREADABLE_JOB_DATA);
     expect(failed.find((j) => j.id === 'c-0-6')?.data).toEqual(UNREADABLE_JOB_DATA);
+  });
+
+  it('discards a failed job that holds no commit, and refuses one that holds a commit or has not failed', async () => {
+    const stop = await workers([7], failing);
+    await enqueuer.enqueue(job(7, 0));
+    await enqueuer.enqueue(job(7, 2));
+    await waitFor(async () => (await failedCount([7])) === 2, { description: '2 failures' });
+    await stop();
+    await enqueuer.enqueue(job(7, 4)); // no worker: it waits
+    await producer.hset(queue(7).toKey('c-7-0'), 'data', '{"id":"c-7-0","com');
+    const lanes = [5, 6, 7];
+
+    const holds = await discardUnreadable(producer, space.prefix, lanes, 'c-7-2').catch(
+      (e: unknown) => e,
+    );
+    expect(holds).toBeInstanceOf(DiscardRefusedError);
+    expect((holds as Error).message).toMatch(
+      /^job c-7-2 of lane 7 holds a commit: .*redrive --job c-7-2\)$/,
+    );
+    const waiting = await discardUnreadable(producer, space.prefix, lanes, 'c-7-4').catch(
+      (e: unknown) => e,
+    );
+    expect((waiting as Error).message).toMatch(/^job c-7-4 of lane 7 is not a failed delivery/);
+    expect(await discardUnreadable(producer, space.prefix, lanes, 'c-7-9')).toBeUndefined();
+    expect(await queue(7).getJobCounts('wait', 'failed')).toEqual({ wait: 1, failed: 2 });
+
+    expect(await discardUnreadable(producer, space.prefix, lanes, 'c-7-0')).toBe(7);
+    expect(await queue(7).getJobCounts('wait', 'failed')).toEqual({ wait: 1, failed: 1 });
+    expect(await producer.exists(queue(7).toKey('c-7-0'))).toBe(0);
+    expect(await redrive(producer, space.prefix, [7], { reason: 'expired' })).toEqual({
+      redriven: 1,
+      skipped: 0,
+    });
   });
 
   it('shows a lane held by a retrying commit, with its attempt and last error', async () => {

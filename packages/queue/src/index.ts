@@ -104,4 +104,5 @@ export {
   type UntilRedisAnswersOptions,
 } from './redis-retry.ts';
 export { redisErrorCode } from './redis-error-code.ts';
+export { discardUnreadable, DiscardRefusedError } from './discard.ts';
 export { parseMemoryInfo, readRedisMemory, type RedisMemory } from './redis-memory.ts';

@@ -30,7 +30,7 @@ export interface RedriveResult {
   /**
    * Present when matching deliveries were left failed because their jobs hold no commit (data
    * that is not JSON, or not a commit job's: a hand edit of Redis): how many, and the ids of the
-   * first `UNREADABLE_IDS_KEPT`, for an operator to repair or remove them. The rest are
+   * first `UNREADABLE_IDS_KEPT`, for an operator to discard them (`discardUnreadable`). The rest are
    * re-driven. Never with a `bucket` filter, which such a job does not match.
    */
   unreadable?: { count: number; ids: string[] };

@@ -52,7 +52,7 @@ describe('redrive arguments', () => {
   it('names the failed deliveries it left failed because their jobs hold no commit', () => {
     const ids = Array.from({ length: 10 }, (_, i) => `c-${i}`);
     expect(formatRedriveResult({ redriven: 4, skipped: 0, unreadable: { count: 12, ids } })).toBe(
-      `redrive: 4 re-driven, 12 left failed: their jobs hold no commit (their data in Redis is not valid JSON, or not a commit job's), so they cannot be re-driven: ${ids.join(', ')}, … (the dashboard lists them as (unreadable); repair or remove them in Redis)`,
+      `redrive: 4 re-driven, 12 left failed: their jobs hold no commit (their data in Redis is not valid JSON, or not a commit job's), so they cannot be re-driven: ${ids.join(', ')}, … (the dashboard lists them as (unreadable); discard each with commitlog discard --job ID)`,
     );
     // Something matched: not a typo'd filter.
     expect(

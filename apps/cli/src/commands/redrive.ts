@@ -1,7 +1,5 @@
 import {
   failedByReason,
-  lanesToCover,
-  readLaneCount,
   redrive as redriveFailed,
   type FailedReasonGroup,
   type RedriveFilter,
@@ -10,6 +8,7 @@ import {
 import { loadCliConfig, parseDurationSetting } from '@commitlog/runtime';
 import { CliError } from '../cli-error.ts';
 import { connectCliRedis } from '../cli-redis.ts';
+import { recordedLanes } from '../recorded-lanes.ts';
 
 const FLAGS = ['--reason', '--bucket', '--older-than', '--job'] as const;
 type Flag = (typeof FLAGS)[number];
@@ -145,7 +144,7 @@ export function formatRedriveResult(result: RedriveResult): string {
       ? ''
       : `, ${unreadable.count} left failed: their jobs hold no commit (their data in Redis is not valid JSON, or not a commit job's), so they cannot be re-driven: ` +
         `${unreadable.ids.join(', ')}${unreadable.count > unreadable.ids.length ? ', …' : ''} ` +
-        `(the dashboard lists them as (unreadable); repair or remove them in Redis)`;
+        `(the dashboard lists them as (unreadable); discard each with commitlog discard --job ID)`;
   return `redrive: ${result.redriven} re-driven${skipped}${left}`;
 }
 
@@ -164,17 +163,7 @@ export async function redrive(options: RedriveOptions): Promise<void> {
   const config = loadCliConfig(options.env);
   const redis = await connectCliRedis(config);
   try {
-    const recorded = await readLaneCount(redis, config.queuePrefix);
-    // Every ingest and worker records LANES under its prefix as it starts: none recorded means
-    // none ever ran here, and "0 re-driven" would hide a mistyped QUEUE_PREFIX or database.
-    if (recorded === undefined) {
-      throw new CliError(
-        'NOT_FOUND',
-        `redrive: no commitlog lanes under QUEUE_PREFIX "${config.queuePrefix}" on this Redis (no ingest or worker ever ran with it): check QUEUE_PREFIX and the database in REDIS_URL`,
-      );
-    }
-    const count = lanesToCover(recorded, config.lanes);
-    const lanes = Array.from({ length: count }, (_, lane) => lane);
+    const lanes = await recordedLanes(redis, config, 'redrive');
     const result = await redriveFailed(
       redis,
       config.queuePrefix,

@@ -1,0 +1,59 @@
+import { discardUnreadable, DiscardRefusedError } from '@commitlog/queue';
+import { loadCliConfig } from '@commitlog/runtime';
+import { CliError } from '../cli-error.ts';
+import { connectCliRedis } from '../cli-redis.ts';
+import { recordedLanes } from '../recorded-lanes.ts';
+
+/** `discard`'s one argument, `--job ID` (or `--job=ID`). */
+export function parseDiscardArgs(args: readonly string[]): string {
+  const [first = '', second] = args;
+  const id =
+    args.length === 1 && first.startsWith('--job=')
+      ? first.slice('--job='.length)
+      : args.length === 2 && first === '--job'
+        ? second
+        : undefined;
+  if (id === undefined || id === '' || id.startsWith('--')) {
+    throw new CliError(
+      'USAGE',
+      'discard: takes --job ID, the id of one failed delivery, and nothing else',
+      2,
+    );
+  }
+  return id;
+}
+
+export interface DiscardOptions {
+  args: readonly string[];
+  /** REDIS_URL, QUEUE_PREFIX and LANES (read with the count recorded in Redis) come from here. */
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+}
+
+/**
+ * `commitlog discard --job ID`: removes a failed delivery whose job holds no commit, which a
+ * re-drive leaves failed and names. One holding a commit is refused (re-drive it): no commit is
+ * lost by this command.
+ */
+export async function discard(options: DiscardOptions): Promise<void> {
+  const jobId = parseDiscardArgs(options.args);
+  const config = loadCliConfig(options.env);
+  const redis = await connectCliRedis(config);
+  try {
+    const lanes = await recordedLanes(redis, config, 'discard');
+    const lane = await discardUnreadable(redis, config.queuePrefix, lanes, jobId).catch(
+      (error: unknown) => {
+        if (error instanceof DiscardRefusedError) {
+          throw new CliError('DISCARD_REFUSED', `discard: ${error.message}`);
+        }
+        throw error;
+      },
+    );
+    if (lane === undefined) {
+      throw new CliError('NOT_FOUND', `discard: no lane holds a job with the id ${jobId}`);
+    }
+    options.out(`discard: removed failed job ${jobId} of lane ${lane} (it held no commit)`);
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -5,6 +5,7 @@ import {
   notReadyOnceStopping,
   readyzResult,
   type Logger,
+  type Readiness,
   type ReadinessProbe,
   type Registry,
 } from '@commitlog/runtime';
@@ -160,7 +161,7 @@ export function createIngestApp(options: IngestAppOptions): Express {
       if (body.ready) logger.info({ checks: body.checks }, 'ready');
       else logger.warn({ checks: body.checks }, 'not ready');
     }
-    send(req, res, { status, body });
+    send(req, res, { status, body: withoutDetails(body) });
   });
   app.get('/metrics', async (req: Request, res: Response) => {
     localsOf(res).route = '/metrics';
@@ -195,6 +196,19 @@ export function createIngestApp(options: IngestAppOptions): Express {
   });
 
   return app;
+}
+
+/**
+ * `/readyz` as the commit port answers it: each check's name and whether it passed, without its
+ * detail. The commit port is open to every Riak node, unauthenticated, and the details name
+ * Redis's nodes and quote Redis's errors; the ops port (`INGEST_OPS_PORT`, for probes and
+ * operators) and the `not ready` log line have them.
+ */
+function withoutDetails(readiness: Readiness): Readiness {
+  const checks = Object.fromEntries(
+    Object.entries(readiness.checks).map(([name, check]) => [name, { ok: check.ok }]),
+  );
+  return { ready: readiness.ready, checks };
 }
 
 /**

@@ -416,9 +416,14 @@ describe('ingest when Redis is away or unsafe', () => {
     const h = await start({ redis });
     await h.queue.redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
 
-    const ready = await httpRequest(`${h.url}/readyz`);
+    // The ops port says why; the commit port, open to every Riak node, only which check failed.
+    const ready = await httpRequest(`http://127.0.0.1:${h.ingest.opsPort}/readyz`);
     expect(ready.status).toBe(503);
     expect(JSON.stringify(ready.json)).toContain('allkeys-lru');
+    const told = await httpRequest(`${h.url}/readyz`);
+    expect(told.status).toBe(503);
+    expect(told.json).toMatchObject({ ready: false, checks: { redisSafety: { ok: false } } });
+    expect(JSON.stringify(told.json)).not.toContain('allkeys-lru');
     const refused = await h.postSigned('/v1/commits', wireCommit());
     expect(refused.status).toBe(503);
     expect(refused.json).toMatchObject({ error: { code: 'QUEUE_UNAVAILABLE' } });

@@ -134,7 +134,7 @@ describe('status and redrive', () => {
     const discarded = await commitlog(env, 'discard', '--job', id);
     expect(discarded.stderr).toBe('');
     expect(discarded.stdout).toBe(
-      `discard: removed failed job ${id} of lane ${lane} (it held no commit)\n`,
+      `discard: removed failed job ${id} of lane ${lane} (it held no commit; its data went with it)\n`,
     );
     expect(discarded.status).toBe(0);
     expect(await redis.exists(jobKey)).toBe(0);

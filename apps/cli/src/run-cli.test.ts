@@ -69,6 +69,7 @@ describe('runCli', () => {
     ['requeue', '-h', 'usage: commitlog requeue FILE ('],
     ['lanes', '--help', 'usage: commitlog lanes [--key TYPE/BUCKET/KEY]'],
     ['redrive', '--help', 'usage: commitlog redrive [--reason R]'],
+    ['discard', '--help', 'usage: commitlog discard --job ID ('],
     ['up', '--help', 'usage: commitlog up ('],
     ['ingest', '-h', 'usage: commitlog ingest ('],
     ['worker', '--help', 'usage: commitlog worker ('],

@@ -9,7 +9,7 @@ import type { CommitJobData } from '@commitlog/queue';
 export function redactJobData(data: CommitJobData): Record<string, unknown> {
   const commit: Commit | undefined = data.commit;
   if (!commit) {
-    return { note: 'not a commit job: its data in Redis is not valid JSON, or holds no commit' };
+    return { note: "not a commit job: its data in Redis is not valid JSON, or not a commit job's" };
   }
   return {
     id: data.id,

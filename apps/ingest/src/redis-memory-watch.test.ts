@@ -94,7 +94,7 @@ describe('watchRedisMemory', () => {
     }
     expect(refusal).toBeInstanceOf(RedisNearlyFullError);
     const told = (refusal as RedisNearlyFullError).clientMessage;
-    expect(told).toMatch(/^A Redis node uses 100% /);
+    expect(told).toMatch(/^a Redis node uses 100% /);
     expect(told).not.toContain('10.0.0.7');
     w.memory.stop();
   });

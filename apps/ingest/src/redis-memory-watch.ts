@@ -30,7 +30,7 @@ export class RedisNearlyFullError extends CommitlogError {
       full(memory.node === undefined ? 'Redis' : `Redis node ${memory.node}`),
       {
         retriable: true,
-        clientMessage: full(memory.node === undefined ? 'Redis' : 'A Redis node'),
+        clientMessage: full(memory.node === undefined ? 'Redis' : 'a Redis node'),
       },
     );
   }

@@ -106,7 +106,9 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     try {
       // A job whose data in Redis does not parse reaches here without any (lane-workers.ts).
       if (commit === undefined) {
-        throw new Error('the job holds no commit: its data in Redis is missing or not valid JSON');
+        throw new Error(
+          "the job holds no commit: its data in Redis is missing, not valid JSON, or not a commit job's",
+        );
       }
       record = toKafkaRecord(
         commit,

@@ -190,7 +190,7 @@ describe('delivery views on the real Redis', () => {
     });
     expect(await queue(0).getJobCounts('wait', 'failed')).toEqual({ wait: 2, failed: 3 });
     expect(await queue(0).getJobState('c-0-2')).toBe('failed');
-    // Left as they were: their data is for an operator to repair or remove.
+    // Left as they were: their data is for an operator to look into, or discard.
     expect(await producer.hget(queue(0).toKey('c-0-2'), 'data')).toBe(
       '{"id":"c-0-2","commit":{"sib',
     );
@@ -226,10 +226,25 @@ describe('delivery views on the real Redis', () => {
       (e: unknown) => e,
     );
     expect((waiting as Error).message).toMatch(/^job c-7-4 of lane 7 is not a failed delivery/);
+    // JSON, with a commit that is no commit at all: a commit field is a commit's, kept.
+    await producer.hset(queue(7).toKey('c-7-2'), 'data', '{"id":"c-7-2","commit":null}');
+    await expect(discardUnreadable(producer, space.prefix, lanes, 'c-7-2')).rejects.toThrow(
+      /holds a commit/,
+    );
+    await producer.hset(queue(7).toKey('c-7-2'), 'data', JSON.stringify(job(7, 2)));
     expect(await discardUnreadable(producer, space.prefix, lanes, 'c-7-9')).toBeUndefined();
     expect(await queue(7).getJobCounts('wait', 'failed')).toEqual({ wait: 1, failed: 2 });
 
+    const lockKey = `${queue(7).toKey('c-7-0')}:lock`;
+    await producer.set(lockKey, 'a-worker-token');
+    await expect(discardUnreadable(producer, space.prefix, lanes, 'c-7-0')).rejects.toThrow(
+      /^job c-7-0 of lane 7 is held by a worker/,
+    );
+    await producer.del(lockKey);
+    // After a change of LANES an id can be in two lanes: a copy waiting in lane 5 is left alone.
+    await enqueuer.enqueue({ ...job(5, 0), id: 'c-7-0' });
     expect(await discardUnreadable(producer, space.prefix, lanes, 'c-7-0')).toBe(7);
+    expect(await queue(5).getJobCounts('wait')).toEqual({ wait: 1 });
     expect(await queue(7).getJobCounts('wait', 'failed')).toEqual({ wait: 1, failed: 1 });
     expect(await producer.exists(queue(7).toKey('c-7-0'))).toBe(0);
     expect(await redrive(producer, space.prefix, [7], { reason: 'expired' })).toEqual({

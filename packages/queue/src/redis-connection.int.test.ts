@@ -80,6 +80,8 @@ describe('a Redis connection with a database in its address', () => {
       database: String(MISSING_DATABASE),
     });
     expect(reported.message).toMatch(/^Redis refused database 99 \(ERR .*\): /);
+    // Redis's reply (an ACL's names the user) is left out of what a client may be told.
+    expect((reported as RedisDatabaseError).clientMessage).toMatch(/^Redis refused database 99: /);
     // Nothing but the reason reaches onError: a caller that keeps the last error shows it.
     await waitFor(() => errors.length >= 2, { description: 'a second attempt' });
     expect(errors.every((error) => error instanceof RedisDatabaseError)).toBe(true);

@@ -96,11 +96,14 @@ export class RedisDatabaseError extends CommitlogError {
   readonly database: string;
 
   constructor(database: string, cause: Error) {
-    super(
-      'REDIS_DATABASE_REFUSED',
-      `Redis refused database ${database} (${cause.message}): a Redis has databases 0 to 15 unless its "databases" setting allows more`,
-      { retriable: false, cause },
-    );
+    const refused = (why: string) =>
+      `Redis refused database ${database}${why}: a Redis has databases 0 to 15 unless its "databases" setting allows more`;
+    // Redis's reply (an ACL's names the user) is for the log, not for a client's answer.
+    super('REDIS_DATABASE_REFUSED', refused(` (${cause.message})`), {
+      retriable: false,
+      cause,
+      clientMessage: refused(''),
+    });
     this.database = database;
   }
 }

@@ -6,7 +6,7 @@ import { Job, type JobJson, type JobProgress } from 'bullmq';
  * re-drive leaves it where it is and counts it, Bull Board shows that it holds no commit.
  */
 export const UNREADABLE_JOB_DATA = {
-  unreadable: "the job's data in Redis is not a JSON object (left there as it is)",
+  unreadable: "the job's data in Redis is not valid JSON, or not an object (left there as it is)",
 };
 
 /**

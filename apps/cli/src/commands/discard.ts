@@ -52,7 +52,9 @@ export async function discard(options: DiscardOptions): Promise<void> {
     if (lane === undefined) {
       throw new CliError('NOT_FOUND', `discard: no lane holds a job with the id ${jobId}`);
     }
-    options.out(`discard: removed failed job ${jobId} of lane ${lane} (it held no commit)`);
+    options.out(
+      `discard: removed failed job ${jobId} of lane ${lane} (it held no commit; its data went with it)`,
+    );
   } finally {
     redis.disconnect();
   }

@@ -52,7 +52,7 @@ describe('the commitlog command, as a process', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const hash = result.stdout.trim();
-    expect(hash).toMatch(/^scrypt:16384:8:1:\S+$/);
+    expect(hash).toMatch(/^scrypt:16384:8:5:\S+$/);
     expect(await verifyPassword('correct horse battery', hash)).toBe(true);
 
     const short = commitlogWithInput('short\n', 'dashboard', 'hash-password');

@@ -53,6 +53,19 @@ describe('status and redrive', () => {
     await system?.stop();
   });
 
+  /** Posts a commit and waits until it failed for good (Kafka is down, COMMIT_TTL is 2 s). */
+  async function postUntilExpired(commit: ReturnType<typeof putCommit>) {
+    const response = await system.post(commit);
+    expect(response.status).toBe(202);
+    const { id, lane } = response.body as { id: string; lane: number };
+    const jobKey = `${system.prefix}:${laneQueueName(lane)}:${id}`;
+    await waitFor(() => redis.hget(jobKey, 'failedReason'), {
+      timeoutMs: 30_000,
+      description: 'the commit to expire',
+    });
+    return { id, lane, jobKey };
+  }
+
   it('shows an expired delivery, re-drives it, and it waits in its lane again', async () => {
     // A commit past lane 0: status and redrive are then run with LANES=1 (a shell without the
     // system's LANES) and must still find it, in the lanes that the count recorded in Redis says
@@ -62,14 +75,7 @@ describe('status and redrive', () => {
       (k) => laneOf(parseCommit(putCommit({ bucket, key: k })), 8) > 0,
     );
     if (key === undefined) throw new Error('no key of 64 hashes past lane 0');
-    const response = await system.post(putCommit({ bucket, key }));
-    expect(response.status).toBe(202);
-    const { id, lane } = response.body as { id: string; lane: number };
-    const jobKey = `${system.prefix}:${laneQueueName(lane)}:${id}`;
-    await waitFor(() => redis.hget(jobKey, 'failedReason'), {
-      timeoutMs: 30_000,
-      description: 'the commit to expire',
-    });
+    const { id, lane, jobKey } = await postUntilExpired(putCommit({ bucket, key }));
 
     // With LANES=1 too: status reads the lanes the recorded count says exist.
     const status = await commitlog({ ...env, LANES: '1' }, 'status');
@@ -102,14 +108,9 @@ describe('status and redrive', () => {
 
   it('leaves a failed delivery whose job holds no commit failed, names it, and exits 1', async () => {
     const worker = await system.startWorker();
-    const response = await system.post(putCommit({ bucket: uniqueName('cut'), key: 'k' }));
-    expect(response.status).toBe(202);
-    const { id, lane } = response.body as { id: string; lane: number };
-    const jobKey = `${system.prefix}:${laneQueueName(lane)}:${id}`;
-    await waitFor(() => redis.hget(jobKey, 'failedReason'), {
-      timeoutMs: 30_000,
-      description: 'the commit to expire',
-    });
+    const { id, lane, jobKey } = await postUntilExpired(
+      putCommit({ bucket: uniqueName('cut'), key: 'k' }),
+    );
     await worker.stop();
     // Whole, it holds a commit: discarding it would lose one.
     const refused = await commitlog(env, 'discard', '--job', id);

@@ -7,7 +7,13 @@ import {
   type RetryPolicy,
   type RouteRule,
 } from '@commitlog/core';
-import type { CommitJobData, LaneFollower, LaneJob, LaneOutcome } from '@commitlog/queue';
+import {
+  holdsCommit,
+  type CommitJobData,
+  type LaneFollower,
+  type LaneJob,
+  type LaneOutcome,
+} from '@commitlog/queue';
 import type { Logger } from '@commitlog/runtime';
 import { classifyError } from './classify-error.ts';
 import type { RecordGatherer } from './record-gatherer.ts';
@@ -104,8 +110,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
 
     let record: KafkaRecord;
     try {
-      // A job whose data in Redis does not parse reaches here without any (lane-workers.ts).
-      if (commit === undefined) {
+      // A job whose data in Redis does not parse reaches here without a commit (tolerant-job.ts).
+      if (!holdsCommit(job.data)) {
         throw new Error(
           "the job holds no commit: its data in Redis is missing, not valid JSON, or not a commit job's",
         );

@@ -50,6 +50,18 @@ export function commitJobOptions(id: string, retention: JobRetention) {
   };
 }
 
+/**
+ * Whether a job's data holds a commit: an object whose `commit` is an object. What does not (data
+ * that did not parse, read as `TolerantJob`'s placeholder; `null`; `{"commit": null}`) can never
+ * be delivered: the worker fails it as poison, a re-drive leaves it failed, a discard may remove
+ * it (the discard's script applies the same rule to the data in Redis).
+ */
+export function holdsCommit(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false;
+  const commit = (data as { commit?: unknown }).commit;
+  return typeof commit === 'object' && commit !== null && !Array.isArray(commit);
+}
+
 export function isRetryProgress(value: unknown): value is RetryProgress {
   if (typeof value !== 'object' || value === null) return false;
   const p = value as Record<string, unknown>;

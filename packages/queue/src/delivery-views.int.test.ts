@@ -173,22 +173,23 @@ describe('delivery views on the real Redis', () => {
 
   it('re-drives past failed jobs whose data does not parse, leaving them failed and naming them', async () => {
     const stop = await workers([0], failing);
-    for (let n = 0; n < 10; n += 2) await enqueuer.enqueue(job(0, n));
-    await waitFor(async () => (await failedCount([0])) === 5, { description: '5 failures' });
+    for (let n = 0; n < 12; n += 2) await enqueuer.enqueue(job(0, n));
+    await waitFor(async () => (await failedCount([0])) === 6, { description: '6 failures' });
     await stop();
     // Hand edits: the second failure's data is cut short, the third's holds no commit, the
-    // fourth's is JSON but no object.
+    // fourth's is JSON but no object, the fifth's commit is null.
     await producer.hset(queue(0).toKey('c-0-2'), 'data', '{"id":"c-0-2","commit":{"sib');
     await producer.hset(queue(0).toKey('c-0-4'), 'data', '{"id":"c-0-4"}');
     await producer.hset(queue(0).toKey('c-0-6'), 'data', 'null');
+    await producer.hset(queue(0).toKey('c-0-8'), 'data', '{"id":"c-0-8","commit":null}');
 
     const result = await redrive(producer, space.prefix, [0], { reason: 'expired' });
     expect(result).toEqual({
       redriven: 2,
       skipped: 0,
-      unreadable: { count: 3, ids: ['c-0-2', 'c-0-4', 'c-0-6'] },
+      unreadable: { count: 4, ids: ['c-0-2', 'c-0-4', 'c-0-6', 'c-0-8'] },
     });
-    expect(await queue(0).getJobCounts('wait', 'failed')).toEqual({ wait: 2, failed: 3 });
+    expect(await queue(0).getJobCounts('wait', 'failed')).toEqual({ wait: 2, failed: 4 });
     expect(await queue(0).getJobState('c-0-2')).toBe('failed');
     // Left as they were: their data is for an operator to look into, or discard.
     expect(await producer.hget(queue(0).toKey('c-0-2'), 'data')).toBe(
@@ -200,7 +201,7 @@ describe('delivery views on the real Redis', () => {
     const board = openLaneQueue(producer, space.prefix, 0);
     lanesSpace.onClose(() => board.close());
     const failed = await board.getFailed();
-    expect(failed.map((j) => j.id).sort()).toEqual(['c-0-2', 'c-0-4', 'c-0-6']);
+    expect(failed.map((j) => j.id).sort()).toEqual(['c-0-2', 'c-0-4', 'c-0-6', 'c-0-8']);
     expect(failed.find((j) => j.id === 'c-0-2')?.data).toEqual(UNREADABLE_JOB_DATA);
     expect(failed.find((j) => j.id === 'c-0-6')?.data).toEqual(UNREADABLE_JOB_DATA);
   });
@@ -212,7 +213,8 @@ describe('delivery views on the real Redis', () => {
     await waitFor(async () => (await failedCount([7])) === 2, { description: '2 failures' });
     await stop();
     await enqueuer.enqueue(job(7, 4)); // no worker: it waits
-    await producer.hset(queue(7).toKey('c-7-0'), 'data', '{"id":"c-7-0","com');
+    // Its commit is null: no commit (the CLI's test discards one whose data is cut short).
+    await producer.hset(queue(7).toKey('c-7-0'), 'data', '{"id":"c-7-0","commit":null}');
     const lanes = [5, 6, 7];
 
     const holds = await discardUnreadable(producer, space.prefix, lanes, 'c-7-2').catch(
@@ -226,8 +228,8 @@ describe('delivery views on the real Redis', () => {
       (e: unknown) => e,
     );
     expect((waiting as Error).message).toMatch(/^job c-7-4 of lane 7 is not a failed delivery/);
-    // JSON, with a commit that is no commit at all: a commit field is a commit's, kept.
-    await producer.hset(queue(7).toKey('c-7-2'), 'data', '{"id":"c-7-2","commit":null}');
+    // JSON whose commit is an object, however wrong: counted as a commit, kept.
+    await producer.hset(queue(7).toKey('c-7-2'), 'data', '{"id":"c-7-2","commit":{}}');
     await expect(discardUnreadable(producer, space.prefix, lanes, 'c-7-2')).rejects.toThrow(
       /holds a commit/,
     );

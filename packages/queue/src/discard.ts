@@ -32,8 +32,9 @@ export class DiscardRefusedError extends CommitlogError {
  * Inputs: KEYS[1] the lane's failed set, KEYS[2] the job's hash; ARGV[1] the job's id. Removes
  * the job, as BullMQ's removal of a job without parent or de-duplication id does (commitlog's
  * have neither), only if it is in the failed set, no worker's lock is on it, and its data holds
- * no commit: data that does not parse, or parses to something other than an object with a
- * `commit` (what `TolerantJob` reads as unreadable). One script: between the checks and the
+ * no commit: data that does not parse, or parses to something other than an object whose
+ * `commit` is an object (`holdsCommit`; Lua's cjson cannot tell an empty array from an empty
+ * object, so `"commit": []` counts as a commit here, and is refused: the safe side). One script: between the checks and the
  * removal nothing can re-drive or repair the job. Output: `discarded`, `absent`, `not-failed`,
  * `held` or `holds-commit`.
  */
@@ -43,7 +44,9 @@ if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'not-failed' end
 if redis.call('EXISTS', KEYS[2] .. ':lock') == 1 then return 'held' end
 local data = redis.call('HGET', KEYS[2], 'data')
 local ok, decoded = pcall(cjson.decode, data or '')
-if ok and type(decoded) == 'table' and decoded['commit'] ~= nil then return 'holds-commit' end
+if ok and type(decoded) == 'table' and type(decoded['commit']) == 'table' then
+  return 'holds-commit'
+end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2], KEYS[2] .. ':logs', KEYS[2] .. ':dependencies',
   KEYS[2] .. ':processed', KEYS[2] .. ':failed', KEYS[2] .. ':unsuccessful')

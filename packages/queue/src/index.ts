@@ -1,5 +1,6 @@
 export {
   commitJobOptions,
+  holdsCommit,
   isRetryProgress,
   type CommitJobData,
   type JobRetention,

@@ -1,6 +1,6 @@
 import { binaryToDisplay } from '@commitlog/core';
 import type { Queue } from 'bullmq';
-import type { CommitJobData } from './commit-job.ts';
+import { holdsCommit, type CommitJobData } from './commit-job.ts';
 import { failedEntries, failedEntry, reasonOf, type FailedEntry } from './failed-deliveries.ts';
 import { luaScript } from './lua-script.ts';
 import { RedriveInterruptedError } from './queue-errors.ts';
@@ -186,7 +186,7 @@ async function redriveOne(
 ): Promise<'redriven' | 'skipped' | 'unmatched' | 'unreadable'> {
   const job = await queue.getJob(id);
   if (!job) return 'skipped';
-  if ((job.data as Partial<CommitJobData>).commit === undefined) {
+  if (!holdsCommit(job.data)) {
     // Of no bucket: a `--bucket` does not take it, whatever the bucket typed.
     return filter.bucket === undefined ? 'unreadable' : 'unmatched';
   }

@@ -11,7 +11,7 @@
 %%%            contentType, vtag, lastModified, usermeta, indexes, and deleted: true last on a
 %%%            tombstone content of a put; never on a delete, whose op already says it).
 %%%          display/1, describe/1: bucket and key for logs (UTF-8 text or "base64:...").
-%%%          micros_to_iso8601/1, timestamp_to_iso8601/1: UTC, six fraction digits.
+%%%          Times are written by commitlog_time.
 %%% Errors:  raises when the argument is not a riak_object (whatever riak_object raises);
 %%%          commitlog_hook catches it. Metadata of unexpected shapes is skipped, never fatal.
 %%%
@@ -28,7 +28,7 @@
 -module(commitlog_commit).
 
 -export([from_object/1, describe/1, display/1]).
--export([micros_to_iso8601/1, timestamp_to_iso8601/1, encode_vclock/1]).
+-export([encode_vclock/1]).
 
 -define(MD_CTYPE, <<"content-type">>).
 -define(MD_CHARSET, <<"charset">>).
@@ -41,8 +41,6 @@
 %% JSON numbers past 2^53 lose digits in the ingest's parser; it refuses them, so bigger
 %% integer index values travel as strings.
 -define(MAX_SAFE_INTEGER, 9007199254740991).
-%% Seconds from 0000-01-01 (calendar's gregorian epoch) to 1970-01-01.
--define(UNIX_EPOCH_GREGORIAN_SECONDS, 62167219200).
 
 -spec from_object(term()) -> {object, [{atom(), term()}]}.
 from_object(Obj) ->
@@ -91,23 +89,6 @@ encode_vclock(VClock) ->
         true -> riak_object:encode_vclock(VClock);
         false -> zlib:zip(term_to_binary(VClock))
     end.
-
--spec timestamp_to_iso8601(erlang:timestamp()) -> binary().
-timestamp_to_iso8601({Mega, Secs, Micros}) ->
-    micros_to_iso8601((Mega * 1000000 + Secs) * 1000000 + Micros).
-
-%% e.g. 1764000000123456 -> <<"2025-11-24T16:00:00.123456Z">>.
--spec micros_to_iso8601(non_neg_integer()) -> binary().
-micros_to_iso8601(Micros) when is_integer(Micros), Micros >= 0 ->
-    Secs = Micros div 1000000,
-    {{Y, Mo, D}, {H, Mi, S}} =
-        calendar:gregorian_seconds_to_datetime(Secs + ?UNIX_EPOCH_GREGORIAN_SECONDS),
-    iolist_to_binary(
-        io_lib:format(
-            "~4..0B-~2..0B-~2..0BT~2..0B:~2..0B:~2..0B.~6..0BZ",
-            [Y, Mo, D, H, Mi, S, Micros rem 1000000]
-        )
-    ).
 
 %%% Internal
 
@@ -193,30 +174,15 @@ content_type(MD, Value) ->
 last_modified({ok, {Mega, Secs, Micros}}) when
     is_integer(Mega), is_integer(Secs), is_integer(Micros), Mega >= 0, Secs >= 0, Micros >= 0
 ->
-    [{lastModified, timestamp_to_iso8601({Mega, Secs, Micros})}];
+    [{lastModified, commitlog_time:timestamp_to_iso8601({Mega, Secs, Micros})}];
+%% Riak before 0.14 kept an RFC 1123 string.
 last_modified({ok, Rfc1123}) when is_list(Rfc1123); is_binary(Rfc1123) ->
-    case rfc1123_to_iso8601(to_list(Rfc1123)) of
+    case commitlog_time:rfc1123_to_iso8601(to_list(Rfc1123)) of
         {ok, Iso} -> [{lastModified, Iso}];
         error -> []
     end;
 last_modified(_) ->
     [].
-
-%% "Sun, 06 Nov 1994 08:49:37 GMT", as Riak stored last-modified before it kept timestamps.
-rfc1123_to_iso8601(Text) ->
-    try
-        [_Day, DD, Mon, YYYY, HH, MM, SS, "GMT"] = string:tokens(Text, " ,:"),
-        Date = {list_to_integer(YYYY), month(Mon), list_to_integer(DD)},
-        Time = {list_to_integer(HH), list_to_integer(MM), list_to_integer(SS)},
-        Secs = calendar:datetime_to_gregorian_seconds({Date, Time}),
-        {ok, micros_to_iso8601((Secs - ?UNIX_EPOCH_GREGORIAN_SECONDS) * 1000000)}
-    catch
-        _:_ -> error
-    end.
-
-month(Name) ->
-    Months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-    length(lists:takewhile(fun(M) -> M =/= Name end, Months)) + 1.
 
 %% User metadata: [{Name, Value}] kept in Riak's order; a repeated name keeps its first value
 %% (what proplists:get_value/2 would answer), because a JSON object cannot hold it twice.

@@ -133,7 +133,7 @@ line(Reason, CommitJson, FailedAtMicros) ->
     iolist_to_binary([
         commitlog_json:encode(
             {object, [
-                {failedAt, commitlog_commit:micros_to_iso8601(FailedAtMicros)},
+                {failedAt, commitlog_time:micros_to_iso8601(FailedAtMicros)},
                 {reason, Reason},
                 {commit, {json, CommitJson}}
             ]}

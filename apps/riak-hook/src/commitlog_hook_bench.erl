@@ -63,7 +63,7 @@ sample_commit(RunId, I) ->
                 value => base64:encode(<<"{\"amount\":100}">>),
                 contentType => <<"application/json">>,
                 vtag => integer_to_binary(Now, 36),
-                lastModified => commitlog_commit:micros_to_iso8601(Now)
+                lastModified => commitlog_time:micros_to_iso8601(Now)
             }
         ]
     }.

@@ -298,15 +298,6 @@ last_modified_has_six_zero_padded_fraction_digits_test() ->
     %% Riak before 0.14 kept an RFC 1123 string.
     ?assertEqual(<<"1994-11-06T08:49:37.000000Z">>, Fmt("Sun, 06 Nov 1994 08:49:37 GMT")).
 
-timestamp_helpers_test() ->
-    ?assertEqual(
-        <<"2025-11-24T16:00:00.000001Z">>, commitlog_commit:micros_to_iso8601(1764000000000001)
-    ),
-    ?assertEqual(
-        commitlog_commit:micros_to_iso8601(1764000000123456),
-        commitlog_commit:timestamp_to_iso8601({1764, 0, 123456})
-    ).
-
 display_forms_for_logs_test() ->
     Typed = obj({<<"maps">>, <<"b">>}, <<"k">>, []),
     ?assertEqual({<<"maps/b">>, <<"k">>}, commitlog_commit:describe(Typed)),

@@ -54,7 +54,7 @@ export function commitJobOptions(id: string, retention: JobRetention) {
  * Whether a job's data holds a commit: an object whose `commit` is an object. What does not (data
  * that did not parse, read as `TolerantJob`'s placeholder; `null`; `{"commit": null}`) can never
  * be delivered: the worker fails it as poison, a re-drive leaves it failed, a discard may remove
- * it (the discard's script applies the same rule to the data in Redis).
+ * it (`discardUnreadable` judges by this too, on the data's bytes as BullMQ reads them).
  */
 export function holdsCommit(data: unknown): boolean {
   if (typeof data !== 'object' || data === null) return false;

@@ -1,10 +1,15 @@
 import { CommitlogError } from '@commitlog/core';
+import { createHash } from 'node:crypto';
+import { holdsCommit } from './commit-job.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
+/** How often a lane's job is read again when its data changed between the read and the script. */
+const CHANGED_TRIES = 3;
+
 /** Why a discard was refused (see `DiscardRefusedError`). */
-type Refusal = 'holds-commit' | 'not-failed' | 'held';
+type Refusal = 'holds-commit' | 'not-failed' | 'held' | 'changing';
 
 /**
  * A discard that would lose a commit, or touch a delivery that has not failed: refused, nothing
@@ -21,37 +26,56 @@ export class DiscardRefusedError extends CommitlogError {
         ? `${job} holds a commit: only a failed delivery whose job holds none can be discarded; re-drive it instead (commitlog redrive --job ${jobId})`
         : why === 'held'
           ? `${job} is held by a worker (its lock is set): try again once the lock has lapsed (WORKER_LOCK)`
-          : `${job} is not a failed delivery (it waits, or is being delivered): only failed deliveries can be discarded`,
-      { retriable: why === 'held' },
+          : why === 'changing'
+            ? `${job} changed while it was read, ${CHANGED_TRIES} times: someone is editing it; try again once they are done`
+            : `${job} is not a failed delivery (it waits, or is being delivered): only failed deliveries can be discarded`,
+      { retriable: why === 'held' || why === 'changing' },
     );
     this.lane = lane;
   }
 }
 
 /**
- * Inputs: KEYS[1] the lane's failed set, KEYS[2] the job's hash; ARGV[1] the job's id. Removes
- * the job, as BullMQ's removal of a job without parent or de-duplication id does (commitlog's
- * have neither), only if it is in the failed set, no worker's lock is on it, and its data holds
- * no commit: data that does not parse, or parses to something other than an object whose
- * `commit` is an object (`holdsCommit`; Lua's cjson cannot tell an empty array from an empty
- * object, so `"commit": []` counts as a commit here, and is refused: the safe side). One script: between the checks and the
- * removal nothing can re-drive or repair the job. Output: `discarded`, `absent`, `not-failed`,
- * `held` or `holds-commit`.
+ * Inputs: KEYS[1] the lane's failed set, KEYS[2] the job's hash; ARGV[1] the job's id, ARGV[2]
+ * the SHA-1 of its data as the caller read it (`''`: none), ARGV[3] `1` when that data holds a
+ * commit (`holdsCommit`, the rule the worker and the re-drive apply). Removes the job, as BullMQ's
+ * removal of a job without parent or de-duplication id does (commitlog's have neither), only if it
+ * is in the failed set, no worker's lock is on it, its data is still what the caller judged, and
+ * that holds no commit. One script: between the checks and the removal nothing can re-drive or
+ * repair the job. Output: `discarded`, `absent`, `not-failed`, `held`, `changed` (read again)
+ * or `holds-commit`.
  */
 const DISCARD_UNREADABLE = luaScript(`
 if redis.call('EXISTS', KEYS[2]) == 0 then return 'absent' end
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'not-failed' end
 if redis.call('EXISTS', KEYS[2] .. ':lock') == 1 then return 'held' end
 local data = redis.call('HGET', KEYS[2], 'data')
-local ok, decoded = pcall(cjson.decode, data or '')
-if ok and type(decoded) == 'table' and type(decoded['commit']) == 'table' then
-  return 'holds-commit'
-end
+if (data and redis.sha1hex(data) or '') ~= ARGV[2] then return 'changed' end
+if ARGV[3] == '1' then return 'holds-commit' end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2], KEYS[2] .. ':logs', KEYS[2] .. ':dependencies',
   KEYS[2] .. ':processed', KEYS[2] .. ':failed', KEYS[2] .. ':unsuccessful')
 return 'discarded'
 `);
+
+/**
+ * Whether the job's data, as Redis holds it (bytes), holds a commit by the rule the worker and
+ * the re-drive apply to what BullMQ reads (the bytes as UTF-8, then JSON), and its SHA-1.
+ */
+async function judgeData(
+  connection: RedisConnection,
+  jobKey: string,
+): Promise<{ sha1: string; holds: boolean }> {
+  const bytes = await connection.hgetBuffer(jobKey, 'data');
+  if (bytes === null) return { sha1: '', holds: false };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  return { sha1: createHash('sha1').update(bytes).digest('hex'), holds: holdsCommit(parsed) };
+}
 
 /**
  * Removes a failed delivery whose job holds no commit (data that is not JSON, or not a commit
@@ -69,17 +93,19 @@ export async function discardUnreadable(
 ): Promise<number | undefined> {
   let refused: DiscardRefusedError | undefined;
   for (const lane of lanes) {
-    const outcome = await withLaneQueue(
-      connection,
-      prefix,
-      lane,
-      async (queue) =>
-        (await DISCARD_UNREADABLE.run(
+    const outcome = await withLaneQueue(connection, prefix, lane, async (queue) => {
+      for (let tries = 1; ; tries++) {
+        const { sha1, holds } = await judgeData(connection, queue.toKey(jobId));
+        const done = (await DISCARD_UNREADABLE.run(
           connection,
           [queue.toKey('failed'), queue.toKey(jobId)],
-          [jobId],
-        )) as 'discarded' | 'absent' | Refusal,
-    );
+          [jobId, sha1, holds ? '1' : '0'],
+        )) as 'discarded' | 'absent' | 'changed' | Refusal;
+        if (done !== 'changed') return done;
+        // Changed under it each time: someone is editing it; not a job to discard now.
+        if (tries >= CHANGED_TRIES) return 'changing';
+      }
+    });
     if (outcome === 'discarded') return lane;
     if (outcome !== 'absent') refused ??= new DiscardRefusedError(lane, jobId, outcome);
   }

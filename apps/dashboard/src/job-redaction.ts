@@ -1,5 +1,5 @@
 import { base64ByteLength, binaryToDisplay, type Commit } from '@commitlog/core';
-import type { CommitJobData } from '@commitlog/queue';
+import { holdsCommit, type CommitJobData } from '@commitlog/queue';
 
 /**
  * A commit job as Bull Board may show it: who (bucket type, bucket, key), what (operation,
@@ -7,23 +7,30 @@ import type { CommitJobData } from '@commitlog/queue';
  * or index entries, which can hold payment data (and are not even named).
  */
 export function redactJobData(data: CommitJobData): Record<string, unknown> {
-  const commit: Commit | undefined = data.commit;
-  if (!commit) {
-    return { note: "not a commit job: its data in Redis is not valid JSON, or not a commit job's" };
-  }
-  return {
-    id: data.id,
-    lane: data.lane,
-    receivedAt: data.receivedAt,
-    ...(data.redrivenAt ? { redrivenAt: data.redrivenAt } : {}),
-    commit: {
-      bucketType: binaryToDisplay(commit.bucketType),
-      bucket: binaryToDisplay(commit.bucket),
-      key: binaryToDisplay(commit.key),
-      op: commit.op,
-      siblings: siblingSummary(commit.siblings),
-    },
+  const notACommit = {
+    note: "not a commit job: its data in Redis is not valid JSON, or not a commit job's",
   };
+  if (!holdsCommit(data)) return notACommit;
+  const commit: Commit = data.commit;
+  // A commit of another shape (a hand edit of Redis) would throw below and take Bull Board's
+  // whole page of the lane with it.
+  try {
+    return {
+      id: data.id,
+      lane: data.lane,
+      receivedAt: data.receivedAt,
+      ...(data.redrivenAt ? { redrivenAt: data.redrivenAt } : {}),
+      commit: {
+        bucketType: binaryToDisplay(commit.bucketType),
+        bucket: binaryToDisplay(commit.bucket),
+        key: binaryToDisplay(commit.key),
+        op: commit.op,
+        siblings: siblingSummary(commit.siblings),
+      },
+    };
+  } catch {
+    return notACommit;
+  }
 }
 
 /**
@@ -45,6 +52,10 @@ function siblingSummary(siblings: Commit['siblings']): string {
 
 /** The job's name in Bull Board's lists: its bucket and key. */
 export function jobTitle(data: CommitJobData | undefined): string {
-  if (!data?.commit) return 'commit';
-  return `${binaryToDisplay(data.commit.bucket)}/${binaryToDisplay(data.commit.key)}`;
+  if (!holdsCommit(data)) return 'commit';
+  try {
+    return `${binaryToDisplay(data!.commit.bucket)}/${binaryToDisplay(data!.commit.key)}`;
+  } catch {
+    return 'commit';
+  }
 }

@@ -54,7 +54,7 @@ function siblingSummary(siblings: Commit['siblings']): string {
 export function jobTitle(data: CommitJobData | undefined): string {
   if (!holdsCommit(data)) return 'commit';
   try {
-    return `${binaryToDisplay(data!.commit.bucket)}/${binaryToDisplay(data!.commit.key)}`;
+    return `${binaryToDisplay(data.commit.bucket)}/${binaryToDisplay(data.commit.key)}`;
   } catch {
     return 'commit';
   }

@@ -56,7 +56,7 @@ export function commitJobOptions(id: string, retention: JobRetention) {
  * be delivered: the worker fails it as poison, a re-drive leaves it failed, a discard may remove
  * it (`discardUnreadable` judges by this too, on the data's bytes as BullMQ reads them).
  */
-export function holdsCommit(data: unknown): boolean {
+export function holdsCommit(data: unknown): data is { commit: object } {
   if (typeof data !== 'object' || data === null) return false;
   const commit = (data as { commit?: unknown }).commit;
   return typeof commit === 'object' && commit !== null && !Array.isArray(commit);

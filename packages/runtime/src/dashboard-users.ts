@@ -150,6 +150,11 @@ export const dashboardUsers: Parser<DashboardUser[]> = (value) => {
 
 export { USERS_RULE as DASHBOARD_USERS_RULE };
 
+/** What a scrypt cost makes a guess pay: its time grows with N·r·p (its memory with N·r alone). */
+function work(cost: { N: number; r: number; p: number }): number {
+  return cost.N * cost.r * cost.p;
+}
+
 /**
  * A hash no password matches, of the highest cost among `hashes` (the cost of new hashes when
  * none is readable): checked for an unknown user name, so that an answer takes as long as for
@@ -163,7 +168,7 @@ export function unmatchableHash(hashes: readonly string[]): string {
     return decoded ? [decoded] : [];
   });
   const cost = costs.reduce<{ N: number; r: number; p: number }>(
-    (most, c) => (c.N * c.r * c.p > most.N * most.r * most.p ? c : most),
+    (most, c) => (work(c) > work(most) ? c : most),
     costs[0] ?? COST,
   );
   return `scrypt:${cost.N}:${cost.r}:${cost.p}:${'A'.repeat(22)}:${'A'.repeat(43)}`;
@@ -177,7 +182,7 @@ export function usersBelowHashCost(users: readonly DashboardUser[]): string[] {
   return users
     .filter((user) => {
       const cost = decodeHash(user.passwordHash);
-      return cost !== undefined && cost.N * cost.r * cost.p < COST.N * COST.r * COST.p;
+      return cost !== undefined && work(cost) < work(COST);
     })
     .map((user) => user.name);
 }

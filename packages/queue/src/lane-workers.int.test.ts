@@ -114,18 +114,24 @@ describe('lane workers on the real Redis', () => {
     const take = Object.keys(connection).find((name) => name.startsWith('moveToActive:'));
     if (take === undefined) throw new Error('BullMQ did not define moveToActive on the connection');
     const takeNow = commands[take]!;
-    const askedAt: number[] = [];
+    const takes: { askedAt: number; answeredAt: number }[] = [];
     commands[take] = async (args) => {
-      askedAt.push(Date.now());
+      const askedAt = Date.now();
       await pause(1500);
-      return takeNow.call(connection, args);
+      const answer = await takeNow.call(connection, args);
+      takes.push({ askedAt, answeredAt: Date.now() });
+      return answer;
     };
     await enqueuer.enqueue(job(4, 0));
     await waitFor(() => seen.length === 1, { timeoutMs: 10_000 });
     const [{ lockedUntil, calledAt }] = seen as [(typeof seen)[0]];
-    // The take that handed the job: the last one asked before its delivery started (BullMQ asks
-    // again while a job is in hand).
-    const handedBy = Math.max(...askedAt.filter((at) => at <= calledAt));
+    // The take that handed the job: the last one answered before its delivery started. BullMQ
+    // asks again while a job is in hand, at times in the very millisecond the delivery starts:
+    // the last one asked is not always the one that handed it.
+    const answered = takes.filter((t) => t.answeredAt <= calledAt);
+    const handedBy = answered.reduce((last, t) =>
+      t.answeredAt > last.answeredAt ? t : last,
+    ).askedAt;
     expect(calledAt - handedBy).toBeGreaterThanOrEqual(1500);
     expect(lockedUntil).toBeLessThanOrEqual(handedBy + 4000);
   });

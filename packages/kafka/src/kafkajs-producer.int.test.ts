@@ -24,11 +24,11 @@ const IMPLEMENTATIONS: [string, (c: KafkaConnection) => Promise<RecordProducer>]
 ];
 
 /**
- * How many distinct keys the collector has read. Not its record count: a produce request that the
- * broker refuses for some partitions (a just-created topic whose leaders it has not all taken up
- * yet) is sent again whole, by @platformatic/kafka's own retry or by the caller's, so the
- * partitions it did store hold their records twice (README, "Duplicates without a crash"; seen
- * on CI with @platformatic/kafka: 30 records for 17 keys).
+ * How many distinct keys the collector has read. Not its record count: a produce request sent
+ * again (after a timeout, or a refusal of some of its partitions, which @platformatic/kafka's own
+ * retry and the lanes answer by sending it whole) stores twice what the first try stored (README,
+ * "Duplicates without a crash"). Seen once on CI and once in 15 runs here, with
+ * @platformatic/kafka on a just-created 12-partition topic: 30 records for 17 keys.
  */
 function keysSeen(collector: RecordCollector): number {
   return new Set(collector.records.map((r) => Buffer.from(r.key ?? []).toString('hex'))).size;

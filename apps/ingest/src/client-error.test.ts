@@ -27,7 +27,11 @@ function parseAnswer(text: string): { status: number; type: string | undefined; 
 
 describe('what the ingest server answers a request Node refuses itself', () => {
   it('answers with its JSON error body, the status Node would give', async () => {
-    const server = createIngestServer((_req, res) => res.end('app'), { maxConnections: 100 });
+    const refusals: unknown[] = [];
+    const server = createIngestServer((_req, res) => res.end('app'), {
+      maxConnections: 100,
+      onEarlyRefusal: (refusal) => refusals.push(refusal),
+    });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
@@ -52,6 +56,12 @@ describe('what the ingest server answers a request Node refuses itself', () => {
       expect(expectation.status).toBe(417);
       expect(expectation.type).toBe('application/json');
       expect(expectation.body).toMatchObject({ error: { code: 'EXPECTATION_FAILED' } });
+      // Each reported, for the metrics and the log that the app's own answers go to.
+      expect(refusals).toEqual([
+        { status: 431, code: 'HEADERS_TOO_LARGE' },
+        { status: 400, code: 'BAD_HTTP_REQUEST' },
+        { status: 417, code: 'EXPECTATION_FAILED' },
+      ]);
     } finally {
       server.close();
     }

@@ -40,13 +40,26 @@ export function clientErrorAnswer(nodeCode: string | undefined): {
   }
 }
 
-/** A server's `clientError` listener: the answer above, then the connection is closed. */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+/** What was answered to a request the app never saw. */
+export interface EarlyRefusal {
+  status: number;
+  code: string;
+}
+
+/**
+ * A server's `clientError` listener: the answer above, then the connection is closed. Returns
+ * what it answered, or `undefined` when nothing could be written (the client gone, or an answer
+ * already begun).
+ */
+export function answerClientError(
+  error: Error & { code?: string },
+  socket: Duplex,
+): EarlyRefusal | undefined {
   // Nothing can be written to a connection that is gone, or whose answer has begun.
   const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (error.code === 'ECONNRESET' || !socket.writable || answering?.headersSent === true) {
     socket.destroy();
-    return;
+    return undefined;
   }
   const answer = clientErrorAnswer(error.code);
   const body = JSON.stringify(errorResponse(answer.status, answer.code, answer.message).body);
@@ -57,13 +70,18 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
       'Connection: close\r\n\r\n' +
       body,
   );
+  return { status: answer.status, code: answer.code };
 }
 
 /** A server's `checkExpectation` listener: an `Expect` other than `100-continue` gets 417. */
-export function answerUnmetExpectation(_request: IncomingMessage, response: ServerResponse): void {
+export function answerUnmetExpectation(
+  _request: IncomingMessage,
+  response: ServerResponse,
+): EarlyRefusal {
+  const code = 'EXPECTATION_FAILED';
   const { status, body } = errorResponse(
     417,
-    'EXPECTATION_FAILED',
+    code,
     'the Expect header asks for what this server does not do: only 100-continue is met',
   );
   const text = JSON.stringify(body);
@@ -73,4 +91,5 @@ export function answerUnmetExpectation(_request: IncomingMessage, response: Serv
     connection: 'close',
   });
   response.end(text);
+  return { status, code };
 }

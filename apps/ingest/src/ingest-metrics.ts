@@ -1,10 +1,16 @@
 import { createCounter, createHistogram, type Registry } from '@commitlog/runtime';
 import { COMMIT_ROUTES } from './commit-routes.ts';
+import type { EarlyRefusal } from './client-error.ts';
 import type { FinishedRequest } from './request-log.ts';
 
 export interface IngestMetrics {
   /** Counts one answered request. Its route is a pattern or `unknown`: never a label per URL. */
   observe(request: FinishedRequest): void;
+  /**
+   * Counts one request answered before the app saw it (`EarlyRefusal`), under the route
+   * `unknown`: Node's parser had not read its URL, or the app never routed it.
+   */
+  observeEarlyRefusal(refusal: EarlyRefusal): void;
 }
 
 /**
@@ -70,6 +76,10 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       if (error !== undefined) rejected.inc({ code: error.code });
       if (summary?.accepted) accepted.inc(summary.accepted);
       if (summary?.duplicates) duplicates.inc(summary.duplicates);
+    },
+    observeEarlyRefusal({ status, code }) {
+      requests.inc({ route: 'unknown', status: String(status) });
+      rejected.inc({ code });
     },
   };
 }

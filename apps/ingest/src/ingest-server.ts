@@ -1,5 +1,12 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
-import { answerClientError, answerUnmetExpectation } from './client-error.ts';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
+import { answerClientError, answerUnmetExpectation, type EarlyRefusal } from './client-error.ts';
 
 /**
  * Slowloris guards: a client must send its headers within `HEADERS_TIMEOUT_MS` and its whole
@@ -34,6 +41,11 @@ export interface IngestServerOptions {
   maxConnections: number;
   /** Called for each connection closed that way. */
   onDrop?: () => void;
+  /**
+   * Called for each request answered before the app saw it (Node's parser refused it, or its
+   * `Expect` cannot be met): the app's own counting and logging never see these.
+   */
+  onEarlyRefusal?: (refusal: EarlyRefusal) => void;
 }
 
 /**
@@ -44,12 +56,17 @@ export interface IngestServerOptions {
 export function createIngestServer(app: RequestListener, options: IngestServerOptions): Server {
   const server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_EVERY_MS }, app);
   server.maxConnections = options.maxConnections;
-  const { onDrop } = options;
+  const { onDrop, onEarlyRefusal } = options;
   if (onDrop) server.on('drop', () => onDrop());
   server.on('checkContinue', app);
   // Node answers these itself with an empty body; every error answer of the ingest is JSON.
-  server.on('clientError', answerClientError);
-  server.on('checkExpectation', answerUnmetExpectation);
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    const refusal = answerClientError(error, socket);
+    if (refusal) onEarlyRefusal?.(refusal);
+  });
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    onEarlyRefusal?.(answerUnmetExpectation(request, response));
+  });
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

@@ -285,6 +285,42 @@ describe('ingest against the real Redis', () => {
     );
   });
 
+  it('counts and logs the requests that Node refuses before the app sees them', async () => {
+    const h = await start();
+    // Node's parser refuses these (not HTTP; an Expect it cannot meet): the app never runs.
+    for (const raw of [
+      'NOT HTTP secret-value\r\n\r\n',
+      'NOT HTTP again\r\n\r\n',
+      'POST /v1/commits HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 0\r\n\r\n',
+    ]) {
+      const socket = connect(h.ingest.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.resume();
+      socket.end(raw);
+      await once(socket, 'close');
+    }
+    const metrics = (await httpRequest(`${h.url}/metrics`)).text;
+    expect(metrics).toMatch(
+      /^commitlog_ingest_rejected_total\{[^}]*code="BAD_HTTP_REQUEST"[^}]*\} 2$/m,
+    );
+    expect(metrics).toMatch(
+      /^commitlog_ingest_rejected_total\{[^}]*code="EXPECTATION_FAILED"[^}]*\} 1$/m,
+    );
+    expect(metrics).toMatch(
+      /^commitlog_ingest_requests_total\{[^}]*route="unknown"[^}]*status="400"[^}]*\} 2$/m,
+    );
+    expect(metrics).toMatch(
+      /^commitlog_ingest_requests_total\{[^}]*route="unknown"[^}]*status="417"[^}]*\} 1$/m,
+    );
+    // One line per code and minute, without a byte of the request.
+    const refused = h.lines.filter((line) => /refused before it was read/.test(String(line.msg)));
+    expect(refused.map((line) => [line.code, line.status])).toEqual([
+      ['BAD_HTTP_REQUEST', 400],
+      ['EXPECTATION_FAILED', 417],
+    ]);
+    expect(JSON.stringify(h.lines)).not.toContain('secret-value');
+  });
+
   it('answers probes and scrapes on its ops port while INGEST_MAX_CONNECTIONS clients hold the other', async () => {
     const h = await start({ config: { maxConnections: 2 } });
     const held: Socket[] = [];

@@ -153,6 +153,7 @@ export async function startIngest(
     }),
     READINESS_SHARED_MS,
   );
+  const metrics = createIngestMetrics(registry);
   const app = createIngestApp({
     commits: createCommitHandlers({
       enqueuer,
@@ -162,12 +163,13 @@ export async function startIngest(
     }),
     readiness,
     registry,
-    metrics: createIngestMetrics(registry),
+    metrics,
     logger,
     isClosing: () => closing,
   });
 
   const countDrop = droppedConnectionsCounter(registry);
+  const warnEarly = throttledWarn(logger, ERROR_LOG_INTERVAL_MS);
   const warnDrop = throttledWarn(logger, ERROR_LOG_INTERVAL_MS);
   const server = createIngestServer(app, {
     maxConnections: config.maxConnections,
@@ -177,6 +179,14 @@ export async function startIngest(
         'connections',
         { maxConnections: config.maxConnections },
         'a client connection was closed as it was accepted: INGEST_MAX_CONNECTIONS are open',
+      );
+    },
+    onEarlyRefusal: (refusal) => {
+      metrics.observeEarlyRefusal(refusal);
+      warnEarly(
+        refusal.code,
+        { status: refusal.status, code: refusal.code },
+        'a request was refused before it was read (not valid HTTP, too slow, headers too large, or an Expect not met)',
       );
     },
   });

@@ -51,7 +51,6 @@ for (const appendfsync of ['always', 'everysec'] as const) {
   const enqueuer = createCommitEnqueuer({
     connection,
     prefix: 'bench',
-    retention: { failedRetentionMs: 3_600_000 },
     maxLaneBacklog: 10_000_000,
     lanes: LANES,
   });

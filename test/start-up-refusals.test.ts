@@ -108,7 +108,6 @@ describe('start-up refusals', () => {
     const enqueuer = createCommitEnqueuer({
       connection: redis,
       prefix,
-      retention: { failedRetentionMs: 60_000 },
       maxLaneBacklog: 10,
       lanes: 8,
     });

@@ -150,7 +150,6 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     enqueuer = createCommitEnqueuer({
       connection: producer,
       prefix: space.prefix,
-      retention: { failedRetentionMs: 3_600_000 },
       maxLaneBacklog: 10_000,
       lanes: LANES,
     });

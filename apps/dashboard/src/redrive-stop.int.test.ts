@@ -54,7 +54,6 @@ describe('a dashboard stopped during a re-drive of many', () => {
     const enqueuer = createCommitEnqueuer({
       connection: producer,
       prefix: space.prefix,
-      retention: { failedRetentionMs: 3_600_000 },
       maxLaneBacklog: 10_000,
       lanes: LANES,
     });

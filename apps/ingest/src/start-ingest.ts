@@ -131,7 +131,6 @@ export async function startIngest(
   const enqueuer = createCommitEnqueuer({
     connection,
     prefix: config.queuePrefix,
-    retention: { failedRetentionMs: config.failedRetentionMs },
     maxLaneBacklog: config.maxLaneBacklog,
     gather: config.enqueueBatching,
     lanes: config.lanes,

@@ -145,7 +145,6 @@ describe('a running worker whose LANES another process changed', () => {
     const enqueuer = createCommitEnqueuer({
       connection: other,
       prefix,
-      retention: { failedRetentionMs: 3_600_000 },
       maxLaneBacklog: 100,
       lanes: 4,
     });

@@ -16,8 +16,6 @@ function job(lane: number, id: string): CommitJobData {
   };
 }
 
-const retention = { failedRetentionMs: 60_000 };
-
 describe('commit enqueuer on the real Redis', () => {
   let space: TestQueuePrefix;
   let producer: RedisConnection;
@@ -38,7 +36,6 @@ describe('commit enqueuer on the real Redis', () => {
     const e = createCommitEnqueuer({
       connection: producer,
       prefix: space.prefix,
-      retention,
       maxLaneBacklog,
       lanes: 16,
       gather,
@@ -56,7 +53,6 @@ describe('commit enqueuer on the real Redis', () => {
     const e = createCommitEnqueuer({
       connection: conn,
       prefix: 'p',
-      retention,
       maxLaneBacklog: 100,
       lanes: 16,
     });

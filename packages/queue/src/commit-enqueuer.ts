@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { commitJobOptions, type CommitJobData, type JobRetention } from './commit-job.ts';
+import { commitJobOptions, type CommitJobData } from './commit-job.ts';
 import { lookUpCommits, type LookUp } from './enqueue-look-up.ts';
 import { claimLaneCount } from './lane-count.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
@@ -34,7 +34,6 @@ export interface CommitEnqueuerOptions {
   connection: RedisConnection;
   /** BullMQ key prefix. */
   prefix: string;
-  retention: JobRetention;
   /** Most waiting commits one lane may hold before enqueues are refused. */
   maxLaneBacklog: number;
   /** The configured number of lanes, checked against the one recorded in Redis before storing. */
@@ -189,7 +188,7 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
               name: 'commit',
               data: p.data,
               opts: {
-                ...commitJobOptions(p.data.id, options.retention),
+                ...commitJobOptions(p.data.id),
                 timestamp: nextTimestamp(lane),
               },
             }));

@@ -31,23 +31,16 @@ export interface RetryProgress {
   stalledCount?: number;
 }
 
-/** How long finished jobs are kept. */
-export interface JobRetention {
-  /** Failed jobs are kept this long (ms), visible and re-drivable. */
-  failedRetentionMs: number;
-}
-
 /**
  * BullMQ job options of a commit job. Retries are ours (the lane is held), not BullMQ's attempts.
- * A delivered job is removed: its mark (delivered-marks.ts) is what recognises it afterwards.
+ * A delivered job is removed: its mark (delivered-marks.ts) is what recognises it afterwards. A
+ * failed one is kept: the workers' sweep removes it once `FAILED_RETENTION` has passed, and logs
+ * each commit it removes (expired-failures.ts). BullMQ's own `removeOnFail.age` would remove the
+ * lane's old failures whenever another of its jobs failed, without a word, and by the retention
+ * of the ingest that took the failing job, not the workers'.
  */
-export function commitJobOptions(id: string, retention: JobRetention) {
-  return {
-    jobId: id,
-    attempts: 1,
-    removeOnComplete: true,
-    removeOnFail: { age: Math.ceil(retention.failedRetentionMs / 1000) },
-  };
+export function commitJobOptions(id: string) {
+  return { jobId: id, attempts: 1, removeOnComplete: true };
 }
 
 /**

@@ -38,8 +38,9 @@ return removed
 
 /**
  * Removes the failed deliveries of `lanes` that failed more than `retentionMs` ago, their jobs
- * and all. BullMQ removes them (`removeOnFail.age`) only when another job of the same
- * lane fails: a lane that stopped failing kept its old failures, and the alert on them, for good.
+ * and all. The only removal of failed deliveries: jobs carry no BullMQ `removeOnFail` (see
+ * `commitJobOptions`), which removed them only when another job of the same lane failed, and then
+ * without a word.
  *
  * Those commits are then gone from commitlog: `onRemoved` hears of each as it goes (its bucket
  * type, bucket, key, reason and failure time, never its values), read just before the removal

@@ -3,7 +3,6 @@ export {
   holdsCommit,
   isRetryProgress,
   type CommitJobData,
-  type JobRetention,
   type RetryProgress,
 } from './commit-job.ts';
 export {

@@ -144,7 +144,6 @@ describe('claimLaneCount on the real Redis', () => {
     const enqueuer = createCommitEnqueuer({
       connection: space.redis,
       prefix: space.prefix,
-      retention: { failedRetentionMs: 60_000 },
       maxLaneBacklog: 100,
       lanes: 16,
     });

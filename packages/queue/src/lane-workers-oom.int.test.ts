@@ -47,7 +47,6 @@ describe('lane workers on a Redis that refuses writes (maxmemory, noeviction)', 
     enqueuer = createCommitEnqueuer({
       connection: producer,
       prefix: PREFIX,
-      retention: { failedRetentionMs: 3_600_000 },
       maxLaneBacklog: 100,
       lanes: 16,
     });

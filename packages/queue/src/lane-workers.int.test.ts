@@ -263,6 +263,40 @@ describe('lane workers on the real Redis', () => {
     expect(failed?.failedReason).toBe('expired: not delivered within 3s');
   });
 
+  it('keeps the older failures of its lane when a job fails, even one stored with BullMQ removeOnFail.age', async () => {
+    const lane = openLaneQueue(producer, space.prefix, 5);
+    lanesSpace.onClose(() => lane.close());
+    const failedKey = lane.toKey('failed');
+    const failAll = () =>
+      Promise.resolve({ kind: 'fail', reason: 'expired', message: 'gone' } as const);
+    const stop = await workers([5], failAll);
+    await enqueuer.enqueue(job(5, 0));
+    await waitFor(async () => (await lane.getJobState('c-5-0')) === 'failed');
+    // c-5-0 failed an hour ago, as BullMQ sees it.
+    await producer.zadd(failedKey, Date.now() - 3_600_000, 'c-5-0');
+
+    // A job as an ingest stored it before 2026-12-06: kept a minute when failed, and BullMQ
+    // applies a failing job's age to the whole lane.
+    await stop();
+    await enqueuer.enqueue(job(5, 1));
+    const opts = JSON.parse((await producer.hget(lane.toKey('c-5-1'), 'opts')) ?? '{}') as object;
+    expect(opts).not.toHaveProperty('removeOnFail');
+    await producer.hset(
+      lane.toKey('c-5-1'),
+      'opts',
+      JSON.stringify({ ...opts, removeOnFail: { age: 60 } }),
+    );
+    await enqueuer.enqueue(job(5, 2));
+    await workers([5], failAll);
+    await waitFor(async () => (await lane.getJobState('c-5-2')) === 'failed', {
+      description: 'the two later jobs failed',
+    });
+    expect(await lane.getJobState('c-5-1')).toBe('failed');
+    // The hour-old failure is still there, for the workers' sweep to remove and log.
+    expect(await lane.getJobState('c-5-0')).toBe('failed');
+    expect(await producer.zscore(failedKey, 'c-5-0')).not.toBeNull();
+  });
+
   it('hands on a job whose data does not parse, without a commit, and the lane goes on', async () => {
     await enqueuer.enqueue(job(4, 0));
     await enqueuer.enqueue(job(4, 1));

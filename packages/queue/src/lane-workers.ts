@@ -183,6 +183,10 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
     const worker: Worker<CommitJobData> = new LaneWorker(
       laneQueueName(lane),
       async (job: Job<CommitJobData>, token?: string) => {
+        // Should it fail, kept until the workers' sweep removes it (commitJobOptions): a job
+        // stored before 2026-12-06 carries BullMQ's `removeOnFail.age`, with which its failure
+        // would remove the lane's older failures without a word.
+        job.opts.removeOnFail = false;
         // From when this worker asked for the job, not from when the answer came: BullMQ stamps
         // `processedOn` with this process's clock before it sends the request that locks the job.
         // An answer that arrived late (a paused process, a slow link) must not stretch the

@@ -50,7 +50,6 @@ describe('an enqueuer that waits for a replica', () => {
     const e = createCommitEnqueuer({
       connection,
       prefix,
-      retention: { failedRetentionMs: 60_000 },
       maxLaneBacklog: 1000,
       lanes: 16,
       replicas: { count: 1, timeoutMs: 1000 },

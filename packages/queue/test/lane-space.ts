@@ -38,7 +38,6 @@ export function openLaneSpace(): LaneSpace {
   const enqueuer = createCommitEnqueuer({
     connection: producer,
     prefix: space.prefix,
-    retention: { failedRetentionMs: 3_600_000 },
     maxLaneBacklog: 10_000,
     lanes: 16,
   });

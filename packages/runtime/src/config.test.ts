@@ -779,7 +779,7 @@ describe('loadDashboardConfig', () => {
       }),
     );
     const message = messageOf(problems, 'DASHBOARD_USERS');
-    expect(message).toContain('user 1 (ops): the role must be viewer or admin');
+    expect(message).toContain('user 1: the role must be viewer or admin');
     expect(message).toContain('user 2: the name must be');
     expect(message).toContain('user 3 (eve): the password must be a hash');
     expect(message).not.toContain('plaintext-pw');

@@ -101,8 +101,15 @@ describe('dashboardUsers', () => {
     });
     expect(dashboardUsers('ops:root:x')).toMatchObject({
       ok: false,
-      message: 'user 1 (ops): the role must be viewer or admin',
+      message:
+        'user 1: the role must be viewer or admin (the entry is not shown: it may be a password)',
     });
+  });
+
+  it('never repeats part of a password with two colons in it', () => {
+    const parsed = dashboardUsers('S3cr3tPart:moresecret:evenmore');
+    expect(parsed.ok).toBe(false);
+    expect(JSON.stringify(parsed)).not.toMatch(/S3cr3tPart|moresecret|evenmore/);
   });
 
   it('never repeats an entry that is not name:role:hash, such as a password pasted in', () => {

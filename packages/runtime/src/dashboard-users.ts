@@ -109,8 +109,12 @@ function parseUser(entry: string, position: number): Parsed<DashboardUser> {
       message: `${where}: the name must be 1 to 64 letters, digits, ".", "_" or "-"`,
     };
   }
+  // Not named yet: a password with two colons in it passes for a name and an unknown role.
   if (role !== 'viewer' && role !== 'admin') {
-    return { ok: false, message: `${where} (${name}): the role must be viewer or admin` };
+    return {
+      ok: false,
+      message: `${where}: the role must be viewer or admin (the entry is not shown: it may be a password)`,
+    };
   }
   const passwordHash = rest.join(':');
   if (!decodeHash(passwordHash)) {

@@ -2,7 +2,12 @@
 // bad configuration (every bad variable named), a Redis that may evict, a lane count that does
 // not match the one the queues were made with while lanes hold commits.
 import { commitId, laneOf, parseCommit } from '@commitlog/core';
-import { createCommitEnqueuer, createRedisConnection, deleteKeysMatching } from '@commitlog/queue';
+import {
+  createCommitEnqueuer,
+  createRedisConnection,
+  deleteKeysMatching,
+  laneCountKey,
+} from '@commitlog/queue';
 import {
   freePort,
   putCommit,
@@ -131,6 +136,55 @@ describe('start-up refusals', () => {
       await enqueuer.close();
       await deleteKeysMatching(redis, `${prefix}:*`);
       redis.disconnect();
+    }
+  });
+
+  it('fails on a port taken in one line naming it, leaving the recorded lane count as it was', async () => {
+    const prefix = uniqueName('port');
+    const redis = createRedisConnection({
+      url: testRedisUrl(),
+      role: 'worker',
+      onError: () => {},
+    });
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = String((taken.address() as AddressInfo).port);
+    try {
+      await redis.set(laneCountKey(prefix), '4');
+      const ingest = await run('ingest', {
+        REDIS_URL: testRedisUrl(),
+        QUEUE_PREFIX: prefix,
+        LANES: '8',
+        INGEST_PORT: port,
+        INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters',
+      });
+      expect(ingest.status).toBe(1);
+      expect(ingest.stderr).toBe(
+        `commitlog ingest: failed to start: cannot listen on 127.0.0.1:${port} (INGEST_HOST, INGEST_PORT): the port is taken\n`,
+      );
+      // The ingests still running with LANES=4 go on storing.
+      expect(await redis.get(laneCountKey(prefix))).toBe('4');
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+      await deleteKeysMatching(redis, `${prefix}:*`);
+      redis.disconnect();
+    }
+  });
+
+  it('refuses a database that Redis does not have, naming REDIS_URL', async () => {
+    for (const role of ['ingest', 'worker'] as const) {
+      const result = await run(role, {
+        REDIS_URL: `${testRedisUrl()}/99`,
+        QUEUE_PREFIX: uniqueName('db'),
+        KAFKA_BROKERS: '127.0.0.1:9',
+        INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters',
+      });
+      expect(result.status, role).toBe(1);
+      expect(result.stderr, role).toMatch(
+        new RegExp(
+          `^commitlog ${role}: failed to start: Redis refused database 99 .*REDIS_URL\\)\\n$`,
+        ),
+      );
     }
   });
 });

@@ -72,20 +72,22 @@ describe('a dashboard whose port is taken', () => {
 });
 
 describe('a dashboard whose Redis refuses it', () => {
-  it('says so in its log at warn, once a minute per kind of error, not at debug', async () => {
+  async function setUp() {
     const redis = await startPrivateRedis();
     const admin = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
-    await admin.call(
-      'ACL',
-      'SETUSER',
-      'dashboard',
-      'on',
-      '>the-right-password',
-      '~*',
-      '&*',
-      '+@all',
-    );
-    admin.disconnect();
+    const setPassword = (password: string) =>
+      admin.call(
+        'ACL',
+        'SETUSER',
+        'dashboard',
+        'on',
+        'resetpass',
+        `>${password}`,
+        '~*',
+        '&*',
+        '+@all',
+      );
+    await setPassword('the-right-password');
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger({
       service: 'dashboard',
@@ -95,28 +97,79 @@ describe('a dashboard whose Redis refuses it', () => {
         write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>),
       },
     });
-    const url = new URL(redis.url);
-    url.username = 'dashboard';
-    url.password = 'a-wrong-password';
+    const configWith = async (password: string) => {
+      const url = new URL(redis.url);
+      url.username = 'dashboard';
+      url.password = password;
+      return loadDashboardConfig({
+        REDIS_URL: url.toString(),
+        DASHBOARD_PORT: String(await freePort()),
+        DASHBOARD_OPS_PORT: String(await freePort()),
+        DASHBOARD_USERS: `admin:admin:${await hashPassword('a-password-of-some-length')}`,
+      });
+    };
+    const cleanup = async () => {
+      admin.disconnect();
+      await redis.cleanup();
+    };
+    return { admin, setPassword, lines, logger, configWith, cleanup };
+  }
+
+  it('refuses to start when Redis refuses its password, saying why without the password', async () => {
+    const { lines, logger, configWith, cleanup } = await setUp();
+    try {
+      await expect(startDashboard(await configWith('a-wrong-password'), logger)).rejects.toThrow(
+        /WRONGPASS/,
+      );
+      expect(JSON.stringify(lines)).not.toContain('a-wrong-password');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('says so in its log at warn, once a minute per kind of error, not at debug, when Redis refuses it later', async () => {
+    const { admin, setPassword, lines, logger, configWith, cleanup } = await setUp();
+    const dashboard = await startDashboard(await configWith('the-right-password'), logger);
+    try {
+      // The password changed in Redis and not in the dashboard's REDIS_URL: its reconnections
+      // are refused.
+      await setPassword('another-password');
+      await admin.call('CLIENT', 'KILL', 'USER', 'dashboard');
+      const refused = () => lines.filter((l) => l.msg === 'Redis connection error');
+      await waitFor(() => refused().some((l) => /WRONGPASS/.test(JSON.stringify(l))), {
+        description: 'the Redis error line',
+      });
+      // ioredis reconnects and is refused again several times meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const wrongPass = refused().filter((l) => /WRONGPASS/.test(JSON.stringify(l)));
+      expect(wrongPass).toHaveLength(1);
+      expect(wrongPass[0]).toMatchObject({ level: 'warn' });
+      expect(JSON.stringify(lines)).not.toMatch(/the-right-password|another-password/);
+    } finally {
+      await dashboard.close();
+      await cleanup();
+    }
+  });
+});
+
+describe('a dashboard whose Redis is away', () => {
+  it('starts all the same, and answers /healthz', async () => {
     const config = loadDashboardConfig({
-      REDIS_URL: url.toString(),
+      // Nothing listens there.
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
       DASHBOARD_PORT: String(await freePort()),
       DASHBOARD_OPS_PORT: String(await freePort()),
       DASHBOARD_USERS: `admin:admin:${await hashPassword('a-password-of-some-length')}`,
     });
-    const dashboard = await startDashboard(config, logger);
+    const dashboard = await startDashboard(
+      config,
+      createLogger({ service: 'dashboard', level: 'silent' }),
+    );
     try {
-      const refused = () => lines.filter((l) => l.msg === 'Redis connection error');
-      await waitFor(() => refused().length > 0, { description: 'the Redis error line' });
-      // ioredis reconnects and is refused again several times meanwhile.
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-      expect(refused()).toHaveLength(1);
-      expect(refused()[0]).toMatchObject({ level: 'warn' });
-      expect(JSON.stringify(refused()[0])).toMatch(/WRONGPASS/);
-      expect(JSON.stringify(lines)).not.toContain('a-wrong-password');
+      const answer = await fetch(`http://127.0.0.1:${config.port}/healthz`);
+      expect(answer.status).toBe(200);
     } finally {
       await dashboard.close();
-      await redis.cleanup();
     }
   });
 });

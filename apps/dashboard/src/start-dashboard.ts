@@ -1,4 +1,5 @@
 import {
+  firstConnectionOrRefusal,
   createRedisConnection,
   failedByReason,
   laneJobState,
@@ -41,6 +42,9 @@ export interface RunningDashboard {
   close(): Promise<void>;
 }
 
+/** How long the start-up waits for Redis's first answer before it starts without it, ms. */
+const FIRST_CONNECT_MS = 2000;
+
 /**
  * Starts the dashboard and its ops server (/healthz, /readyz, /metrics on `DASHBOARD_OPS_PORT`).
  * Starts while Redis is down (pages answer 503 until it is back). It only reads the queues, but
@@ -60,6 +64,14 @@ export async function startDashboard(
     // wrong password or a Redis outage shows.
     onError: redisErrorLogger(logger, 'Redis connection error'),
   });
+  // A refusal no wait fixes (a database Redis lacks, a wrong password) stops the start-up;
+  // Redis being away does not.
+  try {
+    await firstConnectionOrRefusal(connection, FIRST_CONNECT_MS);
+  } catch (error) {
+    connection.disconnect();
+    throw error;
+  }
   const queues = openBoardQueues(connection, config.queuePrefix, config.lanes);
   const cheaplyHashed = usersBelowHashCost(config.users);
   if (cheaplyHashed.length > 0) {
@@ -128,7 +140,7 @@ export async function startDashboard(
     await queuesClosed;
   };
   try {
-    await listenOn(server, config.host, config.port);
+    await listenOn(server, config.host, config.port, 'DASHBOARD_HOST, DASHBOARD_PORT');
   } catch (error) {
     await closeRedis().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
     throw error;
@@ -139,6 +151,7 @@ export async function startDashboard(
   const ops = await startOpsServer({
     host: config.host,
     port: config.opsPort,
+    settings: 'DASHBOARD_HOST, DASHBOARD_OPS_PORT',
     registry: createMetricsRegistry('dashboard'),
     readiness: async () => {
       const ok = await connection.ping().then(

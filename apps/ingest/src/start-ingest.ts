@@ -5,7 +5,7 @@ import {
   createRedisConnection,
   readLaneCount,
   readRedisMemory,
-  whenFirstConnected,
+  firstConnectionOrRefusal,
   type RedisSafety,
   UnsafeRedisError,
 } from '@commitlog/queue';
@@ -89,7 +89,7 @@ export async function startIngest(
 
   let reading: RedisSafety | undefined;
   try {
-    await whenFirstConnected(connection, FIRST_CONNECT_MS);
+    await firstConnectionOrRefusal(connection, FIRST_CONNECT_MS);
     reading = await safety.check();
   } catch (err) {
     // A refusal no wait fixes (a wrong password, a user without INFO) stops the start-up, as
@@ -108,22 +108,6 @@ export async function startIngest(
   if (reading !== undefined && !reading.safe) {
     await disconnect();
     throw new UnsafeRedisError(reading);
-  }
-  if (reading !== undefined) {
-    try {
-      await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
-    } catch (error) {
-      if (isLastingRedisError(error)) {
-        await disconnect();
-        throw error;
-      }
-      // A cluster still forming answers INFO but refuses writes for a while: the enqueuer
-      // claims the count before its first store, as when Redis was down at start-up.
-      logger.warn(
-        { err: error },
-        'cannot record LANES in Redis at start-up (a cluster still forming?); starting anyway: the first store records it, and stores are answered 503 until Redis takes it',
-      );
-    }
   }
   for (const warning of reading?.warnings ?? [])
     logger.warn({ redis: reading?.redisVersion }, warning);
@@ -199,6 +183,7 @@ export async function startIngest(
   const ops = await startOpsServer({
     host: config.host,
     port: config.opsPort,
+    settings: 'INGEST_HOST, INGEST_OPS_PORT',
     registry,
     readiness: notReadyOnceStopping(readiness, () => closing),
     logger,
@@ -207,10 +192,38 @@ export async function startIngest(
     throw error;
   });
   try {
-    await listenOn(server, config.host, config.port);
+    await listenOn(server, config.host, config.port, 'INGEST_HOST, INGEST_PORT');
   } catch (error) {
     await closeEach([() => ops.close(), () => enqueuer.close(), disconnect], warnClosing);
     throw error;
+  }
+  // Recorded only once both ports are ours: a start-up that fails for another reason (a port
+  // taken, an INGEST_HOST not of this machine) must not leave a changed count behind, which the
+  // running roles would then refuse to store under. Until it is recorded, a store claims it
+  // first (the enqueuer's check), so no commit goes in under another count meanwhile.
+  if (reading !== undefined) {
+    try {
+      await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
+    } catch (error) {
+      if (isLastingRedisError(error)) {
+        await closeEach(
+          [
+            () => drainServer(server, 1000, logger),
+            () => ops.close(),
+            () => enqueuer.close(),
+            disconnect,
+          ],
+          warnClosing,
+        );
+        throw error;
+      }
+      // A cluster still forming answers INFO but refuses writes for a while: the enqueuer
+      // claims the count before its first store, as when Redis was down at start-up.
+      logger.warn(
+        { err: error },
+        'cannot record LANES in Redis at start-up (a cluster still forming?); starting anyway: the first store records it, and stores are answered 503 until Redis takes it',
+      );
+    }
   }
   // An accept that fails (EMFILE: out of file descriptors) is an 'error' on the server, which
   // would end the process and every request in flight with it: logged, the server goes on.

@@ -144,6 +144,7 @@ export async function startWorker(
     const ops = await startOpsServer({
       host: config.host,
       port: config.port,
+      settings: 'WORKER_HOST, WORKER_PORT',
       registry,
       logger,
       // Draining the lanes can take SHUTDOWN_TIMEOUT: not ready from the moment the stop begins.

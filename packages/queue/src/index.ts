@@ -99,6 +99,7 @@ export {
   type RedisSafety,
 } from './redis-safety.ts';
 export {
+  firstConnectionOrRefusal,
   isLastingRedisError,
   untilRedisAnswers,
   type UntilRedisAnswersOptions,

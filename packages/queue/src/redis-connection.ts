@@ -97,7 +97,7 @@ export class RedisDatabaseError extends CommitlogError {
 
   constructor(database: string, cause: Error) {
     const refused = (why: string) =>
-      `Redis refused database ${database}${why}: a Redis has databases 0 to 15 unless its "databases" setting allows more`;
+      `Redis refused database ${database}${why}: a Redis has databases 0 to 15 unless its "databases" setting allows more (the database is the /${database} that ends REDIS_URL)`;
     // Redis's reply (an ACL's names the user) is for the log, not for a client's answer.
     super('REDIS_DATABASE_REFUSED', refused(` (${cause.message})`), {
       retriable: false,

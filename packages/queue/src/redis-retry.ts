@@ -1,5 +1,6 @@
 import { CommitlogError } from '@commitlog/core';
 import { ReplyError } from 'ioredis';
+import { whenFirstConnected, type RedisConnection } from './redis-connection.ts';
 
 /**
  * The error replies a Redis Cluster gives while it forms, reshards or fails over: each ends
@@ -50,4 +51,27 @@ export async function untilRedisAnswers<T>(
       await new Promise((resolve) => setTimeout(resolve, options.pauseMs ?? 2000));
     }
   }
+}
+
+/**
+ * Waits, at most `timeoutMs`, for a client's first connection (`whenFirstConnected`), and throws
+ * the refusal it met there if no wait fixes it (`isLastingRedisError`: a database Redis lacks, a
+ * wrong password), so that a role stops at start-up with its reason instead of starting to
+ * refuse every request. Redis being away is no such refusal: the role starts and waits for it.
+ */
+export async function firstConnectionOrRefusal(
+  client: RedisConnection,
+  timeoutMs: number,
+): Promise<void> {
+  let refusal: Error | undefined;
+  const note = (error: Error): void => {
+    if (refusal === undefined && isLastingRedisError(error)) refusal = error;
+  };
+  client.on('error', note);
+  try {
+    await whenFirstConnected(client, timeoutMs);
+  } finally {
+    client.off('error', note);
+  }
+  if (refusal) throw refusal;
 }

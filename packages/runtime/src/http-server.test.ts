@@ -5,6 +5,20 @@ import { describe, expect, it, vi } from 'vitest';
 import { drainServer, listenOn } from './http-server.ts';
 import { createLogger } from './logger.ts';
 
+describe('listenOn', () => {
+  it('names the settings and the reason when it cannot listen', async () => {
+    const server = createServer();
+    await expect(
+      listenOn(server, 'no-such-host.invalid', 0, 'INGEST_HOST, INGEST_PORT'),
+    ).rejects.toMatchObject({
+      code: 'LISTEN_FAILED',
+      message: expect.stringMatching(
+        /^cannot listen on no-such-host\.invalid:0 \(INGEST_HOST, INGEST_PORT\): (no such host|the host name could not be resolved now)$/,
+      ) as unknown,
+    });
+  });
+});
+
 describe('drainServer', () => {
   it('closes a kept-alive connection once its answer, under way when the stop began, has ended', async () => {
     let answer: (() => void) | undefined;
@@ -12,7 +26,7 @@ describe('drainServer', () => {
       // Answered later, with the connection kept alive (as /metrics decides before its await).
       answer = () => res.end('ok');
     });
-    await listenOn(server, '127.0.0.1', 0);
+    await listenOn(server, '127.0.0.1', 0, 'INGEST_HOST, INGEST_PORT');
     const agent = new Agent({ keepAlive: true });
     const { port } = server.address() as AddressInfo;
     const answered = new Promise<number | undefined>((resolve, reject) => {

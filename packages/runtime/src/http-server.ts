@@ -1,12 +1,46 @@
+import { CommitlogError } from '@commitlog/core';
 import type { Server } from 'node:http';
 import type { Logger } from './logger.ts';
 
-/** Listens on `host:port`; rejects when the port is taken or the address is not ours. */
-export function listenOn(server: Server, host: string, port: number): Promise<void> {
+/** Why a listen failed, in words, for Node's usual codes. */
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'the port is taken',
+  EADDRNOTAVAIL: 'no interface of this machine has that address',
+  EACCES: 'not allowed to listen there (a port below 1024?)',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the host name could not be resolved now',
+};
+
+/**
+ * A server could not listen where its settings say. Names the settings, for the one line a role
+ * that fails to start prints.
+ */
+export class ListenError extends CommitlogError {
+  constructor(host: string, port: number, settings: string, cause: Error & { code?: string }) {
+    const why = (cause.code && LISTEN_FAILURES[cause.code]) ?? cause.code ?? 'refused';
+    super('LISTEN_FAILED', `cannot listen on ${host}:${port} (${settings}): ${why}`, {
+      retriable: false,
+      cause,
+    });
+  }
+}
+
+/**
+ * Listens on `host:port`; rejects with a `ListenError` naming `settings` (the variables that
+ * chose the address, e.g. `INGEST_HOST, INGEST_PORT`) when the port is taken or the address is
+ * not this machine's.
+ */
+export function listenOn(
+  server: Server,
+  host: string,
+  port: number,
+  settings: string,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: Error) => reject(new ListenError(host, port, settings, error));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -36,7 +36,7 @@ export {
   type Parsed,
 } from './env-values.ts';
 export { formatAge, formatTime, shorten } from './human-format.ts';
-export { drainServer, listenOn } from './http-server.ts';
+export { drainServer, ListenError, listenOn } from './http-server.ts';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.ts';
 export {
   ERROR_LOG_INTERVAL_MS,

@@ -21,6 +21,7 @@ async function start(readiness: () => Promise<Readiness>) {
   const server = await startOpsServer({
     host: '127.0.0.1',
     port: 0,
+    settings: 'WORKER_HOST, WORKER_PORT',
     registry,
     readiness,
     logger: createLogger({ service: 'worker', destination: sink }),
@@ -89,12 +90,16 @@ describe('startOpsServer', () => {
     const taken = startOpsServer({
       host: '127.0.0.1',
       port: server.port,
+      settings: 'WORKER_HOST, WORKER_PORT',
       registry: createMetricsRegistry('worker'),
       readiness: () => Promise.resolve({ ready: true, checks: {} }),
       logger: createLogger({ service: 'worker', level: 'silent' }),
     });
     await expect(taken).rejects.toBeInstanceOf(CommitlogError);
-    await expect(taken).rejects.toMatchObject({ code: 'OPS_SERVER_LISTEN_FAILED' });
+    await expect(taken).rejects.toMatchObject({
+      code: 'LISTEN_FAILED',
+      message: `cannot listen on 127.0.0.1:${server.port} (WORKER_HOST, WORKER_PORT): the port is taken`,
+    });
   });
 
   it('closes a connection stuck in a request, after its grace period', async () => {
@@ -102,6 +107,7 @@ describe('startOpsServer', () => {
     const server = await startOpsServer({
       host: '127.0.0.1',
       port: 0,
+      settings: 'WORKER_HOST, WORKER_PORT',
       registry: createMetricsRegistry('worker'),
       readiness: () => Promise.resolve({ ready: true, checks: {} }),
       logger: createLogger({ service: 'worker', destination: sink }),

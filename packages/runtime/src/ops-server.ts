@@ -1,8 +1,7 @@
-import { CommitlogError } from '@commitlog/core';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { drainServer } from './http-server.ts';
+import { drainServer, listenOn } from './http-server.ts';
 import type { Logger } from './logger.ts';
 import {
   errorBody,
@@ -18,6 +17,8 @@ export interface OpsServerOptions {
   host: string;
   /** Port to listen on; 0 picks a free one (see `OpsServer.port`). */
   port: number;
+  /** The variables that set `host` and `port`, named when it cannot listen there. */
+  settings: string;
   /** Served on `/metrics`. */
   registry: Registry;
   /** Asked on every `/readyz`. */
@@ -108,19 +109,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   }
 
   const server = createServer(respond);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => {
-      reject(
-        new CommitlogError(
-          'OPS_SERVER_LISTEN_FAILED',
-          `cannot listen on ${options.host}:${options.port}: ${error.message}`,
-          { retriable: false, cause: error },
-        ),
-      );
-    });
-    server.listen(options.port, options.host, () => resolve());
-  });
-  server.removeAllListeners('error');
+  await listenOn(server, options.host, options.port, options.settings);
   server.on('error', (error) => logger.error({ err: error }, 'ops server error'));
 
   const { port } = server.address() as AddressInfo;

@@ -29,14 +29,18 @@ describe('runService', () => {
     ]);
   });
 
-  it('exits 1 when start-up fails', async () => {
+  it('exits 1 when start-up fails, saying why in one line on standard error', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     await runService({
       service: 'ingest',
       loadConfig: () => config,
-      start: () => Promise.reject(new Error('port taken')),
+      start: () => Promise.reject(new Error('cannot listen on 127.0.0.1:8080: the port is taken')),
       stopStep: 'stop',
     });
     expect(process.exitCode).toBe(1);
+    expect(stderr.mock.calls.map((call) => String(call[0]))).toEqual([
+      'commitlog ingest: failed to start: cannot listen on 127.0.0.1:8080: the port is taken\n',
+    ]);
   });
 
   /** A signal source of the test's own, and the exit code the stop asked for. */

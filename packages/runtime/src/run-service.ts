@@ -78,6 +78,11 @@ export async function runService<C extends { logLevel: LogLevel; shutdownTimeout
     shutdown.dispose();
     logger.fatal({ err: error }, `${options.service} failed to start`);
     logger.flush();
+    // And one line for whoever started it by hand, as for a bad configuration: the log line
+    // above is JSON, with the stack, on standard output.
+    process.stderr.write(
+      `commitlog ${options.service}: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 1;
   }
 }

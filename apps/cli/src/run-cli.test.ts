@@ -18,6 +18,19 @@ describe('runCli', () => {
     );
   });
 
+  it('keeps an error one line when an argument holds a new line or a terminal escape', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(await runCli(['bo\ngus\u001b[2J'], {})).toBe(2);
+    expect(await runCli(['discard', '--job', 'x\ny'], { REDIS_URL: 'redis://127.0.0.1:1' })).toBe(
+      1,
+    );
+    const lines = stderr.mock.calls.map((call) => String(call[0]));
+    expect(lines[0]).toBe(
+      'commitlog: unknown command "bo\\ngus\\u001b[2J" (try: commitlog help)\n',
+    );
+    for (const line of lines) expect(line.indexOf('\n')).toBe(line.length - 1);
+  });
+
   it('prints usage for help and exits 0', async () => {
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     expect(await runCli(['help'], {})).toBe(0);

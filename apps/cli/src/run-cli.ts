@@ -100,7 +100,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`commitlog: ${message.trimEnd()}\n`);
+    process.stderr.write(`commitlog: ${oneLine(message.trimEnd())}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   }
+}
+
+/**
+ * `message` on one line: a control character (a new line, a terminal's escape) that an argument
+ * or a file's name brought into it is written as an escape (`\n`, `\u001b`), so the error stays
+ * one line a script can read, and cannot drive the terminal.
+ */
+export function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+  return message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }

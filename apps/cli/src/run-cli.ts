@@ -112,5 +112,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
  */
 export function oneLine(message: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what it looks for
-  return message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return message.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

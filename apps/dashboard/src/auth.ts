@@ -112,12 +112,13 @@ export function refuse(
   status: number,
   code: string,
   message: string,
+  path?: string,
 ): void {
   res.status(status);
   if (wantsPage(req)) {
     res.type('html').send(`<!doctype html><title>${status}</title><p>${escapeHtml(message)}</p>`);
   } else {
-    res.json(errorBody(code, message));
+    res.json(errorBody(code, message, path));
   }
 }
 

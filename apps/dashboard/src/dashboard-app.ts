@@ -92,6 +92,23 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
   const json = express.json({ limit: '16kb' });
   const csrf = requireCsrfToken(deps.sessions);
+  /** A body the two parsers above skip (text/plain, none named) would be read as no body. */
+  const formOrJsonBody: RequestHandler = (req, res, next) => {
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined ||
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    if (!hasBody || req.is(['application/x-www-form-urlencoded', 'application/json'])) {
+      next();
+      return;
+    }
+    refuse(
+      req,
+      res,
+      415,
+      'unsupported-media-type',
+      'send the form as application/x-www-form-urlencoded or application/json',
+    );
+  };
 
   app.get('/healthz', (_req, res) => res.json(healthzBody()));
   app.use(authenticate(deps.users, deps.sessions, deps));
@@ -107,6 +124,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
     '/deliveries/redrive',
     requireUser,
     requireAdmin,
+    formOrJsonBody,
     form,
     json,
     csrf,
@@ -143,8 +161,17 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = (error as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      // body-parser's refusals: too large, malformed
-      refuse(req, res, status, 'invalid-request', (error as Error).message);
+      // body-parser's refusals: too large, malformed. Not JSON.parse's message for a malformed
+      // body, which quotes it.
+      const malformed = (error as { type?: unknown }).type === 'entity.parse.failed';
+      refuse(
+        req,
+        res,
+        status,
+        'invalid-request',
+        malformed ? 'the body is not valid JSON' : (error as Error).message,
+        'body',
+      );
       return;
     }
     if (!deps.isRedisUp()) {

@@ -43,29 +43,47 @@ const redriveFields = z.strictObject({
 
 type RedriveForm = { jobId: string; lane: number } | { reason: string };
 
+/** A refused re-drive request: the field that is wrong (`body` for the whole), and why. */
+interface RedriveFormProblem {
+  ok: false;
+  path: string;
+  /** `<path>: <why>`. */
+  message: string;
+}
+
+function problem(path: string, why: string): RedriveFormProblem {
+  return { ok: false, path, message: `${path}: ${why}` };
+}
+
 /** The re-drive a request asks for, or the field that is wrong and why. */
 export function parseRedriveForm(
   body: unknown,
-): { ok: true; form: RedriveForm } | { ok: false; message: string } {
+): { ok: true; form: RedriveForm } | RedriveFormProblem {
   const parsed = redriveFields.safeParse(body ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || 'body';
-    return { ok: false, message: `${field}: ${issue?.message ?? 'invalid'}` };
+    if (issue?.code === 'unrecognized_keys') {
+      // Named by the field itself, which a script that misspelt it can find.
+      return problem(
+        issue.keys[0] ?? 'body',
+        'not a field of a re-drive (send jobId and lane, or reason)',
+      );
+    }
+    return problem(issue?.path.join('.') || 'body', issue?.message ?? 'invalid');
   }
   const { jobId, lane, reason } = parsed.data;
   if (jobId !== undefined && reason !== undefined) {
-    return { ok: false, message: 'reason: send jobId and lane, or reason, not both' };
+    return problem('reason', 'send jobId and lane, or reason, not both');
   }
   if (jobId !== undefined) {
-    if (lane === undefined) return { ok: false, message: 'lane: required with jobId' };
+    if (lane === undefined) return problem('lane', 'required with jobId');
     return { ok: true, form: { jobId, lane } };
   }
   if (reason !== undefined) {
-    if (lane !== undefined) return { ok: false, message: 'lane: only with jobId' };
+    if (lane !== undefined) return problem('lane', 'only with jobId');
     return { ok: true, form: { reason } };
   }
-  return { ok: false, message: 'body: send jobId and lane, or reason' };
+  return problem('body', 'send jobId and lane, or reason');
 }
 
 /** The message after a re-drive, from its counts only (a link cannot make the page say anything else). */
@@ -182,13 +200,20 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
     redrive: async (req: Request, res: Response): Promise<void> => {
       const parsed = parseRedriveForm(req.body);
       if (!parsed.ok) {
-        refuse(req, res, 400, 'invalid-request', parsed.message);
+        refuse(req, res, 400, 'invalid-request', parsed.message, parsed.path);
         return;
       }
       const { form } = parsed;
       const { count } = await lanesInUse();
       if ('lane' in form && form.lane >= count) {
-        refuse(req, res, 400, 'invalid-request', `lane: must be below the lane count (${count})`);
+        refuse(
+          req,
+          res,
+          400,
+          'invalid-request',
+          `lane: must be below the lane count (${count})`,
+          'lane',
+        );
         return;
       }
       const user = userOf(res)!.name;

@@ -111,6 +111,54 @@ async function dashboard(
   };
 }
 
+describe('a bad re-drive request', () => {
+  it('is refused naming its field, without quoting the body, and starts nothing', async () => {
+    const d = await dashboard();
+    const post = (contentType: string, body: string) =>
+      fetch(`${d.base}/deliveries/redrive`, {
+        method: 'POST',
+        headers: {
+          cookie: d.cookie,
+          accept: 'application/json',
+          'x-csrf-token': d.csrf,
+          'content-type': contentType,
+        },
+        body,
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+
+    expect(await post('application/json', '{"reason": hunter2-password-value}')).toEqual({
+      status: 400,
+      body: {
+        error: { code: 'invalid-request', message: 'the body is not valid JSON', path: 'body' },
+      },
+    });
+    expect(await post('application/json', '{"reasn": "expired"}')).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid-request',
+          message: 'reasn: not a field of a re-drive (send jobId and lane, or reason)',
+          path: 'reasn',
+        },
+      },
+    });
+    expect(await post('application/json', '{"jobId": "c-1", "lane": "x"}')).toMatchObject({
+      status: 400,
+      body: { error: { path: 'lane' } },
+    });
+    expect(await post('application/json', '{"jobId": "c-1", "lane": 7}')).toMatchObject({
+      status: 400,
+      body: { error: { message: 'lane: must be below the lane count (2)', path: 'lane' } },
+    });
+    // Neither parser reads text/plain: it was taken for no body at all.
+    expect(await post('text/plain', '{"reason": "expired"}')).toMatchObject({
+      status: 415,
+      body: { error: { code: 'unsupported-media-type' } },
+    });
+    expect(d.asked).toEqual([]);
+  });
+});
+
 describe('a re-drive of many that outlasts its request', () => {
   it('is answered 202 while it goes on, refuses a second one, and is shown and audited when it ends', async () => {
     const d = await dashboard();

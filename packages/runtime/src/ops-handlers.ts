@@ -17,7 +17,8 @@ export type ReadinessProbe = () => Promise<Readiness>;
 
 /** The JSON error body every commitlog HTTP endpoint answers with. */
 export interface ErrorBody {
-  error: { code: string; message: string };
+  /** `path`: the field of the request that is wrong, where one is. */
+  error: { code: string; message: string; path?: string };
 }
 
 /** The content type of every JSON answer of the ops endpoints. */
@@ -113,7 +114,7 @@ export async function metricsResult(
   }
 }
 
-/** `{"error": {"code", "message"}}`. */
-export function errorBody(code: string, message: string): ErrorBody {
-  return { error: { code, message } };
+/** `{"error": {"code", "message"}}`, and `"path"` when a field of the request is named. */
+export function errorBody(code: string, message: string, path?: string): ErrorBody {
+  return { error: { code, message, ...(path === undefined ? {} : { path }) } };
 }

@@ -31,6 +31,16 @@ describe('runCli', () => {
     for (const line of lines) expect(line.indexOf('\n')).toBe(line.length - 1);
   });
 
+  it('takes a flag given to post or requeue for a usage mistake, not a file name', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(await runCli(['post', '--file=x.json'], {})).toBe(2);
+    expect(await runCli(['requeue', '--log', 'x.log'], {})).toBe(2);
+    expect(stderr.mock.calls.map((call) => String(call[0]))).toEqual([
+      'commitlog: post takes exactly one argument: the JSON file to post\n',
+      'commitlog: requeue takes exactly one argument: the failure log\n',
+    ]);
+  });
+
   it('prints usage for help and exits 0', async () => {
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     expect(await runCli(['help'], {})).toBe(0);

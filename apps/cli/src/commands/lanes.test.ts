@@ -76,6 +76,10 @@ describe('commitlog lanes', () => {
       key: 'u1',
     });
     expect(() => parseKeyArgument('justkey')).toThrow(/TYPE\/BUCKET\/KEY/);
+    // No empty key, as the JSON form says; a key may end with a slash.
+    expect(() => parseKeyArgument('b/')).toThrow('lanes --key: key: must not be empty');
+    expect(() => parseKeyArgument('a/b/')).toThrow('lanes --key: key: must not be empty');
+    expect(parseKeyArgument('a/b/k/')).toMatchObject({ bucket: 'b', key: 'k/' });
   });
 
   it("reads a key as JSON in a commit's forms, for bytes that are not UTF-8 or hold a slash", () => {

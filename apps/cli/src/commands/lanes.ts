@@ -100,8 +100,13 @@ export function parseKeyArgument(text: string): KeyAddress {
   if (parts.length < 2 || parts.some((p, i) => p === '' && i < parts.length - 1)) {
     throw new CliError('USAGE', `lanes --key takes ${KEY_FORMS}, got "${text}"`, 2);
   }
-  if (parts.length === 2) return { bucketType: 'default', bucket: parts[0]!, key: parts[1]! };
-  return { bucketType: parts[0]!, bucket: parts[1]!, key: parts.slice(2).join('/') };
+  const address =
+    parts.length === 2
+      ? { bucketType: 'default', bucket: parts[0]!, key: parts[1]! }
+      : { bucketType: parts[0]!, bucket: parts[1]!, key: parts.slice(2).join('/') };
+  // As the JSON form and the ingest say: Riak has no empty key.
+  if (address.key === '') throw new CliError('USAGE', 'lanes --key: key: must not be empty', 2);
+  return address;
 }
 
 function parseKeyJson(text: string): KeyAddress {

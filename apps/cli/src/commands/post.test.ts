@@ -47,6 +47,36 @@ describe('post', () => {
     expect(error.code).toBe('INGEST_UNREACHABLE');
   });
 
+  it('ends with the refusal the ingest gave, its code and reason, in the one line', async () => {
+    const { repoRoot, file } = setUp();
+    const ingest = createServer((_req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error: { code: 'INVALID_COMMIT', message: 'op: must be put or delete', path: 'op' },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => ingest.listen(0, '127.0.0.1', resolve));
+    const { port } = ingest.address() as { port: number };
+    try {
+      const error = await refusal(
+        post({
+          file,
+          repoRoot,
+          env: { INGEST_URL: `http://127.0.0.1:${port}`, INGEST_SECRETS: SECRET },
+          out: () => {},
+        }),
+      );
+      expect(error.message).toBe(
+        'the ingest answered 400 INVALID_COMMIT: op: must be put or delete',
+      );
+      expect(error.code).toBe('POST_REFUSED');
+    } finally {
+      ingest.close();
+    }
+  });
+
   it('says a directory is a directory, before creating the local secret', async () => {
     const { repoRoot } = setUp();
     const dir = join(repoRoot, 'a-dir');

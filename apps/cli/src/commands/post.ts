@@ -42,6 +42,13 @@ export async function post(options: PostOptions): Promise<void> {
     `${answer.status} ${typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)}`,
   );
   if (answer.status < 200 || answer.status > 299) {
-    throw new CliError('POST_REFUSED', `the ingest answered ${answer.status}`);
+    throw new CliError('POST_REFUSED', `the ingest answered ${answer.status}${why(answer.body)}`);
   }
+}
+
+/** The error an answer's body names (`{"error": {"code", "message"}}`), for the one line of a refusal. */
+function why(body: unknown): string {
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  if (typeof error?.code !== 'string') return '';
+  return typeof error.message === 'string' ? ` ${error.code}: ${error.message}` : ` ${error.code}`;
 }

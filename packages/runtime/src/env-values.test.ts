@@ -83,7 +83,7 @@ describe('environment value parsers', () => {
       'redis://redis:6379/0',
       'redis://redis:6379/15',
       'redis://redis:6379/99',
-      'rediss://redis:6380/2?db=2',
+      'rediss://redis:6380/2?family=6',
     ]) {
       expect(value(redisUrl(url))).toBe(url);
     }
@@ -97,9 +97,16 @@ describe('environment value parsers', () => {
       'redis://redis:6379/99999999999999999999',
       'redis://redis:6379?db=abc',
       'redis://redis:6379/?db=',
+      // Two places for the database (or two in the query): which one ioredis uses is not obvious.
+      'rediss://redis:6380/2?db=2',
+      'redis://redis:6379/0?db=99',
+      'redis://redis:6379?db=2&db=0',
     ]) {
       expect(redisUrl(url).ok, url).toBe(false);
     }
+    expect(message(redisUrl('redis://app:hunter2@redis:6379/0?db=9'))).toBe(
+      'give the database as the path (redis://host:port/1), not as a db query parameter (got "redis://app:***@redis:6379/0?db=9")',
+    );
     expect(message(redisUrl('redis://app:hunter2@127.0.0.1:6379/abc'))).toBe(
       'the database (the path after host:port) must be a whole number such as /0 or /1, or be left out for database 0 (got "redis://app:***@127.0.0.1:6379/abc")',
     );

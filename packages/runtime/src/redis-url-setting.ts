@@ -109,15 +109,17 @@ export const redisUrl: Parser<string> = (value) => {
   if (url.hostname === '') {
     return bad(`must name a host${gotRedisUrl(value)}${credentialsHint(value)}`);
   }
-  // ioredis takes the path (or a `db` query parameter) as the database number and sends it to
-  // Redis unchecked: `/abc` would stop the CLI with a stack trace from inside ioredis (SELECT NaN)
-  // that names no setting.
+  // ioredis takes the path as the database number and sends it to Redis unchecked: `/abc` would
+  // stop the CLI with a stack trace from inside ioredis (SELECT NaN) that names no setting.
+  // It also reads a `db` query parameter (the last of several), which a path may override: one
+  // place only, the path.
+  if (url.searchParams.has('db')) {
+    return bad(
+      `give the database as the path (redis://host:port/1), not as a db query parameter${gotRedisUrl(value)}`,
+    );
+  }
   const database = url.pathname.replace(/^\//, '');
-  const queryDatabase = url.searchParams.get('db');
-  if (
-    (database !== '' && !isDatabaseNumber(database)) ||
-    (queryDatabase !== null && !isDatabaseNumber(queryDatabase))
-  ) {
+  if (database !== '' && !isDatabaseNumber(database)) {
     return bad(
       `the database (the path after host:port) must be a whole number such as /0 or /1, or be left out for database 0${gotRedisUrl(value)}${credentialsHint(value)}`,
     );

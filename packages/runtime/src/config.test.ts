@@ -155,6 +155,18 @@ describe('loadIngestConfig', () => {
     expect(loadIngestConfig({ INGEST_SECRETS: SECRET }, heap).maxBytesInFlight).toBe(67_108_864);
   });
 
+  it('refuses a MAX_BATCH_BYTES that no INGEST_MAX_BYTES_IN_FLIGHT the heap holds could take', () => {
+    const problems = problemsOf(() =>
+      loadIngestConfig(
+        { INGEST_SECRETS: SECRET, MAX_BATCH_BYTES: '99999999999' },
+        { heapLimitBytes: 512 * 1024 * 1024 },
+      ),
+    );
+    expect(messageOf(problems, 'MAX_BATCH_BYTES')).toBe(
+      'must be at most 134217728, the largest INGEST_MAX_BYTES_IN_FLIGHT this ingest\'s heap can hold, which a batch must fit in (got "99999999999")',
+    );
+  });
+
   it('refuses a REDIS_WAIT_TIMEOUT of 0, which Redis takes as waiting for ever', () => {
     expect(() => loadIngestConfig({ INGEST_SECRETS: SECRET, REDIS_WAIT_TIMEOUT: '0ms' })).toThrow(
       'REDIS_WAIT_TIMEOUT: must be a duration above zero',

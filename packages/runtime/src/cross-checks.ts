@@ -54,6 +54,14 @@ export function ingestCrossChecks(
   // The budget is what keeps the heap under its limit whatever the clients send: a budget the
   // heap cannot hold would let a burst of large batches end the process, and every request in it.
   const heapRoom = Math.floor(heapLimitBytes / HEAP_PER_BODY_BYTE);
+  if (batch !== undefined && batch > heapRoom) {
+    // Its own problem: no INGEST_MAX_BYTES_IN_FLIGHT can hold such a batch, and that one's
+    // message alone blamed the budget for a batch size no budget could take.
+    problems.push({
+      variable: 'MAX_BATCH_BYTES',
+      message: `must be at most ${heapRoom}, the largest INGEST_MAX_BYTES_IN_FLIGHT this ingest's heap can hold, which a batch must fit in (got "${batch}")`,
+    });
+  }
   if (inFlight !== undefined && inFlight > heapRoom) {
     const mib = Math.round(heapLimitBytes / 1024 / 1024);
     problems.push({

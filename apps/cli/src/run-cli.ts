@@ -3,6 +3,7 @@
  * Exit codes: 0 done, 1 failed, 2 usage mistake. Errors are one readable line on stderr.
  */
 import { fileURLToPath } from 'node:url';
+import { oneLine } from '@commitlog/runtime';
 import { callerPath } from './caller-path.ts';
 import { CliError } from './cli-error.ts';
 import { hashPasswordCommand } from './commands/hash-password.ts';
@@ -105,16 +106,4 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     process.stderr.write(`commitlog: ${oneLine(message.trimEnd())}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   }
-}
-
-/**
- * `message` on one line: a control character (a new line, a terminal's escape) that an argument
- * or a file's name brought into it is written as an escape (`\n`, `\u001b`), so the error stays
- * one line a script can read, and cannot drive the terminal.
- */
-export function oneLine(message: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
-  return message.replace(/[\u0000-\u001f\u007f]/g, (c) =>
-    c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }

@@ -197,6 +197,11 @@ export async function startIngest(
     await closeEach([() => ops.close(), () => enqueuer.close(), disconnect], warnClosing);
     throw error;
   }
+  // An accept that fails (EMFILE: out of file descriptors) is an 'error' on the server, which
+  // would end the process and every request in flight with it: logged, the server goes on.
+  server.on('error', (err) =>
+    logger.error({ err }, 'the ingest server could not accept a connection'),
+  );
   // Recorded only once both ports are ours: a start-up that fails for another reason (a port
   // taken, an INGEST_HOST not of this machine) must not leave a changed count behind, which the
   // running roles would then refuse to store under. Until it is recorded, a store claims it
@@ -225,11 +230,6 @@ export async function startIngest(
       );
     }
   }
-  // An accept that fails (EMFILE: out of file descriptors) is an 'error' on the server, which
-  // would end the process and every request in flight with it: logged, the server goes on.
-  server.on('error', (err) =>
-    logger.error({ err }, 'the ingest server could not accept a connection'),
-  );
   const port = (server.address() as AddressInfo).port;
 
   let closed: Promise<void> | undefined;

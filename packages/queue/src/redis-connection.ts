@@ -2,6 +2,7 @@ import { CommitlogError } from '@commitlog/core';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { coalesceWrites } from './coalesced-writes.ts';
 import { parseRedisAddress } from './redis-address.ts';
+import { isSettlingReply } from './redis-settling.ts';
 
 /**
  * Who uses a connection decides how it behaves when Redis is away:
@@ -96,11 +97,15 @@ export class RedisDatabaseError extends CommitlogError {
   readonly database: string;
 
   constructor(database: string, cause: Error) {
+    // A Redis running a long script, or still loading, answers SELECT so too: that one ends.
+    const settling = isSettlingReply(cause.message);
     const refused = (why: string) =>
-      `Redis refused database ${database}${why}: a Redis has databases 0 to 15 unless its "databases" setting allows more (the database is the /${database} that ends REDIS_URL)`;
+      settling
+        ? `Redis did not select database ${database} yet${why}: it is busy or still loading; the connection tries again`
+        : `Redis refused database ${database}${why}: a Redis has databases 0 to 15 unless its "databases" setting allows more (the database is the /${database} that ends REDIS_URL)`;
     // Redis's reply (an ACL's names the user) is for the log, not for a client's answer.
     super('REDIS_DATABASE_REFUSED', refused(` (${cause.message})`), {
-      retriable: false,
+      retriable: settling,
       cause,
       clientMessage: refused(''),
     });

@@ -3,6 +3,7 @@ import { ReplyError } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { isLastingRedisError, untilRedisAnswers } from './redis-retry.ts';
 import { LaneCountMismatchError } from './lane-count.ts';
+import { RedisDatabaseError } from './redis-connection.ts';
 
 /** An error reply as ioredis gives it (its ReplyError class is typed loosely). */
 const reply = (message: string): Error =>
@@ -30,9 +31,17 @@ describe('isLastingRedisError', () => {
       'ASK 10453 127.0.0.1:7001',
       'LOADING Redis is loading the dataset in memory',
       'MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to no',
+      // A long script or function: it ends, or someone kills it.
+      'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.',
     ]) {
       expect(isLastingRedisError(reply(text)), text).toBe(false);
     }
+    // The SELECT of REDIS_URL's /db, answered so: not a database Redis lacks.
+    const busySelect = new RedisDatabaseError('3', reply('BUSY Redis is busy running a script.'));
+    expect(isLastingRedisError(busySelect)).toBe(false);
+    expect(busySelect.message).toMatch(/^Redis did not select database 3 yet \(BUSY /);
+    const missing = new RedisDatabaseError('99', reply('ERR DB index is out of range'));
+    expect(isLastingRedisError(missing)).toBe(true);
     // What ioredis throws once its 16 redirections are spent: a plain Error.
     const spent = new Error('Too many Cluster redirections. Last error: ReplyError: MOVED 1 a:1');
     expect(isLastingRedisError(spent)).toBe(false);

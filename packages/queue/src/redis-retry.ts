@@ -1,13 +1,7 @@
 import { CommitlogError } from '@commitlog/core';
 import { ReplyError } from 'ioredis';
 import { whenFirstConnected, type RedisConnection } from './redis-connection.ts';
-
-/**
- * The error replies a Redis Cluster gives while it forms, reshards or fails over: each ends
- * once the cluster settles. ioredis retries them only briefly (its 16 redirections) before
- * handing them on, so a cluster that takes a few seconds to agree shows them to the caller.
- */
-const SETTLING_REPLIES = ['CLUSTERDOWN', 'TRYAGAIN', 'MOVED', 'ASK', 'LOADING', 'MASTERDOWN'];
+import { isSettlingReply } from './redis-settling.ts';
 
 /**
  * Whether waiting cannot fix `error`: a refusal Redis gives on purpose (NOAUTH, WRONGPASS,
@@ -18,8 +12,7 @@ const SETTLING_REPLIES = ['CLUSTERDOWN', 'TRYAGAIN', 'MOVED', 'ASK', 'LOADING', 
 export function isLastingRedisError(error: unknown): boolean {
   if (error instanceof CommitlogError) return !error.retriable;
   if (!(error instanceof ReplyError)) return false;
-  const word = (error as Error).message.split(' ', 1)[0] ?? '';
-  return !SETTLING_REPLIES.includes(word);
+  return !isSettlingReply((error as Error).message);
 }
 
 export interface UntilRedisAnswersOptions {
@@ -57,7 +50,10 @@ export async function untilRedisAnswers<T>(
  * Waits, at most `timeoutMs`, for a client's first connection (`whenFirstConnected`), and throws
  * the refusal it met there if no wait fixes it (`isLastingRedisError`: a database Redis lacks, a
  * wrong password), so that a role stops at start-up with its reason instead of starting to
- * refuse every request. Redis being away is no such refusal: the role starts and waits for it.
+ * refuse every request. Redis being away is no such refusal: the role starts and waits for it
+ * (and a refusal met only once it is back is logged, not thrown). A Redis Cluster's client
+ * reports its nodes' refusals as `node error`s and its own as a ClusterAllFailedError, which
+ * this does not take for lasting: a cluster's refusal shows in the log and `/readyz` only.
  */
 export async function firstConnectionOrRefusal(
   client: RedisConnection,

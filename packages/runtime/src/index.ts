@@ -92,3 +92,4 @@ export {
 export { runService, type ServiceOptions } from './run-service.ts';
 export { withTimeout } from './with-timeout.ts';
 export { closeEach } from './close-each.ts';
+export { oneLine } from './one-line.ts';

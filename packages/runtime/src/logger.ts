@@ -56,11 +56,7 @@ const MAX_ERROR_DEPTH = 6;
  * text a JSON syntax error quotes.
  */
 function scrubError(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') {
-    return value
-      .replace(QUOTED_JSON_TEXT, 'Unexpected token in [text redacted] that is not valid JSON')
-      .replace(CREDENTIALS_IN_URL, '$1$2:[redacted]@');
-  }
+  if (typeof value === 'string') return scrubText(value);
   if (typeof value !== 'object' || value === null) return value;
   if (depth >= MAX_ERROR_DEPTH) return '[nested too deep]';
   if (Array.isArray(value)) return value.map((v) => scrubError(v, depth + 1));
@@ -75,6 +71,13 @@ function scrubError(value: unknown, depth = 0): unknown {
     }
   }
   return out;
+}
+
+/** A text with what `scrubError` censors (a password in a URL, JSON text quoted) censored. */
+export function scrubText(text: string): string {
+  return text
+    .replace(QUOTED_JSON_TEXT, 'Unexpected token in [text redacted] that is not valid JSON')
+    .replace(CREDENTIALS_IN_URL, '$1$2:[redacted]@');
 }
 
 /** An error nested in another (a cause, a cluster node's error) as plain fields. */

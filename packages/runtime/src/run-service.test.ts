@@ -43,6 +43,19 @@ describe('runService', () => {
     ]);
   });
 
+  it('keeps the start-up failure line one line, without a password a URL in it holds', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await runService({
+      service: 'worker',
+      loadConfig: () => config,
+      start: () => Promise.reject(new Error('cannot reach redis://app:hunter2@redis:6379\nnow')),
+      stopStep: 'stop',
+    });
+    expect(stderr.mock.calls.map((call) => String(call[0]))).toEqual([
+      'commitlog worker: failed to start: cannot reach redis://app:[redacted]@redis:6379\\nnow\n',
+    ]);
+  });
+
   /** A signal source of the test's own, and the exit code the stop asked for. */
   function fakeProcess() {
     const signals = new EventEmitter();

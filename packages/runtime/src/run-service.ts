@@ -1,6 +1,7 @@
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, scrubText, type Logger } from './logger.ts';
 import { onShutdown, type SignalSource } from './shutdown.ts';
 import type { LogLevel } from './config-types.ts';
+import { oneLine } from './one-line.ts';
 
 export interface ServiceOptions<C extends { logLevel: LogLevel; shutdownTimeoutMs: number }, S> {
   /** The role, as logged and as printed before a configuration error (`commitlog <service>:`). */
@@ -80,8 +81,9 @@ export async function runService<C extends { logLevel: LogLevel; shutdownTimeout
     logger.flush();
     // And one line for whoever started it by hand, as for a bad configuration: the log line
     // above is JSON, with the stack, on standard output.
+    const why = error instanceof Error ? error.message : String(error);
     process.stderr.write(
-      `commitlog ${options.service}: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+      `commitlog ${options.service}: failed to start: ${oneLine(scrubText(why))}\n`,
     );
     process.exitCode = 1;
   }

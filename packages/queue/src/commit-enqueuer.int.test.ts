@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { createCommitEnqueuer } from './commit-enqueuer.ts';
+import { laneCountKey } from './lane-count.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
 import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
@@ -65,6 +66,38 @@ describe('commit enqueuer on the real Redis', () => {
     closers.push(() => q.close());
     return q;
   }
+
+  it('answers 503 for a store whose lane count changed while it added, the commit filed under the count it read', async () => {
+    // Another process's change landing between this store's look-up and its answer: what a
+    // store stalled past the change's 3 s wait meets. Sent on the store's own connection, from
+    // the check that runs after the adds, so Redis runs it after them and before the count is
+    // read again.
+    // `admit` is asked before the look-up and again after the adds: the second time.
+    let admitsSinceArmed: number | undefined;
+    const e = createCommitEnqueuer({
+      connection: producer,
+      prefix: space.prefix,
+      maxLaneBacklog: 100,
+      lanes: 16,
+      admit: async () => {
+        if (admitsSinceArmed === undefined) return;
+        admitsSinceArmed++;
+        if (admitsSinceArmed === 2) await producer.set(laneCountKey(space.prefix), '8');
+      },
+    });
+    closers.push(() => e.close());
+    await e.enqueue(job(12, 'before'));
+    admitsSinceArmed = 0;
+    const refused = await e.enqueue(job(12, 'raced')).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(QueueUnavailableError);
+    expect((refused as Error).message).toMatch(/LANES=16 but .*LANES=8/);
+    // Stored all the same (in lane 12, which no worker of 8 lanes reads): the hook's retry
+    // files it again under the recorded count.
+    expect(await lane(12).getJobState('raced')).toBe('waiting');
+  });
 
   it('keeps a short tail of BullMQ events per lane, not its default 10,000', async () => {
     const e = enqueuer(5000);

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { commitJobOptions, type CommitJobData } from './commit-job.ts';
 import { lookUpCommits, type LookUp } from './enqueue-look-up.ts';
-import { claimLaneCount } from './lane-count.ts';
+import { claimLaneCount, LaneCountMismatchError, readLaneCountForStore } from './lane-count.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
 import { waitForReplicas, type ReplicaWait } from './replica-wait.ts';
@@ -227,8 +227,18 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
     // ready again before its new server's settings have been read, and ioredis sends what was
     // in flight to that server at once: after a failover, the store may sit in a Redis that
     // cannot keep it, which the reading then under way tells (admit waits for it).
+    //
+    // And the lane count, read again after the adds (Redis runs it after them): a store that
+    // stalled past a change's 3 s wait (lane-count.ts) may have added under a count that
+    // changed, or is changing, meanwhile, in a lane no worker reads any more. Such a store is
+    // answered 503, and the retry files the commit under the count then recorded.
     let unsafe: unknown;
-    if (stored.length > 0) await options.admit?.().catch((error: unknown) => (unsafe = error));
+    if (stored.length > 0) {
+      await Promise.all([
+        options.admit?.().catch((error: unknown) => (unsafe ??= error)),
+        countStillAgreed().catch((error: unknown) => (unsafe ??= error)),
+      ]);
+    }
     for (const { p, result } of stored) {
       const refusal = unsafe ?? behind.get(p.data.lane);
       if (refusal === undefined) {
@@ -243,6 +253,14 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
       const outcome = settled.get(p.data.id);
       if (outcome && 'result' in outcome) p.resolve({ ...outcome.result, duplicate: true });
       else p.reject(outcome?.error ?? new QueueUnavailableError(new Error('commit not stored')));
+    }
+  }
+
+  /** Throws unless the recorded lane count is still `lanes`, with no change under way. */
+  async function countStillAgreed(): Promise<void> {
+    const recorded = await readLaneCountForStore(options.connection, options.prefix);
+    if (recorded !== undefined && recorded !== options.lanes) {
+      throw new LaneCountMismatchError(options.lanes, recorded);
     }
   }
 

@@ -129,7 +129,12 @@ describe('a dashboard whose Redis refuses it', () => {
 
   it('says so in its log at warn, once a minute per kind of error, not at debug, when Redis refuses it later', async () => {
     const { admin, setPassword, lines, logger, configWith, cleanup } = await setUp();
-    const dashboard = await startDashboard(await configWith('the-right-password'), logger);
+    const dashboard = await startDashboard(await configWith('the-right-password'), logger).catch(
+      async (error: unknown) => {
+        await cleanup();
+        throw error;
+      },
+    );
     try {
       // The password changed in Redis and not in the dashboard's REDIS_URL: its reconnections
       // are refused.

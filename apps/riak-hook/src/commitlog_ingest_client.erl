@@ -27,8 +27,11 @@
 %%%
 %%% Transport: commitlog_http (gen_tcp, kept-alive connections in commitlog_http_pool). Each
 %%% attempt sends the request once (a pooled connection that turns out stale is replaced within
-%%% the attempt, before anything was answered); nothing is ever re-sent in the background, so
-%%% a commit the hook gave up on cannot reach the ingest later, after a newer one of its key.
+%%% the attempt, before anything was answered); nothing is ever re-sent in the background. A
+%%% request the ingest had wholly received before the hook gave up may still be stored (the
+%%% ingest finishes a store whose client left), so that commit can be accepted after a newer
+%%% one of its key handed off meanwhile, and its failure-log copy is then replayed as a
+%%% duplicate (README, "Order is the ingest's order of acceptance").
 -module(commitlog_ingest_client).
 
 -export([post/2]).

@@ -4,6 +4,7 @@ import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitFor } from '@commitlog/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { createCommitHandlers, type CommitHandlers } from './commit-handlers.ts';
 import { createIngestApp, DRAIN_REFUSED_BODY_MAX_BYTES } from './ingest-app.ts';
 import { createIngestMetrics, WATCHED_REJECTION_CODES } from './ingest-metrics.ts';
@@ -38,6 +39,7 @@ async function startApp(
     readiness?: Readiness;
     commits?: CommitHandlers;
     isClosing?: () => boolean;
+    bodyBudget?: BodyBudget;
   } = {},
 ) {
   const lines: Record<string, unknown>[] = [];
@@ -57,6 +59,7 @@ async function startApp(
       options.commits ??
       createCommitHandlers({
         enqueuer: { enqueue },
+        ...(options.bodyBudget ? { bodyBudget: options.bodyBudget } : {}),
         config: {
           lanes: 16,
           maxCommitBytes: 4096,
@@ -207,6 +210,45 @@ describe('ingest app (express wiring)', () => {
     socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
     expect((await health).status).toBe(200);
     socket.destroy();
+  });
+
+  it('drains a body refused part-way as the budget ran out, so its 503 arrives whole and the connection lives', async () => {
+    const budget = createBodyBudget(64 * 1024);
+    const { url } = await startApp({ bodyBudget: budget });
+    // Signed as a hook signs (the signature is checked once the body is whole; never here).
+    const signature = signedHeaders(Buffer.alloc(60_000, 0x20), { nowMs: NOW })[
+      'x-commitlog-signature'
+    ]!;
+    const batchHead = (length: number) =>
+      `POST /v1/commits/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+      `X-Commitlog-Signature: ${signature}\r\nContent-Length: ${length}\r\n\r\n`;
+    const charged = (bytes: number) =>
+      waitFor(() => budget.inUse() === bytes, { description: `${bytes} bytes charged` });
+    // Two bodies of 60,000 bytes under a 64 KiB budget, each fitting when declared (bytes are
+    // charged as they arrive): the second runs out of budget part-way.
+    const holder = await rawConnection(url);
+    holder.write(batchHead(60_000));
+    holder.write(Buffer.alloc(1_000, 0x20));
+    await charged(1_000);
+    const late = await rawConnection(url);
+    const refused = late.nextResponse();
+    late.write(batchHead(60_000));
+    late.write(Buffer.alloc(10_000, 0x20));
+    await charged(11_000);
+    holder.write(Buffer.alloc(39_000, 0x20));
+    await charged(50_000);
+    late.write(Buffer.alloc(20_000, 0x20));
+    const answer = await refused;
+    late.write(Buffer.alloc(30_000, 0x20));
+    expect(answer.status).toBe(503);
+    expect(answer.body).toContain('INGEST_BUSY');
+    expect(answer.head.toLowerCase()).toContain('connection: keep-alive');
+    // The rest was read and thrown away: the next request on the connection is served.
+    const health = late.nextResponse();
+    late.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect((await health).status).toBe(200);
+    late.destroy();
+    holder.destroy();
   });
 
   it('refuses a POST without a signature with 401 before its body arrives', async () => {

@@ -74,6 +74,10 @@ export function createIngestApp(options: IngestAppOptions): Express {
   function closeIfNeeded(req: Request, res: Response): void {
     if (options.isClosing() || (!req.complete && !drainsRefusedBody(req))) {
       res.setHeader('Connection', 'close');
+    } else if (!req.complete && req.readableDidRead) {
+      // Refused part-way (the body budget spent while its bytes arrived): Node throws away only
+      // a body nobody began to read, so the rest is read and thrown away here.
+      req.resume();
     }
   }
 
@@ -218,16 +222,17 @@ function withoutDetails(readiness: Readiness): Readiness {
 export const DRAIN_REFUSED_BODY_MAX_BYTES = 32 * 1024 * 1024;
 
 /**
- * Whether a body refused before it was read (413 on its declared length, 415, 503 busy) is
- * drained: Node reads and discards it after the answer, and the connection stays open. Closing
- * instead, while the client is still sending, makes the kernel answer the bytes that keep coming
- * with a reset, and a reset can destroy the answer before the client has read it: the hook would
- * see a broken connection instead of the reason. Only a body of a declared, bounded length that
- * nothing has started reading is drained; a client waiting for `100 Continue` has not sent it,
- * and never will, so its connection is closed. Node's request timeout bounds the drain in time.
+ * Whether a refused body (413 on its declared length, 415, 503 busy, before it was read or part
+ * of the way) is drained: read and discarded after the answer, and the connection stays open.
+ * Closing instead, while the client is still sending, makes the kernel answer the bytes that keep
+ * coming with a reset, and a reset can destroy the answer before the client has read it: the hook
+ * would see a broken connection instead of the reason (and count it toward opening its breaker).
+ * Only a body of a declared, bounded length is drained; a client waiting for `100 Continue` that
+ * was not sent it (nothing was read) has not sent its body, and never will, so its connection is
+ * closed. Node's request timeout bounds the drain in time.
  */
 function drainsRefusedBody(req: Request): boolean {
-  if (req.get('expect') !== undefined || req.readableDidRead) return false;
+  if (req.get('expect') !== undefined && !req.readableDidRead) return false;
   const length = Number(req.get('content-length') ?? NaN);
   return Number.isSafeInteger(length) && length <= DRAIN_REFUSED_BODY_MAX_BYTES;
 }

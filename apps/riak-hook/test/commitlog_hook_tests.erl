@@ -29,6 +29,7 @@ handoff_test_() ->
         fun retry_after_1_within_the_budget_is_waited_for_once/1,
         fun rejected_400_is_not_retried/1,
         fun breaker_skips_the_ingest_after_a_failure/1,
+        fun breaker_open_logs_one_line_a_second_and_keeps_every_commit/1,
         fun a_full_lane_or_a_busy_ingest_leaves_the_breaker_closed/1,
         fun queue_unavailable_opens_the_breaker/1,
         fun breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one/1,
@@ -346,6 +347,27 @@ breaker_skips_the_ingest_after_a_failure(#{server := S} = Ctx) ->
             #{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := <<"k-3">>}}, Third
         )
     end).
+
+breaker_open_logs_one_line_a_second_and_keeps_every_commit(#{server := S} = Ctx) ->
+    {timeout, 30,
+        ?_test(begin
+            ok = commitlog_test_ingest:set_responses(S, [503]),
+            ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-0">>))),
+            %% Past the interval since any breaker_open line an earlier test made.
+            timer:sleep(1100),
+            _ = logged(Ctx),
+            Started = erlang:monotonic_time(millisecond),
+            Keys = [<<"k-open-", (integer_to_binary(N))/binary>> || N <- lists:seq(1, 20)],
+            [?assertMatch({breaker_open, _}, commitlog_hook:handoff(obj(K))) || K <- Keys],
+            Elapsed = erlang:monotonic_time(millisecond) - Started,
+            Lines = [R || R = #{outcome := breaker_open} <- handoff_reports(Ctx)],
+            %% The first is said, then at most one a second, each saying how many it stands for.
+            ?assertMatch([#{also_since_last_line := _} | _], Lines),
+            ?assert(length(Lines) =< 1 + Elapsed div 1000),
+            %% Every commit is in the failure log all the same.
+            Open = [K || #{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := K}} <- failure_lines(Ctx)],
+            ?assertEqual(Keys, Open)
+        end)}.
 
 %% The ingest's own 503 bodies, with the Retry-After it sends (more than the 500 ms budget).
 ingest_503(Code, RetryAfter) ->

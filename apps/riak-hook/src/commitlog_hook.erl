@@ -52,8 +52,6 @@
 -export([postcommit/1, commit_json/1, handoff/1, handoff_json/3, reset_breaker/0]).
 
 -define(DOMAIN, #{domain => [commitlog]}).
-%% At most one `breaker_open` line per this many milliseconds (see log_handoff/4).
--define(BREAKER_OPEN_LOG_INTERVAL_MS, 1000).
 %% Bodies past this size whose hand-off times out leave the breaker as it was (see call_ingest/3).
 -define(BREAKER_BLIND_BODY_BYTES, 1048576).
 
@@ -167,7 +165,7 @@ handoff_config(Json, Ids, Start, Config) ->
             ok
     end,
     Micros = now_us() - Start,
-    log_handoff(Outcome, Micros, maps:merge(Report, Ids), Config),
+    commitlog_hook_log:handoff(Outcome, Micros, maps:merge(Report, Ids), Config),
     commitlog_statsd:handoff(maps:get(statsd, Config), Outcome, Micros),
     {Outcome, Micros}.
 
@@ -236,41 +234,6 @@ call_ingest(Json, Size, Config) ->
 %% than any hand-off can take.
 probe_timeout_ms(#{retry_budget_ms := B, request_timeout_ms := R, connect_timeout_ms := C}) ->
     B + R + C + 1000.
-
-%% While the breaker is open every put of the node writes its commit to the failure log: one
-%% line a second says so, with how many it stands for (commitlog_log_throttle).
-log_handoff(breaker_open, Micros, Report, _Config) ->
-    case commitlog_log_throttle:allow(breaker_open, ?BREAKER_OPEN_LOG_INTERVAL_MS) of
-        {true, Suppressed} ->
-            logger:log(
-                warning,
-                Report#{
-                    what => commitlog_handoff,
-                    outcome => breaker_open,
-                    duration_us => Micros,
-                    also_since_last_line => Suppressed
-                },
-                ?DOMAIN
-            );
-        false ->
-            ok
-    end;
-log_handoff(Outcome, Micros, Report, #{log_level := Level}) ->
-    LogLevel =
-        case {Outcome, maps:get(reason, Report, undefined)} of
-            {delivered, _} -> Level;
-            {duplicate, _} -> Level;
-            {rejected, _} -> error;
-            %% The node is misconfigured: every commit will fail until someone fixes it.
-            {failed, no_secret} -> error;
-            {failed, unsupported_url} -> error;
-            {_ToFailureLog, _} -> warning
-        end,
-    logger:log(
-        LogLevel,
-        Report#{what => commitlog_handoff, outcome => Outcome, duration_us => Micros},
-        ?DOMAIN
-    ).
 
 %% A crash before the JSON was built (the object is not one the hook can read).
 log_object_crash(Object, Class, Reason, Stack) ->

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { commitJobOptions, type CommitJobData } from './commit-job.ts';
-import { lookUpCommits, type LookUp } from './enqueue-look-up.ts';
-import { claimLaneCount, LaneCountMismatchError, readLaneCountForStore } from './lane-count.ts';
+import { expectLaneCountForStore, lookUpCommits, type LookUp } from './enqueue-look-up.ts';
+import { claimLaneCount } from './lane-count.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
 import { waitForReplicas, type ReplicaWait } from './replica-wait.ts';
@@ -236,7 +236,9 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
     if (stored.length > 0) {
       await Promise.all([
         options.admit?.().catch((error: unknown) => (unsafe ??= error)),
-        countStillAgreed().catch((error: unknown) => (unsafe ??= error)),
+        expectLaneCountForStore(options.connection, options.prefix, options.lanes).catch(
+          (error: unknown) => (unsafe ??= error),
+        ),
       ]);
     }
     for (const { p, result } of stored) {
@@ -253,14 +255,6 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
       const outcome = settled.get(p.data.id);
       if (outcome && 'result' in outcome) p.resolve({ ...outcome.result, duplicate: true });
       else p.reject(outcome?.error ?? new QueueUnavailableError(new Error('commit not stored')));
-    }
-  }
-
-  /** Throws unless the recorded lane count is still `lanes`, with no change under way. */
-  async function countStillAgreed(): Promise<void> {
-    const recorded = await readLaneCountForStore(options.connection, options.prefix);
-    if (recorded !== undefined && recorded !== options.lanes) {
-      throw new LaneCountMismatchError(options.lanes, recorded);
     }
   }
 

@@ -18,6 +18,22 @@ end
 return out
 `);
 
+/**
+ * Resolves when a store may file commits under `lanes`: the recorded count is `lanes` (or none is
+ * recorded yet) and no change is under way (`LaneCountChangingError`), else
+ * `LaneCountMismatchError`.
+ */
+export async function expectLaneCountForStore(
+  connection: RedisConnection,
+  prefix: string,
+  lanes: number,
+): Promise<void> {
+  const recorded = await readLaneCountForStore(connection, prefix);
+  if (recorded !== undefined && recorded !== lanes) {
+    throw new LaneCountMismatchError(lanes, recorded);
+  }
+}
+
 /** What a store needs to know before it adds: what is stored already, and how full each lane is. */
 export interface LookUp {
   /** For each commit, in order: stored, or delivered within DEDUP_WINDOW. */
@@ -57,12 +73,9 @@ export async function lookUpCommits(
     backlog.set(lane, Number(reply[0]));
     members.forEach((i, n) => (exists[i] = Number(reply[n + 1]) > 0));
   };
-  const [recorded] = await Promise.all([
-    readLaneCountForStore(connection, prefix),
+  await Promise.all([
+    expectLaneCountForStore(connection, prefix, lanes),
     ...[...new Set(commits.map((c) => c.lane))].map(readLane),
   ]);
-  if (recorded !== undefined && recorded !== lanes) {
-    throw new LaneCountMismatchError(lanes, recorded);
-  }
   return { exists, backlog };
 }

@@ -29,7 +29,8 @@ describe('a worker stopped with SIGTERM', () => {
 
   it('exits 0 after finishing its work, and nothing is lost or failed', async () => {
     const leaving = system.workers[0]!;
-    const load = postLoad(system, { bucket, total: 500, perSecond: 100 });
+    // Ten seconds of load: as long as the search for a moment it holds a job may take.
+    const load = postLoad(system, { bucket, total: 1000, perSecond: 100 });
     // Stopped while it delivers: it has delivered some of the load, and more is coming.
     await waitFor(async () => (await deliveredBy(leaving)) > 0, {
       description: 'the leaving worker delivering',
@@ -48,7 +49,7 @@ describe('a worker stopped with SIGTERM', () => {
       expect(leaving.output()).toContain('"msg":"shut down"');
 
       const { accepted } = await load;
-      expect(accepted).toHaveLength(500);
+      expect(accepted).toHaveLength(1000);
       expect(await lostCommits(system.kafkaBrokers, topic, accepted)).toEqual([]);
       const unfinished = await unfinishedJobs(system, 8);
       expect(unfinished.failed).toBe(0);

@@ -14,14 +14,15 @@ async function jobsHeldBy(
   lanes: number,
   name: string,
 ): Promise<string[]> {
-  const held: string[] = [];
-  for (let lane = 0; lane < lanes; lane++) {
-    const queue = `${prefix}:${laneQueueName(lane)}`;
-    for (const id of await redis.lrange(`${queue}:active`, 0, -1)) {
-      if ((await redis.hget(`${queue}:${id}`, 'clh')) === name) held.push(id);
-    }
-  }
-  return held;
+  // Two round trips whatever the lane count (every lane's active list, then each active job's
+  // holder): a slow poll misses the short moments a worker holds a job.
+  const queues = Array.from({ length: lanes }, (_, lane) => `${prefix}:${laneQueueName(lane)}`);
+  const active = await Promise.all(queues.map((queue) => redis.lrange(`${queue}:active`, 0, -1)));
+  const jobs = queues.flatMap((queue, lane) => (active[lane] ?? []).map((id) => ({ queue, id })));
+  const holders = await Promise.all(
+    jobs.map(({ queue, id }) => redis.hget(`${queue}:${id}`, 'clh')),
+  );
+  return jobs.filter((_, i) => holders[i] === name).map(({ id }) => id);
 }
 
 /**

@@ -68,35 +68,52 @@ describe('commit enqueuer on the real Redis', () => {
   }
 
   it('answers 503 for a store whose lane count changed while it added, the commit filed under the count it read', async () => {
-    // Another process's change landing between this store's look-up and its answer: what a
-    // store stalled past the change's 3 s wait meets. Sent on the store's own connection, from
-    // the check that runs after the adds, so Redis runs it after them and before the count is
-    // read again.
-    // `admit` is asked before the look-up and again after the adds: the second time.
-    let admitsSinceArmed: number | undefined;
-    const e = createCommitEnqueuer({
-      connection: producer,
-      prefix: space.prefix,
-      maxLaneBacklog: 100,
-      lanes: 16,
-      admit: async () => {
-        if (admitsSinceArmed === undefined) return;
-        admitsSinceArmed++;
-        if (admitsSinceArmed === 2) await producer.set(laneCountKey(space.prefix), '8');
-      },
+    // Another process's change landing between this store's look-up and its adds: what a store
+    // stalled past the change's 3 s wait meets. Made by another connection once the look-up
+    // has answered and before the store goes on to add.
+    const other = createRedisConnection({
+      url: space.redisUrl,
+      role: 'producer',
+      onError: () => {},
     });
-    closers.push(() => e.close());
+    closers.push(() => Promise.resolve(other.disconnect()));
+    const e = enqueuer();
     await e.enqueue(job(12, 'before'));
-    admitsSinceArmed = 0;
+    const evalsha = producer.evalsha.bind(producer);
+    let armed = true;
+    producer.evalsha = (async (...args: Parameters<typeof evalsha>) => {
+      const reply = await evalsha(...args);
+      if (armed) {
+        armed = false;
+        await other.set(laneCountKey(space.prefix), '8');
+      }
+      return reply;
+    }) as typeof producer.evalsha;
     const refused = await e.enqueue(job(12, 'raced')).then(
       () => undefined,
       (error: unknown) => error,
     );
+    expect(armed).toBe(false);
     expect(refused).toBeInstanceOf(QueueUnavailableError);
     expect((refused as Error).message).toMatch(/LANES=16 but .*LANES=8/);
     // Stored all the same (in lane 12, which no worker of 8 lanes reads): the hook's retry
     // files it again under the recorded count.
     expect(await lane(12).getJobState('raced')).toBe('waiting');
+  });
+
+  it('reads the lane count after the adds in the same round trip as them, one reading per store', async () => {
+    const e = enqueuer();
+    await e.enqueue(job(3, 'warm'));
+    const mget = producer.mget.bind(producer);
+    let mgets = 0;
+    producer.mget = ((...args: Parameters<typeof mget>) => {
+      mgets++;
+      return mget(...args);
+    }) as typeof producer.mget;
+    await Promise.all([e.enqueue(job(3, 'one')), e.enqueue(job(4, 'two'))]);
+    await e.enqueue(job(5, 'three'));
+    // The look-up's reading only: the one after the adds travelled with them, and found them.
+    expect(mgets).toBe(2);
   });
 
   it('keeps a short tail of BullMQ events per lane, not its default 10,000', async () => {

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { commitJobOptions, type CommitJobData } from './commit-job.ts';
-import { expectLaneCountForStore, lookUpCommits, type LookUp } from './enqueue-look-up.ts';
+import { expectLaneCountAfterAdds, lookUpCommits, type LookUp } from './enqueue-look-up.ts';
 import { claimLaneCount } from './lane-count.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
@@ -166,6 +166,9 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
       for (const p of unique) fail(p, new QueueUnavailableError(error));
     }
 
+    /** A job each lane added, as its key (see `expectLaneCountAfterAdds`). */
+    const addedJobKeys: string[] = [];
+    let adds: Promise<unknown> = Promise.resolve();
     if (found) {
       const byLane = new Map<number, Pending[]>();
       unique.forEach((p, i) => {
@@ -174,7 +177,7 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
         lanePending.push(p);
         byLane.set(p.data.lane, lanePending);
       });
-      await Promise.all(
+      adds = Promise.all(
         [...byLane].map(async ([lane, lanePending]) => {
           const backlog = found.backlog.get(lane) ?? 0;
           const room = Math.max(0, options.maxLaneBacklog - backlog);
@@ -183,6 +186,7 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
             fail(p, new BacklogFullError(lane, backlog, options.maxLaneBacklog));
           }
           if (admitted.length === 0) return;
+          addedJobKeys.push(laneQueue(lane).toKey(admitted[0]!.data.id));
           try {
             const jobs = admitted.map((p) => ({
               name: 'commit',
@@ -208,6 +212,20 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
         }),
       );
     }
+    // Sent now, behind the adds, and read below (see the reading's comment there).
+    const laneCountAfterAdds = found
+      ? expectLaneCountAfterAdds(
+          options.connection,
+          options.prefix,
+          options.lanes,
+          addedJobKeys,
+          adds,
+        ).then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+      : undefined;
+    await adds;
 
     // Every lane that holds a commit of this store, stored now or before (a retry of a commit
     // refused for its replicas finds it stored), waits for its node's replicas.
@@ -231,14 +249,13 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
     // And the lane count, read again after the adds (Redis runs it after them): a store that
     // stalled past a change's 3 s wait (lane-count.ts) may have added under a count that
     // changed, or is changing, meanwhile, in a lane no worker reads any more. Such a store is
-    // answered 503, and the retry files the commit under the count then recorded.
+    // answered 503, and the retry files the commit under the count then recorded. A change
+    // that starts after the reading finds the store's jobs in their lanes and waits for them.
     let unsafe: unknown;
     if (stored.length > 0) {
       await Promise.all([
         options.admit?.().catch((error: unknown) => (unsafe ??= error)),
-        expectLaneCountForStore(options.connection, options.prefix, options.lanes).catch(
-          (error: unknown) => (unsafe ??= error),
-        ),
+        laneCountAfterAdds?.then((error) => (unsafe ??= error)),
       ]);
     }
     for (const { p, result } of stored) {

@@ -35,6 +35,7 @@ describe('redrive arguments', () => {
     expect(refusal(['--reason'])).toBe('redrive: --reason needs a value');
     expect(refusal(['--reason', '--all'])).toBe('redrive: --reason needs a value');
     expect(refusal(['--reason=a', '--reason=b'])).toBe('redrive: --reason given twice');
+    expect(refusal(['--all', '--all'])).toBe('redrive: --all given twice');
     expect(refusal(['--older-than', 'soon'])).toContain(
       '--older-than: must be a duration above zero such as 500ms, 30s, 90m, 24h or 14d (got "soon")',
     );

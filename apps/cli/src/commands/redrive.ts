@@ -28,6 +28,7 @@ export function parseRedriveArgs(args: readonly string[]): RedriveFilter {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--all') {
+      if (all) throw usage('--all given twice');
       all = true;
       continue;
     }

@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { createCommitEnqueuer } from './commit-enqueuer.ts';
+import { laneChangeKey } from './lane-change-fence.ts';
 import { laneCountKey } from './lane-count.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
@@ -67,53 +68,52 @@ describe('commit enqueuer on the real Redis', () => {
     return q;
   }
 
-  it('answers 503 for a store whose lane count changed while it added, the commit filed under the count it read', async () => {
-    // Another process's change landing between this store's look-up and its adds: what a store
-    // stalled past the change's 3 s wait meets. Made by another connection once the look-up
-    // has answered and before the store goes on to add.
-    const other = createRedisConnection({
-      url: space.redisUrl,
-      role: 'producer',
-      onError: () => {},
-    });
-    closers.push(() => Promise.resolve(other.disconnect()));
+  it('refuses, storing nothing, the commits of a store whose lane count changed or is changing since the ingest agreed to it', async () => {
+    // Another process's change, landing after this ingest read the count at its first store:
+    // the script that stores a lane's commits reads the count as it adds, in one step.
     const e = enqueuer();
     await e.enqueue(job(12, 'before'));
-    const evalsha = producer.evalsha.bind(producer);
-    let armed = true;
-    producer.evalsha = (async (...args: Parameters<typeof evalsha>) => {
-      const reply = await evalsha(...args);
-      if (armed) {
-        armed = false;
-        await other.set(laneCountKey(space.prefix), '8');
-      }
-      return reply;
-    }) as typeof producer.evalsha;
-    const refused = await e.enqueue(job(12, 'raced')).then(
+    await producer.set(laneCountKey(space.prefix), '8');
+    const mismatch = await e.enqueue(job(12, 'after-change')).then(
       () => undefined,
       (error: unknown) => error,
     );
-    expect(armed).toBe(false);
-    expect(refused).toBeInstanceOf(QueueUnavailableError);
-    expect((refused as Error).message).toMatch(/LANES=16 but .*LANES=8/);
-    // Stored all the same (in lane 12, which no worker of 8 lanes reads): the hook's retry
-    // files it again under the recorded count.
-    expect(await lane(12).getJobState('raced')).toBe('waiting');
+    expect(mismatch).toBeInstanceOf(QueueUnavailableError);
+    expect((mismatch as Error).message).toMatch(/LANES=16 but .*LANES=8/);
+    expect(await lane(12).getJobState('after-change')).toBe('unknown');
+
+    await producer.set(laneCountKey(space.prefix), '16');
+    await producer.set(laneChangeKey(space.prefix), '8:another-process');
+    const changing = await e.enqueue(job(12, 'while-changing')).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect((changing as Error).message).toMatch(/being changed \(to 8\)/);
+    expect(await lane(12).getJobState('while-changing')).toBe('unknown');
+
+    await producer.del(laneChangeKey(space.prefix));
+    expect(await e.enqueue(job(12, 'after-change'))).toMatchObject({ duplicate: false });
   });
 
-  it('reads the lane count after the adds in the same round trip as them, one reading per store', async () => {
+  it('stores a turn of commits in one script per lane, no other round trip', async () => {
     const e = enqueuer();
-    await e.enqueue(job(3, 'warm'));
-    const mget = producer.mget.bind(producer);
-    let mgets = 0;
-    producer.mget = ((...args: Parameters<typeof mget>) => {
-      mgets++;
-      return mget(...args);
-    }) as typeof producer.mget;
-    await Promise.all([e.enqueue(job(3, 'one')), e.enqueue(job(4, 'two'))]);
-    await e.enqueue(job(5, 'three'));
-    // The look-up's reading only: the one after the adds travelled with them, and found them.
-    expect(mgets).toBe(2);
+    // Each lane's queue object, once set up (BullMQ reads INFO and writes its meta then).
+    await Promise.all([e.enqueue(job(3, 'warm')), e.enqueue(job(4, 'warm-4'))]);
+    const sent: string[] = [];
+    const sendCommand = producer.sendCommand.bind(producer);
+    producer.sendCommand = ((command: Parameters<typeof sendCommand>[0], stream?: never) => {
+      sent.push(command.name);
+      return sendCommand(command, stream);
+    }) as typeof producer.sendCommand;
+    const results = await Promise.all([
+      e.enqueue(job(3, 'one')),
+      e.enqueue(job(4, 'two')),
+      e.enqueue(job(3, 'three')),
+    ]);
+    expect(results.map((r) => r.duplicate)).toEqual([false, false, false]);
+    expect(sent).toEqual(['evalsha', 'evalsha']);
+    const waiting = await lane(3).getWaiting(0, -1);
+    expect(waiting.map((j) => j.id)).toEqual(['warm', 'one', 'three']);
   });
 
   it('keeps a short tail of BullMQ events per lane, not its default 10,000', async () => {
@@ -199,12 +199,12 @@ describe('commit enqueuer on the real Redis', () => {
     await expect(e.enqueue(job(1, 'other-lane'))).resolves.toMatchObject({ duplicate: false });
   });
 
-  it('refuses a commit whose add Redis refuses after its look-up, storing nothing, and stores it once Redis has room', async () => {
+  it('refuses a commit whose store Redis refuses at its maxmemory, storing nothing, and stores it once Redis has room', async () => {
     const { conn, e } = await privateEnqueuer();
     await expect(e.enqueue(job(0, 'before'))).resolves.toMatchObject({ duplicate: false });
 
-    // Redis at its maxmemory (noeviction): the look-up, a read, still runs; the add is refused
-    // (BullMQ's script, at its first write).
+    // Redis at its maxmemory (noeviction): the store's script, declared with a shebang, is
+    // refused whole before it runs.
     await conn.config('SET', 'maxmemory', '1');
     const refused = await e.enqueue(job(0, 'full')).catch((error: unknown) => error);
     await conn.config('SET', 'maxmemory', '0');

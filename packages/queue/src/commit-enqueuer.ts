@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq';
+import { Cluster } from 'ioredis';
 import { commitJobOptions, type CommitJobData } from './commit-job.ts';
-import { expectLaneCountAfterAdds, lookUpCommits, type LookUp } from './enqueue-look-up.ts';
 import { claimLaneCount } from './lane-count.ts';
+import { createLaneStore, expectLaneCountForStore } from './lane-store.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
 import { waitForReplicas, type ReplicaWait } from './replica-wait.ts';
@@ -39,8 +40,8 @@ export interface CommitEnqueuerOptions {
   /** The configured number of lanes, checked against the one recorded in Redis before storing. */
   lanes: number;
   /**
-   * Whether the enqueues of one event-loop turn are stored together (one look-up round trip and
-   * one `addBulk` per lane). Default true; false stores each commit on its own, which only the
+   * Whether the enqueues of one event-loop turn are stored together (one script per lane, see
+   * lane-store.ts). Default true; false stores each commit on its own, which only the
    * benchmark wants (to measure what gathering buys).
    */
   gather?: boolean;
@@ -69,12 +70,14 @@ interface Pending {
 }
 
 /**
- * Enqueues are gathered for one event-loop turn and stored together: one round of pipelines (one
- * per lane, all at once) answers "already stored or delivered?" and "lane backlog?", then one `addBulk` per
- * lane. Every caller still waits for its own job to be stored.
+ * Enqueues are gathered for one event-loop turn and stored together: one script per lane, all at
+ * once, which skips what is stored or delivered already, keeps to the lane's backlog limit and
+ * adds the rest (lane-store.ts). Every caller still waits for its own job to be stored.
  */
 export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqueuer {
   const queues = new Map<number, Queue>();
+  const laneStore = createLaneStore(options.connection);
+  const cluster = options.connection instanceof Cluster;
   const inFlight = new Set<Promise<void>>();
   let pending: Pending[] = [];
   let closed = false;
@@ -138,7 +141,7 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
       p.reject(error);
     };
 
-    let found: LookUp | undefined;
+    let ready = false;
     try {
       firstConnection ??= whenFirstConnected(options.connection, 2000).finally(() => {
         firstConnection = undefined;
@@ -154,78 +157,44 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
         });
         laneCountAgreed = true;
       }
-      found = await lookUpCommits(
-        options.connection,
-        options.prefix,
-        options.lanes,
-        laneQueue,
-        unique.map((p) => p.data),
-      );
+      // On one Redis, each lane's script reads the count as it stores (lane-store.ts). A Redis
+      // Cluster keeps the count on another node than the lanes: read before, and after (below).
+      if (cluster) await expectLaneCountForStore(options.connection, options.prefix, options.lanes);
+      ready = true;
     } catch (error) {
-      for (const lane of new Set(unique.map((p) => p.data.lane))) forget(lane);
       for (const p of unique) fail(p, new QueueUnavailableError(error));
     }
 
-    /** A job each lane added, as its key (see `expectLaneCountAfterAdds`). */
-    const addedJobKeys: string[] = [];
-    let adds: Promise<unknown> = Promise.resolve();
-    if (found) {
+    if (ready) {
       const byLane = new Map<number, Pending[]>();
-      unique.forEach((p, i) => {
-        if (found.exists[i]) return succeed(p, true);
+      for (const p of unique) {
         const lanePending = byLane.get(p.data.lane) ?? [];
         lanePending.push(p);
         byLane.set(p.data.lane, lanePending);
-      });
-      adds = Promise.all(
+      }
+      await Promise.all(
         [...byLane].map(async ([lane, lanePending]) => {
-          const backlog = found.backlog.get(lane) ?? 0;
-          const room = Math.max(0, options.maxLaneBacklog - backlog);
-          const admitted = lanePending.slice(0, room);
-          for (const p of lanePending.slice(room)) {
-            fail(p, new BacklogFullError(lane, backlog, options.maxLaneBacklog));
-          }
-          if (admitted.length === 0) return;
-          addedJobKeys.push(laneQueue(lane).toKey(admitted[0]!.data.id));
-          try {
-            const jobs = admitted.map((p) => ({
-              name: 'commit',
-              data: p.data,
-              opts: {
-                ...commitJobOptions(p.data.id),
-                timestamp: nextTimestamp(lane),
-              },
-            }));
-            // A lane's share of one flush is most often a single commit. `addBulk` sends even one
-            // job through an ioredis pipeline, and every pipeline copies the connection's
-            // scripts (BullMQ's sixty-odd) onto itself: profiled, 17 KB of garbage per
-            // commit, the ingest's largest source. `add` sends the same script directly.
-            const [only] = jobs;
-            if (only && jobs.length === 1)
-              await laneQueue(lane).add(only.name, only.data, only.opts);
-            else await laneQueue(lane).addBulk(jobs);
-            for (const p of admitted) succeed(p, false);
-          } catch (error) {
-            forget(lane);
-            for (const p of admitted) fail(p, new QueueUnavailableError(error));
-          }
+          const jobs = lanePending.map((p) => ({
+            data: p.data,
+            opts: { ...commitJobOptions(p.data.id), timestamp: nextTimestamp(lane) },
+          }));
+          const outcomes = await laneStore.store(laneQueue(lane), jobs, {
+            prefix: options.prefix,
+            maxLaneBacklog: options.maxLaneBacklog,
+            expectLanes: cluster ? undefined : options.lanes,
+          });
+          if (outcomes.some((o) => o.kind === 'refused')) forget(lane);
+          lanePending.forEach((p, i) => {
+            const outcome = outcomes[i];
+            if (outcome?.kind === 'added') succeed(p, false);
+            else if (outcome?.kind === 'duplicate') succeed(p, true);
+            else if (outcome?.kind === 'full') {
+              fail(p, new BacklogFullError(lane, outcome.backlog, options.maxLaneBacklog));
+            } else fail(p, new QueueUnavailableError(outcome?.error));
+          });
         }),
       );
     }
-    // Sent now, behind the adds, and read below (see the reading's comment there).
-    const laneCountAfterAdds = found
-      ? expectLaneCountAfterAdds(
-          options.connection,
-          options.prefix,
-          options.lanes,
-          addedJobKeys,
-          adds,
-        ).then(
-          () => undefined,
-          (error: unknown) => error,
-        )
-      : undefined;
-    await adds;
 
     // Every lane that holds a commit of this store, stored now or before (a retry of a commit
     // refused for its replicas finds it stored), waits for its node's replicas.
@@ -246,16 +215,20 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
     // in flight to that server at once: after a failover, the store may sit in a Redis that
     // cannot keep it, which the reading then under way tells (admit waits for it).
     //
-    // And the lane count, read again after the adds (Redis runs it after them): a store that
-    // stalled past a change's 3 s wait (lane-count.ts) may have added under a count that
-    // changed, or is changing, meanwhile, in a lane no worker reads any more. Such a store is
-    // answered 503, and the retry files the commit under the count then recorded. A change
-    // that starts after the reading finds the store's jobs in their lanes and waits for them.
+    // On a Redis Cluster, the lane count read again after the adds (Redis runs it after them): a
+    // store that stalled past a change's 3 s wait (lane-count.ts) between its reading and its
+    // adds may have added under a count that changed, or is changing, meanwhile, in a lane no
+    // worker reads any more. Such a store is answered 503, and the retry files the commit under
+    // the count then recorded. (On one Redis the reading and the adds are one script.)
     let unsafe: unknown;
     if (stored.length > 0) {
       await Promise.all([
         options.admit?.().catch((error: unknown) => (unsafe ??= error)),
-        laneCountAfterAdds?.then((error) => (unsafe ??= error)),
+        cluster
+          ? expectLaneCountForStore(options.connection, options.prefix, options.lanes).catch(
+              (error: unknown) => (unsafe ??= error),
+            )
+          : undefined,
       ]);
     }
     for (const { p, result } of stored) {

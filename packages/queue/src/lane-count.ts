@@ -114,17 +114,6 @@ export async function readLaneCountForStore(
   prefix: string,
 ): Promise<number | undefined> {
   const [count, fence] = await connection.mget(laneCountKey(prefix), laneChangeKey(prefix));
-  return laneCountForStore(count, fence);
-}
-
-/**
- * The recorded number of lanes from the values of the count and its fence as read, together
- * (`readLaneCountForStore`): `LaneCountChangingError` while the fence stands.
- */
-export function laneCountForStore(
-  count: string | null | undefined,
-  fence: string | null | undefined,
-): number | undefined {
   if (fence !== null && fence !== undefined) throw new LaneCountChangingError(fence);
   return count === null || count === undefined ? undefined : Number(count);
 }

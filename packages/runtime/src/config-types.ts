@@ -83,8 +83,8 @@ export interface IngestConfig extends CommonConfig {
    */
   maxConnections: number;
   /**
-   * `INGEST_ENQUEUE_BATCHING`: store the commits of one event-loop turn together (one look-up and
-   * one `addBulk` per lane), `true` or `false`. Default true; false only to measure what it buys.
+   * `INGEST_ENQUEUE_BATCHING`: store the commits of one event-loop turn together (one script per
+   * lane), `true` or `false`. Default true; false only to measure what it buys.
    */
   enqueueBatching: boolean;
   /**

@@ -1,6 +1,6 @@
 /**
  * `pnpm bench:enqueue [rates] [seconds]`: what the store alone costs. The ingest's enqueuer
- * (look-up, then add, gathered per event-loop turn) stores commits of 1 KiB at fixed open-loop
+ * (one script per lane: look-up and add, gathered per event-loop turn) stores commits of 1 KiB at fixed open-loop
  * rates (default 950,1900/s for 10 s each) in a private Redis, once with `appendfsync always`
  * and once with `everysec`, with no HTTP, worker or Kafka running. Latency counts from each
  * commit's intended time (so it includes the driver's up to ~1 ms of lateness) to its store.

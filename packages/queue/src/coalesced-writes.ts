@@ -10,7 +10,7 @@ import type { RedisConnection } from './redis-connection.ts';
  * Why: on a loopback connection each write is a system call that also runs the receiving side's
  * TCP work and wakes Redis, and Redis then reads, runs and (with `appendfsync always`) fsyncs
  * once per wake-up. Profiled under the benchmark's load, writes to Redis were the largest single
- * cost of both the ingest and the worker: every lane's look-up and `addBulk`, every lane
+ * cost of both the ingest and the worker: every lane's look-up and add (now one script), every lane
  * worker's moveToActive, start of delivery and moveToFinished was a write of its own, although
  * many of them are issued together (a flush of the ingest, a Kafka acknowledgement that resumes
  * many lanes at once).

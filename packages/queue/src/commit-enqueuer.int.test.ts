@@ -203,8 +203,8 @@ describe('commit enqueuer on the real Redis', () => {
     const { conn, e } = await privateEnqueuer();
     await expect(e.enqueue(job(0, 'before'))).resolves.toMatchObject({ duplicate: false });
 
-    // Redis at its maxmemory (noeviction): the store's script, declared with a shebang, is
-    // refused whole before it runs.
+    // Redis at its maxmemory (noeviction): the store's script is refused whole, before it
+    // stores anything.
     await conn.config('SET', 'maxmemory', '1');
     const refused = await e.enqueue(job(0, 'full')).catch((error: unknown) => error);
     await conn.config('SET', 'maxmemory', '0');

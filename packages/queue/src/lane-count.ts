@@ -176,10 +176,11 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1`;
 
 /**
- * How long a change waits, fence up, before it checks the lanes: longer than an ingest takes from
- * the answer to its count read to sending its add (milliseconds; seconds only for a stalled
- * process). Redis runs commands in the order they arrive, so an add sent before the checks is
- * seen by them, however slow Redis itself is.
+ * How long a change waits, fence up, before it checks the lanes: longer than an ingest on a Redis
+ * Cluster takes from the answer to its count read to sending its add (milliseconds; seconds only
+ * for a stalled process; on one Redis the count is read in the script that adds). Redis runs
+ * commands in the order they arrive, so an add sent before the checks is seen by them, however
+ * slow Redis itself is.
  */
 const STORES_UNDER_WAY_MS = 3000;
 

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitJobOptions, type CommitJobData } from './commit-job.ts';
 import { DELIVERED_MARK } from './delivered-marks.ts';
 import { createLaneStore, type LaneStoreJob } from './lane-store.ts';
+import { createRedisConnection } from './redis-connection.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 
 function laneJob(id: string, timestamp: number): LaneStoreJob {
@@ -62,7 +63,15 @@ describe('a lane store on the real Redis', () => {
     expect(await store.store(queue, [laneJob('j-0', 1)], options())).toEqual([{ kind: 'added' }]);
     await space.redis.set(queue.toKey(`${DELIVERED_MARK}j-1`), '1');
     const jobs = Array.from({ length: 250 }, (_, i) => laneJob(`j-${i}`, 10 + i));
+    const evalsha = space.redis.evalsha.bind(space.redis);
+    let scripts = 0;
+    space.redis.evalsha = ((...args: Parameters<typeof evalsha>) => {
+      scripts++;
+      return evalsha(...args);
+    }) as typeof space.redis.evalsha;
     const outcomes = await store.store(queue, jobs, options(200));
+    // 100 commits a script, the third running out of room.
+    expect(scripts).toBe(3);
     expect(outcomes.slice(0, 2)).toEqual([{ kind: 'duplicate' }, { kind: 'duplicate' }]);
     // 1 waiting before, 199 added (j-2 to j-200), the rest refused at the limit.
     expect(outcomes.slice(2, 201).every((o) => o.kind === 'added')).toBe(true);
@@ -74,5 +83,51 @@ describe('a lane store on the real Redis', () => {
       'j-0',
       ...Array.from({ length: 199 }, (_, i) => `j-${i + 2}`),
     ]);
+  });
+
+  it('sends a script of a large store only once the one before it stored its share: a refused one refuses the rest', async () => {
+    const store = createLaneStore(space.redis);
+    const evalsha = space.redis.evalsha.bind(space.redis);
+    let calls = 0;
+    space.redis.evalsha = ((...args: Parameters<typeof evalsha>) => {
+      calls++;
+      if (calls === 1) return Promise.reject(new Error('READONLY a refusal of the moment'));
+      return evalsha(...args);
+    }) as typeof space.redis.evalsha;
+    const jobs = Array.from({ length: 150 }, (_, i) => laneJob(`r-${i}`, 10 + i));
+    const outcomes = await store.store(queue, jobs, options());
+    expect(outcomes.every((o) => o.kind === 'refused')).toBe(true);
+    expect(calls).toBe(1);
+    expect(await queue.getWaiting(0, -1)).toEqual([]);
+  });
+
+  it('stores in the order the stores began while BullMQ is still setting up its first queue', async () => {
+    // A connection on which BullMQ has defined nothing yet, as at an ingest's start.
+    const fresh = createRedisConnection({
+      url: space.redisUrl,
+      role: 'producer',
+      onError: () => {},
+    });
+    const freshQueue = openLaneQueue(fresh, space.prefix, 5);
+    try {
+      const store = createLaneStore(fresh);
+      const first = store.store(freshQueue, [laneJob('v1', 1)], options());
+      // BullMQ defines its scripts on the connection before its queue is ready (it asks Redis
+      // for its version after that): a store beginning then must still go after the first.
+      const defined = () =>
+        Object.keys((fresh as unknown as { scriptsSet?: object }).scriptsSet ?? {});
+      while (!defined().some((name) => name.startsWith('addStandardJob:'))) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const second = store.store(freshQueue, [laneJob('v2', 2)], options());
+      expect(await Promise.all([first, second])).toEqual([
+        [{ kind: 'added' }],
+        [{ kind: 'added' }],
+      ]);
+      expect((await queue.getWaiting(0, -1)).map((j) => j.id)).toEqual(['v1', 'v2']);
+    } finally {
+      await freshQueue.close();
+      fresh.disconnect();
+    }
   });
 });

@@ -83,6 +83,9 @@ export interface LaneStoreOptions {
 /** Most commits one script stores: 100 adds hold Redis for a few milliseconds. */
 const STORE_CHUNK = 100;
 
+/** How long the first store waits for BullMQ to define its scripts on the connection. */
+const SCRIPTS_WAIT_MS = 2000;
+
 /** The part of BullMQ's queue backend (6.7) that builds an add's arguments. */
 interface AddBuilder {
   addJobToTransaction(
@@ -93,40 +96,74 @@ interface AddBuilder {
 }
 
 /**
- * BullMQ's arguments for adding `job` (its 9 keys, then 3 values): asked of BullMQ with a client
- * that keeps them instead of sending them, so that the stored job is the one BullMQ would store.
+ * BullMQ's add of `job`: the name of the script it runs (with BullMQ's version) and its
+ * arguments (9 keys, then 3 values), asked of BullMQ with a client that keeps them instead of
+ * sending them, so that the stored job is the one BullMQ would store.
  */
-function addArguments(queue: Queue, job: LaneStoreJob): unknown[] {
+function bullmqAdd(queue: Queue, job: LaneStoreJob): { script: string; args: unknown[] } {
   const bullJob = new Job(queue, 'commit', job.data, job.opts, job.opts.jobId);
-  let args: unknown[] | undefined;
+  let kept: { script: string; args: unknown[] } | undefined;
   const keeper = {
-    runCommand(name: string, commandArgs: unknown[]): Promise<unknown> {
-      if (name.startsWith('addStandardJob:')) args = commandArgs;
+    runCommand(script: string, args: unknown[]): Promise<unknown> {
+      kept = { script, args };
       return Promise.resolve(job.opts.jobId);
     },
   };
   const backend = (queue as unknown as { backend: AddBuilder }).backend;
   void backend.addJobToTransaction(keeper, bullJob.asJSON(), job.opts.jobId).catch(() => undefined);
-  if (args?.length !== 12) throw new Error("BullMQ's add did not give its 12 arguments at once");
-  return args;
+  if (!kept?.script.startsWith('addStandardJob:') || kept.args.length !== 12) {
+    throw new Error("BullMQ's add did not give its standard add script's 12 arguments at once");
+  }
+  return kept;
 }
 
 /** Stores lanes' shares of stores (`store`), building its script once per BullMQ add script. */
 export function createLaneStore(connection: RedisConnection) {
   let script: { source: string; lua: LuaScript } | undefined;
+  /** Whether BullMQ has defined its scripts on the connection (a queue of it got ready). */
+  let defined = false;
+  /** The wait for that, shared by every store that starts meanwhile. */
+  let defining: Promise<void> | undefined;
 
-  /** BullMQ's add script as BullMQ defined it on the connection, once a queue of it is ready. */
-  function bullmqAddSource(): string | undefined {
-    const defined = (connection as unknown as { scriptsSet?: Record<string, { lua?: string }> })
-      .scriptsSet;
-    const name = Object.keys(defined ?? {}).find((n) => n.startsWith('addStandardJob:'));
-    return name === undefined ? undefined : defined?.[name]?.lua;
+  /**
+   * Waits until BullMQ has defined its scripts on the connection, which it does as its first
+   * queue there gets ready. Every store waits for the same wait, and so resumes in the order it
+   * started: one that went ahead (BullMQ defines its scripts before its queue is ready) would
+   * store its commits before those of a store that began before it. Not waited for after that:
+   * a lane's queue built again while Redis is away would wait for it.
+   */
+  async function scriptsDefined(queue: Queue): Promise<void> {
+    if (defined) return;
+    defining ??= waitForDefinitions(queue);
+    await defining;
   }
 
-  function storeScript(): LuaScript {
-    const source = bullmqAddSource();
-    if (source === undefined)
-      throw new Error("BullMQ's add script is not loaded on the connection");
+  async function waitForDefinitions(queue: Queue): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        queue.waitUntilReady(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`BullMQ's queue was not ready within ${SCRIPTS_WAIT_MS} ms`)),
+            SCRIPTS_WAIT_MS,
+          );
+        }),
+      ]);
+      defined = true;
+    } finally {
+      clearTimeout(timer);
+      defining = undefined;
+    }
+  }
+
+  function storeScript(bullmqScript: string): LuaScript {
+    const scripts = (connection as unknown as { scriptsSet?: Record<string, { lua?: string }> })
+      .scriptsSet;
+    const source = scripts?.[bullmqScript]?.lua;
+    if (source === undefined) {
+      throw new Error(`BullMQ's script ${bullmqScript} is not defined on the connection`);
+    }
     if (script?.source !== source) script = { source, lua: luaScript(storeScriptSource(source)) };
     return script.lua;
   }
@@ -134,12 +171,13 @@ export function createLaneStore(connection: RedisConnection) {
   /** One script's worth of a lane's store; `keys` BullMQ's keys for the lane's adds. */
   async function storeChunk(
     queue: Queue,
-    keys: readonly string[],
+    add: { script: string; keys: readonly string[] },
     chunk: readonly { id: string; args: unknown[] }[],
     options: LaneStoreOptions,
   ): Promise<LaneStoreOutcome[]> {
     const expect = options.expectLanes;
-    const reply = (await storeScript().run(
+    const keys = add.keys;
+    const reply = (await storeScript(add.script).run(
       connection,
       expect === undefined
         ? keys
@@ -169,38 +207,47 @@ export function createLaneStore(connection: RedisConnection) {
 
   /**
    * Stores `jobs` in `queue`'s lane, in order: each added unless it is stored or delivered
-   * already, or the lane has no room left for it. At most `STORE_CHUNK` commits a script, the
-   * scripts sent together, so that a large batch does not hold Redis for one long script.
+   * already, or the lane has no room left for it. At most `STORE_CHUNK` commits a script, so that
+   * a large batch does not hold Redis for one long script; each script is sent once the one
+   * before it stored its share whole, and a share refused, or short of room, refuses every
+   * later one: a later script that found room (a worker took jobs meanwhile) would put its
+   * commits ahead of the refused ones, which come back later.
    */
   async function store(
     queue: Queue,
     jobs: readonly LaneStoreJob[],
     options: LaneStoreOptions,
   ): Promise<LaneStoreOutcome[]> {
-    let built: { keys: string[]; chunks: { id: string; args: unknown[] }[][] };
+    let add: { script: string; keys: string[] } | undefined;
+    const chunks: { id: string; args: unknown[] }[][] = [];
     try {
-      // BullMQ defines its scripts on the connection as its first queue there gets ready. Not
-      // waited for after that: a queue built again while Redis is away would wait for it.
-      if (bullmqAddSource() === undefined) await queue.waitUntilReady();
-      built = { keys: [], chunks: [] };
+      await scriptsDefined(queue);
       for (const [i, job] of jobs.entries()) {
-        const args = addArguments(queue, job);
-        built.keys = args.slice(0, 9) as string[];
-        if (i % STORE_CHUNK === 0) built.chunks.push([]);
-        built.chunks.at(-1)!.push({ id: job.opts.jobId, args: args.slice(9) });
+        const { script, args } = bullmqAdd(queue, job);
+        add = { script, keys: args.slice(0, 9) as string[] };
+        if (i % STORE_CHUNK === 0) chunks.push([]);
+        chunks.at(-1)!.push({ id: job.opts.jobId, args: args.slice(9) });
       }
     } catch (error) {
       return jobs.map(() => ({ kind: 'refused', error }));
     }
-    // Each chunk's script is written as it is called, in order: Redis runs them in that order.
-    const results = await Promise.all(
-      built.chunks.map((chunk) =>
-        storeChunk(queue, built.keys, chunk, options).catch((error: unknown) =>
-          chunk.map((): LaneStoreOutcome => ({ kind: 'refused', error })),
-        ),
-      ),
-    );
-    return results.flat();
+    const outcomes: LaneStoreOutcome[] = [];
+    let stop: LaneStoreOutcome | undefined;
+    for (const chunk of chunks) {
+      if (stop !== undefined || add === undefined) {
+        const refusal = stop;
+        outcomes.push(
+          ...chunk.map((): LaneStoreOutcome => refusal ?? { kind: 'refused', error: undefined }),
+        );
+        continue;
+      }
+      const stored = await storeChunk(queue, add, chunk, options).catch((error: unknown) =>
+        chunk.map((): LaneStoreOutcome => ({ kind: 'refused', error })),
+      );
+      outcomes.push(...stored);
+      stop = stored.find((o) => o.kind === 'full' || o.kind === 'refused');
+    }
+    return outcomes;
   }
 
   return { store };

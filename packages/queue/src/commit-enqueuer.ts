@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { commitJobOptions, type CommitJobData } from './commit-job.ts';
 import { claimLaneCount } from './lane-count.ts';
-import { createLaneStore, expectLaneCountForStore } from './lane-store.ts';
+import { createLaneStore, expectLaneCountForStore, type LaneStoreOutcome } from './lane-store.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
 import { waitForReplicas, type ReplicaWait } from './replica-wait.ts';
@@ -178,11 +178,18 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
             data: p.data,
             opts: { ...commitJobOptions(p.data.id), timestamp: nextTimestamp(lane) },
           }));
-          const outcomes = await laneStore.store(laneQueue(lane), jobs, {
-            prefix: options.prefix,
-            maxLaneBacklog: options.maxLaneBacklog,
-            expectLanes: cluster ? undefined : options.lanes,
-          });
+          let outcomes: LaneStoreOutcome[];
+          try {
+            outcomes = await laneStore.store(laneQueue(lane), jobs, {
+              prefix: options.prefix,
+              maxLaneBacklog: options.maxLaneBacklog,
+              expectLanes: cluster ? undefined : options.lanes,
+            });
+          } catch (error) {
+            // A lane's queue object that could not be built, say: its commits refused, the
+            // other lanes' answered as they went.
+            outcomes = jobs.map(() => ({ kind: 'refused', error }));
+          }
           if (outcomes.some((o) => o.kind === 'refused')) forget(lane);
           lanePending.forEach((p, i) => {
             const outcome = outcomes[i];

@@ -1,4 +1,4 @@
-import { createTestQueuePrefix, type TestQueuePrefix } from '@commitlog/testkit';
+import { createTestQueuePrefix, startPrivateRedis, type TestQueuePrefix } from '@commitlog/testkit';
 import type { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitJobOptions, type CommitJobData } from './commit-job.ts';
@@ -87,6 +87,8 @@ describe('a lane store on the real Redis', () => {
 
   it('sends a script of a large store only once the one before it stored its share: a refused one refuses the rest', async () => {
     const store = createLaneStore(space.redis);
+    // The first script goes in full (EVAL); the ones after by SHA-1.
+    expect(await store.store(queue, [laneJob('first', 1)], options())).toEqual([{ kind: 'added' }]);
     const evalsha = space.redis.evalsha.bind(space.redis);
     let calls = 0;
     space.redis.evalsha = ((...args: Parameters<typeof evalsha>) => {
@@ -98,7 +100,44 @@ describe('a lane store on the real Redis', () => {
     const outcomes = await store.store(queue, jobs, options());
     expect(outcomes.every((o) => o.kind === 'refused')).toBe(true);
     expect(calls).toBe(1);
-    expect(await queue.getWaiting(0, -1)).toEqual([]);
+    expect((await queue.getWaiting(0, -1)).map((j) => j.id)).toEqual(['first']);
+  });
+
+  it("keeps a lane's later store out of an earlier one's scripts", async () => {
+    const store = createLaneStore(space.redis);
+    const large = Array.from({ length: 150 }, (_, i) => laneJob(`big-${i}`, 10 + i));
+    const [big, small] = await Promise.all([
+      store.store(queue, large, options()),
+      store.store(queue, [laneJob('later', 500)], options()),
+    ]);
+    expect([...big, ...small].every((o) => o.kind === 'added')).toBe(true);
+    expect((await queue.getWaiting(0, -1)).map((j) => j.id)).toEqual([
+      ...large.map((j) => j.opts.jobId),
+      'later',
+    ]);
+  });
+
+  it('refuses a store whose script Redis no longer knows, never sending it again, and sends the next in full', async () => {
+    // A Redis of its own: SCRIPT FLUSH on the shared one would pull scripts from under other tests.
+    const redis = await startPrivateRedis();
+    const conn = createRedisConnection({ url: redis.url, role: 'producer', onError: () => {} });
+    const own = openLaneQueue(conn, 'p', 5);
+    try {
+      const store = createLaneStore(conn);
+      const at = (maxLaneBacklog: number) => ({ prefix: 'p', maxLaneBacklog, expectLanes: 16 });
+      expect(await store.store(own, [laneJob('a', 1)], at(100))).toEqual([{ kind: 'added' }]);
+      expect(await store.store(own, [laneJob('b', 2)], at(100))).toEqual([{ kind: 'added' }]);
+      await conn.script('FLUSH');
+      const [refused] = await store.store(own, [laneJob('c', 3)], at(100));
+      expect(refused?.kind).toBe('refused');
+      expect(String((refused as { error: unknown }).error)).toMatch(/NOSCRIPT/);
+      expect(await store.store(own, [laneJob('d', 4)], at(100))).toEqual([{ kind: 'added' }]);
+      expect((await own.getWaiting(0, -1)).map((j) => j.id)).toEqual(['a', 'b', 'd']);
+    } finally {
+      await own.close();
+      conn.disconnect();
+      await redis.cleanup();
+    }
   });
 
   it('stores in the order the stores began while BullMQ is still setting up its first queue', async () => {

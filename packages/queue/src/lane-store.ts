@@ -1,61 +1,10 @@
-import { Job, type JobsOptions, type Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { CommitJobData } from './commit-job.ts';
-import { DELIVERED_MARK } from './delivered-marks.ts';
 import { laneChangeKey, LaneCountChangingError } from './lane-change-fence.ts';
 import { laneCountKey, LaneCountMismatchError, readLaneCountForStore } from './lane-count.ts';
 import { luaScript, type LuaScript } from './lua-script.ts';
+import { bullmqAdd, storeScriptSource } from './lane-store-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
-
-/**
- * A lane's share of one store, in one script and one round trip: is each commit stored or
- * delivered already, has the lane room, and the adds themselves, by BullMQ's own add script
- * (its source as BullMQ loaded it onto the connection, run as a function inside this one, with
- * the arguments BullMQ builds for it). Apart, these were a look-up and then an add, two round
- * trips each waiting for the other before the commit could reach its lane, with room between
- * them for another ingest's add of the same commit.
- *
- * KEYS[1..9] BullMQ's keys for the add (the lane's wait list first); on one Redis also KEYS[10]
- * the lane count and KEYS[11] its fence (on a Redis Cluster they live on another node and are
- * read apart). ARGV[1] the prefix of the lane's job keys, ARGV[2] most waiting commits,
- * ARGV[3] the count the store expects ('' to read none), then for each commit its id and
- * BullMQ's three arguments. Output: `{ 'lanes', count }` or `{ 'changing', fence }` with
- * nothing stored, else `{ 'stored', backlog, outcome... }` with an outcome per commit.
- * Declared with a shebang so that a Redis at its maxmemory refuses it whole, before it stores
- * any of its commits.
- */
-function storeScriptSource(bullmqAdd: string): string {
-  return `#!lua
-local function bullmqAdd(KEYS, ARGV)
-${bullmqAdd}
-end
-if ARGV[3] ~= '' then
-  local fence = redis.call('GET', KEYS[11])
-  if fence then return { 'changing', fence } end
-  local count = redis.call('GET', KEYS[10])
-  if count and count ~= ARGV[3] then return { 'lanes', count } end
-end
-local addKeys = { KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9] }
-local backlog = redis.call('LLEN', KEYS[1])
-local room = tonumber(ARGV[2]) - backlog
-local out = { 'stored', backlog }
-for i = 4, #ARGV, 4 do
-  local id = ARGV[i]
-  if redis.call('EXISTS', ARGV[1] .. id, ARGV[1] .. '${DELIVERED_MARK}' .. id) > 0 then
-    out[#out + 1] = 'duplicate'
-  elseif room < 1 then
-    out[#out + 1] = 'full'
-  else
-    local added = bullmqAdd(addKeys, { ARGV[i + 1], ARGV[i + 2], ARGV[i + 3] })
-    if type(added) == 'number' and added < 0 then
-      return redis.error_reply('BullMQ refused the add of ' .. id .. ': ' .. added)
-    end
-    room = room - 1
-    out[#out + 1] = 'added'
-  end
-end
-return out
-`;
-}
 
 /** What became of a commit of a lane's store. */
 export type LaneStoreOutcome =
@@ -86,56 +35,33 @@ const STORE_CHUNK = 100;
 /** How long the first store waits for BullMQ to define its scripts on the connection. */
 const SCRIPTS_WAIT_MS = 2000;
 
-/** The part of BullMQ's queue backend (6.7) that builds an add's arguments. */
-interface AddBuilder {
-  addJobToTransaction(
-    client: { runCommand(name: string, args: unknown[]): Promise<unknown> },
-    job: unknown,
-    jobId: string,
-  ): Promise<unknown>;
-}
-
-/**
- * BullMQ's add of `job`: the name of the script it runs (with BullMQ's version) and its
- * arguments (9 keys, then 3 values), asked of BullMQ with a client that keeps them instead of
- * sending them, so that the stored job is the one BullMQ would store.
- */
-function bullmqAdd(queue: Queue, job: LaneStoreJob): { script: string; args: unknown[] } {
-  const bullJob = new Job(queue, 'commit', job.data, job.opts, job.opts.jobId);
-  let kept: { script: string; args: unknown[] } | undefined;
-  const keeper = {
-    runCommand(script: string, args: unknown[]): Promise<unknown> {
-      kept = { script, args };
-      return Promise.resolve(job.opts.jobId);
-    },
-  };
-  const backend = (queue as unknown as { backend: AddBuilder }).backend;
-  void backend.addJobToTransaction(keeper, bullJob.asJSON(), job.opts.jobId).catch(() => undefined);
-  if (!kept?.script.startsWith('addStandardJob:') || kept.args.length !== 12) {
-    throw new Error("BullMQ's add did not give its standard add script's 12 arguments at once");
-  }
-  return kept;
-}
-
 /** Stores lanes' shares of stores (`store`), building its script once per BullMQ add script. */
 export function createLaneStore(connection: RedisConnection) {
   let script: { source: string; lua: LuaScript } | undefined;
-  /** Whether BullMQ has defined its scripts on the connection (a queue of it got ready). */
-  let defined = false;
-  /** The wait for that, shared by every store that starts meanwhile. */
-  let defining: Promise<void> | undefined;
+  /** The wait for BullMQ to define its scripts on the connection, kept once it succeeded. */
+  let defined: Promise<void> | undefined;
+  /**
+   * Whether the next script goes in full (EVAL), as the first does and the first after a
+   * NOSCRIPT: a script is never sent again after NOSCRIPT, which would run it after stores sent
+   * later (its commits are refused instead, and the hook's retry stores them).
+   */
+  let sendInFull = true;
+  /** Per lane (its key prefix), until when the store before the latest one is still sending. */
+  const sending = new Map<string, Promise<void>>();
 
   /**
    * Waits until BullMQ has defined its scripts on the connection, which it does as its first
-   * queue there gets ready. Every store waits for the same wait, and so resumes in the order it
-   * started: one that went ahead (BullMQ defines its scripts before its queue is ready) would
-   * store its commits before those of a store that began before it. Not waited for after that:
-   * a lane's queue built again while Redis is away would wait for it.
+   * queue there gets ready. Every store waits for the same promise, and so resumes in the order
+   * it started: one that went ahead (BullMQ defines its scripts before its queue is ready) would
+   * store its commits before those of a store that began before it. A queue of a lane built again
+   * while Redis is away does not wait: the promise is kept once it succeeded.
    */
-  async function scriptsDefined(queue: Queue): Promise<void> {
-    if (defined) return;
-    defining ??= waitForDefinitions(queue);
-    await defining;
+  function scriptsDefined(queue: Queue): Promise<void> {
+    defined ??= waitForDefinitions(queue).catch((error: unknown) => {
+      defined = undefined;
+      throw error;
+    });
+    return defined;
   }
 
   async function waitForDefinitions(queue: Queue): Promise<void> {
@@ -150,10 +76,8 @@ export function createLaneStore(connection: RedisConnection) {
           );
         }),
       ]);
-      defined = true;
     } finally {
       clearTimeout(timer);
-      defining = undefined;
     }
   }
 
@@ -177,17 +101,30 @@ export function createLaneStore(connection: RedisConnection) {
   ): Promise<LaneStoreOutcome[]> {
     const expect = options.expectLanes;
     const keys = add.keys;
-    const reply = (await storeScript(add.script).run(
-      connection,
+    const lua = storeScript(add.script);
+    const inFull = sendInFull;
+    const scriptKeys =
       expect === undefined
         ? keys
-        : [...keys, laneCountKey(options.prefix), laneChangeKey(options.prefix)],
-      [
-        queue.toKey(''),
-        options.maxLaneBacklog,
-        expect === undefined ? '' : String(expect),
-        ...(chunk.flatMap((job) => [job.id, ...job.args]) as (string | number)[]),
-      ],
+        : [...keys, laneCountKey(options.prefix), laneChangeKey(options.prefix)];
+    const args = [
+      queue.toKey(''),
+      options.maxLaneBacklog,
+      expect === undefined ? '' : String(expect),
+      ...(chunk.flatMap((job) => [job.id, ...job.args]) as (string | number)[]),
+    ];
+    const sent = inFull
+      ? lua.runInOrder(connection, scriptKeys, args)
+      : lua.runIfLoaded(connection, scriptKeys, args);
+    const reply = (await sent.then(
+      (answer) => {
+        if (inFull) sendInFull = false;
+        return answer;
+      },
+      (error: unknown) => {
+        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) sendInFull = true;
+        throw error;
+      },
     )) as unknown[];
     const [kind, value, ...outcomes] = reply;
     if (kind === 'changing') throw new LaneCountChangingError(String(value));
@@ -206,17 +143,39 @@ export function createLaneStore(connection: RedisConnection) {
   }
 
   /**
-   * Stores `jobs` in `queue`'s lane, in order: each added unless it is stored or delivered
-   * already, or the lane has no room left for it. At most `STORE_CHUNK` commits a script, so that
-   * a large batch does not hold Redis for one long script; each script is sent once the one
-   * before it stored its share whole, and a share refused, or short of room, refuses every
-   * later one: a later script that found room (a worker took jobs meanwhile) would put its
-   * commits ahead of the refused ones, which come back later.
+   * Stores `jobs` in `queue`'s lane, in order, after the lane's stores called before it: each
+   * added unless it is stored or delivered already, or the lane has no room left for it. At most
+   * `STORE_CHUNK` commits a script, so that a large batch does not hold Redis for one long
+   * script; each script is sent once the one before it stored its share whole, and a share
+   * refused, or short of room, refuses every later one: a later script that found room (a worker
+   * took jobs meanwhile) would put its commits ahead of the refused ones, which come back later.
    */
   async function store(
     queue: Queue,
     jobs: readonly LaneStoreJob[],
     options: LaneStoreOptions,
+  ): Promise<LaneStoreOutcome[]> {
+    // Taken in the order stores are called: a lane's store sends its first script only once the
+    // one before it has sent its last, which keeps a later store out of an earlier one's scripts.
+    const lane = queue.toKey('');
+    const before = sending.get(lane);
+    let sent!: () => void;
+    const mine = new Promise<void>((resolve) => (sent = resolve));
+    sending.set(lane, mine);
+    try {
+      await before;
+      return await storeInOrder(queue, jobs, options, sent);
+    } finally {
+      sent();
+      if (sending.get(lane) === mine) sending.delete(lane);
+    }
+  }
+
+  async function storeInOrder(
+    queue: Queue,
+    jobs: readonly LaneStoreJob[],
+    options: LaneStoreOptions,
+    sentLast: () => void,
   ): Promise<LaneStoreOutcome[]> {
     let add: { script: string; keys: string[] } | undefined;
     const chunks: { id: string; args: unknown[] }[][] = [];
@@ -233,7 +192,7 @@ export function createLaneStore(connection: RedisConnection) {
     }
     const outcomes: LaneStoreOutcome[] = [];
     let stop: LaneStoreOutcome | undefined;
-    for (const chunk of chunks) {
+    for (const [i, chunk] of chunks.entries()) {
       if (stop !== undefined || add === undefined) {
         const refusal = stop;
         outcomes.push(
@@ -241,7 +200,10 @@ export function createLaneStore(connection: RedisConnection) {
         );
         continue;
       }
-      const stored = await storeChunk(queue, add, chunk, options).catch((error: unknown) =>
+      const answer = storeChunk(queue, add, chunk, options);
+      // Written now (storeChunk sends before its first wait): the lane's next store may follow.
+      if (i === chunks.length - 1) sentLast();
+      const stored = await answer.catch((error: unknown) =>
         chunk.map((): LaneStoreOutcome => ({ kind: 'refused', error })),
       );
       outcomes.push(...stored);

@@ -13,6 +13,12 @@ export interface LuaScript {
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<unknown>;
+  /** Sends the script by its SHA-1 only: a Redis that does not know it answers NOSCRIPT. */
+  runIfLoaded(
+    connection: RedisConnection,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown>;
   /**
    * Sends the script in full (EVAL). For a script that commands sent after it, before its reply,
    * must find done: a NOSCRIPT retry would run it after them.
@@ -34,6 +40,9 @@ export function luaScript(source: string): LuaScript {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
         return connection.eval(source, keys.length, ...keys, ...args);
       }
+    },
+    runIfLoaded(connection, keys, args) {
+      return connection.evalsha(sha, keys.length, ...keys, ...args);
     },
     runInOrder(connection, keys, args) {
       return connection.eval(source, keys.length, ...keys, ...args);

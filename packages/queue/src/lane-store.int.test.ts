@@ -140,6 +140,29 @@ describe('a lane store on the real Redis', () => {
     }
   });
 
+  it("sends a lane's first script in full, and again after a new connection, by its SHA-1 otherwise", async () => {
+    const store = createLaneStore(space.redis);
+    const other = openLaneQueue(space.redis, space.prefix, 6);
+    const sent: string[] = [];
+    const sendCommand = space.redis.sendCommand.bind(space.redis);
+    space.redis.sendCommand = ((command: Parameters<typeof sendCommand>[0], stream?: never) => {
+      if (command.name.startsWith('eval')) sent.push(command.name);
+      return sendCommand(command, stream);
+    }) as typeof space.redis.sendCommand;
+    try {
+      await store.store(queue, [laneJob('l5-a', 1)], options());
+      await store.store(queue, [laneJob('l5-b', 2)], options());
+      // Lane 6 may live on another node of a Redis Cluster, which has never run the script.
+      await store.store(other, [laneJob('l6-a', 3)], options());
+      space.redis.disconnect(true);
+      await space.redis.ping();
+      await store.store(queue, [laneJob('l5-c', 4)], options());
+      expect(sent).toEqual(['eval', 'evalsha', 'eval', 'eval']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('stores in the order the stores began while BullMQ is still setting up its first queue', async () => {
     // A connection on which BullMQ has defined nothing yet, as at an ingest's start.
     const fresh = createRedisConnection({

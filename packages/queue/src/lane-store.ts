@@ -41,11 +41,25 @@ export function createLaneStore(connection: RedisConnection) {
   /** The wait for BullMQ to define its scripts on the connection, kept once it succeeded. */
   let defined: Promise<void> | undefined;
   /**
-   * Whether the next script goes in full (EVAL), as the first does and the first after a
-   * NOSCRIPT: a script is never sent again after NOSCRIPT, which would run it after stores sent
-   * later (its commits are refused instead, and the hook's retry stores them).
+   * The lanes (key prefixes) whose Redis node has run the script on this connection: sent to by
+   * its SHA-1. Every other lane's next script goes in full (EVAL): each lane's first, and every
+   * lane's first after a NOSCRIPT or a new socket (a Redis restarted, or failed over, has lost
+   * its scripts; a Redis Cluster loads one node at a time). A script is never sent again after
+   * NOSCRIPT, which would run it after stores sent later: its commits are refused instead, and
+   * the hook's retry stores them.
    */
-  let sendInFull = true;
+  const knownTo = new Set<string>();
+  /** The socket `knownTo` was learnt on (one Redis; a Redis Cluster's nodes have their own). */
+  let socket: unknown;
+
+  function knows(lane: string): boolean {
+    const current = (connection as unknown as { stream?: unknown }).stream;
+    if (current !== socket) {
+      socket = current;
+      knownTo.clear();
+    }
+    return knownTo.has(lane);
+  }
   /** Per lane (its key prefix), until when the store before the latest one is still sending. */
   const sending = new Map<string, Promise<void>>();
 
@@ -102,7 +116,8 @@ export function createLaneStore(connection: RedisConnection) {
     const expect = options.expectLanes;
     const keys = add.keys;
     const lua = storeScript(add.script);
-    const inFull = sendInFull;
+    const lane = queue.toKey('');
+    const inFull = !knows(lane);
     const scriptKeys =
       expect === undefined
         ? keys
@@ -118,11 +133,11 @@ export function createLaneStore(connection: RedisConnection) {
       : lua.runIfLoaded(connection, scriptKeys, args);
     const reply = (await sent.then(
       (answer) => {
-        if (inFull) sendInFull = false;
+        knownTo.add(lane);
         return answer;
       },
       (error: unknown) => {
-        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) sendInFull = true;
+        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) knownTo.clear();
         throw error;
       },
     )) as unknown[];

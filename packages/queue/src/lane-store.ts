@@ -123,7 +123,7 @@ export function createLaneStore(connection: RedisConnection) {
         ? keys
         : [...keys, laneCountKey(options.prefix), laneChangeKey(options.prefix)];
     const args = [
-      queue.toKey(''),
+      lane,
       options.maxLaneBacklog,
       expect === undefined ? '' : String(expect),
       ...(chunk.flatMap((job) => [job.id, ...job.args]) as (string | number)[]),
@@ -198,7 +198,7 @@ export function createLaneStore(connection: RedisConnection) {
       await scriptsDefined(queue);
       for (const [i, job] of jobs.entries()) {
         const { script, args } = bullmqAdd(queue, job);
-        add = { script, keys: args.slice(0, 9) as string[] };
+        add ??= { script, keys: args.slice(0, 9) as string[] };
         if (i % STORE_CHUNK === 0) chunks.push([]);
         chunks.at(-1)!.push({ id: job.opts.jobId, args: args.slice(9) });
       }
@@ -206,13 +206,12 @@ export function createLaneStore(connection: RedisConnection) {
       return jobs.map(() => ({ kind: 'refused', error }));
     }
     const outcomes: LaneStoreOutcome[] = [];
+    if (add === undefined) return outcomes;
     let stop: LaneStoreOutcome | undefined;
     for (const [i, chunk] of chunks.entries()) {
-      if (stop !== undefined || add === undefined) {
+      if (stop !== undefined) {
         const refusal = stop;
-        outcomes.push(
-          ...chunk.map((): LaneStoreOutcome => refusal ?? { kind: 'refused', error: undefined }),
-        );
+        outcomes.push(...chunk.map(() => refusal));
         continue;
       }
       const answer = storeChunk(queue, add, chunk, options);

@@ -1,8 +1,16 @@
 import type { Queue } from 'bullmq';
-import type { LaneKeys } from './lane-followers.ts';
+import {
+  LANE_AHEAD_LUA,
+  parseLaneAhead,
+  type DeliveryStart,
+  type LaneKeys,
+} from './lane-followers.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
+import { DELIVERED_MARK, JOB_RECORDED_FIELD, MARK_RECORDED } from './delivered-mark-names.ts';
+
+export { DELIVERED_MARK, JOB_RECORDED_FIELD, MARK_RECORDED };
 
 /**
  * A delivered commit leaves a small mark in its lane, `<lane>:delivered:<commit id>`, kept for
@@ -20,30 +28,23 @@ export function deliveredMarkKey(lane: LaneKeys, commitId: string): string {
   return lane.key(`${DELIVERED_MARK}${commitId}`);
 }
 
-/** What follows a lane's key prefix in a mark's key, before the commit id. */
-export const DELIVERED_MARK = 'delivered:';
-
-/**
- * A mark's value: `2` once Kafka acknowledged the job and the followers delivered with it were
- * completed (`recordDelivered`). A job that comes back (its worker died before BullMQ completed it)
- * with a `2` is completed without being produced again: producing it again would land it after
- * the newer versions of its object among its followers, which were completed already. (Versions
- * before 2026-12 also wrote `1` as a delivery started; any mark makes a re-posted commit a
- * duplicate, and only `2` skips a produce.)
- */
-export const MARK_RECORDED = '2';
-
-/** The field of an active job's hash that records its delivery, as its mark does (see below). */
-export const JOB_RECORDED_FIELD = 'commitlogDelivered';
-
 /**
  * Inputs: KEYS[1] wait list, KEYS[2] the active job's lock, KEYS[3] the lane's completed
  * metrics, KEYS[4] their per-minute data points; ARGV[1] the active job's lock token, ARGV[2] job
  * key prefix, ARGV[3] the active job's id, ARGV[4] how long marks are kept (ms), ARGV[5] now
- * (epoch ms, as BullMQ's completion is given), ARGV[6] most data points kept, ARGV[7…] follower
- * ids in lane order, as many as were delivered. Output: how many followers were completed, a
- * prefix of those given (or -1 when the active job's lock is not ours any more: then nothing is
- * written, and whoever holds it now delivers the job and its followers again).
+ * (epoch ms, as BullMQ's completion is given), ARGV[6] most data points kept, ARGV[7] most
+ * followers and ARGV[8] most bytes of them for the prefetch (-1: none), ARGV[9…] follower ids
+ * in lane order, as many as were delivered. Output: `{ -1 }` when the active job's lock is not
+ * ours any more: then nothing is written, and whoever holds it now delivers the job and its
+ * followers again. Else how many followers were completed (a prefix of those given), then the
+ * prefetch: the id of the job now at the consuming end of the wait list (`''` when none, or
+ * none asked), then `lane_ahead`'s reply for it (lane-followers.ts).
+ *
+ * The prefetch is what the lane holds for the job that BullMQ's completion, sent right after
+ * this on the same connection, hands this worker next: that job's delivery then starts without
+ * a read of its own (a Redis round trip between every two produce requests of a busy lane). The
+ * worker takes it only for that job (its id, and the lock token BullMQ hands on with it), so a
+ * job that reached it otherwise is read as before (see `lane-prefetch.ts`).
  *
  * A follower is completed as BullMQ's moveToFinished with removeOnComplete would (its job
  * removed, the per-minute metrics count that the next moveToFinished turns into data points)
@@ -61,12 +62,13 @@ export const JOB_RECORDED_FIELD = 'commitlogDelivered';
  * and the followers' jobs it removes free far more.
  */
 const RECORD_DELIVERED = luaScript(`#!lua flags=allow-oom
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+${LANE_AHEAD_LUA}
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return { -1 } end
 local prefix = ARGV[2]
 redis.call('SET', prefix .. '${DELIVERED_MARK}' .. ARGV[3], '${MARK_RECORDED}', 'PX', ARGV[4])
 redis.call('HSET', prefix .. ARGV[3], '${JOB_RECORDED_FIELD}', '${MARK_RECORDED}')
 local done = 0
-for i = 7, #ARGV do
+for i = 9, #ARGV do
   local id = ARGV[i]
   if redis.call('LINDEX', KEYS[1], -1) ~= id then break end
   redis.call('RPOP', KEYS[1])
@@ -92,7 +94,19 @@ if done > 0 then
   end
   redis.call('HINCRBY', KEYS[3], 'count', done)
 end
-return done
+-- A prefetch that fails (a key of the wrong type) is left to the next job's own read, which
+-- holds the lane while it fails: this script has written, and must answer that it has.
+local out = { done, '' }
+local next = redis.call('LINDEX', KEYS[1], -1)
+if next and tonumber(ARGV[7]) >= 0 then
+  local maxJobs, budget = tonumber(ARGV[7]), tonumber(ARGV[8])
+  local ok, ahead = pcall(lane_ahead, KEYS[1], prefix, next, maxJobs, budget, 1)
+  if ok then
+    out[2] = next
+    for _, v in ipairs(ahead) do out[#out + 1] = v end
+  end
+end
+return out
 `);
 
 export interface RecordDeliveredOptions {
@@ -105,20 +119,29 @@ export interface RecordDeliveredOptions {
   markForMs: number;
   /** The clock for the per-minute metrics, epoch ms (tests). */
   now?: number;
+  /** Limits of the prefetch for the lane's next job; none when absent. */
+  prefetch?: { maxJobs: number; maxBytes: number };
+}
+
+export interface RecordedDelivery {
+  /** How many followers were completed; -1 when the job's lock is no longer ours. */
+  completed: number;
+  /** What the lane holds for the job at the consuming end of its wait list, when asked. */
+  next: { jobId: string; start: DeliveryStart } | undefined;
 }
 
 /**
- * Marks the active job and its delivered followers as delivered and completes the followers.
- * Resolves with how many followers were completed; -1 when the job's lock is no longer ours.
- * The script goes in full, never by its hash alone: the worker does not wait for it before BullMQ
- * completes the job, and a NOSCRIPT retry would come after that completion.
+ * Marks the active job and its delivered followers as delivered and completes the followers,
+ * and reads ahead for the lane's next job (see `RECORD_DELIVERED`). The script goes in full,
+ * never by its hash alone: the worker does not wait for it before BullMQ completes the job, and a
+ * NOSCRIPT retry would come after that completion.
  */
 export async function recordDelivered(
   connection: RedisConnection,
   lane: LaneKeys,
   options: RecordDeliveredOptions,
-): Promise<number> {
-  const done = await RECORD_DELIVERED.runInOrder(
+): Promise<RecordedDelivery> {
+  const reply = (await RECORD_DELIVERED.runInOrder(
     connection,
     [
       lane.key('wait'),
@@ -133,10 +156,17 @@ export async function recordDelivered(
       Math.max(1, Math.round(options.markForMs)),
       options.now ?? Date.now(),
       METRIC_MINUTES_KEPT,
+      options.prefetch?.maxJobs ?? -1,
+      options.prefetch?.maxBytes ?? 0,
       ...options.followerIds,
     ],
-  );
-  return Number(done);
+  )) as [number, string?, ...string[]];
+  const completed = Number(reply[0]);
+  const jobId = reply[1];
+  return {
+    completed,
+    next: jobId ? { jobId, start: parseLaneAhead(reply as string[], 2) } : undefined,
+  };
 }
 
 /**

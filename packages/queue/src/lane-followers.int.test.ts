@@ -159,7 +159,7 @@ describe('lane followers on the real Redis', () => {
           markForMs: 60_000,
           now,
         }),
-      ).toBe(3);
+      ).toMatchObject({ completed: 3 });
       // BullMQ's own completion of the head, which rolls the minute when it has changed.
       await head.moveToCompleted('ok', 'token', false);
       const series = perMinute(await queue.getMetrics('completed', 0, 10), 7, now);
@@ -197,7 +197,7 @@ describe('lane followers on the real Redis', () => {
         followerIds: ['c-2-1'],
         markForMs: 1,
       }),
-    ).toBe(1);
+    ).toMatchObject({ completed: 1 });
     await dying.close(true);
     dyingConnection.disconnect();
     await waitFor(async () => (await lanes.producer.exists(deliveredMarkKey(keys, 'c-2-0'))) === 0);
@@ -281,13 +281,15 @@ describe('lane followers on the real Redis', () => {
     expect(await lanes.producer.exists(deliveredMarkKey(keys, 'started'))).toBe(0);
 
     await lanes.producer.set(queue.toKey('head:lock'), 'token-a');
-    const record = (token: string, followerIds: string[]) =>
-      recordDelivered(lanes.producer, keys, {
-        jobId: 'head',
-        token,
-        followerIds,
-        markForMs: 60_000,
-      });
+    const record = async (token: string, followerIds: string[]) =>
+      (
+        await recordDelivered(lanes.producer, keys, {
+          jobId: 'head',
+          token,
+          followerIds,
+          markForMs: 60_000,
+        })
+      ).completed;
     const marked = async (id: string) =>
       (await lanes.producer.exists(deliveredMarkKey(keys, id))) === 1;
     // A lock taken over by another worker (another token): nothing is written.

@@ -1,5 +1,5 @@
 import type { CommitJobData } from './commit-job.ts';
-import { DELIVERED_MARK, JOB_RECORDED_FIELD, MARK_RECORDED } from './delivered-marks.ts';
+import { DELIVERED_MARK, JOB_RECORDED_FIELD, MARK_RECORDED } from './delivered-mark-names.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 
@@ -12,6 +12,9 @@ import type { RedisConnection } from './redis-connection.ts';
  * has them, they are completed (`recordDelivered`) by one script that checks the head's lock is
  * still ours and that each follower is still next in line; a worker that dies before that leaves
  * them waiting, to be delivered again (a duplicate with the same commit id), never lost.
+ * A busy lane reads its next job's followers as the job before completes (`recordDelivered`'s
+ * prefetch), while that job still holds the lane: only BullMQ's completion, run right after, takes
+ * from the lane before that next job is active, and jobs stored meanwhile go to the other end.
  */
 export interface LaneFollower {
   id: string;
@@ -19,42 +22,54 @@ export interface LaneFollower {
 }
 
 /**
- * Inputs: KEYS[1] the lane's wait list; ARGV[1] the prefix of its job keys, ARGV[2] most jobs,
- * ARGV[3] most bytes of job data, ARGV[4] the active job's id. Output: `1` when the job's
- * delivery was recorded already (its mark, or its own hash: see `recordDelivered`; nothing else
- * is read), else `0`, then id, data, id, data... of the jobs next in line, the next one first
- * (BullMQ takes from the right end of the wait list).
+ * The Lua function that tells what a lane holds for the delivery of its head job, shared by
+ * `READ_FOLLOWERS` (the head is active) and the completion's prefetch (delivered-marks.ts: the
+ * head is the job the completion is about to hand on, at the consuming end of the wait list).
+ * `lane_ahead(wait, prefix, head, maxJobs, budget, behind)`: `{ '1' }` when the head's delivery
+ * was recorded already (its mark, or its own hash: see `recordDelivered`; nothing else is read),
+ * else `'0'`, then id, data, id, data... of the jobs next in line after the head, the next one
+ * first (BullMQ takes from the right end of the wait list), skipping the last `behind` entries
+ * of the list (the head itself when it is still waiting).
  * Stops at a job without data, before the job that would pass the byte budget, and before a job
  * whose delivery was recorded already: one stored again after it was delivered (a POST retried
  * while its first try was being delivered, two ingests racing) is completed without a produce
  * when its turn as the active job comes; handed along as a follower, it would be produced again,
  * and after the newer versions of its object delivered meanwhile.
+ */
+export const LANE_AHEAD_LUA = `
+local function lane_ahead(wait, prefix, head, maxJobs, budget, behind)
+  local marks = prefix .. '${DELIVERED_MARK}'
+  if redis.call('GET', marks .. head) == '${MARK_RECORDED}' then return { '1' } end
+  if redis.call('HGET', prefix .. head, '${JOB_RECORDED_FIELD}') == '${MARK_RECORDED}' then
+    return { '1' }
+  end
+  if maxJobs < 1 then return { '0' } end
+  local ids = redis.call('LRANGE', wait, -(maxJobs + behind), -1 - behind)
+  local out = { '0' }
+  for i = #ids, 1, -1 do
+    if redis.call('GET', marks .. ids[i]) == '${MARK_RECORDED}' then break end
+    local data = redis.call('HGET', prefix .. ids[i], 'data')
+    if not data then break end
+    budget = budget - #data
+    if budget < 0 then break end
+    out[#out + 1] = ids[i]
+    out[#out + 1] = data
+  end
+  return out
+end
+`;
+
+/**
+ * Inputs: KEYS[1] the lane's wait list; ARGV[1] the prefix of its job keys, ARGV[2] most jobs,
+ * ARGV[3] most bytes of job data, ARGV[4] the active job's id. Output: `lane_ahead`'s.
  *
  * It writes nothing. With `appendfsync always` Redis answers a turn of its event loop that
  * wrote only after an fsync, and this read stands between the job and its produce request: the
  * job's marks are written after Kafka's ack instead (`recordDelivered`), and who holds it beside
  * the produce request (`markHolder`).
  */
-const READ_FOLLOWERS = luaScript(`
-local marks = ARGV[1] .. '${DELIVERED_MARK}'
-if redis.call('GET', marks .. ARGV[4]) == '${MARK_RECORDED}' then return { '1' } end
-if redis.call('HGET', ARGV[1] .. ARGV[4], '${JOB_RECORDED_FIELD}') == '${MARK_RECORDED}' then
-  return { '1' }
-end
-if tonumber(ARGV[2]) < 1 then return { '0' } end
-local ids = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[2]), -1)
-local budget = tonumber(ARGV[3])
-local out = { '0' }
-for i = #ids, 1, -1 do
-  if redis.call('GET', marks .. ids[i]) == '${MARK_RECORDED}' then break end
-  local data = redis.call('HGET', ARGV[1] .. ids[i], 'data')
-  if not data then break end
-  budget = budget - #data
-  if budget < 0 then break end
-  out[#out + 1] = ids[i]
-  out[#out + 1] = data
-end
-return out
+const READ_FOLLOWERS = luaScript(`${LANE_AHEAD_LUA}
+return lane_ahead(KEYS[1], ARGV[1], ARGV[4], tonumber(ARGV[2]), tonumber(ARGV[3]), 0)
 `);
 
 /** The keys of one lane queue, as BullMQ names them. */
@@ -92,9 +107,14 @@ export async function readFollowers(
     [lane.key('wait')],
     [lane.key(''), Math.max(0, options.maxJobs), options.maxBytes, options.jobId],
   )) as string[];
+  return parseLaneAhead(reply, 0);
+}
+
+/** `lane_ahead`'s reply, from `offset` in `reply`. Unreadable data ends the list there. */
+export function parseLaneAhead(reply: readonly string[], offset: number): DeliveryStart {
   const followers: LaneFollower[] = [];
-  if (reply[0] === '1') return { recorded: true, followers };
-  for (let i = 1; i + 1 < reply.length; i += 2) {
+  if (reply[offset] === '1') return { recorded: true, followers };
+  for (let i = offset + 1; i + 1 < reply.length; i += 2) {
     try {
       followers.push({ id: reply[i]!, data: JSON.parse(reply[i + 1]!) as CommitJobData });
     } catch {

@@ -4,6 +4,7 @@ import { isRetryProgress, type CommitJobData, type RetryProgress } from './commi
 import { markHolder, readStalledHolder, writeProgressUnderLock } from './job-holder.ts';
 import { recordDelivered } from './delivered-marks.ts';
 import { readFollowers, type DeliveryStart, type LaneFollower } from './lane-followers.ts';
+import { createLanePrefetches } from './lane-prefetch.ts';
 import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { TolerantJob } from './tolerant-job.ts';
@@ -111,16 +112,16 @@ const READ_AHEAD_RETRY_MS = 500;
 /** The longest a lane waits in this process when Redis refused its hold (see `holdLane`). */
 const REFUSED_HOLD_WAIT_MS = 5000;
 
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 /**
  * One BullMQ worker per lane. `setGlobalConcurrency(1)` makes each lane deliver one job at a time
  * across every worker process, which is what keeps per-key order. A retry holds the lane with
  * BullMQ's manual rate limit: the job goes back to the consuming end of its lane and the lane
  * waits out the backoff, in every worker process, without using one of BullMQ's attempts.
  */
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
 export async function startLaneWorkers(options: LaneWorkersOptions): Promise<LaneWorkers> {
   for (const lane of options.lanes) {
     await withLaneQueue(options.connection, options.prefix, lane, (queue) =>
@@ -128,6 +129,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
     );
   }
 
+  const prefetches = createLanePrefetches();
   const laneKeys = (worker: Worker): { key(name: string): string } => ({
     key: (name) => worker.toKey(name),
   });
@@ -195,7 +197,10 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         const lockedUntil = askedAt + options.lockDurationMs - options.lockDurationMs / 5;
         const id = job.id ?? job.data.id;
         const retry = isRetryProgress(job.progress) ? job.progress : undefined;
-        const start = await readAhead(worker, lane, id, retry !== undefined);
+        // Read by the completion that handed the job on, if it was (a retried job hands none).
+        const prefetched = await prefetches.take(lane, token, id);
+        const start =
+          (retry ? undefined : prefetched) ?? (await readAhead(worker, lane, id, !!retry));
         if (!start) throw await holdLane(worker, lane, READ_AHEAD_RETRY_MS, lockedUntil);
         const { recorded, followers } = start;
         // Delivered before, by a worker that died before completing it: complete it now.
@@ -219,17 +224,20 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
           // and in the same turn. A failure leaves the followers waiting, delivered again later,
           // and the job without its mark: a commit posted again would be delivered again. Both
           // are duplicates, not loss.
-          recordDelivered(options.connection, laneKeys(worker), {
+          const recording = recordDelivered(options.connection, laneKeys(worker), {
             jobId: id,
             token,
             followerIds: delivered,
             markForMs: options.dedupWindowMs,
-          }).catch((error: unknown) =>
+            ...(options.followers ? { prefetch: options.followers } : {}),
+          });
+          recording.catch((error: unknown) =>
             options.onError?.({
               lane,
               error: new DeliveryNotRecordedError(id, delivered.length, error),
             }),
           );
+          prefetches.expect(lane, token, recording);
           return;
         }
         if (outcome.kind === 'fail') {

@@ -1,0 +1,107 @@
+/**
+ * `pnpm bench:lane [handler ms] [followers] [jobs] [runs]`: how fast one busy lane goes through
+ * its waiting commits, with no HTTP and no Kafka: what the lane's own Redis round trips between
+ * two produce requests cost. Each run stores `jobs` commits of 1 KiB (default 3,000) in one lane
+ * of a private Redis (`appendfsync always`, as production runs it), starts one lane worker that
+ * hands each job at most `followers` followers (default 4: a lane at a moderate rate, whose
+ * backlog is a few commits, not the hundreds a full produce request takes) to a delivery that
+ * takes `handler ms` (default 2, a stand-in for Kafka's answer), and times the lane until every
+ * commit is delivered. Prints, per run, commits/s and the time each delivery took in all: its
+ * completion, its read and the handler.
+ */
+import {
+  createCommitEnqueuer,
+  createRedisConnection,
+  startLaneWorkers,
+  type CommitJobData,
+} from '@commitlog/queue';
+import { startPrivateRedis } from '@commitlog/testkit';
+import { num, textTable } from './lib/text-table.ts';
+
+const USAGE = 'usage: pnpm bench:lane [handler ms ≥ 0] [followers ≥ 0] [jobs ≥ 1] [runs ≥ 1]';
+const [handlerMs = 2, followers = 4, jobs = 3000, runs = 3] = process.argv.slice(2).map(Number);
+if (![handlerMs, followers, jobs, runs].every((n) => Number.isInteger(n) && n >= 0)) {
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(2);
+}
+if (jobs < 1 || runs < 1) {
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(2);
+}
+
+const VALUE = Buffer.alloc(1024, 7).toString('base64');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function commit(run: number, n: number): CommitJobData {
+  return {
+    id: `lane-${run}-${n}`,
+    lane: 0,
+    commit: {
+      bucketType: 'default',
+      bucket: 'bench',
+      key: `k-${n}`,
+      op: 'put',
+      siblings: [{ value: VALUE }],
+    },
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+const redis = await startPrivateRedis({ appendfsync: 'always' });
+const producer = createRedisConnection({ url: redis.url, role: 'producer', onError: () => {} });
+const rows: string[][] = [];
+try {
+  for (let run = 1; run <= runs; run++) {
+    const prefix = `lane-cycle-${run}`;
+    const enqueuer = createCommitEnqueuer({
+      connection: producer,
+      prefix,
+      maxLaneBacklog: jobs,
+      lanes: 1,
+    });
+    for (let n = 0; n < jobs; n += 100) {
+      const batch = Array.from({ length: Math.min(100, jobs - n) }, (_, i) => commit(run, n + i));
+      await Promise.all(batch.map((c) => enqueuer.enqueue(c)));
+    }
+    await enqueuer.close();
+    const connection = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
+    let delivered = 0;
+    let deliveries = 0;
+    let allDelivered!: () => void;
+    const done = new Promise<void>((resolve) => (allDelivered = resolve));
+    const started = performance.now();
+    const workers = await startLaneWorkers({
+      connection,
+      prefix,
+      lanes: [0],
+      workerName: 'bench-lane',
+      lockDurationMs: 30_000,
+      dedupWindowMs: 60_000,
+      followers: { maxJobs: followers, maxBytes: 1024 * 1024 },
+      handle: async (job) => {
+        if (handlerMs > 0) await sleep(handlerMs);
+        deliveries++;
+        delivered += 1 + job.followers.length;
+        if (delivered >= jobs) allDelivered();
+        return { kind: 'delivered', followers: job.followers.length };
+      },
+    });
+    await done;
+    const seconds = (performance.now() - started) / 1000;
+    await workers.close();
+    connection.disconnect();
+    process.stdout.write(`run ${run}: ${jobs} commits in ${deliveries} deliveries\n`);
+    rows.push([
+      String(run),
+      num(jobs / seconds),
+      num((seconds * 1000) / deliveries),
+      num(delivered / deliveries),
+    ]);
+  }
+} finally {
+  producer.disconnect();
+  await redis.stop();
+}
+process.stdout.write(
+  `\n${textTable(['run', 'commits/s', 'ms per delivery', 'commits per delivery'], rows)}\n`,
+);

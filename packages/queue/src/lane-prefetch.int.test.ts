@@ -1,0 +1,124 @@
+// The completion's prefetch on the pinned BullMQ and the real Redis: a busy lane's next job
+// starts its delivery with what its predecessor's completion read (no follower read of its own),
+// and a job the completion did not hand on is read as before.
+import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
+import { monitorRedis } from '../test/redis-monitor.ts';
+import { waitFor } from '@commitlog/testkit';
+import { Queue } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CommitJobData } from './commit-job.ts';
+import { deliveredMarkKey } from './delivered-marks.ts';
+import { laneQueueName } from './lane-queue-name.ts';
+import type { LaneJob, LaneOutcome } from './lane-workers.ts';
+
+function job(n: number): CommitJobData {
+  return {
+    id: `c-${n}`,
+    lane: 2,
+    commit: {
+      bucketType: 'default',
+      bucket: 'b',
+      key: `k${n}`,
+      op: 'put',
+      siblings: [{ value: '' }],
+    },
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+describe('the prefetch of a completion, on the real Redis', () => {
+  let lanes: LaneSpace;
+  let queue: Queue;
+  /** How many times the lane's followers were read on their own (READ_FOLLOWERS). */
+  let ownReads: number;
+
+  beforeEach(async () => {
+    lanes = openLaneSpace();
+    queue = new Queue(laneQueueName(2), { connection: lanes.producer, prefix: lanes.space.prefix });
+    lanes.onClose(() => queue.close());
+    ownReads = 0;
+    const wait = queue.toKey('wait');
+    // READ_FOLLOWERS is the only script with the wait list as its one key.
+    const monitor = await monitorRedis(lanes.space.redisUrl, ([command, , keys, key]) => {
+      const name = command?.toUpperCase();
+      if ((name === 'EVALSHA' || name === 'EVAL') && keys === '1' && key === wait) ownReads++;
+    });
+    lanes.onClose(() => Promise.resolve(monitor.stop()));
+  });
+
+  afterEach(async () => {
+    await lanes.close();
+  });
+
+  /** Lane 2's worker, handing at most two followers; what each delivery was handed. */
+  async function deliver(
+    onJob: (j: LaneJob) => Promise<void> = () => Promise.resolve(),
+    onError?: (event: { lane: number; error: Error }) => void,
+  ): Promise<string[][]> {
+    const calls: string[][] = [];
+    await lanes.startWorkers(
+      [2],
+      async (j: LaneJob): Promise<LaneOutcome> => {
+        await onJob(j);
+        calls.push([j.id, ...j.followers.map((f) => f.id)]);
+        return { kind: 'delivered', followers: j.followers.length };
+      },
+      { maxJobs: 2, maxBytes: 1024 * 1024 },
+      onError,
+    );
+    return calls;
+  }
+
+  it("starts a busy lane's next job with what the completion read: one read for the lane", async () => {
+    for (let n = 0; n < 12; n++) await lanes.enqueuer.enqueue(job(n));
+    const calls = await deliver();
+    await waitFor(() => calls.flat().length === 12, { description: 'every job handed' });
+    expect(calls).toEqual([
+      ['c-0', 'c-1', 'c-2'],
+      ['c-3', 'c-4', 'c-5'],
+      ['c-6', 'c-7', 'c-8'],
+      ['c-9', 'c-10', 'c-11'],
+    ]);
+    // The first job came from an idle lane: read on its own. Each later one, with its
+    // followers, was read by the completion that handed it on.
+    expect(ownReads).toBe(1);
+    await waitFor(async () => (await queue.getJobCounts('wait', 'active')).active === 0);
+    expect(await queue.getJobCounts('wait', 'failed')).toEqual({ wait: 0, failed: 0 });
+  });
+
+  it('reads on its own a job that came when the lane was idle', async () => {
+    const calls = await deliver();
+    await lanes.enqueuer.enqueue(job(0));
+    await waitFor(() => calls.length === 1);
+    await waitFor(async () => (await queue.getJob('c-0')) === undefined);
+    await lanes.enqueuer.enqueue(job(1));
+    await waitFor(() => calls.length === 2);
+    expect(calls).toEqual([['c-0'], ['c-1']]);
+    expect(ownReads).toBe(2);
+  });
+
+  it('records the delivery even when its prefetch fails, and the next job reads on its own', async () => {
+    const keys = { key: (name: string) => queue.toKey(name) };
+    const errors: string[] = [];
+    // c-1 arrives while c-0, read alone, is being delivered; then its mark turns into a key of
+    // the wrong type, which fails the completion's prefetch (WRONGTYPE), as a Redis error would.
+    const calls = await deliver(
+      async (j) => {
+        if (j.id !== 'c-0') return;
+        await lanes.enqueuer.enqueue(job(1));
+        await lanes.producer.hset(deliveredMarkKey(keys, 'c-1'), 'x', '1');
+      },
+      ({ error }) => errors.push(error.message),
+    );
+    await lanes.enqueuer.enqueue(job(0));
+    await waitFor(() => calls.length === 1);
+    await waitFor(() => errors.some((e) => e.includes('WRONGTYPE')), {
+      description: "c-1's own read failing",
+    });
+    expect(await lanes.producer.get(deliveredMarkKey(keys, 'c-0'))).toBe('2');
+    expect(errors.filter((e) => e.includes('could not be recorded'))).toEqual([]);
+    await lanes.producer.del(deliveredMarkKey(keys, 'c-1'));
+    await waitFor(() => calls.length === 2, { description: 'c-1 delivered once readable' });
+    expect(calls).toEqual([['c-0'], ['c-1']]);
+  });
+});

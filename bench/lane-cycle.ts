@@ -65,11 +65,13 @@ try {
     }
     await enqueuer.close();
     const connection = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
-    let delivered = 0;
+    const delivered = new Set<string>();
     let deliveries = 0;
+    let laneErrors = 0;
     let allDelivered!: () => void;
     const done = new Promise<void>((resolve) => (allDelivered = resolve));
-    const started = performance.now();
+    // From the first delivery, so that starting the worker is not counted.
+    let started: number | undefined;
     const workers = await startLaneWorkers({
       connection,
       prefix,
@@ -78,24 +80,34 @@ try {
       lockDurationMs: 30_000,
       dedupWindowMs: 60_000,
       followers: { maxJobs: followers, maxBytes: 1024 * 1024 },
+      onError: () => void laneErrors++,
       handle: async (job) => {
+        started ??= performance.now();
         if (handlerMs > 0) await sleep(handlerMs);
         deliveries++;
-        delivered += 1 + job.followers.length;
-        if (delivered >= jobs) allDelivered();
+        for (const id of [job.id, ...job.followers.map((f) => f.id)]) delivered.add(id);
+        if (delivered.size >= jobs) allDelivered();
         return { kind: 'delivered', followers: job.followers.length };
       },
     });
-    await done;
-    const seconds = (performance.now() - started) / 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      done.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 120_000))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) throw new Error(`run ${run}: ${delivered.size} of ${jobs} delivered in 120 s`);
+    const seconds = (performance.now() - (started ?? 0)) / 1000;
     await workers.close();
     connection.disconnect();
-    process.stdout.write(`run ${run}: ${jobs} commits in ${deliveries} deliveries\n`);
+    process.stdout.write(
+      `run ${run}: ${jobs} commits in ${deliveries} deliveries, ${laneErrors} lane errors\n`,
+    );
     rows.push([
       String(run),
       num(jobs / seconds),
       num((seconds * 1000) / deliveries),
-      num(delivered / deliveries),
+      num(delivered.size / deliveries),
     ]);
   }
 } finally {

@@ -97,12 +97,14 @@ end
 -- A prefetch that fails (a key of the wrong type) is left to the next job's own read, which
 -- holds the lane while it fails: this script has written, and must answer that it has.
 local out = { done, '' }
-local next = redis.call('LINDEX', KEYS[1], -1)
-if next and tonumber(ARGV[7]) >= 0 then
-  local maxJobs, budget = tonumber(ARGV[7]), tonumber(ARGV[8])
-  local ok, ahead = pcall(lane_ahead, KEYS[1], prefix, next, maxJobs, budget, 1)
-  if ok then
-    out[2] = next
+if tonumber(ARGV[7]) >= 0 then
+  local ok, head, ahead = pcall(function()
+    local head = redis.call('LINDEX', KEYS[1], -1)
+    if not head then return false end
+    return head, lane_ahead(KEYS[1], prefix, head, tonumber(ARGV[7]), tonumber(ARGV[8]), 1)
+  end)
+  if ok and head then
+    out[2] = head
     for _, v in ipairs(ahead) do out[#out + 1] = v end
   end
 end

@@ -97,6 +97,28 @@ describe('the prefetch of a completion, on the real Redis', () => {
     expect(ownReads).toBe(2);
   });
 
+  it('reads on its own a job that the completion did not hand on, however it was prefetched', async () => {
+    const keys = { key: (name: string) => queue.toKey(name) };
+    // c-1 arrives while c-0, read alone, is being delivered, and the lane is paused: c-0's
+    // completion prefetches c-1 (not recorded) but hands nothing on. Meanwhile c-1's delivery
+    // is recorded (as another worker would, had it delivered it); taken later by the main
+    // loop, c-1 must be read anew, and completed without being produced.
+    const calls = await deliver(async (j) => {
+      if (j.id !== 'c-0') return;
+      await lanes.enqueuer.enqueue(job(1));
+      await queue.pause();
+    });
+    await lanes.enqueuer.enqueue(job(0));
+    await waitFor(async () => (await queue.getJob('c-0')) === undefined);
+    await lanes.producer.set(deliveredMarkKey(keys, 'c-1'), '2', 'PX', 60_000);
+    await queue.resume();
+    await waitFor(async () => (await queue.getJob('c-1')) === undefined, {
+      description: 'c-1 completed',
+    });
+    expect(calls).toEqual([['c-0']]);
+    expect(ownReads).toBe(2);
+  });
+
   it('records the delivery even when its prefetch fails, and the next job reads on its own', async () => {
     const keys = { key: (name: string) => queue.toKey(name) };
     const errors: string[] = [];

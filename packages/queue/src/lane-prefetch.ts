@@ -4,10 +4,12 @@ import type { DeliveryStart } from './lane-followers.ts';
 /**
  * The prefetches of a worker's lanes: what a completion read for the job BullMQ hands this
  * worker next (see `RECORD_DELIVERED` in delivered-marks.ts), kept until that lane's next job
- * starts. A job takes the prefetch only when it is that job: the id the completion read, and the
- * lock token of the completed job, which BullMQ hands on to the job its completion fetched (a job
- * it fetches otherwise gets a token of its own). A job that reached the worker any other way (the
- * completion fetched none and the lane went idle, another worker took the job meanwhile, BullMQ
+ * starts, and gone then whichever job it is. A job takes the prefetch only when it is that job:
+ * the id the completion read, and the lock token of the completed job, which BullMQ hands on to
+ * the job its completion fetched. A job the main loop fetches gets a token of its own; one that
+ * BullMQ hands on after a failure keeps the token, but the slot was emptied by the job before it
+ * (and its id differs). So a job that reached the worker any other way (the completion fetched
+ * none and the lane went idle or was paused, another worker took the job meanwhile, BullMQ
  * fetched another) is read as before: its prefetch may be stale by then.
  */
 export interface LanePrefetches {

@@ -30,11 +30,12 @@ export function deliveredMarkKey(lane: LaneKeys, commitId: string): string {
 
 /**
  * Inputs: KEYS[1] wait list, KEYS[2] the active job's lock, KEYS[3] the lane's completed
- * metrics, KEYS[4] their per-minute data points; ARGV[1] the active job's lock token, ARGV[2] job
- * key prefix, ARGV[3] the active job's id, ARGV[4] how long marks are kept (ms), ARGV[5] now
- * (epoch ms, as BullMQ's completion is given), ARGV[6] most data points kept, ARGV[7] most
- * followers and ARGV[8] most bytes of them for the prefetch (-1: none), ARGV[9…] follower ids
- * in lane order, as many as were delivered. Output: `{ -1 }` when the active job's lock is not
+ * metrics, KEYS[4] their per-minute data points, KEYS[5] the lane's wake-up marker, KEYS[6] its
+ * prioritized jobs; ARGV[1] the active job's lock token, ARGV[2] job key prefix, ARGV[3] the
+ * active job's id, ARGV[4] how long marks are kept (ms), ARGV[5] now (epoch ms, as BullMQ's
+ * completion is given), ARGV[6] most data points kept, ARGV[7] most followers and ARGV[8] most
+ * bytes of them for the prefetch (-1: none), ARGV[9] `1` to drop the wake-up marker when nothing
+ * waits (see below), ARGV[10…] follower ids in lane order, as many as were delivered. Output: `{ -1 }` when the active job's lock is not
  * ours any more: then nothing is written, and whoever holds it now delivers the job and its
  * followers again. Else how many followers were completed (a prefix of those given), then the
  * prefetch: the id of the job now at the consuming end of the wait list (`''` when none, or
@@ -49,6 +50,14 @@ export function deliveredMarkKey(lane: LaneKeys, commitId: string): string {
  * A follower is completed as BullMQ's moveToFinished with removeOnComplete would (its job
  * removed, the per-minute metrics count that the next moveToFinished turns into data points)
  * without its events.
+ *
+ * BullMQ's move to active leaves its lane a wake-up marker, for the other workers of a queue
+ * that runs several jobs at once. A lane runs one: the marker only wakes this worker's next wait
+ * at once, for a move to active that finds nothing (two round trips, and a write, per commit
+ * that finds its lane idle). It is dropped while nothing waits, unless the worker is closing or
+ * paused (then BullMQ's completion fetches nothing, and the marker may be another worker's cue
+ * for a job stored meanwhile). A job stored later leaves a marker of its own; one stored before
+ * BullMQ's completion runs, while the lane is still held, is the one that completion fetches.
  *
  * The active job's delivery is also recorded in its own hash (JOB_RECORDED_FIELD): the mark
  * expires after DEDUP_WINDOW, and a job that comes back later than that (its worker died before
@@ -68,7 +77,7 @@ local prefix = ARGV[2]
 redis.call('SET', prefix .. '${DELIVERED_MARK}' .. ARGV[3], '${MARK_RECORDED}', 'PX', ARGV[4])
 redis.call('HSET', prefix .. ARGV[3], '${JOB_RECORDED_FIELD}', '${MARK_RECORDED}')
 local done = 0
-for i = 9, #ARGV do
+for i = 10, #ARGV do
   local id = ARGV[i]
   if redis.call('LINDEX', KEYS[1], -1) ~= id then break end
   redis.call('RPOP', KEYS[1])
@@ -93,6 +102,9 @@ if done > 0 then
     end
   end
   redis.call('HINCRBY', KEYS[3], 'count', done)
+end
+if ARGV[9] == '1' and redis.call('LLEN', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[6]) == 0 then
+  redis.call('ZREM', KEYS[5], '0')
 end
 -- A prefetch that fails (a key of the wrong type) is left to the next job's own read, which
 -- holds the lane while it fails: this script has written, and must answer that it has.
@@ -121,6 +133,8 @@ export interface RecordDeliveredOptions {
   markForMs: number;
   /** The clock for the per-minute metrics, epoch ms (tests). */
   now?: number;
+  /** Whether to drop the lane's wake-up marker when nothing waits (see `RECORD_DELIVERED`). */
+  dropWakeIfIdle?: boolean;
   /** Limits of the prefetch for the lane's next job; none when absent. */
   prefetch?: { maxJobs: number; maxBytes: number };
 }
@@ -150,6 +164,8 @@ export async function recordDelivered(
       lane.key(`${options.jobId}:lock`),
       lane.key('metrics:completed'),
       lane.key('metrics:completed:data'),
+      lane.key('marker'),
+      lane.key('prioritized'),
     ],
     [
       options.token,
@@ -160,6 +176,7 @@ export async function recordDelivered(
       METRIC_MINUTES_KEPT,
       options.prefetch?.maxJobs ?? -1,
       options.prefetch?.maxBytes ?? 0,
+      options.dropWakeIfIdle ? 1 : 0,
       ...options.followerIds,
     ],
   )) as [number, string?, ...string[]];

@@ -230,6 +230,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
             followerIds: delivered,
             markForMs: options.dedupWindowMs,
             ...(options.followers ? { prefetch: options.followers } : {}),
+            dropWakeIfIdle: !worker.closing && !worker.isPaused(),
           });
           recording.catch((error: unknown) =>
             options.onError?.({

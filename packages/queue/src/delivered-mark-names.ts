@@ -15,5 +15,8 @@ export const DELIVERED_MARK = 'delivered:';
  */
 export const MARK_RECORDED = '2';
 
-/** The field of an active job's hash that records its delivery, as its mark does (`recordDelivered`). */
+/**
+ * The field of an active job's hash that records its delivery, as its mark does
+ * (`recordDelivered`).
+ */
 export const JOB_RECORDED_FIELD = 'commitlogDelivered';

@@ -35,11 +35,12 @@ export function deliveredMarkKey(lane: LaneKeys, commitId: string): string {
  * active job's id, ARGV[4] how long marks are kept (ms), ARGV[5] now (epoch ms, as BullMQ's
  * completion is given), ARGV[6] most data points kept, ARGV[7] most followers and ARGV[8] most
  * bytes of them for the prefetch (-1: none), ARGV[9] `1` to drop the wake-up marker when nothing
- * waits (see below), ARGV[10…] follower ids in lane order, as many as were delivered. Output: `{ -1 }` when the active job's lock is not
- * ours any more: then nothing is written, and whoever holds it now delivers the job and its
- * followers again. Else how many followers were completed (a prefix of those given), then the
- * prefetch: the id of the job now at the consuming end of the wait list (`''` when none, or
- * none asked), then `lane_ahead`'s reply for it (lane-followers.ts).
+ * waits (see below), ARGV[10…] follower ids in lane order, as many as were delivered.
+ * Output: `{ -1 }` when the active job's lock is not ours any more: then nothing is written, and
+ * whoever holds it now delivers the job and its followers again. Else how many followers were
+ * completed (a prefix of those given), then the prefetch: the id of the job now at the consuming
+ * end of the wait list (`''` when none, or none asked), then `lane_ahead`'s reply for it
+ * (lane-followers.ts).
  *
  * The prefetch is what the lane holds for the job that BullMQ's completion, sent right after
  * this on the same connection, hands this worker next: that job's delivery then starts without

@@ -55,8 +55,11 @@ describe("a lane's wake-up marker, on the real Redis", () => {
     const commits = 10;
     for (let n = 0; n < commits; n++) {
       await lanes.enqueuer.enqueue(job(n));
+      // Within BullMQ's drainDelay (5 s), after which a waiting worker looks without being
+      // woken: a commit stored with no wake-up would still be delivered, only after it.
       await waitFor(async () => (await queue.getJob(`c-${n}`)) === undefined, {
-        description: `c-${n} delivered`,
+        description: `c-${n} delivered before the worker's wait ran out`,
+        timeoutMs: 4000,
       });
     }
     expect(calls).toEqual(Array.from({ length: commits }, (_, n) => `c-${n}`));

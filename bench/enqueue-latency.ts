@@ -18,6 +18,7 @@ import {
   watchRedisStalls,
 } from './lib/redis-stalls.ts';
 import { rateArgsOrExit } from './lib/rate-args.ts';
+import { kibCommit } from './lib/kib-commit.ts';
 import { num, textTable } from './lib/text-table.ts';
 
 const { rates, seconds } = rateArgsOrExit(
@@ -26,21 +27,9 @@ const { rates, seconds } = rateArgsOrExit(
 );
 
 const LANES = 16;
-const VALUE = Buffer.alloc(1024, 7).toString('base64');
 
 function commit(n: number): CommitJobData {
-  return {
-    id: `enqueue-${n}`,
-    lane: n % LANES,
-    commit: {
-      bucketType: 'default',
-      bucket: 'bench',
-      key: `k-${n}`,
-      op: 'put',
-      siblings: [{ value: VALUE }],
-    },
-    receivedAt: new Date().toISOString(),
-  };
+  return kibCommit(`enqueue-${n}`, n % LANES, n);
 }
 
 const rows: string[][] = [];

@@ -16,6 +16,7 @@ import {
   type CommitJobData,
 } from '@commitlog/queue';
 import { startPrivateRedis } from '@commitlog/testkit';
+import { kibCommit } from './lib/kib-commit.ts';
 import { num, textTable } from './lib/text-table.ts';
 
 const USAGE = 'usage: pnpm bench:lane [handler ms ≥ 0] [followers ≥ 0] [jobs ≥ 1] [runs ≥ 1]';
@@ -29,22 +30,10 @@ if (jobs < 1 || runs < 1) {
   process.exit(2);
 }
 
-const VALUE = Buffer.alloc(1024, 7).toString('base64');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function commit(run: number, n: number): CommitJobData {
-  return {
-    id: `lane-${run}-${n}`,
-    lane: 0,
-    commit: {
-      bucketType: 'default',
-      bucket: 'bench',
-      key: `k-${n}`,
-      op: 'put',
-      siblings: [{ value: VALUE }],
-    },
-    receivedAt: new Date().toISOString(),
-  };
+  return kibCommit(`lane-${run}-${n}`, 0, n);
 }
 
 const redis = await startPrivateRedis({ appendfsync: 'always' });

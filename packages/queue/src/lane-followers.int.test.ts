@@ -2,12 +2,11 @@
 // waiting jobs along with the active one, completes only those the delivery code says it
 // delivered, keeps lane order across workers, and writes nothing once the active job's lock is no
 // longer its own. A delivered job is removed and leaves its mark.
-import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
+import { laneCommit, openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
 import { monitorRedis } from '../test/redis-monitor.ts';
 import { waitFor } from '@commitlog/testkit';
 import { Queue, Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommitJobData } from './commit-job.ts';
 import { deliveredMarkKey, recordDelivered } from './delivered-marks.ts';
 import { METRIC_MINUTES_KEPT, perMinute } from './delivery-rates.ts';
 import { readFollowers } from './lane-followers.ts';
@@ -15,14 +14,7 @@ import { laneQueueName } from './lane-queue-name.ts';
 import type { LaneJob, LaneOutcome } from './lane-workers.ts';
 import { createRedisConnection } from './redis-connection.ts';
 
-function job(lane: number, n: number, key = `k${n}`): CommitJobData {
-  return {
-    id: `c-${lane}-${n}`,
-    lane,
-    commit: { bucketType: 'default', bucket: 'b', key, op: 'put', siblings: [{ value: '' }] },
-    receivedAt: new Date().toISOString(),
-  };
-}
+const job = laneCommit;
 
 const FOLLOWERS = { maxJobs: 9, maxBytes: 1024 * 1024 };
 

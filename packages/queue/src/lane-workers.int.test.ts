@@ -2,11 +2,10 @@
 // order on: setGlobalConcurrency(1) keeps one job of a lane active across workers, and a retry
 // (manual rate limit + RateLimitError) puts the job back at the head of its lane and holds the lane
 // without holding the others.
-import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
+import { laneCommit, openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
 import { startHangingLaneWorker, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommitJobData } from './commit-job.ts';
 import { type CommitEnqueuer } from './commit-enqueuer.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
@@ -15,20 +14,7 @@ import { LockLostError } from './queue-errors.ts';
 import { startLaneWorkers, type LaneJob, type LaneOutcome } from './lane-workers.ts';
 import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
 
-function job(lane: number, n: number): CommitJobData {
-  return {
-    id: `c-${lane}-${n}`,
-    lane,
-    commit: {
-      bucketType: 'default',
-      bucket: 'b',
-      key: `k${n}`,
-      op: 'put',
-      siblings: [{ value: '' }],
-    },
-    receivedAt: new Date().toISOString(),
-  };
-}
+const job = laneCommit;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

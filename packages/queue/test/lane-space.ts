@@ -10,7 +10,18 @@ import {
   type LaneOutcome,
   type LaneWorkersOptions,
 } from '../src/lane-workers.ts';
+import type { CommitJobData } from '../src/commit-job.ts';
 import { createRedisConnection, type RedisConnection } from '../src/redis-connection.ts';
+
+/** Commit `c-<lane>-<n>` of key `k<n>` (or `key`), with one empty value. */
+export function laneCommit(lane: number, n: number, key = `k${n}`): CommitJobData {
+  return {
+    id: `c-${lane}-${n}`,
+    lane,
+    commit: { bucketType: 'default', bucket: 'b', key, op: 'put', siblings: [{ value: '' }] },
+    receivedAt: new Date().toISOString(),
+  };
+}
 
 export interface LaneSpace {
   space: TestQueuePrefix;

@@ -1,47 +1,40 @@
-// The completion's prefetch on the pinned BullMQ and the real Redis: a busy lane's next job
-// starts its delivery with what its predecessor's completion read (no follower read of its own),
-// and a job the completion did not hand on is read as before.
-import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
+// What a delivery's completion leaves for its lane's next job, on the pinned BullMQ and the real
+// Redis (delivered-marks.ts): a busy lane's next job starts with what the completion read (no
+// follower read of its own), a job the completion did not hand on is read as before, and a
+// delivery that leaves its lane empty drops BullMQ's wake-up marker, so a commit that finds its
+// lane idle costs the worker one wait and one move to active, not two of each.
+import { laneCommit, openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
 import { monitorRedis } from '../test/redis-monitor.ts';
 import { waitFor } from '@commitlog/testkit';
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommitJobData } from './commit-job.ts';
 import { deliveredMarkKey } from './delivered-marks.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import type { LaneJob, LaneOutcome } from './lane-workers.ts';
 
-function job(n: number): CommitJobData {
-  return {
-    id: `c-${n}`,
-    lane: 2,
-    commit: {
-      bucketType: 'default',
-      bucket: 'b',
-      key: `k${n}`,
-      op: 'put',
-      siblings: [{ value: '' }],
-    },
-    receivedAt: new Date().toISOString(),
-  };
-}
+const job = (n: number) => laneCommit(2, n);
 
-describe('the prefetch of a completion, on the real Redis', () => {
+describe("a completion's prefetch and wake-up marker, on the real Redis", () => {
   let lanes: LaneSpace;
   let queue: Queue;
   /** How many times the lane's followers were read on their own (READ_FOLLOWERS). */
   let ownReads: number;
+  /** The worker's waits for the lane's marker (BZPOPMIN), as Redis saw them issued. */
+  let waits: number;
 
   beforeEach(async () => {
     lanes = openLaneSpace();
     queue = new Queue(laneQueueName(2), { connection: lanes.producer, prefix: lanes.space.prefix });
     lanes.onClose(() => queue.close());
     ownReads = 0;
+    waits = 0;
     const wait = queue.toKey('wait');
-    // READ_FOLLOWERS is the only script with the wait list as its one key.
-    const monitor = await monitorRedis(lanes.space.redisUrl, ([command, , keys, key]) => {
+    const marker = queue.toKey('marker');
+    const monitor = await monitorRedis(lanes.space.redisUrl, ([command, first, keys, key]) => {
       const name = command?.toUpperCase();
+      // READ_FOLLOWERS is the only script with the wait list as its one key.
       if ((name === 'EVALSHA' || name === 'EVAL') && keys === '1' && key === wait) ownReads++;
+      if (name === 'BZPOPMIN' && first === marker) waits++;
     });
     lanes.onClose(() => Promise.resolve(monitor.stop()));
   });
@@ -74,10 +67,10 @@ describe('the prefetch of a completion, on the real Redis', () => {
     const calls = await deliver();
     await waitFor(() => calls.flat().length === 12, { description: 'every job handed' });
     expect(calls).toEqual([
-      ['c-0', 'c-1', 'c-2'],
-      ['c-3', 'c-4', 'c-5'],
-      ['c-6', 'c-7', 'c-8'],
-      ['c-9', 'c-10', 'c-11'],
+      ['c-2-0', 'c-2-1', 'c-2-2'],
+      ['c-2-3', 'c-2-4', 'c-2-5'],
+      ['c-2-6', 'c-2-7', 'c-2-8'],
+      ['c-2-9', 'c-2-10', 'c-2-11'],
     ]);
     // The first job came from an idle lane: read on its own. Each later one, with its
     // followers, was read by the completion that handed it on.
@@ -90,57 +83,75 @@ describe('the prefetch of a completion, on the real Redis', () => {
     const calls = await deliver();
     await lanes.enqueuer.enqueue(job(0));
     await waitFor(() => calls.length === 1);
-    await waitFor(async () => (await queue.getJob('c-0')) === undefined);
+    await waitFor(async () => (await queue.getJob('c-2-0')) === undefined);
     await lanes.enqueuer.enqueue(job(1));
     await waitFor(() => calls.length === 2);
-    expect(calls).toEqual([['c-0'], ['c-1']]);
+    expect(calls).toEqual([['c-2-0'], ['c-2-1']]);
     expect(ownReads).toBe(2);
   });
 
   it('reads on its own a job that the completion did not hand on, however it was prefetched', async () => {
     const keys = { key: (name: string) => queue.toKey(name) };
-    // c-1 arrives while c-0, read alone, is being delivered, and the lane is paused: c-0's
-    // completion prefetches c-1 (not recorded) but hands nothing on. Meanwhile c-1's delivery
+    // c-2-1 arrives while c-2-0, read alone, is being delivered, and the lane is paused: c-2-0's
+    // completion prefetches c-2-1 (not recorded) but hands nothing on. Meanwhile c-2-1's delivery
     // is recorded (as another worker would, had it delivered it); taken later by the main
-    // loop, c-1 must be read anew, and completed without being produced.
+    // loop, c-2-1 must be read anew, and completed without being produced.
     const calls = await deliver(async (j) => {
-      if (j.id !== 'c-0') return;
+      if (j.id !== 'c-2-0') return;
       await lanes.enqueuer.enqueue(job(1));
       await queue.pause();
     });
     await lanes.enqueuer.enqueue(job(0));
-    await waitFor(async () => (await queue.getJob('c-0')) === undefined);
-    await lanes.producer.set(deliveredMarkKey(keys, 'c-1'), '2', 'PX', 60_000);
+    await waitFor(async () => (await queue.getJob('c-2-0')) === undefined);
+    await lanes.producer.set(deliveredMarkKey(keys, 'c-2-1'), '2', 'PX', 60_000);
     await queue.resume();
-    await waitFor(async () => (await queue.getJob('c-1')) === undefined, {
-      description: 'c-1 completed',
+    await waitFor(async () => (await queue.getJob('c-2-1')) === undefined, {
+      description: 'c-2-1 completed',
     });
-    expect(calls).toEqual([['c-0']]);
+    expect(calls).toEqual([['c-2-0']]);
     expect(ownReads).toBe(2);
   });
 
   it('records the delivery even when its prefetch fails, and the next job reads on its own', async () => {
     const keys = { key: (name: string) => queue.toKey(name) };
     const errors: string[] = [];
-    // c-1 arrives while c-0, read alone, is being delivered; then its mark turns into a key of
+    // c-2-1 arrives while c-2-0, read alone, is being delivered; then its mark turns into a key of
     // the wrong type, which fails the completion's prefetch (WRONGTYPE), as a Redis error would.
     const calls = await deliver(
       async (j) => {
-        if (j.id !== 'c-0') return;
+        if (j.id !== 'c-2-0') return;
         await lanes.enqueuer.enqueue(job(1));
-        await lanes.producer.hset(deliveredMarkKey(keys, 'c-1'), 'x', '1');
+        await lanes.producer.hset(deliveredMarkKey(keys, 'c-2-1'), 'x', '1');
       },
       ({ error }) => errors.push(error.message),
     );
     await lanes.enqueuer.enqueue(job(0));
     await waitFor(() => calls.length === 1);
     await waitFor(() => errors.some((e) => e.includes('WRONGTYPE')), {
-      description: "c-1's own read failing",
+      description: "c-2-1's own read failing",
     });
-    expect(await lanes.producer.get(deliveredMarkKey(keys, 'c-0'))).toBe('2');
+    expect(await lanes.producer.get(deliveredMarkKey(keys, 'c-2-0'))).toBe('2');
     expect(errors.filter((e) => e.includes('could not be recorded'))).toEqual([]);
-    await lanes.producer.del(deliveredMarkKey(keys, 'c-1'));
-    await waitFor(() => calls.length === 2, { description: 'c-1 delivered once readable' });
-    expect(calls).toEqual([['c-0'], ['c-1']]);
+    await lanes.producer.del(deliveredMarkKey(keys, 'c-2-1'));
+    await waitFor(() => calls.length === 2, { description: 'c-2-1 delivered once readable' });
+    expect(calls).toEqual([['c-2-0'], ['c-2-1']]);
+  });
+
+  it('costs a commit that finds its lane idle one wait, and each one stored later still wakes it', async () => {
+    const calls = await deliver();
+    const commits = 10;
+    for (let n = 0; n < commits; n++) {
+      await lanes.enqueuer.enqueue(job(n));
+      // Within BullMQ's drainDelay (5 s), after which a waiting worker looks without being
+      // woken: a commit stored with no wake-up would still be delivered, only after it.
+      await waitFor(async () => (await queue.getJob(`c-2-${n}`)) === undefined, {
+        description: `c-2-${n} delivered before the worker's wait ran out`,
+        timeoutMs: 4000,
+      });
+    }
+    expect(calls).toEqual(Array.from({ length: commits }, (_, n) => [`c-2-${n}`]));
+    // One wait per commit, and the first; with the marker left, two per commit (the second
+    // woken at once by it, for a move to active that finds nothing).
+    expect(waits).toBeLessThanOrEqual(commits + 2);
   });
 });

@@ -198,9 +198,8 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         const id = job.id ?? job.data.id;
         const retry = isRetryProgress(job.progress) ? job.progress : undefined;
         // Read by the completion that handed the job on, if it was (a retried job hands none).
-        const prefetched = await prefetches.take(lane, token, id);
-        const start =
-          (retry ? undefined : prefetched) ?? (await readAhead(worker, lane, id, !!retry));
+        const ahead = await prefetches.take(lane, token, id);
+        const start = (retry ? undefined : ahead) ?? (await readAhead(worker, lane, id, !!retry));
         if (!start) throw await holdLane(worker, lane, READ_AHEAD_RETRY_MS, lockedUntil);
         const { recorded, followers } = start;
         // Delivered before, by a worker that died before completing it: complete it now.

@@ -1,5 +1,5 @@
 import { Job, type Queue } from 'bullmq';
-import { DELIVERED_MARK } from './delivered-marks.ts';
+import { DELIVERED_MARK } from './delivered-mark-names.ts';
 import type { LaneStoreJob } from './lane-store.ts';
 
 /**

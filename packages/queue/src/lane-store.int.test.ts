@@ -2,7 +2,7 @@ import { createTestQueuePrefix, startPrivateRedis, type TestQueuePrefix } from '
 import type { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitJobOptions, type CommitJobData } from './commit-job.ts';
-import { DELIVERED_MARK } from './delivered-marks.ts';
+import { DELIVERED_MARK } from './delivered-mark-names.ts';
 import { createLaneStore, type LaneStoreJob } from './lane-store.ts';
 import { createRedisConnection } from './redis-connection.ts';
 import { openLaneQueue } from './with-lane-queue.ts';

@@ -1,10 +1,5 @@
 import type { Queue } from 'bullmq';
-import {
-  LANE_AHEAD_LUA,
-  parseLaneAhead,
-  type DeliveryStart,
-  type LaneKeys,
-} from './lane-followers.ts';
+import { LANE_AHEAD_LUA, parseLaneHead, type LaneHead, type LaneKeys } from './lane-followers.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
@@ -38,9 +33,8 @@ export function deliveredMarkKey(lane: LaneKeys, commitId: string): string {
  * waits (see below), ARGV[10…] follower ids in lane order, as many as were delivered.
  * Output: `{ -1 }` when the active job's lock is not ours any more: then nothing is written, and
  * whoever holds it now delivers the job and its followers again. Else how many followers were
- * completed (a prefix of those given), then the prefetch: the id of the job now at the consuming
- * end of the wait list (`''` when none, or none asked), then `lane_ahead`'s reply for it
- * (lane-followers.ts).
+ * completed (a prefix of those given), then, when asked and readable, the prefetch: `head_ahead`'s
+ * reply for the job now at the consuming end of the wait list (lane-followers.ts).
  *
  * The prefetch is what the lane holds for the job that BullMQ's completion, sent right after
  * this on the same connection, hands this worker next: that job's delivery then starts without
@@ -109,15 +103,10 @@ if ARGV[9] == '1' and redis.call('LLEN', KEYS[1]) == 0 and redis.call('ZCARD', K
 end
 -- A prefetch that fails (a key of the wrong type) is left to the next job's own read, which
 -- holds the lane while it fails: this script has written, and must answer that it has.
-local out = { done, '' }
+local out = { done }
 if tonumber(ARGV[7]) >= 0 then
-  local ok, head, ahead = pcall(function()
-    local head = redis.call('LINDEX', KEYS[1], -1)
-    if not head then return false end
-    return head, lane_ahead(KEYS[1], prefix, head, tonumber(ARGV[7]), tonumber(ARGV[8]), 1)
-  end)
-  if ok and head then
-    out[2] = head
+  local ok, ahead = pcall(head_ahead, KEYS[1], prefix, tonumber(ARGV[7]), tonumber(ARGV[8]))
+  if ok then
     for _, v in ipairs(ahead) do out[#out + 1] = v end
   end
 end
@@ -144,7 +133,7 @@ export interface RecordedDelivery {
   /** How many followers were completed; -1 when the job's lock is no longer ours. */
   completed: number;
   /** What the lane holds for the job at the consuming end of its wait list, when asked. */
-  next: { jobId: string; start: DeliveryStart } | undefined;
+  next: LaneHead | undefined;
 }
 
 /**
@@ -181,12 +170,7 @@ export async function recordDelivered(
       ...options.followerIds,
     ],
   )) as [number, string?, ...string[]];
-  const completed = Number(reply[0]);
-  const jobId = reply[1];
-  return {
-    completed,
-    next: jobId ? { jobId, start: parseLaneAhead(reply as string[], 2) } : undefined,
-  };
+  return { completed: Number(reply[0]), next: parseLaneHead(reply as string[], 1) };
 }
 
 /**

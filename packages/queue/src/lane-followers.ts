@@ -22,9 +22,10 @@ export interface LaneFollower {
 }
 
 /**
- * The Lua function that tells what a lane holds for the delivery of its head job, shared by
- * `READ_FOLLOWERS` (the head is active) and the completion's prefetch (delivered-marks.ts: the
- * head is the job the completion is about to hand on, at the consuming end of the wait list).
+ * The Lua functions that tell what a lane holds for the delivery of its head job, shared by
+ * `READ_FOLLOWERS` (the head is active) and the prefetches (`head_ahead`: the head is the job at
+ * the consuming end of the wait list, which BullMQ takes next), read by a completion
+ * (delivered-marks.ts) and before a move to active (`readLaneHead`).
  * `lane_ahead(wait, prefix, head, maxJobs, budget, behind)`: `{ '1' }` when the head's delivery
  * was recorded already (its mark, or its own hash: see `recordDelivered`; nothing else is read),
  * else `'0'`, then id, data, id, data... of the jobs next in line after the head, the next one
@@ -57,6 +58,13 @@ local function lane_ahead(wait, prefix, head, maxJobs, budget, behind)
   end
   return out
 end
+local function head_ahead(wait, prefix, maxJobs, budget)
+  local head = redis.call('LINDEX', wait, -1)
+  if not head then return { '' } end
+  local out = { head }
+  for _, v in ipairs(lane_ahead(wait, prefix, head, maxJobs, budget, 1)) do out[#out + 1] = v end
+  return out
+end
 `;
 
 /**
@@ -70,6 +78,14 @@ end
  */
 const READ_FOLLOWERS = luaScript(`${LANE_AHEAD_LUA}
 return lane_ahead(KEYS[1], ARGV[1], ARGV[4], tonumber(ARGV[2]), tonumber(ARGV[3]), 0)
+`);
+
+/**
+ * Inputs: KEYS[1] the lane's wait list; ARGV[1] the prefix of its job keys, ARGV[2] most jobs,
+ * ARGV[3] most bytes of job data. Output: `head_ahead`'s. Writes nothing.
+ */
+const READ_HEAD = luaScript(`${LANE_AHEAD_LUA}
+return head_ahead(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
 `);
 
 /** The keys of one lane queue, as BullMQ names them. */
@@ -108,6 +124,36 @@ export async function readFollowers(
     [lane.key(''), Math.max(0, options.maxJobs), options.maxBytes, options.jobId],
   )) as string[];
   return parseLaneAhead(reply, 0);
+}
+
+/** What a lane holds for the job at the consuming end of its wait list. */
+export interface LaneHead {
+  jobId: string;
+  start: DeliveryStart;
+}
+
+/**
+ * What the lane holds for the job BullMQ would take from it next, if any waits: sent right
+ * before a move to active on the same connection, it is read in the same turn of Redis's event
+ * loop, just before that job is taken (see `lane-prefetch.ts`). Writes nothing.
+ */
+export async function readLaneHead(
+  connection: RedisConnection,
+  lane: LaneKeys,
+  limits: { maxJobs: number; maxBytes: number },
+): Promise<LaneHead | undefined> {
+  const reply = (await READ_HEAD.run(
+    connection,
+    [lane.key('wait')],
+    [lane.key(''), Math.max(0, limits.maxJobs), limits.maxBytes],
+  )) as string[];
+  return parseLaneHead(reply, 0);
+}
+
+/** `head_ahead`'s reply, from `offset` in `reply`: undefined when nothing waits. */
+export function parseLaneHead(reply: readonly string[], offset: number): LaneHead | undefined {
+  const jobId = reply[offset];
+  return jobId ? { jobId, start: parseLaneAhead(reply, offset + 1) } : undefined;
 }
 
 /** `lane_ahead`'s reply, from `offset` in `reply`. Unreadable data ends the list there. */

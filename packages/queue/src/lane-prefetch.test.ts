@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { RecordedDelivery } from './delivered-marks.ts';
+import type { LaneHead } from './lane-followers.ts';
 import { createLanePrefetches } from './lane-prefetch.ts';
 
 const START = { recorded: false, followers: [] };
 
-function recording(jobId: string | undefined): Promise<RecordedDelivery> {
-  return Promise.resolve({
-    completed: 0,
-    next: jobId === undefined ? undefined : { jobId, start: START },
-  });
+function recording(jobId: string | undefined): Promise<LaneHead | undefined> {
+  return Promise.resolve(jobId === undefined ? undefined : { jobId, start: START });
 }
 
 describe('lane prefetches', () => {

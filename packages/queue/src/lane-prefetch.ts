@@ -1,20 +1,27 @@
-import type { RecordedDelivery } from './delivered-marks.ts';
-import type { DeliveryStart } from './lane-followers.ts';
+import type { DeliveryStart, LaneHead } from './lane-followers.ts';
 
 /**
- * The prefetches of a worker's lanes: what a completion read for the job BullMQ hands this
- * worker next (see `RECORD_DELIVERED` in delivered-marks.ts), kept until that lane's next job
- * starts, and gone then whichever job it is. A job takes the prefetch only when it is that job:
- * the id the completion read, and the lock token of the completed job, which BullMQ hands on to
- * the job its completion fetched. A job the main loop fetches gets a token of its own; one that
- * BullMQ hands on after a failure keeps the token, but the slot was emptied by the job before it
- * (and its id differs). So a job that reached the worker any other way (the completion fetched
- * none and the lane went idle or was paused, another worker took the job meanwhile, BullMQ
- * fetched another) is read as before: its prefetch may be stale by then.
+ * The prefetches of a worker's lanes: what a lane held for the job BullMQ was about to hand this
+ * worker, read in the same turn of Redis's event loop as the command that hands it over, on the
+ * same connection. Two commands do that: a completion, whose script reads for the job its
+ * BullMQ completion hands on (`RECORD_DELIVERED` in delivered-marks.ts), and a move to active,
+ * right before which the lane worker sends `readLaneHead` (lane-bullmq-worker.ts). A busy lane's
+ * next job, and a job that finds its lane idle, then start without a read of their own.
+ *
+ * A prefetch is kept until that lane's next job starts, and gone then whichever job it is. A job
+ * takes it only when it is that job: the id read, and the lock token of the command that handed
+ * it over (the completed job's, which BullMQ hands on to the job its completion fetched, or the
+ * one the move to active was given). So a job that reached the worker any other way (a
+ * completion fetched none and the lane went idle or was paused, another worker took the job
+ * meanwhile, BullMQ took another) is read as before: its prefetch may be stale by then. The read
+ * and the command that hands the job over run back to back (sent together on one connection, run
+ * in that order); for the read to be stale even so, another worker would have to take the job,
+ * record its delivery and lose it back to the wait list in between, which takes its lock
+ * expiring (a stall). A job that comes back as a retry reads on its own (lane-workers.ts).
  */
 export interface LanePrefetches {
-  /** The completion of `token`'s job in `lane` sent its prefetch: `recording` answers it. */
-  expect(lane: number, token: string, recording: Promise<RecordedDelivery>): void;
+  /** What `token`'s command will hand over in `lane`: `next` answers it. */
+  expect(lane: number, token: string, next: Promise<LaneHead | undefined>): void;
   /**
    * Takes the lane's prefetch: what the lane holds for job `jobId`, handed on with `token`, or
    * undefined when there is none for it (then read it). A lane's prefetch is gone once asked.
@@ -23,16 +30,10 @@ export interface LanePrefetches {
 }
 
 export function createLanePrefetches(): LanePrefetches {
-  const byLane = new Map<number, { token: string; next: Promise<RecordedDelivery['next']> }>();
+  const byLane = new Map<number, { token: string; next: Promise<LaneHead | undefined> }>();
   return {
-    expect(lane, token, recording) {
-      byLane.set(lane, {
-        token,
-        next: recording.then(
-          (r) => r.next,
-          () => undefined,
-        ),
-      });
+    expect(lane, token, next) {
+      byLane.set(lane, { token, next: next.catch(() => undefined) });
     },
     async take(lane, token, jobId) {
       const prefetch = byLane.get(lane);

@@ -1,13 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { LaneBullmqWorker } from './lane-bullmq-worker.ts';
 import { isRetryProgress, type CommitJobData, type RetryProgress } from './commit-job.ts';
 import { markHolder, readStalledHolder, writeProgressUnderLock } from './job-holder.ts';
 import { recordDelivered } from './delivered-marks.ts';
-import { readFollowers, type DeliveryStart, type LaneFollower } from './lane-followers.ts';
+import {
+  readFollowers,
+  readLaneHead,
+  type DeliveryStart,
+  type LaneFollower,
+} from './lane-followers.ts';
 import { createLanePrefetches } from './lane-prefetch.ts';
 import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
 import { laneQueueName } from './lane-queue-name.ts';
-import { TolerantJob } from './tolerant-job.ts';
 import { DeliveryNotRecordedError, LockLostError } from './queue-errors.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 import type { RedisConnection } from './redis-connection.ts';
@@ -81,20 +86,6 @@ export interface LaneWorkers {
   close(): Promise<void>;
 }
 
-/**
- * A lane's BullMQ worker, whose jobs are read as `TolerantJob`s. BullMQ parses a job's data as it
- * takes the job, and a parse that throws (data not JSON: a hand edit of Redis) leaves the job
- * taken but never processed: it stalls, goes back to the front of its lane, and is taken again,
- * for ever, holding every commit behind it. Read with data that holds no commit, it reaches the
- * delivery code, which fails it (poison) and lets the lane go on; its hash in Redis keeps the
- * data as it is.
- */
-class LaneWorker extends Worker<CommitJobData> {
-  protected override get Job(): typeof Job {
-    return TolerantJob;
-  }
-}
-
 /** A stalled job goes back to its lane however often its worker dies: it is never failed for it. */
 const NEVER_FAIL_FOR_STALLING = 1_000_000;
 
@@ -130,6 +121,10 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
   }
 
   const prefetches = createLanePrefetches();
+  const ahead = {
+    maxJobs: options.followers?.maxJobs ?? 0,
+    maxBytes: options.followers?.maxBytes ?? 0,
+  };
   const laneKeys = (worker: Worker): { key(name: string): string } => ({
     key: (name) => worker.toKey(name),
   });
@@ -182,7 +177,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
   }
 
   const workers = options.lanes.map((lane) => {
-    const worker: Worker<CommitJobData> = new LaneWorker(
+    const worker: Worker<CommitJobData> = new LaneBullmqWorker(
       laneQueueName(lane),
       async (job: Job<CommitJobData>, token?: string) => {
         // Should it fail, kept until the workers' sweep removes it (commitJobOptions): a job
@@ -197,7 +192,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         const lockedUntil = askedAt + options.lockDurationMs - options.lockDurationMs / 5;
         const id = job.id ?? job.data.id;
         const retry = isRetryProgress(job.progress) ? job.progress : undefined;
-        // Read by the completion that handed the job on, if it was (a retried job hands none).
+        // Read with the command that handed the job over (a retried job reads on its own).
         const ahead = await prefetches.take(lane, token, id);
         const start = (retry ? undefined : ahead) ?? (await readAhead(worker, lane, id, !!retry));
         if (!start) throw await holdLane(worker, lane, READ_AHEAD_RETRY_MS, lockedUntil);
@@ -237,7 +232,8 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
               error: new DeliveryNotRecordedError(id, delivered.length, error),
             }),
           );
-          prefetches.expect(lane, token, recording);
+          const next = recording.then((r) => r.next);
+          prefetches.expect(lane, token, next);
           return;
         }
         if (outcome.kind === 'fail') {
@@ -280,6 +276,8 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         metrics: { maxDataPoints: METRIC_MINUTES_KEPT },
         autorun: true,
       },
+      (token) =>
+        prefetches.expect(lane, token, readLaneHead(options.connection, laneKeys(worker), ahead)),
     );
     worker.on('stalled', (jobId) => {
       readStalledHolder(options.connection, worker.toKey(jobId), Date.now(), options.lockDurationMs)

@@ -1,0 +1,41 @@
+import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
+import type { CommitJobData } from './commit-job.ts';
+import { TolerantJob } from './tolerant-job.ts';
+
+/**
+ * A lane's BullMQ worker. Its jobs are read as `TolerantJob`s: BullMQ parses a job's data as it
+ * takes the job, and a parse that throws (data not JSON: a hand edit of Redis) leaves the job
+ * taken but never processed: it stalls, goes back to the front of its lane, and is taken again,
+ * for ever, holding every commit behind it. Read with data that holds no commit, it reaches the
+ * delivery code, which fails it (poison) and lets the lane go on; its hash in Redis keeps the
+ * data as it is.
+ *
+ * `beforeMove` is called with the token of each move to active right before BullMQ sends it: a
+ * command it sends on the worker's connection at once reaches Redis just ahead of the move (BullMQ
+ * awaits its client before sending). The lane workers read the lane's head there
+ * (`lane-prefetch.ts`), so that a job that finds its lane idle does not wait for a read of its own
+ * before its produce request.
+ */
+export class LaneBullmqWorker extends Worker<CommitJobData> {
+  readonly beforeMove: (token: string) => void;
+
+  constructor(
+    name: string,
+    processor: Processor<CommitJobData>,
+    options: WorkerOptions,
+    beforeMove: (token: string) => void,
+  ) {
+    super(name, processor, options);
+    this.beforeMove = beforeMove;
+  }
+
+  protected override get Job(): typeof Job {
+    return TolerantJob;
+  }
+
+  protected override moveToActive(token: string, name?: string): Promise<Job<CommitJobData>> {
+    // Unset only while BullMQ's own constructor runs, which moves nothing.
+    this.beforeMove?.(token);
+    return super.moveToActive(token, name);
+  }
+}

@@ -8,6 +8,11 @@
  * takes `handler ms` (default 2, a stand-in for Kafka's answer), and times the lane until every
  * commit is delivered. Prints, per run, commits/s and the time each delivery took in all: its
  * completion, its read and the handler.
+ *
+ * Then the idle lane: 500 commits stored one at a time into a lane whose worker waits for work,
+ * each once the one before was delivered and the worker waits again, timed from the store's
+ * answer to the start of the commit's delivery: the worker's wake-up, BullMQ's move to active and
+ * what the job reads before its produce request, which is what a commit pays at moderate rates.
  */
 import {
   createCommitEnqueuer,
@@ -31,6 +36,8 @@ if (jobs < 1 || runs < 1) {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const IDLE_COMMITS = 500;
+const IDLE_GAP_MS = 3;
 
 function commit(run: number, n: number): CommitJobData {
   return kibCommit(`lane-${run}-${n}`, 0, n);
@@ -39,6 +46,7 @@ function commit(run: number, n: number): CommitJobData {
 const redis = await startPrivateRedis({ appendfsync: 'always' });
 const producer = createRedisConnection({ url: redis.url, role: 'producer', onError: () => {} });
 const rows: string[][] = [];
+let idleRow: string[] | undefined;
 try {
   for (let run = 1; run <= runs; run++) {
     const prefix = `lane-cycle-${run}`;
@@ -99,6 +107,7 @@ try {
       num(delivered.size / deliveries),
     ]);
   }
+  idleRow = await idleLane();
 } finally {
   producer.disconnect();
   await redis.stop();
@@ -106,3 +115,54 @@ try {
 process.stdout.write(
   `\n${textTable(['run', 'commits/s', 'ms per delivery', 'commits per delivery'], rows)}\n`,
 );
+if (idleRow) {
+  process.stdout.write(
+    `\nidle lane, from the store's answer to the delivery's start (${IDLE_COMMITS} commits):\n` +
+      `${textTable(['p50 ms', 'p90 ms', 'p99 ms', 'mean ms'], [idleRow])}\n`,
+  );
+}
+
+/** Times `IDLE_COMMITS` commits that each find their lane idle (see the top). */
+async function idleLane(): Promise<string[]> {
+  const prefix = 'lane-cycle-idle';
+  const enqueuer = createCommitEnqueuer({
+    connection: producer,
+    prefix,
+    maxLaneBacklog: 10,
+    lanes: 1,
+  });
+  const connection = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
+  let started: (() => void) | undefined;
+  const workers = await startLaneWorkers({
+    connection,
+    prefix,
+    lanes: [0],
+    workerName: 'bench-lane-idle',
+    lockDurationMs: 30_000,
+    dedupWindowMs: 60_000,
+    followers: { maxJobs: followers, maxBytes: 1024 * 1024 },
+    handle: () => {
+      started?.();
+      return Promise.resolve({ kind: 'delivered' });
+    },
+  });
+  const times: number[] = [];
+  try {
+    for (let n = 0; n < IDLE_COMMITS; n++) {
+      const delivering = new Promise<void>((resolve) => (started = resolve));
+      await enqueuer.enqueue(commit(0, n));
+      const stored = performance.now();
+      await delivering;
+      times.push(performance.now() - stored);
+      // Time for the completion to run and the worker to wait for its lane again.
+      await sleep(IDLE_GAP_MS);
+    }
+  } finally {
+    await workers.close();
+    await enqueuer.close();
+    connection.disconnect();
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => num(times[Math.min(times.length - 1, Math.floor(q * times.length))]);
+  return [at(0.5), at(0.9), at(0.99), num(times.reduce((a, b) => a + b, 0) / times.length)];
+}

@@ -11,10 +11,12 @@ import { TolerantJob } from './tolerant-job.ts';
  * data as it is.
  *
  * `beforeMove` is called with the token of each move to active right before BullMQ sends it: a
- * command it sends on the worker's connection at once reaches Redis just ahead of the move (BullMQ
- * awaits its client before sending). The lane workers read the lane's head there
- * (`lane-prefetch.ts`), so that a job that finds its lane idle does not wait for a read of its own
- * before its produce request.
+ * command it sends on the worker's connection at once normally reaches Redis just ahead of the
+ * move, in the same write (BullMQ awaits its client before sending). The lane workers read the
+ * lane's head there (`lane-prefetch.ts`), so that a job that finds its lane idle does not wait
+ * for a read of its own before its produce request. What is read is used only for the job it
+ * names, so a read that runs after the move (a NOSCRIPT retry; the first move, which waits for
+ * BullMQ's client to be ready) is only wasted.
  */
 export class LaneBullmqWorker extends Worker<CommitJobData> {
   readonly beforeMove: (token: string) => void;

@@ -81,10 +81,17 @@ return lane_ahead(KEYS[1], ARGV[1], ARGV[4], tonumber(ARGV[2]), tonumber(ARGV[3]
 `);
 
 /**
- * Inputs: KEYS[1] the lane's wait list; ARGV[1] the prefix of its job keys, ARGV[2] most jobs,
- * ARGV[3] most bytes of job data. Output: `head_ahead`'s. Writes nothing.
+ * Inputs: KEYS[1] the lane's wait list, KEYS[2] its active list, KEYS[3] its meta hash; ARGV[1]
+ * the prefix of its job keys, ARGV[2] most jobs, ARGV[3] most bytes of job data. Output:
+ * `head_ahead`'s, or `{ '' }` (nothing read) when BullMQ's move to active would take nothing:
+ * the lane holds an active job (a lane runs one at a time, `setGlobalConcurrency(1)`: the move
+ * of every other worker process of the lane, woken by the marker BullMQ's own move leaves, while
+ * the lane is busy) or is paused. Writes nothing.
  */
 const READ_HEAD = luaScript(`${LANE_AHEAD_LUA}
+if redis.call('LLEN', KEYS[2]) > 0 or redis.call('HEXISTS', KEYS[3], 'paused') == 1 then
+  return { '' }
+end
 return head_ahead(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
 `);
 
@@ -133,9 +140,11 @@ export interface LaneHead {
 }
 
 /**
- * What the lane holds for the job BullMQ would take from it next, if any waits: sent right
- * before a move to active on the same connection, it is read in the same turn of Redis's event
- * loop, just before that job is taken (see `lane-prefetch.ts`). Writes nothing.
+ * What the lane holds for the job BullMQ would take from it next, if any waits and the lane is
+ * neither busy nor paused. Sent right before a move to active on the same connection, it
+ * normally runs just before it; when it does not (a NOSCRIPT retry, which follows the move), it
+ * reads the job after the one taken, and the job's id tells (see `lane-prefetch.ts`). Writes
+ * nothing.
  */
 export async function readLaneHead(
   connection: RedisConnection,
@@ -144,7 +153,7 @@ export async function readLaneHead(
 ): Promise<LaneHead | undefined> {
   const reply = (await READ_HEAD.run(
     connection,
-    [lane.key('wait')],
+    [lane.key('wait'), lane.key('active'), lane.key('meta')],
     [lane.key(''), Math.max(0, limits.maxJobs), limits.maxBytes],
   )) as string[];
   return parseLaneHead(reply, 0);

@@ -9,6 +9,7 @@ import {
   readLaneHead,
   type DeliveryStart,
   type LaneFollower,
+  type LaneKeys,
 } from './lane-followers.ts';
 import { createLanePrefetches } from './lane-prefetch.ts';
 import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
@@ -121,13 +122,8 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
   }
 
   const prefetches = createLanePrefetches();
-  const ahead = {
-    maxJobs: options.followers?.maxJobs ?? 0,
-    maxBytes: options.followers?.maxBytes ?? 0,
-  };
-  const laneKeys = (worker: Worker): { key(name: string): string } => ({
-    key: (name) => worker.toKey(name),
-  });
+  const headLimits = options.followers ?? { maxJobs: 0, maxBytes: 0 };
+  const laneKeys = (worker: Worker): LaneKeys => ({ key: (name) => worker.toKey(name) });
 
   /**
    * Whether the job's delivery was recorded already, and its followers (none while it is
@@ -192,7 +188,8 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         const lockedUntil = askedAt + options.lockDurationMs - options.lockDurationMs / 5;
         const id = job.id ?? job.data.id;
         const retry = isRetryProgress(job.progress) ? job.progress : undefined;
-        // Read with the command that handed the job over (a retried job reads on its own).
+        // Read with the command that handed the job over. A retried job reads on its own: it
+        // takes no followers (deliver-commit.ts), and its move read some.
         const ahead = await prefetches.take(lane, token, id);
         const start = (retry ? undefined : ahead) ?? (await readAhead(worker, lane, id, !!retry));
         if (!start) throw await holdLane(worker, lane, READ_AHEAD_RETRY_MS, lockedUntil);
@@ -277,7 +274,11 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         autorun: true,
       },
       (token) =>
-        prefetches.expect(lane, token, readLaneHead(options.connection, laneKeys(worker), ahead)),
+        prefetches.expect(
+          lane,
+          token,
+          readLaneHead(options.connection, laneKeys(worker), headLimits),
+        ),
     );
     worker.on('stalled', (jobId) => {
       readStalledHolder(options.connection, worker.toKey(jobId), Date.now(), options.lockDurationMs)

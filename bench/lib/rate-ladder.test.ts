@@ -43,6 +43,22 @@ describe('rate ladder', () => {
     expect(nextRate(close, options)).toBeUndefined();
   });
 
+  it('gives a rate that failed at the last step its other tries, and stops after them', () => {
+    const twoTries = { ...options, tries: 2, maxSteps: 3 };
+    const failedLast = [
+      { rate: 100, sustainable: true },
+      { rate: 200, sustainable: false },
+      { rate: 200, sustainable: true },
+      { rate: 400, sustainable: false },
+    ];
+    expect(nextRate(failedLast.slice(0, 3), twoTries)).toBeUndefined();
+    expect(nextRate(failedLast, { ...twoTries, maxSteps: 4 })).toBe(400);
+    expect(
+      nextRate([...failedLast, { rate: 400, sustainable: false }], { ...twoTries, maxSteps: 4 }),
+    ).toBeUndefined();
+    expect(nextRate([], { ...options, maxSteps: 0 })).toBeUndefined();
+  });
+
   it('tries a failed rate again before it counts, and a rate passes when any try kept up', () => {
     const twoTries = { ...options, tries: 2 };
     const failedOnce = [

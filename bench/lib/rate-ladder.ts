@@ -9,7 +9,10 @@
 export interface LadderOptions {
   startRate: number;
   factor: number;
-  /** Most steps in all (a bound on the run's time). */
+  /**
+   * Most steps in all (a bound on the run's time), but for the further tries of a rate that failed
+   * at the last of them.
+   */
   maxSteps: number;
   /** Midpoint tries after the first unsustainable rate. */
   refinements: number;
@@ -26,11 +29,13 @@ export interface LadderStep {
 
 /** The next rate to try, or undefined when the ladder is done. */
 export function nextRate(done: readonly LadderStep[], options: LadderOptions): number | undefined {
-  if (done.length >= options.maxSteps) return undefined;
   const last = done[done.length - 1];
-  if (last === undefined) return options.startRate;
+  if (last === undefined) return options.maxSteps > 0 ? options.startRate : undefined;
   const triesOfLast = done.filter((s) => s.rate === last.rate).length;
+  // A failed rate gets its every try, even past `maxSteps` (at most `tries - 1` steps more): a
+  // rate that failed once bounds nothing (targets.ts), and the ladder would end unbounded.
   if (!last.sustainable && triesOfLast < (options.tries ?? 1)) return last.rate;
+  if (done.length >= options.maxSteps) return undefined;
 
   const ok = (rate: number): boolean => done.some((s) => s.rate === rate && s.sustainable);
   const rates = [...new Set(done.map((s) => s.rate))];

@@ -35,8 +35,8 @@ function peakRss(step: StepResult | undefined, prefix: string): number | undefin
  * its highest rate that kept up; 0 when it ran and none did) and below `upper`, the lowest rate
  * above that one which failed every try it was given, as many as the ladder gives a rate (one
  * failed try on a shared machine proves nothing). `upper` is undefined when no rate was confirmed
- * too high (the ladder ran out of steps or kept up at its last rate): the max is then only known
- * to be at least `lower`.
+ * too high (the ladder kept up at its last rate, or a ladder from before 2026-12-06 ran out of
+ * steps between two tries): the max is then only known to be at least `lower`.
  */
 export interface RateBounds {
   lower: number | undefined;

@@ -41,7 +41,7 @@ export function runOptions(args: readonly string[]): RunOptions {
       refinements: 1,
       maxRate: 20_000,
       tries: 2,
-      stepMs: 2500,
+      stepMs: 2000,
     };
     return {
       mode: 'quick',
@@ -53,7 +53,7 @@ export function runOptions(args: readonly string[]): RunOptions {
       baselineMs: 2000,
       perfTestRecords: 20_000,
       memoryCommits: 1000,
-      brokerWarmUpMs: 8000,
+      brokerWarmUpMs: 5000,
       levers: false,
       leverDeadlineS: 0,
     };

@@ -19,9 +19,13 @@ import {
   createRedisConnection,
   startLaneWorkers,
   type CommitJobData,
+  type LaneWorkers,
+  type LaneWorkersOptions,
+  type RedisConnection,
 } from '@commitlog/queue';
 import { startPrivateRedis } from '@commitlog/testkit';
 import { kibCommit } from './lib/kib-commit.ts';
+import { percentile } from './lib/latency.ts';
 import { num, textTable } from './lib/text-table.ts';
 
 const USAGE = 'usage: pnpm bench:lane [handler ms ≥ 0] [followers ≥ 0] [jobs ≥ 1] [runs ≥ 1]';
@@ -69,14 +73,7 @@ try {
     const done = new Promise<void>((resolve) => (allDelivered = resolve));
     // From the first delivery, so that starting the worker is not counted.
     let started: number | undefined;
-    const workers = await startLaneWorkers({
-      connection,
-      prefix,
-      lanes: [0],
-      workerName: 'bench-lane',
-      lockDurationMs: 30_000,
-      dedupWindowMs: 60_000,
-      followers: { maxJobs: followers, maxBytes: 1024 * 1024 },
+    const workers = await startLane(connection, prefix, {
       onError: () => void laneErrors++,
       handle: async (job) => {
         started ??= performance.now();
@@ -133,14 +130,7 @@ async function idleLane(): Promise<string[]> {
   });
   const connection = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
   let started: (() => void) | undefined;
-  const workers = await startLaneWorkers({
-    connection,
-    prefix,
-    lanes: [0],
-    workerName: 'bench-lane-idle',
-    lockDurationMs: 30_000,
-    dedupWindowMs: 60_000,
-    followers: { maxJobs: followers, maxBytes: 1024 * 1024 },
+  const workers = await startLane(connection, prefix, {
     handle: () => {
       started?.();
       return Promise.resolve({ kind: 'delivered' });
@@ -163,6 +153,24 @@ async function idleLane(): Promise<string[]> {
     connection.disconnect();
   }
   times.sort((a, b) => a - b);
-  const at = (q: number) => num(times[Math.min(times.length - 1, Math.floor(q * times.length))]);
-  return [at(0.5), at(0.9), at(0.99), num(times.reduce((a, b) => a + b, 0) / times.length)];
+  const at = (p: number) => num(percentile(times, p));
+  return [at(50), at(90), at(99), num(times.reduce((a, b) => a + b, 0) / times.length)];
+}
+
+/** One lane worker on lane 0 of `prefix`, handing at most `followers` followers. */
+function startLane(
+  connection: RedisConnection,
+  prefix: string,
+  options: Pick<LaneWorkersOptions, 'handle' | 'onError'>,
+): Promise<LaneWorkers> {
+  return startLaneWorkers({
+    connection,
+    prefix,
+    lanes: [0],
+    workerName: 'bench-lane',
+    lockDurationMs: 30_000,
+    dedupWindowMs: 60_000,
+    followers: { maxJobs: followers, maxBytes: 1024 * 1024 },
+    ...options,
+  });
 }

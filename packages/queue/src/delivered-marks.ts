@@ -169,8 +169,8 @@ export async function recordDelivered(
       options.dropWakeIfIdle ? 1 : 0,
       ...options.followerIds,
     ],
-  )) as [number, string?, ...string[]];
-  return { completed: Number(reply[0]), next: parseLaneHead(reply as string[], 1) };
+  )) as string[];
+  return { completed: Number(reply[0]), next: parseLaneHead(reply, 1) };
 }
 
 /**

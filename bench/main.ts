@@ -84,7 +84,12 @@ async function measure(
     }),
   );
   if (e2e)
-    Object.assign(run, { system: e2e.ladder, halfRate: e2e.halfRate, saturation: e2e.saturation });
+    Object.assign(run, {
+      system: e2e.ladder,
+      halfRate: e2e.halfRate,
+      halfRateSettle: e2e.halfRateSettle,
+      saturation: e2e.saturation,
+    });
   run.redisBytesPerWaitingCommit = await part(run, 'Redis bytes', () =>
     redisBytesPerWaitingCommit(ctx, options.memoryCommits),
   );

@@ -9,8 +9,8 @@
  */
 import { createKafkajsProducer, type RecordProducer } from '@commitlog/kafka';
 import type { KafkaRecord } from '@commitlog/core';
-import { spawnSync } from 'node:child_process';
 import type { BenchContext } from './bench-context.ts';
+import { flushDisk } from './disk-flush.ts';
 import { seededRandom } from './zipf.ts';
 
 export interface BrokerWarmUp {
@@ -94,6 +94,6 @@ export async function warmUpBroker(ctx: BenchContext, durationMs: number): Promi
     await Promise.all(producers.map((p) => p.close().catch(() => undefined)));
   }
   // What the broker wrote goes to the disk now, not while the first design is measured.
-  spawnSync('sync', { stdio: 'ignore' });
+  flushDisk();
   return { requests, records: next, seconds: (performance.now() - started) / 1000 };
 }

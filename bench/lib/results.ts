@@ -70,6 +70,11 @@ export interface RunResults {
   system: LadderResult;
   /** The open-loop step at half the max sustainable throughput. */
   halfRate: StepResult | undefined;
+  /**
+   * The step at the same rate right before it, whose figures are dropped (its losses count): the
+   * system coming down from the overload that ended the ladder. Absent in runs before 2026-12-06.
+   */
+  halfRateSettle?: StepResult | undefined;
   saturation: StepResult | undefined;
   redisBytesPerWaitingCommit: number | undefined;
   /** Redis bytes of one delivered commit's de-duplication mark, kept for DEDUP_WINDOW. */

@@ -8,6 +8,7 @@ import type { RecordStamp } from '@commitlog/kafka';
 import { redisUsedMemory, type BenchContext } from './bench-context.ts';
 import { closedLoop, epochClock, openLoop, type Sent } from './load-drivers.ts';
 import { sampleUsage } from './proc-sampler.ts';
+import { describeFlush, flushDisk } from './disk-flush.ts';
 import { describeWorstStall, readRedisStalls, resetRedisStalls } from './redis-stalls.ts';
 import type { StepResult } from './results.ts';
 import { createSignedPoster } from './signed-poster.ts';
@@ -32,6 +33,8 @@ export type StepSpec =
 
 const PARTITIONS = 4;
 const KEYS = 10_000;
+/** A disk flush before a design worth a progress line. */
+const NOTABLE_FLUSH_BYTES = 64 * 2 ** 20;
 /** Most commits one step may ask for, so a wild rate cannot exhaust memory. */
 const MAX_STEP_COMMITS = 400_000;
 
@@ -138,7 +141,8 @@ export async function runStep(
  * JIT compilation, connection set-up and lazily created queues, which no design should be judged
  * by. Closed loop, so that every design's code runs thousands of times before it is measured: 300
  * requests (1.5 s at 200/s) left commitlog's first ladder steps at p50 10 ms against 4.5 ms for
- * the same settings later in the same run, after a saturation step.
+ * the same settings later in the same run, after a saturation step. Ends with the disk flushed
+ * (lib/disk-flush.ts).
  */
 export async function warmUp(
   ctx: BenchContext,
@@ -153,6 +157,11 @@ export async function warmUp(
   );
   // Its latencies are a cold process's and are dropped; a lost commit is a lost commit.
   if (step.lost > 0) ctx.progress(`    ${target.name} warm-up: ${step.lost} accepted commits LOST`);
+  // What the parts before wrote goes to the disk now, not while this design is measured.
+  const flush = flushDisk();
+  if (flush.pendingBytes >= NOTABLE_FLUSH_BYTES || flush.seconds >= 0.5) {
+    ctx.progress(`    before ${target.name}: flushed ${describeFlush(flush)} to disk`);
+  }
   return step;
 }
 

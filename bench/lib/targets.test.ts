@@ -141,6 +141,10 @@ describe('targets', () => {
     const warm = run();
     warm.system.warmUp = step(0, true, { lost: 1 });
     expect(judgeTargets(warm).find((v) => v.target === '0 lost in every run')?.met).toBe(false);
+    // So do those of the step that settles the system at half rate before it is measured.
+    const settle = run();
+    settle.halfRateSettle = step(500, true, { lost: 1 });
+    expect(judgeTargets(settle).find((v) => v.target === '0 lost in every run')?.met).toBe(false);
   });
 
   it('counts the de-duplication marks of delivered commits as expected growth, nothing else', () => {

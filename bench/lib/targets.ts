@@ -156,6 +156,7 @@ export function judgeTargets(run: RunResults): TargetVerdict[] {
   const ours = [
     run.system.warmUp,
     ...run.system.steps,
+    run.halfRateSettle,
     run.halfRate,
     run.saturation,
     ...run.levers.flatMap((l) => [l.warmUp, l.saturation, l.fixedRate]),

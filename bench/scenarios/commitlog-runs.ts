@@ -16,6 +16,7 @@ import { runLadder } from './ladder.ts';
 export interface CommitlogRuns {
   ladder: LadderResult;
   halfRate: StepResult | undefined;
+  halfRateSettle: StepResult | undefined;
   saturation: StepResult;
 }
 
@@ -27,9 +28,23 @@ export async function runCommitlog(
   try {
     const ladder = await runLadder(ctx, started.target, { ...options, label: 'e2e' });
     let halfRate: StepResult | undefined;
+    let halfRateSettle: StepResult | undefined;
     const best = ladder.steps.filter((s) => s.sustainable).map((s) => s.rate ?? 0);
     if (best.length > 0) {
       const rate = Math.round(Math.max(...best) / 2);
+      // The ladder ended on rates it could not keep up with; the first step after a change of
+      // load measures the change (`pnpm bench:latency 1140,1140,1140,1140 10`: p50/p99 of the
+      // first step 11.8–12.6/60–81 ms, of the next ones 7.5–9.3/27–40 ms). The target is about
+      // the steady state at half rate, so a step at that rate comes first and is not measured.
+      halfRateSettle = await runStep(
+        ctx,
+        started.target,
+        { kind: 'open', rate, durationMs: options.stepMs / 2 },
+        `e2e-half-${rate}-settle`,
+      );
+      if (halfRateSettle.lost > 0) {
+        ctx.progress(`  commitlog at half, settling: ${halfRateSettle.lost} accepted commits LOST`);
+      }
       halfRate = await runStep(
         ctx,
         started.target,
@@ -45,7 +60,7 @@ export async function runCommitlog(
       'e2e-sat',
     );
     ctx.progress(describeStep('commitlog saturation', saturation));
-    return { ladder, halfRate, saturation };
+    return { ladder, halfRate, halfRateSettle, saturation };
   } finally {
     await started.stop();
   }

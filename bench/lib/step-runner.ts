@@ -12,6 +12,7 @@ import { describeFlush, flushDisk } from './disk-flush.ts';
 import { describeWorstStall, readRedisStalls, resetRedisStalls } from './redis-stalls.ts';
 import type { StepResult } from './results.ts';
 import { createSignedPoster } from './signed-poster.ts';
+import { PRIMER_COMMITS, sendPrimers, withoutPrimers } from './step-primer.ts';
 import { stepMetrics } from './step-metrics.ts';
 import { judgeStep } from './sustainable.ts';
 import { createWorkload, type KeyDistribution } from './workload.ts';
@@ -68,6 +69,13 @@ export async function runStep(
   const poster = createSignedPoster({ url: target.url, secret: ctx.secret, sockets: 64 });
   const firstN = ctx.takeNumbers(MAX_STEP_COMMITS);
   const send = (n: number) => poster.post(next(n).body);
+  const toKafka = target.deliversToKafka ?? true;
+  let primerIds: string[] = [];
+  if (toKafka) {
+    // The step's topic is new to the design: its first records are sent before the clock starts.
+    primerIds = await sendPrimers(send, ctx.takeNumbers(PRIMER_COMMITS));
+    await waitForRecords(ctx, topic, primerIds.length, 30_000);
+  }
 
   const pids: Record<string, number> = { ...target.processes(), loadgen: process.pid };
   const redisPid = ctx.redis.pid();
@@ -100,17 +108,24 @@ export async function runStep(
   poster.close();
 
   const accepted = sent.filter((s) => s.status >= 200 && s.status < 300).length;
-  const toKafka = target.deliversToKafka ?? true;
-  if (toKafka) await waitForRecords(ctx, topic, accepted, Math.max(30_000, 3 * spec.durationMs));
-  const stamps = toKafka
-    ? await ctx.kafka.stamps.read([topic], 'commitlog-id', 120_000, {
-        alsoHeaders: extras.alsoHeaders ?? [],
-      })
-    : [];
+  if (toKafka) {
+    const expected = accepted + primerIds.length;
+    await waitForRecords(ctx, topic, expected, Math.max(30_000, 3 * spec.durationMs));
+  }
+  const { stamps, lostPrimers } = withoutPrimers(
+    toKafka
+      ? await ctx.kafka.stamps.read([topic], 'commitlog-id', 120_000, {
+          alsoHeaders: extras.alsoHeaders ?? [],
+        })
+      : [],
+    primerIds,
+  );
   const redisStalls = target.usesRedis ? await readRedisStalls(ctx.redis.connection) : undefined;
   extras.inspect?.(sent, stamps);
   const metrics = stepMetrics(sent, stamps, { start, end });
   if (!toKafka) metrics.lost = 0;
+  // A primer is an accepted commit like any other: one Kafka lacks is lost.
+  metrics.lost += lostPrimers;
   const rate = spec.kind === 'open' ? spec.rate : undefined;
   const verdict =
     rate === undefined

@@ -70,6 +70,9 @@ describe('report', () => {
     expect(text).toMatch(/^ +1000 .*< 5 ms .*keeps up/m);
     expect(text).toMatch(/^ +2000 .*353 ms aof-fsync-always .*p99 300 ms/m);
     expect(text).toMatch(/ingest\s+2\.50\s+0\.50\s+100/);
+    // The processes together: 2.5 CPU s over 5,000 commits in 5 s, at the max and at half rate.
+    expect(text).toContain('all processes 0.50 CPU ms per commit, 0.50 of 2 cores busy');
+    expect(text).toMatch(/at half of it \(500\/s\):.*; all processes 1\.00 CPU ms per commit/);
     expect(text).toMatch(/max sustainable ≥ 0\.8 × B4\s+met/);
     expect(text).toContain('ingest micro-batching');
     expect(text).toContain('B2: failed');

@@ -125,6 +125,15 @@ function resourcesTable(step: StepResult | undefined): string {
   );
 }
 
+/**
+ * The measured processes together over a step: CPU per commit, and how many of the machine's
+ * cores they kept busy. Where the cores are nearly all busy, latency is queueing for them.
+ */
+export function machineLoad(step: StepResult, cpus: number): string {
+  const cpu = step.usage.reduce((sum, u) => sum + u.cpuSeconds, 0);
+  return `all processes ${num((cpu * 1000) / Math.max(1, step.accepted))} CPU ms per commit, ${num(cpu / Math.max(step.durationS, 1e-9))} of ${cpus} cores busy`;
+}
+
 function leverTable(run: RunResults): string {
   return textTable(
     [
@@ -164,11 +173,12 @@ export function formatReport(run: RunResults): string {
     '',
     `resources at commitlog's max sustainable step (${num(top?.rate)}/s):`,
     resourcesTable(top),
+    ...(top ? [machineLoad(top, run.machine.cpus)] : []),
     `Redis bytes per waiting commit: ${num(run.redisBytesPerWaitingCommit)}; per delivered commit (its de-duplication mark, kept for DEDUP_WINDOW): ${num(run.redisBytesPerDeliveredMark)}`,
   );
   if (run.halfRate) {
     parts.push(
-      `at half of it (${num(run.halfRate.rate)}/s): commit→Kafka p50/p99/p99.9 ${triple(run.halfRate.commitToKafka)} ms`,
+      `at half of it (${num(run.halfRate.rate)}/s): commit→Kafka p50/p99/p99.9 ${triple(run.halfRate.commitToKafka)} ms; ${machineLoad(run.halfRate, run.machine.cpus)}`,
     );
   }
   parts.push(

@@ -129,7 +129,7 @@ function resourcesTable(step: StepResult | undefined): string {
  * The measured processes together over a step: CPU per commit, and how many of the machine's
  * cores they kept busy. Where the cores are nearly all busy, latency is queueing for them.
  */
-export function machineLoad(step: StepResult, cpus: number): string {
+function machineLoad(step: StepResult, cpus: number): string {
   const cpu = step.usage.reduce((sum, u) => sum + u.cpuSeconds, 0);
   return `all processes ${num((cpu * 1000) / Math.max(1, step.accepted))} CPU ms per commit, ${num(cpu / Math.max(step.durationS, 1e-9))} of ${cpus} cores busy`;
 }

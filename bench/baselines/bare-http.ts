@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { acceptCommit, benchSecrets, report } from './accept-commit.ts';
 import { readBody } from './read-body.ts';
+import { sendJson } from './send-json.ts';
 
 const flavour = process.argv[2] === 'express' ? 'express' : 'node';
 const secrets = benchSecrets();
@@ -21,14 +22,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     secrets,
   );
   const answer = accepted.ok ? { id: accepted.id, lane: accepted.lane, duplicate: false } : {};
-  res.writeHead(accepted.ok ? 202 : accepted.status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(answer));
+  sendJson(res, accepted.ok ? 202 : accepted.status, answer);
 }
 
-const onError = (res: ServerResponse) => () => {
-  res.writeHead(500);
-  res.end();
-};
+const onError = (res: ServerResponse) => () => sendJson(res, 500, {});
 
 let server;
 if (flavour === 'express') {

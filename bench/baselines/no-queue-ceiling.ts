@@ -13,6 +13,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { acceptCommit, benchSecrets, report } from './accept-commit.ts';
 import { readBody } from './read-body.ts';
+import { sendJson } from './send-json.ts';
 
 const secrets = benchSecrets();
 // The worker's default client (its configuration with nothing set).
@@ -52,8 +53,7 @@ const server = createServer((req, res) => {
         secrets,
       );
       if (!accepted.ok) {
-        res.writeHead(accepted.status);
-        res.end();
+        sendJson(res, accepted.status, {});
         return;
       }
       const receivedAt = new Date().toISOString();
@@ -64,17 +64,12 @@ const server = createServer((req, res) => {
       );
       pending.push({
         record,
-        done: (ok) => {
-          res.writeHead(ok ? 202 : 503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ id: accepted.id, lane: accepted.lane, duplicate: false }));
-        },
+        done: (ok) =>
+          sendJson(res, ok ? 202 : 503, { id: accepted.id, lane: accepted.lane, duplicate: false }),
       });
       if (!sending) void pump();
     })
-    .catch(() => {
-      res.writeHead(500);
-      res.end();
-    });
+    .catch(() => sendJson(res, 500, {}));
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () =>

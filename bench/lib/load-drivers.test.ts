@@ -56,6 +56,23 @@ describe('load drivers', () => {
     );
   });
 
+  it('open loop: a send that throws fails the step, once every other request was answered', async () => {
+    let answered = 0;
+    const step = openLoop({
+      rate: 1000,
+      durationMs: 20,
+      firstN: 0,
+      send: async (n) => {
+        await new Promise((r) => setTimeout(r, n === 3 ? 1 : 30));
+        if (n === 3) throw new Error('send 3 broke');
+        answered++;
+        return { status: 202, id: `c${n}` };
+      },
+    });
+    await expect(step).rejects.toThrow('send 3 broke');
+    expect(answered).toBe(19);
+  });
+
   it('open loop: sleeps at least a millisecond between sends, never spins, and sends nothing early', async () => {
     // A virtual clock: each sleep moves it by what was asked plus a timer's usual lateness.
     let virtual = 1_000;

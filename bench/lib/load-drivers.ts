@@ -37,7 +37,11 @@ export async function openLoop(options: {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const total = Math.max(1, Math.round((options.rate * options.durationMs) / 1000));
   const results: Sent[] = [];
-  const inFlight: Promise<void>[] = [];
+  // Counted, not kept: 10,000s of settled promises held to the end survived every young-generation
+  // collection of the load generator, which then paused it longer, mid-step.
+  let outstanding = 0;
+  let allAnswered: (() => void) | undefined;
+  let failure: { error: unknown } | undefined;
   const start = now();
   for (let i = 0; i < total;) {
     const t = now();
@@ -45,10 +49,16 @@ export async function openLoop(options: {
     while (i < total && start + intendedOffsetMs(i, options.rate) <= t) {
       const intendedAt = start + intendedOffsetMs(i, options.rate);
       const n = options.firstN + i;
-      inFlight.push(
-        options.send(n).then((r) => {
+      outstanding++;
+      options.send(n).then(
+        (r) => {
           results.push({ n, intendedAt, answeredAt: now(), status: r.status, id: r.id });
-        }),
+          if (--outstanding === 0) allAnswered?.();
+        },
+        (error: unknown) => {
+          failure ??= { error };
+          if (--outstanding === 0) allAnswered?.();
+        },
       );
       i++;
     }
@@ -60,7 +70,8 @@ export async function openLoop(options: {
     const wait = start + intendedOffsetMs(i, options.rate) - now();
     await sleep(Math.max(1, Math.ceil(wait)));
   }
-  await Promise.all(inFlight);
+  if (outstanding > 0) await new Promise<void>((resolve) => (allAnswered = resolve));
+  if (failure) throw failure.error;
   return results;
 }
 

@@ -3,7 +3,7 @@
  * kept-alive connections, signed with `X-Commitlog-Signature` at send time.
  */
 import { signRequest, SIGNATURE_HEADER } from '@commitlog/core';
-import { Agent, request } from 'node:http';
+import { createHttp1Pool } from './http1-pool.ts';
 
 export interface PostOutcome {
   status: number;
@@ -25,44 +25,30 @@ export function createSignedPoster(options: {
   timeoutMs?: number;
 }): SignedPoster {
   const url = new URL('/v1/commits', options.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: options.sockets });
+  const pool = createHttp1Pool({
+    host: url.hostname,
+    port: Number(url.port || 80),
+    connections: options.sockets,
+    timeoutMs: options.timeoutMs ?? 30_000,
+  });
+  const head = `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n`;
   return {
-    post(body) {
-      return new Promise((resolve) => {
-        const req = request(
-          url,
-          {
-            method: 'POST',
-            agent,
-            headers: {
-              'content-type': 'application/json',
-              'content-length': body.length,
-              [SIGNATURE_HEADER]: signRequest(options.secret, body, Date.now() / 1000),
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              const status = res.statusCode ?? 0;
-              let id: string | undefined;
-              if (status >= 200 && status < 300) {
-                try {
-                  id = (JSON.parse(Buffer.concat(chunks).toString()) as { id?: string }).id;
-                } catch {
-                  // No id: counted as accepted without one.
-                }
-              }
-              resolve({ status, id });
-            });
-            res.on('error', () => resolve({ status: 0, id: undefined }));
-          },
-        );
-        req.setTimeout(options.timeoutMs ?? 30_000, () => req.destroy());
-        req.on('error', () => resolve({ status: 0, id: undefined }));
-        req.end(body);
-      });
+    async post(body) {
+      const signature = signRequest(options.secret, body, Date.now() / 1000);
+      const answer = await pool.request(
+        `${head}Content-Length: ${body.length}\r\n${SIGNATURE_HEADER}: ${signature}\r\n\r\n`,
+        body,
+      );
+      let id: string | undefined;
+      if (answer.status >= 200 && answer.status < 300) {
+        try {
+          id = (JSON.parse(answer.body.toString()) as { id?: string }).id;
+        } catch {
+          // No id: counted as accepted without one.
+        }
+      }
+      return { status: answer.status, id };
     },
-    close: () => agent.destroy(),
+    close: () => pool.close(),
   };
 }

@@ -1,0 +1,152 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHttp1Pool, parseAnswer, type Http1Pool } from './http1-pool.ts';
+
+const servers: Server[] = [];
+const pools: Http1Pool[] = [];
+
+afterEach(async () => {
+  for (const pool of pools.splice(0)) pool.close();
+  await Promise.all(
+    servers.splice(0).map((s) => {
+      s.closeAllConnections();
+      return new Promise((r) => s.close(r));
+    }),
+  );
+});
+
+/** A server on a free loopback port; counts the connections it accepted. */
+async function serve(handle: (req: IncomingMessage, res: ServerResponse, body: string) => void) {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString()));
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => sockets.add(s));
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, sockets };
+}
+
+function pool(port: number, connections = 2, timeoutMs = 5000): Http1Pool {
+  const p = createHttp1Pool({ host: '127.0.0.1', port, connections, timeoutMs });
+  pools.push(p);
+  return p;
+}
+
+const post = (p: Http1Pool, body: string, extra = '') =>
+  p.request(
+    `POST /v1/commits HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n`,
+    Buffer.from(body),
+  );
+
+describe('createHttp1Pool', () => {
+  it('answers each request with its status and body over at most `connections` sockets', async () => {
+    const { port, sockets } = await serve((req, res, body) => {
+      const json = JSON.stringify({ echo: body, signature: req.headers['x-sig'] });
+      res.writeHead(body === 'busy' ? 503 : 202, { 'content-length': Buffer.byteLength(json) });
+      res.end(json);
+    });
+    const p = pool(port, 2);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => post(p, i === 7 ? 'busy' : `c${i}`, 'X-Sig: s1\r\n')),
+    );
+    expect(answers.map((a) => a.status)).toEqual(
+      Array.from({ length: 20 }, (_, i) => (i === 7 ? 503 : 202)),
+    );
+    expect(JSON.parse(answers[3]!.body.toString())).toEqual({ echo: 'c3', signature: 's1' });
+    expect(sockets.size).toBe(2);
+  });
+
+  it('reads an answer that arrives in pieces', async () => {
+    const { port } = await serve((_req, res) => {
+      const socket = res.socket!;
+      socket.write('HTTP/1.1 202 Accepted\r\nContent-Le');
+      setTimeout(() => socket.write('ngth: 11\r\n\r\n{"id":'), 20);
+      setTimeout(() => socket.write('"ab"}'), 40);
+    });
+    const answer = await post(pool(port), 'x');
+    expect(answer.status).toBe(202);
+    expect(answer.body.toString()).toBe('{"id":"ab"}');
+  });
+
+  it('fails an answer without Content-Length, then goes on with a new connection', async () => {
+    let calls = 0;
+    const { port, sockets } = await serve((_req, res) => {
+      calls++;
+      if (calls === 1) {
+        res.writeHead(202); // chunked: no length
+        res.write('{"id":');
+        setTimeout(() => res.end('"a"}'), 10);
+      } else {
+        res.writeHead(202, { 'content-length': 2 });
+        res.end('{}');
+      }
+    });
+    const p = pool(port, 1);
+    expect((await post(p, 'a')).status).toBe(0);
+    expect((await post(p, 'b')).status).toBe(202);
+    expect(sockets.size).toBe(2);
+  });
+
+  it('fails a request whose connection the server resets, or that outlives its timeout', async () => {
+    const { port } = await serve((req, res, body) => {
+      if (body === 'reset') req.socket.destroy();
+      else if (body !== 'hang') res.end('ok');
+    });
+    const p = pool(port, 4, 200);
+    const [reset, hang, fine] = await Promise.all([
+      post(p, 'reset'),
+      post(p, 'hang'),
+      post(p, 'x'),
+    ]);
+    expect(reset.status).toBe(0);
+    expect(hang.status).toBe(0);
+    expect(fine.status).toBe(200);
+  });
+
+  it('fails requests to a port nobody listens on, and every request once closed', async () => {
+    const { port } = await serve(() => undefined);
+    const p = pool(port, 1, 60_000);
+    const hanging = post(p, 'never answered');
+    const queued = post(p, 'waits for the only connection');
+    await new Promise((r) => setTimeout(r, 50));
+    p.close();
+    expect((await hanging).status).toBe(0);
+    expect((await queued).status).toBe(0);
+    expect((await post(p, 'after close')).status).toBe(0);
+
+    const free = await serve(() => undefined);
+    await new Promise((r) => servers.pop()!.close(r));
+    expect((await post(pool(free.port), 'x')).status).toBe(0);
+  });
+});
+
+describe('parseAnswer', () => {
+  const bytes = (s: string) => Buffer.from(s, 'latin1');
+
+  it('waits for the rest of a head or a body', () => {
+    expect(parseAnswer(bytes('HTTP/1.1 202 Accepted\r\nContent-Length: 4\r\n'))).toBe('incomplete');
+    expect(parseAnswer(bytes('HTTP/1.1 202 Accepted\r\nContent-Length: 4\r\n\r\n{}'))).toBe(
+      'incomplete',
+    );
+  });
+
+  it('refuses what is not an HTTP/1 answer with a length', () => {
+    expect(parseAnswer(bytes('HTTP/2 200\r\ncontent-length: 0\r\n\r\n'))).toBe('unreadable');
+    expect(parseAnswer(bytes('HTTP/1.1 200 OK\r\nX-Content-Length: 2\r\n\r\n{}'))).toBe(
+      'unreadable',
+    );
+    expect(parseAnswer(Buffer.alloc(17_000, 'a'))).toBe('unreadable');
+  });
+
+  it('splits off bytes past the answer', () => {
+    const parsed = parseAnswer(bytes('HTTP/1.0 503 Busy\r\ncontent-length:  2 \r\n\r\n{}HTTP'));
+    expect(parsed).toMatchObject({ answer: { status: 503 } });
+    if (typeof parsed !== 'object') throw new Error('no answer');
+    expect(parsed.answer.body.toString()).toBe('{}');
+    expect(parsed.rest?.toString()).toBe('HTTP');
+  });
+});

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttp1Pool, parseAnswer, type Http1Pool } from './http1-pool.ts';
 
@@ -56,7 +56,12 @@ describe('createHttp1Pool', () => {
     expect(answers.map((a) => a.status)).toEqual(
       Array.from({ length: 20 }, (_, i) => (i === 7 ? 503 : 202)),
     );
-    expect(JSON.parse(answers[3]!.body.toString())).toEqual({ echo: 'c3', signature: 's1' });
+    answers.forEach((answer, i) =>
+      expect(JSON.parse(answer.body.toString())).toEqual({
+        echo: i === 7 ? 'busy' : `c${i}`,
+        signature: 's1',
+      }),
+    );
     expect(sockets.size).toBe(2);
   });
 
@@ -124,6 +129,109 @@ describe('createHttp1Pool', () => {
   });
 });
 
+describe('createHttp1Pool, connections it must not use again', () => {
+  it('serves a queued request once the only connection was dropped, and destroys that socket', async () => {
+    let calls = 0;
+    const { port, sockets } = await serve((_req, res) => {
+      if (++calls === 1) {
+        res.writeHead(202); // its head goes first, without a length: chunked
+        res.end('{}');
+      } else {
+        res.writeHead(202, { 'content-length': 2 });
+        res.end('{}');
+      }
+    });
+    const p = pool(port, 1);
+    const statuses = await Promise.all([post(p, 'a'), post(p, 'b')]);
+    expect(statuses.map((a) => a.status)).toEqual([0, 202]);
+    const [first] = sockets;
+    await new Promise((r) => (first!.destroyed ? r(undefined) : first!.once('close', r)));
+    expect(first!.destroyed).toBe(true);
+  });
+
+  it("does not let a finished request's deadline close the connection under the next one", async () => {
+    const { port, sockets } = await serve((_req, res, body) => {
+      const answer = () => {
+        res.writeHead(200, { 'content-length': 2 });
+        res.end('ok');
+      };
+      if (body === 'slow') setTimeout(answer, 100);
+      else answer();
+    });
+    const p = pool(port, 1, 150);
+    expect((await post(p, 'fast')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 80));
+    // Answered about 180 ms after the first request went out: past its deadline, not this one's.
+    expect((await post(p, 'slow')).status).toBe(200);
+    expect(sockets.size).toBe(1);
+  });
+
+  it('closes a connection the server says it closes, and sends nothing more on it', async () => {
+    let requests = 0;
+    const { port, sockets } = await serve((_req, res) => {
+      requests++;
+      res.writeHead(503, { 'content-length': 2, connection: 'close' });
+      res.end('{}');
+    });
+    const answers = await Promise.all(Array.from({ length: 4 }, () => post(pool(port, 1), 'x')));
+    expect(answers.map((a) => a.status)).toEqual([503, 503, 503, 503]);
+    const p = pool(port, 1);
+    const inTurn = await Promise.all([post(p, 'a'), post(p, 'b'), post(p, 'c')]);
+    expect(inTurn.map((a) => a.status)).toEqual([503, 503, 503]);
+    expect(requests).toBe(7);
+    expect(sockets.size).toBe(7);
+  });
+
+  it('closes a connection idle past its limit instead of sending on it', async () => {
+    const { port, sockets } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': 2 });
+      res.end('ok');
+    });
+    const p = createHttp1Pool({
+      host: '127.0.0.1',
+      port,
+      connections: 1,
+      timeoutMs: 5000,
+      idleLimitMs: 30,
+    });
+    pools.push(p);
+    expect((await post(p, 'a')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await post(p, 'b')).status).toBe(200);
+    expect(sockets.size).toBe(2);
+  });
+
+  it('keeps the answer but drops the connection when bytes come past it or unasked', async () => {
+    let connections = 0;
+    const server = createTcpServer((socket) => {
+      const n = ++connections;
+      socket.once('data', () => {
+        const answer = 'HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}';
+        if (n === 1)
+          socket.write(`${answer}HTTP/1.1 200 OK`); // bytes past the answer
+        else {
+          socket.write(answer);
+          setTimeout(() => socket.write('unasked'), 20); // bytes while idle
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const p = pool(port, 1);
+    try {
+      expect((await post(p, 'a')).status).toBe(202);
+      expect((await post(p, 'b')).status).toBe(202);
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await post(p, 'c')).status).toBe(202);
+      expect(connections).toBe(3);
+    } finally {
+      p.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
 describe('parseAnswer', () => {
   const bytes = (s: string) => Buffer.from(s, 'latin1');
 
@@ -142,9 +250,20 @@ describe('parseAnswer', () => {
     expect(parseAnswer(Buffer.alloc(17_000, 'a'))).toBe('unreadable');
   });
 
+  it('tells whether the connection stays open', () => {
+    const keeps = (head: string) => {
+      const parsed = parseAnswer(bytes(`${head}\r\ncontent-length: 0\r\n\r\n`));
+      return typeof parsed === 'object' && parsed.keepAlive;
+    };
+    expect(keeps('HTTP/1.1 200 OK')).toBe(true);
+    expect(keeps('HTTP/1.1 200 OK\r\nConnection: close')).toBe(false);
+    expect(keeps('HTTP/1.0 200 OK')).toBe(false);
+    expect(keeps('HTTP/1.0 200 OK\r\nConnection: keep-alive')).toBe(true);
+  });
+
   it('splits off bytes past the answer', () => {
     const parsed = parseAnswer(bytes('HTTP/1.0 503 Busy\r\ncontent-length:  2 \r\n\r\n{}HTTP'));
-    expect(parsed).toMatchObject({ answer: { status: 503 } });
+    expect(parsed).toMatchObject({ answer: { status: 503 }, keepAlive: false });
     if (typeof parsed !== 'object') throw new Error('no answer');
     expect(parsed.answer.body.toString()).toBe('{}');
     expect(parsed.rest?.toString()).toBe('HTTP');

@@ -8,6 +8,7 @@
  *
  * It reads only what the bench's servers send: an answer must carry Content-Length. One that does
  * not, or cannot be read, fails its request (status 0) and closes the connection, never a guess.
+ * An answer with `Connection: close` (or an HTTP/1.0 one without keep-alive) closes it too.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -35,6 +36,8 @@ interface Connection {
   /** Bytes of the current answer read so far. */
   buffered: Buffer | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** When it last went idle (`performance.now()`). */
+  idleSince: number;
 }
 
 const NO_ANSWER: Http1Answer = { status: 0, body: Buffer.alloc(0) };
@@ -42,12 +45,17 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 /** A head longer than this without its end is not an answer the bench's servers send. */
 const MAX_HEAD_BYTES = 16 * 1024;
 const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)[ \t]*\r\n/i;
-const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})/;
+const CONNECTION_CLOSE = /\r\nconnection:[^\r]*\bclose\b/i;
+const CONNECTION_KEEP_ALIVE = /\r\nconnection:[^\r]*\bkeep-alive\b/i;
 
 /** What the head and the bytes read so far say: an answer, more to read, or nothing readable. */
 export function parseAnswer(
   bytes: Buffer,
-): { answer: Http1Answer; rest: Buffer | undefined } | 'incomplete' | 'unreadable' {
+):
+  | { answer: Http1Answer; rest: Buffer | undefined; keepAlive: boolean }
+  | 'incomplete'
+  | 'unreadable' {
   const headEnd = bytes.indexOf(HEAD_END);
   if (headEnd < 0) return bytes.length > MAX_HEAD_BYTES ? 'unreadable' : 'incomplete';
   const head = bytes.toString('latin1', 0, headEnd + 2);
@@ -57,9 +65,13 @@ export function parseAnswer(
   const bodyStart = headEnd + HEAD_END.length;
   const bodyEnd = bodyStart + Number(length[1]);
   if (bytes.length < bodyEnd) return 'incomplete';
+  // HTTP/1.1 keeps the connection unless told otherwise; HTTP/1.0 only when told to.
+  const keepAlive =
+    status[1] === '1' ? !CONNECTION_CLOSE.test(head) : CONNECTION_KEEP_ALIVE.test(head);
   return {
-    answer: { status: Number(status[1]), body: bytes.subarray(bodyStart, bodyEnd) },
+    answer: { status: Number(status[2]), body: bytes.subarray(bodyStart, bodyEnd) },
     rest: bytes.length > bodyEnd ? bytes.subarray(bodyEnd) : undefined,
+    keepAlive,
   };
 }
 
@@ -70,7 +82,14 @@ export function createHttp1Pool(options: {
   connections: number;
   /** A request with no answer after this long fails (status 0) and its connection closes. */
   timeoutMs: number;
+  /**
+   * A connection idle longer than this is closed rather than used (default 30 s): the bench's
+   * servers close theirs after 60 s (`keepAliveTimeout`), and a request written to a connection
+   * the server is closing would fail.
+   */
+  idleLimitMs?: number;
 }): Http1Pool {
+  const idleLimitMs = options.idleLimitMs ?? 30_000;
   /** Free connections, the most recently used last: it is taken first (its socket is warm). */
   const idle: Connection[] = [];
   const waiting: Pending[] = [];
@@ -85,13 +104,20 @@ export function createHttp1Pool(options: {
     current?.resolve(answer);
   }
 
+  /** Closes the connection, failing its request if it has one; then serves the queue. */
   function drop(conn: Connection): void {
-    if (!open.delete(conn)) return;
+    if (!discard(conn)) return;
+    pump();
+  }
+
+  /** Closes the connection, failing its request if it has one; false if it was closed already. */
+  function discard(conn: Connection): boolean {
+    if (!open.delete(conn)) return false;
     const at = idle.indexOf(conn);
     if (at >= 0) idle.splice(at, 1);
     finish(conn, NO_ANSWER);
     conn.socket.destroy();
-    pump();
+    return true;
   }
 
   function onData(conn: Connection, chunk: Buffer): void {
@@ -104,15 +130,25 @@ export function createHttp1Pool(options: {
       return;
     }
     finish(conn, parsed.answer);
-    // Bytes past the answer, with one request in flight, come from a server we do not know.
-    if (parsed.rest) return drop(conn);
+    // Bytes past the answer, with one request in flight, come from a server we do not know; and
+    // a server that said it closes the connection would never read the next request on it.
+    if (parsed.rest || !parsed.keepAlive) return drop(conn);
+    conn.idleSince = performance.now();
+    // An idle socket does not keep the process alive (as node:http's agent does with its own).
+    conn.socket.unref();
     idle.push(conn);
     pump();
   }
 
   function openConnection(): Connection {
     const socket = connect({ host: options.host, port: options.port, noDelay: true });
-    const conn: Connection = { socket, current: undefined, buffered: undefined, timer: undefined };
+    const conn: Connection = {
+      socket,
+      current: undefined,
+      buffered: undefined,
+      timer: undefined,
+      idleSince: 0,
+    };
     open.add(conn);
     socket.on('data', (chunk: Buffer) => onData(conn, chunk));
     socket.on('error', () => drop(conn));
@@ -122,7 +158,13 @@ export function createHttp1Pool(options: {
 
   function pump(): void {
     while (!closed && waiting.length > 0) {
-      const conn = idle.pop() ?? (open.size < options.connections ? openConnection() : undefined);
+      const reused = idle.pop();
+      if (reused && performance.now() - reused.idleSince > idleLimitMs) {
+        discard(reused);
+        continue;
+      }
+      reused?.socket.ref();
+      const conn = reused ?? (open.size < options.connections ? openConnection() : undefined);
       if (!conn) return;
       const next = waiting.shift()!;
       conn.current = next;

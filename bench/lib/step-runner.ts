@@ -6,7 +6,7 @@
 import { defaultTopic } from '@commitlog/core';
 import type { RecordStamp } from '@commitlog/kafka';
 import { redisUsedMemory, type BenchContext } from './bench-context.ts';
-import { closedLoop, epochClock, openLoop, type Sent } from './load-drivers.ts';
+import { closedLoop, epochClock, openLoop, type Send, type Sent } from './load-drivers.ts';
 import { sampleUsage } from './proc-sampler.ts';
 import { describeFlush, flushDisk } from './disk-flush.ts';
 import { describeWorstStall, readRedisStalls, resetRedisStalls } from './redis-stalls.ts';
@@ -70,42 +70,13 @@ export async function runStep(
   const firstN = ctx.takeNumbers(MAX_STEP_COMMITS);
   const send = (n: number) => poster.post(next(n).body);
   const toKafka = target.deliversToKafka ?? true;
-  let primerIds: string[] = [];
-  if (toKafka) {
-    // The step's topic is new to the design: its first records are sent before the clock starts.
-    primerIds = await sendPrimers(send, ctx.takeNumbers(PRIMER_COMMITS));
-    await waitForRecords(ctx, topic, primerIds.length, 30_000);
-  }
-
-  const pids: Record<string, number> = { ...target.processes(), loadgen: process.pid };
-  const redisPid = ctx.redis.pid();
-  const kafkaPid = ctx.kafka.pid();
-  if (redisPid !== undefined && target.usesRedis) pids.redis = redisPid;
-  if (kafkaPid !== undefined) pids.kafka = kafkaPid;
-  const memoryBefore = target.usesRedis ? await redisUsedMemory(ctx.redis.connection) : NaN;
-  if (target.usesRedis) await resetRedisStalls(ctx.redis.connection);
-  const sampler = sampleUsage(pids);
-  const clock = epochClock();
-  const start = clock();
-  let sent: Sent[];
-  let end: number;
-  if (spec.kind === 'open') {
-    const durationMs = Math.min(spec.durationMs, (MAX_STEP_COMMITS / spec.rate) * 1000);
-    sent = await openLoop({ rate: spec.rate, durationMs, send, firstN, now: clock });
-    end = start + durationMs;
-  } else {
-    sent = await closedLoop({
-      clients: spec.clients,
-      durationMs: spec.durationMs,
-      send,
-      firstN,
-      now: clock,
-    });
-    end = sent.reduce((latest, s) => Math.max(latest, s.answeredAt), start);
-  }
-  const usage = sampler.stop();
-  const memoryAfter = target.usesRedis ? await redisUsedMemory(ctx.redis.connection) : NaN;
-  poster.close();
+  // Closed however the step ends: its connections must not outlive it.
+  const { primerIds, sent, start, end, usage, memoryBefore, memoryAfter } = await driveLoad(
+    ctx,
+    target,
+    spec,
+    { topic, toKafka, send, firstN },
+  ).finally(() => poster.close());
 
   const accepted = sent.filter((s) => s.status >= 200 && s.status < 300).length;
   if (toKafka) {
@@ -149,6 +120,52 @@ export async function runStep(
     ...(target.usesRedis ? { redisUsedBytes: { before: memoryBefore, after: memoryAfter } } : {}),
     ...(redisStalls ? { redisStalls } : {}),
   };
+}
+
+/** A step's load: the primers, then the measured requests, with the processes' usage around them. */
+async function driveLoad(
+  ctx: BenchContext,
+  target: Target,
+  spec: StepSpec,
+  load: { topic: string; toKafka: boolean; send: Send; firstN: number },
+) {
+  const { topic, toKafka, send, firstN } = load;
+  let primerIds: string[] = [];
+  if (toKafka) {
+    // The step's topic is new to the design: its first records are sent before the clock starts.
+    primerIds = await sendPrimers(send, ctx.takeNumbers(PRIMER_COMMITS));
+    await waitForRecords(ctx, topic, primerIds.length, 30_000);
+  }
+
+  const pids: Record<string, number> = { ...target.processes(), loadgen: process.pid };
+  const redisPid = ctx.redis.pid();
+  const kafkaPid = ctx.kafka.pid();
+  if (redisPid !== undefined && target.usesRedis) pids.redis = redisPid;
+  if (kafkaPid !== undefined) pids.kafka = kafkaPid;
+  const memoryBefore = target.usesRedis ? await redisUsedMemory(ctx.redis.connection) : NaN;
+  if (target.usesRedis) await resetRedisStalls(ctx.redis.connection);
+  const sampler = sampleUsage(pids);
+  const clock = epochClock();
+  const start = clock();
+  let sent: Sent[];
+  let end: number;
+  if (spec.kind === 'open') {
+    const durationMs = Math.min(spec.durationMs, (MAX_STEP_COMMITS / spec.rate) * 1000);
+    sent = await openLoop({ rate: spec.rate, durationMs, send, firstN, now: clock });
+    end = start + durationMs;
+  } else {
+    sent = await closedLoop({
+      clients: spec.clients,
+      durationMs: spec.durationMs,
+      send,
+      firstN,
+      now: clock,
+    });
+    end = sent.reduce((latest, s) => Math.max(latest, s.answeredAt), start);
+  }
+  const usage = sampler.stop();
+  const memoryAfter = target.usesRedis ? await redisUsedMemory(ctx.redis.connection) : NaN;
+  return { primerIds, sent, start, end, usage, memoryBefore, memoryAfter };
 }
 
 /**

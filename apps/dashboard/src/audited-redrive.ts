@@ -21,7 +21,7 @@ export async function auditedRedrive(
   } catch (error) {
     if (!(error instanceof RedriveInterruptedError)) throw error;
     audit({ ...error.partial, interrupted: error.message });
-    refuse(req, res, 503, 'redrive-interrupted', error.message);
+    refuse(req, res, 503, 'REDRIVE_INTERRUPTED', error.message);
     return undefined;
   }
 }
@@ -37,7 +37,7 @@ export function answerUnlessStopped(
   started: RedriveStart,
 ): Extract<RedriveStart, { state: 'finished' | 'running' }> | undefined {
   if (started.state === 'interrupted') {
-    refuse(req, res, 503, 'redrive-interrupted', started.message);
+    refuse(req, res, 503, 'REDRIVE_INTERRUPTED', started.message);
     return undefined;
   }
   if (started.state === 'busy') {
@@ -46,7 +46,7 @@ export function answerUnlessStopped(
       req,
       res,
       409,
-      'redrive-running',
+      'REDRIVE_RUNNING',
       `a re-drive of ${what} by ${by} is running (${soFar.redriven} re-driven so far): wait for it to end; the Deliveries page follows it`,
     );
     return undefined;

@@ -70,7 +70,7 @@ export function authenticate(
     }
     signOuts.revocations.isRevoked(session).then(
       (revoked) => (revoked ? next() : signIn()),
-      () => refuse(req, res, 503, 'unavailable', UNCHECKED_SIGN_OUT),
+      () => refuse(req, res, 503, 'UNAVAILABLE', UNCHECKED_SIGN_OUT),
     );
   };
 }
@@ -90,7 +90,7 @@ export function recheckSignOut(revocations: SessionRevocations): RequestHandler 
         (res.locals as AuthLocals).user = undefined;
         requireUser(req, res, next);
       },
-      () => refuse(req, res, 503, 'unavailable', UNCHECKED_SIGN_OUT),
+      () => refuse(req, res, 503, 'UNAVAILABLE', UNCHECKED_SIGN_OUT),
     );
   };
 }
@@ -105,12 +105,30 @@ function wantsPage(req: Request): boolean {
   return req.accepts(['json', 'html']) === 'html';
 }
 
+/**
+ * The codes of the dashboard's error answers, in the ingest's and the CLI's form (upper case,
+ * underscores), so that a client reads every commitlog service's errors alike.
+ */
+export type DashboardErrorCode =
+  | 'CSRF'
+  | 'FORBIDDEN'
+  | 'INTERNAL'
+  | 'INVALID_REQUEST'
+  | 'NOT_FOUND'
+  | 'NOT_REDRIVEN'
+  | 'REDRIVE_INTERRUPTED'
+  | 'REDRIVE_RUNNING'
+  | 'STALE_LANE_COUNT'
+  | 'UNAUTHENTICATED'
+  | 'UNAVAILABLE'
+  | 'UNSUPPORTED_MEDIA_TYPE';
+
 /** An error answer: JSON for API clients, a short page for browsers. */
 export function refuse(
   req: Request,
   res: Response,
   status: number,
-  code: string,
+  code: DashboardErrorCode,
   message: string,
   path?: string,
 ): void {
@@ -133,7 +151,7 @@ export function requireUser(req: Request, res: Response, next: NextFunction): vo
     req,
     res,
     401,
-    'unauthenticated',
+    'UNAUTHENTICATED',
     'sign in first: POST /login with a user of DASHBOARD_USERS',
   );
 }
@@ -146,7 +164,7 @@ export function requireAdmin(req: Request, res: Response, next: NextFunction): v
     req,
     res,
     403,
-    'forbidden',
+    'FORBIDDEN',
     `${user?.name ?? 'this user'} is a viewer; only an admin may do this`,
   );
 }

@@ -31,7 +31,7 @@ function forbid(req: Request, res: Response, what: string): void {
     req,
     res,
     403,
-    'forbidden',
+    'FORBIDDEN',
     `commitlog does not allow ${what} from the board: it could lose, duplicate or reorder accepted commits`,
   );
 }
@@ -63,7 +63,7 @@ function capJobsPerPage(req: Request): void {
 
 function laneOf(req: Request, res: Response, laneCount: number): number | undefined {
   const lane = laneOfBoardName(String(req.params.queueName), laneCount);
-  if (lane === undefined) refuse(req, res, 404, 'not-found', 'no such lane queue');
+  if (lane === undefined) refuse(req, res, 404, 'NOT_FOUND', 'no such lane queue');
   return lane;
 }
 
@@ -89,7 +89,7 @@ export function boardGuard(deps: BoardGuardDeps): Router {
       return next('router');
     }
     if (userOf(res)?.role !== 'admin') {
-      refuse(req, res, 403, 'forbidden', 'viewers cannot change anything');
+      refuse(req, res, 403, 'FORBIDDEN', 'viewers cannot change anything');
       return;
     }
     next();
@@ -105,7 +105,7 @@ export function boardGuard(deps: BoardGuardDeps): Router {
         req,
         res,
         409,
-        'stale-lane-count',
+        'STALE_LANE_COUNT',
         `this dashboard runs with LANES=${deps.laneCount} but the queues in Redis are made with LANES=${recorded}: ` +
           `${action} all would reach lanes 0 to ${deps.laneCount - 1} only; restart the dashboard with LANES=${recorded}`,
       );
@@ -169,7 +169,7 @@ export function boardGuard(deps: BoardGuardDeps): Router {
         req,
         res,
         409,
-        'not-redriven',
+        'NOT_REDRIVEN',
         `job ${jobId} holds no commit (its data in Redis is not valid JSON, or not a commit job's), so it cannot be re-driven: it stays failed; discard it with commitlog discard --job ${jobId}`,
       );
       return;
@@ -180,7 +180,7 @@ export function boardGuard(deps: BoardGuardDeps): Router {
         req,
         res,
         409,
-        'not-redriven',
+        'NOT_REDRIVEN',
         `job ${jobId} was no longer a failed delivery when the re-drive reached it (re-driven by ` +
           `someone else, or removed after FAILED_RETENTION): nothing was moved`,
       );

@@ -105,7 +105,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
       req,
       res,
       415,
-      'unsupported-media-type',
+      'UNSUPPORTED_MEDIA_TYPE',
       'send the form as application/x-www-form-urlencoded or application/json',
     );
   };
@@ -140,7 +140,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   const redisUpForBoardApi: RequestHandler = (req, res, next) => {
     // Lower case: Bull Board's router ignores case, so `/API/queues` reaches its API too.
     if (!req.path.toLowerCase().startsWith('/api/') || deps.isRedisUp()) return next();
-    refuse(req, res, 503, 'unavailable', 'Redis is not answering; the queues cannot be read now');
+    refuse(req, res, 503, 'UNAVAILABLE', 'Redis is not answering; the queues cannot be read now');
   };
   const guard = boardGuard({
     jobState: deps.jobState,
@@ -156,7 +156,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   );
 
   app.use((req, res) =>
-    refuse(req, res, 404, 'not-found', `no such page: ${req.method} ${req.path}`),
+    refuse(req, res, 404, 'NOT_FOUND', `no such page: ${req.method} ${req.path}`),
   );
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = (error as { status?: unknown }).status;
@@ -168,18 +168,18 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
         req,
         res,
         status,
-        'invalid-request',
+        'INVALID_REQUEST',
         malformed ? 'the body is not valid JSON' : (error as Error).message,
         'body',
       );
       return;
     }
     if (!deps.isRedisUp()) {
-      refuse(req, res, 503, 'unavailable', 'Redis is not answering; the queues cannot be read now');
+      refuse(req, res, 503, 'UNAVAILABLE', 'Redis is not answering; the queues cannot be read now');
       return;
     }
     deps.logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
-    refuse(req, res, 500, 'internal', 'the request failed; the dashboard log has the details');
+    refuse(req, res, 500, 'INTERNAL', 'the request failed; the dashboard log has the details');
   });
   return app;
 }

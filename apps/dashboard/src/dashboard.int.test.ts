@@ -232,7 +232,7 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     for (const path of ['/api/overview', '/queues/api/queues', '/deliveries']) {
       const response = await fetch(`${base}${path}`, { redirect: 'manual' });
       expect(response.status).toBe(401);
-      expect(await response.json()).toMatchObject({ error: { code: 'unauthenticated' } });
+      expect(await response.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
     }
     const page = await fetch(`${base}/deliveries`, {
       headers: { accept: 'text/html' },
@@ -404,7 +404,7 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
         body: '{}',
       });
       expect(response.status, path).toBe(403);
-      expect(await response.json()).toMatchObject({ error: { code: 'forbidden' } });
+      expect(await response.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
     }
     expect((await overview(admin)).recentFailures.map((f) => f.jobId)).toContain('big-1');
   });
@@ -412,11 +412,11 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
   it("refuses a viewer's re-drive, and a request without the CSRF token or from another site", async () => {
     const asViewer = await redrive(viewer, { _csrf: viewer.csrf, reason: 'expired' });
     expect(asViewer.status).toBe(403);
-    expect(await asViewer.json()).toMatchObject({ error: { code: 'forbidden' } });
+    expect(await asViewer.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
 
     const noToken = await redrive(admin, { reason: 'expired' });
     expect(noToken.status).toBe(403);
-    expect(await noToken.json()).toMatchObject({ error: { code: 'csrf' } });
+    expect(await noToken.json()).toMatchObject({ error: { code: 'CSRF' } });
     const wrongToken = await redrive(admin, { _csrf: viewer.csrf, reason: 'expired' });
     expect(wrongToken.status).toBe(403);
     const otherSite = await redrive(
@@ -425,11 +425,11 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
       { origin: 'https://evil.example' },
     );
     expect(otherSite.status).toBe(403);
-    expect(await otherSite.json()).toMatchObject({ error: { code: 'csrf' } });
+    expect(await otherSite.json()).toMatchObject({ error: { code: 'CSRF' } });
 
     const bad = await redrive(admin, { _csrf: admin.csrf, jobId: 'exp-1', lane: '99' });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: { code: 'invalid-request' } });
+    expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
     expect((await overview(admin)).failedByReason[0]).toMatchObject({
       reason: 'expired',
       count: 2,
@@ -494,7 +494,7 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     expect(retryOne.status).toBe(409);
     expect(await retryOne.json()).toMatchObject({
       error: {
-        code: 'not-redriven',
+        code: 'NOT_REDRIVEN',
         message: expect.stringContaining('bad-1 holds no commit') as unknown,
       },
     });
@@ -612,7 +612,7 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
       expect(pauseAll.status).toBe(409);
       expect(await pauseAll.json()).toMatchObject({
         error: {
-          code: 'stale-lane-count',
+          code: 'STALE_LANE_COUNT',
           message: expect.stringContaining('restart the dashboard with LANES=8') as unknown,
         },
       });
@@ -638,7 +638,7 @@ describe('the dashboard while Redis is away', () => {
       ]) {
         const response = await fetch(`${base}${path}`, { headers: { cookie } });
         expect(response.status, path).toBe(503);
-        expect(await response.json(), path).toMatchObject({ error: { code: 'unavailable' } });
+        expect(await response.json(), path).toMatchObject({ error: { code: 'UNAVAILABLE' } });
       }
       // Bull Board's page itself needs no Redis: it loads and then asks its API.
       expect((await fetch(`${base}/queues`, { headers: { cookie } })).status).toBe(200);

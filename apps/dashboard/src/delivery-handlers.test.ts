@@ -86,7 +86,7 @@ describe('an audited re-drive', () => {
     expect(served.audited).toEqual([{ redriven: 5, skipped: 0, interrupted: stopped.message }]);
     expect(served.status).toBe(503);
     const { error } = served.body as { error: { code: string; message: string } };
-    expect(error.code).toBe('redrive-interrupted');
+    expect(error.code).toBe('REDRIVE_INTERRUPTED');
     expect(error.message).toMatch(/^the re-drive stopped after 5 re-driven \(WRONGTYPE/);
   });
 });

@@ -200,7 +200,7 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
     redrive: async (req: Request, res: Response): Promise<void> => {
       const parsed = parseRedriveForm(req.body);
       if (!parsed.ok) {
-        refuse(req, res, 400, 'invalid-request', parsed.message, parsed.path);
+        refuse(req, res, 400, 'INVALID_REQUEST', parsed.message, parsed.path);
         return;
       }
       const { form } = parsed;
@@ -210,7 +210,7 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
           req,
           res,
           400,
-          'invalid-request',
+          'INVALID_REQUEST',
           `lane: must be below the lane count (${count})`,
           'lane',
         );

@@ -129,14 +129,14 @@ describe('a bad re-drive request', () => {
     expect(await post('application/json', '{"reason": hunter2-password-value}')).toEqual({
       status: 400,
       body: {
-        error: { code: 'invalid-request', message: 'the body is not valid JSON', path: 'body' },
+        error: { code: 'INVALID_REQUEST', message: 'the body is not valid JSON', path: 'body' },
       },
     });
     expect(await post('application/json', '{"reasn": "expired"}')).toEqual({
       status: 400,
       body: {
         error: {
-          code: 'invalid-request',
+          code: 'INVALID_REQUEST',
           message: 'reasn: not a field of a re-drive (send jobId and lane, or reason)',
           path: 'reasn',
         },
@@ -153,7 +153,7 @@ describe('a bad re-drive request', () => {
     // Neither parser reads text/plain: it was taken for no body at all.
     expect(await post('text/plain', '{"reason": "expired"}')).toMatchObject({
       status: 415,
-      body: { error: { code: 'unsupported-media-type' } },
+      body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE' } },
     });
     expect(d.asked).toEqual([]);
   });
@@ -194,7 +194,7 @@ describe('a re-drive of many that outlasts its request', () => {
     expect(second.status).toBe(409);
     expect(await second.json()).toEqual({
       error: {
-        code: 'redrive-running',
+        code: 'REDRIVE_RUNNING',
         message:
           'a re-drive of reason expired by ada is running (1000 re-driven so far): wait for it to end; the Deliveries page follows it',
       },
@@ -256,7 +256,7 @@ describe("Bull Board's retry of one failed job", () => {
     expect(answer.status).toBe(409);
     expect(await answer.json()).toEqual({
       error: {
-        code: 'not-redriven',
+        code: 'NOT_REDRIVEN',
         message:
           'job job-1 was no longer a failed delivery when the re-drive reached it (re-driven by ' +
           'someone else, or removed after FAILED_RETENTION): nothing was moved',

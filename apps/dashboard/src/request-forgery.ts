@@ -26,7 +26,7 @@ export function refuseCrossSite(req: Request, res: Response, next: NextFunction)
       ? site !== 'same-origin' && site !== 'none'
       : origin !== undefined && hostOf(origin) !== req.host);
   if (foreign) {
-    refuse(req, res, 403, 'csrf', 'refused: the request came from another site');
+    refuse(req, res, 403, 'CSRF', 'refused: the request came from another site');
     return;
   }
   next();
@@ -54,7 +54,7 @@ export function requireCsrfToken(sessions: SessionCodec): RequestHandler {
       req,
       res,
       403,
-      'csrf',
+      'CSRF',
       'refused: missing or wrong CSRF token; reload the page and try again',
     );
   };

@@ -73,7 +73,7 @@ describe('sign-out', () => {
     expect(answer.headers['Set-Cookie']).toMatch(/Max-Age=0/);
     expect(answer.status).toBe(503);
     const { error } = answer.body as { error: { code: string; message: string } };
-    expect(error.code).toBe('unavailable');
+    expect(error.code).toBe('UNAVAILABLE');
     expect(error.message).toMatch(/a copy of this session stays valid until \d{4}-/);
     expect(audited).toEqual([{ event: 'signed out', user: 'ada', revoked: false }]);
   });

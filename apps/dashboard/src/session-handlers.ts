@@ -93,7 +93,7 @@ export function createSessionHandlers(deps: SessionHandlerDeps) {
           req,
           res,
           503,
-          'unavailable',
+          'UNAVAILABLE',
           `Signed out in this browser, but Redis is not answering: a copy of this session stays valid until ${until}.`,
         );
         return;

@@ -30,8 +30,20 @@ async function serve(handle: (req: IncomingMessage, res: ServerResponse, body: s
   return { port: (server.address() as AddressInfo).port, sockets };
 }
 
-function pool(port: number, connections = 2, timeoutMs = 5000): Http1Pool {
-  const p = createHttp1Pool({ host: '127.0.0.1', port, connections, timeoutMs });
+/** Answers with `text` and its Content-Length, as every design of the bench does. */
+function reply(res: ServerResponse, status: number, text: string, headers = {}): void {
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function pool(port: number, connections = 2, timeoutMs = 5000, idleLimitMs?: number): Http1Pool {
+  const p = createHttp1Pool({
+    host: '127.0.0.1',
+    port,
+    connections,
+    timeoutMs,
+    ...(idleLimitMs === undefined ? {} : { idleLimitMs }),
+  });
   pools.push(p);
   return p;
 }
@@ -46,8 +58,7 @@ describe('createHttp1Pool', () => {
   it('answers each request with its status and body over at most `connections` sockets', async () => {
     const { port, sockets } = await serve((req, res, body) => {
       const json = JSON.stringify({ echo: body, signature: req.headers['x-sig'] });
-      res.writeHead(body === 'busy' ? 503 : 202, { 'content-length': Buffer.byteLength(json) });
-      res.end(json);
+      reply(res, body === 'busy' ? 503 : 202, json);
     });
     const p = pool(port, 2);
     const answers = await Promise.all(
@@ -86,8 +97,7 @@ describe('createHttp1Pool', () => {
         res.write('{"id":');
         setTimeout(() => res.end('"a"}'), 10);
       } else {
-        res.writeHead(202, { 'content-length': 2 });
-        res.end('{}');
+        reply(res, 202, '{}');
       }
     });
     const p = pool(port, 1);
@@ -137,8 +147,7 @@ describe('createHttp1Pool, connections it must not use again', () => {
         res.writeHead(202); // its head goes first, without a length: chunked
         res.end('{}');
       } else {
-        res.writeHead(202, { 'content-length': 2 });
-        res.end('{}');
+        reply(res, 202, '{}');
       }
     });
     const p = pool(port, 1);
@@ -152,8 +161,7 @@ describe('createHttp1Pool, connections it must not use again', () => {
   it("does not let a finished request's deadline close the connection under the next one", async () => {
     const { port, sockets } = await serve((_req, res, body) => {
       const answer = () => {
-        res.writeHead(200, { 'content-length': 2 });
-        res.end('ok');
+        reply(res, 200, 'ok');
       };
       if (body === 'slow') setTimeout(answer, 100);
       else answer();
@@ -170,8 +178,7 @@ describe('createHttp1Pool, connections it must not use again', () => {
     let requests = 0;
     const { port, sockets } = await serve((_req, res) => {
       requests++;
-      res.writeHead(503, { 'content-length': 2, connection: 'close' });
-      res.end('{}');
+      reply(res, 503, '{}', { connection: 'close' });
     });
     const answers = await Promise.all(Array.from({ length: 4 }, () => post(pool(port, 1), 'x')));
     expect(answers.map((a) => a.status)).toEqual([503, 503, 503, 503]);
@@ -184,17 +191,9 @@ describe('createHttp1Pool, connections it must not use again', () => {
 
   it('closes a connection idle past its limit instead of sending on it', async () => {
     const { port, sockets } = await serve((_req, res) => {
-      res.writeHead(200, { 'content-length': 2 });
-      res.end('ok');
+      reply(res, 200, 'ok');
     });
-    const p = createHttp1Pool({
-      host: '127.0.0.1',
-      port,
-      connections: 1,
-      timeoutMs: 5000,
-      idleLimitMs: 30,
-    });
-    pools.push(p);
+    const p = pool(port, 1, 5000, 30);
     expect((await post(p, 'a')).status).toBe(200);
     await new Promise((r) => setTimeout(r, 60));
     expect((await post(p, 'b')).status).toBe(200);

@@ -149,21 +149,26 @@ async function driveLoad(
   const start = clock();
   let sent: Sent[];
   let end: number;
-  if (spec.kind === 'open') {
-    const durationMs = Math.min(spec.durationMs, (MAX_STEP_COMMITS / spec.rate) * 1000);
-    sent = await openLoop({ rate: spec.rate, durationMs, send, firstN, now: clock });
-    end = start + durationMs;
-  } else {
-    sent = await closedLoop({
-      clients: spec.clients,
-      durationMs: spec.durationMs,
-      send,
-      firstN,
-      now: clock,
-    });
-    end = sent.reduce((latest, s) => Math.max(latest, s.answeredAt), start);
+  // Stopped however the load ends: a failed step's sampler must not go on through the next parts.
+  let usage: ReturnType<typeof sampler.stop>;
+  try {
+    if (spec.kind === 'open') {
+      const durationMs = Math.min(spec.durationMs, (MAX_STEP_COMMITS / spec.rate) * 1000);
+      sent = await openLoop({ rate: spec.rate, durationMs, send, firstN, now: clock });
+      end = start + durationMs;
+    } else {
+      sent = await closedLoop({
+        clients: spec.clients,
+        durationMs: spec.durationMs,
+        send,
+        firstN,
+        now: clock,
+      });
+      end = sent.reduce((latest, s) => Math.max(latest, s.answeredAt), start);
+    }
+  } finally {
+    usage = sampler.stop();
   }
-  const usage = sampler.stop();
   const memoryAfter = target.usesRedis ? await redisUsedMemory(ctx.redis.connection) : NaN;
   return { primerIds, sent, start, end, usage, memoryBefore, memoryAfter };
 }

@@ -45,6 +45,20 @@ describe('step metrics', () => {
     expect(m.lost).toBe(0);
   });
 
+  it('takes neither late answers as accepted within the step nor unanswered commits as no backlog', () => {
+    // 1,000 requests offered over 1 s to a server that answers 500/s; each stored 1 ms after its
+    // answer. By the end of the step it had answered 501 and stored 500: the other 500 it had not
+    // even answered are backlog, and it took 501/s, not the 1,000/s offered.
+    const offered = Array.from({ length: 1000 }, (_, i) => sent(i, i, 2 * i));
+    const m = stepMetrics(
+      offered,
+      offered.map((s) => stamp(`c${s.n}`, s.answeredAt + 1)),
+      { start: 0, end: 1000 },
+    );
+    expect(m).toMatchObject({ accepted: 1000, acceptedPerS: 501, deliveredPerS: 500, lost: 0 });
+    expect(m.backlogAtEnd).toBe(500);
+  });
+
   it('counts each commit once: a duplicate does not hide a commit that never reached Kafka', () => {
     const m = stepMetrics([sent(1, 0, 1), sent(2, 1, 2)], [stamp('c1', 5), stamp('c1', 6)], {
       start: 0,

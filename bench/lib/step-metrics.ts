@@ -12,6 +12,7 @@ export interface StepMetrics {
   sent: number;
   accepted: number;
   refused: number;
+  /** Answered 2xx by the end of the step (as delivered counts what Kafka stored by then), per second. */
   acceptedPerS: number;
   /** Distinct commits Kafka stored by the end of the step (duplicates once), per second. */
   deliveredPerS: number;
@@ -19,7 +20,11 @@ export interface StepMetrics {
   accept: LatencySummary;
   /** From the intended send time to Kafka's append time, accepted commits found in Kafka. */
   commitToKafka: LatencySummary;
-  /** Accepted commits not in Kafka at the end of the step (first copy of each, duplicates aside). */
+  /**
+   * Accepted commits sent by the end of the step and not in Kafka by then (first copy of each,
+   * duplicates aside), whether or not their answer had come: one still waiting in the load
+   * generator's or the server's queue is backlog too.
+   */
   backlogAtEnd: number;
   /** Accepted (2xx) commits that are not in Kafka: must be 0. */
   lost: number;
@@ -58,7 +63,8 @@ export function stepMetrics(
       acceptedStoredAt.push(at);
     }
   }
-  const acceptTimes = Float64Array.from(accepted.map((s) => s.answeredAt)).sort();
+  // By intended send time: a request the server had not answered by the end is backlog too.
+  const offeredTimes = Float64Array.from(accepted.map((s) => s.intendedAt)).sort();
   const storeTimes = Float64Array.from(acceptedStoredAt).sort();
   // Delivered: distinct commits in Kafka by the end of the step, each counted once.
   const storedInWindow = [...storedAt.values()].filter((t) => t <= window.end).length;
@@ -66,11 +72,13 @@ export function stepMetrics(
     sent: sent.length,
     accepted: accepted.length,
     refused: sent.length - accepted.length,
-    acceptedPerS: accepted.length / seconds,
+    // A server that falls behind answers after the window: counting those late answers would
+    // report the rate offered, not the rate taken.
+    acceptedPerS: accepted.filter((s) => s.answeredAt <= window.end).length / seconds,
     deliveredPerS: storedInWindow / seconds,
     accept: summarize(accepted.map((s) => s.answeredAt - s.intendedAt)),
     commitToKafka: summarize(toKafka),
-    backlogAtEnd: backlogAt(acceptTimes, storeTimes, window.end),
+    backlogAtEnd: backlogAt(offeredTimes, storeTimes, window.end),
     lost,
     duplicates,
   };

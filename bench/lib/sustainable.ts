@@ -49,11 +49,12 @@ export function judgeStep(step: StepOutcome): Verdict {
 }
 
 /**
- * Commits accepted but not in Kafka at time `t`: accepted by `t` minus stored by `t`, from the
- * ascending accept times (client side) and ascending Kafka append times of one step.
+ * Commits accepted but not in Kafka at time `t`: offered by `t` minus stored by `t`, from the
+ * ascending send times of one step's accepted commits (client side) and their ascending Kafka
+ * append times.
  */
-export function backlogAt(acceptedAt: Float64Array, storedAt: Float64Array, t: number): number {
-  return Math.max(0, countAtOrBefore(acceptedAt, t) - countAtOrBefore(storedAt, t));
+export function backlogAt(offeredAt: Float64Array, storedAt: Float64Array, t: number): number {
+  return Math.max(0, countAtOrBefore(offeredAt, t) - countAtOrBefore(storedAt, t));
 }
 
 function countAtOrBefore(sorted: Float64Array, t: number): number {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHttp1Pool, parseAnswer, type Http1Pool } from './http1-pool.ts';
 
 const servers: Server[] = [];
@@ -120,6 +120,26 @@ describe('createHttp1Pool', () => {
     expect(reset.status).toBe(0);
     expect(hang.status).toBe(0);
     expect(fine.status).toBe(200);
+  });
+
+  it('fails a request that waited for a connection at its own deadline, without sending it', async () => {
+    const { port } = await serve(() => undefined); // takes requests, never answers
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const p = pool(port, 1, 1000);
+      const written = post(p, 'a');
+      const queued = post(p, 'b');
+      // Both were asked at the same moment. When the first times out, the second has spent its
+      // time waiting: it fails too, and does not get a connection and a time-out of its own (a
+      // server that stops answering would otherwise hold a step for requests ÷ connections ×
+      // the time-out).
+      vi.advanceTimersByTime(1000);
+      const pending = Promise.resolve({ status: -1, body: Buffer.alloc(0) });
+      expect((await Promise.race([written, pending])).status).toBe(0);
+      expect((await Promise.race([queued, pending])).status).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('fails requests to a port nobody listens on, and every request once closed', async () => {

@@ -28,6 +28,8 @@ export interface Http1Pool {
 interface Pending {
   bytes: Buffer;
   resolve: (answer: Http1Answer) => void;
+  /** When it fails unanswered (`performance.now()`): `timeoutMs` after it was asked. */
+  deadline: number;
 }
 
 interface Connection {
@@ -80,7 +82,12 @@ export function createHttp1Pool(options: {
   port: number;
   /** Most connections open at once; requests beyond them wait for one to be free. */
   connections: number;
-  /** A request with no answer after this long fails (status 0) and its connection closes. */
+  /**
+   * A request with no answer this long after it was asked fails (status 0), whether it waited
+   * for a connection or was written; the connection it was written to closes. Counted from the
+   * asking, so that a server that stops answering ends a step within this of its last request,
+   * not after every queued request has had a connection and a time-out of its own.
+   */
   timeoutMs: number;
   /**
    * A connection idle longer than this is closed rather than used (default 30 s): the bench's
@@ -158,6 +165,11 @@ export function createHttp1Pool(options: {
 
   function pump(): void {
     while (!closed && waiting.length > 0) {
+      // Asked in order, so the first is the one closest to its deadline.
+      if (waiting[0]!.deadline <= performance.now()) {
+        waiting.shift()!.resolve(NO_ANSWER);
+        continue;
+      }
       const reused = idle.pop();
       if (reused && performance.now() - reused.idleSince > idleLimitMs) {
         discard(reused);
@@ -168,7 +180,7 @@ export function createHttp1Pool(options: {
       if (!conn) return;
       const next = waiting.shift()!;
       conn.current = next;
-      conn.timer = setTimeout(() => drop(conn), options.timeoutMs);
+      conn.timer = setTimeout(() => drop(conn), next.deadline - performance.now());
       conn.socket.write(next.bytes);
     }
   }
@@ -177,7 +189,11 @@ export function createHttp1Pool(options: {
     request(head, body) {
       if (closed) return Promise.resolve(NO_ANSWER);
       return new Promise((resolve) => {
-        waiting.push({ bytes: Buffer.concat([Buffer.from(head, 'latin1'), body]), resolve });
+        waiting.push({
+          bytes: Buffer.concat([Buffer.from(head, 'latin1'), body]),
+          resolve,
+          deadline: performance.now() + options.timeoutMs,
+        });
         pump();
       });
     },

@@ -23,10 +23,13 @@ describe('sendPrimers', () => {
 });
 
 describe('withoutPrimers', () => {
-  it('drops the primers from the stamps and counts those Kafka lacks', () => {
+  it('drops the primers from the stamps, counts those Kafka lacks and their extra copies', () => {
     const stamps = [stamp('a'), stamp('p1'), stamp('b'), stamp('p1'), stamp(undefined)];
-    const { stamps: rest, lostPrimers } = withoutPrimers(stamps, ['p1', 'p2']);
+    const { stamps: rest, lostPrimers, primerDuplicates } = withoutPrimers(stamps, ['p1', 'p2']);
     expect(rest.map((s) => s.id)).toEqual(['a', 'b', undefined]);
     expect(lostPrimers).toBe(1);
+    expect(primerDuplicates).toBe(1);
+    const once = withoutPrimers([stamp('p1'), stamp('p2')], ['p1', 'p2']);
+    expect(once).toMatchObject({ lostPrimers: 0, primerDuplicates: 0 });
   });
 });

@@ -27,17 +27,22 @@ export async function sendPrimers(
   );
 }
 
-/** The step's stamps without the primers' records, and how many accepted primers Kafka lacks. */
+/**
+ * The step's stamps without the primers' records; how many accepted primers Kafka lacks, and how
+ * many extra copies of primers it holds (duplicates like any other).
+ */
 export function withoutPrimers(
   stamps: readonly RecordStamp[],
   primerIds: readonly string[],
-): { stamps: RecordStamp[]; lostPrimers: number } {
+): { stamps: RecordStamp[]; lostPrimers: number; primerDuplicates: number } {
   const primers = new Set(primerIds);
   const found = new Set<string>();
   const rest: RecordStamp[] = [];
+  let primerDuplicates = 0;
   for (const stamp of stamps) {
-    if (stamp.id !== undefined && primers.has(stamp.id)) found.add(stamp.id);
-    else rest.push(stamp);
+    if (stamp.id === undefined || !primers.has(stamp.id)) rest.push(stamp);
+    else if (found.has(stamp.id)) primerDuplicates++;
+    else found.add(stamp.id);
   }
-  return { stamps: rest, lostPrimers: primers.size - found.size };
+  return { stamps: rest, lostPrimers: primers.size - found.size, primerDuplicates };
 }

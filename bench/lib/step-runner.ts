@@ -83,7 +83,7 @@ export async function runStep(
     const expected = accepted + primerIds.length;
     await waitForRecords(ctx, topic, expected, Math.max(30_000, 3 * spec.durationMs));
   }
-  const { stamps, lostPrimers } = withoutPrimers(
+  const { stamps, lostPrimers, primerDuplicates } = withoutPrimers(
     toKafka
       ? await ctx.kafka.stamps.read([topic], 'commitlog-id', 120_000, {
           alsoHeaders: extras.alsoHeaders ?? [],
@@ -95,8 +95,9 @@ export async function runStep(
   extras.inspect?.(sent, stamps);
   const metrics = stepMetrics(sent, stamps, { start, end });
   if (!toKafka) metrics.lost = 0;
-  // A primer is an accepted commit like any other: one Kafka lacks is lost.
+  // A primer is an accepted commit like any other: one Kafka lacks is lost, a second copy a duplicate.
   metrics.lost += lostPrimers;
+  metrics.duplicates += primerDuplicates;
   const rate = spec.kind === 'open' ? spec.rate : undefined;
   const verdict =
     rate === undefined

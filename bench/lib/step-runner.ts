@@ -12,6 +12,7 @@ import { describeFlush, flushDisk } from './disk-flush.ts';
 import { describeWorstStall, readRedisStalls, resetRedisStalls } from './redis-stalls.ts';
 import type { StepResult } from './results.ts';
 import { createSignedPoster } from './signed-poster.ts';
+import { readBack } from './read-back.ts';
 import { PRIMER_COMMITS, sendPrimers, withoutPrimers } from './step-primer.ts';
 import { stepMetrics } from './step-metrics.ts';
 import { judgeStep } from './sustainable.ts';
@@ -83,10 +84,20 @@ export async function runStep(
     const expected = accepted + primerIds.length;
     await waitForRecords(ctx, topic, expected, Math.max(30_000, 3 * spec.durationMs));
   }
+  const read = () =>
+    ctx.kafka.stamps.read([topic], 'commitlog-id', 120_000, {
+      alsoHeaders: extras.alsoHeaders ?? [],
+    });
+  const acceptedIds = new Set(primerIds);
+  for (const s of sent) if (s.status >= 200 && s.status < 300 && s.id) acceptedIds.add(s.id);
   const { stamps, lostPrimers, primerDuplicates } = withoutPrimers(
     toKafka
-      ? await ctx.kafka.stamps.read([topic], 'commitlog-id', 120_000, {
-          alsoHeaders: extras.alsoHeaders ?? [],
+      ? await readBack({
+          read,
+          accepted: acceptedIds,
+          timeoutMs: 30_000,
+          pauseMs: 1000,
+          progress: (line) => ctx.progress(line),
         })
       : [],
     primerIds,

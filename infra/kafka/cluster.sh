@@ -48,8 +48,7 @@ voters() {
 cluster_id() {   # one id for every node, kept beside them
   mkdir -p "$DATA"
   if [[ ! -s "$DATA/cluster.id" ]]; then
-    bash "$SCRIPT_DIR/kafka.sh" fetch >&2
-    bash "$SCRIPT_DIR/kafka.sh" run kafka.tools.StorageTool random-uuid | tail -n1 >"$DATA/cluster.id"
+    bash "$SCRIPT_DIR/kafka.sh" cluster-id >"$DATA/cluster.id"
   fi
   cat "$DATA/cluster.id"
 }

@@ -84,19 +84,20 @@ export async function runBullmqAlone(
       worker: worker.pid,
       ...(redisPid ? { redis: redisPid } : {}),
     });
-    const started = performance.now();
+    const startedAt = Date.now();
     const added = await adder.waitFor('added', durationMs + 60_000);
     const total = Number(added.added);
-    // Processed/s: what the worker had processed, from the start, by when it had taken every job
-    // added, or by when the wait gave up (then it fell short, and the figure says so).
-    let processedAt = performance.now();
+    // Processed/s: what the worker had completed, from the start, by when it completed the last
+    // job added (its own clock, not when the bench read its report), or by when the wait gave up
+    // (then it fell short, and the figure says so).
+    let processedAt = Date.now();
     let processed = 0;
     for (const deadline = performance.now() + 60_000; performance.now() < deadline;) {
       const last = worker
         .lines()
         .filter((l) => 'processed' in l)
         .at(-1);
-      processedAt = performance.now();
+      processedAt = Number(last?.at ?? Date.now());
       processed = Math.min(total, Number(last?.processed ?? 0));
       if (processed >= total) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -110,7 +111,7 @@ export async function runBullmqAlone(
       name: 'B2 BullMQ alone',
       what: shortfall === '' ? 'added / processed' : `added / processed (${shortfall})`,
       perS: total / Number(added.seconds),
-      secondPerS: processed / ((processedAt - started) / 1000),
+      secondPerS: processed / Math.max(0.001, (processedAt - startedAt) / 1000),
       usage,
     };
     ctx.progress(

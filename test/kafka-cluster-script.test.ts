@@ -11,7 +11,7 @@ const script = fileURLToPath(new URL('../infra/kafka/cluster.sh', import.meta.ur
 
 /**
  * cluster.sh COMMAND with a kafka.sh that fails `FAIL` (e.g. `down 2`), says no node runs, and
- * answers the cluster id's `fetch` and `run` with nothing.
+ * answers `cluster-id` with nothing.
  */
 function cluster(command: string, fail: string) {
   const dir = mkdtempSync(join(tmpdir(), 'commitlog-cluster-sh-'));

@@ -102,6 +102,8 @@ export async function runBullmqAlone(
       if (processed >= total) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    // Fell short: its rate is over the whole wait, not up to its last completion.
+    if (processed < total) processedAt = Date.now();
     const usage = sampler.stop();
     const shortfall =
       processed < total

@@ -340,13 +340,18 @@ write_config() {
 # A cluster id as `kafka-storage.sh random-uuid` prints one (16 random bytes, base64url without
 # padding, never starting with '-'), without a JVM start of its own for it: a fresh broker
 # started three JVMs in a row (id, format, broker), and the id alone took about a second.
+# A few tries: one in 64 starts with '-'; inside $(...) errexit is off, so a failing head or
+# base64 gives an empty id, and an endless retry would hang `up` with no message.
 new_cluster_id() {
-  local id
-  while :; do
+  local id try
+  for try in 1 2 3 4 5 6 7 8; do
     id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-    [[ ${#id} -eq 22 && $id != -* ]] && break
+    if [[ ${#id} -eq 22 && $id != -* ]]; then
+      echo "$id"
+      return 0
+    fi
   done
-  echo "$id"
+  die 1 "could not make a cluster id from /dev/urandom (head and base64 needed; last try: \"$id\")"
 }
 
 format_storage_once() {
@@ -363,7 +368,7 @@ format_storage_once() {
   elif [[ -s "$CLUSTER_ID_FILE" ]]; then
     cid=$(<"$CLUSTER_ID_FILE")
   else
-    cid=$(new_cluster_id)
+    cid=$(new_cluster_id) || exit 1
     echo "$cid" >"$CLUSTER_ID_FILE"
   fi
   say "formatting KRaft storage in $LOG_DIRS (cluster id $cid)"

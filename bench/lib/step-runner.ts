@@ -79,29 +79,24 @@ export async function runStep(
     { topic, toKafka, send, firstN },
   ).finally(() => poster.close());
 
-  const accepted = sent.filter((s) => s.status >= 200 && s.status < 300).length;
+  const accepted = sent.filter((s) => s.status >= 200 && s.status < 300);
+  const acceptedIds = new Set([...primerIds, ...accepted.flatMap((s) => (s.id ? [s.id] : []))]);
+  let allStamps: RecordStamp[] = [];
   if (toKafka) {
-    const expected = accepted + primerIds.length;
+    const expected = accepted.length + primerIds.length;
     await waitForRecords(ctx, topic, expected, Math.max(30_000, 3 * spec.durationMs));
-  }
-  const read = () =>
-    ctx.kafka.stamps.read([topic], 'commitlog-id', 120_000, {
-      alsoHeaders: extras.alsoHeaders ?? [],
+    allStamps = await readBack({
+      read: () =>
+        ctx.kafka.stamps.read([topic], 'commitlog-id', 120_000, {
+          alsoHeaders: extras.alsoHeaders ?? [],
+        }),
+      accepted: acceptedIds,
+      timeoutMs: 30_000,
+      pauseMs: 1000,
+      progress: (line) => ctx.progress(line),
     });
-  const acceptedIds = new Set(primerIds);
-  for (const s of sent) if (s.status >= 200 && s.status < 300 && s.id) acceptedIds.add(s.id);
-  const { stamps, lostPrimers, primerDuplicates } = withoutPrimers(
-    toKafka
-      ? await readBack({
-          read,
-          accepted: acceptedIds,
-          timeoutMs: 30_000,
-          pauseMs: 1000,
-          progress: (line) => ctx.progress(line),
-        })
-      : [],
-    primerIds,
-  );
+  }
+  const { stamps, lostPrimers, primerDuplicates } = withoutPrimers(allStamps, primerIds);
   const redisStalls = target.usesRedis ? await readRedisStalls(ctx.redis.connection) : undefined;
   extras.inspect?.(sent, stamps);
   const metrics = stepMetrics(sent, stamps, { start, end });

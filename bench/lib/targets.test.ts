@@ -80,6 +80,12 @@ describe('targets', () => {
     });
   });
 
+  it('gives a peak RSS in MB, as the target is set, and in MiB, as the tables print it', () => {
+    const details = Object.fromEntries(judgeTargets(run()).map((v) => [v.target, v.detail]));
+    expect(details['worker RSS ≤ 200 MB at max sustainable']).toBe('peak 250 MB (238 MiB)');
+    expect(details['ingest RSS ≤ 150 MB at max sustainable']).toBe('peak 120 MB (114 MiB)');
+  });
+
   it("puts B4's latency at the nearest rate beside the half-rate verdict, without judging by it", () => {
     const r = run();
     r.baselines.b4 = {

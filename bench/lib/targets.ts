@@ -149,7 +149,11 @@ export function judgeTargets(run: RunResults): TargetVerdict[] {
     verdicts.push({
       target: `${role} RSS ≤ ${limit} MB at max sustainable`,
       met: rss === undefined ? undefined : rss <= limit * MB,
-      detail: rss === undefined ? 'not measured' : `peak ${(rss / MB).toFixed(0)} MB`,
+      // The tables print MiB; the target is in MB (10^6 bytes), so both are given.
+      detail:
+        rss === undefined
+          ? 'not measured'
+          : `peak ${(rss / MB).toFixed(0)} MB (${(rss / 2 ** 20).toFixed(0)} MiB)`,
     });
   }
   verdicts.push(redisFlatVerdict(run, top));

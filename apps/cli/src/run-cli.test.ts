@@ -21,21 +21,29 @@ describe('runCli', () => {
   it('keeps an error one line when an argument holds a new line or a terminal escape', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     expect(await runCli(['bo\ngus\u001b[2J'], {})).toBe(2);
-    expect(await runCli(['discard', '--job', 'x\ny'], { REDIS_URL: 'redis://127.0.0.1:1' })).toBe(
-      1,
-    );
+    // Each of these messages quotes the argument: a usage mistake, and a file that is not there.
+    expect(await runCli(['status', 'x\ny'], {})).toBe(2);
+    expect(await runCli(['post', 'no-such\nfile.json'], {})).toBe(1);
     const lines = stderr.mock.calls.map((call) => String(call[0]));
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toBe(
       'commitlog: unknown command "bo\\ngus\\u001b[2J" (try: commitlog help)\n',
     );
+    expect(lines[1]).toBe('commitlog: status takes no arguments, got: x\\ny\n');
+    expect(lines[2]).toContain('no-such\\nfile.json');
     for (const line of lines) expect(line.indexOf('\n')).toBe(line.length - 1);
   });
 
-  it('takes a flag given to post or requeue for a usage mistake, not a file name', async () => {
+  it('takes a flag given to post or requeue (-x or --x) for a usage mistake, not a file name', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     expect(await runCli(['post', '--file=x.json'], {})).toBe(2);
     expect(await runCli(['requeue', '--log', 'x.log'], {})).toBe(2);
+    // Single-dash too (`-f`, `-v`): a file of that name is `./-f`.
+    expect(await runCli(['post', '-v'], {})).toBe(2);
+    expect(await runCli(['requeue', '-f'], {})).toBe(2);
     expect(stderr.mock.calls.map((call) => String(call[0]))).toEqual([
+      'commitlog: post takes exactly one argument: the JSON file to post\n',
+      'commitlog: requeue takes exactly one argument: the failure log\n',
       'commitlog: post takes exactly one argument: the JSON file to post\n',
       'commitlog: requeue takes exactly one argument: the failure log\n',
     ]);

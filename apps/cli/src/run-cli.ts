@@ -63,8 +63,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         return await runRoleInForeground(command, { repoRoot, env });
       case 'post': {
         const [file, ...extra] = rest;
-        // A flag (`--file=x.json`) is no file name: said as a usage mistake, not a missing file.
-        if (file === undefined || extra.length > 0 || file.startsWith('--')) {
+        // A flag (`--file=x.json`, `-f`) is no file name: said as a usage mistake, not a missing
+        // file (a file of that name is `./-f`).
+        if (file === undefined || extra.length > 0 || file.startsWith('-')) {
           throw new CliError('USAGE', 'post takes exactly one argument: the JSON file to post', 2);
         }
         await post({ file: callerPath(file, env), repoRoot, env, out });
@@ -72,8 +73,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       }
       case 'requeue': {
         const [file, ...extra] = rest;
-        // A flag (`--file=x.json`) is no file name: said as a usage mistake, not a missing file.
-        if (file === undefined || extra.length > 0 || file.startsWith('--')) {
+        // A flag (`--file=x.json`, `-f`) is no file name: said as a usage mistake, not a missing
+        // file (a file of that name is `./-f`).
+        if (file === undefined || extra.length > 0 || file.startsWith('-')) {
           throw new CliError('USAGE', 'requeue takes exactly one argument: the failure log', 2);
         }
         await requeue({ file: callerPath(file, env), repoRoot, env, out, err: stderrLine });

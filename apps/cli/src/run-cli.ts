@@ -83,7 +83,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       }
       case 'status':
         noArguments(command, rest);
-        await status({ env, out });
+        await status({ env, out, err: stderrLine });
         return 0;
       case 'lanes':
         await lanes({ args: rest, env, out });

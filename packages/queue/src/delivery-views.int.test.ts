@@ -143,6 +143,12 @@ describe('delivery views on the real Redis', () => {
     expect(none.status, none.stderr).toBe(0);
     expect(JSON.parse(none.stdout)).toEqual({ redriven: 0, skipped: 0 });
     expect(none.stderr).toBe('reading: 1000 read, 0 checked\nreading: 1000 read, 1000 checked\n');
+    // A re-drive that matched nothing lists the reasons there are: a second read of them all,
+    // which reports its progress too.
+    const read: number[] = [];
+    const reasons = await failedByReason(producer, space.prefix, [6], (n) => read.push(n));
+    expect(reasons.map((r) => [r.reason, r.count])).toEqual([['expired', COMMITS]]);
+    expect(read).toEqual([1000]);
 
     const child = redriveInChild('expired');
     expect(child.status, child.stderr).toBe(0);

@@ -124,16 +124,27 @@ export async function* failedEntries(
   }
 }
 
-/** Every failed delivery of `lanes`, grouped by reason, the most frequent reason first. */
+/** How many failed deliveries a long read goes through between two progress reports. */
+export const FAILED_READ_PROGRESS_EVERY = 1000;
+
+/**
+ * Every failed delivery of `lanes`, grouped by reason, the most frequent reason first.
+ * `onRead` hears how many were read every FAILED_READ_PROGRESS_EVERY: after a long Kafka outage
+ * there are hundreds of thousands, and a command that lists them would otherwise say nothing
+ * for minutes.
+ */
 export async function failedByReason(
   connection: RedisConnection,
   prefix: string,
   lanes: readonly number[],
+  onRead?: (read: number) => void,
 ): Promise<FailedReasonGroup[]> {
   const groups = new Map<string, FailedReasonGroup>();
+  let read = 0;
   for (const lane of lanes) {
     await withLaneQueue(connection, prefix, lane, async (queue) => {
       for await (const entry of failedEntries(connection, queue)) {
+        if (++read % FAILED_READ_PROGRESS_EVERY === 0) onRead?.(read);
         const reason = reasonOf(entry.failedReason);
         const group = groups.get(reason);
         if (group) {

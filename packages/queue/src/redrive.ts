@@ -1,7 +1,13 @@
 import { binaryToDisplay } from '@commitlog/core';
 import type { Queue } from 'bullmq';
 import { holdsCommit, type CommitJobData } from './commit-job.ts';
-import { failedEntries, failedEntry, reasonOf, type FailedEntry } from './failed-deliveries.ts';
+import {
+  FAILED_READ_PROGRESS_EVERY,
+  failedEntries,
+  failedEntry,
+  reasonOf,
+  type FailedEntry,
+} from './failed-deliveries.ts';
 import { luaScript } from './lua-script.ts';
 import { RedriveInterruptedError } from './queue-errors.ts';
 import type { RedisConnection } from './redis-connection.ts';
@@ -58,7 +64,7 @@ return 1
 `);
 
 /** How many re-driven commits, or failed deliveries read or checked, apart `redrive` reports. */
-export const REDRIVE_PROGRESS_EVERY = 1000;
+export const REDRIVE_PROGRESS_EVERY = FAILED_READ_PROGRESS_EVERY;
 
 /**
  * What a re-drive has looked at so far: failed deliveries read from the failed sets, and of the

@@ -184,7 +184,11 @@ export async function redrive(options: RedriveOptions): Promise<void> {
       filter.jobId === undefined &&
       Object.keys(filter).length > 0 &&
       result.redriven + result.skipped + (result.unreadable?.count ?? 0) === 0
-        ? await failedByReason(redis, config.queuePrefix, lanes)
+        ? await failedByReason(redis, config.queuePrefix, lanes, (read) =>
+            options.err(
+              `redrive: nothing matched; ${read} failed deliveries read again for their reasons so far`,
+            ),
+          )
         : [];
     const notFound = redriveNotFound(filter, result, reasons);
     if (notFound !== undefined) throw new CliError('NOT_FOUND', notFound);

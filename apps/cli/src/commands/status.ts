@@ -1,4 +1,5 @@
 import {
+  failedByReason,
   lanesToCover,
   readDeliveryOverview,
   type DeliveryOverview,
@@ -107,6 +108,8 @@ export interface StatusOptions {
   /** REDIS_URL, QUEUE_PREFIX and LANES come from here. */
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;
+  /** Progress lines while the failed deliveries are read (hundreds of thousands after an outage). */
+  err?: (line: string) => void;
   now?: () => number;
 }
 
@@ -122,6 +125,10 @@ export async function status(options: StatusOptions): Promise<void> {
       stalls: LAST_STALLS,
       failures: 0,
       now,
+      readFailedByReason: (of) =>
+        failedByReason(redis, config.queuePrefix, of, (read) =>
+          options.err?.(`status: ${read} failed deliveries read so far`),
+        ),
     });
     const snapshot = {
       redisUrl: config.redisUrl,

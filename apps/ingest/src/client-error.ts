@@ -1,6 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errorResponse } from './http-response.ts';
+import { errorResponse, wholeRequestPath } from './http-response.ts';
 
 /**
  * What a request Node refuses before the app sees it is answered: the status Node itself would
@@ -62,7 +62,13 @@ export function answerClientError(
     return undefined;
   }
   const answer = clientErrorAnswer(error.code);
-  const body = JSON.stringify(errorResponse(answer.status, answer.code, answer.message).body);
+  const refusal = errorResponse(
+    answer.status,
+    answer.code,
+    answer.message,
+    wholeRequestPath(answer.status),
+  );
+  const body = JSON.stringify(refusal.body);
   socket.end(
     `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\n` +
       'Content-Type: application/json\r\n' +

@@ -42,6 +42,14 @@ export function errorResponse(
   };
 }
 
+/**
+ * The `path` of an error answer about a whole request (one that could not be read): every 400 of
+ * the API names the field at fault (DESIGN.md), here none, `""`; other statuses carry no path.
+ */
+export function wholeRequestPath(status: number): { path?: string } {
+  return status === 400 ? { path: '' } : {};
+}
+
 /** The `error` of an error answer, or undefined for any other answer. */
 export function errorOf(response: HttpResponse): ErrorBody['error'] | undefined {
   const body = response.body;

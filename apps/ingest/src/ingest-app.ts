@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { CommitHandlers } from './commit-handlers.ts';
 import type { CommitRequest } from './commit-request.ts';
 import { BATCH_ROUTE, COMMIT_ROUTE } from './commit-routes.ts';
-import { errorOf, errorResponse, type HttpResponse } from './http-response.ts';
+import { errorOf, errorResponse, wholeRequestPath, type HttpResponse } from './http-response.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
 import { BodyAbortedError, readRawBody } from './read-raw-body.ts';
 import { logRequest } from './request-log.ts';
@@ -190,9 +190,13 @@ export function createIngestApp(options: IngestAppOptions): Express {
     }
     const status = clientErrorStatus(error);
     if (status !== undefined) {
-      // A 400 names the field at fault (DESIGN.md): here, the whole request.
-      const path = status === 400 ? { path: '' } : {};
-      send(req, res, errorResponse(status, 'BAD_REQUEST', 'the request could not be read', path));
+      const refusal = errorResponse(
+        status,
+        'BAD_REQUEST',
+        'the request could not be read',
+        wholeRequestPath(status),
+      );
+      send(req, res, refusal);
       return;
     }
     logger.error({ err: error, requestId: localsOf(res).requestId }, 'unexpected error');

@@ -26,6 +26,19 @@ describe('parseFailureLogLine', () => {
     ).toEqual({ line: 8, problem: 'the name at commit is given twice in one object' });
   });
 
+  it('refuses a line with a number that re-encoding would send rounded', () => {
+    expect(
+      parseFailureLogLine(
+        '{"commit":{"bucket":"b","key":"k","op":"put","siblings":[{"value":"AA==","indexes":{"n_int":[9007199254740993]}}]}}',
+        3,
+      ),
+    ).toEqual({
+      line: 3,
+      problem:
+        'the number at commit.siblings[0].indexes.n_int[0] has more digits than JSON.parse keeps (it would be sent as another number); write it as a string',
+    });
+  });
+
   it('names a line nested too deeply to re-encode, rather than ending the run', () => {
     const deep = `{"commit":{"bucket":"b","key":"k","op":"put","siblings":${'['.repeat(200_000)}${']'.repeat(200_000)}}}`;
     expect(parseFailureLogLine(deep, 9)).toEqual({

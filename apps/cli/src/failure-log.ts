@@ -1,4 +1,4 @@
-import { binaryToBytes, bytesToBinary, repeatedNamePath } from '@commitlog/core';
+import { binaryToBytes, bytesToBinary, jsonParseLoss } from '@commitlog/core';
 /**
  * The Riak hook's failure log: one JSON object per line,
  * `{"failedAt": "<ISO-8601>", "reason": "<why>", "commit": <the commit JSON it could not hand off>}`.
@@ -47,11 +47,18 @@ export function parseFailureLogLine(text: string, line: number): FailureLogLine 
     return { line, problem: 'not a JSON object' };
   }
   // The commit is sent as JSON.stringify makes it, not as the line's bytes: a name given twice
-  // would reach the ingest resolved (the last one kept), where it refuses the same body posted
-  // directly. The hook never writes one; a hand-made or damaged line may.
-  const repeated = repeatedNamePath(trimmed);
-  if (repeated !== undefined) {
-    return { line, problem: `the name at ${repeated} is given twice in one object` };
+  // would reach the ingest resolved (the last one kept), and a number JSON.parse rounds would
+  // reach it rounded, where it refuses the same body posted directly. The hook never writes
+  // either; a hand-made or damaged line may.
+  const loss = jsonParseLoss(trimmed);
+  if (loss !== undefined) {
+    return {
+      line,
+      problem:
+        loss.kind === 'repeated-name'
+          ? `the name at ${loss.path} is given twice in one object`
+          : `the number at ${loss.path} has more digits than JSON.parse keeps (it would be sent as another number); write it as a string`,
+    };
   }
   const commit: unknown = 'commit' in parsed ? parsed.commit : parsed;
   if (typeof commit !== 'object' || commit === null || Array.isArray(commit)) {

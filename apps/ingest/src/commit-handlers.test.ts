@@ -302,6 +302,19 @@ describe('POST /v1/commits', () => {
       expect(error.message).toMatch(/^op: given twice in the same object/);
     });
 
+    it('answers INVALID_JSON naming an index number JSON.parse would round, without quoting it', async () => {
+      // 1.0000000000000001 reads as 1, a whole number the schema would take: stored altered.
+      const commit = wireCommit({ siblings: [{ value: '', indexes: { amount_int: [7] } }] });
+      const body = json(commit).replace('[7]', '[1.0000000000000001]');
+      expect(body).toContain('1.0000000000000001');
+      const response = await handlers().postCommit(request(body));
+      const error = expectError(response, 400, 'INVALID_JSON', 'siblings[0].indexes.amount_int[0]');
+      expect(error.message).toMatch(
+        /^siblings\[0\]\.indexes\.amount_int\[0\]: a number with more digits/,
+      );
+      expect(error.message).not.toContain('1.0000000000000001');
+    });
+
     it('answers INVALID_JSON for a body that is not UTF-8', async () => {
       const response = await handlers().postCommit(
         request(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])),

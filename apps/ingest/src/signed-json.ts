@@ -1,6 +1,6 @@
 import {
   checkSignatureHeader,
-  repeatedNamePath,
+  jsonParseLoss,
   SignatureError,
   verifySignedBody,
   type SignatureHeader,
@@ -33,7 +33,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * 415 media type, 413 declared body size, 401 signature header (missing, malformed or out of its
  * time window: before the body is read, so that a client without one cannot hold the body
  * budget), 413 body size while reading, 401 signature of the exact raw bytes (before parsing),
- * 400 `INVALID_JSON` (also for a name given twice in one object, with its path). `JSON.parse`
+ * 400 `INVALID_JSON` (also for what `JSON.parse` would change without a word: a name given twice
+ * in one object, a number that would read as another whole number; with its path). `JSON.parse`
  * makes `__proto__` an own property, never the prototype, and the commit schema refuses unknown
  * fields, so a hostile key cannot reach `Object.prototype`.
  *
@@ -92,16 +93,15 @@ export async function readSignedJson(
       errorResponse(400, 'INVALID_JSON', `request body is not valid JSON${where}`, { path: '' }),
     );
   }
-  const repeated = repeatedNamePath(text);
-  if (repeated !== undefined) {
-    return refuse(
-      errorResponse(
-        400,
-        'INVALID_JSON',
-        `${repeated}: given twice in the same object; JSON.parse would keep only the last, so which one is meant is unclear`,
-        { path: repeated },
-      ),
-    );
+  const loss = jsonParseLoss(text);
+  if (loss !== undefined) {
+    // Never the number itself: it may be payment data, and this message is logged.
+    const why =
+      loss.kind === 'repeated-name'
+        ? 'given twice in the same object; JSON.parse would keep only the last, so which one is meant is unclear'
+        : 'a number with more digits than a JSON number is read with (a 64-bit double): it would be stored as another whole number; send it as a string';
+    const at = loss.path === '' ? 'request body' : loss.path;
+    return refuse(errorResponse(400, 'INVALID_JSON', `${at}: ${why}`, { path: loss.path }));
   }
   return { ok: true, json };
 }

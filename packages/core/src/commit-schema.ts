@@ -65,7 +65,9 @@ function mapOf<T extends z.ZodType>(value: T) {
 }
 
 // Riak's integer indexes are integers of any size; JSON numbers past 2^53 lose digits on parse,
-// so those must travel as strings (the hook's job) and are refused here rather than altered.
+// so those must travel as strings (the hook's job) and are refused here rather than altered. A
+// number JSON.parse rounded to a whole safe integer (1.0000000000000001) looks whole here: the
+// ingest refuses it from the text first (`jsonParseLoss`).
 const INDEX_VALUE =
   'expected a string, {"base64": "..."} or an integer within ±(2^53-1) (send larger ones as strings)';
 const indexValueSchema = z.union(

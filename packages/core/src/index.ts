@@ -26,7 +26,7 @@ export {
   type Sibling,
 } from './commit-schema.ts';
 export { formatPath, ValidationError, type ValidationErrorCode } from './validation-error.ts';
-export { repeatedNamePath } from './repeated-names.ts';
+export { jsonParseLoss, type JsonParseLoss } from './json-parse-losses.ts';
 export { parseBatch, parseCommit, parseKeyAddress } from './parse-commit.ts';
 export {
   assertCommitSize,

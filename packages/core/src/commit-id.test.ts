@@ -177,8 +177,9 @@ describe('commitId', () => {
     });
   });
 
-  it('tells a vclock commit from a body commit with the same bytes', () => {
-    // A deliberately confusable pair: the vclock form never equals the body form.
+  it('gives a commit with a vclock and the same commit without one different ids', () => {
+    // Not a pair whose hashed bytes would coincide without the forms' own prefixes (the vclock
+    // form has a field more): that the prefixes keep the forms apart is by construction.
     const noSiblings: Commit = { ...withoutVclock, op: 'delete', siblings: [] };
     const emptyVclock: Commit = { ...noSiblings, vclock: 'AAAAAA==' };
     expect(commitId(noSiblings)).not.toBe(commitId(emptyVclock));

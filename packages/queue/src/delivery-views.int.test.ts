@@ -17,7 +17,12 @@ import { openLaneQueue } from './with-lane-queue.ts';
 import { readLaneBacklogs, readLaneStates } from './lane-backlog.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { type LaneJob, type LaneOutcome } from './lane-workers.ts';
-import { type RedisConnection } from './redis-connection.ts';
+import {
+  createRedisConnection,
+  whenFirstConnected,
+  type RedisConnection,
+} from './redis-connection.ts';
+import type { Command } from 'ioredis';
 
 function job(
   lane: number,
@@ -455,6 +460,49 @@ describe('delivery views on the real Redis', () => {
     const redriven = await queue(13).getJob('c-13-0');
     expect(redriven?.stalledCounter).toBe(0);
     expect(redriven?.progress).toEqual({});
+  });
+
+  it('moves a failed job back whole or not at all when its connection is lost mid-way', async () => {
+    const stop = await workers([14], failing);
+    await enqueuer.enqueue(job(14, 0));
+    await waitFor(async () => (await failedCount([14])) === 1, { description: 'the failure' });
+    await stop();
+    const key = `${space.prefix}:${laneQueueName(14)}:c-14-0`;
+    const retrying = { attempt: 3, lastError: 'broker down' };
+    await producer.hset(key, 'progress', JSON.stringify(retrying));
+
+    // Every command after the re-drive's first script that names the lane's failed set fails,
+    // as on a connection lost right after it: a re-drive in two calls (rewrite the job, then
+    // move it) left it failed but rewritten, its retry record gone.
+    const cutting = createRedisConnection({ url: space.redisUrl, role: 'producer', onError() {} });
+    lanesSpace.onClose(() => Promise.resolve(cutting.disconnect()));
+    await whenFirstConnected(cutting, 10_000);
+    const failedSet = `${space.prefix}:${laneQueueName(14)}:failed`;
+    const send = cutting.sendCommand.bind(cutting);
+    let cut = false;
+    cutting.sendCommand = ((command: Command, stream?: Parameters<typeof send>[1]) => {
+      if (cut) {
+        command.reject(new Error('Connection is closed.'));
+        return command.promise;
+      }
+      const script = command.name === 'evalsha' || command.name === 'eval';
+      if (script && String(command.args[2]) === failedSet) cut = true;
+      return send(command, stream);
+    }) as typeof cutting.sendCommand;
+    await redrive(cutting, space.prefix, [14], { jobId: 'c-14-0' }, Date.now()).catch(
+      () => undefined,
+    );
+    expect(cut).toBe(true);
+
+    const after = await queue(14).getJob('c-14-0');
+    const state = await queue(14).getJobState('c-14-0');
+    const whole = { state: 'waiting', redriven: true, progress: {} };
+    const untouched = { state: 'failed', redriven: false, progress: retrying };
+    expect([whole, untouched]).toContainEqual({
+      state,
+      redriven: after?.data.redrivenAt !== undefined,
+      progress: after?.progress,
+    });
   });
 
   it('counts a re-driven commit as waiting since its re-drive, not since it was accepted', async () => {

@@ -8,7 +8,7 @@ import {
   reasonOf,
   type FailedEntry,
 } from './failed-deliveries.ts';
-import { luaScript } from './lua-script.ts';
+import { luaScript, type LuaScript } from './lua-script.ts';
 import { RedriveInterruptedError } from './queue-errors.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
@@ -46,22 +46,66 @@ export interface RedriveResult {
 export const UNREADABLE_IDS_KEPT = 10;
 
 /**
- * Gives a failed job its re-driven data and clears its retry progress and BullMQ's count of its
- * stalls (`stc`), only while it is still in the failed set: a re-driven commit starts afresh, and
- * a stall before its re-drive must not cost it its try at its new TTL (deliver-commit.ts). Two
- * re-drives of one job (a double click, the CLI beside the dashboard) both read it as failed; the
- * one that comes second must not reset the progress, nor the TTL, of a delivery the first has
- * already handed back to a worker. Nor may it re-drive the failure that followed: only the
- * failure the filter matched (its `finishedOn`, ARGV[3]) is re-driven, so a `--older-than 1d`
- * does not take a commit that another re-drive sent back and that failed again seconds ago.
+ * BullMQ's reprocess of a finished job as it loaded it onto the connection (`reprocessJob`, with
+ * BullMQ's version in its name), run as a function inside the re-drive's own script.
  */
-const PREPARE_REDRIVE = luaScript(`
+function reprocessSource(connection: RedisConnection): string {
+  const scripts =
+    (
+      connection as unknown as {
+        scriptsSet?: Record<string, { lua?: string; numberOfKeys?: number }>;
+      }
+    ).scriptsSet ?? {};
+  const name = Object.keys(scripts).find((n) => n.startsWith('reprocessJob:'));
+  const script = name === undefined ? undefined : scripts[name];
+  if (script?.lua === undefined) {
+    throw new Error("BullMQ's script reprocessJob is not defined on the connection");
+  }
+  // The keys this file hands it are BullMQ 6.7's; another layout must fail here, not misfile jobs.
+  if (script.numberOfKeys !== 9) {
+    throw new Error(`BullMQ's ${name} takes ${script.numberOfKeys} keys, not the 9 of BullMQ 6.7`);
+  }
+  return script.lua;
+}
+
+/**
+ * Moves one failed job back to its lane with its re-driven data, in one script: only while it is
+ * still in the failed set with the failure the filter matched (`finishedOn`, ARGV[3]), it is
+ * moved by BullMQ's own reprocess (the failure's fields dropped, the job pushed on the lane's wait
+ * list, its `waiting` event), then given its re-driven data, and its retry progress and BullMQ's
+ * count of its stalls (`stc`) are cleared: a re-driven commit starts afresh, and a stall before
+ * its re-drive must not cost it its try at its new TTL (deliver-commit.ts). In two calls, a
+ * connection lost between them left a job still failed but rewritten (a re-drive time for a
+ * delivery never re-driven, its retry record gone).
+ * Two re-drives of one job (a double click, the CLI beside the dashboard) both read it as failed;
+ * the one that comes second finds it gone from the failed set, so it neither resets the progress,
+ * nor the TTL, of a delivery the first has handed back to a worker, nor re-drives the failure
+ * that followed (a `--older-than 1d` does not take a commit another re-drive sent back and that
+ * failed again seconds ago).
+ *
+ * KEYS[1] the lane's failed set, KEYS[2] the job's hash, KEYS[3..9] BullMQ's events stream, wait
+ * list, meta hash, active list, marker, prioritized set and priority counter of the lane; ARGV[1]
+ * the job's id, ARGV[2] its re-driven data, ARGV[3] the `finishedOn` of the failure matched.
+ * Output: 1 moved, 0 not (moved or changed by someone else first).
+ */
+function redriveScriptSource(reprocess: string): string {
+  return `
+local function bullmqReprocess(KEYS, ARGV)
+${reprocess}
+end
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 if tonumber(redis.call('HGET', KEYS[2], 'finishedOn')) ~= tonumber(ARGV[3]) then return 0 end
+local moved = bullmqReprocess(
+  { KEYS[2], KEYS[3], KEYS[1], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9] },
+  { ARGV[1], 'LPUSH', 'failedReason', 'failed', '0', '0' })
+if moved ~= 1 then
+  return redis.error_reply('BullMQ refused the re-drive of ' .. ARGV[1] .. ': ' .. tostring(moved))
+end
 redis.call('HSET', KEYS[2], 'data', ARGV[2], 'progress', '{}', 'stc', 0)
 return 1
-`);
+`;
+}
 
 /** How many re-driven commits, or failed deliveries read or checked, apart `redrive` reports. */
 export const REDRIVE_PROGRESS_EVERY = FAILED_READ_PROGRESS_EVERY;
@@ -115,12 +159,21 @@ export async function redrive(
   const result: RedriveResult = { redriven: 0, skipped: 0 };
   const reading: RedriveReading = { read: 0, checked: 0 };
   const redrivenAt = new Date(now).toISOString();
+  // Made once BullMQ has loaded its scripts onto the connection (a queue opened on it is ready).
+  let script: LuaScript | undefined;
+  const redriveScript = async (queue: Queue): Promise<LuaScript> => {
+    if (script === undefined) {
+      await queue.waitUntilReady();
+      script = luaScript(redriveScriptSource(reprocessSource(connection)));
+    }
+    return script;
+  };
   try {
     for (const lane of lanes) {
       await withLaneQueue(connection, prefix, lane, async (queue) => {
         // Ids first: moving jobs out of the failed set while paging through it would skip some.
         // By id: a job re-driven elsewhere that fails again meanwhile can be read twice, and
-        // only its latest failure can still be re-driven (PREPARE_REDRIVE).
+        // only its latest failure can still be re-driven (`redriveScriptSource`).
         const matches = new Map<string, Pick<FailedEntry, 'id' | 'timestamp' | 'finishedOn'>>();
         const consider = (entry: FailedEntry): void => {
           reading.read++;
@@ -146,7 +199,14 @@ export async function redrive(
           (a, b) => a.timestamp - b.timestamp || a.finishedOn - b.finishedOn,
         );
         for (const match of inOrder) {
-          const moved = await redriveOne(connection, queue, match, filter, redrivenAt);
+          const moved = await redriveOne(
+            connection,
+            queue,
+            match,
+            filter,
+            redrivenAt,
+            redriveScript,
+          );
           if (filter.bucket !== undefined && moved !== 'skipped') {
             reading.checked++;
             if (reading.checked % REDRIVE_PROGRESS_EVERY === 0) onReading?.({ ...reading });
@@ -189,6 +249,7 @@ async function redriveOne(
   { id, finishedOn }: Pick<FailedEntry, 'id' | 'finishedOn'>,
   filter: RedriveFilter,
   redrivenAt: string,
+  redriveScript: (queue: Queue) => Promise<LuaScript>,
 ): Promise<'redriven' | 'skipped' | 'unmatched' | 'unreadable'> {
   const job = await queue.getJob(id);
   if (!job) return 'skipped';
@@ -199,14 +260,24 @@ async function redriveOne(
   if (filter.bucket !== undefined && bucketOf(job.data) !== filter.bucket) return 'unmatched';
   try {
     const data = JSON.stringify({ ...job.data, redrivenAt });
-    const prepared = await PREPARE_REDRIVE.run(
+    const { keys } = queue;
+    const script = await redriveScript(queue);
+    const moved = await script.run(
       connection,
-      [queue.toKey('failed'), queue.toKey(id)],
+      [
+        queue.toKey('failed'),
+        queue.toKey(id),
+        keys.events!,
+        keys.wait!,
+        keys.meta!,
+        keys.active!,
+        keys.marker!,
+        keys.prioritized!,
+        keys.pc!,
+      ],
       [id, data, finishedOn],
     );
-    if (prepared !== 1) return 'skipped';
-    await job.retry('failed');
-    return 'redriven';
+    return moved === 1 ? 'redriven' : 'skipped';
   } catch (error) {
     // Moved or removed by another process meanwhile: skipped. Still failed: a real error (Redis
     // down, out of memory), which the caller must see rather than a skip.

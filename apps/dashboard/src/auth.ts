@@ -62,8 +62,9 @@ export function authenticate(
       };
       next();
     };
-    // Everything a session reaches reads or writes Redis, so while Redis is down a signed-out
-    // copy could only load Bull Board's empty page: not worth refusing every user for.
+    // Everything a session reaches reads or writes Redis, or is refused while Redis is down (the
+    // running re-drive, held in memory: dashboard-app.ts), so a signed-out copy could only load
+    // Bull Board's empty page: not worth refusing every user for.
     if (!signOuts.isRedisUp()) {
       signIn();
       return;

@@ -43,6 +43,9 @@ export interface DashboardAppDeps
   logger: Logger;
 }
 
+/** Why a view is refused while Redis is away (503). */
+const REDIS_AWAY = 'Redis is not answering; the queues cannot be read now';
+
 /** Headers for our own pages: no framing, no sniffing, scripts from nowhere. */
 function pageHeaders(_req: Request, res: Response, next: NextFunction): void {
   res.setHeader('X-Frame-Options', 'DENY');
@@ -131,7 +134,13 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
     recheckSignOut(deps.revocations),
     deliveries.redrive,
   );
-  app.get('/api/redrive', requireUser, deliveries.redriveRun);
+  // The run is held in memory, so this is the one view that would answer with Redis away, when
+  // a signed-out session is let through unchecked (auth.ts): refused then, as every view is.
+  const redisUp: RequestHandler = (req, res, next) => {
+    if (deps.isRedisUp()) return next();
+    refuse(req, res, 503, 'UNAVAILABLE', REDIS_AWAY);
+  };
+  app.get('/api/redrive', requireUser, redisUp, deliveries.redriveRun);
 
   /**
    * Bull Board answers its own errors, with a 500, so the 503 below never sees them: while Redis
@@ -140,7 +149,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   const redisUpForBoardApi: RequestHandler = (req, res, next) => {
     // Lower case: Bull Board's router ignores case, so `/API/queues` reaches its API too.
     if (!req.path.toLowerCase().startsWith('/api/') || deps.isRedisUp()) return next();
-    refuse(req, res, 503, 'UNAVAILABLE', 'Redis is not answering; the queues cannot be read now');
+    refuse(req, res, 503, 'UNAVAILABLE', REDIS_AWAY);
   };
   const guard = boardGuard({
     jobState: deps.jobState,
@@ -175,7 +184,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
       return;
     }
     if (!deps.isRedisUp()) {
-      refuse(req, res, 503, 'UNAVAILABLE', 'Redis is not answering; the queues cannot be read now');
+      refuse(req, res, 503, 'UNAVAILABLE', REDIS_AWAY);
       return;
     }
     deps.logger.error({ err: error, method: req.method, path: req.path }, 'request failed');

@@ -344,6 +344,26 @@ describe("Bull Board's pause and resume", () => {
 });
 
 describe('a re-drive sent with a signed-out session', () => {
+  it('cannot read the running re-drive while Redis is down, when its sign-out cannot be checked', async () => {
+    let up = true;
+    let signedOut = false;
+    const d = await dashboard(undefined, { up: () => up, signedOut: () => signedOut });
+    expect((await d.redriveReason('expired')).status).toBe(202);
+    expect((await d.current()).run).toMatchObject({ state: 'running', by: 'ada' });
+    // A copy of the cookie outlives the sign-out; Redis then goes away, so the sign-out cannot
+    // be checked and the session is let through: the run (who, what, how far) is refused.
+    signedOut = true;
+    up = false;
+    const answer = await fetch(`${d.base}/api/redrive`, { headers: { cookie: d.cookie } });
+    expect(answer.status).toBe(503);
+    expect(await answer.json()).toMatchObject({ error: { code: 'UNAVAILABLE' } });
+    up = true;
+    expect((await fetch(`${d.base}/api/redrive`, { headers: { cookie: d.cookie } })).status).toBe(
+      401,
+    );
+    d.end({ redriven: 0, skipped: 0 });
+  });
+
   it('is refused when Redis comes back while its body arrives', async () => {
     let up = true;
     let signedOut = false;

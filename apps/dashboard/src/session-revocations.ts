@@ -7,7 +7,7 @@ import type { Session } from './session.ts';
  * `DASHBOARD_SESSION_TTL` after its user signed out. Kept in Redis, so every replica sees it.
  */
 export interface SessionRevocations {
-  /** Records `session` as signed out, until it would have expired anyway. */
+  /** Records `session` as signed out, until it would have expired anyway (and a margin after). */
   revoke(session: Session): Promise<void>;
   /** Whether `session` was signed out. Rejects when Redis does not answer. */
   isRevoked(session: Session): Promise<boolean>;
@@ -18,6 +18,13 @@ export function revokedSessionKey(prefix: string, session: Pick<Session, 'nonce'
   return `${prefix}:{meta}:signed-out:${session.nonce}`;
 }
 
+/**
+ * How long a sign-out is kept past its session's expiry: each replica judges expiry by its own
+ * clock and Redis expires the mark by its own, so a replica whose clock is behind would let a
+ * signed-out copy back in for the difference. Clocks of one deployment agree far better than this.
+ */
+export const SIGN_OUT_KEPT_PAST_EXPIRY_MS = 5 * 60_000;
+
 export function redisSessionRevocations(
   connection: RedisConnection,
   prefix: string,
@@ -25,7 +32,7 @@ export function redisSessionRevocations(
 ): SessionRevocations {
   return {
     async revoke(session) {
-      const ttlMs = session.expiresAt - now();
+      const ttlMs = session.expiresAt - now() + SIGN_OUT_KEPT_PAST_EXPIRY_MS;
       if (ttlMs <= 0) return;
       await connection.set(revokedSessionKey(prefix, session), '1', 'PX', ttlMs);
     },

@@ -249,13 +249,28 @@ describe('delivery handler', () => {
   });
 
   describe('with followers (the lane’s next jobs)', () => {
-    function follower(n: number, receivedAt = new Date(ACCEPTED).toISOString()) {
+    function follower(n: number, receivedAt = new Date(ACCEPTED).toISOString(), key = `txn-f${n}`) {
       const data = job().data;
       return {
         id: `f${n}`,
-        data: { ...data, id: `f${n}`, receivedAt, commit: { ...data.commit, key: `txn-f${n}` } },
+        data: { ...data, id: `f${n}`, receivedAt, commit: { ...data.commit, key } },
       };
     }
+    /** A newer version of the job's own object (key txn-1), waiting behind it. */
+    const newerVersion = (n: number) => follower(n, undefined, 'txn-1');
+    /** The keys of each request sent, and the answer: `fail(records)` rejects with an error. */
+    function sender(fail: (keys: string[]) => Error | undefined) {
+      const requests: string[][] = [];
+      const send = (records: readonly KafkaRecord[]) => {
+        const keys = records.map((r) => Buffer.from(r.key).toString());
+        requests.push(keys);
+        const error = fail(keys);
+        return error ? Promise.reject(error) : Promise.resolve();
+      };
+      return { requests, send };
+    }
+    const tooLarge = () =>
+      new CommitlogError('MESSAGE_TOO_LARGE', 'too large', { retriable: false });
 
     it('sends them in the same request, after the job, and says how many were delivered', async () => {
       const requests: string[][] = [];
@@ -299,7 +314,49 @@ describe('delivery handler', () => {
       expect(seen).toEqual(['delivered 0']);
     });
 
-    it('retries the job (alone, next time) when the request with followers may pass later', async () => {
+    it('sends the job again with the newer versions of its object when the request fails for good', async () => {
+      // The request may have been stored in the job's partition and refused in another: sent
+      // again alone, the job would land after its newer version (f2) and stay the key's last.
+      const { requests, send } = sender((keys) =>
+        keys.includes('txn-f1') ? tooLarge() : undefined,
+      );
+      const { handle } = handler(send, ACCEPTED);
+      const outcome = await handle(job({ followers: [follower(1), newerVersion(2), follower(3)] }));
+      expect(outcome).toEqual({ kind: 'delivered', followers: 0 });
+      expect(requests).toEqual([
+        ['txn-1', 'txn-f1', 'txn-1', 'txn-f3'],
+        ['txn-1', 'txn-1'],
+      ]);
+    });
+
+    it('sends the job alone when its newer versions are refused for good too', async () => {
+      // Refused with the job in its partition, nothing of that partition was stored.
+      const { requests, send } = sender((keys) => (keys.length > 1 ? tooLarge() : undefined));
+      const { handle } = handler(send, ACCEPTED);
+      const outcome = await handle(job({ followers: [newerVersion(1), follower(2)] }));
+      expect(outcome).toEqual({ kind: 'delivered', followers: 0 });
+      expect(requests).toEqual([['txn-1', 'txn-1', 'txn-f2'], ['txn-1', 'txn-1'], ['txn-1']]);
+    });
+
+    it('retries a job with only the newer versions of its object, and delivers no follower', async () => {
+      const { requests, send } = sender(() => undefined);
+      const { handle } = handler(send, ACCEPTED);
+      const retry = {
+        attempt: 1,
+        lastError: 'broker down',
+        nextTryAt: ACCEPTED,
+        heldSince: ACCEPTED,
+      };
+      const followers = [follower(1), newerVersion(2), follower(3)];
+      expect(await handle(job({ retry, followers }))).toEqual({ kind: 'delivered', followers: 0 });
+      expect(await handle(job({ retry, followers: [follower(1)] }))).toEqual({
+        kind: 'delivered',
+        followers: 0,
+      });
+      expect(requests).toEqual([['txn-1', 'txn-1'], ['txn-1']]);
+    });
+
+    it('retries the job when the request with followers may pass later', async () => {
       const requests: number[] = [];
       const { handle, seen } = handler((records) => {
         requests.push(records.length);

@@ -50,8 +50,9 @@ function queuedAtMs(data: CommitJobData): number {
  * Delivers one commit job: maps it to its Kafka record, produces it, and decides what happens on
  * failure: hold the lane and retry with backoff until the commit's TTL, or fail for good.
  * The job's followers (the lane's next jobs) ride in the same produce request when they can;
- * when that request fails, the job is delivered alone and the followers wait for their turn, so
- * that a follower's trouble (a record too large, a topic that refuses it) is never the job's.
+ * when that request fails, the job is delivered without them and they wait for their turn, so
+ * that a follower's trouble (a record too large, a topic that refuses it) is never the job's;
+ * only newer versions of the job's own object go with it then (see `ownObject`).
  */
 export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Promise<LaneOutcome> {
   const now = deps.now ?? Date.now;
@@ -77,25 +78,56 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
   }
 
   /**
+   * The riders that are newer versions of the job's own object (its topic and key). Kafka stores
+   * each partition's share of a request whole or not at all, but a request whose riders span
+   * partitions (or brokers) can fail in one and be stored in another: the job and a newer version
+   * of its object may be on Kafka although the request failed. Sent again alone, the job would
+   * land after that newer version, and stay the object's last record until the follower's turn
+   * came again (hours, behind a follower whose broker is down). Sent with them, the newest is
+   * last again. They are in the job's own partition, so their trouble is the job's anyway.
+   */
+  function ownObject(record: KafkaRecord, riders: readonly KafkaRecord[]): KafkaRecord[] {
+    return riders.filter(
+      (r) => r.topic === record.topic && Buffer.compare(r.key, record.key) === 0,
+    );
+  }
+
+  /**
+   * Sends `records` (the job's first); resolves true when Kafka has them, false when they failed
+   * in a way no retry fixes (a record among them may be the cause), and rejects when a retry may.
+   */
+  async function sendOrRefused(job: LaneJob, records: KafkaRecord[]): Promise<boolean> {
+    try {
+      await deps.gatherer.send(records, job.lockedUntil);
+      return true;
+    } catch (error) {
+      if (classifyError(error).retriable) throw error;
+      return false;
+    }
+  }
+
+  /**
    * Produces the job's record, with its followers' when it has any; resolves with how many
    * followers were delivered. A request with followers that fails for good is not the job's
-   * verdict (a follower may be the cause): the job is sent again alone. One that fails in a way a
-   * retry may fix is: the job is retried after its backoff, and a retried job has no followers.
+   * verdict (a follower may be the cause): the job is sent again with only the newer versions of
+   * its own object (`ownObject`), and alone if that fails for good too (one of them is the
+   * cause, and then nothing of its partition was stored). One that fails in a way a retry may fix
+   * is: the job is retried after its backoff, and a retried job takes along only those newer
+   * versions, which are delivered again in their turn (duplicates, in order).
    */
   async function produce(job: LaneJob, record: KafkaRecord): Promise<number> {
     const riders = followerRecords(job.followers);
-    if (riders.length > 0) {
-      try {
-        await deps.gatherer.send([record, ...riders], job.lockedUntil);
+    if (job.retry === undefined && riders.length > 0) {
+      if (await sendOrRefused(job, [record, ...riders])) {
         const at = now();
         for (const { data } of job.followers.slice(0, riders.length)) {
           deps.events.delivered(job.lane, Math.max(0, at - queuedAtMs(data)));
         }
         return riders.length;
-      } catch (error) {
-        if (classifyError(error).retriable) throw error;
       }
     }
+    const own = ownObject(record, riders);
+    if (own.length > 0 && (await sendOrRefused(job, [record, ...own]))) return 0;
     await deps.gatherer.send([record], job.lockedUntil);
     return 0;
   }

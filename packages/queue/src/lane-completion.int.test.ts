@@ -123,15 +123,16 @@ describe("what a lane's next job starts with, and its wake-up marker, on the rea
     expect(ownReads).toBe(0);
   });
 
-  it('hands a retried job no followers, although its move to active read them', async () => {
+  it('hands a retried job the followers its move to active read, without a read of its own', async () => {
     const calls: string[][] = [];
     await lanes.startWorkers(
       [2],
       async (j: LaneJob): Promise<LaneOutcome> => {
         calls.push([j.id, ...j.followers.map((f) => f.id)]);
-        if (calls.length > 1) return { kind: 'delivered', followers: j.followers.length };
+        if (calls.length > 1) return { kind: 'delivered', followers: 0 };
         // Two commits arrive during the first try, which fails: the retry's move to active
-        // reads them as its followers, and a retry delivers none (deliver-commit.ts).
+        // reads them as its followers (a retry takes along only newer versions of its own
+        // object among them, and completes none: deliver-commit.ts).
         for (let n = 1; n <= 2; n++) await lanes.enqueuer.enqueue(job(n));
         const now = Date.now();
         const progress = { attempt: 1, lastError: 'down', nextTryAt: now + 50, heldSince: now };
@@ -140,8 +141,11 @@ describe("what a lane's next job starts with, and its wake-up marker, on the rea
       { maxJobs: 2, maxBytes: 1024 * 1024 },
     );
     await lanes.enqueuer.enqueue(job(0));
-    await waitFor(() => calls.flat().includes('c-2-2'), { description: 'c-2-2 delivered' });
-    expect(calls).toEqual([['c-2-0'], ['c-2-0'], ['c-2-1', 'c-2-2']]);
+    await waitFor(() => calls.flat().includes('c-2-2') && calls.length === 4, {
+      description: 'c-2-2 delivered',
+    });
+    expect(calls).toEqual([['c-2-0'], ['c-2-0', 'c-2-1', 'c-2-2'], ['c-2-1', 'c-2-2'], ['c-2-2']]);
+    expect(ownReads).toBe(0);
     expect(headReads).toBeGreaterThanOrEqual(2);
   });
 

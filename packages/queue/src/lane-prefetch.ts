@@ -18,8 +18,7 @@ import type { DeliveryStart, LaneHead } from './lane-followers.ts';
  * its followers change only once it is taken (completions take from that end), and whether its
  * delivery was recorded only if it was taken, recorded and put back in between, which takes its
  * lock expiring (a stall). A read that ran after the move (lane-bullmq-worker.ts) names the job
- * after the one taken, and is not used. A job that comes back as a retry reads on its own, with
- * no followers (lane-workers.ts): what its move read includes them.
+ * after the one taken, and is not used. A job that comes back as a retry takes it like any other.
  */
 export interface LanePrefetches {
   /** What `token`'s command will hand over in `lane`: `next` answers it. */

@@ -29,8 +29,8 @@ export interface LaneJob {
   stalledCount: number;
   /**
    * The jobs waiting right behind this one in its lane, to deliver in the same produce request
-   * (see `lane-followers.ts`); none while this job is being retried. Delivering them is optional:
-   * the outcome says how many, counted from the first, were delivered.
+   * (see `lane-followers.ts`). Delivering them is optional: the outcome says how many, counted
+   * from the first, were delivered (a retried job delivers none: deliver-commit.ts).
    */
   followers: readonly LaneFollower[];
   /**
@@ -126,8 +126,8 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
   const laneKeys = (worker: Worker): LaneKeys => ({ key: (name) => worker.toKey(name) });
 
   /**
-   * Whether the job's delivery was recorded already, and its followers (none while it is
-   * retried). Followers may be newer versions of the job's own object: if the worker dies between
+   * Whether the job's delivery was recorded already, and its followers. Followers may be newer
+   * versions of the job's own object: if the worker dies between
    * completing them and completing the job, the job comes back with its delivery recorded and is
    * completed without being produced again (delivered-marks.ts). Undefined when the read failed:
    * then nobody knows whether the job was recorded, and producing it could land an old version
@@ -137,13 +137,12 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
     worker: Worker,
     lane: number,
     id: string,
-    retrying: boolean,
   ): Promise<DeliveryStart | undefined> {
     const limits = options.followers;
     try {
       return await readFollowers(options.connection, laneKeys(worker), {
         jobId: id,
-        maxJobs: retrying || !limits ? 0 : limits.maxJobs,
+        maxJobs: limits?.maxJobs ?? 0,
         maxBytes: limits?.maxBytes ?? 0,
       });
     } catch (error) {
@@ -188,10 +187,10 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         const lockedUntil = askedAt + options.lockDurationMs - options.lockDurationMs / 5;
         const id = job.id ?? job.data.id;
         const retry = isRetryProgress(job.progress) ? job.progress : undefined;
-        // Read with the command that handed the job over. A retried job reads on its own: it
-        // takes no followers (deliver-commit.ts), and its move read some.
+        // Read with the command that handed the job over, a retried job's too: it takes along the
+        // newer versions of its own object among them (deliver-commit.ts).
         const ahead = await prefetches.take(lane, token, id);
-        const start = (retry ? undefined : ahead) ?? (await readAhead(worker, lane, id, !!retry));
+        const start = ahead ?? (await readAhead(worker, lane, id));
         if (!start) throw await holdLane(worker, lane, READ_AHEAD_RETRY_MS, lockedUntil);
         const { recorded, followers } = start;
         // Delivered before, by a worker that died before completing it: complete it now.

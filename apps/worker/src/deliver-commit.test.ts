@@ -356,6 +356,22 @@ describe('delivery handler', () => {
       expect(requests).toEqual([['txn-1', 'txn-1'], ['txn-1']]);
     });
 
+    it('delivers the newer versions a retried job takes along that wait right behind it', async () => {
+      const { requests, send } = sender(() => undefined);
+      const { handle, seen } = handler(send, ACCEPTED + 5);
+      const retry = {
+        attempt: 2,
+        lastError: 'broker down',
+        nextTryAt: ACCEPTED,
+        heldSince: ACCEPTED,
+      };
+      const followers = [newerVersion(1), newerVersion(2), follower(3), newerVersion(4)];
+      // f1 and f2 are a prefix of the lane: completed with the job. f4 waits behind f3.
+      expect(await handle(job({ retry, followers }))).toEqual({ kind: 'delivered', followers: 2 });
+      expect(requests).toEqual([['txn-1', 'txn-1', 'txn-1', 'txn-1']]);
+      expect(seen).toEqual(['delivered 5', 'delivered 5', 'delivered 5']);
+    });
+
     it('retries the job when the request with followers may pass later', async () => {
       const requests: number[] = [];
       const { handle, seen } = handler((records) => {

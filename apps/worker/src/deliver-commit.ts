@@ -113,23 +113,33 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
    * its own object (`ownObject`), and alone if that fails for good too (one of them is the
    * cause, and then nothing of its partition was stored). One that fails in a way a retry may fix
    * is: the job is retried after its backoff, and a retried job takes along only those newer
-   * versions, which are delivered again in their turn (duplicates, in order).
+   * versions. Those of them right behind the job are delivered with it; the others are delivered
+   * again in their turn (duplicates, in order).
    */
   async function produce(job: LaneJob, record: KafkaRecord): Promise<number> {
     const riders = followerRecords(job.followers);
     if (job.retry === undefined && riders.length > 0) {
-      if (await sendOrRefused(job, [record, ...riders])) {
-        const at = now();
-        for (const { data } of job.followers.slice(0, riders.length)) {
-          deps.events.delivered(job.lane, Math.max(0, at - queuedAtMs(data)));
-        }
-        return riders.length;
-      }
+      if (await sendOrRefused(job, [record, ...riders]))
+        return followersDelivered(job, riders.length);
     }
     const own = ownObject(record, riders);
-    if (own.length > 0 && (await sendOrRefused(job, [record, ...own]))) return 0;
+    if (own.length > 0 && (await sendOrRefused(job, [record, ...own]))) {
+      // Those right behind the job went in lane order, as followers do: delivered. The others
+      // wait for their turn, to be delivered again (duplicates, in order).
+      const leading = own.findIndex((r, i) => r !== riders[i]);
+      return followersDelivered(job, leading < 0 ? own.length : leading);
+    }
     await deps.gatherer.send([record], job.lockedUntil);
     return 0;
+  }
+
+  /** Reports the job's first `count` followers delivered (now), and returns `count`. */
+  function followersDelivered(job: LaneJob, count: number): number {
+    const at = now();
+    for (const { data } of job.followers.slice(0, count)) {
+      deps.events.delivered(job.lane, Math.max(0, at - queuedAtMs(data)));
+    }
+    return count;
   }
 
   return async (job) => {

@@ -82,9 +82,10 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
    * each partition's share of a request whole or not at all, but a request whose riders span
    * partitions (or brokers) can fail in one and be stored in another: the job and a newer version
    * of its object may be on Kafka although the request failed. Sent again alone, the job would
-   * land after that newer version, and stay the object's last record until the follower's turn
-   * came again (hours, behind a follower whose broker is down). Sent with them, the newest is
-   * last again. They are in the job's own partition, so their trouble is the job's anyway.
+   * land after that newer version, and stay the object's last record until a later request
+   * carried it again (the next job's first try, unless the follower limits left it out: then
+   * hours, behind a follower whose broker is down). Sent with them, the newest is last again.
+   * They are in the job's own partition, so their trouble is the job's anyway.
    */
   function ownObject(record: KafkaRecord, riders: readonly KafkaRecord[]): KafkaRecord[] {
     return riders.filter(
@@ -119,8 +120,9 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
   async function produce(job: LaneJob, record: KafkaRecord): Promise<number> {
     const riders = followerRecords(job.followers);
     if (job.retry === undefined && riders.length > 0) {
-      if (await sendOrRefused(job, [record, ...riders]))
+      if (await sendOrRefused(job, [record, ...riders])) {
         return followersDelivered(job, riders.length);
+      }
     }
     const own = ownObject(record, riders);
     if (own.length > 0 && (await sendOrRefused(job, [record, ...own]))) {

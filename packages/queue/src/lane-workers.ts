@@ -30,7 +30,8 @@ export interface LaneJob {
   /**
    * The jobs waiting right behind this one in its lane, to deliver in the same produce request
    * (see `lane-followers.ts`). Delivering them is optional: the outcome says how many, counted
-   * from the first, were delivered (a retried job delivers none: deliver-commit.ts).
+   * from the first, were delivered (a retried job only newer versions of its own object that
+   * wait right behind it: deliver-commit.ts).
    */
   followers: readonly LaneFollower[];
   /**

@@ -2,6 +2,7 @@ import type { JobsOptions, Queue } from 'bullmq';
 import type { CommitJobData } from './commit-job.ts';
 import { laneChangeKey, LaneCountChangingError } from './lane-change-fence.ts';
 import { laneCountKey, LaneCountMismatchError, readLaneCountForStore } from './lane-count.ts';
+import { bullmqScript } from './bullmq-script-source.ts';
 import { luaScript, type LuaScript } from './lua-script.ts';
 import { bullmqAdd, storeScriptSource } from './lane-store-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
@@ -95,13 +96,8 @@ export function createLaneStore(connection: RedisConnection) {
     }
   }
 
-  function storeScript(bullmqScript: string): LuaScript {
-    const scripts = (connection as unknown as { scriptsSet?: Record<string, { lua?: string }> })
-      .scriptsSet;
-    const source = scripts?.[bullmqScript]?.lua;
-    if (source === undefined) {
-      throw new Error(`BullMQ's script ${bullmqScript} is not defined on the connection`);
-    }
+  function storeScript(name: string): LuaScript {
+    const source = bullmqScript(connection, name).lua;
     if (script?.source !== source) script = { source, lua: luaScript(storeScriptSource(source)) };
     return script.lua;
   }

@@ -1,5 +1,6 @@
 import { binaryToDisplay } from '@commitlog/core';
 import type { Queue } from 'bullmq';
+import { bullmqScript } from './bullmq-script-source.ts';
 import { holdsCommit, type CommitJobData } from './commit-job.ts';
 import {
   FAILED_READ_PROGRESS_EVERY,
@@ -46,26 +47,16 @@ export interface RedriveResult {
 export const UNREADABLE_IDS_KEPT = 10;
 
 /**
- * BullMQ's reprocess of a finished job as it loaded it onto the connection (`reprocessJob`, with
- * BullMQ's version in its name), run as a function inside the re-drive's own script.
+ * BullMQ's reprocess of a finished job as it loaded it onto the connection, run as a function
+ * inside the re-drive's own script.
  */
 function reprocessSource(connection: RedisConnection): string {
-  const scripts =
-    (
-      connection as unknown as {
-        scriptsSet?: Record<string, { lua?: string; numberOfKeys?: number }>;
-      }
-    ).scriptsSet ?? {};
-  const name = Object.keys(scripts).find((n) => n.startsWith('reprocessJob:'));
-  const script = name === undefined ? undefined : scripts[name];
-  if (script?.lua === undefined) {
-    throw new Error("BullMQ's script reprocessJob is not defined on the connection");
-  }
+  const { name, lua, numberOfKeys } = bullmqScript(connection, 'reprocessJob:');
   // The keys this file hands it are BullMQ 6.7's; another layout must fail here, not misfile jobs.
-  if (script.numberOfKeys !== 9) {
-    throw new Error(`BullMQ's ${name} takes ${script.numberOfKeys} keys, not the 9 of BullMQ 6.7`);
+  if (numberOfKeys !== 9) {
+    throw new Error(`BullMQ's ${name} takes ${numberOfKeys} keys, not the 9 of BullMQ 6.7`);
   }
-  return script.lua;
+  return lua;
 }
 
 /**

@@ -34,6 +34,11 @@ function job(overrides: Partial<LaneJob> = {}): LaneJob {
   };
 }
 
+/** A delivered outcome: the job, its first `followers` followers, and those further back named. */
+function delivered(followers: number, deliveredAhead: string[] = []) {
+  return { kind: 'delivered', followers, deliveredAhead };
+}
+
 function recorder() {
   const seen: string[] = [];
   const events: DeliveryEvents = {
@@ -68,7 +73,7 @@ describe('delivery handler', () => {
       sent.push(...records);
       return Promise.resolve();
     }, ACCEPTED + 42);
-    expect(await handle(job())).toEqual({ kind: 'delivered', followers: 0 });
+    expect(await handle(job())).toEqual(delivered(0));
     expect(sent).toHaveLength(1);
     expect(sent[0]?.topic).toBe('riak.default.transactions');
     expect(Buffer.from(sent[0]!.value!).toString()).toBe('hello');
@@ -142,20 +147,14 @@ describe('delivery handler', () => {
     // Within its TTL a stalled job is tried as any other; past it, one that never stalled gets
     // its attempt (it may have waited out its TTL behind a held lane).
     const early = handler(send, ACCEPTED + policy.ttlMs - 1);
-    expect(await early.handle(job({ stalledCount: 3 }))).toEqual({
-      kind: 'delivered',
-      followers: 0,
-    });
-    expect(await late.handle(job({ stalledCount: 0 }))).toEqual({
-      kind: 'delivered',
-      followers: 0,
-    });
+    expect(await early.handle(job({ stalledCount: 3 }))).toEqual(delivered(0));
+    expect(await late.handle(job({ stalledCount: 0 }))).toEqual(delivered(0));
     expect(sends).toBe(2);
 
     // A job that stalled long ago, and has returned retries since, gets its last try at its TTL.
     const retry = { attempt: 40, lastError: 'broker down', nextTryAt: ACCEPTED, heldSince: 0 };
     const stalledLongAgo = job({ stalledCount: 1, retry: { ...retry, stalledCount: 1 } });
-    expect(await late.handle(stalledLongAgo)).toEqual({ kind: 'delivered', followers: 0 });
+    expect(await late.handle(stalledLongAgo)).toEqual(delivered(0));
     expect(sends).toBe(3);
     // One that stalled again since its last retry returned does not.
     const stalledSince = job({ stalledCount: 2, retry: { ...retry, stalledCount: 1 } });
@@ -198,7 +197,7 @@ describe('delivery handler', () => {
       redrivenAt: new Date(redrivenAt + 10).toISOString(),
     };
     redriven.followers = [{ id: 'c2', data: follower.data }];
-    expect(await handle(redriven)).toEqual({ kind: 'delivered', followers: 1 });
+    expect(await handle(redriven)).toEqual(delivered(1));
     expect(seen).toEqual(['delivered 20', 'delivered 30']);
   });
 
@@ -227,7 +226,7 @@ describe('delivery handler', () => {
     const edited = job();
     edited.data.redrivenAt = 'yesterday'; // a hand-edited job: its TTL could never end
     const delivering = handler(() => Promise.resolve(), ACCEPTED);
-    expect(await delivering.handle(edited)).toEqual({ kind: 'delivered', followers: 0 });
+    expect(await delivering.handle(edited)).toEqual(delivered(0));
     expect(delivering.seen).toEqual(['delivered NaN']);
 
     const down = new KafkaProduceError('BROKER_UNAVAILABLE', 'no broker', { retriable: true });
@@ -281,7 +280,7 @@ describe('delivery handler', () => {
       const outcome = await handle(
         job({ followers: [follower(1), follower(2, new Date(ACCEPTED + 4).toISOString())] }),
       );
-      expect(outcome).toEqual({ kind: 'delivered', followers: 2 });
+      expect(outcome).toEqual(delivered(2));
       expect(requests).toEqual([['txn-1', 'txn-f1', 'txn-f2']]);
       expect(seen).toEqual(['delivered 10', 'delivered 6', 'delivered 10']);
     });
@@ -295,7 +294,7 @@ describe('delivery handler', () => {
       const broken = follower(2);
       (broken.data.commit as { siblings: unknown }).siblings = [{ value: 17 }];
       const outcome = await handle(job({ followers: [follower(1), broken, follower(3)] }));
-      expect(outcome).toEqual({ kind: 'delivered', followers: 1 });
+      expect(outcome).toEqual(delivered(1));
       expect(requests).toEqual([2]);
     });
 
@@ -306,10 +305,7 @@ describe('delivery handler', () => {
         requests.push(records.length);
         return records.length > 1 ? Promise.reject(tooLarge) : Promise.resolve();
       }, ACCEPTED);
-      expect(await handle(job({ followers: [follower(1)] }))).toEqual({
-        kind: 'delivered',
-        followers: 0,
-      });
+      expect(await handle(job({ followers: [follower(1)] }))).toEqual(delivered(0));
       expect(requests).toEqual([2, 1]);
       expect(seen).toEqual(['delivered 0']);
     });
@@ -322,7 +318,8 @@ describe('delivery handler', () => {
       );
       const { handle } = handler(send, ACCEPTED);
       const outcome = await handle(job({ followers: [follower(1), newerVersion(2), follower(3)] }));
-      expect(outcome).toEqual({ kind: 'delivered', followers: 0 });
+      // f2 is on Kafka now: completed with the job, not produced again in its turn.
+      expect(outcome).toEqual(delivered(0, ['f2']));
       expect(requests).toEqual([
         ['txn-1', 'txn-f1', 'txn-1', 'txn-f3'],
         ['txn-1', 'txn-1'],
@@ -334,11 +331,11 @@ describe('delivery handler', () => {
       const { requests, send } = sender((keys) => (keys.length > 1 ? tooLarge() : undefined));
       const { handle } = handler(send, ACCEPTED);
       const outcome = await handle(job({ followers: [newerVersion(1), follower(2)] }));
-      expect(outcome).toEqual({ kind: 'delivered', followers: 0 });
+      expect(outcome).toEqual(delivered(0));
       expect(requests).toEqual([['txn-1', 'txn-1', 'txn-f2'], ['txn-1', 'txn-1'], ['txn-1']]);
     });
 
-    it('retries a job with only the newer versions of its object, and delivers no follower', async () => {
+    it('retries a job with only the newer versions of its object, delivered with it', async () => {
       const { requests, send } = sender(() => undefined);
       const { handle } = handler(send, ACCEPTED);
       const retry = {
@@ -348,15 +345,12 @@ describe('delivery handler', () => {
         heldSince: ACCEPTED,
       };
       const followers = [follower(1), newerVersion(2), follower(3)];
-      expect(await handle(job({ retry, followers }))).toEqual({ kind: 'delivered', followers: 0 });
-      expect(await handle(job({ retry, followers: [follower(1)] }))).toEqual({
-        kind: 'delivered',
-        followers: 0,
-      });
+      expect(await handle(job({ retry, followers }))).toEqual(delivered(0, ['f2']));
+      expect(await handle(job({ retry, followers: [follower(1)] }))).toEqual(delivered(0));
       expect(requests).toEqual([['txn-1', 'txn-1'], ['txn-1']]);
     });
 
-    it('delivers the newer versions a retried job takes along that wait right behind it', async () => {
+    it('delivers the newer versions a retried job takes along, those right behind it as followers', async () => {
       const { requests, send } = sender(() => undefined);
       const { handle, seen } = handler(send, ACCEPTED + 5);
       const retry = {
@@ -366,10 +360,10 @@ describe('delivery handler', () => {
         heldSince: ACCEPTED,
       };
       const followers = [newerVersion(1), newerVersion(2), follower(3), newerVersion(4)];
-      // f1 and f2 are a prefix of the lane: completed with the job. f4 waits behind f3.
-      expect(await handle(job({ retry, followers }))).toEqual({ kind: 'delivered', followers: 2 });
+      // f1 and f2 are a prefix of the lane, completed as followers; f4, behind f3, by its id.
+      expect(await handle(job({ retry, followers }))).toEqual(delivered(2, ['f4']));
       expect(requests).toEqual([['txn-1', 'txn-1', 'txn-1', 'txn-1']]);
-      expect(seen).toEqual(['delivered 5', 'delivered 5', 'delivered 5']);
+      expect(seen).toEqual(['delivered 5', 'delivered 5', 'delivered 5', 'delivered 5']);
     });
 
     it('retries the job when the request with followers may pass later', async () => {

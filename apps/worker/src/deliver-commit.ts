@@ -38,6 +38,12 @@ export interface DeliveryDeps {
   random?: () => number;
 }
 
+/** Which of a job's followers went to Kafka with it (see `LaneOutcome`). */
+interface Delivered {
+  followers: number;
+  deliveredAhead: string[];
+}
+
 /**
  * When a commit entered its lane last (epoch ms): its acceptance, or its re-drive. Its TTL counts
  * from then, and so does its commit→Kafka time: a failure re-driven after days is not days slow.
@@ -78,19 +84,21 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
   }
 
   /**
-   * The riders that are newer versions of the job's own object (its topic and key). Kafka stores
-   * each partition's share of a request whole or not at all, but a request whose riders span
-   * partitions (or brokers) can fail in one and be stored in another: the job and a newer version
-   * of its object may be on Kafka although the request failed. Sent again alone, the job would
-   * land after that newer version, and stay the object's last record until a later request
-   * carried it again (the next job's first try, unless the follower limits left it out: then
-   * hours, behind a follower whose broker is down). Sent with them, the newest is last again.
-   * They are in the job's own partition, so their trouble is the job's anyway.
+   * The indexes among the riders of the newer versions of the job's own object (its topic and
+   * key). Kafka stores each partition's share of a request whole or not at all, but a request
+   * whose riders span partitions (or brokers) can fail in one and be stored in another: the job
+   * and a newer version of its object may be on Kafka although the request failed. Sent again
+   * alone, the job would land after that newer version, and stay the object's last record until
+   * a later request carried it again (the next job's first try, unless the follower limits left
+   * it out: then hours, behind a follower whose broker is down). Sent with them, the newest is
+   * last again. They are in the job's own partition, so their trouble is the job's anyway.
    */
-  function ownObject(record: KafkaRecord, riders: readonly KafkaRecord[]): KafkaRecord[] {
-    return riders.filter(
-      (r) => r.topic === record.topic && Buffer.compare(r.key, record.key) === 0,
-    );
+  function ownObject(record: KafkaRecord, riders: readonly KafkaRecord[]): number[] {
+    const own: number[] = [];
+    riders.forEach((r, i) => {
+      if (r.topic === record.topic && Buffer.compare(r.key, record.key) === 0) own.push(i);
+    });
+    return own;
   }
 
   /**
@@ -108,40 +116,48 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
   }
 
   /**
-   * Produces the job's record, with its followers' when it has any; resolves with how many
+   * Produces the job's record, with its followers' when it has any; resolves with which of the
    * followers were delivered. A request with followers that fails for good is not the job's
    * verdict (a follower may be the cause): the job is sent again with only the newer versions of
    * its own object (`ownObject`), and alone if that fails for good too (one of them is the
    * cause, and then nothing of its partition was stored). One that fails in a way a retry may fix
    * is: the job is retried after its backoff, and a retried job takes along only those newer
-   * versions. Those of them right behind the job are delivered with it; the others are delivered
-   * again in their turn (duplicates, in order).
+   * versions. Those of them right behind the job are delivered as followers; those further back
+   * (behind a job of another key) are completed with the job all the same (`deliveredAhead`).
    */
-  async function produce(job: LaneJob, record: KafkaRecord): Promise<number> {
+  async function produce(job: LaneJob, record: KafkaRecord): Promise<Delivered> {
     const riders = followerRecords(job.followers);
     if (job.retry === undefined && riders.length > 0) {
       if (await sendOrRefused(job, [record, ...riders])) {
-        return followersDelivered(job, riders.length);
+        return followersDelivered(
+          job,
+          riders.map((_, i) => i),
+        );
       }
     }
     const own = ownObject(record, riders);
-    if (own.length > 0 && (await sendOrRefused(job, [record, ...own]))) {
-      // Those right behind the job went in lane order, as followers do: delivered. The others
-      // wait for their turn, to be delivered again (duplicates, in order).
-      const leading = own.findIndex((r, i) => r !== riders[i]);
-      return followersDelivered(job, leading < 0 ? own.length : leading);
+    if (own.length > 0 && (await sendOrRefused(job, [record, ...own.map((i) => riders[i]!)]))) {
+      return followersDelivered(job, own);
     }
     await deps.gatherer.send([record], job.lockedUntil);
-    return 0;
+    return { followers: 0, deliveredAhead: [] };
   }
 
-  /** Reports the job's first `count` followers delivered (now), and returns `count`. */
-  function followersDelivered(job: LaneJob, count: number): number {
+  /**
+   * Reports the job's followers at `indexes` (ascending) delivered (now): the leading run of
+   * them as followers, the others by id.
+   */
+  function followersDelivered(job: LaneJob, indexes: readonly number[]): Delivered {
     const at = now();
-    for (const { data } of job.followers.slice(0, count)) {
-      deps.events.delivered(job.lane, Math.max(0, at - queuedAtMs(data)));
+    for (const i of indexes) {
+      deps.events.delivered(job.lane, Math.max(0, at - queuedAtMs(job.followers[i]!.data)));
     }
-    return count;
+    const leading = indexes.findIndex((index, i) => index !== i);
+    const followers = leading < 0 ? indexes.length : leading;
+    return {
+      followers,
+      deliveredAhead: indexes.slice(followers).map((i) => job.followers[i]!.id),
+    };
   }
 
   return async (job) => {
@@ -193,9 +209,9 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
       };
     }
 
-    let followers: number;
+    let delivered: Delivered;
     try {
-      followers = await produce(job, record);
+      delivered = await produce(job, record);
     } catch (error) {
       const failure = classifyError(error);
       if (!failure.retriable) {
@@ -237,6 +253,6 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     }
 
     deps.events.delivered(job.lane, Math.max(0, now() - ttlFromMs));
-    return { kind: 'delivered', followers };
+    return { kind: 'delivered', ...delivered };
   };
 }

@@ -30,10 +30,12 @@ export function deliveredMarkKey(lane: LaneKeys, commitId: string): string {
  * active job's id, ARGV[4] how long marks are kept (ms), ARGV[5] now (epoch ms, as BullMQ's
  * completion is given), ARGV[6] most data points kept, ARGV[7] most followers and ARGV[8] most
  * bytes of them for the prefetch (-1: none), ARGV[9] `1` to drop the wake-up marker when nothing
- * waits (see below), ARGV[10…] follower ids in lane order, as many as were delivered.
+ * waits (see below), ARGV[10] how many follower ids follow, ARGV[11…] those ids in lane order, as
+ * many as were delivered right behind the active job, then the ids of jobs further back that were
+ * delivered with it (see below).
  * Output: `{ -1 }` when the active job's lock is not ours any more: then nothing is written, and
- * whoever holds it now delivers the job and its followers again. Else how many followers were
- * completed (a prefix of those given), then, when asked and readable, the prefetch: `head_ahead`'s
+ * whoever holds it now delivers the job and its followers again. Else how many jobs were
+ * completed besides the active one, then, when asked and readable, the prefetch: `head_ahead`'s
  * reply for the job now at the consuming end of the wait list (lane-followers.ts).
  *
  * The prefetch is what the lane holds for the job that BullMQ's completion, sent right after
@@ -58,6 +60,12 @@ export function deliveredMarkKey(lane: LaneKeys, commitId: string): string {
  * expires after DEDUP_WINDOW, and a job that comes back later than that (its worker died before
  * completing it, and no worker ran for a while) must still not be produced after the followers.
  *
+ * A job further back that went with the active job (a newer version of its object, behind a job
+ * of another key: deliver-commit.ts) is completed as a follower is, out of lane order: taken out
+ * of the middle of the wait list, as BullMQ's own removal of a waiting job does. It is a few
+ * entries from the consuming end, where `LREM` with a negative count starts and stops. Left
+ * waiting, it would be produced again in its turn (a duplicate).
+ *
  * `allow-oom`: a Redis at its maxmemory (noeviction) refuses a script's first write unless it is
  * flagged so, while BullMQ's completion that follows (its first write deletes the lock, which
  * Redis allows) still removes the job. Refused here, the job would go with no mark and its
@@ -72,13 +80,22 @@ local prefix = ARGV[2]
 redis.call('SET', prefix .. '${DELIVERED_MARK}' .. ARGV[3], '${MARK_RECORDED}', 'PX', ARGV[4])
 redis.call('HSET', prefix .. ARGV[3], '${JOB_RECORDED_FIELD}', '${MARK_RECORDED}')
 local done = 0
-for i = 10, #ARGV do
+local followersEnd = 10 + tonumber(ARGV[10])
+for i = 11, followersEnd do
   local id = ARGV[i]
   if redis.call('LINDEX', KEYS[1], -1) ~= id then break end
   redis.call('RPOP', KEYS[1])
   redis.call('SET', prefix .. '${DELIVERED_MARK}' .. id, '${MARK_RECORDED}', 'PX', ARGV[4])
   redis.call('DEL', prefix .. id, prefix .. id .. ':logs')
   done = done + 1
+end
+for i = followersEnd + 1, #ARGV do
+  local id = ARGV[i]
+  if redis.call('LREM', KEYS[1], -1, id) == 1 then
+    redis.call('SET', prefix .. '${DELIVERED_MARK}' .. id, '${MARK_RECORDED}', 'PX', ARGV[4])
+    redis.call('DEL', prefix .. id, prefix .. id .. ':logs')
+    done = done + 1
+  end
 end
 if done > 0 then
   -- BullMQ's collectMetrics, run by the completion that follows, credits everything counted
@@ -119,6 +136,8 @@ export interface RecordDeliveredOptions {
   token: string;
   /** Its followers that were delivered with it, in lane order. */
   followerIds: readonly string[];
+  /** Jobs further back in its lane that were delivered with it. */
+  aheadIds?: readonly string[];
   /** DEDUP_WINDOW, ms. */
   markForMs: number;
   /** The clock for the per-minute metrics, epoch ms (tests). */
@@ -130,15 +149,15 @@ export interface RecordDeliveredOptions {
 }
 
 export interface RecordedDelivery {
-  /** How many followers were completed; -1 when the job's lock is no longer ours. */
+  /** How many jobs were completed besides the active one; -1 when its lock is no longer ours. */
   completed: number;
   /** What the lane holds for the job at the consuming end of its wait list, when asked. */
   next: LaneHead | undefined;
 }
 
 /**
- * Marks the active job and its delivered followers as delivered and completes the followers,
- * and reads ahead for the lane's next job (see `RECORD_DELIVERED`). The script goes in full,
+ * Marks the active job and its delivered followers as delivered and completes the followers
+ * and the jobs further back that went with it, and reads ahead for the lane's next job (see `RECORD_DELIVERED`). The script goes in full,
  * never by its hash alone: the worker does not wait for it before BullMQ completes the job, and a
  * NOSCRIPT retry would come after that completion.
  */
@@ -167,7 +186,9 @@ export async function recordDelivered(
       options.prefetch?.maxJobs ?? -1,
       options.prefetch?.maxBytes ?? 0,
       options.dropWakeIfIdle ? 1 : 0,
+      options.followerIds.length,
       ...options.followerIds,
+      ...(options.aheadIds ?? []),
     ],
   )) as string[];
   return { completed: Number(reply[0]), next: parseLaneHead(reply, 1) };

@@ -132,7 +132,7 @@ describe("what a lane's next job starts with, and its wake-up marker, on the rea
         if (calls.length > 1) return { kind: 'delivered', followers: 0 };
         // Two commits arrive during the first try, which fails: the retry's move to active
         // reads them as its followers (a retry takes along only newer versions of its own
-        // object among them, and completes only those right behind it: deliver-commit.ts).
+        // object among them: deliver-commit.ts).
         for (let n = 1; n <= 2; n++) await lanes.enqueuer.enqueue(job(n));
         const now = Date.now();
         const progress = { attempt: 1, lastError: 'down', nextTryAt: now + 50, heldSince: now };

@@ -223,6 +223,40 @@ describe('lane followers on the real Redis', () => {
     expect(await queue.getJobCounts('wait', 'failed')).toEqual({ wait: 0, failed: 0 });
   });
 
+  it('completes a job further back that went with the active one: it reaches Kafka once', async () => {
+    // c-2-0 and c-2-2 are versions of one object; c-2-1, between them, is another's. A retried
+    // c-2-0 goes with c-2-2 only (deliver-commit.ts): c-2-1 is delivered next, c-2-2 never again.
+    await lanes.enqueuer.enqueue(job(2, 0, 'same'));
+    await lanes.enqueuer.enqueue(job(2, 1));
+    await lanes.enqueuer.enqueue(job(2, 2, 'same'));
+    await lanes.enqueuer.enqueue(job(2, 3));
+    const calls: string[][] = [];
+    await lanes.startWorkers(
+      [2],
+      (j: LaneJob): Promise<LaneOutcome> => {
+        calls.push([j.id, ...j.followers.map((f) => f.id)]);
+        return Promise.resolve(
+          j.id === 'c-2-0'
+            ? { kind: 'delivered', followers: 0, deliveredAhead: ['c-2-2'] }
+            : { kind: 'delivered', followers: j.followers.length },
+        );
+      },
+      FOLLOWERS,
+    );
+    await waitFor(() => calls.length === 2, { description: 'the lane delivered' });
+    await waitFor(async () => (await queue.getJobCounts('active')).active === 0);
+    expect(calls).toEqual([
+      ['c-2-0', 'c-2-1', 'c-2-2', 'c-2-3'],
+      ['c-2-1', 'c-2-3'],
+    ]);
+    const keys = { key: (name: string) => queue.toKey(name) };
+    expect(await lanes.producer.get(deliveredMarkKey(keys, 'c-2-2'))).toBe('2');
+    expect(await queue.getJob('c-2-2')).toBeUndefined();
+    expect(await queue.getJobCounts('wait', 'failed')).toEqual({ wait: 0, failed: 0 });
+    // Counted as delivered, as a follower is: the head, c-2-2, then c-2-1 and c-2-3.
+    expect(Number(await lanes.producer.hget(queue.toKey('metrics:completed'), 'count'))).toBe(4);
+  });
+
   it('holds the lane, producing nothing, while it cannot read whether a job was recorded', async () => {
     // Unread, the mark might have said "recorded": producing the job then could land it after
     // newer versions of its object that were delivered as its followers.
@@ -296,6 +330,21 @@ describe('lane followers on the real Redis', () => {
     expect(await marked('c-2-2')).toBe(false);
     expect(await queue.getJob('c-2-0')).toBeUndefined();
     expect((await queue.getWaiting()).map((j) => j.id).sort()).toEqual(['c-2-1', 'c-2-2']);
+    // A job further back is completed only while it waits: one gone meanwhile leaves no mark.
+    const behind = async (aheadIds: string[]) =>
+      (
+        await recordDelivered(lanes.producer, keys, {
+          jobId: 'head',
+          token: 'token-a',
+          followerIds: [],
+          aheadIds,
+          markForMs: 60_000,
+        })
+      ).completed;
+    expect(await behind(['gone', 'c-2-2'])).toBe(1);
+    expect(await marked('gone')).toBe(false);
+    expect(await marked('c-2-2')).toBe(true);
+    expect((await queue.getWaiting()).map((j) => j.id)).toEqual(['c-2-1']);
   });
 
   it('answers duplicate for a delivered commit posted again, while its mark lasts', async () => {

@@ -29,9 +29,8 @@ export interface LaneJob {
   stalledCount: number;
   /**
    * The jobs waiting right behind this one in its lane, to deliver in the same produce request
-   * (see `lane-followers.ts`). Delivering them is optional: the outcome says how many, counted
-   * from the first, were delivered (a retried job only newer versions of its own object that
-   * wait right behind it: deliver-commit.ts).
+   * (see `lane-followers.ts`). Delivering them is optional: the outcome says which were
+   * delivered (a retried job only the newer versions of its own object: deliver-commit.ts).
    */
   followers: readonly LaneFollower[];
   /**
@@ -45,8 +44,11 @@ export interface LaneJob {
 
 /** What the delivery code decided about a job. */
 export type LaneOutcome =
-  /** The job was delivered, and so were the first `followers` of its followers (default none). */
-  | { kind: 'delivered'; followers?: number }
+  /**
+   * The job was delivered, and so were the first `followers` of its followers (default none),
+   * and those further back named in `deliveredAhead` (ids; see `recordDelivered`).
+   */
+  | { kind: 'delivered'; followers?: number; deliveredAhead?: readonly string[] }
   /** Hold the lane: put the job back at its head and take nothing from the lane for `delayMs`. */
   | { kind: 'retry'; delayMs: number; progress: RetryProgress }
   /** No retry can fix it (or it expired): the job fails for good with `reason`. */
@@ -219,6 +221,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
             jobId: id,
             token,
             followerIds: delivered,
+            aheadIds: outcome.deliveredAhead ?? [],
             markForMs: options.dedupWindowMs,
             ...(options.followers ? { prefetch: options.followers } : {}),
             dropWakeIfIdle: !worker.closing && !worker.isPaused(),
@@ -226,7 +229,11 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
           recording.catch((error: unknown) =>
             options.onError?.({
               lane,
-              error: new DeliveryNotRecordedError(id, delivered.length, error),
+              error: new DeliveryNotRecordedError(
+                id,
+                delivered.length + (outcome.deliveredAhead?.length ?? 0),
+                error,
+              ),
             }),
           );
           const next = recording.then((r) => r.next);

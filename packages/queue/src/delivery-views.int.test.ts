@@ -505,6 +505,37 @@ describe('delivery views on the real Redis', () => {
     });
   });
 
+  it('counts as re-driven a job whose re-drive ran twice: its reply lost, the script sent again', async () => {
+    const stop = await workers([15], failing);
+    await enqueuer.enqueue(job(15, 0));
+    await waitFor(async () => (await failedCount([15])) === 1, { description: 'the failure' });
+    await stop();
+    // Each re-drive script is run once more just before it goes, as when ioredis sends again a
+    // command whose connection was lost after Redis ran it: the second run finds the job moved.
+    const twice = createRedisConnection({ url: space.redisUrl, role: 'producer', onError() {} });
+    lanesSpace.onClose(() => Promise.resolve(twice.disconnect()));
+    await whenFirstConnected(twice, 10_000);
+    const failedSet = `${space.prefix}:${laneQueueName(15)}:failed`;
+    const send = twice.sendCommand.bind(twice);
+    let ranTwice = 0;
+    twice.sendCommand = ((command: Command, stream?: Parameters<typeof send>[1]) => {
+      const script = command.name === 'evalsha' || command.name === 'eval';
+      if (!script || String(command.args[2]) !== failedSet) return send(command, stream);
+      void producer
+        .call(command.name, ...(command.args as string[]))
+        .then(() => ranTwice++)
+        .catch(() => undefined)
+        .then(() => send(command, stream));
+      return command.promise;
+    }) as typeof twice.sendCommand;
+    expect(await redrive(twice, space.prefix, [15], { jobId: 'c-15-0' })).toEqual({
+      redriven: 1,
+      skipped: 0,
+    });
+    expect(ranTwice).toBe(1);
+    expect(await queue(15).getJobState('c-15-0')).toBe('waiting');
+  });
+
   it('counts a re-driven commit as waiting since its re-drive, not since it was accepted', async () => {
     const stop = await workers([10], failing);
     await enqueuer.enqueue(job(10, 0));

@@ -73,18 +73,25 @@ function reprocessSource(connection: RedisConnection): string {
  * nor the TTL, of a delivery the first has handed back to a worker, nor re-drives the failure
  * that followed (a `--older-than 1d` does not take a commit another re-drive sent back and that
  * failed again seconds ago).
+ * A job out of the failed set that holds this re-drive's data (its `redrivenAt` is this
+ * re-drive's) was moved by this call: a connection lost before the reply came makes ioredis send
+ * the script again, and the report must count the job re-driven, not skipped.
  *
  * KEYS[1] the lane's failed set, KEYS[2] the job's hash, KEYS[3..9] BullMQ's events stream, wait
  * list, meta hash, active list, marker, prioritized set and priority counter of the lane; ARGV[1]
  * the job's id, ARGV[2] its re-driven data, ARGV[3] the `finishedOn` of the failure matched.
- * Output: 1 moved, 0 not (moved or changed by someone else first).
+ * Output: 1 moved (now or by this same call before), 0 not (moved or changed by someone else
+ * first).
  */
 function redriveScriptSource(reprocess: string): string {
   return `
 local function bullmqReprocess(KEYS, ARGV)
 ${reprocess}
 end
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  if redis.call('HGET', KEYS[2], 'data') == ARGV[2] then return 1 end
+  return 0
+end
 if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 if tonumber(redis.call('HGET', KEYS[2], 'finishedOn')) ~= tonumber(ARGV[3]) then return 0 end
 local moved = bullmqReprocess(
@@ -249,8 +256,8 @@ async function redriveOne(
     return filter.bucket === undefined ? 'unreadable' : 'unmatched';
   }
   if (filter.bucket !== undefined && bucketOf(job.data) !== filter.bucket) return 'unmatched';
+  const data = JSON.stringify({ ...job.data, redrivenAt });
   try {
-    const data = JSON.stringify({ ...job.data, redrivenAt });
     const { keys } = queue;
     const script = await redriveScript(queue);
     const moved = await script.run(
@@ -270,9 +277,10 @@ async function redriveOne(
     );
     return moved === 1 ? 'redriven' : 'skipped';
   } catch (error) {
-    // Moved or removed by another process meanwhile: skipped. Still failed: a real error (Redis
-    // down, out of memory), which the caller must see rather than a skip.
+    // Moved or removed by another process meanwhile: skipped; moved by this script, whose reply
+    // was lost: re-driven. Still failed: a real error (Redis down, out of memory), which the
+    // caller must see rather than a skip.
     if ((await queue.getJobState(id)) === 'failed') throw error;
-    return 'skipped';
+    return (await connection.hget(queue.toKey(id), 'data')) === data ? 'redriven' : 'skipped';
   }
 }

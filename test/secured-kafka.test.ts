@@ -350,6 +350,8 @@ describe.each(CLIENTS)('a worker on %s configured for TLS and SASL', (client) =>
       timeoutMs: 30_000,
       description: 'the worker reporting Kafka as not connected',
     });
+    // Never reached Kafka since it started: not ready (a rolling update stops here).
+    expect((await fetch(`http://127.0.0.1:${refused.port}/readyz`)).status).toBe(503);
     await waitFor(() => /authentication failed/i.test(refused.output()), {
       timeoutMs: 30_000,
       description: `the refused login in the worker's log:\n${refused.output()}`,
@@ -367,6 +369,7 @@ describe.each(CLIENTS)('a worker on %s configured for TLS and SASL', (client) =>
       timeoutMs: 30_000,
       description: 'the worker reporting Kafka as connected',
     });
+    expect((await fetch(`http://127.0.0.1:${fixed.port}/readyz`)).status).toBe(200);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   createMetricsRegistry,
   drainServer,
   listenOn,
+  notReadyOnceStopping,
   redisErrorLogger,
   startOpsServer,
   usersBelowHashCost,
@@ -44,6 +45,9 @@ export interface RunningDashboard {
 
 /** How long the start-up waits for Redis's first answer before it starts without it, ms. */
 const FIRST_CONNECT_MS = 2000;
+
+/** How long `/readyz` waits for Redis's PING, ms: less than a probe's usual time-out. */
+const PING_TIMEOUT_MS = 2000;
 
 /**
  * Starts the dashboard and its ops server (/healthz, /readyz, /metrics on `DASHBOARD_OPS_PORT`).
@@ -148,28 +152,33 @@ export async function startDashboard(
   // listenOn's listener is gone once it listens: without one, an error such as an accept that
   // fails (EMFILE) would crash the process.
   server.on('error', (err) => logger.error({ err }, 'dashboard server error'));
+  let closed: Promise<void> | undefined;
   const ops = await startOpsServer({
     host: config.host,
     port: config.opsPort,
     settings: 'DASHBOARD_HOST, DASHBOARD_OPS_PORT',
     registry: createMetricsRegistry('dashboard'),
-    readiness: async () => {
-      const ok = await connection.ping().then(
-        () => true,
-        () => false,
-      );
-      return {
-        ready: ok,
-        checks: { redis: ok ? { ok } : { ok, detail: 'Redis is not answering PING' } },
-      };
-    },
+    // Not ready once its stop begins (it drains its requests and a running re-drive then), nor
+    // while PING takes longer than a probe waits (the connection's command time-out is longer).
+    readiness: notReadyOnceStopping(
+      async () => {
+        const ok = await withTimeout(connection.ping(), PING_TIMEOUT_MS, 'PING').then(
+          () => true,
+          () => false,
+        );
+        return {
+          ready: ok,
+          checks: { redis: ok ? { ok } : { ok, detail: 'Redis is not answering PING' } },
+        };
+      },
+      () => closed !== undefined,
+    ),
     logger,
   }).catch(async (error: unknown) => {
     await drainServer(server, 0, logger);
     await closeRedis().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
     throw error;
   });
-  let closed: Promise<void> | undefined;
   return {
     port: (server.address() as AddressInfo).port,
     opsPort: ops.port,

@@ -27,6 +27,7 @@ function fakeProducer(
       if (error) throw error;
     },
     isConnected: () => true,
+    reach: () => Promise.resolve(true),
     close: () => Promise.resolve(),
   };
   return { producer, requests, settleBys, maxInFlight: () => maxInFlight };

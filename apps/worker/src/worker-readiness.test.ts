@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { workerReadiness } from './worker-readiness.ts';
 
 const SAFE_INFO = 'maxmemory_policy:noeviction\naof_enabled:1\nredis_version:7.0.15';
-const kafkaUp = { isConnected: () => true };
+const kafkaUp = { isConnected: () => true, reach: () => Promise.resolve(true) };
 
 /**
  * A connected Redis (as ioredis sees it) whose INFO replies are `answer`'s; `calls` counts them.
@@ -100,6 +100,53 @@ describe('worker readiness', () => {
     expect(calls()).toBe(asked);
   });
 
+  it('answers not ready until Kafka is reached, connecting an idle worker, and ready through a later loss', async () => {
+    const { connection } = fakeRedis(() => Promise.resolve(SAFE_INFO));
+    let brokerUp = false;
+    let connected = false;
+    let reaches = 0;
+    // An idle worker sends nothing: only readiness's asking connects it.
+    const producer = {
+      isConnected: () => connected,
+      reach: () => {
+        reaches++;
+        connected = brokerUp;
+        return Promise.resolve(connected);
+      },
+    };
+    const probe = workerReadiness(connection, producer);
+    const never = await probe();
+    expect(never.ready).toBe(false);
+    expect(never.checks.kafka?.detail).toMatch(/^not connected since the worker started/);
+    brokerUp = true;
+    expect((await probe()).ready).toBe(true);
+    expect(reaches).toBe(2);
+    connected = false;
+    const lost = await probe();
+    expect(lost.ready).toBe(true);
+    expect(lost.checks.kafka).toEqual({
+      ok: false,
+      detail: 'not connected; deliveries are retried',
+    });
+    expect(reaches).toBe(2);
+  });
+
+  it('does not wait on a connection to Kafka that hangs: not ready, asked once', async () => {
+    const { connection } = fakeRedis(() => Promise.resolve(SAFE_INFO));
+    let reaches = 0;
+    const producer = {
+      isConnected: () => false,
+      reach: () => {
+        reaches++;
+        return new Promise<boolean>(() => undefined);
+      },
+    };
+    const probe = workerReadiness(connection, producer, { timeoutMs: 20 });
+    expect((await probe()).ready).toBe(false);
+    expect((await probe()).checks.kafka?.ok).toBe(false);
+    expect(reaches).toBe(1);
+  });
+
   it('answers not ready while the worker connection cannot reach Redis', async () => {
     const connection = createRedisConnection({
       url: 'redis://127.0.0.1:1',
@@ -107,7 +154,10 @@ describe('worker readiness', () => {
       onError: () => undefined,
     });
     opened.push(connection);
-    const readiness = await workerReadiness(connection, { isConnected: () => false })();
+    const readiness = await workerReadiness(connection, {
+      isConnected: () => false,
+      reach: () => Promise.resolve(false),
+    })();
     expect(readiness.ready).toBe(false);
     expect(readiness.checks.redis?.ok).toBe(false);
     expect(readiness.checks.redis?.detail).toContain('Redis does not answer');

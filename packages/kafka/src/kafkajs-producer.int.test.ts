@@ -1,7 +1,10 @@
 import type { KafkaRecord } from '@commitlog/core';
+import { connect, createServer } from 'node:net';
 import {
   createTestTopic,
+  freePort,
   startPrivateKafka,
+  testKafkaBrokers,
   uniqueName,
   waitFor,
   type PrivateKafka,
@@ -240,6 +243,33 @@ describe.each(IMPLEMENTATIONS)('%s producer without a broker', (_name, create) =
     expect(error).toMatchObject({ retriable: true, fromBroker: false });
     expect(producer.isConnected()).toBe(false);
     await producer.close();
+  });
+
+  it('reaches a broker that comes up after it started, without a send (readiness asks)', async () => {
+    // The bootstrap address answers only later: a port that forwards to the local broker.
+    const port = await freePort();
+    const producer = await create({
+      brokers: [`127.0.0.1:${port}`],
+      connectionTimeoutMs: 500,
+      requestTimeoutMs: 500,
+    });
+    const [host, brokerPort] = testKafkaBrokers()[0]!.split(':');
+    const forwarder = createServer((socket) => {
+      const upstream = connect(Number(brokerPort), host);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+      socket.pipe(upstream).pipe(socket);
+    });
+    try {
+      expect(await producer.reach()).toBe(false);
+      expect(producer.isConnected()).toBe(false);
+      await new Promise<void>((resolve) => forwarder.listen(port, '127.0.0.1', resolve));
+      await waitFor(() => producer.reach(), { description: 'the broker reached' });
+      expect(producer.isConnected()).toBe(true);
+    } finally {
+      await producer.close();
+      forwarder.close();
+    }
   });
 });
 

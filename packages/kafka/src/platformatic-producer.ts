@@ -212,6 +212,10 @@ export async function createPlatformaticProducer(
     sendNow,
     abandon,
     isConnected: () => connected,
+    async reach() {
+      if (!connected) await connect(generation);
+      return connected;
+    },
     disconnect: () => producer.close(),
   });
 }

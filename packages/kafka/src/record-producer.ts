@@ -25,6 +25,11 @@ export interface RecordProducer {
   send(records: readonly KafkaRecord[], options?: SendOptions): Promise<void>;
   /** Whether the producer holds a live connection to the cluster now (for readiness). */
   isConnected(): boolean;
+  /**
+   * Connects when not connected, and resolves whether it is connected then (never rejects).
+   * Readiness calls it until Kafka was first reached: an idle worker sends nothing that would.
+   */
+  reach(): Promise<boolean>;
   /** Waits for queued sends, then disconnects. */
   close(): Promise<void>;
 }

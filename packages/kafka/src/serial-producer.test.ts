@@ -20,6 +20,7 @@ function heldClient() {
       return Promise.resolve();
     },
     isConnected: () => true,
+    reach: () => Promise.resolve(true),
     disconnect: () => Promise.resolve(),
   };
   return { client, calls, pending };

@@ -15,6 +15,8 @@ export interface ProduceRequest {
    */
   abandon(): Promise<void>;
   isConnected(): boolean;
+  /** See `RecordProducer.reach`. */
+  reach(): Promise<boolean>;
   disconnect(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export function serialProducer(client: ProduceRequest): RecordProducer {
       return sent;
     },
     isConnected: () => client.isConnected(),
+    reach: () => client.reach(),
     async close() {
       closed = true;
       await tail;

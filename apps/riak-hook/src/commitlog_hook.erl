@@ -37,13 +37,15 @@
 %%%          (kind and stack only: a crash reason can hold the object, and values are never
 %%%          logged). handoff/1 and commit_json/1 raise for a term that is not a riak_object
 %%%          (commit_json/1 also for one it cannot encode).
-%%%          When even the failure log cannot be written, the commit's bucket, key and vclock are
-%%%          logged at error level (never its value).
+%%%          When even the failure log cannot be written, a commit the open breaker kept from the
+%%%          ingest is sent once past it (keep/4); one still not handed off is logged by its
+%%%          bucket, key and vclock at error level (never its value) and counted unkept.
 %%%
-%%% Every hand-off is logged once: outcome, duration_us, attempts, bucket, key (and reason,
-%%% status, code when it failed); at log_level (default info) when delivered, warning when it
-%%% went to the failure log, error when rejected or when the node lacks a secret or a usable
-%%% ingest_url. Optional statsd: commitlog_statsd.
+%%% Every hand-off is logged: outcome, duration_us, attempts, bucket, key (and reason, status,
+%%% code when it failed); at log_level (default debug) when delivered, warning when it went to
+%%% the failure log, error when rejected or when the node lacks a secret or a usable
+%%% ingest_url, a failure at most once a second per outcome and reason (commitlog_hook_log).
+%%% Optional statsd: commitlog_statsd.
 %%%
 %%% Needs OTP 24+ (commitlog_http_pool uses process aliases; logger, atomics and persistent_term
 %%% are 21.2+, commitlog_signature's crypto:mac/4 22.1+).
@@ -154,20 +156,34 @@ unencodable(Object, Ids, {Class, Reason, Stack}, Start) ->
     {failed, now_us() - Start}.
 
 handoff_config(Json, Ids, Start, Config) ->
-    {Outcome, Report} = deliver(Json, Config),
-    case Report of
-        #{reason := Reason} ->
-            case commitlog_hook_failure:write(Json, Ids, Reason, maps:get(failure_log, Config)) of
-                ok -> ok;
-                unkept -> commitlog_statsd:unkept(maps:get(statsd, Config))
-            end;
-        #{} ->
-            ok
-    end,
+    {Outcome, Report} = keep(Json, Ids, deliver(Json, Config), Config),
     Micros = now_us() - Start,
     commitlog_hook_log:handoff(Outcome, Micros, maps:merge(Report, Ids), Config),
     commitlog_statsd:handoff(maps:get(statsd, Config), Outcome, Micros),
     {Outcome, Micros}.
+
+%% Writes a commit that was not handed off to the failure log. One the failure log cannot keep
+%% (a full or read-only disk) that the open breaker kept from the ingest gets one try of its own
+%% past the breaker: the ingest may well be back, and it is the commit's last chance. (One whose
+%% own hand-off failed just now is not sent again: the ingest failed it moments ago.)
+keep(Json, Ids, {Outcome, #{reason := Reason} = Report}, Config) ->
+    case commitlog_hook_failure:write(Json, Ids, Reason, maps:get(failure_log, Config)) of
+        ok ->
+            {Outcome, Report};
+        unkept when Outcome =:= breaker_open ->
+            case commitlog_ingest_client:post(Json, Config) of
+                {Accepted, Attempts} when Accepted =:= delivered; Accepted =:= duplicate ->
+                    {Accepted, #{attempts => Attempts, past_open_breaker => true}};
+                {_, _} ->
+                    commitlog_statsd:unkept(maps:get(statsd, Config)),
+                    {Outcome, Report}
+            end;
+        unkept ->
+            commitlog_statsd:unkept(maps:get(statsd, Config)),
+            {Outcome, Report}
+    end;
+keep(_Json, _Ids, Delivered, _Config) ->
+    Delivered.
 
 %% {Outcome, Report}: Report holds `attempts`, and `reason` when the commit goes to the failure
 %% log.

@@ -18,9 +18,11 @@
 %%%                        (each of these three at most 5000 ms: a larger value is taken as 5000,
 %%%                        with a warning)
 %%%   breaker_cooldown_ms  COMMITLOG_BREAKER_COOLDOWN_MS    5000 ms the breaker stays open
-%%%   log_level            COMMITLOG_LOG_LEVEL              info: the level of the line logged for
+%%%   log_level            COMMITLOG_LOG_LEVEL              debug: the level of the line logged for
 %%%                                                         a delivered commit (failures always log
-%%%                                                         at warning or error)
+%%%                                                         at warning or error); a line per put at
+%%%                                                         Riak's console level (info) would make
+%%%                                                         put processes wait on OTP's logger
 %%%   statsd_host          COMMITLOG_STATSD_HOST            none (statsd off); an IP address
 %%%                                                         (IPv4, or IPv6 without brackets): a
 %%%                                                         host name is refused (statsd off, a
@@ -217,12 +219,12 @@ integer(Key, OsVar, Default, Min) ->
 log_level() ->
     case lookup(log_level, "COMMITLOG_LOG_LEVEL") of
         undefined ->
-            info;
+            debug;
         {ok, V} ->
             Name = string:lowercase(string:trim(to_list(V))),
             case [L || L <- ?LEVELS, atom_to_list(L) =:= Name] of
                 [Level] -> Level;
-                [] -> invalid(log_level, V, info)
+                [] -> invalid(log_level, V, debug)
             end
     end.
 

@@ -1,7 +1,8 @@
 %%% commitlog_hook_log: the line logged for each hand-off (what => commitlog_handoff), at the
 %%% level its outcome calls for: `log_level` for a delivered commit or a duplicate, error for a
 %%% commit the ingest refused or a node that is misconfigured, warning for the rest, which go to
-%%% the failure log; while the breaker is open, one line a second (commitlog_log_throttle).
+%%% the failure log. A commit that went to the failure log is logged at most once a second per
+%%% outcome and reason (commitlog_log_throttle), the line saying how many it stands for.
 %%%
 %%% Inputs:  the outcome, the hand-off's duration in microseconds, the report (ids, attempts,
 %%%          reason, never a value) and the hook's configuration.
@@ -12,20 +13,24 @@
 -export([handoff/4]).
 
 -define(DOMAIN, #{domain => [commitlog]}).
-%% At most one `breaker_open` line per this many milliseconds.
--define(BREAKER_OPEN_LOG_INTERVAL_MS, 1000).
+%% At most one line per this many milliseconds for each outcome and reason of a failed hand-off.
+-define(FAILURE_LOG_INTERVAL_MS, 1000).
 
-%% While the breaker is open every put of the node writes its commit to the failure log: one
-%% line a second says so, with how many it stands for (commitlog_log_throttle).
+%% A failure that every put of the node can meet at once (the breaker open, a clock skewed past
+%% the signature's window and every request refused with 401, a node without its secret, a lane
+%% full) would otherwise log a line per put: OTP's logger then switches to synchronous mode and
+%% every put process waits for the console log. The failure log keeps every commit, statsd counts
+%% every outcome; the line says how many hand-offs it stands for (also_since_last_line).
 -spec handoff(atom(), non_neg_integer(), map(), map()) -> ok.
-handoff(breaker_open, Micros, Report, _Config) ->
-    case commitlog_log_throttle:allow(breaker_open, ?BREAKER_OPEN_LOG_INTERVAL_MS) of
+handoff(Outcome, Micros, Report, _Config) when Outcome =/= delivered, Outcome =/= duplicate ->
+    Reason = maps:get(reason, Report, undefined),
+    case commitlog_log_throttle:allow({Outcome, Reason}, ?FAILURE_LOG_INTERVAL_MS) of
         {true, Suppressed} ->
             logger:log(
-                warning,
+                level(Outcome, Reason),
                 Report#{
                     what => commitlog_handoff,
-                    outcome => breaker_open,
+                    outcome => Outcome,
                     duration_us => Micros,
                     also_since_last_line => Suppressed
                 },
@@ -35,18 +40,14 @@ handoff(breaker_open, Micros, Report, _Config) ->
             ok
     end;
 handoff(Outcome, Micros, Report, #{log_level := Level}) ->
-    LogLevel =
-        case {Outcome, maps:get(reason, Report, undefined)} of
-            {delivered, _} -> Level;
-            {duplicate, _} -> Level;
-            {rejected, _} -> error;
-            %% The node is misconfigured: every commit will fail until someone fixes it.
-            {failed, no_secret} -> error;
-            {failed, unsupported_url} -> error;
-            {_ToFailureLog, _} -> warning
-        end,
     logger:log(
-        LogLevel,
+        Level,
         Report#{what => commitlog_handoff, outcome => Outcome, duration_us => Micros},
         ?DOMAIN
     ).
+
+level(rejected, _) -> error;
+%% The node is misconfigured: every commit will fail until someone fixes it.
+level(failed, no_secret) -> error;
+level(failed, unsupported_url) -> error;
+level(_ToFailureLog, _) -> warning.

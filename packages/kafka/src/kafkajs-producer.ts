@@ -240,10 +240,11 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       return Promise.resolve();
     },
     isConnected: () => generation.connected,
-    reach: () => ensureConnected(generation).then(
-      () => true,
-      () => false,
-    ),
+    reach: () =>
+      ensureConnected(generation).then(
+        () => true,
+        () => false,
+      ),
     disconnect: () => {
       // A connect still under way (the one started after a client was given up, with Kafka
       // away) goes on retrying after a disconnect: its sockets are cut off, now and as they open.

@@ -62,6 +62,8 @@ describe('toKafkaProduceError, on the errors kafkajs really throws', () => {
     expect(toKafkaProduceError(refused)).toMatchObject({
       code: 'SASL_AUTHENTICATION_FAILED',
       retriable: true,
+      // A broker answered, but with no connection to use: readiness shows Kafka not connected.
+      fromBroker: false,
     });
   });
 

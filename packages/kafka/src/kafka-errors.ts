@@ -2,7 +2,11 @@ import { CommitlogError, isPermanentCode } from '@commitlog/core';
 
 /** A produce that Kafka did not acknowledge. `code` is Kafka's error type where it gave one. */
 export class KafkaProduceError extends CommitlogError {
-  /** A broker answered with this error (a Kafka error type), rather than none answering. */
+  /**
+   * A broker answered with this error (a Kafka error type) on a connection the client can use:
+   * readiness shows Kafka connected then. False when none answered, and for a refused login (the
+   * broker answers, but the connection is of no use).
+   */
   readonly fromBroker: boolean;
 
   constructor(
@@ -40,6 +44,9 @@ const TYPE_BY_ERROR_NAME: Record<string, string> = {
   KafkaJSSASLAuthenticationError: 'SASL_AUTHENTICATION_FAILED',
 };
 
+/** The broker's refusal of the client's SASL login. */
+const LOGIN_REFUSED = 'SASL_AUTHENTICATION_FAILED';
+
 /** The first Kafka protocol error type (e.g. `MESSAGE_TOO_LARGE`) in an error's cause chain. */
 function protocolType(error: unknown): string | undefined {
   let current: unknown = error;
@@ -71,6 +78,6 @@ export function toKafkaProduceError(
     // when the broker was merely down. Only error types no retry can fix are permanent.
     retriable: type === undefined || !isPermanentCode(type),
     cause: error,
-    fromBroker: type !== undefined,
+    fromBroker: type !== undefined && type !== LOGIN_REFUSED,
   });
 }

@@ -65,6 +65,25 @@ describe('createLogger', () => {
     expect(text).toContain('redis://app:[redacted]@redis.internal:6379');
   });
 
+  it('censors an error text logged as a reason or in readiness checks, as in an error', () => {
+    const sink = captureLogLines();
+    const logger = createLogger({ service: 'ingest', destination: sink });
+    const text = 'Redis refused: could not connect to redis://app:Ab3/xY9+kQ@redis.internal:6379';
+    logger.warn({ code: 'QUEUE_UNAVAILABLE', reason: text }, 'request');
+    logger.warn({ checks: { redis: { ok: false, detail: text } } }, 'not ready');
+    const lines = sink.lines.map((l) => JSON.stringify(l)).join('\n');
+    expect(lines).not.toContain('Ab3/xY9+kQ');
+    const [request, notReady] = sink.lines as [
+      { reason: string },
+      { checks: { redis: { detail: string } } },
+    ];
+    expect(request.reason).toContain('redis://app:[redacted]@redis.internal');
+    expect(notReady.checks.redis.detail).toContain('redis://app:[redacted]@redis.internal');
+    // A failure reason that is a plain code stays as it is.
+    logger.error({ reason: 'expired' }, 'delivery failed for good');
+    expect(sink.lines[2]).toMatchObject({ reason: 'expired' });
+  });
+
   it('keeps the text a JSON syntax error quotes (a piece of a job or a body) out of a logged error', () => {
     const sink = captureLogLines();
     const logger = createLogger({ service: 'worker', destination: sink });

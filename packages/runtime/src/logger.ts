@@ -105,7 +105,9 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: options.service },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      serializers: { err: errSerializer },
+      // An error's text reaches logs beside `err` too: a request's failure as `reason`, a failed
+      // readiness probe's message in `checks`. They are censored as `err` is.
+      serializers: { err: errSerializer, reason: scrubError, checks: scrubError },
       formatters: { level: (label) => ({ level: label }) },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),

@@ -63,8 +63,11 @@ export function deliveredMarkKey(lane: LaneKeys, commitId: string): string {
  * A job further back that went with the active job (a newer version of its object, behind a job
  * of another key: deliver-commit.ts) is completed as a follower is, out of lane order: taken out
  * of the middle of the wait list, as BullMQ's own removal of a waiting job does. It is a few
- * entries from the consuming end, where `LREM` with a negative count starts and stops. Left
- * waiting, it would be produced again in its turn (a duplicate).
+ * entries from the consuming end, where `LREM` with a negative count starts and stops (asked only
+ * for a job that exists: for a missing id it would scan the whole list). Left waiting, it would
+ * be produced again in its turn (a duplicate). Only once every follower given was completed: a
+ * follower left waiting (not next in line) is produced again in its turn, and a newer version
+ * of its object further back must then follow it again, or the older would land last.
  *
  * `allow-oom`: a Redis at its maxmemory (noeviction) refuses a script's first write unless it is
  * flagged so, while BullMQ's completion that follows (its first write deletes the lock, which
@@ -89,9 +92,9 @@ for i = 11, followersEnd do
   redis.call('DEL', prefix .. id, prefix .. id .. ':logs')
   done = done + 1
 end
-for i = followersEnd + 1, #ARGV do
+for i = followersEnd + 1, done == tonumber(ARGV[10]) and #ARGV or 0 do
   local id = ARGV[i]
-  if redis.call('LREM', KEYS[1], -1, id) == 1 then
+  if redis.call('HEXISTS', prefix .. id, 'data') == 1 and redis.call('LREM', KEYS[1], -1, id) == 1 then
     redis.call('SET', prefix .. '${DELIVERED_MARK}' .. id, '${MARK_RECORDED}', 'PX', ARGV[4])
     redis.call('DEL', prefix .. id, prefix .. id .. ':logs')
     done = done + 1

@@ -341,6 +341,17 @@ describe('lane followers on the real Redis', () => {
           markForMs: 60_000,
         })
       ).completed;
+    // Nor while a follower given was not next in line (it stays, to be produced again in its
+    // turn, and a newer version further back must follow it again).
+    const mixed = await recordDelivered(lanes.producer, keys, {
+      jobId: 'head',
+      token: 'token-a',
+      followerIds: ['c-2-2'],
+      aheadIds: ['c-2-1'],
+      markForMs: 60_000,
+    });
+    expect(mixed.completed).toBe(0);
+    expect(await marked('c-2-1')).toBe(false);
     expect(await behind(['gone', 'c-2-2'])).toBe(1);
     expect(await marked('gone')).toBe(false);
     expect(await marked('c-2-2')).toBe(true);

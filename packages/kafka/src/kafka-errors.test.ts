@@ -65,6 +65,9 @@ describe('toKafkaProduceError, on the errors kafkajs really throws', () => {
       // A broker answered, but with no connection to use: readiness shows Kafka not connected.
       fromBroker: false,
     });
+    for (const type of ['UNSUPPORTED_SASL_MECHANISM', 'ILLEGAL_SASL_STATE']) {
+      expect(toKafkaProduceError(protocolError(type, false))).toMatchObject({ fromBroker: false });
+    }
   });
 
   it('treats a forbidden topic as permanent', () => {

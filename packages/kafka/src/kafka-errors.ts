@@ -44,8 +44,12 @@ const TYPE_BY_ERROR_NAME: Record<string, string> = {
   KafkaJSSASLAuthenticationError: 'SASL_AUTHENTICATION_FAILED',
 };
 
-/** The broker's refusal of the client's SASL login. */
-const LOGIN_REFUSED = 'SASL_AUTHENTICATION_FAILED';
+/** The broker's refusals of the client's SASL login: a wrong password, mechanism or exchange. */
+const LOGIN_REFUSED = new Set([
+  'SASL_AUTHENTICATION_FAILED',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'ILLEGAL_SASL_STATE',
+]);
 
 /** The first Kafka protocol error type (e.g. `MESSAGE_TOO_LARGE`) in an error's cause chain. */
 function protocolType(error: unknown): string | undefined {
@@ -78,6 +82,6 @@ export function toKafkaProduceError(
     // when the broker was merely down. Only error types no retry can fix are permanent.
     retriable: type === undefined || !isPermanentCode(type),
     cause: error,
-    fromBroker: type !== undefined && type !== LOGIN_REFUSED,
+    fromBroker: type !== undefined && !LOGIN_REFUSED.has(type),
   });
 }

@@ -20,7 +20,7 @@
 
 -include_lib("kernel/include/file.hrl").
 
--export([append/4, line/3, check/1]).
+-export([append/4, append_lines/2, line/3, check/1]).
 
 -ifdef(TEST).
 -export([append/5, append/6]).
@@ -70,6 +70,12 @@ probe_beside(Path) ->
 append(Path, Reason, CommitJson, FailedAtMicros) ->
     append(Path, Reason, CommitJson, FailedAtMicros, fun() -> ok end).
 
+%% Several lines made by line/3, in one write and one flush, as append/4 writes one: what
+%% commitlog_failure_writer writes for the commits that failed while its last flush ran.
+-spec append_lines(file:name_all(), [binary()]) -> ok | {error, term()}.
+append_lines(Path, Lines) ->
+    write_lines(Path, Lines, fun() -> ok end, fun sync/2).
+
 %% `BeforeOpen` runs between the look at the file and its open: the tests move the log away there,
 %% as a rotation may.
 append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen) ->
@@ -85,8 +91,15 @@ append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen) ->
 %% keeps an accepted one (AOF `always`). It costs a disk flush per line (two for a log's first
 %% line on each node), on the failure path only.
 append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen, Sync) ->
+    try line(Reason, CommitJson, FailedAtMicros) of
+        Line -> write_lines(Path, [Line], BeforeOpen, Sync)
+    catch
+        Class:Error -> {error, {Class, Error}}
+    end.
+
+write_lines(Path, Lines, BeforeOpen, Sync) ->
     try
-        %% One open(O_APPEND), one write(2) of the whole line, one close, per line.
+        %% One open(O_APPEND), one write(2) of the whole lines, one close, per call.
         %% Every Riak process that fails writes its line this way, at the same time as others:
         %% O_APPEND moves each write to the end of the file atomically, and a single write of a
         %% whole line to a local file is not interleaved with another, so lines never mix (that
@@ -104,7 +117,7 @@ append(Path, Reason, CommitJson, FailedAtMicros, BeforeOpen, Sync) ->
                 Created = After =/= Before,
                 Created andalso owner_only(Path),
                 try
-                    case file:write(Fd, [separator(Fd), line(Reason, CommitJson, FailedAtMicros)]) of
+                    case file:write(Fd, [separator(Fd) | Lines]) of
                         ok ->
                             case Sync(line, Fd) of
                                 ok ->

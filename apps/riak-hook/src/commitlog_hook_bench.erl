@@ -17,7 +17,7 @@
 %%% Errors:  badarg for N < 1; whatever CommitFun raises.
 -module(commitlog_hook_bench).
 
--export([run/1, run/2, sample_commit/2]).
+-export([run/1, run/2, sample_commit/2, failure_log/3]).
 
 -spec run(pos_integer()) -> map().
 run(N) ->
@@ -45,6 +45,56 @@ run(N, CommitFun) when is_integer(N), N >= 1, is_function(CommitFun, 1) ->
     };
 run(_N, _CommitFun) ->
     erlang:error(badarg).
+
+%% failure_log(Procs, N, Path): N failure-log lines written by Procs processes at once (an ingest
+%% outage: every put of the node goes to the log), first each process writing its own line with
+%% its own flush (commitlog_failure_log:append_lines/2, the hook's way before 2026-12-06), then
+%% through the node's group writer (commitlog_failure_writer). The file at Path is removed before
+%% and after each. Output: #{direct => Stats, grouped => Stats, grouped_per_direct => Ratio of
+%% lines per second}, Stats = #{lines_per_s, median_us, p99_us, errors}.
+-spec failure_log(pos_integer(), pos_integer(), file:filename()) -> map().
+failure_log(Procs, N, Path) when Procs >= 1, N >= Procs ->
+    Direct = write_lines(Procs, N, Path, fun(Line) ->
+        commitlog_failure_log:append_lines(Path, [Line])
+    end),
+    Grouped = write_lines(Procs, N, Path, fun(Line) ->
+        commitlog_failure_writer:append(Path, Line)
+    end),
+    #{
+        direct => Direct,
+        grouped => Grouped,
+        grouped_per_direct =>
+            round(100 * maps:get(lines_per_s, Grouped) / max(1, maps:get(lines_per_s, Direct))) / 100
+    }.
+
+write_lines(Procs, N, Path, Append) ->
+    _ = file:delete(Path),
+    Each = N div Procs,
+    Self = self(),
+    Started = erlang:monotonic_time(microsecond),
+    Pids = [
+        spawn_link(fun() ->
+            Self ! {self(), [timed_append(Append, P, I) || I <- lists:seq(1, Each)]}
+        end)
+     || P <- lists:seq(1, Procs)
+    ],
+    Results = lists:append([receive {Pid, R} -> R end || Pid <- Pids]),
+    Elapsed = max(1, erlang:monotonic_time(microsecond) - Started),
+    _ = file:delete(Path),
+    Sorted = lists:sort([Micros || {_, Micros} <- Results]),
+    #{
+        lines_per_s => length(Results) * 1000000 div Elapsed,
+        median_us => percentile(Sorted, 50),
+        p99_us => percentile(Sorted, 99),
+        errors => length([R || {R, _} <- Results, R =/= ok])
+    }.
+
+timed_append(Append, P, I) ->
+    Commit = sample_commit(integer_to_binary(P), I),
+    Line = commitlog_failure_log:line(breaker_open, commitlog_json:encode(Commit), I),
+    Start = erlang:monotonic_time(microsecond),
+    Result = Append(Line),
+    {Result, erlang:monotonic_time(microsecond) - Start}.
 
 %% A put of {"amount":100} to default/bench, key bench-<RunId>-<I>, shaped like what
 %% commitlog_commit builds from a riak_object.

@@ -1,5 +1,6 @@
 %%% commitlog_hook_failure: a commit the hook could not hand off, written to the failure log
-%%% (commitlog_failure_log) for `commitlog requeue`, and, when even that fails, logged by its
+%%% (commitlog_failure_log, through the node's group writer commitlog_failure_writer) for
+%%% `commitlog requeue`, and, when even that fails, logged by its
 %%% identity (bucket, key, vclock; never its value) and counted as unkept over statsd, the
 %%% signal that needs no disk.
 %%%
@@ -16,7 +17,13 @@
 
 -spec write(iodata(), map(), atom(), file:filename_all()) -> ok | unkept.
 write(Json, Ids, Reason, Path) ->
-    case commitlog_failure_log:append(Path, Reason, Json, os:system_time(microsecond)) of
+    Written =
+        try commitlog_failure_log:line(Reason, Json, os:system_time(microsecond)) of
+            Line -> commitlog_failure_writer:append(Path, Line)
+        catch
+            Class:Error -> {error, {Class, Error}}
+        end,
+    case Written of
         ok ->
             ok;
         {error, FileError} ->

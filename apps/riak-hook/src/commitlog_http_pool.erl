@@ -2,8 +2,7 @@
 %%% held by one registered process (`commitlog_http_pool`) that is started lazily by the first
 %%% checkin/3 and supervised by nobody: it is unlinked from every caller (Riak's put-FSM
 %%% processes come and go), and if it ever dies its idle sockets close with it and the next
-%%% checkin starts a new one. Starting is race-safe: two callers that start one at the same time
-%%% both end up using the one whose `register` won; the other exits at once.
+%%% checkin starts a new one (commitlog_lazy_process: race-safe).
 %%%
 %%% The pool is the controlling process of its idle sockets and keeps them in {active, once}, so
 %%% that a close by the server ({tcp_closed, S}), an error, or any unexpected byte drops the
@@ -44,8 +43,6 @@
 -define(IDLE_MS, 30000).
 %% How much longer than the pool's own deadline a caller waits for its reply.
 -define(REPLY_GRACE_MS, 2).
-%% How long a new pool process waits to learn whether its registration won.
--define(START_WAIT_MS, 1000).
 
 -type key() :: {inet:hostname() | inet:ip_address(), inet:port_number()}.
 
@@ -117,36 +114,7 @@ idle() ->
 %%% Internal: starting
 
 pool() ->
-    case whereis(?NAME) of
-        undefined -> start();
-        Pid -> Pid
-    end.
-
-%% The starter registers the new process, so that it knows at once which one won.
-start() ->
-    Pid = proc_lib:spawn(fun init/0),
-    try register(?NAME, Pid) of
-        true ->
-            Pid ! {?MODULE, registered},
-            Pid
-    catch
-        error:badarg ->
-            %% Another caller's pool won (or the name is taken): use that one.
-            Pid ! {?MODULE, lost},
-            whereis(?NAME)
-    end.
-
-init() ->
-    receive
-        {?MODULE, registered} -> loop(new());
-        {?MODULE, lost} -> ok
-    after ?START_WAIT_MS ->
-        %% The starter died between spawning and telling: carry on only if registered.
-        case whereis(?NAME) =:= self() of
-            true -> loop(new());
-            false -> ok
-        end
-    end.
+    commitlog_lazy_process:ensure(?NAME, fun() -> ?MODULE:loop(new()) end).
 
 new() ->
     %% idle: Key => [{Socket, TimerRef}], most recently checked in first. keys: Socket => Key.

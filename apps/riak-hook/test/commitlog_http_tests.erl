@@ -491,7 +491,8 @@ pools() ->
     [
         P
      || P <- processes(),
-        {commitlog_http_pool, _, _} <- [catch proc_lib:initial_call(P)]
+        {dictionary, D} <- [process_info(P, dictionary)],
+        proplists:get_value(commitlog_lazy_process, D) =:= commitlog_http_pool
     ].
 
 wait_for_pools(Expected, Deadline) ->

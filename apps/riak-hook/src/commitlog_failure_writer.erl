@@ -1,0 +1,115 @@
+%%% commitlog_failure_writer: the failure log's lines of a node, written by one process in
+%%% groups, each group with one write and one disk flush (group commit). A failure-log line costs
+%%% a flush (fdatasync) before its commit counts as kept; written by each put process itself, an
+%%% ingest outage made every put of the node wait for a flush of its own, queued on the VM's
+%%% dirty I/O threads (10 by default, which Riak's own file I/O uses too). Grouped, the lines of
+%%% the commits that fail while a flush runs go in the next one: a flush or two per put at any
+%%% rate, and one dirty I/O thread.
+%%%
+%%% The process is registered as `commitlog_failure_writer`, started by the first append and
+%%% supervised by nobody (commitlog_lazy_process). A caller whose writer dies, or does not answer
+%%% within `WAIT_MS`, writes its line itself, as before (commitlog_failure_log:append_lines/2):
+%%% the writer may still write it later, and the log then holds it twice, which a replay answers
+%%% as a duplicate. A line is never left unwritten without its caller being told.
+%%%
+%%% Inputs:  append(Path, Line): the failure log's path and a line made by
+%%%          commitlog_failure_log:line/3. For tests: start(Write) makes an unregistered writer
+%%%          that writes with Write(Path, Lines); append(Writer, Path, Line, WaitMs).
+%%% Outputs: append/2,4 -> ok (the line is on disk) | {error, term()} (it could not be written).
+%%% Errors:  none raised. The caller's mailbox never receives anything from the writer after
+%%%          append has returned (the reply goes to a process alias, deactivated on time-out).
+-module(commitlog_failure_writer).
+
+-export([append/2]).
+%% Internal: the loop, called fully qualified so that a new version of this module takes over
+%% at the next group.
+-export([loop/1]).
+
+-ifdef(TEST).
+-export([start/1, append/4]).
+-endif.
+
+-define(NAME, ?MODULE).
+%% How long a caller waits for its group's flush before it writes its line itself: far longer
+%% than a flush of a healthy local disk takes, so that a slow one is not given twice the writes.
+-define(WAIT_MS, 5000).
+%% The most a group holds: a group is what came in while the last flush ran, and a disk that
+%% stalls must not make the writer hold (and then write in one call) without bound.
+-define(MAX_GROUP_LINES, 512).
+-define(MAX_GROUP_BYTES, 4194304).
+
+-spec append(file:name_all(), binary()) -> ok | {error, term()}.
+append(Path, Line) ->
+    Start = fun() ->
+        %% It waits on the disk and does little else: at high priority its next group starts as
+        %% soon as a flush ends, not after the busy put processes it keeps waiting get their turn.
+        process_flag(priority, high),
+        ?MODULE:loop(fun commitlog_failure_log:append_lines/2)
+    end,
+    case commitlog_lazy_process:ensure(?NAME, Start) of
+        undefined -> commitlog_failure_log:append_lines(Path, [Line]);
+        Writer -> append(Writer, Path, Line, ?WAIT_MS)
+    end.
+
+-ifdef(TEST).
+start(Write) ->
+    proc_lib:spawn(fun() -> loop(Write) end).
+-endif.
+
+append(Writer, Path, Line, WaitMs) ->
+    Alias = erlang:monitor(process, Writer, [{alias, reply_demonitor}]),
+    Writer ! {append, Alias, Path, Line},
+    receive
+        {Alias, Result} ->
+            erlang:demonitor(Alias, [flush]),
+            Result;
+        {'DOWN', Alias, process, _, _} ->
+            commitlog_failure_log:append_lines(Path, [Line])
+    after WaitMs ->
+        %% Deactivates the alias: an answer sent from now on is dropped, not delivered.
+        erlang:demonitor(Alias, [flush]),
+        receive
+            {Alias, Result} -> Result
+        after 0 -> commitlog_failure_log:append_lines(Path, [Line])
+        end
+    end.
+
+-spec loop(fun((file:name_all(), [binary()]) -> ok | {error, term()})) -> no_return().
+loop(Write) ->
+    receive
+        {append, Alias, Path, Line} ->
+            Group = gather([{Alias, Path, Line}], 1, byte_size(Line)),
+            write_group(Write, Group),
+            ?MODULE:loop(Write);
+        _Unexpected ->
+            ?MODULE:loop(Write)
+    end.
+
+%% What else came in meanwhile, in arrival order, up to the group's limits.
+gather(Acc, Count, Bytes) when Count >= ?MAX_GROUP_LINES; Bytes >= ?MAX_GROUP_BYTES ->
+    lists:reverse(Acc);
+gather(Acc, Count, Bytes) ->
+    receive
+        {append, Alias, Path, Line} ->
+            gather([{Alias, Path, Line} | Acc], Count + 1, Bytes + byte_size(Line))
+    after 0 ->
+        lists:reverse(Acc)
+    end.
+
+%% One write per log (one, unless the configured path changed meanwhile), each caller told how
+%% its own log's write went.
+write_group(Write, Group) ->
+    Paths = lists:usort([Path || {_, Path, _} <- Group]),
+    lists:foreach(
+        fun(Path) ->
+            Lines = [Line || {_, P, Line} <- Group, P =:= Path],
+            Result =
+                try
+                    Write(Path, Lines)
+                catch
+                    Class:Error -> {error, {Class, Error}}
+                end,
+            [Alias ! {Alias, Result} || {Alias, P, _} <- Group, P =:= Path]
+        end,
+        Paths
+    ).

@@ -1,0 +1,108 @@
+%% The failure log's group writer: lines that arrive while a flush runs go in the next one, every
+%% caller is told how its own line went, and a writer that dies or hangs costs a caller its
+%% wait, never its line.
+-module(commitlog_failure_writer_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+with_log(Test) ->
+    Dir = filename:join(
+        "/tmp", "commitlog-failure-writer-test-" ++ integer_to_list(erlang:unique_integer([positive]))
+    ),
+    Log = filename:join(Dir, "failed.jsonl"),
+    ok = filelib:ensure_dir(Log),
+    try
+        Test(Log)
+    after
+        _ = file:delete(Log),
+        _ = file:del_dir(Dir)
+    end.
+
+line(Key) ->
+    commitlog_failure_log:line(breaker_open, <<"{\"key\":\"", Key/binary, "\"}">>, 1764000000000000).
+
+keys(Log) ->
+    {ok, Bin} = file:read_file(Log),
+    [
+        maps:get(<<"key">>, maps:get(<<"commit">>, commitlog_test_json:decode(L)))
+     || L <- binary:split(Bin, <<"\n">>, [global]), L =/= <<>>
+    ].
+
+%% Appends from `Count` processes at once through `Writer`; their results, in key order.
+append_from_many(Writer, Log, Count, WaitMs) ->
+    Self = self(),
+    Keys = [<<"k-", (integer_to_binary(N))/binary>> || N <- lists:seq(1, Count)],
+    [
+        spawn(fun() -> Self ! {K, append(Writer, Log, line(K), WaitMs)} end)
+     || K <- Keys
+    ],
+    [receive {K, Result} -> Result after 10000 -> erlang:error({no_answer, K}) end || K <- Keys].
+
+append(registered, Log, Line, _WaitMs) -> commitlog_failure_writer:append(Log, Line);
+append(Writer, Log, Line, WaitMs) -> commitlog_failure_writer:append(Writer, Log, Line, WaitMs).
+
+%% The first write takes a while, as a flush does: the lines that come meanwhile go together.
+groups_the_lines_that_come_while_a_flush_runs_test() ->
+    with_log(fun(Log) ->
+        Counter = counters:new(1, []),
+        Write = fun(Path, Lines) ->
+            counters:add(Counter, 1, 1),
+            timer:sleep(50),
+            commitlog_failure_log:append_lines(Path, Lines)
+        end,
+        Writer = commitlog_failure_writer:start(Write),
+        Results = append_from_many(Writer, Log, 40, 5000),
+        ?assertEqual(lists:duplicate(40, ok), Results),
+        Kept = keys(Log),
+        ?assertEqual(40, length(Kept)),
+        ?assertEqual(lists:usort(Kept), lists:sort(Kept)),
+        ?assert(counters:get(Counter, 1) < 40),
+        exit(Writer, kill)
+    end).
+
+tells_every_caller_of_a_group_that_its_write_failed_test() ->
+    Writer = commitlog_failure_writer:start(fun(_, _) -> {error, enospc} end),
+    Results = append_from_many(Writer, "/nowhere/failed.jsonl", 5, 5000),
+    ?assertEqual(lists:duplicate(5, {error, enospc}), Results),
+    exit(Writer, kill).
+
+%% A writer that dies mid-write: its callers write their lines themselves.
+a_caller_whose_writer_dies_writes_its_line_itself_test() ->
+    with_log(fun(Log) ->
+        Writer = commitlog_failure_writer:start(fun(_, _) -> exit(self(), kill) end),
+        ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, line(<<"k-died">>), 5000)),
+        ?assertEqual([<<"k-died">>], keys(Log))
+    end).
+
+%% A writer that hangs (a hung disk, a stalled flush): its caller stops waiting, writes its line
+%% itself, and the writer's late answer never reaches the caller's mailbox.
+a_caller_whose_writer_hangs_writes_its_line_itself_and_gets_no_late_answer_test() ->
+    with_log(fun(Log) ->
+        Write = fun(Path, Lines) ->
+            timer:sleep(300),
+            commitlog_failure_log:append_lines(Path, Lines)
+        end,
+        Writer = commitlog_failure_writer:start(Write),
+        ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, line(<<"k-slow">>), 20)),
+        timer:sleep(500),
+        %% Written twice (by the caller, then by the writer): a replay answers the second as a
+        %% duplicate. Never zero times.
+        ?assertEqual([<<"k-slow">>, <<"k-slow">>], keys(Log)),
+        ?assertEqual({messages, []}, process_info(self(), messages)),
+        exit(Writer, kill)
+    end).
+
+%% The node's own writer: registered, started by the first append, one for racing callers.
+the_registered_writer_is_started_once_and_keeps_every_line_test() ->
+    with_log(fun(Log) ->
+        Results = append_from_many(registered, Log, 20, unused),
+        ?assertEqual(lists:duplicate(20, ok), Results),
+        ?assertEqual(20, length(keys(Log))),
+        Writers = [
+            P
+         || P <- processes(),
+            {dictionary, D} <- [process_info(P, dictionary)],
+            proplists:get_value(commitlog_lazy_process, D) =:= commitlog_failure_writer
+        ],
+        ?assertEqual([whereis(commitlog_failure_writer)], Writers)
+    end).

@@ -1,8 +1,9 @@
 /**
  * B4, the no-queue ceiling: HTTP → in-memory batch → Kafka, answering 202 after Kafka's ack. Not
  * durable before Kafka (a crash loses what it holds), but the upper bound of any design that puts
- * a queue in the middle. Uses the worker's default producer (acks=all, one request in flight), so
- * that the ceiling has the same Kafka client as commitlog, and gathers what arrived while a
+ * a queue in the middle. Uses the worker's producer (acks=all, one request in flight) with the
+ * client commitlog's workers use in the same run (KAFKA_CLIENT, else the default), so that the
+ * ceiling has the same Kafka client as commitlog, and gathers what arrived while a
  * request was in flight into the next one.
  * Usage: node bench/baselines/no-queue-ceiling.ts   (env BENCH_SECRET, KAFKA_BROKERS)
  */
@@ -16,8 +17,11 @@ import { readBody } from './read-body.ts';
 import { sendJson } from './send-json.ts';
 
 const secrets = benchSecrets();
-// The worker's default client (its configuration with nothing set).
-const producer = await createRecordProducer(loadWorkerConfig({}).kafkaClient, {
+// The client commitlog's workers run in this benchmark: KAFKA_CLIENT when the run sets it (the
+// systems under test inherit it), else the worker's default.
+const client = process.env.KAFKA_CLIENT?.trim();
+const kafkaClient = loadWorkerConfig(client ? { KAFKA_CLIENT: client } : {}).kafkaClient;
+const producer = await createRecordProducer(kafkaClient, {
   brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
   clientId: 'bench-b4',
 });

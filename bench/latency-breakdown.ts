@@ -57,8 +57,6 @@ try {
   await warmUp(ctx, started.target, 'latency');
   for (const rate of rates) {
     let breakdown: LatencyBreakdown | undefined;
-    await resetRedisCommandStats(ctx.redis.connection);
-    const from = Date.now();
     const step = await runStep(
       ctx,
       started.target,
@@ -67,9 +65,11 @@ try {
       {
         alsoHeaders: [RECEIVED_AT_HEADER],
         inspect: (sent, stamps) => (breakdown = latencyBreakdown(sent, stamps)),
+        // After the primers: their burst is neither in the figures nor in the Redis calls.
+        beforeLoad: () => resetRedisCommandStats(ctx.redis.connection),
       },
     );
-    const to = from + seconds * 1000;
+    const { start: from, end: to } = step.loadWindow;
     const commands = await readRedisCommandStats(ctx.redis.connection);
     lost += step.lost;
     const loops = new Map<number, LoopSample[]>([[process.pid, ownSamples]]);

@@ -6,6 +6,7 @@ const latency = { count: 10, p50: 2, p99: 9, p999: 12, max: 12 };
 const step = (rate: number, sustainable: boolean): StepResult => ({
   rate,
   durationS: 5,
+  loadWindow: { start: 0, end: 5000 },
   sustainable,
   reasons: sustainable ? [] : ['p99 300 ms ≥ 100 ms'],
   sent: rate * 5,

@@ -9,6 +9,8 @@ export interface StepResult extends StepMetrics {
   rate: number | undefined;
   clients?: number;
   durationS: number;
+  /** When the measured load began and ended (epoch ms): after the step's primers. */
+  loadWindow: { start: number; end: number };
   sustainable: boolean;
   reasons: string[];
   usage: ProcessUsage[];

@@ -46,6 +46,8 @@ export interface StepExtras {
   alsoHeaders?: readonly string[];
   /** Handed every request's fate and every record's stamp before the step returns. */
   inspect?: (sent: readonly Sent[], stamps: readonly RecordStamp[]) => void;
+  /** Run once the primers are on Kafka, right before the measured load (a counter's reset). */
+  beforeLoad?: () => Promise<void>;
 }
 
 export async function runStep(
@@ -76,7 +78,13 @@ export async function runStep(
     ctx,
     target,
     spec,
-    { topic, toKafka, send, firstN },
+    {
+      topic,
+      toKafka,
+      send,
+      firstN,
+      ...(extras.beforeLoad ? { beforeLoad: extras.beforeLoad } : {}),
+    },
   ).finally(() => poster.close());
 
   const accepted = sent.filter((s) => s.status >= 200 && s.status < 300);
@@ -121,6 +129,7 @@ export async function runStep(
     rate,
     ...(spec.kind === 'closed' ? { clients: spec.clients } : {}),
     durationS: (end - start) / 1000,
+    loadWindow: { start, end },
     sustainable: verdict.sustainable,
     reasons: verdict.reasons,
     usage,
@@ -134,7 +143,13 @@ async function driveLoad(
   ctx: BenchContext,
   target: Target,
   spec: StepSpec,
-  load: { topic: string; toKafka: boolean; send: Send; firstN: number },
+  load: {
+    topic: string;
+    toKafka: boolean;
+    send: Send;
+    firstN: number;
+    beforeLoad?: () => Promise<void>;
+  },
 ) {
   const { topic, toKafka, send, firstN } = load;
   let primerIds: string[] = [];
@@ -151,6 +166,7 @@ async function driveLoad(
   if (kafkaPid !== undefined) pids.kafka = kafkaPid;
   const memoryBefore = target.usesRedis ? await redisUsedMemory(ctx.redis.connection) : NaN;
   if (target.usesRedis) await resetRedisStalls(ctx.redis.connection);
+  await load.beforeLoad?.();
   const sampler = sampleUsage(pids);
   const clock = epochClock();
   const start = clock();

@@ -8,6 +8,7 @@ function step(rate: number, sustainable: boolean, extra: Partial<StepResult> = {
   return {
     rate,
     durationS: 5,
+    loadWindow: { start: 0, end: 5000 },
     sustainable,
     reasons: [],
     sent: rate * 5,

@@ -7,11 +7,10 @@
  * the next one), both in the same run, to a file in a temporary directory on this machine's disk.
  * Prints lines per second, median and p99 wait per line (microseconds), and the ratio.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { buildHook, runWithHook } from './lib/hook-erl.ts';
 
 const lines = Number(process.argv[2] ?? 4000);
 const concurrencies = process.argv.slice(3).map(Number);
@@ -21,28 +20,15 @@ if (!Number.isInteger(lines) || lines < 1 || levels.some((c) => !Number.isIntege
     'usage: pnpm bench:hook-failure-log [lines] [concurrency...] (whole numbers ≥ 1)',
   );
 }
-const hookDir = fileURLToPath(new URL('../apps/riak-hook', import.meta.url));
-const built = spawnSync('rebar3', ['compile'], { cwd: hookDir, encoding: 'utf8' });
-if (built.status !== 0) throw new Error(`rebar3 compile failed:\n${built.stdout}${built.stderr}`);
+buildHook();
 
 const dir = mkdtempSync(join(tmpdir(), 'commitlog-hook-failure-log-'));
 try {
   const path = join(dir, 'failed.jsonl');
   process.stdout.write(`failure-log lines: ${lines} per run, to ${dir}\n`);
   for (const procs of levels) {
-    process.stdout.write(`${procs} at once: `);
-    const result = spawnSync(
-      'erl',
-      [
-        '-noshell',
-        '-pa',
-        join(hookDir, '_build', 'default', 'lib', 'commitlog_riak_hook', 'ebin'),
-        '-eval',
-        `io:format("~p~n", [commitlog_hook_bench:failure_log(${procs}, ${Math.max(lines, procs)}, "${path}")]), halt().`,
-      ],
-      { encoding: 'utf8' },
-    );
-    process.stdout.write(result.stdout + result.stderr);
+    const expression = `commitlog_hook_bench:failure_log(${procs}, ${Math.max(lines, procs)}, "${path}")`;
+    process.stdout.write(`${procs} at once: ${runWithHook(expression)}`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -7,17 +7,7 @@
 -define(COMMIT, <<"{\"bucket\":\"b\",\"key\":\"k-after-torn\",\"op\":\"put\"}">>).
 
 with_log(Test) ->
-    Dir = filename:join(
-        "/tmp", "commitlog-failure-log-test-" ++ integer_to_list(erlang:unique_integer([positive]))
-    ),
-    Log = filename:join(Dir, "failed.jsonl"),
-    ok = filelib:ensure_dir(Log),
-    try
-        Test(Log)
-    after
-        _ = file:delete(Log),
-        _ = file:del_dir(Dir)
-    end.
+    commitlog_test_log:with_log("commitlog-failure-log-test", Test).
 
 %% What the requeue reader does (apps/cli/src/commands/requeue.ts): split on newlines, skip
 %% blank lines, parse each of the others on its own.

@@ -6,17 +6,7 @@
 -include_lib("eunit/include/eunit.hrl").
 
 with_log(Test) ->
-    Dir = filename:join(
-        "/tmp", "commitlog-failure-writer-test-" ++ integer_to_list(erlang:unique_integer([positive]))
-    ),
-    Log = filename:join(Dir, "failed.jsonl"),
-    ok = filelib:ensure_dir(Log),
-    try
-        Test(Log)
-    after
-        _ = file:delete(Log),
-        _ = file:del_dir(Dir)
-    end.
+    commitlog_test_log:with_log("commitlog-failure-writer-test", Test).
 
 line(Key) ->
     commitlog_failure_log:line(breaker_open, <<"{\"key\":\"", Key/binary, "\"}">>, 1764000000000000).

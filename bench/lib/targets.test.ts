@@ -51,7 +51,8 @@ function run(): RunResults {
       maxSustainablePerS: 1000,
       tries: 2,
     },
-    halfRate: step(500, true),
+    // Half of 1,000 to 2,000/s: judged at 1,000/s, half the upper bound.
+    halfRate: step(1000, true),
     saturation: undefined,
     redisBytesPerWaitingCommit: 2000,
     redisBytesPerDeliveredMark: 200,
@@ -101,8 +102,25 @@ describe('targets', () => {
     expect(half).toEqual({
       target: 'at half rate: p50 ≤ 5 ms, p99 ≤ 25 ms',
       met: true,
-      detail: 'at 500/s: p50 3.0 ms, p99 20.0 ms; B4 at 250/s: p50 0.5 ms, p99 45.0 ms',
+      detail: 'at 1000/s: p50 3.0 ms, p99 20.0 ms; B4 at 750/s: p50 1.0 ms, p99 60.0 ms',
     });
+  });
+
+  it('judges the half-rate latency on the range of the max: a miss is NOT met, a pass below half the upper bound not known', () => {
+    const judged = (half: StepResult) => {
+      const r = run();
+      r.halfRate = half;
+      return judgeTargets(r).find((v) => v.target.startsWith('at half rate'))!;
+    };
+    // Half the lower bound (1,000/s): passing there proves nothing of the true half (up to 1,000/s).
+    expect(judged(step(500, true))).toMatchObject({
+      met: undefined,
+      detail: expect.stringContaining('the max is below 2000/s') as unknown,
+    });
+    // Missing even there misses at the true half rate.
+    expect(judged(step(500, true, { commitToKafka: latency(3, 30) })).met).toBe(false);
+    // A step that did not keep up is not a pass, whatever its latency.
+    expect(judged(step(1000, false, { reasons: ['backlog grew'] })).met).toBe(false);
   });
 
   it('judges throughput on the ranges the ladders leave: met, not met, or not known', () => {

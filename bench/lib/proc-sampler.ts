@@ -6,13 +6,19 @@ import { readFileSync } from 'node:fs';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
-/** CPU seconds used so far by `pid`, or NaN when it cannot be read (it exited). */
+/**
+ * CPU seconds used so far by `pid` and by the children it has waited for, or NaN when it cannot
+ * be read (it exited). The children count: Redis rewrites its AOF in a child process it forks,
+ * and that work is Redis's work per commit.
+ */
 export function cpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which may hold spaces: utime is field 14, stime 15.
+    // Fields after the command name, which may hold spaces: utime is field 14, stime 15, and
+    // cutime and cstime (its waited-for children's) 16 and 17.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
+    return (utime! + stime! + cutime! + cstime!) / CLOCK_TICKS;
   } catch {
     return NaN;
   }

@@ -1,0 +1,21 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { cpuSeconds } from './proc-sampler.ts';
+
+describe('cpuSeconds', () => {
+  it("counts the CPU of the children a process has waited for, as Redis's AOF rewrite", async () => {
+    // The shell forks a subshell that counts (CPU), waits for it, then says so and sleeps.
+    const shell = spawn('sh', [
+      '-c',
+      '(i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done); echo reaped; sleep 5',
+    ]);
+    try {
+      await once(shell.stdout, 'data');
+      // The shell itself did next to nothing; its child's counting is on its account now.
+      expect(cpuSeconds(shell.pid!)).toBeGreaterThan(0.05);
+    } finally {
+      shell.kill();
+    }
+  });
+});

@@ -167,23 +167,30 @@ handoff_config(Json, Ids, Start, Config) ->
 %% past the breaker: the ingest may well be back, and it is the commit's last chance. (One whose
 %% own hand-off failed just now is not sent again: the ingest failed it moments ago.)
 keep(Json, Ids, {Outcome, #{reason := Reason} = Report}, Config) ->
-    case commitlog_hook_failure:write(Json, Ids, Reason, maps:get(failure_log, Config)) of
+    LastTry =
+        case Outcome of
+            breaker_open -> fun() -> past_breaker(Json, Config) end;
+            _ -> fun() -> false end
+        end,
+    case commitlog_hook_failure:write(Json, Ids, Reason, maps:get(failure_log, Config), LastTry) of
         ok ->
             {Outcome, Report};
-        unkept when Outcome =:= breaker_open ->
-            case commitlog_ingest_client:post(Json, Config) of
-                {Accepted, Attempts} when Accepted =:= delivered; Accepted =:= duplicate ->
-                    {Accepted, #{attempts => Attempts, past_open_breaker => true}};
-                {_, _} ->
-                    commitlog_statsd:unkept(maps:get(statsd, Config)),
-                    {Outcome, Report}
-            end;
+        {handed_off, Handed} ->
+            Handed;
         unkept ->
             commitlog_statsd:unkept(maps:get(statsd, Config)),
             {Outcome, Report}
     end;
 keep(_Json, _Ids, Delivered, _Config) ->
     Delivered.
+
+past_breaker(Json, Config) ->
+    case commitlog_ingest_client:post(Json, Config) of
+        {Accepted, Attempts} when Accepted =:= delivered; Accepted =:= duplicate ->
+            {handed_off, {Accepted, #{attempts => Attempts, past_open_breaker => true}}};
+        {_, _} ->
+            false
+    end.
 
 %% {Outcome, Report}: Report holds `attempts`, and `reason` when the commit goes to the failure
 %% log.

@@ -7,16 +7,28 @@
 %%% Inputs:  write/4: the commit's JSON, its bucket and key (a map, for logs), the reason (an
 %%%          atom), the failure log's path. count_unkept/1: what write/4 returned.
 %%% Outputs: write/4 -> ok | unkept (the line could not be written; logged at error).
+%%%          write/5 -> the same, or {handed_off, Result} when its last try handed it off.
 %%%          count_unkept/1 -> ok.
 %%% Errors:  none raised by count_unkept/1; write/4 raises only for arguments of the wrong type.
 -module(commitlog_hook_failure).
 
--export([write/4, count_unkept/1]).
+-export([write/4, write/5, count_unkept/1]).
 
 -define(DOMAIN, #{domain => [commitlog]}).
 
 -spec write(iodata(), map(), atom(), file:filename_all()) -> ok | unkept.
 write(Json, Ids, Reason, Path) ->
+    case write(Json, Ids, Reason, Path, fun() -> false end) of
+        ok -> ok;
+        unkept -> unkept
+    end.
+
+%% As write/4, but a line that cannot be written first gets `LastTry()`: {handed_off, Result}
+%% when it handed the commit off after all (then nothing is logged here, Result is returned as
+%% {handed_off, Result}), false when it did not (then the commit is unkept, as with write/4).
+-spec write(iodata(), map(), atom(), file:filename_all(), fun(() -> false | {handed_off, T})) ->
+    ok | unkept | {handed_off, T}.
+write(Json, Ids, Reason, Path, LastTry) ->
     Written =
         try commitlog_failure_log:line(Reason, Json, os:system_time(microsecond)) of
             Line -> commitlog_failure_writer:append(Path, Line)
@@ -27,20 +39,25 @@ write(Json, Ids, Reason, Path) ->
         ok ->
             ok;
         {error, FileError} ->
-            logger:error(
-                Ids#{
-                    what => commitlog_failure_log_write_failed,
-                    failure_log => Path,
-                    file_error => FileError,
-                    reason => Reason,
-                    vclock => vclock_of(Json),
-                    text => "commit neither handed off nor written to the failure log: "
-                        "replay it from Riak by bucket, key and vclock"
-                },
-                ?DOMAIN
-            ),
-            unkept
+            last_try(LastTry(), Json, Ids, Reason, Path, FileError)
     end.
+
+last_try({handed_off, _} = Handed, _Json, _Ids, _Reason, _Path, _FileError) ->
+    Handed;
+last_try(false, Json, Ids, Reason, Path, FileError) ->
+    logger:error(
+        Ids#{
+            what => commitlog_failure_log_write_failed,
+            failure_log => Path,
+            file_error => FileError,
+            reason => Reason,
+            vclock => vclock_of(Json),
+            text => "commit neither handed off nor written to the failure log: "
+                "replay it from Riak by bucket, key and vclock"
+        },
+        ?DOMAIN
+    ),
+    unkept.
 
 %% Counts a commit whose failure line could not be written, on the paths that have no
 %% configuration at hand (a crash: reading it may be what failed): the statsd address is read

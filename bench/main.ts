@@ -4,6 +4,7 @@
  * runs commitlog's ladder, B1–B5 and the levers, prints the table, and writes the JSON and an SVG
  * chart to bench/results/ (git-ignored). Stops everything it started, also after a failure.
  */
+import { lateRecords } from './lib/late-records.ts';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,16 @@ async function measure(
   };
   b.b4 = await part(run, 'B4', () => runNoQueueCeiling(ctx, baselineLadder));
   b.b5 = await part(run, 'B5', () => runNaiveBullmq(ctx, baselineLadder));
+  // Minutes after commitlog's steps (the baselines ran meanwhile): past any redelivery.
+  run.lateRecords = await part(run, 'late records', () =>
+    lateRecords(ctx.kafka.stamps, [
+      run.system.warmUp,
+      ...run.system.steps,
+      run.halfRateSettle,
+      run.halfRate,
+      run.saturation,
+    ]),
+  );
   if (options.levers) {
     const top = run.halfRate?.rate ?? 250;
     run.levers =

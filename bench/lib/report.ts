@@ -175,6 +175,11 @@ export function formatReport(run: RunResults): string {
     resourcesTable(top),
     ...(top ? [machineLoad(top, run.machine.cpus)] : []),
     `Redis bytes per waiting commit: ${num(run.redisBytesPerWaitingCommit)}; per delivered commit (its de-duplication mark, kept for DEDUP_WINDOW): ${num(run.redisBytesPerDeliveredMark)}`,
+    ...(run.lateRecords
+      ? [
+          `late duplicates (records in commitlog's ${run.lateRecords.topics} step topics that came after each step read it, counted at the end of the run): ${run.lateRecords.records}`,
+        ]
+      : []),
   );
   if (run.halfRate) {
     parts.push(

@@ -11,6 +11,9 @@ export interface StepResult extends StepMetrics {
   durationS: number;
   /** When the measured load began and ended (epoch ms): after the step's primers. */
   loadWindow: { start: number; end: number };
+  /** The step's own topic, and how many records it held when the step read it back. */
+  topic?: string;
+  recordsRead?: number;
   sustainable: boolean;
   reasons: string[];
   usage: ProcessUsage[];
@@ -92,6 +95,12 @@ export interface RunResults {
     b5?: LadderResult;
   };
   levers: LeverResult[];
+  /**
+   * Records that reached commitlog's step topics after each step read them back, counted at the
+   * end of the run (minutes later, past any redelivery): late duplicates, which the steps' own
+   * figures cannot see. Absent in runs before 2026-12-06 (night).
+   */
+  lateRecords?: { records: number; topics: number } | undefined;
   /** Things that went wrong in a part of the run which did not stop the rest. */
   errors: string[];
 }

@@ -130,6 +130,7 @@ export async function runStep(
     ...(spec.kind === 'closed' ? { clients: spec.clients } : {}),
     durationS: (end - start) / 1000,
     loadWindow: { start, end },
+    ...(toKafka ? { topic, recordsRead: allStamps.length } : {}),
     sustainable: verdict.sustainable,
     reasons: verdict.reasons,
     usage,

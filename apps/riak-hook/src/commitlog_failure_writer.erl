@@ -8,9 +8,10 @@
 %%%
 %%% The process is registered as `commitlog_failure_writer`, started by the first append and
 %%% supervised by nobody (commitlog_lazy_process). A caller whose writer dies, or does not answer
-%%% within `WAIT_MS`, writes its line itself, as before (commitlog_failure_log:append_lines/2):
-%%% the writer may still write it later, and the log then holds it twice, which a replay answers
-%%% as a duplicate. A line is never left unwritten without its caller being told.
+%%% within `WAIT_MS` (1 s), writes its line itself, as before (commitlog_failure_log:append_lines/2):
+%%% the writer drops the lines whose callers stopped waiting before it took them, but one it was
+%%% writing meanwhile is then in the log twice, which a replay answers as a duplicate. A line is
+%%% never left unwritten without its caller being told.
 %%%
 %%% Inputs:  append(Path, Line): the failure log's path and a line made by
 %%%          commitlog_failure_log:line/3. For tests: start(Write) makes an unregistered writer
@@ -31,8 +32,11 @@
 
 -define(NAME, ?MODULE).
 %% How long a caller waits for its group's flush before it writes its line itself: far longer
-%% than a flush of a healthy local disk takes, so that a slow one is not given twice the writes.
--define(WAIT_MS, 5000).
+%% than a flush of a healthy local disk takes, and short against Riak's put (the hook holds a
+%% put process meanwhile: the retry budget, then this at most, then its own flush).
+-define(WAIT_MS, 1000).
+%% How long the writer waits idle before it hibernates.
+-define(IDLE_MS, 30000).
 %% The most a group holds: a group is what came in while the last flush ran, and a disk that
 %% stalls must not make the writer hold (and then write in one call) without bound.
 -define(MAX_GROUP_LINES, 512).
@@ -44,6 +48,8 @@ append(Path, Line) ->
         %% It waits on the disk and does little else: at high priority its next group starts as
         %% soon as a flush ends, not after the busy put processes it keeps waiting get their turn.
         process_flag(priority, high),
+        %% The lines waiting for it are not copied onto its heap, which a burst would grow.
+        process_flag(message_queue_data, off_heap),
         ?MODULE:loop(fun commitlog_failure_log:append_lines/2)
     end,
     case commitlog_lazy_process:ensure(?NAME, Start) of
@@ -58,7 +64,7 @@ start(Write) ->
 
 append(Writer, Path, Line, WaitMs) ->
     Alias = erlang:monitor(process, Writer, [{alias, reply_demonitor}]),
-    Writer ! {append, Alias, Path, Line},
+    Writer ! {append, Alias, Path, Line, commitlog_breaker:now_ms() + WaitMs},
     receive
         {Alias, Result} ->
             erlang:demonitor(Alias, [flush]),
@@ -77,24 +83,33 @@ append(Writer, Path, Line, WaitMs) ->
 -spec loop(fun((file:name_all(), [binary()]) -> ok | {error, term()})) -> no_return().
 loop(Write) ->
     receive
-        {append, Alias, Path, Line} ->
-            Group = gather([{Alias, Path, Line}], 1, byte_size(Line)),
+        {append, _, _, Line, _} = First ->
+            Group = gather(commitlog_breaker:now_ms(), [First], 1, byte_size(Line)),
             write_group(Write, Group),
             ?MODULE:loop(Write);
         _Unexpected ->
             ?MODULE:loop(Write)
+    after ?IDLE_MS ->
+        %% Idle: its heap goes (the last group's lines), and it wakes in this module's newest
+        %% version, so that a second code load does not find it on the old one and kill it.
+        erlang:hibernate(?MODULE, loop, [Write])
     end.
 
-%% What else came in meanwhile, in arrival order, up to the group's limits.
-gather(Acc, Count, Bytes) when Count >= ?MAX_GROUP_LINES; Bytes >= ?MAX_GROUP_BYTES ->
-    lists:reverse(Acc);
-gather(Acc, Count, Bytes) ->
+%% What else came in meanwhile, in arrival order, up to the group's limits. A line whose caller
+%% has stopped waiting (its deadline passed while the disk was slow) is dropped: that caller writes
+%% it itself, and writing it here too would only add to the slow disk's load.
+gather(Now, Acc, Count, Bytes) when Count >= ?MAX_GROUP_LINES; Bytes >= ?MAX_GROUP_BYTES ->
+    live(Now, lists:reverse(Acc));
+gather(Now, Acc, Count, Bytes) ->
     receive
-        {append, Alias, Path, Line} ->
-            gather([{Alias, Path, Line} | Acc], Count + 1, Bytes + byte_size(Line))
+        {append, _, _, Line, _} = Next ->
+            gather(Now, [Next | Acc], Count + 1, Bytes + byte_size(Line))
     after 0 ->
-        lists:reverse(Acc)
+        live(Now, lists:reverse(Acc))
     end.
+
+live(Now, Group) ->
+    [{Alias, Path, Line} || {append, Alias, Path, Line, Deadline} <- Group, Now < Deadline].
 
 %% One write per log (one, unless the configured path changed meanwhile), each caller told how
 %% its own log's write went.

@@ -169,8 +169,8 @@ handoff_config(Json, Ids, Start, Config) ->
 keep(Json, Ids, {Outcome, #{reason := Reason} = Report}, Config) ->
     LastTry =
         case Outcome of
-            breaker_open -> fun() -> past_breaker(Json, Config) end;
-            _ -> fun() -> false end
+            breaker_open -> fun(FileError) -> past_breaker(Json, Config, FileError) end;
+            _ -> fun(_) -> false end
         end,
     case commitlog_hook_failure:write(Json, Ids, Reason, maps:get(failure_log, Config), LastTry) of
         ok ->
@@ -184,10 +184,16 @@ keep(Json, Ids, {Outcome, #{reason := Reason} = Report}, Config) ->
 keep(_Json, _Ids, Delivered, _Config) ->
     Delivered.
 
-past_breaker(Json, Config) ->
+past_breaker(Json, Config, FileError) ->
     case commitlog_ingest_client:post(Json, Config) of
         {Accepted, Attempts} when Accepted =:= delivered; Accepted =:= duplicate ->
-            {handed_off, {Accepted, #{attempts => Attempts, past_open_breaker => true}}};
+            Report = #{
+                attempts => Attempts,
+                past_open_breaker => true,
+                failure_log => maps:get(failure_log, Config),
+                file_error => FileError
+            },
+            {handed_off, {Accepted, Report}};
         {_, _} ->
             false
     end.

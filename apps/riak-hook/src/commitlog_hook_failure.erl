@@ -18,15 +18,15 @@
 
 -spec write(iodata(), map(), atom(), file:filename_all()) -> ok | unkept.
 write(Json, Ids, Reason, Path) ->
-    case write(Json, Ids, Reason, Path, fun() -> false end) of
+    case write(Json, Ids, Reason, Path, fun(_) -> false end) of
         ok -> ok;
         unkept -> unkept
     end.
 
-%% As write/4, but a line that cannot be written first gets `LastTry()`: {handed_off, Result}
+%% As write/4, but a line that cannot be written first gets `LastTry(FileError)`: {handed_off, Result}
 %% when it handed the commit off after all (then nothing is logged here, Result is returned as
 %% {handed_off, Result}), false when it did not (then the commit is unkept, as with write/4).
--spec write(iodata(), map(), atom(), file:filename_all(), fun(() -> false | {handed_off, T})) ->
+-spec write(iodata(), map(), atom(), file:filename_all(), fun((term()) -> false | {handed_off, T})) ->
     ok | unkept | {handed_off, T}.
 write(Json, Ids, Reason, Path, LastTry) ->
     Written =
@@ -39,7 +39,7 @@ write(Json, Ids, Reason, Path, LastTry) ->
         ok ->
             ok;
         {error, FileError} ->
-            last_try(LastTry(), Json, Ids, Reason, Path, FileError)
+            last_try(LastTry(FileError), Json, Ids, Reason, Path, FileError)
     end.
 
 last_try({handed_off, _} = Handed, _Json, _Ids, _Reason, _Path, _FileError) ->

@@ -22,12 +22,25 @@
 %% every put process waits for the console log. The failure log keeps every commit, statsd counts
 %% every outcome; the line says how many hand-offs it stands for (also_since_last_line).
 -spec handoff(atom(), non_neg_integer(), map(), map()) -> ok.
+handoff(Outcome, Micros, #{past_open_breaker := true} = Report, _Config) ->
+    %% Handed off, but only by its last try: the failure log could not be written, which the next
+    %% outage will need. Said as a failure is (the breaker is open: every put of the node may).
+    throttled(warning, {Outcome, past_open_breaker}, Outcome, Micros, Report);
 handoff(Outcome, Micros, Report, _Config) when Outcome =/= delivered, Outcome =/= duplicate ->
     Reason = maps:get(reason, Report, undefined),
-    case commitlog_log_throttle:allow({Outcome, Reason}, ?FAILURE_LOG_INTERVAL_MS) of
+    throttled(level(Outcome, Reason), {Outcome, Reason}, Outcome, Micros, Report);
+handoff(Outcome, Micros, Report, #{log_level := Level}) ->
+    logger:log(
+        Level,
+        Report#{what => commitlog_handoff, outcome => Outcome, duration_us => Micros},
+        ?DOMAIN
+    ).
+
+throttled(Level, Key, Outcome, Micros, Report) ->
+    case commitlog_log_throttle:allow(Key, ?FAILURE_LOG_INTERVAL_MS) of
         {true, Suppressed} ->
             logger:log(
-                level(Outcome, Reason),
+                Level,
                 Report#{
                     what => commitlog_handoff,
                     outcome => Outcome,
@@ -38,13 +51,7 @@ handoff(Outcome, Micros, Report, _Config) when Outcome =/= delivered, Outcome =/
             );
         false ->
             ok
-    end;
-handoff(Outcome, Micros, Report, #{log_level := Level}) ->
-    logger:log(
-        Level,
-        Report#{what => commitlog_handoff, outcome => Outcome, duration_us => Micros},
-        ?DOMAIN
-    ).
+    end.
 
 level(rejected, _) -> error;
 %% The node is misconfigured: every commit will fail until someone fixes it.

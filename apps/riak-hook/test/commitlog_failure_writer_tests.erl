@@ -68,17 +68,59 @@ a_caller_whose_writer_dies_writes_its_line_itself_test() ->
 %% itself, and the writer's late answer never reaches the caller's mailbox.
 a_caller_whose_writer_hangs_writes_its_line_itself_and_gets_no_late_answer_test() ->
     with_log(fun(Log) ->
+        Self = self(),
         Write = fun(Path, Lines) ->
-            timer:sleep(300),
-            commitlog_failure_log:append_lines(Path, Lines)
+            Self ! writing,
+            %% Still writing when its caller's wait ends.
+            receive go_on -> ok end,
+            Result = commitlog_failure_log:append_lines(Path, Lines),
+            Self ! written,
+            Result
         end,
         Writer = commitlog_failure_writer:start(Write),
-        ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, line(<<"k-slow">>), 20)),
-        timer:sleep(500),
+        Caller = spawn(fun() ->
+            Self ! {appended, commitlog_failure_writer:append(Writer, Log, line(<<"k-slow">>), 300)},
+            receive check -> Self ! {mailbox, process_info(self(), messages)} end
+        end),
+        receive writing -> ok after 5000 -> erlang:error(never_writing) end,
+        receive {appended, Result} -> ?assertEqual(ok, Result) after 5000 -> erlang:error(Caller) end,
+        Writer ! go_on,
+        receive written -> ok after 5000 -> erlang:error(never_written) end,
+        timer:sleep(50),
+        Caller ! check,
+        %% The writer's late answer went to a deactivated alias: dropped, never delivered.
+        receive {mailbox, Mailbox} -> ?assertEqual({messages, []}, Mailbox) after 5000 -> erlang:error(Caller) end,
         %% Written twice (by the caller, then by the writer): a replay answers the second as a
         %% duplicate. Never zero times.
         ?assertEqual([<<"k-slow">>, <<"k-slow">>], keys(Log)),
-        ?assertEqual({messages, []}, process_info(self(), messages)),
+        exit(Writer, kill)
+    end).
+
+%% A line whose caller stopped waiting before the writer could take it (the writer was busy with
+%% a slow flush) is the caller's to write: the writer drops it, so it is in the log once.
+drops_a_line_whose_caller_stopped_waiting_test() ->
+    with_log(fun(Log) ->
+        Self = self(),
+        Write = fun(Path, Lines) ->
+            Self ! writing,
+            receive go_on -> ok end,
+            Result = commitlog_failure_log:append_lines(Path, Lines),
+            Self ! {written, length(Lines)},
+            Result
+        end,
+        Writer = commitlog_failure_writer:start(Write),
+        First = spawn(fun() ->
+            Self ! {first, commitlog_failure_writer:append(Writer, Log, line(<<"k-first">>), 5000)}
+        end),
+        %% The writer holds k-first's group (its write waits) before k-late is sent.
+        receive writing -> ok after 5000 -> erlang:error(never_writing) end,
+        ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, line(<<"k-late">>), 20)),
+        Writer ! go_on,
+        receive {written, 1} -> ok after 5000 -> erlang:error(never_written) end,
+        receive {first, FirstResult} -> ?assertEqual(ok, FirstResult) after 5000 -> erlang:error(First) end,
+        %% The writer found only k-late, past its deadline, and dropped it: no second write.
+        receive writing -> erlang:error(wrote_a_dropped_line) after 100 -> ok end,
+        ?assertEqual([<<"k-late">>, <<"k-first">>], keys(Log)),
         exit(Writer, kill)
     end).
 

@@ -15,8 +15,8 @@ import { createLanePrefetches } from './lane-prefetch.ts';
 import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { DeliveryNotRecordedError, LockLostError } from './queue-errors.ts';
-import { withLaneQueue } from './with-lane-queue.ts';
 import type { RedisConnection } from './redis-connection.ts';
+import { holdEachLaneToOne } from './lane-concurrency.ts';
 
 /** One commit job as a lane hands it to the delivery code. */
 export interface LaneJob {
@@ -83,6 +83,8 @@ export interface LaneWorkersOptions {
    */
   onStalled?: (event: { lane: number; jobId: string; worker: string | undefined }) => void;
   onError?: (event: { lane: number; error: Error }) => void;
+  /** True once the caller's start-up was stopped: the start gives up at its next failure. */
+  stopped?: () => boolean;
 }
 
 export interface LaneWorkers {
@@ -118,11 +120,10 @@ function asError(error: unknown): Error {
  * waits out the backoff, in every worker process, without using one of BullMQ's attempts.
  */
 export async function startLaneWorkers(options: LaneWorkersOptions): Promise<LaneWorkers> {
-  for (const lane of options.lanes) {
-    await withLaneQueue(options.connection, options.prefix, lane, (queue) =>
-      queue.setGlobalConcurrency(1),
-    );
-  }
+  await holdEachLaneToOne(options.connection, options.prefix, options.lanes, {
+    stopped: options.stopped ?? (() => false),
+    onRetry: (lane, error) => options.onError?.({ lane, error: asError(error) }),
+  });
 
   const prefetches = createLanePrefetches();
   const headLimits = options.followers ?? { maxJobs: 0, maxBytes: 0 };

@@ -129,35 +129,31 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     const riders = followerRecords(job.followers);
     if (job.retry === undefined && riders.length > 0) {
       if (await sendOrRefused(job, [record, ...riders])) {
-        return followersDelivered(
-          job,
-          riders.map((_, i) => i),
-        );
+        return followersDelivered(job, riders.length, []);
       }
     }
     const own = ownObject(record, riders);
     if (own.length > 0 && (await sendOrRefused(job, [record, ...own.map((i) => riders[i]!)]))) {
-      return followersDelivered(job, own);
+      // The leading run of them (right behind the job) are followers; the others go by id.
+      const leading = own.findIndex((index, i) => index !== i);
+      const count = leading < 0 ? own.length : leading;
+      return followersDelivered(job, count, own.slice(count));
     }
     await deps.gatherer.send([record], job.lockedUntil);
     return { followers: 0, deliveredAhead: [] };
   }
 
   /**
-   * Reports the job's followers at `indexes` (ascending) delivered (now): the leading run of
-   * them as followers, the others by id.
+   * Reports delivered (now) the job's first `count` followers and those at `ahead` (indexes
+   * further back), and says which they were.
    */
-  function followersDelivered(job: LaneJob, indexes: readonly number[]): Delivered {
+  function followersDelivered(job: LaneJob, count: number, ahead: readonly number[]): Delivered {
     const at = now();
-    for (const i of indexes) {
+    const report = (i: number): void =>
       deps.events.delivered(job.lane, Math.max(0, at - queuedAtMs(job.followers[i]!.data)));
-    }
-    const leading = indexes.findIndex((index, i) => index !== i);
-    const followers = leading < 0 ? indexes.length : leading;
-    return {
-      followers,
-      deliveredAhead: indexes.slice(followers).map((i) => job.followers[i]!.id),
-    };
+    for (let i = 0; i < count; i++) report(i);
+    ahead.forEach(report);
+    return { followers: count, deliveredAhead: ahead.map((i) => job.followers[i]!.id) };
   }
 
   return async (job) => {

@@ -8,6 +8,7 @@ import {
   recordStall,
   removeExpiredFailures,
   startLaneWorkers,
+  type LaneWorkersOptions,
   UnsafeRedisError,
 } from '@commitlog/queue';
 import {
@@ -213,46 +214,41 @@ export async function startWorker(
     });
 
     const workerName = `${hostname()}:${process.pid}`;
+    const laneOptions: LaneWorkersOptions = {
+      connection,
+      prefix: config.queuePrefix,
+      lanes,
+      workerName,
+      lockDurationMs: config.lockDurationMs,
+      handle: limitConcurrency(config.concurrency, handle),
+      // A lane's commits never split over two produce requests, so PRODUCE_BATCH_MAX caps them too.
+      followers: {
+        maxJobs: Math.min(config.laneBatchMax, config.batchMaxRecords) - 1,
+        maxBytes: FOLLOWER_BYTES,
+      },
+      dedupWindowMs: config.dedupWindowMs,
+      onStalled: ({ lane, jobId, worker }) => {
+        metrics.stalled(lane);
+        logger.warn(
+          { lane, jobId, heldBy: worker },
+          'job stalled (its worker died or hung); moved back to its lane',
+        );
+        // Kept as a record for `commitlog status` and the dashboard; a failure only costs the record.
+        recordStall(connection, config.queuePrefix, { lane, jobId, at: Date.now(), worker }).catch(
+          (err: unknown) => logger.warn({ err, lane, jobId }, 'could not record a stall'),
+        );
+      },
+      onError: ({ lane, error }) => {
+        metrics.laneError(error);
+        warn(`lane:${errorKind(error)}`, { lane, err: error }, 'lane worker error');
+      },
+      stopped: () => stopped?.aborted === true,
+    };
     const laneWorkers = await whileWaiting(
       logger,
       waiting,
       'Redis',
-      () =>
-        startLaneWorkers({
-          connection,
-          prefix: config.queuePrefix,
-          lanes,
-          workerName,
-          lockDurationMs: config.lockDurationMs,
-          handle: limitConcurrency(config.concurrency, handle),
-          // A lane's commits never split over two produce requests, so PRODUCE_BATCH_MAX caps them too.
-          followers: {
-            maxJobs: Math.min(config.laneBatchMax, config.batchMaxRecords) - 1,
-            maxBytes: FOLLOWER_BYTES,
-          },
-          dedupWindowMs: config.dedupWindowMs,
-          onStalled: ({ lane, jobId, worker }) => {
-            metrics.stalled(lane);
-            logger.warn(
-              { lane, jobId, heldBy: worker },
-              'job stalled (its worker died or hung); moved back to its lane',
-            );
-            // Kept as a record for `commitlog status` and the dashboard; a failure only costs the record.
-            recordStall(connection, config.queuePrefix, {
-              lane,
-              jobId,
-              at: Date.now(),
-              worker,
-            }).catch((err: unknown) =>
-              logger.warn({ err, lane, jobId }, 'could not record a stall'),
-            );
-          },
-          onError: ({ lane, error }) => {
-            metrics.laneError(error);
-            warn(`lane:${errorKind(error)}`, { lane, err: error }, 'lane worker error');
-          },
-          stopped: () => stopped?.aborted === true,
-        }),
+      () => startLaneWorkers(laneOptions),
       stopped,
     );
     // Lane workers stop first (they may still be handing records to the producer).

@@ -131,8 +131,8 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
 
   /**
    * Whether the job's delivery was recorded already, and its followers. Followers may be newer
-   * versions of the job's own object: if the worker dies between
-   * completing them and completing the job, the job comes back with its delivery recorded and is
+   * versions of the job's own object: if the worker dies between completing them and completing
+   * the job, the job comes back with its delivery recorded and is
    * completed without being produced again (delivered-marks.ts). Undefined when the read failed:
    * then nobody knows whether the job was recorded, and producing it could land an old version
    * after newer ones, so the caller holds the lane and reads again.

@@ -2,7 +2,8 @@
  * `pnpm bench:latency [rates] [seconds]`: where commitlog's commit→Kafka time goes, at fixed
  * open-loop rates (default 100,200,400/s for 10 s each) on a private Redis (AOF, fsync always) and
  * Kafka broker. For each rate: the latency of each stage (lib/latency-breakdown.ts) and, per
- * process, CPU per commit, GC pauses and event-loop lateness (lib/loop-watch.ts), and peak
+ * process, CPU per commit, how often its threads were woken and preempted per commit
+ * (lib/proc-sampler.ts), GC pauses and event-loop lateness (lib/loop-watch.ts), and peak
  * resident memory; and the Redis commands each commit costs (lib/redis-command-stats.ts). Not the benchmark (no baselines, no ladder): the tool to find out why a p99
  * is what it is.
  */
@@ -51,7 +52,7 @@ try {
   await warmUpBroker(ctx, 15_000);
   const started = await startCommitlog(ctx, 'latency', {
     workers: 1,
-    env: { NODE_OPTIONS: `--import=${preload}`, LOOP_WATCH_DIR: watchDir },
+    env: { NODE_OPTIONS: `--import=${preload}${cpuProfileOption()}`, LOOP_WATCH_DIR: watchDir },
   });
   const roles = started.target.processes();
   await warmUp(ctx, started.target, 'latency');
@@ -104,6 +105,8 @@ try {
         [
           'process',
           'CPU ms per commit',
+          'wake-ups per commit',
+          'preempted per commit',
           'GC ms per s',
           'longest GC ms',
           'loop late p99 ms',
@@ -117,6 +120,8 @@ try {
           return [
             u.name,
             num((u.cpuSeconds * 1000) / Math.max(1, step.accepted)),
+            num(u.wakeUps / Math.max(1, step.accepted)),
+            num(u.preemptions / Math.max(1, step.accepted)),
             loop ? num(loop.gcMsPerS) : '—',
             loop ? num(loop.gcMaxMs) : '—',
             loop ? num(loop.delayP99Ms) : '—',
@@ -137,6 +142,15 @@ try {
 }
 progress(`\nlost: ${lost} (must be 0). GC and loop figures exist for the Node processes only.`);
 if (lost > 0) process.exitCode = 1;
+
+/**
+ * With CPU_PROFILE_DIR set, each role writes a V8 CPU profile there when it stops (open it in
+ * Chrome DevTools' Performance panel, or summarize it with `node bench/cpu-profile-top.ts`).
+ */
+function cpuProfileOption(): string {
+  const dir = process.env.CPU_PROFILE_DIR;
+  return dir ? ` --cpu-prof --cpu-prof-dir=${dir}` : '';
+}
 
 /** The commands that took most of Redis's time, per accepted commit (the read-back's included). */
 function redisCommandTable(commands: RedisCommandStat[], accepted: number): string {

@@ -1,8 +1,9 @@
 /**
- * CPU time and resident memory of processes, from Linux's /proc: CPU seconds (user + system) at
- * the start and end of a phase, and the peak RSS seen by sampling every `intervalMs` in between.
+ * CPU time and resident memory of processes, from Linux's /proc: CPU seconds (user + system) and
+ * context switches at the start and end of a phase, and the peak RSS seen by sampling every
+ * `intervalMs` in between.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
@@ -35,10 +36,40 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/**
+ * Context switches of all of `pid`'s threads so far: `wakeUps`, how often one went to sleep to
+ * wait (for a socket, a disk, a lock) and was woken again; `preemptions`, how often one was taken
+ * off its CPU while it could still run (another process's turn). NaN when it cannot be read.
+ * Threads that ended are not counted: a figure over a phase is a rough one for a process that
+ * starts and ends threads (the JVM), a close one for Node and Redis.
+ */
+export function contextSwitches(pid: number): { wakeUps: number; preemptions: number } {
+  try {
+    let wakeUps = 0;
+    let preemptions = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      let status: string;
+      try {
+        status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+      } catch {
+        continue; // ended since the listing
+      }
+      wakeUps += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+      preemptions += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+    }
+    return { wakeUps, preemptions };
+  } catch {
+    return { wakeUps: NaN, preemptions: NaN };
+  }
+}
+
 export interface ProcessUsage {
   name: string;
   cpuSeconds: number;
   peakRssBytes: number;
+  /** Over the phase, see `contextSwitches`. */
+  wakeUps: number;
+  preemptions: number;
 }
 
 export interface UsageSampler {
@@ -49,6 +80,7 @@ export interface UsageSampler {
 export function sampleUsage(processes: Record<string, number>, intervalMs = 200): UsageSampler {
   const entries = Object.entries(processes);
   const cpuStart = new Map(entries.map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const switchesStart = new Map(entries.map(([name, pid]) => [name, contextSwitches(pid)]));
   const peak = new Map(entries.map(([name, pid]) => [name, rssBytes(pid)]));
   const sample = (): void => {
     for (const [name, pid] of entries) {
@@ -64,11 +96,17 @@ export function sampleUsage(processes: Record<string, number>, intervalMs = 200)
     stop() {
       clearInterval(timer);
       sample();
-      return entries.map(([name, pid]) => ({
-        name,
-        cpuSeconds: cpuSeconds(pid) - (cpuStart.get(name) ?? NaN),
-        peakRssBytes: peak.get(name) ?? NaN,
-      }));
+      return entries.map(([name, pid]) => {
+        const switches = contextSwitches(pid);
+        const before = switchesStart.get(name);
+        return {
+          name,
+          cpuSeconds: cpuSeconds(pid) - (cpuStart.get(name) ?? NaN),
+          peakRssBytes: peak.get(name) ?? NaN,
+          wakeUps: switches.wakeUps - (before?.wakeUps ?? NaN),
+          preemptions: switches.preemptions - (before?.preemptions ?? NaN),
+        };
+      });
     },
   };
 }

@@ -19,7 +19,9 @@ const step = (rate: number, sustainable: boolean): StepResult => ({
   backlogAtEnd: 0,
   lost: 0,
   duplicates: 0,
-  usage: [{ name: 'ingest', cpuSeconds: 2.5, peakRssBytes: 100 * 1048576 }],
+  usage: [
+    { name: 'ingest', cpuSeconds: 2.5, peakRssBytes: 100 * 1048576, wakeUps: 0, preemptions: 0 },
+  ],
 });
 
 describe('report', () => {

@@ -22,8 +22,8 @@ function step(rate: number, sustainable: boolean, extra: Partial<StepResult> = {
     lost: 0,
     duplicates: 0,
     usage: [
-      { name: 'ingest', cpuSeconds: 1, peakRssBytes: 120e6 },
-      { name: 'worker 1', cpuSeconds: 1, peakRssBytes: 250e6 },
+      { name: 'ingest', cpuSeconds: 1, peakRssBytes: 120e6, wakeUps: 0, preemptions: 0 },
+      { name: 'worker 1', cpuSeconds: 1, peakRssBytes: 250e6, wakeUps: 0, preemptions: 0 },
     ],
     redisUsedBytes: { before: 10e6, after: 10.5e6 },
     ...extra,

@@ -9,7 +9,7 @@
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchInfra } from './lib/bench-infra.ts';
 import { warmUpBroker } from './lib/broker-warm-up.ts';
@@ -145,11 +145,17 @@ if (lost > 0) process.exitCode = 1;
 
 /**
  * With CPU_PROFILE_DIR set, each role writes a V8 CPU profile there when it stops (open it in
- * Chrome DevTools' Performance panel, or summarize it with `node bench/cpu-profile-top.ts`).
+ * Chrome DevTools' Performance panel, or summarize it with `node bench/cpu-profile-top.ts`). A
+ * profile covers the role's whole life: its start-up, the warm-up and every rate of the run, so
+ * profile one rate at a time. The profiler costs CPU: that run's figures are not comparable.
  */
 function cpuProfileOption(): string {
   const dir = process.env.CPU_PROFILE_DIR;
-  return dir ? ` --cpu-prof --cpu-prof-dir=${dir}` : '';
+  if (!dir) return '';
+  progress(
+    `CPU_PROFILE_DIR: the roles write CPU profiles to ${resolve(dir)} as they stop; this run's CPU and latency figures include the profiler's cost`,
+  );
+  return ` --cpu-prof --cpu-prof-dir="${resolve(dir)}"`;
 }
 
 /** The commands that took most of Redis's time, per accepted commit (the read-back's included). */

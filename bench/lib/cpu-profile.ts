@@ -3,7 +3,7 @@
 export interface CpuProfile {
   nodes: {
     id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
     children?: number[];
   }[];
   samples: number[];
@@ -34,9 +34,12 @@ export function profileTotals(profile: CpuProfile): ProfileTotals {
   const packages = new Map<string, number>();
   let totalMs = 0;
   let idleMs = 0;
-  profile.samples.forEach((id, i) => {
-    // A sample's delta is the time until it was taken; V8's own tools attribute it the same way.
-    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+  // Every sample weighs the same, the profile's mean interval, as DevTools' call trees count
+  // them: a sample's delta is the gap before it, and a gap where the process was not running
+  // (preempted on these shared cores) says nothing about which function it belongs to.
+  const deltas = profile.timeDeltas.reduce((sum, d) => sum + Math.max(0, d), 0);
+  const ms = deltas / 1000 / Math.max(1, profile.samples.length);
+  profile.samples.forEach((id) => {
     const leaf = byId.get(id);
     if (!leaf) return;
     if (leaf.callFrame.functionName === '(idle)') {
@@ -70,7 +73,8 @@ function entry(map: Map<string, FunctionTime>, name: string): FunctionTime {
 function functionName(frame: CpuProfile['nodes'][number]['callFrame']): string {
   const name = frame.functionName || '(anonymous)';
   if (!frame.url) return name;
-  return `${name} ${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
+  // The column too: two functions of one line (minified code) are two functions.
+  return `${name} ${shortUrl(frame.url)}:${frame.lineNumber + 1}:${(frame.columnNumber ?? 0) + 1}`;
 }
 
 function shortUrl(url: string): string {
@@ -80,11 +84,15 @@ function shortUrl(url: string): string {
   return inRepo ? `${inRepo[1]}/${inRepo[2]}` : url.replace(/^file:\/\//, '');
 }
 
-/** `ioredis`, `@scope/name`, `apps/ingest`, `node:…` (Node's own), or a V8 entry like `(garbage collector)`. */
+/**
+ * `ioredis`, `@scope/name`, `apps/ingest`, `node:events` or `node:internal/streams` (Node's own),
+ * or a V8 entry like `(garbage collector)`.
+ */
 export function packageOf(frame: { functionName: string; url: string }): string {
   const { url } = frame;
   if (!url) return frame.functionName.startsWith('(') ? frame.functionName : '(native)';
-  if (url.startsWith('node:')) return 'node:' + (url.slice(5).split('/')[0] ?? '');
+  // Node's own code by its first two parts: node:internal/streams, node:internal/crypto.
+  if (url.startsWith('node:')) return url.split('/').slice(0, 2).join('/');
   const inModules = url.lastIndexOf('/node_modules/');
   if (inModules >= 0) {
     const [first, second] = url.slice(inModules + '/node_modules/'.length).split('/');

@@ -37,6 +37,27 @@ describe('contextSwitches', () => {
     }
   });
 
+  it('counts each thread from its own earlier reading, and leaves out threads that ended', async () => {
+    const shell = spawn('sh', ['-c', 'sleep 0.01; echo slept; sleep 5']);
+    try {
+      await once(shell.stdout, 'data');
+      const first = contextSwitches(shell.pid!);
+      // A thread read before that has ended since (a JVM's compiler thread, say): not a fall.
+      const gone = new Map([['4194000', { wakeUps: 1e6, preemptions: 1e6 }]]);
+      const withGone = contextSwitches(shell.pid!, gone);
+      // The shell's own thread, from the first reading: what it did since, never less than 0.
+      const since = contextSwitches(shell.pid!, new Map([[String(shell.pid), first]]));
+      const last = contextSwitches(shell.pid!);
+      expect(withGone.wakeUps).toBeGreaterThanOrEqual(first.wakeUps);
+      expect(withGone.wakeUps).toBeLessThanOrEqual(last.wakeUps);
+      expect(since.wakeUps).toBeGreaterThanOrEqual(0);
+      expect(since.wakeUps).toBeLessThanOrEqual(last.wakeUps - first.wakeUps);
+      expect(since.preemptions).toBeGreaterThanOrEqual(0);
+    } finally {
+      shell.kill();
+    }
+  });
+
   it('is NaN for a process that is gone', () => {
     expect(contextSwitches(2 ** 22 + 1)).toEqual({ wakeUps: NaN, preemptions: NaN });
   });

@@ -36,31 +36,59 @@ export function rssBytes(pid: number): number {
   }
 }
 
-/**
- * Context switches of all of `pid`'s threads so far: `wakeUps`, how often one went to sleep to
- * wait (for a socket, a disk, a lock) and was woken again; `preemptions`, how often one was taken
- * off its CPU while it could still run (another process's turn). NaN when it cannot be read.
- * Threads that ended are not counted: a figure over a phase is a rough one for a process that
- * starts and ends threads (the JVM), a close one for Node and Redis.
- */
-export function contextSwitches(pid: number): { wakeUps: number; preemptions: number } {
+/** Context switches of one thread so far (see `contextSwitches`). */
+interface Switches {
+  wakeUps: number;
+  preemptions: number;
+}
+
+/** Each live thread's context switches, by thread id; empty when `pid` cannot be read. */
+function threadSwitches(pid: number): Map<string, Switches> {
+  const threads = new Map<string, Switches>();
+  let tasks: string[];
   try {
-    let wakeUps = 0;
-    let preemptions = 0;
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      let status: string;
-      try {
-        status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
-      } catch {
-        continue; // ended since the listing
-      }
-      wakeUps += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
-      preemptions += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
-    }
-    return { wakeUps, preemptions };
+    tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return { wakeUps: NaN, preemptions: NaN };
+    return threads;
   }
+  for (const task of tasks) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+    } catch {
+      continue; // ended since the listing
+    }
+    threads.set(task, {
+      wakeUps: Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN),
+      preemptions: Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN),
+    });
+  }
+  return threads;
+}
+
+/**
+ * Context switches of `pid`'s threads since `before` (a `threadSwitches` reading; none: since
+ * each thread began): `wakeUps`, how often one went to sleep to wait (for a socket, a disk's
+ * fsync, a lock) and was woken again; `preemptions`, how often one was taken off its CPU while it
+ * could still run (another process's turn). Summed over the threads alive now, each from its own
+ * earlier reading, so a thread that ended in between is left out rather than making the sum
+ * fall (the JVM starts and ends threads as it goes); its children (Redis's AOF rewrite) are not
+ * counted. NaN when `pid` cannot be read.
+ */
+export function contextSwitches(
+  pid: number,
+  before: ReadonlyMap<string, Switches> = new Map(),
+): Switches {
+  const now = threadSwitches(pid);
+  if (now.size === 0) return { wakeUps: NaN, preemptions: NaN };
+  let wakeUps = 0;
+  let preemptions = 0;
+  for (const [tid, { wakeUps: w, preemptions: p }] of now) {
+    const start = before.get(tid);
+    wakeUps += w - (start?.wakeUps ?? 0);
+    preemptions += p - (start?.preemptions ?? 0);
+  }
+  return { wakeUps, preemptions };
 }
 
 export interface ProcessUsage {
@@ -80,7 +108,7 @@ export interface UsageSampler {
 export function sampleUsage(processes: Record<string, number>, intervalMs = 200): UsageSampler {
   const entries = Object.entries(processes);
   const cpuStart = new Map(entries.map(([name, pid]) => [name, cpuSeconds(pid)]));
-  const switchesStart = new Map(entries.map(([name, pid]) => [name, contextSwitches(pid)]));
+  const switchesStart = new Map(entries.map(([name, pid]) => [name, threadSwitches(pid)]));
   const peak = new Map(entries.map(([name, pid]) => [name, rssBytes(pid)]));
   const sample = (): void => {
     for (const [name, pid] of entries) {
@@ -97,14 +125,16 @@ export function sampleUsage(processes: Record<string, number>, intervalMs = 200)
       clearInterval(timer);
       sample();
       return entries.map(([name, pid]) => {
-        const switches = contextSwitches(pid);
         const before = switchesStart.get(name);
+        const switches =
+          before === undefined || before.size === 0
+            ? { wakeUps: NaN, preemptions: NaN }
+            : contextSwitches(pid, before);
         return {
           name,
           cpuSeconds: cpuSeconds(pid) - (cpuStart.get(name) ?? NaN),
           peakRssBytes: peak.get(name) ?? NaN,
-          wakeUps: switches.wakeUps - (before?.wakeUps ?? NaN),
-          preemptions: switches.preemptions - (before?.preemptions ?? NaN),
+          ...switches,
         };
       });
     },

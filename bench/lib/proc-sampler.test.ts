@@ -47,7 +47,14 @@ describe('contextSwitches', () => {
       const withGone = contextSwitches(shell.pid!, gone);
       // The shell's own thread, from the first reading: what it did since, never less than 0.
       const since = contextSwitches(shell.pid!, new Map([[String(shell.pid), first]]));
+      // An id read before with higher counts is a new thread that took an ended one's id.
+      const reused = contextSwitches(
+        shell.pid!,
+        new Map([[String(shell.pid), { wakeUps: 1e9, preemptions: 1e9 }]]),
+      );
       const last = contextSwitches(shell.pid!);
+      expect(reused.wakeUps).toBeGreaterThanOrEqual(first.wakeUps);
+      expect(reused.wakeUps).toBeLessThanOrEqual(last.wakeUps);
       expect(withGone.wakeUps).toBeGreaterThanOrEqual(first.wakeUps);
       expect(withGone.wakeUps).toBeLessThanOrEqual(last.wakeUps);
       expect(since.wakeUps).toBeGreaterThanOrEqual(0);

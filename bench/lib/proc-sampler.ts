@@ -84,9 +84,12 @@ export function contextSwitches(
   let wakeUps = 0;
   let preemptions = 0;
   for (const [tid, { wakeUps: w, preemptions: p }] of now) {
+    // A count below its earlier reading is a new thread that took an ended one's id: all its own.
     const start = before.get(tid);
-    wakeUps += w - (start?.wakeUps ?? 0);
-    preemptions += p - (start?.preemptions ?? 0);
+    const from =
+      start !== undefined && w >= start.wakeUps && p >= start.preemptions ? start : undefined;
+    wakeUps += w - (from?.wakeUps ?? 0);
+    preemptions += p - (from?.preemptions ?? 0);
   }
   return { wakeUps, preemptions };
 }

@@ -7,6 +7,7 @@
  * resident memory; and the Redis commands each commit costs (lib/redis-command-stats.ts). Not the benchmark (no baselines, no ladder): the tool to find out why a p99
  * is what it is.
  */
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,6 +31,7 @@ import {
   type RedisCommandStat,
 } from './lib/redis-command-stats.ts';
 import { runStep, warmUp } from './lib/step-runner.ts';
+import { PRIMER_COMMITS } from './lib/step-primer.ts';
 import { rateArgsOrExit } from './lib/rate-args.ts';
 import { num, textTable } from './lib/text-table.ts';
 import { startCommitlog, stopAllSystems } from './scenarios/commitlog-target.ts';
@@ -46,16 +48,24 @@ const ownSamples: LoopSample[] = [];
 const ownWatch = startLoopWatch((s) => ownSamples.push(s));
 const infra = await startBenchInfra({ tag: 'latency', progress });
 let lost = 0;
+/** Every commit the roles accepted, for the per-commit figures of their profiles. */
+let handled = 0;
 try {
   const { ctx } = infra;
   progress('warming up the Kafka broker for 15 s');
   await warmUpBroker(ctx, 15_000);
   const started = await startCommitlog(ctx, 'latency', {
     workers: 1,
-    env: { NODE_OPTIONS: `--import=${preload}${cpuProfileOption()}`, LOOP_WATCH_DIR: watchDir },
+    env: {
+      NODE_OPTIONS: `--import=${preload}${cpuProfileOption()}${allocProfileOption()}`,
+      LOOP_WATCH_DIR: watchDir,
+      ...(process.env.ALLOC_PROFILE_DIR
+        ? { ALLOC_PROFILE_DIR: resolve(process.env.ALLOC_PROFILE_DIR) }
+        : {}),
+    },
   });
   const roles = started.target.processes();
-  await warmUp(ctx, started.target, 'latency');
+  handled += (await warmUp(ctx, started.target, 'latency')).accepted + PRIMER_COMMITS;
   for (const rate of rates) {
     let breakdown: LatencyBreakdown | undefined;
     const step = await runStep(
@@ -73,6 +83,7 @@ try {
     const { start: from, end: to } = step.loadWindow;
     const commands = await readRedisCommandStats(ctx.redis.connection);
     lost += step.lost;
+    handled += step.accepted + PRIMER_COMMITS;
     const loops = new Map<number, LoopSample[]>([[process.pid, ownSamples]]);
     for (const file of await readdir(watchDir)) {
       loops.set(
@@ -141,11 +152,16 @@ try {
   await rm(watchDir, { recursive: true, force: true });
 }
 progress(`\nlost: ${lost} (must be 0). GC and loop figures exist for the Node processes only.`);
+if (process.env.CPU_PROFILE_DIR || process.env.ALLOC_PROFILE_DIR) {
+  progress(
+    `the roles' profiles cover ${handled} accepted commits (the warm-up's, the primers' and the steps'): node bench/profile-top.ts FILE 25 ${handled}`,
+  );
+}
 if (lost > 0) process.exitCode = 1;
 
 /**
  * With CPU_PROFILE_DIR set, each role writes a V8 CPU profile there when it stops (open it in
- * Chrome DevTools' Performance panel, or summarize it with `node bench/cpu-profile-top.ts`). A
+ * Chrome DevTools' Performance panel, or summarize it with `node bench/profile-top.ts`). A
  * profile covers the role's whole life: its start-up, the warm-up and every rate of the run, so
  * profile one rate at a time. The profiler costs CPU: that run's figures are not comparable.
  */
@@ -156,6 +172,22 @@ function cpuProfileOption(): string {
     `CPU_PROFILE_DIR: the roles write CPU profiles to ${resolve(dir)} as they stop; this run's CPU and latency figures include the profiler's cost`,
   );
   return ` --cpu-prof --cpu-prof-dir="${resolve(dir)}"`;
+}
+
+/**
+ * With ALLOC_PROFILE_DIR set, each role samples what it allocates (the objects collected since
+ * included) and writes a `.heapprofile` there when it stops (`lib/alloc-profile-preload.ts`);
+ * `node bench/profile-top.ts FILE [rows] [commits]` summarizes it. Like a CPU profile it covers
+ * the role's whole life, and costs CPU and memory: that run's figures are not comparable.
+ */
+function allocProfileOption(): string {
+  const dir = process.env.ALLOC_PROFILE_DIR;
+  if (!dir) return '';
+  mkdirSync(resolve(dir), { recursive: true });
+  progress(
+    `ALLOC_PROFILE_DIR: the roles write allocation profiles to ${resolve(dir)} as they stop; this run's CPU, memory and latency figures include the profiler's cost`,
+  );
+  return ` --import=${fileURLToPath(new URL('lib/alloc-profile-preload.ts', import.meta.url))}`;
 }
 
 /** The commands that took most of Redis's time, per accepted commit (the read-back's included). */

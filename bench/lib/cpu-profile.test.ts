@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packageOf, profileTotals, type CpuProfile } from './cpu-profile.ts';
+import { cpuProfileTotals, isCpuProfile, type CpuProfile } from './cpu-profile.ts';
 
 const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
 
@@ -26,20 +26,19 @@ const profile: CpuProfile = {
   timeDeltas: [1000, 1000, 1000, 1000, 7000, 1000],
 };
 
-describe('profileTotals', () => {
-  const totals = profileTotals(profile);
+describe('cpuProfileTotals', () => {
+  const totals = cpuProfileTotals(profile);
   const fn = (name: string) => totals.functions.find((f) => f.name.startsWith(name));
 
   it('counts busy time apart from idle time, each sample for the mean interval', () => {
-    expect(totals.totalMs).toBe(10);
-    expect(totals.idleMs).toBe(2);
+    expect(totals).toMatchObject({ unit: 'ms', total: 10, idle: 2 });
   });
 
   it("gives each function its own samples, and its callees' to its total once per sample", () => {
-    expect(fn('handle')).toMatchObject({ selfMs: 2, totalMs: 8 });
+    expect(fn('handle')).toMatchObject({ self: 2, total: 8 });
     // The recursion's samples count once each in the total.
-    expect(fn('parse')).toMatchObject({ selfMs: 6, totalMs: 6 });
-    expect(fn('(garbage collector)')).toMatchObject({ selfMs: 2, totalMs: 2 });
+    expect(fn('parse')).toMatchObject({ self: 6, total: 6 });
+    expect(fn('(garbage collector)')).toMatchObject({ self: 2, total: 2 });
   });
 
   it('sums self time per package', () => {
@@ -51,13 +50,8 @@ describe('profileTotals', () => {
   });
 });
 
-describe('packageOf', () => {
-  it('names scoped packages, Node internals and native code', () => {
-    const url = 'file:///r/node_modules/.pnpm/x/node_modules/@platformatic/kafka/dist/p.js';
-    expect(packageOf({ functionName: 'send', url })).toBe('@platformatic/kafka');
-    expect(packageOf({ functionName: 'emit', url: 'node:events' })).toBe('node:events');
-    const internal = 'node:internal/streams/writable';
-    expect(packageOf({ functionName: 'write', url: internal })).toBe('node:internal/streams');
-    expect(packageOf({ functionName: 'writev', url: '' })).toBe('(native)');
-  });
+it('tells a CPU profile from anything else', () => {
+  expect(isCpuProfile(profile)).toBe(true);
+  expect(isCpuProfile({ head: {} })).toBe(false);
+  expect(isCpuProfile(null)).toBe(false);
 });

@@ -16,7 +16,7 @@ import { UNREADABLE_JOB_DATA } from './tolerant-job.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { readLaneBacklogs, readLaneStates } from './lane-backlog.ts';
 import { laneQueueName } from './lane-queue-name.ts';
-import { type LaneJob, type LaneOutcome } from './lane-workers.ts';
+import type { LaneJob, LaneOutcome } from './lane-job.ts';
 import {
   createRedisConnection,
   whenFirstConnected,

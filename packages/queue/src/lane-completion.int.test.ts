@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deliveredMarkKey } from './delivered-marks.ts';
 import { readLaneHead } from './lane-followers.ts';
 import { laneQueueName } from './lane-queue-name.ts';
-import type { LaneJob, LaneOutcome } from './lane-workers.ts';
+import type { LaneJob, LaneOutcome } from './lane-job.ts';
 
 const job = (n: number) => laneCommit(2, n);
 

@@ -11,7 +11,7 @@ import { deliveredMarkKey, recordDelivered } from './delivered-marks.ts';
 import { METRIC_MINUTES_KEPT, perMinute } from './delivery-rates.ts';
 import { readFollowers } from './lane-followers.ts';
 import { laneQueueName } from './lane-queue-name.ts';
-import type { LaneJob, LaneOutcome } from './lane-workers.ts';
+import type { LaneJob, LaneOutcome } from './lane-job.ts';
 import { createRedisConnection } from './redis-connection.ts';
 
 const job = laneCommit;

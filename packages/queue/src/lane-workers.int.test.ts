@@ -11,7 +11,8 @@ import { laneQueueName } from './lane-queue-name.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { UNREADABLE_JOB_DATA } from './tolerant-job.ts';
 import { LockLostError } from './queue-errors.ts';
-import { startLaneWorkers, type LaneJob, type LaneOutcome } from './lane-workers.ts';
+import type { LaneJob, LaneOutcome } from './lane-job.ts';
+import { startLaneWorkers } from './lane-workers.ts';
 import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
 
 const job = laneCommit;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { LaneBullmqWorker } from './lane-bullmq-worker.ts';
-import { isRetryProgress, type CommitJobData, type RetryProgress } from './commit-job.ts';
+import { isRetryProgress, type CommitJobData } from './commit-job.ts';
 import { markHolder, readStalledHolder, writeProgressUnderLock } from './job-holder.ts';
 import { recordDelivered } from './delivered-marks.ts';
 import {
@@ -15,44 +15,9 @@ import { createLanePrefetches } from './lane-prefetch.ts';
 import { METRIC_MINUTES_KEPT } from './delivery-rates.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import { DeliveryNotRecordedError, LockLostError } from './queue-errors.ts';
+import type { LaneJob, LaneOutcome } from './lane-job.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { holdEachLaneToOne } from './lane-concurrency.ts';
-
-/** One commit job as a lane hands it to the delivery code. */
-export interface LaneJob {
-  id: string;
-  lane: number;
-  data: CommitJobData;
-  /** What the previous failed attempt recorded, if this delivery is being retried. */
-  retry: RetryProgress | undefined;
-  /** How many times a worker died (or stalled) while holding this job. */
-  stalledCount: number;
-  /**
-   * The jobs waiting right behind this one in its lane, to deliver in the same produce request
-   * (see `lane-followers.ts`). Delivering them is optional: the outcome says which were
-   * delivered (a retried job only the newer versions of its own object: deliver-commit.ts).
-   */
-  followers: readonly LaneFollower[];
-  /**
-   * Epoch ms until which this worker can count on its lock on the job, renewed or not: when it
-   * asked for the job, plus the lock, less a fifth of it for a late event loop and a clock that
-   * runs slow against Redis's. Past it, another worker may be delivering the job and the lane's next ones,
-   * so this worker's records must no longer reach Kafka (a stale version would land after them).
-   */
-  lockedUntil: number;
-}
-
-/** What the delivery code decided about a job. */
-export type LaneOutcome =
-  /**
-   * The job was delivered, and so were the first `followers` of its followers (default none),
-   * and those further back named in `deliveredAhead` (ids; see `recordDelivered`).
-   */
-  | { kind: 'delivered'; followers?: number; deliveredAhead?: readonly string[] }
-  /** Hold the lane: put the job back at its head and take nothing from the lane for `delayMs`. */
-  | { kind: 'retry'; delayMs: number; progress: RetryProgress }
-  /** No retry can fix it (or it expired): the job fails for good with `reason`. */
-  | { kind: 'fail'; reason: string; message: string };
 
 export interface LaneWorkersOptions {
   /** A `worker` connection (retries forever); shared by the lane workers, owned by the caller. */
@@ -175,6 +140,81 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
     return Worker.RateLimitError();
   }
 
+  /**
+   * Marks the job and the followers delivered with it (see delivered-marks.ts) before BullMQ
+   * removes the jobs on completion: sent now, not waited for, on the connection BullMQ completes
+   * the job on, so Redis runs it first and in the same turn. A failure leaves the followers
+   * waiting, delivered again later, and the job without its mark: a commit posted again would be
+   * delivered again. Both are duplicates, not loss. The script also reads what the lane's next
+   * job will need (lane-prefetch.ts).
+   */
+  function recordDelivery(
+    worker: Worker,
+    lane: number,
+    job: { id: string; token: string; followers: readonly LaneFollower[] },
+    outcome: Extract<LaneOutcome, { kind: 'delivered' }>,
+  ): void {
+    const delivered = job.followers.slice(0, outcome.followers ?? 0).map((f) => f.id);
+    const recording = recordDelivered(options.connection, laneKeys(worker), {
+      jobId: job.id,
+      token: job.token,
+      followerIds: delivered,
+      aheadIds: outcome.deliveredAhead ?? [],
+      markForMs: options.dedupWindowMs,
+      ...(options.followers ? { prefetch: options.followers } : {}),
+      dropWakeIfIdle: !worker.closing && !worker.isPaused(),
+    });
+    recording.catch((error: unknown) =>
+      options.onError?.({
+        lane,
+        error: new DeliveryNotRecordedError(
+          job.id,
+          delivered.length + (outcome.deliveredAhead?.length ?? 0),
+          error,
+        ),
+      }),
+    );
+    prefetches.expect(
+      lane,
+      job.token,
+      recording.then((r) => r.next),
+    );
+  }
+
+  /**
+   * What the retry counts (attempt, last error) is for the next try and the dashboard; a Redis
+   * that refuses it must not turn the retry into a failure (see `holdLane`). Written only under
+   * this worker's lock: past it, the job may be another worker's retry now. Then the lane is
+   * held for the backoff. Resolves with the error the processor throws.
+   */
+  async function retryLater(
+    worker: Worker,
+    lane: number,
+    job: { id: string; token: string | undefined; lockedUntil: number },
+    outcome: Extract<LaneOutcome, { kind: 'retry' }>,
+  ): Promise<Error> {
+    if (job.token !== undefined) {
+      const written = await writeProgressUnderLock(
+        options.connection,
+        worker.toKey(job.id),
+        job.token,
+        outcome.progress,
+      ).catch((error: unknown) => {
+        options.onError?.({ lane, error: asError(error) });
+        return undefined;
+      });
+      if (written === false) {
+        // Not this worker's job any more: no hold of the lane (another worker may be delivering
+        // it, and the lane's next ones, now). Thrown, the error makes BullMQ try to fail the
+        // job, which its lock check refuses: the job stays its holder's.
+        const lost = new LockLostError(job.id);
+        options.onError?.({ lane, error: lost });
+        return lost;
+      }
+    }
+    return holdLane(worker, lane, Math.max(1, Math.round(outcome.delayMs)), job.lockedUntil);
+  }
+
   const workers = options.lanes.map((lane) => {
     const worker: Worker<CommitJobData> = new LaneBullmqWorker(
       laneQueueName(lane),
@@ -211,62 +251,13 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
           lockedUntil,
         });
         if (outcome.kind === 'delivered') {
-          if (token === undefined) return;
-          const delivered = followers.slice(0, outcome.followers ?? 0).map((f) => f.id);
-          // Marks (see delivered-marks.ts) before BullMQ removes the jobs on completion: sent now,
-          // not waited for, on the connection BullMQ completes the job on, so Redis runs it first
-          // and in the same turn. A failure leaves the followers waiting, delivered again later,
-          // and the job without its mark: a commit posted again would be delivered again. Both
-          // are duplicates, not loss.
-          const recording = recordDelivered(options.connection, laneKeys(worker), {
-            jobId: id,
-            token,
-            followerIds: delivered,
-            aheadIds: outcome.deliveredAhead ?? [],
-            markForMs: options.dedupWindowMs,
-            ...(options.followers ? { prefetch: options.followers } : {}),
-            dropWakeIfIdle: !worker.closing && !worker.isPaused(),
-          });
-          recording.catch((error: unknown) =>
-            options.onError?.({
-              lane,
-              error: new DeliveryNotRecordedError(
-                id,
-                delivered.length + (outcome.deliveredAhead?.length ?? 0),
-                error,
-              ),
-            }),
-          );
-          const next = recording.then((r) => r.next);
-          prefetches.expect(lane, token, next);
+          if (token !== undefined) recordDelivery(worker, lane, { id, token, followers }, outcome);
           return;
         }
         if (outcome.kind === 'fail') {
           throw new UnrecoverableError(`${outcome.reason}: ${outcome.message}`);
         }
-        // What the retry counts (attempt, last error) is for the next try and the dashboard; a
-        // Redis that refuses it must not turn the retry into a failure (see `holdLane`). Written
-        // only under this worker's lock: past it, the job may be another worker's retry now.
-        if (token !== undefined) {
-          const written = await writeProgressUnderLock(
-            options.connection,
-            worker.toKey(id),
-            token,
-            outcome.progress,
-          ).catch((error: unknown) => {
-            options.onError?.({ lane, error: asError(error) });
-            return undefined;
-          });
-          if (written === false) {
-            // Not this worker's job any more: no hold of the lane (another worker may be
-            // delivering it, and the lane's next ones, now). Thrown, the error makes BullMQ try
-            // to fail the job, which its lock check refuses: the job stays its holder's.
-            const lost = new LockLostError(id);
-            options.onError?.({ lane, error: lost });
-            throw lost;
-          }
-        }
-        throw await holdLane(worker, lane, Math.max(1, Math.round(outcome.delayMs)), lockedUntil);
+        throw await retryLater(worker, lane, { id, token, lockedUntil }, outcome);
       },
       {
         connection: options.connection,

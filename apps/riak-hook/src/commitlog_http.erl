@@ -2,7 +2,8 @@
 %%% the ingest). It sends each request exactly once per call and never retries, redirects or
 %%% re-sends on its own; it keeps no process and leaves nothing behind in the caller's mailbox
 %%% (passive sockets only). Kept-alive connections are held between calls by
-%%% commitlog_http_pool; the response is read by commitlog_http_response.
+%%% commitlog_http_pool; the response is read by commitlog_http_response, the URL parsed by
+%%% commitlog_http_url.
 %%%
 %%% Only plain `http://host[:port][/path-prefix]` URLs. `https` is NOT supported (it would need
 %%% ssl, which a Riak node need not run): parse_url/1 answers {error, unsupported_url} for it, as
@@ -52,14 +53,7 @@
 
 -export_type([url/0, reason/0]).
 
--type url() :: #{
-    host := inet:hostname() | inet:ip_address(),
-    port := inet:port_number(),
-    %% The Host header's value: host[:port], IPv6 in brackets.
-    host_header := binary(),
-    %% The URL's path without its trailing slashes (<<>> for none): requests go to Prefix ++ Path.
-    path_prefix := binary()
-}.
+-type url() :: commitlog_http_url:url().
 -type reason() :: connect_failed | timeout | connection_closed | http_error.
 %% checkout_timeout: how long a caller waits for the pool before it connects by itself
 %% (default 5 ms: the hook runs in Riak's put process, and a busy pool must not hold it).
@@ -75,22 +69,7 @@
 
 -spec parse_url(string() | binary()) -> {ok, url()} | {error, unsupported_url}.
 parse_url(Url) ->
-    try uri_string:parse(iolist_to_binary(Url)) of
-        #{scheme := Scheme, host := Host} = U when Host =/= <<>> ->
-            NoExtras =
-                not maps:is_key(userinfo, U) andalso not maps:is_key(query, U) andalso
-                    not maps:is_key(fragment, U),
-            Port = maps:get(port, U, undefined),
-            Path = maps:get(path, U, <<>>),
-            case string:lowercase(Scheme) of
-                <<"http">> when NoExtras -> url(Host, Port, Path);
-                _ -> {error, unsupported_url}
-            end;
-        _ ->
-            {error, unsupported_url}
-    catch
-        _:_ -> {error, unsupported_url}
-    end.
+    commitlog_http_url:parse(Url).
 
 -spec post(url(), iodata(), [{iodata(), iodata()}], iodata(), options()) ->
     {ok, 100..999, [{binary(), binary()}], binary()} | {error, reason()}.
@@ -114,51 +93,6 @@ post(Url, Path, Headers, Body, #{timeout := Timeout, connect_timeout := ConnectT
             end;
         none ->
             fresh(Url, Request, ConnectTimeout, Deadline)
-    end.
-
-%%% Internal: URL
-
-url(Host, Port0, Path) ->
-    Port =
-        case Port0 of
-            undefined -> 80;
-            _ -> Port0
-        end,
-    HostString = binary_to_list(Host),
-    {Address, HostPart} =
-        case inet:parse_address(HostString) of
-            {ok, IP} when tuple_size(IP) =:= 8 -> {IP, <<"[", Host/binary, "]">>};
-            {ok, IP} -> {IP, Host};
-            {error, einval} -> {HostString, Host}
-        end,
-    HostHeader =
-        case Port of
-            80 -> HostPart;
-            _ -> <<HostPart/binary, ":", (integer_to_binary(Port))/binary>>
-        end,
-    case is_integer(Port) andalso Port > 0 andalso Port =< 65535 andalso valid_path(Path) of
-        true ->
-            {ok, #{
-                host => Address,
-                port => Port,
-                host_header => HostHeader,
-                path_prefix => trim_slashes(Path)
-            }};
-        false ->
-            {error, unsupported_url}
-    end.
-
-valid_path(<<>>) -> true;
-valid_path(<<"/", _/binary>>) -> true;
-valid_path(_) -> false.
-
-trim_slashes(<<>>) ->
-    <<>>;
-trim_slashes(Path) ->
-    Size = byte_size(Path) - 1,
-    case Path of
-        <<Init:Size/binary, "/">> -> trim_slashes(Init);
-        _ -> Path
     end.
 
 %%% Internal: one request

@@ -12,7 +12,9 @@ function file(content: Buffer | string): string {
 
 async function all(path: string): Promise<string[]> {
   const lines: string[] = [];
-  for await (const line of fileLines(path)) lines.push(line.toString('latin1'));
+  for await (const line of fileLines(path)) {
+    lines.push(Buffer.isBuffer(line) ? line.toString('latin1') : `(${line.bytes} bytes, too long)`);
+  }
   return lines;
 }
 
@@ -47,5 +49,19 @@ describe('fileLines', () => {
     expect((first.value as Buffer).length).toBe(1024 * 1024);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
     await lines.return(undefined);
+  });
+
+  it('counts a line over the limit without holding it, and reads on after it', async () => {
+    const path = file(`short\n${'z'.repeat(200_000)}\nnext\n${'w'.repeat(70_000)}`);
+    const lines: unknown[] = [];
+    for await (const line of fileLines(path, 65_536)) {
+      lines.push(Buffer.isBuffer(line) ? line.toString('utf8') : { ...line });
+    }
+    expect(lines).toEqual([
+      'short',
+      { tooLong: true, bytes: 200_000 },
+      'next',
+      { tooLong: true, bytes: 70_000 },
+    ]);
   });
 });

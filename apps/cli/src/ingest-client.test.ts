@@ -31,4 +31,27 @@ describe('postSigned', () => {
     await expect(failure).rejects.toThrow('INGEST_URL: fetch cannot send a request to it');
     await expect(failure).rejects.not.toThrow(/s3cret|127\.0\.0\.1/);
   });
+
+  it('calls an answer cut off part-way unreachable, which may pass with time', async () => {
+    // A status line and half of a declared body, then the connection reset: the ingest killed
+    // while it answered a batch.
+    const server = createServer((socket) => {
+      socket.once('data', () => {
+        socket.write(
+          'HTTP/1.1 202 Accepted\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"results":[',
+          () => socket.resetAndDestroy(),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const url = `http://127.0.0.1:${port}/v1/commits/batch`;
+    try {
+      const failure = postSigned({ url, secret, body });
+      await expect(failure).rejects.toBeInstanceOf(IngestUnreachableError);
+      await expect(failure).rejects.toThrow(`cannot reach ${url}: its answer (202) was cut off`);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

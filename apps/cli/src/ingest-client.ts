@@ -29,7 +29,6 @@ export async function postSigned(options: {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const signature = signRequest(options.secret, options.body, now() / 1000);
   let response: Response;
-  let text: string;
   try {
     response = await fetch(options.url, {
       signal: AbortSignal.timeout(timeoutMs),
@@ -39,7 +38,6 @@ export async function postSigned(options: {
       headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature },
       body: options.body,
     });
-    text = await response.text();
   } catch (error) {
     // Only a network failure or a timeout may pass with time (retriable); fetch's own TypeError
     // for a request it cannot even build does not.
@@ -56,6 +54,15 @@ export async function postSigned(options: {
       );
     }
     throw new IngestUnreachableError(options.url, networkReason(error, timeoutMs), error);
+  }
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    // The answer began and was cut off (the ingest killed, a connection reset, the time-out):
+    // what was posted may or may not be stored, and a retry is answered as a duplicate if it is.
+    const reason = `its answer (${response.status}) was cut off: ${networkReason(error, timeoutMs)}`;
+    throw new IngestUnreachableError(options.url, reason, error);
   }
   let body: unknown = text;
   try {

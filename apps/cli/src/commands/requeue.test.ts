@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliError } from '../cli-error.ts';
-import { requeue } from './requeue.ts';
+import type { TooLongLine } from '../file-lines.ts';
+import { MAX_LINE_BYTES, requeue } from './requeue.ts';
 
 const commit = (key: string) => ({
   bucketType: 'default',
@@ -343,6 +344,66 @@ describe('requeue', () => {
     await expect(run).rejects.toThrow(/3 commits in .*: 2 accepted, 1 malformed \(lines 2\)/);
     expect(out).toContain('line 2: not valid UTF-8 (skipped)');
     expect(ingest.batches).toEqual([2]);
+  });
+
+  /** Hands out `lines` as `fileLines` does, then fails with `error` if there is one. */
+  async function* fromLines(lines: (Buffer | TooLongLine)[], error?: Error) {
+    for (const line of lines) yield await Promise.resolve(line);
+    if (error) throw error;
+  }
+
+  /** Failure-log lines of `keys`, as `fileLines` hands them out. */
+  const logLines = (keys: string[]) =>
+    keys.map((k) => Buffer.from(JSON.stringify({ reason: 'timeout', commit: commit(k) })));
+
+  it('skips and names a line too long to be a failure-log line, unread', async () => {
+    const ingest = await fakeIngest([]);
+    servers.push(ingest.server);
+    const out: string[] = [];
+    let limit: number | undefined;
+    const run = requeue({
+      file: failureLog(['unused']),
+      repoRoot: '/nonexistent',
+      env: { INGEST_URL: ingest.url, INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters' },
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      sleep: () => Promise.resolve(),
+      readLines(_file, maxLineBytes) {
+        limit = maxLineBytes;
+        const [a, c] = logLines(['a', 'c']);
+        return fromLines([a!, { tooLong: true, bytes: 300_000_000 }, c!]);
+      },
+    });
+    await expect(run).rejects.toThrow(/3 commits in .*: 2 accepted, 1 malformed \(lines 2\)/);
+    expect(limit).toBe(MAX_LINE_BYTES);
+    expect(out).toContain(
+      `line 2: 300000000 bytes, longer than a failure-log line can be (${MAX_LINE_BYTES} at most) (skipped)`,
+    );
+    expect(ingest.keys).toEqual([['a', 'c']]);
+  });
+
+  it('stops where the file could not be read, once the lines read before are sent', async () => {
+    const ingest = await fakeIngest([]);
+    servers.push(ingest.server);
+    const run = requeue({
+      file: failureLog(['unused']),
+      repoRoot: '/nonexistent',
+      env: { INGEST_URL: ingest.url, INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters' },
+      out: () => undefined,
+      err: () => undefined,
+      batchCommits: 2,
+      sleep: () => Promise.resolve(),
+      readLines: () =>
+        fromLines(
+          logLines(['a', 'b', 'c']),
+          Object.assign(new Error('i/o error'), { code: 'EIO' }),
+        ),
+    });
+    await expect(run).rejects.toMatchObject({ code: 'FAILURE_LOG_UNREADABLE', exitCode: 1 });
+    await expect(run).rejects.toThrow(
+      /failed\.jsonl: reading stopped after line 3 \(EIO\); nothing after that line was sent: run requeue again once the file can be read; before that: 3 accepted, 0 refused, 0 malformed$/,
+    );
+    expect(ingest.keys).toEqual([['a', 'b'], ['c']]);
   });
 
   it('stops at once when the ingest refuses the signature', async () => {

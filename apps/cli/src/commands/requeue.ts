@@ -1,6 +1,6 @@
 import { CliError } from '../cli-error.ts';
 import { parseFailureLogLine } from '../failure-log.ts';
-import { fileLines } from '../file-lines.ts';
+import { fileLines, type TooLongLine } from '../file-lines.ts';
 import { postSigned, type IngestAnswer } from '../ingest-client.ts';
 import { readIngestTarget } from '../ingest-target.ts';
 import { IngestUnreachableError } from '../ingest-unreachable-error.ts';
@@ -26,6 +26,23 @@ export interface RequeueOptions {
   maxTries?: number;
   /** Waits between tries; replaced in tests. */
   sleep?: (ms: number) => Promise<void>;
+  /** The file's lines (`fileLines`); replaced in tests, to fail a read part-way. */
+  readLines?: typeof fileLines;
+}
+
+/**
+ * The longest line read. Riak refuses an object over `max_object_size` (50 MB by default), and
+ * its failure-log line holds it as base64 in JSON (4/3 of it, and the line's own fields): a
+ * longer line is no failure-log line (a file without newlines, a crash's tail of NULs, the
+ * wrong file), and is skipped unread rather than gathered into memory.
+ */
+export const MAX_LINE_BYTES = 128 * 1024 * 1024;
+
+/** A read error's code (`EIO`, `ESTALE`), else its message. */
+function readProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && code !== '') return code;
+  return error instanceof Error ? error.message : String(error);
 }
 
 interface Entry {
@@ -236,8 +253,33 @@ export async function requeue(options: RequeueOptions): Promise<void> {
   let batch: Entry[] = [];
   let bytes = 0;
   let number = 0;
-  for await (const raw of fileLines(options.file)) {
+  const lines = (options.readLines ?? fileLines)(options.file, MAX_LINE_BYTES);
+  for (;;) {
+    let next: IteratorResult<Buffer | TooLongLine>;
+    try {
+      next = await lines.next();
+    } catch (error) {
+      // The lines read whole before it go first; the error then says where reading stopped.
+      await flush(batch);
+      throw new CliError(
+        'FAILURE_LOG_UNREADABLE',
+        `${options.file}: reading stopped after line ${number} (${readProblem(error)}); ` +
+          `nothing after that line was sent: run requeue again once the file can be read${soFar()}`,
+        1,
+        error,
+      );
+    }
+    if (next.done) break;
+    const raw = next.value;
     number++;
+    if (!Buffer.isBuffer(raw)) {
+      tally.lines++;
+      tally.malformed.push(number);
+      options.err(
+        `line ${number}: ${raw.bytes} bytes, longer than a failure-log line can be (${MAX_LINE_BYTES} at most) (skipped)`,
+      );
+      continue;
+    }
     let text: string;
     try {
       text = utf8.decode(raw);

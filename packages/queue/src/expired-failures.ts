@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { laneFailures, UNREADABLE, type FailedDelivery } from './failed-deliveries.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
@@ -12,17 +13,27 @@ const PAGE = 1000;
  */
 const AT_ONCE = 16;
 
+/** How long a removal's record (below) is kept: far longer than ioredis takes to send again. */
+const RECORD_MS = 600_000;
+
 /**
- * Inputs: KEYS[1] a lane's failed set; ARGV[1] the lane's job key prefix, ARGV[2] the cutoff
- * (epoch ms), ARGV[3..] job ids. Removes each job still in the failed set that failed at or
- * before the cutoff (its score), with the keys BullMQ keeps beside a job (as BullMQ's own
- * removal deletes them); another sweep of the lane (another worker's) removed the others.
- * `allow-oom`: a removal frees memory. Output: the ids removed.
+ * Inputs: KEYS[1] a lane's failed set, KEYS[2] this call's record (a key of the lane, named by a
+ * token of the call); ARGV[1] the lane's job key prefix, ARGV[2] the cutoff (epoch ms), ARGV[3]
+ * how long the record is kept (ms), ARGV[4..] job ids. Removes each job still in the failed set
+ * that failed at or before the cutoff (its score), with the keys BullMQ keeps beside a job (as
+ * BullMQ's own removal deletes them); another sweep of the lane (another worker's) removed the
+ * others. The ids removed are also kept in the record: the same call run again (ioredis sends a
+ * command again when its connection was lost before the answer came, after Redis ran it) answers
+ * them again instead of nothing, so that the commits it removed are still told. `allow-oom`: a
+ * removal frees memory. Output: the ids removed.
  */
 const REMOVE_FAILED = luaScript(`#!lua flags=allow-oom
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return redis.call('LRANGE', KEYS[2], 0, -1)
+end
 local removed = {}
 local cutoff = tonumber(ARGV[2])
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   local id = ARGV[i]
   local score = redis.call('ZSCORE', KEYS[1], id)
   if score and tonumber(score) <= cutoff then
@@ -32,6 +43,10 @@ for i = 3, #ARGV do
     redis.call('ZREM', KEYS[1], id)
     removed[#removed + 1] = id
   end
+end
+if #removed > 0 then
+  redis.call('RPUSH', KEYS[2], unpack(removed))
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
 return removed
 `);
@@ -45,8 +60,11 @@ return removed
  * Those commits are then gone from commitlog: `onRemoved` hears of each as it goes (its bucket
  * type, bucket, key, reason and failure time, never its values), read just before the removal
  * deletes the job that tells them, a few at a time, so that a run cut short has told every one it
- * removed. Each is removed, and told, once, however many workers sweep the lane at the same time:
- * only the ids read are removed. A job whose data does not parse is told as `(unreadable)`.
+ * removed, but for a process killed between a removal and its telling: those few (at most
+ * `AT_ONCE`) are told by nobody. Each is removed, and told, once, however many workers sweep the
+ * lane at the same time: only the ids read are removed, and a removal whose answer was lost and
+ * that ioredis sent again answers the same ids (see `REMOVE_FAILED`). A job whose data does not
+ * parse is told as `(unreadable)`.
  *
  * @returns how many were removed
  */
@@ -82,8 +100,8 @@ export async function removeExpiredFailures(
           const known = new Map(read.map((failure) => [failure.jobId, failure]));
           const gone = (await REMOVE_FAILED.run(
             connection,
-            [queue.toKey('failed')],
-            [queue.toKey(''), cutoff, ...ids],
+            [queue.toKey('failed'), queue.toKey(`swept:${randomUUID()}`)],
+            [queue.toKey(''), cutoff, RECORD_MS, ...ids],
           )) as string[];
           if (gone.length === 0) continue;
           onRemoved(gone.map((jobId) => known.get(jobId) ?? unreadable(lane, jobId)));

@@ -22,6 +22,7 @@ import {
   whenFirstConnected,
   type RedisConnection,
 } from './redis-connection.ts';
+import { runScriptsTwice } from '../test/scripts-run-twice.ts';
 import type { Command } from 'ioredis';
 
 function job(
@@ -516,23 +517,12 @@ describe('delivery views on the real Redis', () => {
     lanesSpace.onClose(() => Promise.resolve(twice.disconnect()));
     await whenFirstConnected(twice, 10_000);
     const failedSet = `${space.prefix}:${laneQueueName(15)}:failed`;
-    const send = twice.sendCommand.bind(twice);
-    let ranTwice = 0;
-    twice.sendCommand = ((command: Command, stream?: Parameters<typeof send>[1]) => {
-      const script = command.name === 'evalsha' || command.name === 'eval';
-      if (!script || String(command.args[2]) !== failedSet) return send(command, stream);
-      void producer
-        .call(command.name, ...(command.args as string[]))
-        .then(() => ranTwice++)
-        .catch(() => undefined)
-        .then(() => send(command, stream));
-      return command.promise;
-    }) as typeof twice.sendCommand;
+    const ranTwice = runScriptsTwice(twice, producer, failedSet);
     expect(await redrive(twice, space.prefix, [15], { jobId: 'c-15-0' })).toEqual({
       redriven: 1,
       skipped: 0,
     });
-    expect(ranTwice).toBe(1);
+    expect(ranTwice()).toBe(1);
     expect(await queue(15).getJobState('c-15-0')).toBe('waiting');
   });
 

@@ -4,7 +4,7 @@ import { removeExpiredFailures } from './expired-failures.ts';
 import { failedEntries, type FailedDelivery } from './failed-deliveries.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { createRedisConnection, whenFirstConnected } from './redis-connection.ts';
-import type { Command } from 'ioredis';
+import { runScriptsTwice } from '../test/scripts-run-twice.ts';
 
 describe('failedEntries on the real Redis', () => {
   let space: TestQueuePrefix;
@@ -130,24 +130,12 @@ describe('failedEntries on the real Redis', () => {
     const hour = 3_600_000;
     const now = Date.now();
     const queue = openLaneQueue(space.redis, space.prefix, 2);
-    // Its own connection, whose scripts on the lane's failed set each run once more just before
-    // they go: as when a connection is lost after Redis ran a command, and ioredis sends it again.
+    // Its own connection, whose scripts on the lane's failed set each run twice.
     const twice = createRedisConnection({ url: space.redisUrl, role: 'worker', onError() {} });
     try {
       await whenFirstConnected(twice, 10_000);
       const failedSet = queue.toKey('failed');
-      const send = twice.sendCommand.bind(twice);
-      let ranTwice = 0;
-      twice.sendCommand = ((command: Command, stream?: Parameters<typeof send>[1]) => {
-        const script = command.name === 'evalsha' || command.name === 'eval';
-        if (!script || String(command.args[2]) !== failedSet) return send(command, stream);
-        void space.redis
-          .call(command.name, ...(command.args as string[]))
-          .then(() => ranTwice++)
-          .catch(() => undefined)
-          .then(() => send(command, stream));
-        return command.promise;
-      }) as typeof twice.sendCommand;
+      const ranTwice = runScriptsTwice(twice, space.redis, failedSet);
       const ids = ['gone-a', 'gone-b', 'gone-c'];
       await seedFailed((name) => queue.toKey(name), ids, now - 2 * hour);
 
@@ -155,7 +143,7 @@ describe('failedEntries on the real Redis', () => {
       const count = await removeExpiredFailures(twice, space.prefix, [2], hour, (some) =>
         told.push(...some),
       );
-      expect(ranTwice).toBeGreaterThan(0);
+      expect(ranTwice()).toBeGreaterThan(0);
       expect(count).toBe(3);
       expect(told.map((r) => r.jobId).sort()).toEqual(ids);
       expect(await space.redis.zcard(failedSet)).toBe(0);

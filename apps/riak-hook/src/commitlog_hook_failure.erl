@@ -30,8 +30,11 @@ write(Json, Ids, Reason, Path) ->
     ok | unkept | {handed_off, T}.
 write(Json, Ids, Reason, Path, LastTry) ->
     Written =
-        try commitlog_failure_log:line(Reason, Json, os:system_time(microsecond)) of
-            Line -> commitlog_failure_writer:append(Path, Line)
+        %% The append inside the try too: whatever it raises, the commit is logged and counted as
+        %% unkept below, never lost without a word.
+        try
+            Line = commitlog_failure_log:line(Reason, Json, os:system_time(microsecond)),
+            commitlog_failure_writer:append(Path, Line)
         catch
             Class:Error -> {error, {Class, Error}}
         end,

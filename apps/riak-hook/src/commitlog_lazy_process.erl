@@ -7,7 +7,9 @@
 %%% Inputs:  ensure(Name, Run): the registered name, and the process's body (it runs once the
 %%%          process holds the name).
 %%% Outputs: ensure/2 -> the pid registered as Name (started if need be), or undefined when the
-%%%          one that won the race died in the meantime.
+%%%          one that won the race died in the meantime, or when no process can be started (the
+%%%          VM's process table full, in an overloaded Riak): the caller then does the work
+%%%          itself.
 %%% Errors:  none.
 %%% Each such process holds the name it was started for in its process dictionary, under this
 %%% module's name.
@@ -15,19 +17,34 @@
 
 -export([ensure/2]).
 
+-ifdef(TEST).
+-export([ensure/3]).
+-endif.
+
 %% How long a new process waits for its starter to say whether it won the name.
 -define(START_WAIT_MS, 1000).
 
 -spec ensure(atom(), fun(() -> term())) -> pid() | undefined.
 ensure(Name, Run) ->
+    ensure(Name, Run, fun proc_lib:spawn/1).
+
+%% Spawn: how the process is started (the tests' fails as a full process table does).
+ensure(Name, Run, Spawn) ->
     case whereis(Name) of
-        undefined -> start(Name, Run);
+        undefined -> start(Name, Run, Spawn);
         Pid -> Pid
     end.
 
 %% The starter registers the new process, so that it knows at once which one won.
-start(Name, Run) ->
-    Pid = proc_lib:spawn(fun() -> init(Name, Run) end),
+start(Name, Run, Spawn) ->
+    try Spawn(fun() -> init(Name, Run) end) of
+        Pid -> claim(Name, Pid)
+    catch
+        %% system_limit: no process can be started now.
+        error:_ -> undefined
+    end.
+
+claim(Name, Pid) ->
     try register(Name, Pid) of
         true ->
             Pid ! {?MODULE, registered},

@@ -37,6 +37,13 @@ a_held_name_starts_nothing_test() ->
     ?assertEqual([], tagged(Name)),
     Holder ! stop.
 
+no_process_to_start_answers_undefined_test() ->
+    Name = list_to_atom("commitlog_lazy_test_" ++ integer_to_list(erlang:unique_integer([positive]))),
+    %% As proc_lib:spawn/1 fails when the VM's process table is full.
+    Full = fun(_Fun) -> erlang:error(system_limit) end,
+    ?assertEqual(undefined, commitlog_lazy_process:ensure(Name, fun() -> ok end, Full)),
+    ?assertEqual(undefined, whereis(Name)).
+
 %% The processes started for Name that are alive now.
 tagged(Name) ->
     [

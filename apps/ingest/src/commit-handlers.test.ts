@@ -1,6 +1,7 @@
 import {
   CommitlogError,
   commitId,
+  countJsonValues,
   laneOf,
   parseCommit,
   signRequest,
@@ -19,6 +20,7 @@ import { createBodyBudget } from './body-budget.ts';
 import { createCommitHandlers, singleRequestBodyLimit } from './commit-handlers.ts';
 import type { CommitRequest } from './commit-request.ts';
 import { readRawBody } from './read-raw-body.ts';
+import { VALUE_BUDGET_BYTES } from './signed-json.ts';
 import type { CommitResponse } from './request-summary.ts';
 import {
   OTHER_SECRET,
@@ -618,6 +620,29 @@ describe('POST /v1/commits/batch', () => {
       expect(refused.headers).toEqual({ 'Retry-After': '1' });
       held.release();
       expect(budget.inUse()).toBe(0);
+    });
+
+    it("charges what a body's values cost parsed, before parsing it: 503 when that does not fit", async () => {
+      const { budget, enqueuer, h, held } = mostlyHeldBudget();
+      // 2,000 empty objects: 6 KB of body, which fits beside the 90,000 bytes held, and about
+      // 110 KB of heap once parsed, which does not.
+      const tokens = json({ commits: Array.from({ length: 2000 }, () => ({})) });
+      const declared = { contentLength: Buffer.byteLength(tokens) };
+      expect(declared.contentLength).toBeLessThan(10_000);
+      const busy = await h.postBatch(request(tokens, declared));
+      expectError(busy, 503, 'INGEST_BUSY');
+      expect(busy.headers).toEqual({ 'Retry-After': '1' });
+      expect(enqueuer.calls).toHaveLength(0);
+      expect(budget.inUse()).toBe(90_000);
+      // Alone, it always proceeds (and is refused for what it is), giving everything back.
+      held.release();
+      expectError(await h.postBatch(request(tokens, declared)), 400, 'INVALID_BATCH');
+      expect(budget.inUse()).toBe(0);
+      // A commit's usual body is charged its bytes: its values cost less than they take.
+      const body = json(wireCommit());
+      expect(countJsonValues(Buffer.from(body)) * VALUE_BUDGET_BYTES).toBeLessThan(
+        Buffer.byteLength(body),
+      );
     });
 
     it('counts a body that declares no length as its endpoint’s whole limit, and frees it on errors', async () => {

@@ -95,6 +95,7 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
               (bytes) => reservation.grow(bytes) && (admit?.(bytes) ?? true),
             )
           : Promise.reject(new BodyBudgetSpentError()),
+      chargeBody: (bytes) => reservation.grow(bytes),
     };
     try {
       return await handle(charged);

@@ -17,4 +17,10 @@ export interface CommitRequest {
    * with `BodyAbortedError` when the client goes away.
    */
   readBody(limit: number, admit?: (bytes: number) => boolean): Promise<Uint8Array>;
+  /**
+   * Charges `bytes` more to the ingest's body budget for this request, on top of its body's
+   * bytes (a body whose parsed form costs more than its size); false, charging nothing, when
+   * they do not fit. Absent when the ingest runs without a budget.
+   */
+  chargeBody?(bytes: number): boolean;
 }

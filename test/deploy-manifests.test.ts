@@ -12,6 +12,7 @@ import {
   loadDashboardConfig,
   loadIngestConfig,
   loadWorkerConfig,
+  roleHeapLimitBytes,
   type ConfigError,
 } from '@commitlog/runtime';
 import { makeTestCertificates } from '@commitlog/testkit';
@@ -69,8 +70,9 @@ interface PodSpec {
     }[];
     volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
     ports?: { name: string; containerPort: number }[];
-    readinessProbe?: { httpGet: { path: string; port: string } };
+    readinessProbe?: { httpGet: { path: string; port: string }; timeoutSeconds?: number };
     livenessProbe?: { httpGet: { path: string; port: string } };
+    resources?: { limits?: { memory?: string } };
   }[];
 }
 
@@ -157,6 +159,25 @@ describe('deploy/k8s', () => {
     expect(readinessPath('commitlog-worker')).toBe('/readyz');
     // Its pages say Redis is not answering; its /readyz says so by failing (start-dashboard.ts).
     expect(readinessPath('commitlog-dashboard')).toBe('/healthz');
+  });
+
+  it('waits for /readyz longer than it waits for Redis, and holds the heap each role may grow to', () => {
+    for (const role of ['ingest', 'worker', 'dashboard'] as const) {
+      const container = podSpec(
+        byKind('Deployment').find((d) => d.metadata.name === `commitlog-${role}`)!,
+      ).containers[0]!;
+      // /readyz waits up to 2 s for Redis (ingest-readiness.ts, worker-readiness.ts); Kubernetes
+      // gives up after timeoutSeconds (default 1).
+      if (container.readinessProbe?.httpGet.path === '/readyz') {
+        expect(container.readinessProbe.timeoutSeconds ?? 1, role).toBeGreaterThan(2);
+      }
+      const env = Object.fromEntries(
+        (container.env ?? []).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])),
+      );
+      const limit = /^(\d+)Mi$/.exec(container.resources?.limits?.memory ?? '')?.[1];
+      expect(limit, role).toBeDefined();
+      expect(Number(limit) * 1024 * 1024, role).toBeGreaterThan(roleHeapLimitBytes(role, env)!);
+    }
   });
 
   it('points every Service, PodDisruptionBudget and ScaledObject at a Deployment', () => {

@@ -167,6 +167,15 @@ describe('loadIngestConfig', () => {
     );
   });
 
+  it("refuses a REDIS_WAIT_TIMEOUT the ingest's 5 s command time-out would cut short", () => {
+    expect(loadIngestConfig({ INGEST_SECRETS: SECRET, REDIS_WAIT_TIMEOUT: '4s' })).toMatchObject({
+      waitReplicasTimeoutMs: 4000,
+    });
+    expect(() => loadIngestConfig({ INGEST_SECRETS: SECRET, REDIS_WAIT_TIMEOUT: '10s' })).toThrow(
+      'REDIS_WAIT_TIMEOUT: must be at most 4s, since',
+    );
+  });
+
   it('refuses a REDIS_WAIT_TIMEOUT of 0, which Redis takes as waiting for ever', () => {
     expect(() => loadIngestConfig({ INGEST_SECRETS: SECRET, REDIS_WAIT_TIMEOUT: '0ms' })).toThrow(
       'REDIS_WAIT_TIMEOUT: must be a duration above zero',

@@ -144,6 +144,14 @@ describe('environment value parsers', () => {
     expect(message(redisUrl('redis-cluster://:pw@r1:7000,r2'))).toBe(
       'every cluster node must be host:port; not: "r2"',
     );
+    // An item that is no host:port may be a password whose @host was left out.
+    expect(message(redisUrl('redis-cluster://default:s3cr3t,h:6379'))).toBe(
+      'every cluster node must be host:port; not: "default:***"',
+    );
+    expect(message(redisUrl('redis://default:Tr0ub4dor-3'))).not.toContain('Tr0ub4dor');
+    expect(message(redisUrl('redis://redis:0'))).toBe(
+      'the port must be from 1 to 65535 (got "redis://redis:0")',
+    );
     expect(message(redisUrl('redis-cluster://:pw@r1:7000/0'))).toBe(
       'must be redis-cluster://[user:password@]host:port,host:port (no database path) (got "redis-cluster://:***@r1:7000/0")',
     );

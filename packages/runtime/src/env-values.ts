@@ -68,6 +68,15 @@ export function durationAtLeast(minMs: number, minText: string, why: string): Pa
   };
 }
 
+/** A duration (as `duration` reads it) of at most `maxMs`, and why it must be. */
+export function durationAtMost(maxMs: number, maxText: string, why: string): Parser<number> {
+  return (text) => {
+    const parsed = duration(text);
+    if (!parsed.ok || parsed.value <= maxMs) return parsed;
+    return bad(`must be at most ${maxText}, since ${why}${got(text)}`);
+  };
+}
+
 /** The longest delay a Node timer keeps (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
 export const MAX_TIMER_MS = 2_147_483_647;
 

@@ -30,6 +30,16 @@ function credentialsHint(value: string): string {
 const CLUSTER_NODE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
 /**
+ * A node list item as it may be quoted: what follows its first `:` is masked unless it is a
+ * port, since an item such as `default:s3cr3t` is a password whose `@host` was left out.
+ */
+function maskNodeItem(item: string): string {
+  const colon = item.indexOf(':');
+  if (item.startsWith('[') || colon === -1 || /^\d*$/.test(item.slice(colon + 1))) return item;
+  return `${item.slice(0, colon + 1)}***`;
+}
+
+/**
  * A Redis Cluster given by some of its nodes: `redis-cluster://[user:password@]host:port,…`, or
  * `rediss-cluster://` for TLS (read by packages/queue's redis-address.ts, which this mirrors).
  */
@@ -46,7 +56,7 @@ function redisClusterUrl(value: string): Parsed<string> {
   });
   if (wrong.length > 0) {
     return bad(
-      `every cluster node must be host:port; not: ${wrong.map((w) => JSON.stringify(w)).join(', ')}`,
+      `every cluster node must be host:port; not: ${wrong.map((w) => JSON.stringify(maskNodeItem(w))).join(', ')}`,
     );
   }
   const userinfo = match[1];
@@ -109,6 +119,8 @@ export const redisUrl: Parser<string> = (value) => {
   if (url.hostname === '') {
     return bad(`must name a host${gotRedisUrl(value)}${credentialsHint(value)}`);
   }
+  // URL takes port 0; nothing listens there, and Redis would only seem to be away.
+  if (url.port === '0') return bad(`the port must be from 1 to 65535${gotRedisUrl(value)}`);
   // ioredis takes the path as the database number and sends it to Redis unchecked: `/abc` would
   // stop the CLI with a stack trace from inside ioredis (SELECT NaN) that names no setting.
   // It also reads a `db` query parameter (the last of several), which a path may override: one

@@ -23,6 +23,17 @@ describe('maskRedisUrl', () => {
     }
   });
 
+  it('masks what may be a password when the @ and host were left out', () => {
+    expect(maskRedisUrl('redis://default:Tr0ub4dor-3')).toBe('redis://default:***');
+    expect(maskRedisUrl('redis://default:s3cr3t/0')).toBe('redis://default:***/0');
+    expect(maskRedisUrl('redis-cluster://default:s3cr3t,h:6379')).toBe(
+      'redis-cluster://default:***,h:6379',
+    );
+    // A port is no secret.
+    expect(maskRedisUrl('redis://redis:6379/0')).toBe('redis://redis:6379/0');
+    expect(maskRedisUrl('redis-cluster://n1:6379,n2:6380')).toBe('redis-cluster://n1:6379,n2:6380');
+  });
+
   it('masks a password given in the query string', () => {
     expect(maskRedisUrl('redis://redis:6379/?db=1&password=hunter2&family=6')).toBe(
       'redis://redis:6379/?db=1&password=***&family=6',

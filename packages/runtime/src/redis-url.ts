@@ -30,9 +30,24 @@ function maskUserinfoPassword(url: string): string {
   if (scheme === undefined) return url;
   const rest = url.slice(scheme.length);
   const at = rest.lastIndexOf('@');
-  if (at === -1) return url;
+  if (at === -1) return maskNonPort(scheme, rest);
   const userinfo = rest.slice(0, at);
   const colon = userinfo.indexOf(':');
   if (colon === -1 || colon === userinfo.length - 1) return url;
   return `${scheme}${userinfo.slice(0, colon + 1)}${MASK}${rest.slice(at)}`;
+}
+
+/**
+ * A value with no `@` whose first authority item is `name:text` with text that is no port
+ * (`redis://default:Tr0ub4dor-3`, its `@host` left out): the text may be a password, and is
+ * masked up to the next `/`, `?`, `#` or `,` (a cluster's next node). A bracketed IPv6 host
+ * and a numeric port are kept.
+ */
+function maskNonPort(scheme: string, rest: string): string {
+  if (rest.startsWith('[')) return `${scheme}${rest}`;
+  const end = rest.search(/[/?#,]/);
+  const first = end === -1 ? rest : rest.slice(0, end);
+  const colon = first.indexOf(':');
+  if (colon === -1 || /^\d*$/.test(first.slice(colon + 1))) return `${scheme}${rest}`;
+  return `${scheme}${first.slice(0, colon + 1)}${MASK}${end === -1 ? '' : rest.slice(end)}`;
 }

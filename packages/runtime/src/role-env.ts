@@ -20,6 +20,7 @@ import {
   brokers,
   duration,
   durationAtLeast,
+  durationAtMost,
   timerDuration,
   integer,
   listenHost,
@@ -113,7 +114,14 @@ export const INGEST_ENV = z.object({
   INGEST_ENQUEUE_BATCHING: withDefault(boolean, 'true'),
   REDIS_WAIT_REPLICAS: withDefault(integer(0, 100), '0'),
   // Above zero, as every duration: Redis takes a WAIT of 0 as waiting for ever.
-  REDIS_WAIT_TIMEOUT: withDefault(timerDuration(), '1s'),
+  REDIS_WAIT_TIMEOUT: withDefault(
+    durationAtMost(
+      4000,
+      '4s',
+      "the ingest's Redis commands time out after 5 s, a WAIT among them, and a WAIT holds the connection every store shares",
+    ),
+    '1s',
+  ),
   SIGNATURE_MAX_AGE: withDefault(wholeSeconds(1, SIGNATURE_MAX_AGE_LIMIT_S), '300'),
   SHUTDOWN_TIMEOUT,
   ROUTES_FILE: optional(text),

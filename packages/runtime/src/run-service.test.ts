@@ -73,6 +73,7 @@ describe('runService', () => {
   }
 
   it('stops a start-up that waits when a signal comes, and exits 0 without a fatal line', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const fake = fakeProcess();
     const started = vi.fn();
     let waited = false;
@@ -98,6 +99,11 @@ describe('runService', () => {
     expect(waited).toBe(true);
     expect(started).not.toHaveBeenCalled();
     expect(process.exitCode).toBeUndefined();
+    // Why the start-up ended is said, in case it was not the stop (a refused password found as
+    // the stop came).
+    expect(stderr.mock.calls.map((call) => String(call[0]))).toEqual([
+      'commitlog worker: start-up ended as it was stopped: stopped while waiting for Redis\n',
+    ]);
   });
 
   it('closes what a start-up opened when the signal came while it ran', async () => {

@@ -74,14 +74,22 @@ export async function runService<C extends { logLevel: LogLevel; shutdownTimeout
     const running = await starting;
     if (!stopped.signal.aborted) options.started?.(running, config, logger);
   } catch (error) {
-    // Stopped while starting: the stop under way logs and exits.
-    if (stopped.signal.aborted) return;
+    const why = error instanceof Error ? error.message : String(error);
+    if (stopped.signal.aborted) {
+      // Stopped while starting: the stop under way exits. Its reason is said all the same: it
+      // may be the stop, or a failure of its own that came as the stop did (a refused password
+      // found during a rollout), which would otherwise leave no line at all.
+      logger.warn({ err: error }, `${options.service} start-up ended as it was stopped`);
+      process.stderr.write(
+        `commitlog ${options.service}: start-up ended as it was stopped: ${oneLine(scrubText(why))}\n`,
+      );
+      return;
+    }
     shutdown.dispose();
     logger.fatal({ err: error }, `${options.service} failed to start`);
     logger.flush();
     // And one line for whoever started it by hand, as for a bad configuration: the log line
     // above is JSON, with the stack, on standard output.
-    const why = error instanceof Error ? error.message : String(error);
     process.stderr.write(
       `commitlog ${options.service}: failed to start: ${oneLine(scrubText(why))}\n`,
     );

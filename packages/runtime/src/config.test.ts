@@ -784,6 +784,18 @@ describe('loadDashboardConfig', () => {
     });
   });
 
+  it('refuses an ops port that is its main port', () => {
+    const env = { DASHBOARD_USERS: USERS, DASHBOARD_PORT: '9000', DASHBOARD_OPS_PORT: '9000' };
+    expect(
+      messageOf(
+        problemsOf(() => loadDashboardConfig(env)),
+        'DASHBOARD_OPS_PORT',
+      ),
+    ).toBe(
+      'must differ from DASHBOARD_PORT: /readyz and /metrics have a server of their own (got "9000")',
+    );
+  });
+
   it('requires users, since nothing is open without a sign-in', () => {
     expect(
       messageOf(

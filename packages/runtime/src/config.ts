@@ -1,5 +1,10 @@
 /** Each role's configuration, read and checked from its environment (the variables and their rules: role-env.ts). */
-import { ingestCrossChecks, processHeapLimitBytes, workerCrossChecks } from './cross-checks.ts';
+import {
+  dashboardCrossChecks,
+  ingestCrossChecks,
+  processHeapLimitBytes,
+  workerCrossChecks,
+} from './cross-checks.ts';
 import { readKafkaTls, readRedisTls } from './tls-config.ts';
 import { readRoutesFile } from './routes-file.ts';
 import type {
@@ -117,6 +122,7 @@ export function loadWorkerConfig(env: Env, deps: ConfigDeps = {}): WorkerConfig 
 /** Reads and checks the dashboard's configuration; throws a `ConfigError` naming every bad variable. */
 export function loadDashboardConfig(env: Env, deps: ConfigDeps = {}): DashboardConfig {
   const { values, problems } = readEnv(DASHBOARD_ENV, env);
+  problems.push(...dashboardCrossChecks(values));
   const redisTls = readRedisTls(values, deps, problems);
   const v = complete(values, problems);
   return {

@@ -78,6 +78,26 @@ export function ingestCrossChecks(
   return problems;
 }
 
+export interface DashboardCrossValues {
+  DASHBOARD_PORT?: number | undefined;
+  DASHBOARD_OPS_PORT?: number | undefined;
+}
+
+export function dashboardCrossChecks(values: DashboardCrossValues): ConfigProblem[] {
+  if (
+    values.DASHBOARD_OPS_PORT === undefined ||
+    values.DASHBOARD_OPS_PORT !== values.DASHBOARD_PORT
+  ) {
+    return [];
+  }
+  return [
+    {
+      variable: 'DASHBOARD_OPS_PORT',
+      message: `must differ from DASHBOARD_PORT: /readyz and /metrics have a server of their own (got "${values.DASHBOARD_OPS_PORT}")`,
+    },
+  ];
+}
+
 export interface WorkerCrossValues extends KafkaSaslValues {
   WORKER_CONCURRENCY?: number | undefined;
   LANES?: number | undefined;

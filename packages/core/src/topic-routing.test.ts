@@ -86,6 +86,48 @@ describe('parseRoutes', () => {
     expect((error as ValidationError).path).toBe(path);
   });
 
+  it('refuses what Kafka would only refuse at delivery: its internal names, two names it takes as one, a rule no commit reaches', () => {
+    const refusal = (routes: RouteRule[]) => {
+      try {
+        parseRoutes({ routes });
+      } catch (error) {
+        return (error as ValidationError).message;
+      }
+      return undefined;
+    };
+    expect(refusal([{ bucket: 'x', topic: '__consumer_offsets' }])).toBe(
+      'routes[0].topic: a name starting with "__" is for Kafka\'s internal topics',
+    );
+    expect(
+      refusal([
+        { bucket: 'a', topic: 'pay.events' },
+        { bucket: 'b', topic: 'pay_events' },
+      ]),
+    ).toBe(
+      'routes[1].topic: Kafka takes it as routes[0].topic ("." and "_" are one to it) and would not create both',
+    );
+    expect(
+      refusal([
+        { bucketType: 'payments', topic: 'p' },
+        { bucketType: 'payments', bucket: 'refunds', topic: 'r' },
+      ]),
+    ).toBe(
+      'routes[1]: no commit reaches it: routes[0] comes first and takes every commit it would (the first rule that matches wins)',
+    );
+    expect(refusal([{ topic: 'all' }, { bucket: 'b', topic: 'b' }])).toMatch(
+      /^routes\[1\]: no commit/,
+    );
+    // Two buckets to one topic, and the narrower rule first, are fine.
+    expect(
+      refusal([
+        { bucketType: 'payments', bucket: 'refunds', topic: 'r' },
+        { bucketType: 'payments', topic: 'p' },
+        { bucket: 'a', topic: 'p' },
+        { topic: 'rest' },
+      ]),
+    ).toBeUndefined();
+  });
+
   it('says what a topic name must be', () => {
     expect(() => parseRoutes({ routes: [{ topic: 'a b' }] })).toThrow(
       'routes[0].topic: not a valid Kafka topic name (1 to 249 of [a-zA-Z0-9._-], not "." or "..")',

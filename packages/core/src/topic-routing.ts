@@ -3,7 +3,7 @@ import type { Commit } from './commit-schema.ts';
 import { CommitlogError } from './errors.ts';
 import { LengthPrefixedWriter } from './length-prefixed.ts';
 import { binaryToBytes, binaryToText, type RiakBinary } from './riak-binary.ts';
-import { validationErrorFrom } from './validation-error.ts';
+import { ValidationError, validationErrorFrom } from './validation-error.ts';
 
 /** Where a commit's record goes. */
 export interface Route {
@@ -63,13 +63,51 @@ export const routesFileSchema = z.strictObject({ routes: z.array(routeRuleSchema
 
 export type RouteRule = z.infer<typeof routeRuleSchema>;
 
-/** The rules of a parsed routes file, or a ValidationError (`INVALID_ROUTES`, `routes[i].topic`). */
+/**
+ * The rules of a parsed routes file, or a ValidationError (`INVALID_ROUTES`, `routes[i].topic`).
+ * Besides each rule's form, it refuses what Kafka would only refuse at delivery, where every
+ * commit of the bucket would fail or hold its lane: a topic named like Kafka's internal ones
+ * (`__consumer_offsets`), two topics Kafka takes as one (`.` and `_` collide in its metric
+ * names, and it refuses to create the second), and a rule no commit can reach, since an earlier
+ * rule takes every commit it would.
+ */
 export function parseRoutes(input: unknown): RouteRule[] {
   const result = routesFileSchema.safeParse(input);
   if (!result.success) {
     throw validationErrorFrom(result.error, input, { code: 'INVALID_ROUTES' });
   }
-  return result.data.routes;
+  const rules = result.data.routes;
+  const refuse = (path: string, reason: string): never => {
+    throw new ValidationError(reason, { path, code: 'INVALID_ROUTES' });
+  };
+  const topics = new Map<string, { topic: string; at: number }>();
+  for (const [i, rule] of rules.entries()) {
+    if (rule.topic.startsWith('__')) {
+      refuse(`routes[${i}].topic`, 'a name starting with "__" is for Kafka\'s internal topics');
+    }
+    const collides = topics.get(rule.topic.replaceAll('.', '_'));
+    if (collides !== undefined && collides.topic !== rule.topic) {
+      refuse(
+        `routes[${i}].topic`,
+        `Kafka takes it as routes[${collides.at}].topic ("." and "_" are one to it) and would not create both`,
+      );
+    }
+    topics.set(rule.topic.replaceAll('.', '_'), { topic: rule.topic, at: i });
+    const earlier = rules
+      .slice(0, i)
+      .findIndex(
+        (e) =>
+          (e.bucketType === undefined || e.bucketType === rule.bucketType) &&
+          (e.bucket === undefined || e.bucket === rule.bucket),
+      );
+    if (earlier !== -1) {
+      refuse(
+        `routes[${i}]`,
+        `no commit reaches it: routes[${earlier}] comes first and takes every commit it would (the first rule that matches wins)`,
+      );
+    }
+  }
+  return rules;
 }
 
 /**

@@ -89,6 +89,7 @@ async function measure(
       system: e2e.ladder,
       halfRate: e2e.halfRate,
       halfRateSettle: e2e.halfRateSettle,
+      halfRateUpper: e2e.halfRateUpper,
       saturation: e2e.saturation,
     });
   run.redisBytesPerWaitingCommit = await part(run, 'Redis bytes', () =>
@@ -127,6 +128,7 @@ async function measure(
       ...run.system.steps,
       run.halfRateSettle,
       run.halfRate,
+      run.halfRateUpper,
       run.saturation,
     ]),
   );

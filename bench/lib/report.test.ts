@@ -66,7 +66,8 @@ describe('report', () => {
     const text = formatReport(run);
     expect(text).toContain('B4 no-queue ceiling, max sustainable');
     expect(text).toMatch(/B4 no-queue ceiling, max sustainable\s+1000\s+1250\s.*0\.80×/);
-    expect(text).toMatch(/B5 naive BullMQ, max sustainable\s+200\s+200\s.*5\.00×/);
+    // B5's ladder failed no rate (it ran out of steps): its max is a floor, the ratio a bound.
+    expect(text).toMatch(/B5 naive BullMQ, max sustainable\s+200\s+≥ 200\s.*≤ 5\.00×/);
     expect(text).toMatch(/B1 node:http.*0\.25×/);
     expect(text).toContain('p99 300 ms ≥ 100 ms');
     // Beside each step of a ladder through Redis, the longest Redis spent in one event.

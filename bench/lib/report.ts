@@ -1,7 +1,7 @@
 /** The terminal report of a run: the summary with ratios to B1–B5, the ladders, resources, targets, levers. */
 import type { LadderResult, RunResults, StepResult, ThroughputResult } from './results.ts';
 import { describeWorstStall } from './redis-stalls.ts';
-import { judgeTargets, maxSustainableStep } from './targets.ts';
+import { judgeTargets, ladderBounds, maxSustainableStep } from './targets.ts';
 import { mib, num, ratio, textTable, triple } from './text-table.ts';
 
 function summaryTable(run: RunResults): string {
@@ -12,7 +12,7 @@ function summaryTable(run: RunResults): string {
     [
       'commitlog, max sustainable (open loop)',
       num(top?.acceptedPerS),
-      num(e2e),
+      `${ladderBounds(run.system).upper === undefined && e2e !== undefined ? '≥ ' : ''}${num(e2e)}`,
       triple(top?.accept),
       triple(top?.commitToKafka),
       '1.00×',
@@ -38,15 +38,23 @@ function summaryTable(run: RunResults): string {
     '—',
     ratio(against, b?.secondPerS ?? b?.perS),
   ];
+  // A ladder that ran out of steps before a rate failed (its top step is no ceiling) gives only
+  // a floor: its figure is "≥", and a ratio against it a bound, or not known when both are.
+  const open = (l: LadderResult | undefined): boolean =>
+    l !== undefined && l.maxSustainablePerS !== undefined && ladderBounds(l).upper === undefined;
   const ladder = (label: string, b: LadderResult | undefined): string[] => {
     const s = b ? maxSustainableStep(b) : undefined;
+    const ours = open(run.system);
+    const theirs = open(b);
+    const bound = ours && theirs ? undefined : ours ? '≥ ' : theirs ? '≤ ' : '';
+    const r = ratio(e2e, b?.maxSustainablePerS);
     return [
       label,
       num(s?.acceptedPerS),
-      num(b?.maxSustainablePerS),
+      `${theirs ? '≥ ' : ''}${num(b?.maxSustainablePerS)}`,
       triple(s?.accept),
       triple(s?.commitToKafka),
-      ratio(e2e, b?.maxSustainablePerS),
+      r === '—' ? r : bound === undefined ? 'not known' : `${bound}${r}`,
     ];
   };
   const saturated = (label: string, s: StepResult | undefined): string[] => [
@@ -184,6 +192,11 @@ export function formatReport(run: RunResults): string {
   if (run.halfRate) {
     parts.push(
       `at half of it (${num(run.halfRate.rate)}/s): commit→Kafka p50/p99/p99.9 ${triple(run.halfRate.commitToKafka)} ms; ${machineLoad(run.halfRate, run.machine.cpus)}`,
+    );
+  }
+  if (run.halfRateUpper) {
+    parts.push(
+      `at half the lowest rate failed (${num(run.halfRateUpper.rate)}/s): commit→Kafka p50/p99/p99.9 ${triple(run.halfRateUpper.commitToKafka)} ms; ${machineLoad(run.halfRateUpper, run.machine.cpus)}`,
     );
   }
   parts.push(

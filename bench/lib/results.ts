@@ -80,6 +80,12 @@ export interface RunResults {
    * system coming down from the overload that ended the ladder. Absent in runs before 2026-12-06.
    */
   halfRateSettle?: StepResult | undefined;
+  /**
+   * When `halfRate` met the latency target: the step at half the ladder's upper bound (the lowest
+   * rate it failed), at or above half the true max, where a pass proves the target. Absent in
+   * runs before 2026-12-07.
+   */
+  halfRateUpper?: StepResult | undefined;
   saturation: StepResult | undefined;
   redisBytesPerWaitingCommit: number | undefined;
   /** Redis bytes of one delivered commit's de-duplication mark, kept for DEDUP_WINDOW. */

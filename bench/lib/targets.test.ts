@@ -51,8 +51,10 @@ function run(): RunResults {
       maxSustainablePerS: 1000,
       tries: 2,
     },
-    // Half of 1,000 to 2,000/s: judged at 1,000/s, half the upper bound.
-    halfRate: step(1000, true),
+    // The max is 1,000 to 2,000/s: half of it was measured at 500/s, then at 1,000/s, half the
+    // upper bound, where a pass proves the target.
+    halfRate: step(500, true),
+    halfRateUpper: step(1000, true),
     saturation: undefined,
     redisBytesPerWaitingCommit: 2000,
     redisBytesPerDeliveredMark: 200,
@@ -102,20 +104,31 @@ describe('targets', () => {
     expect(half).toEqual({
       target: 'at half rate: p50 ≤ 5 ms, p99 ≤ 25 ms',
       met: true,
-      detail: 'at 1000/s: p50 3.0 ms, p99 20.0 ms; B4 at 750/s: p50 1.0 ms, p99 60.0 ms',
+      detail:
+        'at 500/s: p50 3.0 ms, p99 20.0 ms; B4 at 250/s: p50 0.5 ms, p99 45.0 ms; at 1000/s: p50 3.0 ms, p99 20.0 ms',
     });
   });
 
-  it('judges the half-rate latency on the range of the max: a miss is NOT met, a pass below half the upper bound not known', () => {
-    const judged = (half: StepResult) => {
+  it('judges the half-rate latency on the range of the max: a miss at half its lower bound is NOT met, a pass at half its upper bound met, else not known', () => {
+    const judged = (half: StepResult, upper?: StepResult) => {
       const r = run();
       r.halfRate = half;
+      r.halfRateUpper = upper;
       return judgeTargets(r).find((v) => v.target.startsWith('at half rate'))!;
     };
-    // Half the lower bound (1,000/s): passing there proves nothing of the true half (up to 1,000/s).
+    // Half the lower bound (500/s) alone: passing there proves nothing of the true half (up to
+    // 1,000/s).
     expect(judged(step(500, true))).toMatchObject({
       met: undefined,
       detail: expect.stringContaining('the max is below 2000/s') as unknown,
+    });
+    // Passing at half the upper bound too proves it; missing there leaves it not known.
+    expect(judged(step(500, true), step(1000, true)).met).toBe(true);
+    expect(
+      judged(step(500, true), step(1000, true, { commitToKafka: latency(6, 20) })),
+    ).toMatchObject({
+      met: undefined,
+      detail: expect.stringContaining('the true half rate lies between') as unknown,
     });
     // Missing even there misses at the true half rate.
     expect(judged(step(500, true, { commitToKafka: latency(3, 30) })).met).toBe(false);

@@ -23,12 +23,13 @@ describe('latencyBreakdown', () => {
   it('splits each accepted commit at the ingest read and the 202', () => {
     const result = latencyBreakdown([sent('a', T0, T0 + 4)], [stamp('a', T0 + 10, T0 + 1)]);
     expect(result.matched).toBe(1);
+    // The append time and the ingest's stamp are whole milliseconds, read as the middle of theirs.
     expect(Object.fromEntries(result.stages.map((s) => [s.stage, s.latency.p50]))).toEqual({
       'send → 202 (accept)': 4,
-      'send → ingest reads it': 1,
+      'send → ingest reads it': 1.5,
       'ingest reads it → Kafka append': 9,
-      '202 → Kafka append': 6,
-      'send → Kafka append (commit→Kafka)': 10,
+      '202 → Kafka append': 6.5,
+      'send → Kafka append (commit→Kafka)': 10.5,
     });
   });
 
@@ -37,7 +38,7 @@ describe('latencyBreakdown', () => {
       [sent('a', T0, T0 + 2)],
       [stamp('a', T0 + 50, T0 + 1), stamp('a', T0 + 5, T0 + 1)],
     );
-    expect(result.stages.at(-1)?.latency.max).toBe(5);
+    expect(result.stages.at(-1)?.latency.max).toBe(5.5);
   });
 
   it('leaves out refused requests, commits not in Kafka, and records without the header', () => {
@@ -52,6 +53,6 @@ describe('latencyBreakdown', () => {
     );
     expect(result.matched).toBe(1);
     expect(result.stages.every((s) => s.latency.count === 1)).toBe(true);
-    expect(result.stages.at(-1)?.latency.p50).toBe(7);
+    expect(result.stages.at(-1)?.latency.p50).toBe(7.5);
   });
 });

@@ -6,7 +6,7 @@
  */
 import type { RecordStamp } from '@commitlog/kafka';
 import { summarize, type LatencySummary } from './latency.ts';
-import type { Sent } from './load-drivers.ts';
+import { wholeMsMidpoint, type Sent } from './load-drivers.ts';
 
 /** The header the ingest stamps on every record: when it read the request (ISO 8601). */
 export const RECEIVED_AT_HEADER = 'commitlog-received-at';
@@ -32,8 +32,11 @@ export function latencyBreakdown(
     if (stamp.id === undefined || Number.isNaN(receivedAt)) continue;
     // A duplicate delivery: the first append is when the commit reached Kafka.
     const earlier = stored.get(stamp.id);
-    if (earlier && earlier.appendedAt <= stamp.timestampMs) continue;
-    stored.set(stamp.id, { appendedAt: stamp.timestampMs, receivedAt });
+    if (earlier && earlier.appendedAt <= wholeMsMidpoint(stamp.timestampMs)) continue;
+    stored.set(stamp.id, {
+      appendedAt: wholeMsMidpoint(stamp.timestampMs),
+      receivedAt: wholeMsMidpoint(receivedAt),
+    });
   }
   const columns = {
     accept: [] as number[],

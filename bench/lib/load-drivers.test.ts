@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closedLoop, openLoop } from './load-drivers.ts';
+import { closedLoop, epochClock, openLoop, wholeMsMidpoint } from './load-drivers.ts';
 import { intendedOffsetMs } from './rate-ladder.ts';
 
 describe('load drivers', () => {
@@ -131,5 +131,30 @@ describe('load drivers', () => {
     // Every send started within the run, and each result is one of them.
     expect(results).toHaveLength(startedAt.length);
     expect(startedAt.every((t) => t >= begin && t <= end)).toBe(true);
+  });
+
+  it('epoch clock: anchored where Date.now() turns to its next millisecond, seen without a pause', () => {
+    // Date.now() and performance.now() readings, in the order the clock takes them. The first
+    // turn (to 1001) is seen 0.4 ms after the reading before it, too late to place; the second
+    // (to 1002) within 2 µs: the anchor is its middle, 1002 at 1.301 ms.
+    const dates = [1000, 1000, 1001, 1001, 1002];
+    const nows = [0, 0.1, 0.5, 1.3, 1.302, 5];
+    const clock = epochClock(
+      () => dates.shift()!,
+      () => nows.shift()!,
+    );
+    expect(clock()).toBeCloseTo(1002 + (5 - 1.301), 6);
+    expect(wholeMsMidpoint(1001)).toBe(1001.5);
+  });
+
+  it('epoch clock: keeps the whole-millisecond anchor when no turn is seen in time', () => {
+    let t = 0;
+    // Every reading 1 ms after the one before: no turn is ever placed.
+    const clock = epochClock(
+      () => Math.floor(t),
+      () => (t += 1),
+    );
+    // Anchored at its first readings: Date.now() 0 at 1 ms.
+    expect(clock()).toBe(-1 + t);
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { RecordStamp } from '@commitlog/kafka';
 import { summarize, type LatencySummary } from './latency.ts';
-import type { Sent } from './load-drivers.ts';
+import { wholeMsMidpoint, type Sent } from './load-drivers.ts';
 import { backlogAt } from './sustainable.ts';
 
 export interface StepMetrics {
@@ -59,7 +59,7 @@ export function stepMetrics(
     const at = s.id === undefined ? undefined : storedAt.get(s.id);
     if (at === undefined) lost++;
     else {
-      toKafka.push(Math.max(0, at - s.intendedAt));
+      toKafka.push(Math.max(0, wholeMsMidpoint(at) - s.intendedAt));
       acceptedStoredAt.push(at);
     }
   }

@@ -46,7 +46,7 @@ export interface DashboardAppDeps
 /** Why a view is refused while Redis is away (503). */
 const REDIS_AWAY = 'Redis is not answering; the queues cannot be read now';
 
-/** Headers for our own pages: no framing, no sniffing, scripts from nowhere. */
+/** Headers for our own answers: no framing, no sniffing, scripts from nowhere. */
 function pageHeaders(_req: Request, res: Response, next: NextFunction): void {
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -114,14 +114,17 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   };
 
   app.get('/healthz', (_req, res) => res.json(healthzBody()));
+  // Every answer from here on, refusals, redirects, JSON and the 404 page included; Bull Board's
+  // pages set their own (boardHeaders).
+  app.use(pageHeaders);
   app.use(authenticate(deps.users, deps.sessions, deps));
   app.use(refuseCrossSite);
 
-  app.get('/login', pageHeaders, sessionHandlers.showLogin);
-  app.post('/login', pageHeaders, form, sessionHandlers.login);
+  app.get('/login', sessionHandlers.showLogin);
+  app.post('/login', form, sessionHandlers.login);
   app.post('/logout', requireUser, form, csrf, sessionHandlers.logout);
   app.get('/', (_req, res) => res.redirect(303, '/deliveries'));
-  app.get('/deliveries', pageHeaders, requireUser, deliveries.page);
+  app.get('/deliveries', requireUser, deliveries.page);
   app.get('/api/overview', requireUser, deliveries.json);
   app.post(
     '/deliveries/redrive',

@@ -78,3 +78,57 @@ describe('sign-out', () => {
     expect(audited).toEqual([{ event: 'signed out', user: 'ada', revoked: false }]);
   });
 });
+
+describe('sign-in timing', () => {
+  it('answers a user whose hash is cheaper no sooner than an unknown name', async () => {
+    // A virtual clock: the costliest hash's check takes 150 ms, the older, cheaper one's 30.
+    let t = 0;
+    const waits: number[] = [];
+    const users = [
+      { name: 'ada', role: 'admin' as const, passwordHash: 'costly' },
+      { name: 'old', role: 'viewer' as const, passwordHash: 'cheap' },
+    ];
+    const handlers = createSessionHandlers({
+      users,
+      sessions: codec,
+      revocations: { revoke: () => Promise.resolve(), isRevoked: () => Promise.resolve(false) },
+      throttle: createLoginThrottle(),
+      secureCookie: false,
+      verifyPassword: (_password, hash) => {
+        t += hash === 'cheap' ? 30 : 150;
+        return Promise.resolve(false);
+      },
+      audit: () => undefined,
+      now: () => t,
+      sleep: (ms) => {
+        waits.push(ms);
+        t += ms;
+        return Promise.resolve();
+      },
+    });
+    // The check made at start-up.
+    await new Promise((resolve) => setImmediate(resolve));
+    const signIn = async (username: string) => {
+      const started = t;
+      const res = {
+        setHeader: () => undefined,
+        status() {
+          return this;
+        },
+        type() {
+          return this;
+        },
+        send: () => undefined,
+      } as unknown as Response;
+      await handlers.login(
+        { body: { username, password: 'wrong' }, ip: '10.0.0.1' } as Request,
+        res,
+      );
+      return t - started;
+    };
+    expect(await signIn('nobody')).toBe(150);
+    expect(await signIn('old')).toBe(150);
+    expect(waits).toEqual([120]);
+    expect(await signIn('ada')).toBe(150);
+  });
+});

@@ -16,6 +16,9 @@ export interface SessionHandlerDeps {
   verifyPassword(password: string, hash: string): Promise<boolean>;
   /** Sign-ins and sign-outs, for the audit log; never a password. */
   audit(event: string, detail: Record<string, unknown>): void;
+  /** A monotonic clock, ms, and a wait (default `performance.now` and a timer); for tests. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Sign-in and sign-out. */
@@ -23,6 +26,24 @@ export function createSessionHandlers(deps: SessionHandlerDeps) {
   const byName = new Map(deps.users.map((u) => [u.name, u]));
   // Checked for unknown users, at the costliest user's scrypt cost: timing does not reveal names.
   const noUserHash = unmatchableHash(deps.users.map((u) => u.passwordHash));
+  const now = deps.now ?? (() => performance.now());
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  /**
+   * How long a check at that cost took last (one made at start-up, then each unknown name's).
+   * A known user's check that took less waits out the rest: a user whose hash is cheaper (made
+   * before the cost was raised) would otherwise be answered faster than an unknown name, and
+   * their names, whose passwords are the cheapest to guess, told apart by timing.
+   */
+  let costliestCheckMs = 0;
+  const timedCheck = async (password: string, hash: string) => {
+    const started = now();
+    const matches = await deps.verifyPassword(password, hash);
+    return { matches, tookMs: now() - started };
+  };
+  timedCheck('', noUserHash).then(
+    (check) => (costliestCheckMs = check.tookMs),
+    () => undefined,
+  );
   const clientOf = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
   return {
     showLogin: (req: Request, res: Response): void => {
@@ -47,7 +68,9 @@ export function createSessionHandlers(deps: SessionHandlerDeps) {
       // Counted before the slow hash, so that parallel guesses cannot slip past the limit.
       deps.throttle.recordFailure(client, name);
       const user = byName.get(name);
-      const matches = await deps.verifyPassword(password, user?.passwordHash ?? noUserHash);
+      const { matches, tookMs } = await timedCheck(password, user?.passwordHash ?? noUserHash);
+      if (user === undefined) costliestCheckMs = tookMs;
+      else if (tookMs < costliestCheckMs) await sleep(costliestCheckMs - tookMs);
       if (!user || !matches) {
         // A name typed into the wrong field may be a password: only configured names are logged.
         deps.audit('sign-in refused', { user: user ? user.name : '(unknown)', client });

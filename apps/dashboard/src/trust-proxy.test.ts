@@ -92,3 +92,21 @@ describe('cross-site checks behind a proxy that rewrites Host', () => {
     expect((await browserSignIn(await dashboard(undefined), forwarded)).status).toBe(403);
   });
 });
+
+describe('security headers', () => {
+  it('come with every answer past /healthz: refusals, the 404 page, JSON and redirects too', async () => {
+    const base = await dashboard(undefined);
+    const answers = [
+      await fetch(`${base}/nope`, { headers: { accept: 'text/html' } }),
+      await fetch(`${base}/api/overview`),
+      await fetch(`${base}/login`),
+      await fetch(`${base}/`, { redirect: 'manual' }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([404, 401, 200, 303]);
+    for (const answer of answers) {
+      expect(answer.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('x-frame-options')).toBe('DENY');
+    }
+  });
+});

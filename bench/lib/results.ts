@@ -17,8 +17,13 @@ export interface StepResult extends StepMetrics {
   sustainable: boolean;
   reasons: string[];
   usage: ProcessUsage[];
-  /** Redis `used_memory` before and after the step, bytes (runs through Redis only). */
-  redisUsedBytes?: { before: number; after: number };
+  /**
+   * Redis `used_memory`, bytes (runs through Redis only): before the load, at rest; as the load
+   * ended, with requests and deliveries in flight (their buffers, the backlog); and once Kafka
+   * held the step's commits and they were read back, at rest again (`drained`; absent in runs
+   * before 2026-12-07 and in steps that do not deliver to Kafka).
+   */
+  redisUsedBytes?: { before: number; after: number; drained?: number };
   /**
    * What Redis's latency monitor recorded from the step's start until Kafka held its commits,
    * worst first (runs through Redis only; empty when nothing took STALL_THRESHOLD_MS).

@@ -104,6 +104,9 @@ export async function runStep(
       progress: (line) => ctx.progress(line),
     });
   }
+  // At rest again, as before the load: the step's commits delivered and their jobs completed.
+  const memoryDrained =
+    target.usesRedis && toKafka ? await redisUsedMemory(ctx.redis.connection) : undefined;
   const { stamps, lostPrimers, primerDuplicates } = withoutPrimers(allStamps, primerIds);
   const redisStalls = target.usesRedis ? await readRedisStalls(ctx.redis.connection) : undefined;
   extras.inspect?.(sent, stamps);
@@ -134,7 +137,15 @@ export async function runStep(
     sustainable: verdict.sustainable,
     reasons: verdict.reasons,
     usage,
-    ...(target.usesRedis ? { redisUsedBytes: { before: memoryBefore, after: memoryAfter } } : {}),
+    ...(target.usesRedis
+      ? {
+          redisUsedBytes: {
+            before: memoryBefore,
+            after: memoryAfter,
+            ...(memoryDrained === undefined ? {} : { drained: memoryDrained }),
+          },
+        }
+      : {}),
     ...(redisStalls ? { redisStalls } : {}),
   };
 }

@@ -201,4 +201,22 @@ describe('targets', () => {
     r.redisBytesPerDeliveredMark = undefined;
     expect(flat(r)?.met).toBeUndefined();
   });
+
+  it('judges Redis memory read at rest once the step drained, where the run read it so', () => {
+    const flat = (r: RunResults) =>
+      judgeTargets(r).find((v) => v.target === 'Redis memory flat when the backlog is flat');
+    const r = run();
+    // As the load ended, 4 MB more (a backlog and buffers in flight); once drained, the 5,000
+    // marks of 200 B and 0.2 MB more.
+    r.system.steps[1] = step(1000, true, {
+      backlogAtEnd: 300,
+      redisUsedBytes: { before: 10e6, after: 14e6, drained: 11.2e6 },
+    });
+    expect(flat(r)).toMatchObject({
+      met: true,
+      detail: expect.stringMatching(
+        /^1\.2 MB over 5000 commits, once delivered: 5000 marks × 200 B \+ 0 waiting × 2000 B, rest 0\.2 MB;/,
+      ) as unknown,
+    });
+  });
 });

@@ -8,13 +8,16 @@ describe('text table', () => {
       [
         ['commitlog', '1200'],
         ['B5', '40.5'],
+        ['B4', '≥ 5130'],
       ],
     );
+    // A floor or a bound (≥, ≤) is a number too.
     expect(table.split('\n')).toEqual([
-      'design     per s',
-      '---------  -----',
-      'commitlog   1200',
-      'B5          40.5',
+      'design      per s',
+      '---------  ------',
+      'commitlog    1200',
+      'B5           40.5',
+      'B4         ≥ 5130',
     ]);
   });
 

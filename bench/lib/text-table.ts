@@ -5,7 +5,7 @@ export function textTable(
 ): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const numeric = headers.map(
-    (_, i) => rows.length > 0 && rows.every((r) => /^[-\d.,/ ×x—%]*$/.test(r[i] ?? '')),
+    (_, i) => rows.length > 0 && rows.every((r) => /^[-\d.,/ ×x—%≥≤]*$/.test(r[i] ?? '')),
   );
   const line = (cells: readonly string[]): string =>
     cells

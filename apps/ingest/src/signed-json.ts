@@ -43,8 +43,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * budget; one that forges a well-formed header holds what its body's bytes take until the body
  * is read and refused, the request's time-out at most), 413 body size while reading, 401
  * signature of the exact raw bytes (before parsing), 503 `INGEST_BUSY` when what the body's
- * values would cost parsed does not fit the budget now, 400 `INVALID_JSON` (also for what `JSON.parse` would change without a word: a name given twice
- * in one object, a number that would read as another whole number; with its path). `JSON.parse`
+ * values would cost parsed does not fit the budget now, 400 `INVALID_JSON` (also for what
+ * `JSON.parse` would change without a word: a name given twice in one object, a number that
+ * would read as another whole number; with its path). `JSON.parse`
  * makes `__proto__` an own property, never the prototype, and the commit schema refuses unknown
  * fields, so a hostile key cannot reach `Object.prototype`.
  *

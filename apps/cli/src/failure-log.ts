@@ -1,4 +1,5 @@
 import { binaryToBytes, bytesToBinary, jsonParseLoss } from '@commitlog/core';
+import type { TooLongLine } from './file-lines.ts';
 /**
  * The Riak hook's failure log: one JSON object per line,
  * `{"failedAt": "<ISO-8601>", "reason": "<why>", "commit": <the commit JSON it could not hand off>}`.
@@ -31,6 +32,41 @@ function objectOf(commit: object): string {
     return typeof base64 === 'string' ? bytesToBinary(binaryToBytes({ base64 })) : (value ?? null);
   };
   return JSON.stringify([field('bucketType', 'default'), field('bucket'), field('key')]);
+}
+
+/**
+ * The longest line read. Riak refuses an object over `max_object_size` (50 MB by default), and
+ * its failure-log line holds it as base64 in JSON (4/3 of it, and the line's own fields): a
+ * longer line is no failure-log line (a file without newlines, a crash's tail of NULs, the
+ * wrong file), and is skipped unread rather than gathered into memory.
+ */
+export const MAX_LINE_BYTES = 128 * 1024 * 1024;
+
+// Fatal: a byte that is not UTF-8 must not quietly become U+FFFD in a commit that is then
+// accepted (the ingest refuses such a body for the same reason).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads one line of a failure log as `fileLines` hands it out (read with `MAX_LINE_BYTES`): its
+ * bytes, or the length of one too long to have been read. As `parseFailureLogLine` otherwise.
+ */
+export function readFailureLogLine(
+  raw: Buffer | TooLongLine,
+  line: number,
+): FailureLogLine | undefined {
+  if (!Buffer.isBuffer(raw)) {
+    return {
+      line,
+      problem: `${raw.bytes} bytes, longer than a failure-log line can be (${MAX_LINE_BYTES} at most)`,
+    };
+  }
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    return { line, problem: 'not valid UTF-8' };
+  }
+  return parseFailureLogLine(text, line);
 }
 
 /** Reads one line of a failure log; `line` is 1-based, for messages. Blank lines are skipped. */

@@ -63,3 +63,10 @@ export function refusalHint(answer: IngestAnswer): string {
     ? "check this machine's clock against the ingest's (the signature's time is this machine's; NTP)"
     : 'check INGEST_URL and INGEST_SECRETS';
 }
+
+/** A read error's code (`EIO`, `ESTALE`), else its message. */
+export function readProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && code !== '') return code;
+  return error instanceof Error ? error.message : String(error);
+}

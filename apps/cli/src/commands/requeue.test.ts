@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliError } from '../cli-error.ts';
 import type { TooLongLine } from '../file-lines.ts';
-import { MAX_LINE_BYTES, requeue } from './requeue.ts';
+import { MAX_LINE_BYTES } from '../failure-log.ts';
+import { requeue } from './requeue.ts';
 
 const commit = (key: string) => ({
   bucketType: 'default',

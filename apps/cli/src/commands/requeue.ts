@@ -1,11 +1,19 @@
 import { CliError } from '../cli-error.ts';
-import { parseFailureLogLine } from '../failure-log.ts';
+import { MAX_LINE_BYTES, readFailureLogLine } from '../failure-log.ts';
 import { fileLines, type TooLongLine } from '../file-lines.ts';
 import { postSigned, type IngestAnswer } from '../ingest-client.ts';
 import { readIngestTarget } from '../ingest-target.ts';
 import { IngestUnreachableError } from '../ingest-unreachable-error.ts';
 import { checkReadableFile } from '../readable-file.ts';
-import { earlier, errorText, isLaneFull, lineList, refusalHint, seconds } from './requeue-text.ts';
+import {
+  earlier,
+  errorText,
+  isLaneFull,
+  lineList,
+  readProblem,
+  refusalHint,
+  seconds,
+} from './requeue-text.ts';
 
 export interface RequeueOptions {
   /** The failure log to replay. */
@@ -28,21 +36,6 @@ export interface RequeueOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The file's lines (`fileLines`); replaced in tests, to fail a read part-way. */
   readLines?: typeof fileLines;
-}
-
-/**
- * The longest line read. Riak refuses an object over `max_object_size` (50 MB by default), and
- * its failure-log line holds it as base64 in JSON (4/3 of it, and the line's own fields): a
- * longer line is no failure-log line (a file without newlines, a crash's tail of NULs, the
- * wrong file), and is skipped unread rather than gathered into memory.
- */
-export const MAX_LINE_BYTES = 128 * 1024 * 1024;
-
-/** A read error's code (`EIO`, `ESTALE`), else its message. */
-function readProblem(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code === 'string' && code !== '') return code;
-  return error instanceof Error ? error.message : String(error);
 }
 
 interface Entry {
@@ -247,9 +240,6 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     );
   }
 
-  // Fatal: a byte that is not UTF-8 must not quietly become U+FFFD in a commit that is then
-  // accepted (the ingest refuses such a body for the same reason).
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
   let batch: Entry[] = [];
   let bytes = 0;
   let number = 0;
@@ -270,26 +260,8 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       );
     }
     if (next.done) break;
-    const raw = next.value;
     number++;
-    if (!Buffer.isBuffer(raw)) {
-      tally.lines++;
-      tally.malformed.push(number);
-      options.err(
-        `line ${number}: ${raw.bytes} bytes, longer than a failure-log line can be (${MAX_LINE_BYTES} at most) (skipped)`,
-      );
-      continue;
-    }
-    let text: string;
-    try {
-      text = utf8.decode(raw);
-    } catch {
-      tally.lines++;
-      tally.malformed.push(number);
-      options.err(`line ${number}: not valid UTF-8 (skipped)`);
-      continue;
-    }
-    const parsed = parseFailureLogLine(text, number);
+    const parsed = readFailureLogLine(next.value, number);
     if (!parsed) continue;
     tally.lines++;
     if ('problem' in parsed) {

@@ -1,6 +1,6 @@
 // REDIS_URL as every role reads it (env-values.ts re-exports it with the other settings' rules).
 import { bad, got, ok, type Parsed, type Parser } from './parsed.ts';
-import { maskRedisUrl } from './redis-url.ts';
+import { maskRedisUrl, maskUnlessPort } from './redis-url.ts';
 
 /**
  * ` (got "…")` with the password masked, for a value written as `scheme://authority…`, where the
@@ -30,16 +30,6 @@ function credentialsHint(value: string): string {
 const CLUSTER_NODE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
 /**
- * A node list item as it may be quoted: what follows its first `:` is masked unless it is a
- * port, since an item such as `default:s3cr3t` is a password whose `@host` was left out.
- */
-function maskNodeItem(item: string): string {
-  const colon = item.indexOf(':');
-  if (item.startsWith('[') || colon === -1 || /^\d*$/.test(item.slice(colon + 1))) return item;
-  return `${item.slice(0, colon + 1)}***`;
-}
-
-/**
  * A Redis Cluster given by some of its nodes: `redis-cluster://[user:password@]host:port,…`, or
  * `rediss-cluster://` for TLS (read by packages/queue's redis-address.ts, which this mirrors).
  */
@@ -56,7 +46,7 @@ function redisClusterUrl(value: string): Parsed<string> {
   });
   if (wrong.length > 0) {
     return bad(
-      `every cluster node must be host:port; not: ${wrong.map((w) => JSON.stringify(maskNodeItem(w))).join(', ')}`,
+      `every cluster node must be host:port; not: ${wrong.map((w) => JSON.stringify(maskUnlessPort(w))).join(', ')}`,
     );
   }
   const userinfo = match[1];

@@ -40,14 +40,21 @@ function maskUserinfoPassword(url: string): string {
 /**
  * A value with no `@` whose first authority item is `name:text` with text that is no port
  * (`redis://default:Tr0ub4dor-3`, its `@host` left out): the text may be a password, and is
- * masked up to the next `/`, `?`, `#` or `,` (a cluster's next node). A bracketed IPv6 host
- * and a numeric port are kept.
+ * masked up to the next `/`, `?`, `#` or `,` (a cluster's next node).
  */
 function maskNonPort(scheme: string, rest: string): string {
-  if (rest.startsWith('[')) return `${scheme}${rest}`;
   const end = rest.search(/[/?#,]/);
   const first = end === -1 ? rest : rest.slice(0, end);
-  const colon = first.indexOf(':');
-  if (colon === -1 || /^\d*$/.test(first.slice(colon + 1))) return `${scheme}${rest}`;
-  return `${scheme}${first.slice(0, colon + 1)}${MASK}${end === -1 ? '' : rest.slice(end)}`;
+  return `${scheme}${maskUnlessPort(first)}${end === -1 ? '' : rest.slice(end)}`;
+}
+
+/**
+ * An authority item (`host:port`, or a cluster's node) as it may be shown: what follows its first
+ * `:` is masked unless it is a port, since `default:s3cr3t` is a password whose `@host` was left
+ * out. A bracketed IPv6 host is kept.
+ */
+export function maskUnlessPort(item: string): string {
+  const colon = item.indexOf(':');
+  if (item.startsWith('[') || colon === -1 || /^\d*$/.test(item.slice(colon + 1))) return item;
+  return `${item.slice(0, colon + 1)}${MASK}`;
 }

@@ -56,6 +56,7 @@ describe("what a lane's next job starts with, and its wake-up marker, on the rea
   async function deliver(
     onJob: (j: LaneJob) => Promise<void> = () => Promise.resolve(),
     onError?: (event: { lane: number; error: Error }) => void,
+    idleWaitSeconds?: number,
   ): Promise<string[][]> {
     const calls: string[][] = [];
     await lanes.startWorkers(
@@ -67,6 +68,7 @@ describe("what a lane's next job starts with, and its wake-up marker, on the rea
       },
       { maxJobs: 2, maxBytes: 1024 * 1024 },
       onError,
+      idleWaitSeconds,
     );
     return calls;
   }
@@ -213,15 +215,15 @@ describe("what a lane's next job starts with, and its wake-up marker, on the rea
   });
 
   it('costs a commit that finds its lane idle one wait, and each one stored later still wakes it', async () => {
-    const calls = await deliver();
+    // An idle worker looks by itself only after 10 minutes here: a commit stored with no
+    // wake-up would wait past this test's time.
+    const calls = await deliver(undefined, undefined, 600);
     const commits = 10;
     for (let n = 0; n < commits; n++) {
       await lanes.enqueuer.enqueue(job(n));
-      // Within BullMQ's drainDelay (5 s), after which a waiting worker looks without being
-      // woken: a commit stored with no wake-up would still be delivered, only after it.
       await waitFor(async () => (await queue.getJob(`c-2-${n}`)) === undefined, {
-        description: `c-2-${n} delivered before the worker's wait ran out`,
-        timeoutMs: 4000,
+        description: `c-2-${n} delivered, woken by its store`,
+        timeoutMs: 30_000,
       });
     }
     expect(calls).toEqual(Array.from({ length: commits }, (_, n) => [`c-2-${n}`]));

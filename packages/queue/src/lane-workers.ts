@@ -50,6 +50,12 @@ export interface LaneWorkersOptions {
   onError?: (event: { lane: number; error: Error }) => void;
   /** True once the caller's start-up was stopped: the start gives up at its next failure. */
   stopped?: () => boolean;
+  /**
+   * Seconds an idle lane's worker waits to be woken before it looks by itself (BullMQ's
+   * `drainDelay`; 5 when absent). A commit stored without waking its lane is still delivered,
+   * only this much later: tests lengthen it so that such a commit shows as never delivered.
+   */
+  idleWaitSeconds?: number;
 }
 
 export interface LaneWorkers {
@@ -265,6 +271,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         name: options.workerName,
         concurrency: 1,
         lockDuration: options.lockDurationMs,
+        ...(options.idleWaitSeconds === undefined ? {} : { drainDelay: options.idleWaitSeconds }),
         stalledInterval: Math.max(1000, Math.round(options.lockDurationMs / 2)),
         maxStalledCount: NEVER_FAIL_FOR_STALLING,
         limiter: HOLD_ACROSS_WORKERS,

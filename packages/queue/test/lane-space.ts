@@ -29,6 +29,7 @@ export interface LaneSpace {
     handle: (job: LaneJob) => Promise<LaneOutcome>,
     followers?: LaneWorkersOptions['followers'],
     onError?: LaneWorkersOptions['onError'],
+    idleWaitSeconds?: number,
   ): Promise<() => Promise<void>>;
   /** Runs `close` when the space closes (queues and the like the test opened). */
   onClose(close: () => Promise<unknown>): void;
@@ -53,7 +54,7 @@ export function openLaneSpace(): LaneSpace {
     space,
     producer,
     enqueuer,
-    async startWorkers(lanes, handle, followers, onError) {
+    async startWorkers(lanes, handle, followers, onError, idleWaitSeconds) {
       const connection = createRedisConnection({
         url: space.redisUrl,
         role: 'worker',
@@ -69,6 +70,7 @@ export function openLaneSpace(): LaneSpace {
         handle,
         ...(followers ? { followers } : {}),
         ...(onError ? { onError } : {}),
+        ...(idleWaitSeconds === undefined ? {} : { idleWaitSeconds }),
       });
       let stopped = false;
       const stop = async (): Promise<void> => {

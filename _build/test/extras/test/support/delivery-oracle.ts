@@ -1,0 +1,78 @@
+/**
+ * The oracle of the fault tests: which accepted commits are missing from Kafka, and how many
+ * jobs ended failed or are still held. Lost must be empty; failed must be 0.
+ */
+import { createRedisConnection, laneQueueName, readLaneBacklogs } from '@commitlog/queue';
+import { waitFor } from '@commitlog/testkit';
+import type { RunningSystem } from '@commitlog/testkit';
+import { header, readUntil } from './kafka-check.ts';
+
+/** Reads `topic` until every accepted id is there (or the deadline), and returns the missing ids. */
+export async function lostCommits(
+  brokers: string[],
+  topic: string,
+  accepted: readonly string[],
+): Promise<string[]> {
+  const want = new Set(accepted);
+  const records = await readUntil(
+    brokers,
+    [topic],
+    (rs) => new Set(rs.map((r) => header(r, 'commitlog-id'))).size >= want.size,
+    120_000,
+  ).catch(() => []);
+  const got = new Set(records.map((r) => header(r, 'commitlog-id')));
+  return [...want].filter((id) => !got.has(id));
+}
+
+/** Failed, active (held) and waiting jobs over every lane of the system. */
+export async function unfinishedJobs(
+  system: RunningSystem,
+  lanes: number,
+): Promise<{ failed: number; active: number; waiting: number }> {
+  const redis = createRedisConnection({ url: system.redisUrl, role: 'worker', onError: () => {} });
+  try {
+    const backlogs = await readLaneBacklogs(
+      redis,
+      system.prefix,
+      Array.from({ length: lanes }, (_, lane) => lane),
+    );
+    return {
+      failed: backlogs.reduce((n, l) => n + l.failed, 0),
+      active: backlogs.reduce((n, l) => n + l.active, 0),
+      waiting: backlogs.reduce((n, l) => n + l.waiting, 0),
+    };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Commits one worker process delivered so far, read from its /metrics (0 while it cannot say). */
+export async function deliveredBy(worker: { port: number }): Promise<number> {
+  const text = await fetch(`http://127.0.0.1:${worker.port}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
+  return Number(/^commitlog_delivered_total\S* (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+/**
+ * Waits until the job of an accepted commit has failed for good, and returns its reason as the
+ * lane worker wrote it (`<reason>: <message>`); and whether it is in its lane's failed set.
+ */
+export async function deliveryFailureOf(
+  system: Pick<RunningSystem, 'redisUrl' | 'prefix'>,
+  accepted: { id: string; lane: number },
+  timeoutMs = 30_000,
+): Promise<{ reason: string; inFailedSet: boolean }> {
+  const redis = createRedisConnection({ url: system.redisUrl, role: 'worker', onError: () => {} });
+  try {
+    const queueKey = `${system.prefix}:${laneQueueName(accepted.lane)}`;
+    const reason = await waitFor(() => redis.hget(`${queueKey}:${accepted.id}`, 'failedReason'), {
+      timeoutMs,
+      description: `commit ${accepted.id} to fail`,
+    });
+    const inFailedSet = (await redis.zscore(`${queueKey}:failed`, accepted.id)) !== null;
+    return { reason, inFailedSet };
+  } finally {
+    redis.disconnect();
+  }
+}

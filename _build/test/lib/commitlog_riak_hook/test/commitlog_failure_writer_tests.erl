@@ -1,0 +1,152 @@
+%% The failure log's group writer: lines that arrive while a flush runs go in the next one, every
+%% caller is told how its own line went, and a writer that dies or hangs costs a caller its
+%% wait, never its line.
+-module(commitlog_failure_writer_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+with_log(Test) ->
+    commitlog_test_log:with_log("commitlog-failure-writer-test", Test).
+
+line(Key) ->
+    commitlog_failure_log:line(breaker_open, <<"{\"key\":\"", Key/binary, "\"}">>, 1764000000000000).
+
+keys(Log) ->
+    {ok, Bin} = file:read_file(Log),
+    [
+        maps:get(<<"key">>, maps:get(<<"commit">>, commitlog_test_json:decode(L)))
+     || L <- binary:split(Bin, <<"\n">>, [global]), L =/= <<>>
+    ].
+
+%% Appends from `Count` processes at once through `Writer`; their results, in key order.
+append_from_many(Writer, Log, Count, WaitMs) ->
+    Self = self(),
+    Keys = [<<"k-", (integer_to_binary(N))/binary>> || N <- lists:seq(1, Count)],
+    [
+        spawn(fun() -> Self ! {K, append(Writer, Log, line(K), WaitMs)} end)
+     || K <- Keys
+    ],
+    [receive {K, Result} -> Result after 10000 -> erlang:error({no_answer, K}) end || K <- Keys].
+
+append(registered, Log, Line, _WaitMs) -> commitlog_failure_writer:append(Log, Line);
+append(Writer, Log, Line, WaitMs) -> commitlog_failure_writer:append(Writer, Log, Line, WaitMs).
+
+%% The first write takes a while, as a flush does: the lines that come meanwhile go together.
+%% Here it lasts until every other caller's line is queued behind it, however slow the machine.
+groups_the_lines_that_come_while_a_flush_runs_test() ->
+    with_log(fun(Log) ->
+        Counter = counters:new(1, []),
+        Write = fun(Path, Lines) ->
+            counters:add(Counter, 1, 1),
+            counters:get(Counter, 1) =:= 1 andalso queued_at_least(40 - length(Lines)),
+            commitlog_failure_log:append_lines(Path, Lines)
+        end,
+        Writer = commitlog_failure_writer:start(Write),
+        Results = append_from_many(Writer, Log, 40, 5000),
+        ?assertEqual(lists:duplicate(40, ok), Results),
+        Kept = keys(Log),
+        ?assertEqual(40, length(Kept)),
+        ?assertEqual(lists:usort(Kept), lists:sort(Kept)),
+        %% The lines queued by the time the first write started, then all the others at once.
+        ?assert(counters:get(Counter, 1) =< 2),
+        exit(Writer, kill)
+    end).
+
+%% Waits, in the writer, until its mailbox holds at least N lines.
+queued_at_least(N) ->
+    case process_info(self(), message_queue_len) of
+        {message_queue_len, Len} when Len >= N ->
+            true;
+        _ ->
+            timer:sleep(1),
+            queued_at_least(N)
+    end.
+
+tells_every_caller_of_a_group_that_its_write_failed_test() ->
+    Writer = commitlog_failure_writer:start(fun(_, _) -> {error, enospc} end),
+    Results = append_from_many(Writer, "/nowhere/failed.jsonl", 5, 5000),
+    ?assertEqual(lists:duplicate(5, {error, enospc}), Results),
+    exit(Writer, kill).
+
+%% A writer that dies mid-write: its callers write their lines themselves.
+a_caller_whose_writer_dies_writes_its_line_itself_test() ->
+    with_log(fun(Log) ->
+        Writer = commitlog_failure_writer:start(fun(_, _) -> exit(self(), kill) end),
+        ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, line(<<"k-died">>), 5000)),
+        ?assertEqual([<<"k-died">>], keys(Log))
+    end).
+
+%% A writer that hangs (a hung disk, a stalled flush): its caller stops waiting, writes its line
+%% itself, and the writer's late answer never reaches the caller's mailbox.
+a_caller_whose_writer_hangs_writes_its_line_itself_and_gets_no_late_answer_test() ->
+    with_log(fun(Log) ->
+        Self = self(),
+        Write = fun(Path, Lines) ->
+            Self ! writing,
+            %% Still writing when its caller's wait ends.
+            receive go_on -> ok end,
+            Result = commitlog_failure_log:append_lines(Path, Lines),
+            Self ! written,
+            Result
+        end,
+        Writer = commitlog_failure_writer:start(Write),
+        Caller = spawn(fun() ->
+            Self ! {appended, commitlog_failure_writer:append(Writer, Log, line(<<"k-slow">>), 300)},
+            receive check -> Self ! {mailbox, process_info(self(), messages)} end
+        end),
+        receive writing -> ok after 5000 -> erlang:error(never_writing) end,
+        receive {appended, Result} -> ?assertEqual(ok, Result) after 5000 -> erlang:error(Caller) end,
+        Writer ! go_on,
+        receive written -> ok after 5000 -> erlang:error(never_written) end,
+        timer:sleep(50),
+        Caller ! check,
+        %% The writer's late answer went to a deactivated alias: dropped, never delivered.
+        receive {mailbox, Mailbox} -> ?assertEqual({messages, []}, Mailbox) after 5000 -> erlang:error(Caller) end,
+        %% Written twice (by the caller, then by the writer): a replay answers the second as a
+        %% duplicate. Never zero times.
+        ?assertEqual([<<"k-slow">>, <<"k-slow">>], keys(Log)),
+        exit(Writer, kill)
+    end).
+
+%% A line whose caller stopped waiting before the writer could take it (the writer was busy with
+%% a slow flush) is the caller's to write: the writer drops it, so it is in the log once.
+drops_a_line_whose_caller_stopped_waiting_test() ->
+    with_log(fun(Log) ->
+        Self = self(),
+        Write = fun(Path, Lines) ->
+            Self ! writing,
+            receive go_on -> ok end,
+            Result = commitlog_failure_log:append_lines(Path, Lines),
+            Self ! {written, length(Lines)},
+            Result
+        end,
+        Writer = commitlog_failure_writer:start(Write),
+        First = spawn(fun() ->
+            Self ! {first, commitlog_failure_writer:append(Writer, Log, line(<<"k-first">>), 5000)}
+        end),
+        %% The writer holds k-first's group (its write waits) before k-late is sent.
+        receive writing -> ok after 5000 -> erlang:error(never_writing) end,
+        ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, line(<<"k-late">>), 20)),
+        Writer ! go_on,
+        receive {written, 1} -> ok after 5000 -> erlang:error(never_written) end,
+        receive {first, FirstResult} -> ?assertEqual(ok, FirstResult) after 5000 -> erlang:error(First) end,
+        %% The writer found only k-late, past its deadline, and dropped it: no second write.
+        receive writing -> erlang:error(wrote_a_dropped_line) after 100 -> ok end,
+        ?assertEqual([<<"k-late">>, <<"k-first">>], keys(Log)),
+        exit(Writer, kill)
+    end).
+
+%% The node's own writer: registered, started by the first append, one for racing callers.
+the_registered_writer_is_started_once_and_keeps_every_line_test() ->
+    with_log(fun(Log) ->
+        Results = append_from_many(registered, Log, 20, unused),
+        ?assertEqual(lists:duplicate(20, ok), Results),
+        ?assertEqual(20, length(keys(Log))),
+        Writers = [
+            P
+         || P <- processes(),
+            {dictionary, D} <- [process_info(P, dictionary)],
+            proplists:get_value(commitlog_lazy_process, D) =:= commitlog_failure_writer
+        ],
+        ?assertEqual([whereis(commitlog_failure_writer)], Writers)
+    end).

@@ -618,6 +618,13 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
         },
       });
       expect((await overview(admin)).backlogs.some((b) => b.paused)).toBe(false);
+      // "Resume all" likewise: it would leave lanes 2 to 7 paused while saying all were resumed.
+      const resumeAll = await fetch(`${staleBase}/queues/api/queues/resume`, {
+        method: 'PUT',
+        headers: { cookie },
+      });
+      expect(resumeAll.status).toBe(409);
+      expect(await resumeAll.json()).toMatchObject({ error: { code: 'STALE_LANE_COUNT' } });
     } finally {
       await stale.close();
     }

@@ -1,7 +1,8 @@
 // REDIS_WAIT_REPLICAS: the ingest answers 202 only once the Redis's replica holds the commit
 // (Redis WAIT). With the replica frozen (SIGSTOP), the commit is refused 503, though stored in
 // the primary: a failover then would lose it. Once the replica is back, the hook's retry is
-// answered 202 as a duplicate. A real primary and replica, each a redis-server of the test's own.
+// answered 202 as a duplicate. With fewer replicas than it waits for, the ingest is not ready.
+// A real primary and replica, each a redis-server of the test's own.
 import {
   putCommit,
   startReplicatedRedis,
@@ -64,5 +65,26 @@ describe('an ingest asked to wait for a replica', () => {
       { timeoutMs: 20_000, description: 'the retry answered 202' },
     );
     expect(retried.body).toMatchObject({ duplicate: true });
+  });
+
+  it('is not ready while the primary has fewer replicas than every store waits for', async () => {
+    const short = await startSystem({
+      redisUrl: primary.url,
+      workers: 0,
+      ingestEnv: { REDIS_WAIT_REPLICAS: '2', REDIS_WAIT_TIMEOUT: '1s' },
+    });
+    try {
+      const answer = await fetch(`${short.ingestUrl}/readyz`);
+      expect(answer.status).toBe(503);
+      expect(await answer.json()).toMatchObject({ checks: { redisReplicas: { ok: false } } });
+      // The why is for the log: the open port answers without details.
+      await waitFor(() =>
+        short.ingest
+          .output()
+          .includes('REDIS_WAIT_REPLICAS=2 but the primary has 1 replica connected'),
+      );
+    } finally {
+      await short.stop();
+    }
   });
 });

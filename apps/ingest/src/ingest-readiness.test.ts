@@ -13,6 +13,7 @@ function probeWith(overrides: Partial<Deps> = {}) {
     checkSafety: () => Promise.resolve(judgeRedisInfo(SAFE_INFO)),
     lanes: 16,
     readLaneCount: () => Promise.resolve(16),
+    waitReplicas: 0,
     ...overrides,
   });
 }
@@ -113,6 +114,43 @@ describe('ingest readiness', () => {
     expect(readiness.checks.redisDurability).toEqual({
       ok: true,
       detail: expect.stringContaining('appendonly is off') as unknown,
+    });
+  });
+
+  describe('with REDIS_WAIT_REPLICAS', () => {
+    const withReplicas = (count: number) => () =>
+      Promise.resolve(judgeRedisInfo(`${SAFE_INFO}\nrole:master\nconnected_slaves:${count}`));
+
+    it('is not ready while fewer replicas are connected than every store waits for', async () => {
+      const readiness = await probeWith({ waitReplicas: 2, checkSafety: withReplicas(1) })();
+      expect(readiness.ready).toBe(false);
+      expect(readiness.checks.redisReplicas).toEqual({
+        ok: false,
+        detail:
+          'REDIS_WAIT_REPLICAS=2 but the primary has 1 replica connected: every commit would be answered 503 once REDIS_WAIT_TIMEOUT ran out',
+      });
+    });
+
+    it('is ready with as many replicas connected, or more', async () => {
+      for (const connected of [2, 3]) {
+        const readiness = await probeWith({
+          waitReplicas: 2,
+          checkSafety: withReplicas(connected),
+        })();
+        expect(readiness).toMatchObject({ ready: true, checks: { redisReplicas: { ok: true } } });
+      }
+    });
+
+    it('is not ready when Redis does not say how many replicas it has', async () => {
+      const readiness = await probeWith({ waitReplicas: 1 })();
+      expect(readiness.ready).toBe(false);
+      expect(readiness.checks.redisReplicas?.detail).toContain('INFO replication');
+    });
+
+    it('checks no replicas when no store waits for any', async () => {
+      const readiness = await probeWith({ waitReplicas: 0, checkSafety: withReplicas(0) })();
+      expect(readiness.ready).toBe(true);
+      expect(readiness.checks.redisReplicas).toBeUndefined();
     });
   });
 });

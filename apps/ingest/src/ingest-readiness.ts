@@ -20,6 +20,8 @@ export function createIngestReadiness(redis: {
   lanes: number;
   /** The lane count recorded in Redis, undefined when none is (see `readLaneCount`). */
   readLaneCount: () => Promise<number | undefined>;
+  /** REDIS_WAIT_REPLICAS: replicas each store waits for; 0 for none. */
+  waitReplicas: number;
 }): ReadinessProbe {
   return async (): Promise<Readiness> => {
     try {
@@ -47,9 +49,31 @@ export function createIngestReadiness(redis: {
       if (safety.value.warnings.length > 0) {
         checks.redisDurability = { ok: true, detail: safety.value.warnings.join('; ') };
       }
+      if (redis.waitReplicas > 0)
+        checks.redisReplicas = replicasCheck(redis.waitReplicas, safety.value);
     }
     checks.laneCount = laneCountCheck(redis.lanes, laneCount);
     return { ready: Object.values(checks).every((check) => check.ok), checks };
+  };
+}
+
+/**
+ * With fewer replicas connected than REDIS_WAIT_REPLICAS, every store waits out
+ * REDIS_WAIT_TIMEOUT and is answered 503, holding the connection every store shares meanwhile:
+ * the pod must leave the Service until the replicas are back.
+ */
+function replicasCheck(wanted: number, safety: RedisSafety): Readiness['checks'][string] {
+  const connected = safety.connectedReplicas;
+  if (connected === undefined) {
+    return { ok: false, detail: 'Redis does not say how many replicas it has (INFO replication)' };
+  }
+  if (connected >= wanted) return { ok: true };
+  const where = safety.fewestReplicasNode === undefined ? '' : ` (${safety.fewestReplicasNode})`;
+  return {
+    ok: false,
+    detail:
+      `REDIS_WAIT_REPLICAS=${wanted} but the primary${where} has ${connected} replica${connected === 1 ? '' : 's'} connected: ` +
+      'every commit would be answered 503 once REDIS_WAIT_TIMEOUT ran out',
   };
 }
 

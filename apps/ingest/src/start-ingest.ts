@@ -133,6 +133,7 @@ export async function startIngest(
       checkSafety: () => safety.check(),
       lanes: config.lanes,
       readLaneCount: () => readLaneCount(connection, config.queuePrefix),
+      waitReplicas: config.waitReplicas,
     }),
     READINESS_SHARED_MS,
   );

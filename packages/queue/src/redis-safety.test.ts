@@ -49,6 +49,14 @@ describe('judgeRedisInfo', () => {
     expect(judgeRedisInfo(info('noeviction', '1').replace('7.0.15', '8.2.1')).safe).toBe(true);
   });
 
+  it('reads how many replicas are connected, and says nothing when INFO does not', () => {
+    expect(judgeRedisInfo(`${info('noeviction', '1')}connected_slaves:2\r\n`)).toMatchObject({
+      safe: true,
+      connectedReplicas: 2,
+    });
+    expect(judgeRedisInfo(info('noeviction', '1')).connectedReplicas).toBeUndefined();
+  });
+
   it('parses INFO lines and skips section headers', () => {
     expect([...parseInfo('# Memory\r\na:1\r\nb:x:y\r\n')]).toEqual([
       ['a', '1'],

@@ -23,6 +23,12 @@ export interface RedisSafety {
   maxmemoryPolicy: string | undefined;
   aofEnabled: boolean | undefined;
   redisVersion: string | undefined;
+  /**
+   * Replicas connected to the primary (`connected_slaves`); on a cluster, the fewest any primary
+   * has, and `fewestReplicasNode` names that primary. Undefined when INFO does not say.
+   */
+  connectedReplicas: number | undefined;
+  fewestReplicasNode?: string;
 }
 
 /** Reads `key:value` lines of an INFO reply. */
@@ -69,6 +75,7 @@ export function judgeRedisInfo(info: string): RedisSafety {
       'appendonly is off: commits accepted since the last save are lost if Redis restarts',
     );
   }
+  const replicas = Number(fields.get('connected_slaves'));
   return {
     safe: problems.length === 0,
     problems,
@@ -76,6 +83,7 @@ export function judgeRedisInfo(info: string): RedisSafety {
     maxmemoryPolicy,
     aofEnabled,
     redisVersion: version,
+    connectedReplicas: Number.isInteger(replicas) ? replicas : undefined,
   };
 }
 
@@ -129,7 +137,26 @@ export async function checkRedisSafety(client: RedisConnection): Promise<RedisSa
         ? false
         : undefined,
     redisVersion: first?.redisVersion,
+    ...fewestReplicas(readings),
   };
+}
+
+/** Which primary of a cluster has the fewest replicas connected, and how many. */
+function fewestReplicas(
+  readings: readonly { node: Redis; safety: RedisSafety }[],
+): Pick<RedisSafety, 'connectedReplicas' | 'fewestReplicasNode'> {
+  let fewest: { node: Redis; safety: RedisSafety } | undefined;
+  for (const reading of readings) {
+    const count = reading.safety.connectedReplicas;
+    if (count === undefined) return { connectedReplicas: undefined };
+    if (fewest === undefined || count < fewest.safety.connectedReplicas!) fewest = reading;
+  }
+  return fewest === undefined
+    ? { connectedReplicas: undefined }
+    : {
+        connectedReplicas: fewest.safety.connectedReplicas,
+        fewestReplicasNode: nodeAddress(fewest.node),
+      };
 }
 
 /** A Redis that may drop accepted commits on its own (eviction): commitlog refuses to use it. */

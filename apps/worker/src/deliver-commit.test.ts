@@ -127,7 +127,7 @@ describe('delivery handler', () => {
     expect(seen).toEqual(['failed expired']);
   });
 
-  it('does not try again a job that stalled once its TTL is over: it fails as expired', async () => {
+  it('does not try again a job that stalled twice once its TTL is over: it fails as expired', async () => {
     // A commit whose delivery kills its worker every time never returns a failure, so only this
     // check stops it holding its lane past its TTL.
     let sends = 0;
@@ -145,21 +145,26 @@ describe('delivery handler', () => {
     expect(sends).toBe(0);
 
     // Within its TTL a stalled job is tried as any other; past it, one that never stalled gets
-    // its attempt (it may have waited out its TTL behind a held lane).
+    // its attempt (it may have waited out its TTL behind a held lane), and so does one that
+    // stalled once (its worker was killed, perhaps by a rolling restart, not by the commit).
     const early = handler(send, ACCEPTED + policy.ttlMs - 1);
     expect(await early.handle(job({ stalledCount: 3 }))).toEqual(delivered(0));
     expect(await late.handle(job({ stalledCount: 0 }))).toEqual(delivered(0));
-    expect(sends).toBe(2);
+    expect(await late.handle(job({ stalledCount: 1 }))).toEqual(delivered(0));
+    expect(sends).toBe(3);
 
     // A job that stalled long ago, and has returned retries since, gets its last try at its TTL.
     const retry = { attempt: 40, lastError: 'broker down', nextTryAt: ACCEPTED, heldSince: 0 };
-    const stalledLongAgo = job({ stalledCount: 1, retry: { ...retry, stalledCount: 1 } });
+    const stalledLongAgo = job({ stalledCount: 2, retry: { ...retry, stalledCount: 2 } });
     expect(await late.handle(stalledLongAgo)).toEqual(delivered(0));
-    expect(sends).toBe(3);
-    // One that stalled again since its last retry returned does not.
-    const stalledSince = job({ stalledCount: 2, retry: { ...retry, stalledCount: 1 } });
-    expect(await late.handle(stalledSince)).toMatchObject({ kind: 'fail', reason: 'expired' });
-    expect(sends).toBe(3);
+    expect(sends).toBe(4);
+    // Once since its last retry returned, it gets one more; twice, it does not.
+    const stalledOnceSince = job({ stalledCount: 3, retry: { ...retry, stalledCount: 2 } });
+    expect(await late.handle(stalledOnceSince)).toEqual(delivered(0));
+    expect(sends).toBe(5);
+    const stalledTwiceSince = job({ stalledCount: 4, retry: { ...retry, stalledCount: 2 } });
+    expect(await late.handle(stalledTwiceSince)).toMatchObject({ kind: 'fail', reason: 'expired' });
+    expect(sends).toBe(5);
   });
 
   it('records in its retry how many times the job had stalled', async () => {

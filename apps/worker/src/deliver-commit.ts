@@ -188,11 +188,14 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     // never fails it for that (a killed worker is no fault of the commit's). A commit whose
     // delivery kills its worker every time (memory, a hang) would then hold its lane forever,
     // past its TTL, the expiry being decided only after an attempt that returns. So a job that
-    // stalled since its last attempt returned is not tried again once its TTL is over: it fails
-    // as expired, for an operator to see and re-drive. One that stalled only before that (a
-    // worker drained hours ago) gets its last try at the TTL as every other job does.
+    // stalled twice since its last attempt returned is not tried again once its TTL is over: it
+    // fails as expired, for an operator to see and re-drive. Once is not enough: one worker
+    // killed (a rolling restart, a lost node) while holding a commit near its TTL, perhaps
+    // already on Kafka, says nothing of the commit, which gets its try. One that stalled only
+    // before its last attempt (a worker drained hours ago) gets its last try at the TTL as
+    // every other job does.
     const stalledSinceLastTry = job.stalledCount - (job.retry?.stalledCount ?? 0);
-    if (stalledSinceLastTry > 0 && isExpired(ttlFromMs, now(), deps.policy)) {
+    if (stalledSinceLastTry > 1 && isExpired(ttlFromMs, now(), deps.policy)) {
       deps.events.failed(job.lane, 'expired');
       log().error(
         { stalledCount: job.stalledCount },

@@ -5,13 +5,16 @@
 %%% Register it on a bucket type (or bucket):
 %%%   riak-admin bucket-type update T \
 %%%     '{"props":{"postcommit":[{"mod":"commitlog_hook","fun":"postcommit"}]}}'
-%%% Riak calls postcommit/1 in the put-FSM process after it has answered the client, ignores what
-%%% it returns and catches (then logs at debug level only) what it raises; it never retries.
+%%% Riak calls postcommit/1 in the put-FSM process after it has answered the client, counts a
+%%% `{fail, Reason}` it returns (and what it raises) in its postcommit_fail stat, logging them at
+%%% debug level only; it never retries.
 %%%
 %%% Inputs:  postcommit/1, handoff/1, commit_json/1: a riak_object() (every sibling, tombstones
 %%%          included). handoff_json/3: a commit's JSON and its bucket and key for logs.
 %%%          Configuration: commitlog_hook_config (app env of commitlog_riak_hook, then OS env).
-%%% Outputs: postcommit/1 -> ok, always.
+%%% Outputs: postcommit/1 -> ok when the commit was handed off or written to the failure log;
+%%%            {fail, unkept} when it was neither (a full disk: see below), {fail, crash} for a
+%%%            term that is not a riak_object.
 %%%          handoff/1, handoff_json/3 -> {Outcome, Micros}: Outcome is one of
 %%%            delivered     the ingest answered 202 (a new commit)
 %%%            duplicate     202 with duplicate: true (it had the commit already)
@@ -60,15 +63,18 @@
 -type outcome() :: delivered | duplicate | rejected | failed | breaker_open.
 -export_type([outcome/0]).
 
--spec postcommit(term()) -> ok.
+%% Riak counts a `{fail, Reason}` in its `postcommit_fail` stat (in memory, logged at debug
+%% level only), which operators already alert on: a commit neither handed off nor written to the
+%% failure log is counted there even when statsd is off and the disk is full.
+-spec postcommit(term()) -> ok | {fail, unkept | crash}.
 postcommit(Object) ->
-    try
-        _ = handoff(Object),
-        ok
+    try kept_handoff(Object) of
+        {_Outcome, _Micros, kept} -> ok;
+        {_Outcome, _Micros, unkept} -> {fail, unkept}
     catch
         Class:Reason:Stack ->
             log_object_crash(Object, Class, Reason, Stack),
-            ok
+            {fail, crash}
     end.
 
 -spec commit_json(term()) -> binary().
@@ -77,6 +83,11 @@ commit_json(Object) ->
 
 -spec handoff(term()) -> {outcome(), non_neg_integer()}.
 handoff(Object) ->
+    {Outcome, Micros, _Kept} = kept_handoff(Object),
+    {Outcome, Micros}.
+
+%% As handoff/1, and whether the commit was kept: handed off or in the failure log.
+kept_handoff(Object) ->
     Start = now_us(),
     try commit_json(Object) of
         Json -> handoff(Json, ids(Object), Start)
@@ -97,7 +108,9 @@ handoff(Object) ->
     {outcome(), non_neg_integer()}.
 handoff_json(Json, DisplayBucket, DisplayKey) ->
     OneLine = binary:replace(iolist_to_binary(Json), [<<"\r">>, <<"\n">>], <<" ">>, [global]),
-    handoff(OneLine, #{bucket => DisplayBucket, key => DisplayKey}, now_us()).
+    {Outcome, Micros, _Kept} =
+        handoff(OneLine, #{bucket => DisplayBucket, key => DisplayKey}, now_us()),
+    {Outcome, Micros}.
 
 -spec reset_breaker() -> ok.
 reset_breaker() ->
@@ -115,52 +128,25 @@ handoff(Json, Ids, Start) ->
         handoff_config(Json, Ids, Start, commitlog_hook_config:read())
     catch
         Class:Reason:Stack ->
-            try
-                Path = commitlog_hook_config:failure_log(),
-                commitlog_hook_failure:count_unkept(
-                    commitlog_hook_failure:write(Json, Ids, crash, Path)
-                )
-            catch
-                _:_ -> ok
-            end,
+            Kept = commitlog_hook_failure:write_alone(Json, Ids, crash),
             log_crash(Ids#{outcome => failed, reason => crash}, Class, Reason, Stack),
-            {failed, now_us() - Start}
+            {failed, now_us() - Start, Kept}
     end.
 
 %% A riak_object whose commit JSON could not be built (metadata of a shape the encoder does not
-%% read) must not be lost either: the object itself goes to the failure log, as the base64 of
-%% its external term format under the line's commit.object, beside its bucket and key, with reason
-%% unencodable.
-%% `commitlog requeue` names such a line rather than posting it; binary_to_term gives the object
-%% back (or Riak does, by bucket and key, until the key is written again).
+%% read) must not be lost either: the object itself goes to the failure log
+%% (commitlog_hook_failure:write_unencodable/2).
 unencodable(Object, Ids, {Class, Reason, Stack}, Start) ->
-    try
-        Envelope = iolist_to_binary(
-            commitlog_json:encode(
-                {object, [
-                    {unencodable, true},
-                    {bucket, maps:get(bucket, Ids)},
-                    {key, maps:get(key, Ids)},
-                    {object, base64:encode(term_to_binary(Object))}
-                ]}
-            )
-        ),
-        Path = commitlog_hook_config:failure_log(),
-        commitlog_hook_failure:count_unkept(
-            commitlog_hook_failure:write(Envelope, Ids, unencodable, Path)
-        )
-    catch
-        _:_ -> ok
-    end,
+    Kept = commitlog_hook_failure:write_unencodable(Object, Ids),
     log_crash(Ids#{outcome => failed, reason => unencodable}, Class, Reason, Stack),
-    {failed, now_us() - Start}.
+    {failed, now_us() - Start, Kept}.
 
 handoff_config(Json, Ids, Start, Config) ->
-    {Outcome, Report} = keep(Json, Ids, deliver(Json, Config), Config),
+    {Outcome, Report, Kept} = keep(Json, Ids, deliver(Json, Config), Config),
     Micros = now_us() - Start,
     commitlog_hook_log:handoff(Outcome, Micros, maps:merge(Report, Ids), Config),
     commitlog_statsd:handoff(maps:get(statsd, Config), Outcome, Micros),
-    {Outcome, Micros}.
+    {Outcome, Micros, Kept}.
 
 %% Writes a commit that was not handed off to the failure log. One the failure log cannot keep
 %% (a full or read-only disk) that the open breaker kept from the ingest gets one try of its own
@@ -174,15 +160,15 @@ keep(Json, Ids, {Outcome, #{reason := Reason} = Report}, Config) ->
         end,
     case commitlog_hook_failure:write(Json, Ids, Reason, maps:get(failure_log, Config), LastTry) of
         ok ->
-            {Outcome, Report};
-        {handed_off, Handed} ->
-            Handed;
+            {Outcome, Report, kept};
+        {handed_off, {Handed, HandedReport}} ->
+            {Handed, HandedReport, kept};
         unkept ->
             commitlog_statsd:unkept(maps:get(statsd, Config)),
-            {Outcome, Report}
+            {Outcome, Report, unkept}
     end;
-keep(_Json, _Ids, Delivered, _Config) ->
-    Delivered.
+keep(_Json, _Ids, {Delivered, Report}, _Config) ->
+    {Delivered, Report, kept}.
 
 past_breaker(Json, Config, FileError) ->
     case commitlog_ingest_client:post(Json, Config) of

@@ -5,14 +5,17 @@
 %%% signal that needs no disk.
 %%%
 %%% Inputs:  write/4: the commit's JSON, its bucket and key (a map, for logs), the reason (an
-%%%          atom), the failure log's path. count_unkept/1: what write/4 returned.
+%%%          atom), the failure log's path. write_alone/3 and write_unencodable/2, for the paths
+%%%          that cannot trust the hook's configuration: the JSON (or the riak_object), its ids
+%%%          and the reason; they read the failure log's path and the statsd address on their own.
 %%% Outputs: write/4 -> ok | unkept (the line could not be written; logged at error).
 %%%          write/5 -> the same, or {handed_off, Result} when its last try handed it off.
-%%%          count_unkept/1 -> ok.
-%%% Errors:  none raised by count_unkept/1; write/4 raises only for arguments of the wrong type.
+%%%          write_alone/3, write_unencodable/2 -> kept | unkept (counted over statsd).
+%%% Errors:  none raised by write_alone/3 and write_unencodable/2; write/4 raises only for
+%%%          arguments of the wrong type.
 -module(commitlog_hook_failure).
 
--export([write/4, write/5, count_unkept/1]).
+-export([write/4, write/5, write_alone/3, write_unencodable/2]).
 
 -define(DOMAIN, #{domain => [commitlog]}).
 
@@ -62,17 +65,47 @@ last_try(false, Json, Ids, Reason, Path, FileError) ->
     ),
     unkept.
 
-%% Counts a commit whose failure line could not be written, on the paths that have no
-%% configuration at hand (a crash: reading it may be what failed): the statsd address is read
-%% on its own, and the count skipped when even that fails.
--spec count_unkept(ok | unkept) -> ok.
-count_unkept(ok) ->
-    ok;
-count_unkept(unkept) ->
+%% Writes a commit on a path that has no configuration at hand (a crash: reading it may be what
+%% failed): the failure log's path is read on its own (its default when even that fails), and so
+%% is the statsd address an unkept commit is counted at (the count skipped when even that fails).
+-spec write_alone(iodata(), map(), atom()) -> kept | unkept.
+write_alone(Json, Ids, Reason) ->
+    Written =
+        try
+            write(Json, Ids, Reason, commitlog_hook_config:failure_log())
+        catch
+            _:_ -> unkept
+        end,
+    case Written of
+        ok ->
+            kept;
+        unkept ->
+            try
+                commitlog_statsd:unkept(commitlog_hook_config:statsd_address())
+            catch
+                _:_ -> ok
+            end,
+            unkept
+    end.
+
+%% A riak_object whose commit JSON could not be built, with reason unencodable: the base64 of its
+%% external term format under the line's commit.object, beside its bucket and key.
+%% `commitlog requeue` names such a line rather than posting it; binary_to_term gives the object
+%% back (or Riak does, by bucket and key, until the key is written again).
+-spec write_unencodable(term(), #{bucket := term(), key := term(), _ => _}) -> kept | unkept.
+write_unencodable(Object, Ids) ->
     try
-        commitlog_statsd:unkept(commitlog_hook_config:statsd_address())
+        Envelope = commitlog_json:encode(
+            {object, [
+                {unencodable, true},
+                {bucket, maps:get(bucket, Ids)},
+                {key, maps:get(key, Ids)},
+                {object, base64:encode(term_to_binary(Object))}
+            ]}
+        ),
+        write_alone(iolist_to_binary(Envelope), Ids, unencodable)
     catch
-        _:_ -> ok
+        _:_ -> unkept
     end.
 
 %% The top-level vclock of a commit's JSON, for the last-resort log line: the commit's encoder

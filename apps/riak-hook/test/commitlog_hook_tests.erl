@@ -38,7 +38,7 @@ handoff_test_() ->
         fun a_large_probe_that_times_out_lets_the_next_caller_probe/1,
         fun held_breaker_lock_does_not_block_the_handoff/1,
         fun no_secret_goes_to_the_failure_log/1,
-        fun unwritable_failure_log_still_returns_ok_and_logs_the_identity/1,
+        fun unwritable_failure_log_fails_the_postcommit_and_logs_the_identity/1,
         fun a_commit_the_failure_log_cannot_keep_gets_one_try_past_the_open_breaker/1,
         fun signature_verifies/1,
         fun connection_refused_goes_to_the_failure_log/1,
@@ -595,13 +595,14 @@ no_secret_goes_to_the_failure_log(#{server := S} = Ctx) ->
         end
     end).
 
-unwritable_failure_log_still_returns_ok_and_logs_the_identity(#{server := S, dir := Dir} = Ctx) ->
+%% Returned as {fail, unkept}, which Riak counts in postcommit_fail (in memory: no disk needed).
+unwritable_failure_log_fails_the_postcommit_and_logs_the_identity(#{server := S, dir := Dir} = Ctx) ->
     ?_test(begin
         Unwritable = filename:join([Dir, "no-such-dir", "failed.jsonl"]),
         ok = application:set_env(?APP, failure_log, Unwritable),
         ok = commitlog_test_ingest:set_responses(S, [503]),
         Obj = obj(<<"k-nolog">>),
-        ?assertEqual(ok, commitlog_hook:postcommit(Obj)),
+        ?assertEqual({fail, unkept}, commitlog_hook:postcommit(Obj)),
         Reports = [
             R
          || #{level := error, msg := {report, R = #{what := commitlog_failure_log_write_failed}}} <-
@@ -618,7 +619,7 @@ unwritable_failure_log_still_returns_ok_and_logs_the_identity(#{server := S, dir
         try
             ok = application:set_env(?APP, statsd_host, "127.0.0.1"),
             ok = application:set_env(?APP, statsd_port, Port),
-            ?assertEqual(ok, commitlog_hook:postcommit(obj(<<"k-nolog-2">>))),
+            ?assertEqual({fail, unkept}, commitlog_hook:postcommit(obj(<<"k-nolog-2">>))),
             Packets = [
                 begin
                     {ok, {_, _, P}} = gen_udp:recv(Udp, 0, 5000),
@@ -862,8 +863,8 @@ logs_never_hold_the_value(#{server := S} = Ctx) ->
         ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-v1">>))),
         ok = commitlog_test_ingest:set_responses(S, [503]),
         ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-v2">>))),
-        ?assertEqual(ok, commitlog_hook:postcommit(not_an_object)),
-        ?assertEqual(ok, commitlog_hook:postcommit({r_object, garbage})),
+        ?assertEqual({fail, crash}, commitlog_hook:postcommit(not_an_object)),
+        ?assertEqual({fail, crash}, commitlog_hook:postcommit({r_object, garbage})),
         Events = logged(Ctx),
         ?assert(length(Events) >= 4),
         Needles = [?VALUE, base64:encode(?VALUE), <<"NEVER-LOGGED">>],
@@ -1130,8 +1131,9 @@ a_crash_the_failure_log_cannot_keep_is_counted_unkept(Ctx) ->
         assert_counted_unkept(Ctx, obj(<<"k-crash-unkept">>))
     end).
 
-%% Hands Obj off with the failure log unwritable and statsd on a local UDP socket: the hand-off
-%% fails and `commitlog.hook.unkept` arrives among the packets.
+%% Hands Obj off with the failure log unwritable and statsd on a local UDP socket: the postcommit
+%% fails as unkept (for Riak's postcommit_fail) and `commitlog.hook.unkept` arrives among the
+%% packets.
 assert_counted_unkept(#{dir := Dir}, Obj) ->
     Unwritable = filename:join([Dir, "no-such-dir", "failed.jsonl"]),
     ok = application:set_env(?APP, failure_log, Unwritable),
@@ -1140,7 +1142,7 @@ assert_counted_unkept(#{dir := Dir}, Obj) ->
     try
         ok = application:set_env(?APP, statsd_host, "127.0.0.1"),
         ok = application:set_env(?APP, statsd_port, Port),
-        ?assertMatch({failed, _}, commitlog_hook:handoff(Obj)),
+        ?assertEqual({fail, unkept}, commitlog_hook:postcommit(Obj)),
         {ok, {_, _, First}} = gen_udp:recv(Udp, 0, 5000),
         ?assert(lists:member(<<"commitlog.hook.unkept:1|c">>, [First | more_packets(Udp)]))
     after
@@ -1179,10 +1181,12 @@ postcommit_never_raises_test_() ->
             commitlog_hook:reset_breaker()
         end,
         [
-            ?_assertEqual(ok, commitlog_hook:postcommit(not_an_object)),
-            ?_assertEqual(ok, commitlog_hook:postcommit(undefined)),
-            ?_assertEqual(ok, commitlog_hook:postcommit({r_object, <<"b">>})),
-            ?_assertEqual(ok, commitlog_hook:postcommit(obj(<<"k">>)))
+            %% Not a riak_object: nothing to keep; counted by Riak all the same.
+            ?_assertEqual({fail, crash}, commitlog_hook:postcommit(not_an_object)),
+            ?_assertEqual({fail, crash}, commitlog_hook:postcommit(undefined)),
+            ?_assertEqual({fail, crash}, commitlog_hook:postcommit({r_object, <<"b">>})),
+            %% No usable ingest_url, no writable failure log.
+            ?_assertEqual({fail, unkept}, commitlog_hook:postcommit(obj(<<"k">>)))
         ]}.
 
 failure_log_line_format_test() ->

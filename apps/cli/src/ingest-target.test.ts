@@ -61,6 +61,21 @@ describe('the ingest the CLI posts to', () => {
     });
   });
 
+  it('refuses NODE_TLS_REJECT_UNAUTHORIZED=0, which would send commits to any certificate', () => {
+    const repoRoot = mkdtempSync(join(tmpdir(), 'target-'));
+    const env = {
+      INGEST_URL: 'https://ingest.example.com',
+      INGEST_SECRETS: SECRET,
+      NODE_TLS_REJECT_UNAUTHORIZED: ' 0',
+    };
+    expect(() => readIngestTarget(repoRoot, env)).toThrow(
+      /NODE_TLS_REJECT_UNAUTHORIZED: must not be 0: it turns off the check of INGEST_URL.s certificate/,
+    );
+    expect(readIngestTarget(repoRoot, { ...env, NODE_TLS_REJECT_UNAUTHORIZED: '1' }).baseUrl).toBe(
+      'https://ingest.example.com',
+    );
+  });
+
   it('refuses a remote INGEST_URL without INGEST_SECRETS, rather than sign with the local secret', () => {
     const repoRoot = mkdtempSync(join(tmpdir(), 'target-'));
     const refused = (url: string): string[] => {

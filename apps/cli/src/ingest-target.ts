@@ -73,6 +73,15 @@ export function readIngestTarget(repoRoot: string, env: NodeJS.ProcessEnv): Inge
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
+  // As the roles refuse it (role-env.ts): Node's fetch would then accept any certificate for an
+  // https INGEST_URL, handing the commits' values to whoever answers, with one warning on stderr.
+  if (env.NODE_TLS_REJECT_UNAUTHORIZED?.trim() === '0') {
+    problems.push({
+      variable: 'NODE_TLS_REJECT_UNAUTHORIZED',
+      message:
+        "must not be 0: it turns off the check of INGEST_URL's certificate, and the commits sent there carry their values; unset it",
+    });
+  }
   if (url.ok && secrets === undefined && !isLoopback(url.url)) {
     // The local secret signs for a local `up` only: against another ingest it would be refused
     // as SIGNATURE_INVALID, which would not say that INGEST_SECRETS was missing.

@@ -87,11 +87,26 @@ describe('status and redrive', () => {
     // Stop the worker so the re-driven commit stays where redrive put it (Kafka is still down).
     await system.workers[0]!.stop();
     const redriveFrom = Date.now();
-    const redriven = await commitlog({ ...env, LANES: '1' }, 'redrive', '--reason', 'expired');
+    const redriven = await commitlog(
+      { ...env, LANES: '1', COMMITLOG_OPERATOR: 'ada (CHG-42)' },
+      'redrive',
+      '--reason',
+      'expired',
+    );
     const redriveTo = Date.now();
     expect(redriven.stderr).toBe('');
     expect(redriven.stdout.trim()).toBe('redrive: 1 re-driven');
     expect(redriven.status).toBe(0);
+    // On record in Redis, before and after, for `commitlog audit` (newest first).
+    const audit = await commitlog(env, 'audit', '--last', '2');
+    expect(audit.status).toBe(0);
+    const [done, started] = audit.stdout.trimEnd().split('\n');
+    expect(started).toMatch(
+      /^\S+Z {2}cli {2}ada \(CHG-42\) {2}redrive {2}\{"filter":\{"reason":"expired"\},"phase":"started"\}$/,
+    );
+    expect(done).toMatch(
+      /^\S+Z {2}cli {2}ada \(CHG-42\) {2}redrive {2}\{"filter":\{"reason":"expired"\},"phase":"done","opened":"\d+-\d+","redriven":1,"skipped":0\}$/,
+    );
 
     const waiting = `${system.prefix}:${laneQueueName(lane)}:wait`;
     expect(await redis.lrange(waiting, 0, -1)).toContain(id);
@@ -139,9 +154,39 @@ describe('status and redrive', () => {
     );
     expect(discarded.status).toBe(0);
     expect(await redis.exists(jobKey)).toBe(0);
+    const audit = await commitlog(env, 'audit', '--last=1');
+    expect(audit.stdout).toContain(`discard  {"jobId":"${id}","phase":"done","opened":`);
+    expect(audit.stdout).toContain(`"removed":true,"lane":${lane}}`);
     const again = await commitlog(env, 'discard', '--job', id);
     expect(again.status).toBe(1);
     expect(again.stderr).toBe(`commitlog: discard: no lane holds a job with the id ${id}\n`);
+  });
+
+  it('does nothing when it cannot write the audit record first, and says so in one line', async () => {
+    const worker = await system.startWorker();
+    const { id, lane } = await postUntilExpired(
+      putCommit({ bucket: uniqueName('unaudited'), key: 'k' }),
+    );
+    await worker.stop();
+    // The trail's key taken by a value of another type: Redis refuses every record.
+    const trail = `${system.prefix}:audit`;
+    const kept = await redis.dumpBuffer(trail);
+    await redis.del(trail);
+    await redis.set(trail, 'not a stream');
+    try {
+      const refused = await commitlog(env, 'redrive', '--all');
+      expect(refused.status).toBe(1);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toMatch(
+        /^commitlog: redrive: nothing done: its audit record could not be written to Redis \(WRONGTYPE [^\n]+\)\n$/,
+      );
+      expect(
+        await redis.zscore(`${system.prefix}:${laneQueueName(lane)}:failed`, id),
+      ).not.toBeNull();
+    } finally {
+      await redis.del(trail);
+      if (kept !== null) await redis.restore(trail, 0, kept);
+    }
   });
 
   it('ends with one readable line when Redis cannot be reached, or a flag is wrong', async () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { oneLine } from '@commitlog/runtime';
 import { callerPath } from './caller-path.ts';
 import { CliError } from './cli-error.ts';
+import { audit } from './commands/audit.ts';
 import { hashPasswordCommand } from './commands/hash-password.ts';
 import { lanes } from './commands/lanes.ts';
 import { post } from './commands/post.ts';
@@ -92,7 +93,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         await redrive({ args: rest, env, out, err: stderrLine });
         return 0;
       case 'discard':
-        await discard({ args: rest, env, out });
+        await discard({ args: rest, env, out, err: stderrLine });
+        return 0;
+      case 'audit':
+        await audit({ args: rest, env, out });
         return 0;
       case undefined:
       case 'help':

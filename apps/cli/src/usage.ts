@@ -21,6 +21,9 @@ commands:
               move the matching failed deliveries back into their lanes (at the end)
   discard --job ID
               remove a failed delivery whose job holds no commit (one redrive left failed)
+  audit [--last N]
+              what operators did to deliveries (CLI redrive and discard, the dashboard's
+              re-drives, pauses and resumes), newest first
   help        show this text
 
 Run \`commitlog <command> --help\` for one command's usage.`;
@@ -61,6 +64,10 @@ const COMMAND_USAGE = new Map<string, string>([
   [
     'redrive',
     'usage: commitlog redrive [--reason R] [--bucket B] [--older-than 1h] [--job ID] | --all',
+  ],
+  [
+    'audit',
+    "usage: commitlog audit [--last N] (the newest N records of the audit trail, 20 by default: the CLI's redrive and discard, the dashboard's re-drives, pauses and resumes; who, when, what)",
   ],
   [
     'discard',

@@ -41,6 +41,12 @@ export interface DashboardAppDeps
    */
   trustProxy?: number | string[] | undefined;
   logger: Logger;
+  /** Appends an admin's action on deliveries to the audit trail in Redis (audit-trail.ts). */
+  recordAction(record: {
+    by: string;
+    action: string;
+    detail: Record<string, unknown>;
+  }): Promise<unknown>;
 }
 
 /** Why a view is refused while Redis is away (503). */
@@ -90,8 +96,23 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   const audit = (event: string, detail: Record<string, unknown>) =>
     deps.logger.info({ audit: event, ...detail }, `audit: ${event}`);
+  // An action on deliveries also goes to the audit trail in Redis, beside the CLI's (sign-ins
+  // stay in the log: a password-guessing run must not push the actions out of a capped trail).
+  const auditAction = (event: string, detail: Record<string, unknown>) => {
+    audit(event, detail);
+    const { user, ...rest } = detail;
+    deps
+      .recordAction({
+        by: typeof user === 'string' ? user : '(unknown)',
+        action: event,
+        detail: rest,
+      })
+      .catch((error: unknown) =>
+        deps.logger.warn({ err: error, event }, 'audit record not written to Redis'),
+      );
+  };
   const sessionHandlers = createSessionHandlers({ ...deps, audit });
-  const deliveries = createDeliveryHandlers({ ...deps, audit });
+  const deliveries = createDeliveryHandlers({ ...deps, audit: auditAction });
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
   const json = express.json({ limit: '16kb' });
   const csrf = requireCsrfToken(deps.sessions);
@@ -161,7 +182,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
     runner: deps.runner,
     redrive: (lane, jobId, onProgress) =>
       deps.redrive(jobId === undefined ? {} : { jobId }, [lane], onProgress),
-    audit: (user, action, detail) => audit(`board: ${action}`, { user, ...detail }),
+    audit: (user, action, detail) => auditAction(`board: ${action}`, { user, ...detail }),
   });
   app.use(BOARD_PATH, requireUser, boardHeaders, redisUpForBoardApi, guard, (req, res, next) =>
     deps.boards[userOf(res)!.role](req, res, next),

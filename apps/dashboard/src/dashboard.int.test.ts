@@ -5,6 +5,7 @@ import {
   createCommitEnqueuer,
   createRedisConnection,
   laneQueueName,
+  readAuditTrail,
   recordStall,
   startLaneWorkers,
   type CommitEnqueuer,
@@ -442,6 +443,20 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     expect(await one.json()).toEqual({ redriven: 1, skipped: 0 });
     const all = await redrive(admin, { _csrf: admin.csrf, reason: 'expired' });
     expect(await all.json()).toEqual({ redriven: 2, skipped: 0 });
+    // On record in the audit trail in Redis, where `commitlog audit` reads the CLI's too.
+    await waitFor(async () => (await readAuditTrail(producer, space.prefix, 10)).length === 2);
+    expect(await readAuditTrail(producer, space.prefix, 10)).toEqual([
+      expect.objectContaining({
+        by: 'admin',
+        via: 'dashboard',
+        action: 're-drove',
+        detail: { reason: 'expired', redriven: 2, skipped: 0 },
+      }),
+      expect.objectContaining({
+        action: 're-drove',
+        detail: { jobId: 'big-1', lane: 2, redriven: 1, skipped: 0 },
+      }),
+    ]);
     // Each went back to its lane with a fresh TTL (counted from redrivenAt), and the same
     // workers failed it again: in the failed set once more, finished after its re-drive.
     const redriven = [

@@ -42,6 +42,7 @@ async function dashboard(
 ) {
   const asked: { filter: RedriveFilter; lanes: number[] }[] = [];
   const audited: Record<string, unknown>[] = [];
+  const recorded: { by: string; action: string; detail: Record<string, unknown> }[] = [];
   let end: (result: RedriveResult) => void = () => undefined;
   let progress: (soFar: RedriveProgress) => void = () => undefined;
   const runner = createRedriveRunner({ answerWithinMs: 5 });
@@ -71,6 +72,7 @@ async function dashboard(
     jobState: () => Promise.resolve('failed'),
     isRedisUp: () => redis.up(),
     logger,
+    recordAction: (record) => Promise.resolve(void recorded.push(record)),
   });
   const server = createServer(app);
   servers.push(server);
@@ -102,6 +104,7 @@ async function dashboard(
     csrf,
     asked,
     audited,
+    recorded,
     runner,
     page,
     redriveReason,
@@ -215,6 +218,10 @@ describe('a re-drive of many that outlasts its request', () => {
     expect(d.audited.filter((a) => a.audit === 're-drove')).toEqual([
       { audit: 're-drove', user: 'ada', reason: 'expired', redriven: 2400, skipped: 3 },
     ]);
+    // And in the audit trail in Redis, beside the CLI's.
+    expect(d.recorded).toEqual([
+      { by: 'ada', action: 're-drove', detail: { reason: 'expired', redriven: 2400, skipped: 3 } },
+    ]);
     expect((await d.current()).run).toMatchObject({
       state: 'finished',
       soFar: { redriven: 2400, skipped: 3 },
@@ -303,6 +310,10 @@ describe("Bull Board's pause and resume", () => {
         { audit: 'board: pause all lanes', user: 'ada', status: 500 },
         { audit: 'board: resume lane', user: 'ada', lane: 1, status: 200 },
       ]);
+    expect(d.recorded).toEqual([
+      { by: 'ada', action: 'board: pause all lanes', detail: { status: 500 } },
+      { by: 'ada', action: 'board: resume lane', detail: { lane: 1, status: 200 } },
+    ]);
   });
 
   it('refuse any other spelling of their paths, which the audit would name wrongly', async () => {

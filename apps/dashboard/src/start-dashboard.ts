@@ -1,4 +1,5 @@
 import {
+  appendAudit,
   firstConnectionOrRefusal,
   createRedisConnection,
   failedByReason,
@@ -113,6 +114,12 @@ export async function startDashboard(
     verifyPassword,
     laneCount: config.lanes,
     readRecordedLaneCount: () => readLaneCount(connection, config.queuePrefix),
+    recordAction: (record) =>
+      appendAudit(connection, config.queuePrefix, {
+        at: new Date().toISOString(),
+        via: 'dashboard',
+        ...record,
+      }),
     readOverview: (laneCount) =>
       readDeliveryOverview(connection, config.queuePrefix, laneCount, {
         readFailedByReason: (lanes) => failedReasons.read(lanes.length),

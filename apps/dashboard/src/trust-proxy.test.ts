@@ -27,6 +27,7 @@ async function dashboard(trustProxy: number | string[] | undefined): Promise<str
     readRecordedLaneCount: () => Promise.resolve(undefined),
     readOverview: () => Promise.reject(new Error('not used')),
     redrive: () => Promise.reject(new Error('not used')),
+    recordAction: () => Promise.resolve(),
     runner: createRedriveRunner(),
     jobState: () => Promise.resolve('unknown'),
     isRedisUp: () => true,

@@ -101,4 +101,11 @@ export {
 } from './redis-retry.ts';
 export { redisErrorCode } from './redis-error-code.ts';
 export { discardUnreadable, DiscardRefusedError } from './discard.ts';
+export {
+  appendAudit,
+  readAuditTrail,
+  auditTrailKey,
+  AUDIT_TRAIL_MAX_ENTRIES,
+  type AuditRecord,
+} from './audit-trail.ts';
 export { parseMemoryInfo, readRedisMemory, type RedisMemory } from './redis-memory.ts';

@@ -1,5 +1,6 @@
 import { discardUnreadable, DiscardRefusedError } from '@commitlog/queue';
 import { loadCliConfig } from '@commitlog/runtime';
+import { auditedCliAction, cliOperator } from '../cli-audit.ts';
 import { CliError } from '../cli-error.ts';
 import { connectCliRedis } from '../cli-redis.ts';
 import { recordedLanes } from '../recorded-lanes.ts';
@@ -28,6 +29,8 @@ export interface DiscardOptions {
   /** REDIS_URL, QUEUE_PREFIX and LANES (read with the count recorded in Redis) come from here. */
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;
+  /** A warning line (an audit record that could not be written). */
+  err: (line: string) => void;
 }
 
 /**
@@ -41,14 +44,23 @@ export async function discard(options: DiscardOptions): Promise<void> {
   const redis = await connectCliRedis(config);
   try {
     const lanes = await recordedLanes(redis, config, 'discard');
-    const lane = await discardUnreadable(redis, config.queuePrefix, lanes, jobId).catch(
-      (error: unknown) => {
-        if (error instanceof DiscardRefusedError) {
-          throw new CliError('DISCARD_REFUSED', `discard: ${error.message}`);
-        }
-        throw error;
-      },
-    );
+    const lane = await auditedCliAction({
+      redis,
+      prefix: config.queuePrefix,
+      by: cliOperator(options.env),
+      action: 'discard',
+      asked: { jobId },
+      err: options.err,
+      run: () =>
+        discardUnreadable(redis, config.queuePrefix, lanes, jobId).catch((error: unknown) => {
+          if (error instanceof DiscardRefusedError) {
+            throw new CliError('DISCARD_REFUSED', `discard: ${error.message}`);
+          }
+          throw error;
+        }),
+      outcome: (removedFrom) =>
+        removedFrom === undefined ? { removed: false } : { removed: true, lane: removedFrom },
+    });
     if (lane === undefined) {
       throw new CliError('NOT_FOUND', `discard: no lane holds a job with the id ${jobId}`);
     }

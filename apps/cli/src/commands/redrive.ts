@@ -6,6 +6,7 @@ import {
   type RedriveResult,
 } from '@commitlog/queue';
 import { loadCliConfig, parseDurationSetting } from '@commitlog/runtime';
+import { auditedCliAction, cliOperator } from '../cli-audit.ts';
 import { CliError } from '../cli-error.ts';
 import { connectCliRedis } from '../cli-redis.ts';
 import { recordedLanes } from '../recorded-lanes.ts';
@@ -165,20 +166,34 @@ export async function redrive(options: RedriveOptions): Promise<void> {
   const redis = await connectCliRedis(config);
   try {
     const lanes = await recordedLanes(redis, config, 'redrive');
-    const result = await redriveFailed(
+    const result = await auditedCliAction({
       redis,
-      config.queuePrefix,
-      lanes,
-      filter,
-      Date.now(),
-      (p) => options.err(`redrive: ${p.redriven} re-driven so far`),
-      (r) =>
-        options.err(
-          `redrive: ${r.read} failed deliveries read` +
-            (filter.bucket === undefined ? '' : `, ${r.checked} checked for --bucket`) +
-            ' so far',
+      prefix: config.queuePrefix,
+      by: cliOperator(options.env),
+      action: 'redrive',
+      asked: { filter: Object.keys(filter).length === 0 ? 'all' : { ...filter } },
+      err: options.err,
+      run: () =>
+        redriveFailed(
+          redis,
+          config.queuePrefix,
+          lanes,
+          filter,
+          Date.now(),
+          (p) => options.err(`redrive: ${p.redriven} re-driven so far`),
+          (r) =>
+            options.err(
+              `redrive: ${r.read} failed deliveries read` +
+                (filter.bucket === undefined ? '' : `, ${r.checked} checked for --bucket`) +
+                ' so far',
+            ),
         ),
-    );
+      outcome: (r) => ({
+        redriven: r.redriven,
+        skipped: r.skipped,
+        ...(r.unreadable ? { leftFailed: r.unreadable.count } : {}),
+      }),
+    });
     // Read only when a filter matched nothing: it scans every failed delivery again.
     const reasons =
       filter.jobId === undefined &&

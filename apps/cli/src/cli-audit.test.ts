@@ -1,0 +1,99 @@
+import type { RedisConnection } from '@commitlog/queue';
+import { describe, expect, it } from 'vitest';
+import { auditedCliAction, cliOperator } from './cli-audit.ts';
+import { CliError } from './cli-error.ts';
+
+describe("the CLI's operator", () => {
+  const host = () => 'ops-box';
+
+  it('is COMMITLOG_OPERATOR when set, else the login (behind sudo too) at the host', () => {
+    expect(cliOperator({ COMMITLOG_OPERATOR: ' ada (CHG-42) ' }, host)).toBe('ada (CHG-42)');
+    expect(cliOperator({ SUDO_USER: 'ada' }, host, () => 'root')).toBe('ada@ops-box');
+    expect(cliOperator({ COMMITLOG_OPERATOR: ' ' }, host, () => 'node')).toBe('node@ops-box');
+  });
+
+  it('is still named when the login cannot be read (a uid without a passwd entry)', () => {
+    const noLogin = () => {
+      throw new Error('ENOENT');
+    };
+    expect(cliOperator({}, host, noLogin)).toBe('(unknown)@ops-box');
+  });
+});
+
+/** A Redis that keeps what is added to the trail, refusing the writes `refuse` says. */
+function trail(refuse: (n: number) => boolean = () => false) {
+  const records: Record<string, unknown>[] = [];
+  const redis = {
+    xadd: (...args: string[]) => {
+      const n = records.length;
+      if (refuse(n)) return Promise.reject(new Error(`refused write ${n}`));
+      records.push(JSON.parse(args.at(-1)!) as Record<string, unknown>);
+      return Promise.resolve(`${n + 1}-0`);
+    },
+  } as unknown as RedisConnection;
+  return { redis, records };
+}
+
+describe('an audited CLI action', () => {
+  const action = (redis: RedisConnection, run: () => Promise<number>, err: string[] = []) =>
+    auditedCliAction({
+      redis,
+      prefix: 'p',
+      by: 'ada@ops-box',
+      action: 'redrive',
+      asked: { filter: 'all' },
+      run,
+      outcome: (moved) => ({ redriven: moved }),
+      err: (line) => err.push(line),
+    });
+
+  it('is on record before it runs, and after with what it did', async () => {
+    const { redis, records } = trail();
+    expect(await action(redis, () => Promise.resolve(3))).toBe(3);
+    expect(records).toEqual([
+      expect.objectContaining({
+        by: 'ada@ops-box',
+        via: 'cli',
+        action: 'redrive',
+        detail: { filter: 'all', phase: 'started' },
+      }),
+      expect.objectContaining({
+        detail: { filter: 'all', phase: 'done', opened: '1-0', redriven: 3 },
+      }),
+    ]);
+  });
+
+  it('does not run when its first record cannot be written', async () => {
+    const { redis } = trail(() => true);
+    let ran = false;
+    const refused = await action(redis, () => {
+      ran = true;
+      return Promise.resolve(1);
+    }).catch((e: unknown) => e);
+    expect(ran).toBe(false);
+    expect(refused).toBeInstanceOf(CliError);
+    expect(refused).toMatchObject({
+      code: 'AUDIT_UNAVAILABLE',
+      message:
+        'redrive: nothing done: its audit record could not be written to Redis (refused write 0)',
+    });
+  });
+
+  it('records a failure part-way by its code, and passes the error on', async () => {
+    const { redis, records } = trail();
+    const failure = new CliError('REDIS_UNREACHABLE', 'gone');
+    await expect(action(redis, () => Promise.reject(failure))).rejects.toBe(failure);
+    expect(records[1]).toMatchObject({
+      detail: { phase: 'failed', opened: '1-0', error: 'REDIS_UNREACHABLE' },
+    });
+  });
+
+  it('says on the terminal that its closing record is missing, and still returns', async () => {
+    const { redis } = trail((n) => n === 1);
+    const err: string[] = [];
+    expect(await action(redis, () => Promise.resolve(2), err)).toBe(2);
+    expect(err).toEqual([
+      'redrive: done, but its closing audit record could not be written to Redis (refused write 1); the opening one is 1-0',
+    ]);
+  });
+});

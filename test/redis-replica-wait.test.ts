@@ -65,6 +65,13 @@ describe('an ingest asked to wait for a replica', () => {
       { timeoutMs: 20_000, description: 'the retry answered 202' },
     );
     expect(retried.body).toMatchObject({ duplicate: true });
+    // Counted as what they were: two commits stored new (the refused one was stored all the
+    // same), and the retry's duplicate.
+    const metrics = await (await fetch(`${system.ingestUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^commitlog_ingest_commits_accepted_total\{service="ingest"\} 2$/m);
+    expect(metrics).toMatch(
+      /^commitlog_ingest_commits_duplicate_total\{service="ingest"\} [1-9]\d*$/m,
+    );
   });
 
   it('is not ready while the primary has fewer replicas than every store waits for', async () => {

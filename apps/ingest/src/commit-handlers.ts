@@ -110,7 +110,7 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
     summary: RequestSummary,
   ): Promise<{ results: EnqueueResult[] } | { response: CommitResponse }> {
     const outcome = await enqueueCommits(deps.enqueuer, jobs);
-    const stored = outcome.ok ? outcome.results : outcome.stored;
+    const stored = outcome.ok ? outcome.results : [...outcome.stored, ...outcome.storedThenRefused];
     summary.accepted = stored.filter((r) => !r.duplicate).length;
     summary.duplicates = stored.length - summary.accepted;
     return outcome.ok

@@ -11,7 +11,17 @@ export function commitJob(commit: Commit, lanes: number, receivedAt: string): Co
 /** Every job stored (results in request order), or the 503 that refuses the request. */
 export type EnqueueOutcome =
   | { ok: true; results: EnqueueResult[] }
-  | { ok: false; response: HttpResponse; stored: EnqueueResult[] };
+  | {
+      ok: false;
+      response: HttpResponse;
+      /** Stored and answered as such. */
+      stored: EnqueueResult[];
+      /**
+       * Stored, but refused after (its replicas behind, Redis found unable to keep it): in Redis
+       * all the same, for the counts (a retry answers them as duplicates).
+       */
+      storedThenRefused: EnqueueResult[];
+    };
 
 /**
  * Stores the jobs of validated commits, all at once so that the enqueuer stores them in one round
@@ -29,15 +39,23 @@ export async function enqueueCommits(
   const settled = await Promise.allSettled(jobs.map((job) => enqueuer.enqueue(job)));
   const results: EnqueueResult[] = [];
   const refused = [];
+  const storedThenRefused = new Map<string, EnqueueResult>();
   for (const outcome of settled) {
     if (outcome.status === 'fulfilled') results.push(outcome.value);
-    else if (isQueueRefusal(outcome.reason)) refused.push(outcome.reason);
-    else throw outcome.reason;
+    else if (isQueueRefusal(outcome.reason)) {
+      refused.push(outcome.reason);
+      const storedAs = 'storedAs' in outcome.reason ? outcome.reason.storedAs : undefined;
+      // A commit twice in one batch is stored once; its second copy is the duplicate.
+      if (storedAs !== undefined && !storedThenRefused.has(storedAs.id)) {
+        storedThenRefused.set(storedAs.id, storedAs);
+      }
+    } else throw outcome.reason;
   }
   if (refused.length === 0) return { ok: true, results };
   return {
     ok: false,
     response: queueRefusalResponse(refused, results.length, jobs.length),
     stored: results,
+    storedThenRefused: [...storedThenRefused.values()],
   };
 }

@@ -244,15 +244,25 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
         settled.set(p.data.id, { result });
         p.resolve(result);
       } else {
-        fail(p, new QueueUnavailableError(refusal));
+        fail(p, new QueueUnavailableError(refusal, result));
       }
     }
 
     for (const p of repeats) {
       const outcome = settled.get(p.data.id);
       if (outcome && 'result' in outcome) p.resolve({ ...outcome.result, duplicate: true });
-      else p.reject(outcome?.error ?? new QueueUnavailableError(new Error('commit not stored')));
+      else
+        p.reject(
+          asRepeat(outcome?.error ?? new QueueUnavailableError(new Error('commit not stored'))),
+        );
     }
+  }
+
+  /** A repeat's refusal: the commit it repeats was stored as new, if at all, not it. */
+  function asRepeat(error: unknown): unknown {
+    return error instanceof QueueUnavailableError && error.storedAs
+      ? new QueueUnavailableError(error.cause, { ...error.storedAs, duplicate: true })
+      : error;
   }
 
   function flush(): void {

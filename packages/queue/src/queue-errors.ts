@@ -1,4 +1,5 @@
 import { CommitlogError } from '@commitlog/core';
+import type { EnqueueResult } from './commit-enqueuer.ts';
 import { redisErrorCode } from './redis-error-code.ts';
 import type { RedriveResult } from './redrive.ts';
 
@@ -10,14 +11,20 @@ export class QueueUnavailableError extends CommitlogError {
    * and users; it is for the log.
    */
   readonly reason: string;
+  /**
+   * Set when the commit was stored all the same, the refusal coming after (its replicas behind,
+   * Redis found unable to keep it): what it was stored as. A retry finds it (`duplicate: true`).
+   */
+  readonly storedAs: EnqueueResult | undefined;
 
-  constructor(cause: unknown) {
+  constructor(cause: unknown, storedAs?: EnqueueResult) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     super('QUEUE_UNAVAILABLE', `the queue cannot store commits now: ${detail}`, {
       retriable: true,
       cause,
     });
     this.reason = redisErrorCode(cause);
+    this.storedAs = storedAs;
   }
 }
 

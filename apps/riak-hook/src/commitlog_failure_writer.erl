@@ -10,8 +10,11 @@
 %%% supervised by nobody (commitlog_lazy_process). A caller whose writer dies, or does not answer
 %%% within `WAIT_MS` (1 s), writes its line itself, as before (commitlog_failure_log:append_lines/2):
 %%% the writer drops the lines whose callers stopped waiting before it took them, but one it was
-%%% writing meanwhile is then in the log twice, which a replay answers as a duplicate. A line is
-%%% never left unwritten without its caller being told.
+%%% writing meanwhile is then in the log twice, which a replay answers as a duplicate. A caller
+%%% that finds a group's worth of lines (512) already waiting for the writer writes its line
+%%% itself at once: the writer is stuck on its disk, and neither its mailbox (each line a whole
+%%% commit) nor every failing put's wait should grow with it. A line is never left unwritten
+%%% without its caller being told.
 %%%
 %%% Inputs:  append(Path, Line): the failure log's path and a line made by
 %%%          commitlog_failure_log:line/3. For tests: start(Write) makes an unregistered writer
@@ -41,6 +44,10 @@
 %% stalls must not make the writer hold (and then write in one call) without bound.
 -define(MAX_GROUP_LINES, 512).
 -define(MAX_GROUP_BYTES, 4194304).
+%% Lines waiting for the writer past which a caller writes its own: a writer this far behind is
+%% stuck on its disk (a hard-mounted NFS, a stalled device), and each line left in its mailbox
+%% holds a whole commit, for as long as it is stuck.
+-define(MAX_WAITING_LINES, ?MAX_GROUP_LINES).
 
 -spec append(file:name_all(), binary()) -> ok | {error, term()}.
 append(Path, Line) ->
@@ -63,6 +70,14 @@ start(Write) ->
 -endif.
 
 append(Writer, Path, Line, WaitMs) ->
+    case erlang:process_info(Writer, message_queue_len) of
+        {message_queue_len, Waiting} when Waiting < ?MAX_WAITING_LINES ->
+            append_through(Writer, Path, Line, WaitMs);
+        _Behind ->
+            commitlog_failure_log:append_lines(Path, [Line])
+    end.
+
+append_through(Writer, Path, Line, WaitMs) ->
     Alias = erlang:monitor(process, Writer, [{alias, reply_demonitor}]),
     Writer ! {append, Alias, Path, Line, commitlog_breaker:now_ms() + WaitMs},
     receive

@@ -108,6 +108,43 @@ a_caller_whose_writer_hangs_writes_its_line_itself_and_gets_no_late_answer_test(
         exit(Writer, kill)
     end).
 
+%% A writer stuck on its disk with a group's worth of lines waiting: a caller writes its own line
+%% at once, adding nothing to the stuck writer's mailbox (each line there holds a whole commit).
+a_writer_too_far_behind_is_passed_by_test() ->
+    with_log(fun(Log) ->
+        Self = self(),
+        Write = fun(_Path, _Lines) ->
+            Self ! stuck,
+            receive never -> ok end
+        end,
+        Writer = commitlog_failure_writer:start(Write),
+        Group = 512,
+        %% A group the writer holds (it takes at most 512 lines at once), and a full group's worth
+        %% queued behind it.
+        [
+            spawn(fun() -> commitlog_failure_writer:append(Writer, Log, line(<<"k-held">>), 600000) end)
+         || _ <- lists:seq(0, 2 * Group)
+        ],
+        receive stuck -> ok after 5000 -> erlang:error(never_stuck) end,
+        wait_until_queued(Writer, Group),
+        %% With a wait of ten minutes: only passing the writer by returns before eunit's timeout.
+        ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, line(<<"k-past">>), 600000)),
+        %% Written by its caller (as are the lines of those that came after the queue was full).
+        ?assert(lists:member(<<"k-past">>, keys(Log))),
+        {messages, Queued} = process_info(Writer, messages),
+        ?assertEqual([], [L || {append, _, _, L, _} <- Queued, binary:match(L, <<"k-past">>) =/= nomatch]),
+        exit(Writer, kill)
+    end).
+
+wait_until_queued(Pid, N) ->
+    case process_info(Pid, message_queue_len) of
+        {message_queue_len, Len} when Len >= N ->
+            ok;
+        _ ->
+            timer:sleep(1),
+            wait_until_queued(Pid, N)
+    end.
+
 %% A line whose caller stopped waiting before the writer could take it (the writer was busy with
 %% a slow flush) is the caller's to write: the writer drops it, so it is in the log once.
 drops_a_line_whose_caller_stopped_waiting_test() ->

@@ -20,6 +20,11 @@ export interface BoardGuardDeps {
   jobState(lane: number, jobId: string): Promise<string>;
   /** Logs an admin's action on the board. */
   audit(user: string, action: string, detail: Record<string, unknown>): void;
+  /**
+   * Logs a change refused (a viewer's, or one commitlog allows nobody): a stolen session probing
+   * what it may do must leave a trace.
+   */
+  auditRefusal(user: string, detail: Record<string, unknown>): void;
   /** This dashboard's LANES: the lanes Bull Board has. */
   laneCount: number;
   /** The lane count recorded in Redis, if any process has recorded one. */
@@ -88,7 +93,13 @@ export function boardGuard(deps: BoardGuardDeps): Router {
       capJobsPerPage(req);
       return next('router');
     }
-    if (userOf(res)?.role !== 'admin') {
+    const user = userOf(res);
+    if (user?.role !== 'admin') {
+      deps.auditRefusal(user?.name ?? '(unknown)', {
+        method: req.method,
+        path: req.path,
+        status: 403,
+      });
       refuse(req, res, 403, 'FORBIDDEN', 'viewers cannot change anything');
       return;
     }
@@ -188,7 +199,10 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     }
     res.status(204).end();
   });
-  router.use((req, res) => forbid(req, res, `${req.method} ${req.path}`));
+  router.use((req, res) => {
+    deps.auditRefusal(userOf(res)!.name, { method: req.method, path: req.path, status: 403 });
+    forbid(req, res, `${req.method} ${req.path}`);
+  });
   return router;
 }
 

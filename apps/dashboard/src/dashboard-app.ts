@@ -183,6 +183,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
     redrive: (lane, jobId, onProgress) =>
       deps.redrive(jobId === undefined ? {} : { jobId }, [lane], onProgress),
     audit: (user, action, detail) => auditAction(`board: ${action}`, { user, ...detail }),
+    auditRefusal: (user, detail) => audit('board: refused', { user, ...detail }),
   });
   app.use(BOARD_PATH, requireUser, boardHeaders, redisUpForBoardApi, guard, (req, res, next) =>
     deps.boards[userOf(res)!.role](req, res, next),

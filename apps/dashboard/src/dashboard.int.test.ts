@@ -17,6 +17,7 @@ import {
 } from '@commitlog/queue';
 import { createLogger, hashPassword, loadDashboardConfig } from '@commitlog/runtime';
 import {
+  captureLogLines,
   createTestQueuePrefix,
   freePort,
   startHangingLaneWorker,
@@ -105,6 +106,7 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
   let enqueuer: CommitEnqueuer;
   let workers: LaneWorkers;
   let dashboard: RunningDashboard;
+  const logs = captureLogLines();
   let base: string;
   let admin: Client;
   let viewer: Client;
@@ -204,7 +206,7 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     });
     dashboard = await startDashboard(
       config,
-      createLogger({ service: 'dashboard', level: 'silent' }),
+      createLogger({ service: 'dashboard', level: 'info', destination: logs }),
     );
     base = `http://127.0.0.1:${dashboard.port}`;
     [admin, viewer] = await Promise.all([signIn('admin'), signIn('viewer')]);
@@ -540,6 +542,15 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
         headers: { cookie: client.cookie },
       });
     expect((await board('pause', viewer)).status).toBe(403);
+    // A viewer's attempt is on record in the log (a stolen session probing leaves a trace).
+    expect(logs.lines.filter((l) => l.audit === 'board: refused')).toContainEqual(
+      expect.objectContaining({
+        user: 'viewer',
+        method: 'PUT',
+        path: `/api/queues/${lane7}/pause`,
+        status: 403,
+      }),
+    );
     expect((await board('pause', admin)).ok).toBe(true);
     try {
       const o = await overview(viewer);

@@ -350,7 +350,18 @@ describe("Bull Board's pause and resume", () => {
     }
     expect(reached).toEqual([]);
     expect(d.asked).toEqual([]);
-    expect(d.audited.filter((a) => String(a.audit).startsWith('board: '))).toEqual([]);
+    // No action on record, in the log or the trail; each refusal is in the log, by its path.
+    const refusals = d.audited.filter((a) => a.audit === 'board: refused');
+    expect(d.audited.filter((a) => String(a.audit).startsWith('board: '))).toEqual(refusals);
+    expect(refusals).toHaveLength(5);
+    expect(refusals[0]).toEqual({
+      audit: 'board: refused',
+      user: 'ada',
+      method: 'PUT',
+      path: '/api/queues/PAUSE',
+      status: 403,
+    });
+    expect(d.recorded).toEqual([]);
   });
 });
 

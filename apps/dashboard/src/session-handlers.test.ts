@@ -79,6 +79,47 @@ describe('sign-out', () => {
   });
 });
 
+describe('failed sign-ins', () => {
+  it('are audited each, and the block they start once, not each attempt it refuses', async () => {
+    const audited: Record<string, unknown>[] = [];
+    const handlers = createSessionHandlers({
+      users: [{ name: 'ada', role: 'admin', passwordHash: 'h' }],
+      sessions: codec,
+      revocations: { revoke: () => Promise.resolve(), isRevoked: () => Promise.resolve(false) },
+      throttle: createLoginThrottle({ maxFailures: 2 }),
+      secureCookie: false,
+      verifyPassword: () => Promise.resolve(false),
+      audit: (event, detail) => void audited.push({ event, ...detail }),
+    });
+    const statuses: number[] = [];
+    for (let n = 0; n < 4; n++) {
+      const res = {
+        setHeader: () => undefined,
+        status(code: number) {
+          statuses.push(code);
+          return this;
+        },
+        type() {
+          return this;
+        },
+        send: () => undefined,
+      } as unknown as Response;
+      await handlers.login(
+        { body: { username: 'ada', password: 'wrong' }, ip: '10.0.0.1' } as Request,
+        res,
+      );
+    }
+    expect(statuses).toEqual([401, 401, 429, 429]);
+    expect(audited.map((a) => a.event)).toEqual([
+      'sign-in refused',
+      'sign-in refused',
+      'sign-in blocked',
+    ]);
+    expect(audited[2]).toMatchObject({ user: 'ada', client: '10.0.0.1' });
+    expect(audited[2]?.blockedForMs).toBeGreaterThan(0);
+  });
+});
+
 describe('sign-in timing', () => {
   it('answers a user whose hash is cheaper no sooner than an unknown name', async () => {
     // A virtual clock: the costliest hash's check takes 150 ms, the older, cheaper one's 30.

@@ -73,7 +73,11 @@ export function createSessionHandlers(deps: SessionHandlerDeps) {
       else if (tookMs < costliestCheckMs) await sleep(costliestCheckMs - tookMs);
       if (!user || !matches) {
         // A name typed into the wrong field may be a password: only configured names are logged.
-        deps.audit('sign-in refused', { user: user ? user.name : '(unknown)', client });
+        const named = user ? user.name : '(unknown)';
+        deps.audit('sign-in refused', { user: named, client });
+        // Once, as the block begins: the attempts it refuses (429) are not logged one by one.
+        const blockedForMs = deps.throttle.blockedForMs(client, name);
+        if (blockedForMs > 0) deps.audit('sign-in blocked', { user: named, client, blockedForMs });
         res
           .status(401)
           .type('html')

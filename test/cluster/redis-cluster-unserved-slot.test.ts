@@ -2,6 +2,7 @@
 // few seconds while a cluster forms (its nodes answer INFO, and its first writes are refused
 // with CLUSTERDOWN or MOVED until they agree). The slot is the lane count's, which both roles
 // write at start-up: they wait for it instead of exiting, and start once it is served again.
+import { defaultTopic } from '@commitlog/core';
 import { laneCountKey, readLaneCount, createRedisConnection } from '@commitlog/queue';
 import {
   putCommit,
@@ -14,7 +15,7 @@ import {
   type RunningSystem,
 } from '@commitlog/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unfinishedJobs } from '../support/delivery-oracle.ts';
+import { lostCommits, unfinishedJobs } from '../support/delivery-oracle.ts';
 
 const LANES = 8;
 
@@ -57,7 +58,8 @@ describe("roles started while the lane count's slot is not served", () => {
       const response = await fetch(`http://127.0.0.1:${worker.port}/readyz`);
       return { status: response.status, body: await response.text() };
     };
-    const commit = putCommit({ bucket: uniqueName('slot'), key: 'k1', value: 'v1' });
+    const bucket = uniqueName('slot');
+    const commit = putCommit({ bucket, key: 'k1', value: 'v1' });
 
     const refused = await system.post(commit);
     expect(refused.status).toBe(503);
@@ -90,6 +92,11 @@ describe("roles started while the lane count's slot is not served", () => {
       { timeoutMs: 30_000, description: 'the commit delivered' },
     );
     expect(workerExit, worker.output()).toBeUndefined();
+    // Delivered means on Kafka, not only gone from its lane.
+    const { id } = accepted.body as { id: string };
+    expect(await lostCommits(system.kafkaBrokers, defaultTopic('default', bucket), [id])).toEqual(
+      [],
+    );
 
     const redis = createRedisConnection({ url: cluster.url, role: 'worker', onError: () => {} });
     try {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { contextSwitches, cpuSeconds } from './proc-sampler.ts';
@@ -12,8 +13,12 @@ describe('cpuSeconds', () => {
     ]);
     try {
       await once(shell.stdout, 'data');
-      // The shell itself did next to nothing; its child's counting is on its account now.
-      expect(cpuSeconds(shell.pid!)).toBeGreaterThan(0.05);
+      // The shell itself did next to nothing; its child's counting is on its account now, as
+      // more than the shell's own ticks (utime and stime of /proc/<pid>/stat).
+      const stat = readFileSync(`/proc/${shell.pid!}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ownTicks = Number(fields[11]) + Number(fields[12]);
+      expect(cpuSeconds(shell.pid!) * 100).toBeGreaterThan(ownTicks);
     } finally {
       shell.kill();
     }

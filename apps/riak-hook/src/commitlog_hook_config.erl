@@ -183,20 +183,24 @@ secret() ->
         Secret -> Secret
     end.
 
-%% Space, tab, CR and LF at either end, byte by byte (string:trim takes CR LF for one character,
-%% which is not in a list of single ones); what is inside is kept as it is.
-trim_whitespace(<<C, Rest/binary>>) when C =:= $\s; C =:= $\t; C =:= $\r; C =:= $\n ->
-    trim_whitespace(Rest);
+%% What the ingest's JavaScript trim() drops at either end: ECMAScript's white space and line
+%% terminators, a byte-order mark or a no-break space pasted with the secret among them; what is
+%% inside is kept as it is. Bytes that are not UTF-8 lose only ASCII white space.
 trim_whitespace(Bin) ->
-    trim_trailing(Bin, byte_size(Bin)).
-
-trim_trailing(Bin, 0) ->
-    binary:part(Bin, 0, 0);
-trim_trailing(Bin, N) ->
-    case binary:at(Bin, N - 1) of
-        C when C =:= $\s; C =:= $\t; C =:= $\r; C =:= $\n -> trim_trailing(Bin, N - 1);
-        _ -> binary:part(Bin, 0, N)
+    case unicode:characters_to_list(Bin) of
+        Chars when is_list(Chars) ->
+            unicode:characters_to_binary(lists:reverse(drop_space(lists:reverse(drop_space(Chars)))));
+        _NotUtf8 ->
+            re:replace(Bin, <<"^[ \t\r\n\v\f]+|[ \t\r\n\v\f]+$">>, <<>>, [global, {return, binary}])
     end.
+
+drop_space([C | Rest]) when
+    C =:= 16#20; C >= 16#9, C =< 16#D; C =:= 16#A0; C =:= 16#1680; C >= 16#2000, C =< 16#200A;
+    C =:= 16#2028; C =:= 16#2029; C =:= 16#202F; C =:= 16#205F; C =:= 16#3000; C =:= 16#FEFF
+->
+    drop_space(Rest);
+drop_space(Chars) ->
+    Chars.
 
 
 integer(Key, OsVar, Default, Min) ->

@@ -1250,7 +1250,13 @@ config_defaults_test() ->
         ok = application:set_env(?APP, secret, <<"\tin the middle stays \r">>),
         ?assertMatch(#{secret := <<"in the middle stays">>}, commitlog_hook_config:read()),
         ok = application:set_env(?APP, secret, <<" \r\n">>),
-        ?assertMatch(#{secret := undefined}, commitlog_hook_config:read())
+        ?assertMatch(#{secret := undefined}, commitlog_hook_config:read()),
+        %% And what else JavaScript's trim() drops: a byte-order mark, a no-break space, VT, FF.
+        ok = application:set_env(?APP, secret, <<"\xEF\xBB\xBFbom-led\xC2\xA0\v\f">>),
+        ?assertMatch(#{secret := <<"bom-led">>}, commitlog_hook_config:read()),
+        %% Bytes that are not UTF-8 lose only ASCII white space.
+        ok = application:set_env(?APP, secret, <<" \xFFraw\xFE\n">>),
+        ?assertMatch(#{secret := <<"\xFFraw\xFE">>}, commitlog_hook_config:read())
     after
         [application:unset_env(?APP, K) || K <- ?KEYS],
         [

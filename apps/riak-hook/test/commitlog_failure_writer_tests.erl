@@ -121,7 +121,7 @@ a_writer_too_far_behind_is_passed_by_test() ->
         Group = 512,
         %% A group the writer holds (it takes at most 512 lines at once), and a full group's worth
         %% queued behind it.
-        [
+        Callers = [
             spawn(fun() -> commitlog_failure_writer:append(Writer, Log, line(<<"k-held">>), 600000) end)
          || _ <- lists:seq(0, 2 * Group)
         ],
@@ -133,8 +133,21 @@ a_writer_too_far_behind_is_passed_by_test() ->
         ?assert(lists:member(<<"k-past">>, keys(Log))),
         {messages, Queued} = process_info(Writer, messages),
         ?assertEqual([], [L || {append, _, _, L, _} <- Queued, binary:match(L, <<"k-past">>) =/= nomatch]),
+        %% The callers go before the writer: told it died, they would write their lines after
+        %% this test's log is removed.
+        [exit(P, kill) || P <- Callers],
+        wait_until_dead(Callers),
         exit(Writer, kill)
     end).
+
+wait_until_dead(Pids) ->
+    [
+        receive
+            {'DOWN', Ref, process, _, _} -> ok
+        end
+     || Ref <- [erlang:monitor(process, P) || P <- Pids]
+    ],
+    ok.
 
 wait_until_queued(Pid, N) ->
     case process_info(Pid, message_queue_len) of

@@ -4,8 +4,10 @@
 -export([with_log/2]).
 
 with_log(Prefix, Test) ->
+    %% The OS pid too: a new VM counts its unique integers from the start again.
     Dir = filename:join(
-        "/tmp", Prefix ++ "-" ++ integer_to_list(erlang:unique_integer([positive]))
+        "/tmp",
+        Prefix ++ "-" ++ os:getpid() ++ "-" ++ integer_to_list(erlang:unique_integer([positive]))
     ),
     Log = filename:join(Dir, "failed.jsonl"),
     ok = filelib:ensure_dir(Log),

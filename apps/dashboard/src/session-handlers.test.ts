@@ -79,6 +79,27 @@ describe('sign-out', () => {
   });
 });
 
+/** Signs `username` in with a wrong password from 10.0.0.1; the status it was answered. */
+async function signInWrongly(
+  handlers: ReturnType<typeof createSessionHandlers>,
+  username: string,
+): Promise<number | undefined> {
+  let answered: number | undefined;
+  const res = {
+    setHeader: () => undefined,
+    status(code: number) {
+      answered = code;
+      return this;
+    },
+    type() {
+      return this;
+    },
+    send: () => undefined,
+  } as unknown as Response;
+  await handlers.login({ body: { username, password: 'wrong' }, ip: '10.0.0.1' } as Request, res);
+  return answered;
+}
+
 describe('failed sign-ins', () => {
   it('are audited each, and the block they start once, not each attempt it refuses', async () => {
     const audited: Record<string, unknown>[] = [];
@@ -91,24 +112,8 @@ describe('failed sign-ins', () => {
       verifyPassword: () => Promise.resolve(false),
       audit: (event, detail) => void audited.push({ event, ...detail }),
     });
-    const statuses: number[] = [];
-    for (let n = 0; n < 4; n++) {
-      const res = {
-        setHeader: () => undefined,
-        status(code: number) {
-          statuses.push(code);
-          return this;
-        },
-        type() {
-          return this;
-        },
-        send: () => undefined,
-      } as unknown as Response;
-      await handlers.login(
-        { body: { username: 'ada', password: 'wrong' }, ip: '10.0.0.1' } as Request,
-        res,
-      );
-    }
+    const statuses = [];
+    for (let n = 0; n < 4; n++) statuses.push(await signInWrongly(handlers, 'ada'));
     expect(statuses).toEqual([401, 401, 429, 429]);
     expect(audited.map((a) => a.event)).toEqual([
       'sign-in refused',
@@ -151,20 +156,7 @@ describe('sign-in timing', () => {
     await new Promise((resolve) => setImmediate(resolve));
     const signIn = async (username: string) => {
       const started = t;
-      const res = {
-        setHeader: () => undefined,
-        status() {
-          return this;
-        },
-        type() {
-          return this;
-        },
-        send: () => undefined,
-      } as unknown as Response;
-      await handlers.login(
-        { body: { username, password: 'wrong' }, ip: '10.0.0.1' } as Request,
-        res,
-      );
+      await signInWrongly(handlers, username);
       return t - started;
     };
     expect(await signIn('nobody')).toBe(150);

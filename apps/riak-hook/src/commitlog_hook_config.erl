@@ -95,6 +95,7 @@ read() ->
         max_body_bytes => max_body_bytes()
     },
     ok = commitlog_hook_setup:check_failure_log_once(maps:get(failure_log, Config)),
+    ok = commitlog_hook_setup:check_secret_once(maps:get(secret, Config)),
     Config.
 
 -spec failure_log() -> file:filename_all().
@@ -178,30 +179,10 @@ secret() ->
             _ ->
                 <<>>
         end,
-    case trim_whitespace(Bytes) of
+    case commitlog_os_env:trim(Bytes) of
         <<>> -> undefined;
         Secret -> Secret
     end.
-
-%% What the ingest's JavaScript trim() drops at either end: ECMAScript's white space and line
-%% terminators, a byte-order mark or a no-break space pasted with the secret among them; what is
-%% inside is kept as it is. Bytes that are not UTF-8 lose only ASCII white space.
-trim_whitespace(Bin) ->
-    case unicode:characters_to_list(Bin) of
-        Chars when is_list(Chars) ->
-            unicode:characters_to_binary(lists:reverse(drop_space(lists:reverse(drop_space(Chars)))));
-        _NotUtf8 ->
-            re:replace(Bin, <<"^[ \t\r\n\v\f]+|[ \t\r\n\v\f]+$">>, <<>>, [global, {return, binary}])
-    end.
-
-drop_space([C | Rest]) when
-    C =:= 16#20; C >= 16#9, C =< 16#D; C =:= 16#A0; C =:= 16#1680; C >= 16#2000, C =< 16#200A;
-    C =:= 16#2028; C =:= 16#2029; C =:= 16#202F; C =:= 16#205F; C =:= 16#3000; C =:= 16#FEFF
-->
-    drop_space(Rest);
-drop_space(Chars) ->
-    Chars.
-
 
 integer(Key, OsVar, Default, Min) ->
     case lookup(Key, OsVar) of

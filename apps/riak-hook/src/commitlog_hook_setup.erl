@@ -13,9 +13,9 @@
 %%% wrong at error level, once. Errors: none raised.
 -module(commitlog_hook_setup).
 
--export([ensure_app_loaded/0, check_failure_log_once/1]).
+-export([ensure_app_loaded/0, check_failure_log_once/1, check_secret_once/1]).
 -ifdef(TEST).
--export([note_load/1, note_failure_log/2]).
+-export([note_load/1, note_failure_log/2, note_secret/1]).
 -endif.
 
 -define(APP, commitlog_riak_hook).
@@ -43,6 +43,43 @@ check_failure_log_once(Path) ->
     end.
 
 %%% Internal
+
+%% A secret the ingest can never share (INGEST_SECRETS takes secrets of at least 32 characters,
+%% separated by commas) makes every commit 401 and fill the failure log: said once, at error
+%% level, at the first commit, with what is wrong and never the secret. No secret at all is
+%% said by every hand-off (no_secret).
+-spec check_secret_once(binary() | undefined) -> ok.
+check_secret_once(Secret) ->
+    case persistent_term:get({?MODULE, secret_checked}, false) of
+        true ->
+            ok;
+        false ->
+            persistent_term:put({?MODULE, secret_checked}, true),
+            note_secret(Secret)
+    end.
+
+note_secret(undefined) ->
+    ok;
+note_secret(Secret) ->
+    Length = string:length(Secret),
+    Problems =
+        [<<"shorter than the 32 characters the ingest takes">> || Length < 32] ++
+            [<<"holds a comma: INGEST_SECRETS's list was given, not one secret">> || binary:match(Secret, <<",">>) =/= nomatch],
+    case Problems of
+        [] ->
+            ok;
+        _ ->
+            logger:error(
+                #{
+                    what => commitlog_secret_unusable,
+                    length => Length,
+                    problems => Problems,
+                    text => "no ingest can have this secret: every commit will be refused 401 "
+                        "and go to the failure log; set the secret the ingest signs with"
+                },
+                #{domain => [commitlog]}
+            )
+    end.
 
 note_failure_log(_Path, ok) ->
     ok;

@@ -6,10 +6,11 @@
 %%% used as bytes (a file name) need different readings of the same variable.
 %%%
 %%% Inputs: a variable's name. Output: undefined when it is unset or empty, else {ok, Value}.
+%%% trim/1: a value without what JavaScript's trim() drops at either end (as the ingest reads it).
 %%% Errors: none.
 -module(commitlog_os_env).
 
--export([text/1, bytes/1, decode_text/2, decode_bytes/2]).
+-export([text/1, bytes/1, decode_text/2, decode_bytes/2, trim/1]).
 
 %% The variable as text (a list of code points).
 -spec text(string()) -> undefined | {ok, string()}.
@@ -53,3 +54,23 @@ with_value(Var, Decode) ->
         "" -> undefined;
         Value -> {ok, Decode(Value, file:native_name_encoding())}
     end.
+
+%% What the ingest's JavaScript trim() drops at either end: ECMAScript's white space and line
+%% terminators, a byte-order mark or a no-break space pasted with the secret among them; what is
+%% inside is kept as it is. Bytes that are not UTF-8 lose only ASCII white space.
+-spec trim(binary()) -> binary().
+trim(Bin) ->
+    case unicode:characters_to_list(Bin) of
+        Chars when is_list(Chars) ->
+            unicode:characters_to_binary(lists:reverse(drop_space(lists:reverse(drop_space(Chars)))));
+        _NotUtf8 ->
+            re:replace(Bin, <<"^[ \t\r\n\v\f]+|[ \t\r\n\v\f]+$">>, <<>>, [global, {return, binary}])
+    end.
+
+drop_space([C | Rest]) when
+    C =:= 16#20; C >= 16#9, C =< 16#D; C =:= 16#A0; C =:= 16#1680; C >= 16#2000, C =< 16#200A;
+    C =:= 16#2028; C =:= 16#2029; C =:= 16#202F; C =:= 16#205F; C =:= 16#3000; C =:= 16#FEFF
+->
+    drop_space(Rest);
+drop_space(Chars) ->
+    Chars.

@@ -64,7 +64,8 @@ handoff_test_() ->
         fun an_unencodable_object_the_failure_log_cannot_keep_is_counted_unkept/1,
         fun a_crash_the_failure_log_cannot_keep_is_counted_unkept/1,
         fun an_app_that_cannot_be_loaded_is_reported/1,
-        fun an_unwritable_failure_log_is_reported/1
+        fun an_unwritable_failure_log_is_reported/1,
+        fun an_unusable_secret_is_reported/1
     ]}.
 
 setup() ->
@@ -1295,6 +1296,18 @@ an_unwritable_failure_log_is_reported(Ctx) ->
             ],
             [E || E = #{msg := {report, #{what := commitlog_failure_log_unwritable}}} <- logged(Ctx)]
         )
+    end).
+
+%% A secret no ingest can share is said at error level, with what is wrong and its length, never
+%% the secret; a usable one, or none (said by each hand-off), says nothing.
+an_unusable_secret_is_reported(Ctx) ->
+    ?_test(begin
+        ok = commitlog_hook_setup:note_secret(undefined),
+        ok = commitlog_hook_setup:note_secret(<<"a-signing-secret-of-at-least-32-characters">>),
+        ok = commitlog_hook_setup:note_secret(<<"short-SECRET,other">>),
+        Reports = [R || #{msg := {report, R = #{what := commitlog_secret_unusable}}} <- logged(Ctx)],
+        ?assertMatch([#{length := 18, problems := [_, _]}], Reports),
+        ?assertEqual(nomatch, binary:match(term_to_binary(Reports), <<"short-SECRET">>))
     end).
 
 %% An OS environment value read under a latin1 native name encoding is the environment's bytes:

@@ -34,13 +34,7 @@ ensure_app_loaded() ->
 
 -spec check_failure_log_once(file:filename_all()) -> ok.
 check_failure_log_once(Path) ->
-    case persistent_term:get({?MODULE, log_checked}, false) of
-        true ->
-            ok;
-        false ->
-            persistent_term:put({?MODULE, log_checked}, true),
-            note_failure_log(Path, commitlog_failure_log:check(Path))
-    end.
+    once(log_checked, fun() -> note_failure_log(Path, commitlog_failure_log:check(Path)) end).
 
 %%% Internal
 
@@ -50,12 +44,18 @@ check_failure_log_once(Path) ->
 %% said by every hand-off (no_secret).
 -spec check_secret_once(binary() | undefined) -> ok.
 check_secret_once(Secret) ->
-    case persistent_term:get({?MODULE, secret_checked}, false) of
+    once(secret_checked, fun() -> note_secret(Secret) end).
+
+%% Runs Check at the first call after the node started (the first commit), never again: marked
+%% done first, so that two puts at once check at most twice, and a check that raises is not
+%% tried at every commit.
+once(Key, Check) ->
+    case persistent_term:get({?MODULE, Key}, false) of
         true ->
             ok;
         false ->
-            persistent_term:put({?MODULE, secret_checked}, true),
-            note_secret(Secret)
+            persistent_term:put({?MODULE, Key}, true),
+            Check()
     end.
 
 note_secret(undefined) ->

@@ -194,6 +194,7 @@ export async function startWorker(
       'Kafka',
       () => connectProducer(config, logger),
       stopped,
+      (abandoned) => abandoned.close(),
     );
     const gatherer = createRecordGatherer({ producer, maxRecords: config.batchMaxRecords });
     closers.push(async () => {
@@ -250,6 +251,7 @@ export async function startWorker(
       'Redis',
       () => startLaneWorkers(laneOptions),
       stopped,
+      (abandoned) => abandoned.close(),
     );
     // Lane workers stop first (they may still be handing records to the producer).
     closers.push(() => laneWorkers.close());

@@ -5,14 +5,17 @@ const START_WAIT_LOG_MS = 10_000;
 
 /**
  * Runs a start-up step, and logs every START_WAIT_LOG_MS while it has not finished. `waiting`
- * tells what the start-up waits for now (for `/readyz`).
+ * tells what the start-up waits for now (for `/readyz`). A stop abandons the step at once; should
+ * the step still finish after that, what it made is given to `release` (lane workers that would
+ * otherwise take jobs for a producer that is closing, until the process exits).
  */
 export async function whileWaiting<T>(
-  logger: Logger,
+  logger: Pick<Logger, 'warn'>,
   waiting: { for: string },
   what: string,
   step: () => Promise<T>,
   stopped?: AbortSignal,
+  release?: (made: T) => Promise<unknown>,
 ): Promise<T> {
   if (stopped?.aborted) throw new Error(`stopped while starting, before waiting for ${what}`);
   waiting.for = what;
@@ -30,8 +33,16 @@ export async function whileWaiting<T>(
     onAbort = () => reject(new Error(`stopped while starting, waiting for ${what}`));
     stopped?.addEventListener('abort', onAbort, { once: true });
   });
+  const running = step();
   try {
-    return await Promise.race([step(), abandoned]);
+    return await Promise.race([running, abandoned]);
+  } catch (error) {
+    if (stopped?.aborted && release) {
+      running
+        .then(release, () => undefined)
+        .catch((err: unknown) => logger.warn({ err }, `could not release ${what} after a stop`));
+    }
+    throw error;
   } finally {
     stopped?.removeEventListener('abort', onAbort);
     clearInterval(timer);

@@ -66,7 +66,8 @@ export { isClusterAddress, parseRedisAddress, type RedisAddress } from './redis-
 export { readLaneLocations, type LaneLocation } from './lane-map.ts';
 export { laneOfQueueName, laneQueueName } from './lane-queue-name.ts';
 export { type LaneFollower } from './lane-followers.ts';
-export { startLaneWorkers, type LaneWorkers, type LaneWorkersOptions } from './lane-workers.ts';
+export { startLaneWorkers } from './lane-workers.ts';
+export type { LaneWorkers, LaneWorkersOptions } from './lane-workers-options.ts';
 export type { LaneJob, LaneOutcome } from './lane-job.ts';
 export {
   BacklogFullError,

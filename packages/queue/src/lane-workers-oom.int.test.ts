@@ -7,7 +7,8 @@ import { startPrivateRedis, waitFor, type PrivateRedis } from '@commitlog/testki
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { createCommitEnqueuer, type CommitEnqueuer } from './commit-enqueuer.ts';
-import { startLaneWorkers, type LaneWorkersOptions } from './lane-workers.ts';
+import { startLaneWorkers } from './lane-workers.ts';
+import type { LaneWorkersOptions } from './lane-workers-options.ts';
 import type { LaneJob, LaneOutcome } from './lane-job.ts';
 import { recordStall, stallRecords } from './delivery-views.ts';
 import { markHolder } from './job-holder.ts';

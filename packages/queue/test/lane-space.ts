@@ -4,7 +4,8 @@
  */
 import { createTestQueuePrefix, type TestQueuePrefix } from '@commitlog/testkit';
 import { createCommitEnqueuer, type CommitEnqueuer } from '../src/commit-enqueuer.ts';
-import { startLaneWorkers, type LaneWorkersOptions } from '../src/lane-workers.ts';
+import { startLaneWorkers } from '../src/lane-workers.ts';
+import type { LaneWorkersOptions } from '../src/lane-workers-options.ts';
 import type { LaneJob, LaneOutcome } from '../src/lane-job.ts';
 import type { CommitJobData } from '../src/commit-job.ts';
 import { createRedisConnection, type RedisConnection } from '../src/redis-connection.ts';

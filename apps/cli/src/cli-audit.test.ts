@@ -88,6 +88,32 @@ describe('an audited CLI action', () => {
     });
   });
 
+  it('records what a run did before it failed part-way, as far as its error tells', async () => {
+    const { redis, records } = trail();
+    const failure = Object.assign(new Error('gone'), { code: 'REDRIVE_INTERRUPTED', moved: 7 });
+    const run = auditedCliAction({
+      redis,
+      prefix: 'p',
+      by: 'ada@ops-box',
+      action: 'redrive',
+      asked: { filter: 'all' },
+      run: () => Promise.reject(failure),
+      outcome: (moved: number) => ({ redriven: moved }),
+      outcomeBefore: (e) => (e === failure ? { redriven: failure.moved } : undefined),
+      err: () => undefined,
+    });
+    await expect(run).rejects.toBe(failure);
+    expect(records[1]).toMatchObject({
+      detail: {
+        filter: 'all',
+        phase: 'failed',
+        opened: '1-0',
+        error: 'REDRIVE_INTERRUPTED',
+        redriven: 7,
+      },
+    });
+  });
+
   it('says on the terminal that its closing record is missing, and still returns', async () => {
     const { redis } = trail((n) => n === 1);
     const err: string[] = [];

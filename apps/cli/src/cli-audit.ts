@@ -35,6 +35,8 @@ export interface AuditedCliAction<T> {
   run: () => Promise<T>;
   /** What it did, for the closing record. */
   outcome: (result: T) => Record<string, unknown>;
+  /** What it did before it failed part-way, when the error tells (for the closing record). */
+  outcomeBefore?: (error: unknown) => Record<string, unknown> | undefined;
   /** A warning line on the terminal. */
   err: (line: string) => void;
 }
@@ -42,7 +44,8 @@ export interface AuditedCliAction<T> {
 /**
  * Runs an operator's action on deliveries between two records in the audit trail: one before,
  * without which nothing is done (an action nobody can account for later is refused), and one
- * after, with what it did, or, when it failed part-way, the failure's code. A closing record that
+ * after, with what it did, or, when it failed part-way, the failure's code and what it did
+ * before, as far as the error tells. A closing record that
  * cannot be written is said on the terminal: the action is done, and the opening record names it.
  */
 export async function auditedCliAction<T>(action: AuditedCliAction<T>): Promise<T> {
@@ -73,6 +76,7 @@ export async function auditedCliAction<T>(action: AuditedCliAction<T>): Promise<
       phase: 'failed',
       opened,
       error: typeof code === 'string' ? code : 'ERROR',
+      ...action.outcomeBefore?.(error),
     }).catch(() => undefined);
     throw error;
   }

@@ -1,6 +1,7 @@
 import {
   failedByReason,
   redrive as redriveFailed,
+  RedriveInterruptedError,
   type FailedReasonGroup,
   type RedriveFilter,
   type RedriveResult,
@@ -134,6 +135,15 @@ function notMatched(
   return `redrive: none of the ${total} failed deliveries match ${by.join(' and ')}${hint}`;
 }
 
+/** What a re-drive did, for its audit record. */
+function redriveOutcome(r: RedriveResult): Record<string, unknown> {
+  return {
+    redriven: r.redriven,
+    skipped: r.skipped,
+    ...(r.unreadable ? { leftFailed: r.unreadable.count } : {}),
+  };
+}
+
 /** What `redrive` prints when it is done. */
 export function formatRedriveResult(result: RedriveResult): string {
   const skipped =
@@ -188,11 +198,9 @@ export async function redrive(options: RedriveOptions): Promise<void> {
                 ' so far',
             ),
         ),
-      outcome: (r) => ({
-        redriven: r.redriven,
-        skipped: r.skipped,
-        ...(r.unreadable ? { leftFailed: r.unreadable.count } : {}),
-      }),
+      outcome: redriveOutcome,
+      outcomeBefore: (e) =>
+        e instanceof RedriveInterruptedError ? redriveOutcome(e.partial) : undefined,
     });
     // Read only when a filter matched nothing: it scans every failed delivery again.
     const reasons =

@@ -12,7 +12,7 @@ import { boardGuard, type BoardGuardDeps } from './board-guard.ts';
 import { BOARD_PATH } from './bull-board.ts';
 import { createDeliveryHandlers, type DeliveryHandlerDeps } from './delivery-handlers.ts';
 import type { LoginThrottle } from './login-throttle.ts';
-import { refuseCrossSite, requireCsrfToken } from './request-forgery.ts';
+import { refuseCrossSite, requireCsrfToken, type ForgeryRefusalLog } from './request-forgery.ts';
 import type { SessionCodec } from './session.ts';
 import { createSessionHandlers } from './session-handlers.ts';
 import type { SessionRevocations } from './session-revocations.ts';
@@ -115,7 +115,10 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   const deliveries = createDeliveryHandlers({ ...deps, audit: auditAction });
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
   const json = express.json({ limit: '16kb' });
-  const csrf = requireCsrfToken(deps.sessions);
+  // A forged page driving a signed-in browser, or a proxy that mangles Origin: either way, logged.
+  const forgeryRefused: ForgeryRefusalLog = (user, detail) =>
+    audit('request forgery refused', { user, ...detail });
+  const csrf = requireCsrfToken(deps.sessions, forgeryRefused);
   /** A body the two parsers above skip (text/plain, none named) would be read as no body. */
   const formOrJsonBody: RequestHandler = (req, res, next) => {
     const hasBody =
@@ -139,7 +142,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
   // pages set their own (boardHeaders).
   app.use(pageHeaders);
   app.use(authenticate(deps.users, deps.sessions, deps));
-  app.use(refuseCrossSite);
+  app.use(refuseCrossSite(forgeryRefused));
 
   app.get('/login', sessionHandlers.showLogin);
   app.post('/login', form, sessionHandlers.login);

@@ -430,6 +430,23 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     );
     expect(otherSite.status).toBe(403);
     expect(await otherSite.json()).toMatchObject({ error: { code: 'CSRF' } });
+    // Each refusal on record: a forged page at work, or a proxy that mangles the headers.
+    expect(logs.lines.filter((l) => l.audit === 'request forgery refused')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          user: 'admin',
+          path: '/deliveries/redrive',
+          why: 'no CSRF token',
+        }),
+        expect.objectContaining({ user: 'admin', why: 'wrong CSRF token' }),
+        expect.objectContaining({
+          user: 'admin',
+          method: 'POST',
+          why: 'another site',
+          origin: 'https://evil.example',
+        }),
+      ]),
+    );
 
     const bad = await redrive(admin, { _csrf: admin.csrf, jobId: 'exp-1', lane: '99' });
     expect(bad.status).toBe(400);

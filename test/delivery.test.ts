@@ -82,10 +82,11 @@ describe.each(['platformatic', 'kafkajs'])('delivery, end to end (worker on %s)'
         contentType: 'application/octet-stream',
       });
       if (c.key === 'ключ-🔑') {
-        // Riak's user metadata and secondary index entries: part of what was committed.
+        // Riak's user metadata and secondary index entries: part of what was committed. Riak takes
+        // any usermeta name, `__proto__` too (computed, so that it is an own key, as JSON's).
         commit.siblings[0] = {
           ...commit.siblings[0]!,
-          usermeta: { origin: 'api', 'x-kanal': 'büro' },
+          usermeta: { origin: 'api', ['__proto__']: 'any name', 'x-kanal': 'büro' },
           indexes: { customer_bin: ['c-9'], amount_int: ['100'] },
         };
       }

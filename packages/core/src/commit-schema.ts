@@ -41,27 +41,43 @@ export const metadataTextSchema: z.ZodType<RiakBinary> = z.union(
   { error: 'expected a string or {"base64": "..."}' },
 );
 
+const PROTO = '__proto__';
+
 /**
- * A JSON object used as a map. `__proto__` is refused outright: JSON.parse makes it an own key,
- * but zod's records silently drop it, and a field must never vanish from a commit.
+ * A JSON object used as a map. Riak takes any usermeta name, `__proto__` too, and a commit Riak
+ * took must be deliverable. JSON.parse makes `__proto__` an own key, but zod's records drop it
+ * without a word (they assign, which a plain object takes as setting its prototype): that entry
+ * is checked apart and put back as an own property, which JSON.stringify writes as it came.
  */
 function mapOf<T extends z.ZodType>(value: T) {
-  return z.preprocess(
-    (input, ctx) => {
-      if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) {
-        ctx.issues.push({
-          code: 'custom',
-          message: 'the name "__proto__" is not allowed',
-          path: ['__proto__'],
-          input,
-        });
-      }
-      return input;
-    },
-    // Names are checked like every other text: UTF-8 cannot hold a lone surrogate, and two names
-    // that differ only there would encode alike (the commit id would not tell them apart).
-    z.record(wellFormed(z.string()), value),
-  );
+  // Names are checked like every other text: UTF-8 cannot hold a lone surrogate, and two names
+  // that differ only there would encode alike (the commit id would not tell them apart).
+  const record = z.record(wellFormed(z.string()), value);
+  return z.unknown().transform((input, ctx): Record<string, z.output<T>> => {
+    const hasProto = typeof input === 'object' && input !== null && Object.hasOwn(input, PROTO);
+    const { [PROTO]: protoValue, ...rest } = hasProto ? (input as Record<string, unknown>) : {};
+    const parsed = record.safeParse(hasProto ? rest : input);
+    const proto = hasProto ? value.safeParse(protoValue) : undefined;
+    // Passed on as they came (their codes shape the error's text, validation-error.ts).
+    const passOn = (issue: z.core.$ZodIssue, path: PropertyKey[]) =>
+      ctx.issues.push({ ...issue, path } as z.core.$ZodRawIssue);
+    for (const issue of parsed.error?.issues ?? []) passOn(issue, issue.path);
+    for (const issue of proto?.error?.issues ?? []) passOn(issue, [PROTO, ...issue.path]);
+    if (!parsed.success || (proto !== undefined && !proto.success)) return z.NEVER;
+    if (proto === undefined) return parsed.data;
+    // In the order posted, which the record's header keeps (record-mapping.ts).
+    const map: Record<string, z.output<T>> = {};
+    for (const name of Object.keys(input as object)) {
+      const entry = name === PROTO ? proto.data : (parsed.data as Record<string, unknown>)[name];
+      Object.defineProperty(map, name, {
+        value: entry,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return map;
+  });
 }
 
 // Riak's integer indexes are integers of any size; JSON numbers past 2^53 lose digits on parse,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DESIGN_ABBREVIATED_VCLOCK, designExample } from './fixtures/design-example.ts';
 import { parseBatch, parseCommit } from './parse-commit.ts';
+import { toKafkaRecord } from './record-mapping.ts';
 import { ValidationError } from './validation-error.ts';
 
 /** The ValidationError `fn` throws (failing the test when it throws nothing or something else). */
@@ -188,14 +189,20 @@ describe('parseCommit', () => {
     expect(error.path).toBe(`["${'x'.repeat(64)}…"]`);
   });
 
-  it('refuses "__proto__" in usermeta with a clear error', () => {
+  it('keeps a usermeta named "__proto__", and its record carries it', () => {
     const input = JSON.parse(
       `{"bucket": "b", "key": "k", "op": "put", "siblings": [{"value": "", "usermeta": {"__proto__": "x"}}]}`,
     ) as unknown;
-    const error = refusal(() => parseCommit(input));
-    expect(error.message).toBe(
-      'siblings[0].usermeta.__proto__: the name "__proto__" is not allowed',
+    const commit = parseCommit(input);
+    expect(JSON.stringify(commit.siblings[0]?.usermeta)).toBe('{"__proto__":"x"}');
+    // As the queue stores it and the worker reads it back.
+    const stored = JSON.parse(JSON.stringify(commit)) as typeof commit;
+    const record = toKafkaRecord(
+      stored,
+      { id: 'a'.repeat(64), receivedAt: '2026-11-24T12:00:01.000Z' },
+      { topic: 't', envelope: false },
     );
+    expect(String(record.headers['riak-usermeta'])).toBe('{"__proto__":"x"}');
     expect(Object.prototype).not.toHaveProperty('x');
   });
 });

@@ -44,6 +44,7 @@ export {
   defaultTopic,
   ForbiddenTopicError,
   isValidTopicName,
+  kafkaCollisionName,
   MAX_TOPIC_LENGTH,
   parseRoutes,
   routeFor,

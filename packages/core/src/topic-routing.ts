@@ -18,6 +18,14 @@ export const MAX_TOPIC_LENGTH = 249;
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
+/**
+ * A topic's name as Kafka compares names when it creates a topic: `.` and `_` are one character
+ * to it (they collide in its metric names), so two topics with the same such name cannot both be.
+ */
+export function kafkaCollisionName(topic: string): string {
+  return topic.replaceAll('.', '_');
+}
+
 /** Whether Kafka accepts `name` as a topic name. */
 export function isValidTopicName(name: string): boolean {
   return TOPIC_NAME.test(name) && name !== '.' && name !== '..';
@@ -85,14 +93,14 @@ export function parseRoutes(input: unknown): RouteRule[] {
     if (rule.topic.startsWith('__')) {
       refuse(`routes[${i}].topic`, 'a name starting with "__" is for Kafka\'s internal topics');
     }
-    const collides = topics.get(rule.topic.replaceAll('.', '_'));
+    const collides = topics.get(kafkaCollisionName(rule.topic));
     if (collides !== undefined && collides.topic !== rule.topic) {
       refuse(
         `routes[${i}].topic`,
         `Kafka takes it as routes[${collides.at}].topic ("." and "_" are one to it) and would not create both`,
       );
     }
-    topics.set(rule.topic.replaceAll('.', '_'), { topic: rule.topic, at: i });
+    topics.set(kafkaCollisionName(rule.topic), { topic: rule.topic, at: i });
     const earlier = rules
       .slice(0, i)
       .findIndex(

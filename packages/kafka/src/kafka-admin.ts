@@ -83,3 +83,16 @@ export async function createKafkaAdmin(connection: KafkaConnection): Promise<Kaf
     close: () => admin.disconnect(),
   };
 }
+
+/**
+ * The topics that exist, on a client of its own, closed after. For a question asked now and then
+ * (a produce refused for a missing topic), where keeping an admin client open would not pay.
+ */
+export async function listTopicsOnce(connection: KafkaConnection): Promise<string[]> {
+  const admin = await createKafkaAdmin(connection);
+  try {
+    return await admin.listTopics();
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}

@@ -183,6 +183,30 @@ describe.each(IMPLEMENTATIONS)('%s producer against the local broker', (_name, c
     }
   });
 
+  it('fails for good a topic Kafka will never create, its name colliding with one that exists', async () => {
+    // Two buckets' default topics, riak.<type>.orders.eu and riak.<type>.orders_eu: Kafka takes
+    // "." and "_" as one and refuses the second, answering the producer as for a missing topic.
+    const existing = `${topic.name}.eu`;
+    const colliding = `${topic.name}_eu`;
+    const admin = await createKafkaAdmin(topic.connection);
+    try {
+      await admin.createTopic(existing);
+      const refused = await producer
+        .send([{ topic: colliding, key: Buffer.from('k'), value: Buffer.from('v'), headers: {} }])
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(refused).toBeInstanceOf(KafkaProduceError);
+      expect(refused).toMatchObject({ code: 'INVALID_TOPIC_EXCEPTION', retriable: false });
+      expect((refused as Error).message).toContain(`existing topic ${existing}`);
+      expect(await admin.listTopics()).not.toContain(colliding);
+    } finally {
+      await admin.deleteTopics([existing]).catch(() => undefined);
+      await admin.close();
+    }
+  });
+
   /**
    * Lowers the topic's max.message.bytes to 2,000, then sends a 10,000-byte record (with
    * `options`) until the broker refuses it; the refusal. The broker applies a changed topic config

@@ -8,7 +8,9 @@ import {
   type KafkaConnection,
 } from './kafka-connection.ts';
 import { KafkaProduceError, toKafkaProduceError } from './kafka-errors.ts';
-import { distinguishMissingTopic, type TopicStanding } from './missing-topic.ts';
+import type { TopicStanding } from './missing-topic.ts';
+import { explainTopicRefusal } from './topic-collision.ts';
+import { listTopicsOnce } from './kafka-admin.ts';
 import type { RecordProducer } from './record-producer.ts';
 import { serialProducer } from './serial-producer.ts';
 import { resetSocket } from './socket-reset.ts';
@@ -191,7 +193,10 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       }
     } catch (error) {
       const asked = g;
-      throw await distinguishMissingTopic(error, topics, (topic) => topicStanding(asked, topic));
+      throw await explainTopicRefusal(error, topics, {
+        standing: (topic) => topicStanding(asked, topic),
+        listTopics: () => listTopicsOnce(connection),
+      });
     }
   }
 

@@ -8,7 +8,9 @@ import {
   type KafkaConnection,
 } from './kafka-connection.ts';
 import { toKafkaProduceError } from './kafka-errors.ts';
-import { distinguishMissingTopic, type TopicStanding } from './missing-topic.ts';
+import type { TopicStanding } from './missing-topic.ts';
+import { explainTopicRefusal } from './topic-collision.ts';
+import { listTopicsOnce } from './kafka-admin.ts';
 import { javaKeyPartitioner } from './murmur2.ts';
 import { apiIdOf, failureMessage } from './platformatic-errors.ts';
 import { isBeingReset, resetSocket } from './socket-reset.ts';
@@ -187,9 +189,10 @@ export async function createPlatformaticProducer(
       // readiness shows Kafka down only when no broker answered. A client given up meanwhile
       // speaks for itself only.
       if (sending === producer) connected = wrapped.fromBroker;
-      throw await distinguishMissingTopic(wrapped, new Set(records.map((r) => r.topic)), (topic) =>
-        topicStanding(sending, topic),
-      );
+      throw await explainTopicRefusal(wrapped, new Set(records.map((r) => r.topic)), {
+        standing: (topic) => topicStanding(sending, topic),
+        listTopics: () => listTopicsOnce(connection),
+      });
     }
   }
 

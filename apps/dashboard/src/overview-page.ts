@@ -11,7 +11,7 @@ const REASON_HINTS: Record<string, string> = {
   expired: 'not delivered within COMMIT_TTL (Kafka was away too long); re-drive once Kafka is back',
   'too-large': "larger than the topic's max.message.bytes; raise it on the topic, then re-drive",
   'forbidden-topic':
-    'the topic is missing or not writable; create it or fix the ACL, then re-drive',
+    'the topic is not writable, or its name collides with another (see the message); fix the ACL or route the bucket elsewhere, then re-drive',
   'invalid-record': 'Kafka refused the record; see the message',
   poison: 'the job could not be read; inspect it in Bull Board',
 };

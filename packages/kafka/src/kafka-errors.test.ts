@@ -55,6 +55,11 @@ describe('toKafkaProduceError, on the errors kafkajs really throws', () => {
       retriable: true,
       fromBroker: true,
     });
+    // Error -1: kafkajs's UNKNOWN is Kafka's (and @platformatic/kafka's) UNKNOWN_SERVER_ERROR.
+    expect(toKafkaProduceError(protocolError('UNKNOWN', true))).toMatchObject({
+      code: 'UNKNOWN_SERVER_ERROR',
+      retriable: true,
+    });
     // kafkajs's SASL refusal carries no error type; @platformatic/kafka's is this one.
     // (Its typings declare no arguments; the class takes a message, as kafkajs's SASL code gives.)
     const SaslError = KafkaJSSASLAuthenticationError as unknown as new (message: string) => Error;

@@ -29,10 +29,12 @@ interface KafkaLikeError {
 /**
  * Kafka's current names for error types a client reports under an older one, so that a failure
  * reason (and its metric label) does not depend on the client: kafkajs 2.2.4 still calls error 6
- * by its name before Kafka 2.6 (KIP-392).
+ * by its name before Kafka 2.6 (KIP-392), and error -1 `UNKNOWN` where Kafka and
+ * @platformatic/kafka say UNKNOWN_SERVER_ERROR.
  */
 const CURRENT_NAMES: Record<string, string> = {
   NOT_LEADER_FOR_PARTITION: 'NOT_LEADER_OR_FOLLOWER',
+  UNKNOWN: 'UNKNOWN_SERVER_ERROR',
 };
 
 /**

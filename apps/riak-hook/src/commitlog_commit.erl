@@ -174,7 +174,10 @@ content_type(MD, Value) ->
 last_modified({ok, {Mega, Secs, Micros}}) when
     is_integer(Mega), is_integer(Secs), is_integer(Micros), Mega >= 0, Secs >= 0, Micros >= 0
 ->
-    [{lastModified, commitlog_time:timestamp_to_iso8601({Mega, Secs, Micros})}];
+    case commitlog_time:timestamp_to_iso8601({Mega, Secs, Micros}) of
+        {ok, Iso} -> [{lastModified, Iso}];
+        error -> []
+    end;
 %% Riak before 0.14 kept an RFC 1123 string.
 last_modified({ok, Rfc1123}) when is_list(Rfc1123); is_binary(Rfc1123) ->
     case commitlog_time:rfc1123_to_iso8601(to_list(Rfc1123)) of

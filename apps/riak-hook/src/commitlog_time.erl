@@ -3,23 +3,32 @@
 %%%
 %%% Inputs:  microseconds since 1970 (integer), an erlang:timestamp(), or an RFC 1123 string
 %%%          ("Sun, 06 Nov 1994 08:49:37 GMT", as Riak kept last-modified before 0.14).
-%%% Outputs: micros_to_iso8601/1, timestamp_to_iso8601/1: the binary;
-%%%          rfc1123_to_iso8601/1: {ok, Binary}, or error for text of any other shape.
-%%% Errors:  micros_to_iso8601/1 raises function_clause on a negative or non-integer argument.
+%%% Outputs: micros_to_iso8601/1: the binary; timestamp_to_iso8601/1: {ok, Binary}, or error
+%%%          for a time past year 9999; rfc1123_to_iso8601/1: {ok, Binary}, or error for text of
+%%%          any other shape or a time outside 1970 to 9999.
+%%% Errors:  micros_to_iso8601/1 raises function_clause on a negative or non-integer argument,
+%%%          or one past year 9999 (four digits cannot say it, and the ingest reads no other).
 -module(commitlog_time).
 
 -export([micros_to_iso8601/1, timestamp_to_iso8601/1, rfc1123_to_iso8601/1]).
 
 %% Seconds from 0000-01-01 (calendar's gregorian epoch) to 1970-01-01.
 -define(UNIX_EPOCH_GREGORIAN_SECONDS, 62167219200).
+%% The last microsecond of year 9999, in microseconds since 1970.
+-define(LAST_MICROS, 253402300799999999).
 
--spec timestamp_to_iso8601(erlang:timestamp()) -> binary().
+%% A node whose clock was far off can stamp a time past year 9999: such a time is left out, as
+%% any other metadata of a shape the ingest cannot take, rather than refused with the commit.
+-spec timestamp_to_iso8601(erlang:timestamp()) -> {ok, binary()} | error.
 timestamp_to_iso8601({Mega, Secs, Micros}) ->
-    micros_to_iso8601((Mega * 1000000 + Secs) * 1000000 + Micros).
+    case (Mega * 1000000 + Secs) * 1000000 + Micros of
+        All when All =< ?LAST_MICROS -> {ok, micros_to_iso8601(All)};
+        _ -> error
+    end.
 
 %% e.g. 1764000000123456 -> <<"2025-11-24T16:00:00.123456Z">>.
 -spec micros_to_iso8601(non_neg_integer()) -> binary().
-micros_to_iso8601(Micros) when is_integer(Micros), Micros >= 0 ->
+micros_to_iso8601(Micros) when is_integer(Micros), Micros >= 0, Micros =< ?LAST_MICROS ->
     Secs = Micros div 1000000,
     {{Y, Mo, D}, {H, Mi, S}} =
         calendar:gregorian_seconds_to_datetime(Secs + ?UNIX_EPOCH_GREGORIAN_SECONDS),

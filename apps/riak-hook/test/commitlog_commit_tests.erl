@@ -298,6 +298,14 @@ last_modified_has_six_zero_padded_fraction_digits_test() ->
     %% Riak before 0.14 kept an RFC 1123 string.
     ?assertEqual(<<"1994-11-06T08:49:37.000000Z">>, Fmt("Sun, 06 Nov 1994 08:49:37 GMT")).
 
+%% A node clock far off can stamp a time past year 9999, which the ingest's four-digit years
+%% cannot take: the field is left out, and the commit goes on (it was refused with a 400).
+last_modified_past_year_9999_is_left_out_test() ->
+    MD = md([{<<"X-Riak-Last-Modified">>, {300000, 0, 0}}]),
+    S = sibling(commit(obj(<<"b">>, <<"k">>, [{MD, <<"v">>}])), 1),
+    ?assertNot(maps:is_key(<<"lastModified">>, S)),
+    ?assertEqual(<<"dg==">>, maps:get(<<"value">>, S)).
+
 display_forms_for_logs_test() ->
     Typed = obj({<<"maps">>, <<"b">>}, <<"k">>, []),
     ?assertEqual({<<"maps/b">>, <<"k">>}, commitlog_commit:describe(Typed)),

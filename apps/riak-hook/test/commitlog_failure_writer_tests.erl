@@ -119,13 +119,15 @@ a_writer_too_far_behind_is_passed_by_test() ->
         end,
         Writer = commitlog_failure_writer:start(Write),
         Group = 512,
-        %% A group the writer holds (it takes at most 512 lines at once), and a full group's worth
-        %% queued behind it.
-        Callers = [
+        Append = fun() ->
             spawn(fun() -> commitlog_failure_writer:append(Writer, Log, line(<<"k-held">>), 600000) end)
-         || _ <- lists:seq(0, 2 * Group)
-        ],
+        end,
+        %% The writer stuck on a line first, then a full group's worth queued behind it. (Sent
+        %% all at once, the lines could fill the queue before the writer took them, all of them,
+        %% as its group: the queue then stayed empty.)
+        First = Append(),
         receive stuck -> ok after 5000 -> erlang:error(never_stuck) end,
+        Callers = [First | [Append() || _ <- lists:seq(1, Group + 16)]],
         wait_until_queued(Writer, Group),
         %% With a wait of ten minutes: only passing the writer by returns before eunit's timeout.
         ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, line(<<"k-past">>), 600000)),

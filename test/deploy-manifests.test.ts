@@ -84,6 +84,9 @@ const podLabels = (d: Manifest): Record<string, string> =>
 const selects = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
+/** What the CLI that starts a role holds beside it, with room: measured ~75 MB. */
+const WRAPPER_BYTES = 100 * 1024 * 1024;
+
 describe('deploy/k8s', () => {
   const manifests = loadManifests();
   const byKind = (kind: string): Manifest[] =>
@@ -176,7 +179,11 @@ describe('deploy/k8s', () => {
       );
       const limit = /^(\d+)Mi$/.exec(container.resources?.limits?.memory ?? '')?.[1];
       expect(limit, role).toBeDefined();
-      expect(Number(limit) * 1024 * 1024, role).toBeGreaterThan(roleHeapLimitBytes(role, env)!);
+      // `commitlog <role>` stays beside the role in the pod (it loads no library for it:
+      // role-wrapper-imports.test.ts).
+      expect(Number(limit) * 1024 * 1024, role).toBeGreaterThan(
+        roleHeapLimitBytes(role, env)! + WRAPPER_BYTES,
+      );
     }
   });
 

@@ -1,4 +1,4 @@
-import { CommitlogError } from '@commitlog/core';
+import { CommitlogError } from '@commitlog/core/errors';
 
 /** A failure the CLI reports as one readable line and a non-zero exit code. */
 export class CliError extends CommitlogError {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { join } from 'node:path';
-import { ROLE_NODE_ARGS, roleProcessEnv, type RoleName } from '@commitlog/runtime';
+import { ROLE_NODE_ARGS, roleProcessEnv, type RoleName } from '@commitlog/runtime/role-process-env';
 
 /** The roles that run as their own process, each from its app's `src/main.ts`. */
 export type Role = RoleName;

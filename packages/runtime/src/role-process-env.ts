@@ -17,8 +17,8 @@
  * it: the worker holds at most its lanes' jobs (at the default 16 lanes, 16 × (one commit of at
  * most MAX_COMMIT_BYTES + followers of at most 1 MiB), as JSON and decoded: ~120 MiB at the very
  * worst); the ingest holds its in-flight requests (a batch of at most MAX_BATCH_BYTES, 16 MiB,
- * costs ~50 MiB of heap while it is parsed and enqueued). The k8s manifests give the ingest a
- * 512 MiB container limit, which binds before this one does. Whoever runs many more lanes per
+ * costs ~50 MiB of heap while it is parsed and enqueued). The k8s manifests give each pod a
+ * 768 MiB container limit: this heap, its young generation, and the CLI beside it (~75 MiB). Whoever runs many more lanes per
  * worker, or many concurrent 16 MiB batches per ingest, raises it with NODE_OPTIONS (which comes
  * after these flags, so it wins), e.g. `NODE_OPTIONS=--max-old-space-size=2048`.
  *

@@ -498,6 +498,9 @@ describe('docker-compose.yml', () => {
     // Through the image's entrypoint, which drops root before it runs redis-server.
     expect(redis).toMatch(/exec docker-entrypoint\.sh redis-server /);
     expect(compose.services.kafka?.environment?.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    // One broker, no replica: its ack must mean on disk, as Redis's does, or the worker removes
+    // the job of a commit that a power loss then takes from Kafka.
+    expect(compose.services.kafka?.environment?.KAFKA_LOG_FLUSH_INTERVAL_MESSAGES).toBe(1);
     expect(compose.services.ingest?.environment?.REDIS_URL).toMatch(
       /^redis:\/\/:\$\{REDIS_PASSWORD/,
     );

@@ -69,6 +69,23 @@ describe('ingest readiness', () => {
     });
   });
 
+  it('answers within one timeout when every read is slow, not one timeout after another', async () => {
+    vi.useFakeTimers();
+    // Each reply 1.5 s late: one after another, PING then INFO, it took 3 s, the pods' limit.
+    const late = <T>(value: T) =>
+      new Promise<T>((resolve) => setTimeout(() => resolve(value), 1500));
+    const answer = probeWith({
+      ping: () => late('PONG'),
+      checkSafety: () => late(judgeRedisInfo(SAFE_INFO)),
+      readLaneCount: () => late(16),
+    })();
+    let settled = false;
+    void answer.then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(settled).toBe(true);
+    expect((await answer).ready).toBe(true);
+  });
+
   it('is not ready when Redis does not answer', async () => {
     const probe = probeWith({
       ping: () => Promise.reject(new Error('Connection is closed.')),

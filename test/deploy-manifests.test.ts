@@ -55,6 +55,10 @@ function loadManifests(): { file: string; object: Manifest }[] {
 }
 
 interface PodSpec {
+  topologySpreadConstraints?: {
+    topologyKey: string;
+    labelSelector: { matchLabels: Record<string, string> };
+  }[];
   securityContext?: { runAsUser?: number; fsGroup?: number };
   volumes?: {
     name: string;
@@ -184,6 +188,26 @@ describe('deploy/k8s', () => {
       expect(Number(limit) * 1024 * 1024, role).toBeGreaterThan(
         roleHeapLimitBytes(role, env)! + WRAPPER_BYTES,
       );
+    }
+  });
+
+  it('spreads the ingest and the workers over nodes, and lets a drain evict pods not ready', () => {
+    for (const name of ['commitlog-ingest', 'commitlog-worker']) {
+      const deployment = byKind('Deployment').find((d) => d.metadata.name === name)!;
+      const spread = podSpec(deployment).topologySpreadConstraints ?? [];
+      expect(
+        spread.some(
+          (c) =>
+            c.topologyKey === 'kubernetes.io/hostname' &&
+            selects(c.labelSelector.matchLabels, podLabels(deployment)),
+        ),
+        name,
+      ).toBe(true);
+    }
+    // While Redis is away no pod is ready: the default policy would block every eviction.
+    for (const budget of byKind('PodDisruptionBudget')) {
+      const spec = (budget as unknown as { spec: { unhealthyPodEvictionPolicy?: string } }).spec;
+      expect(spec.unhealthyPodEvictionPolicy, budget.metadata.name).toBe('AlwaysAllow');
     }
   });
 

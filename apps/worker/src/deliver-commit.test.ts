@@ -1,7 +1,7 @@
 import { CommitlogError, type KafkaRecord } from '@commitlog/core';
 import { KafkaProduceError } from '@commitlog/kafka';
 import type { LaneJob } from '@commitlog/queue';
-import { createLogger } from '@commitlog/runtime';
+import { createLogger, type Logger } from '@commitlog/runtime';
 import { describe, expect, it } from 'vitest';
 import { createDeliveryHandler, type DeliveryEvents } from './deliver-commit.ts';
 
@@ -52,6 +52,7 @@ function recorder() {
 function handler(
   send: (records: readonly KafkaRecord[], settleBy?: number) => Promise<void>,
   now: number,
+  logger: Logger = silent,
 ) {
   const { seen, events } = recorder();
   const handle = createDeliveryHandler({
@@ -59,7 +60,7 @@ function handler(
     routes: [],
     policy,
     events,
-    logger: silent,
+    logger,
     now: () => now,
     random: () => 0.5,
   });
@@ -225,6 +226,27 @@ describe('delivery handler', () => {
     (broken.data.commit as { siblings: unknown }).siblings = [{ value: 17 }];
     expect(await handle(broken)).toMatchObject({ kind: 'fail', reason: 'poison' });
     expect(called).toBe(false);
+  });
+
+  it("neither logs nor keeps a value Node's error about a wrong type quotes", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      service: 'test',
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    const { handle } = handler(() => Promise.resolve(), ACCEPTED, logger);
+    const broken = job();
+    // A card number where the value's base64 belongs: Node's TypeError quotes it.
+    (broken.data.commit as { siblings: unknown }).siblings = [{ value: 4111111111111111 }];
+    const outcome = await handle(broken);
+    expect(outcome).toMatchObject({
+      kind: 'fail',
+      reason: 'poison',
+      message: expect.stringContaining('a field of the wrong type (TypeError)') as unknown,
+    });
+    expect(JSON.stringify(outcome)).not.toContain('4111111111111111');
+    expect(lines.join('')).toContain('commit cannot be mapped to a Kafka record');
+    expect(lines.join('')).not.toContain('4111111111111111');
   });
 
   it('delivers a job whose time in its lane does not parse, and fails it as expired rather than retrying it for ever', async () => {

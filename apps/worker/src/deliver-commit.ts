@@ -1,4 +1,5 @@
 import {
+  CommitlogError,
   isExpired,
   nextDelay,
   routeFor,
@@ -168,8 +169,10 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     try {
       // A job whose data in Redis does not parse reaches here without a commit (tolerant-job.ts).
       if (!holdsCommit(job.data)) {
-        throw new Error(
+        throw new CommitlogError(
+          'POISON_JOB',
           "the job holds no commit: its data in Redis is missing, not valid JSON, or not a commit job's",
+          { retriable: false },
         );
       }
       record = toKafkaRecord(
@@ -180,8 +183,19 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     } catch (error) {
       // A job that cannot even be turned into a record will never pass: a poison job.
       deps.events.failed(job.lane, POISON_REASON);
-      log().error({ err: error }, 'commit cannot be mapped to a Kafka record');
-      return { kind: 'fail', reason: POISON_REASON, message: String(error) };
+      // Ours say what is wrong in words of ours. Another (Node's TypeError for a field of the
+      // wrong type, a hand-edited job) may quote the commit's data: only its kind is kept.
+      if (error instanceof CommitlogError) {
+        log().error({ err: error }, 'commit cannot be mapped to a Kafka record');
+        return { kind: 'fail', reason: POISON_REASON, message: String(error) };
+      }
+      const kind = error instanceof Error ? error.name : typeof error;
+      log().error({ errType: kind }, 'commit cannot be mapped to a Kafka record');
+      return {
+        kind: 'fail',
+        reason: POISON_REASON,
+        message: `the job's commit has a field of the wrong type (${kind}): its data in Redis was changed by hand or cut short`,
+      };
     }
 
     // A job whose worker died or hung while holding it comes back with no verdict, and BullMQ

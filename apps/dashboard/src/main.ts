@@ -7,6 +7,7 @@ import { describeConfig, loadDashboardConfig, runService } from '@commitlog/runt
 import { startDashboard } from './start-dashboard.ts';
 
 await runService({
+  uncaughtErrors: process,
   service: 'dashboard',
   loadConfig: loadDashboardConfig,
   start: startDashboard,

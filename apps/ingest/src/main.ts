@@ -7,6 +7,7 @@ import { describeConfig, loadIngestConfig, runService } from '@commitlog/runtime
 import { startIngest } from './start-ingest.ts';
 
 await runService({
+  uncaughtErrors: process,
   service: 'ingest',
   loadConfig: loadIngestConfig,
   start: (config, logger) => startIngest(config, logger),

@@ -7,6 +7,7 @@ import { describeConfig, loadWorkerConfig, runService } from '@commitlog/runtime
 import { startWorker } from './start-worker.ts';
 
 await runService({
+  uncaughtErrors: process,
   service: 'worker',
   loadConfig: (env) => loadWorkerConfig(env),
   start: startWorker,

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from './config-error.ts';
 import { runService } from './run-service.ts';
@@ -155,5 +156,43 @@ describe('runService', () => {
       for (const l of process.listeners('SIGINT'))
         if (!before.int.includes(l)) process.off('SIGINT', l);
     }
+  });
+});
+
+describe('a role process with an error nothing caught', () => {
+  it('logs it as fatal without what the logger withholds, and exits 1', () => {
+    // An ioredis error carries its command and arguments: Node's default printed them all.
+    const script = `
+      import { runService } from ${JSON.stringify(new URL('./run-service.ts', import.meta.url).href)};
+      await runService({
+        service: 'worker',
+        uncaughtErrors: process,
+        loadConfig: () => ({ logLevel: 'info', shutdownTimeoutMs: 1000 }),
+        start: () => {
+          setTimeout(() => {
+            throw Object.assign(new Error('WRONGPASS invalid username-password pair'), {
+              command: { name: 'hello', args: ['3', 'AUTH', 'worker', 'S3CRET-PASSWORD'] },
+            });
+          }, 10);
+          return Promise.resolve({ close: () => Promise.resolve() });
+        },
+        stopStep: 'stop',
+      });
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status, run.stderr).toBe(1);
+    const fatal = run.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: string; msg: string; err?: { message: string } })
+      .find((line) => line.level === 'fatal');
+    expect(fatal).toMatchObject({
+      msg: 'worker crashed: an error nothing caught',
+      err: { message: 'WRONGPASS invalid username-password pair' },
+    });
+    expect(run.stdout + run.stderr).not.toContain('S3CRET-PASSWORD');
   });
 });

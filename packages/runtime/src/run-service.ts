@@ -25,6 +25,11 @@ export interface ServiceOptions<C extends { logLevel: LogLevel; shutdownTimeoutM
   /** Where signals come from, and how the process exits (tests); default `process`. */
   processLike?: SignalSource;
   exit?: (code: number) => void;
+  /**
+   * Where errors nothing caught are heard (the roles pass `process`), to log them and exit 1;
+   * absent, Node's default stands (tests, which share their process).
+   */
+  uncaughtErrors?: Pick<NodeJS.EventEmitter, 'on'>;
 }
 
 /**
@@ -50,6 +55,7 @@ export async function runService<C extends { logLevel: LogLevel; shutdownTimeout
     return;
   }
   const logger = createLogger({ service: options.service, level: config.logLevel });
+  if (options.uncaughtErrors) exitThroughTheLogOnUncaught(options.uncaughtErrors, logger, options);
   const stopped = new AbortController();
   const starting = options.start(config, logger, stopped.signal);
   const shutdown = onShutdown({
@@ -95,4 +101,24 @@ export async function runService<C extends { logLevel: LogLevel; shutdownTimeout
     );
     process.exitCode = 1;
   }
+}
+
+/**
+ * An error nothing caught ends the process, as Node's default does, but said through the logger:
+ * Node prints every own property of the error to standard error, an ioredis error's command with
+ * its arguments among them (a job's data, or `HELLO 3 AUTH user password`), where the logger
+ * keeps an error's type, message, stack and code, censored.
+ */
+function exitThroughTheLogOnUncaught(
+  source: Pick<NodeJS.EventEmitter, 'on'>,
+  logger: Logger,
+  options: { service: string; exit?: (code: number) => void },
+): void {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const crash = (error: unknown): void => {
+    logger.fatal({ err: error }, `${options.service} crashed: an error nothing caught`);
+    logger.flush(() => exit(1));
+  };
+  source.on('uncaughtException', crash);
+  source.on('unhandledRejection', crash);
 }

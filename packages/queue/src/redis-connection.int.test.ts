@@ -1,6 +1,6 @@
 // The factory's clients on the real Redis: a database the address names but Redis does not have
 // fails the connection instead of leaving it in database 0.
-import { testRedisUrl, waitFor } from '@commitlog/testkit';
+import { startPrivateRedis, testRedisUrl, waitFor } from '@commitlog/testkit';
 import { Redis } from 'ioredis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -100,5 +100,44 @@ describe('a Redis connection with a database in its address', () => {
     // start must be able to exit).
     await client.quit();
     await waitFor(() => client.status === 'end', { description: 'closed' });
+  });
+});
+
+describe('a Redis connection whose primary is made a replica (a failover)', () => {
+  it('connects again at the first READONLY, for each role, so that a moved address is followed', async () => {
+    const primary = await startPrivateRedis();
+    const other = await startPrivateRedis();
+    try {
+      for (const role of ['producer', 'worker'] as const) {
+        const client = createRedisConnection({
+          url: primary.url,
+          role,
+          onError: () => undefined,
+        }) as Redis;
+        connections.push(client);
+        let connects = 0;
+        client.on('connect', () => connects++);
+        await waitFor(() => client.status === 'ready', { description: `${role}: ready` });
+        await client.set('k', 'v');
+        expect(connects).toBe(1);
+        await client.replicaof('127.0.0.1', other.port);
+        await expect(client.set('k', 'w')).rejects.toThrow(/READONLY/);
+        await waitFor(() => connects === 2 && client.status === 'ready', {
+          description: `${role}: connected again`,
+        });
+        await client.replicaof('NO', 'ONE');
+        await waitFor(
+          () =>
+            client.set('k', 'x').then(
+              () => true,
+              () => false,
+            ),
+          { description: `${role}: writes taken again` },
+        );
+      }
+    } finally {
+      await primary.cleanup();
+      await other.cleanup();
+    }
   });
 });

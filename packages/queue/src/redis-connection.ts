@@ -12,6 +12,15 @@ import { isSettlingReply } from './redis-settling.ts';
  */
 export type RedisRole = 'producer' | 'worker';
 
+/**
+ * A primary made a replica (a failover) keeps its clients and answers their writes READONLY: the
+ * connection is made again, so that an address that now leads to the new primary (a DNS name, a
+ * Sentinel-managed VIP) is followed without a restart. The command that met it fails as it was:
+ * the ingest answers 503, the worker's lane tries again.
+ */
+const reconnectOnReadonly = (error: Error): 1 | false =>
+  error.message.startsWith('READONLY') ? 1 : false;
+
 const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
   // commandTimeout: a Redis that hangs (rather than refusing) must not hang the ingest's answer.
   producer: {
@@ -19,8 +28,14 @@ const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: 5000,
+    reconnectOnError: reconnectOnReadonly,
   },
-  worker: { enableOfflineQueue: true, maxRetriesPerRequest: null, connectTimeout: 5000 },
+  worker: {
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+    connectTimeout: 5000,
+    reconnectOnError: reconnectOnReadonly,
+  },
 };
 
 export interface RedisConnectionOptions {

@@ -1,4 +1,4 @@
-import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
+import { isNotConnectionError, Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
 import type { CommitJobData } from './commit-job.ts';
 import { TolerantJob } from './tolerant-job.ts';
 
@@ -33,6 +33,28 @@ export class LaneBullmqWorker extends Worker<CommitJobData> {
 
   protected override get Job(): typeof Job {
     return TolerantJob;
+  }
+
+  /**
+   * BullMQ hands an error of the completion (a Redis error reply: BUSY, TRYAGAIN or CLUSTERDOWN
+   * in a failover, a lost lock) to its failure path, which fails the job for good when that
+   * write passes: a commit delivered to Kafka then sits among the failed, and a re-drive lands
+   * it again after its key's newer versions. Said as an error instead, the job is left active:
+   * its lock lapses, the stalled check moves it back to its lane, and it is completed there as
+   * recorded (delivered-marks.ts) or, its mark missing too, produced again in order: a duplicate.
+   * A lost connection is still BullMQ's to retry.
+   */
+  protected override async handleCompleted(
+    ...args: Parameters<Worker<CommitJobData>['handleCompleted']>
+  ): Promise<Job<CommitJobData>> {
+    try {
+      return await super.handleCompleted(...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !isNotConnectionError(error)) throw error;
+      this.emit('error', error);
+      // No next job from this completion: the worker asks for one as when the lane was idle.
+      return undefined as unknown as Job<CommitJobData>;
+    }
   }
 
   protected override moveToActive(token: string, name?: string): Promise<Job<CommitJobData>> {

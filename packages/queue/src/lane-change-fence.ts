@@ -56,7 +56,9 @@ export async function raiseLaneChangeFence(
   const key = laneChangeKey(prefix);
   const token = `${lanes}:${randomUUID()}`;
   const raised = await connection.set(key, token, 'PX', FENCE_TTL_MS, 'NX');
-  if (raised !== 'OK') return undefined;
+  // A SET that Redis ran before the connection dropped is sent again when it comes back, and
+  // that second run finds the fence up: this process's own, which the key says by its token.
+  if (raised !== 'OK' && (await connection.get(key)) !== token) return undefined;
   return {
     token,
     async release() {

@@ -50,7 +50,11 @@ function recorder() {
 }
 
 function handler(
-  send: (records: readonly KafkaRecord[], settleBy?: number) => Promise<void>,
+  send: (
+    records: readonly KafkaRecord[],
+    settleBy?: number,
+    options?: { alone?: boolean },
+  ) => Promise<void>,
   now: number,
   logger: Logger = silent,
 ) {
@@ -95,6 +99,32 @@ describe('delivery handler', () => {
     });
     expect(settleBys).toEqual([ACCEPTED + 7_000]);
     expect(seen).toEqual(['retried send-abandoned']);
+  });
+
+  it("sends alone the retry of a job a broker's answer failed, with the others one an outage failed", async () => {
+    const refused = new KafkaProduceError('NOT_ENOUGH_REPLICAS', 'not enough replicas', {
+      retriable: true,
+      fromBroker: true,
+    });
+    const unreachable = new KafkaProduceError('KAFKA_PRODUCE_FAILED', 'connect ECONNREFUSED', {
+      retriable: true,
+    });
+    const alone: (boolean | undefined)[] = [];
+    const failing = (error: Error) =>
+      handler((_records, _settleBy, options) => {
+        alone.push(options?.alone);
+        return Promise.reject(error);
+      }, ACCEPTED + 1_000).handle;
+    const afterRefusal = await failing(refused)(job());
+    const afterOutage = await failing(unreachable)(job());
+    expect(afterRefusal).toMatchObject({ kind: 'retry', progress: { alone: true } });
+    expect(afterOutage).toMatchObject({ kind: 'retry' });
+    expect(afterOutage.kind === 'retry' && afterOutage.progress.alone).toBeFalsy();
+    const retried = (outcome: typeof afterRefusal) =>
+      job({ retry: outcome.kind === 'retry' ? outcome.progress : undefined });
+    await failing(refused)(retried(afterRefusal));
+    await failing(refused)(retried(afterOutage));
+    expect(alone).toEqual([false, false, true, false]);
   });
 
   it('holds the lane with backoff on a retriable error, counting attempts', async () => {

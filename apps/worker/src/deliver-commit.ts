@@ -15,9 +15,10 @@ import {
   type LaneJob,
   type LaneOutcome,
 } from '@commitlog/queue';
+import { KafkaProduceError } from '@commitlog/kafka';
 import type { Logger } from '@commitlog/runtime';
 import { classifyError } from './classify-error.ts';
-import type { RecordGatherer } from './record-gatherer.ts';
+import type { RecordGatherer, SendAlone } from './record-gatherer.ts';
 
 /** The failure reason of a job that cannot even be turned into a Kafka record. */
 export const POISON_REASON = 'poison';
@@ -102,13 +103,16 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     return own;
   }
 
+  /** A retry after a broker's answer goes in a request of its own (see `RetryProgress.alone`). */
+  const alone = (job: LaneJob): SendAlone => ({ alone: job.retry?.alone === true });
+
   /**
    * Sends `records` (the job's first); resolves true when Kafka has them, false when they failed
    * in a way no retry fixes (a record among them may be the cause), and rejects when a retry may.
    */
   async function sendOrRefused(job: LaneJob, records: KafkaRecord[]): Promise<boolean> {
     try {
-      await deps.gatherer.send(records, job.lockedUntil);
+      await deps.gatherer.send(records, job.lockedUntil, alone(job));
       return true;
     } catch (error) {
       if (classifyError(error).retriable) throw error;
@@ -140,7 +144,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
       const count = leading < 0 ? own.length : leading;
       return followersDelivered(job, count, own.slice(count));
     }
-    await deps.gatherer.send([record], job.lockedUntil);
+    await deps.gatherer.send([record], job.lockedUntil, alone(job));
     return { followers: 0, deliveredAhead: [] };
   }
 
@@ -261,6 +265,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
           nextTryAt: at + next.delayMs,
           heldSince: job.retry?.heldSince ?? at,
           stalledCount: job.stalledCount,
+          ...(error instanceof KafkaProduceError && error.fromBroker ? { alone: true } : {}),
         },
       };
     }

@@ -60,6 +60,39 @@ describe('record gatherer', () => {
     expect(fake.requests).toEqual([['a'], ['b', 'c', 'd']]);
   });
 
+  it('sends a retry in a request of its own, in its turn, and gathers the others around it', async () => {
+    const fake = fakeProducer();
+    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
+    await Promise.all([
+      gatherer.send([record('first')]),
+      gatherer.send([record('a')]),
+      gatherer.send([record('retry'), record('its-follower')], undefined, { alone: true }),
+      gatherer.send([record('b')]),
+      gatherer.send([record('c')]),
+    ]);
+    expect(fake.requests).toEqual([['first'], ['a'], ['retry', 'its-follower'], ['b', 'c']]);
+  });
+
+  it("fails a retry alone, not the others' request, when its partition still refuses", async () => {
+    const notEnough = new KafkaProduceError('NOT_ENOUGH_REPLICAS', 'produce failed: not enough', {
+      retriable: true,
+      fromBroker: true,
+    });
+    const fake = fakeProducer((records) =>
+      records.some((r) => Buffer.from(r.key).toString() === 'sick') ? notEnough : undefined,
+    );
+    const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 100 });
+    const results = await Promise.allSettled([
+      gatherer.send([record('first')]),
+      gatherer.send([record('a')]),
+      gatherer.send([record('sick')], undefined, { alone: true }),
+      gatherer.send([record('b')]),
+    ]);
+    expect(statusesOf(results)).toBe('fulfilled fulfilled rejected fulfilled');
+    // Each record sent once: no request the retry failed was sent again caller by caller.
+    expect(fake.requests).toEqual([['first'], ['a'], ['sick'], ['b']]);
+  });
+
   it('respects the record limit without splitting one caller', async () => {
     const fake = fakeProducer();
     const gatherer = createRecordGatherer({ producer: fake.producer, maxRecords: 3 });

@@ -16,7 +16,7 @@ export interface RecordGatherer {
    * producer's `SendOptions`): a request carrying several callers' records gives up at the
    * earliest of their times.
    */
-  send(records: readonly KafkaRecord[], settleBy?: number): Promise<void>;
+  send(records: readonly KafkaRecord[], settleBy?: number, options?: SendAlone): Promise<void>;
   /** Waits until nothing is queued or in flight. */
   drain(): Promise<void>;
 }
@@ -36,8 +36,18 @@ function weight(records: readonly KafkaRecord[]): number {
   return bytes;
 }
 
+export interface SendAlone {
+  /**
+   * In a request of its own (a lane's retry: what failed its last request, a partition without
+   * enough replicas say, would fail a shared one again, each time its backoff ends, and every
+   * caller of it would be sent again alone, storing twice what Kafka had taken).
+   */
+  alone?: boolean;
+}
+
 interface Waiting {
   records: readonly KafkaRecord[];
+  alone: boolean;
   /** `weight(records)`, counted once. */
   bytes: number;
   settleBy: number | undefined;
@@ -76,11 +86,14 @@ export function createRecordGatherer(options: RecordGathererOptions): RecordGath
     const batch: Waiting[] = [];
     let count = 0;
     let bytes = 0;
+    // In turn: one that goes alone ends the batch before it (it goes next), never skipped over,
+    // or the batches behind could hold it past its settle-by time.
+    if (queue[0]?.alone) return queue.splice(0, 1);
     while (queue.length > 0) {
       const next = queue[0]!;
       const full =
         count + next.records.length > options.maxRecords || bytes + next.bytes > maxBytes;
-      if (batch.length > 0 && full) break;
+      if (next.alone || (batch.length > 0 && full)) break;
       batch.push(next);
       count += next.records.length;
       bytes += next.bytes;
@@ -146,9 +159,10 @@ export function createRecordGatherer(options: RecordGathererOptions): RecordGath
   }
 
   return {
-    send(records, settleBy) {
+    send(records, settleBy, sendOptions = {}) {
       return new Promise<void>((resolve, reject) => {
-        queue.push({ records, bytes: weight(records), settleBy, resolve, reject });
+        const alone = sendOptions.alone ?? false;
+        queue.push({ records, alone, bytes: weight(records), settleBy, resolve, reject });
         running ??= pump();
       });
     },

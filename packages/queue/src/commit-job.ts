@@ -29,6 +29,13 @@ export interface RetryProgress {
    * before 2026-12-05: read as 0). A count above it means a worker died or hung in a later try.
    */
   stalledCount?: number;
+  /**
+   * Whether the next try goes in a produce request of its own: this one failed on a broker's
+   * answer about its records (a partition without enough replicas, a leader moving), which a
+   * request shared with other lanes would meet again, failing theirs. Not after an outage, which
+   * every request meets alike (alone, the lanes' tries would each wait out the same timeout).
+   */
+  alone?: boolean;
 }
 
 /**

@@ -69,15 +69,25 @@ export function hostileRequests(secret: string, bucket: string): HostileRequest[
       Buffer.from(JSON.stringify(valid()).replace(/}$/, ',"__proto__":{"polluted":true}}')),
       [400],
     ),
+    // A usermeta or index named `__proto__` is a name Riak takes (delivered: test/delivery.test.ts);
+    // one whose value is an object, to pollute a prototype, is no usermeta or index value.
     signed(
-      '__proto__ in usermeta',
-      Buffer.from(JSON.stringify(valid()).replace('"vtag"', '"usermeta":{"__proto__":"x"},"vtag"')),
+      'polluting __proto__ in usermeta',
+      Buffer.from(
+        JSON.stringify(valid()).replace(
+          '"vtag"',
+          '"usermeta":{"__proto__":{"polluted":"yes"}},"vtag"',
+        ),
+      ),
       [400],
     ),
     signed(
-      '__proto__ in indexes',
+      'polluting __proto__ in indexes',
       Buffer.from(
-        JSON.stringify(valid()).replace('"vtag"', '"indexes":{"__proto__":["x"]},"vtag"'),
+        JSON.stringify(valid()).replace(
+          '"vtag"',
+          '"indexes":{"__proto__":{"polluted":["yes"]}},"vtag"',
+        ),
       ),
       [400],
     ),

@@ -530,6 +530,17 @@ describe('docker-compose.yml', () => {
     );
   });
 
+  it('starts the ingest and the dashboard once Redis is healthy, the workers once Kafka is too', () => {
+    const waitsFor = (name: string) =>
+      Object.keys(
+        (compose.services[name] as { depends_on?: Record<string, unknown> } | undefined)
+          ?.depends_on ?? {},
+      ).sort();
+    expect(waitsFor('ingest')).toEqual(['redis']);
+    expect(waitsFor('dashboard')).toEqual(['redis']);
+    expect(waitsFor('worker')).toEqual(['kafka', 'redis']);
+  });
+
   it('has the ingest, three workers and the dashboard, every service with a health check', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'dashboard',

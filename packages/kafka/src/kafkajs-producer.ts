@@ -9,7 +9,7 @@ import {
 } from './kafka-connection.ts';
 import { KafkaProduceError, toKafkaProduceError } from './kafka-errors.ts';
 import type { TopicStanding } from './missing-topic.ts';
-import { explainTopicRefusal } from './topic-collision.ts';
+import { collisionCheck, explainTopicRefusal } from './topic-collision.ts';
 import { listTopicsOnce } from './kafka-admin.ts';
 import type { RecordProducer } from './record-producer.ts';
 import { serialProducer } from './serial-producer.ts';
@@ -77,6 +77,7 @@ const ANY_TOPIC_ERRORS: ReadonlySet<string> = new Set([
 ]);
 
 export async function createKafkajsProducer(connection: KafkaConnection): Promise<RecordProducer> {
+  const collisions = collisionCheck(() => listTopicsOnce(connection));
   /**
    * A producer on a client of its own, which can be cut off: kafkajs's disconnect lets a request
    * in flight go out and its retries go on, so an abandoned producer's sockets are destroyed,
@@ -195,7 +196,7 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
       const asked = g;
       throw await explainTopicRefusal(error, topics, {
         standing: (topic) => topicStanding(asked, topic),
-        listTopics: () => listTopicsOnce(connection),
+        collisions,
       });
     }
   }

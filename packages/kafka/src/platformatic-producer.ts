@@ -9,7 +9,7 @@ import {
 } from './kafka-connection.ts';
 import { toKafkaProduceError } from './kafka-errors.ts';
 import type { TopicStanding } from './missing-topic.ts';
-import { explainTopicRefusal } from './topic-collision.ts';
+import { collisionCheck, explainTopicRefusal } from './topic-collision.ts';
 import { listTopicsOnce } from './kafka-admin.ts';
 import { javaKeyPartitioner } from './murmur2.ts';
 import { apiIdOf, failureMessage } from './platformatic-errors.ts';
@@ -133,6 +133,7 @@ export async function createPlatformaticProducer(
   connection: KafkaConnection,
 ): Promise<RecordProducer> {
   const newProducer = (): Producer => new Producer(platformaticProducerOptions(connection));
+  const collisions = collisionCheck(() => listTopicsOnce(connection));
   /**
    * A producer on a connection pool of its own, which can be cut off: its connections are reset
    * then, and any it opens later as they open.
@@ -191,7 +192,7 @@ export async function createPlatformaticProducer(
       if (sending === producer) connected = wrapped.fromBroker;
       throw await explainTopicRefusal(wrapped, new Set(records.map((r) => r.topic)), {
         standing: (topic) => topicStanding(sending, topic),
-        listTopics: () => listTopicsOnce(connection),
+        collisions,
       });
     }
   }

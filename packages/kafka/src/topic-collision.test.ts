@@ -1,7 +1,7 @@
 import { failureReason } from '@commitlog/core';
 import { describe, expect, it } from 'vitest';
 import { KafkaProduceError } from './kafka-errors.ts';
-import { distinguishCollidingTopic } from './topic-collision.ts';
+import { collisionCheck, distinguishCollidingTopic } from './topic-collision.ts';
 
 const missing = new KafkaProduceError('UNKNOWN_TOPIC_OR_PARTITION', 'produce failed: unknown', {
   retriable: true,
@@ -61,5 +61,27 @@ describe('a topic missing because its name collides with one that exists', () =>
     const plain = new Error('not a Kafka answer');
     expect(await distinguishCollidingTopic(plain, ['a_b'], listTopics)).toBe(plain);
     expect(asked.count).toBe(0);
+  });
+});
+
+describe('the collision check of a producer', () => {
+  it('looks into a missing topic once per interval, however often its lane retries', async () => {
+    const { asked, listTopics } = listing(['a.b']);
+    let clock = 0;
+    const check = collisionCheck(listTopics, { now: () => clock, recheckMs: 30_000 });
+    expect(await check(missing, ['x_y'])).toBe(missing);
+    clock = 29_999;
+    expect(await check(missing, ['x_y'])).toBe(missing);
+    expect(asked.count).toBe(1);
+    // Another missing topic meanwhile is its own question.
+    expect(await check(missing, ['a_b'])).toMatchObject({ code: 'INVALID_TOPIC_EXCEPTION' });
+    clock = 30_000;
+    expect(await check(missing, ['x_y'])).toBe(missing);
+    expect(asked.count).toBe(3);
+  });
+
+  it('leaves the error as it was when the listing takes too long', async () => {
+    const check = collisionCheck(() => new Promise<never>(() => undefined), { timeoutMs: 20 });
+    expect(await check(missing, ['a_b'])).toBe(missing);
   });
 });

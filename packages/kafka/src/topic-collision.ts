@@ -42,18 +42,74 @@ export async function distinguishCollidingTopic(
   return error;
 }
 
+/** How long a listing may take before the error stands as it was (it holds the produce slot). */
+const LISTING_TIMEOUT_MS = 2000;
+
+/** A missing topic is looked into at most once in this long: its lane's tries wait on meanwhile. */
+const RECHECK_MS = 30_000;
+
+/** Topics remembered as looked into; past it, the oldest are forgotten. */
+const REMEMBERED_TOPICS = 10_000;
+
+export type CollisionCheck = (error: unknown, topics: Iterable<string>) => Promise<unknown>;
+
+/**
+ * `distinguishCollidingTopic` at a bounded cost: a listing asks the cluster for every topic, on a
+ * client of its own, while the producer's other requests wait. So each missing topic is looked
+ * into once per RECHECK_MS (a lane retrying it for hours, or a request split caller by caller,
+ * asks again only then), and a listing that takes longer than LISTING_TIMEOUT_MS leaves the
+ * error as it was.
+ */
+export function collisionCheck(
+  listTopics: () => Promise<readonly string[]>,
+  options: { now?: () => number; recheckMs?: number; timeoutMs?: number } = {},
+): CollisionCheck {
+  const now = options.now ?? Date.now;
+  const recheckMs = options.recheckMs ?? RECHECK_MS;
+  const timeoutMs = options.timeoutMs ?? LISTING_TIMEOUT_MS;
+  const checkedAt = new Map<string, number>();
+  const listInTime = async (): Promise<readonly string[]> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('the listing of topics took too long')), timeoutMs);
+    });
+    try {
+      return await Promise.race([listTopics(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return (error, topics) => {
+    if (!(error instanceof KafkaProduceError) || error.code !== 'UNKNOWN_TOPIC_OR_PARTITION') {
+      return Promise.resolve(error);
+    }
+    const at = now();
+    const due = [...topics].filter((t) => at - (checkedAt.get(t) ?? -Infinity) >= recheckMs);
+    if (due.length === 0) return Promise.resolve(error);
+    for (const topic of due) {
+      checkedAt.delete(topic);
+      checkedAt.set(topic, at);
+    }
+    for (const oldest of checkedAt.keys()) {
+      if (checkedAt.size <= REMEMBERED_TOPICS) break;
+      checkedAt.delete(oldest);
+    }
+    return distinguishCollidingTopic(error, due, listInTime);
+  };
+}
+
 /**
  * What a refused produce request means for its topics: missing rather than forbidden
- * (`distinguishMissingTopic`), and never to be created rather than missing (above).
+ * (`distinguishMissingTopic`), and never to be created rather than missing (`collisionCheck`).
  */
 export async function explainTopicRefusal(
   error: unknown,
   topics: ReadonlySet<string>,
   ask: {
     standing: (topic: string) => Promise<TopicStanding>;
-    listTopics: () => Promise<readonly string[]>;
+    collisions: CollisionCheck;
   },
 ): Promise<unknown> {
   const missing = await distinguishMissingTopic(error, topics, ask.standing);
-  return distinguishCollidingTopic(missing, topics, ask.listTopics);
+  return ask.collisions(missing, topics);
 }

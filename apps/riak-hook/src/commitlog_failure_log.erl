@@ -146,7 +146,11 @@ line(Reason, CommitJson, FailedAtMicros) ->
     iolist_to_binary([
         commitlog_json:encode(
             {object, [
-                {failedAt, commitlog_time:micros_to_iso8601(FailedAtMicros)},
+                %% A node clock past year 9999 must not cost the line, the commit's last keeping.
+                {failedAt,
+                    commitlog_time:micros_to_iso8601(
+                        min(FailedAtMicros, commitlog_time:last_micros())
+                    )},
                 {reason, Reason},
                 {commit, {json, CommitJson}}
             ]}

@@ -10,12 +10,16 @@
 %%%          or one past year 9999 (four digits cannot say it, and the ingest reads no other).
 -module(commitlog_time).
 
--export([micros_to_iso8601/1, timestamp_to_iso8601/1, rfc1123_to_iso8601/1]).
+-export([micros_to_iso8601/1, timestamp_to_iso8601/1, rfc1123_to_iso8601/1, last_micros/0]).
 
 %% Seconds from 0000-01-01 (calendar's gregorian epoch) to 1970-01-01.
 -define(UNIX_EPOCH_GREGORIAN_SECONDS, 62167219200).
 %% The last microsecond of year 9999, in microseconds since 1970.
 -define(LAST_MICROS, 253402300799999999).
+
+%% The last time ISO 8601's four-digit years can say, for a caller that must write some time.
+-spec last_micros() -> non_neg_integer().
+last_micros() -> ?LAST_MICROS.
 
 %% A node whose clock was far off can stamp a time past year 9999: such a time is left out, as
 %% any other metadata of a shape the ingest cannot take, rather than refused with the commit.

@@ -276,3 +276,10 @@ raw_byte_path_is_checked_and_written_as_its_bytes_test() ->
             _ = file:delete(Raw)
         end
     end).
+
+%% A node whose clock is past year 9999 (its hand-offs all refused for their time) still keeps
+%% every commit: the line says the last time four digits can.
+a_clock_past_year_9999_still_writes_the_line_test() ->
+    Line = commitlog_failure_log:line(timeout, <<"{\"key\":\"k-far\"}">>, 300000000000000000),
+    ?assertMatch({_, _}, binary:match(Line, <<"\"failedAt\":\"9999-12-31T23:59:59.999999Z\"">>)),
+    ?assertMatch({_, _}, binary:match(Line, <<"k-far">>)).

@@ -109,6 +109,9 @@ export async function runService<C extends { logLevel: LogLevel; shutdownTimeout
  * its arguments among them (a job's data, or `HELLO 3 AUTH user password`), where the logger
  * keeps an error's type, message, stack and code, censored.
  */
+/** How long a crash waits for its log line to be written before it exits all the same. */
+const CRASH_FLUSH_MS = 2000;
+
 function exitThroughTheLogOnUncaught(
   source: Pick<NodeJS.EventEmitter, 'on'>,
   logger: Logger,
@@ -117,6 +120,9 @@ function exitThroughTheLogOnUncaught(
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const crash = (error: unknown): void => {
     logger.fatal({ err: error }, `${options.service} crashed: an error nothing caught`);
+    // Listened for, such an error no longer ends the process by itself: a flush that never
+    // calls back (standard output blocked) must not leave it running, its lanes taking jobs.
+    setTimeout(() => exit(1), CRASH_FLUSH_MS);
     logger.flush(() => exit(1));
   };
   source.on('uncaughtException', crash);

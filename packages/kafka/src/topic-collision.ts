@@ -2,6 +2,11 @@ import { kafkaCollisionName } from '@commitlog/core';
 import { KafkaProduceError } from './kafka-errors.ts';
 import { distinguishMissingTopic, type TopicStanding } from './missing-topic.ts';
 
+/** Kafka's answer for a topic it does not have (yet): the only one a collision hides behind. */
+function isMissingTopic(error: unknown): error is KafkaProduceError {
+  return error instanceof KafkaProduceError && error.code === 'UNKNOWN_TOPIC_OR_PARTITION';
+}
+
 /**
  * A topic missing from Kafka (UNKNOWN_TOPIC_OR_PARTITION) is waited for: the lane holds its
  * commits until someone creates it, or a broker that creates topics on first use does. Not when
@@ -17,9 +22,7 @@ export async function distinguishCollidingTopic(
   topics: Iterable<string>,
   listTopics: () => Promise<readonly string[]>,
 ): Promise<unknown> {
-  if (!(error instanceof KafkaProduceError) || error.code !== 'UNKNOWN_TOPIC_OR_PARTITION') {
-    return error;
-  }
+  if (!isMissingTopic(error)) return error;
   let existing: readonly string[];
   try {
     existing = await listTopics();
@@ -80,9 +83,7 @@ export function collisionCheck(
     }
   };
   return (error, topics) => {
-    if (!(error instanceof KafkaProduceError) || error.code !== 'UNKNOWN_TOPIC_OR_PARTITION') {
-      return Promise.resolve(error);
-    }
+    if (!isMissingTopic(error)) return Promise.resolve(error);
     const at = now();
     const due = [...topics].filter((t) => at - (checkedAt.get(t) ?? -Infinity) >= recheckMs);
     if (due.length === 0) return Promise.resolve(error);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { header, readUntil, withAdmin } from './support/kafka-check.ts';
+import { allIdsRead, header, readUntil, withAdmin } from './support/kafka-check.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -78,12 +78,7 @@ describe('commitlog requeue', () => {
         expect(answer.status).toBe(202);
         markers.add((answer.body as { id: string }).id);
       }
-      const wanted = markers.size;
-      const records = await readUntil(
-        system.kafkaBrokers,
-        [topic],
-        (rs) => rs.filter((r) => markers.has(header(r, 'commitlog-id') ?? '')).length >= wanted,
-      );
+      const records = await readUntil(system.kafkaBrokers, [topic], allIdsRead(markers));
       return records.filter((r) => !markers.has(header(r, 'commitlog-id') ?? ''));
     };
     const replayed = await readPastMarkers();

@@ -15,6 +15,20 @@ export function header(record: CollectedRecord, name: string): string | undefine
   return text(record.headers[name]);
 }
 
+/**
+ * A `readUntil` condition: every one of `ids` read (the `commitlog-id` header), each once or
+ * more. A count of records would stop early when one commit landed twice (a produce sent again).
+ */
+export function allIdsRead(
+  ids: ReadonlySet<string>,
+): (records: readonly CollectedRecord[]) => boolean {
+  return (records) => {
+    const read = new Set(records.map((r) => header(r, 'commitlog-id')));
+    for (const id of ids) if (!read.has(id)) return false;
+    return true;
+  };
+}
+
 export async function withAdmin<T>(
   brokers: string[],
   fn: (admin: KafkaAdmin) => Promise<T>,

@@ -1,6 +1,6 @@
 import { deleteCommit, putCommit, waitFor, type RunningSystem } from '@commitlog/testkit';
 import type { CollectedRecord } from '@commitlog/kafka';
-import { header, readUntil } from './kafka-check.ts';
+import { allIdsRead, readUntil } from './kafka-check.ts';
 import { orderProblemsAllowingReplays } from './order-check.ts';
 
 /**
@@ -88,11 +88,6 @@ export async function deliveryProblems(
   answered: ReadonlyMap<string, readonly string[]>,
 ): Promise<{ problems: string[]; records: CollectedRecord[] }> {
   const last = new Set([...answered.values()].flatMap((ids) => ids.slice(-1)));
-  const records = await readUntil(
-    brokers,
-    [topic],
-    (rs) => rs.filter((r) => last.has(header(r, 'commitlog-id') ?? '')).length >= last.size,
-    120_000,
-  );
+  const records = await readUntil(brokers, [topic], allIdsRead(last), 120_000);
   return { problems: orderProblemsAllowingReplays(answered, records), records };
 }

@@ -7,7 +7,7 @@ import { createRedisConnection, stallRecords } from '@commitlog/queue';
 import { startSystem, uniqueName, waitFor, type RunningSystem } from '@commitlog/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAdmin } from './support/kafka-check.ts';
-import { deliveredBy, lostCommits, unfinishedJobs } from './support/delivery-oracle.ts';
+import { deliveredBy, lostCommits, settledJobs } from './support/delivery-oracle.ts';
 import { postLoad } from './support/load.ts';
 import { stopHoldingAJob, workerName } from './support/worker-hold.ts';
 
@@ -51,7 +51,7 @@ describe('a worker stopped with SIGTERM', () => {
       const { accepted } = await load;
       expect(accepted).toHaveLength(1000);
       expect(await lostCommits(system.kafkaBrokers, topic, accepted)).toEqual([]);
-      const unfinished = await unfinishedJobs(system, 8);
+      const unfinished = await settledJobs(system, 8);
       expect(unfinished.failed).toBe(0);
       expect(unfinished.active).toBe(0);
       // Everything it held was finished by it, not found stalled after its lock ran out.

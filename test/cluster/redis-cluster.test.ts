@@ -16,7 +16,7 @@ import {
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { unfinishedJobs } from '../support/delivery-oracle.ts';
+import { settledJobs } from '../support/delivery-oracle.ts';
 import { deliveryProblems, startKeyedLoad } from '../support/keyed-load.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -93,7 +93,7 @@ describe('scale-out on a Redis Cluster', () => {
       answered,
     );
     expect(problems, problems.slice(0, 3).join('; ')).toEqual([]);
-    expect(await unfinishedJobs(system, LANES)).toEqual({ failed: 0, active: 0, waiting: 0 });
+    expect(await settledJobs(system, LANES)).toEqual({ failed: 0, active: 0, waiting: 0 });
   }
 
   it('delivers every commit in per-key order with 3 workers, lanes on every shard', async () => {

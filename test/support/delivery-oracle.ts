@@ -46,6 +46,24 @@ export async function unfinishedJobs(
   }
 }
 
+/**
+ * `unfinishedJobs` once no job is active or waiting, or as they are after `timeoutMs`: a worker
+ * completes a job in Redis after Kafka's answer, so a consumer can read its record first.
+ */
+export async function settledJobs(
+  system: RunningSystem,
+  lanes: number,
+  timeoutMs = 30_000,
+): Promise<{ failed: number; active: number; waiting: number }> {
+  let last = await unfinishedJobs(system, lanes);
+  for (const deadline = Date.now() + timeoutMs; last.active + last.waiting > 0;) {
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    last = await unfinishedJobs(system, lanes);
+  }
+  return last;
+}
+
 /** Commits one worker process delivered so far, read from its /metrics (0 while it cannot say). */
 export async function deliveredBy(worker: { port: number }): Promise<number> {
   const text = await fetch(`http://127.0.0.1:${worker.port}/metrics`)

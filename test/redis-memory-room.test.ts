@@ -5,7 +5,7 @@
 import { defaultTopic } from '@commitlog/core';
 import { createRedisConnection, parseMemoryInfo, type RedisConnection } from '@commitlog/queue';
 import {
-  freePort,
+  NOTHING_LISTENS_PORT,
   putCommit,
   startPrivateRedis,
   startSystem,
@@ -49,7 +49,7 @@ describe('Redis near its maxmemory', () => {
     // Kafka down: nothing is delivered, every commit stays in Redis.
     system = await startSystem({
       redisUrl: redis.url,
-      kafkaBrokers: [`127.0.0.1:${await freePort()}`],
+      kafkaBrokers: [`127.0.0.1:${NOTHING_LISTENS_PORT}`],
       env: { LANES: '2', RETRY_MAX: '2s' },
     });
     const bucket = uniqueName('full');

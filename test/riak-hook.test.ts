@@ -3,7 +3,12 @@
 // the real ingest and worker. With the ingest down, the commits land in the hook's failure log,
 // and `commitlog requeue` delivers them.
 import { defaultTopic } from '@commitlog/core';
-import { freePort, startSystem, uniqueName, type RunningSystem } from '@commitlog/testkit';
+import {
+  NOTHING_LISTENS_PORT,
+  startSystem,
+  uniqueName,
+  type RunningSystem,
+} from '@commitlog/testkit';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,7 +121,7 @@ describe('the Riak hook, end to end', () => {
     runHook(
       paths,
       {
-        COMMITLOG_INGEST_URL: `http://127.0.0.1:${await freePort()}`,
+        COMMITLOG_INGEST_URL: `http://127.0.0.1:${NOTHING_LISTENS_PORT}`,
         COMMITLOG_SECRET: system.secret,
         COMMITLOG_FAILURE_LOG: failureLog,
       },

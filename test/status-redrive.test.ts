@@ -3,7 +3,7 @@
 import { laneOf, parseCommit } from '@commitlog/core';
 import { createRedisConnection, laneQueueName, type RedisConnection } from '@commitlog/queue';
 import {
-  freePort,
+  NOTHING_LISTENS_PORT,
   putCommit,
   startSystem,
   uniqueName,
@@ -42,7 +42,7 @@ describe('status and redrive', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const deadKafka = [`127.0.0.1:${await freePort()}`];
+    const deadKafka = [`127.0.0.1:${NOTHING_LISTENS_PORT}`];
     system = await startSystem({ kafkaBrokers: deadKafka, env: { COMMIT_TTL: '2s' } });
     redis = createRedisConnection({ url: system.redisUrl, role: 'worker', onError: () => {} });
     env = { REDIS_URL: system.redisUrl, QUEUE_PREFIX: system.prefix, LANES: '8' };
@@ -190,7 +190,7 @@ describe('status and redrive', () => {
   });
 
   it('ends with one readable line when Redis cannot be reached, or a flag is wrong', async () => {
-    const nowhere = `redis://127.0.0.1:${await freePort()}`;
+    const nowhere = `redis://127.0.0.1:${NOTHING_LISTENS_PORT}`;
     const down = await commitlog({ ...env, REDIS_URL: nowhere }, 'status');
     expect(down.status).toBe(1);
     expect(down.stderr).toMatch(

@@ -1,7 +1,7 @@
 // A worker told to stop while its start-up waits for Redis (a rollout during an outage): it stops
 // as a graceful stop does, with its shutdown log and exit code 0, instead of Node's default for
 // the signal, which killed it there with nothing logged.
-import { freePort, testKafkaBrokers, waitFor } from '@commitlog/testkit';
+import { freePort, NOTHING_LISTENS_PORT, testKafkaBrokers, waitFor } from '@commitlog/testkit';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ describe('a signal while a role starts', () => {
           LOG_LEVEL: 'info',
           WORKER_PORT: String(port),
           // Nothing listens there: the start-up waits for Redis.
-          REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+          REDIS_URL: `redis://127.0.0.1:${NOTHING_LISTENS_PORT}`,
           KAFKA_BROKERS: testKafkaBrokers().join(','),
         },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 // A commit that cannot reach Kafka within its TTL fails for good with reason `expired`, and stays
 // visible as a failed job (never silently dropped).
 import {
-  freePort,
+  NOTHING_LISTENS_PORT,
   putCommit,
   uniqueName,
   startSystem,
@@ -15,7 +15,7 @@ describe('commit TTL', () => {
 
   beforeAll(async () => {
     // Nothing listens on this port: Kafka is down for the whole test.
-    const deadKafka = [`127.0.0.1:${await freePort()}`];
+    const deadKafka = [`127.0.0.1:${NOTHING_LISTENS_PORT}`];
     system = await startSystem({ kafkaBrokers: deadKafka, env: { COMMIT_TTL: '3s' } });
   });
 

@@ -7,6 +7,7 @@ import {
   captureLogLines,
   createTestQueuePrefix,
   freePort,
+  NOTHING_LISTENS_PORT,
   scryptHashAtCost,
   startPrivateRedis,
   waitFor,
@@ -161,7 +162,7 @@ describe('a dashboard whose Redis is away', () => {
   it('starts all the same, and answers /healthz', async () => {
     const config = loadDashboardConfig({
       // Nothing listens there.
-      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      REDIS_URL: `redis://127.0.0.1:${NOTHING_LISTENS_PORT}`,
       DASHBOARD_PORT: String(await freePort()),
       DASHBOARD_OPS_PORT: String(await freePort()),
       DASHBOARD_USERS: `admin:admin:${await hashPassword('a-password-of-some-length')}`,

@@ -43,3 +43,10 @@ export async function freePort(): Promise<number> {
   }
   throw new Error(`no free port found between ${FIRST_PORT} and ${end - 1} in 100 tries`);
 }
+
+/**
+ * A port on 127.0.0.1 where nothing listens, for a dead Redis, Kafka or ingest: the discard
+ * port, below the range `freePort` hands out, so that no process another test starts (a broker,
+ * a Redis, a role) can appear there in the middle of a test that counts on it staying dead.
+ */
+export const NOTHING_LISTENS_PORT = 9;

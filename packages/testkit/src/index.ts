@@ -6,7 +6,7 @@ export {
   type WireCommit,
   type WireSibling,
 } from './commit-factory.ts';
-export { freePort } from './free-port.ts';
+export { freePort, NOTHING_LISTENS_PORT } from './free-port.ts';
 export {
   startHangingLaneWorker,
   type HangingLaneWorker,

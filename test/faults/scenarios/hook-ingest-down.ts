@@ -3,7 +3,7 @@
 // blocked: each postcommit/1 returns within the hook's retry budget, HANDOFF_BOUND_MS). Then
 // `commitlog requeue` replays the log through the ingest: every commit reaches Kafka.
 import { commitId, parseCommit } from '@commitlog/core';
-import { freePort } from '@commitlog/testkit';
+import { NOTHING_LISTENS_PORT } from '@commitlog/testkit';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -79,7 +79,7 @@ export function hookIngestDown(options: { commits: number }): Scenario {
         const output = runHook(
           paths,
           {
-            COMMITLOG_INGEST_URL: `http://127.0.0.1:${await freePort()}`, // nothing listens
+            COMMITLOG_INGEST_URL: `http://127.0.0.1:${NOTHING_LISTENS_PORT}`, // nothing listens
             COMMITLOG_SECRET: cluster.system.secret,
             COMMITLOG_FAILURE_LOG: failureLog,
             COMMITLOG_RETRY_BUDGET_MS: String(RETRY_BUDGET_MS),

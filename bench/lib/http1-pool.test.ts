@@ -183,13 +183,15 @@ describe('createHttp1Pool, connections it must not use again', () => {
       const answer = () => {
         reply(res, 200, 'ok');
       };
-      if (body === 'slow') setTimeout(answer, 100);
+      if (body === 'slow') setTimeout(answer, 500);
       else answer();
     });
-    const p = pool(port, 1, 150);
+    // The first request's deadline (1 s) falls while the second is in flight (0.7 to 1.2 s); the
+    // second's own (1.7 s) leaves half a second to a loaded machine.
+    const p = pool(port, 1, 1000);
     expect((await post(p, 'fast')).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 80));
-    // Answered about 180 ms after the first request went out: past its deadline, not this one's.
+    await new Promise((r) => setTimeout(r, 700));
+    // Answered about 1.2 s after the first request went out: past its deadline, not this one's.
     expect((await post(p, 'slow')).status).toBe(200);
     expect(sockets.size).toBe(1);
   });

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 
 /** A line longer than the caller's `maxLineBytes`: skipped unread, only its length is known. */
 export interface TooLongLine {
@@ -19,6 +19,7 @@ export interface TooLongLine {
 export async function* fileLines(
   path: string,
   maxLineBytes = Number.POSITIVE_INFINITY,
+  open: (path: string) => ReadStream = createReadStream,
 ): AsyncGenerator<Buffer | TooLongLine> {
   let partial: Buffer[] = [];
   /** Bytes of the line so far, held in `partial` or, past the limit, only counted. */
@@ -35,7 +36,7 @@ export async function* fileLines(
     length = 0;
     return whole;
   };
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+  for await (const chunk of open(path) as AsyncIterable<Buffer>) {
     let start = 0;
     for (let end = chunk.indexOf(10); end !== -1; end = chunk.indexOf(10, start)) {
       take(chunk.subarray(start, end));

@@ -13,8 +13,10 @@ import {
   uniqueName,
   type PrivateRedis,
   type RunningSystem,
+  waitFor,
 } from '@commitlog/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
+import { retriesBy } from './support/delivery-oracle.ts';
 import { header, readUntil, withAdmin } from './support/kafka-check.ts';
 
 /**
@@ -60,7 +62,11 @@ describe('Redis near its maxmemory', () => {
     const first = await system.post(putCommit({ bucket, key: 'first', value: VALUE }));
     expect(first.status).toBe(202);
     accepted.push((first.body as { id: string }).id);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const worker = system.workers[0]!;
+    await waitFor(async () => (await retriesBy(worker)) > 0, {
+      timeoutMs: 30_000,
+      description: 'the worker trying the first commit',
+    });
     // Filled in small keys, measured as it goes: Redis's allocator rounds a large value up.
     for (let n = 0; (await memory(admin)).used < MAXMEMORY * 0.95 - ROOM_BYTES; n++) {
       await admin.set(`filler:${n}`, 'f'.repeat(64 * 1024));

@@ -64,12 +64,26 @@ export async function settledJobs(
   return last;
 }
 
-/** Commits one worker process delivered so far, read from its /metrics (0 while it cannot say). */
-export async function deliveredBy(worker: { port: number }): Promise<number> {
+/** A counter of one worker process, summed over its labels (0 while it cannot say). */
+async function workerCounter(worker: { port: number }, name: string): Promise<number> {
   const text = await fetch(`http://127.0.0.1:${worker.port}/metrics`)
     .then((r) => r.text())
     .catch(() => '');
-  return Number(/^commitlog_delivered_total\S* (\d+)/m.exec(text)?.[1] ?? 0);
+  let total = 0;
+  for (const [, n] of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'gm'))) {
+    total += Number(n);
+  }
+  return total;
+}
+
+/** Commits one worker process delivered so far, read from its /metrics (0 while it cannot say). */
+export function deliveredBy(worker: { port: number }): Promise<number> {
+  return workerCounter(worker, 'commitlog_delivered_total');
+}
+
+/** Sends one worker process tried again after a failure, so far. */
+export function retriesBy(worker: { port: number }): Promise<number> {
+  return workerCounter(worker, 'commitlog_retries_total');
 }
 
 /**

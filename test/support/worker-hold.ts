@@ -26,6 +26,27 @@ async function jobsHeldBy(
 }
 
 /**
+ * The jobs a stopped worker holds once what it sent before it stopped has reached Redis: read
+ * until two readings 100 ms apart agree (a loaded machine may take longer than one interval to
+ * carry its last completion across), at most 3 s.
+ */
+async function settledHolding(
+  redis: RedisConnection,
+  prefix: string,
+  lanes: number,
+  name: string,
+): Promise<string[]> {
+  let held = await jobsHeldBy(redis, prefix, lanes, name);
+  for (let reading = 0; reading < 30; reading++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const again = await jobsHeldBy(redis, prefix, lanes, name);
+    if (again.join() === held.join()) return again;
+    held = again;
+  }
+  return held;
+}
+
+/**
  * Stops `worker` (SIGSTOP) at a moment it holds a job, within `withinMs`, and leaves it stopped:
  * the caller kills it. True when it was stopped holding one (checked again once stopped, after
  * what it had already sent reached Redis); false when it never did, and it runs on.
@@ -42,8 +63,7 @@ export async function stopHoldingAJob(
   while (Date.now() < deadline) {
     if ((await jobsHeldBy(redis, prefix, lanes, name)).length === 0) continue;
     worker.signal('SIGSTOP');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    if ((await jobsHeldBy(redis, prefix, lanes, name)).length > 0) return true;
+    if ((await settledHolding(redis, prefix, lanes, name)).length > 0) return true;
     worker.signal('SIGCONT');
   }
   return false;

@@ -11,7 +11,7 @@ import { createKafkajsProducer, type RecordProducer } from '@commitlog/kafka';
 import type { KafkaRecord } from '@commitlog/core';
 import type { BenchContext } from './bench-context.ts';
 import { flushDisk } from './disk-flush.ts';
-import { seededRandom } from './zipf.ts';
+import { seededRandom } from '@commitlog/testkit';
 
 export interface BrokerWarmUp {
   requests: number;

@@ -5,7 +5,8 @@
  * Value bytes are random but drawn from a few pre-built blocks, so building a body costs the load
  * generator little CPU.
  */
-import { seededRandom, uniformSampler, zipfSampler } from './zipf.ts';
+import { seededRandom } from '@commitlog/testkit';
+import { uniformSampler, zipfSampler } from './zipf.ts';
 
 export const VALUE_MIX: readonly { bytes: number; share: number }[] = [
   { bytes: 256, share: 0.5 },

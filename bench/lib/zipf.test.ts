@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom, uniformSampler, zipfSampler } from './zipf.ts';
+import { seededRandom } from '@commitlog/testkit';
+import { uniformSampler, zipfSampler } from './zipf.ts';
 
 function histogram(draw: () => number, n: number, draws: number): number[] {
   const counts = new Array<number>(n).fill(0);

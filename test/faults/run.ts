@@ -5,6 +5,7 @@
  *   pnpm faults --only 4,5   the rows named
  *   pnpm faults --short      the short form (what `./commitlog test` runs)
  *   pnpm faults --soak       10 minutes of load with a random fault every minute
+ *   pnpm faults --soak --seed N   the same, with the faults a soak that printed seed N chose
  *
  * Exit code 0 only when every row met its expectations. Every process a row starts is stopped at
  * the end of the row, on failure too.
@@ -14,17 +15,35 @@ import { fullMatrix, shortForm } from './matrix.ts';
 import type { RowResult, Scenario } from './row-result.ts';
 import { soak } from './scenarios/soak.ts';
 
-function chosen(args: readonly string[]): Scenario[] {
-  if (args.includes('--soak')) return [soak({ minutes: 10, perSecond: 100 })];
+/** The scenarios the arguments name, or why they name none (a typo must not pass as a run). */
+function chosen(args: readonly string[]): Scenario[] | string {
+  if (args.includes('--soak')) {
+    const at = args.indexOf('--seed');
+    if (at < 0) return [soak({ minutes: 10, perSecond: 100 })];
+    const seed = Number(args[at + 1]);
+    if (!Number.isSafeInteger(seed) || seed < 0) {
+      return `--seed takes a whole number of 0 or more (got ${JSON.stringify(args[at + 1] ?? '')})`;
+    }
+    return [soak({ minutes: 10, perSecond: 100, seed })];
+  }
   const scenarios = args.includes('--short') ? shortForm() : fullMatrix();
   const only = args.indexOf('--only');
   if (only < 0) return scenarios;
   const rows = new Set((args[only + 1] ?? '').split(','));
+  const unknown = [...rows].filter((row) => !scenarios.some((s) => s.row === row));
+  if (unknown.length > 0) {
+    const known = [...new Set(scenarios.map((s) => s.row))].join(', ');
+    return `no row ${unknown.map((r) => JSON.stringify(r)).join(', ')} (rows: ${known})`;
+  }
   return scenarios.filter((s) => rows.has(s.row));
 }
 
 async function main(): Promise<number> {
   const scenarios = chosen(process.argv.slice(2));
+  if (typeof scenarios === 'string') {
+    console.error(`faults: ${scenarios}`);
+    return 2;
+  }
   const results: RowResult[] = [];
   const started = Date.now();
   for (const scenario of scenarios) {

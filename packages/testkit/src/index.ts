@@ -42,3 +42,4 @@ export {
 } from './commitlog-system.ts';
 export { captureLogLines, type LogCapture } from './log-capture.ts';
 export { scryptHashAtCost } from './scrypt-hash.ts';
+export { seededRandom } from './seeded-random.ts';

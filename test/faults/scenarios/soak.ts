@@ -9,6 +9,7 @@ import {
   redisDown,
   type FaultAction,
 } from '../fault-actions.ts';
+import { seededRandom } from '@commitlog/testkit';
 import { startFaultCluster } from '../fault-cluster.ts';
 import { dedupNote, rowResult, sleep, type Scenario } from '../row-result.ts';
 
@@ -37,13 +38,17 @@ export function soak(options: { minutes: number; perSecond: number; seed?: numbe
         workers: 2,
         proxies: { ingestRedis: true, workerRedis: true, workerKafka: true },
       });
+      // Given, or drawn and said, so that a soak that found something can be run again as it was.
+      const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+      const random = seededRandom(seed);
+      log(`seed ${seed} (pnpm faults --soak --seed ${seed} runs these faults again)`);
       try {
         const load = cluster.load({ perSecond: options.perSecond });
         const done: string[] = [];
         let faultEndedAt = Date.now();
         for (let minute = 0; minute < options.minutes; minute++) {
           const started = Date.now();
-          const action = ACTIONS[Math.floor(Math.random() * ACTIONS.length)]!;
+          const action = ACTIONS[Math.floor(random() * ACTIONS.length)]!;
           log(`minute ${minute + 1}: ${action.name}`);
           await action.run(cluster, log);
           done.push(action.name);
@@ -54,7 +59,7 @@ export function soak(options: { minutes: number; perSecond: number; seed?: numbe
         const report = await cluster.check(tally, faultEndedAt);
         return [
           rowResult('12', `soak ${options.minutes} min`, tally, report, {
-            notes: [`faults: ${done.join(', ')}`, dedupNote(tally)],
+            notes: [`seed ${seed}, faults: ${done.join(', ')}`, dedupNote(tally)],
           }),
         ];
       } finally {

@@ -32,7 +32,7 @@ export interface DeliveryReport {
   staleCopies: string[];
   /** Keys that have a commit on Kafka more than once (they were in flight during a fault). */
   keysWithDuplicates: Set<string>;
-  /** When each distinct commit first reached Kafka (its record's timestamp), epoch ms. */
+  /** When each distinct commit first reached Kafka (its record's append time), epoch ms. */
   firstDeliveries: number[];
 }
 

@@ -28,7 +28,8 @@ export async function auditedRedrive(
 
 /**
  * Answers a re-drive of many that did not finish in time to say what it did: 503 when it
- * stopped part-way, 409 when another one is running (this one was not started). Returns the
+ * stopped part-way or could not be put on record (then it did nothing), 409 when another one is
+ * running (this one was not started). Returns the
  * start when it is for the caller to answer: finished, or going on past the answer.
  */
 export function answerUnlessStopped(
@@ -38,6 +39,16 @@ export function answerUnlessStopped(
 ): Extract<RedriveStart, { state: 'finished' | 'running' }> | undefined {
   if (started.state === 'interrupted') {
     refuse(req, res, 503, 'REDRIVE_INTERRUPTED', started.message);
+    return undefined;
+  }
+  if (started.state === 'unaudited') {
+    refuse(
+      req,
+      res,
+      503,
+      'AUDIT_UNAVAILABLE',
+      `nothing was re-driven: its audit record could not be written to Redis (${started.message})`,
+    );
     return undefined;
   }
   if (started.state === 'busy') {

@@ -111,6 +111,7 @@ function wantsPage(req: Request): boolean {
  * underscores), so that a client reads every commitlog service's errors alike.
  */
 export type DashboardErrorCode =
+  | 'AUDIT_UNAVAILABLE'
   | 'CSRF'
   | 'FORBIDDEN'
   | 'INTERNAL'

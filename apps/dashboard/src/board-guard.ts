@@ -4,7 +4,7 @@ import { answerUnlessStopped, auditedRedrive } from './audited-redrive.ts';
 import { refuse, userOf } from './auth.ts';
 import { laneOfBoardName } from './lane-groups.ts';
 import type { RedriveProgress } from './redrive-progress.ts';
-import type { RedriveRunner } from './redrive-runner.ts';
+import type { RedriveAudit, RedriveRunner } from './redrive-runner.ts';
 
 /** What the guard needs from the queues. */
 export interface BoardGuardDeps {
@@ -13,6 +13,7 @@ export interface BoardGuardDeps {
     lane: number,
     jobId: string | undefined,
     onProgress?: (soFar: RedriveProgress) => void,
+    signal?: AbortSignal,
   ): Promise<RedriveResult>;
   /** Runs the re-drives of many (a lane's), one at a time and past their request. */
   runner: RedriveRunner;
@@ -20,6 +21,8 @@ export interface BoardGuardDeps {
   jobState(lane: number, jobId: string): Promise<string>;
   /** Logs an admin's action on the board. */
   audit(user: string, action: string, detail: Record<string, unknown>): void;
+  /** The audit records of a re-drive of many (a lane's), before and after. */
+  redriveAudit(user: string, action: string, asked: Record<string, unknown>): RedriveAudit;
   /**
    * Logs a change refused (a viewer's, or one commitlog allows nobody): a stolen session probing
    * what it may do must leave a trace.
@@ -149,8 +152,8 @@ export function boardGuard(deps: BoardGuardDeps): Router {
       res,
       await deps.runner.start(
         { by: user, what: `lane ${lane}` },
-        (onProgress) => deps.redrive(lane, undefined, onProgress),
-        (outcome) => deps.audit(user, 'redrive lane', { lane, ...outcome }),
+        (onProgress, signal) => deps.redrive(lane, undefined, onProgress, signal),
+        deps.redriveAudit(user, 'redrive lane', { lane }),
       ),
     );
     if (started?.state === 'finished') {

@@ -12,6 +12,7 @@ import { boardGuard, type BoardGuardDeps } from './board-guard.ts';
 import { BOARD_PATH } from './bull-board.ts';
 import { createDeliveryHandlers, type DeliveryHandlerDeps } from './delivery-handlers.ts';
 import type { LoginThrottle } from './login-throttle.ts';
+import type { RedriveAudit } from './redrive-runner.ts';
 import { refuseCrossSite, requireCsrfToken, type ForgeryRefusalLog } from './request-forgery.ts';
 import type { SessionCodec } from './session.ts';
 import { createSessionHandlers } from './session-handlers.ts';
@@ -98,21 +99,43 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
     deps.logger.info({ audit: event, ...detail }, `audit: ${event}`);
   // An action on deliveries also goes to the audit trail in Redis, beside the CLI's (sign-ins
   // stay in the log: a password-guessing run must not push the actions out of a capped trail).
+  const record = (event: string, user: string, detail: Record<string, unknown>) => {
+    audit(event, { user, ...detail });
+    return deps.recordAction({ by: user, action: event, detail });
+  };
+  const recordOrSay = (event: string, user: string, detail: Record<string, unknown>) =>
+    record(event, user, detail).catch((error: unknown) =>
+      deps.logger.warn({ err: error, event }, 'audit record not written to Redis'),
+    );
   const auditAction = (event: string, detail: Record<string, unknown>) => {
-    audit(event, detail);
     const { user, ...rest } = detail;
-    deps
-      .recordAction({
-        by: typeof user === 'string' ? user : '(unknown)',
-        action: event,
-        detail: rest,
-      })
-      .catch((error: unknown) =>
-        deps.logger.warn({ err: error, event }, 'audit record not written to Redis'),
-      );
+    void recordOrSay(event, typeof user === 'string' ? user : '(unknown)', rest);
+  };
+  // A re-drive of many, on record before it moves anything (as the CLI's) and after.
+  const redriveAudit = (
+    event: string,
+    user: string,
+    asked: Record<string, unknown>,
+  ): RedriveAudit => {
+    let opened: unknown;
+    return {
+      async opening() {
+        opened = await record(event, user, { ...asked, phase: 'started' }).catch(
+          (error: unknown) => {
+            deps.logger.warn({ err: error, event }, 'audit record not written to Redis');
+            throw error;
+          },
+        );
+      },
+      async closing(outcome) {
+        const phase = outcome.interrupted === undefined ? 'done' : 'interrupted';
+        const link = typeof opened === 'string' ? { opened } : {};
+        await recordOrSay(event, user, { ...asked, phase, ...link, ...outcome });
+      },
+    };
   };
   const sessionHandlers = createSessionHandlers({ ...deps, audit });
-  const deliveries = createDeliveryHandlers({ ...deps, audit: auditAction });
+  const deliveries = createDeliveryHandlers({ ...deps, audit: auditAction, redriveAudit });
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
   const json = express.json({ limit: '16kb' });
   // A forged page driving a signed-in browser, or a proxy that mangles Origin: either way, logged.
@@ -183,9 +206,10 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
     laneCount: deps.laneCount,
     readRecordedLaneCount: deps.readRecordedLaneCount,
     runner: deps.runner,
-    redrive: (lane, jobId, onProgress) =>
-      deps.redrive(jobId === undefined ? {} : { jobId }, [lane], onProgress),
+    redrive: (lane, jobId, onProgress, signal) =>
+      deps.redrive(jobId === undefined ? {} : { jobId }, [lane], onProgress, signal),
     audit: (user, action, detail) => auditAction(`board: ${action}`, { user, ...detail }),
+    redriveAudit: (user, action, asked) => redriveAudit(`board: ${action}`, user, asked),
     auditRefusal: (user, detail) => audit('board: refused', { user, ...detail }),
   });
   app.use(BOARD_PATH, requireUser, boardHeaders, redisUpForBoardApi, guard, (req, res, next) =>

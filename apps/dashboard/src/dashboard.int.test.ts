@@ -463,13 +463,27 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     const all = await redrive(admin, { _csrf: admin.csrf, reason: 'expired' });
     expect(await all.json()).toEqual({ redriven: 2, skipped: 0 });
     // On record in the audit trail in Redis, where `commitlog audit` reads the CLI's too.
-    await waitFor(async () => (await readAuditTrail(producer, space.prefix, 10)).length === 2);
-    expect(await readAuditTrail(producer, space.prefix, 10)).toEqual([
+    // A re-drive of many, on record before it moves anything too.
+    await waitFor(async () => (await readAuditTrail(producer, space.prefix, 10)).length === 3);
+    const trail = await readAuditTrail(producer, space.prefix, 10);
+    expect(trail).toEqual([
       expect.objectContaining({
         by: 'admin',
         via: 'dashboard',
         action: 're-drove',
-        detail: { reason: 'expired', redriven: 2, skipped: 0 },
+        detail: {
+          reason: 'expired',
+          phase: 'done',
+          opened: trail[1]!.id,
+          redriven: 2,
+          skipped: 0,
+        },
+      }),
+      expect.objectContaining({
+        by: 'admin',
+        via: 'dashboard',
+        action: 're-drove',
+        detail: { reason: 'expired', phase: 'started' },
       }),
       expect.objectContaining({
         action: 're-drove',

@@ -6,7 +6,7 @@ import { answerUnlessStopped, auditedRedrive } from './audited-redrive.ts';
 import { refuse, userOf } from './auth.ts';
 import { overviewPage } from './overview-page.ts';
 import type { RedriveProgress } from './redrive-progress.ts';
-import type { RedriveRunner, RedriveRunView } from './redrive-runner.ts';
+import type { RedriveAudit, RedriveRunner, RedriveRunView } from './redrive-runner.ts';
 
 export interface DeliveryHandlerDeps {
   /** This dashboard's LANES: the lanes Bull Board shows. */
@@ -20,10 +20,13 @@ export interface DeliveryHandlerDeps {
     filter: RedriveFilter,
     lanes: number[],
     onProgress?: (soFar: RedriveProgress) => void,
+    signal?: AbortSignal,
   ): Promise<RedriveResult>;
   /** Runs the re-drives of many (a reason), one at a time and past their request. */
   runner: RedriveRunner;
   audit(event: string, detail: Record<string, unknown>): void;
+  /** The audit records of a re-drive of many, before and after. */
+  redriveAudit(event: string, user: string, asked: Record<string, unknown>): RedriveAudit;
 }
 
 /** A lane number as a form sends it (text) or JSON does (a number); never an empty field. */
@@ -234,8 +237,8 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
           res,
           await deps.runner.start(
             { by: user, what: `reason ${reason}` },
-            (onProgress) => deps.redrive({ reason }, lanes, onProgress),
-            (outcome) => deps.audit('re-drove', { user, reason, ...outcome }),
+            (onProgress, signal) => deps.redrive({ reason }, lanes, onProgress, signal),
+            deps.redriveAudit('re-drove', user, { reason }),
           ),
         );
         if (started?.state === 'running') {

@@ -38,7 +38,10 @@ const EMPTY_OVERVIEW: DeliveryOverview = {
 /** A dashboard whose re-drives the test ends by hand, and an admin signed in to it. */
 async function dashboard(
   adminBoard: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end(),
-  redis: { up(): boolean; signedOut(): boolean } = { up: () => true, signedOut: () => false },
+  redis: { up(): boolean; signedOut(): boolean; refusesRecords?: () => boolean } = {
+    up: () => true,
+    signedOut: () => false,
+  },
 ) {
   const asked: { filter: RedriveFilter; lanes: number[] }[] = [];
   const audited: Record<string, unknown>[] = [];
@@ -72,7 +75,10 @@ async function dashboard(
     jobState: () => Promise.resolve('failed'),
     isRedisUp: () => redis.up(),
     logger,
-    recordAction: (record) => Promise.resolve(void recorded.push(record)),
+    recordAction: (record) =>
+      redis.refusesRecords?.()
+        ? Promise.reject(new Error('OOM command not allowed'))
+        : Promise.resolve(void recorded.push(record)),
   });
   const server = createServer(app);
   servers.push(server);
@@ -212,15 +218,23 @@ describe('a re-drive of many that outlasts its request', () => {
     const fromForm = await d.redriveReason('too-large', 'text/html');
     expect(fromForm.status).toBe(409);
 
-    expect(d.audited.filter((a) => a.audit === 're-drove')).toEqual([]);
+    // On record before it moved anything, in the log and in the audit trail in Redis.
+    const opening = { reason: 'expired', phase: 'started' };
+    expect(d.audited.filter((a) => a.audit === 're-drove')).toEqual([
+      { audit: 're-drove', user: 'ada', ...opening },
+    ]);
+    expect(d.recorded).toEqual([{ by: 'ada', action: 're-drove', detail: opening }]);
     d.end({ redriven: 2400, skipped: 3 });
     await d.runner.idle();
+    const closing = { reason: 'expired', phase: 'done', redriven: 2400, skipped: 3 };
     expect(d.audited.filter((a) => a.audit === 're-drove')).toEqual([
-      { audit: 're-drove', user: 'ada', reason: 'expired', redriven: 2400, skipped: 3 },
+      { audit: 're-drove', user: 'ada', ...opening },
+      { audit: 're-drove', user: 'ada', ...closing },
     ]);
     // And in the audit trail in Redis, beside the CLI's.
     expect(d.recorded).toEqual([
-      { by: 'ada', action: 're-drove', detail: { reason: 'expired', redriven: 2400, skipped: 3 } },
+      { by: 'ada', action: 're-drove', detail: opening },
+      { by: 'ada', action: 're-drove', detail: closing },
     ]);
     expect((await d.current()).run).toMatchObject({
       state: 'finished',
@@ -229,6 +243,31 @@ describe('a re-drive of many that outlasts its request', () => {
     expect(await d.page()).toMatch(
       /The re-drive of reason expired by ada ended at [0-9T:.Z-]+: 2400 re-driven, 3 had already been moved, removed or failed again\./,
     );
+  });
+
+  it('moves nothing when its opening audit record cannot be written (503 naming why)', async () => {
+    let refuses = true;
+    const d = await dashboard(undefined, {
+      up: () => true,
+      signedOut: () => false,
+      refusesRecords: () => refuses,
+    });
+    const refused = await d.redriveReason('expired');
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toEqual({
+      error: {
+        code: 'AUDIT_UNAVAILABLE',
+        message:
+          'nothing was re-driven: its audit record could not be written to Redis (OOM command not allowed)',
+      },
+    });
+    expect(d.asked).toEqual([]);
+    // Nothing left held: once records can be written, the same request starts it.
+    refuses = false;
+    expect((await d.redriveReason('expired')).status).toBe(202);
+    expect(d.asked).toHaveLength(1);
+    d.end({ redriven: 0, skipped: 0 });
+    await d.runner.idle();
   });
 
   it('sends a form post back to the page while its re-drive goes on', async () => {

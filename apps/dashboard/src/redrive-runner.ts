@@ -28,9 +28,25 @@ export interface RedriveRunView {
 
 export type RedriveOutcome = RedriveResult & { interrupted?: string };
 
+/** A re-drive of many's two records in the audit trail. */
+export interface RedriveAudit {
+  /**
+   * Before anything is moved; rejects when the record cannot be written, and then nothing is
+   * (a re-drive nobody can account for later is not started).
+   */
+  opening(): Promise<void>;
+  /**
+   * Once it ended, with what it moved; never rejects. Waited for before the runner is idle, so
+   * that a stopping dashboard closes Redis only after it.
+   */
+  closing(outcome: RedriveOutcome): Promise<void>;
+}
+
 /** What became of a request to start a re-drive. */
 export type RedriveStart =
   | { state: 'finished'; result: RedriveResult }
+  /** Its opening audit record could not be written: nothing was moved. */
+  | { state: 'unaudited'; message: string }
   /** Stopped part-way before the answer: `partial` stays moved; running it again moves the rest. */
   | { state: 'interrupted'; partial: RedriveResult; message: string }
   /** Still running when the answer was due: it goes on, and audits itself when it ends. */
@@ -40,18 +56,25 @@ export type RedriveStart =
 
 export interface RedriveRunner {
   /**
-   * Starts `run` unless another re-drive is running, and waits for it up to the runner's answer
-   * time. `audit` hears its outcome once it ends, whether or not the request was answered by then.
+   * Starts `run` unless another re-drive is running, once `audit` has its opening record, and
+   * waits for it up to the runner's answer time. `audit` has its closing record once it ends,
+   * whether or not the request was answered by then. `run` stops between two jobs when `signal`
+   * is aborted (`stop`).
    */
   start(
     who: { by: string; what: string },
-    run: (onProgress: (soFar: RedriveProgress) => void) => Promise<RedriveResult>,
-    audit: (outcome: RedriveOutcome) => void,
+    run: (
+      onProgress: (soFar: RedriveProgress) => void,
+      signal: AbortSignal,
+    ) => Promise<RedriveResult>,
+    audit: RedriveAudit,
   ): Promise<RedriveStart>;
   /** The running re-drive, else the last one that went on past its answer; undefined if none. */
   current(): RedriveRunView | undefined;
-  /** Resolves once no re-drive is running. */
+  /** Resolves once no re-drive is running and the last one's closing record is written or not. */
   idle(): Promise<void>;
+  /** Stops the running re-drive, if any, between two jobs: `why` goes on its record. */
+  stop(why: string): void;
 }
 
 /**
@@ -64,7 +87,8 @@ export function createRedriveRunner(
 ): RedriveRunner {
   const answerWithinMs = options.answerWithinMs ?? REDRIVE_ANSWER_WITHIN_MS;
   const now = options.now ?? Date.now;
-  let running: { view: RedriveRunView; ended: Promise<unknown> } | undefined;
+  let running:
+    { view: RedriveRunView; ended: Promise<unknown>; controller: AbortController } | undefined;
   let lastLong: RedriveRunView | undefined;
 
   return {
@@ -76,26 +100,41 @@ export function createRedriveRunner(
         state: 'running',
         soFar: { redriven: 0, skipped: 0 },
       };
-      const end = (state: 'finished' | 'interrupted', soFar: RedriveResult, why?: string) => {
-        Object.assign(view, { state, soFar, endedAt: now() }, why ? { interrupted: why } : {});
+      const controller = new AbortController();
+      // Taken before the opening record is written: a second click meanwhile is refused.
+      let opened!: () => void;
+      running = { view, controller, ended: new Promise<void>((resolve) => (opened = resolve)) };
+      try {
+        await audit.opening();
+      } catch (error) {
         running = undefined;
-        audit(why ? { ...soFar, interrupted: why } : soFar);
+        opened();
+        return {
+          state: 'unaudited',
+          message: error instanceof Error ? error.message : String(error),
+        };
+      }
+      const end = async (state: 'finished' | 'interrupted', soFar: RedriveResult, why?: string) => {
+        Object.assign(view, { state, soFar, endedAt: now() }, why ? { interrupted: why } : {});
+        await audit.closing(why ? { ...soFar, interrupted: why } : soFar);
+        running = undefined;
       };
-      const ended = run((soFar) => (view.soFar = { ...soFar })).then(
-        (result): RedriveStart => {
-          end('finished', result);
+      const ended = run((soFar) => (view.soFar = { ...soFar }), controller.signal).then(
+        async (result): Promise<RedriveStart> => {
+          await end('finished', result);
           return { state: 'finished', result };
         },
-        (error: unknown): RedriveStart => {
+        async (error: unknown): Promise<RedriveStart> => {
           const partial = error instanceof RedriveInterruptedError ? error.partial : view.soFar;
-          end('interrupted', partial, error instanceof Error ? error.message : String(error));
+          await end('interrupted', partial, error instanceof Error ? error.message : String(error));
           if (error instanceof RedriveInterruptedError) {
             return { state: 'interrupted', partial, message: error.message };
           }
           throw error;
         },
       );
-      running = { view, ended: ended.catch(() => undefined) };
+      running.ended = ended.catch(() => undefined);
+      opened();
       let timer: NodeJS.Timeout | undefined;
       const answerDue = new Promise<'due'>((resolve) => {
         timer = setTimeout(() => resolve('due'), answerWithinMs);
@@ -116,7 +155,10 @@ export function createRedriveRunner(
       return view && { ...view, soFar: { ...view.soFar } };
     },
     async idle() {
-      await running?.ended;
+      while (running) await running.ended;
+    },
+    stop(why) {
+      running?.controller.abort(new Error(why));
     },
   };
 }

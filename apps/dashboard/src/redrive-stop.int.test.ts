@@ -1,11 +1,13 @@
 // A dashboard stopped while it re-drives many failed deliveries, on the real Redis: whether the
-// re-drive ends first or is cut by the stop, the audit log says exactly how many it moved, and
-// every delivery is either back in its lane or still failed, none lost and none moved twice.
+// re-drive ends first or is cut by the stop, the audit log and the audit trail in Redis say
+// exactly how many it moved (the closing record written before Redis is closed), and every
+// delivery is either back in its lane or still failed, none lost and none moved twice.
 import {
   createCommitEnqueuer,
   createRedisConnection,
   failedByReason,
   laneQueueName,
+  readAuditTrail,
   startLaneWorkers,
   type CommitJobData,
   type RedisConnection,
@@ -99,7 +101,9 @@ describe('a dashboard stopped during a re-drive of many', () => {
         DASHBOARD_PORT: String(port),
         DASHBOARD_OPS_PORT: String(opsPort),
         DASHBOARD_USERS: `admin:admin:${await hashPassword(PASSWORD)}`,
-        SHUTDOWN_TIMEOUT: '100ms',
+        // Half of it for the re-drive to end by itself (1,500 take longer here), a quarter for
+        // the stopped one's last move and closing record.
+        SHUTDOWN_TIMEOUT: '1s',
       }),
       logger,
     );
@@ -134,14 +138,29 @@ describe('a dashboard stopped during a re-drive of many', () => {
     expect([0, 200, 202, 503]).toContain(await answer);
 
     const audits = lines.filter((l) => l.audit === 're-drove');
-    expect(audits).toHaveLength(1);
-
-    const [audit] = audits as [{ redriven: number; skipped: number; interrupted?: string }];
+    expect(audits.map((a) => a.phase)).toEqual(['started', audits[1]?.phase]);
+    const audit = audits[1] as {
+      phase: string;
+      redriven: number;
+      skipped: number;
+      interrupted?: string;
+    };
     const [waiting, failed] = [await waitingCount(), await failedCount()];
     expect(audit.redriven).toBe(waiting);
     expect(waiting + failed).toBe(FAILED);
     expect(audit.skipped).toBe(0);
     // Cut short or not, the audit says which.
     expect(audit.interrupted !== undefined).toBe(audit.redriven < FAILED);
+    expect(audit.phase).toBe(audit.interrupted === undefined ? 'done' : 'interrupted');
+    // The trail in Redis has both records, the closing one naming the opening one.
+    const [closing, opening] = await readAuditTrail(producer, space.prefix, 10);
+    expect(opening).toMatchObject({
+      action: 're-drove',
+      detail: { reason: 'expired', phase: 'started' },
+    });
+    expect(closing).toMatchObject({
+      action: 're-drove',
+      detail: { phase: audit.phase, opened: opening!.id, redriven: waiting, skipped: 0 },
+    });
   });
 });

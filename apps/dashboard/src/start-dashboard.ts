@@ -124,7 +124,7 @@ export async function startDashboard(
       readDeliveryOverview(connection, config.queuePrefix, laneCount, {
         readFailedByReason: (lanes) => failedReasons.read(lanes.length),
       }),
-    redrive: (filter, lanes, onProgress) => {
+    redrive: (filter, lanes, onProgress, signal) => {
       const progress = joinRedriveProgress(onProgress);
       return redrive(
         connection,
@@ -134,6 +134,7 @@ export async function startDashboard(
         Date.now(),
         progress.onMoved,
         progress.onReading,
+        signal,
       ).finally(() => failedReasons.invalidate());
     },
     runner,
@@ -192,17 +193,26 @@ export async function startDashboard(
     close() {
       closed ??= (async () => {
         // A re-drive that went on past its request has no request to drain: it is waited for
-        // as long, then stopped by Redis closing under it, which audits what it had moved.
+        // as long, then stopped between two jobs, and its closing audit record written, before
+        // Redis is closed under it.
         await Promise.all([
           drainServer(server, config.shutdownTimeoutMs / 2, logger),
           ops.close(),
           withTimeout(runner.idle(), config.shutdownTimeoutMs / 2, 'the running re-drive').catch(
-            () => logger.warn('stopping with a re-drive running: it stops part-way, audited'),
+            () => {
+              logger.warn('stopping with a re-drive running: it stops part-way, audited');
+              runner.stop('the dashboard is stopping');
+            },
           ),
         ]);
+        // Within the stop's time-out (the process exits at it): a quarter of it for a job's move
+        // and the closing record, which a healthy Redis takes milliseconds for; past it, Redis
+        // is closed under them all the same.
+        const stopWait = config.shutdownTimeoutMs / 4;
+        await withTimeout(runner.idle(), stopWait, 'the stopped re-drive').catch(() =>
+          logger.warn('the stopped re-drive did not end in time: Redis closed under it'),
+        );
         await closeRedis();
-        // Closing Redis stops a re-drive still running at its next command: let it audit that.
-        await withTimeout(runner.idle(), 1000, 'the stopped re-drive').catch(() => undefined);
       })();
       return closed;
     },

@@ -183,6 +183,38 @@ describe('delivery views on the real Redis', () => {
     expect(await queue(0).getJobCounts('wait', 'failed')).toEqual({ wait: 5, failed: 0 });
   });
 
+  it('stops between two jobs when its signal is aborted, with what it had re-driven', async () => {
+    const stop = await workers([0, 1], failing);
+    for (let n = 0; n < 8; n += 2) await enqueuer.enqueue(job(0, n));
+    for (let n = 1; n < 8; n += 2) await enqueuer.enqueue(job(1, n));
+    await waitFor(async () => (await failedCount([0, 1])) === 8, { description: '8 failures' });
+    await stop();
+    // Aborted at its seventh look at the signal: one per failed delivery read (lane 0's four),
+    // then one before each move, so after two of lane 0's moves.
+    const controller = new AbortController();
+    let looks = 0;
+    const signal = controller.signal;
+    signal.throwIfAborted = () => {
+      if (++looks === 7) controller.abort(new Error('the dashboard is stopping'));
+      AbortSignal.prototype.throwIfAborted.call(signal);
+    };
+    const error = await redrive(
+      producer,
+      space.prefix,
+      [0, 1],
+      { reason: 'expired' },
+      Date.now(),
+      undefined,
+      undefined,
+      signal,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedriveInterruptedError);
+    expect(error).toMatchObject({ partial: { redriven: 2, skipped: 0 } });
+    expect((error as Error).message).toContain('(the dashboard is stopping)');
+    expect(await queue(0).getJobCounts('wait', 'failed')).toEqual({ wait: 2, failed: 2 });
+    expect(await queue(1).getJobCounts('wait', 'failed')).toEqual({ wait: 0, failed: 4 });
+  });
+
   it('re-drives past failed jobs whose data does not parse, leaving them failed and naming them', async () => {
     const stop = await workers([0], failing);
     for (let n = 0; n < 12; n += 2) await enqueuer.enqueue(job(0, n));

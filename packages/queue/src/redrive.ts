@@ -140,7 +140,8 @@ function bucketOf(data: Partial<CommitJobData> | undefined): string | undefined 
  * are re-driven. The failed set is read as ids and times (about 100 bytes a match: some 50 MB
  * for half a million in one lane, to sort them); each job's data (the commit, kilobytes) is read
  * when it is moved, one at a time.
- * Stopped part-way by Redis: `RedriveInterruptedError`, carrying what was done. `onProgress` hears
+ * Stopped part-way by Redis, or by `signal` between two jobs: `RedriveInterruptedError`, carrying
+ * what was done (the signal's reason is its cause). `onProgress` hears
  * the counts every REDRIVE_PROGRESS_EVERY re-driven, and `onReading` every REDRIVE_PROGRESS_EVERY
  * read or checked: a filter that matches few of hundreds of thousands would otherwise run for
  * minutes without a word.
@@ -153,6 +154,7 @@ export async function redrive(
   now: number = Date.now(),
   onProgress?: (soFar: RedriveResult) => void,
   onReading?: (soFar: RedriveReading) => void,
+  signal?: AbortSignal,
 ): Promise<RedriveResult> {
   const result: RedriveResult = { redriven: 0, skipped: 0 };
   const reading: RedriveReading = { read: 0, checked: 0 };
@@ -174,6 +176,7 @@ export async function redrive(
         // only its latest failure can still be re-driven (`redriveScriptSource`).
         const matches = new Map<string, Pick<FailedEntry, 'id' | 'timestamp' | 'finishedOn'>>();
         const consider = (entry: FailedEntry): void => {
+          signal?.throwIfAborted();
           reading.read++;
           if (reading.read % REDRIVE_PROGRESS_EVERY === 0) onReading?.({ ...reading });
           if (filter.reason !== undefined && reasonOf(entry.failedReason) !== filter.reason) return;
@@ -197,6 +200,7 @@ export async function redrive(
           (a, b) => a.timestamp - b.timestamp || a.finishedOn - b.finishedOn,
         );
         for (const match of inOrder) {
+          signal?.throwIfAborted();
           const moved = await redriveOne(
             connection,
             queue,

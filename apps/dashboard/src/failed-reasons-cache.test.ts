@@ -1,45 +1,91 @@
 import { describe, expect, it } from 'vitest';
 import { cacheByLaneCount } from './failed-reasons-cache.ts';
 
-function counter() {
-  let reads = 0;
+/** Readings the test ends by hand, on a clock it moves. */
+function heldReadings() {
+  const pending: { laneCount: number; end: () => void; fail: () => void }[] = [];
+  let started = 0;
   let t = 0;
   return {
-    read: (laneCount: number) => Promise.resolve(`reading ${++reads} of ${laneCount} lanes`),
-    reads: () => reads,
+    read: (laneCount: number) => {
+      const n = ++started;
+      return new Promise<string>((resolve, reject) => {
+        pending.push({
+          laneCount,
+          end: () => resolve(`reading ${n} of ${laneCount} lanes`),
+          fail: () => reject(new Error('Redis away')),
+        });
+      });
+    },
+    /** Readings started so far. */
+    started: () => started,
+    /** Ends the oldest reading not ended yet. */
+    end: async () => {
+      pending.shift()!.end();
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    fail: async () => {
+      pending.shift()!.fail();
+      await new Promise((resolve) => setImmediate(resolve));
+    },
     now: () => t,
     advance: (ms: number) => (t += ms),
   };
 }
 
 describe('the failed reasons cache', () => {
-  it('reads Redis once per interval, however many pages ask, and shares a reading under way', async () => {
-    const c = counter();
-    const cache = cacheByLaneCount(c.read, 10_000, c.now);
-    expect(await Promise.all([cache.read(16), cache.read(16)])).toEqual([
+  it('shares a reading however long it takes, and keeps it for the interval from its end', async () => {
+    const r = heldReadings();
+    const cache = cacheByLaneCount(r.read, 10_000, r.now);
+    const first = cache.read(16);
+    // A slow Redis: pages reloading past the interval share the reading under way.
+    r.advance(30_000);
+    const second = cache.read(16);
+    expect(r.started()).toBe(1);
+    await r.end();
+    expect(await Promise.all([first, second])).toEqual([
       'reading 1 of 16 lanes',
       'reading 1 of 16 lanes',
     ]);
-    c.advance(9_999);
+    r.advance(9_999);
     expect(await cache.read(16)).toBe('reading 1 of 16 lanes');
-    c.advance(1);
-    expect(await cache.read(16)).toBe('reading 2 of 16 lanes');
-    expect(c.reads()).toBe(2);
+    r.advance(1);
+    const third = cache.read(16);
+    expect(r.started()).toBe(2);
+    await r.end();
+    expect(await third).toBe('reading 2 of 16 lanes');
   });
 
-  it('reads again for another lane count, after a re-drive, and after a failed reading', async () => {
-    const c = counter();
-    let fail = true;
-    const cache = cacheByLaneCount(
-      (n) => (fail ? Promise.reject(new Error('Redis away')) : c.read(n)),
-      10_000,
-      c.now,
-    );
-    await expect(cache.read(16)).rejects.toThrow('Redis away');
-    fail = false;
-    expect(await cache.read(16)).toBe('reading 1 of 16 lanes');
-    expect(await cache.read(32)).toBe('reading 2 of 32 lanes');
+  it('after a re-drive, reads afresh once the reading under way has ended, never beside it', async () => {
+    const r = heldReadings();
+    const cache = cacheByLaneCount(r.read, 10_000, r.now);
+    const before = cache.read(16);
     cache.invalidate();
-    expect(await cache.read(32)).toBe('reading 3 of 32 lanes');
+    const after = cache.read(16);
+    const alsoAfter = cache.read(16);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(r.started()).toBe(1);
+    await r.end();
+    expect(await before).toBe('reading 1 of 16 lanes');
+    expect(r.started()).toBe(2);
+    await r.end();
+    expect(await Promise.all([after, alsoAfter])).toEqual([
+      'reading 2 of 16 lanes',
+      'reading 2 of 16 lanes',
+    ]);
+  });
+
+  it('reads again for another lane count, and after a failed reading', async () => {
+    const r = heldReadings();
+    const cache = cacheByLaneCount(r.read, 10_000, r.now);
+    const failing = cache.read(16);
+    await r.fail();
+    await expect(failing).rejects.toThrow('Redis away');
+    const again = cache.read(16);
+    await r.end();
+    expect(await again).toBe('reading 2 of 16 lanes');
+    const other = cache.read(32);
+    await r.end();
+    expect(await other).toBe('reading 3 of 32 lanes');
   });
 });

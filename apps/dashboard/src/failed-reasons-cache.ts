@@ -2,13 +2,25 @@
  * The failed deliveries by reason, the costly part of the Deliveries overview, read from Redis
  * at most once per `ttlMs` whoever asks. Reading them walks every failed delivery (one HMGET
  * each), on the Redis the ingest writes to: after a long Kafka outage that is hundreds of
- * thousands of reads, and every open Deliveries page reloads every 15 s. Readers during a read
- * share it; a re-drive drops the reading (`invalidate`), so that the page it redirects to shows
- * what it moved. The rest of the overview (backlogs, paused and held lanes) is read every time.
+ * thousands of reads, and every open Deliveries page reloads every 15 s. So one reading at a
+ * time, shared by every reader while it runs however long it takes, and kept for `ttlMs` from
+ * when it finished (counted from its start, a reading slower than `ttlMs` had the next page
+ * start another beside it, each slowing the Redis the others read). A re-drive makes the
+ * reading stale (`invalidate`), so that the page it redirects to shows what it moved: the next
+ * reader's reading starts once the one under way, if any, has ended. The rest of the overview
+ * (backlogs, paused and held lanes) is read every time.
  */
 export interface LaneCountCache<T> {
   read(laneCount: number): Promise<T>;
   invalidate(): void;
+}
+
+interface Reading<T> {
+  laneCount: number;
+  value: Promise<T>;
+  stale: boolean;
+  /** Set once it succeeded. */
+  finishedAt?: number;
 }
 
 export function cacheByLaneCount<T>(
@@ -16,20 +28,42 @@ export function cacheByLaneCount<T>(
   ttlMs: number,
   now: () => number = Date.now,
 ): LaneCountCache<T> {
-  let kept: { laneCount: number; at: number; value: Promise<T> } | undefined;
+  /** The newest reading started, under way or ended. */
+  let last: Reading<T> | undefined;
+  /** Settles (never rejects) once the newest reading has ended; undefined when it has. */
+  let underWay: Promise<unknown> | undefined;
+  const start = (laneCount: number): Reading<T> => {
+    const reading: Reading<T> = {
+      laneCount,
+      value: underWay ? underWay.then(() => readFresh(laneCount)) : readFresh(laneCount),
+      stale: false,
+    };
+    const ended = reading.value.then(
+      () => (reading.finishedAt = now()),
+      // A failed reading is not kept: the next reader tries again.
+      () => {
+        if (last === reading) last = undefined;
+      },
+    );
+    const settled: Promise<unknown> = ended.then(() => {
+      if (underWay === settled) underWay = undefined;
+    });
+    underWay = settled;
+    last = reading;
+    return reading;
+  };
   return {
     read(laneCount) {
-      if (kept && kept.laneCount === laneCount && now() - kept.at < ttlMs) return kept.value;
-      const entry = { laneCount, at: now(), value: readFresh(laneCount) };
-      kept = entry;
-      // A failed reading is not kept: the next reader tries again.
-      entry.value.catch(() => {
-        if (kept === entry) kept = undefined;
-      });
-      return entry.value;
+      const r = last;
+      const usable =
+        r !== undefined &&
+        !r.stale &&
+        r.laneCount === laneCount &&
+        (r.finishedAt === undefined || now() - r.finishedAt < ttlMs);
+      return (usable ? r : start(laneCount)).value;
     },
     invalidate() {
-      kept = undefined;
+      if (last) last.stale = true;
     },
   };
 }

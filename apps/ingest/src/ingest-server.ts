@@ -1,10 +1,5 @@
-import {
-  createServer,
-  type IncomingMessage,
-  type RequestListener,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createGuardedServer } from '@commitlog/runtime';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { answerClientError, answerUnmetExpectation, type EarlyRefusal } from './client-error.ts';
 
@@ -54,10 +49,19 @@ export interface IngestServerOptions {
  * body, so a client told 415 or 413 (by its declared length) never sends the body at all.
  */
 export function createIngestServer(app: RequestListener, options: IngestServerOptions): Server {
-  const server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_EVERY_MS }, app);
-  server.maxConnections = options.maxConnections;
-  const { onDrop, onEarlyRefusal } = options;
-  if (onDrop) server.on('drop', () => onDrop());
+  const server = createGuardedServer(
+    app,
+    {
+      maxConnections: options.maxConnections,
+      headersTimeoutMs: HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      checkEveryMs: TIMEOUT_CHECK_EVERY_MS,
+      keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+      socketIdleTimeoutMs: SOCKET_IDLE_TIMEOUT_MS,
+    },
+    options.onDrop,
+  );
+  const { onEarlyRefusal } = options;
   server.on('checkContinue', app);
   // Node answers these itself with an empty body; every error answer of the ingest is JSON.
   server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
@@ -67,9 +71,5 @@ export function createIngestServer(app: RequestListener, options: IngestServerOp
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
     onEarlyRefusal?.(answerUnmetExpectation(request, response));
   });
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.timeout = SOCKET_IDLE_TIMEOUT_MS;
   return server;
 }

@@ -35,6 +35,7 @@ export {
   secrets as parseSigningSecrets,
   type Parsed,
 } from './env-values.ts';
+export { createGuardedServer, type ConnectionLimits } from './guarded-server.ts';
 export { formatAge, formatTime, shorten } from './human-format.ts';
 export { drainServer, ListenError, listenOn } from './http-server.ts';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.ts';

@@ -1,20 +1,23 @@
-import { captureLogLines } from '@commitlog/testkit';
+import { captureLogLines, waitFor } from '@commitlog/testkit';
 import { CommitlogError } from '@commitlog/core';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from './logger.ts';
 import { createCounter, createMetricsRegistry } from './metrics.ts';
 import type { Readiness } from './ops-handlers.ts';
-import { startOpsServer, type OpsServer } from './ops-server.ts';
+import type { ConnectionLimits } from './guarded-server.ts';
+import { OPS_CONNECTION_LIMITS, startOpsServer, type OpsServer } from './ops-server.ts';
 
 const servers: OpsServer[] = [];
+const sockets: Socket[] = [];
 
 afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function start(readiness: () => Promise<Readiness>) {
+async function start(readiness: () => Promise<Readiness>, limits: Partial<ConnectionLimits> = {}) {
   const sink = captureLogLines();
   const registry = createMetricsRegistry('worker');
   createCounter(registry, { name: 'commitlog_delivered_total', help: 'Delivered.' }).inc(3);
@@ -25,11 +28,33 @@ async function start(readiness: () => Promise<Readiness>) {
     registry,
     readiness,
     logger: createLogger({ service: 'worker', destination: sink }),
+    limits,
   });
   servers.push(server);
   const url = (path: string) => `http://127.0.0.1:${server.port}${path}`;
   return { server, sink, url };
 }
+
+/** A connection to `port` that has sent nothing yet. */
+async function openSocket(port: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  sockets.push(socket);
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** What the server sends back to `request` on `socket` until it closes it ('' for nothing). */
+function answerTo(socket: Socket, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.on('close', () => resolve(text));
+    socket.write(request);
+  });
+}
+
+const ready = () => Promise.resolve({ ready: true, checks: {} });
 
 describe('startOpsServer', () => {
   it('binds a free port when asked for port 0 and serves /healthz', async () => {
@@ -124,6 +149,51 @@ describe('startOpsServer', () => {
     expect(sink.lines.map((l) => l.msg)).toContain(
       'requests still open after the grace period; closing their connections',
     );
+  });
+
+  it('closes connections past its limit as it accepts them; probes are answered once idle ones go', async () => {
+    const { server, sink, url } = await start(ready, { maxConnections: 3 });
+    const idle = [];
+    for (let i = 0; i < 3; i++) idle.push(await openSocket(server.port));
+    // Accepted after the three idle ones, so one too many: closed before it is read.
+    const over = await openSocket(server.port);
+    expect(
+      await answerTo(over, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    ).toBe('');
+    expect(sink.lines.map((l) => l.msg)).toContain(
+      'an ops connection was closed as it was accepted: the most the ops server keeps are open',
+    );
+    for (const socket of idle) socket.destroy();
+    // The server counts them closed once each close reaches it.
+    const healthz = await waitFor(
+      () => fetch(url('/healthz')).then((response) => response.ok && response),
+      { description: '/healthz answered once the idle connections are closed' },
+    );
+    expect(await healthz.json()).toEqual({ status: 'ok' });
+  });
+
+  it('closes a connection that sends nothing after its idle time-out', async () => {
+    const { server } = await start(ready, { socketIdleTimeoutMs: 100, keepAliveTimeoutMs: 50 });
+    const socket = await openSocket(server.port);
+    let closed = false;
+    socket.on('close', () => (closed = true));
+    // No request ever starts on it, so no header or request time-out applies: only the idle one.
+    await waitFor(() => closed, { description: 'the idle connection closed by the server' });
+  });
+
+  it('answers 408 to a client that does not finish its headers in time', async () => {
+    const { server } = await start(ready, { headersTimeoutMs: 100, checkEveryMs: 20 });
+    const socket = await openSocket(server.port);
+    expect(await answerTo(socket, 'GET /metrics HTTP/1.1\r\nHost: x\r\n')).toMatch(
+      /^HTTP\/1\.1 408/,
+    );
+  });
+
+  it('keeps its own time-outs consistent: checked well within them, idle past keep-alive', () => {
+    const limits = OPS_CONNECTION_LIMITS;
+    expect(limits.checkEveryMs).toBeLessThan(limits.headersTimeoutMs);
+    expect(limits.headersTimeoutMs).toBeLessThanOrEqual(limits.requestTimeoutMs);
+    expect(limits.socketIdleTimeoutMs).toBeGreaterThan(limits.keepAliveTimeoutMs);
   });
 
   it('closes, and closing twice is harmless', async () => {

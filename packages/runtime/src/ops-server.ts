@@ -1,8 +1,10 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { createGuardedServer, type ConnectionLimits } from './guarded-server.ts';
 import { drainServer, listenOn } from './http-server.ts';
 import type { Logger } from './logger.ts';
+import { ERROR_LOG_INTERVAL_MS, throttledWarn } from './throttled-log.ts';
 import {
   errorBody,
   healthzBody,
@@ -11,6 +13,22 @@ import {
   readyzResult,
   type ReadinessProbe,
 } from './ops-handlers.ts';
+
+/**
+ * The ops server's connection limits. Probes and a Prometheus scrape need a few connections, each
+ * sending a short GET at once; without limits, a flood of idle connections on this port (often
+ * open to the whole cluster network) could take every file descriptor of the role, and with them
+ * its Redis reconnects. The idle time-out is well past the longest a readiness check takes (its
+ * checks are cut at 2 s), so no probe is closed while its answer is being worked out.
+ */
+export const OPS_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 64,
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+  checkEveryMs: 1000,
+  keepAliveTimeoutMs: 5000,
+  socketIdleTimeoutMs: 30_000,
+};
 
 export interface OpsServerOptions {
   /** Address to listen on, e.g. `127.0.0.1`, or `0.0.0.0` in a pod. */
@@ -29,6 +47,8 @@ export interface OpsServerOptions {
    * Default 2000: probes and scrapes answer in milliseconds.
    */
   closeGraceMs?: number;
+  /** Overrides some of `OPS_CONNECTION_LIMITS` (ms, and a count of connections). */
+  limits?: Partial<ConnectionLimits>;
 }
 
 export interface OpsServer {
@@ -108,7 +128,15 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       });
   }
 
-  const server = createServer(respond);
+  const limits = { ...OPS_CONNECTION_LIMITS, ...options.limits };
+  const warnDrop = throttledWarn(logger, ERROR_LOG_INTERVAL_MS);
+  const server = createGuardedServer(respond, limits, () =>
+    warnDrop(
+      'connections',
+      { maxConnections: limits.maxConnections },
+      'an ops connection was closed as it was accepted: the most the ops server keeps are open',
+    ),
+  );
   await listenOn(server, options.host, options.port, options.settings);
   server.on('error', (error) => logger.error({ err: error }, 'ops server error'));
 

@@ -169,6 +169,16 @@ describe('environment value parsers', () => {
     );
   });
 
+  it('brokers: one written with a login or as a URL is named by its place, never repeated', () => {
+    const problem = message(brokers('kafka-0:9093, alice:S3cret@kafka:9093,sasl_ssl://kafka:9093'));
+    expect(problem).toBe(
+      'each broker must be host:port with a port from 1 to 65535; not broker 2 of 3, broker 3 of 3 ' +
+        '(a broker named by its place is not shown, since it may hold a password; a login goes in KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD)',
+    );
+    expect(problem).not.toContain('S3cret');
+    expect(problem).not.toContain('alice');
+  });
+
   it('secrets: one or two, long enough, never repeated in a message', () => {
     const a = 'a'.repeat(32);
     expect(value(secrets(a))).toEqual([a]);

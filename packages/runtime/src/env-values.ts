@@ -129,15 +129,24 @@ export const brokers: Parser<string[]> = (value) => {
     .map((item) => item.trim())
     .filter((item) => item !== '');
   if (items.length === 0) return bad(`must list at least one host:port${got(value)}`);
-  const wrong = items.filter((item) => {
+  const wrong = items.flatMap((item, i) => {
     const port = Number(BROKER.exec(item)?.[2] ?? 0);
-    return port < 1 || port > 65_535;
+    return port < 1 || port > 65_535 ? [{ item, place: i + 1 }] : [];
   });
-  if (wrong.length > 0) {
-    const list = wrong.map((item) => JSON.stringify(item)).join(', ');
-    return bad(`each broker must be host:port with a port from 1 to 65535; not ${list}`);
-  }
-  return ok(items);
+  if (wrong.length === 0) return ok(items);
+  // One written with a login (`user:password@host:port`) or as a URL
+  // (`sasl_ssl://user:password@host`) is named by its place, not repeated: what precedes its `@`
+  // may be a password, and the message is printed and logged.
+  const secretive = (item: string): boolean => item.includes('@') || item.includes('://');
+  const list = wrong
+    .map(({ item, place }) =>
+      secretive(item) ? `broker ${place} of ${items.length}` : JSON.stringify(item),
+    )
+    .join(', ');
+  const unshown = wrong.some(({ item }) => secretive(item))
+    ? ' (a broker named by its place is not shown, since it may hold a password; a login goes in KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD)'
+    : '';
+  return bad(`each broker must be host:port with a port from 1 to 65535; not ${list}${unshown}`);
 };
 
 /** The shortest signing secret accepted: 32 characters, e.g. 16 random bytes in hex. */

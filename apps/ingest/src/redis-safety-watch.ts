@@ -26,7 +26,10 @@ import type { Logger } from '@commitlog/runtime';
  * node, names other primaries than at the last reading.
  */
 export interface RedisSafetyWatch {
-  /** The last reading, or undefined before the first one succeeded. */
+  /**
+   * The last reading applied (the one started last among those answered), or undefined before
+   * the first one succeeded.
+   */
   current(): RedisSafety | undefined;
   /** Reads the settings now (rejects when Redis does not answer). */
   check(): Promise<RedisSafety>;
@@ -41,24 +44,49 @@ export interface RedisSafetyWatch {
   stop(): void;
 }
 
-export function watchRedisSafety(connection: RedisConnection, logger: Logger): RedisSafetyWatch {
+/** `read` reads the settings; default `checkRedisSafety` on `connection`. */
+export function watchRedisSafety(
+  connection: RedisConnection,
+  logger: Logger,
+  read: () => Promise<RedisSafety> = () => checkRedisSafety(connection),
+): RedisSafetyWatch {
   let last: RedisSafety | undefined;
   /** The reading sent when the connection last became ready, until it is answered. */
   let reading: Promise<unknown> | undefined;
+  /**
+   * Readings are numbered as they start; `applied` is the number of the one `last` comes from
+   * (or of the failed one that cleared it). A reading that finishes after a newer one was
+   * applied is not: it may describe the Redis before a failover between the two (a `/readyz`
+   * reading sent just before a Cluster failover, answered after the reading it set off), and
+   * admit would judge by it.
+   */
+  let started = 0;
+  let applied = 0;
 
-  async function check(): Promise<RedisSafety> {
-    const safety = await checkRedisSafety(connection);
-    if (!safety.safe && last?.safe !== false) {
+  /** Applies the outcome of reading `number` if none started later has been; says whether. */
+  function apply(number: number, outcome: RedisSafety | undefined): boolean {
+    if (number <= applied) return false;
+    applied = number;
+    last = outcome;
+    return true;
+  }
+
+  async function readNumbered(number: number): Promise<RedisSafety> {
+    const safety = await read();
+    const before = last;
+    if (!apply(number, safety)) return safety;
+    if (!safety.safe && before?.safe !== false) {
       logger.error(
         { problems: safety.problems },
         'UNSAFE REDIS: commits are refused (503) until Redis is set up so that it cannot lose them',
       );
-    } else if (safety.safe && last?.safe === false) {
+    } else if (safety.safe && before?.safe === false) {
       logger.info('Redis is set up safely again: accepting commits');
     }
-    last = safety;
     return safety;
   }
+
+  const check = (): Promise<RedisSafety> => readNumbered(++started);
 
   /** The primaries as of the last reading sent: a cluster's, by address. */
   let primaries = '';
@@ -66,11 +94,12 @@ export function watchRedisSafety(connection: RedisConnection, logger: Logger): R
 
   const onReady = (): void => {
     primaries = primariesNow();
-    const sent: Promise<unknown> = check()
+    const number = ++started;
+    const sent: Promise<unknown> = readNumbered(number)
       .catch((err: unknown) => {
         // The connection may now reach another Redis (a failover behind a DNS name): what was
         // read of the last one says nothing of it, and `admit` reads the settings itself.
-        last = undefined;
+        apply(number, undefined);
         logger.warn({ err }, 'could not read Redis settings; commits wait for a reading');
       })
       .finally(() => {
@@ -95,12 +124,14 @@ export function watchRedisSafety(connection: RedisConnection, logger: Logger): R
     check,
     async admit() {
       if (reading) await reading;
-      if (last === undefined) {
+      // Until a reading is applied: one that succeeds after a newer one failed (a reconnection
+      // meanwhile) is not, and says nothing of the Redis now reached.
+      while (last === undefined) {
         // One reading for every store that waits on it, not one each.
         firstReading ??= check().finally(() => (firstReading = undefined));
         await firstReading;
       }
-      if (last !== undefined && !last.safe) throw new UnsafeRedisError(last);
+      if (!last.safe) throw new UnsafeRedisError(last);
     },
     stop() {
       connection.off('ready', onReady);

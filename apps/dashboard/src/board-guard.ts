@@ -90,6 +90,11 @@ export function boardGuard(deps: BoardGuardDeps): Router {
   // would pause every lane and be audited as a resume. Only the exact paths pass; any other
   // spelling meets the refusal below.
   const router = Router({ caseSensitive: true, strict: true });
+  /** A change commitlog allows nobody: refused, and logged with its method and path. */
+  const refused = (req: Request, res: Response, what: string): void => {
+    deps.auditRefusal(userOf(res)!.name, { method: req.method, path: req.path, status: 403 });
+    forbid(req, res, what);
+  };
   router.use((req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') {
       // Any path: Bull Board answers `/API/Queues/` as `/api/queues`.
@@ -145,7 +150,7 @@ export function boardGuard(deps: BoardGuardDeps): Router {
   router.put('/api/queues/:queueName/retry/:queueStatus', async (req, res) => {
     const lane = laneOf(req, res, deps.laneCount);
     if (lane === undefined) return;
-    if (req.params.queueStatus !== 'failed') return forbid(req, res, 'retrying delivered commits');
+    if (req.params.queueStatus !== 'failed') return refused(req, res, 'retrying delivered commits');
     const user = userOf(res)!.name;
     const started = answerUnlessStopped(
       req,
@@ -169,7 +174,7 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     if (lane === undefined) return;
     const jobId = String(req.params.jobId);
     if ((await deps.jobState(lane, jobId)) !== 'failed') {
-      return forbid(req, res, 'retrying a commit that has not failed');
+      return refused(req, res, 'retrying a commit that has not failed');
     }
     const result = await auditedRedrive(
       req,
@@ -203,8 +208,7 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     res.status(204).end();
   });
   router.use((req, res) => {
-    deps.auditRefusal(userOf(res)!.name, { method: req.method, path: req.path, status: 403 });
-    forbid(req, res, `${req.method} ${req.path}`);
+    refused(req, res, `${req.method} ${req.path}`);
   });
   return router;
 }

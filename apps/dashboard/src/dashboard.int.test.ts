@@ -451,6 +451,16 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     const bad = await redrive(admin, { _csrf: admin.csrf, jobId: 'exp-1', lane: '99' });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
+    // A lane it is not in: nothing moved, and the answer says so (not 200 with zero counts).
+    const elsewhere = await redrive(admin, { _csrf: admin.csrf, jobId: 'exp-1', lane: '3' });
+    expect(elsewhere.status).toBe(409);
+    expect(await elsewhere.json()).toEqual({
+      error: {
+        code: 'NOT_REDRIVEN',
+        message:
+          'job exp-1 is not a failed delivery in lane 3 (re-driven by someone else, removed after FAILED_RETENTION, or in another lane): nothing was moved',
+      },
+    });
     expect((await overview(admin)).failedByReason[0]).toMatchObject({
       reason: 'expired',
       count: 2,
@@ -464,8 +474,9 @@ describe('the dashboard over seeded deliveries on the real Redis', () => {
     expect(await all.json()).toEqual({ redriven: 2, skipped: 0 });
     // On record in the audit trail in Redis, where `commitlog audit` reads the CLI's too.
     // A re-drive of many, on record before it moves anything too.
-    await waitFor(async () => (await readAuditTrail(producer, space.prefix, 10)).length === 3);
-    const trail = await readAuditTrail(producer, space.prefix, 10);
+    // (After the refused one of the test before, on record with what it moved: nothing.)
+    await waitFor(async () => (await readAuditTrail(producer, space.prefix, 10)).length === 4);
+    const trail = await readAuditTrail(producer, space.prefix, 3);
     expect(trail).toEqual([
       expect.objectContaining({
         by: 'admin',

@@ -249,6 +249,20 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
         result = started?.result;
       }
       if (!result) return;
+      // One delivery asked for by a script, and nothing moved (a wrong lane, or it moved or was
+      // removed meanwhile): not a success a status check would take for one.
+      if ('jobId' in form && result.redriven === 0 && wantsJson(req)) {
+        refuse(
+          req,
+          res,
+          409,
+          'NOT_REDRIVEN',
+          result.unreadable
+            ? `job ${form.jobId} holds no commit, so it cannot be re-driven: it stays failed; discard it with commitlog discard --job ${form.jobId}`
+            : `job ${form.jobId} is not a failed delivery in lane ${form.lane} (re-driven by someone else, removed after FAILED_RETENTION, or in another lane): nothing was moved`,
+        );
+        return;
+      }
       if (wantsJson(req)) {
         res.json(result);
         return;

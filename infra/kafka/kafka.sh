@@ -58,8 +58,8 @@
 #   2 usage error | 3 `status`: not running | 4 a port is taken by something else
 set -euo pipefail
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd -P)
 POM="$SCRIPT_DIR/pom.xml"
 
 pom_version() { sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM" | head -n1; }
@@ -94,7 +94,9 @@ FETCH_MARKER="$KAFKA_CACHE_DIR/.fetch-complete"
 
 # KAFKA_DATA_DIR may be relative: resolve it against the caller's cwd once.
 case "$KAFKA_DATA_DIR" in /*) ;; *) KAFKA_DATA_DIR="$PWD/$KAFKA_DATA_DIR" ;; esac
-DATA="$KAFKA_DATA_DIR"
+# One spelling of the folder whatever the path it was reached by (a symlinked checkout, `./`):
+# the broker is known as ours by the properties path on its command line.
+DATA=$(realpath -m "$KAFKA_DATA_DIR")
 PROPS="$DATA/server.properties"
 PIDFILE="$DATA/kafka.pid"
 CLUSTER_ID_FILE="$DATA/cluster.id"
@@ -113,8 +115,9 @@ die() { local code=$1; shift; err "$*"; exit "$code"; }
 check_settings() {
   local host='[A-Za-z0-9._-]+' name value
   [[ "$KAFKA_HOST" =~ ^$host$ ]] || die 2 "KAFKA_HOST must be a host name or an IPv4 address (got \"$KAFKA_HOST\")"
+  # Also every value that goes into shell arithmetic, which would run a part of it as code.
   for name in KAFKA_PORT KAFKA_ADVERTISED_PORT KAFKA_CONTROLLER_PORT KAFKA_NODE_ID \
-    KAFKA_REPLICATION_FACTOR KAFKA_MIN_INSYNC_REPLICAS; do
+    KAFKA_REPLICATION_FACTOR KAFKA_MIN_INSYNC_REPLICAS KAFKA_START_TIMEOUT KAFKA_STOP_TIMEOUT; do
     value=${!name}
     [[ "$value" =~ ^[0-9]+$ ]] || die 2 "$name must be a number (got \"$value\")"
   done
@@ -150,7 +153,10 @@ fetch() {
   t0=$(now_ms)
   err "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central into $LIBS ..."
   rm -rf "$partial" "$FETCH_MARKER"
-  if ! "$MVN" -q -B -f "$POM" -Dkafka.version="$KAFKA_VERSION" \
+  # -C: a jar whose checksum does not match is refused (Maven's default only warns, and -q
+  # hides the warning). Bounded: Maven's own read time-out is half an hour a request.
+  if ! timeout 600 "$MVN" -q -B -C -f "$POM" -Dkafka.version="$KAFKA_VERSION" \
+      -Daether.connector.requestTimeout=60000 \
       dependency:copy-dependencies -DincludeScope=runtime \
       -DoutputDirectory="$partial" >"$mvn_log" 2>&1; then
     tail -n 40 "$mvn_log" >&2

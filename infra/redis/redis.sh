@@ -24,15 +24,21 @@
 #     password is given where one is needed, or the user name or password is wrong
 set -euo pipefail
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd -P)
 
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 REDIS_DATA_DIR=${REDIS_DATA_DIR:-$REPO_ROOT/.data/redis}
 REDIS_START_TIMEOUT=${REDIS_START_TIMEOUT:-20}
 REDIS_STOP_TIMEOUT=${REDIS_STOP_TIMEOUT:-30}
 case "$REDIS_DATA_DIR" in /*) ;; *) REDIS_DATA_DIR="$PWD/$REDIS_DATA_DIR" ;; esac
-DATA="$REDIS_DATA_DIR"
+# One spelling of the folder whatever the path it was reached by (a symlinked checkout): the
+# server runs in it, and our_pid compares it.
+DATA=$(realpath -m "$REDIS_DATA_DIR")
+for name in REDIS_START_TIMEOUT REDIS_STOP_TIMEOUT; do
+  # Whole seconds: the value goes into shell arithmetic, which would run a part of it as code.
+  [[ "${!name}" =~ ^[0-9]+$ ]] || { printf 'redis: %s must be a whole number of seconds (got "%s")\n' "$name" "${!name}" >&2; exit 2; }
+done
 PIDFILE="$DATA/redis.pid"
 LOG="$DATA/redis.log"
 
@@ -148,10 +154,13 @@ our_pid() {
   local pid cmd
   pid=$(tr -dc '0-9' <"$PIDFILE")
   cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)
-  if alive "$pid" && [[ "$cmd" == *redis-server* ]]; then
+  # Ours runs in $DATA (--dir): after a crash the pid may have gone to another redis-server (the
+  # machine's, a test's), which `down` must not stop.
+  if alive "$pid" && [[ "$cmd" == *redis-server* ]] &&
+    [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null || true)" == "$DATA" ]]; then
     echo "$pid"
   else
-    err "removing stale pid file $PIDFILE (pid ${pid:-?} is not a running redis-server)"
+    err "removing stale pid file $PIDFILE (pid ${pid:-?} is not a redis-server running in $DATA)"
     rm -f "$PIDFILE"
   fi
 }

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { pingRedis } from '@commitlog/queue';
+import { maskRedisUrl } from '@commitlog/runtime';
 import { testKafkaBrokers, testRedisUrl } from './test-env.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -38,7 +39,8 @@ export default async function setup(): Promise<() => void> {
   const started: string[] = [];
   if (!(await pingRedis(testRedisUrl()))) {
     if (process.env.REDIS_URL)
-      throw new Error(`REDIS_URL=${process.env.REDIS_URL} does not answer`);
+      // Masked: CI logs keep this line, and a Redis URL may hold its password.
+      throw new Error(`REDIS_URL=${maskRedisUrl(process.env.REDIS_URL)} does not answer`);
     runInfra('redis/redis.sh', 'up');
     started.push('redis/redis.sh');
   }

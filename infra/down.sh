@@ -3,7 +3,8 @@
 #
 # Usage: infra/down.sh          (works from any cwd)
 #   Each script stops only what it started itself (pid files in .data/), never
-#   a foreign Redis or Kafka. When KAFKA_BROKERS points somewhere other than the
+#   a foreign Redis or Kafka; then the brokers an interrupted test run left running
+#   (its private ones, under $TMPDIR/commitlog-kafka-*). When KAFKA_BROKERS points somewhere other than the
 #   local default, the local broker is left alone (as up.sh did not start it);
 #   run infra/kafka/kafka.sh down to stop it anyway.
 # Exit code: 0 when everything is stopped, else the first failure's exit code.
@@ -19,4 +20,16 @@ else
   echo "kafka: KAFKA_BROKERS=$KAFKA_BROKERS is not the local default; not touching a local broker"
 fi
 bash "$INFRA_DIR/redis/redis.sh" down || { r=$?; [[ $rc -ne 0 ]] || rc=$r; }
+
+# Brokers the tests start for themselves (packages/testkit: private-kafka*.ts), left running when
+# a test run was cut short (Ctrl-C, a crashed test worker): they run in a session of their own,
+# so the terminal's signal never reaches them, and nothing else would ever stop them. kafka.sh
+# stops each only when it is the broker of that data folder.
+shopt -s nullglob
+for pidfile in "${TMPDIR:-/tmp}"/commitlog-kafka-*/kafka.pid \
+  "${TMPDIR:-/tmp}"/commitlog-kafka-cluster-*/node-*/kafka.pid; do
+  dir=$(dirname "$pidfile")
+  echo "kafka: stopping a broker a test run left in $dir"
+  KAFKA_DATA_DIR="$dir" bash "$INFRA_DIR/kafka/kafka.sh" down || { r=$?; [[ $rc -ne 0 ]] || rc=$r; }
+done
 exit "$rc"

@@ -28,6 +28,16 @@ function tcpAnswers(hostPort: string, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
+/**
+ * Whether the infra script's own service already runs (its `status`): then it is not this set-up's
+ * to stop, even though it did not answer in time here (a loaded machine) and `up` was run.
+ */
+function infraRunning(script: string): boolean {
+  return (
+    spawnSync('bash', [`${REPO_ROOT}infra/${script}`, 'status'], { stdio: 'ignore' }).status === 0
+  );
+}
+
 function runInfra(script: string, command: 'up' | 'down'): void {
   const result = spawnSync('bash', [`${REPO_ROOT}infra/${script}`, command], { stdio: 'inherit' });
   if (result.status !== 0) {
@@ -41,8 +51,9 @@ export default async function setup(): Promise<() => void> {
     if (process.env.REDIS_URL)
       // Masked: CI logs keep this line, and a Redis URL may hold its password.
       throw new Error(`REDIS_URL=${maskRedisUrl(process.env.REDIS_URL)} does not answer`);
+    const ours = !infraRunning('redis/redis.sh');
     runInfra('redis/redis.sh', 'up');
-    started.push('redis/redis.sh');
+    if (ours) started.push('redis/redis.sh');
   }
   const brokers = testKafkaBrokers();
   const answering = await Promise.all(brokers.map((b) => tcpAnswers(b)));
@@ -50,8 +61,9 @@ export default async function setup(): Promise<() => void> {
     if (process.env.KAFKA_BROKERS) {
       throw new Error(`KAFKA_BROKERS=${process.env.KAFKA_BROKERS}: no broker answers`);
     }
+    const ours = !infraRunning('kafka/kafka.sh');
     runInfra('kafka/kafka.sh', 'up');
-    started.push('kafka/kafka.sh');
+    if (ours) started.push('kafka/kafka.sh');
   }
   return () => {
     for (const script of started.reverse()) runInfra(script, 'down');

@@ -1,5 +1,5 @@
 import { verifyPassword } from '@commitlog/runtime';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../cli-error.ts';
 import { hashPasswordCommand } from './hash-password.ts';
@@ -47,5 +47,30 @@ describe('dashboard hash-password at a terminal', () => {
     const typed = hashTyped('pass\u001b[Dword\r');
     await expect(typed).rejects.toBeInstanceOf(CliError);
     await expect(typed).rejects.toThrow(/control character/);
+  });
+});
+
+/** Piped input arriving in these chunks (not a terminal). */
+async function hashPiped(...chunks: Buffer[]): Promise<string> {
+  const out: string[] = [];
+  await hashPasswordCommand({
+    stdin: Readable.from(chunks) as unknown as NodeJS.ReadStream,
+    err: () => undefined,
+    out: (l) => out.push(l),
+  });
+  return out[0] ?? '';
+}
+
+describe('dashboard hash-password with piped input', () => {
+  it('hashes the first line without the byte order mark a file saved by Notepad begins with', async () => {
+    const hash = await hashPiped(Buffer.from('\uFEFFcorrect horse\r\nsecond line\n'));
+    expect(await verifyPassword('correct horse', hash)).toBe(true);
+  });
+
+  it('keeps a character whole when it arrives split across two chunks', async () => {
+    const bytes = Buffer.from('\uFEFFpässwörd staple\n');
+    // Splits the mark itself, and then the two bytes of "ä".
+    const hash = await hashPiped(bytes.subarray(0, 2), bytes.subarray(2, 5), bytes.subarray(5));
+    expect(await verifyPassword('pässwörd staple', hash)).toBe(true);
   });
 });

@@ -47,13 +47,19 @@ function readHidden(stdin: NodeJS.ReadStream): Promise<string> {
   });
 }
 
-/** Reads the first line of piped input. */
+/**
+ * Reads the first line of piped input. Decoded as one stream, so that a character split across
+ * two chunks stays one character; and without a leading byte order mark (a file saved by Notepad
+ * begins with one), which nobody types at sign-in.
+ */
 async function readFirstLine(stdin: NodeJS.ReadStream): Promise<string> {
+  const decoder = new TextDecoder(); // Drops one leading BOM (ignoreBOM: false).
   let text = '';
   for await (const chunk of stdin) {
-    text += String(chunk);
+    text += decoder.decode(chunk as Uint8Array, { stream: true });
     if (text.includes('\n')) break;
   }
+  text += decoder.decode();
   return text.split(/\r?\n/)[0] ?? '';
 }
 

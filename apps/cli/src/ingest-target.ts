@@ -93,7 +93,10 @@ export function readIngestTarget(repoRoot: string, env: NodeJS.ProcessEnv): Inge
     });
   }
   if (problems.length > 0 || !url.ok) throw new ConfigError(problems);
-  return { baseUrl: url.url, secret: secrets?.[0] ?? keptSecret(repoRoot, 'ingest-secret') };
+  return {
+    baseUrl: url.url,
+    secret: secrets?.[0] ?? keptSecret(repoRoot, 'ingest-secret', 'INGEST_SECRETS'),
+  };
 }
 
 /** Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or `[::1]`. */

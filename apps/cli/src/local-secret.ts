@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, parseSigningSecrets } from '@commitlog/runtime';
+import { CliError } from './cli-error.ts';
+import { whyUnreadable } from './readable-file.ts';
 
 /**
  * INGEST_SECRETS read by the ingest's own rule (runtime's `parseSigningSecrets`), so that the CLI
@@ -17,14 +19,33 @@ export function configuredSecrets(env: NodeJS.ProcessEnv): string[] | undefined 
   return parsed.value;
 }
 
-/** The secret kept in `.data/<name>`, or undefined when none of at least 32 characters is. */
-export function readKeptSecret(repoRoot: string, name: string): string | undefined {
+/**
+ * The secret kept in `.data/<name>`, or undefined when none of at least 32 characters is.
+ * `instead` names the variable that makes the file unneeded (`INGEST_SECRETS`), for the error.
+ *
+ * @throws CliError `SECRET_UNREADABLE` when the file is there but cannot be read (a root-owned
+ *   one after `sudo ./commitlog up`): a new secret written over it would stop every hook, run and
+ *   session that signs with the kept one
+ */
+export function readKeptSecret(
+  repoRoot: string,
+  name: string,
+  instead: string,
+): string | undefined {
+  const file = join(repoRoot, '.data', name);
+  let kept: string;
   try {
-    const kept = readFileSync(join(repoRoot, '.data', name), 'utf8').trim();
-    return kept.length >= 32 ? kept : undefined;
-  } catch {
-    return undefined; // Not created yet.
+    kept = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // Not created yet.
+    throw new CliError(
+      'SECRET_UNREADABLE',
+      `cannot read the kept secret ${file}: ${whyUnreadable(error)} (make it readable to this user, or set ${instead})`,
+      1,
+      error,
+    );
   }
+  return kept.length >= 32 ? kept : undefined;
 }
 
 /** A new random secret, 64 hex characters. */
@@ -51,8 +72,8 @@ export function keepSecret(repoRoot: string, name: string, secret: string): void
  * A random secret generated once and kept in `.data/<name>` (git-ignored, mode 600), so that every
  * local run and command agrees on it.
  */
-export function keptSecret(repoRoot: string, name: string): string {
-  const kept = readKeptSecret(repoRoot, name);
+export function keptSecret(repoRoot: string, name: string, instead: string): string {
+  const kept = readKeptSecret(repoRoot, name, instead);
   if (kept !== undefined) return kept;
   const secret = newSecret();
   keepSecret(repoRoot, name, secret);

@@ -3,7 +3,7 @@ import { access, stat } from 'node:fs/promises';
 import { CliError } from './cli-error.ts';
 
 /** Why a file cannot be read, in words; the errno code for the rare others. */
-function why(error: unknown): string {
+export function whyUnreadable(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
@@ -21,11 +21,11 @@ export async function checkReadableFile(file: string): Promise<void> {
   const refuse = (reason: string): CliError =>
     new CliError('FILE_UNREADABLE', `cannot read ${file}: ${reason}`);
   const stats = await stat(file).catch((error: unknown) => {
-    throw refuse(why(error));
+    throw refuse(whyUnreadable(error));
   });
   if (stats.isDirectory()) throw new CliError('FILE_UNREADABLE', `${file} is a directory`);
   if (!stats.isFile() && !stats.isFIFO()) throw refuse('not a regular file');
   await access(file, constants.R_OK).catch((error: unknown) => {
-    throw refuse(why(error));
+    throw refuse(whyUnreadable(error));
   });
 }

@@ -93,8 +93,9 @@ async function localEnv(options: UpOptions): Promise<{
   keep: () => void;
 }> {
   const made: [name: string, secret: string][] = [];
-  const kept = (name: string): string => {
-    const secret = readKeptSecret(options.repoRoot, name);
+  // `instead`: the variable that makes the kept file unneeded, for the error of an unreadable one.
+  const kept = (name: string, instead: string): string => {
+    const secret = readKeptSecret(options.repoRoot, name, instead);
     if (secret !== undefined) return secret;
     const fresh = newSecret();
     made.push([name, fresh]);
@@ -109,15 +110,17 @@ async function localEnv(options: UpOptions): Promise<{
     problems = error.problems;
   }
   // A bad value is passed on as it is, for the ingest's check to name it too (once, with the rest).
-  const secrets = problems.length > 0 ? [] : (configured ?? [kept('ingest-secret')]);
+  const secrets =
+    problems.length > 0 ? [] : (configured ?? [kept('ingest-secret', 'INGEST_SECRETS')]);
   const env: NodeJS.ProcessEnv = {
     ...options.env,
     INGEST_SECRETS: problems.length > 0 ? options.env.INGEST_SECRETS : secrets.join(','),
     DASHBOARD_SESSION_SECRET:
-      options.env.DASHBOARD_SESSION_SECRET ?? kept('dashboard-session-secret'),
+      options.env.DASHBOARD_SESSION_SECRET ??
+      kept('dashboard-session-secret', 'DASHBOARD_SESSION_SECRET'),
   };
   if (!options.env.DASHBOARD_USERS) {
-    const password = kept(LOCAL_ADMIN_PASSWORD_FILE);
+    const password = kept(LOCAL_ADMIN_PASSWORD_FILE, 'DASHBOARD_USERS');
     env.DASHBOARD_USERS = `${LOCAL_ADMIN}:admin:${await hashPassword(password)}`;
   }
   return {

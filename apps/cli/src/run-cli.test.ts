@@ -49,6 +49,18 @@ describe('runCli', () => {
     ]);
   });
 
+  it('takes an empty FILE (an unset variable) for a usage mistake that says so', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    // Without it, the caller's directory was read as the file, or a file named nothing.
+    const env = { COMMITLOG_CALLER_DIR: tmpdir() };
+    expect(await runCli(['post', ''], env)).toBe(2);
+    expect(await runCli(['requeue', ''], {})).toBe(2);
+    expect(stderr.mock.calls.map((call) => String(call[0]))).toEqual([
+      'commitlog: post: FILE is empty (an unset variable?): give the JSON file to post\n',
+      'commitlog: requeue: FILE is empty (an unset variable?): give the failure log\n',
+    ]);
+  });
+
   it('prints usage for help and exits 0', async () => {
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     expect(await runCli(['help'], {})).toBe(0);

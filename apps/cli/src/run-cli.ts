@@ -17,6 +17,23 @@ function noArguments(command: string, rest: string[]): void {
   }
 }
 
+/**
+ * The one FILE argument of `post` and `requeue`. A flag (`--file=x.json`, `-f`) is no file name:
+ * said as a usage mistake, not a missing file (a file of that name is `./-f`). Nor is an empty
+ * one (`requeue "$LOG"` with LOG unset), which would be read as the caller's directory, or as a
+ * file whose error line names nothing.
+ */
+function fileArgument(command: string, rest: string[], what: string): string {
+  const [file, ...extra] = rest;
+  if (file === undefined || extra.length > 0 || file.startsWith('-')) {
+    throw new CliError('USAGE', `${command} takes exactly one argument: ${what}`, 2);
+  }
+  if (file === '') {
+    throw new CliError('USAGE', `${command}: FILE is empty (an unset variable?): give ${what}`, 2);
+  }
+  return file;
+}
+
 /** A progress or problem line of a long command, apart from its result on stdout. */
 function stderrLine(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -59,24 +76,14 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
         noArguments(command, rest);
         return await runRoleInForeground(command, { repoRoot, env });
       case 'post': {
-        const [file, ...extra] = rest;
-        // A flag (`--file=x.json`, `-f`) is no file name: said as a usage mistake, not a missing
-        // file (a file of that name is `./-f`).
-        if (file === undefined || extra.length > 0 || file.startsWith('-')) {
-          throw new CliError('USAGE', 'post takes exactly one argument: the JSON file to post', 2);
-        }
+        const file = fileArgument(command, rest, 'the JSON file to post');
         await (
           await import('./commands/post.ts')
         ).post({ file: callerPath(file, env), repoRoot, env, out });
         return 0;
       }
       case 'requeue': {
-        const [file, ...extra] = rest;
-        // A flag (`--file=x.json`, `-f`) is no file name: said as a usage mistake, not a missing
-        // file (a file of that name is `./-f`).
-        if (file === undefined || extra.length > 0 || file.startsWith('-')) {
-          throw new CliError('USAGE', 'requeue takes exactly one argument: the failure log', 2);
-        }
+        const file = fileArgument(command, rest, 'the failure log');
         await (
           await import('./commands/requeue.ts')
         ).requeue({ file: callerPath(file, env), repoRoot, env, out, err: stderrLine });

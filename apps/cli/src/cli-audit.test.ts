@@ -12,6 +12,13 @@ describe("the CLI's operator", () => {
     expect(cliOperator({ COMMITLOG_OPERATOR: ' ' }, host, () => 'node')).toBe('node@ops-box');
   });
 
+  it('is kept on one line, so that a new line or an escape in the variable forges no record', () => {
+    expect(cliOperator({ COMMITLOG_OPERATOR: 'ada\nbob\u001b[2J' }, host)).toBe(
+      'ada\\nbob\\u001b[2J',
+    );
+    expect(cliOperator({ SUDO_USER: 'ad\u009ba' }, host)).toBe('ad\\u009ba@ops-box');
+  });
+
   it('is still named when the login cannot be read (a uid without a passwd entry)', () => {
     const noLogin = () => {
       throw new Error('ENOENT');

@@ -1,10 +1,13 @@
 import { userInfo, hostname } from 'node:os';
 import { appendAudit, type RedisConnection } from '@commitlog/queue';
+import { oneLine } from '@commitlog/runtime/one-line';
 import { CliError } from './cli-error.ts';
 
 /**
  * Who runs the CLI, for its audit records: COMMITLOG_OPERATOR when set (a shared account or a
  * pod's shell says nothing of the person), else the login (the one behind sudo) and the host.
+ * Kept on one line (`oneLine`): each reader of the trail shows it, and a new line or an escape
+ * sequence in the variable would forge a record there or drive a terminal.
  */
 export function cliOperator(
   env: NodeJS.ProcessEnv,
@@ -12,7 +15,7 @@ export function cliOperator(
   login: () => string = () => userInfo().username,
 ): string {
   const named = env.COMMITLOG_OPERATOR?.trim();
-  if (named) return named;
+  if (named) return oneLine(named);
   let user = env.SUDO_USER?.trim();
   if (!user) {
     try {
@@ -21,7 +24,7 @@ export function cliOperator(
       user = '(unknown)';
     }
   }
-  return `${user}@${host()}`;
+  return oneLine(`${user}@${host()}`);
 }
 
 export interface AuditedCliAction<T> {

@@ -1,3 +1,4 @@
+import { oneLine } from '@commitlog/runtime/one-line';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../cli-error.ts';
 import { formatAuditRecord, parseAuditArgs } from './audit.ts';
@@ -39,5 +40,22 @@ describe('commitlog audit', () => {
         detail: { status: 200 },
       }),
     ).toBe('2026-12-07T05:00:00.000Z  dashboard  ada  board: pause all lanes  {"status":200}');
+  });
+
+  it('keeps a record on one line, and the terminal undriven, whatever its fields hold', () => {
+    const line = formatAuditRecord({
+      at: '2026-12-07T05:00:00.000Z',
+      // COMMITLOG_OPERATOR as someone set it to forge a second row and clear the screen.
+      by: 'ada\n2026-12-07T04:00:00.000Z  cli  bob  redrive  {}\u001b[2J',
+      via: 'cli',
+      action: 'redrive\u009b31m',
+      detail: { bucket: 'b\u2028\u001b' },
+    });
+    expect(line).toBe(
+      '2026-12-07T05:00:00.000Z  cli  ada\\n2026-12-07T04:00:00.000Z  cli  bob  redrive  {}\\u001b[2J' +
+        '  redrive\\u009b31m  {"bucket":"b\\u2028\\u001b"}',
+    );
+    // Nothing left that the helper would escape.
+    expect(oneLine(line)).toBe(line);
   });
 });

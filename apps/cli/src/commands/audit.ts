@@ -1,5 +1,6 @@
 import { readAuditTrail, type AuditRecord } from '@commitlog/queue';
 import { loadCliConfig } from '@commitlog/runtime';
+import { oneLine } from '@commitlog/runtime/one-line';
 import { CliError } from '../cli-error.ts';
 import { connectCliRedis } from '../cli-redis.ts';
 
@@ -27,9 +28,16 @@ export function parseAuditArgs(args: readonly string[]): number {
   return last;
 }
 
-/** One record on one line: when, where from, who, what, and its detail as JSON. */
+/**
+ * One record on one line: when, where from, who, what, and its detail as JSON. Every field goes
+ * through `oneLine`: the trail holds what operators and dashboard users typed (COMMITLOG_OPERATOR,
+ * a user name), and a new line there would print as a second, forged record, an escape sequence
+ * would drive the terminal. JSON escapes the C0 controls of the detail but not C1 or U+2028.
+ */
 export function formatAuditRecord(record: AuditRecord): string {
-  return `${record.at}  ${record.via}  ${record.by}  ${record.action}  ${JSON.stringify(record.detail)}`;
+  return [record.at, record.via, record.by, record.action, JSON.stringify(record.detail)]
+    .map(oneLine)
+    .join('  ');
 }
 
 export interface AuditOptions {

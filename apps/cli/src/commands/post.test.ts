@@ -77,6 +77,56 @@ describe('post', () => {
     }
   });
 
+  it('takes a file that begins with a byte order mark, and sends it without', async () => {
+    const { repoRoot, file } = setUp();
+    const json = '{"bucket":"b","key":"k","op":"delete"}';
+    writeFileSync(file, `\uFEFF${json}`);
+    const received: Buffer[] = [];
+    const ingest = createServer((req, res) => {
+      req.on('data', (chunk: Buffer) => received.push(chunk));
+      req.on('end', () => {
+        res.writeHead(202, { 'content-type': 'application/json' });
+        res.end('{"accepted":1}');
+      });
+    });
+    await new Promise<void>((resolve) => ingest.listen(0, '127.0.0.1', resolve));
+    const { port } = ingest.address() as { port: number };
+    try {
+      const out: string[] = [];
+      await post({
+        file,
+        repoRoot,
+        env: { INGEST_URL: `http://127.0.0.1:${port}`, INGEST_SECRETS: SECRET },
+        out: (line) => out.push(line),
+      });
+      expect(out).toEqual(['202 {"accepted":1}']);
+      expect(Buffer.concat(received).toString('utf8')).toBe(json);
+    } finally {
+      ingest.close();
+    }
+  });
+
+  it("says why a file is not JSON, and where, but never repeats the file's content", async () => {
+    const { repoRoot, file } = setUp();
+    const run = () => refusal(post({ file, repoRoot, env: {}, out: () => {} }));
+    // JSON.parse's message names a rule and a position: given as it is.
+    writeFileSync(file, '{"bucket": "b", "value": "top-secret" "x"}');
+    expect((await run()).message).toBe(
+      `${file} is not valid JSON: Expected ',' or '}' after property value in JSON at position 38 (line 1 column 39)`,
+    );
+    // JSON.parse's message quotes the text around the mistake: only its position is given.
+    writeFileSync(file, '{"bucket": "b",\n "value": ["top-secret", oops]}');
+    const quoted = await run();
+    expect(quoted).toBeInstanceOf(CliError);
+    expect(quoted.code).toBe('INVALID_JSON');
+    expect(quoted.message).toBe(
+      `${file} is not valid JSON: Unexpected token at position 41 (line 2 column 26)`,
+    );
+    writeFileSync(file, '');
+    expect((await run()).message).toBe(`${file} is not valid JSON: Unexpected end of JSON input`);
+    expect(existsSync(join(repoRoot, '.data'))).toBe(false);
+  });
+
   it('says a directory is a directory, before creating the local secret', async () => {
     const { repoRoot } = setUp();
     const dir = join(repoRoot, 'a-dir');

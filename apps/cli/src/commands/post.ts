@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { CliError } from '../cli-error.ts';
 import { postSigned } from '../ingest-client.ts';
 import { readIngestTarget } from '../ingest-target.ts';
+import { jsonSyntaxReason } from '../json-syntax-reason.ts';
 import { checkReadableFile } from '../readable-file.ts';
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 export interface PostOptions {
   file: string;
@@ -21,17 +24,24 @@ export interface PostOptions {
  */
 export async function post(options: PostOptions): Promise<void> {
   await checkReadableFile(options.file);
-  const body = await readFile(options.file).catch((error: unknown) => {
+  const read = await readFile(options.file).catch((error: unknown) => {
     throw new CliError(
       'FILE_UNREADABLE',
       `cannot read ${options.file}: ${(error as Error).message}`,
     );
   });
+  // A byte order mark (a file saved by Notepad) is no part of the JSON, which JSON.parse refuses
+  // with it: taken off both what is parsed and what is sent (and signed), which stay the same bytes.
+  const body = read.subarray(0, 3).equals(UTF8_BOM) ? read.subarray(3) : read;
+  const text = body.toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new CliError('INVALID_JSON', `${options.file} is not valid JSON`);
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(
+      'INVALID_JSON',
+      `${options.file} is not valid JSON: ${jsonSyntaxReason(text, (error as Error).message)}`,
+    );
   }
   const isBatch = typeof parsed === 'object' && parsed !== null && 'commits' in parsed;
   const target = readIngestTarget(options.repoRoot, options.env);

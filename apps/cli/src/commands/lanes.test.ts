@@ -1,7 +1,14 @@
 import { laneOf } from '@commitlog/core';
 import { describe, expect, it } from 'vitest';
 import { formatLaneCount } from '../lane-count-report.ts';
-import { formatKeyLane, formatLanes, parseKeyArgument, parseLanesArgs } from './lanes.ts';
+import {
+  formatKeyLane,
+  formatLanes,
+  lanesShown,
+  parseKeyArgument,
+  parseLanesArgs,
+  unrecordedLaneCountLine,
+} from './lanes.ts';
 
 describe('the lane count lines', () => {
   it('says whether a change of LANES would be allowed now', () => {
@@ -62,6 +69,48 @@ describe('commitlog lanes', () => {
       '0     {lane-0000}  100   127.0.0.1:7000  0        0       0       -',
       '1     {lane-0001}  9000  127.0.0.1:7001  5        1       0       yes',
     ]);
+  });
+
+  it("covers this shell's LANES past a lower recorded count, as status and redrive do", () => {
+    // LANES=16 here, 4 recorded after a change: a commit left in lane 9 must show.
+    expect(lanesShown({ configured: 16, recorded: 4, holding: [] })).toHaveLength(16);
+    expect(lanesShown({ configured: 4, recorded: 16, holding: [] })).toHaveLength(16);
+    expect(lanesShown({ configured: 8, recorded: undefined, holding: [] })).toHaveLength(8);
+  });
+
+  it('marks the lanes past the recorded count, and says what that means', () => {
+    const lines = formatLanes({
+      redisUrl: 'redis://127.0.0.1:6379',
+      prefix: 'commitlog',
+      laneCount: { configured: 3, recorded: 2, holding: [] },
+      locations: [0, 1, 2].map((lane) => ({
+        lane,
+        queue: `{lane-000${lane}}`,
+        slot: undefined,
+        node: '127.0.0.1:6379',
+      })),
+      backlogs: [
+        { lane: 2, waiting: 1, active: 0, failed: 0, oldestWaitingAgeMs: 10, paused: false },
+      ],
+    });
+    expect(lines).toEqual([
+      'commitlog lanes  redis redis://127.0.0.1:6379  prefix commitlog',
+      'lane count: 2 recorded, but LANES=3 here',
+      'changing LANES: allowed now (no lane holds commits)',
+      'one Redis (not a cluster): every lane on it',
+      '',
+      'LANE  QUEUE        SLOT  NODE            WAITING  ACTIVE  FAILED  PAUSED',
+      '0     {lane-0000}  -     127.0.0.1:6379  0        0       0       -',
+      '1     {lane-0001}  -     127.0.0.1:6379  0        0       0       -',
+      '2*    {lane-0002}  -     127.0.0.1:6379  1        0       0       -',
+      '* past the 2 lanes recorded, shown for LANES=3 here: only a worker still on an earlier count reads them (README, "Changing the number of lanes")',
+    ]);
+  });
+
+  it("says that a key's lane came from LANES when no count is recorded under the prefix", () => {
+    expect(unrecordedLaneCountLine('comitlog', 16)).toBe(
+      'note: no lane count is recorded under QUEUE_PREFIX "comitlog" on this Redis (no ingest or worker ran with it; check QUEUE_PREFIX and the database in REDIS_URL): the lane was computed from LANES=16 here',
+    );
   });
 
   it('reads a key as TYPE/BUCKET/KEY or BUCKET/KEY', () => {

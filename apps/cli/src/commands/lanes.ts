@@ -1,5 +1,6 @@
 import { laneOf, parseKeyAddress, ValidationError, type KeyAddress } from '@commitlog/core';
 import {
+  lanesToCover,
   readLaneBacklogs,
   readLaneLocations,
   type LaneBacklog,
@@ -24,12 +25,27 @@ export interface LanesSnapshot {
   backlogs: LaneBacklog[];
 }
 
-/** The lane map as plain text: the count, lanes per Redis node, then one row per lane. Pure. */
+/**
+ * The lanes `commitlog lanes` shows: those of the recorded count and of this shell's LANES if
+ * higher, as status, redrive and discard cover them (`lanesToCover`). With the count lowered, a
+ * commit left in a lane past it waits for no worker; `lanes` on the old number must show it
+ * (README, "Changing the number of lanes").
+ */
+export function lanesShown(report: LaneCountReport): number[] {
+  return Array.from({ length: lanesToCover(report.recorded, report.configured) }, (_, i) => i);
+}
+
+/**
+ * The lane map as plain text: the count, lanes per Redis node, then one row per lane, a lane past
+ * the recorded count marked `*` and explained below. Pure.
+ */
 export function formatLanes(s: LanesSnapshot): string[] {
   const perNode = new Map<string, number>();
   for (const l of s.locations) perNode.set(l.node, (perNode.get(l.node) ?? 0) + 1);
   const cluster = s.locations.some((l) => l.slot !== undefined);
   const backlog = new Map(s.backlogs.map((b) => [b.lane, b]));
+  const { recorded, configured } = s.laneCount;
+  const past = (lane: number): boolean => recorded !== undefined && lane >= recorded;
   return [
     `commitlog lanes  redis ${maskRedisUrl(s.redisUrl)}  prefix ${s.prefix}`,
     ...formatLaneCount(s.laneCount),
@@ -43,7 +59,7 @@ export function formatLanes(s: LanesSnapshot): string[] {
       s.locations.map((l) => {
         const b = backlog.get(l.lane);
         return [
-          String(l.lane),
+          past(l.lane) ? `${l.lane}*` : String(l.lane),
           l.queue,
           l.slot === undefined ? '-' : String(l.slot),
           l.node,
@@ -54,7 +70,25 @@ export function formatLanes(s: LanesSnapshot): string[] {
         ];
       }),
     ),
+    ...(s.locations.some((l) => past(l.lane))
+      ? [
+          `* past the ${recorded} lanes recorded, shown for LANES=${configured} here: only a ` +
+            'worker still on an earlier count reads them (README, "Changing the number of lanes")',
+        ]
+      : []),
   ];
+}
+
+/**
+ * The line `lanes --key` adds when no lane count is recorded under QUEUE_PREFIX: its lane is then
+ * this shell's LANES's guess, and the missing count may be a mistyped prefix or database.
+ */
+export function unrecordedLaneCountLine(prefix: string, configured: number): string {
+  return (
+    `note: no lane count is recorded under QUEUE_PREFIX "${prefix}" on this Redis (no ingest or ` +
+    `worker ran with it; check QUEUE_PREFIX and the database in REDIS_URL): the lane was ` +
+    `computed from LANES=${configured} here`
+  );
 }
 
 /**
@@ -174,14 +208,18 @@ export async function lanes(options: LanesOptions): Promise<void> {
   const redis = await connectCliRedis(config);
   try {
     const laneCount = await readLaneCountReport(redis, config.queuePrefix, config.lanes);
-    const count = laneCount.recorded ?? config.lanes;
     if (key !== undefined) {
+      // The lane the ingest files the key in: by the recorded count, which it must run with.
+      const count = laneCount.recorded ?? config.lanes;
       const lane = laneOf(key, count);
       const [where] = await readLaneLocations(redis, config.queuePrefix, [lane]);
       for (const line of formatKeyLane(key, lane, count, where)) options.out(line);
+      if (laneCount.recorded === undefined) {
+        options.out(unrecordedLaneCountLine(config.queuePrefix, config.lanes));
+      }
       return;
     }
-    const all = Array.from({ length: count }, (_, lane) => lane);
+    const all = lanesShown(laneCount);
     const [locations, backlogs] = await Promise.all([
       readLaneLocations(redis, config.queuePrefix, all),
       readLaneBacklogs(redis, config.queuePrefix, all),

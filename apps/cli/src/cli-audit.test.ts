@@ -1,4 +1,5 @@
 import type { RedisConnection } from '@commitlog/queue';
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { auditedCliAction, cliOperator } from './cli-audit.ts';
 import { CliError } from './cli-error.ts';
@@ -119,6 +120,44 @@ describe('an audited CLI action', () => {
         redriven: 7,
       },
     });
+  });
+
+  it('stops at Ctrl-C between two steps, on record as interrupted with what it did, exit 130', async () => {
+    const { redis, records } = trail();
+    const signals = new EventEmitter();
+    const err: string[] = [];
+    let moved = 0;
+    const run = auditedCliAction({
+      redis,
+      prefix: 'p',
+      by: 'ada@ops-box',
+      action: 'redrive',
+      asked: { filter: 'all' },
+      // A step at a time until its signal is aborted, as the re-drive moves one job at a time.
+      run: async (signal) => {
+        for (;;) {
+          if (signal.aborted) throw Object.assign(new Error(`stopped after ${moved}`), { moved });
+          moved++;
+          if (moved === 3) signals.emit('SIGINT');
+          await Promise.resolve();
+        }
+      },
+      outcome: () => ({}),
+      outcomeBefore: (e) => ({ redriven: (e as { moved: number }).moved }),
+      err: (line) => err.push(line),
+      signals,
+    });
+    const stopped = await run.catch((e: unknown) => e);
+    expect(stopped).toBeInstanceOf(CliError);
+    expect(stopped).toMatchObject({ exitCode: 130, message: 'redrive: stopped after 3' });
+    expect(records[1]).toMatchObject({
+      detail: { filter: 'all', phase: 'interrupted', opened: '1-0', error: 'ERROR', redriven: 3 },
+    });
+    expect(err).toEqual([
+      'redrive: stopping after the step under way (SIGINT); send it again to quit at once, unaudited',
+    ]);
+    // Its listeners are gone: a second signal meets the process's own handling.
+    expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(0);
   });
 
   it('says on the terminal that its closing record is missing, and still returns', async () => {

@@ -35,20 +35,61 @@ export interface AuditedCliAction<T> {
   action: string;
   /** What it was asked to do (its filter, its job id). */
   asked: Record<string, unknown>;
-  run: () => Promise<T>;
+  /** Stops part-way, between two steps, once `signal` is aborted (Ctrl-C), if it can. */
+  run: (signal: AbortSignal) => Promise<T>;
   /** What it did, for the closing record. */
   outcome: (result: T) => Record<string, unknown>;
   /** What it did before it failed part-way, when the error tells (for the closing record). */
   outcomeBefore?: (error: unknown) => Record<string, unknown> | undefined;
   /** A warning line on the terminal. */
   err: (line: string) => void;
+  /** Where SIGINT and SIGTERM are heard while it runs; the process by default. */
+  signals?: Pick<NodeJS.EventEmitter, 'once' | 'off'>;
+}
+
+/** The exit code of a run stopped by a signal: 128 and the signal's number, as a shell says. */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * Runs `run` with a signal aborted at the first SIGINT or SIGTERM (said on the terminal), so that
+ * an operator's Ctrl-C stops it between two steps and its closing record is still written; a
+ * second one ends the process at once, as without this.
+ */
+async function runStoppable<T>(
+  action: AuditedCliAction<T>,
+): Promise<{ result: T } | { error: unknown; stoppedBy?: keyof typeof SIGNAL_EXIT_CODES }> {
+  const signals = action.signals ?? process;
+  const controller = new AbortController();
+  let stoppedBy: keyof typeof SIGNAL_EXIT_CODES | undefined;
+  const listeners = (Object.keys(SIGNAL_EXIT_CODES) as (keyof typeof SIGNAL_EXIT_CODES)[]).map(
+    (name) => {
+      const listener = (): void => {
+        if (stoppedBy !== undefined) return;
+        stoppedBy = name;
+        for (const [other, l] of listeners) if (other !== name) signals.off(other, l);
+        action.err(
+          `${action.action}: stopping after the step under way (${name}); send it again to quit at once, unaudited`,
+        );
+        controller.abort(new Error(`stopped by ${name}`));
+      };
+      signals.once(name, listener);
+      return [name, listener] as const;
+    },
+  );
+  try {
+    return { result: await action.run(controller.signal) };
+  } catch (error) {
+    return { error, ...(stoppedBy === undefined ? {} : { stoppedBy }) };
+  } finally {
+    for (const [name, listener] of listeners) signals.off(name, listener);
+  }
 }
 
 /**
  * Runs an operator's action on deliveries between two records in the audit trail: one before,
  * without which nothing is done (an action nobody can account for later is refused), and one
- * after, with what it did, or, when it failed part-way, the failure's code and what it did
- * before, as far as the error tells. A closing record that
+ * after, with what it did, or, when it failed or was stopped (Ctrl-C) part-way, the failure's
+ * code and what it did before, as far as the error tells. A closing record that
  * cannot be written is said on the terminal: the action is done, and the opening record names it.
  */
 export async function auditedCliAction<T>(action: AuditedCliAction<T>): Promise<T> {
@@ -69,20 +110,26 @@ export async function auditedCliAction<T>(action: AuditedCliAction<T>): Promise<
       `${action.action}: nothing done: its audit record could not be written to Redis (${messageOf(error)})`,
     );
   }
-  let result: T;
-  try {
-    result = await action.run();
-  } catch (error) {
+  const ran = await runStoppable(action);
+  if ('error' in ran) {
+    const { error, stoppedBy } = ran;
     const code = (error as { code?: unknown }).code;
     await write({
       ...action.asked,
-      phase: 'failed',
+      phase: stoppedBy === undefined ? 'failed' : 'interrupted',
       opened,
       error: typeof code === 'string' ? code : 'ERROR',
       ...action.outcomeBefore?.(error),
     }).catch(() => undefined);
-    throw error;
+    if (stoppedBy === undefined) throw error;
+    throw new CliError(
+      'INTERRUPTED',
+      `${action.action}: ${error instanceof Error ? error.message : String(error)}`,
+      SIGNAL_EXIT_CODES[stoppedBy],
+      error,
+    );
   }
+  const { result } = ran;
   await write({ ...action.asked, phase: 'done', opened, ...action.outcome(result) }).catch(
     (error: unknown) =>
       action.err(

@@ -183,7 +183,7 @@ export async function redrive(options: RedriveOptions): Promise<void> {
       action: 'redrive',
       asked: { filter: Object.keys(filter).length === 0 ? 'all' : { ...filter } },
       err: options.err,
-      run: () =>
+      run: (signal) =>
         redriveFailed(
           redis,
           config.queuePrefix,
@@ -197,6 +197,7 @@ export async function redrive(options: RedriveOptions): Promise<void> {
                 (filter.bucket === undefined ? '' : `, ${r.checked} checked for --bucket`) +
                 ' so far',
             ),
+          signal,
         ),
       outcome: redriveOutcome,
       outcomeBefore: (e) =>

@@ -71,6 +71,8 @@ commitlog_toolbin() {
 # flock exists: util-linux, on every Debian).
 commitlog_lock() {
   command -v flock >/dev/null 2>&1 || return 0
+  # `exec {var}>` needs bash 4.1 (macOS's /bin/bash is 3.2): no lock there.
+  [ "${BASH_VERSINFO[0]}" -gt 4 ] || { [ "${BASH_VERSINFO[0]}" -eq 4 ] && [ "${BASH_VERSINFO[1]}" -ge 1 ]; } || return 0
   mkdir -p "$(commitlog_cache_dir)"
   exec {COMMITLOG_LOCK_FD}>"$(commitlog_cache_dir)/.bootstrap.lock"
   if ! flock -w 1 "$COMMITLOG_LOCK_FD"; then
@@ -85,11 +87,23 @@ commitlog_unlock() {
   unset COMMITLOG_LOCK_FD
 }
 
-# Runs a set-up step under the lock; its status is the step's.
+# Runs a command without the lock's descriptor: a package that starts a daemon (init.d, where
+# there is no systemd) would keep it, and the lock with it, for as long as the daemon runs.
+commitlog_without_lock() {
+  if [ -n "${COMMITLOG_LOCK_FD:-}" ]; then
+    "$@" {COMMITLOG_LOCK_FD}>&-
+  else
+    "$@"
+  fi
+}
+
+# Runs a set-up step under the lock; its status is the step's. Called plainly, so that the
+# caller's `set -e` holds inside the step (in `step || …` it would not): a step that fails then
+# ends the script, which lets the lock go with it.
 commitlog_locked() {
-  local status=0
   commitlog_lock || return 1
-  "$@" || status=$?
+  "$@"
+  local status=$?
   commitlog_unlock
   return "$status"
 }
@@ -247,9 +261,9 @@ commitlog_install_packages() {
   fi
   echo "bootstrap: installing ${packages[*]} from Debian's packages" >&2
   # Waits for dpkg's lock (an unattended upgrade, another install) rather than failing at once.
-  apt-get update -qq >&2 &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      -o DPkg::Lock::Timeout=300 "${packages[@]}" >&2 ||
+  commitlog_without_lock apt-get update -qq >&2 &&
+    DEBIAN_FRONTEND=noninteractive commitlog_without_lock apt-get install -y -qq \
+      --no-install-recommends -o DPkg::Lock::Timeout=300 "${packages[@]}" >&2 ||
     { echo "bootstrap: apt-get install ${packages[*]} failed" >&2; return 1; }
   # On a systemd machine the package also starts Debian's own Redis on 6379 (no AOF), which
   # infra/redis/redis.sh would then find answering and use: stopped, as promtool's Prometheus is

@@ -1,7 +1,7 @@
 // scripts/bootstrap.sh's choice of Debian packages, on a PATH that has none of them and no
 // apt-get (so it names what is missing instead of installing it).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,27 +9,54 @@ import { describe, expect, it } from 'vitest';
 
 const bootstrap = fileURLToPath(new URL('bootstrap.sh', import.meta.url));
 
-/** A bin folder with only what the function itself runs. */
-function barePath(): string {
+/** A bin folder with only what the function itself runs (and `more` tools). */
+function barePath(more: string[] = []): string {
   const bin = mkdtempSync(join(tmpdir(), 'commitlog-bare-bin-'));
-  for (const tool of ['bash', 'dirname', 'id', 'ls']) {
+  for (const tool of ['bash', 'dirname', 'id', 'ls', ...more]) {
     const found = spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
     symlinkSync(found.stdout.trim(), join(bin, tool));
   }
   return bin;
 }
 
+/** The tools commitlog_toolbin reads the versions and the platform with. */
+const VERSION_TOOLS = ['tr', 'sed', 'uname'];
+
+/** A cache whose toolchain has been fetched already (node and pnpm in its toolbin). */
+function readyCache(): string {
+  const cache = mkdtempSync(join(tmpdir(), 'commitlog-cache-'));
+  const bin = barePath(VERSION_TOOLS);
+  const toolbin = spawnSync(join(bin, 'bash'), ['-c', `. "${bootstrap}" && commitlog_toolbin`], {
+    env: { PATH: bin, COMMITLOG_CACHE_DIR: cache },
+    encoding: 'utf8',
+  }).stdout.trim();
+  expect(toolbin.startsWith(cache)).toBe(true);
+  mkdirSync(toolbin, { recursive: true });
+  for (const tool of ['node', 'pnpm']) writeFileSync(join(toolbin, tool), '', { mode: 0o755 });
+  return cache;
+}
+
 function missing(which: string, env: Record<string, string> = {}): string {
+  const bin = barePath(VERSION_TOOLS);
   const run = spawnSync(
-    join(barePath(), 'bash'),
+    join(bin, 'bash'),
     ['-c', `. "${bootstrap}" && commitlog_system_packages ${which}`],
-    { env: { PATH: barePath(), ...env }, encoding: 'utf8' },
+    { env: { PATH: bin, COMMITLOG_CACHE_DIR: readyCache(), ...env }, encoding: 'utf8' },
   );
+  // Every tool the script runs is on the bare PATH (a shell's own start-up files are not its).
+  expect(run.stderr).not.toMatch(/bootstrap\.sh: line \d+: \S+: command not found/);
   expect(run.status).toBe(1);
   return /missing system packages: ([^(]*)/.exec(run.stderr)?.[1]?.trim() ?? run.stderr;
 }
 
 describe('bootstrap: system packages', () => {
+  it('asks for npm while the toolchain has not been fetched and npm is missing', () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'commitlog-cache-'));
+    expect(missing('up', { COMMITLOG_CACHE_DIR: fresh }).split(' ')).toContain('npm');
+    expect(missing('all', { COMMITLOG_CACHE_DIR: fresh }).split(' ')).toContain('npm');
+    expect(missing('up').split(' ')).not.toContain('npm');
+  });
+
   it('asks for every tool of the test suite for `test`', () => {
     expect(missing('all').split(' ')).toEqual(
       expect.arrayContaining(['erlang-nox', 'rebar3', 'maven', 'redis-server', 'chromium']),

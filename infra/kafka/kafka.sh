@@ -115,11 +115,12 @@ die() { local code=$1; shift; err "$*"; exit "$code"; }
 check_settings() {
   local host='[A-Za-z0-9._-]+' name value
   [[ "$KAFKA_HOST" =~ ^$host$ ]] || die 2 "KAFKA_HOST must be a host name or an IPv4 address (got \"$KAFKA_HOST\")"
-  # Also every value that goes into shell arithmetic, which would run a part of it as code.
+  # Also every value that goes into shell arithmetic, which would run a part of it as code (and
+  # read a leading 0 as octal).
   for name in KAFKA_PORT KAFKA_ADVERTISED_PORT KAFKA_CONTROLLER_PORT KAFKA_NODE_ID \
     KAFKA_REPLICATION_FACTOR KAFKA_MIN_INSYNC_REPLICAS KAFKA_START_TIMEOUT KAFKA_STOP_TIMEOUT; do
     value=${!name}
-    [[ "$value" =~ ^[0-9]+$ ]] || die 2 "$name must be a number (got \"$value\")"
+    [[ "$value" =~ ^(0|[1-9][0-9]*)$ ]] || die 2 "$name must be a number (got \"$value\")"
   done
   [[ "$KAFKA_AUTO_CREATE_TOPICS" =~ ^(true|false)$ ]] ||
     die 2 "KAFKA_AUTO_CREATE_TOPICS must be true or false (got \"$KAFKA_AUTO_CREATE_TOPICS\")"

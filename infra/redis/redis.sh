@@ -36,8 +36,9 @@ case "$REDIS_DATA_DIR" in /*) ;; *) REDIS_DATA_DIR="$PWD/$REDIS_DATA_DIR" ;; esa
 # server runs in it, and our_pid compares it.
 DATA=$(realpath -m "$REDIS_DATA_DIR")
 for name in REDIS_START_TIMEOUT REDIS_STOP_TIMEOUT; do
-  # Whole seconds: the value goes into shell arithmetic, which would run a part of it as code.
-  [[ "${!name}" =~ ^[0-9]+$ ]] || { printf 'redis: %s must be a whole number of seconds (got "%s")\n' "$name" "${!name}" >&2; exit 2; }
+  # Whole seconds: the value goes into shell arithmetic, which would run a part of it as code
+  # (and read a leading 0 as octal).
+  [[ "${!name}" =~ ^(0|[1-9][0-9]*)$ ]] || { printf 'redis: %s must be a whole number of seconds (got "%s")\n' "$name" "${!name}" >&2; exit 2; }
 done
 PIDFILE="$DATA/redis.pid"
 LOG="$DATA/redis.log"

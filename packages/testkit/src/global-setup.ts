@@ -29,8 +29,9 @@ function tcpAnswers(hostPort: string, timeoutMs = 1000): Promise<boolean> {
 }
 
 /**
- * Whether the infra script's own service already runs (its `status`): then it is not this set-up's
- * to stop, even though it did not answer in time here (a loaded machine) and `up` was run.
+ * Whether the infra script says its service is up already (`status`: kafka.sh for the broker it
+ * started, redis.sh for any Redis answering): then it is not this set-up's to stop, even though it
+ * did not answer in time here (a loaded machine) and `up` was run.
  */
 function infraRunning(script: string): boolean {
   return (

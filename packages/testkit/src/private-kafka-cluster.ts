@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,9 @@ export async function startPrivateKafkaCluster(size = 3): Promise<PrivateKafkaCl
     controllerPorts.push(await freePort());
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'commitlog-kafka-cluster-'));
+  // The test process that owns the broker: infra/down.sh stops a broker left here only once it
+  // is gone (a run cut short), never one a running test still uses.
+  await writeFile(join(dataDir, 'owner.pid'), String(process.pid));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KAFKA_CLUSTER_SIZE: String(size),

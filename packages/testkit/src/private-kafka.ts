@@ -67,6 +67,9 @@ export async function startPrivateKafka(
   const port = options.listenPort ?? (await freePort());
   const controllerPort = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'commitlog-kafka-'));
+  // The test process that owns the broker: infra/down.sh stops a broker left here only once it
+  // is gone (a run cut short), never one a running test still uses.
+  await writeFile(join(dataDir, 'owner.pid'), String(process.pid));
   let extraFile: string | undefined;
   if (options.extraProperties) {
     extraFile = join(dataDir, 'extra.properties');

@@ -120,12 +120,15 @@ export function createDashboardApp(deps: DashboardAppDeps): Express {
     let opened: unknown;
     return {
       async opening() {
-        opened = await record(event, user, { ...asked, phase: 'started' }).catch(
-          (error: unknown) => {
+        const detail = { ...asked, phase: 'started' };
+        // Logged once on record: a re-drive refused for want of its record never started.
+        opened = await deps
+          .recordAction({ by: user, action: event, detail })
+          .catch((error: unknown) => {
             deps.logger.warn({ err: error, event }, 'audit record not written to Redis');
             throw error;
-          },
-        );
+          });
+        audit(event, { user, ...detail });
       },
       async closing(outcome) {
         const phase = outcome.interrupted === undefined ? 'done' : 'interrupted';

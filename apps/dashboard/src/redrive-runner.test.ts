@@ -191,4 +191,37 @@ describe('the re-drive runner', () => {
     await idled;
     expect(records).toEqual(['opened', { redriven: 40, skipped: 0, interrupted: stopped.message }]);
   });
+
+  it('starts nothing once stopped, and is idle even when a closing record or a run throws', async () => {
+    const runner = createRedriveRunner({ answerWithinMs: 60_000 });
+    // A closing record whose write throws, and a run that throws at once: neither holds it.
+    const throwing: RedriveAudit = {
+      opening: () => Promise.resolve(),
+      closing: () => Promise.reject(new Error('closed')),
+    };
+    await expect(
+      runner.start(who, () => Promise.resolve({ redriven: 1, skipped: 0 }), throwing),
+    ).rejects.toThrow('closed');
+    await runner.idle();
+    const thrown = await runner
+      .start(
+        who,
+        () => {
+          throw new Error('at once');
+        },
+        trail().audit,
+      )
+      .catch((e: unknown) => e);
+    expect(thrown).toMatchObject({ message: 'at once' });
+    await runner.idle();
+
+    runner.stop('the dashboard is stopping');
+    const late = heldRedrive();
+    expect(await runner.start(who, late.run, trail().audit)).toEqual({
+      state: 'interrupted',
+      partial: { redriven: 0, skipped: 0 },
+      message: 'nothing was re-driven: the dashboard is stopping',
+    });
+    expect(late.started()).toBe(0);
+  });
 });

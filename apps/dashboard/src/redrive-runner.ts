@@ -73,7 +73,10 @@ export interface RedriveRunner {
   current(): RedriveRunView | undefined;
   /** Resolves once no re-drive is running and the last one's closing record is written or not. */
   idle(): Promise<void>;
-  /** Stops the running re-drive, if any, between two jobs: `why` goes on its record. */
+  /**
+   * Stops the running re-drive, if any, between two jobs (`why` goes on its record), and refuses
+   * any re-drive asked for later.
+   */
   stop(why: string): void;
 }
 
@@ -90,10 +93,20 @@ export function createRedriveRunner(
   let running:
     { view: RedriveRunView; ended: Promise<unknown>; controller: AbortController } | undefined;
   let lastLong: RedriveRunView | undefined;
+  /** Why no re-drive starts any more, once `stop` was called. */
+  let stopping: string | undefined;
 
   return {
     async start(who, run, audit) {
       if (running) return { state: 'busy', run: { ...running.view } };
+      if (stopping !== undefined) {
+        // A request that arrived as the dashboard began to stop: nothing started, nothing moved.
+        return {
+          state: 'interrupted',
+          partial: { redriven: 0, skipped: 0 },
+          message: `nothing was re-driven: ${stopping}`,
+        };
+      }
       const view: RedriveRunView = {
         ...who,
         startedAt: now(),
@@ -116,23 +129,34 @@ export function createRedriveRunner(
       }
       const end = async (state: 'finished' | 'interrupted', soFar: RedriveResult, why?: string) => {
         Object.assign(view, { state, soFar, endedAt: now() }, why ? { interrupted: why } : {});
-        await audit.closing(why ? { ...soFar, interrupted: why } : soFar);
-        running = undefined;
+        try {
+          await audit.closing(why ? { ...soFar, interrupted: why } : soFar);
+        } finally {
+          // Free whatever the record's write did: `idle` waits for this.
+          running = undefined;
+        }
       };
-      const ended = run((soFar) => (view.soFar = { ...soFar }), controller.signal).then(
-        async (result): Promise<RedriveStart> => {
-          await end('finished', result);
-          return { state: 'finished', result };
-        },
-        async (error: unknown): Promise<RedriveStart> => {
-          const partial = error instanceof RedriveInterruptedError ? error.partial : view.soFar;
-          await end('interrupted', partial, error instanceof Error ? error.message : String(error));
-          if (error instanceof RedriveInterruptedError) {
-            return { state: 'interrupted', partial, message: error.message };
-          }
-          throw error;
-        },
-      );
+      // Through a promise, so that a `run` that throws at once ends as one that rejects.
+      const ended = Promise.resolve()
+        .then(() => run((soFar) => (view.soFar = { ...soFar }), controller.signal))
+        .then(
+          async (result): Promise<RedriveStart> => {
+            await end('finished', result);
+            return { state: 'finished', result };
+          },
+          async (error: unknown): Promise<RedriveStart> => {
+            const partial = error instanceof RedriveInterruptedError ? error.partial : view.soFar;
+            await end(
+              'interrupted',
+              partial,
+              error instanceof Error ? error.message : String(error),
+            );
+            if (error instanceof RedriveInterruptedError) {
+              return { state: 'interrupted', partial, message: error.message };
+            }
+            throw error;
+          },
+        );
       running.ended = ended.catch(() => undefined);
       opened();
       let timer: NodeJS.Timeout | undefined;
@@ -158,6 +182,7 @@ export function createRedriveRunner(
       while (running) await running.ended;
     },
     stop(why) {
+      stopping ??= why;
       running?.controller.abort(new Error(why));
     },
   };

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard } from './start-dashboard.ts';
 
 const LANES = 2;
-const FAILED = 1500;
+const FAILED = 3000;
 const PASSWORD = 'admin-password-1';
 
 function job(n: number): CommitJobData {
@@ -101,9 +101,10 @@ describe('a dashboard stopped during a re-drive of many', () => {
         DASHBOARD_PORT: String(port),
         DASHBOARD_OPS_PORT: String(opsPort),
         DASHBOARD_USERS: `admin:admin:${await hashPassword(PASSWORD)}`,
-        // Half of it for the re-drive to end by itself (1,500 take longer here), a quarter for
-        // the stopped one's last move and closing record.
-        SHUTDOWN_TIMEOUT: '1s',
+        // Half of it for the re-drive to end by itself (3,000 take longer here), a quarter
+        // (half a second, room for a loaded machine) for the stopped one's last move and closing
+        // record.
+        SHUTDOWN_TIMEOUT: '2s',
       }),
       logger,
     );

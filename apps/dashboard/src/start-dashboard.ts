@@ -199,12 +199,12 @@ export async function startDashboard(
           drainServer(server, config.shutdownTimeoutMs / 2, logger),
           ops.close(),
           withTimeout(runner.idle(), config.shutdownTimeoutMs / 2, 'the running re-drive').catch(
-            () => {
-              logger.warn('stopping with a re-drive running: it stops part-way, audited');
-              runner.stop('the dashboard is stopping');
-            },
+            () => logger.warn('stopping with a re-drive running: it stops part-way, audited'),
           ),
         ]);
+        // Whatever is running now stops (one that a request still being read started after the
+        // wait above, too), and none starts any more.
+        runner.stop('the dashboard is stopping');
         // Within the stop's time-out (the process exits at it): a quarter of it for a job's move
         // and the closing record, which a healthy Redis takes milliseconds for; past it, Redis
         // is closed under them all the same.
@@ -213,6 +213,8 @@ export async function startDashboard(
           logger.warn('the stopped re-drive did not end in time: Redis closed under it'),
         );
         await closeRedis();
+        // One that Redis's closing stopped: its end is at least logged, if not on record.
+        await withTimeout(runner.idle(), 1000, 'the stopped re-drive').catch(() => undefined);
       })();
       return closed;
     },

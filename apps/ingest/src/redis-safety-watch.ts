@@ -99,8 +99,12 @@ export function watchRedisSafety(
       .catch((err: unknown) => {
         // The connection may now reach another Redis (a failover behind a DNS name): what was
         // read of the last one says nothing of it, and `admit` reads the settings itself.
-        apply(number, undefined);
-        logger.warn({ err }, 'could not read Redis settings; commits wait for a reading');
+        if (apply(number, undefined)) {
+          logger.warn({ err }, 'could not read Redis settings; commits wait for a reading');
+        } else {
+          // A newer reading stands, and commits go by it.
+          logger.debug({ err }, 'an older reading of the Redis settings failed after a newer one');
+        }
       })
       .finally(() => {
         if (reading === sent) reading = undefined;

@@ -124,7 +124,15 @@ describe('an audited CLI action', () => {
 
   it('stops at Ctrl-C between two steps, on record as interrupted with what it did, exit 130', async () => {
     const { redis, records } = trail();
-    const signals = new EventEmitter();
+    const emitter = new EventEmitter();
+    let clock = 0;
+    const quits: number[] = [];
+    const signals = {
+      on: (name: string, l: () => void) => emitter.on(name, l),
+      off: (name: string, l: () => void) => emitter.off(name, l),
+      now: () => clock,
+      quit: (code: number) => void quits.push(code),
+    };
     const err: string[] = [];
     let moved = 0;
     const run = auditedCliAction({
@@ -138,7 +146,12 @@ describe('an audited CLI action', () => {
         for (;;) {
           if (signal.aborted) throw Object.assign(new Error(`stopped after ${moved}`), { moved });
           moved++;
-          if (moved === 3) signals.emit('SIGINT');
+          if (moved === 3) {
+            // The terminal's Ctrl-C, and pnpm's copy of it a moment later: one stop, no quit.
+            emitter.emit('SIGINT');
+            clock += 5;
+            emitter.emit('SIGINT');
+          }
           await Promise.resolve();
         }
       },
@@ -154,10 +167,43 @@ describe('an audited CLI action', () => {
       detail: { filter: 'all', phase: 'interrupted', opened: '1-0', error: 'ERROR', redriven: 3 },
     });
     expect(err).toEqual([
-      'redrive: stopping after the step under way (SIGINT); send it again to quit at once, unaudited',
+      'redrive: stopping after the step under way (SIGINT); press Ctrl-C again to quit at once, unaudited',
     ]);
-    // Its listeners are gone: a second signal meets the process's own handling.
-    expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(0);
+    expect(quits).toEqual([]);
+    // Its listeners are gone once it ended.
+    expect(emitter.listenerCount('SIGINT') + emitter.listenerCount('SIGTERM')).toBe(0);
+  });
+
+  it('quits at once at a second Ctrl-C past the copies of the first', async () => {
+    const { redis } = trail();
+    const emitter = new EventEmitter();
+    let clock = 0;
+    const quits: number[] = [];
+    let release: () => void = () => undefined;
+    const run = auditedCliAction({
+      redis,
+      prefix: 'p',
+      by: 'ada@ops-box',
+      action: 'redrive',
+      asked: { filter: 'all' },
+      // A step that does not end (a Redis that does not answer).
+      run: () => new Promise<number>((resolve) => (release = () => resolve(0))),
+      outcome: () => ({}),
+      err: () => undefined,
+      signals: {
+        on: (name, l) => emitter.on(name, l),
+        off: (name, l) => emitter.off(name, l),
+        now: () => clock,
+        quit: (code) => void quits.push(code),
+      },
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    emitter.emit('SIGINT');
+    clock += 2000;
+    emitter.emit('SIGTERM');
+    expect(quits).toEqual([143]);
+    release();
+    await run;
   });
 
   it('says on the terminal that its closing record is missing, and still returns', async () => {

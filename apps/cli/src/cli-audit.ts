@@ -43,39 +43,64 @@ export interface AuditedCliAction<T> {
   outcomeBefore?: (error: unknown) => Record<string, unknown> | undefined;
   /** A warning line on the terminal. */
   err: (line: string) => void;
-  /** Where SIGINT and SIGTERM are heard while it runs; the process by default. */
-  signals?: Pick<NodeJS.EventEmitter, 'once' | 'off'>;
+  /**
+   * Where SIGINT and SIGTERM are heard while it runs, the clock that tells a repeat from a copy,
+   * and how the process quits at once; the process's own by default.
+   */
+  signals?: {
+    on: (name: StopSignal, listener: () => void) => unknown;
+    off: (name: StopSignal, listener: () => void) => unknown;
+    now: () => number;
+    quit: (code: number) => void;
+  };
 }
 
 /** The exit code of a run stopped by a signal: 128 and the signal's number, as a shell says. */
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
+
+/**
+ * How long after the first signal another one is taken for a copy of it: `./commitlog` runs the
+ * CLI under pnpm, which passes the terminal's Ctrl-C on to it a second time (the CLI hears it
+ * from the terminal too), milliseconds apart.
+ */
+const SAME_SIGNAL_MS = 1000;
+
+const processSignals = {
+  on: (name: StopSignal, listener: () => void) => process.on(name, listener),
+  off: (name: StopSignal, listener: () => void) => process.off(name, listener),
+  now: () => Date.now(),
+  quit: (code: number) => process.exit(code),
+};
 
 /**
  * Runs `run` with a signal aborted at the first SIGINT or SIGTERM (said on the terminal), so that
- * an operator's Ctrl-C stops it between two steps and its closing record is still written; a
- * second one ends the process at once, as without this.
+ * an operator's Ctrl-C stops it between two steps and its closing record is still written. Another
+ * one, past the copies of the first, quits at once (unaudited).
  */
 async function runStoppable<T>(
   action: AuditedCliAction<T>,
-): Promise<{ result: T } | { error: unknown; stoppedBy?: keyof typeof SIGNAL_EXIT_CODES }> {
-  const signals = action.signals ?? process;
+): Promise<{ result: T } | { error: unknown; stoppedBy?: StopSignal }> {
+  const signals = action.signals ?? processSignals;
   const controller = new AbortController();
-  let stoppedBy: keyof typeof SIGNAL_EXIT_CODES | undefined;
-  const listeners = (Object.keys(SIGNAL_EXIT_CODES) as (keyof typeof SIGNAL_EXIT_CODES)[]).map(
-    (name) => {
-      const listener = (): void => {
-        if (stoppedBy !== undefined) return;
+  let stoppedBy: StopSignal | undefined;
+  let stoppedAt = 0;
+  const listeners = (Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]).map((name) => {
+    const listener = (): void => {
+      if (stoppedBy === undefined) {
         stoppedBy = name;
-        for (const [other, l] of listeners) if (other !== name) signals.off(other, l);
+        stoppedAt = signals.now();
         action.err(
-          `${action.action}: stopping after the step under way (${name}); send it again to quit at once, unaudited`,
+          `${action.action}: stopping after the step under way (${name}); press Ctrl-C again to quit at once, unaudited`,
         );
         controller.abort(new Error(`stopped by ${name}`));
-      };
-      signals.once(name, listener);
-      return [name, listener] as const;
-    },
-  );
+      } else if (signals.now() - stoppedAt >= SAME_SIGNAL_MS) {
+        signals.quit(SIGNAL_EXIT_CODES[name]);
+      }
+    };
+    signals.on(name, listener);
+    return [name, listener] as const;
+  });
   try {
     return { result: await action.run(controller.signal) };
   } catch (error) {

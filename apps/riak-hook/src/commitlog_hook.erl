@@ -224,9 +224,10 @@ call_ingest(Json, Size, Config) ->
                         attempts => Attempts, reason => Reason, status => Status, code => Code
                     }};
                 {{refused, Reason, Code}, Attempts} ->
-                    %% The ingest is up and refused this commit for now: one full lane, one busy
-                    %% ingest. The next commit, of another lane, may well be taken, so the breaker
-                    %% is not opened (it would send every commit of the node to the failure log).
+                    %% The ingest is up and refused this commit for now (one full lane, a busy
+                    %% ingest, its Redis away), at once. The next commit may well be taken, so
+                    %% the breaker is not opened (it would send every commit of the node to the
+                    %% failure log for its cooldown).
                     commitlog_breaker:success(),
                     {failed, #{attempts => Attempts, reason => Reason, code => Code}};
                 {{failed, timeout}, Attempts} when

@@ -43,8 +43,7 @@
 %% Not worth starting a request with less time than this left.
 -define(MIN_ATTEMPT_MS, 10).
 
-%% refused: the ingest answered 429/5xx with a code that concerns this commit's part of it (its
-%% lane's backlog is full, its request budget is spent), not the ingest as a whole.
+%% refused: the ingest itself answered 429/5xx (its error body has a code), at once: it is up.
 -type result() ::
     delivered
     | duplicate
@@ -110,13 +109,17 @@ classify({error, Reason}) ->
     %% timeout, connect_failed, connection_closed or http_error.
     {retry, Reason, 0, undefined}.
 
-%% The ingest's codes for a refusal that concerns one commit's share of it, not the ingest:
-%% BACKLOG_FULL (its lane holds too many waiting commits; the other lanes take commits) and
-%% INGEST_BUSY (that ingest's body budget is spent for now). Every other code, and no code
-%% (Redis away, an unsafe Redis, a proxy's 502), says the ingest cannot take commits at all.
-gave_up(Reason, Code) when Code =:= <<"BACKLOG_FULL">>; Code =:= <<"INGEST_BUSY">> ->
+%% A 429/5xx with one of the ingest's error codes is the ingest's own answer, made at once:
+%% BACKLOG_FULL (one lane holds too many waiting commits), INGEST_BUSY (that ingest's body
+%% budget is spent for now), QUEUE_UNAVAILABLE (its Redis is away, or unsafe), INTERNAL. It is
+%% up, and the next commit may well be taken (another lane, Redis back a moment later): refused,
+%% which leaves the breaker closed. Opened, the breaker would send every commit of the node to
+%% the failure log for its cooldown, to be replayed later, after the newer versions handed off
+%% once it closed, for a refusal that cost the put one round trip. A 5xx without a code (a
+%% proxy's 502 or 503: no ingest behind it) is failed, and opens it.
+gave_up(Reason, Code) when is_binary(Code) ->
     {refused, Reason, Code};
-gave_up(Reason, _Code) ->
+gave_up(Reason, undefined) ->
     {failed, Reason}.
 
 %% A 202 body is {"id", "lane", "duplicate"}; only the flag matters here.

@@ -32,7 +32,7 @@ handoff_test_() ->
         fun breaker_open_logs_one_line_a_second_and_keeps_every_commit/1,
         fun refusals_of_every_put_log_one_line_a_second_and_keep_every_commit/1,
         fun a_full_lane_or_a_busy_ingest_leaves_the_breaker_closed/1,
-        fun queue_unavailable_opens_the_breaker/1,
+        fun queue_unavailable_leaves_the_breaker_closed_but_a_proxys_503_opens_it/1,
         fun breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one/1,
         fun half_open_lets_one_probe_through/1,
         fun a_large_probe_that_times_out_lets_the_next_caller_probe/1,
@@ -436,16 +436,27 @@ a_full_lane_or_a_busy_ingest_leaves_the_breaker_closed(#{server := S} = Ctx) ->
         )
     end).
 
-%% Redis away: no commit can be taken, so the breaker opens as for an ingest that is down.
-queue_unavailable_opens_the_breaker(#{server := S} = Ctx) ->
+%% Redis away: the ingest itself answers, at once, so the breaker stays closed and the next
+%% commit is sent: Redis back a moment later takes it, where an open breaker would have sent the
+%% node's commits to the failure log for its cooldown. A proxy's 503 without the ingest's error
+%% body (no ingest behind it) opens it.
+queue_unavailable_leaves_the_breaker_closed_but_a_proxys_503_opens_it(#{server := S} = Ctx) ->
     ?_test(begin
         Down = ingest_503(<<"QUEUE_UNAVAILABLE">>, <<"1">>),
         ok = commitlog_test_ingest:set_responses(S, [Down, 202]),
         ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-q1">>))),
-        ?assertMatch({breaker_open, _}, commitlog_hook:handoff(obj(<<"k-q2">>))),
-        ?assertEqual(1, commitlog_test_ingest:count(S)),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-q2">>))),
+        ?assertEqual(2, commitlog_test_ingest:count(S)),
+        Proxy = {503, [{<<"content-type">>, <<"text/html">>}], <<"<html>no upstream</html>">>},
+        ok = commitlog_test_ingest:set_responses(S, [Proxy]),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-q3">>))),
+        ?assertMatch({breaker_open, _}, commitlog_hook:handoff(obj(<<"k-q4">>))),
         ?assertMatch(
-            [#{<<"reason">> := <<"http_503">>}, #{<<"reason">> := <<"breaker_open">>}],
+            [
+                #{<<"reason">> := <<"http_503">>, <<"commit">> := #{<<"key">> := <<"k-q1">>}},
+                #{<<"reason">> := <<"http_503">>, <<"commit">> := #{<<"key">> := <<"k-q3">>}},
+                #{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := <<"k-q4">>}}
+            ],
             failure_lines(Ctx)
         )
     end).

@@ -2,7 +2,8 @@
 %%% free port of 127.0.0.1, with kept-alive connections; it counts the connections it accepts.
 %%%
 %%% Inputs:  start/0; set_responses/2 with a list of responses served in order, the last one
-%%%          repeated: Status | {Status, ExtraHeaders :: [{Name, Value}], Body} | no_answer (read
+%%%          repeated: Status (a 4xx with the ingest's error body, code TEST_<status>; a 429 or 5xx
+%%%          without one, as a proxy answers) | {Status, ExtraHeaders :: [{Name, Value}], Body} | no_answer (read
 %%%          the request, never answer) | close (read the request, close without answering) |
 %%%          {raw, Bytes} (send Bytes as they are, keep the connection) | {raw_then_close, Bytes}
 %%%          | {raw_split, Bytes} (one byte per TCP segment, 1 ms apart; keep the connection);
@@ -113,6 +114,10 @@ response(no_answer) -> no_answer;
 response(close) -> close;
 response({Status, Headers, Body}) -> {Status, Headers, Body};
 response(202) -> {202, [], <<"{\"id\":\"test-id\",\"lane\":0,\"duplicate\":false}">>};
+response(Status) when Status =:= 429; Status >= 500 ->
+    %% No error code: what a proxy with no ingest behind it answers (the ingest's own refusals,
+    %% which the hook tells apart by their code, are given whole by the tests that need them).
+    {Status, [{<<"content-type">>, <<"text/plain">>}], <<"scripted by the test">>};
 response(Status) ->
     {Status, [], <<"{\"error\":{\"code\":\"TEST_", (integer_to_binary(Status))/binary,
         "\",\"message\":\"scripted by the test\"}}">>}.

@@ -1,5 +1,6 @@
 import { isNotConnectionError, Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
 import type { CommitJobData } from './commit-job.ts';
+import { errorReplyBackoff } from './error-reply-backoff.ts';
 import { TolerantJob } from './tolerant-job.ts';
 
 /**
@@ -57,9 +58,16 @@ export class LaneBullmqWorker extends Worker<CommitJobData> {
     }
   }
 
+  /** Paces a lane whose moves Redis refuses with an error reply (error-reply-backoff.ts). */
+  private readonly moveBackoff = errorReplyBackoff(
+    (error) => error instanceof Error && isNotConnectionError(error),
+  );
+
   protected override moveToActive(token: string, name?: string): Promise<Job<CommitJobData>> {
     // Unset only while BullMQ's own constructor runs, which moves nothing.
     this.beforeMove?.(token);
-    return super.moveToActive(token, name);
+    // Unset too while BullMQ's constructor runs (fields are set after super()).
+    if (!this.moveBackoff) return super.moveToActive(token, name);
+    return this.moveBackoff.run(() => super.moveToActive(token, name));
   }
 }

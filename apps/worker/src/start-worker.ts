@@ -9,6 +9,7 @@ import {
   removeExpiredFailures,
   startLaneWorkers,
   type LaneWorkersOptions,
+  RedisIsAReplicaError,
   UnsafeRedisError,
 } from '@commitlog/queue';
 import {
@@ -171,6 +172,12 @@ export async function startWorker(
         untilRedisAnswers(
           async () => {
             const reading = await checkRedisSafety(connection);
+            if (reading.onlyAReplica) {
+              // A failover may still be under way behind REDIS_URL's name: connected again, the
+              // name may lead to the new primary (a running worker does the same at READONLY).
+              connection.disconnect(true);
+              throw new RedisIsAReplicaError(reading.problems);
+            }
             if (reading.safe) {
               await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
             }
@@ -180,7 +187,13 @@ export async function startWorker(
             // Only a stop during start-up can come while this runs; once aborted, the loop ends
             // at its next failed try instead of retrying behind the abandoned start-up.
             stopped: () => stopped?.aborted === true,
-            onRetry: (err) => logger.debug({ err }, 'Redis does not answer yet; asking again'),
+            onRetry: (err) =>
+              err instanceof RedisIsAReplicaError
+                ? logger.warn(
+                    { problems: err.message },
+                    'Redis is a replica; waiting for a primary',
+                  )
+                : logger.debug({ err }, 'Redis does not answer yet; asking again'),
           },
         ),
       stopped,

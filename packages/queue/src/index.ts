@@ -91,6 +91,7 @@ export {
 export {
   checkRedisSafety,
   judgeRedisInfo,
+  RedisIsAReplicaError,
   UnsafeRedisError,
   type RedisSafety,
 } from './redis-safety.ts';

@@ -38,6 +38,11 @@ describe('judgeRedisInfo', () => {
     ]);
     expect(judgeRedisInfo(`${info('noeviction', '1')}role:master\r\n`).safe).toBe(true);
     expect(judgeRedisInfo(info('noeviction', '1')).safe).toBe(true);
+    // Only a replica, and nothing else: what a worker's start-up waits out (a failover).
+    expect(replica.onlyAReplica).toBe(true);
+    const evicting = judgeRedisInfo(`${info('allkeys-lru', '1')}role:slave\r\n`);
+    expect(evicting.onlyAReplica).toBeUndefined();
+    expect(judgeRedisInfo(info('noeviction', '1')).onlyAReplica).toBeUndefined();
   });
 
   it('refuses a Redis older than 7.0, whose scripts cannot carry flags', () => {

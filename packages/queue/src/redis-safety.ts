@@ -29,6 +29,8 @@ export interface RedisSafety {
    */
   connectedReplicas: number | undefined;
   fewestReplicasNode?: string;
+  /** True when the one thing wrong is that this Redis is a replica (a failover may be under way). */
+  onlyAReplica?: boolean;
 }
 
 /** Reads `key:value` lines of an INFO reply. */
@@ -58,7 +60,8 @@ export function judgeRedisInfo(info: string): RedisSafety {
   // PING and INFO, it would look ready while every commit is refused. A failover that left
   // REDIS_URL on the old primary, now a replica, is the usual way to get here.
   const role = fields.get('role');
-  if (role !== undefined && role !== 'master') {
+  const replica = role !== undefined && role !== 'master';
+  if (replica) {
     problems.push(
       `this Redis is a replica (role:${role}): it cannot keep commits; point REDIS_URL at the primary`,
     );
@@ -84,6 +87,7 @@ export function judgeRedisInfo(info: string): RedisSafety {
     aofEnabled,
     redisVersion: version,
     connectedReplicas: Number.isInteger(replicas) ? replicas : undefined,
+    ...(replica && problems.length === 1 ? { onlyAReplica: true } : {}),
   };
 }
 
@@ -160,6 +164,16 @@ function fewestReplicas(
 }
 
 /** A Redis that may drop accepted commits on its own (eviction): commitlog refuses to use it. */
+/**
+ * The Redis reached is a replica, and nothing else is wrong with it: at start-up, where a failover
+ * behind REDIS_URL's name may not have finished, a reason to wait and connect again, not to exit.
+ */
+export class RedisIsAReplicaError extends CommitlogError {
+  constructor(problems: readonly string[]) {
+    super('REDIS_IS_A_REPLICA', problems.join('; '), { retriable: true });
+  }
+}
+
 export class UnsafeRedisError extends CommitlogError {
   readonly problems: readonly string[];
 

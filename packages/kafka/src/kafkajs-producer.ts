@@ -173,12 +173,15 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
     }
   }
 
+  /** When a produce request last succeeded, epoch ms (explainTopicRefusal). */
+  let lastWrittenAt: number | undefined;
   async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
     const topics = new Set(records.map((r) => r.topic));
     let g = generation;
     try {
       try {
         await sendOnce(g, records, topics);
+        lastWrittenAt = Date.now();
       } catch (error) {
         // Only while its client is still the current one: given up meanwhile, the send is over.
         const mayBeAboutAnotherTopic =
@@ -191,12 +194,14 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
         // is about them. Taken at once, with no await between: nothing can give it up first.
         g = abandon();
         await sendOnce(g, records, topics);
+        lastWrittenAt = Date.now();
       }
     } catch (error) {
       const asked = g;
       throw await explainTopicRefusal(error, topics, {
         standing: (topic) => topicStanding(asked, topic),
         collisions,
+        lastWrittenAt: () => lastWrittenAt,
       });
     }
   }

@@ -162,6 +162,8 @@ export async function createPlatformaticProducer(
   let generation = newGeneration();
   let producer = generation.producer;
   let connected = false;
+  /** When a produce request last succeeded, epoch ms (explainTopicRefusal). */
+  let lastWrittenAt: number | undefined;
   /**
    * Asks a broker for metadata on generation `g`'s client, which makes its connection: readiness
    * then shows Kafka as soon as a broker answers, not only at the next send. Not fatal: while
@@ -180,6 +182,7 @@ export async function createPlatformaticProducer(
     const sending = producer;
     try {
       await sending.send({ messages: records.map(toMessage), acks: -1 });
+      lastWrittenAt = Date.now();
       if (sending === producer) connected = true;
     } catch (error) {
       const wrapped = toKafkaProduceError(error, {
@@ -193,6 +196,7 @@ export async function createPlatformaticProducer(
       throw await explainTopicRefusal(wrapped, new Set(records.map((r) => r.topic)), {
         standing: (topic) => topicStanding(sending, topic),
         collisions,
+        lastWrittenAt: () => lastWrittenAt,
       });
     }
   }

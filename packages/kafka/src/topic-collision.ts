@@ -1,6 +1,7 @@
 import { kafkaCollisionName } from '@commitlog/core';
 import { KafkaProduceError } from './kafka-errors.ts';
 import { distinguishMissingTopic, type TopicStanding } from './missing-topic.ts';
+import { holdUnlessWroteRecently } from './write-refusal.ts';
 
 /** Kafka's answer for a topic it does not have (yet): the only one a collision hides behind. */
 function isMissingTopic(error: unknown): error is KafkaProduceError {
@@ -101,7 +102,9 @@ export function collisionCheck(
 
 /**
  * What a refused produce request means for its topics: missing rather than forbidden
- * (`distinguishMissingTopic`), and never to be created rather than missing (`collisionCheck`).
+ * (`distinguishMissingTopic`), never to be created rather than missing (`collisionCheck`), and
+ * forbidden to the login as a whole rather than to the topic (`holdUnlessWroteRecently`:
+ * `lastWrittenAt` is when the producer's last request succeeded, epoch ms).
  */
 export async function explainTopicRefusal(
   error: unknown,
@@ -109,8 +112,10 @@ export async function explainTopicRefusal(
   ask: {
     standing: (topic: string) => Promise<TopicStanding>;
     collisions: CollisionCheck;
+    lastWrittenAt: () => number | undefined;
   },
 ): Promise<unknown> {
   const missing = await distinguishMissingTopic(error, topics, ask.standing);
-  return ask.collisions(missing, topics);
+  const explained = await ask.collisions(missing, topics);
+  return holdUnlessWroteRecently(explained, ask.lastWrittenAt(), Date.now());
 }

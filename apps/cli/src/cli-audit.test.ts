@@ -42,6 +42,19 @@ function trail(refuse: (n: number) => boolean = () => false) {
   return { redis, records };
 }
 
+/** Signals a test sends by hand, on a clock it moves, recording the process's quits. */
+function handSignals() {
+  const emitter = new EventEmitter();
+  const state = { clock: 0, quits: [] as number[] };
+  const signals = {
+    on: (name: string, l: () => void) => emitter.on(name, l),
+    off: (name: string, l: () => void) => emitter.off(name, l),
+    now: () => state.clock,
+    quit: (code: number) => void state.quits.push(code),
+  };
+  return { emitter, state, signals };
+}
+
 describe('an audited CLI action', () => {
   const action = (redis: RedisConnection, run: () => Promise<number>, err: string[] = []) =>
     auditedCliAction({
@@ -124,15 +137,7 @@ describe('an audited CLI action', () => {
 
   it('stops at Ctrl-C between two steps, on record as interrupted with what it did, exit 130', async () => {
     const { redis, records } = trail();
-    const emitter = new EventEmitter();
-    let clock = 0;
-    const quits: number[] = [];
-    const signals = {
-      on: (name: string, l: () => void) => emitter.on(name, l),
-      off: (name: string, l: () => void) => emitter.off(name, l),
-      now: () => clock,
-      quit: (code: number) => void quits.push(code),
-    };
+    const { emitter, state, signals } = handSignals();
     const err: string[] = [];
     let moved = 0;
     const run = auditedCliAction({
@@ -149,7 +154,7 @@ describe('an audited CLI action', () => {
           if (moved === 3) {
             // The terminal's Ctrl-C, and pnpm's copy of it a moment later: one stop, no quit.
             emitter.emit('SIGINT');
-            clock += 5;
+            state.clock += 5;
             emitter.emit('SIGINT');
           }
           await Promise.resolve();
@@ -169,16 +174,14 @@ describe('an audited CLI action', () => {
     expect(err).toEqual([
       'redrive: stopping after the step under way (SIGINT); press Ctrl-C again to quit at once, unaudited',
     ]);
-    expect(quits).toEqual([]);
+    expect(state.quits).toEqual([]);
     // Its listeners are gone once it ended.
     expect(emitter.listenerCount('SIGINT') + emitter.listenerCount('SIGTERM')).toBe(0);
   });
 
   it('quits at once at a second Ctrl-C past the copies of the first', async () => {
     const { redis } = trail();
-    const emitter = new EventEmitter();
-    let clock = 0;
-    const quits: number[] = [];
+    const { emitter, state, signals } = handSignals();
     let release: () => void = () => undefined;
     const run = auditedCliAction({
       redis,
@@ -190,18 +193,13 @@ describe('an audited CLI action', () => {
       run: () => new Promise<number>((resolve) => (release = () => resolve(0))),
       outcome: () => ({}),
       err: () => undefined,
-      signals: {
-        on: (name, l) => emitter.on(name, l),
-        off: (name, l) => emitter.off(name, l),
-        now: () => clock,
-        quit: (code) => void quits.push(code),
-      },
+      signals,
     });
     await new Promise((resolve) => setImmediate(resolve));
     emitter.emit('SIGINT');
-    clock += 2000;
+    state.clock += 2000;
     emitter.emit('SIGTERM');
-    expect(quits).toEqual([143]);
+    expect(state.quits).toEqual([143]);
     release();
     await run;
   });

@@ -161,7 +161,7 @@ export function createWorkerMetrics(options: {
   });
   const oldest = new Gauge({
     name: 'commitlog_lane_oldest_waiting_seconds',
-    help: 'Age of the oldest waiting commit in each lane (0 when none wait).',
+    help: 'Age of the oldest waiting commit in each lane, or of a retrying commit holding it (0 when none).',
     labelNames: ['lane'],
     registers,
     collect,

@@ -356,6 +356,37 @@ describe('delivery views on the real Redis', () => {
     expect(held[0]!.nextTryAt).toBeGreaterThan(Date.now());
   });
 
+  it('still shows a lane held, and how long, while its retrying commit is being tried', async () => {
+    const heldSince = Date.now() - 60_000;
+    let tries = 0;
+    let release: () => void = () => undefined;
+    await workers([2], () => {
+      tries++;
+      if (tries === 1) {
+        return Promise.resolve({
+          kind: 'retry',
+          delayMs: 1,
+          progress: { attempt: 1, lastError: 'broker down', nextTryAt: Date.now() + 1, heldSince },
+        });
+      }
+      // Its next try takes long (a broker that does not answer): active, not waiting.
+      return new Promise<LaneOutcome>(
+        (resolve) => (release = () => resolve({ kind: 'delivered' })),
+      );
+    });
+    try {
+      await enqueuer.enqueue(job(2, 0));
+      await waitFor(() => tries === 2, { description: 'the second try under way' });
+      const { held, backlogs } = await readLaneStates(producer, space.prefix, [2]);
+      expect(backlogs[0]).toMatchObject({ lane: 2, waiting: 0, active: 1 });
+      // Held a minute: an alert on the lane's age keeps seeing it, try or no try.
+      expect(backlogs[0]!.oldestWaitingAgeMs).toBeGreaterThanOrEqual(60_000);
+      expect(held).toEqual([expect.objectContaining({ lane: 2, jobId: 'c-2-0', heldSince })]);
+    } finally {
+      release();
+    }
+  });
+
   it('keeps stall records, newest first, with where each job is now', async () => {
     await enqueuer.enqueue(job(4, 0));
     await recordStall(producer, space.prefix, {

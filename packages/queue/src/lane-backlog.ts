@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import type { Job, JobProgress } from 'bullmq';
 import type { CommitJobData } from './commit-job.ts';
 import { heldBy, type HeldLane } from './delivery-views.ts';
 import type { RedisConnection } from './redis-connection.ts';
@@ -20,7 +20,9 @@ export interface LaneBacklog {
   /**
    * How long, ms, the commit at the head of the lane has waited there: since it was accepted, or
    * since it was re-driven (a failure re-driven after days is not days late: the lane moves).
-   * Undefined when none wait.
+   * While a commit that holds the lane with its retries is being tried (active, not waiting), at
+   * least since it began to hold it: an alert on this age would otherwise see 0 at each try and
+   * start its `for:` again. Undefined when none wait and none is held.
    */
   oldestWaitingAgeMs: number | undefined;
   /**
@@ -34,6 +36,27 @@ export interface LaneBacklog {
 function queuedAt(job: Job<CommitJobData>): number {
   const redrivenAt = Date.parse(job.data.redrivenAt ?? '');
   return Number.isNaN(redrivenAt) ? job.timestamp : Math.max(job.timestamp, redrivenAt);
+}
+
+/**
+ * The id and retry progress of a lane's active job (`ids`: its active list's first entry, if
+ * any; `jobKeyPrefix`: the lane's key prefix for jobs), or undefined when none is active or its
+ * progress is not JSON.
+ */
+async function activeJobProgress(
+  connection: RedisConnection,
+  jobKeyPrefix: string,
+  ids: readonly string[],
+): Promise<{ id: string; progress: JobProgress } | undefined> {
+  const id = ids[0];
+  if (id === undefined) return undefined;
+  const progress = await connection.hget(`${jobKeyPrefix}${id}`, 'progress');
+  if (progress === null) return undefined;
+  try {
+    return { id, progress: JSON.parse(progress) as JobProgress };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads the backlog of lanes. Read-only; safe to call from any role. */
@@ -59,7 +82,7 @@ export async function readLaneStates(
   const states = await Promise.all(
     lanes.map((lane) =>
       withLaneQueue(connection, prefix, lane, async (queue) => {
-        const [counts, oldest, paused, firstFailed] = await Promise.all([
+        const [counts, oldest, paused, firstFailed, active] = await Promise.all([
           queue.getJobCounts('wait', 'active', 'failed'),
           queue.getWaiting(0, 0),
           queue.isPaused(),
@@ -74,19 +97,28 @@ export async function readLaneStates(
             0,
             1,
           ),
+          // The job being delivered, by id: its progress alone is read below (its data can be a
+          // commit of a megabyte).
+          connection.lrange(queue.toKey('active'), 0, 0),
         ]);
         const failedAt = firstFailed[1] === undefined ? undefined : Number(firstFailed[1]);
         const head = oldest[0];
+        const heldNow = heldBy(lane, await activeJobProgress(connection, queue.toKey(''), active));
+        const waitedMs = head ? Math.max(0, now() - queuedAt(head)) : undefined;
+        const heldMs = heldNow ? Math.max(0, now() - heldNow.heldSince) : undefined;
         const backlog: LaneBacklog = {
           lane,
           waiting: counts.wait ?? 0,
           active: counts.active ?? 0,
           failed: counts.failed ?? 0,
           oldestFailedAgeMs: failedAt === undefined ? undefined : Math.max(0, now() - failedAt),
-          oldestWaitingAgeMs: head ? Math.max(0, now() - queuedAt(head)) : undefined,
+          oldestWaitingAgeMs:
+            waitedMs === undefined || heldMs === undefined
+              ? (waitedMs ?? heldMs)
+              : Math.max(waitedMs, heldMs),
           paused,
         };
-        return { backlog, held: heldBy(lane, head) };
+        return { backlog, held: heldBy(lane, head) ?? heldNow };
       }),
     ),
   );

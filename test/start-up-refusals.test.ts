@@ -82,6 +82,30 @@ describe('start-up refusals', () => {
     expect(connections).toBe(0);
   });
 
+  it('refuses a Redis without AOF when REDIS_REQUIRE_AOF is set', async () => {
+    const redis = await startPrivateRedis();
+    const admin = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });
+    try {
+      await admin.config('SET', 'appendonly', 'no');
+      const required = { REDIS_URL: redis.url, REDIS_REQUIRE_AOF: 'true' };
+      const worker = await run('worker', { ...required, KAFKA_BROKERS: '127.0.0.1:9' });
+      expect(worker.status).toBe(1);
+      expect(worker.stdout + worker.stderr).toContain('UNSAFE_REDIS');
+      expect(worker.stdout + worker.stderr).toContain(
+        'set appendonly yes (REDIS_REQUIRE_AOF is set)',
+      );
+      const ingest = await run('ingest', {
+        ...required,
+        INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters',
+      });
+      expect(ingest.status).toBe(1);
+      expect(ingest.stdout + ingest.stderr).toContain('appendonly is off');
+    } finally {
+      admin.disconnect();
+      await redis.cleanup();
+    }
+  });
+
   it('refuses a Redis that may evict accepted commits', async () => {
     const redis = await startPrivateRedis();
     const admin = createRedisConnection({ url: redis.url, role: 'worker', onError: () => {} });

@@ -33,7 +33,7 @@ function watch() {
     logger[level] = (fields: unknown, message?: string) =>
       void logged.push(`${level} ${message ?? String(fields)}`);
   }
-  const safety = watchRedisSafety(connection as unknown as RedisConnection, logger, () => {
+  const safety = watchRedisSafety(connection as unknown as RedisConnection, logger, {}, () => {
     const reading = Promise.withResolvers<RedisSafety>();
     readings.push(reading);
     return reading.promise;

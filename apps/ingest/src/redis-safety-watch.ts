@@ -4,6 +4,7 @@ import {
   nodeAddress,
   type RedisConnection,
   type RedisSafety,
+  type RedisSafetyRules,
   UnsafeRedisError,
 } from '@commitlog/queue';
 import type { Logger } from '@commitlog/runtime';
@@ -44,11 +45,15 @@ export interface RedisSafetyWatch {
   stop(): void;
 }
 
-/** `read` reads the settings; default `checkRedisSafety` on `connection`. */
+/**
+ * `rules`: what the Redis must have beyond the fixed ones (`REDIS_REQUIRE_AOF`); `read` reads the
+ * settings, by default `checkRedisSafety` on `connection` with `rules`.
+ */
 export function watchRedisSafety(
   connection: RedisConnection,
   logger: Logger,
-  read: () => Promise<RedisSafety> = () => checkRedisSafety(connection),
+  rules: RedisSafetyRules = {},
+  read: () => Promise<RedisSafety> = () => checkRedisSafety(connection, rules),
 ): RedisSafetyWatch {
   let last: RedisSafety | undefined;
   /** The reading sent when the connection last became ready, until it is answered. */

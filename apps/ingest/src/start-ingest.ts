@@ -79,7 +79,7 @@ export async function startIngest(
       'Redis connection error; commits are answered 503 while Redis is away',
     ),
   });
-  const safety = watchRedisSafety(connection, logger);
+  const safety = watchRedisSafety(connection, logger, { requireAof: config.requireAof });
   const memory = watchRedisMemory(() => readRedisMemory(connection), logger);
   const disconnect = async (): Promise<void> => {
     safety.stop();

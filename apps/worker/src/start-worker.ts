@@ -171,7 +171,7 @@ export async function startWorker(
       () =>
         untilRedisAnswers(
           async () => {
-            const reading = await checkRedisSafety(connection);
+            const reading = await checkRedisSafety(connection, { requireAof: config.requireAof });
             if (reading.onlyAReplica) {
               // A failover may still be under way behind REDIS_URL's name: connected again, the
               // name may lead to the new primary (a running worker does the same at READONLY).

@@ -94,6 +94,7 @@ export {
   RedisIsAReplicaError,
   UnsafeRedisError,
   type RedisSafety,
+  type RedisSafetyRules,
 } from './redis-safety.ts';
 export {
   firstConnectionOrRefusal,

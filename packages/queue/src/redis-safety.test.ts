@@ -30,6 +30,16 @@ describe('judgeRedisInfo', () => {
     expect(safety.warnings).toEqual([expect.stringContaining('appendonly is off')]);
   });
 
+  it('refuses AOF off when told to require it (REDIS_REQUIRE_AOF)', () => {
+    const required = judgeRedisInfo(info('noeviction', '0'), { requireAof: true });
+    expect(required.safe).toBe(false);
+    expect(required.problems).toEqual([
+      'appendonly is off: commits accepted since the last save are lost if Redis restarts; set appendonly yes (REDIS_REQUIRE_AOF is set)',
+    ]);
+    expect(required.warnings).toEqual([]);
+    expect(judgeRedisInfo(info('noeviction', '1'), { requireAof: true }).safe).toBe(true);
+  });
+
   it('refuses a replica, naming the fix, and accepts a primary or a reply without a role', () => {
     const replica = judgeRedisInfo(`${info('noeviction', '1')}# Replication\r\nrole:slave\r\n`);
     expect(replica.safe).toBe(false);

@@ -43,8 +43,14 @@ export function parseInfo(info: string): Map<string, string> {
   return fields;
 }
 
+/** What a Redis must have beyond what commitlog always requires. */
+export interface RedisSafetyRules {
+  /** AOF on (REDIS_REQUIRE_AOF): its absence is a problem, not a warning. */
+  requireAof?: boolean;
+}
+
 /** Judges an INFO reply (pure, so every rule is unit-tested). */
-export function judgeRedisInfo(info: string): RedisSafety {
+export function judgeRedisInfo(info: string, rules: RedisSafetyRules = {}): RedisSafety {
   const fields = parseInfo(info);
   const maxmemoryPolicy = fields.get('maxmemory_policy');
   const aof = fields.get('aof_enabled');
@@ -74,9 +80,10 @@ export function judgeRedisInfo(info: string): RedisSafety {
     problems.push(`Redis ${version} is older than 7.0, which commitlog's scripts need; upgrade it`);
   }
   if (aofEnabled === false) {
-    warnings.push(
-      'appendonly is off: commits accepted since the last save are lost if Redis restarts',
-    );
+    const lost =
+      'appendonly is off: commits accepted since the last save are lost if Redis restarts';
+    if (rules.requireAof) problems.push(`${lost}; set appendonly yes (REDIS_REQUIRE_AOF is set)`);
+    else warnings.push(lost);
   }
   const replicas = Number(fields.get('connected_slaves'));
   return {
@@ -92,21 +99,24 @@ export function judgeRedisInfo(info: string): RedisSafety {
 }
 
 /** Asks one Redis how it is configured (INFO works where CONFIG is disabled, as on managed Redis). */
-async function checkNode(client: Redis): Promise<RedisSafety> {
+async function checkNode(client: Redis, rules: RedisSafetyRules): Promise<RedisSafety> {
   const [memory, persistence, server, replication] = await Promise.all([
     client.info('memory'),
     client.info('persistence'),
     client.info('server'),
     client.info('replication'),
   ]);
-  return judgeRedisInfo(`${memory}\n${persistence}\n${server}\n${replication}`);
+  return judgeRedisInfo(`${memory}\n${persistence}\n${server}\n${replication}`, rules);
 }
 
 /**
  * Asks Redis how it is configured; on a cluster, every primary (each holds some lanes, and one
  * evicting node loses the commits of its lanes), its problems and warnings named by node.
  */
-export async function checkRedisSafety(client: RedisConnection): Promise<RedisSafety> {
+export async function checkRedisSafety(
+  client: RedisConnection,
+  rules: RedisSafetyRules = {},
+): Promise<RedisSafety> {
   const isReady = (): boolean => client.status === 'ready';
   if (client instanceof Cluster && !isReady()) {
     // Until it has read the slot table, a cluster client's nodes are those REDIS_URL names, each
@@ -119,9 +129,9 @@ export async function checkRedisSafety(client: RedisConnection): Promise<RedisSa
   }
   const nodes = dataNodes(client);
   if (nodes.length === 0) throw new Error('no node of the Redis Cluster answers');
-  if (nodes.length === 1 && nodes[0] === client) return checkNode(client);
+  if (nodes.length === 1 && nodes[0] === client) return checkNode(client, rules);
   const readings = await Promise.all(
-    nodes.map(async (node) => ({ node, safety: await checkNode(node) })),
+    nodes.map(async (node) => ({ node, safety: await checkNode(node, rules) })),
   );
   const named = (node: Redis, texts: string[]): string[] =>
     texts.map((text) => `${nodeAddress(node)}: ${text}`);

@@ -40,6 +40,12 @@ export interface CommonConfig {
   dedupWindowMs: number;
   /** `FAILED_RETENTION`, ms: how long failed deliveries are kept for re-driving. Default 14 d. */
   failedRetentionMs: number;
+  /**
+   * `REDIS_REQUIRE_AOF`: refuse a Redis whose AOF is off, as one that may evict (start-up and
+   * `/readyz`), rather than warn at start-up. Default false (development Redis often runs without
+   * persistence); production sets it.
+   */
+  requireAof: boolean;
 }
 
 /** The HTTP ingest. */

@@ -36,6 +36,7 @@ const COMMON_DEFAULTS = {
   commitTtlMs: 86_400_000,
   dedupWindowMs: 86_400_000,
   failedRetentionMs: 1_209_600_000,
+  requireAof: false,
 };
 
 afterEach(() => {
@@ -85,6 +86,7 @@ describe('loadIngestConfig', () => {
       INGEST_MAX_CONNECTIONS: '250',
       REDIS_WAIT_REPLICAS: '1',
       REDIS_WAIT_TIMEOUT: '250ms',
+      REDIS_REQUIRE_AOF: 'true',
       SIGNATURE_MAX_AGE: '60',
       SHUTDOWN_TIMEOUT: '2500ms',
     });
@@ -96,6 +98,7 @@ describe('loadIngestConfig', () => {
       commitTtlMs: 5_400_000,
       dedupWindowMs: 172_800_000,
       failedRetentionMs: 2_592_000_000,
+      requireAof: true,
       host: '0.0.0.0',
       port: 9000,
       opsPort: 9001,

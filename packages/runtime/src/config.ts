@@ -44,6 +44,7 @@ function common(values: EnvValues<typeof COMMON_ENV>): CommonConfig {
     commitTtlMs: values.COMMIT_TTL,
     dedupWindowMs: values.DEDUP_WINDOW,
     failedRetentionMs: values.FAILED_RETENTION,
+    requireAof: values.REDIS_REQUIRE_AOF,
   };
 }
 

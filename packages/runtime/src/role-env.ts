@@ -81,6 +81,7 @@ export const COMMON_ENV = {
     '24h',
   ),
   FAILED_RETENTION: withDefault(duration, '14d'),
+  REDIS_REQUIRE_AOF: withDefault(boolean, 'false'),
   REDIS_TLS_CA_FILE: optional(text),
   REDIS_TLS_CERT_FILE: optional(text),
   REDIS_TLS_KEY_FILE: optional(text),

@@ -55,14 +55,18 @@ commitlog_platform_suffix() {
   esac
 }
 
+# The repository's root, and the Node and pnpm versions it pins (.node-version, packageManager).
+commitlog_root() { (cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd); }
+commitlog_node_version() { tr -d '[:space:]' <"$(commitlog_root)/.node-version"; }
+commitlog_pnpm_version() {
+  sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$(commitlog_root)/package.json"
+}
+
 # The folder holding this repo's node and pnpm (made by commitlog_bootstrap).
 commitlog_toolbin() {
-  local root node_version pnpm_version node_package
-  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-  node_version="$(tr -d '[:space:]' <"$root/.node-version")"
-  pnpm_version="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$root/package.json")"
+  local node_package
   node_package="$(commitlog_node_package)" || node_package=""
-  echo "$(commitlog_cache_dir)/toolchain-node$node_version-pnpm$pnpm_version$(commitlog_platform_suffix "$node_package")/bin"
+  echo "$(commitlog_cache_dir)/toolchain-node$(commitlog_node_version)-pnpm$(commitlog_pnpm_version)$(commitlog_platform_suffix "$node_package")/bin"
 }
 
 # Two commands started at once on a fresh clone (`up` in one terminal, `test` in another) would
@@ -114,11 +118,11 @@ commitlog_bootstrap() {
 
 commitlog_bootstrap_unlocked() {
   local root cache node_version node_major pnpm_version toolbin system_major node_package platform
-  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  root="$(commitlog_root)"
   cache="$(commitlog_cache_dir)"
-  node_version="$(tr -d '[:space:]' <"$root/.node-version")"
+  node_version="$(commitlog_node_version)"
   node_major="${node_version%%.*}"
-  pnpm_version="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$root/package.json")"
+  pnpm_version="$(commitlog_pnpm_version)"
   node_package="$(commitlog_node_package)" || node_package=""
   platform="$(commitlog_platform_suffix "$node_package")"
   toolbin="$(commitlog_toolbin)"

@@ -38,16 +38,17 @@ export function cacheByLaneCount<T>(
       value: underWay ? underWay.then(() => readFresh(laneCount)) : readFresh(laneCount),
       stale: false,
     };
-    const ended = reading.value.then(
-      () => (reading.finishedAt = now()),
-      // A failed reading is not kept: the next reader tries again.
-      () => {
-        if (last === reading) last = undefined;
-      },
-    );
-    const settled: Promise<unknown> = ended.then(() => {
-      if (underWay === settled) underWay = undefined;
-    });
+    const settled: Promise<unknown> = reading.value
+      .then(
+        () => (reading.finishedAt = now()),
+        // A failed reading is not kept: the next reader tries again.
+        () => {
+          if (last === reading) last = undefined;
+        },
+      )
+      .finally(() => {
+        if (underWay === settled) underWay = undefined;
+      });
     underWay = settled;
     last = reading;
     return reading;

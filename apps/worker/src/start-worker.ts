@@ -1,15 +1,11 @@
 import { createRecordProducer, type RecordProducer } from '@commitlog/kafka';
 import {
-  checkRedisSafety,
-  untilRedisAnswers,
-  claimLaneCount,
   createRedisConnection,
   readLaneCount,
   recordStall,
   removeExpiredFailures,
   startLaneWorkers,
   type LaneWorkersOptions,
-  RedisIsAReplicaError,
   UnsafeRedisError,
 } from '@commitlog/queue';
 import {
@@ -29,6 +25,7 @@ import { hostname } from 'node:os';
 import { createDeliveryHandler } from './deliver-commit.ts';
 import { sweepExpiredFailures } from './expired-failures-sweep.ts';
 import { watchLaneCount } from './lane-count-watch.ts';
+import { checkRedisAndClaimLanes } from './redis-start-check.ts';
 import { whileWaiting } from './while-waiting.ts';
 import { limitConcurrency } from './limit-concurrency.ts';
 import { createRecordGatherer } from './record-gatherer.ts';
@@ -162,40 +159,13 @@ export async function startWorker(
     });
     closers.push(() => ops.close());
 
-    // The lane count is claimed in the same step as the check: a cluster that has just formed
-    // can pass the check (INFO) and still refuse the claim's write while its nodes agree.
     const safety = await whileWaiting(
       logger,
       waiting,
       'Redis',
-      () =>
-        untilRedisAnswers(
-          async () => {
-            const reading = await checkRedisSafety(connection, { requireAof: config.requireAof });
-            if (reading.onlyAReplica) {
-              // A failover may still be under way behind REDIS_URL's name: connected again, the
-              // name may lead to the new primary (a running worker does the same at READONLY).
-              connection.disconnect(true);
-              throw new RedisIsAReplicaError(reading.problems);
-            }
-            if (reading.safe) {
-              await claimLaneCount(connection, config.queuePrefix, config.lanes, logger);
-            }
-            return reading;
-          },
-          {
-            // Only a stop during start-up can come while this runs; once aborted, the loop ends
-            // at its next failed try instead of retrying behind the abandoned start-up.
-            stopped: () => stopped?.aborted === true,
-            onRetry: (err) =>
-              err instanceof RedisIsAReplicaError
-                ? logger.warn(
-                    { problems: err.message },
-                    'Redis is a replica; waiting for a primary',
-                  )
-                : logger.debug({ err }, 'Redis does not answer yet; asking again'),
-          },
-        ),
+      // Only a stop during start-up can come while this runs; once aborted, the loop ends at
+      // its next failed try instead of retrying behind the abandoned start-up.
+      () => checkRedisAndClaimLanes(connection, config, logger, () => stopped?.aborted === true),
       stopped,
     );
     if (!safety.safe) throw new UnsafeRedisError(safety);

@@ -2,12 +2,7 @@ import {
   claimLaneCount,
   createCommitEnqueuer,
   isLastingRedisError,
-  createRedisConnection,
   readLaneCount,
-  readRedisMemory,
-  firstConnectionOrRefusal,
-  type RedisSafety,
-  UnsafeRedisError,
 } from '@commitlog/queue';
 import {
   closeEach,
@@ -16,7 +11,6 @@ import {
   ERROR_LOG_INTERVAL_MS,
   listenOn,
   notReadyOnceStopping,
-  redisErrorLogger,
   sharedReadiness,
   startOpsServer,
   throttledWarn,
@@ -30,8 +24,7 @@ import { createIngestApp } from './ingest-app.ts';
 import { createIngestMetrics, droppedConnectionsCounter } from './ingest-metrics.ts';
 import { createIngestReadiness } from './ingest-readiness.ts';
 import { createIngestServer } from './ingest-server.ts';
-import { watchRedisMemory } from './redis-memory-watch.ts';
-import { watchRedisSafety } from './redis-safety-watch.ts';
+import { connectIngestRedis } from './ingest-redis.ts';
 
 /** A running ingest. */
 export interface RunningIngest {
@@ -54,9 +47,6 @@ export interface IngestDeps {
 /** How long one `/readyz` reading answers every caller, ms. */
 const READINESS_SHARED_MS = 1000;
 
-/** How long the first connection to Redis may take at start-up before starting without it. */
-const FIRST_CONNECT_MS = 2000;
-
 /**
  * Starts the HTTP ingest. Refuses to start (UnsafeRedisError, `UNSAFE_REDIS`) on a Redis that may
  * evict accepted commits; starts anyway when Redis is down, and then answers 503 until it is back.
@@ -68,49 +58,10 @@ export async function startIngest(
   deps: IngestDeps = {},
 ): Promise<RunningIngest> {
   const now = deps.now ?? Date.now;
-  const connection = createRedisConnection({
-    url: config.redisUrl,
-    role: 'producer',
-    connectionName: 'commitlog-ingest',
-    tlsCa: config.redisTlsCa,
-    tlsClient: config.redisTlsClient,
-    onError: redisErrorLogger(
-      logger,
-      'Redis connection error; commits are answered 503 while Redis is away',
-    ),
-  });
-  const safety = watchRedisSafety(connection, logger, { requireAof: config.requireAof });
-  const memory = watchRedisMemory(() => readRedisMemory(connection), logger);
-  const disconnect = async (): Promise<void> => {
-    safety.stop();
-    memory.stop();
-    await connection.quit().catch(() => connection.disconnect());
-  };
-
-  let reading: RedisSafety | undefined;
-  try {
-    await firstConnectionOrRefusal(connection, FIRST_CONNECT_MS);
-    reading = await safety.check();
-  } catch (err) {
-    // A refusal no wait fixes (a wrong password, a user without INFO) stops the start-up, as
-    // the worker's does: commits would be refused until someone changes Redis or REDIS_URL.
-    if (isLastingRedisError(err)) {
-      await disconnect();
-      throw err;
-    }
-    logger.warn(
-      { err },
-      'cannot check Redis at start-up (is it down?); starting anyway: /readyz says not ready and commits are answered 503 until its settings are read',
-    );
-  }
-  // Not fatal: the watch reads again every half second, and says so while it cannot.
-  if (reading !== undefined) await memory.check().catch(() => undefined);
-  if (reading !== undefined && !reading.safe) {
-    await disconnect();
-    throw new UnsafeRedisError(reading);
-  }
-  for (const warning of reading?.warnings ?? [])
-    logger.warn({ redis: reading?.redisVersion }, warning);
+  const { connection, safety, memory, disconnect, reading } = await connectIngestRedis(
+    config,
+    logger,
+  );
 
   const enqueuer = createCommitEnqueuer({
     connection,

@@ -43,8 +43,8 @@ function recorder() {
   const seen: string[] = [];
   const events: DeliveryEvents = {
     delivered: (_lane, ms) => seen.push(`delivered ${ms}`),
-    retried: (_lane, reason) => seen.push(`retried ${reason}`),
-    failed: (_lane, reason) => seen.push(`failed ${reason}`),
+    retried: (_lane, reason, topic) => seen.push(`retried ${reason} to ${topic}`),
+    failed: (_lane, reason, topic) => seen.push(`failed ${reason}${topic ? ` to ${topic}` : ''}`),
   };
   return { seen, events };
 }
@@ -98,7 +98,7 @@ describe('delivery handler', () => {
       progress: { attempt: 1, lastError: 'produce abandoned' },
     });
     expect(settleBys).toEqual([ACCEPTED + 7_000]);
-    expect(seen).toEqual(['retried send-abandoned']);
+    expect(seen).toEqual(['retried send-abandoned to riak.default.transactions']);
   });
 
   it("sends alone the retry of a job a broker's answer failed, with the others one an outage failed", async () => {
@@ -143,7 +143,10 @@ describe('delivery handler', () => {
       expect(second.delayMs).toBeGreaterThan(first.delayMs);
       expect(second.progress.nextTryAt).toBe(now + second.delayMs);
     }
-    expect(seen).toEqual(['retried error', 'retried error']);
+    expect(seen).toEqual([
+      'retried error to riak.default.transactions',
+      'retried error to riak.default.transactions',
+    ]);
   });
 
   it('fails for good with reason expired when a retry would pass the TTL', async () => {
@@ -155,7 +158,7 @@ describe('delivery handler', () => {
       job({ retry: { attempt: 9, lastError: 'x', nextTryAt: 0, heldSince: ACCEPTED } }),
     );
     expect(outcome).toMatchObject({ kind: 'fail', reason: 'expired' });
-    expect(seen).toEqual(['failed expired']);
+    expect(seen).toEqual(['failed expired to riak.default.transactions']);
   });
 
   it('does not try again a job that stalled twice once its TTL is over: it fails as expired', async () => {
@@ -172,7 +175,7 @@ describe('delivery handler', () => {
       reason: 'expired',
       message: `not delivered within its TTL of ${policy.ttlMs} ms; its worker died or hung while holding it 3 times`,
     });
-    expect(late.seen).toEqual(['failed expired']);
+    expect(late.seen).toEqual(['failed expired to riak.default.transactions']);
     expect(sends).toBe(0);
 
     // Within its TTL a stalled job is tried as any other; past it, one that never stalled gets
@@ -215,7 +218,7 @@ describe('delivery handler', () => {
       kind: 'retry',
       progress: { attempt: 1, heldSince: now },
     });
-    expect(seen).toEqual(['retried error']);
+    expect(seen).toEqual(['retried error to riak.default.transactions']);
 
     // Without the re-drive, the same commit at the same time has long expired.
     expect(await handle(job())).toMatchObject({ kind: 'fail', reason: 'expired' });
@@ -243,7 +246,7 @@ describe('delivery handler', () => {
     });
     const { handle, seen } = handler(() => Promise.reject(tooLarge), ACCEPTED + 5);
     expect(await handle(job())).toMatchObject({ kind: 'fail', reason: 'too-large' });
-    expect(seen).toEqual(['failed too-large']);
+    expect(seen).toEqual(['failed too-large to riak.default.transactions']);
   });
 
   it('fails a job it cannot map as poison, without trying Kafka', async () => {
@@ -289,7 +292,7 @@ describe('delivery handler', () => {
     const down = new KafkaProduceError('BROKER_UNAVAILABLE', 'no broker', { retriable: true });
     const failing = handler(() => Promise.reject(down), ACCEPTED);
     expect(await failing.handle(edited)).toMatchObject({ kind: 'fail', reason: 'expired' });
-    expect(failing.seen).toEqual(['failed expired']);
+    expect(failing.seen).toEqual(['failed expired to riak.default.transactions']);
   });
 
   it('fails a job that holds no commit (its data in Redis did not parse) as poison, saying so', async () => {
@@ -434,7 +437,7 @@ describe('delivery handler', () => {
         progress: { attempt: 1 },
       });
       expect(requests).toEqual([2]);
-      expect(seen).toEqual(['retried error']);
+      expect(seen).toEqual(['retried error to riak.default.transactions']);
     });
   });
 });

@@ -26,8 +26,10 @@ export const POISON_REASON = 'poison';
 /** What the delivery reports; the worker's metrics implement it. */
 export interface DeliveryEvents {
   delivered(lane: number, commitToKafkaMs: number): void;
-  retried(lane: number, reason: string): void;
-  failed(lane: number, reason: string): void;
+  /** `topic`: the record's Kafka topic. */
+  retried(lane: number, reason: string, topic: string): void;
+  /** `topic`: the record's Kafka topic; none for a job that cannot be made into a record. */
+  failed(lane: number, reason: string, topic?: string): void;
 }
 
 export interface DeliveryDeps {
@@ -214,7 +216,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     // every other job does.
     const stalledSinceLastTry = job.stalledCount - (job.retry?.stalledCount ?? 0);
     if (stalledSinceLastTry > 1 && isExpired(ttlFromMs, now(), deps.policy)) {
-      deps.events.failed(job.lane, 'expired');
+      deps.events.failed(job.lane, 'expired', record.topic);
       log().error(
         { stalledCount: job.stalledCount },
         'commit expired: its worker died or hung while holding it, and its TTL is over',
@@ -232,7 +234,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     } catch (error) {
       const failure = classifyError(error);
       if (!failure.retriable) {
-        deps.events.failed(job.lane, failure.reason);
+        deps.events.failed(job.lane, failure.reason, record.topic);
         log().error(
           { err: error, reason: failure.reason, topic: record.topic },
           'delivery failed for good',
@@ -243,7 +245,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
       const at = now();
       const next = nextDelay(attempt, ttlFromMs, at, deps.policy, random);
       if (next.expired) {
-        deps.events.failed(job.lane, 'expired');
+        deps.events.failed(job.lane, 'expired', record.topic);
         log().error({ err: error, attempt }, 'commit expired before it could be delivered');
         return {
           kind: 'fail',
@@ -251,7 +253,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
           message: `not delivered within its TTL of ${deps.policy.ttlMs} ms after ${attempt} attempts; last error: ${failure.message}`,
         };
       }
-      deps.events.retried(job.lane, failure.reason);
+      deps.events.retried(job.lane, failure.reason, record.topic);
       log().warn(
         { err: error, attempt, delayMs: next.delayMs, topic: record.topic },
         'delivery failed; lane held until the next try',

@@ -6,7 +6,7 @@ import {
 } from '@commitlog/queue';
 import { createMetricsRegistry } from '@commitlog/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorkerMetrics } from './worker-metrics.ts';
+import { createWorkerMetrics, MAX_TOPICS_NAMED } from './worker-metrics.ts';
 
 /** A connection that ioredis calls ready; the backlog reader is stubbed, so nothing is sent. */
 const connected = { status: 'ready' } as unknown as RedisConnection;
@@ -75,6 +75,36 @@ describe('worker metrics', () => {
     const after = await registry.metrics();
     expect(after).toContain('commitlog_failed_total{reason="too-large",service="worker"} 1');
     expect(after).toContain('commitlog_failed_total{reason="expired",service="worker"} 0');
+  });
+
+  it('names the topic of each failed attempt, up to MAX_TOPICS_NAMED topics, then "other"', async () => {
+    const { registry, metrics } = oneLaneMetrics();
+    const series = (topic: string, reason: string) =>
+      `commitlog_delivery_errors_by_topic_total{topic="${topic}",reason="${reason}",service="worker"}`;
+    metrics.retried(0, 'topic-authorization-failed', 'riak.default.payments');
+    metrics.retried(0, 'topic-authorization-failed', 'riak.default.payments');
+    metrics.failed(0, 'too-large', 'riak.default.payments');
+    // A job that cannot be made into a record has no topic: counted by reason only.
+    metrics.failed(0, 'poison');
+    let lines = (await registry.metrics()).split('\n');
+    expect(lines).toContain(`${series('riak.default.payments', 'topic-authorization-failed')} 2`);
+    expect(lines).toContain(`${series('riak.default.payments', 'too-large')} 1`);
+    expect(lines.filter((l) => l.includes('reason="poison"') && l.includes('by_topic'))).toEqual(
+      [],
+    );
+    // The retries' own counter keeps no topic, so that its series exist before a first failure.
+    expect(lines).toContain(
+      'commitlog_retries_total{reason="topic-authorization-failed",service="worker"} 2',
+    );
+    for (let i = 1; i < MAX_TOPICS_NAMED; i++) metrics.retried(0, 'kafka-unavailable', `t${i}`);
+    metrics.retried(0, 'kafka-unavailable', 'one.too.many');
+    metrics.retried(0, 'kafka-unavailable', 'riak.default.payments');
+    lines = (await registry.metrics()).split('\n');
+    expect(lines).toContain(`${series(`t${MAX_TOPICS_NAMED - 1}`, 'kafka-unavailable')} 1`);
+    expect(lines).toContain(`${series('other', 'kafka-unavailable')} 1`);
+    expect(lines.some((l) => l.includes('one.too.many'))).toBe(false);
+    // A topic named before the cap keeps its name after it.
+    expect(lines).toContain(`${series('riak.default.payments', 'kafka-unavailable')} 1`);
   });
 
   it('counts lane worker errors by a code of few values, never by their messages', async () => {

@@ -37,6 +37,12 @@ export const KNOWN_LANE_ERROR_CODES = [
   'OTHER',
 ] as const;
 
+/**
+ * The most topics `commitlog_delivery_errors_by_topic_total` names; errors of any further topic
+ * count under `topic="other"`. The default topic is one per Riak bucket, and buckets may be many.
+ */
+export const MAX_TOPICS_NAMED = 100;
+
 /** How long a scrape waits for the lanes' backlog from Redis, ms. */
 const BACKLOG_READ_TIMEOUT_MS = 2000;
 
@@ -98,6 +104,21 @@ export function createWorkerMetrics(options: {
     labelNames: ['reason'],
     registers,
   });
+  // Which topic fails (an ACL, a topic missing, a route): the two counters above stay without a
+  // topic, as their series must exist at 0 before a first failure for the alerts to see it, and
+  // a topic is known only then.
+  const topicErrors = new Counter({
+    name: 'commitlog_delivery_errors_by_topic_total',
+    help: `Failed delivery attempts (retried or failed for good) by Kafka topic and reason; a series appears at its first error, so alert on commitlog_retries_total and commitlog_failed_total, and read this one for the topic. Past ${MAX_TOPICS_NAMED} topics, under topic="other".`,
+    labelNames: ['topic', 'reason'],
+    registers,
+  });
+  const topicsNamed = new Set<string>();
+  function countTopicError(topic: string | undefined, reason: string): void {
+    if (topic === undefined) return;
+    if (!topicsNamed.has(topic) && topicsNamed.size < MAX_TOPICS_NAMED) topicsNamed.add(topic);
+    topicErrors.inc({ topic: topicsNamed.has(topic) ? topic : 'other', reason });
+  }
   const stalled = new Counter({
     name: 'commitlog_stalled_total',
     help: 'Jobs whose worker died or stalled while holding them; moved back to their lane.',
@@ -222,11 +243,13 @@ export function createWorkerMetrics(options: {
       // Not a time for a job whose time in its lane does not parse; observe() would throw.
       if (Number.isFinite(ms)) latency.observe(ms / 1000);
     },
-    retried(_lane, reason) {
+    retried(_lane, reason, topic) {
       retries.inc({ reason });
+      countTopicError(topic, reason);
     },
-    failed(_lane, reason) {
+    failed(_lane, reason, topic) {
       failed.inc({ reason });
+      countTopicError(topic, reason);
     },
     stalled() {
       stalled.inc();

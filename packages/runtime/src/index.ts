@@ -38,7 +38,7 @@ export {
 export { createGuardedServer, type ConnectionLimits } from './guarded-server.ts';
 export { formatAge, formatTime, shorten } from './human-format.ts';
 export { drainServer, ListenError, listenOn } from './http-server.ts';
-export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.ts';
+export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
 export {
   ERROR_LOG_INTERVAL_MS,
   errorKind,

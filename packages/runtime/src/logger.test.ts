@@ -39,6 +39,57 @@ describe('createLogger', () => {
     expect(line).toContain('"key":"k"');
   });
 
+  it('censors them at any depth, and a password in any text, in fields that are not errors', () => {
+    const sink = captureLogLines();
+    const logger = createLogger({ service: 'worker', destination: sink });
+    logger.warn(
+      {
+        job: { id: '7', commit: { key: 'k', siblings: [{ value: 'eyJkZWVwIjoxfQ==' }] } },
+        batch: [{ records: [{ topic: 't', Value: 'eyJjYXJkIjo0fQ==' }] }],
+        target: { redis: 'rediss://:Hunter2Hunter2@redis.internal:6380/0' },
+        source: 'redis://redis.internal:6379/0?password=Qw3rtyQw3rty&db=0',
+        lane: 3,
+      },
+      'nested',
+    );
+    const line = JSON.stringify(sink.lines[0]);
+    for (const secret of [
+      'eyJkZWVwIjoxfQ==',
+      'eyJjYXJkIjo0fQ==',
+      'Hunter2Hunter2',
+      'Qw3rtyQw3rty',
+    ]) {
+      expect(line).not.toContain(secret);
+    }
+    expect(sink.lines[0]).toMatchObject({
+      job: { id: '7', commit: { key: 'k', siblings: '[redacted]' } },
+      batch: [{ records: [{ topic: 't', Value: '[redacted]' }] }],
+      target: { redis: 'rediss://:[redacted]@redis.internal:6380/0' },
+      source: 'redis://redis.internal:6379/0?password=[redacted]&db=0',
+      lane: 3,
+    });
+  });
+
+  it("censors a job's data, a child's bound fields and an error's, as a line's own", () => {
+    const sink = captureLogLines();
+    const logger = createLogger({ service: 'worker', destination: sink });
+    const child = logger.child({ lane: 1, job: { id: '9', data: { commit: 'eyJjaGlsZCI6MX0=' } } });
+    const refused = Object.assign(new Error('produce refused'), {
+      records: [{ key: 'k', value: 'eyJlcnIiOjF9' }],
+    });
+    child.error({ err: refused, data: { kept: true } }, 'refused');
+    const line = JSON.stringify(sink.lines[0]);
+    expect(line).not.toContain('eyJjaGlsZCI6MX0=');
+    expect(line).not.toContain('eyJlcnIiOjF9');
+    expect(sink.lines[0]).toMatchObject({
+      lane: 1,
+      job: { id: '9', data: '[redacted]' },
+      err: { message: 'produce refused', records: [{ key: 'k', value: '[redacted]' }] },
+      // Only a job's data holds a commit; a field of another name is logged.
+      data: { kept: true },
+    });
+  });
+
   it("keeps a client's failed command and a URL's password out of a logged error", () => {
     const sink = captureLogLines();
     const logger = createLogger({ service: 'worker', destination: sink });

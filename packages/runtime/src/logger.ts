@@ -1,49 +1,8 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { isSensitiveKey, scrubLogFields, scrubText } from './log-scrub.ts';
 
 export type { Logger };
-
-/**
- * Field paths that are censored wherever they appear. Commit values are payment data and secrets
- * are secrets: code should never hand them to a logger, and this list is the net under that rule.
- */
-export const REDACTED_PATHS = [
-  'value',
-  'values',
-  'siblings',
-  'body',
-  'secret',
-  'secrets',
-  'password',
-  'token',
-  'authorization',
-  'signature',
-  '*.value',
-  '*.values',
-  '*.siblings',
-  '*.body',
-  '*.secret',
-  '*.secrets',
-  '*.password',
-  '*.token',
-  '*.authorization',
-  '*.signature',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-commitlog-signature"]',
-  'commit.siblings',
-  'job.data',
-];
-
-/** `scheme://user:password@` in any text: the password part, up to the last `@` before a space. */
-const CREDENTIALS_IN_URL = /([a-z][a-z0-9+.-]*:\/\/)([^\s:@/]*):[^\s]*@/gi;
-
-/**
- * The text V8 quotes in a `JSON.parse` error (`Unexpected token 'x', "…" is not valid JSON`, up to
- * ten characters each side of the fault): from a job whose data is not JSON, that is part of a
- * commit's value.
- */
-const QUOTED_JSON_TEXT =
-  /Unexpected token '[\s\S]{1,2}', (?:\.\.\.)?"[\s\S]*?"(?:\.\.\.)? is not valid JSON/g;
+export { scrubText };
 
 /** How deep an error's nested errors and objects are followed before they are cut. */
 const MAX_ERROR_DEPTH = 6;
@@ -53,31 +12,24 @@ const MAX_ERROR_DEPTH = 6;
  * puts the failed command on `command`, and for a refused sign-in that is `HELLO 3 AUTH user
  * password` or `AUTH password`, logged on every reconnect. Only a command's name is kept, and a
  * password in any URL of the error's texts (messages, nested errors) is censored, and so is the
- * text a JSON syntax error quotes.
+ * text a JSON syntax error quotes, and any field the log never shows (a value, a body, a token).
  */
-function scrubError(value: unknown, depth = 0): unknown {
+function scrubError(value: unknown, depth = 0, parent?: string): unknown {
   if (typeof value === 'string') return scrubText(value);
   if (typeof value !== 'object' || value === null) return value;
   if (depth >= MAX_ERROR_DEPTH) return '[nested too deep]';
-  if (Array.isArray(value)) return value.map((v) => scrubError(v, depth + 1));
+  if (Array.isArray(value)) return value.map((v) => scrubError(v, depth + 1, parent));
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
     if (key === 'command' && typeof field === 'object' && field !== null) {
       out[key] = { name: (field as { name?: unknown }).name };
-    } else if (key === 'args') {
+    } else if (key === 'args' || isSensitiveKey(key, parent)) {
       out[key] = '[redacted]';
     } else {
-      out[key] = scrubError(field instanceof Error ? errorFields(field) : field, depth + 1);
+      out[key] = scrubError(field instanceof Error ? errorFields(field) : field, depth + 1, key);
     }
   }
   return out;
-}
-
-/** A text with what `scrubError` censors (a password in a URL, JSON text quoted) censored. */
-export function scrubText(text: string): string {
-  return text
-    .replace(QUOTED_JSON_TEXT, 'Unexpected token in [text redacted] that is not valid JSON')
-    .replace(CREDENTIALS_IN_URL, '$1$2:[redacted]@');
 }
 
 /** An error nested in another (a cause, a cluster node's error) as plain fields. */
@@ -99,17 +51,25 @@ export interface LoggerOptions {
 
 /** The one logger factory: structured JSON lines, ISO times, redaction on. */
 export function createLogger(options: LoggerOptions): Logger {
-  return pino(
+  const logger = pino(
     {
       level: options.level ?? 'info',
       base: { service: options.service },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       // An error's text reaches logs beside `err` too: a request's failure as `reason`, a failed
       // readiness probe's message in `checks`. They are censored as `err` is.
       serializers: { err: errSerializer, reason: scrubError, checks: scrubError },
-      formatters: { level: (label) => ({ level: label }) },
+      // Commit values and secrets censored at any depth in a line's fields (a child's bound
+      // fields below: pino applies a bindings formatter to the root's only).
+      formatters: { level: (label) => ({ level: label }), log: scrubLogFields },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
+  // Children are made from their parent by prototype, so every descendant's `child` is this one.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with each descendant as `this`
+  const child = logger.child;
+  logger.child = function scrubbedChild(this: Logger, bindings, childOptions) {
+    return child.call(this, scrubLogFields(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }

@@ -1,7 +1,8 @@
 // A completion that Redis refuses with an error reply (BUSY, TRYAGAIN in a failover) must not fail
-// a commit Kafka already has: BullMQ's own worker failed it for good.
+// a commit Kafka already has: BullMQ's own worker failed it for good. A completion or failure that
+// runs twice (sent again after a lost reply) must not leave the next job held by no one.
 import { createTestQueuePrefix, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
-import { Queue, type Job, type JobProgress } from 'bullmq';
+import { Queue, UnrecoverableError, type Job, type JobProgress } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { LaneBullmqWorker } from './lane-bullmq-worker.ts';
@@ -26,6 +27,35 @@ class BusyOnceJob<
   }
 }
 
+/**
+ * A job whose first completion or failure runs in Redis twice, the first reply lost: what ioredis
+ * does when it sends again, on a new connection, a command whose reply the old one lost.
+ */
+class RanTwiceJob<
+  T = unknown,
+  R = unknown,
+  N extends string = string,
+  P extends JobProgress = JobProgress,
+> extends TolerantJob<T, R, N, P> {
+  static twice = 0;
+
+  override async moveToCompleted(...args: Parameters<TolerantJob<T, R, N, P>['moveToCompleted']>) {
+    if (RanTwiceJob.twice++ === 0) await super.moveToCompleted(...args);
+    return super.moveToCompleted(...args);
+  }
+
+  override async moveToFailed(...args: Parameters<TolerantJob<T, R, N, P>['moveToFailed']>) {
+    if (RanTwiceJob.twice++ === 0) await super.moveToFailed(...args);
+    return super.moveToFailed(...args);
+  }
+}
+
+class RanTwiceWorker extends LaneBullmqWorker {
+  protected override get Job(): typeof Job {
+    return RanTwiceJob;
+  }
+}
+
 class BusyOnceWorker extends LaneBullmqWorker {
   protected override get Job(): typeof Job {
     return BusyOnceJob;
@@ -39,6 +69,7 @@ describe('a lane worker whose completion Redis refuses', () => {
   beforeEach(() => {
     space = createTestQueuePrefix();
     BusyOnceJob.refused = 0;
+    RanTwiceJob.twice = 0;
   });
 
   afterEach(async () => {
@@ -75,4 +106,55 @@ describe('a lane worker whose completion Redis refuses', () => {
     expect(errors[0]?.message).toMatch(/^BUSY/);
     expect(await job.getState()).toBe('active');
   });
+
+  for (const ending of ['completion', 'failure'] as const) {
+    it(`puts back the next job a ${ending} run twice took, rather than leave it held by no one until its lock lapses`, async () => {
+      const connection = createRedisConnection({
+        url: space.redisUrl,
+        role: 'worker',
+        onError: () => undefined,
+      });
+      const queue = new Queue<CommitJobData>('lane', { connection, prefix: space.prefix });
+      closers.push(() => connection.quit());
+      closers.push(() => queue.close());
+      await queue.setGlobalConcurrency(1);
+      await queue.add('commit', {} as CommitJobData, { jobId: 'j1', removeOnComplete: true });
+      await queue.add('commit', {} as CommitJobData, { jobId: 'j2', removeOnComplete: true });
+      const processed: string[] = [];
+      const errors: Error[] = [];
+      const stalled: string[] = [];
+      // Locks and stall checks far longer than the wait below: only a release brings j2 back.
+      const worker = new RanTwiceWorker(
+        'lane',
+        (job) => {
+          processed.push(job.id!);
+          if (ending === 'failure' && job.id === 'j1') throw new UnrecoverableError('refused');
+          return Promise.resolve();
+        },
+        {
+          connection,
+          prefix: space.prefix,
+          lockDuration: 120_000,
+          stalledInterval: 120_000,
+          autorun: true,
+        },
+        () => undefined,
+      );
+      worker.on('error', (error) => errors.push(error));
+      worker.on('stalled', (id) => stalled.push(id));
+      closers.push(() => worker.close(true));
+
+      await waitFor(() => processed.includes('j2'), {
+        timeoutMs: 20_000,
+        description: "j2 processed after the second run of j1's ending",
+      });
+      // The second run was refused (the job gone, or its lock), and said so.
+      expect(errors.map((e) => e.message).join('\n')).toMatch(/Missing (key|lock)/);
+      expect(processed).toEqual(['j1', 'j2']);
+      expect(stalled).toEqual([]);
+      await waitFor(async () => (await queue.getJobState('j2')) === 'unknown', {
+        description: 'j2 completed',
+      });
+    });
+  }
 });

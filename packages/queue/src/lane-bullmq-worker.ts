@@ -53,8 +53,51 @@ export class LaneBullmqWorker extends Worker<CommitJobData> {
     } catch (error) {
       if (!(error instanceof Error) || !isNotConnectionError(error)) throw error;
       this.emit('error', error);
+      await this.releaseTakenUnder(args[2], args[1].id);
       // No next job from this completion: the worker asks for one as when the lane was idle.
       return undefined as unknown as Job<CommitJobData>;
+    }
+  }
+
+  /** A failure refused with an error reply releases what it may have taken, as a completion. */
+  protected override async handleFailed(
+    ...args: Parameters<Worker<CommitJobData>['handleFailed']>
+  ): Promise<Job<CommitJobData>> {
+    try {
+      return await super.handleFailed(...args);
+    } catch (error) {
+      if (error instanceof Error && isNotConnectionError(error)) {
+        await this.releaseTakenUnder(args[2], args[1].id);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Puts back at the front of the lane a job moved to active under `token` that no one holds. A
+   * completion (or failure) that takes the lane's next job can run in Redis twice: ioredis sends
+   * again, on its new connection, a command whose reply the old one lost, and BullMQ retries one
+   * that failed on the connection. The second run finds the job gone (an error reply) and
+   * returns no next job, while the first moved one to active under the same token: held by no
+   * one, it stopped the lane until its lock lapsed (WORKER_LOCK) and the stall check, which
+   * counted it as stalled (an alert, a worker said to have died; twice past its TTL, it failed).
+   * Moved back with its lock checked, it is taken again at once. Best effort: failing, the stall
+   * check still brings it back. The job being completed (`ending`) stays as it is: a completion
+   * Redis refused before it ran leaves it active, as said above.
+   */
+  private async releaseTakenUnder(
+    token: string | undefined,
+    ending: string | undefined,
+  ): Promise<void> {
+    if (token === undefined) return;
+    try {
+      const client = await this.backend.client;
+      for (const id of await client.lrange(this.keys.active!, 0, -1)) {
+        if (id === ending || (await client.get(`${this.toKey(id)}:lock`)) !== token) continue;
+        await this.backend.moveJobFromActiveToWait(id, token);
+      }
+    } catch (error) {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)));
     }
   }
 

@@ -20,8 +20,9 @@
 %%%   <<"X-Riak-Last-Modified">> (an erlang:timestamp(); very old objects hold an RFC 1123
 %%%   string), <<"X-Riak-Meta">> ([{Name, Value}], strings from the HTTP API, binaries from
 %%%   protocol buffers, names kept as stored, e.g. "X-Riak-Meta-Origin"), <<"index">>
-%%%   ([{Name, binary() | integer()}]), <<"X-Riak-Deleted">> (true, "true" or <<"true">> on a
-%%%   tombstone; any other value, e.g. "false" stored as given from protocol buffers, is not one).
+%%%   ([{Name, binary() | integer()}]), <<"X-Riak-Deleted">> (under object format v1, true or
+%%%   "true" on a tombstone, any other value, <<"true">> and "false" among them, being stored as
+%%%   "not deleted"; under v0, present at all: see is_tombstone/2).
 %%% Not carried (the ingest schema has no field for them): <<"Links">>, <<"content-encoding">>.
 %%% An ingest older than the `deleted` field refuses a put holding a tombstone sibling with 400:
 %%% the hook writes it to its failure log as rejected_400, to requeue once the ingest is upgraded.

@@ -48,22 +48,41 @@ check_secret_once(Secret) ->
 
 %% Runs Check at the first call after the node started (the first commit), never again: marked
 %% done first, so that two puts at once check at most twice, and a check that raises is not
-%% tried at every commit.
+%% tried at every commit. A check that raises is reported, never the commit's failure: it would
+%% send that commit to the failure log (crash) for want of a warning.
 once(Key, Check) ->
     case persistent_term:get({?MODULE, Key}, false) of
         true ->
             ok;
         false ->
             persistent_term:put({?MODULE, Key}, true),
-            Check()
+            try
+                Check()
+            catch
+                Class:Reason ->
+                    logger:error(
+                        #{what => commitlog_setup_check_crashed, check => Key, class => Class,
+                            reason => Reason},
+                        #{domain => [commitlog]}
+                    )
+            end,
+            ok
     end.
 
 note_secret(undefined) ->
     ok;
 note_secret(Secret) ->
-    Length = string:length(Secret),
+    %% The ingest reads INGEST_SECRETS as text: bytes that are not UTF-8 become U+FFFD there, so
+    %% its key can never be them. Counted in bytes then (string:length/1 takes only text).
+    Text = unicode:characters_to_binary(Secret) =:= Secret,
+    Length =
+        case Text of
+            true -> string:length(Secret);
+            false -> byte_size(Secret)
+        end,
     Problems =
-        [<<"shorter than the 32 characters the ingest takes">> || Length < 32] ++
+        [<<"is not UTF-8 text: the ingest reads its secrets as text, so it cannot sign with these bytes">> || not Text] ++
+            [<<"shorter than the 32 characters the ingest takes">> || Length < 32] ++
             [<<"holds a comma: INGEST_SECRETS's list was given, not one secret">> || binary:match(Secret, <<",">>) =/= nomatch],
     case Problems of
         [] ->

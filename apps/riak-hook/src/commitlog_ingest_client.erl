@@ -43,7 +43,8 @@
 %% Not worth starting a request with less time than this left.
 -define(MIN_ATTEMPT_MS, 10).
 
-%% refused: the ingest itself answered 429/5xx (its error body has a code), at once: it is up.
+%% refused: the ingest itself refused this commit for now (429/5xx with BACKLOG_FULL, INGEST_BUSY or
+%% QUEUE_UNAVAILABLE), at once: it is up.
 -type result() ::
     delivered
     | duplicate
@@ -109,17 +110,20 @@ classify({error, Reason}) ->
     %% timeout, connect_failed, connection_closed or http_error.
     {retry, Reason, 0, undefined}.
 
-%% A 429/5xx with one of the ingest's error codes is the ingest's own answer, made at once:
-%% BACKLOG_FULL (one lane holds too many waiting commits), INGEST_BUSY (that ingest's body
-%% budget is spent for now), QUEUE_UNAVAILABLE (its Redis is away, or unsafe), INTERNAL. It is
+%% A 429/5xx with one of the ingest's refusals is its own answer, made at once, about this commit
+%% at this moment: BACKLOG_FULL (one lane holds too many waiting commits), INGEST_BUSY (that
+%% ingest's body budget is spent for now), QUEUE_UNAVAILABLE (its Redis is away, or unsafe). It is
 %% up, and the next commit may well be taken (another lane, Redis back a moment later): refused,
-%% which leaves the breaker closed. Opened, the breaker would send every commit of the node to
-%% the failure log for its cooldown, to be replayed later, after the newer versions handed off
-%% once it closed, for a refusal that cost the put one round trip. A 5xx without a code (a
-%% proxy's 502 or 503: no ingest behind it) is failed, and opens it.
-gave_up(Reason, Code) when is_binary(Code) ->
+%% which leaves the breaker closed. Opened, the breaker would send every commit of the node to the
+%% failure log for its cooldown, to be replayed later, after the newer versions handed off once it
+%% closed, for a refusal that cost the put one round trip. Any other 5xx (a proxy's 502 or 503 with
+%% no ingest behind it; the ingest's 500 INTERNAL, or a gateway's JSON error, which may answer
+%% every commit so) is failed, and opens it: closed, each put would wait out the retry budget.
+gave_up(Reason, Code) when
+    Code =:= <<"BACKLOG_FULL">>; Code =:= <<"INGEST_BUSY">>; Code =:= <<"QUEUE_UNAVAILABLE">>
+->
     {refused, Reason, Code};
-gave_up(Reason, undefined) ->
+gave_up(Reason, _Code) ->
     {failed, Reason}.
 
 %% A 202 body is {"id", "lane", "duplicate"}; only the flag matters here.

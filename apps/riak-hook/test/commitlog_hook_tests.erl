@@ -33,6 +33,7 @@ handoff_test_() ->
         fun refusals_of_every_put_log_one_line_a_second_and_keep_every_commit/1,
         fun a_full_lane_or_a_busy_ingest_leaves_the_breaker_closed/1,
         fun queue_unavailable_leaves_the_breaker_closed_but_a_proxys_503_opens_it/1,
+        fun an_ingest_answering_internal_errors_opens_the_breaker/1,
         fun breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one/1,
         fun half_open_lets_one_probe_through/1,
         fun a_large_probe_that_times_out_lets_the_next_caller_probe/1,
@@ -65,7 +66,8 @@ handoff_test_() ->
         fun a_crash_the_failure_log_cannot_keep_is_counted_unkept/1,
         fun an_app_that_cannot_be_loaded_is_reported/1,
         fun an_unwritable_failure_log_is_reported/1,
-        fun an_unusable_secret_is_reported/1
+        fun an_unusable_secret_is_reported/1,
+        fun the_first_commit_reports_a_secret_that_is_not_text/1
     ]}.
 
 setup() ->
@@ -456,6 +458,29 @@ queue_unavailable_leaves_the_breaker_closed_but_a_proxys_503_opens_it(#{server :
                 #{<<"reason">> := <<"http_503">>, <<"commit">> := #{<<"key">> := <<"k-q1">>}},
                 #{<<"reason">> := <<"http_503">>, <<"commit">> := #{<<"key">> := <<"k-q3">>}},
                 #{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := <<"k-q4">>}}
+            ],
+            failure_lines(Ctx)
+        )
+    end).
+
+%% An ingest that answers every commit 500 INTERNAL (a fault of its own, or a gateway with a JSON
+%% error body) is down for the hook: only the three refusals that concern one commit at one moment
+%% leave the breaker closed. Closed, every put would wait out the retry budget (ten requests each)
+%% for as long as it lasts.
+an_ingest_answering_internal_errors_opens_the_breaker(#{server := S} = Ctx) ->
+    ?_test(begin
+        Internal =
+            {500, [{<<"content-type">>, <<"application/json">>}],
+                <<"{\"error\":{\"code\":\"INTERNAL\",\"message\":\"internal error\"}}">>},
+        ok = commitlog_test_ingest:set_responses(S, [Internal]),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-i1">>))),
+        Sent = commitlog_test_ingest:count(S),
+        ?assertMatch({breaker_open, _}, commitlog_hook:handoff(obj(<<"k-i2">>))),
+        ?assertEqual(Sent, commitlog_test_ingest:count(S)),
+        ?assertMatch(
+            [
+                #{<<"reason">> := <<"http_500">>, <<"commit">> := #{<<"key">> := <<"k-i1">>}},
+                #{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := <<"k-i2">>}}
             ],
             failure_lines(Ctx)
         )
@@ -1322,6 +1347,22 @@ an_unusable_secret_is_reported(Ctx) ->
         Reports = [R || #{msg := {report, R = #{what := commitlog_secret_unusable}}} <- logged(Ctx)],
         ?assertMatch([#{length := 18, problems := [_, _]}], Reports),
         ?assertEqual(nomatch, binary:match(term_to_binary(Reports), <<"short-SECRET">>))
+    end).
+
+%% The check runs at a node's first commit, from the config read: a secret that is not UTF-8
+%% (40 bytes, 0xFF among them) is reported as such, and the commit is handed off all the same;
+%% string:length/1 raised on it, which sent that commit to the failure log as a crash.
+the_first_commit_reports_a_secret_that_is_not_text(#{server := S} = Ctx) ->
+    ?_test(begin
+        Bytes = <<255, "-a-secret-of-forty-bytes-not-utf-8-text">>,
+        ?assertEqual(40, byte_size(Bytes)),
+        ok = application:set_env(?APP, secret, Bytes),
+        _ = persistent_term:erase({commitlog_hook_setup, secret_checked}),
+        ok = commitlog_test_ingest:set_responses(S, [202]),
+        ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-bytes">>))),
+        Reports = [R || #{msg := {report, R = #{what := commitlog_secret_unusable}}} <- logged(Ctx)],
+        ?assertMatch([#{length := 40, problems := [<<"is not UTF-8 text", _/binary>>]}], Reports),
+        ?assertEqual([], failure_lines(Ctx))
     end).
 
 %% An OS environment value read under a latin1 native name encoding is the environment's bytes:

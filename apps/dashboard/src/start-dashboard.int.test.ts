@@ -14,7 +14,7 @@ import {
   type PrivateRedis,
 } from '@commitlog/testkit';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard } from './start-dashboard.ts';
 
@@ -210,5 +210,46 @@ describe('a dashboard whose users were hashed at an earlier, lower cost', () => 
       await dashboard.close();
       await space.cleanup();
     }
+  });
+});
+
+describe('a stopping dashboard', () => {
+  it('answers /readyz 503 stopping while it drains a request under way, then closes', async () => {
+    const space = createTestQueuePrefix();
+    const config = loadDashboardConfig({
+      REDIS_URL: space.redisUrl,
+      QUEUE_PREFIX: space.prefix,
+      DASHBOARD_PORT: String(await freePort()),
+      DASHBOARD_OPS_PORT: String(await freePort()),
+      DASHBOARD_USERS: `ada:admin:${await hashPassword('a-password-of-some-length')}`,
+      SHUTDOWN_TIMEOUT: '20s',
+    });
+    const dashboard = await startDashboard(
+      config,
+      createLogger({ service: 'dashboard', level: 'silent' }),
+    );
+    const ops = `http://127.0.0.1:${config.opsPort}`;
+    // A sign-in whose body has not all come: a request under way, which the stop waits for.
+    const socket = connect(config.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      'POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n' +
+        'Content-Length: 100\r\n\r\nusername=ada',
+    );
+    let stopped: Promise<void> | undefined;
+    try {
+      expect((await fetch(`${ops}/readyz`)).status).toBe(200);
+      stopped = dashboard.close();
+      const response = await fetch(`${ops}/readyz`);
+      expect({ status: response.status, body: await response.json() }).toMatchObject({
+        status: 503,
+        body: { ready: false, checks: { stopping: { ok: false } } },
+      });
+    } finally {
+      socket.destroy();
+      await (stopped ?? dashboard.close());
+      await space.cleanup();
+    }
+    await expect(fetch(`${ops}/readyz`)).rejects.toThrow();
   });
 });

@@ -195,9 +195,9 @@ export async function startDashboard(
         // A re-drive that went on past its request has no request to drain: it is waited for
         // as long, then stopped between two jobs, and its closing audit record written, before
         // Redis is closed under it.
+        // The ops server answers meanwhile (/readyz: stopping), as the ingest's does.
         await Promise.all([
           drainServer(server, config.shutdownTimeoutMs / 2, logger),
-          ops.close(),
           withTimeout(runner.idle(), config.shutdownTimeoutMs / 2, 'the running re-drive').catch(
             () => logger.warn('stopping with a re-drive running: it stops part-way, audited'),
           ),
@@ -212,6 +212,7 @@ export async function startDashboard(
         await withTimeout(runner.idle(), stopWait, 'the stopped re-drive').catch(() =>
           logger.warn('the stopped re-drive did not end in time: Redis closed under it'),
         );
+        await ops.close();
         await closeRedis();
         // One that Redis's closing stopped: its end is at least logged, if not on record.
         await withTimeout(runner.idle(), 1000, 'the stopped re-drive').catch(() => undefined);

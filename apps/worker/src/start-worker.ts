@@ -7,6 +7,7 @@ import {
   startLaneWorkers,
   type LaneWorkersOptions,
   UnsafeRedisError,
+  restoreLaneLimits,
 } from '@commitlog/queue';
 import {
   closeEach,
@@ -25,6 +26,7 @@ import { hostname } from 'node:os';
 import { createDeliveryHandler } from './deliver-commit.ts';
 import { sweepExpiredFailures } from './expired-failures-sweep.ts';
 import { watchLaneCount } from './lane-count-watch.ts';
+import { watchLaneLimits } from './lane-limit-watch.ts';
 import { checkRedisAndClaimLanes } from './redis-start-check.ts';
 import { whileWaiting } from './while-waiting.ts';
 import { limitConcurrency } from './limit-concurrency.ts';
@@ -247,6 +249,11 @@ export async function startWorker(
       logger,
     });
     closers.push(() => Promise.resolve(laneCountWatch.stop()));
+    const laneLimitWatch = watchLaneLimits({
+      restore: () => restoreLaneLimits(connection, config.queuePrefix, lanes),
+      logger,
+    });
+    closers.push(() => Promise.resolve(laneLimitWatch.stop()));
     const failuresSweep = sweepExpiredFailures({
       remove: (onRemoved) =>
         removeExpiredFailures(

@@ -65,6 +65,7 @@ export { laneChangeKey, LaneCountChangingError } from './lane-change-fence.ts';
 export { isClusterAddress, parseRedisAddress, type RedisAddress } from './redis-address.ts';
 export { readLaneLocations, type LaneLocation } from './lane-map.ts';
 export { laneOfQueueName, laneQueueName } from './lane-queue-name.ts';
+export { restoreLaneLimits } from './lane-concurrency.ts';
 export { type LaneFollower } from './lane-followers.ts';
 export { startLaneWorkers } from './lane-workers.ts';
 export type { LaneWorkers, LaneWorkersOptions } from './lane-workers-options.ts';

@@ -3,7 +3,7 @@
 import { createTestQueuePrefix, type TestQueuePrefix } from '@commitlog/testkit';
 import { ReplyError as UntypedReplyError, type Command } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { holdEachLaneToOne } from './lane-concurrency.ts';
+import { holdEachLaneToOne, restoreLaneLimits } from './lane-concurrency.ts';
 import { laneQueueName } from './lane-queue-name.ts';
 import {
   createRedisConnection,
@@ -69,5 +69,17 @@ describe('holdEachLaneToOne on the real Redis', () => {
     await expect(
       holdEachLaneToOne(connection, space.prefix, [1], { stopped: () => true }),
     ).rejects.toThrow(/CLUSTERDOWN/);
+  });
+
+  it('sets again the limit of a lane whose meta lost it, and names only those lanes', async () => {
+    await holdEachLaneToOne(connection, space.prefix, [0, 1, 2], { stopped: () => false });
+    expect(await restoreLaneLimits(connection, space.prefix, [0, 1, 2])).toEqual([]);
+    await connection.hdel(metaKey(1), 'concurrency');
+    await connection.hset(metaKey(2), 'concurrency', '4');
+    expect(await restoreLaneLimits(connection, space.prefix, [0, 1, 2])).toEqual([1, 2]);
+    for (const lane of [0, 1, 2]) {
+      expect(await connection.hget(metaKey(lane), 'concurrency')).toBe('1');
+    }
+    expect(await restoreLaneLimits(connection, space.prefix, [0, 1, 2])).toEqual([]);
   });
 });

@@ -1,3 +1,5 @@
+import { laneQueueName } from './lane-queue-name.ts';
+import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { untilRedisAnswers } from './redis-retry.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
@@ -27,4 +29,30 @@ export async function holdEachLaneToOne(
       },
     );
   }
+}
+
+/** Sets a lane's global concurrency to 1 when it is not; answers 1 when it had to. */
+const RESTORE_ONE_AT_A_TIME = luaScript(`
+if redis.call('HGET', KEYS[1], 'concurrency') == '1' then return 0 end
+redis.call('HSET', KEYS[1], 'concurrency', 1)
+return 1
+`);
+
+/**
+ * Sets again the one-job-at-a-time limit of each lane that lost it, and returns those lanes. It is
+ * written once, at a worker's start, into the lane's meta hash: a meta hash removed later (by
+ * hand, a queue obliterated, a Redis emptied behind the same address) takes the limit with it,
+ * and two workers then take jobs of one lane at once, out of per-key order, until one restarts.
+ */
+export async function restoreLaneLimits(
+  connection: RedisConnection,
+  prefix: string,
+  lanes: readonly number[],
+): Promise<number[]> {
+  const restored: number[] = [];
+  for (const lane of lanes) {
+    const meta = `${prefix}:${laneQueueName(lane)}:meta`;
+    if (Number(await RESTORE_ONE_AT_A_TIME.run(connection, [meta], [])) === 1) restored.push(lane);
+  }
+  return restored;
 }

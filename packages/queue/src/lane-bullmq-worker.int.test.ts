@@ -77,7 +77,8 @@ describe('a lane worker whose completion Redis refuses', () => {
     await space.cleanup();
   });
 
-  it('leaves the job active (to come back when its lock lapses), never failed', async () => {
+  /** A connection and the lane's queue on it, both closed after the test. */
+  function laneOnRedis() {
     const connection = createRedisConnection({
       url: space.redisUrl,
       role: 'worker',
@@ -86,6 +87,11 @@ describe('a lane worker whose completion Redis refuses', () => {
     const queue = new Queue<CommitJobData>('lane', { connection, prefix: space.prefix });
     closers.push(() => connection.quit());
     closers.push(() => queue.close());
+    return { connection, queue };
+  }
+
+  it('leaves the job active (to come back when its lock lapses), never failed', async () => {
+    const { connection, queue } = laneOnRedis();
     const errors: Error[] = [];
     let processed = 0;
     const worker = new BusyOnceWorker(
@@ -109,14 +115,7 @@ describe('a lane worker whose completion Redis refuses', () => {
 
   for (const ending of ['completion', 'failure'] as const) {
     it(`puts back the next job a ${ending} run twice took, rather than leave it held by no one until its lock lapses`, async () => {
-      const connection = createRedisConnection({
-        url: space.redisUrl,
-        role: 'worker',
-        onError: () => undefined,
-      });
-      const queue = new Queue<CommitJobData>('lane', { connection, prefix: space.prefix });
-      closers.push(() => connection.quit());
-      closers.push(() => queue.close());
+      const { connection, queue } = laneOnRedis();
       await queue.setGlobalConcurrency(1);
       await queue.add('commit', {} as CommitJobData, { jobId: 'j1', removeOnComplete: true });
       await queue.add('commit', {} as CommitJobData, { jobId: 'j2', removeOnComplete: true });

@@ -20,12 +20,34 @@ describe('scrubLogFields', () => {
     expect(commit.siblings).toEqual([{ value: 'djE=' }]);
   });
 
-  it('leaves errors, buffers and dates to their own serializers', () => {
-    const err = new Error('x');
-    const bytes = Buffer.from('v');
+  it('serializes errors wherever they are, and shows bytes by their length and URLs scrubbed', () => {
+    const error = Object.assign(new Error('down: redis://u:Pw0rdPw0rd@h:6379'), {
+      value: 'djE=',
+      body: 'Ym9keQ==',
+    });
+    class Holder {
+      data = { siblings: [{ value: 'djI=' }] };
+    }
     const at = new Date(0);
-    const fields = { err, bytes, at };
-    expect(scrubLogFields(fields)).toBe(fields);
+    const out = scrubLogFields({
+      error,
+      job: new Holder(),
+      bytes: Buffer.from('a commit value'),
+      target: new URL('redis://u:Pw0rdPw0rd@h:6379/0'),
+      at,
+    });
+    expect(JSON.stringify(out)).not.toMatch(/djE=|Ym9keQ==|djI=|Pw0rdPw0rd|a commit value/);
+    expect(out).toMatchObject({
+      error: {
+        message: 'down: redis://u:[redacted]@h:6379',
+        value: '[redacted]',
+        body: '[redacted]',
+      },
+      job: { data: '[redacted]' },
+      bytes: '[14 bytes]',
+      target: 'redis://u:[redacted]@h:6379/0',
+    });
+    expect(out.at).toBe(at);
   });
 
   it('cuts what is nested too deep rather than walking it', () => {

@@ -1,3 +1,5 @@
+import { pino } from 'pino';
+
 /**
  * What the logger censors in any line, at any depth. Commit values are payment data and secrets
  * are secrets: code should never hand them to a logger, and this is the net under that rule.
@@ -26,6 +28,40 @@ const SENSITIVE_KEYS: ReadonlySet<string> = new Set([
 const SENSITIVE_INSIDE: Readonly<Record<string, ReadonlySet<string>>> = { job: new Set(['data']) };
 
 const CENSOR = '[redacted]';
+
+/**
+ * Makes an error safe to log. Clients attach what they sent to their errors: ioredis puts the
+ * failed command on `command`, and for a refused sign-in that is `HELLO 3 AUTH user password` or
+ * `AUTH password`, logged on every reconnect. Only a command's name is kept; texts are scrubbed
+ * (`scrubText`) and sensitive fields censored, in the error and the errors and objects it holds.
+ */
+export function serializeError(error: unknown): unknown {
+  return scrubError(error instanceof Error ? pino.stdSerializers.err(error) : error, 0);
+}
+
+/** An already serialized error (or any value in one), made safe to log: see `serializeError`. */
+export function scrubError(value: unknown, depth: number, parent?: string): unknown {
+  if (typeof value === 'string') return scrubText(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_DEPTH) return '[nested too deep]';
+  if (Array.isArray(value)) return value.map((v) => scrubError(v, depth + 1, parent));
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (key === 'command' && typeof field === 'object' && field !== null) {
+      out[key] = { name: (field as { name?: unknown }).name };
+    } else if (key === 'args' || isSensitiveKey(key, parent)) {
+      out[key] = CENSOR;
+    } else {
+      out[key] = scrubError(field instanceof Error ? errorFields(field) : field, depth + 1, key);
+    }
+  }
+  return out;
+}
+
+/** An error nested in another (a cause, a cluster node's error) as plain fields. */
+function errorFields(error: Error): Record<string, unknown> {
+  return { ...error, type: error.name, message: error.message };
+}
 
 /** Whether a field's value is never logged; `parent`: the name of the field that holds it. */
 export function isSensitiveKey(key: string, parent?: string): boolean {
@@ -66,9 +102,11 @@ export function scrubText(text: string): string {
 }
 
 /**
- * A log line's fields with sensitive fields censored and texts scrubbed, at any depth. Errors are
- * left to the error serializer (logger.ts), which scrubs them its own way; a field that needs no
- * change is passed on as it is, so the usual line (ids, counts, names) costs a walk and no copy.
+ * A log line's fields with sensitive fields censored and texts scrubbed, at any depth (past
+ * MAX_DEPTH, cut): errors serialized and scrubbed (`serializeError`) wherever they are, bytes
+ * shown by their length, other class instances by their `toJSON` or their own fields, as
+ * JSON.stringify would show them. A field that needs no change is passed on as it is, so the
+ * usual line (ids, counts, names) costs a walk and no copy.
  */
 export function scrubLogFields(fields: Record<string, unknown>): Record<string, unknown> {
   return scrubObject(fields, 0, undefined) as Record<string, unknown>;
@@ -76,7 +114,8 @@ export function scrubLogFields(fields: Record<string, unknown>): Record<string, 
 
 function scrubValue(value: unknown, depth: number, parent: string | undefined): unknown {
   if (typeof value === 'string') return scrubText(value);
-  if (typeof value !== 'object' || value === null || value instanceof Error) return value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Error) return serializeError(value);
   if (depth >= MAX_DEPTH) return '[nested too deep]';
   if (Array.isArray(value)) {
     const items = value as readonly unknown[];
@@ -87,9 +126,20 @@ function scrubValue(value: unknown, depth: number, parent: string | undefined): 
     });
     return out ?? items;
   }
-  // Buffers, dates and other class instances: serialized by their own toJSON, not walked.
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return value;
+  // Bytes may be a commit's value under any name: their length only.
+  if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
+  if (value instanceof Date) return value;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    // A URL's is its href, password and all.
+    let shown: unknown;
+    try {
+      shown = (toJSON as () => unknown).call(value);
+    } catch {
+      return '[unserializable]';
+    }
+    return scrubValue(shown, depth, parent);
+  }
   return scrubObject(value as Record<string, unknown>, depth, parent);
 }
 

@@ -90,6 +90,26 @@ describe('createLogger', () => {
     });
   });
 
+  it("scrubs the message, an error's message taken as it, and fields bound later", () => {
+    const sink = captureLogLines();
+    const logger = createLogger({ service: 'worker', destination: sink });
+    logger.warn('cannot reach redis://app:Hunter2Hunter2@redis.internal:6379');
+    logger.error(new Error('lost redis://app:Hunter3Hunter3@redis.internal:6379'));
+    const child = logger.child({ lane: 1 });
+    child.setBindings({ secret: 'S3cr3tS3cr3t' });
+    child.info('bound');
+    const text = JSON.stringify(sink.lines);
+    expect(text).not.toMatch(/Hunter2Hunter2|Hunter3Hunter3|S3cr3tS3cr3t/);
+    expect(sink.lines[0]).toMatchObject({
+      msg: 'cannot reach redis://app:[redacted]@redis.internal:6379',
+    });
+    expect(sink.lines[1]).toMatchObject({
+      msg: 'lost redis://app:[redacted]@redis.internal:6379',
+      err: { message: 'lost redis://app:[redacted]@redis.internal:6379' },
+    });
+    expect(sink.lines[2]).toMatchObject({ lane: 1, secret: '[redacted]', msg: 'bound' });
+  });
+
   it("keeps a client's failed command and a URL's password out of a logged error", () => {
     const sink = captureLogLines();
     const logger = createLogger({ service: 'worker', destination: sink });

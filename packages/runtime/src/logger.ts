@@ -1,44 +1,20 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
-import { isSensitiveKey, scrubLogFields, scrubText } from './log-scrub.ts';
+import { scrubLogFields, scrubText, serializeError } from './log-scrub.ts';
 
 export type { Logger };
 export { scrubText };
 
-/** How deep an error's nested errors and objects are followed before they are cut. */
-const MAX_ERROR_DEPTH = 6;
+/** The error serializer: `err`, `reason` and `checks` go through it (see `serializeError`). */
+const errSerializer = serializeError;
 
-/**
- * Makes a serialized error safe to log. Clients attach what they sent to their errors: ioredis
- * puts the failed command on `command`, and for a refused sign-in that is `HELLO 3 AUTH user
- * password` or `AUTH password`, logged on every reconnect. Only a command's name is kept, and a
- * password in any URL of the error's texts (messages, nested errors) is censored, and so is the
- * text a JSON syntax error quotes, and any field the log never shows (a value, a body, a token).
- */
-function scrubError(value: unknown, depth = 0, parent?: string): unknown {
-  if (typeof value === 'string') return scrubText(value);
-  if (typeof value !== 'object' || value === null) return value;
-  if (depth >= MAX_ERROR_DEPTH) return '[nested too deep]';
-  if (Array.isArray(value)) return value.map((v) => scrubError(v, depth + 1, parent));
-  const out: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) {
-    if (key === 'command' && typeof field === 'object' && field !== null) {
-      out[key] = { name: (field as { name?: unknown }).name };
-    } else if (key === 'args' || isSensitiveKey(key, parent)) {
-      out[key] = '[redacted]';
-    } else {
-      out[key] = scrubError(field instanceof Error ? errorFields(field) : field, depth + 1, key);
-    }
+/** A message with what `scrubText` censors censored; pino takes an error's message when none. */
+function scrubMessage(args: unknown[]): unknown[] {
+  const [first, second] = args;
+  if (first instanceof Error && typeof second !== 'string') {
+    return [{ err: first }, scrubText(first.message), ...args.slice(1)];
   }
-  return out;
+  return args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg));
 }
-
-/** An error nested in another (a cause, a cluster node's error) as plain fields. */
-function errorFields(error: Error): Record<string, unknown> {
-  return { ...error, type: error.name, message: error.message };
-}
-
-const errSerializer = (error: unknown): unknown =>
-  scrubError(error instanceof Error ? pino.stdSerializers.err(error) : error);
 
 export interface LoggerOptions {
   /** Which role is logging (`ingest`, `worker`, …); bound to every line as `service`. */
@@ -58,18 +34,27 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       // An error's text reaches logs beside `err` too: a request's failure as `reason`, a failed
       // readiness probe's message in `checks`. They are censored as `err` is.
-      serializers: { err: errSerializer, reason: scrubError, checks: scrubError },
+      serializers: { err: errSerializer, reason: errSerializer, checks: errSerializer },
+      hooks: {
+        logMethod(args, method) {
+          return method.apply(this, scrubMessage(args) as Parameters<typeof method>);
+        },
+      },
       // Commit values and secrets censored at any depth in a line's fields (a child's bound
       // fields below: pino applies a bindings formatter to the root's only).
       formatters: { level: (label) => ({ level: label }), log: scrubLogFields },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
-  // Children are made from their parent by prototype, so every descendant's `child` is this one.
+  // Children are made from their parent by prototype, so every descendant's `child` and
+  // `setBindings` are these.
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called with each descendant as `this`
-  const child = logger.child;
+  const { child, setBindings } = logger;
   logger.child = function scrubbedChild(this: Logger, bindings, childOptions) {
     return child.call(this, scrubLogFields(bindings), childOptions);
   } as Logger['child'];
+  logger.setBindings = function scrubbedBindings(this: Logger, bindings) {
+    setBindings.call(this, scrubLogFields(bindings));
+  };
   return logger;
 }

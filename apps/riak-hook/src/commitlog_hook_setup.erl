@@ -15,7 +15,7 @@
 
 -export([ensure_app_loaded/0, check_failure_log_once/1, check_secret_once/1]).
 -ifdef(TEST).
--export([note_load/1, note_failure_log/2, note_secret/1]).
+-export([note_load/1, note_failure_log/2, note_secret/1, once/2]).
 -endif.
 
 -define(APP, commitlog_riak_hook).
@@ -60,14 +60,21 @@ once(Key, Check) ->
                 Check()
             catch
                 Class:Reason ->
+                    %% The reason's kind only: the secret's check may have raised with it.
                     logger:error(
                         #{what => commitlog_setup_check_crashed, check => Key, class => Class,
-                            reason => Reason},
+                            reason => reason_kind(Reason)},
                         #{domain => [commitlog]}
                     )
             end,
             ok
     end.
+
+reason_kind(Reason) when is_atom(Reason) -> Reason;
+reason_kind(Reason) when is_tuple(Reason), tuple_size(Reason) > 0, is_atom(element(1, Reason)) ->
+    element(1, Reason);
+reason_kind(_) ->
+    other.
 
 note_secret(undefined) ->
     ok;

@@ -67,7 +67,8 @@ handoff_test_() ->
         fun an_app_that_cannot_be_loaded_is_reported/1,
         fun an_unwritable_failure_log_is_reported/1,
         fun an_unusable_secret_is_reported/1,
-        fun the_first_commit_reports_a_secret_that_is_not_text/1
+        fun the_first_commit_reports_a_secret_that_is_not_text/1,
+        fun a_set_up_check_that_raises_is_reported_once_without_its_reason/1
     ]}.
 
 setup() ->
@@ -1412,3 +1413,18 @@ app_env_path_is_its_bytes_test() ->
             undefined -> application:unset_env(?APP, failure_log)
         end
     end.
+
+%% A set-up check that raises is an error line naming the check and the kind of failure (never
+%% the reason's terms: the secret's check may carry the secret), run once, and never the commit's
+%% failure.
+a_set_up_check_that_raises_is_reported_once_without_its_reason(Ctx) ->
+    ?_test(begin
+        Key = {test_check, erlang:unique_integer()},
+        Raise = fun() -> error({badarg, <<"s3cret-in-the-reason">>}) end,
+        ?assertEqual(ok, commitlog_hook_setup:once(Key, Raise)),
+        ?assertEqual(ok, commitlog_hook_setup:once(Key, Raise)),
+        _ = persistent_term:erase({commitlog_hook_setup, Key}),
+        Reports = [R || #{msg := {report, R = #{what := commitlog_setup_check_crashed}}} <- logged(Ctx)],
+        ?assertMatch([#{check := Key, class := error, reason := badarg}], Reports),
+        ?assertEqual(nomatch, binary:match(term_to_binary(Reports), <<"s3cret">>))
+    end).

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaConnection } from './kafka-connection.ts';
 import { javaKeyPartitioner } from './murmur2.ts';
@@ -31,6 +31,8 @@ interface BrokerSide {
   outcome: Promise<string>;
   /** Reads again, dropping what comes, to learn how the client left. */
   resume(): void;
+  /** Over TLS, the server name the client sent (SNI), or `false` when it sent none. */
+  servername?: string | false | null;
 }
 
 interface FakeBroker {
@@ -69,7 +71,7 @@ function apiVersionsAnswer(): Writer {
 }
 
 /** Metadata v1: one broker, itself (node 1), leading the one partition of the one topic. */
-function metadataAnswer(port: number): Writer {
+function metadataAnswer(port: number, host: string): Writer {
   const int32s = (w: Writer, n: number) => {
     w.appendInt32(n);
   };
@@ -77,7 +79,7 @@ function metadataAnswer(port: number): Writer {
     .appendArray(
       [port],
       (w, p) => {
-        w.appendInt32(1).appendString('127.0.0.1', false).appendInt32(p).appendString(null, false);
+        w.appendInt32(1).appendString(host, false).appendInt32(p).appendString(null, false);
       },
       false,
       false,
@@ -113,7 +115,10 @@ function metadataAnswer(port: number): Writer {
  * The request stays unacknowledged, and what the client had not delivered of it stays in its
  * kernel's send buffer.
  */
-async function startFakeBroker(tls?: { key: string; cert: string }): Promise<FakeBroker> {
+async function startFakeBroker(
+  tls?: { key: string; cert: string },
+  host = '127.0.0.1',
+): Promise<FakeBroker> {
   const connections: BrokerSide[] = [];
   const sockets = new Set<Socket>();
   let port = 0;
@@ -133,6 +138,7 @@ async function startFakeBroker(tls?: { key: string; cert: string }): Promise<Fak
         socket.on('data', () => undefined);
         socket.resume();
       },
+      ...(tls ? { servername: (socket as TLSSocket).servername } : {}),
     };
     connections.push(side);
     let buffered = Buffer.alloc(0);
@@ -159,7 +165,7 @@ async function startFakeBroker(tls?: { key: string; cert: string }): Promise<Fak
         if (buffered.length < 4 + size) return;
         buffered = buffered.subarray(4 + size);
         if (apiKey === API_VERSIONS) socket.write(frame(correlationId, apiVersionsAnswer()));
-        if (apiKey === METADATA) socket.write(frame(correlationId, metadataAnswer(port)));
+        if (apiKey === METADATA) socket.write(frame(correlationId, metadataAnswer(port, host)));
       }
     };
     socket.on('data', onData);
@@ -171,7 +177,7 @@ async function startFakeBroker(tls?: { key: string; cert: string }): Promise<Fak
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as { port: number }).port;
   return {
-    brokers: [`127.0.0.1:${port}`],
+    brokers: [`${host}:${port}`],
     connections,
     async close() {
       for (const socket of sockets) socket.destroy();
@@ -287,10 +293,36 @@ describe('@platformatic/kafka producer, the broker-side timeout of a produce req
   }, 20_000);
 });
 
+describe('@platformatic/kafka producer over TLS', () => {
+  it("names the broker it connects to (SNI), as kafkajs does: brokers behind a proxy or a cloud's router are told apart by it", async () => {
+    broker = await startFakeBroker(certificates, 'localhost');
+    producer = await createPlatformaticProducer({
+      brokers: broker.brokers,
+      ssl: true,
+      sslCa: certificates.caPem,
+      requestTimeoutMs: 3000,
+    });
+    const sent = producer.send([{ ...bigRecord, value: Buffer.from('v') }], {
+      settleBy: Date.now() + 2000,
+    });
+    sent.catch(() => undefined);
+    await waitFor(() => broker!.connections.find((c) => c.produce));
+    expect(broker.connections.map((c) => c.servername)).toEqual(
+      broker.connections.map(() => 'localhost'),
+    );
+  }, 20_000);
+});
+
 describe('the @platformatic/kafka producer options', () => {
   it('hold the contract: acks=all, not idempotent, the Java partitioner in linear time, topics on first use', () => {
     const options = platformaticProducerOptions({ brokers: ['127.0.0.1:9092'] });
     expect(options).toMatchObject({ acks: -1, idempotent: false, autocreateTopics: true });
+    // SNI over TLS with brokers given by name; none for addresses, which it may not carry.
+    const tls = (brokers: string[]) =>
+      platformaticProducerOptions({ brokers, ssl: true }).tlsServerName;
+    expect(tls(['kafka-0.internal:9093', 'kafka-1.internal:9093'])).toBe(true);
+    expect(tls(['kafka-0.internal:9093', '10.0.0.7:9093'])).toBe(false);
+    expect(tls(['[::1]:9093'])).toBe(false);
     // Not the library's compatibilityPartitioner: the same partitions, in time quadratic in the
     // key's length (murmur2.ts).
     expect(options.partitioner).toBe(javaKeyPartitioner);

@@ -1,6 +1,6 @@
 import type { KafkaRecord } from '@commitlog/core';
 import { Producer, type MessageToProduce, type ProducerOptions } from '@platformatic/kafka';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import {
   brokerTimeout,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -105,7 +105,16 @@ export function platformaticProducerOptions(
     // where the broker allows it (auto.create.topics.enable); where it does not, the send fails
     // as retriable and the lane retries until someone creates the topic.
     autocreateTopics: true,
-    ...(connection.ssl ? { tls: tlsOptions(connection) } : {}),
+    // With the broker's name (SNI), which this client sends only when asked and kafkajs always
+    // sends: proxies and cloud routers pick the broker, or its certificate, by it. Not for
+    // brokers given by address: a name that is an IP address is not allowed there (RFC 6066;
+    // Node warns and will ignore it).
+    ...(connection.ssl
+      ? {
+          tls: tlsOptions(connection),
+          tlsServerName: !connection.brokers.some((b) => isIP(brokerHost(b)) !== 0),
+        }
+      : {}),
     ...(connection.sasl
       ? {
           sasl: {
@@ -117,6 +126,12 @@ export function platformaticProducerOptions(
         }
       : {}),
   };
+}
+
+/** The host of a `host:port` broker address (`[::1]:9093` for an IPv6 one). */
+function brokerHost(broker: string): string {
+  const host = broker.slice(0, broker.lastIndexOf(':'));
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
 /**

@@ -80,6 +80,21 @@ describe('the collision check of a producer', () => {
     expect(asked.count).toBe(3);
   });
 
+  it('answers a collision found again at once, for the commit of a split request sent alone', async () => {
+    const { asked, listTopics } = listing(['riak.default.orders.eu']);
+    let clock = 0;
+    const check = collisionCheck(listTopics, { now: () => clock, recheckMs: 30_000 });
+    const together = ['riak.default.other', 'riak.default.orders_eu'];
+    expect(await check(missing, together)).toMatchObject({ code: 'INVALID_TOPIC_EXCEPTION' });
+    clock = 10;
+    const alone = await check(missing, ['riak.default.orders_eu']);
+    expect(alone).toMatchObject({ code: 'INVALID_TOPIC_EXCEPTION', retriable: false });
+    expect((alone as Error).message).toContain('riak.default.orders.eu');
+    // The other topic of the request is missing, not colliding: its error stands.
+    expect(await check(missing, ['riak.default.other'])).toBe(missing);
+    expect(asked.count).toBe(1);
+  });
+
   it('leaves the error as it was when the listing takes too long', async () => {
     const check = collisionCheck(() => new Promise<never>(() => undefined), { timeoutMs: 20 });
     expect(await check(missing, ['a_b'])).toBe(missing);

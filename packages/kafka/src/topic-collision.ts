@@ -30,20 +30,32 @@ export async function distinguishCollidingTopic(
   } catch {
     return error;
   }
+  const found = findCollision(topics, existing);
+  return found === undefined ? error : collisionError(found.topic, found.other, error);
+}
+
+/** The first of `topics` that Kafka would take as another of `existing`, and that one. */
+function findCollision(
+  topics: Iterable<string>,
+  existing: readonly string[],
+): { topic: string; other: string } | undefined {
   const present = new Set(existing);
   const byCollisionName = new Map(existing.map((t) => [kafkaCollisionName(t), t]));
   for (const topic of topics) {
     if (present.has(topic)) continue;
     const other = byCollisionName.get(kafkaCollisionName(topic));
-    if (other === undefined) continue;
-    return new KafkaProduceError(
-      'INVALID_TOPIC_EXCEPTION',
-      `produce failed: topic ${topic} cannot be created: Kafka takes it as the existing topic ` +
-        `${other} ("." and "_" are one to it); give its bucket another topic in ROUTES_FILE, then re-drive`,
-      { retriable: false, cause: error, fromBroker: true },
-    );
+    if (other !== undefined) return { topic, other };
   }
-  return error;
+  return undefined;
+}
+
+function collisionError(topic: string, other: string, cause: unknown): KafkaProduceError {
+  return new KafkaProduceError(
+    'INVALID_TOPIC_EXCEPTION',
+    `produce failed: topic ${topic} cannot be created: Kafka takes it as the existing topic ` +
+      `${other} ("." and "_" are one to it); give its bucket another topic in ROUTES_FILE, then re-drive`,
+    { retriable: false, cause, fromBroker: true },
+  );
 }
 
 /** How long a listing may take before the error stands as it was (it holds the produce slot). */
@@ -62,7 +74,9 @@ export type CollisionCheck = (error: unknown, topics: Iterable<string>) => Promi
  * client of its own, while the producer's other requests wait. So each missing topic is looked
  * into once per RECHECK_MS (a lane retrying it for hours, or a request split caller by caller,
  * asks again only then), and a listing that takes longer than LISTING_TIMEOUT_MS leaves the
- * error as it was.
+ * error as it was. A collision found is the answer for that topic until it is looked into again:
+ * the split request's commit sent alone, right after, must fail for good too, not wait out its
+ * lane's retries.
  */
 export function collisionCheck(
   listTopics: () => Promise<readonly string[]>,
@@ -71,7 +85,8 @@ export function collisionCheck(
   const now = options.now ?? Date.now;
   const recheckMs = options.recheckMs ?? RECHECK_MS;
   const timeoutMs = options.timeoutMs ?? LISTING_TIMEOUT_MS;
-  const checkedAt = new Map<string, number>();
+  /** When each topic was looked into, and the existing topic it collides with, if it does. */
+  const checked = new Map<string, { at: number; collidesWith?: string }>();
   const listInTime = async (): Promise<readonly string[]> => {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_resolve, reject) => {
@@ -83,20 +98,36 @@ export function collisionCheck(
       clearTimeout(timer);
     }
   };
-  return (error, topics) => {
-    if (!isMissingTopic(error)) return Promise.resolve(error);
+  return async (error, topics) => {
+    if (!isMissingTopic(error)) return error;
     const at = now();
-    const due = [...topics].filter((t) => at - (checkedAt.get(t) ?? -Infinity) >= recheckMs);
-    if (due.length === 0) return Promise.resolve(error);
+    const due: string[] = [];
+    for (const topic of topics) {
+      const seen = checked.get(topic);
+      if (seen === undefined || at - seen.at >= recheckMs) due.push(topic);
+      else if (seen.collidesWith !== undefined) {
+        return collisionError(topic, seen.collidesWith, error);
+      }
+    }
+    if (due.length === 0) return error;
     for (const topic of due) {
-      checkedAt.delete(topic);
-      checkedAt.set(topic, at);
+      checked.delete(topic);
+      checked.set(topic, { at });
     }
-    for (const oldest of checkedAt.keys()) {
-      if (checkedAt.size <= REMEMBERED_TOPICS) break;
-      checkedAt.delete(oldest);
+    for (const oldest of checked.keys()) {
+      if (checked.size <= REMEMBERED_TOPICS) break;
+      checked.delete(oldest);
     }
-    return distinguishCollidingTopic(error, due, listInTime);
+    let existing: readonly string[];
+    try {
+      existing = await listInTime();
+    } catch {
+      return error;
+    }
+    const found = findCollision(due, existing);
+    if (found === undefined) return error;
+    checked.set(found.topic, { at, collidesWith: found.other });
+    return collisionError(found.topic, found.other, error);
   };
 }
 

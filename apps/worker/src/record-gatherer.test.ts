@@ -1,4 +1,4 @@
-import { CommitlogError, type KafkaRecord } from '@commitlog/core';
+import type { KafkaRecord } from '@commitlog/core';
 import { KafkaProduceError, type RecordProducer } from '@commitlog/kafka';
 import { describe, expect, it } from 'vitest';
 import { createRecordGatherer, PRODUCE_REQUEST_BYTES } from './record-gatherer.ts';
@@ -198,7 +198,10 @@ describe('record gatherer', () => {
   });
 
   it('isolates a permanent error to the caller whose record caused it', async () => {
-    const tooLarge = new CommitlogError('MESSAGE_TOO_LARGE', 'too large', { retriable: false });
+    const tooLarge = new KafkaProduceError('MESSAGE_TOO_LARGE', 'too large', {
+      retriable: false,
+      fromBroker: true,
+    });
     const fake = fakeProducer((rs) =>
       rs.some((r) => Buffer.from(r.key).toString() === 'huge') ? tooLarge : undefined,
     );
@@ -227,7 +230,8 @@ describe('record gatherer', () => {
   });
 
   it('sends each caller alone, by its own time, when a shared request ran out of time', async () => {
-    const late = new CommitlogError('SEND_ABANDONED', 'abandoned', { retriable: true });
+    // As the serial producer makes it: no broker's answer.
+    const late = new KafkaProduceError('SEND_ABANDONED', 'abandoned', { retriable: true });
     const fake = fakeProducer((rs) => (rs.length > 1 ? late : undefined));
     const gatherer = createRecordGatherer({
       producer: fake.producer,
@@ -245,7 +249,7 @@ describe('record gatherer', () => {
   });
 
   it('sends a caller already past its settle-by time alone, so the others still go together', async () => {
-    const tooLate = new CommitlogError('SEND_TOO_LATE', 'not sent', { retriable: true });
+    const tooLate = new KafkaProduceError('SEND_TOO_LATE', 'not sent', { retriable: true });
     const clock = 10_000;
     // As the serial producer does: a request whose time has passed is refused unsent.
     const settleBys: (number | undefined)[] = [];

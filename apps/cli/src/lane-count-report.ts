@@ -9,7 +9,10 @@ import {
 export interface LaneCountReport {
   configured: number;
   recorded: number | undefined;
-  /** Lanes (of the recorded count) with commits waiting or in delivery, or failed deliveries. */
+  /**
+   * Lanes (of the recorded count, or up to LANES here) with commits waiting or in delivery, or
+   * failed deliveries.
+   */
   holding: HoldingLane[];
 }
 
@@ -19,7 +22,10 @@ export async function readLaneCountReport(
   configured: number,
 ): Promise<LaneCountReport> {
   const recorded = await readLaneCount(redis, prefix);
-  const holding = recorded === undefined ? [] : await lanesHoldingCommits(redis, prefix, recorded);
+  const holding =
+    recorded === undefined
+      ? []
+      : await lanesHoldingCommits(redis, prefix, recorded, undefined, configured);
   return { configured, recorded, holding };
 }
 

@@ -103,6 +103,20 @@ describe('claimLaneCount on the real Redis', () => {
     expect(await space.redis.get(laneCountKey(space.prefix))).toBe('16');
   });
 
+  it('refuses a raise while a lane past the recorded count still holds commits stored under an earlier one', async () => {
+    await claimLaneCount(space.redis, space.prefix, 8);
+    // Stored under 16 lanes (a Cluster store refused after its add, its commit then stored
+    // again under 8): raised back to 16, a worker would deliver it after its key's newer versions.
+    await addJob(12, 'stranded-1');
+    const refused = claimLaneCount(space.redis, space.prefix, 16, undefined, quick);
+    await expect(refused).rejects.toBeInstanceOf(LaneCountChangeRefusedError);
+    await expect(refused).rejects.toThrow(/lane 12: 1 waiting or in delivery/);
+    expect(await space.redis.get(laneCountKey(space.prefix))).toBe('8');
+    expect(await lanesHoldingCommits(space.redis, space.prefix, 8, undefined, 16)).toEqual([
+      { lane: 12, pending: 1, failed: 0 },
+    ]);
+  });
+
   it('lets failed deliveries block only a change that drops their lane', async () => {
     await claimLaneCount(space.redis, space.prefix, 16);
     await failJob(12, 'failed-1');

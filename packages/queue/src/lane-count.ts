@@ -122,21 +122,24 @@ export async function readLaneCountForStore(
 const READ_AT_ONCE = 32;
 
 /**
- * The lanes of the `recorded` count that keep it from changing to `proposed` (see the rules
- * above). Without `proposed`, failed deliveries are reported wherever they are.
+ * The lanes that keep the `recorded` count from changing to `proposed` (see the rules above):
+ * those of the recorded count, and those up to `proposed` (or `alsoUpTo`) beyond it. A lane past
+ * the recorded count may still hold commits stored under an earlier, higher count (a store on a
+ * Cluster refused after its add, its commit then stored again under the new count): raised again,
+ * the count would have workers deliver them after their keys' newer versions. Without `proposed`,
+ * failed deliveries are reported wherever they are.
  */
 export async function lanesHoldingCommits(
   connection: RedisConnection,
   prefix: string,
   recorded: number,
   proposed?: number,
+  alsoUpTo = 0,
 ): Promise<HoldingLane[]> {
   const holding: HoldingLane[] = [];
-  for (let first = 0; first < recorded; first += READ_AT_ONCE) {
-    const lanes = Array.from(
-      { length: Math.min(READ_AT_ONCE, recorded - first) },
-      (_, i) => first + i,
-    );
+  const end = Math.max(recorded, proposed ?? 0, alsoUpTo);
+  for (let first = 0; first < end; first += READ_AT_ONCE) {
+    const lanes = Array.from({ length: Math.min(READ_AT_ONCE, end - first) }, (_, i) => first + i);
     const counts = await Promise.all(
       lanes.map((lane) =>
         withLaneQueue(connection, prefix, lane, (queue) =>

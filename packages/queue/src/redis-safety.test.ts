@@ -5,6 +5,16 @@ const info = (policy: string, aof: string): string =>
   `# Memory\r\nused_memory:1000\r\nmaxmemory_policy:${policy}\r\n# Persistence\r\naof_enabled:${aof}\r\n# Server\r\nredis_version:7.0.15\r\n`;
 
 describe('judgeRedisInfo', () => {
+  it('refuses a node of a Redis Cluster reached as one Redis, and takes it through a cluster address', () => {
+    const node = `${info('noeviction', '1')}# Cluster\r\ncluster_enabled:1\r\n`;
+    const single = judgeRedisInfo(node);
+    expect(single.safe).toBe(false);
+    expect(single.problems).toEqual([expect.stringContaining('redis-cluster://')]);
+    expect(single.onlyAReplica).toBeUndefined();
+    expect(judgeRedisInfo(node, {}, true).safe).toBe(true);
+    expect(judgeRedisInfo(`${info('noeviction', '1')}cluster_enabled:0\r\n`).safe).toBe(true);
+  });
+
   it('accepts noeviction with AOF on, without warnings', () => {
     const safety = judgeRedisInfo(info('noeviction', '1'));
     expect(safety).toMatchObject({ safe: true, problems: [], warnings: [], aofEnabled: true });

@@ -49,8 +49,15 @@ export interface RedisSafetyRules {
   requireAof?: boolean;
 }
 
-/** Judges an INFO reply (pure, so every rule is unit-tested). */
-export function judgeRedisInfo(info: string, rules: RedisSafetyRules = {}): RedisSafety {
+/**
+ * Judges an INFO reply (pure, so every rule is unit-tested). `asCluster`: whether REDIS_URL names
+ * a Redis Cluster (`redis-cluster://`), so that a cluster node reached as one Redis is told apart.
+ */
+export function judgeRedisInfo(
+  info: string,
+  rules: RedisSafetyRules = {},
+  asCluster = false,
+): RedisSafety {
   const fields = parseInfo(info);
   const maxmemoryPolicy = fields.get('maxmemory_policy');
   const aof = fields.get('aof_enabled');
@@ -70,6 +77,14 @@ export function judgeRedisInfo(info: string, rules: RedisSafetyRules = {}): Redi
   if (replica) {
     problems.push(
       `this Redis is a replica (role:${role}): it cannot keep commits; point REDIS_URL at the primary`,
+    );
+  }
+  // A node of a Redis Cluster reached as one Redis answers PING and INFO, and then refuses every
+  // store (its script holds a lane's keys and the lane count's, in other slots: CROSSSLOT) or
+  // redirects it (MOVED) to a node this client will not follow.
+  if (!asCluster && fields.get('cluster_enabled') === '1') {
+    problems.push(
+      'this Redis is a node of a Redis Cluster, reached as a single Redis: it would refuse or redirect every store; write REDIS_URL as redis-cluster://host:port,host:port (rediss-cluster:// with TLS)',
     );
   }
   // Script flags (`#!lua flags=allow-oom`): the delivered marks must be written on a Redis at
@@ -99,14 +114,23 @@ export function judgeRedisInfo(info: string, rules: RedisSafetyRules = {}): Redi
 }
 
 /** Asks one Redis how it is configured (INFO works where CONFIG is disabled, as on managed Redis). */
-async function checkNode(client: Redis, rules: RedisSafetyRules): Promise<RedisSafety> {
-  const [memory, persistence, server, replication] = await Promise.all([
+async function checkNode(
+  client: Redis,
+  rules: RedisSafetyRules,
+  asCluster: boolean,
+): Promise<RedisSafety> {
+  const [memory, persistence, server, replication, cluster] = await Promise.all([
     client.info('memory'),
     client.info('persistence'),
     client.info('server'),
     client.info('replication'),
+    client.info('cluster'),
   ]);
-  return judgeRedisInfo(`${memory}\n${persistence}\n${server}\n${replication}`, rules);
+  return judgeRedisInfo(
+    `${memory}\n${persistence}\n${server}\n${replication}\n${cluster}`,
+    rules,
+    asCluster,
+  );
 }
 
 /**
@@ -129,9 +153,10 @@ export async function checkRedisSafety(
   }
   const nodes = dataNodes(client);
   if (nodes.length === 0) throw new Error('no node of the Redis Cluster answers');
-  if (nodes.length === 1 && nodes[0] === client) return checkNode(client, rules);
+  const asCluster = client instanceof Cluster;
+  if (nodes.length === 1 && nodes[0] === client) return checkNode(client, rules, asCluster);
   const readings = await Promise.all(
-    nodes.map(async (node) => ({ node, safety: await checkNode(node, rules) })),
+    nodes.map(async (node) => ({ node, safety: await checkNode(node, rules, asCluster) })),
   );
   const named = (node: Redis, texts: string[]): string[] =>
     texts.map((text) => `${nodeAddress(node)}: ${text}`);

@@ -1,14 +1,18 @@
 // A worker started while its Redis is away: alive and saying what it waits for, then delivering
 // once Redis answers. A running worker whose lane count another process changed: not ready, and
-// its metrics show the lanes it does not read. Real Redis and the real Kafka broker.
+// its metrics show the lanes it does not read. A lane that lost its one-job-at-a-time limit: set
+// again. Real Redis and the real Kafka broker.
 import {
   claimLaneCount,
   createCommitEnqueuer,
   createRedisConnection,
+  laneQueueName,
   type RedisConnection,
 } from '@commitlog/queue';
 import { createLogger, loadWorkerConfig } from '@commitlog/runtime';
 import {
+  captureLogLines,
+  createTestQueuePrefix,
   freePort,
   startPrivateRedis,
   testKafkaBrokers,
@@ -16,6 +20,7 @@ import {
   uniqueName,
   waitFor,
   type PrivateRedis,
+  type TestQueuePrefix,
 } from '@commitlog/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWorker, type RunningWorker } from './start-worker.ts';
@@ -181,5 +186,34 @@ describe('a running worker whose LANES another process changed', () => {
     expect(metric(after, 'commitlog_lane_backlog_commits{lane="3"')).toBe(
       'commitlog_lane_backlog_commits{lane="3",service="worker"} 1',
     );
+  }, 60_000);
+});
+
+describe('a running worker whose lane lost its one-job-at-a-time limit', () => {
+  let worker: RunningWorker | undefined;
+  let space: TestQueuePrefix | undefined;
+
+  afterEach(async () => {
+    await worker?.close();
+    await space?.cleanup();
+  });
+
+  it('sets it again and names the lane in an error line', async () => {
+    space = createTestQueuePrefix();
+    const sink = captureLogLines();
+    worker = await startWorker(
+      twoLaneConfig(space.redisUrl, await freePort(), space.prefix),
+      createLogger({ service: 'worker', level: 'info', destination: sink }),
+      undefined,
+      { laneLimitCheckMs: 100 },
+    );
+    const meta = `${space.prefix}:${laneQueueName(1)}:meta`;
+    expect(await space.redis.hget(meta, 'concurrency')).toBe('1');
+    await space.redis.hdel(meta, 'concurrency');
+    const line = await waitFor(() => sink.lines.find((l) => l.code === 'LANE_LIMIT_RESTORED'), {
+      description: 'the LANE_LIMIT_RESTORED line',
+    });
+    expect(line).toMatchObject({ level: 'error', lanes: [1] });
+    expect(await space.redis.hget(meta, 'concurrency')).toBe('1');
   }, 60_000);
 });

@@ -76,12 +76,14 @@ function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordPr
 /**
  * Starts a delivery worker for every lane. Everything it opens is closed by `close()`. `stopped`,
  * aborted while it starts, ends its wait for Redis: the start-up then fails, having closed what
- * it opened.
+ * it opened. `options.laneLimitCheckMs`: how often the lanes' one-job-at-a-time limit is checked
+ * (default 30 s; shorter in tests).
  */
 export async function startWorker(
   config: WorkerConfig,
   logger: Logger,
   stopped?: AbortSignal,
+  options: { laneLimitCheckMs?: number } = {},
 ): Promise<RunningWorker> {
   const routes = config.routes;
   const lanes = Array.from({ length: config.lanes }, (_, lane) => lane);
@@ -252,6 +254,7 @@ export async function startWorker(
     const laneLimitWatch = watchLaneLimits({
       restore: () => restoreLaneLimits(connection, config.queuePrefix, lanes),
       logger,
+      ...(options.laneLimitCheckMs === undefined ? {} : { intervalMs: options.laneLimitCheckMs }),
     });
     closers.push(() => Promise.resolve(laneLimitWatch.stop()));
     const failuresSweep = sweepExpiredFailures({

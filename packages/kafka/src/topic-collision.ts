@@ -24,14 +24,22 @@ export async function distinguishCollidingTopic(
   listTopics: () => Promise<readonly string[]>,
 ): Promise<unknown> {
   if (!isMissingTopic(error)) return error;
+  const found = await collisionAmong(topics, listTopics);
+  return found === undefined ? error : collisionError(found.topic, found.other, error);
+}
+
+/** `findCollision` against the topics listed; none when the listing fails. */
+async function collisionAmong(
+  topics: Iterable<string>,
+  listTopics: () => Promise<readonly string[]>,
+): Promise<{ topic: string; other: string } | undefined> {
   let existing: readonly string[];
   try {
     existing = await listTopics();
   } catch {
-    return error;
+    return undefined;
   }
-  const found = findCollision(topics, existing);
-  return found === undefined ? error : collisionError(found.topic, found.other, error);
+  return findCollision(topics, existing);
 }
 
 /** The first of `topics` that Kafka would take as another of `existing`, and that one. */
@@ -118,13 +126,7 @@ export function collisionCheck(
       if (checked.size <= REMEMBERED_TOPICS) break;
       checked.delete(oldest);
     }
-    let existing: readonly string[];
-    try {
-      existing = await listInTime();
-    } catch {
-      return error;
-    }
-    const found = findCollision(due, existing);
+    const found = await collisionAmong(due, listInTime);
     if (found === undefined) return error;
     checked.set(found.topic, { at, collidesWith: found.other });
     return collisionError(found.topic, found.other, error);

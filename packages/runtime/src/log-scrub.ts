@@ -40,7 +40,7 @@ export function serializeError(error: unknown): unknown {
 }
 
 /** An already serialized error (or any value in one), made safe to log: see `serializeError`. */
-export function scrubError(value: unknown, depth: number, parent?: string): unknown {
+function scrubError(value: unknown, depth: number, parent?: string): unknown {
   if (typeof value === 'string') return scrubText(value);
   if (typeof value !== 'object' || value === null) return value;
   if (depth >= MAX_DEPTH) return '[nested too deep]';
@@ -64,7 +64,7 @@ function errorFields(error: Error): Record<string, unknown> {
 }
 
 /** Whether a field's value is never logged; `parent`: the name of the field that holds it. */
-export function isSensitiveKey(key: string, parent?: string): boolean {
+function isSensitiveKey(key: string, parent?: string): boolean {
   const name = key.toLowerCase();
   return (
     SENSITIVE_KEYS.has(name) ||

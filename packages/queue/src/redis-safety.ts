@@ -198,7 +198,6 @@ function fewestReplicas(
       };
 }
 
-/** A Redis that may drop accepted commits on its own (eviction): commitlog refuses to use it. */
 /**
  * The Redis reached is a replica, and nothing else is wrong with it: at start-up, where a failover
  * behind REDIS_URL's name may not have finished, a reason to wait and connect again, not to exit.
@@ -209,6 +208,7 @@ export class RedisIsAReplicaError extends CommitlogError {
   }
 }
 
+/** A Redis that may drop accepted commits on its own (eviction): commitlog refuses to use it. */
 export class UnsafeRedisError extends CommitlogError {
   readonly problems: readonly string[];
 

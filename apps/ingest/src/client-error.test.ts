@@ -1,7 +1,7 @@
 import { once } from 'node:events';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { clientErrorAnswer } from './client-error.ts';
+import { answerClientError, clientErrorAnswer } from './client-error.ts';
 import { createIngestServer } from './ingest-server.ts';
 
 /** Writes `request` to a fresh connection; resolves with the whole answer once it closes. */
@@ -77,5 +77,42 @@ describe('what the ingest server answers a request Node refuses itself', () => {
     });
     expect(clientErrorAnswer('HPE_CHUNK_EXTENSIONS_OVERFLOW').status).toBe(413);
     expect(clientErrorAnswer(undefined).status).toBe(400);
+  });
+
+  it('closes the connection both ways after its answer, though the client keeps sending', async () => {
+    // Half-open, as the HTTP server's sockets are: `end` alone would shut only the sending side.
+    const accepted: Socket[] = [];
+    const server = createServer({ allowHalfOpen: true }, (socket) => accepted.push(socket));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const client = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    client.on('error', () => undefined);
+    let answer = '';
+    client.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const trickle = setInterval(() => {
+      if (!client.destroyed) client.write(' ', () => undefined);
+    }, 20);
+    try {
+      await once(client, 'connect');
+      while (accepted.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const socket = accepted[0]!;
+      const closed = once(socket, 'close');
+      const timeout = Object.assign(new Error('request timed out'), {
+        code: 'ERR_HTTP_REQUEST_TIMEOUT',
+      });
+      expect(answerClientError(timeout, socket)).toEqual({ status: 408, code: 'REQUEST_TIMEOUT' });
+      // Without the close the trickle would hold it open for good: this wait would time out.
+      await closed;
+      expect(socket.destroyed).toBe(true);
+      // Not `once`, which would reject on the client's EPIPE (a write after the server closed).
+      if (!client.destroyed) await new Promise((resolve) => client.on('close', resolve));
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer).toContain('"REQUEST_TIMEOUT"');
+    } finally {
+      clearInterval(trickle);
+      client.destroy();
+      server.close();
+    }
   });
 });

@@ -40,6 +40,9 @@ export function clientErrorAnswer(nodeCode: string | undefined): {
   }
 }
 
+/** Longest an early answer waits to be sent before its connection is closed anyway, ms. */
+const CLOSE_AFTER_ANSWER_MS = 1000;
+
 /** What was answered to a request the app never saw. */
 export interface EarlyRefusal {
   status: number;
@@ -69,13 +72,20 @@ export function answerClientError(
     wholeRequestPath(answer.status),
   );
   const body = JSON.stringify(refusal.body);
+  // Closed both ways once the answer is out, as Node's own handler does: the server's sockets are
+  // half-open, so `end` alone shut only the sending side, and a client trickling bytes kept the
+  // connection, its parser (a request answered 408 could still reach the app once complete) and
+  // its body's share of the body budget, past every time-out. Destroyed at the latest after
+  // CLOSE_AFTER_ANSWER_MS, for a client that reads nothing and so never lets the answer out.
   socket.end(
     `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\n` +
       'Content-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
+    () => socket.destroy(),
   );
+  setTimeout(() => socket.destroy(), CLOSE_AFTER_ANSWER_MS).unref();
   return { status: answer.status, code: answer.code };
 }
 

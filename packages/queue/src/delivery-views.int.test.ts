@@ -320,6 +320,29 @@ describe('delivery views on the real Redis', () => {
     });
   });
 
+  it('reports a discard whose answer was lost and that ioredis sent again as done', async () => {
+    const stop = await workers([7], failing);
+    await enqueuer.enqueue(job(7, 0));
+    await waitFor(async () => (await failedCount([7])) === 1, { description: 'the failure' });
+    await stop();
+    await producer.hset(queue(7).toKey('c-7-0'), 'data', '{"id":"c-7-0","commit":null}');
+    // Its own connection, whose scripts on lane 7's failed set each run twice.
+    const twice = createRedisConnection({ url: space.redisUrl, role: 'worker', onError() {} });
+    try {
+      await whenFirstConnected(twice, 10_000);
+      const ranTwice = runScriptsTwice(twice, producer, queue(7).toKey('failed'));
+      // Without the call's token the second run found no job: "no lane holds", of a removed job.
+      expect(await discardUnreadable(twice, space.prefix, [6, 7], 'c-7-0')).toBe(7);
+      expect(ranTwice()).toBe(1);
+      expect(await producer.exists(queue(7).toKey('c-7-0'))).toBe(0);
+      expect(await failedCount([7])).toBe(0);
+      // Another call is told the truth: nothing of that id is left.
+      expect(await discardUnreadable(producer, space.prefix, [6, 7], 'c-7-0')).toBeUndefined();
+    } finally {
+      twice.disconnect();
+    }
+  });
+
   it('shows a lane held by a retrying commit, with its attempt and last error', async () => {
     let heldSince = 0;
     await workers([2, 3], (j) => {

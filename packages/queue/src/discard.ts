@@ -1,9 +1,12 @@
 import { CommitlogError } from '@commitlog/core';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { holdsCommit } from './commit-job.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
+
+/** How long a removal's token is kept: far longer than ioredis takes to send a command again. */
+const DISCARDED_KEPT_MS = 600_000;
 
 /** How often a lane's job is read again when its data changed between the read and the script. */
 const CHANGED_TRIES = 3;
@@ -42,16 +45,22 @@ export class DiscardRefusedError extends CommitlogError {
  * removal of a job without parent or de-duplication id does (commitlog's have neither), only if it
  * is in the failed set, no worker's lock is on it, its data is still what the caller judged, and
  * that holds no commit. One script: between the checks and the removal nothing can re-drive or
- * repair the job. Output: `discarded`, `absent`, `not-failed`, `held`, `changed` (read again)
- * or `holds-commit`.
+ * repair the job. ARGV[4] the call's own token: a removal leaves it beside the job's key for
+ * ARGV[5] ms, and the same call run again (ioredis sends a command again when its connection was
+ * lost after Redis ran it) answers `discarded` from it, not `absent` (the CLI said "no lane holds
+ * a job" and its audit record `removed: false` of a job it removed). Written before the removal:
+ * refused for memory, it leaves the job whole. Output: `discarded`, `absent`, `not-failed`,
+ * `held`, `changed` (read again) or `holds-commit`.
  */
 const DISCARD_UNREADABLE = luaScript(`
+if redis.call('GET', KEYS[2] .. ':discarded') == ARGV[4] then return 'discarded' end
 if redis.call('EXISTS', KEYS[2]) == 0 then return 'absent' end
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'not-failed' end
 if redis.call('EXISTS', KEYS[2] .. ':lock') == 1 then return 'held' end
 local data = redis.call('HGET', KEYS[2], 'data')
 if (data and redis.sha1hex(data) or '') ~= ARGV[2] then return 'changed' end
 if ARGV[3] == '1' then return 'holds-commit' end
+redis.call('SET', KEYS[2] .. ':discarded', ARGV[4], 'PX', ARGV[5])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2], KEYS[2] .. ':logs', KEYS[2] .. ':dependencies',
   KEYS[2] .. ':processed', KEYS[2] .. ':failed', KEYS[2] .. ':unsuccessful')
@@ -92,6 +101,7 @@ export async function discardUnreadable(
   jobId: string,
 ): Promise<number | undefined> {
   let refused: DiscardRefusedError | undefined;
+  const token = randomUUID();
   for (const lane of lanes) {
     const outcome = await withLaneQueue(connection, prefix, lane, async (queue) => {
       for (let tries = 1; ; tries++) {
@@ -99,7 +109,7 @@ export async function discardUnreadable(
         const done = (await DISCARD_UNREADABLE.run(
           connection,
           [queue.toKey('failed'), queue.toKey(jobId)],
-          [jobId, sha1, holds ? '1' : '0'],
+          [jobId, sha1, holds ? '1' : '0', token, String(DISCARDED_KEPT_MS)],
         )) as 'discarded' | 'absent' | 'changed' | Refusal;
         if (done !== 'changed') return done;
         // Changed under it each time: someone is editing it; not a job to discard now.

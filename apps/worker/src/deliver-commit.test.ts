@@ -426,18 +426,57 @@ describe('delivery handler', () => {
       expect(seen).toEqual(['delivered 5', 'delivered 5', 'delivered 5', 'delivered 5']);
     });
 
+    /** A broker's answer a retry may fix, as for a topic the broker does not create itself. */
+    const noSuchTopic = () =>
+      new KafkaProduceError('UNKNOWN_TOPIC_OR_PARTITION', 'produce failed: no such topic', {
+        retriable: true,
+        fromBroker: true,
+      });
+
+    it("sends the job again at once with its own object's records when a broker answers the request with followers with an error", async () => {
+      // f1's topic does not exist yet: held for a backoff, counted to the job's own topic, the
+      // job would have paid for it, as would every job ahead of f1 in the lane.
+      const { requests, send } = sender((keys) =>
+        keys.includes('txn-f1') ? noSuchTopic() : undefined,
+      );
+      const { handle, seen } = handler(send, ACCEPTED);
+      const outcome = await handle(job({ followers: [follower(1), newerVersion(2)] }));
+      expect(outcome).toEqual(delivered(0, ['f2']));
+      expect(requests).toEqual([
+        ['txn-1', 'txn-f1', 'txn-1'],
+        ['txn-1', 'txn-1'],
+      ]);
+      expect(seen).toEqual(['delivered 0', 'delivered 0']);
+    });
+
+    it("retries the job, to be sent alone, when the broker's answer fails its own request too", async () => {
+      const { requests, send } = sender(() => noSuchTopic());
+      const { handle, seen } = handler(send, ACCEPTED);
+      expect(await handle(job({ followers: [follower(1)] }))).toMatchObject({
+        kind: 'retry',
+        progress: { attempt: 1, alone: true },
+      });
+      expect(requests).toEqual([['txn-1', 'txn-f1'], ['txn-1']]);
+      expect(seen).toEqual(['retried unknown-topic-or-partition to riak.default.transactions']);
+    });
+
     it('retries the job when the request with followers may pass later', async () => {
       const requests: number[] = [];
+      // No broker reached: everyone's trouble, not sent again before the job's backoff.
       const { handle, seen } = handler((records) => {
         requests.push(records.length);
-        return Promise.reject(new Error('broker down'));
+        return Promise.reject(
+          new KafkaProduceError('KAFKA_PRODUCE_FAILED', 'produce failed: broker down', {
+            retriable: true,
+          }),
+        );
       }, ACCEPTED);
       expect(await handle(job({ followers: [follower(1)] }))).toMatchObject({
         kind: 'retry',
         progress: { attempt: 1 },
       });
       expect(requests).toEqual([2]);
-      expect(seen).toEqual(['retried error to riak.default.transactions']);
+      expect(seen).toEqual(['retried kafka-produce-failed to riak.default.transactions']);
     });
   });
 });

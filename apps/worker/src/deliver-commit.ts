@@ -112,30 +112,49 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
    * Sends `records` (the job's first); resolves true when Kafka has them, false when they failed
    * in a way no retry fixes (a record among them may be the cause), and rejects when a retry may.
    */
-  async function sendOrRefused(job: LaneJob, records: KafkaRecord[]): Promise<boolean> {
+  async function sendOrRefused(
+    job: LaneJob,
+    records: KafkaRecord[],
+    refused: (error: unknown) => boolean = isRefusal,
+  ): Promise<boolean> {
     try {
       await deps.gatherer.send(records, job.lockedUntil, alone(job));
       return true;
     } catch (error) {
-      if (classifyError(error).retriable) throw error;
-      return false;
+      if (refused(error)) return false;
+      throw error;
     }
+  }
+
+  function isRefusal(error: unknown): boolean {
+    return !classifyError(error).retriable;
+  }
+
+  /**
+   * Whether a request with other keys' records may have failed for one of them: a refusal, or a
+   * broker's answer, which is per topic and partition (a follower's topic not created yet, its
+   * partition's leader moving). No broker reached is everyone's trouble: the job's retry.
+   */
+  function mayBeAFollowers(error: unknown): boolean {
+    return isRefusal(error) || (error instanceof KafkaProduceError && error.fromBroker);
   }
 
   /**
    * Produces the job's record, with its followers' when it has any; resolves with which of the
-   * followers were delivered. A request with followers that fails for good is not the job's
-   * verdict (a follower may be the cause): the job is sent again with only the newer versions of
-   * its own object (`ownObject`), and alone if that fails for good too (one of them is the
-   * cause, and then nothing of its partition was stored). One that fails in a way a retry may fix
-   * is: the job is retried after its backoff, and a retried job takes along only those newer
-   * versions. Those of them right behind the job are delivered as followers; those further back
+   * followers were delivered. A request with followers that fails for good, or on a broker's
+   * answer, is not the job's verdict (a follower may be the cause: the job was held for a
+   * backoff, and counted as retried to its own topic, for a follower's topic not yet created):
+   * the job is sent again at once with only the newer versions of its own object (`ownObject`),
+   * and alone if that fails for good too (one of them is the cause, and then nothing of its
+   * partition was stored). One that fails otherwise (no broker reached), or whose second request
+   * fails in a way a retry may fix, is: the job is retried after its backoff, and a retried job
+   * takes along only those newer versions. Those of them right behind the job are delivered as followers; those further back
    * (behind a job of another key) are completed with the job all the same (`deliveredAhead`).
    */
   async function produce(job: LaneJob, record: KafkaRecord): Promise<Delivered> {
     const riders = followerRecords(job.followers);
     if (job.retry === undefined && riders.length > 0) {
-      if (await sendOrRefused(job, [record, ...riders])) {
+      if (await sendOrRefused(job, [record, ...riders], mayBeAFollowers)) {
         return followersDelivered(job, riders.length, []);
       }
     }

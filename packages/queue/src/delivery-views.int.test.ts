@@ -25,6 +25,21 @@ import {
 import { runScriptsTwice } from '../test/scripts-run-twice.ts';
 import type { Command } from 'ioredis';
 
+/** Counts the bytes of the replies `connection` gets from now on (as JSON, roughly). */
+function countReplyBytes(connection: RedisConnection): () => number {
+  const send = connection.sendCommand.bind(connection);
+  let bytes = 0;
+  connection.sendCommand = ((command: Command, stream?: Parameters<typeof send>[1]) => {
+    const sent = send(command, stream);
+    command.promise.then(
+      (reply) => (bytes += JSON.stringify(reply ?? null).length),
+      () => undefined,
+    );
+    return sent;
+  }) as typeof connection.sendCommand;
+  return () => bytes;
+}
+
 function job(
   lane: number,
   n: number,
@@ -625,6 +640,25 @@ describe('delivery views on the real Redis', () => {
     });
     const [lane] = await readLaneBacklogs(producer, space.prefix, [10], () => hourLater + 1000);
     expect(lane).toMatchObject({ waiting: 1, oldestWaitingAgeMs: 1000 });
+  });
+
+  it("reads a lane's head without its data: a re-drive's time from the data's end", async () => {
+    const stop = await workers([13], failing);
+    const big = job(13, 0);
+    big.commit.siblings = [{ value: Buffer.alloc(1_000_000, 7).toString('base64') }];
+    await enqueuer.enqueue(big);
+    await waitFor(async () => (await failedCount([13])) === 1, { description: 'the failure' });
+    await stop();
+    const hourLater = Date.now() + 3_600_000;
+    await redrive(producer, space.prefix, [13], { jobId: 'c-13-0' }, hourLater);
+    const reading = createRedisConnection({ url: space.redisUrl, role: 'producer', onError() {} });
+    lanesSpace.onClose(() => Promise.resolve(reading.disconnect()));
+    await whenFirstConnected(reading, 10_000);
+    const replyBytes = countReplyBytes(reading);
+    const { backlogs } = await readLaneStates(reading, space.prefix, [13], () => hourLater + 1000);
+    expect(backlogs[0]).toMatchObject({ waiting: 1, oldestWaitingAgeMs: 1000 });
+    // The 1.3 MB of its data stayed in Redis (read whole, it was all of the reply).
+    expect(replyBytes()).toBeLessThan(20_000);
   });
 
   it("says how long ago each lane's oldest failure failed, and nothing for a lane with none", async () => {

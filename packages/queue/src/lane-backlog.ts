@@ -1,6 +1,6 @@
-import type { Job, JobProgress } from 'bullmq';
-import type { CommitJobData } from './commit-job.ts';
+import type { JobProgress, Queue } from 'bullmq';
 import { heldBy, type HeldLane } from './delivery-views.ts';
+import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -32,10 +32,67 @@ export interface LaneBacklog {
   paused: boolean;
 }
 
+/** What `readLaneStates` reads of a lane's head: never its data, a commit of up to a megabyte. */
+interface LaneHead {
+  id: string;
+  timestamp: number;
+  /** 0 when none is set or it is not JSON, as BullMQ reads a job without progress. */
+  progress: JobProgress;
+  /** The last re-drive's time (epoch ms), if any. */
+  redrivenAt: number | undefined;
+}
+
+/** How much of the end of a job's data `READ_HEAD` returns: its `redrivenAt` with room to spare. */
+const DATA_TAIL_BYTES = 64;
+
+/**
+ * Inputs: KEYS[1] a lane's wait list; ARGV[1] its job key prefix. Output: the lane's head (the
+ * consuming end of the list) as its id, `timestamp`, `progress` and the last `DATA_TAIL_BYTES` of
+ * its data, where a re-drive writes its `redrivenAt` as the last field (redrive.ts); nothing when
+ * no job waits. The data stays in Redis: read whole for every lane (`status`, the dashboard's
+ * pages every 15 s), a backlog of large commits in 256 lanes was hundreds of megabytes a read,
+ * past the CLI's command time-out, in the outage it is there to show.
+ */
+const READ_HEAD = luaScript(`
+local id = redis.call('LINDEX', KEYS[1], -1)
+if not id then return false end
+local fields = redis.call('HMGET', ARGV[1] .. id, 'timestamp', 'progress', 'data')
+local data = fields[3]
+return { id, fields[1], fields[2], data and string.sub(data, -${DATA_TAIL_BYTES}) or false }
+`);
+
+const REDRIVEN_AT_TAIL = /"redrivenAt":"([^"\\]*)"\}$/;
+
+function parsedOrUndefined(text: string | null | undefined): JobProgress | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text) as JobProgress;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readLaneHead(
+  connection: RedisConnection,
+  queue: Queue,
+): Promise<LaneHead | undefined> {
+  const reply = (await READ_HEAD.run(connection, [queue.toKey('wait')], [queue.toKey('')])) as
+    [string, string | null, string | null, string | null] | null;
+  if (!reply) return undefined;
+  const [id, timestamp, progress, tail] = reply;
+  const redriven = REDRIVEN_AT_TAIL.exec(tail ?? '')?.[1];
+  const redrivenAt = redriven === undefined ? NaN : Date.parse(redriven);
+  return {
+    id,
+    timestamp: Number(timestamp),
+    progress: parsedOrUndefined(progress) ?? 0,
+    redrivenAt: Number.isNaN(redrivenAt) ? undefined : redrivenAt,
+  };
+}
+
 /** When a job entered its lane last: its re-drive, else its acceptance (epoch ms). */
-function queuedAt(job: Job<CommitJobData>): number {
-  const redrivenAt = Date.parse(job.data.redrivenAt ?? '');
-  return Number.isNaN(redrivenAt) ? job.timestamp : Math.max(job.timestamp, redrivenAt);
+function queuedAt(head: LaneHead): number {
+  return head.redrivenAt === undefined ? head.timestamp : Math.max(head.timestamp, head.redrivenAt);
 }
 
 /**
@@ -50,13 +107,8 @@ async function activeJobProgress(
 ): Promise<{ id: string; progress: JobProgress } | undefined> {
   const id = ids[0];
   if (id === undefined) return undefined;
-  const progress = await connection.hget(`${jobKeyPrefix}${id}`, 'progress');
-  if (progress === null) return undefined;
-  try {
-    return { id, progress: JSON.parse(progress) as JobProgress };
-  } catch {
-    return undefined;
-  }
+  const progress = parsedOrUndefined(await connection.hget(`${jobKeyPrefix}${id}`, 'progress'));
+  return progress === undefined ? undefined : { id, progress };
 }
 
 /** Reads the backlog of lanes. Read-only; safe to call from any role. */
@@ -71,7 +123,7 @@ export async function readLaneBacklogs(
 
 /**
  * The backlog of lanes and those held by a retrying commit, from one read of each lane's head
- * (its job is read whole: the dashboard's overview read it twice when the two were read apart).
+ * (the dashboard's overview read it twice when the two were read apart).
  */
 export async function readLaneStates(
   connection: RedisConnection,
@@ -84,7 +136,7 @@ export async function readLaneStates(
       withLaneQueue(connection, prefix, lane, async (queue) => {
         const [counts, oldest, paused, firstFailed, active] = await Promise.all([
           queue.getJobCounts('wait', 'active', 'failed'),
-          queue.getWaiting(0, 0),
+          readLaneHead(connection, queue),
           queue.isPaused(),
           // The failed set is scored by failure time: its first entry failed first. Its id and
           // score only, not the job, which can hold a commit of a megabyte.
@@ -102,7 +154,7 @@ export async function readLaneStates(
           connection.lrange(queue.toKey('active'), 0, 0),
         ]);
         const failedAt = firstFailed[1] === undefined ? undefined : Number(firstFailed[1]);
-        const head = oldest[0];
+        const head = oldest;
         const heldNow = heldBy(lane, await activeJobProgress(connection, queue.toKey(''), active));
         const waitedMs = head ? Math.max(0, now() - queuedAt(head)) : undefined;
         const heldMs = heldNow ? Math.max(0, now() - heldNow.heldSince) : undefined;

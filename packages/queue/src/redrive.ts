@@ -260,7 +260,10 @@ async function redriveOne(
     return filter.bucket === undefined ? 'unreadable' : 'unmatched';
   }
   if (filter.bucket !== undefined && bucketOf(job.data) !== filter.bucket) return 'unmatched';
-  const data = JSON.stringify({ ...job.data, redrivenAt });
+  // `redrivenAt` last, an earlier one's place left out: `readLaneStates` reads it from the tail.
+  const rest: CommitJobData = { ...job.data };
+  delete rest.redrivenAt;
+  const data = JSON.stringify({ ...rest, redrivenAt });
   try {
     const { keys } = queue;
     const script = await redriveScript(queue);

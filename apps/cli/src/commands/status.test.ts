@@ -40,6 +40,24 @@ describe('the status screen', () => {
     ]);
   });
 
+  it('counts the recorded lanes, saying how many more were read for a larger LANES here', () => {
+    const snapshot: StatusSnapshot = {
+      redisUrl: 'redis://127.0.0.1:6379',
+      prefix: 'p',
+      backlogs: [0, 1, 2, 3].map((lane) => backlog(lane, lane === 3 ? 1 : 0)),
+      held: [],
+      failedByReason: [],
+      stalls: [],
+      rates: [],
+      laneCount: { configured: 4, recorded: 2, holding: [{ lane: 3, pending: 1, failed: 0 }] },
+    };
+    expect(formatStatus(snapshot, NOW)[2]).toBe(
+      'lanes 2 (4 read)  waiting 1  active 0  failed 0  oldest waiting -',
+    );
+    const same = { ...snapshot, laneCount: { configured: 4, recorded: 4, holding: [] } };
+    expect(formatStatus(same, NOW)[2]).toMatch(/^lanes 4 {2}waiting 1/);
+  });
+
   it('lists held lanes, failures by reason and stalls in aligned columns', () => {
     const snapshot: StatusSnapshot = {
       redisUrl: 'redis://127.0.0.1:6379',

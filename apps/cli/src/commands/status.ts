@@ -47,6 +47,16 @@ function pausedLanes(backlogs: readonly LaneBacklog[]): string[] {
   ];
 }
 
+/**
+ * The lanes there are: the recorded count. Read are also those up to this shell's LANES (a lane
+ * past the count may still hold commits of an earlier, higher one), which the line says apart.
+ */
+function laneTotal(s: StatusSnapshot): string {
+  const recorded = s.laneCount?.recorded;
+  if (recorded === undefined || recorded >= s.backlogs.length) return String(s.backlogs.length);
+  return `${recorded} (${s.backlogs.length} read)`;
+}
+
 /** The status screen as lines of plain text, columns aligned. Pure: `now` is the reading time. */
 export function formatStatus(s: StatusSnapshot, now: number): string[] {
   const sum = (pick: (b: LaneBacklog) => number): number =>
@@ -60,7 +70,7 @@ export function formatStatus(s: StatusSnapshot, now: number): string[] {
   return [
     `commitlog status  ${formatTime(now)}  redis ${maskRedisUrl(s.redisUrl)}  prefix ${s.prefix}`,
     '',
-    `lanes ${s.backlogs.length}  waiting ${sum((b) => b.waiting)}  active ${sum((b) => b.active)}  ` +
+    `lanes ${laneTotal(s)}  waiting ${sum((b) => b.waiting)}  active ${sum((b) => b.active)}  ` +
       `failed ${sum((b) => b.failed)}  oldest waiting ${oldest}`,
     `last ${s.rates.length} min: delivered ${rate('delivered')}  failed ${rate('failed')}`,
     ...pausedLanes(s.backlogs),

@@ -15,10 +15,11 @@ describe('redactJobData and jobTitle', () => {
       bucket: 'payments',
       key: 'k1',
       op: 'put',
-      siblings: [{ value: VALUE, contentType: 'application/json' }],
+      siblings: [{ value: VALUE, contentType: 'application/json', contentEncoding: 'gzip' }],
     });
     const shown = JSON.stringify(redactJobData(data));
     expect(shown).toContain('"bucket":"payments"');
+    expect(shown).toContain('1 sibling: 27 bytes application/json gzip');
     expect(shown).not.toContain(VALUE);
     expect(jobTitle(data)).toBe('payments/k1');
   });

@@ -34,7 +34,7 @@ export function redactJobData(data: CommitJobData): Record<string, unknown> {
 }
 
 /**
- * One line for the siblings, e.g. `[redacted: 1 sibling: 18 bytes application/json]`: a string,
+ * One line for the siblings, e.g. `[redacted: 1 sibling: 18 bytes application/json gzip]`: a string,
  * which Bull Board's data view shows unfolded.
  */
 function siblingSummary(siblings: Commit['siblings']): string {
@@ -42,6 +42,7 @@ function siblingSummary(siblings: Commit['siblings']): string {
     [
       `${base64ByteLength(s.value)} bytes`,
       s.contentType === undefined ? undefined : binaryToDisplay(s.contentType),
+      s.contentEncoding === undefined ? undefined : binaryToDisplay(s.contentEncoding),
     ]
       .filter(Boolean)
       .join(' '),

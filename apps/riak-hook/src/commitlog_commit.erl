@@ -8,7 +8,7 @@
 %%%            bucketType ("default" for an untyped bucket), bucket, key, op (delete when every
 %%%            content is a tombstone as Riak stores it: see is_tombstone/2), vclock (base64 of
 %%%            the vclock as Riak's HTTP API encodes it), siblings (one per content: value,
-%%%            contentType, vtag, lastModified, usermeta, indexes, and deleted: true last on a
+%%%            contentType, contentEncoding, vtag, lastModified, usermeta, indexes, and deleted: true last on a
 %%%            tombstone content of a put; never on a delete, whose op already says it).
 %%%          display/1, describe/1: bucket and key for logs (UTF-8 text or "base64:...").
 %%%          Times are written by commitlog_time.
@@ -16,16 +16,18 @@
 %%%          commitlog_hook catches it. Metadata of unexpected shapes is skipped, never fatal.
 %%%
 %%% Riak metadata this reads (riak_kv's riak_kv_wm_raw.hrl names, dict keys of each content):
-%%%   <<"content-type">> and <<"charset">> (strings), <<"X-Riak-VTag">> (string),
+%%%   <<"content-type">> and <<"charset">> (strings), <<"content-encoding">> (string, e.g.
+%%%   "gzip": the value's bytes are as stored, so consumers must be told), <<"X-Riak-VTag">> (string),
 %%%   <<"X-Riak-Last-Modified">> (an erlang:timestamp(); very old objects hold an RFC 1123
 %%%   string), <<"X-Riak-Meta">> ([{Name, Value}], strings from the HTTP API, binaries from
 %%%   protocol buffers, names kept as stored, e.g. "X-Riak-Meta-Origin"), <<"index">>
 %%%   ([{Name, binary() | integer()}]), <<"X-Riak-Deleted">> (under object format v1, true or
 %%%   "true" on a tombstone, any other value, <<"true">> and "false" among them, being stored as
 %%%   "not deleted"; under v0, present at all: see is_tombstone/2).
-%%% Not carried (the ingest schema has no field for them): <<"Links">>, <<"content-encoding">>.
-%%% An ingest older than the `deleted` field refuses a put holding a tombstone sibling with 400:
-%%% the hook writes it to its failure log as rejected_400, to requeue once the ingest is upgraded.
+%%% Not carried (the ingest schema has no field for them): <<"Links">>.
+%%% An ingest older than the `deleted` field refuses a put holding a tombstone sibling with 400,
+%%% and one older than `contentEncoding` a sibling that has one: the hook writes such a commit to
+%%% its failure log as rejected_400, to requeue once the ingest is upgraded.
 -module(commitlog_commit).
 
 -export([from_object/1, describe/1, display/1]).
@@ -33,6 +35,7 @@
 
 -define(MD_CTYPE, <<"content-type">>).
 -define(MD_CHARSET, <<"charset">>).
+-define(MD_CENCODING, <<"content-encoding">>).
 -define(MD_VTAG, <<"X-Riak-VTag">>).
 -define(MD_LASTMOD, <<"X-Riak-Last-Modified">>).
 -define(MD_USERMETA, <<"X-Riak-Meta">>).
@@ -130,6 +133,7 @@ sibling(Op, Format, MD, Value) ->
     {object,
         [{value, base64:encode(value_bytes(Value))}] ++
             content_type(MD, Value) ++
+            text_field(contentEncoding, md_find(?MD_CENCODING, MD)) ++
             text_field(vtag, md_find(?MD_VTAG, MD)) ++
             last_modified(md_find(?MD_LASTMOD, MD)) ++
             usermeta(md_find(?MD_USERMETA, MD)) ++

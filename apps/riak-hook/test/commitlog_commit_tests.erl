@@ -210,6 +210,20 @@ charset_joins_the_content_type_test() ->
     S = sibling(commit(obj(<<"b">>, <<"k">>, [{MD, <<"v">>}])), 1),
     ?assertEqual(<<"text/plain; charset=utf-8">>, maps:get(<<"contentType">>, S)).
 
+content_encoding_is_carried_after_the_content_type_test() ->
+    MD = md([{<<"content-type">>, "application/json"}, {<<"content-encoding">>, "gzip"}]),
+    C = commit(obj(<<"b">>, <<"k">>, [{MD, <<31, 139, 8>>}])),
+    S = sibling(C, 1),
+    ?assertEqual(<<"gzip">>, maps:get(<<"contentEncoding">>, S)),
+    ?assertEqual(<<31, 139, 8>>, base64:decode(maps:get(<<"value">>, S))),
+    %% In the schema's order: contentType, then contentEncoding, then vtag.
+    WithVtag = md([{<<"X-Riak-VTag">>, "v1"} | dict:to_list(MD)]),
+    Json = iolist_to_binary(commitlog_hook:commit_json(obj(<<"b">>, <<"k">>, [{WithVtag, <<"x">>}]))),
+    ?assertMatch(
+        {match, _},
+        re:run(Json, <<"\"contentType\":\"application/json\",\"contentEncoding\":\"gzip\",\"vtag\":\"v1\"">>)
+    ).
+
 absent_metadata_is_omitted_test() ->
     S = sibling(commit(obj(<<"b">>, <<"k">>, [{md([]), <<"v">>}])), 1),
     ?assertEqual([<<"value">>], maps:keys(S)).

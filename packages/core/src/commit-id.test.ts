@@ -177,6 +177,41 @@ describe('commitId', () => {
     });
   });
 
+  describe('with a content encoding (contentEncoding)', () => {
+    const gzip = { ...withVclock.siblings[0]!, contentEncoding: 'gzip' };
+    const tombstone = {
+      value: '',
+      vtag: 't-1',
+      lastModified: '2026-11-24T12:00:01Z',
+      deleted: true as const,
+    };
+
+    // Computed by a separate implementation (Python's hashlib) of the derivation documented in
+    // commit-id.ts, which gave the vectors above as they are; ENC after TOMBS.
+    it('matches the documented derivation (regression vectors)', () => {
+      const siblings = [gzip, tombstone];
+      expect(commitId({ ...withVclock, siblings })).toBe(
+        '39ce99a45e3803c1bed27b947cf15836c3b4bcaaa0036194e33ae45b8fcd34c0',
+      );
+      expect(commitId({ ...withoutVclock, siblings })).toBe(
+        '2aef861f3485bbe55033454dbee2b23dd0aa3fbbd214f4ca5b3e95bc44fdde9a',
+      );
+    });
+
+    it('tells commits apart by it, by its text and by which sibling has it', () => {
+      const plain = withVclock.siblings[0]!;
+      for (const base of [withVclock, withoutVclock]) {
+        const ids = [
+          [plain, plain],
+          [gzip, plain],
+          [plain, gzip],
+          [{ ...plain, contentEncoding: 'br' }, plain],
+        ].map((siblings) => commitId({ ...base, siblings }));
+        expect(new Set(ids).size, base.vclock ?? 'body').toBe(ids.length);
+      }
+    });
+  });
+
   it('gives a commit with a vclock and the same commit without one different ids', () => {
     // Not a pair whose hashed bytes would coincide without the forms' own prefixes (the vclock
     // form has a field more): that the prefixes keep the forms apart is by construction.

@@ -14,10 +14,10 @@ import { LengthPrefixedWriter } from './length-prefixed.ts';
  *     with a vclock:
  *       SHA-256( F("commitlog.commit-id.v2") F("vclock")
  *                F(bucketType) F(bucket) F(key) F(op) F(vclock) U32(#siblings) SIB(1) ... SIB(n)
- *                TOMBS )
+ *                TOMBS ENC )
  *     without one (the whole commit, canonically; as in v1):
  *       SHA-256( F("commitlog.commit-id.v1") F("body")
- *                F(bucketType) F(bucket) F(key) F(op) U32(#siblings) SIB(1) ... SIB(n) TOMBS )
+ *                F(bucketType) F(bucket) F(key) F(op) U32(#siblings) SIB(1) ... SIB(n) TOMBS ENC )
  *
  *     SIB  = F(value) OPT(contentType) OPT(vtag) OPT(lastModified) MAP(usermeta) IDX(indexes)
  *     OPT  = the byte 0x00 when absent, else 0x01 F(text)
@@ -28,6 +28,8 @@ import { LengthPrefixedWriter } from './length-prefixed.ts';
  *            "s" F(text) for a string, "i" F(decimal digits, "-" if negative) for an integer
  *     TOMBS = nothing when no sibling has `deleted`; else
  *            F("deleted") U32(#tombstones), then the 0-based position of each, ascending, as U32
+ *     ENC  = nothing when no sibling has `contentEncoding`; else F("content-encoding")
+ *            U32(#siblings with one), then per such sibling, ascending: U32(position) F(text)
  *     U32  = a 4-byte big-endian unsigned integer; op is "put" or "delete".
  *
  * Why v2 hashes the siblings beside the vclock: a vclock does not always name one version. In a
@@ -47,6 +49,10 @@ import { LengthPrefixedWriter } from './length-prefixed.ts';
  * sibling has the flag, so the id of every commit without it is exactly what it was; the prefix
  * before it is length-prefixed with a known count of siblings, so nothing else can end there.
  *
+ * `contentEncoding` (added later) counts the same way, as a trailing ENC after TOMBS: the ids of
+ * commits without it stay what they were. It must count: a commit without a vclock is identified
+ * by its whole body, and two that differ only in it are two commits.
+ *
  * `lastModified` and the other texts count as given (not normalised). Siblings count in order.
  */
 export function commitId(commit: Commit): string {
@@ -61,6 +67,7 @@ export function commitId(commit: Commit): string {
   input.u32(commit.siblings.length);
   for (const sibling of commit.siblings) writeSibling(input, sibling);
   writeTombstones(input, commit.siblings);
+  writeEncodings(input, commit.siblings);
   return input.sha256().toString('hex');
 }
 
@@ -70,6 +77,16 @@ function writeTombstones(input: LengthPrefixedWriter, siblings: readonly Sibling
   if (positions.length === 0) return;
   input.field('deleted').u32(positions.length);
   for (const position of positions) input.u32(position);
+}
+
+/** ENC: absent unless a sibling has a content encoding, so ids from before the field stay. */
+function writeEncodings(input: LengthPrefixedWriter, siblings: readonly Sibling[]): void {
+  const encoded = siblings.flatMap((s, i) =>
+    s.contentEncoding === undefined ? [] : [{ position: i, text: s.contentEncoding }],
+  );
+  if (encoded.length === 0) return;
+  input.field('content-encoding').u32(encoded.length);
+  for (const { position, text } of encoded) input.u32(position).binary(text);
 }
 
 const ABSENT = 0x00;

@@ -132,6 +132,22 @@ describe('siblingSchema', () => {
     expect(siblingSchema.safeParse({ value: '', metadata: {} }).success).toBe(false);
   });
 
+  it("takes a value's content encoding as a metadata text, in either form", () => {
+    expect(siblingSchema.parse({ value: '', contentEncoding: 'gzip' })).toEqual({
+      value: '',
+      contentEncoding: 'gzip',
+    });
+    expect(siblingSchema.parse({ value: '', contentEncoding: { base64: 'Z3r/' } })).toEqual({
+      value: '',
+      contentEncoding: { base64: 'Z3r/' },
+    });
+    for (const bad of [1, null, ['gzip'], { base64: 'not base64!' }]) {
+      const result = siblingSchema.safeParse({ value: '', contentEncoding: bad });
+      expect(result.success, JSON.stringify(bad)).toBe(false);
+      expect(result.error?.issues[0]?.path[0]).toBe('contentEncoding');
+    }
+  });
+
   it('takes deleted: true for a tombstone sibling, and no other value', () => {
     expect(siblingSchema.parse({ value: '', deleted: true })).toEqual({ value: '', deleted: true });
     expect(siblingSchema.parse({ value: '' })).not.toHaveProperty('deleted');

@@ -100,6 +100,11 @@ export const siblingSchema = z.strictObject({
   /** Base64 of the value's exact bytes; `""` for an empty value. */
   value: base64Schema,
   contentType: metadataTextSchema.optional(),
+  /**
+   * Riak's `content-encoding` of the value (e.g. `gzip`): the value's bytes are as stored, so a
+   * consumer must know to decode them.
+   */
+  contentEncoding: metadataTextSchema.optional(),
   vtag: metadataTextSchema.optional(),
   /** ISO-8601 with up to microseconds, e.g. `2026-11-24T12:00:00.123456Z`. */
   lastModified: z

@@ -170,6 +170,31 @@ describe('toKafkaRecord', () => {
     expect(record.headers).not.toHaveProperty('content-type');
   });
 
+  it("says a value's content encoding: in a header for its own bytes, in the envelope beside its content type", () => {
+    const gzip: Sibling = { ...example.siblings[0]!, contentEncoding: 'gzip' };
+    const own = toKafkaRecord({ ...example, siblings: [gzip] }, meta, plain);
+    expect(own.headers['content-encoding']).toBe('gzip');
+    expect(own.headers['content-type']).toBe('application/json');
+    const notUtf8 = toKafkaRecord(
+      { ...example, siblings: [{ ...gzip, contentEncoding: { base64: 'Z3r/' } }] },
+      meta,
+      plain,
+    );
+    expect(Buffer.from(notUtf8.headers['content-encoding'] as Uint8Array)).toEqual(
+      Buffer.from('Z3r/', 'base64'),
+    );
+    expect(toKafkaRecord(example, meta, plain).headers).not.toHaveProperty('content-encoding');
+
+    const siblings: Sibling[] = [{ value: 'AAE=', contentType: 'a/b', contentEncoding: 'gzip' }];
+    const record = toKafkaRecord({ ...example, siblings }, meta, enveloped);
+    // The envelope's own bytes are not encoded: no header says they are.
+    expect(record.headers).not.toHaveProperty('content-encoding');
+    expect(utf8(record.value)).toBe(
+      '{"format":"commitlog.siblings.v1","siblings":[' +
+        '{"value":"AAE=","contentType":"a/b","contentEncoding":"gzip"}]}',
+    );
+  });
+
   it('envelopes several siblings, every one of them, in order', () => {
     const siblings: Sibling[] = [
       { value: 'AAE=', vtag: 'v1', lastModified: '2026-11-24T12:00:00.9Z', contentType: 'a/b' },

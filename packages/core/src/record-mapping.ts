@@ -27,12 +27,14 @@ const utf8 = new TextEncoder();
  * - value: null for a delete (a tombstone); the single sibling's exact bytes for a put with one
  *   sibling that is not a tombstone, on a route without envelope; otherwise the UTF-8 JSON
  *   envelope `{"format": "commitlog.siblings.v1", "siblings": [{value (base64), contentType?,
- *   vtag?, lastModified?, usermeta?, indexes?, deleted?}, ...]}` holding every sibling, in order
+ *   contentEncoding?, vtag?, lastModified?, usermeta?, indexes?, deleted?}, ...]}` holding every
+ *   sibling, in order
  *   (`deleted: true` on a tombstone sibling of a put, absent otherwise).
  * - headers: `riak-op`; `riak-bucket-type` and `riak-bucket` as exact bytes; `riak-vclock`
  *   (base64) when known; `riak-vtag` (several joined with `,`; bytes when one is `{base64}`) and `riak-last-modified` (the
  *   latest) when any sibling has them; `content-type` (the sibling's, or the envelope's; none on a
- *   tombstone); `riak-usermeta` and `riak-indexes` (JSON, as posted) when the value is the single
+ *   tombstone); `content-encoding` (the sibling's, when the value is its own bytes and it has
+ *   one: the bytes are as stored, gzip for instance, and say so); `riak-usermeta` and `riak-indexes` (JSON, as posted) when the value is the single
  *   sibling's own bytes and it has any, since no envelope carries them then; `riak-siblings` (the
  *   count); `commitlog-id`; `commitlog-received-at`.
  */
@@ -60,6 +62,8 @@ export function toKafkaRecord(commit: Commit, meta: RecordMeta, route: Route): K
       value = binaryToBytes({ base64: single.value });
       if (single.contentType !== undefined)
         headers['content-type'] = headerValue(single.contentType);
+      if (single.contentEncoding !== undefined)
+        headers['content-encoding'] = headerValue(single.contentEncoding);
       // Part of what Riak committed (user metadata, secondary index entries): without an envelope
       // these headers are the only place they can travel.
       if (hasEntries(single.usermeta)) headers['riak-usermeta'] = JSON.stringify(single.usermeta);
@@ -100,6 +104,7 @@ function envelope(siblings: readonly Sibling[]) {
     siblings: siblings.map((s) => ({
       value: s.value,
       contentType: s.contentType,
+      contentEncoding: s.contentEncoding,
       vtag: s.vtag,
       lastModified: s.lastModified,
       usermeta: s.usermeta,

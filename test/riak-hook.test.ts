@@ -53,8 +53,8 @@ describe('the Riak hook, end to end', () => {
       // A delete that raced a write under allow_mult: a live sibling beside a tombstone.
       `R = riak_object:set_contents(O2, [{MD("text/plain", <<"live">>), <<"kept">>}, {dict:store(<<"X-Riak-Deleted">>, "true", MD("text/plain", <<"gone">>)), <<>>}])`,
       // Bytes that are not UTF-8 in the key, the value and the metadata: a content type, a vtag,
-      // a usermeta value.
-      `Bin = VC(riak_object:new(<<"${bucket}">>, <<255, 0, 1>>, <<0, 1, 2, 255>>, dict:store(<<"X-Riak-Meta">>, [{<<"X-Riak-Meta-Raw">>, <<250, 1>>}], MD(<<"application/x-", 200>>, <<"t", 255>>))))`,
+      // a usermeta value; and a content encoding.
+      `Bin = VC(riak_object:new(<<"${bucket}">>, <<255, 0, 1>>, <<0, 1, 2, 255>>, dict:store(<<"content-encoding">>, "gzip", dict:store(<<"X-Riak-Meta">>, [{<<"X-Riak-Meta-Raw">>, <<250, 1>>}], MD(<<"application/x-", 200>>, <<"t", 255>>)))))`,
       `[ok = commitlog_hook:postcommit(O) || O <- [O0, S, T, D, R, Bin]]`,
     ].join(',\n');
     runHook(
@@ -106,6 +106,8 @@ describe('the Riak hook, end to end', () => {
     const raw = (name: string) => Buffer.from(binary!.headers[name] ?? []);
     expect(raw('content-type')).toEqual(Buffer.from([...Buffer.from('application/x-'), 200]));
     expect(raw('riak-vtag')).toEqual(Buffer.from([0x74, 255]));
+    expect(header(binary!, 'content-encoding')).toBe('gzip');
+    expect(header(k0[0]!, 'content-encoding')).toBeUndefined();
     expect(JSON.parse(header(binary!, 'riak-usermeta') ?? '')).toEqual({
       'X-Riak-Meta-Raw': { base64: Buffer.from([250, 1]).toString('base64') },
     });

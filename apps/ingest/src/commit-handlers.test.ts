@@ -272,6 +272,15 @@ describe('POST /v1/commits', () => {
       expect(enqueuer.calls).toEqual([]);
     });
 
+    it('accepts a commit signed anywhere within the replay window, its edges included', async () => {
+      for (const skew of [-300, 300]) {
+        const response = await handlers().postCommit(
+          request(body, { signature: signedAt(NOW / 1000 + skew) }),
+        );
+        expect(response.status, String(skew)).toBe(202);
+      }
+    });
+
     it('accepts either secret during a rotation', async () => {
       const signature = signedAt(NOW / 1000, OTHER_SECRET);
       const response = await handlers(fakeEnqueuer(), {

@@ -149,7 +149,7 @@ describe('delivery handler', () => {
     ]);
   });
 
-  it('fails for good with reason expired when a retry would pass the TTL', async () => {
+  it('fails for good with reason expired once the TTL is over', async () => {
     const { handle, seen } = handler(
       () => Promise.reject(new Error('broker down')),
       ACCEPTED + policy.ttlMs + 1,
@@ -159,6 +159,19 @@ describe('delivery handler', () => {
     );
     expect(outcome).toMatchObject({ kind: 'fail', reason: 'expired' });
     expect(seen).toEqual(['failed expired to riak.default.transactions']);
+  });
+
+  it('holds a job whose backoff would pass its TTL only until the TTL, for its last try', async () => {
+    const { handle, seen } = handler(
+      () => Promise.reject(new Error('broker down')),
+      ACCEPTED + policy.ttlMs - 50,
+    );
+    const outcome = await handle(
+      job({ retry: { attempt: 9, lastError: 'x', nextTryAt: 0, heldSince: ACCEPTED } }),
+    );
+    // Attempt 10's backoff would be seconds (capped at 10 s): clipped to the 50 ms left.
+    expect(outcome).toMatchObject({ kind: 'retry', delayMs: 50, progress: { attempt: 10 } });
+    expect(seen).toEqual(['retried error to riak.default.transactions']);
   });
 
   it('does not try again a job that stalled twice once its TTL is over: it fails as expired', async () => {

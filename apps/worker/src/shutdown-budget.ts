@@ -14,7 +14,8 @@ export function shutdownBudgetWarning(
 ): string | undefined {
   const needed = Math.ceil((config.lockDurationMs * 4) / 5) + STOP_MARGIN_MS;
   if (config.shutdownTimeoutMs >= needed) return undefined;
-  const s = (ms: number): string => `${Math.ceil(ms / 1000)}s`;
+  // Whole seconds where exact; else as given, or 28,999 ms would read "29s is shorter than 29s".
+  const s = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
   return (
     `SHUTDOWN_TIMEOUT (${s(config.shutdownTimeoutMs)}) is shorter than a delivery in hand may ` +
     `take (four fifths of WORKER_LOCK, and ${s(STOP_MARGIN_MS)} to flush): at least ` +

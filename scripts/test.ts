@@ -15,7 +15,7 @@
  * is the total, `tests: N passed, M failed`. Exit code 0 only when every step passed.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import setUpSharedServices from '../packages/testkit/src/global-setup.ts';
 import { type VitestReport, vitestFailures } from './vitest-failures.ts';
@@ -38,6 +38,8 @@ interface Step {
   cwd?: string;
   /** Test counts from the step's own output, for steps that run tests. */
   count?: (output: string) => Counts | undefined;
+  /** Run before the step: a Vitest step removes its last report, which a crash would leave. */
+  before?: () => void;
 }
 
 function eunitCounts(output: string): Counts | undefined {
@@ -75,6 +77,8 @@ function vitestStep(name: string, projects: string[], reportName: string): Step 
       `--outputFile.json=${reportPath}`,
     ],
     count: () => vitestCounts(reportPath),
+    // A Vitest that dies before writing its report would have the last run's counts shown.
+    before: () => rmSync(reportPath, { force: true }),
   };
 }
 
@@ -128,6 +132,9 @@ function prefixedWriter(prefix: string, to: NodeJS.WriteStream) {
   };
 }
 
+/** The steps running now, stopped with this process (see `stopOnSignal`). */
+const running = new Set<ReturnType<typeof spawn>>();
+
 function run(step: Step, prefix: string): Promise<{ ok: boolean; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(step.command, step.args, {
@@ -135,6 +142,8 @@ function run(step: Step, prefix: string): Promise<{ ok: boolean; output: string 
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '1' },
     });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     let output = '';
     const out = prefixedWriter(prefix, process.stdout);
     const err = prefixedWriter(prefix, process.stderr);
@@ -176,6 +185,7 @@ async function runTrack(track: (typeof tracks)[number]): Promise<Result[]> {
       `\n${track.prefix}=== ${step.name}: ${[step.command, ...step.args].join(' ')}\n`,
     );
     const started = performance.now();
+    step.before?.();
     const { ok, output } = await run(step, track.prefix);
     const counts = step.count?.(output);
     done.push({ name: step.name, ok, seconds: (performance.now() - started) / 1000, counts });
@@ -206,10 +216,34 @@ async function sharedServices(): Promise<{ result: Result; stop?: () => void }> 
   }
 }
 
+/**
+ * Ctrl-C or a SIGTERM (a CI job cancelled) stops the steps running and the Redis and Kafka this
+ * run started, then exits 130 or 143: without it they were left running, and the next run, finding
+ * them up, took them for someone else's and never stopped them.
+ */
+let stopServices: (() => void) | undefined;
+function stopOnSignal(signal: NodeJS.Signals, code: number): void {
+  process.once(signal, () => {
+    process.stderr.write(
+      `\ntest: ${signal}: stopping the running steps and what this run started\n`,
+    );
+    for (const child of running) child.kill(signal);
+    try {
+      stopServices?.();
+    } finally {
+      process.exit(code);
+    }
+  });
+}
+stopOnSignal('SIGINT', 130);
+stopOnSignal('SIGTERM', 143);
+
 const services = await sharedServices();
+stopServices = services.stop;
 const first = await runTrack(alone);
 const results = [services.result, ...first, ...(await Promise.all(tracks.map(runTrack))).flat()];
 try {
+  stopServices = undefined;
   services.stop?.();
 } catch (error) {
   process.stderr.write(`test: stopping the shared services: ${(error as Error).message}\n`);

@@ -63,10 +63,18 @@ export default async function setup(): Promise<() => void> {
       throw new Error(`KAFKA_BROKERS=${process.env.KAFKA_BROKERS}: no broker answers`);
     }
     const ours = !infraRunning('kafka/kafka.sh');
-    runInfra('kafka/kafka.sh', 'up');
+    try {
+      runInfra('kafka/kafka.sh', 'up');
+    } catch (error) {
+      // The Redis started above is this set-up's to stop: no teardown is returned to do it.
+      stopAll(started);
+      throw error;
+    }
     if (ours) started.push('kafka/kafka.sh');
   }
-  return () => {
-    for (const script of started.reverse()) runInfra(script, 'down');
-  };
+  return () => stopAll(started);
+}
+
+function stopAll(started: readonly string[]): void {
+  for (const script of [...started].reverse()) runInfra(script, 'down');
 }

@@ -147,7 +147,10 @@ fetch() {
   command -v "$MVN" >/dev/null || die 1 "mvn not found (needed to fetch the Kafka jars)"
   mkdir -p "$KAFKA_CACHE_DIR"
   exec 8>"$KAFKA_CACHE_DIR/.fetch.lock"
-  flock -w 900 8 || die 1 "timed out waiting for another fetch of $KAFKA_CACHE_DIR"
+  if ! flock -n 8; then
+    err "waiting for another fetch of the Kafka jars into $KAFKA_CACHE_DIR (lock $KAFKA_CACHE_DIR/.fetch.lock; up to 15 minutes) ..."
+    flock -w 900 8 || die 1 "timed out waiting for another fetch of $KAFKA_CACHE_DIR"
+  fi
   if fetch_is_complete; then exec 8>&-; return 0; fi   # another process did it meanwhile
 
   local t0 partial="$KAFKA_CACHE_DIR/libs.partial" mvn_log="$KAFKA_CACHE_DIR/fetch.log"
@@ -156,10 +159,13 @@ fetch() {
   rm -rf "$partial" "$FETCH_MARKER"
   # -C: a jar whose checksum does not match is refused (Maven's default only warns, and -q
   # hides the warning). Bounded: Maven's own read time-out is half an hour a request.
-  if ! timeout 600 "$MVN" -q -B -C -f "$POM" -Dkafka.version="$KAFKA_VERSION" \
+  # --foreground keeps Maven in the terminal's process group, so that Ctrl-C stops it too, and
+  # the locks (fds 8, 9) are closed for it: a Maven left running held them, and the next `up`
+  # waited, silent, until its time-out.
+  if ! timeout --foreground 600 "$MVN" -q -B -C -f "$POM" -Dkafka.version="$KAFKA_VERSION" \
       -Daether.connector.requestTimeout=60000 \
       dependency:copy-dependencies -DincludeScope=runtime \
-      -DoutputDirectory="$partial" >"$mvn_log" 2>&1; then
+      -DoutputDirectory="$partial" >"$mvn_log" 2>&1 8>&- 9>&-; then
     tail -n 40 "$mvn_log" >&2
     die 1 "mvn failed to fetch Kafka $KAFKA_VERSION (full output: $mvn_log)"
   fi

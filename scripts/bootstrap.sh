@@ -243,7 +243,7 @@ commitlog_promtool() {
   tmp="$(mktemp -d)"
   # apt-get download needs the package lists: a fresh machine may have none yet.
   if ! (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1); then
-    [ "$(id -u)" -eq 0 ] && apt-get update -qq >&2
+    [ "$(id -u)" -eq 0 ] && commitlog_apt_update
     (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1)
   fi &&
     dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/unpacked" &&
@@ -265,14 +265,34 @@ commitlog_install_packages() {
   fi
   echo "bootstrap: installing ${packages[*]} from Debian's packages" >&2
   # Waits for dpkg's lock (an unattended upgrade, another install) rather than failing at once.
-  commitlog_without_lock apt-get update -qq >&2 &&
+  commitlog_apt_update &&
     DEBIAN_FRONTEND=noninteractive commitlog_without_lock apt-get install -y -qq \
       --no-install-recommends -o DPkg::Lock::Timeout=300 "${packages[@]}" >&2 ||
     { echo "bootstrap: apt-get install ${packages[*]} failed" >&2; return 1; }
   # On a systemd machine the package also starts Debian's own Redis on 6379 (no AOF), which
   # infra/redis/redis.sh would then find answering and use: stopped, as promtool's Prometheus is
   # never installed, so that the local Redis is the one redis.sh sets up.
-  if [[ " ${packages[*]} " == *" redis-server "* ]] && [ -d /run/systemd/system ]; then
-    systemctl disable --now redis-server >/dev/null 2>&1 || true
+  if [[ " ${packages[*]} " == *" redis-server "* ]]; then
+    if [ -d /run/systemd/system ]; then
+      systemctl disable --now redis-server >/dev/null 2>&1 || true
+    else
+      # No systemd: the package's init script may have started it all the same.
+      service redis-server stop >/dev/null 2>&1 || true
+      update-rc.d redis-server disable >/dev/null 2>&1 || true
+    fi
   fi
+}
+
+# apt-get update, tried again for up to 5 minutes while another apt holds the package lists'
+# lock (a fresh cloud machine's first-boot update, unattended upgrades): it fails at once then.
+commitlog_apt_update() {
+  local try pause=${COMMITLOG_APT_RETRY_SECONDS:-10}
+  for try in $(seq 30); do
+    commitlog_without_lock apt-get update -qq >&2 && return 0
+    [ "$try" -lt 30 ] || break
+    echo "bootstrap: apt-get update failed (another apt may hold its lock); trying again in $pause s ($try of 30)" >&2
+    sleep "$pause"
+  done
+  echo "bootstrap: apt-get update failed 30 times" >&2
+  return 1
 }

@@ -94,3 +94,29 @@ describe('bootstrap: the Node build for this machine', () => {
     expect(nodePackage('Linux', 'riscv64')).toEqual({ status: 1, name: '' });
   });
 });
+
+describe('bootstrap: apt-get update', () => {
+  it('tries again while another apt holds the lock, and gives up after 30 tries', () => {
+    const bin = barePath(['seq', 'sleep', 'cat', 'rm']);
+    const failures = join(mkdtempSync(join(tmpdir(), 'commitlog-apt-')), 'failures');
+    // Fails as long as the file holds a number above 0, counting down.
+    writeFileSync(
+      join(bin, 'apt-get'),
+      `#!${join(bin, 'bash')}\nn=$(cat "${failures}"); [ "$n" -le 0 ] && exit 0\necho $((n - 1)) >"${failures}"; echo "E: Could not get lock /var/lib/apt/lists/lock" >&2; exit 100\n`,
+    );
+    chmodSync(join(bin, 'apt-get'), 0o755);
+    const update = () =>
+      spawnSync(join(bin, 'bash'), ['-c', `. "${bootstrap}" && commitlog_apt_update`], {
+        env: { PATH: bin, COMMITLOG_APT_RETRY_SECONDS: '0' },
+        encoding: 'utf8',
+      });
+    writeFileSync(failures, '2');
+    const passed = update();
+    expect(passed.status).toBe(0);
+    expect(passed.stderr.match(/trying again in 0 s/g)).toHaveLength(2);
+    writeFileSync(failures, '99');
+    const failed = update();
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain('apt-get update failed 30 times');
+  });
+});

@@ -507,7 +507,7 @@ cmd_up() {
     fi
     err "port $KAFKA_PORT is already in use by something that is not a Kafka broker:"
     port_owner "$KAFKA_PORT" >&2
-    die 4 "cannot start Kafka on $KAFKA_HOST:$KAFKA_PORT (set KAFKA_PORT to use another port)"
+    die 4 "cannot start Kafka on $KAFKA_HOST:$KAFKA_PORT (set KAFKA_PORT to use another port: commitlog up and the tests then use 127.0.0.1:\$KAFKA_PORT unless KAFKA_BROKERS is set)"
   fi
   if port_in_use "$KAFKA_CONTROLLER_PORT"; then
     err "controller port $KAFKA_CONTROLLER_PORT is already in use:"

@@ -3,8 +3,9 @@ export function testRedisUrl(): string {
   return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 }
 
+/** KAFKA_BROKERS, else the local broker: on KAFKA_PORT when set (as infra/kafka/kafka.sh reads it). */
 export function testKafkaBrokers(): string[] {
-  return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092')
+  return (process.env.KAFKA_BROKERS || `127.0.0.1:${process.env.KAFKA_PORT || '9092'}`)
     .split(',')
     .map((b) => b.trim())
     .filter((b) => b.length > 0);

@@ -5,7 +5,7 @@ import { ConfigError } from '@commitlog/runtime';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../cli-error.ts';
 import { openRoleLogs, roleFailure } from '../role-logs.ts';
-import { up } from './up.ts';
+import { kafkaBrokersForRoles, up } from './up.ts';
 
 describe('commitlog up, before anything starts', () => {
   it('refuses a bad variable in one error and writes no local secret', async () => {
@@ -71,5 +71,11 @@ describe('commitlog up, before anything starts', () => {
     expect(roleFailure('ingest', 'http://h:1', undefined, '/l', '')).toBe(
       'the ingest did not answer at http://h:1 within 60 s; its log is empty (all of it in /l)',
     );
+  });
+
+  it('has the roles dial the local broker on KAFKA_PORT when only that is set', () => {
+    expect(kafkaBrokersForRoles({ KAFKA_PORT: '9192' })).toBe('127.0.0.1:9192');
+    expect(kafkaBrokersForRoles({ KAFKA_PORT: '9192', KAFKA_BROKERS: 'k:9092' })).toBe('k:9092');
+    expect(kafkaBrokersForRoles({})).toBeUndefined();
   });
 });

@@ -85,6 +85,16 @@ const LOCAL_ADMIN_PASSWORD_FILE = 'dashboard-admin-password';
  * known to be good, so that a bad variable leaves no file behind. A bad INGEST_SECRETS is
  * returned in `problems`, to be reported with every other bad variable rather than alone.
  */
+/**
+ * KAFKA_BROKERS as `up` gives it to the roles: as set, else the local broker, on KAFKA_PORT when
+ * that is set (as kafka.sh asks when 9092 is taken): the roles' default, 127.0.0.1:9092, is then
+ * what something else holds. Undefined leaves the roles' default.
+ */
+export function kafkaBrokersForRoles(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.KAFKA_BROKERS) return env.KAFKA_BROKERS;
+  return env.KAFKA_PORT ? `127.0.0.1:${env.KAFKA_PORT}` : undefined;
+}
+
 async function localEnv(options: UpOptions): Promise<{
   env: NodeJS.ProcessEnv;
   secrets: string[];
@@ -119,6 +129,8 @@ async function localEnv(options: UpOptions): Promise<{
       options.env.DASHBOARD_SESSION_SECRET ??
       kept('dashboard-session-secret', 'DASHBOARD_SESSION_SECRET'),
   };
+  const brokers = kafkaBrokersForRoles(options.env);
+  if (brokers !== undefined) env.KAFKA_BROKERS = brokers;
   if (!options.env.DASHBOARD_USERS) {
     const password = kept(LOCAL_ADMIN_PASSWORD_FILE, 'DASHBOARD_USERS');
     env.DASHBOARD_USERS = `${LOCAL_ADMIN}:admin:${await hashPassword(password)}`;

@@ -426,9 +426,10 @@ stop_pid() {   # stop_pid PID: SIGTERM, wait KAFKA_STOP_TIMEOUT s, then SIGKILL
   deadline=$(( t0 + KAFKA_STOP_TIMEOUT * 1000 ))
   kill -TERM "$pid" 2>/dev/null || true
   printf 'kafka: stopping broker (pid %s) ' "$pid"
-  while alive "$pid" && (( $(now_ms) < deadline )); do printf '.'; sleep 0.5; done
+  # is_our_broker too: a pid that ended and was given to another process is not ours to kill.
+  while alive "$pid" && is_our_broker "$pid" && (( $(now_ms) < deadline )); do printf '.'; sleep 0.5; done
   echo
-  if alive "$pid"; then
+  if alive "$pid" && is_our_broker "$pid"; then
     say "broker (pid $pid) did not shut down within ${KAFKA_STOP_TIMEOUT}s; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
     for _ in $(seq 50); do alive "$pid" || break; sleep 0.2; done

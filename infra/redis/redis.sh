@@ -150,15 +150,20 @@ alive() {
 }
 
 # Pid of the redis-server this script started for $DATA, if it still runs.
+# is_ours PID: a redis-server running in $DATA (--dir). After a crash the pid may have gone to
+# another redis-server (the machine's, a test's), which `down` must not stop.
+is_ours() {
+  local cmd
+  cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" || true)
+  alive "$1" && [[ "$cmd" == *redis-server* ]] &&
+    [[ "$(readlink "/proc/$1/cwd" 2>/dev/null || true)" == "$DATA" ]]
+}
+
 our_pid() {
   [[ -f "$PIDFILE" ]] || return 0
-  local pid cmd
+  local pid
   pid=$(tr -dc '0-9' <"$PIDFILE")
-  cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)
-  # Ours runs in $DATA (--dir): after a crash the pid may have gone to another redis-server (the
-  # machine's, a test's), which `down` must not stop.
-  if alive "$pid" && [[ "$cmd" == *redis-server* ]] &&
-    [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null || true)" == "$DATA" ]]; then
+  if is_ours "$pid"; then
     echo "$pid"
   else
     err "removing stale pid file $PIDFILE (pid ${pid:-?} is not a redis-server running in $DATA)"
@@ -253,8 +258,9 @@ cmd_down() {
   # SIGTERM makes redis-server flush the AOF and exit cleanly.
   kill -TERM "$pid" 2>/dev/null || true
   local deadline=$(( t0 + REDIS_STOP_TIMEOUT * 1000 ))
-  while alive "$pid" && (( $(now_ms) < deadline )); do sleep 0.2; done
-  if alive "$pid"; then
+  # Still ours (redis-server in $DATA): a pid that ended and was given to another process is not.
+  while is_ours "$pid" && (( $(now_ms) < deadline )); do sleep 0.2; done
+  if is_ours "$pid"; then
     say "redis-server (pid $pid) did not stop within ${REDIS_STOP_TIMEOUT}s; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
   fi

@@ -156,4 +156,54 @@ describe('a lane worker whose completion Redis refuses', () => {
       });
     });
   }
+
+  it('takes again, in its turn, a job whose options and progress in Redis are not JSON, its commit kept', async () => {
+    const { connection, queue } = laneOnRedis();
+    await queue.setGlobalConcurrency(1);
+    const data = { id: 'j1' } as CommitJobData;
+    // j0 first: its completion takes j1 (BullMQ's fetch of the next job), as in a busy lane.
+    await queue.add('commit', {} as CommitJobData, { jobId: 'j0', removeOnComplete: true });
+    await queue.add('commit', data, { jobId: 'j1', removeOnComplete: true, attempts: 1 });
+    await queue.add('commit', {} as CommitJobData, { jobId: 'j2', removeOnComplete: true });
+    // A hand edit: BullMQ parses these as it hands the job over, before the data.
+    await connection.hset(queue.toKey('j1'), 'opts', '{"attempts":', 'progress', '{oops');
+    const processed: { id: string; data: unknown }[] = [];
+    const errors: Error[] = [];
+    // Locks and stall checks far longer than the wait below: without the repair, j1 would sit
+    // taken and unprocessed, and j2 behind it.
+    const worker = new LaneBullmqWorker(
+      'lane',
+      (job) => {
+        processed.push({ id: job.id!, data: job.data });
+        return Promise.resolve();
+      },
+      {
+        connection,
+        prefix: space.prefix,
+        lockDuration: 120_000,
+        stalledInterval: 120_000,
+        autorun: true,
+      },
+      () => undefined,
+    );
+    worker.on('error', (error) => errors.push(error));
+    closers.push(() => worker.close(true));
+
+    await waitFor(() => processed.length === 3, {
+      timeoutMs: 20_000,
+      description: 'j0, j1 then j2 processed',
+    });
+    expect(processed).toEqual([
+      { id: 'j0', data: {} },
+      { id: 'j1', data },
+      { id: 'j2', data: {} },
+    ]);
+    expect(errors.map((e) => e.message)).toContain(
+      "job j1's opts, progress in Redis did not parse as JSON (a hand edit?): set again to defaults, its commit kept, and the job taken again",
+    );
+    // Its options again those of a commit job: removed once completed, as every other.
+    await waitFor(async () => (await queue.getJobState('j1')) === 'unknown', {
+      description: 'j1 completed and removed',
+    });
+  });
 });

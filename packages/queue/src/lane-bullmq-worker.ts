@@ -2,6 +2,8 @@ import { isNotConnectionError, Worker, type Job, type Processor, type WorkerOpti
 import type { CommitJobData } from './commit-job.ts';
 import { errorReplyBackoff } from './error-reply-backoff.ts';
 import { TolerantJob } from './tolerant-job.ts';
+import { repairUnreadableFields } from './unreadable-job-fields.ts';
+import type { RedisConnection } from './redis-connection.ts';
 
 /**
  * A lane's BullMQ worker. Its jobs are read as `TolerantJob`s: BullMQ parses a job's data as it
@@ -9,7 +11,8 @@ import { TolerantJob } from './tolerant-job.ts';
  * taken but never processed: it stalls, goes back to the front of its lane, and is taken again,
  * for ever, holding every commit behind it. Read with data that holds no commit, it reaches the
  * delivery code, which fails it (poison) and lets the lane go on; its hash in Redis keeps the
- * data as it is.
+ * data as it is. The other fields BullMQ parses as it takes a job are set again when they do not
+ * parse (`moveReadable`).
  *
  * `beforeMove` is called with the token of each move to active right before BullMQ sends it: a
  * command it sends on the worker's connection at once normally reaches Redis just ahead of the
@@ -111,6 +114,46 @@ export class LaneBullmqWorker extends Worker<CommitJobData> {
     this.beforeMove?.(token);
     // Unset too while BullMQ's constructor runs (fields are set after super()).
     if (!this.moveBackoff) return super.moveToActive(token, name);
-    return this.moveBackoff.run(() => super.moveToActive(token, name));
+    return this.moveBackoff.run(() => this.moveReadable(token, name));
+  }
+
+  /**
+   * BullMQ parses a job's options, progress and parent as it hands the job over, after Redis moved
+   * it to active under `token`: one that does not parse (a hand edit of Redis) threw there, and
+   * the job, never processed, stalled and came back for ever, holding its lane. Its fields are set
+   * again (`repairUnreadableFields`, said as an error) and it goes back to the front of its lane,
+   * to be taken again at once, in its turn.
+   */
+  private async moveReadable(token: string, name?: string): Promise<Job<CommitJobData>> {
+    try {
+      return await super.moveToActive(token, name);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      await this.repairTakenUnder(token);
+      return undefined as unknown as Job<CommitJobData>;
+    }
+  }
+
+  private async repairTakenUnder(token: string): Promise<void> {
+    try {
+      const client = await this.backend.client;
+      for (const id of await client.lrange(this.keys.active!, 0, -1)) {
+        if ((await client.get(`${this.toKey(id)}:lock`)) !== token) continue;
+        // The connection the lane workers gave (lane-workers.ts), for the repair's script.
+        const connection = this.opts.connection as RedisConnection;
+        const fields = await repairUnreadableFields(connection, this.toKey(id), id, token);
+        if (fields.length > 0) {
+          this.emit(
+            'error',
+            new Error(
+              `job ${id}'s ${fields.join(', ')} in Redis did not parse as JSON (a hand edit?): set again to defaults, its commit kept, and the job taken again`,
+            ),
+          );
+        }
+        await this.backend.moveJobFromActiveToWait(id, token);
+      }
+    } catch (error) {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    }
   }
 }

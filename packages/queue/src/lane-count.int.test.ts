@@ -19,6 +19,8 @@ import { monitorRedis } from '../test/redis-monitor.ts';
 import { QueueUnavailableError } from './queue-errors.ts';
 import { startLaneWorkers } from './lane-workers.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
+import { LaneCountUnrecordedError } from './unrecorded-lane-count.ts';
+import { laneOf } from '@commitlog/core';
 
 describe('claimLaneCount on the real Redis', () => {
   let space: TestQueuePrefix;
@@ -115,6 +117,37 @@ describe('claimLaneCount on the real Redis', () => {
     expect(await lanesHoldingCommits(space.redis, space.prefix, 8, undefined, 16)).toEqual([
       { lane: 12, pending: 1, failed: 0 },
     ]);
+  });
+
+  it('refuses to record a count when lanes hold commits but their count was removed, naming the one they fit', async () => {
+    // Stored under 4 lanes, each in its key's lane; then the count's key removed by hand.
+    await claimLaneCount(space.redis, space.prefix, 4);
+    for (const key of ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7']) {
+      const commit = { bucketType: 'default', bucket: 'b', key, op: 'put', siblings: [] };
+      const lane = laneOf(commit, 4);
+      await withLaneQueue(space.redis, space.prefix, lane, (queue) =>
+        queue.add('commit', { id: key, lane, commit } as never, { jobId: key }),
+      );
+    }
+    await space.redis.del(laneCountKey(space.prefix));
+
+    const refused = await claimLaneCount(space.redis, space.prefix, 16).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(LaneCountUnrecordedError);
+    expect((refused as LaneCountUnrecordedError).fits).toContain(4);
+    expect((refused as LaneCountUnrecordedError).fits).not.toContain(16);
+    expect((refused as Error).message).toMatch(
+      /^no lane count is recorded under .*:\{meta\}:lanes, yet lanes .* hold commits: .*agree with LANES=.*4.*not with LANES=16 of this process/,
+    );
+    expect(await space.redis.get(laneCountKey(space.prefix))).toBeNull();
+    // A lane past the count of this process holds jobs: refused too, whatever they hold.
+    await addJob(9, 'past-it');
+    await expect(claimLaneCount(space.redis, space.prefix, 4)).rejects.toBeInstanceOf(
+      LaneCountUnrecordedError,
+    );
+    await withLaneQueue(space.redis, space.prefix, 9, (queue) => queue.remove('past-it'));
+    // The count they were stored under is taken, and recorded.
+    expect(await claimLaneCount(space.redis, space.prefix, 4)).toEqual({ changedFrom: undefined });
+    expect(await space.redis.get(laneCountKey(space.prefix))).toBe('4');
   });
 
   it('lets failed deliveries block only a change that drops their lane', async () => {

@@ -7,6 +7,7 @@ import {
   raiseLaneChangeFence,
 } from './lane-change-fence.ts';
 import type { RedisConnection } from './redis-connection.ts';
+import { refuseUnrecordedLanes } from './unrecorded-lane-count.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
 /**
@@ -252,6 +253,10 @@ async function claimOnce(
   waitUntil: number,
 ): Promise<LaneCountClaim | 'again'> {
   const key = laneCountKey(prefix);
+  // None recorded: a first start, or its key removed while lanes held commits (see there).
+  if ((await readLaneCount(connection, prefix)) === undefined) {
+    await refuseUnrecordedLanes(connection, prefix, lanes, key);
+  }
   await connection.set(key, String(lanes), 'NX');
   const recorded = await readLaneCount(connection, prefix);
   if (recorded === undefined || recorded === lanes) return { changedFrom: undefined };

@@ -167,6 +167,10 @@ describe('environment value parsers', () => {
     expect(message(brokers('a:99999,fe80::1:9092'))).toBe(
       'each broker must be host:port with a port from 1 to 65535; not "a:99999", "fe80::1:9092"',
     );
+    // What follows the colon is no port, and may be a password: named by its place.
+    expect(message(brokers('a:9092,kafka:s3cr3tpw'))).toMatch(
+      /^each broker must be host:port .*; not broker 2 of 2 \(a broker named by its place is not shown/,
+    );
   });
 
   it('brokers: one written with a login or as a URL is named by its place, never repeated', () => {

@@ -1,3 +1,4 @@
+import { maskUnlessPort } from './redis-url.ts';
 import { parseDuration } from '@commitlog/core';
 import { isIP } from 'node:net';
 import { bad, got, ok, type Parser } from './parsed.ts';
@@ -137,7 +138,12 @@ export const brokers: Parser<string[]> = (value) => {
   // One written with a login (`user:password@host:port`) or as a URL
   // (`sasl_ssl://user:password@host`) is named by its place, not repeated: what precedes its `@`
   // may be a password, and the message is printed and logged.
-  const secretive = (item: string): boolean => item.includes('@') || item.includes('://');
+  // `kafka:s3cr3t` too: what follows a host's colon and is no port may be a password (an IPv6
+  // address without brackets, several colons, is shown).
+  const secretive = (item: string): boolean =>
+    item.includes('@') ||
+    item.includes('://') ||
+    (item.split(':').length === 2 && maskUnlessPort(item) !== item);
   const list = wrong
     .map(({ item, place }) =>
       secretive(item) ? `broker ${place} of ${items.length}` : JSON.stringify(item),

@@ -40,6 +40,15 @@ describe('maskRedisUrl', () => {
     );
   });
 
+  it('masks a password after a comma, as some clouds write connection strings', () => {
+    expect(maskRedisUrl('rediss://cache.example:6380,password=S3cr3tK3y=,ssl=True')).toBe(
+      'rediss://cache.example:6380,password=***,ssl=True',
+    );
+    expect(maskRedisUrl('redis-cluster://h1:7000,password=S3cr3t')).toBe(
+      'redis-cluster://h1:7000,password=***',
+    );
+  });
+
   it('keeps URLs without a password exactly as written', () => {
     for (const url of [
       'redis://127.0.0.1:6379',

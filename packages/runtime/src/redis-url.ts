@@ -3,8 +3,11 @@ const MASK = '***';
 /** `scheme://`. */
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
-/** ioredis also takes the password from the query string (`?password=…`). */
-const PASSWORD_PARAM = /([?&]password=)[^&#]*/gi;
+/**
+ * ioredis also takes the password from the query string (`?password=…`); a connection string of
+ * another form (`host:6380,password=…,ssl=True`, as some clouds print) puts it after a comma.
+ */
+const PASSWORD_PARAM = /([?&,;]\s*password=)[^&#,;]*/gi;
 
 /**
  * A Redis URL that is safe to log or print: the password, in the userinfo
@@ -55,6 +58,8 @@ function maskNonPort(scheme: string, rest: string): string {
  */
 export function maskUnlessPort(item: string): string {
   const colon = item.indexOf(':');
-  if (item.startsWith('[') || colon === -1 || /^\d*$/.test(item.slice(colon + 1))) return item;
+  // No port: shown when it can only be a host name, else masked whole (`password=…` is not).
+  if (colon === -1) return /^[A-Za-z0-9._-]*$/.test(item) ? item : MASK;
+  if (item.startsWith('[') || /^\d*$/.test(item.slice(colon + 1))) return item;
   return `${item.slice(0, colon + 1)}${MASK}`;
 }

@@ -75,6 +75,18 @@ describe('environment value parsers', () => {
     );
   });
 
+  it('redisUrl: takes no query options but the password and the address family', () => {
+    expect(value(redisUrl('redis://redis:6379/0?password=x&family=6'))).toBe(
+      'redis://redis:6379/0?password=x&family=6',
+    );
+    expect(message(redisUrl('redis://redis:6379?commandTimeout=5s&port=1&tls=true'))).toMatch(
+      /^takes no query options but password and family; not "commandTimeout", "port", "tls" /,
+    );
+    expect(
+      message(redisUrl('redis://redis:6379?password=hunter2&maxRetriesPerRequest=3')),
+    ).not.toContain('hunter2');
+  });
+
   it('redisUrl: a database, when given, is a whole number', () => {
     // Whether Redis has that many databases only Redis knows: the connection checks it.
     for (const url of [

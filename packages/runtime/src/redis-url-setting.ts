@@ -120,6 +120,18 @@ export const redisUrl: Parser<string> = (value) => {
       `give the database as the path (redis://host:port/1), not as a db query parameter${gotRedisUrl(value)}`,
     );
   }
+  // ioredis reads every query option into its own settings, ahead of the role's: a
+  // `commandTimeout` there replaced the 5 s the REDIS_WAIT_TIMEOUT check relies on, `port` the
+  // URL's port, `tls` made a redis:// URL use TLS that the TLS settings refused. Only the password
+  // and the address family are a URL's to carry.
+  const options = [...new Set(url.searchParams.keys())].filter(
+    (name) => name !== 'password' && name !== 'family',
+  );
+  if (options.length > 0) {
+    return bad(
+      `takes no query options but password and family; not ${options.map((o) => JSON.stringify(o)).join(', ')} (the roles set their own Redis timeouts and retries; TLS is rediss://)${gotRedisUrl(value)}`,
+    );
+  }
   const database = url.pathname.replace(/^\//, '');
   if (database !== '' && !isDatabaseNumber(database)) {
     return bad(

@@ -753,7 +753,38 @@ describe('loadWorkerConfig', () => {
     const invalid = problemsOf(() =>
       loadWorkerConfig({ ROUTES_FILE: 'routes.json' }, { readFile: () => '{"routes": [' }),
     );
-    expect(messageOf(invalid, 'ROUTES_FILE')).toMatch(/^"routes\.json" is not valid JSON: /);
+    expect(messageOf(invalid, 'ROUTES_FILE')).toBe(
+      '"routes.json" is not valid JSON (it ends too early)',
+    );
+    // Pointed at the wrong file: where it failed, never what it holds.
+    const secretFile = problemsOf(() =>
+      loadWorkerConfig({ ROUTES_FILE: 'routes.json' }, { readFile: () => 'hmac-s3cr3t-value' }),
+    );
+    expect(messageOf(secretFile, 'ROUTES_FILE')).toBe('"routes.json" is not valid JSON');
+    const placed = problemsOf(() =>
+      loadWorkerConfig({ ROUTES_FILE: 'routes.json' }, { readFile: () => '{\n"routes": [],\n x}' }),
+    );
+    expect(messageOf(placed, 'ROUTES_FILE')).toBe(
+      '"routes.json" is not valid JSON (line 3, column 2)',
+    );
+    // The last of two "routes" would win, the first's rules dropped without a word.
+    const twice = problemsOf(() =>
+      loadWorkerConfig(
+        { ROUTES_FILE: 'routes.json' },
+        { readFile: () => '{"routes":[{"bucket":"b","topic":"t"}],"routes":[]}' },
+      ),
+    );
+    expect(messageOf(twice, 'ROUTES_FILE')).toMatch(
+      /^"routes\.json" names a member twice in one object, at routes: JSON keeps only the last/,
+    );
+  });
+
+  it('reads a routes file saved with a byte order mark', () => {
+    const config = loadWorkerConfig(
+      { ROUTES_FILE: 'routes.json' },
+      { readFile: () => '\uFEFF{"routes":[{"bucket":"b","topic":"t"}]}' },
+    );
+    expect(config.routes).toEqual([{ bucket: 'b', topic: 't' }]);
   });
 
   it('reads the routes file from disk by default', () => {

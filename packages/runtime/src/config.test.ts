@@ -795,10 +795,50 @@ describe('loadWorkerConfig', () => {
   });
 });
 
+describe('settings that guard commits and signatures', () => {
+  it('keeps failed deliveries at least a day, and takes signing secrets in UTF-8 only', () => {
+    const problems = problemsOf(() =>
+      loadIngestConfig({
+        INGEST_SECRETS: `${'a'.repeat(32)},${'b'.repeat(32)}\uFFFD`,
+        FAILED_RETENTION: '14m',
+      }),
+    );
+    expect(messageOf(problems, 'FAILED_RETENTION')).toMatch(
+      /^must be at least 1d, since a failed delivery holds a commit Kafka never got/,
+    );
+    expect(messageOf(problems, 'INGEST_SECRETS')).toMatch(
+      /^secret 2 of 2 holds bytes that are not UTF-8 /,
+    );
+    expect(JSON.stringify(problems)).not.toContain('b'.repeat(32));
+  });
+});
+
 describe('loadDashboardConfig', () => {
   // A well-formed hash (of no particular password): config only checks the form.
   const HASH = `scrypt:16384:8:1:${'s'.repeat(22)}:${'h'.repeat(43)}`;
   const USERS = `ops:admin:${HASH}, eve:viewer:${HASH}`;
+
+  it('holds a session from a minute to 30 days, and its secret to UTF-8', () => {
+    const problems = problemsOf(() =>
+      loadDashboardConfig({
+        DASHBOARD_USERS: USERS,
+        DASHBOARD_SESSION_TTL: '500ms',
+        DASHBOARD_SESSION_SECRET: `${'x'.repeat(40)}\uFFFD`,
+      }),
+    );
+    expect(messageOf(problems, 'DASHBOARD_SESSION_TTL')).toMatch(/^must be at least 1m, since /);
+    expect(messageOf(problems, 'DASHBOARD_SESSION_SECRET')).toMatch(
+      /^holds bytes that are not UTF-8 .*\(the value is not shown\)$/,
+    );
+    expect(
+      messageOf(
+        problemsOf(() =>
+          loadDashboardConfig({ DASHBOARD_USERS: USERS, DASHBOARD_SESSION_TTL: '99999999d' }),
+        ),
+        'DASHBOARD_SESSION_TTL',
+      ),
+    ).toMatch(/^must be at most 30d, since /);
+  });
 
   it('fills the defaults and reads the users', () => {
     expect(loadDashboardConfig({ DASHBOARD_USERS: USERS })).toEqual({

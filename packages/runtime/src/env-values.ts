@@ -69,6 +69,20 @@ export function durationAtLeast(minMs: number, minText: string, why: string): Pa
   };
 }
 
+/** A duration (as `duration` reads it) from `minMs` to `maxMs`, and why it must be. */
+export function durationWithin(
+  min: { ms: number; text: string },
+  max: { ms: number; text: string },
+  why: string,
+): Parser<number> {
+  const atLeast = durationAtLeast(min.ms, min.text, why);
+  return (text) => {
+    const parsed = atLeast(text);
+    if (!parsed.ok || parsed.value <= max.ms) return parsed;
+    return bad(`must be at most ${max.text}, since ${why}${got(text)}`);
+  };
+}
+
 /** A duration (as `duration` reads it) of at most `maxMs`, and why it must be. */
 export function durationAtMost(maxMs: number, maxText: string, why: string): Parser<number> {
   return (text) => {
@@ -186,16 +200,32 @@ export const secrets: Parser<string[]> = (value) => {
       `${short.join(', ')}; each must be at least ${MIN_SECRET_LENGTH} (values are not shown)`,
     );
   }
+  const unreadable = items.findIndex((item) => item.includes(REPLACEMENT));
+  if (unreadable !== -1) {
+    return bad(`secret ${unreadable + 1} of ${items.length} ${NOT_UTF8}`);
+  }
   return ok(items);
 };
 
+/** U+FFFD: what Node puts in an environment variable's place for bytes that are not UTF-8. */
+const REPLACEMENT = '\uFFFD';
+
+/**
+ * Why a secret holding U+FFFD is refused: Node read bytes there that are not UTF-8, so the key
+ * would not be the bytes the hook (or another replica) signs with, and every check would fail.
+ */
+const NOT_UTF8 =
+  'holds bytes that are not UTF-8 (read as U+FFFD), so it would not be the secret the other side holds; use printable ASCII, e.g. openssl rand -hex 32 (the value is not shown)';
+
 /** One secret of at least `MIN_SECRET_LENGTH` characters; the message gives its length, never it. */
-export const longSecret: Parser<string> = (value) =>
-  value.length >= MIN_SECRET_LENGTH
-    ? ok(value)
-    : bad(
-        `is ${value.length} characters long; it must be at least ${MIN_SECRET_LENGTH} (the value is not shown)`,
-      );
+export const longSecret: Parser<string> = (value) => {
+  if (value.length < MIN_SECRET_LENGTH) {
+    return bad(
+      `is ${value.length} characters long; it must be at least ${MIN_SECRET_LENGTH} (the value is not shown)`,
+    );
+  }
+  return value.includes(REPLACEMENT) ? bad(NOT_UTF8) : ok(value);
+};
 
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 

@@ -717,6 +717,15 @@ describe('loadWorkerConfig', () => {
     expect(messageOf(problems, 'RETRY_MAX')).toBe(
       'must be at least RETRY_BASE (120000 ms) (got 60000 ms)',
     );
+    // Left unset: the message says the value is its default.
+    expect(
+      messageOf(
+        problemsOf(() => loadWorkerConfig({ RETRY_BASE: '2m' })),
+        'RETRY_MAX',
+      ),
+    ).toBe(
+      'must be at least RETRY_BASE (120000 ms) (got 60000 ms, its default: set RETRY_MAX too)',
+    );
   });
 
   it('reads the routes file as JSON, left for the worker to validate', () => {

@@ -120,9 +120,11 @@ export function workerCrossChecks(values: WorkerCrossValues, env: Env): ConfigPr
     });
   }
   if (base !== undefined && max !== undefined && base > max) {
+    // Left unset, RETRY_MAX is its default: said so, or the operator looks for a value never set.
+    const unset = env.RETRY_MAX === undefined || env.RETRY_MAX.trim() === '';
     problems.push({
       variable: 'RETRY_MAX',
-      message: `must be at least RETRY_BASE (${base} ms) (got ${max} ms)`,
+      message: `must be at least RETRY_BASE (${base} ms) (got ${max} ms${unset ? ', its default: set RETRY_MAX too' : ''})`,
     });
   }
   problems.push(...kafkaSaslProblems(values, env));

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { join } from 'node:path';
+import { callerPath } from './caller-path.ts';
 import { ROLE_NODE_ARGS, roleProcessEnv, type RoleName } from '@commitlog/runtime/role-process-env';
 
 /** The roles that run as their own process, each from its app's `src/main.ts`. */
@@ -17,8 +18,37 @@ export function spawnRole(
   return spawn(
     process.execPath,
     [...ROLE_NODE_ARGS, join(options.repoRoot, 'apps', role, 'src', 'main.ts')],
-    { cwd: options.repoRoot, env: roleProcessEnv(role, options.env), stdio: options.stdio },
+    {
+      cwd: options.repoRoot,
+      env: roleProcessEnv(role, filesFromCaller(options.env)),
+      stdio: options.stdio,
+    },
   );
+}
+
+/** The settings that name a file the role reads. */
+const FILE_SETTINGS = [
+  'ROUTES_FILE',
+  'REDIS_TLS_CA_FILE',
+  'REDIS_TLS_CERT_FILE',
+  'REDIS_TLS_KEY_FILE',
+  'KAFKA_SSL_CA_FILE',
+  'KAFKA_SSL_CERT_FILE',
+  'KAFKA_SSL_KEY_FILE',
+] as const;
+
+/**
+ * `env` with its relative file settings resolved from where the user typed the command (as file
+ * arguments are, `callerPath`): the role runs in the repository root, where
+ * `ROUTES_FILE=routes.json ../commitlog worker` read another file, or none, than the user's.
+ */
+export function filesFromCaller(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const resolved = { ...env };
+  for (const name of FILE_SETTINGS) {
+    const file = env[name];
+    if (file !== undefined && file.trim() !== '') resolved[name] = callerPath(file, env);
+  }
+  return resolved;
 }
 
 /** Runs a role in the foreground: signals go to it, and its exit code becomes ours. */

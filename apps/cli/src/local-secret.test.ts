@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliError } from './cli-error.ts';
+import { whyUnreadable } from './readable-file.ts';
 import { keepSecret, keptSecret } from './local-secret.ts';
 
 describe('keepSecret', () => {
@@ -47,6 +48,14 @@ describe('keptSecret', () => {
       message: `cannot read the kept secret ${file}: EISDIR (make it readable to this user, or set INGEST_SECRETS)`,
     });
     expect(statSync(file).isDirectory()).toBe(true);
+  });
+
+  // Runs as root too (where the test below is skipped): the words a refused read is told in.
+  it('says a refused read is a permission denied, for either code the system gives', () => {
+    for (const code of ['EACCES', 'EPERM']) {
+      expect(whyUnreadable(Object.assign(new Error('x'), { code }))).toBe('permission denied');
+    }
+    expect(whyUnreadable(Object.assign(new Error('x'), { code: 'EISDIR' }))).toBe('EISDIR');
   });
 
   // Root reads a file of any mode: the `sudo ./commitlog up` case needs another user to show.

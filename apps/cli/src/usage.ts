@@ -17,7 +17,7 @@ commands:
               the lane count, whether it may change now, and where each lane lives (queue,
               Redis Cluster slot and node) with what it holds; --key: the lane of one key
               (as JSON, '{"bucket": "b", "key": {"base64": "..."}}', for bytes that are not UTF-8)
-  redrive [--reason R] [--bucket B] [--older-than 1h] [--job ID] | --all
+  redrive [--reason R] [--bucket B] [--bucket-type T] [--older-than 1h] [--job ID] | --all
               move the matching failed deliveries back into their lanes (at the end)
   discard --job ID
               remove a failed delivery whose job holds no commit (one redrive left failed)
@@ -63,7 +63,7 @@ const COMMAND_USAGE = new Map<string, string>([
   ['lanes', 'usage: commitlog lanes [--key TYPE/BUCKET/KEY]'],
   [
     'redrive',
-    'usage: commitlog redrive [--reason R] [--bucket B] [--older-than 1h] [--job ID] | --all',
+    'usage: commitlog redrive [--reason R] [--bucket B] [--bucket-type T] [--older-than 1h] [--job ID] | --all',
   ],
   [
     'audit',

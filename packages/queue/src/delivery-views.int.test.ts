@@ -830,4 +830,24 @@ describe('delivery views on the real Redis', () => {
     });
     expect((await lane9.getWaiting()).map((j) => j.id)).toEqual(['c-9-2']);
   });
+
+  it('filters by bucket type, which Riak names a bucket by with its name', async () => {
+    const stop = await workers([12], failing);
+    await enqueuer.enqueue(job(12, 0));
+    await enqueuer.enqueue({
+      ...job(12, 1),
+      commit: { ...job(12, 1).commit, bucketType: 'maps' },
+    });
+    await waitFor(async () => (await failedCount([12])) === 2, { description: '2 failures' });
+    await stop();
+    // The same bucket name under two types: --bucket alone would take both.
+    expect(
+      await redrive(producer, space.prefix, [12], { bucket: 'b', bucketType: 'maps' }),
+    ).toEqual({ redriven: 1, skipped: 0 });
+    expect((await queue(12).getWaiting()).map((j) => j.id)).toEqual(['c-12-1']);
+    expect(await redrive(producer, space.prefix, [12], { bucketType: 'default' })).toEqual({
+      redriven: 1,
+      skipped: 0,
+    });
+  });
 });

@@ -20,6 +20,8 @@ export interface RedriveFilter {
   reason?: string;
   /** The commit's bucket in display form: the string, or `base64:<b64>` for a non-UTF-8 one. */
   bucket?: string;
+  /** The commit's bucket type, in the same form (`default` for an untyped bucket). */
+  bucketType?: string;
   /** Only deliveries that failed at least this many ms ago. */
   olderThanMs?: number;
   /** One delivery, by its job (commit) id. */
@@ -38,7 +40,7 @@ export interface RedriveResult {
    * Present when matching deliveries were left failed because their jobs hold no commit (data
    * that is not JSON, or not a commit job's: a hand edit of Redis): how many, and the ids of the
    * first `UNREADABLE_IDS_KEPT`, for an operator to discard them (`discardUnreadable`). The rest are
-   * re-driven. Never with a `bucket` filter, which such a job does not match.
+   * re-driven. Never with a `bucket` or `bucketType` filter, which such a job does not match.
    */
   unreadable?: { count: number; ids: string[] };
 }
@@ -110,7 +112,8 @@ export const REDRIVE_PROGRESS_EVERY = FAILED_READ_PROGRESS_EVERY;
 
 /**
  * What a re-drive has looked at so far: failed deliveries read from the failed sets, and of the
- * matches, how many were read whole to check their bucket (`--bucket`: a round trip each).
+ * matches, how many were read whole to check their bucket (`--bucket`, `--bucket-type`: a round
+ * trip each).
  */
 export interface RedriveReading {
   read: number;
@@ -121,6 +124,17 @@ export interface RedriveReading {
 function bucketOf(data: Partial<CommitJobData> | undefined): string | undefined {
   const bucket = data?.commit?.bucket;
   return bucket === undefined ? undefined : binaryToDisplay(bucket);
+}
+
+/** The bucket type of a job's commit in display form, as `bucketOf`. */
+function bucketTypeOf(data: Partial<CommitJobData> | undefined): string | undefined {
+  const type = data?.commit?.bucketType;
+  return type === undefined ? undefined : binaryToDisplay(type);
+}
+
+/** Whether the filter asks for a bucket or a bucket type: each matching job is read whole. */
+function byBucket(filter: RedriveFilter): boolean {
+  return filter.bucket !== undefined || filter.bucketType !== undefined;
 }
 
 /**
@@ -209,7 +223,7 @@ export async function redrive(
             redrivenAt,
             redriveScript,
           );
-          if (filter.bucket !== undefined && moved !== 'skipped') {
+          if (byBucket(filter) && moved !== 'skipped') {
             reading.checked++;
             if (reading.checked % REDRIVE_PROGRESS_EVERY === 0) onReading?.({ ...reading });
           }
@@ -256,10 +270,13 @@ async function redriveOne(
   const job = await queue.getJob(id);
   if (!job) return 'skipped';
   if (!holdsCommit(job.data)) {
-    // Of no bucket: a `--bucket` does not take it, whatever the bucket typed.
-    return filter.bucket === undefined ? 'unreadable' : 'unmatched';
+    // Of no bucket: a `--bucket` (or `--bucket-type`) does not take it, whatever was typed.
+    return byBucket(filter) ? 'unmatched' : 'unreadable';
   }
   if (filter.bucket !== undefined && bucketOf(job.data) !== filter.bucket) return 'unmatched';
+  if (filter.bucketType !== undefined && bucketTypeOf(job.data) !== filter.bucketType) {
+    return 'unmatched';
+  }
   // `redrivenAt` last, an earlier one's place left out: `readLaneStates` reads it from the tail.
   const rest: CommitJobData = { ...job.data };
   delete rest.redrivenAt;

@@ -20,11 +20,19 @@ describe('redrive arguments', () => {
         '--reason',
         'expired',
         '--bucket=base64:/w==',
+        '--bucket-type',
+        'maps',
         '--older-than',
         '1h',
         '--job=abc',
       ]),
-    ).toEqual({ reason: 'expired', bucket: 'base64:/w==', olderThanMs: 3_600_000, jobId: 'abc' });
+    ).toEqual({
+      reason: 'expired',
+      bucket: 'base64:/w==',
+      bucketType: 'maps',
+      olderThanMs: 3_600_000,
+      jobId: 'abc',
+    });
     expect(parseRedriveArgs(['--all'])).toEqual({});
   });
 
@@ -95,7 +103,10 @@ describe('a redrive that matched nothing', () => {
     );
     expect(redriveNotFound({ bucket: 'payments/transactions' }, none, reasons)).toBe(
       'redrive: none of the 4 failed deliveries match --bucket "payments/transactions" (--bucket ' +
-        'takes the bucket name alone, without its bucket type or key)',
+        'takes the bucket name alone, without its bucket type or key: give the type as --bucket-type)',
+    );
+    expect(redriveNotFound({ bucket: 'b', bucketType: 'maps' }, none, reasons)).toBe(
+      'redrive: none of the 4 failed deliveries match --bucket "b" and --bucket-type "maps"',
     );
     expect(redriveNotFound({ bucket: 'b', olderThanMs: 3_600_000 }, none, [])).toBe(
       'redrive: no failed delivery matches --bucket "b" and --older-than: there are no failed deliveries',

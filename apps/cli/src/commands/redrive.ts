@@ -12,7 +12,7 @@ import { CliError } from '../cli-error.ts';
 import { connectCliRedis } from '../cli-redis.ts';
 import { recordedLanes } from '../recorded-lanes.ts';
 
-const FLAGS = ['--reason', '--bucket', '--older-than', '--job'] as const;
+const FLAGS = ['--reason', '--bucket', '--bucket-type', '--older-than', '--job'] as const;
 type Flag = (typeof FLAGS)[number];
 
 function usage(message: string): CliError {
@@ -20,7 +20,8 @@ function usage(message: string): CliError {
 }
 
 /**
- * Reads `redrive`'s arguments: `--reason R`, `--bucket B`, `--older-than 1h`, `--job ID` (each also
+ * Reads `redrive`'s arguments: `--reason R`, `--bucket B`, `--bucket-type T` (Riak names a bucket
+ * by both: `--bucket` alone takes it under every type), `--older-than 1h`, `--job ID` (each also
  * as `--flag=value`), or `--all`. At least one filter or `--all`, never both, so that a bare
  * `redrive` cannot move every failed delivery by mistake.
  */
@@ -47,15 +48,19 @@ export function parseRedriveArgs(args: readonly string[]): RedriveFilter {
   }
   if (all && values.size > 0) throw usage('--all cannot be combined with filters');
   if (!all && values.size === 0) {
-    throw usage('give at least one filter (--reason, --bucket, --older-than, --job) or --all');
+    throw usage(
+      'give at least one filter (--reason, --bucket, --bucket-type, --older-than, --job) or --all',
+    );
   }
   const filter: RedriveFilter = {};
   const reason = values.get('--reason');
   const bucket = values.get('--bucket');
+  const bucketType = values.get('--bucket-type');
   const olderThan = values.get('--older-than');
   const job = values.get('--job');
   if (reason !== undefined) filter.reason = reason;
   if (bucket !== undefined) filter.bucket = bucket;
+  if (bucketType !== undefined) filter.bucketType = bucketType;
   if (job !== undefined) filter.jobId = job;
   if (olderThan !== undefined) {
     // Read as a duration setting is: a unit is required (a bare 5 could be seconds or ms).
@@ -88,6 +93,7 @@ export function redriveNotFound(
     const others = [
       filter.reason === undefined ? [] : [`--reason ${JSON.stringify(filter.reason)}`],
       filter.bucket === undefined ? [] : [`--bucket ${JSON.stringify(filter.bucket)}`],
+      filter.bucketType === undefined ? [] : [`--bucket-type ${JSON.stringify(filter.bucketType)}`],
       filter.olderThanMs === undefined ? [] : ['--older-than'],
     ].flat();
     // With other filters, the id may well be right and a filter what excluded it.
@@ -100,6 +106,7 @@ export function redriveNotFound(
   if (group !== undefined) {
     const others = [
       filter.bucket === undefined ? [] : ['--bucket'],
+      filter.bucketType === undefined ? [] : ['--bucket-type'],
       filter.olderThanMs === undefined ? [] : ['--older-than'],
     ].flat();
     // With no other filter, they failed after the re-drive looked: running it again takes them.
@@ -114,13 +121,14 @@ export function redriveNotFound(
   return `redrive: no failed delivery has the reason "${filter.reason}"; the reasons now: ${present}`;
 }
 
-/** Why `--bucket` and/or `--older-than`, without `--reason` or `--job`, matched nothing. */
+/** Why `--bucket`, `--bucket-type` or `--older-than`, without `--reason` or `--job`, matched nothing. */
 function notMatched(
   filter: RedriveFilter,
   reasons: readonly Pick<FailedReasonGroup, 'reason' | 'count'>[],
 ): string | undefined {
   const by = [
     filter.bucket === undefined ? [] : [`--bucket ${JSON.stringify(filter.bucket)}`],
+    filter.bucketType === undefined ? [] : [`--bucket-type ${JSON.stringify(filter.bucketType)}`],
     filter.olderThanMs === undefined ? [] : ['--older-than'],
   ].flat();
   if (by.length === 0) return undefined;
@@ -130,7 +138,7 @@ function notMatched(
   }
   // What the dashboard shows and `lanes --key` takes is type/bucket/key; --bucket is the name.
   const hint = filter.bucket?.includes('/')
-    ? ' (--bucket takes the bucket name alone, without its bucket type or key)'
+    ? ' (--bucket takes the bucket name alone, without its bucket type or key: give the type as --bucket-type)'
     : '';
   return `redrive: none of the ${total} failed deliveries match ${by.join(' and ')}${hint}`;
 }
@@ -194,7 +202,9 @@ export async function redrive(options: RedriveOptions): Promise<void> {
           (r) =>
             options.err(
               `redrive: ${r.read} failed deliveries read` +
-                (filter.bucket === undefined ? '' : `, ${r.checked} checked for --bucket`) +
+                (filter.bucket === undefined && filter.bucketType === undefined
+                  ? ''
+                  : `, ${r.checked} checked for their bucket`) +
                 ' so far',
             ),
           signal,

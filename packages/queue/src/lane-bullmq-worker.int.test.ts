@@ -2,7 +2,7 @@
 // a commit Kafka already has: BullMQ's own worker failed it for good. A completion or failure that
 // runs twice (sent again after a lost reply) must not leave the next job held by no one.
 import { createTestQueuePrefix, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
-import { Queue, UnrecoverableError, type Job, type JobProgress } from 'bullmq';
+import { Queue, UnrecoverableError, type Job, type JobProgress, type Processor } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitJobData } from './commit-job.ts';
 import { LaneBullmqWorker } from './lane-bullmq-worker.ts';
@@ -90,6 +90,33 @@ describe('a lane worker whose completion Redis refuses', () => {
     return { connection, queue };
   }
 
+  /**
+   * A lane worker whose locks and stall checks are far longer than any wait here, so that only
+   * the code under test brings a job back; its errors collected, closed after the test.
+   */
+  function longLockWorker(
+    Kind: typeof LaneBullmqWorker,
+    connection: ReturnType<typeof createRedisConnection>,
+    processor: Processor<CommitJobData>,
+  ) {
+    const errors: Error[] = [];
+    const worker = new Kind(
+      'lane',
+      processor,
+      {
+        connection,
+        prefix: space.prefix,
+        lockDuration: 120_000,
+        stalledInterval: 120_000,
+        autorun: true,
+      },
+      () => undefined,
+    );
+    worker.on('error', (error) => errors.push(error));
+    closers.push(() => worker.close(true));
+    return { worker, errors };
+  }
+
   it('leaves the job active (to come back when its lock lapses), never failed', async () => {
     const { connection, queue } = laneOnRedis();
     const errors: Error[] = [];
@@ -120,28 +147,14 @@ describe('a lane worker whose completion Redis refuses', () => {
       await queue.add('commit', {} as CommitJobData, { jobId: 'j1', removeOnComplete: true });
       await queue.add('commit', {} as CommitJobData, { jobId: 'j2', removeOnComplete: true });
       const processed: string[] = [];
-      const errors: Error[] = [];
       const stalled: string[] = [];
-      // Locks and stall checks far longer than the wait below: only a release brings j2 back.
-      const worker = new RanTwiceWorker(
-        'lane',
-        (job) => {
-          processed.push(job.id!);
-          if (ending === 'failure' && job.id === 'j1') throw new UnrecoverableError('refused');
-          return Promise.resolve();
-        },
-        {
-          connection,
-          prefix: space.prefix,
-          lockDuration: 120_000,
-          stalledInterval: 120_000,
-          autorun: true,
-        },
-        () => undefined,
-      );
-      worker.on('error', (error) => errors.push(error));
+      // Only a release brings j2 back.
+      const { worker, errors } = longLockWorker(RanTwiceWorker, connection, (job) => {
+        processed.push(job.id!);
+        if (ending === 'failure' && job.id === 'j1') throw new UnrecoverableError('refused');
+        return Promise.resolve();
+      });
       worker.on('stalled', (id) => stalled.push(id));
-      closers.push(() => worker.close(true));
 
       await waitFor(() => processed.includes('j2'), {
         timeoutMs: 20_000,
@@ -168,26 +181,11 @@ describe('a lane worker whose completion Redis refuses', () => {
     // A hand edit: BullMQ parses these as it hands the job over, before the data.
     await connection.hset(queue.toKey('j1'), 'opts', '{"attempts":', 'progress', '{oops');
     const processed: { id: string; data: unknown }[] = [];
-    const errors: Error[] = [];
-    // Locks and stall checks far longer than the wait below: without the repair, j1 would sit
-    // taken and unprocessed, and j2 behind it.
-    const worker = new LaneBullmqWorker(
-      'lane',
-      (job) => {
-        processed.push({ id: job.id!, data: job.data });
-        return Promise.resolve();
-      },
-      {
-        connection,
-        prefix: space.prefix,
-        lockDuration: 120_000,
-        stalledInterval: 120_000,
-        autorun: true,
-      },
-      () => undefined,
-    );
-    worker.on('error', (error) => errors.push(error));
-    closers.push(() => worker.close(true));
+    // Without the repair, j1 would sit taken and unprocessed, and j2 behind it.
+    const { errors } = longLockWorker(LaneBullmqWorker, connection, (job) => {
+      processed.push({ id: job.id!, data: job.data });
+      return Promise.resolve();
+    });
 
     await waitFor(() => processed.length === 3, {
       timeoutMs: 20_000,

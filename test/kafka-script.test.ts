@@ -1,7 +1,7 @@
 // infra/kafka/kafka.sh refuses settings that would reach its sed (server.properties) or a shell
 // (/dev/tcp) as code: checked before any command runs, so no broker is started here.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,5 +28,31 @@ describe('infra/kafka/kafka.sh', () => {
       expect(run.stderr).toMatch(new RegExp(`^kafka: ${name} must (be|not hold)`, 'm'));
     }
     expect(existsSync(marker)).toBe(false);
+  });
+
+  it("refuses at once a node whose storage is another cluster's than KAFKA_CLUSTER_ID, saying so", () => {
+    const data = mkdtempSync(join(tmpdir(), 'commitlog-kafka-data-'));
+    mkdirSync(join(data, 'kraft-logs'), { recursive: true });
+    writeFileSync(
+      join(data, 'kraft-logs', 'meta.properties'),
+      'cluster.id=AAAAAAAAAAAAAAAAAAAAAA\nnode.id=1\n',
+    );
+    const run = spawnSync('bash', [script, 'up'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        KAFKA_DATA_DIR: data,
+        KAFKA_CLUSTER_ID: 'BBBBBBBBBBBBBBBBBBBBBB',
+        // Free ports: the refusal comes before anything listens.
+        KAFKA_PORT: '19392',
+        KAFKA_CONTROLLER_PORT: '19393',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(
+      /belongs to Kafka cluster AAAAAAAAAAAAAAAAAAAAAA, but KAFKA_CLUSTER_ID is BBBBBBBBBBBBBBBBBBBBBB/,
+    );
   });
 });

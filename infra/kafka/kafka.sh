@@ -369,8 +369,15 @@ new_cluster_id() {
 
 format_storage_once() {
   if [[ -f "$LOG_DIRS/meta.properties" ]]; then
+    local stored
+    stored=$(sed -n 's/^cluster\.id=//p' "$LOG_DIRS/meta.properties")
+    # Storage of another cluster than the one asked for (a node formatted again after the ids
+    # file was lost): it would never join the others, and `up` would only time out.
+    if [[ -n "$KAFKA_CLUSTER_ID" && -n "$stored" && "$stored" != "$KAFKA_CLUSTER_ID" ]]; then
+      die 1 "the storage in $LOG_DIRS belongs to Kafka cluster $stored, but KAFKA_CLUSTER_ID is $KAFKA_CLUSTER_ID: this node would not join the others; set KAFKA_CLUSTER_ID=$stored, or remove $DATA (its topics with it)"
+    fi
     if [[ ! -s "$CLUSTER_ID_FILE" ]]; then   # keep cluster.id in sync with the storage
-      sed -n 's/^cluster\.id=//p' "$LOG_DIRS/meta.properties" >"$CLUSTER_ID_FILE"
+      echo "$stored" >"$CLUSTER_ID_FILE"
     fi
     return 0
   fi

@@ -115,10 +115,11 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
   async function sendOrRefused(
     job: LaneJob,
     records: KafkaRecord[],
+    how: SendAlone,
     refused: (error: unknown) => boolean = isRefusal,
   ): Promise<boolean> {
     try {
-      await deps.gatherer.send(records, job.lockedUntil, alone(job));
+      await deps.gatherer.send(records, job.lockedUntil, how);
       return true;
     } catch (error) {
       if (refused(error)) return false;
@@ -153,19 +154,30 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
    */
   async function produce(job: LaneJob, record: KafkaRecord): Promise<Delivered> {
     const riders = followerRecords(job.followers);
+    let how = alone(job);
     if (job.retry === undefined && riders.length > 0) {
-      if (await sendOrRefused(job, [record, ...riders], mayBeAFollowers)) {
+      const mayBeAFollowersNoted = (error: unknown): boolean => {
+        // After a broker's answer the job goes again alone, as a retry would: its own partition
+        // may be what refused (too few replicas), and in a shared request it would fail the other
+        // lanes' records too, which the gatherer then sends again, stored twice.
+        if (!isRefusal(error) && mayBeAFollowers(error)) how = { alone: true };
+        return mayBeAFollowers(error);
+      };
+      if (await sendOrRefused(job, [record, ...riders], how, mayBeAFollowersNoted)) {
         return followersDelivered(job, riders.length, []);
       }
     }
     const own = ownObject(record, riders);
-    if (own.length > 0 && (await sendOrRefused(job, [record, ...own.map((i) => riders[i]!)]))) {
+    if (
+      own.length > 0 &&
+      (await sendOrRefused(job, [record, ...own.map((i) => riders[i]!)], how))
+    ) {
       // The leading run of them (right behind the job) are followers; the others go by id.
       const leading = own.findIndex((index, i) => index !== i);
       const count = leading < 0 ? own.length : leading;
       return followersDelivered(job, count, own.slice(count));
     }
-    await deps.gatherer.send([record], job.lockedUntil, alone(job));
+    await deps.gatherer.send([record], job.lockedUntil, how);
     return { followers: 0, deliveredAhead: [] };
   }
 

@@ -85,6 +85,8 @@ describe('environment value parsers', () => {
     expect(
       message(redisUrl('redis://redis:6379?password=hunter2&maxRetriesPerRequest=3')),
     ).not.toContain('hunter2');
+    // An unencoded ? in a password makes its tail a "query": never shown.
+    expect(message(redisUrl('redis://:p@ss?w0rdSECRET@redis:6379'))).not.toContain('w0rdSECRET');
   });
 
   it('redisUrl: a database, when given, is a whole number', () => {

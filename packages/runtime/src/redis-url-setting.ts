@@ -128,8 +128,12 @@ export const redisUrl: Parser<string> = (value) => {
     (name) => name !== 'password' && name !== 'family',
   );
   if (options.length > 0) {
+    // A name that is no option's may be a password's unencoded tail (`:p@ss?w0rd@host`): not shown.
+    const named = options.map((o) =>
+      /^[A-Za-z][A-Za-z0-9_]*$/.test(o) ? JSON.stringify(o) : "(a name that is no option's)",
+    );
     return bad(
-      `takes no query options but password and family; not ${options.map((o) => JSON.stringify(o)).join(', ')} (the roles set their own Redis timeouts and retries; TLS is rediss://)${gotRedisUrl(value)}`,
+      `takes no query options but password and family; not ${named.join(', ')} (the roles set their own Redis timeouts and retries; TLS is rediss://)${gotRedisUrl(value)}${credentialsHint(value)}`,
     );
   }
   const database = url.pathname.replace(/^\//, '');

@@ -661,6 +661,13 @@ describe('delivery views on the real Redis', () => {
     expect(replyBytes()).toBeLessThan(20_000);
   });
 
+  it('gives no age for a head whose job is gone (an id left in the wait list)', async () => {
+    await whenFirstConnected(producer, 10_000);
+    await producer.rpush(queue(14).toKey('wait'), 'ghost');
+    const [lane] = await readLaneBacklogs(producer, space.prefix, [14]);
+    expect(lane).toMatchObject({ waiting: 1, oldestWaitingAgeMs: undefined });
+  });
+
   it("says how long ago each lane's oldest failure failed, and nothing for a lane with none", async () => {
     const stop = await workers([11], failing);
     await enqueuer.enqueue(job(11, 0));

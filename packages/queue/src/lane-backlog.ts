@@ -80,6 +80,8 @@ async function readLaneHead(
     [string, string | null, string | null, string | null] | null;
   if (!reply) return undefined;
   const [id, timestamp, progress, tail] = reply;
+  // An id whose job is gone (removed between two reads, or by hand): no head to age.
+  if (timestamp === null) return undefined;
   const redriven = REDRIVEN_AT_TAIL.exec(tail ?? '')?.[1];
   const redrivenAt = redriven === undefined ? NaN : Date.parse(redriven);
   return {

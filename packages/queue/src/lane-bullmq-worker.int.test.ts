@@ -179,7 +179,8 @@ describe('a lane worker whose completion Redis refuses', () => {
     await queue.add('commit', data, { jobId: 'j1', removeOnComplete: true, attempts: 1 });
     await queue.add('commit', {} as CommitJobData, { jobId: 'j2', removeOnComplete: true });
     // A hand edit: BullMQ parses these as it hands the job over, before the data.
-    await connection.hset(queue.toKey('j1'), 'opts', '{"attempts":', 'progress', '{oops');
+    // Options that parse to null (BullMQ lists their entries: a TypeError), progress that does not parse.
+    await connection.hset(queue.toKey('j1'), 'opts', 'null', 'progress', '{oops');
     const processed: { id: string; data: unknown }[] = [];
     // Without the repair, j1 would sit taken and unprocessed, and j2 behind it.
     const { errors } = longLockWorker(LaneBullmqWorker, connection, (job) => {

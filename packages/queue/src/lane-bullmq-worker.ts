@@ -128,13 +128,17 @@ export class LaneBullmqWorker extends Worker<CommitJobData> {
     try {
       return await super.moveToActive(token, name);
     } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
-      await this.repairTakenUnder(token);
+      // A SyntaxError from JSON.parse, or a TypeError from reading options that parsed to null.
+      if (!(error instanceof SyntaxError || error instanceof TypeError)) throw error;
+      // Nothing mended (another cause): the error goes on, to BullMQ's pause before the next try.
+      if (!(await this.repairTakenUnder(token))) throw error;
       return undefined as unknown as Job<CommitJobData>;
     }
   }
 
-  private async repairTakenUnder(token: string): Promise<void> {
+  /** Mends and puts back the jobs taken under `token`; whether it mended any. */
+  private async repairTakenUnder(token: string): Promise<boolean> {
+    let mended = false;
     try {
       const client = await this.backend.client;
       for (const id of await client.lrange(this.keys.active!, 0, -1)) {
@@ -142,18 +146,19 @@ export class LaneBullmqWorker extends Worker<CommitJobData> {
         // The connection the lane workers gave (lane-workers.ts), for the repair's script.
         const connection = this.opts.connection as RedisConnection;
         const fields = await repairUnreadableFields(connection, this.toKey(id), id, token);
-        if (fields.length > 0) {
-          this.emit(
-            'error',
-            new Error(
-              `job ${id}'s ${fields.join(', ')} in Redis did not parse as JSON (a hand edit?): set again to defaults, its commit kept, and the job taken again`,
-            ),
-          );
-        }
+        if (fields.length === 0) continue;
+        mended = true;
+        this.emit(
+          'error',
+          new Error(
+            `job ${id}'s ${fields.join(', ')} in Redis did not parse as JSON (a hand edit?): set again to defaults, its commit kept, and the job taken again`,
+          ),
+        );
         await this.backend.moveJobFromActiveToWait(id, token);
       }
     } catch (error) {
       this.emit('error', error instanceof Error ? error : new Error(String(error)));
     }
+    return mended;
   }
 }

@@ -49,7 +49,7 @@ export async function repairUnreadableFields(
   const values = await client.hmget(jobKey, ...names);
   const broken = names.flatMap((name, i) => {
     const value = values[i];
-    if (value === null || value === undefined || parses(value)) return [];
+    if (value === null || value === undefined || parses(name, value)) return [];
     return [{ name, value, repair: REPAIRS[name]!(jobId) ?? '' }];
   });
   if (broken.length === 0) return [];
@@ -61,11 +61,14 @@ export async function repairUnreadableFields(
   return written === 1 ? broken.map((b) => b.name) : [];
 }
 
-/** As BullMQ reads these fields (`JSON.parse`). */
-function parses(text: string): boolean {
+/**
+ * As BullMQ reads these fields (`JSON.parse`); its options must also be an object, or at least not
+ * null (it lists their entries, which throws on null).
+ */
+function parses(name: string, text: string): boolean {
   try {
-    JSON.parse(text);
-    return true;
+    const value: unknown = JSON.parse(text);
+    return name !== 'opts' || value !== null;
   } catch {
     return false;
   }

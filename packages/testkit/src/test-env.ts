@@ -3,9 +3,10 @@ export function testRedisUrl(): string {
   return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 }
 
-/** KAFKA_BROKERS, else the local broker: on KAFKA_PORT when set (as infra/kafka/kafka.sh reads it). */
+/** KAFKA_BROKERS, else the local broker, on KAFKA_HOST and KAFKA_PORT as infra/kafka/kafka.sh reads them. */
 export function testKafkaBrokers(): string[] {
-  return (process.env.KAFKA_BROKERS || `127.0.0.1:${process.env.KAFKA_PORT || '9092'}`)
+  const { KAFKA_BROKERS, KAFKA_HOST, KAFKA_PORT } = process.env;
+  return (KAFKA_BROKERS || `${KAFKA_HOST || '127.0.0.1'}:${KAFKA_PORT || '9092'}`)
     .split(',')
     .map((b) => b.trim())
     .filter((b) => b.length > 0);

@@ -76,6 +76,9 @@ describe('commitlog up, before anything starts', () => {
   it('has the roles dial the local broker on KAFKA_PORT when only that is set', () => {
     expect(kafkaBrokersForRoles({ KAFKA_PORT: '9192' })).toBe('127.0.0.1:9192');
     expect(kafkaBrokersForRoles({ KAFKA_PORT: '9192', KAFKA_BROKERS: 'k:9092' })).toBe('k:9092');
+    expect(kafkaBrokersForRoles({ KAFKA_PORT: '9192', KAFKA_HOST: '10.0.0.5' })).toBe(
+      '10.0.0.5:9192',
+    );
     expect(kafkaBrokersForRoles({})).toBeUndefined();
   });
 });

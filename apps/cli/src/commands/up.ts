@@ -13,7 +13,7 @@ import {
 import { CliError } from '../cli-error.ts';
 import { configuredSecrets, keepSecret, newSecret, readKeptSecret } from '../local-secret.ts';
 import { openRoleLogs, waitHealthy } from '../role-logs.ts';
-import { spawnRole, type Role } from '../role-process.ts';
+import { filesFromCaller, spawnRole, type Role } from '../role-process.ts';
 import { readyLines } from './up-summary.ts';
 
 export interface UpOptions {
@@ -92,7 +92,7 @@ const LOCAL_ADMIN_PASSWORD_FILE = 'dashboard-admin-password';
  */
 export function kafkaBrokersForRoles(env: NodeJS.ProcessEnv): string | undefined {
   if (env.KAFKA_BROKERS) return env.KAFKA_BROKERS;
-  return env.KAFKA_PORT ? `127.0.0.1:${env.KAFKA_PORT}` : undefined;
+  return env.KAFKA_PORT ? `${env.KAFKA_HOST || '127.0.0.1'}:${env.KAFKA_PORT}` : undefined;
 }
 
 async function localEnv(options: UpOptions): Promise<{
@@ -122,8 +122,9 @@ async function localEnv(options: UpOptions): Promise<{
   // A bad value is passed on as it is, for the ingest's check to name it too (once, with the rest).
   const secrets =
     problems.length > 0 ? [] : (configured ?? [kept('ingest-secret', 'INGEST_SECRETS')]);
+  // File settings read from where `up` was typed, as the roles will read them (checked below).
   const env: NodeJS.ProcessEnv = {
-    ...options.env,
+    ...filesFromCaller(options.env),
     INGEST_SECRETS: problems.length > 0 ? options.env.INGEST_SECRETS : secrets.join(','),
     DASHBOARD_SESSION_SECRET:
       options.env.DASHBOARD_SESSION_SECRET ??

@@ -82,7 +82,7 @@ attempt(Body, Url, Config, Deadline, N) ->
                     timer:sleep(max(RetryAfterMs, backoff(N, MaxSleep))),
                     attempt(Body, Url, Config, Deadline, N + 1);
                 false ->
-                    {gave_up(Reason, Code), N}
+                    {gave_up(Reason, Code, N), N}
             end
     end.
 
@@ -116,14 +116,18 @@ classify({error, Reason}) ->
 %% up, and the next commit may well be taken (another lane, Redis back a moment later): refused,
 %% which leaves the breaker closed. Opened, the breaker would send every commit of the node to the
 %% failure log for its cooldown, to be replayed later, after the newer versions handed off once it
-%% closed, for a refusal that cost the put one round trip. Any other 5xx (a proxy's 502 or 503 with
+%% closed, for a refusal that cost the put one round trip (with the default budget). Any other 5xx (a proxy's 502 or 503 with
 %% no ingest behind it; the ingest's 500 INTERNAL, or a gateway's JSON error, which may answer
 %% every commit so) is failed, and opens it: closed, each put would wait out the retry budget.
-gave_up(Reason, Code) when
-    Code =:= <<"BACKLOG_FULL">>; Code =:= <<"INGEST_BUSY">>; Code =:= <<"QUEUE_UNAVAILABLE">>
-->
+%% So is an INGEST_BUSY or QUEUE_UNAVAILABLE that outlasted a wait of its Retry-After (a retry
+%% budget of a second or more): the ingest, or its Redis, is away for every commit, and with the
+%% breaker closed each put would sleep through the whole budget, attempt after attempt, for as
+%% long as it lasts. BACKLOG_FULL concerns one lane whatever it lasts.
+gave_up(Reason, <<"BACKLOG_FULL">> = Code, _Attempts) ->
     {refused, Reason, Code};
-gave_up(Reason, _Code) ->
+gave_up(Reason, Code, 1) when Code =:= <<"INGEST_BUSY">>; Code =:= <<"QUEUE_UNAVAILABLE">> ->
+    {refused, Reason, Code};
+gave_up(Reason, _Code, _Attempts) ->
     {failed, Reason}.
 
 %% A 202 body is {"id", "lane", "duplicate"}; only the flag matters here.

@@ -33,6 +33,7 @@ handoff_test_() ->
         fun refusals_of_every_put_log_one_line_a_second_and_keep_every_commit/1,
         fun a_full_lane_or_a_busy_ingest_leaves_the_breaker_closed/1,
         fun queue_unavailable_leaves_the_breaker_closed_but_a_proxys_503_opens_it/1,
+        fun queue_unavailable_past_a_retry_opens_the_breaker/1,
         fun an_ingest_answering_internal_errors_opens_the_breaker/1,
         fun breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one/1,
         fun half_open_lets_one_probe_through/1,
@@ -463,6 +464,26 @@ queue_unavailable_leaves_the_breaker_closed_but_a_proxys_503_opens_it(#{server :
             failure_lines(Ctx)
         )
     end).
+
+%% Redis away past a wait of the ingest's Retry-After (a budget of a second or more): away for
+%% every commit, so the breaker opens, rather than have each put sleep through its budget.
+queue_unavailable_past_a_retry_opens_the_breaker(#{server := S} = Ctx) ->
+    {timeout, 30,
+        ?_test(begin
+            ok = application:set_env(?APP, retry_budget_ms, 1500),
+            Down = ingest_503(<<"QUEUE_UNAVAILABLE">>, <<"1">>),
+            ok = commitlog_test_ingest:set_responses(S, [Down, Down]),
+            ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-qa">>))),
+            ?assertEqual(2, commitlog_test_ingest:count(S)),
+            ?assertMatch({breaker_open, _}, commitlog_hook:handoff(obj(<<"k-qb">>))),
+            ?assertMatch(
+                [
+                    #{<<"reason">> := <<"http_503">>, <<"commit">> := #{<<"key">> := <<"k-qa">>}},
+                    #{<<"reason">> := <<"breaker_open">>, <<"commit">> := #{<<"key">> := <<"k-qb">>}}
+                ],
+                failure_lines(Ctx)
+            )
+        end)}.
 
 %% An ingest that answers every commit 500 INTERNAL (a fault of its own, or a gateway with a JSON
 %% error body) is down for the hook: only the three refusals that concern one commit at one moment

@@ -317,12 +317,13 @@ describe('the @platformatic/kafka producer options', () => {
   it('hold the contract: acks=all, not idempotent, the Java partitioner in linear time, topics on first use', () => {
     const options = platformaticProducerOptions({ brokers: ['127.0.0.1:9092'] });
     expect(options).toMatchObject({ acks: -1, idempotent: false, autocreateTopics: true });
-    // SNI over TLS with brokers given by name; none for addresses, which it may not carry.
+    // SNI over TLS whatever the bootstrap list gives: the brokers the cluster advertises, which
+    // the client dials next, may be names behind a router that picks them by it.
     const tls = (brokers: string[]) =>
       platformaticProducerOptions({ brokers, ssl: true }).tlsServerName;
     expect(tls(['kafka-0.internal:9093', 'kafka-1.internal:9093'])).toBe(true);
-    expect(tls(['kafka-0.internal:9093', '10.0.0.7:9093'])).toBe(false);
-    expect(tls(['[::1]:9093'])).toBe(false);
+    expect(tls(['10.0.0.7:9093'])).toBe(true);
+    expect(platformaticProducerOptions({ brokers: ['kafka:9092'] }).tlsServerName).toBeUndefined();
     // Not the library's compatibilityPartitioner: the same partitions, in time quadratic in the
     // key's length (murmur2.ts).
     expect(options.partitioner).toBe(javaKeyPartitioner);

@@ -1,6 +1,6 @@
 import type { KafkaRecord } from '@commitlog/core';
 import { Producer, type MessageToProduce, type ProducerOptions } from '@platformatic/kafka';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import {
   brokerTimeout,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -106,15 +106,12 @@ export function platformaticProducerOptions(
     // as retriable and the lane retries until someone creates the topic.
     autocreateTopics: true,
     // With the broker's name (SNI), which this client sends only when asked and kafkajs always
-    // sends: proxies and cloud routers pick the broker, or its certificate, by it. Not for
-    // brokers given by address: a name that is an IP address is not allowed there (RFC 6066;
-    // Node warns and will ignore it).
-    ...(connection.ssl
-      ? {
-          tls: tlsOptions(connection),
-          tlsServerName: !connection.brokers.some((b) => isIP(brokerHost(b)) !== 0),
-        }
-      : {}),
+    // sends: proxies and cloud routers pick the broker, or its certificate, by it. Always, as
+    // kafkajs: each connection names the host it dials, and the brokers the cluster advertises
+    // may be names behind such a router though the bootstrap list gives an address (which was
+    // reason enough to send none). An address sent as a name is ignored by brokers; Node warns
+    // once (RFC 6066 wants names only).
+    ...(connection.ssl ? { tls: tlsOptions(connection), tlsServerName: true } : {}),
     ...(connection.sasl
       ? {
           sasl: {
@@ -126,12 +123,6 @@ export function platformaticProducerOptions(
         }
       : {}),
   };
-}
-
-/** The host of a `host:port` broker address (`[::1]:9093` for an IPv6 one). */
-function brokerHost(broker: string): string {
-  const host = broker.slice(0, broker.lastIndexOf(':'));
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
 /**

@@ -45,6 +45,18 @@ export function serialProducer(client: ProduceRequest): RecordProducer {
     clearTimeout(timer);
   }
 
+  /** A send with no settle-by time; one that fails gives its client up all the same (see below). */
+  async function sendUnbounded(records: readonly KafkaRecord[]): Promise<void> {
+    try {
+      await client.sendNow(records);
+    } catch (error) {
+      // kafkajs rejects on the first broker's error while its request to another broker may be
+      // in flight: the next send would be a second request in flight on the same client.
+      await giveUp();
+      throw error;
+    }
+  }
+
   async function sendBy(records: readonly KafkaRecord[], settleBy: number): Promise<void> {
     const left = settleBy - Date.now();
     if (left <= 0) {
@@ -90,7 +102,7 @@ export function serialProducer(client: ProduceRequest): RecordProducer {
       if (records.length === 0) return Promise.resolve();
       const { settleBy } = options;
       const sent = tail.then(() =>
-        settleBy === undefined ? client.sendNow(records) : sendBy(records, settleBy),
+        settleBy === undefined ? sendUnbounded(records) : sendBy(records, settleBy),
       );
       tail = sent.catch(() => undefined);
       return sent;

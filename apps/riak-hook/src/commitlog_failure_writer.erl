@@ -13,8 +13,9 @@
 %%% writing meanwhile is then in the log twice, which a replay answers as a duplicate. A caller
 %%% that finds a group's worth of lines (512) already waiting for the writer writes its line
 %%% itself at once: the writer is stuck on its disk, and neither its mailbox (each line a whole
-%%% commit) nor every failing put's wait should grow with it. A line is never left unwritten
-%%% without its caller being told.
+%%% commit) nor every failing put's wait should grow with it. A caller's own write is bounded too
+%%% (own_write/2: 2 s, at most 4 at once). A line is never left unwritten without its caller being
+%%% told.
 %%%
 %%% Inputs:  append(Path, Line): the failure log's path and a line made by
 %%%          commitlog_failure_log:line/3. For tests: start(Write) makes an unregistered writer
@@ -30,7 +31,7 @@
 -export([loop/1]).
 
 -ifdef(TEST).
--export([start/1, append/4]).
+-export([start/1, append/4, own_write/3]).
 -endif.
 
 -define(NAME, ?MODULE).
@@ -48,6 +49,11 @@
 %% stuck on its disk (a hard-mounted NFS, a stalled device), and each line left in its mailbox
 %% holds a whole commit, for as long as it is stuck.
 -define(MAX_WAITING_LINES, ?MAX_GROUP_LINES).
+%% How long a caller waits for its own write of its line (see own_write/2): far longer than a
+%% healthy disk's write and flush.
+-define(OWN_WRITE_MS, 2000).
+%% Own writes left waiting on the disk at once, past which a caller is told at once.
+-define(MAX_OWN_WRITES, 4).
 
 -spec append(file:name_all(), binary()) -> ok | {error, term()}.
 append(Path, Line) ->
@@ -60,7 +66,7 @@ append(Path, Line) ->
         ?MODULE:loop(fun commitlog_failure_log:append_lines/2)
     end,
     case commitlog_lazy_process:ensure(?NAME, Start) of
-        undefined -> commitlog_failure_log:append_lines(Path, [Line]);
+        undefined -> own_write(Path, Line);
         Writer -> append(Writer, Path, Line, ?WAIT_MS)
     end.
 
@@ -74,7 +80,7 @@ append(Writer, Path, Line, WaitMs) ->
         {message_queue_len, Waiting} when Waiting < ?MAX_WAITING_LINES ->
             append_through(Writer, Path, Line, WaitMs);
         _Behind ->
-            commitlog_failure_log:append_lines(Path, [Line])
+            own_write(Path, Line)
     end.
 
 append_through(Writer, Path, Line, WaitMs) ->
@@ -85,14 +91,77 @@ append_through(Writer, Path, Line, WaitMs) ->
             erlang:demonitor(Alias, [flush]),
             Result;
         {'DOWN', Alias, process, _, _} ->
-            commitlog_failure_log:append_lines(Path, [Line])
+            own_write(Path, Line)
     after WaitMs ->
         %% Deactivates the alias: an answer sent from now on is dropped, not delivered.
         erlang:demonitor(Alias, [flush]),
         receive
             {Alias, Result} -> Result
-        after 0 -> commitlog_failure_log:append_lines(Path, [Line])
+        after 0 -> own_write(Path, Line)
         end
+    end.
+
+%% The caller's own write of its line, bounded: done by a process of its own, waited for at most
+%% OWN_WRITE_MS. A disk that stops answering (a hard-mounted NFS, a stalled device) held the put
+%% process in that write for as long as it lasted, and each put that failed after it; now the
+%% caller is told {error, disk_not_answering} (its commit is then logged by its identity and
+%% counted as unkept, as for any failed write) and Riak's put goes on. A write that lands later
+%% is a line more, a duplicate at replay. At most MAX_OWN_WRITES are left waiting on the disk at
+%% once (each holds one of the VM's dirty I/O threads, which Riak's own file I/O uses too); past
+%% them a caller is told at once.
+own_write(Path, Line) ->
+    own_write(fun commitlog_failure_log:append_lines/2, Path, Line).
+
+own_write(Write, Path, Line) ->
+    Count = own_writes(),
+    case atomics:add_get(Count, 1, 1) > ?MAX_OWN_WRITES of
+        true ->
+            atomics:sub(Count, 1, 1),
+            {error, disk_not_answering};
+        false ->
+            Alias = erlang:alias([explicit_unalias]),
+            {Pid, Monitor} = spawn_monitor(fun() ->
+                Result =
+                    try
+                        Write(Path, [Line])
+                    catch
+                        Class:Error -> {error, {Class, Error}}
+                    after
+                        atomics:sub(Count, 1, 1)
+                    end,
+                Alias ! {Alias, Result}
+            end),
+            receive
+                {Alias, Result} ->
+                    erlang:unalias(Alias),
+                    erlang:demonitor(Monitor, [flush]),
+                    Result;
+                {'DOWN', Monitor, process, Pid, Reason} ->
+                    erlang:unalias(Alias),
+                    {error, {writer_down, Reason}}
+            after ?OWN_WRITE_MS ->
+                %% Unaliased first: a reply sent from now on is dropped, never left in the
+                %% caller's (Riak's put process's) mailbox.
+                erlang:unalias(Alias),
+                erlang:demonitor(Monitor, [flush]),
+                receive
+                    {Alias, Result} -> Result
+                after 0 -> {error, disk_not_answering}
+                end
+            end
+    end.
+
+%% The count of own writes under way, an atomics kept in persistent_term: created on first use
+%% (two first callers may both create one, and the loser's count is lost: one write more).
+own_writes() ->
+    Name = {?MODULE, own_writes},
+    case persistent_term:get(Name, undefined) of
+        undefined ->
+            Ref = atomics:new(1, [{signed, true}]),
+            persistent_term:put(Name, Ref),
+            Ref;
+        Ref ->
+            Ref
     end.
 
 -spec loop(fun((file:name_all(), [binary()]) -> ok | {error, term()})) -> no_return().

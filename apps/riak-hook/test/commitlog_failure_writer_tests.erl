@@ -202,3 +202,50 @@ the_registered_writer_is_started_once_and_keeps_every_line_test() ->
         ],
         ?assertEqual([whereis(commitlog_failure_writer)], Writers)
     end).
+
+%% A disk that stops answering (a write that never returns until the test lets it): a caller's
+%% own write is given up after its bound and said as an error, rather than hold Riak's put for as
+%% long as the disk does; past four such writes waiting at once, a caller is told at once; and a
+%% write that ends later leaves nothing in its caller's mailbox.
+a_caller_whose_own_write_hangs_is_told_rather_than_held_test_() ->
+    {timeout, 60, fun() ->
+        Self = self(),
+        Hung = fun(_Path, _Lines) ->
+            Self ! {hung, self()},
+            receive go_on -> ok end
+        end,
+        Own = fun(Key) -> commitlog_failure_writer:own_write(Hung, "/nonexistent/log", line(Key)) end,
+        Callers = [
+            spawn(fun() ->
+                Self ! {own, N, Own(<<"k">>)},
+                receive check -> Self ! {mailbox, N, process_info(self(), messages)} end
+            end)
+         || N <- [1, 2, 3, 4]
+        ],
+        Writers = [receive {hung, W} -> W after 10000 -> erlang:error(not_hung) end || _ <- Callers],
+        ?assertEqual(4, own_writes_now()),
+        %% Four waiting on the disk: the fifth is told at once, and writes nothing.
+        ?assertEqual({error, disk_not_answering}, Own(<<"k-5">>)),
+        receive {hung, _} -> erlang:error(a_fifth_write) after 0 -> ok end,
+        Results = [receive {own, N, R} -> R after 10000 -> erlang:error({no_answer, N}) end || N <- [1, 2, 3, 4]],
+        ?assertEqual(lists:duplicate(4, {error, disk_not_answering}), Results),
+        %% The disk answers at last: the writes end, and their count with them.
+        [W ! go_on || W <- Writers],
+        wait_until(fun() -> own_writes_now() =:= 0 end),
+        [C ! check || C <- Callers],
+        [
+            receive {mailbox, N, Mailbox} -> ?assertEqual({messages, []}, Mailbox) after 5000 -> erlang:error({no_mailbox, N}) end
+         || N <- [1, 2, 3, 4]
+        ]
+    end}.
+
+own_writes_now() ->
+    atomics:get(persistent_term:get({commitlog_failure_writer, own_writes}), 1).
+
+wait_until(Check) -> wait_until(Check, 500).
+wait_until(Check, 0) -> ?assert(Check());
+wait_until(Check, Tries) ->
+    case Check() of
+        true -> ok;
+        false -> timer:sleep(20), wait_until(Check, Tries - 1)
+    end.

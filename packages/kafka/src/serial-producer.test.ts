@@ -72,16 +72,6 @@ describe('serial producer, settle-by time', () => {
     expect(calls).toEqual(['send', 'abandon', 'send']);
   });
 
-  it('gives up the client of a failed send that had no settle-by time too', async () => {
-    const { client, calls, pending } = heldClient();
-    const producer = serialProducer(client);
-    const first = producer.send([record]);
-    await vi.advanceTimersByTimeAsync(0);
-    pending.shift()?.reject(new Error('NOT_LEADER_OR_FOLLOWER'));
-    await expect(first).rejects.toThrow('NOT_LEADER_OR_FOLLOWER');
-    expect(calls).toEqual(['send', 'abandon']);
-  });
-
   it('does not let a client that never finishes closing hold the sends that follow', async () => {
     const { client, calls, pending } = heldClient();
     client.abandon = () => {

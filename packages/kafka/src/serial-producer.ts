@@ -24,8 +24,9 @@ export interface ProduceRequest {
  * The `RecordProducer` contract over any client: one produce request in flight at a time (a
  * retried request can then never overtake a later one, which keeps per-key order), an empty send
  * resolves at once, a send that cannot settle by its `settleBy` is not started or is abandoned,
- * a send that fails gives its client up as an abandoned one does, and `close` waits for the
- * queued sends before it disconnects.
+ * a send with a settle-by time that fails gives its client up as an abandoned one does (the
+ * worker's sends all have one; one without keeps its client, whose connection a broker's refusal
+ * says is up), and `close` waits for the queued sends before it disconnects.
  */
 export function serialProducer(client: ProduceRequest): RecordProducer {
   let tail: Promise<unknown> = Promise.resolve();
@@ -43,18 +44,6 @@ export function serialProducer(client: ProduceRequest): RecordProducer {
     });
     await Promise.race([client.abandon().catch(() => undefined), waited]);
     clearTimeout(timer);
-  }
-
-  /** A send with no settle-by time; one that fails gives its client up all the same (see below). */
-  async function sendUnbounded(records: readonly KafkaRecord[]): Promise<void> {
-    try {
-      await client.sendNow(records);
-    } catch (error) {
-      // kafkajs rejects on the first broker's error while its request to another broker may be
-      // in flight: the next send would be a second request in flight on the same client.
-      await giveUp();
-      throw error;
-    }
   }
 
   async function sendBy(records: readonly KafkaRecord[], settleBy: number): Promise<void> {
@@ -102,7 +91,7 @@ export function serialProducer(client: ProduceRequest): RecordProducer {
       if (records.length === 0) return Promise.resolve();
       const { settleBy } = options;
       const sent = tail.then(() =>
-        settleBy === undefined ? sendUnbounded(records) : sendBy(records, settleBy),
+        settleBy === undefined ? client.sendNow(records) : sendBy(records, settleBy),
       );
       tail = sent.catch(() => undefined);
       return sent;

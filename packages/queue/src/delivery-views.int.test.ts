@@ -838,6 +838,25 @@ describe('delivery views on the real Redis', () => {
     expect((await lane9.getWaiting()).map((j) => j.id)).toEqual(['c-9-2']);
   });
 
+  it('re-drives a failed job whose options and progress in Redis do not parse, mended first', async () => {
+    const stop = await workers([6], failing);
+    await enqueuer.enqueue(job(6, 0));
+    await enqueuer.enqueue(job(6, 2));
+    await waitFor(async () => (await failedCount([6])) === 2, { description: '2 failures' });
+    await stop();
+    // A hand edit: BullMQ throws as it reads these, which stopped the re-drive there.
+    await producer.hset(queue(6).toKey('c-6-0'), 'opts', 'null', 'progress', '{oops');
+    expect(await redrive(producer, space.prefix, [6], { reason: 'expired' })).toEqual({
+      redriven: 2,
+      skipped: 0,
+    });
+    expect((await queue(6).getWaiting()).map((j) => j.id).sort()).toEqual(['c-6-0', 'c-6-2']);
+    expect(JSON.parse((await producer.hget(queue(6).toKey('c-6-0'), 'opts'))!)).toMatchObject({
+      jobId: 'c-6-0',
+      removeOnComplete: true,
+    });
+  });
+
   it('filters by bucket type, which Riak names a bucket by with its name', async () => {
     const stop = await workers([12], failing);
     await enqueuer.enqueue(job(12, 0));

@@ -11,6 +11,7 @@ import {
 } from './failed-deliveries.ts';
 import { luaScript, type LuaScript } from './lua-script.ts';
 import { RedriveInterruptedError } from './queue-errors.ts';
+import { repairUnreadableFields } from './unreadable-job-fields.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -254,6 +255,26 @@ function copyOf(result: RedriveResult): RedriveResult {
 }
 
 /**
+ * A failed job as BullMQ reads it; one whose options, progress or parent do not parse (a hand
+ * edit: BullMQ throws as it reads them, which stopped the re-drive there, and every one after it)
+ * has them set again (`repairUnreadableFields`, no worker holding it) and is read again.
+ */
+async function readJob(
+  connection: RedisConnection,
+  queue: Queue<CommitJobData>,
+  id: string,
+): Promise<Awaited<ReturnType<Queue<CommitJobData>['getJob']>>> {
+  try {
+    return await queue.getJob(id);
+  } catch (error) {
+    if (!(error instanceof SyntaxError || error instanceof TypeError)) throw error;
+    const mended = await repairUnreadableFields(connection, queue.toKey(id), id, '');
+    if (mended.length === 0) throw error;
+    return queue.getJob(id);
+  }
+}
+
+/**
  * Moves one failed job back to its lane: `skipped` when another process moved or removed it
  * first, or when it has failed again since it matched; `unmatched` when its bucket is not the
  * filter's (a job that holds no commit matches no bucket); `unreadable` when it holds no commit
@@ -267,7 +288,7 @@ async function redriveOne(
   redrivenAt: string,
   redriveScript: (queue: Queue) => Promise<LuaScript>,
 ): Promise<'redriven' | 'skipped' | 'unmatched' | 'unreadable'> {
-  const job = await queue.getJob(id);
+  const job = await readJob(connection, queue, id);
   if (!job) return 'skipped';
   if (!holdsCommit(job.data)) {
     // Of no bucket: a `--bucket` (or `--bucket-type`) does not take it, whatever was typed.

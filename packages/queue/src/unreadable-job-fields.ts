@@ -15,12 +15,13 @@ const REPAIRS: Readonly<Record<string, (jobId: string) => string | undefined>> =
 };
 
 /**
- * Inputs: KEYS[1] the job's hash; ARGV[1] the token its lock must hold, then per field its name,
- * the value that was judged not to parse, and its replacement (`''`: removed). Writes only while
- * the lock is still the token and each field is still what was judged. Output: 1 written, 0 not.
+ * Inputs: KEYS[1] the job's hash; ARGV[1] the token its lock must hold (`''`: no lock may be set,
+ * for a job no worker holds), then per field its name, the value that was judged not to parse,
+ * and its replacement (`''`: removed). Writes only while the lock is still that and each field is
+ * still what was judged. Output: 1 written, 0 not.
  */
 const REPAIR = luaScript(`
-if redis.call('GET', KEYS[1] .. ':lock') ~= ARGV[1] then return 0 end
+if (redis.call('GET', KEYS[1] .. ':lock') or '') ~= ARGV[1] then return 0 end
 for i = 2, #ARGV, 3 do
   if redis.call('HGET', KEYS[1], ARGV[i]) ~= ARGV[i + 1] then return 0 end
 end
@@ -32,12 +33,13 @@ return 1
 `);
 
 /**
- * Sets again the fields of a job, taken under `token`, that BullMQ could not parse (a hand edit of
- * Redis): such a job was moved to active and then never handed over, its lock lapsed, the stall
- * check put it back at the front of its lane, and it was taken again, for ever, holding every
- * commit behind it (`TolerantJob` reads unreadable data; these fields are read before it). Its
- * data, the commit, stays as it is. Returns the names of the fields set again, none when all
- * parse or the job changed meanwhile.
+ * Sets again the fields of a job, taken under `token` (`''` for one no worker holds, a failed
+ * one a re-drive reads), that BullMQ could not parse (a hand edit of Redis): such a job was moved
+ * to active and then never handed over, its lock lapsed, the stall check put it back at the front
+ * of its lane, and it was taken again, for ever, holding every commit behind it (`TolerantJob`
+ * reads unreadable data; these fields are read before it); failed, it stopped every re-drive that
+ * reached it. Its data, the commit, stays as it is. Returns the names of the fields set again,
+ * none when all parse or the job changed meanwhile.
  */
 export async function repairUnreadableFields(
   client: RedisConnection,

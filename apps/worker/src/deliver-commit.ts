@@ -132,15 +132,6 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
   }
 
   /**
-   * Whether a request with other keys' records may have failed for one of them: a refusal, or a
-   * broker's answer, which is per topic and partition (a follower's topic not created yet, its
-   * partition's leader moving). No broker reached is everyone's trouble: the job's retry.
-   */
-  function mayBeAFollowers(error: unknown): boolean {
-    return isRefusal(error) || (error instanceof KafkaProduceError && error.fromBroker);
-  }
-
-  /**
    * Produces the job's record, with its followers' when it has any; resolves with which of the
    * followers were delivered. A request with followers that fails for good, or on a broker's
    * answer, is not the job's verdict (a follower may be the cause: the job was held for a
@@ -156,14 +147,18 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     const riders = followerRecords(job.followers);
     let how = alone(job);
     if (job.retry === undefined && riders.length > 0) {
-      const mayBeAFollowersNoted = (error: unknown): boolean => {
+      // Whether the request may have failed for a follower: a refusal, or a broker's answer,
+      // which is per topic and partition. No broker reached is everyone's: the job's retry.
+      const mayBeAFollowers = (error: unknown): boolean => {
+        if (isRefusal(error)) return true;
         // After a broker's answer the job goes again alone, as a retry would: its own partition
         // may be what refused (too few replicas), and in a shared request it would fail the other
         // lanes' records too, which the gatherer then sends again, stored twice.
-        if (!isRefusal(error) && mayBeAFollowers(error)) how = { alone: true };
-        return mayBeAFollowers(error);
+        const fromBroker = error instanceof KafkaProduceError && error.fromBroker;
+        if (fromBroker) how = { alone: true };
+        return fromBroker;
       };
-      if (await sendOrRefused(job, [record, ...riders], how, mayBeAFollowersNoted)) {
+      if (await sendOrRefused(job, [record, ...riders], how, mayBeAFollowers)) {
         return followersDelivered(job, riders.length, []);
       }
     }

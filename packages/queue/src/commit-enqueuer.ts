@@ -1,8 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { commitJobOptions, type CommitJobData } from './commit-job.ts';
-import { claimLaneCount } from './lane-count.ts';
-import { LaneCountUnrecordedError } from './unrecorded-lane-count.ts';
+import { storeLaneCount } from './store-lane-count.ts';
 import { createLaneStore, expectLaneCountForStore, type LaneStoreOutcome } from './lane-store.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { BacklogFullError, QueueUnavailableError } from './queue-errors.ts';
@@ -75,9 +74,6 @@ interface Pending {
  * once, which skips what is stored or delivered already, keeps to the lane's backlog limit and
  * adds the rest (lane-store.ts). Every caller still waits for its own job to be stored.
  */
-/** How long a store answers with a lane count's refusal before it asks Redis again, ms. */
-const UNRECORDED_REFUSAL_KEPT_MS = 5000;
-
 export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqueuer {
   const queues = new Map<number, Queue>();
   const laneStore = createLaneStore(options.connection);
@@ -85,12 +81,7 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
   const inFlight = new Set<Promise<void>>();
   let pending: Pending[] = [];
   let closed = false;
-  let laneCountAgreed = false;
-  /**
-   * A refusal of the lane count's claim kept for a few seconds (`UNRECORDED_REFUSAL_KEPT_MS`):
-   * each claim of an unrecorded count SCANs the keyspace, and a store calls it per flush.
-   */
-  let refusedClaim: { error: unknown; until: number } | undefined;
+  const laneCount = storeLaneCount(options);
   /**
    * The last job timestamp given in each lane. A lane's jobs get strictly increasing ones, in the
    * order they are stored, because a re-drive puts a lane's failed commits back in timestamp order
@@ -158,20 +149,7 @@ export function createCommitEnqueuer(options: CommitEnqueuerOptions): CommitEnqu
       await firstConnection;
       await options.admit?.();
       options.checkRoom?.();
-      if (!laneCountAgreed) {
-        // Records the count if none is, but never changes it: a change waits for stores under
-        // way and is a start-up's to make. Another count recorded: 503 (LANES_MISMATCH).
-        if (refusedClaim !== undefined && Date.now() < refusedClaim.until) throw refusedClaim.error;
-        await claimLaneCount(options.connection, options.prefix, options.lanes, undefined, {
-          change: false,
-        }).catch((error: unknown) => {
-          if (error instanceof LaneCountUnrecordedError) {
-            refusedClaim = { error, until: Date.now() + UNRECORDED_REFUSAL_KEPT_MS };
-          }
-          throw error;
-        });
-        laneCountAgreed = true;
-      }
+      await laneCount.agree();
       // On one Redis, each lane's script reads the count as it stores (lane-store.ts). A Redis
       // Cluster keeps the count on another node than the lanes: read before, and after (below).
       if (cluster) await expectLaneCountForStore(options.connection, options.prefix, options.lanes);

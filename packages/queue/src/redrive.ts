@@ -11,7 +11,7 @@ import {
 } from './failed-deliveries.ts';
 import { luaScript, type LuaScript } from './lua-script.ts';
 import { RedriveInterruptedError } from './queue-errors.ts';
-import { repairUnreadableFields } from './unreadable-job-fields.ts';
+import { readJobMending } from './unreadable-job-fields.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -121,16 +121,16 @@ export interface RedriveReading {
   checked: number;
 }
 
-/** The bucket of a job's commit in display form, or undefined for a job without commit data. */
-function bucketOf(data: Partial<CommitJobData> | undefined): string | undefined {
-  const bucket = data?.commit?.bucket;
-  return bucket === undefined ? undefined : binaryToDisplay(bucket);
-}
-
-/** The bucket type of a job's commit in display form, as `bucketOf`. */
-function bucketTypeOf(data: Partial<CommitJobData> | undefined): string | undefined {
-  const type = data?.commit?.bucketType;
-  return type === undefined ? undefined : binaryToDisplay(type);
+/**
+ * The bucket (or bucket type) of a job's commit in display form, or undefined for a job without
+ * commit data.
+ */
+function shownAs(
+  data: Partial<CommitJobData> | undefined,
+  part: 'bucket' | 'bucketType',
+): string | undefined {
+  const binary = data?.commit?.[part];
+  return binary === undefined ? undefined : binaryToDisplay(binary);
 }
 
 /** Whether the filter asks for a bucket or a bucket type: each matching job is read whole. */
@@ -255,26 +255,6 @@ function copyOf(result: RedriveResult): RedriveResult {
 }
 
 /**
- * A failed job as BullMQ reads it; one whose options, progress or parent do not parse (a hand
- * edit: BullMQ throws as it reads them, which stopped the re-drive there, and every one after it)
- * has them set again (`repairUnreadableFields`, no worker holding it) and is read again.
- */
-async function readJob(
-  connection: RedisConnection,
-  queue: Queue<CommitJobData>,
-  id: string,
-): Promise<Awaited<ReturnType<Queue<CommitJobData>['getJob']>>> {
-  try {
-    return await queue.getJob(id);
-  } catch (error) {
-    if (!(error instanceof SyntaxError || error instanceof TypeError)) throw error;
-    const mended = await repairUnreadableFields(connection, queue.toKey(id), id, '');
-    if (mended.length === 0) throw error;
-    return queue.getJob(id);
-  }
-}
-
-/**
  * Moves one failed job back to its lane: `skipped` when another process moved or removed it
  * first, or when it has failed again since it matched; `unmatched` when its bucket is not the
  * filter's (a job that holds no commit matches no bucket); `unreadable` when it holds no commit
@@ -288,14 +268,16 @@ async function redriveOne(
   redrivenAt: string,
   redriveScript: (queue: Queue) => Promise<LuaScript>,
 ): Promise<'redriven' | 'skipped' | 'unmatched' | 'unreadable'> {
-  const job = await readJob(connection, queue, id);
+  const job = await readJobMending(connection, queue, id);
   if (!job) return 'skipped';
   if (!holdsCommit(job.data)) {
     // Of no bucket: a `--bucket` (or `--bucket-type`) does not take it, whatever was typed.
     return byBucket(filter) ? 'unmatched' : 'unreadable';
   }
-  if (filter.bucket !== undefined && bucketOf(job.data) !== filter.bucket) return 'unmatched';
-  if (filter.bucketType !== undefined && bucketTypeOf(job.data) !== filter.bucketType) {
+  if (filter.bucket !== undefined && shownAs(job.data, 'bucket') !== filter.bucket) {
+    return 'unmatched';
+  }
+  if (filter.bucketType !== undefined && shownAs(job.data, 'bucketType') !== filter.bucketType) {
     return 'unmatched';
   }
   // `redrivenAt` last, an earlier one's place left out: `readLaneStates` reads it from the tail.

@@ -1,4 +1,5 @@
-import { commitJobOptions } from './commit-job.ts';
+import type { Queue } from 'bullmq';
+import { commitJobOptions, type CommitJobData } from './commit-job.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 
@@ -73,5 +74,26 @@ function parses(name: string, text: string): boolean {
     return name !== 'opts' || value !== null;
   } catch {
     return false;
+  }
+}
+
+/**
+ * A failed job as BullMQ reads it; one whose options, progress or parent do not parse (a hand
+ * edit: BullMQ throws as it reads them, which stopped the re-drive there, and every one after it)
+ * has them set again (`repairUnreadableFields`, no worker holding it) and is read again. For a
+ * re-drive (redrive.ts).
+ */
+export async function readJobMending(
+  connection: RedisConnection,
+  queue: Queue<CommitJobData>,
+  id: string,
+): Promise<Awaited<ReturnType<Queue<CommitJobData>['getJob']>>> {
+  try {
+    return await queue.getJob(id);
+  } catch (error) {
+    if (!(error instanceof SyntaxError || error instanceof TypeError)) throw error;
+    const mended = await repairUnreadableFields(connection, queue.toKey(id), id, '');
+    if (mended.length === 0) throw error;
+    return queue.getJob(id);
   }
 }

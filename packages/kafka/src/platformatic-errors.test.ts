@@ -199,6 +199,29 @@ describe('apiIdOf, on a Produce response with record errors', () => {
     );
     expect(apiIdOf(attempts)).toBe('INVALID_RECORD');
   });
+
+  it("classifies a retry loop by its last try: a leader's move and then an outage is an outage", () => {
+    const moved = () =>
+      produceFailure([
+        { index: 0, errorCode: NOT_LEADER_OR_FOLLOWER, errorMessage: null, recordErrors: [] },
+      ]) as Error;
+    const gone = () =>
+      new AggregateError(
+        [new Error('Connection to 127.0.0.1:9092 failed.')],
+        'Cannot connect to any broker.',
+      );
+    const outage = new MultipleErrors('produce failed 3 times.', [moved(), gone(), gone()]);
+    expect(apiIdOf(outage)).toBeUndefined();
+    expect(failureMessage(outage)).toBe(
+      'produce failed 3 times: Cannot connect to any broker: Connection to 127.0.0.1:9092 failed',
+    );
+    expect(
+      toKafkaProduceError(outage, { type: apiIdOf(outage), message: failureMessage(outage) }),
+    ).toMatchObject({ code: 'KAFKA_PRODUCE_FAILED', retriable: true, fromBroker: false });
+
+    const answered = new MultipleErrors('produce failed 2 times.', [gone(), moved()]);
+    expect(apiIdOf(answered)).toBe('NOT_LEADER_OR_FOLLOWER');
+  });
 });
 
 describe('a topic the broker does not know, as @platformatic/kafka reports it', () => {

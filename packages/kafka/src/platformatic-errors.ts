@@ -21,9 +21,25 @@ interface PlatformaticErrorNode {
 
 const MAX_DEPTH = 8;
 
-function children(error: PlatformaticErrorNode): unknown[] {
+/** The client's retry loop ("produce failed 3 times."): its errors are its tries, oldest first. */
+const RETRY_LOOP = / failed \d+ times\.$/;
+
+function isRetryLoop(error: PlatformaticErrorNode): boolean {
+  return typeof error.message === 'string' && RETRY_LOOP.test(error.message);
+}
+
+/**
+ * A node's inner errors, the one that says how it ended first: a retry loop's last try, then its
+ * earlier ones (`superseded`: a later try met something else).
+ */
+function children(error: PlatformaticErrorNode): { inner: unknown; superseded: boolean }[] {
   const errors: unknown[] = Array.isArray(error.errors) ? (error.errors as unknown[]) : [];
-  return [...errors, error.cause];
+  const listed = errors.map((inner) => ({ inner, superseded: false }));
+  if (isRetryLoop(error) && listed.length > 1) {
+    listed.reverse();
+    for (const earlier of listed.slice(1)) earlier.superseded = true;
+  }
+  return [...listed, { inner: error.cause, superseded: false }];
 }
 
 function isNode(error: unknown): error is PlatformaticErrorNode {
@@ -61,12 +77,15 @@ interface KafkaErrorAt {
   apiId: string;
   node: PlatformaticErrorNode;
   trail: PlatformaticErrorNode[];
+  /** Met by an earlier try of a retry loop than its last. */
+  superseded: boolean;
 }
 
-/** Every Kafka error in the tree but records' own, depth first, in the order the client lists them. */
+/** Every Kafka error in the tree but records' own, depth first, a retry loop's last try first. */
 function kafkaErrors(
   error: unknown,
   trail: PlatformaticErrorNode[] = [],
+  superseded = false,
   seen = new Set<unknown>(),
   found: KafkaErrorAt[] = [],
 ): KafkaErrorAt[] {
@@ -75,23 +94,27 @@ function kafkaErrors(
   if (isRecordError(error)) return found;
   const apiId = apiIdOfNode(error);
   if (apiId !== undefined) {
-    found.push({ apiId, node: error, trail });
+    found.push({ apiId, node: error, trail, superseded });
     return found;
   }
-  for (const inner of children(error)) kafkaErrors(inner, [...trail, error], seen, found);
+  for (const child of children(error)) {
+    kafkaErrors(child.inner, [...trail, error], superseded || child.superseded, seen, found);
+  }
   return found;
 }
 
 /**
  * The Kafka error the failure is classified by: one no retry can fix, if the tree holds any, else
- * the first. A permanent error wins over retriable ones elsewhere in the tree (another partition
- * of the request, another try of the client's retry loop): the records it names will never be
- * accepted, and the callers never take it as the verdict on the other records of a request that
- * held several (they send each caller's records, and then each job's, alone again).
+ * the first of the client's last try. A permanent error wins over retriable ones elsewhere in the
+ * tree (another partition of the request, another try of the client's retry loop): the records it
+ * names will never be accepted, and the callers never take it as the verdict on the other records
+ * of a request that held several (they send each caller's records, and then each job's, alone
+ * again). A retriable one an earlier try met says nothing of how the send ended: a leader that
+ * moved and then a broker that went away is an outage, not a broker's answer.
  */
 function reasonOf(error: unknown): KafkaErrorAt | undefined {
   const found = kafkaErrors(error);
-  return found.find((at) => isPermanentCode(at.apiId)) ?? found[0];
+  return found.find((at) => isPermanentCode(at.apiId)) ?? found.find((at) => !at.superseded);
 }
 
 /** The Kafka error type (`MESSAGE_TOO_LARGE`, `SASL_AUTHENTICATION_FAILED`, …) the failure is classified by, if any. */
@@ -101,7 +124,8 @@ export function apiIdOf(error: unknown): string | undefined {
 
 /**
  * The messages from the top of the tree down to its Kafka error (the one `apiIdOf` names, with
- * the broker's own words on it), or else down its first branch, each once, joined by ": ". The
+ * the broker's own words on it), or else down its first branch (a retry loop's last try), each
+ * once, joined by ": ". The
  * messages name brokers, partitions and reasons, never record contents.
  */
 export function failureMessage(error: unknown): string {
@@ -110,7 +134,9 @@ export function failureMessage(error: unknown): string {
   let current: unknown = reason ? reason.node : error;
   while (nodes.length <= MAX_DEPTH && isNode(current)) {
     nodes.push(current);
-    current = children(current).find(isNode);
+    current = children(current)
+      .map((child) => child.inner)
+      .find(isNode);
   }
   const messages: string[] = [];
   const add = (text: unknown) => {

@@ -34,6 +34,9 @@
 #   KAFKA_MIN_INSYNC_REPLICAS 1   min.insync.replicas (and the transaction log's min ISR)
 #   KAFKA_WAIT             1      `up` waits until the broker answers; 0 returns once it runs
 #                                 (a node of a cluster cannot answer before a quorum of them runs)
+#   KAFKA_STARTED_MARK     (empty) a file `up` writes the broker's pid to when that call started
+#                                 it: two callers at once both find nothing running, and only the
+#                                 one whose call started the broker is to stop it
 #   KAFKA_DATA_DIR         <repo>/.data/kafka
 #   KAFKA_HEAP_OPTS        -Xms256m -Xmx768m
 #   KAFKA_JVM_PERFORMANCE_OPTS  G1 settings as in Kafka's kafka-run-class.sh
@@ -528,6 +531,7 @@ cmd_up() {
   say "starting Kafka $KAFKA_VERSION (KRaft broker+controller, node $KAFKA_NODE_ID)"
   LOG_START_LINE=$(log_lines "$SERVER_LOG")
   pid=$(start_broker)
+  if [[ -n "${KAFKA_STARTED_MARK:-}" ]]; then echo "$pid" >"$KAFKA_STARTED_MARK"; fi
   if [[ "$KAFKA_WAIT" == 0 ]]; then
     say "started (pid $pid); not waiting for it to answer (KAFKA_WAIT=0)"
     return 0

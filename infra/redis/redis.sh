@@ -17,6 +17,8 @@
 #   REDIS_DATA_DIR       <repo>/.data/redis       (AOF, RDB, redis.pid, redis.log)
 #   REDIS_START_TIMEOUT  20   seconds to wait for PING after starting
 #   REDIS_STOP_TIMEOUT   30   seconds to wait after SIGTERM before SIGKILL
+#   REDIS_STARTED_MARK   (empty) a file `up` writes "started" to when that call started Redis
+#                        (callers that stop only what they started read it)
 #
 # Exit codes: 0 ok | 1 failure | 2 usage | 3 `status`: nothing answers
 #   4 the port is taken by something that does not answer PING
@@ -224,6 +226,7 @@ cmd_up() {
     tail -n 20 "$LOG" >&2 || true
     die 1 "redis-server failed to start (log $LOG)"
   fi
+  if [[ -n "${REDIS_STARTED_MARK:-}" ]]; then echo started >"$REDIS_STARTED_MARK"; fi
 
   printf 'redis: waiting for PING on %s:%s ' "$HOST" "$PORT"
   local deadline=$(( t0 + REDIS_START_TIMEOUT * 1000 ))

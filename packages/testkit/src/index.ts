@@ -43,3 +43,4 @@ export {
 export { captureLogLines, type LogCapture } from './log-capture.ts';
 export { scryptHashAtCost } from './scrypt-hash.ts';
 export { seededRandom } from './seeded-random.ts';
+export { default as setUpSharedServices } from './global-setup.ts';

@@ -13,9 +13,13 @@ export interface Sent {
   answeredAt: number;
   status: number;
   id: string | undefined;
+  /** The answer said the commit was stored already (see `PostOutcome`). */
+  duplicate?: boolean;
 }
 
-export type Send = (n: number) => Promise<{ status: number; id: string | undefined }>;
+export type Send = (
+  n: number,
+) => Promise<{ status: number; id: string | undefined; duplicate?: boolean }>;
 
 /**
  * Epoch ms with sub-ms resolution, anchored once so that it does not jump with NTP. Anchored at
@@ -85,7 +89,7 @@ export async function openLoop(options: {
       outstanding++;
       options.send(n).then(
         (r) => {
-          results.push({ n, intendedAt, answeredAt: now(), status: r.status, id: r.id });
+          results.push({ n, intendedAt, answeredAt: now(), ...answerOf(r) });
           if (--outstanding === 0) allAnswered?.();
         },
         (error: unknown) => {
@@ -108,6 +112,13 @@ export async function openLoop(options: {
   return results;
 }
 
+/** What a `Sent` keeps of an answer (`duplicate` only when said). */
+function answerOf(r: Awaited<ReturnType<Send>>): Pick<Sent, 'status' | 'id' | 'duplicate'> {
+  return r.duplicate === true
+    ? { status: r.status, id: r.id, duplicate: true }
+    : { status: r.status, id: r.id };
+}
+
 export async function closedLoop(options: {
   clients: number;
   durationMs: number;
@@ -125,7 +136,7 @@ export async function closedLoop(options: {
         const n = next++;
         const intendedAt = now();
         const r = await options.send(n);
-        results.push({ n, intendedAt, answeredAt: now(), status: r.status, id: r.id });
+        results.push({ n, intendedAt, answeredAt: now(), ...answerOf(r) });
       }
     }),
   );

@@ -17,6 +17,7 @@ const step = (rate: number, sustainable: boolean): StepResult => ({
   accept: latency,
   commitToKafka: latency,
   backlogAtEnd: 0,
+  backlogGrowthPerS: 0,
   lost: 0,
   duplicates: 0,
   usage: [

@@ -9,6 +9,11 @@ export interface PostOutcome {
   status: number;
   /** The commit id of a 2xx answer (`{"id"}`), when the answer carries one. */
   id: string | undefined;
+  /**
+   * A 2xx answer said the commit was stored already (`"duplicate": true`). The bench never sends
+   * a commit twice (each one's vclock holds its number), so such an answer stands for none.
+   */
+  duplicate?: boolean;
 }
 
 export interface SignedPoster {
@@ -40,14 +45,17 @@ export function createSignedPoster(options: {
         body,
       );
       let id: string | undefined;
+      let duplicate = false;
       if (answer.status >= 200 && answer.status < 300) {
         try {
-          id = (JSON.parse(answer.body.toString()) as { id?: string }).id;
+          const parsed = JSON.parse(answer.body.toString()) as { id?: string; duplicate?: unknown };
+          id = parsed.id;
+          duplicate = parsed.duplicate === true;
         } catch {
           // No id: counted as accepted without one.
         }
       }
-      return { status: answer.status, id };
+      return { status: answer.status, id, duplicate };
     },
     close: () => pool.close(),
   };

@@ -75,4 +75,20 @@ describe('step metrics', () => {
     );
     expect(n).toMatchObject({ deliveredPerS: 2, backlogAtEnd: 1, lost: 1, duplicates: 0 });
   });
+
+  it('counts as lost an accepted answer that stands for no commit of its own', () => {
+    // Every commit the bench sends is a different one: an ingest whose ids collide would answer
+    // a new commit with an earlier one's id (duplicate: true) and deliver nothing of it.
+    const m = stepMetrics(
+      [
+        sent(1, 0, 1),
+        { ...sent(2, 1, 2), id: 'c1', duplicate: true },
+        { ...sent(3, 2, 3), id: 'c1' },
+        sent(4, 3, 4),
+      ],
+      [stamp('c1', 5), stamp('c4', 6)],
+      { start: 0, end: 1000 },
+    );
+    expect(m).toMatchObject({ accepted: 4, lost: 2, duplicates: 0 });
+  });
 });

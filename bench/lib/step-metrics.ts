@@ -6,7 +6,7 @@
 import type { RecordStamp } from '@commitlog/kafka';
 import { summarize, type LatencySummary } from './latency.ts';
 import { wholeMsMidpoint, type Sent } from './load-drivers.ts';
-import { backlogAt } from './sustainable.ts';
+import { backlogAt, backlogGrowthPerS } from './sustainable.ts';
 
 export interface StepMetrics {
   sent: number;
@@ -26,7 +26,12 @@ export interface StepMetrics {
    * generator's or the server's queue is backlog too.
    */
   backlogAtEnd: number;
-  /** Accepted (2xx) commits that are not in Kafka: must be 0. */
+  /** How fast the backlog grew over the step, commits per second (see `backlogGrowthPerS`). */
+  backlogGrowthPerS: number;
+  /**
+   * Accepted (2xx) commits that are not in Kafka, or whose answer stood for no commit of its own
+   * (`duplicate`, or another answer's id): must be 0.
+   */
   lost: number;
   /** Extra copies of commits in Kafka (the same commit id more than once). */
   duplicates: number;
@@ -55,8 +60,15 @@ export function stepMetrics(
   // against these only, so that neither a duplicate nor a commit stored but answered with an
   // error can stand in for an accepted commit that never reached Kafka.
   const acceptedStoredAt: number[] = [];
+  // Every commit the bench sends is a different one: an answer that says it was stored already,
+  // or gives the id of another answer of the step, vouches for no delivery of its own (an ingest
+  // whose ids collide would answer a new commit so and never deliver it, while the record of the
+  // other commit stood in for it here).
+  const claimed = new Set<string>();
   for (const s of accepted) {
-    const at = s.id === undefined ? undefined : storedAt.get(s.id);
+    const own = s.id !== undefined && s.duplicate !== true && !claimed.has(s.id);
+    if (s.id !== undefined) claimed.add(s.id);
+    const at = own ? storedAt.get(s.id!) : undefined;
     if (at === undefined) lost++;
     else {
       toKafka.push(Math.max(0, wholeMsMidpoint(at) - s.intendedAt));
@@ -79,6 +91,7 @@ export function stepMetrics(
     accept: summarize(accepted.map((s) => s.answeredAt - s.intendedAt)),
     commitToKafka: summarize(toKafka),
     backlogAtEnd: backlogAt(offeredTimes, storeTimes, window.end),
+    backlogGrowthPerS: backlogGrowthPerS(offeredTimes, storeTimes, window),
     lost,
     duplicates,
   };

@@ -8,7 +8,7 @@ describe('sendPrimers', () => {
     const sent: number[] = [];
     let inFlight = 0;
     let most = 0;
-    const ids = await sendPrimers(async (n) => {
+    const { ids, unvouched } = await sendPrimers(async (n) => {
       sent.push(n);
       most = Math.max(most, ++inFlight);
       await new Promise((r) => setTimeout(r, 1));
@@ -19,6 +19,23 @@ describe('sendPrimers', () => {
     expect(most).toBe(PRIMER_COMMITS);
     expect(ids).toHaveLength(PRIMER_COMMITS / 2);
     expect(ids[0]).toBe('c100');
+    expect(unvouched).toBe(0);
+  });
+
+  it('counts an accepted answer that vouches for no primer of its own: no id, duplicate, or taken id', async () => {
+    const answers: Record<number, { status: number; id: string | undefined; duplicate?: boolean }> =
+      {
+        0: { status: 202, id: undefined },
+        1: { status: 202, id: 'c1', duplicate: true },
+        2: { status: 202, id: 'c3' },
+        3: { status: 202, id: 'c3' },
+      };
+    const { ids, unvouched } = await sendPrimers(
+      (n) => Promise.resolve(answers[n] ?? { status: 202, id: `c${n}` }),
+      0,
+    );
+    expect(unvouched).toBe(3);
+    expect(ids).toHaveLength(PRIMER_COMMITS - 3);
   });
 });
 

@@ -14,17 +14,26 @@ import type { PostOutcome } from './signed-poster.ts';
 /** As many as the load generator's connections per step, and enough to reach every partition. */
 export const PRIMER_COMMITS = 64;
 
-/** Sends commits `firstN`…`firstN + PRIMER_COMMITS - 1`; the ids of those accepted. */
+/**
+ * Sends commits `firstN`…`firstN + PRIMER_COMMITS - 1`: the ids of those accepted, and how many
+ * accepted answers vouch for no commit of their own (no id, `duplicate`, or another's id), which
+ * count as lost as a step's do (`stepMetrics`).
+ */
 export async function sendPrimers(
   send: (n: number) => Promise<PostOutcome>,
   firstN: number,
-): Promise<string[]> {
+): Promise<{ ids: string[]; unvouched: number }> {
   const outcomes = await Promise.all(
     Array.from({ length: PRIMER_COMMITS }, (_, i) => send(firstN + i)),
   );
-  return outcomes.flatMap((o) =>
-    o.status >= 200 && o.status < 300 && o.id !== undefined ? [o.id] : [],
-  );
+  const ids = new Set<string>();
+  let unvouched = 0;
+  for (const o of outcomes) {
+    if (o.status < 200 || o.status >= 300) continue;
+    if (o.id === undefined || o.duplicate === true || ids.has(o.id)) unvouched++;
+    else ids.add(o.id);
+  }
+  return { ids: [...ids], unvouched };
 }
 
 /**

@@ -74,18 +74,14 @@ export async function runStep(
   const send = (n: number) => poster.post(next(n).body);
   const toKafka = target.deliversToKafka ?? true;
   // Closed however the step ends: its connections must not outlive it.
-  const { primerIds, sent, start, end, usage, memoryBefore, memoryAfter } = await driveLoad(
-    ctx,
-    target,
-    spec,
-    {
+  const { primerIds, unvouchedPrimers, sent, start, end, usage, memoryBefore, memoryAfter } =
+    await driveLoad(ctx, target, spec, {
       topic,
       toKafka,
       send,
       firstN,
       ...(extras.beforeLoad ? { beforeLoad: extras.beforeLoad } : {}),
-    },
-  ).finally(() => poster.close());
+    }).finally(() => poster.close());
 
   const accepted = sent.filter((s) => s.status >= 200 && s.status < 300);
   const acceptedIds = new Set([...primerIds, ...accepted.flatMap((s) => (s.id ? [s.id] : []))]);
@@ -113,7 +109,7 @@ export async function runStep(
   const metrics = stepMetrics(sent, stamps, { start, end });
   if (!toKafka) metrics.lost = 0;
   // A primer is an accepted commit like any other: one Kafka lacks is lost, a second copy a duplicate.
-  metrics.lost += lostPrimers;
+  metrics.lost += lostPrimers + unvouchedPrimers;
   metrics.duplicates += primerDuplicates;
   const rate = spec.kind === 'open' ? spec.rate : undefined;
   const verdict =
@@ -125,6 +121,7 @@ export async function runStep(
           refused: metrics.refused,
           p99CommitToKafkaMs: metrics.commitToKafka.p99,
           backlogAtEnd: metrics.backlogAtEnd,
+          backlogGrowthPerS: metrics.backlogGrowthPerS,
           lost: metrics.lost,
         });
   return {
@@ -165,9 +162,12 @@ async function driveLoad(
 ) {
   const { topic, toKafka, send, firstN } = load;
   let primerIds: string[] = [];
+  let unvouchedPrimers = 0;
   if (toKafka) {
     // The step's topic is new to the design: its first records are sent before the clock starts.
-    primerIds = await sendPrimers(send, ctx.takeNumbers(PRIMER_COMMITS));
+    const primers = await sendPrimers(send, ctx.takeNumbers(PRIMER_COMMITS));
+    primerIds = primers.ids;
+    unvouchedPrimers = primers.unvouched;
     await waitForRecords(ctx, topic, primerIds.length, 30_000);
   }
 
@@ -205,7 +205,7 @@ async function driveLoad(
     usage = sampler.stop();
   }
   const memoryAfter = target.usesRedis ? await redisUsedMemory(ctx.redis.connection) : NaN;
-  return { primerIds, sent, start, end, usage, memoryBefore, memoryAfter };
+  return { primerIds, unvouchedPrimers, sent, start, end, usage, memoryBefore, memoryAfter };
 }
 
 /**

@@ -14,6 +14,8 @@ export interface StepOutcome {
   p99CommitToKafkaMs: number;
   /** Commits accepted but not yet in Kafka at the end of the step. */
   backlogAtEnd: number;
+  /** How fast that backlog grew over the step, commits per second (`backlogGrowthPerS`). */
+  backlogGrowthPerS: number;
   /**
    * Accepted commits never found in Kafka. Their latency is in no percentile (it is unknown), so
    * a step that lost its slowest commits would pass on the rest's p99: a loss fails the step.
@@ -32,6 +34,16 @@ export function backlogAllowance(rate: number): number {
   return Math.max(20, rate * 0.1);
 }
 
+/**
+ * How fast a step's backlog may grow and still count as flat: 2 % of its rate, at least 10/s. A
+ * design that delivers 95 % of what it accepts ends a 2 s step with 100 ms of its rate waiting,
+ * under `backlogAllowance`, and its p99 under the limit, yet its backlog grows for as long as the
+ * load lasts.
+ */
+export function growthAllowance(rate: number): number {
+  return Math.max(10, rate * 0.02);
+}
+
 export function judgeStep(step: StepOutcome): Verdict {
   const reasons: string[] = [];
   if (!(step.p99CommitToKafkaMs < P99_LIMIT_MS)) {
@@ -39,6 +51,9 @@ export function judgeStep(step: StepOutcome): Verdict {
   }
   if (step.backlogAtEnd > backlogAllowance(step.rate)) {
     reasons.push(`backlog ${step.backlogAtEnd} at the end`);
+  }
+  if (step.backlogGrowthPerS > growthAllowance(step.rate)) {
+    reasons.push(`backlog grew ${step.backlogGrowthPerS.toFixed(0)}/s`);
   }
   if (step.refused > 0) reasons.push(`${step.refused} refused`);
   if ((step.lost ?? 0) > 0) reasons.push(`${step.lost} lost`);
@@ -66,4 +81,29 @@ function countAtOrBefore(sorted: Float64Array, t: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Samples of the backlog per half of a step: enough to average a pause's spike out. */
+const GROWTH_SAMPLES = 50;
+
+/**
+ * The backlog's growth over a step, commits per second: its mean over the second half less its
+ * mean over the first, over half the step's length. Means over each half rather than two instants:
+ * a pause at the end (a collection, a flush) is a spike, not a trend.
+ */
+export function backlogGrowthPerS(
+  offeredAt: Float64Array,
+  storedAt: Float64Array,
+  window: { start: number; end: number },
+): number {
+  const half = (window.end - window.start) / 2;
+  if (!(half > 0)) return 0;
+  const meanOver = (from: number) => {
+    let sum = 0;
+    for (let i = 0; i < GROWTH_SAMPLES; i++) {
+      sum += backlogAt(offeredAt, storedAt, from + ((i + 0.5) * half) / GROWTH_SAMPLES);
+    }
+    return sum / GROWTH_SAMPLES;
+  };
+  return (meanOver(window.start + half) - meanOver(window.start)) / (half / 1000);
 }

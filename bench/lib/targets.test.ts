@@ -19,6 +19,7 @@ function step(rate: number, sustainable: boolean, extra: Partial<StepResult> = {
     accept: latency(1, 2),
     commitToKafka: latency(3, 20),
     backlogAtEnd: 0,
+    backlogGrowthPerS: 0,
     lost: 0,
     duplicates: 0,
     usage: [

@@ -1,6 +1,8 @@
 // A completion that Redis refuses with an error reply (BUSY, TRYAGAIN in a failover) must not fail
 // a commit Kafka already has: BullMQ's own worker failed it for good. A completion or failure that
-// runs twice (sent again after a lost reply) must not leave the next job held by no one.
+// runs twice (sent again after a lost reply) must not leave the next job held by no one, nor must
+// a move to active whose reply was lost with its connection.
+import { createServer, connect, type Socket } from 'node:net';
 import { createTestQueuePrefix, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
 import { Queue, UnrecoverableError, type Job, type JobProgress, type Processor } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -169,6 +171,75 @@ describe('a lane worker whose completion Redis refuses', () => {
       });
     });
   }
+
+  it("puts back the job a move to active took when the move's reply was lost with its connection", async () => {
+    // The worker talks to Redis through a proxy that, once armed, drops the first reply naming
+    // the job and closes that connection: ioredis sends the move again on a new one, which finds
+    // the job taken (by the first run, under the same token) and takes none.
+    const redis = new URL(space.redisUrl);
+    let armed = false;
+    let dropped = 0;
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const server = connect(Number(redis.port || 6379), redis.hostname);
+      for (const socket of [client, server]) {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.on('data', (chunk) => server.write(chunk));
+      server.on('data', (chunk: Buffer) => {
+        if (armed && chunk.includes('orphan-1')) {
+          armed = false;
+          dropped++;
+          client.destroy();
+          server.destroy();
+          return;
+        }
+        client.write(chunk);
+      });
+      client.on('close', () => server.destroy());
+      server.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          proxy.close(() => resolve());
+        }),
+    );
+    const proxied = new URL(space.redisUrl);
+    proxied.host = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const viaProxy = createRedisConnection({
+      url: proxied.toString(),
+      role: 'worker',
+      onError: () => undefined,
+    });
+    closers.push(() => viaProxy.quit().catch(() => viaProxy.disconnect()));
+    const { queue } = laneOnRedis();
+    await queue.setGlobalConcurrency(1);
+    const processed: string[] = [];
+    const stalled: string[] = [];
+    const { worker } = longLockWorker(LaneBullmqWorker, viaProxy, (job) => {
+      processed.push(job.id!);
+      return Promise.resolve();
+    });
+    worker.on('stalled', (id) => stalled.push(id));
+    await worker.waitUntilReady();
+
+    armed = true;
+    await queue.add('commit', {} as CommitJobData, { jobId: 'orphan-1', removeOnComplete: true });
+
+    // Without the release, the job would sit active, held by no one, until its lock lapsed (120 s).
+    await waitFor(() => processed.includes('orphan-1'), {
+      timeoutMs: 20_000,
+      description: 'orphan-1 processed after its move lost its reply',
+    });
+    expect(dropped).toBe(1);
+    expect(processed).toEqual(['orphan-1']);
+    expect(stalled).toEqual([]);
+  });
 
   it('takes again, in its turn, a job whose options and progress in Redis are not JSON, its commit kept', async () => {
     const { connection, queue } = laneOnRedis();

@@ -78,10 +78,11 @@ export class LaneBullmqWorker extends Worker<CommitJobData> {
 
   /**
    * Puts back at the front of the lane a job moved to active under `token` that no one holds. A
-   * completion (or failure) that takes the lane's next job can run in Redis twice: ioredis sends
-   * again, on its new connection, a command whose reply the old one lost, and BullMQ retries one
-   * that failed on the connection. The second run finds the job gone (an error reply) and
-   * returns no next job, while the first moved one to active under the same token: held by no
+   * move to active, or a completion (or failure) that takes the lane's next job, can run in Redis
+   * twice: ioredis sends again, on its new connection, a command whose reply the old one lost,
+   * and BullMQ retries one that failed on the connection. The second run finds the lane busy (a
+   * move) or the job gone (an error reply) and returns no next job, while the first moved one to
+   * active under the same token: held by no
    * one, it stopped the lane until its lock lapsed (WORKER_LOCK) and the stall check, which
    * counted it as stalled (an alert, a worker said to have died; twice past its TTL, it failed).
    * Moved back with its lock checked, it is taken again at once. Best effort: failing, the stall
@@ -125,8 +126,15 @@ export class LaneBullmqWorker extends Worker<CommitJobData> {
    * to be taken again at once, in its turn.
    */
   private async moveReadable(token: string, name?: string): Promise<Job<CommitJobData>> {
+    const client = await this.backend.client;
+    const socket = socketOf(client);
     try {
-      return await super.moveToActive(token, name);
+      const job = await super.moveToActive(token, name);
+      // A move whose reply was lost with its connection ran twice: the first took the lane's job
+      // under `token`, and the second, sent again by ioredis on the new connection, found the
+      // lane busy with it and took none (see `releaseTakenUnder`).
+      if (!job && socketOf(client) !== socket) await this.releaseTakenUnder(token, undefined);
+      return job;
     } catch (error) {
       // A SyntaxError from JSON.parse, or a TypeError from reading options that parsed to null.
       if (!(error instanceof SyntaxError || error instanceof TypeError)) throw error;
@@ -161,4 +169,9 @@ export class LaneBullmqWorker extends Worker<CommitJobData> {
     }
     return mended;
   }
+}
+
+/** The socket a client talks over now: another after a reconnection (none for a Redis Cluster). */
+function socketOf(client: unknown): unknown {
+  return (client as { stream?: unknown }).stream;
 }

@@ -2,16 +2,18 @@ import { laneQueueName } from './lane-queue-name.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { untilRedisAnswers } from './redis-retry.ts';
-import { withLaneQueue } from './with-lane-queue.ts';
 
 /** The pause before a lane's start-up write is asked again while Redis settles. */
 const SETTLING_RETRY_MS = 500;
 
 /**
- * Sets each lane's BullMQ global concurrency to 1: one job of a lane active at a time across
- * every worker process, which is what keeps per-key order. A Redis Cluster that has just formed
- * answers CLUSTERDOWN or MOVED for a while after its nodes answer (a start-up's checks can pass
- * in between): such a write is asked again, not fatal (`untilRedisAnswers`), until `stopped()`.
+ * Sets each lane's BullMQ global concurrency to 1 (what BullMQ's `setGlobalConcurrency(1)`
+ * writes) where it is not: one job of a lane active at a time across every worker process, which
+ * is what keeps per-key order. Written only where missing: a Redis past its maxmemory refuses
+ * even a write that changes nothing, and a worker restarted during such an incident would exit
+ * rather than wait for room. A Redis Cluster that has just formed answers CLUSTERDOWN or MOVED
+ * for a while after its nodes answer (a start-up's checks can pass in between): such a write is
+ * asked again, not fatal (`untilRedisAnswers`), until `stopped()`.
  */
 export async function holdEachLaneToOne(
   connection: RedisConnection,
@@ -21,7 +23,7 @@ export async function holdEachLaneToOne(
 ): Promise<void> {
   for (const lane of lanes) {
     await untilRedisAnswers(
-      () => withLaneQueue(connection, prefix, lane, (queue) => queue.setGlobalConcurrency(1)),
+      () => RESTORE_ONE_AT_A_TIME.run(connection, [laneMetaKey(prefix, lane)], []),
       {
         stopped: options.stopped,
         onRetry: (error) => options.onRetry?.(lane, error),
@@ -51,8 +53,13 @@ export async function restoreLaneLimits(
 ): Promise<number[]> {
   const restored: number[] = [];
   for (const lane of lanes) {
-    const meta = `${prefix}:${laneQueueName(lane)}:meta`;
+    const meta = laneMetaKey(prefix, lane);
     if (Number(await RESTORE_ONE_AT_A_TIME.run(connection, [meta], [])) === 1) restored.push(lane);
   }
   return restored;
+}
+
+/** The lane queue's BullMQ meta hash, where its global concurrency is kept. */
+function laneMetaKey(prefix: string, lane: number): string {
+  return `${prefix}:${laneQueueName(lane)}:meta`;
 }

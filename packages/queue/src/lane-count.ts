@@ -253,12 +253,15 @@ async function claimOnce(
   waitUntil: number,
 ): Promise<LaneCountClaim | 'again'> {
   const key = laneCountKey(prefix);
-  // None recorded: a first start, or its key removed while lanes held commits (see there).
-  if ((await readLaneCount(connection, prefix)) === undefined) {
+  // None recorded: a first start, or its key removed while lanes held commits (see there). Written
+  // only then: a Redis past its maxmemory refuses even a SET NX that changes nothing, and a
+  // process restarted during such an incident would exit rather than wait for room.
+  let recorded = await readLaneCount(connection, prefix);
+  if (recorded === undefined) {
     await refuseUnrecordedLanes(connection, prefix, lanes, key);
+    await connection.set(key, String(lanes), 'NX');
+    recorded = await readLaneCount(connection, prefix);
   }
-  await connection.set(key, String(lanes), 'NX');
-  const recorded = await readLaneCount(connection, prefix);
   if (recorded === undefined || recorded === lanes) return { changedFrom: undefined };
   if (options.change === false) throw new LaneCountMismatchError(lanes, recorded);
   // Refused at once, fence never up, when lanes hold commits: a process started with a wrong

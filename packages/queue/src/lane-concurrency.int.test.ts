@@ -31,12 +31,13 @@ describe('holdEachLaneToOne on the real Redis', () => {
 
   const metaKey = (lane: number) => `${space.prefix}:${laneQueueName(lane)}:meta`;
 
-  /** The next `times` writes of lane 1's meta are answered `reply` instead of run. */
+  /** The next `times` writes of lane 1's meta (its script) are answered `reply` instead of run. */
   function refuseMetaWrites(reply: string, times: number): { refused: () => number } {
     const send = connection.sendCommand.bind(connection);
     let refused = 0;
     connection.sendCommand = ((command: Command, stream?: Parameters<typeof send>[1]) => {
-      if (command.name === 'hset' && String(command.args[0]) === metaKey(1) && refused < times) {
+      const write = ['evalsha', 'eval'].includes(command.name);
+      if (write && command.args.map(String).includes(metaKey(1)) && refused < times) {
         refused++;
         command.reject(new ReplyError(reply));
         return command.promise;

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { captureLogLines } from '@commitlog/testkit';
 import { describe, expect, it } from 'vitest';
 import { loadDashboardConfig, loadIngestConfig, loadWorkerConfig } from './config.ts';
 import { describeConfig } from './describe-config.ts';
+import { createLogger } from './logger.ts';
 
 const SECRET_A = 'a'.repeat(32);
 const SECRET_B = 'b'.repeat(40);
@@ -15,10 +17,15 @@ describe('describeConfig', () => {
     const described = describeConfig(config);
     expect(described).toMatchObject({
       secrets: ['[redacted]', '[redacted]'],
+      secretsCount: 2,
       redisUrl: 'redis://:***@redis:6379/0',
       port: 8080,
       maxCommitBytes: 1_000_000,
     });
+    // As logged at start-up: the logger censors `secrets` whole, and the count stays.
+    const sink = captureLogLines();
+    createLogger({ service: 'ingest', destination: sink }).info({ config: described }, 'running');
+    expect(sink.lines[0]).toMatchObject({ config: { secrets: '[redacted]', secretsCount: 2 } });
     const text = JSON.stringify(described);
     expect(text).not.toContain(SECRET_A);
     expect(text).not.toContain(SECRET_B);

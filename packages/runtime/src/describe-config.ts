@@ -13,7 +13,8 @@ const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----/g;
 
 /**
  * A copy of a loaded configuration that is safe to log at start-up: credentials become
- * `[redacted]` (a list of secrets keeps its length, which shows whether a rotation is under way),
+ * `[redacted]` (a list of them is counted in `<name>Count`, which shows whether a rotation is
+ * under way),
  * the Redis URL's password becomes `***`, PEM certificates become `[PEM: n blocks]` and a PEM
  * private key `[redacted]`. Unset values stay `undefined`.
  */
@@ -25,6 +26,8 @@ function describeObject(object: object): Record<string, unknown> {
   const described: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(object)) {
     described[key] = describeValue(key, value);
+    // The logger censors a field named `secrets` whole: its count goes beside it.
+    if (SECRET_KEY.test(key) && Array.isArray(value)) described[`${key}Count`] = value.length;
   }
   return described;
 }

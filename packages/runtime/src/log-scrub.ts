@@ -43,6 +43,8 @@ export function serializeError(error: unknown): unknown {
 function scrubError(value: unknown, depth: number, parent?: string): unknown {
   if (typeof value === 'string') return scrubText(value);
   if (typeof value !== 'object' || value === null) return value;
+  // Bytes an error holds (a record, a request) by their length, as in a line's own fields.
+  if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
   if (depth >= MAX_DEPTH) return '[nested too deep]';
   if (Array.isArray(value)) return value.map((v) => scrubError(v, depth + 1, parent));
   const out: Record<string, unknown> = {};

@@ -136,6 +136,22 @@ describe('createLogger', () => {
     expect(text).toContain('redis://app:[redacted]@redis.internal:6379');
   });
 
+  it('shows bytes an error holds by their length, never byte by byte', () => {
+    const sink = captureLogLines();
+    const logger = createLogger({ service: 'worker', destination: sink });
+    const failed = Object.assign(new Error('produce failed'), {
+      payload: Buffer.from('{"amount":100}'),
+      record: { v: new Uint8Array(Buffer.from('CARD4111')) },
+    });
+    logger.error({ err: failed }, 'delivery failed');
+    const text = JSON.stringify(sink.lines[0]);
+    expect(sink.lines[0]).toMatchObject({
+      err: { payload: '[14 bytes]', record: { v: '[8 bytes]' } },
+    });
+    // 123 is "{": the first byte of the payload, as it was logged.
+    expect(text).not.toContain('"0":123');
+  });
+
   it('censors an error text logged as a reason or in readiness checks, as in an error', () => {
     const sink = captureLogLines();
     const logger = createLogger({ service: 'ingest', destination: sink });

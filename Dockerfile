@@ -1,14 +1,17 @@
 # One image for every role; docker-compose.yml picks the role with the command. `commitlog <role>`
 # starts the role with the heap settings of packages/runtime/src/role-process-env.ts (V8 flags in
 # NODE_OPTIONS, MALLOC_ARENA_MAX); a NODE_OPTIONS given to the container comes after them and wins.
-# Node 24 LTS, as pinned in .node-version.
-FROM node:24-slim
+# Node 24 LTS, the version pinned in .node-version (what the tests and benchmarks ran on).
+FROM node:24.21.0-slim
 WORKDIR /app
 RUN corepack enable
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .node-version ./
 COPY apps ./apps
 COPY packages ./packages
+# Every workspace member's manifest, for the lockfile's check; only the roles' are installed (the
+# test kit would bring vitest and vite, 45 MB no role loads).
 COPY test/package.json ./test/package.json
 COPY bench/package.json ./bench/package.json
-RUN pnpm install --frozen-lockfile --prod
+RUN pnpm install --frozen-lockfile --prod \
+  --filter "./apps/**" --filter "./packages/**" --filter "!@commitlog/testkit"
 USER node

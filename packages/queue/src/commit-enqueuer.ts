@@ -22,8 +22,11 @@ export interface EnqueueResult {
 export interface CommitEnqueuer {
   /**
    * Resolves once the job is in Redis (or was already there). Rejects with `QueueUnavailableError`
-   * when Redis cannot take it now and `BacklogFullError` when its lane is over its limit; in both
-   * cases nothing was stored for this commit.
+   * when Redis cannot take it now and `BacklogFullError` when its lane is over its limit. After a
+   * `BacklogFullError` nothing was stored for this commit; after a `QueueUnavailableError` it may
+   * have been (its `storedAs` says so when known: replicas behind, Redis found unsafe after the
+   * store; a store timed out or whose reply was lost may still have run): a retry is then
+   * answered as a duplicate.
    */
   enqueue(data: CommitJobData): Promise<EnqueueResult>;
   /** Waits for enqueues under way, then closes the lane queues (not the connection). */

@@ -82,6 +82,7 @@ async function measure(
       ...options.ladder,
       clients: options.clients,
       saturationMs: options.saturationMs,
+      zipfSaturation: options.zipfSaturation,
     }),
   );
   if (e2e)
@@ -91,6 +92,7 @@ async function measure(
       halfRateSettle: e2e.halfRateSettle,
       halfRateUpper: e2e.halfRateUpper,
       saturation: e2e.saturation,
+      saturationZipf: e2e.saturationZipf,
     });
   run.redisBytesPerWaitingCommit = await part(run, 'Redis bytes', () =>
     redisBytesPerWaitingCommit(ctx, options.memoryCommits),
@@ -118,20 +120,10 @@ async function measure(
     ...options.baselineLadder,
     clients: options.clients,
     saturationMs: options.saturationMs,
+    zipfSaturation: options.zipfSaturation,
   };
   b.b4 = await part(run, 'B4', () => runNoQueueCeiling(ctx, baselineLadder));
   b.b5 = await part(run, 'B5', () => runNaiveBullmq(ctx, baselineLadder));
-  // Minutes after commitlog's steps (the baselines ran meanwhile): past any redelivery.
-  run.lateRecords = await part(run, 'late records', () =>
-    lateRecords(ctx.kafka.stamps, [
-      run.system.warmUp,
-      ...run.system.steps,
-      run.halfRateSettle,
-      run.halfRate,
-      run.halfRateUpper,
-      run.saturation,
-    ]),
-  );
   if (options.levers) {
     const top = run.halfRate?.rate ?? 250;
     run.levers =
@@ -145,6 +137,20 @@ async function measure(
         }),
       )) ?? [];
   }
+  // At the end: minutes after commitlog's main steps (the baselines and levers ran meanwhile),
+  // past any redelivery; a lever's last steps only seconds after theirs.
+  run.lateRecords = await part(run, 'late records', () =>
+    lateRecords(ctx.kafka.stamps, [
+      run.system.warmUp,
+      ...run.system.steps,
+      run.halfRateSettle,
+      run.halfRate,
+      run.halfRateUpper,
+      run.saturation,
+      run.saturationZipf,
+      ...run.levers.flatMap((l) => [l.warmUp, l.saturation, l.fixedRate]),
+    ]),
+  );
   return run;
 }
 

@@ -5,7 +5,12 @@ describe('run options', () => {
   it('has a full and a quick mode, and refuses anything else', () => {
     expect(runOptions([]).mode).toBe('full');
     expect(runOptions([]).levers).toBe(true);
-    expect(runOptions(['--quick'])).toMatchObject({ mode: 'quick', levers: false });
+    expect(runOptions(['--quick'])).toMatchObject({
+      mode: 'quick',
+      levers: false,
+      zipfSaturation: false,
+    });
+    expect(runOptions([]).zipfSaturation).toBe(true);
     expect(() => runOptions(['--fast'])).toThrow(/unknown argument/);
   });
 

@@ -85,5 +85,46 @@ describe('report', () => {
     expect(formatReport({ ...run, brokerWarmUp: { requests: 120_000, seconds: 30.2 } })).toContain(
       'Kafka broker warmed up first: 120000 produce requests in 30 s',
     );
+    expect(text).not.toContain('Zipf keys');
+  });
+
+  it("prints the Zipf saturations with ratios among themselves, and the levers' duplicates", () => {
+    const sat = (deliveredPerS: number, duplicates = 0) => ({
+      ...step(0, true),
+      rate: undefined,
+      deliveredPerS,
+      duplicates,
+    });
+    const run: RunResults = {
+      startedAt: '2026-01-01T00:00:00Z',
+      mode: 'full',
+      machine: { cpus: 2, node: 'v24.0.0' },
+      system: { name: 'commitlog', steps: [step(1000, true)], maxSustainablePerS: 1000 },
+      halfRate: undefined,
+      saturation: sat(1400),
+      saturationZipf: sat(900),
+      redisBytesPerWaitingCommit: undefined,
+      baselines: {
+        b4: { name: 'B4', steps: [], maxSustainablePerS: undefined, saturationZipf: sat(3600) },
+        b5: { name: 'B5', steps: [], maxSustainablePerS: undefined, saturationZipf: sat(300) },
+      },
+      levers: [
+        {
+          lever: 'lanes',
+          setting: '4',
+          isDefault: false,
+          warmUp: sat(0, 1),
+          saturation: sat(800, 2),
+          fixedRate: step(500, true),
+        },
+      ],
+      errors: [],
+    };
+    const text = formatReport(run);
+    expect(text).toMatch(/commitlog, saturation, Zipf keys\s+0\.00\s+900\s.*—/);
+    expect(text).toMatch(/B4 no-queue ceiling, saturation, Zipf keys\s+0\.00\s+3600\s.*0\.25×/);
+    expect(text).toMatch(/B5 naive BullMQ, saturation, Zipf keys\s+0\.00\s+300\s.*3\.00×/);
+    // Lost and duplicates of the lever's warm-up, saturation and fixed-rate steps together.
+    expect(text).toMatch(/lanes\s+4\s+800\s+\S+\s+0\s+3\s*$/m);
   });
 });

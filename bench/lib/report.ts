@@ -78,6 +78,23 @@ function summaryTable(run: RunResults): string {
     ladder('B5 naive BullMQ, max sustainable', b.b5),
     saturated('B5 naive BullMQ, saturation', b.b5?.saturation),
   );
+  // The same saturations with Zipf-skewed keys (full runs): ratios among themselves.
+  const zipf = run.saturationZipf;
+  if (zipf) {
+    const zipfRow = (label: string, s: StepResult | undefined): string[] => [
+      label,
+      num(s?.acceptedPerS),
+      num(s?.deliveredPerS),
+      triple(s?.accept),
+      triple(s?.commitToKafka),
+      s === zipf ? '—' : ratio(zipf.deliveredPerS, s?.deliveredPerS),
+    ];
+    rows.push(
+      zipfRow('commitlog, saturation, Zipf keys', zipf),
+      zipfRow('B4 no-queue ceiling, saturation, Zipf keys', b.b4?.saturationZipf),
+      zipfRow('B5 naive BullMQ, saturation, Zipf keys', b.b5?.saturationZipf),
+    );
+  }
   return textTable(
     [
       'design',
@@ -150,14 +167,22 @@ function leverTable(run: RunResults): string {
       'saturation delivered/s',
       `commit→Kafka ms at ${run.levers[0]?.fixedRate.rate ?? '?'}/s p50/p99/p99.9`,
       'lost',
+      'dup',
     ],
-    run.levers.map((l) => [
-      l.lever,
-      `${l.setting}${l.isDefault ? ' (default)' : ''}`,
-      num(l.saturation.deliveredPerS),
-      triple(l.fixedRate.commitToKafka),
-      String(l.saturation.lost + l.fixedRate.lost),
-    ]),
+    run.levers.map((l) => {
+      // A warm-up's losses and duplicates count too, as a step's (its latencies do not).
+      const steps = [l.warmUp, l.saturation, l.fixedRate];
+      const sum = (of: (s: StepResult) => number) =>
+        steps.reduce((total, s) => total + (s ? of(s) : 0), 0);
+      return [
+        l.lever,
+        `${l.setting}${l.isDefault ? ' (default)' : ''}`,
+        num(l.saturation.deliveredPerS),
+        triple(l.fixedRate.commitToKafka),
+        String(sum((s) => s.lost)),
+        String(sum((s) => s.duplicates)),
+      ];
+    }),
   );
 }
 

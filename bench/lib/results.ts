@@ -43,6 +43,8 @@ export interface LadderResult {
   warmUp?: StepResult;
   /** Closed-loop saturation of the same design (baselines B4 and B5). */
   saturation?: StepResult;
+  /** The same with Zipf-skewed keys (full runs). */
+  saturationZipf?: StepResult;
 }
 
 /** A simple throughput figure of a baseline that is not a ladder. */
@@ -92,6 +94,8 @@ export interface RunResults {
    */
   halfRateUpper?: StepResult | undefined;
   saturation: StepResult | undefined;
+  /** Saturation with Zipf-skewed keys (full runs since 2026-12-07). */
+  saturationZipf?: StepResult | undefined;
   redisBytesPerWaitingCommit: number | undefined;
   /** Redis bytes of one delivered commit's de-duplication mark, kept for DEDUP_WINDOW. */
   redisBytesPerDeliveredMark?: number | undefined;

@@ -237,6 +237,26 @@ export async function warmUp(
   return step;
 }
 
+/**
+ * Closed-loop saturation with Zipf-skewed keys (s = 1.1 over the same key space): the same step as
+ * a design's uniform saturation, the hot keys crowding a few of commitlog's lanes.
+ */
+export async function zipfSaturation(
+  ctx: BenchContext,
+  target: Target,
+  options: { clients: number; saturationMs: number },
+  label: string,
+): Promise<StepResult> {
+  const step = await runStep(
+    ctx,
+    target,
+    { kind: 'closed', clients: options.clients, durationMs: options.saturationMs, keys: 'zipf' },
+    `${label}-sat-zipf`,
+  );
+  ctx.progress(describeStep(`${target.name} saturation, Zipf keys`, step));
+  return step;
+}
+
 /** Waits (bounded) until the topic holds at least `count` records: the design has drained. */
 async function waitForRecords(
   ctx: BenchContext,

@@ -7,7 +7,7 @@ import type { BenchContext } from '../lib/bench-context.ts';
 import { redisUsedMemory } from '../lib/bench-context.ts';
 import type { LadderOptions } from '../lib/rate-ladder.ts';
 import type { LadderResult, StepResult } from '../lib/results.ts';
-import { describeStep, runStep } from '../lib/step-runner.ts';
+import { describeStep, runStep, zipfSaturation } from '../lib/step-runner.ts';
 import { createSignedPoster } from '../lib/signed-poster.ts';
 import { createWorkload } from '../lib/workload.ts';
 import { startCommitlog } from './commitlog-target.ts';
@@ -20,11 +20,18 @@ export interface CommitlogRuns {
   halfRateSettle: StepResult | undefined;
   halfRateUpper: StepResult | undefined;
   saturation: StepResult;
+  /** Saturation with Zipf-skewed keys, when asked for. */
+  saturationZipf: StepResult | undefined;
 }
 
 export async function runCommitlog(
   ctx: BenchContext,
-  options: LadderOptions & { stepMs: number; clients: number; saturationMs: number },
+  options: LadderOptions & {
+    stepMs: number;
+    clients: number;
+    saturationMs: number;
+    zipfSaturation: boolean;
+  },
 ): Promise<CommitlogRuns> {
   const started = await startCommitlog(ctx, 'commitlog', { workers: 1, env: {} });
   try {
@@ -75,7 +82,10 @@ export async function runCommitlog(
       'e2e-sat',
     );
     ctx.progress(describeStep('commitlog saturation', saturation));
-    return { ladder, halfRate, halfRateSettle, halfRateUpper, saturation };
+    const saturationZipf = options.zipfSaturation
+      ? await zipfSaturation(ctx, started.target, options, 'e2e')
+      : undefined;
+    return { ladder, halfRate, halfRateSettle, halfRateUpper, saturation, saturationZipf };
   } finally {
     await started.stop();
   }

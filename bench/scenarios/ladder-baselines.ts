@@ -4,12 +4,20 @@ import type { BenchContext } from '../lib/bench-context.ts';
 import { startChild } from '../lib/child-process.ts';
 import type { LadderOptions } from '../lib/rate-ladder.ts';
 import type { LadderResult } from '../lib/results.ts';
-import { describeStep, runStep, type Target } from '../lib/step-runner.ts';
+import { describeStep, runStep, zipfSaturation, type Target } from '../lib/step-runner.ts';
 import { runLadder } from './ladder.ts';
 
-type Options = LadderOptions & { stepMs: number; clients: number; saturationMs: number };
+type Options = LadderOptions & {
+  stepMs: number;
+  clients: number;
+  saturationMs: number;
+  zipfSaturation: boolean;
+};
 
-/** The ladder, then closed-loop saturation: a throughput to compare even when no rate keeps up. */
+/**
+ * The ladder, then closed-loop saturation: a throughput to compare even when no rate keeps up;
+ * and saturation with Zipf-skewed keys when asked for.
+ */
 async function ladderAndSaturation(
   ctx: BenchContext,
   target: Target,
@@ -24,7 +32,10 @@ async function ladderAndSaturation(
     `${label}-sat`,
   );
   ctx.progress(describeStep(`${target.name} saturation`, saturation));
-  return { ...ladder, saturation };
+  const saturationZipf = options.zipfSaturation
+    ? await zipfSaturation(ctx, target, options, label)
+    : undefined;
+  return { ...ladder, saturation, ...(saturationZipf ? { saturationZipf } : {}) };
 }
 
 export async function runNoQueueCeiling(

@@ -8,13 +8,11 @@
 import type { BenchContext } from '../lib/bench-context.ts';
 import type { LeverResult, StepResult } from '../lib/results.ts';
 import { describeStep, runStep, warmUp } from '../lib/step-runner.ts';
-import type { KeyDistribution } from '../lib/workload.ts';
 import { startCommitlog, type CommitlogSetup } from './commitlog-target.ts';
 
 interface Setting {
   setting: string;
   setup: CommitlogSetup;
-  keys?: KeyDistribution;
 }
 
 interface Lever {
@@ -77,11 +75,6 @@ export const LEVERS: readonly Lever[] = [
       },
     ],
   },
-  {
-    lever: 'keys (workload, not a lever)',
-    defaultSetting: 'uniform',
-    others: [{ setting: 'Zipf s=1.1', setup: DEFAULTS, keys: 'zipf' }],
-  },
 ];
 
 export async function runLevers(
@@ -102,19 +95,18 @@ export async function runLevers(
   ): Promise<{ saturation: StepResult; fixedRate: StepResult; warmUp: StepResult }> => {
     const started = await startCommitlog(ctx, `commitlog [${label}]`, setting.setup);
     try {
-      const keys = setting.keys ?? 'uniform';
       const warm = await warmUp(ctx, started.target, `lever-${label}`);
       const saturation = await runStep(
         ctx,
         started.target,
-        { kind: 'closed', clients: options.clients, durationMs: options.saturationMs, keys },
+        { kind: 'closed', clients: options.clients, durationMs: options.saturationMs },
         `lever-${label}-sat`,
       );
       ctx.progress(describeStep(`[${label}] saturation`, saturation));
       const fixedRate = await runStep(
         ctx,
         started.target,
-        { kind: 'open', rate: options.fixedRate, durationMs: options.stepMs, keys },
+        { kind: 'open', rate: options.fixedRate, durationMs: options.stepMs },
         `lever-${label}-fixed`,
       );
       ctx.progress(describeStep(`[${label}] fixed rate`, fixedRate));

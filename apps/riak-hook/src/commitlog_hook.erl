@@ -130,7 +130,19 @@ handoff(Json, Ids, Start) ->
         Class:Reason:Stack ->
             Kept = commitlog_hook_failure:write_alone(Json, Ids, crash),
             log_crash(Ids#{outcome => failed, reason => crash}, Class, Reason, Stack),
-            {failed, now_us() - Start, Kept}
+            Micros = now_us() - Start,
+            count_failed(Micros),
+            {failed, Micros, Kept}
+    end.
+
+%% A hand-off that crashed counted in statsd as a failed one (`commitlog.hook.failed`, which the
+%% failure-log alerts watch), the statsd address read on its own (the configuration may be what
+%% crashed); nothing when even that fails.
+count_failed(Micros) ->
+    try
+        commitlog_statsd:handoff(commitlog_hook_config:statsd_address(), failed, Micros)
+    catch
+        _:_ -> ok
     end.
 
 %% A riak_object whose commit JSON could not be built (metadata of a shape the encoder does not
@@ -139,7 +151,9 @@ handoff(Json, Ids, Start) ->
 unencodable(Object, Ids, {Class, Reason, Stack}, Start) ->
     Kept = commitlog_hook_failure:write_unencodable(Object, Ids),
     log_crash(Ids#{outcome => failed, reason => unencodable}, Class, Reason, Stack),
-    {failed, now_us() - Start, Kept}.
+    Micros = now_us() - Start,
+    count_failed(Micros),
+    {failed, Micros, Kept}.
 
 handoff_config(Json, Ids, Start, Config) ->
     {Outcome, Report, Kept} = keep(Json, Ids, deliver(Json, Config), Config),

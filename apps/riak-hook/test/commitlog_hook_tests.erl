@@ -65,6 +65,7 @@ handoff_test_() ->
         fun an_object_that_cannot_be_encoded_goes_to_the_failure_log_as_unencodable/1,
         fun an_unencodable_object_the_failure_log_cannot_keep_is_counted_unkept/1,
         fun a_crash_the_failure_log_cannot_keep_is_counted_unkept/1,
+        fun a_crash_or_an_unencodable_object_is_counted_failed_in_statsd/1,
         fun an_app_that_cannot_be_loaded_is_reported/1,
         fun an_unwritable_failure_log_is_reported/1,
         fun an_unusable_secret_is_reported/1,
@@ -1191,6 +1192,28 @@ a_crash_the_failure_log_cannot_keep_is_counted_unkept(Ctx) ->
         ok = application:set_env(?APP, log_level, [foo]),
         ?assertError(_, commitlog_hook_config:read()),
         assert_counted_unkept(Ctx, obj(<<"k-crash-unkept">>))
+    end).
+
+%% A commit that goes to the failure log because its hand-off crashed, or because its object
+%% cannot be encoded, is counted `commitlog.hook.failed` as any other failed hand-off: the
+%% failure-log alerts of INSTALL.md watch that count.
+a_crash_or_an_unencodable_object_is_counted_failed_in_statsd(_Ctx) ->
+    ?_test(begin
+        {ok, Udp} = gen_udp:open(0, [binary, {ip, {127, 0, 0, 1}}, {active, false}]),
+        {ok, Port} = inet:port(Udp),
+        try
+            ok = application:set_env(?APP, statsd_host, "127.0.0.1"),
+            ok = application:set_env(?APP, statsd_port, Port),
+            ?assertEqual(ok, commitlog_hook:postcommit(unencodable_obj(<<"k-odd-3">>))),
+            {ok, {_, _, First}} = gen_udp:recv(Udp, 0, 5000),
+            ?assert(lists:member(<<"commitlog.hook.failed:1|c">>, [First | more_packets(Udp)])),
+            ok = application:set_env(?APP, log_level, [foo]),
+            ?assertEqual(ok, commitlog_hook:postcommit(obj(<<"k-crash-3">>))),
+            {ok, {_, _, Next}} = gen_udp:recv(Udp, 0, 5000),
+            ?assert(lists:member(<<"commitlog.hook.failed:1|c">>, [Next | more_packets(Udp)]))
+        after
+            gen_udp:close(Udp)
+        end
     end).
 
 %% Hands Obj off with the failure log unwritable and statsd on a local UDP socket: the postcommit

@@ -200,7 +200,7 @@ usermeta({ok, Pairs}) when is_list(Pairs) ->
             N = utf8_or_base64(to_bytes(Name)),
             case lists:member(N, Seen) of
                 true -> {Seen, Acc};
-                false -> {[N | Seen], [{N, riak_binary(Value)} | Acc]}
+                false -> {[N | Seen], [{N, usermeta_value(Value)} | Acc]}
             end;
         (_NotAPair, SeenAcc) ->
             SeenAcc
@@ -209,6 +209,11 @@ usermeta({ok, Pairs}) when is_list(Pairs) ->
     [{usermeta, {object, lists:reverse(Reversed)}}];
 usermeta(_) ->
     [].
+
+%% A protocol-buffers pair whose client left the value out arrives as `undefined`
+%% (riak_pb_codec:decode_pair/1): an empty value, not the text "undefined".
+usermeta_value(undefined) -> <<>>;
+usermeta_value(Value) -> riak_binary(Value).
 
 %% Secondary indexes: [{Name, Value}] grouped by name (in order of first appearance), values in
 %% Riak's order. Integers travel as JSON numbers while JSON can hold them exactly.
@@ -286,15 +291,16 @@ characters_or_term(L) ->
 to_list(B) when is_binary(B) -> binary_to_list(B);
 to_list(L) when is_list(L) -> L.
 
-%% Riak's metadata is a dict; riak_object's type also admits a proplist, so both are read.
+%% Riak's metadata is a dict, or a map where riak_kv's `metadata_version` is v1 (OpenRiak 3.4
+%% and later, opt-in); riak_object's type also admits a proplist, so each is read. Any other
+%% shape raises: read as "no metadata", a tombstone would be sent as a put and every field
+%% dropped, with nothing said; raised, the object goes to the failure log as unencodable.
 md_find(Key, MD) when is_list(MD) ->
     case lists:keyfind(Key, 1, MD) of
         {Key, V} -> {ok, V};
         false -> error
     end;
+md_find(Key, MD) when is_map(MD) ->
+    maps:find(Key, MD);
 md_find(Key, MD) ->
-    try
-        dict:find(Key, MD)
-    catch
-        error:_ -> error
-    end.
+    dict:find(Key, MD).

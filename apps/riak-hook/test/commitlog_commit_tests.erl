@@ -76,6 +76,33 @@ tombstone_is_a_delete_with_its_siblings_test() ->
     ?assertEqual(<<"delete">>, maps:get(<<"op">>, C)),
     ?assertMatch([#{<<"value">> := <<>>, <<"vtag">> := <<"t1">>}], maps:get(<<"siblings">>, C)).
 
+%% Metadata as a map (riak_kv's metadata_version v1, OpenRiak 3.4): read as a dict is.
+metadata_kept_as_a_map_is_read_as_a_dict_is_test() ->
+    Fields = [
+        {<<"X-Riak-VTag">>, "t1"},
+        {<<"X-Riak-Last-Modified">>, {1764, 0, 0}},
+        {<<"content-type">>, "application/json"},
+        {<<"index">>, [{<<"merchant_bin">>, <<"m-1">>}]}
+    ],
+    Tomb = [{<<"X-Riak-Deleted">>, "true"} | Fields],
+    ?assertEqual(
+        commit(obj(<<"b">>, <<"k">>, [{md(Tomb), <<>>}])),
+        commit(obj(<<"b">>, <<"k">>, [{maps:from_list(Tomb), <<>>}]))
+    ),
+    ?assertEqual(
+        <<"delete">>,
+        maps:get(<<"op">>, commit(obj(<<"b">>, <<"k">>, [{maps:from_list(Tomb), <<>>}])))
+    ),
+    ?assertEqual(
+        commit(obj(<<"b">>, <<"k">>, [{md(Fields), <<"{}">>}])),
+        commit(obj(<<"b">>, <<"k">>, [{maps:from_list(Fields), <<"{}">>}]))
+    ).
+
+%% Metadata of a shape the hook does not know is not taken for "none" (a tombstone would be sent
+%% as a put, its fields dropped): the JSON cannot be built, and the object goes to the failure log.
+metadata_of_an_unknown_shape_is_not_read_as_none_test() ->
+    ?assertError(_, commitlog_hook:commit_json(obj(<<"b">>, <<"k">>, [{{odd, shape}, <<>>}]))).
+
 tombstone_marked_with_the_atom_true_is_a_delete_too_test() ->
     C = commit(obj(<<"b">>, <<"k">>, [{md([{<<"X-Riak-Deleted">>, true}]), <<>>}])),
     ?assertEqual(<<"delete">>, maps:get(<<"op">>, C)).
@@ -247,6 +274,12 @@ usermeta_from_http_and_protocol_buffers_test() ->
         },
         maps:get(<<"usermeta">>, S)
     ).
+
+%% A protocol-buffers pair without a value arrives as `undefined`: sent as an empty value.
+usermeta_pair_without_a_value_is_empty_test() ->
+    MD = md([{<<"X-Riak-Meta">>, [{<<"note">>, undefined}, {<<"real">>, <<"undefined">>}]}]),
+    S = sibling(commit(obj(<<"b">>, <<"k">>, [{MD, <<"v">>}])), 1),
+    ?assertEqual(#{<<"note">> => <<>>, <<"real">> => <<"undefined">>}, maps:get(<<"usermeta">>, S)).
 
 %% A usermeta value that is a list but neither bytes nor characters (an Erlang client's term)
 %% must not crash the JSON: the commit would be neither sent nor written to the failure log.

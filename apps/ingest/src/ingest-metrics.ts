@@ -1,4 +1,11 @@
-import { createCounter, createHistogram, type Registry } from '@commitlog/runtime';
+import type { RedisMemory } from '@commitlog/queue';
+import {
+  createCounter,
+  createGauge,
+  createHistogram,
+  type ReadinessProbe,
+  type Registry,
+} from '@commitlog/runtime';
 import { COMMIT_ROUTES } from './commit-routes.ts';
 import type { EarlyRefusal } from './client-error.ts';
 import type { FinishedRequest } from './request-log.ts';
@@ -35,7 +42,8 @@ export const WATCHED_REJECTION_CODES = [
   'INGEST_BUSY',
   'INTERNAL',
 ] as const;
-const WATCHED_STATUSES = ['202', '500', '503'] as const;
+// `aborted`: a hook gave up waiting (its request timeout) and wrote the commit to its failure log.
+const WATCHED_STATUSES = ['202', '500', '503', 'aborted'] as const;
 
 /** The ingest's metrics, in `registry`. */
 export function createIngestMetrics(registry: Registry): IngestMetrics {
@@ -96,4 +104,44 @@ export function droppedConnectionsCounter(registry: Registry): () => void {
   });
   dropped.inc(0);
   return () => dropped.inc();
+}
+
+/**
+ * The ingest's state, read at each scrape: `commitlog_ingest_ready`, what `/readyz` would answer
+ * (1 ready); and Redis's memory as the ingest last read it (the fullest node of a cluster),
+ * against which it refuses commits past 95 % of `maxmemory`. A Service takes every ingest that is
+ * not ready out at once when Redis is away or unsafe: no request then reaches one, and no request
+ * counter says anything.
+ */
+export function ingestStateGauges(
+  registry: Registry,
+  sources: { readiness: ReadinessProbe; redisMemory: () => RedisMemory | undefined },
+): void {
+  createGauge(registry, {
+    name: 'commitlog_ingest_ready',
+    help: 'Whether this ingest is ready (1), as its /readyz answers: Redis answers, is safe, and records its LANES.',
+    async collect() {
+      const ready = await sources.readiness().then(
+        (reading) => reading.ready,
+        () => false,
+      );
+      this.set(ready ? 1 : 0);
+    },
+  });
+  createGauge(registry, {
+    name: 'commitlog_redis_memory_used_bytes',
+    help: "Redis's memory counted against maxmemory, as the ingest last read it (the fullest node of a cluster).",
+    collect() {
+      const memory = sources.redisMemory();
+      if (memory !== undefined) this.set(memory.usedBytes);
+    },
+  });
+  createGauge(registry, {
+    name: 'commitlog_redis_memory_max_bytes',
+    help: "Redis's maxmemory (0: none), as the ingest last read it; past 95 % of it the ingest refuses commits.",
+    collect() {
+      const memory = sources.redisMemory();
+      if (memory !== undefined) this.set(memory.maxBytes);
+    },
+  });
 }

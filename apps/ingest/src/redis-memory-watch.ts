@@ -41,6 +41,8 @@ export interface RedisMemoryWatch {
   checkRoom(): void;
   /** Reads now (rejects when Redis does not answer; the last reading then stands). */
   check(): Promise<RedisMemory>;
+  /** The last reading, if any. */
+  last(): RedisMemory | undefined;
   stop(): void;
 }
 
@@ -104,6 +106,7 @@ export function watchRedisMemory(
       if (last !== undefined && isNearlyFull(last)) throw new RedisNearlyFullError(last);
     },
     check,
+    last: () => last,
     stop() {
       clearInterval(timer);
     },

@@ -283,6 +283,14 @@ describe('ingest against the real Redis', () => {
     expect(metrics.text).toMatch(
       /^commitlog_ingest_request_seconds_count\{[^}]*route="\/v1\/commits"/m,
     );
+    // Ready, and Redis's memory as the ingest reads it (the test Redis has no maxmemory).
+    expect(metrics.text).toMatch(/^commitlog_ingest_ready\{[^}]*\} 1$/m);
+    expect(metrics.text).toMatch(/^commitlog_redis_memory_used_bytes\{[^}]*\} [1-9]\d*$/m);
+    expect(metrics.text).toMatch(/^commitlog_redis_memory_max_bytes\{[^}]*\} 0$/m);
+    // Watched from the start: a hook giving up on the ingest is seen from the first time.
+    expect(metrics.text).toMatch(
+      /^commitlog_ingest_requests_total\{[^}]*route="\/v1\/commits"[^}]*status="aborted"[^}]*\} 0$/m,
+    );
   });
 
   it('counts and logs the requests that Node refuses before the app sees them', async () => {
@@ -412,6 +420,10 @@ describe('ingest when Redis is away or unsafe', () => {
     const ready = await httpRequest(`${h.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.json).toMatchObject({ ready: false, checks: { redis: { ok: false } } });
+    // What the alert on no ingest ready reads: a Service takes every such ingest out of it.
+    expect((await httpRequest(`${h.url}/metrics`)).text).toMatch(
+      /^commitlog_ingest_ready\{[^}]*\} 0$/m,
+    );
 
     await redis.start();
     // Every answer while Redis comes back, checked after the wait: waitFor takes a throw for

@@ -21,7 +21,11 @@ import type { AddressInfo } from 'node:net';
 import { createBodyBudget } from './body-budget.ts';
 import { createCommitHandlers } from './commit-handlers.ts';
 import { createIngestApp } from './ingest-app.ts';
-import { createIngestMetrics, droppedConnectionsCounter } from './ingest-metrics.ts';
+import {
+  createIngestMetrics,
+  droppedConnectionsCounter,
+  ingestStateGauges,
+} from './ingest-metrics.ts';
 import { createIngestReadiness } from './ingest-readiness.ts';
 import { createIngestServer } from './ingest-server.ts';
 import { connectIngestRedis } from './ingest-redis.ts';
@@ -89,6 +93,7 @@ export async function startIngest(
     READINESS_SHARED_MS,
   );
   const metrics = createIngestMetrics(registry);
+  ingestStateGauges(registry, { readiness, redisMemory: () => memory.last() });
   const app = createIngestApp({
     commits: createCommitHandlers({
       enqueuer,

@@ -74,8 +74,13 @@ export function batchReplay(options: ReplayOptions) {
     return true;
   }
 
-  /** `laneFullTries`: how many tries a commit gets while its lane is full (see `send`). */
-  async function sendOneByOne(batch: Entry[], laneFullTries = maxTries): Promise<void> {
+  /**
+   * `laneFullTries`: how many tries a commit gets while its lane is full (see `send`); by default
+   * one once a lane was seen full, as a batch gets (`flush`), else all of them: a batch refused
+   * for one bad commit goes one by one too, and its full lane's commits must not each wait out
+   * their tries (about 45 s) where a batch would not have.
+   */
+  async function sendOneByOne(batch: Entry[], laneFullTries?: number): Promise<void> {
     for (const entry of batch) {
       if (heldBack(entry)) continue;
       const answer = await send(
@@ -83,7 +88,7 @@ export function batchReplay(options: ReplayOptions) {
         entry.bytes,
         entry.line,
         maxTries,
-        laneFullTries,
+        laneFullTries ?? (laneFullSeen ? 1 : maxTries),
       );
       if (answer.status === 202) {
         tally.accepted++;

@@ -139,7 +139,7 @@ describe('requeue', () => {
    */
   async function requeueAgainstFullLane(
     keys: string[],
-    isFull: (keys: string[]) => boolean | 'busy',
+    isFull: (keys: string[]) => boolean | 'busy' | 'bad',
   ): Promise<{ error: unknown; requests: string[][]; out: string[] }> {
     const requests: string[][] = [];
     const server = createServer((req, res) => {
@@ -150,18 +150,24 @@ describe('requeue', () => {
         const keys = parsed.commits?.map((c) => c.key) ?? [parsed.key ?? ''];
         requests.push(keys);
         const full = isFull(keys);
-        res.writeHead(full ? 503 : 202, { 'content-type': 'application/json', 'retry-after': '5' });
+        const status = full === 'bad' ? 400 : full ? 503 : 202;
+        res.writeHead(status, { 'content-type': 'application/json', 'retry-after': '5' });
         res.end(
           JSON.stringify(
-            full === 'busy'
-              ? { error: { code: 'INGEST_BUSY', message: 'the ingest is busy' } }
-              : full
-                ? {
-                    error: { code: 'BACKLOG_FULL', message: 'lane 3 holds 100000 waiting commits' },
-                  }
-                : parsed.commits
-                  ? { results: keys.map(() => ({ id: 'x', lane: 0, duplicate: false })) }
-                  : { id: 'x', lane: 0, duplicate: false },
+            full === 'bad'
+              ? { error: { code: 'INVALID_COMMIT', message: 'bad', path: 'key' } }
+              : full === 'busy'
+                ? { error: { code: 'INGEST_BUSY', message: 'the ingest is busy' } }
+                : full
+                  ? {
+                      error: {
+                        code: 'BACKLOG_FULL',
+                        message: 'lane 3 holds 100000 waiting commits',
+                      },
+                    }
+                  : parsed.commits
+                    ? { results: keys.map(() => ({ id: 'x', lane: 0, duplicate: false })) }
+                    : { id: 'x', lane: 0, duplicate: false },
           ),
         );
       });
@@ -232,6 +238,29 @@ describe('requeue', () => {
       ['b'],
       ['full2'],
       ['c', 'd'],
+    ]);
+  });
+
+  it('once a lane was full, tries its commits once in a batch refused for a bad commit too', async () => {
+    const { error, requests } = await requeueAgainstFullLane(
+      ['a', 'full', 'bad', 'full2', 'c'],
+      (keys) => (keys.includes('bad') ? 'bad' : keys.some((k) => k.startsWith('full'))),
+    );
+    expect((error as CliError).message).toMatch(
+      /^5 commits in .*: 2 accepted, 3 refused \(lines 2, 3, 4\)/,
+    );
+    // The ingest checks commits before it stores any: the batch with the bad commit is refused
+    // 400 first, and goes one by one; its full lane's commit is tried once, as in a batch.
+    expect(requests).toEqual([
+      ['a', 'full'],
+      ['a', 'full'],
+      ['a', 'full'],
+      ['a'],
+      ['full'],
+      ['bad', 'full2'],
+      ['bad'],
+      ['full2'],
+      ['c'],
     ]);
   });
 

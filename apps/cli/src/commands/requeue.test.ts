@@ -113,6 +113,37 @@ describe('requeue', () => {
     expect(out.at(-1)).toContain('5 accepted');
   });
 
+  it('refuses to call a file done that grew while it was read, naming the last line read', async () => {
+    const ingest = await fakeIngest([]);
+    servers.push(ingest.server);
+    const file = failureLog(['a', 'b', 'c']);
+    // The last batch goes out once the file was read to its end: a hook's late line lands then.
+    let seen = 0;
+    ingest.server.on('request', () => {
+      if (++seen === 2) {
+        appendFileSync(file, `\n${JSON.stringify({ reason: 'timeout', commit: commit('d') })}`);
+      }
+    });
+    const error = await requeue({
+      file,
+      repoRoot: '/nonexistent',
+      env: { INGEST_URL: ingest.url, INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters' },
+      out: () => undefined,
+      err: () => undefined,
+      batchCommits: 2,
+      sleep: () => Promise.resolve(),
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(ingest.keys).toEqual([['a', 'b'], ['c']]);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).code).toBe('FAILURE_LOG_GREW');
+    expect((error as CliError).message).toMatch(
+      /grew while it was read \(\d+ bytes after line 3 were not read\): a hook still writes to it/,
+    );
+  });
+
   it('retries a batch answered 503, 502 or 500 until it is accepted', async () => {
     const { run, batches } = await replay([503, 502, 500], ['a', 'b']);
     await run;

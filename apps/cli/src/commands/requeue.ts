@@ -1,5 +1,6 @@
 import { CliError } from '../cli-error.ts';
 import { MAX_LINE_BYTES, readFailureLogLine } from '../failure-log.ts';
+import { stat } from 'node:fs/promises';
 import { fileLines, type TooLongLine } from '../file-lines.ts';
 import { readIngestTarget } from '../ingest-target.ts';
 import { checkReadableFile } from '../readable-file.ts';
@@ -59,6 +60,8 @@ export async function requeue(options: RequeueOptions): Promise<void> {
   let batch: Entry[] = [];
   let bytes = 0;
   let number = 0;
+  /** Bytes of the file taken as lines, each with its `\n` (a last one without it counted so too). */
+  let consumed = 0;
   const lines = (options.readLines ?? fileLines)(options.file, MAX_LINE_BYTES);
   for (;;) {
     let next: IteratorResult<Buffer | TooLongLine>;
@@ -77,6 +80,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     }
     if (next.done) break;
     number++;
+    consumed += ('tooLong' in next.value ? next.value.bytes : next.value.length) + 1;
     const parsed = readFailureLogLine(next.value, number);
     if (!parsed) continue;
     tally.lines++;
@@ -99,6 +103,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     bytes += parsed.bytes.length + 1;
   }
   await flush(batch);
+  await refuseIfGrown(options.file, consumed, number, soFar);
 
   const summary =
     `${tally.lines} commits in ${options.file}: ${tally.accepted} accepted${earlier(tally.duplicates)}` +
@@ -117,4 +122,25 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     throw new CliError('REQUEUE_INCOMPLETE', summary);
   }
   options.out(`requeue: done: ${summary}`);
+}
+
+/**
+ * Refuses to call a replay done when the file now holds more than was read: a hook still wrote
+ * to it (its own write of a line may land up to 2 s after the file was moved aside, or the live
+ * log was replayed), and those lines were never sent.
+ */
+async function refuseIfGrown(
+  file: string,
+  consumed: number,
+  lastLine: number,
+  soFar: () => string,
+): Promise<void> {
+  const size = (await stat(file)).size;
+  if (size <= consumed) return;
+  throw new CliError(
+    'FAILURE_LOG_GREW',
+    `${file} grew while it was read (${size - consumed} bytes after line ${lastLine} were not ` +
+      `read): a hook still writes to it. Move it aside, wait 3 s and run requeue again on it ` +
+      `(the commits taken now answer as duplicates)${soFar()}`,
+  );
 }

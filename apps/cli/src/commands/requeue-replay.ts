@@ -22,6 +22,8 @@ export interface ReplayOptions extends Omit<RetryingSenderOptions, 'soFar'> {
   base: string;
   /** Progress lines. */
   out: (line: string) => void;
+  /** Called with each entry refused or held back, and why, to keep it for a later run. */
+  keep?: (entry: Entry, why: string) => void;
 }
 
 /**
@@ -70,6 +72,7 @@ export function batchReplay(options: ReplayOptions) {
     if (behind === undefined) return false;
     const why = `held behind line ${behind} (the same key, refused for a full lane)`;
     tally.rejected.push({ line: entry.line, why, laneFull: true });
+    options.keep?.(entry, why);
     options.err(`line ${entry.line}: ${why}`);
     return true;
   }
@@ -97,6 +100,7 @@ export function batchReplay(options: ReplayOptions) {
         const laneFull = isLaneFull(answer);
         laneFullSeen ||= laneFull;
         tally.rejected.push({ line: entry.line, why: errorText(answer), laneFull });
+        options.keep?.(entry, errorText(answer));
         if (laneFull && !heldBehind.has(entry.object)) heldBehind.set(entry.object, entry.line);
         options.err(`line ${entry.line}: refused by the ingest: ${errorText(answer)}`);
       }

@@ -2,13 +2,21 @@
 // up, and stopping on a refused signature. The end-to-end test (test/requeue.test.ts) runs it
 // against the real ingest.
 import { createServer, type Server } from 'node:http';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliError } from '../cli-error.ts';
 import type { TooLongLine } from '../file-lines.ts';
-import { MAX_LINE_BYTES } from '../failure-log.ts';
+import { MAX_LINE_BYTES, readFailureLogLine } from '../failure-log.ts';
 import { requeue } from './requeue.ts';
 
 const commit = (key: string) => ({
@@ -171,7 +179,7 @@ describe('requeue', () => {
   async function requeueAgainstFullLane(
     keys: string[],
     isFull: (keys: string[]) => boolean | 'busy' | 'bad',
-  ): Promise<{ error: unknown; requests: string[][]; out: string[] }> {
+  ): Promise<{ error: unknown; requests: string[][]; out: string[]; file: string }> {
     const requests: string[][] = [];
     const server = createServer((req, res) => {
       let body = '';
@@ -208,8 +216,9 @@ describe('requeue', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const out: string[] = [];
+    const file = failureLog(keys);
     const error = await requeue({
-      file: failureLog(keys),
+      file,
       repoRoot: '/nonexistent',
       env: {
         INGEST_URL: `http://127.0.0.1:${port}`,
@@ -224,7 +233,7 @@ describe('requeue', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    return { error, requests, out };
+    return { error, requests, out, file };
   }
 
   it('gets the other lanes in when one lane is full, and names the lines of the full one', async () => {
@@ -293,6 +302,42 @@ describe('requeue', () => {
       ['full2'],
       ['c'],
     ]);
+  });
+
+  it('keeps the commits it refused or held back in FILE.refused, for a later run of that file', async () => {
+    const { error, file } = await requeueAgainstFullLane(
+      ['a', 'full', 'bad', 'full', 'c'],
+      (keys) => (keys.includes('bad') ? 'bad' : keys.includes('full')),
+    );
+    const refused = `${file}.refused`;
+    expect((error as CliError).message).toContain(
+      `; the 3 commits refused are in ${refused}: replay that file once the cause is fixed, rather than this one`,
+    );
+    expect(statSync(refused).mode & 0o777).toBe(0o600);
+    const lines = readFileSync(refused, 'utf8').trimEnd().split('\n');
+    // In the order met: line 4 is held back as it is read, before line 3's batch is refused.
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      {
+        reason: 'requeue_refused',
+        why: '503 BACKLOG_FULL: lane 3 holds 100000 waiting commits',
+        commit: commit('full'),
+      },
+      {
+        reason: 'requeue_refused',
+        why: 'held behind line 2 (the same key, refused for a full lane)',
+        commit: commit('full'),
+      },
+      { reason: 'requeue_refused', why: '400 INVALID_COMMIT: bad', commit: commit('bad') },
+    ]);
+    // Read as a failure log: each line a commit to send.
+    const read = lines.map((l, i) => readFailureLogLine(Buffer.from(l), i + 1));
+    expect(read.map((r) => (r && 'object' in r ? r.line : r))).toEqual([1, 2, 3]);
+  });
+
+  it('leaves no FILE.refused when every commit was taken', async () => {
+    const { error, file } = await requeueAgainstFullLane(['a', 'b'], () => false);
+    expect(error).toBeUndefined();
+    expect(existsSync(`${file}.refused`)).toBe(false);
   });
 
   it('gives a batch its tries again once the ingest took a whole batch', async () => {

@@ -1,5 +1,6 @@
 import { CliError } from '../cli-error.ts';
 import { MAX_LINE_BYTES, readFailureLogLine } from '../failure-log.ts';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { fileLines, type TooLongLine } from '../file-lines.ts';
 import { readIngestTarget } from '../ingest-target.ts';
@@ -48,6 +49,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
   await checkReadableFile(options.file);
   const { baseUrl: base, secret } = readIngestTarget(options.repoRoot, options.env);
 
+  const refusedFile = refusedLinesFile(options.file);
   const { tally, soFar, heldBack, flush } = batchReplay({
     base,
     secret,
@@ -55,55 +57,63 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     sleep,
     err: options.err,
     out: options.out,
+    keep: refusedFile.keep,
   });
-
-  let batch: Entry[] = [];
-  let bytes = 0;
-  let number = 0;
-  /** Bytes of the file taken as lines, each with its `\n` (a last one without it counted so too). */
-  let consumed = 0;
-  const lines = (options.readLines ?? fileLines)(options.file, MAX_LINE_BYTES);
-  for (;;) {
-    let next: IteratorResult<Buffer | TooLongLine>;
-    try {
-      next = await lines.next();
-    } catch (error) {
-      // The lines read whole before it go first; the error then says where reading stopped.
-      await flush(batch);
-      throw new CliError(
-        'FAILURE_LOG_UNREADABLE',
-        `${options.file}: reading stopped after line ${number} (${readProblem(error)}); ` +
-          `nothing after that line was sent: run requeue again once the file can be read${soFar()}`,
-        1,
-        error,
-      );
-    }
-    if (next.done) break;
-    number++;
-    consumed += ('tooLong' in next.value ? next.value.bytes : next.value.length) + 1;
-    const parsed = readFailureLogLine(next.value, number);
-    if (!parsed) continue;
-    tally.lines++;
-    if ('problem' in parsed) {
-      tally.malformed.push(parsed.line);
-      options.err(`line ${parsed.line}: ${parsed.problem} (skipped)`);
-      continue;
-    }
-    if (
-      batch.length >= batchCommits ||
-      (batch.length > 0 && bytes + parsed.bytes.length > batchBytes)
-    ) {
-      await flush(batch);
-      batch = [];
-      bytes = 0;
-    }
-    const entry = { line: parsed.line, bytes: parsed.bytes, object: parsed.object };
-    if (heldBack(entry)) continue;
-    batch.push(entry);
-    bytes += parsed.bytes.length + 1;
+  try {
+    await replayLines();
+  } finally {
+    refusedFile.close();
   }
-  await flush(batch);
-  await refuseIfGrown(options.file, consumed, number, soFar);
+
+  async function replayLines(): Promise<void> {
+    let batch: Entry[] = [];
+    let bytes = 0;
+    let number = 0;
+    /** Bytes of the file taken as lines, each with its `\n` (a last one without it counted so too). */
+    let consumed = 0;
+    const lines = (options.readLines ?? fileLines)(options.file, MAX_LINE_BYTES);
+    for (;;) {
+      let next: IteratorResult<Buffer | TooLongLine>;
+      try {
+        next = await lines.next();
+      } catch (error) {
+        // The lines read whole before it go first; the error then says where reading stopped.
+        await flush(batch);
+        throw new CliError(
+          'FAILURE_LOG_UNREADABLE',
+          `${options.file}: reading stopped after line ${number} (${readProblem(error)}); ` +
+            `nothing after that line was sent: run requeue again once the file can be read${soFar()}`,
+          1,
+          error,
+        );
+      }
+      if (next.done) break;
+      number++;
+      consumed += ('tooLong' in next.value ? next.value.bytes : next.value.length) + 1;
+      const parsed = readFailureLogLine(next.value, number);
+      if (!parsed) continue;
+      tally.lines++;
+      if ('problem' in parsed) {
+        tally.malformed.push(parsed.line);
+        options.err(`line ${parsed.line}: ${parsed.problem} (skipped)`);
+        continue;
+      }
+      if (
+        batch.length >= batchCommits ||
+        (batch.length > 0 && bytes + parsed.bytes.length > batchBytes)
+      ) {
+        await flush(batch);
+        batch = [];
+        bytes = 0;
+      }
+      const entry = { line: parsed.line, bytes: parsed.bytes, object: parsed.object };
+      if (heldBack(entry)) continue;
+      batch.push(entry);
+      bytes += parsed.bytes.length + 1;
+    }
+    await flush(batch);
+    await refuseIfGrown(options.file, consumed, number, soFar);
+  }
 
   const summary =
     `${tally.lines} commits in ${options.file}: ${tally.accepted} accepted${earlier(tally.duplicates)}` +
@@ -117,6 +127,10 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       ? '; those refused with BACKLOG_FULL wait for their lane to drain: run requeue again ' +
         'within DEDUP_WINDOW (24 h by default), and the commits already taken are answered as ' +
         'duplicates, not delivered twice'
+      : '') +
+    (refusedFile.kept() > 0
+      ? `; the ${refusedFile.kept()} commits refused are in ${refusedFile.path}: replay that ` +
+        'file once the cause is fixed, rather than this one'
       : '');
   if (tally.malformed.length > 0 || tally.rejected.length > 0) {
     throw new CliError('REQUEUE_INCOMPLETE', summary);
@@ -143,4 +157,39 @@ async function refuseIfGrown(
       `read): a hook still writes to it. Move it aside, wait 3 s and run requeue again on it ` +
       `(the commits taken now answer as duplicates)${soFar()}`,
   );
+}
+
+/**
+ * The commits a run refused or held back, as failure-log lines (`"reason": "requeue_refused"`
+ * and why), in `FILE.refused`, made readable by its owner only (they are payment data), written
+ * as they are met and flushed to disk at the end: what to replay once the cause is fixed, rather
+ * than the whole file, whose accepted commits are delivered again past DEDUP_WINDOW. A run
+ * that refuses nothing leaves no such file; a run replaced the last one's.
+ */
+function refusedLinesFile(file: string) {
+  const path = `${file}.refused`;
+  let fd: number | undefined;
+  let kept = 0;
+  return {
+    path,
+    kept: () => kept,
+    keep: (entry: Entry, why: string): void => {
+      fd ??= openSync(path, 'w', 0o600);
+      writeSync(
+        fd,
+        Buffer.concat([
+          Buffer.from(`{"reason":"requeue_refused","why":${JSON.stringify(why)},"commit":`),
+          entry.bytes,
+          Buffer.from('}\n'),
+        ]),
+      );
+      kept++;
+    },
+    close(): void {
+      if (fd === undefined) return;
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = undefined;
+    },
+  };
 }

@@ -3,7 +3,7 @@
 // decoded, ?password=), and leaves TLS and cluster addresses to the roles instead of refusing them.
 import { createRedisConnection } from '@commitlog/queue';
 import { freePort, startPrivateRedis } from '@commitlog/testkit';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +121,30 @@ describe('infra/redis/redis.sh', () => {
       }
     } finally {
       sh('down');
+    }
+  });
+
+  it('marks Redis as started by the one call of two at once that started it', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'commitlog-redis-sh-'));
+    const env = {
+      PATH: process.env.PATH,
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      REDIS_DATA_DIR: data,
+    };
+    const up = (mark: string) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn('bash', [script, 'up'], {
+          env: { ...env, REDIS_STARTED_MARK: mark },
+          stdio: 'ignore',
+        });
+        child.once('exit', resolve);
+      });
+    const marks = [join(data, 'first.mark'), join(data, 'second.mark')];
+    try {
+      expect(await Promise.all(marks.map(up))).toEqual([0, 0]);
+      expect(marks.filter((mark) => existsSync(mark))).toHaveLength(1);
+    } finally {
+      spawnSync('bash', [script, 'down'], { env, stdio: 'ignore', timeout: 30_000 });
     }
   });
 });

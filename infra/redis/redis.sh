@@ -173,9 +173,20 @@ our_pid() {
   fi
 }
 
+# Two `up`s at once (`commitlog up` and the tests) must not both start a redis-server: with
+# --daemonize, each call returns once its daemon forked, before it binds, so both would think they
+# started Redis. The second waits here, then finds the first's answering. The daemon does not
+# hold the lock: it is started with every inherited descriptor above 2 closed.
+lock_data_dir() {
+  mkdir -p "$DATA"
+  exec 9>"$DATA/.lock"
+  flock -w 60 9 || die 1 "another redis.sh is busy with $DATA (lock $DATA/.lock)"
+}
+
 cmd_up() {
   local t0 pid why
   t0=$(now_ms)
+  lock_data_dir
   pid=$(our_pid)
   if pong; then
     if [[ -n "$pid" ]]; then

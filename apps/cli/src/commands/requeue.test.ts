@@ -243,7 +243,7 @@ describe('requeue', () => {
     expect(error).toBeInstanceOf(CliError);
     expect((error as CliError).code).toBe('REQUEUE_INCOMPLETE');
     expect((error as CliError).message).toMatch(
-      /^4 commits in .*: 3 accepted, 1 refused \(lines 2\); those refused with BACKLOG_FULL wait for their lane to drain: run requeue again within DEDUP_WINDOW/,
+      /^4 commits in .*: 3 accepted, 1 refused \(lines 2\); the 1 commits refused are in .*\.refused: replay that file, not this one, once the cause is fixed \(those refused with BACKLOG_FULL once their lane drained\)$/,
     );
     // The batch's tries, then each of its commits once, then the next batch.
     expect(requests).toEqual([
@@ -311,7 +311,7 @@ describe('requeue', () => {
     );
     const refused = `${file}.refused`;
     expect((error as CliError).message).toContain(
-      `; the 3 commits refused are in ${refused}: replay that file once the cause is fixed, rather than this one`,
+      `; the 3 commits refused are in ${refused}: replay that file, not this one, once the cause is fixed`,
     );
     expect(statSync(refused).mode & 0o777).toBe(0o600);
     const lines = readFileSync(refused, 'utf8').trimEnd().split('\n');
@@ -334,10 +334,54 @@ describe('requeue', () => {
     expect(read.map((r) => (r && 'object' in r ? r.line : r))).toEqual([1, 2, 3]);
   });
 
-  it('leaves no FILE.refused when every commit was taken', async () => {
-    const { error, file } = await requeueAgainstFullLane(['a', 'b'], () => false);
-    expect(error).toBeUndefined();
+  /** A requeue of `file` against `ingest`, its error if any. */
+  async function requeueFile(file: string, url: string): Promise<unknown> {
+    return requeue({
+      file,
+      repoRoot: '/nonexistent',
+      env: { INGEST_URL: url, INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters' },
+      out: () => undefined,
+      err: () => undefined,
+      batchCommits: 2,
+      maxTries: 3,
+      sleep: () => Promise.resolve(),
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  }
+
+  it("leaves no FILE.refused when every commit was taken, nor an earlier run's", async () => {
+    const ingest = await fakeIngest([]);
+    servers.push(ingest.server);
+    const file = failureLog(['a', 'b']);
+    writeFileSync(`${file}.refused`, "an earlier run's refusals\n");
+    expect(await requeueFile(file, ingest.url)).toBeUndefined();
     expect(existsSync(`${file}.refused`)).toBe(false);
+  });
+
+  it('refuses to start where it cannot write FILE.refused, sending nothing', async () => {
+    const ingest = await fakeIngest([]);
+    servers.push(ingest.server);
+    const file = failureLog(['a']);
+    mkdirSync(`${file}.refused`);
+    const error = await requeueFile(file, ingest.url);
+    expect((error as CliError).code).toBe('REFUSED_FILE_UNWRITABLE');
+    expect((error as CliError).message).toMatch(/^cannot write .*\.refused \(EISDIR\)/);
+    expect(ingest.requests()).toBe(0);
+  });
+
+  it('names FILE.refused when it stops part-way', async () => {
+    const full = { status: 503, code: 'BACKLOG_FULL' };
+    const ingest = await fakeIngest([full, full, full, 202, full, 401]);
+    servers.push(ingest.server);
+    const file = failureLog(['a', 'full', 'b', 'c']);
+    const error = await requeueFile(file, ingest.url);
+    expect((error as CliError).code).toBe('REQUEUE_REFUSED');
+    expect((error as CliError).message).toMatch(
+      /; the 1 commits refused until then are in .*\.refused$/,
+    );
+    expect(readFileSync(`${file}.refused`, 'utf8')).toContain('"key":"full"');
   });
 
   it('gives a batch its tries again once the ingest took a whole batch', async () => {
@@ -399,7 +443,7 @@ describe('requeue', () => {
     );
     expect((error as CliError).code).toBe('REQUEUE_INCOMPLETE');
     expect((error as CliError).message).toMatch(
-      /^6 commits in .*: 3 accepted, 3 refused \(lines 2, 4, 6\); those refused with BACKLOG_FULL/,
+      /^6 commits in .*: 3 accepted, 3 refused \(lines 2, 4, 6\); the 3 commits refused are in .*: replay that file, not this one, once the cause is fixed \(those refused with BACKLOG_FULL once their lane drained\)$/,
     );
     expect(requests).toEqual([['a', 'k'], ['a', 'k'], ['a', 'k'], ['a'], ['k'], ['b', 'c']]);
     expect(out).toContain('line 4: held behind line 2 (the same key, refused for a full lane)');
@@ -421,7 +465,9 @@ describe('requeue', () => {
     });
     const lines = Array.from({ length: 20 }, (_, i) => i + 2).join(', ');
     await expect(run).rejects.toThrow(
-      new RegExp(`: 1 accepted, 1000 malformed \\(lines ${lines} and 980 more\\)$`),
+      new RegExp(
+        `: 1 accepted, 1000 malformed \\(lines ${lines} and 980 more\\); the malformed lines are in this file only: mend them and replay them$`,
+      ),
     );
   });
 

@@ -1,10 +1,10 @@
 import { CliError } from '../cli-error.ts';
 import { MAX_LINE_BYTES, readFailureLogLine } from '../failure-log.ts';
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { fileLines, type TooLongLine } from '../file-lines.ts';
 import { readIngestTarget } from '../ingest-target.ts';
 import { checkReadableFile } from '../readable-file.ts';
+import { openRefusedFile } from './requeue-refused-file.ts';
 import { batchReplay, type Entry } from './requeue-replay.ts';
 import { earlier, lineList, readProblem } from './requeue-text.ts';
 
@@ -49,7 +49,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
   await checkReadableFile(options.file);
   const { baseUrl: base, secret } = readIngestTarget(options.repoRoot, options.env);
 
-  const refusedFile = refusedLinesFile(options.file);
+  const refusedFile = openRefusedFile(options.file);
   const { tally, soFar, heldBack, flush } = batchReplay({
     base,
     secret,
@@ -61,6 +61,15 @@ export async function requeue(options: RequeueOptions): Promise<void> {
   });
   try {
     await replayLines();
+  } catch (error) {
+    // Stopped part-way: what it refused until then is in the file too.
+    if (!(error instanceof CliError) || refusedFile.kept() === 0) throw error;
+    throw new CliError(
+      error.code,
+      `${error.message}; the ${refusedFile.kept()} commits refused until then are in ${refusedFile.path}`,
+      error.exitCode,
+      error.cause,
+    );
   } finally {
     refusedFile.close();
   }
@@ -112,7 +121,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       bytes += parsed.bytes.length + 1;
     }
     await flush(batch);
-    await refuseIfGrown(options.file, consumed, number, soFar);
+    await refuseIfGrown(options.file, consumed, number, soFar, options.err);
   }
 
   const summary =
@@ -123,14 +132,15 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     (tally.rejected.length > 0
       ? `, ${tally.rejected.length} refused${lineList(tally.rejected.map((r) => r.line))}`
       : '') +
-    (tally.rejected.some((r) => r.laneFull)
-      ? '; those refused with BACKLOG_FULL wait for their lane to drain: run requeue again ' +
-        'within DEDUP_WINDOW (24 h by default), and the commits already taken are answered as ' +
-        'duplicates, not delivered twice'
-      : '') +
     (refusedFile.kept() > 0
       ? `; the ${refusedFile.kept()} commits refused are in ${refusedFile.path}: replay that ` +
-        'file once the cause is fixed, rather than this one'
+        'file, not this one, once the cause is fixed' +
+        (tally.rejected.some((r) => r.laneFull)
+          ? ' (those refused with BACKLOG_FULL once their lane drained)'
+          : '')
+      : '') +
+    (tally.malformed.length > 0
+      ? '; the malformed lines are in this file only: mend them and replay them'
       : '');
   if (tally.malformed.length > 0 || tally.rejected.length > 0) {
     throw new CliError('REQUEUE_INCOMPLETE', summary);
@@ -148,8 +158,16 @@ async function refuseIfGrown(
   consumed: number,
   lastLine: number,
   soFar: () => string,
+  err: (line: string) => void,
 ): Promise<void> {
-  const size = (await stat(file)).size;
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (error) {
+    // Moved or removed while it was read: whether it grew cannot be told.
+    err(`${file}: could not check whether it grew while it was read (${readProblem(error)})`);
+    return;
+  }
   if (size <= consumed) return;
   throw new CliError(
     'FAILURE_LOG_GREW',
@@ -157,39 +175,4 @@ async function refuseIfGrown(
       `read): a hook still writes to it. Move it aside, wait 3 s and run requeue again on it ` +
       `(the commits taken now answer as duplicates)${soFar()}`,
   );
-}
-
-/**
- * The commits a run refused or held back, as failure-log lines (`"reason": "requeue_refused"`
- * and why), in `FILE.refused`, made readable by its owner only (they are payment data), written
- * as they are met and flushed to disk at the end: what to replay once the cause is fixed, rather
- * than the whole file, whose accepted commits are delivered again past DEDUP_WINDOW. A run
- * that refuses nothing leaves no such file; a run replaced the last one's.
- */
-function refusedLinesFile(file: string) {
-  const path = `${file}.refused`;
-  let fd: number | undefined;
-  let kept = 0;
-  return {
-    path,
-    kept: () => kept,
-    keep: (entry: Entry, why: string): void => {
-      fd ??= openSync(path, 'w', 0o600);
-      writeSync(
-        fd,
-        Buffer.concat([
-          Buffer.from(`{"reason":"requeue_refused","why":${JSON.stringify(why)},"commit":`),
-          entry.bytes,
-          Buffer.from('}\n'),
-        ]),
-      );
-      kept++;
-    },
-    close(): void {
-      if (fd === undefined) return;
-      fsyncSync(fd);
-      closeSync(fd);
-      fd = undefined;
-    },
-  };
 }

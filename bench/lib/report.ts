@@ -57,13 +57,18 @@ function summaryTable(run: RunResults): string {
       r === '—' ? r : bound === undefined ? 'not known' : `${bound}${r}`,
     ];
   };
-  const saturated = (label: string, s: StepResult | undefined): string[] => [
+  /** A saturation step's row; its ratio against `against` (commitlog's), or none for that one. */
+  const saturated = (
+    label: string,
+    s: StepResult | undefined,
+    against: StepResult | undefined = sat,
+  ): string[] => [
     label,
     num(s?.acceptedPerS),
     num(s?.deliveredPerS),
     triple(s?.accept),
     triple(s?.commitToKafka),
-    ratio(sat?.deliveredPerS, s?.deliveredPerS),
+    s === against ? '—' : ratio(against?.deliveredPerS, s?.deliveredPerS),
   ];
   const b = run.baselines;
   rows.push(
@@ -81,18 +86,10 @@ function summaryTable(run: RunResults): string {
   // The same saturations with Zipf-skewed keys (full runs): ratios among themselves.
   const zipf = run.saturationZipf;
   if (zipf) {
-    const zipfRow = (label: string, s: StepResult | undefined): string[] => [
-      label,
-      num(s?.acceptedPerS),
-      num(s?.deliveredPerS),
-      triple(s?.accept),
-      triple(s?.commitToKafka),
-      s === zipf ? '—' : ratio(zipf.deliveredPerS, s?.deliveredPerS),
-    ];
     rows.push(
-      zipfRow('commitlog, saturation, Zipf keys', zipf),
-      zipfRow('B4 no-queue ceiling, saturation, Zipf keys', b.b4?.saturationZipf),
-      zipfRow('B5 naive BullMQ, saturation, Zipf keys', b.b5?.saturationZipf),
+      saturated('commitlog, saturation, Zipf keys', zipf, zipf),
+      saturated('B4 no-queue ceiling, saturation, Zipf keys', b.b4?.saturationZipf, zipf),
+      saturated('B5 naive BullMQ, saturation, Zipf keys', b.b5?.saturationZipf, zipf),
     );
   }
   return textTable(

@@ -119,7 +119,7 @@ export function ingestStateGauges(
 ): void {
   createGauge(registry, {
     name: 'commitlog_ingest_ready',
-    help: 'Whether this ingest is ready (1), as its /readyz answers: Redis answers, is safe, and records its LANES.',
+    help: 'Whether this ingest is ready (1): Redis answers, is safe, and records its LANES (its /readyz, stopping aside).',
     async collect() {
       const ready = await sources.readiness().then(
         (reading) => reading.ready,

@@ -13,7 +13,9 @@
 %%%          display/1, describe/1: bucket and key for logs (UTF-8 text or "base64:...").
 %%%          Times are written by commitlog_time.
 %%% Errors:  raises when the argument is not a riak_object (whatever riak_object raises);
-%%%          commitlog_hook catches it. Metadata of unexpected shapes is skipped, never fatal.
+%%%          commitlog_hook catches it. A metadata field of an unexpected shape is skipped; metadata
+%%%          that is not a dict, a map or a list raises (the object goes to the failure log as
+%%%          unencodable: read as "none", a delete would be sent as a put).
 %%%
 %%% Riak metadata this reads (riak_kv's riak_kv_wm_raw.hrl names, dict keys of each content):
 %%%   <<"content-type">> and <<"charset">> (strings), <<"content-encoding">> (string, e.g.

@@ -125,8 +125,8 @@ export function apiIdOf(error: unknown): string | undefined {
 /**
  * The messages from the top of the tree down to its Kafka error (the one `apiIdOf` names, with
  * the broker's own words on it), or else down its first branch (a retry loop's last try), each
- * once, joined by ": ". The
- * messages name brokers, partitions and reasons, never record contents.
+ * once, joined by ": ". The messages name brokers, partitions and reasons, never record
+ * contents.
  */
 export function failureMessage(error: unknown): string {
   const reason = reasonOf(error);

@@ -82,9 +82,9 @@ export class LaneBullmqWorker extends Worker<CommitJobData> {
    * twice: ioredis sends again, on its new connection, a command whose reply the old one lost,
    * and BullMQ retries one that failed on the connection. The second run finds the lane busy (a
    * move) or the job gone (an error reply) and returns no next job, while the first moved one to
-   * active under the same token: held by no
-   * one, it stopped the lane until its lock lapsed (WORKER_LOCK) and the stall check, which
-   * counted it as stalled (an alert, a worker said to have died; twice past its TTL, it failed).
+   * active under the same token: held by no one, it stopped the lane until its lock lapsed
+   * (WORKER_LOCK) and the stall check, which counted it as stalled (an alert, a worker said to
+   * have died; twice past its TTL, it failed).
    * Moved back with its lock checked, it is taken again at once. Best effort: failing, the stall
    * check still brings it back. The job being completed (`ending`) stays as it is: a completion
    * Redis refused before it ran leaves it active, as said above.

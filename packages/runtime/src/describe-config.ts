@@ -14,9 +14,8 @@ const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----/g;
 /**
  * A copy of a loaded configuration that is safe to log at start-up: credentials become
  * `[redacted]` (a list of them is counted in `<name>Count`, which shows whether a rotation is
- * under way),
- * the Redis URL's password becomes `***`, PEM certificates become `[PEM: n blocks]` and a PEM
- * private key `[redacted]`. Unset values stay `undefined`.
+ * under way), the Redis URL's password becomes `***`, PEM certificates become `[PEM: n blocks]`
+ * and a PEM private key `[redacted]`. Unset values stay `undefined`.
  */
 export function describeConfig(config: object): Record<string, unknown> {
   return describeObject(config);

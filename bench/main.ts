@@ -16,6 +16,7 @@ import { chartSvg } from './lib/chart-svg.ts';
 import { stopAllChildren } from './lib/child-process.ts';
 import { formatReport } from './lib/report.ts';
 import type { LadderResult, RunResults } from './lib/results.ts';
+import { commitlogSteps } from './lib/targets.ts';
 import { runOptions, type RunOptions } from './run-options.ts';
 import {
   runBareHttp,
@@ -140,16 +141,7 @@ async function measure(
   // At the end: minutes after commitlog's main steps (the baselines and levers ran meanwhile),
   // past any redelivery; a lever's last steps only seconds after theirs.
   run.lateRecords = await part(run, 'late records', () =>
-    lateRecords(ctx.kafka.stamps, [
-      run.system.warmUp,
-      ...run.system.steps,
-      run.halfRateSettle,
-      run.halfRate,
-      run.halfRateUpper,
-      run.saturation,
-      run.saturationZipf,
-      ...run.levers.flatMap((l) => [l.warmUp, l.saturation, l.fixedRate]),
-    ]),
+    lateRecords(ctx.kafka.stamps, commitlogSteps(run)),
   );
   return run;
 }

@@ -184,6 +184,10 @@ describe('targets', () => {
     const settle = run();
     settle.halfRateSettle = step(500, true, { lost: 1 });
     expect(judgeTargets(settle).find((v) => v.target === '0 lost in every run')?.met).toBe(false);
+    // And those of the saturation with Zipf-skewed keys.
+    const zipf = run();
+    zipf.saturationZipf = step(0, true, { lost: 1 });
+    expect(judgeTargets(zipf).find((v) => v.target === '0 lost in every run')?.met).toBe(false);
   });
 
   it('counts the de-duplication marks of delivered commits as expected growth, nothing else', () => {

@@ -190,15 +190,7 @@ export function judgeTargets(run: RunResults): TargetVerdict[] {
     });
   }
   verdicts.push(redisFlatVerdict(run, top));
-  const ours = [
-    run.system.warmUp,
-    ...run.system.steps,
-    run.halfRateSettle,
-    run.halfRate,
-    run.halfRateUpper,
-    run.saturation,
-    ...run.levers.flatMap((l) => [l.warmUp, l.saturation, l.fixedRate]),
-  ].filter((s): s is StepResult => s !== undefined);
+  const ours = commitlogSteps(run);
   const lost = ours.reduce((n, s) => n + s.lost, 0);
   verdicts.push({
     target: '0 lost in every run',
@@ -241,4 +233,21 @@ function redisFlatVerdict(run: RunResults, top: StepResult | undefined): TargetV
       `${(growth / MB).toFixed(1)} MB over ${top.accepted} commits${drained ? ', once delivered' : ''}: ${delivered} marks × ${mark.toFixed(0)} B + ${backlog} waiting × ${waiting.toFixed(0)} B, rest ${(rest / MB).toFixed(1)} MB; ` +
       `the marks level off after DEDUP_WINDOW (24 h) at ${((top.deliveredPerS * DEDUP_WINDOW_S * mark) / 1e9).toFixed(1)} GB at ${top.deliveredPerS.toFixed(0)}/s`,
   };
+}
+
+/**
+ * Every step commitlog ran in the run (warm-ups and settle steps too, whose latencies are
+ * dropped): what "0 lost" and the late duplicates count over.
+ */
+export function commitlogSteps(run: RunResults): StepResult[] {
+  return [
+    run.system.warmUp,
+    ...run.system.steps,
+    run.halfRateSettle,
+    run.halfRate,
+    run.halfRateUpper,
+    run.saturation,
+    run.saturationZipf,
+    ...run.levers.flatMap((l) => [l.warmUp, l.saturation, l.fixedRate]),
+  ].filter((s): s is StepResult => s !== undefined);
 }

@@ -132,18 +132,7 @@ describe('requeue', () => {
         appendFileSync(file, `\n${JSON.stringify({ reason: 'timeout', commit: commit('d') })}`);
       }
     });
-    const error = await requeue({
-      file,
-      repoRoot: '/nonexistent',
-      env: { INGEST_URL: ingest.url, INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters' },
-      out: () => undefined,
-      err: () => undefined,
-      batchCommits: 2,
-      sleep: () => Promise.resolve(),
-    }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await requeueFile(file, ingest.url);
     expect(ingest.keys).toEqual([['a', 'b'], ['c']]);
     expect(error).toBeInstanceOf(CliError);
     expect((error as CliError).code).toBe('FAILURE_LOG_GREW');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFailureLogLine } from './failure-log.ts';
+import { parseFailureLogLine, readFailureLogLine } from './failure-log.ts';
 
 const commit = { bucketType: 'default', bucket: 'b', key: 'k', op: 'delete', siblings: [] };
 
@@ -44,6 +44,21 @@ describe('parseFailureLogLine', () => {
     expect(parseFailureLogLine(deep, 9)).toEqual({
       line: 9,
       problem: 'nested too deeply to be a commit',
+    });
+  });
+
+  it('names a line nested deeper than any commit before it parses it (millions of levels took the heap)', () => {
+    const deep = (levels: number) =>
+      Buffer.from(
+        `{"commit":{"bucket":"b","key":"k","op":"put","usermeta":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}}}`,
+      );
+    // 32 levels: the line's object, its commit, and 30 in the usermeta.
+    const within = readFailureLogLine(deep(30), 4);
+    expect(within).toHaveProperty('line', 4);
+    expect(within).not.toHaveProperty('problem');
+    expect(readFailureLogLine(deep(31), 5)).toEqual({
+      line: 5,
+      problem: 'nested deeper than 32 levels',
     });
   });
 

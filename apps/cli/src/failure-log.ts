@@ -1,4 +1,10 @@
-import { binaryToBytes, bytesToBinary, jsonParseLoss } from '@commitlog/core';
+import {
+  binaryToBytes,
+  bytesToBinary,
+  jsonParseLoss,
+  MAX_JSON_DEPTH,
+  measureJson,
+} from '@commitlog/core';
 import type { TooLongLine } from './file-lines.ts';
 /**
  * The Riak hook's failure log: one JSON object per line,
@@ -59,6 +65,11 @@ export function readFailureLogLine(
       line,
       problem: `${raw.bytes} bytes, longer than a failure-log line can be (${MAX_LINE_BYTES} at most)`,
     };
+  }
+  // Before JSON.parse, which takes any depth (a damaged or hand-made line of millions of levels
+  // ran the check for names given twice out of heap); a commit request nests about 8.
+  if (measureJson(raw).depth > MAX_JSON_DEPTH) {
+    return { line, problem: `nested deeper than ${MAX_JSON_DEPTH} levels` };
   }
   let text: string;
   try {

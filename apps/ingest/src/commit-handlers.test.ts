@@ -3,6 +3,7 @@ import {
   commitId,
   countJsonValues,
   laneOf,
+  MAX_JSON_DEPTH,
   parseCommit,
   signRequest,
   singleCommitBodyLimit,
@@ -303,6 +304,26 @@ describe('POST /v1/commits', () => {
       const response = await handlers().postCommit(request('{"key": "secret-value'));
       const error = expectError(response, 400, 'INVALID_JSON', '');
       expect(error.message).not.toContain('secret-value');
+    });
+
+    it('answers INVALID_JSON for a body nested deeper than any commit, before it is parsed', async () => {
+      const enqueuer = fakeEnqueuer();
+      // A commit's deepest value, a batch's index value in its {"base64"} form, is 8 levels in.
+      const deep = (levels: number) =>
+        `{"bucket":"b","key":"k","op":"put","siblings":[{"value":"","usermeta":` +
+        '{"a":'.repeat(levels) +
+        '1' +
+        '}'.repeat(levels) +
+        '}]}';
+      const response = await handlers(enqueuer).postCommit(request(deep(MAX_JSON_DEPTH)));
+      const error = expectError(response, 400, 'INVALID_JSON', '');
+      expect(error.message).toBe(
+        `request body nests deeper than ${MAX_JSON_DEPTH} levels (a commit nests about 8)`,
+      );
+      expect(enqueuer.calls).toHaveLength(0);
+      // At the limit it is read, and refused for what it is.
+      const within = await handlers(enqueuer).postCommit(request(deep(MAX_JSON_DEPTH - 3)));
+      expectError(within, 400, 'INVALID_COMMIT');
     });
 
     it('answers INVALID_JSON naming a field given twice, which JSON.parse would quietly drop', async () => {

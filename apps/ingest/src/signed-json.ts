@@ -1,7 +1,8 @@
 import {
   checkSignatureHeader,
-  countJsonValues,
   jsonParseLoss,
+  MAX_JSON_DEPTH,
+  measureJson,
   SignatureError,
   verifySignedBody,
   type SignatureHeader,
@@ -88,7 +89,20 @@ export async function readSignedJson(
   // Small values cost far more heap parsed than their bytes do, which the budget counted: a body
   // of 16 MiB of `{},` parses into about 300 MB. The rest of what its values cost is charged
   // before it is parsed, so that a few such bodies at once cannot take the ingest's heap.
-  const extra = countJsonValues(body) * VALUE_BUDGET_BYTES - body.byteLength;
+  const { values, depth } = measureJson(body);
+  // Before JSON.parse, which takes any depth: the check for names given twice keeps a frame per
+  // open object, and a body of millions of levels ran the ingest out of heap.
+  if (depth > MAX_JSON_DEPTH) {
+    return refuse(
+      errorResponse(
+        400,
+        'INVALID_JSON',
+        `request body nests deeper than ${MAX_JSON_DEPTH} levels (a commit nests about 8)`,
+        { path: '' },
+      ),
+    );
+  }
+  const extra = values * VALUE_BUDGET_BYTES - body.byteLength;
   if (extra > 0 && request.chargeBody !== undefined && !request.chargeBody(extra)) {
     return refuse(ingestBusy());
   }

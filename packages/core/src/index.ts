@@ -27,7 +27,7 @@ export {
 } from './commit-schema.ts';
 export { formatPath, ValidationError, type ValidationErrorCode } from './validation-error.ts';
 export { jsonParseLoss, type JsonParseLoss } from './json-parse-losses.ts';
-export { countJsonValues } from './json-value-count.ts';
+export { countJsonValues, MAX_JSON_DEPTH, measureJson } from './json-value-count.ts';
 export { parseBatch, parseCommit, parseKeyAddress } from './parse-commit.ts';
 export {
   assertCommitSize,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countJsonValues } from './json-value-count.ts';
+import { countJsonValues, measureJson } from './json-value-count.ts';
 
 const count = (text: string) => countJsonValues(Buffer.from(text));
 
@@ -19,5 +19,14 @@ describe('countJsonValues', () => {
   it('stays bounded by the length for text that is not JSON', () => {
     expect(count('"never closed, {[,')).toBe(1);
     expect(count(',,,,')).toBe(5);
+  });
+
+  it('measures how deeply containers nest, brackets inside strings aside', () => {
+    const depth = (text: string) => measureJson(Buffer.from(text)).depth;
+    expect(depth('1')).toBe(0);
+    expect(depth('{"commits":[{"siblings":[{}]}]}')).toBe(5);
+    expect(depth('[[],[],[[]]]')).toBe(3);
+    expect(depth('{"a":"[[[{{{"}')).toBe(1);
+    expect(depth('{"a":'.repeat(1000))).toBe(1000);
   });
 });

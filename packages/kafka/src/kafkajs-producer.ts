@@ -10,6 +10,7 @@ import {
 import { KafkaProduceError, toKafkaProduceError } from './kafka-errors.ts';
 import type { TopicStanding } from './missing-topic.ts';
 import { collisionCheck, explainTopicRefusal } from './topic-collision.ts';
+import { createWriteHistory } from './write-refusal.ts';
 import { listTopicsOnce } from './kafka-admin.ts';
 import type { RecordProducer } from './record-producer.ts';
 import { serialProducer } from './serial-producer.ts';
@@ -173,15 +174,15 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
     }
   }
 
-  /** When a produce request last succeeded, epoch ms (explainTopicRefusal). */
-  let lastWrittenAt: number | undefined;
+  /** What the producer wrote, and when (explainTopicRefusal). */
+  const writes = createWriteHistory();
   async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
     const topics = new Set(records.map((r) => r.topic));
     let g = generation;
     try {
       try {
         await sendOnce(g, records, topics);
-        lastWrittenAt = Date.now();
+        writes.wrote(topics, Date.now());
       } catch (error) {
         // Only while its client is still the current one: given up meanwhile, the send is over.
         const mayBeAboutAnotherTopic =
@@ -194,14 +195,14 @@ export async function createKafkajsProducer(connection: KafkaConnection): Promis
         // is about them. Taken at once, with no await between: nothing can give it up first.
         g = abandon();
         await sendOnce(g, records, topics);
-        lastWrittenAt = Date.now();
+        writes.wrote(topics, Date.now());
       }
     } catch (error) {
       const asked = g;
       throw await explainTopicRefusal(error, topics, {
         standing: (topic) => topicStanding(asked, topic),
         collisions,
-        lastWrittenAt: () => lastWrittenAt,
+        writes,
       });
     }
   }

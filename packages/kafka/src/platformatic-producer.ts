@@ -10,6 +10,7 @@ import {
 import { toKafkaProduceError } from './kafka-errors.ts';
 import type { TopicStanding } from './missing-topic.ts';
 import { collisionCheck, explainTopicRefusal } from './topic-collision.ts';
+import { createWriteHistory } from './write-refusal.ts';
 import { listTopicsOnce } from './kafka-admin.ts';
 import { javaKeyPartitioner } from './murmur2.ts';
 import { apiIdOf, failureMessage } from './platformatic-errors.ts';
@@ -168,8 +169,8 @@ export async function createPlatformaticProducer(
   let generation = newGeneration();
   let producer = generation.producer;
   let connected = false;
-  /** When a produce request last succeeded, epoch ms (explainTopicRefusal). */
-  let lastWrittenAt: number | undefined;
+  /** What the producer wrote, and when (explainTopicRefusal). */
+  const writes = createWriteHistory();
   /**
    * Asks a broker for metadata on generation `g`'s client, which makes its connection: readiness
    * then shows Kafka as soon as a broker answers, not only at the next send. Not fatal: while
@@ -188,7 +189,10 @@ export async function createPlatformaticProducer(
     const sending = producer;
     try {
       await sending.send({ messages: records.map(toMessage), acks: -1 });
-      lastWrittenAt = Date.now();
+      writes.wrote(
+        records.map((r) => r.topic),
+        Date.now(),
+      );
       if (sending === producer) connected = true;
     } catch (error) {
       const wrapped = toKafkaProduceError(error, {
@@ -202,7 +206,7 @@ export async function createPlatformaticProducer(
       throw await explainTopicRefusal(wrapped, new Set(records.map((r) => r.topic)), {
         standing: (topic) => topicStanding(sending, topic),
         collisions,
-        lastWrittenAt: () => lastWrittenAt,
+        writes,
       });
     }
   }

@@ -1,7 +1,7 @@
 import { kafkaCollisionName } from '@commitlog/core';
 import { KafkaProduceError } from './kafka-errors.ts';
 import { distinguishMissingTopic, type TopicStanding } from './missing-topic.ts';
-import { holdUnlessWroteRecently } from './write-refusal.ts';
+import { holdUnlessForbiddenTopic, type WriteHistory } from './write-refusal.ts';
 
 /** Kafka's answer for a topic it does not have (yet): the only one a collision hides behind. */
 function isMissingTopic(error: unknown): error is KafkaProduceError {
@@ -136,8 +136,8 @@ export function collisionCheck(
 /**
  * What a refused produce request means for its topics: missing rather than forbidden
  * (`distinguishMissingTopic`), never to be created rather than missing (`collisionCheck`), and
- * forbidden to the login as a whole rather than to the topic (`holdUnlessWroteRecently`:
- * `lastWrittenAt` is when the producer's last request succeeded, epoch ms).
+ * refused to the login as a whole, or taken from it, rather than never granted for the topic
+ * (`holdUnlessForbiddenTopic`, from what the producer wrote).
  */
 export async function explainTopicRefusal(
   error: unknown,
@@ -145,10 +145,14 @@ export async function explainTopicRefusal(
   ask: {
     standing: (topic: string) => Promise<TopicStanding>;
     collisions: CollisionCheck;
-    lastWrittenAt: () => number | undefined;
+    writes: WriteHistory;
   },
 ): Promise<unknown> {
   const missing = await distinguishMissingTopic(error, topics, ask.standing);
   const explained = await ask.collisions(missing, topics);
-  return holdUnlessWroteRecently(explained, ask.lastWrittenAt(), Date.now());
+  const writes = {
+    last: ask.writes.lastWrittenAt(),
+    toTheseTopics: ask.writes.lastWroteTo(topics),
+  };
+  return holdUnlessForbiddenTopic(explained, writes, Date.now());
 }

@@ -48,6 +48,8 @@ export interface SecuredKafka {
    * login loses the topic too: a topic with an ACL is open only to whom its ACLs allow.
    */
   forbidTopic(topic: string, username: string): Promise<void>;
+  /** Removes what `forbidTopic` added: the topic, with no ACL left, is open to every login again. */
+  allowTopicAgain(topic: string, username: string): Promise<void>;
   /**
    * Lets `username` describe and write the topics whose names start with `prefix`, and create
    * none (ACLs on those topics and on the cluster): the login of a worker whose operator creates
@@ -190,6 +192,19 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
           '--bootstrap-server',
           bootstrap,
           '--add',
+          '--deny-principal',
+          `User:${username}`,
+          '--operation',
+          'All',
+          '--topic',
+          topic,
+        ]),
+      allowTopicAgain: (topic, username) =>
+        kafka.runTool('kafka.admin.AclCommand', [
+          '--bootstrap-server',
+          bootstrap,
+          '--remove',
+          '--force',
           '--deny-principal',
           `User:${username}`,
           '--operation',

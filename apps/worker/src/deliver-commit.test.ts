@@ -383,6 +383,25 @@ describe('delivery handler', () => {
       expect(seen).toEqual(['delivered 0']);
     });
 
+    it("sends the job's next requests in requests of their own after a broker refused one for good", async () => {
+      // Refused by the broker (a record too large): its partition may refuse again, and in a
+      // request shared with other lanes' records it would fail those too (sent again: twice).
+      const tooLarge = new KafkaProduceError('MESSAGE_TOO_LARGE', 'too large', {
+        retriable: false,
+        fromBroker: true,
+      });
+      const requests: { keys: number; alone: boolean | undefined }[] = [];
+      const { handle } = handler((records, _settleBy, options) => {
+        requests.push({ keys: records.length, alone: options?.alone });
+        return records.length > 1 ? Promise.reject(tooLarge) : Promise.resolve();
+      }, ACCEPTED);
+      expect(await handle(job({ followers: [follower(1)] }))).toEqual(delivered(0));
+      expect(requests).toEqual([
+        { keys: 2, alone: false },
+        { keys: 1, alone: true },
+      ]);
+    });
+
     it('sends the job again with the newer versions of its object when the request fails for good', async () => {
       // The request may have been stored in the job's partition and refused in another: sent
       // again alone, the job would land after its newer version (f2) and stay the key's last.

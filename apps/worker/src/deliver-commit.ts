@@ -150,13 +150,13 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
       // Whether the request may have failed for a follower: a refusal, or a broker's answer,
       // which is per topic and partition. No broker reached is everyone's: the job's retry.
       const mayBeAFollowers = (error: unknown): boolean => {
-        if (isRefusal(error)) return true;
-        // After a broker's answer the job goes again alone, as a retry would: its own partition
-        // may be what refused (too few replicas), and in a shared request it would fail the other
-        // lanes' records too, which the gatherer then sends again, stored twice.
+        // After a broker's answer, a refusal for good among them, the job goes again alone, as a
+        // retry would: its own partition may be what refused (too few replicas, a record too
+        // large), and in a shared request it would fail the other lanes' records too, which the
+        // gatherer then sends again, stored twice.
         const fromBroker = error instanceof KafkaProduceError && error.fromBroker;
         if (fromBroker) how = { alone: true };
-        return fromBroker;
+        return fromBroker || isRefusal(error);
       };
       if (await sendOrRefused(job, [record, ...riders], how, mayBeAFollowers)) {
         return followersDelivered(job, riders.length, []);

@@ -173,8 +173,19 @@ export function boardGuard(deps: BoardGuardDeps): Router {
     const lane = laneOf(req, res, deps.laneCount);
     if (lane === undefined) return;
     const jobId = String(req.params.jobId);
-    if ((await deps.jobState(lane, jobId)) !== 'failed') {
-      return refused(req, res, 'retrying a commit that has not failed');
+    const state = await deps.jobState(lane, jobId);
+    if (state !== 'failed') {
+      // Bull Board offers a retry on failed jobs only: one that is not (any more) was re-driven
+      // by another operator, delivered, or removed. Nothing moves, and no probe is logged.
+      refuse(
+        req,
+        res,
+        409,
+        'NOT_REDRIVEN',
+        `job ${jobId} is not a failed delivery (it is ${state === 'unknown' ? 'gone' : state}: re-driven by ` +
+          'someone else, delivered, or removed after FAILED_RETENTION): nothing was moved',
+      );
+      return;
     }
     const result = await auditedRedrive(
       req,

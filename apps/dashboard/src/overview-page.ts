@@ -228,6 +228,6 @@ export function overviewPage(view: OverviewView): string {
       ${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
       <p class="none">Read at ${formatTime(view.overview.at)}; this page reloads every 15 s.</p>
       ${summary(view)} ${failedSections(view)} ${stuckSections(view)} ${flowSections(view)}`,
-    { refreshS: 15 },
+    { refreshS: 15, refreshUrl: '/deliveries' },
   );
 }

@@ -23,7 +23,11 @@ export function page(
   title: string,
   user: SignedInUser | undefined,
   body: SafeHtml,
-  options: { refreshS?: number } = {},
+  options: {
+    refreshS?: number;
+    /** Where the refresh goes: the page without a notice in its query (a re-drive's). */
+    refreshUrl?: string;
+  } = {},
 ): string {
   const nav = user
     ? html`<a href="/deliveries">Deliveries</a><a href="/queues">Lanes (Bull Board)</a>
@@ -38,7 +42,18 @@ export function page(
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        ${options.refreshS ? html`<meta http-equiv="refresh" content="${options.refreshS}" />` : ''}
+        ${
+          options.refreshS
+            ? html`<meta
+                http-equiv="refresh"
+                content="${
+                  options.refreshUrl
+                    ? `${options.refreshS};url=${options.refreshUrl}`
+                    : String(options.refreshS)
+                }"
+              />`
+            : ''
+        }
         <title>${title} · commitlog</title>
         <style>
           ${new SafeHtml(STYLE)}

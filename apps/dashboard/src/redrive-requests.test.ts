@@ -45,6 +45,7 @@ async function dashboard(
 ) {
   const asked: { filter: RedriveFilter; lanes: number[] }[] = [];
   const audited: Record<string, unknown>[] = [];
+  let jobState = 'failed';
   const recorded: { by: string; action: string; detail: Record<string, unknown> }[] = [];
   let end: (result: RedriveResult) => void = () => undefined;
   let progress: (soFar: RedriveProgress) => void = () => undefined;
@@ -72,7 +73,7 @@ async function dashboard(
       return new Promise((resolve) => (end = resolve));
     },
     runner,
-    jobState: () => Promise.resolve('failed'),
+    jobState: () => Promise.resolve(jobState),
     isRedisUp: () => redis.up(),
     logger,
     recordAction: (record) =>
@@ -116,6 +117,7 @@ async function dashboard(
     redriveReason,
     current,
     end: (result: RedriveResult) => end(result),
+    setJobState: (state: string) => void (jobState = state),
     progress: (soFar: RedriveProgress) => progress(soFar),
   };
 }
@@ -277,6 +279,9 @@ describe('a re-drive of many that outlasts its request', () => {
     expect(fromForm.headers.get('location')).toBe('/deliveries');
     d.end({ redriven: 0, skipped: 0 });
     await d.runner.idle();
+    // The page refreshes to itself without a notice in its address: a finished re-drive's
+    // "re-drove N" would otherwise stay on screen for as long as the tab is open.
+    expect(await d.page()).toMatch(/<meta\s+http-equiv="refresh"\s+content="15;url=\/deliveries"/);
   });
 });
 
@@ -326,6 +331,27 @@ describe("Bull Board's retry of one failed job", () => {
         skipped: 1,
       },
     ]);
+  });
+
+  it('answers 409, moving nothing and logging no refusal, for a job that is no longer failed', async () => {
+    const d = await dashboard();
+    for (const [state, shown] of [
+      ['waiting', 'waiting'],
+      ['completed', 'completed'],
+      ['unknown', 'gone'],
+    ]) {
+      d.setJobState(state!);
+      const answer = await retryJob(d);
+      expect(answer.status).toBe(409);
+      expect(await answer.json()).toEqual({
+        error: {
+          code: 'NOT_REDRIVEN',
+          message: `job job-1 is not a failed delivery (it is ${shown}: re-driven by someone else, delivered, or removed after FAILED_RETENTION): nothing was moved`,
+        },
+      });
+    }
+    expect(d.asked).toEqual([]);
+    expect(d.audited.filter((a) => a.audit === 'board: refused')).toEqual([]);
   });
 });
 

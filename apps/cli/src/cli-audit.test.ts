@@ -66,6 +66,7 @@ describe('an audited CLI action', () => {
       run,
       outcome: (moved) => ({ redriven: moved }),
       err: (line) => err.push(line),
+      closingTries: { tries: 3, pauseMs: 0 },
     });
 
   it('is on record before it runs, and after with what it did', async () => {
@@ -204,12 +205,28 @@ describe('an audited CLI action', () => {
     await run;
   });
 
-  it('says on the terminal that its closing record is missing, and still returns', async () => {
+  it('says on the terminal that its closing record is missing, after its tries, and still returns', async () => {
     const { redis } = trail((n) => n === 1);
     const err: string[] = [];
     expect(await action(redis, () => Promise.resolve(2), err)).toBe(2);
     expect(err).toEqual([
+      'redrive: done; writing its closing audit record once Redis takes it (refused write 1)',
       'redrive: done, but its closing audit record could not be written to Redis (refused write 1); the opening one is 1-0',
+    ]);
+  });
+
+  it('writes the closing record of a run Redis stopped once Redis takes it again', async () => {
+    // Redis is what stopped the run, and refuses the first try of its closing record too.
+    let closingTries = 0;
+    const { redis, records } = trail((n) => n === 1 && ++closingTries === 1);
+    const err: string[] = [];
+    const failure = Object.assign(new Error('gone'), { code: 'REDRIVE_INTERRUPTED' });
+    await expect(action(redis, () => Promise.reject(failure), err)).rejects.toBe(failure);
+    expect(records[1]).toMatchObject({
+      detail: { phase: 'failed', opened: '1-0', error: 'REDRIVE_INTERRUPTED' },
+    });
+    expect(err).toEqual([
+      'redrive: stopped part-way; writing its closing audit record once Redis takes it (refused write 1)',
     ]);
   });
 });

@@ -44,6 +44,11 @@ export interface AuditedCliAction<T> {
   /** A warning line on the terminal. */
   err: (line: string) => void;
   /**
+   * How often, and how far apart, the closing record is tried; 30 times a second apart by
+   * default: Redis is often what stopped the run, and a failover or restart is over by then.
+   */
+  closingTries?: { tries: number; pauseMs: number };
+  /**
    * Where SIGINT and SIGTERM are heard while it runs, the clock that tells a repeat from a copy,
    * and how the process quits at once; the process's own by default.
    */
@@ -54,6 +59,9 @@ export interface AuditedCliAction<T> {
     quit: (code: number) => void;
   };
 }
+
+/** How often the closing record is tried, and how far apart (`closingTries`). */
+const CLOSING_TRIES = { tries: 30, pauseMs: 1000 };
 
 /** The exit code of a run stopped by a signal: 128 and the signal's number, as a shell says. */
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -135,17 +143,42 @@ export async function auditedCliAction<T>(action: AuditedCliAction<T>): Promise<
       `${action.action}: nothing done: its audit record could not be written to Redis (${messageOf(error)})`,
     );
   }
+  const { tries, pauseMs } = action.closingTries ?? CLOSING_TRIES;
+  /** The closing record, tried again while Redis does not take it; said when it never does. */
+  const close = async (detail: Record<string, unknown>, what: string): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await write({ ...action.asked, ...detail, opened });
+        return;
+      } catch (error) {
+        if (attempt >= tries) {
+          action.err(
+            `${action.action}: ${what}, but its closing audit record could not be written to Redis (${messageOf(error)}); the opening one is ${opened}`,
+          );
+          return;
+        }
+        if (attempt === 1) {
+          action.err(
+            `${action.action}: ${what}; writing its closing audit record once Redis takes it (${messageOf(error)})`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    }
+  };
   const ran = await runStoppable(action);
   if ('error' in ran) {
     const { error, stoppedBy } = ran;
     const code = (error as { code?: unknown }).code;
-    await write({
-      ...action.asked,
-      phase: stoppedBy === undefined ? 'failed' : 'interrupted',
-      opened,
-      error: typeof code === 'string' ? code : 'ERROR',
-      ...action.outcomeBefore?.(error),
-    }).catch(() => undefined);
+    const before = action.outcomeBefore?.(error);
+    await close(
+      {
+        phase: stoppedBy === undefined ? 'failed' : 'interrupted',
+        error: typeof code === 'string' ? code : 'ERROR',
+        ...before,
+      },
+      stoppedBy === undefined ? 'stopped part-way' : 'interrupted',
+    );
     if (stoppedBy === undefined) throw error;
     throw new CliError(
       'INTERRUPTED',
@@ -155,12 +188,7 @@ export async function auditedCliAction<T>(action: AuditedCliAction<T>): Promise<
     );
   }
   const { result } = ran;
-  await write({ ...action.asked, phase: 'done', opened, ...action.outcome(result) }).catch(
-    (error: unknown) =>
-      action.err(
-        `${action.action}: done, but its closing audit record could not be written to Redis (${messageOf(error)}); the opening one is ${opened}`,
-      ),
-  );
+  await close({ phase: 'done', ...action.outcome(result) }, 'done');
   return result;
 }
 

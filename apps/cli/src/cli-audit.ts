@@ -145,10 +145,14 @@ export async function auditedCliAction<T>(action: AuditedCliAction<T>): Promise<
   }
   const { tries, pauseMs } = action.closingTries ?? CLOSING_TRIES;
   /** The closing record, tried again while Redis does not take it; said when it never does. */
-  const close = async (detail: Record<string, unknown>, what: string): Promise<void> => {
+  const close = async (
+    phase: string,
+    detail: Record<string, unknown>,
+    what: string,
+  ): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await write({ ...action.asked, ...detail, opened });
+        await write({ ...action.asked, phase, opened, ...detail });
         return;
       } catch (error) {
         if (attempt >= tries) {
@@ -172,11 +176,8 @@ export async function auditedCliAction<T>(action: AuditedCliAction<T>): Promise<
     const code = (error as { code?: unknown }).code;
     const before = action.outcomeBefore?.(error);
     await close(
-      {
-        phase: stoppedBy === undefined ? 'failed' : 'interrupted',
-        error: typeof code === 'string' ? code : 'ERROR',
-        ...before,
-      },
+      stoppedBy === undefined ? 'failed' : 'interrupted',
+      { error: typeof code === 'string' ? code : 'ERROR', ...before },
       stoppedBy === undefined ? 'stopped part-way' : 'interrupted',
     );
     if (stoppedBy === undefined) throw error;
@@ -188,7 +189,7 @@ export async function auditedCliAction<T>(action: AuditedCliAction<T>): Promise<
     );
   }
   const { result } = ran;
-  await close({ phase: 'done', ...action.outcome(result) }, 'done');
+  await close('done', action.outcome(result), 'done');
   return result;
 }
 

@@ -115,4 +115,33 @@ describe('what the ingest server answers a request Node refuses itself', () => {
       server.close();
     }
   });
+
+  it('writes no answer of its own ahead of a pipelined request still being answered', async () => {
+    // The first request is in the app (a store under way) when a malformed second one arrives on
+    // the same connection: a 400 written then would be read as the first request's answer.
+    let answerFirst: () => void = () => undefined;
+    const refusals: unknown[] = [];
+    const server = createIngestServer(
+      (_req, res) => {
+        answerFirst = () => res.end('stored');
+      },
+      { maxConnections: 100, onEarlyRefusal: (refusal) => refusals.push(refusal) },
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      const answer = rawAnswer(
+        port,
+        'POST /v1/commits HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\nGARBAGE\r\n\r\n',
+      );
+      const text = await answer;
+      // Closed with nothing written: no answer the client could take for the first request's.
+      expect(text).toBe('');
+      expect(refusals).toEqual([]);
+      answerFirst();
+    } finally {
+      server.close();
+    }
+  });
 });

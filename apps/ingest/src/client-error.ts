@@ -58,9 +58,12 @@ export function answerClientError(
   error: Error & { code?: string },
   socket: Duplex,
 ): EarlyRefusal | undefined {
-  // Nothing can be written to a connection that is gone, or whose answer has begun.
-  const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (error.code === 'ECONNRESET' || !socket.writable || answering?.headersSent === true) {
+  // Nothing is written to a connection that is gone, or that owes an earlier (pipelined) request
+  // its answer: a client reads the first answer on a connection as that request's, and would take
+  // a stored commit for one refused 400. Closed instead, the request's answer lost: its client
+  // sends it again, and is told it is a duplicate.
+  const answering = (socket as Duplex & { _httpMessage?: object | null })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || answering != null) {
     socket.destroy();
     return undefined;
   }

@@ -146,6 +146,12 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
         `${login.mechanism.toUpperCase()}=[password=${login.password}]`,
       ]);
     }
+    /** Adds or removes (`change`) the ACL that denies `username` every operation on `topic`. */
+    const denyAll = (change: string[], topic: string, username: string) =>
+      kafka.runTool('kafka.admin.AclCommand', [
+        ...['--bootstrap-server', bootstrap, ...change],
+        ...['--deny-principal', `User:${username}`, '--operation', 'All', '--topic', topic],
+      ]);
     return {
       plaintextBrokers: kafka.brokers,
       securedBrokers: [`127.0.0.1:${securedPort}`],
@@ -187,31 +193,8 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
         ]);
         await acl(['--deny-principal', `User:${username}`, '--operation', 'Create', '--cluster']);
       },
-      forbidTopic: (topic, username) =>
-        kafka.runTool('kafka.admin.AclCommand', [
-          '--bootstrap-server',
-          bootstrap,
-          '--add',
-          '--deny-principal',
-          `User:${username}`,
-          '--operation',
-          'All',
-          '--topic',
-          topic,
-        ]),
-      allowTopicAgain: (topic, username) =>
-        kafka.runTool('kafka.admin.AclCommand', [
-          '--bootstrap-server',
-          bootstrap,
-          '--remove',
-          '--force',
-          '--deny-principal',
-          `User:${username}`,
-          '--operation',
-          'All',
-          '--topic',
-          topic,
-        ]),
+      forbidTopic: (topic, username) => denyAll(['--add'], topic, username),
+      allowTopicAgain: (topic, username) => denyAll(['--remove', '--force'], topic, username),
       kafka,
       async cleanup() {
         await kafka.cleanup();

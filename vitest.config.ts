@@ -60,7 +60,9 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/faults/**', 'test/cluster/**', '**/node_modules/**'],
           testTimeout: 120_000,
-          hookTimeout: 60_000,
+          // Set-ups start private brokers and the roles (kafka.sh waits up to 120 s for a broker): a
+          // hook timed out first leaves what it started running, unassigned for its afterAll.
+          hookTimeout: 180_000,
         },
       },
       {

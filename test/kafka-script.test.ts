@@ -32,7 +32,7 @@ describe('infra/kafka/kafka.sh', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it("refuses at once a node whose storage is another cluster's than KAFKA_CLUSTER_ID, saying so", () => {
+  it("refuses at once a node whose storage is another cluster's than KAFKA_CLUSTER_ID, saying so", async () => {
     const data = mkdtempSync(join(tmpdir(), 'commitlog-kafka-data-'));
     mkdirSync(join(data, 'kraft-logs'), { recursive: true });
     writeFileSync(
@@ -45,9 +45,9 @@ describe('infra/kafka/kafka.sh', () => {
         HOME: process.env.HOME,
         KAFKA_DATA_DIR: data,
         KAFKA_CLUSTER_ID: 'BBBBBBBBBBBBBBBBBBBBBB',
-        // Free ports: the refusal comes before anything listens.
-        KAFKA_PORT: '19392',
-        KAFKA_CONTROLLER_PORT: '19393',
+        // Free ports: up checks both before it reads the storage, and refuses a taken one first.
+        KAFKA_PORT: String(await freePort()),
+        KAFKA_CONTROLLER_PORT: String(await freePort()),
       },
       encoding: 'utf8',
       timeout: 60_000,
@@ -66,6 +66,8 @@ describe('infra/kafka/kafka.sh', () => {
       KAFKA_DATA_DIR: data,
       KAFKA_PORT: String(await freePort()),
       KAFKA_CONTROLLER_PORT: String(await freePort()),
+      // Under the test's own time-out, so that its `finally` stops what it started.
+      KAFKA_START_TIMEOUT: '40',
     };
     const up = (mark: string) =>
       new Promise<number | null>((resolve) => {

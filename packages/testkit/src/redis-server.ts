@@ -102,10 +102,17 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       if (child === started) child = undefined;
     });
     child = started;
-    await waitFor(() => pingRedis(url, 200, pingTls), {
-      timeoutMs: 10_000,
-      description: `private redis-server on port ${port} to answer PING`,
-    });
+    try {
+      await waitFor(() => pingRedis(url, 200, pingTls), {
+        timeoutMs: 10_000,
+        description: `private redis-server on port ${port} to answer PING`,
+      });
+    } catch (error) {
+      // Not left running for later tests to trip over.
+      started.kill('SIGKILL');
+      if (child === started) child = undefined;
+      throw error;
+    }
   }
 
   async function signal(name: NodeJS.Signals): Promise<void> {

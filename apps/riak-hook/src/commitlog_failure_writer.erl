@@ -180,8 +180,10 @@ loop(Write) ->
     end.
 
 %% What else came in meanwhile, in arrival order, up to the group's limits. A line whose caller
-%% has stopped waiting (its deadline passed while the disk was slow) is dropped: that caller writes
-%% it itself, and writing it here too would only add to the slow disk's load.
+%% has stopped waiting (its deadline passed while the disk was slow) is written all the same: that
+%% caller may have written it itself (a duplicate, which a replay answers as one), or been told
+%% the disk does not answer, past the own writes allowed at once; dropped, a disk slow for a
+%% second more than a flush lost every such commit it would have kept.
 gather(Now, Acc, Count, Bytes) when Count >= ?MAX_GROUP_LINES; Bytes >= ?MAX_GROUP_BYTES ->
     live(Now, lists:reverse(Acc));
 gather(Now, Acc, Count, Bytes) ->
@@ -192,8 +194,8 @@ gather(Now, Acc, Count, Bytes) ->
         live(Now, lists:reverse(Acc))
     end.
 
-live(Now, Group) ->
-    [{Alias, Path, Line} || {append, Alias, Path, Line, Deadline} <- Group, Now < Deadline].
+live(_Now, Group) ->
+    [{Alias, Path, Line} || {append, Alias, Path, Line, _Deadline} <- Group].
 
 %% One write per log (one, unless the configured path changed meanwhile), each caller told how
 %% its own log's write went.

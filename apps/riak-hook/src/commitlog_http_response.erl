@@ -56,7 +56,7 @@ headers(_Socket, _Buf, _Deadline, Acc) when length(Acc) > ?MAX_HEADERS ->
 headers(Socket, Buf, Deadline, Acc) ->
     case erlang:decode_packet(httph_bin, Buf, []) of
         {ok, {http_header, _, _Known, Name, Value}, Rest} ->
-            Header = {string:lowercase(Name), string:trim(Value, trailing)},
+            Header = {ascii_lowercase(Name), string:trim(Value, trailing)},
             headers(Socket, Rest, Deadline, [Header | Acc]);
         {ok, http_eoh, Rest} ->
             {ok, lists:reverse(Acc), Rest};
@@ -126,12 +126,22 @@ values(Name, Headers) ->
 %% The comma-separated tokens of every value given, lowercased, empty ones left out.
 tokens(Values) ->
     [
-        string:lowercase(Token)
+        ascii_lowercase(Token)
      || V <- Values,
         T <- binary:split(V, <<",">>, [global]),
         Token <- [string:trim(T)],
         Token =/= <<>>
     ].
+
+%% Lowercased byte by byte, ASCII letters only: a header may hold bytes that are not UTF-8
+%% (obs-text, which HTTP allows), on which string:lowercase/1 raises, and a put would take the
+%% ingest's answer for a crash.
+ascii_lowercase(Bin) ->
+    <<<<(case C of
+            _ when C >= $A, C =< $Z -> C + 32;
+            _ -> C
+        end)>>
+     || <<C>> <= Bin>>.
 
 is_digits(Bin) ->
     lists:all(fun(C) -> C >= $0 andalso C =< $9 end, binary_to_list(Bin)).

@@ -56,6 +56,7 @@ transport_test_() ->
             fun a_response_split_into_single_bytes_is_read/1,
             fun interim_100_continue_is_skipped/1,
             fun http_1_0_without_keep_alive_is_not_reused/1,
+            fun header_bytes_that_are_not_utf8_are_read/1,
             fun body_up_to_close_when_unframed/1,
             fun bytes_after_the_response_make_it_unreusable/1,
             fun bad_status_line_is_http_error/1,
@@ -138,6 +139,17 @@ interim_100_continue_is_skipped(Ctx) ->
     ?_test(begin
         raw(Ctx, [
             <<"HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 202 OK\r\nContent-Length: 2\r\n\r\nok">>
+        ]),
+        ?assertMatch({ok, 202, _, <<"ok">>}, post(Ctx))
+    end).
+
+%% obs-text in a header (bytes that are not UTF-8, which HTTP allows and some proxies send) is
+%% read, not taken for a crash of the hand-off.
+header_bytes_that_are_not_utf8_are_read(Ctx) ->
+    ?_test(begin
+        raw(Ctx, [
+            <<"HTTP/1.1 202 OK\r\nConnection: keep-alive, x", 16#E9,
+                "\r\nX-Note: caf", 16#E9, "\r\nContent-Length: 2\r\n\r\nok">>
         ]),
         ?assertMatch({ok, 202, _, <<"ok">>}, post(Ctx))
     end).

@@ -46,7 +46,8 @@ export function filesFromCaller(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const resolved = { ...env };
   for (const name of FILE_SETTINGS) {
     const file = env[name];
-    if (file !== undefined && file.trim() !== '') resolved[name] = callerPath(file, env);
+    // Trimmed, as the role reads it: ' /etc/x' is an absolute path, not one under the caller's.
+    if (file !== undefined && file.trim() !== '') resolved[name] = callerPath(file.trim(), env);
   }
   return resolved;
 }
@@ -54,19 +55,32 @@ export function filesFromCaller(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /** Runs a role in the foreground: signals go to it, and its exit code becomes ours. */
 export function runRoleInForeground(
   role: Role,
-  options: { repoRoot: string; env: NodeJS.ProcessEnv },
+  options: {
+    repoRoot: string;
+    env: NodeJS.ProcessEnv;
+    /** Where SIGTERM and SIGINT are heard; the process's own by default. */
+    signals?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
+  },
 ): Promise<number> {
+  const signals = options.signals ?? process;
   const child = spawnRole(role, { ...options, stdio: 'inherit' });
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  let forwarded: NodeJS.Signals | undefined;
+  const forward = (signal: NodeJS.Signals) => () => {
+    forwarded = signal;
+    child.kill(signal);
+  };
   const onTerm = forward('SIGTERM');
   const onInt = forward('SIGINT');
-  process.on('SIGTERM', onTerm);
-  process.on('SIGINT', onInt);
+  signals.on('SIGTERM', onTerm);
+  signals.on('SIGINT', onInt);
   return new Promise((resolve) => {
     child.once('exit', (code, signal) => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-      resolve(code ?? (signal ? 1 : 0));
+      signals.off('SIGTERM', onTerm);
+      signals.off('SIGINT', onInt);
+      if (code !== null) return resolve(code);
+      // Stopped by the signal it was sent before it could handle it (still loading its code): a
+      // stop asked for, not a failure (a pod deleted as it started).
+      resolve(signal === null || signal === forwarded ? 0 : 1);
     });
   });
 }

@@ -57,6 +57,20 @@ describe('runService', () => {
     ]);
   });
 
+  it('names REDIS_URL when Redis refused the login, in its own words', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await runService({
+      service: 'worker',
+      loadConfig: () => config,
+      start: () =>
+        Promise.reject(new Error('WRONGPASS invalid username-password pair or user is disabled.')),
+      stopStep: 'stop',
+    });
+    expect(stderr.mock.calls.map((call) => String(call[0]))).toEqual([
+      'commitlog worker: failed to start: WRONGPASS invalid username-password pair or user is disabled. (Redis refused the login, or its rights: the user and password in REDIS_URL)\n',
+    ]);
+  });
+
   /** A signal source of the test's own, and the exit code the stop asked for. */
   function fakeProcess() {
     const signals = new EventEmitter();

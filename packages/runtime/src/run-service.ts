@@ -80,7 +80,7 @@ export async function runService<C extends { logLevel: LogLevel; shutdownTimeout
     const running = await starting;
     if (!stopped.signal.aborted) options.started?.(running, config, logger);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
+    const why = namingTheSetting(error instanceof Error ? error.message : String(error));
     if (stopped.signal.aborted) {
       // Stopped while starting: the stop under way exits. Its reason is said all the same: it
       // may be the stop, or a failure of its own that came as the stop did (a refused password
@@ -101,6 +101,16 @@ export async function runService<C extends { logLevel: LogLevel; shutdownTimeout
     );
     process.exitCode = 1;
   }
+}
+
+/**
+ * A start-up failure's words, with the setting to look at where Redis's reply does not name it:
+ * a refused login or command comes back as Redis's own words (WRONGPASS, NOAUTH, NOPERM).
+ */
+function namingTheSetting(why: string): string {
+  return /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(why)
+    ? `${why} (Redis refused the login, or its rights: the user and password in REDIS_URL)`
+    : why;
 }
 
 /**

@@ -29,6 +29,9 @@ export function page(
     refreshUrl?: string;
   } = {},
 ): string {
+  const refresh = !options.refreshS
+    ? undefined
+    : `${options.refreshS}${options.refreshUrl ? `;url=${options.refreshUrl}` : ''}`;
   const nav = user
     ? html`<a href="/deliveries">Deliveries</a><a href="/queues">Lanes (Bull Board)</a>
         <form method="post" action="/logout">
@@ -42,18 +45,7 @@ export function page(
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        ${
-          options.refreshS
-            ? html`<meta
-                http-equiv="refresh"
-                content="${
-                  options.refreshUrl
-                    ? `${options.refreshS};url=${options.refreshUrl}`
-                    : String(options.refreshS)
-                }"
-              />`
-            : ''
-        }
+        ${refresh ? html`<meta http-equiv="refresh" content="${refresh}" />` : ''}
         <title>${title} · commitlog</title>
         <style>
           ${new SafeHtml(STYLE)}

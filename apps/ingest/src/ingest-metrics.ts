@@ -128,20 +128,26 @@ export function ingestStateGauges(
       this.set(ready ? 1 : 0);
     },
   });
-  createGauge(registry, {
-    name: 'commitlog_redis_memory_used_bytes',
-    help: "Redis's memory counted against maxmemory, as the ingest last read it (the fullest node of a cluster).",
-    collect() {
-      const memory = sources.redisMemory();
-      if (memory !== undefined) this.set(memory.usedBytes);
+  const memoryGauges = [
+    {
+      name: 'commitlog_redis_memory_used_bytes',
+      help: "Redis's memory counted against maxmemory, as the ingest last read it (the fullest node of a cluster).",
+      of: (memory: RedisMemory) => memory.usedBytes,
     },
-  });
-  createGauge(registry, {
-    name: 'commitlog_redis_memory_max_bytes',
-    help: "Redis's maxmemory (0: none), as the ingest last read it; past 95 % of it the ingest refuses commits.",
-    collect() {
-      const memory = sources.redisMemory();
-      if (memory !== undefined) this.set(memory.maxBytes);
+    {
+      name: 'commitlog_redis_memory_max_bytes',
+      help: "Redis's maxmemory (0: none), as the ingest last read it; past 95 % of it the ingest refuses commits.",
+      of: (memory: RedisMemory) => memory.maxBytes,
     },
-  });
+  ];
+  for (const { name, help, of } of memoryGauges) {
+    createGauge(registry, {
+      name,
+      help,
+      collect() {
+        const memory = sources.redisMemory();
+        if (memory !== undefined) this.set(of(memory));
+      },
+    });
+  }
 }

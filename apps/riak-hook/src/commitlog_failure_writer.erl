@@ -85,6 +85,8 @@ append(Writer, Path, Line, WaitMs) ->
 
 append_through(Writer, Path, Line, WaitMs) ->
     Alias = erlang:monitor(process, Writer, [{alias, reply_demonitor}]),
+    %% Its last element (when the caller stops waiting) is read no more: kept so that a writer and
+    %% callers of two loaded versions of this module still understand each other.
     Writer ! {append, Alias, Path, Line, commitlog_breaker:now_ms() + WaitMs},
     receive
         {Alias, Result} ->
@@ -168,7 +170,7 @@ own_writes() ->
 loop(Write) ->
     receive
         {append, _, _, Line, _} = First ->
-            Group = gather(commitlog_breaker:now_ms(), [First], 1, byte_size(Line)),
+            Group = gather([First], 1, byte_size(Line)),
             write_group(Write, Group),
             ?MODULE:loop(Write);
         _Unexpected ->
@@ -184,18 +186,18 @@ loop(Write) ->
 %% caller may have written it itself (a duplicate, which a replay answers as one), or been told
 %% the disk does not answer, past the own writes allowed at once; dropped, a disk slow for a
 %% second more than a flush lost every such commit it would have kept.
-gather(Now, Acc, Count, Bytes) when Count >= ?MAX_GROUP_LINES; Bytes >= ?MAX_GROUP_BYTES ->
-    live(Now, lists:reverse(Acc));
-gather(Now, Acc, Count, Bytes) ->
+gather(Acc, Count, Bytes) when Count >= ?MAX_GROUP_LINES; Bytes >= ?MAX_GROUP_BYTES ->
+    lines(lists:reverse(Acc));
+gather(Acc, Count, Bytes) ->
     receive
         {append, _, _, Line, _} = Next ->
-            gather(Now, [Next | Acc], Count + 1, Bytes + byte_size(Line))
+            gather([Next | Acc], Count + 1, Bytes + byte_size(Line))
     after 0 ->
-        live(Now, lists:reverse(Acc))
+        lines(lists:reverse(Acc))
     end.
 
-live(_Now, Group) ->
-    [{Alias, Path, Line} || {append, Alias, Path, Line, _Deadline} <- Group].
+lines(Group) ->
+    [{Alias, Path, Line} || {append, Alias, Path, Line, _StopsWaiting} <- Group].
 
 %% One write per log (one, unless the configured path changed meanwhile), each caller told how
 %% its own log's write went.

@@ -116,9 +116,10 @@ classify({error, Reason}) ->
 %% up, and the next commit may well be taken (another lane, Redis back a moment later): refused,
 %% which leaves the breaker closed. Opened, the breaker would send every commit of the node to the
 %% failure log for its cooldown, to be replayed later, after the newer versions handed off once it
-%% closed, for a refusal that cost the put one round trip (with the default budget). Any other 5xx (a proxy's 502 or 503 with
-%% no ingest behind it; the ingest's 500 INTERNAL, or a gateway's JSON error, which may answer
-%% every commit so) is failed, and opens it: closed, each put would wait out the retry budget.
+%% closed, for a refusal that cost the put one round trip (with the default budget). Any other 5xx
+%% (a proxy's 502 or 503 with no ingest behind it; the ingest's 500 INTERNAL, or a gateway's JSON
+%% error, which may answer every commit so) is failed, and opens it: closed, each put would wait
+%% out the retry budget.
 %% So is an INGEST_BUSY or QUEUE_UNAVAILABLE that outlasted a wait of its Retry-After (a retry
 %% budget of a second or more): the ingest, or its Redis, is away for every commit, and with the
 %% breaker closed each put would sleep through the whole budget, attempt after attempt, for as

@@ -187,12 +187,10 @@ export async function createPlatformaticProducer(
   await connect(generation);
   async function sendNow(records: readonly KafkaRecord[]): Promise<void> {
     const sending = producer;
+    const topics = new Set(records.map((r) => r.topic));
     try {
       await sending.send({ messages: records.map(toMessage), acks: -1 });
-      writes.wrote(
-        records.map((r) => r.topic),
-        Date.now(),
-      );
+      writes.wrote(topics, Date.now());
       if (sending === producer) connected = true;
     } catch (error) {
       const wrapped = toKafkaProduceError(error, {
@@ -203,7 +201,7 @@ export async function createPlatformaticProducer(
       // readiness shows Kafka down only when no broker answered. A client given up meanwhile
       // speaks for itself only.
       if (sending === producer) connected = wrapped.fromBroker;
-      throw await explainTopicRefusal(wrapped, new Set(records.map((r) => r.topic)), {
+      throw await explainTopicRefusal(wrapped, topics, {
         standing: (topic) => topicStanding(sending, topic),
         collisions,
         writes,

@@ -1,6 +1,6 @@
+import { stat } from 'node:fs/promises';
 import { CliError } from '../cli-error.ts';
 import { MAX_LINE_BYTES, readFailureLogLine } from '../failure-log.ts';
-import { stat } from 'node:fs/promises';
 import { fileLines, type TooLongLine } from '../file-lines.ts';
 import { readIngestTarget } from '../ingest-target.ts';
 import { checkReadableFile } from '../readable-file.ts';

@@ -498,6 +498,22 @@ describe('POST /v1/commits/batch', () => {
     expect(results.map((r) => r.duplicate)).toEqual([true, true, false, true]);
   });
 
+  it("counts a batch's commits refused after they were stored (replicas behind) as stored", async () => {
+    const behind = new ReplicasBehindError('10.0.0.8:6379', 0, { count: 1, timeoutMs: 1000 });
+    const enqueuer = fakeEnqueuer((job, i) =>
+      i < 2
+        ? new QueueUnavailableError(behind, { id: job.id, lane: job.lane, duplicate: false })
+        : undefined,
+    );
+    const response = await handlers(enqueuer).postBatch(
+      request(batch(keys.map((key) => wireCommit({ key })))),
+    );
+    const error = expectError(response, 503, 'QUEUE_UNAVAILABLE');
+    expect(error.message).toMatch(/^2 of 4 commits were refused \(/);
+    expect(error.message).not.toContain('not stored');
+    expect(error.message).toContain('(the 4 stored now will answer as duplicates)');
+  });
+
   it('prefers QUEUE_UNAVAILABLE, with the longest Retry-After, when refusals differ', async () => {
     const enqueuer = fakeEnqueuer((job, i) =>
       i === 0 ? new BacklogFullError(job.lane, 9, 9) : new QueueUnavailableError(new Error('down')),
@@ -521,7 +537,7 @@ describe('POST /v1/commits/batch', () => {
     );
     const error = expectError(response, 503, 'QUEUE_UNAVAILABLE');
     expect(error.message).toBe(
-      "1 of 4 commits could not be stored (the queue cannot store commits now (ECONNREFUSED); the ingest's log has the detail, under this answer's X-Request-Id); nothing in this answer is accepted: retry the whole batch (the 3 stored now will answer as duplicates)",
+      "1 of 4 commits were refused (the queue cannot store commits now (ECONNREFUSED); the ingest's log has the detail, under this answer's X-Request-Id; 1 not stored); nothing in this answer is accepted: retry the whole batch (the 3 stored now will answer as duplicates)",
     );
     expect(JSON.stringify(response.body)).not.toContain('10.0.0.7');
     // commitlog's own reasons are written for whoever runs the hook, and given whole.
@@ -544,7 +560,7 @@ describe('POST /v1/commits/batch', () => {
     );
     expect(waited.logMessage).toContain('replicas of 10.0.0.8:6379');
     expect(response.logMessage).toContain(
-      '(the queue cannot store commits now: connect ECONNREFUSED 10.0.0.7:6379)',
+      '(the queue cannot store commits now: connect ECONNREFUSED 10.0.0.7:6379; 1 not stored)',
     );
   });
 

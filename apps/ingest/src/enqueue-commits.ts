@@ -52,9 +52,10 @@ export async function enqueueCommits(
     } else throw outcome.reason;
   }
   if (refused.length === 0) return { ok: true, results };
+  const inRedis = results.length + storedThenRefused.size;
   return {
     ok: false,
-    response: queueRefusalResponse(refused, results.length, jobs.length),
+    response: queueRefusalResponse(refused, inRedis, jobs.length),
     stored: results,
     storedThenRefused: [...storedThenRefused.values()],
   };

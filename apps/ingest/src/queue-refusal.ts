@@ -32,8 +32,12 @@ function toldToClient(refusal: QueueUnavailableError | BacklogFullError): string
  * The 503 for commits the queue refused. When the refusals differ, Redis being unavailable wins
  * (it is the wider problem) and `Retry-After` is the longest of theirs.
  *
+ * A refusal that came after its commit was stored (its replicas behind) is counted with the
+ * stored ones: "could not be stored" would be untrue of it, and its retry answers `duplicate`.
+ *
  * @param refused the refusals, at least one
- * @param stored how many commits of the same request are in Redis all the same
+ * @param stored how many commits of the same request are in Redis all the same, those refused
+ *   after they were stored among them
  * @param total how many commits the request carried
  */
 export function queueRefusalResponse(
@@ -50,10 +54,14 @@ export function queueRefusalResponse(
     ),
   );
   const code = first?.code ?? 'QUEUE_UNAVAILABLE';
+  const notStored = refused.filter(
+    (e) => !(e instanceof QueueUnavailableError && e.storedAs !== undefined),
+  ).length;
   const inBatch = (message: string): string =>
     total > 1
-      ? `${refused.length} of ${total} commits could not be stored (${message}); nothing in this ` +
-        `answer is accepted: retry the whole batch` +
+      ? `${refused.length} of ${total} commits were refused (${message}` +
+        (notStored > 0 ? `; ${notStored} not stored` : '') +
+        `); nothing in this answer is accepted: retry the whole batch` +
         (stored > 0 ? ` (the ${stored} stored now will answer as duplicates)` : '')
       : message;
   const told = first ? toldToClient(first) : 'the queue cannot store commits now';

@@ -253,6 +253,29 @@ describe('delivery handler', () => {
     expect(seen).toEqual(['delivered 20', 'delivered 30']);
   });
 
+  it('holds the lane, sending nothing, for a job with a field a newer version stored', async () => {
+    const sent: KafkaRecord[] = [];
+    const { handle, seen } = handler((records) => {
+      sent.push(...records);
+      return Promise.resolve();
+    }, ACCEPTED + 1_000);
+    const newer = job();
+    (newer.data.commit.siblings[0] as Record<string, unknown>).contentHash = 'x';
+    const outcome = await handle(newer);
+    expect(outcome).toMatchObject({ kind: 'retry', progress: { attempt: 1 } });
+    expect(outcome.kind === 'retry' && outcome.progress.lastError).toContain(
+      '(commit.siblings[0].contentHash)',
+    );
+    expect(sent).toEqual([]);
+    expect(seen).toEqual(['retried newer-job-format to riak.default.transactions']);
+    // A field of the job's own, beside its commit, too; and once the TTL is over it expires.
+    const late = handler(() => Promise.resolve(), ACCEPTED + policy.ttlMs + 1);
+    const topLevel = job();
+    (topLevel.data as unknown as Record<string, unknown>).traceParent = '00-ab';
+    expect(await late.handle(topLevel)).toMatchObject({ kind: 'fail', reason: 'expired' });
+    expect(late.seen).toEqual(['failed expired to riak.default.transactions']);
+  });
+
   it('fails at once, with its reason, on an error no retry can fix', async () => {
     const tooLarge = new CommitlogError('MESSAGE_TOO_LARGE', 'produce failed: too large', {
       retriable: false,
@@ -369,6 +392,19 @@ describe('delivery handler', () => {
       const outcome = await handle(job({ followers: [follower(1), broken, follower(3)] }));
       expect(outcome).toEqual(delivered(1));
       expect(requests).toEqual([2]);
+    });
+
+    it('leaves out the followers from the first one a newer version stored', async () => {
+      const requests: string[][] = [];
+      const { handle } = handler((records) => {
+        requests.push(records.map((r) => Buffer.from(r.key).toString()));
+        return Promise.resolve();
+      }, ACCEPTED);
+      const newer = follower(2);
+      (newer.data.commit.siblings[0] as Record<string, unknown>).charset = 'utf-8';
+      const outcome = await handle(job({ followers: [follower(1), newer, follower(3)] }));
+      expect(outcome).toEqual(delivered(1));
+      expect(requests).toEqual([['txn-1', 'txn-f1']]);
     });
 
     it('sends the job alone when the request with followers fails for good', async () => {

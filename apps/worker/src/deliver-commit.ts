@@ -10,6 +10,7 @@ import {
 } from '@commitlog/core';
 import {
   holdsCommit,
+  unknownJobField,
   type CommitJobData,
   type LaneFollower,
   type LaneJob,
@@ -18,6 +19,7 @@ import {
 import { KafkaProduceError } from '@commitlog/kafka';
 import type { Logger } from '@commitlog/runtime';
 import { classifyError } from './classify-error.ts';
+import { NewerJobFormatError } from './newer-job-format.ts';
 import type { RecordGatherer, SendAlone } from './record-gatherer.ts';
 
 /** The failure reason of a job that cannot even be turned into a Kafka record. */
@@ -72,6 +74,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
   function followerRecords(followers: readonly LaneFollower[]): KafkaRecord[] {
     const records: KafkaRecord[] = [];
     for (const { data } of followers) {
+      // One a newer version stored is held when its turn comes (see NewerJobFormatError).
+      if (unknownJobField(data) !== undefined) break;
       try {
         records.push(
           toKafkaRecord(
@@ -256,6 +260,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
 
     let delivered: Delivered;
     try {
+      const newer = unknownJobField(job.data);
+      if (newer !== undefined) throw new NewerJobFormatError(newer);
       delivered = await produce(job, record);
     } catch (error) {
       const failure = classifyError(error);

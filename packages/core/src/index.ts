@@ -25,6 +25,7 @@ export {
   type KeyAddress,
   type Sibling,
 } from './commit-schema.ts';
+export { unknownCommitField } from './unknown-commit-field.ts';
 export { formatPath, ValidationError, type ValidationErrorCode } from './validation-error.ts';
 export { jsonParseLoss, type JsonParseLoss } from './json-parse-losses.ts';
 export { countJsonValues, MAX_JSON_DEPTH, measureJson } from './json-value-count.ts';

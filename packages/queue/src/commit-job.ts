@@ -1,4 +1,4 @@
-import type { Commit } from '@commitlog/core';
+import { unknownCommitField, type Commit } from '@commitlog/core';
 
 /** What a lane queue's job holds: one accepted commit and when it was accepted. */
 export interface CommitJobData {
@@ -14,6 +14,28 @@ export interface CommitJobData {
    * here instead of `receivedAt`, so a re-driven expired commit gets a fresh TTL.
    */
   redrivenAt?: string;
+}
+
+/** The fields of a job's data this version knows; the type keeps it in step with the interface. */
+const JOB_FIELDS: ReadonlySet<string> = new Set(
+  Object.keys({
+    id: true,
+    lane: true,
+    commit: true,
+    receivedAt: true,
+    redrivenAt: true,
+  } satisfies Record<keyof CommitJobData, true>),
+);
+
+/**
+ * The path of the first field of a job's data (`commit.siblings[0].charset`) that this version
+ * does not know, or undefined. A job a newer ingest stored may carry what this worker's record
+ * mapping would leave out; delivered by it, Kafka would get less than Riak committed, for good.
+ */
+export function unknownJobField(data: object): string | undefined {
+  for (const name of Object.keys(data)) if (!JOB_FIELDS.has(name)) return name;
+  const inCommit = unknownCommitField((data as { commit?: unknown }).commit);
+  return inCommit === undefined ? undefined : `commit.${inCommit}`;
 }
 
 /** What a delivery that is being retried records on its job, for operators and the next attempt. */

@@ -2,6 +2,7 @@ export {
   commitJobOptions,
   holdsCommit,
   isRetryProgress,
+  unknownJobField,
   type CommitJobData,
   type RetryProgress,
 } from './commit-job.ts';

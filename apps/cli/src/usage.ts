@@ -20,7 +20,8 @@ commands:
   redrive [--reason R] [--bucket B] [--bucket-type T] [--older-than 1h] [--job ID] | --all
               move the matching failed deliveries back into their lanes (at the end)
   discard --job ID
-              remove a failed delivery whose job holds no commit (one redrive left failed)
+              remove a failed delivery whose job holds no commit, or an id whose job is gone
+              (one redrive left failed and named)
   audit [--last N]
               what operators did to deliveries (CLI redrive and discard, the dashboard's
               re-drives, pauses and resumes), newest first
@@ -71,7 +72,7 @@ const COMMAND_USAGE = new Map<string, string>([
   ],
   [
     'discard',
-    'usage: commitlog discard --job ID (remove a failed delivery whose job holds no commit, which redrive leaves failed and names; one that holds a commit is refused)',
+    'usage: commitlog discard --job ID (remove a failed delivery whose job holds no commit, or an id left in the failed deliveries whose job is gone from Redis, which redrive leaves failed and names; one that holds a commit is refused)',
   ],
 ]);
 

@@ -259,7 +259,9 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
           'NOT_REDRIVEN',
           result.unreadable
             ? `job ${form.jobId} holds no commit, so it cannot be re-driven: it stays failed; discard it with commitlog discard --job ${form.jobId}`
-            : `job ${form.jobId} is not a failed delivery in lane ${form.lane} (re-driven by someone else, removed after FAILED_RETENTION, or in another lane): nothing was moved`,
+            : result.jobGone
+              ? `job ${form.jobId} is gone from Redis, but its id is still in lane ${form.lane}'s failed deliveries (which count it): there is nothing to re-drive; remove the id with commitlog discard --job ${form.jobId}`
+              : `job ${form.jobId} is not a failed delivery in lane ${form.lane} (re-driven by someone else, removed after FAILED_RETENTION, or in another lane): nothing was moved`,
         );
         return;
       }

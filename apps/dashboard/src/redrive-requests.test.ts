@@ -285,6 +285,29 @@ describe('a re-drive of many that outlasts its request', () => {
   });
 });
 
+describe('a re-drive of one delivery from the Deliveries page', () => {
+  it('answers 409 naming the discard for an id whose job is gone from Redis', async () => {
+    const d = await dashboard();
+    const answer = fetch(`${d.base}/deliveries/redrive`, {
+      method: 'POST',
+      headers: { cookie: d.cookie, accept: 'application/json' },
+      body: new URLSearchParams({ _csrf: d.csrf, jobId: 'job-1', lane: '1' }),
+    });
+    await expect.poll(() => d.asked.length).toBe(1);
+    expect(d.asked[0]).toEqual({ filter: { jobId: 'job-1' }, lanes: [1] });
+    d.end({ redriven: 0, skipped: 0, jobGone: { count: 1, ids: ['job-1'] } });
+    const refused = await answer;
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toEqual({
+      error: {
+        code: 'NOT_REDRIVEN',
+        message:
+          "job job-1 is gone from Redis, but its id is still in lane 1's failed deliveries (which count it): there is nothing to re-drive; remove the id with commitlog discard --job job-1",
+      },
+    });
+  });
+});
+
 describe("Bull Board's retry of one failed job", () => {
   const retryJob = (d: Awaited<ReturnType<typeof dashboard>>) =>
     fetch(

@@ -14,8 +14,8 @@ import {
   type PrivateRedis,
 } from '@commitlog/testkit';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, createServer, Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startDashboard } from './start-dashboard.ts';
 
 describe('a dashboard whose port is taken', () => {
@@ -70,6 +70,36 @@ describe('a dashboard whose port is taken', () => {
       }
     },
   );
+
+  it('never listens on DASHBOARD_PORT when DASHBOARD_OPS_PORT is taken', async () => {
+    const holder = createServer();
+    holder.listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    const busy = (holder.address() as { port: number }).port;
+    try {
+      const port = await freePort();
+      const config = loadDashboardConfig({
+        REDIS_URL: redis.url,
+        DASHBOARD_PORT: String(port),
+        DASHBOARD_OPS_PORT: String(busy),
+        DASHBOARD_USERS: `admin:admin:${await hashPassword('a-password-of-some-length')}`,
+      });
+      // Every port a server of this process is asked to listen on during the start-up: the main
+      // server, had it listened first, would have taken requests (a re-drive) before it failed.
+      const listen = vi.spyOn(Server.prototype, 'listen');
+      await expect(
+        startDashboard(config, createLogger({ service: 'dashboard', level: 'silent' })),
+      ).rejects.toThrow(/DASHBOARD_OPS_PORT/);
+      const asked = listen.mock.calls.map(([first]: unknown[]) =>
+        typeof first === 'object' && first !== null ? (first as { port?: unknown }).port : first,
+      );
+      expect(asked).toContain(busy);
+      expect(asked).not.toContain(port);
+    } finally {
+      vi.restoreAllMocks();
+      holder.close();
+    }
+  });
 });
 
 describe('a dashboard whose Redis refuses it', () => {

@@ -10,6 +10,7 @@ import {
   redrive,
 } from '@commitlog/queue';
 import {
+  closeEach,
   createMetricsRegistry,
   drainServer,
   listenOn,
@@ -151,16 +152,10 @@ export async function startDashboard(
     await connection.quit().catch(() => connection.disconnect());
     await queuesClosed;
   };
-  try {
-    await listenOn(server, config.host, config.port, 'DASHBOARD_HOST, DASHBOARD_PORT');
-  } catch (error) {
-    await closeRedis().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
-    throw error;
-  }
-  // listenOn's listener is gone once it listens: without one, an error such as an accept that
-  // fails (EMFILE) would crash the process.
-  server.on('error', (err) => logger.error({ err }, 'dashboard server error'));
+  const warnClosing = (err: unknown): void => logger.warn({ err }, 'error while closing');
   let closed: Promise<void> | undefined;
+  // The ops server first, as the ingest does: a port of its taken fails the start-up before the
+  // main server has taken a request (a re-drive an operator started there would be cut).
   const ops = await startOpsServer({
     host: config.host,
     port: config.opsPort,
@@ -183,10 +178,18 @@ export async function startDashboard(
     ),
     logger,
   }).catch(async (error: unknown) => {
-    await drainServer(server, 0, logger);
-    await closeRedis().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
+    await closeRedis().catch(warnClosing);
     throw error;
   });
+  try {
+    await listenOn(server, config.host, config.port, 'DASHBOARD_HOST, DASHBOARD_PORT');
+  } catch (error) {
+    await closeEach([() => ops.close(), closeRedis], warnClosing);
+    throw error;
+  }
+  // listenOn's listener is gone once it listens: without one, an error such as an accept that
+  // fails (EMFILE) would crash the process.
+  server.on('error', (err) => logger.error({ err }, 'dashboard server error'));
   return {
     port: (server.address() as AddressInfo).port,
     opsPort: ops.port,

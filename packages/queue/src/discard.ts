@@ -45,17 +45,32 @@ export class DiscardRefusedError extends CommitlogError {
  * removal of a job without parent or de-duplication id does (commitlog's have neither), only if it
  * is in the failed set, no worker's lock is on it, its data is still what the caller judged, and
  * that holds no commit. One script: between the checks and the removal nothing can re-drive or
- * repair the job. ARGV[4] the call's own token: a removal leaves it beside the job's key for
- * ARGV[5] ms, and the same call run again (ioredis sends a command again when its connection was
- * lost after Redis ran it) answers `discarded` from it, not `absent` (the CLI said "no lane holds
- * a job" and its audit record `removed: false` of a job it removed). Written before the removal:
- * refused for memory, it leaves the job whole. Output: `discarded`, `absent`, `not-failed`,
- * `held`, `changed` (read again) or `holds-commit`.
+ * repair the job. An id in the failed set whose hash is gone (`JobGoneId`: counted as failed, and
+ * nothing else can remove it but the retention, days later) is removed from the set, with what
+ * BullMQ keeps beside a job, if no lock is on it: it holds no commit to lose. ARGV[4] the call's
+ * own token: a removal leaves it beside the job's key for ARGV[5] ms (with `:gone` after it for
+ * an id whose job was gone), and the same call run again (ioredis sends a command again when its
+ * connection was lost after Redis ran it) answers as the first run did from it, not `absent` (the
+ * CLI said "no lane holds a job" and its audit record `removed: false` of a job it removed).
+ * Written before the removal: refused for memory, it leaves the job whole. Output: `discarded`,
+ * `job-gone` (an id whose job was gone, removed), `absent`, `not-failed`, `held`, `changed` (read
+ * again) or `holds-commit`.
  */
 const DISCARD_UNREADABLE = luaScript(`
-if redis.call('GET', KEYS[2] .. ':discarded') == ARGV[4] then return 'discarded' end
-if redis.call('EXISTS', KEYS[2]) == 0 then return 'absent' end
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'not-failed' end
+local done = redis.call('GET', KEYS[2] .. ':discarded')
+if done == ARGV[4] then return 'discarded' end
+if done == ARGV[4] .. ':gone' then return 'job-gone' end
+local failed = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  if not failed then return 'absent' end
+  if redis.call('EXISTS', KEYS[2] .. ':lock') == 1 then return 'held' end
+  redis.call('SET', KEYS[2] .. ':discarded', ARGV[4] .. ':gone', 'PX', ARGV[5])
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('DEL', KEYS[2] .. ':logs', KEYS[2] .. ':dependencies', KEYS[2] .. ':processed',
+    KEYS[2] .. ':failed', KEYS[2] .. ':unsuccessful')
+  return 'job-gone'
+end
+if not failed then return 'not-failed' end
 if redis.call('EXISTS', KEYS[2] .. ':lock') == 1 then return 'held' end
 local data = redis.call('HGET', KEYS[2], 'data')
 if (data and redis.sha1hex(data) or '') ~= ARGV[2] then return 'changed' end
@@ -88,17 +103,20 @@ async function judgeData(
 
 /**
  * Removes a failed delivery whose job holds no commit (data that is not JSON, or not a commit
- * job's: a hand edit of Redis; see `TolerantJob`), which a re-drive leaves failed and names. A
- * job that holds a commit is refused (`DiscardRefusedError`), as is one that is not in its lane's
- * failed set or that a worker holds. Every lane of `lanes` is looked in (after a change of LANES
- * an id may be in two): returns the lane the job was removed from; else throws the first refusal,
- * or returns undefined when no lane has a job of that id.
+ * job's: a hand edit of Redis; see `TolerantJob`), which a re-drive leaves failed and names, or
+ * an id of the failed set whose job is gone (`JobGoneId`), which a re-drive names too; `onJobGone`
+ * hears when it was the latter (only the id went: there was no data to go with it). A job that
+ * holds a commit is refused (`DiscardRefusedError`), as is one that is not in its lane's failed
+ * set or that a worker holds. Every lane of `lanes` is looked in (after a change of LANES an id
+ * may be in two): returns the lane the job was removed from; else throws the first refusal, or
+ * returns undefined when no lane has a job (or a failed id) of that id.
  */
 export async function discardUnreadable(
   connection: RedisConnection,
   prefix: string,
   lanes: readonly number[],
   jobId: string,
+  onJobGone?: () => void,
 ): Promise<number | undefined> {
   let refused: DiscardRefusedError | undefined;
   const token = randomUUID();
@@ -110,13 +128,14 @@ export async function discardUnreadable(
           connection,
           [queue.toKey('failed'), queue.toKey(jobId)],
           [jobId, sha1, holds ? '1' : '0', token, String(DISCARDED_KEPT_MS)],
-        )) as 'discarded' | 'absent' | 'changed' | Refusal;
+        )) as 'discarded' | 'job-gone' | 'absent' | 'changed' | Refusal;
         if (done !== 'changed') return done;
         // Changed under it each time: someone is editing it; not a job to discard now.
         if (tries >= CHANGED_TRIES) return 'changing';
       }
     });
-    if (outcome === 'discarded') return lane;
+    if (outcome === 'job-gone') onJobGone?.();
+    if (outcome === 'discarded' || outcome === 'job-gone') return lane;
     if (outcome !== 'absent') refused ??= new DiscardRefusedError(lane, jobId, outcome);
   }
   if (refused) throw refused;

@@ -60,17 +60,59 @@ function toEntry(id: string, [failedReason = null, finishedOn, timestamp]: (stri
   return { id, failedReason, finishedOn: Number(finishedOn), timestamp: Number(timestamp ?? 0) };
 }
 
-/** One failed job of a lane by its id; undefined when it is not in the failed set. */
+/**
+ * An id of a lane's failed set whose job (its hash) is gone: a hand edit of Redis, or a restore
+ * that lost the hash. It is counted as failed (`status`, the failed gauge, its alert) but holds
+ * nothing to re-drive; `discardUnreadable` removes it.
+ */
+export interface JobGoneId {
+  id: string;
+  /** Epoch ms when it failed: its score in the failed set. */
+  failedAt: number;
+}
+
+/**
+ * Which of `ids`, whose hashes told no failure, are still in the lane's failed set with no hash.
+ * Both read in one MULTI: a job re-driven (its hash kept, out of the failed set) or removed (both
+ * gone) between two reads would pass for one whose job is gone.
+ */
+async function jobGoneIds(
+  connection: RedisConnection,
+  queue: Queue,
+  ids: readonly string[],
+): Promise<JobGoneId[]> {
+  const multi = connection.multi();
+  for (const id of ids) multi.zscore(queue.toKey('failed'), id).exists(queue.toKey(id));
+  const replies = (await multi.exec()) ?? [];
+  return ids.flatMap((id, i): JobGoneId[] => {
+    const [scoreError, score] = replies[2 * i] ?? [new Error('incomplete MULTI reply'), null];
+    const [existsError, exists] = replies[2 * i + 1] ?? [new Error('incomplete MULTI reply'), 1];
+    if (scoreError) throw scoreError;
+    if (existsError) throw existsError;
+    return score !== null && exists === 0 ? [{ id, failedAt: Number(score) }] : [];
+  });
+}
+
+/**
+ * One failed job of a lane by its id; undefined when it is not in the failed set, or its job is
+ * gone (`onJobGone` hears of that).
+ */
 export async function failedEntry(
   connection: RedisConnection,
   queue: Queue,
   id: string,
+  onJobGone?: (gone: JobGoneId) => void,
 ): Promise<FailedEntry | undefined> {
   const [score, fields] = await Promise.all([
     connection.zscore(queue.toKey('failed'), id),
     connection.hmget(queue.toKey(id), ...ENTRY_FIELDS),
   ]);
-  return score === null ? undefined : toEntry(id, fields);
+  if (score === null) return undefined;
+  const entry = toEntry(id, fields);
+  if (entry === undefined && onJobGone) {
+    for (const gone of await jobGoneIds(connection, queue, [id])) onJobGone(gone);
+  }
+  return entry;
 }
 
 /**
@@ -78,11 +120,14 @@ export async function failedEntry(
  * the failed set's scores (when each failed). Pages follow a cursor on that score, not positions:
  * another process re-driving or removing failures meanwhile (the CLI beside the dashboard, the
  * retention) would shift positions, and a page by position would skip failures silently.
+ * An id whose job is gone is no entry; `onJobGone` hears of each (looked for only among the ids
+ * whose hash told no failure, so a page of whole jobs costs nothing more).
  */
 export async function* failedEntries(
   connection: RedisConnection,
   queue: Queue,
   pageSize = PAGE,
+  onJobGone?: (gone: JobGoneId) => void,
 ): AsyncGenerator<FailedEntry> {
   const failedKey = queue.toKey('failed');
   let from = '-inf';
@@ -109,12 +154,17 @@ export async function* failedEntries(
     const pipeline = connection.pipeline();
     for (const { id } of fresh) pipeline.hmget(queue.toKey(id), ...ENTRY_FIELDS);
     const replies = (await pipeline.exec()) ?? [];
+    const noEntry: string[] = [];
     for (const [i, { id }] of fresh.entries()) {
       const [error, value] = replies[i] ?? [new Error('incomplete pipeline reply'), null];
       if (error) throw error;
       const entry = toEntry(id, value as (string | null)[]);
-      // Removed (re-driven, or past its retention) since its id was read.
+      // Removed (re-driven, or past its retention) since its id was read, or its job is gone.
       if (entry) yield entry;
+      else noEntry.push(id);
+    }
+    if (noEntry.length > 0 && onJobGone) {
+      for (const gone of await jobGoneIds(connection, queue, noEntry)) onJobGone(gone);
     }
     const last = fresh.at(-1)!.score;
     if (last !== from) seenAtScore = new Set();

@@ -8,6 +8,7 @@ import {
   failedEntry,
   reasonOf,
   type FailedEntry,
+  type JobGoneId,
 } from './failed-deliveries.ts';
 import { luaScript, type LuaScript } from './lua-script.ts';
 import { RedriveInterruptedError } from './queue-errors.ts';
@@ -44,9 +45,16 @@ export interface RedriveResult {
    * re-driven. Never with a `bucket` or `bucketType` filter, which such a job does not match.
    */
   unreadable?: { count: number; ids: string[] };
+  /**
+   * Present when matching ids of the failed sets have no job any more (`JobGoneId`): counted as
+   * failed, but with nothing to re-drive. How many, and the first `UNREADABLE_IDS_KEPT` ids, for
+   * an operator to remove them (`discardUnreadable`). Such an id has no reason and no bucket:
+   * only a filter of neither (`--all`, `--job`, `--older-than` by its failed-set score) finds it.
+   */
+  jobGone?: { count: number; ids: string[] };
 }
 
-/** How many ids of unreadable jobs a re-drive keeps for its report. */
+/** How many ids of unreadable jobs (or of jobs gone) a re-drive keeps for its report. */
 export const UNREADABLE_IDS_KEPT = 10;
 
 /**
@@ -183,6 +191,19 @@ export async function redrive(
     }
     return script;
   };
+  // Looked for only where the filter could take one: a reason or a bucket it cannot have.
+  const onJobGone =
+    filter.reason === undefined && !byBucket(filter)
+      ? (gone: JobGoneId): void => {
+          if (filter.olderThanMs !== undefined && now - gone.failedAt < filter.olderThanMs) return;
+          const jobGone = (result.jobGone ??= { count: 0, ids: [] });
+          jobGone.count++;
+          // After a change of LANES one id can be in two lanes: named once.
+          if (jobGone.ids.length < UNREADABLE_IDS_KEPT && !jobGone.ids.includes(gone.id)) {
+            jobGone.ids.push(gone.id);
+          }
+        }
+      : undefined;
   try {
     for (const lane of lanes) {
       await withLaneQueue(connection, prefix, lane, async (queue) => {
@@ -206,10 +227,12 @@ export async function redrive(
           });
         };
         if (filter.jobId !== undefined) {
-          const entry = await failedEntry(connection, queue, filter.jobId);
+          const entry = await failedEntry(connection, queue, filter.jobId, onJobGone);
           if (entry) consider(entry);
         } else {
-          for await (const entry of failedEntries(connection, queue)) consider(entry);
+          for await (const entry of failedEntries(connection, queue, undefined, onJobGone)) {
+            consider(entry);
+          }
         }
         const inOrder = [...matches.values()].sort(
           (a, b) => a.timestamp - b.timestamp || a.finishedOn - b.finishedOn,
@@ -248,10 +271,12 @@ export async function redrive(
 
 /** A result that the re-drive's later counting does not change. */
 function copyOf(result: RedriveResult): RedriveResult {
-  const { unreadable } = result;
-  return unreadable
-    ? { ...result, unreadable: { ...unreadable, ids: [...unreadable.ids] } }
-    : { ...result };
+  const { unreadable, jobGone } = result;
+  return {
+    ...result,
+    ...(unreadable ? { unreadable: { ...unreadable, ids: [...unreadable.ids] } } : {}),
+    ...(jobGone ? { jobGone: { ...jobGone, ids: [...jobGone.ids] } } : {}),
+  };
 }
 
 /**

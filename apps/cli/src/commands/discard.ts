@@ -35,8 +35,9 @@ export interface DiscardOptions {
 
 /**
  * `commitlog discard --job ID`: removes a failed delivery whose job holds no commit, which a
- * re-drive leaves failed and names. One holding a commit is refused (re-drive it): no commit is
- * lost by this command.
+ * re-drive leaves failed and names, or an id of a lane's failed set whose job is gone (counted as
+ * failed, by `status` and the failed gauge, with nothing to re-drive), which a re-drive names too.
+ * One holding a commit is refused (re-drive it): no commit is lost by this command.
  */
 export async function discard(options: DiscardOptions): Promise<void> {
   const jobId = parseDiscardArgs(options.args);
@@ -44,28 +45,37 @@ export async function discard(options: DiscardOptions): Promise<void> {
   const redis = await connectCliRedis(config);
   try {
     const lanes = await recordedLanes(redis, config, 'discard');
-    const lane = await auditedCliAction({
+    const removed = await auditedCliAction({
       redis,
       prefix: config.queuePrefix,
       by: cliOperator(options.env),
       action: 'discard',
       asked: { jobId },
       err: options.err,
-      run: () =>
-        discardUnreadable(redis, config.queuePrefix, lanes, jobId).catch((error: unknown) => {
+      run: async () => {
+        let jobGone = false;
+        const lane = await discardUnreadable(redis, config.queuePrefix, lanes, jobId, () => {
+          jobGone = true;
+        }).catch((error: unknown) => {
           if (error instanceof DiscardRefusedError) {
             throw new CliError('DISCARD_REFUSED', `discard: ${error.message}`);
           }
           throw error;
-        }),
-      outcome: (removedFrom) =>
-        removedFrom === undefined ? { removed: false } : { removed: true, lane: removedFrom },
+        });
+        return lane === undefined ? undefined : { lane, jobGone };
+      },
+      outcome: (done) =>
+        done === undefined
+          ? { removed: false }
+          : { removed: true, lane: done.lane, ...(done.jobGone ? { jobGone: true } : {}) },
     });
-    if (lane === undefined) {
+    if (removed === undefined) {
       throw new CliError('NOT_FOUND', `discard: no lane holds a job with the id ${jobId}`);
     }
     options.out(
-      `discard: removed failed job ${jobId} of lane ${lane} (it held no commit; its data went with it)`,
+      removed.jobGone
+        ? `discard: removed the id ${jobId} from the failed deliveries of lane ${removed.lane}: its job was already gone from Redis (no commit was there to lose)`
+        : `discard: removed failed job ${jobId} of lane ${removed.lane} (it held no commit; its data went with it)`,
     );
   } finally {
     redis.disconnect();

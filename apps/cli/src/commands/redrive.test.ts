@@ -73,6 +73,28 @@ describe('redrive arguments', () => {
     ).toBeUndefined();
   });
 
+  it('names the failed ids whose jobs are gone, which only a discard removes', () => {
+    expect(
+      formatRedriveResult({
+        redriven: 1,
+        skipped: 0,
+        unreadable: { count: 1, ids: ['c-1'] },
+        jobGone: { count: 11, ids: ['c-2', 'c-3'] },
+      }),
+    ).toBe(
+      "redrive: 1 re-driven, 1 left failed: their jobs hold no commit (their data in Redis is not valid JSON, or not a commit job's), so they cannot be re-driven: c-1 (the dashboard lists them as (unreadable); discard each with commitlog discard --job ID)" +
+        ', 11 left failed: their jobs are gone from Redis (only their ids are left in the failed sets, which status counts), so there is nothing to re-drive: c-2, c-3, … (remove each id with commitlog discard --job ID)',
+    );
+    // The id is in a failed set: not "no failed delivery has the id".
+    expect(
+      redriveNotFound(
+        { jobId: 'c-2' },
+        { redriven: 0, skipped: 0, jobGone: { count: 1, ids: ['c-2'] } },
+        [],
+      ),
+    ).toBeUndefined();
+  });
+
   it('wants a unit and more than zero for --older-than, as configuration durations do', () => {
     expect(refusal(['--older-than', '5'])).toBe(
       'redrive: --older-than: must say its unit, such as 5ms or 5s: a bare number could mean either (got "5")',

@@ -88,7 +88,7 @@ export function redriveNotFound(
   result: RedriveResult,
   reasons: readonly Pick<FailedReasonGroup, 'reason' | 'count'>[],
 ): string | undefined {
-  if (result.redriven + result.skipped + (result.unreadable?.count ?? 0) > 0) return undefined;
+  if (matchedCount(result) > 0) return undefined;
   if (filter.jobId !== undefined) {
     const others = [
       filter.reason === undefined ? [] : [`--reason ${JSON.stringify(filter.reason)}`],
@@ -143,13 +143,29 @@ function notMatched(
   return `redrive: none of the ${total} failed deliveries match ${by.join(' and ')}${hint}`;
 }
 
+/** How many failed deliveries the filter matched, whatever became of them. */
+function matchedCount(result: RedriveResult): number {
+  return (
+    result.redriven +
+    result.skipped +
+    (result.unreadable?.count ?? 0) +
+    (result.jobGone?.count ?? 0)
+  );
+}
+
 /** What a re-drive did, for its audit record. */
 function redriveOutcome(r: RedriveResult): Record<string, unknown> {
   return {
     redriven: r.redriven,
     skipped: r.skipped,
     ...(r.unreadable ? { leftFailed: r.unreadable.count } : {}),
+    ...(r.jobGone ? { jobGone: r.jobGone.count } : {}),
   };
+}
+
+/** The ids a report names, and `…` when there were more. */
+function idList({ count, ids }: { count: number; ids: readonly string[] }): string {
+  return `${ids.join(', ')}${count > ids.length ? ', …' : ''}`;
 }
 
 /** What `redrive` prints when it is done. */
@@ -158,14 +174,20 @@ export function formatRedriveResult(result: RedriveResult): string {
     result.skipped === 0
       ? ''
       : `, ${result.skipped} skipped (moved, removed or failed again meanwhile)`;
-  const { unreadable } = result;
+  const { unreadable, jobGone } = result;
   const left =
     unreadable === undefined
       ? ''
       : `, ${unreadable.count} left failed: their jobs hold no commit (their data in Redis is not valid JSON, or not a commit job's), so they cannot be re-driven: ` +
-        `${unreadable.ids.join(', ')}${unreadable.count > unreadable.ids.length ? ', …' : ''} ` +
+        `${idList(unreadable)} ` +
         `(the dashboard lists them as (unreadable); discard each with commitlog discard --job ID)`;
-  return `redrive: ${result.redriven} re-driven${skipped}${left}`;
+  // Counted as failed by `status` and the failed gauge (its alert), in no list: named only here.
+  const gone =
+    jobGone === undefined
+      ? ''
+      : `, ${jobGone.count} left failed: their jobs are gone from Redis (only their ids are left in the failed sets, which status counts), so there is nothing to re-drive: ` +
+        `${idList(jobGone)} (remove each id with commitlog discard --job ID)`;
+  return `redrive: ${result.redriven} re-driven${skipped}${left}${gone}`;
 }
 
 export interface RedriveOptions {
@@ -215,9 +237,7 @@ export async function redrive(options: RedriveOptions): Promise<void> {
     });
     // Read only when a filter matched nothing: it scans every failed delivery again.
     const reasons =
-      filter.jobId === undefined &&
-      Object.keys(filter).length > 0 &&
-      result.redriven + result.skipped + (result.unreadable?.count ?? 0) === 0
+      filter.jobId === undefined && Object.keys(filter).length > 0 && matchedCount(result) === 0
         ? await failedByReason(redis, config.queuePrefix, lanes, (read) =>
             options.err(
               `redrive: nothing matched; ${read} failed deliveries read again for their reasons so far`,
@@ -227,7 +247,9 @@ export async function redrive(options: RedriveOptions): Promise<void> {
     const notFound = redriveNotFound(filter, result, reasons);
     if (notFound !== undefined) throw new CliError('NOT_FOUND', notFound);
     // Done, but not all of it: a script must not take it for a re-drive of everything it asked.
-    if (result.unreadable) throw new CliError('LEFT_FAILED', formatRedriveResult(result));
+    if (result.unreadable || result.jobGone) {
+      throw new CliError('LEFT_FAILED', formatRedriveResult(result));
+    }
     options.out(formatRedriveResult(result));
   } finally {
     redis.disconnect();

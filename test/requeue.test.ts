@@ -52,7 +52,9 @@ describe('commitlog requeue', () => {
         '{"failedAt": "2026-11-24T12:00:00Z", "commit": {"bucket"', // line 3: cut short
         line(good[2]),
         '',
-        line({ ...good[3]!, op: 'frobnicate' }), // line 6: the ingest refuses it
+        // Line 6: the ingest refuses it. A key of its own: a later line of its key would be held
+        // behind it, in FILE.refused (requeue.test.ts in apps/cli checks that).
+        line({ ...putCommit({ bucket, key: 'bad' }), op: 'frobnicate' }),
         line(good[3]),
         line(good[4]),
         line(good[0]), // posted twice in one log: stored once

@@ -14,7 +14,11 @@ export interface Tally {
   accepted: number;
   duplicates: number;
   malformed: number[];
-  rejected: { line: number; why: string; laneFull: boolean }[];
+  /**
+   * `laneFull`: refused for a full lane, or held behind a commit so refused; `held`: held behind
+   * an earlier refused commit of its object rather than refused itself.
+   */
+  rejected: { line: number; why: string; laneFull: boolean; held?: boolean }[];
 }
 
 export interface ReplayOptions extends Omit<RetryingSenderOptions, 'soFar'> {
@@ -52,11 +56,13 @@ export function batchReplay(options: ReplayOptions) {
   }
 
   /**
-   * The objects with a commit refused for a full lane, and its line. A later commit of the same
-   * object is held back for the rest of the run: sent once the lane had room, it would reach
-   * Kafka before the one refused, which a later run delivers after it.
+   * The objects with a commit refused, its line and whether for a full lane. A later commit of
+   * the same object is held back for the rest of the run, whatever the refusal: sent once the
+   * lane had room, or taken where the one refused was not (a 400 or 413 is not final either: an
+   * older ingest refuses a field a newer hook sends, in a rolling upgrade), it would reach Kafka
+   * before that one, which a later run of FILE.refused delivers after it.
    */
-  const heldBehind = new Map<string, number>();
+  const heldBehind = new Map<string, { line: number; laneFull: boolean }>();
 
   /**
    * Whether a lane was found full since the ingest last took a whole batch. Meanwhile a batch
@@ -70,8 +76,10 @@ export function batchReplay(options: ReplayOptions) {
   function heldBack(entry: Entry): boolean {
     const behind = heldBehind.get(entry.object);
     if (behind === undefined) return false;
-    const why = `held behind line ${behind} (the same key, refused for a full lane)`;
-    tally.rejected.push({ line: entry.line, why, laneFull: true });
+    const why =
+      `held behind line ${behind.line} ` +
+      `(the same key, refused ${behind.laneFull ? 'for a full lane' : 'by the ingest'})`;
+    tally.rejected.push({ line: entry.line, why, laneFull: behind.laneFull, held: true });
     options.keep?.(entry, why);
     options.err(`line ${entry.line}: ${why}`);
     return true;
@@ -101,7 +109,8 @@ export function batchReplay(options: ReplayOptions) {
         laneFullSeen ||= laneFull;
         tally.rejected.push({ line: entry.line, why: errorText(answer), laneFull });
         options.keep?.(entry, errorText(answer));
-        if (laneFull && !heldBehind.has(entry.object)) heldBehind.set(entry.object, entry.line);
+        // The object's first refusal: `heldBack` above kept the entry had there been one.
+        heldBehind.set(entry.object, { line: entry.line, laneFull });
         options.err(`line ${entry.line}: refused by the ingest: ${errorText(answer)}`);
       }
     }

@@ -300,7 +300,7 @@ describe('requeue', () => {
     );
     const refused = `${file}.refused`;
     expect((error as CliError).message).toContain(
-      `; the 3 commits refused are in ${refused}: replay that file, not this one, once the cause is fixed`,
+      `; the 3 commits refused (1 of them held behind an earlier refused commit of their key) are in ${refused}: replay that file, not this one, once the cause is fixed`,
     );
     expect(statSync(refused).mode & 0o777).toBe(0o600);
     const lines = readFileSync(refused, 'utf8').trimEnd().split('\n');
@@ -322,6 +322,102 @@ describe('requeue', () => {
     const read = lines.map((l, i) => readFailureLogLine(Buffer.from(l), i + 1));
     expect(read.map((r) => (r && 'object' in r ? r.line : r))).toEqual([1, 2, 3]);
   });
+
+  /**
+   * Each refusal kept in FILE.refused holds back the later lines of its key, whatever the cause:
+   * a 400 or 413 is not final across versions (an older ingest refusing a field a newer hook
+   * sends, in a rolling upgrade), so FILE.refused is replayed once it is fixed, and a later
+   * line sent now would reach Kafka before it.
+   */
+  it.each([
+    { batch: 400, alone: 400, code: 'INVALID_COMMIT' },
+    { batch: 413, alone: 413, code: 'COMMIT_TOO_LARGE' },
+    { batch: 400, alone: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  ])(
+    'holds back the later lines of a key refused $alone (the batch $batch), into FILE.refused after it',
+    async ({ batch, alone, code }) => {
+      // Line 1, of `k`, is refused; lines 2 and 4, of `k` too, would be taken; `a` and `b` are
+      // of other keys. Line 2 is in line 1's batch, line 4 is read after that batch was refused.
+      const lines = [
+        { ...commit('k'), op: 'frobnicate' },
+        commit('k'),
+        commit('a'),
+        commit('k'),
+        commit('b'),
+      ];
+      const file = join(mkdtempSync(join(tmpdir(), 'requeue-')), 'failed.jsonl');
+      writeFileSync(
+        file,
+        lines.map((c) => JSON.stringify({ reason: 'timeout', commit: c })).join('\n'),
+      );
+      const requests: string[][] = [];
+      const server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          const parsed = JSON.parse(body) as { commits?: { key: string; op: string }[] };
+          const commits = parsed.commits ?? [parsed as { key: string; op: string }];
+          requests.push(commits.map((c) => c.key));
+          const status = !commits.some((c) => c.op === 'frobnicate')
+            ? 202
+            : parsed.commits
+              ? batch
+              : alone;
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify(
+              status !== 202
+                ? { error: { code: status === alone ? code : 'E', message: 'no', path: 'op' } }
+                : parsed.commits
+                  ? { results: commits.map(() => ({ id: 'x', lane: 0, duplicate: false })) }
+                  : { id: 'x', lane: 0, duplicate: false },
+            ),
+          );
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      servers.push(server);
+      const address = server.address();
+      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      const out: string[] = [];
+      const error = await requeue({
+        file,
+        repoRoot: '/nonexistent',
+        env: { INGEST_URL: url, INGEST_SECRETS: 'a-signing-secret-of-at-least-32-characters' },
+        out: (l) => out.push(l),
+        err: (l) => out.push(l),
+        batchCommits: 2,
+        maxTries: 3,
+        sleep: () => Promise.resolve(),
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+
+      // Neither later line of `k` is sent; `a` and `b` are.
+      expect(requests).toEqual([['k', 'k'], ['k'], ['a', 'b']]);
+      expect(error).toBeInstanceOf(CliError);
+      expect((error as CliError).code).toBe('REQUEUE_INCOMPLETE');
+      expect((error as CliError).message).toMatch(
+        new RegExp(
+          '^5 commits in .*: 2 accepted, 3 refused \\(lines 1, 2, 4\\); the 3 commits refused ' +
+            '\\(2 of them held behind an earlier refused commit of their key\\) are in .*\\.refused: ' +
+            'replay that file, not this one, once the cause is fixed$',
+        ),
+      );
+      expect(out).toContain(`line 1: refused by the ingest: ${alone} ${code}: no`);
+      const held = 'held behind line 1 (the same key, refused by the ingest)';
+      expect(out).toContain(`line 2: ${held}`);
+      expect(out).toContain(`line 4: ${held}`);
+      // In file order: the refused line, then the lines held behind it.
+      const kept = readFileSync(`${file}.refused`, 'utf8').trimEnd().split('\n');
+      expect(kept.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+        { reason: 'requeue_refused', why: `${alone} ${code}: no`, commit: lines[0] },
+        { reason: 'requeue_refused', why: held, commit: lines[1] },
+        { reason: 'requeue_refused', why: held, commit: lines[3] },
+      ]);
+    },
+  );
 
   /** A requeue of `file` against `ingest`, its error if any. */
   async function requeueFile(file: string, url: string): Promise<unknown> {
@@ -432,7 +528,7 @@ describe('requeue', () => {
     );
     expect((error as CliError).code).toBe('REQUEUE_INCOMPLETE');
     expect((error as CliError).message).toMatch(
-      /^6 commits in .*: 3 accepted, 3 refused \(lines 2, 4, 6\); the 3 commits refused are in .*: replay that file, not this one, once the cause is fixed \(those refused with BACKLOG_FULL once their lane drained\)$/,
+      /^6 commits in .*: 3 accepted, 3 refused \(lines 2, 4, 6\); the 3 commits refused \(2 of them held behind an earlier refused commit of their key\) are in .*: replay that file, not this one, once the cause is fixed \(those refused with BACKLOG_FULL once their lane drained\)$/,
     );
     expect(requests).toEqual([['a', 'k'], ['a', 'k'], ['a', 'k'], ['a'], ['k'], ['b', 'c']]);
     expect(out).toContain('line 4: held behind line 2 (the same key, refused for a full lane)');

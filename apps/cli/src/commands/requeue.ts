@@ -133,7 +133,8 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       ? `, ${tally.rejected.length} refused${lineList(tally.rejected.map((r) => r.line))}`
       : '') +
     (refusedFile.kept() > 0
-      ? `; the ${refusedFile.kept()} commits refused are in ${refusedFile.path}: replay that ` +
+      ? `; the ${refusedFile.kept()} commits refused${heldNote(tally.rejected)} are in ` +
+        `${refusedFile.path}: replay that ` +
         'file, not this one, once the cause is fixed' +
         (tally.rejected.some((r) => r.laneFull)
           ? ' (those refused with BACKLOG_FULL once their lane drained)'
@@ -146,6 +147,15 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     throw new CliError('REQUEUE_INCOMPLETE', summary);
   }
   options.out(`requeue: done: ${summary}`);
+}
+
+/**
+ * How many of the commits in FILE.refused were held back rather than refused: they are in it
+ * only to keep their key's order, and leave it with the commit they are held behind.
+ */
+function heldNote(rejected: readonly { held?: boolean }[]): string {
+  const held = rejected.filter((r) => r.held).length;
+  return held > 0 ? ` (${held} of them held behind an earlier refused commit of their key)` : '';
 }
 
 /**

@@ -712,3 +712,53 @@ describe('POST /v1/commits/batch', () => {
     });
   });
 });
+
+// Only a request whose signature checked out has its User-Agent counted as a hook's (the header
+// is the client's to say anything): every answer after the check says so, refusals included.
+describe('the answer says whether the signature checked out', () => {
+  const commit = json(wireCommit());
+  const batch = json({ commits: [wireCommit()] });
+
+  it.each([
+    ['a stored commit (202)', () => handlers().postCommit(request(commit)), 202],
+    ['a stored batch (202)', () => handlers().postBatch(request(batch)), 202],
+    ['a commit that breaks the schema (400)', () => handlers().postCommit(request('{}')), 400],
+    ['a batch that breaks the schema (400)', () => handlers().postBatch(request('[]')), 400],
+    ['a body that is not JSON (400)', () => handlers().postCommit(request('{')), 400],
+    [
+      'a commit Redis cannot store (503)',
+      () =>
+        handlers(fakeEnqueuer(() => new QueueUnavailableError(new Error('down')))).postCommit(
+          request(commit),
+        ),
+      503,
+    ],
+  ])('signed: %s', async (_case, answer, status) => {
+    const response = await answer();
+    expect(response.status).toBe(status);
+    expect(response.signed).toBe(true);
+  });
+
+  it.each([
+    ['no signature (401)', () => handlers().postCommit(request(commit, { signature: undefined }))],
+    [
+      'a signature by another secret (401)',
+      () =>
+        handlers().postBatch(
+          request(batch, { signature: signRequest(OTHER_SECRET, Buffer.from(batch), NOW / 1000) }),
+        ),
+    ],
+    [
+      'another media type (415)',
+      () => handlers().postCommit(request(commit, { contentType: 'text/plain' })),
+    ],
+    [
+      'a declared body over the limit (413)',
+      () => handlers().postBatch(request(batch, { contentLength: CONFIG.maxBatchBytes + 1 })),
+    ],
+  ])('not signed: %s', async (_case, answer) => {
+    const response = await answer();
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.signed).toBeUndefined();
+  });
+});

@@ -118,62 +118,72 @@ export function createCommitHandlers(deps: CommitHandlerDeps): CommitHandlers {
       : { response: { ...outcome.response, summary } };
   }
 
-  const handlers: CommitHandlers = {
-    async postCommit(request) {
-      const read = await readSignedJson(request, {
-        ...signed,
-        limit: singleRequestBodyLimit(config, request.contentLength),
-      });
-      if (!read.ok) return { ...read.response, summary: {} };
-      let commit: Commit;
-      try {
-        commit = parseCommit(read.json);
-        assertCommitSize(commit, config.maxCommitBytes, '', config.routes);
-      } catch (error) {
-        return { ...contentRefusal(error), summary: {} };
-      }
-      const job = commitJob(commit, config.lanes, receivedAt());
-      const summary: RequestSummary = {
-        commits: 1,
-        ...commitPlace(commit),
-        jobId: job.id,
-        lane: job.lane,
-      };
-      const accepted = await accept([job], summary);
-      if ('response' in accepted) return accepted.response;
-      const [result] = accepted.results;
-      if (result === undefined) throw new Error('the enqueuer answered no result');
-      return { status: 202, body: resultBody(result), summary };
-    },
+  /** Stores the commit of a signed body's JSON. */
+  async function storeCommit(json: unknown): Promise<CommitResponse> {
+    let commit: Commit;
+    try {
+      commit = parseCommit(json);
+      assertCommitSize(commit, config.maxCommitBytes, '', config.routes);
+    } catch (error) {
+      return { ...contentRefusal(error), summary: {} };
+    }
+    const job = commitJob(commit, config.lanes, receivedAt());
+    const summary: RequestSummary = {
+      commits: 1,
+      ...commitPlace(commit),
+      jobId: job.id,
+      lane: job.lane,
+    };
+    const accepted = await accept([job], summary);
+    if ('response' in accepted) return accepted.response;
+    const [result] = accepted.results;
+    if (result === undefined) throw new Error('the enqueuer answered no result');
+    return { status: 202, body: resultBody(result), summary };
+  }
 
-    async postBatch(request) {
-      const read = await readSignedJson(request, { ...signed, limit: config.maxBatchBytes });
-      if (!read.ok) return { ...read.response, summary: {} };
-      let commits: Commit[];
-      try {
-        commits = parseBatch(read.json);
-        commits.forEach((commit, i) =>
-          assertCommitSize(commit, config.maxCommitBytes, `commits[${i}]`, config.routes),
-        );
-      } catch (error) {
-        return { ...contentRefusal(error), summary: {} };
-      }
-      const summary: RequestSummary = { commits: commits.length };
-      const at = receivedAt();
-      const jobs = commits.map((commit) => commitJob(commit, config.lanes, at));
-      const accepted = await accept(jobs, summary);
-      if ('response' in accepted) return accepted.response;
-      return { status: 202, body: { results: accepted.results.map(resultBody) }, summary };
-    },
-  };
+  /** Stores the batch of a signed body's JSON. */
+  async function storeBatch(json: unknown): Promise<CommitResponse> {
+    let commits: Commit[];
+    try {
+      commits = parseBatch(json);
+      commits.forEach((commit, i) =>
+        assertCommitSize(commit, config.maxCommitBytes, `commits[${i}]`, config.routes),
+      );
+    } catch (error) {
+      return { ...contentRefusal(error), summary: {} };
+    }
+    const summary: RequestSummary = { commits: commits.length };
+    const at = receivedAt();
+    const jobs = commits.map((commit) => commitJob(commit, config.lanes, at));
+    const accepted = await accept(jobs, summary);
+    if ('response' in accepted) return accepted.response;
+    return { status: 202, body: { results: accepted.results.map(resultBody) }, summary };
+  }
+
+  /**
+   * Reads a signed body of at most `limit` bytes and hands its JSON to `store`. Every answer
+   * given after the signature checked out says so (`signed`), whatever it is.
+   */
+  async function readThenStore(
+    request: CommitRequest,
+    limit: number,
+    store: (json: unknown) => Promise<CommitResponse>,
+  ): Promise<CommitResponse> {
+    const read = await readSignedJson(request, { ...signed, limit });
+    if (!read.ok)
+      return { ...read.response, summary: {}, ...(read.signed ? { signed: true } : {}) };
+    return { ...(await store(read.json)), signed: true };
+  }
 
   return {
-    postCommit: (request) =>
-      withinBudget(request, singleRequestBodyLimit(config, request.contentLength), (charged) =>
-        handlers.postCommit(charged),
-      ),
+    postCommit: (request) => {
+      const limit = singleRequestBodyLimit(config, request.contentLength);
+      return withinBudget(request, limit, (charged) => readThenStore(charged, limit, storeCommit));
+    },
     postBatch: (request) =>
-      withinBudget(request, config.maxBatchBytes, (charged) => handlers.postBatch(charged)),
+      withinBudget(request, config.maxBatchBytes, (charged) =>
+        readThenStore(charged, config.maxBatchBytes, storeBatch),
+      ),
   };
 }
 

@@ -364,6 +364,52 @@ describe('ingest app (express wiring)', () => {
     expect(after).toMatch(/^commitlog_ingest_rejected_total\{code="BACKLOG_FULL"[^}]*\} 0$/m);
   });
 
+  it("counts signed commit requests by the hook version their User-Agent names, and no one else's", async () => {
+    const { url } = await startApp();
+    const hookVersions = async () =>
+      Object.fromEntries(
+        [
+          ...(await httpRequest(`${url}/metrics`)).text.matchAll(
+            /^commitlog_ingest_hook_requests_total\{hook_version="([^"]*)"[^}]*\} (\d+)$/gm,
+          ),
+        ].map((m) => [m[1] ?? '', Number(m[2])]),
+      );
+    // From 0, so that `increase()` sees the first request of another client.
+    expect(await hookVersions()).toEqual({ other: 0 });
+
+    const postAs = (path: string, body: string, userAgent?: string, secret = TEST_SECRET) =>
+      post(`${url}${path}`, body, {
+        ...signedHeaders(Buffer.from(body), { nowMs: NOW, secret }),
+        ...(userAgent === undefined ? {} : { 'user-agent': userAgent }),
+      });
+    const commit = JSON.stringify(wireCommit());
+    const batch = JSON.stringify({
+      commits: [wireCommit({ key: 'b1' }), wireCommit({ key: 'b2' })],
+    });
+    const statuses = [
+      await postAs('/v1/commits', commit, 'commitlog-riak-hook/0.1.0'),
+      await postAs('/v1/commits/batch', batch, 'commitlog-riak-hook/0.1.0'),
+      await postAs('/v1/commits', commit, 'commitlog-riak-hook/0.2.0'),
+      // Refused for its content, but signed: a hook of that version did post.
+      await postAs(
+        '/v1/commits',
+        JSON.stringify(wireCommitWithout('key')),
+        'commitlog-riak-hook/0.2.0',
+      ),
+      await postAs('/v1/commits', commit),
+      await postAs('/v1/commits', commit, 'node'),
+      await postAs('/v1/commits', commit, 'commitlog-riak-hook/0.1.0; x=<script>'),
+      // Not signed by a configured secret: the header is not believed, and not counted.
+      await postAs('/v1/commits', commit, 'commitlog-riak-hook/9.9.9', OTHER_SECRET),
+      await post(`${url}/v1/commits`, commit, {
+        'content-type': 'application/json',
+        'user-agent': 'commitlog-riak-hook/9.9.8',
+      }),
+    ].map((r) => r.status);
+    expect(statuses).toEqual([202, 202, 202, 400, 202, 202, 202, 401, 401]);
+    expect(await hookVersions()).toEqual({ other: 3, '0.1.0': 2, '0.2.0': 2 });
+  });
+
   it('sends 100 Continue only for a body it will read', async () => {
     const { url } = await startApp();
     const body = Buffer.from(JSON.stringify(wireCommit()));

@@ -15,6 +15,7 @@ import type { CommitHandlers } from './commit-handlers.ts';
 import type { CommitRequest } from './commit-request.ts';
 import { BATCH_ROUTE, COMMIT_ROUTE } from './commit-routes.ts';
 import { errorOf, errorResponse, wholeRequestPath, type HttpResponse } from './http-response.ts';
+import { hookVersionOf } from './hook-version.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
 import { BodyAbortedError, readRawBody } from './read-raw-body.ts';
 import { logRequest } from './request-log.ts';
@@ -35,6 +36,8 @@ interface RequestLocals {
   requestId: string;
   route: string;
   summary?: RequestSummary;
+  /** The commit handler found the request's signature good (see `CommitResponse`). */
+  signed?: boolean;
   error?: { code: string; message: string } | undefined;
   /** Settles when the commit handler is done (stored or refused), whether or not it could answer. */
   handled?: Promise<unknown>;
@@ -116,6 +119,8 @@ export function createIngestApp(options: IngestAppOptions): Express {
           seconds,
           error: locals.error,
           summary: locals.summary,
+          // Read only once the signature is good: the header is the client's to say anything.
+          ...(locals.signed ? { hookVersion: hookVersionOf(req.get('user-agent')) } : {}),
         };
         options.metrics.observe(finished);
         logRequest(logger, finished, { quiet: OPS_ROUTES.has(locals.route) });
@@ -133,6 +138,7 @@ export function createIngestApp(options: IngestAppOptions): Express {
       locals.route = route;
       const handled = handle(commitRequest(req, res)).then((response) => {
         locals.summary = response.summary;
+        locals.signed = response.signed === true;
         return response;
       });
       locals.handled = handled;

@@ -8,6 +8,7 @@ import {
 } from '@commitlog/runtime';
 import { COMMIT_ROUTES } from './commit-routes.ts';
 import type { EarlyRefusal } from './client-error.ts';
+import { OTHER_CLIENT } from './hook-version.ts';
 import type { FinishedRequest } from './request-log.ts';
 
 export interface IngestMetrics {
@@ -42,6 +43,13 @@ export const WATCHED_REJECTION_CODES = [
   'INGEST_BUSY',
   'INTERNAL',
 ] as const;
+/**
+ * The most hook versions `commitlog_ingest_hook_requests_total` names in one ingest's life;
+ * requests of any further version count under `hook_version="other"`. A rolling upgrade brings
+ * one or two, and an ingest is restarted by each of its own upgrades.
+ */
+export const MAX_HOOK_VERSIONS_NAMED = 20;
+
 // `aborted`: a hook gave up waiting (its request timeout) and wrote the commit to its failure log.
 const WATCHED_STATUSES = ['202', '500', '503', 'aborted'] as const;
 
@@ -71,6 +79,21 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     labelNames: ['route'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   });
+  // Which hook releases still post, for a rolling upgrade's order: every ingest before any hook.
+  const hookRequests = createCounter(registry, {
+    name: 'commitlog_ingest_hook_requests_total',
+    help: `Commit requests whose signature checked out, by the hook version their User-Agent names (commitlog-riak-hook/<version>); "other" for any other client (commitlog requeue among them) and past ${MAX_HOOK_VERSIONS_NAMED} versions.`,
+    labelNames: ['hook_version'],
+  });
+  // At 0 from the start (see WATCHED_REJECTION_CODES); a version's series appears at its first request.
+  hookRequests.inc({ hook_version: OTHER_CLIENT }, 0);
+  const versionsNamed = new Set<string>();
+  function countHookRequest(version: string): void {
+    if (version !== OTHER_CLIENT && versionsNamed.size < MAX_HOOK_VERSIONS_NAMED) {
+      versionsNamed.add(version);
+    }
+    hookRequests.inc({ hook_version: versionsNamed.has(version) ? version : OTHER_CLIENT });
+  }
 
   for (const code of WATCHED_REJECTION_CODES) rejected.inc({ code }, 0);
   for (const route of COMMIT_ROUTES) {
@@ -78,8 +101,9 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
   }
 
   return {
-    observe({ route, status, aborted, seconds, error, summary }) {
+    observe({ route, status, aborted, seconds, error, summary, hookVersion }) {
       requests.inc({ route, status: aborted ? 'aborted' : String(status) });
+      if (hookVersion !== undefined) countHookRequest(hookVersion);
       duration.observe({ route }, seconds);
       if (error !== undefined) rejected.inc({ code: error.code });
       if (summary?.accepted) accepted.inc(summary.accepted);

@@ -16,6 +16,11 @@ export interface FinishedRequest {
   /** The error of an error answer (its message never holds a value from the request). */
   error: { code: string; message: string } | undefined;
   summary: RequestSummary | undefined;
+  /**
+   * For a commit request whose signature checked out: the hook version its User-Agent names, or
+   * `other` (see `hookVersionOf`). Absent for any other request. Counted, not logged.
+   */
+  hookVersion?: string;
 }
 
 /**

@@ -21,8 +21,15 @@ export interface RequestSummary {
   lane?: number;
 }
 
-/** A handler's answer to a commit POST, with what to log about it. */
-export type CommitResponse = HttpResponse & { summary: RequestSummary };
+/** A handler's answer to a commit POST, with what to log and count about it. */
+export type CommitResponse = HttpResponse & {
+  summary: RequestSummary;
+  /**
+   * The request's signature checked out (the answer may still refuse its content): only then
+   * does its User-Agent, which any client can set, count as a hook's.
+   */
+  signed?: true;
+};
 
 /** A Riak binary for a log line: the text, or `base64:…`, cut to a readable length. */
 export function displayBinary(binary: RiakBinary): string {

@@ -24,8 +24,12 @@ export interface SignedJsonOptions {
   now: () => number;
 }
 
-/** The parsed JSON of a body whose signature checked out, or the answer that refuses it. */
-export type SignedJson = { ok: true; json: unknown } | { ok: false; response: HttpResponse };
+/**
+ * The parsed JSON of a body whose signature checked out, or the answer that refuses it; `signed`
+ * when the refusal came after the signature checked out.
+ */
+export type SignedJson =
+  { ok: true; json: unknown } | { ok: false; response: HttpResponse; signed?: true };
 
 /**
  * What one parsed JSON value is charged to the body budget, bytes. The budget assumes a body
@@ -86,6 +90,12 @@ export async function readSignedJson(
   } catch (error) {
     return signatureRefused(error);
   }
+  const parsed = parseSignedBody(body, request);
+  return parsed.ok ? parsed : { ...parsed, signed: true };
+}
+
+/** The JSON of a body whose signature checked out: the checks of `readSignedJson` after it. */
+function parseSignedBody(body: Uint8Array, request: CommitRequest): SignedJson {
   // Small values cost far more heap parsed than their bytes do, which the budget counted: a body
   // of 16 MiB of `{},` parses into about 300 MB. The rest of what its values cost is charged
   // before it is parsed, so that a few such bodies at once cannot take the ingest's heap.

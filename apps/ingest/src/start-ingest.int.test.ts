@@ -5,7 +5,12 @@ import {
   readLaneBacklogs,
   type RedisConnection,
 } from '@commitlog/queue';
-import { createLogger, loadIngestConfig, type IngestConfig } from '@commitlog/runtime';
+import {
+  createLogger,
+  loadIngestConfig,
+  readBuildVersion,
+  type IngestConfig,
+} from '@commitlog/runtime';
 import {
   createTestQueuePrefix,
   freePort,
@@ -290,6 +295,26 @@ describe('ingest against the real Redis', () => {
     // Watched from the start: a hook giving up on the ingest is seen from the first time.
     expect(metrics.text).toMatch(
       /^commitlog_ingest_requests_total\{[^}]*route="\/v1\/commits"[^}]*status="aborted"[^}]*\} 0$/m,
+    );
+  });
+
+  it('reports its release, and counts the hook versions that post signed commits', async () => {
+    const h = await start();
+    const asHook = async (key: string, userAgent: string) => {
+      const body = Buffer.from(JSON.stringify(wireCommit({ key })));
+      const headers = { ...signedHeaders(body, { nowMs: Date.now() }), 'user-agent': userAgent };
+      return (await post(`${h.url}/v1/commits`, body, headers)).status;
+    };
+    expect(await asHook('a', 'commitlog-riak-hook/0.1.0')).toBe(202);
+    expect(await asHook('b', 'commitlog-riak-hook/0.1.0')).toBe(202);
+    expect(await asHook('c', 'curl/8.5.0')).toBe(202);
+    const text = (await httpRequest(`${h.url}/metrics`)).text;
+    expect(text).toMatch(
+      /^commitlog_ingest_hook_requests_total\{hook_version="0\.1\.0"[^}]*\} 2$/m,
+    );
+    expect(text).toMatch(/^commitlog_ingest_hook_requests_total\{hook_version="other"[^}]*\} 1$/m);
+    expect(text).toContain(
+      `commitlog_build_info{version="${readBuildVersion()}",service="ingest"} 1\n`,
     );
   });
 

@@ -1,6 +1,7 @@
 import { CommitlogError } from '@commitlog/core';
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { readBuildVersion } from './build-version.ts';
 import {
   createCounter,
   createGauge,
@@ -17,6 +18,18 @@ describe('createMetricsRegistry', () => {
     expect(text).toMatch(/^commitlog_process_cpu_user_seconds_total\{service="ingest"\} /m);
     expect(text).toContain('commitlog_nodejs_eventloop_lag_seconds');
     expect(text).not.toMatch(/^process_/m);
+  });
+
+  it('reports the release the process runs, as commitlog_build_info', async () => {
+    const text = await createMetricsRegistry('worker', { version: '1.2.3' }).metrics();
+    expect(text).toMatch(/^# TYPE commitlog_build_info gauge$/m);
+    expect(text).toMatch(/^commitlog_build_info\{version="1\.2\.3",service="worker"\} 1$/m);
+    // Every role's registry is made here: by default, the release read from the root manifest.
+    for (const service of ['ingest', 'worker', 'dashboard']) {
+      expect(await createMetricsRegistry(service).metrics()).toContain(
+        `commitlog_build_info{version="${readBuildVersion()}",service="${service}"} 1\n`,
+      );
+    }
   });
 
   it('keeps each registry apart, and the global one empty', async () => {

@@ -9,6 +9,7 @@ import {
   type GaugeConfiguration,
   type HistogramConfiguration,
 } from 'prom-client';
+import { readBuildVersion } from './build-version.ts';
 
 // prom-client is a dependency of this package only: apps take these from `@commitlog/runtime`.
 export { Counter, Gauge, Histogram, Registry };
@@ -22,13 +23,27 @@ const METRIC_NAME = /^commitlog_[a-z][a-z0-9_]*$/;
 /**
  * A registry of one process's metrics, never prom-client's global one (which any library may
  * write to, and which tests would share). It carries Node's process metrics (CPU, memory, event
- * loop lag, GC), named `commitlog_process_…`/`commitlog_nodejs_…`, and labels every series with
- * `service`, so the roles can share one dashboard.
+ * loop lag, GC), named `commitlog_process_…`/`commitlog_nodejs_…`, and
+ * `commitlog_build_info{version}`, and labels every series with `service`, so the roles can
+ * share one dashboard.
  */
-export function createMetricsRegistry(service: string): Registry {
+export function createMetricsRegistry(
+  service: string,
+  options: {
+    /** The release reported by `commitlog_build_info`. Default `readBuildVersion()`. */
+    version?: string;
+  } = {},
+): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  // Which release each process runs, so that a rolling upgrade's order (every ingest before any
+  // hook) can be checked against the ingest's count of hook versions.
+  createGauge(registry, {
+    name: 'commitlog_build_info',
+    help: "Always 1; `version` is the commitlog release this process runs (the root package.json's version, `unknown` when it has none).",
+    labelNames: ['version'],
+  }).set({ version: options.version ?? readBuildVersion() }, 1);
   return registry;
 }
 

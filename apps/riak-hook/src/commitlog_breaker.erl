@@ -21,13 +21,15 @@
 %%% and the next caller becomes the probe: the breaker cannot stay stuck open.
 %%% A success from a call that started before the breaker opened closes it: that call reached the
 %%% ingest, which is the evidence half-open waits for.
-%%% The first caller creates the atomics under a lock it tries once: a call that finds the lock
-%%% taken never waits for it, it goes on as if closed, with an array of its own.
+%%% The first caller creates the atomics under a lock it tries once (a registered name): a call
+%%% that cannot take it never waits, it goes on as if closed, with an array of its own.
 -module(commitlog_breaker).
 
 -export([allow/1, success/0, failure/1, release_probe/0, reset/0, now_ms/0]).
 
 -define(KEY, {?MODULE, atomics}).
+%% The name whose holder may create the shared atomics (see create/0).
+-define(LOCK, commitlog_breaker_creating).
 -define(OPEN_UNTIL, 1).
 -define(PROBE_SINCE, 2).
 
@@ -102,26 +104,35 @@ take_probe(Ref, Expected, Now) ->
 
 %% The atomics are created on first use. persistent_term:put/2 is written once per VM and never
 %% again on the hot path (each write makes every process scan for the old term: a global GC).
-%% Two first callers could both create one; the node-local lock from global:trans/4 keeps the
-%% second one from replacing the first one's array (it finds it, or does without: create/0), so
-%% no array the others read is ever dropped.
+%% Two first callers could both create one; the lock keeps the second one from replacing the
+%% first one's array (it finds it, or does without: create/0), so no array the others read is
+%% ever dropped.
 ref() ->
     case persistent_term:get(?KEY, undefined) of
         undefined -> create();
         Ref -> Ref
     end.
 
-%% One try at the lock, no retry: the caller is Riak's put process, and global's retries sleep
-%% (up to 8 s each, without end with infinity, seeding rand in the caller's dictionary). The
-%% lock is held for a persistent_term lookup and put, so it is busy only while another first
-%% caller creates the array, or when something else holds it. Then this call does without the
+%% The lock is a name the caller registers for itself: register/2 succeeds or fails at once, and
+%% the name goes with the caller if Riak kills it holding it. Not global:trans/4, which this used:
+%% even with no retries it waits for global_name_server's answer without a time-out
+%% (gen_server:multi_call/3), so a name server that is busy (a cluster's nodes connecting) or
+%% hung held every put of a node whose breaker was not created yet, for as long as it lasted.
+%% The lock is held for a persistent_term lookup and put. A caller that cannot take it (another
+%% first caller holds it, or the caller is registered under a name of its own) does without the
 %% shared breaker: it gets an array of its own, closed, so the hand-off calls the ingest (the
 %% breaker of a VM that has none yet is closed anyway), and what it records there is dropped;
 %% the next call looks for the shared one again.
 create() ->
-    case global:trans({?KEY, self()}, fun create_locked/0, [node()], 0) of
-        aborted -> atomics:new(2, [{signed, true}]);
-        Ref -> Ref
+    try register(?LOCK, self()) of
+        true ->
+            try
+                create_locked()
+            after
+                unregister(?LOCK)
+            end
+    catch
+        error:badarg -> atomics:new(2, [{signed, true}])
     end.
 
 create_locked() ->

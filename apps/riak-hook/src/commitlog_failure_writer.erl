@@ -9,13 +9,16 @@
 %%% The process is registered as `commitlog_failure_writer`, started by the first append and
 %%% supervised by nobody (commitlog_lazy_process). A caller whose writer dies, or does not answer
 %%% within `WAIT_MS` (1 s), writes its line itself, as before (commitlog_failure_log:append_lines/2):
-%%% the writer drops the lines whose callers stopped waiting before it took them, but one it was
-%%% writing meanwhile is then in the log twice, which a replay answers as a duplicate. A caller
-%%% that finds a group's worth of lines (512) already waiting for the writer writes its line
-%%% itself at once: the writer is stuck on its disk, and neither its mailbox (each line a whole
-%%% commit) nor every failing put's wait should grow with it. A caller's own write is bounded too
-%%% (own_write/2: 2 s, at most 4 at once). A line is never left unwritten without its caller being
-%%% told.
+%%% the writer still writes the lines whose callers stopped waiting, so a line may be in the log
+%%% twice, which a replay answers as a duplicate. A caller that finds a group's worth of lines
+%%% (512), or 64 MiB of them, already waiting for the writer writes its line itself at once: the
+%%% writer is stuck on its disk, and neither its mailbox nor every failing put's wait should grow
+%%% with it. Each line holds a whole commit (a value of up to 16 MiB, base64'd): bounded in lines
+%%% only, the mailbox of a writer stuck on its disk could hold some 10 GB of Riak's memory. The
+%%% bytes waiting are counted in an atomics that callers add to before they send a line and the
+%%% writer takes from as it takes the line (waiting_bytes/1). A caller's own write is bounded
+%%% too (own_write/2: 2 s, at most 4 at once). A line is never left unwritten without its caller
+%%% being told.
 %%%
 %%% Inputs:  append(Path, Line): the failure log's path and a line made by
 %%%          commitlog_failure_log:line/3. For tests: start(Write) makes an unregistered writer
@@ -49,6 +52,9 @@
 %% stuck on its disk (a hard-mounted NFS, a stalled device), and each line left in its mailbox
 %% holds a whole commit, for as long as it is stuck.
 -define(MAX_WAITING_LINES, ?MAX_GROUP_LINES).
+%% The same in bytes: 16 groups' worth, a handful of the largest lines, far more than a healthy
+%% disk leaves waiting; each line waiting holds its commit in Riak's VM.
+-define(MAX_WAITING_BYTES, 67108864).
 %% How long a caller waits for its own write of its line (see own_write/2): far longer than a
 %% healthy disk's write and flush.
 -define(OWN_WRITE_MS, 2000).
@@ -78,9 +84,22 @@ start(Write) ->
 append(Writer, Path, Line, WaitMs) ->
     case erlang:process_info(Writer, message_queue_len) of
         {message_queue_len, Waiting} when Waiting < ?MAX_WAITING_LINES ->
-            append_through(Writer, Path, Line, WaitMs);
+            append_if_room(Writer, Path, Line, WaitMs);
         _Behind ->
             own_write(Path, Line)
+    end.
+
+%% The line's bytes are counted before it is sent, so that the writer's taking them off (taken/1)
+%% always comes after.
+append_if_room(Writer, Path, Line, WaitMs) ->
+    Waiting = waiting_bytes(Writer),
+    Size = byte_size(Line),
+    case atomics:add_get(Waiting, 1, Size) > ?MAX_WAITING_BYTES of
+        true ->
+            atomics:sub(Waiting, 1, Size),
+            own_write(Path, Line);
+        false ->
+            append_through(Writer, Path, Line, WaitMs)
     end.
 
 append_through(Writer, Path, Line, WaitMs) ->
@@ -166,10 +185,47 @@ own_writes() ->
             Ref
     end.
 
+%% The count of the bytes of the lines sent to Writer and not taken by it yet, an atomics kept in
+%% persistent_term with Writer's pid. A writer that differs from the one there (it died, and a
+%% new one was started) gets a count of its own: the lines the dead one never took stay off it,
+%% and cannot keep the new one passed by for good. (A new term in persistent_term costs a scan
+%% of every process, once per writer started.) Two first callers of a new writer may both make
+%% one: the lines counted on the one replaced are then taken off the other, which counts low
+%% (taken/1), never high.
+waiting_bytes(Writer) ->
+    Name = {?MODULE, waiting_bytes},
+    case persistent_term:get(Name, undefined) of
+        {Writer, Ref} ->
+            Ref;
+        _NoneOrAnotherWriters ->
+            Ref = atomics:new(1, [{signed, true}]),
+            persistent_term:put(Name, {Writer, Ref}),
+            Ref
+    end.
+
+%% In the writer: the bytes of a line it takes from its mailbox, off its count. A count that goes
+%% below 0 is set back to 0: it took a line that was not counted (sent by a caller of a version
+%% that did not count, or counted on a count replaced since), and a count that low would only
+%% let more than 64 MiB wait. (The other way, after a code load: the lines the writer takes in
+%% the loop of the version before this one, its group then, are never taken off, and stay on the
+%% count for the writer's life: one group's bytes.)
+taken(Line) ->
+    Me = self(),
+    case persistent_term:get({?MODULE, waiting_bytes}, undefined) of
+        {Me, Ref} ->
+            case atomics:sub_get(Ref, 1, byte_size(Line)) of
+                Below when Below < 0 -> atomics:add(Ref, 1, -Below);
+                _ -> ok
+            end;
+        _NotMine ->
+            ok
+    end.
+
 -spec loop(fun((file:name_all(), [binary()]) -> ok | {error, term()})) -> no_return().
 loop(Write) ->
     receive
         {append, _, _, Line, _} = First ->
+            taken(Line),
             Group = gather([First], 1, byte_size(Line)),
             write_group(Write, Group),
             ?MODULE:loop(Write);
@@ -191,6 +247,7 @@ gather(Acc, Count, Bytes) when Count >= ?MAX_GROUP_LINES; Bytes >= ?MAX_GROUP_BY
 gather(Acc, Count, Bytes) ->
     receive
         {append, _, _, Line, _} = Next ->
+            taken(Line),
             gather([Next | Acc], Count + 1, Bytes + byte_size(Line))
     after 0 ->
         lines(lists:reverse(Acc))

@@ -31,18 +31,19 @@
 %%%            connection_closed  the server closed or reset the connection before the whole
 %%%                               response arrived (after a part of it, or on a fresh connection)
 %%%            http_error         a response this client cannot read: a bad status line or header,
-%%%                               a bad or unsupported framing, a head over 64 KiB or a body over
-%%%                               1 MiB
+%%%                               a bad or unsupported framing, a head over 64 KiB in total or
+%%%                               over 100 header lines, a body over 1 MiB
 %%% Connections: a socket is taken from commitlog_http_pool when it holds one for the host and
 %%% port, else connected anew. It goes back to the pool only after a complete response that
 %%% lets it be kept (HTTP/1.1 without Connection: close, or HTTP/1.0 with keep-alive, framed by
-%%% Content-Length or chunked, nothing after it); on any error, a timeout, a partial read or
-%%% Connection: close it is closed, at once: a close resets the connection and drops what is
-%%% still unsent ({linger, {true, 0}}), it never waits for a peer that does not read. A pooled
-%%% socket that the server closed while it was idle fails before any byte of the response: the
-%%% request is then sent once more, at once, on a fresh connection, inside the same call and
-%%% deadline (safe: nothing was answered, and the ingest is idempotent by commit id). That is
-%%% the only case a request is sent twice.
+%%% Content-Length or chunked, nothing after it); on any error, a timeout, a partial read,
+%%% Connection: close, or an exception raised while it is in use (a bug; post/5 closes the
+%%% socket, then raises it on) it is closed, at once: a close resets the connection and drops
+%%% what is still unsent ({linger, {true, 0}}), it never waits for a peer that does not read. A
+%%% pooled socket that the server closed while it was idle fails before any byte of the
+%%% response: the request is then sent once more, at once, on a fresh connection, inside the
+%%% same call and deadline (safe: nothing was answered, and the ingest is idempotent by commit
+%%% id). That is the only case a request is sent twice.
 %%%
 %%% Needs OTP 24+ (commitlog_http_pool uses process aliases); built and tested on OTP 25.
 -module(commitlog_http).
@@ -50,6 +51,10 @@
 -export([parse_url/1, post/5]).
 %% Internal, for tests.
 -export([resolve/3]).
+
+-ifdef(TEST).
+-export([post/6]).
+-endif.
 
 -export_type([url/0, reason/0]).
 
@@ -73,26 +78,31 @@ parse_url(Url) ->
 
 -spec post(url(), iodata(), [{iodata(), iodata()}], iodata(), options()) ->
     {ok, 100..999, [{binary(), binary()}], binary()} | {error, reason()}.
-post(Url, Path, Headers, Body, #{timeout := Timeout, connect_timeout := ConnectTimeout} = Opts) ->
+post(Url, Path, Headers, Body, Opts) ->
+    post(Url, Path, Headers, Body, Opts, fun commitlog_http_response:read/2).
+
+%% Read: how the response is read, commitlog_http_response:read/2 (in tests, one that raises).
+post(Url, Path, Headers, Body, Opts, Read) ->
+    #{timeout := Timeout, connect_timeout := ConnectTimeout} = Opts,
     #{host := Host, port := Port, host_header := HostHeader, path_prefix := Prefix} = Url,
     Deadline = commitlog_http_response:now_ms() + Timeout,
     Request = request([Prefix, Path], HostHeader, Headers, Body),
     CheckoutTimeout = maps:get(checkout_timeout, Opts, ?CHECKOUT_TIMEOUT_MS),
     case commitlog_http_pool:checkout(Host, Port, min(CheckoutTimeout, Timeout)) of
         {ok, Socket} ->
-            case exchange(Socket, Request, Deadline) of
+            case exchange(Socket, Request, Deadline, Read) of
                 {error, {before_response, Reason}} ->
                     %% Stale: the server closed it while it was idle. One fresh try, same deadline.
                     close(Socket),
                     case commitlog_http_response:remaining(Deadline) of
                         0 -> {error, Reason};
-                        _ -> fresh(Url, Request, ConnectTimeout, Deadline)
+                        _ -> fresh(Url, Request, ConnectTimeout, Deadline, Read)
                     end;
                 Result ->
                     finish(Url, Socket, Result)
             end;
         none ->
-            fresh(Url, Request, ConnectTimeout, Deadline)
+            fresh(Url, Request, ConnectTimeout, Deadline, Read)
     end.
 
 %%% Internal: one request
@@ -106,11 +116,11 @@ request(Path, HostHeader, Headers, Body) ->
         Body
     ].
 
-fresh(#{host := Host, port := Port} = Url, Request, ConnectTimeout, Deadline) ->
+fresh(#{host := Host, port := Port} = Url, Request, ConnectTimeout, Deadline, Read) ->
     case connect(Host, Port, ConnectTimeout, Deadline) of
         {ok, Socket} ->
             Result =
-                case exchange(Socket, Request, Deadline) of
+                case exchange(Socket, Request, Deadline, Read) of
                     {error, {before_response, Reason}} -> {error, Reason};
                     Other -> Other
                 end,
@@ -226,8 +236,21 @@ close(Socket) ->
     ok.
 
 %% Sends the request and reads the response. {error, {before_response, Reason}} when it failed
-%% before a single byte of the response came (other than by the deadline).
-exchange(Socket, Request, Deadline) ->
+%% before a single byte of the response came (other than by the deadline). An exception raised
+%% meanwhile closes the socket before it goes on: it left the connection in a state nobody knows
+%% (a request half sent, a response half read), and the caller, which catches it (commitlog_hook
+%% writes the commit to the failure log and Riak's put goes on), has no socket to close: it was
+%% left open, a port held in Riak's VM for as long as the put process lived.
+exchange(Socket, Request, Deadline, Read) ->
+    try
+        send_and_read(Socket, Request, Deadline, Read)
+    catch
+        Class:Reason:Stack ->
+            close(Socket),
+            erlang:raise(Class, Reason, Stack)
+    end.
+
+send_and_read(Socket, Request, Deadline, Read) ->
     case commitlog_http_response:remaining(Deadline) of
         0 ->
             {error, timeout};
@@ -238,7 +261,7 @@ exchange(Socket, Request, Deadline) ->
                     {error, _} = E -> E
                 end,
             case Sent of
-                ok -> commitlog_http_response:read(Socket, Deadline);
+                ok -> Read(Socket, Deadline);
                 {error, timeout} -> {error, timeout};
                 {error, _} -> {error, {before_response, connection_closed}}
             end

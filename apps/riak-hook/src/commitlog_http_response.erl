@@ -10,63 +10,76 @@
 %%% Errors:  {error, timeout} when the deadline passes; {error, {before_response, connection_closed}}
 %%%          when the server closed before the first byte; {error, connection_closed} after part of
 %%%          the response; {error, http_error} for a response it cannot read (a bad status line or
-%%%          header, a bad or unsupported framing, a head over 64 KiB or a body over 1 MiB).
+%%%          header, a bad or unsupported framing, a head over 64 KiB in total (status line and
+%%%          header lines, interim responses' included) or over 100 header lines, a body over
+%%%          1 MiB).
 -module(commitlog_http_response).
 
 -export([read/2, remaining/1, now_ms/0]).
 
+%% The response's head in total: its status line and header lines, with those of the interim
+%% responses before it, CRLFs included. A cap per line (which this was) let a head of 100 lines
+%% just under it make the hook hold 6.4 MB for one response, in Riak's put process.
 -define(MAX_HEAD_BYTES, 65536).
 -define(MAX_HEADERS, 100).
 -define(MAX_BODY_BYTES, 1048576).
 -define(MAX_CHUNK_LINE_BYTES, 4096).
 
-
 read(Socket, Deadline) ->
     case recv(Socket, 0, Deadline) of
-        {ok, Data} -> status_line(Socket, Data, Deadline);
+        {ok, Data} -> status_line(Socket, Data, Deadline, ?MAX_HEAD_BYTES);
         {error, timeout} -> {error, timeout};
         {error, _Closed} -> {error, {before_response, connection_closed}}
     end.
 
-status_line(Socket, Buf, Deadline) ->
+%% Left: what is left of MAX_HEAD_BYTES for the rest of the head, from the start of Buf.
+status_line(Socket, Buf, Deadline, Left) ->
     case erlang:decode_packet(http_bin, Buf, []) of
         {ok, {http_response, _Vsn, Status, _}, Rest} when
             Status >= 100, Status < 200, Status =/= 101
         ->
             %% An interim response (100 Continue, 103 Early Hints): skip it and its headers.
-            case headers(Socket, Rest, Deadline, []) of
-                {ok, _Interim, After} -> status_line(Socket, After, Deadline);
+            case headers(Socket, Rest, Deadline, [], left(Left, Buf, Rest)) of
+                {ok, _Interim, After, Left1} -> status_line(Socket, After, Deadline, Left1);
                 Error -> Error
             end;
         {ok, {http_response, Vsn, Status, _}, Rest} when Status >= 200, Status =< 999 ->
-            case headers(Socket, Rest, Deadline, []) of
-                {ok, Headers, After} -> body(Socket, Vsn, Status, Headers, After, Deadline);
+            case headers(Socket, Rest, Deadline, [], left(Left, Buf, Rest)) of
+                {ok, Headers, After, _Left} -> body(Socket, Vsn, Status, Headers, After, Deadline);
                 Error -> Error
             end;
-        {more, _} when byte_size(Buf) > ?MAX_HEAD_BYTES ->
+        {more, _} when byte_size(Buf) > Left ->
             {error, http_error};
         {more, _} ->
-            more(Socket, Buf, Deadline, fun(B) -> status_line(Socket, B, Deadline) end);
+            more(Socket, Buf, Deadline, fun(B) -> status_line(Socket, B, Deadline, Left) end);
         _Other ->
             {error, http_error}
     end.
 
-headers(_Socket, _Buf, _Deadline, Acc) when length(Acc) > ?MAX_HEADERS ->
+headers(_Socket, _Buf, _Deadline, Acc, Left) when length(Acc) > ?MAX_HEADERS; Left < 0 ->
     {error, http_error};
-headers(Socket, Buf, Deadline, Acc) ->
+headers(Socket, Buf, Deadline, Acc, Left) ->
     case erlang:decode_packet(httph_bin, Buf, []) of
         {ok, {http_header, _, _Known, Name, Value}, Rest} ->
-            Header = {ascii_lowercase(Name), string:trim(Value, trailing)},
-            headers(Socket, Rest, Deadline, [Header | Acc]);
+            Header = {ascii_lowercase(Name), trim_ows(Value, trailing)},
+            headers(Socket, Rest, Deadline, [Header | Acc], left(Left, Buf, Rest));
         {ok, http_eoh, Rest} ->
-            {ok, lists:reverse(Acc), Rest};
-        {more, _} when byte_size(Buf) > ?MAX_HEAD_BYTES ->
+            end_of_head(lists:reverse(Acc), Rest, left(Left, Buf, Rest));
+        {more, _} when byte_size(Buf) > Left ->
             {error, http_error};
         {more, _} ->
-            more(Socket, Buf, Deadline, fun(B) -> headers(Socket, B, Deadline, Acc) end);
+            more(Socket, Buf, Deadline, fun(B) -> headers(Socket, B, Deadline, Acc, Left) end);
         _Other ->
             {error, http_error}
     end.
+
+end_of_head(_Headers, _Rest, Left) when Left < 0 -> {error, http_error};
+end_of_head(Headers, Rest, Left) -> {ok, Headers, Rest, Left}.
+
+%% What is left of the head's bytes once the line that Buf began with (all of it but Rest) is
+%% counted; below 0 when the head is over.
+left(Left, Buf, Rest) ->
+    Left - (byte_size(Buf) - byte_size(Rest)).
 
 body(Socket, Vsn, Status, Headers, Buf, Deadline) ->
     Read =
@@ -129,7 +142,7 @@ tokens(Values) ->
         ascii_lowercase(Token)
      || V <- Values,
         T <- binary:split(V, <<",">>, [global]),
-        Token <- [string:trim(T)],
+        Token <- [trim_ows(T)],
         Token =/= <<>>
     ].
 
@@ -142,6 +155,24 @@ ascii_lowercase(Bin) ->
             _ -> C
         end)>>
      || <<C>> <= Bin>>.
+
+%% Spaces and tabs (HTTP's OWS) trimmed byte by byte. string:trim/1,2,3 raises on bytes that are
+%% not UTF-8, which a header value (obs-text, which HTTP allows) or a chunk's size line may hold:
+%% the hand-off crashed on such an answer.
+trim_ows(Bin) ->
+    trim_ows(trim_ows(Bin, leading), trailing).
+
+trim_ows(<<C, Rest/binary>>, leading) when C =:= $\s; C =:= $\t ->
+    trim_ows(Rest, leading);
+trim_ows(Bin, leading) ->
+    Bin;
+trim_ows(<<>>, trailing) ->
+    <<>>;
+trim_ows(Bin, trailing) ->
+    case binary:last(Bin) of
+        C when C =:= $\s; C =:= $\t -> trim_ows(binary:part(Bin, 0, byte_size(Bin) - 1), trailing);
+        _ -> Bin
+    end.
 
 is_digits(Bin) ->
     lists:all(fun(C) -> C >= $0 andalso C =< $9 end, binary_to_list(Bin)).
@@ -160,7 +191,7 @@ chunks(Socket, Buf, Deadline, Acc, Size) ->
     case line(Socket, Buf, Deadline) of
         {ok, Line, Rest} ->
             [SizeField | _Extensions] = binary:split(Line, <<";">>),
-            case hex(string:trim(SizeField, both, " \t")) of
+            case hex(trim_ows(SizeField)) of
                 {ok, 0} ->
                     case trailers(Socket, Rest, Deadline) of
                         {ok, After} -> {ok, iolist_to_binary(lists:reverse(Acc)), After};

@@ -283,3 +283,98 @@ wait_until(Check, Tries) ->
         true -> ok;
         false -> timer:sleep(20), wait_until(Check, Tries - 1)
     end.
+
+%% A line of Size bytes (its newline included), as a large commit's: each line holds its whole
+%% commit. The tests send one binary many times (shared, not copied): what counts against the
+%% bound is each line's size, as in a node, where each is a commit of its own.
+big_line(Size) ->
+    Head = <<"{\"commit\":{\"key\":\"k-big\",\"value\":\"">>,
+    Tail = <<"\"}}\n">>,
+    Pad = binary:copy(<<"x">>, Size - byte_size(Head) - byte_size(Tail)),
+    <<Head/binary, Pad/binary, Tail/binary>>.
+
+lines_in(Log) ->
+    case file:read_file(Log) of
+        {ok, Bin} -> length(binary:split(Bin, <<"\n">>, [global, trim_all]));
+        {error, enoent} -> 0
+    end.
+
+queued_bytes(Writer) ->
+    {messages, Queued} = process_info(Writer, messages),
+    lists:sum([byte_size(L) || {append, _, _, L, _} <- Queued]).
+
+%% A writer stuck on its disk with 64 MiB of lines waiting (8 lines of 8 MiB, far fewer than a
+%% group's worth): a caller writes its own line at once, adding nothing to the stuck writer's
+%% mailbox. Bounded in lines only, 512 such lines (4 GB) could wait there, in Riak's VM.
+a_writer_with_64_mib_waiting_is_passed_by_test_() ->
+    {timeout, 60, fun() ->
+        with_log(fun(Log) ->
+            Self = self(),
+            Write = fun(_Path, _Lines) ->
+                Self ! stuck,
+                receive never -> ok end
+            end,
+            Writer = commitlog_failure_writer:start(Write),
+            Line = big_line(8 bsl 20),
+            Append = fun() ->
+                spawn(fun() -> commitlog_failure_writer:append(Writer, Log, Line, 600000) end)
+            end,
+            %% The writer stuck on a line first (taken off what waits), then 8 queued behind it.
+            First = Append(),
+            receive stuck -> ok after 5000 -> erlang:error(never_stuck) end,
+            Callers = [First | [Append() || _ <- lists:seq(1, 8)]],
+            wait_until_queued(Writer, 8),
+            %% With a wait of ten minutes: only passing the writer by returns before eunit's
+            %% timeout.
+            ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, Line, 600000)),
+            ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, Line, 600000)),
+            ?assertEqual(2, lines_in(Log)),
+            ?assertEqual(64 bsl 20, queued_bytes(Writer)),
+            [exit(P, kill) || P <- Callers],
+            wait_until_dead(Callers),
+            exit(Writer, kill)
+        end)
+    end}.
+
+%% The bytes a dead writer never took do not count against the next one, and the lines a writer
+%% takes come off its count.
+a_new_writer_starts_with_nothing_waiting_test_() ->
+    {timeout, 60, fun() ->
+        with_log(fun(Log) ->
+            Self = self(),
+            Stuck = commitlog_failure_writer:start(fun(_, _) ->
+                Self ! stuck,
+                receive never -> ok end
+            end),
+            Line = big_line(8 bsl 20),
+            Append = fun(Writer) ->
+                spawn(fun() -> commitlog_failure_writer:append(Writer, Log, Line, 600000) end)
+            end,
+            First = Append(Stuck),
+            receive stuck -> ok after 5000 -> erlang:error(never_stuck) end,
+            Callers = [First | [Append(Stuck) || _ <- lists:seq(1, 8)]],
+            wait_until_queued(Stuck, 8),
+            [exit(P, kill) || P <- Callers],
+            wait_until_dead(Callers),
+            exit(Stuck, kill),
+            wait_until_dead([Stuck]),
+            Writer = commitlog_failure_writer:start(fun(_, Lines) -> Self ! {wrote, Lines}, ok end),
+            Results = append_from_many(Writer, Log, 3, 600000),
+            ?assertEqual([ok, ok, ok], Results),
+            %% All three went through the new writer, none was written by its caller.
+            ?assertEqual(0, lines_in(Log)),
+            ?assertEqual(3, length(lists:append(wrote()))),
+            {Writer, Count} = persistent_term:get({commitlog_failure_writer, waiting_bytes}),
+            ?assertEqual(0, atomics:get(Count, 1)),
+            ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, Line, 600000)),
+            ?assertEqual([[Line]], wrote()),
+            ?assertEqual(0, atomics:get(Count, 1)),
+            exit(Writer, kill)
+        end)
+    end}.
+
+wrote() ->
+    receive
+        {wrote, Lines} -> [Lines | wrote()]
+    after 0 -> []
+    end.

@@ -611,10 +611,10 @@ held_breaker_lock_does_not_block_the_handoff(#{server := S} = Ctx) ->
             Key = {commitlog_breaker, atomics},
             Self = self(),
             Holder = spawn(fun() ->
-                true = global:set_lock({Key, self()}, [node()]),
+                true = register(commitlog_breaker_creating, self()),
                 Self ! {self(), locked},
                 receive release -> ok end,
-                true = global:del_lock({Key, self()}, [node()]),
+                true = unregister(commitlog_breaker_creating),
                 Self ! {self(), released}
             end),
             receive {Holder, locked} -> ok after 5000 -> erlang:error(no_lock) end,

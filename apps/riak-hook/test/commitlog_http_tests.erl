@@ -65,7 +65,12 @@ transport_test_() ->
             fun oversized_body_is_http_error/1,
             fun truncated_body_is_connection_closed/1,
             fun no_answer_is_timeout_at_the_deadline/1,
-            fun localhost_url_is_resolved_and_delivered/1
+            fun localhost_url_is_resolved_and_delivered/1,
+            fun a_head_over_64_kib_in_lines_under_it_is_http_error/1,
+            fun interim_heads_count_toward_the_head_total/1,
+            fun a_head_under_64_kib_in_many_lines_is_read/1,
+            fun bytes_that_are_not_utf8_in_a_token_or_a_chunk_size_are_no_crash/1,
+            fun an_exception_mid_request_closes_the_socket/1
         ]}.
 
 post(Ctx) ->
@@ -234,6 +239,105 @@ localhost_url_is_resolved_and_delivered({_Server, Port}) ->
         ),
         ?assertEqual({messages, []}, process_info(self(), messages))
     end).
+
+%% Header lines of Size bytes each, CRLF included.
+header_lines(Count, Size) ->
+    Value = binary:copy(<<"v">>, Size - byte_size(<<"X-Pad-000: \r\n">>)),
+    [
+        <<"X-Pad-", (iolist_to_binary(io_lib:format("~3..0B", [N])))/binary, ": ", Value/binary,
+            "\r\n">>
+     || N <- lists:seq(1, Count)
+    ].
+
+%% Each line under the 64 KiB that once capped a line, the head over it in total: refused, or
+%% 100 such lines made the hook hold 6.4 MB for one response.
+a_head_over_64_kib_in_lines_under_it_is_http_error(Ctx) ->
+    ?_test(begin
+        raw(Ctx, [
+            iolist_to_binary([
+                <<"HTTP/1.1 202 OK\r\nContent-Length: 2\r\n">>, header_lines(3, 30000), <<"\r\nok">>
+            ])
+        ]),
+        ?assertEqual({error, http_error}, post(Ctx))
+    end).
+
+%% The interim responses before the final one are part of the head: two under 64 KiB each are
+%% over it together.
+interim_heads_count_toward_the_head_total(Ctx) ->
+    ?_test(begin
+        raw(Ctx, [
+            iolist_to_binary([
+                <<"HTTP/1.1 103 Early Hints\r\n">>, header_lines(1, 40000), <<"\r\n">>,
+                <<"HTTP/1.1 202 OK\r\nContent-Length: 2\r\n">>, header_lines(1, 30000),
+                <<"\r\nok">>
+            ])
+        ]),
+        ?assertEqual({error, http_error}, post(Ctx))
+    end).
+
+%% Just under the total, in many lines: read whole.
+a_head_under_64_kib_in_many_lines_is_read(Ctx) ->
+    ?_test(begin
+        Lines = header_lines(90, 600) ++ header_lines(1, 10000),
+        Status = <<"HTTP/1.1 202 OK\r\nContent-Length: 2\r\n">>,
+        Head = iolist_to_binary([Status, Lines, <<"\r\n">>]),
+        ?assert(byte_size(Head) =< 65536),
+        raw(Ctx, [<<Head/binary, "ok">>]),
+        {ok, 202, Headers, <<"ok">>} = post(Ctx),
+        ?assertEqual(92, length(Headers))
+    end).
+
+%% Bytes that are not UTF-8 where the client trims (a Connection token, a chunk's size line):
+%% string:trim/1,3 raised on them and the hand-off crashed; a token is read as it is, a size
+%% that is not hex is a response the client cannot read.
+bytes_that_are_not_utf8_in_a_token_or_a_chunk_size_are_no_crash(Ctx) ->
+    ?_test(begin
+        raw(Ctx, [
+            <<"HTTP/1.1 202 OK\r\nConnection: close, ", 16#81, "\r\nContent-Length: 2\r\n\r\nok">>,
+            <<"HTTP/1.1 202 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                16#81, "2\r\nok\r\n0\r\n\r\n">>
+        ]),
+        ?assertMatch({ok, 202, _, <<"ok">>}, post(Ctx)),
+        ?assertEqual({error, http_error}, post(Ctx)),
+        %% The first said close: not reused.
+        ?assertEqual(2, connections(Ctx))
+    end).
+
+%% An exception while a request is under way (a bug in reading the response, here a reader that
+%% raises after a byte of it): the socket is closed, not left open in the caller (which catches
+%% the exception and goes on: commitlog_hook) nor handed back to the pool, whether it came from
+%% the pool or was connected for the call. The exception itself goes on to the caller.
+an_exception_mid_request_closes_the_socket({_Server, Port} = Ctx) ->
+    ?_test(begin
+        Key = {{127, 0, 0, 1}, Port},
+        Before = own_sockets(),
+        ?assertMatch({ok, 202, _, _}, post(Ctx)),
+        ok = wait_for_idle(Key, 1, deadline()),
+        Raise = fun(Socket, _Deadline) ->
+            {ok, _} = gen_tcp:recv(Socket, 1, 1000),
+            erlang:error(mid_response)
+        end,
+        {ok, Url} = commitlog_http:parse_url("http://127.0.0.1:" ++ integer_to_list(Port)),
+        Post = fun() -> commitlog_http:post(Url, <<"/">>, [], <<"{}">>, ?OPTS, Raise) end,
+        %% On the pooled connection, then on one of its own.
+        ?assertError(mid_response, Post()),
+        ?assertEqual([], own_sockets() -- Before),
+        ?assertEqual(0, idle_count(Key)),
+        ?assertError(mid_response, Post()),
+        ?assertEqual([], own_sockets() -- Before),
+        ?assertEqual(0, idle_count(Key)),
+        ?assertMatch({ok, 202, _, _}, post(Ctx)),
+        ?assertEqual(3, connections(Ctx))
+    end).
+
+%% The TCP sockets this process controls.
+own_sockets() ->
+    [
+        P
+     || P <- erlang:ports(),
+        erlang:port_info(P, connected) =:= {connected, self()},
+        erlang:port_info(P, name) =:= {name, "tcp_inet"}
+    ].
 
 %%% The bounded host name lookup (commitlog_http:resolve/3)
 

@@ -106,6 +106,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
           await import('./commands/discard.ts')
         ).discard({ args: rest, env, out, err: stderrLine });
         return 0;
+      case 'check':
+        (await import('./commands/check.ts')).check({ args: rest, env, out });
+        return 0;
       case 'audit':
         await (await import('./commands/audit.ts')).audit({ args: rest, env, out });
         return 0;

@@ -22,6 +22,8 @@ commands:
   discard --job ID
               remove a failed delivery whose job holds no commit, or an id whose job is gone
               (one redrive left failed and named)
+  check ROLE  check the configuration of a role (ingest, worker or dashboard) from the
+              environment and the files it names, as it would start, without starting it
   audit [--last N]
               what operators did to deliveries (CLI redrive and discard, the dashboard's
               re-drives, pauses and resumes), newest first
@@ -69,6 +71,10 @@ const COMMAND_USAGE = new Map<string, string>([
   [
     'audit',
     "usage: commitlog audit [--last N] (the newest N records of the audit trail, 20 by default: the CLI's redrive and discard, the dashboard's re-drives, pauses and resumes; who, when, what)",
+  ],
+  [
+    'check',
+    "usage: commitlog check ingest|worker|dashboard (check that role's configuration from the environment and the files it names, as it would start, without starting it or contacting Redis or Kafka; exit 1 naming every bad variable)",
   ],
   [
     'discard',

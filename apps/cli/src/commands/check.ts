@@ -1,0 +1,64 @@
+import {
+  loadDashboardConfig,
+  loadIngestConfig,
+  loadWorkerConfig,
+  roleHeapLimitBytes,
+} from '@commitlog/runtime';
+import { CliError } from '../cli-error.ts';
+import { filesFromCaller, type Role } from '../role-process.ts';
+
+const ROLES: readonly Role[] = ['ingest', 'worker', 'dashboard'];
+
+export interface CheckOptions {
+  args: readonly string[];
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+}
+
+/** The role `check` is asked about: its one argument. */
+export function parseCheckArgs(args: readonly string[]): Role {
+  const [role, ...extra] = args;
+  if (role === undefined || extra.length > 0 || !ROLES.includes(role as Role)) {
+    throw new CliError('USAGE', `check takes one argument, the role: ${ROLES.join(', ')}`, 2);
+  }
+  return role as Role;
+}
+
+function routesSaid(file: string | undefined, routes: readonly unknown[]): string {
+  return file === undefined ? 'no ROUTES_FILE' : `${routes.length} route rules from ${file}`;
+}
+
+/**
+ * `commitlog check ROLE`: reads and checks a role's configuration from the environment, and the
+ * files it names (a routes file, TLS files), exactly as the role does at start-up, without
+ * starting it or connecting to anything. For a rollout: a setting the new version refuses is
+ * found before its pods crash-loop on it (a routes file that an older version took, say). Prints
+ * one line when it is valid; throws the role's `ConfigError` (one line naming every bad
+ * variable, exit 1) when not. Never prints a secret.
+ */
+export function check(options: CheckOptions): void {
+  const role = parseCheckArgs(options.args);
+  // Relative file settings from where the command is typed, as a role started from here reads them.
+  const env = filesFromCaller(options.env);
+  options.out(
+    `check: the ${role}'s configuration is valid (${checkRole(role, env)}); Redis and Kafka were not contacted: the role checks them as it starts`,
+  );
+}
+
+/** Loads the role's configuration (throwing its `ConfigError`), and says what it found. */
+function checkRole(role: Role, env: NodeJS.ProcessEnv): string {
+  switch (role) {
+    case 'ingest': {
+      // Its in-flight budget is checked against the role process's heap, not this one's.
+      const heap = roleHeapLimitBytes('ingest', env);
+      const c = loadIngestConfig(env, heap === undefined ? {} : { heapLimitBytes: heap });
+      return `${routesSaid(c.routesFile, c.routes)}, ${c.secrets.length} signing secrets`;
+    }
+    case 'worker': {
+      const c = loadWorkerConfig(env);
+      return `${routesSaid(c.routesFile, c.routes)}, ${c.kafka.brokers.length} Kafka brokers`;
+    }
+    case 'dashboard':
+      return `${loadDashboardConfig(env).users.length} dashboard users`;
+  }
+}

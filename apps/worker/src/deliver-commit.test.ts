@@ -268,6 +268,16 @@ describe('delivery handler', () => {
     );
     expect(sent).toEqual([]);
     expect(seen).toEqual(['retried newer-job-format to riak.default.transactions']);
+    // A form of a binary this version cannot map is held too, not failed as poison: its lane
+    // would move on, and its re-drive land after the key's newer versions.
+    const replaced = job();
+    (replaced.data.commit.siblings[0] as Record<string, unknown>).contentType = { hex: 'ff' };
+    (replaced.data.commit as Record<string, unknown>).key = { hex: '00' };
+    expect(await handle(replaced)).toMatchObject({
+      kind: 'retry',
+      progress: { lastError: expect.stringContaining('(commit.key.hex)') as string },
+    });
+    expect(sent).toEqual([]);
     // A field of the job's own, beside its commit, too; and once the TTL is over it expires.
     const late = handler(() => Promise.resolve(), ACCEPTED + policy.ttlMs + 1);
     const topLevel = job();

@@ -1,7 +1,6 @@
 import {
   CommitlogError,
   isExpired,
-  nextDelay,
   routeFor,
   toKafkaRecord,
   type KafkaRecord,
@@ -19,6 +18,7 @@ import {
 import { KafkaProduceError } from '@commitlog/kafka';
 import type { Logger } from '@commitlog/runtime';
 import { classifyError } from './classify-error.ts';
+import { failureVerdict } from './failure-verdict.ts';
 import { NewerJobFormatError } from './newer-job-format.ts';
 import type { RecordGatherer, SendAlone } from './record-gatherer.ts';
 
@@ -28,8 +28,8 @@ export const POISON_REASON = 'poison';
 /** What the delivery reports; the worker's metrics implement it. */
 export interface DeliveryEvents {
   delivered(lane: number, commitToKafkaMs: number): void;
-  /** `topic`: the record's Kafka topic. */
-  retried(lane: number, reason: string, topic: string): void;
+  /** `topic`: the record's Kafka topic; none when it cannot be told (a newer job's). */
+  retried(lane: number, reason: string, topic?: string): void;
   /** `topic`: the record's Kafka topic; none for a job that cannot be made into a record. */
   failed(lane: number, reason: string, topic?: string): void;
 }
@@ -193,6 +193,17 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     return { followers: count, deliveredAhead: ahead.map((i) => job.followers[i]!.id) };
   }
 
+  /** The topic a commit goes to, when its routing can be read. */
+  function topicOf(commit: CommitJobData['commit']): string | undefined {
+    try {
+      return routeFor(commit, deps.routes).topic;
+    } catch {
+      return undefined;
+    }
+  }
+
+  const afterFailure = failureVerdict({ events: deps.events, policy: deps.policy, now, random });
+
   return async (job) => {
     const { commit, receivedAt } = job.data;
     // Made only when something is logged: a child of the redacting logger costs each job a few
@@ -200,6 +211,13 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
     const log = () => deps.logger.child({ lane: job.lane, jobId: job.id });
     // A re-drive gives a failed commit a new TTL.
     const ttlFromMs = queuedAtMs(job.data);
+
+    // Held before it is mapped: this version may not even map what a newer one stored (a
+    // binary in a form it does not know would fail it as poison, and its lane would move on).
+    const newer = holdsCommit(job.data) ? unknownJobField(job.data) : undefined;
+    if (newer !== undefined) {
+      return afterFailure(job, ttlFromMs, new NewerJobFormatError(newer), topicOf(commit), log);
+    }
 
     let record: KafkaRecord;
     try {
@@ -260,48 +278,9 @@ export function createDeliveryHandler(deps: DeliveryDeps): (job: LaneJob) => Pro
 
     let delivered: Delivered;
     try {
-      const newer = unknownJobField(job.data);
-      if (newer !== undefined) throw new NewerJobFormatError(newer);
       delivered = await produce(job, record);
     } catch (error) {
-      const failure = classifyError(error);
-      if (!failure.retriable) {
-        deps.events.failed(job.lane, failure.reason, record.topic);
-        log().error(
-          { err: error, reason: failure.reason, topic: record.topic },
-          'delivery failed for good',
-        );
-        return { kind: 'fail', reason: failure.reason, message: failure.message };
-      }
-      const attempt = (job.retry?.attempt ?? 0) + 1;
-      const at = now();
-      const next = nextDelay(attempt, ttlFromMs, at, deps.policy, random);
-      if (next.expired) {
-        deps.events.failed(job.lane, 'expired', record.topic);
-        log().error({ err: error, attempt }, 'commit expired before it could be delivered');
-        return {
-          kind: 'fail',
-          reason: 'expired',
-          message: `not delivered within its TTL of ${deps.policy.ttlMs} ms after ${attempt} attempts; last error: ${failure.message}`,
-        };
-      }
-      deps.events.retried(job.lane, failure.reason, record.topic);
-      log().warn(
-        { err: error, attempt, delayMs: next.delayMs, topic: record.topic },
-        'delivery failed; lane held until the next try',
-      );
-      return {
-        kind: 'retry',
-        delayMs: next.delayMs,
-        progress: {
-          attempt,
-          lastError: failure.message,
-          nextTryAt: at + next.delayMs,
-          heldSince: job.retry?.heldSince ?? at,
-          stalledCount: job.stalledCount,
-          ...(error instanceof KafkaProduceError && error.fromBroker ? { alone: true } : {}),
-        },
-      };
+      return afterFailure(job, ttlFromMs, error, record.topic, log);
     }
 
     deps.events.delivered(job.lane, Math.max(0, now() - ttlFromMs));

@@ -43,7 +43,12 @@
 %% put process meanwhile: the retry budget, then this at most, then its own flush).
 -define(WAIT_MS, 1000).
 %% How long the writer waits idle before it hibernates.
+-ifdef(TEST).
+%% Short in tests, which wait for an idle writer's reset.
+-define(IDLE_MS, 300).
+-else.
 -define(IDLE_MS, 30000).
+-endif.
 %% The most a group holds: a group is what came in while the last flush ran, and a disk that
 %% stalls must not make the writer hold (and then write in one call) without bound.
 -define(MAX_GROUP_LINES, 512).
@@ -199,7 +204,10 @@ waiting_bytes(Writer) ->
             Ref;
         _NoneOrAnotherWriters ->
             Ref = atomics:new(1, [{signed, true}]),
-            persistent_term:put(Name, {Writer, Ref}),
+            %% Kept only for a live writer: a caller still holding a dead one's pid (it died
+            %% since the caller looked it up) must not replace the live one's count, and each
+            %% put costs a scan of every process.
+            is_process_alive(Writer) andalso persistent_term:put(Name, {Writer, Ref}),
             Ref
     end.
 
@@ -221,6 +229,14 @@ taken(Line) ->
             ok
     end.
 
+%% In the writer, idle: its count of waiting bytes back to 0.
+reset_waiting_bytes() ->
+    Me = self(),
+    case persistent_term:get({?MODULE, waiting_bytes}, undefined) of
+        {Me, Ref} -> atomics:put(Ref, 1, 0);
+        _NotMine -> ok
+    end.
+
 -spec loop(fun((file:name_all(), [binary()]) -> ok | {error, term()})) -> no_return().
 loop(Write) ->
     receive
@@ -232,8 +248,14 @@ loop(Write) ->
         _Unexpected ->
             ?MODULE:loop(Write)
     after ?IDLE_MS ->
-        %% Idle: its heap goes (the last group's lines), and it wakes in this module's newest
-        %% version, so that a second code load does not find it on the old one and kill it.
+        %% Idle, so nothing waits for it: its count starts again from 0. A count left high (a
+        %% caller killed between counting its line and sending it; the group a code load took
+        %% in the old loop) would otherwise stay for the writer's life, and at 64 MiB send every
+        %% put to a write of its own. A line counted meanwhile is then taken off a count that
+        %% did not hold it: low, never high (taken/1).
+        reset_waiting_bytes(),
+        %% Its heap goes (the last group's lines), and it wakes in this module's newest version,
+        %% so that a second code load does not find it on the old one and kill it.
         erlang:hibernate(?MODULE, loop, [Write])
     end.
 

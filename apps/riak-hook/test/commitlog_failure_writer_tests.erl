@@ -373,6 +373,23 @@ a_new_writer_starts_with_nothing_waiting_test_() ->
         end)
     end}.
 
+%% A count left high (a caller killed between counting its line and sending it) is set back to
+%% 0 once the writer is idle: kept, it would add up over the writer's life and at 64 MiB pass
+%% the writer by for every put.
+an_idle_writer_forgets_a_count_left_high_test() ->
+    with_log(fun(Log) ->
+        Self = self(),
+        Writer = commitlog_failure_writer:start(fun(_, Lines) -> Self ! {wrote, Lines}, ok end),
+        ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, <<"a">>, 5000)),
+        {Writer, Count} = persistent_term:get({commitlog_failure_writer, waiting_bytes}),
+        atomics:add(Count, 1, 64 bsl 20),
+        wait_until(fun() -> atomics:get(Count, 1) =:= 0 end),
+        ?assertEqual(ok, commitlog_failure_writer:append(Writer, Log, <<"b">>, 5000)),
+        ?assertEqual([[<<"a">>], [<<"b">>]], wrote()),
+        ?assertEqual(0, lines_in(Log)),
+        exit(Writer, kill)
+    end).
+
 wrote() ->
     receive
         {wrote, Lines} -> [Lines | wrote()]

@@ -5,6 +5,8 @@ describe('hookVersionOf', () => {
   it("reads the version from the hook's User-Agent", () => {
     expect(hookVersionOf('commitlog-riak-hook/0.1.0')).toBe('0.1.0');
     expect(hookVersionOf('commitlog-riak-hook/2026.12.1234')).toBe('2026.12.1234');
+    // Pre-releases too, by the rule the roles' commitlog_build_info follows.
+    expect(hookVersionOf('commitlog-riak-hook/0.2.0-rc.1')).toBe('0.2.0-rc.1');
   });
 
   it('gives other for any other client, so that the label stays bounded', () => {
@@ -18,7 +20,8 @@ describe('hookVersionOf', () => {
       'commitlog-riak-hook/',
       'commitlog-riak-hook/0.1',
       'commitlog-riak-hook/0.1.0.1',
-      'commitlog-riak-hook/0.1.0-rc1',
+      'commitlog-riak-hook/0.1.0-',
+      `commitlog-riak-hook/0.1.0-${'r'.repeat(41)}`,
       'commitlog-riak-hook/12345.0.0',
       'commitlog-riak-hook/0.1.0 ',
       ' commitlog-riak-hook/0.1.0',

@@ -1,9 +1,12 @@
+import { RELEASE_VERSION_PATTERN } from '@commitlog/runtime';
+
 /**
  * The User-Agent the Riak hook sends: `commitlog-riak-hook/<vsn>`, its .app.src version
- * (apps/riak-hook/src/commitlog_ingest_client.erl). Digits only, and few of them, so that the
- * version is a bounded label value whatever a client puts in the header.
+ * (apps/riak-hook/src/commitlog_ingest_client.erl). A release version by the rule the roles'
+ * `commitlog_build_info` follows, short, so that it is a bounded label value whatever a client
+ * puts in the header.
  */
-const HOOK_USER_AGENT = /^commitlog-riak-hook\/(\d{1,4}\.\d{1,4}\.\d{1,4})$/;
+const HOOK_USER_AGENT = new RegExp(`^commitlog-riak-hook/(${RELEASE_VERSION_PATTERN})$`);
 
 /**
  * The label of every client that is not a hook naming its version: no User-Agent, any other

@@ -8,8 +8,8 @@ import {
   failedEntry,
   reasonOf,
   type FailedEntry,
-  type JobGoneId,
 } from './failed-deliveries.ts';
+import type { JobGoneId } from './job-gone-ids.ts';
 import { luaScript, type LuaScript } from './lua-script.ts';
 import { RedriveInterruptedError } from './queue-errors.ts';
 import { readJobMending } from './unreadable-job-fields.ts';

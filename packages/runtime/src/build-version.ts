@@ -14,8 +14,14 @@ export const RELEASE_MANIFEST = fileURLToPath(new URL('../../../package.json', i
 /** What a process reports when its manifest gives no release version it can read. */
 export const UNKNOWN_VERSION = 'unknown';
 
-// A bounded label value: `x.y.z`, with an optional pre-release or build suffix.
-const RELEASE_VERSION = /^\d{1,4}\.\d{1,4}\.\d{1,4}(?:[-+][0-9A-Za-z.+-]{1,40})?$/;
+/**
+ * A release version as a bounded label value: `x.y.z`, with an optional pre-release or build
+ * suffix. The hook's User-Agent names its version by the same rule (the ingest's
+ * `hookVersionOf`), so that the two metrics can be compared.
+ */
+export const RELEASE_VERSION_PATTERN =
+  '\\d{1,4}\\.\\d{1,4}\\.\\d{1,4}(?:[-+][0-9A-Za-z.+-]{1,40})?';
+const RELEASE_VERSION = new RegExp(`^${RELEASE_VERSION_PATTERN}$`);
 
 const manifestSchema = z.object({ version: z.string().regex(RELEASE_VERSION) });
 

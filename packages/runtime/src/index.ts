@@ -29,7 +29,7 @@ export {
   type DashboardUser,
 } from './dashboard-users.ts';
 export { describeConfig } from './describe-config.ts';
-export { readBuildVersion, UNKNOWN_VERSION } from './build-version.ts';
+export { readBuildVersion, RELEASE_VERSION_PATTERN, UNKNOWN_VERSION } from './build-version.ts';
 // The rules of two settings the CLI also takes (INGEST_SECRETS; durations such as --older-than).
 export {
   duration as parseDurationSetting,

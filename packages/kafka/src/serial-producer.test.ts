@@ -1,4 +1,4 @@
-import type { KafkaRecord } from '@commitlog/core';
+import { steadyNow, type KafkaRecord } from '@commitlog/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ABANDON_WAIT_MS, serialProducer, type ProduceRequest } from './serial-producer.ts';
 
@@ -54,6 +54,24 @@ describe('serial producer, settle-by time', () => {
     pending.shift()?.resolve();
     await expect(second).resolves.toBeUndefined();
     expect(calls).toEqual(['send', 'abandon', 'send']);
+  });
+
+  it('keeps its settle-by time when the wall clock is set back meanwhile', async () => {
+    const { client, calls } = heldClient();
+    const producer = serialProducer(client);
+    // The worker took the job 5 s before its lock's guard ends; then NTP steps the clock back a
+    // minute before the send starts. On the wall clock the guard would be stretched by that
+    // minute, and a late copy could land after another worker's delivery.
+    const settleBy = steadyNow() + 5_000;
+    vi.setSystemTime(Date.now() - 60_000);
+    const sent = producer.send([record], { settleBy });
+    const outcome = sent.then(
+      () => 'resolved',
+      (e: unknown) => (e as { code?: string }).code,
+    );
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(await outcome).toBe('SEND_ABANDONED');
+    expect(calls).toEqual(['send', 'abandon']);
   });
 
   it('gives up the client of a send that failed, and sends the next on a fresh one', async () => {

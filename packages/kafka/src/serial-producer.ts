@@ -1,4 +1,4 @@
-import type { KafkaRecord } from '@commitlog/core';
+import { steadyNow, type KafkaRecord } from '@commitlog/core';
 import { KafkaProduceError } from './kafka-errors.ts';
 import type { RecordProducer, SendOptions } from './record-producer.ts';
 
@@ -47,7 +47,7 @@ export function serialProducer(client: ProduceRequest): RecordProducer {
   }
 
   async function sendBy(records: readonly KafkaRecord[], settleBy: number): Promise<void> {
-    const left = settleBy - Date.now();
+    const left = settleBy - steadyNow();
     if (left <= 0) {
       throw new KafkaProduceError(
         'SEND_TOO_LATE',

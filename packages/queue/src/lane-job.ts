@@ -21,7 +21,9 @@ export interface LaneJob {
    */
   followers: readonly LaneFollower[];
   /**
-   * Epoch ms until which this worker can count on its lock on the job, renewed or not: when it
+   * When, on this process's steady clock (`steadyNow`: epoch-like ms that a step of the wall
+   * clock does not move), this worker can no longer count on its lock on the job, renewed or
+   * not: when it
    * asked for the job, plus the lock, less a fifth of it for a late event loop and a clock that
    * runs slow against Redis's. Past it, another worker may be delivering the job and the lane's next ones,
    * so this worker's records must no longer reach Kafka (a stale version would land after them).

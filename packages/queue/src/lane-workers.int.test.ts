@@ -4,6 +4,7 @@
 // without holding the others.
 import { laneCommit, openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
 import { startHangingLaneWorker, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
+import { steadyNow } from '@commitlog/core';
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CommitEnqueuer } from './commit-enqueuer.ts';
@@ -60,18 +61,20 @@ describe('lane workers on the real Redis', () => {
   });
 
   it('tells each delivery until when its lock holds: four fifths of the lock after taking it', async () => {
-    // startWorkers locks jobs for 5 s (test/lane-space.ts).
+    // startWorkers locks jobs for 5 s (test/lane-space.ts). Times on the steady clock, as
+    // lockedUntil is (lane-job.ts).
     const seen: { lockedUntil: number; calledAt: number }[] = [];
     await workers([2], (j) => {
-      seen.push({ lockedUntil: j.lockedUntil, calledAt: Date.now() });
+      seen.push({ lockedUntil: j.lockedUntil, calledAt: steadyNow() });
       return Promise.resolve({ kind: 'delivered' });
     });
-    const enqueuedAt = Date.now();
+    const enqueuedAt = steadyNow();
     await enqueuer.enqueue(job(2, 0));
     await waitFor(() => seen.length === 1, { timeoutMs: 10_000 });
     const [{ lockedUntil, calledAt }] = seen as [(typeof seen)[0]];
-    expect(lockedUntil).toBeGreaterThanOrEqual(enqueuedAt + 4_000);
-    expect(lockedUntil).toBeLessThanOrEqual(calledAt + 4_000);
+    // Within a millisecond: BullMQ stamps the take with Date.now(), whole milliseconds.
+    expect(lockedUntil).toBeGreaterThanOrEqual(enqueuedAt + 4_000 - 1);
+    expect(lockedUntil).toBeLessThanOrEqual(calledAt + 4_000 + 1);
   });
 
   it('counts the lock from when the job was asked for, however late the answer came', async () => {
@@ -92,7 +95,7 @@ describe('lane workers on the real Redis', () => {
       lockDurationMs: 5000,
       dedupWindowMs: 3_600_000,
       handle: (j) => {
-        seen.push({ lockedUntil: j.lockedUntil, calledAt: Date.now() });
+        seen.push({ lockedUntil: j.lockedUntil, calledAt: steadyNow() });
         return Promise.resolve({ kind: 'delivered' });
       },
     });
@@ -103,10 +106,10 @@ describe('lane workers on the real Redis', () => {
     const takeNow = commands[take]!;
     const takes: { askedAt: number; answeredAt: number }[] = [];
     commands[take] = async (args) => {
-      const askedAt = Date.now();
+      const askedAt = steadyNow();
       await pause(1500);
       const answer = await takeNow.call(connection, args);
-      takes.push({ askedAt, answeredAt: Date.now() });
+      takes.push({ askedAt, answeredAt: steadyNow() });
       return answer;
     };
     await enqueuer.enqueue(job(4, 0));
@@ -119,7 +122,8 @@ describe('lane workers on the real Redis', () => {
     const handedBy = answered.reduce((last, t) =>
       t.answeredAt > last.answeredAt ? t : last,
     ).askedAt;
-    expect(lockedUntil).toBeLessThanOrEqual(handedBy + 4000);
+    // Within a millisecond: BullMQ stamps the take with Date.now(), whole milliseconds.
+    expect(lockedUntil).toBeLessThanOrEqual(handedBy + 4000 + 1);
   });
 
   it('holds only the failing lane while it retries, and keeps that lane in order', async () => {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { steadyFromWall, steadyNow } from '@commitlog/core';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { LaneBullmqWorker } from './lane-bullmq-worker.ts';
 import { isRetryProgress, type CommitJobData } from './commit-job.ts';
@@ -97,7 +98,7 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
       await worker.rateLimit(ms);
     } catch (error) {
       options.onError?.({ lane, error: asError(error) });
-      await sleep(Math.min(ms, REFUSED_HOLD_WAIT_MS, Math.max(0, lockedUntil - Date.now())));
+      await sleep(Math.min(ms, REFUSED_HOLD_WAIT_MS, Math.max(0, lockedUntil - steadyNow())));
     }
     return Worker.RateLimitError();
   }
@@ -189,7 +190,10 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         // `processedOn` with this process's clock before it sends the request that locks the job.
         // An answer that arrived late (a paused process, a slow link) must not stretch the
         // deadline past a lock that may have lapsed meanwhile.
-        const askedAt = Math.min(job.processedOn ?? Date.now(), Date.now());
+        // On the steady clock (lane-job.ts), from `processedOn`'s offset from now: milliseconds
+        // ago, so that only a wall-clock step in that round trip can move it.
+        const wallNow = Date.now();
+        const askedAt = steadyFromWall(Math.min(job.processedOn ?? wallNow, wallNow), wallNow);
         const lockedUntil = askedAt + options.lockDurationMs - options.lockDurationMs / 5;
         const id = job.id ?? job.data.id;
         const retry = isRetryProgress(job.progress) ? job.progress : undefined;

@@ -3,8 +3,10 @@ import {
   createCommitEnqueuer,
   isLastingRedisError,
   readLaneCount,
+  readRedisClockOffsetMs,
 } from '@commitlog/queue';
 import {
+  clockOffsetGauge,
   closeEach,
   createMetricsRegistry,
   drainServer,
@@ -94,6 +96,8 @@ export async function startIngest(
   );
   const metrics = createIngestMetrics(registry);
   ingestStateGauges(registry, { readiness, redisMemory: () => memory.last() });
+  // The ingest stamps every commit with its clock: its offset from Redis's is watched.
+  clockOffsetGauge(registry, () => readRedisClockOffsetMs(connection));
   const app = createIngestApp({
     commits: createCommitHandlers({
       enqueuer,

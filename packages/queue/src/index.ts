@@ -114,3 +114,4 @@ export {
   type AuditRecord,
 } from './audit-trail.ts';
 export { parseMemoryInfo, readRedisMemory, type RedisMemory } from './redis-memory.ts';
+export { readRedisClockOffsetMs } from './redis-clock-offset.ts';

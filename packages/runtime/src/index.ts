@@ -49,6 +49,7 @@ export {
 } from './throttled-log.ts';
 export {
   Counter,
+  clockOffsetGauge,
   createCounter,
   createGauge,
   createHistogram,

@@ -1,8 +1,9 @@
 import { CommitlogError } from '@commitlog/core';
 import { register as globalRegistry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readBuildVersion } from './build-version.ts';
 import {
+  clockOffsetGauge,
   createCounter,
   createGauge,
   createHistogram,
@@ -64,6 +65,37 @@ describe('metric helpers', () => {
     const registry = createMetricsRegistry('worker');
     for (const name of ['delivered_total', 'commitlog_Delivered', 'commitlog-delivered']) {
       expect(() => createCounter(registry, { name, help: 'x' }), name).toThrow(CommitlogError);
+    }
+  });
+});
+
+describe('clockOffsetGauge', () => {
+  const value = async (registry: Registry): Promise<string | undefined> =>
+    /^commitlog_clock_offset_seconds (\S+)$/m.exec(await registry.metrics())?.[1];
+
+  it('reads the offset at each scrape, in seconds, and keeps the last when a reading fails', async () => {
+    const registry = new Registry();
+    const readings: (() => Promise<number>)[] = [
+      () => Promise.resolve(1500),
+      () => Promise.reject(new Error('Redis away')),
+      () => Promise.resolve(-250),
+    ];
+    clockOffsetGauge(registry, () => readings.shift()!());
+    expect(await value(registry)).toBe('1.5');
+    expect(await value(registry)).toBe('1.5');
+    expect(await value(registry)).toBe('-0.25');
+  });
+
+  it('does not hold a scrape for a reading that does not answer', async () => {
+    vi.useFakeTimers();
+    try {
+      const registry = new Registry();
+      clockOffsetGauge(registry, () => new Promise<number>(() => undefined));
+      const scraped = value(registry);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(await scraped).toBe('0');
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

@@ -81,6 +81,30 @@ export function createGauge<T extends string = string>(
   return new Gauge<T>({ ...options, registers: [registry] });
 }
 
+/** How long a scrape waits for the clock offset's reading before it keeps the last one. */
+const CLOCK_OFFSET_READ_MS = 1000;
+
+/**
+ * `commitlog_clock_offset_seconds`: how far this host's clock is ahead of Redis's, read at each
+ * scrape (`read` gives ms). A reading that fails or takes over a second leaves the last value:
+ * Redis away has alerts of its own.
+ */
+export function clockOffsetGauge(registry: Registry, read: () => Promise<number>): void {
+  createGauge(registry, {
+    name: 'commitlog_clock_offset_seconds',
+    help: "How far this process's wall clock is ahead of Redis's (negative: behind), read with Redis TIME at the scrape.",
+    async collect() {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), CLOCK_OFFSET_READ_MS);
+      });
+      const offsetMs = await Promise.race([read().catch(() => undefined), late]);
+      clearTimeout(timer);
+      if (offsetMs !== undefined) this.set(offsetMs / 1000);
+    },
+  });
+}
+
 /** A histogram registered in `registry` only; see `createCounter`. */
 export function createHistogram<T extends string = string>(
   registry: Registry,

@@ -2,6 +2,7 @@ import type { JobProgress, Queue } from 'bullmq';
 import { heldBy, type HeldLane } from './delivery-views.ts';
 import { luaScript } from './lua-script.ts';
 import type { RedisConnection } from './redis-connection.ts';
+import { REDRIVEN_AT_FIELD } from './redriven-at-field.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
 /** How much one lane holds and how long its oldest commit has been waiting. */
@@ -46,19 +47,37 @@ interface LaneHead {
 const DATA_TAIL_BYTES = 64;
 
 /**
+ * The largest data whose tail `READ_HEAD` reads, for a re-driven job without REDRIVEN_AT_FIELD
+ * (re-driven by an earlier version). Lua gets a field's value whole: the tail of a commit of a
+ * megabyte cost milliseconds of Redis, per lane, at every scrape of every worker. Such a job with
+ * more data is aged from its acceptance.
+ */
+const DATA_TAIL_READ_MAX_BYTES = 64 * 1024;
+
+/**
  * Inputs: KEYS[1] a lane's wait list; ARGV[1] its job key prefix. Output: the lane's head (the
- * consuming end of the list) as its id, `timestamp`, `progress` and the last `DATA_TAIL_BYTES` of
- * its data, where a re-drive writes its `redrivenAt` as the last field (redrive.ts); nothing when
- * no job waits. The data stays in Redis: read whole for every lane (`status`, the dashboard's
- * pages every 15 s), a backlog of large commits in 256 lanes was hundreds of megabytes a read,
- * past the CLI's command time-out, in the outage it is there to show.
+ * consuming end of the list) as its id, `timestamp`, `progress`, its re-drive's time
+ * (REDRIVEN_AT_FIELD, redrive.ts), and the last `DATA_TAIL_BYTES` of its data, where a re-drive
+ * writes its `redrivenAt` as the last field, only for a job re-driven before that field was
+ * written; nothing when no job waits. Such a job failed before (BullMQ counts its attempts,
+ * `atm`, as it fails it, and a re-drive keeps the count); a job that never did was never
+ * re-driven, and its data, small or not, is not read at all.
+ * The data stays in Redis: read whole for every lane (`status`, the dashboard's pages every
+ * 15 s), a backlog of large commits in 256 lanes was hundreds of megabytes a read, past the CLI's
+ * command time-out, in the outage it is there to show.
  */
 const READ_HEAD = luaScript(`
 local id = redis.call('LINDEX', KEYS[1], -1)
 if not id then return false end
-local fields = redis.call('HMGET', ARGV[1] .. id, 'timestamp', 'progress', 'data')
-local data = fields[3]
-return { id, fields[1], fields[2], data and string.sub(data, -${DATA_TAIL_BYTES}) or false }
+local key = ARGV[1] .. id
+local fields = redis.call('HMGET', key, 'timestamp', 'progress', '${REDRIVEN_AT_FIELD}', 'atm')
+local tail = false
+if fields[1] and not fields[3] and fields[4]
+  and redis.call('HSTRLEN', key, 'data') <= ${DATA_TAIL_READ_MAX_BYTES} then
+  local data = redis.call('HGET', key, 'data')
+  if data then tail = string.sub(data, -${DATA_TAIL_BYTES}) end
+end
+return { id, fields[1], fields[2], fields[3], tail }
 `);
 
 const REDRIVEN_AT_TAIL = /"redrivenAt":"([^"\\]*)"\}$/;
@@ -77,12 +96,12 @@ async function readLaneHead(
   queue: Queue,
 ): Promise<LaneHead | undefined> {
   const reply = (await READ_HEAD.run(connection, [queue.toKey('wait')], [queue.toKey('')])) as
-    [string, string | null, string | null, string | null] | null;
+    [string, string | null, string | null, string | null, string | null] | null;
   if (!reply) return undefined;
-  const [id, timestamp, progress, tail] = reply;
+  const [id, timestamp, progress, field, tail] = reply;
   // An id whose job is gone (removed between two reads, or by hand): no head to age.
   if (timestamp === null) return undefined;
-  const redriven = REDRIVEN_AT_TAIL.exec(tail ?? '')?.[1];
+  const redriven = field ?? REDRIVEN_AT_TAIL.exec(tail ?? '')?.[1];
   const redrivenAt = redriven === undefined ? NaN : Date.parse(redriven);
   return {
     id,

@@ -13,6 +13,7 @@ import type { JobGoneId } from './job-gone-ids.ts';
 import { luaScript, type LuaScript } from './lua-script.ts';
 import { RedriveInterruptedError } from './queue-errors.ts';
 import { readJobMending } from './unreadable-job-fields.ts';
+import { REDRIVEN_AT_FIELD } from './redriven-at-field.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -90,7 +91,9 @@ function reprocessSource(connection: RedisConnection): string {
  *
  * KEYS[1] the lane's failed set, KEYS[2] the job's hash, KEYS[3..9] BullMQ's events stream, wait
  * list, meta hash, active list, marker, prioritized set and priority counter of the lane; ARGV[1]
- * the job's id, ARGV[2] its re-driven data, ARGV[3] the `finishedOn` of the failure matched.
+ * the job's id, ARGV[2] its re-driven data, ARGV[3] the `finishedOn` of the failure matched,
+ * ARGV[4] the data's `redrivenAt`, also written apart (`REDRIVEN_AT_FIELD`) for the lane's head
+ * to be aged without a read of the data.
  * Output: 1 moved (now or by this same call before), 0 not (moved or changed by someone else
  * first).
  */
@@ -111,7 +114,8 @@ local moved = bullmqReprocess(
 if moved ~= 1 then
   return redis.error_reply('BullMQ refused the re-drive of ' .. ARGV[1] .. ': ' .. tostring(moved))
 end
-redis.call('HSET', KEYS[2], 'data', ARGV[2], 'progress', '{}', 'stc', 0)
+redis.call('HSET', KEYS[2], 'data', ARGV[2], '${REDRIVEN_AT_FIELD}', ARGV[4],
+  'progress', '{}', 'stc', 0)
 return 1
 `;
 }
@@ -305,7 +309,8 @@ async function redriveOne(
   if (filter.bucketType !== undefined && shownAs(job.data, 'bucketType') !== filter.bucketType) {
     return 'unmatched';
   }
-  // `redrivenAt` last, an earlier one's place left out: `readLaneStates` reads it from the tail.
+  // `redrivenAt` last, an earlier one's place left out: `readLaneStates` of versions before
+  // 2026-12-08 reads it from the tail (and this one, of a job whose hash has no REDRIVEN_AT_FIELD).
   const rest: CommitJobData = { ...job.data };
   delete rest.redrivenAt;
   const data = JSON.stringify({ ...rest, redrivenAt });
@@ -325,7 +330,7 @@ async function redriveOne(
         keys.prioritized!,
         keys.pc!,
       ],
-      [id, data, finishedOn],
+      [id, data, finishedOn, redrivenAt],
     );
     return moved === 1 ? 'redriven' : 'skipped';
   } catch (error) {

@@ -337,7 +337,8 @@ async function redriveOne(
     // Moved or removed by another process meanwhile: skipped; moved by this script, whose reply
     // was lost: re-driven. Still failed: a real error (Redis down, out of memory), which the
     // caller must see rather than a skip.
-    if ((await queue.getJobState(id)) === 'failed') throw error;
+    // ZSCORE, not BullMQ's getJobState: for a job no longer failed, that walks the wait list.
+    if ((await connection.zscore(queue.toKey('failed'), id)) !== null) throw error;
     return (await connection.hget(queue.toKey(id), 'data')) === data ? 'redriven' : 'skipped';
   }
 }

@@ -88,4 +88,48 @@ describe('the failed reasons cache', () => {
     await r.end();
     expect(await other).toBe('reading 3 of 32 lanes');
   });
+
+  it('keeps a reading for as long as the function of its duration says', async () => {
+    const r = heldReadings();
+    const cache = cacheByLaneCount(r.read, (tookMs) => Math.max(60_000, 5 * tookMs), r.now);
+    // A reading of 20 s (150,000 failures, say) is kept 100 s.
+    const slow = cache.read(16);
+    r.advance(20_000);
+    await r.end();
+    expect(await slow).toBe('reading 1 of 16 lanes');
+    r.advance(99_999);
+    expect(await cache.read(16)).toBe('reading 1 of 16 lanes');
+    expect(r.started()).toBe(1);
+    r.advance(1);
+    const quick = cache.read(16);
+    expect(r.started()).toBe(2);
+    // One of 1 s: a minute, counted from its end; and its time is counted from its own start.
+    r.advance(1000);
+    await r.end();
+    expect(await quick).toBe('reading 2 of 16 lanes');
+    r.advance(59_999);
+    expect(await cache.read(16)).toBe('reading 2 of 16 lanes');
+    r.advance(1);
+    void cache.read(16);
+    expect(r.started()).toBe(3);
+  });
+
+  it('counts a reading that waited for the one before it from when it began', async () => {
+    const r = heldReadings();
+    const cache = cacheByLaneCount(r.read, (tookMs) => 5 * tookMs, r.now);
+    void cache.read(16);
+    cache.invalidate();
+    const waiting = cache.read(16);
+    // The first takes 30 s; the second waits for it, then takes 2 s: kept 10 s, not 160 s.
+    r.advance(30_000);
+    await r.end();
+    r.advance(2_000);
+    await r.end();
+    expect(await waiting).toBe('reading 2 of 16 lanes');
+    r.advance(9_999);
+    expect(await cache.read(16)).toBe('reading 2 of 16 lanes');
+    r.advance(1);
+    void cache.read(16);
+    expect(r.started()).toBe(3);
+  });
 });

@@ -5,6 +5,7 @@ import {
   type RedisConnection,
 } from '@commitlog/queue';
 import { createMetricsRegistry } from '@commitlog/runtime';
+import { waitFor } from '@commitlog/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWorkerMetrics, MAX_TOPICS_NAMED } from './worker-metrics.ts';
 
@@ -196,6 +197,74 @@ describe('worker metrics', () => {
     // The next scrape shares the reading still under way rather than queueing another.
     await registry.metrics();
     expect(reads).toBe(2);
+  });
+
+  it('shows a reading that came after its scrape stopped waiting at the next scrape, one reading at a time', async () => {
+    // As at 4,096 lanes: a reading that takes 2.5 s against a 2 s wait (scaled down here).
+    const registry = createMetricsRegistry('worker');
+    let now = 1_700_000_000_000;
+    let reads = 0;
+    let running = 0;
+    let mostRunning = 0;
+    createWorkerMetrics({
+      registry,
+      connection: connected,
+      prefix: 'test',
+      lanes: [0],
+      backlogTimeoutMs: 20,
+      now: () => now,
+      readBacklogs: async () => {
+        reads += 1;
+        mostRunning = Math.max(mostRunning, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        running -= 1;
+        return [backlogOf(0, 9)];
+      },
+    });
+    const lane0 = 'commitlog_lane_backlog_commits{lane="0",service="worker"}';
+    // The first scrape stops waiting at 20 ms; a second one at once shares the same reading.
+    expect(await registry.metrics()).not.toContain(lane0);
+    expect(await registry.metrics()).not.toContain(lane0);
+    expect(reads).toBe(1);
+    await waitFor(() => running === 0 && reads === 1, { description: 'the late reading' });
+    now += 15_000;
+    // The next scrape shows it (and starts the next reading, late again).
+    const text = await registry.metrics();
+    expect(text).toContain(`${lane0} 9`);
+    expect(text).toContain(
+      'commitlog_lane_backlog_read_timestamp_seconds{service="worker"} 1700000000',
+    );
+    expect(reads).toBe(2);
+    expect(mostRunning).toBe(1);
+  });
+
+  it('reads the lanes a batch of 32 at a time', async () => {
+    const registry = createMetricsRegistry('worker');
+    const asked: number[][] = [];
+    let running = 0;
+    let mostRunning = 0;
+    createWorkerMetrics({
+      registry,
+      connection: connected,
+      prefix: 'test',
+      lanes: Array.from({ length: 100 }, (_, lane) => lane),
+      readBacklogs: async (_c, _p, lanes) => {
+        asked.push([...lanes]);
+        mostRunning = Math.max(mostRunning, ++running);
+        await Promise.resolve();
+        running -= 1;
+        return lanes.map((lane) => backlogOf(lane, lane));
+      },
+    });
+    const text = await registry.metrics();
+    expect(asked.map((lanes) => [lanes[0], lanes.length])).toEqual([
+      [0, 32],
+      [32, 32],
+      [64, 32],
+      [96, 4],
+    ]);
+    expect(mostRunning).toBe(1);
+    expect(text).toContain('commitlog_lane_backlog_commits{lane="99",service="worker"} 99');
   });
 
   it('answers while the worker connection cannot reach Redis', async () => {

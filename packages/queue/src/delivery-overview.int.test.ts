@@ -1,6 +1,7 @@
 // The overview on the real Redis: jobs delivered and failed by real lane workers, read back as the
 // dashboard and `commitlog status` read them.
 import { waitFor } from '@commitlog/testkit';
+import type { Command } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
 import { laneJobState, openBoardQueues } from './board-queues.ts';
@@ -8,6 +9,30 @@ import { laneQueueName } from './lane-queue-name.ts';
 import type { CommitJobData } from './commit-job.ts';
 import { readDeliveryOverview } from './delivery-overview.ts';
 import { recordStall } from './delivery-views.ts';
+import { createRedisConnection, type RedisConnection } from './redis-connection.ts';
+import { firstConnectionOrRefusal } from './redis-retry.ts';
+import { LANES_READ_AT_ONCE } from './with-lane-queue.ts';
+
+/** The commands a connection sends, by name, and the most it had sent and not had answered. */
+function countCommands(connection: RedisConnection): {
+  sent: Map<string, number>;
+  mostInFlight: () => number;
+} {
+  const sent = new Map<string, number>();
+  let inFlight = 0;
+  let most = 0;
+  const send = connection.sendCommand.bind(connection) as (command: Command) => unknown;
+  (connection as { sendCommand: (command: Command) => unknown }).sendCommand = (command) => {
+    sent.set(command.name, (sent.get(command.name) ?? 0) + 1);
+    most = Math.max(most, ++inFlight);
+    command.promise.then(
+      () => inFlight--,
+      () => inFlight--,
+    );
+    return send(command);
+  };
+  return { sent, mostInFlight: () => most };
+}
 
 function job(n: number, bucket = 'payments'): CommitJobData {
   const commit = {
@@ -144,4 +169,59 @@ describe('readDeliveryOverview on the real Redis', () => {
       await board.close();
     }
   });
+
+  it('reads 1,024 lanes a batch at a time, asking no INFO, four readers at once', async () => {
+    const { space } = lanes;
+    const LANE_COUNT = 1024;
+    const now = Date.now();
+    // A failure in lanes of four batches, the newest in the last lane; delivered counts in two.
+    const failedIn = [5, 40, 700, 1023];
+    const seed = space.redis.pipeline();
+    for (const [i, lane] of failedIn.entries()) {
+      const base = `${space.prefix}:${laneQueueName(lane)}`;
+      const failedAt = now - 60_000 + i * 1000;
+      seed.zadd(`${base}:failed`, failedAt, `f-${lane}`);
+      seed.hset(`${base}:f-${lane}`, {
+        failedReason: 'expired: broker down',
+        finishedOn: String(failedAt),
+        timestamp: String(failedAt),
+        data: JSON.stringify(job(lane)),
+      });
+    }
+    for (const lane of [3, 1000]) {
+      const base = `${space.prefix}:${laneQueueName(lane)}`;
+      seed.hset(`${base}:metrics:completed`, { count: 5, prevTS: now, prevCount: 2 });
+    }
+    await seed.exec();
+
+    const reader = createRedisConnection({
+      url: space.redisUrl,
+      role: 'producer',
+      onError: () => {},
+    });
+    lanes.onClose(async () => reader.quit());
+    await firstConnectionOrRefusal(reader, 5000);
+    const commands = countCommands(reader);
+    const read = () =>
+      readDeliveryOverview(reader, space.prefix, LANE_COUNT, {
+        failures: 3,
+        minutes: 2,
+        now: () => now,
+      });
+    const overviews = await Promise.all([read(), read(), read(), read()]);
+
+    for (const overview of overviews) {
+      expect(overview.backlogs.map((b) => b.lane)).toEqual([...Array(LANE_COUNT).keys()]);
+      expect(overview.backlogs.filter((b) => b.failed > 0).map((b) => b.lane)).toEqual(failedIn);
+      expect(overview.recentFailures.map((f) => f.jobId)).toEqual(['f-1023', 'f-700', 'f-40']);
+      expect(overview.rates.map((m) => m.delivered)).toEqual([0, 6]);
+      expect(overview.failedByReason).toEqual([
+        expect.objectContaining({ reason: 'expired', count: 4 }),
+      ]);
+    }
+    // BullMQ asked Redis its version (INFO) for each lane's queue in each view, 4,096 a reading
+    // here; and all lanes read at once held 28,000 commands in flight (some 250 now).
+    expect(commands.sent.get('info')).toBeUndefined();
+    expect(commands.mostInFlight()).toBeLessThan(4 * LANES_READ_AT_ONCE * 15);
+  }, 30_000);
 });

@@ -7,7 +7,9 @@ import {
   type FailedDelivery,
   type FailedReasonGroup,
 } from './failed-deliveries.ts';
+import { laneQueueName } from './lane-queue-name.ts';
 import type { RedisConnection } from './redis-connection.ts';
+import { inLaneBatches } from './with-lane-queue.ts';
 
 /** What is stuck, since when and why, read at one moment: the dashboard's and `status`'s data. */
 export interface DeliveryOverview {
@@ -40,7 +42,55 @@ export interface OverviewOptions {
   readFailedByReason?: (lanes: readonly number[]) => Promise<FailedReasonGroup[]>;
 }
 
-/** Reads every delivery view of `lanes` lanes. Read-only; safe from any role. */
+/** A failed job of a lane and when it failed (its score in the lane's failed set). */
+interface FailedAt {
+  lane: number;
+  jobId: string;
+  failedAt: number;
+}
+
+/** Newest first, as `recentFailures` orders them. */
+const newestFirst = (a: FailedAt, b: FailedAt): number =>
+  b.failedAt - a.failedAt || a.jobId.localeCompare(b.jobId);
+
+/** The `limit` newest failed jobs of `lanes`, ids and times only, from each lane's failed set. */
+async function newestFailedIds(
+  connection: RedisConnection,
+  prefix: string,
+  lanes: readonly number[],
+  limit: number,
+): Promise<FailedAt[]> {
+  const perLane = await Promise.all(
+    lanes.map(async (lane) => {
+      // The failed set's key, read without opening the lane's queue (which only names it).
+      const key = `${prefix}:${laneQueueName(lane)}:failed`;
+      const flat = await connection.zrevrange(key, 0, limit - 1, 'WITHSCORES');
+      const ids: FailedAt[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        ids.push({ lane, jobId: flat[i]!, failedAt: Number(flat[i + 1]) });
+      }
+      return ids;
+    }),
+  );
+  return perLane.flat().sort(newestFirst).slice(0, limit);
+}
+
+/** The views of one batch of lanes (see `inLaneBatches`). */
+interface BatchViews {
+  backlogs: LaneBacklog[];
+  held: HeldLane[];
+  rates: DeliveryMinute[];
+  newestFailed: FailedAt[];
+}
+
+/**
+ * Reads every delivery view of `lanes` lanes. Read-only; safe from any role.
+ *
+ * The lanes are read a batch at a time (`inLaneBatches`): up to 4,096 of them, each opening its
+ * queue for its backlog and its rates. The newest failures are found by their ids and times in
+ * each batch, and only the lanes of the `failures` newest of all are read again for them (their
+ * jobs hold the commits, up to a megabyte each).
+ */
 export async function readDeliveryOverview(
   connection: RedisConnection,
   prefix: string,
@@ -50,22 +100,59 @@ export async function readDeliveryOverview(
   const now = options.now ?? Date.now;
   const lanes = Array.from({ length: laneCount }, (_, lane) => lane);
   const at = now();
-  const [{ backlogs, held }, failed, failures, stalls, stallsRecorded, rates] = await Promise.all([
-    readLaneStates(connection, prefix, lanes, () => at),
+  const limit = options.failures ?? 20;
+  const minutes = options.minutes ?? 15;
+  const readLanes = async (): Promise<BatchViews[]> =>
+    inLaneBatches(lanes, async (batch) => {
+      const [states, rates, newestFailed] = await Promise.all([
+        readLaneStates(connection, prefix, batch, () => at),
+        deliveryRates(connection, prefix, batch, minutes, at),
+        // ZREVRANGE 0 -1 would read every failed job
+        limit > 0 ? newestFailedIds(connection, prefix, batch, limit) : [],
+      ]);
+      return { ...states, rates, newestFailed };
+    });
+  const [batches, failed, stalls, stallsRecorded] = await Promise.all([
+    readLanes(),
     options.readFailedByReason?.(lanes) ?? failedByReason(connection, prefix, lanes),
-    recentFailures(connection, prefix, lanes, options.failures ?? 20),
     stallRecords(connection, prefix, options.stalls ?? 20),
     connection.xlen(stallStreamKey(prefix)),
-    deliveryRates(connection, prefix, lanes, options.minutes ?? 15, at),
   ]);
+  const newest = batches
+    .flatMap((b) => b.newestFailed)
+    .sort(newestFirst)
+    .slice(0, limit);
+  // The newest of all are the newest of their own lanes.
+  const failures = await recentFailures(
+    connection,
+    prefix,
+    [...new Set(newest.map((f) => f.lane))].sort((a, b) => a - b),
+    limit,
+  );
   return {
     at,
-    backlogs,
-    held,
+    backlogs: batches.flatMap((b) => b.backlogs),
+    held: batches.flatMap((b) => b.held),
     failedByReason: failed,
     recentFailures: failures,
     stalls,
     stallsRecorded,
-    rates,
+    // Of no lane: the minutes, at zero, that the batches' counts add to.
+    rates: sumRates(
+      await deliveryRates(connection, prefix, [], minutes, at),
+      batches.map((b) => b.rates),
+    ),
   };
+}
+
+/** `zero` (the minutes at zero) plus the rates of each batch, which have the same minutes. */
+function sumRates(
+  zero: readonly DeliveryMinute[],
+  batches: readonly DeliveryMinute[][],
+): DeliveryMinute[] {
+  return zero.map((minute, i) => ({
+    minute: minute.minute,
+    delivered: batches.reduce((sum, b) => sum + (b[i]?.delivered ?? 0), minute.delivered),
+    failed: batches.reduce((sum, b) => sum + (b[i]?.failed ?? 0), minute.failed),
+  }));
 }

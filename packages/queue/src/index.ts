@@ -115,3 +115,4 @@ export {
 } from './audit-trail.ts';
 export { parseMemoryInfo, readRedisMemory, type RedisMemory } from './redis-memory.ts';
 export { readRedisClockOffsetMs } from './redis-clock-offset.ts';
+export { inLaneBatches } from './with-lane-queue.ts';

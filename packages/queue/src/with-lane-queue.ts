@@ -44,6 +44,14 @@ export function openLaneQueue(
  * It does not write the queue's meta hash, which BullMQ otherwise writes whenever a queue object
  * opens: `commitlog status` under a mistyped QUEUE_PREFIX left a hash per lane behind, forever.
  * The meta a lane's jobs need is written by the ingest's queues (`openLaneQueue`), which add them.
+ *
+ * Nor does it ask Redis its version (an INFO, which BullMQ otherwise sends whenever a queue
+ * object opens): readers of every lane open one per lane and per view, and at 4,096 lanes one
+ * read of the dashboard's overview sent 12,000 to 16,000 INFO, most of its time. The roles check the
+ * version themselves, at start-up (redis-safety.ts, 7.0 or newer); BullMQ, told nothing, takes the
+ * oldest it supports and picks the scripts that work on every version where it branches on one:
+ * `getJobState` and `isJobInState`, which then copy a whole list (1.26 s at a million waiting).
+ * Never ask those of these queues: `commitState` (delivered-marks.ts) tells a commit's state.
  */
 export async function withLaneQueue<T>(
   connection: RedisConnection,
@@ -56,6 +64,7 @@ export async function withLaneQueue<T>(
     prefix,
     streams: { events: { maxLen: EVENTS_KEPT } },
     skipMetasUpdate: true,
+    skipVersionCheck: true,
   });
   queue.on('error', () => undefined);
   try {
@@ -63,4 +72,27 @@ export async function withLaneQueue<T>(
   } finally {
     await queue.close();
   }
+}
+
+/**
+ * Lanes a reader of many lanes reads at once. A read of a lane opens its queue and sends a few
+ * commands: a reader of 4,096 lanes that read them all at once sent some 80,000 commands at
+ * once and held hundreds of megabytes, and a second such reader beside it (two dashboard tabs) met
+ * the connection's command time-out.
+ */
+export const LANES_READ_AT_ONCE = 32;
+
+/**
+ * `read` of `lanes` cut into batches of LANES_READ_AT_ONCE, one batch after the other; the
+ * results in the order of the batches.
+ */
+export async function inLaneBatches<T>(
+  lanes: readonly number[],
+  read: (batch: readonly number[]) => Promise<T>,
+): Promise<T[]> {
+  const results: T[] = [];
+  for (let first = 0; first < lanes.length; first += LANES_READ_AT_ONCE) {
+    results.push(await read(lanes.slice(first, first + LANES_READ_AT_ONCE)));
+  }
+  return results;
 }

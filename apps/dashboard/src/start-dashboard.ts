@@ -8,8 +8,10 @@ import {
   readDeliveryOverview,
   readLaneCount,
   redrive,
+  readRedisClockOffsetMs,
 } from '@commitlog/queue';
 import {
+  clockOffsetGauge,
   closeEach,
   createMetricsRegistry,
   drainServer,
@@ -181,11 +183,14 @@ export async function startDashboard(
   let closed: Promise<void> | undefined;
   // The ops server first, as the ingest does: a port of its taken fails the start-up before the
   // main server has taken a request (a re-drive an operator started there would be cut).
+  const registry = createMetricsRegistry('dashboard');
+  // Its clock stamps re-drives, from which their TTLs count (README, "Clocks").
+  clockOffsetGauge(registry, () => readRedisClockOffsetMs(connection));
   const ops = await startOpsServer({
     host: config.host,
     port: config.opsPort,
     settings: 'DASHBOARD_HOST, DASHBOARD_OPS_PORT',
-    registry: createMetricsRegistry('dashboard'),
+    registry,
     // Not ready once its stop begins (it drains its requests and a running re-drive then), nor
     // while PING takes longer than a probe waits (the connection's command time-out is longer).
     readiness: notReadyOnceStopping(

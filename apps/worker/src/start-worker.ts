@@ -8,8 +8,10 @@ import {
   type LaneWorkersOptions,
   UnsafeRedisError,
   restoreLaneLimits,
+  readRedisClockOffsetMs,
 } from '@commitlog/queue';
 import {
+  clockOffsetGauge,
   closeEach,
   createMetricsRegistry,
   ERROR_LOG_INTERVAL_MS,
@@ -129,6 +131,8 @@ export async function startWorker(
   // says what it waits for, rather than refusing connections until a liveness probe kills it
   // (and restarts pile up into a back-off of minutes that outlasts the outage).
   const registry = createMetricsRegistry('worker');
+  // Its clock reads TTLs and waiting ages; Redis's holds its locks (README, "Clocks").
+  clockOffsetGauge(registry, () => readRedisClockOffsetMs(connection));
   // Declared before any wait: a worker waiting for Redis or Kafka shows its counters at 0 and
   // its lanes as never read (stale), not as a worker that is absent.
   const readRecordedLanes = (): Promise<number | undefined> =>

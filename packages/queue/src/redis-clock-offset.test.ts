@@ -9,6 +9,11 @@ describe('readRedisClockOffsetMs', () => {
     expect(await readRedisClockOffsetMs(redis, () => clock.shift()!)).toBe(15);
   });
 
+  it('does not wait for a connection that is not ready', async () => {
+    const redis = { status: 'reconnecting', time: () => new Promise<string[]>(() => undefined) };
+    await expect(readRedisClockOffsetMs(redis)).rejects.toThrow('not connected (reconnecting)');
+  });
+
   it('is negative when this host is behind', async () => {
     const clock = [999_940_000, 999_940_000];
     const redis = { time: () => Promise.resolve(['1000000', '0']) };

@@ -7,9 +7,13 @@
  */
 export async function readRedisClockOffsetMs(
   // ioredis types TIME's reply as numbers; it gives the two strings Redis sends.
-  connection: { time(): Promise<readonly (string | number)[]> },
+  connection: { status?: string; time(): Promise<readonly (string | number)[]> },
   now: () => number = Date.now,
 ): Promise<number> {
+  // Not queued behind a reconnection: a scrape would wait for it, and the reading be late.
+  if (connection.status !== undefined && connection.status !== 'ready') {
+    throw new Error(`Redis is not connected (${connection.status})`);
+  }
   const sent = now();
   const [seconds = NaN, micros = NaN] = await connection.time();
   const answered = now();

@@ -37,7 +37,7 @@ describe('commitlog check', () => {
     const env = { COMMITLOG_CALLER_DIR: dir, ROUTES_FILE: 'routes.json', INGEST_SECRETS: SECRET };
     const [ingest] = run(['ingest'], env);
     expect(ingest).toBe(
-      `check: the ingest's configuration is valid (1 route rules from ${join(dir, 'routes.json')}, 1 signing secrets); Redis and Kafka were not contacted: the role checks them as it starts`,
+      `check: the ingest's configuration is valid (1 route rule from ${join(dir, 'routes.json')}, 1 signing secret); Redis and Kafka were not contacted: the role checks them as it starts`,
     );
     expect(ingest).not.toContain(SECRET);
     expect(run(['worker'], { KAFKA_BROKERS: 'a:9092,b:9092' })[0]).toContain(
@@ -47,7 +47,7 @@ describe('commitlog check', () => {
 
   it('checks the dashboard users', async () => {
     const users = `admin:admin:${await hashPassword('a-password-of-some-length')}`;
-    expect(run(['dashboard'], { DASHBOARD_USERS: users })[0]).toContain('(1 dashboard users)');
+    expect(run(['dashboard'], { DASHBOARD_USERS: users })[0]).toContain('(1 dashboard user)');
     expect(() => run(['dashboard'], {})).toThrow(/DASHBOARD_USERS/);
   });
 

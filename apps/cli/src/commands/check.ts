@@ -24,8 +24,15 @@ export function parseCheckArgs(args: readonly string[]): Role {
   return role as Role;
 }
 
+/** `n` and a noun, plural unless n is 1. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function routesSaid(file: string | undefined, routes: readonly unknown[]): string {
-  return file === undefined ? 'no ROUTES_FILE' : `${routes.length} route rules from ${file}`;
+  return file === undefined
+    ? 'no ROUTES_FILE'
+    : `${count(routes.length, 'route rule')} from ${file}`;
 }
 
 /**
@@ -52,13 +59,13 @@ function checkRole(role: Role, env: NodeJS.ProcessEnv): string {
       // Its in-flight budget is checked against the role process's heap, not this one's.
       const heap = roleHeapLimitBytes('ingest', env);
       const c = loadIngestConfig(env, heap === undefined ? {} : { heapLimitBytes: heap });
-      return `${routesSaid(c.routesFile, c.routes)}, ${c.secrets.length} signing secrets`;
+      return `${routesSaid(c.routesFile, c.routes)}, ${count(c.secrets.length, 'signing secret')}`;
     }
     case 'worker': {
       const c = loadWorkerConfig(env);
-      return `${routesSaid(c.routesFile, c.routes)}, ${c.kafka.brokers.length} Kafka brokers`;
+      return `${routesSaid(c.routesFile, c.routes)}, ${count(c.kafka.brokers.length, 'Kafka broker')}`;
     }
     case 'dashboard':
-      return `${loadDashboardConfig(env).users.length} dashboard users`;
+      return count(loadDashboardConfig(env).users.length, 'dashboard user');
   }
 }

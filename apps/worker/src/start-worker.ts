@@ -4,6 +4,7 @@ import {
   readLaneCount,
   recordStall,
   removeExpiredFailures,
+  takeSweepTurn,
   startLaneWorkers,
   type LaneWorkersOptions,
   UnsafeRedisError,
@@ -26,7 +27,7 @@ import {
 } from '@commitlog/runtime';
 import { hostname } from 'node:os';
 import { createDeliveryHandler } from './deliver-commit.ts';
-import { sweepExpiredFailures } from './expired-failures-sweep.ts';
+import { EXPIRED_FAILURES_SWEEP_MS, sweepExpiredFailures } from './expired-failures-sweep.ts';
 import { watchLaneCount } from './lane-count-watch.ts';
 import { watchLaneLimits } from './lane-limit-watch.ts';
 import { checkRedisAndClaimLanes } from './redis-start-check.ts';
@@ -262,14 +263,17 @@ export async function startWorker(
     });
     closers.push(() => Promise.resolve(laneLimitWatch.stop()));
     const failuresSweep = sweepExpiredFailures({
-      remove: (onRemoved) =>
-        removeExpiredFailures(
-          connection,
-          config.queuePrefix,
-          lanes,
-          config.failedRetentionMs,
-          onRemoved,
-        ),
+      // One worker of the fleet a turn: each read the same due jobs whole to remove them.
+      remove: async (onRemoved) =>
+        (await takeSweepTurn(connection, config.queuePrefix, workerName, EXPIRED_FAILURES_SWEEP_MS))
+          ? removeExpiredFailures(
+              connection,
+              config.queuePrefix,
+              lanes,
+              config.failedRetentionMs,
+              onRemoved,
+            )
+          : 0,
       logger,
       retentionMs: config.failedRetentionMs,
     });

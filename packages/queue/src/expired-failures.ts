@@ -116,6 +116,24 @@ export async function removeExpiredFailures(
   return count;
 }
 
+/**
+ * Takes the turn to sweep the lanes' expired failures for `ms`, when no worker holds it: one
+ * worker of the fleet sweeps per turn. Every worker swept every lane, each reading the same due
+ * jobs whole (up to a megabyte each), to find that another had removed them. The turn is not
+ * given back: a worker that stops holding it (killed, or done) leaves the next sweep to whoever
+ * comes once it lapses. A sweep that overlaps another is still safe (`removeExpiredFailures`).
+ */
+export async function takeSweepTurn(
+  connection: RedisConnection,
+  prefix: string,
+  holder: string,
+  ms: number,
+): Promise<boolean> {
+  return (
+    (await connection.set(`${prefix}:expired-failures-sweep`, holder, 'PX', ms, 'NX')) === 'OK'
+  );
+}
+
 function unreadable(lane: number, jobId: string): FailedDelivery {
   return {
     lane,

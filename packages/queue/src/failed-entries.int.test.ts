@@ -1,6 +1,6 @@
 import { createTestQueuePrefix, type TestQueuePrefix } from '@commitlog/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { removeExpiredFailures } from './expired-failures.ts';
+import { removeExpiredFailures, takeSweepTurn } from './expired-failures.ts';
 import { failedEntries, type FailedDelivery } from './failed-deliveries.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { createRedisConnection, whenFirstConnected } from './redis-connection.ts';
@@ -151,5 +151,13 @@ describe('failedEntries on the real Redis', () => {
       twice.disconnect();
       await queue.close();
     }
+  });
+
+  it('gives the turn to sweep to one worker at a time, until it lapses', async () => {
+    expect(await takeSweepTurn(space.redis, space.prefix, 'w1', 300)).toBe(true);
+    expect(await takeSweepTurn(space.redis, space.prefix, 'w2', 300)).toBe(false);
+    expect(await takeSweepTurn(space.redis, space.prefix, 'w1', 300)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await takeSweepTurn(space.redis, space.prefix, 'w2', 300)).toBe(true);
   });
 });

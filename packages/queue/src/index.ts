@@ -31,7 +31,7 @@ export {
   type FailedDelivery,
   type FailedReasonGroup,
 } from './failed-deliveries.ts';
-export { removeExpiredFailures } from './expired-failures.ts';
+export { removeExpiredFailures, takeSweepTurn } from './expired-failures.ts';
 export {
   recordStall,
   stallRecords,

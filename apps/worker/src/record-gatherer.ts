@@ -1,4 +1,4 @@
-import { RECORD_FRAMING_BYTES, recordSize, steadyNow, type KafkaRecord } from '@commitlog/core';
+import { deadlineClock, RECORD_FRAMING_BYTES, recordSize, type KafkaRecord } from '@commitlog/core';
 import { KafkaProduceError, type RecordProducer } from '@commitlog/kafka';
 
 /** The producer's refusals of a request for its time (the earliest settle-by of its callers). */
@@ -64,7 +64,7 @@ export interface RecordGathererOptions {
    * `PRODUCE_REQUEST_BYTES`). A single caller over it goes alone, never split.
    */
   maxBytes?: number;
-  /** The clock settle-by times are read against; default `steadyNow` (record-producer.ts). */
+  /** The clock settle-by times are read against; default `deadlineClock.now` (record-producer.ts). */
   now?: () => number;
 }
 
@@ -73,7 +73,7 @@ export function createRecordGatherer(options: RecordGathererOptions): RecordGath
   let running: Promise<void> | undefined;
 
   const maxBytes = options.maxBytes ?? PRODUCE_REQUEST_BYTES;
-  const now = options.now ?? steadyNow;
+  const now = options.now ?? ((): number => deadlineClock.now());
 
   function take(): Waiting[] {
     // A caller past its settle-by time already (it waited for a slot, or behind a slow request)

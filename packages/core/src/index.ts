@@ -86,4 +86,4 @@ export {
   verifySignedBody,
   type SignatureHeader,
 } from './request-signature.ts';
-export { steadyFromWall, steadyNow } from './steady-clock.ts';
+export { createDeadlineClock, deadlineClock, type DeadlineClock } from './deadline-clock.ts';

@@ -2,8 +2,8 @@ import type { KafkaRecord } from '@commitlog/core';
 
 export interface SendOptions {
   /**
-   * The time, on this process's steady clock (`steadyNow` of `@commitlog/core`: epoch-like ms
-   * that a step of the wall clock does not move), after which the records must no longer reach
+   * The time, on this process's deadline clock (`deadlineClock` of `@commitlog/core`: epoch-like
+   * ms that a step of the wall clock back does not move), after which the records must no longer reach
    * Kafka from this send (the worker's
    * lock on their lane ends then, and another worker may deliver them and newer versions). A
    * send whose turn comes later is not started; one still unacknowledged then is abandoned: its

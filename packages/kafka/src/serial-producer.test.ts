@@ -1,4 +1,4 @@
-import { steadyNow, type KafkaRecord } from '@commitlog/core';
+import { deadlineClock, type KafkaRecord } from '@commitlog/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ABANDON_WAIT_MS, serialProducer, type ProduceRequest } from './serial-producer.ts';
 
@@ -37,7 +37,7 @@ describe('serial producer, settle-by time', () => {
   it('abandons a send unacknowledged by its settle-by time, then sends the next on a fresh client', async () => {
     const { client, calls, pending } = heldClient();
     const producer = serialProducer(client);
-    const first = producer.send([record], { settleBy: 1_000_000 + 5_000 });
+    const first = producer.send([record], { settleBy: deadlineClock.now() + 5_000 });
     const outcome = first.then(
       () => 'resolved',
       (e: unknown) => (e as { code?: string }).code,
@@ -49,7 +49,7 @@ describe('serial producer, settle-by time', () => {
     await expect(first).rejects.toMatchObject({ retriable: true });
     expect(calls).toEqual(['send', 'abandon']);
 
-    const second = producer.send([record], { settleBy: Date.now() + 5_000 });
+    const second = producer.send([record], { settleBy: deadlineClock.now() + 5_000 });
     await vi.advanceTimersByTimeAsync(0);
     pending.shift()?.resolve();
     await expect(second).resolves.toBeUndefined();
@@ -62,7 +62,7 @@ describe('serial producer, settle-by time', () => {
     // The worker took the job 5 s before its lock's guard ends; then NTP steps the clock back a
     // minute before the send starts. On the wall clock the guard would be stretched by that
     // minute, and a late copy could land after another worker's delivery.
-    const settleBy = steadyNow() + 5_000;
+    const settleBy = deadlineClock.now() + 5_000;
     vi.setSystemTime(Date.now() - 60_000);
     const sent = producer.send([record], { settleBy });
     const outcome = sent.then(
@@ -77,13 +77,13 @@ describe('serial producer, settle-by time', () => {
   it('gives up the client of a send that failed, and sends the next on a fresh one', async () => {
     const { client, calls, pending } = heldClient();
     const producer = serialProducer(client);
-    const first = producer.send([record], { settleBy: Date.now() + 5_000 });
+    const first = producer.send([record], { settleBy: deadlineClock.now() + 5_000 });
     await vi.advanceTimersByTimeAsync(0);
     pending.shift()?.reject(new Error('Request timed out'));
     await expect(first).rejects.toThrow('Request timed out');
     expect(calls).toEqual(['send', 'abandon']);
 
-    const second = producer.send([record], { settleBy: Date.now() + 5_000 });
+    const second = producer.send([record], { settleBy: deadlineClock.now() + 5_000 });
     await vi.advanceTimersByTimeAsync(0);
     pending.shift()?.resolve();
     await expect(second).resolves.toBeUndefined();
@@ -98,14 +98,14 @@ describe('serial producer, settle-by time', () => {
       return new Promise<void>(() => undefined);
     };
     const producer = serialProducer(client);
-    const first = producer.send([record], { settleBy: Date.now() + 1_000 });
+    const first = producer.send([record], { settleBy: deadlineClock.now() + 1_000 });
     const outcome = first.then(
       () => 'resolved',
       (e: unknown) => (e as { code?: string }).code,
     );
     await vi.advanceTimersByTimeAsync(1_000 + ABANDON_WAIT_MS);
     expect(await outcome).toBe('SEND_ABANDONED');
-    const second = producer.send([record], { settleBy: Date.now() + 5_000 });
+    const second = producer.send([record], { settleBy: deadlineClock.now() + 5_000 });
     await vi.advanceTimersByTimeAsync(0);
     pending.shift()?.resolve();
     await expect(second).resolves.toBeUndefined();
@@ -116,7 +116,7 @@ describe('serial producer, settle-by time', () => {
     const { client, calls, pending } = heldClient();
     const producer = serialProducer(client);
     const first = producer.send([record]);
-    const second = producer.send([record], { settleBy: Date.now() + 1_000 });
+    const second = producer.send([record], { settleBy: deadlineClock.now() + 1_000 });
     const secondOutcome = second.catch((e: unknown) => (e as { code?: string }).code);
     await vi.advanceTimersByTimeAsync(2_000);
     pending.shift()?.resolve();
@@ -128,7 +128,7 @@ describe('serial producer, settle-by time', () => {
   it('leaves a send acknowledged in time alone, and one without a settle-by time unbounded', async () => {
     const { client, calls, pending } = heldClient();
     const producer = serialProducer(client);
-    const timed = producer.send([record], { settleBy: Date.now() + 1_000 });
+    const timed = producer.send([record], { settleBy: deadlineClock.now() + 1_000 });
     await vi.advanceTimersByTimeAsync(999);
     pending.shift()?.resolve();
     await expect(timed).resolves.toBeUndefined();

@@ -1,4 +1,4 @@
-import { steadyNow, type KafkaRecord } from '@commitlog/core';
+import { deadlineClock, type KafkaRecord } from '@commitlog/core';
 import { KafkaProduceError } from './kafka-errors.ts';
 import type { RecordProducer, SendOptions } from './record-producer.ts';
 
@@ -47,7 +47,7 @@ export function serialProducer(client: ProduceRequest): RecordProducer {
   }
 
   async function sendBy(records: readonly KafkaRecord[], settleBy: number): Promise<void> {
-    const left = settleBy - steadyNow();
+    const left = settleBy - deadlineClock.now();
     if (left <= 0) {
       throw new KafkaProduceError(
         'SEND_TOO_LATE',

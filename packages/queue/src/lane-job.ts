@@ -21,8 +21,8 @@ export interface LaneJob {
    */
   followers: readonly LaneFollower[];
   /**
-   * When, on this process's steady clock (`steadyNow`: epoch-like ms that a step of the wall
-   * clock does not move), this worker can no longer count on its lock on the job, renewed or
+   * When, on this process's deadline clock (`deadlineClock`: epoch-like ms that a step of the
+   * wall clock back does not move, and a jump forward or a suspended host does), this worker can no longer count on its lock on the job, renewed or
    * not: when it
    * asked for the job, plus the lock, less a fifth of it for a late event loop and a clock that
    * runs slow against Redis's. Past it, another worker may be delivering the job and the lane's next ones,

@@ -4,7 +4,7 @@
 // without holding the others.
 import { laneCommit, openLaneSpace, type LaneSpace } from '../test/lane-space.ts';
 import { startHangingLaneWorker, waitFor, type TestQueuePrefix } from '@commitlog/testkit';
-import { steadyNow } from '@commitlog/core';
+import { deadlineClock } from '@commitlog/core';
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CommitEnqueuer } from './commit-enqueuer.ts';
@@ -61,14 +61,14 @@ describe('lane workers on the real Redis', () => {
   });
 
   it('tells each delivery until when its lock holds: four fifths of the lock after taking it', async () => {
-    // startWorkers locks jobs for 5 s (test/lane-space.ts). Times on the steady clock, as
+    // startWorkers locks jobs for 5 s (test/lane-space.ts). Times on the deadline clock, as
     // lockedUntil is (lane-job.ts).
     const seen: { lockedUntil: number; calledAt: number }[] = [];
     await workers([2], (j) => {
-      seen.push({ lockedUntil: j.lockedUntil, calledAt: steadyNow() });
+      seen.push({ lockedUntil: j.lockedUntil, calledAt: deadlineClock.now() });
       return Promise.resolve({ kind: 'delivered' });
     });
-    const enqueuedAt = steadyNow();
+    const enqueuedAt = deadlineClock.now();
     await enqueuer.enqueue(job(2, 0));
     await waitFor(() => seen.length === 1, { timeoutMs: 10_000 });
     const [{ lockedUntil, calledAt }] = seen as [(typeof seen)[0]];
@@ -95,7 +95,7 @@ describe('lane workers on the real Redis', () => {
       lockDurationMs: 5000,
       dedupWindowMs: 3_600_000,
       handle: (j) => {
-        seen.push({ lockedUntil: j.lockedUntil, calledAt: steadyNow() });
+        seen.push({ lockedUntil: j.lockedUntil, calledAt: deadlineClock.now() });
         return Promise.resolve({ kind: 'delivered' });
       },
     });
@@ -106,10 +106,10 @@ describe('lane workers on the real Redis', () => {
     const takeNow = commands[take]!;
     const takes: { askedAt: number; answeredAt: number }[] = [];
     commands[take] = async (args) => {
-      const askedAt = steadyNow();
+      const askedAt = deadlineClock.now();
       await pause(1500);
       const answer = await takeNow.call(connection, args);
-      takes.push({ askedAt, answeredAt: steadyNow() });
+      takes.push({ askedAt, answeredAt: deadlineClock.now() });
       return answer;
     };
     await enqueuer.enqueue(job(4, 0));

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { steadyFromWall, steadyNow } from '@commitlog/core';
+import { deadlineClock } from '@commitlog/core';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { LaneBullmqWorker } from './lane-bullmq-worker.ts';
 import { isRetryProgress, type CommitJobData } from './commit-job.ts';
@@ -98,7 +98,9 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
       await worker.rateLimit(ms);
     } catch (error) {
       options.onError?.({ lane, error: asError(error) });
-      await sleep(Math.min(ms, REFUSED_HOLD_WAIT_MS, Math.max(0, lockedUntil - steadyNow())));
+      await sleep(
+        Math.min(ms, REFUSED_HOLD_WAIT_MS, Math.max(0, lockedUntil - deadlineClock.now())),
+      );
     }
     return Worker.RateLimitError();
   }
@@ -190,10 +192,10 @@ export async function startLaneWorkers(options: LaneWorkersOptions): Promise<Lan
         // `processedOn` with this process's clock before it sends the request that locks the job.
         // An answer that arrived late (a paused process, a slow link) must not stretch the
         // deadline past a lock that may have lapsed meanwhile.
-        // On the steady clock (lane-job.ts), from `processedOn`'s offset from now: milliseconds
-        // ago, so that only a wall-clock step in that round trip can move it.
+        // On the deadline clock (lane-job.ts), from `processedOn`'s offset from now: milliseconds
+        // ago, so that only a wall-clock step back in that round trip can stretch it.
         const wallNow = Date.now();
-        const askedAt = steadyFromWall(Math.min(job.processedOn ?? wallNow, wallNow), wallNow);
+        const askedAt = deadlineClock.fromWall(Math.min(job.processedOn ?? wallNow, wallNow));
         const lockedUntil = askedAt + options.lockDurationMs - options.lockDurationMs / 5;
         const id = job.id ?? job.data.id;
         const retry = isRetryProgress(job.progress) ? job.progress : undefined;

@@ -1,5 +1,11 @@
 import { cutForLog } from '@commitlog/core';
-import type { FailedDelivery } from '@commitlog/queue';
+import {
+  lanesToCover,
+  removeExpiredFailures,
+  takeSweepTurn,
+  type FailedDelivery,
+  type RedisConnection,
+} from '@commitlog/queue';
 import type { Logger } from '@commitlog/runtime';
 
 /** How often a worker removes the failed deliveries older than FAILED_RETENTION, ms. */
@@ -69,5 +75,37 @@ export function sweepExpiredFailures(options: {
     stop() {
       clearInterval(timer);
     },
+  };
+}
+
+/**
+ * The sweep's removal as one worker of the fleet runs it: only on its turn (`takeSweepTurn`, held
+ * for nine tenths of the interval, so that the worker whose turn it was finds it free at its next
+ * run), and over every lane the recorded count or LANES names, whichever is more: during a
+ * change of LANES, a worker of the smaller count holding the turn left the other lanes unswept.
+ */
+export function fleetSweepRemoval(options: {
+  connection: RedisConnection;
+  prefix: string;
+  workerName: string;
+  lanes: number;
+  retentionMs: number;
+  readRecordedLanes: () => Promise<number | undefined>;
+  intervalMs?: number;
+}): (onRemoved: (removed: readonly FailedDelivery[]) => void) => Promise<number> {
+  const turnMs = 0.9 * (options.intervalMs ?? EXPIRED_FAILURES_SWEEP_MS);
+  return async (onRemoved) => {
+    if (!(await takeSweepTurn(options.connection, options.prefix, options.workerName, turnMs))) {
+      return 0;
+    }
+    const cover = lanesToCover(await options.readRecordedLanes(), options.lanes);
+    const lanes = Array.from({ length: cover }, (_, lane) => lane);
+    return removeExpiredFailures(
+      options.connection,
+      options.prefix,
+      lanes,
+      options.retentionMs,
+      onRemoved,
+    );
   };
 }

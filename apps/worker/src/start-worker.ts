@@ -3,8 +3,6 @@ import {
   createRedisConnection,
   readLaneCount,
   recordStall,
-  removeExpiredFailures,
-  takeSweepTurn,
   startLaneWorkers,
   type LaneWorkersOptions,
   UnsafeRedisError,
@@ -27,7 +25,7 @@ import {
 } from '@commitlog/runtime';
 import { hostname } from 'node:os';
 import { createDeliveryHandler } from './deliver-commit.ts';
-import { EXPIRED_FAILURES_SWEEP_MS, sweepExpiredFailures } from './expired-failures-sweep.ts';
+import { fleetSweepRemoval, sweepExpiredFailures } from './expired-failures-sweep.ts';
 import { watchLaneCount } from './lane-count-watch.ts';
 import { watchLaneLimits } from './lane-limit-watch.ts';
 import { checkRedisAndClaimLanes } from './redis-start-check.ts';
@@ -264,16 +262,14 @@ export async function startWorker(
     closers.push(() => Promise.resolve(laneLimitWatch.stop()));
     const failuresSweep = sweepExpiredFailures({
       // One worker of the fleet a turn: each read the same due jobs whole to remove them.
-      remove: async (onRemoved) =>
-        (await takeSweepTurn(connection, config.queuePrefix, workerName, EXPIRED_FAILURES_SWEEP_MS))
-          ? removeExpiredFailures(
-              connection,
-              config.queuePrefix,
-              lanes,
-              config.failedRetentionMs,
-              onRemoved,
-            )
-          : 0,
+      remove: fleetSweepRemoval({
+        connection,
+        prefix: config.queuePrefix,
+        workerName,
+        lanes: config.lanes,
+        retentionMs: config.failedRetentionMs,
+        readRecordedLanes,
+      }),
       logger,
       retentionMs: config.failedRetentionMs,
     });

@@ -2,6 +2,7 @@
 // network has swallowed: it is abandoned then, its client stops retrying, and when the network
 // heals the record does not land late, after records that other workers may have sent since.
 // A proxy blackholes the broker; it drops what it held of a connection its client closed.
+import { deadlineClock } from '@commitlog/core';
 import {
   KafkaProduceError,
   createKafkajsProducer,
@@ -72,7 +73,9 @@ describe('a produce with a settle-by time, against a broker cut off by the netwo
         await sendSurely(producer, topic, 'before');
 
         proxy.setFault({ kind: 'blackhole' });
-        const stale = producer.send([record(topic, 'stale')], { settleBy: Date.now() + 1_500 });
+        const stale = producer.send([record(topic, 'stale')], {
+          settleBy: deadlineClock.now() + 1_500,
+        });
         const error = await stale.then(
           () => undefined,
           (e: unknown) => e,

@@ -1,4 +1,4 @@
-import type { KafkaRecord } from '@commitlog/core';
+import { deadlineClock, type KafkaRecord } from '@commitlog/core';
 import { connect, createServer } from 'node:net';
 import {
   createTestTopic,
@@ -240,7 +240,7 @@ describe.each(IMPLEMENTATIONS)('%s producer against the local broker', (_name, c
     // A failed send with a settle-by gives its client up (serialProducer): the fresh client must
     // reach a broker by itself, or readiness shows Kafka down until the next send, however long
     // an idle worker waits for one.
-    const error = await refusedAsTooLarge({ settleBy: Date.now() + 20_000 });
+    const error = await refusedAsTooLarge({ settleBy: deadlineClock.now() + 20_000 });
     expect(error).toMatchObject({ code: 'MESSAGE_TOO_LARGE', fromBroker: true });
     await waitFor(() => producer.isConnected(), {
       description: 'the fresh client to show Kafka connected',

@@ -1,4 +1,4 @@
-import type { KafkaRecord } from '@commitlog/core';
+import { deadlineClock, type KafkaRecord } from '@commitlog/core';
 import { makeTestCertificates, waitFor, type TestCertificates } from '@commitlog/testkit';
 import { Writer } from '@platformatic/kafka';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -256,7 +256,7 @@ describe.each(TRANSPORTS)(
     it('resets the connection of a send it abandons', async () => {
       const fake = await start({ requestTimeoutMs: 10_000 });
       let settled = false;
-      const sent = producer!.send([bigRecord], { settleBy: Date.now() + 2000 });
+      const sent = producer!.send([bigRecord], { settleBy: deadlineClock.now() + 2000 });
       sent.catch(() => undefined).finally(() => (settled = true));
       const first = await waitFor(() => fake.connections.find((c) => c.produce));
       // A close that waited for the unsent bytes to drain would never end while the broker
@@ -283,7 +283,7 @@ describe('@platformatic/kafka producer, the broker-side timeout of a produce req
     });
     // Time enough to fetch the metadata and send (the broker never answers the produce).
     const sent = producer.send([{ ...bigRecord, value: Buffer.from('v') }], {
-      settleBy: Date.now() + 2000,
+      settleBy: deadlineClock.now() + 2000,
     });
     const side = await waitFor(() => broker!.connections.find((c) => c.produce));
     await expect(sent).rejects.toMatchObject({ code: 'SEND_ABANDONED' });
@@ -303,7 +303,7 @@ describe('@platformatic/kafka producer over TLS', () => {
       requestTimeoutMs: 3000,
     });
     const sent = producer.send([{ ...bigRecord, value: Buffer.from('v') }], {
-      settleBy: Date.now() + 2000,
+      settleBy: deadlineClock.now() + 2000,
     });
     sent.catch(() => undefined);
     await waitFor(() => broker!.connections.find((c) => c.produce));

@@ -1,3 +1,4 @@
+import { deadlineClock } from '@commitlog/core';
 import { waitFor } from '@commitlog/testkit';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,7 +78,7 @@ describe.each(IMPLEMENTATIONS)(
       silent.refusing = false;
       const error = await producer
         .send([{ topic: 'riak.default.silent', key: Buffer.from('k'), value: null, headers: {} }], {
-          settleBy: Date.now() + 150,
+          settleBy: deadlineClock.now() + 150,
         })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(KafkaProduceError);

@@ -3,11 +3,13 @@ import { deliveryRates, type DeliveryMinute } from './delivery-rates.ts';
 import { stallRecords, stallStreamKey, type HeldLane, type StallView } from './delivery-views.ts';
 import {
   failedByReason,
+  newestFailedIds,
+  newestFirst,
   recentFailures,
   type FailedDelivery,
+  type FailedId,
   type FailedReasonGroup,
 } from './failed-deliveries.ts';
-import { laneQueueName } from './lane-queue-name.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { inLaneBatches } from './with-lane-queue.ts';
 
@@ -42,45 +44,12 @@ export interface OverviewOptions {
   readFailedByReason?: (lanes: readonly number[]) => Promise<FailedReasonGroup[]>;
 }
 
-/** A failed job of a lane and when it failed (its score in the lane's failed set). */
-interface FailedAt {
-  lane: number;
-  jobId: string;
-  failedAt: number;
-}
-
-/** Newest first, as `recentFailures` orders them. */
-const newestFirst = (a: FailedAt, b: FailedAt): number =>
-  b.failedAt - a.failedAt || a.jobId.localeCompare(b.jobId);
-
-/** The `limit` newest failed jobs of `lanes`, ids and times only, from each lane's failed set. */
-async function newestFailedIds(
-  connection: RedisConnection,
-  prefix: string,
-  lanes: readonly number[],
-  limit: number,
-): Promise<FailedAt[]> {
-  const perLane = await Promise.all(
-    lanes.map(async (lane) => {
-      // The failed set's key, read without opening the lane's queue (which only names it).
-      const key = `${prefix}:${laneQueueName(lane)}:failed`;
-      const flat = await connection.zrevrange(key, 0, limit - 1, 'WITHSCORES');
-      const ids: FailedAt[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        ids.push({ lane, jobId: flat[i]!, failedAt: Number(flat[i + 1]) });
-      }
-      return ids;
-    }),
-  );
-  return perLane.flat().sort(newestFirst).slice(0, limit);
-}
-
 /** The views of one batch of lanes (see `inLaneBatches`). */
 interface BatchViews {
   backlogs: LaneBacklog[];
   held: HeldLane[];
   rates: DeliveryMinute[];
-  newestFailed: FailedAt[];
+  newestFailed: FailedId[];
 }
 
 /**

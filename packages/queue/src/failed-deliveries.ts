@@ -2,6 +2,7 @@ import { binaryToDisplay } from '@commitlog/core';
 import type { Queue } from 'bullmq';
 import type { CommitJobData } from './commit-job.ts';
 import { jobGoneIds, type JobGoneId } from './job-gone-ids.ts';
+import { laneQueueName } from './lane-queue-name.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { withLaneQueue } from './with-lane-queue.ts';
 
@@ -215,25 +216,34 @@ function whereFrom(data: string): Pick<FailedDelivery, 'bucketType' | 'bucket' |
 }
 
 /** A failed job of a lane by when it failed (its score in the lane's failed set). */
-interface FailedId {
+export interface FailedId {
   lane: number;
   jobId: string;
   failedAt: number;
 }
 
-/** The `limit` most recent failed jobs of one lane, ids and times only. */
-async function laneFailedIds(
+/**
+ * The `limit` newest failed jobs of `lanes`, ids and times only, newest first: each lane's failed
+ * set read by its key, without opening the lane's queue (which only names it).
+ */
+export async function newestFailedIds(
   connection: RedisConnection,
-  queue: Queue<CommitJobData>,
-  lane: number,
+  prefix: string,
+  lanes: readonly number[],
   limit: number,
 ): Promise<FailedId[]> {
-  const flat = await connection.zrevrange(queue.toKey('failed'), 0, limit - 1, 'WITHSCORES');
-  const ids: FailedId[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    ids.push({ lane, jobId: flat[i]!, failedAt: Number(flat[i + 1]) });
-  }
-  return ids;
+  const perLane = await Promise.all(
+    lanes.map(async (lane) => {
+      const key = `${prefix}:${laneQueueName(lane)}:failed`;
+      const flat = await connection.zrevrange(key, 0, limit - 1, 'WITHSCORES');
+      const ids: FailedId[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        ids.push({ lane, jobId: flat[i]!, failedAt: Number(flat[i + 1]) });
+      }
+      return ids;
+    }),
+  );
+  return perLane.flat().sort(newestFirst).slice(0, limit);
 }
 
 /**
@@ -269,7 +279,8 @@ export async function laneFailures(
   });
 }
 
-const newestFirst = (a: FailedId, b: FailedId): number =>
+/** Newest first, and by id within a millisecond, as `recentFailures` orders them. */
+export const newestFirst = (a: FailedId, b: FailedId): number =>
   b.failedAt - a.failedAt || a.jobId.localeCompare(b.jobId);
 
 /**
@@ -285,14 +296,7 @@ export async function recentFailures(
   limit: number,
 ): Promise<FailedDelivery[]> {
   if (limit <= 0) return []; // ZREVRANGE 0 -1 would read every failed job
-  const perLane = await Promise.all(
-    lanes.map((lane) =>
-      withLaneQueue(connection, prefix, lane, (queue) =>
-        laneFailedIds(connection, queue, lane, limit),
-      ),
-    ),
-  );
-  const newest = perLane.flat().sort(newestFirst).slice(0, limit);
+  const newest = await newestFailedIds(connection, prefix, lanes, limit);
   const read = await Promise.all(
     [...new Set(newest.map((id) => id.lane))].map((lane) =>
       withLaneQueue(connection, prefix, lane, (queue) =>

@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ACCEPT_SEQUENCE_FIELD } from './accept-sequence.ts';
 import type { CommitJobData } from './commit-job.ts';
 import { type CommitEnqueuer } from './commit-enqueuer.ts';
 import { recordStall, stallRecords } from './delivery-views.ts';
@@ -473,6 +474,35 @@ describe('delivery views on the real Redis', () => {
       'c-5-1',
       'c-5-2',
       'c-5-3',
+    ]);
+  });
+
+  it("re-drives a lane in the order Redis stored its commits, whatever the ingests' clocks said", async () => {
+    const stop = await workers([8], () =>
+      Promise.resolve({ kind: 'fail', reason: 'expired', message: 'broker down' }),
+    );
+    for (let n = 0; n < 4; n++) await enqueuer.enqueue(job(8, n));
+    await waitFor(async () => (await failedCount([8])) === 4, { description: '4 failures' });
+    await stop();
+    const lane8 = queue(8);
+    // As if each was accepted by an ingest whose clock was a second behind the one before it's:
+    // by accept time they are newest first.
+    const acceptedAt = Date.now();
+    for (let n = 0; n < 4; n++) {
+      await producer.hset(lane8.toKey(`c-8-${n}`), 'timestamp', String(acceptedAt - n * 1000));
+    }
+    // Stored by a version before the lane's count of stores: no number, so it goes first.
+    await producer.hdel(lane8.toKey('c-8-2'), ACCEPT_SEQUENCE_FIELD);
+    expect(await redrive(producer, space.prefix, [8], { reason: 'expired' })).toEqual({
+      redriven: 4,
+      skipped: 0,
+    });
+    // Next to be delivered first.
+    expect((await lane8.getWaiting()).map((j) => j.id)).toEqual([
+      'c-8-2',
+      'c-8-0',
+      'c-8-1',
+      'c-8-3',
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { binaryToDisplay } from '@commitlog/core';
 import type { Queue } from 'bullmq';
+import { ACCEPT_SEQUENCE_FIELD, type AcceptOrder } from './accept-sequence.ts';
 import type { CommitJobData } from './commit-job.ts';
 import { jobGoneIds, type JobGoneId } from './job-gone-ids.ts';
 import { laneQueueName } from './lane-queue-name.ts';
@@ -45,21 +46,26 @@ export function reasonOf(failedReason: string | null | undefined): string {
 }
 
 /** A failed job as the failed set and its hash tell it, without its data (the commit). */
-export interface FailedEntry {
+export interface FailedEntry extends AcceptOrder {
   id: string;
   failedReason: string | null;
-  /** Epoch ms when it failed. */
-  finishedOn: number;
-  /** Epoch ms when it was accepted (BullMQ's job timestamp). */
-  timestamp: number;
 }
 
-const ENTRY_FIELDS = ['failedReason', 'finishedOn', 'timestamp'] as const;
+const ENTRY_FIELDS = ['failedReason', 'finishedOn', 'timestamp', ACCEPT_SEQUENCE_FIELD] as const;
 
 /** An entry from its hash's ENTRY_FIELDS; undefined when the job is gone. */
-function toEntry(id: string, [failedReason = null, finishedOn, timestamp]: (string | null)[]) {
+function toEntry(
+  id: string,
+  [failedReason = null, finishedOn, timestamp, acceptSeq]: (string | null)[],
+): FailedEntry | undefined {
   if (finishedOn === null || finishedOn === undefined) return undefined;
-  return { id, failedReason, finishedOn: Number(finishedOn), timestamp: Number(timestamp ?? 0) };
+  return {
+    id,
+    failedReason,
+    finishedOn: Number(finishedOn),
+    timestamp: Number(timestamp ?? 0),
+    acceptSeq: acceptSeq === null || acceptSeq === undefined ? undefined : Number(acceptSeq),
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Job, type Queue } from 'bullmq';
+import { ACCEPT_SEQUENCE_FIELD, ACCEPT_SEQUENCE_KEY } from './accept-sequence.ts';
 import { DELIVERED_MARK } from './delivered-mark-names.ts';
 import type { LaneStoreJob } from './lane-store.ts';
 
@@ -15,7 +16,8 @@ import type { LaneStoreJob } from './lane-store.ts';
  * read apart). ARGV[1] the prefix of the lane's job keys, ARGV[2] most waiting commits,
  * ARGV[3] the count the store expects ('' to read none), then for each commit its id and
  * BullMQ's three arguments. Output: `{ 'lanes', count }` or `{ 'changing', fence }` with
- * nothing stored, else `{ 'stored', backlog, outcome... }` with an outcome per commit.
+ * nothing stored, else `{ 'stored', backlog, outcome... }` with an outcome per commit. Each
+ * commit added gets its number in the lane's count of stores (accept-sequence.ts).
  * Declared with a shebang so that a Redis at its maxmemory refuses it whole, before it stores
  * any of its commits.
  */
@@ -46,6 +48,8 @@ for i = 4, #ARGV, 4 do
       return redis.error_reply('BullMQ refused the add of ' .. id .. ': ' .. added)
     end
     room = room - 1
+    redis.call('HSET', ARGV[1] .. id, '${ACCEPT_SEQUENCE_FIELD}',
+      redis.call('INCR', ARGV[1] .. '${ACCEPT_SEQUENCE_KEY}'))
     out[#out + 1] = 'added'
   end
 end

@@ -1,3 +1,4 @@
+import { ACCEPT_SEQUENCE_FIELD } from './accept-sequence.ts';
 import { createTestQueuePrefix, startPrivateRedis, type TestQueuePrefix } from '@commitlog/testkit';
 import type { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -49,9 +50,10 @@ describe('a lane store on the real Redis', () => {
       return { ...hash, data: JSON.parse(hash.data ?? 'null') as CommitJobData };
     };
     const [a, b] = await Promise.all([fields('ours'), fields('theirs')]);
-    // The same but for the id, in the data and in the options.
+    // The same but for the id, in the data and in the options, and the lane's count of stores.
     expect(a).toEqual({
       ...b,
+      [ACCEPT_SEQUENCE_FIELD]: '1',
       data: { ...b.data, id: 'ours', commit: { ...b.data.commit, key: 'ours' } },
       opts: (b as { opts?: string }).opts?.replace('"jobId":"theirs"', '"jobId":"ours"'),
     });

@@ -1,5 +1,6 @@
 import { binaryToDisplay } from '@commitlog/core';
 import type { Queue } from 'bullmq';
+import { byAcceptOrder, type AcceptOrder } from './accept-sequence.ts';
 import { holdsCommit, type CommitJobData } from './commit-job.ts';
 import {
   FAILED_READ_PROGRESS_EVERY,
@@ -92,12 +93,11 @@ function byBucket(filter: RedriveFilter): boolean {
  * commit arrives after newer ones; its vclock tells consumers). Each gets `redrivenAt`, from which
  * the worker counts a fresh TTL, and loses the retry progress of its failed delivery.
  *
- * A lane's re-driven commits go back in the order they were accepted (the job's timestamp, which
- * one ingest process makes strictly increasing in each lane, then when it failed), not in the
- * failed set's order: that is failure time by the failing worker's clock, and two versions of one
- * key that failed in the same millisecond, or on workers whose clocks disagree, would come back
- * newest first. Two versions accepted by different ingest processes are in the order of those
- * processes' clocks.
+ * A lane's re-driven commits go back in the order the lane stored them (`byAcceptOrder`: its
+ * count of stores, which Redis keeps whichever ingest sent them), not in the failed set's order:
+ * that is failure time by the failing worker's clock, and two versions of one key that failed in
+ * the same millisecond, or on workers whose clocks disagree, would come back newest first. Jobs
+ * stored before that count existed go first, by their ingests' clocks.
  *
  * Memory grows with a lane's matches by their ids and times only, never their commits: a long
  * Kafka outage can fail hundreds of thousands of commits past their TTL, and that is when they
@@ -151,7 +151,7 @@ export async function redrive(
         // Ids first: moving jobs out of the failed set while paging through it would skip some.
         // By id: a job re-driven elsewhere that fails again meanwhile can be read twice, and
         // only its latest failure can still be re-driven (`redriveScriptSource`).
-        const matches = new Map<string, Pick<FailedEntry, 'id' | 'timestamp' | 'finishedOn'>>();
+        const matches = new Map<string, AcceptOrder & { id: string }>();
         const consider = (entry: FailedEntry): void => {
           signal?.throwIfAborted();
           reading.read++;
@@ -165,6 +165,7 @@ export async function redrive(
             id: entry.id,
             timestamp: entry.timestamp,
             finishedOn: entry.finishedOn,
+            acceptSeq: entry.acceptSeq,
           });
         };
         if (filter.jobId !== undefined) {
@@ -175,9 +176,7 @@ export async function redrive(
             consider(entry);
           }
         }
-        const inOrder = [...matches.values()].sort(
-          (a, b) => a.timestamp - b.timestamp || a.finishedOn - b.finishedOn,
-        );
+        const inOrder = [...matches.values()].sort(byAcceptOrder);
         for (const match of inOrder) {
           signal?.throwIfAborted();
           const moved = await redriveOne(

@@ -133,3 +133,45 @@ describe('the failed reasons cache', () => {
     expect(r.started()).toBe(3);
   });
 });
+
+describe("the failed reasons cache's time of reading", () => {
+  it('gives each reading with when it began, kept with it while it serves', async () => {
+    const r = heldReadings();
+    const cache = cacheByLaneCount(r.read, 60_000, r.now);
+    r.advance(1_000);
+    const first = cache.readTimed(16);
+    // A slow reading: the time is its start's, the oldest moment it may show.
+    r.advance(20_000);
+    await r.end();
+    expect(await first).toEqual({ value: 'reading 1 of 16 lanes', at: 1_000 });
+    r.advance(40_000);
+    expect(await cache.readTimed(16)).toEqual({ value: 'reading 1 of 16 lanes', at: 1_000 });
+    expect(await cache.read(16)).toBe('reading 1 of 16 lanes');
+    r.advance(20_000);
+    const second = cache.readTimed(16);
+    await r.end();
+    expect(await second).toEqual({ value: 'reading 2 of 16 lanes', at: 81_000 });
+  });
+
+  it('times a reading that waited for the one before it from when it began', async () => {
+    const r = heldReadings();
+    const cache = cacheByLaneCount(r.read, 60_000, r.now);
+    void cache.read(16);
+    cache.invalidate();
+    const waiting = cache.readTimed(16);
+    r.advance(30_000);
+    await r.end();
+    await r.end();
+    expect(await waiting).toEqual({ value: 'reading 2 of 16 lanes', at: 30_000 });
+  });
+
+  it('fails as the reading does', async () => {
+    const r = heldReadings();
+    const cache = cacheByLaneCount(r.read, 60_000, r.now);
+    const failing = cache.readTimed(16);
+    const alsoFailing = cache.read(16);
+    await r.fail();
+    await expect(failing).rejects.toThrow('Redis away');
+    await expect(alsoFailing).rejects.toThrow('Redis away');
+  });
+});

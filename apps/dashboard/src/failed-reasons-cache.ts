@@ -9,16 +9,27 @@
  * long the last reading took, so that a costly reading is made less often. A re-drive makes the
  * reading stale (`invalidate`), so that the page it redirects to shows what it moved: the next
  * reader's reading starts once the one under way, if any, has ended. The rest of the overview
- * (backlogs, paused and held lanes) is read every time.
+ * (backlogs, paused and held lanes) is read every time. A reading keeps when it began
+ * (`readTimed`), which the page shows beside it: what it says may be that old.
  */
 export interface LaneCountCache<T> {
   read(laneCount: number): Promise<T>;
+  /** As `read`, with when the reading it gives began: what it says may be that old. */
+  readTimed(laneCount: number): Promise<Timed<T>>;
   invalidate(): void;
+}
+
+/** A reading and when it began, epoch ms (on the cache's clock). */
+export interface Timed<T> {
+  value: T;
+  at: number;
 }
 
 interface Reading<T> {
   laneCount: number;
   value: Promise<T>;
+  /** `value`, with when it began. */
+  timed: Promise<Timed<T>>;
   stale: boolean;
   /** Set once it succeeded. */
   finishedAt?: number;
@@ -44,11 +55,11 @@ export function cacheByLaneCount<T>(
       began = now();
       return readFresh(laneCount);
     };
-    const reading: Reading<T> = {
-      laneCount,
-      value: underWay ? underWay.then(read) : read(),
-      stale: false,
-    };
+    const value = underWay ? underWay.then(read) : read();
+    const timed = value.then((v) => ({ value: v, at: began }));
+    // Its failure is `value`'s, which its readers hear: not one of its own to report.
+    timed.catch(() => undefined);
+    const reading: Reading<T> = { laneCount, value, timed, stale: false };
     const settled: Promise<unknown> = reading.value
       .then(
         () => {
@@ -67,16 +78,18 @@ export function cacheByLaneCount<T>(
     last = reading;
     return reading;
   };
+  const reading = (laneCount: number): Reading<T> => {
+    const r = last;
+    const usable =
+      r !== undefined &&
+      !r.stale &&
+      r.laneCount === laneCount &&
+      (r.finishedAt === undefined || now() - r.finishedAt < keptMs(r));
+    return usable ? r : start(laneCount);
+  };
   return {
-    read(laneCount) {
-      const r = last;
-      const usable =
-        r !== undefined &&
-        !r.stale &&
-        r.laneCount === laneCount &&
-        (r.finishedAt === undefined || now() - r.finishedAt < keptMs(r));
-      return (usable ? r : start(laneCount)).value;
-    },
+    read: (laneCount) => reading(laneCount).value,
+    readTimed: (laneCount) => reading(laneCount).timed,
     invalidate() {
       if (last) last.stale = true;
     },

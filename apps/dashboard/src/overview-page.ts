@@ -1,10 +1,10 @@
-import type { DeliveryOverview } from '@commitlog/queue';
 import { formatAge, formatTime, shorten } from '@commitlog/runtime';
 import type { SignedInUser } from './auth.ts';
 import { BOARD_PATH } from './bull-board.ts';
 import { html, type SafeHtml } from './html.ts';
 import { boardJobPath, laneBoardName } from './lane-groups.ts';
 import { page } from './page-layout.ts';
+import type { ShownOverview } from './shown-overview.ts';
 
 /** What an operator does about each reason a delivery failed for good. */
 const REASON_HINTS: Record<string, string> = {
@@ -23,7 +23,7 @@ function hintFor(reason: string): string {
 }
 
 export interface OverviewView {
-  overview: DeliveryOverview;
+  overview: ShownOverview;
   /** This dashboard's LANES: Bull Board has a page for each lane below it, and for no other. */
   boardLaneCount: number;
   /** The lane count recorded in Redis, when known; a warning is shown when it differs. */
@@ -105,6 +105,20 @@ function summary(view: OverviewView): SafeHtml {
   </div>`;
 }
 
+/**
+ * When the failures by reason were counted, beside them: they come from a reading kept a
+ * minute or more (it walks every failed delivery), the rest of the page from one a few seconds
+ * old, and a count that looks current would hide what failed since.
+ */
+function failedAsOf(overview: ShownOverview): SafeHtml {
+  const readAt = overview.failedByReasonAt;
+  if (readAt === undefined) return html``;
+  return html`<p class="none" data-failed-as-of="${readAt}">
+    As of ${formatAge(overview.at - readAt)} ago (${formatTime(readAt)}): counted at most once a
+    minute (less often when counting takes long) and again after each re-drive.
+  </p>`;
+}
+
 function failedSections(view: OverviewView): SafeHtml {
   const now = view.overview.at;
   const groups = view.overview.failedByReason.map(
@@ -131,6 +145,7 @@ function failedSections(view: OverviewView): SafeHtml {
       </tr>`,
   );
   return html`<h2>Failed deliveries by reason</h2>
+    ${failedAsOf(view.overview)}
     ${table(['Reason', 'Count', 'Newest', 'Oldest', 'Newest job', ''], groups, 'No failed deliveries.')}
     <h2>Most recent failed deliveries</h2>
     ${table(['Failed at', 'Reason', 'Type/bucket/key', 'Lane', 'Message', 'Job', ''], failures, 'None.')}`;

@@ -36,6 +36,7 @@ import { joinRedriveProgress } from './redrive-progress.ts';
 import { createRedriveRunner } from './redrive-runner.ts';
 import { redisSessionRevocations } from './session-revocations.ts';
 import { createSessionCodec } from './session.ts';
+import { readShownOverview } from './shown-overview.ts';
 
 /**
  * How long one reading of the failed deliveries serves every page (see failed-reasons-cache.ts):
@@ -118,9 +119,9 @@ export async function startDashboard(
   );
   const overviews = cacheByLaneCount(
     (laneCount) =>
-      readDeliveryOverview(connection, config.queuePrefix, laneCount, {
-        readFailedByReason: (lanes) => failedReasons.read(lanes.length),
-      }),
+      readShownOverview(failedReasons, (readFailedByReason) =>
+        readDeliveryOverview(connection, config.queuePrefix, laneCount, { readFailedByReason }),
+      ),
     OVERVIEW_SHARED_MS,
   );
   const runner = createRedriveRunner();

@@ -3,6 +3,7 @@ import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { readBuildVersion } from './build-version.ts';
 import {
+  CLOCK_OFFSET_KEPT_MS,
   clockOffsetGauge,
   createCounter,
   createGauge,
@@ -73,27 +74,70 @@ describe('clockOffsetGauge', () => {
   const value = async (registry: Registry): Promise<string | undefined> =>
     /^commitlog_clock_offset_seconds (\S+)$/m.exec(await registry.metrics())?.[1];
 
-  it('reads the offset at each scrape, in seconds, and keeps the last when a reading fails', async () => {
+  /** A read that answers, in turn, each of `readings` (ms, or an Error to fail with). */
+  const readingsOf =
+    (readings: (number | Error)[]): (() => Promise<number>) =>
+    () => {
+      const next = readings.shift();
+      if (next === undefined) throw new Error('no reading left');
+      return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+    };
+
+  it('reads the offset at each scrape, in seconds', async () => {
     const registry = new Registry();
-    const readings: (() => Promise<number>)[] = [
-      () => Promise.resolve(1500),
-      () => Promise.reject(new Error('Redis away')),
-      () => Promise.resolve(-250),
-    ];
-    clockOffsetGauge(registry, () => readings.shift()!());
-    expect(await value(registry)).toBe('1.5');
+    clockOffsetGauge(registry, readingsOf([1500, -250]));
     expect(await value(registry)).toBe('1.5');
     expect(await value(registry)).toBe('-0.25');
   });
 
-  it('does not hold a scrape for a reading that does not answer', async () => {
+  it('has no sample until a reading succeeds, rather than an offset of 0', async () => {
+    const registry = new Registry();
+    clockOffsetGauge(registry, readingsOf([new Error('Redis away'), new Error('Redis away'), 0]));
+    const text = await registry.metrics();
+    expect(text).toContain('# TYPE commitlog_clock_offset_seconds gauge');
+    expect(text).not.toMatch(/^commitlog_clock_offset_seconds/m);
+    expect(await value(registry)).toBeUndefined();
+    expect(await value(registry)).toBe('0');
+  });
+
+  it('keeps the last reading while readings fail, then drops it until one succeeds', async () => {
+    let t = 5_000;
+    const registry = new Registry();
+    const away = new Error('Redis away');
+    clockOffsetGauge(registry, readingsOf([1500, away, away, away, 2000]), { now: () => t });
+    expect(await value(registry)).toBe('1.5');
+    t += CLOCK_OFFSET_KEPT_MS - 1;
+    expect(await value(registry)).toBe('1.5');
+    // Counted from the last good reading, not from the last scrape.
+    t += 1;
+    expect(await value(registry)).toBeUndefined();
+    expect(await value(registry)).toBeUndefined();
+    expect(await value(registry)).toBe('2');
+  });
+
+  it('does not hold a scrape for a reading that does not answer, nor show an offset for it', async () => {
     vi.useFakeTimers();
     try {
+      let t = 0;
       const registry = new Registry();
-      clockOffsetGauge(registry, () => new Promise<number>(() => undefined));
+      let answer: ((ms: number) => void) | undefined;
+      clockOffsetGauge(
+        registry,
+        () =>
+          new Promise<number>((resolve) => {
+            answer ??= resolve;
+          }),
+        { now: () => t },
+      );
       const scraped = value(registry);
       await vi.advanceTimersByTimeAsync(1000);
-      expect(await scraped).toBe('0');
+      expect(await scraped).toBeUndefined();
+      // Its answer, come too late, is not taken for a reading either.
+      answer?.(3000);
+      t += 1;
+      const again = value(registry);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(await again).toBeUndefined();
     } finally {
       vi.useRealTimers();
     }

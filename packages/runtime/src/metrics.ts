@@ -81,18 +81,42 @@ export function createGauge<T extends string = string>(
   return new Gauge<T>({ ...options, registers: [registry] });
 }
 
-/** How long a scrape waits for the clock offset's reading before it keeps the last one. */
+/** How long a scrape waits for the clock offset's reading before it counts it as failed. */
 const CLOCK_OFFSET_READ_MS = 1000;
 
 /**
- * `commitlog_clock_offset_seconds`: how far this host's clock is ahead of Redis's, read at each
- * scrape (`read` gives ms). A reading that fails or takes over a second leaves the last value:
- * Redis away has alerts of its own.
+ * How long the last good reading of the clock offset is still exposed while readings fail or
+ * come late: 2 minutes, as long as the alert rules trust the lane gauges read the same way. A
+ * time, not a number of scrapes, so that it means the same at any scrape interval and with two
+ * Prometheus replicas scraping; long enough that a Redis failover or a slow scrape does not
+ * reset `CommitlogClockOffset`'s `for`, short enough that Redis away stops showing an offset
+ * nobody measures (a clock is not known to be right, or wrong, without Redis's).
  */
-export function clockOffsetGauge(registry: Registry, read: () => Promise<number>): void {
-  createGauge(registry, {
+export const CLOCK_OFFSET_KEPT_MS = 120_000;
+
+export interface ClockOffsetOptions {
+  /** A monotonic clock, ms, for the age of the last reading; default `performance.now`. */
+  now?: () => number;
+}
+
+/**
+ * `commitlog_clock_offset_seconds`: how far this host's clock is ahead of Redis's, read at each
+ * scrape (`read` gives ms). It has no sample until a reading succeeded (prom-client's 0 would say
+ * the clock is right when nothing is known), keeps its last one while readings fail or take over
+ * a second, for up to `CLOCK_OFFSET_KEPT_MS`, and then has none again until one succeeds: Redis
+ * away has alerts of its own. The age is read on a monotonic clock: the wall clock is the one
+ * that may be off, or stepped.
+ */
+export function clockOffsetGauge(
+  registry: Registry,
+  read: () => Promise<number>,
+  options: ClockOffsetOptions = {},
+): void {
+  const now = options.now ?? (() => performance.now());
+  let lastReadAt: number | undefined;
+  const gauge = createGauge(registry, {
     name: 'commitlog_clock_offset_seconds',
-    help: "How far this process's wall clock is ahead of Redis's (negative: behind), read with Redis TIME at the scrape.",
+    help: "How far this process's wall clock is ahead of Redis's (negative: behind), read with Redis TIME at the scrape; no sample while unknown.",
     async collect() {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<undefined>((resolve) => {
@@ -100,9 +124,16 @@ export function clockOffsetGauge(registry: Registry, read: () => Promise<number>
       });
       const offsetMs = await Promise.race([read().catch(() => undefined), late]);
       clearTimeout(timer);
-      if (offsetMs !== undefined) this.set(offsetMs / 1000);
+      if (offsetMs !== undefined && Number.isFinite(offsetMs)) {
+        this.set(offsetMs / 1000);
+        lastReadAt = now();
+      } else if (lastReadAt === undefined || now() - lastReadAt >= CLOCK_OFFSET_KEPT_MS) {
+        // A gauge without labels removes its one sample this way; `set` makes it again.
+        this.remove();
+      }
     },
   });
+  gauge.remove();
 }
 
 /** A histogram registered in `registry` only; see `createCounter`. */

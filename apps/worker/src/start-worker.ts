@@ -22,6 +22,7 @@ import {
   type Logger,
   type Readiness,
   type WorkerConfig,
+  workerSettingWarnings,
 } from '@commitlog/runtime';
 import { hostname } from 'node:os';
 import { createDeliveryHandler } from './deliver-commit.ts';
@@ -32,7 +33,6 @@ import { checkRedisAndClaimLanes } from './redis-start-check.ts';
 import { whileWaiting } from './while-waiting.ts';
 import { limitConcurrency } from './limit-concurrency.ts';
 import { createRecordGatherer } from './record-gatherer.ts';
-import { shutdownBudgetWarning } from './shutdown-budget.ts';
 import { workerReadiness } from './worker-readiness.ts';
 import { createWorkerMetrics } from './worker-metrics.ts';
 
@@ -88,12 +88,8 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   const routes = config.routes;
   const lanes = Array.from({ length: config.lanes }, (_, lane) => lane);
-  const shortStop = shutdownBudgetWarning(config);
-  if (shortStop !== undefined) {
-    logger.warn(
-      { shutdownTimeoutMs: config.shutdownTimeoutMs, lockDurationMs: config.lockDurationMs },
-      shortStop,
-    );
+  for (const { setting, message } of workerSettingWarnings(config)) {
+    logger.warn({ setting }, message);
   }
 
   // One line per kind of error a minute: while Redis is away every lane worker repeats each error.

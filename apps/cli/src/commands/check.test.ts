@@ -45,6 +45,16 @@ describe('commitlog check', () => {
     );
   });
 
+  it('passes on the warnings the worker would log as it starts, after the valid line', () => {
+    const lines = run(['worker'], { COMMIT_TTL: '24m', SHUTDOWN_TIMEOUT: '5s' });
+    expect(lines[0]).toMatch(/^check: the worker's configuration is valid/);
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^check: warning: SHUTDOWN_TIMEOUT \(5s\) is shorter than/),
+      expect.stringMatching(/^check: warning: COMMIT_TTL \(24m\) is under 1h: /),
+    ]);
+    expect(run(['worker'], {})).toHaveLength(1);
+  });
+
   it('checks the dashboard users', async () => {
     const users = `admin:admin:${await hashPassword('a-password-of-some-length')}`;
     expect(run(['dashboard'], { DASHBOARD_USERS: users })[0]).toContain('(1 dashboard user)');

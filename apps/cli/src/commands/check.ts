@@ -3,6 +3,7 @@ import {
   loadIngestConfig,
   loadWorkerConfig,
   roleHeapLimitBytes,
+  workerSettingWarnings,
 } from '@commitlog/runtime';
 import { CliError } from '../cli-error.ts';
 import { filesFromCaller, type Role } from '../role-process.ts';
@@ -40,32 +41,43 @@ function routesSaid(file: string | undefined, routes: readonly unknown[]): strin
  * files it names (a routes file, TLS files), exactly as the role does at start-up, without
  * starting it or connecting to anything. For a rollout: a setting the new version refuses is
  * found before its pods crash-loop on it (a routes file that an older version took, say). Prints
- * one line when it is valid; throws the role's `ConfigError` (one line naming every bad
+ * one line when it is valid, then a line for each setting the role would warn about as it starts
+ * (exit 0: the role runs with it); throws the role's `ConfigError` (one line naming every bad
  * variable, exit 1) when not. Never prints a secret.
  */
 export function check(options: CheckOptions): void {
   const role = parseCheckArgs(options.args);
   // Relative file settings from where the command is typed, as a role started from here reads them.
   const env = filesFromCaller(options.env);
+  const { found, warnings } = checkRole(role, env);
   options.out(
-    `check: the ${role}'s configuration is valid (${checkRole(role, env)}); Redis and Kafka were not contacted: the role checks them as it starts`,
+    `check: the ${role}'s configuration is valid (${found}); Redis and Kafka were not contacted: the role checks them as it starts`,
   );
+  for (const warning of warnings) options.out(`check: warning: ${warning}`);
 }
 
-/** Loads the role's configuration (throwing its `ConfigError`), and says what it found. */
-function checkRole(role: Role, env: NodeJS.ProcessEnv): string {
+/**
+ * Loads the role's configuration (throwing its `ConfigError`), and says what it found and what
+ * the role would warn about as it starts.
+ */
+function checkRole(role: Role, env: NodeJS.ProcessEnv): { found: string; warnings: string[] } {
   switch (role) {
     case 'ingest': {
       // Its in-flight budget is checked against the role process's heap, not this one's.
       const heap = roleHeapLimitBytes('ingest', env);
       const c = loadIngestConfig(env, heap === undefined ? {} : { heapLimitBytes: heap });
-      return `${routesSaid(c.routesFile, c.routes)}, ${count(c.secrets.length, 'signing secret')}`;
+      const found = `${routesSaid(c.routesFile, c.routes)}, ${count(c.secrets.length, 'signing secret')}`;
+      return { found, warnings: [] };
     }
     case 'worker': {
       const c = loadWorkerConfig(env);
-      return `${routesSaid(c.routesFile, c.routes)}, ${count(c.kafka.brokers.length, 'Kafka broker')}`;
+      const found = `${routesSaid(c.routesFile, c.routes)}, ${count(c.kafka.brokers.length, 'Kafka broker')}`;
+      return { found, warnings: workerSettingWarnings(c).map((w) => w.message) };
     }
     case 'dashboard':
-      return count(loadDashboardConfig(env).users.length, 'dashboard user');
+      return {
+        found: count(loadDashboardConfig(env).users.length, 'dashboard user'),
+        warnings: [],
+      };
   }
 }

@@ -1,18 +1,21 @@
 // A worker started while its Redis is away: alive and saying what it waits for, then delivering
 // once Redis answers. A running worker whose lane count another process changed: not ready, and
 // its metrics show the lanes it does not read. A lane that lost its one-job-at-a-time limit: set
-// again. Real Redis and the real Kafka broker.
+// again. A topic given more partitions: said. Real Redis and the real Kafka broker.
 import {
   claimLaneCount,
   createCommitEnqueuer,
   createRedisConnection,
   laneQueueName,
+  topicPartitionsKey,
   type RedisConnection,
 } from '@commitlog/queue';
 import { createLogger, loadWorkerConfig } from '@commitlog/runtime';
+import { createKafkaAdmin } from '@commitlog/kafka';
 import {
   captureLogLines,
   createTestQueuePrefix,
+  createTestTopic,
   freePort,
   startPrivateRedis,
   testKafkaBrokers,
@@ -218,5 +221,68 @@ describe('a running worker whose lane lost its one-job-at-a-time limit', () => {
     });
     expect(line).toMatchObject({ level: 'error', lanes: [1] });
     expect(await space.redis.hget(meta, 'concurrency')).toBe('1');
+  }, 60_000);
+});
+
+describe('a running worker whose topic was given more partitions', () => {
+  let worker: RunningWorker | undefined;
+  let space: TestQueuePrefix | undefined;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  afterEach(async () => {
+    await worker?.close();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await space?.cleanup();
+  });
+
+  it('says so in an error line naming the topic, and counts it', async () => {
+    space = createTestQueuePrefix();
+    const topic = await createTestTopic({ prefix: 'riak.default.partitions' });
+    cleanups.push(() => topic.cleanup());
+    const bucket = topic.name.slice('riak.default.'.length);
+    const sink = captureLogLines();
+    const port = await freePort();
+    worker = await startWorker(
+      twoLaneConfig(space.redisUrl, port, space.prefix),
+      createLogger({ service: 'worker', level: 'info', destination: sink }),
+      undefined,
+      { partitionCheckMs: 100 },
+    );
+    const enqueuer = createCommitEnqueuer({
+      connection: space.redis,
+      prefix: space.prefix,
+      maxLaneBacklog: 100,
+      lanes: 2,
+    });
+    cleanups.push(() => enqueuer.close());
+    const deliver = (id: string) =>
+      enqueuer.enqueue({
+        id,
+        lane: 0,
+        commit: { bucketType: 'default', bucket, key: id, op: 'put', siblings: [] },
+        receivedAt: new Date().toISOString(),
+      });
+    const recorded = () => space!.redis.hget(topicPartitionsKey(space!.prefix), topic.name);
+
+    await deliver('first');
+    // Seen once: recorded, nothing to say.
+    await waitFor(async () => (await recorded()) === '1', { description: 'the count recorded' });
+    const admin = await createKafkaAdmin(topic.connection);
+    cleanups.push(() => admin.close());
+    await admin.addPartitions(topic.name, 3);
+    await deliver('second');
+    const line = await waitFor(
+      () => sink.lines.find((l) => l.code === 'TOPIC_PARTITIONS_CHANGED'),
+      { description: 'the TOPIC_PARTITIONS_CHANGED line' },
+    );
+    expect(line).toMatchObject({
+      level: 'error',
+      topic: topic.name,
+      partitionsBefore: 1,
+      partitions: 3,
+    });
+    expect(await recorded()).toBe('3');
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('commitlog_topic_partition_changes_total{service="worker"} 1');
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { createRecordProducer, type RecordProducer } from '@commitlog/kafka';
+import { createRecordProducer, partitionCountsOnce, type KafkaConnection } from '@commitlog/kafka';
 import {
   createRedisConnection,
   readLaneCount,
@@ -8,6 +8,7 @@ import {
   UnsafeRedisError,
   restoreLaneLimits,
   readRedisClockOffsetMs,
+  recordPartitionCount,
 } from '@commitlog/queue';
 import {
   clockOffsetGauge,
@@ -32,6 +33,7 @@ import { watchLaneLimits } from './lane-limit-watch.ts';
 import { checkRedisAndClaimLanes } from './redis-start-check.ts';
 import { whileWaiting } from './while-waiting.ts';
 import { limitConcurrency } from './limit-concurrency.ts';
+import { noticingTopics, watchPartitionCounts } from './partition-count-watch.ts';
 import { createRecordGatherer } from './record-gatherer.ts';
 import { workerReadiness } from './worker-readiness.ts';
 import { createWorkerMetrics } from './worker-metrics.ts';
@@ -55,9 +57,9 @@ function produceTimeout(lockDurationMs: number): number {
   return Math.max(1000, Math.min(10_000, Math.floor(lockDurationMs / 10)));
 }
 
-/** The worker's producer. */
-function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordProducer> {
-  return createRecordProducer(config.kafkaClient, {
+/** How the worker reaches Kafka: its producer, and the admin client of its checks. */
+function kafkaConnection(config: WorkerConfig, logger: Logger): KafkaConnection {
+  return {
     brokers: config.kafka.brokers,
     clientId: config.kafka.clientId,
     ssl: config.kafka.ssl,
@@ -71,20 +73,21 @@ function connectProducer(config: WorkerConfig, logger: Logger): Promise<RecordPr
     // it to the producer as the send's settle-by time, past which the send is abandoned.
     connectionTimeoutMs: produceTimeout(config.lockDurationMs),
     requestTimeoutMs: produceTimeout(config.lockDurationMs),
-  });
+  };
 }
 
 /**
  * Starts a delivery worker for every lane. Everything it opens is closed by `close()`. `stopped`,
  * aborted while it starts, ends its wait for Redis: the start-up then fails, having closed what
- * it opened. `options.laneLimitCheckMs`: how often the lanes' one-job-at-a-time limit is checked
- * (default 30 s; shorter in tests).
+ * it opened. `options.laneLimitCheckMs`, `partitionCheckMs`: how often the lanes'
+ * one-job-at-a-time limit, and the partition counts of the topics delivered to, are checked
+ * (30 s and 60 s by default; shorter in tests).
  */
 export async function startWorker(
   config: WorkerConfig,
   logger: Logger,
   stopped?: AbortSignal,
-  options: { laneLimitCheckMs?: number } = {},
+  options: { laneLimitCheckMs?: number; partitionCheckMs?: number } = {},
 ): Promise<RunningWorker> {
   const routes = config.routes;
   const lanes = Array.from({ length: config.lanes }, (_, lane) => lane);
@@ -178,11 +181,22 @@ export async function startWorker(
       logger,
       waiting,
       'Kafka',
-      () => connectProducer(config, logger),
+      () => createRecordProducer(config.kafkaClient, kafkaConnection(config, logger)),
       stopped,
       (abandoned) => abandoned.close(),
     );
-    const gatherer = createRecordGatherer({ producer, maxRecords: config.batchMaxRecords });
+    const partitionWatch = watchPartitionCounts({
+      read: (topics) => partitionCountsOnce(kafkaConnection(config, logger), topics),
+      record: (topic, count) => recordPartitionCount(connection, config.queuePrefix, topic, count),
+      onChange: (topic) => metrics.partitionCountChanged(topic),
+      logger,
+      ...(options.partitionCheckMs === undefined ? {} : { intervalMs: options.partitionCheckMs }),
+    });
+    closers.push(() => Promise.resolve(partitionWatch.stop()));
+    const gatherer = createRecordGatherer({
+      producer: noticingTopics(producer, (topic) => partitionWatch.saw(topic)),
+      maxRecords: config.batchMaxRecords,
+    });
     closers.push(async () => {
       await gatherer.drain();
       await producer.close();

@@ -16,6 +16,8 @@ export interface WorkerMetrics extends DeliveryEvents {
   stalled(lane: number): void;
   /** A lane worker's error (it is logged too, once a minute per kind). */
   laneError(error: Error): void;
+  /** A topic this worker delivers to was found with a new partition count (it is logged too). */
+  partitionCountChanged(topic: string): void;
 }
 
 /**
@@ -135,6 +137,12 @@ export function createWorkerMetrics(options: {
     registers,
   });
   for (const code of KNOWN_LANE_ERROR_CODES) laneErrors.inc({ code }, 0);
+  // No topic label: a series that appears at its first change shows no increase to an alert.
+  const partitionChanges = new Counter({
+    name: 'commitlog_topic_partition_changes_total',
+    help: "Kafka topics this worker delivers to found with a partition count other than the one the workers recorded in Redis (keys moved partitions: consumers may read a key out of order). The topic is in the worker's error log line.",
+    registers,
+  });
   const latency = new Histogram({
     name: 'commitlog_commit_to_kafka_seconds',
     help: 'Time from the ingest accepting a commit (or an operator re-driving it) to Kafka acknowledging its record.',
@@ -270,6 +278,9 @@ export function createWorkerMetrics(options: {
     },
     laneError(error) {
       laneErrors.inc({ code: redisErrorCode(error) });
+    },
+    partitionCountChanged() {
+      partitionChanges.inc();
     },
   };
 }

@@ -1,4 +1,4 @@
-export { createKafkaAdmin, type KafkaAdmin } from './kafka-admin.ts';
+export { createKafkaAdmin, partitionCountsOnce, type KafkaAdmin } from './kafka-admin.ts';
 export { type KafkaConnection, type KafkaLogSink } from './kafka-connection.ts';
 export { KafkaProduceError, toKafkaProduceError } from './kafka-errors.ts';
 export { createRecordProducer, type KafkaClientName } from './create-record-producer.ts';

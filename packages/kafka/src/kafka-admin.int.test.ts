@@ -1,6 +1,6 @@
 import { testKafkaBrokers, uniqueName } from '@commitlog/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaAdmin, type KafkaAdmin } from './kafka-admin.ts';
+import { createKafkaAdmin, partitionCountsOnce, type KafkaAdmin } from './kafka-admin.ts';
 
 describe('the local broker, through the admin API', () => {
   let admin: KafkaAdmin;
@@ -30,5 +30,23 @@ describe('the local broker, through the admin API', () => {
     expect(await admin.listTopics()).toContain(topic);
     await admin.deleteTopics([topic]);
     expect(await admin.listTopics()).not.toContain(topic);
+  });
+
+  it('counts the partitions of the topics that exist, after more were added, and leaves out one that does not', async () => {
+    const topic = uniqueName('partitions');
+    const missing = uniqueName('never-created');
+    await admin.createTopic(topic, { partitions: 2 });
+    try {
+      const connection = { brokers: testKafkaBrokers(), clientId: 'commitlog-test' };
+      expect(await partitionCountsOnce(connection, [topic, missing])).toEqual(
+        new Map([[topic, 2]]),
+      );
+      await admin.addPartitions(topic, 5);
+      expect(await partitionCountsOnce(connection, [topic])).toEqual(new Map([[topic, 5]]));
+      // Asked about, not created (the admin client never creates topics).
+      expect(await admin.listTopics()).not.toContain(missing);
+    } finally {
+      await admin.deleteTopics([topic]);
+    }
   });
 });

@@ -22,6 +22,8 @@ export interface KafkaAdmin {
   }>;
   /** The leader broker of each partition of `topic`, by partition. */
   partitionLeaders(topic: string): Promise<number[]>;
+  /** Raises `topic`'s partition count to `count` (Kafka never lowers it). */
+  addPartitions(topic: string, count: number): Promise<void>;
   /** The broker's current configuration as it reports it (values of sensitive keys are hidden by Kafka). */
   describeBrokerConfig(nodeId: number): Promise<Record<string, string>>;
   close(): Promise<void>;
@@ -72,6 +74,9 @@ export async function createKafkaAdmin(connection: KafkaConnection): Promise<Kaf
       const partitions = topics[0]?.partitions ?? [];
       return [...partitions].sort((a, b) => a.partitionId - b.partitionId).map((p) => p.leader);
     },
+    async addPartitions(topic, count) {
+      await admin.createPartitions({ topicPartitions: [{ topic, count }] });
+    },
     async describeBrokerConfig(nodeId) {
       const described = await admin.describeConfigs({
         includeSynonyms: false,
@@ -92,6 +97,31 @@ export async function listTopicsOnce(connection: KafkaConnection): Promise<strin
   const admin = await createKafkaAdmin(connection);
   try {
     return await admin.listTopics();
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The partition count of each of `topics` that exists, on a client of its own, closed after (asked
+ * once a minute, where keeping an admin client open would not pay). A topic Kafka does not know
+ * (deleted since) is left out; any other error rejects.
+ */
+export async function partitionCountsOnce(
+  connection: KafkaConnection,
+  topics: Iterable<string>,
+): Promise<Map<string, number>> {
+  const admin = await createKafkaAdmin(connection);
+  try {
+    const counts = new Map<string, number>();
+    for (const topic of topics) {
+      try {
+        counts.set(topic, (await admin.partitionLeaders(topic)).length);
+      } catch (error) {
+        if ((error as { type?: unknown }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+      }
+    }
+    return counts;
   } finally {
     await admin.close().catch(() => undefined);
   }

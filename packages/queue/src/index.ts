@@ -48,6 +48,7 @@ export {
   type RedriveResult,
 } from './redrive.ts';
 export { readLaneBacklogs, type LaneBacklog } from './lane-backlog.ts';
+export { recordPartitionCount, topicPartitionsKey } from './topic-partition-counts.ts';
 export {
   claimLaneCount,
   laneCountKey,

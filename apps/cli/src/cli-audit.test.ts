@@ -180,6 +180,40 @@ describe('an audited CLI action', () => {
     expect(emitter.listenerCount('SIGINT') + emitter.listenerCount('SIGTERM')).toBe(0);
   });
 
+  it('stops at a dropped SSH session (SIGHUP) as at Ctrl-C, on record as interrupted, exit 129', async () => {
+    const { redis, records } = trail();
+    const { emitter, state, signals } = handSignals();
+    const err: string[] = [];
+    let moved = 0;
+    const run = auditedCliAction({
+      redis,
+      prefix: 'p',
+      by: 'ada@ops-box',
+      action: 'redrive',
+      asked: { filter: 'all' },
+      run: async (signal) => {
+        for (;;) {
+          if (signal.aborted) throw Object.assign(new Error(`stopped after ${moved}`), { moved });
+          if (++moved === 2) emitter.emit('SIGHUP');
+          if (moved > 10) throw new Error('not stopped by SIGHUP');
+          await Promise.resolve();
+        }
+      },
+      outcome: () => ({}),
+      outcomeBefore: (e) => ({ redriven: (e as { moved: number }).moved }),
+      err: (line) => err.push(line),
+      signals,
+    });
+    const stopped = await run.catch((e: unknown) => e);
+    expect(stopped).toMatchObject({ code: 'INTERRUPTED', exitCode: 129 });
+    expect(records[1]).toMatchObject({ detail: { phase: 'interrupted', redriven: 2 } });
+    expect(err).toEqual([
+      'redrive: stopping after the step under way (SIGHUP); press Ctrl-C again to quit at once, unaudited',
+    ]);
+    expect(state.quits).toEqual([]);
+    expect(emitter.listenerCount('SIGHUP')).toBe(0);
+  });
+
   it('quits at once at a second Ctrl-C past the copies of the first', async () => {
     const { redis } = trail();
     const { emitter, state, signals } = handSignals();

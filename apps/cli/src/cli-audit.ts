@@ -2,6 +2,7 @@ import { userInfo, hostname } from 'node:os';
 import { appendAudit, type RedisConnection } from '@commitlog/queue';
 import { oneLine } from '@commitlog/runtime/one-line';
 import { CliError } from './cli-error.ts';
+import { runStoppable, SIGNAL_EXIT_CODES, type SignalSource } from './stop-signals.ts';
 
 /**
  * Who runs the CLI, for its audit records: COMMITLOG_OPERATOR when set (a shared account or a
@@ -49,74 +50,14 @@ export interface AuditedCliAction<T> {
    */
   closingTries?: { tries: number; pauseMs: number };
   /**
-   * Where SIGINT and SIGTERM are heard while it runs, the clock that tells a repeat from a copy,
-   * and how the process quits at once; the process's own by default.
+   * Where SIGINT, SIGTERM and SIGHUP are heard while it runs (`runStoppable`); the process's own
+   * by default.
    */
-  signals?: {
-    on: (name: StopSignal, listener: () => void) => unknown;
-    off: (name: StopSignal, listener: () => void) => unknown;
-    now: () => number;
-    quit: (code: number) => void;
-  };
+  signals?: SignalSource;
 }
 
 /** How often the closing record is tried, and how far apart (`closingTries`). */
 const CLOSING_TRIES = { tries: 30, pauseMs: 1000 };
-
-/** The exit code of a run stopped by a signal: 128 and the signal's number, as a shell says. */
-const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
-type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
-
-/**
- * How long after the first signal another one is taken for a copy of it: `./commitlog` runs the
- * CLI under pnpm, which passes the terminal's Ctrl-C on to it a second time (the CLI hears it
- * from the terminal too), milliseconds apart.
- */
-const SAME_SIGNAL_MS = 1000;
-
-const processSignals = {
-  on: (name: StopSignal, listener: () => void) => process.on(name, listener),
-  off: (name: StopSignal, listener: () => void) => process.off(name, listener),
-  now: () => Date.now(),
-  quit: (code: number) => process.exit(code),
-};
-
-/**
- * Runs `run` with a signal aborted at the first SIGINT or SIGTERM (said on the terminal), so that
- * an operator's Ctrl-C stops it between two steps and its closing record is still written. Another
- * one, past the copies of the first, quits at once (unaudited).
- */
-async function runStoppable<T>(
-  action: AuditedCliAction<T>,
-): Promise<{ result: T } | { error: unknown; stoppedBy?: StopSignal }> {
-  const signals = action.signals ?? processSignals;
-  const controller = new AbortController();
-  let stoppedBy: StopSignal | undefined;
-  let stoppedAt = 0;
-  const listeners = (Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]).map((name) => {
-    const listener = (): void => {
-      if (stoppedBy === undefined) {
-        stoppedBy = name;
-        stoppedAt = signals.now();
-        action.err(
-          `${action.action}: stopping after the step under way (${name}); press Ctrl-C again to quit at once, unaudited`,
-        );
-        controller.abort(new Error(`stopped by ${name}`));
-      } else if (signals.now() - stoppedAt >= SAME_SIGNAL_MS) {
-        signals.quit(SIGNAL_EXIT_CODES[name]);
-      }
-    };
-    signals.on(name, listener);
-    return [name, listener] as const;
-  });
-  try {
-    return { result: await action.run(controller.signal) };
-  } catch (error) {
-    return { error, ...(stoppedBy === undefined ? {} : { stoppedBy }) };
-  } finally {
-    for (const [name, listener] of listeners) signals.off(name, listener);
-  }
-}
 
 /**
  * Runs an operator's action on deliveries between two records in the audit trail: one before,
@@ -170,7 +111,16 @@ export async function auditedCliAction<T>(action: AuditedCliAction<T>): Promise<
       }
     }
   };
-  const ran = await runStoppable(action);
+  // Ctrl-C, a supervisor's SIGTERM or a dropped SSH session (SIGHUP) stops it between two steps,
+  // so that its closing record is still written.
+  const ran = await runStoppable(
+    action.run,
+    (name) =>
+      action.err(
+        `${action.action}: stopping after the step under way (${name}); press Ctrl-C again to quit at once, unaudited`,
+      ),
+    action.signals,
+  );
   if ('error' in ran) {
     const { error, stoppedBy } = ran;
     const code = (error as { code?: unknown }).code;

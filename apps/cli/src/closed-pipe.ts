@@ -15,3 +15,21 @@ export function endQuietlyOnClosedPipe(
     if (error.code !== 'EPIPE') onOther(error);
   });
 }
+
+/**
+ * Watches a command's output (`commitlog audit > /dev/full`: ENOSPC): `onLost` hears the first
+ * write error other than a closed pipe, and `lost()` tells whether there was one. Every later
+ * write fails the same way, and is not said again.
+ */
+export function watchOutput(
+  stream: EventEmitter,
+  onLost: (error: Error) => void,
+): { lost: () => boolean } {
+  let lost = false;
+  endQuietlyOnClosedPipe(stream, (error) => {
+    if (lost) return;
+    lost = true;
+    onLost(error);
+  });
+  return { lost: () => lost };
+}

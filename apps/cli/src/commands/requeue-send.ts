@@ -7,7 +7,13 @@ export interface RetryingSenderOptions {
   secret: string;
   /** Tries of one request while the ingest answers 429/5xx or cannot be reached. */
   maxTries: number;
-  sleep: (ms: number) => Promise<void>;
+  /** Waits between tries; ends early, rejecting, once `signal` is aborted, if it can. */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Aborted to stop the run (Ctrl-C, SIGTERM, SIGHUP): no request starts after it, and a wait
+   * between tries ends at once. A request under way is answered first.
+   */
+  signal?: AbortSignal;
   /** One line per try that will be repeated. */
   err: (line: string) => void;
   /** What the run did before it stopped, for the error that stops it (see `requeue`). */
@@ -15,7 +21,14 @@ export interface RetryingSenderOptions {
 }
 
 /** `requeue`'s posts to the ingest, each tried again while the ingest is busy or away. */
-export function retryingSender({ secret, maxTries, sleep, err, soFar }: RetryingSenderOptions) {
+export function retryingSender({
+  secret,
+  maxTries,
+  sleep,
+  err,
+  soFar,
+  signal,
+}: RetryingSenderOptions) {
   /**
    * Posts until the ingest gives an answer other than 429/5xx, or `tries` run out. Each try that
    * will be repeated says so on `err`, with its reason and the wait, so that an ingest that is
@@ -34,6 +47,7 @@ export function retryingSender({ secret, maxTries, sleep, err, soFar }: Retrying
     let lastError: unknown;
     let lastAnswer: IngestAnswer | undefined;
     for (let attempt = 1; attempt <= tries; attempt++) {
+      signal?.throwIfAborted();
       let waitMs: number;
       try {
         const answer = await postSigned({ url, secret, body });
@@ -56,7 +70,7 @@ export function retryingSender({ secret, maxTries, sleep, err, soFar }: Retrying
         `requeue: try ${attempt} of ${tries} for the commits from line ${firstLine} failed: ` +
           `${lastProblem}; trying again in ${seconds(waitMs)}`,
       );
-      await sleep(waitMs);
+      await untilStopped(sleep(waitMs, signal), signal);
     }
     if (lastAnswer !== undefined && isLaneFull(lastAnswer)) return lastAnswer;
     throw new CliError(
@@ -67,4 +81,25 @@ export function retryingSender({ secret, maxTries, sleep, err, soFar }: Retrying
       lastError,
     );
   };
+}
+
+/**
+ * `wait`, or its end at once, rejecting with the abort's reason, once `signal` is aborted: a wait
+ * that does not hear the signal itself (Retry-After may ask for minutes) must not hold a stop up.
+ */
+async function untilStopped(wait: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return wait;
+  // A wait that hears the signal rejects too, and may not be listened to past here.
+  wait.catch(() => undefined);
+  signal.throwIfAborted();
+  let onAbort = (): void => undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([wait, stopped]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }

@@ -70,3 +70,45 @@ export function readProblem(error: unknown): string {
   if (typeof code === 'string' && code !== '') return code;
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * What a FILE.refused that could not be written whole means: it is not kept (a torn commit must
+ * not be replayed), and FILE itself is what to replay, whose commits the ingest took answer as
+ * duplicates within DEDUP_WINDOW.
+ */
+export function refusedNotKept(
+  file: string,
+  refusedPath: string,
+  unwritten: { problem: string; line: number | undefined },
+): string {
+  const at = unwritten.line === undefined ? '' : ` at line ${unwritten.line}`;
+  return (
+    `${refusedPath} could not be written whole${at} (${unwritten.problem}), so it is incomplete and was not ` +
+    `kept: replay ${file} itself once there is room (within DEDUP_WINDOW, 24 h by default, the ` +
+    `commits already taken answer as duplicates), not ${refusedPath}`
+  );
+}
+
+/** Where a run stopped by a signal got to, and what to replay: FILE, not its FILE.refused. */
+export function interruptedText(run: {
+  signalName: string;
+  file: string;
+  refusedPath: string;
+  /** Lines read. */
+  reached: number;
+  tally: { lines: number; accepted: number; malformed: unknown[]; rejected: unknown[] };
+  kept: number;
+}): string {
+  const { tally } = run;
+  const left = tally.lines - tally.accepted - tally.rejected.length - tally.malformed.length;
+  return (
+    `requeue: stopped by ${run.signalName} at line ${run.reached} of ${run.file}; nothing after ` +
+    `that line was sent: ${tally.accepted} accepted, ${tally.rejected.length} refused, ` +
+    `${tally.malformed.length} malformed, ${left} left to send; ` +
+    (run.kept > 0
+      ? `${run.refusedPath} is partial (the ${run.kept} commits refused until then): `
+      : '') +
+    `replay ${run.file} again (within DEDUP_WINDOW the commits already taken answer as ` +
+    `duplicates)${run.kept > 0 ? `, not ${run.refusedPath}` : ''}`
+  );
+}

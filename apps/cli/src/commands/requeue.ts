@@ -1,12 +1,14 @@
 import { stat } from 'node:fs/promises';
+import { setTimeout as wait } from 'node:timers/promises';
 import { CliError } from '../cli-error.ts';
 import { MAX_LINE_BYTES, readFailureLogLine } from '../failure-log.ts';
 import { fileLines, type TooLongLine } from '../file-lines.ts';
 import { readIngestTarget } from '../ingest-target.ts';
 import { checkReadableFile } from '../readable-file.ts';
-import { openRefusedFile } from './requeue-refused-file.ts';
+import { listenForStop, SIGNAL_EXIT_CODES, type SignalSource } from '../stop-signals.ts';
+import { openRefusedFile, RefusedFileWriteError, type WriteSync } from './requeue-refused-file.ts';
 import { batchReplay, type Entry } from './requeue-replay.ts';
-import { earlier, lineList, readProblem } from './requeue-text.ts';
+import { earlier, interruptedText, lineList, readProblem, refusedNotKept } from './requeue-text.ts';
 
 export interface RequeueOptions {
   /** The failure log to replay. */
@@ -25,10 +27,17 @@ export interface RequeueOptions {
   batchBytes?: number;
   /** Tries of one request while the ingest answers 429/5xx or cannot be reached. Default 10. */
   maxTries?: number;
-  /** Waits between tries; replaced in tests. */
-  sleep?: (ms: number) => Promise<void>;
+  /** Waits between tries, ended by the signal given; replaced in tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** The file's lines (`fileLines`); replaced in tests, to fail a read part-way. */
   readLines?: typeof fileLines;
+  /** How FILE.refused is written (`writeSync`); replaced in tests, to fail or write short. */
+  writeRefused?: WriteSync;
+  /**
+   * Where SIGINT, SIGTERM and SIGHUP are heard: each stops the run before its next request and
+   * says how far it got (exit 128 + the signal's number); the process's own by default.
+   */
+  signals?: SignalSource;
 }
 
 /**
@@ -43,13 +52,23 @@ export async function requeue(options: RequeueOptions): Promise<void> {
   const batchCommits = options.batchCommits ?? 500;
   const batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
   const maxTries = options.maxTries ?? 10;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep =
+    options.sleep ?? ((ms: number, signal?: AbortSignal) => wait(ms, undefined, { signal }));
   // The file first, then the configuration: a wrong path or variable must end the command
   // before the local secret is created.
   await checkReadableFile(options.file);
   const { baseUrl: base, secret } = readIngestTarget(options.repoRoot, options.env);
 
-  const refusedFile = openRefusedFile(options.file);
+  const refusedFile = openRefusedFile(options.file, options.writeRefused);
+  // Heard until the end, FILE.refused put in place included: a signal then is not left to kill
+  // the process half-way through its rename.
+  const stop = listenForStop(
+    (name) =>
+      options.err(
+        `requeue: stopping after the request under way (${name}); press Ctrl-C again to quit at once`,
+      ),
+    options.signals,
+  );
   const { tally, soFar, heldBack, flush } = batchReplay({
     base,
     secret,
@@ -58,30 +77,95 @@ export async function requeue(options: RequeueOptions): Promise<void> {
     err: options.err,
     out: options.out,
     keep: refusedFile.keep,
+    signal: stop.signal,
   });
+  /** Lines of the file read so far. */
+  let reached = 0;
   try {
-    await replayLines();
-  } catch (error) {
+    try {
+      await replayLines();
+    } catch (error) {
+      throw stoppedPartWay(error);
+    }
+    try {
+      refusedFile.close();
+    } catch (error) {
+      if (!(error instanceof RefusedFileWriteError)) throw error;
+      throw new CliError(
+        error.code,
+        `requeue: every line was read and sent, but ` +
+          `${refusedNotKept(options.file, refusedFile.path, error)}${soFar()}`,
+        1,
+        error,
+      );
+    }
+  } finally {
+    stop.dispose();
+  }
+
+  /**
+   * The error that ends a run stopped part-way, FILE.refused closed: what it refused until then
+   * is in it, unless it could not be written whole (then FILE is what to replay), and a run
+   * stopped by a signal says how far it got.
+   */
+  function stoppedPartWay(error: unknown): unknown {
+    let unwritten = error instanceof RefusedFileWriteError ? error : undefined;
+    try {
+      refusedFile.close();
+    } catch (closing) {
+      if (!(closing instanceof RefusedFileWriteError)) throw closing;
+      unwritten ??= closing;
+    }
+    if (unwritten !== undefined) {
+      // Its own failure, or another one (the ingest gone) with FILE.refused not flushed either.
+      const before =
+        unwritten === error
+          ? `requeue stopped after reading line ${reached}`
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      return new CliError(
+        'REFUSED_FILE_UNWRITABLE',
+        `${before}: ${refusedNotKept(options.file, refusedFile.path, unwritten)}${unwritten === error ? soFar() : ''}`,
+        1,
+        error,
+      );
+    }
+    const stoppedBy = stop.stoppedBy();
+    if (stoppedBy !== undefined) {
+      return new CliError(
+        'INTERRUPTED',
+        interruptedText({
+          signalName: stoppedBy,
+          file: options.file,
+          refusedPath: refusedFile.path,
+          reached,
+          tally,
+          kept: refusedFile.kept(),
+        }),
+        SIGNAL_EXIT_CODES[stoppedBy],
+        error,
+      );
+    }
     // Stopped part-way: what it refused until then is in the file too.
-    if (!(error instanceof CliError) || refusedFile.kept() === 0) throw error;
-    throw new CliError(
+    if (!(error instanceof CliError) || refusedFile.kept() === 0) return error;
+    return new CliError(
       error.code,
       `${error.message}; the ${refusedFile.kept()} commits refused until then are in ${refusedFile.path}`,
       error.exitCode,
       error.cause,
     );
-  } finally {
-    refusedFile.close();
   }
 
   async function replayLines(): Promise<void> {
     let batch: Entry[] = [];
     let bytes = 0;
-    let number = 0;
     /** Bytes of the file taken as lines, each with its `\n` (a last one without it counted so too). */
     let consumed = 0;
     const lines = (options.readLines ?? fileLines)(options.file, MAX_LINE_BYTES);
     for (;;) {
+      // Between two lines too: a file of malformed lines sends nothing for a while.
+      stop.signal.throwIfAborted();
       let next: IteratorResult<Buffer | TooLongLine>;
       try {
         next = await lines.next();
@@ -90,16 +174,16 @@ export async function requeue(options: RequeueOptions): Promise<void> {
         await flush(batch);
         throw new CliError(
           'FAILURE_LOG_UNREADABLE',
-          `${options.file}: reading stopped after line ${number} (${readProblem(error)}); ` +
+          `${options.file}: reading stopped after line ${reached} (${readProblem(error)}); ` +
             `nothing after that line was sent: run requeue again once the file can be read${soFar()}`,
           1,
           error,
         );
       }
       if (next.done) break;
-      number++;
+      reached++;
       consumed += ('tooLong' in next.value ? next.value.bytes : next.value.length) + 1;
-      const parsed = readFailureLogLine(next.value, number);
+      const parsed = readFailureLogLine(next.value, reached);
       if (!parsed) continue;
       tally.lines++;
       if ('problem' in parsed) {
@@ -121,7 +205,7 @@ export async function requeue(options: RequeueOptions): Promise<void> {
       bytes += parsed.bytes.length + 1;
     }
     await flush(batch);
-    await refuseIfGrown(options.file, consumed, number, soFar, options.err);
+    await refuseIfGrown(options.file, consumed, reached, soFar, options.err);
   }
 
   const summary =

@@ -16,6 +16,7 @@ import {
   type ConfigError,
 } from '@commitlog/runtime';
 import { makeTestCertificates } from '@commitlog/testkit';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,15 +44,28 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'keda.sh/v1alpha1/ScaledObject': ScaledObject,
 };
 
+/**
+ * The example Secrets: out of deploy/k8s, so that `kubectl apply -f deploy/k8s/` (or a GitOps tool
+ * syncing that folder) cannot replace the real Secrets with their placeholders.
+ */
+const secretExample = `${root}deploy/examples/secret.yaml`;
+
+/** promtool's unit test of the workers' KEDA query, from the repository's root. */
+const KEDA_QUERY_TEST = 'deploy/prometheus/worker-autoscaling.test.yml';
+
 function loadManifests(): { file: string; object: Manifest }[] {
-  return readdirSync(k8sDir)
-    .filter((f) => f.endsWith('.yaml'))
-    .flatMap((file) =>
-      parseAllDocuments(readFileSync(`${k8sDir}${file}`, 'utf8')).map((doc) => {
-        expect(doc.errors, file).toEqual([]);
-        return { file, object: doc.toJS() as Manifest };
-      }),
-    );
+  return [
+    ...readdirSync(k8sDir)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => `${k8sDir}${f}`),
+    secretExample,
+  ].flatMap((path) =>
+    parseAllDocuments(readFileSync(path, 'utf8')).map((doc) => {
+      const file = path.slice(root.length);
+      expect(doc.errors, file).toEqual([]);
+      return { file, object: doc.toJS() as Manifest };
+    }),
+  );
 }
 
 interface PodSpec {
@@ -112,6 +126,15 @@ describe('deploy/k8s', () => {
         .map((d) => d.metadata.name)
         .sort(),
     ).toEqual(['commitlog-dashboard', 'commitlog-ingest', 'commitlog-worker']);
+  });
+
+  it('applies no Secret with the folder: the examples, applied, would replace the real ones', () => {
+    const applied = manifests.filter((m) => m.file.startsWith('deploy/k8s/'));
+    expect(applied.filter((m) => m.object.kind === 'Secret').map((m) => m.file)).toEqual([]);
+    expect(manifests.filter((m) => m.object.kind === 'Secret').map((m) => m.file)).toEqual([
+      'deploy/examples/secret.yaml',
+      'deploy/examples/secret.yaml',
+    ]);
   });
 
   it('catches a wrong manifest (the check is not vacuous)', () => {
@@ -209,6 +232,26 @@ describe('deploy/k8s', () => {
       const spec = (budget as unknown as { spec: { unhealthyPodEvictionPolicy?: string } }).spec;
       expect(spec.unhealthyPodEvictionPolicy, budget.metadata.name).toBe('AlwaysAllow');
     }
+  });
+
+  it("scales workers on a query promtool's test of it holds: each lane once, stale workers out", () => {
+    const scaled = byKind('ScaledObject')[0] as unknown as {
+      spec: { triggers: { metadata: { query: string } }[] };
+    };
+    const tested = parse(readFileSync(`${root}${KEDA_QUERY_TEST}`, 'utf8')) as {
+      tests: { promql_expr_test: { expr: string }[] }[];
+    };
+    const oneLine = (q: string | undefined): string => (q ?? '').replace(/\s+/g, ' ').trim();
+    expect(oneLine(scaled.spec.triggers[0]?.metadata.query)).toBe(
+      oneLine(tested.tests[0]?.promql_expr_test[0]?.expr),
+    );
+    const run = spawnSync(process.env.PROMTOOL ?? 'promtool', ['test', 'rules', KEDA_QUERY_TEST], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(run.error, 'promtool could not run: `./commitlog test` installs it').toBeUndefined();
+    expect(`${run.stdout}${run.stderr}`).toContain('SUCCESS');
+    expect(run.status).toBe(0);
   });
 
   it('points every Service, PodDisruptionBudget and ScaledObject at a Deployment', () => {

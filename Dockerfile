@@ -15,3 +15,7 @@ COPY bench/package.json ./bench/package.json
 RUN pnpm install --frozen-lockfile --prod \
   --filter "./apps/**" --filter "./packages/**" --filter "!@commitlog/testkit"
 USER node
+# A role is picked by the command (`node apps/cli/src/main.ts ingest|worker|dashboard`, as the
+# manifests and docker-compose.yml give it); without one the image prints the CLI's usage and
+# exits, rather than opening Node's REPL.
+CMD ["node", "apps/cli/src/main.ts"]

@@ -136,12 +136,18 @@ describe('an audited CLI action', () => {
     });
   });
 
-  it('stops at Ctrl-C between two steps, on record as interrupted with what it did, exit 130', async () => {
+  /**
+   * A re-drive that moves a job a step until its signal is aborted; `atStep` sends the signals
+   * (by the hand-held source) at a step. Its error, records, lines on stderr and signal source.
+   */
+  async function redriveStopped(
+    atStep: (moved: number, hand: ReturnType<typeof handSignals>) => void,
+  ) {
     const { redis, records } = trail();
-    const { emitter, state, signals } = handSignals();
+    const hand = handSignals();
     const err: string[] = [];
     let moved = 0;
-    const run = auditedCliAction({
+    const stopped = await auditedCliAction({
       redis,
       prefix: 'p',
       by: 'ada@ops-box',
@@ -151,22 +157,27 @@ describe('an audited CLI action', () => {
       run: async (signal) => {
         for (;;) {
           if (signal.aborted) throw Object.assign(new Error(`stopped after ${moved}`), { moved });
-          moved++;
-          if (moved === 3) {
-            // The terminal's Ctrl-C, and pnpm's copy of it a moment later: one stop, no quit.
-            emitter.emit('SIGINT');
-            state.clock += 5;
-            emitter.emit('SIGINT');
-          }
+          atStep(++moved, hand);
+          if (moved > 10) throw new Error('not stopped');
           await Promise.resolve();
         }
       },
       outcome: () => ({}),
       outcomeBefore: (e) => ({ redriven: (e as { moved: number }).moved }),
       err: (line) => err.push(line),
-      signals,
+      signals: hand.signals,
+    }).catch((e: unknown) => e);
+    return { stopped, records, err, ...hand };
+  }
+
+  it('stops at Ctrl-C between two steps, on record as interrupted with what it did, exit 130', async () => {
+    const { stopped, records, err, emitter, state } = await redriveStopped((moved, hand) => {
+      if (moved !== 3) return;
+      // The terminal's Ctrl-C, and pnpm's copy of it a moment later: one stop, no quit.
+      hand.emitter.emit('SIGINT');
+      hand.state.clock += 5;
+      hand.emitter.emit('SIGINT');
     });
-    const stopped = await run.catch((e: unknown) => e);
     expect(stopped).toBeInstanceOf(CliError);
     expect(stopped).toMatchObject({ exitCode: 130, message: 'redrive: stopped after 3' });
     expect(records[1]).toMatchObject({
@@ -181,30 +192,9 @@ describe('an audited CLI action', () => {
   });
 
   it('stops at a dropped SSH session (SIGHUP) as at Ctrl-C, on record as interrupted, exit 129', async () => {
-    const { redis, records } = trail();
-    const { emitter, state, signals } = handSignals();
-    const err: string[] = [];
-    let moved = 0;
-    const run = auditedCliAction({
-      redis,
-      prefix: 'p',
-      by: 'ada@ops-box',
-      action: 'redrive',
-      asked: { filter: 'all' },
-      run: async (signal) => {
-        for (;;) {
-          if (signal.aborted) throw Object.assign(new Error(`stopped after ${moved}`), { moved });
-          if (++moved === 2) emitter.emit('SIGHUP');
-          if (moved > 10) throw new Error('not stopped by SIGHUP');
-          await Promise.resolve();
-        }
-      },
-      outcome: () => ({}),
-      outcomeBefore: (e) => ({ redriven: (e as { moved: number }).moved }),
-      err: (line) => err.push(line),
-      signals,
+    const { stopped, records, err, emitter, state } = await redriveStopped((moved, hand) => {
+      if (moved === 2) hand.emitter.emit('SIGHUP');
     });
-    const stopped = await run.catch((e: unknown) => e);
     expect(stopped).toMatchObject({ code: 'INTERRUPTED', exitCode: 129 });
     expect(records[1]).toMatchObject({ detail: { phase: 'interrupted', redriven: 2 } });
     expect(err).toEqual([

@@ -4,7 +4,7 @@
 # Usage: infra/redis/redis.sh up|down|status     (works from any cwd)
 #   up      if a Redis already answers PING at $REDIS_URL, use it (exit 0).
 #           Otherwise start a local redis-server there (daemonized, AOF on:
-#           --appendonly yes --appendfsync everysec --maxmemory-policy noeviction)
+#           --appendonly yes --appendfsync everysec --maxmemory 2gb --maxmemory-policy noeviction)
 #           and wait until it answers PING.
 #   down    stop the Redis this script started (pid file), never a foreign one.
 #   status  say who answers at $REDIS_URL; exit 0 if something answers, 3 if not (also when
@@ -213,7 +213,7 @@ cmd_up() {
   mkdir -p "$DATA"
   local args=(
     --bind "$HOST" --port "$PORT" --dir "$DATA"
-    --appendonly yes --appendfsync everysec --maxmemory-policy noeviction
+    --appendonly yes --appendfsync everysec --maxmemory 2gb --maxmemory-policy noeviction
     --daemonize yes --pidfile "$PIDFILE" --logfile "$LOG"
   )
   # Password in a config file given on stdin, not on the command line.

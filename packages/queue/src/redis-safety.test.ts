@@ -82,6 +82,50 @@ describe('judgeRedisInfo', () => {
     expect(judgeRedisInfo(info('noeviction', '1')).connectedReplicas).toBeUndefined();
   });
 
+  it('warns, without refusing, of a Redis without maxmemory, saying what happens and what to set', () => {
+    const unlimited = judgeRedisInfo(`${info('noeviction', '1')}maxmemory:0\r\n`);
+    expect(unlimited.safe).toBe(true);
+    expect(unlimited.warnings).toEqual([
+      "maxmemory is 0 (no limit): Redis grows until the OS or its container's memory limit kills it, every role stalls meanwhile, and the ingest's refusal past 95 % of maxmemory is off; set maxmemory below the memory Redis may use (README, Sizing)",
+    ]);
+    expect(judgeRedisInfo(`${info('noeviction', '1')}maxmemory:2147483648\r\n`).warnings).toEqual(
+      [],
+    );
+    // A reply without the field says nothing of it.
+    expect(judgeRedisInfo(info('noeviction', '1')).warnings).toEqual([]);
+  });
+
+  it('warns, without refusing, of AOF that is not fsynced on every write, where CONFIG could read it', () => {
+    const everysec = judgeRedisInfo(info('noeviction', '1'), {}, false, {
+      appendfsync: 'everysec',
+    });
+    expect(everysec.safe).toBe(true);
+    expect(everysec.warnings).toEqual([
+      'appendfsync is everysec, not always: Redis may lose up to about 2 s of accepted commits on a host crash or power loss, and on a Redis crash when the disk is slow; set appendfsync always',
+    ]);
+    const osFlushes = judgeRedisInfo(info('noeviction', '1'), {}, false, { appendfsync: 'no' });
+    expect(osFlushes.warnings).toEqual([expect.stringContaining('up to about 30 s')]);
+    const fsynced = judgeRedisInfo(info('noeviction', '1'), {}, false, { appendfsync: 'always' });
+    expect(fsynced.warnings).toEqual([]);
+    // CONFIG refused (managed Redis): unknown, no warning.
+    const unread = judgeRedisInfo(info('noeviction', '1'), {}, false, { appendfsync: undefined });
+    expect(unread.warnings).toEqual([]);
+    // AOF off: the fsync policy of an AOF never written does not matter.
+    const off = judgeRedisInfo(info('noeviction', '0'), {}, false, { appendfsync: 'everysec' });
+    expect(off.warnings).toEqual([expect.stringContaining('appendonly is off')]);
+  });
+
+  it('takes everysec under REDIS_REQUIRE_AOF, saying that it does not cover the fsync', () => {
+    const required = judgeRedisInfo(info('noeviction', '1'), { requireAof: true }, false, {
+      appendfsync: 'everysec',
+    });
+    expect(required.safe).toBe(true);
+    expect(required.problems).toEqual([]);
+    expect(required.warnings).toEqual([
+      'appendfsync is everysec, not always: Redis may lose up to about 2 s of accepted commits on a host crash or power loss, and on a Redis crash when the disk is slow (REDIS_REQUIRE_AOF requires AOF on, not an fsync of every write); set appendfsync always',
+    ]);
+  });
+
   it('parses INFO lines and skips section headers', () => {
     expect([...parseInfo('# Memory\r\na:1\r\nb:x:y\r\n')]).toEqual([
       ['a', '1'],

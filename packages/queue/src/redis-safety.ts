@@ -18,7 +18,7 @@ export interface RedisSafety {
    * for a client's answer (which names no address). Absent for a single Redis.
    */
   unnamedProblems?: string[];
-  /** Risks an operator should know about but that do not stop the service (no AOF, say). */
+  /** Risks an operator should know about but that do not stop the service (no AOF, no maxmemory). */
   warnings: string[];
   maxmemoryPolicy: string | undefined;
   aofEnabled: boolean | undefined;
@@ -49,14 +49,22 @@ export interface RedisSafetyRules {
   requireAof?: boolean;
 }
 
+/** Settings INFO does not show, read with CONFIG GET where Redis allows it. */
+export interface RedisConfigReading {
+  /** `appendfsync`; undefined when CONFIG is refused (managed Redis often disables it). */
+  appendfsync?: string | undefined;
+}
+
 /**
- * Judges an INFO reply (pure, so every rule is unit-tested). `asCluster`: whether REDIS_URL names
- * a Redis Cluster (`redis-cluster://`), so that a cluster node reached as one Redis is told apart.
+ * Judges an INFO reply, and what CONFIG GET could read (pure, so every rule is unit-tested).
+ * `asCluster`: whether REDIS_URL names a Redis Cluster (`redis-cluster://`), so that a cluster
+ * node reached as one Redis is told apart.
  */
 export function judgeRedisInfo(
   info: string,
   rules: RedisSafetyRules = {},
   asCluster = false,
+  config: RedisConfigReading = {},
 ): RedisSafety {
   const fields = parseInfo(info);
   const maxmemoryPolicy = fields.get('maxmemory_policy');
@@ -100,6 +108,7 @@ export function judgeRedisInfo(
     if (rules.requireAof) problems.push(`${lost}; set appendonly yes (REDIS_REQUIRE_AOF is set)`);
     else warnings.push(lost);
   }
+  warnings.push(...durabilityWarnings(fields, aofEnabled, rules, config));
   const replicas = Number(fields.get('connected_slaves'));
   return {
     safe: problems.length === 0,
@@ -113,23 +122,76 @@ export function judgeRedisInfo(
   };
 }
 
+/**
+ * Risks that stop nothing but that an operator must hear of at start-up. Warnings, not refusals:
+ * the development Redis (`./commitlog up`) and the tests' run without maxmemory, and the README
+ * documents `appendfsync everysec` as a trade-off (its persistence table) that REDIS_REQUIRE_AOF,
+ * which requires AOF on, does not refuse.
+ */
+function durabilityWarnings(
+  fields: Map<string, string>,
+  aofEnabled: boolean | undefined,
+  rules: RedisSafetyRules,
+  config: RedisConfigReading,
+): string[] {
+  const warnings: string[] = [];
+  // Without a maxmemory, Redis grows until the kernel's or a container's OOM killer stops it:
+  // every role stalls, a container limit kills it again after each restart, and the ingest's
+  // refusal at 95 % of maxmemory (which keeps room for the workers) never comes.
+  if (fields.get('maxmemory') === '0') {
+    warnings.push(
+      "maxmemory is 0 (no limit): Redis grows until the OS or its container's memory limit kills it, every role stalls meanwhile, and the ingest's refusal past 95 % of maxmemory is off; set maxmemory below the memory Redis may use (README, Sizing)",
+    );
+  }
+  const fsync = config.appendfsync;
+  if (aofEnabled === true && fsync !== undefined && fsync !== 'always') {
+    const lost =
+      fsync === 'everysec'
+        ? 'up to about 2 s of accepted commits on a host crash or power loss, and on a Redis crash when the disk is slow'
+        : 'the accepted commits the OS had not yet written (on Linux, up to about 30 s) on a host crash or power loss';
+    const required = rules.requireAof
+      ? ' (REDIS_REQUIRE_AOF requires AOF on, not an fsync of every write)'
+      : '';
+    warnings.push(
+      `appendfsync is ${fsync}, not always: Redis may lose ${lost}${required}; set appendfsync always`,
+    );
+  }
+  return warnings;
+}
+
+/**
+ * `appendfsync`, which INFO does not show. Undefined when Redis refuses CONFIG (disabled or renamed
+ * on managed Redis, or an ACL without it): unknown, not a risk to warn of.
+ */
+async function readAppendfsync(client: Redis): Promise<string | undefined> {
+  try {
+    const reply: unknown = await client.config('GET', 'appendfsync');
+    const value: unknown = Array.isArray(reply) ? reply[1] : undefined;
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Asks one Redis how it is configured (INFO works where CONFIG is disabled, as on managed Redis). */
 async function checkNode(
   client: Redis,
   rules: RedisSafetyRules,
   asCluster: boolean,
 ): Promise<RedisSafety> {
-  const [memory, persistence, server, replication, cluster] = await Promise.all([
+  const [memory, persistence, server, replication, cluster, appendfsync] = await Promise.all([
     client.info('memory'),
     client.info('persistence'),
     client.info('server'),
     client.info('replication'),
     client.info('cluster'),
+    readAppendfsync(client),
   ]);
   return judgeRedisInfo(
     `${memory}\n${persistence}\n${server}\n${replication}\n${cluster}`,
     rules,
     asCluster,
+    { appendfsync },
   );
 }
 

@@ -1,5 +1,12 @@
-import { createServer } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { makeTestCertificates, type TestCertificates } from '@commitlog/testkit';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from './cli-error.ts';
 import { postSigned } from './ingest-client.ts';
 import { IngestUnreachableError } from './ingest-unreachable-error.ts';
@@ -52,6 +59,62 @@ describe('postSigned', () => {
       await expect(failure).rejects.toThrow(`cannot reach ${url}: its answer (202) was cut off`);
     } finally {
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('postSigned to an https INGEST_URL', () => {
+  let dir: string;
+  let certs: TestCertificates;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ingest-client-'));
+    certs = await makeTestCertificates(dir);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  async function listening<S extends Server>(server: S): Promise<{ port: number; close(): void }> {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return { port, close: () => server.close() };
+  }
+
+  it('refuses an ingest whose certificate it does not trust, once, saying where its CA goes', async () => {
+    // This process was not started with the test CA in NODE_EXTRA_CA_CERTS: it trusts it not.
+    let requests = 0;
+    const ingest = await listening(
+      createHttpsServer(
+        { cert: readFileSync(certs.certFile), key: readFileSync(certs.keyFile) },
+        (_req, res) => {
+          requests++;
+          res.end('{}');
+        },
+      ),
+    );
+    const url = `https://127.0.0.1:${ingest.port}/v1/commits`;
+    try {
+      const failure = postSigned({ url, secret, body });
+      // Not unreachable: requeue would try again, and meet the same certificate.
+      await expect(failure).rejects.not.toBeInstanceOf(IngestUnreachableError);
+      await expect(failure).rejects.toMatchObject({
+        code: 'INGEST_TLS_REFUSED',
+        message: `cannot reach ${url}: UNABLE_TO_VERIFY_LEAF_SIGNATURE: the ingest's certificate is not trusted here: give the CA that signed it (a PEM file) in NODE_EXTRA_CA_CERTS`,
+      });
+      expect(requests).toBe(0);
+    } finally {
+      ingest.close();
+    }
+  });
+
+  it('says so when the ingest does not speak TLS on that port', async () => {
+    const ingest = await listening(createHttpServer((_req, res) => res.end('{}')));
+    const url = `https://127.0.0.1:${ingest.port}/v1/commits`;
+    try {
+      await expect(postSigned({ url, secret, body })).rejects.toMatchObject({
+        code: 'INGEST_TLS_REFUSED',
+        message: `cannot reach ${url}: ERR_SSL_WRONG_VERSION_NUMBER: the ingest does not speak TLS on that port: use http:// unless it has INGEST_TLS_CERT_FILE`,
+      });
+    } finally {
+      ingest.close();
     }
   });
 });

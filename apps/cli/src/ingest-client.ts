@@ -2,6 +2,31 @@ import { signRequest, SIGNATURE_HEADER } from '@commitlog/core';
 import { CliError } from './cli-error.ts';
 import { IngestUnreachableError, networkReason } from './ingest-unreachable-error.ts';
 
+const UNTRUSTED =
+  "the ingest's certificate is not trusted here: give the CA that signed it (a PEM file) in NODE_EXTRA_CA_CERTS";
+
+/**
+ * Why the TLS connection to an https INGEST_URL failed, by Node's code, and what to do: the
+ * certificate is checked always (NODE_TLS_REJECT_UNAUTHORIZED=0 is refused).
+ */
+const TLS_REFUSALS: Partial<Record<string, string>> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNTRUSTED,
+  UNABLE_TO_GET_ISSUER_CERT: UNTRUSTED,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: UNTRUSTED,
+  SELF_SIGNED_CERT_IN_CHAIN: UNTRUSTED,
+  DEPTH_ZERO_SELF_SIGNED_CERT: UNTRUSTED,
+  CERT_UNTRUSTED: UNTRUSTED,
+  CERT_SIGNATURE_FAILURE: UNTRUSTED,
+  ERR_TLS_CERT_ALTNAME_INVALID:
+    "the ingest's certificate is not for INGEST_URL's host: use a name or address the certificate holds",
+  CERT_HAS_EXPIRED:
+    "the ingest's certificate has expired (or this machine's clock is wrong); the ingest takes a renewed one from its files within a minute",
+  CERT_NOT_YET_VALID:
+    "the ingest's certificate is not valid yet (or this machine's clock is wrong)",
+  ERR_SSL_WRONG_VERSION_NUMBER:
+    'the ingest does not speak TLS on that port: use http:// unless it has INGEST_TLS_CERT_FILE',
+};
+
 /** One answer of the ingest, parsed. */
 export interface IngestAnswer {
   status: number;
@@ -16,6 +41,8 @@ export interface IngestAnswer {
  *
  * @throws IngestUnreachableError when no answer came (refused, unknown host, timed out), with the
  *   underlying reason in its message rather than fetch's bare `fetch failed`
+ * @throws CliError `INGEST_TLS_REFUSED` when an https INGEST_URL's certificate is not trusted (its
+ *   CA is given in NODE_EXTRA_CA_CERTS), not for its host, or out of date, or the port is not TLS
  */
 export async function postSigned(options: {
   url: string;
@@ -53,7 +80,18 @@ export async function postSigned(options: {
         error,
       );
     }
-    throw new IngestUnreachableError(options.url, networkReason(error, timeoutMs), error);
+    const reason = networkReason(error, timeoutMs);
+    const refusal = TLS_REFUSALS[reason];
+    if (refusal !== undefined) {
+      // Not retriable: trying again meets the same certificate (or the same plain-HTTP port).
+      throw new CliError(
+        'INGEST_TLS_REFUSED',
+        `cannot reach ${options.url}: ${reason}: ${refusal}`,
+        1,
+        error,
+      );
+    }
+    throw new IngestUnreachableError(options.url, reason, error);
   }
   let text: string;
   try {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@commitlog/runtime';
@@ -74,6 +74,39 @@ describe('the ingest the CLI posts to', () => {
     expect(readIngestTarget(repoRoot, { ...env, NODE_TLS_REJECT_UNAUTHORIZED: '1' }).baseUrl).toBe(
       'https://ingest.example.com',
     );
+  });
+
+  it('checks the CA file of NODE_EXTRA_CA_CERTS for an https INGEST_URL, naming it in one line', () => {
+    const repoRoot = mkdtempSync(join(tmpdir(), 'target-'));
+    const notPem = join(repoRoot, 'ca.txt');
+    writeFileSync(notPem, 'not a certificate');
+    const ca = join(repoRoot, 'ca.pem');
+    writeFileSync(
+      ca,
+      readFileSync(
+        new URL('../../../packages/runtime/src/fixtures/test-ca.pem', import.meta.url),
+        'utf8',
+      ),
+    );
+    const env = { INGEST_URL: 'https://ingest.example.com', INGEST_SECRETS: SECRET };
+    // Node only warns on stderr, then refuses the ingest's certificate as untrusted.
+    expect(() => readIngestTarget(repoRoot, { ...env, NODE_EXTRA_CA_CERTS: notPem })).toThrow(
+      `invalid configuration: NODE_EXTRA_CA_CERTS: ${JSON.stringify(notPem)} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    );
+    expect(() =>
+      readIngestTarget(repoRoot, { ...env, NODE_EXTRA_CA_CERTS: join(repoRoot, 'missing.pem') }),
+    ).toThrow(/^invalid configuration: NODE_EXTRA_CA_CERTS: cannot read ".*missing\.pem": ENOENT/);
+    expect(readIngestTarget(repoRoot, { ...env, NODE_EXTRA_CA_CERTS: ca }).baseUrl).toBe(
+      'https://ingest.example.com',
+    );
+    // Not the ingest's business over plain HTTP.
+    expect(
+      readIngestTarget(repoRoot, {
+        ...env,
+        INGEST_URL: 'http://127.0.0.1:8080',
+        NODE_EXTRA_CA_CERTS: notPem,
+      }).baseUrl,
+    ).toBe('http://127.0.0.1:8080');
   });
 
   it('refuses a remote INGEST_URL without INGEST_SECRETS, rather than sign with the local secret', () => {

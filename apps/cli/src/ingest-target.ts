@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigProblem } from '@commitlog/runtime';
+import { ConfigError, readCaFile, type ConfigProblem } from '@commitlog/runtime';
 import { configuredSecrets, keptSecret } from './local-secret.ts';
 
 /** Where `post` and `requeue` send commits, and what they sign them with. */
@@ -56,8 +56,9 @@ export function readIngestUrl(
 }
 
 /**
- * Reads INGEST_URL and INGEST_SECRETS, and only when both are good falls back to (and perhaps
- * creates) the local secret, so that bad configuration leaves nothing written.
+ * Reads INGEST_URL and INGEST_SECRETS (and, for an https INGEST_URL, checks the CA file of
+ * NODE_EXTRA_CA_CERTS, which Node trusts beside its own list), and only when all are good falls
+ * back to (and perhaps creates) the local secret, so that bad configuration leaves nothing written.
  *
  * @throws ConfigError naming every bad variable, as the services' configuration does
  */
@@ -81,6 +82,12 @@ export function readIngestTarget(repoRoot: string, env: NodeJS.ProcessEnv): Inge
       message:
         "must not be 0: it turns off the check of INGEST_URL's certificate, and the commits sent there carry their values; unset it",
     });
+  }
+  // Node reads NODE_EXTRA_CA_CERTS as it starts, and one it cannot use is only a warning on
+  // stderr: the ingest's certificate would then be refused as untrusted, with no word of the file.
+  const extraCa = env.NODE_EXTRA_CA_CERTS?.trim();
+  if (url.ok && new URL(url.url).protocol === 'https:' && extraCa) {
+    readCaFile('NODE_EXTRA_CA_CERTS', extraCa, {}, problems);
   }
   if (url.ok && secrets === undefined && !isLoopback(url.url)) {
     // The local secret signs for a local `up` only: against another ingest it would be refused

@@ -21,7 +21,7 @@ await runService({
         opsPort: ingest.opsPort,
         config: describeConfig(config),
       },
-      `ingest listening on http://${host}:${ingest.port} (probes and metrics also on port ${ingest.opsPort})`,
+      `ingest listening on ${ingest.scheme}://${host}:${ingest.port} (probes and metrics also on port ${ingest.opsPort}, plain http)`,
     );
   },
 });

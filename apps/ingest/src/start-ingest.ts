@@ -22,6 +22,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { createBodyBudget } from './body-budget.ts';
 import { createCommitHandlers } from './commit-handlers.ts';
+import { createCommitServer, type CommitServerDeps } from './commit-server.ts';
 import { createIngestApp } from './ingest-app.ts';
 import {
   createIngestMetrics,
@@ -29,13 +30,14 @@ import {
   ingestStateGauges,
 } from './ingest-metrics.ts';
 import { createIngestReadiness } from './ingest-readiness.ts';
-import { createIngestServer } from './ingest-server.ts';
 import { connectIngestRedis } from './ingest-redis.ts';
 
 /** A running ingest. */
 export interface RunningIngest {
   /** The port it listens on (the configured one, or the one picked for port 0). */
   port: number;
+  /** What INGEST_PORT speaks: `https` with INGEST_TLS_CERT_FILE, else `http`. */
+  scheme: 'http' | 'https';
   /** The port of its ops server (/healthz, /readyz, /metrics), likewise. */
   opsPort: number;
   /**
@@ -48,6 +50,8 @@ export interface RunningIngest {
 export interface IngestDeps {
   /** The clock, epoch milliseconds. Default `Date.now`. */
   now?: () => number;
+  /** The timer and the file reads of the certificate's rotation (with INGEST_TLS_*). */
+  certificate?: CommitServerDeps;
 }
 
 /** How long one `/readyz` reading answers every caller, ms. */
@@ -115,25 +119,31 @@ export async function startIngest(
   const countDrop = droppedConnectionsCounter(registry);
   const warnEarly = throttledWarn(logger, ERROR_LOG_INTERVAL_MS);
   const warnDrop = throttledWarn(logger, ERROR_LOG_INTERVAL_MS);
-  const server = createIngestServer(app, {
-    maxConnections: config.maxConnections,
-    onDrop: () => {
-      countDrop();
-      warnDrop(
-        'connections',
-        { maxConnections: config.maxConnections },
-        'a client connection was closed as it was accepted: INGEST_MAX_CONNECTIONS are open',
-      );
+  const { server, scheme, watchCertificate } = createCommitServer(
+    app,
+    config,
+    {
+      registry,
+      logger,
+      onDrop: () => {
+        countDrop();
+        warnDrop(
+          'connections',
+          { maxConnections: config.maxConnections },
+          'a client connection was closed as it was accepted: INGEST_MAX_CONNECTIONS are open',
+        );
+      },
+      onEarlyRefusal: (refusal) => {
+        metrics.observeEarlyRefusal(refusal);
+        warnEarly(
+          refusal.code,
+          { status: refusal.status, code: refusal.code },
+          'a request was refused before it was read (not valid HTTP, too slow, headers too large, or an Expect not met)',
+        );
+      },
     },
-    onEarlyRefusal: (refusal) => {
-      metrics.observeEarlyRefusal(refusal);
-      warnEarly(
-        refusal.code,
-        { status: refusal.status, code: refusal.code },
-        'a request was refused before it was read (not valid HTTP, too slow, headers too large, or an Expect not met)',
-      );
-    },
-  });
+    deps.certificate,
+  );
   // Probes and scrapes on a server of their own: past INGEST_MAX_CONNECTIONS the commit server
   // closes new connections as it accepts them, and a kubelet's probes among them would take a
   // busy but healthy ingest out of its Service, then restart it with requests in flight. Started
@@ -192,14 +202,18 @@ export async function startIngest(
     }
   }
   const port = (server.address() as AddressInfo).port;
+  // A renewed certificate is taken from here on (nothing to do without TLS).
+  const stopWatching = watchCertificate();
 
   let closed: Promise<void> | undefined;
   return {
     port,
+    scheme,
     opsPort: ops.port,
     close() {
       closed ??= (async () => {
         closing = true;
+        stopWatching();
         // The ops server answers meanwhile: /readyz says stopping, /healthz still alive.
         await drainServer(server, config.shutdownTimeoutMs / 2, logger);
         await ops.close();

@@ -108,6 +108,21 @@ export interface IngestConfig extends CommonConfig {
   routesFile: string | undefined;
   /** The routing rules of `ROUTES_FILE`, checked; none without a file. */
   routes: RouteRule[];
+  /**
+   * `INGEST_TLS_CERT_FILE` and `INGEST_TLS_KEY_FILE` (both or neither), checked at start-up: with
+   * them `INGEST_PORT` serves HTTPS only (TLS 1.2 or later), and the ingest re-reads the files
+   * while it runs to take a renewed certificate. Default none: plain HTTP. The ops port stays
+   * plain HTTP either way.
+   */
+  tls?: ServingCertificate;
+}
+
+/** A server's certificate and key, as PEM text, and the files they are re-read from. */
+export interface ServingCertificate extends ClientCertificate {
+  /** `INGEST_TLS_CERT_FILE`: the certificate, then any intermediate certificates. */
+  certFile: string;
+  /** `INGEST_TLS_KEY_FILE`: its unencrypted private key. */
+  keyFile: string;
 }
 
 /** SASL credentials for the Kafka brokers. */

@@ -5,7 +5,7 @@ import {
   processHeapLimitBytes,
   workerCrossChecks,
 } from './cross-checks.ts';
-import { readKafkaTls, readRedisTls } from './tls-config.ts';
+import { readIngestTls, readKafkaTls, readRedisTls } from './tls-config.ts';
 import { readRoutesFile } from './routes-file.ts';
 import type {
   CliConfig,
@@ -31,6 +31,7 @@ export type {
   KafkaClientConfig,
   KafkaSaslConfig,
   LogLevel,
+  ServingCertificate,
   WorkerConfig,
 } from './config-types.ts';
 export { MAX_COMMIT_BYTES_LIMIT } from './role-env.ts';
@@ -53,11 +54,13 @@ export function loadIngestConfig(env: Env, deps: ConfigDeps = {}): IngestConfig 
   const { values, problems } = readEnv(INGEST_ENV, env);
   const redisTls = readRedisTls(values, deps, problems);
   const routes = readRoutesFile(values.ROUTES_FILE, deps, problems);
+  const ingestTls = readIngestTls(values, deps, problems);
   problems.push(...ingestCrossChecks(values, deps.heapLimitBytes ?? processHeapLimitBytes()));
   const v = complete(values, problems);
   return {
     ...common(v),
     ...redisTls,
+    ...ingestTls,
     host: v.INGEST_HOST,
     port: v.INGEST_PORT,
     opsPort: v.INGEST_OPS_PORT,

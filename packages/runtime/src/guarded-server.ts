@@ -38,6 +38,18 @@ export function createGuardedServer(
   onDrop?: () => void,
 ): Server {
   const server = createServer({ connectionsCheckingInterval: limits.checkEveryMs }, listener);
+  return applyLimits(server, limits, onDrop);
+}
+
+/**
+ * Holds a server made with `connectionsCheckingInterval: limits.checkEveryMs` to the rest of
+ * `limits` (the TLS server's factory shares it).
+ */
+export function applyLimits<S extends Server>(
+  server: S,
+  limits: ConnectionLimits,
+  onDrop?: () => void,
+): S {
   server.maxConnections = limits.maxConnections;
   if (onDrop) server.on('drop', () => onDrop());
   server.headersTimeout = limits.headersTimeoutMs;

@@ -16,6 +16,7 @@ export {
   type KafkaClientConfig,
   type KafkaSaslConfig,
   type LogLevel,
+  type ServingCertificate,
   type WorkerConfig,
 } from './config.ts';
 export {
@@ -37,6 +38,14 @@ export {
   type Parsed,
 } from './env-values.ts';
 export { createGuardedServer, type ConnectionLimits } from './guarded-server.ts';
+export {
+  createGuardedTlsServer,
+  GuardedTlsServer,
+  MIN_TLS_VERSION,
+  type TlsCredentials,
+} from './guarded-tls-server.ts';
+export { INGEST_TLS_PAIR, INGEST_TLS_VARIABLES } from './tls-config.ts';
+export { readCaFile, readCertificatePair } from './tls-files.ts';
 export { formatAge, formatTime, shorten } from './human-format.ts';
 export { drainServer, ListenError, listenOn } from './http-server.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';

@@ -134,6 +134,8 @@ export const INGEST_ENV = z.object({
   SIGNATURE_MAX_AGE: withDefault(wholeSeconds(1, SIGNATURE_MAX_AGE_LIMIT_S), '300'),
   SHUTDOWN_TIMEOUT,
   ROUTES_FILE: optional(text),
+  INGEST_TLS_CERT_FILE: optional(text),
+  INGEST_TLS_KEY_FILE: optional(text),
 });
 
 export const WORKER_ENV = z.object({

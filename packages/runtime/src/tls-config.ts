@@ -1,6 +1,11 @@
 import type { ConfigProblem } from './config-error.ts';
-import type { CommonConfig, ConfigDeps, KafkaClientConfig } from './config-types.ts';
-import { readCaFile, readClientCertificate } from './tls-files.ts';
+import type {
+  CommonConfig,
+  ConfigDeps,
+  KafkaClientConfig,
+  ServingCertificate,
+} from './config-types.ts';
+import { readCaFile, readCertificatePair, readClientCertificate } from './tls-files.ts';
 
 /** The Redis TLS variables, as read from the environment (unset ones absent). */
 export interface RedisTlsValues {
@@ -86,4 +91,35 @@ export function readKafkaTls(
     ...(ca === undefined ? {} : { sslCa: ca, sslCaFile: file }),
     ...(client === undefined ? {} : { sslClient: client }),
   };
+}
+
+/** The ingest's TLS variables, as read from the environment (unset ones absent). */
+export interface IngestTlsValues {
+  INGEST_TLS_CERT_FILE?: string | undefined;
+  INGEST_TLS_KEY_FILE?: string | undefined;
+}
+
+/** The variables of the ingest's own certificate, for the messages of a refused pair. */
+export const INGEST_TLS_VARIABLES = {
+  cert: 'INGEST_TLS_CERT_FILE',
+  key: 'INGEST_TLS_KEY_FILE',
+} as const;
+
+/** What a refused pair is called in the message for a missing half. */
+export const INGEST_TLS_PAIR = "the ingest's TLS certificate";
+
+/**
+ * The certificate the ingest serves HTTPS with, read and checked now: both files or neither, as
+ * a client certificate's (a certificate, its unencrypted key, belonging together). A mistake
+ * found only at the first handshake would refuse every hook, with no word on which file is wrong.
+ */
+export function readIngestTls(
+  values: IngestTlsValues,
+  deps: ConfigDeps,
+  problems: ConfigProblem[],
+): { tls?: ServingCertificate } {
+  const paths = { cert: values.INGEST_TLS_CERT_FILE, key: values.INGEST_TLS_KEY_FILE };
+  const pair = readCertificatePair(INGEST_TLS_VARIABLES, paths, deps, problems, INGEST_TLS_PAIR);
+  if (pair === undefined || paths.cert === undefined || paths.key === undefined) return {};
+  return { tls: { ...pair, certFile: paths.cert, keyFile: paths.key } };
 }

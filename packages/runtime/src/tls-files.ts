@@ -59,13 +59,29 @@ export function readClientCertificate(
   deps: ConfigDeps,
   problems: ConfigProblem[],
 ): ClientCertificate | undefined {
+  return readCertificatePair(variables, paths, deps, problems, 'a client certificate');
+}
+
+/**
+ * A certificate (its chain may follow it) and its private key, from two files, with the rules of
+ * `readClientCertificate`; `what` names the pair in the message for a missing half (e.g. `the
+ * ingest's certificate`). Also what a server re-reads when its files are replaced: `problems`
+ * then says why the new pair is refused.
+ */
+export function readCertificatePair(
+  variables: { cert: string; key: string },
+  paths: { cert: string | undefined; key: string | undefined },
+  deps: ConfigDeps,
+  problems: ConfigProblem[],
+  what: string,
+): ClientCertificate | undefined {
   if (paths.cert === undefined && paths.key === undefined) return undefined;
   if (paths.cert === undefined || paths.key === undefined) {
     const [missing, present] =
       paths.cert === undefined ? [variables.cert, variables.key] : [variables.key, variables.cert];
     problems.push({
       variable: missing,
-      message: `is required when ${present} is set (a client certificate needs both files)`,
+      message: `is required when ${present} is set (${what} needs both files)`,
     });
     return undefined;
   }

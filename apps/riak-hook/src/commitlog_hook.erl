@@ -24,8 +24,12 @@
 %%%                          (bucket, key, size), written to the failure log as too_large, the
 %%%                          breaker left as it was
 %%%            failed        the retry budget was spent, or no secret, or an ingest_url the hook
-%%%                          cannot use (unsupported_url: https, or not a URL): written to the
-%%%                          failure log with the reason
+%%%                          cannot use (unsupported_url: not an http(s) URL), or for https no
+%%%                          CA certificates (ca_file_unreadable, tls_unconfigured), or a TLS
+%%%                          handshake that failed (tls_failed: a certificate that does not
+%%%                          verify or is not for the ingest's host; not retried, and the
+%%%                          breaker opens as for a failed connection): written to the failure
+%%%                          log with the reason
 %%%            breaker_open  the ingest failed moments ago: not called, written to the failure
 %%%                          log with reason breaker_open
 %%%          A crash once the commit's JSON is built (reading the config, the breaker, the client,
@@ -46,8 +50,9 @@
 %%%
 %%% Every hand-off is logged: outcome, duration_us, attempts, bucket, key (and reason, status,
 %%% code when it failed); at log_level (default debug) when delivered, warning when it went to
-%%% the failure log, error when rejected or when the node lacks a secret or a usable
-%%% ingest_url, a failure at most once a second per outcome and reason (commitlog_hook_log).
+%%% the failure log, error when rejected, when the node lacks a secret, a usable ingest_url or
+%%% CA certificates, or when a TLS handshake failed, a failure at most once a second per outcome
+%%% and reason (commitlog_hook_log).
 %%% Optional statsd: commitlog_statsd.
 %%%
 %%% Needs OTP 24+ (commitlog_http_pool uses process aliases; logger, atomics and persistent_term
@@ -210,23 +215,27 @@ deliver(Json, Config) ->
             {rejected, #{attempts => 0, reason => too_large, size => Size, max_body_bytes => Max}};
         #{secret := undefined} ->
             {failed, #{attempts => 0, reason => no_secret}};
-        #{ingest_url := Url} ->
-            %% A URL the hook cannot use is a configuration error, not an ingest that is down:
-            %% every commit says so at error level, and the breaker (which would turn the rest
-            %% into breaker_open warnings) is left alone, as for no_secret.
-            case commitlog_http:parse_url(Url) of
-                {ok, _} -> call_ingest(Json, Size, Config);
-                {error, unsupported_url} -> {failed, #{attempts => 0, reason => unsupported_url}}
+        #{} ->
+            %% A URL the hook cannot use, or an https one without CA certificates to verify the
+            %% ingest with (a ca_file that cannot be read, no OS trust store), is a
+            %% configuration error, not an ingest that is down: every commit says so at error
+            %% level (with what is wrong: the file and its error), and the breaker (which would
+            %% turn the rest into breaker_open warnings) is left alone, as for no_secret.
+            case commitlog_ingest_client:target(Config) of
+                {ok, Target} ->
+                    call_ingest(Json, Size, Target, Config);
+                {error, Reason, Details} ->
+                    {failed, Details#{attempts => 0, reason => Reason}}
             end
     end.
 
-call_ingest(Json, Size, Config) ->
+call_ingest(Json, Size, Target, Config) ->
     #{breaker_cooldown_ms := Cooldown} = Config,
     case commitlog_breaker:allow(probe_timeout_ms(Config)) of
         open ->
             {breaker_open, #{attempts => 0, reason => breaker_open}};
         Allowed ->
-            case commitlog_ingest_client:post(Json, Config) of
+            case commitlog_ingest_client:post(Json, Target, Config) of
                 {Accepted, Attempts} when Accepted =:= delivered; Accepted =:= duplicate ->
                     commitlog_breaker:success(),
                     {Accepted, #{attempts => Attempts}};

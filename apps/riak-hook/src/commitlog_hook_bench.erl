@@ -6,6 +6,9 @@
 %%%   COMMITLOG_SECRET=... erl -noshell -pa _build/default/lib/commitlog_riak_hook/ebin \
 %%%     -eval 'io:format("~p~n", [commitlog_hook_bench:run(1000)]), halt().'
 %%%
+%%% An https COMMITLOG_INGEST_URL (with COMMITLOG_CA_FILE) measures the hand-off over TLS: the
+%%% warm-up hand-off makes the one handshake, the counted ones reuse its connection.
+%%%
 %%% Inputs:  run(N): N sequential hand-offs of a small put (one 15-byte JSON sibling), each with
 %%%          a key of its own (unique per run, so none is a duplicate). run(N, CommitFun):
 %%%          CommitFun(I) -> commit map (DESIGN's JSON as a commitlog_json term) for I in 1..N.

@@ -7,7 +7,13 @@
 %%%
 %%%   key                  OS variable                      default / unit
 %%%   ingest_url           COMMITLOG_INGEST_URL             "http://127.0.0.1:8080" (POSTs go to
-%%%                                                         <ingest_url>/v1/commits)
+%%%                                                         <ingest_url>/v1/commits); https://
+%%%                                                         speaks TLS, always verifying the
+%%%                                                         ingest's certificate
+%%%   ca_file              COMMITLOG_CA_FILE                none: the OS's trust store (OTP 25+);
+%%%                                                         else a PEM file of the CA(s) an
+%%%                                                         https ingest's certificate must
+%%%                                                         chain to (commitlog_tls_ca)
 %%%   secret               COMMITLOG_SECRET                 none: required; without it every
 %%%                                                         commit goes to the failure log
 %%%   failure_log          COMMITLOG_FAILURE_LOG            "/var/log/riak/commitlog-failed.jsonl"
@@ -50,6 +56,7 @@
 
 -type config() :: #{
     ingest_url := string(),
+    ca_file := binary() | undefined,
     secret := binary() | undefined,
     failure_log := file:filename_all(),
     connect_timeout_ms := pos_integer(),
@@ -81,6 +88,7 @@ read() ->
     ok = commitlog_hook_setup:ensure_app_loaded(),
     Config = #{
         ingest_url => string(ingest_url, "COMMITLOG_INGEST_URL", "http://127.0.0.1:8080"),
+        ca_file => path(ca_file, "COMMITLOG_CA_FILE", undefined),
         secret => secret(),
         failure_log => path(failure_log, "COMMITLOG_FAILURE_LOG", ?DEFAULT_FAILURE_LOG),
         connect_timeout_ms =>

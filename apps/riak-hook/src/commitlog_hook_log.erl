@@ -1,8 +1,9 @@
 %%% commitlog_hook_log: the line logged for each hand-off (what => commitlog_handoff), at the
 %%% level its outcome calls for: `log_level` for a delivered commit or a duplicate, error for a
-%%% commit the ingest refused or a node that is misconfigured, warning for the rest, which go to
-%%% the failure log. A commit that went to the failure log is logged at most once a second per
-%%% outcome and reason (commitlog_log_throttle), the line saying how many it stands for.
+%%% commit the ingest refused, a node that is misconfigured or a TLS handshake that failed
+%%% (tls_failed), warning for the rest, which go to the failure log. A commit that went to the
+%%% failure log is logged at most once a second per outcome and reason (commitlog_log_throttle),
+%%% the line saying how many it stands for.
 %%%
 %%% Inputs:  the outcome, the hand-off's duration in microseconds, the report (ids, attempts,
 %%%          reason, never a value) and the hook's configuration.
@@ -57,4 +58,9 @@ level(rejected, _) -> error;
 %% The node is misconfigured: every commit will fail until someone fixes it.
 level(failed, no_secret) -> error;
 level(failed, unsupported_url) -> error;
+level(failed, tls_unconfigured) -> error;
+level(failed, ca_file_unreadable) -> error;
+%% The ingest's certificate does not verify: a CA or a name that is wrong, or someone else
+%% answering at the ingest's address. commitlog_tls logs the alert.
+level(failed, tls_failed) -> error;
 level(_ToFailureLog, _) -> warning.

@@ -1,24 +1,26 @@
-%%% commitlog_http: a minimal HTTP/1.1 client over gen_tcp, for the hook's one request (a POST to
-%%% the ingest). It sends each request exactly once per call and never retries, redirects or
-%%% re-sends on its own; it keeps no process and leaves nothing behind in the caller's mailbox
-%%% (passive sockets only). Kept-alive connections are held between calls by
+%%% commitlog_http: a minimal HTTP/1.1 client for the hook's one request (a POST to the ingest),
+%%% over plain TCP or, for an https URL, TLS (commitlog_http_transport; commitlog_tls verifies
+%%% the ingest's certificate). It sends each request exactly once per call and never retries,
+%%% redirects or re-sends on its own; it keeps no process and leaves nothing behind in the
+%%% caller's mailbox (passive sockets only). Kept-alive connections are held between calls by
 %%% commitlog_http_pool; the response is read by commitlog_http_response, the URL parsed by
 %%% commitlog_http_url.
 %%%
-%%% Only plain `http://host[:port][/path-prefix]` URLs. `https` is NOT supported (it would need
-%%% ssl, which a Riak node need not run): parse_url/1 answers {error, unsupported_url} for it, as
-%%% for any URL with user info, a query or a fragment, and the hook writes such commits to its
-%%% failure log with that reason. A host name is resolved on every new connection (IPv4 only),
-%%% in a separate process bounded by the connect timeout (a slow DNS cannot hold the caller past
-%%% it; the lookup then fails as connect_failed); pooled connections need no lookup. An IP
-%%% address (IPv6 in brackets) avoids the lookup altogether.
+%%% `http://host[:port][/path-prefix]` and `https://host[:port][/path-prefix]` URLs: any other
+%%% scheme, user info, a query or a fragment is {error, unsupported_url} from parse_url/1, and
+%%% the hook writes such commits to its failure log with that reason. A host name is resolved on
+%%% every new connection (IPv4 only), in a separate process bounded by the connect timeout (a
+%%% slow DNS cannot hold the caller past it; the lookup then fails as connect_failed); pooled
+%%% connections need no lookup. An IP address (IPv6 in brackets) avoids the lookup altogether.
 %%%
 %%% Inputs:  parse_url(Url): a string or binary.
-%%%          post(Url, Path, Headers, Body, #{timeout := Ms, connect_timeout := Ms}): a parsed
-%%%          URL, the request path (iodata, e.g. <<"/v1/commits">>), extra request headers
-%%%          [{Name, Value}] (iodata; the caller's own, e.g. Content-Type), the body (iodata).
-%%%          `timeout` bounds the whole call: checkout or connect, send and the full response;
-%%%          `connect_timeout` bounds the host name lookup and the TCP connect within it.
+%%%          post(Url, Path, Headers, Body, #{timeout := Ms, connect_timeout := Ms, tls := Client}):
+%%%          a parsed URL, the request path (iodata, e.g. <<"/v1/commits">>), extra request
+%%%          headers [{Name, Value}] (iodata; the caller's own, e.g. Content-Type), the body
+%%%          (iodata). `timeout` bounds the whole call: checkout or connect, send and the full
+%%%          response; `connect_timeout` bounds the host name lookup, the TCP connect and, for
+%%%          https, the TLS handshake within it. `tls` (commitlog_tls:client/1) is needed for an
+%%%          https URL only: the CA certificates to verify the ingest with.
 %%% Outputs: parse_url/1 -> {ok, url()} | {error, unsupported_url}.
 %%%          post/5 -> {ok, Status, RespHeaders, RespBody}: RespHeaders [{Name, Value}] binaries,
 %%%            names lowercased, in arrival order; RespBody a binary (Content-Length, chunked, or
@@ -26,24 +28,30 @@
 %%%          The request carries Host, the caller's headers, Content-Length and
 %%%          Connection: keep-alive, in one write.
 %%% Errors:  post/5 raises nothing for network or HTTP trouble; it returns {error, Reason}:
-%%%            connect_failed     no TCP connection (refused, unreachable, DNS, connect timeout)
+%%%            connect_failed     no connection (refused, unreachable, DNS, connect timeout; for
+%%%                               https also a handshake not done within the connect timeout)
+%%%            tls_failed         https: the TLS handshake failed (a certificate that does not
+%%%                               verify or is not for the URL's host, no common TLS version, a
+%%%                               server that does not speak TLS); logged by commitlog_tls
 %%%            timeout            the call's deadline passed while sending or reading
 %%%            connection_closed  the server closed or reset the connection before the whole
 %%%                               response arrived (after a part of it, or on a fresh connection)
 %%%            http_error         a response this client cannot read: a bad status line or header,
 %%%                               a bad or unsupported framing, a head over 64 KiB in total or
 %%%                               over 100 header lines, a body over 1 MiB
-%%% Connections: a socket is taken from commitlog_http_pool when it holds one for the host and
-%%% port, else connected anew. It goes back to the pool only after a complete response that
-%%% lets it be kept (HTTP/1.1 without Connection: close, or HTTP/1.0 with keep-alive, framed by
-%%% Content-Length or chunked, nothing after it); on any error, a timeout, a partial read,
-%%% Connection: close, or an exception raised while it is in use (a bug; post/5 closes the
-%%% socket, then raises it on) it is closed, at once: a close resets the connection and drops
-%%% what is still unsent ({linger, {true, 0}}), it never waits for a peer that does not read. A
-%%% pooled socket that the server closed while it was idle fails before any byte of the
-%%% response: the request is then sent once more, at once, on a fresh connection, inside the
-%%% same call and deadline (safe: nothing was answered, and the ingest is idempotent by commit
-%%% id). That is the only case a request is sent twice.
+%%% Connections: a socket is taken from commitlog_http_pool when it holds one for the
+%%% destination (host and port; for https also where its CA certificates came from, so that a
+%%% connection verified with another CA is never reused), else connected anew. It goes back to
+%%% the pool only after a complete response that lets it be kept (HTTP/1.1 without Connection:
+%%% close, or HTTP/1.0 with keep-alive, framed by Content-Length or chunked, nothing after it);
+%%% on any error, a timeout, a partial read, Connection: close, or an exception raised while it
+%%% is in use (a bug; post/5 closes the socket, then raises it on) it is closed, at once: a
+%%% close resets the connection and drops what is still unsent, it never waits for a peer that
+%%% does not read (commitlog_http_transport:close/1, for TLS too). A pooled socket that the
+%%% server closed while it was idle fails before any byte of the response: the request is then
+%%% sent once more, at once, on a fresh connection, inside the same call and deadline (safe:
+%%% nothing was answered, and the ingest is idempotent by commit id). That is the only case a
+%%% request is sent twice.
 %%%
 %%% Needs OTP 24+ (commitlog_http_pool uses process aliases); built and tested on OTP 25.
 -module(commitlog_http).
@@ -59,13 +67,14 @@
 -export_type([url/0, reason/0]).
 
 -type url() :: commitlog_http_url:url().
--type reason() :: connect_failed | timeout | connection_closed | http_error.
+-type reason() :: connect_failed | tls_failed | timeout | connection_closed | http_error.
 %% checkout_timeout: how long a caller waits for the pool before it connects by itself
 %% (default 5 ms: the hook runs in Riak's put process, and a busy pool must not hold it).
 -type options() :: #{
     timeout := pos_integer(),
     connect_timeout := pos_integer(),
-    checkout_timeout => non_neg_integer()
+    checkout_timeout => non_neg_integer(),
+    tls => commitlog_tls:client()
 }.
 
 -define(CHECKOUT_TIMEOUT_MS, 5).
@@ -84,11 +93,14 @@ post(Url, Path, Headers, Body, Opts) ->
 %% Read: how the response is read, commitlog_http_response:read/2 (in tests, one that raises).
 post(Url, Path, Headers, Body, Opts, Read) ->
     #{timeout := Timeout, connect_timeout := ConnectTimeout} = Opts,
-    #{host := Host, port := Port, host_header := HostHeader, path_prefix := Prefix} = Url,
+    #{host_header := HostHeader, path_prefix := Prefix} = Url,
     Deadline = commitlog_http_response:now_ms() + Timeout,
     Request = request([Prefix, Path], HostHeader, Headers, Body),
     CheckoutTimeout = maps:get(checkout_timeout, Opts, ?CHECKOUT_TIMEOUT_MS),
-    case commitlog_http_pool:checkout(Host, Port, min(CheckoutTimeout, Timeout)) of
+    Transport = transport(Url, Opts),
+    Key = pool_key(Url, Transport),
+    Fresh = fun() -> fresh(Url, Transport, Key, Request, ConnectTimeout, Deadline, Read) end,
+    case commitlog_http_pool:checkout(Key, min(CheckoutTimeout, Timeout)) of
         {ok, Socket} ->
             case exchange(Socket, Request, Deadline, Read) of
                 {error, {before_response, Reason}} ->
@@ -96,13 +108,13 @@ post(Url, Path, Headers, Body, Opts, Read) ->
                     close(Socket),
                     case commitlog_http_response:remaining(Deadline) of
                         0 -> {error, Reason};
-                        _ -> fresh(Url, Request, ConnectTimeout, Deadline, Read)
+                        _ -> Fresh()
                     end;
                 Result ->
-                    finish(Url, Socket, Result)
+                    finish(Key, Socket, Result)
             end;
         none ->
-            fresh(Url, Request, ConnectTimeout, Deadline, Read)
+            Fresh()
     end.
 
 %%% Internal: one request
@@ -116,24 +128,37 @@ request(Path, HostHeader, Headers, Body) ->
         Body
     ].
 
-fresh(#{host := Host, port := Port} = Url, Request, ConnectTimeout, Deadline, Read) ->
-    case connect(Host, Port, ConnectTimeout, Deadline) of
+%% An https URL is spoken to over TLS with the CA certificates the caller looked up; an https
+%% URL without them is a bug of the caller, raised (the hook writes the commit to its failure
+%% log as a crash), never a plain connection.
+transport(#{scheme := http}, _Opts) -> tcp;
+transport(#{scheme := https}, #{tls := Client}) -> {tls, Client};
+transport(#{scheme := https}, _Opts) -> erlang:error({badarg, no_tls_client}).
+
+%% Plain connections by host and port, as before; TLS ones also by where their CA certificates
+%% came from: a connection verified with a CA that is no longer configured is not reused.
+pool_key(#{host := Host, port := Port}, tcp) -> {Host, Port};
+pool_key(#{host := Host, port := Port}, {tls, #{source := Source}}) -> {Host, Port, Source}.
+
+fresh(#{host := Host, port := Port}, Transport, Key, Request, ConnectTimeout, Deadline, Read) ->
+    case connect(Host, Port, Transport, ConnectTimeout, Deadline) of
         {ok, Socket} ->
             Result =
                 case exchange(Socket, Request, Deadline, Read) of
                     {error, {before_response, Reason}} -> {error, Reason};
                     Other -> Other
                 end,
-            finish(Url, Socket, Result);
+            finish(Key, Socket, Result);
         {error, _} = Error ->
             Error
     end.
 
-%% The lookup of a host name and the TCP connect share one timeout: min(connect_timeout, what
-%% the call's deadline leaves). gen_tcp:connect/4's own timeout does not cover the lookup (nor
-%% does the native resolver's timeout bound it usefully), so a host name is resolved first, in a
-%% process of its own that the caller stops waiting for (resolve/3).
-connect(Host, Port, ConnectTimeout, Deadline) ->
+%% The lookup of a host name, the TCP connect and the TLS handshake share one timeout:
+%% min(connect_timeout, what the call's deadline leaves). gen_tcp:connect/4's own timeout does
+%% not cover the lookup (nor does the native resolver's timeout bound it usefully), so a host
+%% name is resolved first, in a process of its own that the caller stops waiting for
+%% (resolve/3).
+connect(Host, Port, Transport, ConnectTimeout, Deadline) ->
     case min(ConnectTimeout, commitlog_http_response:remaining(Deadline)) of
         0 ->
             {error, connect_failed};
@@ -143,39 +168,12 @@ connect(Host, Port, ConnectTimeout, Deadline) ->
                 {ok, Address} ->
                     case commitlog_http_response:remaining(ConnectDeadline) of
                         0 -> {error, connect_failed};
-                        Left -> connect_address(Address, Port, Left)
+                        Left -> commitlog_http_transport:connect(Address, Port, Host, Transport, Left)
                     end;
                 {error, _} ->
                     {error, connect_failed}
             end
     end.
-
-%% {linger, {true, 0}}: a close, by the caller or by the pool, discards what is still unsent and
-%% resets the connection at once. Without it gen_tcp:close/1 waits for the driver's queue of
-%% unsent bytes to drain, 5 s when the ingest reads nothing and up to 3 min when it reads slowly,
-%% in Riak's put process (send_timeout bounds a send, not a close). A reset also keeps the
-%% kernel from delivering the rest of a request the hook has given up on (and written to the
-%% failure log) after it gave up. A connection is closed only after an error or a complete
-%% response: there is never a request on it that still needs to arrive.
-connect_address(Address, Port, Timeout) ->
-    Options = family(Address) ++ [
-        binary,
-        {active, false},
-        {packet, raw},
-        {nodelay, true},
-        {send_timeout, Timeout},
-        {send_timeout_close, true},
-        {linger, {true, 0}}
-    ],
-    try gen_tcp:connect(Address, Port, Options, Timeout) of
-        {ok, Socket} -> {ok, Socket};
-        {error, _} -> {error, connect_failed}
-    catch
-        _:_ -> {error, connect_failed}
-    end.
-
-family(Host) when is_tuple(Host), tuple_size(Host) =:= 8 -> [inet6];
-family(_Host) -> [].
 
 %% An IPv4 address for Host within TimeoutMs, with inet:getaddr(Host, inet).
 -spec resolve(inet:hostname() | inet:ip_address(), non_neg_integer()) ->
@@ -221,19 +219,18 @@ resolve(Host, TimeoutMs, LookupFun) ->
     end.
 
 %% Hands a socket whose response was read whole back to the pool, or closes it.
-finish(#{host := Host, port := Port}, Socket, {ok, Status, Headers, Body, KeepAlive}) ->
+finish(Key, Socket, {ok, Status, Headers, Body, KeepAlive}) ->
     case KeepAlive of
-        true -> commitlog_http_pool:checkin(Host, Port, Socket);
+        true -> commitlog_http_pool:checkin(Key, Socket);
         false -> close(Socket)
     end,
     {ok, Status, Headers, Body};
-finish(_Url, Socket, {error, Reason}) ->
+finish(_Key, Socket, {error, Reason}) ->
     close(Socket),
     {error, Reason}.
 
 close(Socket) ->
-    _ = gen_tcp:close(Socket),
-    ok.
+    commitlog_http_transport:close(Socket).
 
 %% Sends the request and reads the response. {error, {before_response, Reason}} when it failed
 %% before a single byte of the response came (other than by the deadline). An exception raised
@@ -256,8 +253,8 @@ send_and_read(Socket, Request, Deadline, Read) ->
             {error, timeout};
         Left ->
             Sent =
-                case inet:setopts(Socket, [{send_timeout, Left}]) of
-                    ok -> gen_tcp:send(Socket, Request);
+                case commitlog_http_transport:setopts(Socket, [{send_timeout, Left}]) of
+                    ok -> commitlog_http_transport:send(Socket, Request);
                     {error, _} = E -> E
                 end,
             case Sent of

@@ -1,8 +1,9 @@
 %%% commitlog_http_response: reads one HTTP/1.1 response from a passive socket, for
 %%% commitlog_http, within a deadline.
 %%%
-%%% Inputs:  read(Socket, Deadline): a passive gen_tcp socket the request was just written to, and
-%%%          the deadline in erlang:monotonic_time(millisecond) (see now_ms/0).
+%%% Inputs:  read(Socket, Deadline): a passive commitlog_http_transport socket (TCP or TLS) the
+%%%          request was just written to, and the deadline in erlang:monotonic_time(millisecond)
+%%%          (see now_ms/0).
 %%% Outputs: read/2 -> {ok, Status, Headers, Body, KeepAlive}: Headers [{Name, Value}] binaries,
 %%%            names lowercased; Body by Content-Length, chunked, or up to the server's close;
 %%%            KeepAlive says whether the connection may carry another request.
@@ -265,11 +266,11 @@ more(Socket, Buf, Deadline, Next) ->
 recv(Socket, Length, Deadline) ->
     case remaining(Deadline) of
         0 -> {error, timeout};
-        Left -> gen_tcp:recv(Socket, Length, Left)
+        Left -> commitlog_http_transport:recv(Socket, Length, Left)
     end.
 
 reason(timeout) -> timeout;
-%% closed, econnreset, epipe, etimedout, ...
+%% closed, econnreset, epipe, etimedout, ...; a TLS alert once the session is up.
 reason(_Posix) -> connection_closed.
 
 remaining(Deadline) ->

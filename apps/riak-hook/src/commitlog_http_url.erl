@@ -1,16 +1,18 @@
 %%% commitlog_http_url: the ingest URL as commitlog_http sends to it, parsed once from the
 %%% hook's setting.
 %%%
-%%% Only plain `http://host[:port][/path-prefix]` URLs: `https` (it would need ssl, which a Riak
-%%% node need not run), user info, a query or a fragment are {error, unsupported_url}, and so is
-%%% a port outside 1..65535. An IP address (IPv6 in brackets) is kept parsed, so that no lookup
-%%% is needed to connect; a host name is kept as a string, resolved by commitlog_http on each
-%%% new connection.
+%%% `http://host[:port][/path-prefix]` (port 80 when none is named) and
+%%% `https://host[:port][/path-prefix]` (port 443; commitlog_http then speaks TLS, verifying the
+%%% ingest's certificate: commitlog_tls). User info, a query or a fragment are
+%%% {error, unsupported_url}, and so is any other scheme or a port outside 1..65535. An IP
+%%% address (IPv6 in brackets) is kept parsed, so that no lookup is needed to connect; a host
+%%% name is kept as a string, resolved by commitlog_http on each new connection (and, for https,
+%%% the name the certificate must carry and the SNI sent).
 %%%
 %%% Inputs:  parse(Url): a string or binary.
-%%% Outputs: {ok, url()}: host (an address or a name), port (80 when the URL names none), the
-%%%            Host header's value (host[:port], IPv6 in brackets; no port for 80), and the path
-%%%            without its trailing slashes (<<>> for none), which requests go below.
+%%% Outputs: {ok, url()}: scheme, host (an address or a name), port, the Host header's value
+%%%            (host[:port], IPv6 in brackets; no port when it is the scheme's default), and the
+%%%            path without its trailing slashes (<<>> for none), which requests go below.
 %%%          | {error, unsupported_url}.
 %%% Errors:  none raised.
 -module(commitlog_http_url).
@@ -20,6 +22,7 @@
 -export_type([url/0]).
 
 -type url() :: #{
+    scheme := http | https,
     host := inet:hostname() | inet:ip_address(),
     port := inet:port_number(),
     %% The Host header's value: host[:port], IPv6 in brackets.
@@ -38,7 +41,8 @@ parse(Url) ->
             Port = maps:get(port, U, undefined),
             Path = maps:get(path, U, <<>>),
             case string:lowercase(Scheme) of
-                <<"http">> when NoExtras -> url(Host, Port, Path);
+                <<"http">> when NoExtras -> url(http, Host, Port, Path);
+                <<"https">> when NoExtras -> url(https, Host, Port, Path);
                 _ -> {error, unsupported_url}
             end;
         _ ->
@@ -49,10 +53,11 @@ parse(Url) ->
 
 %%% Internal
 
-url(Host, Port0, Path) ->
+url(Scheme, Host, Port0, Path) ->
+    Default = default_port(Scheme),
     Port =
         case Port0 of
-            undefined -> 80;
+            undefined -> Default;
             _ -> Port0
         end,
     HostString = binary_to_list(Host),
@@ -64,12 +69,13 @@ url(Host, Port0, Path) ->
         end,
     HostHeader =
         case Port of
-            80 -> HostPart;
+            Default -> HostPart;
             _ -> <<HostPart/binary, ":", (integer_to_binary(Port))/binary>>
         end,
     case is_integer(Port) andalso Port > 0 andalso Port =< 65535 andalso valid_path(Path) of
         true ->
             {ok, #{
+                scheme => Scheme,
                 host => Address,
                 port => Port,
                 host_header => HostHeader,
@@ -78,6 +84,9 @@ url(Host, Port0, Path) ->
         false ->
             {error, unsupported_url}
     end.
+
+default_port(http) -> 80;
+default_port(https) -> 443.
 
 valid_path(<<>>) -> true;
 valid_path(<<"/", _/binary>>) -> true;

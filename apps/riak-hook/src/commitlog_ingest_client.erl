@@ -1,8 +1,14 @@
 %%% commitlog_ingest_client: POST one signed commit to the ingest, with a short bounded retry.
 %%%
 %%% Inputs:  the commit's JSON body (iodata) and the hook's config (commitlog_hook_config):
-%%%          ingest_url, secret, connect_timeout_ms, request_timeout_ms, retry_budget_ms.
-%%% Output:  post/2 -> {Result, Attempts}, Attempts = HTTP requests made (0 when none could be), and
+%%%          ingest_url, ca_file, secret, connect_timeout_ms, request_timeout_ms, retry_budget_ms.
+%%% Output:  target(Config) -> {ok, Target}: where to post (the parsed ingest_url and, for https,
+%%%            the CA certificates to verify it with: commitlog_tls:client/1), once per commit
+%%%            | {error, Reason, Details}: unsupported_url (ingest_url is not
+%%%            http(s)://host[:port][/prefix]), or for https tls_unconfigured or
+%%%            ca_file_unreadable (commitlog_tls_ca; Details say what is wrong).
+%%%          post(Body, Target, Config), post(Body, Config) (target/1 first) ->
+%%%            {Result, Attempts}, Attempts = HTTP requests made (0 when none could be), and
 %%%            Result = delivered                  202, a new commit
 %%%                   | duplicate                  202 {"duplicate": true}: the ingest had it
 %%%                   | {rejected, Status, Code}   a 4xx other than 429 (or another status that
@@ -11,10 +17,11 @@
 %%%                   | {failed, Reason}           the budget is spent or no retry can fit in it;
 %%%                                                Reason: http_<status> (the last 429/5xx),
 %%%                                                timeout, connect_failed, connection_closed,
-%%%                                                http_error (see commitlog_http), or
-%%%                                                unsupported_url (ingest_url is not
-%%%                                                http://host[:port][/prefix]: https is not
-%%%                                                supported; no request is made).
+%%%                                                http_error (see commitlog_http); or at once,
+%%%                                                without a retry, tls_failed (the TLS handshake
+%%%                                                failed: a certificate that does not verify is
+%%%                                                not fixed by asking again); or one of
+%%%                                                target/1's reasons (post/2; no request made).
 %%% Errors:  none raised for network or HTTP trouble: every one is a Result.
 %%%
 %%% Retries: on connection errors, timeouts, 429 and 5xx; exponential back-off with full jitter
@@ -25,16 +32,17 @@
 %%% than what the budget leaves, waiting is pointless: it gives up at once. The ingest sends
 %%% Retry-After 1 or 5 with its 503s, so with the default budget a 503 ends the hand-off.
 %%%
-%%% Transport: commitlog_http (gen_tcp, kept-alive connections in commitlog_http_pool). Each
-%%% attempt sends the request once (a pooled connection that turns out stale is replaced within
-%%% the attempt, before anything was answered); nothing is ever re-sent in the background. A
+%%% Transport: commitlog_http (TCP, or TLS for https; kept-alive connections in
+%%% commitlog_http_pool). Each attempt sends the request once (a pooled connection that turns
+%%% out stale is replaced within the attempt, before anything was answered); nothing is ever
+%%% re-sent in the background. A
 %%% request the ingest had wholly received before the hook gave up may still be stored (the
 %%% ingest finishes a store whose client left), so that commit can be accepted after a newer
 %%% one of its key handed off meanwhile, and its failure-log copy is then replayed as a
 %%% duplicate (README, "Order is the ingest's order of acceptance").
 -module(commitlog_ingest_client).
 
--export([post/2]).
+-export([target/1, post/2, post/3]).
 
 -define(BACKOFF_BASE_MS, 25).
 %% Keep in step with the vsn in commitlog_riak_hook.app.src (a test checks it).
@@ -51,27 +59,44 @@
     | {rejected, 100..999, binary() | undefined}
     | {refused, atom(), binary()}
     | {failed, atom()}.
--export_type([result/0]).
+-type target() :: #{url := commitlog_http:url(), tls => commitlog_tls:client()}.
+-export_type([result/0, target/0]).
+
+-spec target(commitlog_hook_config:config()) ->
+    {ok, target()} | {error, unsupported_url | tls_unconfigured | ca_file_unreadable, map()}.
+target(#{ingest_url := IngestUrl, ca_file := CaFile}) ->
+    case commitlog_http:parse_url(IngestUrl) of
+        {ok, #{scheme := http} = Url} ->
+            {ok, #{url => Url}};
+        {ok, #{scheme := https} = Url} ->
+            case commitlog_tls:client(CaFile) of
+                {ok, Client} -> {ok, #{url => Url, tls => Client}};
+                {error, _Reason, _Details} = Error -> Error
+            end;
+        {error, unsupported_url} ->
+            {error, unsupported_url, #{}}
+    end.
 
 -spec post(iodata(), commitlog_hook_config:config()) -> {result(), non_neg_integer()}.
 post(Body, Config) ->
-    #{ingest_url := IngestUrl, retry_budget_ms := Budget} = Config,
-    case commitlog_http:parse_url(IngestUrl) of
-        {ok, Url} ->
-            Deadline = commitlog_breaker:now_ms() + Budget,
-            attempt(iolist_to_binary(Body), Url, Config, Deadline, 1);
-        {error, unsupported_url} ->
-            {{failed, unsupported_url}, 0}
+    case target(Config) of
+        {ok, Target} -> post(Body, Target, Config);
+        {error, Reason, _Details} -> {{failed, Reason}, 0}
     end.
+
+-spec post(iodata(), target(), commitlog_hook_config:config()) -> {result(), non_neg_integer()}.
+post(Body, Target, #{retry_budget_ms := Budget} = Config) ->
+    Deadline = commitlog_breaker:now_ms() + Budget,
+    attempt(iolist_to_binary(Body), Target, Config, Deadline, 1).
 
 %%% Internal
 
-attempt(Body, Url, Config, Deadline, N) ->
+attempt(Body, Target, Config, Deadline, N) ->
     #{request_timeout_ms := RequestTimeout, connect_timeout_ms := ConnectTimeout} = Config,
     %% The first attempt always runs, even on a budget smaller than MIN_ATTEMPT_MS.
     Left = max(Deadline - commitlog_breaker:now_ms(), ?MIN_ATTEMPT_MS),
     Timeout = min(RequestTimeout, Left),
-    case classify(request(Body, Url, Config, Timeout, min(ConnectTimeout, Timeout))) of
+    case classify(request(Body, Target, Config, Timeout, min(ConnectTimeout, Timeout))) of
         {done, Result} ->
             {Result, N};
         {retry, Reason, RetryAfterMs, Code} ->
@@ -80,13 +105,13 @@ attempt(Body, Url, Config, Deadline, N) ->
             case MaxSleep >= 1 andalso RetryAfterMs =< MaxSleep of
                 true ->
                     timer:sleep(max(RetryAfterMs, backoff(N, MaxSleep))),
-                    attempt(Body, Url, Config, Deadline, N + 1);
+                    attempt(Body, Target, Config, Deadline, N + 1);
                 false ->
                     {gave_up(Reason, Code, N), N}
             end
     end.
 
-request(Body, Url, #{secret := Secret}, Timeout, ConnectTimeout) ->
+request(Body, #{url := Url} = Target, #{secret := Secret}, Timeout, ConnectTimeout) ->
     %% The OS clock, as the ingest's: Erlang's own system time follows a step of the OS clock
     %% only by slewing (about 1 %) in no_time_warp, the mode the VM starts in unless vm.args
     %% sets +C, so after a step of minutes it would stay past the ingest's replay window for
@@ -97,7 +122,9 @@ request(Body, Url, #{secret := Secret}, Timeout, ConnectTimeout) ->
         {<<"X-Commitlog-Signature">>, Signature},
         {<<"User-Agent">>, ?USER_AGENT}
     ],
-    Options = #{timeout => Timeout, connect_timeout => ConnectTimeout},
+    Options = maps:merge(
+        #{timeout => Timeout, connect_timeout => ConnectTimeout}, maps:with([tls], Target)
+    ),
     commitlog_http:post(Url, ?PATH, Headers, Body, Options).
 
 classify({ok, 202, _Headers, RespBody}) ->
@@ -106,6 +133,10 @@ classify({ok, Status, Headers, RespBody}) when Status =:= 429; Status >= 500 ->
     {retry, status_atom("http_", Status), retry_after_ms(Headers), error_code(RespBody)};
 classify({ok, Status, _Headers, RespBody}) ->
     {done, {rejected, Status, error_code(RespBody)}};
+classify({error, tls_failed}) ->
+    %% A certificate that does not verify (or is not the ingest's) stays so for the next attempt:
+    %% each one would cost a handshake and the budget for nothing. The breaker opens for it.
+    {done, {failed, tls_failed}};
 classify({error, Reason}) ->
     %% timeout, connect_failed, connection_closed or http_error.
     {retry, Reason, 0, undefined}.

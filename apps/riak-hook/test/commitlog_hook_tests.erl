@@ -11,8 +11,8 @@
 -define(SECRET, <<"test-secret">>).
 -define(VALUE, <<"{\"card\":\"4111-VALUE-NEVER-LOGGED\"}">>).
 -define(KEYS, [
-    ingest_url, secret, failure_log, connect_timeout_ms, request_timeout_ms, retry_budget_ms,
-    breaker_cooldown_ms, log_level, statsd_host, statsd_port, max_body_bytes
+    ingest_url, ca_file, secret, failure_log, connect_timeout_ms, request_timeout_ms,
+    retry_budget_ms, breaker_cooldown_ms, log_level, statsd_host, statsd_port, max_body_bytes
 ]).
 
 %%% Fixture: a scripted ingest, a failure log in a directory of the test's own, the hook's
@@ -58,7 +58,7 @@ handoff_test_() ->
         fun closed_before_an_answer_is_retried_on_a_new_connection/1,
         fun silent_server_times_out_within_the_budget/1,
         fun connection_close_response_is_not_reused/1,
-        fun https_url_goes_to_the_failure_log_as_unsupported_url/1,
+        fun unsupported_url_goes_to_the_failure_log/1,
         fun oversized_commit_goes_to_the_failure_log_as_too_large_and_the_breaker_stays_closed/1,
         fun oversized_commit_leaves_an_open_breaker_open/1,
         fun crash_after_the_json_is_built_goes_to_the_failure_log_as_crash/1,
@@ -1038,12 +1038,13 @@ connection_close_response_is_not_reused(#{server := S}) ->
         ?assertEqual(2, commitlog_test_ingest:connections(S))
     end).
 
-https_url_goes_to_the_failure_log_as_unsupported_url(#{server := S, port := Port} = Ctx) ->
+%% A URL the hook cannot use (https has its own tests: commitlog_tls_tests).
+unsupported_url_goes_to_the_failure_log(#{server := S, port := Port} = Ctx) ->
     ?_test(begin
-        ok = application:set_env(?APP, ingest_url, "https://127.0.0.1:" ++ integer_to_list(Port)),
-        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-https">>))),
+        ok = application:set_env(?APP, ingest_url, "ftp://127.0.0.1:" ++ integer_to_list(Port)),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-ftp">>))),
         %% The second fails the same way: the breaker was not opened by the first.
-        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-https-2">>))),
+        ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-ftp-2">>))),
         ?assertEqual(0, commitlog_test_ingest:connections(S)),
         ?assertMatch(
             [#{<<"reason">> := <<"unsupported_url">>}, #{<<"reason">> := <<"unsupported_url">>}],
@@ -1285,7 +1286,7 @@ failure_log_line_format_test() ->
 config_defaults_test() ->
     [application:unset_env(?APP, K) || K <- ?KEYS],
     Vars = [
-        "COMMITLOG_INGEST_URL", "COMMITLOG_SECRET", "COMMITLOG_FAILURE_LOG",
+        "COMMITLOG_INGEST_URL", "COMMITLOG_CA_FILE", "COMMITLOG_SECRET", "COMMITLOG_FAILURE_LOG",
         "COMMITLOG_CONNECT_TIMEOUT_MS", "COMMITLOG_REQUEST_TIMEOUT_MS", "COMMITLOG_RETRY_BUDGET_MS",
         "COMMITLOG_BREAKER_COOLDOWN_MS", "COMMITLOG_LOG_LEVEL", "COMMITLOG_STATSD_HOST",
         "COMMITLOG_STATSD_PORT", "COMMITLOG_MAX_BODY_BYTES"
@@ -1296,6 +1297,7 @@ config_defaults_test() ->
         ?assertEqual(
             #{
                 ingest_url => "http://127.0.0.1:8080",
+                ca_file => undefined,
                 secret => undefined,
                 failure_log => "/var/log/riak/commitlog-failed.jsonl",
                 connect_timeout_ms => 200,
@@ -1313,13 +1315,17 @@ config_defaults_test() ->
         true = os:putenv("COMMITLOG_STATSD_HOST", "127.0.0.1"),
         true = os:putenv("COMMITLOG_STATSD_PORT", "8125"),
         true = os:putenv("COMMITLOG_MAX_BODY_BYTES", "2048"),
+        true = os:putenv("COMMITLOG_CA_FILE", "/etc/commitlog/ca.pem"),
         ok = application:set_env(?APP, request_timeout_ms, 250),
         Config = commitlog_hook_config:read(),
         ?assertMatch(
             #{secret := <<"from-env">>, retry_budget_ms := 750, request_timeout_ms := 250,
-                statsd := {{127, 0, 0, 1}, 8125}, max_body_bytes := 2048},
+                statsd := {{127, 0, 0, 1}, 8125}, max_body_bytes := 2048,
+                ca_file := <<"/etc/commitlog/ca.pem">>},
             Config
         ),
+        ok = application:set_env(?APP, ca_file, "/opt/ca.pem"),
+        ?assertMatch(#{ca_file := <<"/opt/ca.pem">>}, commitlog_hook_config:read()),
         %% The application env wins over the OS env.
         ok = application:set_env(?APP, retry_budget_ms, 100),
         ?assertMatch(#{retry_budget_ms := 100}, commitlog_hook_config:read()),

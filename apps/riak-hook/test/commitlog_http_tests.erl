@@ -16,31 +16,51 @@ parse_url_test_() ->
     [
         ?_assertEqual(
             {ok, #{
-                host => {127, 0, 0, 1}, port => 8080, host_header => <<"127.0.0.1:8080">>,
-                path_prefix => <<>>
+                scheme => http, host => {127, 0, 0, 1}, port => 8080,
+                host_header => <<"127.0.0.1:8080">>, path_prefix => <<>>
             }},
             commitlog_http:parse_url("http://127.0.0.1:8080")
         ),
         ?_assertEqual(
             {ok, #{
-                host => "ingest.example", port => 80, host_header => <<"ingest.example">>,
-                path_prefix => <<"/base">>
+                scheme => http, host => "ingest.example", port => 80,
+                host_header => <<"ingest.example">>, path_prefix => <<"/base">>
             }},
             commitlog_http:parse_url(<<"http://ingest.example/base/">>)
         ),
         ?_assertEqual(
             {ok, #{
-                host => {0, 0, 0, 0, 0, 0, 0, 1}, port => 9000, host_header => <<"[::1]:9000">>,
-                path_prefix => <<"/a/b">>
+                scheme => http, host => {0, 0, 0, 0, 0, 0, 0, 1}, port => 9000,
+                host_header => <<"[::1]:9000">>, path_prefix => <<"/a/b">>
             }},
             commitlog_http:parse_url("HTTP://[::1]:9000/a/b//")
+        ),
+        %% https: port 443 unless named, and no port in the Host header for 443.
+        ?_assertEqual(
+            {ok, #{
+                scheme => https, host => "ingest.example", port => 443,
+                host_header => <<"ingest.example">>, path_prefix => <<"/base">>
+            }},
+            commitlog_http:parse_url("HTTPS://ingest.example/base/")
+        ),
+        ?_assertEqual(
+            {ok, #{
+                scheme => https, host => {127, 0, 0, 1}, port => 8443,
+                host_header => <<"127.0.0.1:8443">>, path_prefix => <<>>
+            }},
+            commitlog_http:parse_url("https://127.0.0.1:8443")
+        ),
+        ?_assertMatch(
+            {ok, #{scheme := https, port := 80, host_header := <<"ingest:80">>}},
+            commitlog_http:parse_url("https://ingest:80")
         ),
         [
             ?_assertEqual({error, unsupported_url}, commitlog_http:parse_url(Url))
          || Url <- [
-                "https://127.0.0.1:8443", "HTTPS://ingest", "ftp://ingest/", "not a url at all", "",
-                "http://", "http://user:pw@ingest/", "http://ingest/?q=1", "http://ingest/#top",
-                "http://ingest:0/", "http://ingest:99999/", "ingest:8080", [1000, $x]
+                "ftp://ingest/", "not a url at all", "", "http://", "https://",
+                "http://user:pw@ingest/", "https://user@ingest/", "http://ingest/?q=1",
+                "https://ingest/?q=1", "http://ingest/#top", "http://ingest:0/",
+                "https://ingest:99999/", "ingest:8080", [1000, $x]
             ]
         ]
     ].

@@ -1,7 +1,9 @@
 %%% commitlog_test_ingest (TEST ONLY): a tiny HTTP/1.1 server standing in for the ingest, on a
 %%% free port of 127.0.0.1, with kept-alive connections; it counts the connections it accepts.
+%%% Plain HTTP, or HTTPS when started with TLS server options (ssl's cert, key, ...).
 %%%
-%%% Inputs:  start/0; set_responses/2 with a list of responses served in order, the last one
+%%% Inputs:  start/0 (plain), start(#{tls => SslServerOptions}) (TLS 1.2 and 1.3; see
+%%%          commitlog_test_tls); set_responses/2 with a list of responses served in order, the last one
 %%%          repeated: Status (a 4xx with the ingest's error body, code TEST_<status>; a 429 or 5xx
 %%%          without one, as a proxy answers) | {Status, ExtraHeaders :: [{Name, Value}], Body} | no_answer (read
 %%%          the request, never answer) | close (read the request, close without answering) |
@@ -14,22 +16,27 @@
 %%%          reuses a kept-alive connection the server has just closed).
 %%%          A response that carries `connection: close` does not make the server close: the
 %%%          client is the one that must not reuse the connection.
-%%% Outputs: start/0 -> {Server, Port}; requests/1 -> [#{method, path, headers, body, connection,
-%%%          at}] in arrival order (header names lowercase binaries; connection: the number of
-%%%          the connection it came on, from 1; at: erlang:monotonic_time(millisecond)); count/1
-%%%          -> number of requests; connections/1 -> number of connections accepted; dropped/1 ->
-%%%          requests cut by set_close_on_reuse; stop/1 -> ok.
-%%% Errors:  none; a malformed request closes its connection.
+%%% Outputs: start/0,1 -> {Server, Port}; requests/1 -> [#{method, path, headers, body, connection,
+%%%          at, sni}] in arrival order (header names lowercase binaries; connection: the number
+%%%          of the connection it came on, from 1; at: erlang:monotonic_time(millisecond); sni:
+%%%          the name the client sent in its TLS handshake, undefined for none or plain HTTP);
+%%%          count/1 -> number of requests; connections/1 -> number of connections accepted (for
+%%%          TLS, before the handshake: one the client refuses counts); dropped/1 -> requests cut
+%%%          by set_close_on_reuse; stop/1 -> ok.
+%%% Errors:  none; a malformed request, or a failed TLS handshake, closes its connection.
 -module(commitlog_test_ingest).
 
 -export([
-    start/0, stop/1, set_responses/2, set_delay/2, set_idle_timeout/2, set_close_on_reuse/2,
+    start/0, start/1, stop/1, set_responses/2, set_delay/2, set_idle_timeout/2, set_close_on_reuse/2,
     requests/1, count/1, connections/1, dropped/1
 ]).
 
 start() ->
+    start(#{}).
+
+start(Options) ->
     Parent = self(),
-    Server = spawn(fun() -> init(Parent) end),
+    Server = spawn(fun() -> init(Parent, Options) end),
     receive
         {Server, port, Port} -> {Server, Port}
     after 5000 -> erlang:error(test_ingest_start_timeout)
@@ -62,12 +69,22 @@ call(Server, Msg) ->
 %%% Server process: owns the listen socket and the script; linked to the acceptor and, through
 %%% it, to every connection, so stop/1 takes them all down.
 
-init(Parent) ->
-    Options = [binary, {active, false}, {reuseaddr, true}, {ip, {127, 0, 0, 1}}, {backlog, 128}],
-    {ok, Listen} = gen_tcp:listen(0, Options),
-    {ok, Port} = inet:port(Listen),
+init(Parent, Options) ->
+    Base = [binary, {active, false}, {reuseaddr, true}, {ip, {127, 0, 0, 1}}, {backlog, 128}],
+    {Mod, Listen, Port} =
+        case Options of
+            #{tls := Tls} ->
+                {ok, _} = application:ensure_all_started(ssl),
+                {ok, L} = ssl:listen(0, Base ++ [{versions, ['tlsv1.3', 'tlsv1.2']} | Tls]),
+                {ok, {_, P}} = ssl:sockname(L),
+                {ssl, L, P};
+            #{} ->
+                {ok, L} = gen_tcp:listen(0, Base),
+                {ok, P} = inet:port(L),
+                {gen_tcp, L, P}
+        end,
     Self = self(),
-    _ = spawn_link(fun() -> accept(Listen, Self) end),
+    _ = spawn_link(fun() -> accept(Mod, Listen, Self) end),
     Parent ! {self(), port, Port},
     loop(#{
         responses => [202], delay => 0, idle_timeout => infinity, close_on_reuse => false,
@@ -122,16 +139,51 @@ response(Status) ->
     {Status, [], <<"{\"error\":{\"code\":\"TEST_", (integer_to_binary(Status))/binary,
         "\",\"message\":\"scripted by the test\"}}">>}.
 
-accept(Listen, Server) ->
-    case gen_tcp:accept(Listen) of
+%% A connection is {Mod, Socket}, Mod gen_tcp or ssl; a TLS connection's handshake is made by
+%% its own process, so that a client that refuses it holds up no other.
+accept(Mod, Listen, Server) ->
+    Accepted =
+        case Mod of
+            gen_tcp -> gen_tcp:accept(Listen);
+            ssl -> ssl:transport_accept(Listen)
+        end,
+    case Accepted of
         {ok, Socket} ->
             N = call(Server, accepted),
-            Pid = spawn_link(fun() -> receive go -> connection(Socket, Server, N, 0) end end),
-            ok = gen_tcp:controlling_process(Socket, Pid),
+            Pid = spawn_link(fun() ->
+                receive
+                    go -> handshake({Mod, Socket}, Server, N)
+                end
+            end),
+            ok = Mod:controlling_process(Socket, Pid),
             Pid ! go,
-            accept(Listen, Server);
+            accept(Mod, Listen, Server);
         {error, _} ->
             ok
+    end.
+
+handshake({gen_tcp, _} = Conn, Server, N) ->
+    connection(Conn, Server, N, 0);
+handshake({ssl, Socket}, Server, N) ->
+    case ssl:handshake(Socket, 5000) of
+        {ok, Tls} -> connection({ssl, Tls}, Server, N, 0);
+        {error, _} -> _ = ssl:close(Socket), ok
+    end.
+
+setopts({gen_tcp, S}, Options) -> inet:setopts(S, Options);
+setopts({ssl, S}, Options) -> ssl:setopts(S, Options).
+
+recv({Mod, S}, Length) -> Mod:recv(S, Length).
+recv({Mod, S}, Length, Timeout) -> Mod:recv(S, Length, Timeout).
+send({Mod, S}, Data) -> Mod:send(S, Data).
+close({Mod, S}) -> Mod:close(S).
+
+sni({gen_tcp, _}) ->
+    undefined;
+sni({ssl, S}) ->
+    case ssl:connection_information(S, [sni_hostname]) of
+        {ok, [{sni_hostname, Name}]} -> Name;
+        _ -> undefined
     end.
 
 %% Serves requests on one connection; Served: how many it has answered.
@@ -139,36 +191,36 @@ connection(Socket, Server, N, Served) ->
     #{idle_timeout := Idle, close_on_reuse := CloseOnReuse} = call(Server, settings),
     case Served > 0 andalso CloseOnReuse of
         true ->
-            ok = inet:setopts(Socket, [{packet, raw}]),
-            case gen_tcp:recv(Socket, 0) of
+            ok = setopts(Socket, [{packet, raw}]),
+            case recv(Socket, 0) of
                 {ok, _FirstBytes} ->
                     ok = call(Server, drop),
                     %% Unread data and linger 0: the client gets a reset, as from a server that
                     %% had closed the connection before the request arrived.
-                    ok = inet:setopts(Socket, [{linger, {true, 0}}]);
+                    ok = setopts(Socket, [{linger, {true, 0}}]);
                 {error, _} ->
                     ok
             end,
-            gen_tcp:close(Socket);
+            close(Socket);
         false ->
             request(Socket, Server, N, Served, Idle)
     end.
 
 request(Socket, Server, N, Served, Idle) ->
-    ok = inet:setopts(Socket, [{packet, http_bin}]),
-    case gen_tcp:recv(Socket, 0, Idle) of
+    ok = setopts(Socket, [{packet, http_bin}]),
+    case recv(Socket, 0, Idle) of
         {ok, {http_request, Method, {abs_path, Path}, _Version}} ->
             Headers = headers(Socket, []),
-            ok = inet:setopts(Socket, [{packet, raw}]),
+            ok = setopts(Socket, [{packet, raw}]),
             Length = binary_to_integer(proplists:get_value(<<"content-length">>, Headers, <<"0">>)),
             Body =
                 case Length of
                     0 -> <<>>;
-                    _ -> {ok, B} = gen_tcp:recv(Socket, Length), B
+                    _ -> {ok, B} = recv(Socket, Length), B
                 end,
             Request = #{
                 method => Method, path => Path, headers => Headers, body => Body,
-                connection => N, at => erlang:monotonic_time(millisecond)
+                connection => N, at => erlang:monotonic_time(millisecond), sni => sni(Socket)
             },
             Ref = make_ref(),
             Server ! {request, self(), Ref, Request},
@@ -176,21 +228,21 @@ request(Socket, Server, N, Served, Idle) ->
                 {Ref, {no_answer, _Delay}} ->
                     receive after infinity -> ok end;
                 {Ref, {close, _Delay}} ->
-                    gen_tcp:close(Socket);
+                    close(Socket);
                 {Ref, {{raw, Bytes}, Delay}} ->
                     timer:sleep(Delay),
-                    _ = gen_tcp:send(Socket, Bytes),
+                    _ = send(Socket, Bytes),
                     connection(Socket, Server, N, Served + 1);
                 {Ref, {{raw_then_close, Bytes}, Delay}} ->
                     timer:sleep(Delay),
-                    _ = gen_tcp:send(Socket, Bytes),
-                    gen_tcp:close(Socket);
+                    _ = send(Socket, Bytes),
+                    close(Socket);
                 {Ref, {{raw_split, Bytes}, Delay}} ->
                     timer:sleep(Delay),
-                    ok = inet:setopts(Socket, [{nodelay, true}]),
+                    ok = setopts(Socket, [{nodelay, true}]),
                     _ = [
                         begin
-                            _ = gen_tcp:send(Socket, [Byte]),
+                            _ = send(Socket, [Byte]),
                             timer:sleep(1)
                         end
                      || <<Byte>> <= iolist_to_binary(Bytes)
@@ -198,7 +250,7 @@ request(Socket, Server, N, Served, Idle) ->
                     connection(Socket, Server, N, Served + 1);
                 {Ref, {{Status, Extra, RespBody}, Delay}} ->
                     timer:sleep(Delay),
-                    _ = gen_tcp:send(Socket, [
+                    _ = send(Socket, [
                         <<"HTTP/1.1 ">>, integer_to_binary(Status), <<" Scripted\r\n">>,
                         <<"content-type: application/json\r\n">>,
                         <<"content-length: ">>, integer_to_binary(byte_size(RespBody)), <<"\r\n">>,
@@ -208,11 +260,11 @@ request(Socket, Server, N, Served, Idle) ->
                     connection(Socket, Server, N, Served + 1)
             end;
         _ClosedIdleOrBad ->
-            gen_tcp:close(Socket)
+            close(Socket)
     end.
 
 headers(Socket, Acc) ->
-    case gen_tcp:recv(Socket, 0) of
+    case recv(Socket, 0) of
         {ok, {http_header, _, Name, _, Value}} ->
             headers(Socket, [{lower(Name), Value} | Acc]);
         {ok, http_eoh} ->

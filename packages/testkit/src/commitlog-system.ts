@@ -49,6 +49,12 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Extra environment for the ingest only (e.g. a REDIS_URL through a fault proxy). */
   ingestEnv?: Record<string, string>;
+  /**
+   * The ingest's certificate and key (INGEST_TLS_CERT_FILE, INGEST_TLS_KEY_FILE): it then serves
+   * HTTPS only, `ingestUrl` is https://, and its health is read on its ops port. `post` needs the
+   * test process to trust the certificate's CA, which it does not: post with a client of its own.
+   */
+  ingestTls?: { certFile: string; keyFile: string };
   /** Extra environment for the workers only (e.g. KAFKA_BROKERS through a fault proxy). */
   workerEnv?: Record<string, string>;
   workers?: number;
@@ -112,7 +118,7 @@ function startRole(role: 'ingest' | 'worker', env: NodeJS.ProcessEnv, port: numb
   };
 }
 
-async function healthy(role: RoleProcess, name: string): Promise<void> {
+async function healthy(role: RoleProcess, name: string, port = role.port): Promise<void> {
   // A flag, not a race against a resolved promise (which always wins, exited or not): a role
   // that dies at start-up is reported at once, with its output, rather than after the time-out.
   let exited = false;
@@ -121,7 +127,7 @@ async function healthy(role: RoleProcess, name: string): Promise<void> {
   const outcome = await waitFor(
     async () => {
       if (exited) return 'exited';
-      const response = await fetch(`http://127.0.0.1:${role.port}/healthz`).catch(() => undefined);
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
       return response?.ok === true ? 'healthy' : undefined;
     },
     { timeoutMs: 60_000, description: `${name} /healthz`, intervalMs: 100 },
@@ -179,12 +185,22 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   };
 
   const ingestPort = await freePort();
+  const ingestOpsPort = await freePort();
   const ingestEnv = {
     ...base,
     ...options.ingestEnv,
+    ...(options.ingestTls
+      ? {
+          INGEST_TLS_CERT_FILE: options.ingestTls.certFile,
+          INGEST_TLS_KEY_FILE: options.ingestTls.keyFile,
+        }
+      : {}),
     INGEST_PORT: String(ingestPort),
-    INGEST_OPS_PORT: String(await freePort()),
+    INGEST_OPS_PORT: String(ingestOpsPort),
   };
+  // Plain HTTP on the ops port, whatever the main port speaks.
+  const ingestHealthy = (role: RoleProcess): Promise<void> =>
+    healthy(role, 'ingest', ingestOpsPort);
   let ingest = startRole('ingest', ingestEnv, ingestPort);
   const workers: RoleProcess[] = [];
   const startWorker = async (env: Record<string, string> = {}): Promise<RoleProcess> => {
@@ -199,13 +215,13 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     return worker;
   };
   try {
-    await healthy(ingest, 'ingest');
+    await ingestHealthy(ingest);
     for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
   } catch (error) {
     await Promise.all([ingest, ...workers].map((p) => p.stop()));
     throw error;
   }
-  const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+  const ingestUrl = `${options.ingestTls ? 'https' : 'http'}://127.0.0.1:${ingestPort}`;
 
   return {
     prefix,
@@ -221,7 +237,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     async restartIngest() {
       await ingest.exited;
       ingest = startRole('ingest', ingestEnv, ingestPort);
-      await healthy(ingest, 'ingest');
+      await ingestHealthy(ingest);
       return ingest;
     },
     async post(commit, postOptions = {}) {

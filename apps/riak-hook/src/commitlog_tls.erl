@@ -1,0 +1,168 @@
+%%% commitlog_tls: TLS to an https ingest, for commitlog_http_transport. Commits are payment
+%%% data: the ingest's certificate is always verified, and there is no setting to turn that off.
+%%%
+%%% - verify_peer against the CA certificates of `ca_file` (PEM), or the OS's trust store when
+%%%   it is unset (OTP 25+; commitlog_tls_ca);
+%%% - the certificate must name the URL's host (RFC 6125 rules for https, wildcards included:
+%%%   public_key:pkix_verify_hostname_match_fun(https)); a host name is sent as SNI. For an IP
+%%%   address no SNI is sent (RFC 6066 has none for addresses) and the certificate must carry
+%%%   that address (an iPAddress subjectAltName): ssl checks it against the connection's peer;
+%%% - TLS 1.3 and 1.2 only.
+%%% Only options that OTP 22 to 26 all take are used.
+%%%
+%%% Inputs:  client(CaFile): the ca_file setting (bytes) or undefined.
+%%%          handshake(TcpSocket, {Host, Port}, Client, TimeoutMs): a connected gen_tcp socket of
+%%%          the caller's (binary, passive), the URL's host (a name or an address) and port.
+%%% Outputs: client/1 -> {ok, client()} | {error, tls_unconfigured | ca_file_unreadable, Details}
+%%%            (commitlog_tls_ca).
+%%%          handshake/4 -> {ok, SslSocket}, owned by the caller, passive
+%%%            | {error, connect_failed}: no TLS session within TimeoutMs, or the connection
+%%%              closed or reset during the handshake (what a failed TCP connect is)
+%%%            | {error, tls_failed}: the handshake failed: a certificate that does not verify
+%%%              (unknown CA, expired, not for this host), no common version or cipher, or a
+%%%              server that does not speak TLS. Logged at error (what => commitlog_tls_failed:
+%%%              host, port, tls_alert, detail; never a commit value: nothing of a commit is
+%%%              sent before the handshake ends), at most once a second per alert.
+%%%          ensure_started/0 -> ok | {error, Reason}: the ssl application is started on the
+%%%            first https connection if it is not running (Riak runs it); a failure is logged
+%%%            at error at most once a second. A check of a registered name after.
+%%%          ssl_options(Host, Client) -> the options given to ssl:connect/3.
+%%% Errors:  none raised.
+-module(commitlog_tls).
+
+-export([client/1, handshake/4, ensure_started/0, ssl_options/2]).
+
+-export_type([client/0]).
+
+-type client() :: #{source := commitlog_tls_ca:source(), cacerts := [term()]}.
+
+-define(DOMAIN, #{domain => [commitlog]}).
+-define(LOG_INTERVAL_MS, 1000).
+-define(MAX_DETAIL_BYTES, 400).
+
+-spec client(binary() | undefined) ->
+    {ok, client()} | {error, tls_unconfigured | ca_file_unreadable, map()}.
+client(CaFile) ->
+    case commitlog_tls_ca:lookup(CaFile) of
+        {ok, Source, CaCerts} -> {ok, #{source => Source, cacerts => CaCerts}};
+        {error, _Reason, _Details} = Error -> Error
+    end.
+
+%% depth 10 (OTP 25's default; older releases had 1, too short for a CA with two intermediates).
+%% log_level error: ssl would log every alert at notice, once per failed handshake and without
+%% a limit; handshake/4 logs them itself, once a second. No session reuse setting: TLS 1.2
+%% resumes by default, which spares a full handshake to a reconnecting hook.
+-spec ssl_options(inet:hostname() | inet:ip_address(), client()) -> [ssl:tls_client_option()].
+ssl_options(Host, #{cacerts := CaCerts}) ->
+    [
+        {verify, verify_peer},
+        {cacerts, CaCerts},
+        {depth, 10},
+        {versions, ['tlsv1.3', 'tlsv1.2']},
+        {customize_hostname_check, [{match_fun, public_key:pkix_verify_hostname_match_fun(https)}]},
+        {log_level, error}
+        | server_name(Host)
+    ].
+
+%% A name: sent as SNI, and the name the certificate is checked against. An address: no SNI, and
+%% ssl checks the certificate against the socket's peer address (the URL's address).
+server_name(Host) when is_list(Host) -> [{server_name_indication, Host}];
+server_name(_Address) -> [].
+
+-spec handshake(gen_tcp:socket(), {inet:hostname() | inet:ip_address(), inet:port_number()},
+    client(), pos_integer()) -> {ok, ssl:sslsocket()} | {error, connect_failed | tls_failed}.
+handshake(Tcp, {Host, Port}, Client, TimeoutMs) ->
+    try ssl:connect(Tcp, ssl_options(Host, Client), TimeoutMs) of
+        {ok, Ssl} ->
+            {ok, Ssl};
+        {error, Reason} when is_atom(Reason) ->
+            %% timeout, closed, econnreset, ssl_not_started (stopped since ensure_started/0).
+            {error, connect_failed};
+        {error, Reason} ->
+            failed(Host, Port, Reason)
+    catch
+        Class:Reason ->
+            failed(Host, Port, {Class, Reason})
+    end.
+
+-spec ensure_started() -> ok | {error, term()}.
+ensure_started() ->
+    %% ssl_sup: the ssl application's top supervisor, registered while it runs.
+    case whereis(ssl_sup) of
+        undefined -> start_ssl();
+        _ -> ok
+    end.
+
+%%% Internal
+
+start_ssl() ->
+    Result =
+        try application:ensure_all_started(ssl) of
+            {ok, _Started} -> ok;
+            {error, Reason} -> {error, Reason}
+        catch
+            Class:Reason -> {error, {Class, Reason}}
+        end,
+    case Result of
+        ok ->
+            ok;
+        {error, Why} ->
+            throttled(commitlog_tls_unavailable, #{
+                what => commitlog_tls_unavailable,
+                reason => limited(Why),
+                text => "the ssl application could not be started: an https ingest cannot be "
+                    "reached, and commits go to the failure log (connect_failed)"
+            }),
+            Result
+    end.
+
+failed(Host, Port, Reason) ->
+    {Alert, Detail} = alert(Reason),
+    throttled({commitlog_tls_failed, Alert}, #{
+        what => commitlog_tls_failed,
+        host => host_text(Host),
+        port => Port,
+        tls_alert => Alert,
+        detail => Detail
+    }),
+    {error, tls_failed}.
+
+%% {tls_alert, {unknown_ca, "TLS client: ... Unknown CA"}} (OTP 21+), or an error of another
+%% shape ({options, ...}: an option this node's ssl refuses). Nothing of a commit is in either.
+alert({tls_alert, {Alert, Description}}) when is_atom(Alert) ->
+    {Alert, text(Description)};
+alert(Reason) when is_tuple(Reason), tuple_size(Reason) > 0, is_atom(element(1, Reason)) ->
+    {element(1, Reason), limited(Reason)};
+alert(Reason) ->
+    {other, limited(Reason)}.
+
+text(Description) ->
+    try unicode:characters_to_binary(Description) of
+        Bin when is_binary(Bin) -> truncate(Bin);
+        _ -> limited(Description)
+    catch
+        _:_ -> limited(Description)
+    end.
+
+%% A term's text, cut short: an options error can hold every CA certificate given.
+limited(Term) ->
+    truncate(iolist_to_binary(io_lib:format("~0P", [Term, 8]))).
+
+truncate(Bin) when byte_size(Bin) > ?MAX_DETAIL_BYTES -> binary:part(Bin, 0, ?MAX_DETAIL_BYTES);
+truncate(Bin) -> Bin.
+
+host_text(Host) when is_list(Host) ->
+    unicode:characters_to_binary(Host);
+host_text(Address) ->
+    case inet:ntoa(Address) of
+        {error, _} -> <<"?">>;
+        Text -> unicode:characters_to_binary(Text)
+    end.
+
+%% Every put of the node can meet the same failure at once: a line a second per kind, saying how
+%% many it stands for (commitlog_log_throttle).
+throttled(Key, Report) ->
+    case commitlog_log_throttle:allow(Key, ?LOG_INTERVAL_MS) of
+        {true, Suppressed} -> logger:error(Report#{also_since_last_line => Suppressed}, ?DOMAIN);
+        false -> ok
+    end.

@@ -4,9 +4,6 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
-%% logger handler callback, to capture what the hook logs.
--export([log/2]).
-
 -define(APP, commitlog_riak_hook).
 -define(SECRET, <<"test-secret">>).
 -define(VALUE, <<"{\"card\":\"4111-VALUE-NEVER-LOGGED\"}">>).
@@ -89,34 +86,13 @@ setup() ->
     ok = commitlog_hook:reset_breaker(),
     %% Each test's first line of a kind is logged, whatever an earlier test logged just before.
     [persistent_term:erase(K) || {K = {commitlog_log_throttle, _}, _} <- persistent_term:get()],
-    {ok, Primary} = {ok, logger:get_primary_config()},
-    ok = logger:set_primary_config(level, all),
-    DefaultLevel =
-        case logger:get_handler_config(default) of
-            {ok, #{level := L}} ->
-                _ = logger:set_handler_config(default, level, none),
-                L;
-            _ ->
-                undefined
-        end,
-    %% EUnit runs setup and the test body in different processes: events go to a collector.
-    Collector = spawn(fun() -> collect([]) end),
-    HandlerId = list_to_atom("capture_" ++ integer_to_list(erlang:unique_integer([positive]))),
-    ok = logger:add_handler(HandlerId, ?MODULE, #{config => #{pid => Collector}}),
+    Capture = commitlog_test_capture:start(),
     #{
-        server => Server, port => Port, dir => Dir, log => Log, handler => HandlerId,
-        collector => Collector,
-        primary_level => maps:get(level, Primary), default_level => DefaultLevel
+        server => Server, port => Port, dir => Dir, log => Log, capture => Capture
     }.
 
-cleanup(#{server := Server, dir := Dir, handler := HandlerId, collector := Collector} = Ctx) ->
-    _ = logger:remove_handler(HandlerId),
-    exit(Collector, kill),
-    ok = logger:set_primary_config(level, maps:get(primary_level, Ctx)),
-    case maps:get(default_level, Ctx) of
-        undefined -> ok;
-        L -> _ = logger:set_handler_config(default, level, L)
-    end,
+cleanup(#{server := Server, dir := Dir, capture := Capture}) ->
+    ok = commitlog_test_capture:stop(Capture),
     ok = commitlog_test_ingest:stop(Server),
     [application:unset_env(?APP, K) || K <- ?KEYS],
     ok = commitlog_hook:reset_breaker(),
@@ -124,21 +100,6 @@ cleanup(#{server := Server, dir := Dir, handler := HandlerId, collector := Colle
     _ = file:del_dir(Dir),
     ok.
 
-%% logger handler: forwards every event to the collector. It runs in the process that logs,
-%% so an event logged by the test's own call arrives before the test's next request to the
-%% collector.
-log(Event, #{config := #{pid := Pid}}) ->
-    Pid ! {logged, Event},
-    ok.
-
-collect(Events) ->
-    receive
-        {logged, Event} ->
-            collect([Event | Events]);
-        {take, From, Ref} ->
-            From ! {Ref, lists:reverse(Events)},
-            collect([])
-    end.
 
 %%% Helpers
 
@@ -167,14 +128,8 @@ raw_failure_log(#{log := Log}) ->
     {ok, Bin} = file:read_file(Log),
     Bin.
 
-%% Log events captured since the last call.
-logged(#{collector := Collector}) ->
-    Ref = make_ref(),
-    Collector ! {take, self(), Ref},
-    receive
-        {Ref, Events} -> Events
-    after 5000 -> erlang:error(collector_timeout)
-    end.
+logged(#{capture := Capture}) ->
+    commitlog_test_capture:logged(Capture).
 
 handoff_reports(Ctx) ->
     [Msg || #{msg := {report, Msg = #{what := commitlog_handoff}}} <- logged(Ctx)].

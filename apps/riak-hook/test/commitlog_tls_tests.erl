@@ -6,7 +6,6 @@
 -include_lib("eunit/include/eunit.hrl").
 
 %% logger handler callback, to capture what the hook logs.
--export([log/2]).
 
 -define(APP, commitlog_riak_hook).
 -define(SECRET, <<"test-secret">>).
@@ -69,33 +68,14 @@ setup(#{local := Local} = Certs) ->
     ok = application:set_env(?APP, breaker_cooldown_ms, 60000),
     ok = commitlog_hook:reset_breaker(),
     [persistent_term:erase(K) || {K = {commitlog_log_throttle, _}, _} <- persistent_term:get()],
-    {ok, Primary} = {ok, logger:get_primary_config()},
-    ok = logger:set_primary_config(level, all),
-    DefaultLevel =
-        case logger:get_handler_config(default) of
-            {ok, #{level := L}} ->
-                _ = logger:set_handler_config(default, level, none),
-                L;
-            _ ->
-                undefined
-        end,
-    Collector = spawn(fun() -> collect([]) end),
-    HandlerId = list_to_atom("capture_tls_" ++ integer_to_list(erlang:unique_integer([positive]))),
-    ok = logger:add_handler(HandlerId, ?MODULE, #{config => #{pid => Collector}}),
+    Capture = commitlog_test_capture:start(),
     #{
         certs => Certs, server => Server, port => Port, dir => Dir, ca_file => CaFile, log => Log,
-        handler => HandlerId, collector => Collector, primary_level => maps:get(level, Primary),
-        default_level => DefaultLevel
+        capture => Capture
     }.
 
-cleanup(#{server := Server, dir := Dir, handler := HandlerId, collector := Collector} = Ctx) ->
-    _ = logger:remove_handler(HandlerId),
-    exit(Collector, kill),
-    ok = logger:set_primary_config(level, maps:get(primary_level, Ctx)),
-    case maps:get(default_level, Ctx) of
-        undefined -> ok;
-        L -> _ = logger:set_handler_config(default, level, L)
-    end,
+cleanup(#{server := Server, dir := Dir, capture := Capture}) ->
+    ok = commitlog_test_capture:stop(Capture),
     ok = commitlog_test_ingest:stop(Server),
     [application:unset_env(?APP, K) || K <- ?KEYS],
     ok = commitlog_hook:reset_breaker(),
@@ -103,18 +83,6 @@ cleanup(#{server := Server, dir := Dir, handler := HandlerId, collector := Colle
     _ = file:del_dir(Dir),
     ok.
 
-log(Event, #{config := #{pid := Pid}}) ->
-    Pid ! {logged, Event},
-    ok.
-
-collect(Events) ->
-    receive
-        {logged, Event} ->
-            collect([Event | Events]);
-        {take, From, Ref} ->
-            From ! {Ref, lists:reverse(Events)},
-            collect([])
-    end.
 
 %%% Helpers
 
@@ -134,13 +102,8 @@ failure_lines(#{log := Log}) ->
 reasons(Ctx) ->
     [R || #{<<"reason">> := R} <- failure_lines(Ctx)].
 
-logged(#{collector := Collector}) ->
-    Ref = make_ref(),
-    Collector ! {take, self(), Ref},
-    receive
-        {Ref, Events} -> Events
-    after 5000 -> erlang:error(collector_timeout)
-    end.
+logged(#{capture := Capture}) ->
+    commitlog_test_capture:logged(Capture).
 
 %% {Level, Report} of every line the hook logged of a kind (What).
 reports(Events, What) ->

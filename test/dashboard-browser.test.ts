@@ -198,7 +198,7 @@ describe('the dashboard in a browser', () => {
       .locator('tr[data-reason="expired"]')
       .getByRole('button', { name: 'Re-drive all 1' })
       .click();
-    await page.waitForURL(/\/deliveries\?redriven=1/);
+    await page.waitForURL(/\/deliveries$/);
     await expect.poll(() => page.getByRole('status').innerText()).toContain('Re-drove 1 delivery');
 
     const records = await readUntil(kafka.brokers, [missingTopic], (r) => r.length >= 1);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { answerUnlessStopped, auditedRedrive } from './audited-redrive.ts';
 import { refuse, userOf } from './auth.ts';
 import { overviewPage } from './overview-page.ts';
+import { redriveNoticeCookie, redriveNoticeGone, redriveNoticeOf } from './redrive-notice.ts';
 import type { RedriveProgress } from './redrive-progress.ts';
 import type { RedriveAudit, RedriveRunner, RedriveRunView } from './redrive-runner.ts';
 
@@ -27,6 +28,8 @@ export interface DeliveryHandlerDeps {
   audit(event: string, detail: Record<string, unknown>): void;
   /** The audit records of a re-drive of many, before and after. */
   redriveAudit(event: string, user: string, asked: Record<string, unknown>): RedriveAudit;
+  /** `DASHBOARD_SECURE_COOKIE`: the re-drive notice's cookie is `Secure` too. */
+  secureCookie: boolean;
 }
 
 /** A lane number as a form sends it (text) or JSON does (a number); never an empty field. */
@@ -89,43 +92,6 @@ export function parseRedriveForm(
   return problem('body', 'send jobId and lane, or reason');
 }
 
-/** The message after a re-drive, from its counts only (a link cannot make the page say anything else). */
-function redriveNotice(
-  redriven: unknown,
-  skipped: unknown,
-  unreadable: unknown,
-): string | undefined {
-  const count = (v: unknown) =>
-    typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : undefined;
-  const [n, s, u] = [count(redriven), count(skipped) ?? 0, count(unreadable) ?? 0];
-  if (n === undefined) return undefined;
-  if (n === 0 && s === 0 && u === 0) {
-    return (
-      'Nothing was re-driven: no failed delivery matched. Another admin or `commitlog redrive` ' +
-      'may have re-driven it already, or FAILED_RETENTION removed it.'
-    );
-  }
-  const moved =
-    n === 0 && s === 0
-      ? 'Nothing was re-driven.'
-      : `Re-drove ${n} ${n === 1 ? 'delivery' : 'deliveries'}` +
-        (s > 0
-          ? `; ${s} had already been moved, removed or failed again (another re-drive, or FAILED_RETENTION)`
-          : '') +
-        '. They are back at the end of their lanes with a fresh TTL.';
-  return u > 0 ? `${moved} ${unreadableLeft(u)}` : moved;
-}
-
-/** What the page says of matching deliveries that a re-drive left failed (see `RedriveResult`). */
-function unreadableLeft(count: number): string {
-  const one = count === 1;
-  return (
-    `${count} ${one ? 'was' : 'were'} left failed: ${one ? 'its job holds' : 'their jobs hold'} ` +
-    "no commit (data in Redis that is not valid JSON, or not a commit job's), listed below as " +
-    `(unreadable); discard ${one ? 'it' : 'each'} with \`commitlog discard --job ID\`.`
-  );
-}
-
 /** How long the page still tells of a re-drive that went on past its request, once it ended. */
 const RUN_SHOWN_MS = 3_600_000;
 
@@ -166,16 +132,14 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
       const run = deps.runner.current();
       const shown =
         run && (run.state === 'running' || Date.now() - (run.endedAt ?? 0) < RUN_SHOWN_MS);
+      // The re-drive just done, shown once (the cookie its answer set, not the query string).
+      const redriven = redriveNoticeOf(req.headers.cookie);
       const notice =
-        [
-          redriveNotice(req.query.redriven, req.query.skipped, req.query.unreadable),
-          shown && runNotice(run),
-        ]
-          .filter(Boolean)
-          .join(' ') || undefined;
+        [redriven.notice, shown && runNotice(run)].filter(Boolean).join(' ') || undefined;
       const { count, recorded } = await lanesInUse();
       const overview = await deps.readOverview(count);
       res.setHeader('Cache-Control', 'no-store');
+      if (redriven.present) res.setHeader('Set-Cookie', redriveNoticeGone(deps.secureCookie));
       res.type('html').send(
         overviewPage({
           overview,
@@ -269,8 +233,8 @@ export function createDeliveryHandlers(deps: DeliveryHandlerDeps) {
         res.json(result);
         return;
       }
-      const left = result.unreadable ? `&unreadable=${result.unreadable.count}` : '';
-      res.redirect(303, `/deliveries?redriven=${result.redriven}&skipped=${result.skipped}${left}`);
+      res.setHeader('Set-Cookie', redriveNoticeCookie(result, deps.secureCookie));
+      res.redirect(303, '/deliveries');
     },
   };
 }

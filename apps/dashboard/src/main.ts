@@ -10,7 +10,7 @@ await runService({
   uncaughtErrors: process,
   service: 'dashboard',
   loadConfig: loadDashboardConfig,
-  start: startDashboard,
+  start: (config, logger) => startDashboard(config, logger),
   stopStep: 'stop serving',
   started: (dashboard, config, logger) => {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;

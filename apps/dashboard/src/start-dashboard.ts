@@ -11,22 +11,26 @@ import {
   readRedisClockOffsetMs,
 } from '@commitlog/queue';
 import {
+  clientConnectionLimits,
   clockOffsetGauge,
   closeEach,
+  createGuardedServer,
   createMetricsRegistry,
   drainServer,
+  ERROR_LOG_INTERVAL_MS,
   listenOn,
   notReadyOnceStopping,
   redisErrorLogger,
   startOpsServer,
+  throttledWarn,
   usersBelowHashCost,
   verifyPassword,
   withTimeout,
+  type ConnectionLimits,
   type DashboardConfig,
   type Logger,
 } from '@commitlog/runtime';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBoards } from './bull-board.ts';
 import { createDashboardApp } from './dashboard-app.ts';
@@ -62,6 +66,14 @@ export interface RunningDashboard {
   close(): Promise<void>;
 }
 
+export interface DashboardDeps {
+  /**
+   * Time-outs of `DASHBOARD_PORT` (ms) in place of `CLIENT_TIMEOUTS`, the ingest's: tests pass
+   * short ones. Default none.
+   */
+  timeouts?: Partial<Omit<ConnectionLimits, 'maxConnections'>>;
+}
+
 /** How long the start-up waits for Redis's first answer before it starts without it, ms. */
 const FIRST_CONNECT_MS = 2000;
 
@@ -76,6 +88,7 @@ const PING_TIMEOUT_MS = 2000;
 export async function startDashboard(
   config: DashboardConfig,
   logger: Logger,
+  deps: DashboardDeps = {},
 ): Promise<RunningDashboard> {
   const connection = createRedisConnection({
     url: config.redisUrl,
@@ -172,7 +185,24 @@ export async function startDashboard(
     isRedisUp: () => connection.status === 'ready',
     logger,
   });
-  const server = createServer(app);
+  // Held to the limits of the ingest's commit port (DASHBOARD_MAX_CONNECTIONS and its
+  // time-outs): Node's own cap no connection and wait 60 s for a request's headers and 300 s for
+  // the whole of it, so one client could take every file descriptor (the Redis reconnects and the
+  // ops port's probes with them) or hold a sign-in open for minutes. Behind a proxy, the client
+  // the warning names is the proxy.
+  const warnDrop = throttledWarn(logger, ERROR_LOG_INTERVAL_MS);
+  const server = createGuardedServer(
+    app,
+    { ...clientConnectionLimits(config.maxConnections), ...deps.timeouts },
+    {
+      onDrop: ({ remoteAddress }) =>
+        warnDrop(
+          'connections',
+          { maxConnections: config.maxConnections, client: remoteAddress },
+          'a dashboard connection was closed as it was accepted: DASHBOARD_MAX_CONNECTIONS are open',
+        ),
+    },
+  );
   const closeRedis = async () => {
     // The connection is closed even when a queue fails to close, and that failure is the stop's.
     const queuesClosed = queues.close();

@@ -60,10 +60,11 @@ describe('what the ingest server answers a request Node refuses itself', () => {
       expect(expectation.type).toBe('application/json');
       expect(expectation.body).toMatchObject({ error: { code: 'EXPECTATION_FAILED' } });
       // Each reported, for the metrics and the log that the app's own answers go to.
+      // Each reported with the client's address, which the warning names.
       expect(refusals).toEqual([
-        { status: 431, code: 'HEADERS_TOO_LARGE' },
-        { status: 400, code: 'BAD_HTTP_REQUEST' },
-        { status: 417, code: 'EXPECTATION_FAILED' },
+        { status: 431, code: 'HEADERS_TOO_LARGE', client: '127.0.0.1' },
+        { status: 400, code: 'BAD_HTTP_REQUEST', client: '127.0.0.1' },
+        { status: 417, code: 'EXPECTATION_FAILED', client: '127.0.0.1' },
       ]);
     } finally {
       server.close();
@@ -101,7 +102,11 @@ describe('what the ingest server answers a request Node refuses itself', () => {
       const timeout = Object.assign(new Error('request timed out'), {
         code: 'ERR_HTTP_REQUEST_TIMEOUT',
       });
-      expect(answerClientError(timeout, socket)).toEqual({ status: 408, code: 'REQUEST_TIMEOUT' });
+      expect(answerClientError(timeout, socket)).toEqual({
+        status: 408,
+        code: 'REQUEST_TIMEOUT',
+        client: '127.0.0.1',
+      });
       // Without the close the trickle would hold it open for good: this wait would time out.
       await closed;
       expect(socket.destroyed).toBe(true);

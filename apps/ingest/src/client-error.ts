@@ -47,6 +47,8 @@ const CLOSE_AFTER_ANSWER_MS = 1000;
 export interface EarlyRefusal {
   status: number;
   code: string;
+  /** The client's address (the connection's peer), to find the client that sent it. */
+  client: string | undefined;
 }
 
 /**
@@ -89,12 +91,16 @@ export function answerClientError(
     () => socket.destroy(),
   );
   setTimeout(() => socket.destroy(), CLOSE_AFTER_ANSWER_MS).unref();
-  return { status: answer.status, code: answer.code };
+  return {
+    status: answer.status,
+    code: answer.code,
+    client: (socket as Duplex & { remoteAddress?: string }).remoteAddress,
+  };
 }
 
 /** A server's `checkExpectation` listener: an `Expect` other than `100-continue` gets 417. */
 export function answerUnmetExpectation(
-  _request: IncomingMessage,
+  request: IncomingMessage,
   response: ServerResponse,
 ): EarlyRefusal {
   const code = 'EXPECTATION_FAILED';
@@ -110,5 +116,5 @@ export function answerUnmetExpectation(
     connection: 'close',
   });
   response.end(text);
-  return { status, code };
+  return { status, code, client: request.socket.remoteAddress };
 }

@@ -6,10 +6,11 @@ import { waitFor } from '@commitlog/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { createCommitHandlers, type CommitHandlers } from './commit-handlers.ts';
-import { createIngestApp, DRAIN_REFUSED_BODY_MAX_BYTES } from './ingest-app.ts';
+import { createIngestApp } from './ingest-app.ts';
 import { createIngestMetrics, WATCHED_REJECTION_CODES } from './ingest-metrics.ts';
 import { createIngestServer } from './ingest-server.ts';
 import { httpRequest, post, postExpectingContinue, rawConnection } from './test-http.ts';
+import { DRAIN_REFUSED_BODY_MAX_BYTES } from './write-answer.ts';
 import {
   OTHER_SECRET,
   signedHeaders,
@@ -40,6 +41,7 @@ async function startApp(
     commits?: CommitHandlers;
     isClosing?: () => boolean;
     bodyBudget?: BodyBudget;
+    maxConnections?: number;
   } = {},
 ) {
   const lines: Record<string, unknown>[] = [];
@@ -77,7 +79,7 @@ async function startApp(
     logger,
     isClosing: options.isClosing ?? (() => false),
   });
-  const started = createIngestServer(app, { maxConnections: 1000 });
+  const started = createIngestServer(app, { maxConnections: options.maxConnections ?? 1000 });
   server = started;
   await new Promise<void>((resolve) => started.listen(0, '127.0.0.1', resolve));
   const { port } = started.address() as AddressInfo;
@@ -107,6 +109,8 @@ describe('ingest app (express wiring)', () => {
       method: 'POST',
       route: '/v1/commits',
       status: 202,
+      // The connection's peer, to find the host a refusal came from.
+      client: '127.0.0.1',
       commits: 1,
       bucket: 'transactions',
       key: 'txn-123',
@@ -189,30 +193,28 @@ describe('ingest app (express wiring)', () => {
     });
   });
 
-  it('refuses a declared body over the limit at once, then drains it and keeps the connection', async () => {
+  it('refuses a declared body over the limit at once, then drains it before it closes the connection', async () => {
     const { url } = await startApp();
     const socket = await rawConnection(url);
-    // 20 MB declared and sent in full: the 413 is written before the body is read. Closing then
-    // would answer the bytes still coming with a reset, which can destroy the 413 unread.
+    // 20 MB declared: the 413 is written before the body is read, and the client has it whole
+    // before it sends a byte of the body. Closing then would answer the bytes still coming with
+    // a reset, which can destroy the 413 unread: the body is read and thrown away first.
     const body = Buffer.alloc(20 * 1024 * 1024, 0x20);
     socket.write(
       `POST /v1/commits/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
         `Content-Length: ${body.byteLength}\r\n\r\n`,
     );
-    const refused = socket.nextResponse();
-    socket.write(body);
-    const answer = await refused;
+    const answer = await socket.nextResponse();
     expect(answer.status).toBe(413);
     expect(answer.body).toContain('BODY_TOO_LARGE');
-    expect(answer.head.toLowerCase()).toContain('connection: keep-alive');
-    // The body was read to its end and thrown away: the next request on the socket is served.
-    const health = socket.nextResponse();
-    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-    expect((await health).status).toBe(200);
-    socket.destroy();
+    // Unsigned: the connection is not kept for another request.
+    expect(answer.head.toLowerCase()).toContain('connection: close');
+    socket.write(body);
+    await socket.closed;
+    expect(socket.error()).toBeUndefined();
   });
 
-  it('drains a body refused part-way as the budget ran out, so its 503 arrives whole and the connection lives', async () => {
+  it('drains a body refused part-way as the budget ran out, so its 503 arrives whole, then closes', async () => {
     const budget = createBodyBudget(64 * 1024);
     const { url } = await startApp({ bodyBudget: budget });
     // Signed as a hook signs (the signature is checked once the body is whole; never here).
@@ -242,12 +244,11 @@ describe('ingest app (express wiring)', () => {
     late.write(Buffer.alloc(30_000, 0x20));
     expect(answer.status).toBe(503);
     expect(answer.body).toContain('INGEST_BUSY');
-    expect(answer.head.toLowerCase()).toContain('connection: keep-alive');
-    // The rest was read and thrown away: the next request on the connection is served.
-    const health = late.nextResponse();
-    late.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-    expect((await health).status).toBe(200);
-    late.destroy();
+    // Its signature was never checked (the body was not read whole): the connection is not kept.
+    expect(answer.head.toLowerCase()).toContain('connection: close');
+    // The rest was read and thrown away before the close: no reset.
+    await late.closed;
+    expect(late.error()).toBeUndefined();
     holder.destroy();
   });
 
@@ -263,6 +264,7 @@ describe('ingest app (express wiring)', () => {
     const answer = await refused;
     expect(answer.status).toBe(401);
     expect(answer.body).toContain('SIGNATURE_MISSING');
+    expect(answer.head.toLowerCase()).toContain('connection: close');
     socket.destroy();
   });
 
@@ -494,5 +496,126 @@ describe('ingest app (express wiring)', () => {
     expect(line).toMatchObject({ route: '/v1/commits', aborted: true, jobId: 'c-late', lane: 3 });
     const metrics = await httpRequest(`${url}/metrics`);
     expect(metrics.text).toMatch(/^commitlog_ingest_commits_accepted_total\{[^}]*\} 1$/m);
+  });
+
+  it('closes the connection after every answer to a request whose signature did not check out', async () => {
+    const { url } = await startApp();
+    const commit = JSON.stringify(wireCommit());
+    /** A POST of `body` (sent whole: a wrong secret is found only once the body is read). */
+    const postOf = (headers: Record<string, string>, body = '') =>
+      `POST /v1/commits HTTP/1.1\r\nHost: x\r\n` +
+      Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('') +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const signedAt = (nowMs: number, secret = TEST_SECRET) =>
+      signedHeaders(Buffer.from(commit), { nowMs, secret });
+    const requests: [string, string, number][] = [
+      ['415, before the signature', postOf({}), 415],
+      ['no signature', postOf({ 'Content-Type': 'application/json' }), 401],
+      ['a wrong secret', postOf(signedAt(NOW, OTHER_SECRET), commit), 401],
+      ['an expired signature', postOf(signedAt(NOW - 3_600_000), commit), 401],
+      ['a probe', 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 200],
+      ['no such route', 'GET /nope HTTP/1.1\r\nHost: x\r\n\r\n', 404],
+    ];
+    for (const [what, request, status] of requests) {
+      const socket = await rawConnection(url);
+      socket.write(request);
+      const answer = await socket.nextResponse();
+      expect({
+        what,
+        status: answer.status,
+        connection: /^connection: (.*)$/im.exec(answer.head)?.[1],
+      }).toEqual({ what, status, connection: 'close' });
+      await socket.closed;
+    }
+  });
+
+  it('keeps the connection of a signed request, refused for its content or not', async () => {
+    const { url } = await startApp();
+    const socket = await rawConnection(url);
+    const send = (path: string, body: string) => {
+      const headers = signedHeaders(Buffer.from(body), { nowMs: NOW });
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: ${headers['content-type']}\r\n` +
+          `X-Commitlog-Signature: ${headers['x-commitlog-signature']}\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return socket.nextResponse();
+    };
+    const statuses = [];
+    for (const [path, body] of [
+      ['/v1/commits', JSON.stringify(wireCommit())],
+      ['/v1/commits', JSON.stringify(wireCommitWithout('key'))],
+      ['/v1/commits/batch', JSON.stringify({ commits: [wireCommit({ key: 'k2' })] })],
+    ] as const) {
+      const answer = await send(path, body);
+      expect(answer.head.toLowerCase()).toContain('connection: keep-alive');
+      statuses.push(answer.status);
+    }
+    // All three on the one connection, as a hook's and `commitlog requeue`'s are.
+    expect(statuses).toEqual([202, 400, 202]);
+    socket.destroy();
+  });
+
+  it('lets no unsigned request hold a connection: with INGEST_MAX_CONNECTIONS of them sent, a signed commit is taken', async () => {
+    const cap = 3;
+    const { url } = await startApp({ maxConnections: cap });
+    // What anyone who reaches the port can send, again before each keep-alive time-out.
+    const held = [];
+    for (let i = 0; i < cap; i++) {
+      const socket = await rawConnection(url);
+      socket.write('POST /v1/commits HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
+      held.push(socket);
+    }
+    for (const socket of held) {
+      const answer = await socket.nextResponse();
+      expect(answer.status).toBe(415);
+      expect(answer.head.toLowerCase()).toContain('connection: close');
+      await socket.closed;
+    }
+    // The server counts a connection closed once its own side is.
+    const open = (): Promise<number> =>
+      new Promise((resolve, reject) =>
+        server!.getConnections((error, n) => (error ? reject(error) : resolve(n))),
+      );
+    await waitFor(async () => (await open()) === 0, { description: 'the connections closed' });
+    const body = JSON.stringify(wireCommit());
+    const signed = await post(
+      `${url}/v1/commits`,
+      body,
+      signedHeaders(Buffer.from(body), { nowMs: NOW }),
+    );
+    expect(signed.status).toBe(202);
+  });
+
+  it('answers an HTTP/1.1 request without Host 400 in JSON, logged and counted', async () => {
+    const { url, lines } = await startApp();
+    const socket = await rawConnection(url);
+    socket.write('GET /healthz HTTP/1.1\r\n\r\n');
+    const answer = await socket.nextResponse();
+    expect(answer.status).toBe(400);
+    expect(answer.head.toLowerCase()).toContain('content-type: application/json');
+    expect(JSON.parse(answer.body)).toEqual({
+      error: {
+        code: 'HOST_MISSING',
+        message: 'the request has no Host header, which HTTP/1.1 requires',
+        path: '',
+      },
+    });
+    await socket.closed;
+    expect(await waitFor(() => requestLines(lines)[0])).toMatchObject({
+      level: 'info',
+      status: 400,
+      code: 'HOST_MISSING',
+      client: '127.0.0.1',
+    });
+    const metrics = (await httpRequest(`${url}/metrics`)).text;
+    expect(metrics).toMatch(/^commitlog_ingest_rejected_total\{code="HOST_MISSING"[^}]*\} 1$/m);
+    // HTTP/1.0 has no Host to require.
+    const old = await rawConnection(url);
+    old.write('GET /healthz HTTP/1.0\r\n\r\n');
+    expect((await old.nextResponse()).status).toBe(200);
+    old.destroy();
   });
 });

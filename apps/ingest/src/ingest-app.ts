@@ -20,6 +20,7 @@ import type { IngestMetrics } from './ingest-metrics.ts';
 import { BodyAbortedError, readRawBody } from './read-raw-body.ts';
 import { logRequest } from './request-log.ts';
 import type { CommitResponse, RequestSummary } from './request-summary.ts';
+import { writeAnswer, type Answer } from './write-answer.ts';
 
 export interface IngestAppOptions {
   commits: CommitHandlers;
@@ -41,9 +42,17 @@ interface RequestLocals {
   error?: { code: string; message: string } | undefined;
   /** Settles when the commit handler is done (stored or refused), whether or not it could answer. */
   handled?: Promise<unknown>;
+  /**
+   * When the answer was written whole (`performance.now()`): a refusal's connection may stay
+   * open after it while the rest of its body is drained (see `writeAnswer`).
+   */
+  answeredAt?: number;
 }
 
 const OPS_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** What `res.json` sent: every answer but `/metrics`'s is JSON. */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /**
  * The express wiring of the ingest, and the only express-aware file: it turns requests into the
@@ -63,25 +72,23 @@ export function createIngestApp(options: IngestAppOptions): Express {
       error && response.logMessage !== undefined
         ? { ...error, message: response.logMessage }
         : error;
-    closeIfNeeded(req, res);
-    res.status(response.status);
     for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
-    res.json(response.body);
+    answer(req, res, {
+      status: response.status,
+      contentType: JSON_CONTENT_TYPE,
+      body: JSON.stringify(response.body),
+    });
   }
 
   /**
-   * Closes the connection after this answer when the ingest is stopping (so a kept-alive
-   * connection does not hold the stop up), or when the body was not read to its end and will not
-   * be drained (see `drainsRefusedBody`).
+   * Writes an answer. Only a request whose signature checked out keeps its connection, and not
+   * once the ingest is stopping (a kept-alive connection would hold the stop up): see
+   * `writeAnswer` for why every other answer closes it.
    */
-  function closeIfNeeded(req: Request, res: Response): void {
-    if (options.isClosing() || (!req.complete && !drainsRefusedBody(req))) {
-      res.setHeader('Connection', 'close');
-    } else if (!req.complete && req.readableDidRead) {
-      // Refused part-way (the body budget spent while its bytes arrived): Node throws away only
-      // a body nobody began to read, so the rest is read and thrown away here.
-      req.resume();
-    }
+  function answer(req: Request, res: Response, whole: Answer): void {
+    const locals = localsOf(res);
+    locals.answeredAt = performance.now();
+    writeAnswer(req, res, whole, locals.signed === true && !options.isClosing());
   }
 
   function methodNotAllowed(route: string, allow: string) {
@@ -99,6 +106,8 @@ export function createIngestApp(options: IngestAppOptions): Express {
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const started = performance.now();
+    // Read now: once the socket is closed, Node no longer knows its peer.
+    const client = req.socket.remoteAddress;
     const locals: RequestLocals = { requestId: randomUUID(), route: 'unknown' };
     res.locals.ingest = locals;
     res.setHeader('X-Request-Id', locals.requestId);
@@ -107,8 +116,8 @@ export function createIngestApp(options: IngestAppOptions): Express {
     // counters wait for it, so that a commit stored for a client that left is counted, and its
     // line has its id and lane (what an operator reconciles a hook's timeout with).
     res.once('close', () => {
-      const seconds = (performance.now() - started) / 1000;
-      const aborted = !res.writableFinished;
+      const seconds = ((locals.answeredAt ?? performance.now()) - started) / 1000;
+      const aborted = !res.writableFinished && locals.answeredAt === undefined;
       const report = (): void => {
         const finished = {
           requestId: locals.requestId,
@@ -116,6 +125,7 @@ export function createIngestApp(options: IngestAppOptions): Express {
           route: locals.route,
           status: res.statusCode,
           aborted,
+          client,
           seconds,
           error: locals.error,
           summary: locals.summary,
@@ -129,6 +139,25 @@ export function createIngestApp(options: IngestAppOptions): Express {
       else report();
     });
     next();
+  });
+
+  // Node's own answer to this (requireHostHeader, turned off in ingest-server.ts) is an empty
+  // 400 that nothing logs or counts; an HTTP/1.0 request needs no Host.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.httpVersion !== '1.1' || req.headers.host !== undefined) {
+      next();
+      return;
+    }
+    send(
+      req,
+      res,
+      errorResponse(
+        400,
+        'HOST_MISSING',
+        'the request has no Host header, which HTTP/1.1 requires',
+        wholeRequestPath(400),
+      ),
+    );
   });
 
   const commitRoute =
@@ -175,9 +204,7 @@ export function createIngestApp(options: IngestAppOptions): Express {
   });
   app.get('/metrics', async (req: Request, res: Response) => {
     localsOf(res).route = '/metrics';
-    closeIfNeeded(req, res);
-    const { status, contentType, body } = await metricsResult(options.registry);
-    res.status(status).type(contentType).send(body);
+    answer(req, res, await metricsResult(options.registry));
   });
   for (const route of OPS_ROUTES) app.all(route, methodNotAllowed(route, 'GET, HEAD'));
 
@@ -223,28 +250,6 @@ function withoutDetails(readiness: Readiness): Readiness {
     Object.entries(readiness.checks).map(([name, check]) => [name, { ok: check.ok }]),
   );
   return { ready: readiness.ready, checks };
-}
-
-/**
- * Most declared bytes of a refused, unread body that the ingest reads and throws away before the
- * connection's next request, rather than closing it: 32 MiB, twice the largest batch.
- */
-export const DRAIN_REFUSED_BODY_MAX_BYTES = 32 * 1024 * 1024;
-
-/**
- * Whether a refused body (413 on its declared length, 415, 503 busy, before it was read or part
- * of the way) is drained: read and discarded after the answer, and the connection stays open.
- * Closing instead, while the client is still sending, makes the kernel answer the bytes that keep
- * coming with a reset, and a reset can destroy the answer before the client has read it: the hook
- * would see a broken connection instead of the reason (and count it toward opening its breaker).
- * Only a body of a declared, bounded length is drained; a client waiting for `100 Continue` that
- * was not sent it (nothing was read) has not sent its body, and never will, so its connection is
- * closed. Node's request timeout bounds the drain in time.
- */
-function drainsRefusedBody(req: Request): boolean {
-  if (req.get('expect') !== undefined && !req.readableDidRead) return false;
-  const length = Number(req.get('content-length') ?? NaN);
-  return Number.isSafeInteger(length) && length <= DRAIN_REFUSED_BODY_MAX_BYTES;
 }
 
 function localsOf(res: Response): RequestLocals {

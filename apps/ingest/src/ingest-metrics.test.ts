@@ -10,6 +10,7 @@ function finished(hookVersion: string | undefined): FinishedRequest {
     route: '/v1/commits',
     status: 202,
     aborted: false,
+    client: '127.0.0.1',
     seconds: 0.001,
     error: undefined,
     summary: { commits: 1, accepted: 1 },

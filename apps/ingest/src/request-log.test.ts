@@ -25,12 +25,13 @@ describe('the request log', () => {
       route: '/v1/commits',
       status: 400,
       aborted: false,
+      client: '10.1.2.3',
       seconds: 0.001,
       error: { code: 'INVALID_COMMIT', message: 'siblings[0].usermeta.pan: expected a string' },
       summary: {},
     });
     expect(lines).toMatchObject([
-      { status: 400, reason: 'siblings[0].usermeta[…]: expected a string' },
+      { status: 400, client: '10.1.2.3', reason: 'siblings[0].usermeta[…]: expected a string' },
     ]);
     expect(JSON.stringify(lines)).not.toContain('pan');
   });

@@ -12,6 +12,12 @@ export interface FinishedRequest {
   status: number;
   /** The client went away before the answer was sent. */
   aborted: boolean;
+  /**
+   * The client's address: the connection's peer (a hook, or the proxy or balancer in front of
+   * it; the ingest trusts no `X-Forwarded-For`). Logged, not counted: it names the host that
+   * sends a wrong signature or has a wrong clock. Not a secret, and no value of a commit.
+   */
+  client: string | undefined;
   seconds: number;
   /** The error of an error answer (its message never holds a value from the request). */
   error: { code: string; message: string } | undefined;
@@ -24,8 +30,9 @@ export interface FinishedRequest {
 }
 
 /**
- * Logs one line per request: method, route, status, duration, and what the summary says (commit
- * count; bucket, key, id and lane of a single commit). Never a body, a value or a header.
+ * Logs one line per request: method, route, status, client address, duration, and what the
+ * summary says (commit count; bucket, key, id and lane of a single commit). Never a body, a value
+ * or a header.
  * At info; 5xx at warn; `quiet` requests (probes and scrapes, which come every few seconds and
  * would drown the commits' lines) at debug.
  */
@@ -40,6 +47,7 @@ export function logRequest(
     method: request.method,
     route: request.route,
     status: request.status,
+    client: request.client,
     ...(request.aborted ? { aborted: true } : {}),
     ms: Math.round(request.seconds * 1e6) / 1e3,
     // The summary's fields are ours (RequestSummary), never keys from the request.

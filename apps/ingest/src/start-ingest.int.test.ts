@@ -348,11 +348,11 @@ describe('ingest against the real Redis', () => {
     expect(metrics).toMatch(
       /^commitlog_ingest_requests_total\{[^}]*route="unknown"[^}]*status="417"[^}]*\} 1$/m,
     );
-    // One line per code and minute, without a byte of the request.
+    // One line per code and minute, naming the client, without a byte of the request.
     const refused = h.lines.filter((line) => /refused before it was read/.test(String(line.msg)));
-    expect(refused.map((line) => [line.code, line.status])).toEqual([
-      ['BAD_HTTP_REQUEST', 400],
-      ['EXPECTATION_FAILED', 417],
+    expect(refused.map((line) => [line.code, line.status, line.client])).toEqual([
+      ['BAD_HTTP_REQUEST', 400, '127.0.0.1'],
+      ['EXPECTATION_FAILED', 417, '127.0.0.1'],
     ]);
     expect(JSON.stringify(h.lines)).not.toContain('secret-value');
   });
@@ -377,6 +377,11 @@ describe('ingest against the real Redis', () => {
     expect(ready.json).toMatchObject({ ready: true, checks: { redis: { ok: true } } });
     const metrics = await httpRequest(`${ops}/metrics`);
     expect(metrics.text).toMatch(/^commitlog_ingest_connections_dropped_total\{[^}]*\} [1-9]/m);
+    // The warning names the client whose connection was closed.
+    const dropped = h.lines.find((line) =>
+      /INGEST_MAX_CONNECTIONS are open/.test(String(line.msg)),
+    );
+    expect(dropped).toMatchObject({ level: 'warn', maxConnections: 2, client: '127.0.0.1' });
   });
 
   it.each([

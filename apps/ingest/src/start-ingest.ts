@@ -125,11 +125,13 @@ export async function startIngest(
     {
       registry,
       logger,
-      onDrop: () => {
+      // Each names the client (the connection's peer: a hook, or the proxy in front of it), to
+      // find the host that sends what is refused; of many in a minute, the first.
+      onDrop: ({ remoteAddress }) => {
         countDrop();
         warnDrop(
           'connections',
-          { maxConnections: config.maxConnections },
+          { maxConnections: config.maxConnections, client: remoteAddress },
           'a client connection was closed as it was accepted: INGEST_MAX_CONNECTIONS are open',
         );
       },
@@ -137,7 +139,7 @@ export async function startIngest(
         metrics.observeEarlyRefusal(refusal);
         warnEarly(
           refusal.code,
-          { status: refusal.status, code: refusal.code },
+          { status: refusal.status, code: refusal.code, client: refusal.client },
           'a request was refused before it was read (not valid HTTP, too slow, headers too large, or an Expect not met)',
         );
       },

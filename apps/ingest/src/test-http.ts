@@ -112,6 +112,8 @@ export interface RawConnection {
   nextResponse(): Promise<RawResponse>;
   /** Resolves when the server closed the connection. */
   closed: Promise<void>;
+  /** The connection's error, if it had one (a reset: `ECONNRESET`). */
+  error(): Error | undefined;
   destroy(): void;
 }
 
@@ -164,6 +166,7 @@ export async function rawConnection(url: string): Promise<RawConnection> {
         check();
       }),
     closed,
+    error: () => failure,
     destroy: () => socket.destroy(),
   };
 }

@@ -223,6 +223,12 @@ export interface DashboardConfig extends CommonConfig {
   trustProxy: number | string[] | undefined;
   /** `DASHBOARD_SHOW_VALUES`: show commit values in Bull Board's job views. Default false (payment data). */
   showValues: boolean;
+  /**
+   * `DASHBOARD_MAX_CONNECTIONS`: client connections `DASHBOARD_PORT` holds open at once; a
+   * connection past it is closed as it is accepted. Keeps a flood of connections from taking
+   * every file descriptor (then no Redis reconnect, no probe on `DASHBOARD_OPS_PORT`). Default 256.
+   */
+  maxConnections: number;
   /** `SHUTDOWN_TIMEOUT`, ms. Default 10 s. */
   shutdownTimeoutMs: number;
 }

@@ -863,8 +863,26 @@ describe('loadDashboardConfig', () => {
       sessionTtlMs: 8 * 3_600_000,
       secureCookie: false,
       showValues: false,
+      maxConnections: 256,
       shutdownTimeoutMs: 10_000,
     });
+  });
+
+  it('reads DASHBOARD_MAX_CONNECTIONS, a whole number of at least 1', () => {
+    expect(
+      loadDashboardConfig({ DASHBOARD_USERS: USERS, DASHBOARD_MAX_CONNECTIONS: '40' })
+        .maxConnections,
+    ).toBe(40);
+    for (const bad of ['0', '-1', '2.5', 'many']) {
+      expect(
+        messageOf(
+          problemsOf(() =>
+            loadDashboardConfig({ DASHBOARD_USERS: USERS, DASHBOARD_MAX_CONNECTIONS: bad }),
+          ),
+          'DASHBOARD_MAX_CONNECTIONS',
+        ),
+      ).toMatch(/^must be an integer/);
+    }
   });
 
   it('refuses an ops port that is its main port', () => {

@@ -141,6 +141,7 @@ export function loadDashboardConfig(env: Env, deps: ConfigDeps = {}): DashboardC
     secureCookie: v.DASHBOARD_SECURE_COOKIE,
     trustProxy: v.DASHBOARD_TRUST_PROXY,
     showValues: v.DASHBOARD_SHOW_VALUES,
+    maxConnections: v.DASHBOARD_MAX_CONNECTIONS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
   };
 }

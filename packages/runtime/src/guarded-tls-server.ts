@@ -2,7 +2,7 @@ import type { RequestListener } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { applyLimits, type ConnectionLimits } from './guarded-server.ts';
+import { applyLimits, type ConnectionLimits, type GuardedServerOptions } from './guarded-server.ts';
 
 /** A certificate (its chain may follow it) and its unencrypted private key, as PEM text. */
 export interface TlsCredentials {
@@ -30,13 +30,21 @@ export class GuardedTlsServer extends HttpsServer {
   /** Connections accepted whose handshake has not ended, by their peer's address and port. */
   readonly #handshaking = new Map<string, Socket>();
 
-  constructor(listener: RequestListener, limits: ConnectionLimits, credentials: TlsCredentials) {
+  constructor(
+    listener: RequestListener,
+    limits: ConnectionLimits,
+    credentials: TlsCredentials,
+    options: Pick<GuardedServerOptions, 'requireHostHeader'> = {},
+  ) {
     super(
       {
         ...credentials,
         minVersion: MIN_TLS_VERSION,
         handshakeTimeout: limits.headersTimeoutMs,
         connectionsCheckingInterval: limits.checkEveryMs,
+        ...(options.requireHostHeader === undefined
+          ? {}
+          : { requireHostHeader: options.requireHostHeader }),
       },
       listener,
     );
@@ -78,14 +86,18 @@ function peerOf(socket: Socket): string {
 }
 
 /**
- * An HTTPS server held to `limits`, serving `credentials` with TLS 1.2 or later; `onDrop` is
- * called for each connection closed as it was accepted, past `maxConnections`.
+ * An HTTPS server held to `limits`, serving `credentials` with TLS 1.2 or later, with the same
+ * `options` as `createGuardedServer`.
  */
 export function createGuardedTlsServer(
   listener: RequestListener,
   limits: ConnectionLimits,
   credentials: TlsCredentials,
-  onDrop?: () => void,
+  options: GuardedServerOptions = {},
 ): GuardedTlsServer {
-  return applyLimits(new GuardedTlsServer(listener, limits, credentials), limits, onDrop);
+  return applyLimits(
+    new GuardedTlsServer(listener, limits, credentials, options),
+    limits,
+    options.onDrop,
+  );
 }

@@ -37,7 +37,14 @@ export {
   secrets as parseSigningSecrets,
   type Parsed,
 } from './env-values.ts';
-export { createGuardedServer, type ConnectionLimits } from './guarded-server.ts';
+export {
+  CLIENT_TIMEOUTS,
+  clientConnectionLimits,
+  createGuardedServer,
+  type ConnectionLimits,
+  type DroppedConnection,
+  type GuardedServerOptions,
+} from './guarded-server.ts';
 export {
   createGuardedTlsServer,
   GuardedTlsServer,

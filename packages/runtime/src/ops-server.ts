@@ -130,13 +130,14 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
 
   const limits = { ...OPS_CONNECTION_LIMITS, ...options.limits };
   const warnDrop = throttledWarn(logger, ERROR_LOG_INTERVAL_MS);
-  const server = createGuardedServer(respond, limits, () =>
-    warnDrop(
-      'connections',
-      { maxConnections: limits.maxConnections },
-      'an ops connection was closed as it was accepted: the most the ops server keeps are open',
-    ),
-  );
+  const server = createGuardedServer(respond, limits, {
+    onDrop: ({ remoteAddress }) =>
+      warnDrop(
+        'connections',
+        { maxConnections: limits.maxConnections, client: remoteAddress },
+        'an ops connection was closed as it was accepted: the most the ops server keeps are open',
+      ),
+  });
   await listenOn(server, options.host, options.port, options.settings);
   server.on('error', (error) => logger.error({ err: error }, 'ops server error'));
 

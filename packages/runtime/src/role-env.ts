@@ -196,6 +196,7 @@ export const DASHBOARD_ENV = z.object({
   DASHBOARD_SECURE_COOKIE: withDefault(boolean, 'false'),
   DASHBOARD_TRUST_PROXY: optional(trustProxy),
   DASHBOARD_SHOW_VALUES: withDefault(boolean, 'false'),
+  DASHBOARD_MAX_CONNECTIONS: withDefault(integer(1), '256'),
   SHUTDOWN_TIMEOUT,
 });
 

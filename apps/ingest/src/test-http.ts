@@ -3,7 +3,7 @@
  * response header (Connection included) and survives a server that answers before the body is
  * sent and then closes the connection, as the ingest does for a body over its limit.
  */
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
 export interface TestResponse {
@@ -12,6 +12,25 @@ export interface TestResponse {
   text: string;
   /** The body parsed as JSON (undefined when it is not JSON). */
   json: unknown;
+}
+
+/** A response read to its end, its body as text and, when it is JSON, parsed. */
+export function readResponse(res: IncomingMessage): Promise<TestResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('error', reject);
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+    });
+  });
 }
 
 export function httpRequest(
@@ -25,19 +44,7 @@ export function httpRequest(
       { method: options.method ?? 'GET', headers: options.headers },
       (res) => {
         answered = true;
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
+        readResponse(res).then(resolve, reject);
       },
     );
     // A server that refuses a body early closes the connection while it is still being sent.

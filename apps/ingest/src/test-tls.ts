@@ -9,7 +9,7 @@ import { request, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
-import type { TestResponse } from './test-http.ts';
+import { readResponse, type TestResponse } from './test-http.ts';
 
 const run = promisify(execFile);
 
@@ -77,19 +77,7 @@ export function httpsRequest(
   return new Promise((resolve, reject) => {
     const req = request(url, requestOptions, (res) => {
       const serial = (res.socket as TLSSocket).getPeerCertificate().serialNumber;
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, serial });
-      });
+      readResponse(res).then((read) => resolve({ ...read, serial }), reject);
     });
     req.on('error', reject);
     req.end(options.body);

@@ -1,4 +1,5 @@
 import { createLogger, type TlsCredentials } from '@commitlog/runtime';
+import { captureLogLines } from '@commitlog/testkit';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,14 +35,9 @@ function harness(options: { refuseUse?: boolean } = {}) {
   const used: TlsCredentials[] = [];
   const serving: CertificateInfo[] = [];
   let refused = 0;
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    service: 'ingest',
-    level: 'debug',
-    destination: {
-      write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>),
-    },
-  });
+  const capture = captureLogLines();
+  const lines = capture.lines;
+  const logger = createLogger({ service: 'ingest', level: 'debug', destination: capture });
   const rotation = createCertificateRotation({
     files: FILES,
     served: { cert: first.cert, key: first.key },

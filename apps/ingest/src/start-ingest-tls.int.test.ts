@@ -4,7 +4,7 @@
 import { commitId, laneOf, parseCommit } from '@commitlog/core';
 import { laneQueueName } from '@commitlog/queue';
 import { createLogger, loadIngestConfig } from '@commitlog/runtime';
-import { createTestQueuePrefix, freePort } from '@commitlog/testkit';
+import { captureLogLines, createTestQueuePrefix, freePort } from '@commitlog/testkit';
 import { spawnSync } from 'node:child_process';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,14 +55,9 @@ async function start() {
     port: 0,
     opsPort: 0,
   };
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    service: 'ingest',
-    level: 'debug',
-    destination: {
-      write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>),
-    },
-  });
+  const capture = captureLogLines();
+  const lines = capture.lines;
+  const logger = createLogger({ service: 'ingest', level: 'debug', destination: capture });
   const checks: (() => void)[] = [];
   const every: Every = (run) => {
     checks.push(run);

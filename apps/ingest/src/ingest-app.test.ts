@@ -42,6 +42,7 @@ async function startApp(
     isClosing?: () => boolean;
     bodyBudget?: BodyBudget;
     maxConnections?: number;
+    drainRefusedBodyMs?: number;
   } = {},
 ) {
   const lines: Record<string, unknown>[] = [];
@@ -78,6 +79,9 @@ async function startApp(
     metrics: createIngestMetrics(registry),
     logger,
     isClosing: options.isClosing ?? (() => false),
+    ...(options.drainRefusedBodyMs === undefined
+      ? {}
+      : { drainRefusedBodyMs: options.drainRefusedBodyMs }),
   });
   const started = createIngestServer(app, { maxConnections: options.maxConnections ?? 1000 });
   server = started;
@@ -266,6 +270,84 @@ describe('ingest app (express wiring)', () => {
     expect(answer.body).toContain('SIGNATURE_MISSING');
     expect(answer.head.toLowerCase()).toContain('connection: close');
     socket.destroy();
+  });
+
+  describe('a request pipelined behind another on one connection', () => {
+    const commitRequest = (key: string, signed: boolean): string => {
+      const body = JSON.stringify(wireCommit({ key }));
+      const signature = signed
+        ? `X-Commitlog-Signature: ${signedHeaders(Buffer.from(body), { nowMs: NOW })['x-commitlog-signature']}\r\n`
+        : '';
+      return (
+        `POST /v1/commits HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n${signature}\r\n${body}`
+      );
+    };
+
+    it('is dropped, not stored, behind an answer that closes the connection', async () => {
+      // It was stored, and its answer, queued behind the 401, never sent: Node closed the
+      // connection after the 401.
+      const stored: string[] = [];
+      const { url, lines } = await startApp({
+        enqueue: (job) => {
+          stored.push(job.id);
+          return Promise.resolve({ id: job.id, lane: job.lane, duplicate: false });
+        },
+      });
+      const socket = await rawConnection(url);
+      socket.write(commitRequest('unsigned', false) + commitRequest('pipelined', true));
+      const answer = await socket.nextResponse();
+      expect(answer.status).toBe(401);
+      expect(answer.head.toLowerCase()).toContain('connection: close');
+      await socket.closed;
+      expect(stored).toEqual([]);
+      expect(requestLines(lines).map((line) => line.status)).toEqual([401]);
+      expect(lines.map((line) => line.msg)).toContain(
+        'pipelined request dropped: the answer before it closed the connection',
+      );
+    });
+
+    it('is handled once the answer before it is out, when that one keeps the connection', async () => {
+      const stored: string[] = [];
+      const { url } = await startApp({
+        enqueue: (job) => {
+          stored.push(job.id);
+          return Promise.resolve({ id: job.id, lane: job.lane, duplicate: false });
+        },
+      });
+      const socket = await rawConnection(url);
+      socket.write(commitRequest('first', true) + commitRequest('second', true));
+      const first = await socket.nextResponse();
+      const second = await socket.nextResponse();
+      expect([first.status, second.status]).toEqual([202, 202]);
+      // Each answer its own request's, in order.
+      const ids = [first.body, second.body].map((body) => (JSON.parse(body) as { id: string }).id);
+      expect(stored).toHaveLength(2);
+      expect(ids).toEqual(stored);
+      socket.destroy();
+    });
+  });
+
+  it('drains a refused body for a while only, then closes the connection', async () => {
+    // Without a limit a client trickling its declared body kept its connection (one of
+    // INGEST_MAX_CONNECTIONS) up to the request time-out, 30 s: this test would time out.
+    const { url } = await startApp({ drainRefusedBodyMs: 50 });
+    const socket = await rawConnection(url);
+    const refused = socket.nextResponse();
+    socket.write(
+      `POST /v1/commits HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Content-Length: 1000\r\n\r\n{`,
+    );
+    const answer = await refused;
+    expect(answer.status).toBe(401);
+    expect(answer.head.toLowerCase()).toContain('connection: close');
+    // A byte every now and then, never the whole body.
+    const trickle = setInterval(() => socket.write(' '), 10);
+    try {
+      await socket.closed;
+    } finally {
+      clearInterval(trickle);
+    }
   });
 
   it('closes the connection after refusing a body it will not drain', async () => {

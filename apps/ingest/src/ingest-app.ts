@@ -17,6 +17,7 @@ import { BATCH_ROUTE, COMMIT_ROUTE } from './commit-routes.ts';
 import { errorOf, errorResponse, wholeRequestPath, type HttpResponse } from './http-response.ts';
 import { hookVersionOf } from './hook-version.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
+import { afterEarlierAnswer } from './pipelined-request.ts';
 import { BodyAbortedError, readRawBody } from './read-raw-body.ts';
 import { logRequest } from './request-log.ts';
 import type { CommitResponse, RequestSummary } from './request-summary.ts';
@@ -30,6 +31,8 @@ export interface IngestAppOptions {
   logger: Logger;
   /** True once the ingest is stopping: answers then close their connection. */
   isClosing: () => boolean;
+  /** Longest a refused body is drained, ms; tests shorten it. Default `DRAIN_REFUSED_BODY_MAX_MS`. */
+  drainRefusedBodyMs?: number;
 }
 
 /** What the request log and metrics need, kept on `res.locals` while the request runs. */
@@ -88,7 +91,13 @@ export function createIngestApp(options: IngestAppOptions): Express {
   function answer(req: Request, res: Response, whole: Answer): void {
     const locals = localsOf(res);
     locals.answeredAt = performance.now();
-    writeAnswer(req, res, whole, locals.signed === true && !options.isClosing());
+    writeAnswer(
+      req,
+      res,
+      whole,
+      locals.signed === true && !options.isClosing(),
+      options.drainRefusedBodyMs,
+    );
   }
 
   function methodNotAllowed(route: string, allow: string) {
@@ -103,6 +112,20 @@ export function createIngestApp(options: IngestAppOptions): Express {
       );
     };
   }
+
+  // First: a request pipelined behind an answer that closes the connection is never answered.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    afterEarlierAnswer(
+      req,
+      res,
+      () => next(),
+      () =>
+        logger.debug(
+          { method: req.method, client: req.socket.remoteAddress },
+          'pipelined request dropped: the answer before it closed the connection',
+        ),
+    );
+  });
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const started = performance.now();

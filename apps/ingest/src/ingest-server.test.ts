@@ -125,4 +125,39 @@ describe('the ingest server', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('closes a TLS connection that sends nothing at its handshake time-out, without an HTTP answer or an early refusal', async () => {
+    // Node re-emits every failed handshake as a 'clientError': answered, it was counted and
+    // logged as a 400 early refusal, and its socket held a second longer.
+    const dir = await mkdtemp(join(tmpdir(), 'ingest-handshake-'));
+    const ca = await makeTestCa(dir);
+    const { cert, key } = await ca.issue('server');
+    const handshakes: string[] = [];
+    const refusals: unknown[] = [];
+    const server = createIngestServer((_req, res) => res.end('app'), {
+      maxConnections: 10,
+      tls: { cert, key },
+      // The handshake's time-out is the headers' one; a short one, not to wait 10 s.
+      timeouts: { headersTimeoutMs: 50 },
+      onHandshakeFailure: ({ reason }) => handshakes.push(reason),
+      onEarlyRefusal: (refusal) => refusals.push(refusal),
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    try {
+      let read = '';
+      socket.on('data', (chunk: Buffer) => (read += chunk.toString('latin1')));
+      socket.on('error', () => undefined);
+      await once(socket, 'close');
+      expect(read).toBe('');
+      expect(handshakes).toEqual(['timeout']);
+      expect(refusals).toEqual([]);
+    } finally {
+      socket.destroy();
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

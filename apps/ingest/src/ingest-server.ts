@@ -2,6 +2,7 @@ import {
   clientConnectionLimits,
   createGuardedServer,
   createGuardedTlsServer,
+  type ConnectionLimits,
   type DroppedConnection,
   type GuardedServerOptions,
   type GuardedTlsServer,
@@ -34,6 +35,8 @@ export interface IngestServerOptions {
   tls?: TlsCredentials;
   /** Called for each TLS handshake that failed (with `tls` only): the app never sees these. */
   onHandshakeFailure?: (failure: HandshakeFailure) => void;
+  /** `CLIENT_TIMEOUTS`, some replaced: for tests, which cannot wait the real ones out. */
+  timeouts?: Partial<Omit<ConnectionLimits, 'maxConnections'>>;
 }
 
 /** A failed TLS handshake: why, and from where (to find the client). */
@@ -59,7 +62,7 @@ export function createIngestServer(
 ): GuardedTlsServer;
 export function createIngestServer(app: RequestListener, options: IngestServerOptions): Server;
 export function createIngestServer(app: RequestListener, options: IngestServerOptions): Server {
-  const limits = clientConnectionLimits(options.maxConnections);
+  const limits = { ...clientConnectionLimits(options.maxConnections), ...options.timeouts };
   const serverOptions: GuardedServerOptions = {
     requireHostHeader: false,
     ...(options.onDrop === undefined ? {} : { onDrop: options.onDrop }),
@@ -69,17 +72,30 @@ export function createIngestServer(app: RequestListener, options: IngestServerOp
       ? createGuardedServer(app, limits, serverOptions)
       : createGuardedTlsServer(app, limits, options.tls, serverOptions);
   const { onEarlyRefusal, onHandshakeFailure } = options;
-  // Node closes the connection itself: a client that spoke plain HTTP gets no answer at all.
-  server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
-    onHandshakeFailure?.({
-      reason: tlsFailureReason(error),
-      code: error.code,
-      remoteAddress: socket.remoteAddress,
-    });
-  });
+  // Node's https.Server re-emits every 'tlsClientError' as a 'clientError' (its own listener,
+  // added as it was made). Prepended, this one runs first and marks the socket, so that the
+  // listener below closes it without a word: a connection that never finished its handshake
+  // (most often one that sent nothing before the handshake time-out) is no HTTP request to
+  // answer 400, count and log as one; and it is closed at once, not held for an answer's sake.
+  const failedHandshakes = new WeakSet<Duplex>();
+  server.prependListener(
+    'tlsClientError',
+    (error: Error & { code?: string }, socket: TLSSocket) => {
+      failedHandshakes.add(socket);
+      onHandshakeFailure?.({
+        reason: tlsFailureReason(error),
+        code: error.code,
+        remoteAddress: socket.remoteAddress,
+      });
+    },
+  );
   server.on('checkContinue', app);
   // Node answers these itself with an empty body; every error answer of the ingest is JSON.
   server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    if (failedHandshakes.has(socket)) {
+      socket.destroy();
+      return;
+    }
     const refusal = answerClientError(error, socket);
     if (refusal) onEarlyRefusal?.(refusal);
   });

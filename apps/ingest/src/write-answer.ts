@@ -14,6 +14,16 @@ export interface Answer {
 export const DRAIN_REFUSED_BODY_MAX_BYTES = 32 * 1024 * 1024;
 
 /**
+ * Longest the ingest drains a refused body before it closes the connection anyway, ms: 2 s.
+ * Without it a client that declares a body and trickles it (a byte every few seconds) held its
+ * connection, one of INGEST_MAX_CONNECTIONS, up to the request time-out (30 s) after its refusal,
+ * unsigned. A hook's refused body (a signed batch over its limit, answered 413 on its declared
+ * length, or one refused 503 part-way) comes at LAN speed, well within it: 32 MiB at 1 Gbit/s is
+ * about 0.3 s.
+ */
+export const DRAIN_REFUSED_BODY_MAX_MS = 2000;
+
+/**
  * Writes `answer` and decides what becomes of the connection after it.
  *
  * Only an answer the caller says may keep its connection (`keepAlive`: the ingest's to a request
@@ -28,14 +38,16 @@ export const DRAIN_REFUSED_BODY_MAX_BYTES = 32 * 1024 * 1024;
  * connection closed only once the rest of the body was read and thrown away (`drainsBody`):
  * closing while the client is still sending makes the kernel answer the bytes that keep coming
  * with a reset, and a reset can destroy the answer before the client has read it (the hook would
- * see a broken connection instead of the reason, and count it toward opening its breaker).
- * Node's request time-out bounds that drain.
+ * see a broken connection instead of the reason, and count it toward opening its breaker). That
+ * drain lasts at most `drainMs` (default `DRAIN_REFUSED_BODY_MAX_MS`); then the connection is
+ * closed, the rest unread.
  */
 export function writeAnswer(
   req: IncomingMessage,
   res: ServerResponse,
   answer: Answer,
   keepAlive: boolean,
+  drainMs: number = DRAIN_REFUSED_BODY_MAX_MS,
 ): void {
   res.statusCode = answer.status;
   res.setHeader('Content-Type', answer.contentType);
@@ -57,8 +69,16 @@ export function writeAnswer(
   const end = (): void => {
     if (ended) return;
     ended = true;
+    clearTimeout(cutOff);
     res.end();
   };
+  // The answer went out whole `drainMs` ago: a client still sending has had time to read it.
+  const cutOff = setTimeout(() => {
+    if (ended) return;
+    ended = true;
+    req.socket.destroy();
+  }, drainMs);
+  cutOff.unref();
   req.once('end', end);
   req.once('close', end);
   req.resume();

@@ -16,7 +16,8 @@
 %%% Outputs: client/1 -> {ok, client()} | {error, tls_unconfigured | ca_file_unreadable, Details}
 %%%            (commitlog_tls_ca).
 %%%          handshake/4 -> {ok, SslSocket}, owned by the caller, passive
-%%%            | {error, connect_failed}: no TLS session within TimeoutMs, or the connection
+%%%            | {error, connect_failed}: no TLS session within TimeoutMs (a strict bound: the
+%%%              upgrade runs in a helper process the caller stops waiting for), or the connection
 %%%              closed or reset during the handshake (what a failed TCP connect is)
 %%%            | {error, tls_failed}: the handshake failed: a certificate that does not verify
 %%%              (unknown CA, expired, not for this host), no common version or cipher, or a
@@ -31,6 +32,10 @@
 -module(commitlog_tls).
 
 -export([client/1, handshake/4, ensure_started/0, ssl_options/2]).
+
+-ifdef(TEST).
+-export([handshake/5]).
+-endif.
 
 -export_type([client/0]).
 
@@ -50,8 +55,10 @@ client(CaFile) ->
 
 %% depth 10 (OTP 25's default; older releases had 1, too short for a CA with two intermediates).
 %% log_level error: ssl would log every alert at notice, once per failed handshake and without
-%% a limit; handshake/4 logs them itself, once a second. No session reuse setting: TLS 1.2
-%% resumes by default, which spares a full handshake to a reconnecting hook.
+%% a limit; handshake/4 logs them itself, once a second. reuse_sessions false: no session is
+%% resumed (each new connection makes a full handshake; connections are kept alive instead).
+%% ciphers: TLS 1.3's defaults, and for TLS 1.2 only forward-secret (ECDHE) key exchanges with
+%% AEAD ciphers. CRLs are not checked (a private CA is assumed; INSTALL.md says so).
 -spec ssl_options(inet:hostname() | inet:ip_address(), client()) -> [ssl:tls_client_option()].
 ssl_options(Host, #{cacerts := CaCerts}) ->
     [
@@ -59,10 +66,23 @@ ssl_options(Host, #{cacerts := CaCerts}) ->
         {cacerts, CaCerts},
         {depth, 10},
         {versions, ['tlsv1.3', 'tlsv1.2']},
+        {ciphers, ciphers()},
+        {reuse_sessions, false},
         {customize_hostname_check, [{match_fun, public_key:pkix_verify_hostname_match_fun(https)}]},
         {log_level, error}
         | server_name(Host)
     ].
+
+%% TLS 1.3's suites have key_exchange any; TLS 1.2's are kept when ECDHE and AEAD.
+ciphers() ->
+    Tls13 = [S || #{key_exchange := any} = S <- ssl:cipher_suites(default, 'tlsv1.3')],
+    Tls12 = [
+        S
+     || #{key_exchange := Kx, cipher := Cipher} = S <- ssl:cipher_suites(default, 'tlsv1.2'),
+        lists:member(Kx, [ecdhe_ecdsa, ecdhe_rsa]),
+        lists:member(Cipher, [aes_128_gcm, aes_256_gcm, chacha20_poly1305])
+    ],
+    Tls13 ++ (Tls12 -- Tls13).
 
 %% A name: sent as SNI, and the name the certificate is checked against. An address: no SNI, and
 %% ssl checks the certificate against the socket's peer address (the URL's address).
@@ -71,10 +91,60 @@ server_name(_Address) -> [].
 
 -spec handshake(gen_tcp:socket(), {inet:hostname() | inet:ip_address(), inet:port_number()},
     client(), pos_integer()) -> {ok, ssl:sslsocket()} | {error, connect_failed | tls_failed}.
-handshake(Tcp, {Host, Port}, Client, TimeoutMs) ->
-    try ssl:connect(Tcp, ssl_options(Host, Client), TimeoutMs) of
+handshake(Tcp, Destination, Client, TimeoutMs) ->
+    handshake(Tcp, Destination, Client, TimeoutMs, fun ssl:connect/3).
+
+%% Internal, exported for tests (Connect stands in for ssl:connect/3). ssl:connect/3's timeout
+%% does not bound all of it: before its handshake timer starts, ssl's connection process is set
+%% up through ssl_manager (one process for the node, which decodes every CA certificate given,
+%% at every connection), and the caller waits for that without a limit. So the upgrade runs in
+%% a monitored process of its own (as commitlog_http:resolve/3 does for DNS), given the TCP
+%% socket; the caller waits at most TimeoutMs, then kills it and closes the TCP socket. On
+%% success the helper hands the TLS socket to the caller before it exits; nothing is linked,
+%% nothing is left in the caller's mailbox, and the TCP socket is closed on every failure.
+handshake(Tcp, {Host, Port}, Client, TimeoutMs, Connect) ->
+    Caller = self(),
+    Go = make_ref(),
+    Upgrade = fun() ->
+        receive
+            Go -> ok
+        after TimeoutMs -> exit(no_go)
+        end,
+        exit({upgraded, upgrade(Tcp, {Host, Port}, Client, TimeoutMs, Connect, Caller)})
+    end,
+    {Pid, Ref} = spawn_monitor(Upgrade),
+    case gen_tcp:controlling_process(Tcp, Pid) of
+        ok ->
+            Pid ! Go,
+            receive
+                {'DOWN', Ref, process, Pid, {upgraded, Result}} -> Result;
+                {'DOWN', Ref, process, Pid, _Other} -> abandon(Tcp, none)
+            after TimeoutMs ->
+                exit(Pid, kill),
+                %% Killed at once: wait for its 'DOWN', which may carry a socket handed over
+                %% just before.
+                receive
+                    {'DOWN', Ref, process, Pid, Reason} -> abandon(Tcp, Reason)
+                end
+            end;
+        {error, _} ->
+            erlang:demonitor(Ref, [flush]),
+            exit(Pid, kill),
+            abandon(Tcp, none)
+    end.
+
+%% In the helper: the TLS socket goes to the caller before the helper ends (ssl's connection
+%% process ends with its owner).
+upgrade(Tcp, {Host, Port}, Client, TimeoutMs, Connect, Caller) ->
+    try Connect(Tcp, ssl_options(Host, Client), TimeoutMs) of
         {ok, Ssl} ->
-            {ok, Ssl};
+            case ssl:controlling_process(Ssl, Caller) of
+                ok ->
+                    {ok, Ssl};
+                {error, _} ->
+                    _ = (catch ssl:close(Ssl)),
+                    {error, connect_failed}
+            end;
         {error, Reason} when is_atom(Reason) ->
             %% timeout, closed, econnreset, ssl_not_started (stopped since ensure_started/0).
             {error, connect_failed};
@@ -84,6 +154,20 @@ handshake(Tcp, {Host, Port}, Client, TimeoutMs) ->
         Class:Reason ->
             failed(Host, Port, {Class, Reason})
     end.
+
+%% No TLS session in time: the TCP socket is closed (any process may; the helper, its owner,
+%% is dead or about to be, and so is ssl's connection process that ends with it), and a TLS
+%% socket handed over in the meantime too.
+abandon(Tcp, {upgraded, {ok, Ssl}}) ->
+    _ = gen_tcp:close(Tcp),
+    _ = (catch ssl:close(Ssl)),
+    {error, connect_failed};
+abandon(Tcp, {upgraded, {error, _} = Error}) ->
+    _ = gen_tcp:close(Tcp),
+    Error;
+abandon(Tcp, _Reason) ->
+    _ = gen_tcp:close(Tcp),
+    {error, connect_failed}.
 
 -spec ensure_started() -> ok | {error, term()}.
 ensure_started() ->

@@ -36,6 +36,15 @@ local addKeys = { KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7],
 local backlog = redis.call('LLEN', KEYS[1])
 local room = tonumber(ARGV[2]) - backlog
 local out = { 'stored', backlog }
+local added = {}
+-- The lane's count moves once a script, not once a commit.
+local function number()
+  if #added == 0 then return end
+  local first = redis.call('INCRBY', ARGV[1] .. '${ACCEPT_SEQUENCE_KEY}', #added) - #added
+  for n, id in ipairs(added) do
+    redis.call('HSET', ARGV[1] .. id, '${ACCEPT_SEQUENCE_FIELD}', first + n)
+  end
+end
 for i = 4, #ARGV, 4 do
   local id = ARGV[i]
   if redis.call('EXISTS', ARGV[1] .. id, ARGV[1] .. '${DELIVERED_MARK}' .. id) > 0 then
@@ -43,16 +52,17 @@ for i = 4, #ARGV, 4 do
   elseif room < 1 then
     out[#out + 1] = 'full'
   else
-    local added = bullmqAdd(addKeys, { ARGV[i + 1], ARGV[i + 2], ARGV[i + 3] })
-    if type(added) == 'number' and added < 0 then
-      return redis.error_reply('BullMQ refused the add of ' .. id .. ': ' .. added)
+    local result = bullmqAdd(addKeys, { ARGV[i + 1], ARGV[i + 2], ARGV[i + 3] })
+    if type(result) == 'number' and result < 0 then
+      number()
+      return redis.error_reply('BullMQ refused the add of ' .. id .. ': ' .. result)
     end
     room = room - 1
-    redis.call('HSET', ARGV[1] .. id, '${ACCEPT_SEQUENCE_FIELD}',
-      redis.call('INCR', ARGV[1] .. '${ACCEPT_SEQUENCE_KEY}'))
+    added[#added + 1] = id
     out[#out + 1] = 'added'
   end
 end
+number()
 return out
 `;
 }

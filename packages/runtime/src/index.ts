@@ -112,9 +112,4 @@ export { runService, type ServiceOptions } from './run-service.ts';
 export { withTimeout } from './with-timeout.ts';
 export { closeEach } from './close-each.ts';
 export { oneLine } from './one-line.ts';
-export {
-  commitTtlWarning,
-  shutdownBudgetWarning,
-  workerSettingWarnings,
-  type SettingWarning,
-} from './worker-setting-warnings.ts';
+export { workerSettingWarnings, type SettingWarning } from './worker-setting-warnings.ts';

@@ -100,7 +100,6 @@ cleanup(#{server := Server, dir := Dir, capture := Capture}) ->
     _ = file:del_dir(Dir),
     ok.
 
-
 %%% Helpers
 
 obj(Key) ->
@@ -134,18 +133,7 @@ logged(#{capture := Capture}) ->
 handoff_reports(Ctx) ->
     [Msg || #{msg := {report, Msg = #{what := commitlog_handoff}}} <- logged(Ctx)].
 
-wait_until(Fun, Deadline) ->
-    case Fun() of
-        {true, Result} ->
-            Result;
-        false ->
-            case erlang:monotonic_time(millisecond) > Deadline of
-                true -> erlang:error(wait_until_timeout);
-                false -> timer:sleep(10), wait_until(Fun, Deadline)
-            end
-    end.
-
-deadline(Ms) -> erlang:monotonic_time(millisecond) + Ms.
+deadline(Ms) -> commitlog_test_wait:deadline(Ms).
 
 %%% Tests
 
@@ -472,7 +460,7 @@ breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one(#{server 
             ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-a">>))),
             %% After the cool-down, a probe reaches the (recovered) ingest and closes the breaker.
             ok = commitlog_test_ingest:set_responses(S, [202]),
-            Outcomes = wait_until(
+            Outcomes = commitlog_test_wait:until(
                 fun() ->
                     case commitlog_hook:handoff(obj(<<"k-poll">>)) of
                         {delivered, _} -> {true, delivered};
@@ -489,7 +477,7 @@ breaker_closes_after_a_successful_probe_and_reopens_after_a_failed_one(#{server 
             ok = commitlog_test_ingest:set_responses(S, [503]),
             ?assertMatch({failed, _}, commitlog_hook:handoff(obj(<<"k-c">>))),
             ok = application:set_env(?APP, breaker_cooldown_ms, 60000),
-            ok = wait_until(
+            ok = commitlog_test_wait:until(
                 fun() ->
                     case commitlog_hook:handoff(obj(<<"k-probe">>)) of
                         {failed, _} -> {true, ok};
@@ -934,7 +922,7 @@ server_closing_idle_connections_costs_no_attempt(#{server := S} = Ctx) ->
         ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-idle-1">>))),
         %% Until the pool has seen the server close it (a sleep could end first on a loaded
         %% machine, and the idle connection be reused).
-        ok = wait_until(
+        ok = commitlog_test_wait:until(
             fun() -> (map_size(commitlog_http_pool:idle()) =:= 0) andalso {true, ok} end,
             deadline(10000)
         ),

@@ -10,17 +10,6 @@
 client(Certs) ->
     #{source => os_trust_store, cacerts => maps:get(ca, Certs)}.
 
-wait_until(Fun, Deadline) ->
-    case Fun() of
-        true ->
-            ok;
-        false ->
-            case erlang:monotonic_time(millisecond) > Deadline of
-                true -> erlang:error(wait_until_timeout);
-                false -> timer:sleep(10), wait_until(Fun, Deadline)
-            end
-    end.
-
 connections() ->
     length(supervisor:which_children(tls_connection_sup)).
 
@@ -53,9 +42,9 @@ the_connect_timeout_bounds_a_stalled_tls_setup_test_() ->
         after
             exit(Mute, kill)
         end,
-        Deadline = erlang:monotonic_time(millisecond) + 10000,
-        ok = wait_until(fun() -> connections() =:= Connections end, Deadline),
-        ok = wait_until(fun() -> erlang:ports() -- Ports =:= [] end, Deadline)
+        Deadline = commitlog_test_wait:deadline(10000),
+        ok = commitlog_test_wait:until(fun() -> connections() =:= Connections end, Deadline),
+        ok = commitlog_test_wait:until(fun() -> erlang:ports() -- Ports =:= [] end, Deadline)
     end}.
 
 mute(Listen, Held) ->

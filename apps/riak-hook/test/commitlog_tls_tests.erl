@@ -83,7 +83,6 @@ cleanup(#{server := Server, dir := Dir, capture := Capture}) ->
     _ = file:del_dir(Dir),
     ok.
 
-
 %%% Helpers
 
 url(Host, Port) ->
@@ -123,18 +122,7 @@ restart_ingest(#{server := Old} = Ctx, Certs) ->
     ok = application:set_env(?APP, ingest_url, url("localhost", Port)),
     Ctx#{server := Server, port := Port}.
 
-wait_until(Fun, Deadline) ->
-    case Fun() of
-        true ->
-            ok;
-        false ->
-            case erlang:monotonic_time(millisecond) > Deadline of
-                true -> erlang:error(wait_until_timeout);
-                false -> timer:sleep(10), wait_until(Fun, Deadline)
-            end
-    end.
-
-deadline() -> erlang:monotonic_time(millisecond) + 10000.
+deadline() -> commitlog_test_wait:deadline(10000).
 
 %%% Tests
 
@@ -349,7 +337,7 @@ tls_connection_the_server_closes_while_idle_is_dropped(#{server := S, port := Po
         ok = commitlog_test_ingest:set_idle_timeout(S, 100),
         ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-idle-1">>))),
         Mine = fun() -> [K || {_, P, _} = K <- maps:keys(commitlog_http_pool:idle()), P =:= Port] end,
-        ok = wait_until(fun() -> Mine() =:= [] end, deadline()),
+        ok = commitlog_test_wait:until(fun() -> Mine() =:= [] end, deadline()),
         ?assertMatch({delivered, _}, commitlog_hook:handoff(obj(<<"k-idle-2">>))),
         ?assertMatch([#{connection := 1}, #{connection := 2}], commitlog_test_ingest:requests(S)),
         ?assertMatch(

@@ -1,7 +1,8 @@
 import { createTestQueuePrefix, type TestQueuePrefix } from '@commitlog/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { removeExpiredFailures, takeSweepTurn } from './expired-failures.ts';
-import { failedEntries, type FailedDelivery } from './failed-deliveries.ts';
+import { type FailedDelivery } from './failed-deliveries.ts';
+import { failedEntries } from './failed-entries.ts';
 import { openLaneQueue } from './with-lane-queue.ts';
 import { createRedisConnection, whenFirstConnected } from './redis-connection.ts';
 import { runScriptsTwice } from '../test/scripts-run-twice.ts';

@@ -2,13 +2,8 @@ import { binaryToDisplay } from '@commitlog/core';
 import type { Queue } from 'bullmq';
 import { byAcceptOrder, type AcceptOrder } from './accept-sequence.ts';
 import { holdsCommit, type CommitJobData } from './commit-job.ts';
-import {
-  FAILED_READ_PROGRESS_EVERY,
-  failedEntries,
-  failedEntry,
-  reasonOf,
-  type FailedEntry,
-} from './failed-deliveries.ts';
+import { FAILED_READ_PROGRESS_EVERY, reasonOf } from './failed-deliveries.ts';
+import { failedEntries, failedEntry, type FailedEntry } from './failed-entries.ts';
 import type { JobGoneId } from './job-gone-ids.ts';
 import { luaScript, type LuaScript } from './lua-script.ts';
 import { RedriveInterruptedError } from './queue-errors.ts';

@@ -50,6 +50,24 @@ export function wholeRequestPath(status: number): { path?: string } {
   return status === 400 ? { path: '' } : {};
 }
 
+/**
+ * The answer to an HTTP/1.1 request without a Host header (HTTP/1.0 needs none), or undefined.
+ * Node's own answer to it (`requireHostHeader`, turned off in ingest-server.ts) is an empty 400
+ * that nothing logs or counts.
+ */
+export function hostMissing(req: {
+  httpVersion: string;
+  headers: { host?: string | undefined };
+}): (HttpResponse & { body: ErrorBody }) | undefined {
+  if (req.httpVersion !== '1.1' || req.headers.host !== undefined) return undefined;
+  return errorResponse(
+    400,
+    'HOST_MISSING',
+    'the request has no Host header, which HTTP/1.1 requires',
+    wholeRequestPath(400),
+  );
+}
+
 /** The `error` of an error answer, or undefined for any other answer. */
 export function errorOf(response: HttpResponse): ErrorBody['error'] | undefined {
   const body = response.body;

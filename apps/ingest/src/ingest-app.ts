@@ -14,7 +14,13 @@ import { randomUUID } from 'node:crypto';
 import type { CommitHandlers } from './commit-handlers.ts';
 import type { CommitRequest } from './commit-request.ts';
 import { BATCH_ROUTE, COMMIT_ROUTE } from './commit-routes.ts';
-import { errorOf, errorResponse, wholeRequestPath, type HttpResponse } from './http-response.ts';
+import {
+  errorOf,
+  errorResponse,
+  hostMissing,
+  wholeRequestPath,
+  type HttpResponse,
+} from './http-response.ts';
 import { hookVersionOf } from './hook-version.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
 import { afterEarlierAnswer } from './pipelined-request.ts';
@@ -164,23 +170,10 @@ export function createIngestApp(options: IngestAppOptions): Express {
     next();
   });
 
-  // Node's own answer to this (requireHostHeader, turned off in ingest-server.ts) is an empty
-  // 400 that nothing logs or counts; an HTTP/1.0 request needs no Host.
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.httpVersion !== '1.1' || req.headers.host !== undefined) {
-      next();
-      return;
-    }
-    send(
-      req,
-      res,
-      errorResponse(
-        400,
-        'HOST_MISSING',
-        'the request has no Host header, which HTTP/1.1 requires',
-        wholeRequestPath(400),
-      ),
-    );
+    const refused = hostMissing(req);
+    if (refused) send(req, res, refused);
+    else next();
   });
 
   const commitRoute =
